@@ -1,0 +1,43 @@
+# The two commands of README's quick start, each doing all set-up itself:
+#   make demo    install dependencies, build, run a real study locally
+#   make check   install dependencies, build, run every test suite (ctest),
+#                then again under AddressSanitizer + UndefinedBehaviorSanitizer
+# Other targets: build, test, asan, bench, clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+
+.PHONY: all deps build test asan check demo bench clean
+
+all: build
+
+deps:
+	@./deploy/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DHP_WERROR=ON
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure $(CTEST_ARGS)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DHP_WERROR=ON -DHP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest -j$(JOBS) --output-on-failure $(CTEST_ARGS)
+
+check: test asan
+
+demo: build
+	./deploy/demo.sh $(BUILD)
+
+bench: build
+	@./deploy/install-deps.sh --bench
+	./tests/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

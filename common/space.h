@@ -1,0 +1,119 @@
+/*
+ * space.h — search spaces: the parameters a study tunes, their mapping to
+ * and from the unit cube, and grid enumeration.
+ *
+ * A point in a space is an array of doubles, one per parameter, in the
+ * space's order:
+ *   float        the value itself
+ *   int          the integer value (exactly representable, |v| < 2^53)
+ *   categorical  the index of the chosen value in `values`
+ *
+ * The unit cube [0,1]^d is what samplers work in. Log-scaled parameters are
+ * mapped in log space; ints are widened by half a step on each side before
+ * mapping and rounded back to the step grid, so every integer gets an equal
+ * share of [0,1]; categorical index i of k owns [i/k, (i+1)/k).
+ *
+ *     hp_space_t sp;
+ *     hp_space_init(&sp);
+ *     hp_param_t *lr = hp_space_add(&sp, "lr", HP_PARAM_FLOAT);
+ *     lr->low = 1e-5; lr->high = 1e-1; lr->log = 1;
+ *     ...
+ *     if (hp_space_validate(&sp, &diag) < 0) ...
+ *     double u[2] = {0.5, 0.1}, x[2];
+ *     hp_space_from_unit(&sp, u, x);
+ *     hp_buf_t json = {0};
+ *     hp_space_point_json(&sp, x, &json);   // {"lr":0.000316...,"hidden":64}
+ *     hp_space_fini(&sp);
+ *
+ * Spaces are built once (by the spec parser) and then read-only: any number
+ * of threads may map points concurrently.
+ */
+#ifndef HP_SPACE_H
+#define HP_SPACE_H
+
+#include "buf.h"
+#include "diag.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HP_PARAM_NAME_MAX 64 /* including the NUL */
+#define HP_SPACE_MAX_PARAMS 256
+
+typedef enum hp_param_type {
+    HP_PARAM_FLOAT = 0,
+    HP_PARAM_INT = 1,
+    HP_PARAM_CATEGORICAL = 2,
+} hp_param_type_t;
+
+/* A categorical choice (or an explicit grid value): its text as written in
+ * the spec, and whether it is a number (then `num` holds it). */
+typedef struct hp_choice {
+    char *text;
+    int is_number;
+    double num;
+} hp_choice_t;
+
+typedef struct hp_param {
+    char name[HP_PARAM_NAME_MAX];
+    hp_param_type_t type;
+    double low, high;      /* float/int: inclusive bounds */
+    int log;               /* float/int: map in log space (low > 0) */
+    double step;           /* int: step >= 1 (default 1); float: 0 = continuous */
+    uint32_t grid_points;  /* float: points for grid search (0 = unset) */
+    hp_choice_t *values;   /* categorical: the choices; float/int: optional
+                              explicit grid values */
+    size_t n_values;
+} hp_param_t;
+
+typedef struct hp_space {
+    hp_param_t *params;
+    size_t n;
+} hp_space_t;
+
+void hp_space_init(hp_space_t *sp);
+void hp_space_fini(hp_space_t *sp); /* safe on zeroed memory */
+/* hp_space_add appends a parameter with defaults (step 1 for int, else 0)
+ * and returns it; the pointer is valid until the next add. Returns NULL if
+ * the name is too long or there are already HP_SPACE_MAX_PARAMS. */
+hp_param_t *hp_space_add(hp_space_t *sp, const char *name, hp_param_type_t type);
+/* hp_param_add_value appends a choice (copied) to p->values. */
+void hp_param_add_value(hp_param_t *p, const char *text, int is_number, double num);
+/* hp_space_copy deep-copies src into dst (dst uninitialised). */
+void hp_space_copy(hp_space_t *dst, const hp_space_t *src);
+/* hp_space_find returns the index of the parameter called name, or -1. */
+int hp_space_find(const hp_space_t *sp, const char *name);
+
+/* hp_space_validate checks every parameter (low < high, log needs low > 0,
+ * steps that fit, non-empty categorical lists, unique names and choices...)
+ * and adds one diagnostic per problem with path "space.NAME.FIELD" (file and
+ * line left empty: the spec parser adds its own with positions). Returns 0 or
+ * HP_EINVAL. */
+int hp_space_validate(const hp_space_t *sp, hp_diag_t *diag);
+
+/* hp_space_to_unit maps point x to u in [0,1]^n. */
+void hp_space_to_unit(const hp_space_t *sp, const double *x, double *u);
+/* hp_space_from_unit maps u (values outside [0,1] are clamped) to a valid
+ * point x: ints rounded to their step grid, categoricals to an index. */
+void hp_space_from_unit(const hp_space_t *sp, const double *u, double *x);
+/* hp_space_contains reports whether x is a valid point of the space. */
+int hp_space_contains(const hp_space_t *sp, const double *x);
+
+/* hp_space_grid_size sets *size to the number of grid points (product of
+ * per-parameter counts). Fails with a diagnostic when a float has neither
+ * `values` nor `grid_points`, or HP_ERANGE when the product overflows
+ * uint64. */
+int hp_space_grid_size(const hp_space_t *sp, uint64_t *size, hp_diag_t *diag);
+/* hp_space_grid_point writes grid point number idx (0 <= idx < size) to x.
+ * The order is stable: the last parameter varies fastest. */
+int hp_space_grid_point(const hp_space_t *sp, uint64_t idx, double *x);
+
+/* hp_space_point_json appends x as a JSON object {"name": value, ...}:
+ * floats as numbers, ints as integers, categoricals as their value (a
+ * number if it is one, else a string). */
+void hp_space_point_json(const hp_space_t *sp, const double *x, hp_buf_t *out);
+/* hp_space_format_value appends one parameter's value as text (for argv
+ * placeholders and environment variables: numbers without quotes). */
+void hp_space_format_value(const hp_param_t *p, double v, hp_buf_t *out);
+
+#endif
