@@ -44,6 +44,15 @@ void hp_buf_append(hp_buf_t *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
+void *hp_buf_extend(hp_buf_t *b, size_t n)
+{
+    reserve(b, n);
+    char *p = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return p;
+}
+
 void hp_buf_puts(hp_buf_t *b, const char *s) { hp_buf_append(b, s, strlen(s)); }
 void hp_buf_putc(hp_buf_t *b, char c) { hp_buf_append(b, &c, 1); }
 

@@ -26,6 +26,9 @@ void hp_buf_append(hp_buf_t *b, const void *p, size_t n);
 void hp_buf_puts(hp_buf_t *b, const char *s);
 void hp_buf_putc(hp_buf_t *b, char c);
 void hp_buf_printf(hp_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* hp_buf_extend appends n uninitialised bytes and returns where they start,
+ * for producers that write in place (e.g. a protobuf packer). */
+void *hp_buf_extend(hp_buf_t *b, size_t n);
 /* hp_buf_json_string appends s as a JSON string literal (quoted, escaped). */
 void hp_buf_json_string(hp_buf_t *b, const char *s);
 /* hp_buf_json_number appends v so that strtod reads back the same double;

@@ -1,0 +1,75 @@
+/*
+ * codec.h — encoding and decoding hpsearch envelopes (proto/hpsearch.proto).
+ *
+ * Decoding is where untrusted bytes enter a process, so hp_proto_decode does
+ * every check a receiver needs before it touches a field: size limit, wire
+ * format, protocol version, a known message type that agrees with the body,
+ * bounded strings and repeated fields, enums in range, lease references
+ * present where required. A message that passes can be used without further
+ * paranoia; one that fails yields HP_EPROTO / HP_EVERSION and a sentence that
+ * says what was wrong, which the receiver logs and sends back in an ERROR.
+ *
+ *     Hpsearch__Envelope *env;
+ *     char err[256];
+ *     int rc = hp_proto_decode(buf, len, &env, err, sizeof err);
+ *     if (rc < 0) { reply_error(rc, err); return; }
+ *     switch (env->type) { case HPSEARCH__MSG_TYPE__HELLO: ... }
+ *     hp_proto_free(env);
+ *
+ * Encoding: fill an envelope (hpsearch__envelope__init or
+ * HP_PROTO_ENVELOPE_INIT), set the body with hp_proto_set_body-style code
+ * (set body_case and the body pointer), then hp_proto_encode. All functions
+ * are thread-safe (no shared state).
+ */
+#ifndef HP_PROTO_CODEC_H
+#define HP_PROTO_CODEC_H
+
+#include "buf.h"
+#include "hpsearch.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HP_PROTO_VERSION 1u
+/* Largest envelope either side accepts (a spec is at most 1 MiB). */
+#define HP_PROTO_MAX_MSG (4u << 20)
+/* Bounds enforced on decode. */
+#define HP_PROTO_MAX_STRING (1u << 20)  /* spec text, query, params json */
+#define HP_PROTO_MAX_NAME 256u          /* hostnames, metric and param names */
+#define HP_PROTO_MAX_REPEATED 100000u   /* metrics, leases, rows... */
+#define HP_PROTO_MAX_TOKEN 1024u
+
+/* hp_proto_type_name returns "HELLO", "RESULT", ... or "UNKNOWN". */
+const char *hp_proto_type_name(int type);
+
+/* hp_proto_body_case returns the oneof body case a message type must carry,
+ * or 0 (not set) for an unknown type. */
+int hp_proto_body_case(int type);
+
+/* hp_proto_encode packs env into out (replacing its contents). It sets
+ * env->version to HP_PROTO_VERSION when it is 0. Returns 0, or HP_EINVAL
+ * when the type and body disagree or the result exceeds HP_PROTO_MAX_MSG. */
+int hp_proto_encode(Hpsearch__Envelope *env, hp_buf_t *out);
+
+/* hp_proto_decode unpacks and validates len bytes. On success *out owns
+ * the message (free with hp_proto_free). On failure *out is NULL, err says
+ * why, and the code is HP_EVERSION (other protocol version), HP_EPROTO
+ * (anything malformed) or HP_ENOMEM. */
+int hp_proto_decode(const void *data, size_t len, Hpsearch__Envelope **out,
+                    char *err, size_t errlen);
+
+void hp_proto_free(Hpsearch__Envelope *env); /* NULL ok */
+
+/* hp_proto_error_code maps an hp_err_t to the stable upper-case code sent
+ * in ERROR replies ("EVERSION", "EPROTO", "EAUTH", "ENOENT", ...). */
+const char *hp_proto_error_code(int hp_err);
+
+/* hp_proto_encode_error builds a complete ERROR envelope in out. */
+void hp_proto_encode_error(hp_buf_t *out, int hp_err, const char *message);
+
+/* hp_proto_token_equal compares a received token with the expected one in
+ * time independent of where they differ. */
+int hp_proto_token_equal(const ProtobufCBinaryData *got, const char *expected,
+                         size_t expected_len);
+
+#endif
