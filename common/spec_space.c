@@ -1,0 +1,353 @@
+/* The `space:` section of a study spec, read into an hp_space_t. */
+#include "spec_int.h"
+
+#include "err.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pdraft {
+    int type; /* -1 unknown */
+    int has_low, has_high, has_step, has_log;
+    int line_low, line_high, line_step, line_log, line_values, line_grid;
+    double low, high, step;
+    int log;
+    uint32_t grid_points;
+    int has_values;
+    hp_choice_t *values;
+    size_t n_values;
+} pdraft_t;
+
+static void draft_fini(pdraft_t *d)
+{
+    for (size_t i = 0; i < d->n_values; i++)
+        free(d->values[i].text);
+    free(d->values);
+}
+
+void spec_number_text(double v, char **out)
+{
+    hp_buf_t b = {0};
+    hp_buf_json_number(&b, v);
+    *out = hp_buf_steal(&b);
+}
+
+/* parse_values reads `values:` into d (scalars; numbers if need_numbers). */
+static void parse_values(ctx_t *c, const map_t *m, entry_t *f, pdraft_t *d,
+                         int need_numbers)
+{
+    char p[300];
+    val_t v = spec_entry_val(c, m, f, p, sizeof p);
+    d->line_values = v.line;
+    if (v.kind != K_SEQ) {
+        spec_type_err(c, &v, p, "a list of values");
+        return;
+    }
+    int count = fy_node_sequence_item_count(f->val);
+    if (count == 0) {
+        spec_err(c, v.line, p, "must not be empty");
+        return;
+    }
+    if (count > MAX_LIST) {
+        spec_err(c, v.line, p, "has too many values (%d; at most %d)", count, MAX_LIST);
+        return;
+    }
+    d->values = calloc((size_t)count, sizeof *d->values);
+    HP_ASSERT(d->values != NULL);
+    d->has_values = 1;
+    void *it = NULL;
+    struct fy_node *item;
+    int idx = 0, bad = 0;
+    while ((item = fy_node_sequence_iterate(f->val, &it)) != NULL) {
+        char ip[400];
+        snprintf(ip, sizeof ip, "%s[%d]", p, idx++);
+        val_t iv = spec_classify(c, item, ip, v.line);
+        hp_choice_t ch = {0};
+        if (need_numbers) {
+            if (spec_get_number(c, &iv, ip, -INFINITY, INFINITY, "a number", &ch.num) < 0) {
+                bad = 1;
+                continue;
+            }
+            ch.is_number = 1;
+            spec_number_text(ch.num, &ch.text);
+        } else if (iv.kind == K_NUMBER) {
+            if (!isfinite(iv.num)) {
+                spec_err(c, iv.line, ip, "must be a finite number");
+                bad = 1;
+                continue;
+            }
+            ch.is_number = 1;
+            ch.num = iv.num;
+            spec_number_text(iv.num, &ch.text);
+        } else if (iv.kind == K_STRING || iv.kind == K_BOOL) {
+            if (iv.len > MAX_TEXT) {
+                spec_err(c, iv.line, ip, "is too long (%zu bytes)", iv.len);
+                bad = 1;
+                continue;
+            }
+            ch.text = spec_strndup(iv.text, iv.len);
+        } else {
+            spec_type_err(c, &iv, ip, "a number or a string");
+            bad = 1;
+            continue;
+        }
+        for (size_t j = 0; j < d->n_values; j++) {
+            int same = ch.is_number ? d->values[j].is_number && d->values[j].num == ch.num
+                                    : !d->values[j].is_number &&
+                                          strcmp(d->values[j].text, ch.text) == 0;
+            if (same) {
+                char b[64];
+                spec_err(c, iv.line, ip, "duplicate value '%s' (also %s[%zu])",
+                       spec_show(b, sizeof b, ch.text, strlen(ch.text)), p, j);
+                bad = 1;
+                free(ch.text);
+                ch.text = NULL;
+                break;
+            }
+        }
+        if (ch.text)
+            d->values[d->n_values++] = ch;
+    }
+    if (bad)
+        d->has_values = 0;
+}
+
+static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
+{
+    hp_spec_t *s = c->spec;
+    char path[300], p[300];
+    spec_subpath(path, sizeof path, "space", pe->key, pe->klen);
+    *out_ok = 0;
+    int name_ok = 1;
+    if (!spec_is_ident(pe->key, pe->klen) || pe->klen >= HP_PARAM_NAME_MAX) {
+        char b[64];
+        spec_err(c, pe->line, path,
+               "'%s' is not a valid parameter name (letters, digits and '_', not "
+               "starting with a digit, at most %d characters)",
+               spec_show(b, sizeof b, pe->key, pe->klen), HP_PARAM_NAME_MAX - 1);
+        name_ok = 0;
+    }
+    map_t m;
+    if (spec_map_open(c, pe->val, path, pe->line, &m) < 0) {
+        spec_map_fini(&m);
+        return;
+    }
+    pdraft_t d = {.type = -1};
+    int before = c->errors;
+    entry_t *f;
+    if ((f = spec_map_get(&m, "type")) != NULL) {
+        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        spec_get_enum(c, &v, p, "type", hp_spec_param_type_names, 3, &d.type);
+    } else {
+        spec_missing(c, &m, "type", "(float, int or categorical)");
+    }
+    const char *tname = d.type >= 0 ? hp_spec_param_type_names[d.type] : NULL;
+
+    /* Numeric fields are type-checked first, then judged by the type. */
+    struct nf {
+        const char *key;
+        int *has;
+        int *line;
+        double *val;
+    } nums[] = {{"low", &d.has_low, &d.line_low, &d.low},
+                {"high", &d.has_high, &d.line_high, &d.high},
+                {"step", &d.has_step, &d.line_step, &d.step}};
+    for (size_t i = 0; i < HP_ARRAY_LEN(nums); i++) {
+        if ((f = spec_map_get(&m, nums[i].key)) == NULL)
+            continue;
+        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        *nums[i].line = v.line;
+        if (d.type == HP_PARAM_CATEGORICAL) {
+            spec_err(c, v.line, p, "is not used by categorical parameters (they take 'values')");
+            continue;
+        }
+        if (spec_get_number(c, &v, p, -INFINITY, INFINITY, "a number", nums[i].val) < 0)
+            continue;
+        if (d.type == HP_PARAM_INT &&
+            (*nums[i].val != floor(*nums[i].val) || fabs(*nums[i].val) > INT_EXACT)) {
+            spec_err(c, v.line, p, "must be a whole number for an int parameter (got %.17g)",
+                   *nums[i].val);
+            continue;
+        }
+        *nums[i].has = 1;
+    }
+    if ((f = spec_map_get(&m, "log")) != NULL) {
+        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        d.line_log = v.line;
+        if (d.type == HP_PARAM_CATEGORICAL)
+            spec_err(c, v.line, p, "is not used by categorical parameters");
+        else if (spec_get_bool(c, &v, p, &d.log) == 0)
+            d.has_log = 1;
+    }
+    if ((f = spec_map_get(&m, "grid_points")) != NULL) {
+        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        d.line_grid = v.line;
+        if (d.type >= 0 && d.type != HP_PARAM_FLOAT)
+            spec_err(c, v.line, p,
+                   "is only used by float parameters (grid search takes every %s)",
+                   d.type == HP_PARAM_INT ? "step of an int" : "categorical value");
+        else
+            spec_get_u32(c, &v, p, 2, 1000000, &d.grid_points);
+    }
+    if ((f = spec_map_get(&m, "values")) != NULL)
+        parse_values(c, &m, f, &d, d.type == HP_PARAM_FLOAT || d.type == HP_PARAM_INT);
+    static const char *const known[] = {"type", "low", "high", "log", "step",
+                                        "values", "grid_points"};
+    spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
+
+    char lp[400];
+    if (d.type == HP_PARAM_CATEGORICAL) {
+        if (!spec_map_get(&m, "values"))
+            spec_missing(c, &m, "values", "for a categorical parameter (a list of choices)");
+    } else if (d.type >= 0 && c->errors == before) {
+        /* bounds: given, or taken from explicit values */
+        if (d.has_values && d.n_values) {
+            double mn = d.values[0].num, mx = d.values[0].num;
+            for (size_t i = 1; i < d.n_values; i++) {
+                mn = fmin(mn, d.values[i].num);
+                mx = fmax(mx, d.values[i].num);
+            }
+            for (size_t i = 0; i < d.n_values; i++) {
+                double x = d.values[i].num;
+                snprintf(lp, sizeof lp, "%s.values[%zu]", path, i);
+                if (d.type == HP_PARAM_INT && (x != floor(x) || fabs(x) > INT_EXACT))
+                    spec_err(c, d.line_values, lp,
+                           "must be a whole number for an int parameter (got %.17g)", x);
+                else if ((d.has_low && x < d.low) || (d.has_high && x > d.high))
+                    spec_err(c, d.line_values, lp, "%.17g is outside [low, high] = [%.17g, %.17g]",
+                           x, d.has_low ? d.low : mn, d.has_high ? d.high : mx);
+            }
+            if (!d.has_low)
+                d.low = mn, d.has_low = 1, d.line_low = d.line_values;
+            if (!d.has_high)
+                d.high = mx, d.has_high = 1, d.line_high = d.line_values;
+        }
+        if (!d.has_low && !d.line_low)
+            spec_missing(c, &m, "low", tname[0] == 'f' ? "for a float parameter"
+                                                  : "for an int parameter");
+        if (!d.has_high && !d.line_high)
+            spec_missing(c, &m, "high", tname[0] == 'f' ? "for a float parameter"
+                                                   : "for an int parameter");
+        snprintf(lp, sizeof lp, "%s.low", path);
+        if (d.has_low && d.has_high && d.low >= d.high) {
+            if (d.has_values)
+                spec_err(c, d.line_values, lp,
+                       "values give a single point (%.17g); use trial.fixed for a constant",
+                       d.low);
+            else
+                spec_err(c, d.line_low, lp, "must be < high (got low %.17g, high %.17g)",
+                       d.low, d.high);
+        } else if (d.has_low && d.log && d.low <= 0) {
+            spec_err(c, d.line_low, lp, "must be > 0 for a log-scaled parameter (got %.17g)",
+                   d.low);
+        } else if (d.has_low && d.has_high) {
+            char sp[400];
+            snprintf(sp, sizeof sp, "%s.step", path);
+            if (d.type == HP_PARAM_INT && !d.has_step)
+                d.step = 1;
+            if (d.has_step && d.step <= 0)
+                spec_err(c, d.line_step, sp, "must be > 0 (got %.17g)", d.step);
+            else if (d.has_step && d.step > d.high - d.low)
+                spec_err(c, d.line_step, sp, "must be <= high - low (%.17g) (got %.17g)",
+                       d.high - d.low, d.step);
+            else if (d.has_step && d.log && d.step != 1)
+                spec_err(c, d.line_step, sp, "cannot be combined with log: true");
+        }
+    }
+    spec_map_fini(&m);
+    if (c->errors != before || !name_ok || d.type < 0) {
+        draft_fini(&d);
+        return;
+    }
+    if (s->space.n >= HP_SPACE_MAX_PARAMS) {
+        spec_err(c, pe->line, path, "too many parameters (at most %d)", HP_SPACE_MAX_PARAMS);
+        draft_fini(&d);
+        return;
+    }
+    char name[HP_PARAM_NAME_MAX];
+    memcpy(name, pe->key, pe->klen);
+    name[pe->klen] = '\0';
+    hp_param_t *pp = hp_space_add(&s->space, name, (hp_param_type_t)d.type);
+    if (!pp) {
+        spec_err(c, pe->line, path, "cannot be added to the search space");
+        draft_fini(&d);
+        return;
+    }
+    if (d.type != HP_PARAM_CATEGORICAL) {
+        pp->low = d.low;
+        pp->high = d.high;
+        pp->log = d.log;
+        pp->step = d.type == HP_PARAM_INT ? (d.has_step ? d.step : 1)
+                                          : (d.has_step ? d.step : 0);
+        pp->grid_points = d.grid_points;
+    }
+    for (size_t i = 0; i < d.n_values; i++)
+        hp_param_add_value(pp, d.values[i].text, d.values[i].is_number, d.values[i].num);
+    draft_fini(&d);
+    *out_ok = 1;
+}
+
+void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl)
+{
+    hp_space_init(&c->spec->space);
+    entry_t *e = spec_map_get(root, "space");
+    if (!e) {
+        spec_missing(c, root, "space", "(the parameters to search, e.g. space: {lr: {type: float, low: 1e-5, high: 1e-1, log: true}})");
+        return;
+    }
+    sl->space = e->line;
+    map_t m;
+    if (spec_map_open(c, e->val, "space", e->line, &m) == 0) {
+        if (m.n == 0)
+            spec_err(c, e->line, "space", "must define at least one parameter");
+        sl->param = calloc(m.n ? m.n : 1, sizeof *sl->param);
+        HP_ASSERT(sl->param != NULL);
+        for (size_t i = 0; i < m.n; i++) {
+            m.e[i].used = 1;
+            int ok;
+            parse_param(c, &m.e[i], &ok);
+            if (ok)
+                sl->param[c->spec->space.n - 1] = m.e[i].line;
+        }
+    }
+    spec_map_fini(&m);
+}
+
+/* space_check runs hp_space_validate as a second opinion and attaches a
+ * line to each of its diagnostics (by its "space.NAME[.FIELD]" path). */
+void spec_space_check(ctx_t *c, const space_lines_t *sl)
+{
+    hp_diag_t d = {0};
+    hp_space_validate(&c->spec->space, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        int line = sl->space;
+        const char *path = d.items[i].path;
+        if (strncmp(path, "space.", 6) == 0) {
+            const char *nm = path + 6;
+            size_t nl = strcspn(nm, ".[");
+            for (size_t k = 0; k < c->spec->space.n; k++)
+                if (strlen(c->spec->space.params[k].name) == nl &&
+                    memcmp(c->spec->space.params[k].name, nm, nl) == 0)
+                    line = sl->param[k];
+        }
+        spec_err(c, line ? line : 1, path, "%s", d.items[i].message);
+    }
+    hp_diag_fini(&d);
+}
+
+void spec_check_grid(ctx_t *c, const space_lines_t *sl)
+{
+    const hp_space_t *sp = &c->spec->space;
+    for (size_t i = 0; i < sp->n; i++) {
+        const hp_param_t *pp = &sp->params[i];
+        if (pp->type == HP_PARAM_FLOAT && !pp->n_values && !pp->grid_points) {
+            char path[300];
+            snprintf(path, sizeof path, "space.%s", pp->name);
+            spec_err(c, sl->param[i], path,
+                   "grid search needs 'values' or 'grid_points' for a float parameter");
+        }
+    }
+}
+

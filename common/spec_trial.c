@@ -1,0 +1,545 @@
+/* The `trial:` section of a study spec: built-in model, benchmark function
+ * or external command, and what every kind shares. */
+#include "spec_int.h"
+
+#include "err.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* get_value reads a fixed/env value: a scalar, or (lists_ok) a list of
+ * scalars kept as canonical JSON text. */
+static int get_value(ctx_t *c, const val_t *v, struct fy_node *n, const char *path,
+                     int lists_ok, hp_spec_value_t *out)
+{
+    memset(out, 0, sizeof *out);
+    switch (v->kind) {
+    case K_NUMBER:
+        if (!isfinite(v->num)) {
+            spec_err(c, v->line, path, "must be a finite number");
+            return -1;
+        }
+        out->kind = HP_VALUE_NUMBER;
+        out->num = v->num;
+        spec_number_text(v->num, &out->text);
+        return 0;
+    case K_BOOL:
+        out->kind = HP_VALUE_BOOL;
+        out->num = v->num;
+        out->text = spec_strdup(v->num != 0 ? "true" : "false");
+        return 0;
+    case K_STRING:
+        if (v->len > MAX_TEXT) {
+            spec_err(c, v->line, path, "is too long (%zu bytes; at most %d)", v->len, MAX_TEXT);
+            return -1;
+        }
+        out->kind = HP_VALUE_STRING;
+        out->text = spec_strndup(v->text, v->len);
+        return 0;
+    case K_SEQ:
+        if (lists_ok) {
+            int count = fy_node_sequence_item_count(n);
+            if (count == 0 || count > 1000) {
+                spec_err(c, v->line, path, "a list value must have 1 to 1000 items");
+                return -1;
+            }
+            hp_buf_t b = {0};
+            hp_buf_putc(&b, '[');
+            void *it = NULL;
+            struct fy_node *item;
+            int idx = 0;
+            while ((item = fy_node_sequence_iterate(n, &it)) != NULL) {
+                char ip[400];
+                snprintf(ip, sizeof ip, "%s[%d]", path, idx);
+                val_t iv = spec_classify(c, item, ip, v->line);
+                if (idx++)
+                    hp_buf_putc(&b, ',');
+                if (iv.kind == K_NUMBER && isfinite(iv.num)) {
+                    hp_buf_json_number(&b, iv.num);
+                } else if (iv.kind == K_BOOL) {
+                    hp_buf_puts(&b, iv.num != 0 ? "true" : "false");
+                } else if (iv.kind == K_STRING && iv.len <= MAX_TEXT) {
+                    char *t = spec_strndup(iv.text, iv.len);
+                    hp_buf_json_string(&b, t);
+                    free(t);
+                } else {
+                    spec_type_err(c, &iv, ip, "a number, string or boolean");
+                    hp_buf_fini(&b);
+                    return -1;
+                }
+            }
+            hp_buf_putc(&b, ']');
+            out->kind = HP_VALUE_LIST;
+            out->text = hp_buf_steal(&b);
+            return 0;
+        }
+        /* fall through */
+    default:
+        spec_type_err(c, v, path, lists_ok ? "a number, string, boolean or list" : "a string");
+        return -1;
+    }
+}
+
+/* parse_values_map reads fixed: or env: (name -> value). */
+static void parse_value_map(ctx_t *c, const map_t *tm, entry_t *e, int env,
+                            hp_spec_value_t **out, size_t *nout, int **lines)
+{
+    char path[300];
+    spec_subpath(path, sizeof path, tm->path, e->key, e->klen);
+    map_t m;
+    if (spec_map_open(c, e->val, path, e->line, &m) == 0) {
+        size_t max = env ? MAX_ENV : MAX_FIXED;
+        if (m.n > max)
+            spec_err(c, e->line, path, "has too many entries (%zu; at most %zu)", m.n, max);
+        *out = calloc(m.n ? m.n : 1, sizeof **out);
+        *lines = calloc(m.n ? m.n : 1, sizeof **lines);
+        HP_ASSERT(*out != NULL && *lines != NULL);
+        for (size_t i = 0; i < m.n && i < max; i++) {
+            entry_t *f = &m.e[i];
+            f->used = 1;
+            char p[300];
+            val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+            char b[64];
+            if (env) {
+                if (!spec_is_ident(f->key, f->klen)) {
+                    spec_err(c, f->line, p, "'%s' is not a valid environment variable name",
+                           spec_show(b, sizeof b, f->key, f->klen));
+                    continue;
+                }
+                if (f->klen >= 9 && memcmp(f->key, "HPSEARCH_", 9) == 0) {
+                    spec_err(c, f->line, p,
+                           "HPSEARCH_* variables are reserved (the worker sets them)");
+                    continue;
+                }
+            } else if (!spec_is_ident(f->key, f->klen) || f->klen >= HP_PARAM_NAME_MAX) {
+                spec_err(c, f->line, p,
+                       "'%s' is not a valid parameter name (letters, digits and '_', not "
+                       "starting with a digit)",
+                       spec_show(b, sizeof b, f->key, f->klen));
+                continue;
+            }
+            hp_spec_value_t val;
+            if (get_value(c, &v, f->val, p, !env, &val) < 0)
+                continue;
+            if (env && val.kind != HP_VALUE_STRING)
+                val.kind = HP_VALUE_STRING; /* the environment is text */
+            val.name = spec_strndup(f->key, f->klen);
+            (*lines)[*nout] = f->line;
+            (*out)[(*nout)++] = val;
+        }
+    }
+    spec_map_fini(&m);
+}
+
+static void check_placeholders(ctx_t *c, const char *arg, const char *path, int line)
+{
+    const hp_spec_t *s = c->spec;
+    for (const char *q = arg; *q; q++) {
+        if (q[0] == '{' && q[1] == '{') {
+            q++;
+            continue;
+        }
+        if (q[0] == '}' && q[1] == '}') {
+            q++;
+            continue;
+        }
+        if (*q == '}') {
+            spec_err(c, line, path, "unmatched '}' (write '}}' for a literal brace)");
+            return;
+        }
+        if (*q != '{')
+            continue;
+        const char *end = strchr(q + 1, '}');
+        if (!end) {
+            spec_err(c, line, path, "unterminated placeholder '{' (write '{{' for a literal brace)");
+            return;
+        }
+        size_t n = (size_t)(end - q - 1);
+        char name[HP_PARAM_NAME_MAX];
+        char b[64];
+        if (!spec_is_ident(q + 1, n) || n >= sizeof name) {
+            spec_err(c, line, path, "'{%s}' is not a valid placeholder (write {param_name})",
+                   spec_show(b, sizeof b, q + 1, n));
+            return;
+        }
+        memcpy(name, q + 1, n);
+        name[n] = '\0';
+        if (hp_space_find(&s->space, name) < 0 && !hp_spec_find_fixed(s, name))
+            spec_err(c, line, path, "placeholder {%s} names no parameter in space or trial.fixed",
+                   name);
+        q = end;
+    }
+}
+
+static void parse_command(ctx_t *c, const map_t *tm, entry_t *e, int **arg_lines)
+{
+    hp_spec_t *s = c->spec;
+    char p[300];
+    int before = c->errors;
+    val_t v = spec_entry_val(c, tm, e, p, sizeof p);
+    if (v.kind == K_STRING) {
+        /* a string is split on whitespace (no shell quoting) */
+        size_t cap = 8;
+        s->trial.argv = calloc(cap + 1, sizeof *s->trial.argv);
+        HP_ASSERT(s->trial.argv != NULL);
+        size_t i = 0;
+        while (i < v.len) {
+            while (i < v.len && strchr(" \t\r\n", v.text[i]))
+                i++;
+            size_t st = i;
+            while (i < v.len && !strchr(" \t\r\n", v.text[i]))
+                i++;
+            if (i == st)
+                break;
+            if (s->trial.argc == MAX_ARGS) {
+                spec_err(c, v.line, p, "has too many arguments (at most %d)", MAX_ARGS);
+                break;
+            }
+            if (s->trial.argc == cap) {
+                cap *= 2;
+                char **np = realloc(s->trial.argv, (cap + 1) * sizeof *np);
+                HP_ASSERT(np != NULL);
+                s->trial.argv = np;
+            }
+            s->trial.argv[s->trial.argc++] = spec_strndup(v.text + st, i - st);
+            s->trial.argv[s->trial.argc] = NULL;
+        }
+        *arg_lines = calloc(s->trial.argc + 1, sizeof **arg_lines);
+        HP_ASSERT(*arg_lines != NULL);
+        for (size_t k = 0; k < s->trial.argc; k++)
+            (*arg_lines)[k] = v.line;
+    } else if (v.kind == K_SEQ) {
+        int count = fy_node_sequence_item_count(e->val);
+        if (count > MAX_ARGS) {
+            spec_err(c, v.line, p, "has too many arguments (%d; at most %d)", count, MAX_ARGS);
+            return;
+        }
+        s->trial.argv = calloc((size_t)count + 1, sizeof *s->trial.argv);
+        *arg_lines = calloc((size_t)count + 1, sizeof **arg_lines);
+        HP_ASSERT(s->trial.argv != NULL && *arg_lines != NULL);
+        void *it = NULL;
+        struct fy_node *item;
+        int idx = 0;
+        while ((item = fy_node_sequence_iterate(e->val, &it)) != NULL) {
+            char ip[400];
+            snprintf(ip, sizeof ip, "%s[%d]", p, idx++);
+            val_t iv = spec_classify(c, item, ip, v.line);
+            char *a = NULL;
+            if (iv.kind == K_BOOL)
+                a = spec_strdup(iv.num != 0 ? "true" : "false");
+            else if (spec_get_string(c, &iv, ip, &a) < 0)
+                continue;
+            (*arg_lines)[s->trial.argc] = iv.line;
+            s->trial.argv[s->trial.argc++] = a;
+        }
+    } else {
+        spec_type_err(c, &v, p, "a list of arguments (or one string split on spaces)");
+        return;
+    }
+    if (s->trial.argc == 0 && c->errors == before)
+        spec_err(c, v.line, p, "must name a program to run");
+}
+
+static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
+{
+    hp_spec_dataset_t *d = &c->spec->trial.dataset;
+    d->validation_fraction = HP_SPEC_DEFAULT_VAL_FRACTION;
+    char p[300], q[300];
+    val_t v = spec_entry_val(c, tm, e, p, sizeof p);
+    char *s = NULL;
+    if (v.kind == K_STRING || v.kind == K_NUMBER) {
+        if (spec_get_string(c, &v, p, &s) < 0)
+            return;
+        size_t n = strlen(s);
+        if (strchr(s, '/') || (n > 4 && strcmp(s + n - 4, ".csv") == 0)) {
+            d->is_path = 1;
+        } else if (spec_word_in(s, n, hp_spec_datasets, HP_ARRAY_LEN(hp_spec_datasets)) < 0) {
+            spec_err(c, v.line, p,
+                   "unknown dataset '%s' (built-in: fashion-mnist; a CSV file path must "
+                   "end in .csv or contain '/')",
+                   s);
+            free(s);
+            return;
+        }
+        d->source = s;
+        return;
+    }
+    map_t m;
+    if (spec_map_open(c, e->val, p, e->line, &m) < 0) {
+        spec_map_fini(&m);
+        return;
+    }
+    entry_t *fn = spec_map_get(&m, "name"), *fp = spec_map_get(&m, "path"), *f;
+    if (fn && fp) {
+        spec_err(c, fp->line, "trial.dataset.path",
+               "give either name (a built-in dataset) or path (a CSV file), not both");
+    } else if (fn) {
+        val_t nv = spec_entry_val(c, &m, fn, q, sizeof q);
+        int i;
+        if (spec_get_enum(c, &nv, q, "dataset", hp_spec_datasets,
+                     HP_ARRAY_LEN(hp_spec_datasets), &i) == 0)
+            d->source = spec_strdup(hp_spec_datasets[i]);
+    } else if (fp) {
+        val_t pv = spec_entry_val(c, &m, fp, q, sizeof q);
+        if (spec_get_string(c, &pv, q, &d->source) == 0)
+            d->is_path = 1;
+    } else {
+        spec_missing(c, &m, "name", "(or path: a CSV file)");
+    }
+    if ((f = spec_map_get(&m, "label")) != NULL) {
+        val_t lv = spec_entry_val(c, &m, f, q, sizeof q);
+        if (fn)
+            spec_err(c, lv.line, q, "only applies to CSV datasets (path)");
+        else
+            spec_get_string(c, &lv, q, &d->label);
+    }
+    if ((f = spec_map_get(&m, "task")) != NULL) {
+        val_t tv = spec_entry_val(c, &m, f, q, sizeof q);
+        int t;
+        if (fn)
+            spec_err(c, tv.line, q, "only applies to CSV datasets (path)");
+        else if (spec_get_enum(c, &tv, q, "task", hp_spec_task_names, 2, &t) == 0)
+            d->task = (hp_task_t)t;
+    }
+    if ((f = spec_map_get(&m, "train_subset")) != NULL) {
+        val_t tv = spec_entry_val(c, &m, f, q, sizeof q);
+        spec_get_uint(c, &tv, q, 0, 1000000000, &d->train_subset);
+    }
+    if ((f = spec_map_get(&m, "validation_fraction")) != NULL) {
+        val_t tv = spec_entry_val(c, &m, f, q, sizeof q);
+        double x;
+        if (spec_get_number(c, &tv, q, 0, 1, "in (0, 1)", &x) == 0) {
+            if (x <= 0 || x >= 1)
+                spec_err(c, tv.line, q, "must be in (0, 1) (got %g)", x);
+            else
+                d->validation_fraction = x;
+        }
+    }
+    if ((f = spec_map_get(&m, "normalize")) != NULL) {
+        val_t tv = spec_entry_val(c, &m, f, q, sizeof q);
+        int t;
+        if (spec_get_enum(c, &tv, q, "normalization", hp_spec_normalize_names, 4, &t) == 0)
+            d->normalize = (hp_normalize_t)t;
+    }
+    if ((f = spec_map_get(&m, "shift")) != NULL) {
+        val_t tv = spec_entry_val(c, &m, f, q, sizeof q);
+        int t;
+        if (spec_get_enum(c, &tv, q, "shift", hp_spec_shift_names, 3, &t) == 0) {
+            if (t == HP_SHIFT_DARKEN && d->is_path)
+                spec_err(c, tv.line, q, "darken only applies to image datasets");
+            else
+                d->shift = (hp_shift_t)t;
+        }
+    }
+    if ((f = spec_map_get(&m, "augment")) != NULL) {
+        val_t tv = spec_entry_val(c, &m, f, q, sizeof q);
+        if (spec_get_bool(c, &tv, q, &d->augment) == 0 && d->augment && d->is_path) {
+            spec_err(c, tv.line, q, "only applies to image datasets");
+            d->augment = 0;
+        }
+    }
+    static const char *const known[] = {"name", "path", "label", "task", "train_subset",
+                                        "validation_fraction", "normalize", "shift",
+                                        "augment"};
+    spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
+    spec_map_fini(&m);
+}
+
+static void check_function_space(ctx_t *c, const space_lines_t *sl, int fline)
+{
+    hp_spec_t *s = c->spec;
+    const char *fname = hp_function_name(s->trial.function);
+    int seen[HP_SPACE_MAX_PARAMS + 1] = {0};
+    unsigned maxd = 0;
+    for (size_t i = 0; i < s->space.n; i++) {
+        const hp_param_t *pp = &s->space.params[i];
+        char path[300];
+        snprintf(path, sizeof path, "space.%s", pp->name);
+        const char *q = pp->name + 1;
+        unsigned k = 0;
+        int ok = pp->name[0] == 'x' && *q >= '1' && *q <= '9';
+        for (; ok && *q; q++) {
+            ok = *q >= '0' && *q <= '9' && k < 1000;
+            k = k * 10 + (unsigned)(*q - '0');
+        }
+        if (!ok || k > HP_SPACE_MAX_PARAMS) {
+            spec_err(c, sl->param[i], path,
+                   "benchmark function %s takes parameters x1, x2, ... only", fname);
+            continue;
+        }
+        if (pp->type == HP_PARAM_CATEGORICAL) {
+            spec_err(c, sl->param[i], path,
+                   "benchmark function inputs must be float or int, not categorical");
+            continue;
+        }
+        seen[k] = 1;
+        if (k > maxd)
+            maxd = k;
+    }
+    unsigned need = s->trial.function == HP_FUNC_BRANIN      ? 2
+                    : s->trial.function == HP_FUNC_HARTMANN6 ? 6
+                                                             : (maxd > 2 ? maxd : 2);
+    for (size_t i = 0; i < s->space.n; i++) {
+        const hp_param_t *pp = &s->space.params[i];
+        if (pp->name[0] == 'x' && strtoul(pp->name + 1, NULL, 10) > need &&
+            (s->trial.function == HP_FUNC_BRANIN || s->trial.function == HP_FUNC_HARTMANN6))
+            spec_err(c, sl->param[i], "space", "benchmark function %s has %u inputs (x1..x%u); %s is not one",
+                   fname, need, need, pp->name);
+    }
+    for (unsigned k = 1; k <= need; k++) {
+        if (!seen[k]) {
+            spec_err(c, fline, "trial.function",
+                   "%s needs parameters x1..x%u in space (x%u is missing)", fname, need, k);
+            break;
+        }
+    }
+    s->trial.dim = need;
+}
+
+void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
+{
+    hp_spec_t *s = c->spec;
+    s->trial.retries = HP_SPEC_DEFAULT_RETRIES;
+    entry_t *e = spec_map_get(root, "trial");
+    if (!e) {
+        spec_missing(c, root, "trial", "(what one trial runs: model, function or command)");
+        return;
+    }
+    map_t m;
+    if (spec_map_open(c, e->val, "trial", e->line, &m) < 0) {
+        spec_map_fini(&m);
+        return;
+    }
+    char p[300];
+    entry_t *em = spec_map_get(&m, "model"), *ef = spec_map_get(&m, "function"),
+            *ec = spec_map_get(&m, "command"), *f;
+    entry_t *kinds[3] = {em, ef, ec};
+    static const char *const kind_keys[3] = {"model", "function", "command"};
+    int kind = -1;
+    for (int k = 0; k < 3; k++) {
+        if (!kinds[k])
+            continue;
+        if (kind < 0) {
+            kind = k;
+        } else {
+            char kp[300];
+            /* report at whichever comes later in the file */
+            int later = kinds[k]->line >= kinds[kind]->line ? k : kind;
+            int first = later == k ? kind : k;
+            snprintf(kp, sizeof kp, "trial.%s", kind_keys[later]);
+            spec_err(c, kinds[later]->line, kp,
+                   "cannot be combined with trial.%s (a trial runs exactly one of model, "
+                   "function or command)",
+                   kind_keys[first]);
+        }
+    }
+    if (kind < 0) {
+        spec_err(c, e->line, "trial",
+               "needs one of 'model' (built-in training), 'function' (benchmark) or "
+               "'command' (external program)");
+    }
+    s->trial.kind = kind < 0 ? HP_TRIAL_MODEL : (hp_trial_kind_t)kind;
+
+    /* keys that only one kind uses */
+    static const struct {
+        const char *key;
+        int kind;
+    } only[] = {{"dataset", 0}, {"epochs", 0}, {"noise", 1}, {"env", 2}, {"workdir", 2}};
+    entry_t *oe[HP_ARRAY_LEN(only)];
+    for (size_t i = 0; i < HP_ARRAY_LEN(only); i++) {
+        oe[i] = spec_map_get(&m, only[i].key);
+        if (oe[i] && kind >= 0 && kind != only[i].kind) {
+            snprintf(p, sizeof p, "trial.%s", only[i].key);
+            spec_err(c, oe[i]->line, p, "only applies with trial.%s (this trial uses %s)",
+                   kind_keys[only[i].kind], kind_keys[kind]);
+            oe[i] = NULL;
+        }
+    }
+
+    if (kind == HP_TRIAL_MODEL) {
+        val_t v = spec_entry_val(c, &m, em, p, sizeof p);
+        int x;
+        if (spec_get_enum(c, &v, p, "model", hp_spec_model_names, 3, &x) == 0)
+            s->trial.model = (hp_model_t)x;
+        if (oe[0])
+            parse_dataset(c, &m, oe[0]);
+        else
+            spec_missing(c, &m, "dataset", "(fashion-mnist or a CSV path)");
+        s->trial.epochs = HP_SPEC_DEFAULT_EPOCHS;
+        if (oe[1]) {
+            v = spec_entry_val(c, &m, oe[1], p, sizeof p);
+            spec_get_u32(c, &v, p, 1, 100000, &s->trial.epochs);
+        }
+    } else if (kind == HP_TRIAL_FUNCTION) {
+        val_t v = spec_entry_val(c, &m, ef, p, sizeof p);
+        int x;
+        if (spec_get_enum(c, &v, p, "function", hp_spec_function_names, 4, &x) == 0) {
+            s->trial.function = (hp_function_t)x;
+            check_function_space(c, sl, v.line);
+        }
+        if (oe[2]) {
+            v = spec_entry_val(c, &m, oe[2], p, sizeof p);
+            spec_get_number(c, &v, p, 0, INFINITY, ">= 0", &s->trial.noise);
+        }
+    }
+
+    int *fixed_lines = NULL;
+    if ((f = spec_map_get(&m, "fixed")) != NULL) {
+        if (kind == HP_TRIAL_FUNCTION) {
+            spec_err(c, f->line, "trial.fixed",
+                   "benchmark functions take no fixed parameters (search x1..xd in space)");
+        } else {
+            parse_value_map(c, &m, f, 0, &s->trial.fixed, &s->trial.n_fixed, &fixed_lines);
+            for (size_t i = 0; i < s->trial.n_fixed; i++) {
+                const char *nm = s->trial.fixed[i].name;
+                char fp[300];
+                snprintf(fp, sizeof fp, "trial.fixed.%s", nm);
+                if (hp_space_find(&s->space, nm) >= 0)
+                    spec_err(c, fixed_lines[i], fp,
+                           "'%s' is also in space; a parameter is either searched or fixed",
+                           nm);
+            }
+        }
+    }
+    free(fixed_lines);
+
+    if (kind == HP_TRIAL_COMMAND) {
+        int *arg_lines = NULL;
+        parse_command(c, &m, ec, &arg_lines);
+        for (size_t i = 0; i < s->trial.argc; i++) {
+            char ap[400];
+            if (fy_node_is_sequence(ec->val))
+                snprintf(ap, sizeof ap, "trial.command[%zu]", i);
+            else
+                snprintf(ap, sizeof ap, "trial.command");
+            check_placeholders(c, s->trial.argv[i], ap, arg_lines[i]);
+        }
+        free(arg_lines);
+        if (oe[3]) {
+            int *env_lines = NULL;
+            parse_value_map(c, &m, oe[3], 1, &s->trial.env, &s->trial.n_env, &env_lines);
+            free(env_lines);
+        }
+        if (oe[4]) {
+            val_t v = spec_entry_val(c, &m, oe[4], p, sizeof p);
+            spec_get_string(c, &v, p, &s->trial.workdir);
+        }
+    }
+
+    if ((f = spec_map_get(&m, "timeout")) != NULL) {
+        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        spec_get_number(c, &v, p, 0, 1e9, ">= 0 seconds (0 = no limit)", &s->trial.timeout);
+    }
+    if ((f = spec_map_get(&m, "retries")) != NULL) {
+        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        spec_get_u32(c, &v, p, 0, 100, &s->trial.retries);
+    }
+    static const char *const known[] = {"model", "dataset", "epochs", "fixed",
+                                        "function", "noise", "command", "env",
+                                        "workdir", "timeout", "retries"};
+    spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
+    spec_map_fini(&m);
+}
+
