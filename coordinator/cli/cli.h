@@ -1,0 +1,85 @@
+/*
+ * cli.h — the hpsearch command line: one descriptor per verb (tmux cmd-*.c
+ * style) and the helpers the verbs share.
+ *
+ * A verb lives in its own file cmd_<name>.c and exports
+ *
+ *     const hp_cmd_t hp_cmd_validate = {
+ *         .name = "validate",
+ *         .usage = "validate [--format text|json] SPEC",
+ *         .summary = "check a study spec and print every problem",
+ *         .help = "...",          // extra lines for --help (may be NULL)
+ *         .exec = cmd_validate,
+ *     };
+ *
+ * and is listed once in commands.c. main.c handles the global options
+ * (--help, --version, --coordinator URL or HPSEARCH_COORDINATOR) and then
+ * calls exec with argv[0] = the verb name, so verbs parse their own options
+ * with getopt_long.
+ *
+ * Exit codes: HP_EXIT_OK (0) success, HP_EXIT_FAIL (1) the operation failed
+ * (an invalid spec, an unreachable coordinator...), HP_EXIT_USAGE (2) bad
+ * command line.
+ */
+#ifndef HP_CLI_H
+#define HP_CLI_H
+
+#include <stdio.h>
+
+#define HP_EXIT_OK 0
+#define HP_EXIT_FAIL 1
+#define HP_EXIT_USAGE 2
+
+typedef enum hp_cli_format {
+    HP_FORMAT_TABLE = 0, /* human-readable (the default) */
+    HP_FORMAT_CSV = 1,
+    HP_FORMAT_JSON = 2,
+} hp_cli_format_t;
+
+/* What every verb gets: global options, resolved once by main. */
+typedef struct hp_cli {
+    const char *prog;        /* "hpsearch" */
+    const char *coordinator; /* --coordinator, else $HPSEARCH_COORDINATOR, else NULL */
+    FILE *out;               /* stdout: results */
+    FILE *err;               /* stderr: errors and progress */
+} hp_cli_t;
+
+typedef struct hp_cmd {
+    const char *name;
+    const char *usage;   /* after "hpsearch ", e.g. "validate SPEC" */
+    const char *summary; /* one line for `hpsearch --help` */
+    const char *help;    /* more lines for `hpsearch VERB --help`, or NULL */
+    /* exec runs the verb; argv[0] is the verb name. Returns an exit code. */
+    int (*exec)(hp_cli_t *cli, int argc, char **argv);
+} hp_cmd_t;
+
+/* The registry (commands.c): every verb, NULL-terminated. */
+extern const hp_cmd_t *const hp_cli_commands[];
+
+/* The verbs, one per cmd_<name>.c. */
+extern const hp_cmd_t hp_cmd_validate;
+
+/* hp_cli_find returns the verb called name, or NULL. */
+const hp_cmd_t *hp_cli_find(const char *name);
+
+/* hp_cli_help prints a verb's usage, summary and help to f. */
+void hp_cli_help(const hp_cli_t *cli, const hp_cmd_t *cmd, FILE *f);
+
+/* hp_cli_usage_error prints "hpsearch VERB: MESSAGE" and the verb's usage
+ * line to cli->err and returns HP_EXIT_USAGE. */
+int hp_cli_usage_error(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* hp_cli_fail prints "hpsearch VERB: MESSAGE" to cli->err and returns
+ * HP_EXIT_FAIL. */
+int hp_cli_fail(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* hp_cli_parse_format maps "table|text|csv|json" to *out; -1 if unknown.
+ * `allowed` is a bitmask of (1 << HP_FORMAT_*) the verb supports. */
+int hp_cli_parse_format(const char *s, unsigned allowed, hp_cli_format_t *out);
+
+/* hp_cli_getopt_reset prepares getopt_long for a verb's own options. */
+void hp_cli_getopt_reset(void);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * hpsearch — the command line client: global options, then one verb.
+ *
+ *     hpsearch [--coordinator URL] VERB [ARGS...]
+ *     hpsearch --help | --version | help [VERB]
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef HP_VERSION
+#define HP_VERSION "unknown"
+#endif
+
+static void usage(const hp_cli_t *cli, FILE *f)
+{
+    fprintf(f,
+            "usage: %s [--coordinator URL] COMMAND [ARGS...]\n"
+            "\n"
+            "Distributed hyperparameter search: submit studies, read results.\n"
+            "\n"
+            "Commands:\n",
+            cli->prog);
+    for (size_t i = 0; hp_cli_commands[i]; i++)
+        fprintf(f, "  %-10s %s\n", hp_cli_commands[i]->name, hp_cli_commands[i]->summary);
+    fprintf(f,
+            "\n"
+            "Options:\n"
+            "  --coordinator URL  the daemon's control socket (as given to hpsearchd\n"
+            "                     --control); default $HPSEARCH_COORDINATOR\n"
+            "  --help             show this help; `%s COMMAND --help` for a command\n"
+            "  --version          print the version\n",
+            cli->prog);
+}
+
+/* nearest verb name for "did you mean" (prefix or one typo away). */
+static const char *suggest(const char *name)
+{
+    for (size_t i = 0; hp_cli_commands[i]; i++) {
+        const char *v = hp_cli_commands[i]->name;
+        size_t n = strlen(name), m = strlen(v);
+        if (n >= 2 && strncmp(v, name, n) == 0)
+            return v;
+        if (n == m) {
+            size_t diff = 0;
+            for (size_t k = 0; k < n; k++)
+                diff += v[k] != name[k];
+            if (diff <= 1)
+                return v;
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    hp_cli_t cli = {.prog = "hpsearch", .out = stdout, .err = stderr};
+    cli.coordinator = getenv("HPSEARCH_COORDINATOR");
+    if (cli.coordinator && !*cli.coordinator)
+        cli.coordinator = NULL;
+
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(&cli, stdout);
+            return HP_EXIT_OK;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            printf("hpsearch %s\n", HP_VERSION);
+            return HP_EXIT_OK;
+        } else if (strcmp(a, "--coordinator") == 0) {
+            if (i + 1 >= argc || !*argv[i + 1]) {
+                fprintf(stderr, "hpsearch: --coordinator needs a URL (e.g. tcp://head:7000)\n");
+                return HP_EXIT_USAGE;
+            }
+            cli.coordinator = argv[++i];
+        } else if (strncmp(a, "--coordinator=", 14) == 0 && a[14]) {
+            cli.coordinator = a + 14;
+        } else if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else {
+            fprintf(stderr, "hpsearch: unknown option '%s' (try hpsearch --help)\n", a);
+            return HP_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(&cli, stderr);
+        return HP_EXIT_USAGE;
+    }
+    const char *verb = argv[i];
+    if (strcmp(verb, "help") == 0) {
+        if (i + 1 >= argc) {
+            usage(&cli, stdout);
+            return HP_EXIT_OK;
+        }
+        const hp_cmd_t *cmd = hp_cli_find(argv[i + 1]);
+        if (!cmd) {
+            fprintf(stderr, "hpsearch: unknown command '%s' (try hpsearch --help)\n",
+                    argv[i + 1]);
+            return HP_EXIT_USAGE;
+        }
+        hp_cli_help(&cli, cmd, stdout);
+        return HP_EXIT_OK;
+    }
+    const hp_cmd_t *cmd = hp_cli_find(verb);
+    if (!cmd) {
+        const char *s = suggest(verb);
+        if (s)
+            fprintf(stderr, "hpsearch: unknown command '%s' (did you mean '%s'? try hpsearch --help)\n",
+                    verb, s);
+        else
+            fprintf(stderr, "hpsearch: unknown command '%s' (try hpsearch --help)\n", verb);
+        return HP_EXIT_USAGE;
+    }
+    /* --help anywhere before a "--" asks for the verb's help */
+    for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+            hp_cli_help(&cli, cmd, stdout);
+            return HP_EXIT_OK;
+        }
+    hp_cli_getopt_reset();
+    int rc = cmd->exec(&cli, argc - i, argv + i);
+    if (fflush(stdout) != 0 && rc == HP_EXIT_OK)
+        rc = HP_EXIT_FAIL;
+    return rc;
+}
