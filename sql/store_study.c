@@ -1,0 +1,225 @@
+/* store_study.c — studies: create, read, list, end. */
+#include "store_int.h"
+
+#include "err.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const study_states[HP_STUDY_STATE_COUNT_] = {
+    "running", "completed", "cancelled", "failed", "stopped",
+};
+
+const char *hp_study_state_name(hp_study_state_t state)
+{
+    return (unsigned)state < HP_STUDY_STATE_COUNT_ ? study_states[state] : "unknown";
+}
+
+int hp_study_state_parse(const char *name)
+{
+    for (int i = 0; name && i < HP_STUDY_STATE_COUNT_; i++)
+        if (strcmp(name, study_states[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *hp_goal_name(hp_goal_t goal)
+{
+    return goal == HP_GOAL_MAXIMIZE ? "maximize" : "minimize";
+}
+
+void hp_study_fini(hp_study_t *s)
+{
+    free(s->name);
+    free(s->spec);
+    free(s->spec_json);
+    free(s->metric);
+    free(s->reason);
+    memset(s, 0, sizeof *s);
+}
+
+#define STUDY_COLS                                                                   \
+    "SELECT id, name, spec, spec_json, metric, goal, max_trials, state, reason, "    \
+    "created, ended FROM studies "
+
+static int read_study(sqlite3_stmt *s, hp_study_t *out, char *err, size_t errlen)
+{
+    int oom = 0;
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(s, 0);
+    out->name = hp_store_col_dup(s, 1, &oom);
+    out->spec = hp_store_col_dup(s, 2, &oom);
+    out->spec_json = hp_store_col_dup(s, 3, &oom);
+    out->metric = hp_store_col_dup(s, 4, &oom);
+    const char *goal = (const char *)sqlite3_column_text(s, 5);
+    out->goal = goal && strcmp(goal, "maximize") == 0 ? HP_GOAL_MAXIMIZE : HP_GOAL_MINIMIZE;
+    out->max_trials = sqlite3_column_int64(s, 6);
+    int state = hp_study_state_parse((const char *)sqlite3_column_text(s, 7));
+    out->state = state < 0 ? HP_STUDY_FAILED : (hp_study_state_t)state;
+    out->reason = hp_store_col_dup(s, 8, &oom);
+    out->created = hp_store_col_time(s, 9);
+    out->ended = hp_store_col_time(s, 10);
+    if (oom) {
+        hp_study_fini(out);
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int hp_store_study_create(hp_store_t *st, const hp_study_def_t *def, int64_t *id,
+                          char *err, size_t errlen)
+{
+    if (!def || !def->name || !*def->name || !def->spec || !def->spec_json ||
+        !def->metric || !*def->metric || def->max_trials < 0 ||
+        (def->goal != HP_GOAL_MINIMIZE && def->goal != HP_GOAL_MAXIMIZE))
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "create study: name, spec, spec_json, metric and a goal are "
+                       "required, max_trials >= 0");
+    int rc = hp_store_op_begin(st, "create a study", err, errlen);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = hp_store_stmt(
+        st, Q_STUDY_INSERT,
+        "INSERT INTO studies (name, spec, spec_json, metric, goal, max_trials, state, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
+        &rc, err, errlen);
+    if (s) {
+        sqlite3_bind_text(s, 1, def->name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 2, def->spec, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 3, def->spec_json, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 4, def->metric, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 5, hp_goal_name(def->goal), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 6, def->max_trials);
+        sqlite3_bind_double(s, 7, hp_store_clock(st));
+        char what[300];
+        snprintf(what, sizeof what, "create study '%.280s'", def->name);
+        rc = hp_store_step_done(st, s, what, err, errlen);
+        if (rc == HP_EEXIST)
+            hp_errf(err, errlen, rc, "study '%s' already exists", def->name);
+        if (rc == 0 && id)
+            *id = sqlite3_last_insert_rowid(st->db);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}
+
+/* get_one runs a prepared lookup and reads its first row into *out. */
+static int get_one(hp_store_t *st, sqlite3_stmt *s, hp_study_t *out, const char *what,
+                   char *err, size_t errlen)
+{
+    int rc = sqlite3_step(s);
+    int code;
+    if (rc == SQLITE_ROW)
+        code = read_study(s, out, err, errlen);
+    else if (rc == SQLITE_DONE)
+        code = hp_errf(err, errlen, HP_ENOENT, "no study %s", what);
+    else
+        code = hp_store_sqlerr(st, rc, err, errlen, "get study %s", what);
+    sqlite3_reset(s);
+    return code;
+}
+
+int hp_store_study_get(hp_store_t *st, int64_t id, hp_study_t *out, char *err,
+                       size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = HP_EDB;
+    sqlite3_stmt *s = hp_store_stmt(st, Q_STUDY_GET, STUDY_COLS "WHERE id = ?1", &rc,
+                                    err, errlen);
+    if (!s)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    char what[32];
+    snprintf(what, sizeof what, "%" PRId64, id);
+    return get_one(st, s, out, what, err, errlen);
+}
+
+int hp_store_study_get_by_name(hp_store_t *st, const char *name, hp_study_t *out,
+                               char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!name)
+        return hp_errf(err, errlen, HP_EINVAL, "no study name given");
+    int rc = HP_EDB;
+    sqlite3_stmt *s = hp_store_stmt(st, Q_STUDY_GET_BY_NAME, STUDY_COLS "WHERE name = ?1",
+                                    &rc, err, errlen);
+    if (!s)
+        return rc;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+    char what[300];
+    snprintf(what, sizeof what, "named '%.280s'", name);
+    return get_one(st, s, out, what, err, errlen);
+}
+
+int hp_store_study_list(hp_store_t *st, hp_store_study_cb cb, void *data, char *err,
+                        size_t errlen)
+{
+    int rc = HP_EDB;
+    sqlite3_stmt *s = hp_store_stmt(st, Q_STUDY_LIST, STUDY_COLS "ORDER BY id", &rc, err,
+                                    errlen);
+    if (!s)
+        return rc;
+    /* read everything first, so the callback may use the store freely */
+    hp_study_t *all = NULL;
+    size_t n = 0, cap = 0;
+    int code = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            hp_study_t *p = realloc(all, ncap * sizeof *p);
+            if (!p) {
+                code = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+                break;
+            }
+            all = p;
+            cap = ncap;
+        }
+        if ((code = read_study(s, &all[n], err, errlen)) < 0)
+            break;
+        n++;
+    }
+    if (code == 0 && rc != SQLITE_DONE)
+        code = hp_store_sqlerr(st, rc, err, errlen, "list studies");
+    sqlite3_reset(s);
+    for (size_t i = 0; i < n; i++) {
+        if (code == 0)
+            code = cb(data, &all[i]);
+        hp_study_fini(&all[i]);
+    }
+    free(all);
+    return code;
+}
+
+int hp_store_study_set_state(hp_store_t *st, int64_t id, hp_study_state_t state,
+                             const char *reason, char *err, size_t errlen)
+{
+    if ((unsigned)state >= HP_STUDY_STATE_COUNT_)
+        return hp_errf(err, errlen, HP_EINVAL, "study %" PRId64 ": unknown state %d", id,
+                       (int)state);
+    int rc = hp_store_op_begin(st, "change a study's state", err, errlen);
+    if (rc < 0)
+        return rc;
+    hp_study_t cur;
+    rc = hp_store_study_get(st, id, &cur, err, errlen);
+    if (rc == 0) {
+        if (cur.state != HP_STUDY_RUNNING || state == HP_STUDY_RUNNING)
+            rc = hp_errf(err, errlen, HP_ESTATE,
+                         "study '%s' (id %" PRId64 "): illegal transition %s -> %s",
+                         cur.name, id, hp_study_state_name(cur.state),
+                         hp_study_state_name(state));
+        hp_study_fini(&cur);
+    }
+    sqlite3_stmt *s = NULL;
+    if (rc == 0)
+        s = hp_store_stmt(st, Q_STUDY_SET_STATE,
+                          "UPDATE studies SET state = ?2, reason = ?3, ended = ?4 WHERE id = ?1",
+                          &rc, err, errlen);
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_text(s, 2, hp_study_state_name(state), -1, SQLITE_STATIC);
+        hp_store_bind_text(s, 3, reason);
+        sqlite3_bind_double(s, 4, hp_store_clock(st));
+        rc = hp_store_step_done(st, s, "set study state", err, errlen);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}
