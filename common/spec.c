@@ -38,8 +38,8 @@ static void parse_name(ctx_t *c, map_t *root)
     int ok = n < HP_SPEC_NAME_MAX, digits = 1;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9');
+        int alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         digits &= ch >= '0' && ch <= '9';
         if (!alnum && !(i > 0 && (ch == '-' || ch == '_' || ch == '.')))
             ok = 0;
@@ -47,12 +47,11 @@ static void parse_name(ctx_t *c, map_t *root)
     char b[64];
     if (!ok)
         spec_err(c, v.line, p,
-               "'%s' is not a valid study name (letters, digits, '-', '_', '.'; "
-               "starting with a letter or digit; at most %d characters)",
-               spec_show(b, sizeof b, s, n), HP_SPEC_NAME_MAX - 1);
+                 "'%s' is not a valid study name (letters, digits, '-', '_', '.'; "
+                 "starting with a letter or digit; at most %d characters)",
+                 spec_show(b, sizeof b, s, n), HP_SPEC_NAME_MAX - 1);
     else if (digits)
-        spec_err(c, v.line, p,
-               "'%s' is all digits; study names must differ from study ids", s);
+        spec_err(c, v.line, p, "'%s' is all digits; study names must differ from study ids", s);
     else
         memcpy(c->spec->name, s, n + 1);
     free(s);
@@ -74,9 +73,10 @@ static void parse_objective(ctx_t *c, map_t *root)
             char *s = NULL;
             if (spec_get_string(c, &v, p, &s) == 0) {
                 if (strcspn(s, " \t\r\n=") != strlen(s) || strlen(s) > 63) {
-                    spec_err(c, v.line, p,
-                           "'%s' is not a valid metric name (no spaces or '=', at most 63 characters)",
-                           s);
+                    spec_err(
+                        c, v.line, p,
+                        "'%s' is not a valid metric name (no spaces or '=', at most 63 characters)",
+                        s);
                     free(s);
                 } else {
                     c->spec->objective.metric = s;
@@ -93,8 +93,8 @@ static void parse_objective(ctx_t *c, map_t *root)
         }
         if ((f = spec_map_get(&m, "human_error")) != NULL) {
             val_t v = spec_entry_val(c, &m, f, p, sizeof p);
-            if (spec_get_number(c, &v, p, 0, INFINITY, ">= 0",
-                           &c->spec->objective.human_error) == 0)
+            if (spec_get_number(c, &v, p, 0, INFINITY, ">= 0", &c->spec->objective.human_error) ==
+                0)
                 c->spec->objective.has_human_error = 1;
         }
         static const char *const known[] = {"metric", "goal", "human_error"};
@@ -106,10 +106,9 @@ static void parse_objective(ctx_t *c, map_t *root)
 /* ---- search ------------------------------------------------------------- */
 
 typedef struct search_seen {
-    int line_max_trials, line_sanity, line_tpr, line_top_k, line_top_fraction,
-        line_n_initial;
-    int has_max_trials, has_sanity, has_rounds, has_tpr, has_top_k,
-        has_top_fraction, has_shrink, has_n_initial;
+    int line_max_trials, line_sanity, line_tpr, line_top_k, line_top_fraction, line_n_initial;
+    int has_max_trials, has_sanity, has_rounds, has_tpr, has_top_k, has_top_fraction, has_shrink,
+        has_n_initial;
 } search_seen_t;
 
 static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
@@ -180,8 +179,8 @@ static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
         val_t v = spec_entry_val(c, &m, opts[i].e, p, sizeof p);
         if (algo_ok && s->search.algorithm != opts[i].owner) {
             spec_err(c, opts[i].e->line, p,
-                   "only applies to algorithm %s (this study's algorithm is %s)",
-                   hp_algo_name(opts[i].owner), hp_algo_name(s->search.algorithm));
+                     "only applies to algorithm %s (this study's algorithm is %s)",
+                     hp_algo_name(opts[i].owner), hp_algo_name(s->search.algorithm));
             continue;
         }
         switch (i) {
@@ -201,8 +200,7 @@ static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
             seen->line_top_fraction = v.line;
             if (spec_get_number(c, &v, p, 0, 1, "in (0, 1]", &s->search.top_fraction) == 0) {
                 if (s->search.top_fraction <= 0)
-                    spec_err(c, v.line, p, "must be in (0, 1] (got %g)",
-                           s->search.top_fraction);
+                    spec_err(c, v.line, p, "must be in (0, 1] (got %g)", s->search.top_fraction);
                 else
                     seen->has_top_fraction = 1;
             }
@@ -217,19 +215,18 @@ static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
             break;
         case 5:
             seen->line_n_initial = v.line;
-            seen->has_n_initial =
-                spec_get_u32(c, &v, p, 1, 1000000000, &s->search.n_initial) == 0;
+            seen->has_n_initial = spec_get_u32(c, &v, p, 1, 1000000000, &s->search.n_initial) == 0;
             break;
         }
     }
-    static const char *const known[] = {
-        "algorithm", "max_trials", "parallelism", "seed", "sanity_check",
-        "rounds", "trials_per_round", "top_k", "top_fraction", "shrink", "n_initial"};
+    static const char *const known[] = {"algorithm",    "max_trials", "parallelism",      "seed",
+                                        "sanity_check", "rounds",     "trials_per_round", "top_k",
+                                        "top_fraction", "shrink",     "n_initial"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     if (!seen->has_max_trials && !seen->line_max_trials && algo_ok &&
         s->search.algorithm != HP_ALGO_GRID)
         spec_missing(c, &m, "max_trials",
-                "(the number of trials to run; only grid search can omit it)");
+                     "(the number of trials to run; only grid search can omit it)");
     spec_map_fini(&m);
 }
 
@@ -245,36 +242,36 @@ static void search_defaults(ctx_t *c, const search_seen_t *seen)
         if (!seen->has_shrink)
             s->search.shrink = HP_SPEC_DEFAULT_SHRINK;
         if (!seen->has_tpr && !seen->line_tpr)
-            s->search.trials_per_round =
-                mt ? (mt + s->search.rounds - 1) / s->search.rounds : 1;
+            s->search.trials_per_round = mt ? (mt + s->search.rounds - 1) / s->search.rounds : 1;
         if (seen->has_tpr && mt && s->search.trials_per_round * s->search.rounds < mt)
             spec_err(c, seen->line_tpr, "search.trials_per_round",
-                   "rounds x trials_per_round (%" PRIu64 ") is less than max_trials (%" PRIu64 ")",
-                   s->search.trials_per_round * s->search.rounds, mt);
+                     "rounds x trials_per_round (%" PRIu64 ") is less than max_trials (%" PRIu64
+                     ")",
+                     s->search.trials_per_round * s->search.rounds, mt);
         if (seen->has_top_k && seen->has_top_fraction)
-            spec_err(c, seen->line_top_fraction > seen->line_top_k ? seen->line_top_fraction
-                                                                 : seen->line_top_k,
-                   seen->line_top_fraction > seen->line_top_k ? "search.top_fraction"
-                                                              : "search.top_k",
-                   "use either top_k or top_fraction, not both");
+            spec_err(c,
+                     seen->line_top_fraction > seen->line_top_k ? seen->line_top_fraction
+                                                                : seen->line_top_k,
+                     seen->line_top_fraction > seen->line_top_k ? "search.top_fraction"
+                                                                : "search.top_k",
+                     "use either top_k or top_fraction, not both");
         if (seen->has_top_k && s->search.trials_per_round &&
             s->search.top_k > s->search.trials_per_round)
             spec_err(c, seen->line_top_k, "search.top_k",
-                   "must be <= trials_per_round (%" PRIu64 ") (got %" PRIu32 ")",
-                   s->search.trials_per_round, s->search.top_k);
+                     "must be <= trials_per_round (%" PRIu64 ") (got %" PRIu32 ")",
+                     s->search.trials_per_round, s->search.top_k);
         if (seen->has_top_k)
             s->search.top_fraction = 0;
         else if (!seen->has_top_fraction)
             s->search.top_fraction = HP_SPEC_DEFAULT_TOP_FRACTION;
     } else if (s->search.algorithm == HP_ALGO_BAYES) {
         if (!seen->has_n_initial && !seen->line_n_initial)
-            s->search.n_initial = mt && mt < HP_SPEC_DEFAULT_N_INITIAL
-                                      ? (uint32_t)mt
-                                      : HP_SPEC_DEFAULT_N_INITIAL;
+            s->search.n_initial =
+                mt && mt < HP_SPEC_DEFAULT_N_INITIAL ? (uint32_t)mt : HP_SPEC_DEFAULT_N_INITIAL;
         if (seen->has_n_initial && mt && s->search.n_initial > mt)
             spec_err(c, seen->line_n_initial, "search.n_initial",
-                   "must be <= max_trials (%" PRIu64 ") (got %" PRIu32 ")", mt,
-                   s->search.n_initial);
+                     "must be <= max_trials (%" PRIu64 ") (got %" PRIu32 ")", mt,
+                     s->search.n_initial);
     }
 }
 
@@ -300,8 +297,8 @@ static void parse_root(ctx_t *c, struct fy_node *root)
         uint64_t ver;
         if (spec_get_uint(c, &v, p, 0, UINT64_MAX, &ver) == 0 && ver != HP_SPEC_VERSION)
             spec_err(c, v.line, p,
-                   "spec version %" PRIu64 " is not supported (this hpsearch reads version %d)",
-                   ver, HP_SPEC_VERSION);
+                     "spec version %" PRIu64 " is not supported (this hpsearch reads version %d)",
+                     ver, HP_SPEC_VERSION);
     }
     search_seen_t seen = {0};
     space_lines_t sl = {0};
@@ -312,15 +309,14 @@ static void parse_root(ctx_t *c, struct fy_node *root)
     spec_parse_space(c, &m, &sl);
     int space_ok = c->errors == space_before;
     spec_parse_trial(c, &m, &sl);
-    static const char *const known[] = {"version", "name", "objective", "search",
-                                        "space", "trial"};
+    static const char *const known[] = {"version", "name", "objective", "search", "space", "trial"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
 
     search_defaults(c, &seen);
     if (seen.has_sanity && s->search.sanity_check && s->trial.kind != HP_TRIAL_MODEL &&
         spec_map_get(&m, "trial"))
         spec_err(c, seen.line_sanity, "search.sanity_check",
-               "needs a built-in model (trial.model): only a model can overfit one batch");
+                 "needs a built-in model (trial.model): only a model can overfit one batch");
     if (!seen.has_sanity && !seen.line_sanity)
         s->search.sanity_check = s->trial.kind == HP_TRIAL_MODEL;
     if (s->search.algorithm == HP_ALGO_GRID && sl.param)
@@ -343,7 +339,7 @@ static int collect_fy_errors(ctx_t *c, struct fy_diag *fyd)
         char b[200];
         const char *msg = e->msg ? e->msg : "syntax error";
         spec_err(c, e->line > 0 ? e->line : 1, "", "YAML syntax error: %s (column %d)",
-               spec_show(b, sizeof b, msg, strlen(msg)), e->column);
+                 spec_show(b, sizeof b, msg, strlen(msg)), e->column);
         n++;
         break; /* the first error is the real one; later ones are fallout */
     }
@@ -379,8 +375,7 @@ static void sort_by_line(hp_diag_t *d, size_t start)
 static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char *file,
                       hp_diag_t *diag);
 
-int hp_spec_parse(hp_spec_t *spec, const char *text, size_t len, const char *file,
-                  hp_diag_t *diag)
+int hp_spec_parse(hp_spec_t *spec, const char *text, size_t len, const char *file, hp_diag_t *diag)
 {
     size_t start = diag->n;
     int rc = parse_text(spec, text, len, file, diag);
@@ -397,20 +392,21 @@ static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char 
     const char *nul = memchr(text, '\0', len);
     if (len > HP_SPEC_MAX_BYTES) {
         spec_err(&c, 1, "", "the spec is too large (%zu bytes; the limit is %d)", len,
-               HP_SPEC_MAX_BYTES);
+                 HP_SPEC_MAX_BYTES);
         return HP_EINVAL;
     }
     if (nul) {
         spec_err(&c, line_of_offset(text, (size_t)(nul - text)), "",
-               "the file contains a NUL byte at offset %zu; a study spec is YAML or JSON text",
-               (size_t)(nul - text));
+                 "the file contains a NUL byte at offset %zu; a study spec is YAML or JSON text",
+                 (size_t)(nul - text));
         return HP_EINVAL;
     }
     size_t k = 0;
     while (k < len && strchr(" \t\r\n", text[k]))
         k++;
     if (k == len) {
-        spec_err(&c, 1, "", "the spec is empty (it needs name, objective, search, space and trial)");
+        spec_err(&c, 1, "",
+                 "the spec is empty (it needs name, objective, search, space and trial)");
         return HP_EINVAL;
     }
 
@@ -443,18 +439,19 @@ static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char 
         if (!doc || fy_diag_got_error(fyd)) {
             if (!collect_fy_errors(&c, fyd)) /* a stream with no document */
                 spec_err(&c, 1, "",
-                       "the spec is empty (it needs name, objective, search, space and trial)");
+                         "the spec is empty (it needs name, objective, search, space and trial)");
         } else if (!fy_document_root(doc)) {
             spec_err(&c, 1, "",
-                   "the spec is empty (it needs name, objective, search, space and trial)");
+                     "the spec is empty (it needs name, objective, search, space and trial)");
         } else {
             struct fy_document *more = fy_parse_load_document(fyp);
             if (more || fy_diag_got_error(fyd)) {
                 if (!collect_fy_errors(&c, fyd)) {
-                    struct fy_document_state *st = more ? fy_document_get_document_state(more) : NULL;
+                    struct fy_document_state *st =
+                        more ? fy_document_get_document_state(more) : NULL;
                     const struct fy_mark *mk = st ? fy_document_state_start_mark(st) : NULL;
                     spec_err(&c, mk ? mk->line + 1 : 1, "",
-                           "the file holds more than one YAML document; a spec is one document");
+                             "the file holds more than one YAML document; a spec is one document");
                 }
                 if (more)
                     fy_parse_document_destroy(fyp, more);
@@ -498,8 +495,7 @@ int hp_spec_load(hp_spec_t *spec, const char *path, hp_diag_t *diag)
             return HP_EINVAL;
         }
         if (S_ISREG(st.st_mode) && st.st_size > HP_SPEC_MAX_BYTES) {
-            hp_diag_add(diag, name, 0, "",
-                        "the spec is too large (%lld bytes; the limit is %d)",
+            hp_diag_add(diag, name, 0, "", "the spec is too large (%lld bytes; the limit is %d)",
                         (long long)st.st_size, HP_SPEC_MAX_BYTES);
             if (!is_stdin)
                 fclose(f);

@@ -35,8 +35,7 @@ void spec_number_text(double v, char **out)
 }
 
 /* parse_values reads `values:` into d (scalars; numbers if need_numbers). */
-static void parse_values(ctx_t *c, const map_t *m, entry_t *f, pdraft_t *d,
-                         int need_numbers)
+static void parse_values(ctx_t *c, const map_t *m, entry_t *f, pdraft_t *d, int need_numbers)
 {
     char p[300];
     val_t v = spec_entry_val(c, m, f, p, sizeof p);
@@ -94,13 +93,13 @@ static void parse_values(ctx_t *c, const map_t *m, entry_t *f, pdraft_t *d,
             continue;
         }
         for (size_t j = 0; j < d->n_values; j++) {
-            int same = ch.is_number ? d->values[j].is_number && d->values[j].num == ch.num
-                                    : !d->values[j].is_number &&
-                                          strcmp(d->values[j].text, ch.text) == 0;
+            int same = ch.is_number
+                           ? d->values[j].is_number && d->values[j].num == ch.num
+                           : !d->values[j].is_number && strcmp(d->values[j].text, ch.text) == 0;
             if (same) {
                 char b[64];
                 spec_err(c, iv.line, ip, "duplicate value '%s' (also %s[%zu])",
-                       spec_show(b, sizeof b, ch.text, strlen(ch.text)), p, j);
+                         spec_show(b, sizeof b, ch.text, strlen(ch.text)), p, j);
                 bad = 1;
                 free(ch.text);
                 ch.text = NULL;
@@ -124,9 +123,9 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
     if (!spec_is_ident(pe->key, pe->klen) || pe->klen >= HP_PARAM_NAME_MAX) {
         char b[64];
         spec_err(c, pe->line, path,
-               "'%s' is not a valid parameter name (letters, digits and '_', not "
-               "starting with a digit, at most %d characters)",
-               spec_show(b, sizeof b, pe->key, pe->klen), HP_PARAM_NAME_MAX - 1);
+                 "'%s' is not a valid parameter name (letters, digits and '_', not "
+                 "starting with a digit, at most %d characters)",
+                 spec_show(b, sizeof b, pe->key, pe->klen), HP_PARAM_NAME_MAX - 1);
         name_ok = 0;
     }
     map_t m;
@@ -168,7 +167,7 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
         if (d.type == HP_PARAM_INT &&
             (*nums[i].val != floor(*nums[i].val) || fabs(*nums[i].val) > INT_EXACT)) {
             spec_err(c, v.line, p, "must be a whole number for an int parameter (got %.17g)",
-                   *nums[i].val);
+                     *nums[i].val);
             continue;
         }
         *nums[i].has = 1;
@@ -185,16 +184,15 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
         val_t v = spec_entry_val(c, &m, f, p, sizeof p);
         d.line_grid = v.line;
         if (d.type >= 0 && d.type != HP_PARAM_FLOAT)
-            spec_err(c, v.line, p,
-                   "is only used by float parameters (grid search takes every %s)",
-                   d.type == HP_PARAM_INT ? "step of an int" : "categorical value");
+            spec_err(c, v.line, p, "is only used by float parameters (grid search takes every %s)",
+                     d.type == HP_PARAM_INT ? "step of an int" : "categorical value");
         else
             spec_get_u32(c, &v, p, 2, 1000000, &d.grid_points);
     }
     if ((f = spec_map_get(&m, "values")) != NULL)
         parse_values(c, &m, f, &d, d.type == HP_PARAM_FLOAT || d.type == HP_PARAM_INT);
-    static const char *const known[] = {"type", "low", "high", "log", "step",
-                                        "values", "grid_points"};
+    static const char *const known[] = {"type", "low",    "high",       "log",
+                                        "step", "values", "grid_points"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
 
     char lp[400];
@@ -214,10 +212,10 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
                 snprintf(lp, sizeof lp, "%s.values[%zu]", path, i);
                 if (d.type == HP_PARAM_INT && (x != floor(x) || fabs(x) > INT_EXACT))
                     spec_err(c, d.line_values, lp,
-                           "must be a whole number for an int parameter (got %.17g)", x);
+                             "must be a whole number for an int parameter (got %.17g)", x);
                 else if ((d.has_low && x < d.low) || (d.has_high && x > d.high))
                     spec_err(c, d.line_values, lp, "%.17g is outside [low, high] = [%.17g, %.17g]",
-                           x, d.has_low ? d.low : mn, d.has_high ? d.high : mx);
+                             x, d.has_low ? d.low : mn, d.has_high ? d.high : mx);
             }
             if (!d.has_low)
                 d.low = mn, d.has_low = 1, d.line_low = d.line_values;
@@ -225,23 +223,23 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
                 d.high = mx, d.has_high = 1, d.line_high = d.line_values;
         }
         if (!d.has_low && !d.line_low)
-            spec_missing(c, &m, "low", tname[0] == 'f' ? "for a float parameter"
-                                                  : "for an int parameter");
+            spec_missing(c, &m, "low",
+                         tname[0] == 'f' ? "for a float parameter" : "for an int parameter");
         if (!d.has_high && !d.line_high)
-            spec_missing(c, &m, "high", tname[0] == 'f' ? "for a float parameter"
-                                                   : "for an int parameter");
+            spec_missing(c, &m, "high",
+                         tname[0] == 'f' ? "for a float parameter" : "for an int parameter");
         snprintf(lp, sizeof lp, "%s.low", path);
         if (d.has_low && d.has_high && d.low >= d.high) {
             if (d.has_values)
                 spec_err(c, d.line_values, lp,
-                       "values give a single point (%.17g); use trial.fixed for a constant",
-                       d.low);
+                         "values give a single point (%.17g); use trial.fixed for a constant",
+                         d.low);
             else
-                spec_err(c, d.line_low, lp, "must be < high (got low %.17g, high %.17g)",
-                       d.low, d.high);
+                spec_err(c, d.line_low, lp, "must be < high (got low %.17g, high %.17g)", d.low,
+                         d.high);
         } else if (d.has_low && d.log && d.low <= 0) {
             spec_err(c, d.line_low, lp, "must be > 0 for a log-scaled parameter (got %.17g)",
-                   d.low);
+                     d.low);
         } else if (d.has_low && d.has_high) {
             char sp[400];
             snprintf(sp, sizeof sp, "%s.step", path);
@@ -251,7 +249,7 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
                 spec_err(c, d.line_step, sp, "must be > 0 (got %.17g)", d.step);
             else if (d.has_step && d.step > d.high - d.low)
                 spec_err(c, d.line_step, sp, "must be <= high - low (%.17g) (got %.17g)",
-                       d.high - d.low, d.step);
+                         d.high - d.low, d.step);
             else if (d.has_step && d.log && d.step != 1)
                 spec_err(c, d.line_step, sp, "cannot be combined with log: true");
         }
@@ -279,8 +277,7 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
         pp->low = d.low;
         pp->high = d.high;
         pp->log = d.log;
-        pp->step = d.type == HP_PARAM_INT ? (d.has_step ? d.step : 1)
-                                          : (d.has_step ? d.step : 0);
+        pp->step = d.type == HP_PARAM_INT ? (d.has_step ? d.step : 1) : (d.has_step ? d.step : 0);
         pp->grid_points = d.grid_points;
     }
     for (size_t i = 0; i < d.n_values; i++)
@@ -294,7 +291,9 @@ void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl)
     hp_space_init(&c->spec->space);
     entry_t *e = spec_map_get(root, "space");
     if (!e) {
-        spec_missing(c, root, "space", "(the parameters to search, e.g. space: {lr: {type: float, low: 1e-5, high: 1e-1, log: true}})");
+        spec_missing(c, root, "space",
+                     "(the parameters to search, e.g. space: {lr: {type: float, low: 1e-5, high: "
+                     "1e-1, log: true}})");
         return;
     }
     sl->space = e->line;
@@ -346,8 +345,7 @@ void spec_check_grid(ctx_t *c, const space_lines_t *sl)
             char path[300];
             snprintf(path, sizeof path, "space.%s", pp->name);
             spec_err(c, sl->param[i], path,
-                   "grid search needs 'values' or 'grid_points' for a float parameter");
+                     "grid search needs 'values' or 'grid_points' for a float parameter");
         }
     }
 }
-

@@ -11,8 +11,8 @@
 
 /* get_value reads a fixed/env value: a scalar, or (lists_ok) a list of
  * scalars kept as canonical JSON text. */
-static int get_value(ctx_t *c, const val_t *v, struct fy_node *n, const char *path,
-                     int lists_ok, hp_spec_value_t *out)
+static int get_value(ctx_t *c, const val_t *v, struct fy_node *n, const char *path, int lists_ok,
+                     hp_spec_value_t *out)
 {
     memset(out, 0, sizeof *out);
     switch (v->kind) {
@@ -83,8 +83,8 @@ static int get_value(ctx_t *c, const val_t *v, struct fy_node *n, const char *pa
 }
 
 /* parse_values_map reads fixed: or env: (name -> value). */
-static void parse_value_map(ctx_t *c, const map_t *tm, entry_t *e, int env,
-                            hp_spec_value_t **out, size_t *nout, int **lines)
+static void parse_value_map(ctx_t *c, const map_t *tm, entry_t *e, int env, hp_spec_value_t **out,
+                            size_t *nout, int **lines)
 {
     char path[300];
     spec_subpath(path, sizeof path, tm->path, e->key, e->klen);
@@ -105,19 +105,19 @@ static void parse_value_map(ctx_t *c, const map_t *tm, entry_t *e, int env,
             if (env) {
                 if (!spec_is_ident(f->key, f->klen)) {
                     spec_err(c, f->line, p, "'%s' is not a valid environment variable name",
-                           spec_show(b, sizeof b, f->key, f->klen));
+                             spec_show(b, sizeof b, f->key, f->klen));
                     continue;
                 }
                 if (f->klen >= 9 && memcmp(f->key, "HPSEARCH_", 9) == 0) {
                     spec_err(c, f->line, p,
-                           "HPSEARCH_* variables are reserved (the worker sets them)");
+                             "HPSEARCH_* variables are reserved (the worker sets them)");
                     continue;
                 }
             } else if (!spec_is_ident(f->key, f->klen) || f->klen >= HP_PARAM_NAME_MAX) {
                 spec_err(c, f->line, p,
-                       "'%s' is not a valid parameter name (letters, digits and '_', not "
-                       "starting with a digit)",
-                       spec_show(b, sizeof b, f->key, f->klen));
+                         "'%s' is not a valid parameter name (letters, digits and '_', not "
+                         "starting with a digit)",
+                         spec_show(b, sizeof b, f->key, f->klen));
                 continue;
             }
             hp_spec_value_t val;
@@ -153,7 +153,8 @@ static void check_placeholders(ctx_t *c, const char *arg, const char *path, int 
             continue;
         const char *end = strchr(q + 1, '}');
         if (!end) {
-            spec_err(c, line, path, "unterminated placeholder '{' (write '{{' for a literal brace)");
+            spec_err(c, line, path,
+                     "unterminated placeholder '{' (write '{{' for a literal brace)");
             return;
         }
         size_t n = (size_t)(end - q - 1);
@@ -161,14 +162,14 @@ static void check_placeholders(ctx_t *c, const char *arg, const char *path, int 
         char b[64];
         if (!spec_is_ident(q + 1, n) || n >= sizeof name) {
             spec_err(c, line, path, "'{%s}' is not a valid placeholder (write {param_name})",
-                   spec_show(b, sizeof b, q + 1, n));
+                     spec_show(b, sizeof b, q + 1, n));
             return;
         }
         memcpy(name, q + 1, n);
         name[n] = '\0';
         if (hp_space_find(&s->space, name) < 0 && !hp_spec_find_fixed(s, name))
             spec_err(c, line, path, "placeholder {%s} names no parameter in space or trial.fixed",
-                   name);
+                     name);
         q = end;
     }
 }
@@ -257,9 +258,9 @@ static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
             d->is_path = 1;
         } else if (spec_word_in(s, n, hp_spec_datasets, HP_ARRAY_LEN(hp_spec_datasets)) < 0) {
             spec_err(c, v.line, p,
-                   "unknown dataset '%s' (built-in: fashion-mnist; a CSV file path must "
-                   "end in .csv or contain '/')",
-                   s);
+                     "unknown dataset '%s' (built-in: fashion-mnist; a CSV file path must "
+                     "end in .csv or contain '/')",
+                     s);
             free(s);
             return;
         }
@@ -274,12 +275,12 @@ static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
     entry_t *fn = spec_map_get(&m, "name"), *fp = spec_map_get(&m, "path"), *f;
     if (fn && fp) {
         spec_err(c, fp->line, "trial.dataset.path",
-               "give either name (a built-in dataset) or path (a CSV file), not both");
+                 "give either name (a built-in dataset) or path (a CSV file), not both");
     } else if (fn) {
         val_t nv = spec_entry_val(c, &m, fn, q, sizeof q);
         int i;
-        if (spec_get_enum(c, &nv, q, "dataset", hp_spec_datasets,
-                     HP_ARRAY_LEN(hp_spec_datasets), &i) == 0)
+        if (spec_get_enum(c, &nv, q, "dataset", hp_spec_datasets, HP_ARRAY_LEN(hp_spec_datasets),
+                          &i) == 0)
             d->source = spec_strdup(hp_spec_datasets[i]);
     } else if (fp) {
         val_t pv = spec_entry_val(c, &m, fp, q, sizeof q);
@@ -340,9 +341,9 @@ static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
             d->augment = 0;
         }
     }
-    static const char *const known[] = {"name", "path", "label", "task", "train_subset",
-                                        "validation_fraction", "normalize", "shift",
-                                        "augment"};
+    static const char *const known[] = {"name",      "path",         "label",
+                                        "task",      "train_subset", "validation_fraction",
+                                        "normalize", "shift",        "augment"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     spec_map_fini(&m);
 }
@@ -366,12 +367,12 @@ static void check_function_space(ctx_t *c, const space_lines_t *sl, int fline)
         }
         if (!ok || k > HP_SPACE_MAX_PARAMS) {
             spec_err(c, sl->param[i], path,
-                   "benchmark function %s takes parameters x1, x2, ... only", fname);
+                     "benchmark function %s takes parameters x1, x2, ... only", fname);
             continue;
         }
         if (pp->type == HP_PARAM_CATEGORICAL) {
             spec_err(c, sl->param[i], path,
-                   "benchmark function inputs must be float or int, not categorical");
+                     "benchmark function inputs must be float or int, not categorical");
             continue;
         }
         seen[k] = 1;
@@ -385,13 +386,14 @@ static void check_function_space(ctx_t *c, const space_lines_t *sl, int fline)
         const hp_param_t *pp = &s->space.params[i];
         if (pp->name[0] == 'x' && strtoul(pp->name + 1, NULL, 10) > need &&
             (s->trial.function == HP_FUNC_BRANIN || s->trial.function == HP_FUNC_HARTMANN6))
-            spec_err(c, sl->param[i], "space", "benchmark function %s has %u inputs (x1..x%u); %s is not one",
-                   fname, need, need, pp->name);
+            spec_err(c, sl->param[i], "space",
+                     "benchmark function %s has %u inputs (x1..x%u); %s is not one", fname, need,
+                     need, pp->name);
     }
     for (unsigned k = 1; k <= need; k++) {
         if (!seen[k]) {
             spec_err(c, fline, "trial.function",
-                   "%s needs parameters x1..x%u in space (x%u is missing)", fname, need, k);
+                     "%s needs parameters x1..x%u in space (x%u is missing)", fname, need, k);
             break;
         }
     }
@@ -430,15 +432,15 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
             int first = later == k ? kind : k;
             snprintf(kp, sizeof kp, "trial.%s", kind_keys[later]);
             spec_err(c, kinds[later]->line, kp,
-                   "cannot be combined with trial.%s (a trial runs exactly one of model, "
-                   "function or command)",
-                   kind_keys[first]);
+                     "cannot be combined with trial.%s (a trial runs exactly one of model, "
+                     "function or command)",
+                     kind_keys[first]);
         }
     }
     if (kind < 0) {
         spec_err(c, e->line, "trial",
-               "needs one of 'model' (built-in training), 'function' (benchmark) or "
-               "'command' (external program)");
+                 "needs one of 'model' (built-in training), 'function' (benchmark) or "
+                 "'command' (external program)");
     }
     s->trial.kind = kind < 0 ? HP_TRIAL_MODEL : (hp_trial_kind_t)kind;
 
@@ -453,7 +455,7 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
         if (oe[i] && kind >= 0 && kind != only[i].kind) {
             snprintf(p, sizeof p, "trial.%s", only[i].key);
             spec_err(c, oe[i]->line, p, "only applies with trial.%s (this trial uses %s)",
-                   kind_keys[only[i].kind], kind_keys[kind]);
+                     kind_keys[only[i].kind], kind_keys[kind]);
             oe[i] = NULL;
         }
     }
@@ -489,7 +491,7 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
     if ((f = spec_map_get(&m, "fixed")) != NULL) {
         if (kind == HP_TRIAL_FUNCTION) {
             spec_err(c, f->line, "trial.fixed",
-                   "benchmark functions take no fixed parameters (search x1..xd in space)");
+                     "benchmark functions take no fixed parameters (search x1..xd in space)");
         } else {
             parse_value_map(c, &m, f, 0, &s->trial.fixed, &s->trial.n_fixed, &fixed_lines);
             for (size_t i = 0; i < s->trial.n_fixed; i++) {
@@ -498,8 +500,7 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
                 snprintf(fp, sizeof fp, "trial.fixed.%s", nm);
                 if (hp_space_find(&s->space, nm) >= 0)
                     spec_err(c, fixed_lines[i], fp,
-                           "'%s' is also in space; a parameter is either searched or fixed",
-                           nm);
+                             "'%s' is also in space; a parameter is either searched or fixed", nm);
             }
         }
     }
@@ -536,10 +537,9 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
         val_t v = spec_entry_val(c, &m, f, p, sizeof p);
         spec_get_u32(c, &v, p, 0, 100, &s->trial.retries);
     }
-    static const char *const known[] = {"model", "dataset", "epochs", "fixed",
-                                        "function", "noise", "command", "env",
-                                        "workdir", "timeout", "retries"};
+    static const char *const known[] = {"model",    "dataset", "epochs",  "fixed",
+                                        "function", "noise",   "command", "env",
+                                        "workdir",  "timeout", "retries"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     spec_map_fini(&m);
 }
-

@@ -35,7 +35,10 @@ char *spec_strndup(const char *s, size_t n)
     return p;
 }
 
-char *spec_strdup(const char *s) { return spec_strndup(s, strlen(s)); }
+char *spec_strdup(const char *s)
+{
+    return spec_strndup(s, strlen(s));
+}
 
 /* show writes user text into out for a message: at most ~40 bytes, quotes
  * and non-printable bytes escaped, so binary input cannot garble a line. */
@@ -81,8 +84,7 @@ static size_t edit_distance(const char *a, size_t la, const char *b)
 }
 
 /* closest returns the known word within edit distance 2 of s, or NULL. */
-const char *spec_closest(const char *s, size_t n, const char *const *known,
-                           size_t nknown)
+const char *spec_closest(const char *s, size_t n, const char *const *known, size_t nknown)
 {
     const char *best = NULL;
     size_t bestd = 3;
@@ -105,8 +107,6 @@ void spec_join(char *out, size_t cap, const char *const *words, size_t n)
 }
 
 /* ---- scalars ------------------------------------------------------------ */
-
-
 
 static int node_line(struct fy_node *n)
 {
@@ -169,7 +169,7 @@ val_t spec_classify(ctx_t *c, struct fy_node *n, const char *path, int line)
         v.line = own;
     if (fy_node_is_alias(n)) {
         spec_err(c, v.line, path,
-               "YAML aliases (*name) are not supported in study specs; write the value out");
+                 "YAML aliases (*name) are not supported in study specs; write the value out");
         v.kind = K_BAD;
         return v;
     }
@@ -178,7 +178,7 @@ val_t spec_classify(ctx_t *c, struct fy_node *n, const char *path, int line)
     if (tag && tl) {
         char b[64];
         spec_err(c, v.line, path, "YAML tags ('%s') are not supported in study specs",
-               spec_show(b, sizeof b, tag, tl));
+                 spec_show(b, sizeof b, tag, tl));
         v.kind = K_BAD;
         return v;
     }
@@ -209,9 +209,8 @@ val_t spec_classify(ctx_t *c, struct fy_node *n, const char *path, int line)
     static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
     static const char *const trues[] = {"true", "True", "TRUE"};
     static const char *const falses[] = {"false", "False", "FALSE"};
-    static const char *const specials[] = {".inf", "+.inf", "-.inf", ".nan",
-                                           ".Inf", "+.Inf", "-.Inf", ".NaN",
-                                           ".INF", "+.INF", "-.INF", ".NAN"};
+    static const char *const specials[] = {".inf",  "+.inf", "-.inf", ".nan",  ".Inf",  "+.Inf",
+                                           "-.Inf", ".NaN",  ".INF",  "+.INF", "-.INF", ".NAN"};
     if (spec_word_in(s, len, nulls, HP_ARRAY_LEN(nulls)) >= 0) {
         v.kind = K_NULL;
     } else if (spec_word_in(s, len, trues, HP_ARRAY_LEN(trues)) >= 0) {
@@ -228,9 +227,7 @@ val_t spec_classify(ctx_t *c, struct fy_node *n, const char *path, int line)
         v.num = strtod(tmp, NULL);
     } else if (spec_word_in(s, len, specials, HP_ARRAY_LEN(specials)) >= 0) {
         v.kind = K_NUMBER;
-        v.num = s[len - 1] == 'n' || s[len - 1] == 'N' ? NAN
-                : s[0] == '-'                          ? -INFINITY
-                                                       : INFINITY;
+        v.num = s[len - 1] == 'n' || s[len - 1] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY;
     } else {
         v.kind = K_STRING;
     }
@@ -270,8 +267,8 @@ void spec_type_err(ctx_t *c, const val_t *v, const char *path, const char *want)
 
 /* get_number: a finite number in [lo, hi]. Returns 0 and sets *out, or -1
  * (reported). */
-int spec_get_number(ctx_t *c, const val_t *v, const char *path, double lo,
-                      double hi, const char *range_desc, double *out)
+int spec_get_number(ctx_t *c, const val_t *v, const char *path, double lo, double hi,
+                    const char *range_desc, double *out)
 {
     if (v->kind != K_NUMBER) {
         spec_type_err(c, v, path, "a number");
@@ -280,7 +277,7 @@ int spec_get_number(ctx_t *c, const val_t *v, const char *path, double lo,
     if (!isfinite(v->num)) {
         char b[64];
         spec_err(c, v->line, path, "must be a finite number (got %s)",
-               spec_show(b, sizeof b, v->text, v->len));
+                 spec_show(b, sizeof b, v->text, v->len));
         return -1;
     }
     if (v->num < lo || v->num > hi) {
@@ -294,8 +291,8 @@ int spec_get_number(ctx_t *c, const val_t *v, const char *path, double lo,
 /* get_uint: a whole number in [lo, hi]. Plain digit strings are read
  * exactly (seeds use all 64 bits); other number forms must be integral
  * and at most 2^53. */
-int spec_get_uint(ctx_t *c, const val_t *v, const char *path, uint64_t lo,
-                    uint64_t hi, uint64_t *out)
+int spec_get_uint(ctx_t *c, const val_t *v, const char *path, uint64_t lo, uint64_t hi,
+                  uint64_t *out)
 {
     if (v->kind != K_NUMBER) {
         spec_type_err(c, v, path, "a whole number");
@@ -312,15 +309,18 @@ int spec_get_uint(ctx_t *c, const val_t *v, const char *path, uint64_t lo,
         tmp[v->len - i] = '\0';
         errno = 0;
         unsigned long long u = strtoull(tmp, NULL, 10);
-        if (errno == ERANGE)
-            x = UINT64_MAX, lo = hi = 0; /* forces the range error */
-        else
-            x = u;
+        if (errno == ERANGE || u > hi) {
+            char b[64];
+            spec_err(c, v->line, path, "must be <= %" PRIu64 " (got %s)", hi,
+                     spec_show(b, sizeof b, v->text, v->len));
+            return -1;
+        }
+        x = u;
     } else {
         if (!isfinite(v->num) || v->num != floor(v->num)) {
             char b[64];
             spec_err(c, v->line, path, "must be a whole number (got %s)",
-                   spec_show(b, sizeof b, v->text, v->len));
+                     spec_show(b, sizeof b, v->text, v->len));
             return -1;
         }
         if (v->num < 0) {
@@ -340,15 +340,15 @@ int spec_get_uint(ctx_t *c, const val_t *v, const char *path, uint64_t lo,
     if (x > hi) {
         char b[64];
         spec_err(c, v->line, path, "must be <= %" PRIu64 " (got %s)", hi,
-               spec_show(b, sizeof b, v->text, v->len));
+                 spec_show(b, sizeof b, v->text, v->len));
         return -1;
     }
     *out = x;
     return 0;
 }
 
-int spec_get_u32(ctx_t *c, const val_t *v, const char *path, uint32_t lo,
-                   uint32_t hi, uint32_t *out)
+int spec_get_u32(ctx_t *c, const val_t *v, const char *path, uint32_t lo, uint32_t hi,
+                 uint32_t *out)
 {
     uint64_t x;
     if (spec_get_uint(c, v, path, lo, hi, &x) < 0)
@@ -363,13 +363,14 @@ int spec_get_bool(ctx_t *c, const val_t *v, const char *path, int *out)
         *out = v->num != 0;
         return 0;
     }
-    static const char *const yaml11[] = {"yes", "no", "on", "off", "y", "n",
+    static const char *const yaml11[] = {"yes", "no", "on", "off", "y",   "n",
                                          "Yes", "No", "On", "Off", "YES", "NO"};
     if (v->kind == K_STRING && !v->quoted &&
         spec_word_in(v->text, v->len, yaml11, HP_ARRAY_LEN(yaml11)) >= 0) {
         char b[16];
-        spec_err(c, v->line, path, "expected true or false, got '%s' (YAML 1.1 booleans are not accepted)",
-               spec_show(b, sizeof b, v->text, v->len));
+        spec_err(c, v->line, path,
+                 "expected true or false, got '%s' (YAML 1.1 booleans are not accepted)",
+                 spec_show(b, sizeof b, v->text, v->len));
         return -1;
     }
     spec_type_err(c, v, path, "true or false");
@@ -397,7 +398,7 @@ int spec_get_string(ctx_t *c, const val_t *v, const char *path, char **out)
 
 /* get_enum: one of words; unknown names list the known ones. */
 int spec_get_enum(ctx_t *c, const val_t *v, const char *path, const char *what,
-                    const char *const *words, size_t nw, int *out)
+                  const char *const *words, size_t nw, int *out)
 {
     if (v->kind != K_STRING) {
         spec_type_err(c, v, path, what);
@@ -413,30 +414,27 @@ int spec_get_enum(ctx_t *c, const val_t *v, const char *path, const char *what,
     const char *near = spec_closest(v->text, v->len, words, nw);
     if (near)
         spec_err(c, v->line, path, "unknown %s '%s' (did you mean '%s'? known: %s)", what,
-               spec_show(b, sizeof b, v->text, v->len), near, list);
+                 spec_show(b, sizeof b, v->text, v->len), near, list);
     else
         spec_err(c, v->line, path, "unknown %s '%s' (known: %s)", what,
-               spec_show(b, sizeof b, v->text, v->len), list);
+                 spec_show(b, sizeof b, v->text, v->len), list);
     return -1;
 }
 
 int spec_is_ident(const char *s, size_t n)
 {
-    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-                    s[0] == '_'))
+    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
         return 0;
     for (size_t i = 1; i < n; i++) {
         char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '_'))
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_'))
             return 0;
     }
     return 1;
 }
 
 /* ---- mappings ----------------------------------------------------------- */
-
-
 
 void spec_map_fini(map_t *m)
 {
@@ -486,7 +484,7 @@ int spec_map_open(ctx_t *c, struct fy_node *n, const char *path, int line, map_t
             continue;
         if (!k || !fy_node_is_scalar(k) || kv.kind == K_NULL) {
             spec_err(c, kv.line, path, "keys must be plain names, got %s",
-                   kv.kind == K_NULL ? "an empty key" : "a list or mapping as a key");
+                     kv.kind == K_NULL ? "an empty key" : "a list or mapping as a key");
             continue;
         }
         int dup = 0;
@@ -494,8 +492,7 @@ int spec_map_open(ctx_t *c, struct fy_node *n, const char *path, int line, map_t
             if (m->e[i].klen == kv.len && memcmp(m->e[i].key, kv.text, kv.len) == 0) {
                 char kp[300];
                 spec_subpath(kp, sizeof kp, path, kv.text, kv.len);
-                spec_err(c, kv.line, kp, "duplicate key (first given on line %d)",
-                       m->e[i].line);
+                spec_err(c, kv.line, kp, "duplicate key (first given on line %d)", m->e[i].line);
                 dup = 1;
                 break;
             }
@@ -554,4 +551,3 @@ void spec_missing(ctx_t *c, const map_t *m, const char *key, const char *why)
     spec_subpath(p, sizeof p, m->path, key, strlen(key));
     spec_err(c, m->line, p, "is required%s%s", why ? " " : "", why ? why : "");
 }
-
