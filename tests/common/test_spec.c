@@ -1,0 +1,683 @@
+/*
+ * Study spec parser: malformed specs report the exact field path and line,
+ * every mistake is collected, valid specs (the examples/ files, JSON input)
+ * round-trip through canonical JSON, and hostile input is refused cleanly.
+ */
+#include "buf.h"
+#include "diag.h"
+#include "err.h"
+#include "spec.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reusable blocks; the comments give the lines they occupy. */
+#define HEAD "name: t\nobjective:\n  metric: loss\n"                     /* 1-3 */
+#define SEARCH "search:\n  algorithm: random\n  max_trials: 10\n"        /* 4-6 */
+#define SPACE                                                              \
+    "space:\n  x1: {type: float, low: -5, high: 10}\n"                     \
+    "  x2: {type: float, low: 0, high: 15}\n"                              /* 7-9 */
+#define TRIAL "trial:\n  function: branin\n"                              /* 10-11 */
+#define CMD "trial:\n  command: [prog]\n"                                 /* 2 lines */
+
+typedef struct bad {
+    const char *yaml;
+    const char *path; /* the field the error names */
+    int line;
+    const char *msg;  /* substring of the message */
+} bad_t;
+
+static const bad_t bad_specs[] = {
+    /* top level */
+    {HEAD SEARCH SPACE TRIAL "extra: 1\n", "extra", 12, "unknown key"},
+    {HEAD SEARCH SPACE TRIAL "nmae: x\n", "nmae", 12, "did you mean 'name'?"},
+    {"objective:\n  metric: loss\n" SEARCH SPACE TRIAL, "name", 1, "is required"},
+    {"name: my study!\nobjective:\n  metric: loss\n" SEARCH SPACE TRIAL, "name", 1,
+     "not a valid study name"},
+    {"name: 42\nobjective:\n  metric: loss\n" SEARCH SPACE TRIAL, "name", 1, "all digits"},
+    {"version: 2\n" HEAD SEARCH SPACE TRIAL, "version", 1, "not supported"},
+    {"- name: t\n- search: x\n", "", 1, "expected a mapping"},
+    {HEAD SEARCH SPACE TRIAL "name: u\n", "name", 12, "duplicate key (first given on line 1)"},
+    /* objective */
+    {"name: t\n" SEARCH SPACE TRIAL, "objective", 1, "is required"},
+    {"name: t\nobjective:\n  goal: minimize\n" SEARCH SPACE TRIAL, "objective.metric", 2,
+     "is required"},
+    {HEAD "  goal: minimise\n" SEARCH SPACE TRIAL, "objective.goal", 4,
+     "did you mean 'minimize'?"},
+    {"name: t\nobjective: [loss]\n" SEARCH SPACE TRIAL, "objective", 2,
+     "expected a mapping (key: value lines), got a list"},
+    {HEAD "  human_error: -0.1\n" SEARCH SPACE TRIAL, "objective.human_error", 4, ">= 0"},
+    {"name: t\nobjective:\n  metric: val loss\n" SEARCH SPACE TRIAL, "objective.metric", 3,
+     "not a valid metric name"},
+    /* search */
+    {HEAD "search:\n  algorithm: hyperband\n  max_trials: 10\n" SPACE TRIAL,
+     "search.algorithm", 5, "(known: grid, random, sobol, coarse-to-fine, bayes)"},
+    {HEAD "search:\n  algorithm: random\n  max_trial: 10\n" SPACE TRIAL, "search.max_trial",
+     6, "did you mean 'max_trials'?"},
+    {HEAD "search:\n  algorithm: random\n" SPACE TRIAL, "search.max_trials", 4, "is required"},
+    {HEAD "search:\n  algorithm: random\n  max_trials: 0\n" SPACE TRIAL, "search.max_trials",
+     6, "must be >= 1 (got 0)"},
+    {HEAD "search:\n  algorithm: random\n  max_trials: ten\n" SPACE TRIAL,
+     "search.max_trials", 6, "expected a whole number, got a string ('ten')"},
+    {HEAD "search:\n  algorithm: random\n  max_trials: 2.5\n" SPACE TRIAL,
+     "search.max_trials", 6, "must be a whole number"},
+    {HEAD SEARCH "  parallelism: 0\n" SPACE TRIAL, "search.parallelism", 7, "must be >= 1"},
+    {HEAD SEARCH "  seed: -1\n" SPACE TRIAL, "search.seed", 7, "must be >= 0"},
+    {HEAD SEARCH "  n_initial: 5\n" SPACE TRIAL, "search.n_initial", 7,
+     "only applies to algorithm bayes (this study's algorithm is random)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  rounds: 3\n" SPACE TRIAL,
+     "search.rounds", 7, "only applies to algorithm coarse-to-fine"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  n_initial: 11\n" SPACE TRIAL,
+     "search.n_initial", 7, "must be <= max_trials (10)"},
+    {HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n  top_k: 2\n"
+          "  top_fraction: 0.5\n" SPACE TRIAL,
+     "search.top_fraction", 8, "either top_k or top_fraction"},
+    {HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n  shrink: 1.5\n" SPACE TRIAL,
+     "search.shrink", 7, "in (0, 1)"},
+    {HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n  rounds: 2\n"
+          "  trials_per_round: 3\n" SPACE TRIAL,
+     "search.trials_per_round", 8, "less than max_trials (10)"},
+    {HEAD SEARCH "  sanity_check: yes\n" SPACE TRIAL, "search.sanity_check", 7,
+     "YAML 1.1 booleans"},
+    {HEAD SEARCH "  sanity_check: true\n" SPACE TRIAL, "search.sanity_check", 7,
+     "needs a built-in model"},
+    {HEAD "search:\n  algorithm: random\n  max_trials: !!str 10\n" SPACE TRIAL,
+     "search.max_trials", 6, "YAML tags"},
+    /* space */
+    {HEAD SEARCH "space:\n  lr: {type: float, low: -1, high: 1, log: true}\n" CMD,
+     "space.lr.low", 8, "must be > 0 for a log-scaled parameter (got -1)"},
+    {HEAD SEARCH "space:\n  lr:\n    type: float\n    low: 2\n    high: 1\n" CMD,
+     "space.lr.low", 10, "must be < high (got low 2, high 1)"},
+    {HEAD SEARCH "space:\n  lr: {type: float, low: small, high: 1}\n" CMD, "space.lr.low", 8,
+     "expected a number, got a string ('small')"},
+    {HEAD SEARCH "space:\n  lr:\n    type: float\n    low: 0\n" CMD, "space.lr.high", 8,
+     "is required for a float parameter"},
+    {HEAD SEARCH "space:\n  act: {type: categorical, values: []}\n" CMD, "space.act.values",
+     8, "must not be empty"},
+    {HEAD SEARCH "space:\n  act:\n    type: categorical\n" CMD, "space.act.values", 8,
+     "is required for a categorical parameter"},
+    {HEAD SEARCH "space:\n  act:\n    type: categorical\n    values:\n      - relu\n"
+                 "      - tanh\n      - relu\n" CMD,
+     "space.act.values[2]", 13, "duplicate value 'relu' (also space.act.values[0])"},
+    {HEAD SEARCH "space:\n  act:\n    type: categorical\n    values: [a, b]\n    low: 1\n" CMD,
+     "space.act.low", 11, "not used by categorical parameters"},
+    {HEAD SEARCH "space:\n  n: {type: int, low: 1.5, high: 8}\n" CMD, "space.n.low", 8,
+     "whole number for an int parameter"},
+    {HEAD SEARCH "space:\n  n: {type: int, low: 0, high: 8, log: true}\n" CMD, "space.n.low",
+     8, "must be > 0 for a log-scaled parameter"},
+    {HEAD SEARCH "space:\n  n:\n    type: int\n    low: 0\n    high: 8\n    step: 16\n" CMD,
+     "space.n.step", 12, "must be <= high - low"},
+    {HEAD SEARCH "space:\n  lr: {type: flaot, low: 0, high: 1}\n" CMD, "space.lr.type", 8,
+     "did you mean 'float'?"},
+    {HEAD SEARCH "space:\n  lr: {low: 0, high: 1}\n" CMD, "space.lr.type", 8, "is required"},
+    {HEAD SEARCH "space:\n  2lr: {type: float, low: 0, high: 1}\n" CMD, "space.2lr", 8,
+     "not a valid parameter name"},
+    {HEAD SEARCH "space:\n  lr: {type: float, low: 0, high: 1}\n"
+                 "  lr: {type: float, low: 0, high: 2}\n" CMD,
+     "space.lr", 9, "duplicate key (first given on line 8)"},
+    {HEAD SEARCH "space:\n  - lr\n" CMD, "space", 7, "expected a mapping"},
+    {HEAD SEARCH "space: {}\n" CMD, "space", 7, "at least one parameter"},
+    {HEAD "search:\n  algorithm: grid\nspace:\n  n: {type: int, low: 1, high: 3}\n"
+          "  lr: {type: float, low: 0, high: 1}\n" CMD,
+     "space.lr", 8, "grid search needs 'values' or 'grid_points'"},
+    {HEAD SEARCH "space:\n  n: {type: int, low: 1, high: 3, grid_points: 3}\n" CMD,
+     "space.n.grid_points", 8, "only used by float parameters"},
+    {HEAD SEARCH "space:\n  lr:\n    type: float\n    low: 0\n    high: 1\n"
+                 "    values: [0.5, 2]\n" CMD,
+     "space.lr.values[1]", 12, "outside [low, high]"},
+    {HEAD SEARCH "space:\n  lr:\n    type: float\n    low: 0\n    hihg: 1\n" CMD,
+     "space.lr.hihg", 11, "did you mean 'high'?"},
+    {HEAD SEARCH "space:\n  x1: &p {type: float, low: 0, high: 1}\n  x2: *p\n" TRIAL,
+     "space.x2", 9, "aliases"},
+    /* trial */
+    {HEAD SEARCH SPACE, "trial", 1, "is required"},
+    {HEAD SEARCH SPACE "trial:\n  timeout: 5\n", "trial", 10, "needs one of 'model'"},
+    {HEAD SEARCH SPACE "trial:\n  function: branin\n  model: mlp\n", "trial.model", 12,
+     "cannot be combined with trial.function"},
+    {HEAD SEARCH SPACE "trial:\n  model: resnet\n  dataset: fashion-mnist\n", "trial.model",
+     11, "known: mlp, lenet, lstm)"},
+    {HEAD SEARCH "space:\n  lr: {type: float, low: 0, high: 1}\ntrial:\n  model: mlp\n"
+                 "  dataset: fashion-mnist\n  fixed:\n    lr: 0.1\n",
+     "trial.fixed.lr", 13, "also in space"},
+    {HEAD SEARCH "space:\n  lr: {type: float, low: 0, high: 1}\ntrial:\n"
+                 "  command: [prog, --lr, \"{lr}\", \"{momentum}\"]\n",
+     "trial.command[3]", 10, "placeholder {momentum} names no parameter"},
+    {HEAD SEARCH "space:\n  lr: {type: float, low: 0, high: 1}\ntrial:\n"
+                 "  command: prog --lr={lr\n",
+     "trial.command", 10, "unterminated placeholder"},
+    {HEAD SEARCH SPACE "trial:\n  command: []\n", "trial.command", 11, "must name a program"},
+    {HEAD SEARCH SPACE "trial:\n  command: {prog: x}\n", "trial.command", 11,
+     "expected a list of arguments"},
+    {HEAD SEARCH SPACE "trial:\n  command: [prog]\n  env:\n    HPSEARCH_X: 1\n",
+     "trial.env.HPSEARCH_X", 13, "reserved"},
+    {HEAD SEARCH SPACE "trial:\n  function: branin\n  epochs: 3\n", "trial.epochs", 12,
+     "only applies with trial.model"},
+    {HEAD SEARCH "space:\n  x1: {type: float, low: 0, high: 1}\n" TRIAL, "trial.function", 10,
+     "x2 is missing"},
+    {HEAD SEARCH SPACE "trial:\n  function: hartmann6\n", "trial.function", 11,
+     "x1..x6 in space (x3 is missing)"},
+    {HEAD SEARCH "space:\n  x1: {type: float, low: 0, high: 1}\n"
+                 "  x2: {type: categorical, values: [a, b]}\n"
+                 "trial:\n  function: rosenbrock\n",
+     "space.x2", 9, "not categorical"},
+    {HEAD SEARCH SPACE "  y: {type: float, low: 0, high: 1}\n" TRIAL, "space.y", 10,
+     "takes parameters x1, x2, ... only"},
+    {HEAD SEARCH SPACE "trial:\n  function: branin\n  noise: -1\n", "trial.noise", 12, ">= 0"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset: mnist\n", "trial.dataset", 12,
+     "unknown dataset 'mnist'"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
+                       "    path: data.csv\n",
+     "trial.dataset.path", 14, "not both"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
+                       "    label: y\n",
+     "trial.dataset.label", 14, "only applies to CSV datasets"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset: fashion-mnist\n  epochs: 0\n",
+     "trial.epochs", 13, "must be >= 1"},
+    {HEAD SEARCH SPACE "trial:\n  function: branin\n  timeout: -5\n", "trial.timeout", 12,
+     ">= 0 seconds"},
+    {HEAD SEARCH SPACE "trial:\n  function: branin\n  retries: 1000\n", "trial.retries", 12,
+     "must be <= 100"},
+    {HEAD SEARCH SPACE "trial:\n  command: [prog]\n  fixed:\n    opt: {a: 1}\n",
+     "trial.fixed.opt", 13, "expected a number, string, boolean or list, got a mapping"},
+    {HEAD SEARCH SPACE "trial:\n  command: [prog]\n  tmeout: 3\n", "trial.tmeout", 12,
+     "did you mean 'timeout'?"},
+    /* YAML itself */
+    {HEAD SEARCH "space:\n  x1: {type: float, low: -5\n", "", 9, "YAML syntax error"},
+    {HEAD SEARCH SPACE TRIAL "---\nname: u\n", "", 12, "more than one YAML document"},
+    {"name: t\n\tobjective: 1\n", "", 1, "YAML syntax error"},
+};
+
+START_TEST(test_bad_spec)
+{
+    const bad_t *b = &bad_specs[_i];
+    hp_spec_t spec;
+    hp_diag_t d = {0};
+    int rc = hp_spec_parse(&spec, b->yaml, strlen(b->yaml), "study.yaml", &d);
+    ck_assert_int_eq(rc, HP_EINVAL);
+    const hp_diag_item_t *it = hp_diag_find(&d, b->path);
+    if (!it || it->line != b->line || !strstr(it->message, b->msg)) {
+        fprintf(stderr, "case %d: want %d %s: ...%s...\ngot:\n", _i, b->line, b->path, b->msg);
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(stderr, "  %s\n", d.items[i].text);
+    }
+    ck_assert_ptr_nonnull(it);
+    ck_assert_int_eq(it->line, b->line);
+    ck_assert_ptr_nonnull(strstr(it->message, b->msg));
+    ck_assert_str_eq(it->file, "study.yaml");
+    /* the formatted line carries file:line: path: */
+    char prefix[256];
+    if (*b->path)
+        snprintf(prefix, sizeof prefix, "study.yaml:%d: %s: ", b->line, b->path);
+    else
+        snprintf(prefix, sizeof prefix, "study.yaml:%d: ", b->line);
+    ck_assert_int_eq(strncmp(it->text, prefix, strlen(prefix)), 0);
+    /* a failed parse leaves nothing behind */
+    ck_assert_ptr_null(spec.raw);
+    ck_assert_uint_eq(spec.space.n, 0);
+    hp_spec_fini(&spec);
+    hp_diag_fini(&d);
+}
+END_TEST
+
+START_TEST(test_many_mistakes_all_reported)
+{
+    static const char yaml[] =
+        "name: 123\n"                                         /* 1 */
+        "objective:\n"                                        /* 2 */
+        "  metrc: loss\n"                                     /* 3 */
+        "  goal: minimise\n"                                  /* 4 */
+        "search:\n"                                           /* 5 */
+        "  algorithm: bayesian\n"                             /* 6 */
+        "  max_trials: 10\n"                                  /* 7 */
+        "  parallelism: 0\n"                                  /* 8 */
+        "space:\n"                                            /* 9 */
+        "  lr: {type: float, low: -1, high: 1, log: true}\n"  /* 10 */
+        "  wd: {type: float, low: 2, high: 1}\n"              /* 11 */
+        "  act: {type: categorical, values: []}\n"            /* 12 */
+        "  n: {type: int, low: 1.5, high: 3}\n"               /* 13 */
+        "trial:\n"                                            /* 14 */
+        "  model: mlp\n"                                      /* 15 */
+        "  dataset: mnist\n"                                  /* 16 */
+        "  epochs: \"5\"\n"                                   /* 17 */
+        "  retries: -1\n"                                     /* 18 */
+        "extra: 1\n";                                         /* 19 */
+    static const struct {
+        const char *path;
+        int line;
+    } want[] = {
+        {"name", 1},           {"objective.metric", 2},    {"objective.metrc", 3},
+        {"objective.goal", 4}, {"search.algorithm", 6},    {"search.parallelism", 8},
+        {"space.lr.low", 10},  {"space.wd.low", 11},       {"space.act.values", 12},
+        {"space.n.low", 13},   {"trial.dataset", 16},      {"trial.epochs", 17},
+        {"trial.retries", 18}, {"extra", 19},
+    };
+    hp_spec_t spec;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&spec, yaml, sizeof yaml - 1, "many.yaml", &d), HP_EINVAL);
+    for (size_t i = 0; i < HP_ARRAY_LEN(want); i++) {
+        const hp_diag_item_t *it = hp_diag_find(&d, want[i].path);
+        if (!it)
+            fprintf(stderr, "missing: %s\n", want[i].path);
+        ck_assert_ptr_nonnull(it);
+        ck_assert_int_eq(it->line, want[i].line);
+    }
+    ck_assert_uint_eq(d.n, HP_ARRAY_LEN(want));
+    /* reported top to bottom */
+    for (size_t i = 1; i < d.n; i++)
+        ck_assert_int_le(d.items[i - 1].line, d.items[i].line);
+    hp_diag_fini(&d);
+}
+END_TEST
+
+/* ---- valid specs round-trip -------------------------------------------- */
+
+static void assert_round_trip(const char *text, size_t len, const char *file)
+{
+    hp_spec_t a, b;
+    hp_diag_t d = {0};
+    int rc = hp_spec_parse(&a, text, len, file, &d);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "%s\n", d.items[i].text);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_uint_eq(a.raw_len, len);
+    ck_assert_int_eq(memcmp(a.raw, text, len), 0);
+
+    hp_buf_t j1 = {0}, j2 = {0};
+    hp_spec_to_json(&a, &j1);
+    rc = hp_spec_parse(&b, j1.data, j1.len, "canonical.json", &d);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "%s\n%s\n", d.items[i].text, j1.data);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(hp_spec_equal(&a, &b));
+    hp_spec_to_json(&b, &j2);
+    ck_assert_str_eq(j1.data, j2.data); /* canonical: a fixed point */
+    hp_spec_fini(&b);
+    /* and as YAML (the parser reads JSON without the .json hint too) */
+    rc = hp_spec_parse(&b, j1.data, j1.len, "canonical.yaml", &d);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(hp_spec_equal(&a, &b));
+    hp_spec_fini(&a);
+    hp_spec_fini(&b);
+    hp_buf_fini(&j1);
+    hp_buf_fini(&j2);
+    hp_diag_fini(&d);
+}
+
+static const char *const example_files[] = {
+    "examples/fashion-mnist-mlp.yaml",
+    "examples/branin-bayes.yaml",
+    "examples/toy-command.yaml",
+};
+
+START_TEST(test_examples_valid_and_round_trip)
+{
+    const char *src = getenv("HP_SOURCE_DIR");
+    ck_assert_ptr_nonnull(src);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", src, example_files[_i]);
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    int rc = hp_spec_load(&s, path, &d);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "%s\n", d.items[i].text);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(s.source, path);
+    assert_round_trip(s.raw, s.raw_len, path);
+    hp_spec_fini(&s);
+    hp_diag_fini(&d);
+}
+END_TEST
+
+static const char *const good_specs[] = {
+    /* every field of a built-in model trial, grid search */
+    "version: 1\n"
+    "name: everything.v2\n"
+    "objective: {metric: val_error, goal: maximize, human_error: 0.02}\n"
+    "search:\n"
+    "  algorithm: grid\n"
+    "  parallelism: 4\n"
+    "  seed: 18446744073709551615\n"
+    "  sanity_check: false\n"
+    "space:\n"
+    "  lr: {type: float, low: 1e-4, high: 1e-1, log: true, grid_points: 4}\n"
+    "  mom: {type: float, values: [0.5, 0.9, 0.99]}\n"
+    "  width: {type: int, low: 16, high: 256, step: 16}\n"
+    "  depth: {type: int, values: [1, 2, 3]}\n"
+    "  act: {type: categorical, values: [relu, tanh, 1.0, 'true', \"x y\"]}\n"
+    "trial:\n"
+    "  model: lenet\n"
+    "  dataset:\n"
+    "    path: data/train.csv\n"
+    "    label: species\n"
+    "    task: regression\n"
+    "    train_subset: 1000\n"
+    "    validation_fraction: 0.2\n"
+    "    normalize: centered\n"
+    "    shift: noise\n"
+    "  epochs: 3\n"
+    "  fixed: {hidden: [256, 128], optimizer: adamw, nesterov: true, wd: 1e-4}\n"
+    "  timeout: 2.5\n"
+    "  retries: 0\n",
+    /* coarse-to-fine with defaults, a string command */
+    "name: c2f\n"
+    "objective: {metric: loss}\n"
+    "search: {algorithm: coarse-to-fine, max_trials: 30, top_fraction: 0.1}\n"
+    "space: {a: {type: float, low: -1, high: 1}}\n"
+    "trial:\n"
+    "  command: ./train --a={a} --b={b} --literal={{x}}\n"
+    "  fixed: {b: hello}\n"
+    "  env: {OMP_NUM_THREADS: 1, MODE: fast}\n"
+    "  workdir: /tmp\n",
+    /* sobol, benchmark with many dimensions, ints as inputs */
+    "name: ackley5\n"
+    "objective: {metric: value}\n"
+    "search: {algorithm: sobol, max_trials: 64}\n"
+    "space:\n"
+    "  x1: {type: float, low: -5, high: 5}\n"
+    "  x2: {type: float, low: -5, high: 5}\n"
+    "  x3: {type: int, low: -5, high: 5}\n"
+    "  x4: {type: float, low: -5, high: 5}\n"
+    "  x5: {type: float, low: -5, high: 5}\n"
+    "trial: {function: ackley, noise: 0.1}\n",
+    /* JSON input */
+    "{\n"
+    "  \"name\": \"json-study\",\n"
+    "  \"objective\": {\"metric\": \"val_error\", \"goal\": \"minimize\"},\n"
+    "  \"search\": {\"algorithm\": \"bayes\", \"max_trials\": 5, \"seed\": 3},\n"
+    "  \"space\": {\"lr\": {\"type\": \"float\", \"low\": 1e-5, \"high\": 0.1, \"log\": true}},\n"
+    "  \"trial\": {\"model\": \"mlp\", \"dataset\": \"fashion-mnist\", \"epochs\": 2}\n"
+    "}\n",
+};
+
+START_TEST(test_good_specs_round_trip)
+{
+    assert_round_trip(good_specs[_i], strlen(good_specs[_i]), "good.yaml");
+}
+END_TEST
+
+START_TEST(test_defaults_filled_in)
+{
+    static const char yaml[] = HEAD SEARCH SPACE TRIAL;
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, yaml, sizeof yaml - 1, NULL, &d), 0);
+    ck_assert_str_eq(s.name, "t");
+    ck_assert_str_eq(s.objective.metric, "loss");
+    ck_assert_int_eq(s.objective.goal, HP_GOAL_MINIMIZE);
+    ck_assert_int_eq(s.objective.has_human_error, 0);
+    ck_assert_int_eq(s.search.algorithm, HP_ALGO_RANDOM);
+    ck_assert_uint_eq(s.search.max_trials, 10);
+    ck_assert_uint_eq(s.search.parallelism, 1);
+    ck_assert_uint_eq(s.search.seed, 0);
+    ck_assert_int_eq(s.search.sanity_check, 0); /* not a model */
+    ck_assert_uint_eq(s.space.n, 2);
+    ck_assert_str_eq(s.space.params[0].name, "x1");
+    ck_assert(s.space.params[0].low == -5 && s.space.params[0].high == 10);
+    ck_assert_int_eq(s.trial.kind, HP_TRIAL_FUNCTION);
+    ck_assert_int_eq(s.trial.function, HP_FUNC_BRANIN);
+    ck_assert_uint_eq(s.trial.dim, 2);
+    ck_assert(s.trial.timeout == 0);
+    ck_assert_uint_eq(s.trial.retries, 2);
+    hp_spec_fini(&s);
+
+    static const char model[] = HEAD "search:\n  algorithm: bayes\n  max_trials: 6\n" SPACE
+        "trial:\n  model: mlp\n  dataset: fashion-mnist\n";
+    ck_assert_int_eq(hp_spec_parse(&s, model, sizeof model - 1, NULL, &d), 0);
+    ck_assert_int_eq(s.search.sanity_check, 1);
+    ck_assert_uint_eq(s.search.n_initial, 6); /* min(10, max_trials) */
+    ck_assert_uint_eq(s.trial.epochs, 10);
+    ck_assert_str_eq(s.trial.dataset.source, "fashion-mnist");
+    ck_assert_int_eq(s.trial.dataset.is_path, 0);
+    ck_assert(s.trial.dataset.validation_fraction == 0.1);
+    ck_assert_int_eq(s.trial.dataset.normalize, HP_NORM_STANDARDIZE);
+    hp_spec_fini(&s);
+
+    static const char c2f[] =
+        HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n" SPACE TRIAL;
+    ck_assert_int_eq(hp_spec_parse(&s, c2f, sizeof c2f - 1, NULL, &d), 0);
+    ck_assert_uint_eq(s.search.rounds, 4);
+    ck_assert_uint_eq(s.search.trials_per_round, 3); /* ceil(10 / 4) */
+    ck_assert(s.search.top_fraction == 0.25 && s.search.top_k == 0);
+    ck_assert(s.search.shrink == 0.5);
+    hp_spec_fini(&s);
+    ck_assert_uint_eq(d.n, 0);
+}
+END_TEST
+
+START_TEST(test_command_forms)
+{
+    static const char yaml[] = HEAD SEARCH "space:\n  lr: {type: float, low: 0, high: 1}\n"
+                                           "trial:\n  command: \"  python3 train.py\t--lr {lr}  \"\n"
+                                           "  env: {A: 1, B: x}\n";
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, yaml, sizeof yaml - 1, NULL, &d), 0);
+    ck_assert_uint_eq(s.trial.argc, 4);
+    ck_assert_str_eq(s.trial.argv[0], "python3");
+    ck_assert_str_eq(s.trial.argv[3], "{lr}");
+    ck_assert_ptr_null(s.trial.argv[4]);
+    ck_assert_uint_eq(s.trial.n_env, 2);
+    ck_assert_str_eq(s.trial.env[0].text, "1");
+    ck_assert_int_eq(s.trial.env[0].kind, HP_VALUE_STRING);
+    hp_spec_fini(&s);
+    hp_diag_fini(&d);
+}
+END_TEST
+
+START_TEST(test_equal_detects_differences)
+{
+    static const char a[] = HEAD SEARCH SPACE TRIAL;
+    static const char b[] = HEAD "search:\n  algorithm: random\n  max_trials: 11\n" SPACE TRIAL;
+    hp_spec_t sa, sb;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&sa, a, sizeof a - 1, NULL, &d), 0);
+    ck_assert_int_eq(hp_spec_parse(&sb, b, sizeof b - 1, NULL, &d), 0);
+    ck_assert(hp_spec_equal(&sa, &sa));
+    ck_assert(!hp_spec_equal(&sa, &sb));
+    hp_spec_fini(&sb);
+    /* same study, different layout and comments */
+    static const char c[] = "# comment\nname: t\nobjective: {metric: loss, goal: minimize}\n"
+                            "search: {max_trials: 10}\n"
+                            "space: {x1: {type: float, low: -5.0, high: 1e1},\n"
+                            "        x2: {high: 15, low: 0, type: float}}\n"
+                            "trial: {function: branin, retries: 2}\n";
+    ck_assert_int_eq(hp_spec_parse(&sb, c, sizeof c - 1, NULL, &d), 0);
+    ck_assert(hp_spec_equal(&sa, &sb));
+    hp_spec_fini(&sa);
+    hp_spec_fini(&sb);
+    hp_diag_fini(&d);
+}
+END_TEST
+
+/* ---- hostile input ----------------------------------------------------- */
+
+static void assert_refused(const char *text, size_t len, const char *msg)
+{
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, text, len, "x.yaml", &d), HP_EINVAL);
+    ck_assert_uint_ge(d.n, 1);
+    if (msg) {
+        int found = 0;
+        for (size_t i = 0; i < d.n; i++)
+            found |= strstr(d.items[i].message, msg) != NULL;
+        if (!found)
+            fprintf(stderr, "want '%s', got '%s'\n", msg, d.items[0].text);
+        ck_assert(found);
+    }
+    for (size_t i = 0; i < d.n; i++)
+        ck_assert_int_ge(d.items[i].line, 1);
+    hp_spec_fini(&s);
+    hp_diag_fini(&d);
+}
+
+START_TEST(test_empty_and_blank)
+{
+    assert_refused("", 0, "empty");
+    assert_refused(" \n\t\n", 4, "empty");
+    assert_refused("# only a comment\n", 17, "empty");
+    assert_refused("---\n...\n", 8, "empty");
+    assert_refused("42\n", 3, "expected a mapping");
+}
+END_TEST
+
+START_TEST(test_nul_bytes)
+{
+    static const char t[] = "name: a\nobjective:\0 {}\n";
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, t, sizeof t - 1, "x.yaml", &d), HP_EINVAL);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_int_eq(d.items[0].line, 2);
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "NUL byte at offset 18"));
+    hp_diag_fini(&d);
+    /* an escaped NUL inside a quoted string */
+    static const char q[] = "name: \"a\\0b\"\nobjective:\n  metric: loss\n" SEARCH SPACE TRIAL;
+    assert_refused(q, sizeof q - 1, "NUL character");
+}
+END_TEST
+
+START_TEST(test_deep_nesting)
+{
+    const size_t depth = 10000;
+    char *t = malloc(2 * depth + 16);
+    size_t n = 0;
+    n += (size_t)sprintf(t, "name: ");
+    for (size_t i = 0; i < depth; i++)
+        t[n++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        t[n++] = ']';
+    assert_refused(t, n, "YAML syntax error");
+    /* and as block mappings */
+    hp_buf_t b = {0};
+    for (int i = 0; i < 300; i++) {
+        for (int k = 0; k < i; k++)
+            hp_buf_putc(&b, ' ');
+        hp_buf_puts(&b, "k:\n");
+    }
+    assert_refused(b.data, b.len, NULL);
+    hp_buf_fini(&b);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_alias_bomb)
+{
+    hp_buf_t b = {0};
+    hp_buf_puts(&b, "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for (char c = 'b'; c <= 'z'; c++) {
+        hp_buf_printf(&b, "%c: &%c [", c, c);
+        for (int i = 0; i < 9; i++)
+            hp_buf_printf(&b, "%s*%c", i ? ", " : "", c - 1);
+        hp_buf_puts(&b, "]\n");
+    }
+    assert_refused(b.data, b.len, "unknown key");
+    hp_buf_reset(&b);
+    /* an alias where a value is read is refused, not expanded */
+    hp_buf_puts(&b, HEAD "search: &s\n  algorithm: random\n  max_trials: 10\n" SPACE
+                "trial:\n  function: branin\n  retries: *s\n");
+    assert_refused(b.data, b.len, "aliases");
+    hp_buf_fini(&b);
+}
+END_TEST
+
+START_TEST(test_too_large)
+{
+    size_t n = (size_t)HP_SPEC_MAX_BYTES + 1;
+    char *t = malloc(n);
+    memset(t, '#', n);
+    assert_refused(t, n, "too large");
+    free(t);
+}
+END_TEST
+
+START_TEST(test_random_bytes_and_mutations)
+{
+    /* Bytes from a fixed LCG (reproducible): never a crash, always refused
+     * with at least one positioned diagnostic. */
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    char buf[512];
+    for (int round = 0; round < 200; round++) {
+        size_t n = 1 + (size_t)(round * 7 % (int)sizeof buf);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            buf[i] = (char)(x >> 56);
+        }
+        hp_spec_t s;
+        hp_diag_t d = {0};
+        int rc = hp_spec_parse(&s, buf, n, "r.yaml", &d);
+        ck_assert_int_eq(rc, HP_EINVAL);
+        ck_assert_uint_ge(d.n, 1);
+        hp_spec_fini(&s);
+        hp_diag_fini(&d);
+    }
+    /* one-byte mutations of a valid spec: any outcome but a crash */
+    static const char base[] = HEAD SEARCH SPACE TRIAL;
+    char m[sizeof base];
+    static const char subst[] = "{}[]:,&*!|>'\"#- \n\t0aZ%@`";
+    for (size_t i = 0; i < sizeof base - 1; i++) {
+        memcpy(m, base, sizeof base);
+        m[i] = subst[i % (sizeof subst - 1)];
+        hp_spec_t s;
+        hp_diag_t d = {0};
+        int rc = hp_spec_parse(&s, m, sizeof base - 1, "m.yaml", &d);
+        ck_assert(rc == 0 || (rc == HP_EINVAL && d.n > 0));
+        hp_spec_fini(&s);
+        hp_diag_fini(&d);
+    }
+}
+END_TEST
+
+START_TEST(test_load_errors)
+{
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_load(&s, "/nonexistent/study.yaml", &d), HP_ENOENT);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_ptr_nonnull(strstr(d.items[0].text, "/nonexistent/study.yaml: cannot open"));
+    hp_diag_fini(&d);
+    ck_assert_int_eq(hp_spec_load(&s, "/", &d), HP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "directory"));
+    hp_diag_fini(&d);
+}
+END_TEST
+
+static Suite *spec_suite(void)
+{
+    Suite *s = suite_create("spec");
+    TCase *tc = tcase_create("malformed");
+    tcase_add_loop_test(tc, test_bad_spec, 0, (int)HP_ARRAY_LEN(bad_specs));
+    tcase_add_test(tc, test_many_mistakes_all_reported);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("valid");
+    tcase_add_loop_test(tc, test_examples_valid_and_round_trip, 0,
+                        (int)HP_ARRAY_LEN(example_files));
+    tcase_add_loop_test(tc, test_good_specs_round_trip, 0, (int)HP_ARRAY_LEN(good_specs));
+    tcase_add_test(tc, test_defaults_filled_in);
+    tcase_add_test(tc, test_command_forms);
+    tcase_add_test(tc, test_equal_detects_differences);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("hostile");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_empty_and_blank);
+    tcase_add_test(tc, test_nul_bytes);
+    tcase_add_test(tc, test_deep_nesting);
+    tcase_add_test(tc, test_alias_bomb);
+    tcase_add_test(tc, test_too_large);
+    tcase_add_test(tc, test_random_bytes_and_mutations);
+    tcase_add_test(tc, test_load_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(spec_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
