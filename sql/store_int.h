@@ -30,6 +30,7 @@ enum hp_store_q {
     Q_STUDY_GET_BY_NAME,
     Q_STUDY_LIST,
     Q_STUDY_SET_STATE,
+    Q_STUDY_BRIEF,
     Q_TRIAL_INSERT,
     Q_TRIAL_GET,
     Q_TRIAL_GET_BY_NUMBER,
@@ -98,6 +99,13 @@ int hp_store_step_done(hp_store_t *st, sqlite3_stmt *s, const char *what, char *
  * commit's error. */
 int hp_store_op_begin(hp_store_t *st, const char *what, char *err, size_t errlen);
 int hp_store_op_end(hp_store_t *st, int rc, char *err, size_t errlen);
+
+/* hp_store_study_brief looks up what trial operations need to know about a
+ * study — its state, goal and (truncated) name — without copying its spec.
+ * HP_ENOENT if there is no such study. */
+int hp_store_study_brief(hp_store_t *st, int64_t id, hp_study_state_t *state,
+                         hp_goal_t *goal, char *name, size_t namelen, char *err,
+                         size_t errlen);
 
 /* Column and bind helpers. */
 double hp_store_clock(hp_store_t *st);

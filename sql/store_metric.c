@@ -4,6 +4,7 @@
 #include "err.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 /* check_attempt refuses metrics for a trial that is not running or from an

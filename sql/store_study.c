@@ -4,6 +4,7 @@
 #include "err.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,4 +223,33 @@ int hp_store_study_set_state(hp_store_t *st, int64_t id, hp_study_state_t state,
         rc = hp_store_step_done(st, s, "set study state", err, errlen);
     }
     return hp_store_op_end(st, rc, err, errlen);
+}
+
+int hp_store_study_brief(hp_store_t *st, int64_t id, hp_study_state_t *state,
+                         hp_goal_t *goal, char *name, size_t namelen, char *err,
+                         size_t errlen)
+{
+    int rc = HP_EDB;
+    sqlite3_stmt *s = hp_store_stmt(st, Q_STUDY_BRIEF,
+                                    "SELECT state, goal, name FROM studies WHERE id = ?1", &rc,
+                                    err, errlen);
+    if (!s)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    int src = sqlite3_step(s);
+    if (src == SQLITE_ROW) {
+        int parsed = hp_study_state_parse((const char *)sqlite3_column_text(s, 0));
+        const char *g = (const char *)sqlite3_column_text(s, 1);
+        const char *n = (const char *)sqlite3_column_text(s, 2);
+        *state = parsed < 0 ? HP_STUDY_FAILED : (hp_study_state_t)parsed;
+        *goal = g && strcmp(g, "maximize") == 0 ? HP_GOAL_MAXIMIZE : HP_GOAL_MINIMIZE;
+        snprintf(name, namelen, "%s", n ? n : "");
+        rc = 0;
+    } else if (src == SQLITE_DONE) {
+        rc = hp_errf(err, errlen, HP_ENOENT, "no study %" PRId64, id);
+    } else {
+        rc = hp_store_sqlerr(st, src, err, errlen, "study %" PRId64, id);
+    }
+    sqlite3_reset(s);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include "err.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,15 +117,13 @@ int hp_store_trial_create(hp_store_t *st, int64_t study_id, const char *params,
     int rc = hp_store_op_begin(st, "create a trial", err, errlen);
     if (rc < 0)
         return rc;
-    hp_study_t study;
-    rc = hp_store_study_get(st, study_id, &study, err, errlen);
-    if (rc == 0) {
-        if (study.state != HP_STUDY_RUNNING)
-            rc = hp_errf(err, errlen, HP_ESTATE,
-                         "study '%s' (id %" PRId64 ") is %s; no new trials", study.name,
-                         study_id, hp_study_state_name(study.state));
-        hp_study_fini(&study);
-    }
+    hp_study_state_t state;
+    hp_goal_t goal;
+    char name[128];
+    rc = hp_store_study_brief(st, study_id, &state, &goal, name, sizeof name, err, errlen);
+    if (rc == 0 && state != HP_STUDY_RUNNING)
+        rc = hp_errf(err, errlen, HP_ESTATE, "study '%s' (id %" PRId64 ") is %s; no new trials",
+                     name, study_id, hp_study_state_name(state));
     sqlite3_stmt *s = NULL;
     if (rc == 0)
         s = hp_store_stmt(st, Q_TRIAL_INSERT,
@@ -214,12 +213,13 @@ int hp_store_trial_best(hp_store_t *st, int64_t study_id, hp_trial_t *out, char 
                         size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    hp_study_t study;
-    int rc = hp_store_study_get(st, study_id, &study, err, errlen);
+    hp_study_state_t state;
+    hp_goal_t goal;
+    char name[128];
+    int rc = hp_store_study_brief(st, study_id, &state, &goal, name, sizeof name, err, errlen);
     if (rc < 0)
         return rc;
-    int max = study.goal == HP_GOAL_MAXIMIZE;
-    hp_study_fini(&study);
+    int max = goal == HP_GOAL_MAXIMIZE;
     sqlite3_stmt *s =
         max ? hp_store_stmt(st, Q_TRIAL_BEST_MAX,
                             TRIAL_SELECT "WHERE t.study_id = ?1 AND t.state = 'completed' "
