@@ -1,0 +1,445 @@
+/* Finite-difference gradient checks for every layer and loss kernel. */
+#include "gradcheck.h"
+#include "layer.h"
+
+#include "gemm.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static hp_rng_t rng;
+
+static float *fa(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static void setup(void)
+{
+    hp_nn_set_threads(1);
+    hp_rng_init(&rng, 7, 0);
+}
+
+/* ---- dense ---- */
+typedef struct {
+    hp_nn_dense_dims_t d;
+    float *in, *w, *b, *out, *R;
+} dense_ctx;
+
+static double dense_loss(void *p)
+{
+    dense_ctx *c = p;
+    hp_nn_dense_forward(c->out, c->in, c->w, c->b, &c->d);
+    return gc_dot(c->out, c->R, (size_t)c->d.B * c->d.O);
+}
+
+START_TEST(test_dense_grad)
+{
+    dense_ctx c = {.d = {5, 7, 4}};
+    size_t ni = 5 * 7, nw = 4 * 7, no = 5 * 4;
+    c.in = fa(ni), c.w = fa(nw), c.b = fa(4), c.out = fa(no), c.R = fa(no);
+    gc_fill(&rng, c.in, ni, 1), gc_fill(&rng, c.w, nw, 1), gc_fill(&rng, c.b, 4, 1),
+        gc_fill(&rng, c.R, no, 1);
+    float *din = fa(ni), *dw = fa(nw), *db = fa(4);
+    dense_loss(&c);
+    hp_nn_dense_backward(din, dw, db, c.R, c.in, c.w, &c.d);
+    gc_check("dense.in", c.in, ni, din, dense_loss, &c, 1e-2f, 1e-3, 1e-3, 1000);
+    gc_check("dense.w", c.w, nw, dw, dense_loss, &c, 1e-2f, 1e-3, 1e-3, 1000);
+    gc_check("dense.b", c.b, 4, db, dense_loss, &c, 1e-2f, 1e-3, 1e-3, 1000);
+    /* parameter gradients accumulate, the input gradient is overwritten */
+    hp_nn_dense_backward(din, dw, db, c.R, c.in, c.w, &c.d);
+    float *dw1 = fa(nw), *db1 = fa(4), *din1 = fa(ni);
+    hp_nn_dense_backward(din1, dw1, db1, c.R, c.in, c.w, &c.d);
+    for (size_t i = 0; i < nw; i++)
+        ck_assert_float_eq_tol(dw[i], 2 * dw1[i], 1e-4);
+    for (size_t i = 0; i < ni; i++)
+        ck_assert_float_eq_tol(din[i], din1[i], 1e-5);
+    free(dw1), free(db1), free(din1);
+    free(c.in), free(c.w), free(c.b), free(c.out), free(c.R), free(din), free(dw), free(db);
+}
+END_TEST
+
+/* ---- activations ---- */
+typedef struct {
+    int kind;
+    float *in, *out, *R;
+    size_t n;
+} act_ctx;
+
+static void act_fwd(act_ctx *c)
+{
+    if (c->kind == 0)
+        hp_nn_relu_forward(c->out, c->in, c->n);
+    else if (c->kind == 1)
+        hp_nn_tanh_forward(c->out, c->in, c->n);
+    else
+        hp_nn_sigmoid_forward(c->out, c->in, c->n);
+}
+
+static double act_loss(void *p)
+{
+    act_ctx *c = p;
+    act_fwd(c);
+    return gc_dot(c->out, c->R, c->n);
+}
+
+START_TEST(test_activation_grads)
+{
+    static const char *names[] = {"relu", "tanh", "sigmoid"};
+    size_t n = 60;
+    for (int k = 0; k < 3; k++) {
+        act_ctx c = {k, fa(n), fa(n), fa(n), n};
+        gc_fill(&rng, c.in, n, 2), gc_fill(&rng, c.R, n, 1);
+        for (size_t i = 0; i < n; i++) /* keep relu away from its kink */
+            if (fabsf(c.in[i]) < 0.05f)
+                c.in[i] = 0.5f;
+        float *din = fa(n);
+        act_fwd(&c);
+        if (k == 0)
+            hp_nn_relu_backward(din, c.R, c.out, n);
+        else if (k == 1)
+            hp_nn_tanh_backward(din, c.R, c.out, n);
+        else
+            hp_nn_sigmoid_backward(din, c.R, c.out, n);
+        gc_check(names[k], c.in, n, din, act_loss, &c, 1e-2f, 1e-3, 2e-3, 1000);
+        free(c.in), free(c.out), free(c.R), free(din);
+    }
+    /* sigmoid saturates without overflow; relu lets NaN through to the guard */
+    float x[3] = {-1000.0f, 1000.0f, NAN}, y[3];
+    hp_nn_sigmoid_forward(y, x, 2);
+    ck_assert(y[0] == 0.0f && y[1] == 1.0f);
+    hp_nn_relu_forward(y, x, 3);
+    ck_assert(isnan(y[2]));
+}
+END_TEST
+
+/* ---- conv2d ---- */
+typedef struct {
+    hp_nn_conv2d_dims_t d;
+    float *in, *w, *b, *out, *R, *col, *tmp;
+} conv_ctx;
+
+static double conv_loss(void *p)
+{
+    conv_ctx *c = p;
+    hp_nn_conv2d_forward(c->out, c->in, c->w, c->b, c->col, c->tmp, &c->d);
+    return gc_dot(c->out, c->R, (size_t)c->d.B * c->d.K * c->d.Ho * c->d.Wo);
+}
+
+static void conv_case(int B, int C, int H, int W, int K, int k, int pad)
+{
+    conv_ctx c = {.d = {B, C, H, W, K, k, k, pad, 0, 0}};
+    hp_nn_conv2d_dims(&c.d);
+    size_t ni = (size_t)B * C * H * W, nw = (size_t)K * C * k * k,
+           no = (size_t)B * K * c.d.Ho * c.d.Wo;
+    c.in = fa(ni), c.w = fa(nw), c.b = fa((size_t)K), c.out = fa(no), c.R = fa(no);
+    c.col = fa(hp_nn_conv2d_col_size(&c.d)), c.tmp = fa(hp_nn_conv2d_tmp_size(&c.d));
+    gc_fill(&rng, c.in, ni, 1), gc_fill(&rng, c.w, nw, 1), gc_fill(&rng, c.b, (size_t)K, 1),
+        gc_fill(&rng, c.R, no, 1);
+    float *din = fa(ni), *dw = fa(nw), *db = fa((size_t)K);
+    conv_loss(&c);
+    hp_nn_conv2d_backward(din, dw, db, c.R, c.w, c.col, c.tmp, &c.d);
+    gc_check("conv.in", c.in, ni, din, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
+    gc_check("conv.w", c.w, nw, dw, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
+    gc_check("conv.b", c.b, (size_t)K, db, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
+    free(c.in), free(c.w), free(c.b), free(c.out), free(c.R), free(c.col), free(c.tmp);
+    free(din), free(dw), free(db);
+}
+
+START_TEST(test_conv2d_grad)
+{
+    conv_case(2, 3, 7, 6, 4, 3, 1); /* padded, non-square */
+    conv_case(3, 2, 6, 6, 3, 5, 0); /* LeNet's second conv shape, small */
+    conv_case(1, 1, 5, 5, 2, 5, 2); /* LeNet's first conv shape, small */
+}
+END_TEST
+
+START_TEST(test_conv2d_known_values)
+{
+    /* 1x1x3x3 input, one 2x2 kernel of ones, no padding: 2x2 window sums + bias */
+    hp_nn_conv2d_dims_t d = {1, 1, 3, 3, 1, 2, 2, 0, 0, 0};
+    hp_nn_conv2d_dims(&d);
+    ck_assert_int_eq(d.Ho, 2);
+    float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, b[1] = {0.5f}, out[4];
+    float col[16], tmp[4];
+    hp_nn_conv2d_forward(out, in, w, b, col, tmp, &d);
+    float want[4] = {12.5f, 16.5f, 24.5f, 28.5f};
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(out[i], want[i]);
+}
+END_TEST
+
+/* ---- maxpool ---- */
+typedef struct {
+    hp_nn_maxpool_dims_t d;
+    float *in, *out, *R;
+    int32_t *idx;
+} pool_ctx;
+
+static double pool_loss(void *p)
+{
+    pool_ctx *c = p;
+    hp_nn_maxpool_forward(c->out, c->idx, c->in, &c->d);
+    return gc_dot(c->out, c->R, (size_t)c->d.B * c->d.C * c->d.Ho * c->d.Wo);
+}
+
+START_TEST(test_maxpool_grad)
+{
+    pool_ctx c = {.d = {2, 3, 6, 5, 2, 3, 2}};
+    size_t ni = 2 * 3 * 6 * 5, no = 2 * 3 * 3 * 2;
+    c.in = fa(ni), c.out = fa(no), c.R = fa(no);
+    c.idx = calloc(no, sizeof(int32_t));
+    /* distinct values spaced well beyond eps, so no tie flips under the probe */
+    for (size_t i = 0; i < ni; i++)
+        c.in[i] = (float)((i * 37) % ni) * 0.1f;
+    gc_fill(&rng, c.R, no, 1);
+    float *din = fa(ni);
+    pool_loss(&c);
+    hp_nn_maxpool_backward(din, c.R, c.idx, &c.d);
+    gc_check("maxpool.in", c.in, ni, din, pool_loss, &c, 1e-2f, 1e-3, 1e-3, 1000);
+    free(c.in), free(c.out), free(c.R), free(c.idx), free(din);
+}
+END_TEST
+
+/* ---- lstm ---- */
+typedef struct {
+    hp_nn_lstm_dims_t d;
+    float *in, *wih, *whh, *b, *out, *gates, *c, *tc, *R;
+} lstm_ctx;
+
+static double lstm_loss(void *p)
+{
+    lstm_ctx *c = p;
+    hp_nn_lstm_forward(c->out, c->gates, c->c, c->tc, c->in, c->wih, c->whh, c->b, &c->d);
+    return gc_dot(c->out, c->R, (size_t)c->d.T * c->d.B * c->d.H);
+}
+
+START_TEST(test_lstm_grad)
+{
+    int T = 5, B = 3, I = 4, H = 6, G = 4 * H;
+    lstm_ctx c = {.d = {T, B, I, H}};
+    size_t ni = (size_t)T * B * I, nh = (size_t)T * B * H;
+    c.in = fa(ni), c.wih = fa((size_t)G * I), c.whh = fa((size_t)G * H), c.b = fa((size_t)G);
+    c.out = fa(nh), c.gates = fa(nh * 4), c.c = fa(nh), c.tc = fa(nh), c.R = fa(nh);
+    gc_fill(&rng, c.in, ni, 1), gc_fill(&rng, c.wih, (size_t)G * I, 0.5),
+        gc_fill(&rng, c.whh, (size_t)G * H, 0.5), gc_fill(&rng, c.b, (size_t)G, 0.5),
+        gc_fill(&rng, c.R, nh, 1);
+    float *din = fa(ni), *dwih = fa((size_t)G * I), *dwhh = fa((size_t)G * H), *db = fa((size_t)G);
+    float *dg = fa(nh * 4), *dh = fa((size_t)B * H), *dc = fa((size_t)B * H);
+    lstm_loss(&c);
+    hp_nn_lstm_backward(din, dwih, dwhh, db, c.R, c.in, c.out, c.gates, c.c, c.tc, c.wih, c.whh,
+                        dg, dh, dc, &c.d);
+    gc_check("lstm.in", c.in, ni, din, lstm_loss, &c, 1e-2f, 2e-3, 3e-3, 1000);
+    gc_check("lstm.w_ih", c.wih, (size_t)G * I, dwih, lstm_loss, &c, 1e-2f, 2e-3, 3e-3, 1000);
+    gc_check("lstm.w_hh", c.whh, (size_t)G * H, dwhh, lstm_loss, &c, 1e-2f, 2e-3, 3e-3, 1000);
+    gc_check("lstm.b", c.b, (size_t)G, db, lstm_loss, &c, 1e-2f, 2e-3, 3e-3, 1000);
+    free(c.in), free(c.wih), free(c.whh), free(c.b), free(c.out), free(c.gates), free(c.c);
+    free(c.tc), free(c.R), free(din), free(dwih), free(dwhh), free(db), free(dg), free(dh), free(dc);
+}
+END_TEST
+
+/* ---- dropout ---- */
+typedef struct {
+    float *in, *out, *mask, *R;
+    size_t n;
+    hp_rng_t r0;
+} drop_ctx;
+
+static double drop_loss(void *p)
+{
+    drop_ctx *c = p;
+    hp_rng_t r = c->r0; /* the same mask every probe */
+    hp_nn_dropout_forward(c->out, c->mask, c->in, c->n, 0.3f, &r);
+    return gc_dot(c->out, c->R, c->n);
+}
+
+START_TEST(test_dropout_grad_and_scale)
+{
+    size_t n = 4000;
+    drop_ctx c = {fa(n), fa(n), fa(n), fa(n), n, rng};
+    gc_fill(&rng, c.in, n, 1), gc_fill(&rng, c.R, n, 1);
+    float *din = fa(n);
+    drop_loss(&c);
+    hp_nn_dropout_backward(din, c.R, c.mask, n);
+    gc_check("dropout.in", c.in, n, din, drop_loss, &c, 1e-2f, 1e-3, 1e-3, 300);
+    /* inverted dropout keeps the expectation: about 30% zeros, the rest 1/0.7 */
+    size_t zeros = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (c.mask[i] == 0.0f)
+            zeros++;
+        else
+            ck_assert_float_eq_tol(c.mask[i], 1.0f / 0.7f, 1e-6);
+    }
+    ck_assert(zeros > n * 25 / 100 && zeros < n * 35 / 100);
+    free(c.in), free(c.out), free(c.mask), free(c.R), free(din);
+}
+END_TEST
+
+/* ---- batch norm ---- */
+typedef struct {
+    hp_nn_batchnorm_dims_t d;
+    float *in, *g, *b, *out, *xhat, *mean, *invstd, *rm, *rv, *R;
+} bn_ctx;
+
+static double bn_loss(void *p)
+{
+    bn_ctx *c = p;
+    hp_nn_batchnorm_forward_train(c->out, c->xhat, c->mean, c->invstd, c->rm, c->rv, c->in, c->g,
+                                  c->b, &c->d);
+    return gc_dot(c->out, c->R, (size_t)c->d.B * c->d.C * c->d.S);
+}
+
+static void bn_case(int B, int C, int S)
+{
+    bn_ctx c = {.d = {B, C, S, 1e-5f, 0.1f}};
+    size_t n = (size_t)B * C * S;
+    c.in = fa(n), c.g = fa((size_t)C), c.b = fa((size_t)C), c.out = fa(n), c.xhat = fa(n);
+    c.mean = fa((size_t)C), c.invstd = fa((size_t)C), c.rm = fa((size_t)C), c.rv = fa((size_t)C);
+    c.R = fa(n);
+    gc_fill(&rng, c.in, n, 2), gc_fill(&rng, c.g, (size_t)C, 1), gc_fill(&rng, c.b, (size_t)C, 1),
+        gc_fill(&rng, c.R, n, 1);
+    float *din = fa(n), *dg = fa((size_t)C), *dbt = fa((size_t)C);
+    bn_loss(&c);
+    hp_nn_batchnorm_backward(din, dg, dbt, c.R, c.xhat, c.invstd, c.g, &c.d);
+    gc_check("bn.in", c.in, n, din, bn_loss, &c, 1e-2f, 2e-3, 3e-3, 500);
+    gc_check("bn.gamma", c.g, (size_t)C, dg, bn_loss, &c, 1e-2f, 2e-3, 3e-3, 500);
+    gc_check("bn.beta", c.b, (size_t)C, dbt, bn_loss, &c, 1e-2f, 2e-3, 3e-3, 500);
+    free(c.in), free(c.g), free(c.b), free(c.out), free(c.xhat), free(c.mean), free(c.invstd);
+    free(c.rm), free(c.rv), free(c.R), free(din), free(dg), free(dbt);
+}
+
+START_TEST(test_batchnorm_grad)
+{
+    bn_case(6, 4, 1); /* after a dense layer */
+    bn_case(3, 2, 5); /* after a conv layer */
+}
+END_TEST
+
+START_TEST(test_batchnorm_modes)
+{
+    /* training normalizes with batch statistics and moves the running ones;
+     * evaluation uses the running ones */
+    hp_nn_batchnorm_dims_t d = {4, 1, 1, 0.0f, 0.1f};
+    float in[4] = {1, 2, 3, 6}, g[1] = {1}, b[1] = {0}, out[4], xhat[4], mean[1], is[1];
+    float rm[1] = {0}, rv[1] = {1};
+    hp_nn_batchnorm_forward_train(out, xhat, mean, is, rm, rv, in, g, b, &d);
+    ck_assert_float_eq_tol(mean[0], 3.0f, 1e-6);
+    double s = 0;
+    for (int i = 0; i < 4; i++)
+        s += out[i];
+    ck_assert_float_eq_tol(s, 0.0, 1e-5);
+    ck_assert_float_eq_tol(rm[0], 0.3f, 1e-6);
+    ck_assert_float_eq_tol(rv[0], 0.9f + 0.1f * (14.0f / 3.0f), 1e-5); /* unbiased */
+    rm[0] = 2, rv[0] = 4;
+    hp_nn_batchnorm_forward_eval(out, in, g, b, rm, rv, &d);
+    ck_assert_float_eq_tol(out[3], 2.0f, 1e-6);
+}
+END_TEST
+
+/* ---- losses ---- */
+typedef struct {
+    float *logits, *probs;
+    int32_t *labels;
+    int B, C;
+} xent_ctx;
+
+static double xent_loss(void *p)
+{
+    xent_ctx *c = p;
+    return hp_nn_xent_forward(c->probs, c->logits, c->labels, c->B, c->C, NULL);
+}
+
+START_TEST(test_xent_grad_and_stability)
+{
+    xent_ctx c = {fa(40), fa(40), calloc(4, sizeof(int32_t)), 4, 10};
+    gc_fill(&rng, c.logits, 40, 3);
+    for (int i = 0; i < 4; i++)
+        c.labels[i] = (i * 3) % 10;
+    float *d = fa(40);
+    xent_loss(&c);
+    hp_nn_xent_backward(d, c.probs, c.labels, 4, 10);
+    gc_check("xent.logits", c.logits, 40, d, xent_loss, &c, 1e-2f, 1e-4, 2e-3, 1000);
+    /* log-sum-exp: huge logits give the exact finite loss, not inf/NaN */
+    float z[3] = {1000.0f, 0.0f, -1000.0f}, pr[3];
+    int32_t y[1] = {1};
+    int correct = -1;
+    float l = hp_nn_xent_forward(pr, z, y, 1, 3, &correct);
+    ck_assert_float_eq_tol(l, 1000.0f, 1e-3);
+    ck_assert_int_eq(correct, 0);
+    y[0] = 0;
+    ck_assert_float_eq_tol(hp_nn_xent_forward(pr, z, y, 1, 3, &correct), 0.0f, 1e-6);
+    ck_assert_int_eq(correct, 1);
+    free(c.logits), free(c.probs), free(c.labels), free(d);
+}
+END_TEST
+
+typedef struct {
+    float *pred, *target;
+    size_t n;
+} mse_ctx;
+
+static double mse_loss(void *p)
+{
+    mse_ctx *c = p;
+    return hp_nn_mse_forward(c->pred, c->target, c->n);
+}
+
+START_TEST(test_mse_grad)
+{
+    mse_ctx c = {fa(12), fa(12), 12};
+    gc_fill(&rng, c.pred, 12, 1), gc_fill(&rng, c.target, 12, 1);
+    float *d = fa(12);
+    hp_nn_mse_backward(d, c.pred, c.target, 12);
+    gc_check("mse.pred", c.pred, 12, d, mse_loss, &c, 1e-2f, 1e-4, 1e-3, 1000);
+    free(c.pred), free(c.target), free(d);
+}
+END_TEST
+
+START_TEST(test_gemm_counts_flops)
+{
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4];
+    uint64_t f0 = hp_nn_flops();
+    /* (2x3) @ (3x2) */
+    hp_nn_gemm(0, 0, 2, 2, 3, 1.0f, a, 3, b, 2, 0.0f, c, 2);
+    ck_assert_uint_eq(hp_nn_flops() - f0, 24);
+    ck_assert_float_eq(c[0], 4.0f);
+    ck_assert_float_eq(c[1], 5.0f);
+    ck_assert_float_eq(c[2], 10.0f);
+    ck_assert_float_eq(c[3], 11.0f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("nn_layers");
+    TCase *tc = tcase_create("grad");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_gemm_counts_flops);
+    tcase_add_test(tc, test_dense_grad);
+    tcase_add_test(tc, test_activation_grads);
+    tcase_add_test(tc, test_conv2d_known_values);
+    tcase_add_test(tc, test_conv2d_grad);
+    tcase_add_test(tc, test_maxpool_grad);
+    tcase_add_test(tc, test_lstm_grad);
+    tcase_add_test(tc, test_dropout_grad_and_scale);
+    tcase_add_test(tc, test_batchnorm_grad);
+    tcase_add_test(tc, test_batchnorm_modes);
+    tcase_add_test(tc, test_xent_grad_and_stability);
+    tcase_add_test(tc, test_mse_grad);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

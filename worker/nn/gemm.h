@@ -1,0 +1,31 @@
+/*
+ * gemm.h — the one place the engine multiplies matrices.
+ *
+ * Every matrix product in worker/nn goes through hp_nn_gemm, which calls
+ * cblas_sgemm (row-major). Keeping it in one place gives one spot to count
+ * FLOPs for the benchmark and to swap in a better kernel later.
+ *
+ *     // C (M, N) = A (M, K) @ B^T where B is (N, K)
+ *     hp_nn_gemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+ */
+#ifndef HP_NN_GEMM_H
+#define HP_NN_GEMM_H
+
+#include <stdint.h>
+
+/* hp_nn_gemm computes C = alpha * op(A) @ op(B) + beta * C, row-major,
+ * where op(X) is X or X^T (ta / tb non-zero). Shapes after op: A (M, K),
+ * B (K, N), C (M, N). Any thread; each call adds 2*M*N*K to the calling
+ * thread's FLOP counter. */
+void hp_nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                const float *B, int ldb, float beta, float *C, int ldc);
+
+/* hp_nn_flops returns the calling thread's GEMM FLOP count so far. */
+uint64_t hp_nn_flops(void);
+
+/* hp_nn_set_threads sets the number of BLAS threads (the worker's slots).
+ * Call before training, from the training thread, never in a process that
+ * will later fork (Check tests: set it inside the test). */
+void hp_nn_set_threads(int n);
+
+#endif
