@@ -1,0 +1,383 @@
+/* Datasets: IDX .gz loading and its errors (file + offset), CSV loading and
+ * its errors (file:line + column), splits, normalization, augmentation. */
+#include "dataset.h"
+
+#include "err.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char dir[256];
+static char err[1024];
+
+static void mkdir_tmp(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/hp_test_data_%d", (int)getpid());
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    ck_assert(system(cmd) == 0);
+}
+
+static void rm_tmp(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert(system(cmd) == 0);
+}
+
+static const char *path(const char *name)
+{
+    static char p[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static void write_gz(const char *p, const void *data, size_t n)
+{
+    gzFile g = gzopen(p, "wb");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(gzwrite(g, data, (unsigned)n), (int)n);
+    gzclose(g);
+}
+
+static void write_file(const char *p, const void *data, size_t n)
+{
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+/* an IDX3 header for n images of h x w, then the pixels */
+static size_t idx3(unsigned char *buf, unsigned n, unsigned h, unsigned w)
+{
+    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, (unsigned char)h,
+                             0, 0, 0, (unsigned char)w};
+    memcpy(buf, hdr, 16);
+    for (unsigned i = 0; i < n * h * w; i++)
+        buf[16 + i] = (unsigned char)(i * 7);
+    return 16 + (size_t)n * h * w;
+}
+
+START_TEST(test_idx_roundtrip)
+{
+    unsigned char buf[256], lab[16] = {0, 0, 8, 1, 0, 0, 0, 3, 2, 0, 4};
+    size_t n = idx3(buf, 3, 4, 5);
+    write_gz(path("img.gz"), buf, n);
+    write_gz(path("lab.gz"), lab, 11);
+    write_file(path("img.raw"), buf, n); /* plain files work too */
+    hp_dataset_t ds = {0};
+    ck_assert_msg(hp_idx_load_images(&ds, path("img.gz"), err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(hp_idx_load_labels(&ds, path("lab.gz"), err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(ds.n, 3);
+    ck_assert_int_eq(ds.h, 4);
+    ck_assert_int_eq(ds.w, 5);
+    ck_assert_int_eq(ds.x8[21], (unsigned char)(21 * 7));
+    ck_assert_int_eq(ds.y[2], 4);
+    ck_assert_int_eq(ds.nclasses, 5);
+    hp_dataset_fini(&ds);
+    ck_assert_msg(hp_idx_load_images(&ds, path("img.raw"), err, sizeof err) == 0, "%s", err);
+    hp_dataset_fini(&ds);
+}
+END_TEST
+
+START_TEST(test_idx_errors_name_file_and_offset)
+{
+    unsigned char buf[256];
+    size_t n = idx3(buf, 3, 4, 5);
+    hp_dataset_t ds = {0};
+
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("missing.gz"), err, sizeof err), HP_ENOENT);
+    ck_assert_msg(strstr(err, "missing.gz: cannot open"), "%s", err);
+
+    buf[2] = 0x0d; /* float data: not what we read */
+    write_gz(path("magic.gz"), buf, n);
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("magic.gz"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "magic.gz: offset 0: wrong magic 0x00000d03"), "%s", err);
+    buf[2] = 0x08;
+
+    /* labels given to the image loader: wrong dimension count */
+    unsigned char lab[11] = {0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3};
+    write_gz(path("lab.gz"), lab, 11);
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("lab.gz"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "lab.gz: offset 0: wrong magic"), "%s", err);
+
+    /* header promises 3 images, the data holds 2.5 */
+    write_gz(path("short.gz"), buf, n - 30);
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("short.gz"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "short.gz: offset 46: truncated") && strstr(err, "from offset 16"),
+                  "%s", err);
+
+    /* header too short */
+    write_gz(path("hdr.gz"), buf, 10);
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("hdr.gz"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "hdr.gz: offset 10: truncated"), "%s", err);
+
+    /* extra bytes: the shape in the header is wrong */
+    unsigned char big[300];
+    memcpy(big, buf, n);
+    memset(big + n, 1, 20);
+    write_gz(path("long.gz"), big, n + 20);
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("long.gz"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "long.gz: offset 76: unexpected data"), "%s", err);
+
+    /* a gzip stream cut short */
+    write_gz(path("ok.gz"), buf, n);
+    FILE *f = fopen(path("ok.gz"), "rb");
+    unsigned char gz[512];
+    size_t gn = fread(gz, 1, sizeof gz, f);
+    fclose(f);
+    write_file(path("cut.gz"), gz, gn / 2);
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("cut.gz"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "cut.gz: offset "), "%s", err);
+
+    /* corrupted compressed bytes (CRC or inflate error) */
+    for (size_t i = 12; i < gn - 8; i++)
+        gz[i] ^= 0x5a;
+    write_file(path("bad.gz"), gz, gn);
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("bad.gz"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "bad.gz: offset ") && strstr(err, "corrupt gzip"), "%s", err);
+
+    /* label count differs from the image count */
+    ck_assert(hp_idx_load_images(&ds, path("ok.gz"), err, sizeof err) == 0);
+    unsigned char lab2[10] = {0, 0, 8, 1, 0, 0, 0, 2, 1, 2};
+    write_gz(path("lab2.gz"), lab2, 10);
+    ck_assert_int_eq(hp_idx_load_labels(&ds, path("lab2.gz"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "lab2.gz: offset 4: 2 labels for 3 images"), "%s", err);
+    hp_dataset_fini(&ds);
+}
+END_TEST
+
+START_TEST(test_fashion_mnist)
+{
+    hp_dataset_t tr = {0}, te = {0};
+    ck_assert_msg(hp_fashion_mnist_load(&tr, &te, NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(tr.n, 60000);
+    ck_assert_uint_eq(te.n, 10000);
+    ck_assert_int_eq(tr.nclasses, 10);
+    ck_assert_uint_eq(tr.dim, 784);
+    ck_assert_int_eq(tr.y[0], 9); /* the first training image is an ankle boot */
+    ck_assert_ptr_nonnull(tr.x8);  /* kept as uint8 */
+    ck_assert_ptr_null(tr.xf);
+    hp_dataset_fini(&tr);
+    hp_dataset_fini(&te);
+    ck_assert_int_eq(hp_fashion_mnist_load(&tr, &te, dir, err, sizeof err), HP_ENOENT);
+    ck_assert_msg(strstr(err, "train-images-idx3-ubyte.gz"), "%s", err);
+}
+END_TEST
+
+/* ---- CSV ---- */
+
+static int csv(const char *text, const char *label, hp_task_t task, hp_dataset_t *ds)
+{
+    write_file(path("d.csv"), text, strlen(text));
+    return hp_csv_load(ds, path("d.csv"), label, task, err, sizeof err);
+}
+
+START_TEST(test_csv_load)
+{
+    hp_dataset_t ds = {0};
+    ck_assert_msg(csv("a, b,y\r\n1,2,0\n\n3.5,-4e1,2\n", NULL, HP_TASK_CLASSIFY, &ds) == 0, "%s", err);
+    ck_assert_uint_eq(ds.n, 2);
+    ck_assert_uint_eq(ds.dim, 2);
+    ck_assert_int_eq(ds.nclasses, 3);
+    ck_assert_float_eq(ds.xf[2], 3.5f);
+    ck_assert_float_eq(ds.xf[3], -40.0f);
+    ck_assert_int_eq(ds.y[1], 2);
+    ck_assert_str_eq(ds.feature_names[1], "b");
+    hp_dataset_fini(&ds);
+    /* label column by name, anywhere; regression targets */
+    ck_assert_msg(csv("t,a,b\n0.5,1,2\n-1.25,3,4\n", "t", HP_TASK_REGRESS, &ds) == 0, "%s", err);
+    ck_assert_float_eq(ds.yt[1], -1.25f);
+    ck_assert_float_eq(ds.xf[1], 2.0f);
+    ck_assert_str_eq(ds.feature_names[0], "a");
+    hp_dataset_fini(&ds);
+}
+END_TEST
+
+START_TEST(test_csv_errors)
+{
+    hp_dataset_t ds = {0};
+    ck_assert_int_eq(csv("", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv: empty file"), "%s", err);
+    ck_assert_int_eq(csv("a,b\n", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv: no data rows"), "%s", err);
+    ck_assert_int_eq(csv("a,b,y\n1,2,0\n1,2\n", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv:3: expected 3 fields (as in the header), got 2"), "%s", err);
+    ck_assert_int_eq(csv("a,b,y\n1,2,0\n1,2,3,4\n", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv:3: expected 3 fields"), "%s", err);
+    ck_assert_int_eq(csv("a,b,y\n1,abc,0\n", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv:2: column 'b': not a number: 'abc'"), "%s", err);
+    ck_assert_int_eq(csv("a,b,y\n1,,0\n", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv:2: column 'b': empty cell"), "%s", err);
+    ck_assert_int_eq(csv("a,b,y\n1,nan,0\n", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "not a finite number"), "%s", err);
+    ck_assert_int_eq(csv("a,b,c\n1,2,3\n", "label", HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv: no label column named 'label' (columns: a, b, c)"), "%s", err);
+    ck_assert_int_eq(csv("a,y\n1,0.5\n", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv:2: column 'y': a class label must be an integer"), "%s", err);
+    ck_assert_int_eq(csv("1,2,3\n4,5,6\n", NULL, HP_TASK_CLASSIFY, &ds), HP_EINVAL);
+    ck_assert_msg(strstr(err, "d.csv:1: the first row must name the columns"), "%s", err);
+    ck_assert_int_eq(hp_csv_load(&ds, path("nope.csv"), NULL, HP_TASK_CLASSIFY, err, sizeof err),
+                     HP_ENOENT);
+    ck_assert_msg(strstr(err, "nope.csv: cannot open"), "%s", err);
+    hp_dataset_fini(&ds);
+}
+END_TEST
+
+/* ---- splits, normalization, gathering ---- */
+
+static void tabular(hp_dataset_t *ds, size_t n)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->n = n;
+    ds->dim = 2;
+    ds->c = 2, ds->h = ds->w = 1;
+    ds->xf = malloc(sizeof(float) * n * 2);
+    ds->y = malloc(sizeof(int32_t) * n);
+    for (size_t i = 0; i < n; i++) {
+        ds->xf[2 * i] = (float)i;
+        ds->xf[2 * i + 1] = 5.0f; /* constant column */
+        ds->y[i] = (int32_t)(i % 3);
+    }
+    ds->nclasses = 3;
+}
+
+START_TEST(test_split_disjoint_and_seeded)
+{
+    hp_dataset_t ds;
+    tabular(&ds, 100);
+    hp_split_t a, b, c;
+    ck_assert(hp_split_init(&a, &ds, 10, 20, 0, 42, err, sizeof err) == 0);
+    ck_assert(hp_split_init(&b, &ds, 10, 20, 0, 42, err, sizeof err) == 0);
+    ck_assert(hp_split_init(&c, &ds, 10, 20, 30, 43, err, sizeof err) == 0);
+    ck_assert_uint_eq(a.ntest, 10);
+    ck_assert_uint_eq(a.nval, 20);
+    ck_assert_uint_eq(a.ntrain, 70);
+    ck_assert_uint_eq(c.ntrain, 30);
+    ck_assert(memcmp(a.perm, b.perm, 100 * sizeof(uint32_t)) == 0);
+    ck_assert(memcmp(a.perm, c.perm, 100 * sizeof(uint32_t)) != 0);
+    int seen[100] = {0};
+    for (size_t i = 0; i < 100; i++)
+        seen[a.perm[i]]++;
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(seen[i], 1);
+    hp_split_fini(&a), hp_split_fini(&b), hp_split_fini(&c);
+    ck_assert_int_eq(hp_split_init(&a, &ds, 50, 50, 0, 1, err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "leave no training samples"), "%s", err);
+    ck_assert_int_eq(hp_split_init(&a, &ds, 0, 50, 60, 1, err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "train_size 60"), "%s", err);
+    hp_dataset_fini(&ds);
+}
+END_TEST
+
+START_TEST(test_normalization_uses_training_split_only)
+{
+    hp_dataset_t ds;
+    tabular(&ds, 10);
+    uint32_t train[4] = {0, 1, 2, 3}; /* x0 = 0..3: mean 1.5, std sqrt(1.25) */
+    hp_norm_t nm;
+    ck_assert(hp_norm_fit(&nm, &ds, train, 4, HP_NORM_STANDARD, err, sizeof err) == 0);
+    ck_assert_float_eq_tol(nm.shift[0], 1.5f, 1e-6);
+    ck_assert_float_eq_tol(nm.scale[0], 1.0f / sqrtf(1.25f), 1e-6);
+    float x[4];
+    int32_t y[2];
+    uint32_t pick[2] = {3, 9};
+    hp_data_gather(x, y, NULL, &ds, pick, 2, &nm, NULL, NULL);
+    ck_assert_float_eq_tol(x[0], 1.5f / sqrtf(1.25f), 1e-5);
+    ck_assert_float_eq_tol(x[1], 0.0f, 1e-6); /* constant column -> 0, not NaN */
+    ck_assert_float_eq_tol(x[2], 7.5f / sqrtf(1.25f), 1e-5); /* val sample: train stats */
+    ck_assert_int_eq(y[1], 0);
+    hp_norm_fini(&nm);
+    ck_assert(hp_norm_fit(&nm, &ds, train, 4, HP_NORM_CENTER, err, sizeof err) == 0);
+    hp_data_gather(x, NULL, NULL, &ds, train, 2, &nm, NULL, NULL);
+    ck_assert_float_eq_tol(x[0], -0.5f, 1e-6);
+    hp_norm_fini(&nm);
+    hp_dataset_fini(&ds);
+
+    /* images: one statistic; unit scale is /255 */
+    hp_dataset_t im = {0};
+    im.n = 2, im.dim = 4, im.c = 1, im.h = im.w = 2;
+    uint8_t px[8] = {0, 255, 0, 255, 0, 255, 0, 255};
+    im.x8 = px;
+    uint32_t both[2] = {0, 1};
+    ck_assert(hp_norm_fit(&nm, &im, both, 2, HP_NORM_UNIT, err, sizeof err) == 0);
+    hp_data_gather(x, NULL, NULL, &im, both, 1, &nm, NULL, NULL);
+    ck_assert_float_eq(x[1], 1.0f);
+    hp_norm_fini(&nm);
+    ck_assert(hp_norm_fit(&nm, &im, both, 2, HP_NORM_STANDARD, err, sizeof err) == 0);
+    hp_data_gather(x, NULL, NULL, &im, both, 1, &nm, NULL, NULL);
+    ck_assert_float_eq_tol(x[0], -1.0f, 1e-6);
+    ck_assert_float_eq_tol(x[1], 1.0f, 1e-6);
+    hp_norm_fini(&nm);
+}
+END_TEST
+
+START_TEST(test_augmentation)
+{
+    /* a 3x3 image with a bright top-left pixel: a flip moves it right,
+     * shifts move it by at most 1 and keep one bright pixel or none */
+    hp_dataset_t im = {0};
+    im.n = 1, im.dim = 9, im.c = 1, im.h = im.w = 3;
+    uint8_t px[9] = {255, 0, 0, 0, 0, 0, 0, 0, 0};
+    im.x8 = px;
+    uint32_t i0[1] = {0};
+    hp_norm_t nm;
+    ck_assert(hp_norm_fit(&nm, &im, i0, 1, HP_NORM_UNIT, err, sizeof err) == 0);
+    hp_rng_t r;
+    hp_rng_init(&r, 1, 2);
+    hp_augment_t flip = {0, 1};
+    int flipped = 0;
+    for (int k = 0; k < 20; k++) {
+        float x[9];
+        hp_data_gather(x, NULL, NULL, &im, i0, 1, &nm, &flip, &r);
+        ck_assert(x[0] == 1.0f || x[2] == 1.0f);
+        flipped += x[2] == 1.0f;
+    }
+    ck_assert(flipped > 0 && flipped < 20);
+    hp_augment_t shift = {1, 0};
+    for (int k = 0; k < 20; k++) {
+        float x[9], sum = 0;
+        hp_data_gather(x, NULL, NULL, &im, i0, 1, &nm, &shift, &r);
+        for (int j = 0; j < 9; j++)
+            sum += x[j];
+        ck_assert(sum == 0.0f || sum == 1.0f);
+        ck_assert(x[2] == 0.0f && x[6] == 0.0f && x[8] == 0.0f);
+    }
+    hp_norm_fini(&nm);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("data");
+    TCase *tc = tcase_create("data");
+    tcase_add_checked_fixture(tc, mkdir_tmp, rm_tmp);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_idx_roundtrip);
+    tcase_add_test(tc, test_idx_errors_name_file_and_offset);
+    tcase_add_test(tc, test_fashion_mnist);
+    tcase_add_test(tc, test_csv_load);
+    tcase_add_test(tc, test_csv_errors);
+    tcase_add_test(tc, test_split_disjoint_and_seeded);
+    tcase_add_test(tc, test_normalization_uses_training_split_only);
+    tcase_add_test(tc, test_augmentation);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,190 @@
+#include "dataset.h"
+
+#include "err.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hp_dataset_fini(hp_dataset_t *ds)
+{
+    free(ds->x8);
+    free(ds->xf);
+    free(ds->y);
+    free(ds->yt);
+    if (ds->feature_names)
+        for (size_t i = 0; i < ds->dim; i++)
+            free(ds->feature_names[i]);
+    free(ds->feature_names);
+    memset(ds, 0, sizeof *ds);
+}
+
+int hp_split_init(hp_split_t *s, const hp_dataset_t *ds, size_t ntest, size_t nval,
+                  size_t ntrain, uint64_t seed, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    if (ds->n > UINT32_MAX)
+        return hp_errf(err, errlen, HP_ERANGE, "dataset too large (%zu samples)", ds->n);
+    if (ntest + nval >= ds->n)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "test_size %zu + val_size %zu leave no training samples (dataset has %zu)",
+                       ntest, nval, ds->n);
+    size_t rest = ds->n - ntest - nval;
+    if (ntrain > rest)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "train_size %zu is more than the %zu samples left after the held-out splits",
+                       ntrain, rest);
+    if (ntrain == 0)
+        ntrain = rest;
+    s->perm = malloc(sizeof(uint32_t) * (ds->n ? ds->n : 1));
+    if (!s->perm)
+        return hp_errf(err, errlen, HP_ENOMEM, "cannot allocate split");
+    for (size_t i = 0; i < ds->n; i++)
+        s->perm[i] = (uint32_t)i;
+    hp_rng_t r;
+    hp_rng_init(&r, seed, 0x5011u);
+    hp_rng_shuffle_u32(&r, s->perm, (uint32_t)ds->n);
+    s->test = s->perm;
+    s->ntest = ntest;
+    s->val = s->perm + ntest;
+    s->nval = nval;
+    s->train = s->perm + ntest + nval;
+    s->ntrain = ntrain;
+    return 0;
+}
+
+void hp_split_fini(hp_split_t *s)
+{
+    free(s->perm);
+    memset(s, 0, sizeof *s);
+}
+
+static double feature(const hp_dataset_t *ds, size_t i, size_t j)
+{
+    return ds->x8 ? (double)ds->x8[i * ds->dim + j] : (double)ds->xf[i * ds->dim + j];
+}
+
+int hp_norm_fit(hp_norm_t *nm, const hp_dataset_t *ds, const uint32_t *idx, size_t n,
+                hp_norm_kind_t kind, char *err, size_t errlen)
+{
+    memset(nm, 0, sizeof *nm);
+    nm->kind = kind;
+    nm->dim = ds->dim;
+    nm->shift = malloc(sizeof(float) * 2 * ds->dim);
+    if (!nm->shift)
+        return hp_errf(err, errlen, HP_ENOMEM, "cannot allocate normalization");
+    nm->scale = nm->shift + ds->dim;
+    size_t D = ds->dim;
+    int image = ds->x8 != NULL;
+    if (kind == HP_NORM_NONE) {
+        for (size_t j = 0; j < D; j++) {
+            nm->shift[j] = 0.0f;
+            nm->scale[j] = 1.0f;
+        }
+        return 0;
+    }
+    if (n == 0)
+        return hp_errf(err, errlen, HP_EINVAL, "cannot normalize: empty training split");
+    if (kind == HP_NORM_STANDARD) {
+        if (image) {
+            double s = 0, s2 = 0;
+            for (size_t k = 0; k < n; k++) {
+                const uint8_t *p = ds->x8 + (size_t)idx[k] * D;
+                uint64_t a = 0, a2 = 0;
+                for (size_t j = 0; j < D; j++) {
+                    a += p[j];
+                    a2 += (uint64_t)p[j] * p[j];
+                }
+                s += (double)a;
+                s2 += (double)a2;
+            }
+            double cnt = (double)n * D, mu = s / cnt, var = s2 / cnt - mu * mu;
+            float sc = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 1.0f;
+            for (size_t j = 0; j < D; j++) {
+                nm->shift[j] = (float)mu;
+                nm->scale[j] = sc;
+            }
+        } else {
+            for (size_t j = 0; j < D; j++) {
+                double s = 0, s2 = 0;
+                for (size_t k = 0; k < n; k++) {
+                    double v = feature(ds, idx[k], j);
+                    s += v;
+                    s2 += v * v;
+                }
+                double mu = s / (double)n, var = s2 / (double)n - mu * mu;
+                nm->shift[j] = (float)mu;
+                /* a constant column stays constant (0) instead of dividing by 0 */
+                nm->scale[j] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 1.0f;
+            }
+        }
+        return 0;
+    }
+    /* UNIT / CENTER: map [lo, hi] to [0, 1] (then shift by 0.5) */
+    for (size_t j = 0; j < D; j++) {
+        double lo = 0, hi = 255;
+        if (!image) {
+            lo = hi = feature(ds, idx[0], j);
+            for (size_t k = 1; k < n; k++) {
+                double v = feature(ds, idx[k], j);
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+            }
+        }
+        double range = hi - lo > 1e-12 ? hi - lo : 1.0;
+        double sh = kind == HP_NORM_CENTER ? lo + 0.5 * range : lo;
+        nm->shift[j] = (float)sh;
+        nm->scale[j] = (float)(1.0 / range);
+    }
+    return 0;
+}
+
+void hp_norm_fini(hp_norm_t *nm)
+{
+    free(nm->shift);
+    memset(nm, 0, sizeof *nm);
+}
+
+void hp_data_gather(float *x, int32_t *y, float *yt, const hp_dataset_t *ds, const uint32_t *idx,
+                    int B, const hp_norm_t *nm, const hp_augment_t *aug, hp_rng_t *rng)
+{
+    size_t D = ds->dim;
+    int doaug = aug && ds->x8 && (aug->shift > 0 || aug->flip);
+    for (int b = 0; b < B; b++) {
+        size_t i = idx[b];
+        float *o = x + (size_t)b * D;
+        if (y)
+            y[b] = ds->y ? ds->y[i] : 0;
+        if (yt)
+            yt[b] = ds->yt ? ds->yt[i] : 0.0f;
+        if (ds->xf) {
+            const float *p = ds->xf + i * D;
+            for (size_t j = 0; j < D; j++)
+                o[j] = (p[j] - nm->shift[j]) * nm->scale[j];
+            continue;
+        }
+        const uint8_t *p = ds->x8 + i * D;
+        if (!doaug) {
+            for (size_t j = 0; j < D; j++)
+                o[j] = ((float)p[j] - nm->shift[j]) * nm->scale[j];
+            continue;
+        }
+        int dx = 0, dy = 0, flip = 0;
+        if (aug->shift > 0) {
+            dx = (int)hp_rng_below(rng, (uint64_t)(2 * aug->shift + 1)) - aug->shift;
+            dy = (int)hp_rng_below(rng, (uint64_t)(2 * aug->shift + 1)) - aug->shift;
+        }
+        if (aug->flip)
+            flip = (int)hp_rng_below(rng, 2);
+        for (int c = 0; c < ds->c; c++)
+            for (int r = 0; r < ds->h; r++)
+                for (int q = 0; q < ds->w; q++) {
+                    int sr = r - dy, sq = (flip ? ds->w - 1 - q : q) - dx;
+                    size_t j = ((size_t)c * ds->h + r) * ds->w + q;
+                    float v = 0.0f; /* background outside the image */
+                    if (sr >= 0 && sr < ds->h && sq >= 0 && sq < ds->w)
+                        v = p[((size_t)c * ds->h + sr) * ds->w + sq];
+                    o[j] = (v - nm->shift[j]) * nm->scale[j];
+                }
+    }
+}
