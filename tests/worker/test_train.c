@@ -1,0 +1,311 @@
+/* Training runs end to end: the settings table, optimizers and schedules,
+ * hp_train_run on Fashion-MNIST subsets and on CSV, callbacks that stop,
+ * same seed -> same metrics. */
+#include "train.h"
+
+#include "err.h"
+#include "gemm.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char err[1024];
+
+static void setup(void)
+{
+    hp_nn_set_threads(1);
+}
+
+static void set(hp_train_config_t *cfg, const char *kv)
+{
+    ck_assert_msg(hp_train_config_set_kv(cfg, kv, err, sizeof err) == 0, "%s", err);
+}
+
+START_TEST(test_config_table)
+{
+    hp_train_config_t c;
+    hp_train_config_defaults(&c);
+    /* the seed's defaults */
+    ck_assert_str_eq(c.model, "mlp");
+    ck_assert_str_eq(c.optimizer, "adam");
+    ck_assert_double_eq(c.lr, 3e-4);
+    ck_assert_str_eq(c.activation, "relu");
+    ck_assert_int_eq(c.nhidden, 0);
+    ck_assert_double_eq(c.weight_decay, 0);
+    ck_assert_double_eq(c.dropout, 0);
+    ck_assert_str_eq(c.normalize, "standard");
+    ck_assert_int_eq(hp_train_config_set(&c, "lrr", "1", err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "unknown hyperparameter 'lrr' (known: model, dataset") &&
+                      strstr(err, " lr, ") && strstr(err, "hidden"),
+                  "%s", err);
+    ck_assert_int_eq(hp_train_config_set_kv(&c, "lr=abc", err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "lr: not a number: 'abc'"), "%s", err);
+    ck_assert_int_eq(hp_train_config_set_kv(&c, "optimizer=rmsprop", err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "optimizer: unknown value 'rmsprop' (choose adam|adamw|sgd|momentum)"),
+                  "%s", err);
+    ck_assert_int_eq(hp_train_config_set_kv(&c, "epochs=0", err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "epochs: must be in [1,"), "%s", err);
+    ck_assert_int_eq(hp_train_config_set_kv(&c, "batch_size=1.5", err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "must be an integer"), "%s", err);
+    ck_assert_int_eq(hp_train_config_set_kv(&c, "lr", err, sizeof err), HP_EINVAL);
+    set(&c, "hidden=512,256");
+    ck_assert_int_eq(c.nhidden, 2);
+    ck_assert_int_eq(c.hidden[1], 256);
+    set(&c, "hidden=[64, 32, 16]"); /* JSON list from a study spec */
+    ck_assert_int_eq(c.nhidden, 3);
+    ck_assert_int_eq(c.hidden[2], 16);
+    set(&c, "batchnorm=true");
+    ck_assert_int_eq(c.batchnorm, 1);
+    set(&c, "seed=18446744073709551615");
+    ck_assert(c.seed == UINT64_MAX);
+}
+END_TEST
+
+START_TEST(test_optimizers_match_hand_computation)
+{
+    float p[2], g[2] = {0.5f, -2.0f};
+    hp_opt_t o;
+    hp_opt_config_t c = {HP_OPT_SGD, 0.9f, 0.9f, 0.999f, 1e-8f, 0.1f};
+    /* SGD with L2: p -= lr (g + wd p) */
+    p[0] = 1, p[1] = 1;
+    ck_assert(hp_opt_init(&o, &c, 2, err, sizeof err) == 0);
+    hp_opt_step(&o, p, g, 0.1f);
+    ck_assert_float_eq_tol(p[0], 1 - 0.1f * (0.5f + 0.1f), 1e-7);
+    hp_opt_fini(&o);
+    /* momentum: v1 = g, v2 = 0.9 v1 + g */
+    c.kind = HP_OPT_MOMENTUM, c.weight_decay = 0;
+    p[0] = 1, p[1] = 1;
+    hp_opt_init(&o, &c, 2, err, sizeof err);
+    hp_opt_step(&o, p, g, 0.1f);
+    hp_opt_step(&o, p, g, 0.1f);
+    ck_assert_float_eq_tol(p[1], 1 + 0.1f * 2 + 0.1f * (0.9f * 2 + 2), 1e-6);
+    hp_opt_fini(&o);
+    /* Adam's first step moves every parameter by lr (bias correction) */
+    c.kind = HP_OPT_ADAM;
+    p[0] = 1, p[1] = 1;
+    hp_opt_init(&o, &c, 2, err, sizeof err);
+    hp_opt_step(&o, p, g, 0.01f);
+    ck_assert_float_eq_tol(p[0], 0.99f, 1e-6);
+    ck_assert_float_eq_tol(p[1], 1.01f, 1e-6);
+    hp_opt_fini(&o);
+    /* AdamW decays the weight outside the adaptive step */
+    c.kind = HP_OPT_ADAMW, c.weight_decay = 0.5f;
+    p[0] = 1, p[1] = 1;
+    hp_opt_init(&o, &c, 2, err, sizeof err);
+    hp_opt_step(&o, p, g, 0.01f);
+    ck_assert_float_eq_tol(p[0], 1 - 0.01f * 0.5f - 0.01f, 1e-6);
+    hp_opt_fini(&o);
+    /* clipping by global norm */
+    float gg[2] = {3, 4};
+    ck_assert_double_eq_tol(hp_opt_clip(gg, 2, 1.0f), 5.0, 1e-9);
+    ck_assert_float_eq_tol(gg[0], 0.6f, 1e-5);
+    ck_assert_float_eq_tol(gg[1], 0.8f, 1e-5);
+    ck_assert_double_eq_tol(hp_opt_clip(gg, 2, 0.0f), 1.0, 1e-5); /* 0 = off */
+    ck_assert_float_eq_tol(gg[0], 0.6f, 1e-5);
+}
+END_TEST
+
+START_TEST(test_schedules)
+{
+    hp_sched_t s = {HP_SCHED_CONSTANT, 0.1f, 2, 0.5f, 100};
+    ck_assert_float_eq(hp_opt_schedule_lr(&s, 7, 70), 0.1f);
+    s.kind = HP_SCHED_STEP;
+    ck_assert_float_eq_tol(hp_opt_schedule_lr(&s, 1, 10), 0.1f, 1e-7);
+    ck_assert_float_eq_tol(hp_opt_schedule_lr(&s, 2, 20), 0.05f, 1e-7);
+    ck_assert_float_eq_tol(hp_opt_schedule_lr(&s, 5, 50), 0.025f, 1e-7);
+    s.kind = HP_SCHED_COSINE;
+    ck_assert_float_eq_tol(hp_opt_schedule_lr(&s, 0, 0), 0.1f, 1e-7);
+    ck_assert_float_eq_tol(hp_opt_schedule_lr(&s, 0, 50), 0.05f, 1e-7);
+    ck_assert_float_eq_tol(hp_opt_schedule_lr(&s, 0, 100), 0.0f, 1e-7);
+}
+END_TEST
+
+typedef struct {
+    int calls;
+    int stop_after;
+    hp_train_epoch_t last;
+} cb_state;
+
+static int on_epoch(const hp_train_epoch_t *m, void *data)
+{
+    cb_state *s = data;
+    s->calls++;
+    s->last = *m;
+    ck_assert_int_eq(m->epoch, s->calls);
+    return s->stop_after && s->calls >= s->stop_after;
+}
+
+static void small_fm(hp_train_config_t *c)
+{
+    hp_train_config_defaults(c);
+    set(c, "train_size=2000");
+    set(c, "val_size=500");
+    set(c, "epochs=2");
+    set(c, "lr=1e-3");
+}
+
+START_TEST(test_run_fashion_mnist_mlp)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    cb_state s = {0};
+    hp_train_result_t r;
+    ck_assert_msg(hp_train_run(&c, on_epoch, &s, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(s.calls, 2);
+    ck_assert_int_eq(r.epochs_done, 2);
+    ck_assert_uint_eq(r.ntrain, 2000);
+    ck_assert_uint_eq(r.nval, 500);
+    ck_assert_uint_eq(r.ntest, 10000);
+    ck_assert_int_eq(r.steps, 2 * 16); /* ceil(2000 / 128) per epoch */
+    ck_assert(s.last.val_loss > 0 && s.last.val_loss < 1.0);
+    ck_assert(s.last.train_error >= 0 && s.last.train_error < 0.4);
+    ck_assert_double_eq_tol(s.last.lr, 1e-3, 1e-9);
+    ck_assert(s.last.samples_per_sec > 0);
+    ck_assert_msg(r.test_error < 0.3, "test error %g", r.test_error);
+    ck_assert_uint_eq(r.nparams, 784 * 256 + 256 * 10 + 256 + 16); /* 64-byte aligned tensors */
+}
+END_TEST
+
+START_TEST(test_run_same_seed_same_metrics)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "epochs=1");
+    set(&c, "dropout=0.2");
+    set(&c, "augment_shift=2");
+    set(&c, "augment_flip=1");
+    hp_train_result_t a, b, d;
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &b, err, sizeof err) == 0, "%s", err);
+    ck_assert(a.last.train_loss == b.last.train_loss);
+    ck_assert(a.last.val_loss == b.last.val_loss);
+    ck_assert(a.test_loss == b.test_loss);
+    c.stream = 1; /* another trial of the same study */
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &d, err, sizeof err) == 0, "%s", err);
+    ck_assert(a.last.val_loss != d.last.val_loss);
+}
+END_TEST
+
+START_TEST(test_run_callback_stops)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "epochs=5");
+    set(&c, "model=lenet");
+    set(&c, "max_steps=3"); /* keep the test fast: 3 steps per "epoch" budget */
+    cb_state s = {.stop_after = 1};
+    hp_train_result_t r;
+    int rc = hp_train_run(&c, on_epoch, &s, &r, err, sizeof err);
+    ck_assert_int_eq(rc, HP_ECANCELED);
+    ck_assert_int_eq(s.calls, 1);
+    ck_assert_int_eq(r.epochs_done, 1);
+    ck_assert_int_eq(r.steps, 3);
+    ck_assert(isnan(r.test_error));
+    ck_assert_msg(strstr(err, "stopped after epoch 1"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_run_errors)
+{
+    hp_train_config_t c;
+    hp_train_config_defaults(&c);
+    hp_train_result_t r;
+    set(&c, "dataset=cifar");
+    ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &r, err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "unknown dataset 'cifar'"), "%s", err);
+    set(&c, "dataset=csv:/nonexistent/x.csv");
+    ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &r, err, sizeof err), HP_ENOENT);
+    ck_assert_msg(strstr(err, "/nonexistent/x.csv: cannot open"), "%s", err);
+    hp_train_config_defaults(&c);
+    set(&c, "data_dir=/nonexistent");
+    ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &r, err, sizeof err), HP_ENOENT);
+    hp_train_config_defaults(&c);
+    set(&c, "train_size=70000");
+    ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &r, err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "train_size 70000"), "%s", err);
+}
+END_TEST
+
+static void write_csv(const char *p, int n, int classify)
+{
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "a,b,c,target\n");
+    hp_rng_t r;
+    hp_rng_init(&r, 9, 0);
+    for (int i = 0; i < n; i++) {
+        double a = hp_rng_normal(&r) * 10 + 50, b = hp_rng_normal(&r), cc = hp_rng_uniform(&r);
+        double y = 0.2 * (a - 50) - b + 0.5;
+        if (classify)
+            fprintf(f, "%g,%g,%g,%d\n", a, b, cc, y > 0.5 ? 1 : 0);
+        else
+            fprintf(f, "%g,%g,%g,%g\n", a, b, cc, y + 0.05 * hp_rng_normal(&r));
+    }
+    fclose(f);
+}
+
+START_TEST(test_run_csv_regression_and_classification)
+{
+    char p[256], ds[300];
+    snprintf(p, sizeof p, "/tmp/hp_test_train_%d.csv", (int)getpid());
+    snprintf(ds, sizeof ds, "dataset=csv:%s", p);
+    write_csv(p, 600, 0);
+    hp_train_config_t c;
+    hp_train_config_defaults(&c);
+    set(&c, ds);
+    set(&c, "task=regression");
+    set(&c, "label=target");
+    set(&c, "hidden=16");
+    set(&c, "lr=1e-2");
+    set(&c, "batch_size=32");
+    set(&c, "epochs=30");
+    hp_train_result_t r;
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(r.ntest, 120); /* test_size 0.2 */
+    ck_assert_msg(r.test_error < 0.2, "test RMSE %g (targets have std ~1.4)", r.test_error);
+
+    write_csv(p, 600, 1);
+    hp_train_config_defaults(&c);
+    set(&c, ds);
+    set(&c, "lr=1e-2");
+    set(&c, "epochs=20");
+    set(&c, "batch_size=32");
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(r.test_error < 0.1, "test error %g", r.test_error);
+    set(&c, "augment_flip=1");
+    ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &r, err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "need an image dataset"), "%s", err);
+    unlink(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("train");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_config_table);
+    tcase_add_test(tc, test_optimizers_match_hand_computation);
+    tcase_add_test(tc, test_schedules);
+    tcase_add_test(tc, test_run_errors);
+    tcase_add_test(tc, test_run_fashion_mnist_mlp);
+    tcase_add_test(tc, test_run_same_seed_same_metrics);
+    tcase_add_test(tc, test_run_callback_stops);
+    tcase_add_test(tc, test_run_csv_regression_and_classification);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

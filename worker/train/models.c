@@ -1,0 +1,65 @@
+/* The built-in architectures, by name, from a training configuration. */
+#include "models_int.h"
+
+#include "err.h"
+
+#include <string.h>
+
+static void hidden_block(hp_nn_model_t *m, const hp_train_config_t *cfg, hp_nn_kind_t act)
+{
+    if (cfg->batchnorm)
+        hp_nn_add_batchnorm(m);
+    hp_nn_add_act(m, act);
+    if (cfg->dropout > 0)
+        hp_nn_add_dropout(m, (float)cfg->dropout);
+}
+
+int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, int h, int w,
+                         int nout, char *err, size_t errlen)
+{
+    hp_nn_model_init(m, c, h, w);
+    if (strcmp(cfg->model, "mlp") == 0) {
+        int tanh_act = strcmp(cfg->activation, "tanh") == 0;
+        hp_nn_kind_t act = tanh_act ? HP_NN_TANH : HP_NN_RELU;
+        hp_nn_init_t init = tanh_act ? HP_NN_INIT_GLOROT : HP_NN_INIT_HE;
+        int nh = cfg->nhidden ? cfg->nhidden : 1;
+        for (int i = 0; i < nh; i++) {
+            hp_nn_add_dense(m, cfg->nhidden ? cfg->hidden[i] : 256, init);
+            hidden_block(m, cfg, act);
+        }
+    } else if (strcmp(cfg->model, "lenet") == 0) {
+        /* conv 5x5 (padded to keep 28x28) -> relu -> pool 2 -> conv 5x5 ->
+         * relu -> pool 2 -> fc -> fc -> out, as LeNet-5 */
+        hp_nn_add_conv2d(m, cfg->conv1, 5, 2, HP_NN_INIT_HE);
+        if (cfg->batchnorm)
+            hp_nn_add_batchnorm(m);
+        hp_nn_add_act(m, HP_NN_RELU);
+        hp_nn_add_maxpool(m, 2);
+        hp_nn_add_conv2d(m, cfg->conv2, 5, 0, HP_NN_INIT_HE);
+        if (cfg->batchnorm)
+            hp_nn_add_batchnorm(m);
+        hp_nn_add_act(m, HP_NN_RELU);
+        hp_nn_add_maxpool(m, 2);
+        hp_nn_add_dense(m, cfg->fc1, HP_NN_INIT_HE);
+        hidden_block(m, cfg, HP_NN_RELU);
+        hp_nn_add_dense(m, cfg->fc2, HP_NN_INIT_HE);
+        hidden_block(m, cfg, HP_NN_RELU);
+    } else if (strcmp(cfg->model, "lstm") == 0) {
+        int H = cfg->nhidden ? cfg->hidden[0] : 128;
+        hp_nn_add_time_major(m);
+        for (int l = 0; l < cfg->layers; l++) {
+            hp_nn_add_lstm(m, cfg->nhidden > l ? cfg->hidden[l] : H);
+            if (cfg->dropout > 0)
+                hp_nn_add_dropout(m, (float)cfg->dropout);
+        }
+        hp_nn_add_seq_last(m);
+    } else {
+        return hp_errf(err, errlen, HP_EINVAL, "model: unknown model '%s' (choose mlp|lenet|lstm)",
+                       cfg->model);
+    }
+    hp_nn_add_dense(m, nout, HP_NN_INIT_GLOROT);
+    if (m->build_err[0])
+        return hp_errf(err, errlen, HP_EINVAL, "model %s on %dx%dx%d inputs: %s", cfg->model, c, h,
+                       w, m->build_err);
+    return 0;
+}

@@ -1,0 +1,232 @@
+/* hp_train_run: data, splits, normalization, the epoch loop, metrics. */
+#include "train.h"
+
+#include "err.h"
+#include "gemm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* a size setting: < 1 is a fraction of n, otherwise a count */
+static size_t size_of(double v, size_t n)
+{
+    if (v <= 0)
+        return 0;
+    if (v < 1)
+        return (size_t)(v * (double)n + 0.5);
+    return (size_t)v;
+}
+
+typedef struct run {
+    const hp_train_config_t *cfg;
+    hp_dataset_t train, test; /* test: fashion-mnist only */
+    hp_split_t split;
+    const uint32_t *test_idx;
+    size_t ntest;
+    uint32_t *owned_idx;      /* identity indices for a separate test set */
+    uint32_t *order;          /* shuffled training indices, per epoch */
+    hp_norm_t norm;
+    hp_trainer_t tr;
+} run_t;
+
+static int load(run_t *r, char *err, size_t errlen)
+{
+    const hp_train_config_t *cfg = r->cfg;
+    int rc;
+    if (strcmp(cfg->dataset, "fashion-mnist") == 0) {
+        rc = hp_fashion_mnist_load(&r->train, &r->test, cfg->data_dir, err, errlen);
+        if (rc < 0)
+            return rc;
+        size_t nval = size_of(cfg->val_size, r->train.n);
+        size_t ntr = size_of(cfg->train_size, r->train.n);
+        rc = hp_split_init(&r->split, &r->train, 0, nval, ntr, cfg->seed, err, errlen);
+        if (rc < 0)
+            return rc;
+        r->owned_idx = malloc(sizeof(uint32_t) * r->test.n);
+        if (!r->owned_idx)
+            return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+        for (size_t i = 0; i < r->test.n; i++)
+            r->owned_idx[i] = (uint32_t)i;
+        r->test_idx = r->owned_idx;
+        r->ntest = r->test.n;
+        return 0;
+    }
+    if (strncmp(cfg->dataset, "csv:", 4) == 0) {
+        hp_task_t task = strcmp(cfg->task, "regression") == 0 ? HP_TASK_REGRESS : HP_TASK_CLASSIFY;
+        rc = hp_csv_load(&r->train, cfg->dataset + 4, cfg->label[0] ? cfg->label : NULL, task, err,
+                         errlen);
+        if (rc < 0)
+            return rc;
+        size_t n = r->train.n;
+        size_t ntest = size_of(cfg->test_size, n);
+        size_t nval = size_of(cfg->val_size, n - (ntest < n ? ntest : n));
+        size_t ntr = size_of(cfg->train_size, n);
+        rc = hp_split_init(&r->split, &r->train, ntest, nval, ntr, cfg->seed, err, errlen);
+        if (rc < 0)
+            return rc;
+        r->test_idx = r->split.test;
+        r->ntest = r->split.ntest;
+        return 0;
+    }
+    return hp_errf(err, errlen, HP_EINVAL,
+                   "dataset: unknown dataset '%s' (use fashion-mnist or csv:PATH)", cfg->dataset);
+}
+
+static hp_norm_kind_t norm_kind(const char *s)
+{
+    if (!strcmp(s, "unit"))
+        return HP_NORM_UNIT;
+    if (!strcmp(s, "center"))
+        return HP_NORM_CENTER;
+    if (!strcmp(s, "none"))
+        return HP_NORM_NONE;
+    return HP_NORM_STANDARD;
+}
+
+/* mean loss and error over idx[0..n) in evaluation mode */
+static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size_t n,
+                     double *loss, double *error)
+{
+    hp_trainer_t *t = &r->tr;
+    int Bmax = r->cfg->batch_size;
+    double ls = 0;
+    long correct = 0;
+    if (n == 0) {
+        *loss = *error = NAN;
+        return;
+    }
+    for (size_t i = 0; i < n; i += (size_t)Bmax) {
+        int B = n - i < (size_t)Bmax ? (int)(n - i) : Bmax;
+        hp_data_gather(t->model.input, t->labels, t->targets, ds, idx + i, B, &r->norm, NULL, NULL);
+        int c = 0;
+        ls += (double)hp_trainer_eval(t, B, &c) * B;
+        correct += c;
+    }
+    *loss = ls / (double)n;
+    *error = ds->task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)n : sqrt(*loss);
+}
+
+static void run_fini(run_t *r)
+{
+    hp_trainer_fini(&r->tr);
+    hp_norm_fini(&r->norm);
+    hp_split_fini(&r->split);
+    free(r->owned_idx);
+    free(r->order);
+    hp_dataset_fini(&r->train);
+    hp_dataset_fini(&r->test);
+}
+
+int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
+                 hp_train_result_t *res, char *err, size_t errlen)
+{
+    run_t r;
+    memset(&r, 0, sizeof r);
+    memset(res, 0, sizeof *res);
+    res->test_loss = res->test_error = NAN;
+    r.cfg = cfg;
+    double t0 = now();
+    hp_nn_set_threads(cfg->threads);
+    int rc = load(&r, err, errlen);
+    if (rc == 0)
+        rc = hp_norm_fit(&r.norm, &r.train, r.split.train, r.split.ntrain,
+                         norm_kind(cfg->normalize), err, errlen);
+    if (rc == 0 && (cfg->augment_shift || cfg->augment_flip) && !r.train.x8)
+        rc = hp_errf(err, errlen, HP_EINVAL, "augment_shift / augment_flip need an image dataset");
+    if (rc == 0)
+        rc = hp_trainer_init(&r.tr, cfg, r.train.c, r.train.h, r.train.w, r.train.nclasses,
+                             r.train.task, err, errlen);
+    if (rc == 0 && !(r.order = malloc(sizeof(uint32_t) * r.split.ntrain)))
+        rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    if (rc < 0) {
+        run_fini(&r);
+        return rc;
+    }
+    res->nparams = r.tr.model.nparams;
+    res->ntrain = r.split.ntrain;
+    res->nval = r.split.nval;
+    res->ntest = r.ntest;
+    memcpy(r.order, r.split.train, sizeof(uint32_t) * r.split.ntrain);
+    hp_rng_t shuf, aug_rng;
+    hp_rng_init(&shuf, cfg->seed, cfg->stream * 8 + 4);
+    hp_rng_init(&aug_rng, cfg->seed, cfg->stream * 8 + 5);
+    hp_augment_t aug = {cfg->augment_shift, cfg->augment_flip};
+    int Bmax = cfg->batch_size;
+    size_t ntr = r.split.ntrain;
+    long steps_per_epoch = (long)((ntr + (size_t)Bmax - 1) / (size_t)Bmax);
+    r.tr.sched.total_steps = steps_per_epoch * cfg->epochs;
+    double train_time = 0;
+    uint64_t flops = 0;
+    int stop = 0;
+    for (int ep = 0; ep < cfg->epochs && !stop && rc == 0; ep++) {
+        hp_rng_shuffle_u32(&shuf, r.order, (uint32_t)ntr);
+        double te = now(), ls = 0;
+        uint64_t f0 = hp_nn_flops();
+        long correct = 0;
+        size_t seen = 0;
+        float lr = 0;
+        for (size_t i = 0; i < ntr; i += (size_t)Bmax) {
+            if (cfg->max_steps && r.tr.step >= cfg->max_steps) {
+                stop = 1;
+                break;
+            }
+            int B = ntr - i < (size_t)Bmax ? (int)(ntr - i) : Bmax;
+            hp_data_gather(r.tr.model.input, r.tr.labels, r.tr.targets, &r.train, r.order + i, B,
+                           &r.norm, &aug, &aug_rng);
+            lr = hp_opt_schedule_lr(&r.tr.sched, ep, r.tr.step);
+            float l;
+            int c;
+            rc = hp_trainer_step(&r.tr, B, lr, &l, &c, err, errlen);
+            if (rc < 0) {
+                /* name the epoch too: "epoch 3, step 1234: ..." */
+                char tmp[512];
+                snprintf(tmp, sizeof tmp, "%s", err ? err : "");
+                hp_errf(err, errlen, rc, "epoch %d, %s", ep + 1, tmp);
+                break;
+            }
+            ls += (double)l * B;
+            correct += c;
+            seen += (size_t)B;
+        }
+        double dt = now() - te;
+        train_time += dt;
+        flops += hp_nn_flops() - f0;
+        if (rc < 0 || seen == 0)
+            break;
+        hp_train_epoch_t m = {0};
+        m.epoch = ep + 1;
+        m.step = r.tr.step;
+        m.train_loss = ls / (double)seen;
+        m.train_error = r.train.task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)seen
+                                                        : sqrt(m.train_loss);
+        evaluate(&r, &r.train, r.split.val, r.split.nval, &m.val_loss, &m.val_error);
+        m.lr = lr;
+        m.samples_per_sec = dt > 0 ? (double)seen / dt : 0;
+        m.seconds = now() - t0;
+        res->last = m;
+        res->epochs_done = m.epoch;
+        res->steps = m.step;
+        if (cb && cb(&m, data)) {
+            rc = hp_errf(err, errlen, HP_ECANCELED, "stopped after epoch %d at the caller's request",
+                         m.epoch);
+            break;
+        }
+    }
+    if (rc == 0) {
+        const hp_dataset_t *tds = r.test.n ? &r.test : &r.train;
+        evaluate(&r, tds, r.test_idx, r.ntest, &res->test_loss, &res->test_error);
+    }
+    res->seconds = now() - t0;
+    res->train_gflops = train_time > 0 ? (double)flops / train_time * 1e-9 : 0;
+    run_fini(&r);
+    return rc;
+}

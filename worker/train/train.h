@@ -1,0 +1,142 @@
+/*
+ * train.h — one training run: configuration by name, the training loop,
+ * per-epoch metrics. Used by `hpworker train` and by the coordinator-
+ * connected runner alike.
+ *
+ *     hp_train_config_t cfg;
+ *     hp_train_config_defaults(&cfg);
+ *     if (hp_train_config_set(&cfg, "lr", "1e-3", err, sizeof err) < 0) ...  // unknown names rejected
+ *     hp_train_result_t res;
+ *     int rc = hp_train_run(&cfg, on_epoch, ctx, &res, err, sizeof err);
+ *
+ * on_epoch is called after every epoch from the thread that called
+ * hp_train_run; returning non-zero stops training (cancel, pruning) and
+ * hp_train_run then returns HP_ECANCELED with res filled so far.
+ *
+ * Everything a trial can vary is a setting in one table (config.c): the
+ * model, dataset, epochs and seed as well as the hyperparameters, so a
+ * study can fix or search any of them.
+ */
+#ifndef HP_TRAIN_H
+#define HP_TRAIN_H
+
+#include "dataset.h"
+#include "model.h"
+#include "optim.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#define HP_TRAIN_MAX_HIDDEN 8
+
+typedef struct hp_train_config {
+    /* what to train */
+    char model[16];      /* mlp | lenet | lstm */
+    char dataset[1024];  /* fashion-mnist | csv:PATH */
+    char data_dir[512];  /* fashion-mnist files ("" = default) */
+    char label[64];      /* CSV label column ("" = last) */
+    char task[16];       /* CSV: classification | regression */
+    int epochs;
+    uint64_t seed;
+    uint64_t stream;     /* trial number: independent RNG stream per trial */
+    int threads;         /* BLAS threads = the worker's slots */
+    /* model */
+    int hidden[HP_TRAIN_MAX_HIDDEN];
+    int nhidden;         /* 0 = the model's default width */
+    char activation[8];  /* relu | tanh (mlp) */
+    int layers;          /* lstm layers */
+    int conv1, conv2, fc1, fc2; /* lenet widths */
+    double dropout;
+    int batchnorm;
+    /* optimization */
+    char optimizer[16];  /* adam | adamw | sgd | momentum */
+    double lr, momentum, beta1, beta2, eps, weight_decay, clip_norm;
+    char schedule[16];   /* constant | step | cosine */
+    int step_epochs;
+    double gamma;
+    int batch_size;
+    /* data */
+    double val_size, train_size, test_size; /* < 1: fraction, else count; 0 = default */
+    char normalize[16];  /* standard | unit | center | none */
+    int augment_shift, augment_flip;
+    int max_steps;       /* stop after this many steps (0 = no limit) */
+} hp_train_config_t;
+
+/* hp_train_config_defaults: the seed's defaults (Adam 3e-4, one hidden
+ * layer, no regularization, standardized inputs). */
+void hp_train_config_defaults(hp_train_config_t *cfg);
+/* hp_train_config_set sets one setting from text. An unknown name or a bad
+ * value returns HP_EINVAL with a message that lists the known names or
+ * says what is allowed. */
+int hp_train_config_set(hp_train_config_t *cfg, const char *name, const char *value, char *err,
+                        size_t errlen);
+/* hp_train_config_set_kv takes "name=value". */
+int hp_train_config_set_kv(hp_train_config_t *cfg, const char *kv, char *err, size_t errlen);
+/* hp_train_config_names writes the known setting names, comma-separated. */
+void hp_train_config_names(char *out, size_t outlen);
+/* hp_train_config_help prints the settings table (name, default, help). */
+void hp_train_config_help(FILE *f);
+
+typedef struct hp_train_epoch {
+    int epoch;            /* 1-based */
+    long step;            /* optimizer steps so far */
+    double train_loss, train_error; /* running averages over the epoch */
+    double val_loss, val_error;     /* NAN when there is no validation split */
+    double lr;            /* at the end of the epoch */
+    double samples_per_sec; /* training throughput (forward + backward + update) */
+    double seconds;       /* wall time since the start */
+} hp_train_epoch_t;
+
+/* Called after each epoch; return non-zero to stop. */
+typedef int (*hp_train_epoch_cb)(const hp_train_epoch_t *m, void *data);
+
+typedef struct hp_train_result {
+    int epochs_done;
+    long steps;
+    hp_train_epoch_t last;
+    double test_loss, test_error; /* NAN if stopped early */
+    size_t nparams;
+    size_t ntrain, nval, ntest;
+    double seconds;
+    double train_gflops;  /* GEMM GFLOP/s during training steps */
+} hp_train_result_t;
+
+/* hp_train_run loads the data, builds the model, trains and evaluates.
+ * Errors: HP_EINVAL (bad config), HP_ENOENT / HP_ECORRUPT (data),
+ * HP_ENUMERIC (NaN/Inf: the message names the layer and step),
+ * HP_ECANCELED (the callback asked to stop). Sets the BLAS thread count. */
+int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
+                 hp_train_result_t *res, char *err, size_t errlen);
+
+/* ---- lower level: one model + optimizer, stepped by the caller (tests,
+ * benchmarks). All memory is allocated by hp_trainer_init. ---- */
+
+typedef struct hp_trainer {
+    hp_nn_model_t model;
+    hp_opt_t opt;
+    hp_sched_t sched;
+    hp_task_t task;
+    int nout;
+    float clip_norm;
+    int32_t *labels;  /* (max_batch) classification */
+    float *targets;   /* (max_batch * nout) regression */
+    float *probs;     /* (max_batch * nout) */
+    void *block;      /* labels, targets, probs */
+    long step;
+} hp_trainer_t;
+
+/* hp_trainer_init builds cfg->model for samples (c, h, w) and nout outputs
+ * (classes, or 1 for regression) and initializes its weights. */
+int hp_trainer_init(hp_trainer_t *t, const hp_train_config_t *cfg, int c, int h, int w, int nout,
+                    hp_task_t task, char *err, size_t errlen);
+void hp_trainer_fini(hp_trainer_t *t);
+/* hp_trainer_step trains on the B samples in t->model.input and
+ * t->labels / t->targets with learning rate lr. *loss, *correct may be
+ * NULL. HP_ENUMERIC if the loss or a gradient is not finite. */
+int hp_trainer_step(hp_trainer_t *t, int B, float lr, float *loss, int *correct, char *err,
+                    size_t errlen);
+/* hp_trainer_eval: loss and correct count of the loaded batch, eval mode. */
+float hp_trainer_eval(hp_trainer_t *t, int B, int *correct);
+
+#endif

@@ -1,0 +1,128 @@
+/* One optimizer step: forward, loss, backward, NaN/Inf guard, clip, update.
+ * Nothing here allocates: every buffer was sized by hp_trainer_init. */
+#include "models_int.h"
+#include "train.h"
+
+#include "err.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static hp_opt_kind_t opt_kind(const char *s)
+{
+    if (!strcmp(s, "sgd"))
+        return HP_OPT_SGD;
+    if (!strcmp(s, "momentum"))
+        return HP_OPT_MOMENTUM;
+    if (!strcmp(s, "adamw"))
+        return HP_OPT_ADAMW;
+    return HP_OPT_ADAM;
+}
+
+static hp_sched_kind_t sched_kind(const char *s)
+{
+    if (!strcmp(s, "step"))
+        return HP_SCHED_STEP;
+    if (!strcmp(s, "cosine"))
+        return HP_SCHED_COSINE;
+    return HP_SCHED_CONSTANT;
+}
+
+int hp_trainer_init(hp_trainer_t *t, const hp_train_config_t *cfg, int c, int h, int w, int nout,
+                    hp_task_t task, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->task = task;
+    t->nout = nout;
+    t->clip_norm = (float)cfg->clip_norm;
+    int rc = hp_train_build_model(&t->model, cfg, c, h, w, nout, err, errlen);
+    if (rc == 0)
+        rc = hp_nn_model_alloc(&t->model, cfg->batch_size, err, errlen);
+    if (rc < 0)
+        return rc;
+    hp_nn_model_init_params(&t->model, cfg->seed, cfg->stream * 4);
+    hp_opt_config_t oc = {opt_kind(cfg->optimizer), (float)cfg->momentum, (float)cfg->beta1,
+                          (float)cfg->beta2, (float)cfg->eps, (float)cfg->weight_decay};
+    rc = hp_opt_init(&t->opt, &oc, t->model.nparams, err, errlen);
+    if (rc < 0) {
+        hp_trainer_fini(t);
+        return rc;
+    }
+    t->sched.kind = sched_kind(cfg->schedule);
+    t->sched.lr = (float)cfg->lr;
+    t->sched.step_epochs = cfg->step_epochs;
+    t->sched.gamma = (float)cfg->gamma;
+    size_t B = (size_t)cfg->batch_size;
+    size_t bytes = B * sizeof(int32_t) + 2 * B * (size_t)nout * sizeof(float);
+    t->block = calloc(1, bytes);
+    if (!t->block) {
+        hp_trainer_fini(t);
+        return hp_errf(err, errlen, HP_ENOMEM, "cannot allocate the loss buffers");
+    }
+    t->probs = t->block;
+    t->targets = t->probs + B * (size_t)nout;
+    t->labels = (int32_t *)(t->targets + B * (size_t)nout);
+    return 0;
+}
+
+void hp_trainer_fini(hp_trainer_t *t)
+{
+    hp_nn_model_fini(&t->model);
+    hp_opt_fini(&t->opt);
+    free(t->block);
+    t->block = NULL;
+}
+
+static float loss_forward(hp_trainer_t *t, const float *out, int B, int *correct)
+{
+    if (t->task == HP_TASK_CLASSIFY)
+        return hp_nn_xent_forward(t->probs, out, t->labels, B, t->nout, correct);
+    if (correct)
+        *correct = 0;
+    return hp_nn_mse_forward(out, t->targets, (size_t)B * t->nout);
+}
+
+int hp_trainer_step(hp_trainer_t *t, int B, float lr, float *loss, int *correct, char *err,
+                    size_t errlen)
+{
+    hp_nn_model_t *m = &t->model;
+    hp_nn_set_training(m, 1);
+    const float *out = hp_nn_forward(m, B);
+    float l = loss_forward(t, out, B, correct);
+    long step = t->step + 1;
+    if (!isfinite(l)) {
+        int at = hp_nn_find_nonfinite_act(m, B);
+        if (at >= 0)
+            return hp_errf(err, errlen, HP_ENUMERIC,
+                           "step %ld: loss is %g; the first non-finite output is in %s", step,
+                           (double)l, m->ops[at].name);
+        return hp_errf(err, errlen, HP_ENUMERIC,
+                       "step %ld: loss is %g though every layer output is finite (bad targets?)",
+                       step, (double)l);
+    }
+    if (loss)
+        *loss = l;
+    hp_nn_zero_grad(m);
+    if (t->task == HP_TASK_CLASSIFY)
+        hp_nn_xent_backward(hp_nn_out_grad(m), t->probs, t->labels, B, t->nout);
+    else
+        hp_nn_mse_backward(hp_nn_out_grad(m), out, t->targets, (size_t)B * t->nout);
+    hp_nn_backward(m, B);
+    const char *which = "";
+    int bad = hp_nn_find_nonfinite_grad(m, &which);
+    if (bad >= 0)
+        return hp_errf(err, errlen, HP_ENUMERIC, "step %ld: non-finite gradient of %s %s", step,
+                       m->ops[bad].name, which);
+    hp_opt_clip(m->grads, m->nparams, t->clip_norm);
+    hp_opt_step(&t->opt, m->params, m->grads, lr);
+    t->step = step;
+    return 0;
+}
+
+float hp_trainer_eval(hp_trainer_t *t, int B, int *correct)
+{
+    hp_nn_set_training(&t->model, 0);
+    const float *out = hp_nn_forward(&t->model, B);
+    return loss_forward(t, out, B, correct);
+}
