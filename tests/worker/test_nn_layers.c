@@ -120,13 +120,13 @@ END_TEST
 /* ---- conv2d ---- */
 typedef struct {
     hp_nn_conv2d_dims_t d;
-    float *in, *w, *b, *out, *R, *col, *tmp;
+    float *in, *w, *b, *out, *R, *col;
 } conv_ctx;
 
 static double conv_loss(void *p)
 {
     conv_ctx *c = p;
-    hp_nn_conv2d_forward(c->out, c->in, c->w, c->b, c->col, c->tmp, &c->d);
+    hp_nn_conv2d_forward(c->out, c->in, c->w, c->b, c->col, &c->d);
     return gc_dot(c->out, c->R, (size_t)c->d.B * c->d.K * c->d.Ho * c->d.Wo);
 }
 
@@ -137,16 +137,16 @@ static void conv_case(int B, int C, int H, int W, int K, int k, int pad)
     size_t ni = (size_t)B * C * H * W, nw = (size_t)K * C * k * k,
            no = (size_t)B * K * c.d.Ho * c.d.Wo;
     c.in = fa(ni), c.w = fa(nw), c.b = fa((size_t)K), c.out = fa(no), c.R = fa(no);
-    c.col = fa(hp_nn_conv2d_col_size(&c.d)), c.tmp = fa(hp_nn_conv2d_tmp_size(&c.d));
+    c.col = fa(hp_nn_conv2d_col_size(&c.d));
     gc_fill(&rng, c.in, ni, 1), gc_fill(&rng, c.w, nw, 1), gc_fill(&rng, c.b, (size_t)K, 1),
         gc_fill(&rng, c.R, no, 1);
     float *din = fa(ni), *dw = fa(nw), *db = fa((size_t)K);
     conv_loss(&c);
-    hp_nn_conv2d_backward(din, dw, db, c.R, c.w, c.col, c.tmp, &c.d);
+    hp_nn_conv2d_backward(din, dw, db, c.R, c.in, c.w, c.col, &c.d);
     gc_check("conv.in", c.in, ni, din, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
     gc_check("conv.w", c.w, nw, dw, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
     gc_check("conv.b", c.b, (size_t)K, db, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
-    free(c.in), free(c.w), free(c.b), free(c.out), free(c.R), free(c.col), free(c.tmp);
+    free(c.in), free(c.w), free(c.b), free(c.out), free(c.R), free(c.col);
     free(din), free(dw), free(db);
 }
 
@@ -165,8 +165,8 @@ START_TEST(test_conv2d_known_values)
     hp_nn_conv2d_dims(&d);
     ck_assert_int_eq(d.Ho, 2);
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, b[1] = {0.5f}, out[4];
-    float col[16], tmp[4];
-    hp_nn_conv2d_forward(out, in, w, b, col, tmp, &d);
+    float col[16];
+    hp_nn_conv2d_forward(out, in, w, b, col, &d);
     float want[4] = {12.5f, 16.5f, 24.5f, 28.5f};
     for (int i = 0; i < 4; i++)
         ck_assert_float_eq(out[i], want[i]);

@@ -104,8 +104,15 @@ START_TEST(test_optimizers_match_hand_computation)
     ck_assert_double_eq_tol(hp_opt_clip(gg, 2, 1.0f), 5.0, 1e-9);
     ck_assert_float_eq_tol(gg[0], 0.6f, 1e-5);
     ck_assert_float_eq_tol(gg[1], 0.8f, 1e-5);
-    ck_assert_double_eq_tol(hp_opt_clip(gg, 2, 0.0f), 1.0, 1e-5); /* 0 = off */
+    ck_assert_double_eq(hp_opt_clip(gg, 2, 0.0f), 0.0); /* 0 = off: no pass at all */
     ck_assert_float_eq_tol(gg[0], 0.6f, 1e-5);
+    /* the update reports a non-finite gradient */
+    float bad[2] = {0.1f, INFINITY};
+    c.kind = HP_OPT_ADAM;
+    hp_opt_init(&o, &c, 2, err, sizeof err);
+    ck_assert_int_eq(hp_opt_step(&o, p, g, 0.01f), 0);
+    ck_assert_int_eq(hp_opt_step(&o, p, bad, 0.01f), 1);
+    hp_opt_fini(&o);
 }
 END_TEST
 

@@ -97,7 +97,7 @@ static int check_end(reader_t *r, char *err, size_t errlen)
 int hp_idx_load_images(hp_dataset_t *ds, const char *path, char *err, size_t errlen)
 {
     reader_t r;
-    uint32_t dims[3];
+    uint32_t dims[3] = {0};
     int rc = open_idx(&r, path, 3, dims, err, errlen);
     if (rc < 0)
         goto out;
@@ -137,7 +137,7 @@ out:
 int hp_idx_load_labels(hp_dataset_t *ds, const char *path, char *err, size_t errlen)
 {
     reader_t r;
-    uint32_t dims[1];
+    uint32_t dims[1] = {0};
     int rc = open_idx(&r, path, 1, dims, err, errlen);
     if (rc < 0)
         goto out;

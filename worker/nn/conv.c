@@ -1,4 +1,4 @@
-/* conv2d as im2col + one sgemm over the whole batch, and maxpool. */
+/* conv2d as im2col + sgemm per sample, and maxpool. */
 #include "gemm.h"
 #include "layer.h"
 
@@ -12,12 +12,7 @@ void hp_nn_conv2d_dims(hp_nn_conv2d_dims_t *d)
 
 size_t hp_nn_conv2d_col_size(const hp_nn_conv2d_dims_t *d)
 {
-    return (size_t)d->C * d->kh * d->kw * (size_t)d->B * d->Ho * d->Wo;
-}
-
-size_t hp_nn_conv2d_tmp_size(const hp_nn_conv2d_dims_t *d)
-{
-    return (size_t)d->K * (size_t)d->B * d->Ho * d->Wo;
+    return (size_t)d->C * d->kh * d->kw * (size_t)d->Ho * d->Wo;
 }
 
 /* valid output columns x in [*x0, *x1) for kernel column j */
@@ -30,106 +25,126 @@ static void xrange(const hp_nn_conv2d_dims_t *d, int j, int *x0, int *x1)
         *x1 = *x0;
 }
 
-/* col (C*kh*kw, B*Ho*Wo) from in (B, C, H, W) */
+/* col (C*kh*kw, Ho*Wo) from one sample in (C, H, W) */
 static void im2col(float *col, const float *in, const hp_nn_conv2d_dims_t *d)
 {
-    size_t hw = (size_t)d->Ho * d->Wo, N = (size_t)d->B * hw;
+    size_t hw = (size_t)d->Ho * d->Wo;
     for (int c = 0; c < d->C; c++)
         for (int i = 0; i < d->kh; i++)
             for (int j = 0; j < d->kw; j++) {
-                float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * N;
+                float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * hw;
+                const float *src = in + (size_t)c * d->H * d->W;
                 int x0, x1;
                 xrange(d, j, &x0, &x1);
-                for (int b = 0; b < d->B; b++) {
-                    const float *src = in + ((size_t)b * d->C + c) * d->H * d->W;
-                    for (int y = 0; y < d->Ho; y++) {
-                        float *dst = row + b * hw + (size_t)y * d->Wo;
-                        int iy = y + i - d->pad;
-                        if (iy < 0 || iy >= d->H) {
-                            memset(dst, 0, sizeof(float) * (size_t)d->Wo);
-                            continue;
-                        }
-                        const float *s = src + (size_t)iy * d->W + (j - d->pad);
-                        for (int x = 0; x < x0; x++)
-                            dst[x] = 0.0f;
-                        memcpy(dst + x0, s + x0, sizeof(float) * (size_t)(x1 - x0));
-                        for (int x = x1; x < d->Wo; x++)
-                            dst[x] = 0.0f;
+                for (int y = 0; y < d->Ho; y++) {
+                    float *dst = row + (size_t)y * d->Wo;
+                    int iy = y + i - d->pad;
+                    if (iy < 0 || iy >= d->H) {
+                        memset(dst, 0, sizeof(float) * (size_t)d->Wo);
+                        continue;
                     }
+                    const float *s = src + (size_t)iy * d->W + (j - d->pad);
+                    for (int x = 0; x < x0; x++)
+                        dst[x] = 0.0f;
+                    memcpy(dst + x0, s + x0, sizeof(float) * (size_t)(x1 - x0));
+                    for (int x = x1; x < d->Wo; x++)
+                        dst[x] = 0.0f;
                 }
             }
 }
 
-/* din (B, C, H, W) = sum of col's entries over the patches they came from */
+/* din (C, H, W) of one sample = sum of col's entries over their patches */
 static void col2im(float *din, const float *col, const hp_nn_conv2d_dims_t *d)
 {
-    size_t hw = (size_t)d->Ho * d->Wo, N = (size_t)d->B * hw;
-    memset(din, 0, sizeof(float) * (size_t)d->B * d->C * d->H * d->W);
+    size_t hw = (size_t)d->Ho * d->Wo;
+    memset(din, 0, sizeof(float) * (size_t)d->C * d->H * d->W);
     for (int c = 0; c < d->C; c++)
         for (int i = 0; i < d->kh; i++)
             for (int j = 0; j < d->kw; j++) {
-                const float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * N;
+                const float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * hw;
+                float *dst = din + (size_t)c * d->H * d->W;
                 int x0, x1;
                 xrange(d, j, &x0, &x1);
-                for (int b = 0; b < d->B; b++) {
-                    float *dst = din + ((size_t)b * d->C + c) * d->H * d->W;
-                    for (int y = 0; y < d->Ho; y++) {
-                        int iy = y + i - d->pad;
-                        if (iy < 0 || iy >= d->H)
-                            continue;
-                        const float *s = row + b * hw + (size_t)y * d->Wo;
-                        float *t = dst + (size_t)iy * d->W + (j - d->pad);
-                        for (int x = x0; x < x1; x++)
-                            t[x] += s[x];
-                    }
+                for (int y = 0; y < d->Ho; y++) {
+                    int iy = y + i - d->pad;
+                    if (iy < 0 || iy >= d->H)
+                        continue;
+                    const float *s = row + (size_t)y * d->Wo;
+                    float *t = dst + (size_t)iy * d->W + (j - d->pad);
+                    for (int x = x0; x < x1; x++)
+                        t[x] += s[x];
                 }
             }
 }
 
+/* Per sample, so the im2col matrix is written and read while it is still
+ * in cache and the output lands in NCHW order without a transpose. */
 void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col,
-                          float *tmp, const hp_nn_conv2d_dims_t *d)
+                          const hp_nn_conv2d_dims_t *d)
 {
-    int CKK = d->C * d->kh * d->kw;
-    size_t hw = (size_t)d->Ho * d->Wo;
-    int N = d->B * (int)hw;
-    im2col(col, in, d);
-    /* tmp (K, B*HoWo) = w (K, CKK) @ col (CKK, B*HoWo) */
-    hp_nn_gemm(0, 0, d->K, N, CKK, 1.0f, w, CKK, col, N, 0.0f, tmp, N);
-    for (int k = 0; k < d->K; k++) {
-        float bias = b ? b[k] : 0.0f;
-        for (int n = 0; n < d->B; n++) {
-            const float *s = tmp + (size_t)k * N + n * hw;
-            float *o = out + ((size_t)n * d->K + k) * hw;
-            for (size_t p = 0; p < hw; p++)
-                o[p] = s[p] + bias;
+    int CKK = d->C * d->kh * d->kw, HW = d->Ho * d->Wo;
+    size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * HW;
+    for (int n = 0; n < d->B; n++) {
+        float *o = out + n * out_sz;
+        for (int k = 0; k < d->K; k++) {
+            float bias = b ? b[k] : 0.0f;
+            for (int p = 0; p < HW; p++)
+                o[(size_t)k * HW + p] = bias;
+        }
+        im2col(col, in + n * in_sz, d);
+        /* out_n (K, HW) += w (K, CKK) @ col (CKK, HW) */
+        hp_nn_gemm(0, 0, d->K, HW, CKK, 1.0f, w, CKK, col, HW, 1.0f, o, HW);
+    }
+}
+
+void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                           const float *w, float *col, const hp_nn_conv2d_dims_t *d)
+{
+    int CKK = d->C * d->kh * d->kw, HW = d->Ho * d->Wo;
+    size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * HW;
+    for (int n = 0; n < d->B; n++) {
+        const float *g = dout + n * out_sz;
+        if (db)
+            for (int k = 0; k < d->K; k++) {
+                float acc = 0.0f;
+                for (int p = 0; p < HW; p++)
+                    acc += g[(size_t)k * HW + p];
+                db[k] += acc;
+            }
+        /* recomputing im2col is cheaper than keeping B of them in memory */
+        im2col(col, in + n * in_sz, d);
+        hp_nn_gemm(0, 1, d->K, CKK, HW, 1.0f, g, HW, col, HW, 1.0f, dw, CKK);
+        if (din) {
+            /* dcol (CKK, HW) = w^T @ dout_n, reusing col */
+            hp_nn_gemm(1, 0, CKK, HW, d->K, 1.0f, w, CKK, g, HW, 0.0f, col, HW);
+            col2im(din + n * in_sz, col, d);
         }
     }
 }
 
-void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *w,
-                           float *col, float *tmp, const hp_nn_conv2d_dims_t *d)
+/* the common 2x2 case: branch-free (random data defeats the predictor),
+ * and `!(b <= a)` picks b when it is NaN so a NaN propagates */
+static void maxpool2(float *out, int32_t *idx, const float *in, const hp_nn_maxpool_dims_t *d)
 {
-    int CKK = d->C * d->kh * d->kw;
-    size_t hw = (size_t)d->Ho * d->Wo;
-    int N = d->B * (int)hw;
-    /* tmp (K, B*HoWo) = dout (B, K, HoWo) with the first two axes swapped */
-    for (int n = 0; n < d->B; n++)
-        for (int k = 0; k < d->K; k++)
-            memcpy(tmp + (size_t)k * N + n * hw, dout + ((size_t)n * d->K + k) * hw,
-                   sizeof(float) * hw);
-    hp_nn_gemm(0, 1, d->K, CKK, N, 1.0f, tmp, N, col, N, 1.0f, dw, CKK);
-    if (db)
-        for (int k = 0; k < d->K; k++) {
-            const float *s = tmp + (size_t)k * N;
-            float acc = 0.0f;
-            for (int n = 0; n < N; n++)
-                acc += s[n];
-            db[k] += acc;
+    int W = d->W;
+    for (int p = 0; p < d->B * d->C; p++) {
+        const float *s = in + (size_t)p * d->H * W;
+        float *o = out + (size_t)p * d->Ho * d->Wo;
+        int32_t *ix = idx + (size_t)p * d->Ho * d->Wo;
+        int32_t base = (int32_t)((size_t)p * d->H * W);
+        for (int y = 0; y < d->Ho; y++) {
+            const float *r0 = s + (size_t)(2 * y) * W, *r1 = r0 + W;
+            int32_t rb = base + 2 * y * W;
+            for (int x = 0; x < d->Wo; x++) {
+                float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x], e = r1[2 * x + 1];
+                int tb = !(b <= a), te = !(e <= c);
+                float m1 = tb ? b : a, m2 = te ? e : c;
+                int32_t i1 = rb + 2 * x + tb, i2 = rb + W + 2 * x + te;
+                int t = !(m2 <= m1);
+                o[y * d->Wo + x] = t ? m2 : m1;
+                ix[y * d->Wo + x] = t ? i2 : i1;
+            }
         }
-    if (din) {
-        /* col is free now: dcol (CKK, N) = w^T @ tmp */
-        hp_nn_gemm(1, 0, CKK, N, d->K, 1.0f, w, CKK, tmp, N, 0.0f, col, N);
-        col2im(din, col, d);
     }
 }
 
@@ -137,6 +152,10 @@ void hp_nn_maxpool_forward(float *out, int32_t *idx, const float *in,
                            const hp_nn_maxpool_dims_t *d)
 {
     int k = d->k;
+    if (k == 2) {
+        maxpool2(out, idx, in, d);
+        return;
+    }
     for (int p = 0; p < d->B * d->C; p++) {
         const float *s = in + (size_t)p * d->H * d->W;
         float *o = out + (size_t)p * d->Ho * d->Wo;

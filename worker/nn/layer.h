@@ -50,9 +50,8 @@ void hp_nn_sigmoid_backward(float *din, const float *dout, const float *out, siz
 /* ---- conv2d, stride 1, zero padding `pad`:
  *      in (B, C, H, W) -> out (B, K, Ho, Wo), Ho = H + 2 pad - kh + 1;
  *      w (K, C, kh, kw); b (K)
- * Scratch: col (C*kh*kw, B*Ho*Wo) holds the im2col matrix from forward and
- * must survive until backward, which then reuses it (it is clobbered);
- * tmp (K, B*Ho*Wo). One sgemm per pass over the whole batch. */
+ * Scratch: col (C*kh*kw, Ho*Wo), one sample's im2col matrix. Each sample
+ * is one sgemm; backward recomputes im2col rather than keeping B copies. */
 typedef struct hp_nn_conv2d_dims {
     int B, C, H, W, K, kh, kw, pad, Ho, Wo;
 } hp_nn_conv2d_dims_t;
@@ -60,11 +59,10 @@ typedef struct hp_nn_conv2d_dims {
 /* hp_nn_conv2d_dims fills Ho, Wo from the rest. */
 void hp_nn_conv2d_dims(hp_nn_conv2d_dims_t *d);
 size_t hp_nn_conv2d_col_size(const hp_nn_conv2d_dims_t *d); /* floats */
-size_t hp_nn_conv2d_tmp_size(const hp_nn_conv2d_dims_t *d); /* floats */
 void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col,
-                          float *tmp, const hp_nn_conv2d_dims_t *d);
-void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *w,
-                           float *col, float *tmp, const hp_nn_conv2d_dims_t *d);
+                          const hp_nn_conv2d_dims_t *d);
+void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                           const float *w, float *col, const hp_nn_conv2d_dims_t *d);
 
 /* ---- maxpool k x k, stride k (floor):
  *      in (B, C, H, W) -> out (B, C, H/k, W/k); idx (B, C, H/k, W/k) int32

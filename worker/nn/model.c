@@ -258,7 +258,6 @@ static void scratch_sizes(const hp_nn_op_t *op, int B, size_t sz[5])
         hp_nn_conv2d_dims_t d = {B, op->in_c, op->in_h, op->in_w, op->out_c, op->k, op->k, op->pad, 0, 0};
         hp_nn_conv2d_dims(&d);
         sz[0] = hp_nn_conv2d_col_size(&d) * f;
-        sz[1] = hp_nn_conv2d_tmp_size(&d) * f;
         break;
     }
     case HP_NN_MAXPOOL:
@@ -463,7 +462,7 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
             break;
         case HP_NN_CONV2D: {
             hp_nn_conv2d_dims_t d = conv_dims(op, B);
-            hp_nn_conv2d_forward(op->out, x, op->param[0], op->param[1], op->s[0], op->s[1], &d);
+            hp_nn_conv2d_forward(op->out, x, op->param[0], op->param[1], op->s[0], &d);
             break;
         }
         case HP_NN_MAXPOOL: {
@@ -539,8 +538,8 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
             break;
         case HP_NN_CONV2D: {
             hp_nn_conv2d_dims_t d = conv_dims(op, B);
-            hp_nn_conv2d_backward(din, op->grad[0], op->grad[1], op->dout, op->param[0], op->s[0],
-                                  op->s[1], &d);
+            hp_nn_conv2d_backward(din, op->grad[0], op->grad[1], op->dout, x, op->param[0],
+                                  op->s[0], &d);
             break;
         }
         case HP_NN_MAXPOOL:

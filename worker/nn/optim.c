@@ -24,8 +24,10 @@ void hp_opt_fini(hp_opt_t *o)
     o->state = o->m = o->v = NULL;
 }
 
-void hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr)
+int hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr)
 {
+    /* x * 0 is 0 for finite x and NaN for NaN/Inf: one sum says it all */
+    float poison = 0.0f;
     const hp_opt_config_t *c = &o->cfg;
     size_t n = o->n;
     float wd = c->weight_decay;
@@ -33,12 +35,15 @@ void hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr)
     o->t++;
     switch (c->kind) {
     case HP_OPT_SGD:
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            poison += grads[i] * 0.0f;
             params[i] -= lr * (grads[i] + wd * params[i]);
+        }
         break;
     case HP_OPT_MOMENTUM:
         for (size_t i = 0; i < n; i++) {
             float g = grads[i] + wd * params[i];
+            poison += grads[i] * 0.0f;
             m[i] = o->t == 1 ? g : c->momentum * m[i] + g;
             params[i] -= lr * m[i];
         }
@@ -52,6 +57,7 @@ void hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr)
         int decoupled = c->kind == HP_OPT_ADAMW;
         for (size_t i = 0; i < n; i++) {
             float g = grads[i];
+            poison += g * 0.0f;
             if (decoupled)
                 params[i] -= lr * wd * params[i];
             else
@@ -63,10 +69,13 @@ void hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr)
         break;
     }
     }
+    return poison != 0.0f;
 }
 
 double hp_opt_clip(float *grads, size_t n, float max_norm)
 {
+    if (max_norm <= 0.0f)
+        return 0.0; /* off: do not spend a pass over the gradients */
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
         s += (double)grads[i] * grads[i];

@@ -11,7 +11,8 @@
  *     hp_opt_init(&o, &cfg, m.nparams, err, errlen);   // allocates m, v once
  *     ... each step:
  *     hp_opt_clip(m.grads, m.nparams, cfg.clip_norm);
- *     hp_opt_step(&o, m.params, m.grads, hp_opt_schedule_lr(&sched, step));
+ *     if (hp_opt_step(&o, m.params, m.grads, hp_opt_schedule_lr(&sched, epoch, step)))
+ *         ... stop: a gradient was not finite ...
  *     hp_opt_fini(&o);
  */
 #ifndef HP_NN_OPTIM_H
@@ -44,10 +45,14 @@ typedef struct hp_opt {
 /* hp_opt_init allocates zeroed optimizer state for n parameters. */
 int hp_opt_init(hp_opt_t *o, const hp_opt_config_t *cfg, size_t n, char *err, size_t errlen);
 void hp_opt_fini(hp_opt_t *o); /* safe on zeroed memory */
-/* hp_opt_step updates params in place from grads with learning rate lr. */
-void hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr);
+/* hp_opt_step updates params in place from grads with learning rate lr.
+ * Returns 1 if any gradient was NaN or Inf (the update is then poisoned and
+ * training must stop), else 0; checked in the same pass to save one trip
+ * through memory per step. */
+int hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr);
 /* hp_opt_clip scales grads so their global L2 norm is at most max_norm
- * (no-op when max_norm <= 0) and returns the norm before clipping. */
+ * and returns the norm before clipping; max_norm <= 0 means off: no pass
+ * over the gradients, returns 0. */
 double hp_opt_clip(float *grads, size_t n, float max_norm);
 
 typedef enum hp_sched_kind {

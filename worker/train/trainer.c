@@ -109,13 +109,16 @@ int hp_trainer_step(hp_trainer_t *t, int B, float lr, float *loss, int *correct,
     else
         hp_nn_mse_backward(hp_nn_out_grad(m), out, t->targets, (size_t)B * t->nout);
     hp_nn_backward(m, B);
-    const char *which = "";
-    int bad = hp_nn_find_nonfinite_grad(m, &which);
-    if (bad >= 0)
+    /* the optimizer checks the gradients in its own pass (and clipping
+     * sees a non-finite norm); only then do we look for the layer */
+    double norm = hp_opt_clip(m->grads, m->nparams, t->clip_norm);
+    if (!isfinite(norm) || hp_opt_step(&t->opt, m->params, m->grads, lr)) {
+        const char *which = "";
+        int bad = hp_nn_find_nonfinite_grad(m, &which);
+        HP_ASSERT(bad >= 0);
         return hp_errf(err, errlen, HP_ENUMERIC, "step %ld: non-finite gradient of %s %s", step,
                        m->ops[bad].name, which);
-    hp_opt_clip(m->grads, m->nparams, t->clip_norm);
-    hp_opt_step(&t->opt, m->params, m->grads, lr);
+    }
     t->step = step;
     return 0;
 }
