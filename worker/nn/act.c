@@ -1,6 +1,5 @@
+#include "fastmath_int.h"
 #include "layer.h"
-
-#include <math.h>
 
 void hp_nn_relu_forward(float *out, const float *in, size_t n)
 {
@@ -19,7 +18,7 @@ void hp_nn_relu_backward(float *din, const float *dout, const float *out, size_t
 void hp_nn_tanh_forward(float *out, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        out[i] = tanhf(in[i]);
+        out[i] = hp_ftanh(in[i]);
 }
 
 void hp_nn_tanh_backward(float *din, const float *dout, const float *out, size_t n)
@@ -30,16 +29,9 @@ void hp_nn_tanh_backward(float *din, const float *dout, const float *out, size_t
 
 void hp_nn_sigmoid_forward(float *out, const float *in, size_t n)
 {
-    /* two branches so exp never overflows for large |x| */
-    for (size_t i = 0; i < n; i++) {
-        float x = in[i];
-        if (x >= 0.0f) {
-            out[i] = 1.0f / (1.0f + expf(-x));
-        } else {
-            float e = expf(x);
-            out[i] = e / (1.0f + e);
-        }
-    }
+    /* hp_fexp clamps its argument, so this never overflows */
+    for (size_t i = 0; i < n; i++)
+        out[i] = hp_fsigmoid(in[i]);
 }
 
 void hp_nn_sigmoid_backward(float *din, const float *dout, const float *out, size_t n)

@@ -4,19 +4,11 @@
  * recurrent h_{t-1} @ w_hh^T is done step by step. Backward mirrors it: the
  * per-step GEMM is dh_{t-1} = dg_t @ w_hh, and the weight gradients are
  * three GEMMs over all steps at the end. */
+#include "fastmath_int.h"
 #include "gemm.h"
 #include "layer.h"
 
-#include <math.h>
 #include <string.h>
-
-static inline float sigm(float x)
-{
-    if (x >= 0.0f)
-        return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
 
 void hp_nn_lstm_forward(float *out, float *gates, float *c, float *tc, const float *in,
                         const float *w_ih, const float *w_hh, const float *b,
@@ -34,19 +26,25 @@ void hp_nn_lstm_forward(float *out, float *gates, float *c, float *tc, const flo
         float *ct = c + t * bh, *tct = tc + t * bh, *ht = out + t * bh;
         const float *cp = t > 0 ? c + (t - 1) * bh : NULL;
         for (int n = 0; n < B; n++) {
+            /* contiguous loops so the gate nonlinearities vectorize */
             float *g = gt + (size_t)n * G;
+            for (int j = 0; j < 2 * H; j++)
+                g[j] = hp_fsigmoid(g[j]); /* i, f */
+            for (int j = 2 * H; j < 3 * H; j++)
+                g[j] = hp_ftanh(g[j]); /* g */
+            for (int j = 3 * H; j < 4 * H; j++)
+                g[j] = hp_fsigmoid(g[j]); /* o */
+            size_t q = (size_t)n * H;
+            float *cn = ct + q, *tcn = tct + q, *hn = ht + q;
+            if (cp)
+                for (int j = 0; j < H; j++)
+                    cn[j] = g[j] * g[2 * H + j] + g[H + j] * cp[q + j];
+            else
+                for (int j = 0; j < H; j++)
+                    cn[j] = g[j] * g[2 * H + j];
             for (int j = 0; j < H; j++) {
-                float ig = sigm(g[j]), fg = sigm(g[H + j]);
-                float gg = tanhf(g[2 * H + j]), og = sigm(g[3 * H + j]);
-                g[j] = ig;
-                g[H + j] = fg;
-                g[2 * H + j] = gg;
-                g[3 * H + j] = og;
-                size_t q = (size_t)n * H + j;
-                float cv = ig * gg + (cp ? fg * cp[q] : 0.0f);
-                ct[q] = cv;
-                tct[q] = tanhf(cv);
-                ht[q] = og * tct[q];
+                tcn[j] = hp_ftanh(cn[j]);
+                hn[j] = g[3 * H + j] * tcn[j];
             }
         }
     }
