@@ -341,11 +341,12 @@ void spec_check_grid(ctx_t *c, const space_lines_t *sl)
     const hp_space_t *sp = &c->spec->space;
     for (size_t i = 0; i < sp->n; i++) {
         const hp_param_t *pp = &sp->params[i];
-        if (pp->type == HP_PARAM_FLOAT && !pp->n_values && !pp->grid_points) {
+        if (pp->type == HP_PARAM_FLOAT && !pp->n_values && !pp->grid_points &&
+            pp->step <= 0) {
             char path[300];
             snprintf(path, sizeof path, "space.%s", pp->name);
             spec_err(c, sl->param[i], path,
-                     "grid search needs 'values' or 'grid_points' for a float parameter");
+                     "grid search needs 'values', 'grid_points' or 'step' for a float parameter");
         }
     }
 }

@@ -121,7 +121,7 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH "space: {}\n" CMD, "space", 7, "at least one parameter"},
     {HEAD "search:\n  algorithm: grid\nspace:\n  n: {type: int, low: 1, high: 3}\n"
           "  lr: {type: float, low: 0, high: 1}\n" CMD,
-     "space.lr", 8, "grid search needs 'values' or 'grid_points'"},
+     "space.lr", 8, "grid search needs 'values', 'grid_points' or 'step'"},
     {HEAD SEARCH "space:\n  n: {type: int, low: 1, high: 3, grid_points: 3}\n" CMD,
      "space.n.grid_points", 8, "only used by float parameters"},
     {HEAD SEARCH "space:\n  lr:\n    type: float\n    low: 0\n    high: 1\n"
