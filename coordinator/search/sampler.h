@@ -1,0 +1,87 @@
+/*
+ * sampler.h — the interface every search algorithm implements, and the
+ * registry that picks one from a spec's `search.algorithm`.
+ *
+ * A sampler proposes the parameters of trial number `number` from the
+ * study's history. Samplers are deterministic: the same spec (seed
+ * included) and the same history give the same suggestion, so a restarted
+ * coordinator continues a study exactly where it was.
+ *
+ *     hp_sampler_t *s;
+ *     if (hp_sampler_new(&s, spec, err, sizeof err) < 0) ...
+ *     double x[HP_SPACE_MAX_PARAMS];
+ *     int rc = hp_sampler_suggest(s, number, &history, x, err, sizeof err);
+ *     // 0: x holds a point of spec->space
+ *     // HP_ENOENT: the search is exhausted (grid done)
+ *     // HP_EBUSY: it must wait for running trials to finish first
+ *     //           (a coarse-to-fine round barrier)
+ *     hp_sampler_free(s);
+ *
+ * Threads: a sampler is used by one thread at a time. Cheap samplers
+ * (grid, random, sobol) run on the coordinator's loop; expensive ones
+ * (hp_sampler_is_expensive) run in uv_queue_work on a snapshot of the
+ * history, the loop not touching the sampler until the work completes.
+ * The spec must outlive the sampler.
+ */
+#ifndef HP_SAMPLER_H
+#define HP_SAMPLER_H
+
+#include "spec.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum hp_obs_state {
+    HP_OBS_COMPLETED = 0, /* value is the objective */
+    HP_OBS_FAILED = 1,    /* failed, pruned or non-finite: no value */
+    HP_OBS_PENDING = 2,   /* pending or running: params known, value not yet */
+} hp_obs_state_t;
+
+/* One trial as a sampler sees it. */
+typedef struct hp_obs {
+    uint64_t number;
+    hp_obs_state_t state;
+    double value; /* HP_OBS_COMPLETED only; as stored (not negated) */
+    const double *x; /* space.n values */
+} hp_obs_t;
+
+typedef struct hp_history {
+    const hp_obs_t *obs;
+    size_t n;
+} hp_history_t;
+
+typedef struct hp_sampler hp_sampler_t;
+
+typedef struct hp_sampler_vt {
+    const char *name;
+    int expensive; /* run suggest off the loop thread */
+    int (*init)(hp_sampler_t *s, char *err, size_t errlen);
+    int (*suggest)(hp_sampler_t *s, uint64_t number, const hp_history_t *h, double *x,
+                   char *err, size_t errlen);
+    void (*fini)(hp_sampler_t *s);
+} hp_sampler_vt_t;
+
+struct hp_sampler {
+    const hp_sampler_vt_t *vt;
+    const hp_spec_t *spec;
+    uint64_t total; /* trials the study will run (max_trials, or the grid size) */
+    void *state;    /* the algorithm's own */
+};
+
+/* hp_sampler_new creates the sampler spec->search.algorithm names. Fails
+ * with HP_EINVAL and a sentence (e.g. a grid over a space that has no grid)
+ * or HP_ENOSYS-like HP_EINVAL for algorithms not built yet. */
+int hp_sampler_new(hp_sampler_t **out, const hp_spec_t *spec, char *err, size_t errlen);
+int hp_sampler_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h, double *x,
+                       char *err, size_t errlen);
+int hp_sampler_is_expensive(const hp_sampler_t *s);
+/* hp_sampler_total returns how many trials the study runs in all. */
+uint64_t hp_sampler_total(const hp_sampler_t *s);
+void hp_sampler_free(hp_sampler_t *s); /* NULL ok */
+
+/* The algorithms, for the registry (sampler.c) and tests. */
+extern const hp_sampler_vt_t hp_sampler_grid;
+extern const hp_sampler_vt_t hp_sampler_random;
+extern const hp_sampler_vt_t hp_sampler_sobol;
+
+#endif
