@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "schema.h"
+#include "spec.h"
 
 typedef struct hp_store hp_store_t;
 
@@ -129,7 +130,8 @@ int hp_store_integrity_check(hp_store_t *st, char *err, size_t errlen);
 
 /* ---- studies -------------------------------------------------------- */
 
-typedef enum hp_goal { HP_GOAL_MINIMIZE = 0, HP_GOAL_MAXIMIZE = 1 } hp_goal_t;
+/* hp_goal_t and hp_goal_name come from spec.h: one definition for the
+ * spec, the store and the wire. */
 
 typedef enum hp_study_state {
     HP_STUDY_RUNNING = 0,
@@ -166,7 +168,6 @@ void hp_study_fini(hp_study_t *s);
 const char *hp_study_state_name(hp_study_state_t state);
 /* hp_study_state_parse returns the state named name, or -1. */
 int hp_study_state_parse(const char *name);
-const char *hp_goal_name(hp_goal_t goal);
 
 /* hp_store_study_create inserts a running study and sets *id (may be NULL).
  * HP_EEXIST if the name is taken, HP_EINVAL on a missing field or invalid

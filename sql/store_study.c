@@ -25,11 +25,6 @@ int hp_study_state_parse(const char *name)
     return -1;
 }
 
-const char *hp_goal_name(hp_goal_t goal)
-{
-    return goal == HP_GOAL_MAXIMIZE ? "maximize" : "minimize";
-}
-
 void hp_study_fini(hp_study_t *s)
 {
     free(s->name);
