@@ -201,6 +201,14 @@ int hp_spec_load(hp_spec_t *spec, const char *path, hp_diag_t *diag);
  * filled in, a fixed key order. Parsing the output gives an equal spec. */
 void hp_spec_to_json(const hp_spec_t *spec, hp_buf_t *out);
 
+/* hp_spec_trial_to_json appends just the `trial` section as canonical JSON:
+ * what the coordinator sends a worker with each trial. */
+void hp_spec_trial_to_json(const hp_spec_t *spec, hp_buf_t *out);
+
+/* hp_spec_value_json appends one fixed/env value as JSON (a number, string,
+ * boolean or list). */
+void hp_spec_value_json(const hp_spec_value_t *v, hp_buf_t *out);
+
 /* hp_spec_equal reports whether two specs mean the same study (the raw
  * text and source name are not compared). */
 int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b);

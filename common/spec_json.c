@@ -113,7 +113,7 @@ static void kbool(hp_buf_t *b, int *first, const char *k, int v)
     hp_buf_puts(b, v ? "true" : "false");
 }
 
-static void value_json(hp_buf_t *b, const hp_spec_value_t *v)
+void hp_spec_value_json(const hp_spec_value_t *v, hp_buf_t *b)
 {
     switch (v->kind) {
     case HP_VALUE_NUMBER:
@@ -190,8 +190,47 @@ static void values_json(hp_buf_t *b, const hp_spec_value_t *v, size_t n)
     hp_buf_putc(b, '{');
     for (size_t i = 0; i < n; i++) {
         key(b, &f, v[i].name);
-        value_json(b, &v[i]);
+        hp_spec_value_json(&v[i], b);
     }
+    hp_buf_putc(b, '}');
+}
+
+void hp_spec_trial_to_json(const hp_spec_t *s, hp_buf_t *b)
+{
+    int g = 1;
+    hp_buf_putc(b, '{');
+    switch (s->trial.kind) {
+    case HP_TRIAL_MODEL:
+        kstr(b, &g, "model", hp_model_name(s->trial.model));
+        key(b, &g, "dataset");
+        dataset_json(b, &s->trial.dataset);
+        kint(b, &g, "epochs", s->trial.epochs);
+        break;
+    case HP_TRIAL_FUNCTION:
+        kstr(b, &g, "function", hp_function_name(s->trial.function));
+        knum(b, &g, "noise", s->trial.noise);
+        break;
+    case HP_TRIAL_COMMAND:
+        key(b, &g, "command");
+        hp_buf_putc(b, '[');
+        for (size_t i = 0; i < s->trial.argc; i++) {
+            if (i)
+                hp_buf_putc(b, ',');
+            hp_buf_json_string(b, s->trial.argv[i]);
+        }
+        hp_buf_putc(b, ']');
+        key(b, &g, "env");
+        values_json(b, s->trial.env, s->trial.n_env);
+        if (s->trial.workdir)
+            kstr(b, &g, "workdir", s->trial.workdir);
+        break;
+    }
+    if (s->trial.kind != HP_TRIAL_FUNCTION) {
+        key(b, &g, "fixed");
+        values_json(b, s->trial.fixed, s->trial.n_fixed);
+    }
+    knum(b, &g, "timeout", s->trial.timeout);
+    kint(b, &g, "retries", s->trial.retries);
     hp_buf_putc(b, '}');
 }
 
@@ -243,41 +282,7 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
     hp_buf_putc(b, '}');
 
     key(b, &f, "trial");
-    g = 1;
-    hp_buf_putc(b, '{');
-    switch (s->trial.kind) {
-    case HP_TRIAL_MODEL:
-        kstr(b, &g, "model", hp_model_name(s->trial.model));
-        key(b, &g, "dataset");
-        dataset_json(b, &s->trial.dataset);
-        kint(b, &g, "epochs", s->trial.epochs);
-        break;
-    case HP_TRIAL_FUNCTION:
-        kstr(b, &g, "function", hp_function_name(s->trial.function));
-        knum(b, &g, "noise", s->trial.noise);
-        break;
-    case HP_TRIAL_COMMAND:
-        key(b, &g, "command");
-        hp_buf_putc(b, '[');
-        for (size_t i = 0; i < s->trial.argc; i++) {
-            if (i)
-                hp_buf_putc(b, ',');
-            hp_buf_json_string(b, s->trial.argv[i]);
-        }
-        hp_buf_putc(b, ']');
-        key(b, &g, "env");
-        values_json(b, s->trial.env, s->trial.n_env);
-        if (s->trial.workdir)
-            kstr(b, &g, "workdir", s->trial.workdir);
-        break;
-    }
-    if (s->trial.kind != HP_TRIAL_FUNCTION) {
-        key(b, &g, "fixed");
-        values_json(b, s->trial.fixed, s->trial.n_fixed);
-    }
-    knum(b, &g, "timeout", s->trial.timeout);
-    kint(b, &g, "retries", s->trial.retries);
-    hp_buf_putc(b, '}');
+    hp_spec_trial_to_json(s, b);
     hp_buf_putc(b, '}');
 }
 
