@@ -26,7 +26,25 @@
  *     hp_space_fini(&sp);
  *
  * Spaces are built once (by the spec parser) and then read-only: any number
- * of threads may map points concurrently.
+ * of threads may map points concurrently. Mapping, grid and output
+ * functions assume a space that passed hp_space_validate.
+ *
+ * Semantics worth knowing:
+ *  - int step: the values are low, low+step, ... up to the last one <= high;
+ *    a step that does not divide high - low is accepted and the last
+ *    reachable value stands in for high (Optuna does the same). A float may
+ *    have a step too (linear only): then it is discrete like an int, its
+ *    values rounded to 15 significant digits (0 + 3*0.1 gives 0.3).
+ *  - u outside [0,1] is clamped and NaN counts as 0.5 (the middle), so
+ *    hp_space_from_unit always returns a valid point. u = 1 gives high (the
+ *    last int step, the last category).
+ *  - Round trips are exact for discrete values: from_unit(to_unit(x)) == x
+ *    for every valid int, stepped float and category (to_unit gives the
+ *    middle of the value's cell), and within 1e-12 of the range for
+ *    continuous floats. to_unit(from_unit(u)) lands in u's cell.
+ *  - Limits: int bounds and steps within +-2^53, at most 2^53 values per
+ *    parameter, and a log-scaled int's high <= 2^40 (above that some
+ *    integers own no double in [0,1]).
  */
 #ifndef HP_SPACE_H
 #define HP_SPACE_H
@@ -77,7 +95,8 @@ void hp_space_fini(hp_space_t *sp); /* safe on zeroed memory */
  * and returns it; the pointer is valid until the next add. Returns NULL if
  * the name is too long or there are already HP_SPACE_MAX_PARAMS. */
 hp_param_t *hp_space_add(hp_space_t *sp, const char *name, hp_param_type_t type);
-/* hp_param_add_value appends a choice (copied) to p->values. */
+/* hp_param_add_value appends a choice (text copied) to p->values. text may
+ * be NULL for a number (then it is formatted from num). */
 void hp_param_add_value(hp_param_t *p, const char *text, int is_number, double num);
 /* hp_space_copy deep-copies src into dst (dst uninitialised). */
 void hp_space_copy(hp_space_t *dst, const hp_space_t *src);
@@ -88,7 +107,10 @@ int hp_space_find(const hp_space_t *sp, const char *name);
  * steps that fit, non-empty categorical lists, unique names and choices...)
  * and adds one diagnostic per problem with path "space.NAME.FIELD" (file and
  * line left empty: the spec parser adds its own with positions). Returns 0 or
- * HP_EINVAL. */
+ * HP_EINVAL. diag may be NULL. Paths used: space.NAME.{low,high,step,
+ * grid_points,log,type,values}, space.NAME.values[I] for one bad choice or
+ * grid value (0-based I), space.NAME for a duplicate name (reported on the
+ * second one), "space" for an empty name. low >= high is reported on low. */
 int hp_space_validate(const hp_space_t *sp, hp_diag_t *diag);
 
 /* hp_space_to_unit maps point x to u in [0,1]^n. */
@@ -102,18 +124,32 @@ int hp_space_contains(const hp_space_t *sp, const double *x);
 /* hp_space_grid_size sets *size to the number of grid points (product of
  * per-parameter counts). Fails with a diagnostic when a float has neither
  * `values` nor `grid_points`, or HP_ERANGE when the product overflows
- * uint64. */
+ * uint64. diag may be NULL.
+ * Per parameter: explicit `values` in the order given if any; else a
+ * continuous float's grid_points evenly spaced in its (log) space with low
+ * and high exactly; an int's or stepped float's every step; a categorical's
+ * every choice. */
 int hp_space_grid_size(const hp_space_t *sp, uint64_t *size, hp_diag_t *diag);
 /* hp_space_grid_point writes grid point number idx (0 <= idx < size) to x.
- * The order is stable: the last parameter varies fastest. */
+ * The order is stable: the last parameter varies fastest. Returns 0,
+ * HP_ERANGE for idx >= size, HP_EINVAL when the space has no grid. */
 int hp_space_grid_point(const hp_space_t *sp, uint64_t idx, double *x);
+
+/* hp_param_cardinality returns how many values a discrete parameter takes
+ * (int, stepped float, categorical), or 0 for a continuous float. Samplers
+ * use it to tell discrete dimensions from continuous ones. */
+uint64_t hp_param_cardinality(const hp_param_t *p);
 
 /* hp_space_point_json appends x as a JSON object {"name": value, ...}:
  * floats as numbers, ints as integers, categoricals as their value (a
- * number if it is one, else a string). */
+ * number if it is one, else a string). No spaces: {"lr":0.01,"opt":"adam"}.
+ * A non-finite float or int becomes null; a categorical index out of range
+ * is clamped. */
 void hp_space_point_json(const hp_space_t *sp, const double *x, hp_buf_t *out);
 /* hp_space_format_value appends one parameter's value as text (for argv
- * placeholders and environment variables: numbers without quotes). */
+ * placeholders and environment variables: numbers without quotes). Floats
+ * in shortest round-trip form, ints as integers, categoricals as the
+ * choice's text as written in the spec (strings unquoted). */
 void hp_space_format_value(const hp_param_t *p, double v, hp_buf_t *out);
 
 #endif
