@@ -410,7 +410,9 @@ int hp_space_contains(const hp_space_t *sp, const double *x)
 /* ---- validation -------------------------------------------------------- */
 
 /* The checks read as a list of rules; each problem gets its own line so a
- * user fixes them all in one pass. */
+ * user fixes them all in one pass. BAD(field, fmt, ...) reports on
+ * "space.<p->name>.<field>" and counts into `bad`: it expects p, diag and
+ * bad in scope, which keeps every rule on one or two lines. */
 
 #define BAD(field, ...)                                                      \
     do {                                                                     \
