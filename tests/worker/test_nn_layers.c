@@ -137,7 +137,7 @@ static void conv_case(int B, int C, int H, int W, int K, int k, int pad)
     size_t ni = (size_t)B * C * H * W, nw = (size_t)K * C * k * k,
            no = (size_t)B * K * c.d.Ho * c.d.Wo;
     c.in = fa(ni), c.w = fa(nw), c.b = fa((size_t)K), c.out = fa(no), c.R = fa(no);
-    c.col = fa(hp_nn_conv2d_col_size(&c.d));
+    c.col = fa(hp_nn_conv2d_scratch_size(&c.d));
     gc_fill(&rng, c.in, ni, 1), gc_fill(&rng, c.w, nw, 1), gc_fill(&rng, c.b, (size_t)K, 1),
         gc_fill(&rng, c.R, no, 1);
     float *din = fa(ni), *dw = fa(nw), *db = fa((size_t)K);
@@ -165,7 +165,7 @@ START_TEST(test_conv2d_known_values)
     hp_nn_conv2d_dims(&d);
     ck_assert_int_eq(d.Ho, 2);
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, b[1] = {0.5f}, out[4];
-    float col[16];
+    float col[64];
     hp_nn_conv2d_forward(out, in, w, b, col, &d);
     float want[4] = {12.5f, 16.5f, 24.5f, 28.5f};
     for (int i = 0; i < 4; i++)
@@ -177,31 +177,52 @@ END_TEST
 typedef struct {
     hp_nn_maxpool_dims_t d;
     float *in, *out, *R;
-    int32_t *idx;
 } pool_ctx;
 
 static double pool_loss(void *p)
 {
     pool_ctx *c = p;
-    hp_nn_maxpool_forward(c->out, c->idx, c->in, &c->d);
+    hp_nn_maxpool_forward(c->out, c->in, &c->d);
     return gc_dot(c->out, c->R, (size_t)c->d.B * c->d.C * c->d.Ho * c->d.Wo);
 }
+
+START_TEST(test_maxpool_ties_nan_and_k3)
+{
+    /* ties: the first in row-major order gets the gradient; NaN wins */
+    hp_nn_maxpool_dims_t d = {1, 1, 2, 4, 2, 1, 2};
+    float in[8] = {1, 5, 3, NAN, 5, 2, 3, 0}, out[2], din[8], dout[2] = {1, 2};
+    hp_nn_maxpool_forward(out, in, &d);
+    ck_assert_float_eq(out[0], 5.0f);
+    ck_assert(isnan(out[1]));
+    hp_nn_maxpool_backward(din, dout, in, out, &d);
+    float want[8] = {0, 1, 0, 2, 0, 0, 0, 0};
+    for (int i = 0; i < 8; i++)
+        ck_assert_float_eq(din[i], want[i]);
+    /* 3x3 windows, floor on a 7x7 input */
+    hp_nn_maxpool_dims_t d3 = {1, 1, 7, 7, 3, 2, 2};
+    float x[49], o[4];
+    for (int i = 0; i < 49; i++)
+        x[i] = (float)i;
+    hp_nn_maxpool_forward(o, x, &d3);
+    ck_assert_float_eq(o[0], 16.0f);
+    ck_assert_float_eq(o[3], 40.0f);
+}
+END_TEST
 
 START_TEST(test_maxpool_grad)
 {
     pool_ctx c = {.d = {2, 3, 6, 5, 2, 3, 2}};
     size_t ni = 2 * 3 * 6 * 5, no = 2 * 3 * 3 * 2;
     c.in = fa(ni), c.out = fa(no), c.R = fa(no);
-    c.idx = calloc(no, sizeof(int32_t));
     /* distinct values spaced well beyond eps, so no tie flips under the probe */
     for (size_t i = 0; i < ni; i++)
         c.in[i] = (float)((i * 37) % ni) * 0.1f;
     gc_fill(&rng, c.R, no, 1);
     float *din = fa(ni);
     pool_loss(&c);
-    hp_nn_maxpool_backward(din, c.R, c.idx, &c.d);
+    hp_nn_maxpool_backward(din, c.R, c.in, c.out, &c.d);
     gc_check("maxpool.in", c.in, ni, din, pool_loss, &c, 1e-2f, 1e-3, 1e-3, 1000);
-    free(c.in), free(c.out), free(c.R), free(c.idx), free(din);
+    free(c.in), free(c.out), free(c.R), free(din);
 }
 END_TEST
 
@@ -425,6 +446,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_conv2d_known_values);
     tcase_add_test(tc, test_conv2d_grad);
     tcase_add_test(tc, test_maxpool_grad);
+    tcase_add_test(tc, test_maxpool_ties_nan_and_k3);
     tcase_add_test(tc, test_lstm_grad);
     tcase_add_test(tc, test_dropout_grad_and_scale);
     tcase_add_test(tc, test_batchnorm_grad);

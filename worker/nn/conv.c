@@ -10,180 +10,220 @@ void hp_nn_conv2d_dims(hp_nn_conv2d_dims_t *d)
     d->Wo = d->W + 2 * d->pad - d->kw + 1;
 }
 
-size_t hp_nn_conv2d_col_size(const hp_nn_conv2d_dims_t *d)
+/* The im2col here works on a zero-padded copy P (C, Hp, Wp) of one sample
+ * and computes the output over the full padded width: out_full (K, Ho, Wp),
+ * whose last Wp - Wo columns are discarded. Then row (c, i, j) of the col
+ * matrix is ONE contiguous slice of P, P + c Hp Wp + i Wp + j, of length
+ * Ho Wp: im2col is kh kw C memcpys instead of kh kw C Ho short rows. The
+ * price is (Wp - Wo) / Wo extra GEMM columns; profiling LeNet showed the
+ * short-row im2col at a quarter of the step, far more than that.
+ *
+ * The forward GEMM produces the output transposed, (Ho Wp, K): the long
+ * dimension is then M, along which OpenBLAS's small-matrix kernels
+ * vectorize, while K (channels) is only 6 or 16 in LeNet (+6% there).
+ * Transposing the backward GEMMs too, or batching several samples per
+ * GEMM, measured slower, so they stay per sample and untransposed. */
+typedef struct geom {
+    int Hp, Wp, CKK;
+    size_t L, plane, pad_sz; /* L = Ho Wp */
+} geom_t;
+
+static geom_t geom(const hp_nn_conv2d_dims_t *d)
 {
-    return (size_t)d->C * d->kh * d->kw * (size_t)d->Ho * d->Wo;
+    geom_t g;
+    g.Hp = d->H + 2 * d->pad;
+    g.Wp = d->W + 2 * d->pad;
+    g.CKK = d->C * d->kh * d->kw;
+    g.L = (size_t)d->Ho * g.Wp;
+    g.plane = (size_t)g.Hp * g.Wp;
+    g.pad_sz = (size_t)d->C * g.plane + (size_t)d->kw; /* slices overrun by kw - 1 */
+    return g;
 }
 
-/* valid output columns x in [*x0, *x1) for kernel column j */
-static void xrange(const hp_nn_conv2d_dims_t *d, int j, int *x0, int *x1)
+size_t hp_nn_conv2d_scratch_size(const hp_nn_conv2d_dims_t *d)
 {
-    int a = d->pad - j, b = d->W + d->pad - j;
-    *x0 = a < 0 ? 0 : a;
-    *x1 = b > d->Wo ? d->Wo : b;
-    if (*x1 < *x0)
-        *x1 = *x0;
+    geom_t g = geom(d);
+    return (size_t)g.CKK * g.L + (size_t)d->K * g.L + g.pad_sz;
 }
 
-/* col (C*kh*kw, Ho*Wo) from one sample in (C, H, W) */
-static void im2col(float *col, const float *in, const hp_nn_conv2d_dims_t *d)
+/* P (C, Hp, Wp) = one sample of in, zero-padded, then the col matrix */
+static void im2col(float *col, float *P, const float *in, const hp_nn_conv2d_dims_t *d,
+                   const geom_t *g)
 {
-    size_t hw = (size_t)d->Ho * d->Wo;
+    memset(P, 0, sizeof(float) * g->pad_sz);
+    for (int c = 0; c < d->C; c++)
+        for (int y = 0; y < d->H; y++)
+            memcpy(P + c * g->plane + (size_t)(y + d->pad) * g->Wp + d->pad,
+                   in + ((size_t)c * d->H + y) * d->W, sizeof(float) * (size_t)d->W);
     for (int c = 0; c < d->C; c++)
         for (int i = 0; i < d->kh; i++)
-            for (int j = 0; j < d->kw; j++) {
-                float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * hw;
-                const float *src = in + (size_t)c * d->H * d->W;
-                int x0, x1;
-                xrange(d, j, &x0, &x1);
-                for (int y = 0; y < d->Ho; y++) {
-                    float *dst = row + (size_t)y * d->Wo;
-                    int iy = y + i - d->pad;
-                    if (iy < 0 || iy >= d->H) {
-                        memset(dst, 0, sizeof(float) * (size_t)d->Wo);
-                        continue;
-                    }
-                    const float *s = src + (size_t)iy * d->W + (j - d->pad);
-                    for (int x = 0; x < x0; x++)
-                        dst[x] = 0.0f;
-                    memcpy(dst + x0, s + x0, sizeof(float) * (size_t)(x1 - x0));
-                    for (int x = x1; x < d->Wo; x++)
-                        dst[x] = 0.0f;
-                }
-            }
+            for (int j = 0; j < d->kw; j++)
+                memcpy(col + ((size_t)(c * d->kh + i) * d->kw + j) * g->L,
+                       P + c * g->plane + (size_t)i * g->Wp + j, sizeof(float) * g->L);
 }
 
-/* din (C, H, W) of one sample = sum of col's entries over their patches */
-static void col2im(float *din, const float *col, const hp_nn_conv2d_dims_t *d)
+void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b,
+                          float *scratch, const hp_nn_conv2d_dims_t *d)
 {
-    size_t hw = (size_t)d->Ho * d->Wo;
-    memset(din, 0, sizeof(float) * (size_t)d->C * d->H * d->W);
-    for (int c = 0; c < d->C; c++)
-        for (int i = 0; i < d->kh; i++)
-            for (int j = 0; j < d->kw; j++) {
-                const float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * hw;
-                float *dst = din + (size_t)c * d->H * d->W;
-                int x0, x1;
-                xrange(d, j, &x0, &x1);
-                for (int y = 0; y < d->Ho; y++) {
-                    int iy = y + i - d->pad;
-                    if (iy < 0 || iy >= d->H)
-                        continue;
-                    const float *s = row + (size_t)y * d->Wo;
-                    float *t = dst + (size_t)iy * d->W + (j - d->pad);
-                    for (int x = x0; x < x1; x++)
-                        t[x] += s[x];
-                }
-            }
-}
-
-/* Per sample, so the im2col matrix is written and read while it is still
- * in cache and the output lands in NCHW order without a transpose. */
-void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col,
-                          const hp_nn_conv2d_dims_t *d)
-{
-    int CKK = d->C * d->kh * d->kw, HW = d->Ho * d->Wo;
-    size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * HW;
+    geom_t g = geom(d);
+    float *col = scratch, *full = col + (size_t)g.CKK * g.L, *P = full + (size_t)d->K * g.L;
+    size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * d->Ho * d->Wo;
     for (int n = 0; n < d->B; n++) {
+        im2col(col, P, in + n * in_sz, d, &g);
+        /* full^T (Ho Wp, K) = col^T (Ho Wp, CKK) @ w^T (CKK, K) */
+        hp_nn_gemm(1, 1, (int)g.L, d->K, g.CKK, 1.0f, col, (int)g.L, w, g.CKK, 0.0f, full,
+                   d->K);
         float *o = out + n * out_sz;
         for (int k = 0; k < d->K; k++) {
             float bias = b ? b[k] : 0.0f;
-            for (int p = 0; p < HW; p++)
-                o[(size_t)k * HW + p] = bias;
+            for (int y = 0; y < d->Ho; y++) {
+                const float *s = full + ((size_t)y * g.Wp) * d->K + k;
+                float *t = o + ((size_t)k * d->Ho + y) * d->Wo;
+                for (int x = 0; x < d->Wo; x++)
+                    t[x] = s[(size_t)x * d->K] + bias;
+            }
         }
-        im2col(col, in + n * in_sz, d);
-        /* out_n (K, HW) += w (K, CKK) @ col (CKK, HW) */
-        hp_nn_gemm(0, 0, d->K, HW, CKK, 1.0f, w, CKK, col, HW, 1.0f, o, HW);
     }
 }
 
 void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-                           const float *w, float *col, const hp_nn_conv2d_dims_t *d)
+                           const float *w, float *scratch, const hp_nn_conv2d_dims_t *d)
 {
-    int CKK = d->C * d->kh * d->kw, HW = d->Ho * d->Wo;
-    size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * HW;
+    geom_t g = geom(d);
+    float *col = scratch, *full = col + (size_t)g.CKK * g.L, *P = full + (size_t)d->K * g.L;
+    size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * d->Ho * d->Wo;
     for (int n = 0; n < d->B; n++) {
-        const float *g = dout + n * out_sz;
-        if (db)
-            for (int k = 0; k < d->K; k++) {
-                float acc = 0.0f;
-                for (int p = 0; p < HW; p++)
-                    acc += g[(size_t)k * HW + p];
-                db[k] += acc;
+        const float *go = dout + n * out_sz;
+        /* dout at full width, zero in the discarded columns so they add nothing */
+        for (int k = 0; k < d->K; k++) {
+            float acc = 0.0f;
+            for (int y = 0; y < d->Ho; y++) {
+                const float *s = go + ((size_t)k * d->Ho + y) * d->Wo;
+                float *t = full + (size_t)k * g.L + (size_t)y * g.Wp;
+                for (int x = 0; x < d->Wo; x++) {
+                    t[x] = s[x];
+                    acc += s[x];
+                }
+                for (int x = d->Wo; x < g.Wp; x++)
+                    t[x] = 0.0f;
             }
-        /* recomputing im2col is cheaper than keeping B of them in memory */
-        im2col(col, in + n * in_sz, d);
-        hp_nn_gemm(0, 1, d->K, CKK, HW, 1.0f, g, HW, col, HW, 1.0f, dw, CKK);
-        if (din) {
-            /* dcol (CKK, HW) = w^T @ dout_n, reusing col */
-            hp_nn_gemm(1, 0, CKK, HW, d->K, 1.0f, w, CKK, g, HW, 0.0f, col, HW);
-            col2im(din + n * in_sz, col, d);
+            if (db)
+                db[k] += acc;
         }
+        /* recomputing im2col is cheaper than keeping B of them in memory */
+        im2col(col, P, in + n * in_sz, d, &g);
+        hp_nn_gemm(0, 1, d->K, g.CKK, (int)g.L, 1.0f, full, (int)g.L, col, (int)g.L, 1.0f, dw,
+                   g.CKK);
+        if (!din)
+            continue;
+        /* dcol (CKK, Ho Wp) = w^T @ full, into col; then scatter-add the
+         * slices back into a padded gradient plane and crop it */
+        hp_nn_gemm(1, 0, g.CKK, (int)g.L, d->K, 1.0f, w, g.CKK, full, (int)g.L, 0.0f, col,
+                   (int)g.L);
+        memset(P, 0, sizeof(float) * g.pad_sz);
+        for (int c = 0; c < d->C; c++)
+            for (int i = 0; i < d->kh; i++)
+                for (int j = 0; j < d->kw; j++) {
+                    const float *s = col + ((size_t)(c * d->kh + i) * d->kw + j) * g.L;
+                    float *t = P + c * g.plane + (size_t)i * g.Wp + j;
+                    for (size_t q = 0; q < g.L; q++)
+                        t[q] += s[q];
+                }
+        float *gi = din + n * in_sz;
+        for (int c = 0; c < d->C; c++)
+            for (int y = 0; y < d->H; y++)
+                memcpy(gi + ((size_t)c * d->H + y) * d->W,
+                       P + c * g.plane + (size_t)(y + d->pad) * g.Wp + d->pad,
+                       sizeof(float) * (size_t)d->W);
     }
 }
 
-/* the common 2x2 case: branch-free (random data defeats the predictor),
- * and `!(b <= a)` picks b when it is NaN so a NaN propagates */
-static void maxpool2(float *out, int32_t *idx, const float *in, const hp_nn_maxpool_dims_t *d)
+/* the larger of a, b, or a NaN if either is one (a NaN must propagate);
+ * ties keep a, the earlier element in row-major order, which backward
+ * relies on */
+static inline float pick(float a, float b)
 {
-    int W = d->W;
+    return a != a ? a : !(b <= a) ? b : a;
+}
+
+/* The forward pass keeps no argmax: a pure max over windows vectorizes,
+ * and backward finds the winner again by comparing with the output. */
+void hp_nn_maxpool_forward(float *out, const float *in, const hp_nn_maxpool_dims_t *d)
+{
+    int k = d->k, W = d->W;
     for (int p = 0; p < d->B * d->C; p++) {
         const float *s = in + (size_t)p * d->H * W;
         float *o = out + (size_t)p * d->Ho * d->Wo;
-        int32_t *ix = idx + (size_t)p * d->Ho * d->Wo;
-        int32_t base = (int32_t)((size_t)p * d->H * W);
         for (int y = 0; y < d->Ho; y++) {
-            const float *r0 = s + (size_t)(2 * y) * W, *r1 = r0 + W;
-            int32_t rb = base + 2 * y * W;
+            const float *r = s + (size_t)(k * y) * W;
+            float *oy = o + (size_t)y * d->Wo;
+            if (k == 2) {
+                const float *r1 = r + W;
+                for (int x = 0; x < d->Wo; x++)
+                    oy[x] = pick(pick(r[2 * x], r[2 * x + 1]), pick(r1[2 * x], r1[2 * x + 1]));
+                continue;
+            }
             for (int x = 0; x < d->Wo; x++) {
-                float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x], e = r1[2 * x + 1];
-                int tb = !(b <= a), te = !(e <= c);
-                float m1 = tb ? b : a, m2 = te ? e : c;
-                int32_t i1 = rb + 2 * x + tb, i2 = rb + W + 2 * x + te;
-                int t = !(m2 <= m1);
-                o[y * d->Wo + x] = t ? m2 : m1;
-                ix[y * d->Wo + x] = t ? i2 : i1;
+                float m = r[k * x];
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++)
+                        m = pick(m, r[(size_t)i * W + k * x + j]);
+                oy[x] = m;
             }
         }
     }
 }
 
-void hp_nn_maxpool_forward(float *out, int32_t *idx, const float *in,
-                           const hp_nn_maxpool_dims_t *d)
-{
-    int k = d->k;
-    if (k == 2) {
-        maxpool2(out, idx, in, d);
-        return;
-    }
-    for (int p = 0; p < d->B * d->C; p++) {
-        const float *s = in + (size_t)p * d->H * d->W;
-        float *o = out + (size_t)p * d->Ho * d->Wo;
-        int32_t *ix = idx + (size_t)p * d->Ho * d->Wo;
-        int32_t base = (int32_t)((size_t)p * d->H * d->W);
-        for (int y = 0; y < d->Ho; y++)
-            for (int x = 0; x < d->Wo; x++) {
-                int best = (y * k) * d->W + x * k;
-                float m = s[best];
-                for (int i = 0; i < k; i++)
-                    for (int j = 0; j < k; j++) {
-                        int q = (y * k + i) * d->W + x * k + j;
-                        if (!(s[q] <= m)) { /* NaN wins, so it propagates */
-                            m = s[q];
-                            best = q;
-                        }
-                    }
-                o[y * d->Wo + x] = m;
-                ix[y * d->Wo + x] = base + best;
-            }
-    }
-}
-
-void hp_nn_maxpool_backward(float *din, const float *dout, const int32_t *idx,
+void hp_nn_maxpool_backward(float *din, const float *dout, const float *in, const float *out,
                             const hp_nn_maxpool_dims_t *d)
 {
-    size_t nin = (size_t)d->B * d->C * d->H * d->W, nout = (size_t)d->B * d->C * d->Ho * d->Wo;
-    memset(din, 0, sizeof(float) * nin);
-    for (size_t o = 0; o < nout; o++)
-        din[idx[o]] += dout[o];
+    int k = d->k, W = d->W;
+    if (k == 2) {
+        /* replay forward's decisions (same pick order) and write all four
+         * window positions: branch-free, and no memset of din */
+        if (d->H % 2 || W % 2)
+            memset(din, 0, sizeof(float) * (size_t)d->B * d->C * d->H * W);
+        for (int p = 0; p < d->B * d->C; p++) {
+            const float *s = in + (size_t)p * d->H * W;
+            float *g = din + (size_t)p * d->H * W;
+            const float *go = dout + (size_t)p * d->Ho * d->Wo;
+            for (int y = 0; y < d->Ho; y++) {
+                const float *r0 = s + (size_t)(2 * y) * W, *r1 = r0 + W;
+                float *g0 = g + (size_t)(2 * y) * W, *g1 = g0 + W;
+                for (int x = 0; x < d->Wo; x++) {
+                    float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x], e = r1[2 * x + 1];
+                    int sb = a == a && !(b <= a), se = c == c && !(e <= c);
+                    float m1 = sb ? b : a, m2 = se ? e : c;
+                    int s2 = m1 == m1 && !(m2 <= m1);
+                    float v = go[y * d->Wo + x];
+                    g0[2 * x] = !s2 && !sb ? v : 0.0f;
+                    g0[2 * x + 1] = !s2 && sb ? v : 0.0f;
+                    g1[2 * x] = s2 && !se ? v : 0.0f;
+                    g1[2 * x + 1] = s2 && se ? v : 0.0f;
+                }
+            }
+        }
+        return;
+    }
+    memset(din, 0, sizeof(float) * (size_t)d->B * d->C * d->H * W);
+    for (int p = 0; p < d->B * d->C; p++) {
+        const float *s = in + (size_t)p * d->H * W;
+        float *g = din + (size_t)p * d->H * W;
+        const float *o = out + (size_t)p * d->Ho * d->Wo;
+        const float *go = dout + (size_t)p * d->Ho * d->Wo;
+        for (int y = 0; y < d->Ho; y++)
+            for (int x = 0; x < d->Wo; x++) {
+                float m = o[y * d->Wo + x];
+                /* the first element in scan order equal to the max (or NaN) */
+                int found = 0;
+                for (int i = 0; i < k && !found; i++)
+                    for (int j = 0; j < k && !found; j++) {
+                        size_t c = (size_t)(k * y + i) * W + (size_t)k * x + j;
+                        if (s[c] == m || (m != m && s[c] != s[c])) {
+                            g[c] = go[y * d->Wo + x];
+                            found = 1;
+                        }
+                    }
+            }
+    }
 }

@@ -50,30 +50,31 @@ void hp_nn_sigmoid_backward(float *din, const float *dout, const float *out, siz
 /* ---- conv2d, stride 1, zero padding `pad`:
  *      in (B, C, H, W) -> out (B, K, Ho, Wo), Ho = H + 2 pad - kh + 1;
  *      w (K, C, kh, kw); b (K)
- * Scratch: col (C*kh*kw, Ho*Wo), one sample's im2col matrix. Each sample
- * is one sgemm; backward recomputes im2col rather than keeping B copies. */
+ * scratch: hp_nn_conv2d_scratch_size floats (one sample's im2col matrix,
+ * output and padded input). Each sample is one sgemm per pass; backward
+ * recomputes im2col rather than keeping B copies. */
 typedef struct hp_nn_conv2d_dims {
     int B, C, H, W, K, kh, kw, pad, Ho, Wo;
 } hp_nn_conv2d_dims_t;
 
 /* hp_nn_conv2d_dims fills Ho, Wo from the rest. */
 void hp_nn_conv2d_dims(hp_nn_conv2d_dims_t *d);
-size_t hp_nn_conv2d_col_size(const hp_nn_conv2d_dims_t *d); /* floats */
-void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col,
-                          const hp_nn_conv2d_dims_t *d);
+size_t hp_nn_conv2d_scratch_size(const hp_nn_conv2d_dims_t *d); /* floats */
+void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b,
+                          float *scratch, const hp_nn_conv2d_dims_t *d);
 void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-                           const float *w, float *col, const hp_nn_conv2d_dims_t *d);
+                           const float *w, float *scratch, const hp_nn_conv2d_dims_t *d);
 
 /* ---- maxpool k x k, stride k (floor):
- *      in (B, C, H, W) -> out (B, C, H/k, W/k); idx (B, C, H/k, W/k) int32
- * records which input won, for backward. */
+ *      in (B, C, H, W) -> out (B, C, H/k, W/k)
+ * Backward finds each window's winner again from in and out (the first
+ * element in row-major order equal to the max), so nothing is stored. */
 typedef struct hp_nn_maxpool_dims {
     int B, C, H, W, k, Ho, Wo;
 } hp_nn_maxpool_dims_t;
 
-void hp_nn_maxpool_forward(float *out, int32_t *idx, const float *in,
-                           const hp_nn_maxpool_dims_t *d);
-void hp_nn_maxpool_backward(float *din, const float *dout, const int32_t *idx,
+void hp_nn_maxpool_forward(float *out, const float *in, const hp_nn_maxpool_dims_t *d);
+void hp_nn_maxpool_backward(float *din, const float *dout, const float *in, const float *out,
                             const hp_nn_maxpool_dims_t *d);
 
 /* ---- LSTM, one layer, time-major, zero initial state, PyTorch gate order

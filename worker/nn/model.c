@@ -257,12 +257,9 @@ static void scratch_sizes(const hp_nn_op_t *op, int B, size_t sz[5])
     case HP_NN_CONV2D: {
         hp_nn_conv2d_dims_t d = {B, op->in_c, op->in_h, op->in_w, op->out_c, op->k, op->k, op->pad, 0, 0};
         hp_nn_conv2d_dims(&d);
-        sz[0] = hp_nn_conv2d_col_size(&d) * f;
+        sz[0] = hp_nn_conv2d_scratch_size(&d) * f;
         break;
     }
-    case HP_NN_MAXPOOL:
-        sz[0] = (size_t)B * op->out_size * sizeof(int32_t);
-        break;
     case HP_NN_LSTM: {
         size_t T = (size_t)op->in_c, H = (size_t)op->out_w;
         sz[0] = T * B * 4 * H * f; /* gates */
@@ -467,7 +464,7 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
         }
         case HP_NN_MAXPOOL: {
             hp_nn_maxpool_dims_t d = {B, op->in_c, op->in_h, op->in_w, op->k, op->out_h, op->out_w};
-            hp_nn_maxpool_forward(op->out, op->s[0], x, &d);
+            hp_nn_maxpool_forward(op->out, x, &d);
             break;
         }
         case HP_NN_TIME_MAJOR: {
@@ -545,7 +542,7 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
         case HP_NN_MAXPOOL:
             if (din) {
                 hp_nn_maxpool_dims_t d = {B, op->in_c, op->in_h, op->in_w, op->k, op->out_h, op->out_w};
-                hp_nn_maxpool_backward(din, op->dout, op->s[0], &d);
+                hp_nn_maxpool_backward(din, op->dout, x, op->out, &d);
             }
             break;
         case HP_NN_TIME_MAJOR:
