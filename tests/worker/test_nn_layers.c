@@ -188,16 +188,23 @@ static double pool_loss(void *p)
 
 START_TEST(test_maxpool_ties_nan_and_k3)
 {
-    /* ties: the first in row-major order gets the gradient; NaN wins */
+    /* ties: the first in row-major order gets the gradient; a NaN wins the
+     * forward max (backward never sees one: the step stops at the loss) */
     hp_nn_maxpool_dims_t d = {1, 1, 2, 4, 2, 1, 2};
-    float in[8] = {1, 5, 3, NAN, 5, 2, 3, 0}, out[2], din[8], dout[2] = {1, 2};
+    float in[8] = {1, 5, 3, 4, 5, 2, 4, 4}, out[2], din[8], dout[2] = {1, 2};
     hp_nn_maxpool_forward(out, in, &d);
     ck_assert_float_eq(out[0], 5.0f);
-    ck_assert(isnan(out[1]));
+    ck_assert_float_eq(out[1], 4.0f);
     hp_nn_maxpool_backward(din, dout, in, out, &d);
     float want[8] = {0, 1, 0, 2, 0, 0, 0, 0};
     for (int i = 0; i < 8; i++)
         ck_assert_float_eq(din[i], want[i]);
+    in[3] = NAN;
+    hp_nn_maxpool_forward(out, in, &d);
+    ck_assert(isnan(out[1]));
+    in[3] = 1, in[7] = NAN;
+    hp_nn_maxpool_forward(out, in, &d);
+    ck_assert(isnan(out[1]));
     /* 3x3 windows, floor on a 7x7 input */
     hp_nn_maxpool_dims_t d3 = {1, 1, 7, 7, 3, 2, 2};
     float x[49], o[4];

@@ -190,16 +190,19 @@ void hp_nn_maxpool_backward(float *din, const float *dout, const float *in, cons
             for (int y = 0; y < d->Ho; y++) {
                 const float *r0 = s + (size_t)(2 * y) * W, *r1 = r0 + W;
                 float *g0 = g + (size_t)(2 * y) * W, *g1 = g0 + W;
+                /* 0/1 float masks instead of branches so this vectorizes. A NaN
+                 * never reaches backward (the step stops at the loss), so plain
+                 * comparisons replay forward's choices for every finite input */
                 for (int x = 0; x < d->Wo; x++) {
                     float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x], e = r1[2 * x + 1];
-                    int sb = a == a && !(b <= a), se = c == c && !(e <= c);
-                    float m1 = sb ? b : a, m2 = se ? e : c;
-                    int s2 = m1 == m1 && !(m2 <= m1);
-                    float v = go[y * d->Wo + x];
-                    g0[2 * x] = !s2 && !sb ? v : 0.0f;
-                    g0[2 * x + 1] = !s2 && sb ? v : 0.0f;
-                    g1[2 * x] = s2 && !se ? v : 0.0f;
-                    g1[2 * x + 1] = s2 && se ? v : 0.0f;
+                    float sb = b > a ? 1.0f : 0.0f, se = e > c ? 1.0f : 0.0f;
+                    float m1 = b > a ? b : a, m2 = e > c ? e : c;
+                    float s2 = m2 > m1 ? 1.0f : 0.0f;
+                    float v = go[y * d->Wo + x], top = v * (1.0f - s2), bot = v * s2;
+                    g0[2 * x] = top * (1.0f - sb);
+                    g0[2 * x + 1] = top * sb;
+                    g1[2 * x] = bot * (1.0f - se);
+                    g1[2 * x + 1] = bot * se;
                 }
             }
         }

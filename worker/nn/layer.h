@@ -68,7 +68,9 @@ void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, 
 /* ---- maxpool k x k, stride k (floor):
  *      in (B, C, H, W) -> out (B, C, H/k, W/k)
  * Backward finds each window's winner again from in and out (the first
- * element in row-major order equal to the max), so nothing is stored. */
+ * element in row-major order equal to the max), so nothing is stored.
+ * A NaN wins the forward max; backward assumes finite inputs (the engine
+ * stops a step at a non-finite loss before any backward). */
 typedef struct hp_nn_maxpool_dims {
     int B, C, H, W, k, Ho, Wo;
 } hp_nn_maxpool_dims_t;
