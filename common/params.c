@@ -1,0 +1,224 @@
+#include "params.h"
+
+#include "err.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *p;
+} cursor_t;
+
+static void skip_ws(cursor_t *c)
+{
+    while (isspace((unsigned char)*c->p))
+        c->p++;
+}
+
+/* Reads a JSON string into out (unescaping the escapes hp_buf_json_string
+ * writes); returns 0 or -1. */
+static int read_string(cursor_t *c, hp_buf_t *out)
+{
+    if (*c->p != '"')
+        return -1;
+    c->p++;
+    hp_buf_reset(out);
+    hp_buf_append(out, "", 0);
+    while (*c->p && *c->p != '"') {
+        char ch = *c->p++;
+        if (ch == '\\') {
+            char e = *c->p++;
+            switch (e) {
+            case '"': ch = '"'; break;
+            case '\\': ch = '\\'; break;
+            case '/': ch = '/'; break;
+            case 'n': ch = '\n'; break;
+            case 'r': ch = '\r'; break;
+            case 't': ch = '\t'; break;
+            case 'b': ch = '\b'; break;
+            case 'f': ch = '\f'; break;
+            case 'u': {
+                char hex[5] = {0};
+                for (int i = 0; i < 4; i++) {
+                    if (!isxdigit((unsigned char)c->p[i]))
+                        return -1;
+                    hex[i] = c->p[i];
+                }
+                c->p += 4;
+                unsigned long cp = strtoul(hex, NULL, 16);
+                if (cp < 0x80) {
+                    ch = (char)cp;
+                } else if (cp < 0x800) {
+                    hp_buf_putc(out, (char)(0xC0 | (cp >> 6)));
+                    ch = (char)(0x80 | (cp & 0x3F));
+                } else {
+                    hp_buf_putc(out, (char)(0xE0 | (cp >> 12)));
+                    hp_buf_putc(out, (char)(0x80 | ((cp >> 6) & 0x3F)));
+                    ch = (char)(0x80 | (cp & 0x3F));
+                }
+                break;
+            }
+            default: return -1;
+            }
+        }
+        hp_buf_putc(out, ch);
+    }
+    if (*c->p != '"')
+        return -1;
+    c->p++;
+    return 0;
+}
+
+typedef struct {
+    int is_string;
+    double num;
+} jvalue_t;
+
+static int read_value(cursor_t *c, hp_buf_t *sval, jvalue_t *v)
+{
+    skip_ws(c);
+    if (*c->p == '"') {
+        v->is_string = 1;
+        return read_string(c, sval);
+    }
+    v->is_string = 0;
+    if (strncmp(c->p, "null", 4) == 0) {
+        c->p += 4;
+        v->num = NAN;
+        return 0;
+    }
+    if (strncmp(c->p, "true", 4) == 0 || strncmp(c->p, "false", 5) == 0) {
+        v->num = *c->p == 't';
+        c->p += *c->p == 't' ? 4 : 5;
+        return 0;
+    }
+    if (*c->p == '[' || *c->p == '{') {
+        /* a fixed list value: skip it (balanced brackets, strings honoured) */
+        int depth = 0;
+        do {
+            if (*c->p == '"') {
+                if (read_string(c, sval) < 0)
+                    return -1;
+                continue;
+            }
+            if (*c->p == '[' || *c->p == '{')
+                depth++;
+            else if (*c->p == ']' || *c->p == '}')
+                depth--;
+            else if (!*c->p)
+                return -1;
+            c->p++;
+        } while (depth > 0);
+        v->num = NAN;
+        return 0;
+    }
+    char *end;
+    v->num = strtod(c->p, &end);
+    if (end == c->p)
+        return -1;
+    c->p = end;
+    return 0;
+}
+
+int hp_params_to_point(const hp_space_t *sp, const char *json, double *x, char *err,
+                       size_t errlen)
+{
+    unsigned char seen[HP_SPACE_MAX_PARAMS] = {0};
+    hp_buf_t key = {0}, sval = {0};
+    cursor_t c = {json};
+    int rc = 0;
+    skip_ws(&c);
+    if (*c.p != '{') {
+        rc = hp_errf(err, errlen, HP_EINVAL, "params: not a JSON object");
+        goto out;
+    }
+    c.p++;
+    skip_ws(&c);
+    if (*c.p == '}')
+        c.p++;
+    else
+        for (;;) {
+            skip_ws(&c);
+            jvalue_t v;
+            if (read_string(&c, &key) < 0 || (skip_ws(&c), *c.p != ':')) {
+                rc = hp_errf(err, errlen, HP_EINVAL, "params: malformed JSON near '%.20s'", c.p);
+                goto out;
+            }
+            c.p++;
+            if (read_value(&c, &sval, &v) < 0) {
+                rc = hp_errf(err, errlen, HP_EINVAL, "params.%s: malformed value", key.data);
+                goto out;
+            }
+            int i = hp_space_find(sp, key.data);
+            if (i >= 0) {
+                const hp_param_t *p = &sp->params[i];
+                if (p->type == HP_PARAM_CATEGORICAL) {
+                    int found = -1;
+                    for (size_t k = 0; k < p->n_values && found < 0; k++) {
+                        const hp_choice_t *ch = &p->values[k];
+                        if (v.is_string ? (!ch->is_number && strcmp(ch->text, sval.data) == 0)
+                                        : (ch->is_number && ch->num == v.num))
+                            found = (int)k;
+                    }
+                    if (found < 0) {
+                        rc = hp_errf(err, errlen, HP_EINVAL,
+                                     "params.%s: not one of the parameter's values", key.data);
+                        goto out;
+                    }
+                    x[i] = found;
+                } else {
+                    if (v.is_string || !isfinite(v.num)) {
+                        rc = hp_errf(err, errlen, HP_EINVAL, "params.%s: expected a number",
+                                     key.data);
+                        goto out;
+                    }
+                    x[i] = v.num;
+                }
+                seen[i] = 1;
+            }
+            skip_ws(&c);
+            if (*c.p == ',') {
+                c.p++;
+                continue;
+            }
+            if (*c.p == '}') {
+                c.p++;
+                break;
+            }
+            rc = hp_errf(err, errlen, HP_EINVAL, "params: expected ',' or '}' near '%.20s'", c.p);
+            goto out;
+        }
+    for (size_t i = 0; i < sp->n; i++)
+        if (!seen[i]) {
+            rc = hp_errf(err, errlen, HP_EINVAL, "params: missing '%s'", sp->params[i].name);
+            goto out;
+        }
+    if (!hp_space_contains(sp, x))
+        rc = hp_errf(err, errlen, HP_EINVAL, "params: a value lies outside the search space");
+out:
+    hp_buf_fini(&key);
+    hp_buf_fini(&sval);
+    return rc;
+}
+
+void hp_params_json_with_fixed(const hp_spec_t *spec, const double *x, hp_buf_t *out)
+{
+    hp_buf_t pt = {0};
+    hp_space_point_json(&spec->space, x, &pt);
+    /* pt is "{...}": reopen it to append the fixed values */
+    HP_ASSERT(pt.len >= 2 && pt.data[pt.len - 1] == '}');
+    hp_buf_append(out, pt.data, pt.len - 1);
+    int first = pt.len == 2;
+    for (size_t i = 0; i < spec->trial.n_fixed; i++) {
+        if (!first)
+            hp_buf_putc(out, ',');
+        first = 0;
+        hp_buf_json_string(out, spec->trial.fixed[i].name);
+        hp_buf_putc(out, ':');
+        hp_spec_value_json(&spec->trial.fixed[i], out);
+    }
+    hp_buf_putc(out, '}');
+    hp_buf_fini(&pt);
+}

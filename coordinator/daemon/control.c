@@ -1,0 +1,450 @@
+/* The control socket: what the hpsearch CLI asks of the daemon. */
+#include "coord_int.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reply_ack(coord_t *c, hp_rep_req_t *req, const char *reason)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Ack ack = HPSEARCH__ACK__INIT;
+    ack.reason = (char *)(reason ? reason : "");
+    env.type = HPSEARCH__MSG_TYPE__ACK;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    coord_reply(c, req, &env);
+}
+
+static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub)
+{
+    hp_spec_t spec;
+    hp_diag_t d = {0};
+    const char *file = sub->filename && *sub->filename ? sub->filename : "spec";
+    if (hp_spec_parse(&spec, sub->spec_text, strlen(sub->spec_text), file, &d) < 0) {
+        hp_buf_t all = {0};
+        for (size_t i = 0; i < d.n; i++) {
+            if (i)
+                hp_buf_putc(&all, '\n');
+            hp_buf_puts(&all, d.items[i].text);
+        }
+        coord_reply_error(c, req, HP_EINVAL, "%s", all.data ? all.data : "invalid spec");
+        hp_buf_fini(&all);
+        hp_diag_fini(&d);
+        return;
+    }
+    hp_diag_fini(&d);
+    /* a study must be runnable before it is stored */
+    hp_sampler_t *probe;
+    char err[512];
+    if (hp_sampler_new(&probe, &spec, err, sizeof err) < 0) {
+        coord_reply_error(c, req, HP_EINVAL, "%s: %s", file, err);
+        hp_spec_fini(&spec);
+        return;
+    }
+    uint64_t total = hp_sampler_total(probe);
+    hp_sampler_free(probe);
+
+    hp_buf_t json = {0};
+    hp_spec_to_json(&spec, &json);
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__SubmitReply r = HPSEARCH__SUBMIT_REPLY__INIT;
+    env.type = HPSEARCH__MSG_TYPE__SUBMIT_REPLY;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_SUBMIT_REPLY;
+    env.submit_reply = &r;
+    r.name = spec.name;
+
+    hp_study_t existing;
+    int rc = hp_store_study_get_by_name(c->store, spec.name, &existing, err, sizeof err);
+    if (rc == 0) {
+        /* resubmitting the same spec resumes (or shows) the same study */
+        hp_spec_t old;
+        hp_diag_t d2 = {0};
+        int same = hp_spec_parse(&old, existing.spec, strlen(existing.spec), existing.name,
+                                 &d2) == 0 &&
+                   hp_spec_equal(&old, &spec);
+        hp_spec_fini(&old);
+        hp_diag_fini(&d2);
+        if (!same)
+            coord_reply_error(c, req, HP_EEXIST,
+                              "a study named '%s' already exists (id %" PRId64 ") with a "
+                              "different spec; rename the study or cancel and rename",
+                              spec.name, existing.id);
+        else {
+            r.study_id = (uint64_t)existing.id;
+            r.existed = 1;
+            coord_reply(c, req, &env);
+        }
+        hp_study_fini(&existing);
+        goto out;
+    }
+    if (rc != HP_ENOENT) {
+        coord_reply_error(c, req, rc, "%s", err);
+        goto out;
+    }
+    int64_t id;
+    hp_study_def_t def = {.name = spec.name, .spec = spec.raw, .spec_json = json.data,
+                          .metric = spec.objective.metric, .goal = spec.objective.goal,
+                          .max_trials = (int64_t)total};
+    if (coord_write_begin(c) < 0 ||
+        (rc = hp_store_study_create(c->store, &def, &id, err, sizeof err)) < 0) {
+        coord_reply_error(c, req, HP_EDB, "cannot store the study: %s", err);
+        goto out;
+    }
+    hp_store_event_append(c->store, "study_submitted", id, 0, NULL, file, err, sizeof err);
+    coord_study_t *s;
+    if ((rc = coord_study_load(c, id, &s, err, sizeof err)) < 0) {
+        coord_reply_error(c, req, rc, "cannot load the new study: %s", err);
+        goto out;
+    }
+    COORD_PUSH(c->studies, s);
+    hp_log_info("study %s submitted (id %" PRId64 ", %" PRIu64 " trials, %s, parallelism %u)",
+                spec.name, id, total, hp_algo_name(spec.search.algorithm),
+                spec.search.parallelism);
+    c->schedule_needed = 1;
+    r.study_id = (uint64_t)id;
+    coord_reply(c, req, &env);
+out:
+    hp_buf_fini(&json);
+    hp_spec_fini(&spec);
+}
+
+typedef struct {
+    coord_t *c;
+    Hpsearch__StudyStatus **v;
+    size_t n, cap;
+    int rc;
+    char err[256];
+} status_list_t;
+
+static void fill_status(coord_t *c, const hp_study_t *st, Hpsearch__StudyStatus *o)
+{
+    hpsearch__study_status__init(o);
+    o->study_id = (uint64_t)st->id;
+    o->name = strdup(st->name);
+    o->state = (char *)hp_study_state_name(st->state);
+    o->max_trials = (uint32_t)st->max_trials;
+    o->goal = (char *)hp_goal_name(st->goal);
+    o->metric = strdup(st->metric);
+    int64_t counts[HP_TRIAL_STATE_COUNT_] = {0};
+    char err[256];
+    if (hp_store_trial_count(c->store, st->id, counts, err, sizeof err) == 0) {
+        o->pending = (uint32_t)counts[HP_TRIAL_PENDING];
+        o->running = (uint32_t)counts[HP_TRIAL_RUNNING];
+        o->completed = (uint32_t)counts[HP_TRIAL_COMPLETED];
+        o->failed = (uint32_t)counts[HP_TRIAL_FAILED];
+        o->pruned = (uint32_t)counts[HP_TRIAL_PRUNED];
+        o->cancelled = (uint32_t)counts[HP_TRIAL_CANCELLED];
+    }
+    hp_trial_t best;
+    if (hp_store_trial_best(c->store, st->id, &best, err, sizeof err) == 0) {
+        o->has_best = 1;
+        o->best_value = best.value;
+        o->best_number = (uint32_t)best.number;
+        o->best_params_json = strdup(best.params);
+        hp_trial_fini(&best);
+    } else {
+        o->best_params_json = strdup("");
+    }
+}
+
+static void free_status(Hpsearch__StudyStatus *o)
+{
+    free(o->name);
+    free(o->metric);
+    free(o->best_params_json);
+}
+
+static int status_cb(void *data, const hp_study_t *st)
+{
+    status_list_t *l = data;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        HP_ASSERT(l->v != NULL);
+    }
+    Hpsearch__StudyStatus *o = malloc(sizeof *o);
+    HP_ASSERT(o != NULL);
+    fill_status(l->c, st, o);
+    l->v[l->n++] = o;
+    return 0;
+}
+
+static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusRequest *q)
+{
+    status_list_t l = {.c = c};
+    char err[256];
+    int rc = 0;
+    if (q->study && *q->study) {
+        hp_study_t st;
+        char *end;
+        long long id = strtoll(q->study, &end, 10);
+        rc = *end == '\0' ? hp_store_study_get(c->store, id, &st, err, sizeof err)
+                          : hp_store_study_get_by_name(c->store, q->study, &st, err, sizeof err);
+        if (rc == HP_ENOENT) {
+            coord_reply_error(c, req, HP_ENOENT, "no study named '%s'", q->study);
+            return;
+        }
+        if (rc == 0) {
+            status_cb(&l, &st);
+            hp_study_fini(&st);
+        }
+    } else {
+        rc = hp_store_study_list(c->store, status_cb, &l, err, sizeof err);
+    }
+    if (rc < 0) {
+        coord_reply_error(c, req, rc, "%s", err);
+    } else {
+        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+        Hpsearch__StatusReply r = HPSEARCH__STATUS_REPLY__INIT;
+        r.studies = l.v;
+        r.n_studies = l.n;
+        env.type = HPSEARCH__MSG_TYPE__STATUS_REPLY;
+        env.body_case = HPSEARCH__ENVELOPE__BODY_STATUS_REPLY;
+        env.status_reply = &r;
+        coord_reply(c, req, &env);
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        free_status(l.v[i]);
+        free(l.v[i]);
+    }
+    free(l.v);
+}
+
+typedef struct {
+    coord_t *c;
+    int64_t *ids;
+    size_t n, cap;
+} id_list_t;
+
+static int collect_id(void *data, const hp_trial_t *t)
+{
+    id_list_t *l = data;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->ids = realloc(l->ids, l->cap * sizeof *l->ids);
+        HP_ASSERT(l->ids != NULL);
+    }
+    l->ids[l->n++] = t->id;
+    return 0;
+}
+
+static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__CancelStudy *q)
+{
+    coord_study_t *s = coord_study_find(c, q->study);
+    char err[256];
+    if (!s || !s->active) {
+        hp_study_t st;
+        char *end;
+        long long id = strtoll(q->study, &end, 10);
+        int rc = *end == '\0' ? hp_store_study_get(c->store, id, &st, err, sizeof err)
+                              : hp_store_study_get_by_name(c->store, q->study, &st, err,
+                                                           sizeof err);
+        if (rc < 0) {
+            coord_reply_error(c, req, HP_ENOENT, "no study named '%s'", q->study);
+            return;
+        }
+        coord_reply_error(c, req, HP_ESTATE, "study '%s' is already %s", st.name,
+                          hp_study_state_name(st.state));
+        hp_study_fini(&st);
+        return;
+    }
+    if (coord_write_begin(c) < 0) {
+        coord_reply_error(c, req, HP_EDB, "database unavailable");
+        return;
+    }
+    id_list_t pend = {c, NULL, 0, 0};
+    hp_store_trial_list(c->store, s->id, HP_TRIAL_MASK(HP_TRIAL_PENDING), collect_id, &pend, err,
+                        sizeof err);
+    for (size_t i = 0; i < pend.n; i++)
+        if (hp_store_trial_cancel(c->store, pend.ids[i], "study cancelled", err, sizeof err) == 0)
+            s->done++;
+    free(pend.ids);
+    s->pending = 0;
+    size_t stopping = 0;
+    for (size_t i = 0; i < c->runs.n; i++)
+        if (c->runs.v[i].study == s) {
+            c->runs.v[i].stop = 1;
+            snprintf(c->runs.v[i].stop_reason, sizeof c->runs.v[i].stop_reason,
+                     "study cancelled");
+            stopping++;
+        }
+    s->active = 0;
+    if (hp_store_study_set_state(c->store, s->id, HP_STUDY_CANCELLED, "cancelled by the user",
+                                 err, sizeof err) < 0) {
+        coord_reply_error(c, req, HP_EDB, "cannot cancel: %s", err);
+        return;
+    }
+    hp_store_event_append(c->store, "study_cancelled", s->id, 0, NULL, NULL, err, sizeof err);
+    hp_log_info("study %s cancelled: %zu pending trials cancelled, %zu running told to stop",
+                s->spec.name, pend.n, stopping);
+    char msg[128];
+    snprintf(msg, sizeof msg, "cancelled %zu pending trials; %zu running trials are stopping",
+             pend.n, stopping);
+    reply_ack(c, req, msg);
+}
+
+static void on_list_workers(coord_t *c, hp_rep_req_t *req)
+{
+    size_t n = c->workers.n;
+    Hpsearch__WorkerInfo *wi = calloc(n + 1, sizeof *wi);
+    Hpsearch__WorkerInfo **wp = calloc(n + 1, sizeof *wp);
+    HP_ASSERT(wi && wp);
+    uint64_t now = coord_now_ms(c);
+    for (size_t i = 0; i < n; i++) {
+        coord_worker_t *w = &c->workers.v[i];
+        hpsearch__worker_info__init(&wi[i]);
+        wi[i].worker_id = w->id;
+        wi[i].hostname = w->host;
+        wi[i].pid = w->pid;
+        wi[i].slots = w->slots;
+        uint32_t running = 0;
+        for (size_t k = 0; k < c->runs.n; k++)
+            running += c->runs.v[k].worker_id == w->id;
+        wi[i].running = running;
+        wi[i].last_seen_s = (double)(now - w->last_seen_ms) / 1000.0;
+        wi[i].state = w->alive ? "alive" : "lost";
+        wp[i] = &wi[i];
+    }
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__WorkersReply r = HPSEARCH__WORKERS_REPLY__INIT;
+    r.workers = wp;
+    r.n_workers = n;
+    env.type = HPSEARCH__MSG_TYPE__WORKERS_REPLY;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_WORKERS_REPLY;
+    env.workers_reply = &r;
+    coord_reply(c, req, &env);
+    free(wi);
+    free(wp);
+}
+
+typedef struct {
+    hp_buf_t *cells; /* one buffer per cell, then turned into strings */
+    char **columns;
+    size_t ncol, ncells, cap;
+    size_t rows, max_rows;
+    int truncated;
+    int header_seen;
+} query_acc_t;
+
+static int query_cb(void *data, int ncol, const char *const *names, const char *const *values,
+                    const int *types)
+{
+    query_acc_t *q = data;
+    if (!values) {
+        if (q->header_seen)
+            return 0; /* later statements: keep the first statement's columns */
+        q->header_seen = 1;
+        q->ncol = (size_t)ncol;
+        q->columns = calloc((size_t)ncol + 1, sizeof *q->columns);
+        HP_ASSERT(q->columns != NULL);
+        for (int i = 0; i < ncol; i++)
+            q->columns[i] = strdup(names[i]);
+        return 0;
+    }
+    if ((size_t)ncol != q->ncol)
+        return 0;
+    if (q->rows >= q->max_rows) {
+        q->truncated = 1;
+        return 1;
+    }
+    q->rows++;
+    for (int i = 0; i < ncol; i++) {
+        if (q->ncells == q->cap) {
+            q->cap = q->cap ? q->cap * 2 : 64;
+            q->cells = realloc(q->cells, q->cap * sizeof *q->cells);
+            HP_ASSERT(q->cells != NULL);
+        }
+        hp_buf_t *b = &q->cells[q->ncells++];
+        memset(b, 0, sizeof *b);
+        if (!values[i])
+            hp_buf_puts(b, "null");
+        else if (types[i] == HP_STORE_INTEGER)
+            hp_buf_puts(b, values[i]);
+        else if (types[i] == HP_STORE_FLOAT) {
+            double v = strtod(values[i], NULL);
+            if (isfinite(v))
+                hp_buf_puts(b, values[i]);
+            else
+                hp_buf_json_string(b, values[i]); /* Inf / -Inf: JSON has no number */
+        } else
+            hp_buf_json_string(b, values[i]);
+    }
+    return 0;
+}
+
+static void on_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *qq)
+{
+    query_acc_t q = {0};
+    q.max_rows = qq->max_rows && qq->max_rows < (uint64_t)c->cfg.query_max_rows
+                     ? qq->max_rows
+                     : (size_t)c->cfg.query_max_rows;
+    char err[512];
+    int rc = hp_store_exec_query(c->store, qq->sql, query_cb, &q, err, sizeof err);
+    if (rc < 0 && !(rc == 1 && q.truncated)) {
+        coord_reply_error(c, req, rc, "%s", err);
+    } else {
+        char **cells = calloc(q.ncells + 1, sizeof *cells);
+        HP_ASSERT(cells != NULL);
+        for (size_t i = 0; i < q.ncells; i++)
+            cells[i] = q.cells[i].data;
+        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+        Hpsearch__QueryReply r = HPSEARCH__QUERY_REPLY__INIT;
+        r.columns = q.columns;
+        r.n_columns = q.ncol;
+        r.cells = cells;
+        r.n_cells = q.ncells;
+        r.truncated = q.truncated;
+        env.type = HPSEARCH__MSG_TYPE__QUERY_REPLY;
+        env.body_case = HPSEARCH__ENVELOPE__BODY_QUERY_REPLY;
+        env.query_reply = &r;
+        coord_reply(c, req, &env);
+        free(cells);
+    }
+    for (size_t i = 0; i < q.ncells; i++)
+        hp_buf_fini(&q.cells[i]);
+    free(q.cells);
+    for (size_t i = 0; i < q.ncol; i++)
+        free(q.columns[i]);
+    free(q.columns);
+}
+
+void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
+                              uint32_t pipe_id)
+{
+    (void)pipe_id;
+    coord_t *c = data;
+    Hpsearch__Envelope *e = coord_decode_request(c, req, buf, len, "control");
+    if (!e)
+        return;
+    switch (e->type) {
+    case HPSEARCH__MSG_TYPE__SUBMIT:
+        on_submit(c, req, e->submit);
+        break;
+    case HPSEARCH__MSG_TYPE__STATUS:
+        on_status(c, req, e->status_request);
+        break;
+    case HPSEARCH__MSG_TYPE__CANCEL_STUDY:
+        on_cancel_study(c, req, e->cancel_study);
+        break;
+    case HPSEARCH__MSG_TYPE__LIST_WORKERS:
+        on_list_workers(c, req);
+        break;
+    case HPSEARCH__MSG_TYPE__QUERY:
+        on_query(c, req, e->query);
+        break;
+    case HPSEARCH__MSG_TYPE__SHUTDOWN:
+        reply_ack(c, req, "shutting down");
+        coord_shutdown(c, "SHUTDOWN request");
+        break;
+    default:
+        coord_reply_error(c, req, HP_EPROTO, "%s is not a request the control socket serves",
+                          hp_proto_type_name(e->type));
+        break;
+    }
+    hp_proto_free(e);
+}

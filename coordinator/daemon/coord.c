@@ -1,0 +1,505 @@
+/* The coordinator's lifecycle: start-up and recovery, the per-tick commit
+ * that precedes every reply, lease expiry, checkpoints and shutdown. */
+#include "coord_int.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t coord_now_ms(coord_t *c) { return uv_now(c->loop); }
+
+int coord_write_begin(coord_t *c)
+{
+    if (hp_store_in_group(c->store))
+        return 0;
+    char err[256];
+    int rc = hp_store_begin(c->store, err, sizeof err);
+    if (rc < 0)
+        hp_log_error("cannot begin a write: %s", err);
+    return rc;
+}
+
+void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env)
+{
+    coord_reply_t r = {.req = req};
+    int rc = hp_proto_encode(env, &r.buf);
+    if (rc < 0) {
+        hp_log_error("cannot encode a %s reply", hp_proto_type_name(env->type));
+        hp_proto_encode_error(&r.buf, HP_EINVAL, "internal error: reply too large");
+    }
+    COORD_PUSH(c->outbox, r);
+}
+
+void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    coord_reply_t r = {.req = req};
+    hp_proto_encode_error(&r.buf, code, msg);
+    COORD_PUSH(c->outbox, r);
+}
+
+coord_study_t *coord_study_by_id(coord_t *c, int64_t id)
+{
+    for (size_t i = 0; i < c->studies.n; i++)
+        if (c->studies.v[i]->id == id)
+            return c->studies.v[i];
+    return NULL;
+}
+
+coord_study_t *coord_study_find(coord_t *c, const char *name_or_id)
+{
+    char *end;
+    long long id = strtoll(name_or_id, &end, 10);
+    for (size_t i = 0; i < c->studies.n; i++) {
+        coord_study_t *s = c->studies.v[i];
+        if ((*end == '\0' && s->id == id) || strcmp(s->spec.name, name_or_id) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+coord_worker_t *coord_worker_by_id(coord_t *c, uint64_t id)
+{
+    for (size_t i = 0; i < c->workers.n; i++)
+        if (c->workers.v[i].id == id)
+            return &c->workers.v[i];
+    return NULL;
+}
+
+coord_run_t *coord_run_by_trial(coord_t *c, int64_t trial_id)
+{
+    for (size_t i = 0; i < c->runs.n; i++)
+        if (c->runs.v[i].trial_id == trial_id)
+            return &c->runs.v[i];
+    return NULL;
+}
+
+void coord_run_remove(coord_t *c, coord_run_t *r)
+{
+    size_t i = (size_t)(r - c->runs.v);
+    HP_ASSERT(i < c->runs.n);
+    c->runs.v[i] = c->runs.v[--c->runs.n];
+}
+
+void coord_study_free(coord_study_t *s)
+{
+    if (!s)
+        return;
+    hp_sampler_free(s->sampler);
+    hp_spec_fini(&s->spec);
+    free(s->trial_json);
+    free(s);
+}
+
+int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    hp_study_t st;
+    int rc = hp_store_study_get(c->store, id, &st, err, errlen);
+    if (rc < 0)
+        return rc;
+    coord_study_t *s = calloc(1, sizeof *s);
+    HP_ASSERT(s != NULL);
+    s->id = id;
+    hp_diag_t d = {0};
+    rc = hp_spec_parse(&s->spec, st.spec, strlen(st.spec), st.name, &d);
+    if (rc < 0) {
+        rc = hp_errf(err, errlen, HP_ECORRUPT, "study %" PRId64 " (%s): stored spec no longer "
+                     "parses: %s", id, st.name, d.n ? d.items[0].text : "?");
+        hp_diag_fini(&d);
+        hp_study_fini(&st);
+        free(s);
+        return rc;
+    }
+    hp_diag_fini(&d);
+    s->active = st.state == HP_STUDY_RUNNING;
+    hp_study_fini(&st);
+    rc = hp_sampler_new(&s->sampler, &s->spec, err, errlen);
+    if (rc < 0) {
+        coord_study_free(s);
+        return rc;
+    }
+    s->total = hp_sampler_total(s->sampler);
+    hp_buf_t tj = {0};
+    hp_spec_trial_to_json(&s->spec, &tj);
+    s->trial_json = hp_buf_steal(&tj);
+    int64_t counts[HP_TRIAL_STATE_COUNT_];
+    rc = hp_store_trial_count(c->store, id, counts, err, errlen);
+    if (rc < 0) {
+        coord_study_free(s);
+        return rc;
+    }
+    for (int k = 0; k < HP_TRIAL_STATE_COUNT_; k++)
+        s->created += (uint64_t)counts[k];
+    s->pending = (uint64_t)counts[HP_TRIAL_PENDING];
+    s->done = (uint64_t)(counts[HP_TRIAL_COMPLETED] + counts[HP_TRIAL_FAILED] +
+                         counts[HP_TRIAL_PRUNED] + counts[HP_TRIAL_CANCELLED]);
+    *out = s;
+    return 0;
+}
+
+void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
+{
+    if (!s->active || s->running || s->pending)
+        return;
+    if (s->created < s->total && !s->exhausted)
+        return;
+    char err[256];
+    if (coord_write_begin(c) < 0)
+        return;
+    if (hp_store_study_set_state(c->store, s->id, HP_STUDY_COMPLETED, NULL, err, sizeof err) < 0) {
+        hp_log_error("study %s: cannot mark completed: %s", s->spec.name, err);
+        return;
+    }
+    hp_store_event_append(c->store, "study_completed", s->id, 0, NULL, NULL, err, sizeof err);
+    s->active = 0;
+    hp_log_info("study %s completed (%" PRIu64 " trials)", s->spec.name, s->done);
+}
+
+void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how,
+                                const char *why)
+{
+    coord_study_t *s = r->study;
+    char err[512];
+    if (coord_write_begin(c) < 0)
+        return;
+    int rc;
+    if (!s->active) {
+        /* the study was cancelled meanwhile: nothing is re-run */
+        rc = hp_store_trial_cancel(c->store, r->trial_id, why, err, sizeof err);
+        s->done++;
+    } else if ((uint32_t)r->attempt <= s->spec.trial.retries) {
+        rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
+        s->pending++;
+        hp_log_info("study %s trial %" PRIu64 " attempt %d %s (%s); re-queued", s->spec.name,
+                    r->number, r->attempt, how == HP_ATTEMPT_LOST ? "lost" : "failed", why);
+    } else {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s (attempt %d of %u)", why, r->attempt,
+                 s->spec.trial.retries + 1);
+        rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, msg, err, sizeof err);
+        s->done++;
+        hp_log_info("study %s trial %" PRIu64 " failed: %s", s->spec.name, r->number, msg);
+    }
+    if (rc < 0)
+        hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
+                     s->spec.name, r->number, err);
+    s->running--;
+    coord_run_remove(c, r);
+    c->schedule_needed = 1;
+    coord_study_maybe_finish(c, s);
+}
+
+/* ---- ticks ------------------------------------------------------------- */
+
+static void begin_shutdown(coord_t *c, const char *why);
+
+/* uv_check: after each round of I/O callbacks — schedule, commit the tick's
+ * writes, then send the replies that acknowledge them. */
+static void on_tick(uv_check_t *h)
+{
+    coord_t *c = h->data;
+    if (c->schedule_needed && !c->shutting_down) {
+        c->schedule_needed = 0;
+        coord_schedule(c);
+    }
+    if (hp_store_in_group(c->store)) {
+        char err[256];
+        if (hp_store_commit(c->store, err, sizeof err) < 0) {
+            /* Without the commit the replies would acknowledge writes that
+             * did not happen; a restart recovers from the last commit. */
+            hp_log_error("cannot commit: %s; stopping so a restart recovers from the database",
+                         err);
+            hp_store_rollback(c->store, err, sizeof err);
+            for (size_t i = 0; i < c->outbox.n; i++)
+                hp_buf_fini(&c->outbox.v[i].buf);
+            c->outbox.n = 0;
+            c->exit_code = 1;
+            begin_shutdown(c, "database commit failed");
+            return;
+        }
+    }
+    for (size_t i = 0; i < c->outbox.n; i++) {
+        coord_reply_t *r = &c->outbox.v[i];
+        hp_rep_reply(r->req, r->buf.data, r->buf.len);
+        hp_buf_fini(&r->buf);
+    }
+    c->outbox.n = 0;
+}
+
+static void on_lease_timer(uv_timer_t *h)
+{
+    coord_t *c = h->data;
+    uint64_t now = coord_now_ms(c);
+    for (size_t i = 0; i < c->runs.n;) {
+        coord_run_t *r = &c->runs.v[i];
+        if (r->expires_ms <= now) {
+            char why[160];
+            snprintf(why, sizeof why, "lease expired: worker %" PRIu64 " silent for %lld ms",
+                     r->worker_id, (long long)c->cfg.lease_ms);
+            coord_trial_attempt_failed(c, r, HP_ATTEMPT_LOST, why);
+            continue; /* the slot now holds another run */
+        }
+        i++;
+    }
+    for (size_t i = 0; i < c->workers.n; i++) {
+        coord_worker_t *w = &c->workers.v[i];
+        if (w->alive && w->last_seen_ms + (uint64_t)c->cfg.lease_ms <= now) {
+            w->alive = 0;
+            char err[256];
+            hp_log_warn("worker %s (%s) lost: silent for %lld ms", w->id_str, w->host,
+                        (long long)c->cfg.lease_ms);
+            if (coord_write_begin(c) == 0) {
+                hp_store_worker_set_state(c->store, w->id_str, HP_WORKER_LOST, err, sizeof err);
+                hp_store_event_append(c->store, "worker_lost", 0, 0, w->id_str, NULL, err,
+                                      sizeof err);
+            }
+        }
+    }
+}
+
+static void on_checkpoint_timer(uv_timer_t *h)
+{
+    coord_t *c = h->data;
+    if (hp_store_in_group(c->store))
+        return;
+    char err[256];
+    if (hp_store_checkpoint(c->store, 0, err, sizeof err) < 0)
+        hp_log_debug("checkpoint skipped: %s", err);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void on_linger_done(uv_timer_t *h)
+{
+    coord_t *c = h->data;
+    hp_rep_close(c->workers_rep);
+    hp_rep_close(c->control_rep);
+    c->workers_rep = c->control_rep = NULL;
+    close_handle((uv_handle_t *)&c->lease_timer);
+    close_handle((uv_handle_t *)&c->checkpoint_timer);
+    close_handle((uv_handle_t *)&c->tick);
+    close_handle((uv_handle_t *)&c->sigterm);
+    close_handle((uv_handle_t *)&c->sigint);
+    close_handle((uv_handle_t *)h);
+}
+
+static void begin_shutdown(coord_t *c, const char *why)
+{
+    if (c->shutting_down)
+        return;
+    c->shutting_down = 1;
+    hp_log_info("shutting down (%s): running trials stay recorded and resume on restart", why);
+    coord_release_held(c, 1);
+    uv_timer_stop(&c->lease_timer);
+    /* let the last replies leave before the sockets close */
+    uv_timer_init(c->loop, &c->linger_timer);
+    c->linger_timer.data = c;
+    uv_timer_start(&c->linger_timer, on_linger_done, 200, 0);
+}
+
+void coord_shutdown(coord_t *c, const char *why) { begin_shutdown(c, why); }
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    coord_t *c = h->data;
+    begin_shutdown(c, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+typedef struct {
+    int64_t value;
+} scalar_t;
+
+static int scalar_cb(void *data, int ncol, const char *const *names, const char *const *values,
+                     const int *types)
+{
+    (void)names;
+    (void)types;
+    scalar_t *s = data;
+    if (values && ncol > 0 && values[0])
+        s->value = strtoll(values[0], NULL, 10);
+    return 0;
+}
+
+static int query_int(coord_t *c, const char *sql, int64_t *out)
+{
+    scalar_t s = {0};
+    char err[256];
+    int rc = hp_store_exec_query(c->store, sql, scalar_cb, &s, err, sizeof err);
+    if (rc < 0)
+        hp_log_error("%s: %s", sql, err);
+    *out = s.value;
+    return rc;
+}
+
+typedef struct {
+    coord_t *c;
+    int rc;
+    char *err;
+    size_t errlen;
+} recover_t;
+
+static int load_study_cb(void *data, const hp_study_t *study)
+{
+    recover_t *rv = data;
+    if (study->state != HP_STUDY_RUNNING)
+        return 0;
+    coord_study_t *s;
+    char err[512];
+    if (coord_study_load(rv->c, study->id, &s, err, sizeof err) < 0) {
+        /* one bad study must not keep the others from resuming */
+        hp_log_error("cannot resume study %s: %s", study->name, err);
+        return 0;
+    }
+    COORD_PUSH(rv->c->studies, s);
+    return 0;
+}
+
+static int load_run_cb(void *data, const hp_trial_t *t)
+{
+    recover_t *rv = data;
+    coord_t *c = rv->c;
+    coord_study_t *s = coord_study_by_id(c, t->study_id);
+    if (!s)
+        return 0;
+    /* We cannot vouch for this lease: give its worker one lease period to
+     * renew it after reconnecting, then the lease timer re-queues it. */
+    coord_run_t r = {
+        .trial_id = t->id,
+        .lease_id = t->lease_id,
+        .attempt = t->attempts,
+        .number = (uint64_t)t->number,
+        .worker_id = t->worker_id ? strtoull(t->worker_id, NULL, 10) : 0,
+        .expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms,
+        .study = s,
+    };
+    COORD_PUSH(c->runs, r);
+    s->running++;
+    return 0;
+}
+
+static int recover(coord_t *c, char *err, size_t errlen)
+{
+    int64_t v;
+    if (query_int(c, "SELECT coalesce(max(lease_id), 0) FROM trial_attempts", &v) < 0)
+        return hp_errf(err, errlen, HP_EDB, "cannot read the last lease id");
+    c->next_lease_id = (v > 0 ? v : 0) + 1;
+    if (query_int(c, "SELECT coalesce(max(CAST(id AS INTEGER)), 0) FROM workers", &v) < 0)
+        return hp_errf(err, errlen, HP_EDB, "cannot read the last worker id");
+    c->next_worker_id = (uint64_t)v + 1;
+    recover_t rv = {c, 0, err, errlen};
+    int rc = hp_store_study_list(c->store, load_study_cb, &rv, err, errlen);
+    if (rc < 0)
+        return rc;
+    rc = hp_store_trial_list(c->store, 0, HP_TRIAL_MASK(HP_TRIAL_RUNNING), load_run_cb, &rv, err,
+                             errlen);
+    if (rc < 0)
+        return rc;
+    if (c->studies.n)
+        hp_log_info("resumed %zu running studies with %zu trials in flight", c->studies.n,
+                    c->runs.n);
+    return 0;
+}
+
+int hp_coord_main(const hp_coord_config_t *cfg)
+{
+    coord_t *c = calloc(1, sizeof *c);
+    HP_ASSERT(c != NULL);
+    c->cfg = *cfg;
+    hp_log_set_ident("hpsearchd");
+    hp_log_set_level((hp_log_level_t)hp_log_level_parse(cfg->log_level));
+    char err[1024];
+    int rc;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    c->loop = &loop;
+
+    unsigned flags = HP_STORE_CREATE | HP_STORE_MANUAL_CHECKPOINT;
+    if (strcmp(cfg->synchronous, "normal") == 0)
+        flags |= HP_STORE_SYNC_NORMAL;
+    rc = hp_store_open(&c->store, cfg->db, flags, err, sizeof err);
+    if (rc < 0) {
+        hp_log_error("cannot open the database %s: %s", cfg->db, err);
+        c->exit_code = 1;
+        goto out;
+    }
+    if ((rc = recover(c, err, sizeof err)) < 0) {
+        hp_log_error("cannot recover from %s: %s", cfg->db, err);
+        c->exit_code = 1;
+        goto out;
+    }
+    rc = hp_rep_open(&c->workers_rep, c->loop, cfg->listen, (unsigned)cfg->worker_contexts,
+                     coord_on_worker_request, coord_on_worker_pipe_closed, c, err, sizeof err);
+    if (rc < 0) {
+        hp_log_error("workers socket: %s", err);
+        c->exit_code = 1;
+        goto out;
+    }
+    rc = hp_rep_open(&c->control_rep, c->loop, cfg->control, (unsigned)cfg->control_contexts,
+                     coord_on_control_request, NULL, c, err, sizeof err);
+    if (rc < 0) {
+        hp_log_error("control socket: %s", err);
+        hp_rep_close(c->workers_rep);
+        c->workers_rep = NULL;
+        uv_run(c->loop, UV_RUN_NOWAIT);
+        c->exit_code = 1;
+        goto out;
+    }
+    uv_check_init(c->loop, &c->tick);
+    c->tick.data = c;
+    uv_check_start(&c->tick, on_tick);
+    uv_timer_init(c->loop, &c->lease_timer);
+    c->lease_timer.data = c;
+    uint64_t period = (uint64_t)cfg->lease_ms / 4;
+    uv_timer_start(&c->lease_timer, on_lease_timer, period, period ? period : 1);
+    uv_timer_init(c->loop, &c->checkpoint_timer);
+    c->checkpoint_timer.data = c;
+    uv_timer_start(&c->checkpoint_timer, on_checkpoint_timer, (uint64_t)cfg->checkpoint_s * 1000,
+                   (uint64_t)cfg->checkpoint_s * 1000);
+    uv_signal_init(c->loop, &c->sigterm);
+    c->sigterm.data = c;
+    uv_signal_start(&c->sigterm, on_signal, SIGTERM);
+    uv_signal_init(c->loop, &c->sigint);
+    c->sigint.data = c;
+    uv_signal_start(&c->sigint, on_signal, SIGINT);
+    hp_log_info("ready: workers on %s, control on %s, database %s%s", cfg->listen, cfg->control,
+                cfg->db, cfg->token_len ? " (token required)" : "");
+    c->schedule_needed = 1;
+    uv_run(c->loop, UV_RUN_DEFAULT);
+
+out:
+    if (c->store) {
+        if (hp_store_in_group(c->store))
+            hp_store_commit(c->store, err, sizeof err);
+        hp_store_checkpoint(c->store, 1, err, sizeof err);
+        hp_store_close(c->store);
+    }
+    for (size_t i = 0; i < c->studies.n; i++)
+        coord_study_free(c->studies.v[i]);
+    free(c->studies.v);
+    free(c->runs.v);
+    free(c->workers.v);
+    free(c->held.v);
+    free(c->outbox.v);
+    uv_run(c->loop, UV_RUN_DEFAULT); /* let closed handles finish */
+    uv_loop_close(c->loop);
+    int code = c->exit_code;
+    free(c);
+    hp_log_info("stopped");
+    return code;
+}

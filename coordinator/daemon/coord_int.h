@@ -1,0 +1,156 @@
+/* coord_int.h — the coordinator's private state, shared by its files:
+ * coord.c (lifecycle, ticks, leases), worker_msgs.c (the worker protocol),
+ * control.c (the CLI protocol), sched.c (assigning trials). Everything here
+ * belongs to the loop thread. */
+#ifndef HP_COORD_INT_H
+#define HP_COORD_INT_H
+
+#include "buf.h"
+#include "codec.h"
+#include "coord.h"
+#include "rep.h"
+#include "sampler.h"
+#include "spec.h"
+#include "store.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct coord_study {
+    int64_t id;
+    hp_spec_t spec;
+    hp_sampler_t *sampler;
+    char *trial_json; /* the spec's trial section, sent with each trial */
+    uint64_t total;   /* trials the study runs in all */
+    uint64_t created; /* trials created so far (= the next number) */
+    uint64_t pending; /* created but waiting (re-queued) */
+    uint32_t running;
+    uint64_t done;    /* completed + failed + pruned + cancelled */
+    int active;       /* still scheduling */
+    int exhausted;    /* the sampler has no more points */
+} coord_study_t;
+
+/* A running attempt: one trial leased to one worker. */
+typedef struct coord_run {
+    int64_t trial_id;
+    int64_t lease_id;
+    int attempt;
+    uint64_t number;
+    uint64_t worker_id;
+    uint64_t expires_ms; /* uv_now() time */
+    coord_study_t *study;
+    int stop;            /* tell the worker to stop (cancelled) */
+    char stop_reason[64];
+} coord_run_t;
+
+typedef struct coord_worker {
+    uint64_t id;
+    char id_str[24];
+    char host[256];
+    uint32_t slots, pid, cores;
+    uint32_t pipe_id;
+    uint64_t last_seen_ms;
+    int alive;
+} coord_worker_t;
+
+/* An idle worker slot: a GET_TRIAL held open until there is a trial. */
+typedef struct coord_held {
+    hp_rep_req_t *req;
+    uint64_t worker_id;
+    uint64_t seq;
+    uint32_t pipe_id;
+} coord_held_t;
+
+/* A reply computed this tick, sent after the tick's writes commit so no
+ * acknowledgement ever precedes the durable write it acknowledges. */
+typedef struct coord_reply {
+    hp_rep_req_t *req;
+    hp_buf_t buf;
+} coord_reply_t;
+
+#define COORD_VEC(T) struct { T *v; size_t n, cap; }
+
+typedef struct coord {
+    hp_coord_config_t cfg;
+    uv_loop_t *loop;
+    hp_store_t *store;
+    hp_rep_t *workers_rep, *control_rep;
+    uv_timer_t lease_timer, checkpoint_timer, linger_timer;
+    uv_check_t tick;
+    uv_signal_t sigterm, sigint;
+
+    COORD_VEC(coord_study_t *) studies;
+    COORD_VEC(coord_run_t) runs;
+    COORD_VEC(coord_worker_t) workers;
+    COORD_VEC(coord_held_t) held;
+    COORD_VEC(coord_reply_t) outbox;
+    size_t rr; /* round-robin position over studies */
+
+    int64_t next_lease_id;
+    uint64_t next_worker_id;
+    int schedule_needed;
+    int shutting_down;
+    int exit_code;
+} coord_t;
+
+#define COORD_PUSH(vec, item)                                                   \
+    do {                                                                        \
+        if ((vec).n == (vec).cap) {                                             \
+            size_t cap_ = (vec).cap ? (vec).cap * 2 : 16;                       \
+            void *p_ = realloc((vec).v, cap_ * sizeof *(vec).v);                \
+            HP_ASSERT(p_ != NULL);                                              \
+            (vec).v = p_;                                                       \
+            (vec).cap = cap_;                                                   \
+        }                                                                       \
+        (vec).v[(vec).n++] = (item);                                            \
+    } while (0)
+
+/* coord.c */
+/* coord_write_begin opens this tick's transaction if none is open; every
+ * handler that writes calls it first. Returns 0 or an hp_err. */
+int coord_write_begin(coord_t *c);
+/* coord_reply queues an encoded envelope as req's reply (sent after commit). */
+void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env);
+void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+uint64_t coord_now_ms(coord_t *c);
+coord_study_t *coord_study_by_id(coord_t *c, int64_t id);
+coord_study_t *coord_study_find(coord_t *c, const char *name_or_id);
+coord_worker_t *coord_worker_by_id(coord_t *c, uint64_t id);
+coord_run_t *coord_run_by_trial(coord_t *c, int64_t trial_id);
+void coord_run_remove(coord_t *c, coord_run_t *r);
+/* coord_study_load builds the in-memory study (spec, sampler, counters)
+ * from the store. */
+int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, size_t errlen);
+void coord_study_free(coord_study_t *s);
+/* coord_study_maybe_finish marks the study completed when nothing is left. */
+void coord_study_maybe_finish(coord_t *c, coord_study_t *s);
+/* coord_trial_finish_attempt handles the end of a running attempt that did
+ * not complete (lost, failed): re-queue within retries, else fail. */
+void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how,
+                                const char *why);
+
+/* coord_shutdown starts a graceful stop: held requests get NO_TRIAL, the
+ * last replies leave, the sockets close and the loop ends. */
+void coord_shutdown(coord_t *c, const char *why);
+
+/* worker_msgs.c */
+/* coord_decode_request decodes and authenticates a request; on failure it
+ * queues an ERROR reply naming the problem and returns NULL. */
+Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
+                                         size_t len, const char *socket);
+void coord_on_worker_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
+                             uint32_t pipe_id);
+void coord_on_worker_pipe_closed(void *data, uint32_t pipe_id);
+
+/* control.c */
+void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
+                              uint32_t pipe_id);
+
+/* sched.c */
+/* coord_schedule gives trials to held GET_TRIALs while there are both. */
+void coord_schedule(coord_t *c);
+/* coord_release_held answers every held GET_TRIAL with NO_TRIAL. */
+void coord_release_held(coord_t *c, int shutting_down);
+
+#endif

@@ -1,0 +1,269 @@
+#include "rep.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ctx_state { CTX_RECV, CTX_QUEUED, CTX_PARKED, CTX_SEND, CTX_DEAD };
+
+/* One REP context and its aio. Owned by the pool; the state says which
+ * thread may touch it: nng's while RECV/SEND, the loop's while
+ * QUEUED/PARKED. */
+struct hp_rep_req {
+    hp_rep_t *rep;
+    nng_ctx ctx;
+    nng_aio *aio;
+    enum ctx_state state;
+    nng_msg *msg;          /* the request while QUEUED/PARKED */
+    hp_rep_req_t *next;    /* in the hand-off queue */
+};
+
+typedef struct pipe_ev {
+    uint32_t pipe_id;
+    struct pipe_ev *next;
+} pipe_ev_t;
+
+struct hp_rep {
+    uv_loop_t *loop;
+    uv_async_t async;
+    nng_socket sock;
+    hp_rep_req_t *reqs;
+    unsigned n;
+    unsigned parked;
+    hp_rep_request_cb on_request;
+    hp_rep_pipe_cb on_pipe_closed;
+    void *data;
+    pthread_mutex_t mu;
+    hp_rep_req_t *head, *tail; /* requests for the loop, FIFO */
+    pipe_ev_t *pipes;          /* closed connections for the loop */
+    int closing;
+};
+
+static int err_from_nng(int rv)
+{
+    switch (rv) {
+    case 0: return 0;
+    case NNG_ENOMEM: return HP_ENOMEM;
+    case NNG_EADDRINUSE: return HP_EBUSY;
+    case NNG_EADDRINVAL:
+    case NNG_EINVAL:
+    case NNG_ENOTSUP: return HP_EINVAL;
+    case NNG_ECLOSED: return HP_ECLOSED;
+    case NNG_ETIMEDOUT: return HP_ETIMEDOUT;
+    case NNG_ECONNREFUSED: return HP_ECONNREFUSED;
+    case NNG_EPERM: return HP_EAUTH;
+    default: return HP_EIO;
+    }
+}
+
+/* nng thread: a receive or a send on this context completed. */
+static void aio_done(void *arg)
+{
+    hp_rep_req_t *q = arg;
+    hp_rep_t *r = q->rep;
+    int rv = nng_aio_result(q->aio);
+    if (q->state == CTX_SEND) {
+        if (rv != 0) {
+            /* the reply could not be queued: we still own it */
+            nng_msg *m = nng_aio_get_msg(q->aio);
+            if (m)
+                nng_msg_free(m);
+        }
+        if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+            q->state = CTX_DEAD;
+            return;
+        }
+        q->state = CTX_RECV;
+        nng_ctx_recv(q->ctx, q->aio);
+        return;
+    }
+    /* CTX_RECV */
+    if (rv != 0) {
+        if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+            q->state = CTX_DEAD;
+            return;
+        }
+        nng_ctx_recv(q->ctx, q->aio); /* transient; keep serving */
+        return;
+    }
+    q->msg = nng_aio_get_msg(q->aio);
+    q->state = CTX_QUEUED;
+    pthread_mutex_lock(&r->mu);
+    q->next = NULL;
+    if (r->tail)
+        r->tail->next = q;
+    else
+        r->head = q;
+    r->tail = q;
+    pthread_mutex_unlock(&r->mu);
+    uv_async_send(&r->async);
+}
+
+/* nng thread: a connection went away. */
+static void pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)ev;
+    hp_rep_t *r = arg;
+    pipe_ev_t *e = malloc(sizeof *e);
+    if (!e)
+        return; /* only an optimisation: leases catch it later */
+    e->pipe_id = nng_pipe_id(p);
+    pthread_mutex_lock(&r->mu);
+    e->next = r->pipes;
+    r->pipes = e;
+    pthread_mutex_unlock(&r->mu);
+    uv_async_send(&r->async);
+}
+
+/* loop thread: drain everything nng handed over. */
+static void on_async(uv_async_t *h)
+{
+    hp_rep_t *r = h->data;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        hp_rep_req_t *q = r->head;
+        r->head = r->tail = NULL;
+        pipe_ev_t *pipes = r->pipes;
+        r->pipes = NULL;
+        pthread_mutex_unlock(&r->mu);
+        if (!q && !pipes)
+            break;
+        while (q) {
+            hp_rep_req_t *next = q->next;
+            q->state = CTX_PARKED;
+            r->parked++;
+            nng_msg *m = q->msg;
+            nng_pipe p = nng_msg_get_pipe(m);
+            r->on_request(r->data, q, nng_msg_body(m), nng_msg_len(m), nng_pipe_id(p));
+            q = next;
+        }
+        while (pipes) {
+            pipe_ev_t *next = pipes->next;
+            if (r->on_pipe_closed && !r->closing)
+                r->on_pipe_closed(r->data, pipes->pipe_id);
+            free(pipes);
+            pipes = next;
+        }
+    }
+}
+
+void hp_rep_reply(hp_rep_req_t *q, const void *buf, size_t len)
+{
+    hp_rep_t *r = q->rep;
+    HP_ASSERT(q->state == CTX_PARKED);
+    r->parked--;
+    nng_msg *m = q->msg;
+    q->msg = NULL;
+    /* reuse the request message: REP keeps its routing header */
+    nng_msg_clear(m);
+    if (nng_msg_append(m, buf, len) != 0) {
+        hp_log_error("out of memory building a %zu-byte reply; dropping it", len);
+        nng_msg_free(m);
+        q->state = CTX_RECV;
+        nng_ctx_recv(q->ctx, q->aio);
+        return;
+    }
+    q->state = CTX_SEND;
+    nng_aio_set_msg(q->aio, m);
+    nng_ctx_send(q->ctx, q->aio);
+}
+
+unsigned hp_rep_parked(const hp_rep_t *r) { return r->parked; }
+
+int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncontexts,
+                hp_rep_request_cb on_request, hp_rep_pipe_cb on_pipe_closed, void *data, char *err,
+                size_t errlen)
+{
+    *out = NULL;
+    hp_rep_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    r->loop = loop;
+    r->on_request = on_request;
+    r->on_pipe_closed = on_pipe_closed;
+    r->data = data;
+    pthread_mutex_init(&r->mu, NULL);
+    int rv = nng_rep0_open(&r->sock);
+    if (rv != 0) {
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return hp_errf(err, errlen, err_from_nng(rv), "cannot open a REP socket: %s",
+                       nng_strerror(rv));
+    }
+    nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, 8u << 20);
+    nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, pipe_removed, r);
+    rv = nng_listen(r->sock, url, NULL, 0);
+    if (rv != 0) {
+        int code = err_from_nng(rv);
+        nng_close(r->sock);
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return hp_errf(err, errlen, code, "cannot listen on %s: %s", url, nng_strerror(rv));
+    }
+    uv_async_init(loop, &r->async, on_async);
+    r->async.data = r;
+    r->reqs = calloc(ncontexts, sizeof *r->reqs);
+    if (!r->reqs) {
+        hp_rep_close(r);
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    }
+    for (unsigned i = 0; i < ncontexts; i++) {
+        hp_rep_req_t *q = &r->reqs[i];
+        q->rep = r;
+        if ((rv = nng_ctx_open(&q->ctx, r->sock)) != 0 ||
+            (rv = nng_aio_alloc(&q->aio, aio_done, q)) != 0) {
+            r->n = i + 1;
+            q->state = CTX_DEAD;
+            hp_rep_close(r);
+            return hp_errf(err, errlen, err_from_nng(rv), "cannot open context %u: %s", i,
+                           nng_strerror(rv));
+        }
+        r->n = i + 1;
+        q->state = CTX_RECV;
+        nng_ctx_recv(q->ctx, q->aio);
+    }
+    *out = r;
+    return 0;
+}
+
+static void free_after_close(uv_handle_t *h)
+{
+    hp_rep_t *r = h->data;
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+void hp_rep_close(hp_rep_t *r)
+{
+    if (!r)
+        return;
+    r->closing = 1;
+    nng_close(r->sock);
+    /* after nng_aio_stop no callback runs any more for that aio */
+    for (unsigned i = 0; i < r->n; i++)
+        if (r->reqs[i].aio)
+            nng_aio_stop(r->reqs[i].aio);
+    for (unsigned i = 0; i < r->n; i++) {
+        hp_rep_req_t *q = &r->reqs[i];
+        if (q->msg)
+            nng_msg_free(q->msg);
+        if (q->aio)
+            nng_aio_free(q->aio);
+    }
+    free(r->reqs);
+    r->reqs = NULL;
+    pthread_mutex_lock(&r->mu);
+    while (r->pipes) {
+        pipe_ev_t *e = r->pipes;
+        r->pipes = e->next;
+        free(e);
+    }
+    r->head = r->tail = NULL;
+    pthread_mutex_unlock(&r->mu);
+    uv_close((uv_handle_t *)&r->async, free_after_close);
+}

@@ -1,0 +1,223 @@
+/* Assigning trials to idle workers: round-robin over studies that are
+ * below their parallelism, re-queued trials before new ones, each trial
+ * under a fresh lease. */
+#include "coord_int.h"
+
+#include "err.h"
+#include "log.h"
+#include "params.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reply_no_trial(coord_t *c, hp_rep_req_t *req, uint32_t retry_ms, int shutting_down)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__NoTrial nt = HPSEARCH__NO_TRIAL__INIT;
+    nt.retry_ms = retry_ms;
+    nt.shutting_down = shutting_down;
+    env.type = HPSEARCH__MSG_TYPE__NO_TRIAL;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_NO_TRIAL;
+    env.no_trial = &nt;
+    coord_reply(c, req, &env);
+}
+
+void coord_release_held(coord_t *c, int shutting_down)
+{
+    for (size_t i = 0; i < c->held.n; i++)
+        reply_no_trial(c, c->held.v[i].req, 1000, shutting_down);
+    c->held.n = 0;
+}
+
+static int eligible(const coord_study_t *s)
+{
+    if (!s->active || s->running >= s->spec.search.parallelism)
+        return 0;
+    return s->pending > 0 || (!s->exhausted && s->created < s->total);
+}
+
+static coord_study_t *next_study(coord_t *c)
+{
+    size_t n = c->studies.n;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (c->rr + k) % n;
+        if (eligible(c->studies.v[i])) {
+            c->rr = i + 1;
+            return c->studies.v[i];
+        }
+    }
+    return NULL;
+}
+
+/* Pops the oldest held request whose worker is still there. */
+static int pop_held(coord_t *c, coord_held_t *out)
+{
+    while (c->held.n) {
+        *out = c->held.v[0];
+        memmove(&c->held.v[0], &c->held.v[1], (c->held.n - 1) * sizeof *c->held.v);
+        c->held.n--;
+        coord_worker_t *w = coord_worker_by_id(c, out->worker_id);
+        if (w && w->alive)
+            return 1;
+        reply_no_trial(c, out->req, 1000, 0);
+    }
+    return 0;
+}
+
+typedef struct {
+    int64_t trial_id, number;
+    double x[HP_SPACE_MAX_PARAMS];
+} picked_t;
+
+/* Takes the study's next trial: a re-queued one, or a new point from the
+ * sampler. Returns 0, or an error after which the study is skipped. */
+static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size_t errlen)
+{
+    int rc;
+    if (s->pending > 0) {
+        hp_trial_t t;
+        rc = hp_store_trial_next_pending(c->store, s->id, &t, err, errlen);
+        if (rc < 0)
+            return rc;
+        p->trial_id = t.id;
+        p->number = t.number;
+        rc = hp_params_to_point(&s->spec.space, t.params, p->x, err, errlen);
+        hp_trial_fini(&t);
+        if (rc == 0)
+            s->pending--;
+        return rc;
+    }
+    hp_history_t none = {0}; /* grid/random/sobol need no history */
+    rc = hp_sampler_suggest(s->sampler, s->created, &none, p->x, err, errlen);
+    if (rc == HP_ENOENT) {
+        s->exhausted = 1;
+        return rc;
+    }
+    if (rc < 0)
+        return rc;
+    hp_buf_t pj = {0};
+    hp_space_point_json(&s->spec.space, p->x, &pj);
+    rc = hp_store_trial_create(c->store, s->id, pj.data, &p->trial_id, &p->number, err, errlen);
+    hp_buf_fini(&pj);
+    if (rc < 0)
+        return rc;
+    HP_ASSERT((uint64_t)p->number == s->created);
+    s->created++;
+    return 0;
+}
+
+static void send_trial(coord_t *c, hp_rep_req_t *req, coord_study_t *s, const coord_run_t *r,
+                       const double *x)
+{
+    const hp_spec_t *spec = &s->spec;
+    size_t np = spec->space.n + spec->trial.n_fixed;
+    Hpsearch__Param *pv = calloc(np + 1, sizeof *pv);
+    Hpsearch__Param **pp = calloc(np + 1, sizeof *pp);
+    hp_buf_t *texts = calloc(np + 1, sizeof *texts);
+    HP_ASSERT(pv && pp && texts);
+    for (size_t i = 0; i < np; i++) {
+        hpsearch__param__init(&pv[i]);
+        pp[i] = &pv[i];
+        if (i < spec->space.n) {
+            pv[i].name = (char *)spec->space.params[i].name;
+            hp_space_format_value(&spec->space.params[i], x[i], &texts[i]);
+        } else {
+            const hp_spec_value_t *v = &spec->trial.fixed[i - spec->space.n];
+            pv[i].name = v->name;
+            hp_buf_puts(&texts[i], v->text);
+        }
+        pv[i].value = texts[i].data;
+    }
+    hp_buf_t pj = {0};
+    hp_params_json_with_fixed(spec, x, &pj);
+
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Trial t = HPSEARCH__TRIAL__INIT;
+    t.study_id = (uint64_t)s->id;
+    t.study_name = (char *)spec->name;
+    t.trial_id = (uint64_t)r->trial_id;
+    t.number = (uint32_t)r->number;
+    t.lease_id = (uint64_t)r->lease_id;
+    t.attempt = (uint32_t)r->attempt;
+    t.params_json = pj.data;
+    t.params = pp;
+    t.n_params = np;
+    t.trial_json = s->trial_json;
+    t.objective = spec->objective.metric;
+    t.timeout_s = spec->trial.timeout;
+    /* per-trial seed: the study seed mixed with the number, stable across
+     * attempts so a re-run trial sees the same randomness */
+    t.seed = spec->search.seed * 0x9E3779B97F4A7C15ULL + r->number;
+    env.type = HPSEARCH__MSG_TYPE__TRIAL;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_TRIAL;
+    env.trial = &t;
+    coord_reply(c, req, &env);
+    for (size_t i = 0; i < np; i++)
+        hp_buf_fini(&texts[i]);
+    free(texts);
+    free(pv);
+    free(pp);
+    hp_buf_fini(&pj);
+}
+
+void coord_schedule(coord_t *c)
+{
+    char err[512];
+    while (c->held.n) {
+        coord_study_t *s = next_study(c);
+        if (!s)
+            return;
+        coord_held_t h;
+        if (!pop_held(c, &h))
+            return;
+        coord_worker_t *w = coord_worker_by_id(c, h.worker_id);
+        if (coord_write_begin(c) < 0) {
+            reply_no_trial(c, h.req, 1000, 0);
+            return;
+        }
+        picked_t p;
+        int rc = pick_trial(c, s, &p, err, sizeof err);
+        if (rc < 0) {
+            if (rc != HP_ENOENT)
+                hp_log_error("study %s: cannot prepare a trial: %s", s->spec.name, err);
+            /* give the request back to the front and try other studies */
+            memmove(&c->held.v[1], &c->held.v[0], c->held.n * sizeof *c->held.v);
+            c->held.v[0] = h;
+            c->held.n++;
+            if (rc != HP_ENOENT) {
+                char reason[600], e2[256];
+                snprintf(reason, sizeof reason, "cannot prepare a trial: %s", err);
+                s->active = 0;
+                if (hp_store_study_set_state(c->store, s->id, HP_STUDY_FAILED, reason, e2,
+                                             sizeof e2) < 0)
+                    hp_log_error("study %s: cannot mark failed: %s", s->spec.name, e2);
+            }
+            coord_study_maybe_finish(c, s);
+            continue;
+        }
+        coord_run_t r = {
+            .trial_id = p.trial_id,
+            .lease_id = c->next_lease_id++,
+            .number = (uint64_t)p.number,
+            .worker_id = w->id,
+            .expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms,
+            .study = s,
+        };
+        rc = hp_store_trial_start(c->store, r.trial_id, w->id_str, r.lease_id,
+                                  hp_store_now() + (double)c->cfg.lease_ms / 1000.0, &r.attempt,
+                                  err, sizeof err);
+        if (rc < 0) {
+            hp_log_error("study %s trial %" PRId64 ": cannot start: %s", s->spec.name, p.number,
+                         err);
+            s->pending++; /* the trial stays pending in the store */
+            reply_no_trial(c, h.req, 1000, 0);
+            continue;
+        }
+        COORD_PUSH(c->runs, r);
+        s->running++;
+        send_trial(c, h.req, s, &r, p.x);
+        hp_log_debug("study %s trial %" PRId64 " attempt %d -> worker %s (lease %" PRId64 ")",
+                     s->spec.name, p.number, r.attempt, w->id_str, r.lease_id);
+    }
+}
