@@ -1,0 +1,88 @@
+/* `hpworker train` as a user runs it: the real binary as a child process. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* runs hpworker with args (stderr folded into stdout); returns exit status */
+static int hpworker(const char *args, char *out, size_t outlen)
+{
+    const char *bin = getenv("HP_BIN_DIR");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s/hpworker %s 2>&1", bin ? bin : ".", args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_train_prints_metric_lines)
+{
+    static char out[1 << 16];
+    int rc = hpworker("train --model mlp --epochs 2 --set train_size=1000 --set val_size=200 "
+                      "--set hidden=32 --set lr=1e-3",
+                      out, sizeof out);
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_msg(strstr(out, "epoch=1/2 step=8 train_loss=") && strstr(out, "epoch=2/2 step=16 ") &&
+                      strstr(out, " val_error=") && strstr(out, " samples_per_sec=") &&
+                      strstr(out, "test_loss=") && strstr(out, " test=10000 "),
+                  "%s", out);
+}
+END_TEST
+
+START_TEST(test_train_rejects_bad_settings)
+{
+    static char out[1 << 16];
+    ck_assert_int_eq(hpworker("train --set lrr=1", out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "hpworker train: unknown hyperparameter 'lrr' (known: model, "),
+                  "%s", out);
+    ck_assert_int_eq(hpworker("train --model resnet", out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "model: unknown value 'resnet' (choose mlp|lenet|lstm)"), "%s", out);
+    ck_assert_int_eq(hpworker("train --epochs", out, sizeof out), 2);
+    ck_assert_int_eq(hpworker("train --frobnicate", out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "unknown option '--frobnicate'"), "%s", out);
+    ck_assert_int_eq(hpworker("train --set data_dir=/nonexistent --epochs 1", out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "/nonexistent/train-images-idx3-ubyte.gz: cannot open"), "%s", out);
+    ck_assert_int_eq(hpworker("train --help", out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "weight_decay") && strstr(out, "augment_shift"), "%s", out);
+    ck_assert_int_eq(hpworker("bogus", out, sizeof out), 2);
+    ck_assert_int_eq(hpworker("--help", out, sizeof out), 0);
+}
+END_TEST
+
+START_TEST(test_train_reports_divergence)
+{
+    static char out[1 << 16];
+    int rc = hpworker("train --epochs 1 --set train_size=2000 --set val_size=100 "
+                      "--set optimizer=sgd --set lr=100",
+                      out, sizeof out);
+    ck_assert_msg(rc == 1, "%s", out);
+    ck_assert_msg(strstr(out, "non-finite value") && strstr(out, "epoch 1, step ") &&
+                      strstr(out, "layer "),
+                  "%s", out);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("worker_cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_train_prints_metric_lines);
+    tcase_add_test(tc, test_train_rejects_bad_settings);
+    tcase_add_test(tc, test_train_reports_divergence);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
