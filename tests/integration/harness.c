@@ -1,0 +1,256 @@
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
+#include "harness.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void hp_harness_init(hp_harness_t *h, const char *name)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->dir, sizeof h->dir, "/tmp/hp-it-%s-XXXXXX", name);
+    ck_assert_ptr_nonnull(mkdtemp(h->dir));
+    snprintf(h->db, sizeof h->db, "%s/study.db", h->dir);
+    snprintf(h->listen, sizeof h->listen, "ipc://%s/workers.sock", h->dir);
+    snprintf(h->control, sizeof h->control, "ipc://%s/control.sock", h->dir);
+    const char *bin = getenv("HP_BIN_DIR");
+    ck_assert_msg(bin != NULL, "HP_BIN_DIR is not set (run through ctest)");
+    snprintf(h->bin, sizeof h->bin, "%s", bin);
+}
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void hp_harness_fini(hp_harness_t *h)
+{
+    for (int i = 0; i < h->nchildren; i++)
+        if (h->children[i] > 0) {
+            kill(h->children[i], SIGKILL);
+            waitpid(h->children[i], NULL, 0);
+            h->children[i] = 0;
+        }
+    if (getenv("HP_KEEP_TEST_DIRS") == NULL)
+        nftw(h->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static pid_t spawn_v(hp_harness_t *h, const char *program, va_list ap)
+{
+    char *argv[64];
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", h->bin, program);
+    int n = 0;
+    argv[n++] = path;
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 62)
+        argv[n++] = (char *)a;
+    argv[n] = NULL;
+    ck_assert_int_lt(h->nchildren, HP_HARNESS_MAX_CHILDREN);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char log[800];
+        snprintf(log, sizeof log, "%s/%s-%d.log", h->dir, program, (int)getpid());
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(path, argv);
+        _exit(127);
+    }
+    h->children[h->nchildren++] = pid;
+    return pid;
+}
+
+pid_t hp_harness_spawn(hp_harness_t *h, const char *program, ...)
+{
+    va_list ap;
+    va_start(ap, program);
+    pid_t pid = spawn_v(h, program, ap);
+    va_end(ap);
+    return pid;
+}
+
+pid_t hp_harness_start_daemon(hp_harness_t *h, ...)
+{
+    char *extra[32];
+    int n = 0;
+    va_list ap;
+    va_start(ap, h);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+        extra[n++] = (char *)a;
+    va_end(ap);
+    extra[n] = NULL;
+    /* argv: --db DB --listen L --control C [extra...] */
+    const char *args[48] = {"--db", h->db, "--listen", h->listen, "--control", h->control};
+    int k = 6;
+    for (int i = 0; i < n; i++)
+        args[k++] = extra[i];
+    args[k] = NULL;
+    pid_t pid = hp_harness_spawn(h, "hpsearchd", args[0], args[1], args[2], args[3], args[4],
+                                 args[5], args[6], args[7], args[8], args[9], args[10], args[11],
+                                 args[12], args[13], args[14], args[15], NULL);
+    h->daemon = pid;
+    /* wait until it answers; a generous guard, not a timing assertion */
+    for (int i = 0; i < 600; i++) {
+        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+        Hpsearch__StatusRequest sr = HPSEARCH__STATUS_REQUEST__INIT;
+        env.type = HPSEARCH__MSG_TYPE__STATUS;
+        env.body_case = HPSEARCH__ENVELOPE__BODY_STATUS_REQUEST;
+        env.status_request = &sr;
+        Hpsearch__Envelope *r = hp_harness_request(h->control, &env, 500);
+        if (r) {
+            hp_proto_free(r);
+            return pid;
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            ck_abort_msg("hpsearchd exited during start-up (status %d); see %s", st, h->dir);
+        sleep_ms(50);
+    }
+    ck_abort_msg("hpsearchd did not answer within 30 s");
+    return -1;
+}
+
+int hp_harness_kill(hp_harness_t *h, pid_t pid, int sig)
+{
+    kill(pid, sig);
+    int st = 0;
+    if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) {
+        waitpid(pid, &st, 0);
+        for (int i = 0; i < h->nchildren; i++)
+            if (h->children[i] == pid)
+                h->children[i] = 0;
+    }
+    return st;
+}
+
+Hpsearch__Envelope *hp_harness_request_raw(const char *url, const void *buf, size_t len,
+                                           int timeout_ms)
+{
+    nng_socket s;
+    if (nng_req0_open(&s) != 0)
+        return NULL;
+    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
+    nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
+    Hpsearch__Envelope *out = NULL;
+    if (nng_dial(s, url, NULL, 0) == 0 && nng_send(s, (void *)buf, len, 0) == 0) {
+        char *reply = NULL;
+        size_t rlen = 0;
+        if (nng_recv(s, &reply, &rlen, NNG_FLAG_ALLOC) == 0) {
+            char err[256];
+            if (hp_proto_decode(reply, rlen, &out, err, sizeof err) < 0)
+                out = NULL;
+            nng_free(reply, rlen);
+        }
+    }
+    nng_close(s);
+    return out;
+}
+
+Hpsearch__Envelope *hp_harness_request(const char *url, Hpsearch__Envelope *env, int timeout_ms)
+{
+    hp_buf_t b = {0};
+    if (hp_proto_encode(env, &b) < 0)
+        return NULL;
+    Hpsearch__Envelope *r = hp_harness_request_raw(url, b.data, b.len, timeout_ms);
+    hp_buf_fini(&b);
+    return r;
+}
+
+const char *hp_harness_write_file(hp_harness_t *h, const char *name, const char *text)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", h->dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+long hp_harness_submit(hp_harness_t *h, const char *spec_text)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Submit sub = HPSEARCH__SUBMIT__INIT;
+    sub.spec_text = (char *)spec_text;
+    sub.filename = "test.yaml";
+    env.type = HPSEARCH__MSG_TYPE__SUBMIT;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_SUBMIT;
+    env.submit = &sub;
+    Hpsearch__Envelope *r = hp_harness_request(h->control, &env, 30000);
+    ck_assert_ptr_nonnull(r);
+    if (r->type == HPSEARCH__MSG_TYPE__ERROR)
+        ck_abort_msg("submit refused: %s %s", r->error->code, r->error->message);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__SUBMIT_REPLY);
+    long id = (long)r->submit_reply->study_id;
+    hp_proto_free(r);
+    return id;
+}
+
+const char *hp_harness_wait_study(hp_harness_t *h, const char *study, int timeout_s)
+{
+    static char state[32];
+    for (int i = 0; i < timeout_s * 10; i++) {
+        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+        Hpsearch__StatusRequest sr = HPSEARCH__STATUS_REQUEST__INIT;
+        sr.study = (char *)study;
+        env.type = HPSEARCH__MSG_TYPE__STATUS;
+        env.body_case = HPSEARCH__ENVELOPE__BODY_STATUS_REQUEST;
+        env.status_request = &sr;
+        Hpsearch__Envelope *r = hp_harness_request(h->control, &env, 5000);
+        if (r && r->type == HPSEARCH__MSG_TYPE__STATUS_REPLY && r->status_reply->n_studies == 1 &&
+            strcmp(r->status_reply->studies[0]->state, "running") != 0) {
+            snprintf(state, sizeof state, "%s", r->status_reply->studies[0]->state);
+            hp_proto_free(r);
+            return state;
+        }
+        hp_proto_free(r);
+        sleep_ms(100);
+    }
+    return NULL;
+}
+
+long hp_harness_query_int(hp_harness_t *h, const char *sql)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Query q = HPSEARCH__QUERY__INIT;
+    q.sql = (char *)sql;
+    env.type = HPSEARCH__MSG_TYPE__QUERY;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_QUERY;
+    env.query = &q;
+    Hpsearch__Envelope *r = hp_harness_request(h->control, &env, 30000);
+    long v = -1;
+    if (r && r->type == HPSEARCH__MSG_TYPE__QUERY_REPLY && r->query_reply->n_cells > 0 &&
+        strcmp(r->query_reply->cells[0], "null") != 0)
+        v = strtol(r->query_reply->cells[0], NULL, 10);
+    else if (r && r->type == HPSEARCH__MSG_TYPE__ERROR)
+        fprintf(stderr, "query %s: %s\n", sql, r->error->message);
+    hp_proto_free(r);
+    return v;
+}

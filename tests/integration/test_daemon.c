@@ -1,0 +1,449 @@
+/* hpsearchd through its sockets, with protocol-level fake workers: hostile
+ * messages, authentication, leases that expire, late results, a restart in
+ * the middle of a trial, and 200 workers at once. */
+#include "harness.h"
+
+#include <check.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *branin_spec(const char *name, int trials, int parallelism)
+{
+    static char buf[1024];
+    snprintf(buf, sizeof buf,
+             "name: %s\nobjective: {metric: value}\n"
+             "search: {algorithm: random, max_trials: %d, parallelism: %d, seed: 3}\n"
+             "space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n"
+             "trial: {function: branin, retries: 2}\n",
+             name, trials, parallelism);
+    return buf;
+}
+
+/* ---- a fake worker speaking the protocol by hand ------------------------ */
+
+typedef struct fake {
+    nng_socket s;
+    uint64_t id, seq;
+} fake_t;
+
+static void fake_open(fake_t *f, const char *url)
+{
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(nng_req0_open(&f->s), 0);
+    nng_socket_set_ms(f->s, NNG_OPT_RECVTIMEO, 60000);
+    nng_socket_set_ms(f->s, NNG_OPT_REQ_RESENDTIME, 600000);
+    ck_assert_int_eq(nng_dial(f->s, url, NULL, 0), 0);
+}
+
+static void fake_send(fake_t *f, Hpsearch__Envelope *env)
+{
+    env->worker_id = f->id;
+    env->seq = ++f->seq;
+    hp_buf_t b = {0};
+    ck_assert_int_eq(hp_proto_encode(env, &b), 0);
+    ck_assert_int_eq(nng_send(f->s, b.data, b.len, 0), 0);
+    hp_buf_fini(&b);
+}
+
+static Hpsearch__Envelope *fake_recv(fake_t *f)
+{
+    char *buf;
+    size_t len;
+    int rv = nng_recv(f->s, &buf, &len, NNG_FLAG_ALLOC);
+    ck_assert_msg(rv == 0, "no reply: %s", nng_strerror(rv));
+    Hpsearch__Envelope *e;
+    char err[256];
+    ck_assert_int_eq(hp_proto_decode(buf, len, &e, err, sizeof err), 0);
+    nng_free(buf, len);
+    return e;
+}
+
+static void fake_hello(fake_t *f, uint64_t previous)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Hello h = HPSEARCH__HELLO__INIT;
+    h.hostname = "fakehost";
+    h.pid = (uint32_t)getpid();
+    h.slots = 1;
+    h.cores = 1;
+    h.previous_worker_id = previous;
+    env.type = HPSEARCH__MSG_TYPE__HELLO;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    fake_send(f, &env);
+    Hpsearch__Envelope *r = fake_recv(f);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__HELLO_REPLY);
+    f->id = r->hello_reply->worker_id;
+    ck_assert_uint_gt(f->id, 0);
+    hp_proto_free(r);
+}
+
+static void fake_get_trial_send(fake_t *f)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__GetTrial g = HPSEARCH__GET_TRIAL__INIT;
+    env.type = HPSEARCH__MSG_TYPE__GET_TRIAL;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_GET_TRIAL;
+    env.get_trial = &g;
+    fake_send(f, &env);
+}
+
+static Hpsearch__Envelope *fake_get_trial(fake_t *f)
+{
+    fake_get_trial_send(f);
+    Hpsearch__Envelope *r = fake_recv(f);
+    ck_assert_msg(r->type == HPSEARCH__MSG_TYPE__TRIAL, "expected TRIAL, got %s",
+                  hp_proto_type_name(r->type));
+    return r;
+}
+
+static Hpsearch__Envelope *fake_result(fake_t *f, uint64_t trial_id, uint64_t lease_id,
+                                       double value)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Result res = HPSEARCH__RESULT__INIT;
+    Hpsearch__LeaseRef l = HPSEARCH__LEASE_REF__INIT;
+    l.trial_id = trial_id;
+    l.lease_id = lease_id;
+    res.lease = &l;
+    res.outcome = HPSEARCH__TRIAL_OUTCOME__COMPLETED;
+    res.value = value;
+    env.type = HPSEARCH__MSG_TYPE__RESULT;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
+    env.result = &res;
+    fake_send(f, &env);
+    return fake_recv(f);
+}
+
+static void fake_heartbeat(fake_t *f, uint64_t trial_id, uint64_t lease_id, size_t *ncancel)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Heartbeat hb = HPSEARCH__HEARTBEAT__INIT;
+    Hpsearch__LeaseRef l = HPSEARCH__LEASE_REF__INIT;
+    Hpsearch__LeaseRef *lp[1] = {&l};
+    l.trial_id = trial_id;
+    l.lease_id = lease_id;
+    hb.running = lp;
+    hb.n_running = 1;
+    env.type = HPSEARCH__MSG_TYPE__HEARTBEAT;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    fake_send(f, &env);
+    Hpsearch__Envelope *r = fake_recv(f);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__HEARTBEAT_REPLY);
+    *ncancel = r->heartbeat_reply->n_cancel;
+    hp_proto_free(r);
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void expect_error(const char *url, const void *buf, size_t len, const char *code,
+                         const char *needle)
+{
+    Hpsearch__Envelope *r = hp_harness_request_raw(url, buf, len, 10000);
+    ck_assert_msg(r != NULL, "no reply to a malformed message on %s", url);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ERROR);
+    ck_assert_str_eq(r->error->code, code);
+    ck_assert_msg(strstr(r->error->message, needle), "'%s' not in '%s'", needle,
+                  r->error->message);
+    hp_proto_free(r);
+}
+
+START_TEST(test_malformed_messages_get_errors_and_daemon_serves_on)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "malformed");
+    hp_harness_start_daemon(&h, NULL);
+    const char *urls[2] = {h.listen, h.control};
+    for (int i = 0; i < 2; i++) {
+        expect_error(urls[i], "\xff\xfe garbage", 10, "EPROTO", "not a valid hpsearch envelope");
+        /* a valid envelope of another protocol version */
+        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+        Hpsearch__ListWorkers lw = HPSEARCH__LIST_WORKERS__INIT;
+        env.version = 9;
+        env.type = HPSEARCH__MSG_TYPE__LIST_WORKERS;
+        env.body_case = HPSEARCH__ENVELOPE__BODY_LIST_WORKERS;
+        env.list_workers = &lw;
+        size_t n = hpsearch__envelope__get_packed_size(&env);
+        uint8_t *raw = malloc(n);
+        hpsearch__envelope__pack(&env, raw);
+        expect_error(urls[i], raw, n, "EVERSION", "protocol version 9 is not supported");
+        free(raw);
+        /* a message for the other socket */
+        hp_buf_t b = {0};
+        env.version = 0;
+        hp_proto_encode(&env, &b);
+        if (i == 0)
+            expect_error(urls[i], b.data, b.len, "EPROTO", "not a request the worker socket");
+        hp_buf_fini(&b);
+    }
+    /* a worker that never said HELLO */
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__GetTrial g = HPSEARCH__GET_TRIAL__INIT;
+    env.type = HPSEARCH__MSG_TYPE__GET_TRIAL;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_GET_TRIAL;
+    env.get_trial = &g;
+    env.worker_id = 4242;
+    Hpsearch__Envelope *r = hp_harness_request(h.listen, &env, 10000);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->error->code, "ENOENT");
+    ck_assert_ptr_nonnull(strstr(r->error->message, "unknown worker 4242"));
+    hp_proto_free(r);
+    /* and it still works */
+    long id = hp_harness_submit(&h, branin_spec("still-serving", 3, 1));
+    ck_assert_int_gt(id, 0);
+    ck_assert_int_eq(waitpid(h.daemon, NULL, WNOHANG), 0);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_token_required_when_configured)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "auth");
+    const char *tok = hp_harness_write_file(&h, "token", "0123456789abcdef0123\n");
+    char tokpath[1024];
+    snprintf(tokpath, sizeof tokpath, "%s", tok);
+    hp_harness_spawn(&h, "hpsearchd", "--db", h.db, "--listen", h.listen, "--control", h.control,
+                     "--token-file", tokpath, NULL);
+    /* wait for it with the right token */
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__StatusRequest sr = HPSEARCH__STATUS_REQUEST__INIT;
+    env.type = HPSEARCH__MSG_TYPE__STATUS;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_STATUS_REQUEST;
+    env.status_request = &sr;
+    env.auth_token.data = (uint8_t *)"0123456789abcdef0123";
+    env.auth_token.len = 20;
+    Hpsearch__Envelope *r = NULL;
+    for (int i = 0; i < 300 && !r; i++) {
+        r = hp_harness_request(h.control, &env, 500);
+        if (!r)
+            usleep(50000);
+    }
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__STATUS_REPLY);
+    hp_proto_free(r);
+    env.auth_token.len = 19; /* wrong */
+    r = hp_harness_request(h.control, &env, 10000);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->error->code, "EAUTH");
+    hp_proto_free(r);
+    env.auth_token.len = 0; /* missing */
+    r = hp_harness_request(h.listen, &env, 10000);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->error->code, "EAUTH");
+    hp_proto_free(r);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_non_loopback_without_token_refused)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "noauth");
+    pid_t p = hp_harness_spawn(&h, "hpsearchd", "--db", h.db, "--listen", "tcp://0.0.0.0:7599",
+                               "--control", h.control, NULL);
+    int st;
+    waitpid(p, &st, 0);
+    h.children[0] = 0;
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    char log[1024], text[2048] = "";
+    snprintf(log, sizeof log, "%s/hpsearchd-%d.log", h.dir, (int)p);
+    FILE *f = fopen(log, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "without authentication"));
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_expired_lease_requeues_and_late_result_is_refused)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "lease");
+    hp_harness_start_daemon(&h, "--lease-ms", "600", "--heartbeat-ms", "100", NULL);
+    hp_harness_submit(&h, branin_spec("lease", 1, 1));
+    fake_t a, b;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    Hpsearch__Envelope *t1 = fake_get_trial(&a);
+    uint64_t trial = t1->trial->trial_id, lease1 = t1->trial->lease_id;
+    ck_assert_uint_eq(t1->trial->attempt, 1);
+    ck_assert_ptr_nonnull(strstr(t1->trial->trial_json, "\"function\":\"branin\""));
+    hp_proto_free(t1);
+    /* a goes silent; b asks, heartbeating on a second socket as a real
+     * worker does, and gets the same trial once a's lease expires */
+    fake_open(&b, h.listen);
+    fake_hello(&b, 0);
+    fake_t bh;
+    fake_open(&bh, h.listen);
+    bh.id = b.id;
+    fake_get_trial_send(&b);
+    Hpsearch__Envelope *t2 = NULL;
+    for (int i = 0; i < 600 && !t2; i++) {
+        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+        Hpsearch__Heartbeat hb = HPSEARCH__HEARTBEAT__INIT;
+        env.type = HPSEARCH__MSG_TYPE__HEARTBEAT;
+        env.body_case = HPSEARCH__ENVELOPE__BODY_HEARTBEAT;
+        env.heartbeat = &hb;
+        fake_send(&bh, &env);
+        hp_proto_free(fake_recv(&bh));
+        char *buf;
+        size_t len;
+        if (nng_recv(b.s, &buf, &len, NNG_FLAG_ALLOC | NNG_FLAG_NONBLOCK) == 0) {
+            char err[256];
+            ck_assert_int_eq(hp_proto_decode(buf, len, &t2, err, sizeof err), 0);
+            nng_free(buf, len);
+        } else {
+            usleep(100000);
+        }
+    }
+    ck_assert_ptr_nonnull(t2);
+    ck_assert_int_eq(t2->type, HPSEARCH__MSG_TYPE__TRIAL);
+    ck_assert_uint_eq(t2->trial->trial_id, trial);
+    ck_assert_uint_eq(t2->trial->attempt, 2);
+    uint64_t lease2 = t2->trial->lease_id;
+    ck_assert_uint_ne(lease1, lease2);
+    hp_proto_free(t2);
+    /* a wakes up: its heartbeat and result are refused */
+    size_t ncancel;
+    fake_heartbeat(&a, trial, lease1, &ncancel);
+    ck_assert_uint_eq(ncancel, 1);
+    Hpsearch__Envelope *ack = fake_result(&a, trial, lease1, 123.0);
+    ck_assert_int_eq(ack->type, HPSEARCH__MSG_TYPE__ACK);
+    ck_assert(ack->ack->stop);
+    hp_proto_free(ack);
+    ack = fake_result(&b, trial, lease2, 7.5);
+    ck_assert_int_eq(ack->type, HPSEARCH__MSG_TYPE__ACK);
+    ck_assert(!ack->ack->stop);
+    hp_proto_free(ack);
+    /* the resend of the same result changes nothing */
+    ack = fake_result(&b, trial, lease2, 7.5);
+    ck_assert(ack->ack->stop);
+    hp_proto_free(ack);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "lease", 60), "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT value*10 FROM trials"), 75);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT attempts FROM trials"), 2);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trial_attempts WHERE "
+                                              "outcome = 'lost' AND attempt = 1"),
+                     1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trial_attempts WHERE "
+                                              "outcome = 'completed' AND attempt = 2"),
+                     1);
+    nng_close(a.s);
+    nng_close(b.s);
+    nng_close(bh.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_restart_keeps_lease_for_reconnecting_worker)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "restart");
+    hp_harness_start_daemon(&h, "--lease-ms", "20000", NULL);
+    hp_harness_submit(&h, branin_spec("restart", 2, 1));
+    fake_t a;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    Hpsearch__Envelope *t = fake_get_trial(&a);
+    uint64_t trial = t->trial->trial_id, lease = t->trial->lease_id, wid = a.id;
+    hp_proto_free(t);
+    hp_harness_kill(&h, h.daemon, SIGKILL);
+    hp_harness_start_daemon(&h, "--lease-ms", "20000", NULL);
+    /* the old worker id is unknown to the new process until it says HELLO */
+    size_t ncancel = 0;
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Heartbeat hb = HPSEARCH__HEARTBEAT__INIT;
+    env.type = HPSEARCH__MSG_TYPE__HEARTBEAT;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    fake_send(&a, &env);
+    Hpsearch__Envelope *r = fake_recv(&a);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ERROR);
+    ck_assert_str_eq(r->error->code, "ENOENT");
+    hp_proto_free(r);
+    fake_hello(&a, wid);
+    ck_assert_uint_eq(a.id, wid);
+    fake_heartbeat(&a, trial, lease, &ncancel);
+    ck_assert_uint_eq(ncancel, 0); /* the lease survived the restart */
+    Hpsearch__Envelope *ack = fake_result(&a, trial, lease, 1.25);
+    ck_assert(!ack->ack->stop);
+    hp_proto_free(ack);
+    t = fake_get_trial(&a);
+    ack = fake_result(&a, t->trial->trial_id, t->trial->lease_id, 2.5);
+    hp_proto_free(t);
+    hp_proto_free(ack);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "restart", 60), "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'completed' AND attempts = 1"),
+                     2);
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+#define MANY 200
+
+START_TEST(test_200_workers_all_receive_trials)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "many");
+    hp_harness_start_daemon(&h, NULL);
+    fake_t *w = calloc(MANY, sizeof *w);
+    for (int i = 0; i < MANY; i++) {
+        fake_open(&w[i], h.listen);
+        fake_hello(&w[i], 0);
+        fake_get_trial_send(&w[i]); /* all 200 idle at once, held by the daemon */
+    }
+    hp_harness_submit(&h, branin_spec("many", MANY, MANY));
+    for (int i = 0; i < MANY; i++) {
+        Hpsearch__Envelope *t = fake_recv(&w[i]);
+        ck_assert_msg(t->type == HPSEARCH__MSG_TYPE__TRIAL, "worker %d got %s", i,
+                      hp_proto_type_name(t->type));
+        Hpsearch__Envelope *ack =
+            fake_result(&w[i], t->trial->trial_id, t->trial->lease_id, (double)i);
+        ck_assert(!ack->ack->stop);
+        hp_proto_free(ack);
+        hp_proto_free(t);
+    }
+    ck_assert_str_eq(hp_harness_wait_study(&h, "many", 120), "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'completed'"),
+                     MANY);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(DISTINCT worker_id) FROM "
+                                              "trial_attempts"),
+                     MANY);
+    for (int i = 0; i < MANY; i++)
+        nng_close(w[i].s);
+    free(w);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("integration_daemon");
+    TCase *tc = tcase_create("daemon");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_malformed_messages_get_errors_and_daemon_serves_on);
+    tcase_add_test(tc, test_token_required_when_configured);
+    tcase_add_test(tc, test_non_loopback_without_token_refused);
+    tcase_add_test(tc, test_expired_lease_requeues_and_late_result_is_refused);
+    tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
+    tcase_add_test(tc, test_200_workers_all_receive_trials);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
