@@ -1,0 +1,215 @@
+#define _GNU_SOURCE /* asprintf */
+/* The built-in model runner: trial_json + params -> hp_train_config_t ->
+ * hp_train_run, with one PROGRESS per epoch. */
+#include "runner_int.h"
+
+#include "err.h"
+#include "train.h"
+
+#include <libfyaml.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct model_ctx {
+    hp_runner_progress_cb cb;
+    void *data;
+    hp_cancel_t *cancel;
+    hp_runner_outcome_t *out;
+} model_ctx_t;
+
+static void add(hp_metric_t *m, size_t *n, const char *name, double v)
+{
+    if (isnan(v)) /* not measured (e.g. no validation split) */
+        return;
+    snprintf(m[*n].name, sizeof m[*n].name, "%s", name);
+    m[(*n)++].value = v;
+}
+
+static size_t epoch_metrics(const hp_train_epoch_t *e, hp_metric_t *m)
+{
+    size_t n = 0;
+    add(m, &n, "train_loss", e->train_loss);
+    add(m, &n, "train_error", e->train_error);
+    add(m, &n, "val_loss", e->val_loss);
+    add(m, &n, "val_error", e->val_error);
+    add(m, &n, "lr", e->lr);
+    add(m, &n, "samples_per_sec", e->samples_per_sec);
+    add(m, &n, "seconds", e->seconds);
+    return n;
+}
+
+static int on_epoch(const hp_train_epoch_t *e, void *data)
+{
+    model_ctx_t *c = data;
+    hp_metric_t m[8];
+    size_t n = epoch_metrics(e, m);
+    for (size_t i = 0; i < n; i++)
+        hp_outcome_put(c->out, m[i].name, m[i].value);
+    if (c->cb)
+        c->cb(e->epoch, m, n, c->data);
+    return hp_cancel_requested(c->cancel);
+}
+
+/* set one engine setting; the engine's message names the problem */
+static int set(hp_train_config_t *cfg, const char *name, const char *value,
+               hp_runner_outcome_t *out)
+{
+    char err[1024];
+    if (hp_train_config_set(cfg, name, value, err, sizeof err) < 0) {
+        hp_outcome_fail(out, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_node(hp_train_config_t *cfg, const char *name, struct fy_node *n,
+                    hp_runner_outcome_t *out)
+{
+    if (!n)
+        return 0;
+    char *v = hp_tj_text(n);
+    int rc = set(cfg, name, v, out);
+    free(v);
+    return rc;
+}
+
+static int dataset_config(hp_train_config_t *cfg, struct fy_node *ds, hp_runner_outcome_t *out)
+{
+    if (!ds) {
+        hp_outcome_fail(out, "trial.dataset is missing");
+        return -1;
+    }
+    if (fy_node_is_scalar(ds)) { /* the spec's short form */
+        char *s = hp_tj_text(ds);
+        int is_path = strchr(s, '/') || (strlen(s) > 4 && !strcmp(s + strlen(s) - 4, ".csv"));
+        char *v = s;
+        if (is_path && asprintf(&v, "csv:%s", s) < 0)
+            v = NULL;
+        HP_ASSERT(v);
+        int rc = set(cfg, "dataset", v, out);
+        if (v != s)
+            free(v);
+        free(s);
+        return rc;
+    }
+    char *name = hp_tj_text(hp_tj_get(ds, "name")), *path = hp_tj_text(hp_tj_get(ds, "path"));
+    char *shift = hp_tj_text(hp_tj_get(ds, "shift")), *norm = hp_tj_text(hp_tj_get(ds, "normalize"));
+    char *sub = hp_tj_text(hp_tj_get(ds, "train_subset")), *aug = hp_tj_text(hp_tj_get(ds, "augment"));
+    int rc = -1;
+    if (path) {
+        char *v;
+        HP_ASSERT(asprintf(&v, "csv:%s", path) >= 0);
+        rc = set(cfg, "dataset", v, out);
+        free(v);
+    } else if (name) {
+        rc = set(cfg, "dataset", name, out);
+    } else {
+        hp_outcome_fail(out, "trial.dataset names neither a dataset nor a path");
+    }
+    if (rc < 0)
+        goto done;
+    rc = -1;
+    if (set_node(cfg, "label", hp_tj_get(ds, "label"), out) < 0 ||
+        set_node(cfg, "task", hp_tj_get(ds, "task"), out) < 0 ||
+        set_node(cfg, "val_size", hp_tj_get(ds, "validation_fraction"), out) < 0)
+        goto done;
+    if (sub && strcmp(sub, "0") != 0 && set(cfg, "train_size", sub, out) < 0)
+        goto done;
+    if (norm) {
+        /* the spec's names -> the engine's names */
+        static const char *const map[][2] = {{"standardize", "standard"}, {"unit", "unit"},
+                                             {"centered", "center"},      {"none", "none"}};
+        const char *v = norm;
+        for (size_t i = 0; i < HP_ARRAY_LEN(map); i++)
+            if (!strcmp(norm, map[i][0]))
+                v = map[i][1];
+        if (set(cfg, "normalize", v, out) < 0)
+            goto done;
+    }
+    if (aug && !strcmp(aug, "true") &&
+        (set(cfg, "augment_shift", "2", out) < 0 || set(cfg, "augment_flip", "1", out) < 0))
+        goto done;
+    if (shift && strcmp(shift, "none") != 0) {
+        hp_outcome_fail(out, "trial.dataset.shift '%s' is not supported by this worker's "
+                             "training engine", shift);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(name);
+    free(path);
+    free(shift);
+    free(norm);
+    free(sub);
+    free(aug);
+    return rc;
+}
+
+int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runner_opts_t *o,
+                 hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
+                 hp_runner_outcome_t *out)
+{
+    hp_train_config_t cfg;
+    hp_train_config_defaults(&cfg);
+    cfg.seed = t->seed;
+    cfg.stream = t->number;
+    cfg.threads = o->blas_threads > 0 ? o->blas_threads : 1;
+
+    if (set_node(&cfg, "model", hp_tj_get(root, "model"), out) < 0 ||
+        dataset_config(&cfg, hp_tj_get(root, "dataset"), out) < 0 ||
+        set_node(&cfg, "epochs", hp_tj_get(root, "epochs"), out) < 0)
+        return 0;
+    struct fy_node *fixed = hp_tj_get(root, "fixed");
+    if (fixed && fy_node_is_mapping(fixed)) {
+        void *it = NULL;
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(fixed, &it)) != NULL) {
+            char *k = hp_tj_text(fy_node_pair_key(p));
+            int rc = set_node(&cfg, k, fy_node_pair_value(p), out);
+            free(k);
+            if (rc < 0)
+                return 0;
+        }
+    }
+    for (size_t i = 0; i < t->n_params; i++)
+        if (set(&cfg, t->params[i].name, t->params[i].value, out) < 0)
+            return 0;
+
+    model_ctx_t c = {.cb = cb, .data = data, .cancel = cancel, .out = out};
+    hp_train_result_t res;
+    memset(&res, 0, sizeof res);
+    char err[1024] = "";
+    int rc = hp_train_run(&cfg, on_epoch, &c, &res, err, sizeof err);
+    if (rc == HP_ECANCELED) {
+        out->status = HP_RUNNER_CANCELLED;
+        snprintf(out->error, sizeof out->error, "cancelled after %d epochs", res.epochs_done);
+        return 0;
+    }
+    if (rc < 0) {
+        hp_outcome_fail(out, "%s", err[0] ? err : hp_strerror(rc));
+        return 0;
+    }
+    if (!isnan(res.test_loss))
+        hp_outcome_put(out, "test_loss", res.test_loss);
+    if (!isnan(res.test_error))
+        hp_outcome_put(out, "test_error", res.test_error);
+    hp_outcome_put(out, "epochs", res.epochs_done);
+    hp_outcome_put(out, "steps", (double)res.steps);
+    hp_outcome_put(out, "nparams", (double)res.nparams);
+    hp_outcome_put(out, "train_gflops", res.train_gflops);
+    hp_outcome_put(out, "seconds", res.seconds);
+
+    const char *obj = t->objective ? t->objective : "";
+    const hp_metric_t *m = hp_outcome_find(out, obj);
+    if (!m) {
+        hp_outcome_fail(out, "the built-in model never reported the objective '%s' (it reports "
+                             "train_loss, train_error, val_loss, val_error, test_loss, test_error)",
+                        obj);
+        return 0;
+    }
+    out->value = m->value;
+    out->status = HP_RUNNER_COMPLETED;
+    return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * runner.h — run one trial: an external program, a built-in benchmark
+ * function or a built-in model, chosen by the trial's `trial_json` (the
+ * spec's `trial` section as canonical JSON, as sent in a TRIAL message).
+ *
+ *     hp_cancel_t cancel;
+ *     hp_cancel_init(&cancel);
+ *     hp_runner_trial_t t = {.number = 7, .seed = 42, .params = p, .n_params = 2,
+ *                            .params_json = "{\"x1\":1,\"x2\":2}",
+ *                            .trial_json = "{\"function\":\"branin\",\"noise\":0}",
+ *                            .objective = "value"};
+ *     hp_runner_outcome_t out;
+ *     hp_runner_run(&t, NULL, on_progress, ctx, &cancel, &out);
+ *     if (out.status == HP_RUNNER_COMPLETED) use(out.value);
+ *     else puts(out.error);
+ *     hp_runner_outcome_fini(&out);
+ *     hp_cancel_fini(&cancel);
+ *
+ * hp_runner_run blocks the calling thread until the trial ends; progress is
+ * reported from that thread. Another thread stops it with
+ * hp_cancel_request. Runners never touch nng (the external runner spawns
+ * children with posix_spawn, which runs no fork handlers), so they are safe
+ * in a process that uses nng.
+ */
+#ifndef HP_RUNNER_H
+#define HP_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HP_METRIC_NAME_MAX 64     /* including the NUL: names are <= 63 bytes */
+#define HP_RUNNER_MAX_METRICS 256 /* distinct metric names kept per trial */
+#define HP_RUNNER_STDERR_TAIL 4096
+#define HP_RUNNER_ERROR_MAX 1024
+
+typedef struct hp_metric {
+    char name[HP_METRIC_NAME_MAX];
+    double value;
+} hp_metric_t;
+
+typedef struct hp_runner_param {
+    const char *name;
+    const char *value; /* text form, as substituted into a command line */
+} hp_runner_param_t;
+
+typedef struct hp_runner_trial {
+    uint32_t number; /* per-study trial number (HPSEARCH_TRIAL_NUMBER) */
+    uint64_t seed;   /* seed for this trial's randomness */
+    const hp_runner_param_t *params;
+    size_t n_params;
+    const char *params_json; /* {"lr": 0.001, ...} */
+    const char *trial_json;  /* the spec's `trial` section */
+    const char *objective;   /* the metric that is the objective */
+    double timeout_s;        /* 0 = none */
+} hp_runner_trial_t;
+
+typedef struct hp_runner_opts {
+    int kill_grace_ms; /* SIGTERM -> SIGKILL grace for external programs; 0 = 5000 */
+    int blas_threads;  /* built-in training; 0 = 1 */
+} hp_runner_opts_t;
+
+typedef enum hp_runner_status {
+    HP_RUNNER_COMPLETED = 1,
+    HP_RUNNER_FAILED = 2,
+    HP_RUNNER_CANCELLED = 4, /* stopped by hp_cancel_request */
+} hp_runner_status_t;
+
+typedef struct hp_runner_outcome {
+    hp_runner_status_t status;
+    double value;             /* the objective's last value, when completed */
+    hp_metric_t *metrics;     /* final value of every metric, n_metrics of them */
+    size_t n_metrics;
+    char error[HP_RUNNER_ERROR_MAX];      /* why it failed ("" when completed) */
+    char stderr_tail[HP_RUNNER_STDERR_TAIL + 1]; /* external programs */
+    double duration_s;
+    /* external programs: stdout lines that were not metric lines, and
+     * metric values that were not numbers (ignored) */
+    uint64_t other_lines, bad_values;
+} hp_runner_outcome_t;
+
+/* Called from the runner's thread for every step: step is the epoch, the
+ * program's step=N, or the count of metric lines so far. The metrics are
+ * only valid during the call. Must not block for long. */
+typedef void (*hp_runner_progress_cb)(int64_t step, const hp_metric_t *metrics, size_t n,
+                                      void *data);
+
+/* A cancellation flag another thread can raise, with a pipe so a runner
+ * waiting in poll() wakes up at once. */
+typedef struct hp_cancel {
+    volatile int requested; /* accessed with __atomic builtins */
+    int fd[2];
+} hp_cancel_t;
+
+/* hp_cancel_init prepares c (returns HP_EIO if no pipe could be made);
+ * hp_cancel_fini releases it (safe on zeroed memory after init failed). */
+int hp_cancel_init(hp_cancel_t *c);
+void hp_cancel_fini(hp_cancel_t *c);
+/* hp_cancel_request raises the flag; any thread, any number of times. */
+void hp_cancel_request(hp_cancel_t *c);
+int hp_cancel_requested(const hp_cancel_t *c);
+/* hp_cancel_reset lowers the flag so c can be reused for the next trial. */
+void hp_cancel_reset(hp_cancel_t *c);
+
+/* hp_runner_run runs t to the end and fills out (always initialised, also
+ * when the trial cannot start: bad trial_json is a failed trial). opts
+ * may be NULL. Returns 0; the trial's fate is in out->status. */
+int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
+                  hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
+                  hp_runner_outcome_t *out);
+
+/* hp_runner_outcome_fini frees out's metrics; safe on zeroed memory. */
+void hp_runner_outcome_fini(hp_runner_outcome_t *out);
+
+#endif
