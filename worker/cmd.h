@@ -13,5 +13,6 @@ typedef struct hp_worker_cmd {
 } hp_worker_cmd_t;
 
 extern const hp_worker_cmd_t hp_worker_cmd_train;
+extern const hp_worker_cmd_t hp_worker_cmd_connect; /* agent/connect_cmd.c */
 
 #endif

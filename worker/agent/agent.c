@@ -1,0 +1,407 @@
+/* The agent's lifecycle: socket and dialer, HELLO (and re-HELLO after a
+ * coordinator restart), heartbeats with cancellations, stop. The thread
+ * that calls hp_agent_run does HELLO and heartbeats on its own context;
+ * every slot has a thread and a context of its own (slot.c). */
+#define _GNU_SOURCE
+#include "agent_int.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <cblas.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef HP_SOFTWARE_VERSION
+#define HP_SOFTWARE_VERSION "0"
+#endif
+
+double hp_agent_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+int hp_agent_sleep(hp_agent_t *a, int ms)
+{
+    struct timespec ts;
+    deadline_in(&ts, ms);
+    pthread_mutex_lock(&a->mu);
+    while (!a->stopping && pthread_cond_timedwait(&a->cv, &a->mu, &ts) == 0)
+        ;
+    int s = a->stopping;
+    pthread_mutex_unlock(&a->mu);
+    return s;
+}
+
+int hp_agent_wait_registered(hp_agent_t *a)
+{
+    pthread_mutex_lock(&a->mu);
+    while (!a->stopping && !a->registered)
+        pthread_cond_wait(&a->cv, &a->mu);
+    int ok = !a->stopping;
+    pthread_mutex_unlock(&a->mu);
+    return ok;
+}
+
+void hp_agent_need_hello(hp_agent_t *a, uint64_t gen)
+{
+    pthread_mutex_lock(&a->mu);
+    if (a->registered && a->gen == gen) {
+        a->registered = 0;
+        hp_log_warn("the coordinator no longer knows worker %llu; saying HELLO again",
+                    (unsigned long long)a->worker_id);
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+void hp_agent_fatal(hp_agent_t *a, int rc, const char *msg)
+{
+    pthread_mutex_lock(&a->mu);
+    if (!a->fatal_rc) {
+        a->fatal_rc = rc;
+        snprintf(a->fatal_msg, sizeof a->fatal_msg, "%s", msg);
+    }
+    pthread_mutex_unlock(&a->mu);
+    hp_agent_stop(a);
+}
+
+void hp_agent_stop(hp_agent_t *a)
+{
+    pthread_mutex_lock(&a->mu);
+    if (!a->stopping) {
+        a->stopping = 1;
+        int grace = a->o.stop_grace_ms > 0 ? a->o.stop_grace_ms : 5000;
+        a->stop_deadline = hp_agent_now() + grace / 1000.0;
+        for (int i = 0; a->slots && i < a->o.slots; i++) {
+            slot_t *s = &a->slots[i];
+            if (s->hold_aio)
+                nng_aio_cancel(s->hold_aio);
+            if (s->busy)
+                hp_slot_cancel(s, "worker shutting down");
+            pthread_cond_broadcast(&s->cv);
+        }
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    hp_agent_t *a = arg;
+    (void)p;
+    /* informational only: leases and ERROR ENOENT drive re-registration */
+    if (ev == NNG_PIPE_EV_ADD_POST)
+        hp_log_info("connected to %s", a->url);
+    else if (ev == NNG_PIPE_EV_REM_POST)
+        hp_log_warn("connection to %s lost; reconnecting", a->url);
+}
+
+int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!o->url || !*o->url)
+        return hp_errf(err, errlen, HP_EINVAL, "--connect needs the coordinator's URL");
+    if (o->slots < 1 || o->slots > 1024)
+        return hp_errf(err, errlen, HP_EINVAL, "--slots must be 1..1024 (got %d)", o->slots);
+    if (o->token && strlen(o->token) > HP_PROTO_MAX_TOKEN)
+        return hp_errf(err, errlen, HP_EINVAL, "the token is longer than %u bytes",
+                       HP_PROTO_MAX_TOKEN);
+    hp_agent_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    a->o = *o;
+    a->url = strdup(o->url);
+    a->token = o->token && *o->token ? strdup(o->token) : NULL;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->cv, &ca);
+    a->slots = calloc((size_t)o->slots, sizeof *a->slots);
+    HP_ASSERT(a->url && a->slots);
+    for (int i = 0; i < o->slots; i++) {
+        slot_t *s = &a->slots[i];
+        s->a = a;
+        s->idx = (uint32_t)i;
+        pthread_cond_init(&s->cv, &ca);
+        if (hp_cancel_init(&s->cancel) < 0) {
+            pthread_condattr_destroy(&ca);
+            hp_agent_free(a);
+            return hp_errf(err, errlen, HP_EIO, "cannot make a pipe");
+        }
+    }
+    pthread_condattr_destroy(&ca);
+
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    a->cores = nc > 0 ? (int)nc : 1;
+    a->blas_threads = a->cores / o->slots > 1 ? a->cores / o->slots : 1;
+    if (gethostname(a->hostname, sizeof a->hostname - 1) < 0 || !a->hostname[0])
+        snprintf(a->hostname, sizeof a->hostname, "unknown");
+    a->seq = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL); /* fresh per process */
+
+    int rv = nng_req0_open(&a->sock);
+    if (rv != 0) {
+        hp_agent_free(a);
+        return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot open a REQ socket: %s",
+                       nng_strerror(rv));
+    }
+    a->sock_open = 1;
+    /* REQ resends on its own until a reply arrives (and at once on a new
+     * pipe after a lost one); the coordinator dedups by (worker, seq). */
+    nng_socket_set_ms(a->sock, NNG_OPT_REQ_RESENDTIME, 5000);
+    nng_socket_set_ms(a->sock, NNG_OPT_RECONNMINT, 100);
+    nng_socket_set_ms(a->sock, NNG_OPT_RECONNMAXT, 5000);
+    nng_socket_set_size(a->sock, NNG_OPT_RECVMAXSZ, HP_PROTO_MAX_MSG);
+    nng_pipe_notify(a->sock, NNG_PIPE_EV_ADD_POST, on_pipe, a);
+    nng_pipe_notify(a->sock, NNG_PIPE_EV_REM_POST, on_pipe, a);
+    if ((rv = nng_ctx_open(&a->hb_ctx, a->sock)) != 0) {
+        hp_agent_free(a);
+        return hp_errf(err, errlen, hp_err_from_nng(rv), "nng_ctx_open: %s", nng_strerror(rv));
+    }
+    for (int i = 0; i < o->slots; i++) {
+        if ((rv = nng_ctx_open(&a->slots[i].ctx, a->sock)) != 0) {
+            hp_agent_free(a);
+            return hp_errf(err, errlen, hp_err_from_nng(rv), "nng_ctx_open: %s",
+                           nng_strerror(rv));
+        }
+        /* a held GET_TRIAL is not lost while the pipe lives: resending it
+         * would make the coordinator hold it twice */
+        nng_ctx_set_ms(a->slots[i].ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    }
+    *out = a;
+    return 0;
+}
+
+void hp_agent_free(hp_agent_t *a)
+{
+    if (!a)
+        return;
+    if (a->sock_open)
+        nng_close(a->sock);
+    for (int i = 0; a->slots && i < a->o.slots; i++) {
+        slot_t *s = &a->slots[i];
+        hp_cancel_fini(&s->cancel);
+        pthread_cond_destroy(&s->cv);
+        for (progress_item_t *p = s->q_head, *n; p; p = n) {
+            n = p->next;
+            free(p);
+        }
+    }
+    free(a->slots);
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a->url);
+    free(a->token);
+    free(a);
+}
+
+/* ---- HELLO ---- */
+
+static const char *const models[] = {"mlp", "lenet", "lstm"};
+static const char *const functions[] = {"branin", "hartmann6", "rosenbrock", "ackley"};
+
+static int hello(hp_agent_t *a, char *err, size_t errlen)
+{
+    Hpsearch__Hello h = HPSEARCH__HELLO__INIT;
+    h.hostname = a->hostname;
+    h.pid = (uint32_t)getpid();
+    h.cores = (uint32_t)a->cores;
+    h.slots = (uint32_t)a->o.slots;
+    h.n_models = HP_ARRAY_LEN(models);
+    h.models = (char **)models;
+    h.n_functions = HP_ARRAY_LEN(functions);
+    h.functions = (char **)functions;
+    char blas[256];
+    const char *cfg = openblas_get_config();
+    snprintf(blas, sizeof blas, "OpenBLAS %s", cfg ? cfg : "");
+    h.blas = blas;
+    h.software_version = (char *)HP_SOFTWARE_VERSION;
+    pthread_mutex_lock(&a->mu);
+    h.previous_worker_id = a->worker_id;
+    pthread_mutex_unlock(&a->mu);
+
+    Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
+    req.type = HPSEARCH__MSG_TYPE__HELLO;
+    req.body_case = HPSEARCH__ENVELOPE__BODY_HELLO;
+    req.hello = &h;
+    int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, 5000, NULL, NULL, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (rep->type != HPSEARCH__MSG_TYPE__HELLO_REPLY || !rep->hello_reply ||
+        rep->hello_reply->worker_id == 0) {
+        rc = hp_errf(err, errlen, HP_EPROTO, "HELLO got %s instead of HELLO_REPLY with a worker id",
+                     hp_proto_type_name(rep->type));
+        hp_proto_free(rep);
+        return rc;
+    }
+    pthread_mutex_lock(&a->mu);
+    uint64_t prev = a->worker_id;
+    a->worker_id = rep->hello_reply->worker_id;
+    a->heartbeat_ms = rep->hello_reply->heartbeat_ms;
+    a->lease_ms = rep->hello_reply->lease_ms;
+    a->registered = 1;
+    a->gen++;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    if (prev && prev != a->worker_id)
+        hp_log_info("registered again as worker %llu (was %llu)",
+                    (unsigned long long)a->worker_id, (unsigned long long)prev);
+    else
+        hp_log_info("registered as worker %llu (%d slots, heartbeat %u ms, lease %u ms)",
+                    (unsigned long long)a->worker_id, a->o.slots, a->heartbeat_ms, a->lease_ms);
+    hp_proto_free(rep);
+    return 0;
+}
+
+/* ---- heartbeats ---- */
+
+static int heartbeat_interval(const hp_agent_t *a)
+{
+    int ms = (int)a->heartbeat_ms;
+    if (a->o.heartbeat_ms > 0 && (ms <= 0 || a->o.heartbeat_ms < ms))
+        ms = a->o.heartbeat_ms;
+    return ms > 0 ? ms : 1000;
+}
+
+static void heartbeat(hp_agent_t *a)
+{
+    Hpsearch__Heartbeat hb = HPSEARCH__HEARTBEAT__INIT;
+    Hpsearch__LeaseRef *refs = calloc((size_t)a->o.slots, sizeof *refs);
+    Hpsearch__LeaseRef **rp = calloc((size_t)a->o.slots, sizeof *rp);
+    HP_ASSERT(refs && rp);
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < a->o.slots; i++) {
+        slot_t *s = &a->slots[i];
+        if (!s->busy)
+            continue;
+        hpsearch__lease_ref__init(&refs[hb.n_running]);
+        refs[hb.n_running].trial_id = s->trial_id;
+        refs[hb.n_running].lease_id = s->lease_id;
+        rp[hb.n_running] = &refs[hb.n_running];
+        hb.n_running++;
+    }
+    pthread_mutex_unlock(&a->mu);
+    hb.running = rp;
+    hb.free_slots = (uint32_t)a->o.slots - (uint32_t)hb.n_running;
+
+    Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
+    req.type = HPSEARCH__MSG_TYPE__HEARTBEAT;
+    req.body_case = HPSEARCH__ENVELOPE__BODY_HEARTBEAT;
+    req.heartbeat = &hb;
+    char err[512];
+    uint64_t gen;
+    int tmo = a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
+    int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, tmo, NULL, &gen, err, sizeof err);
+    free(refs);
+    free(rp);
+    if (rc == HP_ENOENT) {
+        hp_agent_need_hello(a, gen);
+        return;
+    }
+    if (rc == HP_EAUTH || rc == HP_EVERSION) {
+        hp_agent_fatal(a, rc, err);
+        return;
+    }
+    if (rc < 0) {
+        hp_log_debug("heartbeat: %s", err);
+        return;
+    }
+    if (rep->type == HPSEARCH__MSG_TYPE__HEARTBEAT_REPLY && rep->heartbeat_reply) {
+        const Hpsearch__HeartbeatReply *r = rep->heartbeat_reply;
+        pthread_mutex_lock(&a->mu);
+        for (size_t i = 0; i < r->n_cancel; i++)
+            for (int k = 0; k < a->o.slots; k++) {
+                slot_t *s = &a->slots[k];
+                if (s->busy && s->lease_id == r->cancel[i]->lease_id &&
+                    s->trial_id == r->cancel[i]->trial_id)
+                    hp_slot_cancel(s, "cancelled by the coordinator");
+            }
+        pthread_mutex_unlock(&a->mu);
+    } else {
+        hp_log_warn("heartbeat got %s instead of HEARTBEAT_REPLY", hp_proto_type_name(rep->type));
+    }
+    hp_proto_free(rep);
+}
+
+int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
+{
+    int rv = nng_dial(a->sock, a->url, &a->dialer, NNG_FLAG_NONBLOCK);
+    if (rv != 0)
+        return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot dial %s: %s", a->url,
+                       nng_strerror(rv));
+    hp_log_info("worker on %s (%d cores, %d slots, %d BLAS threads per trial) connecting to %s",
+                a->hostname, a->cores, a->o.slots, a->blas_threads, a->url);
+    for (int i = 0; i < a->o.slots; i++) {
+        if (pthread_create(&a->slots[i].thr, NULL, hp_slot_main, &a->slots[i]) != 0) {
+            hp_agent_fatal(a, HP_ENOMEM, "cannot start a slot thread");
+            break;
+        }
+        a->slots[i].thr_started = 1;
+    }
+
+    int backoff = 250, max_backoff = a->o.max_backoff_ms > 0 ? a->o.max_backoff_ms : 30000;
+    int waiting_logged = 0;
+    char e[512];
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        int stopping = a->stopping, registered = a->registered;
+        pthread_mutex_unlock(&a->mu);
+        if (stopping)
+            break;
+        if (!registered) {
+            int rc = hello(a, e, sizeof e);
+            if (rc == 0) {
+                backoff = 250;
+                waiting_logged = 0;
+                continue;
+            }
+            if (rc == HP_EAUTH || rc == HP_EVERSION) {
+                hp_agent_fatal(a, rc, e);
+                break;
+            }
+            if (rc == HP_ETIMEDOUT) {
+                if (!waiting_logged++)
+                    hp_log_info("waiting for the coordinator at %s", a->url);
+                continue; /* REQ keeps the dial going; just ask again */
+            }
+            if (rc != HP_ECANCELED && rc != HP_ECLOSED)
+                hp_log_warn("HELLO refused: %s (retrying in %d ms)", e, backoff);
+            hp_agent_sleep(a, backoff);
+            backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
+            continue;
+        }
+        heartbeat(a);
+        pthread_mutex_lock(&a->mu);
+        int ms = heartbeat_interval(a);
+        struct timespec ts;
+        deadline_in(&ts, ms);
+        /* wake early when a slot loses the session, to HELLO at once */
+        while (!a->stopping && a->registered && pthread_cond_timedwait(&a->cv, &a->mu, &ts) == 0)
+            ;
+        pthread_mutex_unlock(&a->mu);
+    }
+    for (int i = 0; i < a->o.slots; i++)
+        if (a->slots[i].thr_started)
+            pthread_join(a->slots[i].thr, NULL);
+    if (a->fatal_rc)
+        return hp_errf(err, errlen, a->fatal_rc, "%s", a->fatal_msg);
+    return 0;
+}

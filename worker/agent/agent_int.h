@@ -1,0 +1,91 @@
+/* agent_int.h — the agent's state, shared by agent.c (lifecycle, HELLO and
+ * heartbeats), slot.c (one thread per slot) and rpc.c (one exchange). */
+#ifndef HP_AGENT_INT_H
+#define HP_AGENT_INT_H
+
+#include "agent.h"
+#include "codec.h"
+#include "runner.h"
+
+#include <nng/nng.h>
+#include <pthread.h>
+#include <stdint.h>
+
+typedef struct hp_agent hp_agent_t;
+
+typedef struct progress_item {
+    struct progress_item *next;
+    int64_t step;
+    size_t n;
+    hp_metric_t m[];
+} progress_item_t;
+
+#define PROGRESS_QUEUE_MAX 256 /* older reports are dropped beyond this */
+
+typedef struct slot {
+    hp_agent_t *a;
+    uint32_t idx;
+    nng_ctx ctx;
+    pthread_t thr;
+    int thr_started;
+    nng_aio *hold_aio; /* the outstanding GET_TRIAL, cancelled on stop (a->mu) */
+    /* the running trial; fields below are guarded by a->mu */
+    int busy;
+    uint64_t trial_id, lease_id;
+    hp_cancel_t cancel;
+    char cancel_reason[128];
+    progress_item_t *q_head, *q_tail;
+    size_t q_len;
+    uint64_t q_dropped;
+    int run_done;
+    pthread_cond_t cv; /* progress queued / runner done */
+} slot_t;
+
+struct hp_agent {
+    hp_agent_opts_t o;
+    char *url, *token;
+    nng_socket sock;
+    nng_dialer dialer;
+    int sock_open;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* registered / stopping changed */
+    int stopping;
+    double stop_deadline;
+    int fatal_rc;
+    char fatal_msg[512];
+    /* session (a->mu) */
+    int registered;
+    uint64_t gen; /* bumped by each successful HELLO */
+    uint64_t worker_id;
+    uint32_t heartbeat_ms, lease_ms;
+    uint64_t seq; /* __atomic */
+    /* capabilities */
+    char hostname[256];
+    int cores, blas_threads;
+    slot_t *slots;
+    nng_ctx hb_ctx;
+};
+
+/* rpc.c: one request/reply on ctx. The envelope gets version, worker id,
+ * a fresh sequence number and the token. On success *rep is the decoded
+ * reply (never an ERROR: an ERROR reply returns its code mapped to hp_err,
+ * with "CODE: message" in err). *gen_out (may be NULL) is the session the
+ * request was sent in. timeout_ms < 0 waits forever; if hold is non-NULL
+ * the aio is published there (under a->mu) so a stop can cancel it. */
+int hp_agent_rpc(hp_agent_t *a, nng_ctx ctx, Hpsearch__Envelope *req, Hpsearch__Envelope **rep,
+                 int timeout_ms, nng_aio **hold, uint64_t *gen_out, char *err, size_t errlen);
+
+/* agent.c */
+void hp_agent_need_hello(hp_agent_t *a, uint64_t gen);
+/* wait until registered; 0 when stopping instead */
+int hp_agent_wait_registered(hp_agent_t *a);
+/* sleep up to ms or until stopping; returns a->stopping */
+int hp_agent_sleep(hp_agent_t *a, int ms);
+double hp_agent_now(void);
+void hp_agent_fatal(hp_agent_t *a, int rc, const char *msg);
+
+/* slot.c */
+void *hp_slot_main(void *arg);
+void hp_slot_cancel(slot_t *s, const char *reason); /* a->mu held */
+
+#endif

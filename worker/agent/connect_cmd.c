@@ -1,0 +1,182 @@
+/* `hpworker --connect URL --slots N ...`: run the agent until SIGTERM or
+ * SIGINT. Signals are blocked in every thread and taken by one waiting
+ * thread, which asks the agent to stop (nothing async-signal-unsafe runs
+ * in a handler). */
+#include "agent.h"
+#include "cmd.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fputs("usage: hpworker --connect URL [--slots N] [--token-file PATH] [--heartbeat-ms MS]\n"
+          "                [--kill-grace-ms MS] [--log-level error|warn|info|debug]\n\n"
+          "  --connect URL       the coordinator's worker socket (hpsearchd --listen)\n"
+          "  --slots N           trials run at once (default 1; 1..1024)\n"
+          "  --token-file PATH   file holding the shared token (when the coordinator needs one)\n"
+          "  --heartbeat-ms MS   heartbeat at least this often (default: the coordinator's)\n"
+          "  --kill-grace-ms MS  external programs: SIGTERM, then SIGKILL after MS (default 5000)\n"
+          "  --log-level L       default info\n",
+          f);
+}
+
+static int read_token(const char *path, char **out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "hpworker: --token-file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char buf[2048];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    int big = !feof(f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    if (big || n == 0 || n > 1024) {
+        fprintf(stderr, "hpworker: --token-file %s: the token must be 1..1024 bytes on one line\n",
+                path);
+        return -1;
+    }
+    *out = strdup(buf);
+    return *out ? 0 : -1;
+}
+
+typedef struct sigctx {
+    hp_agent_t *a;
+    sigset_t set;
+} sigctx_t;
+
+static void *sig_main(void *arg)
+{
+    sigctx_t *c = arg;
+    for (;;) {
+        int sig;
+        if (sigwait(&c->set, &sig) != 0)
+            continue;
+        if (sig == SIGUSR1) /* our own: the agent has finished */
+            return NULL;
+        hp_log_info("%s: stopping (running trials are cancelled)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        hp_agent_stop(c->a);
+    }
+}
+
+static int parse_int(const char *flag, const char *v, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno || x < lo || x > hi) {
+        fprintf(stderr, "hpworker: %s must be a whole number in %d..%d (got '%s')\n", flag, lo, hi,
+                v);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+static int exec_connect(int argc, char **argv)
+{
+    hp_agent_opts_t o = {.slots = 1};
+    char *token = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *f = argv[i];
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "hpworker: %s needs a value (try --help)\n", f);
+            return 2;
+        }
+        const char *v = argv[++i];
+        int rc = 0;
+        if (!strcmp(f, "--connect"))
+            o.url = v;
+        else if (!strcmp(f, "--slots"))
+            rc = parse_int(f, v, 1, 1024, &o.slots);
+        else if (!strcmp(f, "--heartbeat-ms"))
+            rc = parse_int(f, v, 10, 3600000, &o.heartbeat_ms);
+        else if (!strcmp(f, "--kill-grace-ms"))
+            rc = parse_int(f, v, 1, 3600000, &o.kill_grace_ms);
+        else if (!strcmp(f, "--token-file")) {
+            free(token);
+            token = NULL;
+            rc = read_token(v, &token);
+        } else if (!strcmp(f, "--log-level")) {
+            int l = hp_log_level_parse(v);
+            if (l < 0) {
+                fprintf(stderr, "hpworker: --log-level must be error, warn, info or debug\n");
+                rc = -1;
+            } else {
+                hp_log_set_level((hp_log_level_t)l);
+            }
+        } else {
+            fprintf(stderr, "hpworker: unknown option '%s' (try --help)\n", f);
+            rc = -1;
+        }
+        if (rc < 0) {
+            free(token);
+            return 2;
+        }
+    }
+    o.token = token;
+
+    /* block before any thread exists so every thread inherits the mask */
+    sigctx_t sc;
+    sigemptyset(&sc.set);
+    sigaddset(&sc.set, SIGTERM);
+    sigaddset(&sc.set, SIGINT);
+    sigaddset(&sc.set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[1024];
+    hp_agent_t *a;
+    if (hp_agent_new(&a, &o, err, sizeof err) < 0) {
+        fprintf(stderr, "hpworker: %s\n", err);
+        free(token);
+        return 2;
+    }
+    sc.a = a;
+    pthread_t st;
+    if (pthread_create(&st, NULL, sig_main, &sc) != 0) {
+        fprintf(stderr, "hpworker: cannot start the signal thread\n");
+        hp_agent_free(a);
+        free(token);
+        return 1;
+    }
+    int rc = hp_agent_run(a, err, sizeof err);
+    pthread_kill(st, SIGUSR1);
+    pthread_join(st, NULL);
+    hp_agent_free(a);
+    free(token);
+    if (rc < 0) {
+        if (rc == HP_EAUTH)
+            fprintf(stderr, "hpworker: the coordinator refused this worker's token (%s); check "
+                            "--token-file\n", err);
+        else if (rc == HP_EVERSION)
+            fprintf(stderr, "hpworker: the coordinator speaks another protocol version (%s); "
+                            "run matching versions of hpworker and hpsearchd\n", err);
+        else
+            fprintf(stderr, "hpworker: %s\n", err);
+        return 1;
+    }
+    hp_log_info("stopped");
+    return 0;
+}
+
+const hp_worker_cmd_t hp_worker_cmd_connect = {
+    .name = "--connect",
+    .usage = "--connect URL [--slots N] [--token-file PATH] [--heartbeat-ms MS] [--log-level L]",
+    .exec = exec_connect,
+};

@@ -1,0 +1,363 @@
+/* One slot: keep a GET_TRIAL outstanding, run the trial it brings in a
+ * runner thread, pump its progress to the coordinator, deliver the RESULT.
+ * The slot thread owns the slot's REQ context; the runner thread only
+ * queues progress (under a->mu) and never touches nng. */
+#include "agent_int.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hp_slot_cancel(slot_t *s, const char *reason)
+{
+    if (!hp_cancel_requested(&s->cancel))
+        snprintf(s->cancel_reason, sizeof s->cancel_reason, "%s", reason);
+    hp_cancel_request(&s->cancel);
+}
+
+typedef struct run_arg {
+    slot_t *s;
+    hp_runner_trial_t t;
+    hp_runner_opts_t opts;
+    hp_runner_outcome_t out;
+} run_arg_t;
+
+static void on_progress(int64_t step, const hp_metric_t *m, size_t n, void *data)
+{
+    slot_t *s = data;
+    hp_agent_t *a = s->a;
+    progress_item_t *it = malloc(sizeof *it + n * sizeof *m);
+    HP_ASSERT(it);
+    it->next = NULL;
+    it->step = step;
+    it->n = n;
+    memcpy(it->m, m, n * sizeof *m);
+    pthread_mutex_lock(&a->mu);
+    if (s->q_len >= PROGRESS_QUEUE_MAX) { /* the coordinator is slow or away */
+        progress_item_t *old = s->q_head;
+        s->q_head = old->next;
+        if (!s->q_head)
+            s->q_tail = NULL;
+        s->q_len--;
+        s->q_dropped++;
+        free(old);
+    }
+    if (s->q_tail)
+        s->q_tail->next = it;
+    else
+        s->q_head = it;
+    s->q_tail = it;
+    s->q_len++;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void *run_main(void *arg)
+{
+    run_arg_t *r = arg;
+    hp_runner_run(&r->t, &r->opts, on_progress, r->s, &r->s->cancel, &r->out);
+    pthread_mutex_lock(&r->s->a->mu);
+    r->s->run_done = 1;
+    pthread_cond_signal(&r->s->cv);
+    pthread_mutex_unlock(&r->s->a->mu);
+    return NULL;
+}
+
+static int request_timeout(const hp_agent_t *a)
+{
+    return a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
+}
+
+static Hpsearch__Metric **metrics_msg(const hp_metric_t *m, size_t n, Hpsearch__Metric **store)
+{
+    Hpsearch__Metric *ms = calloc(n ? n : 1, sizeof *ms);
+    Hpsearch__Metric **mp = calloc(n ? n : 1, sizeof *mp);
+    HP_ASSERT(ms && mp);
+    for (size_t i = 0; i < n; i++) {
+        hpsearch__metric__init(&ms[i]);
+        ms[i].name = (char *)m[i].name;
+        ms[i].value = m[i].value;
+        mp[i] = &ms[i];
+    }
+    *store = ms;
+    return mp;
+}
+
+static void send_progress(slot_t *s, const progress_item_t *it)
+{
+    hp_agent_t *a = s->a;
+    Hpsearch__LeaseRef lease = HPSEARCH__LEASE_REF__INIT;
+    Hpsearch__Progress p = HPSEARCH__PROGRESS__INIT;
+    Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
+    Hpsearch__Metric *ms;
+    pthread_mutex_lock(&a->mu);
+    lease.trial_id = s->trial_id;
+    lease.lease_id = s->lease_id;
+    pthread_mutex_unlock(&a->mu);
+    p.lease = &lease;
+    p.step = it->step;
+    p.n_metrics = it->n;
+    p.metrics = metrics_msg(it->m, it->n, &ms);
+    req.type = HPSEARCH__MSG_TYPE__PROGRESS;
+    req.body_case = HPSEARCH__ENVELOPE__BODY_PROGRESS;
+    req.progress = &p;
+    char err[512];
+    uint64_t gen;
+    int rc = hp_agent_rpc(a, s->ctx, &req, &rep, request_timeout(a), NULL, &gen, err, sizeof err);
+    free(ms);
+    free(p.metrics);
+    if (rc == HP_ENOENT) {
+        hp_agent_need_hello(a, gen);
+    } else if (rc == HP_EAUTH || rc == HP_EVERSION) {
+        hp_agent_fatal(a, rc, err);
+    } else if (rc < 0) {
+        hp_log_debug("progress of trial %llu not delivered: %s",
+                     (unsigned long long)lease.trial_id, err);
+    } else {
+        if (rep->type == HPSEARCH__MSG_TYPE__ACK && rep->ack && rep->ack->stop) {
+            hp_log_info("the coordinator stops trial %llu: %s", (unsigned long long)lease.trial_id,
+                        rep->ack->reason && *rep->ack->reason ? rep->ack->reason : "no reason given");
+            pthread_mutex_lock(&a->mu);
+            hp_slot_cancel(s, rep->ack->reason && *rep->ack->reason ? rep->ack->reason
+                                                                     : "stopped by the coordinator");
+            pthread_mutex_unlock(&a->mu);
+        }
+        hp_proto_free(rep);
+    }
+}
+
+static Hpsearch__TrialOutcome outcome_of(const slot_t *s, const hp_runner_outcome_t *o)
+{
+    switch (o->status) {
+    case HP_RUNNER_COMPLETED:
+        return HPSEARCH__TRIAL_OUTCOME__COMPLETED;
+    case HP_RUNNER_CANCELLED:
+        return strstr(s->cancel_reason, "prune") ? HPSEARCH__TRIAL_OUTCOME__PRUNED
+                                                 : HPSEARCH__TRIAL_OUTCOME__CANCELLED;
+    default:
+        return HPSEARCH__TRIAL_OUTCOME__FAILED;
+    }
+}
+
+static void send_result(slot_t *s, uint64_t trial_id, uint64_t lease_id, uint32_t number,
+                        const hp_runner_outcome_t *o)
+{
+    hp_agent_t *a = s->a;
+    Hpsearch__LeaseRef lease = HPSEARCH__LEASE_REF__INIT;
+    Hpsearch__Result r = HPSEARCH__RESULT__INIT;
+    Hpsearch__Metric *ms;
+    lease.trial_id = trial_id;
+    lease.lease_id = lease_id;
+    r.lease = &lease;
+    pthread_mutex_lock(&a->mu);
+    r.outcome = outcome_of(s, o);
+    char error[HP_RUNNER_ERROR_MAX + 160];
+    if (o->status == HP_RUNNER_CANCELLED && s->cancel_reason[0])
+        snprintf(error, sizeof error, "%s: %s", o->error, s->cancel_reason);
+    else
+        snprintf(error, sizeof error, "%s", o->error);
+    pthread_mutex_unlock(&a->mu);
+    r.value = o->status == HP_RUNNER_COMPLETED ? o->value : 0;
+    r.n_metrics = o->n_metrics;
+    r.metrics = metrics_msg(o->metrics, o->n_metrics, &ms);
+    r.error = error;
+    r.stderr_tail = (char *)o->stderr_tail;
+    r.duration_s = o->duration_s;
+    Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
+    req.type = HPSEARCH__MSG_TYPE__RESULT;
+    req.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
+    req.result = &r;
+
+    int backoff = 250;
+    char err[512];
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        int stopping = a->stopping, registered = a->registered;
+        double left = a->stop_deadline - hp_agent_now();
+        pthread_mutex_unlock(&a->mu);
+        int tmo = request_timeout(a);
+        if (stopping) {
+            if (left <= 0 || !registered) {
+                hp_log_warn("stopping before the result of trial %u (lease %llu) was "
+                            "acknowledged; its lease will expire", number,
+                            (unsigned long long)lease_id);
+                break;
+            }
+            if (left * 1000 < tmo)
+                tmo = (int)(left * 1000) + 1;
+        } else if (!registered && !hp_agent_wait_registered(a)) {
+            continue; /* stopping now: one last try above */
+        }
+        uint64_t gen;
+        int rc = hp_agent_rpc(a, s->ctx, &req, &rep, tmo, NULL, &gen, err, sizeof err);
+        if (rc == 0) {
+            if (rep->type == HPSEARCH__MSG_TYPE__ACK && rep->ack && rep->ack->stop)
+                hp_log_warn("the coordinator refused the result of trial %u (lease %llu): %s",
+                            number, (unsigned long long)lease_id,
+                            rep->ack->reason ? rep->ack->reason : "");
+            else if (rep->type != HPSEARCH__MSG_TYPE__ACK)
+                hp_log_warn("RESULT got %s instead of ACK", hp_proto_type_name(rep->type));
+            hp_proto_free(rep);
+            break;
+        }
+        if (rc == HP_ENOENT) {
+            hp_agent_need_hello(a, gen);
+            continue;
+        }
+        if (rc == HP_EAUTH || rc == HP_EVERSION) {
+            hp_agent_fatal(a, rc, err);
+            break;
+        }
+        if (rc != HP_ETIMEDOUT) {
+            hp_log_warn("result of trial %u: %s (retrying)", number, err);
+            hp_agent_sleep(a, backoff);
+            backoff = backoff < 8000 ? backoff * 2 : backoff;
+        } else {
+            hp_log_debug("result of trial %u not acknowledged yet; resending", number);
+        }
+    }
+    free(ms);
+    free(r.metrics);
+}
+
+static void run_trial(slot_t *s, const Hpsearch__Trial *tr)
+{
+    hp_agent_t *a = s->a;
+    run_arg_t *r = calloc(1, sizeof *r);
+    hp_runner_param_t *params = calloc(tr->n_params ? tr->n_params : 1, sizeof *params);
+    HP_ASSERT(r && params);
+    for (size_t i = 0; i < tr->n_params; i++) {
+        params[i].name = tr->params[i]->name ? tr->params[i]->name : "";
+        params[i].value = tr->params[i]->value ? tr->params[i]->value : "";
+    }
+    r->s = s;
+    r->t = (hp_runner_trial_t){.number = tr->number,
+                               .seed = tr->seed,
+                               .params = params,
+                               .n_params = tr->n_params,
+                               .params_json = tr->params_json,
+                               .trial_json = tr->trial_json,
+                               .objective = tr->objective,
+                               .timeout_s = tr->timeout_s};
+    r->opts.kill_grace_ms = a->o.kill_grace_ms;
+    r->opts.blas_threads = a->blas_threads;
+
+    pthread_mutex_lock(&a->mu);
+    hp_cancel_reset(&s->cancel);
+    s->cancel_reason[0] = '\0';
+    s->busy = 1;
+    s->trial_id = tr->trial_id;
+    s->lease_id = tr->lease_id;
+    s->run_done = 0;
+    if (a->stopping)
+        hp_slot_cancel(s, "worker shutting down");
+    pthread_mutex_unlock(&a->mu);
+    hp_log_info("slot %u: trial %u of study '%s' (attempt %u, lease %llu)", s->idx, tr->number,
+                tr->study_name ? tr->study_name : "", tr->attempt,
+                (unsigned long long)tr->lease_id);
+
+    pthread_t thr;
+    int started = pthread_create(&thr, NULL, run_main, r) == 0;
+    if (!started) {
+        memset(&r->out, 0, sizeof r->out);
+        r->out.status = HP_RUNNER_FAILED;
+        snprintf(r->out.error, sizeof r->out.error, "worker cannot start a thread");
+    }
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        if (s->q_head) {
+            progress_item_t *it = s->q_head;
+            s->q_head = it->next;
+            if (!s->q_head)
+                s->q_tail = NULL;
+            s->q_len--;
+            int stopping = a->stopping;
+            pthread_mutex_unlock(&a->mu);
+            if (!stopping) /* at shutdown only the result matters */
+                send_progress(s, it);
+            free(it);
+            pthread_mutex_lock(&a->mu);
+            continue;
+        }
+        if (!started || s->run_done)
+            break;
+        pthread_cond_wait(&s->cv, &a->mu);
+    }
+    if (s->q_dropped) {
+        hp_log_warn("trial %u: %llu progress reports dropped (coordinator slow or away)",
+                    tr->number, (unsigned long long)s->q_dropped);
+        s->q_dropped = 0;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (started)
+        pthread_join(thr, NULL);
+
+    const hp_runner_outcome_t *o = &r->out;
+    if (o->status == HP_RUNNER_COMPLETED)
+        hp_log_info("trial %u completed: %s=%g (%.1f s)", tr->number, tr->objective, o->value,
+                    o->duration_s);
+    else
+        hp_log_info("trial %u %s: %s", tr->number,
+                    o->status == HP_RUNNER_CANCELLED ? "cancelled" : "failed", o->error);
+    send_result(s, tr->trial_id, tr->lease_id, tr->number, o);
+
+    pthread_mutex_lock(&a->mu);
+    s->busy = 0;
+    pthread_mutex_unlock(&a->mu);
+    hp_runner_outcome_fini(&r->out);
+    free(params);
+    free(r);
+}
+
+void *hp_slot_main(void *arg)
+{
+    slot_t *s = arg;
+    hp_agent_t *a = s->a;
+    int backoff = 250, max_backoff = a->o.max_backoff_ms > 0 ? a->o.max_backoff_ms : 30000;
+    char err[512];
+    while (hp_agent_wait_registered(a)) {
+        Hpsearch__GetTrial gt = HPSEARCH__GET_TRIAL__INIT;
+        gt.slot = s->idx;
+        Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
+        req.type = HPSEARCH__MSG_TYPE__GET_TRIAL;
+        req.body_case = HPSEARCH__ENVELOPE__BODY_GET_TRIAL;
+        req.get_trial = &gt;
+        uint64_t gen;
+        /* held by the coordinator until a trial is ready: no timeout */
+        int rc = hp_agent_rpc(a, s->ctx, &req, &rep, -1, &s->hold_aio, &gen, err, sizeof err);
+        if (rc == HP_ECANCELED || rc == HP_ECLOSED)
+            continue;
+        if (rc == HP_ENOENT) {
+            hp_agent_need_hello(a, gen);
+            continue;
+        }
+        if (rc == HP_EAUTH || rc == HP_EVERSION) {
+            hp_agent_fatal(a, rc, err);
+            break;
+        }
+        if (rc < 0) {
+            hp_log_warn("slot %u: GET_TRIAL: %s (retrying in %d ms)", s->idx, err, backoff);
+            hp_agent_sleep(a, backoff);
+            backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
+            continue;
+        }
+        if (rep->type == HPSEARCH__MSG_TYPE__TRIAL && rep->trial) {
+            backoff = 250;
+            run_trial(s, rep->trial);
+        } else if (rep->type == HPSEARCH__MSG_TYPE__NO_TRIAL && rep->no_trial) {
+            uint32_t ms = rep->no_trial->retry_ms;
+            if (!rep->no_trial->shutting_down)
+                hp_log_debug("slot %u: no trial; asking again in %u ms", s->idx, ms);
+            hp_agent_sleep(a, ms ? (int)(ms > 600000 ? 600000 : ms) : 1000);
+        } else {
+            hp_log_warn("slot %u: GET_TRIAL got %s", s->idx, hp_proto_type_name(rep->type));
+            hp_agent_sleep(a, backoff);
+        }
+        hp_proto_free(rep);
+    }
+    return NULL;
+}
