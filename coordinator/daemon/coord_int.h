@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#define COORD_VEC(T) struct { T *v; size_t n, cap; }
+
 typedef struct coord_study {
     int64_t id;
     hp_spec_t spec;
@@ -28,6 +30,14 @@ typedef struct coord_study {
     uint64_t done;    /* completed + failed + pruned + cancelled */
     int active;       /* still scheduling */
     int exhausted;    /* the sampler has no more points */
+    int blocked;      /* the sampler waits for running trials to finish */
+    /* what samplers learn from: entry i is trial number i */
+    COORD_VEC(hp_obs_t) hist;
+    double *hist_x;   /* hist.cap x space.n */
+    /* expensive samplers run off the loop (uv_queue_work) */
+    int suggesting;
+    int has_ready;
+    double ready_x[HP_SPACE_MAX_PARAMS];
 } coord_study_t;
 
 /* A running attempt: one trial leased to one worker. */
@@ -67,8 +77,6 @@ typedef struct coord_reply {
     hp_rep_req_t *req;
     hp_buf_t buf;
 } coord_reply_t;
-
-#define COORD_VEC(T) struct { T *v; size_t n, cap; }
 
 typedef struct coord {
     hp_coord_config_t cfg;
@@ -129,6 +137,21 @@ void coord_study_maybe_finish(coord_t *c, coord_study_t *s);
  * not complete (lost, failed): re-queue within retries, else fail. */
 void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how,
                                 const char *why);
+/* coord_study_hist_set records what a sampler knows of trial number. */
+void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t state, double value,
+                          const double *x);
+/* coord_study_trial_ended updates the history when a trial reaches a final
+ * state (COMPLETED with its value, or FAILED) and wakes a blocked sampler. */
+void coord_study_trial_ended(coord_t *c, coord_study_t *s, uint64_t number, hp_obs_state_t st,
+                             double value);
+/* coord_study_suggest proposes the point for trial number s->created. Cheap
+ * samplers answer at once; expensive ones start a uv_queue_work on a
+ * snapshot and return HP_EBUSY until the point is ready (the completion
+ * sets schedule_needed). HP_ENOENT: exhausted. */
+int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size_t errlen);
+/* coord_study_suggest_failed handles a suggestion error: HP_EBUSY blocks
+ * the study until a trial ends, HP_ENOENT exhausts it, others fail it. */
+void coord_study_suggest_failed(coord_t *c, coord_study_t *s, int rc, const char *why);
 
 /* coord_shutdown starts a graceful stop: held requests get NO_TRIAL, the
  * last replies leave, the sockets close and the loop ends. */

@@ -8,6 +8,7 @@
 #include "params.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,10 @@ static int eligible(const coord_study_t *s)
 {
     if (!s->active || s->running >= s->spec.search.parallelism)
         return 0;
-    return s->pending > 0 || (!s->exhausted && s->created < s->total);
+    if (s->pending > 0)
+        return 1;
+    return !s->exhausted && !s->blocked && s->created < s->total &&
+           (!s->suggesting || s->has_ready);
 }
 
 static coord_study_t *next_study(coord_t *c)
@@ -88,12 +92,7 @@ static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size
             s->pending--;
         return rc;
     }
-    hp_history_t none = {0}; /* grid/random/sobol need no history */
-    rc = hp_sampler_suggest(s->sampler, s->created, &none, p->x, err, errlen);
-    if (rc == HP_ENOENT) {
-        s->exhausted = 1;
-        return rc;
-    }
+    rc = coord_study_suggest(c, s, p->x, err, errlen);
     if (rc < 0)
         return rc;
     hp_buf_t pj = {0};
@@ -104,6 +103,7 @@ static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size
         return rc;
     HP_ASSERT((uint64_t)p->number == s->created);
     s->created++;
+    coord_study_hist_set(s, (uint64_t)p->number, HP_OBS_PENDING, NAN, p->x);
     return 0;
 }
 
@@ -179,21 +179,12 @@ void coord_schedule(coord_t *c)
         picked_t p;
         int rc = pick_trial(c, s, &p, err, sizeof err);
         if (rc < 0) {
-            if (rc != HP_ENOENT)
-                hp_log_error("study %s: cannot prepare a trial: %s", s->spec.name, err);
             /* give the request back to the front and try other studies */
             memmove(&c->held.v[1], &c->held.v[0], c->held.n * sizeof *c->held.v);
             c->held.v[0] = h;
             c->held.n++;
-            if (rc != HP_ENOENT) {
-                char reason[600], e2[256];
-                snprintf(reason, sizeof reason, "cannot prepare a trial: %s", err);
-                s->active = 0;
-                if (hp_store_study_set_state(c->store, s->id, HP_STUDY_FAILED, reason, e2,
-                                             sizeof e2) < 0)
-                    hp_log_error("study %s: cannot mark failed: %s", s->spec.name, e2);
-            }
-            coord_study_maybe_finish(c, s);
+            if (!s->suggesting) /* in flight: not a failure, just not yet */
+                coord_study_suggest_failed(c, s, rc, err);
             continue;
         }
         coord_run_t r = {

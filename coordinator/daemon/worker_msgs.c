@@ -331,9 +331,13 @@ static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e
     hp_log_debug("study %s trial %" PRIu64 " %s value %g", s->spec.name, r->number,
                  res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED ? "completed" : "ended",
                  res->value);
+    uint64_t number = r->number;
     s->running--;
     coord_run_remove(c, r);
     c->schedule_needed = 1;
+    int completed = res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED && isfinite(res->value);
+    coord_study_trial_ended(c, s, number, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED,
+                            res->value);
     coord_study_maybe_finish(c, s);
     reply_ack(c, req, 0, NULL);
 }

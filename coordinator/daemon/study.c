@@ -1,0 +1,329 @@
+/* A study in the coordinator's memory: its spec and sampler, counters that
+ * mirror the store, the history samplers learn from, and suggestions
+ * computed off the loop thread for expensive samplers. */
+#include "coord_int.h"
+
+#include "err.h"
+#include "log.h"
+#include "params.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+coord_study_t *coord_study_by_id(coord_t *c, int64_t id)
+{
+    for (size_t i = 0; i < c->studies.n; i++)
+        if (c->studies.v[i]->id == id)
+            return c->studies.v[i];
+    return NULL;
+}
+
+coord_study_t *coord_study_find(coord_t *c, const char *name_or_id)
+{
+    char *end;
+    long long id = strtoll(name_or_id, &end, 10);
+    for (size_t i = 0; i < c->studies.n; i++) {
+        coord_study_t *s = c->studies.v[i];
+        if ((*end == '\0' && s->id == id) || strcmp(s->spec.name, name_or_id) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+void coord_study_free(coord_study_t *s)
+{
+    if (!s)
+        return;
+    HP_ASSERT(!s->suggesting); /* the loop waits for work before freeing */
+    hp_sampler_free(s->sampler);
+    hp_spec_fini(&s->spec);
+    free(s->trial_json);
+    free(s->hist.v);
+    free(s->hist_x);
+    free(s);
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+/* History entries are indexed by trial number (numbers are 0..created-1),
+ * and their points live in one block of created * dim doubles. */
+static void hist_reserve(coord_study_t *s, uint64_t n)
+{
+    size_t dim = s->spec.space.n ? s->spec.space.n : 1;
+    if (n <= s->hist.cap)
+        return;
+    size_t cap = s->hist.cap ? s->hist.cap : 64;
+    while (cap < n)
+        cap *= 2;
+    hp_obs_t *v = realloc(s->hist.v, cap * sizeof *v);
+    double *x = realloc(s->hist_x, cap * dim * sizeof *x);
+    HP_ASSERT(v && x);
+    s->hist.v = v;
+    s->hist_x = x;
+    s->hist.cap = cap;
+    for (size_t i = 0; i < s->hist.n; i++)
+        s->hist.v[i].x = s->hist_x + i * dim;
+}
+
+void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t state, double value,
+                          const double *x)
+{
+    size_t dim = s->spec.space.n ? s->spec.space.n : 1;
+    if (number >= s->hist.n) {
+        hist_reserve(s, number + 1);
+        for (size_t i = s->hist.n; i <= number; i++) {
+            s->hist.v[i] = (hp_obs_t){.number = i, .state = HP_OBS_FAILED, .value = NAN,
+                                      .x = s->hist_x + i * dim};
+            memset(s->hist_x + i * dim, 0, dim * sizeof(double));
+        }
+        s->hist.n = number + 1;
+    }
+    hp_obs_t *o = &s->hist.v[number];
+    o->state = state;
+    o->value = state == HP_OBS_COMPLETED ? value : NAN;
+    if (x)
+        memcpy(s->hist_x + number * dim, x, s->spec.space.n * sizeof(double));
+}
+
+typedef struct {
+    coord_study_t *s;
+    char err[256];
+} hist_load_t;
+
+static int hist_load_cb(void *data, const hp_trial_t *t)
+{
+    hist_load_t *hl = data;
+    coord_study_t *s = hl->s;
+    double x[HP_SPACE_MAX_PARAMS];
+    char err[256];
+    if (hp_params_to_point(&s->spec.space, t->params, x, err, sizeof err) < 0) {
+        hp_log_warn("study %s trial %" PRId64 ": %s; left out of the sampler's history",
+                    s->spec.name, t->number, err);
+        coord_study_hist_set(s, (uint64_t)t->number, HP_OBS_FAILED, NAN, NULL);
+        return 0;
+    }
+    hp_obs_state_t st = HP_OBS_FAILED;
+    if (t->state == HP_TRIAL_COMPLETED && t->has_value)
+        st = HP_OBS_COMPLETED;
+    else if (t->state == HP_TRIAL_PENDING || t->state == HP_TRIAL_RUNNING)
+        st = HP_OBS_PENDING;
+    coord_study_hist_set(s, (uint64_t)t->number, st, t->value, x);
+    return 0;
+}
+
+int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    hp_study_t st;
+    int rc = hp_store_study_get(c->store, id, &st, err, errlen);
+    if (rc < 0)
+        return rc;
+    coord_study_t *s = calloc(1, sizeof *s);
+    HP_ASSERT(s != NULL);
+    s->id = id;
+    hp_diag_t d = {0};
+    rc = hp_spec_parse(&s->spec, st.spec, strlen(st.spec), st.name, &d);
+    if (rc < 0) {
+        rc = hp_errf(err, errlen, HP_ECORRUPT,
+                     "study %" PRId64 " (%s): stored spec no longer parses: %s", id, st.name,
+                     d.n ? d.items[0].text : "?");
+        hp_diag_fini(&d);
+        hp_study_fini(&st);
+        free(s);
+        return rc;
+    }
+    hp_diag_fini(&d);
+    s->active = st.state == HP_STUDY_RUNNING;
+    hp_study_fini(&st);
+    rc = hp_sampler_new(&s->sampler, &s->spec, err, errlen);
+    if (rc < 0) {
+        coord_study_free(s);
+        return rc;
+    }
+    s->total = hp_sampler_total(s->sampler);
+    hp_buf_t tj = {0};
+    hp_spec_trial_to_json(&s->spec, &tj);
+    s->trial_json = hp_buf_steal(&tj);
+    int64_t counts[HP_TRIAL_STATE_COUNT_];
+    rc = hp_store_trial_count(c->store, id, counts, err, errlen);
+    if (rc < 0) {
+        coord_study_free(s);
+        return rc;
+    }
+    for (int k = 0; k < HP_TRIAL_STATE_COUNT_; k++)
+        s->created += (uint64_t)counts[k];
+    s->pending = (uint64_t)counts[HP_TRIAL_PENDING];
+    s->done = (uint64_t)(counts[HP_TRIAL_COMPLETED] + counts[HP_TRIAL_FAILED] +
+                         counts[HP_TRIAL_PRUNED] + counts[HP_TRIAL_CANCELLED]);
+    if (s->created) {
+        hist_load_t hl = {s, ""};
+        rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
+        if (rc < 0) {
+            coord_study_free(s);
+            return rc;
+        }
+    }
+    *out = s;
+    return 0;
+}
+
+void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
+{
+    if (!s->active || s->running || s->pending || s->suggesting)
+        return;
+    if (s->created < s->total && !s->exhausted)
+        return;
+    char err[256];
+    if (coord_write_begin(c) < 0)
+        return;
+    if (hp_store_study_set_state(c->store, s->id, HP_STUDY_COMPLETED, NULL, err, sizeof err) < 0) {
+        hp_log_error("study %s: cannot mark completed: %s", s->spec.name, err);
+        return;
+    }
+    hp_store_event_append(c->store, "study_completed", s->id, 0, NULL, NULL, err, sizeof err);
+    s->active = 0;
+    hp_log_info("study %s completed (%" PRIu64 " trials)", s->spec.name, s->done);
+}
+
+void coord_study_trial_ended(coord_t *c, coord_study_t *s, uint64_t number, hp_obs_state_t st,
+                             double value)
+{
+    coord_study_hist_set(s, number, st, value, NULL);
+    s->blocked = 0; /* a sampler waiting for results may go on */
+    c->schedule_needed = 1;
+}
+
+void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how,
+                                const char *why)
+{
+    coord_study_t *s = r->study;
+    char err[512];
+    if (coord_write_begin(c) < 0)
+        return;
+    int rc;
+    uint64_t number = r->number;
+    int ended = 1;
+    if (!s->active) {
+        /* the study was cancelled meanwhile: nothing is re-run */
+        rc = hp_store_trial_cancel(c->store, r->trial_id, why, err, sizeof err);
+        s->done++;
+    } else if ((uint32_t)r->attempt <= s->spec.trial.retries) {
+        rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
+        s->pending++;
+        ended = 0;
+        hp_log_info("study %s trial %" PRIu64 " attempt %d %s (%s); re-queued", s->spec.name,
+                    r->number, r->attempt, how == HP_ATTEMPT_LOST ? "lost" : "failed", why);
+    } else {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s (attempt %d of %u)", why, r->attempt,
+                 s->spec.trial.retries + 1);
+        rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, msg, err, sizeof err);
+        s->done++;
+        hp_log_info("study %s trial %" PRIu64 " failed: %s", s->spec.name, r->number, msg);
+    }
+    if (rc < 0)
+        hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
+                     s->spec.name, r->number, err);
+    s->running--;
+    coord_run_remove(c, r);
+    c->schedule_needed = 1;
+    if (ended)
+        coord_study_trial_ended(c, s, number, HP_OBS_FAILED, NAN);
+    coord_study_maybe_finish(c, s);
+}
+
+/* ---- suggestions off the loop ------------------------------------------ */
+
+typedef struct suggest_work {
+    uv_work_t req;
+    coord_t *c;
+    coord_study_t *s;
+    uint64_t number;
+    hp_obs_t *obs; /* snapshot of the history */
+    double *xs;
+    size_t n;
+    double x[HP_SPACE_MAX_PARAMS];
+    int rc;
+    char err[512];
+} suggest_work_t;
+
+static void suggest_run(uv_work_t *req)
+{
+    suggest_work_t *w = req->data;
+    hp_history_t h = {w->obs, w->n};
+    w->rc = hp_sampler_suggest(w->s->sampler, w->number, &h, w->x, w->err, sizeof w->err);
+}
+
+static void suggest_done(uv_work_t *req, int status)
+{
+    suggest_work_t *w = req->data;
+    coord_t *c = w->c;
+    coord_study_t *s = w->s;
+    s->suggesting = 0;
+    if (status == 0 && w->rc == 0) {
+        memcpy(s->ready_x, w->x, s->spec.space.n * sizeof(double));
+        s->has_ready = 1;
+    } else {
+        coord_study_suggest_failed(c, s, status ? HP_ECANCELED : w->rc, w->err);
+    }
+    free(w->obs);
+    free(w->xs);
+    free(w);
+    c->schedule_needed = 1;
+}
+
+void coord_study_suggest_failed(coord_t *c, coord_study_t *s, int rc, const char *why)
+{
+    if (rc == HP_EBUSY) {
+        s->blocked = 1; /* waits for running trials (e.g. the end of a round) */
+        return;
+    }
+    if (rc == HP_ENOENT) {
+        s->exhausted = 1;
+        coord_study_maybe_finish(c, s);
+        return;
+    }
+    char reason[600], err[256];
+    snprintf(reason, sizeof reason, "the %s sampler failed: %s", s->sampler->vt->name, why);
+    hp_log_error("study %s: %s", s->spec.name, reason);
+    if (coord_write_begin(c) == 0 &&
+        hp_store_study_set_state(c->store, s->id, HP_STUDY_FAILED, reason, err, sizeof err) < 0)
+        hp_log_error("study %s: cannot mark failed: %s", s->spec.name, err);
+    s->active = 0;
+}
+
+int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size_t errlen)
+{
+    hp_history_t h = {s->hist.v, s->hist.n};
+    if (!hp_sampler_is_expensive(s->sampler))
+        return hp_sampler_suggest(s->sampler, s->created, &h, x, err, errlen);
+    if (s->has_ready) {
+        memcpy(x, s->ready_x, s->spec.space.n * sizeof(double));
+        s->has_ready = 0;
+        return 0;
+    }
+    if (s->suggesting)
+        return HP_EBUSY;
+    /* a snapshot: the loop goes on changing the history meanwhile */
+    size_t dim = s->spec.space.n ? s->spec.space.n : 1;
+    suggest_work_t *w = calloc(1, sizeof *w);
+    HP_ASSERT(w != NULL);
+    w->c = c;
+    w->s = s;
+    w->number = s->created;
+    w->n = s->hist.n;
+    w->obs = malloc((w->n + 1) * sizeof *w->obs);
+    w->xs = malloc((w->n + 1) * dim * sizeof *w->xs);
+    HP_ASSERT(w->obs && w->xs);
+    memcpy(w->xs, s->hist_x, w->n * dim * sizeof *w->xs);
+    for (size_t i = 0; i < w->n; i++) {
+        w->obs[i] = s->hist.v[i];
+        w->obs[i].x = w->xs + i * dim;
+    }
+    w->req.data = w;
+    s->suggesting = 1;
+    uv_queue_work(c->loop, &w->req, suggest_run, suggest_done);
+    return HP_EBUSY;
+}
