@@ -110,8 +110,13 @@ static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
     /* informational only: leases and ERROR ENOENT drive re-registration */
     if (ev == NNG_PIPE_EV_ADD_POST)
         hp_log_info("connected to %s", a->url);
-    else if (ev == NNG_PIPE_EV_REM_POST)
-        hp_log_warn("connection to %s lost; reconnecting", a->url);
+    else if (ev == NNG_PIPE_EV_REM_POST) {
+        pthread_mutex_lock(&a->mu); /* held briefly by everyone: never blocks long */
+        int stopping = a->stopping;
+        pthread_mutex_unlock(&a->mu);
+        if (!stopping)
+            hp_log_warn("connection to %s lost; reconnecting", a->url);
+    }
 }
 
 int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t errlen)

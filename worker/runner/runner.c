@@ -107,13 +107,25 @@ void hp_runner_outcome_fini(hp_runner_outcome_t *out)
 
 /* ---- trial_json ---- */
 
-struct fy_document *hp_tj_parse(const char *json, char *err, size_t errlen)
+static void fy_quiet(struct fy_diag *d, void *user, const char *buf, size_t len) {}
+
+struct fy_document *hp_tj_parse(const char *json, struct fy_diag **diag, char *err, size_t errlen)
 {
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_JSON_FORCE};
+    /* libfyaml's messages would go to stderr; the trial's error says it */
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = fy_quiet;
+    dcfg.colorize = false;
+    *diag = fy_diag_create(&dcfg);
+    HP_ASSERT(*diag);
+    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_JSON_FORCE, .diag = *diag};
     struct fy_document *d = fy_document_build_from_string(&cfg, json, strlen(json));
     if (!d || !fy_document_root(d) || !fy_node_is_mapping(fy_document_root(d))) {
         if (d)
             fy_document_destroy(d);
+        fy_diag_destroy(*diag);
+        *diag = NULL;
         hp_errf(err, errlen, HP_EINVAL, "trial_json is not a JSON object");
         return NULL;
     }
@@ -157,7 +169,8 @@ int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
         opts = &defaults;
 
     char err[256];
-    struct fy_document *d = hp_tj_parse(t->trial_json ? t->trial_json : "", err, sizeof err);
+    struct fy_diag *diag;
+    struct fy_document *d = hp_tj_parse(t->trial_json ? t->trial_json : "", &diag, err, sizeof err);
     if (!d) {
         hp_outcome_fail(out, "%s", err);
         return 0;
@@ -175,6 +188,7 @@ int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
     else
         hp_outcome_fail(out, "trial_json names no command, function or model");
     fy_document_destroy(d);
+    fy_diag_destroy(diag);
     if (out->status == HP_RUNNER_COMPLETED)
         out->error[0] = '\0';
     out->duration_s = hp_runner_now() - t0;

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 
+struct fy_diag;
 struct fy_document;
 struct fy_node;
 
@@ -44,8 +45,10 @@ void hp_outcome_fail(hp_runner_outcome_t *out, const char *fmt, ...)
 
 /* ---- trial_json ---- */
 
-/* hp_tj_parse parses json; NULL (with err) if it is not a JSON mapping. */
-struct fy_document *hp_tj_parse(const char *json, char *err, size_t errlen);
+/* hp_tj_parse parses json quietly; NULL (with err) if it is not a JSON
+ * mapping. On success destroy the document, then *diag. */
+struct fy_document *hp_tj_parse(const char *json, struct fy_diag **diag, char *err,
+                                size_t errlen);
 /* hp_tj_get returns the node at key in mapping n, or NULL. */
 struct fy_node *hp_tj_get(struct fy_node *n, const char *key);
 /* hp_tj_text returns a malloc'd text form of a node: a scalar's value, or
