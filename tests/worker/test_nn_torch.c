@@ -171,7 +171,7 @@ START_TEST(test_maxpool_vs_torch)
     float *x = copy("pool.x"), *R = copy("pool.R"), *y = zeros("pool.out"), *dx = zeros("pool.x");
     hp_nn_maxpool_forward(y, x, &d);
     check("pool.out", y, TOL);
-    hp_nn_maxpool_backward(dx, R, x, y, &d);
+    hp_nn_maxpool_backward(dx, R, x, &d);
     check("pool.dx", dx, TOL);
     free(x), free(R), free(y), free(dx);
 }

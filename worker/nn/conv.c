@@ -188,7 +188,7 @@ void hp_nn_maxpool_forward(float *out, const float *in, const hp_nn_maxpool_dims
     }
 }
 
-void hp_nn_maxpool_backward(float *din, const float *dout, const float *in, const float *out,
+void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
                             const hp_nn_maxpool_dims_t *d)
 {
     int k = d->k, W = d->W;
@@ -222,25 +222,25 @@ void hp_nn_maxpool_backward(float *din, const float *dout, const float *in, cons
         }
         return;
     }
+    /* any k: replay forward's pick() sequence to find each window's winner */
     memset(din, 0, sizeof(float) * (size_t)d->B * d->C * d->H * W);
     for (int p = 0; p < d->B * d->C; p++) {
         const float *s = in + (size_t)p * d->H * W;
         float *g = din + (size_t)p * d->H * W;
-        const float *o = out + (size_t)p * d->Ho * d->Wo;
         const float *go = dout + (size_t)p * d->Ho * d->Wo;
         for (int y = 0; y < d->Ho; y++)
             for (int x = 0; x < d->Wo; x++) {
-                float m = o[y * d->Wo + x];
-                /* the first element in scan order equal to the max (or NaN) */
-                int found = 0;
-                for (int i = 0; i < k && !found; i++)
-                    for (int j = 0; j < k && !found; j++) {
+                size_t best = (size_t)(k * y) * W + (size_t)k * x;
+                float m = s[best];
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++) {
                         size_t c = (size_t)(k * y + i) * W + (size_t)k * x + j;
-                        if (s[c] == m || (m != m && s[c] != s[c])) {
-                            g[c] = go[y * d->Wo + x];
-                            found = 1;
+                        if (m == m && !(s[c] <= m)) { /* where pick() takes s[c] */
+                            m = s[c];
+                            best = c;
                         }
                     }
+                g[best] = go[y * d->Wo + x];
             }
     }
 }

@@ -67,8 +67,9 @@ void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, 
 
 /* ---- maxpool k x k, stride k (floor):
  *      in (B, C, H, W) -> out (B, C, H/k, W/k)
- * Backward finds each window's winner again from in and out (the first
- * element in row-major order equal to the max), so nothing is stored.
+ * Backward replays forward's comparisons on in to find each window's
+ * winner (ties: the first in row-major order), so nothing is stored and
+ * the output may be overwritten in place (relu after a pool).
  * A NaN wins the forward max; backward assumes finite inputs (the engine
  * stops a step at a non-finite loss before any backward). */
 typedef struct hp_nn_maxpool_dims {
@@ -76,7 +77,7 @@ typedef struct hp_nn_maxpool_dims {
 } hp_nn_maxpool_dims_t;
 
 void hp_nn_maxpool_forward(float *out, const float *in, const hp_nn_maxpool_dims_t *d);
-void hp_nn_maxpool_backward(float *din, const float *dout, const float *in, const float *out,
+void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
                             const hp_nn_maxpool_dims_t *d);
 
 /* ---- LSTM, one layer, time-major, zero initial state, PyTorch gate order

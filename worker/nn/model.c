@@ -111,7 +111,8 @@ int hp_nn_add_act(hp_nn_model_t *m, hp_nn_kind_t kind)
     /* in place after a layer whose backward does not need its own output */
     if (m->nops > 0) {
         hp_nn_kind_t pk = m->ops[m->nops - 1].kind;
-        op->inplace = pk == HP_NN_DENSE || pk == HP_NN_CONV2D || pk == HP_NN_BATCHNORM;
+        op->inplace = pk == HP_NN_DENSE || pk == HP_NN_CONV2D || pk == HP_NN_BATCHNORM ||
+                      pk == HP_NN_MAXPOOL;
     }
     return commit(m, op, "");
 }
@@ -542,7 +543,7 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
         case HP_NN_MAXPOOL:
             if (din) {
                 hp_nn_maxpool_dims_t d = {B, op->in_c, op->in_h, op->in_w, op->k, op->out_h, op->out_w};
-                hp_nn_maxpool_backward(din, op->dout, x, op->out, &d);
+                hp_nn_maxpool_backward(din, op->dout, x, &d);
             }
             break;
         case HP_NN_TIME_MAJOR:

@@ -29,17 +29,20 @@ int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, 
         }
     } else if (strcmp(cfg->model, "lenet") == 0) {
         /* conv 5x5 (padded to keep 28x28) -> relu -> pool 2 -> conv 5x5 ->
-         * relu -> pool 2 -> fc -> fc -> out, as LeNet-5 */
+         * relu -> pool 2 -> fc -> fc -> out, as LeNet-5. relu is applied
+         * after the pool: max commutes with a monotone function, so
+         * pool(relu(x)) = relu(pool(x)) in value and gradient, and the relu
+         * then touches a quarter of the data. */
         hp_nn_add_conv2d(m, cfg->conv1, 5, 2, HP_NN_INIT_HE);
         if (cfg->batchnorm)
             hp_nn_add_batchnorm(m);
-        hp_nn_add_act(m, HP_NN_RELU);
         hp_nn_add_maxpool(m, 2);
+        hp_nn_add_act(m, HP_NN_RELU);
         hp_nn_add_conv2d(m, cfg->conv2, 5, 0, HP_NN_INIT_HE);
         if (cfg->batchnorm)
             hp_nn_add_batchnorm(m);
-        hp_nn_add_act(m, HP_NN_RELU);
         hp_nn_add_maxpool(m, 2);
+        hp_nn_add_act(m, HP_NN_RELU);
         hp_nn_add_dense(m, cfg->fc1, HP_NN_INIT_HE);
         hidden_block(m, cfg, HP_NN_RELU);
         hp_nn_add_dense(m, cfg->fc2, HP_NN_INIT_HE);
