@@ -1,7 +1,10 @@
 /* Helpers shared by the hpsearch verbs. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -67,4 +70,62 @@ void hp_cli_getopt_reset(void)
 {
     optind = 0; /* glibc: 0 also resets getopt's internal state */
     opterr = 0; /* verbs report unknown options themselves */
+}
+
+int hp_cli_fail_lines(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *msg)
+{
+    size_t first = strcspn(msg, "\n");
+    fprintf(cli->err, "%s %s: %.*s\n", cli->prog, cmd->name, (int)first, msg);
+    if (msg[first])
+        fprintf(cli->err, "%s\n", msg + first + 1);
+    return HP_EXIT_FAIL;
+}
+
+int hp_cli_format_opt(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *arg,
+                      unsigned allowed, hp_cli_format_t *out)
+{
+    if (hp_cli_parse_format(arg, allowed, out) == 0)
+        return 0;
+    char names[32] = "";
+    static const char *const n[] = {"table", "csv", "json"};
+    for (int i = 0; i < 3; i++)
+        if (allowed & (1u << i)) {
+            if (*names)
+                strcat(names, "|");
+            strcat(names, n[i]);
+        }
+    return hp_cli_usage_error(cli, cmd, "unknown format '%s' (%s)", arg, names);
+}
+
+int hp_cli_bad_option(const hp_cli_t *cli, const hp_cmd_t *cmd, int ch, int argc, char **argv)
+{
+    const char *opt = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "?";
+    if (ch == ':')
+        return hp_cli_usage_error(cli, cmd, "option '%s' needs a value", opt);
+    return hp_cli_usage_error(cli, cmd, "unknown option '%s'", opt);
+}
+
+int hp_cli_parse_uint(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *name,
+                      const char *arg, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (errno || end == arg || *end || v < lo || v > hi)
+        return hp_cli_usage_error(cli, cmd, "%s: expected a whole number in %lld..%lld (got '%s')",
+                                  name, lo, hi, arg);
+    *out = v;
+    return 0;
+}
+
+int hp_cli_parse_seconds(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *name,
+                         const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(v) || v < 0)
+        return hp_cli_usage_error(cli, cmd, "%s: expected seconds >= 0 (got '%s')", name, arg);
+    *out = v;
+    return 0;
 }

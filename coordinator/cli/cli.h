@@ -40,6 +40,8 @@ typedef enum hp_cli_format {
 typedef struct hp_cli {
     const char *prog;        /* "hpsearch" */
     const char *coordinator; /* --coordinator, else $HPSEARCH_COORDINATOR, else NULL */
+    const char *token_file;  /* --token-file, else $HPSEARCH_TOKEN_FILE, else NULL */
+    int timeout_ms;          /* reply timeout for control requests; 0 = default */
     FILE *out;               /* stdout: results */
     FILE *err;               /* stderr: errors and progress */
 } hp_cli_t;
@@ -58,6 +60,15 @@ extern const hp_cmd_t *const hp_cli_commands[];
 
 /* The verbs, one per cmd_<name>.c. */
 extern const hp_cmd_t hp_cmd_validate;
+extern const hp_cmd_t hp_cmd_run;
+extern const hp_cmd_t hp_cmd_submit;
+extern const hp_cmd_t hp_cmd_status;
+extern const hp_cmd_t hp_cmd_trials;
+extern const hp_cmd_t hp_cmd_best;
+extern const hp_cmd_t hp_cmd_wait;
+extern const hp_cmd_t hp_cmd_cancel;
+extern const hp_cmd_t hp_cmd_workers;
+extern const hp_cmd_t hp_cmd_sql;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);
@@ -78,6 +89,33 @@ int hp_cli_fail(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *fmt, ...)
 /* hp_cli_parse_format maps "table|text|csv|json" to *out; -1 if unknown.
  * `allowed` is a bitmask of (1 << HP_FORMAT_*) the verb supports. */
 int hp_cli_parse_format(const char *s, unsigned allowed, hp_cli_format_t *out);
+
+/* hp_cli_fail_lines prints a multi-line message as "hpsearch VERB: LINE1"
+ * and the following lines as they are, to cli->err; returns HP_EXIT_FAIL. */
+int hp_cli_fail_lines(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *msg);
+
+/* hp_cli_format_opt parses a --format argument for cmd (allowed as in
+ * hp_cli_parse_format); on failure prints a usage error and returns
+ * HP_EXIT_USAGE, else 0. */
+int hp_cli_format_opt(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *arg,
+                      unsigned allowed, hp_cli_format_t *out);
+
+#define HP_FORMATS_ALL (1u << HP_FORMAT_TABLE | 1u << HP_FORMAT_CSV | 1u << HP_FORMAT_JSON)
+
+/* hp_cli_bad_option reports what getopt_long returned ch ('?' unknown
+ * option, ':' missing value — use an optstring starting "+:") as a usage
+ * error; returns HP_EXIT_USAGE. */
+int hp_cli_bad_option(const hp_cli_t *cli, const hp_cmd_t *cmd, int ch, int argc, char **argv);
+
+/* hp_cli_parse_uint parses a whole number in [lo, hi] for option `name`;
+ * on failure prints a usage error and returns HP_EXIT_USAGE, else 0. */
+int hp_cli_parse_uint(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *name,
+                      const char *arg, long long lo, long long hi, long long *out);
+
+/* hp_cli_parse_seconds parses a duration in seconds (a number >= 0, e.g.
+ * 1.5) for option `name`; usage error as above. */
+int hp_cli_parse_seconds(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *name,
+                         const char *arg, double *out);
 
 /* hp_cli_getopt_reset prepares getopt_long for a verb's own options. */
 void hp_cli_getopt_reset(void);
