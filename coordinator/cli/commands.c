@@ -3,6 +3,15 @@
 #include "cli.h"
 
 const hp_cmd_t *const hp_cli_commands[] = {
+    &hp_cmd_run,
+    &hp_cmd_submit,
     &hp_cmd_validate,
+    &hp_cmd_status,
+    &hp_cmd_trials,
+    &hp_cmd_best,
+    &hp_cmd_wait,
+    &hp_cmd_cancel,
+    &hp_cmd_workers,
+    &hp_cmd_sql,
     NULL,
 };

@@ -1,10 +1,11 @@
 /*
  * hpsearch — the command line client: global options, then one verb.
  *
- *     hpsearch [--coordinator URL] VERB [ARGS...]
+ *     hpsearch [--coordinator URL] [--token-file FILE] VERB [ARGS...]
  *     hpsearch --help | --version | help [VERB]
  */
 #include "cli.h"
+#include "client.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 static void usage(const hp_cli_t *cli, FILE *f)
 {
     fprintf(f,
-            "usage: %s [--coordinator URL] COMMAND [ARGS...]\n"
+            "usage: %s [--coordinator URL] [--token-file FILE] COMMAND [ARGS...]\n"
             "\n"
             "Distributed hyperparameter search: submit studies, read results.\n"
             "\n"
@@ -28,7 +29,10 @@ static void usage(const hp_cli_t *cli, FILE *f)
             "\n"
             "Options:\n"
             "  --coordinator URL  the daemon's control socket (as given to hpsearchd\n"
-            "                     --control); default $HPSEARCH_COORDINATOR\n"
+            "                     --control); default $HPSEARCH_COORDINATOR, else\n"
+            "                     " HP_CLIENT_DEFAULT_URL "\n"
+            "  --token-file FILE  the daemon's shared token (hpsearchd --token-file);\n"
+            "                     default $HPSEARCH_TOKEN_FILE\n"
             "  --help             show this help; `%s COMMAND --help` for a command\n"
             "  --version          print the version\n",
             cli->prog);
@@ -59,6 +63,9 @@ int main(int argc, char **argv)
     cli.coordinator = getenv("HPSEARCH_COORDINATOR");
     if (cli.coordinator && !*cli.coordinator)
         cli.coordinator = NULL;
+    cli.token_file = getenv("HPSEARCH_TOKEN_FILE");
+    if (cli.token_file && !*cli.token_file)
+        cli.token_file = NULL;
 
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -77,6 +84,14 @@ int main(int argc, char **argv)
             cli.coordinator = argv[++i];
         } else if (strncmp(a, "--coordinator=", 14) == 0 && a[14]) {
             cli.coordinator = a + 14;
+        } else if (strcmp(a, "--token-file") == 0) {
+            if (i + 1 >= argc || !*argv[i + 1]) {
+                fprintf(stderr, "hpsearch: --token-file needs a FILE\n");
+                return HP_EXIT_USAGE;
+            }
+            cli.token_file = argv[++i];
+        } else if (strncmp(a, "--token-file=", 13) == 0 && a[13]) {
+            cli.token_file = a + 13;
         } else if (strcmp(a, "--") == 0) {
             i++;
             break;

@@ -1,0 +1,103 @@
+/* hpsearch best: a study's best completed trial. */
+#include "cli.h"
+#include "output.h"
+#include "query.h"
+
+#include "buf.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static int cmd_best(hp_cli_t *cli, int argc, char **argv);
+
+const hp_cmd_t hp_cmd_best = {
+    .name = "best",
+    .usage = "best [--format table|csv|json] [--db PATH] STUDY",
+    .summary = "show a study's best completed trial: number, value, params",
+    .help = "The best trial is the completed trial with the lowest (minimize) or\n"
+            "highest (maximize) objective value; ties go to the lower number.\n"
+            "Exits 1 when no trial has completed yet.\n"
+            "\n"
+            "Options:\n"
+            "  --format json  {\"study\":...,\"study_id\":N,\"metric\":...,\"goal\":...,\n"
+            "                  \"number\":N,\"value\":V,\"params\":{...}}\n"
+            "  --db PATH      read the database file directly (read-only)\n"
+            "\n"
+            "Example:\n"
+            "  hpsearch best mnist-lr\n",
+    .exec = cmd_best,
+};
+
+static int cmd_best(hp_cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"db", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    hp_cli_format_t fmt = HP_FORMAT_TABLE;
+    const char *db = NULL;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":f:d:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'f':
+            if (hp_cli_format_opt(cli, &hp_cmd_best, optarg, HP_FORMATS_ALL, &fmt))
+                return HP_EXIT_USAGE;
+            break;
+        case 'd': db = optarg; break;
+        default: return hp_cli_bad_option(cli, &hp_cmd_best, ch, argc, argv);
+        }
+    }
+    if (optind >= argc)
+        return hp_cli_usage_error(cli, &hp_cmd_best, "missing STUDY (a study name or id)");
+    if (optind + 1 < argc)
+        return hp_cli_usage_error(cli, &hp_cmd_best, "one STUDY at a time (got '%s' after it)",
+                                  argv[optind + 1]);
+
+    hp_query_src_t src = {.cli = cli, .db = db};
+    hp_query_study_t st;
+    char err[1024];
+    if (hp_query_study(&src, argv[optind], &st, err, sizeof err) < 0)
+        return hp_cli_fail(cli, &hp_cmd_best, "%s", err);
+    hp_buf_t sql = {0};
+    hp_buf_printf(&sql,
+                  "SELECT number, value, params FROM trials WHERE study_id = %lld AND state = "
+                  "'completed' AND value IS NOT NULL ORDER BY value %s, number LIMIT 1",
+                  (long long)st.id, strcmp(st.goal, "maximize") == 0 ? "DESC" : "ASC");
+    hp_table_t t;
+    int rc = hp_query_run(&src, sql.data, 0, &t, NULL, err, sizeof err);
+    hp_buf_fini(&sql);
+    if (rc < 0) {
+        hp_table_fini(&t);
+        return hp_cli_fail(cli, &hp_cmd_best, "%s", err);
+    }
+    if (hp_table_rows(&t) == 0) {
+        hp_table_fini(&t);
+        return hp_cli_fail(cli, &hp_cmd_best, "study '%s' has no completed trial yet (it is %s)",
+                           st.name, st.state);
+    }
+    hp_table_set_raw(&t, 2);
+    hp_buf_t b = {0}, v = {0}, p = {0};
+    if (fmt == HP_FORMAT_JSON) {
+        hp_buf_puts(&b, "{\"study\":");
+        hp_buf_json_string(&b, st.name);
+        hp_buf_printf(&b, ",\"study_id\":%lld,\"metric\":", (long long)st.id);
+        hp_buf_json_string(&b, st.metric);
+        hp_buf_printf(&b, ",\"goal\":\"%s\",\"number\":%s,\"value\":%s,\"params\":%s}\n", st.goal,
+                      hp_table_cell(&t, 0, 0), hp_table_cell(&t, 0, 1),
+                      hp_json_text(hp_table_cell(&t, 0, 2), &p));
+        fputs(b.data, cli->out);
+    } else if (fmt == HP_FORMAT_CSV) {
+        hp_table_print(&t, fmt, cli->out);
+    } else {
+        fprintf(cli->out, "study   %s (id %lld, %s %s)\ntrial   %s\nvalue   %s\nparams  %s\n",
+                st.name, (long long)st.id, st.goal, st.metric, hp_table_cell(&t, 0, 0),
+                hp_json_text(hp_table_cell(&t, 0, 1), &v),
+                hp_json_text(hp_table_cell(&t, 0, 2), &p));
+    }
+    hp_buf_fini(&b);
+    hp_buf_fini(&v);
+    hp_buf_fini(&p);
+    hp_table_fini(&t);
+    return HP_EXIT_OK;
+}

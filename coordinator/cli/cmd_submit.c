@@ -1,0 +1,109 @@
+/* hpsearch submit: validate a study spec locally, then hand it to the daemon. */
+#include "cli.h"
+#include "client.h"
+
+#include "buf.h"
+#include "diag.h"
+#include "err.h"
+#include "spec.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+static int cmd_submit(hp_cli_t *cli, int argc, char **argv);
+
+const hp_cmd_t hp_cmd_submit = {
+    .name = "submit",
+    .usage = "submit [--format table|json] SPEC",
+    .summary = "validate a study spec and submit it to the coordinator",
+    .help = "Checks SPEC locally first (every problem is printed, one per line, and\n"
+            "nothing is sent), then stores the study on the coordinator, which starts\n"
+            "giving its trials to workers. Submitting the same spec again is not an\n"
+            "error: the existing study continues. A different spec under an existing\n"
+            "name is refused. SPEC `-` reads standard input.\n"
+            "\n"
+            "Options:\n"
+            "  --format json  print {\"study_id\":N,\"name\":\"...\",\"existed\":false}\n"
+            "\n"
+            "Example:\n"
+            "  hpsearch --coordinator tcp://head:7522 submit study.yaml\n",
+    .exec = cmd_submit,
+};
+
+static int cmd_submit(hp_cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    hp_cli_format_t fmt = HP_FORMAT_TABLE;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
+        if (ch == 'f') {
+            if (hp_cli_format_opt(cli, &hp_cmd_submit, optarg,
+                                  1u << HP_FORMAT_TABLE | 1u << HP_FORMAT_JSON, &fmt))
+                return HP_EXIT_USAGE;
+        } else {
+            return hp_cli_bad_option(cli, &hp_cmd_submit, ch, argc, argv);
+        }
+    }
+    if (optind >= argc)
+        return hp_cli_usage_error(cli, &hp_cmd_submit, "missing SPEC (a study file)");
+    if (optind + 1 < argc)
+        return hp_cli_usage_error(cli, &hp_cmd_submit, "one SPEC at a time (got '%s' after it)",
+                                  argv[optind + 1]);
+    const char *path = argv[optind];
+
+    hp_spec_t spec;
+    hp_diag_t diag = {0};
+    if (hp_spec_load(&spec, path, &diag) < 0 || diag.n) {
+        for (size_t i = 0; i < diag.n; i++)
+            fprintf(cli->err, "%s\n", diag.items[i].text);
+        if (diag.dropped)
+            fprintf(cli->err, "... and %zu more errors\n", diag.dropped);
+        size_t n = diag.n + diag.dropped;
+        hp_spec_fini(&spec);
+        hp_diag_fini(&diag);
+        return hp_cli_fail(cli, &hp_cmd_submit,
+                           "%s is not a valid study spec (%zu problem%s); nothing was submitted",
+                           path, n, n == 1 ? "" : "s");
+    }
+    hp_diag_fini(&diag);
+
+    char err[4608];
+    hp_client_t *cl;
+    int rc = hp_client_open(&cl, cli, err, sizeof err);
+    if (rc < 0) {
+        hp_spec_fini(&spec);
+        return hp_cli_fail(cli, &hp_cmd_submit, "%s", err);
+    }
+    Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
+    Hpsearch__Submit sub = HPSEARCH__SUBMIT__INIT;
+    sub.spec_text = spec.raw;
+    sub.filename = (char *)(strcmp(path, "-") == 0 ? "<stdin>" : path);
+    req.type = HPSEARCH__MSG_TYPE__SUBMIT;
+    req.body_case = HPSEARCH__ENVELOPE__BODY_SUBMIT;
+    req.submit = &sub;
+    rc = hp_client_call(cl, &req, HPSEARCH__MSG_TYPE__SUBMIT_REPLY, &rep, err, sizeof err);
+    hp_client_close(cl);
+    hp_spec_fini(&spec);
+    if (rc < 0)
+        return hp_cli_fail_lines(cli, &hp_cmd_submit, err);
+    const Hpsearch__SubmitReply *r = rep->submit_reply;
+    if (fmt == HP_FORMAT_JSON) {
+        hp_buf_t b = {0};
+        hp_buf_printf(&b, "{\"study_id\":%" PRIu64 ",\"name\":", r->study_id);
+        hp_buf_json_string(&b, r->name);
+        hp_buf_printf(&b, ",\"existed\":%s}\n", r->existed ? "true" : "false");
+        fputs(b.data, cli->out);
+        hp_buf_fini(&b);
+    } else if (r->existed) {
+        fprintf(cli->out, "study '%s' (id %" PRIu64 ") already exists with this spec; it continues\n",
+                r->name, r->study_id);
+    } else {
+        fprintf(cli->out, "submitted study '%s' (id %" PRIu64 ")\n", r->name, r->study_id);
+    }
+    hp_proto_free(rep);
+    return HP_EXIT_OK;
+}
