@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""PyTorch side of the engine benchmark (tests/bench/engine_bench.py).
+
+Trains the same architecture as `hpworker train` on the same Fashion-MNIST
+.gz files with the same recipe: standardized inputs (training-split
+statistics), 10% held out for validation, batch 128, Adam lr 3e-4, He
+normal init for relu layers (Glorot normal for the output), zero biases,
+one thread. Prints the same `name=value` lines as hpworker.
+
+    /usr/bin/python3 engine_torch.py --model mlp --epochs 5 --seed 1
+"""
+import argparse
+import gzip
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def idx(path, n_hdr):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    return np.frombuffer(b, dtype=np.uint8, offset=n_hdr)
+
+
+class LSTMNet(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.lstm = nn.LSTM(28, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        h, _ = self.lstm(x.view(-1, 28, 28))
+        return self.out(h[:, -1])
+
+
+def build(model, hidden):
+    if model == "mlp":
+        net = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    elif model == "lenet":
+        net = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    else:
+        return LSTMNet(hidden)
+    mods = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    for i, m in enumerate(mods):
+        if i == len(mods) - 1:
+            nn.init.xavier_normal_(m.weight)
+        else:
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+        nn.init.zeros_(m.bias)
+    return net
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="mlp")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--hidden", type=int, default=0)
+    ap.add_argument("--train-size", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=128)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    xtr = idx(DIR + "/train-images-idx3-ubyte.gz", 16).reshape(-1, 784)
+    ytr = idx(DIR + "/train-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    xte = idx(DIR + "/t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784)
+    yte = idx(DIR + "/t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    perm = rng.permutation(len(xtr))
+    nval = len(xtr) // 10
+    val, tr = perm[:nval], perm[nval:]
+    if a.train_size:
+        tr = tr[:a.train_size]
+    mu = xtr[tr].mean(dtype=np.float64)
+    sd = xtr[tr].std(dtype=np.float64)
+    # the usual PyTorch recipe: normalize once into float tensors, so the
+    # training loop is only indexing + the model (the fastest fair loop)
+    def tens(x):
+        return ((torch.from_numpy(x.copy()).float() - mu) / sd).view(-1, 1, 28, 28)
+
+    Xtr, Ytr = tens(xtr[tr]), torch.from_numpy(ytr[tr].copy())
+    Xva, Yva = tens(xtr[val]), torch.from_numpy(ytr[val].copy())
+    Xte, Yte = tens(xte), torch.from_numpy(yte.copy())
+
+    def prep(xb):
+        return xb
+
+    hidden = a.hidden or (256 if a.model == "mlp" else 128)
+    net = build(a.model, hidden)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-4)
+
+    def evaluate(X, Y):
+        net.eval()
+        tot, corr = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, len(X), 1000):
+                z = net(prep(X[i:i + 1000]))
+                tot += F.cross_entropy(z, Y[i:i + 1000], reduction="sum").item()
+                corr += (z.argmax(1) == Y[i:i + 1000]).sum().item()
+        return tot / len(X), 1 - corr / len(X)
+
+    t0 = time.time()
+    n = len(Xtr)
+    for ep in range(a.epochs):
+        net.train()
+        order = torch.from_numpy(rng.permutation(n))
+        te = time.time()
+        ls, corr = torch.zeros(()), torch.zeros((), dtype=torch.long)
+        for i in range(0, n, a.batch):
+            bi = order[i:i + a.batch]
+            x, y = Xtr[bi], Ytr[bi]
+            z = net(x)
+            loss = F.cross_entropy(z, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():  # no .item(): no sync per step
+                ls += loss.detach() * len(bi)
+                corr += (z.argmax(1) == y).sum()
+        dt = time.time() - te
+        ls, corr = ls.item(), corr.item()
+        vl, ve = evaluate(Xva, Yva)
+        print("epoch=%d/%d train_loss=%.5f train_error=%.4f val_loss=%.5f val_error=%.4f "
+              "samples_per_sec=%.0f seconds=%.2f" % (ep + 1, a.epochs, ls / n, 1 - corr / n, vl, ve,
+                                                     n / dt, time.time() - t0), flush=True)
+    tl, terr = evaluate(Xte, Yte)
+    print("test_loss=%.5f test_error=%.4f test_accuracy=%.4f seconds=%.2f"
+          % (tl, terr, 1 - terr, time.time() - t0))
+
+
+if __name__ == "__main__":
+    main()
