@@ -1,0 +1,293 @@
+/* The service end to end with real processes: hpsearchd plus hpworker
+ * children on private sockets. Workers and the coordinator are killed with
+ * SIGKILL mid-study; every result must be kept, none doubled. */
+#include "harness.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WORKER_FLAGS "--heartbeat-ms", "200"
+
+static char spec[4096];
+
+/* A study of external-program trials: each sleeps `sleep_s` and reports
+ * loss = x. */
+static const char *command_spec(hp_harness_t *h, const char *name, int trials, int parallelism,
+                                const char *sleep_s)
+{
+    const char *script = hp_harness_write_file(h, "trial.sh",
+                                               "#!/bin/sh\n"
+                                               "sleep \"$1\"\n"
+                                               "echo \"step=1 loss=$2\"\n");
+    char path[1024];
+    snprintf(path, sizeof path, "%s", script);
+    snprintf(spec, sizeof spec,
+             "name: %s\nobjective: {metric: loss}\n"
+             "search: {algorithm: random, max_trials: %d, parallelism: %d, seed: 5}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial:\n  command: [sh, %s, '%s', '{x}']\n  retries: 3\n  timeout: 120\n",
+             name, trials, parallelism, path, sleep_s);
+    return spec;
+}
+
+static void start_workers(hp_harness_t *h, int n, pid_t *pids)
+{
+    for (int i = 0; i < n; i++)
+        pids[i] = hp_harness_spawn(h, "hpworker", "--connect", h->listen, "--slots", "1", NULL);
+}
+
+START_TEST(test_50_trials_3_workers)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "fifty");
+    hp_harness_start_daemon(&h, NULL);
+    pid_t w[3];
+    start_workers(&h, 3, w);
+    hp_harness_submit(&h, "name: fifty\nobjective: {metric: value}\n"
+                          "search: {algorithm: random, max_trials: 50, parallelism: 3, seed: 1}\n"
+                          "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                          "  x2: {type: float, low: 0, high: 15}\n"
+                          "trial: {function: branin}\n");
+    const char *st = hp_harness_wait_study(&h, "fifty", 300);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_str_eq(st, "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'completed' AND value IS NOT NULL AND "
+                                              "json_extract(params, '$.x1') IS NOT NULL"),
+                     50);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(DISTINCT number) FROM trials"), 50);
+    /* branin >= 0.3978 everywhere: the stored value is the function's */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE value < 0.3978"),
+                     0);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+static long running_worker_pid(hp_harness_t *h)
+{
+    return hp_harness_query_int(
+        h, "SELECT json_extract(w.capabilities, '$.pid') FROM trials t "
+           "JOIN trial_attempts a ON a.trial_id = t.id AND a.attempt = t.attempts "
+           "JOIN workers w ON w.id = a.worker_id WHERE t.state = 'running' LIMIT 1");
+}
+
+START_TEST(test_kill_worker_mid_trial)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "killworker");
+    hp_harness_start_daemon(&h, "--lease-ms", "1500", "--heartbeat-ms", "200", NULL);
+    pid_t w[3];
+    start_workers(&h, 3, w);
+    hp_harness_submit(&h, command_spec(&h, "killworker", 12, 3, "0.5"));
+    long pid = -1;
+    for (int i = 0; i < 600 && pid <= 0; i++) {
+        pid = running_worker_pid(&h);
+        if (pid <= 0)
+            usleep(50000);
+    }
+    ck_assert_int_gt(pid, 0);
+    int victim = -1;
+    for (int i = 0; i < 3; i++)
+        if (w[i] == (pid_t)pid)
+            victim = i;
+    ck_assert_int_ge(victim, 0);
+    hp_harness_kill(&h, (pid_t)pid, SIGKILL);
+    const char *st = hp_harness_wait_study(&h, "killworker", 300);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_str_eq(st, "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'completed'"),
+                     12);
+    /* the killed worker's attempt was lost and re-run elsewhere */
+    ck_assert_int_ge(hp_harness_query_int(&h, "SELECT count(*) FROM trial_attempts WHERE "
+                                              "outcome = 'lost'"),
+                     1);
+    /* exactly one completed attempt per trial: nothing doubled */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trial_attempts WHERE "
+                                              "outcome = 'completed'"),
+                     12);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM (SELECT trial_id FROM "
+                                              "trial_attempts WHERE outcome = 'completed' "
+                                              "GROUP BY trial_id HAVING count(*) > 1)"),
+                     0);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_kill_coordinator_mid_study)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "killcoord");
+    hp_harness_start_daemon(&h, "--lease-ms", "2000", "--heartbeat-ms", "200", NULL);
+    pid_t w[2];
+    start_workers(&h, 2, w);
+    hp_harness_submit(&h, command_spec(&h, "killcoord", 16, 2, "0.2"));
+    long done = 0;
+    for (int i = 0; i < 1200 && done < 5; i++) {
+        done = hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = 'completed'");
+        if (done < 5)
+            usleep(50000);
+    }
+    ck_assert_int_ge(done, 5);
+    /* a fingerprint of what was recorded before the crash */
+    long before = hp_harness_query_int(
+        &h, "SELECT sum(number * 1000003 + CAST(value * 1e6 AS INTEGER)) FROM trials WHERE "
+            "state = 'completed' AND number < 4");
+    hp_harness_kill(&h, h.daemon, SIGKILL);
+    usleep(300000);
+    hp_harness_start_daemon(&h, "--lease-ms", "2000", "--heartbeat-ms", "200", NULL);
+    const char *st = hp_harness_wait_study(&h, "killcoord", 300);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_str_eq(st, "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'completed'"),
+                     16);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(DISTINCT number) FROM trials"), 16);
+    long after = hp_harness_query_int(
+        &h, "SELECT sum(number * 1000003 + CAST(value * 1e6 AS INTEGER)) FROM trials WHERE "
+            "state = 'completed' AND number < 4");
+    ck_assert_int_eq(before, after);
+    /* the same workers carried on: no new worker processes were started */
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(waitpid(w[i], NULL, WNOHANG), 0);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_worker_started_before_coordinator)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "early");
+    pid_t w[1];
+    start_workers(&h, 1, w);
+    usleep(500000); /* it dials a socket that does not exist yet */
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_submit(&h, "name: early\nobjective: {metric: value}\n"
+                          "search: {algorithm: sobol, max_trials: 8, seed: 1}\n"
+                          "space:\n  x1: {type: float, low: 0, high: 1}\n"
+                          "  x2: {type: float, low: 0, high: 1}\n"
+                          "trial: {function: rosenbrock}\n");
+    const char *st = hp_harness_wait_study(&h, "early", 300);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_str_eq(st, "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'completed'"),
+                     8);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+/* One study per failure mode, each with retries: 0 so the first attempt's
+ * outcome is final. */
+static void run_one(hp_harness_t *h, const char *name, const char *script, const char *extra,
+                    const char *want_state, const char *want_error)
+{
+    char sname[64], spath[1024], text[4096], sql[512];
+    snprintf(sname, sizeof sname, "%s.sh", name);
+    snprintf(spath, sizeof spath, "%s", hp_harness_write_file(h, sname, script));
+    snprintf(text, sizeof text,
+             "name: %s\nobjective: {metric: loss}\n"
+             "search: {algorithm: random, max_trials: 1, seed: 1}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial:\n  command: [sh, %s, '{x}']\n  retries: 0\n%s",
+             name, spath, extra);
+    hp_harness_submit(h, text);
+    const char *st = hp_harness_wait_study(h, name, 120);
+    ck_assert_ptr_nonnull(st);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id WHERE s.name = "
+             "'%s' AND t.state = '%s' AND (%d OR instr(t.error, '%s') > 0)",
+             name, want_state, want_error == NULL, want_error ? want_error : "");
+    long n = hp_harness_query_int(h, sql);
+    ck_assert_msg(n == 1, "%s: expected one %s trial with error containing '%s'", name,
+                  want_state, want_error ? want_error : "");
+}
+
+START_TEST(test_external_program_outcomes)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "external");
+    hp_harness_start_daemon(&h, NULL);
+    pid_t w[2];
+    start_workers(&h, 2, w);
+    run_one(&h, "ok", "echo \"loss=$1\"\n", "", "completed", NULL);
+    run_one(&h, "exit3", "echo loss=1\nexit 3\n", "", "failed", "status 3");
+    run_one(&h, "slow", "sleep 30\necho loss=1\n", "  timeout: 1\n", "failed", "timed out");
+    run_one(&h, "nometric", "echo accuracy=0.5\n", "", "failed", "never reported");
+    run_one(&h, "garbage", "head -c 20000 /dev/urandom\n", "", "failed", "never reported");
+    /* the value is the objective the program printed */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials t JOIN studies s ON "
+                                              "s.id = t.study_id WHERE s.name = 'ok' AND "
+                                              "abs(t.value - json_extract(t.params, '$.x')) < "
+                                              "1e-9"),
+                     1);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_cancel_stops_running_trials_keeps_results)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "cancel");
+    hp_harness_start_daemon(&h, "--lease-ms", "3000", "--heartbeat-ms", "200", NULL);
+    pid_t w[2];
+    start_workers(&h, 2, w);
+    hp_harness_submit(&h, command_spec(&h, "cancelme", 50, 2, "0.3"));
+    long done = 0;
+    for (int i = 0; i < 1200 && done < 3; i++) {
+        done = hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = 'completed'");
+        if (done < 3)
+            usleep(50000);
+    }
+    ck_assert_int_ge(done, 3);
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__CancelStudy cs = HPSEARCH__CANCEL_STUDY__INIT;
+    cs.study = "cancelme";
+    env.type = HPSEARCH__MSG_TYPE__CANCEL_STUDY;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_CANCEL_STUDY;
+    env.cancel_study = &cs;
+    Hpsearch__Envelope *r = hp_harness_request(h.control, &env, 10000);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ACK);
+    hp_proto_free(r);
+    /* running trials stop (cancelled) without waiting for their lease */
+    long running = 1;
+    for (int i = 0; i < 600 && running > 0; i++) {
+        running = hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state IN "
+                                           "('running', 'pending')");
+        if (running > 0)
+            usleep(50000);
+    }
+    ck_assert_int_eq(running, 0);
+    ck_assert_int_ge(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'completed'"),
+                     done);
+    ck_assert_int_lt(hp_harness_query_int(&h, "SELECT count(*) FROM trials"), 50);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "cancelme", 10), "cancelled");
+    hp_harness_fini(&h);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("integration_service");
+    TCase *tc = tcase_create("service");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_50_trials_3_workers);
+    tcase_add_test(tc, test_kill_worker_mid_trial);
+    tcase_add_test(tc, test_kill_coordinator_mid_study);
+    tcase_add_test(tc, test_worker_started_before_coordinator);
+    tcase_add_test(tc, test_external_program_outcomes);
+    tcase_add_test(tc, test_cancel_stops_running_trials_keeps_results);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
