@@ -98,6 +98,8 @@ void hp_agent_stop(hp_agent_t *a)
                 hp_slot_cancel(s, "worker shutting down");
             pthread_cond_broadcast(&s->cv);
         }
+        if (a->hb_hold)
+            nng_aio_cancel(a->hb_hold);
         pthread_cond_broadcast(&a->cv);
     }
     pthread_mutex_unlock(&a->mu);
@@ -247,7 +249,7 @@ static int hello(hp_agent_t *a, char *err, size_t errlen)
     req.type = HPSEARCH__MSG_TYPE__HELLO;
     req.body_case = HPSEARCH__ENVELOPE__BODY_HELLO;
     req.hello = &h;
-    int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, 5000, NULL, NULL, err, errlen);
+    int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, 5000, &a->hb_hold, NULL, err, errlen);
     if (rc < 0)
         return rc;
     if (rep->type != HPSEARCH__MSG_TYPE__HELLO_REPLY || !rep->hello_reply ||
@@ -314,7 +316,7 @@ static void heartbeat(hp_agent_t *a)
     char err[512];
     uint64_t gen;
     int tmo = a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
-    int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, tmo, NULL, &gen, err, sizeof err);
+    int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, tmo, &a->hb_hold, &gen, err, sizeof err);
     free(refs);
     free(rp);
     if (rc == HP_ENOENT) {

@@ -64,6 +64,7 @@ struct hp_agent {
     int cores, blas_threads;
     slot_t *slots;
     nng_ctx hb_ctx;
+    nng_aio *hb_hold; /* the HELLO/HEARTBEAT in flight, cancelled on stop (a->mu) */
 };
 
 /* rpc.c: one request/reply on ctx. The envelope gets version, worker id,

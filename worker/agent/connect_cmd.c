@@ -1,7 +1,10 @@
 /* `hpworker --connect URL --slots N ...`: run the agent until SIGTERM or
- * SIGINT. Signals are blocked in every thread and taken by one waiting
- * thread, which asks the agent to stop (nothing async-signal-unsafe runs
- * in a handler). */
+ * SIGINT. The handler only writes the signal number to a pipe; a thread
+ * reading it asks the agent to stop. (Blocking the signals and sigwait()ing
+ * is not enough: OpenBLAS starts its threads before main, with the signals
+ * unblocked, and the default action would kill the process.) */
+
+#define _GNU_SOURCE /* pipe2 */
 #include "agent.h"
 #include "cmd.h"
 
@@ -9,11 +12,13 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -51,22 +56,30 @@ static int read_token(const char *path, char **out)
     return *out ? 0 : -1;
 }
 
-typedef struct sigctx {
-    hp_agent_t *a;
-    sigset_t set;
-} sigctx_t;
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t r = write(sig_pipe[1], &b, 1);
+    (void)r;
+    errno = saved;
+}
 
 static void *sig_main(void *arg)
 {
-    sigctx_t *c = arg;
+    hp_agent_t *a = arg;
     for (;;) {
-        int sig;
-        if (sigwait(&c->set, &sig) != 0)
+        unsigned char b;
+        ssize_t r = read(sig_pipe[0], &b, 1);
+        if (r < 0 && errno == EINTR)
             continue;
-        if (sig == SIGUSR1) /* our own: the agent has finished */
+        if (r <= 0 || b == 0) /* 0: the agent has finished */
             return NULL;
-        hp_log_info("%s: stopping (running trials are cancelled)", sig == SIGINT ? "SIGINT" : "SIGTERM");
-        hp_agent_stop(c->a);
+        hp_log_info("%s: stopping (running trials are cancelled)",
+                    b == SIGINT ? "SIGINT" : "SIGTERM");
+        hp_agent_stop(a);
     }
 }
 
@@ -131,15 +144,7 @@ static int exec_connect(int argc, char **argv)
     }
     o.token = token;
 
-    /* block before any thread exists so every thread inherits the mask */
-    sigctx_t sc;
-    sigemptyset(&sc.set);
-    sigaddset(&sc.set, SIGTERM);
-    sigaddset(&sc.set, SIGINT);
-    sigaddset(&sc.set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
     signal(SIGPIPE, SIG_IGN);
-
     char err[1024];
     hp_agent_t *a;
     if (hp_agent_new(&a, &o, err, sizeof err) < 0) {
@@ -147,17 +152,29 @@ static int exec_connect(int argc, char **argv)
         free(token);
         return 2;
     }
-    sc.a = a;
     pthread_t st;
-    if (pthread_create(&st, NULL, sig_main, &sc) != 0) {
+    if (pipe2(sig_pipe, O_CLOEXEC) < 0 || pthread_create(&st, NULL, sig_main, a) != 0) {
         fprintf(stderr, "hpworker: cannot start the signal thread\n");
         hp_agent_free(a);
         free(token);
         return 1;
     }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     int rc = hp_agent_run(a, err, sizeof err);
-    pthread_kill(st, SIGUSR1);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    unsigned char zero = 0;
+    if (write(sig_pipe[1], &zero, 1) != 1)
+        pthread_cancel(st);
     pthread_join(st, NULL);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
     hp_agent_free(a);
     free(token);
     if (rc < 0) {
