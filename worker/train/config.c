@@ -93,10 +93,10 @@ void hp_train_config_help(FILE *f)
 {
     for (size_t i = 0; i < HP_ARRAY_LEN(settings); i++) {
         const setting_t *s = &settings[i];
-        fprintf(f, "  %-14s %-14s %s%s%s\n", s->name, s->def[0] ? s->def : "-", s->help,
-                s->choices ? " (" : "", s->choices ? s->choices : "");
+        fprintf(f, "  %-14s %-14s %s", s->name, s->def[0] ? s->def : "-", s->help);
         if (s->choices)
-            fputs(")\n", f);
+            fprintf(f, " (%s)", s->choices);
+        fputc('\n', f);
     }
 }
 
