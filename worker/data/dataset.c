@@ -176,15 +176,40 @@ void hp_data_gather(float *x, int32_t *y, float *yt, const hp_dataset_t *ds, con
         }
         if (aug->flip)
             flip = (int)hp_rng_below(rng, 2);
+        /* per row: the valid source columns form one range, so the inner
+         * loops are branch-free (a per-pixel bounds check made augmented
+         * batches 5x slower to gather than the training step itself) */
+        int w = ds->w, q0, q1;
+        if (!flip) { /* source column q - dx */
+            q0 = dx > 0 ? dx : 0;
+            q1 = dx < 0 ? w + dx : w;
+        } else { /* source column w - 1 - q - dx */
+            q0 = dx < 0 ? -dx : 0;
+            q1 = dx > 0 ? w - dx : w;
+        }
+        q0 = q0 < w ? q0 : w; /* a shift wider than the image leaves background */
         for (int c = 0; c < ds->c; c++)
-            for (int r = 0; r < ds->h; r++)
-                for (int q = 0; q < ds->w; q++) {
-                    int sr = r - dy, sq = (flip ? ds->w - 1 - q : q) - dx;
-                    size_t j = ((size_t)c * ds->h + r) * ds->w + q;
-                    float v = 0.0f; /* background outside the image */
-                    if (sr >= 0 && sr < ds->h && sq >= 0 && sq < ds->w)
-                        v = p[((size_t)c * ds->h + sr) * ds->w + sq];
-                    o[j] = (v - nm->shift[j]) * nm->scale[j];
+            for (int r = 0; r < ds->h; r++) {
+                size_t j0 = ((size_t)c * ds->h + r) * w;
+                const float *sh = nm->shift + j0, *sc = nm->scale + j0;
+                float *orow = o + j0;
+                int sr = r - dy;
+                if (sr < 0 || sr >= ds->h) { /* background: a raw 0 pixel */
+                    for (int q = 0; q < w; q++)
+                        orow[q] = -sh[q] * sc[q];
+                    continue;
                 }
+                const uint8_t *prow = p + ((size_t)c * ds->h + sr) * w;
+                for (int q = 0; q < q0; q++)
+                    orow[q] = -sh[q] * sc[q];
+                if (!flip)
+                    for (int q = q0; q < q1; q++)
+                        orow[q] = ((float)prow[q - dx] - sh[q]) * sc[q];
+                else
+                    for (int q = q0; q < q1; q++)
+                        orow[q] = ((float)prow[w - 1 - q - dx] - sh[q]) * sc[q];
+                for (int q = q1 > q0 ? q1 : q0; q < w; q++)
+                    orow[q] = -sh[q] * sc[q];
+            }
     }
 }
