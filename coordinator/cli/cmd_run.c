@@ -94,6 +94,7 @@ typedef struct run {
     child_t daemon;
     child_t *workers;
     int nworkers;
+    int workers_started; /* all nworkers were spawned */
     int verbose;
     hp_client_t *cl;
     int tty;
@@ -157,7 +158,7 @@ static void print_tail(run_t *r, const char *path, int lines)
     for (int k = 0; k < lines && start > 0; start--)
         if (b.data[start - 1] == '\n' && ++k == lines)
             break;
-    fprintf(r->cli->err, "  last lines of %s:\n", path);
+    fprintf(r->cli->err, "  last lines of its log:\n");
     char *p = b.data + start;
     while (*p) {
         size_t len = strcspn(p, "\n");
@@ -445,7 +446,7 @@ static int check_children(run_t *r)
             w->status = -1; /* reported */
         }
     }
-    if (r->nworkers && !live_workers(r))
+    if (r->workers_started && !live_workers(r))
         return fail(r, "all %d workers exited; the study cannot go on (results so far are "
                        "kept; run again to resume)",
                     r->nworkers);
@@ -505,6 +506,7 @@ static int run_study(run_t *r, hp_spec_t *spec, const char *db, int slots, const
         if (spawn(r, w, wargv))
             return HP_EXIT_FAIL;
     }
+    r->workers_started = 1;
 
     /* the study */
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;

@@ -219,12 +219,6 @@ static void cut(hp_buf_t *b, size_t n)
     hp_buf_puts(b, "...");
 }
 
-static void pad(FILE *f, size_t n)
-{
-    while (n--)
-        fputc(' ', f);
-}
-
 static void print_table(const hp_table_t *t, FILE *f)
 {
     size_t rows = hp_table_rows(t);
@@ -241,7 +235,9 @@ static void print_table(const hp_table_t *t, FILE *f)
             if (cw > w[c])
                 w[c] = cw;
         }
+    hp_buf_t line = {0};
     for (size_t r = 0; r <= rows; r++) {
+        hp_buf_reset(&line);
         for (size_t c = 0; c < t->ncol; c++) {
             if (r == 0) {
                 hp_buf_reset(&b);
@@ -251,12 +247,17 @@ static void print_table(const hp_table_t *t, FILE *f)
                 cut(&b, t->maxw[c]);
             }
             one_line(&b);
-            fputs(b.data, f);
+            hp_buf_puts(&line, b.data);
             if (c + 1 < t->ncol)
-                pad(f, w[c] - width(b.data) + 2); /* no trailing blanks */
+                for (size_t k = w[c] - width(b.data) + 2; k--;)
+                    hp_buf_putc(&line, ' ');
         }
+        while (line.len && line.data[line.len - 1] == ' ')
+            line.data[--line.len] = '\0'; /* no trailing blanks */
+        fputs(line.data ? line.data : "", f);
         fputc('\n', f);
     }
+    hp_buf_fini(&line);
     hp_buf_fini(&b);
     free(w);
 }
