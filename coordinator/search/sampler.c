@@ -10,9 +10,8 @@ static const hp_sampler_vt_t *lookup(hp_algo_t a)
     case HP_ALGO_GRID: return &hp_sampler_grid;
     case HP_ALGO_RANDOM: return &hp_sampler_random;
     case HP_ALGO_SOBOL: return &hp_sampler_sobol;
-    case HP_ALGO_COARSE_TO_FINE:
-    case HP_ALGO_BAYES:
-        return NULL;
+    case HP_ALGO_COARSE_TO_FINE: return &hp_sampler_c2f;
+    case HP_ALGO_BAYES: return &hp_sampler_bayes;
     }
     return NULL;
 }

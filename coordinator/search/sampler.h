@@ -83,5 +83,7 @@ void hp_sampler_free(hp_sampler_t *s); /* NULL ok */
 extern const hp_sampler_vt_t hp_sampler_grid;
 extern const hp_sampler_vt_t hp_sampler_random;
 extern const hp_sampler_vt_t hp_sampler_sobol;
+extern const hp_sampler_vt_t hp_sampler_c2f;   /* c2f.h: coarse-to-fine */
+extern const hp_sampler_vt_t hp_sampler_bayes; /* bayes.c: GP-BO, expensive */
 
 #endif
