@@ -1,0 +1,522 @@
+/* GP Bayesian optimisation (search.algorithm: bayes): the sampler that ties
+ * the GP (gp.h) and Log EI (acq.h) together. docs/search.md describes it
+ * for users.
+ *
+ * One suggestion:
+ *  1. trials number < n_initial, or fewer than 2 usable observations: the
+ *     scrambled Sobol point `number` (the initial design).
+ *  2. completed trials with a finite value are observations; failed and
+ *     non-finite ones are left out (so they cannot poison the model);
+ *     values are turned into "smaller is better", warped by
+ *     log1p((y - min) / scale) (scale = median distance to the minimum),
+ *     which keeps the order but tames heavy tails, and standardized
+ *     (a constant history gives all zeros, never a division by zero).
+ *  3. hyperparameters: MAP fit on at most FIT_MAX observations (the best
+ *     FIT_BEST plus an even spread of the rest), warm-started from the
+ *     previous suggestion's fit plus random restarts.
+ *  4. posterior on all observations plus pending trials at the constant-
+ *     liar value (the mean), so a pending point has no EI left near it.
+ *  5. LogEI maximised over a Sobol sweep plus Gaussian perturbations of the
+ *     best points, then L-BFGS from the best few candidates (categorical
+ *     inputs held fixed, ints treated as continuous and rounded by
+ *     hp_space_from_unit); the best point that does not repeat a trial.
+ *
+ * Determinism: given the seed and the same sequence of histories, a fresh
+ * sampler gives the same suggestions. The warm start makes a suggestion
+ * depend (weakly) on the fits before it; a sampler rebuilt after a restart
+ * refits from the defaults and may differ in the last digits of the fit.
+ */
+#include "acq.h"
+#include "err.h"
+#include "gp.h"
+#include "rng.h"
+#include "sampler.h"
+#include "sobol.h"
+
+#include <math.h>
+#include <nlopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIT_MAX 256    /* observations used to fit hyperparameters */
+#define FIT_BEST 32    /* of which the best ones */
+#define FIT_RESTARTS 2 /* random restarts besides the warm start */
+#define FIT_MAXEVAL 120
+#define N_LOCAL 4      /* L-BFGS runs on the acquisition */
+#define LOCAL_MAXEVAL 40
+#define N_PERTURB 64   /* perturbations around each of the best points */
+#define N_PERTURB_CENTERS 5
+
+typedef struct bayes {
+    double *warm; /* d + 2, valid when has_warm */
+    int has_warm;
+} bayes_t;
+
+static int bayes_init(hp_sampler_t *s, char *err, size_t errlen)
+{
+    bayes_t *b = calloc(1, sizeof *b);
+    if (b)
+        b->warm = calloc(s->spec->space.n + 2, sizeof *b->warm);
+    if (!b || !b->warm) {
+        free(b);
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    }
+    s->state = b;
+    return 0;
+}
+
+static void bayes_fini(hp_sampler_t *s)
+{
+    bayes_t *b = s->state;
+    if (b)
+        free(b->warm);
+    free(b);
+}
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t z = a + 0x9E3779B97F4A7C15ull * (b + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int sobol_point(const hp_sampler_t *s, uint64_t index, double *x)
+{
+    const hp_space_t *sp = &s->spec->space;
+    hp_sobol_t q;
+    int rc = hp_sobol_init(&q, (unsigned)sp->n, 1, s->spec->search.seed);
+    if (rc < 0)
+        return rc;
+    hp_sobol_skip(&q, index);
+    double u[HP_SPACE_MAX_PARAMS];
+    hp_sobol_next(&q, u);
+    hp_sobol_fini(&q);
+    hp_space_from_unit(sp, u, x);
+    return 0;
+}
+
+static void random_point(const hp_sampler_t *s, uint64_t number, double *x)
+{
+    const hp_space_t *sp = &s->spec->space;
+    hp_rng_t r;
+    hp_rng_init(&r, mix(s->spec->search.seed, 0xFA11BAC), number);
+    double u[HP_SPACE_MAX_PARAMS];
+    for (size_t i = 0; i < sp->n; i++)
+        u[i] = hp_rng_uniform(&r);
+    hp_space_from_unit(sp, u, x);
+}
+
+/* GP input of a point: unit coordinates, categorical indices as is */
+static void encode(const hp_space_t *sp, const double *x, double *g)
+{
+    hp_space_to_unit(sp, x, g);
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->params[i].type == HP_PARAM_CATEGORICAL)
+            g[i] = x[i];
+}
+
+static void decode(const hp_space_t *sp, const double *g, double *x)
+{
+    double u[HP_SPACE_MAX_PARAMS];
+    for (size_t i = 0; i < sp->n; i++) {
+        const hp_param_t *p = &sp->params[i];
+        u[i] = p->type == HP_PARAM_CATEGORICAL ? (g[i] + 0.5) / (double)p->n_values : g[i];
+    }
+    hp_space_from_unit(sp, u, x);
+}
+
+static int cmp_obs_number(const void *a, const void *b)
+{
+    const hp_obs_t *p = *(const hp_obs_t *const *)a, *q = *(const hp_obs_t *const *)b;
+    return p->number < q->number ? -1 : p->number > q->number;
+}
+
+typedef struct idx_val {
+    double v;
+    size_t i;
+} idx_val_t;
+
+static int cmp_idx_val(const void *a, const void *b)
+{
+    const idx_val_t *p = a, *q = b;
+    if (p->v != q->v)
+        return p->v < q->v ? -1 : 1;
+    return p->i < q->i ? -1 : p->i > q->i;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double p = *(const double *)a, q = *(const double *)b;
+    return p < q ? -1 : p > q;
+}
+
+/* Warp and standardize y in place (see the top comment). */
+static void transform_y(double *y, size_t n)
+{
+    double ymin = INFINITY;
+    for (size_t i = 0; i < n; i++)
+        ymin = y[i] < ymin ? y[i] : ymin;
+    double *t = malloc(n * sizeof *t);
+    HP_ASSERT(t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = y[i] - ymin;
+    qsort(t, n, sizeof *t, cmp_double);
+    double scale = t[n / 2];
+    if (!(scale > 0))
+        scale = t[n - 1] > 0 ? t[n - 1] : 1.0;
+    free(t);
+    double mean = 0;
+    for (size_t i = 0; i < n; i++) {
+        y[i] = log1p((y[i] - ymin) / scale);
+        mean += y[i];
+    }
+    mean /= (double)n;
+    double var = 0;
+    for (size_t i = 0; i < n; i++)
+        var += (y[i] - mean) * (y[i] - mean);
+    double sd = sqrt(var / (double)n);
+    if (!(sd > 1e-12))
+        sd = 1.0;
+    for (size_t i = 0; i < n; i++)
+        y[i] = (y[i] - mean) / sd;
+}
+
+typedef struct acq_ctx {
+    const hp_gp_t *gp;
+    double best;
+    double *full;     /* d: the point being optimised (categoricals fixed) */
+    const size_t *vars; /* which inputs the optimiser moves */
+    double *dmean, *dvar, *scratch;
+} acq_ctx_t;
+
+static double logei_at(acq_ctx_t *c, const double *g, double *grad_full)
+{
+    double mu, var;
+    hp_gp_predict_grad(c->gp, g, &mu, &var, c->dmean, c->dvar, c->scratch);
+    double sigma = sqrt(var);
+    double z = (c->best - mu) / sigma;
+    double lei = log(sigma) + hp_acq_log_h(z);
+    if (grad_full) {
+        double dlh = hp_acq_dlog_h(z);
+        for (size_t k = 0; k < c->gp->d; k++) {
+            double ds = c->dvar[k] / (2.0 * sigma);
+            double dz = (-c->dmean[k] - z * ds) / sigma;
+            grad_full[k] = ds / sigma + dlh * dz;
+        }
+    }
+    return lei;
+}
+
+static double acq_objective(unsigned nv, const double *v, double *grad, void *data)
+{
+    acq_ctx_t *c = data;
+    double gfull[HP_SPACE_MAX_PARAMS];
+    for (unsigned j = 0; j < nv; j++)
+        c->full[c->vars[j]] = v[j];
+    double lei = logei_at(c, c->full, grad ? gfull : NULL);
+    if (!isfinite(lei)) {
+        if (grad)
+            memset(grad, 0, nv * sizeof *grad);
+        return 1e300;
+    }
+    if (grad)
+        for (unsigned j = 0; j < nv; j++)
+            grad[j] = -gfull[c->vars[j]];
+    return -lei;
+}
+
+static int same_point(const double *a, const double *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof *a) == 0;
+}
+
+static int repeats(const hp_space_t *sp, const double *x, const hp_obs_t *const *obs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (same_point(obs[i]->x, x, sp->n))
+            return 1;
+    return 0;
+}
+
+typedef struct work {
+    const hp_obs_t **sorted;
+    double *X, *y;      /* model inputs (completed then pending), values */
+    double *Xfit, *yfit;
+    double *cand, *mean, *var;
+    idx_val_t *rank;
+    double *scratch;
+} work_t;
+
+static void work_free(work_t *w)
+{
+    free(w->sorted);
+    free(w->X);
+    free(w->y);
+    free(w->Xfit);
+    free(w->yfit);
+    free(w->cand);
+    free(w->mean);
+    free(w->var);
+    free(w->rank);
+    free(w->scratch);
+}
+
+static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h, double *x,
+                         char *err, size_t errlen)
+{
+    bayes_t *b = s->state;
+    const hp_spec_t *spec = s->spec;
+    const hp_space_t *sp = &spec->space;
+    size_t d = sp->n;
+    uint64_t n_init = spec->search.n_initial ? spec->search.n_initial
+                      : spec->search.max_trials < 10 ? spec->search.max_trials
+                                                     : 10;
+    work_t w = {0};
+    int rc = 0;
+    hp_gp_t gp = {0};
+
+    /* the history in trial order, so arrival order does not matter */
+    w.sorted = malloc((h->n ? h->n : 1) * sizeof *w.sorted);
+    if (!w.sorted)
+        goto oom;
+    for (size_t i = 0; i < h->n; i++)
+        w.sorted[i] = &h->obs[i];
+    qsort(w.sorted, h->n, sizeof *w.sorted, cmp_obs_number);
+    size_t nc = 0, np = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        const hp_obs_t *o = w.sorted[i];
+        if (o->state == HP_OBS_COMPLETED && isfinite(o->value))
+            nc++;
+        else if (o->state == HP_OBS_PENDING)
+            np++;
+    }
+    if (number < n_init || nc < 2) {
+        free(w.sorted);
+        rc = sobol_point(s, number, x);
+        return rc < 0 ? hp_errf(err, errlen, rc, "bayes: cannot build a Sobol sequence in %zu "
+                                "dimensions", d)
+                      : 0;
+    }
+
+    size_t nm = nc + np;
+    w.X = malloc(nm * d * sizeof *w.X);
+    w.y = malloc(nm * sizeof *w.y);
+    if (!w.X || !w.y)
+        goto oom;
+    int maximize = spec->objective.goal == HP_GOAL_MAXIMIZE;
+    size_t ic = 0, ip = nc;
+    for (size_t i = 0; i < h->n; i++) {
+        const hp_obs_t *o = w.sorted[i];
+        if (o->state == HP_OBS_COMPLETED && isfinite(o->value)) {
+            encode(sp, o->x, w.X + ic * d);
+            w.y[ic++] = maximize ? -o->value : o->value;
+        } else if (o->state == HP_OBS_PENDING) {
+            encode(sp, o->x, w.X + ip * d);
+            w.y[ip++] = 0; /* the liar: the mean of the standardized values */
+        }
+    }
+    transform_y(w.y, nc);
+    double best = INFINITY;
+    for (size_t i = 0; i < nc; i++)
+        best = w.y[i] < best ? w.y[i] : best;
+
+    unsigned char cat[HP_SPACE_MAX_PARAMS];
+    for (size_t i = 0; i < d; i++)
+        cat[i] = sp->params[i].type == HP_PARAM_CATEGORICAL;
+    if (hp_gp_init(&gp, d, cat) < 0)
+        goto oom;
+
+    /* 3. hyperparameters on a subset */
+    size_t nf = nc;
+    const double *Xf = w.X, *yf = w.y;
+    if (nc > FIT_MAX) {
+        w.Xfit = malloc(FIT_MAX * d * sizeof *w.Xfit);
+        w.yfit = malloc(FIT_MAX * sizeof *w.yfit);
+        w.rank = malloc(nc * sizeof *w.rank);
+        if (!w.Xfit || !w.yfit || !w.rank)
+            goto oom;
+        for (size_t i = 0; i < nc; i++)
+            w.rank[i] = (idx_val_t){w.y[i], i};
+        qsort(w.rank, nc, sizeof *w.rank, cmp_idx_val);
+        unsigned char *take = calloc(nc, 1);
+        if (!take)
+            goto oom;
+        for (size_t i = 0; i < FIT_BEST; i++)
+            take[w.rank[i].i] = 1;
+        size_t rest = FIT_MAX - FIT_BEST;
+        for (size_t j = 0; j < rest; j++) {
+            size_t i = (size_t)((double)j * (double)nc / (double)rest);
+            while (take[i])
+                i = (i + 1) % nc;
+            take[i] = 1;
+        }
+        nf = 0;
+        for (size_t i = 0; i < nc; i++)
+            if (take[i]) {
+                memcpy(w.Xfit + nf * d, w.X + i * d, d * sizeof *w.X);
+                w.yfit[nf++] = w.y[i];
+            }
+        free(take);
+        free(w.rank);
+        w.rank = NULL;
+        Xf = w.Xfit;
+        yf = w.yfit;
+    }
+    if (hp_gp_set_data(&gp, Xf, yf, nf) < 0)
+        goto oom;
+    hp_rng_t rng;
+    hp_rng_init(&rng, mix(spec->search.seed, 0xB4E5), number);
+    if (hp_gp_fit(&gp, b->has_warm ? b->warm : NULL, &rng, FIT_RESTARTS, FIT_MAXEVAL) < 0)
+        goto oom;
+    memcpy(b->warm, gp.theta, (d + 2) * sizeof *b->warm);
+    b->has_warm = 1;
+
+    /* 4. posterior with the pending trials at the liar value */
+    if (hp_gp_set_data(&gp, w.X, w.y, nm) < 0)
+        goto oom;
+    if (hp_gp_factor(&gp) < 0) {
+        random_point(s, number, x);
+        goto done;
+    }
+
+    /* 5. candidates: Sobol sweep + perturbations of the best points */
+    size_t n_sobol = 1024 + 256 * d;
+    if (n_sobol > 4096)
+        n_sobol = 4096;
+    size_t n_centers = nc < N_PERTURB_CENTERS ? nc : N_PERTURB_CENTERS;
+    size_t m = n_sobol + n_centers * N_PERTURB;
+    w.cand = malloc(m * d * sizeof *w.cand);
+    w.mean = malloc(m * sizeof *w.mean);
+    w.var = malloc(m * sizeof *w.var);
+    w.rank = malloc((m > nc ? m : nc) * sizeof *w.rank);
+    w.scratch = malloc(2 * nm * sizeof *w.scratch);
+    if (!w.cand || !w.mean || !w.var || !w.rank || !w.scratch)
+        goto oom;
+    hp_sobol_t q;
+    if (hp_sobol_init(&q, (unsigned)d, 1, mix(spec->search.seed, number)) < 0)
+        goto oom;
+    for (size_t j = 0; j < n_sobol; j++) {
+        double *c = w.cand + j * d;
+        hp_sobol_next(&q, c);
+        for (size_t i = 0; i < d; i++)
+            if (cat[i]) {
+                double k = (double)sp->params[i].n_values;
+                c[i] = floor(c[i] * k);
+                if (c[i] >= k)
+                    c[i] = k - 1;
+            }
+    }
+    hp_sobol_fini(&q);
+    for (size_t i = 0; i < nc; i++)
+        w.rank[i] = (idx_val_t){w.y[i], i};
+    qsort(w.rank, nc, sizeof *w.rank, cmp_idx_val);
+    for (size_t ci = 0; ci < n_centers; ci++) {
+        const double *center = w.X + w.rank[ci].i * d;
+        for (size_t j = 0; j < N_PERTURB; j++) {
+            double *c = w.cand + (n_sobol + ci * N_PERTURB + j) * d;
+            double sd = j % 2 ? 0.02 : 0.1;
+            for (size_t i = 0; i < d; i++) {
+                if (cat[i]) {
+                    c[i] = hp_rng_uniform(&rng) < 0.2
+                               ? (double)hp_rng_below(&rng, sp->params[i].n_values)
+                               : center[i];
+                    continue;
+                }
+                double v = center[i] + sd * hp_rng_normal(&rng);
+                c[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+            }
+        }
+    }
+    hp_gp_predict(&gp, w.cand, m, w.mean, w.var);
+    for (size_t j = 0; j < m; j++) {
+        double lei = hp_acq_logei(w.mean[j], sqrt(w.var[j]), best);
+        w.rank[j] = (idx_val_t){isfinite(lei) ? -lei : INFINITY, j};
+    }
+    qsort(w.rank, m, sizeof *w.rank, cmp_idx_val);
+
+    /* local L-BFGS from the best few over the non-categorical inputs */
+    size_t vars[HP_SPACE_MAX_PARAMS], nv = 0;
+    for (size_t i = 0; i < d; i++)
+        if (!cat[i])
+            vars[nv++] = i;
+    double dmean[HP_SPACE_MAX_PARAMS], dvar[HP_SPACE_MAX_PARAMS], full[HP_SPACE_MAX_PARAMS];
+    acq_ctx_t ctx = {&gp, best, full, vars, dmean, dvar, w.scratch};
+    size_t n_local = m < N_LOCAL ? m : N_LOCAL;
+    double opt_pts[N_LOCAL][HP_SPACE_MAX_PARAMS];
+    double opt_val[N_LOCAL];
+    if (nv) {
+        nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)nv);
+        if (!opt)
+            goto oom;
+        double lo[HP_SPACE_MAX_PARAMS], hi[HP_SPACE_MAX_PARAMS], v[HP_SPACE_MAX_PARAMS];
+        for (size_t j = 0; j < nv; j++) {
+            lo[j] = 0;
+            hi[j] = 1;
+        }
+        nlopt_set_lower_bounds(opt, lo);
+        nlopt_set_upper_bounds(opt, hi);
+        nlopt_set_min_objective(opt, acq_objective, &ctx);
+        nlopt_set_maxeval(opt, LOCAL_MAXEVAL);
+        nlopt_set_ftol_rel(opt, 1e-9);
+        for (size_t r = 0; r < n_local; r++) {
+            const double *c = w.cand + w.rank[r].i * d;
+            memcpy(full, c, d * sizeof *full);
+            for (size_t j = 0; j < nv; j++)
+                v[j] = c[vars[j]];
+            double f = w.rank[r].v;
+            nlopt_result res = nlopt_optimize(opt, v, &f);
+            if (res < 0 && res != NLOPT_ROUNDOFF_LIMITED)
+                f = acq_objective((unsigned)nv, v, NULL, &ctx);
+            for (size_t j = 0; j < nv; j++)
+                full[vars[j]] = v[j];
+            /* keep the start if the optimiser made it worse */
+            if (!(f <= w.rank[r].v)) {
+                memcpy(full, c, d * sizeof *full);
+                f = w.rank[r].v;
+            }
+            memcpy(opt_pts[r], full, d * sizeof *full);
+            opt_val[r] = f;
+        }
+        nlopt_destroy(opt);
+    } else {
+        for (size_t r = 0; r < n_local; r++) {
+            memcpy(opt_pts[r], w.cand + w.rank[r].i * d, d * sizeof **opt_pts);
+            opt_val[r] = w.rank[r].v;
+        }
+    }
+
+    /* the best point that does not repeat a trial: optimised points in
+     * order of their value, then the remaining candidates */
+    idx_val_t order[N_LOCAL];
+    for (size_t r = 0; r < n_local; r++)
+        order[r] = (idx_val_t){opt_val[r], r};
+    qsort(order, n_local, sizeof *order, cmp_idx_val);
+    for (size_t r = 0; r < n_local; r++) {
+        decode(sp, opt_pts[order[r].i], x);
+        if (!repeats(sp, x, w.sorted, h->n))
+            goto done;
+    }
+    for (size_t j = n_local; j < m; j++) {
+        decode(sp, w.cand + w.rank[j].i * d, x);
+        if (!repeats(sp, x, w.sorted, h->n))
+            goto done;
+    }
+    random_point(s, number, x); /* a tiny discrete space, all tried */
+done:
+    hp_gp_fini(&gp);
+    work_free(&w);
+    return rc;
+oom:
+    hp_gp_fini(&gp);
+    work_free(&w);
+    return hp_errf(err, errlen, HP_ENOMEM, "bayes: out of memory");
+}
+
+const hp_sampler_vt_t hp_sampler_bayes = {
+    .name = "bayes",
+    .expensive = 1,
+    .init = bayes_init,
+    .suggest = bayes_suggest,
+    .fini = bayes_fini,
+};
