@@ -9,7 +9,7 @@
  *   params  every weight and bias, one float array
  *   grads   the same layout as params
  *   acts    every layer output plus the scratch backward needs
- *           (im2col matrices, pool indices, LSTM gates, dropout masks...)
+ *           (im2col buffers, LSTM gates, dropout masks, batch-norm caches)
  *   dacts   the gradient of every layer output
  *
  * plus a small `bufs` block for non-trained state (batch-norm running
