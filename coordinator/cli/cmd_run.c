@@ -82,14 +82,14 @@ typedef struct child {
     pid_t pid;
     int alive;
     int status;
-    char log[PATH_MAX];
+    char log[160];
     char what[32]; /* "hpsearchd", "worker 2" */
 } child_t;
 
 typedef struct run {
     hp_cli_t *cli;
-    char dir[PATH_MAX];
-    char listen[PATH_MAX + 16], control[PATH_MAX + 16];
+    char dir[96]; /* short: ipc:// paths must fit a sockaddr_un (108 bytes) */
+    char listen[128], control[128];
     char daemon_bin[PATH_MAX], worker_bin[PATH_MAX];
     child_t daemon;
     child_t *workers;
@@ -651,15 +651,15 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
         return rc;
     }
     const char *tmp = getenv("TMPDIR");
-    snprintf(r.dir, sizeof r.dir, "%s/hpsearch-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (strlen(r.dir) > 80 || !mkdtemp(r.dir)) {
-        if (strlen(r.dir) <= 80 || !mkdtemp(strcpy(r.dir, "/tmp/hpsearch-run.XXXXXX"))) {
-            rc = fail(&r, "cannot create a private directory for the sockets: %s",
-                      strerror(errno));
-            free(r.workers);
-            hp_spec_fini(&spec);
-            return rc;
-        }
+    if (!tmp || !*tmp || strlen(tmp) > 60)
+        tmp = "/tmp";
+    snprintf(r.dir, sizeof r.dir, "%s/hpsearch-run.XXXXXX", tmp);
+    if (!mkdtemp(r.dir)) {
+        rc = fail(&r, "cannot create a private directory in %s for the sockets: %s", tmp,
+                  strerror(errno));
+        free(r.workers);
+        hp_spec_fini(&spec);
+        return rc;
     }
     snprintf(r.listen, sizeof r.listen, "ipc://%s/workers.sock", r.dir);
     snprintf(r.control, sizeof r.control, "ipc://%s/control.sock", r.dir);
