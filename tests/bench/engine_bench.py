@@ -95,28 +95,36 @@ def main():
     res = {}
     peak, core = sgemm_peak()
     print("sgemm peak (1 thread): %.1f GFLOP/s, OpenBLAS core %s" % (peak, core), flush=True)
+    # ours and torch alternate per seed, so load from other processes on a
+    # shared machine hits both sides alike
     for model in ("mlp", "lenet"):
-        for side, fn in (("ours", ours), ("torch", torch)):
-            sps, acc, rss, gf = [], [], [], []
-            for s in seeds:
+        runs = {side: dict(sps=[], acc=[], rss=[], gf=[]) for side in ("ours", "torch")}
+        for s in seeds:
+            for side in ("ours", "torch"):
+                a = runs[side]
                 t = time.time()
-                e, f, r = fn(build, model, ep, s) if side == "ours" else fn(model, ep, s)
-                sps += [float(x["samples_per_sec"]) for x in e]
-                acc.append(float(f["test_accuracy"]))
-                rss.append(r)
+                e, f, r = ours(build, model, ep, s) if side == "ours" else torch(model, ep, s)
+                a["sps"] += [float(x["samples_per_sec"]) for x in e]
+                a["acc"].append(float(f["test_accuracy"]))
+                a["rss"].append(r)
                 if "gflops" in f:
-                    gf.append(float(f["gflops"]))
+                    a["gf"].append(float(f["gflops"]))
                 print("  %-5s %-5s seed %d: %.0f samples/s, test acc %.4f, peak RSS %.0f MB (%.0fs)"
-                      % (model, side, s, statistics.median(sps), acc[-1], r, time.time() - t),
-                      flush=True)
-            res[(model, side)] = dict(sps=statistics.median(sps), acc=statistics.median(acc),
-                                      rss=max(rss), gflops=statistics.median(gf) if gf else None)
-    # LSTM: throughput only, 2 epochs of 20000 samples
-    lstm_args = ["--set", "train_size=20000"]
-    e, _, _ = ours(build, "lstm", 1 if quick else 2, 1, lstm_args)
-    res[("lstm", "ours")] = dict(sps=statistics.median(float(x["samples_per_sec"]) for x in e))
-    e, _, _ = torch("lstm", 1 if quick else 2, 1, ["--train-size", "20000"])
-    res[("lstm", "torch")] = dict(sps=statistics.median(float(x["samples_per_sec"]) for x in e))
+                      % (model, side, s, statistics.median(float(x["samples_per_sec"]) for x in e),
+                         a["acc"][-1], r, time.time() - t), flush=True)
+        for side, a in runs.items():
+            res[(model, side)] = dict(sps=statistics.median(a["sps"]), acc=statistics.median(a["acc"]),
+                                      rss=max(a["rss"]),
+                                      gflops=statistics.median(a["gf"]) if a["gf"] else None)
+    # LSTM: throughput only, 20000 samples per epoch, alternating sides
+    lo, lt = [], []
+    for s in seeds:
+        e, _, _ = ours(build, "lstm", 1, s, ["--set", "train_size=20000"])
+        lo += [float(x["samples_per_sec"]) for x in e]
+        e, _, _ = torch("lstm", 1, s, ["--train-size", "20000"])
+        lt += [float(x["samples_per_sec"]) for x in e]
+    res[("lstm", "ours")] = dict(sps=statistics.median(lo))
+    res[("lstm", "torch")] = dict(sps=statistics.median(lt))
     print("  lstm  ours %.0f samples/s, torch %.0f samples/s"
           % (res[("lstm", "ours")]["sps"], res[("lstm", "torch")]["sps"]), flush=True)
 
