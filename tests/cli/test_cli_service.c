@@ -800,6 +800,70 @@ START_TEST(test_run_interrupted_keeps_results)
 }
 END_TEST
 
+/* the pid of parent's child whose command name is comm, or -1 */
+static pid_t child_named(pid_t parent, const char *comm)
+{
+    pid_t found = -1;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL && found < 0) {
+        char p[300], buf[1024];
+        snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(p, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
+        char state;
+        int ppid;
+        if (lp && rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == parent &&
+            (size_t)(rp - lp - 1) == strlen(comm) && strncmp(lp + 1, comm, strlen(comm)) == 0)
+            found = atoi(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+START_TEST(test_run_reports_dead_coordinator)
+{
+    if (!worker_can_connect())
+        return;
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    text_t spec = replace_once(spec_ok, "max_trials: 12", "max_trials: 9999999");
+    write_file("long.yaml", spec.text);
+    free(spec.text);
+    const char *args[] = {"run", path_in("long.yaml"), "--workers", "1", "--db",
+                          path_in("run.db"), NULL};
+    run_pid = spawn(bin("hpsearch"), args, path_in("run.out"), path_in("run.err"));
+    pid_t d = -1;
+    for (int i = 0; i < 1200; i++) { /* until the study runs (generous: 60 s) */
+        nap_ms(50);
+        ck_assert_msg(waitpid(run_pid, NULL, WNOHANG) == 0, "run ended early:\n%s",
+                      slurp(path_in("run.err")));
+        char *err = slurp(path_in("run.err"));
+        int started = strstr(err, "running study 'svc'") != NULL;
+        free(err);
+        if (started && (d = child_named(run_pid, "hpsearchd")) > 0)
+            break;
+    }
+    ck_assert_int_gt(d, 0);
+    kill(d, SIGKILL);
+    int st = wait_status(run_pid);
+    run_pid = -1;
+    char *err = slurp(path_in("run.err"));
+    ck_assert_msg(st == 1, "exit %d:\n%s", st, err);
+    char want[128];
+    snprintf(want, sizeof want, "hpsearch run: the coordinator (hpsearchd, pid %d) was killed by "
+                                "signal 9", (int)d);
+    HAS(err, want);
+    free(err);
+    ck_assert_int_eq(leftover_children(), 0);
+}
+END_TEST
+
 START_TEST(test_run_errors)
 {
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -845,6 +909,7 @@ static Suite *service_suite(void)
     tcase_add_test(tn, test_run_errors);
     tcase_add_test(tn, test_run_trials_best);
     tcase_add_test(tn, test_run_interrupted_keeps_results);
+    tcase_add_test(tn, test_run_reports_dead_coordinator);
     suite_add_tcase(s, tn);
     return s;
 }
