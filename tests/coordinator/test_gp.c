@@ -44,7 +44,7 @@ static void check_fixture(size_t n, size_t d, size_t m, const unsigned char *cat
         ck_close(var[j], var_ref[j], 1e-6, 1e-9);
     }
     /* the single-point path agrees with the batch path */
-    double *scratch = malloc(2 * n * sizeof *scratch);
+    double *scratch = malloc(3 * n * sizeof *scratch);
     for (size_t j = 0; j < m; j++) {
         double mu, v, dm[4], dv[4];
         hp_gp_predict_grad(&gp, Xs + j * d, &mu, &v, dm, dv, scratch);
@@ -131,7 +131,7 @@ START_TEST(test_gp_predict_gradient_finite_differences)
     double th[D + 2] = {log(0.3), log(0.5), log(1.0), 0.0, log(1e-2)};
     memcpy(gp.theta, th, sizeof th);
     ck_assert_int_eq(hp_gp_factor(&gp), 0);
-    double scratch[2 * N];
+    double scratch[3 * N];
     for (int rep = 0; rep < 10; rep++) {
         double x[D] = {hp_rng_uniform(&r), hp_rng_uniform(&r), (double)hp_rng_below(&r, 4)};
         double mu, v, dm[D], dv[D];
