@@ -69,6 +69,10 @@ typedef struct coord_held {
     uint64_t worker_id;
     uint64_t seq;
     uint32_t pipe_id;
+    /* a RESULT with next: its acknowledgement rides on the eventual
+     * TRIAL / NO_TRIAL reply */
+    int has_ack, ack_stop;
+    char ack_reason[128];
 } coord_held_t;
 
 /* A reply computed this tick, sent after the tick's writes commit so no
@@ -175,5 +179,9 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
 void coord_schedule(coord_t *c);
 /* coord_release_held answers every held GET_TRIAL with NO_TRIAL. */
 void coord_release_held(coord_t *c, int shutting_down);
+/* coord_reply_no_trial answers a held request with NO_TRIAL (and the
+ * acknowledgement of its result, if it carried one). */
+void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
+                          int shutting_down);
 
 #endif

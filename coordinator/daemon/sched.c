@@ -12,22 +12,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void reply_no_trial(coord_t *c, hp_rep_req_t *req, uint32_t retry_ms, int shutting_down)
+static Hpsearch__Ack *result_ack(const coord_held_t *h, Hpsearch__Ack *ack)
+{
+    if (!h->has_ack)
+        return NULL;
+    hpsearch__ack__init(ack);
+    ack->stop = h->ack_stop;
+    ack->reason = (char *)h->ack_reason;
+    return ack;
+}
+
+void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
+                          int shutting_down)
 {
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__NoTrial nt = HPSEARCH__NO_TRIAL__INIT;
+    Hpsearch__Ack ack;
     nt.retry_ms = retry_ms;
     nt.shutting_down = shutting_down;
+    nt.result_ack = result_ack(h, &ack);
     env.type = HPSEARCH__MSG_TYPE__NO_TRIAL;
     env.body_case = HPSEARCH__ENVELOPE__BODY_NO_TRIAL;
     env.no_trial = &nt;
-    coord_reply(c, req, &env);
+    coord_reply(c, h->req, &env);
 }
 
 void coord_release_held(coord_t *c, int shutting_down)
 {
     for (size_t i = 0; i < c->held.n; i++)
-        reply_no_trial(c, c->held.v[i].req, 1000, shutting_down);
+        coord_reply_no_trial(c, &c->held.v[i], 1000, shutting_down);
     c->held.n = 0;
 }
 
@@ -64,7 +77,7 @@ static int pop_held(coord_t *c, coord_held_t *out)
         coord_worker_t *w = coord_worker_by_id(c, out->worker_id);
         if (w && w->alive)
             return 1;
-        reply_no_trial(c, out->req, 1000, 0);
+        coord_reply_no_trial(c, out, 1000, 0);
     }
     return 0;
 }
@@ -107,7 +120,7 @@ static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size
     return 0;
 }
 
-static void send_trial(coord_t *c, hp_rep_req_t *req, coord_study_t *s, const coord_run_t *r,
+static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, const coord_run_t *r,
                        const double *x)
 {
     const hp_spec_t *spec = &s->spec;
@@ -149,10 +162,12 @@ static void send_trial(coord_t *c, hp_rep_req_t *req, coord_study_t *s, const co
     /* per-trial seed: the study seed mixed with the number, stable across
      * attempts so a re-run trial sees the same randomness */
     t.seed = spec->search.seed * 0x9E3779B97F4A7C15ULL + r->number;
+    Hpsearch__Ack ack;
+    t.result_ack = result_ack(h, &ack);
     env.type = HPSEARCH__MSG_TYPE__TRIAL;
     env.body_case = HPSEARCH__ENVELOPE__BODY_TRIAL;
     env.trial = &t;
-    coord_reply(c, req, &env);
+    coord_reply(c, h->req, &env);
     for (size_t i = 0; i < np; i++)
         hp_buf_fini(&texts[i]);
     free(texts);
@@ -173,7 +188,7 @@ void coord_schedule(coord_t *c)
             return;
         coord_worker_t *w = coord_worker_by_id(c, h.worker_id);
         if (coord_write_begin(c) < 0) {
-            reply_no_trial(c, h.req, 1000, 0);
+            coord_reply_no_trial(c, &h, 1000, 0);
             return;
         }
         picked_t p;
@@ -202,12 +217,12 @@ void coord_schedule(coord_t *c)
             hp_log_error("study %s trial %" PRId64 ": cannot start: %s", s->spec.name, p.number,
                          err);
             s->pending++; /* the trial stays pending in the store */
-            reply_no_trial(c, h.req, 1000, 0);
+            coord_reply_no_trial(c, &h, 1000, 0);
             continue;
         }
         COORD_PUSH(c->runs, r);
         s->running++;
-        send_trial(c, h.req, s, &r, p.x);
+        send_trial(c, &h, s, &r, p.x);
         hp_log_debug("study %s trial %" PRId64 " attempt %d -> worker %s (lease %" PRId64 ")",
                      s->spec.name, p.number, r.attempt, w->id_str, r.lease_id);
     }

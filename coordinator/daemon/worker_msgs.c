@@ -189,40 +189,54 @@ static void on_heartbeat(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope
     free(refs);
 }
 
-static void on_get_trial(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
-                         coord_worker_t *w, uint32_t pipe_id)
+/* Parks a request for a trial (a GET_TRIAL, or a RESULT with next whose
+ * acknowledgement is in ack) until the scheduler has one. */
+static void hold(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e, coord_worker_t *w,
+                 uint32_t pipe_id, const coord_held_t *ack)
 {
+    coord_held_t h = {.req = req, .worker_id = w->id, .seq = e->seq, .pipe_id = pipe_id};
+    if (ack) {
+        h.has_ack = 1;
+        h.ack_stop = ack->ack_stop;
+        memcpy(h.ack_reason, ack->ack_reason, sizeof h.ack_reason);
+    }
     if (c->shutting_down) {
-        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-        Hpsearch__NoTrial nt = HPSEARCH__NO_TRIAL__INIT;
-        nt.retry_ms = 1000;
-        nt.shutting_down = 1;
-        env.type = HPSEARCH__MSG_TYPE__NO_TRIAL;
-        env.body_case = HPSEARCH__ENVELOPE__BODY_NO_TRIAL;
-        env.no_trial = &nt;
-        coord_reply(c, req, &env);
+        coord_reply_no_trial(c, &h, 1000, 1);
         return;
     }
-    /* A REQ resend of the same GET_TRIAL replaces the earlier hold: the
+    /* A REQ resend of the same request replaces the earlier hold: the
      * client discards replies to the old one. */
     for (size_t i = 0; i < c->held.n; i++) {
-        coord_held_t *h = &c->held.v[i];
-        if (h->worker_id == w->id && h->seq == e->seq) {
-            Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-            Hpsearch__NoTrial nt = HPSEARCH__NO_TRIAL__INIT;
-            env.type = HPSEARCH__MSG_TYPE__NO_TRIAL;
-            env.body_case = HPSEARCH__ENVELOPE__BODY_NO_TRIAL;
-            env.no_trial = &nt;
-            coord_reply(c, h->req, &env);
-            h->req = req;
-            h->pipe_id = pipe_id;
+        coord_held_t *old = &c->held.v[i];
+        if (old->worker_id == w->id && old->seq == e->seq) {
+            coord_reply_no_trial(c, old, 1000, 0);
+            *old = h;
             c->schedule_needed = 1;
             return;
         }
     }
-    coord_held_t h = {.req = req, .worker_id = w->id, .seq = e->seq, .pipe_id = pipe_id};
     COORD_PUSH(c->held, h);
     c->schedule_needed = 1;
+}
+
+static void on_get_trial(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
+                         coord_worker_t *w, uint32_t pipe_id)
+{
+    hold(c, req, e, w, pipe_id, NULL);
+}
+
+/* Answers a RESULT: an ACK, or with next, a held request for the slot's
+ * next trial that carries the acknowledgement. */
+static void answer_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
+                          coord_worker_t *w, uint32_t pipe_id, int stop, const char *reason)
+{
+    if (!e->result->next) {
+        reply_ack(c, req, stop, reason);
+        return;
+    }
+    coord_held_t ack = {.ack_stop = stop};
+    snprintf(ack.ack_reason, sizeof ack.ack_reason, "%s", reason ? reason : "");
+    hold(c, req, e, w, pipe_id, &ack);
 }
 
 static void store_metrics(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
@@ -264,14 +278,15 @@ static void on_progress(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope 
 #define FINAL_STEP (-1)
 
 static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
-                      coord_worker_t *w)
+                      coord_worker_t *w, uint32_t pipe_id)
 {
     const Hpsearch__Result *res = e->result;
     coord_run_t *r = find_lease(c, w->id, res->lease);
     if (!r) {
         /* a resend of a result already recorded, or from an expired lease:
          * either way nothing changes, and the worker can forget it */
-        reply_ack(c, req, 1, "no running attempt holds this lease (already recorded or expired)");
+        answer_result(c, req, e, w, pipe_id, 1,
+                      "no running attempt holds this lease (already recorded or expired)");
         return;
     }
     coord_study_t *s = r->study;
@@ -308,7 +323,7 @@ static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e
             snprintf(why + wl, sizeof why - wl, "; stderr: %s", tail);
         }
         coord_trial_attempt_failed(c, r, HP_ATTEMPT_FAILED, why);
-        reply_ack(c, req, 0, NULL);
+        answer_result(c, req, e, w, pipe_id, 0, NULL);
         return;
     }
     case HPSEARCH__TRIAL_OUTCOME__PRUNED:
@@ -339,7 +354,7 @@ static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e
     coord_study_trial_ended(c, s, number, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED,
                             res->value);
     coord_study_maybe_finish(c, s);
-    reply_ack(c, req, 0, NULL);
+    answer_result(c, req, e, w, pipe_id, 0, NULL);
 }
 
 void coord_on_worker_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
@@ -375,7 +390,7 @@ void coord_on_worker_request(void *data, hp_rep_req_t *req, const void *buf, siz
         else if (e->type == HPSEARCH__MSG_TYPE__PROGRESS)
             on_progress(c, req, e, w);
         else
-            on_result(c, req, e, w);
+            on_result(c, req, e, w, pipe_id);
         break;
     default:
         coord_reply_error(c, req, HP_EPROTO, "%s is not a request the worker socket serves",
@@ -394,12 +409,7 @@ void coord_on_worker_pipe_closed(void *data, uint32_t pipe_id)
     for (size_t i = 0; i < c->held.n;) {
         coord_held_t *h = &c->held.v[i];
         if (h->pipe_id == pipe_id) {
-            Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-            Hpsearch__NoTrial nt = HPSEARCH__NO_TRIAL__INIT;
-            env.type = HPSEARCH__MSG_TYPE__NO_TRIAL;
-            env.body_case = HPSEARCH__ENVELOPE__BODY_NO_TRIAL;
-            env.no_trial = &nt;
-            coord_reply(c, h->req, &env);
+            coord_reply_no_trial(c, h, 1000, 0);
             memmove(&c->held.v[i], &c->held.v[i + 1], (c->held.n - i - 1) * sizeof *h);
             c->held.n--;
             continue;

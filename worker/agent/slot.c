@@ -143,35 +143,64 @@ static Hpsearch__TrialOutcome outcome_of(const slot_t *s, const hp_runner_outcom
     }
 }
 
-static void send_result(slot_t *s, uint64_t trial_id, uint64_t lease_id, uint32_t number,
-                        const hp_runner_outcome_t *o)
+/* A RESULT message and the storage it points into. */
+typedef struct result_msg {
+    Hpsearch__LeaseRef lease;
+    Hpsearch__Result r;
+    Hpsearch__Envelope req;
+    Hpsearch__Metric *ms;
+    char error[HP_RUNNER_ERROR_MAX + 160];
+} result_msg_t;
+
+static void result_msg_init(result_msg_t *m, slot_t *s, uint64_t trial_id, uint64_t lease_id,
+                            const hp_runner_outcome_t *o)
 {
     hp_agent_t *a = s->a;
-    Hpsearch__LeaseRef lease = HPSEARCH__LEASE_REF__INIT;
-    Hpsearch__Result r = HPSEARCH__RESULT__INIT;
-    Hpsearch__Metric *ms;
-    lease.trial_id = trial_id;
-    lease.lease_id = lease_id;
-    r.lease = &lease;
+    hpsearch__lease_ref__init(&m->lease);
+    hpsearch__result__init(&m->r);
+    hpsearch__envelope__init(&m->req);
+    m->lease.trial_id = trial_id;
+    m->lease.lease_id = lease_id;
+    m->r.lease = &m->lease;
     pthread_mutex_lock(&a->mu);
-    r.outcome = outcome_of(s, o);
-    char error[HP_RUNNER_ERROR_MAX + 160];
+    m->r.outcome = outcome_of(s, o);
     if (o->status == HP_RUNNER_CANCELLED && s->cancel_reason[0])
-        snprintf(error, sizeof error, "%s: %s", o->error, s->cancel_reason);
+        snprintf(m->error, sizeof m->error, "%s: %s", o->error, s->cancel_reason);
     else
-        snprintf(error, sizeof error, "%s", o->error);
+        snprintf(m->error, sizeof m->error, "%s", o->error);
     pthread_mutex_unlock(&a->mu);
-    r.value = o->status == HP_RUNNER_COMPLETED ? o->value : 0;
-    r.n_metrics = o->n_metrics;
-    r.metrics = metrics_msg(o->metrics, o->n_metrics, &ms);
-    r.error = error;
-    r.stderr_tail = (char *)o->stderr_tail;
-    r.duration_s = o->duration_s;
-    Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
-    req.type = HPSEARCH__MSG_TYPE__RESULT;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
-    req.result = &r;
+    m->r.value = o->status == HP_RUNNER_COMPLETED ? o->value : 0;
+    m->r.n_metrics = o->n_metrics;
+    m->r.metrics = metrics_msg(o->metrics, o->n_metrics, &m->ms);
+    m->r.error = m->error;
+    m->r.stderr_tail = (char *)o->stderr_tail;
+    m->r.duration_s = o->duration_s;
+    m->req.type = HPSEARCH__MSG_TYPE__RESULT;
+    m->req.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
+    m->req.result = &m->r;
+}
 
+static void result_msg_fini(result_msg_t *m)
+{
+    free(m->ms);
+    free(m->r.metrics);
+}
+
+static void log_refused(const Hpsearch__Ack *ack, uint32_t number, uint64_t lease_id)
+{
+    if (ack && ack->stop)
+        hp_log_warn("the coordinator refused the result of trial %u (lease %llu): %s", number,
+                    (unsigned long long)lease_id, ack->reason ? ack->reason : "");
+}
+
+/* Delivers a result until it is acknowledged (resending on timeouts,
+ * saying HELLO again after a coordinator restart), or until shutdown's
+ * deadline passes. */
+static void send_result(slot_t *s, result_msg_t *m, uint32_t number)
+{
+    hp_agent_t *a = s->a;
+    Hpsearch__Envelope *rep;
+    uint64_t lease_id = m->lease.lease_id;
     int backoff = 250;
     char err[512];
     for (;;) {
@@ -193,13 +222,11 @@ static void send_result(slot_t *s, uint64_t trial_id, uint64_t lease_id, uint32_
             continue; /* stopping now: one last try above */
         }
         uint64_t gen;
-        int rc = hp_agent_rpc(a, s->ctx, &req, &rep, tmo, NULL, &gen, err, sizeof err);
+        int rc = hp_agent_rpc(a, s->ctx, &m->req, &rep, tmo, NULL, &gen, err, sizeof err);
         if (rc == 0) {
-            if (rep->type == HPSEARCH__MSG_TYPE__ACK && rep->ack && rep->ack->stop)
-                hp_log_warn("the coordinator refused the result of trial %u (lease %llu): %s",
-                            number, (unsigned long long)lease_id,
-                            rep->ack->reason ? rep->ack->reason : "");
-            else if (rep->type != HPSEARCH__MSG_TYPE__ACK)
+            if (rep->type == HPSEARCH__MSG_TYPE__ACK)
+                log_refused(rep->ack, number, lease_id);
+            else
                 hp_log_warn("RESULT got %s instead of ACK", hp_proto_type_name(rep->type));
             hp_proto_free(rep);
             break;
@@ -220,11 +247,57 @@ static void send_result(slot_t *s, uint64_t trial_id, uint64_t lease_id, uint32_
             hp_log_debug("result of trial %u not acknowledged yet; resending", number);
         }
     }
-    free(ms);
-    free(r.metrics);
 }
 
-static void run_trial(slot_t *s, const Hpsearch__Trial *tr)
+/* Delivers a result and asks for the slot's next trial in the same
+ * exchange (RESULT with next): one round trip per trial instead of two.
+ * The coordinator holds it like a GET_TRIAL. Returns the TRIAL or NO_TRIAL
+ * reply; NULL when the result was acknowledged without one (*delivered
+ * set) or when it was not delivered (*delivered clear: fall back to
+ * send_result). */
+static Hpsearch__Envelope *send_result_next(slot_t *s, result_msg_t *m, uint32_t number,
+                                            int *delivered)
+{
+    hp_agent_t *a = s->a;
+    *delivered = 0;
+    pthread_mutex_lock(&a->mu);
+    int ok = !a->stopping && a->registered;
+    pthread_mutex_unlock(&a->mu);
+    if (!ok)
+        return NULL;
+    Hpsearch__Envelope *rep;
+    uint64_t gen;
+    char err[512];
+    m->r.next = 1;
+    int rc = hp_agent_rpc(a, s->ctx, &m->req, &rep, -1, &s->hold_aio, &gen, err, sizeof err);
+    m->r.next = 0;
+    if (rc < 0) {
+        if (rc == HP_ENOENT)
+            hp_agent_need_hello(a, gen);
+        else if (rc == HP_EAUTH || rc == HP_EVERSION)
+            hp_agent_fatal(a, rc, err);
+        return NULL;
+    }
+    *delivered = 1;
+    if (rep->type == HPSEARCH__MSG_TYPE__TRIAL && rep->trial) {
+        log_refused(rep->trial->result_ack, number, m->lease.lease_id);
+        return rep;
+    }
+    if (rep->type == HPSEARCH__MSG_TYPE__NO_TRIAL && rep->no_trial) {
+        log_refused(rep->no_trial->result_ack, number, m->lease.lease_id);
+        return rep;
+    }
+    if (rep->type == HPSEARCH__MSG_TYPE__ACK) /* a coordinator without `next` */
+        log_refused(rep->ack, number, m->lease.lease_id);
+    else
+        hp_log_warn("RESULT got %s", hp_proto_type_name(rep->type));
+    hp_proto_free(rep);
+    return NULL;
+}
+
+/* Runs one trial and delivers its result; returns the reply that carries
+ * the slot's next trial (or NO_TRIAL), or NULL when the slot must ask. */
+static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
 {
     hp_agent_t *a = s->a;
     run_arg_t *r = calloc(1, sizeof *r);
@@ -261,7 +334,13 @@ static void run_trial(slot_t *s, const Hpsearch__Trial *tr)
                 (unsigned long long)tr->lease_id);
 
     pthread_t thr;
-    int started = pthread_create(&thr, NULL, run_main, r) == 0;
+    /* a benchmark function finishes in microseconds: a thread per trial
+     * would cost more than the trial */
+    int quick = hp_runner_is_quick(&r->t), started = 1;
+    if (quick)
+        run_main(r);
+    else
+        started = pthread_create(&thr, NULL, run_main, r) == 0;
     if (!started) {
         memset(&r->out, 0, sizeof r->out);
         r->out.status = HP_RUNNER_FAILED;
@@ -293,7 +372,7 @@ static void run_trial(slot_t *s, const Hpsearch__Trial *tr)
         s->q_dropped = 0;
     }
     pthread_mutex_unlock(&a->mu);
-    if (started)
+    if (started && !quick)
         pthread_join(thr, NULL);
 
     const hp_runner_outcome_t *o = &r->out;
@@ -303,14 +382,20 @@ static void run_trial(slot_t *s, const Hpsearch__Trial *tr)
     else
         hp_log_info("trial %u %s: %s", tr->number,
                     o->status == HP_RUNNER_CANCELLED ? "cancelled" : "failed", o->error);
-    send_result(s, tr->trial_id, tr->lease_id, tr->number, o);
-
     pthread_mutex_lock(&a->mu);
-    s->busy = 0;
+    s->busy = 0; /* a heartbeat from now on must not list the finished lease */
     pthread_mutex_unlock(&a->mu);
+    result_msg_t m;
+    result_msg_init(&m, s, tr->trial_id, tr->lease_id, o);
+    int delivered;
+    Hpsearch__Envelope *next = send_result_next(s, &m, tr->number, &delivered);
+    if (!delivered)
+        send_result(s, &m, tr->number);
+    result_msg_fini(&m);
     hp_runner_outcome_fini(&r->out);
     free(params);
     free(r);
+    return next;
 }
 
 void *hp_slot_main(void *arg)
@@ -319,10 +404,17 @@ void *hp_slot_main(void *arg)
     hp_agent_t *a = s->a;
     int backoff = 250, max_backoff = a->o.max_backoff_ms > 0 ? a->o.max_backoff_ms : 30000;
     char err[512];
+    Hpsearch__Envelope *next = NULL; /* a reply that came with the last result */
     while (hp_agent_wait_registered(a)) {
+        Hpsearch__Envelope *rep;
+        if (next) {
+            rep = next;
+            next = NULL;
+            goto got_reply;
+        }
         Hpsearch__GetTrial gt = HPSEARCH__GET_TRIAL__INIT;
         gt.slot = s->idx;
-        Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
+        Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT;
         req.type = HPSEARCH__MSG_TYPE__GET_TRIAL;
         req.body_case = HPSEARCH__ENVELOPE__BODY_GET_TRIAL;
         req.get_trial = &gt;
@@ -345,9 +437,10 @@ void *hp_slot_main(void *arg)
             backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
             continue;
         }
+    got_reply:
         if (rep->type == HPSEARCH__MSG_TYPE__TRIAL && rep->trial) {
             backoff = 250;
-            run_trial(s, rep->trial);
+            next = run_trial(s, rep->trial);
         } else if (rep->type == HPSEARCH__MSG_TYPE__NO_TRIAL && rep->no_trial) {
             uint32_t ms = rep->no_trial->retry_ms;
             if (!rep->no_trial->shutting_down)
@@ -359,5 +452,6 @@ void *hp_slot_main(void *arg)
         }
         hp_proto_free(rep);
     }
+    hp_proto_free(next);
     return NULL;
 }
