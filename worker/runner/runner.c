@@ -157,6 +157,20 @@ char *hp_tj_text(struct fy_node *n)
     return s;
 }
 
+int hp_runner_is_quick(const hp_runner_trial_t *t)
+{
+    const char *p = t->trial_json;
+    if (!p)
+        return 0;
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    if (*p++ != '{')
+        return 0;
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return strncmp(p, "\"function\"", 10) == 0;
+}
+
 int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
                   hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
                   hp_runner_outcome_t *out)

@@ -108,6 +108,13 @@ int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
                   hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
                   hp_runner_outcome_t *out);
 
+/* hp_runner_is_quick reports whether t is evaluated in-process in
+ * microseconds (a built-in benchmark function), so a caller may run it on
+ * its own thread rather than start one per trial. It reads the first key
+ * of the trial JSON, which names the kind in the coordinator's canonical
+ * form; for anything else it answers 0, the safe choice. */
+int hp_runner_is_quick(const hp_runner_trial_t *t);
+
 /* hp_runner_outcome_fini frees out's metrics; safe on zeroed memory. */
 void hp_runner_outcome_fini(hp_runner_outcome_t *out);
 
