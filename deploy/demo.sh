@@ -19,13 +19,15 @@ echo
 echo "== hpsearch run $spec --workers 2 --db $db"
 "$bin/hpsearch" run "$spec" --workers 2 --db "$db"
 echo
-echo "== hpsearch trials demo-fashion-mnist --db $db"
+echo "== hpsearch trials demo-fashion-mnist --db $db --sort value --limit 5"
+"$bin/hpsearch" trials demo-fashion-mnist --db "$db" --sort value --limit 5
+echo
+echo "== parameters against the objective, with plain SQL (json_extract over trials.params)"
 "$bin/hpsearch" sql --db "$db" \
-  "SELECT number, state, round(value, 4) AS val_error,
+  "SELECT number, round(value, 4) AS val_error,
           json_extract(params, '$.lr') AS lr, json_extract(params, '$.hidden') AS hidden,
-          json_extract(params, '$.batch_size') AS batch_size,
-          round(ended - started, 1) AS seconds
-     FROM trials ORDER BY value LIMIT 5"
+          json_extract(params, '$.batch_size') AS batch_size
+     FROM trials WHERE state = 'completed' ORDER BY value LIMIT 5"
 echo
 echo "== learning curve of the best trial (plain SQL over the metrics table)"
 "$bin/hpsearch" sql --db "$db" \
