@@ -391,6 +391,33 @@ START_TEST(test_restart_keeps_lease_for_reconnecting_worker)
 }
 END_TEST
 
+START_TEST(test_studies_take_turns)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "fair");
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_submit(&h, branin_spec("fair-a", 10, 4));
+    hp_harness_submit(&h, branin_spec("fair-b", 10, 4));
+    fake_t a;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    /* one worker slot, two studies with work: they alternate */
+    uint64_t prev = 0;
+    for (int i = 0; i < 12; i++) {
+        Hpsearch__Envelope *t = fake_get_trial(&a);
+        uint64_t study = t->trial->study_id;
+        if (i > 0)
+            ck_assert_msg(study != prev, "trial %d went to study %llu again", i,
+                          (unsigned long long)study);
+        prev = study;
+        hp_proto_free(fake_result(&a, t->trial->trial_id, t->trial->lease_id, 1.0));
+        hp_proto_free(t);
+    }
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 #define MANY 200
 
 START_TEST(test_200_workers_all_receive_trials)
@@ -439,6 +466,7 @@ int main(void)
     tcase_add_test(tc, test_non_loopback_without_token_refused);
     tcase_add_test(tc, test_expired_lease_requeues_and_late_result_is_refused);
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
+    tcase_add_test(tc, test_studies_take_turns);
     tcase_add_test(tc, test_200_workers_all_receive_trials);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
