@@ -8,16 +8,18 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static volatile sig_atomic_t interrupted;
+/* a lock-free atomic int is safe to store from a signal handler */
+static _Atomic int interrupted;
 
 static void on_sigint(int sig)
 {
     (void)sig;
-    interrupted = 1;
+    atomic_store(&interrupted, 1);
 }
 
 static int on_epoch(const hp_train_epoch_t *m, void *data)
@@ -28,7 +30,7 @@ static int on_epoch(const hp_train_epoch_t *m, void *data)
            m->epoch, cfg->epochs, m->step, m->train_loss, m->train_error, m->val_loss,
            m->val_error, m->lr, m->samples_per_sec, m->seconds);
     fflush(stdout);
-    return interrupted;
+    return 0;
 }
 
 static void train_usage(FILE *f)
@@ -84,6 +86,7 @@ static int exec_train(int argc, char **argv)
         }
     }
     signal(SIGINT, on_sigint);
+    cfg.cancel = &interrupted; /* Ctrl-C stops within one step */
     hp_train_result_t res;
     int rc = hp_train_run(&cfg, on_epoch, &cfg, &res, err, sizeof err);
     if (rc < 0 && rc != HP_ECANCELED) {
@@ -91,7 +94,7 @@ static int exec_train(int argc, char **argv)
         return 1;
     }
     if (rc == HP_ECANCELED) {
-        fprintf(stderr, "hpworker train: interrupted after epoch %d\n", res.epochs_done);
+        fprintf(stderr, "hpworker train: interrupted (%s)\n", err);
         return 130;
     }
     printf("test_loss=%.5f test_error=%.4f test_accuracy=%.4f params=%zu train=%zu val=%zu "

@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,36 @@ START_TEST(test_run_callback_stops)
 }
 END_TEST
 
+/* sets the cancel flag from the epoch callback but does not ask to stop:
+ * the flag alone must stop the run at the next step */
+static int set_flag(const hp_train_epoch_t *m, void *data)
+{
+    (void)m;
+    atomic_store((_Atomic int *)data, 1);
+    return 0;
+}
+
+START_TEST(test_run_cancel_flag_stops_within_a_step)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "epochs=3");
+    static _Atomic int flag;
+    atomic_store(&flag, 0);
+    c.cancel = &flag;
+    hp_train_result_t r;
+    int rc = hp_train_run(&c, set_flag, (void *)&flag, &r, err, sizeof err);
+    ck_assert_int_eq(rc, HP_ECANCELED);
+    ck_assert_int_eq(r.epochs_done, 1);
+    ck_assert_int_eq(r.steps, 16); /* epoch 2 never took a step */
+    ck_assert_msg(strstr(err, "cancelled in epoch 2 after step 16"), "%s", err);
+    atomic_store(&flag, 1); /* already set: no step at all */
+    rc = hp_train_run(&c, NULL, NULL, &r, err, sizeof err);
+    ck_assert_int_eq(rc, HP_ECANCELED);
+    ck_assert_int_eq(r.epochs_done, 0);
+}
+END_TEST
+
 START_TEST(test_run_errors)
 {
     hp_train_config_t c;
@@ -303,6 +334,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_run_fashion_mnist_mlp);
     tcase_add_test(tc, test_run_same_seed_same_metrics);
     tcase_add_test(tc, test_run_callback_stops);
+    tcase_add_test(tc, test_run_cancel_flag_stops_within_a_step);
     tcase_add_test(tc, test_run_csv_regression_and_classification);
     suite_add_tcase(s, tc);
     return s;

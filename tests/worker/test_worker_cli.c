@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* runs hpworker with args (stderr folded into stdout); returns exit status */
 static int hpworker(const char *args, char *out, size_t outlen)
@@ -66,6 +68,37 @@ START_TEST(test_train_reports_divergence)
 }
 END_TEST
 
+START_TEST(test_ctrl_c_stops_within_a_step)
+{
+    const char *bin = getenv("HP_BIN_DIR");
+    char exe[1024], outp[64];
+    snprintf(exe, sizeof exe, "%s/hpworker", bin ? bin : ".");
+    snprintf(outp, sizeof outp, "/tmp/hp_test_cli_%d.out", (int)getpid());
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        FILE *f = freopen(outp, "w", stderr);
+        (void)f;
+        execl(exe, exe, "train", "--model", "lstm", "--epochs", "100", (char *)NULL);
+        _exit(127);
+    }
+    sleep(2); /* well into the first (long) epoch */
+    ck_assert_int_eq(kill(pid, SIGINT), 0);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 130);
+    char buf[1024] = "";
+    FILE *f = fopen(outp, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(outp);
+    ck_assert_msg(strstr(buf, "interrupted (cancelled in epoch 1 after step "), "%s", buf);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("worker_cli");
@@ -74,6 +107,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_train_prints_metric_lines);
     tcase_add_test(tc, test_train_rejects_bad_settings);
     tcase_add_test(tc, test_train_reports_divergence);
+    tcase_add_test(tc, test_ctrl_c_stops_within_a_step);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
 #include "gemm.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,6 +178,11 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         for (size_t i = 0; i < ntr; i += (size_t)Bmax) {
             if (cfg->max_steps && r.tr.step >= cfg->max_steps) {
                 stop = 1;
+                break;
+            }
+            if (cfg->cancel && atomic_load_explicit(cfg->cancel, memory_order_relaxed)) {
+                rc = hp_errf(err, errlen, HP_ECANCELED, "cancelled in epoch %d after step %ld",
+                             ep + 1, r.tr.step);
                 break;
             }
             int B = ntr - i < (size_t)Bmax ? (int)(ntr - i) : Bmax;

@@ -11,7 +11,8 @@
  *
  * on_epoch is called after every epoch from the thread that called
  * hp_train_run; returning non-zero stops training (cancel, pruning) and
- * hp_train_run then returns HP_ECANCELED with res filled so far.
+ * hp_train_run then returns HP_ECANCELED with res filled so far. To stop
+ * sooner (within one step), point cfg.cancel at a flag and set it.
  *
  * Everything a trial can vary is a setting in one table (config.c): the
  * model, dataset, epochs and seed as well as the hyperparameters, so a
@@ -61,6 +62,11 @@ typedef struct hp_train_config {
     char normalize[16];  /* standard | unit | center | none */
     int augment_shift, augment_flip;
     int max_steps;       /* stop after this many steps (0 = no limit) */
+    /* not a setting: if non-NULL, checked before every step; storing
+     * non-zero (from any thread or a signal handler) makes hp_train_run
+     * return HP_ECANCELED within one step, mid-epoch. The epoch callback
+     * can only stop at the end of an epoch. */
+    const _Atomic int *cancel;
 } hp_train_config_t;
 
 /* hp_train_config_defaults: the seed's defaults (Adam 3e-4, one hidden
