@@ -13,7 +13,9 @@
  *     (a constant history gives all zeros, never a division by zero).
  *  3. hyperparameters: MAP fit on at most FIT_MAX observations (the best
  *     FIT_BEST plus an even spread of the rest), warm-started from the
- *     previous suggestion's fit plus random restarts.
+ *     previous suggestion's fit plus random restarts. Beyond MODEL_MAX
+ *     completed trials the posterior, too, uses a subset (the best
+ *     MODEL_BEST and a spread of the rest), bounding time and memory.
  *  4. posterior on all observations plus pending trials at a liar value,
  *     the model's own mean there (Kriging believer), with the incumbent
  *     taken over the lies too, so a pending point has no EI left near it
@@ -42,6 +44,8 @@
 
 #define FIT_MAX 192    /* observations used to fit hyperparameters */
 #define FIT_BEST 32    /* of which the best ones */
+#define MODEL_MAX 2000 /* observations in the posterior */
+#define MODEL_BEST 500
 #define FIT_RESTARTS 2 /* random restarts besides the warm start */
 #define FIT_MAXEVAL 120
 #define N_LOCAL 4      /* L-BFGS runs on the acquisition */
@@ -241,6 +245,30 @@ static int repeats(const hp_space_t *sp, const double *x, const hp_obs_t *const 
     return 0;
 }
 
+/* Mark cap of the n observations: the n_best lowest y, and an even spread
+ * (by trial order) of the rest. */
+static int pick_subset(const double *y, size_t n, size_t cap, size_t n_best, unsigned char *take)
+{
+    idx_val_t *rank = malloc(n * sizeof *rank);
+    if (!rank)
+        return HP_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        rank[i] = (idx_val_t){y[i], i};
+    qsort(rank, n, sizeof *rank, cmp_idx_val);
+    memset(take, 0, n);
+    for (size_t i = 0; i < n_best; i++)
+        take[rank[i].i] = 1;
+    size_t rest = cap - n_best;
+    for (size_t j = 0; j < rest; j++) {
+        size_t i = (size_t)((double)j * (double)n / (double)rest);
+        while (take[i])
+            i = (i + 1) % n;
+        take[i] = 1;
+    }
+    free(rank);
+    return 0;
+}
+
 typedef struct work {
     const hp_obs_t **sorted;
     double *X, *y;      /* model inputs (completed then pending), values */
@@ -323,6 +351,25 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     for (size_t i = 0; i < nc; i++)
         best = w.y[i] < best ? w.y[i] : best;
 
+    /* the posterior costs O(n^2) memory and O(n^3) time: beyond MODEL_MAX
+     * completed trials keep the best MODEL_BEST and a spread of the rest */
+    if (nc > MODEL_MAX) {
+        unsigned char *take = malloc(nc);
+        if (!take || pick_subset(w.y, nc, MODEL_MAX, MODEL_BEST, take) < 0) {
+            free(take);
+            goto oom;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < nm; i++)
+            if (i >= nc || take[i]) {
+                memmove(w.X + k * d, w.X + i * d, d * sizeof *w.X);
+                w.y[k++] = w.y[i];
+            }
+        free(take);
+        nc = MODEL_MAX;
+        nm = k;
+    }
+
     unsigned char cat[HP_SPACE_MAX_PARAMS];
     for (size_t i = 0; i < d; i++)
         cat[i] = sp->params[i].type == HP_PARAM_CATEGORICAL;
@@ -335,23 +382,10 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     if (nc > FIT_MAX) {
         w.Xfit = malloc(FIT_MAX * d * sizeof *w.Xfit);
         w.yfit = malloc(FIT_MAX * sizeof *w.yfit);
-        w.rank = malloc(nc * sizeof *w.rank);
-        if (!w.Xfit || !w.yfit || !w.rank)
-            goto oom;
-        for (size_t i = 0; i < nc; i++)
-            w.rank[i] = (idx_val_t){w.y[i], i};
-        qsort(w.rank, nc, sizeof *w.rank, cmp_idx_val);
         unsigned char *take = calloc(nc, 1);
-        if (!take)
+        if (!w.Xfit || !w.yfit || !take || pick_subset(w.y, nc, FIT_MAX, FIT_BEST, take) < 0) {
+            free(take);
             goto oom;
-        for (size_t i = 0; i < FIT_BEST; i++)
-            take[w.rank[i].i] = 1;
-        size_t rest = FIT_MAX - FIT_BEST;
-        for (size_t j = 0; j < rest; j++) {
-            size_t i = (size_t)((double)j * (double)nc / (double)rest);
-            while (take[i])
-                i = (i + 1) % nc;
-            take[i] = 1;
         }
         nf = 0;
         for (size_t i = 0; i < nc; i++)
@@ -360,8 +394,6 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
                 w.yfit[nf++] = w.y[i];
             }
         free(take);
-        free(w.rank);
-        w.rank = NULL;
         Xf = w.Xfit;
         yf = w.yfit;
     }

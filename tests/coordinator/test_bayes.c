@@ -3,6 +3,7 @@
  * spaces, and (quality, not timing) much lower regret than random search
  * on Branin and Hartmann-6 after 50 sequential evaluations. */
 #include "err.h"
+#include "rng.h"
 #include "sampler.h"
 #include "spec.h"
 #include "testfn.h"
@@ -316,6 +317,42 @@ START_TEST(test_bayes_mixed_space_maximize)
 }
 END_TEST
 
+START_TEST(test_bayes_large_history_subsets)
+{
+    /* beyond 2000 completed trials the model keeps a subset: still a valid,
+     * new point near the best region */
+    enum { N = 2100 };
+    hp_spec_t spec;
+    fn_spec(&spec, "bayes", HP_FUNC_BRANIN, 5000, 1, "minimize");
+    hp_sampler_t *s;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    hp_obs_t *obs = malloc((N + 2) * sizeof *obs);
+    double(*xs)[2] = malloc((N + 2) * sizeof *xs);
+    hp_rng_t r;
+    hp_rng_init(&r, 5, 0);
+    for (int i = 0; i < N + 2; i++) {
+        xs[i][0] = -5 + 15 * hp_rng_uniform(&r);
+        xs[i][1] = 15 * hp_rng_uniform(&r);
+        double y;
+        hp_testfn_eval(HP_FUNC_BRANIN, xs[i], 2, &y);
+        obs[i] = (hp_obs_t){(uint64_t)i, i < N ? HP_OBS_COMPLETED : HP_OBS_PENDING, y, xs[i]};
+    }
+    hp_history_t h = {obs, N + 2};
+    double x[2], y;
+    ck_assert_int_eq(hp_sampler_suggest(s, N + 2, &h, x, err, sizeof err), 0);
+    ck_assert(hp_space_contains(&spec.space, x));
+    hp_testfn_eval(HP_FUNC_BRANIN, x, 2, &y);
+    ck_assert_double_lt(y, 5.0);
+    for (int i = 0; i < N + 2; i++)
+        ck_assert(memcmp(xs[i], x, sizeof x) != 0);
+    free(obs);
+    free(xs);
+    hp_sampler_free(s);
+    hp_spec_fini(&spec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coordinator_bayes");
@@ -327,6 +364,7 @@ int main(void)
     tcase_add_test(tc, test_bayes_failed_and_nan_do_not_poison);
     tcase_add_test(tc, test_bayes_all_failed_and_constant_history);
     tcase_add_test(tc, test_bayes_mixed_space_maximize);
+    tcase_add_test(tc, test_bayes_large_history_subsets);
     tcase_add_test(tc, test_bayes_branin_beats_random);
     tcase_add_test(tc, test_bayes_hartmann6_beats_random);
     suite_add_tcase(s, tc);
