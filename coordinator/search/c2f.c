@@ -26,6 +26,11 @@ unsigned hp_c2f_round_of(const hp_sampler_t *s, uint64_t number)
     return r >= R ? R - 1 : (unsigned)r;
 }
 
+uint64_t hp_c2f_round_first(const hp_sampler_t *s, unsigned round)
+{
+    return (uint64_t)round * per_round(s);
+}
+
 static size_t top_count(const hp_sampler_t *s)
 {
     if (s->spec->search.top_k)

@@ -43,6 +43,12 @@ unsigned hp_c2f_rounds(const hp_sampler_t *s);
 /* hp_c2f_round_of returns the round trial `number` belongs to. */
 unsigned hp_c2f_round_of(const hp_sampler_t *s, uint64_t number);
 
+/* hp_c2f_round_first returns the number of round `round`'s first trial
+ * (round * trials_per_round): when a suggestion for that number succeeds,
+ * the round has started and its ranges are final — the moment to record
+ * hp_c2f_round_ranges_json. */
+uint64_t hp_c2f_round_first(const hp_sampler_t *s, unsigned round);
+
 /* hp_c2f_round_box computes round `round`'s box from the history: lo[i] and
  * hi[i] in the unit cube for every parameter (categoricals: 0 and 1), and,
  * if allowed is not NULL, for categorical parameter i with k values,

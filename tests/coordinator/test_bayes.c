@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,6 +318,40 @@ START_TEST(test_bayes_mixed_space_maximize)
 }
 END_TEST
 
+typedef struct job {
+    hp_function_t f;
+    int seed;
+    run_t r;
+} job_t;
+
+static void *job_main(void *arg)
+{
+    job_t *j = arg;
+    regret("bayes", j->f, 25, j->seed, &j->r);
+    return NULL;
+}
+
+START_TEST(test_bayes_concurrent_samplers)
+{
+    /* separate samplers on separate threads (as the daemon's thread pool
+     * runs several studies): no shared state, the same answers as alone */
+    static job_t jobs[3];
+    jobs[0].f = jobs[2].f = HP_FUNC_BRANIN;
+    jobs[0].seed = jobs[2].seed = 1;
+    jobs[1].f = HP_FUNC_HARTMANN6;
+    jobs[1].seed = 2;
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, job_main, &jobs[i]), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    static run_t alone;
+    regret("bayes", HP_FUNC_HARTMANN6, 25, 2, &alone);
+    ck_assert_mem_eq(jobs[1].r.xs, alone.xs, sizeof alone.xs);
+    ck_assert_mem_eq(jobs[0].r.xs, jobs[2].r.xs, sizeof alone.xs);
+}
+END_TEST
+
 START_TEST(test_bayes_large_history_subsets)
 {
     /* beyond 2000 completed trials the model keeps a subset: still a valid,
@@ -364,6 +399,7 @@ int main(void)
     tcase_add_test(tc, test_bayes_failed_and_nan_do_not_poison);
     tcase_add_test(tc, test_bayes_all_failed_and_constant_history);
     tcase_add_test(tc, test_bayes_mixed_space_maximize);
+    tcase_add_test(tc, test_bayes_concurrent_samplers);
     tcase_add_test(tc, test_bayes_large_history_subsets);
     tcase_add_test(tc, test_bayes_branin_beats_random);
     tcase_add_test(tc, test_bayes_hartmann6_beats_random);

@@ -106,6 +106,11 @@ START_TEST(test_c2f_barrier_between_rounds)
     hp_history_t h = hist(&r);
     double x[4];
     ck_assert_int_eq(hp_sampler_suggest(s, 16, &h, x, err, sizeof err), 0);
+    ck_assert_uint_eq(hp_c2f_round_first(s, 1), 16);
+    ck_assert_uint_eq(hp_c2f_round_of(s, 15), 0);
+    ck_assert_uint_eq(hp_c2f_round_of(s, 16), 1);
+    ck_assert_uint_eq(hp_c2f_round_of(s, 63), 3);
+    ck_assert_uint_eq(hp_c2f_rounds(s), 4);
     hp_buf_t b = {0};
     ck_assert_int_eq(hp_c2f_round_ranges_json(s, 4, &h, &b), HP_ERANGE);
     hp_buf_fini(&b);
