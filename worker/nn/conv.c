@@ -60,7 +60,7 @@ static geom_t geom(const hp_nn_conv2d_dims_t *d)
 size_t hp_nn_conv2d_scratch_size(const hp_nn_conv2d_dims_t *d)
 {
     geom_t g = geom(d);
-    return (size_t)g.CKK * g.L + (size_t)d->K * g.L + g.pad_sz;
+    return ((size_t)g.CKK + d->K) * g.L + g.pad_sz + (size_t)g.CKK * d->K;
 }
 
 /* P (C, Hp, Wp) = one sample of in, zero-padded, then the col matrix */
@@ -126,8 +126,14 @@ void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, 
         }
         /* recomputing im2col is cheaper than keeping B of them in memory */
         im2col(col, P, in + n * in_sz, d, &g);
-        hp_nn_gemm(0, 1, d->K, g.CKK, (int)g.L, 1.0f, full, (int)g.L, col, (int)g.L, 1.0f, dw,
-                   g.CKK);
+        /* dw (K, CKK) += (col (CKK, L) @ full^T)^T: OpenBLAS runs this
+         * orientation about twice as fast for LeNet's shapes (measured) */
+        float *tw = P + g.pad_sz;
+        hp_nn_gemm(0, 1, g.CKK, d->K, (int)g.L, 1.0f, col, (int)g.L, full, (int)g.L, 0.0f, tw,
+                   d->K);
+        for (int k = 0; k < d->K; k++)
+            for (int r = 0; r < g.CKK; r++)
+                dw[(size_t)k * g.CKK + r] += tw[(size_t)r * d->K + k];
         if (!din)
             continue;
         /* dcol (CKK, Ho Wp) = w^T @ full, into col; then scatter-add the
