@@ -51,7 +51,7 @@ void hp_nn_sigmoid_backward(float *din, const float *dout, const float *out, siz
  *      in (B, C, H, W) -> out (B, K, Ho, Wo), Ho = H + 2 pad - kh + 1;
  *      w (K, C, kh, kw); b (K)
  * scratch: hp_nn_conv2d_scratch_size floats (one sample's im2col matrix,
- * output and padded input). Each sample is one sgemm per pass; backward
+ * output and padded input, and a weight-gradient tile). Each sample is one sgemm per pass; backward
  * recomputes im2col rather than keeping B copies. */
 typedef struct hp_nn_conv2d_dims {
     int B, C, H, W, K, kh, kw, pad, Ho, Wo;
