@@ -157,14 +157,16 @@ static int cmp_double(const void *a, const void *b)
     return p < q ? -1 : p > q;
 }
 
-/* Warp and standardize y in place (see the top comment). */
-static void transform_y(double *y, size_t n)
+/* Warp and standardize y in place (see the top comment). Returns 0 or
+ * HP_ENOMEM. */
+static int transform_y(double *y, size_t n)
 {
     double ymin = INFINITY;
     for (size_t i = 0; i < n; i++)
         ymin = y[i] < ymin ? y[i] : ymin;
     double *t = malloc(n * sizeof *t);
-    HP_ASSERT(t);
+    if (!t)
+        return HP_ENOMEM;
     for (size_t i = 0; i < n; i++)
         t[i] = y[i] - ymin;
     qsort(t, n, sizeof *t, cmp_double);
@@ -186,6 +188,7 @@ static void transform_y(double *y, size_t n)
         sd = 1.0;
     for (size_t i = 0; i < n; i++)
         y[i] = (y[i] - mean) / sd;
+    return 0;
 }
 
 typedef struct acq_ctx {
@@ -346,7 +349,8 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
             w.y[ip++] = 0; /* the liar, set below */
         }
     }
-    transform_y(w.y, nc);
+    if (transform_y(w.y, nc) < 0)
+        goto oom;
     double best = INFINITY;
     for (size_t i = 0; i < nc; i++)
         best = w.y[i] < best ? w.y[i] : best;
@@ -423,8 +427,10 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
             double *pv = malloc(np * sizeof *pv);
             if (!pv)
                 goto oom;
-            hp_gp_predict(&gp, w.X + nc * d, np, w.y + nc, pv);
+            int prc = hp_gp_predict(&gp, w.X + nc * d, np, w.y + nc, pv);
             free(pv);
+            if (prc < 0)
+                goto oom;
         }
         for (size_t i = nc; i < nm; i++)
             best = w.y[i] < best ? w.y[i] : best;
@@ -484,7 +490,8 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
             }
         }
     }
-    hp_gp_predict(&gp, w.cand, m, w.mean, w.var);
+    if (hp_gp_predict(&gp, w.cand, m, w.mean, w.var) < 0)
+        goto oom;
     for (size_t j = 0; j < m; j++) {
         double lei = hp_acq_logei(w.mean[j], sqrt(w.var[j]), best);
         w.rank[j] = (idx_val_t){isfinite(lei) ? -lei : INFINITY, j};

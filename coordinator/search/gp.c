@@ -343,7 +343,7 @@ int hp_gp_fit(hp_gp_t *gp, const double *warm, hp_rng_t *rng, int restarts, int 
 
 int hp_gp_factor(hp_gp_t *gp) { return factor_theta(gp, gp->theta, 1); }
 
-void hp_gp_predict(const hp_gp_t *gp, const double *Xs, size_t m, double *mean, double *var)
+int hp_gp_predict(const hp_gp_t *gp, const double *Xs, size_t m, double *mean, double *var)
 {
     size_t n = gp->n, d = gp->d;
     double s2 = exp(gp->theta[d]);
@@ -354,12 +354,13 @@ void hp_gp_predict(const hp_gp_t *gp, const double *Xs, size_t m, double *mean, 
             mean[j] = 0;
             var[j] = s2;
         }
-        return;
+        return 0;
     }
     /* blocks of candidates so the n x B cross-covariance stays small */
     enum { B = 256 };
     double *Ks = malloc(n * B * sizeof *Ks);
-    HP_ASSERT(Ks);
+    if (!Ks)
+        return HP_ENOMEM;
     for (size_t j0 = 0; j0 < m; j0 += B) {
         size_t b = m - j0 < B ? m - j0 : B;
         for (size_t j = 0; j < b; j++) {
@@ -379,6 +380,7 @@ void hp_gp_predict(const hp_gp_t *gp, const double *Xs, size_t m, double *mean, 
         }
     }
     free(Ks);
+    return 0;
 }
 
 void hp_gp_predict_grad(const hp_gp_t *gp, const double *x, double *mean, double *var,

@@ -92,8 +92,9 @@ int hp_gp_fit(hp_gp_t *gp, const double *warm, hp_rng_t *rng, int restarts, int 
 int hp_gp_factor(hp_gp_t *gp);
 
 /* hp_gp_predict writes the posterior mean and latent variance (without the
- * noise) at m points Xs (m x d row-major). Needs hp_gp_factor. */
-void hp_gp_predict(const hp_gp_t *gp, const double *Xs, size_t m, double *mean, double *var);
+ * noise) at m points Xs (m x d row-major). Needs hp_gp_factor. Returns 0 or
+ * HP_ENOMEM. */
+int hp_gp_predict(const hp_gp_t *gp, const double *Xs, size_t m, double *mean, double *var);
 
 /* hp_gp_predict_grad is hp_gp_predict for one point x, plus the gradients
  * of the mean and variance with respect to every continuous input (zero
