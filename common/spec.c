@@ -375,6 +375,50 @@ static void sort_by_line(hp_diag_t *d, size_t start)
 static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char *file,
                       hp_diag_t *diag);
 
+/* utf8_error returns the offset of the first byte that is not part of a
+ * well-formed UTF-8 sequence (no overlongs, surrogates or values above
+ * U+10FFFF), or len if there is none. YAML is Unicode text; besides, the
+ * libfyaml we build against (0.7.12) loops forever on a directive line
+ * holding a malformed sequence, so this check must come before it. */
+static size_t utf8_error(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return i;
+        }
+        if (i + n >= len) /* truncated sequence */
+            return i;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k <= n; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        i += n + 1;
+    }
+    return len;
+}
+
 int hp_spec_parse(hp_spec_t *spec, const char *text, size_t len, const char *file, hp_diag_t *diag)
 {
     size_t start = diag->n;
@@ -399,6 +443,17 @@ static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char 
         spec_err(&c, line_of_offset(text, (size_t)(nul - text)), "",
                  "the file contains a NUL byte at offset %zu; a study spec is YAML or JSON text",
                  (size_t)(nul - text));
+        return HP_EINVAL;
+    }
+    size_t bad = utf8_error((const unsigned char *)text, len);
+    if (bad < len) {
+        size_t line_start = bad;
+        while (line_start > 0 && text[line_start - 1] != '\n')
+            line_start--;
+        spec_err(&c, line_of_offset(text, bad), "",
+                 "the file is not UTF-8 text: byte 0x%02x at column %zu (offset %zu) starts no "
+                 "valid character",
+                 (unsigned char)text[bad], bad - line_start + 1, bad);
         return HP_EINVAL;
     }
     size_t k = 0;

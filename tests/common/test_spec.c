@@ -540,6 +540,31 @@ START_TEST(test_nul_bytes)
 }
 END_TEST
 
+START_TEST(test_invalid_utf8)
+{
+    /* libfyaml 0.7.12 loops forever on a directive holding a malformed
+     * sequence (found by feeding hpsearch validate random files): the
+     * parser must refuse it before libfyaml sees it */
+    static const char dir[] = "%hS\xf4\n";
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, dir, sizeof dir - 1, "x.yaml", &d), HP_EINVAL);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_int_eq(d.items[0].line, 1);
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "not UTF-8 text: byte 0xf4 at column 4"));
+    hp_diag_fini(&d);
+    assert_refused("%h\xc3", 3, "byte 0xc3 at column 3");                 /* truncated */
+    assert_refused("name: a\n# \xed\xa0\x80\n", 14, "byte 0xed at column 3"); /* surrogate */
+    assert_refused("name: \xc0\xaf\n", 9, "byte 0xc0 at column 7");      /* overlong */
+    assert_refused("name: \xf5\x80\x80\x80\n", 11, "byte 0xf5");        /* > U+10FFFF */
+    /* well-formed multi-byte text passes the check and reaches the parser */
+    static const char ok[] = "# caf\xc3\xa9 \xf0\x9f\x98\x80\n" HEAD SEARCH SPACE TRIAL;
+    ck_assert_int_eq(hp_spec_parse(&s, ok, sizeof ok - 1, "x.yaml", &d), 0);
+    hp_spec_fini(&s);
+    hp_diag_fini(&d);
+}
+END_TEST
+
 START_TEST(test_deep_nesting)
 {
     const size_t depth = 10000;
@@ -664,6 +689,7 @@ static Suite *spec_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_empty_and_blank);
     tcase_add_test(tc, test_nul_bytes);
+    tcase_add_test(tc, test_invalid_utf8);
     tcase_add_test(tc, test_deep_nesting);
     tcase_add_test(tc, test_alias_bomb);
     tcase_add_test(tc, test_too_large);
