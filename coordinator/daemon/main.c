@@ -4,6 +4,7 @@
 #include "log.h"
 #include "settings.h"
 
+#include <cblas.h>
 #include <stdio.h>
 
 int main(int argc, char **argv)
@@ -19,5 +20,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "hpsearchd: %s\n", err);
         return 2;
     }
+    /* GP fits run on a libuv work thread next to the loop: one BLAS thread
+     * each, never more threads than the coordinator was given cores for */
+    openblas_set_num_threads(1);
     return hp_coord_main(&cfg);
 }

@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "c2f.h"
 #include "params.h"
 
 #include <inttypes.h>
@@ -87,6 +88,25 @@ typedef struct {
     double x[HP_SPACE_MAX_PARAMS];
 } picked_t;
 
+/* A coarse-to-fine round's ranges are final once its first trial is
+ * suggested: record them, so users can query how the search narrowed. */
+static void record_round(coord_t *c, coord_study_t *s)
+{
+    if (s->spec.search.algorithm != HP_ALGO_COARSE_TO_FINE)
+        return;
+    unsigned round = hp_c2f_round_of(s->sampler, s->created);
+    if (hp_c2f_round_first(s->sampler, round) != s->created)
+        return;
+    hp_history_t h = {s->hist.v, s->hist.n};
+    hp_buf_t json = {0};
+    char err[256];
+    if (hp_c2f_round_ranges_json(s->sampler, round, &h, &json) == 0 &&
+        hp_store_event_append(c->store, "c2f_round", s->id, 0, NULL, json.data, err,
+                              sizeof err) < 0)
+        hp_log_warn("study %s: cannot record round %u's ranges: %s", s->spec.name, round, err);
+    hp_buf_fini(&json);
+}
+
 /* Takes the study's next trial: a re-queued one, or a new point from the
  * sampler. Returns 0, or an error after which the study is skipped. */
 static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size_t errlen)
@@ -108,6 +128,7 @@ static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size
     rc = coord_study_suggest(c, s, p->x, err, errlen);
     if (rc < 0)
         return rc;
+    record_round(c, s);
     hp_buf_t pj = {0};
     hp_space_point_json(&s->spec.space, p->x, &pj);
     rc = hp_store_trial_create(c->store, s->id, pj.data, &p->trial_id, &p->number, err, errlen);

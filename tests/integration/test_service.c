@@ -273,6 +273,58 @@ START_TEST(test_cancel_stops_running_trials_keeps_results)
 }
 END_TEST
 
+START_TEST(test_bayes_and_coarse_to_fine_through_the_service)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "learners");
+    hp_harness_start_daemon(&h, NULL);
+    pid_t w[2];
+    start_workers(&h, 2, w);
+    hp_harness_submit(&h, "name: bayes\nobjective: {metric: value}\n"
+                          "search: {algorithm: bayes, max_trials: 30, parallelism: 2, "
+                          "n_initial: 8, seed: 3}\n"
+                          "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                          "  x2: {type: float, low: 0, high: 15}\n"
+                          "trial: {function: branin}\n");
+    hp_harness_submit(&h, "name: c2f\nobjective: {metric: value}\n"
+                          "search: {algorithm: coarse-to-fine, max_trials: 32, rounds: 4, "
+                          "trials_per_round: 8, top_k: 3, shrink: 0.5, parallelism: 2, seed: 3}\n"
+                          "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                          "  x2: {type: float, low: 0, high: 15}\n"
+                          "trial: {function: branin}\n");
+    ck_assert_str_eq(hp_harness_wait_study(&h, "bayes", 300), "completed");
+    ck_assert_str_eq(hp_harness_wait_study(&h, "c2f", 300), "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials t JOIN studies s ON "
+                                              "s.id = t.study_id WHERE s.name = 'bayes' AND "
+                                              "t.state = 'completed'"),
+                     30);
+    /* parallel suggestions never repeat a point */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(DISTINCT t.params) FROM trials t "
+                                              "JOIN studies s ON s.id = t.study_id WHERE "
+                                              "s.name = 'bayes'"),
+                     30);
+    /* the GP finds Branin's minimum (0.3979) closely in 30 evaluations */
+    ck_assert_int_le(hp_harness_query_int(&h, "SELECT CAST((min(t.value) - 0.397887) * 1000 AS "
+                                              "INTEGER) FROM trials t JOIN studies s ON s.id = "
+                                              "t.study_id WHERE s.name = 'bayes'"),
+                     300);
+    /* coarse-to-fine records each round's ranges, each narrower than the last */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events WHERE kind = "
+                                              "'c2f_round'"),
+                     4);
+    ck_assert_int_eq(hp_harness_query_int(
+                         &h, "SELECT count(*) FROM (SELECT json_extract(message, '$.round') AS r,"
+                             " json_extract(message, '$.params.x1.high') - "
+                             "json_extract(message, '$.params.x1.low') AS w FROM events WHERE "
+                             "kind = 'c2f_round') a JOIN (SELECT json_extract(message, "
+                             "'$.round') AS r, json_extract(message, '$.params.x1.high') - "
+                             "json_extract(message, '$.params.x1.low') AS w FROM events WHERE "
+                             "kind = 'c2f_round') b ON b.r = a.r + 1 WHERE b.w < a.w"),
+                     3);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_service");
@@ -284,6 +336,7 @@ int main(void)
     tcase_add_test(tc, test_worker_started_before_coordinator);
     tcase_add_test(tc, test_external_program_outcomes);
     tcase_add_test(tc, test_cancel_stops_running_trials_keeps_results);
+    tcase_add_test(tc, test_bayes_and_coarse_to_fine_through_the_service);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
