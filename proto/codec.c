@@ -58,6 +58,20 @@ int hp_proto_body_case(int type)
     return t ? t->body_case : 0;
 }
 
+void hp_proto_set_body(Hpsearch__Envelope *env, int type, void *body)
+{
+    const type_entry_t *t = find_type(type);
+    HP_ASSERT(t != NULL);
+    const ProtobufCFieldDescriptor *fd =
+        protobuf_c_message_descriptor_get_field(&hpsearch__envelope__descriptor,
+                                                (unsigned)t->body_case);
+    HP_ASSERT(fd != NULL && fd->type == PROTOBUF_C_TYPE_MESSAGE);
+    HP_ASSERT(((const ProtobufCMessage *)body)->descriptor == fd->descriptor);
+    env->type = type;
+    env->body_case = t->body_case;
+    *(void **)((char *)env + fd->offset) = body;
+}
+
 int hp_proto_encode(Hpsearch__Envelope *env, hp_buf_t *out)
 {
     if (env->version == 0)
@@ -294,9 +308,7 @@ void hp_proto_encode_error(hp_buf_t *out, int hp_err, const char *message)
     Hpsearch__Error body = HPSEARCH__ERROR__INIT;
     body.code = (char *)hp_proto_error_code(hp_err);
     body.message = (char *)(message ? message : hp_strerror(hp_err));
-    env.type = HPSEARCH__MSG_TYPE__ERROR;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_ERROR;
-    env.error = &body;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ERROR, &body);
     int rc = hp_proto_encode(&env, out);
     HP_ASSERT(rc == 0);
 }

@@ -16,10 +16,15 @@
  *     switch (env->type) { case HPSEARCH__MSG_TYPE__HELLO: ... }
  *     hp_proto_free(env);
  *
- * Encoding: fill an envelope (hpsearch__envelope__init or
- * HP_PROTO_ENVELOPE_INIT), set the body with hp_proto_set_body-style code
- * (set body_case and the body pointer), then hp_proto_encode. All functions
- * are thread-safe (no shared state).
+ * Encoding: fill an envelope (HPSEARCH__ENVELOPE__INIT), set its type and
+ * body with hp_proto_set_body, then hp_proto_encode:
+ *
+ *     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+ *     Hpsearch__Ack ack = HPSEARCH__ACK__INIT;
+ *     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ACK, &ack);
+ *     hp_proto_encode(&env, &buf);
+ *
+ * All functions are thread-safe (no shared state).
  */
 #ifndef HP_PROTO_CODEC_H
 #define HP_PROTO_CODEC_H
@@ -45,6 +50,10 @@ const char *hp_proto_type_name(int type);
 /* hp_proto_body_case returns the oneof body case a message type must carry,
  * or 0 (not set) for an unknown type. */
 int hp_proto_body_case(int type);
+
+/* hp_proto_set_body sets env's type and makes body (a message of the
+ * kind that type carries, owned by the caller) its oneof body. */
+void hp_proto_set_body(Hpsearch__Envelope *env, int type, void *body);
 
 /* hp_proto_encode packs env into out (replacing its contents). It sets
  * env->version to HP_PROTO_VERSION when it is 0. Returns 0, or HP_EINVAL

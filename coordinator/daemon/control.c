@@ -14,9 +14,7 @@ static void reply_ack(coord_t *c, hp_rep_req_t *req, const char *reason)
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__Ack ack = HPSEARCH__ACK__INIT;
     ack.reason = (char *)(reason ? reason : "");
-    env.type = HPSEARCH__MSG_TYPE__ACK;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ACK, &ack);
     coord_reply(c, req, &env);
 }
 
@@ -53,9 +51,7 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
     hp_spec_to_json(&spec, &json);
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__SubmitReply r = HPSEARCH__SUBMIT_REPLY__INIT;
-    env.type = HPSEARCH__MSG_TYPE__SUBMIT_REPLY;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_SUBMIT_REPLY;
-    env.submit_reply = &r;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__SUBMIT_REPLY, &r);
     r.name = spec.name;
 
     hp_study_t existing;
@@ -115,10 +111,7 @@ out:
 
 typedef struct {
     coord_t *c;
-    Hpsearch__StudyStatus **v;
-    size_t n, cap;
-    int rc;
-    char err[256];
+    COORD_VEC(Hpsearch__StudyStatus *) list;
 } status_list_t;
 
 static void fill_status(coord_t *c, const hp_study_t *st, Hpsearch__StudyStatus *o)
@@ -162,15 +155,10 @@ static void free_status(Hpsearch__StudyStatus *o)
 static int status_cb(void *data, const hp_study_t *st)
 {
     status_list_t *l = data;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 8;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        HP_ASSERT(l->v != NULL);
-    }
     Hpsearch__StudyStatus *o = malloc(sizeof *o);
     HP_ASSERT(o != NULL);
     fill_status(l->c, st, o);
-    l->v[l->n++] = o;
+    COORD_PUSH(l->list, o);
     return 0;
 }
 
@@ -201,35 +189,24 @@ static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusReque
     } else {
         Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
         Hpsearch__StatusReply r = HPSEARCH__STATUS_REPLY__INIT;
-        r.studies = l.v;
-        r.n_studies = l.n;
-        env.type = HPSEARCH__MSG_TYPE__STATUS_REPLY;
-        env.body_case = HPSEARCH__ENVELOPE__BODY_STATUS_REPLY;
-        env.status_reply = &r;
+        r.studies = l.list.v;
+        r.n_studies = l.list.n;
+        hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__STATUS_REPLY, &r);
         coord_reply(c, req, &env);
     }
-    for (size_t i = 0; i < l.n; i++) {
-        free_status(l.v[i]);
-        free(l.v[i]);
+    for (size_t i = 0; i < l.list.n; i++) {
+        free_status(l.list.v[i]);
+        free(l.list.v[i]);
     }
-    free(l.v);
+    free(l.list.v);
 }
 
-typedef struct {
-    coord_t *c;
-    int64_t *ids;
-    size_t n, cap;
-} id_list_t;
+typedef COORD_VEC(int64_t) id_list_t;
 
 static int collect_id(void *data, const hp_trial_t *t)
 {
     id_list_t *l = data;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->ids = realloc(l->ids, l->cap * sizeof *l->ids);
-        HP_ASSERT(l->ids != NULL);
-    }
-    l->ids[l->n++] = t->id;
+    COORD_PUSH(*l, t->id);
     return 0;
 }
 
@@ -257,13 +234,13 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
         coord_reply_error(c, req, HP_EDB, "database unavailable");
         return;
     }
-    id_list_t pend = {c, NULL, 0, 0};
+    id_list_t pend = {0};
     hp_store_trial_list(c->store, s->id, HP_TRIAL_MASK(HP_TRIAL_PENDING), collect_id, &pend, err,
                         sizeof err);
     for (size_t i = 0; i < pend.n; i++)
-        if (hp_store_trial_cancel(c->store, pend.ids[i], "study cancelled", err, sizeof err) == 0)
+        if (hp_store_trial_cancel(c->store, pend.v[i], "study cancelled", err, sizeof err) == 0)
             s->done++;
-    free(pend.ids);
+    free(pend.v);
     s->pending = 0;
     size_t stopping = 0;
     for (size_t i = 0; i < c->runs.n; i++)
@@ -314,9 +291,7 @@ static void on_list_workers(coord_t *c, hp_rep_req_t *req)
     Hpsearch__WorkersReply r = HPSEARCH__WORKERS_REPLY__INIT;
     r.workers = wp;
     r.n_workers = n;
-    env.type = HPSEARCH__MSG_TYPE__WORKERS_REPLY;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_WORKERS_REPLY;
-    env.workers_reply = &r;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__WORKERS_REPLY, &r);
     coord_reply(c, req, &env);
     free(wi);
     free(wp);
@@ -399,9 +374,7 @@ static void on_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *qq)
         r.cells = cells;
         r.n_cells = q.ncells;
         r.truncated = q.truncated;
-        env.type = HPSEARCH__MSG_TYPE__QUERY_REPLY;
-        env.body_case = HPSEARCH__ENVELOPE__BODY_QUERY_REPLY;
-        env.query_reply = &r;
+        hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__QUERY_REPLY, &r);
         coord_reply(c, req, &env);
         free(cells);
     }

@@ -32,9 +32,7 @@ void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
     nt.retry_ms = retry_ms;
     nt.shutting_down = shutting_down;
     nt.result_ack = result_ack(h, &ack);
-    env.type = HPSEARCH__MSG_TYPE__NO_TRIAL;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_NO_TRIAL;
-    env.no_trial = &nt;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__NO_TRIAL, &nt);
     coord_reply(c, h->req, &env);
 }
 
@@ -185,9 +183,7 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
     t.seed = spec->search.seed * 0x9E3779B97F4A7C15ULL + r->number;
     Hpsearch__Ack ack;
     t.result_ack = result_ack(h, &ack);
-    env.type = HPSEARCH__MSG_TYPE__TRIAL;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_TRIAL;
-    env.trial = &t;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__TRIAL, &t);
     coord_reply(c, h->req, &env);
     for (size_t i = 0; i < np; i++)
         hp_buf_fini(&texts[i]);

@@ -47,9 +47,7 @@ static void reply_ack(coord_t *c, hp_rep_req_t *req, int stop, const char *reaso
     Hpsearch__Ack ack = HPSEARCH__ACK__INIT;
     ack.stop = stop;
     ack.reason = (char *)(reason ? reason : "");
-    env.type = HPSEARCH__MSG_TYPE__ACK;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ACK, &ack);
     coord_reply(c, req, &env);
 }
 
@@ -124,9 +122,7 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
     r.worker_id = w->id;
     r.heartbeat_ms = (uint32_t)c->cfg.heartbeat_ms;
     r.lease_ms = (uint32_t)c->cfg.lease_ms;
-    env.type = HPSEARCH__MSG_TYPE__HELLO_REPLY;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_HELLO_REPLY;
-    env.hello_reply = &r;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__HELLO_REPLY, &r);
     env.worker_id = w->id;
     coord_reply(c, req, &env);
 }
@@ -181,9 +177,7 @@ static void on_heartbeat(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope
     Hpsearch__HeartbeatReply hr = HPSEARCH__HEARTBEAT_REPLY__INIT;
     hr.cancel = cancel;
     hr.n_cancel = nc;
-    env.type = HPSEARCH__MSG_TYPE__HEARTBEAT_REPLY;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_HEARTBEAT_REPLY;
-    env.heartbeat_reply = &hr;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__HEARTBEAT_REPLY, &hr);
     coord_reply(c, req, &env);
     free(cancel);
     free(refs);

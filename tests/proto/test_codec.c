@@ -52,6 +52,26 @@ START_TEST(test_roundtrip_progress)
 }
 END_TEST
 
+START_TEST(test_set_body)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__StatusRequest sr = HPSEARCH__STATUS_REQUEST__INIT;
+    sr.study = "s1";
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__STATUS, &sr);
+    ck_assert_int_eq(env.type, HPSEARCH__MSG_TYPE__STATUS);
+    ck_assert_int_eq(env.body_case, HPSEARCH__ENVELOPE__BODY_STATUS_REQUEST);
+    ck_assert_ptr_eq(env.status_request, &sr);
+    hp_buf_t b = {0};
+    ck_assert_int_eq(hp_proto_encode(&env, &b), 0);
+    Hpsearch__Envelope *e;
+    char err[256];
+    ck_assert_int_eq(hp_proto_decode(b.data, b.len, &e, err, sizeof err), 0);
+    ck_assert_str_eq(e->status_request->study, "s1");
+    hp_proto_free(e);
+    hp_buf_fini(&b);
+}
+END_TEST
+
 START_TEST(test_wrong_version_refused)
 {
     hp_buf_t b = {0};
@@ -254,6 +274,7 @@ int main(void)
     TCase *tc = tcase_create("codec");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_roundtrip_progress);
+    tcase_add_test(tc, test_set_body);
     tcase_add_test(tc, test_wrong_version_refused);
     tcase_add_test(tc, test_missing_lease_and_empty_metric_refused);
     tcase_add_test(tc, test_type_body_mismatch);
