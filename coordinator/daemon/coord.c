@@ -67,6 +67,7 @@ void coord_run_remove(coord_t *c, coord_run_t *r)
 {
     size_t i = (size_t)(r - c->runs.v);
     HP_ASSERT(i < c->runs.n);
+    free(r->loss);
     c->runs.v[i] = c->runs.v[--c->runs.n];
 }
 
@@ -363,6 +364,8 @@ out:
     for (size_t i = 0; i < c->studies.n; i++)
         coord_study_free(c->studies.v[i]);
     free(c->studies.v);
+    for (size_t i = 0; i < c->runs.n; i++)
+        free(c->runs.v[i].loss);
     free(c->runs.v);
     free(c->workers.v);
     free(c->held.v);

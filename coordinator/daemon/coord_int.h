@@ -49,8 +49,12 @@ typedef struct coord_run {
     uint64_t worker_id;
     uint64_t expires_ms; /* uv_now() time */
     coord_study_t *study;
-    int stop;            /* tell the worker to stop (cancelled) */
-    char stop_reason[64];
+    int stop;            /* tell the worker to stop (cancelled, diverged) */
+    char stop_reason[256];
+    /* the loss curve this attempt reported, for its diagnosis */
+    double *loss;
+    size_t nloss, cap_loss;
+    char loss_metric[32];
 } coord_run_t;
 
 typedef struct coord_worker {
@@ -173,6 +177,15 @@ void coord_on_worker_pipe_closed(void *data, uint32_t pipe_id);
 /* control.c */
 void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
                               uint32_t pipe_id);
+
+/* diagnose.c */
+/* coord_diagnose_progress adds a progress report's loss to the run's
+ * curve and, when the curve diverges (non-finite, or an explosive jump),
+ * asks the worker to stop the attempt as pruned. */
+void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
+/* coord_diagnose_end stores the verdict on the run's curve with the trial
+ * (trials.diagnosis / diagnosis_detail). Call it before the run is removed. */
+void coord_diagnose_end(coord_t *c, coord_run_t *r);
 
 /* sched.c */
 /* coord_schedule gives trials to held GET_TRIALs while there are both. */

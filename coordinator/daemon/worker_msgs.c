@@ -265,6 +265,7 @@ static void on_progress(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope 
     }
     renew(c, r);
     store_metrics(c, r, p->step, p->metrics, p->n_metrics);
+    coord_diagnose_progress(c, r, p->metrics, p->n_metrics);
     reply_ack(c, req, r->stop, r->stop ? r->stop_reason : NULL);
 }
 
@@ -290,6 +291,7 @@ static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e
         return;
     }
     store_metrics(c, r, FINAL_STEP, res->metrics, res->n_metrics);
+    coord_diagnose_end(c, r);
     int rc = 0;
     switch (res->outcome) {
     case HPSEARCH__TRIAL_OUTCOME__COMPLETED:

@@ -325,6 +325,63 @@ START_TEST(test_bayes_and_coarse_to_fine_through_the_service)
 }
 END_TEST
 
+/* A study whose one trial prints the given loss curve (one value per
+ * step), then sleeps `tail` seconds and reports the objective. */
+static void curve_study(hp_harness_t *h, const char *name, const char *losses, int tail)
+{
+    char script[1024], sname[64], spath[1024], text[2048];
+    snprintf(script, sizeof script,
+             "#!/bin/sh\nstep=0\nfor l in %s; do\n  step=$((step+1))\n"
+             "  echo \"step=$step train_loss=$l\"\n  sleep 0.05\ndone\n"
+             "sleep %d\necho \"objective=0.5\"\n",
+             losses, tail);
+    snprintf(sname, sizeof sname, "%s.sh", name);
+    snprintf(spath, sizeof spath, "%s", hp_harness_write_file(h, sname, script));
+    snprintf(text, sizeof text,
+             "name: %s\nobjective: {metric: objective}\n"
+             "search: {algorithm: random, max_trials: 1, seed: 1}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial:\n  command: [sh, %s]\n  retries: 0\n  timeout: 60\n",
+             name, spath);
+    hp_harness_submit(h, text);
+    ck_assert_ptr_nonnull(hp_harness_wait_study(h, name, 120));
+}
+
+static long count_where(hp_harness_t *h, const char *study, const char *cond)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id WHERE s.name = "
+             "'%s' AND %s",
+             study, cond);
+    return hp_harness_query_int(h, sql);
+}
+
+START_TEST(test_learning_curves_diagnosed_and_divergence_stopped)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "curves");
+    hp_harness_start_daemon(&h, NULL);
+    pid_t w[1];
+    start_workers(&h, 1, w);
+    /* explodes: stopped at once (the script would sleep 60 s), pruned */
+    curve_study(&h, "explodes", "2.3 1.9 1.7 2500", 60);
+    ck_assert_int_eq(count_where(&h, "explodes", "t.state = 'pruned' AND t.diagnosis = "
+                                                 "'explodes' AND instr(t.error, 'diverged') > 0"),
+                     1);
+    curve_study(&h, "plateau", "2.302 2.301 2.303 2.302 2.302 2.301 2.302", 0);
+    ck_assert_int_eq(count_where(&h, "plateau", "t.state = 'completed' AND t.diagnosis = "
+                                                "'plateaus' AND instr(t.diagnosis_detail, "
+                                                "'learning rate too low') > 0"),
+                     1);
+    curve_study(&h, "goesup", "1.0 0.9 1.2 1.6 2.1 2.8", 0);
+    ck_assert_int_eq(count_where(&h, "goesup", "t.diagnosis = 'goes_up'"), 1);
+    curve_study(&h, "healthy", "2.3 1.2 0.8 0.6 0.5 0.45 0.42", 0);
+    ck_assert_int_eq(count_where(&h, "healthy", "t.diagnosis = 'healthy'"), 1);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_service");
@@ -337,6 +394,7 @@ int main(void)
     tcase_add_test(tc, test_external_program_outcomes);
     tcase_add_test(tc, test_cancel_stops_running_trials_keeps_results);
     tcase_add_test(tc, test_bayes_and_coarse_to_fine_through_the_service);
+    tcase_add_test(tc, test_learning_curves_diagnosed_and_divergence_stopped);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
