@@ -317,7 +317,8 @@ int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size
     w->obs = malloc((w->n + 1) * sizeof *w->obs);
     w->xs = malloc((w->n + 1) * dim * sizeof *w->xs);
     HP_ASSERT(w->obs && w->xs);
-    memcpy(w->xs, s->hist_x, w->n * dim * sizeof *w->xs);
+    if (w->n) /* hist_x is NULL before the first trial */
+        memcpy(w->xs, s->hist_x, w->n * dim * sizeof *w->xs);
     for (size_t i = 0; i < w->n; i++) {
         w->obs[i] = s->hist.v[i];
         w->obs[i].x = w->xs + i * dim;

@@ -23,9 +23,25 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Live harnesses: with CK_FORK=no a failed assertion leaves the test
+ * function at once, so the suite's checked teardown cleans up after it. */
+static hp_harness_t *live[16];
+
+void hp_harness_teardown(void)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i])
+            hp_harness_fini(live[i]);
+}
+
 void hp_harness_init(hp_harness_t *h, const char *name)
 {
     memset(h, 0, sizeof *h);
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (!live[i]) {
+            live[i] = h;
+            break;
+        }
     snprintf(h->dir, sizeof h->dir, "/tmp/hp-it-%s-XXXXXX", name);
     ck_assert_ptr_nonnull(mkdtemp(h->dir));
     snprintf(h->db, sizeof h->db, "%s/study.db", h->dir);
@@ -46,6 +62,9 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
 
 void hp_harness_fini(hp_harness_t *h)
 {
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i] == h)
+            live[i] = NULL;
     for (int i = 0; i < h->nchildren; i++)
         if (h->children[i] > 0) {
             kill(h->children[i], SIGKILL);
@@ -213,10 +232,35 @@ long hp_harness_submit(hp_harness_t *h, const char *spec_text)
     return id;
 }
 
+/* Fails the test at once, with the end of its log, if the daemon died. */
+static void check_daemon_alive(hp_harness_t *h)
+{
+    int st;
+    if (h->daemon <= 0 || waitpid(h->daemon, &st, WNOHANG) != h->daemon)
+        return;
+    for (int i = 0; i < h->nchildren; i++)
+        if (h->children[i] == h->daemon)
+            h->children[i] = 0;
+    char path[800], tail[2048] = "";
+    snprintf(path, sizeof path, "%s/hpsearchd-%d.log", h->dir, (int)h->daemon);
+    h->daemon = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        fseek(f, size > (long)sizeof tail - 1 ? size - (long)sizeof tail + 1 : 0, SEEK_SET);
+        size_t n = fread(tail, 1, sizeof tail - 1, f);
+        tail[n] = '\0';
+        fclose(f);
+    }
+    ck_abort_msg("hpsearchd died (wait status %d); the end of %s:\n%s", st, path, tail);
+}
+
 const char *hp_harness_wait_study(hp_harness_t *h, const char *study, int timeout_s)
 {
     static char state[32];
     for (int i = 0; i < timeout_s * 10; i++) {
+        check_daemon_alive(h);
         Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
         Hpsearch__StatusRequest sr = HPSEARCH__STATUS_REQUEST__INIT;
         sr.study = (char *)study;

@@ -36,6 +36,9 @@ typedef struct hp_harness {
 
 void hp_harness_init(hp_harness_t *h, const char *name);
 void hp_harness_fini(hp_harness_t *h);
+/* hp_harness_teardown finis every harness a failed test left behind;
+ * register it as the test case's checked teardown. */
+void hp_harness_teardown(void);
 
 /* hp_harness_spawn starts bin/PROGRAM with the NULL-terminated arguments,
  * stdout/stderr appended to DIR/PROGRAM-<pid>.log; returns its pid. */
@@ -61,7 +64,8 @@ const char *hp_harness_write_file(hp_harness_t *h, const char *name, const char 
  * study id (> 0) or fails the test. */
 long hp_harness_submit(hp_harness_t *h, const char *spec_text);
 /* hp_harness_wait_study polls STATUS until the study leaves 'running' or
- * timeout_s passes; returns the final state text (static) or NULL. */
+ * timeout_s passes; returns the final state text (static) or NULL. If the
+ * daemon dies meanwhile the test fails at once, quoting its log. */
 const char *hp_harness_wait_study(hp_harness_t *h, const char *study, int timeout_s);
 /* hp_harness_query_int runs SQL via the control socket and returns the
  * first cell as an integer (or -1). */

@@ -468,6 +468,7 @@ int main(void)
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
     tcase_add_test(tc, test_studies_take_turns);
     tcase_add_test(tc, test_200_workers_all_receive_trials);
+    tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -395,6 +395,7 @@ int main(void)
     tcase_add_test(tc, test_cancel_stops_running_trials_keeps_results);
     tcase_add_test(tc, test_bayes_and_coarse_to_fine_through_the_service);
     tcase_add_test(tc, test_learning_curves_diagnosed_and_divergence_stopped);
+    tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
