@@ -684,6 +684,29 @@ out:
     return code;
 }
 
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* SQLite calls this every few thousand VM steps; non-zero interrupts. */
+static int query_progress(void *arg)
+{
+    hp_store_t *st = arg;
+    if (monotonic_s() > st->query_deadline) {
+        st->query_interrupted = 1;
+        return 1;
+    }
+    return 0;
+}
+
+void hp_store_set_query_limit(hp_store_t *st, double seconds)
+{
+    st->query_limit_s = seconds > 0 ? seconds : 0;
+}
+
 int hp_store_exec_query(hp_store_t *st, const char *sql, hp_store_row_cb cb, void *data,
                         char *err, size_t errlen)
 {
@@ -692,6 +715,11 @@ int hp_store_exec_query(hp_store_t *st, const char *sql, hp_store_row_cb cb, voi
     int code = 0;
     const char *tail = sql;
     sqlite3_set_authorizer(st->db, authorize, st);
+    st->query_interrupted = 0;
+    if (st->query_limit_s > 0) {
+        st->query_deadline = monotonic_s() + st->query_limit_s;
+        sqlite3_progress_handler(st->db, 10000, query_progress, st);
+    }
     while (code == 0 && tail && *tail) {
         sqlite3_stmt *s = NULL;
         const char *next = NULL;
@@ -719,5 +747,12 @@ int hp_store_exec_query(hp_store_t *st, const char *sql, hp_store_row_cb cb, voi
         sqlite3_finalize(s);
     }
     sqlite3_set_authorizer(st->db, NULL, NULL);
+    if (st->query_limit_s > 0)
+        sqlite3_progress_handler(st->db, 0, NULL, NULL);
+    if (st->query_interrupted)
+        code = hp_errf(err, errlen, HP_ETIMEDOUT,
+                       "query stopped after %g s (the limit for one query); narrow it, or use "
+                       "hpsearch sql --db on a copy of the database",
+                       st->query_limit_s);
     return code;
 }

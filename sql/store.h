@@ -441,4 +441,10 @@ typedef int (*hp_store_row_cb)(void *data, int ncol, const char *const *names,
 int hp_store_exec_query(hp_store_t *st, const char *sql, hp_store_row_cb cb,
                         void *data, char *err, size_t errlen);
 
+/* hp_store_set_query_limit bounds how long one hp_store_exec_query may run
+ * (seconds; 0 = no limit): a query still running then is interrupted and
+ * fails with HP_ETIMEDOUT. The daemon sets it, so a user's runaway query
+ * (a recursive CTE without end, say) cannot stall its loop. */
+void hp_store_set_query_limit(hp_store_t *st, double seconds);
+
 #endif

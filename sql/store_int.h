@@ -70,6 +70,9 @@ struct hp_store {
     void *clock_data;
     sqlite3_stmt *stmt[Q_COUNT_];
     const char *denied; /* what the query authorizer refused, for the message */
+    double query_limit_s;  /* hp_store_set_query_limit; 0 = none */
+    double query_deadline; /* monotonic seconds, while exec_query runs */
+    int query_interrupted;
 };
 
 /* hp_err_from_sqlite maps an SQLite (extended) result code to an hp_err_t;

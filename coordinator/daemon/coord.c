@@ -310,6 +310,7 @@ int hp_coord_main(const hp_coord_config_t *cfg)
         c->exit_code = 1;
         goto out;
     }
+    hp_store_set_query_limit(c->store, (double)cfg->query_timeout_s);
     if ((rc = recover(c, err, sizeof err)) < 0) {
         hp_log_error("cannot recover from %s: %s", cfg->db, err);
         c->exit_code = 1;

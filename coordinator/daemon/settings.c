@@ -39,6 +39,8 @@ static const setting_t settings[] = {
     INT("control-contexts", control_contexts, "16", 1, 1024, "concurrent CLI requests"),
     INT("query-max-rows", query_max_rows, "100000", 1, 100000000, "row limit for QUERY replies"),
     INT("checkpoint-s", checkpoint_s, "30", 1, 86400, "WAL checkpoint period"),
+    INT("query-timeout-s", query_timeout_s, "10", 1, 3600,
+        "a QUERY (hpsearch sql) running longer is stopped, so it cannot stall the daemon"),
 };
 
 static const setting_t *find(const char *name)

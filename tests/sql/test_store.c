@@ -645,6 +645,36 @@ END_TEST
 
 /* ---- read-only handles and queries ------------------------------- */
 
+static int count_rows(void *data, int ncol, const char *const *names, const char *const *values,
+                      const int *types)
+{
+    (void)ncol;
+    (void)names;
+    (void)types;
+    if (values)
+        ++*(int *)data;
+    return 0;
+}
+
+START_TEST(test_runaway_query_stopped)
+{
+    hp_store_t *st = open_rw();
+    char err[512] = "";
+    int rows = 0;
+    hp_store_set_query_limit(st, 0.2);
+    int rc = hp_store_exec_query(st,
+                                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                                 "SELECT count(*) FROM c",
+                                 count_rows, &rows, err, sizeof err);
+    ck_assert_int_eq(rc, HP_ETIMEDOUT);
+    ck_assert_ptr_nonnull(strstr(err, "query stopped after 0.2 s"));
+    /* the handle works on, and quick queries are untouched by the limit */
+    ck_assert_int_eq(hp_store_exec_query(st, "SELECT 1", count_rows, &rows, err, sizeof err), 0);
+    ck_assert_int_eq(rows, 1);
+    hp_store_close(st);
+}
+END_TEST
+
 START_TEST(test_readonly_refuses_writes)
 {
     hp_store_t *rw = open_rw();
@@ -826,6 +856,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_workers_and_events);
     tcase_add_test(tc, test_groups_commit_rollback_and_savepoints);
     tcase_add_test(tc, test_readonly_refuses_writes);
+    tcase_add_test(tc, test_runaway_query_stopped);
     tcase_add_test(tc, test_exec_query_json_and_guards);
     tcase_add_test(tc, test_durability_pragmas);
     suite_add_tcase(s, tc);
