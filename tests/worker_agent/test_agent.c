@@ -212,8 +212,15 @@ static void *serve(void *arg)
     fake_t *f = arg;
     nng_ctx ctx;
     nng_aio *aio;
-    ck_assert_int_eq(nng_ctx_open(&ctx, f->sock), 0);
-    ck_assert_int_eq(nng_aio_alloc(&aio, NULL, NULL), 0);
+    /* A test that ends quickly (a refused HELLO) may close the socket
+     * before this thread gets here: then there is nothing to serve. No
+     * ck_assert here: assertions belong to the test's own thread. */
+    if (nng_ctx_open(&ctx, f->sock) != 0)
+        return NULL;
+    if (nng_aio_alloc(&aio, NULL, NULL) != 0) {
+        nng_ctx_close(ctx);
+        return NULL;
+    }
     for (;;) {
         nng_ctx_recv(ctx, aio);
         nng_aio_wait(aio);
