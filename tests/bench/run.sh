@@ -1,0 +1,25 @@
+#!/bin/sh
+# run.sh [BUILD_DIR]: every benchmark, each measuring hpsearch against its
+# peers (PyTorch, Optuna, scikit-learn) in the same run — what `make bench`
+# runs. The engine, dispatch and service-search benchmarks rewrite their own
+# sections of docs/benchmarks.md; the GP speed and in-process search-quality
+# benchmarks print Markdown tables to paste into theirs. Expect the whole
+# run to take about an hour on a 2-core machine; each script has --quick.
+set -eu
+cd "$(dirname "$0")/../.."
+build=$(cd "${1:-build}" && pwd)
+py=/usr/bin/python3   # Debian's python, which has torch, optuna and sklearn
+cmake --build "$build" --target bench_gp_speed bench_search_quality hpsearch hpsearchd hpworker
+
+echo "== training engine vs PyTorch"
+$py tests/bench/engine_bench.py "$build" --write
+echo "== dispatch throughput vs Optuna"
+$py tests/bench/dispatch_bench.py "$build" --write
+echo "== GP suggestion speed vs scikit-learn"
+$py tests/bench/bench_gp_speed.py --build "$build"
+echo "== search quality in-process vs Optuna and scikit-learn"
+$py tests/bench/bench_search_quality.py --build "$build"
+if [ -f tests/bench/search_service_bench.py ]; then
+    echo "== search quality through the service"
+    $py tests/bench/search_service_bench.py "$build" --write
+fi
