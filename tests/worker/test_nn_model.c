@@ -320,6 +320,41 @@ START_TEST(test_init_scales)
 }
 END_TEST
 
+/* the seed's bug 4: evaluation must not depend on the batch (batch norm
+ * uses running statistics) nor on chance (dropout off), and hp_trainer_eval
+ * must switch to that mode by itself */
+START_TEST(test_eval_mode_is_batch_independent_and_deterministic)
+{
+    const char *kv[] = {"model=mlp", "hidden=32", "batchnorm=1", "dropout=0.5", NULL};
+    hp_trainer_t t;
+    init_trainer(&t, kv, 16);
+    char err[512];
+    for (int s = 0; s < 5; s++)
+        ck_assert(hp_trainer_step(&t, 16, 1e-3f, NULL, NULL, err, sizeof err) == 0);
+    size_t D = t.model.in_size, O = (size_t)t.nout;
+    float first[10], again[10];
+    /* sample 0 evaluated inside a batch of 16 ... */
+    hp_data_gather(t.model.input, t.labels, NULL, &fm, fm_idx, 16, &fm_norm, NULL, NULL);
+    int c;
+    hp_trainer_eval(&t, 16, &c);
+    memcpy(first, t.model.ops[t.model.nops - 1].out, sizeof(float) * O);
+    /* ... and alone, and again: the same logits */
+    memset(t.model.input + D, 0, sizeof(float) * D * 15);
+    hp_trainer_eval(&t, 1, &c);
+    memcpy(again, t.model.ops[t.model.nops - 1].out, sizeof(float) * O);
+    for (size_t j = 0; j < O; j++)
+        ck_assert_float_eq_tol(first[j], again[j], 1e-5);
+    /* training mode does depend on the batch: the step after eval is
+     * back in training mode on its own */
+    hp_data_gather(t.model.input, t.labels, NULL, &fm, fm_idx, 16, &fm_norm, NULL, NULL);
+    float before = t.model.ops[0].param[0][0];
+    ck_assert(hp_trainer_step(&t, 16, 1e-3f, NULL, NULL, err, sizeof err) == 0);
+    ck_assert(t.model.training == 1);
+    ck_assert(t.model.ops[0].param[0][0] != before);
+    hp_trainer_fini(&t);
+}
+END_TEST
+
 START_TEST(test_model_shape_errors)
 {
     hp_train_config_t cfg;
@@ -356,6 +391,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_no_allocation_in_a_step);
     tcase_add_test(tc, test_nan_guard_names_layer_and_step);
     tcase_add_test(tc, test_same_seed_same_weights);
+    tcase_add_test(tc, test_eval_mode_is_batch_independent_and_deterministic);
     tcase_add_test(tc, test_overfit_one_batch_mlp);
     tcase_add_test(tc, test_overfit_one_batch_lenet);
     tcase_add_test(tc, test_overfit_one_batch_lstm);
