@@ -338,7 +338,9 @@ static void bn_case(int B, int C, int S)
         gc_fill(&rng, c.R, n, 1);
     float *din = fa(n), *dg = fa((size_t)C), *dbt = fa((size_t)C);
     bn_loss(&c);
-    hp_nn_batchnorm_backward(din, dg, dbt, c.R, c.xhat, c.invstd, c.g, &c.d);
+    float *tmp = fa(2 * (size_t)C);
+    hp_nn_batchnorm_backward(din, dg, dbt, tmp, c.R, c.xhat, c.invstd, c.g, &c.d);
+    free(tmp);
     gc_check("bn.in", c.in, n, din, bn_loss, &c, 1e-2f, 2e-3, 3e-3, 500);
     gc_check("bn.gamma", c.g, (size_t)C, dg, bn_loss, &c, 1e-2f, 2e-3, 3e-3, 500);
     gc_check("bn.beta", c.b, (size_t)C, dbt, bn_loss, &c, 1e-2f, 2e-3, 3e-3, 500);

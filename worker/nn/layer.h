@@ -123,9 +123,10 @@ void hp_nn_batchnorm_forward_train(float *out, float *xhat, float *mean, float *
 void hp_nn_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
                                   const float *beta, const float *run_mean, const float *run_var,
                                   const hp_nn_batchnorm_dims_t *d);
-void hp_nn_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                              const float *xhat, const float *invstd, const float *gamma,
-                              const hp_nn_batchnorm_dims_t *d);
+/* tmp: 2 C floats of scratch */
+void hp_nn_batchnorm_backward(float *din, float *dgamma, float *dbeta, float *tmp,
+                              const float *dout, const float *xhat, const float *invstd,
+                              const float *gamma, const hp_nn_batchnorm_dims_t *d);
 
 /* ---- softmax cross-entropy from LOGITS (log-sum-exp; there is no entry
  * point that takes probabilities, so softmax can never be fed to the loss):

@@ -276,6 +276,7 @@ static void scratch_sizes(const hp_nn_op_t *op, int B, size_t sz[5])
     case HP_NN_BATCHNORM:
         sz[0] = (size_t)B * op->out_size * f; /* xhat */
         sz[1] = sz[2] = (size_t)op->in_c * f; /* mean, invstd */
+        sz[3] = 2 * (size_t)op->in_c * f;     /* backward sums */
         break;
     default:
         break;
@@ -580,8 +581,8 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
             break;
         case HP_NN_BATCHNORM: {
             hp_nn_batchnorm_dims_t d = {B, op->in_c, op->in_h * op->in_w, 1e-5f, 0.1f};
-            hp_nn_batchnorm_backward(din, op->grad[0], op->grad[1], op->dout, op->s[0], op->s[2],
-                                     op->param[0], &d);
+            hp_nn_batchnorm_backward(din, op->grad[0], op->grad[1], op->s[3], op->dout, op->s[0],
+                                     op->s[2], op->param[0], &d);
             break;
         }
         }
