@@ -2,6 +2,8 @@
  * (and its extern in cli.h). */
 #include "cli.h"
 
+extern const hp_cmd_t hp_cmd_report; /* cmd_report.c */
+
 const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_run,
     &hp_cmd_submit,
@@ -9,6 +11,7 @@ const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_status,
     &hp_cmd_trials,
     &hp_cmd_best,
+    &hp_cmd_report,
     &hp_cmd_wait,
     &hp_cmd_cancel,
     &hp_cmd_workers,

@@ -1,0 +1,415 @@
+/* hpsearch report: the bias-variance decomposition of a study's best trial
+ * (or --trial N), the seed's next steps, and how the study's trials fit. */
+#include "cli.h"
+#include "output.h"
+#include "query.h"
+#include "report_calc.h"
+
+#include "buf.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_report(hp_cli_t *cli, int argc, char **argv);
+
+const hp_cmd_t hp_cmd_report = {
+    .name = "report",
+    .usage = "report [--format text|json] [--trial N] [--db PATH] STUDY",
+    .summary = "evaluate a trial: bias-variance decomposition and what to try next",
+    .help = "For the best completed trial (or --trial N): train_error, val_error,\n"
+            "shift_val_error (test-distribution validation) and test_error, and\n"
+            "  irreducible error   objective.human_error (unknown if the spec sets none)\n"
+            "  avoidable bias      train_error - irreducible\n"
+            "  variance            val_error - train_error\n"
+            "  distribution shift  shift_val_error - val_error\n"
+            "  val overfitting     test_error - shift_val_error (or - val_error)\n"
+            "A term is material when it is > 0 and >= min(0.01, 10% of the test\n"
+            "error); the next steps list the seed's remedies for each material term,\n"
+            "under-fitting first, then over-fitting, distribution shift, re-balancing.\n"
+            "Each error is the trial's final value (step -1) if it reported one, else\n"
+            "its last epoch's, from its latest attempt. Then, across the study: which\n"
+            "trials under-fit (avoidable bias is the largest material term) or over-fit\n"
+            "(variance is), and the learning-curve diagnoses.\n"
+            "\n"
+            "Options:\n"
+            "  --trial N      report on trial number N instead of the best\n"
+            "  --format json  one JSON object (docs/cli.md)\n"
+            "  --db PATH      read the database file directly (read-only)\n"
+            "\n"
+            "Example:\n"
+            "  hpsearch report mnist-lr\n"
+            "  hpsearch report --trial 7 --format json mnist-lr\n",
+    .exec = cmd_report,
+};
+
+/* the columns of the trials query */
+enum { C_NUMBER, C_STATE, C_VALUE, C_DIAG, C_ERR0 };
+
+/* the learning-curve verdicts (common/curve.h), then "not diagnosed" */
+static const char *const verdicts[] = {"healthy",  "goes_up", "explodes", "oscillates",
+                                       "plateaus", "unknown"};
+#define N_VERDICTS (sizeof verdicts / sizeof verdicts[0])
+
+/* the fits listed across the study, in this order */
+static const hp_report_fit_t fit_order[] = {HP_FIT_UNDER, HP_FIT_OVER,  HP_FIT_SHIFT,
+                                            HP_FIT_VAL_OVERFIT, HP_FIT_GOOD, HP_FIT_UNKNOWN};
+static const char *const fit_labels[] = {"under-fit",   "over-fit",         "shift",
+                                         "val overfit", "no material term", "unknown"};
+#define N_FITS (sizeof fit_order / sizeof fit_order[0])
+
+static int is_number(const char *cell)
+{
+    return cell && !hp_json_is_null(cell) && cell[0] != '"';
+}
+
+/* a row's errors: null = not reported, a string ("NaN", "Inf") = non-finite */
+static void row_errors(const hp_table_t *t, size_t row, double human, hp_report_errors_t *e)
+{
+    hp_report_errors_init(e);
+    e->human = human;
+    for (int i = 0; i < HP_RE_COUNT; i++) {
+        const char *c = hp_table_cell(t, row, C_ERR0 + (size_t)i);
+        if (is_number(c))
+            e->err[i] = strtod(c, NULL);
+        else if (!hp_json_is_null(c))
+            e->was_nan[i] = 1;
+    }
+}
+
+static void metric_sql(hp_buf_t *sql, const char *name)
+{
+    /* the final value (step -1) wins over the last epoch's, latest attempt */
+    hp_buf_printf(sql,
+                  ", (SELECT ifnull(m.value, 'NaN') FROM metrics m WHERE m.trial_id = t.id"
+                  " AND m.attempt = t.attempts AND m.name = '%s' AND m.step >= -1"
+                  " ORDER BY m.step = -1 DESC, m.step DESC LIMIT 1) AS %s",
+                  name, name);
+}
+
+/* the best completed trial's row, or -1 */
+static long best_row(const hp_table_t *t, int maximize)
+{
+    long best = -1;
+    double bv = 0;
+    for (size_t r = 0; r < hp_table_rows(t); r++) {
+        const char *v = hp_table_cell(t, r, C_VALUE);
+        if (strcmp(hp_table_cell(t, r, C_STATE), "\"completed\"") != 0 || !is_number(v))
+            continue;
+        double x = strtod(v, NULL);
+        if (best < 0 || (maximize ? x > bv : x < bv)) { /* rows are by number: ties stay */
+            best = (long)r;
+            bv = x;
+        }
+    }
+    return best;
+}
+
+static void text_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.4f", v);
+    else
+        fputs("-", f);
+}
+
+static void print_text(FILE *f, const hp_query_study_t *st, const hp_table_t *t, size_t row,
+                       int chosen, const hp_report_errors_t *e, const hp_report_t *r,
+                       const hp_report_fit_t *fits, const size_t *diag, size_t diag_none,
+                       size_t diag_other)
+{
+    hp_buf_t a = {0}, b = {0};
+    fprintf(f, "study   %s (id %lld, %s %s)\n", st->name, (long long)st->id, st->goal,
+            st->metric);
+    fprintf(f, "trial   %s (%s; %s, value %s, diagnosis %s)\n", hp_table_cell(t, row, C_NUMBER),
+            chosen ? "--trial" : "best", hp_json_text(hp_table_cell(t, row, C_STATE), &a),
+            hp_json_is_null(hp_table_cell(t, row, C_VALUE)) ? "none"
+                                                            : hp_table_cell(t, row, C_VALUE),
+            hp_json_is_null(hp_table_cell(t, row, C_DIAG))
+                ? "none"
+                : hp_json_text(hp_table_cell(t, row, C_DIAG), &b));
+
+    fputs("\nerrors\n", f);
+    for (int i = 0; i < HP_RE_COUNT; i++) {
+        fprintf(f, "  %-16s ", hp_report_error_metric((hp_report_error_t)i));
+        if (isfinite(e->err[i]))
+            text_num(f, e->err[i]);
+        else
+            fputs(e->was_nan[i] ? "non-finite" : "not reported", f);
+        fputc('\n', f);
+    }
+
+    fputs("\ndecomposition (test error = irreducible + avoidable bias + variance"
+          " + distribution shift + val overfitting)\n",
+          f);
+    for (int i = 0; i < HP_RT_COUNT; i++) {
+        const hp_report_term_t *term = &r->term[i];
+        fprintf(f, "  %-19s ", hp_report_term_label((hp_report_term_id_t)i));
+        if (!isfinite(term->value)) {
+            fprintf(f, "unknown — %s\n", term->why);
+            continue;
+        }
+        const char *mark = term->material ? "material"
+                           : i == HP_RT_IRREDUCIBLE ? ""
+                           : term->value < 0        ? "negative"
+                                                    : "small";
+        fprintf(f, "%7.4f  %-8s  %s\n", term->value, mark, term->why);
+    }
+    fprintf(f, "  material: > 0 and >= %.4f (1 percentage point, or 10%% of the test error"
+               " when smaller)\n",
+            r->threshold);
+    static const char *const fit_why[] = {
+        [HP_FIT_UNKNOWN] = "avoidable bias or variance is unknown",
+        [HP_FIT_GOOD] = "no term is material",
+        [HP_FIT_UNDER] = "avoidable bias is the largest material term",
+        [HP_FIT_OVER] = "variance is the largest material term",
+        [HP_FIT_SHIFT] = "distribution shift is the largest material term",
+        [HP_FIT_VAL_OVERFIT] = "val overfitting is the largest material term",
+    };
+    fprintf(f, "  fit: %s (%s)\n", hp_report_fit_name(r->fit), fit_why[r->fit]);
+
+    fputs("\nnext steps (most important first; try each list top to bottom)\n", f);
+    int unknown = 0;
+    for (int i = HP_RT_BIAS; i < HP_RT_COUNT; i++)
+        unknown |= !isfinite(r->term[i].value);
+    if (r->n_advice == 0)
+        fputs(unknown ? "  none from the known terms; the unknown ones may hide some\n"
+                      : "  none: no term is material\n",
+              f);
+    for (size_t k = 0; k < r->n_advice; k++) {
+        const hp_report_advice_t *adv = hp_report_advice(r->advice[k]);
+        fprintf(f, "  %zu. %s: %s %.4f\n", k + 1, adv->title,
+                hp_report_term_label(r->advice[k]), r->term[r->advice[k]].value);
+        for (size_t s = 0; s < adv->n_steps; s++)
+            fprintf(f, "     %c. %s\n", (int)('a' + s), adv->steps[s]);
+    }
+
+    size_t n = hp_table_rows(t);
+    fprintf(f, "\nacross the study (%zu trial%s)\n", n, n == 1 ? "" : "s");
+    for (size_t k = 0; k < N_FITS; k++) {
+        fprintf(f, "  %-17s", fit_labels[k]);
+        int any = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fits[i] == fit_order[k]) {
+                fprintf(f, "%s%s", any ? ", " : " ", hp_table_cell(t, i, C_NUMBER));
+                any = 1;
+            }
+        fputs(any ? "\n" : " -\n", f);
+    }
+    fputs("  diagnosis        ", f);
+    for (size_t k = 0; k < N_VERDICTS; k++)
+        fprintf(f, " %s %zu,", verdicts[k], diag[k]);
+    if (diag_other)
+        fprintf(f, " other %zu,", diag_other);
+    fprintf(f, " not diagnosed %zu\n", diag_none);
+    hp_buf_fini(&a);
+    hp_buf_fini(&b);
+}
+
+static void json_term(hp_buf_t *b, const hp_report_term_t *term)
+{
+    hp_buf_puts(b, "{\"value\":");
+    hp_buf_json_number(b, term->value);
+    hp_buf_printf(b, ",\"material\":%s,\"%s\":", term->material ? "true" : "false",
+                  isfinite(term->value) ? "from" : "unknown");
+    hp_buf_json_string(b, term->why);
+    hp_buf_putc(b, '}');
+}
+
+static void print_json(FILE *f, const hp_query_study_t *st, const hp_table_t *t, size_t row,
+                       const hp_report_errors_t *e, const hp_report_t *r,
+                       const hp_report_fit_t *fits, const size_t *diag, size_t diag_none,
+                       size_t diag_other)
+{
+    hp_buf_t b = {0};
+    hp_buf_puts(&b, "{\"study\":");
+    hp_buf_json_string(&b, st->name);
+    hp_buf_printf(&b, ",\"study_id\":%lld,\"metric\":", (long long)st->id);
+    hp_buf_json_string(&b, st->metric);
+    hp_buf_printf(&b, ",\"goal\":\"%s\",\"trial\":{\"number\":%s,\"state\":%s,\"value\":%s,"
+                      "\"diagnosis\":%s,\"errors\":{",
+                  st->goal, hp_table_cell(t, row, C_NUMBER), hp_table_cell(t, row, C_STATE),
+                  hp_table_cell(t, row, C_VALUE), hp_table_cell(t, row, C_DIAG));
+    for (int i = 0; i < HP_RE_COUNT; i++) {
+        hp_buf_printf(&b, "%s\"%s\":", i ? "," : "",
+                      hp_report_error_metric((hp_report_error_t)i));
+        hp_buf_json_number(&b, e->err[i]);
+    }
+    hp_buf_puts(&b, "},\"terms\":{");
+    for (int i = 0; i < HP_RT_COUNT; i++) {
+        hp_buf_printf(&b, "%s\"%s\":", i ? "," : "",
+                      hp_report_term_key((hp_report_term_id_t)i));
+        json_term(&b, &r->term[i]);
+    }
+    hp_buf_puts(&b, "},\"threshold\":");
+    hp_buf_json_number(&b, r->threshold);
+    hp_buf_printf(&b, ",\"fit\":\"%s\",\"next_steps\":[", hp_report_fit_name(r->fit));
+    for (size_t k = 0; k < r->n_advice; k++) {
+        const hp_report_advice_t *adv = hp_report_advice(r->advice[k]);
+        hp_buf_printf(&b, "%s{\"address\":\"%s\",\"term\":\"%s\",\"title\":", k ? "," : "",
+                      adv->key, hp_report_term_key(r->advice[k]));
+        hp_buf_json_string(&b, adv->title);
+        hp_buf_puts(&b, ",\"steps\":[");
+        for (size_t s = 0; s < adv->n_steps; s++) {
+            if (s)
+                hp_buf_putc(&b, ',');
+            hp_buf_json_string(&b, adv->steps[s]);
+        }
+        hp_buf_puts(&b, "]}");
+    }
+    size_t n = hp_table_rows(t);
+    hp_buf_printf(&b, "]},\"trials\":{\"count\":%zu", n);
+    for (size_t k = 0; k < N_FITS; k++) {
+        hp_buf_printf(&b, ",\"%s\":[", hp_report_fit_name(fit_order[k]));
+        int any = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fits[i] == fit_order[k]) {
+                hp_buf_printf(&b, "%s%s", any ? "," : "", hp_table_cell(t, i, C_NUMBER));
+                any = 1;
+            }
+        hp_buf_putc(&b, ']');
+    }
+    hp_buf_puts(&b, ",\"diagnosis\":{");
+    for (size_t k = 0; k < N_VERDICTS; k++)
+        hp_buf_printf(&b, "\"%s\":%zu,", verdicts[k], diag[k]);
+    if (diag_other)
+        hp_buf_printf(&b, "\"other\":%zu,", diag_other);
+    hp_buf_printf(&b, "\"none\":%zu}}}\n", diag_none);
+    fputs(b.data, f);
+    hp_buf_fini(&b);
+}
+
+static int cmd_report(hp_cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"trial", required_argument, NULL, 't'},
+        {"db", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    hp_cli_format_t fmt = HP_FORMAT_TABLE;
+    const char *db = NULL;
+    long long want = -1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":f:t:d:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'f':
+            if (hp_cli_format_opt(cli, &hp_cmd_report, optarg,
+                                  1u << HP_FORMAT_TABLE | 1u << HP_FORMAT_JSON, &fmt))
+                return HP_EXIT_USAGE;
+            break;
+        case 't':
+            if (hp_cli_parse_uint(cli, &hp_cmd_report, "--trial", optarg, 0, 1000000000000LL,
+                                  &want))
+                return HP_EXIT_USAGE;
+            break;
+        case 'd': db = optarg; break;
+        default: return hp_cli_bad_option(cli, &hp_cmd_report, ch, argc, argv);
+        }
+    }
+    if (optind >= argc)
+        return hp_cli_usage_error(cli, &hp_cmd_report, "missing STUDY (a study name or id)");
+    if (optind + 1 < argc)
+        return hp_cli_usage_error(cli, &hp_cmd_report, "one STUDY at a time (got '%s' after it)",
+                                  argv[optind + 1]);
+
+    hp_query_src_t src = {.cli = cli, .db = db};
+    hp_query_study_t st;
+    char err[1024];
+    if (hp_query_study(&src, argv[optind], &st, err, sizeof err) < 0)
+        return hp_cli_fail(cli, &hp_cmd_report, "%s", err);
+
+    hp_buf_t sql = {0};
+    hp_buf_printf(&sql,
+                  "SELECT json_extract(spec_json, '$.objective.human_error') FROM studies"
+                  " WHERE id = %lld",
+                  (long long)st.id);
+    hp_table_t t;
+    int rc = hp_query_run(&src, sql.data, 0, &t, NULL, err, sizeof err);
+    double human = NAN;
+    if (rc == 0 && hp_table_rows(&t) == 1 && is_number(hp_table_cell(&t, 0, 0)))
+        human = strtod(hp_table_cell(&t, 0, 0), NULL);
+    hp_table_fini(&t);
+    if (rc < 0) {
+        hp_buf_fini(&sql);
+        return hp_cli_fail(cli, &hp_cmd_report, "%s", err);
+    }
+
+    hp_buf_reset(&sql);
+    hp_buf_puts(&sql, "SELECT t.number, t.state, t.value, t.diagnosis");
+    for (int i = 0; i < HP_RE_COUNT; i++)
+        metric_sql(&sql, hp_report_error_metric((hp_report_error_t)i));
+    hp_buf_printf(&sql, " FROM trials t WHERE t.study_id = %lld ORDER BY t.number",
+                  (long long)st.id);
+    int truncated = 0;
+    rc = hp_query_run(&src, sql.data, 0, &t, &truncated, err, sizeof err);
+    hp_buf_fini(&sql);
+    if (rc < 0) {
+        hp_table_fini(&t);
+        return hp_cli_fail(cli, &hp_cmd_report, "%s", err);
+    }
+
+    size_t n = hp_table_rows(&t);
+    long row = -1;
+    if (want >= 0) {
+        char num[32];
+        snprintf(num, sizeof num, "%lld", want);
+        for (size_t i = 0; i < n && row < 0; i++)
+            if (strcmp(hp_table_cell(&t, i, C_NUMBER), num) == 0)
+                row = (long)i;
+        if (row < 0) {
+            hp_table_fini(&t);
+            return hp_cli_fail(cli, &hp_cmd_report, "study '%s' has no trial %lld", st.name,
+                               want);
+        }
+    } else if ((row = best_row(&t, strcmp(st.goal, "maximize") == 0)) < 0) {
+        hp_table_fini(&t);
+        return hp_cli_fail(cli, &hp_cmd_report,
+                           "study '%s' has no completed trial yet (it is %s); use --trial N",
+                           st.name, st.state);
+    }
+
+    /* every trial's fit, and the diagnoses */
+    hp_report_fit_t *fits = calloc(n ? n : 1, sizeof *fits);
+    size_t diag[N_VERDICTS] = {0}, diag_none = 0, diag_other = 0;
+    hp_buf_t v = {0};
+    for (size_t i = 0; i < n; i++) {
+        hp_report_errors_t e;
+        hp_report_t r;
+        row_errors(&t, i, human, &e);
+        hp_report_compute(&e, &r);
+        fits[i] = r.fit;
+        const char *d = hp_table_cell(&t, i, C_DIAG);
+        if (hp_json_is_null(d)) {
+            diag_none++;
+            continue;
+        }
+        hp_json_text(d, &v);
+        size_t k = 0;
+        while (k < N_VERDICTS && strcmp(verdicts[k], v.data) != 0)
+            k++;
+        if (k < N_VERDICTS)
+            diag[k]++;
+        else
+            diag_other++;
+    }
+    hp_buf_fini(&v);
+
+    hp_report_errors_t e;
+    hp_report_t r;
+    row_errors(&t, (size_t)row, human, &e);
+    hp_report_compute(&e, &r);
+    if (fmt == HP_FORMAT_JSON)
+        print_json(cli->out, &st, &t, (size_t)row, &e, &r, fits, diag, diag_none, diag_other);
+    else
+        print_text(cli->out, &st, &t, (size_t)row, want >= 0, &e, &r, fits, diag, diag_none,
+                   diag_other);
+    if (truncated)
+        fprintf(cli->err,
+                "hpsearch report: the study summary covers only the trials within the "
+                "coordinator's row limit; use --db PATH for all\n");
+    free(fits);
+    hp_table_fini(&t);
+    return HP_EXIT_OK;
+}
