@@ -69,6 +69,7 @@ extern const hp_cmd_t hp_cmd_wait;
 extern const hp_cmd_t hp_cmd_cancel;
 extern const hp_cmd_t hp_cmd_workers;
 extern const hp_cmd_t hp_cmd_sql;
+extern const hp_cmd_t hp_cmd_report;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);

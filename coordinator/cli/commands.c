@@ -2,7 +2,6 @@
  * (and its extern in cli.h). */
 #include "cli.h"
 
-extern const hp_cmd_t hp_cmd_report; /* cmd_report.c */
 
 const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_run,
