@@ -2,7 +2,6 @@
  * (and its extern in cli.h). */
 #include "cli.h"
 
-
 const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_run,
     &hp_cmd_submit,
