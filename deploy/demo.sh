@@ -29,6 +29,9 @@ echo "== parameters against the objective, with plain SQL (json_extract over tri
           json_extract(params, '$.batch_size') AS batch_size
      FROM trials WHERE state = 'completed' ORDER BY value LIMIT 5"
 echo
+echo "== hpsearch report demo-fashion-mnist --db $db  (bias-variance decomposition of the best trial)"
+"$bin/hpsearch" report demo-fashion-mnist --db "$db"
+echo
 echo "== learning curve of the best trial (plain SQL over the metrics table)"
 "$bin/hpsearch" sql --db "$db" \
   "SELECT m.step AS epoch, round(max(CASE WHEN m.name = 'train_loss' THEN m.value END), 4) AS train_loss,
