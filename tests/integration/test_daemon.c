@@ -418,6 +418,30 @@ START_TEST(test_studies_take_turns)
 }
 END_TEST
 
+START_TEST(test_sigterm_drains)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "sigterm");
+    hp_harness_start_daemon(&h, NULL);
+    fake_t a;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    fake_get_trial_send(&a); /* an idle worker, held: no study yet */
+    usleep(200000);
+    kill(h.daemon, SIGTERM);
+    /* the held request is answered: wait, we are shutting down */
+    Hpsearch__Envelope *r = fake_recv(&a);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__NO_TRIAL);
+    ck_assert(r->no_trial->shutting_down);
+    hp_proto_free(r);
+    int st = hp_harness_kill(&h, h.daemon, SIGTERM); /* reaps it */
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 #define MANY 200
 
 START_TEST(test_200_workers_all_receive_trials)
@@ -467,6 +491,7 @@ int main(void)
     tcase_add_test(tc, test_expired_lease_requeues_and_late_result_is_refused);
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
     tcase_add_test(tc, test_studies_take_turns);
+    tcase_add_test(tc, test_sigterm_drains);
     tcase_add_test(tc, test_200_workers_all_receive_trials);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
