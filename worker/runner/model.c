@@ -177,6 +177,11 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
         if (set(&cfg, t->params[i].name, t->params[i].value, out) < 0)
             return 0;
 
+    /* the engine polls the flag before every step, so a cancel (or a
+     * diverging trial stopped by the coordinator) ends the run within one
+     * step instead of at the end of an epoch */
+    if (cancel)
+        cfg.cancel = &cancel->requested;
     model_ctx_t c = {.cb = cb, .data = data, .cancel = cancel, .out = out};
     hp_train_result_t res;
     memset(&res, 0, sizeof res);

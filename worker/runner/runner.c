@@ -5,6 +5,7 @@
 #include "err.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ void hp_cancel_fini(hp_cancel_t *c)
 
 void hp_cancel_request(hp_cancel_t *c)
 {
-    __atomic_store_n(&c->requested, 1, __ATOMIC_SEQ_CST);
+    atomic_store(&c->requested, 1);
     if (c->fd[1] >= 0) {
         char b = 1;
         /* full pipe = already woken; nothing else can go wrong worth handling */
@@ -51,12 +52,12 @@ void hp_cancel_request(hp_cancel_t *c)
 
 int hp_cancel_requested(const hp_cancel_t *c)
 {
-    return __atomic_load_n(&c->requested, __ATOMIC_SEQ_CST);
+    return atomic_load(&c->requested);
 }
 
 void hp_cancel_reset(hp_cancel_t *c)
 {
-    __atomic_store_n(&c->requested, 0, __ATOMIC_SEQ_CST);
+    atomic_store(&c->requested, 0);
     char buf[64];
     if (c->fd[0] >= 0)
         while (read(c->fd[0], buf, sizeof buf) > 0)

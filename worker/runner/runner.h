@@ -87,7 +87,7 @@ typedef void (*hp_runner_progress_cb)(int64_t step, const hp_metric_t *metrics, 
 /* A cancellation flag another thread can raise, with a pipe so a runner
  * waiting in poll() wakes up at once. */
 typedef struct hp_cancel {
-    volatile int requested; /* accessed with __atomic builtins */
+    _Atomic int requested; /* also the training engine's cancel flag */
     int fd[2];
 } hp_cancel_t;
 
