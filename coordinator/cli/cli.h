@@ -70,6 +70,7 @@ extern const hp_cmd_t hp_cmd_cancel;
 extern const hp_cmd_t hp_cmd_workers;
 extern const hp_cmd_t hp_cmd_sql;
 extern const hp_cmd_t hp_cmd_report;
+extern const hp_cmd_t hp_cmd_check;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);

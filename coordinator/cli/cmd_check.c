@@ -1,0 +1,180 @@
+/* hpsearch check: the troubleshooting guide's "get your model to run" and
+ * "overfit a single batch" as one command, before spending a search on a
+ * study. It trains the study's model, with the study's fixed settings and
+ * otherwise the engine's sensible defaults, on one small batch for a fixed
+ * step budget, through the same runner a worker uses; the loss must fall
+ * below a threshold, or the learning curve's verdict says what is wrong. */
+#include "cli.h"
+
+#include "curve.h"
+#include "diag.h"
+#include "err.h"
+#include "runner.h"
+#include "spec.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_check(hp_cli_t *cli, int argc, char **argv);
+
+const hp_cmd_t hp_cmd_check = {
+    .name = "check",
+    .usage = "check [--steps N] [--batch B] [--threshold T] SPEC",
+    .summary = "sanity-check a study: get its model to run and overfit a single batch",
+    .help = "Trains the study's built-in model with its fixed settings (and the\n"
+            "engine's defaults for everything the search would vary) on ONE batch\n"
+            "of B training examples for N steps. A correct model and pipeline can\n"
+            "memorise one batch: the training loss must fall below T. If it does\n"
+            "not, the learning curve is diagnosed (goes up, explodes, oscillates,\n"
+            "plateaus) with the likely causes from the troubleshooting guide.\n"
+            "Exit 0 if the check passes, 1 if it fails or the model cannot run.\n"
+            "\n"
+            "Options:\n"
+            "  --steps N      training steps on the batch (default 300)\n"
+            "  --batch B      examples in the batch (default 32)\n"
+            "  --threshold T  the loss to reach (default 0.05)\n",
+    .exec = cmd_check,
+};
+
+typedef struct {
+    double *loss;
+    size_t n, cap;
+} curve_t;
+
+static void on_progress(int64_t step, const hp_metric_t *m, size_t n, void *data)
+{
+    (void)step;
+    curve_t *c = data;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(m[i].name, "train_loss") == 0) {
+            if (c->n == c->cap) {
+                c->cap = c->cap ? c->cap * 2 : 256;
+                c->loss = realloc(c->loss, c->cap * sizeof *c->loss);
+                HP_ASSERT(c->loss != NULL);
+            }
+            c->loss[c->n++] = m[i].value;
+        }
+}
+
+static int parse_pos(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v > 0) || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_check(hp_cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"steps", required_argument, NULL, 's'},
+        {"batch", required_argument, NULL, 'b'},
+        {"threshold", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    double steps = 300, batch = 32, threshold = 0.05;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "+s:b:t:", opts, NULL)) != -1) {
+        double *dst = ch == 's' ? &steps : ch == 'b' ? &batch : ch == 't' ? &threshold : NULL;
+        if (!dst)
+            return hp_cli_usage_error(cli, &hp_cmd_check, "unknown option '%s'",
+                                      argv[optind - 1]);
+        if (parse_pos(optarg, dst) < 0 || (ch != 't' && (*dst != floor(*dst) || *dst > 1e7)))
+            return hp_cli_usage_error(cli, &hp_cmd_check, "--%s: expected a positive %s, got '%s'",
+                                      ch == 's' ? "steps" : ch == 'b' ? "batch" : "threshold",
+                                      ch == 't' ? "number" : "whole number", optarg);
+    }
+    if (optind != argc - 1)
+        return hp_cli_usage_error(cli, &hp_cmd_check, "expected one SPEC");
+    const char *path = argv[optind];
+
+    hp_spec_t spec;
+    hp_diag_t d = {0};
+    if (hp_spec_load(&spec, path, &d) < 0) {
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(cli->err, "%s\n", d.items[i].text);
+        hp_diag_fini(&d);
+        return HP_EXIT_FAIL;
+    }
+    hp_diag_fini(&d);
+    if (spec.trial.kind != HP_TRIAL_MODEL) {
+        fprintf(cli->err,
+                "%s check: %s trains no built-in model (trial.%s); the sanity check is for "
+                "trial.model studies — run your program once by hand instead\n",
+                cli->prog, path, spec.trial.kind == HP_TRIAL_FUNCTION ? "function" : "command");
+        hp_spec_fini(&spec);
+        return HP_EXIT_FAIL;
+    }
+
+    /* the study's trial section as a worker gets it; the batch settings go
+     * last, as parameters, so they override the study's own */
+    hp_buf_t tj = {0};
+    hp_spec_trial_to_json(&spec, &tj);
+    char steps_s[32], batch_s[32];
+    snprintf(steps_s, sizeof steps_s, "%.0f", steps);
+    snprintf(batch_s, sizeof batch_s, "%.0f", batch);
+    const hp_runner_param_t params[] = {
+        {"train_size", batch_s}, /* the one batch, every step */
+        {"batch_size", batch_s},
+        {"val_size", batch_s},   /* a small validation split: this is about training */
+        {"epochs", steps_s},     /* one step per epoch: a loss value per step */
+        {"dropout", "0"},        /* regularization makes memorising slower, not wrong */
+    };
+    hp_runner_trial_t t = {.number = 0,
+                           .seed = spec.search.seed,
+                           .params = params,
+                           .n_params = HP_ARRAY_LEN(params),
+                           .params_json = "{}",
+                           .trial_json = tj.data,
+                           .objective = "train_loss"};
+    curve_t curve = {0};
+    hp_cancel_t cancel;
+    hp_runner_outcome_t out;
+    int exit_code = HP_EXIT_FAIL;
+    if (hp_cancel_init(&cancel) < 0) {
+        fprintf(cli->err, "%s check: cannot set up cancellation\n", cli->prog);
+        goto done;
+    }
+    fprintf(cli->out, "%s: overfitting one batch of %s examples for %s steps (%s on %s)\n",
+            spec.name, batch_s, steps_s, hp_model_name(spec.trial.model),
+            spec.trial.dataset.source ? spec.trial.dataset.source : "?");
+    hp_runner_run(&t, NULL, on_progress, &curve, &cancel, &out);
+    hp_cancel_fini(&cancel);
+
+    hp_curve_diag_t cd;
+    hp_curve_verdict_t v = hp_curve_classify(curve.loss, curve.n, NULL, &cd);
+    double last = curve.n ? curve.loss[curve.n - 1] : NAN;
+    if (out.status != HP_RUNNER_COMPLETED && curve.n == 0) {
+        /* the model did not even run: the guide's first step failed */
+        fprintf(cli->out, "FAIL: the model does not run: %s\n", out.error);
+    } else if (isfinite(last) && last < threshold) {
+        fprintf(cli->out, "PASS: train_loss fell from %.4g to %.4g in %zu steps (threshold %g)\n",
+                curve.loss[0], last, curve.n, threshold);
+        exit_code = HP_EXIT_OK;
+    } else {
+        fprintf(cli->out, "FAIL: train_loss %s after %zu steps (threshold %g)\n",
+                isfinite(last) ? "did not fall below the threshold" : "became non-finite",
+                curve.n, threshold);
+        if (out.status != HP_RUNNER_COMPLETED && out.error[0])
+            fprintf(cli->out, "  the run stopped: %s\n", out.error);
+        if (v == HP_CURVE_HEALTHY || v == HP_CURVE_UNKNOWN)
+            fprintf(cli->out,
+                    "  diagnosis: too slow — %s. Likely causes: learning rate too low; too "
+                    "much regularization; a model too small to memorise %s examples\n",
+                    cd.evidence, batch_s);
+        else
+            fprintf(cli->out, "  diagnosis: %s — %s\n  likely causes: %s\n",
+                    hp_curve_verdict_name(v), cd.evidence, hp_curve_causes(v));
+    }
+    hp_runner_outcome_fini(&out);
+done:
+    free(curve.loss);
+    hp_buf_fini(&tj);
+    hp_spec_fini(&spec);
+    return exit_code;
+}

@@ -1,0 +1,112 @@
+/* hpsearch check: the real binary overfits one batch of a real study's
+ * model, passes a sound configuration, and fails a broken one with the
+ * learning-curve diagnosis. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/hp-check-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* Runs `hpsearch check ARGS SPEC_TEXT-as-file`; returns the exit status and
+ * the combined output in out. */
+static int check(const char *args, const char *spec, char *out, size_t outlen)
+{
+    char path[128], cmd[1024];
+    snprintf(path, sizeof path, "%s/study.yaml", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(spec, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s/hpsearch check %s %s 2>&1", getenv("HP_BIN_DIR"), args, path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+#define STUDY(model, fixed)                                                                    \
+    "name: ck\nobjective: {metric: val_error}\nsearch: {algorithm: random, max_trials: 4}\n"  \
+    "space:\n  hidden: {type: int, low: 64, high: 256}\n"                                     \
+    "trial:\n  model: " model "\n  dataset: fashion-mnist\n  epochs: 3\n" fixed
+
+START_TEST(test_sound_mlp_passes)
+{
+    char out[4096];
+    int rc = check("", STUDY("mlp", ""), out, sizeof out);
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "PASS: train_loss fell from"));
+    ck_assert_ptr_nonnull(strstr(out, "in 300 steps"));
+}
+END_TEST
+
+START_TEST(test_tiny_learning_rate_fails_with_plateau)
+{
+    char out[4096];
+    int rc = check("--steps 100", STUDY("mlp", "  fixed: {lr: 1.0e-7}\n"), out, sizeof out);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_ptr_nonnull(strstr(out, "FAIL: train_loss did not fall below the threshold"));
+    ck_assert_ptr_nonnull(strstr(out, "diagnosis: plateaus"));
+    ck_assert_ptr_nonnull(strstr(out, "learning rate too low"));
+}
+END_TEST
+
+START_TEST(test_unrunnable_and_wrong_input)
+{
+    char out[4096];
+    /* a setting the engine does not know: the model does not run */
+    int rc = check("", STUDY("mlp", "  fixed: {colour: blue}\n"), out, sizeof out);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_ptr_nonnull(strstr(out, "FAIL: the model does not run"));
+    ck_assert_ptr_nonnull(strstr(out, "colour"));
+    /* not a built-in model */
+    rc = check("", "name: f\nobjective: {metric: value}\nsearch: {max_trials: 3}\n"
+                   "space:\n  x1: {type: float, low: 0, high: 1}\n"
+                   "  x2: {type: float, low: 0, high: 1}\ntrial: {function: branin}\n",
+               out, sizeof out);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_ptr_nonnull(strstr(out, "trains no built-in model"));
+    rc = check("--batch 0", STUDY("mlp", ""), out, sizeof out);
+    ck_assert_int_eq(rc, 2);
+    ck_assert_ptr_nonnull(strstr(out, "--batch: expected a positive whole number"));
+    /* an invalid spec: every error, no training */
+    rc = check("", "name: ck\n", out, sizeof out);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_ptr_nonnull(strstr(out, "objective: is required"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli_check");
+    TCase *tc = tcase_create("check");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_sound_mlp_passes);
+    tcase_add_test(tc, test_tiny_learning_rate_fails_with_plateau);
+    tcase_add_test(tc, test_unrunnable_and_wrong_input);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
