@@ -1,6 +1,8 @@
 /* hpsearch check: the real binary overfits one batch of a real study's
  * model, passes a sound configuration, and fails a broken one with the
  * learning-curve diagnosis. */
+#include "hp_check.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,9 +106,5 @@ int main(void)
     tcase_add_test(tc, test_tiny_learning_rate_fails_with_plateau);
     tcase_add_test(tc, test_unrunnable_and_wrong_input);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

@@ -5,6 +5,8 @@
  * a clean refusal. Each run has a generous alarm() guard: a hang fails the
  * test instead of stalling the suite; nothing asserts on timing.
  */
+#include "hp_check.h"
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -428,9 +430,5 @@ static Suite *cli_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(cli_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(cli_suite());
 }

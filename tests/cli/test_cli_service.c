@@ -7,6 +7,8 @@
  * fails (atexit, since Check's fork mode exits the test process on a
  * failed assertion). No timing assertions: only generous alarm() guards.
  */
+#include "hp_check.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -916,9 +918,5 @@ static Suite *service_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(service_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(service_suite());
 }

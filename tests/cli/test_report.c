@@ -8,6 +8,8 @@
 #include "err.h"
 #include "store.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -615,9 +617,5 @@ static Suite *report_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(report_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(report_suite());
 }

@@ -5,6 +5,8 @@
 
 #include "fixtures/sobol_ref.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -212,9 +214,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(suite());
 }

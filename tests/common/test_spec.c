@@ -8,6 +8,8 @@
 #include "err.h"
 #include "spec.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -701,9 +703,5 @@ static Suite *spec_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(spec_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(spec_suite());
 }

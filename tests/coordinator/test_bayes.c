@@ -8,6 +8,8 @@
 #include "spec.h"
 #include "testfn.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <math.h>
 #include <pthread.h>
@@ -404,9 +406,5 @@ int main(void)
     tcase_add_test(tc, test_bayes_branin_beats_random);
     tcase_add_test(tc, test_bayes_hartmann6_beats_random);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

@@ -9,6 +9,8 @@
 #include "spec.h"
 #include "testfn.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -346,9 +348,5 @@ int main(void)
     tcase_add_test(tc, test_c2f_all_failed_keeps_whole_space);
     tcase_add_test(tc, test_c2f_beats_random_on_branin);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

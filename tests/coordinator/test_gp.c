@@ -9,6 +9,8 @@
 
 #include "fixtures/gp_fixture.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -271,9 +273,5 @@ int main(void)
     tcase_add_test(tc, test_logei_equals_log_ei_where_representable);
     tcase_add_test(tc, test_dlogh_finite_differences);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

@@ -3,6 +3,8 @@
 #include "err.h"
 #include "settings.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,9 +131,5 @@ int main(void)
     tcase_add_test(tc, test_errors_name_the_setting);
     tcase_add_test(tc, test_public_address_needs_token);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

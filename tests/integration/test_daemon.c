@@ -3,6 +3,8 @@
  * the middle of a trial, and 200 workers at once. */
 #include "harness.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -495,9 +497,5 @@ int main(void)
     tcase_add_test(tc, test_200_workers_all_receive_trials);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

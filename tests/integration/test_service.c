@@ -3,6 +3,8 @@
  * SIGKILL mid-study; every result must be kept, none doubled. */
 #include "harness.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -397,9 +399,5 @@ int main(void)
     tcase_add_test(tc, test_learning_curves_diagnosed_and_divergence_stopped);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

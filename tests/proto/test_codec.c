@@ -4,6 +4,8 @@
 #include "err.h"
 #include "rng.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,9 +285,5 @@ int main(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_error_reply_and_token);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

@@ -3,6 +3,7 @@
  * and exactly-once results, metrics, workers, events, write groups,
  * read-only handles and queries for people.
  */
+#include "hp_check.h"
 #include "store_fixture.h"
 
 #include <math.h>
@@ -865,9 +866,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(store_suite());
 }

@@ -5,6 +5,7 @@
  * of a grouped write leaves the last committed group intact and nothing of
  * the interrupted one.
  */
+#include "hp_check.h"
 #include "store_fixture.h"
 
 #include <ctype.h>
@@ -435,9 +436,5 @@ static Suite *schema_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(schema_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(schema_suite());
 }

@@ -1,4 +1,6 @@
 /* `hpworker train` as a user runs it: the real binary as a child process. */
+#include "hp_check.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,9 +116,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(suite());
 }

@@ -13,6 +13,8 @@
 #include "err.h"
 #include "log.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <math.h>
 #include <nng/nng.h>
@@ -589,9 +591,5 @@ int main(void)
     tcase_add_test(tc, test_stop_cancels_running);
     tcase_add_test(tc, test_refused_token_is_fatal);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }

@@ -8,6 +8,8 @@
 
 #include "buf.h"
 
+#include "hp_check.h"
+
 #include <check.h>
 #include <errno.h>
 #include <math.h>
@@ -426,9 +428,5 @@ int main(void)
     tcase_add_test(other, test_function_runner);
     tcase_add_test(other, test_model_unknown_setting);
     suite_add_tcase(s, other);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return hp_check_run(s);
 }
