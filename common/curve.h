@@ -100,7 +100,7 @@ typedef struct hp_curve_opts {
     double osc_flip_frac;
     double osc_amplitude;
     /* plateaus: least-squares change over the last plateau_window steps
-     * (5) below plateau_rel_change (0.01 = 1%) of the mean loss there,
+     * (5) below plateau_rel_change (0.025 = 2.5%) of the mean loss there,
      * while the loss is less than plateau_max_drop (0.20 = 20%) below its
      * first value. */
     size_t plateau_window;
@@ -113,7 +113,7 @@ typedef struct hp_curve_opts {
         .min_points = 4, .scale_floor = 0.02, .explode_factor = 10.0,          \
         .up_window = 4, .up_rise = 0.10, .noise_k = 3.0, .osc_window = 8,      \
         .osc_flip_frac = 0.75, .osc_amplitude = 0.30, .plateau_window = 5,     \
-        .plateau_rel_change = 0.01, .plateau_max_drop = 0.20                   \
+        .plateau_rel_change = 0.025, .plateau_max_drop = 0.20                   \
     }
 
 #define HP_CURVE_EVIDENCE_MAX 160

@@ -153,13 +153,14 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         /* the model did not even run: the guide's first step failed */
         fprintf(cli->out, "FAIL: the model does not run: %s\n", out.error);
     } else if (isfinite(last) && last < threshold) {
+        /* the first value is the loss at initialization, before any step */
         fprintf(cli->out, "PASS: train_loss fell from %.4g to %.4g in %zu steps (threshold %g)\n",
-                curve.loss[0], last, curve.n, threshold);
+                curve.loss[0], last, curve.n - 1, threshold);
         exit_code = HP_EXIT_OK;
     } else {
         fprintf(cli->out, "FAIL: train_loss %s after %zu steps (threshold %g)\n",
                 isfinite(last) ? "did not fall below the threshold" : "became non-finite",
-                curve.n, threshold);
+                curve.n ? curve.n - 1 : 0, threshold);
         if (out.status != HP_RUNNER_COMPLETED && out.error[0])
             fprintf(cli->out, "  the run stopped: %s\n", out.error);
         if (v == HP_CURVE_HEALTHY || v == HP_CURVE_UNKNOWN)

@@ -316,7 +316,7 @@ START_TEST(test_boundary_plateau_rel_change)
     /* a straight line over the 6-value window: fitted change 5 delta over
      * mean L - 2.5 delta equals rho when delta = rho L / (5 + 2.5 rho) */
     for (int above = 0; above < 2; above++) {
-        double rho = above ? 0.0101 : 0.0099, L = 2.0;
+        double rho = above ? 0.0251 : 0.0249, L = 2.0;
         double delta = rho * L / (5 + 2.5 * rho);
         double l[6];
         for (int t = 0; t < 6; t++)
@@ -430,7 +430,7 @@ START_TEST(test_opts)
     hp_curve_opts_init(&o);
     char err[128];
     ck_assert_int_eq(hp_curve_opts_check(&o, err, sizeof err), 0);
-    ck_assert(o.explode_factor == 10.0 && o.up_rise == 0.10 && o.plateau_rel_change == 0.01);
+    ck_assert(o.explode_factor == 10.0 && o.up_rise == 0.10 && o.plateau_rel_change == 0.025);
     o.explode_factor = 1.0;
     ck_assert_int_eq(hp_curve_opts_check(&o, err, sizeof err), HP_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "explode_factor: must be > 1 (got 1)"));

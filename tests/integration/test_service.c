@@ -384,6 +384,45 @@ START_TEST(test_learning_curves_diagnosed_and_divergence_stopped)
 }
 END_TEST
 
+START_TEST(test_builtin_training_diagnosed)
+{
+    /* the troubleshooting issue's end-to-end cases, with real training:
+     * lr 10 explodes and is stopped early; lr 1e-7 plateaus; the default
+     * learns */
+    hp_harness_t h;
+    hp_harness_init(&h, "training");
+    hp_harness_start_daemon(&h, NULL);
+    pid_t w[1];
+    start_workers(&h, 1, w);
+    hp_harness_submit(&h, "name: lrs\nobjective: {metric: val_error}\n"
+                          "search: {algorithm: grid}\n"
+                          "space:\n  lr: {type: categorical, values: [10, 1.0e-7, 3.0e-4]}\n"
+                          "trial:\n  model: mlp\n"
+                          "  dataset: {name: fashion-mnist, train_subset: 3000}\n"
+                          "  epochs: 6\n  retries: 0\n");
+    ck_assert_str_eq(hp_harness_wait_study(&h, "lrs", 300), "completed");
+    /* lr 10: pruned after its first epoch, not run to the sixth */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE number = 0 AND "
+                                              "state = 'pruned' AND diagnosis = 'explodes'"),
+                     1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT max(m.step) FROM metrics m JOIN trials t "
+                                              "ON t.id = m.trial_id WHERE t.number = 0"),
+                     1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE number = 1 AND "
+                                              "state = 'completed' AND diagnosis = 'plateaus'"),
+                     1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE number = 2 AND "
+                                              "state = 'completed' AND diagnosis = 'healthy'"),
+                     1);
+    /* the curve starts at initialization: step 0 */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM metrics m JOIN trials t ON "
+                                              "t.id = m.trial_id WHERE t.number = 2 AND m.name = "
+                                              "'train_loss' AND m.step >= 0"),
+                     7);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_service");
@@ -397,6 +436,7 @@ int main(void)
     tcase_add_test(tc, test_cancel_stops_running_trials_keeps_results);
     tcase_add_test(tc, test_bayes_and_coarse_to_fine_through_the_service);
     tcase_add_test(tc, test_learning_curves_diagnosed_and_divergence_stopped);
+    tcase_add_test(tc, test_builtin_training_diagnosed);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
     return hp_check_run(s);

@@ -153,6 +153,9 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
 {
     hp_train_config_t cfg;
     hp_train_config_defaults(&cfg);
+    /* the coordinator diagnoses each trial's curve: give it the starting
+     * point (a spec may still turn it off with fixed: {initial_eval: 0}) */
+    cfg.initial_eval = 1;
     cfg.seed = t->seed;
     cfg.stream = t->number;
     cfg.threads = o->blas_threads > 0 ? o->blas_threads : 1;

@@ -79,6 +79,8 @@ static const setting_t settings[] = {
      "random image shift of up to N pixels"},
     {"augment_flip", T_BOOL, OFF(augment_flip), 0, 0, 1, NULL, "0", "random horizontal flip"},
     {"max_steps", T_INT, OFF(max_steps), 0, 0, 2e9, NULL, "0", "stop after N steps (0 = no limit)"},
+    {"initial_eval", T_INT, OFF(initial_eval), 0, 0, 1, NULL, "0",
+     "1: report an epoch 0 with the losses at initialization (a curve's starting point)"},
 };
 
 void hp_train_config_names(char *out, size_t outlen)

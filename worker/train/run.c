@@ -168,6 +168,20 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     double train_time = 0;
     uint64_t flops = 0;
     int stop = 0;
+    if (cfg->initial_eval) {
+        /* Where the curve starts: a loss that explodes within the first
+         * epoch shows only as a huge epoch-1 average unless the starting
+         * value is known. Up to 4096 training examples keep it cheap. */
+        hp_train_epoch_t m = {0};
+        size_t n0 = ntr < 4096 ? ntr : 4096;
+        evaluate(&r, &r.train, r.split.train, n0, &m.train_loss, &m.train_error);
+        evaluate(&r, &r.train, r.split.val, r.split.nval, &m.val_loss, &m.val_error);
+        m.lr = hp_opt_schedule_lr(&r.tr.sched, 0, 0);
+        m.seconds = now() - t0;
+        if (cb && cb(&m, data))
+            rc = hp_errf(err, errlen, HP_ECANCELED, "stopped before training at the caller's "
+                                                    "request");
+    }
     for (int ep = 0; ep < cfg->epochs && !stop && rc == 0; ep++) {
         hp_rng_shuffle_u32(&shuf, r.order, (uint32_t)ntr);
         double te = now(), ls = 0;

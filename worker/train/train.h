@@ -62,6 +62,7 @@ typedef struct hp_train_config {
     char normalize[16];  /* standard | unit | center | none */
     int augment_shift, augment_flip;
     int max_steps;       /* stop after this many steps (0 = no limit) */
+    int initial_eval;    /* report an epoch 0: the losses at initialization */
     /* not a setting: if non-NULL, checked before every step; storing
      * non-zero (from any thread or a signal handler) makes hp_train_run
      * return HP_ECANCELED within one step, mid-epoch. The epoch callback
@@ -85,7 +86,7 @@ void hp_train_config_names(char *out, size_t outlen);
 void hp_train_config_help(FILE *f);
 
 typedef struct hp_train_epoch {
-    int epoch;            /* 1-based */
+    int epoch;            /* 1-based; 0 = before training (initial_eval) */
     long step;            /* optimizer steps so far */
     double train_loss, train_error; /* running averages over the epoch */
     double val_loss, val_error;     /* NAN when there is no validation split */
