@@ -189,9 +189,9 @@ def main():
         print("hpsearch slots=%d sync=%s: %d trials in %.2f s = %.0f trials/s (%.0fx optuna); "
               "%.0f trials/s between the first trial's creation and the last result"
               % (slots, sync, done, wall, rate, rate / opt_rate, done / span))
-    done, rss, q_db, q_coord = bench_scale(build, n_scale)
+    scale_done, rss, q_db, q_coord = bench_scale(build, n_scale)
     print("scale: %d trials, hpsearchd VmRSS %d KiB, VmHWM %d KiB, best query %.1f ms (--db), "
-          "%.1f ms (via coordinator)" % (done, rss["VmRSS"], rss["VmHWM"], q_db * 1e3,
+          "%.1f ms (via coordinator)" % (scale_done, rss["VmRSS"], rss["VmHWM"], q_db * 1e3,
                                          q_coord * 1e3))
 
     text = [BEGIN, "## Dispatch throughput (issue 4)", "",
@@ -204,17 +204,21 @@ def main():
             "|---|---|---|---|---|---|",
             "| Optuna, SQLite, 2 processes | %d | %.1f | %.1f | 1× | |" % (opt_done, opt_wall,
                                                                           opt_rate)]
-    for slots, sync, done, wall, rate, ratio, span_rate in rows:
+    for slots, sync, n_done, wall, rate, ratio, span_rate in rows:
         text.append("| hpsearch, 2 workers × %d slot%s, synchronous=%s | %d | %.2f | %.0f | "
-                    "**%.0f×** | %.0f |" % (slots, "s" if slots > 1 else "", sync, done, wall,
+                    "**%.0f×** | %.0f |" % (slots, "s" if slots > 1 else "", sync, n_done, wall,
                                              rate, ratio, span_rate))
-    text += ["", "trials/s counts wall time from `hpsearch submit` to the client seeing the "
-             "study end (it polls every 50 ms, with a process each time); the last column "
-             "counts from the first trial's `created` to the last trial's `ended` as stored."]
+    text += ["", "trials/s counts wall time from `hpsearch submit` until `hpsearch wait` "
+             "(polling every 20 ms) sees the study end; the last column counts from the "
+             "first trial's `created` to the last trial's `ended` as stored. A slot is a "
+             "trial a worker runs at once (`hpworker --slots`); more slots keep more "
+             "requests in flight, so each durable commit (one per loop iteration) covers more "
+             "results."]
     text += ["", "At %d stored trials: hpsearchd resident memory %.1f MiB (peak %.1f MiB); "
              "a best-trial query (`hpsearch sql`, process start included) takes %.0f ms with "
              "`--db` and %.0f ms through the coordinator (medians of 15)." %
-             (done, rss["VmRSS"] / 1024, rss["VmHWM"] / 1024, q_db * 1e3, q_coord * 1e3), END]
+             (scale_done, rss["VmRSS"] / 1024, rss["VmHWM"] / 1024, q_db * 1e3, q_coord * 1e3),
+             END]
     if "--write" in sys.argv:
         path = os.path.join(ROOT, "docs", "benchmarks.md")
         old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
