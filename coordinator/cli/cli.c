@@ -1,6 +1,9 @@
 /* Helpers shared by the hpsearch verbs. */
 #include "cli.h"
 
+#include "diag.h"
+#include "spec.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -127,5 +130,32 @@ int hp_cli_parse_seconds(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *n
     if (errno || end == arg || *end || !isfinite(v) || v < 0)
         return hp_cli_usage_error(cli, cmd, "%s: expected seconds >= 0 (got '%s')", name, arg);
     *out = v;
+    return 0;
+}
+
+int hp_cli_load_spec(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
+                     int optind_, hp_spec_t *spec, const char **path, const char *consequence)
+{
+    hp_spec_init(spec);
+    if (optind_ >= argc)
+        return hp_cli_usage_error(cli, cmd, "missing SPEC (a study file)");
+    if (optind_ + 1 < argc)
+        return hp_cli_usage_error(cli, cmd, "one SPEC at a time (got '%s' after it)",
+                                  argv[optind_ + 1]);
+    *path = argv[optind_];
+    hp_diag_t diag = {0};
+    if (hp_spec_load(spec, *path, &diag) < 0 || diag.n) {
+        for (size_t i = 0; i < diag.n; i++)
+            fprintf(cli->err, "%s\n", diag.items[i].text);
+        if (diag.dropped)
+            fprintf(cli->err, "... and %zu more errors\n", diag.dropped);
+        size_t n = diag.n + diag.dropped;
+        hp_spec_fini(spec);
+        hp_diag_fini(&diag);
+        return hp_cli_fail(cli, cmd, "%s is not a valid study spec (%zu problem%s)%s%s", *path, n,
+                           n == 1 ? "" : "s", consequence ? "; " : "",
+                           consequence ? consequence : "");
+    }
+    hp_diag_fini(&diag);
     return 0;
 }

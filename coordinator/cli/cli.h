@@ -104,6 +104,17 @@ int hp_cli_format_opt(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *arg,
 
 #define HP_FORMATS_ALL (1u << HP_FORMAT_TABLE | 1u << HP_FORMAT_CSV | 1u << HP_FORMAT_JSON)
 
+struct hp_spec;
+/* hp_cli_load_spec takes the verb's one positional argument (after
+ * getopt: argv[optind]) as a spec file and loads it into spec. On a usage
+ * problem or an invalid spec it prints every error (one per line) and a
+ * last line "hpsearch VERB: FILE is not a valid study spec (N problems)"
+ * followed by `consequence` if not NULL, and returns the exit code
+ * (spec left empty); on success returns 0 and *path names the file. */
+int hp_cli_load_spec(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
+                     int optind_, struct hp_spec *spec, const char **path,
+                     const char *consequence);
+
 /* hp_cli_bad_option reports what getopt_long returned ch ('?' unknown
  * option, ':' missing value — use an optstring starting "+:") as a usage
  * error; returns HP_EXIT_USAGE. */

@@ -89,19 +89,12 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
                                       ch == 's' ? "steps" : ch == 'b' ? "batch" : "threshold",
                                       ch == 't' ? "number" : "whole number", optarg);
     }
-    if (optind != argc - 1)
-        return hp_cli_usage_error(cli, &hp_cmd_check, "expected one SPEC");
-    const char *path = argv[optind];
-
     hp_spec_t spec;
-    hp_diag_t d = {0};
-    if (hp_spec_load(&spec, path, &d) < 0) {
-        for (size_t i = 0; i < d.n; i++)
-            fprintf(cli->err, "%s\n", d.items[i].text);
-        hp_diag_fini(&d);
-        return HP_EXIT_FAIL;
-    }
-    hp_diag_fini(&d);
+    const char *path;
+    int rc0 = hp_cli_load_spec(cli, &hp_cmd_check, argc, argv, optind, &spec, &path,
+                               "nothing was trained");
+    if (rc0)
+        return rc0;
     if (spec.trial.kind != HP_TRIAL_MODEL) {
         fprintf(cli->err,
                 "%s check: %s trains no built-in model (trial.%s); the sanity check is for "

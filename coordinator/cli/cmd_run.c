@@ -618,27 +618,11 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
         default: return hp_cli_bad_option(cli, &hp_cmd_run, ch, argc, argv);
         }
     }
-    if (optind >= argc)
-        return hp_cli_usage_error(cli, &hp_cmd_run, "missing SPEC (a study file)");
-    if (optind + 1 < argc)
-        return hp_cli_usage_error(cli, &hp_cmd_run, "one SPEC at a time (got '%s' after it)",
-                                  argv[optind + 1]);
-    const char *path = argv[optind];
-
     hp_spec_t spec;
-    hp_diag_t diag = {0};
-    if (hp_spec_load(&spec, path, &diag) < 0 || diag.n) {
-        for (size_t i = 0; i < diag.n; i++)
-            fprintf(cli->err, "%s\n", diag.items[i].text);
-        if (diag.dropped)
-            fprintf(cli->err, "... and %zu more errors\n", diag.dropped);
-        size_t n = diag.n + diag.dropped;
-        hp_spec_fini(&spec);
-        hp_diag_fini(&diag);
-        return hp_cli_fail(cli, &hp_cmd_run, "%s is not a valid study spec (%zu problem%s)", path,
-                           n, n == 1 ? "" : "s");
-    }
-    hp_diag_fini(&diag);
+    const char *path;
+    int rc0 = hp_cli_load_spec(cli, &hp_cmd_run, argc, argv, optind, &spec, &path, NULL);
+    if (rc0)
+        return rc0;
 
     run_t r = {.cli = cli, .nworkers = (int)nworkers, .verbose = verbose};
     r.tty = isatty(fileno(cli->err));

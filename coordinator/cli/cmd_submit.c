@@ -48,28 +48,12 @@ static int cmd_submit(hp_cli_t *cli, int argc, char **argv)
             return hp_cli_bad_option(cli, &hp_cmd_submit, ch, argc, argv);
         }
     }
-    if (optind >= argc)
-        return hp_cli_usage_error(cli, &hp_cmd_submit, "missing SPEC (a study file)");
-    if (optind + 1 < argc)
-        return hp_cli_usage_error(cli, &hp_cmd_submit, "one SPEC at a time (got '%s' after it)",
-                                  argv[optind + 1]);
-    const char *path = argv[optind];
-
     hp_spec_t spec;
-    hp_diag_t diag = {0};
-    if (hp_spec_load(&spec, path, &diag) < 0 || diag.n) {
-        for (size_t i = 0; i < diag.n; i++)
-            fprintf(cli->err, "%s\n", diag.items[i].text);
-        if (diag.dropped)
-            fprintf(cli->err, "... and %zu more errors\n", diag.dropped);
-        size_t n = diag.n + diag.dropped;
-        hp_spec_fini(&spec);
-        hp_diag_fini(&diag);
-        return hp_cli_fail(cli, &hp_cmd_submit,
-                           "%s is not a valid study spec (%zu problem%s); nothing was submitted",
-                           path, n, n == 1 ? "" : "s");
-    }
-    hp_diag_fini(&diag);
+    const char *path;
+    int rc0 = hp_cli_load_spec(cli, &hp_cmd_submit, argc, argv, optind, &spec, &path,
+                               "nothing was submitted");
+    if (rc0)
+        return rc0;
 
     char err[4608];
     hp_client_t *cl;
