@@ -6,10 +6,10 @@
  * below a threshold, or the learning curve's verdict says what is wrong. */
 #include "cli.h"
 
-#include "curve.h"
 #include "diag.h"
 #include "err.h"
 #include "runner.h"
+#include "sanity.h"
 #include "spec.h"
 
 #include <getopt.h>
@@ -77,7 +77,7 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         {"threshold", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
-    double steps = 300, batch = 32, threshold = 0.05;
+    double steps = HP_SANITY_STEPS, batch = HP_SANITY_BATCH, threshold = HP_SANITY_THRESHOLD;
     int ch;
     while ((ch = getopt_long(argc, argv, "+s:b:t:", opts, NULL)) != -1) {
         double *dst = ch == 's' ? &steps : ch == 'b' ? &batch : ch == 't' ? &threshold : NULL;
@@ -104,24 +104,19 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         return HP_EXIT_FAIL;
     }
 
-    /* the study's trial section as a worker gets it; the batch settings go
-     * last, as parameters, so they override the study's own */
+    /* the study's trial section as a worker gets it; the one-batch
+     * settings go last, as parameters, so they override the study's own */
     hp_buf_t tj = {0};
     hp_spec_trial_to_json(&spec, &tj);
-    char steps_s[32], batch_s[32];
-    snprintf(steps_s, sizeof steps_s, "%.0f", steps);
-    snprintf(batch_s, sizeof batch_s, "%.0f", batch);
-    const hp_runner_param_t params[] = {
-        {"train_size", batch_s}, /* the one batch, every step */
-        {"batch_size", batch_s},
-        {"val_size", batch_s},   /* a small validation split: this is about training */
-        {"epochs", steps_s},     /* one step per epoch: a loss value per step */
-        {"dropout", "0"},        /* regularization makes memorising slower, not wrong */
-    };
+    hp_sanity_overrides_t o;
+    hp_sanity_overrides(&o, (unsigned)steps, (unsigned)batch);
+    hp_runner_param_t params[HP_ARRAY_LEN(o.name)];
+    for (size_t i = 0; i < o.n; i++)
+        params[i] = (hp_runner_param_t){o.name[i], o.value[i]};
     hp_runner_trial_t t = {.number = 0,
                            .seed = spec.search.seed,
                            .params = params,
-                           .n_params = HP_ARRAY_LEN(params),
+                           .n_params = o.n,
                            .params_json = "{}",
                            .trial_json = tj.data,
                            .objective = "train_loss"};
@@ -134,36 +129,22 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         goto done;
     }
     fprintf(cli->out, "%s: overfitting one batch of %s examples for %s steps (%s on %s)\n",
-            spec.name, batch_s, steps_s, hp_model_name(spec.trial.model),
+            spec.name, o.batch, o.steps, hp_model_name(spec.trial.model),
             spec.trial.dataset.source ? spec.trial.dataset.source : "?");
     hp_runner_run(&t, NULL, on_progress, &curve, &cancel, &out);
     hp_cancel_fini(&cancel);
 
-    hp_curve_diag_t cd;
-    hp_curve_verdict_t v = hp_curve_classify(curve.loss, curve.n, NULL, &cd);
-    double last = curve.n ? curve.loss[curve.n - 1] : NAN;
     if (out.status != HP_RUNNER_COMPLETED && curve.n == 0) {
         /* the model did not even run: the guide's first step failed */
         fprintf(cli->out, "FAIL: the model does not run: %s\n", out.error);
-    } else if (isfinite(last) && last < threshold) {
-        /* the first value is the loss at initialization, before any step */
-        fprintf(cli->out, "PASS: train_loss fell from %.4g to %.4g in %zu steps (threshold %g)\n",
-                curve.loss[0], last, curve.n - 1, threshold);
-        exit_code = HP_EXIT_OK;
     } else {
-        fprintf(cli->out, "FAIL: train_loss %s after %zu steps (threshold %g)\n",
-                isfinite(last) ? "did not fall below the threshold" : "became non-finite",
-                curve.n ? curve.n - 1 : 0, threshold);
-        if (out.status != HP_RUNNER_COMPLETED && out.error[0])
-            fprintf(cli->out, "  the run stopped: %s\n", out.error);
-        if (v == HP_CURVE_HEALTHY || v == HP_CURVE_UNKNOWN)
-            fprintf(cli->out,
-                    "  diagnosis: too slow — %s. Likely causes: learning rate too low; too "
-                    "much regularization; a model too small to memorise %s examples\n",
-                    cd.evidence, batch_s);
-        else
-            fprintf(cli->out, "  diagnosis: %s — %s\n  likely causes: %s\n",
-                    hp_curve_verdict_name(v), cd.evidence, hp_curve_causes(v));
+        hp_buf_t why = {0};
+        if (hp_sanity_judge(curve.loss, curve.n, threshold, &why))
+            exit_code = HP_EXIT_OK;
+        else if (out.status != HP_RUNNER_COMPLETED && out.error[0])
+            hp_buf_printf(&why, "\n  the run stopped: %s", out.error);
+        fprintf(cli->out, "%s\n", why.data);
+        hp_buf_fini(&why);
     }
     hp_runner_outcome_fini(&out);
 done:

@@ -417,6 +417,8 @@ static void print_best(run_t *r, const Hpsearch__StudyStatus *st, double elapsed
                "cancelled) in %s\n",
             st->name, st->state, hp_study_finished(st), st->max_trials, st->completed,
             st->failed, st->pruned, st->cancelled, el);
+    if (strcmp(st->state, "completed") != 0 && st->reason && *st->reason)
+        fprintf(o, "why: %s\n", st->reason);
     if (st->has_best)
         fprintf(o, "best trial %u: %s = %.10g (%s)\nparams %s\n", st->best_number, st->metric,
                 st->best_value, st->goal, st->best_params_json);

@@ -123,6 +123,7 @@ static void fill_status(coord_t *c, const hp_study_t *st, Hpsearch__StudyStatus 
     o->max_trials = (uint32_t)st->max_trials;
     o->goal = (char *)hp_goal_name(st->goal);
     o->metric = strdup(st->metric);
+    o->reason = strdup(st->reason ? st->reason : "");
     int64_t counts[HP_TRIAL_STATE_COUNT_] = {0};
     char err[256];
     if (hp_store_trial_count(c->store, st->id, counts, err, sizeof err) == 0) {
@@ -149,6 +150,7 @@ static void free_status(Hpsearch__StudyStatus *o)
 {
     free(o->name);
     free(o->metric);
+    free(o->reason);
     free(o->best_params_json);
 }
 

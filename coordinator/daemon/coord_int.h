@@ -34,6 +34,10 @@ typedef struct coord_study {
     /* what samplers learn from: entry i is trial number i */
     COORD_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
+    /* the overfit-one-batch check before the first trial (sanity.h):
+     * 0 = none or passed, 1 = to dispatch, 2 = running on a worker */
+    int sanity;
+    unsigned sanity_attempts;
     /* expensive samplers run off the loop (uv_queue_work) */
     int suggesting;
     int has_ready;
@@ -55,7 +59,12 @@ typedef struct coord_run {
     double *loss;
     size_t nloss, cap_loss;
     char loss_metric[32];
+    int sanity; /* the study's sanity check, not a trial: nothing in the store */
 } coord_run_t;
+
+/* A sanity run's lease names no trial row: its trial id is the study id
+ * with bit 62 set, out of the store's range. */
+#define COORD_SANITY_TRIAL_ID(study_id) ((int64_t)((UINT64_C(1) << 62) | (uint64_t)(study_id)))
 
 typedef struct coord_worker {
     uint64_t id;
@@ -186,6 +195,16 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, s
 /* coord_diagnose_end stores the verdict on the run's curve with the trial
  * (trials.diagnosis / diagnosis_detail). Call it before the run is removed. */
 void coord_diagnose_end(coord_t *c, coord_run_t *r);
+
+/* sanity.c */
+/* coord_sanity_dispatch gives the study's sanity check to the held
+ * request h (a worker slot). */
+void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h);
+/* coord_sanity_result judges a finished sanity run: the study goes on, or
+ * stops with the diagnosis. The run is removed. */
+void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res);
+/* coord_sanity_lost handles a sanity run whose lease expired. */
+void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why);
 
 /* sched.c */
 /* coord_schedule gives trials to held GET_TRIALs while there are both. */

@@ -56,6 +56,8 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, s
     r->stop = 1;
     snprintf(r->stop_reason, sizeof r->stop_reason, "pruned: the %s diverged (%s)",
              r->loss_metric, d.evidence);
+    if (r->sanity)
+        return; /* the sanity check's own verdict says it */
     hp_log_info("study %s trial %" PRIu64 ": %s; stopping it", r->study->spec.name, r->number,
                 r->stop_reason);
     char err[256];

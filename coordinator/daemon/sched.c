@@ -45,6 +45,8 @@ void coord_release_held(coord_t *c, int shutting_down)
 
 static int eligible(const coord_study_t *s)
 {
+    if (s->sanity)
+        return s->active && s->sanity == 1; /* nothing else until it passes */
     if (!s->active || s->running >= s->spec.search.parallelism)
         return 0;
     if (s->pending > 0)
@@ -204,6 +206,10 @@ void coord_schedule(coord_t *c)
         if (!pop_held(c, &h))
             return;
         coord_worker_t *w = coord_worker_by_id(c, h.worker_id);
+        if (s->sanity == 1) {
+            coord_sanity_dispatch(c, s, &h);
+            continue;
+        }
         if (coord_write_begin(c) < 0) {
             coord_reply_no_trial(c, &h, 1000, 0);
             return;

@@ -157,6 +157,11 @@ int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, siz
     s->pending = (uint64_t)counts[HP_TRIAL_PENDING];
     s->done = (uint64_t)(counts[HP_TRIAL_COMPLETED] + counts[HP_TRIAL_FAILED] +
                          counts[HP_TRIAL_PRUNED] + counts[HP_TRIAL_CANCELLED]);
+    /* no trial yet: the sanity check comes first (again, after a restart:
+     * it is cheap, and trials only exist once it passed) */
+    if (s->active && s->created == 0 && s->spec.search.sanity_check &&
+        s->spec.trial.kind == HP_TRIAL_MODEL)
+        s->sanity = 1;
     if (s->created) {
         hist_load_t hl = {s, ""};
         rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
@@ -171,7 +176,7 @@ int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, siz
 
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
 {
-    if (!s->active || s->running || s->pending || s->suggesting)
+    if (!s->active || s->running || s->pending || s->suggesting || s->sanity)
         return;
     if (s->created < s->total && !s->exhausted)
         return;
@@ -199,6 +204,10 @@ void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how
                                 const char *why)
 {
     coord_study_t *s = r->study;
+    if (r->sanity) {
+        coord_sanity_lost(c, r, why);
+        return;
+    }
     char err[512];
     if (coord_write_begin(c) < 0)
         return;

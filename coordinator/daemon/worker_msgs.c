@@ -142,6 +142,8 @@ static coord_run_t *find_lease(coord_t *c, uint64_t worker_id, const Hpsearch__L
 static void renew(coord_t *c, coord_run_t *r)
 {
     r->expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms;
+    if (r->sanity)
+        return; /* not in the store */
     char err[256];
     if (coord_write_begin(c) == 0 &&
         hp_store_trial_renew(c->store, r->trial_id, r->lease_id,
@@ -264,7 +266,8 @@ static void on_progress(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope 
         return;
     }
     renew(c, r);
-    store_metrics(c, r, p->step, p->metrics, p->n_metrics);
+    if (!r->sanity)
+        store_metrics(c, r, p->step, p->metrics, p->n_metrics);
     coord_diagnose_progress(c, r, p->metrics, p->n_metrics);
     reply_ack(c, req, r->stop, r->stop ? r->stop_reason : NULL);
 }
@@ -285,6 +288,11 @@ static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e
         return;
     }
     coord_study_t *s = r->study;
+    if (r->sanity) {
+        coord_sanity_result(c, r, res);
+        answer_result(c, req, e, w, pipe_id, 0, NULL);
+        return;
+    }
     char err[512];
     if (coord_write_begin(c) < 0) {
         coord_reply_error(c, req, HP_EDB, "database unavailable; resend later");

@@ -423,6 +423,46 @@ START_TEST(test_builtin_training_diagnosed)
 }
 END_TEST
 
+START_TEST(test_sanity_check_before_the_first_trial)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "sanity");
+    hp_harness_start_daemon(&h, NULL);
+    pid_t w[1];
+    start_workers(&h, 1, w);
+    /* lr 1e-7 cannot memorise one batch: the study stops before any trial */
+    hp_harness_submit(&h, "name: hopeless\nobjective: {metric: val_error}\n"
+                          "search: {algorithm: random, max_trials: 5}\n"
+                          "space:\n  hidden: {type: int, low: 32, high: 128}\n"
+                          "trial:\n  model: mlp\n  dataset: {name: fashion-mnist, "
+                          "train_subset: 2000}\n  epochs: 2\n  fixed: {lr: 1.0e-7}\n");
+    ck_assert_str_eq(hp_harness_wait_study(&h, "hopeless", 300), "stopped");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials"), 0);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM studies WHERE name = "
+                                              "'hopeless' AND instr(reason, 'diagnosis: "
+                                              "plateaus') > 0 AND instr(reason, 'learning rate "
+                                              "too low') > 0"),
+                     1);
+    /* the defaults memorise it: the check passes, then the search runs */
+    hp_harness_submit(&h, "name: sound\nobjective: {metric: val_error}\n"
+                          "search: {algorithm: random, max_trials: 2}\n"
+                          "space:\n  hidden: {type: int, low: 32, high: 128}\n"
+                          "trial:\n  model: mlp\n  dataset: {name: fashion-mnist, "
+                          "train_subset: 2000}\n  epochs: 2\n");
+    ck_assert_str_eq(hp_harness_wait_study(&h, "sound", 300), "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON "
+                                              "s.id = e.study_id WHERE s.name = 'sound' AND "
+                                              "e.kind = 'sanity_check' AND e.message LIKE "
+                                              "'PASS:%'"),
+                     1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials t JOIN studies s ON "
+                                              "s.id = t.study_id WHERE s.name = 'sound' AND "
+                                              "t.state = 'completed'"),
+                     2);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_service");
@@ -437,6 +477,7 @@ int main(void)
     tcase_add_test(tc, test_bayes_and_coarse_to_fine_through_the_service);
     tcase_add_test(tc, test_learning_curves_diagnosed_and_divergence_stopped);
     tcase_add_test(tc, test_builtin_training_diagnosed);
+    tcase_add_test(tc, test_sanity_check_before_the_first_trial);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
     return hp_check_run(s);

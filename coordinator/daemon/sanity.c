@@ -1,0 +1,148 @@
+/* The study's sanity check (search.sanity_check, on by default for
+ * built-in models): before its first trial, one worker overfits a single
+ * batch with the study's default configuration. A model that cannot stops
+ * the study before any search compute is spent, in state 'stopped' with
+ * the learning-curve diagnosis as its reason (common/sanity.h). */
+#include "coord_int.h"
+
+#include "err.h"
+#include "log.h"
+#include "sanity.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
+{
+    coord_worker_t *w = coord_worker_by_id(c, h->worker_id);
+    coord_run_t r = {
+        .trial_id = COORD_SANITY_TRIAL_ID(s->id),
+        .lease_id = c->next_lease_id++,
+        .attempt = (int)++s->sanity_attempts,
+        .worker_id = h->worker_id,
+        .expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms,
+        .study = s,
+        .sanity = 1,
+    };
+    COORD_PUSH(c->runs, r);
+    s->running++;
+    s->sanity = 2;
+
+    /* the study's trial as a worker gets it, with its fixed settings and
+     * then the one-batch overrides (last, so they win) */
+    const hp_spec_t *spec = &s->spec;
+    hp_sanity_overrides_t o;
+    hp_sanity_overrides(&o, HP_SANITY_STEPS, HP_SANITY_BATCH);
+    size_t np = spec->trial.n_fixed + o.n;
+    Hpsearch__Param *pv = calloc(np, sizeof *pv);
+    Hpsearch__Param **pp = calloc(np, sizeof *pp);
+    HP_ASSERT(pv && pp);
+    for (size_t i = 0; i < np; i++) {
+        hpsearch__param__init(&pv[i]);
+        pp[i] = &pv[i];
+        if (i < spec->trial.n_fixed) {
+            pv[i].name = spec->trial.fixed[i].name;
+            pv[i].value = spec->trial.fixed[i].text;
+        } else {
+            pv[i].name = (char *)o.name[i - spec->trial.n_fixed];
+            pv[i].value = (char *)o.value[i - spec->trial.n_fixed];
+        }
+    }
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Trial t = HPSEARCH__TRIAL__INIT;
+    Hpsearch__Ack ack;
+    t.study_id = (uint64_t)s->id;
+    t.study_name = (char *)spec->name;
+    t.trial_id = (uint64_t)r.trial_id;
+    t.lease_id = (uint64_t)r.lease_id;
+    t.attempt = (uint32_t)r.attempt;
+    t.params_json = "{}";
+    t.params = pp;
+    t.n_params = np;
+    t.trial_json = s->trial_json;
+    t.objective = "train_loss";
+    t.timeout_s = spec->trial.timeout;
+    t.seed = spec->search.seed;
+    if (h->has_ack) {
+        hpsearch__ack__init(&ack);
+        ack.stop = h->ack_stop;
+        ack.reason = (char *)h->ack_reason;
+        t.result_ack = &ack;
+    }
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__TRIAL, &t);
+    coord_reply(c, h->req, &env);
+    free(pv);
+    free(pp);
+    hp_log_info("study %s: sanity check (overfit one batch of %u for %u steps) on worker %s",
+                spec->name, HP_SANITY_BATCH, HP_SANITY_STEPS, w ? w->id_str : "?");
+}
+
+static void record(coord_t *c, coord_study_t *s, const char *text)
+{
+    char err[256];
+    if (coord_write_begin(c) == 0)
+        hp_store_event_append(c->store, "sanity_check", s->id, 0, NULL, text, err, sizeof err);
+}
+
+static void stop_study(coord_t *c, coord_study_t *s, const char *reason)
+{
+    char err[256];
+    s->active = 0;
+    s->sanity = 0;
+    if (coord_write_begin(c) < 0 ||
+        hp_store_study_set_state(c->store, s->id, HP_STUDY_STOPPED, reason, err, sizeof err) < 0)
+        hp_log_error("study %s: cannot mark stopped: %s", s->spec.name, err);
+    hp_log_warn("study %s stopped before its first trial: %s", s->spec.name, reason);
+}
+
+void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res)
+{
+    coord_study_t *s = r->study;
+    hp_buf_t why = {0};
+    int passed = 0;
+    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED && r->nloss == 0) {
+        hp_buf_printf(&why, "FAIL: the model does not run: %s",
+                      res->error && *res->error ? res->error : "(no error given)");
+    } else {
+        passed = hp_sanity_judge(r->loss, r->nloss, HP_SANITY_THRESHOLD, &why);
+        if (!passed && res->error && *res->error)
+            hp_buf_printf(&why, "\n  the run stopped: %s", res->error);
+    }
+    s->running--;
+    if (s->active) {
+        record(c, s, why.data);
+        if (passed) {
+            s->sanity = 0;
+            hp_log_info("study %s: sanity check %s", s->spec.name, why.data);
+        } else {
+            hp_buf_t reason = {0};
+            hp_buf_printf(&reason, "sanity check (overfit one batch) %s", why.data);
+            stop_study(c, s, reason.data);
+            hp_buf_fini(&reason);
+        }
+    }
+    hp_buf_fini(&why);
+    coord_run_remove(c, r);
+    c->schedule_needed = 1;
+}
+
+void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why)
+{
+    coord_study_t *s = r->study;
+    s->running--;
+    if (s->active) {
+        if (s->sanity_attempts <= s->spec.trial.retries) {
+            s->sanity = 1; /* another worker tries */
+            hp_log_info("study %s: sanity check lost (%s); again", s->spec.name, why);
+        } else {
+            char reason[400];
+            snprintf(reason, sizeof reason, "sanity check never finished: %s (attempt %u of %u)",
+                     why, s->sanity_attempts, s->spec.trial.retries + 1);
+            record(c, s, reason);
+            stop_study(c, s, reason);
+        }
+    }
+    coord_run_remove(c, r);
+    c->schedule_needed = 1;
+}
