@@ -29,6 +29,9 @@ static int on_epoch(const hp_train_epoch_t *m, void *data)
            "lr=%.3g samples_per_sec=%.0f seconds=%.2f\n",
            m->epoch, cfg->epochs, m->step, m->train_loss, m->train_error, m->val_loss,
            m->val_error, m->lr, m->samples_per_sec, m->seconds);
+    if (!isnan(m->shift_val_error)) /* shift=...: the test distribution too */
+        printf("  shift_val_loss=%.5f shift_val_error=%.4f\n", m->shift_val_loss,
+               m->shift_val_error);
     fflush(stdout);
     return 0;
 }
@@ -101,6 +104,12 @@ static int exec_train(int argc, char **argv)
            "test=%zu seconds=%.2f gflops=%.1f\n",
            res.test_loss, res.test_error, 1.0 - res.test_error, res.nparams, res.ntrain, res.nval,
            res.ntest, res.seconds, res.train_gflops);
+    if (!isnan(res.shift_val_error))
+        printf("shift_val_loss=%.5f shift_val_error=%.4f shift_val=%zu\n", res.shift_val_loss,
+               res.shift_val_error, res.nshift_val);
+    if (!isnan(res.baseline_majority_error) || !isnan(res.baseline_linear_error))
+        printf("baseline_majority_error=%.4f baseline_linear_error=%.4f\n",
+               res.baseline_majority_error, res.baseline_linear_error);
     return 0;
 }
 

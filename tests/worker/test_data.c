@@ -280,6 +280,61 @@ START_TEST(test_split_disjoint_and_seeded)
 }
 END_TEST
 
+START_TEST(test_shift_darken_and_noise)
+{
+    hp_dataset_t ds = {0};
+    ds.n = 3;
+    ds.c = 1, ds.h = 2, ds.w = 2;
+    ds.dim = 4;
+    ds.x8 = malloc(12);
+    ck_assert_ptr_nonnull(ds.x8);
+    const uint8_t px[12] = {0, 100, 200, 255, 10, 20, 30, 40, 128, 128, 128, 128};
+    memcpy(ds.x8, px, 12);
+    ck_assert_int_eq(hp_data_shift(&ds, HP_SHIFT_DARKEN, err, sizeof err), 0);
+    const uint8_t dark[12] = {0, 40, 80, 102, 4, 8, 12, 16, 51, 51, 51, 51};
+    ck_assert_mem_eq(ds.x8, dark, 12);
+    /* noise: per example, the same every time */
+    uint8_t a[12];
+    memcpy(ds.x8, px, 12);
+    ck_assert_int_eq(hp_data_shift(&ds, HP_SHIFT_NOISE, err, sizeof err), 0);
+    memcpy(a, ds.x8, 12);
+    ck_assert(memcmp(a, px, 12) != 0);
+    memcpy(ds.x8, px, 12);
+    ck_assert_int_eq(hp_data_shift(&ds, HP_SHIFT_NOISE, err, sizeof err), 0);
+    ck_assert_mem_eq(ds.x8, a, 12);
+    hp_dataset_fini(&ds);
+    /* tabular data has no pixels to shift */
+    ds.n = 1, ds.dim = 1, ds.c = ds.h = ds.w = 1;
+    float v = 1;
+    ds.xf = &v;
+    ck_assert_int_eq(hp_data_shift(&ds, HP_SHIFT_DARKEN, err, sizeof err), HP_EINVAL);
+    ck_assert_int_eq(hp_data_shift(&ds, HP_SHIFT_NONE, err, sizeof err), 0);
+}
+END_TEST
+
+/* the engine splits a shifted test set into shift_val ("val") and the
+ * test examples ("train"): disjoint and covering it, as a split is */
+START_TEST(test_shift_split_disjoint)
+{
+    hp_dataset_t ds = {0};
+    ds.n = 10000;
+    hp_split_t s;
+    ck_assert(hp_split_init(&s, &ds, 0, 2000, 0, 1, err, sizeof err) == 0);
+    ck_assert_uint_eq(s.nval, 2000);
+    ck_assert_uint_eq(s.ntrain, 8000);
+    unsigned char *seen = calloc(ds.n, 1);
+    ck_assert_ptr_nonnull(seen);
+    for (size_t i = 0; i < s.nval; i++)
+        seen[s.val[i]]++;
+    for (size_t i = 0; i < s.ntrain; i++)
+        seen[s.train[i]]++;
+    for (size_t i = 0; i < ds.n; i++)
+        ck_assert_int_eq(seen[i], 1);
+    free(seen);
+    hp_split_fini(&s);
+}
+END_TEST
+
 START_TEST(test_normalization_uses_training_split_only)
 {
     hp_dataset_t ds;
@@ -369,6 +424,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_csv_load);
     tcase_add_test(tc, test_csv_errors);
     tcase_add_test(tc, test_split_disjoint_and_seeded);
+    tcase_add_test(tc, test_shift_darken_and_noise);
+    tcase_add_test(tc, test_shift_split_disjoint);
     tcase_add_test(tc, test_normalization_uses_training_split_only);
     tcase_add_test(tc, test_augmentation);
     suite_add_tcase(s, tc);

@@ -307,6 +307,11 @@ START_TEST(test_run_csv_regression_and_classification)
     ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
     ck_assert_uint_eq(r.ntest, 120); /* test_size 0.2 */
     ck_assert_msg(r.test_error < 0.2, "test RMSE %g (targets have std ~1.4)", r.test_error);
+    ck_assert(isnan(r.baseline_linear_error));
+    set(&c, "baselines=1"); /* regression: the mean predictor and linear regression, RMSE */
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(r.baseline_majority_error > 1.0, "mean predictor %g", r.baseline_majority_error);
+    ck_assert_msg(r.baseline_linear_error < 0.5, "linear regression %g", r.baseline_linear_error);
 
     write_csv(p, 600, 1);
     hp_train_config_defaults(&c);
@@ -320,6 +325,101 @@ START_TEST(test_run_csv_regression_and_classification)
     ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &r, err, sizeof err), HP_EINVAL);
     ck_assert_msg(strstr(err, "need an image dataset"), "%s", err);
     unlink(p);
+}
+END_TEST
+
+
+/* the seed's "day vs night": a darkened test distribution, measured by a
+ * validation set drawn from it, not normalized away */
+START_TEST(test_run_shift_darken)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "shift=darken");
+    cb_state s = {0};
+    hp_train_result_t r;
+    ck_assert_msg(hp_train_run(&c, on_epoch, &s, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(r.nshift_val, 2000); /* shift_val_size 0.2 of the 10000 test images */
+    ck_assert_uint_eq(r.ntest, 8000);      /* the rest: disjoint (test_shift_split_disjoint) */
+    ck_assert(isfinite(s.last.shift_val_error) && isfinite(s.last.shift_val_loss));
+    ck_assert_msg(r.shift_val_error > s.last.val_error + 0.15,
+                  "shift_val_error %g should be clearly above val_error %g", r.shift_val_error,
+                  s.last.val_error);
+    ck_assert_msg(r.test_error > s.last.val_error + 0.15, "test error %g", r.test_error);
+    ck_assert(isnan(r.baseline_majority_error)); /* baselines are off by default */
+    set(&c, "shift_val_size=10000");
+    ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &r, err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "shift_val_size"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_run_no_shift_no_shift_metrics)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "epochs=1");
+    set(&c, "initial_eval=1");
+    cb_state s = {.calls = -1}; /* epoch 0 first */
+    hp_train_result_t r;
+    ck_assert_msg(hp_train_run(&c, on_epoch, &s, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert(isnan(s.last.shift_val_error) && isnan(s.last.shift_val_loss));
+    ck_assert(isnan(r.shift_val_error) && isnan(r.shift_val_loss));
+    ck_assert(isnan(r.last.shift_val_error));
+    ck_assert_uint_eq(r.nshift_val, 0);
+    ck_assert_uint_eq(r.ntest, 10000);
+}
+END_TEST
+
+START_TEST(test_run_shift_noise_deterministic)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "epochs=1");
+    set(&c, "shift=noise");
+    hp_train_result_t a, b;
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &b, err, sizeof err) == 0, "%s", err);
+    ck_assert(a.shift_val_loss == b.shift_val_loss);
+    ck_assert(a.shift_val_error == b.shift_val_error);
+    ck_assert(a.test_loss == b.test_loss);
+    ck_assert(a.shift_val_error > a.last.val_error); /* noise hurts too */
+    /* a tabular dataset has no images to shift */
+    char p[256], ds[300];
+    snprintf(p, sizeof p, "/tmp/hp_test_train_noise_%d.csv", (int)getpid());
+    snprintf(ds, sizeof ds, "dataset=csv:%s", p);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "a,y\n1,0\n2,1\n3,0\n4,1\n5,0\n6,1\n");
+    fclose(f);
+    hp_train_config_defaults(&c);
+    set(&c, ds);
+    set(&c, "shift=noise");
+    ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &a, err, sizeof err), HP_EINVAL);
+    ck_assert_msg(strstr(err, "needs an image dataset"), "%s", err);
+    unlink(p);
+}
+END_TEST
+
+/* "compare to a known result": majority class ~0.9 on 10 balanced
+ * classes; a linear model far better, a trained MLP better still */
+START_TEST(test_run_baselines)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "epochs=10");
+    set(&c, "baselines=1");
+    hp_train_result_t r;
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_double_eq_tol(r.baseline_majority_error, 0.9, 0.02);
+    ck_assert_msg(r.baseline_linear_error < 0.3, "linear %g", r.baseline_linear_error);
+    ck_assert_msg(r.baseline_linear_error > r.test_error, "linear %g, mlp %g",
+                  r.baseline_linear_error, r.test_error);
+    hp_train_result_t again;
+    set(&c, "epochs=1");
+    c.stream = 7; /* another trial: the same baselines */
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &again, err, sizeof err) == 0, "%s", err);
+    ck_assert(again.baseline_majority_error == r.baseline_majority_error);
+    ck_assert(again.baseline_linear_error == r.baseline_linear_error);
 }
 END_TEST
 
@@ -338,6 +438,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_run_callback_stops);
     tcase_add_test(tc, test_run_cancel_flag_stops_within_a_step);
     tcase_add_test(tc, test_run_csv_regression_and_classification);
+    tcase_add_test(tc, test_run_shift_darken);
+    tcase_add_test(tc, test_run_no_shift_no_shift_metrics);
+    tcase_add_test(tc, test_run_shift_noise_deterministic);
+    tcase_add_test(tc, test_run_baselines);
     suite_add_tcase(s, tc);
     return s;
 }

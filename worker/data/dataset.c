@@ -145,6 +145,32 @@ void hp_norm_fini(hp_norm_t *nm)
     memset(nm, 0, sizeof *nm);
 }
 
+int hp_data_shift(hp_dataset_t *ds, hp_shift_kind_t kind, char *err, size_t errlen)
+{
+    if (kind == HP_SHIFT_NONE)
+        return 0;
+    if (!ds->x8)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "shift: needs an image dataset (fashion-mnist), not tabular data");
+    size_t D = ds->dim;
+    for (size_t i = 0; i < ds->n; i++) {
+        uint8_t *p = ds->x8 + i * D;
+        if (kind == HP_SHIFT_DARKEN) {
+            for (size_t j = 0; j < D; j++)
+                p[j] = (uint8_t)((unsigned)p[j] * 2 / 5); /* x 0.4, rounded down */
+            continue;
+        }
+        hp_rng_t r;
+        hp_rng_init(&r, 0x5417f7u, i);
+        for (size_t j = 0; j < D; j++) {
+            double v = (double)p[j] + 0.3 * 255.0 * hp_rng_normal(&r);
+            v = v < 0 ? 0 : v > 255 ? 255 : v;
+            p[j] = (uint8_t)(v + 0.5 < 255 ? v + 0.5 : 255);
+        }
+    }
+    return 0;
+}
+
 void hp_data_gather(float *x, int32_t *y, float *yt, const hp_dataset_t *ds, const uint32_t *idx,
                     int B, const hp_norm_t *nm, const hp_augment_t *aug, hp_rng_t *rng)
 {

@@ -103,6 +103,20 @@ int hp_norm_fit(hp_norm_t *nm, const hp_dataset_t *ds, const uint32_t *idx, size
                 hp_norm_kind_t kind, char *err, size_t errlen);
 void hp_norm_fini(hp_norm_t *nm);
 
+/* ---- distribution shift (images only) ---- */
+
+typedef enum hp_shift_kind {
+    HP_SHIFT_NONE,
+    HP_SHIFT_DARKEN, /* every pixel x 0.4 (the seed's "night") */
+    HP_SHIFT_NOISE,  /* + Gaussian noise, sigma 0.3 x 255, clipped to 0..255 */
+} hp_shift_kind_t;
+
+/* hp_data_shift rewrites ds's images in place into a shifted distribution.
+ * The noise of sample i depends on i alone (its own RNG stream), so the
+ * shifted set is the same for every seed, trial and run. HP_EINVAL for a
+ * dataset without images. */
+int hp_data_shift(hp_dataset_t *ds, hp_shift_kind_t kind, char *err, size_t errlen);
+
 /* ---- augmentation (images only) ---- */
 
 typedef struct hp_augment {

@@ -28,7 +28,8 @@ typedef struct setting {
 #define SZ(f) sizeof(((hp_train_config_t *)0)->f)
 
 static const setting_t settings[] = {
-    {"model", T_STR, OFF(model), SZ(model), 0, 0, "mlp|lenet|lstm", "mlp", "architecture"},
+    {"model", T_STR, OFF(model), SZ(model), 0, 0, "mlp|lenet|lstm|linear", "mlp",
+     "architecture (linear: softmax / linear regression, no hidden layer)"},
     {"dataset", T_STR, OFF(dataset), SZ(dataset), 0, 0, NULL, "fashion-mnist",
      "fashion-mnist, or csv:PATH for tabular data"},
     {"data_dir", T_STR, OFF(data_dir), SZ(data_dir), 0, 0, NULL, "",
@@ -81,6 +82,12 @@ static const setting_t settings[] = {
     {"max_steps", T_INT, OFF(max_steps), 0, 0, 2e9, NULL, "0", "stop after N steps (0 = no limit)"},
     {"initial_eval", T_INT, OFF(initial_eval), 0, 0, 1, NULL, "0",
      "1: report an epoch 0 with the losses at initialization (a curve's starting point)"},
+    {"shift", T_STR, OFF(shift), SZ(shift), 0, 0, "none|darken|noise", "none",
+     "test distribution: the test images darkened (x 0.4) or with Gaussian noise (sigma 0.3 x 255)"},
+    {"shift_val_size", T_DOUBLE, OFF(shift_val_size), 0, 0, 1e9, NULL, "0.2",
+     "shift: test-distribution validation held out from the shifted test set (< 1: fraction)"},
+    {"baselines", T_BOOL, OFF(baselines), 0, 0, 1, NULL, "0",
+     "1: also report majority-class and linear-model test errors (a known result to beat)"},
 };
 
 void hp_train_config_names(char *out, size_t outlen)

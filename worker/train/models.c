@@ -56,8 +56,9 @@ int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, 
                 hp_nn_add_dropout(m, (float)cfg->dropout);
         }
         hp_nn_add_seq_last(m);
-    } else {
-        return hp_errf(err, errlen, HP_EINVAL, "model: unknown model '%s' (choose mlp|lenet|lstm)",
+    } else if (strcmp(cfg->model, "linear") != 0) { /* linear: the output layer alone */
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "model: unknown model '%s' (choose mlp|lenet|lstm|linear)",
                        cfg->model);
     }
     hp_nn_add_dense(m, nout, HP_NN_INIT_GLOROT);

@@ -9,4 +9,23 @@
 int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, int h, int w,
                          int nout, char *err, size_t errlen);
 
+/* hp_trainer_evaluate: mean loss and error (classification: the error
+ * rate; regression: RMSE) of t over ds's samples idx[0..n), eval mode,
+ * in batches of up to Bmax (t's batch size). NAN for n = 0. */
+void hp_trainer_evaluate(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, const uint32_t *idx,
+                         size_t n, const hp_norm_t *norm, double *loss, double *error);
+
+/* hp_train_baselines computes res->baseline_majority_error and
+ * res->baseline_linear_error: the training split's majority class (mean
+ * target) and a linear model trained with Adam 1e-3 (regression 1e-2; 3 epochs, at
+ * least 2000 steps) on
+ * train[tr[0..ntr)], both evaluated on test[te[0..nte)] with the run's
+ * normalization. The linear model's weights depend on cfg->seed only, not
+ * the trial's stream, so every trial of a study reports the same numbers.
+ * HP_ECANCELED if cfg->cancel is set meanwhile; a non-finite linear model
+ * leaves its error NAN rather than failing the run. */
+int hp_train_baselines(const hp_train_config_t *cfg, const hp_dataset_t *train, const uint32_t *tr,
+                       size_t ntr, const hp_dataset_t *test, const uint32_t *te, size_t nte,
+                       const hp_norm_t *norm, hp_train_result_t *res, char *err, size_t errlen);
+
 #endif

@@ -1,4 +1,5 @@
 /* hp_train_run: data, splits, normalization, the epoch loop, metrics. */
+#include "models_int.h"
 #include "train.h"
 
 #include "err.h"
@@ -33,11 +34,23 @@ typedef struct run {
     hp_split_t split;
     const uint32_t *test_idx;
     size_t ntest;
+    hp_split_t tsplit;         /* shift: the shifted test set into shift_val, test */
+    const uint32_t *shift_idx; /* test-distribution validation (shift set) */
+    size_t nshift;
     uint32_t *owned_idx;      /* identity indices for a separate test set */
     uint32_t *order;          /* shuffled training indices, per epoch */
     hp_norm_t norm;
     hp_trainer_t tr;
 } run_t;
+
+static hp_shift_kind_t shift_kind(const char *s)
+{
+    if (!strcmp(s, "darken"))
+        return HP_SHIFT_DARKEN;
+    if (!strcmp(s, "noise"))
+        return HP_SHIFT_NOISE;
+    return HP_SHIFT_NONE;
+}
 
 static int load(run_t *r, char *err, size_t errlen)
 {
@@ -59,8 +72,33 @@ static int load(run_t *r, char *err, size_t errlen)
             r->owned_idx[i] = (uint32_t)i;
         r->test_idx = r->owned_idx;
         r->ntest = r->test.n;
+        if (shift_kind(cfg->shift) != HP_SHIFT_NONE) {
+            rc = hp_data_shift(&r->test, shift_kind(cfg->shift), err, errlen);
+            if (rc < 0)
+                return rc;
+            size_t nsv = size_of(cfg->shift_val_size, r->test.n);
+            if (nsv == 0 || nsv >= r->test.n - 1)
+                return hp_errf(err, errlen, HP_EINVAL,
+                               "shift_val_size %g: must leave both a test-distribution "
+                               "validation set and a test set (the test set has %zu samples)",
+                               cfg->shift_val_size, r->test.n);
+            /* a split of the shifted test set: shift_val is its "val",
+             * the test examples its "train" part, so the two are disjoint
+             * and the same for every trial of a study (seed only) */
+            rc = hp_split_init(&r->tsplit, &r->test, 0, nsv, 0, cfg->seed, err, errlen);
+            if (rc < 0)
+                return rc;
+            r->shift_idx = r->tsplit.val;
+            r->nshift = r->tsplit.nval;
+            r->test_idx = r->tsplit.train;
+            r->ntest = r->tsplit.ntrain;
+        }
         return 0;
     }
+    if (shift_kind(cfg->shift) != HP_SHIFT_NONE)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "shift: '%s' needs an image dataset (fashion-mnist), not '%s'", cfg->shift,
+                       cfg->dataset);
     if (strncmp(cfg->dataset, "csv:", 4) == 0) {
         hp_task_t task = strcmp(cfg->task, "regression") == 0 ? HP_TASK_REGRESS : HP_TASK_CLASSIFY;
         rc = hp_csv_load(&r->train, cfg->dataset + 4, cfg->label[0] ? cfg->label : NULL, task, err,
@@ -97,23 +135,15 @@ static hp_norm_kind_t norm_kind(const char *s)
 static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size_t n,
                      double *loss, double *error)
 {
-    hp_trainer_t *t = &r->tr;
-    int Bmax = r->cfg->batch_size;
-    double ls = 0;
-    long correct = 0;
-    if (n == 0) {
-        *loss = *error = NAN;
-        return;
-    }
-    for (size_t i = 0; i < n; i += (size_t)Bmax) {
-        int B = n - i < (size_t)Bmax ? (int)(n - i) : Bmax;
-        hp_data_gather(t->model.input, t->labels, t->targets, ds, idx + i, B, &r->norm, NULL, NULL);
-        int c = 0;
-        ls += (double)hp_trainer_eval(t, B, &c) * B;
-        correct += c;
-    }
-    *loss = ls / (double)n;
-    *error = ds->task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)n : sqrt(*loss);
+    hp_trainer_evaluate(&r->tr, r->cfg->batch_size, ds, idx, n, &r->norm, loss, error);
+}
+
+/* the test-distribution validation set; NAN without a shift */
+static void evaluate_shift(run_t *r, double *loss, double *error)
+{
+    *loss = *error = NAN;
+    if (r->nshift)
+        evaluate(r, &r->test, r->shift_idx, r->nshift, loss, error);
 }
 
 static void run_fini(run_t *r)
@@ -121,6 +151,7 @@ static void run_fini(run_t *r)
     hp_trainer_fini(&r->tr);
     hp_norm_fini(&r->norm);
     hp_split_fini(&r->split);
+    hp_split_fini(&r->tsplit);
     free(r->owned_idx);
     free(r->order);
     hp_dataset_fini(&r->train);
@@ -134,6 +165,8 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     memset(&r, 0, sizeof r);
     memset(res, 0, sizeof *res);
     res->test_loss = res->test_error = NAN;
+    res->shift_val_loss = res->shift_val_error = NAN;
+    res->baseline_majority_error = res->baseline_linear_error = NAN;
     r.cfg = cfg;
     double t0 = now();
     hp_nn_set_threads(cfg->threads);
@@ -156,6 +189,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->ntrain = r.split.ntrain;
     res->nval = r.split.nval;
     res->ntest = r.ntest;
+    res->nshift_val = r.nshift;
     memcpy(r.order, r.split.train, sizeof(uint32_t) * r.split.ntrain);
     hp_rng_t shuf, aug_rng;
     hp_rng_init(&shuf, cfg->seed, cfg->stream * 8 + 4);
@@ -176,6 +210,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         size_t n0 = ntr < 4096 ? ntr : 4096;
         evaluate(&r, &r.train, r.split.train, n0, &m.train_loss, &m.train_error);
         evaluate(&r, &r.train, r.split.val, r.split.nval, &m.val_loss, &m.val_error);
+        evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
         m.lr = hp_opt_schedule_lr(&r.tr.sched, 0, 0);
         m.seconds = now() - t0;
         if (cb && cb(&m, data))
@@ -229,6 +264,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         m.train_error = r.train.task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)seen
                                                         : sqrt(m.train_loss);
         evaluate(&r, &r.train, r.split.val, r.split.nval, &m.val_loss, &m.val_error);
+        evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
         m.lr = lr;
         m.samples_per_sec = dt > 0 ? (double)seen / dt : 0;
         m.seconds = now() - t0;
@@ -244,6 +280,10 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     if (rc == 0) {
         const hp_dataset_t *tds = r.test.n ? &r.test : &r.train;
         evaluate(&r, tds, r.test_idx, r.ntest, &res->test_loss, &res->test_error);
+        evaluate_shift(&r, &res->shift_val_loss, &res->shift_val_error);
+        if (cfg->baselines)
+            rc = hp_train_baselines(cfg, &r.train, r.split.train, r.split.ntrain, tds, r.test_idx,
+                                    r.ntest, &r.norm, res, err, errlen);
     }
     res->seconds = now() - t0;
     res->train_gflops = train_time > 0 ? (double)flops / train_time * 1e-9 : 0;

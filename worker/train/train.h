@@ -33,7 +33,7 @@
 
 typedef struct hp_train_config {
     /* what to train */
-    char model[16];      /* mlp | lenet | lstm */
+    char model[16];      /* mlp | lenet | lstm | linear */
     char dataset[1024];  /* fashion-mnist | csv:PATH */
     char data_dir[512];  /* fashion-mnist files ("" = default) */
     char label[64];      /* CSV label column ("" = last) */
@@ -63,6 +63,12 @@ typedef struct hp_train_config {
     int augment_shift, augment_flip;
     int max_steps;       /* stop after this many steps (0 = no limit) */
     int initial_eval;    /* report an epoch 0: the losses at initialization */
+    /* distribution shift: the test set and a test-distribution validation
+     * set (shift_val) are the shifted test images; normalization keeps the
+     * training split's statistics, so the shift is measured, not undone */
+    char shift[16];      /* none | darken | noise (image datasets) */
+    double shift_val_size; /* of the shifted test set (< 1: fraction, else count) */
+    int baselines;       /* also train the baselines (majority, linear) once */
     /* not a setting: if non-NULL, checked before every step; storing
      * non-zero (from any thread or a signal handler) makes hp_train_run
      * return HP_ECANCELED within one step, mid-epoch. The epoch callback
@@ -90,6 +96,7 @@ typedef struct hp_train_epoch {
     long step;            /* optimizer steps so far */
     double train_loss, train_error; /* running averages over the epoch */
     double val_loss, val_error;     /* NAN when there is no validation split */
+    double shift_val_loss, shift_val_error; /* test distribution; NAN without a shift */
     double lr;            /* at the end of the epoch */
     double samples_per_sec; /* training throughput (forward + backward + update) */
     double seconds;       /* wall time since the start */
@@ -103,8 +110,14 @@ typedef struct hp_train_result {
     long steps;
     hp_train_epoch_t last;
     double test_loss, test_error; /* NAN if stopped early */
+    double shift_val_loss, shift_val_error; /* NAN without a shift or if stopped early */
+    /* "compare to a known result", on the same test set; NAN unless
+     * cfg->baselines: the training split's most frequent class (regression:
+     * its mean target) and a linear model (softmax / linear regression,
+     * Adam 1e-3 for 3 epochs / 2000 steps at least). RMSE for regression. */
+    double baseline_majority_error, baseline_linear_error;
     size_t nparams;
-    size_t ntrain, nval, ntest;
+    size_t ntrain, nval, ntest, nshift_val;
     double seconds;
     double train_gflops;  /* GEMM GFLOP/s during training steps */
 } hp_train_result_t;

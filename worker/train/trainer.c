@@ -129,3 +129,23 @@ float hp_trainer_eval(hp_trainer_t *t, int B, int *correct)
     const float *out = hp_nn_forward(&t->model, B);
     return loss_forward(t, out, B, correct);
 }
+
+void hp_trainer_evaluate(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, const uint32_t *idx,
+                         size_t n, const hp_norm_t *norm, double *loss, double *error)
+{
+    double ls = 0;
+    long correct = 0;
+    if (n == 0) {
+        *loss = *error = NAN;
+        return;
+    }
+    for (size_t i = 0; i < n; i += (size_t)Bmax) {
+        int B = n - i < (size_t)Bmax ? (int)(n - i) : Bmax;
+        hp_data_gather(t->model.input, t->labels, t->targets, ds, idx + i, B, norm, NULL, NULL);
+        int c = 0;
+        ls += (double)hp_trainer_eval(t, B, &c) * B;
+        correct += c;
+    }
+    *loss = ls / (double)n;
+    *error = ds->task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)n : sqrt(*loss);
+}
