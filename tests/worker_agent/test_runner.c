@@ -403,6 +403,82 @@ START_TEST(test_model_unknown_setting)
 }
 END_TEST
 
+/* progress of a built-in model: which metric names the epochs carried */
+typedef struct names_rec {
+    int epochs, shift_in_every_epoch;
+} names_rec_t;
+
+static void on_model_progress(int64_t step, const hp_metric_t *m, size_t n, void *data)
+{
+    (void)step;
+    names_rec_t *r = data;
+    int has = 0;
+    for (size_t i = 0; i < n; i++)
+        has += !strcmp(m[i].name, "shift_val_loss") || !strcmp(m[i].name, "shift_val_error");
+    r->shift_in_every_epoch = (r->epochs == 0 ? 1 : r->shift_in_every_epoch) && has == 2;
+    r->epochs++;
+}
+
+static void run_model(const char *shift, const char *fixed, names_rec_t *r,
+                      hp_runner_outcome_t *out)
+{
+    char tj[1024];
+    snprintf(tj, sizeof tj,
+             "{\"model\":\"mlp\",\"dataset\":{\"name\":\"fashion-mnist\",\"train_subset\":2000,"
+             "\"validation_fraction\":0.1,\"normalize\":\"standardize\",\"shift\":\"%s\","
+             "\"augment\":false},\"epochs\":2,\"fixed\":{%s}}",
+             shift, fixed);
+    hp_runner_param_t p[] = {{"lr", "0.001"}};
+    hp_runner_trial_t t = {.number = 1, .seed = 1, .params = p, .n_params = 1,
+                           .params_json = "{}", .trial_json = tj, .objective = "val_error"};
+    hp_cancel_t c;
+    ck_assert_int_eq(hp_cancel_init(&c), 0);
+    memset(r, 0, sizeof *r);
+    hp_runner_run(&t, NULL, on_model_progress, r, &c, out);
+    hp_cancel_fini(&c);
+}
+
+static double metric(const hp_runner_outcome_t *out, const char *name)
+{
+    const hp_metric_t *m = hp_outcome_find(out, name);
+    return m ? m->value : NAN;
+}
+
+/* dataset.shift reaches the engine; shift metrics per epoch and final,
+ * baselines final (on by default for the worker's runs) */
+START_TEST(test_model_shift_and_baselines)
+{
+    names_rec_t r;
+    hp_runner_outcome_t out;
+    run_model("darken", "", &r, &out);
+    ck_assert_msg(out.status == HP_RUNNER_COMPLETED, "%s", out.error);
+    ck_assert_int_eq(r.epochs, 3); /* epoch 0 (initial_eval), 1, 2 */
+    ck_assert(r.shift_in_every_epoch);
+    double sv = metric(&out, "shift_val_error"), v = metric(&out, "val_error");
+    ck_assert_msg(sv > v + 0.15, "shift_val_error %g, val_error %g", sv, v);
+    ck_assert(isfinite(metric(&out, "shift_val_loss")));
+    ck_assert_double_eq_tol(metric(&out, "baseline_majority_error"), 0.9, 0.02);
+    double lin = metric(&out, "baseline_linear_error");
+    ck_assert_msg(lin > 0.1 && lin < 0.8, "linear %g", lin);
+    hp_runner_outcome_fini(&out);
+
+    run_model("none", "\"baselines\":0", &r, &out);
+    ck_assert_msg(out.status == HP_RUNNER_COMPLETED, "%s", out.error);
+    ck_assert_int_eq(r.epochs, 3);
+    ck_assert(!r.shift_in_every_epoch);
+    ck_assert_ptr_null(hp_outcome_find(&out, "shift_val_error"));
+    ck_assert_ptr_null(hp_outcome_find(&out, "shift_val_loss"));
+    ck_assert_ptr_null(hp_outcome_find(&out, "baseline_majority_error"));
+    ck_assert_ptr_null(hp_outcome_find(&out, "baseline_linear_error"));
+    hp_runner_outcome_fini(&out);
+
+    run_model("sideways", "", &r, &out);
+    ck_assert_int_eq(out.status, HP_RUNNER_FAILED);
+    ck_assert_msg(strstr(out.error, "shift: unknown value 'sideways'"), "%s", out.error);
+    hp_runner_outcome_fini(&out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("worker_runner");
@@ -427,6 +503,7 @@ int main(void)
     tcase_add_test(other, test_metricline_parse);
     tcase_add_test(other, test_function_runner);
     tcase_add_test(other, test_model_unknown_setting);
+    tcase_add_test(other, test_model_shift_and_baselines);
     suite_add_tcase(s, other);
     return hp_check_run(s);
 }

@@ -8,6 +8,7 @@
 
 #include <libfyaml.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ static size_t epoch_metrics(const hp_train_epoch_t *e, hp_metric_t *m)
     add(m, &n, "train_error", e->train_error);
     add(m, &n, "val_loss", e->val_loss);
     add(m, &n, "val_error", e->val_error);
+    add(m, &n, "shift_val_loss", e->shift_val_loss); /* NAN (left out) without a shift */
+    add(m, &n, "shift_val_error", e->shift_val_error);
     add(m, &n, "lr", e->lr);
     add(m, &n, "samples_per_sec", e->samples_per_sec);
     add(m, &n, "seconds", e->seconds);
@@ -43,8 +46,9 @@ static size_t epoch_metrics(const hp_train_epoch_t *e, hp_metric_t *m)
 static int on_epoch(const hp_train_epoch_t *e, void *data)
 {
     model_ctx_t *c = data;
-    hp_metric_t m[8];
+    hp_metric_t m[16];
     size_t n = epoch_metrics(e, m);
+    HP_ASSERT(n <= HP_ARRAY_LEN(m));
     for (size_t i = 0; i < n; i++)
         hp_outcome_put(c->out, m[i].name, m[i].value);
     if (c->cb)
@@ -131,11 +135,8 @@ static int dataset_config(hp_train_config_t *cfg, struct fy_node *ds, hp_runner_
     if (aug && !strcmp(aug, "true") &&
         (set(cfg, "augment_shift", "2", out) < 0 || set(cfg, "augment_flip", "1", out) < 0))
         goto done;
-    if (shift && strcmp(shift, "none") != 0) {
-        hp_outcome_fail(out, "trial.dataset.shift '%s' is not supported by this worker's "
-                             "training engine", shift);
+    if (shift && set(cfg, "shift", shift, out) < 0) /* same names: none | darken | noise */
         goto done;
-    }
     rc = 0;
 done:
     free(name);
@@ -156,6 +157,9 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     /* the coordinator diagnoses each trial's curve: give it the starting
      * point (a spec may still turn it off with fixed: {initial_eval: 0}) */
     cfg.initial_eval = 1;
+    /* and "compare to a known result": the report sets the best trial
+     * against these (fixed: {baselines: 0} turns them off) */
+    cfg.baselines = 1;
     cfg.seed = t->seed;
     cfg.stream = t->number;
     cfg.threads = o->blas_threads > 0 ? o->blas_threads : 1;
@@ -203,6 +207,22 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
         hp_outcome_put(out, "test_loss", res.test_loss);
     if (!isnan(res.test_error))
         hp_outcome_put(out, "test_error", res.test_error);
+    /* final values: the coordinator stores these at step -1, where the
+     * report reads shift_val_error and the baselines */
+    static const struct {
+        const char *name;
+        size_t off;
+    } finals[] = {
+        {"shift_val_loss", offsetof(hp_train_result_t, shift_val_loss)},
+        {"shift_val_error", offsetof(hp_train_result_t, shift_val_error)},
+        {"baseline_majority_error", offsetof(hp_train_result_t, baseline_majority_error)},
+        {"baseline_linear_error", offsetof(hp_train_result_t, baseline_linear_error)},
+    };
+    for (size_t i = 0; i < HP_ARRAY_LEN(finals); i++) {
+        double v = *(const double *)((const char *)&res + finals[i].off);
+        if (!isnan(v))
+            hp_outcome_put(out, finals[i].name, v);
+    }
     hp_outcome_put(out, "epochs", res.epochs_done);
     hp_outcome_put(out, "steps", (double)res.steps);
     hp_outcome_put(out, "nparams", (double)res.nparams);
@@ -213,7 +233,8 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     const hp_metric_t *m = hp_outcome_find(out, obj);
     if (!m) {
         hp_outcome_fail(out, "the built-in model never reported the objective '%s' (it reports "
-                             "train_loss, train_error, val_loss, val_error, test_loss, test_error)",
+                             "train_loss, train_error, val_loss, val_error, test_loss, test_error, and "
+                             "shift_val_loss, shift_val_error with a dataset shift)",
                         obj);
         return 0;
     }
