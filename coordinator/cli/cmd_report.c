@@ -31,7 +31,9 @@ const hp_cmd_t hp_cmd_report = {
             "Each error is the trial's final value (step -1) if it reported one, else\n"
             "its last epoch's, from its latest attempt. Then, across the study: which\n"
             "trials under-fit (avoidable bias is the largest material term) or over-fit\n"
-            "(variance is), and the learning-curve diagnoses.\n"
+            "(variance is), and the learning-curve diagnoses. When the trial reported\n"
+            "baselines (built-in models do), the trial's test error is compared with\n"
+            "the majority class's and a linear model's on the same test set.\n"
             "\n"
             "Options:\n"
             "  --trial N      report on trial number N instead of the best\n"
@@ -45,7 +47,7 @@ const hp_cmd_t hp_cmd_report = {
 };
 
 /* the columns of the trials query */
-enum { C_NUMBER, C_STATE, C_VALUE, C_DIAG, C_ERR0 };
+enum { C_NUMBER, C_STATE, C_VALUE, C_DIAG, C_ERR0, C_BASE0 = C_ERR0 + HP_RE_COUNT };
 
 /* the learning-curve verdicts (common/curve.h), then "not diagnosed" */
 static const char *const verdicts[] = {"healthy",  "goes_up", "explodes", "oscillates",
@@ -75,6 +77,15 @@ static void row_errors(const hp_table_t *t, size_t row, double human, hp_report_
             e->err[i] = strtod(c, NULL);
         else if (!hp_json_is_null(c))
             e->was_nan[i] = 1;
+    }
+}
+
+/* a row's baselines (NaN: not reported) */
+static void row_baselines(const hp_table_t *t, size_t row, double *base)
+{
+    for (int i = 0; i < HP_RB_COUNT; i++) {
+        const char *c = hp_table_cell(t, row, C_BASE0 + (size_t)i);
+        base[i] = is_number(c) ? strtod(c, NULL) : NAN;
     }
 }
 
@@ -138,6 +149,33 @@ static void print_text(FILE *f, const hp_query_study_t *st, const hp_table_t *t,
         else
             fputs(e->was_nan[i] ? "non-finite" : "not reported", f);
         fputc('\n', f);
+    }
+
+    double base[HP_RB_COUNT], gap;
+    int against;
+    row_baselines(t, row, base);
+    int have_base = 0;
+    for (int i = 0; i < HP_RB_COUNT; i++)
+        have_base |= isfinite(base[i]);
+    if (have_base) {
+        fputs("\ncompare to a known result (test error)\n", f);
+        for (int i = 0; i < HP_RB_COUNT; i++) {
+            fprintf(f, "  %-16s ", hp_report_baseline_label((hp_report_baseline_t)i));
+            text_num(f, base[i]);
+            fputc('\n', f);
+        }
+        fprintf(f, "  trial %-10s ", hp_table_cell(t, row, C_NUMBER));
+        text_num(f, e->err[HP_RE_TEST]);
+        if (hp_report_vs_baselines(base, e->err[HP_RE_TEST], &against, &gap) == 0) {
+            const char *lbl = hp_report_baseline_label((hp_report_baseline_t)against);
+            if (gap < 0)
+                fprintf(f, "  beats the %s by %.4f\n", lbl, -gap);
+            else
+                fprintf(f, "  does not beat the %s (%.4f worse): look for a bug before tuning\n",
+                        lbl, gap);
+        } else {
+            fputs("  (no test_error to compare)\n", f);
+        }
     }
 
     fputs("\ndecomposition (test error = irreducible + avoidable bias + variance"
@@ -236,7 +274,34 @@ static void print_json(FILE *f, const hp_query_study_t *st, const hp_table_t *t,
                       hp_report_error_metric((hp_report_error_t)i));
         hp_buf_json_number(&b, e->err[i]);
     }
-    hp_buf_puts(&b, "},\"terms\":{");
+    /* "compare to a known result": null when the trial reported no baseline */
+    double base[HP_RB_COUNT], gap;
+    int against, have_base = 0;
+    row_baselines(t, row, base);
+    for (int i = 0; i < HP_RB_COUNT; i++)
+        have_base |= isfinite(base[i]);
+    hp_buf_puts(&b, "},\"baselines\":");
+    if (!have_base) {
+        hp_buf_puts(&b, "null");
+    } else {
+        hp_buf_putc(&b, '{');
+        for (int i = 0; i < HP_RB_COUNT; i++) {
+            hp_buf_printf(&b, "\"%s\":", hp_report_baseline_key((hp_report_baseline_t)i));
+            hp_buf_json_number(&b, base[i]);
+            hp_buf_putc(&b, ',');
+        }
+        hp_buf_puts(&b, "\"trial_test_error\":");
+        hp_buf_json_number(&b, e->err[HP_RE_TEST]);
+        if (hp_report_vs_baselines(base, e->err[HP_RE_TEST], &against, &gap) == 0) {
+            hp_buf_printf(&b, ",\"against\":\"%s\",\"gap\":",
+                          hp_report_baseline_key((hp_report_baseline_t)against));
+            hp_buf_json_number(&b, gap);
+            hp_buf_printf(&b, ",\"beats\":%s}", gap < 0 ? "true" : "false");
+        } else {
+            hp_buf_puts(&b, ",\"against\":null,\"gap\":null,\"beats\":null}");
+        }
+    }
+    hp_buf_puts(&b, ",\"terms\":{");
     for (int i = 0; i < HP_RT_COUNT; i++) {
         hp_buf_printf(&b, "%s\"%s\":", i ? "," : "",
                       hp_report_term_key((hp_report_term_id_t)i));
@@ -340,6 +405,8 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
     hp_buf_puts(&sql, "SELECT t.number, t.state, t.value, t.diagnosis");
     for (int i = 0; i < HP_RE_COUNT; i++)
         metric_sql(&sql, hp_report_error_metric((hp_report_error_t)i));
+    for (int i = 0; i < HP_RB_COUNT; i++)
+        metric_sql(&sql, hp_report_baseline_metric((hp_report_baseline_t)i));
     hp_buf_printf(&sql, " FROM trials t WHERE t.study_id = %lld ORDER BY t.number",
                   (long long)st.id);
     int truncated = 0;

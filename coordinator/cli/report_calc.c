@@ -207,3 +207,27 @@ void hp_report_compute(const hp_report_errors_t *in, hp_report_t *out)
         HP_FIT_UNKNOWN, HP_FIT_UNDER, HP_FIT_OVER, HP_FIT_SHIFT, HP_FIT_VAL_OVERFIT};
     out->fit = t[best].material ? fits[best] : HP_FIT_GOOD;
 }
+
+static const char *const baseline_metrics[HP_RB_COUNT] = {"baseline_majority_error",
+                                                          "baseline_linear_error"};
+static const char *const baseline_keys[HP_RB_COUNT] = {"majority_class", "linear_model"};
+static const char *const baseline_labels[HP_RB_COUNT] = {"majority class", "linear model"};
+
+const char *hp_report_baseline_metric(hp_report_baseline_t b) { return baseline_metrics[b]; }
+const char *hp_report_baseline_key(hp_report_baseline_t b) { return baseline_keys[b]; }
+const char *hp_report_baseline_label(hp_report_baseline_t b) { return baseline_labels[b]; }
+
+int hp_report_vs_baselines(const double *base, double test, int *against, double *gap)
+{
+    *against = -1;
+    *gap = NAN;
+    for (int i = 0; i < HP_RB_COUNT; i++)
+        if (isfinite(base[i]) && (*against < 0 || base[i] < base[*against]))
+            *against = i;
+    if (*against < 0 || !isfinite(test)) {
+        *against = -1;
+        return -1;
+    }
+    *gap = test - base[*against];
+    return 0;
+}

@@ -118,4 +118,26 @@ const char *hp_report_term_key(hp_report_term_id_t t);
 const char *hp_report_term_label(hp_report_term_id_t t);
 const char *hp_report_fit_name(hp_report_fit_t f);
 
+/* "Compare to a known result": the simple models a built-in trial's
+ * engine trained on the same splits (worker/train/baseline.c), by their
+ * final metrics. Each is a test error (RMSE for regression). */
+typedef enum hp_report_baseline {
+    HP_RB_MAJORITY = 0, /* baseline_majority_error: most frequent class / mean target */
+    HP_RB_LINEAR,       /* baseline_linear_error: softmax / linear regression */
+    HP_RB_COUNT
+} hp_report_baseline_t;
+
+/* hp_report_vs_baselines compares a trial's test error with the
+ * baselines base[HP_RB_COUNT] (NaN: not reported): *against is the
+ * strongest (lowest-error) reported baseline and *gap = test − its error,
+ * so a negative gap means the trial beats it. Returns 0 if test and at
+ * least one baseline are known, else -1 (then *against = -1, *gap NaN). */
+int hp_report_vs_baselines(const double *base, double test, int *against, double *gap);
+
+/* Names: a baseline's metric ("baseline_linear_error"), JSON key
+ * ("linear_model") and label ("linear model"). */
+const char *hp_report_baseline_metric(hp_report_baseline_t b);
+const char *hp_report_baseline_key(hp_report_baseline_t b);
+const char *hp_report_baseline_label(hp_report_baseline_t b);
+
 #endif

@@ -378,6 +378,8 @@ static void build_db(void)
     metric(st, t, a, -1, "train_error", 0.03);
     metric(st, t, a, -1, "shift_val_error", 0.12);
     metric(st, t, a, -1, "test_error", 0.125);
+    metric(st, t, a, -1, "baseline_majority_error", 0.9);
+    metric(st, t, a, -1, "baseline_linear_error", 0.16);
     complete(st, t, l, 0.08, "healthy");
 
     t = new_trial(st, s), l = start(st, t, &a);
@@ -390,6 +392,8 @@ static void build_db(void)
     metric(st, t, a, 0, "train_error", 0.2);
     metric(st, t, a, 0, "val_error", 0.4);
     metric(st, t, a, -1, "test_error", 0.41);
+    metric(st, t, a, -1, "baseline_majority_error", 0.9);
+    metric(st, t, a, -1, "baseline_linear_error", 0.2);
     complete(st, t, l, 0.4, "healthy");
 
     t = new_trial(st, s), l = start(st, t, &a);
@@ -573,6 +577,67 @@ START_TEST(test_cli_report_json)
 }
 END_TEST
 
+START_TEST(test_calc_vs_baselines)
+{
+    double base[HP_RB_COUNT] = {0.9, 0.16}, gap;
+    int against;
+    ck_assert_int_eq(hp_report_vs_baselines(base, 0.125, &against, &gap), 0);
+    ck_assert_int_eq(against, HP_RB_LINEAR); /* the strongest baseline */
+    ck_assert_double_eq_tol(gap, -0.035, TOL);
+    base[HP_RB_LINEAR] = NAN; /* only the majority class reported */
+    ck_assert_int_eq(hp_report_vs_baselines(base, 0.95, &against, &gap), 0);
+    ck_assert_int_eq(against, HP_RB_MAJORITY);
+    ck_assert_double_eq_tol(gap, 0.05, TOL);
+    ck_assert_int_eq(hp_report_vs_baselines(base, NAN, &against, &gap), -1);
+    ck_assert_int_eq(against, -1);
+    base[HP_RB_MAJORITY] = NAN;
+    ck_assert_int_eq(hp_report_vs_baselines(base, 0.1, &against, &gap), -1);
+    ck_assert(isnan(gap));
+    ck_assert_str_eq(hp_report_baseline_metric(HP_RB_LINEAR), "baseline_linear_error");
+    ck_assert_str_eq(hp_report_baseline_metric(HP_RB_MAJORITY), "baseline_majority_error");
+}
+END_TEST
+
+/* "compare to a known result": the best trial against the baselines it
+ * reported; nothing when a trial reported none */
+START_TEST(test_cli_report_baselines)
+{
+    run_t r = hpsearch((const char *[]){"report", "--db", dbpath, "rep", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_has(r.out, "\ncompare to a known result (test error)\n");
+    ck_line(r.out, "  majority class ", (const char *[]){"0.9000", NULL});
+    ck_line(r.out, "  linear model ", (const char *[]){"0.1600", NULL});
+    ck_line(r.out, "  trial 1 ", (const char *[]){"0.1250", "beats the linear model by 0.0350",
+                                                  NULL});
+    run_free(&r);
+
+    r = hpsearch((const char *[]){"report", "--trial", "2", "--db", dbpath, "rep", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_line(r.out, "  trial 2 ",
+            (const char *[]){"0.4100", "does not beat the linear model (0.2100 worse)", NULL});
+    run_free(&r);
+
+    r = hpsearch((const char *[]){"report", "--trial", "3", "--db", dbpath, "rep", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_ptr_null(strstr(r.out, "compare to a known result"));
+    run_free(&r);
+
+    r = hpsearch((const char *[]){"report", "--format", "json", "--db", dbpath, "rep", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_has(r.out, "\"baselines\":{\"majority_class\":0.9,\"linear_model\":0.16,"
+                  "\"trial_test_error\":0.125,\"against\":\"linear_model\",\"gap\":");
+    ck_assert_double_eq_tol(json_num(r.out, "\"gap\":"), -0.035, TOL);
+    ck_has(r.out, "\"beats\":true}");
+    run_free(&r);
+
+    r = hpsearch((const char *[]){"report", "--format", "json", "--trial", "3", "--db", dbpath,
+                                  "rep", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_has(r.out, "\"baselines\":null");
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(test_cli_report_errors)
 {
     run_t r = hpsearch((const char *[]){"report", "--db", dbpath, "nope", NULL});
@@ -604,6 +669,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_calc_negative_terms);
     tcase_add_test(tc, test_calc_relative_threshold);
     tcase_add_test(tc, test_calc_advice_lists);
+    tcase_add_test(tc, test_calc_vs_baselines);
     suite_add_tcase(s, tc);
     tc = tcase_create("cli");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -611,6 +677,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_cli_report_text);
     tcase_add_test(tc, test_cli_report_json);
     tcase_add_test(tc, test_cli_report_errors);
+    tcase_add_test(tc, test_cli_report_baselines);
     suite_add_tcase(s, tc);
     return s;
 }
