@@ -6,6 +6,7 @@
 #include "hp_check.h"
 
 #include <check.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -463,6 +464,56 @@ START_TEST(test_sanity_check_before_the_first_trial)
 }
 END_TEST
 
+/* Runs hpsearch report STUDY --db DB --format json and returns the value
+ * of terms.distribution_shift (NAN when it is null). */
+static double shift_term(hp_harness_t *h, const char *study)
+{
+    char cmd[2048], out[16384];
+    snprintf(cmd, sizeof cmd, "%s/hpsearch report %s --db %s --format json", h->bin, study, h->db);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    ck_assert_int_eq(pclose(p), 0);
+    const char *k = strstr(out, "\"distribution_shift\":{\"value\":");
+    ck_assert_msg(k != NULL, "no distribution_shift in %s", out);
+    k += strlen("\"distribution_shift\":{\"value\":");
+    return strncmp(k, "null", 4) == 0 ? NAN : strtod(k, NULL);
+}
+
+START_TEST(test_distribution_shift_measured_end_to_end)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "shift");
+    hp_harness_start_daemon(&h, NULL);
+    pid_t w[1];
+    start_workers(&h, 1, w);
+#define SHIFT_SPEC(name, shift)                                                                \
+    "name: " name "\nobjective: {metric: val_error, human_error: 0.05}\n"                        \
+    "search: {algorithm: random, max_trials: 1, sanity_check: false}\n"                          \
+    "space:\n  hidden: {type: int, low: 64, high: 128}\n"                                       \
+    "trial:\n  model: mlp\n  dataset: {name: fashion-mnist, train_subset: 2000" shift "}\n"      \
+    "  epochs: 2\n"
+    const char *spec1 = SHIFT_SPEC("night", ", shift: darken");
+    const char *spec2 = SHIFT_SPEC("day", "");
+    hp_harness_submit(&h, spec1);
+    hp_harness_submit(&h, spec2);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "night", 300), "completed");
+    ck_assert_str_eq(hp_harness_wait_study(&h, "day", 300), "completed");
+    /* the darkened test distribution shows as a material shift term; with
+     * no test-distribution set the term is unknown, not zero */
+    double night = shift_term(&h, "night"), day = shift_term(&h, "day");
+    ck_assert_msg(night > 0.05, "shift term %g", night);
+    ck_assert_msg(isnan(day), "shift term %g without a shift", day);
+    /* the baselines came with the result */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM metrics WHERE step = -1 AND "
+                                              "name IN ('baseline_majority_error', "
+                                              "'baseline_linear_error')"),
+                     4);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_service");
@@ -478,6 +529,7 @@ int main(void)
     tcase_add_test(tc, test_learning_curves_diagnosed_and_divergence_stopped);
     tcase_add_test(tc, test_builtin_training_diagnosed);
     tcase_add_test(tc, test_sanity_check_before_the_first_trial);
+    tcase_add_test(tc, test_distribution_shift_measured_end_to_end);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
