@@ -91,6 +91,7 @@ typedef enum hp_shift {
     HP_SHIFT_NONE = 0,
     HP_SHIFT_DARKEN = 1, /* synthesized test distribution (images) */
     HP_SHIFT_NOISE = 2,
+    HP_SHIFT_SAME = 3, /* no shift, but still a test-distribution validation set */
 } hp_shift_t;
 
 typedef enum hp_value_kind {

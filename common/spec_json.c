@@ -17,7 +17,7 @@ const char *const hp_spec_function_names[4] = {"branin", "hartmann6",
 const char *const hp_spec_task_names[2] = {"classification", "regression"};
 const char *const hp_spec_normalize_names[4] = {"standardize", "unit",
                                                 "centered", "none"};
-const char *const hp_spec_shift_names[3] = {"none", "darken", "noise"};
+const char *const hp_spec_shift_names[4] = {"none", "darken", "noise", "same"};
 const char *const hp_spec_param_type_names[3] = {"float", "int", "categorical"};
 const char *const hp_spec_datasets[1] = {"fashion-mnist"};
 

@@ -327,7 +327,7 @@ static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
     if ((f = spec_map_get(&m, "shift")) != NULL) {
         val_t tv = spec_entry_val(c, &m, f, q, sizeof q);
         int t;
-        if (spec_get_enum(c, &tv, q, "shift", hp_spec_shift_names, 3, &t) == 0) {
+        if (spec_get_enum(c, &tv, q, "shift", hp_spec_shift_names, 4, &t) == 0) {
             if (t == HP_SHIFT_DARKEN && d->is_path)
                 spec_err(c, tv.line, q, "darken only applies to image datasets");
             else

@@ -147,7 +147,7 @@ void hp_norm_fini(hp_norm_t *nm)
 
 int hp_data_shift(hp_dataset_t *ds, hp_shift_kind_t kind, char *err, size_t errlen)
 {
-    if (kind == HP_SHIFT_NONE)
+    if (kind == HP_SHIFT_NONE || kind == HP_SHIFT_SAME)
         return 0;
     if (!ds->x8)
         return hp_errf(err, errlen, HP_EINVAL,

@@ -109,6 +109,7 @@ typedef enum hp_shift_kind {
     HP_SHIFT_NONE,
     HP_SHIFT_DARKEN, /* every pixel x 0.4 (the seed's "night") */
     HP_SHIFT_NOISE,  /* + Gaussian noise, sigma 0.3 x 255, clipped to 0..255 */
+    HP_SHIFT_SAME,   /* unchanged: a test-distribution set with no shift, the control */
 } hp_shift_kind_t;
 
 /* hp_data_shift rewrites ds's images in place into a shifted distribution.

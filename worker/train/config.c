@@ -82,8 +82,9 @@ static const setting_t settings[] = {
     {"max_steps", T_INT, OFF(max_steps), 0, 0, 2e9, NULL, "0", "stop after N steps (0 = no limit)"},
     {"initial_eval", T_INT, OFF(initial_eval), 0, 0, 1, NULL, "0",
      "1: report an epoch 0 with the losses at initialization (a curve's starting point)"},
-    {"shift", T_STR, OFF(shift), SZ(shift), 0, 0, "none|darken|noise", "none",
-     "test distribution: the test images darkened (x 0.4) or with Gaussian noise (sigma 0.3 x 255)"},
+    {"shift", T_STR, OFF(shift), SZ(shift), 0, 0, "none|darken|noise|same", "none",
+     "test distribution: the test images darkened (x 0.4), with Gaussian noise (sigma 0.3 x 255), "
+     "or the same (a test-distribution validation set with no shift: the control)"},
     {"shift_val_size", T_DOUBLE, OFF(shift_val_size), 0, 0, 1e9, NULL, "0.2",
      "shift: test-distribution validation held out from the shifted test set (< 1: fraction)"},
     {"baselines", T_BOOL, OFF(baselines), 0, 0, 1, NULL, "0",

@@ -49,6 +49,8 @@ static hp_shift_kind_t shift_kind(const char *s)
         return HP_SHIFT_DARKEN;
     if (!strcmp(s, "noise"))
         return HP_SHIFT_NOISE;
+    if (!strcmp(s, "same"))
+        return HP_SHIFT_SAME;
     return HP_SHIFT_NONE;
 }
 
