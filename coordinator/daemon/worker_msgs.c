@@ -281,10 +281,25 @@ static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e
     const Hpsearch__Result *res = e->result;
     coord_run_t *r = find_lease(c, w->id, res->lease);
     if (!r) {
-        /* a resend of a result already recorded, or from an expired lease:
-         * either way nothing changes, and the worker can forget it */
-        answer_result(c, req, e, w, pipe_id, 1,
-                      "no running attempt holds this lease (already recorded or expired)");
+        /* Nothing changes either way, and the worker can forget it; but a
+         * resend of a result this lease already recorded (a worker that
+         * was stopped while its RESULT-with-next was held, say) is not a
+         * refusal, and saying "stop" would read as one. */
+        hp_trial_t t;
+        char err[256];
+        int dup = res->lease->trial_id < (UINT64_C(1) << 62) &&
+                  hp_store_trial_get(c->store, (int64_t)res->lease->trial_id, &t, err,
+                                     sizeof err) == 0;
+        if (dup) {
+            dup = t.lease_id == (int64_t)res->lease->lease_id && t.state != HP_TRIAL_RUNNING &&
+                  t.state != HP_TRIAL_PENDING;
+            hp_trial_fini(&t);
+        }
+        if (dup)
+            answer_result(c, req, e, w, pipe_id, 0, "already recorded");
+        else
+            answer_result(c, req, e, w, pipe_id, 1,
+                          "no running attempt holds this lease (it expired or was reassigned)");
         return;
     }
     coord_study_t *s = r->study;

@@ -327,9 +327,10 @@ START_TEST(test_expired_lease_requeues_and_late_result_is_refused)
     ck_assert_int_eq(ack->type, HPSEARCH__MSG_TYPE__ACK);
     ck_assert(!ack->ack->stop);
     hp_proto_free(ack);
-    /* the resend of the same result changes nothing */
+    /* the resend of the same result changes nothing, and is no refusal */
     ack = fake_result(&b, trial, lease2, 7.5);
-    ck_assert(ack->ack->stop);
+    ck_assert(!ack->ack->stop);
+    ck_assert_str_eq(ack->ack->reason, "already recorded");
     hp_proto_free(ack);
     ck_assert_str_eq(hp_harness_wait_study(&h, "lease", 60), "completed");
     ck_assert_int_eq(hp_harness_query_int(&h, "SELECT value*10 FROM trials"), 75);
