@@ -159,3 +159,21 @@ int hp_cli_load_spec(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **
     hp_diag_fini(&diag);
     return 0;
 }
+
+int hp_cli_parse_format_only(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
+                             unsigned allowed, hp_cli_format_t *fmt)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    *fmt = HP_FORMAT_TABLE;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
+        if (ch != 'f')
+            return hp_cli_bad_option(cli, cmd, ch, argc, argv);
+        if (hp_cli_format_opt(cli, cmd, optarg, allowed, fmt))
+            return HP_EXIT_USAGE;
+    }
+    return 0;
+}

@@ -104,6 +104,13 @@ int hp_cli_format_opt(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *arg,
 
 #define HP_FORMATS_ALL (1u << HP_FORMAT_TABLE | 1u << HP_FORMAT_CSV | 1u << HP_FORMAT_JSON)
 
+/* hp_cli_parse_format_only parses the options of a verb whose only option
+ * is --format (allowed as in hp_cli_parse_format) into *fmt, leaving
+ * optind at the first operand. Returns 0, or the exit code after printing
+ * the usage error. */
+int hp_cli_parse_format_only(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
+                             unsigned allowed, hp_cli_format_t *fmt);
+
 struct hp_spec;
 /* hp_cli_load_spec takes the verb's one positional argument (after
  * getopt: argv[optind]) as a spec file and loads it into spec. On a usage

@@ -77,20 +77,10 @@ static void full_row(hp_table_t *t, const Hpsearch__StudyStatus *s)
 
 static int cmd_status(hp_cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    hp_cli_format_t fmt = HP_FORMAT_TABLE;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
-        if (ch == 'f') {
-            if (hp_cli_format_opt(cli, &hp_cmd_status, optarg, HP_FORMATS_ALL, &fmt))
-                return HP_EXIT_USAGE;
-        } else {
-            return hp_cli_bad_option(cli, &hp_cmd_status, ch, argc, argv);
-        }
-    }
+    hp_cli_format_t fmt;
+    int rc_opt = hp_cli_parse_format_only(cli, &hp_cmd_status, argc, argv, HP_FORMATS_ALL, &fmt);
+    if (rc_opt)
+        return rc_opt;
     if (optind + 1 < argc)
         return hp_cli_usage_error(cli, &hp_cmd_status, "one STUDY at a time (got '%s' after it)",
                                   argv[optind + 1]);

@@ -33,21 +33,10 @@ const hp_cmd_t hp_cmd_submit = {
 
 static int cmd_submit(hp_cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    hp_cli_format_t fmt = HP_FORMAT_TABLE;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
-        if (ch == 'f') {
-            if (hp_cli_format_opt(cli, &hp_cmd_submit, optarg,
-                                  1u << HP_FORMAT_TABLE | 1u << HP_FORMAT_JSON, &fmt))
-                return HP_EXIT_USAGE;
-        } else {
-            return hp_cli_bad_option(cli, &hp_cmd_submit, ch, argc, argv);
-        }
-    }
+    hp_cli_format_t fmt;
+    int rc_opt = hp_cli_parse_format_only(cli, &hp_cmd_submit, argc, argv, 1u << HP_FORMAT_TABLE | 1u << HP_FORMAT_JSON, &fmt);
+    if (rc_opt)
+        return rc_opt;
     hp_spec_t spec;
     const char *path;
     int rc0 = hp_cli_load_spec(cli, &hp_cmd_submit, argc, argv, optind, &spec, &path,

@@ -22,20 +22,10 @@ const hp_cmd_t hp_cmd_workers = {
 
 static int cmd_workers(hp_cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    hp_cli_format_t fmt = HP_FORMAT_TABLE;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
-        if (ch == 'f') {
-            if (hp_cli_format_opt(cli, &hp_cmd_workers, optarg, HP_FORMATS_ALL, &fmt))
-                return HP_EXIT_USAGE;
-        } else {
-            return hp_cli_bad_option(cli, &hp_cmd_workers, ch, argc, argv);
-        }
-    }
+    hp_cli_format_t fmt;
+    int rc_opt = hp_cli_parse_format_only(cli, &hp_cmd_workers, argc, argv, HP_FORMATS_ALL, &fmt);
+    if (rc_opt)
+        return rc_opt;
     if (optind < argc)
         return hp_cli_usage_error(cli, &hp_cmd_workers, "unexpected argument '%s'", argv[optind]);
     char err[1024];
