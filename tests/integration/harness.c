@@ -298,3 +298,14 @@ long hp_harness_query_int(hp_harness_t *h, const char *sql)
     hp_proto_free(r);
     return v;
 }
+
+long hp_harness_wait_completed(hp_harness_t *h, long n, int timeout_s)
+{
+    long done = 0;
+    for (int i = 0; i < timeout_s * 20 && done < n; i++) {
+        done = hp_harness_query_int(h, "SELECT count(*) FROM trials WHERE state = 'completed'");
+        if (done < n)
+            sleep_ms(50);
+    }
+    return done;
+}

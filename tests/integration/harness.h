@@ -67,6 +67,9 @@ long hp_harness_submit(hp_harness_t *h, const char *spec_text);
  * timeout_s passes; returns the final state text (static) or NULL. If the
  * daemon dies meanwhile the test fails at once, quoting its log. */
 const char *hp_harness_wait_study(hp_harness_t *h, const char *study, int timeout_s);
+/* hp_harness_wait_completed polls until at least n trials (of any study)
+ * are completed or timeout_s passes; returns the last count seen. */
+long hp_harness_wait_completed(hp_harness_t *h, long n, int timeout_s);
 /* hp_harness_query_int runs SQL via the control socket and returns the
  * first cell as an integer (or -1). */
 long hp_harness_query_int(hp_harness_t *h, const char *sql);

@@ -130,12 +130,7 @@ START_TEST(test_kill_coordinator_mid_study)
     pid_t w[2];
     start_workers(&h, 2, w);
     hp_harness_submit(&h, command_spec(&h, "killcoord", 16, 2, "0.2"));
-    long done = 0;
-    for (int i = 0; i < 1200 && done < 5; i++) {
-        done = hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = 'completed'");
-        if (done < 5)
-            usleep(50000);
-    }
+    long done = hp_harness_wait_completed(&h, 5, 60);
     ck_assert_int_ge(done, 5);
     /* a fingerprint of what was recorded before the crash */
     long before = hp_harness_query_int(
@@ -241,12 +236,7 @@ START_TEST(test_cancel_stops_running_trials_keeps_results)
     pid_t w[2];
     start_workers(&h, 2, w);
     hp_harness_submit(&h, command_spec(&h, "cancelme", 50, 2, "0.3"));
-    long done = 0;
-    for (int i = 0; i < 1200 && done < 3; i++) {
-        done = hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = 'completed'");
-        if (done < 3)
-            usleep(50000);
-    }
+    long done = hp_harness_wait_completed(&h, 3, 60);
     ck_assert_int_ge(done, 3);
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__CancelStudy cs = HPSEARCH__CANCEL_STUDY__INIT;
