@@ -370,6 +370,56 @@ START_TEST(test_run_no_shift_no_shift_metrics)
 }
 END_TEST
 
+typedef struct {
+    int n;
+    int epoch[16];
+    int has_val[16];
+} val_epochs_t;
+
+static int on_epoch_val(const hp_train_epoch_t *m, void *data)
+{
+    val_epochs_t *v = data;
+    ck_assert_int_lt(v->n, 16);
+    v->epoch[v->n] = m->epoch;
+    v->has_val[v->n++] = isfinite(m->val_error) && isfinite(m->val_loss);
+    return 0;
+}
+
+/* eval_every: the validation split at epochs 0, N, 2N, ... and the last;
+ * val_chance_error: what predictions with the model's class frequencies
+ * would score by chance (10 balanced classes: about 0.9) */
+START_TEST(test_run_eval_every_and_chance)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "train_size=300");
+    set(&c, "epochs=5");
+    set(&c, "initial_eval=1");
+    set(&c, "eval_every=3");
+    val_epochs_t v = {0};
+    hp_train_result_t r;
+    ck_assert_msg(hp_train_run(&c, on_epoch_val, &v, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(v.n, 6);
+    static const int want[6] = {1, 0, 0, 1, 0, 1}; /* epochs 0, 3 and 5 (the last) */
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(v.epoch[i], i);
+        ck_assert_msg(v.has_val[i] == want[i], "epoch %d: val %s", i,
+                      v.has_val[i] ? "measured" : "skipped");
+    }
+    ck_assert(isfinite(r.last.val_error)); /* the last epoch is always measured */
+    ck_assert_msg(r.val_chance_error > 0.85 && r.val_chance_error < 0.95, "chance %g",
+                  r.val_chance_error);
+    ck_assert_msg(r.last.val_error < r.val_chance_error - 0.2, "val_error %g, chance %g",
+                  r.last.val_error, r.val_chance_error);
+    /* no validation split: no chance level */
+    set(&c, "val_size=0");
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert(isnan(r.val_chance_error));
+    ck_assert_int_lt(hp_train_config_set_kv(&c, "eval_every=0", err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "eval_every"), "%s", err);
+}
+END_TEST
+
 START_TEST(test_run_shift_noise_deterministic)
 {
     hp_train_config_t c;
@@ -441,6 +491,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_run_shift_darken);
     tcase_add_test(tc, test_run_no_shift_no_shift_metrics);
     tcase_add_test(tc, test_run_shift_noise_deterministic);
+    tcase_add_test(tc, test_run_eval_every_and_chance);
     tcase_add_test(tc, test_run_baselines);
     suite_add_tcase(s, tc);
     return s;

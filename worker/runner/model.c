@@ -217,12 +217,17 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
         {"shift_val_error", offsetof(hp_train_result_t, shift_val_error)},
         {"baseline_majority_error", offsetof(hp_train_result_t, baseline_majority_error)},
         {"baseline_linear_error", offsetof(hp_train_result_t, baseline_linear_error)},
+        /* chance level on the validation set (the sanity check's held-out
+         * test compares val_error with it) */
+        {"val_chance_error", offsetof(hp_train_result_t, val_chance_error)},
     };
     for (size_t i = 0; i < HP_ARRAY_LEN(finals); i++) {
         double v = *(const double *)((const char *)&res + finals[i].off);
         if (!isnan(v))
             hp_outcome_put(out, finals[i].name, v);
     }
+    if (res.nval)
+        hp_outcome_put(out, "val_examples", (double)res.nval);
     hp_outcome_put(out, "epochs", res.epochs_done);
     hp_outcome_put(out, "steps", (double)res.steps);
     hp_outcome_put(out, "nparams", (double)res.nparams);

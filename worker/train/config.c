@@ -80,6 +80,8 @@ static const setting_t settings[] = {
      "random image shift of up to N pixels"},
     {"augment_flip", T_BOOL, OFF(augment_flip), 0, 0, 1, NULL, "0", "random horizontal flip"},
     {"max_steps", T_INT, OFF(max_steps), 0, 0, 2e9, NULL, "0", "stop after N steps (0 = no limit)"},
+    {"eval_every", T_INT, OFF(eval_every), 0, 1, 2e9, NULL, "1",
+     "evaluate the validation sets every N epochs (and after the last)"},
     {"initial_eval", T_INT, OFF(initial_eval), 0, 0, 1, NULL, "0",
      "1: report an epoch 0 with the losses at initialization (a curve's starting point)"},
     {"shift", T_STR, OFF(shift), SZ(shift), 0, 0, "none|darken|noise|same", "none",

@@ -15,6 +15,13 @@ int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, 
 void hp_trainer_evaluate(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, const uint32_t *idx,
                          size_t n, const hp_norm_t *norm, double *loss, double *error);
 
+/* hp_trainer_evaluate_pred is hp_trainer_evaluate that also counts, for a
+ * classifier, how often each class was predicted: pred[0..nout) (may be
+ * NULL; untouched for regression). */
+void hp_trainer_evaluate_pred(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds,
+                              const uint32_t *idx, size_t n, const hp_norm_t *norm, double *loss,
+                              double *error, long *pred);
+
 /* hp_train_baselines computes res->baseline_majority_error and
  * res->baseline_linear_error: the training split's majority class (mean
  * target) and a linear model trained with Adam 1e-3 (regression 1e-2; 3 epochs, at

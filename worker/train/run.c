@@ -39,6 +39,7 @@ typedef struct run {
     size_t nshift;
     uint32_t *owned_idx;      /* identity indices for a separate test set */
     uint32_t *order;          /* shuffled training indices, per epoch */
+    long *pred, *vcount;      /* classifier: predicted and true validation classes */
     hp_norm_t norm;
     hp_trainer_t tr;
 } run_t;
@@ -140,12 +141,34 @@ static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size
     hp_trainer_evaluate(&r->tr, r->cfg->batch_size, ds, idx, n, &r->norm, loss, error);
 }
 
+/* the validation split, and for a classifier the error its predictions
+ * would have by chance (hp_train_result_t.val_chance_error) */
+static void evaluate_val(run_t *r, double *loss, double *error, double *chance)
+{
+    size_t n = r->split.nval;
+    hp_trainer_evaluate_pred(&r->tr, r->cfg->batch_size, &r->train, r->split.val, n, &r->norm,
+                             loss, error, r->pred);
+    if (!r->pred || n == 0)
+        return;
+    double agree = 0;
+    for (int k = 0; k < r->train.nclasses; k++)
+        agree += (double)r->pred[k] * (double)r->vcount[k];
+    *chance = 1.0 - agree / ((double)n * (double)n);
+}
+
 /* the test-distribution validation set; NAN without a shift */
 static void evaluate_shift(run_t *r, double *loss, double *error)
 {
     *loss = *error = NAN;
     if (r->nshift)
         evaluate(r, &r->test, r->shift_idx, r->nshift, loss, error);
+}
+
+/* validation sets at epochs that are multiples of eval_every (epoch 0
+ * included) and after the last epoch */
+static int eval_due(const hp_train_config_t *cfg, int epoch)
+{
+    return cfg->eval_every <= 1 || epoch % cfg->eval_every == 0 || epoch >= cfg->epochs;
 }
 
 static void run_fini(run_t *r)
@@ -156,6 +179,8 @@ static void run_fini(run_t *r)
     hp_split_fini(&r->tsplit);
     free(r->owned_idx);
     free(r->order);
+    free(r->pred);
+    free(r->vcount);
     hp_dataset_fini(&r->train);
     hp_dataset_fini(&r->test);
 }
@@ -169,6 +194,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->test_loss = res->test_error = NAN;
     res->shift_val_loss = res->shift_val_error = NAN;
     res->baseline_majority_error = res->baseline_linear_error = NAN;
+    res->val_chance_error = NAN;
     r.cfg = cfg;
     double t0 = now();
     hp_nn_set_threads(cfg->threads);
@@ -183,6 +209,14 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
                              r.train.task, err, errlen);
     if (rc == 0 && !(r.order = malloc(sizeof(uint32_t) * r.split.ntrain)))
         rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    if (rc == 0 && r.train.task == HP_TASK_CLASSIFY && r.split.nval) {
+        r.pred = calloc((size_t)r.train.nclasses, sizeof *r.pred);
+        r.vcount = calloc((size_t)r.train.nclasses, sizeof *r.vcount);
+        if (!r.pred || !r.vcount)
+            rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+        for (size_t i = 0; rc == 0 && i < r.split.nval; i++)
+            r.vcount[r.train.y[r.split.val[i]]]++;
+    }
     if (rc < 0) {
         run_fini(&r);
         return rc;
@@ -211,8 +245,11 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         hp_train_epoch_t m = {0};
         size_t n0 = ntr < 4096 ? ntr : 4096;
         evaluate(&r, &r.train, r.split.train, n0, &m.train_loss, &m.train_error);
-        evaluate(&r, &r.train, r.split.val, r.split.nval, &m.val_loss, &m.val_error);
-        evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
+        m.val_loss = m.val_error = m.shift_val_loss = m.shift_val_error = NAN;
+        if (eval_due(cfg, 0)) {
+            evaluate_val(&r, &m.val_loss, &m.val_error, &res->val_chance_error);
+            evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
+        }
         m.lr = hp_opt_schedule_lr(&r.tr.sched, 0, 0);
         m.seconds = now() - t0;
         if (cb && cb(&m, data))
@@ -265,8 +302,11 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         m.train_loss = ls / (double)seen;
         m.train_error = r.train.task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)seen
                                                         : sqrt(m.train_loss);
-        evaluate(&r, &r.train, r.split.val, r.split.nval, &m.val_loss, &m.val_error);
-        evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
+        m.val_loss = m.val_error = m.shift_val_loss = m.shift_val_error = NAN;
+        if (eval_due(cfg, m.epoch)) {
+            evaluate_val(&r, &m.val_loss, &m.val_error, &res->val_chance_error);
+            evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
+        }
         m.lr = lr;
         m.samples_per_sec = dt > 0 ? (double)seen / dt : 0;
         m.seconds = now() - t0;

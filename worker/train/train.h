@@ -63,6 +63,8 @@ typedef struct hp_train_config {
     int augment_shift, augment_flip;
     int max_steps;       /* stop after this many steps (0 = no limit) */
     int initial_eval;    /* report an epoch 0: the losses at initialization */
+    int eval_every;      /* validation sets at epochs that are multiples of
+                            this, and after the last (others report NAN) */
     /* distribution shift: the test set and a test-distribution validation
      * set (shift_val) are the shifted test images; normalization keeps the
      * training split's statistics, so the shift is measured, not undone */
@@ -116,6 +118,13 @@ typedef struct hp_train_result {
      * its mean target) and a linear model (softmax / linear regression,
      * Adam 1e-3 for 3 epochs / 2000 steps at least). RMSE for regression. */
     double baseline_majority_error, baseline_linear_error;
+    /* classification, at the last validation evaluation: the validation
+     * error expected by chance from predictions with the same class
+     * frequencies that ignore which input they belong to,
+     * 1 - sum_k p_k q_k (p: predicted, q: true class frequencies; Cohen's
+     * kappa's chance agreement). A model trained on shuffled labels cannot
+     * expect to do better. NAN for regression or no validation. */
+    double val_chance_error;
     size_t nparams;
     size_t ntrain, nval, ntest, nshift_val;
     double seconds;

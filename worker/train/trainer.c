@@ -133,8 +133,17 @@ float hp_trainer_eval(hp_trainer_t *t, int B, int *correct)
 void hp_trainer_evaluate(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, const uint32_t *idx,
                          size_t n, const hp_norm_t *norm, double *loss, double *error)
 {
+    hp_trainer_evaluate_pred(t, Bmax, ds, idx, n, norm, loss, error, NULL);
+}
+
+void hp_trainer_evaluate_pred(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds,
+                              const uint32_t *idx, size_t n, const hp_norm_t *norm, double *loss,
+                              double *error, long *pred)
+{
     double ls = 0;
     long correct = 0;
+    if (pred && t->task == HP_TASK_CLASSIFY)
+        memset(pred, 0, sizeof *pred * (size_t)t->nout);
     if (n == 0) {
         *loss = *error = NAN;
         return;
@@ -145,6 +154,14 @@ void hp_trainer_evaluate(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, cons
         int c = 0;
         ls += (double)hp_trainer_eval(t, B, &c) * B;
         correct += c;
+        if (pred && t->task == HP_TASK_CLASSIFY)
+            for (int b = 0; b < B; b++) { /* the predicted class: the first largest */
+                const float *p = t->probs + (size_t)b * (size_t)t->nout;
+                int k = 0;
+                for (int j = 1; j < t->nout; j++)
+                    k = p[j] > p[k] ? j : k;
+                pred[k]++;
+            }
     }
     *loss = ls / (double)n;
     *error = ds->task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)n : sqrt(*loss);
