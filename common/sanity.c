@@ -9,26 +9,78 @@ void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batc
 {
     snprintf(o->steps, sizeof o->steps, "%u", steps);
     snprintf(o->batch, sizeof o->batch, "%u", batch);
-    /* one batch, every step; a small validation split (this is about
-     * training); one step per epoch, so the curve has a value per step;
-     * no dropout: regularization makes memorising slower, not wrong */
-    const char *names[5] = {"train_size", "batch_size", "val_size", "epochs", "dropout"};
-    const char *values[5] = {o->batch, o->batch, o->batch, o->steps, "0"};
-    o->n = 5;
-    for (size_t i = 0; i < 5; i++) {
+    /* one batch, every step; one step per epoch, so the curve has a value
+     * per step; the study's own validation split, scored once after the
+     * last step (and at initialization); no dropout: regularization makes
+     * memorising slower, not wrong; no baselines: they would be trained on
+     * the one batch */
+    const char *names[6] = {"train_size", "batch_size", "epochs",
+                            "eval_every", "dropout",    "baselines"};
+    const char *values[6] = {o->batch, o->batch, o->steps, o->steps, "0", "0"};
+    o->n = 6;
+    for (size_t i = 0; i < 6; i++) {
         o->name[i] = names[i];
         o->value[i] = values[i];
     }
 }
 
-int hp_sanity_judge(const double *loss, size_t n, double threshold, hp_buf_t *why)
+/* The held-out half: 1 pass, 0 fail (why gets the whole FAIL text), -1
+ * not applicable (why gets a line saying so). */
+static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, hp_buf_t *why)
+{
+    if (!ho || isnan(ho->val_error)) {
+        hp_buf_puts(why, "\n  held-out check skipped: no validation split was scored");
+        return -1;
+    }
+    if (isnan(ho->val_chance_error)) {
+        hp_buf_puts(why, "\n  held-out check skipped: not a classification task (no chance "
+                         "level to beat)");
+        return -1;
+    }
+    if (!(ho->n >= HP_SANITY_MIN_HELDOUT)) {
+        hp_buf_printf(why, "\n  held-out check skipped: only %.0f validation examples (it needs "
+                           "%d)",
+                      ho->n, HP_SANITY_MIN_HELDOUT);
+        return -1;
+    }
+    double chance = 1.0 - ho->val_chance_error, acc = 1.0 - ho->val_error;
+    double need = chance + HP_SANITY_HELDOUT_Z * sqrt(chance * (1.0 - chance) / ho->n);
+    if (acc > need) {
+        hp_buf_printf(why, "\n  held out: accuracy %.3f on %.0f validation examples, above "
+                           "chance (%.3f for predictions with the same class frequencies)",
+                      acc, ho->n, chance);
+        return 1;
+    }
+    hp_buf_printf(why,
+                  "FAIL: %s, but nothing learned from it carries over: accuracy %.3f on %.0f "
+                  "held-out validation examples is no better than chance (%.3f for predictions "
+                  "with the same class frequencies; it needs > %.3f)\n"
+                  "  diagnosis: the labels do not go with the inputs — it memorises, but cannot "
+                  "learn\n"
+                  "  likely causes: data or labels corrupted: labels shuffled or misaligned "
+                  "with their inputs when loading or splitting; inputs that carry no signal "
+                  "(zeroed, constant, decoded or preprocessed wrongly); validation data "
+                  "prepared differently from training data",
+                  memorised, acc, ho->n, chance, need);
+    return 0;
+}
+
+int hp_sanity_judge(const double *loss, size_t n, double threshold,
+                    const hp_sanity_heldout_t *ho, hp_buf_t *why)
 {
     size_t steps = n ? n - 1 : 0;
     double last = n ? loss[n - 1] : NAN;
     if (n >= 2 && isfinite(last) && last < threshold) {
-        hp_buf_printf(why, "PASS: train_loss fell from %.4g to %.4g in %zu steps (threshold %g)",
-                      loss[0], last, steps, threshold);
-        return 1;
+        char memorised[160];
+        snprintf(memorised, sizeof memorised, "train_loss fell from %.4g to %.4g in %zu steps",
+                 loss[0], last, steps);
+        hp_buf_t held = {0};
+        int h = judge_heldout(ho, memorised, &held);
+        if (h != 0)
+            hp_buf_printf(why, "PASS: %s (threshold %g)", memorised, threshold);
+        hp_buf_puts(why, held.data ? held.data : "");
+        hp_buf_fini(&held);
+        return h != 0;
     }
     if (n == 0) {
         hp_buf_puts(why, "FAIL: the run reported no train_loss");

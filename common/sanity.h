@@ -4,7 +4,12 @@
  * first trial, when search.sanity_check is on).
  *
  * The check trains the study's model on ONE batch for a fixed number of
- * steps; a correct model and input pipeline memorise it. These overrides
+ * steps; a correct model and input pipeline memorise it. Memorising is
+ * not enough: a network memorises a batch whose labels were shuffled just
+ * as well. So the memorised model is then scored once on the study's
+ * validation split: with labels that belong to their inputs it does better
+ * than chance even after 32 examples; with shuffled labels (or inputs that
+ * carry no signal) it cannot. These overrides
  * turn a study's trial into that run (they go last, as parameters, so they
  * win over the study's fixed settings):
  *
@@ -12,8 +17,9 @@
  *     hp_sanity_overrides(&o, HP_SANITY_STEPS, HP_SANITY_BATCH);
  *     for (size_t i = 0; i < o.n; i++) set(o.name[i], o.value[i]);
  *     ...
+ *     hp_sanity_heldout_t ho = {val_error, val_chance_error, val_examples};
  *     hp_buf_t why = {0};
- *     int ok = hp_sanity_judge(loss, n, HP_SANITY_THRESHOLD, &why);
+ *     int ok = hp_sanity_judge(loss, n, HP_SANITY_THRESHOLD, &ho, &why);
  */
 #ifndef HP_SANITY_H
 #define HP_SANITY_H
@@ -25,23 +31,42 @@
 #define HP_SANITY_STEPS 300
 #define HP_SANITY_BATCH 32
 #define HP_SANITY_THRESHOLD 0.05
+/* The held-out test: validation accuracy must beat chance by this many
+ * binomial standard deviations (one-sided p ~ 0.001 for a model that
+ * learned nothing), on at least HP_SANITY_MIN_HELDOUT examples. */
+#define HP_SANITY_HELDOUT_Z 3.0
+#define HP_SANITY_MIN_HELDOUT 100
 
 typedef struct hp_sanity_overrides {
     size_t n;
-    const char *name[5];
-    const char *value[5];
+    const char *name[6];
+    const char *value[6];
     char steps[24], batch[24];
 } hp_sanity_overrides_t;
+
+/* What the one-batch run measured on the validation split after its last
+ * step (the final metrics val_error, val_chance_error, val_examples);
+ * NAN or 0 when not reported. */
+typedef struct hp_sanity_heldout {
+    double val_error;
+    double val_chance_error; /* the error by chance of predictions with the
+                                same class frequencies, ignoring the inputs */
+    double n;                  /* validation examples */
+} hp_sanity_heldout_t;
 
 /* hp_sanity_overrides fills o with the settings of a one-batch run. */
 void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batch);
 
 /* hp_sanity_judge decides the check from the train_loss curve (the first
  * value may be the loss at initialization, before any step: steps are
- * counted as n - 1): 1 if the last value is below threshold, else 0. It
- * appends one or more lines of explanation to why: "PASS: ..." or
- * "FAIL: ..." followed by the learning-curve diagnosis and the guide's
- * likely causes. */
-int hp_sanity_judge(const double *loss, size_t n, double threshold, hp_buf_t *why);
+ * counted as n - 1) and, when ho is given and applicable (classification,
+ * at least HP_SANITY_MIN_HELDOUT validation examples), the held-out score.
+ * 1 if the last loss is below threshold and the validation accuracy
+ * 1 - val_error exceeds chance c = 1 - val_chance_error by
+ * HP_SANITY_HELDOUT_Z * sqrt(c (1 - c) / n); else 0. It appends one or
+ * more lines of explanation to why: "PASS: ..." or "FAIL: ..." followed by
+ * the diagnosis and the guide's likely causes. */
+int hp_sanity_judge(const double *loss, size_t n, double threshold,
+                    const hp_sanity_heldout_t *ho, hp_buf_t *why);
 
 #endif

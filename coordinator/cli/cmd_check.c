@@ -30,6 +30,11 @@ const hp_cmd_t hp_cmd_check = {
             "memorise one batch: the training loss must fall below T. If it does\n"
             "not, the learning curve is diagnosed (goes up, explodes, oscillates,\n"
             "plateaus) with the likely causes from the troubleshooting guide.\n"
+            "Then the memorised model is scored on the study's validation split:\n"
+            "its accuracy must beat chance (predictions with the same class\n"
+            "frequencies that ignore the inputs) by three standard deviations, or\n"
+            "the labels do not go with the inputs (a network memorises shuffled\n"
+            "labels too, but learns nothing from them).\n"
             "Exit 0 if the check passes, 1 if it fails or the model cannot run.\n"
             "\n"
             "Options:\n"
@@ -57,6 +62,15 @@ static void on_progress(int64_t step, const hp_metric_t *m, size_t n, void *data
             }
             c->loss[c->n++] = m[i].value;
         }
+}
+
+/* a run's final metric; NAN if it did not report it */
+static double final_metric(const hp_runner_outcome_t *out, const char *name)
+{
+    for (size_t i = 0; i < out->n_metrics; i++)
+        if (strcmp(out->metrics[i].name, name) == 0)
+            return out->metrics[i].value;
+    return NAN;
 }
 
 static int parse_pos(const char *s, double *out)
@@ -138,8 +152,11 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         /* the model did not even run: the guide's first step failed */
         fprintf(cli->out, "FAIL: the model does not run: %s\n", out.error);
     } else {
+        double vn = final_metric(&out, "val_examples");
+        hp_sanity_heldout_t ho = {final_metric(&out, "val_error"),
+                                  final_metric(&out, "val_chance_error"), isnan(vn) ? 0 : vn};
         hp_buf_t why = {0};
-        if (hp_sanity_judge(curve.loss, curve.n, threshold, &why))
+        if (hp_sanity_judge(curve.loss, curve.n, threshold, &ho, &why))
             exit_code = HP_EXIT_OK;
         else if (out.status != HP_RUNNER_COMPLETED && out.error[0])
             hp_buf_printf(&why, "\n  the run stopped: %s", out.error);

@@ -1,8 +1,10 @@
 /* The study's sanity check (search.sanity_check, on by default for
  * built-in models): before its first trial, one worker overfits a single
- * batch with the study's default configuration. A model that cannot stops
+ * batch with the study's default configuration, and the memorised model is
+ * scored on the study's validation split (it must beat chance: shuffled
+ * labels are memorised too, but teach nothing). A model that fails stops
  * the study before any search compute is spent, in state 'stopped' with
- * the learning-curve diagnosis as its reason (common/sanity.h). */
+ * the diagnosis as its reason (common/sanity.h). */
 #include "coord_int.h"
 
 #include "err.h"
@@ -10,6 +12,7 @@
 #include "sanity.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +99,15 @@ static void stop_study(coord_t *c, coord_study_t *s, const char *reason)
     hp_log_warn("study %s stopped before its first trial: %s", s->spec.name, reason);
 }
 
+/* a final metric of the result; NAN if it is not there */
+static double result_metric(const Hpsearch__Result *res, const char *name)
+{
+    for (size_t i = 0; i < res->n_metrics; i++)
+        if (res->metrics[i]->name && strcmp(res->metrics[i]->name, name) == 0)
+            return res->metrics[i]->value;
+    return NAN;
+}
+
 void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res)
 {
     coord_study_t *s = r->study;
@@ -105,7 +117,10 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         hp_buf_printf(&why, "FAIL: the model does not run: %s",
                       res->error && *res->error ? res->error : "(no error given)");
     } else {
-        passed = hp_sanity_judge(r->loss, r->nloss, HP_SANITY_THRESHOLD, &why);
+        double n = result_metric(res, "val_examples");
+        hp_sanity_heldout_t ho = {result_metric(res, "val_error"),
+                                  result_metric(res, "val_chance_error"), isnan(n) ? 0 : n};
+        passed = hp_sanity_judge(r->loss, r->nloss, HP_SANITY_THRESHOLD, &ho, &why);
         if (!passed && res->error && *res->error)
             hp_buf_printf(&why, "\n  the run stopped: %s", res->error);
     }

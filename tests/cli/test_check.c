@@ -1,6 +1,7 @@
 /* hpsearch check: the real binary overfits one batch of a real study's
  * model, passes a sound configuration, and fails a broken one with the
  * learning-curve diagnosis. */
+#include "hp_blobs.h"
 #include "hp_check.h"
 
 #include <check.h>
@@ -96,6 +97,38 @@ START_TEST(test_unrunnable_and_wrong_input)
 }
 END_TEST
 
+/* the guide's "data or labels corrupted": shuffled labels are memorised as
+ * easily as real ones, but the memorised model scores chance on held-out
+ * data, so the check fails and says why; the same rows with their own
+ * labels pass */
+START_TEST(test_shuffled_labels_fail)
+{
+    char csv[128], spec[512], out[4096];
+    for (int shuffle = 0; shuffle <= 1; shuffle++) {
+        snprintf(csv, sizeof csv, "%s/blobs%d.csv", dir, shuffle);
+        ck_assert_int_eq(hp_blobs_write(csv, 2000, 64, 4, shuffle, 7), 0);
+        snprintf(spec, sizeof spec,
+                 "name: ck\nobjective: {metric: val_error}\nsearch: {max_trials: 2}\n"
+                 "space:\n  hidden: {type: int, low: 16, high: 64}\n"
+                 "trial:\n  model: mlp\n  dataset: %s\n  epochs: 2\n",
+                 csv);
+        int rc = check("", spec, out, sizeof out);
+        if (!shuffle) {
+            ck_assert_msg(rc == 0, "%s", out);
+            ck_assert_ptr_nonnull(strstr(out, "PASS: train_loss fell from"));
+            /* 2000 rows: 400 test, 160 validation */
+            ck_assert_ptr_nonnull(strstr(out, "held out: accuracy"));
+            ck_assert_ptr_nonnull(strstr(out, "on 160 validation examples, above chance"));
+            continue;
+        }
+        ck_assert_msg(rc == 1, "%s", out);
+        ck_assert_msg(strstr(out, "FAIL: train_loss fell from") != NULL, "%s", out);
+        ck_assert_ptr_nonnull(strstr(out, "no better than chance"));
+        ck_assert_ptr_nonnull(strstr(out, "labels shuffled or misaligned"));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_check");
@@ -105,6 +138,7 @@ int main(void)
     tcase_add_test(tc, test_sound_mlp_passes);
     tcase_add_test(tc, test_tiny_learning_rate_fails_with_plateau);
     tcase_add_test(tc, test_unrunnable_and_wrong_input);
+    tcase_add_test(tc, test_shuffled_labels_fail);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }

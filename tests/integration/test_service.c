@@ -2,6 +2,7 @@
  * children on private sockets. Workers and the coordinator are killed with
  * SIGKILL mid-study; every result must be kept, none doubled. */
 #include "harness.h"
+#include "hp_blobs.h"
 
 #include "hp_check.h"
 
@@ -434,6 +435,26 @@ START_TEST(test_sanity_check_before_the_first_trial)
                                               "plateaus') > 0 AND instr(reason, 'learning rate "
                                               "too low') > 0"),
                      1);
+    /* shuffled labels: memorised like any others, but nothing carries over
+     * to held-out data — the study stops before any trial, saying why */
+    char csv[700], text[1200];
+    snprintf(csv, sizeof csv, "%s/shuffled.csv", h.dir);
+    ck_assert_int_eq(hp_blobs_write(csv, 3000, 64, 4, 1, 11), 0);
+    snprintf(text, sizeof text,
+             "name: shuffled\nobjective: {metric: val_error}\n"
+             "search: {algorithm: random, max_trials: 5}\n"
+             "space:\n  hidden: {type: int, low: 32, high: 128}\n"
+             "trial:\n  model: mlp\n  dataset: %s\n  epochs: 2\n",
+             csv);
+    hp_harness_submit(&h, text);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "shuffled", 300), "stopped");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials"), 0);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM studies WHERE name = "
+                                              "'shuffled' AND instr(reason, 'train_loss fell "
+                                              "from') > 0 AND instr(reason, 'no better than "
+                                              "chance') > 0 AND instr(reason, 'labels shuffled "
+                                              "or misaligned') > 0"),
+                     1);
     /* the defaults memorise it: the check passes, then the search runs */
     hp_harness_submit(&h, "name: sound\nobjective: {metric: val_error}\n"
                           "search: {algorithm: random, max_trials: 2}\n"
@@ -444,7 +465,7 @@ START_TEST(test_sanity_check_before_the_first_trial)
     ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON "
                                               "s.id = e.study_id WHERE s.name = 'sound' AND "
                                               "e.kind = 'sanity_check' AND e.message LIKE "
-                                              "'PASS:%'"),
+                                              "'PASS:%held out: accuracy%above chance%'"),
                      1);
     ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials t JOIN studies s ON "
                                               "s.id = t.study_id WHERE s.name = 'sound' AND "

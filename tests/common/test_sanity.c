@@ -1,0 +1,142 @@
+/* The sanity check's judgement (common/sanity.h): memorising the batch,
+ * then beating chance on held-out data, each with its own explanation. */
+#include "hp_check.h"
+#include "sanity.h"
+
+#include <check.h>
+#include <math.h>
+#include <string.h>
+
+static const double memorised[] = {2.3, 1.1, 0.4, 0.05, 0.004};
+#define NMEM (sizeof memorised / sizeof memorised[0])
+
+static int judge(const double *loss, size_t n, const hp_sanity_heldout_t *ho, hp_buf_t *why)
+{
+    memset(why, 0, sizeof *why);
+    return hp_sanity_judge(loss, n, HP_SANITY_THRESHOLD, ho, why);
+}
+
+START_TEST(test_memorised_and_above_chance_passes)
+{
+    /* 10 balanced classes: chance 0.1; 0.5 accuracy on 1000 is far above */
+    hp_sanity_heldout_t ho = {.val_error = 0.5, .val_chance_error = 0.9, .n = 1000};
+    hp_buf_t why;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_msg(strncmp(why.data, "PASS: train_loss fell from 2.3 to 0.004 in 4 steps", 50) == 0,
+                  "%s", why.data);
+    ck_assert_ptr_nonnull(strstr(why.data, "held out: accuracy 0.500 on 1000 validation examples"));
+    hp_buf_fini(&why);
+}
+END_TEST
+
+START_TEST(test_memorised_but_chance_fails_as_corrupted_labels)
+{
+    /* what a model trained on shuffled labels does: memorises, then
+     * scores chance on validation */
+    hp_sanity_heldout_t ho = {.val_error = 0.9, .val_chance_error = 0.9, .n = 1000};
+    hp_buf_t why;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 0);
+    ck_assert_msg(strncmp(why.data, "FAIL: train_loss fell from 2.3 to 0.004 in 4 steps, but "
+                                    "nothing learned from it carries over",
+                          90) == 0,
+                  "%s", why.data);
+    ck_assert_ptr_nonnull(strstr(why.data, "no better than chance (0.100"));
+    ck_assert_ptr_nonnull(strstr(why.data, "labels shuffled or misaligned"));
+    ck_assert_ptr_null(strstr(why.data, "PASS"));
+    hp_buf_fini(&why);
+}
+END_TEST
+
+START_TEST(test_threshold_is_three_standard_deviations)
+{
+    /* chance 0.1, n 900: sd = sqrt(0.1 * 0.9 / 900) = 0.01, so the bar is
+     * accuracy > 0.13 */
+    hp_sanity_heldout_t ho = {.val_error = 1 - 0.131, .val_chance_error = 0.9, .n = 900};
+    hp_buf_t why;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    hp_buf_fini(&why);
+    ho.val_error = 1 - 0.129;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 0);
+    ck_assert_ptr_nonnull(strstr(why.data, "it needs > 0.130"));
+    hp_buf_fini(&why);
+    /* an imbalanced task: chance from the predicted and true class
+     * frequencies (0.82), not from the number of classes */
+    ho = (hp_sanity_heldout_t){.val_error = 1 - 0.83, .val_chance_error = 0.18, .n = 400};
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 0); /* bar 0.82 + 3 * 0.0192 */
+    hp_buf_fini(&why);
+    ho.val_error = 1 - 0.90;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    hp_buf_fini(&why);
+}
+END_TEST
+
+START_TEST(test_heldout_not_applicable_is_said)
+{
+    hp_buf_t why;
+    /* regression: no chance level */
+    hp_sanity_heldout_t ho = {.val_error = 0.3, .val_chance_error = NAN, .n = 1000};
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.data, "held-out check skipped: not a classification task"));
+    hp_buf_fini(&why);
+    /* too few validation examples to tell */
+    ho = (hp_sanity_heldout_t){.val_error = 0.9, .val_chance_error = 0.9, .n = 40};
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.data, "only 40 validation examples (it needs 100)"));
+    hp_buf_fini(&why);
+    /* no validation split, or no held-out data given at all */
+    ho = (hp_sanity_heldout_t){.val_error = NAN, .val_chance_error = NAN, .n = 0};
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.data, "no validation split was scored"));
+    hp_buf_fini(&why);
+    ck_assert_int_eq(judge(memorised, NMEM, NULL, &why), 1);
+    hp_buf_fini(&why);
+}
+END_TEST
+
+START_TEST(test_not_memorised_fails_with_curve_diagnosis)
+{
+    /* the held-out score does not rescue a batch that was not memorised */
+    static const double flat[] = {2.302, 2.301, 2.302, 2.301, 2.302, 2.301, 2.302};
+    hp_sanity_heldout_t ho = {.val_error = 0.2, .val_chance_error = 0.9, .n = 1000};
+    hp_buf_t why;
+    ck_assert_int_eq(judge(flat, 7, &ho, &why), 0);
+    ck_assert_ptr_nonnull(strstr(why.data, "FAIL: train_loss did not fall below the threshold"));
+    ck_assert_ptr_nonnull(strstr(why.data, "diagnosis: plateaus"));
+    hp_buf_fini(&why);
+    static const double boom[] = {2.3, 1.5, INFINITY};
+    ck_assert_int_eq(judge(boom, 3, &ho, &why), 0);
+    ck_assert_ptr_nonnull(strstr(why.data, "became non-finite"));
+    hp_buf_fini(&why);
+    ck_assert_int_eq(judge(NULL, 0, &ho, &why), 0);
+    ck_assert_str_eq(why.data, "FAIL: the run reported no train_loss");
+    hp_buf_fini(&why);
+}
+END_TEST
+
+START_TEST(test_overrides)
+{
+    hp_sanity_overrides_t o;
+    hp_sanity_overrides(&o, 300, 32);
+    const char *want[][2] = {{"train_size", "32"}, {"batch_size", "32"}, {"epochs", "300"},
+                             {"eval_every", "300"}, {"dropout", "0"},    {"baselines", "0"}};
+    ck_assert_uint_eq(o.n, 6);
+    for (size_t i = 0; i < 6; i++) {
+        ck_assert_str_eq(o.name[i], want[i][0]);
+        ck_assert_str_eq(o.value[i], want[i][1]);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("common_sanity");
+    TCase *tc = tcase_create("judge");
+    tcase_add_test(tc, test_memorised_and_above_chance_passes);
+    tcase_add_test(tc, test_memorised_but_chance_fails_as_corrupted_labels);
+    tcase_add_test(tc, test_threshold_is_three_standard_deviations);
+    tcase_add_test(tc, test_heldout_not_applicable_is_said);
+    tcase_add_test(tc, test_not_memorised_fails_with_curve_diagnosis);
+    tcase_add_test(tc, test_overrides);
+    suite_add_tcase(s, tc);
+    return hp_check_run(s);
+}
