@@ -49,7 +49,7 @@ typedef struct {
     size_t n, cap;
 } curve_t;
 
-static void on_progress(int64_t step, const hp_metric_t *m, size_t n, void *data)
+static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, void *data)
 {
     (void)step;
     curve_t *c = data;

@@ -55,7 +55,7 @@ typedef struct rec {
     hp_cancel_t *cancel_on_first; /* cancel from inside the first callback */
 } rec_t;
 
-static void on_progress(int64_t step, const hp_metric_t *m, size_t n, void *data)
+static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, void *data)
 {
     rec_t *r = data;
     if (r->calls < 16)
@@ -408,7 +408,7 @@ typedef struct names_rec {
     int epochs, shift_in_every_epoch;
 } names_rec_t;
 
-static void on_model_progress(int64_t step, const hp_metric_t *m, size_t n, void *data)
+static void on_model_progress(int64_t step, const hp_runner_metric_t *m, size_t n, void *data)
 {
     (void)step;
     names_rec_t *r = data;
@@ -440,7 +440,7 @@ static void run_model(const char *shift, const char *fixed, names_rec_t *r,
 
 static double metric(const hp_runner_outcome_t *out, const char *name)
 {
-    const hp_metric_t *m = hp_outcome_find(out, name);
+    const hp_runner_metric_t *m = hp_outcome_find(out, name);
     return m ? m->value : NAN;
 }
 

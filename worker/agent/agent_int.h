@@ -17,7 +17,7 @@ typedef struct progress_item {
     struct progress_item *next;
     int64_t step;
     size_t n;
-    hp_metric_t m[];
+    hp_runner_metric_t m[];
 } progress_item_t;
 
 #define PROGRESS_QUEUE_MAX 256 /* older reports are dropped beyond this */

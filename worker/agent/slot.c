@@ -26,7 +26,7 @@ typedef struct run_arg {
     hp_runner_outcome_t out;
 } run_arg_t;
 
-static void on_progress(int64_t step, const hp_metric_t *m, size_t n, void *data)
+static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, void *data)
 {
     slot_t *s = data;
     hp_agent_t *a = s->a;
@@ -72,7 +72,8 @@ static int request_timeout(const hp_agent_t *a)
     return a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
 }
 
-static Hpsearch__Metric **metrics_msg(const hp_metric_t *m, size_t n, Hpsearch__Metric **store)
+static Hpsearch__Metric **metrics_msg(const hp_runner_metric_t *m, size_t n,
+                                      Hpsearch__Metric **store)
 {
     Hpsearch__Metric *ms = calloc(n ? n : 1, sizeof *ms);
     Hpsearch__Metric **mp = calloc(n ? n : 1, sizeof *mp);

@@ -520,7 +520,7 @@ int hp_run_external(struct fy_node *root, const hp_runner_trial_t *t, const hp_r
     finish_tail(x);
 
     const char *obj = t->objective ? t->objective : "";
-    const hp_metric_t *m = hp_outcome_find(out, obj);
+    const hp_runner_metric_t *m = hp_outcome_find(out, obj);
     char sb[32];
     if (why == WHY_CANCEL) {
         out->status = HP_RUNNER_CANCELLED;

@@ -81,7 +81,7 @@ int hp_metricline_parse(const char *line, size_t len, hp_metricline_t *ml)
         }
         if (ml->n == HP_METRICLINE_MAX)
             continue;
-        hp_metric_t *m = &ml->m[ml->n++];
+        hp_runner_metric_t *m = &ml->m[ml->n++];
         memcpy(m->name, tok, nlen);
         m->name[nlen] = '\0';
         m->value = v;

@@ -20,7 +20,7 @@ typedef struct model_ctx {
     hp_runner_outcome_t *out;
 } model_ctx_t;
 
-static void add(hp_metric_t *m, size_t *n, const char *name, double v)
+static void add(hp_runner_metric_t *m, size_t *n, const char *name, double v)
 {
     if (isnan(v)) /* not measured (e.g. no validation split) */
         return;
@@ -28,7 +28,7 @@ static void add(hp_metric_t *m, size_t *n, const char *name, double v)
     m[(*n)++].value = v;
 }
 
-static size_t epoch_metrics(const hp_train_epoch_t *e, hp_metric_t *m)
+static size_t epoch_metrics(const hp_train_epoch_t *e, hp_runner_metric_t *m)
 {
     size_t n = 0;
     add(m, &n, "train_loss", e->train_loss);
@@ -46,7 +46,7 @@ static size_t epoch_metrics(const hp_train_epoch_t *e, hp_metric_t *m)
 static int on_epoch(const hp_train_epoch_t *e, void *data)
 {
     model_ctx_t *c = data;
-    hp_metric_t m[16];
+    hp_runner_metric_t m[16];
     size_t n = epoch_metrics(e, m);
     HP_ASSERT(n <= HP_ARRAY_LEN(m));
     for (size_t i = 0; i < n; i++)
@@ -235,7 +235,7 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     hp_outcome_put(out, "seconds", res.seconds);
 
     const char *obj = t->objective ? t->objective : "";
-    const hp_metric_t *m = hp_outcome_find(out, obj);
+    const hp_runner_metric_t *m = hp_outcome_find(out, obj);
     if (!m) {
         hp_outcome_fail(out, "the built-in model never reported the objective '%s' (it reports "
                              "train_loss, train_error, val_loss, val_error, test_loss, test_error, and "

@@ -77,12 +77,12 @@ void hp_outcome_put(hp_runner_outcome_t *out, const char *name, double value)
         out->metrics = calloc(HP_RUNNER_MAX_METRICS, sizeof *out->metrics);
         HP_ASSERT(out->metrics);
     }
-    hp_metric_t *m = &out->metrics[out->n_metrics++];
+    hp_runner_metric_t *m = &out->metrics[out->n_metrics++];
     snprintf(m->name, sizeof m->name, "%s", name);
     m->value = value;
 }
 
-const hp_metric_t *hp_outcome_find(const hp_runner_outcome_t *out, const char *name)
+const hp_runner_metric_t *hp_outcome_find(const hp_runner_outcome_t *out, const char *name)
 {
     for (size_t i = 0; i < out->n_metrics; i++)
         if (strcmp(out->metrics[i].name, name) == 0)

@@ -33,10 +33,10 @@
 #define HP_RUNNER_STDERR_TAIL 4096
 #define HP_RUNNER_ERROR_MAX 1024
 
-typedef struct hp_metric {
+typedef struct hp_runner_metric {
     char name[HP_METRIC_NAME_MAX];
     double value;
-} hp_metric_t;
+} hp_runner_metric_t;
 
 typedef struct hp_runner_param {
     const char *name;
@@ -68,7 +68,7 @@ typedef enum hp_runner_status {
 typedef struct hp_runner_outcome {
     hp_runner_status_t status;
     double value;             /* the objective's last value, when completed */
-    hp_metric_t *metrics;     /* final value of every metric, n_metrics of them */
+    hp_runner_metric_t *metrics;     /* final value of every metric, n_metrics of them */
     size_t n_metrics;
     char error[HP_RUNNER_ERROR_MAX];      /* why it failed ("" when completed) */
     char stderr_tail[HP_RUNNER_STDERR_TAIL + 1]; /* external programs */
@@ -81,7 +81,7 @@ typedef struct hp_runner_outcome {
 /* Called from the runner's thread for every step: step is the epoch, the
  * program's step=N, or the count of metric lines so far. The metrics are
  * only valid during the call. Must not block for long. */
-typedef void (*hp_runner_progress_cb)(int64_t step, const hp_metric_t *metrics, size_t n,
+typedef void (*hp_runner_progress_cb)(int64_t step, const hp_runner_metric_t *metrics, size_t n,
                                       void *data);
 
 /* A cancellation flag another thread can raise, with a pipe so a runner

@@ -16,7 +16,7 @@ struct fy_node;
 #define HP_METRICLINE_MAX 64 /* metrics read from one line; more are dropped */
 
 typedef struct hp_metricline {
-    hp_metric_t m[HP_METRICLINE_MAX];
+    hp_runner_metric_t m[HP_METRICLINE_MAX];
     size_t n;
     int has_step;
     int64_t step;
@@ -38,7 +38,7 @@ int hp_metricline_parse(const char *line, size_t len, hp_metricline_t *ml);
 /* hp_outcome_put records name's latest value in out->metrics. */
 void hp_outcome_put(hp_runner_outcome_t *out, const char *name, double value);
 /* hp_outcome_find returns name's latest value in out, or NULL. */
-const hp_metric_t *hp_outcome_find(const hp_runner_outcome_t *out, const char *name);
+const hp_runner_metric_t *hp_outcome_find(const hp_runner_outcome_t *out, const char *name);
 /* hp_outcome_fail sets status FAILED and formats the error. */
 void hp_outcome_fail(hp_runner_outcome_t *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
