@@ -1,4 +1,4 @@
--- hpsearch database schema, version 2 (PRAGMA user_version).
+-- hpsearch database schema, version 3 (PRAGMA user_version).
 --
 -- This is the whole current schema, for reading. Databases are built and
 -- upgraded by the numbered files in sql/migrations/; a test checks that
@@ -27,7 +27,9 @@ CREATE TABLE studies (
     created     REAL NOT NULL,
     ended       REAL                                          -- NULL while running
 , reason TEXT                                                 -- why it ended, NULL if it just finished
+, dataset_key TEXT                                            -- what its trials train and test on; NULL: none
 );
+CREATE INDEX studies_by_dataset_key ON studies (dataset_key);
 
 -- A trial: one configuration of a study, numbered 0, 1, ... per study.
 -- pending -> running -> completed | failed | pruned; running -> pending when
@@ -106,4 +108,17 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_study ON events (study_id, time);
 
-PRAGMA user_version = 2;
+-- Simple baselines (majority class, linear model), computed once per
+-- dataset key by one trial and shared by every study with that key.
+CREATE TABLE baselines (
+    id          INTEGER PRIMARY KEY,
+    dataset_key TEXT NOT NULL CHECK (length(dataset_key) > 0),  -- studies.dataset_key
+    name        TEXT NOT NULL CHECK (length(name) > 0),         -- 'majority_class', 'linear_model'
+    error       REAL NOT NULL CHECK (error >= 0),               -- its test error
+    study_id    INTEGER NOT NULL REFERENCES studies (id),       -- who computed it
+    trial_id    INTEGER NOT NULL REFERENCES trials (id),
+    created     REAL NOT NULL
+);
+CREATE UNIQUE INDEX baselines_by_key ON baselines (dataset_key, name);
+
+PRAGMA user_version = 3;

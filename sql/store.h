@@ -1,6 +1,6 @@
 /*
  * store.h — the SQLite store: studies, trials and their attempts, metrics,
- * workers and events, in one database file (schema: sql/schema.sql,
+ * baselines, workers and events, in one database file (schema: sql/schema.sql,
  * for users: docs/sql.md).
  *
  * One hp_store_t is one SQLite connection. It is not thread-safe: use a
@@ -150,6 +150,7 @@ typedef struct hp_study_def {
     const char *metric;    /* objective metric */
     hp_goal_t goal;
     int64_t max_trials;    /* 0: no limit */
+    const char *dataset_key; /* hp_spec_dataset_key; NULL: the study has none */
 } hp_study_def_t;
 
 typedef struct hp_study {
@@ -159,6 +160,7 @@ typedef struct hp_study {
     int64_t max_trials;
     hp_study_state_t state;
     char *reason; /* NULL unless set when it ended */
+    char *dataset_key; /* NULL: none (or a study from before schema 3) */
     double created, ended;
 } hp_study_t;
 
@@ -356,6 +358,42 @@ int hp_store_metric_append(hp_store_t *st, const hp_metric_t *m, char *err,
 /* hp_store_metrics_append records n metrics atomically: all or none. */
 int hp_store_metrics_append(hp_store_t *st, const hp_metric_t *m, size_t n,
                             char *err, size_t errlen);
+
+/* ---- baselines ------------------------------------------------------ */
+
+/*
+ * Simple baselines ("compare to a known result": the majority class and a
+ * linear model) depend only on the data a study's trials train and test
+ * on, named by the study's dataset key (hp_spec_dataset_key). One trial
+ * computes them and reports them as final metrics; the coordinator keeps
+ * them here, once per key, for every study with that key.
+ */
+
+/* hp_store_baseline_name returns the baselines-table name of a final
+ * metric a built-in trial reports ("baseline_majority_error" ->
+ * "majority_class", "baseline_linear_error" -> "linear_model"), or NULL
+ * when metric is not a baseline. */
+const char *hp_store_baseline_name(const char *metric);
+
+typedef struct hp_baseline_def {
+    const char *dataset_key; /* studies.dataset_key */
+    const char *name;        /* e.g. "linear_model" */
+    double error;            /* its test error: finite, >= 0 */
+    int64_t study_id, trial_id; /* who computed it */
+} hp_baseline_def_t;
+
+/* hp_store_baseline_put records a baseline of a dataset key unless one of
+ * that name is stored already: the first stays, and *inserted (may be
+ * NULL) says whether this one was. HP_EINVAL: empty key or name, or an
+ * error that is not finite or is negative; HP_ENOENT when the study or
+ * trial does not exist. */
+int hp_store_baseline_put(hp_store_t *st, const hp_baseline_def_t *b, int *inserted,
+                          char *err, size_t errlen);
+
+/* hp_store_baseline_count sets *n to the number of baselines stored for
+ * dataset_key (0 for an unknown key). */
+int hp_store_baseline_count(hp_store_t *st, const char *dataset_key, int64_t *n, char *err,
+                            size_t errlen);
 
 /* ---- workers and events --------------------------------------------- */
 

@@ -56,6 +56,8 @@ enum hp_store_q {
     Q_WORKER_GET,
     Q_WORKER_LIST,
     Q_EVENT_INSERT,
+    Q_BASELINE_INSERT,
+    Q_BASELINE_COUNT,
     Q_COUNT_
 };
 

@@ -32,12 +32,13 @@ void hp_study_fini(hp_study_t *s)
     free(s->spec_json);
     free(s->metric);
     free(s->reason);
+    free(s->dataset_key);
     memset(s, 0, sizeof *s);
 }
 
 #define STUDY_COLS                                                                   \
     "SELECT id, name, spec, spec_json, metric, goal, max_trials, state, reason, "    \
-    "created, ended FROM studies "
+    "created, ended, dataset_key FROM studies "
 
 static int read_study(sqlite3_stmt *s, hp_study_t *out, char *err, size_t errlen)
 {
@@ -56,6 +57,7 @@ static int read_study(sqlite3_stmt *s, hp_study_t *out, char *err, size_t errlen
     out->reason = hp_store_col_dup(s, 8, &oom);
     out->created = hp_store_col_time(s, 9);
     out->ended = hp_store_col_time(s, 10);
+    out->dataset_key = hp_store_col_dup(s, 11, &oom);
     if (oom) {
         hp_study_fini(out);
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
@@ -68,17 +70,18 @@ int hp_store_study_create(hp_store_t *st, const hp_study_def_t *def, int64_t *id
 {
     if (!def || !def->name || !*def->name || !def->spec || !def->spec_json ||
         !def->metric || !*def->metric || def->max_trials < 0 ||
+        (def->dataset_key && !*def->dataset_key) ||
         (def->goal != HP_GOAL_MINIMIZE && def->goal != HP_GOAL_MAXIMIZE))
         return hp_errf(err, errlen, HP_EINVAL,
                        "create study: name, spec, spec_json, metric and a goal are "
-                       "required, max_trials >= 0");
+                       "required, max_trials >= 0, a dataset key is NULL or not empty");
     int rc = hp_store_op_begin(st, "create a study", err, errlen);
     if (rc < 0)
         return rc;
     sqlite3_stmt *s = hp_store_stmt(
         st, Q_STUDY_INSERT,
-        "INSERT INTO studies (name, spec, spec_json, metric, goal, max_trials, state, created) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
+        "INSERT INTO studies (name, spec, spec_json, metric, goal, max_trials, state, created, "
+        "dataset_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8)",
         &rc, err, errlen);
     if (s) {
         sqlite3_bind_text(s, 1, def->name, -1, SQLITE_TRANSIENT);
@@ -88,6 +91,7 @@ int hp_store_study_create(hp_store_t *st, const hp_study_def_t *def, int64_t *id
         sqlite3_bind_text(s, 5, hp_goal_name(def->goal), -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 6, def->max_trials);
         sqlite3_bind_double(s, 7, hp_store_clock(st));
+        hp_store_bind_text(s, 8, def->dataset_key);
         char what[300];
         snprintf(what, sizeof what, "create study '%.280s'", def->name);
         rc = hp_store_step_done(st, s, what, err, errlen);

@@ -7,6 +7,7 @@
 #include "store_fixture.h"
 
 #include <math.h>
+#include <sqlite3.h>
 
 static int64_t next_lease = 100;
 
@@ -839,6 +840,110 @@ START_TEST(test_durability_pragmas)
 }
 END_TEST
 
+/* Baselines: one row per dataset key and name, the first stays; a study
+ * carries its key; the table's constraints hold for plain SQL too. */
+START_TEST(test_baselines_once_per_key)
+{
+    hp_store_t *st = open_rw();
+    char err[512] = "";
+    static const char key[] = "{\"name\":\"fashion-mnist\",\"seed\":0}";
+    hp_study_def_t def = {.name = "a", .spec = "name: a\n", .spec_json = "{}", .metric = "val_error",
+                          .max_trials = 6, .dataset_key = key};
+    int64_t a, b;
+    ck_assert_int_eq(hp_store_study_create(st, &def, &a, err, sizeof err), 0);
+    def.name = "b";
+    ck_assert_int_eq(hp_store_study_create(st, &def, &b, err, sizeof err), 0);
+    def.name = "c";
+    def.dataset_key = "";
+    ck_assert_int_eq(hp_store_study_create(st, &def, NULL, err, sizeof err), HP_EINVAL);
+    def.dataset_key = NULL;
+    int64_t none = 0;
+    ck_assert_int_eq(hp_store_study_create(st, &def, &none, err, sizeof err), 0);
+    hp_study_t s;
+    ck_assert_int_eq(hp_store_study_get(st, a, &s, err, sizeof err), 0);
+    ck_assert_str_eq(s.dataset_key, key);
+    hp_study_fini(&s);
+    ck_assert_int_eq(hp_store_study_get_by_name(st, "c", &s, err, sizeof err), 0);
+    ck_assert_ptr_null(s.dataset_key);
+    hp_study_fini(&s);
+
+    int64_t ta, tb;
+    ck_assert_int_eq(hp_store_trial_create(st, a, "{}", &ta, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_create(st, b, "{}", &tb, NULL, err, sizeof err), 0);
+    int64_t n = -1;
+    ck_assert_int_eq(hp_store_baseline_count(st, key, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 0);
+
+    ck_assert_str_eq(hp_store_baseline_name("baseline_majority_error"), "majority_class");
+    ck_assert_str_eq(hp_store_baseline_name("baseline_linear_error"), "linear_model");
+    ck_assert_ptr_null(hp_store_baseline_name("test_error"));
+    ck_assert_ptr_null(hp_store_baseline_name(NULL));
+
+    int inserted = -1;
+    hp_baseline_def_t bl = {.dataset_key = key, .name = "linear_model", .error = 0.16,
+                            .study_id = a, .trial_id = ta};
+    ck_assert_int_eq(hp_store_baseline_put(st, &bl, &inserted, err, sizeof err), 0);
+    ck_assert_int_eq(inserted, 1);
+    bl.name = "majority_class";
+    bl.error = 0.9;
+    ck_assert_int_eq(hp_store_baseline_put(st, &bl, NULL, err, sizeof err), 0);
+    /* study b computed them too (a race): the first stay */
+    bl = (hp_baseline_def_t){.dataset_key = key, .name = "linear_model", .error = 0.17,
+                             .study_id = b, .trial_id = tb};
+    ck_assert_int_eq(hp_store_baseline_put(st, &bl, &inserted, err, sizeof err), 0);
+    ck_assert_int_eq(inserted, 0);
+    ck_assert_int_eq(hp_store_baseline_count(st, key, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(hp_store_baseline_count(st, "other", &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 0);
+    /* every study on the key sees them, as docs/sql.md queries them */
+    ck_assert_str_eq(query(st, "SELECT s.name, b.name, b.error, b.study_id = s.id "
+                               "FROM studies s JOIN baselines b USING (dataset_key) "
+                               "ORDER BY s.name, b.name"),
+                     "a|linear_model|0.16|1\na|majority_class|0.9|1\n"
+                     "b|linear_model|0.16|0\nb|majority_class|0.9|0\n");
+
+    /* refused: non-finite or negative errors, empty names, unknown trials */
+    bl.error = NAN;
+    ck_assert_int_eq(hp_store_baseline_put(st, &bl, NULL, err, sizeof err), HP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "finite"));
+    bl.error = -0.1;
+    ck_assert_int_eq(hp_store_baseline_put(st, &bl, NULL, err, sizeof err), HP_EINVAL);
+    bl.error = 0.5;
+    bl.name = "";
+    ck_assert_int_eq(hp_store_baseline_put(st, &bl, NULL, err, sizeof err), HP_EINVAL);
+    bl.name = "linear_model";
+    bl.dataset_key = NULL;
+    ck_assert_int_eq(hp_store_baseline_put(st, &bl, NULL, err, sizeof err), HP_EINVAL);
+    bl.dataset_key = "k2";
+    bl.trial_id = 999;
+    ck_assert_int_eq(hp_store_baseline_put(st, &bl, NULL, err, sizeof err), HP_ENOENT);
+    ck_assert_int_eq(hp_store_baseline_count(st, "k2", &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 0);
+    hp_store_close(st);
+
+    /* the table's own constraints, for writers that bypass the API */
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    static const char *const bad[] = {
+        "INSERT INTO baselines (dataset_key, name, error, study_id, trial_id, created) "
+        "VALUES ('{\"name\":\"fashion-mnist\",\"seed\":0}', 'linear_model', 0.2, 1, 1, 0)",
+        "INSERT INTO baselines (dataset_key, name, error, study_id, trial_id, created) "
+        "VALUES ('k', 'linear_model', NULL, 1, 1, 0)",
+        "INSERT INTO baselines (dataset_key, name, error, study_id, trial_id, created) "
+        "VALUES ('k', 'linear_model', -1, 1, 1, 0)",
+        "INSERT INTO baselines (dataset_key, name, error, study_id, trial_id, created) "
+        "VALUES ('', 'linear_model', 0.2, 1, 1, 0)",
+        "INSERT INTO baselines (dataset_key, name, error, study_id, trial_id, created) "
+        "VALUES ('k', 'linear_model', 0.2, NULL, 1, 0)",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(sqlite3_exec(db, bad[i], NULL, NULL, NULL) == SQLITE_CONSTRAINT, "%s",
+                      bad[i]);
+    sqlite3_close(db);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -860,6 +965,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_runaway_query_stopped);
     tcase_add_test(tc, test_exec_query_json_and_guards);
     tcase_add_test(tc, test_durability_pragmas);
+    tcase_add_test(tc, test_baselines_once_per_key);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -231,6 +231,72 @@ START_TEST(test_upgrade_from_v1_keeps_data)
 }
 END_TEST
 
+/* Version 2 -> 3: every row stays; existing studies have no dataset key
+ * (their trials keep their own baseline metrics), and new studies can
+ * store baselines. */
+START_TEST(test_upgrade_from_v2_keeps_data)
+{
+    raw_exec(dbpath, hp_store_migration_get(0)->sql);
+    raw_exec(dbpath, hp_store_migration_get(1)->sql);
+    raw_exec(dbpath,
+             "PRAGMA user_version = 2;"
+             "INSERT INTO studies (id, name, spec, spec_json, metric, goal, max_trials, state, created, reason)"
+             "  VALUES (1, 'old', 'name: old', '{\"name\":\"old\"}', 'val_error', 'minimize', 2, 'completed', 100.0, NULL);"
+             "INSERT INTO workers (id, host, cores, slots, capabilities, first_seen, last_seen, state)"
+             "  VALUES ('w1', 'node1', 8, 2, '{}', 90, 109, 'alive');"
+             "INSERT INTO trials (id, study_id, number, state, params, value, created, started, ended, attempts, diagnosis)"
+             "  VALUES (1, 1, 0, 'completed', '{\"lr\":0.1}', 0.2, 101, 102, 110, 1, 'healthy');"
+             "INSERT INTO trial_attempts (trial_id, attempt, worker_id, lease_id, started, ended, outcome)"
+             "  VALUES (1, 1, 'w1', 7, 102, 110, 'completed');"
+             "INSERT INTO metrics (trial_id, step, name, value, time, attempt) VALUES"
+             "  (1, -1, 'baseline_linear_error', 0.16, 110, 1), (1, 1, 'val_error', 0.2, 109, 1);"
+             "INSERT INTO events (time, kind, study_id, message) VALUES (100, 'study_submitted', 1, 'old.yaml');");
+
+    char err[512] = "";
+    hp_store_t *st = NULL;
+    int rc = hp_store_open(&st, dbpath, 0, err, sizeof err);
+    ck_assert_msg(rc == 0, "upgrade: %s", err);
+    ck_assert_int_eq(hp_store_schema_version(st), 3);
+    ck_assert_int_eq(hp_store_integrity_check(st, err, sizeof err), 0);
+    ck_assert_str_eq(query(st, "SELECT count(*) FROM pragma_foreign_key_check"), "0\n");
+    ck_assert_str_eq(query(st, "SELECT id, name, state, created, dataset_key FROM studies"),
+                     "1|old|completed|100|NULL\n");
+    ck_assert_str_eq(query(st, "SELECT id, state, value, attempts, diagnosis FROM trials"),
+                     "1|completed|0.2|1|healthy\n");
+    ck_assert_str_eq(query(st, "SELECT trial_id, attempt, worker_id, lease_id, outcome "
+                               "FROM trial_attempts"),
+                     "1|1|w1|7|completed\n");
+    ck_assert_str_eq(query(st, "SELECT step, name, value FROM metrics ORDER BY step"),
+                     "-1|baseline_linear_error|0.16\n1|val_error|0.2\n");
+    ck_assert_str_eq(query(st, "SELECT kind, message FROM events"), "study_submitted|old.yaml\n");
+    ck_assert_str_eq(query(st, "SELECT count(*) FROM baselines"), "0\n");
+    hp_study_t s;
+    ck_assert_int_eq(hp_store_study_get(st, 1, &s, err, sizeof err), 0);
+    ck_assert_ptr_null(s.dataset_key);
+    hp_study_fini(&s);
+
+    /* and carries on: a new study with a key stores its baselines */
+    hp_study_def_t def = {.name = "new", .spec = "name: new\n", .spec_json = "{}",
+                          .metric = "val_error", .max_trials = 1, .dataset_key = "k"};
+    int64_t id, trial;
+    ck_assert_int_eq(hp_store_study_create(st, &def, &id, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_create(st, id, "{}", &trial, NULL, err, sizeof err), 0);
+    hp_baseline_def_t b = {.dataset_key = "k", .name = "linear_model", .error = 0.15,
+                           .study_id = id, .trial_id = trial};
+    ck_assert_int_eq(hp_store_baseline_put(st, &b, NULL, err, sizeof err), 0);
+    ck_assert_str_eq(query(st, "SELECT s.name, b.name, b.error FROM studies s "
+                               "JOIN baselines b USING (dataset_key)"),
+                     "new|linear_model|0.15\n");
+    hp_store_close(st);
+
+    raw_exec(tmp_path("fresh.db"), hp_store_schema_sql());
+    char *upgraded = dump_schema(dbpath), *fresh = dump_schema(tmp_path("fresh.db"));
+    assert_same_lines(upgraded, fresh, "upgraded from 2 vs schema.sql");
+    free(upgraded);
+    free(fresh);
+}
+END_TEST
+
 START_TEST(test_newer_version_refused)
 {
     hp_store_t *st = open_rw();
@@ -426,6 +492,7 @@ static Suite *schema_suite(void)
     tcase_add_test(tc, test_normalize);
     tcase_add_test(tc, test_migrations_build_exactly_schema_sql);
     tcase_add_test(tc, test_upgrade_from_v1_keeps_data);
+    tcase_add_test(tc, test_upgrade_from_v2_keeps_data);
     tcase_add_test(tc, test_newer_version_refused);
     tcase_add_test(tc, test_older_version_readonly_refused);
     tcase_add_test(tc, test_not_a_database_refused);
