@@ -206,6 +206,24 @@ void hp_spec_to_json(const hp_spec_t *spec, hp_buf_t *out);
  * what the coordinator sends a worker with each trial. */
 void hp_spec_trial_to_json(const hp_spec_t *spec, hp_buf_t *out);
 
+/* hp_spec_dataset_key appends the study's dataset key: a canonical JSON
+ * object naming the data a built-in model's trials train and test on —
+ * the trial's dataset section (without `augment`, which changes neither
+ * the splits nor the test set), search.seed, and under "fixed" any
+ * trial.fixed setting that changes the splits or inputs (dataset,
+ * data_dir, label, task, val_size, train_size, test_size, shift,
+ * shift_val_size, normalize, seed), e.g.
+ *
+ *     {"name":"fashion-mnist","train_subset":2000,"validation_fraction":0.1,
+ *      "normalize":"standardize","shift":"darken","seed":7}
+ *
+ * The simple baselines depend on nothing else the spec says, so the
+ * coordinator computes them once per key (studies.dataset_key; the
+ * baselines table). Returns 0, or -1 with
+ * nothing appended when the study has no key: its trial is not a built-in
+ * model, or its search space varies one of those settings. Any thread. */
+int hp_spec_dataset_key(const hp_spec_t *spec, hp_buf_t *out);
+
 /* hp_spec_value_json appends one fixed/env value as JSON (a number, string,
  * boolean or list). */
 void hp_spec_value_json(const hp_spec_value_t *v, hp_buf_t *out);

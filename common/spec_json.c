@@ -234,6 +234,58 @@ void hp_spec_trial_to_json(const hp_spec_t *s, hp_buf_t *b)
     hp_buf_putc(b, '}');
 }
 
+/* The engine settings (worker/train/config.c) that change which examples
+ * land in the training split and the test set, or the inputs themselves:
+ * what the baselines are trained and scored on. In a fixed order, so a
+ * key does not depend on the order the spec lists them. */
+static const char *const data_settings[] = {
+    "dataset", "data_dir", "label",     "task",           "val_size", "train_size",
+    "test_size", "shift",  "shift_val_size", "normalize", "seed",
+};
+
+int hp_spec_dataset_key(const hp_spec_t *s, hp_buf_t *b)
+{
+    if (s->trial.kind != HP_TRIAL_MODEL)
+        return -1;
+    for (size_t i = 0; i < HP_ARRAY_LEN(data_settings); i++)
+        if (hp_space_find(&s->space, data_settings[i]) >= 0)
+            return -1; /* every trial has data of its own */
+    const hp_spec_dataset_t *d = &s->trial.dataset;
+    int f = 1;
+    hp_buf_putc(b, '{');
+    kstr(b, &f, d->is_path ? "path" : "name", d->source ? d->source : "");
+    if (d->is_path) {
+        if (d->label)
+            kstr(b, &f, "label", d->label);
+        kstr(b, &f, "task", hp_task_name(d->task));
+    }
+    kint(b, &f, "train_subset", d->train_subset);
+    knum(b, &f, "validation_fraction", d->validation_fraction);
+    kstr(b, &f, "normalize", hp_normalize_name(d->normalize));
+    kstr(b, &f, "shift", hp_shift_name(d->shift));
+    kint(b, &f, "seed", s->search.seed);
+    int g = 1;
+    for (size_t i = 0; i < HP_ARRAY_LEN(data_settings); i++) {
+        /* the worker applies fixed settings in order: the last one wins */
+        const hp_spec_value_t *v = NULL;
+        for (size_t k = 0; k < s->trial.n_fixed; k++)
+            if (strcmp(s->trial.fixed[k].name, data_settings[i]) == 0)
+                v = &s->trial.fixed[k];
+        if (!v)
+            continue;
+        if (g) {
+            key(b, &f, "fixed");
+            hp_buf_putc(b, '{');
+        }
+        key(b, &g, v->name);
+        hp_spec_value_json(v, b);
+    }
+    if (!g)
+        hp_buf_putc(b, '}');
+    hp_buf_putc(b, '}');
+    return 0;
+}
+
 void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
 {
     int f = 1, g;
