@@ -33,7 +33,9 @@ const hp_cmd_t hp_cmd_report = {
             "trials under-fit (avoidable bias is the largest material term) or over-fit\n"
             "(variance is), and the learning-curve diagnoses. When the trial reported\n"
             "baselines (built-in models do), the trial's test error is compared with\n"
-            "the majority class's and a linear model's on the same test set.\n"
+            "the majority class's and a linear model's on the same test set: those\n"
+            "stored once for the study's dataset (the baselines table), else the\n"
+            "trial's own.\n"
             "\n"
             "Options:\n"
             "  --trial N      report on trial number N instead of the best\n"
@@ -80,13 +82,45 @@ static void row_errors(const hp_table_t *t, size_t row, double human, hp_report_
     }
 }
 
-/* a row's baselines (NaN: not reported) */
-static void row_baselines(const hp_table_t *t, size_t row, double *base)
+/* a row's baselines: those stored for the study's dataset (stored[i],
+ * NaN when none), else the ones the trial reported (NaN: neither) */
+static void row_baselines(const hp_table_t *t, size_t row, const double *stored, double *base)
 {
     for (int i = 0; i < HP_RB_COUNT; i++) {
         const char *c = hp_table_cell(t, row, C_BASE0 + (size_t)i);
-        base[i] = is_number(c) ? strtod(c, NULL) : NAN;
+        base[i] = isfinite(stored[i]) ? stored[i] : is_number(c) ? strtod(c, NULL) : NAN;
     }
+}
+
+/* The baselines stored once for the study's dataset key (computed by one
+ * trial of it or of another study on the same data). Leaves stored[] NaN
+ * when there are none, the study has no key, or the database or
+ * coordinator predates the table: the trials' own metrics are used then. */
+static void stored_baselines(const hp_query_src_t *src, long long study, double *stored)
+{
+    for (int i = 0; i < HP_RB_COUNT; i++)
+        stored[i] = NAN;
+    hp_buf_t sql = {0};
+    hp_buf_printf(&sql,
+                  "SELECT b.name, b.error FROM baselines b JOIN studies s USING (dataset_key)"
+                  " WHERE s.id = %lld",
+                  study);
+    hp_table_t t;
+    char err[512];
+    if (hp_query_run(src, sql.data, 0, &t, NULL, err, sizeof err) == 0) {
+        hp_buf_t name = {0};
+        for (size_t r = 0; r < hp_table_rows(&t); r++) {
+            hp_json_text(hp_table_cell(&t, r, 0), &name);
+            const char *v = hp_table_cell(&t, r, 1);
+            for (int i = 0; i < HP_RB_COUNT; i++)
+                if (strcmp(name.data, hp_report_baseline_key((hp_report_baseline_t)i)) == 0 &&
+                    is_number(v))
+                    stored[i] = strtod(v, NULL);
+        }
+        hp_buf_fini(&name);
+    }
+    hp_table_fini(&t);
+    hp_buf_fini(&sql);
 }
 
 static void metric_sql(hp_buf_t *sql, const char *name)
@@ -126,7 +160,8 @@ static void text_num(FILE *f, double v)
 }
 
 static void print_text(FILE *f, const hp_query_study_t *st, const hp_table_t *t, size_t row,
-                       int chosen, const hp_report_errors_t *e, const hp_report_t *r,
+                       int chosen, const hp_report_errors_t *e, const double *base,
+                       const hp_report_t *r,
                        const hp_report_fit_t *fits, const size_t *diag, size_t diag_none,
                        size_t diag_other)
 {
@@ -151,9 +186,8 @@ static void print_text(FILE *f, const hp_query_study_t *st, const hp_table_t *t,
         fputc('\n', f);
     }
 
-    double base[HP_RB_COUNT], gap;
+    double gap;
     int against;
-    row_baselines(t, row, base);
     int have_base = 0;
     for (int i = 0; i < HP_RB_COUNT; i++)
         have_base |= isfinite(base[i]);
@@ -256,7 +290,7 @@ static void json_term(hp_buf_t *b, const hp_report_term_t *term)
 }
 
 static void print_json(FILE *f, const hp_query_study_t *st, const hp_table_t *t, size_t row,
-                       const hp_report_errors_t *e, const hp_report_t *r,
+                       const hp_report_errors_t *e, const double *base, const hp_report_t *r,
                        const hp_report_fit_t *fits, const size_t *diag, size_t diag_none,
                        size_t diag_other)
 {
@@ -275,9 +309,8 @@ static void print_json(FILE *f, const hp_query_study_t *st, const hp_table_t *t,
         hp_buf_json_number(&b, e->err[i]);
     }
     /* "compare to a known result": null when the trial reported no baseline */
-    double base[HP_RB_COUNT], gap;
+    double gap;
     int against, have_base = 0;
-    row_baselines(t, row, base);
     for (int i = 0; i < HP_RB_COUNT; i++)
         have_base |= isfinite(base[i]);
     hp_buf_puts(&b, "},\"baselines\":");
@@ -467,11 +500,15 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
     hp_report_t r;
     row_errors(&t, (size_t)row, human, &e);
     hp_report_compute(&e, &r);
+    double stored[HP_RB_COUNT], base[HP_RB_COUNT];
+    stored_baselines(&src, (long long)st.id, stored);
+    row_baselines(&t, (size_t)row, stored, base);
     if (fmt == HP_FORMAT_JSON)
-        print_json(cli->out, &st, &t, (size_t)row, &e, &r, fits, diag, diag_none, diag_other);
-    else
-        print_text(cli->out, &st, &t, (size_t)row, want >= 0, &e, &r, fits, diag, diag_none,
+        print_json(cli->out, &st, &t, (size_t)row, &e, base, &r, fits, diag, diag_none,
                    diag_other);
+    else
+        print_text(cli->out, &st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag,
+                   diag_none, diag_other);
     if (truncated)
         fprintf(cli->err,
                 "hpsearch report: the study summary covers only the trials within the "

@@ -47,7 +47,7 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
     uint64_t total = hp_sampler_total(probe);
     hp_sampler_free(probe);
 
-    hp_buf_t json = {0};
+    hp_buf_t json = {0}, key = {0};
     hp_spec_to_json(&spec, &json);
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__SubmitReply r = HPSEARCH__SUBMIT_REPLY__INIT;
@@ -83,9 +83,12 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
         goto out;
     }
     int64_t id;
+    /* studies on the same data share their baselines (computed once) */
+    int has_key = hp_spec_dataset_key(&spec, &key) == 0;
     hp_study_def_t def = {.name = spec.name, .spec = spec.raw, .spec_json = json.data,
                           .metric = spec.objective.metric, .goal = spec.objective.goal,
-                          .max_trials = (int64_t)total};
+                          .max_trials = (int64_t)total,
+                          .dataset_key = has_key ? key.data : NULL};
     if (coord_write_begin(c) < 0 ||
         (rc = hp_store_study_create(c->store, &def, &id, err, sizeof err)) < 0) {
         coord_reply_error(c, req, HP_EDB, "cannot store the study: %s", err);
@@ -106,6 +109,7 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
     coord_reply(c, req, &env);
 out:
     hp_buf_fini(&json);
+    hp_buf_fini(&key);
     hp_spec_fini(&spec);
 }
 

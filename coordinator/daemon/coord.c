@@ -259,6 +259,9 @@ static int load_run_cb(void *data, const hp_trial_t *t)
         .worker_id = t->worker_id ? strtoull(t->worker_id, NULL, 10) : 0,
         .expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms,
         .study = s,
+        /* which attempt was left to compute the baselines is not stored:
+         * any might be, so none other starts until these end without */
+        .baselines = s->baselines == COORD_BASELINES_NEED,
     };
     COORD_PUSH(c->runs, r);
     s->running++;

@@ -18,6 +18,18 @@
 
 #define COORD_VEC(T) struct { T *v; size_t n, cap; }
 
+/* Simple baselines, computed once per dataset key (studies.dataset_key,
+ * the baselines table): whether this study's next trial must compute them.
+ * A trial that must not is sent the param baselines=0. */
+typedef enum coord_baselines {
+    COORD_BASELINES_OFF = 0, /* trials do as the spec says: no dataset key, or
+                                the spec sets `baselines` itself */
+    COORD_BASELINES_NEED,    /* not stored: the next trial dispatched computes
+                                them, unless a running attempt (of any study
+                                with the key) already does (coord_run.baselines) */
+    COORD_BASELINES_STORED,  /* in the table: no trial computes them again */
+} coord_baselines_t;
+
 typedef struct coord_study {
     int64_t id;
     hp_spec_t spec;
@@ -38,6 +50,8 @@ typedef struct coord_study {
      * 0 = none or passed, 1 = to dispatch, 2 = running on a worker */
     int sanity;
     unsigned sanity_attempts;
+    char *dataset_key; /* NULL: none */
+    coord_baselines_t baselines;
     /* expensive samplers run off the loop (uv_queue_work) */
     int suggesting;
     int has_ready;
@@ -60,6 +74,10 @@ typedef struct coord_run {
     size_t nloss, cap_loss;
     char loss_metric[32];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
+    /* this attempt was left to compute its dataset's baselines (or, after
+     * a restart, may have been): while it runs no other trial of the key
+     * is; when it ends without them the next trial dispatched does */
+    int baselines;
 } coord_run_t;
 
 /* A sanity run's lease names no trial row: its trial id is the study id
@@ -169,6 +187,22 @@ int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size
 /* coord_study_suggest_failed handles a suggestion error: HP_EBUSY blocks
  * the study until a trial ends, HP_ENOENT exhausts it, others fail it. */
 void coord_study_suggest_failed(coord_t *c, coord_study_t *s, int rc, const char *why);
+
+/* coord_baselines_load sets the study's dataset key and baselines state
+ * from the store (at submit, and for every running study after a restart). */
+int coord_baselines_load(coord_t *c, coord_study_t *s, const char *dataset_key, char *err,
+                         size_t errlen);
+/* coord_baselines_assign decides, for a trial about to be sent, whether
+ * it computes the study's baselines: returns 1 when it must be told not to
+ * (stored already, or a running attempt computes them), else 0 — and when
+ * they are needed it marks r as the one computing them. Checks the table
+ * first: another study with the key may have stored them meanwhile. */
+int coord_baselines_assign(coord_t *c, coord_study_t *s, coord_run_t *r);
+/* coord_baselines_result stores the baseline metrics among a RESULT's
+ * final metrics in the baselines table (in this tick's transaction; the
+ * first per key and name stays) and marks every study with the key
+ * STORED. Call inside a write group, before the run is removed. */
+void coord_baselines_result(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
 
 /* coord_shutdown starts a graceful stop: held requests get NO_TRIAL, the
  * last replies leave, the sockets close and the loop ends. */

@@ -141,8 +141,10 @@ static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size
     return 0;
 }
 
+/* Sends the trial to the held request: its point, then its fixed
+ * settings, then (no_baselines) baselines=0 — last, so it wins over both. */
 static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, const coord_run_t *r,
-                       const double *x)
+                       const double *x, int no_baselines)
 {
     const hp_spec_t *spec = &s->spec;
     size_t np = spec->space.n + spec->trial.n_fixed;
@@ -162,6 +164,14 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
             hp_buf_puts(&texts[i], v->text);
         }
         pv[i].value = texts[i].data;
+    }
+    if (no_baselines) {
+        /* computed once per dataset: stored already, or another trial's */
+        hpsearch__param__init(&pv[np]);
+        pp[np] = &pv[np];
+        pv[np].name = "baselines";
+        pv[np].value = "0";
+        np++;
     }
     hp_buf_t pj = {0};
     hp_params_json_with_fixed(spec, x, &pj);
@@ -243,9 +253,10 @@ void coord_schedule(coord_t *c)
             coord_reply_no_trial(c, &h, 1000, 0);
             continue;
         }
+        int no_baselines = coord_baselines_assign(c, s, &r);
         COORD_PUSH(c->runs, r);
         s->running++;
-        send_trial(c, &h, s, &r, p.x);
+        send_trial(c, &h, s, &r, p.x, no_baselines);
         hp_log_debug("study %s trial %" PRId64 " attempt %d -> worker %s (lease %" PRId64 ")",
                      s->spec.name, p.number, r.attempt, w->id_str, r.lease_id);
     }

@@ -40,6 +40,7 @@ void coord_study_free(coord_study_t *s)
     hp_sampler_free(s->sampler);
     hp_spec_fini(&s->spec);
     free(s->trial_json);
+    free(s->dataset_key);
     free(s->hist.v);
     free(s->hist_x);
     free(s);
@@ -136,8 +137,10 @@ int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, siz
     }
     hp_diag_fini(&d);
     s->active = st.state == HP_STUDY_RUNNING;
+    rc = coord_baselines_load(c, s, st.dataset_key, err, errlen);
     hp_study_fini(&st);
-    rc = hp_sampler_new(&s->sampler, &s->spec, err, errlen);
+    if (rc == 0)
+        rc = hp_sampler_new(&s->sampler, &s->spec, err, errlen);
     if (rc < 0) {
         coord_study_free(s);
         return rc;
@@ -241,6 +244,101 @@ void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how
     if (ended)
         coord_study_trial_ended(c, s, number, HP_OBS_FAILED, NAN);
     coord_study_maybe_finish(c, s);
+}
+
+/* ---- baselines, once per dataset key ------------------------------------ */
+
+int coord_baselines_load(coord_t *c, coord_study_t *s, const char *dataset_key, char *err,
+                         size_t errlen)
+{
+    s->baselines = COORD_BASELINES_OFF;
+    if (!dataset_key)
+        return 0;
+    s->dataset_key = strdup(dataset_key);
+    HP_ASSERT(s->dataset_key != NULL);
+    /* a spec that turns them off (fixed: {baselines: 0}) or searches over
+     * them keeps what it says */
+    const hp_spec_value_t *v = hp_spec_find_fixed(&s->spec, "baselines");
+    int off = v && !((v->kind == HP_VALUE_NUMBER || v->kind == HP_VALUE_BOOL) && v->num != 0);
+    if (off || hp_space_find(&s->spec.space, "baselines") >= 0)
+        return 0;
+    int64_t n;
+    int rc = hp_store_baseline_count(c->store, s->dataset_key, &n, err, errlen);
+    if (rc < 0)
+        return rc;
+    s->baselines = n > 0 ? COORD_BASELINES_STORED : COORD_BASELINES_NEED;
+    return 0;
+}
+
+/* computing_run returns a running attempt that computes key's baselines. */
+static const coord_run_t *computing_run(const coord_t *c, const char *key)
+{
+    for (size_t i = 0; i < c->runs.n; i++) {
+        const coord_run_t *r = &c->runs.v[i];
+        if (r->baselines && r->study->dataset_key && strcmp(r->study->dataset_key, key) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+int coord_baselines_assign(coord_t *c, coord_study_t *s, coord_run_t *r)
+{
+    if (s->baselines == COORD_BASELINES_OFF)
+        return 0;
+    if (s->baselines == COORD_BASELINES_NEED) {
+        const coord_run_t *other = computing_run(c, s->dataset_key);
+        if (other) {
+            hp_log_debug("study %s trial %" PRIu64 ": baselines=0, trial id %" PRId64
+                         " computes them",
+                         s->spec.name, r->number, other->trial_id);
+            return 1;
+        }
+        int64_t n = 0;
+        char err[256];
+        if (hp_store_baseline_count(c->store, s->dataset_key, &n, err, sizeof err) < 0)
+            hp_log_warn("study %s: %s; this trial computes the baselines", s->spec.name, err);
+        if (n == 0) {
+            r->baselines = 1;
+            hp_log_info("study %s trial %" PRIu64 " computes the baselines of %s", s->spec.name,
+                        r->number, s->dataset_key);
+            return 0;
+        }
+        s->baselines = COORD_BASELINES_STORED;
+    }
+    return 1;
+}
+
+void coord_baselines_result(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n)
+{
+    coord_study_t *s = r->study;
+    if (!s->dataset_key)
+        return;
+    int stored = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = hp_store_baseline_name(m[i]->name);
+        if (!name || !isfinite(m[i]->value) || m[i]->value < 0)
+            continue;
+        hp_baseline_def_t b = {.dataset_key = s->dataset_key, .name = name, .error = m[i]->value,
+                               .study_id = s->id, .trial_id = r->trial_id};
+        char err[256];
+        int inserted = 0;
+        if (hp_store_baseline_put(c->store, &b, &inserted, err, sizeof err) < 0) {
+            hp_log_warn("study %s trial %" PRIu64 ": %s", s->spec.name, r->number, err);
+            continue;
+        }
+        stored = 1;
+        if (inserted)
+            hp_log_info("study %s trial %" PRIu64 ": baseline %s = %.4f stored for %s",
+                        s->spec.name, r->number, name, m[i]->value, s->dataset_key);
+    }
+    if (!stored)
+        return;
+    r->baselines = 0;
+    for (size_t i = 0; i < c->studies.n; i++) {
+        coord_study_t *o = c->studies.v[i];
+        if (o->baselines == COORD_BASELINES_NEED && strcmp(o->dataset_key, s->dataset_key) == 0)
+            o->baselines = COORD_BASELINES_STORED;
+    }
 }
 
 /* ---- suggestions off the loop ------------------------------------------ */

@@ -314,6 +314,7 @@ static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e
         return;
     }
     store_metrics(c, r, FINAL_STEP, res->metrics, res->n_metrics);
+    coord_baselines_result(c, r, res->metrics, res->n_metrics);
     coord_diagnose_end(c, r);
     int rc = 0;
     switch (res->outcome) {

@@ -638,6 +638,72 @@ START_TEST(test_cli_report_baselines)
 }
 END_TEST
 
+/* Baselines stored once per dataset key (the baselines table) are the
+ * ones a study's report shows, also for a study whose trials computed
+ * none; the trial's own metrics are the fallback (study "rep" above has no
+ * key, like a study from before schema 3). */
+START_TEST(test_cli_report_stored_baselines)
+{
+    hp_store_t *st = NULL;
+    char err[512] = "";
+    ck_assert_msg(hp_store_open(&st, dbpath, HP_STORE_SYNC_NORMAL, err, sizeof err) == 0, "%s",
+                  err);
+    static const char key[] = "{\"name\":\"fashion-mnist\",\"seed\":0}";
+    hp_study_def_t def = {.name = "first", .spec = "", .spec_json = "{\"name\":\"first\"}",
+                          .metric = "val_error", .goal = HP_GOAL_MINIMIZE, .dataset_key = key};
+    int64_t first, second, other;
+    ck_assert_int_eq(hp_store_study_create(st, &def, &first, err, sizeof err), 0);
+    def.name = "second";
+    def.spec_json = "{\"name\":\"second\"}";
+    ck_assert_int_eq(hp_store_study_create(st, &def, &second, err, sizeof err), 0);
+    def.name = "other";
+    def.spec_json = "{\"name\":\"other\"}";
+    def.dataset_key = "{\"name\":\"fashion-mnist\",\"seed\":1}";
+    ck_assert_int_eq(hp_store_study_create(st, &def, &other, err, sizeof err), 0);
+    int a;
+    /* study "first": trial 0 computed them (and keeps them as metrics) */
+    int64_t t = new_trial(st, first), l = start(st, t, &a);
+    metric(st, t, a, -1, "test_error", 0.14);
+    metric(st, t, a, -1, "baseline_majority_error", 0.9);
+    metric(st, t, a, -1, "baseline_linear_error", 0.15);
+    complete(st, t, l, 0.13, "healthy");
+    hp_baseline_def_t b = {.dataset_key = key, .name = "majority_class", .error = 0.9,
+                           .study_id = first, .trial_id = t};
+    ck_assert_int_eq(hp_store_baseline_put(st, &b, NULL, err, sizeof err), 0);
+    b.name = "linear_model";
+    b.error = 0.15;
+    ck_assert_int_eq(hp_store_baseline_put(st, &b, NULL, err, sizeof err), 0);
+    /* study "second", same key: its trials computed none */
+    t = new_trial(st, second), l = start(st, t, &a);
+    metric(st, t, a, -1, "test_error", 0.2);
+    complete(st, t, l, 0.18, "healthy");
+    /* study "other", another key with nothing stored: its trial's own */
+    t = new_trial(st, other), l = start(st, t, &a);
+    metric(st, t, a, -1, "test_error", 0.1);
+    metric(st, t, a, -1, "baseline_linear_error", 0.12);
+    complete(st, t, l, 0.09, "healthy");
+    hp_store_close(st);
+
+    run_t r = hpsearch((const char *[]){"report", "--db", dbpath, "second", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_line(r.out, "  majority class ", (const char *[]){"0.9000", NULL});
+    ck_line(r.out, "  linear model ", (const char *[]){"0.1500", NULL});
+    ck_line(r.out, "  trial 0 ",
+            (const char *[]){"0.2000", "does not beat the linear model (0.0500 worse)", NULL});
+    run_free(&r);
+    r = hpsearch((const char *[]){"report", "--format", "json", "--db", dbpath, "first", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_has(r.out, "\"baselines\":{\"majority_class\":0.9,\"linear_model\":0.15,"
+                  "\"trial_test_error\":0.14,\"against\":\"linear_model\",\"gap\":");
+    run_free(&r);
+    r = hpsearch((const char *[]){"report", "--format", "json", "--db", dbpath, "other", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_has(r.out, "\"baselines\":{\"majority_class\":null,\"linear_model\":0.12,"
+                  "\"trial_test_error\":0.1,\"against\":\"linear_model\",\"gap\":");
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(test_cli_report_errors)
 {
     run_t r = hpsearch((const char *[]){"report", "--db", dbpath, "nope", NULL});
@@ -678,6 +744,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_cli_report_json);
     tcase_add_test(tc, test_cli_report_errors);
     tcase_add_test(tc, test_cli_report_baselines);
+    tcase_add_test(tc, test_cli_report_stored_baselines);
     suite_add_tcase(s, tc);
     return s;
 }
