@@ -129,6 +129,7 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         params[i] = (hp_runner_param_t){o.name[i], o.value[i]};
     hp_runner_trial_t t = {.number = 0,
                            .seed = spec.search.seed,
+                           .study_seed = spec.search.seed,
                            .params = params,
                            .n_params = o.n,
                            .params_json = "{}",

@@ -67,6 +67,7 @@ void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
     t.objective = "train_loss";
     t.timeout_s = spec->trial.timeout;
     t.seed = spec->search.seed;
+    t.study_seed = spec->search.seed;
     if (h->has_ack) {
         hpsearch__ack__init(&ack);
         ack.stop = h->ack_stop;

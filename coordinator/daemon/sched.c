@@ -193,6 +193,7 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
     /* per-trial seed: the study seed mixed with the number, stable across
      * attempts so a re-run trial sees the same randomness */
     t.seed = spec->search.seed * 0x9E3779B97F4A7C15ULL + r->number;
+    t.study_seed = spec->search.seed;
     Hpsearch__Ack ack;
     t.result_ack = result_ack(h, &ack);
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__TRIAL, &t);

@@ -446,6 +446,48 @@ static double metric(const hp_runner_outcome_t *out, const char *name)
 
 /* dataset.shift reaches the engine; shift metrics per epoch and final,
  * baselines final (on by default for the worker's runs) */
+/* one epoch of trial `number` (its own seed) of a study seeded study_seed */
+static void run_model_trial(uint32_t number, uint64_t study_seed, hp_runner_outcome_t *out)
+{
+    const char *tj = "{\"model\":\"mlp\",\"dataset\":{\"name\":\"fashion-mnist\","
+                     "\"train_subset\":1000,\"validation_fraction\":0.1,\"normalize\":"
+                     "\"standardize\",\"shift\":\"none\",\"augment\":false},\"epochs\":1,"
+                     "\"fixed\":{}}";
+    hp_runner_param_t p[] = {{"lr", "0.001"}};
+    hp_runner_trial_t t = {.number = number, .seed = 1000 + number, .study_seed = study_seed,
+                           .params = p, .n_params = 1, .params_json = "{}", .trial_json = tj,
+                           .objective = "val_error"};
+    hp_cancel_t c;
+    ck_assert_int_eq(hp_cancel_init(&c), 0);
+    hp_runner_run(&t, NULL, NULL, NULL, &c, out);
+    hp_cancel_fini(&c);
+    ck_assert_msg(out->status == HP_RUNNER_COMPLETED, "%s", out->error);
+}
+
+/* Trials of a study are compared on the same validation split: the data
+ * splits (and so the baselines, trained on the training split) come from
+ * the study's seed, the trial's initialization from its number. */
+START_TEST(test_model_trials_share_the_study_splits)
+{
+    hp_runner_outcome_t a, b, other;
+    run_model_trial(1, 3, &a);
+    run_model_trial(2, 3, &b);
+    run_model_trial(1, 4, &other);
+    ck_assert_double_eq(metric(&a, "baseline_linear_error"), metric(&b, "baseline_linear_error"));
+    ck_assert_double_eq(metric(&a, "baseline_majority_error"),
+                        metric(&b, "baseline_majority_error"));
+    ck_assert_msg(metric(&a, "val_loss") != metric(&b, "val_loss"),
+                  "two trials trained the same model");
+    /* another study seed: other splits, another linear baseline */
+    ck_assert_msg(metric(&a, "baseline_linear_error") != metric(&other, "baseline_linear_error"),
+                  "study seeds 3 and 4 gave the same baseline %g",
+                  metric(&a, "baseline_linear_error"));
+    hp_runner_outcome_fini(&a);
+    hp_runner_outcome_fini(&b);
+    hp_runner_outcome_fini(&other);
+}
+END_TEST
+
 START_TEST(test_model_shift_and_baselines)
 {
     names_rec_t r;
@@ -504,6 +546,7 @@ int main(void)
     tcase_add_test(other, test_function_runner);
     tcase_add_test(other, test_model_unknown_setting);
     tcase_add_test(other, test_model_shift_and_baselines);
+    tcase_add_test(other, test_model_trials_share_the_study_splits);
     suite_add_tcase(s, other);
     return hp_check_run(s);
 }

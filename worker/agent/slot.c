@@ -311,6 +311,7 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
     r->s = s;
     r->t = (hp_runner_trial_t){.number = tr->number,
                                .seed = tr->seed,
+                               .study_seed = tr->study_seed,
                                .params = params,
                                .n_params = tr->n_params,
                                .params_json = tr->params_json,

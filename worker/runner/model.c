@@ -160,7 +160,11 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     /* and "compare to a known result": the report sets the best trial
      * against these (fixed: {baselines: 0} turns them off) */
     cfg.baselines = 1;
-    cfg.seed = t->seed;
+    /* the study's seed with the trial's number as the stream: every trial
+     * trains and is scored on the same splits (and the baselines are the
+     * same for all), while its initialization, shuffling, dropout and
+     * augmentation are its own */
+    cfg.seed = t->study_seed;
     cfg.stream = t->number;
     cfg.threads = o->blas_threads > 0 ? o->blas_threads : 1;
 

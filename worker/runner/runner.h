@@ -46,6 +46,8 @@ typedef struct hp_runner_param {
 typedef struct hp_runner_trial {
     uint32_t number; /* per-study trial number (HPSEARCH_TRIAL_NUMBER) */
     uint64_t seed;   /* seed for this trial's randomness */
+    uint64_t study_seed; /* shared by every trial of the study: built-in
+                            models draw their data splits from it */
     const hp_runner_param_t *params;
     size_t n_params;
     const char *params_json; /* {"lr": 0.001, ...} */

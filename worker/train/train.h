@@ -39,7 +39,7 @@ typedef struct hp_train_config {
     char label[64];      /* CSV label column ("" = last) */
     char task[16];       /* CSV: classification | regression */
     int epochs;
-    uint64_t seed;
+    uint64_t seed;       /* the study's: data splits, baselines; with stream: */
     uint64_t stream;     /* trial number: independent RNG stream per trial */
     int threads;         /* BLAS threads = the worker's slots */
     /* model */
