@@ -23,3 +23,5 @@ if [ -f tests/bench/search_service_bench.py ]; then
     echo "== search quality through the service"
     $py tests/bench/search_service_bench.py "$build" --write
 fi
+echo "== the sanity check against shuffled labels"
+$py tests/bench/sanity_bench.py "$build" --write
