@@ -8,20 +8,30 @@
  *  2. completed trials with a finite value are observations; failed and
  *     non-finite ones are left out (so they cannot poison the model);
  *     values are turned into "smaller is better", warped by
- *     log1p((y - min) / scale) (scale = median distance to the minimum),
- *     which keeps the order but tames heavy tails, and standardized
- *     (a constant history gives all zeros, never a division by zero).
+ *     log1p((y - min) / (mult * scale)) (scale = median distance to the
+ *     minimum), which keeps the order but tames heavy tails, or not
+ *     warped, and standardized (a constant history gives all zeros, never
+ *     a division by zero). The warp (mult 1, 4, 16 or none) is the one
+ *     under which the data are most likely: marginal likelihood plus prior
+ *     plus the log Jacobian of the warp, after a short fit from the warm
+ *     start (a warped GP, Snelson et al. 2004, over a few fixed warps).
+ *     A heavy-tailed objective (Rosenbrock) gets the strong warp; a mild
+ *     one (Branin) little or none, since a needless warp squeezes the bad
+ *     regions up towards the good ones and buys exploration that the
+ *     function does not need.
  *  3. hyperparameters: MAP fit on at most FIT_MAX observations (the best
  *     FIT_BEST plus an even spread of the rest), warm-started from the
- *     previous suggestion's fit plus random restarts. Beyond MODEL_MAX
- *     completed trials the posterior, too, uses a subset (the best
- *     MODEL_BEST and a spread of the rest), bounding time and memory.
+ *     previous suggestion's fit plus random restarts; the GP's constant
+ *     mean is fitted too (gp.h). Beyond MODEL_MAX completed trials the
+ *     posterior, too, uses a subset (the best MODEL_BEST and a spread of
+ *     the rest), bounding time and memory.
  *  4. posterior on all observations plus pending trials at a liar value,
  *     the model's own mean there (Kriging believer), with the incumbent
  *     taken over the lies too, so a pending point has no EI left near it
  *     and k idle workers get k different points.
  *  5. LogEI maximised over a Sobol sweep plus Gaussian perturbations of the
- *     best points, then L-BFGS from the best few candidates (categorical
+ *     best points at several fractions of their length scales, then L-BFGS
+ *     from the best few candidates and the best perturbation (categorical
  *     inputs held fixed, ints treated as continuous and rounded by
  *     hp_space_from_unit); the best point that does not repeat a trial.
  *
@@ -48,10 +58,17 @@
 #define MODEL_BEST 500
 #define FIT_RESTARTS 2 /* random restarts besides the warm start */
 #define FIT_MAXEVAL 120
+#define N_WARPS 4
+#define WARP_MAXEVAL 30 /* the short fit that scores a warp */
+/* output warps, as multiples of the median distance to the minimum (0: none) */
+static const double warp_mult[N_WARPS] = {1, 4, 16, 0};
 #define N_LOCAL 4      /* L-BFGS runs on the acquisition */
 #define LOCAL_MAXEVAL 40
 #define N_PERTURB 64   /* perturbations around each of the best points */
 #define N_PERTURB_CENTERS 5
+#define N_SCALES 4
+#define LS_CAP 0.5     /* length scale beyond which perturbations stop growing */
+static const double perturb_scale[N_SCALES] = {0.5, 0.1, 0.02, 0.004};
 
 typedef struct bayes {
     double *warm; /* d + 2, valid when has_warm */
@@ -157,26 +174,34 @@ static int cmp_double(const void *a, const void *b)
     return p < q ? -1 : p > q;
 }
 
-/* Warp and standardize y in place (see the top comment). Returns 0 or
- * HP_ENOMEM. */
-static int transform_y(double *y, size_t n)
+/* Warp and standardize: y = (g(raw - min) - mean) / sd with
+ * g(t) = log1p(t / (mult * scale)), scale the median distance to the
+ * minimum, or g(t) = t when mult is 0 (no warp). dlog[i] gets
+ * log |dy_i / draw_i|, the Jacobian term that makes the marginal
+ * likelihoods of different warps comparable. Returns 0 or HP_ENOMEM. */
+static int transform_y(const double *raw, double *y, double *dlog, size_t n, double mult)
 {
     double ymin = INFINITY;
     for (size_t i = 0; i < n; i++)
-        ymin = y[i] < ymin ? y[i] : ymin;
+        ymin = raw[i] < ymin ? raw[i] : ymin;
     double *t = malloc(n * sizeof *t);
     if (!t)
         return HP_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        t[i] = y[i] - ymin;
+        t[i] = raw[i] - ymin;
     qsort(t, n, sizeof *t, cmp_double);
     double scale = t[n / 2];
     if (!(scale > 0))
         scale = t[n - 1] > 0 ? t[n - 1] : 1.0;
     free(t);
+    /* warped values are O(1); raw ones on the scale of their spread */
+    double ref = mult > 0 ? 1.0 : scale;
+    scale *= mult;
     double mean = 0;
     for (size_t i = 0; i < n; i++) {
-        y[i] = log1p((y[i] - ymin) / scale);
+        double ti = raw[i] - ymin;
+        y[i] = mult > 0 ? log1p(ti / scale) : ti;
+        dlog[i] = mult > 0 ? -log(scale + ti) : 0;
         mean += y[i];
     }
     mean /= (double)n;
@@ -184,10 +209,12 @@ static int transform_y(double *y, size_t n)
     for (size_t i = 0; i < n; i++)
         var += (y[i] - mean) * (y[i] - mean);
     double sd = sqrt(var / (double)n);
-    if (!(sd > 1e-12))
+    if (!(sd > 1e-12 * ref))
         sd = 1.0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         y[i] = (y[i] - mean) / sd;
+        dlog[i] -= log(sd);
+    }
     return 0;
 }
 
@@ -275,6 +302,8 @@ static int pick_subset(const double *y, size_t n, size_t cap, size_t n_best, uns
 typedef struct work {
     const hp_obs_t **sorted;
     double *X, *y;      /* model inputs (completed then pending), values */
+    double *yraw, *dlog; /* completed: oriented values, warp Jacobian terms */
+    unsigned char *take; /* the fit subset, when there is one */
     double *Xfit, *yfit;
     double *cand, *mean, *var;
     idx_val_t *rank;
@@ -286,6 +315,9 @@ static void work_free(work_t *w)
     free(w->sorted);
     free(w->X);
     free(w->y);
+    free(w->yraw);
+    free(w->dlog);
+    free(w->take);
     free(w->Xfit);
     free(w->yfit);
     free(w->cand);
@@ -337,29 +369,29 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     w.y = malloc(nm * sizeof *w.y);
     if (!w.X || !w.y)
         goto oom;
+    w.yraw = malloc(nc * sizeof *w.yraw);
+    w.dlog = malloc(nc * sizeof *w.dlog);
+    if (!w.yraw || !w.dlog)
+        goto oom;
     int maximize = spec->objective.goal == HP_GOAL_MAXIMIZE;
     size_t ic = 0, ip = nc;
     for (size_t i = 0; i < h->n; i++) {
         const hp_obs_t *o = w.sorted[i];
         if (o->state == HP_OBS_COMPLETED && isfinite(o->value)) {
             encode(sp, o->x, w.X + ic * d);
-            w.y[ic++] = maximize ? -o->value : o->value;
+            w.yraw[ic++] = maximize ? -o->value : o->value;
         } else if (o->state == HP_OBS_PENDING) {
             encode(sp, o->x, w.X + ip * d);
             w.y[ip++] = 0; /* the liar, set below */
         }
     }
-    if (transform_y(w.y, nc) < 0)
-        goto oom;
-    double best = INFINITY;
-    for (size_t i = 0; i < nc; i++)
-        best = w.y[i] < best ? w.y[i] : best;
 
     /* the posterior costs O(n^2) memory and O(n^3) time: beyond MODEL_MAX
-     * completed trials keep the best MODEL_BEST and a spread of the rest */
+     * completed trials keep the best MODEL_BEST and a spread of the rest
+     * (every warp keeps the order, so the raw values rank them) */
     if (nc > MODEL_MAX) {
         unsigned char *take = malloc(nc);
-        if (!take || pick_subset(w.y, nc, MODEL_MAX, MODEL_BEST, take) < 0) {
+        if (!take || pick_subset(w.yraw, nc, MODEL_MAX, MODEL_BEST, take) < 0) {
             free(take);
             goto oom;
         }
@@ -367,7 +399,9 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
         for (size_t i = 0; i < nm; i++)
             if (i >= nc || take[i]) {
                 memmove(w.X + k * d, w.X + i * d, d * sizeof *w.X);
-                w.y[k++] = w.y[i];
+                if (i < nc)
+                    w.yraw[k] = w.yraw[i];
+                k++;
             }
         free(take);
         nc = MODEL_MAX;
@@ -379,32 +413,63 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
         cat[i] = sp->params[i].type == HP_PARAM_CATEGORICAL;
     if (hp_gp_init(&gp, d, cat) < 0)
         goto oom;
+    gp.fit_mean = 1;
 
     /* 3. hyperparameters on a subset */
     size_t nf = nc;
     const double *Xf = w.X, *yf = w.y;
+    unsigned char *take = NULL;
     if (nc > FIT_MAX) {
         w.Xfit = malloc(FIT_MAX * d * sizeof *w.Xfit);
         w.yfit = malloc(FIT_MAX * sizeof *w.yfit);
-        unsigned char *take = calloc(nc, 1);
-        if (!w.Xfit || !w.yfit || !take || pick_subset(w.y, nc, FIT_MAX, FIT_BEST, take) < 0) {
-            free(take);
+        take = w.take = calloc(nc, 1);
+        if (!w.Xfit || !w.yfit || !take || pick_subset(w.yraw, nc, FIT_MAX, FIT_BEST, take) < 0)
             goto oom;
-        }
         nf = 0;
         for (size_t i = 0; i < nc; i++)
-            if (take[i]) {
-                memcpy(w.Xfit + nf * d, w.X + i * d, d * sizeof *w.X);
-                w.yfit[nf++] = w.y[i];
-            }
-        free(take);
+            if (take[i])
+                memcpy(w.Xfit + nf++ * d, w.X + i * d, d * sizeof *w.X);
         Xf = w.Xfit;
         yf = w.yfit;
     }
-    if (hp_gp_set_data(&gp, Xf, yf, nf) < 0)
-        goto oom;
     hp_rng_t rng;
     hp_rng_init(&rng, mix(spec->search.seed, 0xB4E5), number);
+
+    /* the warp: the one under which the data are most likely (marginal
+     * likelihood plus prior plus the warp's Jacobian, after a short fit
+     * from the warm start) */
+    size_t warp = 0;
+    double warp_score = -INFINITY;
+    for (size_t c = 0; c < N_WARPS; c++) {
+        if (transform_y(w.yraw, w.y, w.dlog, nc, warp_mult[c]) < 0)
+            goto oom;
+        double jac = 0;
+        for (size_t i = 0, k = 0; i < nc; i++)
+            if (!take || take[i]) {
+                jac += w.dlog[i];
+                if (take)
+                    w.yfit[k++] = w.y[i];
+            }
+        if (hp_gp_set_data(&gp, Xf, yf, nf) < 0 ||
+            hp_gp_fit(&gp, b->has_warm ? b->warm : NULL, &rng, -1, WARP_MAXEVAL) < 0)
+            goto oom;
+        double score = hp_gp_lml(&gp, gp.theta, NULL) + hp_gp_log_prior(d, gp.theta, NULL) + jac;
+        if (score > warp_score) {
+            warp_score = score;
+            warp = c;
+        }
+    }
+    if (transform_y(w.yraw, w.y, w.dlog, nc, warp_mult[warp]) < 0)
+        goto oom;
+    for (size_t i = 0, k = 0; take && i < nc; i++)
+        if (take[i])
+            w.yfit[k++] = w.y[i];
+    double best = INFINITY;
+    for (size_t i = 0; i < nc; i++)
+        best = w.y[i] < best ? w.y[i] : best;
+
+    if (hp_gp_set_data(&gp, Xf, yf, nf) < 0)
+        goto oom;
     /* with a warm start one random restart is enough to escape a stale
      * optimum; cold fits get more */
     if (hp_gp_fit(&gp, b->has_warm ? b->warm : NULL, &rng, b->has_warm ? 1 : FIT_RESTARTS,
@@ -473,11 +538,20 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     for (size_t i = 0; i < nc; i++)
         w.rank[i] = (idx_val_t){w.y[i], i};
     qsort(w.rank, nc, sizeof *w.rank, cmp_idx_val);
+    /* perturbations at several fractions of each input's length scale
+     * (capped, so an irrelevant input does not jump across the space): the
+     * EI peak next to a good point narrows as the model gets sure, and a
+     * fixed step size stops finding it */
+    double ls[HP_SPACE_MAX_PARAMS];
+    for (size_t i = 0; i < d; i++) {
+        ls[i] = exp(gp.theta[i]);
+        ls[i] = ls[i] < LS_CAP ? ls[i] : LS_CAP;
+    }
     for (size_t ci = 0; ci < n_centers; ci++) {
         const double *center = w.X + w.rank[ci].i * d;
         for (size_t j = 0; j < N_PERTURB; j++) {
             double *c = w.cand + (n_sobol + ci * N_PERTURB + j) * d;
-            double sd = j % 2 ? 0.02 : 0.1;
+            double sd = perturb_scale[j % N_SCALES];
             for (size_t i = 0; i < d; i++) {
                 if (cat[i]) {
                     c[i] = hp_rng_uniform(&rng) < 0.2
@@ -485,7 +559,7 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
                                : center[i];
                     continue;
                 }
-                double v = center[i] + sd * hp_rng_normal(&rng);
+                double v = center[i] + sd * ls[i] * hp_rng_normal(&rng);
                 c[i] = v < 0 ? 0 : v > 1 ? 1 : v;
             }
         }
@@ -505,14 +579,29 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
             vars[nv++] = i;
     double dmean[HP_SPACE_MAX_PARAMS], dvar[HP_SPACE_MAX_PARAMS], full[HP_SPACE_MAX_PARAMS];
     acq_ctx_t ctx = {&gp, best, full, vars, dmean, dvar, w.scratch};
-    size_t n_local = m < N_LOCAL ? m : N_LOCAL;
-    double opt_pts[N_LOCAL][HP_SPACE_MAX_PARAMS];
-    double opt_val[N_LOCAL];
+    /* L-BFGS starts: the best few candidates, plus the best perturbation
+     * of a good point if none of those is one, so the neighbourhood of the
+     * incumbent is always polished even when exploration ranks first */
+    size_t starts[N_LOCAL + 1], n_local = 0;
+    int have_local = 0;
+    for (size_t r = 0; r < m && n_local < N_LOCAL; r++) {
+        starts[n_local++] = r;
+        have_local |= w.rank[r].i >= n_sobol;
+    }
+    for (size_t r = n_local; r < m && !have_local; r++)
+        if (w.rank[r].i >= n_sobol && isfinite(w.rank[r].v)) {
+            starts[n_local++] = r;
+            have_local = 1;
+        }
+    double opt_pts[N_LOCAL + 1][HP_SPACE_MAX_PARAMS];
+    double opt_val[N_LOCAL + 1];
+    nlopt_opt opt = NULL;
+    double v[HP_SPACE_MAX_PARAMS];
     if (nv) {
-        nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)nv);
+        opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)nv);
         if (!opt)
             goto oom;
-        double lo[HP_SPACE_MAX_PARAMS], hi[HP_SPACE_MAX_PARAMS], v[HP_SPACE_MAX_PARAMS];
+        double lo[HP_SPACE_MAX_PARAMS], hi[HP_SPACE_MAX_PARAMS];
         for (size_t j = 0; j < nv; j++) {
             lo[j] = 0;
             hi[j] = 1;
@@ -522,36 +611,34 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
         nlopt_set_min_objective(opt, acq_objective, &ctx);
         nlopt_set_maxeval(opt, LOCAL_MAXEVAL);
         nlopt_set_ftol_rel(opt, 1e-9);
-        for (size_t r = 0; r < n_local; r++) {
-            const double *c = w.cand + w.rank[r].i * d;
-            memcpy(full, c, d * sizeof *full);
+    }
+    for (size_t r = 0; r < n_local; r++) {
+        const double *c = w.cand + w.rank[starts[r]].i * d;
+        double f0 = w.rank[starts[r]].v, f = f0;
+        memcpy(full, c, d * sizeof *full);
+        if (opt) {
             for (size_t j = 0; j < nv; j++)
                 v[j] = c[vars[j]];
-            double f = w.rank[r].v;
             nlopt_result res = nlopt_optimize(opt, v, &f);
             if (res < 0 && res != NLOPT_ROUNDOFF_LIMITED)
                 f = acq_objective((unsigned)nv, v, NULL, &ctx);
             for (size_t j = 0; j < nv; j++)
                 full[vars[j]] = v[j];
             /* keep the start if the optimiser made it worse */
-            if (!(f <= w.rank[r].v)) {
+            if (!(f <= f0)) {
                 memcpy(full, c, d * sizeof *full);
-                f = w.rank[r].v;
+                f = f0;
             }
-            memcpy(opt_pts[r], full, d * sizeof *full);
-            opt_val[r] = f;
         }
-        nlopt_destroy(opt);
-    } else {
-        for (size_t r = 0; r < n_local; r++) {
-            memcpy(opt_pts[r], w.cand + w.rank[r].i * d, d * sizeof **opt_pts);
-            opt_val[r] = w.rank[r].v;
-        }
+        memcpy(opt_pts[r], full, d * sizeof *full);
+        opt_val[r] = f;
     }
+    if (opt)
+        nlopt_destroy(opt);
 
     /* the best point that does not repeat a trial: optimised points in
      * order of their value, then the remaining candidates */
-    idx_val_t order[N_LOCAL];
+    idx_val_t order[N_LOCAL + 1];
     for (size_t r = 0; r < n_local; r++)
         order[r] = (idx_val_t){opt_val[r], r};
     qsort(order, n_local, sizeof *order, cmp_idx_val);
@@ -560,7 +647,7 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
         if (!repeats(sp, x, w.sorted, h->n))
             goto done;
     }
-    for (size_t j = n_local; j < m; j++) {
+    for (size_t j = 0; j < m; j++) {
         decode(sp, w.cand + w.rank[j].i * d, x);
         if (!repeats(sp, x, w.sorted, h->n))
             goto done;

@@ -7,6 +7,7 @@
  *
  *     hp_gp_t gp;
  *     hp_gp_init(&gp, d, cat);               // cat[i]: input i is categorical
+ *     gp.fit_mean = 1;                       // optional: a fitted constant mean
  *     hp_gp_set_data(&gp, X, y, n);          // X n x d row-major, y standardized
  *     hp_gp_fit(&gp, warm, &rng, 2, 100);    // MAP hyperparameters -> gp.theta
  *     hp_gp_factor(&gp);                     // posterior for the current theta
@@ -19,7 +20,14 @@
  * ordered number:
  *     r^2 = sum_i delta_i^2 / l_i^2,  delta_i = x_i - x'_i or [x_i != x'_i]
  *     k(x, x') = s2 (1 + sqrt5 r + 5/3 r^2) exp(-sqrt5 r)
- *     y = f(x) + eps, eps ~ N(0, sn2)
+ *     y = m + f(x) + eps, f ~ GP(0, k), eps ~ N(0, sn2)
+ * The constant mean m is 0, or with fit_mean its generalised-least-squares
+ * estimate for the current theta (ordinary kriging), profiled out of the
+ * marginal likelihood; the gradient is unchanged (envelope theorem). Used
+ * as a plug-in value: its own uncertainty is not added to the variance.
+ * Data gathered by an optimiser cluster around good points; their plain
+ * average is then far below the function's typical value, and a zero mean
+ * in standardized units would make every unexplored region look promising.
  * Hyperparameters theta = (log l_1 .. log l_d, log s2, log sn2), the same
  * parametrisation as scikit-learn's kernel.theta for
  * ConstantKernel * Matern(nu=2.5) + WhiteKernel.
@@ -29,7 +37,9 @@
  *     l_i   ~ Gamma(3, rate 6) in l, i.e. 3 log l - 6 l in theta (mode l = 0.5)
  *     log s2  ~ N(0, 1)
  *     log sn2 ~ N(log 1e-4, 3^2) (weak: noisy objectives can still get noise)
- * and bounds l in [0.01, 20], s2 in [0.05, 20], sn2 in [1e-6, 1].
+ * and bounds l in [0.01, 20], s2 in [0.05, 20], sn2 in [1e-10, 1] (the lower
+ * bound lets a deterministic objective be nearly interpolated, like the
+ * WhiteKernel bound of the scikit-learn reference, tests/bench/gp_reference.py).
  *
  * Threads: a model is used by one thread at a time; there is no global
  * state, so separate models may run concurrently. Do not call BLAS
@@ -52,10 +62,16 @@ typedef struct hp_gp {
     double *y;           /* n */
     /* after hp_gp_factor: */
     double *L;           /* n x n column-major, lower Cholesky of K + (sn2+jitter) I */
-    double *alpha;       /* n: (K + sn2 I)^-1 y */
+    double *alpha;       /* n: (K + sn2 I)^-1 (y - mean) */
     double *Kinv;        /* n x n column-major, lower triangle of the inverse */
     double jitter;       /* added to the diagonal on top of sn2 */
     int factored;
+    /* a constant prior mean: 0, or with fit_mean set (before factoring) its
+     * generalised-least-squares estimate 1'K^-1 y / 1'K^-1 1 for the
+     * current theta, profiled out of the marginal likelihood */
+    int fit_mean;
+    double mean;
+    double *u;           /* n: K^-1 1 when fit_mean */
     /* scratch */
     double *work, *work2; /* n x n each: kernel values and derivatives */
 } hp_gp_t;
@@ -72,8 +88,8 @@ int hp_gp_set_data(hp_gp_t *gp, const double *X, const double *y, size_t n);
 
 /* hp_gp_lml returns the log marginal likelihood of the data under theta
  * (d + 2 values) and, if grad is not NULL, its gradient with respect to
- * theta. Uses the model's scratch and overwrites any factorisation.
- * Returns -INFINITY if K cannot be factored even with jitter. */
+ * theta (with fit_mean: at the mean's estimate for theta). Uses the
+ * model's scratch and overwrites any factorisation. Returns -INFINITY if K cannot be factored even with jitter. */
 double hp_gp_lml(hp_gp_t *gp, const double *theta, double *grad);
 
 /* hp_gp_log_prior returns the log prior density of theta (up to a constant)
@@ -81,8 +97,10 @@ double hp_gp_lml(hp_gp_t *gp, const double *theta, double *grad);
 double hp_gp_log_prior(size_t d, const double *theta, double *grad);
 
 /* hp_gp_fit sets gp->theta to the MAP hyperparameters: L-BFGS from warm
- * (d + 2 values; NULL = the defaults) and from `restarts` random starts
- * drawn from rng, keeping the best. maxeval bounds each local run. Returns 0
+ * (d + 2 values; NULL = the current gp->theta), from the defaults (when
+ * warm is given) and from `restarts` random starts drawn from rng, keeping
+ * the best; restarts = -1 runs from the first start only (a quick refit
+ * that draws nothing from rng). maxeval bounds each local run. Returns 0
  * (theta is always valid afterwards) or HP_ENOMEM. */
 int hp_gp_fit(hp_gp_t *gp, const double *warm, hp_rng_t *rng, int restarts, int maxeval);
 

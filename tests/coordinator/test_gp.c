@@ -259,6 +259,109 @@ START_TEST(test_dlogh_finite_differences)
 }
 END_TEST
 
+START_TEST(test_gp_constant_mean)
+{
+    /* the fitted mean is the GLS estimate 1'K^-1 y / 1'K^-1 1, the
+     * likelihood is the zero-mean one of y - mean, its gradient (the mean
+     * profiled out) matches finite differences, and far from the data the
+     * prediction returns to the mean */
+    enum { N = 25, D = 3 };
+    double X[N * D], y[N], ones[N], yc[N];
+    hp_rng_t r;
+    hp_rng_init(&r, 11, 0);
+    random_data(&r, N, D, X, y);
+    for (int i = 0; i < N; i++) {
+        y[i] += 2.0;
+        ones[i] = 1.0;
+    }
+    double th[D + 2] = {log(0.3), log(0.5), log(0.4), log(1.5), log(1e-3)};
+    hp_gp_t z;
+    ck_assert_int_eq(hp_gp_init(&z, D, NULL), 0);
+    memcpy(z.theta, th, sizeof th);
+    ck_assert_int_eq(hp_gp_set_data(&z, X, y, N), 0);
+    ck_assert_int_eq(hp_gp_factor(&z), 0);
+    double sy = 0, su = 0;
+    for (int i = 0; i < N; i++)
+        sy += z.alpha[i];
+    ck_assert_int_eq(hp_gp_set_data(&z, X, ones, N), 0);
+    ck_assert_int_eq(hp_gp_factor(&z), 0);
+    for (int i = 0; i < N; i++)
+        su += z.alpha[i];
+    double mean_ref = sy / su;
+
+    hp_gp_t gp;
+    ck_assert_int_eq(hp_gp_init(&gp, D, NULL), 0);
+    gp.fit_mean = 1;
+    ck_assert_int_eq(hp_gp_set_data(&gp, X, y, N), 0);
+    double g[D + 2];
+    double lml = hp_gp_lml(&gp, th, g);
+    ck_close(gp.mean, mean_ref, 1e-10, 1e-12);
+    for (int i = 0; i < N; i++)
+        yc[i] = y[i] - mean_ref;
+    ck_assert_int_eq(hp_gp_set_data(&z, X, yc, N), 0);
+    ck_close(lml, hp_gp_lml(&z, th, NULL), 1e-10, 1e-10);
+    for (int k = 0; k < D + 2; k++) {
+        double h = 1e-5, tp[D + 2], tm[D + 2];
+        memcpy(tp, th, sizeof tp);
+        memcpy(tm, th, sizeof tm);
+        tp[k] += h;
+        tm[k] -= h;
+        double fd = (hp_gp_lml(&gp, tp, NULL) - hp_gp_lml(&gp, tm, NULL)) / (2 * h);
+        ck_close(g[k], fd, 1e-5, 1e-6);
+    }
+    memcpy(gp.theta, th, sizeof th);
+    ck_assert_int_eq(hp_gp_factor(&gp), 0);
+    double far[D] = {40, 40, 40}, mu, v, dm[D], dv[D];
+    hp_gp_predict(&gp, far, 1, &mu, &v);
+    ck_close(mu, mean_ref, 0, 1e-9);
+    double *scratch = malloc(3 * N * sizeof *scratch);
+    hp_gp_predict_grad(&gp, X, &mu, &v, dm, dv, scratch);
+    hp_gp_predict(&gp, X, 1, &v, dv);
+    ck_close(mu, v, 1e-12, 1e-12);
+    free(scratch);
+    hp_gp_fini(&gp);
+    hp_gp_fini(&z);
+}
+END_TEST
+
+START_TEST(test_gp_nearly_interpolates_deterministic_data)
+{
+    /* a smooth deterministic function: the fitted noise goes far below the
+     * prior's 1e-4 and the posterior mean reproduces the data, so the model
+     * can resolve differences near an optimum */
+    enum { N = 40, D = 2 };
+    double X[N * D], y[N];
+    hp_rng_t r;
+    hp_rng_init(&r, 5, 0);
+    double m = 0, ss = 0;
+    for (int i = 0; i < N; i++) {
+        X[i * D] = hp_rng_uniform(&r);
+        X[i * D + 1] = hp_rng_uniform(&r);
+        y[i] = sin(3.0 * X[i * D]) + (X[i * D + 1] - 0.3) * (X[i * D + 1] - 0.3);
+        m += y[i];
+    }
+    m /= N;
+    for (int i = 0; i < N; i++)
+        ss += (y[i] - m) * (y[i] - m);
+    for (int i = 0; i < N; i++)
+        y[i] = (y[i] - m) / sqrt(ss / N);
+    hp_gp_t gp;
+    ck_assert_int_eq(hp_gp_init(&gp, D, NULL), 0);
+    gp.fit_mean = 1;
+    ck_assert_int_eq(hp_gp_set_data(&gp, X, y, N), 0);
+    hp_rng_t fr;
+    hp_rng_init(&fr, 1, 1);
+    ck_assert_int_eq(hp_gp_fit(&gp, NULL, &fr, 2, 200), 0);
+    ck_assert_msg(exp(gp.theta[D + 1]) < 1e-6, "noise %g", exp(gp.theta[D + 1]));
+    ck_assert_int_eq(hp_gp_factor(&gp), 0);
+    double mu[N], v[N];
+    hp_gp_predict(&gp, X, N, mu, v);
+    for (int i = 0; i < N; i++)
+        ck_close(mu[i], y[i], 0, 1e-3);
+    hp_gp_fini(&gp);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coordinator_gp");
@@ -269,6 +372,8 @@ int main(void)
     tcase_add_test(tc, test_gp_predict_gradient_finite_differences);
     tcase_add_test(tc, test_gp_fit_finds_relevant_inputs);
     tcase_add_test(tc, test_gp_duplicates_need_jitter);
+    tcase_add_test(tc, test_gp_constant_mean);
+    tcase_add_test(tc, test_gp_nearly_interpolates_deterministic_data);
     tcase_add_test(tc, test_logh_matches_mpmath);
     tcase_add_test(tc, test_logei_equals_log_ei_where_representable);
     tcase_add_test(tc, test_dlogh_finite_differences);
