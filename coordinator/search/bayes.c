@@ -15,10 +15,10 @@
  *     under which the data are most likely: marginal likelihood plus prior
  *     plus the log Jacobian of the warp, after a short fit from the warm
  *     start (a warped GP, Snelson et al. 2004, over a few fixed warps).
- *     A heavy-tailed objective (Rosenbrock) gets the strong warp; a mild
- *     one (Branin) little or none, since a needless warp squeezes the bad
- *     regions up towards the good ones and buys exploration that the
- *     function does not need.
+ *     A heavy-tailed objective (Rosenbrock) keeps the strong warp; Branin
+ *     moves to the mild ones, Hartmann-6 and Ackley get none: a needless
+ *     warp squeezes the bad regions up towards the good ones and buys
+ *     exploration that the function does not need.
  *  3. hyperparameters: MAP fit on at most FIT_MAX observations (the best
  *     FIT_BEST plus an even spread of the rest), warm-started from the
  *     previous suggestion's fit plus random restarts; the GP's constant
