@@ -149,7 +149,10 @@ static int check_message(const ProtobufCMessage *m, int depth, const char *path,
                     break;
                 }
                 char sub_path[128];
-                snprintf(sub_path, sizeof sub_path, "%s.%s", path, fd->name);
+                /* only for messages: a path too long to keep is cut, marked */
+                if (snprintf(sub_path, sizeof sub_path, "%s.%s", path, fd->name) >=
+                    (int)sizeof sub_path)
+                    memcpy(sub_path + sizeof sub_path - 4, "...", 4);
                 int rc = check_message(sub, depth + 1, sub_path, err, errlen);
                 if (rc < 0)
                     return rc;
