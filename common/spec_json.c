@@ -166,20 +166,28 @@ static void param_json(hp_buf_t *b, const hp_param_t *p)
     hp_buf_putc(b, '}');
 }
 
+/* the dataset section's fields that decide the data (all but augment,
+ * which only changes training batches), inside an object begun by the
+ * caller: shared by the section's JSON and the dataset key */
+static void dataset_fields(hp_buf_t *b, int *f, const hp_spec_dataset_t *d)
+{
+    kstr(b, f, d->is_path ? "path" : "name", d->source ? d->source : "");
+    if (d->is_path) {
+        if (d->label)
+            kstr(b, f, "label", d->label);
+        kstr(b, f, "task", hp_task_name(d->task));
+    }
+    kint(b, f, "train_subset", d->train_subset);
+    knum(b, f, "validation_fraction", d->validation_fraction);
+    kstr(b, f, "normalize", hp_normalize_name(d->normalize));
+    kstr(b, f, "shift", hp_shift_name(d->shift));
+}
+
 static void dataset_json(hp_buf_t *b, const hp_spec_dataset_t *d)
 {
     int f = 1;
     hp_buf_putc(b, '{');
-    kstr(b, &f, d->is_path ? "path" : "name", d->source ? d->source : "");
-    if (d->is_path) {
-        if (d->label)
-            kstr(b, &f, "label", d->label);
-        kstr(b, &f, "task", hp_task_name(d->task));
-    }
-    kint(b, &f, "train_subset", d->train_subset);
-    knum(b, &f, "validation_fraction", d->validation_fraction);
-    kstr(b, &f, "normalize", hp_normalize_name(d->normalize));
-    kstr(b, &f, "shift", hp_shift_name(d->shift));
+    dataset_fields(b, &f, d);
     kbool(b, &f, "augment", d->augment);
     hp_buf_putc(b, '}');
 }
@@ -250,19 +258,9 @@ int hp_spec_dataset_key(const hp_spec_t *s, hp_buf_t *b)
     for (size_t i = 0; i < HP_ARRAY_LEN(data_settings); i++)
         if (hp_space_find(&s->space, data_settings[i]) >= 0)
             return -1; /* every trial has data of its own */
-    const hp_spec_dataset_t *d = &s->trial.dataset;
     int f = 1;
     hp_buf_putc(b, '{');
-    kstr(b, &f, d->is_path ? "path" : "name", d->source ? d->source : "");
-    if (d->is_path) {
-        if (d->label)
-            kstr(b, &f, "label", d->label);
-        kstr(b, &f, "task", hp_task_name(d->task));
-    }
-    kint(b, &f, "train_subset", d->train_subset);
-    knum(b, &f, "validation_fraction", d->validation_fraction);
-    kstr(b, &f, "normalize", hp_normalize_name(d->normalize));
-    kstr(b, &f, "shift", hp_shift_name(d->shift));
+    dataset_fields(b, &f, &s->trial.dataset);
     kint(b, &f, "seed", s->search.seed);
     int g = 1;
     for (size_t i = 0; i < HP_ARRAY_LEN(data_settings); i++) {
