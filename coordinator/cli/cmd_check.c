@@ -67,10 +67,8 @@ static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, voi
 /* a run's final metric; NAN if it did not report it */
 static double final_metric(const hp_runner_outcome_t *out, const char *name)
 {
-    for (size_t i = 0; i < out->n_metrics; i++)
-        if (strcmp(out->metrics[i].name, name) == 0)
-            return out->metrics[i].value;
-    return NAN;
+    const hp_runner_metric_t *m = hp_outcome_find(out, name);
+    return m ? m->value : NAN;
 }
 
 static int parse_pos(const char *s, double *out)

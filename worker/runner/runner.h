@@ -117,6 +117,9 @@ int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
  * form; for anything else it answers 0, the safe choice. */
 int hp_runner_is_quick(const hp_runner_trial_t *t);
 
+/* hp_outcome_find returns name's latest value in out, or NULL. */
+const hp_runner_metric_t *hp_outcome_find(const hp_runner_outcome_t *out, const char *name);
+
 /* hp_runner_outcome_fini frees out's metrics; safe on zeroed memory. */
 void hp_runner_outcome_fini(hp_runner_outcome_t *out);
 

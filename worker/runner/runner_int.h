@@ -37,8 +37,6 @@ int hp_metricline_parse(const char *line, size_t len, hp_metricline_t *ml);
 
 /* hp_outcome_put records name's latest value in out->metrics. */
 void hp_outcome_put(hp_runner_outcome_t *out, const char *name, double value);
-/* hp_outcome_find returns name's latest value in out, or NULL. */
-const hp_runner_metric_t *hp_outcome_find(const hp_runner_outcome_t *out, const char *name);
 /* hp_outcome_fail sets status FAILED and formats the error. */
 void hp_outcome_fail(hp_runner_outcome_t *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
