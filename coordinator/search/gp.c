@@ -18,7 +18,7 @@
 #define LOG_L_MAX 2.995732273553991      /* log 20 */
 #define LOG_S2_MIN (-2.995732273553991)  /* log 0.05 */
 #define LOG_S2_MAX 2.995732273553991
-#define LOG_SN2_MIN (-23.025850929940457) /* log 1e-10 */
+#define LOG_SN2_MIN (-29.933606208922594) /* log 1e-13, see gp.h */
 #define LOG_SN2_MAX 0.0
 #define LOG_SN2_PRIOR_MU (-9.210340371976182) /* log 1e-4 */
 #define LOG_SN2_PRIOR_SD 3.0

@@ -5,7 +5,7 @@
  * (common/testfn), sequentially. Also bayes with 4 simulated parallel
  * workers (4 trials always pending, the oldest finishing first).
  *
- *   bench_search_quality [--seeds N] [--evals N] [--only ALGO]
+ *   bench_search_quality [--seeds N] [--evals N] [--only ALGO] [--fn FUNCTION]
  *
  * One JSON line per (function, algorithm, seed) with the simple regret
  * (best - known minimum) after 20, 50, 60 and 100 evaluations. The driver
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 {
     openblas_set_num_threads(1);
     int seeds = 10, evals = 100;
-    const char *only = NULL;
+    const char *only = NULL, *only_fn = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--seeds"))
             seeds = atoi(argv[i + 1]);
@@ -123,12 +123,14 @@ int main(int argc, char **argv)
             evals = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--only"))
             only = argv[i + 1];
+        else if (!strcmp(argv[i], "--fn"))
+            only_fn = argv[i + 1];
     }
     const char *algos[] = {"random", "coarse-to-fine", "bayes", "bayes-4workers"};
     double *regret = malloc((size_t)evals * sizeof *regret);
     for (size_t fi = 0; fi < sizeof fns / sizeof *fns; fi++)
         for (size_t a = 0; a < 4; a++) {
-            if (only && strcmp(only, algos[a]))
+            if ((only && strcmp(only, algos[a])) || (only_fn && strcmp(only_fn, fns[fi].name)))
                 continue;
             for (int seed = 0; seed < seeds; seed++) {
                 int par = a == 3;
