@@ -1,6 +1,7 @@
 /* store_baseline.c — simple baselines, stored once per dataset key. */
 #include "store_int.h"
 
+#include "baselines.h"
 #include "err.h"
 
 #include <inttypes.h>
@@ -8,22 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The final metrics a built-in trial reports for its baselines
- * (worker/runner/model.c) and their names in the table, which are also
- * the keys of `hpsearch report --format json`. */
-static const struct {
-    const char *metric, *name;
-} kinds[] = {
-    {"baseline_majority_error", "majority_class"},
-    {"baseline_linear_error", "linear_model"},
-};
-
+/* the final metrics a built-in trial reports for its baselines and their
+ * names in the table: common/baselines.h */
 const char *hp_store_baseline_name(const char *metric)
 {
-    for (size_t i = 0; metric && i < HP_ARRAY_LEN(kinds); i++)
-        if (strcmp(metric, kinds[i].metric) == 0)
-            return kinds[i].name;
-    return NULL;
+    int b = hp_baseline_by_metric(metric);
+    return b < 0 ? NULL : hp_baseline_names[b].name;
 }
 
 int hp_store_baseline_put(hp_store_t *st, const hp_baseline_def_t *b, int *inserted,

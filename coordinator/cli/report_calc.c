@@ -208,14 +208,9 @@ void hp_report_compute(const hp_report_errors_t *in, hp_report_t *out)
     out->fit = t[best].material ? fits[best] : HP_FIT_GOOD;
 }
 
-static const char *const baseline_metrics[HP_RB_COUNT] = {"baseline_majority_error",
-                                                          "baseline_linear_error"};
-static const char *const baseline_keys[HP_RB_COUNT] = {"majority_class", "linear_model"};
-static const char *const baseline_labels[HP_RB_COUNT] = {"majority class", "linear model"};
-
-const char *hp_report_baseline_metric(hp_report_baseline_t b) { return baseline_metrics[b]; }
-const char *hp_report_baseline_key(hp_report_baseline_t b) { return baseline_keys[b]; }
-const char *hp_report_baseline_label(hp_report_baseline_t b) { return baseline_labels[b]; }
+const char *hp_report_baseline_metric(hp_report_baseline_t b) { return hp_baseline_names[b].metric; }
+const char *hp_report_baseline_key(hp_report_baseline_t b) { return hp_baseline_names[b].name; }
+const char *hp_report_baseline_label(hp_report_baseline_t b) { return hp_baseline_names[b].label; }
 
 int hp_report_vs_baselines(const double *base, double test, int *against, double *gap)
 {

@@ -34,6 +34,8 @@
 #ifndef HP_CLI_REPORT_CALC_H
 #define HP_CLI_REPORT_CALC_H
 
+#include "baselines.h"
+
 #include <stddef.h>
 
 #define HP_REPORT_ABS_THRESHOLD 0.01 /* 1 percentage point of error rate */
@@ -122,9 +124,9 @@ const char *hp_report_fit_name(hp_report_fit_t f);
  * engine trained on the same splits (worker/train/baseline.c), by their
  * final metrics. Each is a test error (RMSE for regression). */
 typedef enum hp_report_baseline {
-    HP_RB_MAJORITY = 0, /* baseline_majority_error: most frequent class / mean target */
-    HP_RB_LINEAR,       /* baseline_linear_error: softmax / linear regression */
-    HP_RB_COUNT
+    HP_RB_MAJORITY = HP_BASELINE_MAJORITY, /* most frequent class / mean target */
+    HP_RB_LINEAR = HP_BASELINE_LINEAR,     /* softmax / linear regression */
+    HP_RB_COUNT = HP_BASELINE_COUNT
 } hp_report_baseline_t;
 
 /* hp_report_vs_baselines compares a trial's test error with the
@@ -135,7 +137,7 @@ typedef enum hp_report_baseline {
 int hp_report_vs_baselines(const double *base, double test, int *against, double *gap);
 
 /* Names: a baseline's metric ("baseline_linear_error"), JSON key
- * ("linear_model") and label ("linear model"). */
+ * ("linear_model") and label ("linear model"), from common/baselines.h. */
 const char *hp_report_baseline_metric(hp_report_baseline_t b);
 const char *hp_report_baseline_key(hp_report_baseline_t b);
 const char *hp_report_baseline_label(hp_report_baseline_t b);

@@ -3,6 +3,7 @@
  * hp_train_run, with one PROGRESS per epoch. */
 #include "runner_int.h"
 
+#include "baselines.h"
 #include "err.h"
 #include "train.h"
 
@@ -219,8 +220,8 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     } finals[] = {
         {"shift_val_loss", offsetof(hp_train_result_t, shift_val_loss)},
         {"shift_val_error", offsetof(hp_train_result_t, shift_val_error)},
-        {"baseline_majority_error", offsetof(hp_train_result_t, baseline_majority_error)},
-        {"baseline_linear_error", offsetof(hp_train_result_t, baseline_linear_error)},
+        {HP_BASELINE_MAJORITY_METRIC, offsetof(hp_train_result_t, baseline_majority_error)},
+        {HP_BASELINE_LINEAR_METRIC, offsetof(hp_train_result_t, baseline_linear_error)},
         /* chance level on the validation set (the sanity check's held-out
          * test compares val_error with it) */
         {"val_chance_error", offsetof(hp_train_result_t, val_chance_error)},
