@@ -24,6 +24,42 @@ void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batc
     }
 }
 
+#define CORRUPT_CAUSES                                                                     \
+    "data or labels corrupted: labels shuffled or misaligned with their inputs when loading " \
+    "or splitting; inputs that carry no signal (zeroed, constant, decoded or preprocessed "   \
+    "wrongly); validation data prepared differently from training data"
+
+/* Regression: with no relation between inputs and targets the
+ * correlation r of held-out predictions with the targets is about 0, and
+ * atanh(r) sqrt(n - 3) about standard normal (Fisher), whatever the
+ * targets' scale. A model that learned something that carries over from
+ * 32 examples makes it clearly positive - but not always: when many
+ * inputs each carry a little of the signal (a linear target over 64
+ * features), 32 examples cannot pin it down and sound data also give
+ * r ~ 0. So for regression a low r is a warning, not a failure: the study
+ * runs, and the user is told what it may mean. Always 1. */
+static int judge_heldout_corr(const hp_sanity_heldout_t *ho, const char *memorised, hp_buf_t *why)
+{
+    (void)memorised;
+    double r = ho->val_pred_corr;
+    double need = tanh(HP_SANITY_HELDOUT_Z / sqrt(ho->n - 3.0));
+    if (r > need) {
+        hp_buf_printf(why, "\n  held out: predictions correlate with the targets (r = %.3f on "
+                           "%.0f validation examples; unrelated ones give about 0)",
+                      r, ho->n);
+        return 1;
+    }
+    hp_buf_printf(why,
+                  "\n  WARNING, held out: on %.0f validation examples the memorised model's "
+                  "predictions correlate r = %.3f with the targets, no better than unrelated "
+                  "predictions (r > %.3f would be). Either the targets do not go with the "
+                  "inputs (likely causes: " CORRUPT_CAUSES "), or 32 examples are too few to "
+                  "learn anything general from these inputs (many features, each carrying a "
+                  "little of the signal). If the data are right, ignore this.",
+                  ho->n, r, need);
+    return 1;
+}
+
 /* The held-out half: 1 pass, 0 fail (why gets the whole FAIL text), -1
  * not applicable (why gets a line saying so). */
 static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, hp_buf_t *why)
@@ -32,9 +68,11 @@ static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, h
         hp_buf_puts(why, "\n  held-out check skipped: no validation split was scored");
         return -1;
     }
-    if (isnan(ho->val_chance_error)) {
-        hp_buf_puts(why, "\n  held-out check skipped: not a classification task (no chance "
-                         "level to beat)");
+    int regress = isnan(ho->val_chance_error);
+    if (regress && isnan(ho->val_pred_corr)) {
+        hp_buf_puts(why, "\n  held-out check skipped: neither a chance level (classification) "
+                         "nor a correlation of predictions with targets (regression) was "
+                         "reported");
         return -1;
     }
     if (!(ho->n >= HP_SANITY_MIN_HELDOUT)) {
@@ -43,6 +81,8 @@ static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, h
                       ho->n, HP_SANITY_MIN_HELDOUT);
         return -1;
     }
+    if (regress)
+        return judge_heldout_corr(ho, memorised, why);
     double chance = 1.0 - ho->val_chance_error, acc = 1.0 - ho->val_error;
     double need = chance + HP_SANITY_HELDOUT_Z * sqrt(chance * (1.0 - chance) / ho->n);
     if (acc > need) {
@@ -57,10 +97,7 @@ static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, h
                   "with the same class frequencies; it needs > %.3f)\n"
                   "  diagnosis: the labels do not go with the inputs — it memorises, but cannot "
                   "learn\n"
-                  "  likely causes: data or labels corrupted: labels shuffled or misaligned "
-                  "with their inputs when loading or splitting; inputs that carry no signal "
-                  "(zeroed, constant, decoded or preprocessed wrongly); validation data "
-                  "prepared differently from training data",
+                  "  likely causes: " CORRUPT_CAUSES,
                   memorised, acc, ho->n, chance, need);
     return 0;
 }

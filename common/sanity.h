@@ -8,8 +8,9 @@
  * not enough: a network memorises a batch whose labels were shuffled just
  * as well. So the memorised model is then scored once on the study's
  * validation split: with labels that belong to their inputs it does better
- * than chance even after 32 examples; with shuffled labels (or inputs that
- * carry no signal) it cannot. These overrides
+ * than chance even after 32 examples (for regression: its predictions
+ * correlate with the targets); with shuffled labels (or inputs that carry
+ * no signal) it cannot. These overrides
  * turn a study's trial into that run (they go last, as parameters, so they
  * win over the study's fixed settings):
  *
@@ -52,6 +53,8 @@ typedef struct hp_sanity_heldout {
     double val_chance_error; /* the error by chance of predictions with the
                                 same class frequencies, ignoring the inputs */
     double n;                  /* validation examples */
+    double val_pred_corr;      /* regression: correlation of the predictions
+                                  with the targets (NAN: not reported) */
 } hp_sanity_heldout_t;
 
 /* hp_sanity_overrides fills o with the settings of a one-batch run. */
@@ -63,7 +66,10 @@ void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batc
  * at least HP_SANITY_MIN_HELDOUT validation examples), the held-out score.
  * 1 if the last loss is below threshold and the validation accuracy
  * 1 - val_error exceeds chance c = 1 - val_chance_error by
- * HP_SANITY_HELDOUT_Z * sqrt(c (1 - c) / n); else 0. It appends one or
+ * HP_SANITY_HELDOUT_Z * sqrt(c (1 - c) / n), or for regression the
+ * predictions' correlation r with the targets is positive by
+ * HP_SANITY_HELDOUT_Z standard deviations of its no-relation value
+ * (Fisher: atanh(r) sqrt(n - 3) > HP_SANITY_HELDOUT_Z); else 0. It appends one or
  * more lines of explanation to why: "PASS: ..." or "FAIL: ..." followed by
  * the diagnosis and the guide's likely causes. */
 int hp_sanity_judge(const double *loss, size_t n, double threshold,

@@ -7,6 +7,8 @@
  * label no longer goes with its inputs ("labels incorrectly shuffled").
  *
  *     hp_blobs_write("/tmp/x/blobs.csv", 2000, 8, 4, 0, 1);
+ *
+ * hp_linreg_write is its regression counterpart (a linear target).
  */
 #ifndef HP_BLOBS_H
 #define HP_BLOBS_H
@@ -58,6 +60,51 @@ done:
     if (f && fclose(f) != 0)
         rc = -1;
     free(label);
+    free(x);
+    return rc;
+}
+
+/* A regression CSV: d standard normal features, target y = sum_j x_j /
+ * sqrt(d) + 0.3 noise, n rows, columns x0..x{d-1},y; with shuffle the
+ * targets are permuted over the rows. Returns 0, or -1. */
+static inline int hp_linreg_write(const char *path, int n, int d, int shuffle, uint64_t seed)
+{
+    uint64_t s = seed * 2654435761ULL + 3;
+    double *x = malloc(sizeof *x * (size_t)n * (size_t)(d + 1));
+    FILE *f = fopen(path, "w");
+    int rc = -1;
+    if (!x || !f)
+        goto done;
+    for (int i = 0; i < n; i++) {
+        double *row = x + (size_t)i * (size_t)(d + 1), y = 0;
+        for (int j = 0; j <= d; j++) {
+            double g = sqrt(-2 * log(hp_blobs_u01(&s))) * cos(6.283185307179586 * hp_blobs_u01(&s));
+            if (j < d) {
+                row[j] = g;
+                y += g / sqrt((double)d);
+            } else {
+                row[d] = y + 0.3 * g;
+            }
+        }
+    }
+    if (shuffle)
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int)(hp_blobs_u01(&s) * (i + 1));
+            double t = x[(size_t)i * (size_t)(d + 1) + (size_t)d];
+            x[(size_t)i * (size_t)(d + 1) + (size_t)d] = x[(size_t)j * (size_t)(d + 1) + (size_t)d];
+            x[(size_t)j * (size_t)(d + 1) + (size_t)d] = t;
+        }
+    for (int j = 0; j < d; j++)
+        fprintf(f, "x%d,", j);
+    fputs("y\n", f);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j <= d; j++)
+            fprintf(f, j < d ? "%.4f," : "%.4f\n", x[(size_t)i * (size_t)(d + 1) + (size_t)j]);
+    }
+    rc = ferror(f) ? -1 : 0;
+done:
+    if (f && fclose(f) != 0)
+        rc = -1;
     free(x);
     return rc;
 }

@@ -153,7 +153,8 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
     } else {
         double vn = final_metric(&out, "val_examples");
         hp_sanity_heldout_t ho = {final_metric(&out, "val_error"),
-                                  final_metric(&out, "val_chance_error"), isnan(vn) ? 0 : vn};
+                                  final_metric(&out, "val_chance_error"), isnan(vn) ? 0 : vn,
+                                  final_metric(&out, "val_pred_corr")};
         hp_buf_t why = {0};
         if (hp_sanity_judge(curve.loss, curve.n, threshold, &ho, &why))
             exit_code = HP_EXIT_OK;

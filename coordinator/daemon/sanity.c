@@ -120,7 +120,8 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
     } else {
         double n = result_metric(res, "val_examples");
         hp_sanity_heldout_t ho = {result_metric(res, "val_error"),
-                                  result_metric(res, "val_chance_error"), isnan(n) ? 0 : n};
+                                  result_metric(res, "val_chance_error"), isnan(n) ? 0 : n,
+                                  result_metric(res, "val_pred_corr")};
         passed = hp_sanity_judge(r->loss, r->nloss, HP_SANITY_THRESHOLD, &ho, &why);
         if (!passed && res->error && *res->error)
             hp_buf_printf(&why, "\n  the run stopped: %s", res->error);

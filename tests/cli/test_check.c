@@ -129,6 +129,39 @@ START_TEST(test_shuffled_labels_fail)
 }
 END_TEST
 
+/* regression: the memorised model's held-out predictions correlate with
+ * the targets; with the targets shuffled they do not, and the check says
+ * so - as a warning, since 32 examples of sound data with many weak
+ * features can look the same */
+START_TEST(test_shuffled_regression_targets_warn)
+{
+    char csv[128], spec[512], out[4096];
+    for (int shuffle = 0; shuffle <= 1; shuffle++) {
+        snprintf(csv, sizeof csv, "%s/linreg%d.csv", dir, shuffle);
+        ck_assert_int_eq(hp_linreg_write(csv, 2000, 16, shuffle, 5), 0);
+        snprintf(spec, sizeof spec,
+                 "name: ck\nobjective: {metric: val_error}\nsearch: {max_trials: 2}\n"
+                 "space:\n  hidden: {type: int, low: 16, high: 64}\n"
+                 "trial:\n  model: mlp\n  dataset: {path: %s, task: regression}\n  epochs: 2\n",
+                 csv);
+        int rc = check("", spec, out, sizeof out);
+        ck_assert_msg(rc == 0, "%s", out);
+        ck_assert_msg(strstr(out, "PASS: train_loss fell from") != NULL, "%s", out);
+        if (!shuffle) {
+            ck_assert_msg(strstr(out, "held out: predictions correlate with the targets (r = ") !=
+                              NULL,
+                          "%s", out);
+            ck_assert_ptr_nonnull(strstr(out, "on 160 validation examples"));
+            ck_assert_ptr_null(strstr(out, "WARNING"));
+            continue;
+        }
+        ck_assert_msg(strstr(out, "WARNING, held out: on 160 validation examples") != NULL, "%s",
+                      out);
+        ck_assert_ptr_nonnull(strstr(out, "the targets do not go with the inputs"));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_check");
@@ -139,6 +172,7 @@ int main(void)
     tcase_add_test(tc, test_tiny_learning_rate_fails_with_plateau);
     tcase_add_test(tc, test_unrunnable_and_wrong_input);
     tcase_add_test(tc, test_shuffled_labels_fail);
+    tcase_add_test(tc, test_shuffled_regression_targets_warn);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }

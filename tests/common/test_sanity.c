@@ -73,10 +73,11 @@ END_TEST
 START_TEST(test_heldout_not_applicable_is_said)
 {
     hp_buf_t why;
-    /* regression: no chance level */
-    hp_sanity_heldout_t ho = {.val_error = 0.3, .val_chance_error = NAN, .n = 1000};
+    /* neither a chance level nor a correlation reported */
+    hp_sanity_heldout_t ho = {.val_error = 0.3, .val_chance_error = NAN, .n = 1000,
+                              .val_pred_corr = NAN};
     ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
-    ck_assert_ptr_nonnull(strstr(why.data, "held-out check skipped: not a classification task"));
+    ck_assert_ptr_nonnull(strstr(why.data, "held-out check skipped: neither a chance level"));
     hp_buf_fini(&why);
     /* too few validation examples to tell */
     ho = (hp_sanity_heldout_t){.val_error = 0.9, .val_chance_error = 0.9, .n = 40};
@@ -89,6 +90,48 @@ START_TEST(test_heldout_not_applicable_is_said)
     ck_assert_ptr_nonnull(strstr(why.data, "no validation split was scored"));
     hp_buf_fini(&why);
     ck_assert_int_eq(judge(memorised, NMEM, NULL, &why), 1);
+    hp_buf_fini(&why);
+}
+END_TEST
+
+START_TEST(test_regression_warns_when_predictions_do_not_go_with_the_targets)
+{
+    /* regression: the held-out predictions should correlate with the
+     * targets; with n = 1000 the bar is tanh(3 / sqrt(997)) = 0.0947. Below
+     * it the check still passes (32 examples may be too few for sound
+     * data) but says what it may mean. */
+    hp_sanity_heldout_t ho = {.val_error = 0.8, .val_chance_error = NAN, .n = 1000,
+                              .val_pred_corr = 0.62};
+    hp_buf_t why;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_nonnull(
+        strstr(why.data, "held out: predictions correlate with the targets (r = 0.620 on 1000"));
+    ck_assert_ptr_null(strstr(why.data, "WARNING"));
+    hp_buf_fini(&why);
+    ho.val_pred_corr = 0.096;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_null(strstr(why.data, "WARNING"));
+    hp_buf_fini(&why);
+    /* what shuffled targets give: about 0, either sign */
+    for (int k = 0; k < 2; k++) {
+        ho.val_pred_corr = k ? -0.4 : 0.093;
+        ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+        ck_assert_msg(strncmp(why.data, "PASS: train_loss fell from 2.3 to 0.004 in 4 steps", 50) ==
+                          0,
+                      "%s", why.data);
+        ck_assert_ptr_nonnull(strstr(why.data, "WARNING, held out: on 1000 validation examples"));
+        ck_assert_ptr_nonnull(strstr(why.data, k ? "correlate r = -0.400" : "correlate r = 0.093"));
+        ck_assert_ptr_nonnull(strstr(why.data, "(r > 0.095 would be)"));
+        ck_assert_ptr_nonnull(strstr(why.data, "the targets do not go with the inputs"));
+        ck_assert_ptr_nonnull(strstr(why.data, "labels shuffled or misaligned"));
+        ck_assert_ptr_nonnull(strstr(why.data, "32 examples are too few"));
+        hp_buf_fini(&why);
+    }
+    /* too few examples: skipped, as for classification */
+    ho = (hp_sanity_heldout_t){.val_error = 0.8, .val_chance_error = NAN, .n = 50,
+                               .val_pred_corr = 0.0};
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.data, "only 50 validation examples (it needs 100)"));
     hp_buf_fini(&why);
 }
 END_TEST
@@ -135,6 +178,7 @@ int main(void)
     tcase_add_test(tc, test_memorised_but_chance_fails_as_corrupted_labels);
     tcase_add_test(tc, test_threshold_is_three_standard_deviations);
     tcase_add_test(tc, test_heldout_not_applicable_is_said);
+    tcase_add_test(tc, test_regression_warns_when_predictions_do_not_go_with_the_targets);
     tcase_add_test(tc, test_not_memorised_fails_with_curve_diagnosis);
     tcase_add_test(tc, test_overrides);
     suite_add_tcase(s, tc);

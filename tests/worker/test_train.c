@@ -308,6 +308,11 @@ START_TEST(test_run_csv_regression_and_classification)
     ck_assert_uint_eq(r.ntest, 120); /* test_size 0.2 */
     ck_assert_msg(r.test_error < 0.2, "test RMSE %g (targets have std ~1.4)", r.test_error);
     ck_assert(isnan(r.baseline_linear_error));
+    /* RMSE ~0.1 on targets with std ~1.4: the predictions on the
+     * validation split go with the targets (r = sqrt(1 - 0.01/2) ~ 0.997) */
+    ck_assert_msg(r.val_pred_corr > 0.98 && r.val_pred_corr <= 1.0, "val_pred_corr %g",
+                  r.val_pred_corr);
+    ck_assert(isnan(r.val_chance_error));
     set(&c, "baselines=1"); /* regression: the mean predictor and linear regression, RMSE */
     ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(r.baseline_majority_error > 1.0, "mean predictor %g", r.baseline_majority_error);
@@ -321,6 +326,8 @@ START_TEST(test_run_csv_regression_and_classification)
     set(&c, "batch_size=32");
     ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(r.test_error < 0.1, "test error %g", r.test_error);
+    ck_assert(isnan(r.val_pred_corr)); /* a classifier has a chance level instead */
+    ck_assert(isfinite(r.val_chance_error));
     set(&c, "augment_flip=1");
     ck_assert_int_eq(hp_train_run(&c, NULL, NULL, &r, err, sizeof err), HP_EINVAL);
     ck_assert_msg(strstr(err, "need an image dataset"), "%s", err);

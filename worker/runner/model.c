@@ -225,6 +225,8 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
         /* chance level on the validation set (the sanity check's held-out
          * test compares val_error with it) */
         {"val_chance_error", offsetof(hp_train_result_t, val_chance_error)},
+        /* regression's counterpart: do predictions go with the targets */
+        {"val_pred_corr", offsetof(hp_train_result_t, val_pred_corr)},
     };
     for (size_t i = 0; i < HP_ARRAY_LEN(finals); i++) {
         double v = *(const double *)((const char *)&res + finals[i].off);

@@ -17,10 +17,13 @@ void hp_trainer_evaluate(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, cons
 
 /* hp_trainer_evaluate_pred is hp_trainer_evaluate that also counts, for a
  * classifier, how often each class was predicted: pred[0..nout) (may be
- * NULL; untouched for regression). */
+ * NULL; untouched for regression), and sums, for a regression model,
+ * each output k's predictions p and targets t: reg[5 k + 0..4] = sum p,
+ * sum t, sum p^2, sum t^2, sum p t (may be NULL; untouched for a
+ * classifier). */
 void hp_trainer_evaluate_pred(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds,
                               const uint32_t *idx, size_t n, const hp_norm_t *norm, double *loss,
-                              double *error, long *pred);
+                              double *error, long *pred, double *reg);
 
 /* hp_train_baselines computes res->baseline_majority_error and
  * res->baseline_linear_error: the training split's majority class (mean

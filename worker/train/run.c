@@ -40,6 +40,7 @@ typedef struct run {
     uint32_t *owned_idx;      /* identity indices for a separate test set */
     uint32_t *order;          /* shuffled training indices, per epoch */
     long *pred, *vcount;      /* classifier: predicted and true validation classes */
+    double *reg;              /* regression: per-output sums (hp_trainer_evaluate_pred) */
     hp_norm_t norm;
     hp_trainer_t tr;
 } run_t;
@@ -141,19 +142,36 @@ static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size
     hp_trainer_evaluate(&r->tr, r->cfg->batch_size, ds, idx, n, &r->norm, loss, error);
 }
 
-/* the validation split, and for a classifier the error its predictions
- * would have by chance (hp_train_result_t.val_chance_error) */
-static void evaluate_val(run_t *r, double *loss, double *error, double *chance)
+/* the validation split; for a classifier also the error its predictions
+ * would have by chance (hp_train_result_t.val_chance_error), for a
+ * regression model how its predictions correlate with the targets
+ * (val_pred_corr) */
+static void evaluate_val(run_t *r, double *loss, double *error, hp_train_result_t *res)
 {
     size_t n = r->split.nval;
     hp_trainer_evaluate_pred(&r->tr, r->cfg->batch_size, &r->train, r->split.val, n, &r->norm,
-                             loss, error, r->pred);
-    if (!r->pred || n == 0)
+                             loss, error, r->pred, r->reg);
+    if (n == 0)
         return;
-    double agree = 0;
-    for (int k = 0; k < r->train.nclasses; k++)
-        agree += (double)r->pred[k] * (double)r->vcount[k];
-    *chance = 1.0 - agree / ((double)n * (double)n);
+    if (r->pred) {
+        double agree = 0;
+        for (int k = 0; k < r->train.nclasses; k++)
+            agree += (double)r->pred[k] * (double)r->vcount[k];
+        res->val_chance_error = 1.0 - agree / ((double)n * (double)n);
+    }
+    if (r->reg) {
+        /* Pearson's r per output, averaged; NAN if an output's predictions
+         * or targets are constant */
+        double sum = 0, dn = (double)n;
+        int nout = r->tr.nout;
+        for (int k = 0; k < nout; k++) {
+            const double *s = r->reg + 5 * (size_t)k;
+            double cpp = s[2] - s[0] * s[0] / dn, ctt = s[3] - s[1] * s[1] / dn;
+            double cpt = s[4] - s[0] * s[1] / dn;
+            sum += cpp > 0 && ctt > 0 ? cpt / sqrt(cpp * ctt) : NAN;
+        }
+        res->val_pred_corr = sum / nout;
+    }
 }
 
 /* the test-distribution validation set; NAN without a shift */
@@ -181,6 +199,7 @@ static void run_fini(run_t *r)
     free(r->order);
     free(r->pred);
     free(r->vcount);
+    free(r->reg);
     hp_dataset_fini(&r->train);
     hp_dataset_fini(&r->test);
 }
@@ -194,7 +213,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->test_loss = res->test_error = NAN;
     res->shift_val_loss = res->shift_val_error = NAN;
     res->baseline_majority_error = res->baseline_linear_error = NAN;
-    res->val_chance_error = NAN;
+    res->val_chance_error = res->val_pred_corr = NAN;
     r.cfg = cfg;
     double t0 = now();
     hp_nn_set_threads(cfg->threads);
@@ -217,6 +236,9 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         for (size_t i = 0; rc == 0 && i < r.split.nval; i++)
             r.vcount[r.train.y[r.split.val[i]]]++;
     }
+    if (rc == 0 && r.train.task == HP_TASK_REGRESS && r.split.nval &&
+        !(r.reg = calloc(5 * (size_t)r.tr.nout, sizeof *r.reg)))
+        rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     if (rc < 0) {
         run_fini(&r);
         return rc;
@@ -247,7 +269,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         evaluate(&r, &r.train, r.split.train, n0, &m.train_loss, &m.train_error);
         m.val_loss = m.val_error = m.shift_val_loss = m.shift_val_error = NAN;
         if (eval_due(cfg, 0)) {
-            evaluate_val(&r, &m.val_loss, &m.val_error, &res->val_chance_error);
+            evaluate_val(&r, &m.val_loss, &m.val_error, res);
             evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
         }
         m.lr = hp_opt_schedule_lr(&r.tr.sched, 0, 0);
@@ -304,7 +326,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
                                                         : sqrt(m.train_loss);
         m.val_loss = m.val_error = m.shift_val_loss = m.shift_val_error = NAN;
         if (eval_due(cfg, m.epoch)) {
-            evaluate_val(&r, &m.val_loss, &m.val_error, &res->val_chance_error);
+            evaluate_val(&r, &m.val_loss, &m.val_error, res);
             evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
         }
         m.lr = lr;

@@ -125,6 +125,11 @@ typedef struct hp_train_result {
      * kappa's chance agreement). A model trained on shuffled labels cannot
      * expect to do better. NAN for regression or no validation. */
     double val_chance_error;
+    /* regression, at the last validation evaluation: Pearson's correlation
+     * of the predictions with the targets (averaged over the outputs),
+     * about 0 for a model that learned nothing that carries over. NAN for
+     * classification, no validation, or constant predictions. */
+    double val_pred_corr;
     size_t nparams;
     size_t ntrain, nval, ntest, nshift_val;
     double seconds;

@@ -133,17 +133,21 @@ float hp_trainer_eval(hp_trainer_t *t, int B, int *correct)
 void hp_trainer_evaluate(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, const uint32_t *idx,
                          size_t n, const hp_norm_t *norm, double *loss, double *error)
 {
-    hp_trainer_evaluate_pred(t, Bmax, ds, idx, n, norm, loss, error, NULL);
+    hp_trainer_evaluate_pred(t, Bmax, ds, idx, n, norm, loss, error, NULL, NULL);
 }
 
 void hp_trainer_evaluate_pred(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds,
                               const uint32_t *idx, size_t n, const hp_norm_t *norm, double *loss,
-                              double *error, long *pred)
+                              double *error, long *pred, double *reg)
 {
     double ls = 0;
     long correct = 0;
     if (pred && t->task == HP_TASK_CLASSIFY)
         memset(pred, 0, sizeof *pred * (size_t)t->nout);
+    if (t->task != HP_TASK_REGRESS)
+        reg = NULL;
+    if (reg)
+        memset(reg, 0, sizeof *reg * 5 * (size_t)t->nout);
     if (n == 0) {
         *loss = *error = NAN;
         return;
@@ -152,8 +156,21 @@ void hp_trainer_evaluate_pred(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds,
         int B = n - i < (size_t)Bmax ? (int)(n - i) : Bmax;
         hp_data_gather(t->model.input, t->labels, t->targets, ds, idx + i, B, norm, NULL, NULL);
         int c = 0;
-        ls += (double)hp_trainer_eval(t, B, &c) * B;
+        hp_nn_set_training(&t->model, 0);
+        const float *out = hp_nn_forward(&t->model, B);
+        ls += (double)loss_forward(t, out, B, &c) * B;
         correct += c;
+        for (int b = 0; reg && b < B; b++)
+            for (int k = 0; k < t->nout; k++) {
+                double p = out[(size_t)b * (size_t)t->nout + (size_t)k];
+                double y = t->targets[(size_t)b * (size_t)t->nout + (size_t)k];
+                double *s = reg + 5 * (size_t)k;
+                s[0] += p;
+                s[1] += y;
+                s[2] += p * p;
+                s[3] += y * y;
+                s[4] += p * y;
+            }
         if (pred && t->task == HP_TASK_CLASSIFY)
             for (int b = 0; b < B; b++) { /* the predicted class: the first largest */
                 const float *p = t->probs + (size_t)b * (size_t)t->nout;
