@@ -84,11 +84,31 @@ static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, h
     if (regress)
         return judge_heldout_corr(ho, memorised, why);
     double chance = 1.0 - ho->val_chance_error, acc = 1.0 - ho->val_error;
-    double need = chance + HP_SANITY_HELDOUT_Z * sqrt(chance * (1.0 - chance) / ho->n);
+    double sd = sqrt(chance * (1.0 - chance) / ho->n);
+    double need = chance + HP_SANITY_HELDOUT_Z * sd;
     if (acc > need) {
         hp_buf_printf(why, "\n  held out: accuracy %.3f on %.0f validation examples, above "
                            "chance (%.3f for predictions with the same class frequencies)",
                       acc, ho->n, chance);
+        return 1;
+    }
+    int few = ho->classes > 0 && ho->batch > 0 &&
+              ho->batch < HP_SANITY_MIN_PER_CLASS * ho->classes;
+    if (few || acc > chance + HP_SANITY_FAIL_SD * sd) {
+        char other[160];
+        if (few)
+            snprintf(other, sizeof other, "one batch of %.0f examples is too few to learn "
+                     "anything general about %.0f classes", ho->batch, ho->classes);
+        else
+            snprintf(other, sizeof other, "the inputs carry too little signal for one batch "
+                     "to show it");
+        hp_buf_printf(why,
+                      "\n  WARNING, held out: accuracy %.3f on %.0f validation examples, not "
+                      "clearly above chance (%.3f for predictions with the same class "
+                      "frequencies; > %.3f would be). Either the labels do not go with the "
+                      "inputs (likely causes: " CORRUPT_CAUSES "), or %s. If the data are "
+                      "right, ignore this.",
+                      acc, ho->n, chance, need, other);
         return 1;
     }
     hp_buf_printf(why,
@@ -107,13 +127,26 @@ int hp_sanity_judge(const double *loss, size_t n, double threshold,
 {
     size_t steps = n ? n - 1 : 0;
     double last = n ? loss[n - 1] : NAN;
-    if (n >= 2 && isfinite(last) && last < threshold) {
+    hp_curve_diag_t cd;
+    hp_curve_verdict_t v = hp_curve_classify(loss, n, NULL, &cd);
+    /* not below the threshold yet, but still falling steadily and far
+     * below where it started: the guide's failure modes are a loss that
+     * goes up, explodes, oscillates or plateaus, not one that needs more
+     * steps */
+    int slow = n >= 2 && isfinite(last) && !(last < threshold) && v == HP_CURVE_HEALTHY &&
+               last * HP_SANITY_SLOW_FACTOR <= loss[0];
+    if (n >= 2 && isfinite(last) && (last < threshold || slow)) {
         char memorised[160];
         snprintf(memorised, sizeof memorised, "train_loss fell from %.4g to %.4g in %zu steps",
                  loss[0], last, steps);
         hp_buf_t held = {0};
         int h = judge_heldout(ho, memorised, &held);
-        if (h != 0)
+        if (h != 0 && slow)
+            hp_buf_printf(why, "PASS: %s, not yet below the threshold %g but still falling "
+                               "steadily (%.0fx lower): memorising, slowly — more steps or a "
+                               "higher learning rate would get there",
+                          memorised, threshold, loss[0] / last);
+        else if (h != 0)
             hp_buf_printf(why, "PASS: %s (threshold %g)", memorised, threshold);
         hp_buf_puts(why, held.data ? held.data : "");
         hp_buf_fini(&held);
@@ -126,8 +159,6 @@ int hp_sanity_judge(const double *loss, size_t n, double threshold,
     hp_buf_printf(why, "FAIL: train_loss %s after %zu steps (threshold %g)",
                   isfinite(last) ? "did not fall below the threshold" : "became non-finite",
                   steps, threshold);
-    hp_curve_diag_t cd;
-    hp_curve_verdict_t v = hp_curve_classify(loss, n, NULL, &cd);
     if (v == HP_CURVE_HEALTHY || v == HP_CURVE_UNKNOWN)
         hp_buf_printf(why,
                       "\n  diagnosis: too slow — %s. Likely causes: learning rate too low; too "

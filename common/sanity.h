@@ -37,6 +37,18 @@
  * learned nothing), on at least HP_SANITY_MIN_HELDOUT examples. */
 #define HP_SANITY_HELDOUT_Z 3.0
 #define HP_SANITY_MIN_HELDOUT 100
+/* Below that bar the check FAILS only where the test can tell: accuracy
+ * at most HP_SANITY_FAIL_SD standard deviations above chance (where a
+ * model that learned nothing lands 98% of the time) and a batch with at
+ * least HP_SANITY_MIN_PER_CLASS examples per class. Otherwise (few
+ * examples per class, weak signal) sound data can score the same, so it
+ * passes with a warning. */
+#define HP_SANITY_FAIL_SD 2.0
+#define HP_SANITY_MIN_PER_CLASS 3.0
+/* Memorising slowly is memorising: a loss still falling steadily (a
+ * healthy curve) that fell by this factor counts, though it is not yet
+ * below the threshold. */
+#define HP_SANITY_SLOW_FACTOR 10.0
 
 typedef struct hp_sanity_overrides {
     size_t n;
@@ -55,6 +67,8 @@ typedef struct hp_sanity_heldout {
     double n;                  /* validation examples */
     double val_pred_corr;      /* regression: correlation of the predictions
                                   with the targets (NAN: not reported) */
+    double classes;            /* classification: number of classes (0: unknown) */
+    double batch;              /* examples in the memorised batch (0: unknown) */
 } hp_sanity_heldout_t;
 
 /* hp_sanity_overrides fills o with the settings of a one-batch run. */
@@ -64,12 +78,16 @@ void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batc
  * value may be the loss at initialization, before any step: steps are
  * counted as n - 1) and, when ho is given and applicable (classification,
  * at least HP_SANITY_MIN_HELDOUT validation examples), the held-out score.
- * 1 if the last loss is below threshold and the validation accuracy
- * 1 - val_error exceeds chance c = 1 - val_chance_error by
- * HP_SANITY_HELDOUT_Z * sqrt(c (1 - c) / n), or for regression the
- * predictions' correlation r with the targets is positive by
+ * 1 if the last loss is below threshold (or the curve is healthy and fell
+ * by HP_SANITY_SLOW_FACTOR: memorising slowly) and the held-out test does
+ * not fail: the validation accuracy 1 - val_error exceeds chance
+ * c = 1 - val_chance_error by HP_SANITY_HELDOUT_Z * sqrt(c (1 - c) / n),
+ * else it fails where the test can tell (HP_SANITY_FAIL_SD,
+ * HP_SANITY_MIN_PER_CLASS) and warns where it cannot. For regression the
+ * predictions' correlation r with the targets should be positive by
  * HP_SANITY_HELDOUT_Z standard deviations of its no-relation value
- * (Fisher: atanh(r) sqrt(n - 3) > HP_SANITY_HELDOUT_Z); else 0. It appends one or
+ * (Fisher: atanh(r) sqrt(n - 3) > HP_SANITY_HELDOUT_Z); below, a warning.
+ * Else 0. It appends one or
  * more lines of explanation to why: "PASS: ..." or "FAIL: ..." followed by
  * the diagnosis and the guide's likely causes. */
 int hp_sanity_judge(const double *loss, size_t n, double threshold,

@@ -152,9 +152,13 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         fprintf(cli->out, "FAIL: the model does not run: %s\n", out.error);
     } else {
         double vn = final_metric(&out, "val_examples");
-        hp_sanity_heldout_t ho = {final_metric(&out, "val_error"),
-                                  final_metric(&out, "val_chance_error"), isnan(vn) ? 0 : vn,
-                                  final_metric(&out, "val_pred_corr")};
+        double k = final_metric(&out, "classes");
+        hp_sanity_heldout_t ho = {.val_error = final_metric(&out, "val_error"),
+                                  .val_chance_error = final_metric(&out, "val_chance_error"),
+                                  .n = isnan(vn) ? 0 : vn,
+                                  .val_pred_corr = final_metric(&out, "val_pred_corr"),
+                                  .classes = isnan(k) ? 0 : k,
+                                  .batch = batch};
         hp_buf_t why = {0};
         if (hp_sanity_judge(curve.loss, curve.n, threshold, &ho, &why))
             exit_code = HP_EXIT_OK;

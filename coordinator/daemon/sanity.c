@@ -119,9 +119,13 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
                       res->error && *res->error ? res->error : "(no error given)");
     } else {
         double n = result_metric(res, "val_examples");
-        hp_sanity_heldout_t ho = {result_metric(res, "val_error"),
-                                  result_metric(res, "val_chance_error"), isnan(n) ? 0 : n,
-                                  result_metric(res, "val_pred_corr")};
+        double k = result_metric(res, "classes");
+        hp_sanity_heldout_t ho = {.val_error = result_metric(res, "val_error"),
+                                  .val_chance_error = result_metric(res, "val_chance_error"),
+                                  .n = isnan(n) ? 0 : n,
+                                  .val_pred_corr = result_metric(res, "val_pred_corr"),
+                                  .classes = isnan(k) ? 0 : k,
+                                  .batch = HP_SANITY_BATCH};
         passed = hp_sanity_judge(r->loss, r->nloss, HP_SANITY_THRESHOLD, &ho, &why);
         if (!passed && res->error && *res->error)
             hp_buf_printf(&why, "\n  the run stopped: %s", res->error);

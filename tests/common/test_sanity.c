@@ -50,12 +50,20 @@ END_TEST
 START_TEST(test_threshold_is_three_standard_deviations)
 {
     /* chance 0.1, n 900: sd = sqrt(0.1 * 0.9 / 900) = 0.01, so the bar is
-     * accuracy > 0.13 */
+     * accuracy > 0.13; at most 0.12 (2 sd) fails, in between warns */
     hp_sanity_heldout_t ho = {.val_error = 1 - 0.131, .val_chance_error = 0.9, .n = 900};
     hp_buf_t why;
     ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_null(strstr(why.data, "WARNING"));
     hp_buf_fini(&why);
     ho.val_error = 1 - 0.129;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.data, "WARNING, held out: accuracy 0.129 on 900 validation "
+                                           "examples, not clearly above chance (0.100"));
+    ck_assert_ptr_nonnull(strstr(why.data, "> 0.130 would be"));
+    ck_assert_ptr_nonnull(strstr(why.data, "the inputs carry too little signal"));
+    hp_buf_fini(&why);
+    ho.val_error = 1 - 0.119;
     ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 0);
     ck_assert_ptr_nonnull(strstr(why.data, "it needs > 0.130"));
     hp_buf_fini(&why);
@@ -66,6 +74,62 @@ START_TEST(test_threshold_is_three_standard_deviations)
     hp_buf_fini(&why);
     ho.val_error = 1 - 0.90;
     ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    hp_buf_fini(&why);
+}
+END_TEST
+
+START_TEST(test_few_examples_per_class_only_warn)
+{
+    /* 20 classes, one batch of 32: fewer than 3 examples per class, so
+     * chance-level held-out accuracy cannot tell shuffled labels from a
+     * batch too small to generalise from; with 10 classes it can */
+    hp_sanity_heldout_t ho = {.val_error = 0.95, .val_chance_error = 0.95, .n = 1000,
+                              .classes = 20, .batch = 32};
+    hp_buf_t why;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.data, "WARNING, held out: accuracy 0.050"));
+    ck_assert_ptr_nonnull(
+        strstr(why.data, "one batch of 32 examples is too few to learn anything general about "
+                         "20 classes"));
+    ck_assert_ptr_nonnull(strstr(why.data, "labels shuffled or misaligned"));
+    hp_buf_fini(&why);
+    ho = (hp_sanity_heldout_t){.val_error = 0.9, .val_chance_error = 0.9, .n = 1000,
+                               .classes = 10, .batch = 32};
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 0);
+    ck_assert_ptr_nonnull(strstr(why.data, "the labels do not go with the inputs"));
+    hp_buf_fini(&why);
+}
+END_TEST
+
+START_TEST(test_slow_but_steady_memorising_passes)
+{
+    /* a loss still falling steadily, 43x lower after 300 steps but not yet
+     * below 0.05: the guide's failures are a loss that goes up, explodes,
+     * oscillates or plateaus, not one that needs more steps */
+    double loss[301], little[301];
+    for (int i = 0; i <= 300; i++) {
+        loss[i] = 2.9 * exp(-log(43.5) * i / 300.0);
+        little[i] = 2.9 * exp(-log(5.0) * i / 300.0);
+    }
+    hp_sanity_heldout_t ho = {.val_error = 0.5, .val_chance_error = 0.9, .n = 1000};
+    hp_buf_t why;
+    ck_assert_int_eq(judge(loss, 301, &ho, &why), 1);
+    ck_assert_msg(strstr(why.data, "PASS: train_loss fell from 2.9 to 0.06667 in 300 steps, not "
+                                   "yet below the threshold 0.05 but still falling steadily "
+                                   "(43x lower): memorising, slowly") != NULL,
+                  "%s", why.data);
+    ck_assert_ptr_nonnull(strstr(why.data, "held out: accuracy 0.500"));
+    hp_buf_fini(&why);
+    /* the held-out test still applies */
+    ho.val_error = 0.9;
+    ck_assert_int_eq(judge(loss, 301, &ho, &why), 0);
+    ck_assert_ptr_nonnull(strstr(why.data, "the labels do not go with the inputs"));
+    hp_buf_fini(&why);
+    /* only 5x lower: too slow */
+    ho.val_error = 0.5;
+    ck_assert_int_eq(judge(little, 301, &ho, &why), 0);
+    ck_assert_ptr_nonnull(strstr(why.data, "FAIL: train_loss did not fall below the threshold"));
+    ck_assert_ptr_nonnull(strstr(why.data, "diagnosis: too slow"));
     hp_buf_fini(&why);
 }
 END_TEST
@@ -178,6 +242,8 @@ int main(void)
     tcase_add_test(tc, test_memorised_but_chance_fails_as_corrupted_labels);
     tcase_add_test(tc, test_threshold_is_three_standard_deviations);
     tcase_add_test(tc, test_heldout_not_applicable_is_said);
+    tcase_add_test(tc, test_few_examples_per_class_only_warn);
+    tcase_add_test(tc, test_slow_but_steady_memorising_passes);
     tcase_add_test(tc, test_regression_warns_when_predictions_do_not_go_with_the_targets);
     tcase_add_test(tc, test_not_memorised_fails_with_curve_diagnosis);
     tcase_add_test(tc, test_overrides);

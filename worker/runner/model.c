@@ -235,6 +235,8 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     }
     if (res.nval)
         hp_outcome_put(out, "val_examples", (double)res.nval);
+    if (res.nclasses)
+        hp_outcome_put(out, "classes", res.nclasses);
     hp_outcome_put(out, "epochs", res.epochs_done);
     hp_outcome_put(out, "steps", (double)res.steps);
     hp_outcome_put(out, "nparams", (double)res.nparams);

@@ -244,6 +244,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         return rc;
     }
     res->nparams = r.tr.model.nparams;
+    res->nclasses = r.train.task == HP_TASK_CLASSIFY ? r.train.nclasses : 0;
     res->ntrain = r.split.ntrain;
     res->nval = r.split.nval;
     res->ntest = r.ntest;

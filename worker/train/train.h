@@ -130,6 +130,7 @@ typedef struct hp_train_result {
      * about 0 for a model that learned nothing that carries over. NAN for
      * classification, no validation, or constant predictions. */
     double val_pred_corr;
+    int nclasses;         /* classification: number of classes; 0 for regression */
     size_t nparams;
     size_t ntrain, nval, ntest, nshift_val;
     double seconds;
