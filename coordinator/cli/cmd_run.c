@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "client.h"
+#include "query.h"
 
 #include "buf.h"
 #include "diag.h"
@@ -99,6 +100,7 @@ typedef struct run {
     hp_client_t *cl;
     int tty;
     int line_open; /* a \r progress line is on the terminal */
+    unsigned long long study_id;
 } run_t;
 
 static double now_s(void)
@@ -427,6 +429,29 @@ static void print_best(run_t *r, const Hpsearch__StudyStatus *st, double elapsed
     fprintf(o, "results: %s (hpsearch sql --db %s \"SELECT ...\")\n", db, db);
 }
 
+/* A sanity check that passed with a warning (held-out data no better than
+ * chance: maybe labels that do not go with the inputs) is in the events
+ * table; say it where the user looks. */
+static void print_sanity_warning(run_t *r, const char *db)
+{
+    char sql[200], err[256];
+    snprintf(sql, sizeof sql,
+             "SELECT message FROM events WHERE study_id = %llu AND kind = 'sanity_check' "
+             "ORDER BY id DESC LIMIT 1",
+             r->study_id);
+    hp_query_src_t src = {.cli = r->cli, .db = db};
+    hp_table_t t;
+    if (hp_query_run(&src, sql, 1, &t, NULL, err, sizeof err) == 0 && hp_table_rows(&t) == 1) {
+        hp_buf_t b = {0};
+        const char *w = strstr(hp_json_text(hp_table_cell(&t, 0, 0), &b), "WARNING");
+        if (w)
+            fprintf(r->cli->out, "sanity check (overfit one batch) passed with a warning%s\n",
+                    w + strlen("WARNING"));
+        hp_buf_fini(&b);
+    }
+    hp_table_fini(&t);
+}
+
 /* checks the children; returns an exit code if the run must end */
 static int check_children(run_t *r)
 {
@@ -536,6 +561,7 @@ static int run_study(run_t *r, hp_spec_t *spec, const char *db, int slots, const
             rep->submit_reply->existed ? "resuming" : "running", rep->submit_reply->name,
             (unsigned long long)rep->submit_reply->study_id, db, r->nworkers,
             r->nworkers == 1 ? "" : "s");
+    r->study_id = (unsigned long long)rep->submit_reply->study_id;
     hp_proto_free(rep);
 
     /* progress until the study ends */
@@ -564,6 +590,7 @@ static int run_study(run_t *r, hp_spec_t *spec, const char *db, int slots, const
         if (strcmp(st->state, "running") != 0) {
             progress(r, st, t - start, done0, 1);
             print_best(r, st, t - start, db);
+            print_sanity_warning(r, db);
             int ok = strcmp(st->state, "completed") == 0;
             hp_proto_free(rep);
             return ok ? HP_EXIT_OK : HP_EXIT_FAIL;

@@ -7,6 +7,7 @@
  * fails (atexit, since Check's fork mode exits the test process on a
  * failed assertion). No timing assertions: only generous alarm() guards.
  */
+#include "hp_blobs.h"
 #include "hp_check.h"
 
 #include <check.h>
@@ -761,6 +762,39 @@ START_TEST(test_run_trials_best)
 }
 END_TEST
 
+/* a sanity check that can only warn (20 classes, one batch of 32: too
+ * few per class to tell shuffled labels from a small batch) lets the
+ * study run, and `run` shows the warning with the study's result */
+START_TEST(test_run_shows_sanity_warning)
+{
+    if (!worker_can_connect())
+        return;
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    ck_assert_int_eq(hp_blobs_write(path_in("b20.csv"), 3000, 64, 20, 1, 3), 0);
+    char spec[1024];
+    snprintf(spec, sizeof spec,
+             "name: warned\nobjective: {metric: val_error}\n"
+             "search: {algorithm: random, max_trials: 2}\n"
+             "space:\n  hidden: {type: int, low: 16, high: 32}\n"
+             "trial:\n  model: mlp\n  dataset: %s\n  epochs: 1\n",
+             path_in("b20.csv"));
+    write_file("w.yaml", spec);
+    res_t r = HP("run", path_in("w.yaml"), "--workers", "1", "--db", path_in("w.db"));
+    ck_assert_msg(r.status == 0, "run: exit %d\n%s\n%s", r.status, r.out, r.err);
+    HAS(r.out, "study 'warned' completed: 2/2 trials done");
+    HAS(r.out, "sanity check (overfit one batch) passed with a warning, held out: accuracy ");
+    HAS(r.out, "one batch of 32 examples is too few to learn anything general about 20 classes");
+    res_free(&r);
+    /* the sound study of test_run_trials_best's kind says nothing of it */
+    write_file("s.yaml", spec_ok);
+    r = HP("run", path_in("s.yaml"), "--workers", "1", "--db", path_in("s.db"));
+    OK(r);
+    ck_assert_msg(strstr(r.out, "sanity check") == NULL, "%s", r.out);
+    res_free(&r);
+    ck_assert_int_eq(leftover_children(), 0);
+}
+END_TEST
+
 START_TEST(test_run_interrupted_keeps_results)
 {
     if (!worker_can_connect())
@@ -910,6 +944,7 @@ static Suite *service_suite(void)
     tcase_add_test(tn, test_token_required);
     tcase_add_test(tn, test_run_errors);
     tcase_add_test(tn, test_run_trials_best);
+    tcase_add_test(tn, test_run_shows_sanity_warning);
     tcase_add_test(tn, test_run_interrupted_keeps_results);
     tcase_add_test(tn, test_run_reports_dead_coordinator);
     suite_add_tcase(s, tn);
