@@ -151,6 +151,24 @@ static long best_row(const hp_table_t *t, int maximize)
     return best;
 }
 
+/* sanity_verdict puts the study's latest sanity-check verdict (events,
+ * kind sanity_check) in out; 1 if there is one. */
+static int sanity_verdict(const hp_query_src_t *src, long long study, hp_buf_t *out)
+{
+    char sql[200], err[256];
+    snprintf(sql, sizeof sql,
+             "SELECT message FROM events WHERE study_id = %lld AND kind = 'sanity_check' "
+             "ORDER BY id DESC LIMIT 1",
+             study);
+    hp_table_t t;
+    int found = hp_query_run(src, sql, 1, &t, NULL, err, sizeof err) == 0 &&
+                hp_table_rows(&t) == 1 && !hp_json_is_null(hp_table_cell(&t, 0, 0));
+    if (found)
+        hp_json_text(hp_table_cell(&t, 0, 0), out);
+    hp_table_fini(&t);
+    return found;
+}
+
 static void text_num(FILE *f, double v)
 {
     if (isfinite(v))
@@ -159,22 +177,43 @@ static void text_num(FILE *f, double v)
         fputs("-", f);
 }
 
-static void print_text(FILE *f, const hp_query_study_t *st, const hp_table_t *t, size_t row,
-                       int chosen, const hp_report_errors_t *e, const double *base,
-                       const hp_report_t *r,
-                       const hp_report_fit_t *fits, const size_t *diag, size_t diag_none,
-                       size_t diag_other)
+/* What a report shows: the study, the chosen trial and its computed
+ * report, the whole study's fits and diagnoses, and the sanity check. */
+typedef struct view {
+    const hp_query_study_t *st;
+    const hp_table_t *t; /* every trial, C_* columns */
+    size_t row;          /* the chosen trial */
+    int chosen;          /* by --trial (else the best) */
+    const hp_report_errors_t *e;
+    const double *base; /* HP_RB_COUNT baselines */
+    const hp_report_t *r;
+    const hp_report_fit_t *fits; /* per trial */
+    const size_t *diag;          /* per verdict */
+    size_t diag_none, diag_other;
+    const char *sanity; /* the latest sanity-check verdict, or NULL */
+} view_t;
+
+static void print_text(FILE *f, const view_t *vw)
 {
+    const hp_query_study_t *st = vw->st;
+    const hp_table_t *t = vw->t;
+    size_t row = vw->row;
+    const hp_report_errors_t *e = vw->e;
+    const double *base = vw->base;
+    const hp_report_t *r = vw->r;
     hp_buf_t a = {0}, b = {0};
     fprintf(f, "study   %s (id %lld, %s %s)\n", st->name, (long long)st->id, st->goal,
             st->metric);
     fprintf(f, "trial   %s (%s; %s, value %s, diagnosis %s)\n", hp_table_cell(t, row, C_NUMBER),
-            chosen ? "--trial" : "best", hp_json_text(hp_table_cell(t, row, C_STATE), &a),
+            vw->chosen ? "--trial" : "best", hp_json_text(hp_table_cell(t, row, C_STATE), &a),
             hp_json_is_null(hp_table_cell(t, row, C_VALUE)) ? "none"
                                                             : hp_table_cell(t, row, C_VALUE),
             hp_json_is_null(hp_table_cell(t, row, C_DIAG))
                 ? "none"
                 : hp_json_text(hp_table_cell(t, row, C_DIAG), &b));
+    /* the guide's first step, before any tuning */
+    fprintf(f, "sanity  %s\n", vw->sanity ? vw->sanity : "not run (search.sanity_check off, or "
+                                                           "not a built-in model)");
 
     fputs("\nerrors\n", f);
     for (int i = 0; i < HP_RE_COUNT; i++) {
@@ -263,7 +302,7 @@ static void print_text(FILE *f, const hp_query_study_t *st, const hp_table_t *t,
         fprintf(f, "  %-17s", fit_labels[k]);
         int any = 0;
         for (size_t i = 0; i < n; i++)
-            if (fits[i] == fit_order[k]) {
+            if (vw->fits[i] == fit_order[k]) {
                 fprintf(f, "%s%s", any ? ", " : " ", hp_table_cell(t, i, C_NUMBER));
                 any = 1;
             }
@@ -271,10 +310,10 @@ static void print_text(FILE *f, const hp_query_study_t *st, const hp_table_t *t,
     }
     fputs("  diagnosis        ", f);
     for (size_t k = 0; k < N_VERDICTS; k++)
-        fprintf(f, " %s %zu,", verdicts[k], diag[k]);
-    if (diag_other)
-        fprintf(f, " other %zu,", diag_other);
-    fprintf(f, " not diagnosed %zu\n", diag_none);
+        fprintf(f, " %s %zu,", verdicts[k], vw->diag[k]);
+    if (vw->diag_other)
+        fprintf(f, " other %zu,", vw->diag_other);
+    fprintf(f, " not diagnosed %zu\n", vw->diag_none);
     hp_buf_fini(&a);
     hp_buf_fini(&b);
 }
@@ -289,11 +328,14 @@ static void json_term(hp_buf_t *b, const hp_report_term_t *term)
     hp_buf_putc(b, '}');
 }
 
-static void print_json(FILE *f, const hp_query_study_t *st, const hp_table_t *t, size_t row,
-                       const hp_report_errors_t *e, const double *base, const hp_report_t *r,
-                       const hp_report_fit_t *fits, const size_t *diag, size_t diag_none,
-                       size_t diag_other)
+static void print_json(FILE *f, const view_t *vw)
 {
+    const hp_query_study_t *st = vw->st;
+    const hp_table_t *t = vw->t;
+    size_t row = vw->row;
+    const hp_report_errors_t *e = vw->e;
+    const double *base = vw->base;
+    const hp_report_t *r = vw->r;
     hp_buf_t b = {0};
     hp_buf_puts(&b, "{\"study\":");
     hp_buf_json_string(&b, st->name);
@@ -357,12 +399,17 @@ static void print_json(FILE *f, const hp_query_study_t *st, const hp_table_t *t,
         hp_buf_puts(&b, "]}");
     }
     size_t n = hp_table_rows(t);
-    hp_buf_printf(&b, "]},\"trials\":{\"count\":%zu", n);
+    hp_buf_puts(&b, "]},\"sanity_check\":");
+    if (vw->sanity)
+        hp_buf_json_string(&b, vw->sanity);
+    else
+        hp_buf_puts(&b, "null");
+    hp_buf_printf(&b, ",\"trials\":{\"count\":%zu", n);
     for (size_t k = 0; k < N_FITS; k++) {
         hp_buf_printf(&b, ",\"%s\":[", hp_report_fit_name(fit_order[k]));
         int any = 0;
         for (size_t i = 0; i < n; i++)
-            if (fits[i] == fit_order[k]) {
+            if (vw->fits[i] == fit_order[k]) {
                 hp_buf_printf(&b, "%s%s", any ? "," : "", hp_table_cell(t, i, C_NUMBER));
                 any = 1;
             }
@@ -370,10 +417,10 @@ static void print_json(FILE *f, const hp_query_study_t *st, const hp_table_t *t,
     }
     hp_buf_puts(&b, ",\"diagnosis\":{");
     for (size_t k = 0; k < N_VERDICTS; k++)
-        hp_buf_printf(&b, "\"%s\":%zu,", verdicts[k], diag[k]);
-    if (diag_other)
-        hp_buf_printf(&b, "\"other\":%zu,", diag_other);
-    hp_buf_printf(&b, "\"none\":%zu}}}\n", diag_none);
+        hp_buf_printf(&b, "\"%s\":%zu,", verdicts[k], vw->diag[k]);
+    if (vw->diag_other)
+        hp_buf_printf(&b, "\"other\":%zu,", vw->diag_other);
+    hp_buf_printf(&b, "\"none\":%zu}}}\n", vw->diag_none);
     fputs(b.data, f);
     hp_buf_fini(&b);
 }
@@ -503,12 +550,15 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
     double stored[HP_RB_COUNT], base[HP_RB_COUNT];
     stored_baselines(&src, (long long)st.id, stored);
     row_baselines(&t, (size_t)row, stored, base);
+    hp_buf_t sanity = {0};
+    int have_sanity = sanity_verdict(&src, (long long)st.id, &sanity);
+    view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
+                 diag_other, have_sanity ? sanity.data : NULL};
     if (fmt == HP_FORMAT_JSON)
-        print_json(cli->out, &st, &t, (size_t)row, &e, base, &r, fits, diag, diag_none,
-                   diag_other);
+        print_json(cli->out, &vw);
     else
-        print_text(cli->out, &st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag,
-                   diag_none, diag_other);
+        print_text(cli->out, &vw);
+    hp_buf_fini(&sanity);
     if (truncated)
         fprintf(cli->err,
                 "hpsearch report: the study summary covers only the trials within the "

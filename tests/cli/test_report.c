@@ -361,6 +361,15 @@ static void build_db(void)
                            "{\"name\":\"rep\",\"objective\":{\"metric\":\"val_error\","
                            "\"goal\":\"minimize\",\"human_error\":0.01}}");
     int a;
+    /* two sanity checks (a restart runs it again): the report shows the latest */
+    ck_assert_int_eq(hp_store_event_append(st, "sanity_check", s, 0, NULL, "FAIL: old verdict",
+                                           err, sizeof err),
+                     0);
+    ck_assert_int_eq(hp_store_event_append(st, "sanity_check", s, 0, NULL,
+                                           "PASS: train_loss fell from 2.3 to 0.001 in 300 "
+                                           "steps (threshold 0.05)\n  held out: accuracy 0.6",
+                                           err, sizeof err),
+                     0);
     int64_t t = new_trial(st, s), l = start(st, t, &a);
     const double tr0[] = {0.5, 0.4, 0.30}, va0[] = {0.55, 0.45, 0.31};
     for (int e = 0; e < 3; e++) {
@@ -481,6 +490,9 @@ START_TEST(test_cli_report_text)
     ck_assert_str_eq(r.err, "");
     const char *o = r.out;
     ck_line(o, "trial ", (const char *[]){"1 (best; completed", "healthy", NULL});
+    ck_line(o, "sanity  ", (const char *[]){"PASS: train_loss fell from 2.3 to 0.001", NULL});
+    ck_line(o, "  held out: ", (const char *[]){"accuracy 0.6", NULL});
+    ck_assert_ptr_null(strstr(o, "old verdict"));
     ck_line(o, "  train_error ", (const char *[]){"0.0300", NULL});
     ck_line(o, "  val_error ", (const char *[]){"0.0800", NULL});
     ck_line(o, "  shift_val_error ", (const char *[]){"0.1200", NULL});
@@ -528,6 +540,7 @@ START_TEST(test_cli_report_text)
     /* no human_error in the spec */
     r = hpsearch((const char *[]){"report", "--db", dbpath, "bare", NULL});
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_line(r.out, "sanity  ", (const char *[]){"not run (search.sanity_check off", NULL});
     ck_line(r.out, "  irreducible error ",
             (const char *[]){"unknown — the spec sets no objective.human_error", NULL});
     ck_line(r.out, "  variance ", (const char *[]){"0.0400", "material", NULL});
@@ -554,6 +567,8 @@ START_TEST(test_cli_report_json)
     ck_assert_double_eq_tol(json_num(o, "\"val_overfitting\":{\"value\":"), 0.005, TOL);
     ck_assert_double_eq_tol(json_num(o, "\"threshold\":"), 0.01, TOL);
     ck_has(o, "\"fit\":\"over_fit\"");
+    ck_has(o, "\"sanity_check\":\"PASS: train_loss fell from 2.3 to 0.001 in 300 steps "
+              "(threshold 0.05)\\n  held out: accuracy 0.6\",\"trials\":{");
     const char *u = strstr(o, "{\"address\":\"under_fitting\"");
     const char *v = strstr(o, "{\"address\":\"over_fitting\"");
     const char *s = strstr(o, "{\"address\":\"distribution_shift\"");
