@@ -151,24 +151,6 @@ static long best_row(const hp_table_t *t, int maximize)
     return best;
 }
 
-/* sanity_verdict puts the study's latest sanity-check verdict (events,
- * kind sanity_check) in out; 1 if there is one. */
-static int sanity_verdict(const hp_query_src_t *src, long long study, hp_buf_t *out)
-{
-    char sql[200], err[256];
-    snprintf(sql, sizeof sql,
-             "SELECT message FROM events WHERE study_id = %lld AND kind = 'sanity_check' "
-             "ORDER BY id DESC LIMIT 1",
-             study);
-    hp_table_t t;
-    int found = hp_query_run(src, sql, 1, &t, NULL, err, sizeof err) == 0 &&
-                hp_table_rows(&t) == 1 && !hp_json_is_null(hp_table_cell(&t, 0, 0));
-    if (found)
-        hp_json_text(hp_table_cell(&t, 0, 0), out);
-    hp_table_fini(&t);
-    return found;
-}
-
 static void text_num(FILE *f, double v)
 {
     if (isfinite(v))
@@ -551,7 +533,7 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
     stored_baselines(&src, (long long)st.id, stored);
     row_baselines(&t, (size_t)row, stored, base);
     hp_buf_t sanity = {0};
-    int have_sanity = sanity_verdict(&src, (long long)st.id, &sanity);
+    int have_sanity = hp_query_sanity_verdict(&src, (long long)st.id, &sanity);
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
                  diag_other, have_sanity ? sanity.data : NULL};
     if (fmt == HP_FORMAT_JSON)

@@ -434,22 +434,15 @@ static void print_best(run_t *r, const Hpsearch__StudyStatus *st, double elapsed
  * table; say it where the user looks. */
 static void print_sanity_warning(run_t *r, const char *db)
 {
-    char sql[200], err[256];
-    snprintf(sql, sizeof sql,
-             "SELECT message FROM events WHERE study_id = %llu AND kind = 'sanity_check' "
-             "ORDER BY id DESC LIMIT 1",
-             r->study_id);
     hp_query_src_t src = {.cli = r->cli, .db = db};
-    hp_table_t t;
-    if (hp_query_run(&src, sql, 1, &t, NULL, err, sizeof err) == 0 && hp_table_rows(&t) == 1) {
-        hp_buf_t b = {0};
-        const char *w = strstr(hp_json_text(hp_table_cell(&t, 0, 0), &b), "WARNING");
+    hp_buf_t b = {0};
+    if (hp_query_sanity_verdict(&src, (long long)r->study_id, &b)) {
+        const char *w = strstr(b.data, "WARNING");
         if (w)
             fprintf(r->cli->out, "sanity check (overfit one batch) passed with a warning%s\n",
                     w + strlen("WARNING"));
-        hp_buf_fini(&b);
     }
-    hp_table_fini(&t);
+    hp_buf_fini(&b);
 }
 
 /* checks the children; returns an exit code if the run must end */

@@ -172,3 +172,19 @@ int hp_query_study(const hp_query_src_t *src, const char *name_or_id, hp_query_s
     hp_table_fini(&t);
     return rc;
 }
+
+int hp_query_sanity_verdict(const hp_query_src_t *src, long long study, hp_buf_t *out)
+{
+    char sql[200], err[256];
+    snprintf(sql, sizeof sql,
+             "SELECT message FROM events WHERE study_id = %lld AND kind = 'sanity_check' "
+             "ORDER BY id DESC LIMIT 1",
+             study);
+    hp_table_t t;
+    int found = hp_query_run(src, sql, 1, &t, NULL, err, sizeof err) == 0 &&
+                hp_table_rows(&t) == 1 && !hp_json_is_null(hp_table_cell(&t, 0, 0));
+    if (found)
+        hp_json_text(hp_table_cell(&t, 0, 0), out);
+    hp_table_fini(&t);
+    return found;
+}

@@ -50,6 +50,11 @@ typedef struct hp_query_study {
 int hp_query_study(const hp_query_src_t *src, const char *name_or_id, hp_query_study_t *out,
                    char *err, size_t errlen);
 
+/* hp_query_sanity_verdict puts the study's latest sanity-check verdict
+ * (the events table, kind sanity_check: "PASS: ..." or "FAIL: ...", with
+ * any warning) in out; 1 if there is one, 0 if not or unreadable. */
+int hp_query_sanity_verdict(const hp_query_src_t *src, long long study, hp_buf_t *out);
+
 /* hp_sql_quote appends s as an SQL string literal ('it''s'). */
 void hp_sql_quote(hp_buf_t *b, const char *s);
 
