@@ -5,6 +5,19 @@
 #include <math.h>
 #include <stdio.h>
 
+void hp_sanity_heldout_read(hp_sanity_heldout_t *ho, double (*metric)(const void *src,
+                                                                      const char *name),
+                            const void *src, double batch)
+{
+    double n = metric(src, "val_examples"), k = metric(src, "classes");
+    *ho = (hp_sanity_heldout_t){.val_error = metric(src, "val_error"),
+                                .val_chance_error = metric(src, "val_chance_error"),
+                                .n = isnan(n) ? 0 : n,
+                                .val_pred_corr = metric(src, "val_pred_corr"),
+                                .classes = isnan(k) ? 0 : k,
+                                .batch = batch};
+}
+
 void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batch)
 {
     snprintf(o->steps, sizeof o->steps, "%u", steps);
@@ -38,9 +51,8 @@ void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batc
  * features), 32 examples cannot pin it down and sound data also give
  * r ~ 0. So for regression a low r is a warning, not a failure: the study
  * runs, and the user is told what it may mean. Always 1. */
-static int judge_heldout_corr(const hp_sanity_heldout_t *ho, const char *memorised, hp_buf_t *why)
+static int judge_heldout_corr(const hp_sanity_heldout_t *ho, hp_buf_t *why)
 {
-    (void)memorised;
     double r = ho->val_pred_corr;
     double need = tanh(HP_SANITY_HELDOUT_Z / sqrt(ho->n - 3.0));
     if (r > need) {
@@ -50,7 +62,7 @@ static int judge_heldout_corr(const hp_sanity_heldout_t *ho, const char *memoris
         return 1;
     }
     hp_buf_printf(why,
-                  "\n  WARNING, held out: on %.0f validation examples the memorised model's "
+                  "\n  " HP_SANITY_WARNING ", held out: on %.0f validation examples the memorised model's "
                   "predictions correlate r = %.3f with the targets, no better than unrelated "
                   "predictions (r > %.3f would be). Either the targets do not go with the "
                   "inputs (likely causes: " CORRUPT_CAUSES "), or 32 examples are too few to "
@@ -82,7 +94,7 @@ static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, h
         return -1;
     }
     if (regress)
-        return judge_heldout_corr(ho, memorised, why);
+        return judge_heldout_corr(ho, why);
     double chance = 1.0 - ho->val_chance_error, acc = 1.0 - ho->val_error;
     double sd = sqrt(chance * (1.0 - chance) / ho->n);
     double need = chance + HP_SANITY_HELDOUT_Z * sd;
@@ -103,7 +115,7 @@ static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, h
             snprintf(other, sizeof other, "the inputs carry too little signal for one batch "
                      "to show it");
         hp_buf_printf(why,
-                      "\n  WARNING, held out: accuracy %.3f on %.0f validation examples, not "
+                      "\n  " HP_SANITY_WARNING ", held out: accuracy %.3f on %.0f validation examples, not "
                       "clearly above chance (%.3f for predictions with the same class "
                       "frequencies; > %.3f would be). Either the labels do not go with the "
                       "inputs (likely causes: " CORRUPT_CAUSES "), or %s. If the data are "

@@ -71,6 +71,18 @@ typedef struct hp_sanity_heldout {
     double batch;              /* examples in the memorised batch (0: unknown) */
 } hp_sanity_heldout_t;
 
+/* hp_sanity_heldout_read fills ho from the one-batch run's final metrics
+ * (val_error, val_chance_error, val_examples, val_pred_corr, classes), as
+ * metric(src, name) returns them (NAN: not reported), and the batch size
+ * the run memorised. */
+void hp_sanity_heldout_read(hp_sanity_heldout_t *ho, double (*metric)(const void *src,
+                                                                      const char *name),
+                            const void *src, double batch);
+
+/* A verdict that passes with a caveat has this word before it ("PASS:
+ * ...\n  WARNING, held out: ..."). */
+#define HP_SANITY_WARNING "WARNING"
+
 /* hp_sanity_overrides fills o with the settings of a one-batch run. */
 void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batch);
 

@@ -64,8 +64,8 @@ static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, voi
         }
 }
 
-/* a run's final metric; NAN if it did not report it */
-static double final_metric(const hp_runner_outcome_t *out, const char *name)
+/* a final metric of the outcome (an hp_runner_outcome_t); NAN if not there */
+static double final_metric(const void *out, const char *name)
 {
     const hp_runner_metric_t *m = hp_outcome_find(out, name);
     return m ? m->value : NAN;
@@ -151,14 +151,8 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         /* the model did not even run: the guide's first step failed */
         fprintf(cli->out, "FAIL: the model does not run: %s\n", out.error);
     } else {
-        double vn = final_metric(&out, "val_examples");
-        double k = final_metric(&out, "classes");
-        hp_sanity_heldout_t ho = {.val_error = final_metric(&out, "val_error"),
-                                  .val_chance_error = final_metric(&out, "val_chance_error"),
-                                  .n = isnan(vn) ? 0 : vn,
-                                  .val_pred_corr = final_metric(&out, "val_pred_corr"),
-                                  .classes = isnan(k) ? 0 : k,
-                                  .batch = batch};
+        hp_sanity_heldout_t ho;
+        hp_sanity_heldout_read(&ho, final_metric, &out, batch);
         hp_buf_t why = {0};
         if (hp_sanity_judge(curve.loss, curve.n, threshold, &ho, &why))
             exit_code = HP_EXIT_OK;

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "client.h"
 #include "query.h"
+#include "sanity.h"
 
 #include "buf.h"
 #include "diag.h"
@@ -437,10 +438,10 @@ static void print_sanity_warning(run_t *r, const char *db)
     hp_query_src_t src = {.cli = r->cli, .db = db};
     hp_buf_t b = {0};
     if (hp_query_sanity_verdict(&src, (long long)r->study_id, &b)) {
-        const char *w = strstr(b.data, "WARNING");
+        const char *w = strstr(b.data, HP_SANITY_WARNING);
         if (w)
             fprintf(r->cli->out, "sanity check (overfit one batch) passed with a warning%s\n",
-                    w + strlen("WARNING"));
+                    w + strlen(HP_SANITY_WARNING));
     }
     hp_buf_fini(&b);
 }

@@ -100,9 +100,10 @@ static void stop_study(coord_t *c, coord_study_t *s, const char *reason)
     hp_log_warn("study %s stopped before its first trial: %s", s->spec.name, reason);
 }
 
-/* a final metric of the result; NAN if it is not there */
-static double result_metric(const Hpsearch__Result *res, const char *name)
+/* a final metric of the result (a Hpsearch__Result); NAN if it is not there */
+static double result_metric(const void *src, const char *name)
 {
+    const Hpsearch__Result *res = src;
     for (size_t i = 0; i < res->n_metrics; i++)
         if (res->metrics[i]->name && strcmp(res->metrics[i]->name, name) == 0)
             return res->metrics[i]->value;
@@ -118,14 +119,8 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         hp_buf_printf(&why, "FAIL: the model does not run: %s",
                       res->error && *res->error ? res->error : "(no error given)");
     } else {
-        double n = result_metric(res, "val_examples");
-        double k = result_metric(res, "classes");
-        hp_sanity_heldout_t ho = {.val_error = result_metric(res, "val_error"),
-                                  .val_chance_error = result_metric(res, "val_chance_error"),
-                                  .n = isnan(n) ? 0 : n,
-                                  .val_pred_corr = result_metric(res, "val_pred_corr"),
-                                  .classes = isnan(k) ? 0 : k,
-                                  .batch = HP_SANITY_BATCH};
+        hp_sanity_heldout_t ho;
+        hp_sanity_heldout_read(&ho, result_metric, res, HP_SANITY_BATCH);
         passed = hp_sanity_judge(r->loss, r->nloss, HP_SANITY_THRESHOLD, &ho, &why);
         if (!passed && res->error && *res->error)
             hp_buf_printf(&why, "\n  the run stopped: %s", res->error);
