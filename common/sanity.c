@@ -65,10 +65,10 @@ static int judge_heldout_corr(const hp_sanity_heldout_t *ho, hp_buf_t *why)
                   "\n  " HP_SANITY_WARNING ", held out: on %.0f validation examples the memorised model's "
                   "predictions correlate r = %.3f with the targets, no better than unrelated "
                   "predictions (r > %.3f would be). Either the targets do not go with the "
-                  "inputs (likely causes: " CORRUPT_CAUSES "), or 32 examples are too few to "
+                  "inputs (likely causes: " CORRUPT_CAUSES "), or %.0f examples are too few to "
                   "learn anything general from these inputs (many features, each carrying a "
                   "little of the signal). If the data are right, ignore this.",
-                  ho->n, r, need);
+                  ho->n, r, need, ho->batch > 0 ? ho->batch : (double)HP_SANITY_BATCH);
     return 1;
 }
 

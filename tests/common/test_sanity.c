@@ -191,6 +191,12 @@ START_TEST(test_regression_warns_when_predictions_do_not_go_with_the_targets)
         ck_assert_ptr_nonnull(strstr(why.data, "32 examples are too few"));
         hp_buf_fini(&why);
     }
+    /* the warning names the batch the run memorised (hpsearch check --batch) */
+    ho.val_pred_corr = 0.0;
+    ho.batch = 64;
+    ck_assert_int_eq(judge(memorised, NMEM, &ho, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.data, "or 64 examples are too few"));
+    hp_buf_fini(&why);
     /* too few examples: skipped, as for classification */
     ho = (hp_sanity_heldout_t){.val_error = 0.8, .val_chance_error = NAN, .n = 50,
                                .val_pred_corr = 0.0};
