@@ -1,3 +1,4 @@
+#include "fastmath_int.h"
 #include "layer.h"
 
 #include <math.h>
@@ -6,24 +7,10 @@
 /* Batch norm over (B, C, S). After a dense layer S = 1 and a channel is a
  * column: the sums run row by row, vectorized across channels, instead of
  * down each strided column. After a conv a channel's S values are
- * contiguous: per-plane sums with independent partial sums (sum8), added
- * up in double. Float row sums are exact enough for a batch (the PyTorch
+ * contiguous: per-plane sums with independent partial sums (hp_fsum8),
+ * added up in double. Float row sums are exact enough for a batch (the PyTorch
  * fixtures hold at 1e-5). */
 
-static float sum8(const float *p, size_t n)
-{
-    float acc[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            acc[j] += p[i + j];
-    float s = 0.0f;
-    for (; i < n; i++)
-        s += p[i];
-    for (int j = 0; j < 8; j++)
-        s += acc[j];
-    return s;
-}
 
 /* sum of (p - m)^2 with independent partial sums */
 static float sqdev8(const float *p, size_t n, float m)
@@ -88,7 +75,7 @@ void hp_nn_batchnorm_forward_train(float *out, float *xhat, float *mean, float *
         for (int c = 0; c < C; c++) {
             double s = 0.0;
             for (int n = 0; n < B; n++)
-                s += sum8(in + ((size_t)n * C + c) * S, (size_t)S);
+                s += hp_fsum8(in + ((size_t)n * C + c) * S, (size_t)S);
             mean[c] = (float)(s / cnt);
             double s2 = 0.0;
             for (int n = 0; n < B; n++)
@@ -170,7 +157,7 @@ void hp_nn_batchnorm_backward(float *din, float *dgamma, float *dbeta, float *tm
         for (int n = 0; n < B; n++)
             for (int c = 0; c < C; c++) {
                 size_t o = ((size_t)n * C + c) * S;
-                sd[c] += sum8(dout + o, (size_t)S);
+                sd[c] += hp_fsum8(dout + o, (size_t)S);
                 sdx[c] += dot8(dout + o, xhat + o, (size_t)S);
             }
     }

@@ -1,25 +1,10 @@
 /* conv2d as im2col + sgemm per sample, and maxpool. */
+#include "fastmath_int.h"
 #include "gemm.h"
 #include "layer.h"
 
 #include <string.h>
 
-/* sum of p[0..n) with 8 independent partial sums: without -ffast-math GCC
- * may not reorder a single running sum, so that one would stay scalar */
-static float sum8(const float *p, size_t n)
-{
-    float acc[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            acc[j] += p[i + j];
-    float s = 0.0f;
-    for (; i < n; i++)
-        s += p[i];
-    for (int j = 0; j < 8; j++)
-        s += acc[j];
-    return s;
-}
 
 void hp_nn_conv2d_dims(hp_nn_conv2d_dims_t *d)
 {
@@ -116,7 +101,7 @@ void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, 
         /* dout at full width, zero in the discarded columns so they add nothing */
         for (int k = 0; k < d->K; k++) {
             if (db)
-                db[k] += sum8(go + (size_t)k * d->Ho * d->Wo, (size_t)d->Ho * d->Wo);
+                db[k] += hp_fsum8(go + (size_t)k * d->Ho * d->Wo, (size_t)d->Ho * d->Wo);
             for (int y = 0; y < d->Ho; y++) {
                 const float *s = go + ((size_t)k * d->Ho + y) * d->Wo;
                 float *t = full + (size_t)k * g.L + (size_t)y * g.Wp;

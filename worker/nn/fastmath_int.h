@@ -1,6 +1,6 @@
-/* fastmath_int.h — private to worker/nn: exp, sigmoid and tanh that GCC
- * can vectorize (libm's expf/tanhf are calls, and were over half of an
- * LSTM step). Cephes-style expf: range reduction by ln 2, a degree-6
+/* fastmath_int.h — private to worker/nn: exp, sigmoid, tanh and a float
+ * sum that GCC can vectorize (libm's expf/tanhf are calls, and were over
+ * half of an LSTM step). Cephes-style expf: range reduction by ln 2, a degree-6
  * polynomial, and the exponent built in the float's bits; relative error
  * about 2e-7 on the clamped range [-87, 88]. NaN in gives NaN out (the
  * clamps are comparisons, which NaN fails), so the NaN guard still sees it.
@@ -8,6 +8,7 @@
 #ifndef HP_NN_FASTMATH_INT_H
 #define HP_NN_FASTMATH_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -44,6 +45,23 @@ static inline float hp_ftanh(float x)
 {
     /* 1 - 2 / (1 + e^2x): absolute error ~1e-7 everywhere, saturates cleanly */
     return 1.0f - 2.0f / (1.0f + hp_fexp(2.0f * x));
+}
+
+/* sum of p[0..n) with 8 independent partial sums: without -ffast-math GCC
+ * may not reorder a single running sum, so that one would stay scalar */
+static inline float hp_fsum8(const float *p, size_t n)
+{
+    float acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += p[i + j];
+    float s = 0.0f;
+    for (; i < n; i++)
+        s += p[i];
+    for (int j = 0; j < 8; j++)
+        s += acc[j];
+    return s;
 }
 
 #endif
