@@ -5,13 +5,16 @@
  *
  * Runs the suite (CK_FORK from the environment: ctest sets CK_FORK=no for
  * suites that start nng or processes), prints Check's summary, and turns
- * the result into an exit status for ctest.
+ * the result into an exit status for ctest. Also what suites that run the
+ * binaries share: reading a whole output file (hp_check_slurp).
  */
 #ifndef HP_CHECK_H
 #define HP_CHECK_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline int hp_check_run(Suite *s)
 {
@@ -20,6 +23,27 @@ static inline int hp_check_run(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* hp_check_slurp returns the whole file at path, NUL-terminated (free it).
+ * A file that cannot be opened fails the test, or with missing_ok reads as
+ * "". */
+static inline char *hp_check_slurp(const char *path, int missing_ok)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f && missing_ok)
+        return strdup("");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t cap = 4096, n = 0, got;
+    char *b = malloc(cap);
+    while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap)
+            b = realloc(b, cap *= 2);
+    }
+    b[n] = '\0';
+    fclose(f);
+    return b;
 }
 
 #endif

@@ -40,22 +40,7 @@ static void teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    size_t got;
-    while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap)
-            b = realloc(b, cap *= 2);
-    }
-    b[n] = '\0';
-    fclose(f);
-    return b;
-}
+static char *slurp(const char *path) { return hp_check_slurp(path, 0); }
 
 static char *tmp_path(const char *name)
 {

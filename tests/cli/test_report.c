@@ -230,21 +230,7 @@ typedef struct run {
     char *out, *err;
 } run_t;
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    size_t cap = 4096, n = 0, got;
-    char *b = malloc(cap);
-    while ((got = fread(b + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap)
-            b = realloc(b, cap *= 2);
-    }
-    b[n] = '\0';
-    fclose(f);
-    return b;
-}
+static char *slurp(const char *path) { return hp_check_slurp(path, 0); }
 
 /* hpsearch runs the binary with args (NULL-terminated) */
 static run_t hpsearch(const char *const *args)
