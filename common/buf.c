@@ -1,24 +1,19 @@
 #include "buf.h"
 
 #include "err.h"
+#include "vec.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void reserve(hp_buf_t *b, size_t extra)
 {
-    if (b->len + extra + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    HP_ASSERT(p != NULL);
-    b->data = p;
-    b->cap = cap;
+    HP_ASSERT(extra < SIZE_MAX - b->len - 1);
+    b->data = hp_vec_grow(b->data, &b->cap, b->len + extra + 1, 1, 64);
 }
 
 void hp_buf_fini(hp_buf_t *b)

@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "vec.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,13 +24,7 @@ void hp_diag_add(hp_diag_t *d, const char *file, int line, const char *path,
         d->dropped++;
         return;
     }
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        hp_diag_item_t *p = realloc(d->items, cap * sizeof *p);
-        HP_ASSERT(p != NULL);
-        d->items = p;
-        d->cap = cap;
-    }
+    d->items = hp_vec_grow(d->items, &d->cap, d->n + 1, sizeof *d->items, 8);
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);

@@ -11,6 +11,7 @@
 #include "spec_int.h"
 
 #include "err.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -566,10 +567,7 @@ int hp_spec_load(hp_spec_t *spec, const char *path, hp_diag_t *diag)
         if (len == cap) {
             if (cap > HP_SPEC_MAX_BYTES)
                 break;
-            cap *= 2;
-            char *nb = realloc(buf, cap);
-            HP_ASSERT(nb != NULL);
-            buf = nb;
+            buf = hp_vec_grow(buf, &cap, cap + 1, 1, 0);
         }
         size_t want = cap - len;
         size_t got = fread(buf + len, 1, want, f);

@@ -3,6 +3,7 @@
 #include "spec_int.h"
 
 #include "err.h"
+#include "vec.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -182,8 +183,8 @@ static void parse_command(ctx_t *c, const map_t *tm, entry_t *e, int **arg_lines
     val_t v = spec_entry_val(c, tm, e, p, sizeof p);
     if (v.kind == K_STRING) {
         /* a string is split on whitespace (no shell quoting) */
-        size_t cap = 8;
-        s->trial.argv = calloc(cap + 1, sizeof *s->trial.argv);
+        size_t cap = 9; /* items, with the terminating NULL */
+        s->trial.argv = calloc(cap, sizeof *s->trial.argv);
         HP_ASSERT(s->trial.argv != NULL);
         size_t i = 0;
         while (i < v.len) {
@@ -198,12 +199,8 @@ static void parse_command(ctx_t *c, const map_t *tm, entry_t *e, int **arg_lines
                 spec_err(c, v.line, p, "has too many arguments (at most %d)", MAX_ARGS);
                 break;
             }
-            if (s->trial.argc == cap) {
-                cap *= 2;
-                char **np = realloc(s->trial.argv, (cap + 1) * sizeof *np);
-                HP_ASSERT(np != NULL);
-                s->trial.argv = np;
-            }
+            s->trial.argv = hp_vec_grow(s->trial.argv, &cap, s->trial.argc + 2,
+                                        sizeof *s->trial.argv, 8);
             s->trial.argv[s->trial.argc++] = spec_strndup(v.text + st, i - st);
             s->trial.argv[s->trial.argc] = NULL;
         }

@@ -11,6 +11,7 @@
 #include "runner.h"
 #include "sanity.h"
 #include "spec.h"
+#include "vec.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -55,11 +56,7 @@ static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, voi
     curve_t *c = data;
     for (size_t i = 0; i < n; i++)
         if (strcmp(m[i].name, "train_loss") == 0) {
-            if (c->n == c->cap) {
-                c->cap = c->cap ? c->cap * 2 : 256;
-                c->loss = realloc(c->loss, c->cap * sizeof *c->loss);
-                HP_ASSERT(c->loss != NULL);
-            }
+            c->loss = hp_vec_grow(c->loss, &c->cap, c->n + 1, sizeof *c->loss, 256);
             c->loss[c->n++] = m[i].value;
         }
 }

@@ -2,6 +2,7 @@
 #include "output.h"
 
 #include "err.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +37,7 @@ void hp_table_fini(hp_table_t *t)
 static void push(hp_table_t *t, char *cell)
 {
     HP_ASSERT(cell != NULL);
-    if (t->ncells == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->cells = realloc(t->cells, t->cap * sizeof *t->cells);
-        HP_ASSERT(t->cells != NULL);
-    }
+    t->cells = hp_vec_grow(t->cells, &t->cap, t->ncells + 1, sizeof *t->cells, 64);
     t->cells[t->ncells++] = cell;
 }
 

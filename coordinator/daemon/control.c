@@ -100,7 +100,7 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
         coord_reply_error(c, req, rc, "cannot load the new study: %s", err);
         goto out;
     }
-    COORD_PUSH(c->studies, s);
+    HP_VEC_PUSH(c->studies, s);
     hp_log_info("study %s submitted (id %" PRId64 ", %" PRIu64 " trials, %s, parallelism %u)",
                 spec.name, id, total, hp_algo_name(spec.search.algorithm),
                 spec.search.parallelism);
@@ -115,7 +115,7 @@ out:
 
 typedef struct {
     coord_t *c;
-    COORD_VEC(Hpsearch__StudyStatus *) list;
+    HP_VEC(Hpsearch__StudyStatus *) list;
 } status_list_t;
 
 static void fill_status(coord_t *c, const hp_study_t *st, Hpsearch__StudyStatus *o)
@@ -164,7 +164,7 @@ static int status_cb(void *data, const hp_study_t *st)
     Hpsearch__StudyStatus *o = malloc(sizeof *o);
     HP_ASSERT(o != NULL);
     fill_status(l->c, st, o);
-    COORD_PUSH(l->list, o);
+    HP_VEC_PUSH(l->list, o);
     return 0;
 }
 
@@ -207,12 +207,12 @@ static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusReque
     free(l.list.v);
 }
 
-typedef COORD_VEC(int64_t) id_list_t;
+typedef HP_VEC(int64_t) id_list_t;
 
 static int collect_id(void *data, const hp_trial_t *t)
 {
     id_list_t *l = data;
-    COORD_PUSH(*l, t->id);
+    HP_VEC_PUSH(*l, t->id);
     return 0;
 }
 
@@ -335,11 +335,7 @@ static int query_cb(void *data, int ncol, const char *const *names, const char *
     }
     q->rows++;
     for (int i = 0; i < ncol; i++) {
-        if (q->ncells == q->cap) {
-            q->cap = q->cap ? q->cap * 2 : 64;
-            q->cells = realloc(q->cells, q->cap * sizeof *q->cells);
-            HP_ASSERT(q->cells != NULL);
-        }
+        q->cells = hp_vec_grow(q->cells, &q->cap, q->ncells + 1, sizeof *q->cells, 64);
         hp_buf_t *b = &q->cells[q->ncells++];
         memset(b, 0, sizeof *b);
         if (!values[i])

@@ -32,7 +32,7 @@ void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env)
         hp_log_error("cannot encode a %s reply", hp_proto_type_name(env->type));
         hp_proto_encode_error(&r.buf, HP_EINVAL, "internal error: reply too large");
     }
-    COORD_PUSH(c->outbox, r);
+    HP_VEC_PUSH(c->outbox, r);
 }
 
 void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
@@ -44,7 +44,7 @@ void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt,
     va_end(ap);
     coord_reply_t r = {.req = req};
     hp_proto_encode_error(&r.buf, code, msg);
-    COORD_PUSH(c->outbox, r);
+    HP_VEC_PUSH(c->outbox, r);
 }
 
 coord_worker_t *coord_worker_by_id(coord_t *c, uint64_t id)
@@ -238,7 +238,7 @@ static int load_study_cb(void *data, const hp_study_t *study)
         hp_log_error("cannot resume study %s: %s", study->name, err);
         return 0;
     }
-    COORD_PUSH(rv->c->studies, s);
+    HP_VEC_PUSH(rv->c->studies, s);
     return 0;
 }
 
@@ -263,7 +263,7 @@ static int load_run_cb(void *data, const hp_trial_t *t)
          * any might be, so none other starts until these end without */
         .baselines = s->baselines == COORD_BASELINES_NEED,
     };
-    COORD_PUSH(c->runs, r);
+    HP_VEC_PUSH(c->runs, r);
     s->running++;
     return 0;
 }

@@ -12,11 +12,10 @@
 #include "sampler.h"
 #include "spec.h"
 #include "store.h"
+#include "vec.h"
 
 #include <stdint.h>
 #include <uv.h>
-
-#define COORD_VEC(T) struct { T *v; size_t n, cap; }
 
 /* Simple baselines, computed once per dataset key (studies.dataset_key,
  * the baselines table): whether this study's next trial must compute them.
@@ -44,7 +43,7 @@ typedef struct coord_study {
     int exhausted;    /* the sampler has no more points */
     int blocked;      /* the sampler waits for running trials to finish */
     /* what samplers learn from: entry i is trial number i */
-    COORD_VEC(hp_obs_t) hist;
+    HP_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
     /* the overfit-one-batch check before the first trial (sanity.h):
      * 0 = none or passed, 1 = to dispatch, 2 = running on a worker */
@@ -122,11 +121,11 @@ typedef struct coord {
     uv_check_t tick;
     uv_signal_t sigterm, sigint;
 
-    COORD_VEC(coord_study_t *) studies;
-    COORD_VEC(coord_run_t) runs;
-    COORD_VEC(coord_worker_t) workers;
-    COORD_VEC(coord_held_t) held;
-    COORD_VEC(coord_reply_t) outbox;
+    HP_VEC(coord_study_t *) studies;
+    HP_VEC(coord_run_t) runs;
+    HP_VEC(coord_worker_t) workers;
+    HP_VEC(coord_held_t) held;
+    HP_VEC(coord_reply_t) outbox;
     size_t rr; /* round-robin position over studies */
 
     int64_t next_lease_id;
@@ -135,18 +134,6 @@ typedef struct coord {
     int shutting_down;
     int exit_code;
 } coord_t;
-
-#define COORD_PUSH(vec, item)                                                   \
-    do {                                                                        \
-        if ((vec).n == (vec).cap) {                                             \
-            size_t cap_ = (vec).cap ? (vec).cap * 2 : 16;                       \
-            void *p_ = realloc((vec).v, cap_ * sizeof *(vec).v);                \
-            HP_ASSERT(p_ != NULL);                                              \
-            (vec).v = p_;                                                       \
-            (vec).cap = cap_;                                                   \
-        }                                                                       \
-        (vec).v[(vec).n++] = (item);                                            \
-    } while (0)
 
 /* coord.c */
 /* coord_write_begin opens this tick's transaction if none is open; every

@@ -42,11 +42,7 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, s
     const Hpsearch__Metric *l = pick_loss(r, m, n);
     if (!l)
         return;
-    if (r->nloss == r->cap_loss) {
-        r->cap_loss = r->cap_loss ? r->cap_loss * 2 : 16;
-        r->loss = realloc(r->loss, r->cap_loss * sizeof *r->loss);
-        HP_ASSERT(r->loss != NULL);
-    }
+    r->loss = hp_vec_grow(r->loss, &r->cap_loss, r->nloss + 1, sizeof *r->loss, 16);
     r->loss[r->nloss++] = l->value;
     if (r->stop || !hp_curve_is_diverging(r->loss, r->nloss, NULL))
         return;

@@ -28,7 +28,7 @@ void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
         .study = s,
         .sanity = 1,
     };
-    COORD_PUSH(c->runs, r);
+    HP_VEC_PUSH(c->runs, r);
     s->running++;
     s->sanity = 2;
 

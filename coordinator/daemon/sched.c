@@ -255,7 +255,7 @@ void coord_schedule(coord_t *c)
             continue;
         }
         int no_baselines = coord_baselines_assign(c, s, &r);
-        COORD_PUSH(c->runs, r);
+        HP_VEC_PUSH(c->runs, r);
         s->running++;
         send_trial(c, &h, s, &r, p.x, no_baselines);
         hp_log_debug("study %s trial %" PRId64 " attempt %d -> worker %s (lease %" PRId64 ")",

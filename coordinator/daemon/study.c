@@ -55,14 +55,9 @@ static void hist_reserve(coord_study_t *s, uint64_t n)
     size_t dim = s->spec.space.n ? s->spec.space.n : 1;
     if (n <= s->hist.cap)
         return;
-    size_t cap = s->hist.cap ? s->hist.cap : 64;
-    while (cap < n)
-        cap *= 2;
-    hp_obs_t *v = realloc(s->hist.v, cap * sizeof *v);
-    double *x = realloc(s->hist_x, cap * dim * sizeof *x);
-    HP_ASSERT(v && x);
-    s->hist.v = v;
-    s->hist_x = x;
+    size_t cap = hp_vec_next_cap(s->hist.cap, n, 64);
+    s->hist.v = hp_vec_realloc(s->hist.v, cap, sizeof *s->hist.v);
+    s->hist_x = hp_vec_realloc(s->hist_x, cap * dim, sizeof *s->hist_x);
     s->hist.cap = cap;
     for (size_t i = 0; i < s->hist.n; i++)
         s->hist.v[i].x = s->hist_x + i * dim;

@@ -74,7 +74,7 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
             id = c->next_worker_id++;
         coord_worker_t nw = {.id = id};
         snprintf(nw.id_str, sizeof nw.id_str, "%" PRIu64, id);
-        COORD_PUSH(c->workers, nw);
+        HP_VEC_PUSH(c->workers, nw);
         w = &c->workers.v[c->workers.n - 1];
     }
     snprintf(w->host, sizeof w->host, "%s", h->hostname);
@@ -211,7 +211,7 @@ static void hold(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e, coo
             return;
         }
     }
-    COORD_PUSH(c->held, h);
+    HP_VEC_PUSH(c->held, h);
     c->schedule_needed = 1;
 }
 

@@ -4,6 +4,7 @@
 #include "err.h"
 #include "log.h"
 #include "rng.h"
+#include "vec.h"
 
 #include "hp_check.h"
 
@@ -124,6 +125,36 @@ START_TEST(test_diag_formats_and_limits)
 }
 END_TEST
 
+START_TEST(test_vec_growth)
+{
+    /* doubling from the minimum, never shrinking, exact when it fits */
+    ck_assert_uint_eq(hp_vec_next_cap(0, 1, 16), 16);
+    ck_assert_uint_eq(hp_vec_next_cap(0, 17, 16), 32);
+    ck_assert_uint_eq(hp_vec_next_cap(32, 20, 16), 32);
+    ck_assert_uint_eq(hp_vec_next_cap(5, 6, 16), 10);
+    HP_VEC(int) v = {0};
+    for (int i = 0; i < 1000; i++)
+        HP_VEC_PUSH(v, i * 3);
+    ck_assert_uint_eq(v.n, 1000);
+    ck_assert_uint_eq(v.cap, 1024);
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(v.v[i], i * 3);
+    HP_VEC_RESERVE(v, 10); /* already holds it: nothing moves */
+    ck_assert_uint_eq(v.cap, 1024);
+    free(v.v);
+    /* a size no allocation can hold fails cleanly and leaves the array */
+    size_t cap = 4;
+    char *p = hp_vec_grow(NULL, &cap, 4, 1, 0);
+    ck_assert_ptr_null(p); /* nothing needed: still the caller's NULL */
+    p = hp_vec_grow(NULL, &cap, 8, 1, 0);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(cap, 8);
+    ck_assert_ptr_null(hp_vec_try_grow(p, &cap, (size_t)-1 / 2, 8, 0));
+    ck_assert_uint_eq(cap, 8);
+    free(p);
+}
+END_TEST
+
 START_TEST(test_log_levels)
 {
     ck_assert_int_eq(hp_log_level_parse("debug"), HP_LOG_DEBUG);
@@ -142,6 +173,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_buf_json);
     tcase_add_test(tc, test_diag_formats_and_limits);
     tcase_add_test(tc, test_log_levels);
+    tcase_add_test(tc, test_vec_growth);
     suite_add_tcase(s, tc);
     return s;
 }

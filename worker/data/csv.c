@@ -4,6 +4,7 @@
 #include "dataset.h"
 
 #include "err.h"
+#include "vec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,19 +21,17 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen, int 
                       strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
+    /* the data and its terminating NUL */
+    size_t cap = 0, n = 0;
+    char *buf = hp_vec_try_grow(NULL, &cap, (1 << 16) + 1, 1, 0);
     while (buf) {
-        size_t k = fread(buf + n, 1, cap - n, f);
+        size_t k = fread(buf + n, 1, cap - 1 - n, f);
         n += k;
-        if (n < cap)
+        if (n < cap - 1)
             break;
-        cap *= 2;
-        char *nb = realloc(buf, cap + 1);
-        if (!nb) {
+        char *nb = hp_vec_try_grow(buf, &cap, cap + 1, 1, 0);
+        if (!nb)
             free(buf);
-            buf = NULL;
-        }
         buf = nb;
     }
     int bad = ferror(f);
@@ -91,7 +90,7 @@ int hp_csv_load(hp_dataset_t *ds, const char *path, const char *label, hp_task_t
         return rc;
     char **cells = NULL, **names = NULL;
     float *xf = NULL, *yv = NULL;
-    size_t nrows = 0, cap = 0;
+    size_t nrows = 0, cap_x = 0, cap_y = 0;
     int ncols = 0, lcol = -1;
     int lineno = 0;
     /* header: the first non-blank line */
@@ -178,18 +177,15 @@ int hp_csv_load(hp_dataset_t *ds, const char *path, const char *label, hp_task_t
                          path, lineno, ncols, n);
             break;
         }
-        if (nrows == cap) {
-            cap = cap ? 2 * cap : 1024;
-            float *nx = realloc(xf, sizeof(float) * cap * D);
-            if (nx)
-                xf = nx;
-            float *ny = realloc(yv, sizeof(float) * cap);
-            if (ny)
-                yv = ny;
-            if (!nx || !ny) {
-                rc = hp_errf(err, errlen, HP_ENOMEM, "%s: out of memory at line %d", path, lineno);
-                break;
-            }
+        float *nx = hp_vec_try_grow(xf, &cap_x, (nrows + 1) * D, sizeof *xf, 1024 * D);
+        if (nx)
+            xf = nx;
+        float *ny = hp_vec_try_grow(yv, &cap_y, nrows + 1, sizeof *yv, 1024);
+        if (ny)
+            yv = ny;
+        if (!nx || !ny) {
+            rc = hp_errf(err, errlen, HP_ENOMEM, "%s: out of memory at line %d", path, lineno);
+            break;
         }
         for (int j = 0, k = 0; j < ncols; j++) {
             const char *name = j == lcol ? header_label : names[k];

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,11 +101,7 @@ typedef struct strv {
 
 static void strv_push(strv_t *s, char *str)
 {
-    if (s->n + 2 > s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 32;
-        s->v = realloc(s->v, s->cap * sizeof *s->v);
-        HP_ASSERT(s->v);
-    }
+    s->v = hp_vec_grow(s->v, &s->cap, s->n + 2, sizeof *s->v, 32); /* and the NULL */
     s->v[s->n++] = str;
     s->v[s->n] = NULL;
 }
