@@ -9,11 +9,10 @@
  */
 #include "hp_blobs.h"
 #include "hp_check.h"
+#include "hp_spawn.h"
 
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +54,7 @@ static void stop_pid(pid_t *pid)
         }
         nap_ms(50);
     }
-    kill(*pid, SIGKILL);
-    waitpid(*pid, NULL, 0);
+    hp_spawn_kill(*pid, SIGKILL);
     *pid = -1;
 }
 
@@ -113,43 +111,12 @@ static const char *bin(const char *name)
     return r;
 }
 
-/* fork + exec, stdout/stderr to files in dir; the child dies with us */
+/* exe with stdin from /dev/null, stdout/stderr to files in dir; the child
+ * dies with us */
 static pid_t spawn(const char *exe, const char *const *args, const char *outp, const char *errp)
 {
-    char *argv[40];
-    int argc = 0;
-    argv[argc++] = (char *)exe;
-    for (; args[argc - 1] && argc < 39; argc++)
-        argv[argc] = (char *)args[argc - 1];
-    argv[argc] = NULL;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        signal(SIGALRM, SIG_DFL);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in < 0 || out < 0 || err < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(exe, argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_status(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        ck_assert_int_eq(errno, EINTR);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    hp_spawn_opts_t o = {.in = "/dev/null", .out = outp, .err = errp, .die_with_parent = 1};
+    return hp_spawn(exe, args, &o);
 }
 
 /* hp runs hpsearch with args to completion (HPSEARCH_COORDINATOR is this
@@ -157,7 +124,7 @@ static int wait_status(pid_t pid)
 static res_t hp(const char *const *args)
 {
     pid_t pid = spawn(bin("hpsearch"), args, path_in("stdout"), path_in("stderr"));
-    res_t r = {.status = wait_status(pid)};
+    res_t r = {.status = hp_spawn_wait(pid)};
     r.out = slurp(path_in("stdout"));
     r.err = slurp(path_in("stderr"));
     return r;
@@ -624,7 +591,7 @@ static int worker_can_connect(void)
     res_free(&r);
     pid_t pid = spawn(bin("hpworker"), (const char *[]){"--help", NULL}, path_in("w.out"),
                       path_in("w.err"));
-    wait_status(pid);
+    hp_spawn_wait(pid);
     char *o = slurp(path_in("w.out")), *e = slurp(path_in("w.err"));
     int ok = (strstr(o, "--connect") || strstr(e, "--connect")) &&
              !strstr(o, "not implemented") && !strstr(e, "not implemented");
@@ -806,7 +773,7 @@ START_TEST(test_run_interrupted_keeps_results)
     }
     ck_assert_int_ge(before, 5);
     kill(run_pid, SIGINT);
-    int st = wait_status(run_pid);
+    int st = hp_spawn_wait(run_pid);
     run_pid = -1;
     char *err = slurp(path_in("run.err"));
     ck_assert_msg(st == 130, "exit %d:\n%s", st, err);
@@ -873,7 +840,7 @@ START_TEST(test_run_reports_dead_coordinator)
     }
     ck_assert_int_gt(d, 0);
     kill(d, SIGKILL);
-    int st = wait_status(run_pid);
+    int st = hp_spawn_wait(run_pid);
     run_pid = -1;
     char *err = slurp(path_in("run.err"));
     ck_assert_msg(st == 1, "exit %d:\n%s", st, err);
