@@ -34,6 +34,7 @@ static char dir[256];
 static char control[320], listen_url[320];
 static pid_t daemon_pid = -1;
 static pid_t run_pid = -1;
+static pid_t worker_pid = -1; /* require_worker_connects's */
 static int cleanup_registered;
 
 static void nap_ms(int ms)
@@ -61,6 +62,7 @@ static void stop_pid(pid_t *pid)
 static void cleanup(void)
 {
     stop_pid(&run_pid);
+    stop_pid(&worker_pid);
     stop_pid(&daemon_pid);
     if (*dir) {
         char cmd[300];
@@ -584,22 +586,45 @@ END_TEST
 
 /* ---- run ---------------------------------------------------------------- */
 
-/* Skip (with the reason) only when the worker cannot connect yet. */
-static int worker_can_connect(void)
+/* The `run` tests need an hpworker that connects to a coordinator; this
+ * checks that on its own first (a daemon on this test's sockets, one
+ * `hpworker --connect`, until `hpsearch workers` lists its pid), so that a
+ * worker that crashes or no longer takes these flags fails here, quoting
+ * its output, rather than as a run that hangs until the guard. A worker
+ * that cannot connect fails the test: it is what these tests are for.
+ * Leaves neither process running. */
+static void require_worker_connects(void)
 {
-    res_t r = hp((const char *[]){NULL}); /* warm-up: nothing */
-    res_free(&r);
-    pid_t pid = spawn(bin("hpworker"), (const char *[]){"--help", NULL}, path_in("w.out"),
-                      path_in("w.err"));
-    hp_spawn_wait(pid);
-    char *o = slurp(path_in("w.out")), *e = slurp(path_in("w.err"));
-    int ok = (strstr(o, "--connect") || strstr(e, "--connect")) &&
-             !strstr(o, "not implemented") && !strstr(e, "not implemented");
-    if (!ok)
-        fprintf(stderr, "SKIP: `hpworker --help` does not offer --connect yet:\n%s%s", o, e);
-    free(o);
-    free(e);
-    return ok;
+    start_daemon("probe.db", NULL, NULL);
+    const char *args[] = {"--connect", listen_url, "--slots", "1", NULL}; /* as `run` starts it */
+    worker_pid = spawn(bin("hpworker"), args, path_in("probe-worker.out"),
+                       path_in("probe-worker.err"));
+    char row[64];
+    snprintf(row, sizeof row, ",%d,1,", (int)worker_pid); /* ...,host,PID,SLOTS,... */
+    int listed = 0;
+    for (int i = 0; i < 600 && !listed; i++) { /* generous: 30 s */
+        int st;
+        if (waitpid(worker_pid, &st, WNOHANG) == worker_pid) {
+            worker_pid = -1;
+            char *o = slurp(path_in("probe-worker.out")), *e = slurp(path_in("probe-worker.err"));
+            ck_abort_msg("`hpworker --connect %s` exited (status %d) before it connected; "
+                         "the `run` tests cannot pass without a worker:\n%s%s",
+                         listen_url, hp_spawn_code(st), o, e);
+        }
+        res_t r = HP("workers", "--format", "csv");
+        listed = r.status == 0 && strstr(r.out, row) != NULL;
+        res_free(&r);
+        if (!listed)
+            nap_ms(50);
+    }
+    if (!listed) {
+        char *e = slurp(path_in("probe-worker.err"));
+        ck_abort_msg("`hpworker --connect %s` did not connect within 30 s; the `run` tests "
+                     "cannot pass without a worker. Its stderr:\n%s",
+                     listen_url, e);
+    }
+    stop_pid(&worker_pid);
+    stop_pid(&daemon_pid);
 }
 
 /* processes reparented to us (we are a subreaper) that are still alive */
@@ -637,8 +662,7 @@ static int leftover_children(void)
 
 START_TEST(test_run_trials_best)
 {
-    if (!worker_can_connect())
-        return;
+    require_worker_connects();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     write_file("s.yaml", spec_ok);
     res_t r = HP("run", path_in("s.yaml"), "--workers", "2", "--db", path_in("run.db"));
@@ -720,8 +744,7 @@ END_TEST
  * study run, and `run` shows the warning with the study's result */
 START_TEST(test_run_shows_sanity_warning)
 {
-    if (!worker_can_connect())
-        return;
+    require_worker_connects();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     ck_assert_int_eq(hp_blobs_write(path_in("b20.csv"), 3000, 64, 20, 1, 3), 0);
     char spec[1024];
@@ -750,8 +773,7 @@ END_TEST
 
 START_TEST(test_run_interrupted_keeps_results)
 {
-    if (!worker_can_connect())
-        return;
+    require_worker_connects();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     text_t spec = replace_once(spec_ok, "max_trials: 12", "max_trials: 9999999");
     write_file("long.yaml", spec.text);
@@ -818,8 +840,7 @@ static pid_t child_named(pid_t parent, const char *comm)
 
 START_TEST(test_run_reports_dead_coordinator)
 {
-    if (!worker_can_connect())
-        return;
+    require_worker_connects();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     text_t spec = replace_once(spec_ok, "max_trials: 12", "max_trials: 9999999");
     write_file("long.yaml", spec.text);
