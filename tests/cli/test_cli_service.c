@@ -9,11 +9,10 @@
  */
 #include "hp_blobs.h"
 #include "hp_check.h"
+#include "hp_spawn.h"
 
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@ static char dir[256];
 static char control[320], listen_url[320];
 static pid_t daemon_pid = -1;
 static pid_t run_pid = -1;
+static pid_t worker_pid = -1; /* require_worker_connects's */
 static int cleanup_registered;
 
 static void nap_ms(int ms)
@@ -55,14 +55,14 @@ static void stop_pid(pid_t *pid)
         }
         nap_ms(50);
     }
-    kill(*pid, SIGKILL);
-    waitpid(*pid, NULL, 0);
+    hp_spawn_kill(*pid, SIGKILL);
     *pid = -1;
 }
 
 static void cleanup(void)
 {
     stop_pid(&run_pid);
+    stop_pid(&worker_pid);
     stop_pid(&daemon_pid);
     if (*dir) {
         char cmd[300];
@@ -113,43 +113,12 @@ static const char *bin(const char *name)
     return r;
 }
 
-/* fork + exec, stdout/stderr to files in dir; the child dies with us */
+/* exe with stdin from /dev/null, stdout/stderr to files in dir; the child
+ * dies with us */
 static pid_t spawn(const char *exe, const char *const *args, const char *outp, const char *errp)
 {
-    char *argv[40];
-    int argc = 0;
-    argv[argc++] = (char *)exe;
-    for (; args[argc - 1] && argc < 39; argc++)
-        argv[argc] = (char *)args[argc - 1];
-    argv[argc] = NULL;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        signal(SIGALRM, SIG_DFL);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in < 0 || out < 0 || err < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(exe, argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_status(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        ck_assert_int_eq(errno, EINTR);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    hp_spawn_opts_t o = {.in = "/dev/null", .out = outp, .err = errp, .die_with_parent = 1};
+    return hp_spawn(exe, args, &o);
 }
 
 /* hp runs hpsearch with args to completion (HPSEARCH_COORDINATOR is this
@@ -157,7 +126,7 @@ static int wait_status(pid_t pid)
 static res_t hp(const char *const *args)
 {
     pid_t pid = spawn(bin("hpsearch"), args, path_in("stdout"), path_in("stderr"));
-    res_t r = {.status = wait_status(pid)};
+    res_t r = {.status = hp_spawn_wait(pid)};
     r.out = slurp(path_in("stdout"));
     r.err = slurp(path_in("stderr"));
     return r;
@@ -617,22 +586,45 @@ END_TEST
 
 /* ---- run ---------------------------------------------------------------- */
 
-/* Skip (with the reason) only when the worker cannot connect yet. */
-static int worker_can_connect(void)
+/* The `run` tests need an hpworker that connects to a coordinator; this
+ * checks that on its own first (a daemon on this test's sockets, one
+ * `hpworker --connect`, until `hpsearch workers` lists its pid), so that a
+ * worker that crashes or no longer takes these flags fails here, quoting
+ * its output, rather than as a run that hangs until the guard. A worker
+ * that cannot connect fails the test: it is what these tests are for.
+ * Leaves neither process running. */
+static void require_worker_connects(void)
 {
-    res_t r = hp((const char *[]){NULL}); /* warm-up: nothing */
-    res_free(&r);
-    pid_t pid = spawn(bin("hpworker"), (const char *[]){"--help", NULL}, path_in("w.out"),
-                      path_in("w.err"));
-    wait_status(pid);
-    char *o = slurp(path_in("w.out")), *e = slurp(path_in("w.err"));
-    int ok = (strstr(o, "--connect") || strstr(e, "--connect")) &&
-             !strstr(o, "not implemented") && !strstr(e, "not implemented");
-    if (!ok)
-        fprintf(stderr, "SKIP: `hpworker --help` does not offer --connect yet:\n%s%s", o, e);
-    free(o);
-    free(e);
-    return ok;
+    start_daemon("probe.db", NULL, NULL);
+    const char *args[] = {"--connect", listen_url, "--slots", "1", NULL}; /* as `run` starts it */
+    worker_pid = spawn(bin("hpworker"), args, path_in("probe-worker.out"),
+                       path_in("probe-worker.err"));
+    char row[64];
+    snprintf(row, sizeof row, ",%d,1,", (int)worker_pid); /* ...,host,PID,SLOTS,... */
+    int listed = 0;
+    for (int i = 0; i < 600 && !listed; i++) { /* generous: 30 s */
+        int st;
+        if (waitpid(worker_pid, &st, WNOHANG) == worker_pid) {
+            worker_pid = -1;
+            char *o = slurp(path_in("probe-worker.out")), *e = slurp(path_in("probe-worker.err"));
+            ck_abort_msg("`hpworker --connect %s` exited (status %d) before it connected; "
+                         "the `run` tests cannot pass without a worker:\n%s%s",
+                         listen_url, hp_spawn_code(st), o, e);
+        }
+        res_t r = HP("workers", "--format", "csv");
+        listed = r.status == 0 && strstr(r.out, row) != NULL;
+        res_free(&r);
+        if (!listed)
+            nap_ms(50);
+    }
+    if (!listed) {
+        char *e = slurp(path_in("probe-worker.err"));
+        ck_abort_msg("`hpworker --connect %s` did not connect within 30 s; the `run` tests "
+                     "cannot pass without a worker. Its stderr:\n%s",
+                     listen_url, e);
+    }
+    stop_pid(&worker_pid);
+    stop_pid(&daemon_pid);
 }
 
 /* processes reparented to us (we are a subreaper) that are still alive */
@@ -670,8 +662,7 @@ static int leftover_children(void)
 
 START_TEST(test_run_trials_best)
 {
-    if (!worker_can_connect())
-        return;
+    require_worker_connects();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     write_file("s.yaml", spec_ok);
     res_t r = HP("run", path_in("s.yaml"), "--workers", "2", "--db", path_in("run.db"));
@@ -753,8 +744,7 @@ END_TEST
  * study run, and `run` shows the warning with the study's result */
 START_TEST(test_run_shows_sanity_warning)
 {
-    if (!worker_can_connect())
-        return;
+    require_worker_connects();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     ck_assert_int_eq(hp_blobs_write(path_in("b20.csv"), 3000, 64, 20, 1, 3), 0);
     char spec[1024];
@@ -783,8 +773,7 @@ END_TEST
 
 START_TEST(test_run_interrupted_keeps_results)
 {
-    if (!worker_can_connect())
-        return;
+    require_worker_connects();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     text_t spec = replace_once(spec_ok, "max_trials: 12", "max_trials: 9999999");
     write_file("long.yaml", spec.text);
@@ -806,7 +795,7 @@ START_TEST(test_run_interrupted_keeps_results)
     }
     ck_assert_int_ge(before, 5);
     kill(run_pid, SIGINT);
-    int st = wait_status(run_pid);
+    int st = hp_spawn_wait(run_pid);
     run_pid = -1;
     char *err = slurp(path_in("run.err"));
     ck_assert_msg(st == 130, "exit %d:\n%s", st, err);
@@ -851,8 +840,7 @@ static pid_t child_named(pid_t parent, const char *comm)
 
 START_TEST(test_run_reports_dead_coordinator)
 {
-    if (!worker_can_connect())
-        return;
+    require_worker_connects();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     text_t spec = replace_once(spec_ok, "max_trials: 12", "max_trials: 9999999");
     write_file("long.yaml", spec.text);
@@ -873,7 +861,7 @@ START_TEST(test_run_reports_dead_coordinator)
     }
     ck_assert_int_gt(d, 0);
     kill(d, SIGKILL);
-    int st = wait_status(run_pid);
+    int st = hp_spawn_wait(run_pid);
     run_pid = -1;
     char *err = slurp(path_in("run.err"));
     ck_assert_msg(st == 1, "exit %d:\n%s", st, err);

@@ -9,15 +9,13 @@
 #include "store.h"
 
 #include "hp_check.h"
+#include "hp_spawn.h"
 
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define TOL 1e-12
@@ -241,33 +239,13 @@ static run_t hpsearch(const char *const *args)
     snprintf(exe, sizeof exe, "%s/hpsearch", bin);
     snprintf(outp, sizeof outp, "%s/stdout", tmpdir);
     snprintf(errp, sizeof errp, "%s/stderr", tmpdir);
-    char *argv[32];
-    int argc = 0;
-    argv[argc++] = exe;
-    for (; args[argc - 1] && argc < 31; argc++)
-        argv[argc] = (char *)args[argc - 1];
-    argv[argc] = NULL;
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in < 0 || out < 0 || err < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        unsetenv("HPSEARCH_COORDINATOR");
-        execv(exe, argv);
-        _exit(127);
-    }
+    hp_spawn_opts_t o = {.in = "/dev/null", .out = outp, .err = errp,
+                         .env = (const char *const[]){"HPSEARCH_COORDINATOR", NULL}};
+    pid_t pid = hp_spawn(exe, args, &o);
     alarm(GUARD_SECONDS); /* a hang kills this test process, failing it */
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        ck_assert_int_eq(errno, EINTR);
+    int st = hp_spawn_wait(pid);
     alarm(0);
-    run_t r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+    run_t r = {.status = st,
                .out = slurp(outp),
                .err = slurp(errp)};
     return r;

@@ -2,9 +2,9 @@
 #define _DEFAULT_SOURCE
 #include "harness.h"
 
+#include "hp_spawn.h"
+
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -67,8 +67,7 @@ void hp_harness_fini(hp_harness_t *h)
             live[i] = NULL;
     for (int i = 0; i < h->nchildren; i++)
         if (h->children[i] > 0) {
-            kill(h->children[i], SIGKILL);
-            waitpid(h->children[i], NULL, 0);
+            hp_spawn_kill(h->children[i], SIGKILL);
             h->children[i] = 0;
         }
     if (getenv("HP_KEEP_TEST_DIRS") == NULL)
@@ -77,30 +76,19 @@ void hp_harness_fini(hp_harness_t *h)
 
 static pid_t spawn_v(hp_harness_t *h, const char *program, va_list ap)
 {
-    char *argv[64];
+    const char *args[62];
     char path[700];
     snprintf(path, sizeof path, "%s/%s", h->bin, program);
     int n = 0;
-    argv[n++] = path;
     const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 62)
-        argv[n++] = (char *)a;
-    argv[n] = NULL;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 61)
+        args[n++] = a;
+    args[n] = NULL;
     ck_assert_int_lt(h->nchildren, HP_HARNESS_MAX_CHILDREN);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        char log[800];
-        snprintf(log, sizeof log, "%s/%s-%d.log", h->dir, program, (int)getpid());
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(path, argv);
-        _exit(127);
-    }
+    char log[800];
+    snprintf(log, sizeof log, "%s/%s-%%d.log", h->dir, program);
+    hp_spawn_opts_t o = {.out = log, .err = log, .append = 1, .mode = 0644, .pid_in_name = 1};
+    pid_t pid = hp_spawn(path, args, &o);
     h->children[h->nchildren++] = pid;
     return pid;
 }
@@ -158,10 +146,11 @@ pid_t hp_harness_start_daemon(hp_harness_t *h, ...)
 
 int hp_harness_kill(hp_harness_t *h, pid_t pid, int sig)
 {
-    kill(pid, sig);
     int st = 0;
-    if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) {
-        waitpid(pid, &st, 0);
+    if (sig != SIGKILL && sig != SIGTERM && sig != SIGINT) {
+        kill(pid, sig);
+    } else {
+        st = hp_spawn_kill(pid, sig);
         for (int i = 0; i < h->nchildren; i++)
             if (h->children[i] == pid)
                 h->children[i] = 0;

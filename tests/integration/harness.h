@@ -46,8 +46,8 @@ pid_t hp_harness_spawn(hp_harness_t *h, const char *program, ...);
 /* hp_harness_start_daemon starts hpsearchd on the harness's db and sockets
  * (extra flags NULL-terminated) and waits until it answers STATUS. */
 pid_t hp_harness_start_daemon(hp_harness_t *h, ...);
-/* hp_harness_kill sends sig to pid and, for SIGKILL/SIGTERM, reaps it;
- * returns the wait status. */
+/* hp_harness_kill sends sig to pid and, for SIGKILL/SIGTERM/SIGINT, reaps
+ * it; returns the wait status (-1 if pid was not a child left to reap). */
 int hp_harness_kill(hp_harness_t *h, pid_t pid, int sig);
 
 /* hp_harness_request sends env to url over a fresh REQ socket and returns

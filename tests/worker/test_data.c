@@ -377,6 +377,33 @@ START_TEST(test_normalization_uses_training_split_only)
 }
 END_TEST
 
+/* the raw pixel (0..255) that gathered value x at j stands for */
+static float raw_of(const hp_norm_t *nm, size_t j, float x)
+{
+    return x / nm->scale[j] + nm->shift[j];
+}
+
+/* Does x (c, h, w) hold exactly img moved by (dx, dy) — mirrored first
+ * when flip — with raw-0 pixels where nothing moved in? Compared in raw
+ * pixels, so a gather that rounds differently still matches. */
+static int is_moved(const float *x, const uint8_t *img, int c, int h, int w, const hp_norm_t *nm,
+                    int dx, int dy, int flip)
+{
+    for (int k = 0; k < c; k++)
+        for (int r = 0; r < h; r++)
+            for (int q = 0; q < w; q++) {
+                int sr = r - dy, sq = q - dx;
+                int in = sr >= 0 && sr < h && sq >= 0 && sq < w;
+                if (in && flip)
+                    sq = w - 1 - sq;
+                size_t j = ((size_t)k * h + r) * w + q;
+                float want = in ? img[((size_t)k * h + sr) * w + sq] : 0;
+                if (fabsf(raw_of(nm, j, x[j]) - want) > 1e-3f)
+                    return 0;
+            }
+    return 1;
+}
+
 START_TEST(test_augmentation)
 {
     /* a 3x3 image with a bright top-left pixel: a flip moves it right,
@@ -407,6 +434,57 @@ START_TEST(test_augmentation)
             sum += x[j];
         ck_assert(sum == 0.0f || sum == 1.0f);
         ck_assert(x[2] == 0.0f && x[6] == 0.0f && x[8] == 0.0f);
+    }
+    hp_norm_fini(&nm);
+
+    /* the shift moves the content: a 2-channel 4x6 image of distinct,
+     * non-zero pixels (so every move looks different, and nothing moved in
+     * looks like a 0), shifts of up to 2 under a seeded RNG. Every draw is
+     * the image moved exactly by one (dx, dy) in [-2, 2]^2, both channels
+     * alike, with raw 0 where nothing moved in; the draws move it both
+     * ways along both axes. Standardized, so a raw 0 is not a gathered 0. */
+    enum { C = 2, H = 4, W = 6, D = C * H * W, N = 2, DRAWS = 60 };
+    uint8_t g[D];
+    for (int j = 0; j < D; j++)
+        g[j] = (uint8_t)(5 + 5 * j);
+    hp_dataset_t gi = {0};
+    gi.n = 1, gi.dim = D, gi.c = C, gi.h = H, gi.w = W;
+    gi.x8 = g;
+    ck_assert(hp_norm_fit(&nm, &gi, i0, 1, HP_NORM_STANDARD, err, sizeof err) == 0);
+    for (int flip_too = 0; flip_too < 2; flip_too++) {
+        hp_augment_t aug = {N, flip_too};
+        int seen[2][2 * N + 1][2 * N + 1] = {{{0}}};
+        int left = 0, right = 0, up = 0, down = 0, diagonal = 0, moves = 0;
+        hp_rng_init(&r, 7, (uint64_t)flip_too);
+        for (int k = 0; k < DRAWS; k++) {
+            float x[D];
+            hp_data_gather(x, NULL, NULL, &gi, i0, 1, &nm, &aug, &r);
+            int found = 0;
+            for (int fl = 0; fl <= flip_too && !found; fl++)
+                for (int dy = -N; dy <= N && !found; dy++)
+                    for (int dx = -N; dx <= N && !found; dx++)
+                        if (is_moved(x, g, C, H, W, &nm, dx, dy, fl)) {
+                            found = 1;
+                            moves += !seen[fl][dy + N][dx + N]++ && (dx || dy);
+                            left += dx < 0, right += dx > 0, up += dy < 0, down += dy > 0;
+                            diagonal += dx && dy;
+                        }
+            ck_assert_msg(found, "draw %d (flip %d) is not the image moved by <= %d pixels", k,
+                          flip_too, N);
+        }
+        ck_assert_msg(left && right && up && down && diagonal,
+                      "moves: %d left, %d right, %d up, %d down, %d diagonal", left, right, up,
+                      down, diagonal);
+        ck_assert_int_ge(moves, 10); /* distinct non-zero (dx, dy), of 24 (48 with flips) */
+        if (flip_too) { /* both orientations, each moved */
+            int plain = 0, mirrored = 0;
+            for (int dy = 0; dy <= 2 * N; dy++)
+                for (int dx = 0; dx <= 2 * N; dx++) {
+                    plain += seen[0][dy][dx] && (dx != N || dy != N);
+                    mirrored += seen[1][dy][dx] && (dx != N || dy != N);
+                }
+            ck_assert(plain > 0 && mirrored > 0);
+        }
     }
     hp_norm_fini(&nm);
 }

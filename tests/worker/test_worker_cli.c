@@ -1,5 +1,6 @@
 /* `hpworker train` as a user runs it: the real binary as a child process. */
 #include "hp_check.h"
+#include "hp_spawn.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -77,18 +78,12 @@ START_TEST(test_ctrl_c_stops_within_a_step)
     char exe[1024], outp[64];
     snprintf(exe, sizeof exe, "%s/hpworker", bin ? bin : ".");
     snprintf(outp, sizeof outp, "/tmp/hp_test_cli_%d.out", (int)getpid());
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        FILE *f = freopen(outp, "w", stderr);
-        (void)f;
-        execl(exe, exe, "train", "--model", "lstm", "--epochs", "100", (char *)NULL);
-        _exit(127);
-    }
+    hp_spawn_opts_t o = {.err = outp, .mode = 0666};
+    pid_t pid = hp_spawn(exe, (const char *[]){"train", "--model", "lstm", "--epochs", "100", NULL},
+                         &o);
     sleep(2); /* well into the first (long) epoch */
     ck_assert_int_eq(kill(pid, SIGINT), 0);
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    int st = hp_spawn_wait_status(pid);
     ck_assert(WIFEXITED(st));
     ck_assert_int_eq(WEXITSTATUS(st), 130);
     char buf[1024] = "";
