@@ -304,9 +304,7 @@ static void stop_all(run_t *r)
         if (r->cl) {
             Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep = NULL;
             Hpsearch__Shutdown body = HPSEARCH__SHUTDOWN__INIT;
-            req.type = HPSEARCH__MSG_TYPE__SHUTDOWN;
-            req.body_case = HPSEARCH__ENVELOPE__BODY_SHUTDOWN;
-            req.shutdown = &body;
+            hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__SHUTDOWN, &body);
             char err[256];
             asked = hp_client_call(r->cl, &req, HPSEARCH__MSG_TYPE__ACK, &rep, err,
                                    sizeof err) == 0;
@@ -534,9 +532,7 @@ static int run_study(run_t *r, hp_spec_t *spec, const char *db, int slots, const
     Hpsearch__Submit sub = HPSEARCH__SUBMIT__INIT;
     sub.spec_text = spec->raw;
     sub.filename = spec->source && *spec->source ? spec->source : (char *)"spec";
-    req.type = HPSEARCH__MSG_TYPE__SUBMIT;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_SUBMIT;
-    req.submit = &sub;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__SUBMIT, &sub);
     int rc;
     do {
         rc = hp_client_call(r->cl, &req, HPSEARCH__MSG_TYPE__SUBMIT_REPLY, &rep, err, sizeof err);
