@@ -287,6 +287,9 @@ void hp_proto_free(Hpsearch__Envelope *env)
         hpsearch__envelope__free_unpacked(env, NULL);
 }
 
+/* the code sent for an hp_err without a name of its own */
+#define OTHER_ERROR_CODE "ERR"
+
 const char *hp_proto_error_code(int hp_err)
 {
     switch (hp_err) {
@@ -301,8 +304,19 @@ const char *hp_proto_error_code(int hp_err)
     case HP_EREADONLY: return "EREADONLY";
     case HP_EDB: return "EDB";
     case HP_ENOMEM: return "ENOMEM";
-    default: return "ERR";
+    default: return OTHER_ERROR_CODE;
     }
+}
+
+int hp_proto_error_from_code(const char *code)
+{
+    if (!code || strcmp(code, OTHER_ERROR_CODE) == 0)
+        return HP_EPROTO;
+    /* walking the codes keeps this the exact inverse of the table above */
+    for (int e = -1; e > -HP_ERR_COUNT_; e--)
+        if (strcmp(code, hp_proto_error_code(e)) == 0)
+            return e;
+    return HP_EPROTO;
 }
 
 void hp_proto_encode_error(hp_buf_t *out, int hp_err, const char *message)

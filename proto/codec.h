@@ -73,6 +73,11 @@ void hp_proto_free(Hpsearch__Envelope *env); /* NULL ok */
  * in ERROR replies ("EVERSION", "EPROTO", "EAUTH", "ENOENT", ...). */
 const char *hp_proto_error_code(int hp_err);
 
+/* hp_proto_error_from_code is hp_proto_error_code backwards: the hp_err_t
+ * an ERROR reply's code names, or HP_EPROTO for a code this side does not
+ * know (including "ERR", which stands for any code without a name). */
+int hp_proto_error_from_code(const char *code);
+
 /* hp_proto_encode_error builds a complete ERROR envelope in out. */
 void hp_proto_encode_error(hp_buf_t *out, int hp_err, const char *message);
 

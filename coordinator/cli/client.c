@@ -1,7 +1,10 @@
-/* The control-socket client: nng REQ, one envelope per request. */
+/* The control-socket client: nng REQ, one envelope per request, through
+ * proto/request.c; this file words its failures for the user. */
 #include "client.h"
 
 #include "err.h"
+#include "nng_err.h"
+#include "request.h"
 
 #include <errno.h>
 #include <nng/nng.h>
@@ -12,6 +15,8 @@
 
 struct hp_client {
     nng_socket sock;
+    nng_ctx ctx;
+    int timeout_ms;
     char url[512];
     char token[HP_PROTO_MAX_TOKEN + 1];
     size_t token_len;
@@ -70,19 +75,24 @@ int hp_client_open_url(hp_client_t **out, const char *url, const char *token_fil
     int nrc = nng_req0_open(&cl->sock);
     if (nrc != 0) {
         free(cl);
-        return hp_errf(err, errlen, HP_EIO, "cannot open a socket: %s", nng_strerror(nrc));
+        return hp_errf(err, errlen, hp_err_from_nng(nrc), "cannot open a socket: %s",
+                       nng_strerror(nrc));
     }
-    nng_duration t = timeout_ms > 0 ? timeout_ms : HP_CLIENT_TIMEOUT_MS;
-    nng_socket_set_ms(cl->sock, NNG_OPT_RECVTIMEO, t);
-    nng_socket_set_ms(cl->sock, NNG_OPT_SENDTIMEO, t);
+    if ((nrc = nng_ctx_open(&cl->ctx, cl->sock)) != 0) {
+        nng_close(cl->sock);
+        free(cl);
+        return hp_errf(err, errlen, hp_err_from_nng(nrc), "cannot open a socket context: %s",
+                       nng_strerror(nrc));
+    }
+    cl->timeout_ms = timeout_ms > 0 ? timeout_ms : HP_CLIENT_TIMEOUT_MS;
     /* a request is resent only if the pipe drops; never while the daemon
      * is working on it (a SUBMIT must not be applied twice for nothing) */
-    nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    nng_ctx_set_ms(cl->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     /* a blocking dial fails at once when nothing listens, which is the
      * common mistake; later the socket redials by itself */
     nrc = nng_dial(cl->sock, url, NULL, 0);
     if (nrc != 0) {
-        if (nrc == NNG_EADDRINVAL || nrc == NNG_ENOTSUP || nrc == NNG_EINVAL)
+        if (hp_err_from_nng(nrc) == HP_EINVAL)
             rc = hp_errf(err, errlen, HP_EINVAL,
                          "'%s' is not a coordinator URL (%s); expected e.g. tcp://head:7522 "
                          "or ipc:///path/control.sock",
@@ -111,62 +121,45 @@ void hp_client_close(hp_client_t *cl)
     free(cl);
 }
 
-static int code_from_name(const char *code)
-{
-    static const int codes[] = {HP_EVERSION, HP_EPROTO, HP_EAUTH,  HP_ENOENT,
-                                HP_EEXIST,   HP_ESTATE, HP_EINVAL, HP_EBUSY,
-                                HP_EREADONLY, HP_EDB,   HP_ENOMEM};
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (code && strcmp(code, hp_proto_error_code(codes[i])) == 0)
-            return codes[i];
-    return HP_EPROTO;
-}
-
 int hp_client_call(hp_client_t *cl, Hpsearch__Envelope *req, int expect,
                    Hpsearch__Envelope **reply, char *err, size_t errlen)
 {
     *reply = NULL;
-    req->seq = ++cl->seq;
-    req->worker_id = 0;
+    hp_request_t rq = {.ctx = cl->ctx, .timeout_ms = cl->timeout_ms, .seq = ++cl->seq};
     if (cl->token_len) {
-        req->auth_token.data = (uint8_t *)cl->token;
-        req->auth_token.len = cl->token_len;
+        rq.token = cl->token;
+        rq.token_len = cl->token_len;
     }
-    hp_buf_t b = {0};
-    int rc = hp_proto_encode(req, &b);
-    req->auth_token.data = NULL;
-    req->auth_token.len = 0;
-    if (rc < 0) {
-        hp_buf_fini(&b);
-        return hp_errf(err, errlen, rc, "cannot encode the %s request (too large?)",
-                       hp_proto_type_name(req->type));
-    }
-    int nrc = nng_send(cl->sock, b.data, b.len, 0);
-    hp_buf_fini(&b);
-    if (nrc != 0)
-        return nrc == NNG_ETIMEDOUT
-                   ? hp_errf(err, errlen, HP_ETIMEDOUT,
-                             "cannot reach the coordinator at %s: timed out sending (is "
-                             "hpsearchd running? see --coordinator)",
-                             cl->url)
-                   : unreachable(cl->url, nng_strerror(nrc), err, errlen);
-    void *data = NULL;
-    size_t len = 0;
-    nrc = nng_recv(cl->sock, &data, &len, NNG_FLAG_ALLOC);
-    if (nrc != 0)
-        return nrc == NNG_ETIMEDOUT
-                   ? hp_errf(err, errlen, HP_ETIMEDOUT,
-                             "no reply from the coordinator at %s (timed out; is hpsearchd "
-                             "running? see --coordinator)",
-                             cl->url)
-                   : unreachable(cl->url, nng_strerror(nrc), err, errlen);
     Hpsearch__Envelope *env = NULL;
-    char derr[256];
-    rc = hp_proto_decode(data, len, &env, derr, sizeof derr);
-    nng_free(data, len);
-    if (rc < 0)
-        return hp_errf(err, errlen, rc, "bad reply from the coordinator at %s: %s", cl->url,
-                       derr);
+    hp_request_step_t step;
+    char why[256];
+    int rc = hp_request_exchange(&rq, req, &env, &step, why, sizeof why);
+    if (rc < 0) {
+        switch (step) {
+        case HP_REQUEST_ENCODE:
+            return hp_errf(err, errlen, rc, "cannot encode the %s request (too large?)",
+                           hp_proto_type_name(req->type));
+        case HP_REQUEST_SEND:
+            return rc == HP_ETIMEDOUT
+                       ? hp_errf(err, errlen, HP_ETIMEDOUT,
+                                 "cannot reach the coordinator at %s: timed out sending (is "
+                                 "hpsearchd running? see --coordinator)",
+                                 cl->url)
+                       : unreachable(cl->url, why, err, errlen);
+        case HP_REQUEST_RECV:
+            return rc == HP_ETIMEDOUT
+                       ? hp_errf(err, errlen, HP_ETIMEDOUT,
+                                 "no reply from the coordinator at %s (timed out; is hpsearchd "
+                                 "running? see --coordinator)",
+                                 cl->url)
+                       : unreachable(cl->url, why, err, errlen);
+        case HP_REQUEST_DECODE:
+            return hp_errf(err, errlen, rc, "bad reply from the coordinator at %s: %s", cl->url,
+                           why);
+        default:
+            return hp_errf(err, errlen, rc, "%s", why);
+        }
+    }
     if (env->type == HPSEARCH__MSG_TYPE__ERROR) {
         const char *code = env->error->code ? env->error->code : "ERR";
         const char *msg = env->error->message && *env->error->message ? env->error->message
@@ -174,8 +167,8 @@ int hp_client_call(hp_client_t *cl, Hpsearch__Envelope *req, int expect,
         /* the code goes on the first line: a refused spec lists one
          * problem per line after it */
         int first = (int)strcspn(msg, "\n");
-        rc = hp_errf(err, errlen, code_from_name(code), "%.*s (%s)%s", first, msg, code,
-                     msg + first);
+        rc = hp_errf(err, errlen, hp_proto_error_from_code(code), "%.*s (%s)%s", first, msg,
+                     code, msg + first);
         hp_proto_free(env);
         return rc;
     }
@@ -198,9 +191,7 @@ int hp_client_study_status(hp_client_t *cl, const char *study, Hpsearch__Envelop
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__StatusRequest q = HPSEARCH__STATUS_REQUEST__INIT;
     q.study = (char *)study;
-    req.type = HPSEARCH__MSG_TYPE__STATUS;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_STATUS_REQUEST;
-    req.status_request = &q;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__STATUS, &q);
     int rc = hp_client_call(cl, &req, HPSEARCH__MSG_TYPE__STATUS_REPLY, reply, err, errlen);
     if (rc < 0)
         return rc;

@@ -1,13 +1,16 @@
 /*
  * client.h — the hpsearch side of the control socket: one nng REQ socket
- * dialled to the daemon's --control URL, one envelope out, one reply back.
+ * dialled to the daemon's --control URL, one envelope out, one reply back
+ * (the exchange itself is proto/request.h's; this adds the token file, the
+ * URL and errors worded for the user).
  *
  *     hp_client_t *cl;
  *     char err[512];
  *     if (hp_client_open(&cl, cli, err, sizeof err) < 0)
  *         return hp_cli_fail(cli, cmd, "%s", err);
  *     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
- *     ... set req.type, req.body_case and the body ...
+ *     Hpsearch__CancelStudy body = HPSEARCH__CANCEL_STUDY__INIT;
+ *     hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__CANCEL_STUDY, &body);
  *     if (hp_client_call(cl, &req, HPSEARCH__MSG_TYPE__ACK, &rep, err, sizeof err) < 0)
  *         ...print err, exit 1...
  *     hp_proto_free(rep);

@@ -37,9 +37,7 @@ static int cmd_cancel(hp_cli_t *cli, int argc, char **argv)
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
     Hpsearch__CancelStudy q = HPSEARCH__CANCEL_STUDY__INIT;
     q.study = (char *)study;
-    req.type = HPSEARCH__MSG_TYPE__CANCEL_STUDY;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_CANCEL_STUDY;
-    req.cancel_study = &q;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__CANCEL_STUDY, &q);
     int rc = hp_client_call(cl, &req, HPSEARCH__MSG_TYPE__ACK, &rep, err, sizeof err);
     hp_client_close(cl);
     if (rc < 0)

@@ -93,9 +93,7 @@ static int cmd_status(hp_cli_t *cli, int argc, char **argv)
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
     Hpsearch__StatusRequest q = HPSEARCH__STATUS_REQUEST__INIT;
     q.study = (char *)study;
-    req.type = HPSEARCH__MSG_TYPE__STATUS;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_STATUS_REQUEST;
-    req.status_request = &q;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__STATUS, &q);
     int rc = hp_client_call(cl, &req, HPSEARCH__MSG_TYPE__STATUS_REPLY, &rep, err, sizeof err);
     hp_client_close(cl);
     if (rc < 0)

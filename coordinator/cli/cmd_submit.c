@@ -55,9 +55,7 @@ static int cmd_submit(hp_cli_t *cli, int argc, char **argv)
     Hpsearch__Submit sub = HPSEARCH__SUBMIT__INIT;
     sub.spec_text = spec.raw;
     sub.filename = (char *)(strcmp(path, "-") == 0 ? "<stdin>" : path);
-    req.type = HPSEARCH__MSG_TYPE__SUBMIT;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_SUBMIT;
-    req.submit = &sub;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__SUBMIT, &sub);
     rc = hp_client_call(cl, &req, HPSEARCH__MSG_TYPE__SUBMIT_REPLY, &rep, err, sizeof err);
     hp_client_close(cl);
     hp_spec_fini(&spec);

@@ -34,9 +34,7 @@ static int cmd_workers(hp_cli_t *cli, int argc, char **argv)
         return hp_cli_fail(cli, &hp_cmd_workers, "%s", err);
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
     Hpsearch__ListWorkers q = HPSEARCH__LIST_WORKERS__INIT;
-    req.type = HPSEARCH__MSG_TYPE__LIST_WORKERS;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_LIST_WORKERS;
-    req.list_workers = &q;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__LIST_WORKERS, &q);
     int rc = hp_client_call(cl, &req, HPSEARCH__MSG_TYPE__WORKERS_REPLY, &rep, err, sizeof err);
     hp_client_close(cl);
     if (rc < 0)

@@ -86,9 +86,7 @@ static int run_remote(const hp_cli_t *cli, const char *sql, uint32_t max_rows, h
     Hpsearch__Query q = HPSEARCH__QUERY__INIT;
     q.sql = (char *)sql;
     q.max_rows = max_rows;
-    req.type = HPSEARCH__MSG_TYPE__QUERY;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_QUERY;
-    req.query = &q;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__QUERY, &q);
     rc = hp_client_call(cl, &req, HPSEARCH__MSG_TYPE__QUERY_REPLY, &rep, err, errlen);
     hp_client_close(cl);
     if (rc < 0)

@@ -2,6 +2,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "nng_err.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -44,21 +45,15 @@ struct hp_rep {
     int closing;
 };
 
-static int err_from_nng(int rv)
+/* Whether a context's operation ended because we are closing: the socket
+ * closed, or hp_rep_close stopped the aio. A REP context never sees a
+ * peer's connection fail (a reply for a vanished pipe is dropped by nng,
+ * not failed), so HP_ECLOSED here is always our own socket. Anything else
+ * is transient and the context keeps serving. */
+static int ctx_stopped(int rv)
 {
-    switch (rv) {
-    case 0: return 0;
-    case NNG_ENOMEM: return HP_ENOMEM;
-    case NNG_EADDRINUSE: return HP_EBUSY;
-    case NNG_EADDRINVAL:
-    case NNG_EINVAL:
-    case NNG_ENOTSUP: return HP_EINVAL;
-    case NNG_ECLOSED: return HP_ECLOSED;
-    case NNG_ETIMEDOUT: return HP_ETIMEDOUT;
-    case NNG_ECONNREFUSED: return HP_ECONNREFUSED;
-    case NNG_EPERM: return HP_EAUTH;
-    default: return HP_EIO;
-    }
+    int e = hp_err_from_nng(rv);
+    return e == HP_ECLOSED || e == HP_ECANCELED;
 }
 
 /* nng thread: a receive or a send on this context completed. */
@@ -74,7 +69,7 @@ static void aio_done(void *arg)
             if (m)
                 nng_msg_free(m);
         }
-        if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+        if (ctx_stopped(rv)) {
             q->state = CTX_DEAD;
             return;
         }
@@ -84,7 +79,7 @@ static void aio_done(void *arg)
     }
     /* CTX_RECV */
     if (rv != 0) {
-        if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+        if (ctx_stopped(rv)) {
             q->state = CTX_DEAD;
             return;
         }
@@ -192,14 +187,14 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncont
     if (rv != 0) {
         pthread_mutex_destroy(&r->mu);
         free(r);
-        return hp_errf(err, errlen, err_from_nng(rv), "cannot open a REP socket: %s",
+        return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot open a REP socket: %s",
                        nng_strerror(rv));
     }
     nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, 8u << 20);
     nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, pipe_removed, r);
     rv = nng_listen(r->sock, url, NULL, 0);
     if (rv != 0) {
-        int code = err_from_nng(rv);
+        int code = hp_err_from_nng(rv);
         nng_close(r->sock);
         pthread_mutex_destroy(&r->mu);
         free(r);
@@ -220,7 +215,7 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncont
             r->n = i + 1;
             q->state = CTX_DEAD;
             hp_rep_close(r);
-            return hp_errf(err, errlen, err_from_nng(rv), "cannot open context %u: %s", i,
+            return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot open context %u: %s", i,
                            nng_strerror(rv));
         }
         r->n = i + 1;

@@ -270,6 +270,30 @@ START_TEST(test_error_reply_and_token)
 }
 END_TEST
 
+/* hp_proto_error_from_code reads back every code hp_proto_error_code
+ * sends, and anything it does not know as a protocol problem */
+START_TEST(test_error_code_round_trip)
+{
+    int named = 0;
+    for (int e = -1; e > -HP_ERR_COUNT_; e--) {
+        const char *code = hp_proto_error_code(e);
+        if (strcmp(code, "ERR") == 0)
+            continue;
+        named++;
+        ck_assert_msg(hp_proto_error_from_code(code) == e, "%s read back as %d, not %d", code,
+                      hp_proto_error_from_code(code), e);
+    }
+    ck_assert_int_eq(named, 11);
+    ck_assert_int_eq(hp_proto_error_from_code("ENOENT"), HP_ENOENT);
+    ck_assert_int_eq(hp_proto_error_from_code("EREADONLY"), HP_EREADONLY);
+    ck_assert_int_eq(hp_proto_error_from_code("ERR"), HP_EPROTO);
+    ck_assert_int_eq(hp_proto_error_from_code("EWHATEVER"), HP_EPROTO);
+    ck_assert_int_eq(hp_proto_error_from_code("enoent"), HP_EPROTO);
+    ck_assert_int_eq(hp_proto_error_from_code(""), HP_EPROTO);
+    ck_assert_int_eq(hp_proto_error_from_code(NULL), HP_EPROTO);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("proto_codec");
@@ -284,6 +308,7 @@ int main(void)
     tcase_add_test(tc, test_garbage_never_crashes);
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_error_reply_and_token);
+    tcase_add_test(tc, test_error_code_round_trip);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }

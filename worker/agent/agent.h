@@ -52,7 +52,4 @@ void hp_agent_stop(hp_agent_t *a);
  * of running it). NULL ok. */
 void hp_agent_free(hp_agent_t *a);
 
-/* hp_err_from_nng translates an NNG_E* code into an hp_err_t. */
-int hp_err_from_nng(int nng_rv);
-
 #endif

@@ -5,6 +5,7 @@
 
 #include "agent.h"
 #include "codec.h"
+#include "nng_err.h"
 #include "runner.h"
 
 #include <nng/nng.h>

@@ -1,0 +1,138 @@
+/* `hpsearch run`'s progress line and final summary. */
+#include "run_display.h"
+
+#include "client.h"
+#include "query.h"
+#include "sanity.h"
+
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PLAIN_EVERY_S 5.0
+
+void hp_run_display_end_line(hp_run_display_t *d)
+{
+    if (d->line_open) {
+        fputc('\n', d->cli->err);
+        d->line_open = 0;
+    }
+}
+
+int hp_run_display_fail(hp_run_display_t *d, const char *fmt, ...)
+{
+    hp_run_display_end_line(d);
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return hp_cli_fail(d->cli, d->cmd, "%s", msg);
+}
+
+static void fmt_dur(double s, char *out, size_t n)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(out, n, "%02ld:%02ld", t / 60, t % 60);
+}
+
+static void progress(hp_run_display_t *d, const Hpsearch__StudyStatus *st, double elapsed,
+                     int final)
+{
+    unsigned done = hp_study_finished(st), done0 = d->done0;
+    char el[32], eta[32] = "--:--", best[96] = "-";
+    fmt_dur(elapsed, el, sizeof el);
+    if (done > done0 && st->max_trials > done && elapsed > 0)
+        fmt_dur((double)(st->max_trials - done) * elapsed / (double)(done - done0), eta,
+                sizeof eta);
+    else if (st->max_trials && done >= st->max_trials)
+        snprintf(eta, sizeof eta, "00:00");
+    if (st->has_best)
+        snprintf(best, sizeof best, "%.6g (trial %u)", st->best_value, st->best_number);
+    char line[512];
+    snprintf(line, sizeof line,
+             "%s: %u/%u done (%u failed), %u running, best %s %s, elapsed %s, ETA %s", st->name,
+             done, st->max_trials, st->failed + st->pruned + st->cancelled, st->running,
+             st->metric, best, el, eta);
+    if (d->tty) {
+        fprintf(d->cli->err, "\r%s\033[K", line);
+        d->line_open = 1;
+        if (final)
+            hp_run_display_end_line(d);
+    } else {
+        fprintf(d->cli->err, "%s\n", line);
+    }
+    fflush(d->cli->err);
+}
+
+void hp_run_display_start(hp_run_display_t *d, double now)
+{
+    d->start = now;
+    d->last_print = 0;
+    d->done0 = 0;
+    d->last_done = ~0u;
+    d->seen = 0;
+}
+
+void hp_run_display_status(hp_run_display_t *d, const Hpsearch__StudyStatus *st, double now)
+{
+    unsigned done = hp_study_finished(st);
+    /* the ETA counts only what finishes while we watch */
+    if (!d->seen)
+        d->done0 = done;
+    d->seen = 1;
+    if (strcmp(st->state, "running") != 0) {
+        progress(d, st, now - d->start, 1);
+        return;
+    }
+    if (d->tty ? now - d->last_print >= 0.5
+               : (done != d->last_done && now - d->last_print >= PLAIN_EVERY_S) ||
+                     now - d->last_print >= 12 * PLAIN_EVERY_S) {
+        progress(d, st, now - d->start, 0);
+        d->last_print = now;
+        d->last_done = done;
+    }
+}
+
+/* A sanity check that passed with a warning (held-out data no better than
+ * chance: maybe labels that do not go with the inputs) is in the events
+ * table; say it where the user looks. */
+static void print_sanity_warning(hp_run_display_t *d, const char *db,
+                                 unsigned long long study_id)
+{
+    hp_query_src_t src = {.cli = d->cli, .db = db};
+    hp_buf_t b = {0};
+    if (hp_query_sanity_verdict(&src, (long long)study_id, &b)) {
+        const char *w = strstr(b.data, HP_SANITY_WARNING);
+        if (w)
+            fprintf(d->cli->out, "sanity check (overfit one batch) passed with a warning%s\n",
+                    w + strlen(HP_SANITY_WARNING));
+    }
+    hp_buf_fini(&b);
+}
+
+void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st, double now,
+                            const char *db, unsigned long long study_id)
+{
+    FILE *o = d->cli->out;
+    char el[32];
+    fmt_dur(now - d->start, el, sizeof el);
+    fprintf(o, "study '%s' %s: %u/%u trials done (%u completed, %u failed, %u pruned, %u "
+               "cancelled) in %s\n",
+            st->name, st->state, hp_study_finished(st), st->max_trials, st->completed,
+            st->failed, st->pruned, st->cancelled, el);
+    if (strcmp(st->state, "completed") != 0 && st->reason && *st->reason)
+        fprintf(o, "why: %s\n", st->reason);
+    if (st->has_best)
+        fprintf(o, "best trial %u: %s = %.10g (%s)\nparams %s\n", st->best_number, st->metric,
+                st->best_value, st->goal, st->best_params_json);
+    else
+        fprintf(o, "no trial completed\n");
+    fprintf(o, "results: %s (hpsearch sql --db %s \"SELECT ...\")\n", db, db);
+    print_sanity_warning(d, db, study_id);
+}
