@@ -1,11 +1,17 @@
 /*
  * store_int.h — private to sql/store*.c: the handle, the statement cache,
  * per-operation transactions and the SQLite error boundary.
+ *   store.c        open/close, pragmas, version check and migrations,
+ *                  write groups, the statement cache, the error boundary
+ *   store_query.c  the sandbox for people's read-only SQL
+ *   store_study.c, store_trial.c, store_metric.c, store_worker.c,
+ *   store_baseline.c  one kind of row each
  *
  * Every SQL text lives at its call site and is prepared once per handle:
  *
- *     sqlite3_stmt *s = hp_store_stmt(st, Q_TRIAL_GET, "SELECT ...", err, errlen);
- *     if (!s) return st->last_rc;
+ *     int rc;
+ *     sqlite3_stmt *s = hp_store_stmt(st, Q_TRIAL_GET, "SELECT ...", &rc, err, errlen);
+ *     if (!s) return rc;
  *
  * A writing operation brackets itself with hp_store_op_begin/_end, which
  * is a transaction of its own outside a group and a savepoint inside one.
@@ -71,6 +77,7 @@ struct hp_store {
     double (*clock)(void *data);
     void *clock_data;
     sqlite3_stmt *stmt[Q_COUNT_];
+    /* store_query.c's: */
     const char *denied; /* what the query authorizer refused, for the message */
     double query_limit_s;  /* hp_store_set_query_limit; 0 = none */
     double query_deadline; /* monotonic seconds, while exec_query runs */
