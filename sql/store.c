@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "vec.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -179,6 +180,36 @@ int hp_store_step_done(hp_store_t *st, sqlite3_stmt *s, const char *what, char *
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         code = hp_store_sqlerr(st, rc, err, errlen, "%s", what);
     sqlite3_reset(s);
+    return code;
+}
+
+int hp_store_read_rows(hp_store_t *st, sqlite3_stmt *s, const hp_store_rows_t *rows,
+                       int (*each)(void *data, void *row), void *data, char *err,
+                       size_t errlen)
+{
+    char *all = NULL;
+    size_t n = 0, cap = 0;
+    int code = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char *p = hp_vec_try_grow(all, &cap, n + 1, rows->size, rows->min_cap);
+        if (!p) {
+            code = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+            break;
+        }
+        all = p;
+        if ((code = rows->read(s, all + n * rows->size, err, errlen)) < 0)
+            break;
+        n++;
+    }
+    if (code == 0 && rc != SQLITE_DONE)
+        code = hp_store_sqlerr(st, rc, err, errlen, "%s", rows->what);
+    sqlite3_reset(s);
+    for (size_t i = 0; i < n; i++) {
+        if (code == 0)
+            code = each(data, all + i * rows->size);
+        rows->fini(all + i * rows->size);
+    }
+    free(all);
     return code;
 }
 

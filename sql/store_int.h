@@ -119,6 +119,29 @@ int hp_store_study_brief(hp_store_t *st, int64_t id, hp_study_state_t *state,
                          hp_goal_t *goal, char *name, size_t namelen, char *err,
                          size_t errlen);
 
+/* How hp_store_read_rows reads one kind of row: its size, how to read one
+ * from the current row of a statement (0, or an error with err set and
+ * the row left clean) and how to free one. Functions take void * so each
+ * kind passes small adapters, never a cast function pointer. */
+typedef struct hp_store_rows {
+    size_t size;    /* bytes of one row */
+    size_t min_cap; /* rows allocated first */
+    int (*read)(sqlite3_stmt *s, void *row, char *err, size_t errlen);
+    void (*fini)(void *row);
+    const char *what; /* names the listing in SQLite errors: "list trials" */
+} hp_store_rows_t;
+
+/* hp_store_read_rows steps s to its end, reading every row into one array,
+ * resets s, and then hands each row in order to each(data, row) until one
+ * returns non-zero; every row is fini'd. Reading everything before the
+ * first callback lets the callback use the store freely, even write to
+ * the rows it is given. Returns 0, the first non-zero return of each, or
+ * the error that stopped the reading (HP_ENOMEM "out of memory", read's,
+ * or SQLite's), in which case no row is handed on. */
+int hp_store_read_rows(hp_store_t *st, sqlite3_stmt *s, const hp_store_rows_t *rows,
+                       int (*each)(void *data, void *row), void *data, char *err,
+                       size_t errlen);
+
 /* Column and bind helpers. */
 double hp_store_clock(hp_store_t *st);
 int hp_store_bind_text(sqlite3_stmt *s, int i, const char *v); /* NULL -> NULL */
