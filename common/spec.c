@@ -112,6 +112,74 @@ typedef struct search_seen {
         has_n_initial;
 } search_seen_t;
 
+/* Algorithm options: type-checked whatever the algorithm, then refused
+ * if they belong to another one (when the algorithm itself read cleanly,
+ * algo_ok). */
+static void parse_algo_options(ctx_t *c, map_t *m, int algo_ok, search_seen_t *seen)
+{
+    hp_spec_t *s = c->spec;
+    char p[300];
+    struct opt {
+        const char *key;
+        hp_algo_t owner;
+        entry_t *e;
+    } opts[] = {
+        {"rounds", HP_ALGO_COARSE_TO_FINE, NULL},
+        {"trials_per_round", HP_ALGO_COARSE_TO_FINE, NULL},
+        {"top_k", HP_ALGO_COARSE_TO_FINE, NULL},
+        {"top_fraction", HP_ALGO_COARSE_TO_FINE, NULL},
+        {"shrink", HP_ALGO_COARSE_TO_FINE, NULL},
+        {"n_initial", HP_ALGO_BAYES, NULL},
+    };
+    for (size_t i = 0; i < HP_ARRAY_LEN(opts); i++) {
+        opts[i].e = spec_map_get(m, opts[i].key);
+        if (!opts[i].e)
+            continue;
+        val_t v = spec_entry_val(c, m, opts[i].e, p, sizeof p);
+        if (algo_ok && s->search.algorithm != opts[i].owner) {
+            spec_err(c, opts[i].e->line, p,
+                     "only applies to algorithm %s (this study's algorithm is %s)",
+                     hp_algo_name(opts[i].owner), hp_algo_name(s->search.algorithm));
+            continue;
+        }
+        switch (i) {
+        case 0:
+            seen->has_rounds = spec_get_u32(c, &v, p, 1, 1000, &s->search.rounds) == 0;
+            break;
+        case 1:
+            seen->line_tpr = v.line;
+            seen->has_tpr =
+                spec_get_uint(c, &v, p, 1, 1000000000, &s->search.trials_per_round) == 0;
+            break;
+        case 2:
+            seen->line_top_k = v.line;
+            seen->has_top_k = spec_get_u32(c, &v, p, 1, 1000000000, &s->search.top_k) == 0;
+            break;
+        case 3:
+            seen->line_top_fraction = v.line;
+            if (spec_get_number(c, &v, p, 0, 1, "in (0, 1]", &s->search.top_fraction) == 0) {
+                if (s->search.top_fraction <= 0)
+                    spec_err(c, v.line, p, "must be in (0, 1] (got %g)", s->search.top_fraction);
+                else
+                    seen->has_top_fraction = 1;
+            }
+            break;
+        case 4:
+            if (spec_get_number(c, &v, p, 0, 1, "in (0, 1)", &s->search.shrink) == 0) {
+                if (s->search.shrink <= 0 || s->search.shrink >= 1)
+                    spec_err(c, v.line, p, "must be in (0, 1) (got %g)", s->search.shrink);
+                else
+                    seen->has_shrink = 1;
+            }
+            break;
+        case 5:
+            seen->line_n_initial = v.line;
+            seen->has_n_initial = spec_get_u32(c, &v, p, 1, 1000000000, &s->search.n_initial) == 0;
+            break;
+        }
+    }
+}
+
 static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
 {
     hp_spec_t *s = c->spec;
@@ -158,68 +226,7 @@ static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
         if (spec_get_bool(c, &v, p, &s->search.sanity_check) == 0)
             seen->has_sanity = 1;
     }
-
-    /* Algorithm options: type-checked whatever the algorithm, then refused
-     * if they belong to another one. */
-    struct opt {
-        const char *key;
-        hp_algo_t owner;
-        entry_t *e;
-    } opts[] = {
-        {"rounds", HP_ALGO_COARSE_TO_FINE, NULL},
-        {"trials_per_round", HP_ALGO_COARSE_TO_FINE, NULL},
-        {"top_k", HP_ALGO_COARSE_TO_FINE, NULL},
-        {"top_fraction", HP_ALGO_COARSE_TO_FINE, NULL},
-        {"shrink", HP_ALGO_COARSE_TO_FINE, NULL},
-        {"n_initial", HP_ALGO_BAYES, NULL},
-    };
-    for (size_t i = 0; i < HP_ARRAY_LEN(opts); i++) {
-        opts[i].e = spec_map_get(&m, opts[i].key);
-        if (!opts[i].e)
-            continue;
-        val_t v = spec_entry_val(c, &m, opts[i].e, p, sizeof p);
-        if (algo_ok && s->search.algorithm != opts[i].owner) {
-            spec_err(c, opts[i].e->line, p,
-                     "only applies to algorithm %s (this study's algorithm is %s)",
-                     hp_algo_name(opts[i].owner), hp_algo_name(s->search.algorithm));
-            continue;
-        }
-        switch (i) {
-        case 0:
-            seen->has_rounds = spec_get_u32(c, &v, p, 1, 1000, &s->search.rounds) == 0;
-            break;
-        case 1:
-            seen->line_tpr = v.line;
-            seen->has_tpr =
-                spec_get_uint(c, &v, p, 1, 1000000000, &s->search.trials_per_round) == 0;
-            break;
-        case 2:
-            seen->line_top_k = v.line;
-            seen->has_top_k = spec_get_u32(c, &v, p, 1, 1000000000, &s->search.top_k) == 0;
-            break;
-        case 3:
-            seen->line_top_fraction = v.line;
-            if (spec_get_number(c, &v, p, 0, 1, "in (0, 1]", &s->search.top_fraction) == 0) {
-                if (s->search.top_fraction <= 0)
-                    spec_err(c, v.line, p, "must be in (0, 1] (got %g)", s->search.top_fraction);
-                else
-                    seen->has_top_fraction = 1;
-            }
-            break;
-        case 4:
-            if (spec_get_number(c, &v, p, 0, 1, "in (0, 1)", &s->search.shrink) == 0) {
-                if (s->search.shrink <= 0 || s->search.shrink >= 1)
-                    spec_err(c, v.line, p, "must be in (0, 1) (got %g)", s->search.shrink);
-                else
-                    seen->has_shrink = 1;
-            }
-            break;
-        case 5:
-            seen->line_n_initial = v.line;
-            seen->has_n_initial = spec_get_u32(c, &v, p, 1, 1000000000, &s->search.n_initial) == 0;
-            break;
-        }
-    }
+    parse_algo_options(c, &m, algo_ok, seen);
     static const char *const known[] = {"algorithm",    "max_trials", "parallelism",      "seed",
                                         "sanity_check", "rounds",     "trials_per_round", "top_k",
                                         "top_fraction", "shrink",     "n_initial"};
@@ -428,20 +435,19 @@ int hp_spec_parse(hp_spec_t *spec, const char *text, size_t len, const char *fil
     return rc;
 }
 
-static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char *file,
-                      hp_diag_t *diag)
+/* check_text refuses what is no spec before YAML sees it: too large, a
+ * NUL byte, bytes that are not UTF-8, nothing but white space. Returns 0
+ * or HP_EINVAL with the diagnostic added. */
+static int check_text(ctx_t *c, const char *text, size_t len)
 {
-    hp_spec_init(spec);
-    ctx_t c = {.file = file ? file : "", .diag = diag, .spec = spec};
-
     const char *nul = memchr(text, '\0', len);
     if (len > HP_SPEC_MAX_BYTES) {
-        spec_err(&c, 1, "", "the spec is too large (%zu bytes; the limit is %d)", len,
+        spec_err(c, 1, "", "the spec is too large (%zu bytes; the limit is %d)", len,
                  HP_SPEC_MAX_BYTES);
         return HP_EINVAL;
     }
     if (nul) {
-        spec_err(&c, line_of_offset(text, (size_t)(nul - text)), "",
+        spec_err(c, line_of_offset(text, (size_t)(nul - text)), "",
                  "the file contains a NUL byte at offset %zu; a study spec is YAML or JSON text",
                  (size_t)(nul - text));
         return HP_EINVAL;
@@ -451,7 +457,7 @@ static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char 
         size_t line_start = bad;
         while (line_start > 0 && text[line_start - 1] != '\n')
             line_start--;
-        spec_err(&c, line_of_offset(text, bad), "",
+        spec_err(c, line_of_offset(text, bad), "",
                  "the file is not UTF-8 text: byte 0x%02x at column %zu (offset %zu) starts no "
                  "valid character",
                  (unsigned char)text[bad], bad - line_start + 1, bad);
@@ -461,11 +467,17 @@ static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char 
     while (k < len && strchr(" \t\r\n", text[k]))
         k++;
     if (k == len) {
-        spec_err(&c, 1, "",
+        spec_err(c, 1, "",
                  "the spec is empty (it needs name, objective, search, space and trial)");
         return HP_EINVAL;
     }
+    return 0;
+}
 
+/* parse_yaml reads text as one YAML (or, for a .json file, JSON)
+ * document and walks its root; libfyaml's own errors become diagnostics. */
+static void parse_yaml(ctx_t *c, const char *text, size_t len, const char *file)
+{
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
@@ -489,30 +501,30 @@ static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char 
     HP_ASSERT(fyp != NULL);
     struct fy_document *doc = NULL;
     if (fy_parser_set_string(fyp, text, len) != 0) {
-        spec_err(&c, 1, "", "cannot read the spec text");
+        spec_err(c, 1, "", "cannot read the spec text");
     } else {
         doc = fy_parse_load_document(fyp);
         if (!doc || fy_diag_got_error(fyd)) {
-            if (!collect_fy_errors(&c, fyd)) /* a stream with no document */
-                spec_err(&c, 1, "",
+            if (!collect_fy_errors(c, fyd)) /* a stream with no document */
+                spec_err(c, 1, "",
                          "the spec is empty (it needs name, objective, search, space and trial)");
         } else if (!fy_document_root(doc)) {
-            spec_err(&c, 1, "",
+            spec_err(c, 1, "",
                      "the spec is empty (it needs name, objective, search, space and trial)");
         } else {
             struct fy_document *more = fy_parse_load_document(fyp);
             if (more || fy_diag_got_error(fyd)) {
-                if (!collect_fy_errors(&c, fyd)) {
+                if (!collect_fy_errors(c, fyd)) {
                     struct fy_document_state *st =
                         more ? fy_document_get_document_state(more) : NULL;
                     const struct fy_mark *mk = st ? fy_document_state_start_mark(st) : NULL;
-                    spec_err(&c, mk ? mk->line + 1 : 1, "",
+                    spec_err(c, mk ? mk->line + 1 : 1, "",
                              "the file holds more than one YAML document; a spec is one document");
                 }
                 if (more)
                     fy_parse_document_destroy(fyp, more);
             } else {
-                parse_root(&c, fy_document_root(doc));
+                parse_root(c, fy_document_root(doc));
             }
         }
     }
@@ -520,7 +532,16 @@ static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char 
         fy_parse_document_destroy(fyp, doc);
     fy_parser_destroy(fyp);
     fy_diag_destroy(fyd);
+}
 
+static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char *file,
+                      hp_diag_t *diag)
+{
+    hp_spec_init(spec);
+    ctx_t c = {.file = file ? file : "", .diag = diag, .spec = spec};
+    if (check_text(&c, text, len) < 0)
+        return HP_EINVAL;
+    parse_yaml(&c, text, len, file);
     if (c.errors) {
         hp_spec_fini(spec);
         return HP_EINVAL;

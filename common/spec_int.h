@@ -5,7 +5,9 @@
  *   spec.c        the document: loading, name, objective, search
  *   spec_space.c  space: parameters into an hp_space_t
  *   spec_trial.c  trial: model / function / command, fixed, env
- *   spec_json.c   canonical JSON, equality, name tables
+ *   spec_names.c  the name tables of the spec's enums, hp_*_name
+ *   spec_base.c   the hp_spec_t value: init/fini, find_fixed, equality
+ *   spec_json.c   canonical JSON and the dataset key
  * Every getter reports its own error and returns -1, so callers just move
  * on to the next field: all mistakes are collected.
  */
@@ -121,6 +123,7 @@ void spec_space_check(ctx_t *c, const space_lines_t *sl);
 void spec_check_grid(ctx_t *c, const space_lines_t *sl);
 void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);
 
+/* The name tables (spec_names.c), in enum order. */
 extern const char *const hp_spec_goal_names[2];
 extern const char *const hp_spec_algo_names[5];
 extern const char *const hp_spec_model_names[3];
@@ -142,7 +145,7 @@ extern const char *const hp_spec_datasets[1];
 #define HP_SPEC_DEFAULT_N_INITIAL 10
 #define HP_SPEC_DEFAULT_VAL_FRACTION 0.1
 
-/* hp_spec_value_free frees the strings of n values and the array. */
+/* hp_spec_values_free frees the strings of n values and the array. */
 void hp_spec_values_free(hp_spec_value_t *v, size_t n);
 
 #endif

@@ -113,58 +113,56 @@ static void parse_values(ctx_t *c, const map_t *m, entry_t *f, pdraft_t *d, int 
         d->has_values = 0;
 }
 
-static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
+/* A parameter's name must be an identifier that fits hp_param_t. */
+static int check_name(ctx_t *c, const entry_t *pe, const char *path)
 {
-    hp_spec_t *s = c->spec;
-    char path[300], p[300];
-    spec_subpath(path, sizeof path, "space", pe->key, pe->klen);
-    *out_ok = 0;
-    int name_ok = 1;
-    if (!spec_is_ident(pe->key, pe->klen) || pe->klen >= HP_PARAM_NAME_MAX) {
-        char b[64];
-        spec_err(c, pe->line, path,
-                 "'%s' is not a valid parameter name (letters, digits and '_', not "
-                 "starting with a digit, at most %d characters)",
-                 spec_show(b, sizeof b, pe->key, pe->klen), HP_PARAM_NAME_MAX - 1);
-        name_ok = 0;
-    }
-    map_t m;
-    if (spec_map_open(c, pe->val, path, pe->line, &m) < 0) {
-        spec_map_fini(&m);
-        return;
-    }
-    pdraft_t d = {.type = -1};
-    int before = c->errors;
-    entry_t *f;
-    if ((f = spec_map_get(&m, "type")) != NULL) {
-        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
-        spec_get_enum(c, &v, p, "type", hp_spec_param_type_names, 3, &d.type);
-    } else {
-        spec_missing(c, &m, "type", "(float, int or categorical)");
-    }
-    const char *tname = d.type >= 0 ? hp_spec_param_type_names[d.type] : NULL;
+    if (spec_is_ident(pe->key, pe->klen) && pe->klen < HP_PARAM_NAME_MAX)
+        return 1;
+    char b[64];
+    spec_err(c, pe->line, path,
+             "'%s' is not a valid parameter name (letters, digits and '_', not "
+             "starting with a digit, at most %d characters)",
+             spec_show(b, sizeof b, pe->key, pe->klen), HP_PARAM_NAME_MAX - 1);
+    return 0;
+}
 
-    /* Numeric fields are type-checked first, then judged by the type. */
+static void read_type(ctx_t *c, map_t *m, pdraft_t *d)
+{
+    char p[300];
+    entry_t *f;
+    if ((f = spec_map_get(m, "type")) != NULL) {
+        val_t v = spec_entry_val(c, m, f, p, sizeof p);
+        spec_get_enum(c, &v, p, "type", hp_spec_param_type_names, 3, &d->type);
+    } else {
+        spec_missing(c, m, "type", "(float, int or categorical)");
+    }
+}
+
+/* low, high and step: type-checked first, then judged by the type. */
+static void read_bounds(ctx_t *c, map_t *m, pdraft_t *d)
+{
+    char p[300];
     struct nf {
         const char *key;
         int *has;
         int *line;
         double *val;
-    } nums[] = {{"low", &d.has_low, &d.line_low, &d.low},
-                {"high", &d.has_high, &d.line_high, &d.high},
-                {"step", &d.has_step, &d.line_step, &d.step}};
+    } nums[] = {{"low", &d->has_low, &d->line_low, &d->low},
+                {"high", &d->has_high, &d->line_high, &d->high},
+                {"step", &d->has_step, &d->line_step, &d->step}};
     for (size_t i = 0; i < HP_ARRAY_LEN(nums); i++) {
-        if ((f = spec_map_get(&m, nums[i].key)) == NULL)
+        entry_t *f;
+        if ((f = spec_map_get(m, nums[i].key)) == NULL)
             continue;
-        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        val_t v = spec_entry_val(c, m, f, p, sizeof p);
         *nums[i].line = v.line;
-        if (d.type == HP_PARAM_CATEGORICAL) {
+        if (d->type == HP_PARAM_CATEGORICAL) {
             spec_err(c, v.line, p, "is not used by categorical parameters (they take 'values')");
             continue;
         }
         if (spec_get_number(c, &v, p, -INFINITY, INFINITY, "a number", nums[i].val) < 0)
             continue;
-        if (d.type == HP_PARAM_INT &&
+        if (d->type == HP_PARAM_INT &&
             (*nums[i].val != floor(*nums[i].val) || fabs(*nums[i].val) > INT_EXACT)) {
             spec_err(c, v.line, p, "must be a whole number for an int parameter (got %.17g)",
                      *nums[i].val);
@@ -172,118 +170,171 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
         }
         *nums[i].has = 1;
     }
-    if ((f = spec_map_get(&m, "log")) != NULL) {
-        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
-        d.line_log = v.line;
-        if (d.type == HP_PARAM_CATEGORICAL)
+}
+
+/* log and grid_points: how a numeric range is searched. */
+static void read_scale(ctx_t *c, map_t *m, pdraft_t *d)
+{
+    char p[300];
+    entry_t *f;
+    if ((f = spec_map_get(m, "log")) != NULL) {
+        val_t v = spec_entry_val(c, m, f, p, sizeof p);
+        d->line_log = v.line;
+        if (d->type == HP_PARAM_CATEGORICAL)
             spec_err(c, v.line, p, "is not used by categorical parameters");
-        else if (spec_get_bool(c, &v, p, &d.log) == 0)
-            d.has_log = 1;
+        else if (spec_get_bool(c, &v, p, &d->log) == 0)
+            d->has_log = 1;
     }
-    if ((f = spec_map_get(&m, "grid_points")) != NULL) {
-        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
-        d.line_grid = v.line;
-        if (d.type >= 0 && d.type != HP_PARAM_FLOAT)
+    if ((f = spec_map_get(m, "grid_points")) != NULL) {
+        val_t v = spec_entry_val(c, m, f, p, sizeof p);
+        d->line_grid = v.line;
+        if (d->type >= 0 && d->type != HP_PARAM_FLOAT)
             spec_err(c, v.line, p, "is only used by float parameters (grid search takes every %s)",
-                     d.type == HP_PARAM_INT ? "step of an int" : "categorical value");
+                     d->type == HP_PARAM_INT ? "step of an int" : "categorical value");
         else
-            spec_get_u32(c, &v, p, 2, 1000000, &d.grid_points);
+            spec_get_u32(c, &v, p, 2, 1000000, &d->grid_points);
     }
+}
+
+/* Explicit values of a numeric parameter: each must be whole for an int
+ * and inside the bounds given; the bounds not given are taken from them. */
+static void bounds_from_values(ctx_t *c, pdraft_t *d, const char *path)
+{
+    char lp[400];
+    double mn = d->values[0].num, mx = d->values[0].num;
+    for (size_t i = 1; i < d->n_values; i++) {
+        mn = fmin(mn, d->values[i].num);
+        mx = fmax(mx, d->values[i].num);
+    }
+    for (size_t i = 0; i < d->n_values; i++) {
+        double x = d->values[i].num;
+        snprintf(lp, sizeof lp, "%s.values[%zu]", path, i);
+        if (d->type == HP_PARAM_INT && (x != floor(x) || fabs(x) > INT_EXACT))
+            spec_err(c, d->line_values, lp,
+                     "must be a whole number for an int parameter (got %.17g)", x);
+        else if ((d->has_low && x < d->low) || (d->has_high && x > d->high))
+            spec_err(c, d->line_values, lp, "%.17g is outside [low, high] = [%.17g, %.17g]",
+                     x, d->has_low ? d->low : mn, d->has_high ? d->high : mx);
+    }
+    if (!d->has_low)
+        d->low = mn, d->has_low = 1, d->line_low = d->line_values;
+    if (!d->has_high)
+        d->high = mx, d->has_high = 1, d->line_high = d->line_values;
+}
+
+/* A step must fit the range, and a log scale has none. */
+static void check_step(ctx_t *c, pdraft_t *d, const char *path)
+{
+    char sp[400];
+    snprintf(sp, sizeof sp, "%s.step", path);
+    if (d->type == HP_PARAM_INT && !d->has_step)
+        d->step = 1;
+    if (d->has_step && d->step <= 0)
+        spec_err(c, d->line_step, sp, "must be > 0 (got %.17g)", d->step);
+    else if (d->has_step && d->step > d->high - d->low)
+        spec_err(c, d->line_step, sp, "must be <= high - low (%.17g) (got %.17g)",
+                 d->high - d->low, d->step);
+    else if (d->has_step && d->log && d->step != 1)
+        spec_err(c, d->line_step, sp, "cannot be combined with log: true");
+}
+
+/* The range of a float or int parameter whose fields read cleanly: both
+ * bounds (given, or from values), low < high, a positive low for a log
+ * scale, then the step. */
+static void check_range(ctx_t *c, map_t *m, pdraft_t *d, const char *path)
+{
+    const char *tname = hp_spec_param_type_names[d->type];
+    char lp[400];
+    if (d->has_values && d->n_values)
+        bounds_from_values(c, d, path);
+    if (!d->has_low && !d->line_low)
+        spec_missing(c, m, "low",
+                     tname[0] == 'f' ? "for a float parameter" : "for an int parameter");
+    if (!d->has_high && !d->line_high)
+        spec_missing(c, m, "high",
+                     tname[0] == 'f' ? "for a float parameter" : "for an int parameter");
+    snprintf(lp, sizeof lp, "%s.low", path);
+    if (d->has_low && d->has_high && d->low >= d->high) {
+        if (d->has_values)
+            spec_err(c, d->line_values, lp,
+                     "values give a single point (%.17g); use trial.fixed for a constant",
+                     d->low);
+        else
+            spec_err(c, d->line_low, lp, "must be < high (got low %.17g, high %.17g)", d->low,
+                     d->high);
+    } else if (d->has_low && d->log && d->low <= 0) {
+        spec_err(c, d->line_low, lp, "must be > 0 for a log-scaled parameter (got %.17g)",
+                 d->low);
+    } else if (d->has_low && d->has_high) {
+        check_step(c, d, path);
+    }
+}
+
+/* Adds the checked draft to the space; 1 if it was added. */
+static int add_param(ctx_t *c, const entry_t *pe, const char *path, const pdraft_t *d)
+{
+    hp_spec_t *s = c->spec;
+    if (s->space.n >= HP_SPACE_MAX_PARAMS) {
+        spec_err(c, pe->line, path, "too many parameters (at most %d)", HP_SPACE_MAX_PARAMS);
+        return 0;
+    }
+    char name[HP_PARAM_NAME_MAX];
+    memcpy(name, pe->key, pe->klen);
+    name[pe->klen] = '\0';
+    hp_param_t *pp = hp_space_add(&s->space, name, (hp_param_type_t)d->type);
+    if (!pp) {
+        spec_err(c, pe->line, path, "cannot be added to the search space");
+        return 0;
+    }
+    if (d->type != HP_PARAM_CATEGORICAL) {
+        pp->low = d->low;
+        pp->high = d->high;
+        pp->log = d->log;
+        pp->step = d->type == HP_PARAM_INT ? (d->has_step ? d->step : 1)
+                                           : (d->has_step ? d->step : 0);
+        pp->grid_points = d->grid_points;
+    }
+    for (size_t i = 0; i < d->n_values; i++)
+        hp_param_add_value(pp, d->values[i].text, d->values[i].is_number, d->values[i].num);
+    return 1;
+}
+
+/* parse_param reads one `space.NAME` entry: every field is read and
+ * type-checked (so all mistakes are reported), then judged together; a
+ * parameter without errors joins the space (*out_ok = 1). */
+static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
+{
+    char path[300];
+    spec_subpath(path, sizeof path, "space", pe->key, pe->klen);
+    *out_ok = 0;
+    int name_ok = check_name(c, pe, path);
+    map_t m;
+    if (spec_map_open(c, pe->val, path, pe->line, &m) < 0) {
+        spec_map_fini(&m);
+        return;
+    }
+    pdraft_t d = {.type = -1};
+    int before = c->errors;
+    read_type(c, &m, &d);
+    read_bounds(c, &m, &d);
+    read_scale(c, &m, &d);
+    entry_t *f;
     if ((f = spec_map_get(&m, "values")) != NULL)
         parse_values(c, &m, f, &d, d.type == HP_PARAM_FLOAT || d.type == HP_PARAM_INT);
     static const char *const known[] = {"type", "low",    "high",       "log",
                                         "step", "values", "grid_points"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
 
-    char lp[400];
     if (d.type == HP_PARAM_CATEGORICAL) {
         if (!spec_map_get(&m, "values"))
             spec_missing(c, &m, "values", "for a categorical parameter (a list of choices)");
     } else if (d.type >= 0 && c->errors == before) {
-        /* bounds: given, or taken from explicit values */
-        if (d.has_values && d.n_values) {
-            double mn = d.values[0].num, mx = d.values[0].num;
-            for (size_t i = 1; i < d.n_values; i++) {
-                mn = fmin(mn, d.values[i].num);
-                mx = fmax(mx, d.values[i].num);
-            }
-            for (size_t i = 0; i < d.n_values; i++) {
-                double x = d.values[i].num;
-                snprintf(lp, sizeof lp, "%s.values[%zu]", path, i);
-                if (d.type == HP_PARAM_INT && (x != floor(x) || fabs(x) > INT_EXACT))
-                    spec_err(c, d.line_values, lp,
-                             "must be a whole number for an int parameter (got %.17g)", x);
-                else if ((d.has_low && x < d.low) || (d.has_high && x > d.high))
-                    spec_err(c, d.line_values, lp, "%.17g is outside [low, high] = [%.17g, %.17g]",
-                             x, d.has_low ? d.low : mn, d.has_high ? d.high : mx);
-            }
-            if (!d.has_low)
-                d.low = mn, d.has_low = 1, d.line_low = d.line_values;
-            if (!d.has_high)
-                d.high = mx, d.has_high = 1, d.line_high = d.line_values;
-        }
-        if (!d.has_low && !d.line_low)
-            spec_missing(c, &m, "low",
-                         tname[0] == 'f' ? "for a float parameter" : "for an int parameter");
-        if (!d.has_high && !d.line_high)
-            spec_missing(c, &m, "high",
-                         tname[0] == 'f' ? "for a float parameter" : "for an int parameter");
-        snprintf(lp, sizeof lp, "%s.low", path);
-        if (d.has_low && d.has_high && d.low >= d.high) {
-            if (d.has_values)
-                spec_err(c, d.line_values, lp,
-                         "values give a single point (%.17g); use trial.fixed for a constant",
-                         d.low);
-            else
-                spec_err(c, d.line_low, lp, "must be < high (got low %.17g, high %.17g)", d.low,
-                         d.high);
-        } else if (d.has_low && d.log && d.low <= 0) {
-            spec_err(c, d.line_low, lp, "must be > 0 for a log-scaled parameter (got %.17g)",
-                     d.low);
-        } else if (d.has_low && d.has_high) {
-            char sp[400];
-            snprintf(sp, sizeof sp, "%s.step", path);
-            if (d.type == HP_PARAM_INT && !d.has_step)
-                d.step = 1;
-            if (d.has_step && d.step <= 0)
-                spec_err(c, d.line_step, sp, "must be > 0 (got %.17g)", d.step);
-            else if (d.has_step && d.step > d.high - d.low)
-                spec_err(c, d.line_step, sp, "must be <= high - low (%.17g) (got %.17g)",
-                         d.high - d.low, d.step);
-            else if (d.has_step && d.log && d.step != 1)
-                spec_err(c, d.line_step, sp, "cannot be combined with log: true");
-        }
+        check_range(c, &m, &d, path);
     }
     spec_map_fini(&m);
-    if (c->errors != before || !name_ok || d.type < 0) {
-        draft_fini(&d);
-        return;
-    }
-    if (s->space.n >= HP_SPACE_MAX_PARAMS) {
-        spec_err(c, pe->line, path, "too many parameters (at most %d)", HP_SPACE_MAX_PARAMS);
-        draft_fini(&d);
-        return;
-    }
-    char name[HP_PARAM_NAME_MAX];
-    memcpy(name, pe->key, pe->klen);
-    name[pe->klen] = '\0';
-    hp_param_t *pp = hp_space_add(&s->space, name, (hp_param_type_t)d.type);
-    if (!pp) {
-        spec_err(c, pe->line, path, "cannot be added to the search space");
-        draft_fini(&d);
-        return;
-    }
-    if (d.type != HP_PARAM_CATEGORICAL) {
-        pp->low = d.low;
-        pp->high = d.high;
-        pp->log = d.log;
-        pp->step = d.type == HP_PARAM_INT ? (d.has_step ? d.step : 1) : (d.has_step ? d.step : 0);
-        pp->grid_points = d.grid_points;
-    }
-    for (size_t i = 0; i < d.n_values; i++)
-        hp_param_add_value(pp, d.values[i].text, d.values[i].is_number, d.values[i].num);
+    if (c->errors == before && name_ok && d.type >= 0)
+        *out_ok = add_param(c, pe, path, &d);
     draft_fini(&d);
-    *out_ok = 1;
 }
 
 void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl)

@@ -1,12 +1,13 @@
 /*
  * store.c — opening the database (pragmas, version check, migrations),
- * grouped writes, the statement cache, the SQLite error boundary and
- * read-only queries for people.
+ * grouped writes, the statement cache and the SQLite error boundary.
+ * Read-only queries for people are in store_query.c.
  */
 #include "store_int.h"
 
 #include "err.h"
 #include "log.h"
+#include "vec.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -179,6 +180,36 @@ int hp_store_step_done(hp_store_t *st, sqlite3_stmt *s, const char *what, char *
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         code = hp_store_sqlerr(st, rc, err, errlen, "%s", what);
     sqlite3_reset(s);
+    return code;
+}
+
+int hp_store_read_rows(hp_store_t *st, sqlite3_stmt *s, const hp_store_rows_t *rows,
+                       int (*each)(void *data, void *row), void *data, char *err,
+                       size_t errlen)
+{
+    char *all = NULL;
+    size_t n = 0, cap = 0;
+    int code = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char *p = hp_vec_try_grow(all, &cap, n + 1, rows->size, rows->min_cap);
+        if (!p) {
+            code = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+            break;
+        }
+        all = p;
+        if ((code = rows->read(s, all + n * rows->size, err, errlen)) < 0)
+            break;
+        n++;
+    }
+    if (code == 0 && rc != SQLITE_DONE)
+        code = hp_store_sqlerr(st, rc, err, errlen, "%s", rows->what);
+    sqlite3_reset(s);
+    for (size_t i = 0; i < n; i++) {
+        if (code == 0)
+            code = each(data, all + i * rows->size);
+        rows->fini(all + i * rows->size);
+    }
+    free(all);
     return code;
 }
 
@@ -528,231 +559,5 @@ int hp_store_integrity_check(hp_store_t *st, char *err, size_t errlen)
         code = hp_store_sqlerr(st, rc, err, errlen, "%s: integrity check", st->path);
     }
     sqlite3_finalize(s);
-    return code;
-}
-
-/* ---- queries for people --------------------------------------------- */
-
-/* authorize keeps user queries from changing the connection: no
- * transaction control (it would tangle with write groups), no ATTACH, and
- * pragmas only as questions. Writes are refused by sqlite3_stmt_readonly. */
-static int authorize(void *data, int action, const char *a1, const char *a2,
-                     const char *db, const char *trigger)
-{
-    hp_store_t *st = data;
-    switch (action) {
-    case SQLITE_TRANSACTION:
-    case SQLITE_SAVEPOINT:
-        st->denied = "transaction statements are not allowed in a query";
-        return SQLITE_DENY;
-    case SQLITE_ATTACH:
-    case SQLITE_DETACH:
-        st->denied = "ATTACH and DETACH are not allowed in a query";
-        return SQLITE_DENY;
-    case SQLITE_PRAGMA: {
-        static const char *const lookups[] = {"table_info",   "table_xinfo",
-                                              "index_list",   "index_info",
-                                              "index_xinfo",  "foreign_key_list",
-                                              "integrity_check", "quick_check"};
-        if (!a2)
-            return SQLITE_OK;
-        for (size_t i = 0; i < HP_ARRAY_LEN(lookups); i++)
-            if (strcasecmp(a1, lookups[i]) == 0)
-                return SQLITE_OK;
-        st->denied = "setting a PRAGMA is not allowed in a query";
-        return SQLITE_DENY;
-    }
-    default:
-        return SQLITE_OK;
-    }
-}
-
-/* real_text prints v with the fewest digits that read back as v. */
-static void real_text(double v, char *out, size_t n)
-{
-    if (isinf(v)) { /* spelled as SQLite prints it */
-        snprintf(out, n, "%s", v > 0 ? "Inf" : "-Inf");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, n, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
-}
-
-/* user_err reports a failing user query: SQLite's generic errors there are
- * the query's fault (HP_EINVAL), not the database's. */
-static int user_err(hp_store_t *st, int rc, char *err, size_t errlen)
-{
-    int code = hp_store_sqlerr(st, rc, err, errlen, "query");
-    return code == HP_EDB ? HP_EINVAL : code;
-}
-
-static int run_query(hp_store_t *st, sqlite3_stmt *s, hp_store_row_cb cb, void *data,
-                     char *err, size_t errlen)
-{
-    int ncol = sqlite3_column_count(s);
-    if (ncol == 0) {
-        int rc;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-            ;
-        return rc == SQLITE_DONE ? 0 : user_err(st, rc, err, errlen);
-    }
-    const char **names = calloc((size_t)ncol, sizeof *names);
-    const char **values = calloc((size_t)ncol, sizeof *values);
-    int *types = calloc((size_t)ncol, sizeof *types);
-    char (*num)[32] = calloc((size_t)ncol, sizeof *num);
-    char **blobs = calloc((size_t)ncol, sizeof *blobs);
-    int code = 0;
-    if (!names || !values || !types || !num || !blobs) {
-        code = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (int i = 0; i < ncol; i++) {
-        names[i] = sqlite3_column_name(s, i);
-        if (!names[i])
-            names[i] = "?";
-    }
-    code = cb(data, ncol, names, NULL, NULL);
-    for (;;) {
-        if (code)
-            goto out;
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            code = user_err(st, rc, err, errlen);
-            goto out;
-        }
-        for (int i = 0; i < ncol; i++) {
-            free(blobs[i]);
-            blobs[i] = NULL;
-            switch (sqlite3_column_type(s, i)) {
-            case SQLITE_NULL:
-                types[i] = HP_STORE_NULL;
-                values[i] = NULL;
-                break;
-            case SQLITE_INTEGER:
-                types[i] = HP_STORE_INTEGER;
-                snprintf(num[i], sizeof num[i], "%lld", sqlite3_column_int64(s, i));
-                values[i] = num[i];
-                break;
-            case SQLITE_FLOAT:
-                types[i] = HP_STORE_FLOAT;
-                real_text(sqlite3_column_double(s, i), num[i], sizeof num[i]);
-                values[i] = num[i];
-                break;
-            case SQLITE_BLOB: {
-                types[i] = HP_STORE_BLOB;
-                const unsigned char *b = sqlite3_column_blob(s, i);
-                size_t n = (size_t)sqlite3_column_bytes(s, i);
-                blobs[i] = malloc(2 * n + 4);
-                if (!blobs[i]) {
-                    code = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
-                    goto out;
-                }
-                char *p = blobs[i];
-                *p++ = 'x';
-                *p++ = '\'';
-                for (size_t k = 0; k < n; k++, p += 2)
-                    snprintf(p, 3, "%02x", b[k]);
-                *p++ = '\'';
-                *p = 0;
-                values[i] = blobs[i];
-                break;
-            }
-            default:
-                types[i] = HP_STORE_TEXT;
-                values[i] = (const char *)sqlite3_column_text(s, i);
-                if (!values[i])
-                    values[i] = "";
-                break;
-            }
-        }
-        code = cb(data, ncol, names, values, types);
-    }
-out:
-    if (blobs)
-        for (int i = 0; i < ncol; i++)
-            free(blobs[i]);
-    free(blobs);
-    free(num);
-    free(types);
-    free(values);
-    free(names);
-    return code;
-}
-
-static double monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* SQLite calls this every few thousand VM steps; non-zero interrupts. */
-static int query_progress(void *arg)
-{
-    hp_store_t *st = arg;
-    if (monotonic_s() > st->query_deadline) {
-        st->query_interrupted = 1;
-        return 1;
-    }
-    return 0;
-}
-
-void hp_store_set_query_limit(hp_store_t *st, double seconds)
-{
-    st->query_limit_s = seconds > 0 ? seconds : 0;
-}
-
-int hp_store_exec_query(hp_store_t *st, const char *sql, hp_store_row_cb cb, void *data,
-                        char *err, size_t errlen)
-{
-    if (!sql)
-        return hp_errf(err, errlen, HP_EINVAL, "no query given");
-    int code = 0;
-    const char *tail = sql;
-    sqlite3_set_authorizer(st->db, authorize, st);
-    st->query_interrupted = 0;
-    if (st->query_limit_s > 0) {
-        st->query_deadline = monotonic_s() + st->query_limit_s;
-        sqlite3_progress_handler(st->db, 10000, query_progress, st);
-    }
-    while (code == 0 && tail && *tail) {
-        sqlite3_stmt *s = NULL;
-        const char *next = NULL;
-        st->denied = NULL;
-        int rc = sqlite3_prepare_v2(st->db, tail, -1, &s, &next);
-        if (rc != SQLITE_OK) {
-            if (st->denied)
-                code = hp_errf(err, errlen, HP_EINVAL, "%s", st->denied);
-            else
-                code = hp_errf(err, errlen, HP_EINVAL, "%s",
-                               sqlite3_errmsg(st->db));
-            break;
-        }
-        tail = next;
-        if (!s)
-            continue; /* only whitespace or comments were left */
-        if (!sqlite3_stmt_readonly(s)) {
-            const char *text = sqlite3_sql(s);
-            code = hp_errf(err, errlen, HP_EREADONLY,
-                           "only read-only statements are allowed here; refused: %.80s",
-                           text ? text : "");
-        } else {
-            code = run_query(st, s, cb, data, err, errlen);
-        }
-        sqlite3_finalize(s);
-    }
-    sqlite3_set_authorizer(st->db, NULL, NULL);
-    if (st->query_limit_s > 0)
-        sqlite3_progress_handler(st->db, 0, NULL, NULL);
-    if (st->query_interrupted)
-        code = hp_errf(err, errlen, HP_ETIMEDOUT,
-                       "query stopped after %g s (the limit for one query); narrow it, or use "
-                       "hpsearch sql --db on a copy of the database",
-                       st->query_limit_s);
     return code;
 }

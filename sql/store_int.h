@@ -1,11 +1,17 @@
 /*
  * store_int.h — private to sql/store*.c: the handle, the statement cache,
  * per-operation transactions and the SQLite error boundary.
+ *   store.c        open/close, pragmas, version check and migrations,
+ *                  write groups, the statement cache, the error boundary
+ *   store_query.c  the sandbox for people's read-only SQL
+ *   store_study.c, store_trial.c, store_metric.c, store_worker.c,
+ *   store_baseline.c  one kind of row each
  *
  * Every SQL text lives at its call site and is prepared once per handle:
  *
- *     sqlite3_stmt *s = hp_store_stmt(st, Q_TRIAL_GET, "SELECT ...", err, errlen);
- *     if (!s) return st->last_rc;
+ *     int rc;
+ *     sqlite3_stmt *s = hp_store_stmt(st, Q_TRIAL_GET, "SELECT ...", &rc, err, errlen);
+ *     if (!s) return rc;
  *
  * A writing operation brackets itself with hp_store_op_begin/_end, which
  * is a transaction of its own outside a group and a savepoint inside one.
@@ -71,6 +77,7 @@ struct hp_store {
     double (*clock)(void *data);
     void *clock_data;
     sqlite3_stmt *stmt[Q_COUNT_];
+    /* store_query.c's: */
     const char *denied; /* what the query authorizer refused, for the message */
     double query_limit_s;  /* hp_store_set_query_limit; 0 = none */
     double query_deadline; /* monotonic seconds, while exec_query runs */
@@ -111,6 +118,29 @@ int hp_store_op_end(hp_store_t *st, int rc, char *err, size_t errlen);
 int hp_store_study_brief(hp_store_t *st, int64_t id, hp_study_state_t *state,
                          hp_goal_t *goal, char *name, size_t namelen, char *err,
                          size_t errlen);
+
+/* How hp_store_read_rows reads one kind of row: its size, how to read one
+ * from the current row of a statement (0, or an error with err set and
+ * the row left clean) and how to free one. Functions take void * so each
+ * kind passes small adapters, never a cast function pointer. */
+typedef struct hp_store_rows {
+    size_t size;    /* bytes of one row */
+    size_t min_cap; /* rows allocated first */
+    int (*read)(sqlite3_stmt *s, void *row, char *err, size_t errlen);
+    void (*fini)(void *row);
+    const char *what; /* names the listing in SQLite errors: "list trials" */
+} hp_store_rows_t;
+
+/* hp_store_read_rows steps s to its end, reading every row into one array,
+ * resets s, and then hands each row in order to each(data, row) until one
+ * returns non-zero; every row is fini'd. Reading everything before the
+ * first callback lets the callback use the store freely, even write to
+ * the rows it is given. Returns 0, the first non-zero return of each, or
+ * the error that stopped the reading (HP_ENOMEM "out of memory", read's,
+ * or SQLite's), in which case no row is handed on. */
+int hp_store_read_rows(hp_store_t *st, sqlite3_stmt *s, const hp_store_rows_t *rows,
+                       int (*each)(void *data, void *row), void *data, char *err,
+                       size_t errlen);
 
 /* Column and bind helpers. */
 double hp_store_clock(hp_store_t *st);

@@ -151,6 +151,33 @@ int hp_store_study_get_by_name(hp_store_t *st, const char *name, hp_study_t *out
     return get_one(st, s, out, what, err, errlen);
 }
 
+/* hp_store_read_rows' view of a study row */
+static int read_row(sqlite3_stmt *s, void *row, char *err, size_t errlen)
+{
+    return read_study(s, row, err, errlen);
+}
+
+static void fini_row(void *row) { hp_study_fini(row); }
+
+static const hp_store_rows_t study_rows = {
+    .size = sizeof(hp_study_t),
+    .min_cap = 16,
+    .read = read_row,
+    .fini = fini_row,
+    .what = "list studies",
+};
+
+typedef struct list_ctx {
+    hp_store_study_cb cb;
+    void *data;
+} list_ctx_t;
+
+static int list_each(void *ctx, void *row)
+{
+    list_ctx_t *c = ctx;
+    return c->cb(c->data, row);
+}
+
 int hp_store_study_list(hp_store_t *st, hp_store_study_cb cb, void *data, char *err,
                         size_t errlen)
 {
@@ -160,34 +187,8 @@ int hp_store_study_list(hp_store_t *st, hp_store_study_cb cb, void *data, char *
     if (!s)
         return rc;
     /* read everything first, so the callback may use the store freely */
-    hp_study_t *all = NULL;
-    size_t n = 0, cap = 0;
-    int code = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            hp_study_t *p = realloc(all, ncap * sizeof *p);
-            if (!p) {
-                code = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
-                break;
-            }
-            all = p;
-            cap = ncap;
-        }
-        if ((code = read_study(s, &all[n], err, errlen)) < 0)
-            break;
-        n++;
-    }
-    if (code == 0 && rc != SQLITE_DONE)
-        code = hp_store_sqlerr(st, rc, err, errlen, "list studies");
-    sqlite3_reset(s);
-    for (size_t i = 0; i < n; i++) {
-        if (code == 0)
-            code = cb(data, &all[i]);
-        hp_study_fini(&all[i]);
-    }
-    free(all);
-    return code;
+    list_ctx_t ctx = {cb, data};
+    return hp_store_read_rows(st, s, &study_rows, list_each, &ctx, err, errlen);
 }
 
 int hp_store_study_set_state(hp_store_t *st, int64_t id, hp_study_state_t state,

@@ -261,6 +261,33 @@ int hp_store_trial_count(hp_store_t *st, int64_t study_id,
     return code;
 }
 
+/* hp_store_read_rows' view of a trial row */
+static int read_row(sqlite3_stmt *s, void *row, char *err, size_t errlen)
+{
+    return read_trial(s, row, err, errlen);
+}
+
+static void fini_row(void *row) { hp_trial_fini(row); }
+
+static const hp_store_rows_t trial_rows = {
+    .size = sizeof(hp_trial_t),
+    .min_cap = 64,
+    .read = read_row,
+    .fini = fini_row,
+    .what = "list trials",
+};
+
+typedef struct list_ctx {
+    hp_store_trial_cb cb;
+    void *data;
+} list_ctx_t;
+
+static int list_each(void *ctx, void *row)
+{
+    list_ctx_t *c = ctx;
+    return c->cb(c->data, row);
+}
+
 int hp_store_trial_list(hp_store_t *st, int64_t study_id, unsigned state_mask,
                         hp_store_trial_cb cb, void *data, char *err, size_t errlen)
 {
@@ -283,34 +310,8 @@ int hp_store_trial_list(hp_store_t *st, int64_t study_id, unsigned state_mask,
 
     /* read everything first: the callback may then write to these trials
      * (re-queue them at restart) without disturbing the scan */
-    hp_trial_t *all = NULL;
-    size_t n = 0, cap = 0;
-    int code = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 64;
-            hp_trial_t *p = realloc(all, ncap * sizeof *p);
-            if (!p) {
-                code = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
-                break;
-            }
-            all = p;
-            cap = ncap;
-        }
-        if ((code = read_trial(s, &all[n], err, errlen)) < 0)
-            break;
-        n++;
-    }
-    if (code == 0 && rc != SQLITE_DONE)
-        code = hp_store_sqlerr(st, rc, err, errlen, "list trials");
-    sqlite3_reset(s);
-    for (size_t i = 0; i < n; i++) {
-        if (code == 0)
-            code = cb(data, &all[i]);
-        hp_trial_fini(&all[i]);
-    }
-    free(all);
-    return code;
+    list_ctx_t ctx = {cb, data};
+    return hp_store_read_rows(st, s, &trial_rows, list_each, &ctx, err, errlen);
 }
 
 /* ---- the state machine ---------------------------------------------- */

@@ -154,6 +154,33 @@ int hp_store_worker_get(hp_store_t *st, const char *id, hp_worker_t *out, char *
     return rc;
 }
 
+/* hp_store_read_rows' view of a worker row */
+static int read_row(sqlite3_stmt *s, void *row, char *err, size_t errlen)
+{
+    return read_worker(s, row, err, errlen);
+}
+
+static void fini_row(void *row) { hp_worker_fini(row); }
+
+static const hp_store_rows_t worker_rows = {
+    .size = sizeof(hp_worker_t),
+    .min_cap = 16,
+    .read = read_row,
+    .fini = fini_row,
+    .what = "list workers",
+};
+
+typedef struct list_ctx {
+    hp_store_worker_cb cb;
+    void *data;
+} list_ctx_t;
+
+static int list_each(void *ctx, void *row)
+{
+    list_ctx_t *c = ctx;
+    return c->cb(c->data, row);
+}
+
 int hp_store_worker_list(hp_store_t *st, hp_store_worker_cb cb, void *data, char *err,
                          size_t errlen)
 {
@@ -162,34 +189,8 @@ int hp_store_worker_list(hp_store_t *st, hp_store_worker_cb cb, void *data, char
                                     err, errlen);
     if (!s)
         return rc;
-    hp_worker_t *all = NULL;
-    size_t n = 0, cap = 0;
-    int code = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            hp_worker_t *p = realloc(all, ncap * sizeof *p);
-            if (!p) {
-                code = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
-                break;
-            }
-            all = p;
-            cap = ncap;
-        }
-        if ((code = read_worker(s, &all[n], err, errlen)) < 0)
-            break;
-        n++;
-    }
-    if (code == 0 && rc != SQLITE_DONE)
-        code = hp_store_sqlerr(st, rc, err, errlen, "list workers");
-    sqlite3_reset(s);
-    for (size_t i = 0; i < n; i++) {
-        if (code == 0)
-            code = cb(data, &all[i]);
-        hp_worker_fini(&all[i]);
-    }
-    free(all);
-    return code;
+    list_ctx_t ctx = {cb, data};
+    return hp_store_read_rows(st, s, &worker_rows, list_each, &ctx, err, errlen);
 }
 
 int hp_store_event_append(hp_store_t *st, const char *kind, int64_t study_id,

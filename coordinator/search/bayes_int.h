@@ -1,0 +1,122 @@
+/*
+ * bayes_int.h — private to the bayes sampler: the state of one suggestion,
+ * handed from phase to phase.
+ *   bayes.c        the sampler: the initial design, collect (the history
+ *                  into model inputs), subset (which observations the
+ *                  posterior and the fit use), and the order of the phases
+ *   bayes_model.c  warp (the output warp chosen by likelihood), fit (MAP
+ *                  hyperparameters) and pending (Kriging-believer values
+ *                  for running trials, then the posterior)
+ *   bayes_acq.c    acquire: LogEI or the confidence bound, maximised over
+ *                  a Sobol sweep, perturbations and L-BFGS
+ *
+ *     bayes_ctx_t c = {...};   // bayes.c: the inputs, then collect and subset
+ *     bayes_warp(&c);          // each returns 0 or a negative hp_err
+ *     bayes_fit(&c);
+ *     bayes_pending(&c);
+ *     bayes_acquire(&c, x);
+ *
+ * All of it runs on the thread that called hp_sampler_suggest. The phases
+ * draw from one random stream (c.rng) in a fixed order, fit restarts
+ * first, perturbations after, so that a suggestion is a function of the
+ * seed, the history and the warm start only.
+ */
+#ifndef HP_BAYES_INT_H
+#define HP_BAYES_INT_H
+
+#include "gp.h"
+#include "rng.h"
+#include "sampler.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The sampler's state between suggestions. */
+typedef struct bayes {
+    double *warm; /* d + 2, valid when has_warm */
+    int has_warm;
+} bayes_t;
+
+/* A value with the index it belongs to, sorted by value then index. */
+typedef struct idx_val {
+    double v;
+    size_t i;
+} idx_val_t;
+
+static inline int bayes_cmp_idx_val(const void *a, const void *b)
+{
+    const idx_val_t *p = a, *q = b;
+    if (p->v != q->v)
+        return p->v < q->v ? -1 : 1;
+    return p->i < q->i ? -1 : p->i > q->i;
+}
+
+/* bayes_mix derives an independent seed from a and b (splitmix64). */
+static inline uint64_t bayes_mix(uint64_t a, uint64_t b)
+{
+    uint64_t z = a + 0x9E3779B97F4A7C15ull * (b + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* One suggestion. bayes.c owns the context and frees its arrays; each is
+ * NULL until the phase that makes it. */
+typedef struct bayes_ctx {
+    /* inputs */
+    bayes_t *b;
+    const hp_spec_t *spec;
+    const hp_space_t *sp;
+    size_t d;
+    uint64_t number;
+    const hp_history_t *h;
+    unsigned char cat[HP_SPACE_MAX_PARAMS]; /* 1: categorical input */
+
+    /* collect: the history in trial order; nc completed observations with
+     * a finite value, then np pending ones (nm = nc + np model inputs) */
+    const hp_obs_t **sorted; /* h->n */
+    size_t nc, np, nm;
+    double *X, *y;        /* nm x d model inputs, nm values (pending: the liars) */
+    double *yraw, *dlog;  /* nc: oriented values ("smaller is better"), warp Jacobian terms */
+
+    /* subset: the observations the hyperparameters are fitted on (all nc,
+     * or with take the nf marked ones copied to Xfit / yfit) */
+    unsigned char *take; /* nc, or NULL */
+    double *Xfit, *yfit;
+    const double *Xf, *yf;
+    size_t nf;
+
+    /* warp, fit, pending: the model */
+    hp_gp_t gp;
+    hp_rng_t rng;
+    double best;  /* the best standardized value */
+    double kappa; /* > 0: the confidence bound (trials pending), else LogEI */
+
+    /* acquire */
+    double *cand, *mean, *var;
+    idx_val_t *rank;
+    double *scratch;
+} bayes_ctx_t;
+
+/* bayes_warp picks the output warp under which the data are most likely,
+ * leaves c->y (and c->yfit) warped and standardized with it and sets
+ * c->best. Needs collect and subset. Returns 0 or HP_ENOMEM. */
+int bayes_warp(bayes_ctx_t *c);
+
+/* bayes_fit fits the hyperparameters on the subset, warm-started from the
+ * last suggestion's, and keeps them as the next warm start. Returns 0 or
+ * HP_ENOMEM. */
+int bayes_fit(bayes_ctx_t *c);
+
+/* bayes_pending gives the pending trials the model's own mean as values
+ * and factors the posterior on all nm inputs. Returns 0, HP_ENOMEM, or
+ * HP_ENUMERIC when the posterior cannot be factored (no model to
+ * acquire with). */
+int bayes_pending(bayes_ctx_t *c);
+
+/* bayes_acquire writes to x the point (in spec space) that maximises the
+ * acquisition and repeats no trial. Needs bayes_pending. Returns 0,
+ * HP_ENOMEM, or HP_ENOENT when every candidate repeats a trial. */
+int bayes_acquire(bayes_ctx_t *c, double *x);
+
+#endif
