@@ -210,9 +210,10 @@ void hp_spec_trial_to_json(const hp_spec_t *spec, hp_buf_t *out);
  * object naming the data a built-in model's trials train and test on —
  * the trial's dataset section (without `augment`, which changes neither
  * the splits nor the test set), search.seed, and under "fixed" any
- * trial.fixed setting that changes the splits or inputs (dataset,
- * data_dir, label, task, val_size, train_size, test_size, shift,
- * shift_val_size, normalize, seed), e.g.
+ * trial.fixed setting that changes the splits or inputs (those with a
+ * data_key in common/trial_settings.def: dataset, data_dir, label, task,
+ * val_size, train_size, test_size, shift, shift_val_size, normalize,
+ * seed), e.g.
  *
  *     {"name":"fashion-mnist","train_subset":2000,"validation_fraction":0.1,
  *      "normalize":"standardize","shift":"darken","seed":7}

@@ -3,6 +3,7 @@
 #include "spec_int.h"
 
 #include "err.h"
+#include "trial_settings.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -171,33 +172,39 @@ void hp_spec_trial_to_json(const hp_spec_t *s, hp_buf_t *b)
     hp_buf_putc(b, '}');
 }
 
-/* The engine settings (worker/train/config.c) that change which examples
- * land in the training split and the test set, or the inputs themselves:
- * what the baselines are trained and scored on. In a fixed order, so a
- * key does not depend on the order the spec lists them. */
-static const char *const data_settings[] = {
-    "dataset", "data_dir", "label",     "task",           "val_size", "train_size",
-    "test_size", "shift",  "shift_val_size", "normalize", "seed",
-};
+/* data_setting returns the setting at place k (1, 2, ...) of a dataset
+ * key, or NULL past the last: the settings that change which examples land
+ * in the training split and the test set, or the inputs themselves (what
+ * the baselines are trained and scored on), in the table's fixed order
+ * (data_key), so a key does not depend on the order the spec lists them. */
+static const hp_trial_setting_t *data_setting(int k)
+{
+    for (size_t i = 0; i < hp_trial_settings_n; i++)
+        if (hp_trial_settings[i].data_key == k)
+            return &hp_trial_settings[i];
+    return NULL;
+}
 
 int hp_spec_dataset_key(const hp_spec_t *s, hp_buf_t *b)
 {
     if (s->trial.kind != HP_TRIAL_MODEL)
         return -1;
-    for (size_t i = 0; i < HP_ARRAY_LEN(data_settings); i++)
-        if (hp_space_find(&s->space, data_settings[i]) >= 0)
+    for (size_t i = 0; i < hp_trial_settings_n; i++)
+        if (hp_trial_settings[i].data_key > 0 &&
+            hp_space_find(&s->space, hp_trial_settings[i].name) >= 0)
             return -1; /* every trial has data of its own */
     int f = 1;
     hp_buf_putc(b, '{');
     dataset_fields(b, &f, &s->trial.dataset);
     kint(b, &f, "seed", s->search.seed);
     int g = 1;
-    for (size_t i = 0; i < HP_ARRAY_LEN(data_settings); i++) {
+    const hp_trial_setting_t *ds;
+    for (int k = 1; (ds = data_setting(k)) != NULL; k++) {
         /* the worker applies fixed settings in order: the last one wins */
         const hp_spec_value_t *v = NULL;
-        for (size_t k = 0; k < s->trial.n_fixed; k++)
-            if (strcmp(s->trial.fixed[k].name, data_settings[i]) == 0)
-                v = &s->trial.fixed[k];
+        for (size_t i = 0; i < s->trial.n_fixed; i++)
+            if (strcmp(s->trial.fixed[i].name, ds->name) == 0)
+                v = &s->trial.fixed[i];
         if (!v)
             continue;
         if (g) {

@@ -3,6 +3,7 @@
 #include "spec_int.h"
 
 #include "err.h"
+#include "trial_settings.h"
 #include "vec.h"
 
 #include <math.h>
@@ -251,7 +252,7 @@ static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
         if (spec_get_string(c, &v, p, &s) < 0)
             return;
         size_t n = strlen(s);
-        if (strchr(s, '/') || (n > 4 && strcmp(s + n - 4, ".csv") == 0)) {
+        if (hp_trial_dataset_is_path(s, n)) {
             d->is_path = 1;
         } else if (spec_word_in(s, n, hp_spec_datasets, HP_ARRAY_LEN(hp_spec_datasets)) < 0) {
             spec_err(c, v.line, p,
@@ -343,6 +344,96 @@ static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
                                         "normalize", "shift",        "augment"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     spec_map_fini(&m);
+}
+
+/* ---- a built-in model's settings ------------------------------------- */
+
+/* unknown_setting reports name, which is not in the settings table */
+static void unknown_setting(ctx_t *c, int line, const char *path, const char *name)
+{
+    const char *names[256];
+    HP_ASSERT(hp_trial_settings_n <= HP_ARRAY_LEN(names));
+    for (size_t i = 0; i < hp_trial_settings_n; i++)
+        names[i] = hp_trial_settings[i].name;
+    char hint[800];
+    spec_suggest(hint, sizeof hint, name, strlen(name), names, hp_trial_settings_n);
+    spec_err(c, line, path, "unknown setting '%s' for a built-in model%s", name, hint);
+}
+
+/* check_value reports text at path if setting s does not take it (the
+ * engine's own words: the trial would fail with them at run time) */
+static void check_value(ctx_t *c, int line, const char *path, const hp_trial_setting_t *s,
+                        const char *text)
+{
+    hp_trial_value_t v;
+    char why[512];
+    if (hp_trial_setting_parse(s, text, &v, why, sizeof why) < 0)
+        spec_err(c, line, path, "%s", why);
+}
+
+/* check_param holds space parameter p against setting s where that is
+ * cheap: every listed value, and a range's ends */
+static void check_param(ctx_t *c, int line, const hp_param_t *p, const hp_trial_setting_t *s)
+{
+    char path[300], range[256];
+    snprintf(path, sizeof path, "space.%s", p->name);
+    if (p->n_values > 0) {
+        for (size_t k = 0; k < p->n_values; k++) {
+            char vp[340];
+            snprintf(vp, sizeof vp, "%s.values[%zu]", path, k);
+            check_value(c, line, vp, s, p->values[k].text);
+        }
+        return;
+    }
+    if (p->type == HP_PARAM_CATEGORICAL)
+        return;
+    hp_trial_setting_range(s, range, sizeof range);
+    if (s->type == HP_TS_STRING) {
+        if (s->choices)
+            spec_err(c, line, path,
+                     "%s takes one of %s: search it with a categorical parameter (values: [...])",
+                     s->name, s->choices);
+        return; /* free text: a number is text too */
+    }
+    int whole = s->type != HP_TS_DOUBLE;
+    if (whole && p->type == HP_PARAM_FLOAT && p->step == 0 && p->grid_points == 0) {
+        spec_err(c, line, path, "%s takes whole numbers; a float parameter samples fractions "
+                                "(use type: int)",
+                 s->name);
+        return;
+    }
+    if (p->low < s->lo || p->high > s->hi)
+        spec_err(c, line, path, "%s %g is outside what %s takes (%s)",
+                 p->low < s->lo ? "low" : "high", p->low < s->lo ? p->low : p->high, s->name,
+                 range);
+}
+
+/* check_model_settings: a built-in model's trial.fixed and space name the
+ * engine's settings (common/trial_settings.def), with values it takes. The
+ * runner applies them after trial.model, .dataset and .epochs, so a fixed
+ * or searched `epochs`, `seed` or `val_size` is a setting like any other. */
+static void check_model_settings(ctx_t *c, const space_lines_t *sl, const int *fixed_lines)
+{
+    const hp_spec_t *s = c->spec;
+    char path[300];
+    for (size_t i = 0; i < s->trial.n_fixed; i++) {
+        const hp_spec_value_t *v = &s->trial.fixed[i];
+        snprintf(path, sizeof path, "trial.fixed.%s", v->name);
+        const hp_trial_setting_t *st = hp_trial_setting_find(v->name);
+        if (!st)
+            unknown_setting(c, fixed_lines[i], path, v->name);
+        else
+            check_value(c, fixed_lines[i], path, st, v->text);
+    }
+    for (size_t i = 0; i < s->space.n; i++) {
+        const hp_param_t *p = &s->space.params[i];
+        const hp_trial_setting_t *st = hp_trial_setting_find(p->name);
+        snprintf(path, sizeof path, "space.%s", p->name);
+        if (!st)
+            unknown_setting(c, sl->param[i], path, p->name);
+        else
+            check_param(c, sl->param[i], p, st);
+    }
 }
 
 static void check_function_space(ctx_t *c, const space_lines_t *sl, int fline)
@@ -501,6 +592,8 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
             }
         }
     }
+    if (kind == HP_TRIAL_MODEL)
+        check_model_settings(c, sl, fixed_lines);
     free(fixed_lines);
 
     if (kind == HP_TRIAL_COMMAND) {

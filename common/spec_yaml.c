@@ -83,13 +83,18 @@ static size_t edit_distance(const char *a, size_t la, const char *b)
     return prev[lb];
 }
 
-/* closest returns the known word within edit distance 2 of s, or NULL. */
+/* closest returns the known word within edit distance 2 of s, or NULL.
+ * Two edits of a short word change most of it ('wd' is two edits from
+ * 'lr', 'act' from 'fc1'): a word is only suggested when the edits touch
+ * at most half of the longer of the two. */
 const char *spec_closest(const char *s, size_t n, const char *const *known, size_t nknown)
 {
     const char *best = NULL;
     size_t bestd = 3;
     for (size_t i = 0; i < nknown; i++) {
-        size_t d = edit_distance(s, n, known[i]);
+        size_t d = edit_distance(s, n, known[i]), l = strlen(known[i]);
+        if (2 * d > (n > l ? n : l))
+            continue;
         if (d < bestd) {
             bestd = d;
             best = known[i];
@@ -526,6 +531,19 @@ val_t spec_entry_val(ctx_t *c, const map_t *m, const entry_t *e, char *path, siz
     return spec_classify(c, e->val, path, e->line);
 }
 
+void spec_suggest(char *out, size_t cap, const char *s, size_t n, const char *const *known,
+                  size_t nknown)
+{
+    const char *near = spec_closest(s, n, known, nknown);
+    if (near) {
+        snprintf(out, cap, " (did you mean '%s'?)", near);
+    } else {
+        char list[768];
+        spec_join(list, sizeof list, known, nknown);
+        snprintf(out, cap, " (known: %s)", list);
+    }
+}
+
 /* map_unknown reports every key not taken with map_get. */
 void spec_map_unknown(ctx_t *c, map_t *m, const char *const *known, size_t nknown)
 {
@@ -533,15 +551,10 @@ void spec_map_unknown(ctx_t *c, map_t *m, const char *const *known, size_t nknow
         entry_t *e = &m->e[i];
         if (e->used)
             continue;
-        char p[300], list[512];
+        char p[300], hint[800];
         spec_subpath(p, sizeof p, m->path, e->key, e->klen);
-        const char *near = spec_closest(e->key, e->klen, known, nknown);
-        if (near) {
-            spec_err(c, e->line, p, "unknown key (did you mean '%s'?)", near);
-        } else {
-            spec_join(list, sizeof list, known, nknown);
-            spec_err(c, e->line, p, "unknown key (known: %s)", list);
-        }
+        spec_suggest(hint, sizeof hint, e->key, e->klen, known, nknown);
+        spec_err(c, e->line, p, "unknown key%s", hint);
     }
 }
 

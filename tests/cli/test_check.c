@@ -75,11 +75,18 @@ END_TEST
 START_TEST(test_unrunnable_and_wrong_input)
 {
     char out[4096];
-    /* a setting the engine does not know: the model does not run */
+    /* a setting the engine does not know: the spec is refused, nothing runs */
     int rc = check("", STUDY("mlp", "  fixed: {colour: blue}\n"), out, sizeof out);
     ck_assert_int_eq(rc, 1);
-    ck_assert_ptr_nonnull(strstr(out, "FAIL: the model does not run"));
     ck_assert_ptr_nonnull(strstr(out, "colour"));
+    ck_assert_msg(strstr(out, "trial.fixed.colour: unknown setting 'colour' for a built-in model"),
+                  "%s", out);
+    ck_assert_ptr_null(strstr(out, "FAIL"));
+    /* a valid spec whose model cannot run (its data is not there) */
+    rc = check("", STUDY("mlp", "  fixed: {data_dir: /nonexistent}\n"), out, sizeof out);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_ptr_nonnull(strstr(out, "FAIL: the model does not run"));
+    ck_assert_msg(strstr(out, "/nonexistent/train-images-idx3-ubyte.gz: cannot open"), "%s", out);
     /* not a built-in model */
     rc = check("", "name: f\nobjective: {metric: value}\nsearch: {max_trials: 3}\n"
                    "space:\n  x1: {type: float, low: 0, high: 1}\n"

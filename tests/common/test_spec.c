@@ -23,6 +23,8 @@
     "  x2: {type: float, low: 0, high: 15}\n"                              /* 7-9 */
 #define TRIAL "trial:\n  function: branin\n"                              /* 10-11 */
 #define CMD "trial:\n  command: [prog]\n"                                 /* 2 lines */
+#define MSPACE "space:\n  lr: {type: float, low: 1e-4, high: 1e-1, log: true}\n" /* 7-8 */
+#define MODEL "trial:\n  model: mlp\n  dataset: fashion-mnist\n"          /* 3 lines */
 
 typedef struct bad {
     const char *yaml;
@@ -185,6 +187,12 @@ static const bad_t bad_specs[] = {
      "trial.fixed.opt", 13, "expected a number, string, boolean or list, got a mapping"},
     {HEAD SEARCH SPACE "trial:\n  command: [prog]\n  tmeout: 3\n", "trial.tmeout", 12,
      "did you mean 'timeout'?"},
+    /* a built-in model takes the engine's settings (common/trial_settings.def) */
+    {HEAD SEARCH "space:\n  lerning_rate: {type: float, low: 1e-4, high: 1e-1}\n" MODEL,
+     "space.lerning_rate", 8,
+     "unknown setting 'lerning_rate' for a built-in model (known: model, dataset, data_dir, "},
+    {HEAD SEARCH MSPACE MODEL "  fixed: {colour: blue}\n", "trial.fixed.colour", 12,
+     "(known: model, dataset, "},
     /* YAML itself */
     {HEAD SEARCH "space:\n  x1: {type: float, low: -5\n", "", 9, "YAML syntax error"},
     {HEAD SEARCH SPACE TRIAL "---\nname: u\n", "", 12, "more than one YAML document"},
@@ -220,6 +228,99 @@ START_TEST(test_bad_spec)
     ck_assert_uint_eq(spec.space.n, 0);
     hp_spec_fini(&spec);
     hp_diag_fini(&d);
+}
+END_TEST
+
+/* A built-in model trial's fixed values and space parameters, held against
+ * the settings table: each mistake with its whole message. */
+typedef struct setting_case {
+    const char *yaml;
+    const char *text; /* the diagnostic, exactly */
+} setting_case_t;
+
+static const setting_case_t setting_specs[] = {
+    {HEAD SEARCH MSPACE MODEL "  fixed:\n    hiden: 64\n",
+     "study.yaml:13: trial.fixed.hiden: unknown setting 'hiden' for a built-in model (did you "
+     "mean 'hidden'?)"},
+    {HEAD SEARCH MSPACE MODEL "  fixed:\n    dropout: 1.5\n",
+     "study.yaml:13: trial.fixed.dropout: must be in [0, 0.99] (got 1.5)"},
+    {HEAD SEARCH MSPACE MODEL "  fixed:\n    optimizer: adamm\n",
+     "study.yaml:13: trial.fixed.optimizer: unknown value 'adamm' (choose "
+     "adam|adamw|sgd|momentum)"},
+    {HEAD SEARCH MSPACE MODEL "  fixed:\n    batch_size: 1.5\n",
+     "study.yaml:13: trial.fixed.batch_size: must be an integer (got 1.5)"},
+    {HEAD SEARCH MSPACE MODEL "  fixed:\n    batchnorm: maybe\n",
+     "study.yaml:13: trial.fixed.batchnorm: expected true or false (got 'maybe')"},
+    {HEAD SEARCH MSPACE MODEL "  fixed:\n    hidden: [64, 0]\n",
+     "study.yaml:13: trial.fixed.hidden: must be in [1, 1.04858e+06] (got 0)"},
+    {HEAD SEARCH MSPACE MODEL "  fixed:\n    normalize: standardise\n",
+     "study.yaml:13: trial.fixed.normalize: unknown value 'standardise' (choose "
+     "standard|unit|center|none)"},
+    {HEAD SEARCH "space:\n  dropuot: {type: float, low: 0, high: 0.5}\n" MODEL,
+     "study.yaml:8: space.dropuot: unknown setting 'dropuot' for a built-in model (did you "
+     "mean 'dropout'?)"},
+    {HEAD SEARCH "space:\n  optimizer: {type: categorical, values: [adam, rmsprop]}\n" MODEL,
+     "study.yaml:8: space.optimizer.values[1]: unknown value 'rmsprop' (choose "
+     "adam|adamw|sgd|momentum)"},
+    {HEAD SEARCH "space:\n  dropout: {type: float, low: 0, high: 1}\n" MODEL,
+     "study.yaml:8: space.dropout: high 1 is outside what dropout takes ([0, 0.99])"},
+    {HEAD SEARCH "space:\n  batch_size: {type: int, low: 0, high: 256}\n" MODEL,
+     "study.yaml:8: space.batch_size: low 0 is outside what batch_size takes (1..65536)"},
+    {HEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256}\n" MODEL,
+     "study.yaml:8: space.batch_size: batch_size takes whole numbers; a float parameter "
+     "samples fractions (use type: int)"},
+    {HEAD SEARCH "space:\n  optimizer: {type: int, low: 1, high: 3}\n" MODEL,
+     "study.yaml:8: space.optimizer: optimizer takes one of adam|adamw|sgd|momentum: search it "
+     "with a categorical parameter (values: [...])"},
+};
+
+START_TEST(test_model_settings_checked)
+{
+    const setting_case_t *b = &setting_specs[_i];
+    hp_spec_t spec;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&spec, b->yaml, strlen(b->yaml), "study.yaml", &d), HP_EINVAL);
+    if (d.n != 1 || strcmp(d.items[0].text, b->text) != 0) {
+        fprintf(stderr, "case %d: want\n  %s\ngot:\n", _i, b->text);
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(stderr, "  %s\n", d.items[i].text);
+    }
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.items[0].text, b->text);
+    hp_spec_fini(&spec);
+    hp_diag_fini(&d);
+}
+END_TEST
+
+/* what the table accepts: any setting, including those the spec also sets
+ * elsewhere (the runner applies fixed and space after trial.epochs and the
+ * study's seed), the spec's own normalize words, and a float over a
+ * whole-number setting when its steps are whole; a program's names are its
+ * own */
+START_TEST(test_model_settings_accepted)
+{
+    static const char *const ok[] = {
+        HEAD SEARCH MSPACE MODEL
+        "  fixed: {hidden: [64, 32], normalize: centered, epochs: 3, seed: 5, baselines: false,"
+        " initial_eval: 0, threads: 2, model: linear, dataset: 'csv:x.csv', batchnorm: 1}\n",
+        HEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256, step: 16}\n"
+        "  epochs: {type: int, low: 1, high: 20}\n"
+        "  normalize: {type: categorical, values: [standardize, unit, center]}\n"
+        "  hidden: {type: categorical, values: [32, 64]}\n" MODEL,
+        HEAD SEARCH "space:\n  lerning_rate: {type: float, low: 1e-4, high: 1e-1}\n"
+        "trial:\n  command: [prog, '{lerning_rate}', '{hiden}']\n"
+        "  fixed: {hiden: 64, optimizer: adamm, dropout: 1.5}\n",
+    };
+    for (size_t i = 0; i < HP_ARRAY_LEN(ok); i++) {
+        hp_spec_t spec;
+        hp_diag_t d = {0};
+        int rc = hp_spec_parse(&spec, ok[i], strlen(ok[i]), "ok.yaml", &d);
+        for (size_t k = 0; k < d.n; k++)
+            fprintf(stderr, "case %zu: %s\n", i, d.items[k].text);
+        ck_assert_int_eq(rc, 0);
+        hp_spec_fini(&spec);
+        hp_diag_fini(&d);
+    }
 }
 END_TEST
 
@@ -345,10 +446,10 @@ static const char *const good_specs[] = {
     "  sanity_check: false\n"
     "space:\n"
     "  lr: {type: float, low: 1e-4, high: 1e-1, log: true, grid_points: 4}\n"
-    "  mom: {type: float, values: [0.5, 0.9, 0.99]}\n"
-    "  width: {type: int, low: 16, high: 256, step: 16}\n"
-    "  depth: {type: int, values: [1, 2, 3]}\n"
-    "  act: {type: categorical, values: [relu, tanh, 1.0, 'true', \"x y\"]}\n"
+    "  momentum: {type: float, values: [0.5, 0.9, 0.99]}\n"
+    "  fc1: {type: int, low: 16, high: 256, step: 16}\n"
+    "  layers: {type: int, values: [1, 2, 3]}\n"
+    "  activation: {type: categorical, values: [relu, tanh]}\n"
     "trial:\n"
     "  model: lenet\n"
     "  dataset:\n"
@@ -360,7 +461,7 @@ static const char *const good_specs[] = {
     "    normalize: centered\n"
     "    shift: noise\n"
     "  epochs: 3\n"
-    "  fixed: {hidden: [256, 128], optimizer: adamw, nesterov: true, wd: 1e-4}\n"
+    "  fixed: {hidden: [256, 128], optimizer: adamw, batchnorm: true, weight_decay: 1e-4}\n"
     "  timeout: 2.5\n"
     "  retries: 0\n",
     /* coarse-to-fine with defaults, a string command */
@@ -373,6 +474,13 @@ static const char *const good_specs[] = {
     "  fixed: {b: hello}\n"
     "  env: {OMP_NUM_THREADS: 1, MODE: fast}\n"
     "  workdir: /tmp\n",
+    /* a categorical's values of every kind (a program takes any) */
+    "name: kinds\n"
+    "objective: {metric: loss}\n"
+    "search: {algorithm: grid}\n"
+    "space:\n"
+    "  act: {type: categorical, values: [relu, tanh, 1.0, 'true', \"x y\"]}\n"
+    "trial: {command: [prog, '{act}']}\n",
     /* sobol, benchmark with many dimensions, ints as inputs */
     "name: ackley5\n"
     "objective: {metric: value}\n"
@@ -425,7 +533,7 @@ START_TEST(test_defaults_filled_in)
     ck_assert_uint_eq(s.trial.retries, 2);
     hp_spec_fini(&s);
 
-    static const char model[] = HEAD "search:\n  algorithm: bayes\n  max_trials: 6\n" SPACE
+    static const char model[] = HEAD "search:\n  algorithm: bayes\n  max_trials: 6\n" MSPACE
         "trial:\n  model: mlp\n  dataset: fashion-mnist\n";
     ck_assert_int_eq(hp_spec_parse(&s, model, sizeof model - 1, NULL, &d), 0);
     ck_assert_int_eq(s.search.sanity_check, 1);
@@ -678,6 +786,8 @@ static Suite *spec_suite(void)
     TCase *tc = tcase_create("malformed");
     tcase_add_loop_test(tc, test_bad_spec, 0, (int)HP_ARRAY_LEN(bad_specs));
     tcase_add_test(tc, test_many_mistakes_all_reported);
+    tcase_add_loop_test(tc, test_model_settings_checked, 0, (int)HP_ARRAY_LEN(setting_specs));
+    tcase_add_test(tc, test_model_settings_accepted);
     suite_add_tcase(s, tc);
     tc = tcase_create("valid");
     tcase_add_loop_test(tc, test_examples_valid_and_round_trip, 0,

@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "gemm.h"
+#include "trial_settings.h"
 
 #include "hp_check.h"
 
@@ -65,6 +66,78 @@ START_TEST(test_config_table)
     ck_assert_int_eq(c.batchnorm, 1);
     set(&c, "seed=18446744073709551615");
     ck_assert(c.seed == UINT64_MAX);
+}
+END_TEST
+
+/* The engine stores every setting of the shared table (common/
+ * trial_settings.def) in a field of its own, and reads values with the
+ * table's parser: the spec's words for normalize included. */
+START_TEST(test_config_follows_the_shared_table)
+{
+    hp_train_config_t c;
+    hp_train_config_defaults(&c);
+    set(&c, "normalize=standardize");
+    ck_assert_str_eq(c.normalize, "standard");
+    set(&c, "normalize=centered");
+    ck_assert_str_eq(c.normalize, "center");
+    set(&c, "normalize=unit");
+    ck_assert_str_eq(c.normalize, "unit");
+    char label[80];
+    memset(label, 'y', sizeof label - 1);
+    label[sizeof label - 1] = '\0';
+    ck_assert_int_eq(hp_train_config_set(&c, "label", label, err, sizeof err), HP_EINVAL);
+    ck_assert_str_eq(err, "label: value too long (max 63 characters)");
+    label[63] = '\0';
+    set(&c, "label=yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+    ck_assert_str_eq(c.label, label);
+    ck_assert_int_eq(hp_train_config_set(&c, "hidden", "1,2,3,4,5,6,7,8,9", err, sizeof err),
+                     HP_EINVAL);
+    ck_assert_str_eq(err, "hidden: at most 8 layers");
+
+    /* every setting takes a value other than its default and stores it in
+     * bytes of its own: no two settings share a field */
+    size_t lo[64], hi[64];
+    ck_assert_uint_le(hp_trial_settings_n, HP_ARRAY_LEN(lo));
+    for (size_t i = 0; i < hp_trial_settings_n; i++) {
+        const hp_trial_setting_t *s = &hp_trial_settings[i];
+        char v[64];
+        switch (s->type) {
+        case HP_TS_STRING:
+            if (s->choices) /* the last choice, which no default is */
+                snprintf(v, sizeof v, "%s", strrchr(s->choices, '|') + 1);
+            else
+                snprintf(v, sizeof v, "x");
+            break;
+        case HP_TS_BOOL:
+            snprintf(v, sizeof v, "%s", strcmp(s->def, "1") == 0 ? "0" : "1");
+            break;
+        case HP_TS_U64:
+            snprintf(v, sizeof v, "12345");
+            break;
+        case HP_TS_INTLIST:
+            snprintf(v, sizeof v, "3,4");
+            break;
+        default:
+            snprintf(v, sizeof v, "%.17g", atof(s->def) == s->hi ? s->lo : s->hi);
+            break;
+        }
+        hp_train_config_t a, b;
+        hp_train_config_defaults(&a);
+        hp_train_config_defaults(&b);
+        ck_assert_msg(hp_train_config_set(&b, s->name, v, err, sizeof err) == 0, "%s=%s: %s",
+                      s->name, v, err);
+        lo[i] = sizeof a;
+        hi[i] = 0;
+        for (size_t k = 0; k < sizeof a; k++)
+            if (((unsigned char *)&a)[k] != ((unsigned char *)&b)[k]) {
+                lo[i] = k < lo[i] ? k : lo[i];
+                hi[i] = k + 1;
+            }
+        ck_assert_msg(hi[i] > 0, "%s=%s changed nothing", s->name, v);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_msg(hi[i] <= lo[j] || hi[j] <= lo[i], "%s and %s share bytes", s->name,
+                          hp_trial_settings[j].name);
+    }
 }
 END_TEST
 
@@ -487,6 +560,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_config_table);
+    tcase_add_test(tc, test_config_follows_the_shared_table);
     tcase_add_test(tc, test_optimizers_match_hand_computation);
     tcase_add_test(tc, test_schedules);
     tcase_add_test(tc, test_run_errors);

@@ -14,9 +14,11 @@
  * hp_train_run then returns HP_ECANCELED with res filled so far. To stop
  * sooner (within one step), point cfg.cancel at a flag and set it.
  *
- * Everything a trial can vary is a setting in one table (config.c): the
- * model, dataset, epochs and seed as well as the hyperparameters, so a
- * study can fix or search any of them.
+ * Everything a trial can vary is a setting in one table
+ * (common/trial_settings.def, shared with the spec validator): the model,
+ * dataset, epochs and seed as well as the hyperparameters, so a study can
+ * fix or search any of them. config.c stores each setting in the field of
+ * hp_train_config_t with its name.
  */
 #ifndef HP_TRAIN_H
 #define HP_TRAIN_H
@@ -88,9 +90,11 @@ int hp_train_config_set(hp_train_config_t *cfg, const char *name, const char *va
                         size_t errlen);
 /* hp_train_config_set_kv takes "name=value". */
 int hp_train_config_set_kv(hp_train_config_t *cfg, const char *kv, char *err, size_t errlen);
-/* hp_train_config_names writes the known setting names, comma-separated. */
+/* hp_train_config_names writes the known setting names, comma-separated
+ * (hp_trial_settings_names). */
 void hp_train_config_names(char *out, size_t outlen);
-/* hp_train_config_help prints the settings table (name, default, help). */
+/* hp_train_config_help prints the settings table (name, default, help):
+ * hp_trial_settings_help. */
 void hp_train_config_help(FILE *f);
 
 typedef struct hp_train_epoch {

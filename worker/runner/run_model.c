@@ -6,6 +6,7 @@
 #include "baselines.h"
 #include "err.h"
 #include "train.h"
+#include "trial_settings.h"
 
 #include <libfyaml.h>
 #include <math.h>
@@ -80,6 +81,9 @@ static int set_node(hp_train_config_t *cfg, const char *name, struct fy_node *n,
     return rc;
 }
 
+/* dataset_config applies the spec's trial.dataset: each key sets the
+ * settings hp_trial_dataset_keys says (the spec's words are the table's
+ * to translate, not this file's) */
 static int dataset_config(hp_train_config_t *cfg, struct fy_node *ds, hp_runner_outcome_t *out)
 {
     if (!ds) {
@@ -88,9 +92,8 @@ static int dataset_config(hp_train_config_t *cfg, struct fy_node *ds, hp_runner_
     }
     if (fy_node_is_scalar(ds)) { /* the spec's short form */
         char *s = hp_tj_text(ds);
-        int is_path = strchr(s, '/') || (strlen(s) > 4 && !strcmp(s + strlen(s) - 4, ".csv"));
         char *v = s;
-        if (is_path && asprintf(&v, "csv:%s", s) < 0)
+        if (hp_trial_dataset_is_path(s, strlen(s)) && asprintf(&v, "csv:%s", s) < 0)
             v = NULL;
         HP_ASSERT(v);
         int rc = set(cfg, "dataset", v, out);
@@ -99,54 +102,31 @@ static int dataset_config(hp_train_config_t *cfg, struct fy_node *ds, hp_runner_
         free(s);
         return rc;
     }
-    char *name = hp_tj_text(hp_tj_get(ds, "name")), *path = hp_tj_text(hp_tj_get(ds, "path"));
-    char *shift = hp_tj_text(hp_tj_get(ds, "shift")), *norm = hp_tj_text(hp_tj_get(ds, "normalize"));
-    char *sub = hp_tj_text(hp_tj_get(ds, "train_subset")), *aug = hp_tj_text(hp_tj_get(ds, "augment"));
-    int rc = -1;
-    if (path) {
-        char *v;
-        HP_ASSERT(asprintf(&v, "csv:%s", path) >= 0);
-        rc = set(cfg, "dataset", v, out);
-        free(v);
-    } else if (name) {
-        rc = set(cfg, "dataset", name, out);
-    } else {
+    if (!hp_tj_get(ds, "name") && !hp_tj_get(ds, "path")) {
         hp_outcome_fail(out, "trial.dataset names neither a dataset nor a path");
+        return -1;
     }
-    if (rc < 0)
-        goto done;
-    rc = -1;
-    if (set_node(cfg, "label", hp_tj_get(ds, "label"), out) < 0 ||
-        set_node(cfg, "task", hp_tj_get(ds, "task"), out) < 0 ||
-        set_node(cfg, "val_size", hp_tj_get(ds, "validation_fraction"), out) < 0)
-        goto done;
-    if (sub && strcmp(sub, "0") != 0 && set(cfg, "train_size", sub, out) < 0)
-        goto done;
-    if (norm) {
-        /* the spec's names -> the engine's names */
-        static const char *const map[][2] = {{"standardize", "standard"}, {"unit", "unit"},
-                                             {"centered", "center"},      {"none", "none"}};
-        const char *v = norm;
-        for (size_t i = 0; i < HP_ARRAY_LEN(map); i++)
-            if (!strcmp(norm, map[i][0]))
-                v = map[i][1];
-        if (set(cfg, "normalize", v, out) < 0)
-            goto done;
+    for (size_t i = 0; i < hp_trial_dataset_keys_n; i++) {
+        const hp_trial_dataset_key_t *k = &hp_trial_dataset_keys[i];
+        char *v = hp_tj_text(hp_tj_get(ds, k->key)), *pv = NULL;
+        int rc = 0;
+        if (!v)
+            continue;
+        if (k->when_true) {
+            if (!strcmp(v, "true"))
+                rc = set(cfg, k->setting, k->when_true, out);
+        } else if (k->prefix) {
+            HP_ASSERT(asprintf(&pv, "%s%s", k->prefix, v) >= 0);
+            rc = set(cfg, k->setting, pv, out);
+        } else {
+            rc = set(cfg, k->setting, v, out);
+        }
+        free(pv);
+        free(v);
+        if (rc < 0)
+            return -1;
     }
-    if (aug && !strcmp(aug, "true") &&
-        (set(cfg, "augment_shift", "2", out) < 0 || set(cfg, "augment_flip", "1", out) < 0))
-        goto done;
-    if (shift && set(cfg, "shift", shift, out) < 0) /* same names: none | darken | noise */
-        goto done;
-    rc = 0;
-done:
-    free(name);
-    free(path);
-    free(shift);
-    free(norm);
-    free(sub);
-    free(aug);
-    return rc;
+    return 0;
 }
 
 int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runner_opts_t *o,
