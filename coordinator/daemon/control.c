@@ -9,15 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void reply_ack(coord_t *c, hp_rep_req_t *req, const char *reason)
-{
-    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-    Hpsearch__Ack ack = HPSEARCH__ACK__INIT;
-    ack.reason = (char *)(reason ? reason : "");
-    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ACK, &ack);
-    coord_reply(c, req, &env);
-}
-
 static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub)
 {
     hp_spec_t spec;
@@ -268,7 +259,7 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
     char msg[128];
     snprintf(msg, sizeof msg, "cancelled %zu pending trials; %zu running trials are stopping",
              pend.n, stopping);
-    reply_ack(c, req, msg);
+    coord_reply_ack(c, req, 0, msg);
 }
 
 static void on_list_workers(coord_t *c, hp_rep_req_t *req)
@@ -413,8 +404,8 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         on_query(c, req, e->query);
         break;
     case HPSEARCH__MSG_TYPE__SHUTDOWN:
-        reply_ack(c, req, "shutting down");
-        coord_shutdown(c, "SHUTDOWN request");
+        coord_reply_ack(c, req, 0, "shutting down");
+        coord_shutdown_request(c, "SHUTDOWN request");
         break;
     default:
         coord_reply_error(c, req, HP_EPROTO, "%s is not a request the control socket serves",

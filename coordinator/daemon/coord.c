@@ -6,123 +6,36 @@
 #include "log.h"
 
 #include <inttypes.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-uint64_t coord_now_ms(coord_t *c) { return uv_now(c->loop); }
-
-int coord_write_begin(coord_t *c)
-{
-    if (hp_store_in_group(c->store))
-        return 0;
-    char err[256];
-    int rc = hp_store_begin(c->store, err, sizeof err);
-    if (rc < 0)
-        hp_log_error("cannot begin a write: %s", err);
-    return rc;
-}
-
-void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env)
-{
-    coord_reply_t r = {.req = req};
-    int rc = hp_proto_encode(env, &r.buf);
-    if (rc < 0) {
-        hp_log_error("cannot encode a %s reply", hp_proto_type_name(env->type));
-        hp_proto_encode_error(&r.buf, HP_EINVAL, "internal error: reply too large");
-    }
-    HP_VEC_PUSH(c->outbox, r);
-}
-
-void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
-{
-    char msg[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    coord_reply_t r = {.req = req};
-    hp_proto_encode_error(&r.buf, code, msg);
-    HP_VEC_PUSH(c->outbox, r);
-}
-
-coord_worker_t *coord_worker_by_id(coord_t *c, uint64_t id)
-{
-    for (size_t i = 0; i < c->workers.n; i++)
-        if (c->workers.v[i].id == id)
-            return &c->workers.v[i];
-    return NULL;
-}
-
-coord_run_t *coord_run_by_trial(coord_t *c, int64_t trial_id)
-{
-    for (size_t i = 0; i < c->runs.n; i++)
-        if (c->runs.v[i].trial_id == trial_id)
-            return &c->runs.v[i];
-    return NULL;
-}
-
-void coord_run_remove(coord_t *c, coord_run_t *r)
-{
-    size_t i = (size_t)(r - c->runs.v);
-    HP_ASSERT(i < c->runs.n);
-    free(r->loss);
-    c->runs.v[i] = c->runs.v[--c->runs.n];
-}
 
 /* ---- ticks ------------------------------------------------------------- */
 
 static void begin_shutdown(coord_t *c, const char *why);
 
-/* uv_check: after each round of I/O callbacks — schedule, commit the tick's
- * writes, then send the replies that acknowledge them. */
+/* uv_check: after each round of I/O callbacks — act on a requested
+ * shutdown, schedule, then commit the tick's writes and send the replies
+ * that acknowledge them (tick.c). */
 static void on_tick(uv_check_t *h)
 {
     coord_t *c = h->data;
+    if (c->shutdown_why)
+        begin_shutdown(c, c->shutdown_why);
     if (c->schedule_needed && !c->shutting_down) {
         c->schedule_needed = 0;
         coord_schedule(c);
     }
-    if (hp_store_in_group(c->store)) {
-        char err[256];
-        if (hp_store_commit(c->store, err, sizeof err) < 0) {
-            /* Without the commit the replies would acknowledge writes that
-             * did not happen; a restart recovers from the last commit. */
-            hp_log_error("cannot commit: %s; stopping so a restart recovers from the database",
-                         err);
-            hp_store_rollback(c->store, err, sizeof err);
-            for (size_t i = 0; i < c->outbox.n; i++)
-                hp_buf_fini(&c->outbox.v[i].buf);
-            c->outbox.n = 0;
-            c->exit_code = 1;
-            begin_shutdown(c, "database commit failed");
-            return;
-        }
+    if (coord_tick_commit(c) < 0) {
+        c->exit_code = 1;
+        begin_shutdown(c, "database commit failed");
     }
-    for (size_t i = 0; i < c->outbox.n; i++) {
-        coord_reply_t *r = &c->outbox.v[i];
-        hp_rep_reply(r->req, r->buf.data, r->buf.len);
-        hp_buf_fini(&r->buf);
-    }
-    c->outbox.n = 0;
 }
 
 static void on_lease_timer(uv_timer_t *h)
 {
     coord_t *c = h->data;
+    coord_attempts_expire(c);
     uint64_t now = coord_now_ms(c);
-    for (size_t i = 0; i < c->runs.n;) {
-        coord_run_t *r = &c->runs.v[i];
-        if (r->expires_ms <= now) {
-            char why[160];
-            snprintf(why, sizeof why, "lease expired: worker %" PRIu64 " silent for %lld ms",
-                     r->worker_id, (long long)c->cfg.lease_ms);
-            coord_trial_attempt_failed(c, r, HP_ATTEMPT_LOST, why);
-            continue; /* the slot now holds another run */
-        }
-        i++;
-    }
     for (size_t i = 0; i < c->workers.n; i++) {
         coord_worker_t *w = &c->workers.v[i];
         if (w->alive && w->last_seen_ms + (uint64_t)c->cfg.lease_ms <= now) {
@@ -175,15 +88,13 @@ static void begin_shutdown(coord_t *c, const char *why)
         return;
     c->shutting_down = 1;
     hp_log_info("shutting down (%s): running trials stay recorded and resume on restart", why);
-    coord_release_held(c, 1);
+    coord_held_release(c, 1);
     uv_timer_stop(&c->lease_timer);
     /* let the last replies leave before the sockets close */
     uv_timer_init(c->loop, &c->linger_timer);
     c->linger_timer.data = c;
     uv_timer_start(&c->linger_timer, on_linger_done, 200, 0);
 }
-
-void coord_shutdown(coord_t *c, const char *why) { begin_shutdown(c, why); }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -257,14 +168,13 @@ static int load_run_cb(void *data, const hp_trial_t *t)
         .attempt = t->attempts,
         .number = (uint64_t)t->number,
         .worker_id = t->worker_id ? strtoull(t->worker_id, NULL, 10) : 0,
-        .expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms,
+        .expires_ms = coord_lease_deadline_ms(c),
         .study = s,
         /* which attempt was left to compute the baselines is not stored:
          * any might be, so none other starts until these end without */
         .baselines = s->baselines == COORD_BASELINES_NEED,
     };
-    HP_VEC_PUSH(c->runs, r);
-    s->running++;
+    coord_run_add(c, &r);
     return 0;
 }
 
@@ -369,7 +279,7 @@ out:
         coord_study_free(c->studies.v[i]);
     free(c->studies.v);
     for (size_t i = 0; i < c->runs.n; i++)
-        free(c->runs.v[i].loss);
+        free(c->runs.v[i].loss.v);
     free(c->runs.v);
     free(c->workers.v);
     free(c->held.v);

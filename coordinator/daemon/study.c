@@ -12,26 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-coord_study_t *coord_study_by_id(coord_t *c, int64_t id)
-{
-    for (size_t i = 0; i < c->studies.n; i++)
-        if (c->studies.v[i]->id == id)
-            return c->studies.v[i];
-    return NULL;
-}
-
-coord_study_t *coord_study_find(coord_t *c, const char *name_or_id)
-{
-    char *end;
-    long long id = strtoll(name_or_id, &end, 10);
-    for (size_t i = 0; i < c->studies.n; i++) {
-        coord_study_t *s = c->studies.v[i];
-        if ((*end == '\0' && s->id == id) || strcmp(s->spec.name, name_or_id) == 0)
-            return s;
-    }
-    return NULL;
-}
-
 void coord_study_free(coord_study_t *s)
 {
     if (!s)
@@ -196,49 +176,6 @@ void coord_study_trial_ended(coord_t *c, coord_study_t *s, uint64_t number, hp_o
     coord_study_hist_set(s, number, st, value, NULL);
     s->blocked = 0; /* a sampler waiting for results may go on */
     c->schedule_needed = 1;
-}
-
-void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how,
-                                const char *why)
-{
-    coord_study_t *s = r->study;
-    if (r->sanity) {
-        coord_sanity_lost(c, r, why);
-        return;
-    }
-    char err[512];
-    if (coord_write_begin(c) < 0)
-        return;
-    int rc;
-    uint64_t number = r->number;
-    int ended = 1;
-    if (!s->active) {
-        /* the study was cancelled meanwhile: nothing is re-run */
-        rc = hp_store_trial_cancel(c->store, r->trial_id, why, err, sizeof err);
-        s->done++;
-    } else if ((uint32_t)r->attempt <= s->spec.trial.retries) {
-        rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
-        s->pending++;
-        ended = 0;
-        hp_log_info("study %s trial %" PRIu64 " attempt %d %s (%s); re-queued", s->spec.name,
-                    r->number, r->attempt, how == HP_ATTEMPT_LOST ? "lost" : "failed", why);
-    } else {
-        char msg[600];
-        snprintf(msg, sizeof msg, "%s (attempt %d of %u)", why, r->attempt,
-                 s->spec.trial.retries + 1);
-        rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, msg, err, sizeof err);
-        s->done++;
-        hp_log_info("study %s trial %" PRIu64 " failed: %s", s->spec.name, r->number, msg);
-    }
-    if (rc < 0)
-        hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
-                     s->spec.name, r->number, err);
-    s->running--;
-    coord_run_remove(c, r);
-    c->schedule_needed = 1;
-    if (ended)
-        coord_study_trial_ended(c, s, number, HP_OBS_FAILED, NAN);
-    coord_study_maybe_finish(c, s);
 }
 
 /* ---- baselines, once per dataset key ------------------------------------ */
