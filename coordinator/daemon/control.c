@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub)
+/* Parses a SUBMIT's spec, the one parse of this submission: what it gives
+ * is handed on to the study. On failure it replies with every diagnostic
+ * and returns HP_EINVAL. */
+static int parse_submission(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub,
+                            const char *file, hp_spec_t *spec)
 {
-    hp_spec_t spec;
     hp_diag_t d = {0};
-    const char *file = sub->filename && *sub->filename ? sub->filename : "spec";
-    if (hp_spec_parse(&spec, sub->spec_text, strlen(sub->spec_text), file, &d) < 0) {
+    int rc = hp_spec_parse(spec, sub->spec_text, strlen(sub->spec_text), file, &d);
+    if (rc < 0) {
         hp_buf_t all = {0};
         for (size_t i = 0; i < d.n; i++) {
             if (i)
@@ -23,85 +26,106 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
         }
         coord_reply_error(c, req, HP_EINVAL, "%s", all.data ? all.data : "invalid spec");
         hp_buf_fini(&all);
-        hp_diag_fini(&d);
-        return;
     }
     hp_diag_fini(&d);
-    /* a study must be runnable before it is stored */
-    hp_sampler_t *probe;
+    return rc;
+}
+
+/* Whether the stored study means the same as spec. A running study's
+ * parsed spec is in memory; an ended one's stored text is parsed. */
+static int same_spec(coord_t *c, const hp_study_t *existing, const hp_spec_t *spec)
+{
+    const coord_study_t *s = coord_study_by_id(c, existing->id);
+    if (s)
+        return hp_spec_equal(&s->spec, spec);
+    hp_spec_t old;
+    hp_diag_t d = {0};
+    int same = hp_spec_parse(&old, existing->spec, strlen(existing->spec), existing->name, &d) ==
+                   0 &&
+               hp_spec_equal(&old, spec);
+    hp_spec_fini(&old);
+    hp_diag_fini(&d);
+    return same;
+}
+
+/* Stores the new study s and records its submission; sets *id. */
+static int store_submission(coord_t *c, const coord_study_t *s, const char *file,
+                            const char *dataset_key, int64_t *id, char *err, size_t errlen)
+{
+    hp_buf_t json = {0};
+    hp_spec_to_json(&s->spec, &json);
+    hp_study_def_t def = {.name = s->spec.name, .spec = s->spec.raw, .spec_json = json.data,
+                          .metric = s->spec.objective.metric, .goal = s->spec.objective.goal,
+                          .max_trials = (int64_t)s->total, .dataset_key = dataset_key};
+    if (coord_write_begin(c) < 0 || hp_store_study_create(c->store, &def, id, err, errlen) < 0) {
+        hp_buf_fini(&json);
+        return HP_EDB;
+    }
+    hp_buf_fini(&json);
+    hp_store_event_append(c->store, "study_submitted", *id, 0, NULL, file, err, errlen);
+    return 0;
+}
+
+static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub)
+{
+    const char *file = sub->filename && *sub->filename ? sub->filename : "spec";
+    hp_spec_t spec;
+    if (parse_submission(c, req, sub, file, &spec) < 0)
+        return;
+    /* a study must be runnable before it is stored: the study built here,
+     * with its sampler, is the one that runs */
+    coord_study_t *s;
     char err[512];
-    if (hp_sampler_new(&probe, &spec, err, sizeof err) < 0) {
+    if (coord_study_new(&spec, &s, err, sizeof err) < 0) {
         coord_reply_error(c, req, HP_EINVAL, "%s: %s", file, err);
-        hp_spec_fini(&spec);
         return;
     }
-    uint64_t total = hp_sampler_total(probe);
-    hp_sampler_free(probe);
-
-    hp_buf_t json = {0}, key = {0};
-    hp_spec_to_json(&spec, &json);
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__SubmitReply r = HPSEARCH__SUBMIT_REPLY__INIT;
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__SUBMIT_REPLY, &r);
-    r.name = spec.name;
+    r.name = s->spec.name;
 
     hp_study_t existing;
-    int rc = hp_store_study_get_by_name(c->store, spec.name, &existing, err, sizeof err);
+    int rc = hp_store_study_get_by_name(c->store, s->spec.name, &existing, err, sizeof err);
     if (rc == 0) {
         /* resubmitting the same spec resumes (or shows) the same study */
-        hp_spec_t old;
-        hp_diag_t d2 = {0};
-        int same = hp_spec_parse(&old, existing.spec, strlen(existing.spec), existing.name,
-                                 &d2) == 0 &&
-                   hp_spec_equal(&old, &spec);
-        hp_spec_fini(&old);
-        hp_diag_fini(&d2);
-        if (!same)
+        if (!same_spec(c, &existing, &s->spec))
             coord_reply_error(c, req, HP_EEXIST,
                               "a study named '%s' already exists (id %" PRId64 ") with a "
                               "different spec; rename the study or cancel and rename",
-                              spec.name, existing.id);
+                              s->spec.name, existing.id);
         else {
             r.study_id = (uint64_t)existing.id;
             r.existed = 1;
             coord_reply(c, req, &env);
         }
         hp_study_fini(&existing);
-        goto out;
+        coord_study_free(s);
+        return;
     }
     if (rc != HP_ENOENT) {
         coord_reply_error(c, req, rc, "%s", err);
-        goto out;
+        coord_study_free(s);
+        return;
     }
-    int64_t id;
     /* studies on the same data share their baselines (computed once) */
-    int has_key = hp_spec_dataset_key(&spec, &key) == 0;
-    hp_study_def_t def = {.name = spec.name, .spec = spec.raw, .spec_json = json.data,
-                          .metric = spec.objective.metric, .goal = spec.objective.goal,
-                          .max_trials = (int64_t)total,
-                          .dataset_key = has_key ? key.data : NULL};
-    if (coord_write_begin(c) < 0 ||
-        (rc = hp_store_study_create(c->store, &def, &id, err, sizeof err)) < 0) {
+    hp_buf_t key = {0};
+    const char *dataset_key = hp_spec_dataset_key(&s->spec, &key) == 0 ? key.data : NULL;
+    int64_t id;
+    if (store_submission(c, s, file, dataset_key, &id, err, sizeof err) < 0) {
         coord_reply_error(c, req, HP_EDB, "cannot store the study: %s", err);
-        goto out;
-    }
-    hp_store_event_append(c->store, "study_submitted", id, 0, NULL, file, err, sizeof err);
-    coord_study_t *s;
-    if ((rc = coord_study_load(c, id, &s, err, sizeof err)) < 0) {
+        coord_study_free(s);
+    } else if ((rc = coord_study_add(c, s, id, dataset_key, err, sizeof err)) < 0) {
         coord_reply_error(c, req, rc, "cannot load the new study: %s", err);
-        goto out;
+    } else {
+        hp_log_info("study %s submitted (id %" PRId64 ", %" PRIu64 " trials, %s, parallelism %u)",
+                    s->spec.name, id, s->total, hp_algo_name(s->spec.search.algorithm),
+                    s->spec.search.parallelism);
+        c->schedule_needed = 1;
+        r.study_id = (uint64_t)id;
+        coord_reply(c, req, &env);
     }
-    HP_VEC_PUSH(c->studies, s);
-    hp_log_info("study %s submitted (id %" PRId64 ", %" PRIu64 " trials, %s, parallelism %u)",
-                spec.name, id, total, hp_algo_name(spec.search.algorithm),
-                spec.search.parallelism);
-    c->schedule_needed = 1;
-    r.study_id = (uint64_t)id;
-    coord_reply(c, req, &env);
-out:
-    hp_buf_fini(&json);
     hp_buf_fini(&key);
-    hp_spec_fini(&spec);
 }
 
 typedef struct {

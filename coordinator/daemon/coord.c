@@ -142,14 +142,10 @@ static int load_study_cb(void *data, const hp_study_t *study)
     recover_t *rv = data;
     if (study->state != HP_STUDY_RUNNING)
         return 0;
-    coord_study_t *s;
     char err[512];
-    if (coord_study_load(rv->c, study->id, &s, err, sizeof err) < 0) {
+    if (coord_study_load(rv->c, study->id, err, sizeof err) < 0)
         /* one bad study must not keep the others from resuming */
         hp_log_error("cannot resume study %s: %s", study->name, err);
-        return 0;
-    }
-    HP_VEC_PUSH(rv->c->studies, s);
     return 0;
 }
 

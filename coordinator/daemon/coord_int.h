@@ -272,10 +272,22 @@ void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why);
 
 /* ---- study.c ------------------------------------------------------------ */
 
-/* coord_study_load builds the in-memory study (spec, sampler, counters,
- * history) of stored study id, for a study just submitted or, at start-up,
- * one that was running. */
-int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, size_t errlen);
+/* coord_study_new builds a study's in-memory form from its parsed spec,
+ * which it takes (*spec is zeroed, on failure too): the sampler (HP_EINVAL
+ * with the sampler's sentence when the spec cannot run), the trial count
+ * and the trial JSON sent with each trial. The study is not yet one of the
+ * loop's: coord_study_add makes it one once it is stored. Free it with
+ * coord_study_free until then. */
+int coord_study_new(hp_spec_t *spec, coord_study_t **out, char *err, size_t errlen);
+/* coord_study_add makes s, just stored under id with no trials yet, a
+ * running study in c->studies, with the baselines state of dataset_key
+ * (NULL: none). On failure s is freed. The loop owns s afterwards. */
+int coord_study_add(coord_t *c, coord_study_t *s, int64_t id, const char *dataset_key, char *err,
+                    size_t errlen);
+/* coord_study_load rebuilds stored study id at start-up (its stored text
+ * parsed again, with its counters and history from its trials) and adds
+ * it to c->studies. */
+int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen);
 /* coord_study_free frees s (NULL ok); no suggestion may be in flight. */
 void coord_study_free(coord_study_t *s);
 /* coord_study_maybe_finish marks the study completed when nothing is left. */
@@ -296,10 +308,6 @@ int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size
  * the study until a trial ends, HP_ENOENT exhausts it, others fail it. */
 void coord_study_suggest_failed(coord_t *c, coord_study_t *s, int rc, const char *why);
 
-/* coord_baselines_load sets the study's dataset key and baselines state
- * from the store (at submit, and for every running study after a restart). */
-int coord_baselines_load(coord_t *c, coord_study_t *s, const char *dataset_key, char *err,
-                         size_t errlen);
 /* coord_baselines_assign decides, for a trial about to be sent, whether
  * it computes the study's baselines: returns 1 when it must be told not to
  * (stored already, or a running attempt computes them), else 0 — and when
