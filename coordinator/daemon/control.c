@@ -183,6 +183,17 @@ static int status_cb(void *data, const hp_study_t *st)
     return 0;
 }
 
+/* Reads the stored study that name_or_id names: its id in decimal, or its
+ * name. HP_ENOENT if there is none. */
+static int get_stored_study(coord_t *c, const char *name_or_id, hp_study_t *st, char *err,
+                            size_t errlen)
+{
+    char *end;
+    long long id = strtoll(name_or_id, &end, 10);
+    return *end == '\0' ? hp_store_study_get(c->store, id, st, err, errlen)
+                        : hp_store_study_get_by_name(c->store, name_or_id, st, err, errlen);
+}
+
 static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusRequest *q)
 {
     status_list_t l = {.c = c};
@@ -190,10 +201,7 @@ static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusReque
     int rc = 0;
     if (q->study && *q->study) {
         hp_study_t st;
-        char *end;
-        long long id = strtoll(q->study, &end, 10);
-        rc = *end == '\0' ? hp_store_study_get(c->store, id, &st, err, sizeof err)
-                          : hp_store_study_get_by_name(c->store, q->study, &st, err, sizeof err);
+        rc = get_stored_study(c, q->study, &st, err, sizeof err);
         if (rc == HP_ENOENT) {
             coord_reply_error(c, req, HP_ENOENT, "no study named '%s'", q->study);
             return;
@@ -237,12 +245,7 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
     char err[256];
     if (!s || !s->active) {
         hp_study_t st;
-        char *end;
-        long long id = strtoll(q->study, &end, 10);
-        int rc = *end == '\0' ? hp_store_study_get(c->store, id, &st, err, sizeof err)
-                              : hp_store_study_get_by_name(c->store, q->study, &st, err,
-                                                           sizeof err);
-        if (rc < 0) {
+        if (get_stored_study(c, q->study, &st, err, sizeof err) < 0) {
             coord_reply_error(c, req, HP_ENOENT, "no study named '%s'", q->study);
             return;
         }
@@ -319,9 +322,9 @@ static void on_list_workers(coord_t *c, hp_rep_req_t *req)
 }
 
 typedef struct {
-    hp_buf_t *cells; /* one buffer per cell, then turned into strings */
+    HP_VEC(hp_buf_t) cells; /* one buffer per cell, row after row */
     char **columns;
-    size_t ncol, ncells, cap;
+    size_t ncol;
     size_t rows, max_rows;
     int truncated;
     int header_seen;
@@ -350,9 +353,8 @@ static int query_cb(void *data, int ncol, const char *const *names, const char *
     }
     q->rows++;
     for (int i = 0; i < ncol; i++) {
-        q->cells = hp_vec_grow(q->cells, &q->cap, q->ncells + 1, sizeof *q->cells, 64);
-        hp_buf_t *b = &q->cells[q->ncells++];
-        memset(b, 0, sizeof *b);
+        HP_VEC_PUSH(q->cells, (hp_buf_t){0});
+        hp_buf_t *b = &q->cells.v[q->cells.n - 1];
         if (!values[i])
             hp_buf_puts(b, "null");
         else if (types[i] == HP_STORE_INTEGER)
@@ -380,24 +382,24 @@ static void on_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *qq)
     if (rc < 0 && !(rc == 1 && q.truncated)) {
         coord_reply_error(c, req, rc, "%s", err);
     } else {
-        char **cells = calloc(q.ncells + 1, sizeof *cells);
+        char **cells = calloc(q.cells.n + 1, sizeof *cells);
         HP_ASSERT(cells != NULL);
-        for (size_t i = 0; i < q.ncells; i++)
-            cells[i] = q.cells[i].data;
+        for (size_t i = 0; i < q.cells.n; i++)
+            cells[i] = q.cells.v[i].data;
         Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
         Hpsearch__QueryReply r = HPSEARCH__QUERY_REPLY__INIT;
         r.columns = q.columns;
         r.n_columns = q.ncol;
         r.cells = cells;
-        r.n_cells = q.ncells;
+        r.n_cells = q.cells.n;
         r.truncated = q.truncated;
         hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__QUERY_REPLY, &r);
         coord_reply(c, req, &env);
         free(cells);
     }
-    for (size_t i = 0; i < q.ncells; i++)
-        hp_buf_fini(&q.cells[i]);
-    free(q.cells);
+    for (size_t i = 0; i < q.cells.n; i++)
+        hp_buf_fini(&q.cells.v[i]);
+    free(q.cells.v);
     for (size_t i = 0; i < q.ncol; i++)
         free(q.columns[i]);
     free(q.columns);

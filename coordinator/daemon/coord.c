@@ -197,40 +197,37 @@ static int recover(coord_t *c, char *err, size_t errlen)
     return 0;
 }
 
-int hp_coord_main(const hp_coord_config_t *cfg)
+/* Opens the database and resumes the studies and leases it records. */
+static int open_store(coord_t *c)
 {
-    coord_t *c = calloc(1, sizeof *c);
-    HP_ASSERT(c != NULL);
-    c->cfg = *cfg;
-    hp_log_set_ident("hpsearchd");
-    hp_log_set_level((hp_log_level_t)hp_log_level_parse(cfg->log_level));
+    const hp_coord_config_t *cfg = &c->cfg;
     char err[1024];
-    int rc;
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    c->loop = &loop;
-
     unsigned flags = HP_STORE_CREATE | HP_STORE_MANUAL_CHECKPOINT;
     if (strcmp(cfg->synchronous, "normal") == 0)
         flags |= HP_STORE_SYNC_NORMAL;
-    rc = hp_store_open(&c->store, cfg->db, flags, err, sizeof err);
+    int rc = hp_store_open(&c->store, cfg->db, flags, err, sizeof err);
     if (rc < 0) {
         hp_log_error("cannot open the database %s: %s", cfg->db, err);
-        c->exit_code = 1;
-        goto out;
+        return rc;
     }
     hp_store_set_query_limit(c->store, (double)cfg->query_timeout_s);
-    if ((rc = recover(c, err, sizeof err)) < 0) {
+    if ((rc = recover(c, err, sizeof err)) < 0)
         hp_log_error("cannot recover from %s: %s", cfg->db, err);
-        c->exit_code = 1;
-        goto out;
-    }
-    rc = hp_rep_open(&c->workers_rep, c->loop, cfg->listen, (unsigned)cfg->worker_contexts,
-                     coord_on_worker_request, coord_on_worker_pipe_closed, c, err, sizeof err);
+    return rc;
+}
+
+/* Opens the workers' and the control socket, with their request handlers
+ * (worker_msgs.c, control.c). */
+static int open_sockets(coord_t *c)
+{
+    const hp_coord_config_t *cfg = &c->cfg;
+    char err[1024];
+    int rc = hp_rep_open(&c->workers_rep, c->loop, cfg->listen, (unsigned)cfg->worker_contexts,
+                         coord_on_worker_request, coord_on_worker_pipe_closed, c, err,
+                         sizeof err);
     if (rc < 0) {
         hp_log_error("workers socket: %s", err);
-        c->exit_code = 1;
-        goto out;
+        return rc;
     }
     rc = hp_rep_open(&c->control_rep, c->loop, cfg->control, (unsigned)cfg->control_contexts,
                      coord_on_control_request, NULL, c, err, sizeof err);
@@ -239,9 +236,14 @@ int hp_coord_main(const hp_coord_config_t *cfg)
         hp_rep_close(c->workers_rep);
         c->workers_rep = NULL;
         uv_run(c->loop, UV_RUN_NOWAIT);
-        c->exit_code = 1;
-        goto out;
     }
+    return rc;
+}
+
+/* Starts the tick, the lease and checkpoint timers and the signals. */
+static void start_handles(coord_t *c)
+{
+    const hp_coord_config_t *cfg = &c->cfg;
     uv_check_init(c->loop, &c->tick);
     c->tick.data = c;
     uv_check_start(&c->tick, on_tick);
@@ -259,12 +261,13 @@ int hp_coord_main(const hp_coord_config_t *cfg)
     uv_signal_init(c->loop, &c->sigint);
     c->sigint.data = c;
     uv_signal_start(&c->sigint, on_signal, SIGINT);
-    hp_log_info("ready: workers on %s, control on %s, database %s%s", cfg->listen, cfg->control,
-                cfg->db, cfg->token_len ? " (token required)" : "");
-    c->schedule_needed = 1;
-    uv_run(c->loop, UV_RUN_DEFAULT);
+}
 
-out:
+/* After the loop: the last writes committed, the log checkpointed, and
+ * everything freed once the closed handles have finished. */
+static void close_all(coord_t *c)
+{
+    char err[1024];
     if (c->store) {
         if (hp_store_in_group(c->store))
             hp_store_commit(c->store, err, sizeof err);
@@ -282,6 +285,29 @@ out:
     free(c->outbox.v);
     uv_run(c->loop, UV_RUN_DEFAULT); /* let closed handles finish */
     uv_loop_close(c->loop);
+}
+
+int hp_coord_main(const hp_coord_config_t *cfg)
+{
+    coord_t *c = calloc(1, sizeof *c);
+    HP_ASSERT(c != NULL);
+    c->cfg = *cfg;
+    hp_log_set_ident("hpsearchd");
+    hp_log_set_level((hp_log_level_t)hp_log_level_parse(cfg->log_level));
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    c->loop = &loop;
+
+    if (open_store(c) < 0 || open_sockets(c) < 0) {
+        c->exit_code = 1;
+    } else {
+        start_handles(c);
+        hp_log_info("ready: workers on %s, control on %s, database %s%s", cfg->listen,
+                    cfg->control, cfg->db, cfg->token_len ? " (token required)" : "");
+        c->schedule_needed = 1;
+        uv_run(c->loop, UV_RUN_DEFAULT);
+    }
+    close_all(c);
     int code = c->exit_code;
     free(c);
     hp_log_info("stopped");

@@ -24,6 +24,29 @@ static void touch_worker(coord_t *c, coord_worker_t *w, uint32_t pipe_id)
     }
 }
 
+/* What a HELLO says the worker can do, as the JSON the workers table keeps. */
+static void capabilities_json(const Hpsearch__Hello *h, hp_buf_t *caps)
+{
+    hp_buf_puts(caps, "{\"pid\":");
+    hp_buf_printf(caps, "%u,\"blas\":", h->pid);
+    hp_buf_json_string(caps, h->blas ? h->blas : "");
+    hp_buf_puts(caps, ",\"version\":");
+    hp_buf_json_string(caps, h->software_version ? h->software_version : "");
+    hp_buf_puts(caps, ",\"models\":[");
+    for (size_t i = 0; i < h->n_models; i++) {
+        if (i)
+            hp_buf_putc(caps, ',');
+        hp_buf_json_string(caps, h->models[i]);
+    }
+    hp_buf_puts(caps, "],\"functions\":[");
+    for (size_t i = 0; i < h->n_functions; i++) {
+        if (i)
+            hp_buf_putc(caps, ',');
+        hp_buf_json_string(caps, h->functions[i]);
+    }
+    hp_buf_puts(caps, "]}");
+}
+
 static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e, uint32_t pipe_id)
 {
     const Hpsearch__Hello *h = e->hello;
@@ -46,24 +69,7 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
     touch_worker(c, w, pipe_id);
 
     hp_buf_t caps = {0};
-    hp_buf_puts(&caps, "{\"pid\":");
-    hp_buf_printf(&caps, "%u,\"blas\":", h->pid);
-    hp_buf_json_string(&caps, h->blas ? h->blas : "");
-    hp_buf_puts(&caps, ",\"version\":");
-    hp_buf_json_string(&caps, h->software_version ? h->software_version : "");
-    hp_buf_puts(&caps, ",\"models\":[");
-    for (size_t i = 0; i < h->n_models; i++) {
-        if (i)
-            hp_buf_putc(&caps, ',');
-        hp_buf_json_string(&caps, h->models[i]);
-    }
-    hp_buf_puts(&caps, "],\"functions\":[");
-    for (size_t i = 0; i < h->n_functions; i++) {
-        if (i)
-            hp_buf_putc(&caps, ',');
-        hp_buf_json_string(&caps, h->functions[i]);
-    }
-    hp_buf_puts(&caps, "]}");
+    capabilities_json(h, &caps);
     char err[256];
     hp_worker_def_t def = {.id = w->id_str, .host = w->host, .cores = (int)h->cores,
                            .slots = (int)h->slots, .capabilities = caps.data};
