@@ -31,8 +31,8 @@ static int parse_submission(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submi
     return rc;
 }
 
-/* Whether the stored study means the same as spec. A running study's
- * parsed spec is in memory; an ended one's stored text is parsed. */
+/* Whether the stored study means the same as spec. A study the loop holds
+ * has its parsed spec in memory; only another's stored text is parsed. */
 static int same_spec(coord_t *c, const hp_study_t *existing, const hp_spec_t *spec)
 {
     const coord_study_t *s = coord_study_by_id(c, existing->id);

@@ -1,5 +1,7 @@
-/* The coordinator's lifecycle: start-up and recovery, the per-tick commit
- * that precedes every reply, lease expiry, checkpoints and shutdown. */
+/* The coordinator's lifecycle: start-up and recovery, the tick that ends
+ * every round of callbacks (scheduling, then tick.c's commit and replies),
+ * the lease timer (attempt.c expires the leases, this file the workers),
+ * checkpoints, and shutdown. The top floor: see coord_int.h. */
 #include "coord_int.h"
 
 #include "err.h"

@@ -20,7 +20,8 @@
  *        held.c       idle slots: GET_TRIALs held open, NO_TRIAL
  *         tick.c      requests in, one transaction per tick, replies out
  *                     after it commits (the outbox)
- *         state.c     the loop's clock and lookups in the tables below
+ *         state.c     the loop's clock; finding, adding and removing in
+ *                     coord_t's tables; the request to shut down
  *
  * Who calls whom (every edge points down):
  *   coord       -> sched attempt study held tick state
@@ -177,7 +178,8 @@ uint64_t coord_now_ms(coord_t *c);
 /* coord_lease_deadline_ms is when a lease given or renewed now expires. */
 uint64_t coord_lease_deadline_ms(coord_t *c);
 /* Lookups; NULL when there is none. coord_study_find takes a study's name
- * or its id in decimal, and finds only studies in memory (running ones). */
+ * or its id in decimal. Studies are in memory when they were running at
+ * start-up or were submitted since (ended ones stay, inactive). */
 coord_study_t *coord_study_by_id(coord_t *c, int64_t id);
 coord_study_t *coord_study_find(coord_t *c, const char *name_or_id);
 coord_worker_t *coord_worker_by_id(coord_t *c, uint64_t id);

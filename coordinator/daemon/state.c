@@ -1,6 +1,6 @@
-/* The floor every other coordinator file stands on: the loop's clock and
- * lookups in the tables coord_t holds (studies, runs, workers). Nothing
- * here calls another coordinator file. */
+/* The bottom floor, beside tick.c: the loop's clock, and finding, adding
+ * and removing entries of the tables coord_t holds (studies, runs,
+ * workers). Nothing here calls another coordinator file. */
 #include "coord_int.h"
 
 #include "err.h"
