@@ -9,21 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void reply_ack(coord_t *c, hp_rep_req_t *req, const char *reason)
+/* Parses a SUBMIT's spec, the one parse of this submission: what it gives
+ * is handed on to the study. On failure it replies with every diagnostic
+ * and returns HP_EINVAL. */
+static int parse_submission(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub,
+                            const char *file, hp_spec_t *spec)
 {
-    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-    Hpsearch__Ack ack = HPSEARCH__ACK__INIT;
-    ack.reason = (char *)(reason ? reason : "");
-    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ACK, &ack);
-    coord_reply(c, req, &env);
-}
-
-static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub)
-{
-    hp_spec_t spec;
     hp_diag_t d = {0};
-    const char *file = sub->filename && *sub->filename ? sub->filename : "spec";
-    if (hp_spec_parse(&spec, sub->spec_text, strlen(sub->spec_text), file, &d) < 0) {
+    int rc = hp_spec_parse(spec, sub->spec_text, strlen(sub->spec_text), file, &d);
+    if (rc < 0) {
         hp_buf_t all = {0};
         for (size_t i = 0; i < d.n; i++) {
             if (i)
@@ -32,85 +26,106 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
         }
         coord_reply_error(c, req, HP_EINVAL, "%s", all.data ? all.data : "invalid spec");
         hp_buf_fini(&all);
-        hp_diag_fini(&d);
-        return;
     }
     hp_diag_fini(&d);
-    /* a study must be runnable before it is stored */
-    hp_sampler_t *probe;
+    return rc;
+}
+
+/* Whether the stored study means the same as spec. A study the loop holds
+ * has its parsed spec in memory; only another's stored text is parsed. */
+static int same_spec(coord_t *c, const hp_study_t *existing, const hp_spec_t *spec)
+{
+    const coord_study_t *s = coord_study_by_id(c, existing->id);
+    if (s)
+        return hp_spec_equal(&s->spec, spec);
+    hp_spec_t old;
+    hp_diag_t d = {0};
+    int same = hp_spec_parse(&old, existing->spec, strlen(existing->spec), existing->name, &d) ==
+                   0 &&
+               hp_spec_equal(&old, spec);
+    hp_spec_fini(&old);
+    hp_diag_fini(&d);
+    return same;
+}
+
+/* Stores the new study s and records its submission; sets *id. */
+static int store_submission(coord_t *c, const coord_study_t *s, const char *file,
+                            const char *dataset_key, int64_t *id, char *err, size_t errlen)
+{
+    hp_buf_t json = {0};
+    hp_spec_to_json(&s->spec, &json);
+    hp_study_def_t def = {.name = s->spec.name, .spec = s->spec.raw, .spec_json = json.data,
+                          .metric = s->spec.objective.metric, .goal = s->spec.objective.goal,
+                          .max_trials = (int64_t)s->total, .dataset_key = dataset_key};
+    if (coord_write_begin(c) < 0 || hp_store_study_create(c->store, &def, id, err, errlen) < 0) {
+        hp_buf_fini(&json);
+        return HP_EDB;
+    }
+    hp_buf_fini(&json);
+    hp_store_event_append(c->store, "study_submitted", *id, 0, NULL, file, err, errlen);
+    return 0;
+}
+
+static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub)
+{
+    const char *file = sub->filename && *sub->filename ? sub->filename : "spec";
+    hp_spec_t spec;
+    if (parse_submission(c, req, sub, file, &spec) < 0)
+        return;
+    /* a study must be runnable before it is stored: the study built here,
+     * with its sampler, is the one that runs */
+    coord_study_t *s;
     char err[512];
-    if (hp_sampler_new(&probe, &spec, err, sizeof err) < 0) {
+    if (coord_study_new(&spec, &s, err, sizeof err) < 0) {
         coord_reply_error(c, req, HP_EINVAL, "%s: %s", file, err);
-        hp_spec_fini(&spec);
         return;
     }
-    uint64_t total = hp_sampler_total(probe);
-    hp_sampler_free(probe);
-
-    hp_buf_t json = {0}, key = {0};
-    hp_spec_to_json(&spec, &json);
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__SubmitReply r = HPSEARCH__SUBMIT_REPLY__INIT;
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__SUBMIT_REPLY, &r);
-    r.name = spec.name;
+    r.name = s->spec.name;
 
     hp_study_t existing;
-    int rc = hp_store_study_get_by_name(c->store, spec.name, &existing, err, sizeof err);
+    int rc = hp_store_study_get_by_name(c->store, s->spec.name, &existing, err, sizeof err);
     if (rc == 0) {
         /* resubmitting the same spec resumes (or shows) the same study */
-        hp_spec_t old;
-        hp_diag_t d2 = {0};
-        int same = hp_spec_parse(&old, existing.spec, strlen(existing.spec), existing.name,
-                                 &d2) == 0 &&
-                   hp_spec_equal(&old, &spec);
-        hp_spec_fini(&old);
-        hp_diag_fini(&d2);
-        if (!same)
+        if (!same_spec(c, &existing, &s->spec))
             coord_reply_error(c, req, HP_EEXIST,
                               "a study named '%s' already exists (id %" PRId64 ") with a "
                               "different spec; rename the study or cancel and rename",
-                              spec.name, existing.id);
+                              s->spec.name, existing.id);
         else {
             r.study_id = (uint64_t)existing.id;
             r.existed = 1;
             coord_reply(c, req, &env);
         }
         hp_study_fini(&existing);
-        goto out;
+        coord_study_free(s);
+        return;
     }
     if (rc != HP_ENOENT) {
         coord_reply_error(c, req, rc, "%s", err);
-        goto out;
+        coord_study_free(s);
+        return;
     }
-    int64_t id;
     /* studies on the same data share their baselines (computed once) */
-    int has_key = hp_spec_dataset_key(&spec, &key) == 0;
-    hp_study_def_t def = {.name = spec.name, .spec = spec.raw, .spec_json = json.data,
-                          .metric = spec.objective.metric, .goal = spec.objective.goal,
-                          .max_trials = (int64_t)total,
-                          .dataset_key = has_key ? key.data : NULL};
-    if (coord_write_begin(c) < 0 ||
-        (rc = hp_store_study_create(c->store, &def, &id, err, sizeof err)) < 0) {
+    hp_buf_t key = {0};
+    const char *dataset_key = hp_spec_dataset_key(&s->spec, &key) == 0 ? key.data : NULL;
+    int64_t id;
+    if (store_submission(c, s, file, dataset_key, &id, err, sizeof err) < 0) {
         coord_reply_error(c, req, HP_EDB, "cannot store the study: %s", err);
-        goto out;
-    }
-    hp_store_event_append(c->store, "study_submitted", id, 0, NULL, file, err, sizeof err);
-    coord_study_t *s;
-    if ((rc = coord_study_load(c, id, &s, err, sizeof err)) < 0) {
+        coord_study_free(s);
+    } else if ((rc = coord_study_add(c, s, id, dataset_key, err, sizeof err)) < 0) {
         coord_reply_error(c, req, rc, "cannot load the new study: %s", err);
-        goto out;
+    } else {
+        hp_log_info("study %s submitted (id %" PRId64 ", %" PRIu64 " trials, %s, parallelism %u)",
+                    s->spec.name, id, s->total, hp_algo_name(s->spec.search.algorithm),
+                    s->spec.search.parallelism);
+        c->schedule_needed = 1;
+        r.study_id = (uint64_t)id;
+        coord_reply(c, req, &env);
     }
-    HP_VEC_PUSH(c->studies, s);
-    hp_log_info("study %s submitted (id %" PRId64 ", %" PRIu64 " trials, %s, parallelism %u)",
-                spec.name, id, total, hp_algo_name(spec.search.algorithm),
-                spec.search.parallelism);
-    c->schedule_needed = 1;
-    r.study_id = (uint64_t)id;
-    coord_reply(c, req, &env);
-out:
-    hp_buf_fini(&json);
     hp_buf_fini(&key);
-    hp_spec_fini(&spec);
 }
 
 typedef struct {
@@ -168,6 +183,17 @@ static int status_cb(void *data, const hp_study_t *st)
     return 0;
 }
 
+/* Reads the stored study that name_or_id names: its id in decimal, or its
+ * name. HP_ENOENT if there is none. */
+static int get_stored_study(coord_t *c, const char *name_or_id, hp_study_t *st, char *err,
+                            size_t errlen)
+{
+    char *end;
+    long long id = strtoll(name_or_id, &end, 10);
+    return *end == '\0' ? hp_store_study_get(c->store, id, st, err, errlen)
+                        : hp_store_study_get_by_name(c->store, name_or_id, st, err, errlen);
+}
+
 static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusRequest *q)
 {
     status_list_t l = {.c = c};
@@ -175,10 +201,7 @@ static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusReque
     int rc = 0;
     if (q->study && *q->study) {
         hp_study_t st;
-        char *end;
-        long long id = strtoll(q->study, &end, 10);
-        rc = *end == '\0' ? hp_store_study_get(c->store, id, &st, err, sizeof err)
-                          : hp_store_study_get_by_name(c->store, q->study, &st, err, sizeof err);
+        rc = get_stored_study(c, q->study, &st, err, sizeof err);
         if (rc == HP_ENOENT) {
             coord_reply_error(c, req, HP_ENOENT, "no study named '%s'", q->study);
             return;
@@ -222,12 +245,7 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
     char err[256];
     if (!s || !s->active) {
         hp_study_t st;
-        char *end;
-        long long id = strtoll(q->study, &end, 10);
-        int rc = *end == '\0' ? hp_store_study_get(c->store, id, &st, err, sizeof err)
-                              : hp_store_study_get_by_name(c->store, q->study, &st, err,
-                                                           sizeof err);
-        if (rc < 0) {
+        if (get_stored_study(c, q->study, &st, err, sizeof err) < 0) {
             coord_reply_error(c, req, HP_ENOENT, "no study named '%s'", q->study);
             return;
         }
@@ -268,7 +286,7 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
     char msg[128];
     snprintf(msg, sizeof msg, "cancelled %zu pending trials; %zu running trials are stopping",
              pend.n, stopping);
-    reply_ack(c, req, msg);
+    coord_reply_ack(c, req, 0, msg);
 }
 
 static void on_list_workers(coord_t *c, hp_rep_req_t *req)
@@ -304,9 +322,9 @@ static void on_list_workers(coord_t *c, hp_rep_req_t *req)
 }
 
 typedef struct {
-    hp_buf_t *cells; /* one buffer per cell, then turned into strings */
+    HP_VEC(hp_buf_t) cells; /* one buffer per cell, row after row */
     char **columns;
-    size_t ncol, ncells, cap;
+    size_t ncol;
     size_t rows, max_rows;
     int truncated;
     int header_seen;
@@ -335,9 +353,8 @@ static int query_cb(void *data, int ncol, const char *const *names, const char *
     }
     q->rows++;
     for (int i = 0; i < ncol; i++) {
-        q->cells = hp_vec_grow(q->cells, &q->cap, q->ncells + 1, sizeof *q->cells, 64);
-        hp_buf_t *b = &q->cells[q->ncells++];
-        memset(b, 0, sizeof *b);
+        HP_VEC_PUSH(q->cells, (hp_buf_t){0});
+        hp_buf_t *b = &q->cells.v[q->cells.n - 1];
         if (!values[i])
             hp_buf_puts(b, "null");
         else if (types[i] == HP_STORE_INTEGER)
@@ -365,24 +382,24 @@ static void on_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *qq)
     if (rc < 0 && !(rc == 1 && q.truncated)) {
         coord_reply_error(c, req, rc, "%s", err);
     } else {
-        char **cells = calloc(q.ncells + 1, sizeof *cells);
+        char **cells = calloc(q.cells.n + 1, sizeof *cells);
         HP_ASSERT(cells != NULL);
-        for (size_t i = 0; i < q.ncells; i++)
-            cells[i] = q.cells[i].data;
+        for (size_t i = 0; i < q.cells.n; i++)
+            cells[i] = q.cells.v[i].data;
         Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
         Hpsearch__QueryReply r = HPSEARCH__QUERY_REPLY__INIT;
         r.columns = q.columns;
         r.n_columns = q.ncol;
         r.cells = cells;
-        r.n_cells = q.ncells;
+        r.n_cells = q.cells.n;
         r.truncated = q.truncated;
         hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__QUERY_REPLY, &r);
         coord_reply(c, req, &env);
         free(cells);
     }
-    for (size_t i = 0; i < q.ncells; i++)
-        hp_buf_fini(&q.cells[i]);
-    free(q.cells);
+    for (size_t i = 0; i < q.cells.n; i++)
+        hp_buf_fini(&q.cells.v[i]);
+    free(q.cells.v);
     for (size_t i = 0; i < q.ncol; i++)
         free(q.columns[i]);
     free(q.columns);
@@ -413,8 +430,8 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         on_query(c, req, e->query);
         break;
     case HPSEARCH__MSG_TYPE__SHUTDOWN:
-        reply_ack(c, req, "shutting down");
-        coord_shutdown(c, "SHUTDOWN request");
+        coord_reply_ack(c, req, 0, "shutting down");
+        coord_shutdown_request(c, "SHUTDOWN request");
         break;
     default:
         coord_reply_error(c, req, HP_EPROTO, "%s is not a request the control socket serves",

@@ -1,128 +1,43 @@
-/* The coordinator's lifecycle: start-up and recovery, the per-tick commit
- * that precedes every reply, lease expiry, checkpoints and shutdown. */
+/* The coordinator's lifecycle: start-up and recovery, the tick that ends
+ * every round of callbacks (scheduling, then tick.c's commit and replies),
+ * the lease timer (attempt.c expires the leases, this file the workers),
+ * checkpoints, and shutdown. The top floor: see coord_int.h. */
 #include "coord_int.h"
 
 #include "err.h"
 #include "log.h"
 
 #include <inttypes.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-uint64_t coord_now_ms(coord_t *c) { return uv_now(c->loop); }
-
-int coord_write_begin(coord_t *c)
-{
-    if (hp_store_in_group(c->store))
-        return 0;
-    char err[256];
-    int rc = hp_store_begin(c->store, err, sizeof err);
-    if (rc < 0)
-        hp_log_error("cannot begin a write: %s", err);
-    return rc;
-}
-
-void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env)
-{
-    coord_reply_t r = {.req = req};
-    int rc = hp_proto_encode(env, &r.buf);
-    if (rc < 0) {
-        hp_log_error("cannot encode a %s reply", hp_proto_type_name(env->type));
-        hp_proto_encode_error(&r.buf, HP_EINVAL, "internal error: reply too large");
-    }
-    HP_VEC_PUSH(c->outbox, r);
-}
-
-void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
-{
-    char msg[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    coord_reply_t r = {.req = req};
-    hp_proto_encode_error(&r.buf, code, msg);
-    HP_VEC_PUSH(c->outbox, r);
-}
-
-coord_worker_t *coord_worker_by_id(coord_t *c, uint64_t id)
-{
-    for (size_t i = 0; i < c->workers.n; i++)
-        if (c->workers.v[i].id == id)
-            return &c->workers.v[i];
-    return NULL;
-}
-
-coord_run_t *coord_run_by_trial(coord_t *c, int64_t trial_id)
-{
-    for (size_t i = 0; i < c->runs.n; i++)
-        if (c->runs.v[i].trial_id == trial_id)
-            return &c->runs.v[i];
-    return NULL;
-}
-
-void coord_run_remove(coord_t *c, coord_run_t *r)
-{
-    size_t i = (size_t)(r - c->runs.v);
-    HP_ASSERT(i < c->runs.n);
-    free(r->loss);
-    c->runs.v[i] = c->runs.v[--c->runs.n];
-}
 
 /* ---- ticks ------------------------------------------------------------- */
 
 static void begin_shutdown(coord_t *c, const char *why);
 
-/* uv_check: after each round of I/O callbacks — schedule, commit the tick's
- * writes, then send the replies that acknowledge them. */
+/* uv_check: after each round of I/O callbacks — act on a requested
+ * shutdown, schedule, then commit the tick's writes and send the replies
+ * that acknowledge them (tick.c). */
 static void on_tick(uv_check_t *h)
 {
     coord_t *c = h->data;
+    if (c->shutdown_why)
+        begin_shutdown(c, c->shutdown_why);
     if (c->schedule_needed && !c->shutting_down) {
         c->schedule_needed = 0;
         coord_schedule(c);
     }
-    if (hp_store_in_group(c->store)) {
-        char err[256];
-        if (hp_store_commit(c->store, err, sizeof err) < 0) {
-            /* Without the commit the replies would acknowledge writes that
-             * did not happen; a restart recovers from the last commit. */
-            hp_log_error("cannot commit: %s; stopping so a restart recovers from the database",
-                         err);
-            hp_store_rollback(c->store, err, sizeof err);
-            for (size_t i = 0; i < c->outbox.n; i++)
-                hp_buf_fini(&c->outbox.v[i].buf);
-            c->outbox.n = 0;
-            c->exit_code = 1;
-            begin_shutdown(c, "database commit failed");
-            return;
-        }
+    if (coord_tick_commit(c) < 0) {
+        c->exit_code = 1;
+        begin_shutdown(c, "database commit failed");
     }
-    for (size_t i = 0; i < c->outbox.n; i++) {
-        coord_reply_t *r = &c->outbox.v[i];
-        hp_rep_reply(r->req, r->buf.data, r->buf.len);
-        hp_buf_fini(&r->buf);
-    }
-    c->outbox.n = 0;
 }
 
 static void on_lease_timer(uv_timer_t *h)
 {
     coord_t *c = h->data;
+    coord_attempts_expire(c);
     uint64_t now = coord_now_ms(c);
-    for (size_t i = 0; i < c->runs.n;) {
-        coord_run_t *r = &c->runs.v[i];
-        if (r->expires_ms <= now) {
-            char why[160];
-            snprintf(why, sizeof why, "lease expired: worker %" PRIu64 " silent for %lld ms",
-                     r->worker_id, (long long)c->cfg.lease_ms);
-            coord_trial_attempt_failed(c, r, HP_ATTEMPT_LOST, why);
-            continue; /* the slot now holds another run */
-        }
-        i++;
-    }
     for (size_t i = 0; i < c->workers.n; i++) {
         coord_worker_t *w = &c->workers.v[i];
         if (w->alive && w->last_seen_ms + (uint64_t)c->cfg.lease_ms <= now) {
@@ -175,15 +90,13 @@ static void begin_shutdown(coord_t *c, const char *why)
         return;
     c->shutting_down = 1;
     hp_log_info("shutting down (%s): running trials stay recorded and resume on restart", why);
-    coord_release_held(c, 1);
+    coord_held_release(c, 1);
     uv_timer_stop(&c->lease_timer);
     /* let the last replies leave before the sockets close */
     uv_timer_init(c->loop, &c->linger_timer);
     c->linger_timer.data = c;
     uv_timer_start(&c->linger_timer, on_linger_done, 200, 0);
 }
-
-void coord_shutdown(coord_t *c, const char *why) { begin_shutdown(c, why); }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -231,14 +144,10 @@ static int load_study_cb(void *data, const hp_study_t *study)
     recover_t *rv = data;
     if (study->state != HP_STUDY_RUNNING)
         return 0;
-    coord_study_t *s;
     char err[512];
-    if (coord_study_load(rv->c, study->id, &s, err, sizeof err) < 0) {
+    if (coord_study_load(rv->c, study->id, err, sizeof err) < 0)
         /* one bad study must not keep the others from resuming */
         hp_log_error("cannot resume study %s: %s", study->name, err);
-        return 0;
-    }
-    HP_VEC_PUSH(rv->c->studies, s);
     return 0;
 }
 
@@ -257,14 +166,13 @@ static int load_run_cb(void *data, const hp_trial_t *t)
         .attempt = t->attempts,
         .number = (uint64_t)t->number,
         .worker_id = t->worker_id ? strtoull(t->worker_id, NULL, 10) : 0,
-        .expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms,
+        .expires_ms = coord_lease_deadline_ms(c),
         .study = s,
         /* which attempt was left to compute the baselines is not stored:
          * any might be, so none other starts until these end without */
         .baselines = s->baselines == COORD_BASELINES_NEED,
     };
-    HP_VEC_PUSH(c->runs, r);
-    s->running++;
+    coord_run_add(c, &r);
     return 0;
 }
 
@@ -291,40 +199,37 @@ static int recover(coord_t *c, char *err, size_t errlen)
     return 0;
 }
 
-int hp_coord_main(const hp_coord_config_t *cfg)
+/* Opens the database and resumes the studies and leases it records. */
+static int open_store(coord_t *c)
 {
-    coord_t *c = calloc(1, sizeof *c);
-    HP_ASSERT(c != NULL);
-    c->cfg = *cfg;
-    hp_log_set_ident("hpsearchd");
-    hp_log_set_level((hp_log_level_t)hp_log_level_parse(cfg->log_level));
+    const hp_coord_config_t *cfg = &c->cfg;
     char err[1024];
-    int rc;
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    c->loop = &loop;
-
     unsigned flags = HP_STORE_CREATE | HP_STORE_MANUAL_CHECKPOINT;
     if (strcmp(cfg->synchronous, "normal") == 0)
         flags |= HP_STORE_SYNC_NORMAL;
-    rc = hp_store_open(&c->store, cfg->db, flags, err, sizeof err);
+    int rc = hp_store_open(&c->store, cfg->db, flags, err, sizeof err);
     if (rc < 0) {
         hp_log_error("cannot open the database %s: %s", cfg->db, err);
-        c->exit_code = 1;
-        goto out;
+        return rc;
     }
     hp_store_set_query_limit(c->store, (double)cfg->query_timeout_s);
-    if ((rc = recover(c, err, sizeof err)) < 0) {
+    if ((rc = recover(c, err, sizeof err)) < 0)
         hp_log_error("cannot recover from %s: %s", cfg->db, err);
-        c->exit_code = 1;
-        goto out;
-    }
-    rc = hp_rep_open(&c->workers_rep, c->loop, cfg->listen, (unsigned)cfg->worker_contexts,
-                     coord_on_worker_request, coord_on_worker_pipe_closed, c, err, sizeof err);
+    return rc;
+}
+
+/* Opens the workers' and the control socket, with their request handlers
+ * (worker_msgs.c, control.c). */
+static int open_sockets(coord_t *c)
+{
+    const hp_coord_config_t *cfg = &c->cfg;
+    char err[1024];
+    int rc = hp_rep_open(&c->workers_rep, c->loop, cfg->listen, (unsigned)cfg->worker_contexts,
+                         coord_on_worker_request, coord_on_worker_pipe_closed, c, err,
+                         sizeof err);
     if (rc < 0) {
         hp_log_error("workers socket: %s", err);
-        c->exit_code = 1;
-        goto out;
+        return rc;
     }
     rc = hp_rep_open(&c->control_rep, c->loop, cfg->control, (unsigned)cfg->control_contexts,
                      coord_on_control_request, NULL, c, err, sizeof err);
@@ -333,9 +238,14 @@ int hp_coord_main(const hp_coord_config_t *cfg)
         hp_rep_close(c->workers_rep);
         c->workers_rep = NULL;
         uv_run(c->loop, UV_RUN_NOWAIT);
-        c->exit_code = 1;
-        goto out;
     }
+    return rc;
+}
+
+/* Starts the tick, the lease and checkpoint timers and the signals. */
+static void start_handles(coord_t *c)
+{
+    const hp_coord_config_t *cfg = &c->cfg;
     uv_check_init(c->loop, &c->tick);
     c->tick.data = c;
     uv_check_start(&c->tick, on_tick);
@@ -353,12 +263,13 @@ int hp_coord_main(const hp_coord_config_t *cfg)
     uv_signal_init(c->loop, &c->sigint);
     c->sigint.data = c;
     uv_signal_start(&c->sigint, on_signal, SIGINT);
-    hp_log_info("ready: workers on %s, control on %s, database %s%s", cfg->listen, cfg->control,
-                cfg->db, cfg->token_len ? " (token required)" : "");
-    c->schedule_needed = 1;
-    uv_run(c->loop, UV_RUN_DEFAULT);
+}
 
-out:
+/* After the loop: the last writes committed, the log checkpointed, and
+ * everything freed once the closed handles have finished. */
+static void close_all(coord_t *c)
+{
+    char err[1024];
     if (c->store) {
         if (hp_store_in_group(c->store))
             hp_store_commit(c->store, err, sizeof err);
@@ -369,13 +280,36 @@ out:
         coord_study_free(c->studies.v[i]);
     free(c->studies.v);
     for (size_t i = 0; i < c->runs.n; i++)
-        free(c->runs.v[i].loss);
+        free(c->runs.v[i].loss.v);
     free(c->runs.v);
     free(c->workers.v);
     free(c->held.v);
     free(c->outbox.v);
     uv_run(c->loop, UV_RUN_DEFAULT); /* let closed handles finish */
     uv_loop_close(c->loop);
+}
+
+int hp_coord_main(const hp_coord_config_t *cfg)
+{
+    coord_t *c = calloc(1, sizeof *c);
+    HP_ASSERT(c != NULL);
+    c->cfg = *cfg;
+    hp_log_set_ident("hpsearchd");
+    hp_log_set_level((hp_log_level_t)hp_log_level_parse(cfg->log_level));
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    c->loop = &loop;
+
+    if (open_store(c) < 0 || open_sockets(c) < 0) {
+        c->exit_code = 1;
+    } else {
+        start_handles(c);
+        hp_log_info("ready: workers on %s, control on %s, database %s%s", cfg->listen,
+                    cfg->control, cfg->db, cfg->token_len ? " (token required)" : "");
+        c->schedule_needed = 1;
+        uv_run(c->loop, UV_RUN_DEFAULT);
+    }
+    close_all(c);
     int code = c->exit_code;
     free(c);
     hp_log_info("stopped");

@@ -1,7 +1,43 @@
-/* coord_int.h — the coordinator's private state, shared by its files:
- * coord.c (lifecycle, ticks, leases), worker_msgs.c (the worker protocol),
- * control.c (the CLI protocol), sched.c (assigning trials). Everything here
- * belongs to the loop thread. */
+/* coord_int.h — the coordinator's private state, and the one map of the
+ * files that share it. Everything here belongs to the loop thread.
+ *
+ * The files stand in floors: each calls only files on floors below its own,
+ * never one beside or above it (tests/tools/callgraph.py finds no loop).
+ *
+ *   main.c        the process: settings, then hp_coord_main
+ *    coord.c      lifecycle: start-up and recovery, the tick, lease and
+ *                 checkpoint timers, shutdown; registers the two below
+ *                 with rep.c as its sockets' request callbacks
+ *     worker_msgs.c   the worker socket: HELLO .. RESULT
+ *     control.c       the control socket: what the CLI asks
+ *      sched.c        gives trials to idle slots, each under a fresh lease
+ *      attempt.c      a running attempt after that: renewals, progress,
+ *                     its end (result, failure, expired lease)
+ *       study.c       a study in memory: spec, sampler, counters, history,
+ *                     baselines, suggestions off the loop
+ *       sanity.c      the overfit-one-batch check before a study's trials
+ *       diagnose.c    the loss curve of each attempt, and its verdict
+ *        held.c       idle slots: GET_TRIALs held open, NO_TRIAL
+ *         tick.c      requests in, one transaction per tick, replies out
+ *                     after it commits (the outbox)
+ *         state.c     the loop's clock; finding, adding and removing in
+ *                     coord_t's tables; the request to shut down
+ *
+ * Who calls whom (every edge points down):
+ *   coord       -> sched attempt study held tick state
+ *   worker_msgs -> attempt held tick state
+ *   control     -> study tick state
+ *   sched       -> study sanity held tick state
+ *   attempt     -> study sanity diagnose tick state
+ *   study, diagnose -> tick
+ *   sanity      -> held tick state
+ *   held        -> tick state
+ * rep.c (an nng REP socket served from the loop; coord.c opens and closes
+ * it, tick.c replies through it) and settings.c (the settings table, for
+ * main.c) are leaves with their own headers.
+ *
+ * The prototypes below come floor by floor, lowest first, each under the
+ * file that defines it. */
 #ifndef HP_COORD_INT_H
 #define HP_COORD_INT_H
 
@@ -69,8 +105,7 @@ typedef struct coord_run {
     int stop;            /* tell the worker to stop (cancelled, diverged) */
     char stop_reason[256];
     /* the loss curve this attempt reported, for its diagnosis */
-    double *loss;
-    size_t nloss, cap_loss;
+    HP_VEC(double) loss;
     char loss_metric[32];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after
@@ -131,34 +166,134 @@ typedef struct coord {
     int64_t next_lease_id;
     uint64_t next_worker_id;
     int schedule_needed;
+    const char *shutdown_why; /* a stop asked for; the next tick begins it */
     int shutting_down;
     int exit_code;
 } coord_t;
 
-/* coord.c */
-/* coord_write_begin opens this tick's transaction if none is open; every
- * handler that writes calls it first. Returns 0 or an hp_err. */
-int coord_write_begin(coord_t *c);
-/* coord_reply queues an encoded envelope as req's reply (sent after commit). */
-void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env);
-void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* ---- state.c ------------------------------------------------------------ */
+
+/* coord_now_ms is the loop's clock (uv_now), the time leases count in. */
 uint64_t coord_now_ms(coord_t *c);
+/* coord_lease_deadline_ms is when a lease given or renewed now expires. */
+uint64_t coord_lease_deadline_ms(coord_t *c);
+/* Lookups; NULL when there is none. coord_study_find takes a study's name
+ * or its id in decimal. Studies are in memory when they were running at
+ * start-up or were submitted since (ended ones stay, inactive). */
 coord_study_t *coord_study_by_id(coord_t *c, int64_t id);
 coord_study_t *coord_study_find(coord_t *c, const char *name_or_id);
 coord_worker_t *coord_worker_by_id(coord_t *c, uint64_t id);
 coord_run_t *coord_run_by_trial(coord_t *c, int64_t trial_id);
+/* coord_run_add appends a copy of r to the running attempts and counts it
+ * against its study's parallelism. Pointers into c->runs are invalid after. */
+void coord_run_add(coord_t *c, const coord_run_t *r);
+/* coord_run_remove drops the attempt r points at (its loss curve freed,
+ * its study's running count down) and asks for a schedule: the slot is
+ * free. r and the last run's address are invalid after; read what you need
+ * first. */
 void coord_run_remove(coord_t *c, coord_run_t *r);
-/* coord_study_load builds the in-memory study (spec, sampler, counters)
- * from the store. */
-int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, size_t errlen);
+/* coord_shutdown_request asks for a graceful stop (the first reason
+ * wins); coord.c begins it at the end of this round of callbacks: held
+ * requests get NO_TRIAL, the last replies leave, the sockets close and the
+ * loop ends. */
+void coord_shutdown_request(coord_t *c, const char *why);
+
+/* ---- tick.c ------------------------------------------------------------- */
+
+/* coord_decode_request decodes and authenticates a request; on failure it
+ * queues an ERROR reply naming the problem and returns NULL. The caller
+ * hp_proto_free's the envelope. socket names the socket in log lines. */
+Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
+                                         size_t len, const char *socket);
+/* coord_write_begin opens this tick's transaction if none is open; every
+ * handler that writes calls it first. Returns 0 or an hp_err (logged). */
+int coord_write_begin(coord_t *c);
+/* coord_reply queues env, encoded now, as req's reply: it leaves after this
+ * tick's transaction commits. env and what it points to stay the caller's. */
+void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env);
+/* coord_reply_error queues an ERROR reply: code, then the formatted words. */
+void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* coord_reply_ack queues an ACK; stop asks a worker to stop the attempt,
+ * reason (may be NULL) says why or what was done. */
+void coord_reply_ack(coord_t *c, hp_rep_req_t *req, int stop, const char *reason);
+/* coord_tick_commit ends the tick (coord.c, once per round of callbacks):
+ * commits its transaction if one is open, then sends the outbox. When the
+ * commit fails it rolls back, drops the replies (they would acknowledge
+ * writes that did not happen) and returns the hp_err: the caller stops
+ * the daemon, and a restart recovers from the last commit. */
+int coord_tick_commit(coord_t *c);
+
+/* ---- held.c ------------------------------------------------------------- */
+
+/* coord_held_ack fills ack with the acknowledgement a held RESULT carries
+ * and returns it, or NULL when h is a plain GET_TRIAL: the result_ack of
+ * the TRIAL or NO_TRIAL that answers h. */
+Hpsearch__Ack *coord_held_ack(const coord_held_t *h, Hpsearch__Ack *ack);
+/* coord_reply_no_trial answers a held request with NO_TRIAL (and the
+ * acknowledgement of its result, if it carried one). */
+void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
+                          int shutting_down);
+/* coord_held_add holds h (copied) until there is a trial for it and asks
+ * for a schedule; while shutting down it answers NO_TRIAL at once. A
+ * resend (same worker and seq) replaces the request it resends. */
+void coord_held_add(coord_t *c, const coord_held_t *h);
+/* coord_held_pop takes the oldest held request whose worker is alive into
+ * *out and returns 1, answering those of lost workers on the way; 0 when
+ * none is left. coord_held_unpop puts one back in front. */
+int coord_held_pop(coord_t *c, coord_held_t *out);
+void coord_held_unpop(coord_t *c, const coord_held_t *h);
+/* coord_held_release answers every held request with NO_TRIAL. */
+void coord_held_release(coord_t *c, int shutting_down);
+/* coord_held_drop_pipe answers (NO_TRIAL) and forgets the requests held
+ * from a connection that closed: no trial could reach them. */
+void coord_held_drop_pipe(coord_t *c, uint32_t pipe_id);
+
+/* ---- diagnose.c --------------------------------------------------------- */
+
+/* coord_diagnose_progress adds a progress report's loss to the run's
+ * curve and, when the curve diverges (non-finite, or an explosive jump),
+ * asks the worker to stop the attempt as pruned. */
+void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
+/* coord_diagnose_end stores the verdict on the run's curve with the trial
+ * (trials.diagnosis / diagnosis_detail). Call it before the run is removed. */
+void coord_diagnose_end(coord_t *c, coord_run_t *r);
+
+/* ---- sanity.c ----------------------------------------------------------- */
+
+/* coord_sanity_dispatch gives the study's sanity check to the held
+ * request h (a worker slot) under a new lease. */
+void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h);
+/* coord_sanity_result judges a finished sanity run: the study goes on, or
+ * stops with the diagnosis. The run is removed. */
+void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res);
+/* coord_sanity_lost handles a sanity run that ended without a result (its
+ * lease expired): another worker tries, within the spec's retries, else
+ * the study stops. The run is removed. */
+void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why);
+
+/* ---- study.c ------------------------------------------------------------ */
+
+/* coord_study_new builds a study's in-memory form from its parsed spec,
+ * which it takes (*spec is zeroed, on failure too): the sampler (HP_EINVAL
+ * with the sampler's sentence when the spec cannot run), the trial count
+ * and the trial JSON sent with each trial. The study is not yet one of the
+ * loop's: coord_study_add makes it one once it is stored. Free it with
+ * coord_study_free until then. */
+int coord_study_new(hp_spec_t *spec, coord_study_t **out, char *err, size_t errlen);
+/* coord_study_add makes s, just stored under id with no trials yet, a
+ * running study in c->studies, with the baselines state of dataset_key
+ * (NULL: none). On failure s is freed. The loop owns s afterwards. */
+int coord_study_add(coord_t *c, coord_study_t *s, int64_t id, const char *dataset_key, char *err,
+                    size_t errlen);
+/* coord_study_load rebuilds stored study id at start-up (its stored text
+ * parsed again, with its counters and history from its trials) and adds
+ * it to c->studies. */
+int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen);
+/* coord_study_free frees s (NULL ok); no suggestion may be in flight. */
 void coord_study_free(coord_study_t *s);
 /* coord_study_maybe_finish marks the study completed when nothing is left. */
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s);
-/* coord_trial_finish_attempt handles the end of a running attempt that did
- * not complete (lost, failed): re-queue within retries, else fail. */
-void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how,
-                                const char *why);
 /* coord_study_hist_set records what a sampler knows of trial number. */
 void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t state, double value,
                           const double *x);
@@ -175,10 +310,6 @@ int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size
  * the study until a trial ends, HP_ENOENT exhausts it, others fail it. */
 void coord_study_suggest_failed(coord_t *c, coord_study_t *s, int rc, const char *why);
 
-/* coord_baselines_load sets the study's dataset key and baselines state
- * from the store (at submit, and for every running study after a restart). */
-int coord_baselines_load(coord_t *c, coord_study_t *s, const char *dataset_key, char *err,
-                         size_t errlen);
 /* coord_baselines_assign decides, for a trial about to be sent, whether
  * it computes the study's baselines: returns 1 when it must be told not to
  * (stored already, or a running attempt computes them), else 0 — and when
@@ -191,50 +322,46 @@ int coord_baselines_assign(coord_t *c, coord_study_t *s, coord_run_t *r);
  * STORED. Call inside a write group, before the run is removed. */
 void coord_baselines_result(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
 
-/* coord_shutdown starts a graceful stop: held requests get NO_TRIAL, the
- * last replies leave, the sockets close and the loop ends. */
-void coord_shutdown(coord_t *c, const char *why);
+/* ---- attempt.c ---------------------------------------------------------- */
 
-/* worker_msgs.c */
-/* coord_decode_request decodes and authenticates a request; on failure it
- * queues an ERROR reply naming the problem and returns NULL. */
-Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
-                                         size_t len, const char *socket);
+/* coord_attempt_find returns the running attempt the worker's lease
+ * reference names, or NULL when that lease is not this worker's running
+ * attempt any more (it expired, or was given to another). */
+coord_run_t *coord_attempt_find(coord_t *c, uint64_t worker_id, const Hpsearch__LeaseRef *l);
+/* coord_attempt_renew extends r's lease by one lease period, in memory and
+ * (for a trial) in the store. */
+void coord_attempt_renew(coord_t *c, coord_run_t *r);
+/* coord_attempt_progress takes a PROGRESS report: renews the lease, stores
+ * the metrics (a trial's) and adds the loss to the curve (diagnose.c),
+ * which may set r->stop. */
+void coord_attempt_progress(coord_t *c, coord_run_t *r, const Hpsearch__Progress *p);
+/* coord_attempt_result records a RESULT and ends the attempt (the run is
+ * removed): its metrics, baselines and diagnosis, then the outcome; a
+ * FAILED one goes the way of coord_attempt_failed. Returns 0, or an hp_err
+ * with err (the words for the worker's ERROR reply) when nothing could be
+ * recorded: the run stays, and the worker resends. */
+int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, char *err,
+                         size_t errlen);
+/* coord_attempt_failed ends an attempt that did not complete (lost, or
+ * failed): re-queued within the spec's retries, else the trial fails
+ * (cancelled if the study was). A sanity run goes to coord_sanity_lost.
+ * The run is removed, unless the transaction cannot begin. */
+void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, const char *why);
+/* coord_attempts_expire ends, as lost, every attempt whose lease ran out. */
+void coord_attempts_expire(coord_t *c);
+
+/* ---- sched.c ------------------------------------------------------------ */
+
+/* coord_schedule gives trials to held requests while there are both:
+ * each trial under a new lease, a study's sanity check before its trials. */
+void coord_schedule(coord_t *c);
+
+/* ---- worker_msgs.c, control.c: the sockets' request callbacks (rep.h) --- */
+
 void coord_on_worker_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
                              uint32_t pipe_id);
 void coord_on_worker_pipe_closed(void *data, uint32_t pipe_id);
-
-/* control.c */
 void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
                               uint32_t pipe_id);
-
-/* diagnose.c */
-/* coord_diagnose_progress adds a progress report's loss to the run's
- * curve and, when the curve diverges (non-finite, or an explosive jump),
- * asks the worker to stop the attempt as pruned. */
-void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
-/* coord_diagnose_end stores the verdict on the run's curve with the trial
- * (trials.diagnosis / diagnosis_detail). Call it before the run is removed. */
-void coord_diagnose_end(coord_t *c, coord_run_t *r);
-
-/* sanity.c */
-/* coord_sanity_dispatch gives the study's sanity check to the held
- * request h (a worker slot). */
-void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h);
-/* coord_sanity_result judges a finished sanity run: the study goes on, or
- * stops with the diagnosis. The run is removed. */
-void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res);
-/* coord_sanity_lost handles a sanity run whose lease expired. */
-void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why);
-
-/* sched.c */
-/* coord_schedule gives trials to held GET_TRIALs while there are both. */
-void coord_schedule(coord_t *c);
-/* coord_release_held answers every held GET_TRIAL with NO_TRIAL. */
-void coord_release_held(coord_t *c, int shutting_down);
-/* coord_reply_no_trial answers a held request with NO_TRIAL (and the
- * acknowledgement of its result, if it carried one). */
-void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
-                          int shutting_down);
 
 #endif

@@ -42,12 +42,11 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, s
     const Hpsearch__Metric *l = pick_loss(r, m, n);
     if (!l)
         return;
-    r->loss = hp_vec_grow(r->loss, &r->cap_loss, r->nloss + 1, sizeof *r->loss, 16);
-    r->loss[r->nloss++] = l->value;
-    if (r->stop || !hp_curve_is_diverging(r->loss, r->nloss, NULL))
+    HP_VEC_PUSH(r->loss, l->value);
+    if (r->stop || !hp_curve_is_diverging(r->loss.v, r->loss.n, NULL))
         return;
     hp_curve_diag_t d;
-    hp_curve_classify(r->loss, r->nloss, NULL, &d);
+    hp_curve_classify(r->loss.v, r->loss.n, NULL, &d);
     /* "pruned" in the reason makes the worker report the attempt PRUNED */
     r->stop = 1;
     snprintf(r->stop_reason, sizeof r->stop_reason, "pruned: the %s diverged (%s)",
@@ -64,10 +63,10 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, s
 
 void coord_diagnose_end(coord_t *c, coord_run_t *r)
 {
-    if (r->nloss == 0)
+    if (r->loss.n == 0)
         return;
     hp_curve_diag_t d;
-    hp_curve_verdict_t v = hp_curve_classify(r->loss, r->nloss, NULL, &d);
+    hp_curve_verdict_t v = hp_curve_classify(r->loss.v, r->loss.n, NULL, &d);
     char detail[512];
     snprintf(detail, sizeof detail, "%s: %s. Likely causes: %s", r->loss_metric, d.evidence,
              hp_curve_causes(v));

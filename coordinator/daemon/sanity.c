@@ -24,12 +24,11 @@ void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
         .lease_id = c->next_lease_id++,
         .attempt = (int)++s->sanity_attempts,
         .worker_id = h->worker_id,
-        .expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms,
+        .expires_ms = coord_lease_deadline_ms(c),
         .study = s,
         .sanity = 1,
     };
-    HP_VEC_PUSH(c->runs, r);
-    s->running++;
+    coord_run_add(c, &r);
     s->sanity = 2;
 
     /* the study's trial as a worker gets it, with its fixed settings and
@@ -68,12 +67,7 @@ void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
     t.timeout_s = spec->trial.timeout;
     t.seed = spec->search.seed;
     t.study_seed = spec->search.seed;
-    if (h->has_ack) {
-        hpsearch__ack__init(&ack);
-        ack.stop = h->ack_stop;
-        ack.reason = (char *)h->ack_reason;
-        t.result_ack = &ack;
-    }
+    t.result_ack = coord_held_ack(h, &ack);
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__TRIAL, &t);
     coord_reply(c, h->req, &env);
     free(pv);
@@ -115,17 +109,16 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
     coord_study_t *s = r->study;
     hp_buf_t why = {0};
     int passed = 0;
-    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED && r->nloss == 0) {
+    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED && r->loss.n == 0) {
         hp_buf_printf(&why, "FAIL: the model does not run: %s",
                       res->error && *res->error ? res->error : "(no error given)");
     } else {
         hp_sanity_heldout_t ho;
         hp_sanity_heldout_read(&ho, result_metric, res, HP_SANITY_BATCH);
-        passed = hp_sanity_judge(r->loss, r->nloss, HP_SANITY_THRESHOLD, &ho, &why);
+        passed = hp_sanity_judge(r->loss.v, r->loss.n, HP_SANITY_THRESHOLD, &ho, &why);
         if (!passed && res->error && *res->error)
             hp_buf_printf(&why, "\n  the run stopped: %s", res->error);
     }
-    s->running--;
     if (s->active) {
         record(c, s, why.data);
         if (passed) {
@@ -140,13 +133,11 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
     }
     hp_buf_fini(&why);
     coord_run_remove(c, r);
-    c->schedule_needed = 1;
 }
 
 void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why)
 {
     coord_study_t *s = r->study;
-    s->running--;
     if (s->active) {
         if (s->sanity_attempts <= s->spec.trial.retries) {
             s->sanity = 1; /* another worker tries */
@@ -160,5 +151,4 @@ void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why)
         }
     }
     coord_run_remove(c, r);
-    c->schedule_needed = 1;
 }

@@ -11,37 +11,6 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
-
-static Hpsearch__Ack *result_ack(const coord_held_t *h, Hpsearch__Ack *ack)
-{
-    if (!h->has_ack)
-        return NULL;
-    hpsearch__ack__init(ack);
-    ack->stop = h->ack_stop;
-    ack->reason = (char *)h->ack_reason;
-    return ack;
-}
-
-void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
-                          int shutting_down)
-{
-    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-    Hpsearch__NoTrial nt = HPSEARCH__NO_TRIAL__INIT;
-    Hpsearch__Ack ack;
-    nt.retry_ms = retry_ms;
-    nt.shutting_down = shutting_down;
-    nt.result_ack = result_ack(h, &ack);
-    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__NO_TRIAL, &nt);
-    coord_reply(c, h->req, &env);
-}
-
-void coord_release_held(coord_t *c, int shutting_down)
-{
-    for (size_t i = 0; i < c->held.n; i++)
-        coord_reply_no_trial(c, &c->held.v[i], 1000, shutting_down);
-    c->held.n = 0;
-}
 
 static int eligible(const coord_study_t *s)
 {
@@ -66,21 +35,6 @@ static coord_study_t *next_study(coord_t *c)
         }
     }
     return NULL;
-}
-
-/* Pops the oldest held request whose worker is still there. */
-static int pop_held(coord_t *c, coord_held_t *out)
-{
-    while (c->held.n) {
-        *out = c->held.v[0];
-        memmove(&c->held.v[0], &c->held.v[1], (c->held.n - 1) * sizeof *c->held.v);
-        c->held.n--;
-        coord_worker_t *w = coord_worker_by_id(c, out->worker_id);
-        if (w && w->alive)
-            return 1;
-        coord_reply_no_trial(c, out, 1000, 0);
-    }
-    return 0;
 }
 
 typedef struct {
@@ -195,7 +149,7 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
     t.seed = spec->search.seed * 0x9E3779B97F4A7C15ULL + r->number;
     t.study_seed = spec->search.seed;
     Hpsearch__Ack ack;
-    t.result_ack = result_ack(h, &ack);
+    t.result_ack = coord_held_ack(h, &ack);
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__TRIAL, &t);
     coord_reply(c, h->req, &env);
     for (size_t i = 0; i < np; i++)
@@ -214,7 +168,7 @@ void coord_schedule(coord_t *c)
         if (!s)
             return;
         coord_held_t h;
-        if (!pop_held(c, &h))
+        if (!coord_held_pop(c, &h))
             return;
         coord_worker_t *w = coord_worker_by_id(c, h.worker_id);
         if (s->sanity == 1) {
@@ -229,9 +183,7 @@ void coord_schedule(coord_t *c)
         int rc = pick_trial(c, s, &p, err, sizeof err);
         if (rc < 0) {
             /* give the request back to the front and try other studies */
-            memmove(&c->held.v[1], &c->held.v[0], c->held.n * sizeof *c->held.v);
-            c->held.v[0] = h;
-            c->held.n++;
+            coord_held_unpop(c, &h);
             if (!s->suggesting) /* in flight: not a failure, just not yet */
                 coord_study_suggest_failed(c, s, rc, err);
             continue;
@@ -241,7 +193,7 @@ void coord_schedule(coord_t *c)
             .lease_id = c->next_lease_id++,
             .number = (uint64_t)p.number,
             .worker_id = w->id,
-            .expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms,
+            .expires_ms = coord_lease_deadline_ms(c),
             .study = s,
         };
         rc = hp_store_trial_start(c->store, r.trial_id, w->id_str, r.lease_id,
@@ -255,8 +207,7 @@ void coord_schedule(coord_t *c)
             continue;
         }
         int no_baselines = coord_baselines_assign(c, s, &r);
-        HP_VEC_PUSH(c->runs, r);
-        s->running++;
+        coord_run_add(c, &r);
         send_trial(c, &h, s, &r, p.x, no_baselines);
         hp_log_debug("study %s trial %" PRId64 " attempt %d -> worker %s (lease %" PRId64 ")",
                      s->spec.name, p.number, r.attempt, w->id_str, r.lease_id);

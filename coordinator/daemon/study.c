@@ -12,26 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-coord_study_t *coord_study_by_id(coord_t *c, int64_t id)
-{
-    for (size_t i = 0; i < c->studies.n; i++)
-        if (c->studies.v[i]->id == id)
-            return c->studies.v[i];
-    return NULL;
-}
-
-coord_study_t *coord_study_find(coord_t *c, const char *name_or_id)
-{
-    char *end;
-    long long id = strtoll(name_or_id, &end, 10);
-    for (size_t i = 0; i < c->studies.n; i++) {
-        coord_study_t *s = c->studies.v[i];
-        if ((*end == '\0' && s->id == id) || strcmp(s->spec.name, name_or_id) == 0)
-            return s;
-    }
-    return NULL;
-}
-
 void coord_study_free(coord_study_t *s)
 {
     if (!s)
@@ -109,33 +89,16 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
     return 0;
 }
 
-int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, size_t errlen)
+/* ---- making one: from a submission's parsed spec, or from the store ---- */
+
+int coord_study_new(hp_spec_t *spec, coord_study_t **out, char *err, size_t errlen)
 {
     *out = NULL;
-    hp_study_t st;
-    int rc = hp_store_study_get(c->store, id, &st, err, errlen);
-    if (rc < 0)
-        return rc;
     coord_study_t *s = calloc(1, sizeof *s);
     HP_ASSERT(s != NULL);
-    s->id = id;
-    hp_diag_t d = {0};
-    rc = hp_spec_parse(&s->spec, st.spec, strlen(st.spec), st.name, &d);
-    if (rc < 0) {
-        rc = hp_errf(err, errlen, HP_ECORRUPT,
-                     "study %" PRId64 " (%s): stored spec no longer parses: %s", id, st.name,
-                     d.n ? d.items[0].text : "?");
-        hp_diag_fini(&d);
-        hp_study_fini(&st);
-        free(s);
-        return rc;
-    }
-    hp_diag_fini(&d);
-    s->active = st.state == HP_STUDY_RUNNING;
-    rc = coord_baselines_load(c, s, st.dataset_key, err, errlen);
-    hp_study_fini(&st);
-    if (rc == 0)
-        rc = hp_sampler_new(&s->sampler, &s->spec, err, errlen);
+    s->spec = *spec;
+    hp_spec_init(spec); /* the study owns it now; the sampler points into it */
+    int rc = hp_sampler_new(&s->sampler, &s->spec, err, errlen);
     if (rc < 0) {
         coord_study_free(s);
         return rc;
@@ -144,32 +107,87 @@ int coord_study_load(coord_t *c, int64_t id, coord_study_t **out, char *err, siz
     hp_buf_t tj = {0};
     hp_spec_trial_to_json(&s->spec, &tj);
     s->trial_json = hp_buf_steal(&tj);
-    int64_t counts[HP_TRIAL_STATE_COUNT_];
-    rc = hp_store_trial_count(c->store, id, counts, err, errlen);
-    if (rc < 0) {
-        coord_study_free(s);
+    *out = s;
+    return 0;
+}
+
+static int baselines_load(coord_t *c, coord_study_t *s, const char *dataset_key, char *err,
+                          size_t errlen);
+
+/* Makes s, stored under id, one of the loop's studies; its counters are
+ * set already. A running study without trials does its sanity check first
+ * (again, after a restart: it is cheap, and trials only exist once it
+ * passed). On failure s is the caller's still. */
+static int study_start(coord_t *c, coord_study_t *s, int64_t id, int active,
+                       const char *dataset_key, char *err, size_t errlen)
+{
+    s->id = id;
+    s->active = active;
+    int rc = baselines_load(c, s, dataset_key, err, errlen);
+    if (rc < 0)
         return rc;
-    }
+    if (s->active && s->created == 0 && s->spec.search.sanity_check &&
+        s->spec.trial.kind == HP_TRIAL_MODEL)
+        s->sanity = 1;
+    HP_VEC_PUSH(c->studies, s);
+    return 0;
+}
+
+int coord_study_add(coord_t *c, coord_study_t *s, int64_t id, const char *dataset_key, char *err,
+                    size_t errlen)
+{
+    int rc = study_start(c, s, id, 1, dataset_key, err, errlen);
+    if (rc < 0)
+        coord_study_free(s);
+    return rc;
+}
+
+/* Sets the counters and the samplers' history of s from its stored trials. */
+static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen)
+{
+    int64_t counts[HP_TRIAL_STATE_COUNT_];
+    int rc = hp_store_trial_count(c->store, id, counts, err, errlen);
+    if (rc < 0)
+        return rc;
     for (int k = 0; k < HP_TRIAL_STATE_COUNT_; k++)
         s->created += (uint64_t)counts[k];
     s->pending = (uint64_t)counts[HP_TRIAL_PENDING];
     s->done = (uint64_t)(counts[HP_TRIAL_COMPLETED] + counts[HP_TRIAL_FAILED] +
                          counts[HP_TRIAL_PRUNED] + counts[HP_TRIAL_CANCELLED]);
-    /* no trial yet: the sanity check comes first (again, after a restart:
-     * it is cheap, and trials only exist once it passed) */
-    if (s->active && s->created == 0 && s->spec.search.sanity_check &&
-        s->spec.trial.kind == HP_TRIAL_MODEL)
-        s->sanity = 1;
-    if (s->created) {
-        hist_load_t hl = {s, ""};
-        rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
-        if (rc < 0) {
-            coord_study_free(s);
-            return rc;
-        }
+    if (!s->created)
+        return 0;
+    hist_load_t hl = {s, ""};
+    return hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
+}
+
+int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen)
+{
+    hp_study_t st;
+    int rc = hp_store_study_get(c->store, id, &st, err, errlen);
+    if (rc < 0)
+        return rc;
+    /* the stored text, parsed again: the parsed form of its submission
+     * did not outlive that coordinator */
+    hp_spec_t spec;
+    hp_diag_t d = {0};
+    rc = hp_spec_parse(&spec, st.spec, strlen(st.spec), st.name, &d);
+    if (rc < 0) {
+        rc = hp_errf(err, errlen, HP_ECORRUPT,
+                     "study %" PRId64 " (%s): stored spec no longer parses: %s", id, st.name,
+                     d.n ? d.items[0].text : "?");
+        hp_diag_fini(&d);
+        hp_study_fini(&st);
+        return rc;
     }
-    *out = s;
-    return 0;
+    hp_diag_fini(&d);
+    coord_study_t *s;
+    rc = coord_study_new(&spec, &s, err, errlen);
+    if (rc == 0 && (rc = study_count(c, s, id, err, errlen)) == 0)
+        rc = study_start(c, s, id, st.state == HP_STUDY_RUNNING, st.dataset_key, err, errlen);
+    hp_study_fini(&st);
+    if (rc < 0)
+        coord_study_free(s);
+    return rc;
 }
 
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
@@ -198,53 +216,12 @@ void coord_study_trial_ended(coord_t *c, coord_study_t *s, uint64_t number, hp_o
     c->schedule_needed = 1;
 }
 
-void coord_trial_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how,
-                                const char *why)
-{
-    coord_study_t *s = r->study;
-    if (r->sanity) {
-        coord_sanity_lost(c, r, why);
-        return;
-    }
-    char err[512];
-    if (coord_write_begin(c) < 0)
-        return;
-    int rc;
-    uint64_t number = r->number;
-    int ended = 1;
-    if (!s->active) {
-        /* the study was cancelled meanwhile: nothing is re-run */
-        rc = hp_store_trial_cancel(c->store, r->trial_id, why, err, sizeof err);
-        s->done++;
-    } else if ((uint32_t)r->attempt <= s->spec.trial.retries) {
-        rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
-        s->pending++;
-        ended = 0;
-        hp_log_info("study %s trial %" PRIu64 " attempt %d %s (%s); re-queued", s->spec.name,
-                    r->number, r->attempt, how == HP_ATTEMPT_LOST ? "lost" : "failed", why);
-    } else {
-        char msg[600];
-        snprintf(msg, sizeof msg, "%s (attempt %d of %u)", why, r->attempt,
-                 s->spec.trial.retries + 1);
-        rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, msg, err, sizeof err);
-        s->done++;
-        hp_log_info("study %s trial %" PRIu64 " failed: %s", s->spec.name, r->number, msg);
-    }
-    if (rc < 0)
-        hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
-                     s->spec.name, r->number, err);
-    s->running--;
-    coord_run_remove(c, r);
-    c->schedule_needed = 1;
-    if (ended)
-        coord_study_trial_ended(c, s, number, HP_OBS_FAILED, NAN);
-    coord_study_maybe_finish(c, s);
-}
-
 /* ---- baselines, once per dataset key ------------------------------------ */
 
-int coord_baselines_load(coord_t *c, coord_study_t *s, const char *dataset_key, char *err,
-                         size_t errlen)
+/* Sets the study's dataset key and whether its trials compute the
+ * baselines, from the store. */
+static int baselines_load(coord_t *c, coord_study_t *s, const char *dataset_key, char *err,
+                          size_t errlen)
 {
     s->baselines = COORD_BASELINES_OFF;
     if (!dataset_key)

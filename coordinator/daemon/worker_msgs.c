@@ -8,48 +8,9 @@
 #include "log.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int check_auth(coord_t *c, const Hpsearch__Envelope *e)
-{
-    if (c->cfg.token_len == 0)
-        return 1;
-    return hp_proto_token_equal(&e->auth_token, c->cfg.token, c->cfg.token_len);
-}
-
-Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
-                                          size_t len, const char *socket)
-{
-    Hpsearch__Envelope *e;
-    char err[512];
-    int rc = hp_proto_decode(buf, len, &e, err, sizeof err);
-    if (rc < 0) {
-        hp_log_warn("%s socket: refused a %zu-byte message: %s", socket, len, err);
-        coord_reply_error(c, req, rc, "%s", err);
-        return NULL;
-    }
-    if (!check_auth(c, e)) {
-        hp_log_warn("%s socket: %s with a missing or wrong token", socket,
-                    hp_proto_type_name(e->type));
-        coord_reply_error(c, req, HP_EAUTH, "missing or wrong auth token");
-        hp_proto_free(e);
-        return NULL;
-    }
-    return e;
-}
-
-static void reply_ack(coord_t *c, hp_rep_req_t *req, int stop, const char *reason)
-{
-    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-    Hpsearch__Ack ack = HPSEARCH__ACK__INIT;
-    ack.stop = stop;
-    ack.reason = (char *)(reason ? reason : "");
-    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ACK, &ack);
-    coord_reply(c, req, &env);
-}
 
 static void touch_worker(coord_t *c, coord_worker_t *w, uint32_t pipe_id)
 {
@@ -61,6 +22,29 @@ static void touch_worker(coord_t *c, coord_worker_t *w, uint32_t pipe_id)
         if (coord_write_begin(c) == 0)
             hp_store_worker_set_state(c->store, w->id_str, HP_WORKER_ALIVE, err, sizeof err);
     }
+}
+
+/* What a HELLO says the worker can do, as the JSON the workers table keeps. */
+static void capabilities_json(const Hpsearch__Hello *h, hp_buf_t *caps)
+{
+    hp_buf_puts(caps, "{\"pid\":");
+    hp_buf_printf(caps, "%u,\"blas\":", h->pid);
+    hp_buf_json_string(caps, h->blas ? h->blas : "");
+    hp_buf_puts(caps, ",\"version\":");
+    hp_buf_json_string(caps, h->software_version ? h->software_version : "");
+    hp_buf_puts(caps, ",\"models\":[");
+    for (size_t i = 0; i < h->n_models; i++) {
+        if (i)
+            hp_buf_putc(caps, ',');
+        hp_buf_json_string(caps, h->models[i]);
+    }
+    hp_buf_puts(caps, "],\"functions\":[");
+    for (size_t i = 0; i < h->n_functions; i++) {
+        if (i)
+            hp_buf_putc(caps, ',');
+        hp_buf_json_string(caps, h->functions[i]);
+    }
+    hp_buf_puts(caps, "]}");
 }
 
 static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e, uint32_t pipe_id)
@@ -85,24 +69,7 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
     touch_worker(c, w, pipe_id);
 
     hp_buf_t caps = {0};
-    hp_buf_puts(&caps, "{\"pid\":");
-    hp_buf_printf(&caps, "%u,\"blas\":", h->pid);
-    hp_buf_json_string(&caps, h->blas ? h->blas : "");
-    hp_buf_puts(&caps, ",\"version\":");
-    hp_buf_json_string(&caps, h->software_version ? h->software_version : "");
-    hp_buf_puts(&caps, ",\"models\":[");
-    for (size_t i = 0; i < h->n_models; i++) {
-        if (i)
-            hp_buf_putc(&caps, ',');
-        hp_buf_json_string(&caps, h->models[i]);
-    }
-    hp_buf_puts(&caps, "],\"functions\":[");
-    for (size_t i = 0; i < h->n_functions; i++) {
-        if (i)
-            hp_buf_putc(&caps, ',');
-        hp_buf_json_string(&caps, h->functions[i]);
-    }
-    hp_buf_puts(&caps, "]}");
+    capabilities_json(h, &caps);
     char err[256];
     hp_worker_def_t def = {.id = w->id_str, .host = w->host, .cores = (int)h->cores,
                            .slots = (int)h->slots, .capabilities = caps.data};
@@ -127,32 +94,6 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
     coord_reply(c, req, &env);
 }
 
-/* Renews the lease; returns the run, or NULL when the lease is not this
- * worker's running attempt any more. */
-static coord_run_t *find_lease(coord_t *c, uint64_t worker_id, const Hpsearch__LeaseRef *l)
-{
-    coord_run_t *r = coord_run_by_trial(c, (int64_t)l->trial_id);
-    if (!r || r->lease_id != (int64_t)l->lease_id)
-        return NULL;
-    if (r->worker_id != worker_id)
-        return NULL;
-    return r;
-}
-
-static void renew(coord_t *c, coord_run_t *r)
-{
-    r->expires_ms = coord_now_ms(c) + (uint64_t)c->cfg.lease_ms;
-    if (r->sanity)
-        return; /* not in the store */
-    char err[256];
-    if (coord_write_begin(c) == 0 &&
-        hp_store_trial_renew(c->store, r->trial_id, r->lease_id,
-                             hp_store_now() + (double)c->cfg.lease_ms / 1000.0, err,
-                             sizeof err) < 0)
-        hp_log_warn("trial %" PRId64 ": cannot renew lease %" PRId64 ": %s", r->trial_id,
-                    r->lease_id, err);
-}
-
 static void on_heartbeat(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
                          coord_worker_t *w)
 {
@@ -163,9 +104,9 @@ static void on_heartbeat(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope
     size_t nc = 0;
     for (size_t i = 0; i < hb->n_running; i++) {
         const Hpsearch__LeaseRef *l = hb->running[i];
-        coord_run_t *r = find_lease(c, w->id, l);
+        coord_run_t *r = coord_attempt_find(c, w->id, l);
         if (r)
-            renew(c, r);
+            coord_attempt_renew(c, r);
         if (!r || r->stop) {
             /* not (or no longer) this worker's attempt: tell it to stop */
             hpsearch__lease_ref__init(&refs[nc]);
@@ -196,23 +137,7 @@ static void hold(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e, coo
         h.ack_stop = ack->ack_stop;
         memcpy(h.ack_reason, ack->ack_reason, sizeof h.ack_reason);
     }
-    if (c->shutting_down) {
-        coord_reply_no_trial(c, &h, 1000, 1);
-        return;
-    }
-    /* A REQ resend of the same request replaces the earlier hold: the
-     * client discards replies to the old one. */
-    for (size_t i = 0; i < c->held.n; i++) {
-        coord_held_t *old = &c->held.v[i];
-        if (old->worker_id == w->id && old->seq == e->seq) {
-            coord_reply_no_trial(c, old, 1000, 0);
-            *old = h;
-            c->schedule_needed = 1;
-            return;
-        }
-    }
-    HP_VEC_PUSH(c->held, h);
-    c->schedule_needed = 1;
+    coord_held_add(c, &h);
 }
 
 static void on_get_trial(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
@@ -227,7 +152,7 @@ static void answer_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelop
                           coord_worker_t *w, uint32_t pipe_id, int stop, const char *reason)
 {
     if (!e->result->next) {
-        reply_ack(c, req, stop, reason);
+        coord_reply_ack(c, req, stop, reason);
         return;
     }
     coord_held_t ack = {.ack_stop = stop};
@@ -235,145 +160,58 @@ static void answer_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelop
     hold(c, req, e, w, pipe_id, &ack);
 }
 
-static void store_metrics(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
-                          size_t n)
-{
-    if (!n)
-        return;
-    hp_metric_t *ms = calloc(n, sizeof *ms);
-    HP_ASSERT(ms != NULL);
-    for (size_t i = 0; i < n; i++) {
-        ms[i].trial_id = r->trial_id;
-        ms[i].attempt = r->attempt;
-        ms[i].step = step;
-        ms[i].name = m[i]->name;
-        ms[i].value = m[i]->value;
-    }
-    char err[256];
-    if (coord_write_begin(c) == 0 &&
-        hp_store_metrics_append(c->store, ms, n, err, sizeof err) < 0)
-        hp_log_warn("trial %" PRId64 ": cannot store %zu metrics: %s", r->trial_id, n, err);
-    free(ms);
-}
-
 static void on_progress(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
                         coord_worker_t *w)
 {
     const Hpsearch__Progress *p = e->progress;
-    coord_run_t *r = find_lease(c, w->id, p->lease);
+    coord_run_t *r = coord_attempt_find(c, w->id, p->lease);
     if (!r) {
-        reply_ack(c, req, 1, "lease expired or reassigned: stop this attempt");
+        coord_reply_ack(c, req, 1, "lease expired or reassigned: stop this attempt");
         return;
     }
-    renew(c, r);
-    if (!r->sanity)
-        store_metrics(c, r, p->step, p->metrics, p->n_metrics);
-    coord_diagnose_progress(c, r, p->metrics, p->n_metrics);
-    reply_ack(c, req, r->stop, r->stop ? r->stop_reason : NULL);
+    coord_attempt_progress(c, r, p);
+    coord_reply_ack(c, req, r->stop, r->stop ? r->stop_reason : NULL);
 }
 
-/* Step under which a RESULT's final metrics (e.g. test_error) are stored. */
-#define FINAL_STEP (-1)
+/* Answers a RESULT that no running attempt holds the lease of. Nothing
+ * changes either way, and the worker can forget it; but a resend of a
+ * result this lease already recorded (a worker that was stopped while its
+ * RESULT-with-next was held, say) is not a refusal, and saying "stop"
+ * would read as one. */
+static void answer_stale_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
+                                coord_worker_t *w, uint32_t pipe_id)
+{
+    const Hpsearch__LeaseRef *l = e->result->lease;
+    hp_trial_t t;
+    char err[256];
+    int dup = l->trial_id < (UINT64_C(1) << 62) &&
+              hp_store_trial_get(c->store, (int64_t)l->trial_id, &t, err, sizeof err) == 0;
+    if (dup) {
+        dup = t.lease_id == (int64_t)l->lease_id && t.state != HP_TRIAL_RUNNING &&
+              t.state != HP_TRIAL_PENDING;
+        hp_trial_fini(&t);
+    }
+    if (dup)
+        answer_result(c, req, e, w, pipe_id, 0, "already recorded");
+    else
+        answer_result(c, req, e, w, pipe_id, 1,
+                      "no running attempt holds this lease (it expired or was reassigned)");
+}
 
 static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
                       coord_worker_t *w, uint32_t pipe_id)
 {
-    const Hpsearch__Result *res = e->result;
-    coord_run_t *r = find_lease(c, w->id, res->lease);
+    coord_run_t *r = coord_attempt_find(c, w->id, e->result->lease);
     if (!r) {
-        /* Nothing changes either way, and the worker can forget it; but a
-         * resend of a result this lease already recorded (a worker that
-         * was stopped while its RESULT-with-next was held, say) is not a
-         * refusal, and saying "stop" would read as one. */
-        hp_trial_t t;
-        char err[256];
-        int dup = res->lease->trial_id < (UINT64_C(1) << 62) &&
-                  hp_store_trial_get(c->store, (int64_t)res->lease->trial_id, &t, err,
-                                     sizeof err) == 0;
-        if (dup) {
-            dup = t.lease_id == (int64_t)res->lease->lease_id && t.state != HP_TRIAL_RUNNING &&
-                  t.state != HP_TRIAL_PENDING;
-            hp_trial_fini(&t);
-        }
-        if (dup)
-            answer_result(c, req, e, w, pipe_id, 0, "already recorded");
-        else
-            answer_result(c, req, e, w, pipe_id, 1,
-                          "no running attempt holds this lease (it expired or was reassigned)");
+        answer_stale_result(c, req, e, w, pipe_id);
         return;
     }
-    coord_study_t *s = r->study;
-    if (r->sanity) {
-        coord_sanity_result(c, r, res);
-        answer_result(c, req, e, w, pipe_id, 0, NULL);
-        return;
-    }
-    char err[512];
-    if (coord_write_begin(c) < 0) {
-        coord_reply_error(c, req, HP_EDB, "database unavailable; resend later");
-        return;
-    }
-    store_metrics(c, r, FINAL_STEP, res->metrics, res->n_metrics);
-    coord_baselines_result(c, r, res->metrics, res->n_metrics);
-    coord_diagnose_end(c, r);
-    int rc = 0;
-    switch (res->outcome) {
-    case HPSEARCH__TRIAL_OUTCOME__COMPLETED:
-        if (!isfinite(res->value)) {
-            char why[128];
-            snprintf(why, sizeof why, "the objective '%s' is %s", s->spec.objective.metric,
-                     isnan(res->value) ? "NaN" : "infinite");
-            rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, why, err, sizeof err);
-            s->done++;
-            break;
-        }
-        rc = hp_store_trial_complete(c->store, r->trial_id, r->lease_id, res->value, err,
-                                     sizeof err);
-        s->done++;
-        break;
-    case HPSEARCH__TRIAL_OUTCOME__FAILED: {
-        char why[600];
-        snprintf(why, sizeof why, "%s", res->error && *res->error ? res->error : "failed");
-        if (res->stderr_tail && *res->stderr_tail) {
-            const char *tail = res->stderr_tail;
-            size_t tl = strlen(tail);
-            if (tl > 300)
-                tail += tl - 300;
-            size_t wl = strlen(why);
-            snprintf(why + wl, sizeof why - wl, "; stderr: %s", tail);
-        }
-        coord_trial_attempt_failed(c, r, HP_ATTEMPT_FAILED, why);
-        answer_result(c, req, e, w, pipe_id, 0, NULL);
-        return;
-    }
-    case HPSEARCH__TRIAL_OUTCOME__PRUNED:
-        rc = hp_store_trial_prune(c->store, r->trial_id, r->lease_id,
-                                  res->error && *res->error ? res->error : NULL, err, sizeof err);
-        s->done++;
-        break;
-    default:
-        rc = hp_store_trial_cancel(c->store, r->trial_id,
-                                   r->stop ? r->stop_reason : "cancelled by the worker", err,
-                                   sizeof err);
-        s->done++;
-        break;
-    }
+    char err[1024];
+    int rc = coord_attempt_result(c, r, e->result, err, sizeof err);
     if (rc < 0) {
-        hp_log_error("trial %" PRId64 ": cannot record the result: %s", r->trial_id, err);
-        coord_reply_error(c, req, rc, "cannot record the result: %s", err);
+        coord_reply_error(c, req, rc, "%s", err);
         return;
     }
-    hp_log_debug("study %s trial %" PRIu64 " %s value %g", s->spec.name, r->number,
-                 res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED ? "completed" : "ended",
-                 res->value);
-    uint64_t number = r->number;
-    s->running--;
-    coord_run_remove(c, r);
-    c->schedule_needed = 1;
-    int completed = res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED && isfinite(res->value);
-    coord_study_trial_ended(c, s, number, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED,
-                            res->value);
-    coord_study_maybe_finish(c, s);
     answer_result(c, req, e, w, pipe_id, 0, NULL);
 }
 
@@ -426,14 +264,5 @@ void coord_on_worker_pipe_closed(void *data, uint32_t pipe_id)
     /* Only an early hint: a held GET_TRIAL from a closed connection can
      * never be answered, so stop offering it trials. Leases still decide
      * when a worker's trials are given up. */
-    for (size_t i = 0; i < c->held.n;) {
-        coord_held_t *h = &c->held.v[i];
-        if (h->pipe_id == pipe_id) {
-            coord_reply_no_trial(c, h, 1000, 0);
-            memmove(&c->held.v[i], &c->held.v[i + 1], (c->held.n - i - 1) * sizeof *h);
-            c->held.n--;
-            continue;
-        }
-        i++;
-    }
+    coord_held_drop_pipe(c, pipe_id);
 }

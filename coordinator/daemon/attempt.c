@@ -1,0 +1,214 @@
+/* A running attempt after sched.c (or sanity.c) sent it: the lease its
+ * worker renews, the progress it reports, and its one end: a RESULT, a
+ * failure, or a lease that expired. Each end frees the run's slot and
+ * tells the study (study.c) what the trial came to; a sanity run's ends
+ * are judged by sanity.c. */
+#include "coord_int.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Step under which a RESULT's final metrics (e.g. test_error) are stored. */
+#define FINAL_STEP (-1)
+
+coord_run_t *coord_attempt_find(coord_t *c, uint64_t worker_id, const Hpsearch__LeaseRef *l)
+{
+    coord_run_t *r = coord_run_by_trial(c, (int64_t)l->trial_id);
+    if (!r || r->lease_id != (int64_t)l->lease_id)
+        return NULL;
+    if (r->worker_id != worker_id)
+        return NULL;
+    return r;
+}
+
+void coord_attempt_renew(coord_t *c, coord_run_t *r)
+{
+    r->expires_ms = coord_lease_deadline_ms(c);
+    if (r->sanity)
+        return; /* not in the store */
+    char err[256];
+    if (coord_write_begin(c) == 0 &&
+        hp_store_trial_renew(c->store, r->trial_id, r->lease_id,
+                             hp_store_now() + (double)c->cfg.lease_ms / 1000.0, err,
+                             sizeof err) < 0)
+        hp_log_warn("trial %" PRId64 ": cannot renew lease %" PRId64 ": %s", r->trial_id,
+                    r->lease_id, err);
+}
+
+static void store_metrics(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
+                          size_t n)
+{
+    if (!n)
+        return;
+    hp_metric_t *ms = calloc(n, sizeof *ms);
+    HP_ASSERT(ms != NULL);
+    for (size_t i = 0; i < n; i++) {
+        ms[i].trial_id = r->trial_id;
+        ms[i].attempt = r->attempt;
+        ms[i].step = step;
+        ms[i].name = m[i]->name;
+        ms[i].value = m[i]->value;
+    }
+    char err[256];
+    if (coord_write_begin(c) == 0 &&
+        hp_store_metrics_append(c->store, ms, n, err, sizeof err) < 0)
+        hp_log_warn("trial %" PRId64 ": cannot store %zu metrics: %s", r->trial_id, n, err);
+    free(ms);
+}
+
+void coord_attempt_progress(coord_t *c, coord_run_t *r, const Hpsearch__Progress *p)
+{
+    coord_attempt_renew(c, r);
+    if (!r->sanity)
+        store_metrics(c, r, p->step, p->metrics, p->n_metrics);
+    coord_diagnose_progress(c, r, p->metrics, p->n_metrics);
+}
+
+/* The attempt is over and its trial's end (or re-queue) is recorded: free
+ * the slot, and when the trial reached a final state (ended) give the
+ * study the outcome, which may finish it. */
+static void run_over(coord_t *c, coord_run_t *r, int ended, hp_obs_state_t st, double value)
+{
+    coord_study_t *s = r->study;
+    uint64_t number = r->number;
+    coord_run_remove(c, r);
+    if (ended)
+        coord_study_trial_ended(c, s, number, st, value);
+    coord_study_maybe_finish(c, s);
+}
+
+void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, const char *why)
+{
+    coord_study_t *s = r->study;
+    if (r->sanity) {
+        coord_sanity_lost(c, r, why);
+        return;
+    }
+    char err[512];
+    if (coord_write_begin(c) < 0)
+        return;
+    int rc;
+    int ended = 1;
+    if (!s->active) {
+        /* the study was cancelled meanwhile: nothing is re-run */
+        rc = hp_store_trial_cancel(c->store, r->trial_id, why, err, sizeof err);
+        s->done++;
+    } else if ((uint32_t)r->attempt <= s->spec.trial.retries) {
+        rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
+        s->pending++;
+        ended = 0;
+        hp_log_info("study %s trial %" PRIu64 " attempt %d %s (%s); re-queued", s->spec.name,
+                    r->number, r->attempt, how == HP_ATTEMPT_LOST ? "lost" : "failed", why);
+    } else {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s (attempt %d of %u)", why, r->attempt,
+                 s->spec.trial.retries + 1);
+        rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, msg, err, sizeof err);
+        s->done++;
+        hp_log_info("study %s trial %" PRIu64 " failed: %s", s->spec.name, r->number, msg);
+    }
+    if (rc < 0)
+        hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
+                     s->spec.name, r->number, err);
+    run_over(c, r, ended, HP_OBS_FAILED, NAN);
+}
+
+/* A FAILED result's reason: the worker's error, then the end of its stderr. */
+static void failure_reason(const Hpsearch__Result *res, char *why, size_t whylen)
+{
+    snprintf(why, whylen, "%s", res->error && *res->error ? res->error : "failed");
+    if (res->stderr_tail && *res->stderr_tail) {
+        const char *tail = res->stderr_tail;
+        size_t tl = strlen(tail);
+        if (tl > 300)
+            tail += tl - 300;
+        size_t wl = strlen(why);
+        snprintf(why + wl, whylen - wl, "; stderr: %s", tail);
+    }
+}
+
+/* Records a final outcome other than FAILED: completed (a non-finite
+ * objective fails the trial instead), pruned or cancelled. */
+static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, char *err,
+                          size_t errlen)
+{
+    coord_study_t *s = r->study;
+    int rc;
+    switch (res->outcome) {
+    case HPSEARCH__TRIAL_OUTCOME__COMPLETED:
+        if (!isfinite(res->value)) {
+            char why[128];
+            snprintf(why, sizeof why, "the objective '%s' is %s", s->spec.objective.metric,
+                     isnan(res->value) ? "NaN" : "infinite");
+            rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, why, err, errlen);
+            break;
+        }
+        rc = hp_store_trial_complete(c->store, r->trial_id, r->lease_id, res->value, err, errlen);
+        break;
+    case HPSEARCH__TRIAL_OUTCOME__PRUNED:
+        rc = hp_store_trial_prune(c->store, r->trial_id, r->lease_id,
+                                  res->error && *res->error ? res->error : NULL, err, errlen);
+        break;
+    default:
+        rc = hp_store_trial_cancel(c->store, r->trial_id,
+                                   r->stop ? r->stop_reason : "cancelled by the worker", err,
+                                   errlen);
+        break;
+    }
+    s->done++;
+    return rc;
+}
+
+int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, char *err,
+                         size_t errlen)
+{
+    if (r->sanity) {
+        coord_sanity_result(c, r, res);
+        return 0;
+    }
+    if (coord_write_begin(c) < 0)
+        return hp_errf(err, errlen, HP_EDB, "database unavailable; resend later");
+    store_metrics(c, r, FINAL_STEP, res->metrics, res->n_metrics);
+    coord_baselines_result(c, r, res->metrics, res->n_metrics);
+    coord_diagnose_end(c, r);
+    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED) {
+        char why[600];
+        failure_reason(res, why, sizeof why);
+        coord_attempt_failed(c, r, HP_ATTEMPT_FAILED, why);
+        return 0;
+    }
+    char serr[512];
+    int rc = record_outcome(c, r, res, serr, sizeof serr);
+    if (rc < 0) {
+        hp_log_error("trial %" PRId64 ": cannot record the result: %s", r->trial_id, serr);
+        return hp_errf(err, errlen, rc, "cannot record the result: %s", serr);
+    }
+    hp_log_debug("study %s trial %" PRIu64 " %s value %g", r->study->spec.name, r->number,
+                 res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED ? "completed" : "ended",
+                 res->value);
+    int completed = res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED && isfinite(res->value);
+    run_over(c, r, 1, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED, res->value);
+    return 0;
+}
+
+void coord_attempts_expire(coord_t *c)
+{
+    uint64_t now = coord_now_ms(c);
+    for (size_t i = 0; i < c->runs.n;) {
+        coord_run_t *r = &c->runs.v[i];
+        if (r->expires_ms <= now) {
+            char why[160];
+            snprintf(why, sizeof why, "lease expired: worker %" PRIu64 " silent for %lld ms",
+                     r->worker_id, (long long)c->cfg.lease_ms);
+            coord_attempt_failed(c, r, HP_ATTEMPT_LOST, why);
+            continue; /* the slot now holds another run */
+        }
+        i++;
+    }
+}

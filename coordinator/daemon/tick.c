@@ -1,0 +1,117 @@
+/* The tick: the coordinator's unit of work. Requests arrive decoded and
+ * authenticated; whatever a tick's handlers write goes into one
+ * transaction; the replies they compute wait in the outbox and leave only
+ * after that transaction commits, so no acknowledgement ever precedes the
+ * durable write it acknowledges. coord.c runs the tick (uv_check); every
+ * handler uses what is here. */
+#include "coord_int.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static int check_auth(coord_t *c, const Hpsearch__Envelope *e)
+{
+    if (c->cfg.token_len == 0)
+        return 1;
+    return hp_proto_token_equal(&e->auth_token, c->cfg.token, c->cfg.token_len);
+}
+
+Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
+                                         size_t len, const char *socket)
+{
+    Hpsearch__Envelope *e;
+    char err[512];
+    int rc = hp_proto_decode(buf, len, &e, err, sizeof err);
+    if (rc < 0) {
+        hp_log_warn("%s socket: refused a %zu-byte message: %s", socket, len, err);
+        coord_reply_error(c, req, rc, "%s", err);
+        return NULL;
+    }
+    if (!check_auth(c, e)) {
+        hp_log_warn("%s socket: %s with a missing or wrong token", socket,
+                    hp_proto_type_name(e->type));
+        coord_reply_error(c, req, HP_EAUTH, "missing or wrong auth token");
+        hp_proto_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+int coord_write_begin(coord_t *c)
+{
+    if (hp_store_in_group(c->store))
+        return 0;
+    char err[256];
+    int rc = hp_store_begin(c->store, err, sizeof err);
+    if (rc < 0)
+        hp_log_error("cannot begin a write: %s", err);
+    return rc;
+}
+
+void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env)
+{
+    coord_reply_t r = {.req = req};
+    int rc = hp_proto_encode(env, &r.buf);
+    if (rc < 0) {
+        hp_log_error("cannot encode a %s reply", hp_proto_type_name(env->type));
+        hp_proto_encode_error(&r.buf, HP_EINVAL, "internal error: reply too large");
+    }
+    HP_VEC_PUSH(c->outbox, r);
+}
+
+void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    coord_reply_t r = {.req = req};
+    hp_proto_encode_error(&r.buf, code, msg);
+    HP_VEC_PUSH(c->outbox, r);
+}
+
+void coord_reply_ack(coord_t *c, hp_rep_req_t *req, int stop, const char *reason)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Ack ack = HPSEARCH__ACK__INIT;
+    ack.stop = stop;
+    ack.reason = (char *)(reason ? reason : "");
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ACK, &ack);
+    coord_reply(c, req, &env);
+}
+
+static void outbox_drop(coord_t *c)
+{
+    for (size_t i = 0; i < c->outbox.n; i++)
+        hp_buf_fini(&c->outbox.v[i].buf);
+    c->outbox.n = 0;
+}
+
+int coord_tick_commit(coord_t *c)
+{
+    if (hp_store_in_group(c->store)) {
+        char err[256];
+        int rc = hp_store_commit(c->store, err, sizeof err);
+        if (rc < 0) {
+            /* Without the commit the replies would acknowledge writes that
+             * did not happen; a restart recovers from the last commit. */
+            hp_log_error("cannot commit: %s; stopping so a restart recovers from the database",
+                         err);
+            hp_store_rollback(c->store, err, sizeof err);
+            outbox_drop(c);
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < c->outbox.n; i++) {
+        coord_reply_t *r = &c->outbox.v[i];
+        hp_rep_reply(r->req, r->buf.data, r->buf.len);
+        hp_buf_fini(&r->buf);
+    }
+    c->outbox.n = 0;
+    return 0;
+}
+
