@@ -12,7 +12,12 @@
 #include "runner_int.h"
 
 #include "buf.h"
+#include "cancel.h"
+#include "clock.h"
 #include "err.h"
+#include "metricline.h"
+#include "outcome.h"
+#include "trial_json.h"
 #include "vec.h"
 
 #include <errno.h>
