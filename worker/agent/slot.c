@@ -12,13 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hp_slot_cancel(slot_t *s, const char *reason)
-{
-    if (!hp_cancel_requested(&s->cancel))
-        snprintf(s->cancel_reason, sizeof s->cancel_reason, "%s", reason);
-    hp_cancel_request(&s->cancel);
-}
-
 typedef struct run_arg {
     slot_t *s;
     hp_runner_trial_t t;
