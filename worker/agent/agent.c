@@ -162,9 +162,7 @@ static int hello(hp_agent_t *a, char *err, size_t errlen)
     pthread_mutex_unlock(&a->mu);
 
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
-    req.type = HPSEARCH__MSG_TYPE__HELLO;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_HELLO;
-    req.hello = &h;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__HELLO, &h);
     int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, 5000, &a->hb_hold, NULL, err, errlen);
     if (rc < 0)
         return rc;
@@ -226,9 +224,7 @@ static void heartbeat(hp_agent_t *a)
     hb.free_slots = (uint32_t)a->o.slots - (uint32_t)hb.n_running;
 
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
-    req.type = HPSEARCH__MSG_TYPE__HEARTBEAT;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_HEARTBEAT;
-    req.heartbeat = &hb;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__HEARTBEAT, &hb);
     char err[512];
     uint64_t gen;
     int tmo = a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
