@@ -2,7 +2,7 @@
  * coordinator restart), heartbeats with cancellations. The thread that
  * calls hp_agent_run does HELLO and heartbeats on its own context; every
  * slot has a thread and a context of its own (slot.c). Stopping, and the
- * other helpers both share, live one floor down in session.c. */
+ * other helpers that this file and slot.c share, live in session.c. */
 #define _GNU_SOURCE
 #include "agent_int.h"
 
