@@ -4,7 +4,7 @@
  * parser. Scripts are written to a fresh temp dir per test. */
 #define _GNU_SOURCE
 #include "runner.h"
-#include "runner_int.h"
+#include "metricline.h"
 
 #include "buf.h"
 

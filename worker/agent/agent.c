@@ -1,7 +1,8 @@
 /* The agent's lifecycle: socket and dialer, HELLO (and re-HELLO after a
- * coordinator restart), heartbeats with cancellations, stop. The thread
- * that calls hp_agent_run does HELLO and heartbeats on its own context;
- * every slot has a thread and a context of its own (slot.c). */
+ * coordinator restart), heartbeats with cancellations. The thread that
+ * calls hp_agent_run does HELLO and heartbeats on its own context; every
+ * slot has a thread and a context of its own (slot.c). Stopping, and the
+ * other helpers that this file and slot.c share, live in session.c. */
 #define _GNU_SOURCE
 #include "agent_int.h"
 
@@ -19,91 +20,6 @@
 #ifndef HP_SOFTWARE_VERSION
 #define HP_SOFTWARE_VERSION "0"
 #endif
-
-double hp_agent_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-int hp_agent_sleep(hp_agent_t *a, int ms)
-{
-    struct timespec ts;
-    deadline_in(&ts, ms);
-    pthread_mutex_lock(&a->mu);
-    while (!a->stopping && pthread_cond_timedwait(&a->cv, &a->mu, &ts) == 0)
-        ;
-    int s = a->stopping;
-    pthread_mutex_unlock(&a->mu);
-    return s;
-}
-
-int hp_agent_wait_registered(hp_agent_t *a)
-{
-    pthread_mutex_lock(&a->mu);
-    while (!a->stopping && !a->registered)
-        pthread_cond_wait(&a->cv, &a->mu);
-    int ok = !a->stopping;
-    pthread_mutex_unlock(&a->mu);
-    return ok;
-}
-
-void hp_agent_need_hello(hp_agent_t *a, uint64_t gen)
-{
-    pthread_mutex_lock(&a->mu);
-    if (a->registered && a->gen == gen) {
-        a->registered = 0;
-        hp_log_warn("the coordinator no longer knows worker %llu; saying HELLO again",
-                    (unsigned long long)a->worker_id);
-        pthread_cond_broadcast(&a->cv);
-    }
-    pthread_mutex_unlock(&a->mu);
-}
-
-void hp_agent_fatal(hp_agent_t *a, int rc, const char *msg)
-{
-    pthread_mutex_lock(&a->mu);
-    if (!a->fatal_rc) {
-        a->fatal_rc = rc;
-        snprintf(a->fatal_msg, sizeof a->fatal_msg, "%s", msg);
-    }
-    pthread_mutex_unlock(&a->mu);
-    hp_agent_stop(a);
-}
-
-void hp_agent_stop(hp_agent_t *a)
-{
-    pthread_mutex_lock(&a->mu);
-    if (!a->stopping) {
-        a->stopping = 1;
-        int grace = a->o.stop_grace_ms > 0 ? a->o.stop_grace_ms : 5000;
-        a->stop_deadline = hp_agent_now() + grace / 1000.0;
-        for (int i = 0; a->slots && i < a->o.slots; i++) {
-            slot_t *s = &a->slots[i];
-            if (s->hold_aio)
-                nng_aio_cancel(s->hold_aio);
-            if (s->busy)
-                hp_slot_cancel(s, "worker shutting down");
-            pthread_cond_broadcast(&s->cv);
-        }
-        if (a->hb_hold)
-            nng_aio_cancel(a->hb_hold);
-        pthread_cond_broadcast(&a->cv);
-    }
-    pthread_mutex_unlock(&a->mu);
-}
 
 static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -246,9 +162,7 @@ static int hello(hp_agent_t *a, char *err, size_t errlen)
     pthread_mutex_unlock(&a->mu);
 
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
-    req.type = HPSEARCH__MSG_TYPE__HELLO;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_HELLO;
-    req.hello = &h;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__HELLO, &h);
     int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, 5000, &a->hb_hold, NULL, err, errlen);
     if (rc < 0)
         return rc;
@@ -310,9 +224,7 @@ static void heartbeat(hp_agent_t *a)
     hb.free_slots = (uint32_t)a->o.slots - (uint32_t)hb.n_running;
 
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
-    req.type = HPSEARCH__MSG_TYPE__HEARTBEAT;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_HEARTBEAT;
-    req.heartbeat = &hb;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__HEARTBEAT, &hb);
     char err[512];
     uint64_t gen;
     int tmo = a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
@@ -398,12 +310,9 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
         heartbeat(a);
         pthread_mutex_lock(&a->mu);
         int ms = heartbeat_interval(a);
-        struct timespec ts;
-        deadline_in(&ts, ms);
-        /* wake early when a slot loses the session, to HELLO at once */
-        while (!a->stopping && a->registered && pthread_cond_timedwait(&a->cv, &a->mu, &ts) == 0)
-            ;
         pthread_mutex_unlock(&a->mu);
+        /* wake early when a slot loses the session, to HELLO at once */
+        hp_agent_wait_lost(a, ms);
     }
     for (int i = 0; i < a->o.slots; i++)
         if (a->slots[i].thr_started)

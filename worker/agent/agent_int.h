@@ -1,5 +1,15 @@
-/* agent_int.h — the agent's state, shared by agent.c (lifecycle, HELLO and
- * heartbeats), slot.c (one thread per slot) and rpc.c (one exchange). */
+/* agent_int.h — the agent's state and the calls between its files.
+ *
+ * Two files sit on top and never call each other: agent.c (lifecycle,
+ * HELLO and heartbeats, on the thread that calls hp_agent_run) and slot.c
+ * (one thread per slot). Both call down into session.c (the session state's
+ * helpers: clock, waits, need-HELLO, fatal, stop, slot cancel) and rpc.c
+ * (one exchange). session.c and rpc.c call nothing above them.
+ *
+ * Locking: a->mu guards the session fields, each slot's running-trial
+ * fields and the held aios, as marked below; it is only ever held briefly.
+ * a->cv is broadcast when registered or stopping changes; it and every
+ * s->cv run on CLOCK_MONOTONIC. */
 #ifndef HP_AGENT_INT_H
 #define HP_AGENT_INT_H
 
@@ -77,17 +87,31 @@ struct hp_agent {
 int hp_agent_rpc(hp_agent_t *a, nng_ctx ctx, Hpsearch__Envelope *req, Hpsearch__Envelope **rep,
                  int timeout_ms, nng_aio **hold, uint64_t *gen_out, char *err, size_t errlen);
 
-/* agent.c */
-void hp_agent_need_hello(hp_agent_t *a, uint64_t gen);
-/* wait until registered; 0 when stopping instead */
-int hp_agent_wait_registered(hp_agent_t *a);
-/* sleep up to ms or until stopping; returns a->stopping */
-int hp_agent_sleep(hp_agent_t *a, int ms);
-double hp_agent_now(void);
-void hp_agent_fatal(hp_agent_t *a, int rc, const char *msg);
+/* session.c — any thread; called without a->mu unless marked. session.c
+ * also holds hp_agent_stop (agent.h), which hp_agent_fatal calls. */
 
-/* slot.c */
+/* hp_agent_now returns monotonic seconds (a->stop_deadline's clock). */
+double hp_agent_now(void);
+/* hp_agent_sleep sleeps up to ms or until stopping; returns a->stopping. */
+int hp_agent_sleep(hp_agent_t *a, int ms);
+/* hp_agent_wait_lost sleeps up to ms, or until the session is lost
+ * (registered cleared) or stopping: the heartbeat thread's pause, so a
+ * slot that loses the session gets a HELLO at once. */
+void hp_agent_wait_lost(hp_agent_t *a, int ms);
+/* hp_agent_wait_registered waits until registered (1), or returns 0 when
+ * stopping instead. */
+int hp_agent_wait_registered(hp_agent_t *a);
+/* hp_agent_need_hello marks the session gen lost (a reply said ENOENT) so
+ * the heartbeat thread says HELLO again; a later session is left alone. */
+void hp_agent_need_hello(hp_agent_t *a, uint64_t gen);
+/* hp_agent_fatal records the first fatal error (hp_agent_run returns it)
+ * and stops the agent. */
+void hp_agent_fatal(hp_agent_t *a, int rc, const char *msg);
+/* hp_slot_cancel asks s's running trial to stop; the first reason is kept
+ * for its RESULT. a->mu held. */
+void hp_slot_cancel(slot_t *s, const char *reason);
+
+/* slot.c — the slot thread's body; pthread_create'd by hp_agent_run */
 void *hp_slot_main(void *arg);
-void hp_slot_cancel(slot_t *s, const char *reason); /* a->mu held */
 
 #endif

@@ -12,13 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hp_slot_cancel(slot_t *s, const char *reason)
-{
-    if (!hp_cancel_requested(&s->cancel))
-        snprintf(s->cancel_reason, sizeof s->cancel_reason, "%s", reason);
-    hp_cancel_request(&s->cancel);
-}
-
 typedef struct run_arg {
     slot_t *s;
     hp_runner_trial_t t;
@@ -103,9 +96,7 @@ static void send_progress(slot_t *s, const progress_item_t *it)
     p.step = it->step;
     p.n_metrics = it->n;
     p.metrics = metrics_msg(it->m, it->n, &ms);
-    req.type = HPSEARCH__MSG_TYPE__PROGRESS;
-    req.body_case = HPSEARCH__ENVELOPE__BODY_PROGRESS;
-    req.progress = &p;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__PROGRESS, &p);
     char err[512];
     uint64_t gen;
     int rc = hp_agent_rpc(a, s->ctx, &req, &rep, request_timeout(a), NULL, &gen, err, sizeof err);
@@ -176,9 +167,7 @@ static void result_msg_init(result_msg_t *m, slot_t *s, uint64_t trial_id, uint6
     m->r.error = m->error;
     m->r.stderr_tail = (char *)o->stderr_tail;
     m->r.duration_s = o->duration_s;
-    m->req.type = HPSEARCH__MSG_TYPE__RESULT;
-    m->req.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
-    m->req.result = &m->r;
+    hp_proto_set_body(&m->req, HPSEARCH__MSG_TYPE__RESULT, &m->r);
 }
 
 static void result_msg_fini(result_msg_t *m)
@@ -417,9 +406,7 @@ void *hp_slot_main(void *arg)
         Hpsearch__GetTrial gt = HPSEARCH__GET_TRIAL__INIT;
         gt.slot = s->idx;
         Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT;
-        req.type = HPSEARCH__MSG_TYPE__GET_TRIAL;
-        req.body_case = HPSEARCH__ENVELOPE__BODY_GET_TRIAL;
-        req.get_trial = &gt;
+        hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__GET_TRIAL, &gt);
         uint64_t gen;
         /* held by the coordinator until a trial is ready: no timeout */
         int rc = hp_agent_rpc(a, s->ctx, &req, &rep, -1, &s->hold_aio, &gen, err, sizeof err);

@@ -12,7 +12,12 @@
 #include "runner_int.h"
 
 #include "buf.h"
+#include "cancel.h"
+#include "clock.h"
 #include "err.h"
+#include "metricline.h"
+#include "outcome.h"
+#include "trial_json.h"
 #include "vec.h"
 
 #include <errno.h>
@@ -34,11 +39,35 @@ extern char **environ;
 #define LINE_MAX_BYTES (64 * 1024) /* longer stdout lines are not metric lines */
 #define DRAIN_AFTER_EXIT_S 5.0     /* pipes held open by escaped processes */
 
+/* strv_t: a NULL-terminated list of malloc'd strings (argv, envp) */
+typedef struct strv {
+    char **v;
+    size_t n, cap;
+} strv_t;
+
+enum { WHY_NONE, WHY_TIMEOUT, WHY_CANCEL }; /* why we signalled the group */
+
+/* One run of an external program, from its command to its outcome. The
+ * phases at the end of this file (prepare, start, supervise, finish_output,
+ * judge) each take it from the one before. */
 typedef struct ext {
     const hp_runner_trial_t *t;
     hp_runner_outcome_t *out;
     hp_runner_progress_cb cb;
     void *data;
+    hp_cancel_t *cancel;
+    /* prepare: what to run */
+    strv_t argv, envp;
+    char *workdir;
+    /* start and supervise: the child, its group and its pipes */
+    pid_t pid;
+    int pidfd;          /* -1 without pidfd_open: we poll for the exit */
+    int fd_out, fd_err; /* read ends, -1 once closed */
+    int fds_open;
+    double grace;       /* SIGTERM -> SIGKILL, seconds */
+    double deadline;    /* the trial's timeout; 0 = none */
+    double kill_at, drain_until;
+    int why, exited, status, sent_kill;
     /* stdout line assembly */
     char *line;
     size_t line_len;
@@ -93,11 +122,6 @@ static int substitute(const hp_runner_trial_t *t, const char *arg, hp_buf_t *b, 
     }
     return 0;
 }
-
-typedef struct strv {
-    char **v;
-    size_t n, cap;
-} strv_t;
 
 static void strv_push(strv_t *s, char *str)
 {
@@ -336,17 +360,12 @@ static int open_pidfd(pid_t pid)
 #endif
 }
 
-enum { WHY_NONE, WHY_TIMEOUT, WHY_CANCEL };
+/* ---- the phases of one run ---- */
 
-int hp_run_external(struct fy_node *root, const hp_runner_trial_t *t, const hp_runner_opts_t *o,
-                    hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
-                    hp_runner_outcome_t *out)
+static ext_t *ext_new(const hp_runner_trial_t *t, const hp_runner_opts_t *o,
+                      hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
+                      hp_runner_outcome_t *out)
 {
-    char err[HP_RUNNER_ERROR_MAX];
-    strv_t argv = {0}, envp = {0};
-    hp_buf_t b = {0};
-    char *workdir = NULL;
-    int rc = 0;
     ext_t *x = calloc(1, sizeof *x);
     HP_ASSERT(x);
     x->line = malloc(LINE_MAX_BYTES);
@@ -355,174 +374,243 @@ int hp_run_external(struct fy_node *root, const hp_runner_trial_t *t, const hp_r
     x->out = out;
     x->cb = cb;
     x->data = data;
+    x->cancel = cancel;
+    x->pidfd = x->fd_out = x->fd_err = -1;
+    x->grace = (o->kill_grace_ms > 0 ? o->kill_grace_ms : 5000) / 1000.0;
+    return x;
+}
 
+static void ext_free(ext_t *x)
+{
+    if (x->pidfd >= 0)
+        close(x->pidfd);
+    if (x->fd_out >= 0)
+        close(x->fd_out);
+    if (x->fd_err >= 0)
+        close(x->fd_err);
+    strv_free(&x->argv);
+    strv_free(&x->envp);
+    free(x->workdir);
+    free(x->line);
+    free(x);
+}
+
+/* prepare: trial.command with {name} substituted, the environment, and
+ * trial.workdir, which must be a directory. Fails the outcome on error. */
+static int prepare(ext_t *x, struct fy_node *root)
+{
+    char err[HP_RUNNER_ERROR_MAX];
     struct fy_node *cmd = hp_tj_get(root, "command");
     if (!fy_node_is_sequence(cmd) || fy_node_sequence_item_count(cmd) < 1) {
-        hp_outcome_fail(out, "trial.command must be a non-empty list");
-        goto done;
+        hp_outcome_fail(x->out, "trial.command must be a non-empty list");
+        return -1;
     }
+    hp_buf_t b = {0};
     void *it = NULL;
     struct fy_node *a;
     while ((a = fy_node_sequence_iterate(cmd, &it)) != NULL) {
         char *s = hp_tj_text(a);
-        rc = substitute(t, s, &b, err, sizeof err);
+        int rc = substitute(x->t, s, &b, err, sizeof err);
         free(s);
         if (rc < 0) {
-            hp_outcome_fail(out, "%s", err);
-            goto done;
+            hp_buf_fini(&b);
+            hp_outcome_fail(x->out, "%s", err);
+            return -1;
         }
-        strv_push(&argv, hp_buf_steal(&b));
+        strv_push(&x->argv, hp_buf_steal(&b));
     }
-    struct fy_node *env = hp_tj_get(root, "env");
-    if (build_env(t, env, &envp, err, sizeof err) < 0) {
-        hp_outcome_fail(out, "%s", err);
-        goto done;
+    hp_buf_fini(&b);
+    if (build_env(x->t, hp_tj_get(root, "env"), &x->envp, err, sizeof err) < 0) {
+        hp_outcome_fail(x->out, "%s", err);
+        return -1;
     }
-    workdir = hp_tj_text(hp_tj_get(root, "workdir"));
+    x->workdir = hp_tj_text(hp_tj_get(root, "workdir"));
     struct stat st;
-    if (workdir && *workdir) {
-        int serr = stat(workdir, &st) < 0 ? errno : 0;
+    if (x->workdir && *x->workdir) {
+        int serr = stat(x->workdir, &st) < 0 ? errno : 0;
         if (serr || !S_ISDIR(st.st_mode)) {
-            hp_outcome_fail(out, "workdir '%s': %s", workdir,
+            hp_outcome_fail(x->out, "workdir '%s': %s", x->workdir,
                             serr ? strerror(serr) : "not a directory");
-            goto done;
+            return -1;
         }
     }
+    return 0;
+}
 
+/* start: the pipes, the child in its own group, and the clock of its
+ * timeout. Fails the outcome on error. */
+static int start(ext_t *x)
+{
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
     if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
-        hp_outcome_fail(out, "cannot make pipes: %s", strerror(errno));
+        hp_outcome_fail(x->out, "cannot make pipes: %s", strerror(errno));
         for (int i = 0; i < 2; i++) {
             if (po[i] >= 0)
                 close(po[i]);
             if (pe[i] >= 0)
                 close(pe[i]);
         }
-        goto done;
+        return -1;
     }
-    pid_t pid;
-    int src = spawn(argv.v, envp.v, workdir, po[1], pe[1], &pid);
+    int src = spawn(x->argv.v, x->envp.v, x->workdir, po[1], pe[1], &x->pid);
     close(po[1]);
     close(pe[1]);
     if (src != 0) {
         close(po[0]);
         close(pe[0]);
-        hp_outcome_fail(out, "cannot run '%s': %s", argv.v[0], strerror(src));
-        goto done;
+        hp_outcome_fail(x->out, "cannot run '%s': %s", x->argv.v[0], strerror(src));
+        return -1;
     }
-    fcntl(po[0], F_SETFL, O_NONBLOCK);
-    fcntl(pe[0], F_SETFL, O_NONBLOCK);
-    int pidfd = open_pidfd(pid);
+    x->fd_out = po[0];
+    x->fd_err = pe[0];
+    x->fds_open = 2;
+    fcntl(x->fd_out, F_SETFL, O_NONBLOCK);
+    fcntl(x->fd_err, F_SETFL, O_NONBLOCK);
+    x->pidfd = open_pidfd(x->pid);
+    x->deadline = x->t->timeout_s > 0 ? hp_runner_now() + x->t->timeout_s : 0;
+    return 0;
+}
 
-    const double grace = (o->kill_grace_ms > 0 ? o->kill_grace_ms : 5000) / 1000.0;
-    const double start = hp_runner_now();
-    double deadline = t->timeout_s > 0 ? start + t->timeout_s : 0;
-    double kill_at = 0, drain_until = 0;
-    int why = WHY_NONE, exited = 0, status = 0, sent_kill = 0;
-    int fds_open = 2;
+/* On cancellation or timeout, SIGTERM the group; after the grace, SIGKILL. */
+static void stop_if_due(ext_t *x, double now)
+{
+    if (x->why == WHY_NONE && !x->exited) {
+        if (hp_cancel_requested(x->cancel))
+            x->why = WHY_CANCEL;
+        else if (x->deadline && now >= x->deadline)
+            x->why = WHY_TIMEOUT;
+        if (x->why != WHY_NONE) {
+            killpg(x->pid, SIGTERM);
+            x->kill_at = now + x->grace;
+        }
+    }
+    if (x->kill_at && !x->sent_kill && !x->exited && now >= x->kill_at) {
+        killpg(x->pid, SIGKILL);
+        x->sent_kill = 1;
+    }
+}
+
+/* How long poll may sleep: until the next deadline that matters, and in
+ * short steps where no fd can wake us (no pidfd, no cancel pipe). */
+static double next_wait(const ext_t *x, double now)
+{
+    const hp_cancel_t *c = x->cancel;
+    double wait = 3600;
+    if (!x->exited && x->pidfd < 0)
+        wait = 0.05;
+    if (x->why == WHY_NONE && x->deadline)
+        wait = x->deadline - now < wait ? x->deadline - now : wait;
+    if (x->kill_at && !x->sent_kill)
+        wait = x->kill_at - now < wait ? x->kill_at - now : wait;
+    if (x->exited)
+        wait = x->drain_until - now < wait ? x->drain_until - now : wait;
+    if (x->why == WHY_NONE && c && c->fd[0] < 0 && wait > 0.05)
+        wait = 0.05;
+    return wait;
+}
+
+/* One read from a pipe into sink; EOF or an error closes it. */
+static void read_pipe(ext_t *x, int *fd, char *buf, size_t cap,
+                      void (*sink)(ext_t *, const char *, size_t))
+{
+    ssize_t r = read(*fd, buf, cap);
+    if (r > 0)
+        sink(x, buf, (size_t)r);
+    else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close(*fd);
+        *fd = -1;
+        x->fds_open--;
+    }
+}
+
+/* If the child has exited, kill what is left of its group and reap it. */
+static void reap(ext_t *x)
+{
+    /* WNOWAIT: the zombie keeps the group id ours while we kill the rest */
+    siginfo_t si = {0};
+    if (waitid(P_PID, (id_t)x->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        si.si_pid == x->pid) {
+        killpg(x->pid, SIGKILL); /* leftovers of a finished trial */
+        int ws;
+        while (waitpid(x->pid, &ws, 0) < 0 && errno == EINTR)
+            ;
+        x->status = ws;
+        x->exited = 1;
+        x->drain_until = hp_runner_now() + DRAIN_AFTER_EXIT_S;
+    }
+}
+
+/* supervise: read both pipes until they close and the child is reaped,
+ * enforcing cancellation and the timeout on the way. */
+static void supervise(ext_t *x)
+{
+    hp_cancel_t *c = x->cancel;
     char *buf = malloc(65536);
     HP_ASSERT(buf);
-
-    while (fds_open > 0 || !exited) {
+    while (x->fds_open > 0 || !x->exited) {
         double now = hp_runner_now();
-        if (why == WHY_NONE && !exited) {
-            if (hp_cancel_requested(cancel))
-                why = WHY_CANCEL;
-            else if (deadline && now >= deadline)
-                why = WHY_TIMEOUT;
-            if (why != WHY_NONE) {
-                killpg(pid, SIGTERM);
-                kill_at = now + grace;
-            }
-        }
-        if (kill_at && !sent_kill && !exited && now >= kill_at) {
-            killpg(pid, SIGKILL);
-            sent_kill = 1;
-        }
-        if (exited && now >= drain_until)
+        stop_if_due(x, now);
+        if (x->exited && now >= x->drain_until)
             break; /* something escaped the group and holds our pipes */
 
         /* wait for output, the child's exit, cancellation or the next deadline */
         struct pollfd pf[4];
-        int np = 0, io = -1, ie = -1, ic = -1, ip = -1;
-        if (po[0] >= 0)
-            pf[io = np++] = (struct pollfd){.fd = po[0], .events = POLLIN};
-        if (pe[0] >= 0)
-            pf[ie = np++] = (struct pollfd){.fd = pe[0], .events = POLLIN};
-        if (why == WHY_NONE && cancel && cancel->fd[0] >= 0)
-            pf[ic = np++] = (struct pollfd){.fd = cancel->fd[0], .events = POLLIN};
-        if (!exited && pidfd >= 0)
-            pf[ip = np++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-        double wait = 3600;
-        if (!exited && pidfd < 0)
-            wait = 0.05;
-        if (why == WHY_NONE && deadline)
-            wait = deadline - now < wait ? deadline - now : wait;
-        if (kill_at && !sent_kill)
-            wait = kill_at - now < wait ? kill_at - now : wait;
-        if (exited)
-            wait = drain_until - now < wait ? drain_until - now : wait;
-        if (why == WHY_NONE && cancel && cancel->fd[0] < 0 && wait > 0.05)
-            wait = 0.05;
+        int np = 0, io = -1, ie = -1;
+        if (x->fd_out >= 0)
+            pf[io = np++] = (struct pollfd){.fd = x->fd_out, .events = POLLIN};
+        if (x->fd_err >= 0)
+            pf[ie = np++] = (struct pollfd){.fd = x->fd_err, .events = POLLIN};
+        if (x->why == WHY_NONE && c && c->fd[0] >= 0)
+            pf[np++] = (struct pollfd){.fd = c->fd[0], .events = POLLIN};
+        if (!x->exited && x->pidfd >= 0)
+            pf[np++] = (struct pollfd){.fd = x->pidfd, .events = POLLIN};
+        double wait = next_wait(x, now);
         int ms = wait <= 0 ? 0 : (int)(wait * 1000) + 1;
         int pr = poll(pf, (nfds_t)np, ms);
         if (pr < 0 && errno != EINTR)
             break;
         if (pr > 0) {
-            if (io >= 0 && pf[io].revents) {
-                ssize_t r = read(po[0], buf, 65536);
-                if (r > 0)
-                    on_stdout(x, buf, (size_t)r);
-                else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-                    close(po[0]);
-                    po[0] = -1;
-                    fds_open--;
-                }
-            }
-            if (ie >= 0 && pf[ie].revents) {
-                ssize_t r = read(pe[0], buf, 65536);
-                if (r > 0)
-                    on_stderr(x, buf, (size_t)r);
-                else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-                    close(pe[0]);
-                    pe[0] = -1;
-                    fds_open--;
-                }
-            }
+            if (io >= 0 && pf[io].revents)
+                read_pipe(x, &x->fd_out, buf, 65536, on_stdout);
+            if (ie >= 0 && pf[ie].revents)
+                read_pipe(x, &x->fd_err, buf, 65536, on_stderr);
         }
-        if (!exited) {
-            /* WNOWAIT: the zombie keeps the group id ours while we kill the rest */
-            siginfo_t si = {0};
-            if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-                si.si_pid == pid) {
-                killpg(pid, SIGKILL); /* leftovers of a finished trial */
-                int ws;
-                while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-                    ;
-                status = ws;
-                exited = 1;
-                drain_until = hp_runner_now() + DRAIN_AFTER_EXIT_S;
-            }
-        }
+        if (!x->exited)
+            reap(x);
     }
     free(buf);
-    if (pidfd >= 0)
-        close(pidfd);
-    if (po[0] >= 0)
-        close(po[0]);
-    if (pe[0] >= 0)
-        close(pe[0]);
+}
+
+/* finish_output: close what is still open, take a last line without a
+ * newline, and turn the stderr ring into the outcome's tail. */
+static void finish_output(ext_t *x)
+{
+    if (x->pidfd >= 0)
+        close(x->pidfd);
+    if (x->fd_out >= 0)
+        close(x->fd_out);
+    if (x->fd_err >= 0)
+        close(x->fd_err);
+    x->pidfd = x->fd_out = x->fd_err = -1;
     if (x->line_len && !x->line_overflow) /* a last line without a newline */
         on_line(x, x->line, x->line_len);
     finish_tail(x);
+}
 
+/* judge: the outcome, from why we stopped it, how it ended and whether it
+ * reported the objective. */
+static void judge(ext_t *x)
+{
+    const hp_runner_trial_t *t = x->t;
+    hp_runner_outcome_t *out = x->out;
+    int status = x->status;
     const char *obj = t->objective ? t->objective : "";
     const hp_runner_metric_t *m = hp_outcome_find(out, obj);
     char sb[32];
-    if (why == WHY_CANCEL) {
+    if (x->why == WHY_CANCEL) {
         out->status = HP_RUNNER_CANCELLED;
         snprintf(out->error, sizeof out->error, "cancelled");
-    } else if (why == WHY_TIMEOUT) {
+    } else if (x->why == WHY_TIMEOUT) {
         hp_outcome_fail(out, "timed out after %g s", t->timeout_s);
     } else if (WIFSIGNALED(status)) {
         hp_outcome_fail(out, "killed by signal %d (%s)", WTERMSIG(status),
@@ -539,13 +627,18 @@ int hp_run_external(struct fy_node *root, const hp_runner_trial_t *t, const hp_r
         out->status = HP_RUNNER_COMPLETED;
         out->value = m->value;
     }
+}
 
-done:
-    strv_free(&argv);
-    strv_free(&envp);
-    hp_buf_fini(&b);
-    free(workdir);
-    free(x->line);
-    free(x);
+int hp_run_external(struct fy_node *root, const hp_runner_trial_t *t, const hp_runner_opts_t *o,
+                    hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
+                    hp_runner_outcome_t *out)
+{
+    ext_t *x = ext_new(t, o, cb, data, cancel, out);
+    if (prepare(x, root) == 0 && start(x) == 0) {
+        supervise(x);
+        finish_output(x);
+        judge(x);
+    }
+    ext_free(x);
     return 0;
 }

@@ -1,9 +1,11 @@
 /* The built-in benchmark function runner: x1..xd -> f(x) (+ noise). */
 #include "runner_int.h"
 
+#include "outcome.h"
 #include "rng.h"
 #include "spec.h"
 #include "testfn.h"
+#include "trial_json.h"
 
 #include <libfyaml.h>
 #include <math.h>

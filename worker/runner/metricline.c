@@ -1,5 +1,5 @@
 /* Metric lines: `name=value name=value ... [step=N]` on a program's stdout. */
-#include "runner_int.h"
+#include "metricline.h"
 
 #include <errno.h>
 #include <stdio.h>

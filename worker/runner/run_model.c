@@ -4,8 +4,11 @@
 #include "runner_int.h"
 
 #include "baselines.h"
+#include "cancel.h"
 #include "err.h"
+#include "outcome.h"
 #include "train.h"
+#include "trial_json.h"
 #include "trial_settings.h"
 
 #include <libfyaml.h>

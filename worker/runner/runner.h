@@ -18,25 +18,19 @@
  *
  * hp_runner_run blocks the calling thread until the trial ends; progress is
  * reported from that thread. Another thread stops it with
- * hp_cancel_request. Runners never touch nng (the external runner spawns
+ * hp_cancel_request (cancel.h); what the trial came to is an outcome
+ * (outcome.h). Runners never touch nng (the external runner spawns
  * children with posix_spawn, which runs no fork handlers), so they are safe
  * in a process that uses nng.
  */
 #ifndef HP_RUNNER_H
 #define HP_RUNNER_H
 
+#include "cancel.h"
+#include "outcome.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#define HP_METRIC_NAME_MAX 64     /* including the NUL: names are <= 63 bytes */
-#define HP_RUNNER_MAX_METRICS 256 /* distinct metric names kept per trial */
-#define HP_RUNNER_STDERR_TAIL 4096
-#define HP_RUNNER_ERROR_MAX 1024
-
-typedef struct hp_runner_metric {
-    char name[HP_METRIC_NAME_MAX];
-    double value;
-} hp_runner_metric_t;
 
 typedef struct hp_runner_param {
     const char *name;
@@ -61,47 +55,11 @@ typedef struct hp_runner_opts {
     int blas_threads;  /* built-in training; 0 = 1 */
 } hp_runner_opts_t;
 
-typedef enum hp_runner_status {
-    HP_RUNNER_COMPLETED = 1,
-    HP_RUNNER_FAILED = 2,
-    HP_RUNNER_CANCELLED = 4, /* stopped by hp_cancel_request */
-} hp_runner_status_t;
-
-typedef struct hp_runner_outcome {
-    hp_runner_status_t status;
-    double value;             /* the objective's last value, when completed */
-    hp_runner_metric_t *metrics;     /* final value of every metric, n_metrics of them */
-    size_t n_metrics;
-    char error[HP_RUNNER_ERROR_MAX];      /* why it failed ("" when completed) */
-    char stderr_tail[HP_RUNNER_STDERR_TAIL + 1]; /* external programs */
-    double duration_s;
-    /* external programs: stdout lines that were not metric lines, and
-     * metric values that were not numbers (ignored) */
-    uint64_t other_lines, bad_values;
-} hp_runner_outcome_t;
-
 /* Called from the runner's thread for every step: step is the epoch, the
  * program's step=N, or the count of metric lines so far. The metrics are
  * only valid during the call. Must not block for long. */
 typedef void (*hp_runner_progress_cb)(int64_t step, const hp_runner_metric_t *metrics, size_t n,
                                       void *data);
-
-/* A cancellation flag another thread can raise, with a pipe so a runner
- * waiting in poll() wakes up at once. */
-typedef struct hp_cancel {
-    _Atomic int requested; /* also the training engine's cancel flag */
-    int fd[2];
-} hp_cancel_t;
-
-/* hp_cancel_init prepares c (returns HP_EIO if no pipe could be made);
- * hp_cancel_fini releases it (safe on zeroed memory after init failed). */
-int hp_cancel_init(hp_cancel_t *c);
-void hp_cancel_fini(hp_cancel_t *c);
-/* hp_cancel_request raises the flag; any thread, any number of times. */
-void hp_cancel_request(hp_cancel_t *c);
-int hp_cancel_requested(const hp_cancel_t *c);
-/* hp_cancel_reset lowers the flag so c can be reused for the next trial. */
-void hp_cancel_reset(hp_cancel_t *c);
 
 /* hp_runner_run runs t to the end and fills out (always initialised, also
  * when the trial cannot start: bad trial_json is a failed trial). opts
@@ -116,11 +74,5 @@ int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
  * of the trial JSON, which names the kind in the coordinator's canonical
  * form; for anything else it answers 0, the safe choice. */
 int hp_runner_is_quick(const hp_runner_trial_t *t);
-
-/* hp_outcome_find returns name's latest value in out, or NULL. */
-const hp_runner_metric_t *hp_outcome_find(const hp_runner_outcome_t *out, const char *name);
-
-/* hp_runner_outcome_fini frees out's metrics; safe on zeroed memory. */
-void hp_runner_outcome_fini(hp_runner_outcome_t *out);
 
 #endif
