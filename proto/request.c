@@ -53,6 +53,33 @@ static int build(const hp_request_t *rq, Hpsearch__Envelope *req, nng_msg **out,
     return 0;
 }
 
+/* start op (send or receive) on aio, unless a stop came first */
+static int start_step(const hp_request_t *rq, void (*op)(nng_ctx, nng_aio *), nng_aio *aio)
+{
+    const hp_request_stop_t *st = rq->stop;
+    if (!st) {
+        op(rq->ctx, aio);
+        return 0;
+    }
+    pthread_mutex_lock(st->mu);
+    int stopping = *st->stopping;
+    if (!stopping) {
+        op(rq->ctx, aio);
+        *st->slot = aio;
+    }
+    pthread_mutex_unlock(st->mu);
+    return stopping ? HP_ECANCELED : 0;
+}
+
+static void unpublish(const hp_request_t *rq)
+{
+    if (!rq->stop)
+        return;
+    pthread_mutex_lock(rq->stop->mu);
+    *rq->stop->slot = NULL;
+    pthread_mutex_unlock(rq->stop->mu);
+}
+
 int hp_request_exchange(const hp_request_t *rq, Hpsearch__Envelope *req,
                         Hpsearch__Envelope **rep, hp_request_step_t *step, char *err,
                         size_t errlen)
@@ -68,29 +95,33 @@ int hp_request_exchange(const hp_request_t *rq, Hpsearch__Envelope *req,
         nng_msg_free(msg);
         return nng_failed(step, HP_REQUEST_ENCODE, rv, err, errlen);
     }
-    if (rq->hold && (rc = rq->hold(rq->hold_arg, aio, err, errlen)) < 0) {
-        nng_msg_free(msg);
-        nng_aio_free(aio);
-        return failed(step, HP_REQUEST_HOLD, rc);
-    }
     nng_aio_set_timeout(aio, rq->timeout_ms < 0 ? NNG_DURATION_INFINITE : rq->timeout_ms);
     nng_aio_set_msg(aio, msg);
-    nng_ctx_send(rq->ctx, aio);
+    if (start_step(rq, nng_ctx_send, aio) < 0) {
+        nng_msg_free(msg);
+        nng_aio_free(aio);
+        return failed(step, HP_REQUEST_STOPPED, hp_errf(err, errlen, HP_ECANCELED, "stopping"));
+    }
     nng_aio_wait(aio);
     hp_request_step_t at = HP_REQUEST_SEND;
     rv = nng_aio_result(aio);
+    int stopped = 0;
     if (rv != 0) {
         nng_msg_free(nng_aio_get_msg(aio)); /* a failed send leaves it with us */
     } else {
         at = HP_REQUEST_RECV;
-        nng_ctx_recv(rq->ctx, aio);
-        nng_aio_wait(aio);
-        rv = nng_aio_result(aio);
+        if (start_step(rq, nng_ctx_recv, aio) < 0) {
+            stopped = 1;
+        } else {
+            nng_aio_wait(aio);
+            rv = nng_aio_result(aio);
+        }
     }
-    nng_msg *reply = rv == 0 ? nng_aio_get_msg(aio) : NULL;
-    if (rq->hold)
-        rq->hold(rq->hold_arg, NULL, NULL, 0);
+    nng_msg *reply = rv == 0 && !stopped ? nng_aio_get_msg(aio) : NULL;
+    unpublish(rq);
     nng_aio_free(aio);
+    if (stopped)
+        return failed(step, at, hp_errf(err, errlen, HP_ECANCELED, "stopping"));
     if (rv != 0)
         return nng_failed(step, at, rv, err, errlen);
 

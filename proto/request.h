@@ -28,8 +28,23 @@
 #include "codec.h"
 
 #include <nng/nng.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* hp_request_stop_t: how another thread stops an exchange that may wait
+ * long (a GET_TRIAL the coordinator holds until there is work). The
+ * exchange starts each step, the send and the receive, with *mu held: if
+ * *stopping is set it gives up with HP_ECANCELED ("stopping"); otherwise it
+ * starts the step and leaves its aio in *slot (NULL again once the exchange
+ * is over). A stopper sets *stopping and cancels *slot under the same
+ * mutex, so a step that starts after the stop sees it and one that started
+ * before is cancelled: no stop falls between the send and the receive. */
+typedef struct hp_request_stop {
+    pthread_mutex_t *mu;
+    const int *stopping;
+    nng_aio **slot;
+} hp_request_stop_t;
 
 typedef struct hp_request {
     nng_ctx ctx;        /* a REQ context; the caller owns it */
@@ -38,19 +53,13 @@ typedef struct hp_request {
     size_t token_len;
     uint64_t worker_id; /* 0 outside a worker's session */
     uint64_t seq;       /* the sender's next sequence number */
-    /* hold, if set, is called with the exchange's aio just before the
-     * request is sent and with NULL once the exchange is over: in between
-     * another thread may nng_aio_cancel it (a stop that must not wait for a
-     * long-held request). Called on the requesting thread; returning < 0
-     * with err refuses the exchange before anything is sent. */
-    int (*hold)(void *arg, nng_aio *aio, char *err, size_t errlen);
-    void *hold_arg;
+    const hp_request_stop_t *stop; /* NULL: only the timeout ends a wait */
 } hp_request_t;
 
 /* Where an exchange failed. */
 typedef enum hp_request_step {
     HP_REQUEST_ENCODE = 1, /* the request could not be built (too large, no memory) */
-    HP_REQUEST_HOLD,       /* the hold hook refused it; err is the hook's */
+    HP_REQUEST_STOPPED,    /* stopped (hp_request_stop_t) before it was sent */
     HP_REQUEST_SEND,       /* not sent: no peer in time, cancelled, closed */
     HP_REQUEST_RECV,       /* sent, but no reply came: timed out, cancelled, closed */
     HP_REQUEST_DECODE,     /* the reply failed the codec's checks */

@@ -2,7 +2,7 @@
  * address in this process. The request is stamped (version, worker id,
  * seq, token) and the token not left behind; an ERROR reply becomes its
  * code with "CODE: message"; a malformed reply, no reply, no peer, a
- * cancel through the hold hook and a refusing hook each fail at the step
+ * stop from another thread and a stop before sending each fail at the step
  * they name. Runs with CK_FORK=no (nng must not be used across fork). */
 #include "request.h"
 
@@ -272,95 +272,89 @@ START_TEST(test_no_peer_fails_to_send)
 }
 END_TEST
 
-/* the hold hook: publishes the aio, so a stop on another thread can cancel
- * a request the server holds */
-typedef struct holder {
+/* a stopper on another thread: sets stopping and cancels the published aio
+ * under the same mutex, as the worker agent's hp_agent_stop does */
+typedef struct stopper {
     pthread_mutex_t mu;
+    int stopping;
     nng_aio *aio;
-    int published, released, refuse;
     int done; /* the exchange returned */
-} holder_t;
+} stopper_t;
 
-static int hold(void *arg, nng_aio *aio, char *err, size_t errlen)
+static void *stop_thread(void *arg)
 {
-    holder_t *h = arg;
-    pthread_mutex_lock(&h->mu);
-    if (aio && h->refuse) {
-        pthread_mutex_unlock(&h->mu);
-        return hp_errf(err, errlen, HP_ECANCELED, "stopping");
-    }
-    h->aio = aio;
-    if (aio)
-        h->published++;
-    else
-        h->released++;
-    pthread_mutex_unlock(&h->mu);
-    return 0;
-}
-
-static void *canceller(void *arg)
-{
-    holder_t *h = arg;
+    stopper_t *h = arg;
     for (;;) {
         pthread_mutex_lock(&h->mu);
         if (h->done) {
             pthread_mutex_unlock(&h->mu);
             return NULL;
         }
-        /* once the server has the request the exchange is waiting for the
-         * reply (or about to: a cancel between the send and the receive
-         * is lost, so keep cancelling until the exchange returns) */
-        if (h->aio && received() == 1)
-            nng_aio_cancel(h->aio);
+        /* once the server has the request the exchange waits for the
+         * reply (or is about to): one stop, made once, must end it */
+        if (!h->stopping && received() == 1) {
+            h->stopping = 1;
+            if (h->aio)
+                nng_aio_cancel(h->aio);
+        }
         pthread_mutex_unlock(&h->mu);
         usleep(5000);
     }
 }
 
-START_TEST(test_hold_lets_another_thread_cancel)
+static int stopped_exchange(stopper_t *h, hp_request_step_t *step)
 {
-    start(ANSWER_NONE, 1);
     Hpsearch__Envelope req, *rep = NULL;
     Hpsearch__StatusRequest q;
     status_request(&req, &q);
-    holder_t h = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    hp_request_t rq = {.ctx = srv.ctx, .timeout_ms = -1, .seq = 1, .hold = hold, .hold_arg = &h};
+    hp_request_stop_t st = {.mu = &h->mu, .stopping = &h->stopping, .slot = &h->aio};
+    hp_request_t rq = {.ctx = srv.ctx, .timeout_ms = -1, .seq = 1, .stop = &st};
     pthread_t thr;
-    ck_assert_int_eq(pthread_create(&thr, NULL, canceller, &h), 0);
-    hp_request_step_t step = 0;
+    ck_assert_int_eq(pthread_create(&thr, NULL, stop_thread, h), 0);
     char err[256] = "";
-    int rc = hp_request_exchange(&rq, &req, &rep, &step, err, sizeof err);
-    pthread_mutex_lock(&h.mu);
-    h.done = 1;
-    pthread_mutex_unlock(&h.mu);
+    int rc = hp_request_exchange(&rq, &req, &rep, step, err, sizeof err);
+    pthread_mutex_lock(&h->mu);
+    h->done = 1;
+    pthread_mutex_unlock(&h->mu);
     pthread_join(thr, NULL);
-    ck_assert_int_eq(rc, HP_ECANCELED);
+    ck_assert_ptr_null(rep);
+    return rc;
+}
+
+START_TEST(test_stop_cancels_a_held_request)
+{
+    start(ANSWER_NONE, 1);
+    stopper_t h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    hp_request_step_t step = 0;
+    ck_assert_int_eq(stopped_exchange(&h, &step), HP_ECANCELED);
     ck_assert_int_eq(step, HP_REQUEST_RECV);
-    ck_assert_int_eq(h.published, 1);
-    ck_assert_int_eq(h.released, 1);
-    ck_assert_ptr_null(h.aio);
+    ck_assert_ptr_null(h.aio); /* unpublished once over */
     stop();
 }
 END_TEST
 
-START_TEST(test_hold_can_refuse)
+START_TEST(test_stopped_before_sending_sends_nothing)
 {
     start(ANSWER_ACK, 1);
     Hpsearch__Envelope req, *rep = NULL;
     Hpsearch__StatusRequest q;
     status_request(&req, &q);
-    holder_t h = {.mu = PTHREAD_MUTEX_INITIALIZER, .refuse = 1};
-    hp_request_t rq = {.ctx = srv.ctx, .timeout_ms = 10000, .seq = 1, .hold = hold, .hold_arg = &h};
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    int stopping = 1;
+    nng_aio *slot = NULL;
+    hp_request_stop_t st = {.mu = &mu, .stopping = &stopping, .slot = &slot};
+    hp_request_t rq = {.ctx = srv.ctx, .timeout_ms = 10000, .seq = 1, .stop = &st};
     hp_request_step_t step = 0;
     char err[256] = "";
     ck_assert_int_eq(hp_request_exchange(&rq, &req, &rep, &step, err, sizeof err),
                      HP_ECANCELED);
-    ck_assert_int_eq(step, HP_REQUEST_HOLD);
+    ck_assert_int_eq(step, HP_REQUEST_STOPPED);
     ck_assert_str_eq(err, "stopping");
-    /* call keeps the hook's words as they are */
+    /* call keeps those words as they are */
     ck_assert_int_eq(hp_request_call(&rq, &req, &rep, err, sizeof err), HP_ECANCELED);
     ck_assert_str_eq(err, "stopping");
     ck_assert_int_eq(received(), 0);
+    ck_assert_ptr_null(slot);
     stop();
 }
 END_TEST
@@ -376,8 +370,8 @@ int main(void)
     tcase_add_test(tc, test_malformed_reply);
     tcase_add_test(tc, test_no_reply_times_out);
     tcase_add_test(tc, test_no_peer_fails_to_send);
-    tcase_add_test(tc, test_hold_lets_another_thread_cancel);
-    tcase_add_test(tc, test_hold_can_refuse);
+    tcase_add_test(tc, test_stop_cancels_a_held_request);
+    tcase_add_test(tc, test_stopped_before_sending_sends_nothing);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }

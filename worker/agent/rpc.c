@@ -7,27 +7,6 @@
 
 #include <string.h>
 
-/* Publishes the in-flight aio in *slot under a->mu, so that a stop can
- * cancel a request the coordinator may hold for a long time; once
- * stopping, no new exchange starts. */
-typedef struct hold {
-    hp_agent_t *a;
-    nng_aio **slot;
-} hold_t;
-
-static int hold_aio(void *arg, nng_aio *aio, char *err, size_t errlen)
-{
-    hold_t *h = arg;
-    pthread_mutex_lock(&h->a->mu);
-    if (aio && h->a->stopping) {
-        pthread_mutex_unlock(&h->a->mu);
-        return hp_errf(err, errlen, HP_ECANCELED, "stopping");
-    }
-    *h->slot = aio;
-    pthread_mutex_unlock(&h->a->mu);
-    return 0;
-}
-
 int hp_agent_rpc(hp_agent_t *a, nng_ctx ctx, Hpsearch__Envelope *req, Hpsearch__Envelope **rep,
                  int timeout_ms, nng_aio **hold, uint64_t *gen_out, char *err, size_t errlen)
 {
@@ -43,10 +22,11 @@ int hp_agent_rpc(hp_agent_t *a, nng_ctx ctx, Hpsearch__Envelope *req, Hpsearch__
         rq.token = a->token;
         rq.token_len = strlen(a->token);
     }
-    hold_t h = {a, hold};
-    if (hold) {
-        rq.hold = hold_aio;
-        rq.hold_arg = &h;
-    }
+    /* the in-flight aio is published in *hold under a->mu, so that
+     * hp_agent_stop can cancel a request the coordinator may hold for a
+     * long time; once stopping, no new step starts */
+    hp_request_stop_t stop = {.mu = &a->mu, .stopping = &a->stopping, .slot = hold};
+    if (hold)
+        rq.stop = &stop;
     return hp_request_call(&rq, req, rep, err, errlen);
 }
