@@ -40,6 +40,7 @@ typedef struct fake {
     nng_socket sock;
     pthread_t thr[NSERVE];
     int quit;
+    int busy; /* serve threads between a request and its reply */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     uint64_t next_worker_id;
@@ -229,16 +230,32 @@ static void *serve(void *arg)
         if (nng_aio_result(aio) != 0)
             break; /* closed */
         nng_msg *m = nng_aio_get_msg(aio);
+        /* once stopping, no reply starts: fake_stop closes the socket only
+         * when no thread is inside one (nng 1.5 can fail a send racing a
+         * close with a panic inside nng) */
+        pthread_mutex_lock(&f->mu);
+        int quit = f->quit;
+        if (!quit)
+            f->busy++;
+        pthread_mutex_unlock(&f->mu);
+        if (quit) {
+            nng_msg_free(m);
+            continue;
+        }
         Hpsearch__Envelope *in;
         char err[256];
         int rc = hp_proto_decode(nng_msg_body(m), nng_msg_len(m), &in, err, sizeof err);
         nng_msg_free(m);
         if (rc < 0) {
             reply_error(ctx, aio, rc, err);
-            continue;
+        } else {
+            handle(f, ctx, aio, in);
+            hp_proto_free(in);
         }
-        handle(f, ctx, aio, in);
-        hp_proto_free(in);
+        pthread_mutex_lock(&f->mu);
+        f->busy--;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
     }
     nng_aio_free(aio);
     nng_ctx_close(ctx);
@@ -263,6 +280,8 @@ static void fake_stop(fake_t *f)
     pthread_mutex_lock(&f->mu);
     f->quit = 1;
     pthread_cond_broadcast(&f->cv);
+    while (f->busy > 0)
+        pthread_cond_wait(&f->cv, &f->mu);
     pthread_mutex_unlock(&f->mu);
     nng_close(f->sock);
     for (int i = 0; i < NSERVE; i++)
