@@ -7,6 +7,7 @@
  */
 #include "store_int.h"
 
+#include "clock.h"
 #include "err.h"
 
 #include <math.h>
@@ -181,18 +182,11 @@ out:
     return code;
 }
 
-static double monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* SQLite calls this every few thousand VM steps; non-zero interrupts. */
 static int query_progress(void *arg)
 {
     hp_store_t *st = arg;
-    if (monotonic_s() > st->query_deadline) {
+    if (hp_clock_now() > st->query_deadline) {
         st->query_interrupted = 1;
         return 1;
     }
@@ -214,7 +208,7 @@ int hp_store_exec_query(hp_store_t *st, const char *sql, hp_store_row_cb cb, voi
     sqlite3_set_authorizer(st->db, authorize, st);
     st->query_interrupted = 0;
     if (st->query_limit_s > 0) {
-        st->query_deadline = monotonic_s() + st->query_limit_s;
+        st->query_deadline = hp_clock_now() + st->query_limit_s;
         sqlite3_progress_handler(st->db, 10000, query_progress, st);
     }
     while (code == 0 && tail && *tail) {

@@ -9,6 +9,7 @@
 #include "run_display.h"
 #include "run_supervisor.h"
 
+#include "clock.h"
 #include "err.h"
 #include "spec.h"
 
@@ -55,14 +56,14 @@ static int call_status(hp_supervisor_t *s, const char *name, Hpsearch__Envelope 
                        const Hpsearch__StudyStatus **st, char *err, size_t errlen)
 {
     /* a short timeout so a dead daemon is noticed; a slow one gets retries */
-    double end = hp_supervisor_now() + HP_SUPERVISOR_START_DAEMON_S;
+    double end = hp_clock_now() + HP_SUPERVISOR_START_DAEMON_S;
     int rc;
     do {
         rc = hp_client_study_status(s->cl, name, rep, st, err, errlen);
         if (rc != HP_ETIMEDOUT)
             return rc;
         hp_supervisor_reap(s);
-    } while (s->daemon.alive && !hp_supervisor_signal() && hp_supervisor_now() < end);
+    } while (s->daemon.alive && !hp_supervisor_signal() && hp_clock_now() < end);
     return rc;
 }
 
@@ -103,7 +104,7 @@ static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, c
     hp_proto_free(rep);
 
     /* progress until the study ends */
-    hp_run_display_start(d, hp_supervisor_now());
+    hp_run_display_start(d, hp_clock_now());
     for (;;) {
         if (hp_supervisor_signal())
             return 128 + hp_supervisor_signal();
@@ -118,7 +119,7 @@ static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, c
             ex = hp_supervisor_check(s);
             return ex >= 0 ? ex : hp_run_display_fail(d, "%s", err);
         }
-        double t = hp_supervisor_now();
+        double t = hp_clock_now();
         hp_run_display_status(d, st, t);
         if (strcmp(st->state, "running") != 0) {
             hp_run_display_summary(d, st, t, db, study_id);

@@ -1,6 +1,7 @@
 /* hpsearch wait: block until a study ends. */
 #include "cli.h"
 #include "client.h"
+#include "clock.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -22,13 +23,6 @@ const hp_cmd_t hp_cmd_wait = {
             "  hpsearch submit study.yaml && hpsearch wait --timeout 3600 mnist-lr\n",
     .exec = cmd_wait,
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_s(double s)
 {
@@ -73,7 +67,7 @@ static int cmd_wait(hp_cli_t *cli, int argc, char **argv)
     hp_client_t *cl;
     if (hp_client_open(&cl, cli, err, sizeof err) < 0)
         return hp_cli_fail(cli, &hp_cmd_wait, "%s", err);
-    double start = now_s();
+    double start = hp_clock_now();
     int rc;
     for (;;) {
         Hpsearch__Envelope *rep;
@@ -99,13 +93,13 @@ static int cmd_wait(hp_cli_t *cli, int argc, char **argv)
         }
         unsigned done = hp_study_finished(st), total = st->max_trials;
         hp_proto_free(rep);
-        if (timeout > 0 && now_s() - start >= timeout) {
+        if (timeout > 0 && hp_clock_now() - start >= timeout) {
             rc = hp_cli_fail(cli, &hp_cmd_wait,
                              "timed out after %g s: study '%s' is still running (%u/%u trials done)",
                              timeout, study, done, total);
             break;
         }
-        double left = timeout > 0 ? timeout - (now_s() - start) : interval;
+        double left = timeout > 0 ? timeout - (hp_clock_now() - start) : interval;
         sleep_s(left < interval ? (left > 0 ? left : 0) : interval);
     }
     hp_client_close(cl);

@@ -2,6 +2,7 @@
 #include "run_supervisor.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 
 #include <dirent.h>
@@ -29,13 +30,6 @@ static void on_signal(int signo)
 }
 
 int hp_supervisor_signal(void) { return got_signal; }
-
-double hp_supervisor_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* sleeps unless a signal arrives (no SA_RESTART: nanosleep returns early) */
 void hp_supervisor_nap(double s)
@@ -182,12 +176,12 @@ static void signal_workers(hp_supervisor_t *s, int sig)
  * Ctrl-C cuts the wait short */
 static void wait_children(hp_supervisor_t *s, int daemon_too, double secs, int signals_at_start)
 {
-    double end = hp_supervisor_now() + secs;
+    double end = hp_clock_now() + secs;
     for (;;) {
         hp_supervisor_reap(s);
         if (!live_workers(s) && (!daemon_too || !s->daemon.alive))
             return;
-        if (hp_supervisor_now() >= end || signal_count > signals_at_start)
+        if (hp_clock_now() >= end || signal_count > signals_at_start)
             return;
         hp_supervisor_nap(0.05);
     }
@@ -371,7 +365,7 @@ int hp_supervisor_start_daemon(hp_supervisor_t *s, const char *db, const char *l
         return HP_EXIT_FAIL;
 
     char err[4608];
-    double end = hp_supervisor_now() + HP_SUPERVISOR_START_DAEMON_S;
+    double end = hp_clock_now() + HP_SUPERVISOR_START_DAEMON_S;
     for (;;) {
         if (got_signal)
             return 128 + got_signal;
@@ -381,7 +375,7 @@ int hp_supervisor_start_daemon(hp_supervisor_t *s, const char *db, const char *l
         int ex = hp_supervisor_check(s);
         if (ex >= 0)
             return ex;
-        if (hp_supervisor_now() > end)
+        if (hp_clock_now() > end)
             return hp_run_display_fail(
                 s->display, "the coordinator did not open its control socket within %g s: %s",
                 HP_SUPERVISOR_START_DAEMON_S, err);

@@ -101,8 +101,6 @@ void hp_supervisor_report_stop(hp_supervisor_t *s);
  * directory and frees s; after hp_supervisor_stop. */
 void hp_supervisor_fini(hp_supervisor_t *s);
 
-/* hp_supervisor_now is a monotonic clock in seconds. */
-double hp_supervisor_now(void);
 
 /* hp_supervisor_nap sleeps s seconds, or less if a signal arrives. */
 void hp_supervisor_nap(double s);

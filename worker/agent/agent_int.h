@@ -90,8 +90,6 @@ int hp_agent_rpc(hp_agent_t *a, nng_ctx ctx, Hpsearch__Envelope *req, Hpsearch__
 /* session.c — any thread; called without a->mu unless marked. session.c
  * also holds hp_agent_stop (agent.h), which hp_agent_fatal calls. */
 
-/* hp_agent_now returns monotonic seconds (a->stop_deadline's clock). */
-double hp_agent_now(void);
 /* hp_agent_sleep sleeps up to ms or until stopping; returns a->stopping. */
 int hp_agent_sleep(hp_agent_t *a, int ms);
 /* hp_agent_wait_lost sleeps up to ms, or until the session is lost

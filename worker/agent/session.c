@@ -7,17 +7,11 @@
  * nng only to cancel held aios, which is safe from any thread. */
 #include "agent_int.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <stdio.h>
 #include <time.h>
-
-double hp_agent_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* a->cv runs on CLOCK_MONOTONIC (hp_agent_new), so deadlines do too */
 static void deadline_in(struct timespec *ts, int ms)
@@ -92,7 +86,7 @@ void hp_agent_stop(hp_agent_t *a)
     if (!a->stopping) {
         a->stopping = 1;
         int grace = a->o.stop_grace_ms > 0 ? a->o.stop_grace_ms : 5000;
-        a->stop_deadline = hp_agent_now() + grace / 1000.0;
+        a->stop_deadline = hp_clock_now() + grace / 1000.0;
         for (int i = 0; a->slots && i < a->o.slots; i++) {
             slot_t *s = &a->slots[i];
             if (s->hold_aio)

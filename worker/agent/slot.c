@@ -4,6 +4,7 @@
  * queues progress (under a->mu) and never touches nng. */
 #include "agent_int.h"
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 
@@ -196,7 +197,7 @@ static void send_result(slot_t *s, result_msg_t *m, uint32_t number)
     for (;;) {
         pthread_mutex_lock(&a->mu);
         int stopping = a->stopping, registered = a->registered;
-        double left = a->stop_deadline - hp_agent_now();
+        double left = a->stop_deadline - hp_clock_now();
         pthread_mutex_unlock(&a->mu);
         int tmo = request_timeout(a);
         if (stopping) {

@@ -467,7 +467,7 @@ static int start(ext_t *x)
     fcntl(x->fd_out, F_SETFL, O_NONBLOCK);
     fcntl(x->fd_err, F_SETFL, O_NONBLOCK);
     x->pidfd = open_pidfd(x->pid);
-    x->deadline = x->t->timeout_s > 0 ? hp_runner_now() + x->t->timeout_s : 0;
+    x->deadline = x->t->timeout_s > 0 ? hp_clock_now() + x->t->timeout_s : 0;
     return 0;
 }
 
@@ -536,7 +536,7 @@ static void reap(ext_t *x)
             ;
         x->status = ws;
         x->exited = 1;
-        x->drain_until = hp_runner_now() + DRAIN_AFTER_EXIT_S;
+        x->drain_until = hp_clock_now() + DRAIN_AFTER_EXIT_S;
     }
 }
 
@@ -548,7 +548,7 @@ static void supervise(ext_t *x)
     char *buf = malloc(65536);
     HP_ASSERT(buf);
     while (x->fds_open > 0 || !x->exited) {
-        double now = hp_runner_now();
+        double now = hp_clock_now();
         stop_if_due(x, now);
         if (x->exited && now >= x->drain_until)
             break; /* something escaped the group and holds our pipes */

@@ -34,7 +34,7 @@ int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
     static const hp_runner_opts_t defaults = {0};
     memset(out, 0, sizeof *out);
     out->status = HP_RUNNER_FAILED;
-    double t0 = hp_runner_now();
+    double t0 = hp_clock_now();
     if (!opts)
         opts = &defaults;
 
@@ -61,6 +61,6 @@ int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
     fy_diag_destroy(diag);
     if (out->status == HP_RUNNER_COMPLETED)
         out->error[0] = '\0';
-    out->duration_s = hp_runner_now() - t0;
+    out->duration_s = hp_clock_now() - t0;
     return 0;
 }

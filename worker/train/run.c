@@ -2,6 +2,7 @@
 #include "models_int.h"
 #include "train.h"
 
+#include "clock.h"
 #include "err.h"
 #include "gemm.h"
 
@@ -10,13 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* a size setting: < 1 is a fraction of n, otherwise a count */
 static size_t size_of(double v, size_t n)
@@ -215,7 +209,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->baseline_majority_error = res->baseline_linear_error = NAN;
     res->val_chance_error = res->val_pred_corr = NAN;
     r.cfg = cfg;
-    double t0 = now();
+    double t0 = hp_clock_now();
     hp_nn_set_threads(cfg->threads);
     int rc = load(&r, err, errlen);
     if (rc == 0)
@@ -274,14 +268,14 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
             evaluate_shift(&r, &m.shift_val_loss, &m.shift_val_error);
         }
         m.lr = hp_opt_schedule_lr(&r.tr.sched, 0, 0);
-        m.seconds = now() - t0;
+        m.seconds = hp_clock_now() - t0;
         if (cb && cb(&m, data))
             rc = hp_errf(err, errlen, HP_ECANCELED, "stopped before training at the caller's "
                                                     "request");
     }
     for (int ep = 0; ep < cfg->epochs && !stop && rc == 0; ep++) {
         hp_rng_shuffle_u32(&shuf, r.order, (uint32_t)ntr);
-        double te = now(), ls = 0;
+        double te = hp_clock_now(), ls = 0;
         uint64_t f0 = hp_nn_flops();
         long correct = 0;
         size_t seen = 0;
@@ -314,7 +308,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
             correct += c;
             seen += (size_t)B;
         }
-        double dt = now() - te;
+        double dt = hp_clock_now() - te;
         train_time += dt;
         flops += hp_nn_flops() - f0;
         if (rc < 0 || seen == 0)
@@ -332,7 +326,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         }
         m.lr = lr;
         m.samples_per_sec = dt > 0 ? (double)seen / dt : 0;
-        m.seconds = now() - t0;
+        m.seconds = hp_clock_now() - t0;
         res->last = m;
         res->epochs_done = m.epoch;
         res->steps = m.step;
@@ -350,7 +344,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
             rc = hp_train_baselines(cfg, &r.train, r.split.train, r.split.ntrain, tds, r.test_idx,
                                     r.ntest, &r.norm, res, err, errlen);
     }
-    res->seconds = now() - t0;
+    res->seconds = hp_clock_now() - t0;
     res->train_gflops = train_time > 0 ? (double)flops / train_time * 1e-9 : 0;
     run_fini(&r);
     return rc;
