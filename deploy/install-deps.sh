@@ -3,7 +3,8 @@
 # and test. Idempotent: packages already installed are skipped, and apt is
 # not touched at all when nothing is missing.
 #
-#   deploy/install-deps.sh            build + runtime + test + dataset
+#   deploy/install-deps.sh            build + runtime + test (python3 for the
+#                                     structure check) + dataset
 #   deploy/install-deps.sh --bench    also the peers the benchmarks compare
 #                                     against (PyTorch, Optuna, scikit-learn)
 #   deploy/install-deps.sh --check    only report what is missing (exit 1 if any)
@@ -14,10 +15,11 @@ set -eu
 BUILD_PKGS="pkg-config libuv1-dev libnng-dev libsqlite3-dev sqlite3
 libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
 libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
+TEST_PKGS="python3"
 DATA_PKGS="dataset-fashion-mnist"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
 
-want="$BUILD_PKGS $DATA_PKGS"
+want="$BUILD_PKGS $TEST_PKGS $DATA_PKGS"
 only_check=0
 for arg in "$@"; do
     case "$arg" in

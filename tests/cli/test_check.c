@@ -174,7 +174,6 @@ int main(void)
     Suite *s = suite_create("cli_check");
     TCase *tc = tcase_create("check");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_sound_mlp_passes);
     tcase_add_test(tc, test_tiny_learning_rate_fails_with_plateau);
     tcase_add_test(tc, test_unrunnable_and_wrong_input);

@@ -377,7 +377,6 @@ static Suite *cli_suite(void)
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("hpsearch");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_help_and_version);
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_validate_ok);

@@ -900,7 +900,6 @@ static Suite *service_suite(void)
     Suite *s = suite_create("cli_service");
     TCase *tc = tcase_create("daemon");
     tcase_add_checked_fixture(tc, setup_daemon, teardown);
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_submit_and_status);
     tcase_add_test(tc, test_submit_invalid_prints_every_error);
     tcase_add_test(tc, test_submit_same_name_other_spec);
@@ -912,7 +911,6 @@ static Suite *service_suite(void)
 
     TCase *tn = tcase_create("no_daemon");
     tcase_add_checked_fixture(tn, setup_dir, teardown);
-    tcase_set_timeout(tn, 300);
     tcase_add_test(tn, test_unreachable_coordinator);
     tcase_add_test(tn, test_usage_errors);
     tcase_add_test(tn, test_token_required);

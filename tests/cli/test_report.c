@@ -718,7 +718,6 @@ static Suite *report_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("cli");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_cli_report_text);
     tcase_add_test(tc, test_cli_report_json);
     tcase_add_test(tc, test_cli_report_errors);

@@ -942,7 +942,6 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("unit");
-    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_roundtrip_random_u);
     tcase_add_test(tc, test_roundtrip_random_x);
     tcase_add_test(tc, test_edge_u);

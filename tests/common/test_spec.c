@@ -798,7 +798,6 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, test_equal_detects_differences);
     suite_add_tcase(s, tc);
     tc = tcase_create("hostile");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_empty_and_blank);
     tcase_add_test(tc, test_nul_bytes);
     tcase_add_test(tc, test_invalid_utf8);

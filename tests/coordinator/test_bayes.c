@@ -477,7 +477,6 @@ int main(void)
 {
     Suite *s = suite_create("coordinator_bayes");
     TCase *tc = tcase_create("bayes");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_bayes_deterministic);
     tcase_add_test(tc, test_bayes_pending_suggestions_distinct);
     tcase_add_test(tc, test_bayes_pending_in_small_discrete_space);

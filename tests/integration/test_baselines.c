@@ -211,7 +211,6 @@ int main(void)
 {
     Suite *s = suite_create("integration_baselines");
     TCase *tc = tcase_create("baselines");
-    tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_baselines_computed_once_per_dataset);
     tcase_add_test(tc, test_baselines_across_a_restart);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);

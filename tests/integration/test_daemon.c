@@ -487,7 +487,6 @@ int main(void)
 {
     Suite *s = suite_create("integration_daemon");
     TCase *tc = tcase_create("daemon");
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_malformed_messages_get_errors_and_daemon_serves_on);
     tcase_add_test(tc, test_token_required_when_configured);
     tcase_add_test(tc, test_non_loopback_without_token_refused);

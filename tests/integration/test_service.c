@@ -529,7 +529,6 @@ int main(void)
 {
     Suite *s = suite_create("integration_service");
     TCase *tc = tcase_create("service");
-    tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_50_trials_3_workers);
     tcase_add_test(tc, test_kill_worker_mid_trial);
     tcase_add_test(tc, test_kill_coordinator_mid_study);

@@ -298,7 +298,6 @@ int main(void)
 {
     Suite *s = suite_create("proto_codec");
     TCase *tc = tcase_create("codec");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_roundtrip_progress);
     tcase_add_test(tc, test_set_body);
     tcase_add_test(tc, test_wrong_version_refused);

@@ -363,7 +363,6 @@ int main(void)
 {
     Suite *s = suite_create("proto_request");
     TCase *tc = tcase_create("request");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_stamps_and_returns_the_reply);
     tcase_add_test(tc, test_error_reply_becomes_its_code);
     tcase_add_test(tc, test_refusal_formats_any_error_body);

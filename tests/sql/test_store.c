@@ -949,7 +949,6 @@ static Suite *store_suite(void)
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("api");
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_study_create_get_list);
     tcase_add_test(tc, test_trials_numbering_best_counts);
     tcase_add_test(tc, test_trial_list_and_restart_requeue);

@@ -488,7 +488,6 @@ static Suite *schema_suite(void)
     Suite *s = suite_create("store_schema");
     TCase *tc = tcase_create("file");
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_normalize);
     tcase_add_test(tc, test_migrations_build_exactly_schema_sql);
     tcase_add_test(tc, test_upgrade_from_v1_keeps_data);

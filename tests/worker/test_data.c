@@ -495,7 +495,6 @@ static Suite *suite(void)
     Suite *s = suite_create("data");
     TCase *tc = tcase_create("data");
     tcase_add_checked_fixture(tc, mkdir_tmp, rm_tmp);
-    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_idx_roundtrip);
     tcase_add_test(tc, test_idx_errors_name_file_and_offset);
     tcase_add_test(tc, test_fashion_mnist);

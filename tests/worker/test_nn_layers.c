@@ -456,7 +456,6 @@ static Suite *suite(void)
     Suite *s = suite_create("nn_layers");
     TCase *tc = tcase_create("grad");
     tcase_add_checked_fixture(tc, setup, NULL);
-    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_gemm_counts_flops);
     tcase_add_test(tc, test_dense_grad);
     tcase_add_test(tc, test_activation_grads);

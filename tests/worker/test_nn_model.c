@@ -378,7 +378,6 @@ static Suite *suite(void)
     Suite *s = suite_create("nn_model");
     TCase *g = tcase_create("gradcheck");
     tcase_add_checked_fixture(g, setup, NULL);
-    tcase_set_timeout(g, 120);
     tcase_add_test(g, test_mlp_model_grad);
     tcase_add_test(g, test_lenet_model_grad);
     tcase_add_test(g, test_lstm_model_grad);
@@ -386,7 +385,6 @@ static Suite *suite(void)
     suite_add_tcase(s, g);
     TCase *tc = tcase_create("train");
     tcase_add_checked_fixture(tc, load_fm, NULL);
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_init_scales);
     tcase_add_test(tc, test_no_allocation_in_a_step);
     tcase_add_test(tc, test_nan_guard_names_layer_and_step);

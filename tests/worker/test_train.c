@@ -558,7 +558,6 @@ static Suite *suite(void)
     Suite *s = suite_create("train");
     TCase *tc = tcase_create("train");
     tcase_add_checked_fixture(tc, setup, NULL);
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_config_table);
     tcase_add_test(tc, test_config_follows_the_shared_table);
     tcase_add_test(tc, test_optimizers_match_hand_computation);

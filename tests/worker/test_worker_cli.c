@@ -101,7 +101,6 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("worker_cli");
     TCase *tc = tcase_create("cli");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_train_prints_metric_lines);
     tcase_add_test(tc, test_train_rejects_bad_settings);
     tcase_add_test(tc, test_train_reports_divergence);

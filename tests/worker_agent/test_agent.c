@@ -601,7 +601,6 @@ int main(void)
     Suite *s = suite_create("worker_agent");
     TCase *tc = tcase_create("agent");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_hello_and_trials);
     tcase_add_test(tc, test_failed_trial_reported);
     tcase_add_test(tc, test_cancel_by_heartbeat);

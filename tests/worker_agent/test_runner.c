@@ -526,7 +526,6 @@ int main(void)
     Suite *s = suite_create("worker_runner");
     TCase *ext = tcase_create("external");
     tcase_add_checked_fixture(ext, setup, teardown);
-    tcase_set_timeout(ext, 120);
     tcase_add_test(ext, test_success_steps);
     tcase_add_test(ext, test_nonzero_exit);
     tcase_add_test(ext, test_killed_by_signal);
@@ -541,7 +540,6 @@ int main(void)
     tcase_add_test(ext, test_nonfinite_values);
     suite_add_tcase(s, ext);
     TCase *other = tcase_create("builtin");
-    tcase_set_timeout(other, 120);
     tcase_add_test(other, test_metricline_parse);
     tcase_add_test(other, test_function_runner);
     tcase_add_test(other, test_model_unknown_setting);
