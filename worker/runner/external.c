@@ -380,7 +380,8 @@ static ext_t *ext_new(const hp_runner_trial_t *t, const hp_runner_opts_t *o,
     return x;
 }
 
-static void ext_free(ext_t *x)
+/* the child's pidfd and pipes, whichever are still open */
+static void close_fds(ext_t *x)
 {
     if (x->pidfd >= 0)
         close(x->pidfd);
@@ -388,6 +389,12 @@ static void ext_free(ext_t *x)
         close(x->fd_out);
     if (x->fd_err >= 0)
         close(x->fd_err);
+    x->pidfd = x->fd_out = x->fd_err = -1;
+}
+
+static void ext_free(ext_t *x)
+{
+    close_fds(x);
     strv_free(&x->argv);
     strv_free(&x->envp);
     free(x->workdir);
@@ -585,13 +592,7 @@ static void supervise(ext_t *x)
  * newline, and turn the stderr ring into the outcome's tail. */
 static void finish_output(ext_t *x)
 {
-    if (x->pidfd >= 0)
-        close(x->pidfd);
-    if (x->fd_out >= 0)
-        close(x->fd_out);
-    if (x->fd_err >= 0)
-        close(x->fd_err);
-    x->pidfd = x->fd_out = x->fd_err = -1;
+    close_fds(x);
     if (x->line_len && !x->line_overflow) /* a last line without a newline */
         on_line(x, x->line, x->line_len);
     finish_tail(x);
