@@ -1,4 +1,4 @@
--- hpsearch database schema, version 3 (PRAGMA user_version).
+-- hpsearch database schema, version 4 (PRAGMA user_version).
 --
 -- This is the whole current schema, for reading. Databases are built and
 -- upgraded by the numbered files in sql/migrations/; a test checks that
@@ -49,6 +49,8 @@ CREATE TABLE trials (
 , attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0)   -- attempts started so far
 , diagnosis TEXT                                              -- learning-curve verdict, e.g. 'plateaus'
 , diagnosis_detail TEXT                                       -- its likely causes, for people
+, origin TEXT NOT NULL DEFAULT 'sampler'                     -- who chose its params: 'sampler',
+    CHECK (origin IN ('sampler', 'enqueued', 'ask'))         -- 'enqueued' (hpsearch enqueue), 'ask'
 );
 CREATE UNIQUE INDEX trials_by_number ON trials (study_id, number);
 CREATE INDEX trials_by_value ON trials (study_id, state, value);
@@ -56,18 +58,24 @@ CREATE INDEX trials_pending ON trials (study_id, number) WHERE state = 'pending'
 
 -- Every attempt of a trial: given to a worker under a lease; the lease
 -- (lease_id) is the only one whose result is accepted while it is current.
-CREATE TABLE trial_attempts (
+-- 'interrupted': its worker was stopped (SIGTERM, Ctrl-C of hpsearch run);
+-- the trial went back to pending, and the attempt does not count against
+-- trial.retries. (Rebuilt by migration 4, which renamed it into place.)
+CREATE TABLE "trial_attempts" (
     id            INTEGER PRIMARY KEY,
     trial_id      INTEGER NOT NULL REFERENCES trials (id),
     attempt       INTEGER NOT NULL CHECK (attempt >= 1),      -- 1, 2, ... per trial
-    worker_id     TEXT REFERENCES workers (id),               -- NULL only for attempts from schema 1
+    worker_id     TEXT REFERENCES workers (id),               -- NULL for schema-1 and asked attempts
     lease_id      INTEGER NOT NULL,
     lease_expires REAL,
     started       REAL NOT NULL,
     ended         REAL,                                       -- NULL while running
     outcome       TEXT NOT NULL DEFAULT 'running'
-                  CHECK (outcome IN ('running', 'completed', 'failed', 'lost', 'pruned', 'cancelled')),
-    error         TEXT
+                  CHECK (outcome IN ('running', 'completed', 'failed', 'lost', 'pruned',
+                                     'cancelled', 'interrupted')),
+    error         TEXT,
+    stdout        TEXT,                                       -- an external program's output,
+    stderr        TEXT                                        -- whole up to a size cap
 );
 CREATE UNIQUE INDEX trial_attempts_by_trial ON trial_attempts (trial_id, attempt);
 CREATE UNIQUE INDEX trial_attempts_by_lease ON trial_attempts (lease_id);
@@ -121,4 +129,4 @@ CREATE TABLE baselines (
 );
 CREATE UNIQUE INDEX baselines_by_key ON baselines (dataset_key, name);
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

@@ -256,7 +256,7 @@ START_TEST(test_upgrade_from_v2_keeps_data)
     hp_store_t *st = NULL;
     int rc = hp_store_open(&st, dbpath, 0, err, sizeof err);
     ck_assert_msg(rc == 0, "upgrade: %s", err);
-    ck_assert_int_eq(hp_store_schema_version(st), 3);
+    ck_assert_int_eq(hp_store_schema_version(st), HP_STORE_SCHEMA_VERSION);
     ck_assert_int_eq(hp_store_integrity_check(st, err, sizeof err), 0);
     ck_assert_str_eq(query(st, "SELECT count(*) FROM pragma_foreign_key_check"), "0\n");
     ck_assert_str_eq(query(st, "SELECT id, name, state, created, dataset_key FROM studies"),
@@ -292,6 +292,63 @@ START_TEST(test_upgrade_from_v2_keeps_data)
     raw_exec(tmp_path("fresh.db"), hp_store_schema_sql());
     char *upgraded = dump_schema(dbpath), *fresh = dump_schema(tmp_path("fresh.db"));
     assert_same_lines(upgraded, fresh, "upgraded from 2 vs schema.sql");
+    free(upgraded);
+    free(fresh);
+}
+END_TEST
+
+/* Version 3 -> 4: trial_attempts is rebuilt (its outcome may now be
+ * 'interrupted', and it keeps a program's stdout and stderr) with every
+ * row, id and index; trials gain origin, 'sampler' for the old ones. */
+START_TEST(test_upgrade_from_v3_keeps_attempts)
+{
+    for (int i = 0; i < 3; i++)
+        raw_exec(dbpath, hp_store_migration_get(i)->sql);
+    raw_exec(dbpath,
+             "PRAGMA user_version = 3;"
+             "INSERT INTO studies (id, name, spec, spec_json, metric, goal, max_trials, state, created)"
+             "  VALUES (1, 'old', 'name: old', '{\"name\":\"old\"}', 'loss', 'minimize', 2, 'running', 100.0);"
+             "INSERT INTO workers (id, host, cores, slots, capabilities, first_seen, last_seen, state)"
+             "  VALUES ('w1', 'node1', 8, 2, '{}', 90, 109, 'alive');"
+             "INSERT INTO trials (id, study_id, number, state, params, value, error, created, started, ended, attempts)"
+             "  VALUES (1, 1, 0, 'completed', '{\"x\":1}', 0.5, NULL, 101, 102, 110, 2),"
+             "         (2, 1, 1, 'running', '{\"x\":2}', NULL, NULL, 111, 112, NULL, 1);"
+             "INSERT INTO trial_attempts (id, trial_id, attempt, worker_id, lease_id, lease_expires, started, ended, outcome, error)"
+             "  VALUES (5, 1, 1, 'w1', 7, 120, 102, 104, 'lost', 'worker 1 silent'),"
+             "         (6, 1, 2, 'w1', 8, 130, 105, 110, 'completed', NULL),"
+             "         (9, 2, 1, 'w1', 11, 140, 112, NULL, 'running', NULL);");
+    char err[512] = "";
+    hp_store_t *st = NULL;
+    int rc = hp_store_open(&st, dbpath, 0, err, sizeof err);
+    ck_assert_msg(rc == 0, "upgrade: %s", err);
+    ck_assert_int_eq(hp_store_schema_version(st), HP_STORE_SCHEMA_VERSION);
+    ck_assert_int_eq(hp_store_integrity_check(st, err, sizeof err), 0);
+    ck_assert_str_eq(query(st, "SELECT count(*) FROM pragma_foreign_key_check"), "0\n");
+    ck_assert_str_eq(query(st, "SELECT id, trial_id, attempt, worker_id, lease_id, lease_expires, "
+                               "started, ended, outcome, error, stdout, stderr "
+                               "FROM trial_attempts ORDER BY id"),
+                     "5|1|1|w1|7|120|102|104|lost|worker 1 silent|NULL|NULL\n"
+                     "6|1|2|w1|8|130|105|110|completed|NULL|NULL|NULL\n"
+                     "9|2|1|w1|11|140|112|NULL|running|NULL|NULL|NULL\n");
+    ck_assert_str_eq(query(st, "SELECT id, origin FROM trials ORDER BY id"),
+                     "1|sampler\n2|sampler\n");
+    hp_store_close(st);
+    /* what migration 4 allows, and still refuses */
+    raw_exec(dbpath, "UPDATE trial_attempts SET outcome = 'interrupted', ended = 113 WHERE id = 9;"
+                     "UPDATE trials SET origin = 'enqueued' WHERE id = 2;");
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "UPDATE trials SET origin = 'guessed' WHERE id = 2", NULL,
+                                  NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    ck_assert_int_eq(sqlite3_exec(db, "UPDATE trial_attempts SET outcome = 'paused' WHERE id = 9",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+
+    raw_exec(tmp_path("fresh.db"), hp_store_schema_sql());
+    char *upgraded = dump_schema(dbpath), *fresh = dump_schema(tmp_path("fresh.db"));
+    assert_same_lines(upgraded, fresh, "upgraded from 3 vs schema.sql");
     free(upgraded);
     free(fresh);
 }
@@ -492,6 +549,7 @@ static Suite *schema_suite(void)
     tcase_add_test(tc, test_migrations_build_exactly_schema_sql);
     tcase_add_test(tc, test_upgrade_from_v1_keeps_data);
     tcase_add_test(tc, test_upgrade_from_v2_keeps_data);
+    tcase_add_test(tc, test_upgrade_from_v3_keeps_attempts);
     tcase_add_test(tc, test_newer_version_refused);
     tcase_add_test(tc, test_older_version_readonly_refused);
     tcase_add_test(tc, test_not_a_database_refused);
