@@ -35,6 +35,12 @@ static const type_entry_t types[] = {
     T(QUERY, QUERY),
     T(QUERY_REPLY, QUERY_REPLY),
     T(SHUTDOWN, SHUTDOWN),
+    T(ENQUEUE, ENQUEUE),
+    T(ENQUEUE_REPLY, ENQUEUE_REPLY),
+    T(RESUME, RESUME_STUDY),
+    T(ASK, ASK),
+    T(ASK_REPLY, ASK_REPLY),
+    T(TELL, TELL),
 };
 #undef T
 
@@ -231,6 +237,29 @@ static int check_body(const Hpsearch__Envelope *e, char *err, size_t errlen)
         return 0;
     case HPSEARCH__ENVELOPE__BODY_CANCEL_STUDY:
         return check_name(e->cancel_study->study, "CANCEL_STUDY: study", err, errlen);
+    case HPSEARCH__ENVELOPE__BODY_ENQUEUE:
+        for (size_t i = 0; i < e->enqueue->n_params && rc == 0; i++)
+            rc = check_name(e->enqueue->params[i]->name, "ENQUEUE: parameter name", err, errlen);
+        if (rc == 0 && e->enqueue->n_params == 0)
+            return hp_errf(err, errlen, HP_EPROTO, "ENQUEUE: no parameters");
+        return rc < 0 ? rc : check_name(e->enqueue->study, "ENQUEUE: study", err, errlen);
+    case HPSEARCH__ENVELOPE__BODY_RESUME_STUDY:
+        return check_name(e->resume_study->study, "RESUME: study", err, errlen);
+    case HPSEARCH__ENVELOPE__BODY_ASK:
+        return check_name(e->ask->study, "ASK: study", err, errlen);
+    case HPSEARCH__ENVELOPE__BODY_TELL:
+        if (e->tell->outcome != HPSEARCH__TRIAL_OUTCOME__COMPLETED &&
+            e->tell->outcome != HPSEARCH__TRIAL_OUTCOME__FAILED &&
+            e->tell->outcome != HPSEARCH__TRIAL_OUTCOME__PRUNED)
+            return hp_errf(err, errlen, HP_EPROTO,
+                           "TELL: outcome must be COMPLETED, FAILED or PRUNED");
+        if ((rc = check_metrics(e->tell->metrics, e->tell->n_metrics, "TELL: metric name", err,
+                                errlen)) < 0)
+            return rc;
+        for (size_t i = 0; i < e->tell->n_steps && rc == 0; i++)
+            rc = check_metrics(e->tell->steps[i]->metrics, e->tell->steps[i]->n_metrics,
+                               "TELL: metric name", err, errlen);
+        return rc < 0 ? rc : check_name(e->tell->study, "TELL: study", err, errlen);
     case HPSEARCH__ENVELOPE__BODY_STATUS_REQUEST:
         if (e->status_request->study && strlen(e->status_request->study) > HP_PROTO_MAX_NAME)
             return hp_errf(err, errlen, HP_EPROTO, "STATUS: study name too long");
