@@ -44,6 +44,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "coord.h"
+#include "lockfile.h"
 #include "rep.h"
 #include "sampler.h"
 #include "spec.h"
@@ -150,6 +151,7 @@ typedef struct coord_reply {
 typedef struct coord {
     hp_coord_config_t cfg;
     uv_loop_t *loop;
+    hp_lockfile_t lock; /* the database's: held from before the open to exit */
     hp_store_t *store;
     hp_rep_t *workers_rep, *control_rep;
     uv_timer_t lease_timer, checkpoint_timer, linger_timer;
