@@ -26,6 +26,10 @@ static void on_tick(uv_check_t *h)
     if (c->schedule_needed && !c->shutting_down) {
         c->schedule_needed = 0;
         coord_schedule(c);
+        /* the schedule found the database changed under us: stop now, not
+         * after the next callback, which may be a while away */
+        if (c->shutdown_why)
+            begin_shutdown(c, c->shutdown_why);
     }
     if (coord_tick_commit(c) < 0) {
         c->exit_code = 1;
