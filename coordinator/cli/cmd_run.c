@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "lockfile.h"
 #include "spec.h"
 
 #include <getopt.h>
@@ -177,6 +178,13 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
     int rc0 = hp_cli_load_spec(cli, &hp_cmd_run, argc, argv, optind, &spec, &path, NULL);
     if (rc0)
         return rc0;
+    /* one coordinator per database (lockfile.h): say who holds it before
+     * any child starts, rather than show the log of one that refused */
+    char lerr[1200];
+    if (hp_lockfile_probe(db, NULL, lerr, sizeof lerr) == HP_EBUSY) {
+        hp_spec_fini(&spec);
+        return hp_cli_fail(cli, &hp_cmd_run, "%s", lerr);
+    }
 
     hp_run_display_t display = {.cli = cli, .cmd = &hp_cmd_run};
     display.tty = isatty(fileno(cli->err));

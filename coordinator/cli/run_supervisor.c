@@ -359,8 +359,12 @@ int hp_supervisor_start_daemon(hp_supervisor_t *s, const char *db, const char *l
 {
     snprintf(s->daemon.what, sizeof s->daemon.what, "hpsearchd");
     snprintf(s->daemon.log, sizeof s->daemon.log, "%s/hpsearchd.log", s->dir);
-    char *dargv[] = {s->daemon_bin, "--db", (char *)db, "--listen", s->listen,
-                     "--control", s->control, "--log-level", (char *)loglevel, NULL};
+    /* the database's lock names this run, the process the user started */
+    char owner[64];
+    snprintf(owner, sizeof owner, "hpsearch run:%ld:%lld", (long)getpid(), (long long)time(NULL));
+    char *dargv[] = {s->daemon_bin, "--db",        (char *)db,       "--listen",
+                     s->listen,     "--control",   s->control,       "--log-level",
+                     (char *)loglevel, "--lock-owner", owner,         NULL};
     if (spawn(s, &s->daemon, dargv))
         return HP_EXIT_FAIL;
 

@@ -33,10 +33,13 @@ void coord_attempt_renew(coord_t *c, coord_run_t *r)
     if (r->sanity)
         return; /* not in the store */
     char err[256];
+    int rc;
     if (coord_write_begin(c) == 0 &&
-        hp_store_trial_renew(c->store, r->trial_id, r->lease_id,
-                             hp_store_now() + (double)c->cfg.lease_ms / 1000.0, err,
-                             sizeof err) < 0)
+        (rc = hp_store_trial_renew(c->store, r->trial_id, r->lease_id,
+                                   hp_store_now() + (double)c->cfg.lease_ms / 1000.0, err,
+                                   sizeof err)) < 0 &&
+        !coord_store_failed(c, rc, "study '%s' trial %" PRIu64 ": cannot renew its lease: %s",
+                            r->study->spec.name, r->number, err))
         hp_log_warn("trial %" PRId64 ": cannot renew lease %" PRId64 ": %s", r->trial_id,
                     r->lease_id, err);
 }
@@ -56,8 +59,13 @@ static void store_metrics(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
         ms[i].value = m[i]->value;
     }
     char err[256];
+    int rc;
+    /* HP_EINVAL is the worker's (a metric without a name): logged, and the
+     * attempt goes on */
     if (coord_write_begin(c) == 0 &&
-        hp_store_metrics_append(c->store, ms, n, err, sizeof err) < 0)
+        (rc = hp_store_metrics_append(c->store, ms, n, err, sizeof err)) < 0 &&
+        !coord_store_failed(c, rc, "study '%s' trial %" PRIu64 ": cannot store its metrics: %s",
+                            r->study->spec.name, r->number, err))
         hp_log_warn("trial %" PRId64 ": cannot store %zu metrics: %s", r->trial_id, n, err);
     free(ms);
 }
@@ -113,9 +121,16 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
         s->done++;
         hp_log_info("study %s trial %" PRIu64 " failed: %s", s->spec.name, r->number, msg);
     }
-    if (rc < 0)
+    if (rc < 0) {
+        /* the run stays: the daemon stops, and a restart finds the trial
+         * as the database has it */
+        if (coord_store_failed(c, rc, "study '%s' trial %" PRIu64 ": cannot record the end of "
+                                      "attempt %d: %s",
+                               s->spec.name, r->number, r->attempt, err))
+            return;
         hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
                      s->spec.name, r->number, err);
+    }
     run_over(c, r, ended, HP_OBS_FAILED, NAN);
 }
 
@@ -175,18 +190,25 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
     if (coord_write_begin(c) < 0)
         return hp_errf(err, errlen, HP_EDB, "database unavailable; resend later");
     store_metrics(c, r, FINAL_STEP, res->metrics, res->n_metrics);
+    if (c->db_fault) /* nothing more is written; the worker resends to the next one */
+        return hp_errf(err, errlen, HP_EDB, "the coordinator is stopping; resend later");
     coord_baselines_result(c, r, res->metrics, res->n_metrics);
     coord_diagnose_end(c, r);
     if (res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED) {
         char why[600];
         failure_reason(res, why, sizeof why);
         coord_attempt_failed(c, r, HP_ATTEMPT_FAILED, why);
+        if (c->db_fault) /* not recorded: the worker resends to the next coordinator */
+            return hp_errf(err, errlen, HP_EDB, "the coordinator is stopping; resend later");
         return 0;
     }
     char serr[512];
     int rc = record_outcome(c, r, res, serr, sizeof serr);
     if (rc < 0) {
-        hp_log_error("trial %" PRId64 ": cannot record the result: %s", r->trial_id, serr);
+        if (!coord_store_failed(c, rc, "study '%s' trial %" PRIu64 ": cannot record its "
+                                       "result: %s",
+                                r->study->spec.name, r->number, serr))
+            hp_log_error("trial %" PRId64 ": cannot record the result: %s", r->trial_id, serr);
         return hp_errf(err, errlen, rc, "cannot record the result: %s", serr);
     }
     hp_log_debug("study %s trial %" PRIu64 " %s value %g", r->study->spec.name, r->number,
@@ -206,8 +228,14 @@ void coord_attempts_expire(coord_t *c)
             char why[160];
             snprintf(why, sizeof why, "lease expired: worker %" PRIu64 " silent for %lld ms",
                      r->worker_id, (long long)c->cfg.lease_ms);
+            size_t n = c->runs.n;
             coord_attempt_failed(c, r, HP_ATTEMPT_LOST, why);
-            continue; /* the slot now holds another run */
+            /* an end that could not be recorded leaves the run where it
+             * was: the daemon is stopping then, and must not spin on it */
+            if (c->db_fault)
+                return;
+            if (c->runs.n < n)
+                continue; /* the slot now holds another run */
         }
         i++;
     }

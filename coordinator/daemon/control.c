@@ -275,8 +275,11 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
             stopping++;
         }
     s->active = 0;
-    if (hp_store_study_set_state(c->store, s->id, HP_STUDY_CANCELLED, "cancelled by the user",
-                                 err, sizeof err) < 0) {
+    int rc = hp_store_study_set_state(c->store, s->id, HP_STUDY_CANCELLED,
+                                      "cancelled by the user", err, sizeof err);
+    if (rc < 0) {
+        /* HP_ESTATE: the stored study is not running, though ours is */
+        coord_store_failed(c, rc, "study '%s': cannot mark it cancelled: %s", s->spec.name, err);
         coord_reply_error(c, req, HP_EDB, "cannot cancel: %s", err);
         return;
     }

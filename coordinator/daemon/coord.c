@@ -26,6 +26,10 @@ static void on_tick(uv_check_t *h)
     if (c->schedule_needed && !c->shutting_down) {
         c->schedule_needed = 0;
         coord_schedule(c);
+        /* the schedule found the database changed under us: stop now, not
+         * after the next callback, which may be a while away */
+        if (c->shutdown_why)
+            begin_shutdown(c, c->shutdown_why);
     }
     if (coord_tick_commit(c) < 0) {
         c->exit_code = 1;
@@ -199,6 +203,27 @@ static int recover(coord_t *c, char *err, size_t errlen)
     return 0;
 }
 
+/* Takes the database's lock (lockfile.h) before anything opens the file,
+ * so no second coordinator ever writes beside this one. hpsearch run
+ * names itself the holder (lock-owner): the user knows it, not the
+ * private hpsearchd it started. */
+static int lock_db(coord_t *c)
+{
+    char err[1024];
+    hp_lock_owner_t me;
+    hp_lock_owner_self(&me, "hpsearchd");
+    if (*c->cfg.lock_owner && hp_lock_owner_parse(&me, c->cfg.lock_owner, err, sizeof err) < 0) {
+        hp_log_error("%s", err); /* the settings table checked it already */
+        return HP_EINVAL;
+    }
+    int rc = hp_lockfile_acquire(&c->lock, c->cfg.db, &me, NULL, err, sizeof err);
+    if (rc < 0)
+        hp_log_error("%s", err);
+    else
+        hp_log_debug("database %s locked (%s)", c->cfg.db, c->lock.path);
+    return rc;
+}
+
 /* Opens the database and resumes the studies and leases it records. */
 static int open_store(coord_t *c)
 {
@@ -276,6 +301,7 @@ static void close_all(coord_t *c)
         hp_store_checkpoint(c->store, 1, err, sizeof err);
         hp_store_close(c->store);
     }
+    hp_lockfile_release(&c->lock); /* after the last write */
     for (size_t i = 0; i < c->studies.n; i++)
         coord_study_free(c->studies.v[i]);
     free(c->studies.v);
@@ -300,7 +326,7 @@ int hp_coord_main(const hp_coord_config_t *cfg)
     uv_loop_init(&loop);
     c->loop = &loop;
 
-    if (open_store(c) < 0 || open_sockets(c) < 0) {
+    if (lock_db(c) < 0 || open_store(c) < 0 || open_sockets(c) < 0) {
         c->exit_code = 1;
     } else {
         start_handles(c);

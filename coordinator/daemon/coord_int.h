@@ -19,7 +19,8 @@
  *       diagnose.c    the loss curve of each attempt, and its verdict
  *        held.c       idle slots: GET_TRIALs held open, NO_TRIAL
  *         tick.c      requests in, one transaction per tick, replies out
- *                     after it commits (the outbox)
+ *                     after it commits (the outbox); a database that
+ *                     changed under us or a failed write stops the daemon
  *         state.c     the loop's clock; finding, adding and removing in
  *                     coord_t's tables; the request to shut down
  *
@@ -44,6 +45,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "coord.h"
+#include "lockfile.h"
 #include "rep.h"
 #include "sampler.h"
 #include "spec.h"
@@ -150,6 +152,7 @@ typedef struct coord_reply {
 typedef struct coord {
     hp_coord_config_t cfg;
     uv_loop_t *loop;
+    hp_lockfile_t lock; /* the database's: held from before the open to exit */
     hp_store_t *store;
     hp_rep_t *workers_rep, *control_rep;
     uv_timer_t lease_timer, checkpoint_timer, linger_timer;
@@ -169,6 +172,9 @@ typedef struct coord {
     const char *shutdown_why; /* a stop asked for; the next tick begins it */
     int shutting_down;
     int exit_code;
+    /* the database changed under us, or a write failed (coord_db_changed,
+     * coord_store_failed): no write begins any more, and the daemon stops */
+    int db_fault;
 } coord_t;
 
 /* ---- state.c ------------------------------------------------------------ */
@@ -206,8 +212,31 @@ void coord_shutdown_request(coord_t *c, const char *why);
 Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
                                          size_t len, const char *socket);
 /* coord_write_begin opens this tick's transaction if none is open; every
- * handler that writes calls it first. Returns 0 or an hp_err (logged). */
+ * handler that writes calls it first. Returns 0 or an hp_err. A
+ * transaction that cannot begin (the file locked by another connection
+ * for longer than the busy timeout, a read-only or failing disk) stops
+ * the daemon, as coord_store_failed does; once it is stopping for its
+ * database no write begins any more (HP_ESTATE, not logged again). */
 int coord_write_begin(coord_t *c);
+/* coord_db_changed stops the daemon because its database no longer holds
+ * what this coordinator wrote there — a trial number, a row that must
+ * exist, a state — so someone else wrote to it. It logs "database DB
+ * changed under the coordinator: <what>; stopping", sets exit status 1
+ * and refuses every write from then on. The tick's writes so far (each
+ * one accepted by the store's checks) still commit and their replies
+ * leave, as in any shutdown; a restart resumes from what the file says
+ * then. The caller stops what it was doing and leaves its state alone. */
+void coord_db_changed(coord_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* coord_store_failed sorts out a store call that failed with rc where what
+ * the coordinator knows says it must succeed. HP_ESTATE, HP_ENOENT and
+ * HP_EEXIST mean the database changed under it (coord_db_changed, with
+ * the formatted words); HP_EINVAL is the request's own fault and returns
+ * 0 (the caller logs it and goes on); anything else is a failed write
+ * (disk full, I/O error, a lock held too long), which stops the daemon as
+ * well: "cannot write to the database DB: <what>; stopping (a restart
+ * recovers from the last commit)". Returns 1 when the daemon stops. */
+int coord_store_failed(coord_t *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* coord_reply queues env, encoded now, as req's reply: it leaves after this
  * tick's transaction commits. env and what it points to stay the caller's. */
 void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env);

@@ -71,8 +71,12 @@ void coord_diagnose_end(coord_t *c, coord_run_t *r)
     snprintf(detail, sizeof detail, "%s: %s. Likely causes: %s", r->loss_metric, d.evidence,
              hp_curve_causes(v));
     char err[256];
-    if (coord_write_begin(c) < 0 ||
-        hp_store_trial_set_diagnosis(c->store, r->trial_id, hp_curve_verdict_name(v), detail, err,
-                                     sizeof err) < 0)
+    if (coord_write_begin(c) < 0)
+        return;
+    int rc = hp_store_trial_set_diagnosis(c->store, r->trial_id, hp_curve_verdict_name(v), detail,
+                                          err, sizeof err);
+    /* HP_ENOENT: the trial's row is gone */
+    if (rc < 0 && !coord_store_failed(c, rc, "study '%s' trial %" PRIu64 ": %s",
+                                      r->study->spec.name, r->number, err))
         hp_log_warn("trial %" PRId64 ": cannot store its diagnosis: %s", r->trial_id, err);
 }

@@ -88,8 +88,12 @@ static void stop_study(coord_t *c, coord_study_t *s, const char *reason)
     char err[256];
     s->active = 0;
     s->sanity = 0;
-    if (coord_write_begin(c) < 0 ||
-        hp_store_study_set_state(c->store, s->id, HP_STUDY_STOPPED, reason, err, sizeof err) < 0)
+    int rc;
+    /* HP_ESTATE: the stored study is not running any more */
+    if (coord_write_begin(c) == 0 &&
+        (rc = hp_store_study_set_state(c->store, s->id, HP_STUDY_STOPPED, reason, err,
+                                       sizeof err)) < 0 &&
+        !coord_store_failed(c, rc, "study '%s': cannot mark it stopped: %s", s->spec.name, err))
         hp_log_error("study %s: cannot mark stopped: %s", s->spec.name, err);
     hp_log_warn("study %s stopped before its first trial: %s", s->spec.name, reason);
 }

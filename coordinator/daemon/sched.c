@@ -61,24 +61,49 @@ static void record_round(coord_t *c, coord_study_t *s)
     hp_buf_fini(&json);
 }
 
+/* Takes the study's next re-queued trial. What the store hands back must
+ * be what this coordinator queued: a trial it numbered, with the point it
+ * stored; anything else means the database changed under it. */
+static int pick_pending(coord_t *c, coord_study_t *s, picked_t *p, char *err, size_t errlen)
+{
+    hp_trial_t t;
+    int rc = hp_store_trial_next_pending(c->store, s->id, &t, err, errlen);
+    if (rc == HP_ENOENT) {
+        coord_db_changed(c, "study '%s' has no pending trial where %" PRIu64 " were expected",
+                         s->spec.name, s->pending);
+        return rc;
+    }
+    if (rc < 0) {
+        coord_store_failed(c, rc, "study '%s': %s", s->spec.name, err);
+        return rc;
+    }
+    p->trial_id = t.id;
+    p->number = t.number;
+    if (t.number < 0 || (uint64_t)t.number >= s->created) {
+        coord_db_changed(c,
+                         "study '%s' has a pending trial number %" PRId64 " where 0..%" PRIu64
+                         " were expected",
+                         s->spec.name, t.number, s->created ? s->created - 1 : 0);
+        rc = HP_ECORRUPT;
+    } else if ((rc = hp_params_to_point(&s->spec.space, t.params, p->x, err, errlen)) < 0) {
+        coord_db_changed(c, "study '%s' trial %" PRId64 ": its stored params no longer fit the "
+                            "space: %s",
+                         s->spec.name, t.number, err);
+    }
+    hp_trial_fini(&t);
+    if (rc == 0)
+        s->pending--;
+    return rc;
+}
+
 /* Takes the study's next trial: a re-queued one, or a new point from the
- * sampler. Returns 0, or an error after which the study is skipped. */
+ * sampler. Returns 0, or an error after which the study is skipped (or,
+ * when the database changed under us, the schedule stops). */
 static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size_t errlen)
 {
     int rc;
-    if (s->pending > 0) {
-        hp_trial_t t;
-        rc = hp_store_trial_next_pending(c->store, s->id, &t, err, errlen);
-        if (rc < 0)
-            return rc;
-        p->trial_id = t.id;
-        p->number = t.number;
-        rc = hp_params_to_point(&s->spec.space, t.params, p->x, err, errlen);
-        hp_trial_fini(&t);
-        if (rc == 0)
-            s->pending--;
-        return rc;
-    }
+    if (s->pending > 0)
+        return pick_pending(c, s, p, err, errlen);
     rc = coord_study_suggest(c, s, p->x, err, errlen);
     if (rc < 0)
         return rc;
@@ -87,9 +112,18 @@ static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size
     hp_space_point_json(&s->spec.space, p->x, &pj);
     rc = hp_store_trial_create(c->store, s->id, pj.data, &p->trial_id, &p->number, err, errlen);
     hp_buf_fini(&pj);
-    if (rc < 0)
+    if (rc < 0) {
+        coord_store_failed(c, rc, "study '%s': cannot add a trial: %s", s->spec.name, err);
         return rc;
-    HP_ASSERT((uint64_t)p->number == s->created);
+    }
+    /* the store numbers a trial one past the study's highest: another
+     * writer added or removed trials if that is not the count we made */
+    if ((uint64_t)p->number != s->created) {
+        coord_db_changed(c, "study '%s' has trial number %" PRId64 " where %" PRIu64
+                            " was expected",
+                         s->spec.name, p->number, s->created);
+        return HP_ECORRUPT;
+    }
     s->created++;
     coord_study_hist_set(s, (uint64_t)p->number, HP_OBS_PENDING, NAN, p->x);
     return 0;
@@ -184,6 +218,8 @@ void coord_schedule(coord_t *c)
         if (rc < 0) {
             /* give the request back to the front and try other studies */
             coord_held_unpop(c, &h);
+            if (c->db_fault)
+                return; /* stopping: the shutdown answers it */
             if (!s->suggesting) /* in flight: not a failure, just not yet */
                 coord_study_suggest_failed(c, s, rc, err);
             continue;
@@ -200,6 +236,13 @@ void coord_schedule(coord_t *c)
                                   hp_store_now() + (double)c->cfg.lease_ms / 1000.0, &r.attempt,
                                   err, sizeof err);
         if (rc < 0) {
+            /* the trial is pending and the worker known (its HELLO is
+             * stored), so the store refuses only if someone else wrote */
+            if (coord_store_failed(c, rc, "study '%s' trial %" PRId64 ": cannot start: %s",
+                                   s->spec.name, p.number, err)) {
+                coord_held_unpop(c, &h);
+                return;
+            }
             hp_log_error("study %s trial %" PRId64 ": cannot start: %s", s->spec.name, p.number,
                          err);
             s->pending++; /* the trial stays pending in the store */

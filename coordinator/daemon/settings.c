@@ -1,6 +1,7 @@
 #include "settings.h"
 
 #include "err.h"
+#include "lockfile.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -41,6 +42,9 @@ static const setting_t settings[] = {
     INT("checkpoint-s", checkpoint_s, "30", 1, 86400, "WAL checkpoint period"),
     INT("query-timeout-s", query_timeout_s, "10", 1, 3600,
         "a QUERY (hpsearch sql) running longer is stopped, so it cannot stall the daemon"),
+    STR("lock-owner", lock_owner, "",
+        "who the database's lock file names as its holder, PROGRAM:PID:SINCE (hpsearch run "
+        "sets it; default: this hpsearchd)"),
 };
 
 static const setting_t *find(const char *name)
@@ -69,6 +73,10 @@ int hp_settings_set(hp_coord_config_t *cfg, const char *name, const char *value,
             strcasecmp(value, "normal") != 0)
             return hp_errf(err, errlen, HP_EINVAL,
                            "synchronous: expected full or normal (got '%s')", value);
+        hp_lock_owner_t o;
+        if (strcmp(name, "lock-owner") == 0 && *value &&
+            hp_lock_owner_parse(&o, value, err, errlen) < 0)
+            return HP_EINVAL;
         memcpy(p, value, strlen(value) + 1);
         return 0;
     }

@@ -74,6 +74,16 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
     coord_study_t *s = hl->s;
     double x[HP_SPACE_MAX_PARAMS];
     char err[256];
+    /* the history is indexed by number: the study's trials are numbered
+     * 0..created-1 (unique, counted by study_count), unless someone else
+     * renumbered or added some */
+    if (t->number < 0 || (uint64_t)t->number >= s->created) {
+        snprintf(hl->err, sizeof hl->err,
+                 "trial number %" PRId64 " where 0..%" PRIu64 " were expected (the database was "
+                 "changed outside hpsearch)",
+                 t->number, s->created - 1);
+        return HP_ECORRUPT;
+    }
     if (hp_params_to_point(&s->spec.space, t->params, x, err, sizeof err) < 0) {
         hp_log_warn("study %s trial %" PRId64 ": %s; left out of the sampler's history",
                     s->spec.name, t->number, err);
@@ -157,7 +167,10 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
     if (!s->created)
         return 0;
     hist_load_t hl = {s, ""};
-    return hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
+    rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
+    if (rc < 0 && hl.err[0])
+        hp_errf(err, errlen, rc, "study '%s' has %s", s->spec.name, hl.err);
+    return rc;
 }
 
 int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen)
@@ -199,8 +212,12 @@ void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
     char err[256];
     if (coord_write_begin(c) < 0)
         return;
-    if (hp_store_study_set_state(c->store, s->id, HP_STUDY_COMPLETED, NULL, err, sizeof err) < 0) {
-        hp_log_error("study %s: cannot mark completed: %s", s->spec.name, err);
+    int rc = hp_store_study_set_state(c->store, s->id, HP_STUDY_COMPLETED, NULL, err, sizeof err);
+    if (rc < 0) {
+        /* HP_ESTATE: the stored study is not running any more */
+        if (!coord_store_failed(c, rc, "study '%s': cannot mark it completed: %s", s->spec.name,
+                                err))
+            hp_log_error("study %s: cannot mark completed: %s", s->spec.name, err);
         return;
     }
     hp_store_event_append(c->store, "study_completed", s->id, 0, NULL, NULL, err, sizeof err);
@@ -367,8 +384,11 @@ void coord_study_suggest_failed(coord_t *c, coord_study_t *s, int rc, const char
     char reason[600], err[256];
     snprintf(reason, sizeof reason, "the %s sampler failed: %s", s->sampler->vt->name, why);
     hp_log_error("study %s: %s", s->spec.name, reason);
+    int src;
     if (coord_write_begin(c) == 0 &&
-        hp_store_study_set_state(c->store, s->id, HP_STUDY_FAILED, reason, err, sizeof err) < 0)
+        (src = hp_store_study_set_state(c->store, s->id, HP_STUDY_FAILED, reason, err,
+                                        sizeof err)) < 0 &&
+        !coord_store_failed(c, src, "study '%s': cannot mark it failed: %s", s->spec.name, err))
         hp_log_error("study %s: cannot mark failed: %s", s->spec.name, err);
     s->active = 0;
 }

@@ -40,14 +40,74 @@ Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const vo
     return e;
 }
 
+/* Stops the daemon for its database: no write begins any more (so what it
+ * believed can do no more harm), exit status 1, and the shutdown begins at
+ * the end of this round of callbacks (coord.c). Sets shutdown_why itself:
+ * state.c is beside this file, not below it. */
+static void db_fault(coord_t *c, const char *why, const char *msg)
+{
+    hp_log_error("%s", msg);
+    c->db_fault = 1;
+    c->exit_code = 1;
+    if (!c->shutdown_why)
+        c->shutdown_why = why;
+}
+
+void coord_db_changed(coord_t *c, const char *fmt, ...)
+{
+    char what[1024], msg[2200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(msg, sizeof msg, "database %s changed under the coordinator: %s; stopping",
+             c->cfg.db, what);
+    db_fault(c, "the database changed under the coordinator", msg);
+}
+
+/* The words for a write that failed: why the daemon stops, and that
+ * nothing committed is lost. */
+static void write_failed(coord_t *c, const char *what)
+{
+    char msg[2200];
+    snprintf(msg, sizeof msg,
+             "cannot write to the database %s: %s; stopping (a restart recovers from the last "
+             "commit)",
+             c->cfg.db, what);
+    db_fault(c, "a database write failed", msg);
+}
+
+int coord_store_failed(coord_t *c, int rc, const char *fmt, ...)
+{
+    if (rc == HP_EINVAL)
+        return 0;
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (rc == HP_ESTATE || rc == HP_ENOENT || rc == HP_EEXIST)
+        coord_db_changed(c, "%s", what);
+    else
+        write_failed(c, what);
+    return 1;
+}
+
 int coord_write_begin(coord_t *c)
 {
+    /* refused even inside an open group: nothing more is decided on what
+     * the database no longer says */
+    if (c->db_fault)
+        return HP_ESTATE;
     if (hp_store_in_group(c->store))
         return 0;
     char err[256];
     int rc = hp_store_begin(c->store, err, sizeof err);
-    if (rc < 0)
-        hp_log_error("cannot begin a write: %s", err);
+    if (rc < 0) {
+        char what[300];
+        snprintf(what, sizeof what, "cannot begin a transaction: %s", err);
+        write_failed(c, what);
+    }
     return rc;
 }
 
@@ -103,6 +163,7 @@ int coord_tick_commit(coord_t *c)
                          err);
             hp_store_rollback(c->store, err, sizeof err);
             outbox_drop(c);
+            c->db_fault = 1; /* no more writes while the daemon stops */
             return rc;
         }
     }
