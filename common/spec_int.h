@@ -81,13 +81,10 @@ char *spec_strndup(const char *s, size_t n); /* aborts on OOM */
 char *spec_strdup(const char *s);
 /* spec_show copies user text for a message: short, non-printables escaped. */
 const char *spec_show(char *out, size_t cap, const char *s, size_t n);
-/* spec_closest: the word in known within edit distance 2 of s (and at
- * most half of the longer word), or NULL. */
-const char *spec_closest(const char *s, size_t n, const char *const *known, size_t nknown);
 void spec_join(char *out, size_t cap, const char *const *words, size_t n);
 /* spec_suggest writes the hint after an unknown word s (n bytes):
- * " (did you mean 'w'?)" for the closest word of known, else
- * " (known: a, b, ...)". */
+ * " (did you mean 'w'?)" for the closest word of known (common/suggest.h),
+ * else " (known: a, b, ...)". */
 void spec_suggest(char *out, size_t cap, const char *s, size_t n, const char *const *known,
                   size_t nknown);
 /* spec_word_in: index of s (n bytes) in words, or -1. */

@@ -6,6 +6,7 @@
 #include "spec_int.h"
 
 #include "err.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -59,48 +60,6 @@ const char *spec_show(char *out, size_t cap, const char *s, size_t n)
     }
     out[o] = '\0';
     return out;
-}
-
-/* ---- edit distance, for "did you mean" ---------------------------------- */
-
-static size_t edit_distance(const char *a, size_t la, const char *b)
-{
-    size_t lb = strlen(b);
-    if (la > lb + 2 || lb > la + 2 || lb > 63)
-        return 99;
-    size_t prev[64], cur[64];
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof *prev);
-    }
-    return prev[lb];
-}
-
-/* closest returns the known word within edit distance 2 of s, or NULL.
- * Two edits of a short word change most of it ('wd' is two edits from
- * 'lr', 'act' from 'fc1'): a word is only suggested when the edits touch
- * at most half of the longer of the two. */
-const char *spec_closest(const char *s, size_t n, const char *const *known, size_t nknown)
-{
-    const char *best = NULL;
-    size_t bestd = 3;
-    for (size_t i = 0; i < nknown; i++) {
-        size_t d = edit_distance(s, n, known[i]), l = strlen(known[i]);
-        if (2 * d > (n > l ? n : l))
-            continue;
-        if (d < bestd) {
-            bestd = d;
-            best = known[i];
-        }
-    }
-    return best;
 }
 
 void spec_join(char *out, size_t cap, const char *const *words, size_t n)
@@ -416,7 +375,7 @@ int spec_get_enum(ctx_t *c, const val_t *v, const char *path, const char *what,
     }
     char b[64], list[256];
     spec_join(list, sizeof list, words, nw);
-    const char *near = spec_closest(v->text, v->len, words, nw);
+    const char *near = hp_suggest_closest(v->text, v->len, words, nw);
     if (near)
         spec_err(c, v->line, path, "unknown %s '%s' (did you mean '%s'? known: %s)", what,
                  spec_show(b, sizeof b, v->text, v->len), near, list);
@@ -534,7 +493,7 @@ val_t spec_entry_val(ctx_t *c, const map_t *m, const entry_t *e, char *path, siz
 void spec_suggest(char *out, size_t cap, const char *s, size_t n, const char *const *known,
                   size_t nknown)
 {
-    const char *near = spec_closest(s, n, known, nknown);
+    const char *near = hp_suggest_closest(s, n, known, nknown);
     if (near) {
         snprintf(out, cap, " (did you mean '%s'?)", near);
     } else {
