@@ -67,7 +67,7 @@ void coord_attempt_progress(coord_t *c, coord_run_t *r, const Hpsearch__Progress
     coord_attempt_renew(c, r);
     if (!r->sanity)
         store_metrics(c, r, p->step, p->metrics, p->n_metrics);
-    coord_diagnose_progress(c, r, p->metrics, p->n_metrics);
+    coord_diagnose_progress(c, r, p->step, p->metrics, p->n_metrics);
 }
 
 /* The attempt is over and its trial's end (or re-queue) is recorded: free
