@@ -598,6 +598,27 @@ static void finish_output(ext_t *x)
     finish_tail(x);
 }
 
+/* What the program did report, for a failure that it never reported the
+ * objective: "it reported: val_loss, acc" (a long list cut with how many
+ * more), or that it printed no metric line at all. */
+static void reported_metrics(const hp_runner_outcome_t *out, char *buf, size_t cap)
+{
+    if (out->n_metrics == 0) {
+        snprintf(buf, cap, "it reported no metrics (print lines such as `loss=0.25` on stdout)");
+        return;
+    }
+    size_t o = (size_t)snprintf(buf, cap, "it reported: ");
+    for (size_t i = 0; i < out->n_metrics; i++) {
+        const char *name = out->metrics[i].name;
+        /* room for this name and a "... and N more" after it */
+        if (o + strlen(name) + 32 >= cap) {
+            snprintf(buf + o, cap - o, "... and %zu more", out->n_metrics - i);
+            return;
+        }
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", name, i + 1 < out->n_metrics ? ", " : "");
+    }
+}
+
 /* judge: the outcome, from why we stopped it, how it ended and whether it
  * reported the objective. */
 static void judge(ext_t *x)
@@ -619,11 +640,13 @@ static void judge(ext_t *x)
     } else if (WEXITSTATUS(status) != 0) {
         hp_outcome_fail(out, "exited with status %d", WEXITSTATUS(status));
     } else if (!m) {
+        char said[600];
+        reported_metrics(out, said, sizeof said);
         if (x->obj_bad[0])
-            hp_outcome_fail(out, "exited 0 but never reported the objective '%s' (%s)", obj,
-                            x->obj_bad);
+            hp_outcome_fail(out, "exited 0 but never reported the objective '%s' (%s); %s", obj,
+                            x->obj_bad, said);
         else
-            hp_outcome_fail(out, "exited 0 but never reported the objective '%s'", obj);
+            hp_outcome_fail(out, "exited 0 but never reported the objective '%s'; %s", obj, said);
     } else {
         out->status = HP_RUNNER_COMPLETED;
         out->value = m->value;
