@@ -52,6 +52,7 @@ typedef struct val {
     double num;       /* K_NUMBER; K_BOOL: 0/1 */
     int line;
     int quoted;
+    int overflow; /* K_NUMBER: the text is beyond the largest double (num = inf) */
 } val_t;
 
 typedef struct entry {
@@ -76,6 +77,9 @@ typedef struct space_lines {
 
 /* spec_err adds one diagnostic (file from the context) and counts it. */
 void spec_err(ctx_t *c, int line, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* spec_warn adds one warning (spec->warnings: the spec is still valid). */
+void spec_warn(ctx_t *c, int line, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 char *spec_strndup(const char *s, size_t n); /* aborts on OOM */
 char *spec_strdup(const char *s);

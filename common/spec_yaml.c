@@ -27,6 +27,21 @@ void spec_err(ctx_t *c, int line, const char *path, const char *fmt, ...)
     c->errors++;
 }
 
+void spec_warn(ctx_t *c, int line, const char *path, const char *fmt, ...)
+{
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hp_diag_t *w = &c->spec->warnings;
+    for (size_t i = 0; i < w->n; i++) /* a node read twice warns once */
+        if (w->items[i].line == line && strcmp(w->items[i].path, path ? path : "") == 0 &&
+            strcmp(w->items[i].message, msg) == 0)
+            return;
+    hp_diag_add(w, c->file, line, path, "%s", msg);
+}
+
 char *spec_strndup(const char *s, size_t n)
 {
     char *p = malloc(n + 1);
@@ -120,6 +135,27 @@ static int is_number_syntax(const char *s, size_t n)
     return i == n && n < 400;
 }
 
+/* A number the text writes but a double cannot hold: beyond the largest
+ * (it reads as infinity: spec_get_number refuses it, saying why), or so
+ * small it reads as 0 or loses its precision — a warning, since the value
+ * still means about what was written, but rarely what was meant. */
+static void out_of_range(ctx_t *c, val_t *v, const char *path)
+{
+    char b[64];
+    if (isinf(v->num))
+        v->overflow = 1;
+    else if (v->num == 0)
+        spec_warn(c, v->line, path,
+                  "%s is too small for a number (the smallest is about 4.9e-324) and reads "
+                  "as 0; write 0 if that is meant",
+                  spec_show(b, sizeof b, v->text, v->len));
+    else
+        spec_warn(c, v->line, path,
+                  "%s is below the smallest normal number (about 2.2e-308) and loses "
+                  "precision: it reads as %.17g",
+                  spec_show(b, sizeof b, v->text, v->len), v->num);
+}
+
 /* classify looks at a node for a field at path (reported at line when the
  * node has no line of its own) and says what it is. Aliases, tags and NUL
  * characters are reported here, once, and come back as K_BAD. */
@@ -188,7 +224,10 @@ val_t spec_classify(ctx_t *c, struct fy_node *n, const char *path, int line)
         memcpy(tmp, s, len);
         tmp[len] = '\0';
         v.kind = K_NUMBER;
+        errno = 0;
         v.num = strtod(tmp, NULL);
+        if (errno == ERANGE)
+            out_of_range(c, &v, path);
     } else if (spec_word_in(s, len, specials, HP_ARRAY_LEN(specials)) >= 0) {
         v.kind = K_NUMBER;
         v.num = s[len - 1] == 'n' || s[len - 1] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY;
@@ -236,6 +275,14 @@ int spec_get_number(ctx_t *c, const val_t *v, const char *path, double lo, doubl
 {
     if (v->kind != K_NUMBER) {
         spec_type_err(c, v, path, "a number");
+        return -1;
+    }
+    if (v->overflow) {
+        char b[64];
+        spec_err(c, v->line, path,
+                 "%s is out of range for a number (at most about 1.8e308 in size; it would "
+                 "read as %sinfinity)",
+                 spec_show(b, sizeof b, v->text, v->len), v->num < 0 ? "-" : "");
         return -1;
     }
     if (!isfinite(v->num)) {
