@@ -71,6 +71,7 @@ extern const hp_cmd_t hp_cmd_workers;
 extern const hp_cmd_t hp_cmd_sql;
 extern const hp_cmd_t hp_cmd_report;
 extern const hp_cmd_t hp_cmd_check;
+extern const hp_cmd_t hp_cmd_logs;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);
