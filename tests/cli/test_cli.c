@@ -209,7 +209,7 @@ END_TEST
 START_TEST(test_validate_examples)
 {
     static const char *const ex[] = {"fashion-mnist-mlp.yaml", "branin-bayes.yaml",
-                                     "toy-command.yaml"};
+                                     "toy-command.yaml", "branin.yaml"};
     const char *src = getenv("HP_SOURCE_DIR");
     ck_assert_ptr_nonnull(src);
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {

@@ -476,6 +476,7 @@ static void assert_round_trip(const char *text, size_t len, const char *file)
 static const char *const example_files[] = {
     "examples/fashion-mnist-mlp.yaml",
     "examples/branin-bayes.yaml",
+    "examples/branin.yaml",
     "examples/toy-command.yaml",
 };
 

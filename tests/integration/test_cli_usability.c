@@ -492,6 +492,30 @@ START_TEST(test_submit_prints_warnings)
 }
 END_TEST
 
+/* ---- the example docs/cli.md gives for run ------------------------------ */
+
+START_TEST(test_documented_example_runs)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "usab-example");
+    const char *src = getenv("HP_SOURCE_DIR");
+    ck_assert_ptr_nonnull(src);
+    char spec[1024], db[800];
+    snprintf(spec, sizeof spec, "%s/examples/branin.yaml", src);
+    snprintf(db, sizeof db, "%s/branin.db", h.dir);
+    /* as docs/cli.md shows it: hpsearch run examples/branin.yaml --workers 2 --db ... */
+    res_t r = CLI(&h, "run", spec, "--workers", "2", "--db", db);
+    OK(r);
+    HAS(r.out, "study 'branin' completed: 50/50 trials done (50 completed, 0 failed");
+    res_free(&r);
+    r = CLI(&h, "trials", "--db", db, "--sort", "value", "--limit", "5", "branin");
+    OK(r);
+    HAS(r.out, "completed");
+    res_free(&r);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 static Suite *usability_suite(void)
 {
     Suite *s = suite_create("cli_usability");
@@ -502,6 +526,7 @@ static Suite *usability_suite(void)
     tcase_add_test(tc, test_logs_lost_attempt);
     tcase_add_test(tc, test_program_reports);
     tcase_add_test(tc, test_submit_prints_warnings);
+    tcase_add_test(tc, test_documented_example_runs);
     suite_add_tcase(s, tc);
     return s;
 }
