@@ -77,7 +77,7 @@ int main(int argc, char **argv)
             return HP_EXIT_OK;
         } else if (strcmp(a, "--coordinator") == 0) {
             if (i + 1 >= argc || !*argv[i + 1]) {
-                fprintf(stderr, "hpsearch: --coordinator needs a URL (e.g. tcp://head:7000)\n");
+                fprintf(stderr, "hpsearch: --coordinator needs a URL (e.g. tcp://head:7522)\n");
                 return HP_EXIT_USAGE;
             }
             cli.coordinator = argv[++i];
