@@ -3,6 +3,7 @@
 
 #include "err.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,16 +127,35 @@ static const char *nonfinite_name(double x)
     return isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf";
 }
 
+/* The step value i was reported at: its stored step number, or without
+ * stored steps its position. */
+static long long at(const int64_t *steps, size_t i)
+{
+    return steps ? (long long)steps[i] : (long long)i;
+}
+
+/* Names values a..b (a <= b) of the curve in evidence: with stored steps
+ * "steps 12-16" (the numbers as reported, which need not be consecutive);
+ * without, by count: "the last K steps" (last) or "K steps", K = b - a. */
+static const char *span(char *buf, size_t cap, const int64_t *steps, size_t a, size_t b, int last)
+{
+    if (steps)
+        snprintf(buf, cap, "steps %lld-%lld", at(steps, a), at(steps, b));
+    else
+        snprintf(buf, cap, "%s%zu steps", last ? "the last " : "", b - a);
+    return buf;
+}
+
 /* Finds the first explosion in l[0..n). Causal: the decision at i uses
  * only l[0..i], so the prefix seen after each epoch decides the same. */
-static int find_explosion(const double *l, size_t n, const hp_curve_opts_t *o,
-                          hp_curve_diag_t *out)
+static int find_explosion(const double *l, const int64_t *steps, size_t n,
+                          const hp_curve_opts_t *o, hp_curve_diag_t *out)
 {
     double peak = 0;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(l[i])) {
-            decide(out, HP_CURVE_EXPLODES, i, i, "loss became %s at step %zu",
-                   nonfinite_name(l[i]), i);
+            decide(out, HP_CURVE_EXPLODES, i, i, "loss became %s at step %lld",
+                   nonfinite_name(l[i]), at(steps, i));
             return 1;
         }
         /* while every value so far is exactly 0 there is no scale to
@@ -145,8 +165,8 @@ static int find_explosion(const double *l, size_t n, const hp_curve_opts_t *o,
             double jump = l[i] - l[i - 1];
             if (jump > (o->explode_factor - 1) * ref) {
                 decide(out, HP_CURVE_EXPLODES, i, i - 1,
-                       "loss jumped %.3gx between steps %zu and %zu (%.3g to %.3g)",
-                       1 + jump / ref, i - 1, i, l[i - 1], l[i]);
+                       "loss jumped %.3gx between steps %lld and %lld (%.3g to %.3g)",
+                       1 + jump / ref, at(steps, i - 1), at(steps, i), l[i - 1], l[i]);
                 return 1;
             }
         }
@@ -165,9 +185,10 @@ static double peak_of(const double *l, size_t n)
     return p;
 }
 
-static int goes_up(const double *l, size_t n, const hp_curve_opts_t *o, double floor,
-                   hp_curve_diag_t *out)
+static int goes_up(const double *l, const int64_t *steps, size_t n, const hp_curve_opts_t *o,
+                   double floor, hp_curve_diag_t *out)
 {
+    char sp[64];
     double min_rise = o->noise_k * noise_sigma(l, n);
 
     /* a steady recent rise: every one of the last up_window steps rose */
@@ -178,8 +199,8 @@ static int goes_up(const double *l, size_t n, const hp_curve_opts_t *o, double f
         steady &= l[i] > l[i - 1];
     double rise = l[n - 1] - l[a];
     if (steady && rise >= o->up_rise * scale_of(l[a], floor) && rise >= min_rise) {
-        decide(out, HP_CURVE_GOES_UP, n - 1, a, "loss rose from %.3g to %.3g over the last %zu steps",
-               l[a], l[n - 1], w);
+        decide(out, HP_CURVE_GOES_UP, n - 1, a, "loss rose from %.3g to %.3g over %s", l[a],
+               l[n - 1], span(sp, sizeof sp, steps, a, n - 1, 1));
         return 1;
     }
 
@@ -202,15 +223,15 @@ static int goes_up(const double *l, size_t n, const hp_curve_opts_t *o, double f
     if (rise >= o->up_rise * scale_of(best, floor) &&
         rise >= min_rise * sqrt(2.0 / (double)wb)) {
         decide(out, HP_CURVE_GOES_UP, n - 1, bj,
-               "loss level rose from %.3g (mean of steps %zu-%zu) to %.3g (mean of the last %zu)",
-               best, bj, bj + wb - 1, end, wb);
+               "loss level rose from %.3g (mean of steps %lld-%lld) to %.3g (mean of the last %zu)",
+               best, at(steps, bj), at(steps, bj + wb - 1), end, wb);
         return 1;
     }
     return 0;
 }
 
-static int oscillates(const double *l, size_t n, const hp_curve_opts_t *o, double floor,
-                      hp_curve_diag_t *out)
+static int oscillates(const double *l, const int64_t *steps, size_t n,
+                      const hp_curve_opts_t *o, double floor, hp_curve_diag_t *out)
 {
     size_t m = o->osc_window < n - 1 ? o->osc_window : n - 1; /* steps looked at */
     if (m < 3)
@@ -233,17 +254,26 @@ static int oscillates(const double *l, size_t n, const hp_curve_opts_t *o, doubl
     double level = scale_of(sum_abs_loss / (double)(m + 1), floor);
     double swing = median_of(absd, m) / level;
     if ((double)flips >= o->osc_flip_frac * (double)(m - 1) && swing >= o->osc_amplitude) {
-        decide(out, HP_CURVE_OSCILLATES, n - 1, s,
-               "sign of the change flipped %zu times in %zu steps (median swing %.0f%% of the loss)",
-               flips, m, 100 * swing);
+        if (steps)
+            decide(out, HP_CURVE_OSCILLATES, n - 1, s,
+                   "sign of the change flipped %zu times in %zu changes over steps %lld-%lld "
+                   "(median swing %.0f%% of the loss)",
+                   flips, m, at(steps, s), at(steps, n - 1), 100 * swing);
+        else
+            decide(out, HP_CURVE_OSCILLATES, n - 1, s,
+                   "sign of the change flipped %zu times in %zu steps (median swing %.0f%% of "
+                   "the loss)",
+                   flips, m, 100 * swing);
         return 1;
     }
     return 0;
 }
 
-static hp_curve_verdict_t flat_or_healthy(const double *l, size_t n, const hp_curve_opts_t *o,
-                                          double floor, hp_curve_diag_t *out)
+static hp_curve_verdict_t flat_or_healthy(const double *l, const int64_t *steps, size_t n,
+                                          const hp_curve_opts_t *o, double floor,
+                                          hp_curve_diag_t *out)
 {
+    char sp[64];
     size_t k = o->plateau_window + 1 < n ? o->plateau_window + 1 : n; /* points */
     size_t s = n - k;
     double tbar = 0.5 * (double)(k - 1);
@@ -273,24 +303,25 @@ static hp_curve_verdict_t flat_or_healthy(const double *l, size_t n, const hp_cu
                           "loss stayed exactly %.3g for all %zu values", l[0], n);
         if (drop < o->plateau_max_drop)
             return decide(out, HP_CURVE_PLATEAUS, n - 1, s,
-                          "relative change %.2g%% over the last %zu steps at %.3g, "
+                          "relative change %.2g%% over %s at %.3g, "
                           "%.0f%% below its first value %.3g",
-                          100 * rel, k - 1, ybar, 100 * drop, l[0]);
+                          100 * rel, span(sp, sizeof sp, steps, s, n - 1, 1), ybar, 100 * drop,
+                          l[0]);
         return decide(out, HP_CURVE_HEALTHY, n - 1, s,
-                      "converged: loss settled at %.3g (relative change %.2g%% over the last "
-                      "%zu steps) after falling %.0f%% from %.3g",
-                      ybar, 100 * rel, k - 1, 100 * drop, l[0]);
+                      "converged: loss settled at %.3g (relative change %.2g%% over %s) after "
+                      "falling %.0f%% from %.3g",
+                      ybar, 100 * rel, span(sp, sizeof sp, steps, s, n - 1, 1), 100 * drop, l[0]);
     }
     if (l[n - 1] < l[0])
-        return decide(out, HP_CURVE_HEALTHY, n - 1, 0, "loss fell from %.3g to %.3g over %zu steps",
-                      l[0], l[n - 1], n - 1);
+        return decide(out, HP_CURVE_HEALTHY, n - 1, 0, "loss fell from %.3g to %.3g over %s",
+                      l[0], l[n - 1], span(sp, sizeof sp, steps, 0, n - 1, 0));
     return decide(out, HP_CURVE_HEALTHY, n - 1, 0,
-                  "loss went from %.3g to %.3g over %zu steps without a rise, swing or plateau",
-                  l[0], l[n - 1], n - 1);
+                  "loss went from %.3g to %.3g over %s without a rise, swing or plateau", l[0],
+                  l[n - 1], span(sp, sizeof sp, steps, 0, n - 1, 0));
 }
 
-hp_curve_verdict_t hp_curve_classify(const double *loss, size_t n, const hp_curve_opts_t *opts,
-                                     hp_curve_diag_t *out)
+hp_curve_verdict_t hp_curve_classify_steps(const double *loss, const int64_t *steps, size_t n,
+                                           const hp_curve_opts_t *opts, hp_curve_diag_t *out)
 {
     const hp_curve_opts_t *o = opts ? opts : &defaults;
     HP_ASSERT(hp_curve_opts_check(o, NULL, 0) == 0);
@@ -298,18 +329,24 @@ hp_curve_verdict_t hp_curve_classify(const double *loss, size_t n, const hp_curv
     if (out)
         memset(out, 0, sizeof *out);
 
-    if (find_explosion(loss, n, o, out))
+    if (find_explosion(loss, steps, n, o, out))
         return HP_CURVE_EXPLODES;
     if (n < o->min_points)
         return decide(out, HP_CURVE_UNKNOWN, n ? n - 1 : 0, 0,
                       "only %zu loss values; %zu are needed to judge a curve", n, o->min_points);
 
     double floor = o->scale_floor * peak_of(loss, n);
-    if (goes_up(loss, n, o, floor, out))
+    if (goes_up(loss, steps, n, o, floor, out))
         return HP_CURVE_GOES_UP;
-    if (oscillates(loss, n, o, floor, out))
+    if (oscillates(loss, steps, n, o, floor, out))
         return HP_CURVE_OSCILLATES;
-    return flat_or_healthy(loss, n, o, floor, out);
+    return flat_or_healthy(loss, steps, n, o, floor, out);
+}
+
+hp_curve_verdict_t hp_curve_classify(const double *loss, size_t n, const hp_curve_opts_t *opts,
+                                     hp_curve_diag_t *out)
+{
+    return hp_curve_classify_steps(loss, NULL, n, opts, out);
 }
 
 int hp_curve_is_diverging(const double *loss, size_t n, const hp_curve_opts_t *opts)
@@ -317,7 +354,7 @@ int hp_curve_is_diverging(const double *loss, size_t n, const hp_curve_opts_t *o
     const hp_curve_opts_t *o = opts ? opts : &defaults;
     HP_ASSERT(hp_curve_opts_check(o, NULL, 0) == 0);
     HP_ASSERT(loss || n == 0);
-    return find_explosion(loss, n, o, NULL);
+    return find_explosion(loss, NULL, n, o, NULL);
 }
 
 static const char *const names[HP_CURVE_VERDICT_COUNT_] = {

@@ -56,6 +56,7 @@
 #define HP_CURVE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The values are stored nowhere; the names (hp_curve_verdict_name) are. */
 typedef enum hp_curve_verdict {
@@ -145,6 +146,16 @@ int hp_curve_opts_check(const hp_curve_opts_t *o, char *err, size_t errlen);
 hp_curve_verdict_t hp_curve_classify(const double *loss, size_t n,
                                      const hp_curve_opts_t *opts,
                                      hp_curve_diag_t *out);
+
+/* hp_curve_classify_steps is hp_curve_classify for a curve whose values
+ * were reported at steps[0..n) — the step numbers as stored (an epoch, a
+ * program's step=N), which need not start at 0 nor be consecutive. The
+ * evidence names those steps ("loss jumped 40x between steps 4 and 5",
+ * "loss rose ... over steps 10-50") instead of positions; out->step and
+ * out->window_start stay indices into loss. steps NULL is
+ * hp_curve_classify: positions, and "over the last 4 steps". */
+hp_curve_verdict_t hp_curve_classify_steps(const double *loss, const int64_t *steps, size_t n,
+                                           const hp_curve_opts_t *opts, hp_curve_diag_t *out);
 
 /* hp_curve_is_diverging is the early-stop rule: 1 if loss[0..n) holds a
  * non-finite value or an explosive jump (the "explodes" verdict), else 0.

@@ -137,10 +137,16 @@ static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, h
 int hp_sanity_judge(const double *loss, size_t n, double threshold,
                     const hp_sanity_heldout_t *ho, hp_buf_t *why)
 {
+    return hp_sanity_judge_steps(loss, NULL, n, threshold, ho, why);
+}
+
+int hp_sanity_judge_steps(const double *loss, const int64_t *at, size_t n, double threshold,
+                          const hp_sanity_heldout_t *ho, hp_buf_t *why)
+{
     size_t steps = n ? n - 1 : 0;
     double last = n ? loss[n - 1] : NAN;
     hp_curve_diag_t cd;
-    hp_curve_verdict_t v = hp_curve_classify(loss, n, NULL, &cd);
+    hp_curve_verdict_t v = hp_curve_classify_steps(loss, at, n, NULL, &cd);
     /* not below the threshold yet, but still falling steadily and far
      * below where it started: the guide's failure modes are a loss that
      * goes up, explodes, oscillates or plateaus, not one that needs more

@@ -28,6 +28,7 @@
 #include "buf.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HP_SANITY_STEPS 300
 #define HP_SANITY_BATCH 32
@@ -104,5 +105,11 @@ void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batc
  * the diagnosis and the guide's likely causes. */
 int hp_sanity_judge(const double *loss, size_t n, double threshold,
                     const hp_sanity_heldout_t *ho, hp_buf_t *why);
+
+/* hp_sanity_judge_steps is hp_sanity_judge for a curve reported at the
+ * step numbers at[0..n) (NULL: positions): its diagnosis names those
+ * steps (curve.h, hp_curve_classify_steps). */
+int hp_sanity_judge_steps(const double *loss, const int64_t *at, size_t n, double threshold,
+                          const hp_sanity_heldout_t *ho, hp_buf_t *why);
 
 #endif

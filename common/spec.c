@@ -543,6 +543,12 @@ static int parse_text(hp_spec_t *spec, const char *text, size_t len, const char 
         return HP_EINVAL;
     parse_yaml(&c, text, len, file);
     if (c.errors) {
+        /* a warning often explains an error (low: 1.0e-400 reads as 0,
+         * which a log scale refuses): it goes with them, marked */
+        for (size_t i = 0; i < spec->warnings.n; i++) {
+            const hp_diag_item_t *w = &spec->warnings.items[i];
+            hp_diag_add(diag, w->file, w->line, w->path, "warning: %s", w->message);
+        }
         hp_spec_fini(spec);
         return HP_EINVAL;
     }

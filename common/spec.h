@@ -179,6 +179,11 @@ typedef struct hp_spec {
     char *source; /* file name given to the parser ("" if none) */
     char *raw;    /* the spec text as read, NUL-terminated */
     size_t raw_len;
+    /* What is valid but likely not meant (1.0e-400, which reads as 0), one
+     * diagnostic each like the errors; not part of the study (never
+     * compared, never stored). The CLI prints them as
+     * FILE:LINE: PATH: warning: MESSAGE. */
+    hp_diag_t warnings;
 } hp_spec_t;
 
 /* hp_spec_init zeroes spec; hp_spec_fini frees it (safe on zeroed memory
@@ -188,8 +193,10 @@ void hp_spec_fini(hp_spec_t *spec);
 
 /* hp_spec_parse parses text (len bytes, need not be NUL-terminated) named
  * file (used in diagnostics; may be NULL) into spec (uninitialised). YAML
- * and JSON both work. Returns 0, or HP_EINVAL with at least one diagnostic
- * added to diag; on failure spec is left zeroed. */
+ * and JSON both work. Returns 0 (spec->warnings holds what is valid but
+ * likely not meant), or HP_EINVAL with at least one diagnostic added to
+ * diag — the warnings among them, their message starting "warning: " —
+ * and spec left zeroed. */
 int hp_spec_parse(hp_spec_t *spec, const char *text, size_t len,
                   const char *file, hp_diag_t *diag);
 

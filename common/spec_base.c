@@ -31,6 +31,7 @@ void hp_spec_fini(hp_spec_t *spec)
     free(spec->trial.workdir);
     free(spec->source);
     free(spec->raw);
+    hp_diag_fini(&spec->warnings);
     memset(spec, 0, sizeof *spec);
 }
 

@@ -52,6 +52,7 @@ typedef struct val {
     double num;       /* K_NUMBER; K_BOOL: 0/1 */
     int line;
     int quoted;
+    int overflow; /* K_NUMBER: the text is beyond the largest double (num = inf) */
 } val_t;
 
 typedef struct entry {
@@ -77,17 +78,17 @@ typedef struct space_lines {
 /* spec_err adds one diagnostic (file from the context) and counts it. */
 void spec_err(ctx_t *c, int line, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* spec_warn adds one warning (spec->warnings: the spec is still valid). */
+void spec_warn(ctx_t *c, int line, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 char *spec_strndup(const char *s, size_t n); /* aborts on OOM */
 char *spec_strdup(const char *s);
 /* spec_show copies user text for a message: short, non-printables escaped. */
 const char *spec_show(char *out, size_t cap, const char *s, size_t n);
-/* spec_closest: the word in known within edit distance 2 of s (and at
- * most half of the longer word), or NULL. */
-const char *spec_closest(const char *s, size_t n, const char *const *known, size_t nknown);
 void spec_join(char *out, size_t cap, const char *const *words, size_t n);
 /* spec_suggest writes the hint after an unknown word s (n bytes):
- * " (did you mean 'w'?)" for the closest word of known, else
- * " (known: a, b, ...)". */
+ * " (did you mean 'w'?)" for the closest word of known (common/suggest.h),
+ * else " (known: a, b, ...)". */
 void spec_suggest(char *out, size_t cap, const char *s, size_t n, const char *const *known,
                   size_t nknown);
 /* spec_word_in: index of s (n bytes) in words, or -1. */

@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* trial.timeout's largest value: any real limit fits, and the worker's
+ * deadline arithmetic stays exact */
+#define MAX_TIMEOUT_S 1e9
+
 /* get_value reads a fixed/env value: a scalar, or (lists_ok) a list of
  * scalars kept as canonical JSON text. */
 static int get_value(ctx_t *c, const val_t *v, struct fy_node *n, const char *path, int lists_ok,
@@ -621,7 +625,17 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
 
     if ((f = spec_map_get(&m, "timeout")) != NULL) {
         val_t v = spec_entry_val(c, &m, f, p, sizeof p);
-        spec_get_number(c, &v, p, 0, 1e9, ">= 0 seconds (0 = no limit)", &s->trial.timeout);
+        /* the range check alone would say ">= 0" of a value that is:
+         * name the bound that was broken */
+        if (v.kind == K_NUMBER && isfinite(v.num) && v.num > MAX_TIMEOUT_S) {
+            char b[64];
+            spec_err(c, v.line, p,
+                     "must be at most %.0f seconds (about 31 years; 0 = no limit), got %s",
+                     MAX_TIMEOUT_S, spec_show(b, sizeof b, v.text, v.len));
+        } else {
+            spec_get_number(c, &v, p, 0, MAX_TIMEOUT_S, ">= 0 seconds (0 = no limit)",
+                            &s->trial.timeout);
+        }
     }
     if ((f = spec_map_get(&m, "retries")) != NULL) {
         val_t v = spec_entry_val(c, &m, f, p, sizeof p);

@@ -6,6 +6,7 @@
 #include "spec_int.h"
 
 #include "err.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -24,6 +25,21 @@ void spec_err(ctx_t *c, int line, const char *path, const char *fmt, ...)
     va_end(ap);
     hp_diag_add(c->diag, c->file, line, path, "%s", msg);
     c->errors++;
+}
+
+void spec_warn(ctx_t *c, int line, const char *path, const char *fmt, ...)
+{
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hp_diag_t *w = &c->spec->warnings;
+    for (size_t i = 0; i < w->n; i++) /* a node read twice warns once */
+        if (w->items[i].line == line && strcmp(w->items[i].path, path ? path : "") == 0 &&
+            strcmp(w->items[i].message, msg) == 0)
+            return;
+    hp_diag_add(w, c->file, line, path, "%s", msg);
 }
 
 char *spec_strndup(const char *s, size_t n)
@@ -59,48 +75,6 @@ const char *spec_show(char *out, size_t cap, const char *s, size_t n)
     }
     out[o] = '\0';
     return out;
-}
-
-/* ---- edit distance, for "did you mean" ---------------------------------- */
-
-static size_t edit_distance(const char *a, size_t la, const char *b)
-{
-    size_t lb = strlen(b);
-    if (la > lb + 2 || lb > la + 2 || lb > 63)
-        return 99;
-    size_t prev[64], cur[64];
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof *prev);
-    }
-    return prev[lb];
-}
-
-/* closest returns the known word within edit distance 2 of s, or NULL.
- * Two edits of a short word change most of it ('wd' is two edits from
- * 'lr', 'act' from 'fc1'): a word is only suggested when the edits touch
- * at most half of the longer of the two. */
-const char *spec_closest(const char *s, size_t n, const char *const *known, size_t nknown)
-{
-    const char *best = NULL;
-    size_t bestd = 3;
-    for (size_t i = 0; i < nknown; i++) {
-        size_t d = edit_distance(s, n, known[i]), l = strlen(known[i]);
-        if (2 * d > (n > l ? n : l))
-            continue;
-        if (d < bestd) {
-            bestd = d;
-            best = known[i];
-        }
-    }
-    return best;
 }
 
 void spec_join(char *out, size_t cap, const char *const *words, size_t n)
@@ -159,6 +133,27 @@ static int is_number_syntax(const char *s, size_t n)
             return 0;
     }
     return i == n && n < 400;
+}
+
+/* A number the text writes but a double cannot hold: beyond the largest
+ * (it reads as infinity: spec_get_number refuses it, saying why), or so
+ * small it reads as 0 or loses its precision — a warning, since the value
+ * still means about what was written, but rarely what was meant. */
+static void out_of_range(ctx_t *c, val_t *v, const char *path)
+{
+    char b[64];
+    if (isinf(v->num))
+        v->overflow = 1;
+    else if (v->num == 0)
+        spec_warn(c, v->line, path,
+                  "%s is too small for a number (the smallest is about 4.9e-324) and reads "
+                  "as 0; write 0 if that is meant",
+                  spec_show(b, sizeof b, v->text, v->len));
+    else
+        spec_warn(c, v->line, path,
+                  "%s is below the smallest normal number (about 2.2e-308) and loses "
+                  "precision: it reads as %.17g",
+                  spec_show(b, sizeof b, v->text, v->len), v->num);
 }
 
 /* classify looks at a node for a field at path (reported at line when the
@@ -229,7 +224,10 @@ val_t spec_classify(ctx_t *c, struct fy_node *n, const char *path, int line)
         memcpy(tmp, s, len);
         tmp[len] = '\0';
         v.kind = K_NUMBER;
+        errno = 0;
         v.num = strtod(tmp, NULL);
+        if (errno == ERANGE)
+            out_of_range(c, &v, path);
     } else if (spec_word_in(s, len, specials, HP_ARRAY_LEN(specials)) >= 0) {
         v.kind = K_NUMBER;
         v.num = s[len - 1] == 'n' || s[len - 1] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY;
@@ -277,6 +275,14 @@ int spec_get_number(ctx_t *c, const val_t *v, const char *path, double lo, doubl
 {
     if (v->kind != K_NUMBER) {
         spec_type_err(c, v, path, "a number");
+        return -1;
+    }
+    if (v->overflow) {
+        char b[64];
+        spec_err(c, v->line, path,
+                 "%s is out of range for a number (at most about 1.8e308 in size; it would "
+                 "read as %sinfinity)",
+                 spec_show(b, sizeof b, v->text, v->len), v->num < 0 ? "-" : "");
         return -1;
     }
     if (!isfinite(v->num)) {
@@ -416,7 +422,7 @@ int spec_get_enum(ctx_t *c, const val_t *v, const char *path, const char *what,
     }
     char b[64], list[256];
     spec_join(list, sizeof list, words, nw);
-    const char *near = spec_closest(v->text, v->len, words, nw);
+    const char *near = hp_suggest_closest(v->text, v->len, words, nw);
     if (near)
         spec_err(c, v->line, path, "unknown %s '%s' (did you mean '%s'? known: %s)", what,
                  spec_show(b, sizeof b, v->text, v->len), near, list);
@@ -534,7 +540,7 @@ val_t spec_entry_val(ctx_t *c, const map_t *m, const entry_t *e, char *path, siz
 void spec_suggest(char *out, size_t cap, const char *s, size_t n, const char *const *known,
                   size_t nknown)
 {
-    const char *near = spec_closest(s, n, known, nknown);
+    const char *near = hp_suggest_closest(s, n, known, nknown);
     if (near) {
         snprintf(out, cap, " (did you mean '%s'?)", near);
     } else {

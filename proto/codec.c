@@ -134,10 +134,15 @@ static int check_message(const ProtobufCMessage *m, int depth, const char *path,
                 break;
             }
             case PROTOBUF_C_TYPE_BYTES: {
+                /* the envelope's auth token is small; a program's output
+                 * (RESULT.stdout_text) is bounded like a string */
                 const ProtobufCBinaryData *b = &((const ProtobufCBinaryData *)elems)[k];
-                if (b->len > HP_PROTO_MAX_TOKEN)
+                unsigned limit = depth == 0 && strcmp(fd->name, "auth_token") == 0
+                                     ? HP_PROTO_MAX_TOKEN
+                                     : HP_PROTO_MAX_STRING;
+                if (b->len > limit)
                     return hp_errf(err, errlen, HP_EPROTO, "%s.%s: %zu bytes (limit %u)", path,
-                                   fd->name, b->len, HP_PROTO_MAX_TOKEN);
+                                   fd->name, b->len, limit);
                 break;
             }
             case PROTOBUF_C_TYPE_ENUM: {

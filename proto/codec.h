@@ -39,7 +39,8 @@
 /* Largest envelope either side accepts (a spec is at most 1 MiB). */
 #define HP_PROTO_MAX_MSG (4u << 20)
 /* Bounds enforced on decode. */
-#define HP_PROTO_MAX_STRING (1u << 20)  /* spec text, query, params json */
+#define HP_PROTO_MAX_STRING (1u << 20)  /* spec text, query, params json; bytes
+                                           fields but the auth token (a trial's output) */
 #define HP_PROTO_MAX_NAME 256u          /* hostnames, metric and param names */
 #define HP_PROTO_MAX_REPEATED 100000u   /* metrics, leases, rows... */
 #define HP_PROTO_MAX_TOKEN 1024u

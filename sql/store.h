@@ -331,6 +331,16 @@ int hp_store_trial_requeue(hp_store_t *st, int64_t trial_id, int64_t lease_id,
 int hp_store_trial_cancel(hp_store_t *st, int64_t trial_id, const char *reason,
                           char *err, size_t errlen);
 
+/* hp_store_attempt_set_output stores what the attempt under lease_id
+ * wrote (trial_attempts.stdout / stderr): text of out_len / err_len bytes,
+ * which must be valid UTF-8 (the coordinator repairs it first); NULL
+ * stores NULL (a built-in trial has no program output). Any state: the
+ * output arrives with the RESULT, before the attempt is closed. HP_ENOENT
+ * if no attempt holds the lease. */
+int hp_store_attempt_set_output(hp_store_t *st, int64_t lease_id, const char *out,
+                                size_t out_len, const char *err_text, size_t err_len, char *err,
+                                size_t errlen);
+
 /* hp_store_trial_set_diagnosis stores the learning-curve verdict (e.g.
  * "plateaus"; NULL clears) and its human detail (may be NULL) on a trial in
  * any state. */

@@ -5,7 +5,7 @@
  *                  write groups, the statement cache, the error boundary
  *   store_query.c  the sandbox for people's read-only SQL
  *   store_study.c, store_trial.c, store_metric.c, store_worker.c,
- *   store_baseline.c  one kind of row each
+ *   store_baseline.c, store_attempt.c  one kind of row (or column) each
  *
  * Every SQL text lives at its call site and is prepared once per handle:
  *
@@ -53,6 +53,7 @@ enum hp_store_q {
     Q_ATTEMPT_INSERT,
     Q_ATTEMPT_RENEW,
     Q_ATTEMPT_CLOSE,
+    Q_ATTEMPT_SET_OUTPUT,
     Q_METRIC_CHECK,
     Q_METRIC_INSERT,
     Q_WORKER_EXISTS,

@@ -133,6 +133,18 @@ int hp_cli_parse_seconds(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *n
     return 0;
 }
 
+void hp_cli_print_warnings(const hp_cli_t *cli, const hp_diag_t *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        const hp_diag_item_t *it = &w->items[i];
+        /* the text is "FILE:LINE: PATH: MESSAGE": warning goes before the message */
+        size_t head = strlen(it->text) - strlen(it->message);
+        fprintf(cli->err, "%.*swarning: %s\n", (int)head, it->text, it->message);
+    }
+    if (w->dropped)
+        fprintf(cli->err, "... and %zu more warnings\n", w->dropped);
+}
+
 int hp_cli_load_spec(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
                      int optind_, hp_spec_t *spec, const char **path, const char *consequence)
 {
@@ -149,7 +161,9 @@ int hp_cli_load_spec(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **
             fprintf(cli->err, "%s\n", diag.items[i].text);
         if (diag.dropped)
             fprintf(cli->err, "... and %zu more errors\n", diag.dropped);
-        size_t n = diag.n + diag.dropped;
+        size_t n = diag.dropped; /* the problems: warnings go with them, uncounted */
+        for (size_t i = 0; i < diag.n; i++)
+            n += strncmp(diag.items[i].message, "warning: ", 9) != 0;
         hp_spec_fini(spec);
         hp_diag_fini(&diag);
         return hp_cli_fail(cli, cmd, "%s is not a valid study spec (%zu problem%s)%s%s", *path, n,
@@ -157,6 +171,7 @@ int hp_cli_load_spec(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **
                            consequence ? consequence : "");
     }
     hp_diag_fini(&diag);
+    hp_cli_print_warnings(cli, &spec->warnings);
     return 0;
 }
 

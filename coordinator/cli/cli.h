@@ -71,6 +71,7 @@ extern const hp_cmd_t hp_cmd_workers;
 extern const hp_cmd_t hp_cmd_sql;
 extern const hp_cmd_t hp_cmd_report;
 extern const hp_cmd_t hp_cmd_check;
+extern const hp_cmd_t hp_cmd_logs;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);
@@ -112,12 +113,18 @@ int hp_cli_parse_format_only(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc,
                              unsigned allowed, hp_cli_format_t *fmt);
 
 struct hp_spec;
+struct hp_diag;
+/* hp_cli_print_warnings prints a spec's warnings (hp_spec_t.warnings) to
+ * cli->err, one per line: "FILE:LINE: PATH: warning: MESSAGE". */
+void hp_cli_print_warnings(const hp_cli_t *cli, const struct hp_diag *w);
+
 /* hp_cli_load_spec takes the verb's one positional argument (after
  * getopt: argv[optind]) as a spec file and loads it into spec. On a usage
  * problem or an invalid spec it prints every error (one per line) and a
  * last line "hpsearch VERB: FILE is not a valid study spec (N problems)"
  * followed by `consequence` if not NULL, and returns the exit code
- * (spec left empty); on success returns 0 and *path names the file. */
+ * (spec left empty); on success prints the spec's warnings
+ * (hp_cli_print_warnings) and returns 0, and *path names the file. */
 int hp_cli_load_spec(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
                      int optind_, struct hp_spec *spec, const char **path,
                      const char *consequence);

@@ -20,6 +20,7 @@ struct hp_client {
     char url[512];
     char token[HP_PROTO_MAX_TOKEN + 1];
     size_t token_len;
+    char token_file[512]; /* where the token came from, for EAUTH's hint */
     uint64_t seq;
 };
 
@@ -48,6 +49,7 @@ static int read_token(hp_client_t *cl, const char *path, char *err, size_t errle
     if (n == 0)
         return hp_errf(err, errlen, HP_EINVAL, "token file %s is empty", path);
     cl->token_len = n;
+    snprintf(cl->token_file, sizeof cl->token_file, "%s", path);
     return 0;
 }
 
@@ -167,8 +169,18 @@ int hp_client_call(hp_client_t *cl, Hpsearch__Envelope *req, int expect,
         /* the code goes on the first line: a refused spec lists one
          * problem per line after it */
         int first = (int)strcspn(msg, "\n");
-        rc = hp_errf(err, errlen, hp_proto_error_from_code(code), "%.*s (%s)%s", first, msg,
-                     code, msg + first);
+        int code_rc = hp_proto_error_from_code(code);
+        char hint[700] = "";
+        if (code_rc == HP_EAUTH && cl->token_len)
+            snprintf(hint, sizeof hint,
+                     "; the token in %s is not the daemon's: give the file hpsearchd "
+                     "--token-file reads with --token-file FILE or $HPSEARCH_TOKEN_FILE",
+                     cl->token_file);
+        else if (code_rc == HP_EAUTH)
+            snprintf(hint, sizeof hint,
+                     "; the daemon needs its token: pass --token-file FILE (the file hpsearchd "
+                     "--token-file reads) or set $HPSEARCH_TOKEN_FILE");
+        rc = hp_errf(err, errlen, code_rc, "%.*s (%s)%s%s", first, msg, code, hint, msg + first);
         hp_proto_free(env);
         return rc;
     }

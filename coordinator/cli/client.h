@@ -57,8 +57,9 @@ void hp_client_close(hp_client_t *cl); /* NULL ok */
  * and waits for the reply. On success *reply (free with hp_proto_free) has
  * type `expect`. An ERROR reply returns its code mapped back to an hp_err
  * (HP_ENOENT, HP_EEXIST, ...; HP_EPROTO if unknown) with err holding
- * "MESSAGE (CODE)"; a timeout returns HP_ETIMEDOUT; any other reply type
- * HP_EPROTO. */
+ * "MESSAGE (CODE)" (for EAUTH followed by how to give the token:
+ * --token-file or $HPSEARCH_TOKEN_FILE); a timeout returns HP_ETIMEDOUT;
+ * any other reply type HP_EPROTO. */
 int hp_client_call(hp_client_t *cl, Hpsearch__Envelope *req, int expect,
                    Hpsearch__Envelope **reply, char *err, size_t errlen);
 

@@ -37,6 +37,8 @@ const hp_cmd_t hp_cmd_check = {
             "the labels do not go with the inputs (a network memorises shuffled\n"
             "labels too, but learns nothing from them).\n"
             "Exit 0 if the check passes, 1 if it fails or the model cannot run.\n"
+            "A study without a built-in model (trial.function or trial.command) has\n"
+            "nothing to train: check says so and exits 0.\n"
             "\n"
             "Options:\n"
             "  --steps N      training steps on the batch (default 300)\n"
@@ -45,18 +47,21 @@ const hp_cmd_t hp_cmd_check = {
     .exec = cmd_check,
 };
 
+/* the train_loss curve, and the step each value was reported at */
 typedef struct {
     double *loss;
-    size_t n, cap;
+    int64_t *step;
+    size_t n, cap, step_cap;
 } curve_t;
 
 static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, void *data)
 {
-    (void)step;
     curve_t *c = data;
     for (size_t i = 0; i < n; i++)
         if (strcmp(m[i].name, "train_loss") == 0) {
             c->loss = hp_vec_grow(c->loss, &c->cap, c->n + 1, sizeof *c->loss, 256);
+            c->step = hp_vec_grow(c->step, &c->step_cap, c->n + 1, sizeof *c->step, 256);
+            c->step[c->n] = step;
             c->loss[c->n++] = m[i].value;
         }
 }
@@ -76,6 +81,29 @@ static int parse_pos(const char *s, double *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* A study that trains no built-in model has nothing for check to train:
+ * say what check does and what to do instead. Not a failure — the spec
+ * may be fine — so the exit status is 0 (docs/cli.md). */
+static void not_a_model(const hp_cli_t *cli, const hp_spec_t *spec, const char *path)
+{
+    fprintf(cli->out,
+            "%s: nothing to check: %s trains no built-in model.\n"
+            "check overfits one batch with a study's built-in model (trial.model) to show the\n"
+            "model and its data pipeline can learn before a search is spent on them;\n",
+            spec->name, path);
+    if (spec->trial.kind == HP_TRIAL_FUNCTION)
+        fprintf(cli->out,
+                "this study evaluates the benchmark function %s (trial.function), which has\n"
+                "no model or data to check: submit or run it as it is.\n",
+                hp_function_name(spec->trial.function));
+    else
+        fprintf(cli->out,
+                "this study runs an external program (trial.command: %s ...): run it once by\n"
+                "hand with one configuration and check that it prints the objective, e.g.\n"
+                "`%s=0.25` on stdout.\n",
+                spec->trial.argc ? spec->trial.argv[0] : "?", spec->objective.metric);
 }
 
 static int cmd_check(hp_cli_t *cli, int argc, char **argv)
@@ -105,12 +133,9 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
     if (rc0)
         return rc0;
     if (spec.trial.kind != HP_TRIAL_MODEL) {
-        fprintf(cli->err,
-                "%s check: %s trains no built-in model (trial.%s); the sanity check is for "
-                "trial.model studies — run your program once by hand instead\n",
-                cli->prog, path, spec.trial.kind == HP_TRIAL_FUNCTION ? "function" : "command");
+        not_a_model(cli, &spec, path);
         hp_spec_fini(&spec);
-        return HP_EXIT_FAIL;
+        return HP_EXIT_OK;
     }
 
     /* the study's trial section as a worker gets it; the one-batch
@@ -151,7 +176,7 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         hp_sanity_heldout_t ho;
         hp_sanity_heldout_read(&ho, final_metric, &out, batch);
         hp_buf_t why = {0};
-        if (hp_sanity_judge(curve.loss, curve.n, threshold, &ho, &why))
+        if (hp_sanity_judge_steps(curve.loss, curve.step, curve.n, threshold, &ho, &why))
             exit_code = HP_EXIT_OK;
         else if (out.status != HP_RUNNER_COMPLETED && out.error[0])
             hp_buf_printf(&why, "\n  the run stopped: %s", out.error);
@@ -161,6 +186,7 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
     hp_runner_outcome_fini(&out);
 done:
     free(curve.loss);
+    free(curve.step);
     hp_buf_fini(&tj);
     hp_spec_fini(&spec);
     return exit_code;

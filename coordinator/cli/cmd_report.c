@@ -175,6 +175,32 @@ typedef struct view {
     const char *sanity; /* the latest sanity-check verdict, or NULL */
 } view_t;
 
+/* text as lines of at most 80 columns: the first after `first`, the rest
+ * after `indent` */
+static void print_wrapped(FILE *f, const char *first, const char *indent, const char *text)
+{
+    fputs(first, f);
+    size_t col = strlen(first), start = col;
+    while (*text) {
+        size_t w = strcspn(text, " ");
+        if (col > start) {
+            if (col + 1 + w > 80) {
+                fprintf(f, "\n%s", indent);
+                col = start = strlen(indent);
+            } else {
+                fputc(' ', f);
+                col++;
+            }
+        }
+        fprintf(f, "%.*s", (int)w, text);
+        col += w;
+        text += w;
+        while (*text == ' ')
+            text++;
+    }
+    fputc('\n', f);
+}
+
 static void print_text(FILE *f, const view_t *vw)
 {
     const hp_query_study_t *st = vw->st;
@@ -270,6 +296,9 @@ static void print_text(FILE *f, const view_t *vw)
         fputs(unknown ? "  none from the known terms; the unknown ones may hide some\n"
                       : "  none: no term is material\n",
               f);
+    const char *why_order = hp_report_order_reason(r);
+    if (why_order)
+        print_wrapped(f, "  why this order: ", "  ", why_order);
     for (size_t k = 0; k < r->n_advice; k++) {
         const hp_report_advice_t *adv = hp_report_advice(r->advice[k]);
         fprintf(f, "  %zu. %s: %s %.4f\n", k + 1, adv->title,
@@ -381,7 +410,13 @@ static void print_json(FILE *f, const view_t *vw)
         hp_buf_puts(&b, "]}");
     }
     size_t n = hp_table_rows(t);
-    hp_buf_puts(&b, "]},\"sanity_check\":");
+    const char *why_order = hp_report_order_reason(r);
+    hp_buf_puts(&b, "],\"order_reason\":");
+    if (why_order)
+        hp_buf_json_string(&b, why_order);
+    else
+        hp_buf_puts(&b, "null");
+    hp_buf_puts(&b, "},\"sanity_check\":");
     if (vw->sanity)
         hp_buf_json_string(&b, vw->sanity);
     else

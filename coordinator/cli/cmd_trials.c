@@ -18,6 +18,8 @@ const hp_cmd_t hp_cmd_trials = {
     .help = "Columns: number, state, value (the objective), params (JSON), error,\n"
             "started and ended (UTC, YYYY-MM-DD HH:MM:SS, of the latest attempt),\n"
             "duration_s, attempts and diagnosis (the learning-curve verdict).\n"
+            "csv and json add one column per parameter of the study's space,\n"
+            "param_NAME (e.g. param_lr), after these; params stays the whole object.\n"
             "STUDY is the study's name or id.\n"
             "\n"
             "Options:\n"
@@ -67,6 +69,35 @@ static int state_filter(hp_buf_t *sql, const char *list, char *bad, size_t badle
     return 0;
 }
 
+/* Appends ", json_extract(t.params, '$."lr"') AS "param_lr"" for every
+ * parameter of the study's space, in the spec's order: csv and json get a
+ * column per parameter next to the params object. The prefix keeps them
+ * apart from the fixed columns (a parameter may be called value or state). */
+static int param_columns(const hp_query_src_t *src, int64_t study, hp_buf_t *sql, char *err,
+                         size_t errlen)
+{
+    char q[200];
+    snprintf(q, sizeof q,
+             "SELECT p.key FROM studies s, json_each(s.spec_json, '$.space') p WHERE s.id = %lld "
+             "ORDER BY p.id",
+             (long long)study);
+    hp_table_t t;
+    int rc = hp_query_run(src, q, 0, &t, NULL, err, errlen);
+    hp_buf_t name = {0}, path = {0};
+    for (size_t i = 0; rc == 0 && i < hp_table_rows(&t); i++) {
+        hp_json_text(hp_table_cell(&t, i, 0), &name);
+        hp_buf_reset(&path);
+        hp_buf_printf(&path, "$.\"%s\"", name.data); /* names are identifiers (spec.md) */
+        hp_buf_puts(sql, ", json_extract(t.params, ");
+        hp_sql_quote(sql, path.data);
+        hp_buf_printf(sql, ") AS \"param_%s\"", name.data);
+    }
+    hp_buf_fini(&name);
+    hp_buf_fini(&path);
+    hp_table_fini(&t);
+    return rc;
+}
+
 static int cmd_trials(hp_cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -111,12 +142,6 @@ static int cmd_trials(hp_cli_t *cli, int argc, char **argv)
                                   argv[optind + 1]);
 
     hp_buf_t sql = {0};
-    hp_buf_puts(&sql,
-                "SELECT t.number, t.state, t.value, t.params, t.error,"
-                " strftime('%Y-%m-%d %H:%M:%S', t.started, 'unixepoch') AS started,"
-                " strftime('%Y-%m-%d %H:%M:%S', t.ended, 'unixepoch') AS ended,"
-                " round(t.ended - t.started, 3) AS duration_s, t.attempts, t.diagnosis"
-                " FROM trials t WHERE t.study_id = ");
     char bad[128];
     if (state) {
         hp_buf_t f = {0};
@@ -138,7 +163,16 @@ static int cmd_trials(hp_cli_t *cli, int argc, char **argv)
         hp_buf_fini(&sql);
         return hp_cli_fail(cli, &hp_cmd_trials, "%s", err);
     }
-    hp_buf_printf(&sql, "%lld", (long long)st.id);
+    hp_buf_puts(&sql,
+                "SELECT t.number, t.state, t.value, t.params, t.error,"
+                " strftime('%Y-%m-%d %H:%M:%S', t.started, 'unixepoch') AS started,"
+                " strftime('%Y-%m-%d %H:%M:%S', t.ended, 'unixepoch') AS ended,"
+                " round(t.ended - t.started, 3) AS duration_s, t.attempts, t.diagnosis");
+    if (fmt != HP_FORMAT_TABLE && param_columns(&src, st.id, &sql, err, sizeof err) < 0) {
+        hp_buf_fini(&sql);
+        return hp_cli_fail(cli, &hp_cmd_trials, "%s", err);
+    }
+    hp_buf_printf(&sql, " FROM trials t WHERE t.study_id = %lld", (long long)st.id);
     if (state)
         state_filter(&sql, state, bad, sizeof bad);
     if (by_value)

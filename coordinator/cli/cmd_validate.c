@@ -16,16 +16,21 @@ const hp_cmd_t hp_cmd_validate = {
     .summary = "check a study spec (YAML or JSON) and print every problem",
     .help = "Prints `ok` and exits 0 for a valid spec. Otherwise prints every\n"
             "problem, one per line as FILE:LINE: FIELD: MESSAGE, on stderr and\n"
-            "exits 1. SPEC `-` reads standard input.\n"
+            "exits 1. SPEC `-` reads standard input. What is valid but likely not\n"
+            "meant (a number too small for a double, which reads as 0) is a\n"
+            "warning, FILE:LINE: FIELD: warning: MESSAGE on stderr, and does not\n"
+            "fail the spec; submit, run and check print the same warnings.\n"
             "\n"
             "Options:\n"
             "  --format json  print {\"ok\": ..., \"errors\": [...]} on stdout instead\n"
+            "                 (and \"warnings\": [...] when there are any)\n"
             "  --print        on success print the spec as canonical JSON, with\n"
             "                 every default filled in, instead of `ok`\n",
     .exec = cmd_validate,
 };
 
-static void print_json(const hp_cli_t *cli, const hp_diag_t *d, const hp_spec_t *spec)
+static void print_json(const hp_cli_t *cli, const hp_diag_t *d, const hp_diag_t *warnings,
+                       const hp_spec_t *spec)
 {
     hp_buf_t b = {0};
     hp_buf_printf(&b, "{\"ok\":%s,\"errors\":[", d->n ? "false" : "true");
@@ -44,6 +49,22 @@ static void print_json(const hp_cli_t *cli, const hp_diag_t *d, const hp_spec_t 
     hp_buf_putc(&b, ']');
     if (d->dropped)
         hp_buf_printf(&b, ",\"more_errors\":%zu", d->dropped);
+    if (warnings && warnings->n) {
+        hp_buf_puts(&b, ",\"warnings\":[");
+        for (size_t i = 0; i < warnings->n; i++) {
+            const hp_diag_item_t *it = &warnings->items[i];
+            hp_buf_puts(&b, i ? ",{\"file\":" : "{\"file\":");
+            hp_buf_json_string(&b, it->file);
+            hp_buf_printf(&b, ",\"line\":%d,\"path\":", it->line);
+            hp_buf_json_string(&b, it->path);
+            hp_buf_puts(&b, ",\"message\":");
+            hp_buf_json_string(&b, it->message);
+            hp_buf_puts(&b, ",\"text\":");
+            hp_buf_json_string(&b, it->text);
+            hp_buf_putc(&b, '}');
+        }
+        hp_buf_putc(&b, ']');
+    }
     if (spec) {
         hp_buf_puts(&b, ",\"spec\":");
         hp_spec_to_json(spec, &b);
@@ -88,8 +109,10 @@ static int cmd_validate(hp_cli_t *cli, int argc, char **argv)
     hp_diag_t diag = {0};
     int rc = hp_spec_load(&spec, argv[optind], &diag);
     if (rc == 0 && diag.n == 0) {
+        if (fmt != HP_FORMAT_JSON)
+            hp_cli_print_warnings(cli, &spec.warnings);
         if (fmt == HP_FORMAT_JSON) {
-            print_json(cli, &diag, print ? &spec : NULL);
+            print_json(cli, &diag, &spec.warnings, print ? &spec : NULL);
         } else if (print) {
             hp_buf_t b = {0};
             hp_spec_to_json(&spec, &b);
@@ -103,7 +126,7 @@ static int cmd_validate(hp_cli_t *cli, int argc, char **argv)
         return HP_EXIT_OK;
     }
     if (fmt == HP_FORMAT_JSON) {
-        print_json(cli, &diag, NULL);
+        print_json(cli, &diag, NULL, NULL);
     } else {
         for (size_t i = 0; i < diag.n; i++)
             fprintf(cli->err, "%s\n", diag.items[i].text);

@@ -7,6 +7,9 @@
 #include "cli.h"
 #include "client.h"
 
+#include "err.h"
+#include "suggest.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,23 +41,19 @@ static void usage(const hp_cli_t *cli, FILE *f)
             cli->prog);
 }
 
-/* nearest verb name for "did you mean" (prefix or one typo away). */
+/* nearest verb name for "did you mean": a verb the name begins (at least
+ * two letters typed), else the closest by common/suggest.h */
 static const char *suggest(const char *name)
 {
-    for (size_t i = 0; hp_cli_commands[i]; i++) {
+    size_t n = strlen(name), nverbs = 0;
+    const char *verbs[64];
+    for (size_t i = 0; hp_cli_commands[i] && nverbs < HP_ARRAY_LEN(verbs); i++) {
         const char *v = hp_cli_commands[i]->name;
-        size_t n = strlen(name), m = strlen(v);
         if (n >= 2 && strncmp(v, name, n) == 0)
             return v;
-        if (n == m) {
-            size_t diff = 0;
-            for (size_t k = 0; k < n; k++)
-                diff += v[k] != name[k];
-            if (diff <= 1)
-                return v;
-        }
+        verbs[nverbs++] = v;
     }
-    return NULL;
+    return hp_suggest_closest(name, n, verbs, nverbs);
 }
 
 int main(int argc, char **argv)
@@ -78,7 +77,7 @@ int main(int argc, char **argv)
             return HP_EXIT_OK;
         } else if (strcmp(a, "--coordinator") == 0) {
             if (i + 1 >= argc || !*argv[i + 1]) {
-                fprintf(stderr, "hpsearch: --coordinator needs a URL (e.g. tcp://head:7000)\n");
+                fprintf(stderr, "hpsearch: --coordinator needs a URL (e.g. tcp://head:7522)\n");
                 return HP_EXIT_USAGE;
             }
             cli.coordinator = argv[++i];

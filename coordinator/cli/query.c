@@ -4,6 +4,7 @@
 #include "client.h"
 #include "err.h"
 #include "store.h"
+#include "suggest.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -136,6 +137,28 @@ static void copy_text(char *dst, size_t n, const char *json)
     hp_buf_fini(&b);
 }
 
+int hp_query_no_study(const hp_query_src_t *src, const char *name, char *err, size_t errlen)
+{
+    hp_table_t t;
+    char e[256], hint[HP_SUGGEST_MAX_WORD + 32] = "";
+    if (hp_query_run(src, "SELECT name FROM studies ORDER BY id", 0, &t, NULL, e, sizeof e) ==
+        0) {
+        size_t n = hp_table_rows(&t);
+        hp_buf_t *texts = calloc(n + 1, sizeof *texts);
+        const char **names = calloc(n + 1, sizeof *names);
+        HP_ASSERT(texts && names);
+        for (size_t i = 0; i < n; i++)
+            names[i] = hp_json_text(hp_table_cell(&t, i, 0), &texts[i]);
+        hp_suggest_hint(hint, sizeof hint, name, strlen(name), names, n);
+        for (size_t i = 0; i < n; i++)
+            hp_buf_fini(&texts[i]);
+        free(texts);
+        free(names);
+    }
+    hp_table_fini(&t);
+    return hp_errf(err, errlen, HP_ENOENT, "no study named '%s'%s", name, hint);
+}
+
 int hp_query_study(const hp_query_src_t *src, const char *name_or_id, hp_query_study_t *out,
                    char *err, size_t errlen)
 {
@@ -158,7 +181,7 @@ int hp_query_study(const hp_query_src_t *src, const char *name_or_id, hp_query_s
     int rc = hp_query_run(src, sql.data, 0, &t, NULL, err, errlen);
     hp_buf_fini(&sql);
     if (rc == 0 && hp_table_rows(&t) == 0)
-        rc = hp_errf(err, errlen, HP_ENOENT, "no study named '%s'", name_or_id);
+        rc = hp_query_no_study(src, name_or_id, err, errlen);
     if (rc == 0) {
         out->id = strtoll(hp_table_cell(&t, 0, 0), NULL, 10);
         copy_text(out->name, sizeof out->name, hp_table_cell(&t, 0, 1));

@@ -46,9 +46,14 @@ typedef struct hp_query_study {
 
 /* hp_query_study finds the study called name_or_id (an all-digit argument
  * is tried as an id first, then as a name). HP_ENOENT: "no study named
- * 'X'". */
+ * 'X'", followed by " (did you mean 'Y'?)" when a stored name is close. */
 int hp_query_study(const hp_query_src_t *src, const char *name_or_id, hp_query_study_t *out,
                    char *err, size_t errlen);
+
+/* hp_query_no_study returns HP_ENOENT with err "no study named 'NAME'" and,
+ * when a stored name is close (common/suggest.h), " (did you mean 'X'?)" —
+ * the words the daemon uses (coord_reply_no_study), so --db says the same. */
+int hp_query_no_study(const hp_query_src_t *src, const char *name, char *err, size_t errlen);
 
 /* hp_query_sanity_verdict puts the study's latest sanity-check verdict
  * (the events table, kind sanity_check: "PASS: ..." or "FAIL: ...", with

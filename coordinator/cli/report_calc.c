@@ -208,6 +208,39 @@ void hp_report_compute(const hp_report_errors_t *in, hp_report_t *out)
     out->fit = t[best].material ? fits[best] : HP_FIT_GOOD;
 }
 
+const char *hp_report_order_reason(const hp_report_t *r)
+{
+    if (r->n_advice < 2)
+        return NULL;
+    hp_report_term_id_t first = r->advice[0];
+    switch (r->fit) {
+    case HP_FIT_OVER:
+        if (first != HP_RT_BIAS)
+            return NULL;
+        return "The guide addresses under-fitting first although variance is larger: variance "
+               "is measured from the training error (val_error - train_error), and the "
+               "under-fitting remedies (a bigger model, less regularization) move the training "
+               "error and so the variance, while the over-fitting remedies (more "
+               "regularization, a smaller model) would add to the avoidable bias again. Reduce "
+               "the bias, then run the report again and address the variance that is left.";
+    case HP_FIT_SHIFT:
+        if (first != HP_RT_BIAS && first != HP_RT_VARIANCE)
+            return NULL;
+        return "The guide addresses how the model fits its own distribution before the shift "
+               "although the shift is larger: the shift is measured from the validation error "
+               "(shift_val_error - val_error), which moves with every fix of bias or variance. "
+               "Fix those first, then run the report again and address the shift that is left.";
+    case HP_FIT_VAL_OVERFIT:
+        if (first == HP_RT_VAL_OVERFIT)
+            return NULL;
+        return "The guide re-balances the validation set last although val overfitting is "
+               "larger: it is measured from the validation error, which every earlier fix "
+               "moves. Fix the earlier terms first, then run the report again.";
+    default:
+        return NULL;
+    }
+}
+
 const char *hp_report_baseline_metric(hp_report_baseline_t b) { return hp_baseline_names[b].metric; }
 const char *hp_report_baseline_key(hp_report_baseline_t b) { return hp_baseline_names[b].name; }
 const char *hp_report_baseline_label(hp_report_baseline_t b) { return hp_baseline_names[b].label; }

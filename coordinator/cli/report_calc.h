@@ -108,6 +108,14 @@ void hp_report_errors_init(hp_report_errors_t *e);
  * thread; no allocation. */
 void hp_report_compute(const hp_report_errors_t *in, hp_report_t *out);
 
+/* hp_report_order_reason says why the guide's order puts a remedy first
+ * that is not for the largest term — e.g. under-fitting before over-fitting
+ * when variance is the largest material term (the seed's "Prioritizing
+ * improvements": each term is measured from the error before it, so the
+ * earlier fixes move the later terms). NULL when the order needs no
+ * explanation. Static storage. */
+const char *hp_report_order_reason(const hp_report_t *r);
+
 /* hp_report_advice returns the steps for a term (NULL for the
  * irreducible error); static storage. */
 const hp_report_advice_t *hp_report_advice(hp_report_term_id_t term);

@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -70,12 +71,31 @@ static void store_metrics(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
     free(ms);
 }
 
+/* Keeps what an external program wrote with its attempt (`hpsearch logs`),
+ * whatever the outcome, made valid text: a program may write any bytes.
+ * Built-in trials have no program, and their attempts no output. */
+static void store_output(coord_t *c, coord_run_t *r, const Hpsearch__Result *res)
+{
+    if (r->study->spec.trial.kind != HP_TRIAL_COMMAND)
+        return;
+    hp_buf_t out = {0}, errb = {0};
+    hp_utf8_repair(&out, res->stdout_text.data, res->stdout_text.len);
+    hp_utf8_repair(&errb, res->stderr_text.data, res->stderr_text.len);
+    char err[256];
+    if (coord_write_begin(c) == 0 &&
+        hp_store_attempt_set_output(c->store, r->lease_id, out.data, out.len, errb.data,
+                                    errb.len, err, sizeof err) < 0)
+        hp_log_warn("trial %" PRId64 ": cannot store its output: %s", r->trial_id, err);
+    hp_buf_fini(&out);
+    hp_buf_fini(&errb);
+}
+
 void coord_attempt_progress(coord_t *c, coord_run_t *r, const Hpsearch__Progress *p)
 {
     coord_attempt_renew(c, r);
     if (!r->sanity)
         store_metrics(c, r, p->step, p->metrics, p->n_metrics);
-    coord_diagnose_progress(c, r, p->metrics, p->n_metrics);
+    coord_diagnose_progress(c, r, p->step, p->metrics, p->n_metrics);
 }
 
 /* The attempt is over and its trial's end (or re-queue) is recorded: free
@@ -192,6 +212,7 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
     store_metrics(c, r, FINAL_STEP, res->metrics, res->n_metrics);
     if (c->db_fault) /* nothing more is written; the worker resends to the next one */
         return hp_errf(err, errlen, HP_EDB, "the coordinator is stopping; resend later");
+    store_output(c, r, res);
     coord_baselines_result(c, r, res->metrics, res->n_metrics);
     coord_diagnose_end(c, r);
     if (res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED) {

@@ -203,7 +203,7 @@ static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusReque
         hp_study_t st;
         rc = get_stored_study(c, q->study, &st, err, sizeof err);
         if (rc == HP_ENOENT) {
-            coord_reply_error(c, req, HP_ENOENT, "no study named '%s'", q->study);
+            coord_reply_no_study(c, req, q->study);
             return;
         }
         if (rc == 0) {
@@ -246,7 +246,7 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
     if (!s || !s->active) {
         hp_study_t st;
         if (get_stored_study(c, q->study, &st, err, sizeof err) < 0) {
-            coord_reply_error(c, req, HP_ENOENT, "no study named '%s'", q->study);
+            coord_reply_no_study(c, req, q->study);
             return;
         }
         coord_reply_error(c, req, HP_ESTATE, "study '%s' is already %s", st.name,

@@ -106,8 +106,10 @@ typedef struct coord_run {
     coord_study_t *study;
     int stop;            /* tell the worker to stop (cancelled, diverged) */
     char stop_reason[256];
-    /* the loss curve this attempt reported, for its diagnosis */
+    /* the loss curve this attempt reported, for its diagnosis, and the
+     * step each value was reported at (PROGRESS.step, as stored) */
     HP_VEC(double) loss;
+    HP_VEC(int64_t) loss_step;
     char loss_metric[32];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after
@@ -243,6 +245,11 @@ void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env);
 /* coord_reply_error queues an ERROR reply: code, then the formatted words. */
 void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* coord_reply_no_study queues the ENOENT reply for a study name that names
+ * none, with the closest stored name when there is one:
+ * "no study named 'brannin' (did you mean 'branin'?)". Every handler that
+ * looks a study up by the user's name answers a miss with it. */
+void coord_reply_no_study(coord_t *c, hp_rep_req_t *req, const char *name);
 /* coord_reply_ack queues an ACK; stop asks a worker to stop the attempt,
  * reason (may be NULL) says why or what was done. */
 void coord_reply_ack(coord_t *c, hp_rep_req_t *req, int stop, const char *reason);
@@ -280,10 +287,11 @@ void coord_held_drop_pipe(coord_t *c, uint32_t pipe_id);
 
 /* ---- diagnose.c --------------------------------------------------------- */
 
-/* coord_diagnose_progress adds a progress report's loss to the run's
- * curve and, when the curve diverges (non-finite, or an explosive jump),
- * asks the worker to stop the attempt as pruned. */
-void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
+/* coord_diagnose_progress adds a progress report's loss, reported at
+ * step, to the run's curve and, when the curve diverges (non-finite, or
+ * an explosive jump), asks the worker to stop the attempt as pruned. */
+void coord_diagnose_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
+                             size_t n);
 /* coord_diagnose_end stores the verdict on the run's curve with the trial
  * (trials.diagnosis / diagnosis_detail). Call it before the run is removed. */
 void coord_diagnose_end(coord_t *c, coord_run_t *r);

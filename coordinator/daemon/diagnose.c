@@ -1,5 +1,6 @@
 /* Learning-curve diagnosis of every trial (docs/troubleshooting.md): the
- * loss each attempt reports is classified with common/curve; the verdict
+ * loss each attempt reports is classified with common/curve, at the steps
+ * it was reported at (so the evidence names the steps as stored); the verdict
  * and its likely causes are stored with the trial, and a curve that
  * diverges stops the attempt early instead of running it to the end. */
 #include "coord_int.h"
@@ -37,16 +38,18 @@ static const Hpsearch__Metric *pick_loss(coord_run_t *r, Hpsearch__Metric **m, s
     return NULL;
 }
 
-void coord_diagnose_progress(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n)
+void coord_diagnose_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
+                             size_t n)
 {
     const Hpsearch__Metric *l = pick_loss(r, m, n);
     if (!l)
         return;
     HP_VEC_PUSH(r->loss, l->value);
+    HP_VEC_PUSH(r->loss_step, step);
     if (r->stop || !hp_curve_is_diverging(r->loss.v, r->loss.n, NULL))
         return;
     hp_curve_diag_t d;
-    hp_curve_classify(r->loss.v, r->loss.n, NULL, &d);
+    hp_curve_classify_steps(r->loss.v, r->loss_step.v, r->loss.n, NULL, &d);
     /* "pruned" in the reason makes the worker report the attempt PRUNED */
     r->stop = 1;
     snprintf(r->stop_reason, sizeof r->stop_reason, "pruned: the %s diverged (%s)",
@@ -66,7 +69,7 @@ void coord_diagnose_end(coord_t *c, coord_run_t *r)
     if (r->loss.n == 0)
         return;
     hp_curve_diag_t d;
-    hp_curve_verdict_t v = hp_curve_classify(r->loss.v, r->loss.n, NULL, &d);
+    hp_curve_verdict_t v = hp_curve_classify_steps(r->loss.v, r->loss_step.v, r->loss.n, NULL, &d);
     char detail[512];
     snprintf(detail, sizeof detail, "%s: %s. Likely causes: %s", r->loss_metric, d.evidence,
              hp_curve_causes(v));

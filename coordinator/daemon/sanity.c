@@ -119,7 +119,8 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
     } else {
         hp_sanity_heldout_t ho;
         hp_sanity_heldout_read(&ho, result_metric, res, HP_SANITY_BATCH);
-        passed = hp_sanity_judge(r->loss.v, r->loss.n, HP_SANITY_THRESHOLD, &ho, &why);
+        passed = hp_sanity_judge_steps(r->loss.v, r->loss_step.v, r->loss.n, HP_SANITY_THRESHOLD,
+                                       &ho, &why);
         if (!passed && res->error && *res->error)
             hp_buf_printf(&why, "\n  the run stopped: %s", res->error);
     }

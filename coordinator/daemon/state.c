@@ -60,6 +60,7 @@ void coord_run_remove(coord_t *c, coord_run_t *r)
     HP_ASSERT(i < c->runs.n);
     r->study->running--;
     free(r->loss.v);
+    free(r->loss_step.v);
     c->runs.v[i] = c->runs.v[--c->runs.n];
     c->schedule_needed = 1; /* a slot of the study's parallelism is free */
 }

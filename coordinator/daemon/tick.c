@@ -8,9 +8,12 @@
 
 #include "err.h"
 #include "log.h"
+#include "suggest.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int check_auth(coord_t *c, const Hpsearch__Envelope *e)
 {
@@ -142,6 +145,32 @@ void coord_reply_ack(coord_t *c, hp_rep_req_t *req, int stop, const char *reason
     ack.reason = (char *)(reason ? reason : "");
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ACK, &ack);
     coord_reply(c, req, &env);
+}
+
+typedef HP_VEC(char *) name_list_t;
+
+static int collect_name(void *data, const hp_study_t *st)
+{
+    name_list_t *l = data;
+    char *n = strdup(st->name);
+    HP_ASSERT(n != NULL);
+    HP_VEC_PUSH(*l, n);
+    return 0;
+}
+
+void coord_reply_no_study(coord_t *c, hp_rep_req_t *req, const char *name)
+{
+    /* the stored studies, not only those in memory: an ended study from
+     * before a restart is still a name the user may have meant */
+    name_list_t names = {0};
+    char err[256], hint[HP_SUGGEST_MAX_WORD + 32] = "";
+    if (name && hp_store_study_list(c->store, collect_name, &names, err, sizeof err) == 0)
+        hp_suggest_hint(hint, sizeof hint, name, strlen(name), (const char *const *)names.v,
+                        names.n);
+    coord_reply_error(c, req, HP_ENOENT, "no study named '%s'%s", name ? name : "", hint);
+    for (size_t i = 0; i < names.n; i++)
+        free(names.v[i]);
+    free(names.v);
 }
 
 static void outbox_drop(coord_t *c)

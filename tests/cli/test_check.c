@@ -87,13 +87,28 @@ START_TEST(test_unrunnable_and_wrong_input)
     ck_assert_int_eq(rc, 1);
     ck_assert_ptr_nonnull(strstr(out, "FAIL: the model does not run"));
     ck_assert_msg(strstr(out, "/nonexistent/train-images-idx3-ubyte.gz: cannot open"), "%s", out);
-    /* not a built-in model */
+    /* not a built-in model: nothing to train, which is no failure (issue 12
+     * changed the exit status from 1 to 0 on purpose), and it says what
+     * check is for and what to do instead */
     rc = check("", "name: f\nobjective: {metric: value}\nsearch: {max_trials: 3}\n"
                    "space:\n  x1: {type: float, low: 0, high: 1}\n"
                    "  x2: {type: float, low: 0, high: 1}\ntrial: {function: branin}\n",
                out, sizeof out);
-    ck_assert_int_eq(rc, 1);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
     ck_assert_ptr_nonnull(strstr(out, "trains no built-in model"));
+    ck_assert_msg(strstr(out, "f: nothing to check:"), "%s", out);
+    ck_assert_msg(strstr(out, "built-in model (trial.model)"), "%s", out);
+    ck_assert_msg(strstr(out, "the benchmark function branin (trial.function)"), "%s", out);
+    ck_assert_ptr_null(strstr(out, "FAIL"));
+    ck_assert_ptr_null(strstr(out, "run your program")); /* a function is no program */
+    rc = check("", "name: c\nobjective: {metric: loss}\nsearch: {max_trials: 3}\n"
+                   "space:\n  x: {type: float, low: 0, high: 1}\n"
+                   "trial: {command: [./train.sh, '{x}']}\n",
+               out, sizeof out);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+    ck_assert_msg(strstr(out, "c: nothing to check:"), "%s", out);
+    ck_assert_msg(strstr(out, "an external program (trial.command: ./train.sh ...)"), "%s", out);
+    ck_assert_msg(strstr(out, "`loss=0.25` on stdout"), "%s", out);
     rc = check("--batch 0", STUDY("mlp", ""), out, sizeof out);
     ck_assert_int_eq(rc, 2);
     ck_assert_ptr_nonnull(strstr(out, "--batch: expected a positive whole number"));

@@ -209,7 +209,7 @@ END_TEST
 START_TEST(test_validate_examples)
 {
     static const char *const ex[] = {"fashion-mnist-mlp.yaml", "branin-bayes.yaml",
-                                     "toy-command.yaml"};
+                                     "toy-command.yaml", "branin.yaml"};
     const char *src = getenv("HP_SOURCE_DIR");
     ck_assert_ptr_nonnull(src);
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
@@ -220,6 +220,75 @@ START_TEST(test_validate_examples)
         ck_assert_str_eq(r.out, "ok\n");
         run_free(&r);
     }
+}
+END_TEST
+
+/* valid but likely not meant: a warning on stderr, and the spec passes;
+ * an out-of-range timeout names its bound */
+START_TEST(test_validate_warnings)
+{
+    static const char warned[] = "name: cli-test\n"
+                                 "objective: {metric: value}\n"
+                                 "search: {algorithm: random, max_trials: 5}\n"
+                                 "space:\n"
+                                 "  x1: {type: float, low: -5, high: 10}\n"
+                                 "  x2: {type: float, low: 0, high: 15}\n"
+                                 "trial: {function: branin, noise: 1.0e-400}\n";
+    write_file("w.yaml", warned, strlen(warned));
+    run_t r = hpsearch(NULL, (const char *[]){"validate", tmp_path("w.yaml"), NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_str_eq(r.out, "ok\n");
+    char want[1024];
+    snprintf(want, sizeof want,
+             "%s:7: trial.noise: warning: 1.0e-400 is too small for a number (the smallest is "
+             "about 4.9e-324) and reads as 0; write 0 if that is meant\n",
+             tmp_path("w.yaml"));
+    ck_assert_str_eq(r.err, want);
+    run_free(&r);
+    r = hpsearch(NULL, (const char *[]){"validate", "--format", "json", tmp_path("w.yaml"), NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "{\"ok\":true,\"errors\":[],\"warnings\":[{\"file\":"));
+    ck_assert_ptr_nonnull(strstr(r.out, "\"line\":7,\"path\":\"trial.noise\",\"message\":"
+                                        "\"1.0e-400 is too small"));
+    ck_assert_str_eq(r.err, "");
+    run_free(&r);
+    /* check (like submit and run) prints it and goes on */
+    r = hpsearch(NULL, (const char *[]){"check", tmp_path("w.yaml"), NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.err, "trial.noise: warning: 1.0e-400 is too small"));
+    run_free(&r);
+
+    /* with an error, the warning that explains it comes along, uncounted */
+    static const char bad[] = "name: cli-test\n"
+                              "objective: {metric: value}\n"
+                              "search: {algorithm: random, max_trials: 5}\n"
+                              "space:\n"
+                              "  x1: {type: float, low: -5, high: 10}\n"
+                              "  x2: {type: float, low: 1.0e-400, high: 15, log: true}\n"
+                              "trial: {function: branin}\n";
+    write_file("b.yaml", bad, strlen(bad));
+    r = hpsearch(NULL, (const char *[]){"check", tmp_path("b.yaml"), NULL});
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, ":6: space.x2.low: must be > 0 for a log-scaled"));
+    ck_assert_ptr_nonnull(strstr(r.err, ":6: space.x2.low: warning: 1.0e-400 is too small"));
+    ck_assert_ptr_nonnull(strstr(r.err, "is not a valid study spec (2 problems)"));
+    run_free(&r);
+
+    static const char tmo[] = "name: cli-test\n"
+                              "objective: {metric: loss}\n"
+                              "search: {algorithm: random, max_trials: 5}\n"
+                              "space:\n"
+                              "  x: {type: float, low: 0, high: 1}\n"
+                              "trial: {command: [prog, '{x}'], timeout: 1e300}\n";
+    write_file("t.yaml", tmo, strlen(tmo));
+    r = hpsearch(NULL, (const char *[]){"validate", tmp_path("t.yaml"), NULL});
+    ck_assert_int_eq(r.status, 1);
+    snprintf(want, sizeof want,
+             "%s:6: trial.timeout: must be at most 1000000000 seconds (about 31 years; 0 = no "
+             "limit), got 1e300\n",
+             tmp_path("t.yaml"));
+    ck_assert_str_eq(r.err, want);
+    run_free(&r);
 }
 END_TEST
 
@@ -387,6 +456,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_hostile_deep_nesting);
     tcase_add_test(tc, test_hostile_alias_bomb);
     tcase_add_test(tc, test_hostile_huge);
+    tcase_add_test(tc, test_validate_warnings);
     suite_add_tcase(s, tc);
     return s;
 }

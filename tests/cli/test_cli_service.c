@@ -569,6 +569,16 @@ START_TEST(test_token_required)
     res_t r = HP("status");
     ck_assert_int_eq(r.status, 1);
     HAS(r.err, "hpsearch status: missing or wrong auth token (EAUTH)");
+    /* it says how to give the token */
+    HAS(r.err, "(EAUTH); the daemon needs its token: pass --token-file FILE");
+    HAS(r.err, "or set $HPSEARCH_TOKEN_FILE\n");
+    res_free(&r);
+    write_file("other-token", "not the daemon's token\n");
+    r = HP("--token-file", path_in("other-token"), "trials", "svc");
+    ck_assert_int_eq(r.status, 1);
+    HAS(r.err, "hpsearch trials: missing or wrong auth token (EAUTH); the token in ");
+    HAS(r.err, "/other-token is not the daemon's: give the file hpsearchd --token-file reads "
+               "with --token-file FILE or $HPSEARCH_TOKEN_FILE\n");
     res_free(&r);
     r = HP("--token-file", path_in("token"), "status");
     OK(r);
@@ -683,8 +693,9 @@ START_TEST(test_run_trials_best)
 
     r = HP("trials", "--db", path_in("run.db"), "--format", "csv", "svc");
     OK(r);
+    /* a column per parameter after the fixed ones (issue 12 added them) */
     static const char head[] = "number,state,value,params,error,started,ended,duration_s,"
-                               "attempts,diagnosis\n0,completed,";
+                               "attempts,diagnosis,param_x1,param_x2\n0,completed,";
     ck_assert_msg(strncmp(r.out, head, strlen(head)) == 0, "%s", r.out);
     int lines = 0;
     for (const char *p = r.out; *p; p++)

@@ -105,6 +105,27 @@ START_TEST(test_calc_shift)
 }
 END_TEST
 
+/* why the order puts another remedy before the largest term's; nothing to
+ * explain when the largest term's remedy comes first */
+START_TEST(test_calc_order_reason)
+{
+    hp_report_t r = calc(0.01, 0.03, 0.08, NAN, 0.085); /* bias 0.02 < variance 0.05 */
+    ck_assert_int_eq(r.fit, HP_FIT_OVER);
+    ck_assert_int_eq(r.advice[0], HP_RT_BIAS);
+    const char *why = hp_report_order_reason(&r);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "under-fitting first although variance is larger"));
+    r = calc(0.02, 0.021, 0.10, NAN, 0.102); /* over-fit, bias not material */
+    ck_assert_ptr_null(hp_report_order_reason(&r));
+    r = calc(0.01, 0.20, 0.203, NAN, 0.205); /* under-fit: its remedy is first */
+    ck_assert_ptr_null(hp_report_order_reason(&r));
+    r = calc(0.01, 0.03, 0.035, 0.15, 0.16); /* shift largest, bias first */
+    why = hp_report_order_reason(&r);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "measured from the validation error"));
+}
+END_TEST
+
 START_TEST(test_calc_unknown_human)
 {
     hp_report_t r = calc(NAN, 0.05, 0.09, NAN, 0.095);
@@ -477,6 +498,27 @@ START_TEST(test_cli_report_text)
     ck_has(u, "a. make the model bigger");
     ck_has(v, "a. add more training data");
     ck_has(s, "c. apply domain adaptation");
+    /* variance is the largest term, yet under-fitting comes first: the
+     * report says why (the guide's reasoning), before the steps */
+    const char *why = strstr(o, "\n  why this order: The guide addresses under-fitting first "
+                                "although variance");
+    ck_assert_msg(why && why < u, "%s", o);
+    for (const char *p = why + 1; p < u; p = strchr(p, '\n') + 1)
+        ck_assert_int_le((int)(strchr(p, '\n') - p), 80); /* wrapped */
+    char flat[2048]; /* the paragraph with its line breaks undone */
+    size_t k = 0;
+    for (const char *p = why + 1; p < u && k + 1 < sizeof flat; p++) {
+        if (p[0] == '\n' && p[1] == ' ' && p[2] == ' ' && p + 3 < u)
+            p += 2, flat[k++] = ' ';
+        else
+            flat[k++] = *p;
+    }
+    flat[k] = '\0';
+    ck_has(flat, "is larger: variance is measured from the training error (val_error - "
+                 "train_error), and the under-fitting remedies (a bigger model, less "
+                 "regularization) move the training error and so the variance");
+    ck_has(flat, "would add to the avoidable bias again. Reduce the bias, then run the report "
+                 "again and address the variance that is left.\n");
     /* across the study */
     ck_line(o, "  under-fit ", (const char *[]){" 0", NULL});
     ck_line(o, "  over-fit ", (const char *[]){"1, 2", NULL});
@@ -499,6 +541,7 @@ START_TEST(test_cli_report_text)
                              NULL});
     ck_line(r.out, "  fit:", (const char *[]){"unknown", NULL});
     ck_line(r.out, "  none from the known terms", (const char *[]){"may hide some", NULL});
+    ck_assert_ptr_null(strstr(r.out, "why this order"));
     run_free(&r);
 
     /* no human_error in the spec */
@@ -538,6 +581,9 @@ START_TEST(test_cli_report_json)
     const char *s = strstr(o, "{\"address\":\"distribution_shift\"");
     ck_assert(u && v && s && u < v && v < s);
     ck_assert_ptr_null(strstr(o, "\"rebalance\""));
+    ck_has(o, "\"order_reason\":\"The guide addresses under-fitting first although variance is "
+              "larger: variance is measured from the training error (val_error - train_error), ");
+    ck_has(o, "the variance that is left.\"},\"sanity_check\":");
     ck_has(o, "\"under_fit\":[0],\"over_fit\":[1,2]");
     ck_has(o, "\"unknown\":[3,4,5]");
     ck_has(o, "\"diagnosis\":{\"healthy\":2,\"goes_up\":0,\"explodes\":1,\"oscillates\":0,"
@@ -551,7 +597,7 @@ START_TEST(test_cli_report_json)
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_has(r.out, "\"variance\":{\"value\":null,\"material\":false,"
                   "\"unknown\":\"the trial reported no train_error and no val_error\"}");
-    ck_has(r.out, "\"next_steps\":[]");
+    ck_has(r.out, "\"next_steps\":[],\"order_reason\":null}");
     run_free(&r);
 }
 END_TEST
@@ -715,6 +761,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_calc_relative_threshold);
     tcase_add_test(tc, test_calc_advice_lists);
     tcase_add_test(tc, test_calc_vs_baselines);
+    tcase_add_test(tc, test_calc_order_reason);
     suite_add_tcase(s, tc);
     tc = tcase_create("cli");
     tcase_add_checked_fixture(tc, setup, teardown);

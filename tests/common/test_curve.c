@@ -164,6 +164,60 @@ START_TEST(test_jump_explodes)
 }
 END_TEST
 
+/* with stored step numbers the evidence names them, not positions: a
+ * program that reports step=1.. (or every 10th step) jumps "between steps
+ * 4 and 5", where positions would say 3 and 4; the verdicts and indices
+ * are the same as without */
+START_TEST(test_evidence_names_stored_steps)
+{
+    double l[] = {2.3, 1.2, 0.8, 40.0};
+    int64_t from1[] = {1, 2, 3, 4};
+    hp_curve_diag_t d;
+    ck_assert_int_eq(hp_curve_classify_steps(l, from1, 4, NULL, &d), HP_CURVE_EXPLODES);
+    ck_assert_str_eq(d.evidence, "loss jumped 50x between steps 3 and 4 (0.8 to 40)");
+    ck_assert_uint_eq(d.step, 3);
+    ck_assert_uint_eq(d.window_start, 2);
+    double j[] = {2.3, 1.2, 0.8, 0.6, 30.0};
+    int64_t s5[] = {1, 2, 3, 4, 5};
+    ck_assert_int_eq(hp_curve_classify_steps(j, s5, 5, NULL, &d), HP_CURVE_EXPLODES);
+    ck_assert_str_eq(d.evidence, "loss jumped 50x between steps 4 and 5 (0.6 to 30)");
+    ck_assert_int_eq(hp_curve_classify(j, 5, NULL, &d), HP_CURVE_EXPLODES);
+    ck_assert_str_eq(d.evidence, "loss jumped 50x between steps 3 and 4 (0.6 to 30)");
+    double nan_at[] = {2.3, 1.2, NAN};
+    int64_t tens[] = {10, 20, 30};
+    ck_assert_int_eq(hp_curve_classify_steps(nan_at, tens, 3, NULL, &d), HP_CURVE_EXPLODES);
+    ck_assert_str_eq(d.evidence, "loss became NaN at step 30");
+
+    /* spans: a rise over the stored steps 40-80, not "the last 4 steps" */
+    double up[] = {1.0, 0.8, 0.6, 0.52, 0.6, 0.7, 0.8, 0.91};
+    int64_t by10[] = {10, 20, 30, 40, 50, 60, 70, 80};
+    ck_assert_int_eq(hp_curve_classify_steps(up, by10, 8, NULL, &d), HP_CURVE_GOES_UP);
+    ck_assert_str_eq(d.evidence, "loss rose from 0.52 to 0.91 over steps 40-80");
+    ck_assert_int_eq(hp_curve_classify(up, 8, NULL, &d), HP_CURVE_GOES_UP);
+    ck_assert_str_eq(d.evidence, "loss rose from 0.52 to 0.91 over the last 4 steps");
+    double flat[20];
+    int64_t at[20];
+    for (size_t t = 0; t < 20; t++) {
+        flat[t] = 2.30 - 0.0005 * (double)t;
+        at[t] = 101 + (int64_t)t;
+    }
+    ck_assert_int_eq(hp_curve_classify_steps(flat, at, 20, NULL, &d), HP_CURVE_PLATEAUS);
+    ck_assert_msg(strstr(d.evidence, "relative change 0.11% over steps 115-120"), "%s",
+                  d.evidence);
+    double osc[12];
+    for (size_t t = 0; t < 12; t++) {
+        osc[t] = t % 2 ? 2.5 : 0.5;
+        at[t] = 2 * (int64_t)t;
+    }
+    ck_assert_int_eq(hp_curve_classify_steps(osc, at, 12, NULL, &d), HP_CURVE_OSCILLATES);
+    ck_assert_str_eq(d.evidence, "sign of the change flipped 7 times in 8 changes over steps "
+                                 "6-22 (median swing 124% of the loss)");
+    double down[] = {2.0, 1.5, 1.1, 0.8, 0.6, 0.45};
+    ck_assert_int_eq(hp_curve_classify_steps(down, at, 6, NULL, &d), HP_CURVE_HEALTHY);
+    ck_assert_msg(strstr(d.evidence, "over steps 0-10"), "%s", d.evidence);
+}
+END_TEST
+
 START_TEST(test_alternation_oscillates)
 {
     double l[12];
@@ -478,6 +532,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_diverging_on_explosions);
     tcase_add_test(tc, test_names_and_causes);
     tcase_add_test(tc, test_opts);
+    tcase_add_test(tc, test_evidence_names_stored_steps);
     suite_add_tcase(s, tc);
     return s;
 }

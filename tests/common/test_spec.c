@@ -181,6 +181,14 @@ static const bad_t bad_specs[] = {
      "trial.epochs", 13, "must be >= 1"},
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  timeout: -5\n", "trial.timeout", 12,
      ">= 0 seconds"},
+    /* above the bound, the message names that bound (not ">= 0") */
+    {HEAD SEARCH SPACE "trial:\n  function: branin\n  timeout: 1e300\n", "trial.timeout", 12,
+     "must be at most 1000000000 seconds (about 31 years; 0 = no limit), got 1e300"},
+    /* a number beyond a double's range says so, not "must be finite" */
+    {HEAD SEARCH "space:\n  x1: {type: float, low: -1e400, high: 10}\n"
+                 "  x2: {type: float, low: 0, high: 15}\n" TRIAL,
+     "space.x1.low", 8, "-1e400 is out of range for a number (at most about 1.8e308 in size; "
+                        "it would read as -infinity)"},
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  retries: 1000\n", "trial.retries", 12,
      "must be <= 100"},
     {HEAD SEARCH SPACE "trial:\n  command: [prog]\n  fixed:\n    opt: {a: 1}\n",
@@ -273,6 +281,62 @@ static const setting_case_t setting_specs[] = {
      "study.yaml:8: space.optimizer: optimizer takes one of adam|adamw|sgd|momentum: search it "
      "with a categorical parameter (values: [...])"},
 };
+
+/* a number too small for a double reads as 0 (or loses precision): the
+ * spec is valid, with a warning naming the field, its line and the text */
+START_TEST(test_underflow_warns)
+{
+    static const char y[] = HEAD SEARCH SPACE "trial:\n  function: branin\n  noise: 1.0e-400\n";
+    hp_spec_t spec;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&spec, y, strlen(y), "study.yaml", &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_uint_eq(spec.warnings.n, 1);
+    const hp_diag_item_t *w = &spec.warnings.items[0];
+    ck_assert_str_eq(w->path, "trial.noise");
+    ck_assert_int_eq(w->line, 12);
+    ck_assert_str_eq(w->text, "study.yaml:12: trial.noise: 1.0e-400 is too small for a number "
+                              "(the smallest is about 4.9e-324) and reads as 0; write 0 if that "
+                              "is meant");
+    ck_assert(spec.trial.noise == 0);
+    /* a warning is no part of the study */
+    hp_spec_t same;
+    static const char z[] = HEAD SEARCH SPACE "trial:\n  function: branin\n  noise: 0\n";
+    ck_assert_int_eq(hp_spec_parse(&same, z, strlen(z), "study.yaml", &d), 0);
+    ck_assert_uint_eq(same.warnings.n, 0);
+    ck_assert(hp_spec_equal(&spec, &same));
+    hp_spec_fini(&same);
+    hp_spec_fini(&spec);
+    ck_assert_uint_eq(spec.warnings.n, 0);
+
+    /* subnormal: kept, with the value it reads as */
+    static const char sub[] = HEAD SEARCH SPACE "trial:\n  function: branin\n  noise: 1e-310\n";
+    ck_assert_int_eq(hp_spec_parse(&spec, sub, strlen(sub), "study.yaml", &d), 0);
+    ck_assert_uint_eq(spec.warnings.n, 1);
+    ck_assert_msg(strstr(spec.warnings.items[0].message, "1e-310 is below the smallest normal "
+                                                         "number (about 2.2e-308) and loses "
+                                                         "precision: it reads as 9.99999"),
+                  "%s", spec.warnings.items[0].message);
+    hp_spec_fini(&spec);
+
+    /* with errors the warning goes with them, marked: here it is why */
+    static const char bad[] = HEAD SEARCH
+        "space:\n  x1: {type: float, low: 1.0e-400, high: 10, log: true}\n"
+        "  x2: {type: float, low: 0, high: 15}\n" TRIAL;
+    ck_assert_int_eq(hp_spec_parse(&spec, bad, strlen(bad), "study.yaml", &d), HP_EINVAL);
+    int errors = 0, warnings = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        if (strncmp(d.items[i].message, "warning: 1.0e-400 is too small", 30) == 0)
+            warnings++;
+        else if (strstr(d.items[i].message, "must be > 0 for a log-scaled parameter (got 0)"))
+            errors++;
+    }
+    ck_assert_int_eq(errors, 1);
+    ck_assert_int_eq(warnings, 1);
+    hp_spec_fini(&spec);
+    hp_diag_fini(&d);
+}
+END_TEST
 
 START_TEST(test_model_settings_checked)
 {
@@ -412,6 +476,7 @@ static void assert_round_trip(const char *text, size_t len, const char *file)
 static const char *const example_files[] = {
     "examples/fashion-mnist-mlp.yaml",
     "examples/branin-bayes.yaml",
+    "examples/branin.yaml",
     "examples/toy-command.yaml",
 };
 
@@ -806,6 +871,7 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, test_too_large);
     tcase_add_test(tc, test_random_bytes_and_mutations);
     tcase_add_test(tc, test_load_errors);
+    tcase_add_test(tc, test_underflow_warns);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -247,6 +247,42 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* a RESULT carries a program's output up to HP_PROTO_MAX_STRING per
+ * stream (any bytes); the auth token stays bounded by its own limit */
+START_TEST(test_result_output_bound)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Result r = HPSEARCH__RESULT__INIT;
+    Hpsearch__LeaseRef l = HPSEARCH__LEASE_REF__INIT;
+    l.trial_id = 1;
+    l.lease_id = 2;
+    r.lease = &l;
+    r.outcome = HPSEARCH__TRIAL_OUTCOME__COMPLETED;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__RESULT, &r);
+    env.worker_id = 1;
+    uint8_t *big = malloc(HP_PROTO_MAX_STRING + 1);
+    ck_assert_ptr_nonnull(big);
+    for (size_t i = 0; i <= HP_PROTO_MAX_STRING; i++)
+        big[i] = (uint8_t)(i * 131); /* not UTF-8, NULs included */
+    r.stdout_text = (ProtobufCBinaryData){HP_PROTO_MAX_STRING, big};
+    r.stderr_text = (ProtobufCBinaryData){HP_PROTO_MAX_STRING, big};
+    hp_buf_t b = {0};
+    Hpsearch__Envelope *e;
+    char err[256];
+    ck_assert_int_eq(hp_proto_encode(&env, &b), 0);
+    ck_assert_int_eq(hp_proto_decode(b.data, b.len, &e, err, sizeof err), 0);
+    ck_assert_uint_eq(e->result->stdout_text.len, HP_PROTO_MAX_STRING);
+    ck_assert_int_eq(memcmp(e->result->stderr_text.data, big, HP_PROTO_MAX_STRING), 0);
+    hp_proto_free(e);
+    r.stdout_text.len = HP_PROTO_MAX_STRING + 1;
+    ck_assert_int_eq(hp_proto_encode(&env, &b), 0);
+    ck_assert_int_eq(hp_proto_decode(b.data, b.len, &e, err, sizeof err), HP_EPROTO);
+    ck_assert_msg(strstr(err, "stdout_text"), "%s", err);
+    free(big);
+    hp_buf_fini(&b);
+}
+END_TEST
+
 START_TEST(test_error_reply_and_token)
 {
     hp_buf_t b = {0};
@@ -308,6 +344,7 @@ int main(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_error_reply_and_token);
     tcase_add_test(tc, test_error_code_round_trip);
+    tcase_add_test(tc, test_result_output_bound);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }

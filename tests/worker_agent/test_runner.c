@@ -186,9 +186,27 @@ START_TEST(test_missing_metric)
 {
     rec_t r = {0};
     hp_runner_outcome_t out;
-    run_script("echo acc=1", 0, &r, &out);
+    /* issue 12 added, on purpose, what the program did report */
+    run_script("echo acc=1\necho step=2 val_loss=0.5 acc=2", 0, &r, &out);
     ck_assert_int_eq(out.status, HP_RUNNER_FAILED);
-    ck_assert_str_eq(out.error, "exited 0 but never reported the objective 'loss'");
+    ck_assert_str_eq(out.error,
+                     "exited 0 but never reported the objective 'loss'; it reported: acc, val_loss");
+    hp_runner_outcome_fini(&out);
+    memset(&r, 0, sizeof r);
+    run_script("echo hello", 0, &r, &out);
+    ck_assert_int_eq(out.status, HP_RUNNER_FAILED);
+    ck_assert_str_eq(out.error, "exited 0 but never reported the objective 'loss'; it reported no "
+                                "metrics (print lines such as `loss=0.25` on stdout)");
+    hp_runner_outcome_fini(&out);
+    /* many names: the list is cut, saying how many more */
+    memset(&r, 0, sizeof r);
+    run_script("i=0; while [ $i -lt 200 ]; do echo metric_number_$i=1; i=$((i+1)); done", 0, &r,
+               &out);
+    ck_assert_int_eq(out.status, HP_RUNNER_FAILED);
+    ck_assert_msg(strstr(out.error, "it reported: metric_number_0, metric_number_1, "), "%s",
+                  out.error);
+    ck_assert_msg(strstr(out.error, " more"), "%s", out.error);
+    ck_assert_uint_lt(strlen(out.error), HP_RUNNER_ERROR_MAX);
     hp_runner_outcome_fini(&out);
 }
 END_TEST

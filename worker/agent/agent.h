@@ -8,7 +8,7 @@
  * every RESULT until it is acknowledged. docs/worker.md describes the
  * behaviour; docs/protocol.md the messages.
  *
- *     hp_agent_opts_t o = {.url = "tcp://head:7070", .slots = 4};
+ *     hp_agent_opts_t o = {.url = "tcp://head:7521", .slots = 4};
  *     hp_agent_t *a;
  *     char err[512];
  *     if (hp_agent_new(&a, &o, err, sizeof err) < 0) die(err);

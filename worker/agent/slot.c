@@ -4,6 +4,8 @@
  * queues progress (under a->mu) and never touches nng. */
 #include "agent_int.h"
 
+#include "capture.h"
+
 #include "clock.h"
 #include "err.h"
 #include "log.h"
@@ -136,6 +138,16 @@ static Hpsearch__TrialOutcome outcome_of(const slot_t *s, const hp_runner_outcom
     }
 }
 
+/* A RESULT carries each output stream whole up to its cap: two of them
+ * with everything else a RESULT holds stay inside the message limit, and
+ * each inside the decoder's bound for one field (proto/codec.h). */
+#define RESULT_REST_MAX                                                                        \
+    (HP_RUNNER_ERROR_MAX + 160 + HP_RUNNER_STDERR_TAIL + 1 +                                  \
+     HP_RUNNER_MAX_METRICS * (HP_METRIC_NAME_MAX + 16) + 4096 + HP_PROTO_MAX_TOKEN)
+_Static_assert(HP_CAPTURE_MAX <= HP_PROTO_MAX_STRING, "an output stream exceeds a field's bound");
+_Static_assert(2 * (size_t)HP_CAPTURE_MAX + RESULT_REST_MAX < HP_PROTO_MAX_MSG,
+               "a RESULT with both output streams could exceed HP_PROTO_MAX_MSG");
+
 /* A RESULT message and the storage it points into. */
 typedef struct result_msg {
     Hpsearch__LeaseRef lease;
@@ -168,7 +180,15 @@ static void result_msg_init(result_msg_t *m, slot_t *s, uint64_t trial_id, uint6
     m->r.error = m->error;
     m->r.stderr_tail = (char *)o->stderr_tail;
     m->r.duration_s = o->duration_s;
+    /* what an external program wrote (built-in trials have none) */
+    m->r.stdout_text = (ProtobufCBinaryData){o->stdout_len, (uint8_t *)o->stdout_text};
+    m->r.stderr_text = (ProtobufCBinaryData){o->stderr_len, (uint8_t *)o->stderr_text};
     hp_proto_set_body(&m->req, HPSEARCH__MSG_TYPE__RESULT, &m->r);
+    /* cannot happen (the asserts above); if it did, the result still goes */
+    if (hpsearch__envelope__get_packed_size(&m->req) > HP_PROTO_MAX_MSG) {
+        hp_log_warn("the output of a trial would make its RESULT too large; not sent");
+        m->r.stdout_text = m->r.stderr_text = (ProtobufCBinaryData){0, NULL};
+    }
 }
 
 static void result_msg_fini(result_msg_t *m)

@@ -1,8 +1,9 @@
 /*
  * The external program runner: posix_spawn the trial's command in its own
  * process group, feed it the params (argv placeholders, environment), read
- * metric lines from its stdout and the tail of its stderr, and enforce the
- * timeout and cancellation on the whole group.
+ * metric lines from its stdout and the tail of its stderr, keep both
+ * streams (capture.h), and enforce the timeout and cancellation on the
+ * whole group.
  *
  * posix_spawn, not fork: the worker is multi-threaded and uses nng, whose
  * fork handlers abort in a forked child; glibc's posix_spawn runs no fork
@@ -13,6 +14,7 @@
 
 #include "buf.h"
 #include "cancel.h"
+#include "capture.h"
 #include "clock.h"
 #include "err.h"
 #include "metricline.h"
@@ -78,6 +80,8 @@ typedef struct ext {
     /* stderr tail: a ring of the last HP_RUNNER_STDERR_TAIL bytes */
     char tail[HP_RUNNER_STDERR_TAIL];
     size_t tail_pos, tail_total;
+    /* both streams whole, up to a cap, for `hpsearch logs` */
+    hp_capture_t cap_out, cap_err;
 } ext_t;
 
 /* ---- argv and environment ---- */
@@ -233,6 +237,7 @@ static void on_line(ext_t *x, const char *s, size_t n)
 
 static void on_stdout(ext_t *x, const char *buf, size_t n)
 {
+    hp_capture_add(&x->cap_out, buf, n);
     while (n) {
         const char *nl = memchr(buf, '\n', n);
         size_t take = nl ? (size_t)(nl - buf) : n;
@@ -262,6 +267,7 @@ static void on_stdout(ext_t *x, const char *buf, size_t n)
 
 static void on_stderr(ext_t *x, const char *buf, size_t n)
 {
+    hp_capture_add(&x->cap_err, buf, n);
     for (size_t i = 0; i < n; i++) {
         x->tail[x->tail_pos] = buf[i];
         x->tail_pos = (x->tail_pos + 1) % sizeof x->tail;
@@ -376,6 +382,8 @@ static ext_t *ext_new(const hp_runner_trial_t *t, const hp_runner_opts_t *o,
     x->data = data;
     x->cancel = cancel;
     x->pidfd = x->fd_out = x->fd_err = -1;
+    hp_capture_init(&x->cap_out, o->output_cap);
+    hp_capture_init(&x->cap_err, o->output_cap);
     x->grace = (o->kill_grace_ms > 0 ? o->kill_grace_ms : 5000) / 1000.0;
     return x;
 }
@@ -399,6 +407,8 @@ static void ext_free(ext_t *x)
     strv_free(&x->envp);
     free(x->workdir);
     free(x->line);
+    hp_capture_fini(&x->cap_out);
+    hp_capture_fini(&x->cap_err);
     free(x);
 }
 
@@ -589,13 +599,37 @@ static void supervise(ext_t *x)
 }
 
 /* finish_output: close what is still open, take a last line without a
- * newline, and turn the stderr ring into the outcome's tail. */
+ * newline, turn the stderr ring into the outcome's tail, and give the
+ * outcome both streams as captured. */
 static void finish_output(ext_t *x)
 {
     close_fds(x);
     if (x->line_len && !x->line_overflow) /* a last line without a newline */
         on_line(x, x->line, x->line_len);
     finish_tail(x);
+    x->out->stdout_text = hp_capture_take(&x->cap_out, &x->out->stdout_len);
+    x->out->stderr_text = hp_capture_take(&x->cap_err, &x->out->stderr_len);
+}
+
+/* What the program did report, for a failure that it never reported the
+ * objective: "it reported: val_loss, acc" (a long list cut with how many
+ * more), or that it printed no metric line at all. */
+static void reported_metrics(const hp_runner_outcome_t *out, char *buf, size_t cap)
+{
+    if (out->n_metrics == 0) {
+        snprintf(buf, cap, "it reported no metrics (print lines such as `loss=0.25` on stdout)");
+        return;
+    }
+    size_t o = (size_t)snprintf(buf, cap, "it reported: ");
+    for (size_t i = 0; i < out->n_metrics; i++) {
+        const char *name = out->metrics[i].name;
+        /* room for this name and a "... and N more" after it */
+        if (o + strlen(name) + 32 >= cap) {
+            snprintf(buf + o, cap - o, "... and %zu more", out->n_metrics - i);
+            return;
+        }
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", name, i + 1 < out->n_metrics ? ", " : "");
+    }
 }
 
 /* judge: the outcome, from why we stopped it, how it ended and whether it
@@ -619,11 +653,13 @@ static void judge(ext_t *x)
     } else if (WEXITSTATUS(status) != 0) {
         hp_outcome_fail(out, "exited with status %d", WEXITSTATUS(status));
     } else if (!m) {
+        char said[600];
+        reported_metrics(out, said, sizeof said);
         if (x->obj_bad[0])
-            hp_outcome_fail(out, "exited 0 but never reported the objective '%s' (%s)", obj,
-                            x->obj_bad);
+            hp_outcome_fail(out, "exited 0 but never reported the objective '%s' (%s); %s", obj,
+                            x->obj_bad, said);
         else
-            hp_outcome_fail(out, "exited 0 but never reported the objective '%s'", obj);
+            hp_outcome_fail(out, "exited 0 but never reported the objective '%s'; %s", obj, said);
     } else {
         out->status = HP_RUNNER_COMPLETED;
         out->value = m->value;

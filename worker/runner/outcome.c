@@ -48,4 +48,8 @@ void hp_runner_outcome_fini(hp_runner_outcome_t *out)
     free(out->metrics);
     out->metrics = NULL;
     out->n_metrics = 0;
+    free(out->stdout_text);
+    free(out->stderr_text);
+    out->stdout_text = out->stderr_text = NULL;
+    out->stdout_len = out->stderr_len = 0;
 }

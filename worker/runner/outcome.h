@@ -44,6 +44,12 @@ typedef struct hp_runner_outcome {
     /* external programs: stdout lines that were not metric lines, and
      * metric values that were not numbers (ignored) */
     uint64_t other_lines, bad_values;
+    /* external programs: the whole stdout and stderr, cut to a cap
+     * (capture.h; the bytes as written, not necessarily UTF-8); NULL for
+     * built-in trials and for a program that never started. Freed by
+     * hp_runner_outcome_fini. */
+    char *stdout_text, *stderr_text;
+    size_t stdout_len, stderr_len;
 } hp_runner_outcome_t;
 
 /* hp_outcome_put records name's latest value in out->metrics (allocated on
@@ -58,7 +64,8 @@ void hp_outcome_fail(hp_runner_outcome_t *out, const char *fmt, ...)
 /* hp_outcome_find returns name's latest value in out, or NULL. */
 const hp_runner_metric_t *hp_outcome_find(const hp_runner_outcome_t *out, const char *name);
 
-/* hp_runner_outcome_fini frees out's metrics; safe on zeroed memory. */
+/* hp_runner_outcome_fini frees out's metrics and output texts; safe on
+ * zeroed memory. */
 void hp_runner_outcome_fini(hp_runner_outcome_t *out);
 
 #endif

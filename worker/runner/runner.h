@@ -53,6 +53,7 @@ typedef struct hp_runner_trial {
 typedef struct hp_runner_opts {
     int kill_grace_ms; /* SIGTERM -> SIGKILL grace for external programs; 0 = 5000 */
     int blas_threads;  /* built-in training; 0 = 1 */
+    size_t output_cap; /* external programs: bytes kept of each stream; 0 = HP_CAPTURE_MAX */
 } hp_runner_opts_t;
 
 /* Called from the runner's thread for every step: step is the epoch, the

@@ -1,0 +1,60 @@
+/* Bytes to valid UTF-8 (utf8.h). */
+#include "utf8.h"
+
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
+
+size_t hp_utf8_valid_len(const unsigned char *s, size_t n)
+{
+    if (n == 0 || s[0] == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF; /* the second byte's range (RFC 3629) */
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* no overlongs */
+        else if (c == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+size_t hp_utf8_repair(hp_buf_t *out, const void *data, size_t n)
+{
+    const unsigned char *s = data;
+    size_t replaced = 0, i = 0, run = 0; /* run: valid bytes not yet copied */
+    hp_buf_puts(out, "");                /* NUL-terminated even when n == 0 */
+    while (i < n) {
+        size_t l = hp_utf8_valid_len(s + i, n - i);
+        if (l) {
+            i += l;
+            run += l;
+            continue;
+        }
+        hp_buf_append(out, s + i - run, run);
+        run = 0;
+        hp_buf_puts(out, REPLACEMENT);
+        replaced++;
+        i++;
+    }
+    hp_buf_append(out, s + i - run, run);
+    return replaced;
+}
