@@ -149,9 +149,18 @@ static int load_study_cb(void *data, const hp_study_t *study)
     if (study->state != HP_STUDY_RUNNING)
         return 0;
     char err[512];
-    if (coord_study_load(rv->c, study->id, err, sizeof err) < 0)
-        /* one bad study must not keep the others from resuming */
-        hp_log_error("cannot resume study %s: %s", study->name, err);
+    if (coord_study_load(rv->c, study->id, err, sizeof err) == 0)
+        return 0;
+    /* One bad study must not keep the others from resuming; and left
+     * 'running' in the file it would keep `hpsearch wait` and `run` waiting
+     * for a study nobody runs. It ends failed, with why (hpsearch resume can
+     * continue it once the cause is mended). */
+    hp_log_error("cannot resume study %s: %s", study->name, err);
+    char reason[600], e2[256];
+    snprintf(reason, sizeof reason, "cannot resume: %s", err);
+    if (hp_store_study_set_state(rv->c->store, study->id, HP_STUDY_FAILED, reason, e2,
+                                 sizeof e2) < 0)
+        hp_log_error("cannot mark study %s failed: %s", study->name, e2);
     return 0;
 }
 

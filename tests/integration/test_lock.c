@@ -366,6 +366,15 @@ START_TEST(test_renumbered_trials_stop_the_daemon_cleanly)
     ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trial_attempts WHERE outcome = "
                                   "'completed'"),
                      1);
+    /* a restart cannot continue a study numbered like that: it ends the
+     * study failed with why, so `wait` and `run` do not wait for nobody */
+    hp_harness_start_daemon(&h, NULL);
+    const char *state = hp_harness_wait_study(&h, "renum", GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "failed");
+    ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM studies WHERE name = 'renum' AND "
+                                  "reason LIKE 'cannot resume: %'"),
+                     1);
     hp_harness_fini(&h);
 }
 END_TEST
