@@ -315,7 +315,7 @@ static void close_all(coord_t *c)
         coord_study_free(c->studies.v[i]);
     free(c->studies.v);
     for (size_t i = 0; i < c->runs.n; i++)
-        free(c->runs.v[i].loss.v);
+        coord_run_free(&c->runs.v[i]);
     free(c->runs.v);
     free(c->workers.v);
     free(c->held.v);

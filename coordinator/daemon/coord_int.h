@@ -200,6 +200,8 @@ void coord_run_add(coord_t *c, const coord_run_t *r);
  * free. r and the last run's address are invalid after; read what you need
  * first. */
 void coord_run_remove(coord_t *c, coord_run_t *r);
+/* coord_run_free frees what a run owns (its loss curve), not the run. */
+void coord_run_free(coord_run_t *r);
 /* coord_shutdown_request asks for a graceful stop (the first reason
  * wins); coord.c begins it at the end of this round of callbacks: held
  * requests get NO_TRIAL, the last replies leave, the sockets close and the

@@ -54,13 +54,18 @@ void coord_run_add(coord_t *c, const coord_run_t *r)
     r->study->running++;
 }
 
+void coord_run_free(coord_run_t *r)
+{
+    free(r->loss.v);
+    free(r->loss_step.v);
+}
+
 void coord_run_remove(coord_t *c, coord_run_t *r)
 {
     size_t i = (size_t)(r - c->runs.v);
     HP_ASSERT(i < c->runs.n);
     r->study->running--;
-    free(r->loss.v);
-    free(r->loss_step.v);
+    coord_run_free(r);
     c->runs.v[i] = c->runs.v[--c->runs.n];
     c->schedule_needed = 1; /* a slot of the study's parallelism is free */
 }
