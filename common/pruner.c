@@ -1,4 +1,5 @@
-/* Early stopping rules: asha, hyperband (brackets of asha) and the median
+/* Early stopping rules (in common, beside curve.c's divergence check: the
+ * spec's validation uses its config check, the daemon its decisions): asha, hyperband (brackets of asha) and the median
  * rule, as pruner.h states them. Values are kept "lower is better"
  * (negated when maximizing); rung and step lists are sorted arrays, so a
  * decision is a binary search and a sorted insert. */
