@@ -1,4 +1,4 @@
-/* Early stopping rules (coordinator/search/pruner.c) against decisions
+/* Early stopping rules (common/pruner.c) against decisions
  * computed by hand: asha's rungs in asynchronous arrival order, a report
  * that jumps over rungs, maximizing, non-finite values, repeated steps, a
  * re-run that is judged afresh, hyperband's brackets (their rungs, their
