@@ -28,6 +28,7 @@ typedef struct {
     double best;       /* the best signed value so far */
     uint32_t next_rung;
     dvec_t rung_val; /* the signed value recorded at each rung reached */
+    char *reason;    /* why it was stopped (NULL: not stopped, or no memory) */
     HP_VEC(point_t) curve; /* median: every step reported */
 } trial_t;
 
@@ -191,6 +192,7 @@ int hp_pruner_new(const hp_pruner_config_t *cfg, hp_pruner_t **out, char *err, s
 
 static void trial_clear(trial_t *t)
 {
+    free(t->reason);
     free(t->rung_val.v);
     free(t->curve.v);
     memset(t, 0, sizeof *t);
@@ -213,6 +215,13 @@ void hp_pruner_free(hp_pruner_t *p)
         free(p->steps.v[i].sorted.v);
     free(p->steps.v);
     free(p);
+}
+
+const char *hp_pruner_stopped(const hp_pruner_t *p, uint64_t trial)
+{
+    if (trial >= p->trials.n || !p->trials.v[trial].stopped)
+        return NULL;
+    return p->trials.v[trial].reason ? p->trials.v[trial].reason : "pruned";
 }
 
 uint32_t hp_pruner_brackets(const hp_pruner_t *p)
@@ -333,6 +342,8 @@ static void stop_with(hp_prune_verdict_t *v, trial_t *t, const char *fmt, ...)
     va_end(ap);
     v->stop = 1;
     t->stopped = 1;
+    free(t->reason);
+    t->reason = strdup(v->reason); /* NULL on no memory: only the text is lost */
 }
 
 static int judge_rungs(hp_pruner_t *p, uint64_t number, trial_t *t, int64_t step, double sv,

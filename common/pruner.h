@@ -64,7 +64,7 @@ typedef enum {
     HP_PRUNE_HYPERBAND,
 } hp_prune_rule_t;
 
-typedef struct {
+typedef struct hp_pruner_config {
     hp_prune_rule_t rule;
     const char *metric; /* for the reasons it writes; copied */
     int maximize;
@@ -114,6 +114,10 @@ int hp_pruner_complete(hp_pruner_t *p, uint64_t trial);
 /* hp_pruner_forget drops everything trial reported (its rung values too),
  * for a re-run: the new attempt is judged afresh. */
 void hp_pruner_forget(hp_pruner_t *p, uint64_t trial);
+
+/* hp_pruner_stopped returns why trial was stopped (the verdict's reason),
+ * or NULL while it may go on. Valid until the next call that changes p. */
+const char *hp_pruner_stopped(const hp_pruner_t *p, uint64_t trial);
 
 /* hp_pruner_bracket returns trial's hyperband bracket (0 for other rules). */
 uint32_t hp_pruner_bracket(const hp_pruner_t *p, uint64_t trial);
