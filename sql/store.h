@@ -369,6 +369,31 @@ int hp_store_metric_append(hp_store_t *st, const hp_metric_t *m, char *err,
 int hp_store_metrics_append(hp_store_t *st, const hp_metric_t *m, size_t n,
                             char *err, size_t errlen);
 
+/* ---- what pruning saw ------------------------------------------------ */
+
+typedef enum {
+    HP_PRUNE_EV_REPORT,   /* the metric at a step */
+    HP_PRUNE_EV_COMPLETE, /* the attempt completed the trial */
+    HP_PRUNE_EV_FORGET,   /* the attempt ended and its values no longer count */
+} hp_prune_ev_kind_t;
+
+typedef struct hp_prune_event {
+    hp_prune_ev_kind_t kind;
+    int64_t number; /* the trial's number in its study */
+    int attempt;
+    int64_t step;   /* REPORT */
+    double value;   /* REPORT; NaN as stored */
+} hp_prune_event_t;
+
+/* hp_store_prune_events hands cb, in the order they happened, every report
+ * of metric (at steps >= 0) by study_id's trials and every end of their
+ * attempts: completed (COMPLETE), or failed, lost, interrupted or
+ * cancelled (FORGET); pruned attempts keep their values. Everything is read
+ * before the first call; a non-zero return of cb stops it and is returned. */
+int hp_store_prune_events(hp_store_t *st, int64_t study_id, const char *metric,
+                          int (*cb)(void *data, const hp_prune_event_t *e), void *data,
+                          char *err, size_t errlen);
+
 /* ---- baselines ------------------------------------------------------ */
 
 /*

@@ -17,6 +17,8 @@
  *                     baselines, suggestions off the loop
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
+ *       prune.c       the study's early-stopping rule: judges progress, and
+ *                     rebuilds its state from the store at start-up
  *        held.c       idle slots: GET_TRIALs held open, NO_TRIAL
  *         tick.c      requests in, one transaction per tick, replies out
  *                     after it commits (the outbox); a database that
@@ -25,12 +27,13 @@
  *                     coord_t's tables; the request to shut down
  *
  * Who calls whom (every edge points down):
- *   coord       -> sched attempt study held tick state
+ *   coord       -> sched attempt study prune held tick state
  *   worker_msgs -> attempt held tick state
  *   control     -> study tick state
  *   sched       -> study sanity held tick state
- *   attempt     -> study sanity diagnose tick state
- *   study, diagnose -> tick
+ *   attempt     -> study sanity diagnose prune tick state
+ *   study       -> prune tick
+ *   diagnose, prune -> tick
  *   sanity      -> held tick state
  *   held        -> tick state
  * rep.c (an nng REP socket served from the loop; coord.c opens and closes
@@ -89,6 +92,9 @@ typedef struct coord_study {
     unsigned sanity_attempts;
     char *dataset_key; /* NULL: none */
     coord_baselines_t baselines;
+    /* the pruning rule (prune.c); NULL: none */
+    struct hp_pruner *pruner;
+    int prune_warned; /* the "never reported the metric" warning was given */
     /* expensive samplers run off the loop (uv_queue_work) */
     int suggesting;
     int has_ready;
@@ -105,12 +111,15 @@ typedef struct coord_run {
     uint64_t expires_ms; /* uv_now() time */
     coord_study_t *study;
     int stop;            /* tell the worker to stop (cancelled, diverged) */
-    char stop_reason[256];
+    char stop_reason[384];
     /* the loss curve this attempt reported, for its diagnosis, and the
      * step each value was reported at (PROGRESS.step, as stored) */
     HP_VEC(double) loss;
     HP_VEC(int64_t) loss_step;
     char loss_metric[32];
+    /* pruning: whether the rule's metric came, and what came instead */
+    int prune_seen;
+    char prune_others[128];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after
      * a restart, may have been): while it runs no other trial of the key
@@ -297,6 +306,29 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch_
 /* coord_diagnose_end stores the verdict on the run's curve with the trial
  * (trials.diagnosis / diagnosis_detail). Call it before the run is removed. */
 void coord_diagnose_end(coord_t *c, coord_run_t *r);
+
+/* ---- prune.c ------------------------------------------------------------ */
+
+/* coord_prune_init gives s the pruner its spec asks for (none: NULL). */
+int coord_prune_init(coord_study_t *s, char *err, size_t errlen);
+/* coord_prune_replay rebuilds s's pruner from what the store recorded of
+ * study id (at start-up, before its runs are loaded). */
+int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen);
+/* coord_prune_progress judges a progress report; a trial the rule stops
+ * gets r->stop with the reason, an event and a log line. */
+void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
+                          size_t n);
+/* coord_prune_loaded marks a run found running at start-up stopped when
+ * the replayed rule had stopped it. */
+void coord_prune_loaded(coord_t *c, coord_run_t *r);
+typedef enum coord_prune_end {
+    COORD_PRUNE_COMPLETED, /* its curve counts (median) */
+    COORD_PRUNE_PRUNED,    /* its values stay */
+    COORD_PRUNE_FORGET,    /* lost, failed, interrupted, cancelled: a re-run is judged afresh */
+} coord_prune_end_t;
+/* coord_prune_attempt_end tells the rule how r's attempt ended. Call it
+ * before the run is removed. */
+void coord_prune_attempt_end(coord_t *c, coord_run_t *r, coord_prune_end_t end);
 
 /* ---- sanity.c ----------------------------------------------------------- */
 

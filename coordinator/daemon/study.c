@@ -6,6 +6,7 @@
 #include "err.h"
 #include "log.h"
 #include "params.h"
+#include "pruner.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -18,6 +19,7 @@ void coord_study_free(coord_study_t *s)
         return;
     HP_ASSERT(!s->suggesting); /* the loop waits for work before freeing */
     hp_sampler_free(s->sampler);
+    hp_pruner_free(s->pruner);
     hp_spec_fini(&s->spec);
     free(s->trial_json);
     free(s->dataset_key);
@@ -113,6 +115,10 @@ int coord_study_new(hp_spec_t *spec, coord_study_t **out, char *err, size_t errl
         coord_study_free(s);
         return rc;
     }
+    if ((rc = coord_prune_init(s, err, errlen)) < 0) {
+        coord_study_free(s);
+        return rc;
+    }
     s->total = hp_sampler_total(s->sampler);
     hp_buf_t tj = {0};
     hp_spec_trial_to_json(&s->spec, &tj);
@@ -170,6 +176,8 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
     rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
     if (rc < 0 && hl.err[0])
         hp_errf(err, errlen, rc, "study '%s' has %s", s->spec.name, hl.err);
+    if (rc == 0)
+        rc = coord_prune_replay(c, s, id, err, errlen);
     return rc;
 }
 
