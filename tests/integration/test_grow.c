@@ -204,6 +204,41 @@ START_TEST(test_finished_study_grows)
 }
 END_TEST
 
+/* ---- grid search grows up to its grid ------------------------------------- */
+
+START_TEST(test_grid_grows_to_its_grid)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "grow-grid");
+    hp_harness_start_daemon(&h, NULL);
+    start_workers(&h, 2);
+    static const char fmt[] = "name: gr\nobjective: {metric: value}\n"
+                              "search: {algorithm: grid, max_trials: %d}\n"
+                              "space:\n  x1: {type: float, low: -5, high: 10, grid_points: 3}\n"
+                              "  x2: {type: float, low: 0, high: 15, grid_points: 2}\n"
+                              "trial: {function: branin}\n";
+    char spec[1024];
+    snprintf(spec, sizeof spec, fmt, 4);
+    res_t r = CLI(&h, "submit", write_spec(&h, "gr4.yaml", spec));
+    OK(r);
+    res_free(&r);
+    wait_done(&h, "gr", "completed");
+    check_trials(&h, 4);
+    /* 3 x 2 points: a max_trials of 10 runs the 2 left, and says so */
+    snprintf(spec, sizeof spec, fmt, 10);
+    r = CLI(&h, "submit", write_spec(&h, "gr10.yaml", spec));
+    OK(r);
+    HAS(r.out, "max_trials 4 -> 10");
+    HAS(r.out, "the grid has 6 points, so the study runs 6 trials");
+    HAS(r.out, "runs again for 2 more trials");
+    res_free(&r);
+    wait_done(&h, "gr", "completed");
+    check_trials(&h, 6);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(DISTINCT params) FROM trials"), 6);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 /* ---- a running study takes a new parallelism and keeps it over a restart -- */
 
 START_TEST(test_running_study_steers_and_survives_restart)
@@ -336,6 +371,7 @@ int main(void)
     tcase_set_timeout(tc, 900);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     tcase_add_test(tc, test_finished_study_grows);
+    tcase_add_test(tc, test_grid_grows_to_its_grid);
     tcase_add_test(tc, test_running_study_steers_and_survives_restart);
     tcase_add_test(tc, test_cancelled_study_resumes);
     tcase_add_test(tc, test_run_again_grows);
