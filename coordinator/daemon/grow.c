@@ -141,9 +141,11 @@ static int judge_changes(coord_t *c, hp_rep_req_t *req, const hp_study_t *st,
     for (size_t i = 0; i < d->n; i++) {
         const hp_spec_change_t *ch = &d->items[i];
         if (is_growable(ch->key)) {
+            /* only grid leaves max_trials out: 0, the whole grid */
+            const char *unset = "the whole grid";
             note(notes, "%s %s -> %s", short_key(ch->key),
-                 strcmp(ch->old_text, "unset") ? ch->old_text : "0",
-                 strcmp(ch->new_text, "unset") ? ch->new_text : "0");
+                 strcmp(ch->old_text, "unset") ? ch->old_text : unset,
+                 strcmp(ch->new_text, "unset") ? ch->new_text : unset);
         } else if (follows_max_trials(ch->key, old, neu)) {
             note(notes, "%s %s -> %s (its default follows max_trials)", short_key(ch->key),
                  ch->old_text, ch->new_text);
