@@ -66,6 +66,9 @@ enum hp_store_q {
     Q_BASELINE_INSERT,
     Q_BASELINE_COUNT,
     Q_PRUNE_EVENTS,
+    Q_STUDY_UPDATE_SPEC,
+    Q_STUDY_REOPEN,
+    Q_TRIAL_UNCANCEL,
     Q_COUNT_
 };
 

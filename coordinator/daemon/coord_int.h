@@ -10,6 +10,7 @@
  *                 with rep.c as its sockets' request callbacks
  *     worker_msgs.c   the worker socket: HELLO .. RESULT
  *     control.c       the control socket: what the CLI asks
+ *      grow.c         a resubmission that grows a study; RESUME
  *      sched.c        gives trials to idle slots, each under a fresh lease
  *      attempt.c      a running attempt after that: renewals, progress,
  *                     its end (result, failure, expired lease)
@@ -29,7 +30,8 @@
  * Who calls whom (every edge points down):
  *   coord       -> sched attempt study prune held tick state
  *   worker_msgs -> attempt held tick state
- *   control     -> study tick state
+ *   control     -> grow study tick state
+ *   grow        -> study tick state
  *   sched       -> study sanity held tick state
  *   attempt     -> study sanity diagnose prune tick state
  *   study       -> prune tick
@@ -99,6 +101,8 @@ typedef struct coord_study {
     int suggesting;
     int has_ready;
     double ready_x[HP_SPACE_MAX_PARAMS];
+    /* a grown spec waiting for the suggestion in flight (coord_study_respec) */
+    struct coord_study *next;
 } coord_study_t;
 
 /* A running attempt: one trial leased to one worker. */
@@ -363,6 +367,18 @@ int coord_study_add(coord_t *c, coord_study_t *s, int64_t id, const char *datase
 int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen);
 /* coord_study_free frees s (NULL ok); no suggestion may be in flight. */
 void coord_study_free(coord_study_t *s);
+/* coord_study_recount makes the ended study s (cancelled, failed...) run
+ * again once the store says so (hp_store_study_reopen): its counters and
+ * the samplers' history are read from its stored trials again, and it
+ * schedules. Its spec and sampler stay. */
+int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen);
+/* coord_study_respec gives s the spec of next — a resubmission that changed
+ * only what a study may change while it runs (max_trials, parallelism,
+ * trial.timeout), built by coord_study_new — with a sampler made for it
+ * and the trial count it gives. It takes next. Trials already sent keep
+ * what they were sent with. While a suggestion is in flight the swap
+ * waits for it to finish. */
+void coord_study_respec(coord_t *c, coord_study_t *s, coord_study_t *next);
 /* coord_study_maybe_finish marks the study completed when nothing is left. */
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s);
 /* coord_study_hist_set records what a sampler knows of trial number. */
@@ -426,6 +442,24 @@ void coord_attempts_expire(coord_t *c);
 /* coord_schedule gives trials to held requests while there are both:
  * each trial under a new lease, a study's sanity check before its trials. */
 void coord_schedule(coord_t *c);
+
+/* ---- grow.c ------------------------------------------------------------- */
+
+/* coord_grow_resubmit answers a SUBMIT of a name already stored as st, s
+ * being the submission built by coord_study_new (taken, freed or kept).
+ * The same spec: the study goes on (existed). Only search.max_trials,
+ * search.parallelism and trial.timeout changed: the stored study and the
+ * loop's take the new values, a completed one whose max_trials grew runs
+ * again, and SubmitReply.notes says each change ("max_trials 4 -> 7").
+ * max_trials below the trials already created, or any other difference,
+ * is refused naming the numbers or the keys. */
+void coord_grow_resubmit(coord_t *c, hp_rep_req_t *req, const hp_study_t *st, coord_study_t *s);
+/* coord_grow_resume answers a RESUME: a cancelled, failed or stopped study
+ * runs again — state running, reason cleared, its cancelled trials pending
+ * again (failed ones stay failed) — and the ACK says what it did. A
+ * running or completed study, or one still stopping running trials, is
+ * refused with why. */
+void coord_grow_resume(coord_t *c, hp_rep_req_t *req, const Hpsearch__ResumeStudy *q);
 
 /* ---- worker_msgs.c, control.c: the sockets' request callbacks (rep.h) --- */
 
