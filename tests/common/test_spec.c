@@ -16,7 +16,9 @@
 #include <string.h>
 
 /* Reusable blocks; the comments give the lines they occupy. */
-#define HEAD "name: t\nobjective:\n  metric: loss\n"                     /* 1-3 */
+#define HEAD "name: t\nobjective:\n  metric: value\n"                    /* 1-3 */
+/* the same lines for a built-in model, which reports no `value` */
+#define MHEAD "name: t\nobjective:\n  metric: val_error\n"               /* 1-3 */
 #define SEARCH "search:\n  algorithm: random\n  max_trials: 10\n"        /* 4-6 */
 #define SPACE                                                              \
     "space:\n  x1: {type: float, low: -5, high: 10}\n"                     \
@@ -55,7 +57,21 @@ static const bad_t bad_specs[] = {
     {HEAD "  human_error: -0.1\n" SEARCH SPACE TRIAL, "objective.human_error", 4, ">= 0"},
     {"name: t\nobjective:\n  metric: val loss\n" SEARCH SPACE TRIAL, "objective.metric", 3,
      "not a valid metric name"},
+    /* an objective the trial can never report: every trial would fail */
+    {"name: t\nobjective:\n  metric: loss\n" SEARCH SPACE TRIAL, "objective.metric", 3,
+     "objective.metric is 'loss' but function branin reports only 'value'"},
+    {"name: t\nobjective: {metric: val_eror}\n" SEARCH MSPACE MODEL, "objective.metric", 2,
+     "objective.metric is 'val_eror' but model mlp reports train_loss, train_error, val_loss, "
+     "val_error, test_loss, test_error (and shift_val_loss, shift_val_error with a dataset "
+     "shift); did you mean 'val_error'?"},
+    {"name: t\nobjective: {metric: shift_val_error}\n" SEARCH MSPACE MODEL, "objective.metric",
+     2, "objective.metric is 'shift_val_error' but model mlp reports it only with a "
+        "test-distribution shift (set trial.dataset.shift)"},
     /* search */
+    {HEAD "search:\n  algorithm: random\n  max_trials: 10\n  max_failures: -1\n" SPACE TRIAL,
+     "search.max_failures", 7, ">= 0"},
+    {HEAD "search:\n  algorithm: random\n  max_trials: 10\n  max_failures: 2.5\n" SPACE TRIAL,
+     "search.max_failures", 7, "whole number"},
     {HEAD "search:\n  algorithm: hyperband\n  max_trials: 10\n" SPACE TRIAL,
      "search.algorithm", 5, "(known: grid, random, sobol, coarse-to-fine, bayes)"},
     {HEAD "search:\n  algorithm: random\n  max_trial: 10\n" SPACE TRIAL, "search.max_trial",
@@ -196,10 +212,10 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  command: [prog]\n  tmeout: 3\n", "trial.tmeout", 12,
      "did you mean 'timeout'?"},
     /* a built-in model takes the engine's settings (common/trial_settings.def) */
-    {HEAD SEARCH "space:\n  lerning_rate: {type: float, low: 1e-4, high: 1e-1}\n" MODEL,
+    {MHEAD SEARCH "space:\n  lerning_rate: {type: float, low: 1e-4, high: 1e-1}\n" MODEL,
      "space.lerning_rate", 8,
      "unknown setting 'lerning_rate' for a built-in model (known: model, dataset, data_dir, "},
-    {HEAD SEARCH MSPACE MODEL "  fixed: {colour: blue}\n", "trial.fixed.colour", 12,
+    {MHEAD SEARCH MSPACE MODEL "  fixed: {colour: blue}\n", "trial.fixed.colour", 12,
      "(known: model, dataset, "},
     /* YAML itself */
     {HEAD SEARCH "space:\n  x1: {type: float, low: -5\n", "", 9, "YAML syntax error"},
@@ -247,37 +263,37 @@ typedef struct setting_case {
 } setting_case_t;
 
 static const setting_case_t setting_specs[] = {
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    hiden: 64\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    hiden: 64\n",
      "study.yaml:13: trial.fixed.hiden: unknown setting 'hiden' for a built-in model (did you "
      "mean 'hidden'?)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    dropout: 1.5\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    dropout: 1.5\n",
      "study.yaml:13: trial.fixed.dropout: must be in [0, 0.99] (got 1.5)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    optimizer: adamm\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    optimizer: adamm\n",
      "study.yaml:13: trial.fixed.optimizer: unknown value 'adamm' (choose "
      "adam|adamw|sgd|momentum)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    batch_size: 1.5\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    batch_size: 1.5\n",
      "study.yaml:13: trial.fixed.batch_size: must be an integer (got 1.5)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    batchnorm: maybe\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    batchnorm: maybe\n",
      "study.yaml:13: trial.fixed.batchnorm: expected true or false (got 'maybe')"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    hidden: [64, 0]\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    hidden: [64, 0]\n",
      "study.yaml:13: trial.fixed.hidden: must be in [1, 1.04858e+06] (got 0)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    normalize: standardise\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    normalize: standardise\n",
      "study.yaml:13: trial.fixed.normalize: unknown value 'standardise' (choose "
      "standard|unit|center|none)"},
-    {HEAD SEARCH "space:\n  dropuot: {type: float, low: 0, high: 0.5}\n" MODEL,
+    {MHEAD SEARCH "space:\n  dropuot: {type: float, low: 0, high: 0.5}\n" MODEL,
      "study.yaml:8: space.dropuot: unknown setting 'dropuot' for a built-in model (did you "
      "mean 'dropout'?)"},
-    {HEAD SEARCH "space:\n  optimizer: {type: categorical, values: [adam, rmsprop]}\n" MODEL,
+    {MHEAD SEARCH "space:\n  optimizer: {type: categorical, values: [adam, rmsprop]}\n" MODEL,
      "study.yaml:8: space.optimizer.values[1]: unknown value 'rmsprop' (choose "
      "adam|adamw|sgd|momentum)"},
-    {HEAD SEARCH "space:\n  dropout: {type: float, low: 0, high: 1}\n" MODEL,
+    {MHEAD SEARCH "space:\n  dropout: {type: float, low: 0, high: 1}\n" MODEL,
      "study.yaml:8: space.dropout: high 1 is outside what dropout takes ([0, 0.99])"},
-    {HEAD SEARCH "space:\n  batch_size: {type: int, low: 0, high: 256}\n" MODEL,
+    {MHEAD SEARCH "space:\n  batch_size: {type: int, low: 0, high: 256}\n" MODEL,
      "study.yaml:8: space.batch_size: low 0 is outside what batch_size takes (1..65536)"},
-    {HEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256}\n" MODEL,
+    {MHEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256}\n" MODEL,
      "study.yaml:8: space.batch_size: batch_size takes whole numbers; a float parameter "
      "samples fractions (use type: int)"},
-    {HEAD SEARCH "space:\n  optimizer: {type: int, low: 1, high: 3}\n" MODEL,
+    {MHEAD SEARCH "space:\n  optimizer: {type: int, low: 1, high: 3}\n" MODEL,
      "study.yaml:8: space.optimizer: optimizer takes one of adam|adamw|sgd|momentum: search it "
      "with a categorical parameter (values: [...])"},
 };
@@ -364,10 +380,10 @@ END_TEST
 START_TEST(test_model_settings_accepted)
 {
     static const char *const ok[] = {
-        HEAD SEARCH MSPACE MODEL
+        MHEAD SEARCH MSPACE MODEL
         "  fixed: {hidden: [64, 32], normalize: centered, epochs: 3, seed: 5, baselines: false,"
         " initial_eval: 0, threads: 2, model: linear, dataset: 'csv:x.csv', batchnorm: 1}\n",
-        HEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256, step: 16}\n"
+        MHEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256, step: 16}\n"
         "  epochs: {type: int, low: 1, high: 20}\n"
         "  normalize: {type: categorical, values: [standardize, unit, center]}\n"
         "  hidden: {type: categorical, values: [32, 64]}\n" MODEL,
@@ -580,7 +596,7 @@ START_TEST(test_defaults_filled_in)
     hp_diag_t d = {0};
     ck_assert_int_eq(hp_spec_parse(&s, yaml, sizeof yaml - 1, NULL, &d), 0);
     ck_assert_str_eq(s.name, "t");
-    ck_assert_str_eq(s.objective.metric, "loss");
+    ck_assert_str_eq(s.objective.metric, "value");
     ck_assert_int_eq(s.objective.goal, HP_GOAL_MINIMIZE);
     ck_assert_int_eq(s.objective.has_human_error, 0);
     ck_assert_int_eq(s.search.algorithm, HP_ALGO_RANDOM);
@@ -588,6 +604,7 @@ START_TEST(test_defaults_filled_in)
     ck_assert_uint_eq(s.search.parallelism, 1);
     ck_assert_uint_eq(s.search.seed, 0);
     ck_assert_int_eq(s.search.sanity_check, 0); /* not a model */
+    ck_assert_uint_eq(s.search.max_failures, 5);
     ck_assert_uint_eq(s.space.n, 2);
     ck_assert_str_eq(s.space.params[0].name, "x1");
     ck_assert(s.space.params[0].low == -5 && s.space.params[0].high == 10);
@@ -598,7 +615,7 @@ START_TEST(test_defaults_filled_in)
     ck_assert_uint_eq(s.trial.retries, 2);
     hp_spec_fini(&s);
 
-    static const char model[] = HEAD "search:\n  algorithm: bayes\n  max_trials: 6\n" MSPACE
+    static const char model[] = MHEAD "search:\n  algorithm: bayes\n  max_trials: 6\n" MSPACE
         "trial:\n  model: mlp\n  dataset: fashion-mnist\n";
     ck_assert_int_eq(hp_spec_parse(&s, model, sizeof model - 1, NULL, &d), 0);
     ck_assert_int_eq(s.search.sanity_check, 1);
@@ -654,7 +671,7 @@ START_TEST(test_equal_detects_differences)
     ck_assert(!hp_spec_equal(&sa, &sb));
     hp_spec_fini(&sb);
     /* same study, different layout and comments */
-    static const char c[] = "# comment\nname: t\nobjective: {metric: loss, goal: minimize}\n"
+    static const char c[] = "# comment\nname: t\nobjective: {metric: value, goal: minimize}\n"
                             "search: {max_trials: 10}\n"
                             "space: {x1: {type: float, low: -5.0, high: 1e1},\n"
                             "        x2: {high: 15, low: 0, type: float}}\n"
