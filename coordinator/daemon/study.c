@@ -23,6 +23,7 @@ void coord_study_free(coord_study_t *s)
     free(s->dataset_key);
     free(s->hist.v);
     free(s->hist_x);
+    free(s->fails.first);
     free(s);
 }
 
@@ -91,8 +92,10 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
         return 0;
     }
     hp_obs_state_t st = HP_OBS_FAILED;
-    if (t->state == HP_TRIAL_COMPLETED && t->has_value)
+    if (t->state == HP_TRIAL_COMPLETED && t->has_value) {
         st = HP_OBS_COMPLETED;
+        s->fails.succeeded = 1; /* max_failures' first-trials rule is over */
+    }
     else if (t->state == HP_TRIAL_PENDING || t->state == HP_TRIAL_RUNNING)
         st = HP_OBS_PENDING;
     coord_study_hist_set(s, (uint64_t)t->number, st, t->value, x);
