@@ -329,7 +329,9 @@ static void parse_root(ctx_t *c, struct fy_node *root)
     spec_parse_trial(c, &m, &sl);
     if (c->errors == trial_before && spec_map_get(&m, "trial"))
         spec_check_objective(c, metric_line);
-    static const char *const known[] = {"version", "name", "objective", "search", "space", "trial"};
+    spec_parse_pruning(c, &m);
+    static const char *const known[] = {"version", "name",  "objective", "search",
+                                        "space",   "trial", "pruning"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
 
     search_defaults(c, &seen);

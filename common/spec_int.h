@@ -5,6 +5,7 @@
  *   spec.c        the document: loading, name, objective, search
  *   spec_space.c  space: parameters into an hp_space_t
  *   spec_trial.c  trial: model / function / command, fixed, env
+ *   spec_pruning.c pruning: the early-stopping rule and its settings
  *   spec_names.c  the name tables of the spec's enums, hp_*_name
  *   spec_base.c   the hp_spec_t value: init/fini, find_fixed, equality
  *   spec_json.c   canonical JSON and the dataset key
@@ -133,6 +134,8 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);
  * given) that the trial can never report (spec_objective.c). Call it once
  * the trial section is parsed. */
 void spec_check_objective(ctx_t *c, int line);
+/* after objective and trial: their settings are its defaults */
+void spec_parse_pruning(ctx_t *c, map_t *root);
 
 /* The name tables (spec_names.c), in enum order. */
 extern const char *const hp_spec_goal_names[2];
