@@ -46,11 +46,10 @@ void coord_failures_completed(coord_study_t *s)
 static void give_up(coord_t *c, coord_study_t *s, uint32_t limit)
 {
     char reason[1200], err[256];
-    snprintf(reason, sizeof reason, "%" PRIu32 " trials failed in a row%s, the first (trial %" PRIu64
-             ") with: %s",
-             s->fails.streak,
-             s->fails.succeeded ? "" : " and none has completed", s->fails.first_number,
-             s->fails.first ? s->fails.first : "(no error given)");
+    snprintf(reason, sizeof reason,
+             "%" PRIu32 " trials failed in a row%s, the first (trial %" PRIu64 ") with: %s",
+             s->fails.streak, s->fails.succeeded ? "" : " and none has completed",
+             s->fails.first_number, s->fails.first ? s->fails.first : "(no error given)");
     s->active = 0;
     s->fails.gave_up = 1;
     size_t stopping = 0;
