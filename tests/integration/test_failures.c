@@ -196,7 +196,9 @@ START_TEST(test_missing_program_fails_run)
     HAS(r.out, want);
     res_free(&r);
 
-    ck_assert_str_eq(db_text(h.db, "SELECT state FROM studies WHERE name = 'missing'"), "failed");
+    char *state = db_text(h.db, "SELECT state FROM studies WHERE name = 'missing'");
+    ck_assert_str_eq(state, "failed");
+    free(state);
     char *why = reason(h.db, "missing");
     HAS(why, want);
     free(why);
