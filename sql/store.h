@@ -333,10 +333,11 @@ int hp_store_trial_prune(hp_store_t *st, int64_t trial_id, int64_t lease_id,
 typedef enum hp_attempt_end {
     HP_ATTEMPT_LOST = 0, /* lease expired / worker gone */
     HP_ATTEMPT_FAILED,   /* the attempt failed and the trial will be retried */
+    HP_ATTEMPT_INTERRUPTED, /* stopped, not by its own fault: it runs again */
 } hp_attempt_end_t;
 
 /* hp_store_trial_requeue: running -> pending, closing the current attempt
- * as 'lost' or 'failed' with an optional reason (kept on the attempt and in
+ * as 'lost', 'failed' or 'interrupted' with an optional reason (kept on the attempt and in
  * trials.error). The next hp_store_trial_start opens a new attempt. */
 int hp_store_trial_requeue(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                            hp_attempt_end_t how, const char *reason, char *err,

@@ -16,6 +16,8 @@
  *                     its end (result, failure, expired lease)
  *       study.c       a study in memory: spec, sampler, counters, history,
  *                     baselines, suggestions off the loop
+ *       failures.c    search.max_failures: failed trials in a row, and
+ *                     the study that gives up on them
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
  *       prune.c       the study's early-stopping rule: judges progress, and
@@ -33,9 +35,9 @@
  *   control     -> grow study tick state
  *   grow        -> study tick state
  *   sched       -> study sanity held tick state
- *   attempt     -> study sanity diagnose prune tick state
- *   study       -> prune tick
- *   diagnose, prune -> tick
+ *   attempt     -> study failures sanity diagnose prune tick state
+ *   study       -> prune failures tick
+ *   diagnose, prune, failures -> tick
  *   sanity      -> held tick state
  *   held        -> tick state
  * rep.c (an nng REP socket served from the loop; coord.c opens and closes
@@ -72,6 +74,16 @@ typedef enum coord_baselines {
     COORD_BASELINES_STORED,  /* in the table: no trial computes them again */
 } coord_baselines_t;
 
+/* What search.max_failures decides on (failures.c). */
+typedef struct coord_failures {
+    uint32_t streak;       /* trials failed since the last one completed */
+    char *first;           /* the first of those trials' error; NULL: none */
+    uint64_t first_number; /* and its trial number */
+    int succeeded;         /* a trial of the study completed, ever */
+    int gave_up;           /* the study failed on max_failures: its running
+                              trials, told to stop, go back to pending */
+} coord_failures_t;
+
 typedef struct coord_study {
     int64_t id;
     hp_spec_t spec;
@@ -85,6 +97,7 @@ typedef struct coord_study {
     int active;       /* still scheduling */
     int exhausted;    /* the sampler has no more points */
     int blocked;      /* the sampler waits for running trials to finish */
+    coord_failures_t fails;
     /* what samplers learn from: entry i is trial number i */
     HP_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
@@ -315,8 +328,9 @@ void coord_diagnose_end(coord_t *c, coord_run_t *r);
 
 /* coord_prune_init gives s the pruner its spec asks for (none: NULL). */
 int coord_prune_init(coord_study_t *s, char *err, size_t errlen);
-/* coord_prune_replay rebuilds s's pruner from what the store recorded of
- * study id (at start-up, before its runs are loaded). */
+/* coord_prune_replay rebuilds s's pruner, from empty, from what the store
+ * recorded of study id (at start-up before its runs are loaded, and when a
+ * study is counted again to resume). */
 int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen);
 /* coord_prune_progress judges a progress report; a trial the rule stops
  * gets r->stop with the reason, an event and a log line. */
@@ -408,6 +422,22 @@ int coord_baselines_assign(coord_t *c, coord_study_t *s, coord_run_t *r);
  * first per key and name stays) and marks every study with the key
  * STORED. Call inside a write group, before the run is removed. */
 void coord_baselines_result(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
+
+/* ---- failures.c --------------------------------------------------------- */
+
+/* coord_failures_failed counts trial number of s, just failed for good
+ * (retries used up) with error, and when search.max_failures says so
+ * gives up: the study is marked failed with the first error of the run,
+ * starts no further trial, and its running attempts are told to stop.
+ * Call it after the trial's end is written, before the run is removed;
+ * nothing is counted for a study that is not active. */
+void coord_failures_failed(coord_t *c, coord_study_t *s, uint64_t number, const char *error);
+/* coord_failures_completed ends the run of failures: a trial completed. */
+void coord_failures_completed(coord_study_t *s);
+/* coord_failures_reset starts a new run for a study about to run again
+ * (hpsearch resume): max_failures fresh tries; whether a trial ever
+ * completed is kept. */
+void coord_failures_reset(coord_study_t *s);
 
 /* ---- attempt.c ---------------------------------------------------------- */
 

@@ -173,8 +173,15 @@ int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size
 {
     if (!s->pruner)
         return 0;
+    /* from an empty pruner, so a study counted again (resumed) replays
+     * into what it would have at a start */
+    hp_pruner_free(s->pruner);
+    s->pruner = NULL;
+    int rc = coord_prune_init(s, err, errlen);
+    if (rc < 0)
+        return rc;
     replay_t rp = {s, 0};
-    int rc = hp_store_prune_events(c->store, id, hp_spec_pruning_metric(&s->spec), replay_event,
+    rc = hp_store_prune_events(c->store, id, hp_spec_pruning_metric(&s->spec), replay_event,
                                    &rp, err, errlen);
     if (rc == 0 && rp.events)
         hp_log_info("study %s: pruning state rebuilt from %zu stored events", s->spec.name,

@@ -26,6 +26,7 @@ void coord_study_free(coord_study_t *s)
     free(s->dataset_key);
     free(s->hist.v);
     free(s->hist_x);
+    free(s->fails.first);
     free(s);
 }
 
@@ -94,8 +95,10 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
         return 0;
     }
     hp_obs_state_t st = HP_OBS_FAILED;
-    if (t->state == HP_TRIAL_COMPLETED && t->has_value)
+    if (t->state == HP_TRIAL_COMPLETED && t->has_value) {
         st = HP_OBS_COMPLETED;
+        s->fails.succeeded = 1; /* max_failures' first-trials rule is over */
+    }
     else if (t->state == HP_TRIAL_PENDING || t->state == HP_TRIAL_RUNNING)
         st = HP_OBS_PENDING;
     coord_study_hist_set(s, (uint64_t)t->number, st, t->value, x);
@@ -221,6 +224,7 @@ int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen)
     if (rc < 0)
         return rc;
     s->active = 1;
+    coord_failures_reset(s); /* search.max_failures counts afresh */
     /* as at a start: a study without trials checks first (sanity.c) */
     if (s->created == 0 && s->spec.search.sanity_check && s->spec.trial.kind == HP_TRIAL_MODEL)
         s->sanity = 1;
