@@ -325,6 +325,10 @@ int hp_store_trial_complete(hp_store_t *st, int64_t trial_id, int64_t lease_id,
 /* hp_store_trial_fail: running -> failed, with the reason (required). */
 int hp_store_trial_fail(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                         const char *error, char *err, size_t errlen);
+/* hp_store_trial_set_pruned_step records where a pruned trial was stopped
+ * (trials.pruned_step; step >= 0). */
+int hp_store_trial_set_pruned_step(hp_store_t *st, int64_t trial_id, int64_t step, char *err,
+                                   size_t errlen);
 /* hp_store_trial_prune: running -> pruned (early stopping), reason optional. */
 int hp_store_trial_prune(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                          const char *reason, char *err, size_t errlen);

@@ -565,6 +565,28 @@ int hp_store_trial_prune(hp_store_t *st, int64_t trial_id, int64_t lease_id,
     return end_attempt(st, trial_id, lease_id, &e, err, errlen);
 }
 
+int hp_store_trial_set_pruned_step(hp_store_t *st, int64_t trial_id, int64_t step, char *err,
+                                   size_t errlen)
+{
+    if (step < 0)
+        return hp_errf(err, errlen, HP_EINVAL, "trial %" PRId64 ": pruned at step %" PRId64
+                       ", below 0", trial_id, step);
+    int rc = hp_store_op_begin(st, "record where a trial was pruned", err, errlen);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = hp_store_stmt(st, Q_TRIAL_SET_PRUNED_STEP,
+                                    "UPDATE trials SET pruned_step = ?2 WHERE id = ?1", &rc, err,
+                                    errlen);
+    if (s) {
+        sqlite3_bind_int64(s, 1, trial_id);
+        sqlite3_bind_int64(s, 2, step);
+        rc = hp_store_step_done(st, s, "record where a trial was pruned", err, errlen);
+        if (rc == 0 && sqlite3_changes(st->db) == 0)
+            rc = hp_errf(err, errlen, HP_ENOENT, "no trial %" PRId64, trial_id);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}
+
 int hp_store_trial_requeue(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                            hp_attempt_end_t how, const char *reason, char *err,
                            size_t errlen)

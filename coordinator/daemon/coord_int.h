@@ -134,8 +134,11 @@ typedef struct coord_run {
     HP_VEC(double) loss;
     HP_VEC(int64_t) loss_step;
     char loss_metric[32];
-    /* pruning: whether the rule's metric came, and what came instead */
+    /* pruning: whether the rule's metric came, and what came instead; the
+     * step a stop was decided at (has_prune_step) */
     int prune_seen;
+    int has_prune_step;
+    int64_t prune_step;
     char prune_others[128];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after

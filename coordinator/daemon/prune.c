@@ -52,9 +52,11 @@ static void note_others(coord_run_t *r, Hpsearch__Metric **m, size_t n)
     }
 }
 
-static void stop_run(coord_t *c, coord_run_t *r, const char *reason)
+static void stop_run(coord_t *c, coord_run_t *r, int64_t step, const char *reason)
 {
     r->stop = 1;
+    r->has_prune_step = 1;
+    r->prune_step = step;
     snprintf(r->stop_reason, sizeof r->stop_reason, "%s", reason);
     hp_log_info("study %s trial %" PRIu64 ": %s", r->study->spec.name, r->number, reason);
     char err[256];
@@ -84,17 +86,21 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
         return;
     }
     if (v.stop)
-        stop_run(c, r, v.reason);
+        stop_run(c, r, step, v.reason);
 }
 
 void coord_prune_loaded(coord_t *c, coord_run_t *r)
 {
     (void)c;
-    const char *why = r->study->pruner ? hp_pruner_stopped(r->study->pruner, r->number) : NULL;
+    int64_t step = 0;
+    const char *why =
+        r->study->pruner ? hp_pruner_stopped(r->study->pruner, r->number, &step) : NULL;
     if (why && !r->stop) {
         /* decided before a restart, and perhaps never heard: the next
          * reply tells the worker */
         r->stop = 1;
+        r->has_prune_step = 1;
+        r->prune_step = step;
         snprintf(r->stop_reason, sizeof r->stop_reason, "%s", why);
     }
 }

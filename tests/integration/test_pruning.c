@@ -118,6 +118,13 @@ static void expect_decisions(hp_harness_t *h)
     ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT count(*) FROM events WHERE kind = "
                                               "'trial_pruned'"),
                      4);
+    /* where each was stopped, as a column */
+    char steps[64];
+    ck_assert_ptr_nonnull(hp_harness_db_text(h->db, "SELECT group_concat(coalesce(pruned_step, "
+                                                    "'-'), '') FROM (SELECT pruned_step FROM "
+                                                    "trials ORDER BY number)",
+                                             steps, sizeof steps));
+    ck_assert_str_eq(steps, "-1-113");
     /* the completed ones ran every step */
     ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT count(*) FROM metrics m JOIN trials t ON "
                                               "t.id = m.trial_id WHERE t.number IN (0, 2) AND "
