@@ -90,6 +90,9 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
         coord_study_hist_set(s, (uint64_t)t->number, HP_OBS_FAILED, NAN, NULL);
         return 0;
     }
+    /* a trial the user's own loop runs (no worker): it waits for its tell */
+    if (t->state == HP_TRIAL_RUNNING && t->attempts > 0 && !t->worker_id)
+        s->asked++;
     hp_obs_state_t st = HP_OBS_FAILED;
     if (t->state == HP_TRIAL_COMPLETED && t->has_value)
         st = HP_OBS_COMPLETED;
@@ -203,9 +206,40 @@ int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen)
     return rc;
 }
 
+coord_study_t *coord_study_running(coord_t *c, hp_rep_req_t *req, const char *name,
+                                   const char *doing)
+{
+    coord_study_t *s = coord_study_find(c, name);
+    if (s && s->active)
+        return s;
+    char err[256];
+    hp_study_t st;
+    char *end;
+    long long id = strtoll(name, &end, 10);
+    int rc = *end == '\0' ? hp_store_study_get(c->store, id, &st, err, sizeof err)
+                          : hp_store_study_get_by_name(c->store, name, &st, err, sizeof err);
+    if (rc == HP_ENOENT) {
+        coord_reply_no_study(c, req, name);
+        return NULL;
+    }
+    if (rc < 0) {
+        coord_reply_error(c, req, rc, "%s", err);
+        return NULL;
+    }
+    const char *how = st.state == HP_STUDY_COMPLETED
+                          ? "resubmit its spec with a larger search.max_trials to continue it"
+                          : "hpsearch resume continues it";
+    if (st.state == HP_STUDY_RUNNING) /* stored running, yet not ours: cannot be */
+        how = "it is not loaded by this coordinator";
+    coord_reply_error(c, req, HP_ESTATE, "cannot %s: study '%s' is %s (%s)", doing, st.name,
+                      hp_study_state_name(st.state), how);
+    hp_study_fini(&st);
+    return NULL;
+}
+
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
 {
-    if (!s->active || s->running || s->pending || s->suggesting || s->sanity)
+    if (!s->active || s->running || s->asked || s->pending || s->suggesting || s->sanity)
         return;
     if (s->created < s->total && !s->exhausted)
         return;
