@@ -4,6 +4,7 @@
 #include "suggest.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,7 +283,11 @@ static int read_number(const hp_param_t *p, const char *text, double *x, char *e
                        size_t errlen)
 {
     char *end;
+    errno = 0;
     double v = strtod(text, &end);
+    if (errno == ERANGE && *text && end != text)
+        return hp_errf(err, errlen, HP_EINVAL, "%s: '%s' %s a double's range", p->name, text,
+                       fabs(v) < 1 ? "underflows (too close to 0 for)" : "is outside");
     while (isspace((unsigned char)*end))
         end++;
     if (!*text || isspace((unsigned char)*text) || *end != '\0' || !isfinite(v))

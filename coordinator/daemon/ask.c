@@ -292,8 +292,13 @@ static int told_trial(coord_t *c, hp_rep_req_t *req, const coord_study_t *s, uin
     char err[256];
     int rc = hp_store_trial_get_by_number(c->store, s->id, number, t, err, sizeof err);
     if (rc == HP_ENOENT) {
-        coord_reply_error(c, req, HP_ENOENT, "study '%s' has no trial %u (it has %" PRIu64 ")",
-                          s->spec.name, number, s->created);
+        if (s->created)
+            coord_reply_error(c, req, HP_ENOENT,
+                              "study '%s' has no trial %u (its trials are 0..%" PRIu64 ")",
+                              s->spec.name, number, s->created - 1);
+        else
+            coord_reply_error(c, req, HP_ENOENT, "study '%s' has no trial %u (none yet)",
+                              s->spec.name, number);
         return rc;
     }
     if (rc < 0) {

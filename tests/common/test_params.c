@@ -95,6 +95,8 @@ static const bad_t bad[] = {
     {{"lr", "0.01", "act", "relu"},
      "missing hidden, drop: give every parameter of the space once"},
     {{"lr", "", "hidden", "64", "act", "relu", "drop", "0"}, "lr: '' is not a number"},
+    {{"lr", "1e-400", "hidden", "64", "act", "relu", "drop", "0"},
+     "lr: '1e-400' underflows (too close to 0 for) a double's range"},
 };
 
 START_TEST(test_bad_point)
