@@ -148,18 +148,22 @@ static int serve(coord_t *c, hp_rep_req_t *req, coord_study_t *s)
     return 1;
 }
 
+/* Whether one of the first n waiting asks is for study_id. */
+static int waiting_before(const coord_t *c, size_t n, int64_t study_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c->asks.v[i].study_id == study_id)
+            return 1;
+    return 0;
+}
+
 void coord_ask(coord_t *c, hp_rep_req_t *req, const Hpsearch__Ask *q)
 {
     coord_study_t *s = coord_study_running(c, req, q->study, "ask");
     if (!s || ask_refused(c, req, s))
         return;
-    /* one waiting ask per study at a time goes first: keep arrival order */
-    for (size_t i = 0; i < c->asks.n; i++)
-        if (c->asks.v[i].study_id == s->id) {
-            HP_VEC_PUSH(c->asks, ((coord_ask_t){req, s->id}));
-            return;
-        }
-    if (!serve(c, req, s))
+    /* asks of a study are answered in arrival order */
+    if (waiting_before(c, c->asks.n, s->id) || !serve(c, req, s))
         HP_VEC_PUSH(c->asks, ((coord_ask_t){req, s->id}));
 }
 
@@ -174,7 +178,7 @@ void coord_asks_serve(coord_t *c)
             coord_reply_error(c, a.req, HP_ESTATE,
                               "cannot ask: the study ended while the ask waited");
             done = 1;
-        } else if (keep && c->asks.v[keep - 1].study_id == a.study_id) {
+        } else if (waiting_before(c, keep, a.study_id)) {
             done = 0; /* an earlier ask of the study still waits */
         } else {
             done = ask_refused(c, a.req, s) || serve(c, a.req, s);
