@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 typedef struct res {
     int status;
@@ -66,6 +67,16 @@ static char *sql(hp_harness_t *h, const char *q)
     char *rows = strdup(nl ? nl + 1 : "");
     free(r.out);
     return rows;
+}
+
+/* stops the daemon as a user would and checks it exits cleanly (under
+ * the sanitizers: nothing leaked), then cleans up */
+static void finish(hp_harness_t *h)
+{
+    int st = hp_harness_kill(h, h->daemon, SIGTERM);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "hpsearchd ended with status %d; see %s",
+                  st, h->dir);
+    hp_harness_fini(h);
 }
 
 static void submit(hp_harness_t *h, const char *file, const char *spec)
@@ -180,7 +191,7 @@ START_TEST(test_enqueue_runs_first_as_given)
     FAILS(r);
     HAS(r.err, "cannot enqueue: study 'steer' is completed");
     res_free(&r);
-    hp_harness_fini(&h);
+    finish(&h);
 }
 END_TEST
 
@@ -285,7 +296,7 @@ START_TEST(test_ask_tell_without_workers)
     rows = sql(&h, "SELECT number, state, error FROM trials ORDER BY number");
     ck_assert_str_eq(rows, "0,completed,\n1,completed,\n2,failed,out of memory\n");
     free(rows);
-    hp_harness_fini(&h);
+    finish(&h);
 }
 END_TEST
 
@@ -323,7 +334,7 @@ START_TEST(test_asked_trial_survives_restart_and_cancel)
     FAILS(r);
     HAS(r.err, "cannot ask: study 'steer' is cancelled");
     res_free(&r);
-    hp_harness_fini(&h);
+    finish(&h);
 }
 END_TEST
 
