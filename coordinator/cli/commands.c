@@ -17,6 +17,7 @@ const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_ask,
     &hp_cmd_tell,
     &hp_cmd_cancel,
+    &hp_cmd_resume,
     &hp_cmd_workers,
     &hp_cmd_sql,
     NULL,

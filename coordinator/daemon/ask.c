@@ -437,6 +437,11 @@ void coord_tell(coord_t *c, hp_rep_req_t *req, const Hpsearch__Tell *q)
     s->asked--;
     s->done++;
     int completed = outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED;
+    /* search.max_failures counts a told failure like a worker's */
+    if (completed)
+        coord_failures_completed(s);
+    else if (outcome == HPSEARCH__TRIAL_OUTCOME__FAILED)
+        coord_failures_failed(c, s, (uint64_t)t.number, why);
     char msg[700];
     if (completed)
         snprintf(msg, sizeof msg, "trial %u completed (%s %s)", q->number, obj,
