@@ -101,6 +101,8 @@ static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, c
             rep->submit_reply->existed ? "resuming" : "running", rep->submit_reply->name,
             (unsigned long long)rep->submit_reply->study_id, db, s->nworkers,
             s->nworkers == 1 ? "" : "s");
+    for (size_t i = 0; i < rep->submit_reply->n_notes; i++)
+        fprintf(s->cli->err, "%s\n", rep->submit_reply->notes[i]);
     unsigned long long study_id = (unsigned long long)rep->submit_reply->study_id;
     hp_proto_free(rep);
 

@@ -24,7 +24,7 @@ const hp_cmd_t hp_cmd_submit = {
             "name is refused. SPEC `-` reads standard input.\n"
             "\n"
             "Options:\n"
-            "  --format json  print {\"study_id\":N,\"name\":\"...\",\"existed\":false}\n"
+            "  --format json  print {\"study_id\":N,\"name\":\"...\",\"existed\":false,\"notes\":[...]}\n"
             "\n"
             "Example:\n"
             "  hpsearch --coordinator tcp://head:7522 submit study.yaml\n",
@@ -66,7 +66,13 @@ static int cmd_submit(hp_cli_t *cli, int argc, char **argv)
         hp_buf_t b = {0};
         hp_buf_printf(&b, "{\"study_id\":%" PRIu64 ",\"name\":", r->study_id);
         hp_buf_json_string(&b, r->name);
-        hp_buf_printf(&b, ",\"existed\":%s}\n", r->existed ? "true" : "false");
+        hp_buf_printf(&b, ",\"existed\":%s,\"notes\":[", r->existed ? "true" : "false");
+        for (size_t i = 0; i < r->n_notes; i++) {
+            if (i)
+                hp_buf_putc(&b, ',');
+            hp_buf_json_string(&b, r->notes[i]);
+        }
+        hp_buf_puts(&b, "]}\n");
         fputs(b.data, cli->out);
         hp_buf_fini(&b);
     } else if (r->existed) {
@@ -75,6 +81,9 @@ static int cmd_submit(hp_cli_t *cli, int argc, char **argv)
     } else {
         fprintf(cli->out, "submitted study '%s' (id %" PRIu64 ")\n", r->name, r->study_id);
     }
+    /* what the coordinator did beyond storing it (a warm start's trials) */
+    for (size_t i = 0; fmt != HP_FORMAT_JSON && i < r->n_notes; i++)
+        fprintf(cli->out, "%s\n", r->notes[i]);
     hp_proto_free(rep);
     return HP_EXIT_OK;
 }
