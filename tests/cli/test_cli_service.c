@@ -238,7 +238,7 @@ START_TEST(test_submit_and_status)
     /* the same spec again: not an error, the study continues */
     r = HP("submit", "--format", "json", path_in("s.yaml"));
     OK(r);
-    ck_assert_str_eq(r.out, "{\"study_id\":1,\"name\":\"svc\",\"existed\":true}\n");
+    ck_assert_str_eq(r.out, "{\"study_id\":1,\"name\":\"svc\",\"existed\":true,\"notes\":[]}\n");
     res_free(&r);
 
     r = HP("status");
