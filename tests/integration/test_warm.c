@@ -1,6 +1,7 @@
 /* search.warm_start with the real hpsearchd, hpworker and hpsearch: a
  * bayes study that starts from an earlier study's completed trials makes
- * better first suggestions than a cold start with the same seed; trials
+ * better first suggestions than a cold start with the same seed, and a
+ * coarse-to-fine one narrows its first round around them; trials
  * outside its space are skipped with a note; an unknown name is refused
  * with did-you-mean; a study of another goal is skipped with a note; and
  * a restart rebuilds the same observations, not the trials the earlier
@@ -183,6 +184,29 @@ START_TEST(test_warm_bayes_beats_cold_start)
     ck_assert_double_lt(a_best, 1.0);      /* 24 bayes trials found a minimum (0.398) */
     ck_assert_double_lt(b3, a_best + 0.5); /* B refined next to one at once */
     ck_assert_double_lt(b3 + 1.0, c3);     /* and is better than a cold start */
+
+    /* coarse-to-fine takes A's trials as a round before round 0: round 0
+     * already searches a box half as wide as the space, around A's best,
+     * and its recorded ranges name them */
+    snprintf(spec_buf, sizeof spec_buf,
+             "name: warm-d\nobjective: {metric: value}\n"
+             "search: {algorithm: coarse-to-fine, max_trials: 8, rounds: 2, top_k: 3, seed: 2, "
+             "warm_start: [warm-a]}\n"
+             "space:\n  x1: {type: float, low: -5, high: 10}\n"
+             "  x2: {type: float, low: 0, high: 15}\n"
+             "trial: {function: branin}\n");
+    hp_harness_submit(&h, spec_buf);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "warm-d", GUARD_S), "completed");
+    ck_assert_int_eq(
+        hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON s.id = "
+                                 "e.study_id WHERE s.name = 'warm-d' AND e.kind = 'c2f_round' "
+                                 "AND e.message LIKE '{\"round\":0,%\"best\":[],"
+                                 "\"warm_best\":[\"warm-a#%'"),
+        1);
+    double span = db_num(&h, "SELECT max(json_extract(t.params, '$.x1')) - "
+                             "min(json_extract(t.params, '$.x1')) FROM trials t JOIN studies s "
+                             "ON s.id = t.study_id WHERE s.name = 'warm-d' AND t.number < 4");
+    ck_assert_double_le(span, 7.5 + 1e-9);
     hp_harness_fini(&h);
 }
 END_TEST
