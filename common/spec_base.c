@@ -111,6 +111,7 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         a->search.parallelism != b->search.parallelism ||
         a->search.seed != b->search.seed ||
         a->search.sanity_check != b->search.sanity_check ||
+        a->search.max_failures != b->search.max_failures ||
         a->search.rounds != b->search.rounds ||
         a->search.trials_per_round != b->search.trials_per_round ||
         a->search.top_k != b->search.top_k ||

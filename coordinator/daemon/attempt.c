@@ -96,6 +96,7 @@ void coord_attempt_progress(coord_t *c, coord_run_t *r, const Hpsearch__Progress
     if (!r->sanity)
         store_metrics(c, r, p->step, p->metrics, p->n_metrics);
     coord_diagnose_progress(c, r, p->step, p->metrics, p->n_metrics);
+    coord_prune_progress(c, r, p->step, p->metrics, p->n_metrics);
 }
 
 /* The attempt is over and its trial's end (or re-queue) is recorded: free
@@ -122,12 +123,13 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
     if (coord_write_begin(c) < 0)
         return;
     int rc;
-    int ended = 1;
-    if (!s->active) {
+    int ended = 1, failed = 0;
+    if (!s->active && !s->fails.gave_up) {
         /* the study was cancelled meanwhile: nothing is re-run */
         rc = hp_store_trial_cancel(c->store, r->trial_id, why, err, sizeof err);
         s->done++;
     } else if ((uint32_t)r->attempt <= s->spec.trial.retries) {
+        /* a study that gave up keeps its retries for `hpsearch resume` */
         rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
         s->pending++;
         ended = 0;
@@ -139,6 +141,7 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
                  s->spec.trial.retries + 1);
         rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, msg, err, sizeof err);
         s->done++;
+        failed = 1;
         hp_log_info("study %s trial %" PRIu64 " failed: %s", s->spec.name, r->number, msg);
     }
     if (rc < 0) {
@@ -150,7 +153,10 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
             return;
         hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
                      s->spec.name, r->number, err);
+    } else if (failed) {
+        coord_failures_failed(c, s, r->number, why);
     }
+    coord_prune_attempt_end(c, r, COORD_PRUNE_FORGET);
     run_over(c, r, ended, HP_OBS_FAILED, NAN);
 }
 
@@ -168,13 +174,16 @@ static void failure_reason(const Hpsearch__Result *res, char *why, size_t whylen
     }
 }
 
-/* Records a final outcome other than FAILED: completed (a non-finite
- * objective fails the trial instead), pruned or cancelled. */
-static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, char *err,
-                          size_t errlen)
+/* Records an outcome other than FAILED: completed (a non-finite
+ * objective fails the trial instead), pruned or cancelled — or, for a
+ * trial its study stopped when it gave up (failures.c), back to pending.
+ * *ended says whether the trial reached a final state. */
+static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, int *ended,
+                          char *err, size_t errlen)
 {
     coord_study_t *s = r->study;
     int rc;
+    *ended = 1;
     switch (res->outcome) {
     case HPSEARCH__TRIAL_OUTCOME__COMPLETED:
         if (!isfinite(res->value)) {
@@ -182,15 +191,31 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
             snprintf(why, sizeof why, "the objective '%s' is %s", s->spec.objective.metric,
                      isnan(res->value) ? "NaN" : "infinite");
             rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, why, err, errlen);
+            if (rc == 0)
+                coord_failures_failed(c, s, r->number, why);
             break;
         }
         rc = hp_store_trial_complete(c->store, r->trial_id, r->lease_id, res->value, err, errlen);
+        if (rc == 0)
+            coord_failures_completed(s);
         break;
     case HPSEARCH__TRIAL_OUTCOME__PRUNED:
+        /* the coordinator's own reason when it asked (the worker's copy
+         * may be cut short) */
         rc = hp_store_trial_prune(c->store, r->trial_id, r->lease_id,
-                                  res->error && *res->error ? res->error : NULL, err, errlen);
+                                  r->stop ? r->stop_reason
+                                  : res->error && *res->error ? res->error
+                                                              : NULL,
+                                  err, errlen);
         break;
     default:
+        if (s->fails.gave_up && r->stop) {
+            rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id,
+                                        HP_ATTEMPT_INTERRUPTED, r->stop_reason, err, errlen);
+            s->pending++;
+            *ended = 0;
+            return rc;
+        }
         rc = hp_store_trial_cancel(c->store, r->trial_id,
                                    r->stop ? r->stop_reason : "cancelled by the worker", err,
                                    errlen);
@@ -224,7 +249,8 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         return 0;
     }
     char serr[512];
-    int rc = record_outcome(c, r, res, serr, sizeof serr);
+    int ended;
+    int rc = record_outcome(c, r, res, &ended, serr, sizeof serr);
     if (rc < 0) {
         if (!coord_store_failed(c, rc, "study '%s' trial %" PRIu64 ": cannot record its "
                                        "result: %s",
@@ -236,7 +262,11 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
                  res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED ? "completed" : "ended",
                  res->value);
     int completed = res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED && isfinite(res->value);
-    run_over(c, r, 1, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED, res->value);
+    coord_prune_attempt_end(c, r,
+                            completed ? COORD_PRUNE_COMPLETED
+                            : res->outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED ? COORD_PRUNE_PRUNED
+                                                                              : COORD_PRUNE_FORGET);
+    run_over(c, r, ended, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED, res->value);
     return 0;
 }
 

@@ -185,6 +185,7 @@ static int load_run_cb(void *data, const hp_trial_t *t)
          * any might be, so none other starts until these end without */
         .baselines = s->baselines == COORD_BASELINES_NEED,
     };
+    coord_prune_loaded(c, &r);
     coord_run_add(c, &r);
     return 0;
 }

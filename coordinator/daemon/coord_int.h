@@ -10,13 +10,18 @@
  *                 with rep.c as its sockets' request callbacks
  *     worker_msgs.c   the worker socket: HELLO .. RESULT
  *     control.c       the control socket: what the CLI asks
+ *      grow.c         a resubmission that grows a study; RESUME
  *      sched.c        gives trials to idle slots, each under a fresh lease
  *      attempt.c      a running attempt after that: renewals, progress,
  *                     its end (result, failure, expired lease)
  *       study.c       a study in memory: spec, sampler, counters, history,
  *                     baselines, suggestions off the loop
+ *       failures.c    search.max_failures: failed trials in a row, and
+ *                     the study that gives up on them
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
+ *       prune.c       the study's early-stopping rule: judges progress, and
+ *                     rebuilds its state from the store at start-up
  *        held.c       idle slots: GET_TRIALs held open, NO_TRIAL
  *         tick.c      requests in, one transaction per tick, replies out
  *                     after it commits (the outbox); a database that
@@ -25,12 +30,14 @@
  *                     coord_t's tables; the request to shut down
  *
  * Who calls whom (every edge points down):
- *   coord       -> sched attempt study held tick state
+ *   coord       -> sched attempt study prune held tick state
  *   worker_msgs -> attempt held tick state
- *   control     -> study tick state
+ *   control     -> grow study tick state
+ *   grow        -> study tick state
  *   sched       -> study sanity held tick state
- *   attempt     -> study sanity diagnose tick state
- *   study, diagnose -> tick
+ *   attempt     -> study failures sanity diagnose prune tick state
+ *   study       -> prune failures tick
+ *   diagnose, prune, failures -> tick
  *   sanity      -> held tick state
  *   held        -> tick state
  * rep.c (an nng REP socket served from the loop; coord.c opens and closes
@@ -67,6 +74,16 @@ typedef enum coord_baselines {
     COORD_BASELINES_STORED,  /* in the table: no trial computes them again */
 } coord_baselines_t;
 
+/* What search.max_failures decides on (failures.c). */
+typedef struct coord_failures {
+    uint32_t streak;       /* trials failed since the last one completed */
+    char *first;           /* the first of those trials' error; NULL: none */
+    uint64_t first_number; /* and its trial number */
+    int succeeded;         /* a trial of the study completed, ever */
+    int gave_up;           /* the study failed on max_failures: its running
+                              trials, told to stop, go back to pending */
+} coord_failures_t;
+
 typedef struct coord_study {
     int64_t id;
     hp_spec_t spec;
@@ -80,6 +97,7 @@ typedef struct coord_study {
     int active;       /* still scheduling */
     int exhausted;    /* the sampler has no more points */
     int blocked;      /* the sampler waits for running trials to finish */
+    coord_failures_t fails;
     /* what samplers learn from: entry i is trial number i */
     HP_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
@@ -89,10 +107,15 @@ typedef struct coord_study {
     unsigned sanity_attempts;
     char *dataset_key; /* NULL: none */
     coord_baselines_t baselines;
+    /* the pruning rule (prune.c); NULL: none */
+    struct hp_pruner *pruner;
+    int prune_warned; /* the "never reported the metric" warning was given */
     /* expensive samplers run off the loop (uv_queue_work) */
     int suggesting;
     int has_ready;
     double ready_x[HP_SPACE_MAX_PARAMS];
+    /* a grown spec waiting for the suggestion in flight (coord_study_respec) */
+    struct coord_study *next;
 } coord_study_t;
 
 /* A running attempt: one trial leased to one worker. */
@@ -105,12 +128,15 @@ typedef struct coord_run {
     uint64_t expires_ms; /* uv_now() time */
     coord_study_t *study;
     int stop;            /* tell the worker to stop (cancelled, diverged) */
-    char stop_reason[256];
+    char stop_reason[384];
     /* the loss curve this attempt reported, for its diagnosis, and the
      * step each value was reported at (PROGRESS.step, as stored) */
     HP_VEC(double) loss;
     HP_VEC(int64_t) loss_step;
     char loss_metric[32];
+    /* pruning: whether the rule's metric came, and what came instead */
+    int prune_seen;
+    char prune_others[128];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after
      * a restart, may have been): while it runs no other trial of the key
@@ -301,6 +327,30 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch_
  * (trials.diagnosis / diagnosis_detail). Call it before the run is removed. */
 void coord_diagnose_end(coord_t *c, coord_run_t *r);
 
+/* ---- prune.c ------------------------------------------------------------ */
+
+/* coord_prune_init gives s the pruner its spec asks for (none: NULL). */
+int coord_prune_init(coord_study_t *s, char *err, size_t errlen);
+/* coord_prune_replay rebuilds s's pruner, from empty, from what the store
+ * recorded of study id (at start-up before its runs are loaded, and when a
+ * study is counted again to resume). */
+int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen);
+/* coord_prune_progress judges a progress report; a trial the rule stops
+ * gets r->stop with the reason, an event and a log line. */
+void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
+                          size_t n);
+/* coord_prune_loaded marks a run found running at start-up stopped when
+ * the replayed rule had stopped it. */
+void coord_prune_loaded(coord_t *c, coord_run_t *r);
+typedef enum coord_prune_end {
+    COORD_PRUNE_COMPLETED, /* its curve counts (median) */
+    COORD_PRUNE_PRUNED,    /* its values stay */
+    COORD_PRUNE_FORGET,    /* lost, failed, interrupted, cancelled: a re-run is judged afresh */
+} coord_prune_end_t;
+/* coord_prune_attempt_end tells the rule how r's attempt ended. Call it
+ * before the run is removed. */
+void coord_prune_attempt_end(coord_t *c, coord_run_t *r, coord_prune_end_t end);
+
 /* ---- sanity.c ----------------------------------------------------------- */
 
 /* coord_sanity_dispatch gives the study's sanity check to the held
@@ -349,6 +399,18 @@ int coord_study_warm_start(coord_t *c, coord_study_t *s, double before, coord_no
                            char *err, size_t errlen);
 /* coord_study_free frees s (NULL ok); no suggestion may be in flight. */
 void coord_study_free(coord_study_t *s);
+/* coord_study_recount makes the ended study s (cancelled, failed...) run
+ * again once the store says so (hp_store_study_reopen): its counters and
+ * the samplers' history are read from its stored trials again, and it
+ * schedules. Its spec and sampler stay. */
+int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen);
+/* coord_study_respec gives s the spec of next — a resubmission that changed
+ * only what a study may change while it runs (max_trials, parallelism,
+ * trial.timeout), built by coord_study_new — with a sampler made for it
+ * and the trial count it gives. It takes next. Trials already sent keep
+ * what they were sent with. While a suggestion is in flight the swap
+ * waits for it to finish. */
+void coord_study_respec(coord_t *c, coord_study_t *s, coord_study_t *next);
 /* coord_study_maybe_finish marks the study completed when nothing is left. */
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s);
 /* coord_study_hist_set records what a sampler knows of trial number. */
@@ -378,6 +440,22 @@ int coord_baselines_assign(coord_t *c, coord_study_t *s, coord_run_t *r);
  * first per key and name stays) and marks every study with the key
  * STORED. Call inside a write group, before the run is removed. */
 void coord_baselines_result(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
+
+/* ---- failures.c --------------------------------------------------------- */
+
+/* coord_failures_failed counts trial number of s, just failed for good
+ * (retries used up) with error, and when search.max_failures says so
+ * gives up: the study is marked failed with the first error of the run,
+ * starts no further trial, and its running attempts are told to stop.
+ * Call it after the trial's end is written, before the run is removed;
+ * nothing is counted for a study that is not active. */
+void coord_failures_failed(coord_t *c, coord_study_t *s, uint64_t number, const char *error);
+/* coord_failures_completed ends the run of failures: a trial completed. */
+void coord_failures_completed(coord_study_t *s);
+/* coord_failures_reset starts a new run for a study about to run again
+ * (hpsearch resume): max_failures fresh tries; whether a trial ever
+ * completed is kept. */
+void coord_failures_reset(coord_study_t *s);
 
 /* ---- attempt.c ---------------------------------------------------------- */
 
@@ -412,6 +490,24 @@ void coord_attempts_expire(coord_t *c);
 /* coord_schedule gives trials to held requests while there are both:
  * each trial under a new lease, a study's sanity check before its trials. */
 void coord_schedule(coord_t *c);
+
+/* ---- grow.c ------------------------------------------------------------- */
+
+/* coord_grow_resubmit answers a SUBMIT of a name already stored as st, s
+ * being the submission built by coord_study_new (taken, freed or kept).
+ * The same spec: the study goes on (existed). Only search.max_trials,
+ * search.parallelism and trial.timeout changed: the stored study and the
+ * loop's take the new values, a completed one whose max_trials grew runs
+ * again, and SubmitReply.notes says each change ("max_trials 4 -> 7").
+ * max_trials below the trials already created, or any other difference,
+ * is refused naming the numbers or the keys. */
+void coord_grow_resubmit(coord_t *c, hp_rep_req_t *req, const hp_study_t *st, coord_study_t *s);
+/* coord_grow_resume answers a RESUME: a cancelled, failed or stopped study
+ * runs again — state running, reason cleared, its cancelled trials pending
+ * again (failed ones stay failed) — and the ACK says what it did. A
+ * running or completed study, or one still stopping running trials, is
+ * refused with why. */
+void coord_grow_resume(coord_t *c, hp_rep_req_t *req, const Hpsearch__ResumeStudy *q);
 
 /* ---- worker_msgs.c, control.c: the sockets' request callbacks (rep.h) --- */
 

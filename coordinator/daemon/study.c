@@ -6,6 +6,7 @@
 #include "err.h"
 #include "log.h"
 #include "params.h"
+#include "pruner.h"
 #include "suggest.h"
 #include "warm.h"
 
@@ -19,12 +20,15 @@ void coord_study_free(coord_study_t *s)
     if (!s)
         return;
     HP_ASSERT(!s->suggesting); /* the loop waits for work before freeing */
+    coord_study_free(s->next);
     hp_sampler_free(s->sampler);
+    hp_pruner_free(s->pruner);
     hp_spec_fini(&s->spec);
     free(s->trial_json);
     free(s->dataset_key);
     free(s->hist.v);
     free(s->hist_x);
+    free(s->fails.first);
     free(s);
 }
 
@@ -93,8 +97,10 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
         return 0;
     }
     hp_obs_state_t st = HP_OBS_FAILED;
-    if (t->state == HP_TRIAL_COMPLETED && t->has_value)
+    if (t->state == HP_TRIAL_COMPLETED && t->has_value) {
         st = HP_OBS_COMPLETED;
+        s->fails.succeeded = 1; /* max_failures' first-trials rule is over */
+    }
     else if (t->state == HP_TRIAL_PENDING || t->state == HP_TRIAL_RUNNING)
         st = HP_OBS_PENDING;
     coord_study_hist_set(s, (uint64_t)t->number, st, t->value, x);
@@ -112,6 +118,10 @@ int coord_study_new(hp_spec_t *spec, coord_study_t **out, char *err, size_t errl
     hp_spec_init(spec); /* the study owns it now; the sampler points into it */
     int rc = hp_sampler_new(&s->sampler, &s->spec, err, errlen);
     if (rc < 0) {
+        coord_study_free(s);
+        return rc;
+    }
+    if ((rc = coord_prune_init(s, err, errlen)) < 0) {
         coord_study_free(s);
         return rc;
     }
@@ -172,6 +182,8 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
     rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
     if (rc < 0 && hl.err[0])
         hp_errf(err, errlen, rc, "study '%s' has %s", s->spec.name, hl.err);
+    if (rc == 0)
+        rc = coord_prune_replay(c, s, id, err, errlen);
     return rc;
 }
 
@@ -289,6 +301,64 @@ int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen)
     if (rc < 0)
         coord_study_free(s);
     return rc;
+}
+
+int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen)
+{
+    s->created = s->pending = s->done = 0;
+    s->hist.n = 0;
+    s->exhausted = s->blocked = 0;
+    int rc = study_count(c, s, s->id, err, errlen);
+    if (rc < 0)
+        return rc;
+    s->active = 1;
+    coord_failures_reset(s); /* search.max_failures counts afresh */
+    /* as at a start: a study without trials checks first (sanity.c) */
+    if (s->created == 0 && s->spec.search.sanity_check && s->spec.trial.kind == HP_TRIAL_MODEL)
+        s->sanity = 1;
+    c->schedule_needed = 1;
+    return 0;
+}
+
+/* Moves next's spec into s, with a sampler made on it where s keeps it:
+ * the sampler points into the spec it was made from. */
+static void respec_now(coord_t *c, coord_study_t *s, coord_study_t *next)
+{
+    hp_sampler_t *old = s->sampler;
+    hp_spec_fini(&s->spec);
+    s->spec = next->spec;
+    hp_spec_init(&next->spec);
+    hp_sampler_free(next->sampler);
+    next->sampler = NULL;
+    char err[256];
+    /* made from this very spec a moment ago (coord_study_new): only memory
+     * could fail it */
+    int rc = hp_sampler_new(&s->sampler, &s->spec, err, sizeof err);
+    HP_ASSERT(rc == 0);
+    /* the warm start's observations stay (a resubmission cannot change
+     * search.warm_start or the space) */
+    hp_sampler_move_prior(s->sampler, old);
+    hp_sampler_free(old);
+    s->total = hp_sampler_total(s->sampler);
+    char *tj = s->trial_json;
+    s->trial_json = next->trial_json;
+    next->trial_json = tj;
+    s->exhausted = 0; /* a grown grid or sampler has points again */
+    s->blocked = 0;
+    coord_study_free(next);
+    c->schedule_needed = 1;
+    coord_study_maybe_finish(c, s); /* a lowered max_trials may be reached */
+}
+
+void coord_study_respec(coord_t *c, coord_study_t *s, coord_study_t *next)
+{
+    if (s->suggesting) {
+        /* the sampler is in use off the loop: swapped when it is done */
+        coord_study_free(s->next);
+        s->next = next;
+        return;
+    }
+    respec_now(c, s, next);
 }
 
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
@@ -456,6 +526,11 @@ static void suggest_done(uv_work_t *req, int status)
     free(w->xs);
     free(w);
     c->schedule_needed = 1;
+    if (s->next) {
+        coord_study_t *next = s->next;
+        s->next = NULL;
+        respec_now(c, s, next);
+    }
 }
 
 void coord_study_suggest_failed(coord_t *c, coord_study_t *s, int rc, const char *why)

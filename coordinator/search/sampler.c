@@ -105,6 +105,17 @@ void hp_sampler_add_prior(hp_sampler_t *s, const char *study, uint64_t number, d
     p->n++;
 }
 
+void hp_sampler_move_prior(hp_sampler_t *to, hp_sampler_t *from)
+{
+    HP_ASSERT(to->spec->space.n == from->spec->space.n && to->prior.n == 0);
+    free(to->prior.obs);
+    free(to->prior.x);
+    free(to->prior.src);
+    free(to->prior.study);
+    to->prior = from->prior; /* the points stay where they are: obs[i].x holds */
+    memset(&from->prior, 0, sizeof from->prior);
+}
+
 const char *hp_sampler_prior_study(const hp_sampler_t *s, size_t i)
 {
     return i < s->prior.n ? s->prior.study[s->prior.src[i]] : NULL;

@@ -104,6 +104,10 @@ void hp_sampler_free(hp_sampler_t *s); /* NULL ok */
  * by number) to keep suggestions deterministic. */
 void hp_sampler_add_prior(hp_sampler_t *s, const char *study, uint64_t number, double value,
                           const double *x);
+/* hp_sampler_move_prior hands from's prior observations to `to`, a sampler
+ * of a spec with the same space (a study's respecified sampler); from keeps
+ * none. */
+void hp_sampler_move_prior(hp_sampler_t *to, hp_sampler_t *from);
 /* hp_sampler_prior_study names the study prior observation i came from. */
 const char *hp_sampler_prior_study(const hp_sampler_t *s, size_t i);
 

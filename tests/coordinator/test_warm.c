@@ -233,6 +233,21 @@ START_TEST(test_warm_bayes_starts_from_priors)
     ck_assert_int_eq(hp_sampler_suggest(again, 0, &empty, xa, err, sizeof err), 0);
     ck_assert_double_eq(xa[0], xw[0]);
     ck_assert_double_eq(xa[1], xw[1]);
+    /* a respecified study's new sampler takes them over (a grown study) */
+    hp_spec_t grown;
+    branin_spec(&grown, "bayes", ", n_initial: 10");
+    grown.search.max_trials = 80;
+    hp_sampler_t *moved;
+    ck_assert_int_eq(hp_sampler_new(&moved, &grown, err, sizeof err), 0);
+    hp_sampler_move_prior(moved, again);
+    ck_assert_uint_eq(again->prior.n, 0);
+    ck_assert_uint_eq(moved->prior.n, 29);
+    ck_assert_str_eq(hp_sampler_prior_study(moved, 28), "near");
+    ck_assert_int_eq(hp_sampler_suggest(moved, 0, &empty, xa, err, sizeof err), 0);
+    ck_assert_double_eq(xa[0], xw[0]);
+    ck_assert_double_eq(xa[1], xw[1]);
+    hp_sampler_free(moved);
+    hp_spec_fini(&grown);
     hp_sampler_free(again);
     hp_sampler_free(cold);
     hp_sampler_free(warm);
