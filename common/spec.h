@@ -196,6 +196,7 @@ typedef struct hp_spec {
         size_t n_fixed;
         double timeout;   /* seconds per attempt; 0 = none (default) */
         uint32_t retries; /* extra attempts after a failure; default 2 */
+        double kill_grace; /* commands: SIGTERM -> SIGKILL seconds; default 10 */
     } trial;
 
     char *source; /* file name given to the parser ("" if none) */

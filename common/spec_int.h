@@ -154,6 +154,7 @@ extern const char *const hp_spec_datasets[1];
 /* Defaults (docs/spec.md lists the same values). */
 #define HP_SPEC_DEFAULT_EPOCHS 10
 #define HP_SPEC_DEFAULT_RETRIES 2
+#define HP_SPEC_DEFAULT_KILL_GRACE 10.0 /* seconds: SIGTERM -> SIGKILL */
 #define HP_SPEC_DEFAULT_MAX_FAILURES 5
 #define HP_SPEC_DEFAULT_ROUNDS 4
 #define HP_SPEC_DEFAULT_TOP_FRACTION 0.25

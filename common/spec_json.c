@@ -170,6 +170,8 @@ void hp_spec_trial_to_json(const hp_spec_t *s, hp_buf_t *b)
     }
     knum(b, &g, "timeout", s->trial.timeout);
     kint(b, &g, "retries", s->trial.retries);
+    if (s->trial.kind == HP_TRIAL_COMMAND)
+        knum(b, &g, "kill_grace", s->trial.kill_grace);
     hp_buf_putc(b, '}');
 }
 

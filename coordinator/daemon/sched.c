@@ -178,6 +178,7 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
     t.trial_json = s->trial_json;
     t.objective = spec->objective.metric;
     t.timeout_s = spec->trial.timeout;
+    t.kill_grace_s = spec->trial.kill_grace;
     /* per-trial seed: the study seed mixed with the number, stable across
      * attempts so a re-run trial sees the same randomness */
     t.seed = spec->search.seed * 0x9E3779B97F4A7C15ULL + r->number;

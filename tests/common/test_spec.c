@@ -235,6 +235,11 @@ static const bad_t bad_specs[] = {
      "unknown setting 'lerning_rate' for a built-in model (known: model, dataset, data_dir, "},
     {MHEAD SEARCH MSPACE MODEL "  fixed: {colour: blue}\n", "trial.fixed.colour", 12,
      "(known: model, dataset, "},
+    /* trial.kill_grace: commands only, more than 0, at most an hour */
+    {HEAD SEARCH MSPACE CMD "  kill_grace: 0\n", "trial.kill_grace", 11, "must be more than 0"},
+    {HEAD SEARCH MSPACE CMD "  kill_grace: 4000\n", "trial.kill_grace", 11, "(0, 3600]"},
+    {HEAD SEARCH MSPACE MODEL "  kill_grace: 5\n", "trial.kill_grace", 12,
+     "only applies to trial.command"},
     /* pruning (lines: the model's trial ends on 11; pruning: is 12) */
     {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: ashaa\n", "pruning.rule", 13,
      "did you mean 'asha'?"},
