@@ -72,10 +72,12 @@ typedef struct bayes_ctx {
     const hp_history_t *h;
     unsigned char cat[HP_SPACE_MAX_PARAMS]; /* 1: categorical input */
 
-    /* collect: the history in trial order; nc completed observations with
+    /* collect: the prior observations (warm start), then the history in
+     * trial order; nc completed observations with
      * a finite value, then np pending ones (nm = nc + np model inputs) */
-    const hp_obs_t **sorted; /* h->n */
-    size_t nc, np, nm;
+    const hp_obs_t **sorted; /* ns: the prior observations, then h->n */
+    size_t ns, nc, np, nm;
+    size_t nprior; /* of the nc, the prior observations */
     double *X, *y;        /* nm x d model inputs, nm values (pending: the liars) */
     double *yraw, *dlog;  /* nc: oriented values ("smaller is better"), warp Jacobian terms */
 
