@@ -17,7 +17,8 @@ const hp_cmd_t hp_cmd_trials = {
     .summary = "list a study's trials: number, state, value, params, error, timing",
     .help = "Columns: number, state, value (the objective), params (JSON), error,\n"
             "started and ended (UTC, YYYY-MM-DD HH:MM:SS, of the latest attempt),\n"
-            "duration_s, attempts and diagnosis (the learning-curve verdict).\n"
+            "duration_s, attempts, diagnosis (the learning-curve verdict) and\n"
+            "pruned_step (where early stopping stopped a pruned trial; its error says why).\n"
             "csv and json add one column per parameter of the study's space,\n"
             "param_NAME (e.g. param_lr), after these; params stays the whole object.\n"
             "STUDY is the study's name or id.\n"
@@ -167,7 +168,8 @@ static int cmd_trials(hp_cli_t *cli, int argc, char **argv)
                 "SELECT t.number, t.state, t.value, t.params, t.error,"
                 " strftime('%Y-%m-%d %H:%M:%S', t.started, 'unixepoch') AS started,"
                 " strftime('%Y-%m-%d %H:%M:%S', t.ended, 'unixepoch') AS ended,"
-                " round(t.ended - t.started, 3) AS duration_s, t.attempts, t.diagnosis");
+                " round(t.ended - t.started, 3) AS duration_s, t.attempts, t.diagnosis,"
+                " t.pruned_step");
     if (fmt != HP_FORMAT_TABLE && param_columns(&src, st.id, &sql, err, sizeof err) < 0) {
         hp_buf_fini(&sql);
         return hp_cli_fail(cli, &hp_cmd_trials, "%s", err);

@@ -149,6 +149,10 @@ typedef struct coord_run {
     int prune_seen;
     int has_prune_step;
     int64_t prune_step;
+    /* the objective as last reported at a step: a pruned trial's value
+     * for the samplers (has_obj_last) */
+    int has_obj_last;
+    double obj_last;
     char prune_others[128];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after
@@ -355,8 +359,9 @@ int coord_prune_init(coord_study_t *s, char *err, size_t errlen);
  * recorded of study id (at start-up before its runs are loaded, and when a
  * study is counted again to resume). */
 int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen);
-/* coord_prune_progress judges a progress report; a trial the rule stops
- * gets r->stop with the reason, an event and a log line. */
+/* coord_prune_progress keeps the report's objective (r->obj_last) and
+ * judges the report; a trial the rule stops gets r->stop with the reason,
+ * an event and a log line. */
 void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
                           size_t n);
 /* coord_prune_loaded marks a run found running at start-up stopped when

@@ -64,7 +64,7 @@ void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t stat
     }
     hp_obs_t *o = &s->hist.v[number];
     o->state = state;
-    o->value = state == HP_OBS_COMPLETED ? value : NAN;
+    o->value = state == HP_OBS_COMPLETED || state == HP_OBS_PRUNED ? value : NAN;
     if (x)
         memcpy(s->hist_x + number * dim, x, s->spec.space.n * sizeof(double));
 }
@@ -100,7 +100,9 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
     if (t->state == HP_TRIAL_RUNNING && t->attempts > 0 && !t->worker_id)
         s->asked++;
     hp_obs_state_t st = HP_OBS_FAILED;
-    if (t->state == HP_TRIAL_COMPLETED && t->has_value) {
+    if (t->state == HP_TRIAL_PRUNED)
+        st = HP_OBS_PRUNED; /* its last value comes from its metrics (study_count) */
+    else if (t->state == HP_TRIAL_COMPLETED && t->has_value) {
         st = HP_OBS_COMPLETED;
         s->fails.succeeded = 1; /* max_failures' first-trials rule is over */
     }
@@ -167,6 +169,16 @@ int coord_study_add(coord_t *c, coord_study_t *s, int64_t id, const char *datase
     return rc;
 }
 
+/* A pruned trial's value for the samplers: its objective at its last step. */
+static int pruned_value_cb(void *data, int64_t number, double value)
+{
+    coord_study_t *s = data;
+    if (number >= 0 && (uint64_t)number < s->hist.n &&
+        s->hist.v[number].state == HP_OBS_PRUNED)
+        s->hist.v[number].value = value;
+    return 0;
+}
+
 /* Sets the counters and the samplers' history of s from its stored trials. */
 static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen)
 {
@@ -185,6 +197,9 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
     rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
     if (rc < 0 && hl.err[0])
         hp_errf(err, errlen, rc, "study '%s' has %s", s->spec.name, hl.err);
+    if (rc == 0 && counts[HP_TRIAL_PRUNED])
+        rc = hp_store_pruned_last_values(c->store, id, s->spec.objective.metric, pruned_value_cb,
+                                         s, err, errlen);
     if (rc == 0)
         rc = coord_prune_replay(c, s, id, err, errlen);
     return rc;

@@ -128,7 +128,19 @@ static int cmp_obs_number(const void *a, const void *b)
     return p->number < q->number ? -1 : p->number > q->number;
 }
 
-static int usable(const hp_obs_t *o) { return o->state == HP_OBS_COMPLETED && isfinite(o->value); }
+static int completed(const hp_obs_t *o)
+{
+    return o->state == HP_OBS_COMPLETED && isfinite(o->value);
+}
+
+/* A pruned trial is modelled at the value it was stopped with, but never
+ * better than the worst completed one (see collect); without either it
+ * is left out. */
+static int usable(const bayes_ctx_t *c, const hp_obs_t *o)
+{
+    return completed(o) ||
+           (o->state == HP_OBS_PRUNED && (isfinite(o->value) || c->has_worst));
+}
 
 /* Mark cap of the n observations: the n_best lowest y, and an even spread
  * (by trial order) of the rest. */
@@ -171,9 +183,19 @@ static int sort_history(bayes_ctx_t *c, const hp_prior_t *prior)
         c->sorted[prior->n + i] = &h->obs[i];
     qsort(c->sorted + prior->n, h->n, sizeof *c->sorted, cmp_obs_number);
     c->nc = c->np = c->nprior = 0;
+    int maximize = c->spec->objective.goal == HP_GOAL_MAXIMIZE;
+    c->has_worst = 0;
     for (size_t i = 0; i < c->ns; i++) {
         const hp_obs_t *o = c->sorted[i];
-        if (usable(o)) {
+        double v = maximize ? -o->value : o->value;
+        if (completed(o) && (!c->has_worst || v > c->worst)) {
+            c->worst = v;
+            c->has_worst = 1;
+        }
+    }
+    for (size_t i = 0; i < c->ns; i++) {
+        const hp_obs_t *o = c->sorted[i];
+        if (usable(c, o)) {
             c->nc++;
             c->nprior += i < prior->n;
         } else if (o->state == HP_OBS_PENDING) {
@@ -184,8 +206,10 @@ static int sort_history(bayes_ctx_t *c, const hp_prior_t *prior)
 }
 
 /* collect: completed trials with a finite value become model inputs
- * with their oriented values, pending ones follow them with a value to be
- * lied (bayes_pending); failed and non-finite ones are left out. */
+ * with their oriented values, and so do pruned ones (at the value they
+ * were stopped with, but no better than the worst completed trial);
+ * pending ones follow them with a value to be lied (bayes_pending); failed
+ * and non-finite ones are left out. */
 static int collect(bayes_ctx_t *c)
 {
     size_t d = c->d, nc = c->nc;
@@ -202,9 +226,16 @@ static int collect(bayes_ctx_t *c)
     size_t ic = 0, ip = nc;
     for (size_t i = 0; i < c->ns; i++) {
         const hp_obs_t *o = c->sorted[i];
-        if (usable(o)) {
+        if (usable(c, o)) {
             encode(c->sp, o->x, c->X + ic * d);
-            c->yraw[ic++] = maximize ? -o->value : o->value;
+            double v = maximize ? -o->value : o->value;
+            /* pruned: stopped because it was worse than the others at its
+             * step, so at least as bad as the worst completed trial (its
+             * value at the step it was stopped at is above its end, for a
+             * falling curve); ranked among the pruned by that value */
+            if (o->state == HP_OBS_PRUNED && c->has_worst && !(v > c->worst))
+                v = c->worst;
+            c->yraw[ic++] = v;
         } else if (o->state == HP_OBS_PENDING) {
             encode(c->sp, o->x, c->X + ip * d);
             c->y[ip++] = 0; /* the liar, set by bayes_pending */

@@ -35,13 +35,15 @@ typedef enum hp_obs_state {
     HP_OBS_COMPLETED = 0, /* value is the objective */
     HP_OBS_FAILED = 1,    /* failed, pruned or non-finite: no value */
     HP_OBS_PENDING = 2,   /* pending or running: params known, value not yet */
+    HP_OBS_PRUNED = 3,    /* stopped early (pruning): value is the objective as
+                             last reported at a step, NaN if it never was */
 } hp_obs_state_t;
 
 /* One trial as a sampler sees it. */
 typedef struct hp_obs {
     uint64_t number;
     hp_obs_state_t state;
-    double value; /* HP_OBS_COMPLETED only; as stored (not negated) */
+    double value; /* HP_OBS_COMPLETED, HP_OBS_PRUNED; as stored (not negated) */
     const double *x; /* space.n values */
 } hp_obs_t;
 

@@ -697,7 +697,7 @@ START_TEST(test_run_trials_best)
     OK(r);
     /* a column per parameter after the fixed ones (issue 12 added them) */
     static const char head[] = "number,state,value,params,error,started,ended,duration_s,"
-                               "attempts,diagnosis,param_x1,param_x2\n0,completed,";
+                               "attempts,diagnosis,pruned_step,param_x1,param_x2\n0,completed,";
     ck_assert_msg(strncmp(r.out, head, strlen(head)) == 0, "%s", r.out);
     int lines = 0;
     for (const char *p = r.out; *p; p++)

@@ -203,7 +203,7 @@ START_TEST(test_status_db_and_did_you_mean)
                : CLI(&h, "trials", "--format", "csv", "branin");
         OK(r);
         HAS(r.out, "number,state,value,params,error,started,ended,duration_s,attempts,"
-                   "diagnosis,param_x1,param_x2\n");
+                   "diagnosis,pruned_step,param_x1,param_x2\n");
         int lines = 0;
         for (const char *p = r.out; *p; p++)
             lines += *p == '\n';
