@@ -74,7 +74,8 @@ RULES = [
     ("hyperband", "hyperband",
      "{rule: hyperband, min_resource: 1, max_resource: 27, reduction_factor: 3}",
      lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)),
-    ("median", "median", "{rule: median, warmup_steps: 0, interval_steps: 1, min_trials: 5}",
+    ("median", "median", "{rule: median, warmup_steps: 0, interval_steps: 1, min_trials: 5, "
+     "max_resource: 27}",
      lambda: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0, interval_steps=1)),
 ]
 # rules whose decisions, made one trial at a time, must be Optuna's exactly
@@ -374,7 +375,7 @@ def render(rows, seeds, quick, total):
             "reduction_factor: 3}` (rungs at steps 1, 3, 9), the same with `min_resource: 3` "
             "(rungs 3, 9), `{rule: hyperband, min_resource: 1, max_resource: 27, "
             "reduction_factor: 3}` (4 brackets), `{rule: median, warmup_steps: 0, min_trials: "
-            "5}`; Optuna's pruners with the same numbers (SuccessiveHalvingPruner "
+            "5, max_resource: 27}` (not judged at step 27, where a trial is complete); Optuna's pruners with the same numbers (SuccessiveHalvingPruner "
             "min_early_stopping_rate 0; MedianPruner n_startup_trials 5).", "",
             exact, "", "Targets (issue 13, benchmark 1):", "", *verdicts, "",
             "A stop takes a moment to reach the program: the programs ran a median %.1f steps "
