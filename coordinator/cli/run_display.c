@@ -6,6 +6,7 @@
 #include "sanity.h"
 
 #include "buf.h"
+#include "report_pruning.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,10 +55,12 @@ static void progress(hp_run_display_t *d, const Hpsearch__StudyStatus *st, doubl
         snprintf(eta, sizeof eta, "00:00");
     if (st->has_best)
         snprintf(best, sizeof best, "%.6g (trial %u)", st->best_value, st->best_number);
-    char line[512];
+    char line[512], pruned[32] = "";
+    if (st->pruned) /* early stopping is not failure */
+        snprintf(pruned, sizeof pruned, ", %u pruned", st->pruned);
     snprintf(line, sizeof line,
-             "%s: %u/%u done (%u failed), %u running, best %s %s, elapsed %s, ETA %s", st->name,
-             done, st->max_trials, st->failed + st->pruned + st->cancelled, st->running,
+             "%s: %u/%u done (%u failed%s), %u running, best %s %s, elapsed %s, ETA %s",
+             st->name, done, st->max_trials, st->failed + st->cancelled, pruned, st->running,
              st->metric, best, el, eta);
     if (d->tty) {
         fprintf(d->cli->err, "\r%s\033[K", line);
@@ -116,6 +119,21 @@ static void print_sanity_warning(hp_run_display_t *d, const char *db,
     hp_buf_fini(&b);
 }
 
+/* With a pruning rule: what it stopped and the steps it saved (as report
+ * prints them). */
+static void print_pruning(hp_run_display_t *d, const char *db, unsigned long long study_id)
+{
+    hp_query_src_t src = {.cli = d->cli, .db = db};
+    hp_report_pruning_t p;
+    char err[256];
+    if (hp_report_pruning_read(&src, (int64_t)study_id, &p, err, sizeof err) < 0 || !p.on)
+        return;
+    hp_buf_t b = {0};
+    hp_report_pruning_text(&p, &b);
+    fputs(b.data, d->cli->out);
+    hp_buf_fini(&b);
+}
+
 void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st, double now,
                             const char *db, unsigned long long study_id)
 {
@@ -133,6 +151,7 @@ void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st
                 st->best_value, st->goal, st->best_params_json);
     else
         fprintf(o, "no trial completed\n");
+    print_pruning(d, db, study_id);
     fprintf(o, "results: %s (hpsearch sql --db %s \"SELECT ...\")\n", db, db);
     print_sanity_warning(d, db, study_id);
 }

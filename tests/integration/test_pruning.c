@@ -267,6 +267,45 @@ START_TEST(test_kill_grace_then_sigkill)
 }
 END_TEST
 
+/* hpsearch run counts pruned trials apart from failed ones, and ends with
+ * what pruning saved. */
+START_TEST(test_run_shows_pruning)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-run");
+    write_program(&h);
+    const char *path = hp_harness_write_file(&h, "asha.yaml", asha_spec(&h, "run", "loss"));
+    char spec_path[700];
+    snprintf(spec_path, sizeof spec_path, "%s", path);
+    pid_t pid = hp_harness_spawn(&h, "hpsearch", "run", spec_path, "--workers", "1", "--db", h.db,
+                                 NULL);
+    int st = 0;
+    struct timespec ts = {0, 50 * 1000000L};
+    pid_t got = 0;
+    for (int i = 0; i < GUARD_S * 20 && (got = waitpid(pid, &st, WNOHANG)) == 0; i++)
+        nanosleep(&ts, NULL);
+    ck_assert_int_eq(got, pid);
+    for (int i = 0; i < h.nchildren; i++)
+        if (h.children[i] == pid)
+            h.children[i] = 0;
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char log[800];
+    snprintf(log, sizeof log, "%s/hpsearch-%d.log", h.dir, (int)pid);
+    char *out = hp_check_slurp(log, 0);
+    ck_assert_msg(strstr(out, "run: 6/6 done (0 failed, 4 pruned), 0 running") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "(2 completed, 0 failed, 4 pruned, 0 cancelled)") != NULL, "%s",
+                  out);
+    ck_assert_msg(strstr(out, "pruning (asha on loss, trials complete at step 9)\n"
+                              "  pruned            4 of 6 finished trials; at step 1: 3, at "
+                              "step 3: 1\n") != NULL,
+                  "%s", out);
+    free(out);
+    expect_decisions(&h);
+    expect_children_gone(&h);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 START_TEST(test_unjudged_metric_runs_on_with_one_warning)
 {
     static hp_harness_t h;
@@ -305,6 +344,7 @@ static Suite *pruning_suite(void)
     tcase_add_test(tc, test_asha_stops_the_hopeless);
     tcase_add_test(tc, test_restart_makes_the_same_decisions);
     tcase_add_test(tc, test_kill_grace_then_sigkill);
+    tcase_add_test(tc, test_run_shows_pruning);
     tcase_add_test(tc, test_unjudged_metric_runs_on_with_one_warning);
     suite_add_tcase(s, tc);
     return s;
