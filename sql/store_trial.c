@@ -569,11 +569,14 @@ int hp_store_trial_requeue(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                            hp_attempt_end_t how, const char *reason, char *err,
                            size_t errlen)
 {
-    if (how != HP_ATTEMPT_LOST && how != HP_ATTEMPT_FAILED)
+    static const char *const outcomes[] = {[HP_ATTEMPT_LOST] = "lost",
+                                           [HP_ATTEMPT_FAILED] = "failed",
+                                           [HP_ATTEMPT_INTERRUPTED] = "interrupted"};
+    if ((unsigned)how >= HP_ARRAY_LEN(outcomes))
         return hp_errf(err, errlen, HP_EINVAL, "trial %" PRId64 ": unknown attempt end %d",
                        trial_id, (int)how);
     end_spec_t e = {.to = HP_TRIAL_PENDING, .what = "re-queue a trial",
-                    .outcome = how == HP_ATTEMPT_LOST ? "lost" : "failed", .need_lease = 1,
+                    .outcome = outcomes[how], .need_lease = 1,
                     .final = 0, .error = reason};
     return end_attempt(st, trial_id, lease_id, &e, err, errlen);
 }
