@@ -518,7 +518,7 @@ START_TEST(test_interrupted_attempt_not_counted)
     ck_assert_int_eq(n, 2);
     ck_assert_int_eq(hp_store_trial_complete(st, id, 43, 1.5, err, sizeof err), 0);
     ck_assert_str_eq(query(st, "SELECT attempt, outcome, error FROM trial_attempts ORDER BY attempt"),
-                     "1|interrupted|worker stopped (SIGTERM)\n2|lost|silent\n3|completed|\n");
+                     "1|interrupted|worker stopped (SIGTERM)\n2|lost|silent\n3|completed|NULL\n");
     ck_assert_int_eq(hp_store_trial_counted_attempts(st, 9999, &n, err, sizeof err), HP_ENOENT);
     hp_store_close(st);
 }
