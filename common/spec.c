@@ -317,7 +317,9 @@ static void parse_root(ctx_t *c, struct fy_node *root)
     spec_parse_space(c, &m, &sl);
     int space_ok = c->errors == space_before;
     spec_parse_trial(c, &m, &sl);
-    static const char *const known[] = {"version", "name", "objective", "search", "space", "trial"};
+    spec_parse_pruning(c, &m);
+    static const char *const known[] = {"version", "name",  "objective", "search",
+                                        "space",   "trial", "pruning"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
 
     search_defaults(c, &seen);

@@ -153,6 +153,20 @@ typedef struct hp_spec {
 
     hp_space_t space;
 
+    /* early stopping (common/pruner.h; docs/pruning.md) */
+    struct {
+        int rule;             /* hp_prune_rule_t; default none */
+        char *metric;         /* NULL: the objective's metric */
+        hp_goal_t goal;       /* default: the objective's goal */
+        int64_t min_resource; /* asha, hyperband: default 1 */
+        int64_t max_resource; /* default trial.epochs for a model */
+        int64_t eta;          /* reduction_factor; default 3 */
+        uint32_t brackets;    /* hyperband: 0 = all */
+        int64_t warmup_steps; /* median: default 0 */
+        int64_t interval_steps; /* median: default 1 */
+        uint32_t min_trials;  /* median: completed trials first; default 5 */
+    } pruning;
+
     struct {
         hp_trial_kind_t kind;
         /* HP_TRIAL_MODEL */
@@ -231,6 +245,15 @@ void hp_spec_trial_to_json(const hp_spec_t *spec, hp_buf_t *out);
  * nothing appended when the study has no key: its trial is not a built-in
  * model, or its search space varies one of those settings. Any thread. */
 int hp_spec_dataset_key(const hp_spec_t *spec, hp_buf_t *out);
+
+struct hp_pruner_config;
+/* hp_spec_pruning_config fills a pruner's config from the spec's pruning
+ * section; returns 1 when a rule is on, 0 for none. */
+int hp_spec_pruning_config(const hp_spec_t *spec, struct hp_pruner_config *out);
+/* hp_spec_pruning_metric: the metric the pruning rule judges. */
+const char *hp_spec_pruning_metric(const hp_spec_t *spec);
+/* hp_spec_pruning_equal: whether two specs prune the same way. */
+int hp_spec_pruning_equal(const hp_spec_t *a, const hp_spec_t *b);
 
 /* hp_spec_value_json appends one fixed/env value as JSON (a number, string,
  * boolean or list). */

@@ -20,6 +20,7 @@ void hp_spec_init(hp_spec_t *spec) { memset(spec, 0, sizeof *spec); }
 void hp_spec_fini(hp_spec_t *spec)
 {
     free(spec->objective.metric);
+    free(spec->pruning.metric);
     hp_space_fini(&spec->space);
     free(spec->trial.dataset.source);
     free(spec->trial.dataset.label);
@@ -136,6 +137,8 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
     for (size_t i = 0; i < a->trial.argc; i++)
         if (!streq(a->trial.argv[i], b->trial.argv[i]))
             return 0;
+    if (!hp_spec_pruning_equal(a, b))
+        return 0;
     return values_eq(a->trial.env, a->trial.n_env, b->trial.env, b->trial.n_env) &&
            values_eq(a->trial.fixed, a->trial.n_fixed, b->trial.fixed,
                      b->trial.n_fixed);

@@ -5,6 +5,7 @@
  *   spec.c        the document: loading, name, objective, search
  *   spec_space.c  space: parameters into an hp_space_t
  *   spec_trial.c  trial: model / function / command, fixed, env
+ *   spec_pruning.c pruning: the early-stopping rule and its settings
  *   spec_names.c  the name tables of the spec's enums, hp_*_name
  *   spec_base.c   the hp_spec_t value: init/fini, find_fixed, equality
  *   spec_json.c   canonical JSON and the dataset key
@@ -129,6 +130,8 @@ void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl);
 void spec_space_check(ctx_t *c, const space_lines_t *sl);
 void spec_check_grid(ctx_t *c, const space_lines_t *sl);
 void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);
+/* after objective and trial: their settings are its defaults */
+void spec_parse_pruning(ctx_t *c, map_t *root);
 
 /* The name tables (spec_names.c), in enum order. */
 extern const char *const hp_spec_goal_names[2];

@@ -3,6 +3,7 @@
 #include "spec_int.h"
 
 #include "err.h"
+#include "pruner.h"
 #include "trial_settings.h"
 
 #include <inttypes.h>
@@ -269,5 +270,25 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
 
     key(b, &f, "trial");
     hp_spec_trial_to_json(s, b);
+    if (s->pruning.rule != HP_PRUNE_NONE) { /* absent: none, as in specs before it */
+        key(b, &f, "pruning");
+        g = 1;
+        hp_buf_putc(b, '{');
+        kstr(b, &g, "rule", hp_prune_rule_name((hp_prune_rule_t)s->pruning.rule));
+        kstr(b, &g, "metric", hp_spec_pruning_metric(s));
+        kstr(b, &g, "goal", hp_goal_name(s->pruning.goal));
+        if (s->pruning.rule == HP_PRUNE_MEDIAN) {
+            kint(b, &g, "warmup_steps", (uint64_t)s->pruning.warmup_steps);
+            kint(b, &g, "interval_steps", (uint64_t)s->pruning.interval_steps);
+            kint(b, &g, "min_trials", s->pruning.min_trials);
+        } else {
+            kint(b, &g, "min_resource", (uint64_t)s->pruning.min_resource);
+            kint(b, &g, "max_resource", (uint64_t)s->pruning.max_resource);
+            kint(b, &g, "reduction_factor", (uint64_t)s->pruning.eta);
+            if (s->pruning.rule == HP_PRUNE_HYPERBAND && s->pruning.brackets)
+                kint(b, &g, "brackets", s->pruning.brackets);
+        }
+        hp_buf_putc(b, '}');
+    }
     hp_buf_putc(b, '}');
 }

@@ -198,6 +198,22 @@ int hp_store_study_list(hp_store_t *st, hp_store_study_cb cb, void *data, char *
 int hp_store_study_set_state(hp_store_t *st, int64_t id, hp_study_state_t state,
                              const char *reason, char *err, size_t errlen);
 
+/* hp_store_study_update_spec replaces a study's stored spec — its text,
+ * canonical JSON and max_trials — with a resubmission's that grew it
+ * (hpsearch submit or run of the same spec with only max_trials,
+ * parallelism or trial.timeout changed): a restart then runs the new
+ * values. The state is left alone. HP_ENOENT: no such study. */
+int hp_store_study_update_spec(hp_store_t *st, int64_t id, const char *spec,
+                               const char *spec_json, int64_t max_trials, char *err,
+                               size_t errlen);
+
+/* hp_store_study_reopen makes an ended study (completed, cancelled, failed
+ * or stopped) running again, its reason and `ended` cleared: hpsearch
+ * resume, or a completed study whose max_trials grew. Trials are not
+ * touched (hp_store_trial_uncancel). HP_ESTATE if it is running already;
+ * HP_ENOENT if there is no such study. */
+int hp_store_study_reopen(hp_store_t *st, int64_t id, char *err, size_t errlen);
+
 /* ---- trials --------------------------------------------------------- */
 
 typedef enum hp_trial_state {
@@ -333,6 +349,12 @@ int hp_store_trial_requeue(hp_store_t *st, int64_t trial_id, int64_t lease_id,
  * a user decides this, not the worker. */
 int hp_store_trial_cancel(hp_store_t *st, int64_t trial_id, const char *reason,
                           char *err, size_t errlen);
+/* hp_store_trial_uncancel: cancelled -> pending for every cancelled trial
+ * of study_id (its error and `ended` cleared; number, params and earlier
+ * attempts kept), so a resumed study runs them after all. Sets *n (may be
+ * NULL) to how many. The study must be running (HP_ESTATE otherwise). */
+int hp_store_trial_uncancel(hp_store_t *st, int64_t study_id, int64_t *n, char *err,
+                            size_t errlen);
 
 /* hp_store_trial_counted_attempts sets *n to the trial's attempts that
  * count against trial.retries: every attempt, the running one included,
@@ -377,6 +399,31 @@ int hp_store_metric_append(hp_store_t *st, const hp_metric_t *m, char *err,
 /* hp_store_metrics_append records n metrics atomically: all or none. */
 int hp_store_metrics_append(hp_store_t *st, const hp_metric_t *m, size_t n,
                             char *err, size_t errlen);
+
+/* ---- what pruning saw ------------------------------------------------ */
+
+typedef enum {
+    HP_PRUNE_EV_REPORT,   /* the metric at a step */
+    HP_PRUNE_EV_COMPLETE, /* the attempt completed the trial */
+    HP_PRUNE_EV_FORGET,   /* the attempt ended and its values no longer count */
+} hp_prune_ev_kind_t;
+
+typedef struct hp_prune_event {
+    hp_prune_ev_kind_t kind;
+    int64_t number; /* the trial's number in its study */
+    int attempt;
+    int64_t step;   /* REPORT */
+    double value;   /* REPORT; NaN as stored */
+} hp_prune_event_t;
+
+/* hp_store_prune_events hands cb, in the order they happened, every report
+ * of metric (at steps >= 0) by study_id's trials and every end of their
+ * attempts: completed (COMPLETE), or failed, lost, interrupted or
+ * cancelled (FORGET); pruned attempts keep their values. Everything is read
+ * before the first call; a non-zero return of cb stops it and is returned. */
+int hp_store_prune_events(hp_store_t *st, int64_t study_id, const char *metric,
+                          int (*cb)(void *data, const hp_prune_event_t *e), void *data,
+                          char *err, size_t errlen);
 
 /* ---- baselines ------------------------------------------------------ */
 

@@ -4,7 +4,7 @@
  *   store.c        open/close, pragmas, version check and migrations,
  *                  write groups, the statement cache, the error boundary
  *   store_query.c  the sandbox for people's read-only SQL
- *   store_study.c, store_trial.c, store_metric.c, store_worker.c,
+ *   store_study.c, store_trial.c, store_metric.c, store_prune.c, store_worker.c,
  *   store_baseline.c, store_attempt.c  one kind of row (or column) each
  *
  * Every SQL text lives at its call site and is prepared once per handle:
@@ -66,6 +66,10 @@ enum hp_store_q {
     Q_EVENT_INSERT,
     Q_BASELINE_INSERT,
     Q_BASELINE_COUNT,
+    Q_PRUNE_EVENTS,
+    Q_STUDY_UPDATE_SPEC,
+    Q_STUDY_REOPEN,
+    Q_TRIAL_UNCANCEL,
     Q_COUNT_
 };
 

@@ -253,3 +253,56 @@ int hp_store_study_brief(hp_store_t *st, int64_t id, hp_study_state_t *state,
     sqlite3_reset(s);
     return rc;
 }
+
+int hp_store_study_update_spec(hp_store_t *st, int64_t id, const char *spec,
+                               const char *spec_json, int64_t max_trials, char *err,
+                               size_t errlen)
+{
+    if (!spec || !spec_json || max_trials < 0)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "study %" PRId64 ": a new spec needs its text, its JSON and "
+                       "max_trials >= 0",
+                       id);
+    int rc = hp_store_op_begin(st, "update a study's spec", err, errlen);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = hp_store_stmt(
+        st, Q_STUDY_UPDATE_SPEC,
+        "UPDATE studies SET spec = ?2, spec_json = ?3, max_trials = ?4 WHERE id = ?1", &rc,
+        err, errlen);
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_text(s, 2, spec, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 3, spec_json, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 4, max_trials);
+        rc = hp_store_step_done(st, s, "update study spec", err, errlen);
+        if (rc == 0 && sqlite3_changes(st->db) == 0)
+            rc = hp_errf(err, errlen, HP_ENOENT, "no study %" PRId64, id);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}
+
+int hp_store_study_reopen(hp_store_t *st, int64_t id, char *err, size_t errlen)
+{
+    int rc = hp_store_op_begin(st, "reopen a study", err, errlen);
+    if (rc < 0)
+        return rc;
+    hp_study_state_t state;
+    hp_goal_t goal;
+    char name[128];
+    rc = hp_store_study_brief(st, id, &state, &goal, name, sizeof name, err, errlen);
+    if (rc == 0 && state == HP_STUDY_RUNNING)
+        rc = hp_errf(err, errlen, HP_ESTATE, "study '%s' (id %" PRId64 ") is running already",
+                     name, id);
+    sqlite3_stmt *s = NULL;
+    if (rc == 0)
+        s = hp_store_stmt(st, Q_STUDY_REOPEN,
+                          "UPDATE studies SET state = 'running', reason = NULL, ended = NULL "
+                          "WHERE id = ?1",
+                          &rc, err, errlen);
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        rc = hp_store_step_done(st, s, "reopen study", err, errlen);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}

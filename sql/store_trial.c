@@ -609,3 +609,35 @@ int hp_store_trial_set_diagnosis(hp_store_t *st, int64_t trial_id, const char *v
     }
     return hp_store_op_end(st, rc, err, errlen);
 }
+
+int hp_store_trial_uncancel(hp_store_t *st, int64_t study_id, int64_t *n, char *err,
+                            size_t errlen)
+{
+    if (n)
+        *n = 0;
+    int rc = hp_store_op_begin(st, "re-queue a study's cancelled trials", err, errlen);
+    if (rc < 0)
+        return rc;
+    hp_study_state_t state;
+    hp_goal_t goal;
+    char name[128];
+    rc = hp_store_study_brief(st, study_id, &state, &goal, name, sizeof name, err, errlen);
+    if (rc == 0 && state != HP_STUDY_RUNNING)
+        rc = hp_errf(err, errlen, HP_ESTATE,
+                     "study '%s' (id %" PRId64 ") is %s: its cancelled trials are re-queued "
+                     "only once it runs again",
+                     name, study_id, hp_study_state_name(state));
+    sqlite3_stmt *s = NULL;
+    if (rc == 0)
+        s = hp_store_stmt(st, Q_TRIAL_UNCANCEL,
+                          "UPDATE trials SET state = 'pending', error = NULL, ended = NULL "
+                          "WHERE study_id = ?1 AND state = 'cancelled'",
+                          &rc, err, errlen);
+    if (s) {
+        sqlite3_bind_int64(s, 1, study_id);
+        rc = hp_store_step_done(st, s, "re-queue cancelled trials", err, errlen);
+        if (rc == 0 && n)
+            *n = sqlite3_changes(st->db);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}

@@ -67,6 +67,7 @@ extern const hp_cmd_t hp_cmd_trials;
 extern const hp_cmd_t hp_cmd_best;
 extern const hp_cmd_t hp_cmd_wait;
 extern const hp_cmd_t hp_cmd_cancel;
+extern const hp_cmd_t hp_cmd_resume;
 extern const hp_cmd_t hp_cmd_workers;
 extern const hp_cmd_t hp_cmd_sql;
 extern const hp_cmd_t hp_cmd_report;

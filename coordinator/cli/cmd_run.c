@@ -31,7 +31,9 @@ const hp_cmd_t hp_cmd_run = {
             "processes (found next to hpsearch), submits the study and shows progress\n"
             "until it ends: a live line on a terminal, a plain line every few seconds\n"
             "otherwise. Then prints the best trial and stops every process it started.\n"
-            "Running the same spec on the same database again resumes the study.\n"
+            "Running the same spec on the same database again resumes the study; with\n"
+            "only search.max_trials, search.parallelism or trial.timeout changed it\n"
+            "continues with the new values (a completed study runs its new trials).\n"
             "\n"
             "Ctrl-C (or SIGTERM) stops cleanly: workers and coordinator are stopped,\n"
             "every stored result stays in the database, the trials that were running\n"
@@ -105,6 +107,8 @@ static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, c
             rep->submit_reply->existed ? "resuming" : "running", rep->submit_reply->name,
             (unsigned long long)rep->submit_reply->study_id, db, s->nworkers,
             s->nworkers == 1 ? "" : "s");
+    for (size_t i = 0; i < rep->submit_reply->n_notes; i++)
+        fprintf(s->cli->err, "  %s\n", rep->submit_reply->notes[i]);
     unsigned long long study_id = (unsigned long long)rep->submit_reply->study_id;
     *study_id_out = study_id;
     hp_proto_free(rep);

@@ -20,11 +20,15 @@ const hp_cmd_t hp_cmd_submit = {
     .help = "Checks SPEC locally first (every problem is printed, one per line, and\n"
             "nothing is sent), then stores the study on the coordinator, which starts\n"
             "giving its trials to workers. Submitting the same spec again is not an\n"
-            "error: the existing study continues. A different spec under an existing\n"
-            "name is refused. SPEC `-` reads standard input.\n"
+            "error: the existing study continues. Submitting it with only\n"
+            "search.max_trials, search.parallelism or trial.timeout changed grows or\n"
+            "steers the study: it goes on with the new values (a completed study runs\n"
+            "again when max_trials grew), and each change is printed. max_trials may\n"
+            "not go below the trials the study has. Any other difference under an\n"
+            "existing name is refused, naming the keys. SPEC `-` reads standard input.\n"
             "\n"
             "Options:\n"
-            "  --format json  print {\"study_id\":N,\"name\":\"...\",\"existed\":false}\n"
+            "  --format json  print {\"study_id\":N,\"name\":\"...\",\"existed\":false,\"notes\":[]}\n"
             "\n"
             "Example:\n"
             "  hpsearch --coordinator tcp://head:7522 submit study.yaml\n",
@@ -66,14 +70,27 @@ static int cmd_submit(hp_cli_t *cli, int argc, char **argv)
         hp_buf_t b = {0};
         hp_buf_printf(&b, "{\"study_id\":%" PRIu64 ",\"name\":", r->study_id);
         hp_buf_json_string(&b, r->name);
-        hp_buf_printf(&b, ",\"existed\":%s}\n", r->existed ? "true" : "false");
+        hp_buf_printf(&b, ",\"existed\":%s,\"notes\":[", r->existed ? "true" : "false");
+        for (size_t i = 0; i < r->n_notes; i++) {
+            if (i)
+                hp_buf_putc(&b, ',');
+            hp_buf_json_string(&b, r->notes[i]);
+        }
+        hp_buf_puts(&b, "]}\n");
         fputs(b.data, cli->out);
         hp_buf_fini(&b);
-    } else if (r->existed) {
-        fprintf(cli->out, "study '%s' (id %" PRIu64 ") already exists with this spec; it continues\n",
-                r->name, r->study_id);
     } else {
-        fprintf(cli->out, "submitted study '%s' (id %" PRIu64 ")\n", r->name, r->study_id);
+        if (r->existed && r->n_notes)
+            fprintf(cli->out, "study '%s' (id %" PRIu64 ") already exists; it continues\n",
+                    r->name, r->study_id);
+        else if (r->existed)
+            fprintf(cli->out,
+                    "study '%s' (id %" PRIu64 ") already exists with this spec; it continues\n",
+                    r->name, r->study_id);
+        else
+            fprintf(cli->out, "submitted study '%s' (id %" PRIu64 ")\n", r->name, r->study_id);
+        for (size_t i = 0; i < r->n_notes; i++)
+            fprintf(cli->out, "  %s\n", r->notes[i]);
     }
     hp_proto_free(rep);
     return HP_EXIT_OK;

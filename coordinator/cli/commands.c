@@ -14,6 +14,7 @@ const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_logs,
     &hp_cmd_wait,
     &hp_cmd_cancel,
+    &hp_cmd_resume,
     &hp_cmd_workers,
     &hp_cmd_sql,
     NULL,

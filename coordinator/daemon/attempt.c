@@ -99,6 +99,7 @@ void coord_attempt_progress(coord_t *c, coord_run_t *r, const Hpsearch__Progress
     if (!r->sanity)
         store_metrics(c, r, p->step, p->metrics, p->n_metrics);
     coord_diagnose_progress(c, r, p->step, p->metrics, p->n_metrics);
+    coord_prune_progress(c, r, p->step, p->metrics, p->n_metrics);
 }
 
 /* The attempt is over and its trial's end (or re-queue) is recorded: free
@@ -181,6 +182,7 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
         hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
                      s->spec.name, r->number, err);
     }
+    coord_prune_attempt_end(c, r, COORD_PRUNE_FORGET);
     run_over(c, r, ended, HP_OBS_FAILED, NAN);
 }
 
@@ -217,8 +219,13 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
         rc = hp_store_trial_complete(c->store, r->trial_id, r->lease_id, res->value, err, errlen);
         break;
     case HPSEARCH__TRIAL_OUTCOME__PRUNED:
+        /* the coordinator's own reason when it asked (the worker's copy
+         * may be cut short) */
         rc = hp_store_trial_prune(c->store, r->trial_id, r->lease_id,
-                                  res->error && *res->error ? res->error : NULL, err, errlen);
+                                  r->stop ? r->stop_reason
+                                  : res->error && *res->error ? res->error
+                                                              : NULL,
+                                  err, errlen);
         break;
     default:
         rc = hp_store_trial_cancel(c->store, r->trial_id,
@@ -285,6 +292,10 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
                  res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED ? "completed" : "ended",
                  res->value);
     int completed = res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED && isfinite(res->value);
+    coord_prune_attempt_end(c, r,
+                            completed ? COORD_PRUNE_COMPLETED
+                            : res->outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED ? COORD_PRUNE_PRUNED
+                                                                              : COORD_PRUNE_FORGET);
     run_over(c, r, 1, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED, res->value);
     return 0;
 }

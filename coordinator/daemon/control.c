@@ -31,23 +31,6 @@ static int parse_submission(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submi
     return rc;
 }
 
-/* Whether the stored study means the same as spec. A study the loop holds
- * has its parsed spec in memory; only another's stored text is parsed. */
-static int same_spec(coord_t *c, const hp_study_t *existing, const hp_spec_t *spec)
-{
-    const coord_study_t *s = coord_study_by_id(c, existing->id);
-    if (s)
-        return hp_spec_equal(&s->spec, spec);
-    hp_spec_t old;
-    hp_diag_t d = {0};
-    int same = hp_spec_parse(&old, existing->spec, strlen(existing->spec), existing->name, &d) ==
-                   0 &&
-               hp_spec_equal(&old, spec);
-    hp_spec_fini(&old);
-    hp_diag_fini(&d);
-    return same;
-}
-
 /* Stores the new study s and records its submission; sets *id. */
 static int store_submission(coord_t *c, const coord_study_t *s, const char *file,
                             const char *dataset_key, int64_t *id, char *err, size_t errlen)
@@ -88,19 +71,10 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
     hp_study_t existing;
     int rc = hp_store_study_get_by_name(c->store, s->spec.name, &existing, err, sizeof err);
     if (rc == 0) {
-        /* resubmitting the same spec resumes (or shows) the same study */
-        if (!same_spec(c, &existing, &s->spec))
-            coord_reply_error(c, req, HP_EEXIST,
-                              "a study named '%s' already exists (id %" PRId64 ") with a "
-                              "different spec; rename the study or cancel and rename",
-                              s->spec.name, existing.id);
-        else {
-            r.study_id = (uint64_t)existing.id;
-            r.existed = 1;
-            coord_reply(c, req, &env);
-        }
+        /* the same spec goes on with the same study; one that only grew
+         * it changes the study (grow.c) */
+        coord_grow_resubmit(c, req, &existing, s);
         hp_study_fini(&existing);
-        coord_study_free(s);
         return;
     }
     if (rc != HP_ENOENT) {
@@ -425,6 +399,9 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         break;
     case HPSEARCH__MSG_TYPE__CANCEL_STUDY:
         on_cancel_study(c, req, e->cancel_study);
+        break;
+    case HPSEARCH__MSG_TYPE__RESUME:
+        coord_grow_resume(c, req, e->resume_study);
         break;
     case HPSEARCH__MSG_TYPE__LIST_WORKERS:
         on_list_workers(c, req);

@@ -10,6 +10,7 @@
  *                 with rep.c as its sockets' request callbacks
  *     worker_msgs.c   the worker socket: HELLO .. RESULT
  *     control.c       the control socket: what the CLI asks
+ *      grow.c         a resubmission that grows a study; RESUME
  *      sched.c        gives trials to idle slots, each under a fresh lease
  *      attempt.c      a running attempt after that: renewals, progress,
  *                     its end (result, failure, expired lease)
@@ -17,6 +18,8 @@
  *                     baselines, suggestions off the loop
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
+ *       prune.c       the study's early-stopping rule: judges progress, and
+ *                     rebuilds its state from the store at start-up
  *        held.c       idle slots: GET_TRIALs held open, NO_TRIAL
  *         tick.c      requests in, one transaction per tick, replies out
  *                     after it commits (the outbox); a database that
@@ -25,12 +28,14 @@
  *                     coord_t's tables; the request to shut down
  *
  * Who calls whom (every edge points down):
- *   coord       -> sched attempt study held tick state
+ *   coord       -> sched attempt study prune held tick state
  *   worker_msgs -> attempt held tick state
- *   control     -> study tick state
+ *   control     -> grow study tick state
+ *   grow        -> study tick state
  *   sched       -> study sanity held tick state
- *   attempt     -> study sanity diagnose tick state
- *   study, diagnose -> tick
+ *   attempt     -> study sanity diagnose prune tick state
+ *   study       -> prune tick
+ *   diagnose, prune -> tick
  *   sanity      -> held tick state
  *   held        -> tick state
  * rep.c (an nng REP socket served from the loop; coord.c opens and closes
@@ -89,10 +94,15 @@ typedef struct coord_study {
     unsigned sanity_attempts;
     char *dataset_key; /* NULL: none */
     coord_baselines_t baselines;
+    /* the pruning rule (prune.c); NULL: none */
+    struct hp_pruner *pruner;
+    int prune_warned; /* the "never reported the metric" warning was given */
     /* expensive samplers run off the loop (uv_queue_work) */
     int suggesting;
     int has_ready;
     double ready_x[HP_SPACE_MAX_PARAMS];
+    /* a grown spec waiting for the suggestion in flight (coord_study_respec) */
+    struct coord_study *next;
 } coord_study_t;
 
 /* A running attempt: one trial leased to one worker. */
@@ -105,12 +115,15 @@ typedef struct coord_run {
     uint64_t expires_ms; /* uv_now() time */
     coord_study_t *study;
     int stop;            /* tell the worker to stop (cancelled, diverged) */
-    char stop_reason[256];
+    char stop_reason[384];
     /* the loss curve this attempt reported, for its diagnosis, and the
      * step each value was reported at (PROGRESS.step, as stored) */
     HP_VEC(double) loss;
     HP_VEC(int64_t) loss_step;
     char loss_metric[32];
+    /* pruning: whether the rule's metric came, and what came instead */
+    int prune_seen;
+    char prune_others[128];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after
      * a restart, may have been): while it runs no other trial of the key
@@ -303,6 +316,29 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch_
  * (trials.diagnosis / diagnosis_detail). Call it before the run is removed. */
 void coord_diagnose_end(coord_t *c, coord_run_t *r);
 
+/* ---- prune.c ------------------------------------------------------------ */
+
+/* coord_prune_init gives s the pruner its spec asks for (none: NULL). */
+int coord_prune_init(coord_study_t *s, char *err, size_t errlen);
+/* coord_prune_replay rebuilds s's pruner from what the store recorded of
+ * study id (at start-up, before its runs are loaded). */
+int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen);
+/* coord_prune_progress judges a progress report; a trial the rule stops
+ * gets r->stop with the reason, an event and a log line. */
+void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
+                          size_t n);
+/* coord_prune_loaded marks a run found running at start-up stopped when
+ * the replayed rule had stopped it. */
+void coord_prune_loaded(coord_t *c, coord_run_t *r);
+typedef enum coord_prune_end {
+    COORD_PRUNE_COMPLETED, /* its curve counts (median) */
+    COORD_PRUNE_PRUNED,    /* its values stay */
+    COORD_PRUNE_FORGET,    /* lost, failed, interrupted, cancelled: a re-run is judged afresh */
+} coord_prune_end_t;
+/* coord_prune_attempt_end tells the rule how r's attempt ended. Call it
+ * before the run is removed. */
+void coord_prune_attempt_end(coord_t *c, coord_run_t *r, coord_prune_end_t end);
+
 /* ---- sanity.c ----------------------------------------------------------- */
 
 /* coord_sanity_dispatch gives the study's sanity check to the held
@@ -340,6 +376,18 @@ int coord_study_add(coord_t *c, coord_study_t *s, int64_t id, const char *datase
 int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen);
 /* coord_study_free frees s (NULL ok); no suggestion may be in flight. */
 void coord_study_free(coord_study_t *s);
+/* coord_study_recount makes the ended study s (cancelled, failed...) run
+ * again once the store says so (hp_store_study_reopen): its counters and
+ * the samplers' history are read from its stored trials again, and it
+ * schedules. Its spec and sampler stay. */
+int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen);
+/* coord_study_respec gives s the spec of next — a resubmission that changed
+ * only what a study may change while it runs (max_trials, parallelism,
+ * trial.timeout), built by coord_study_new — with a sampler made for it
+ * and the trial count it gives. It takes next. Trials already sent keep
+ * what they were sent with. While a suggestion is in flight the swap
+ * waits for it to finish. */
+void coord_study_respec(coord_t *c, coord_study_t *s, coord_study_t *next);
 /* coord_study_maybe_finish marks the study completed when nothing is left. */
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s);
 /* coord_study_hist_set records what a sampler knows of trial number. */
@@ -410,6 +458,24 @@ void coord_attempts_expire(coord_t *c);
 /* coord_schedule gives trials to held requests while there are both:
  * each trial under a new lease, a study's sanity check before its trials. */
 void coord_schedule(coord_t *c);
+
+/* ---- grow.c ------------------------------------------------------------- */
+
+/* coord_grow_resubmit answers a SUBMIT of a name already stored as st, s
+ * being the submission built by coord_study_new (taken, freed or kept).
+ * The same spec: the study goes on (existed). Only search.max_trials,
+ * search.parallelism and trial.timeout changed: the stored study and the
+ * loop's take the new values, a completed one whose max_trials grew runs
+ * again, and SubmitReply.notes says each change ("max_trials 4 -> 7").
+ * max_trials below the trials already created, or any other difference,
+ * is refused naming the numbers or the keys. */
+void coord_grow_resubmit(coord_t *c, hp_rep_req_t *req, const hp_study_t *st, coord_study_t *s);
+/* coord_grow_resume answers a RESUME: a cancelled, failed or stopped study
+ * runs again — state running, reason cleared, its cancelled trials pending
+ * again (failed ones stay failed) — and the ACK says what it did. A
+ * running or completed study, or one still stopping running trials, is
+ * refused with why. */
+void coord_grow_resume(coord_t *c, hp_rep_req_t *req, const Hpsearch__ResumeStudy *q);
 
 /* ---- worker_msgs.c, control.c: the sockets' request callbacks (rep.h) --- */
 

@@ -6,6 +6,7 @@
 #include "err.h"
 #include "log.h"
 #include "params.h"
+#include "pruner.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -17,7 +18,9 @@ void coord_study_free(coord_study_t *s)
     if (!s)
         return;
     HP_ASSERT(!s->suggesting); /* the loop waits for work before freeing */
+    coord_study_free(s->next);
     hp_sampler_free(s->sampler);
+    hp_pruner_free(s->pruner);
     hp_spec_fini(&s->spec);
     free(s->trial_json);
     free(s->dataset_key);
@@ -113,6 +116,10 @@ int coord_study_new(hp_spec_t *spec, coord_study_t **out, char *err, size_t errl
         coord_study_free(s);
         return rc;
     }
+    if ((rc = coord_prune_init(s, err, errlen)) < 0) {
+        coord_study_free(s);
+        return rc;
+    }
     s->total = hp_sampler_total(s->sampler);
     hp_buf_t tj = {0};
     hp_spec_trial_to_json(&s->spec, &tj);
@@ -170,6 +177,8 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
     rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
     if (rc < 0 && hl.err[0])
         hp_errf(err, errlen, rc, "study '%s' has %s", s->spec.name, hl.err);
+    if (rc == 0)
+        rc = coord_prune_replay(c, s, id, err, errlen);
     return rc;
 }
 
@@ -201,6 +210,59 @@ int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen)
     if (rc < 0)
         coord_study_free(s);
     return rc;
+}
+
+int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen)
+{
+    s->created = s->pending = s->done = 0;
+    s->hist.n = 0;
+    s->exhausted = s->blocked = 0;
+    int rc = study_count(c, s, s->id, err, errlen);
+    if (rc < 0)
+        return rc;
+    s->active = 1;
+    /* as at a start: a study without trials checks first (sanity.c) */
+    if (s->created == 0 && s->spec.search.sanity_check && s->spec.trial.kind == HP_TRIAL_MODEL)
+        s->sanity = 1;
+    c->schedule_needed = 1;
+    return 0;
+}
+
+/* Moves next's spec into s, with a sampler made on it where s keeps it:
+ * the sampler points into the spec it was made from. */
+static void respec_now(coord_t *c, coord_study_t *s, coord_study_t *next)
+{
+    hp_sampler_free(s->sampler);
+    hp_spec_fini(&s->spec);
+    s->spec = next->spec;
+    hp_spec_init(&next->spec);
+    hp_sampler_free(next->sampler);
+    next->sampler = NULL;
+    char err[256];
+    /* made from this very spec a moment ago (coord_study_new): only memory
+     * could fail it */
+    int rc = hp_sampler_new(&s->sampler, &s->spec, err, sizeof err);
+    HP_ASSERT(rc == 0);
+    s->total = hp_sampler_total(s->sampler);
+    char *tj = s->trial_json;
+    s->trial_json = next->trial_json;
+    next->trial_json = tj;
+    s->exhausted = 0; /* a grown grid or sampler has points again */
+    s->blocked = 0;
+    coord_study_free(next);
+    c->schedule_needed = 1;
+    coord_study_maybe_finish(c, s); /* a lowered max_trials may be reached */
+}
+
+void coord_study_respec(coord_t *c, coord_study_t *s, coord_study_t *next)
+{
+    if (s->suggesting) {
+        /* the sampler is in use off the loop: swapped when it is done */
+        coord_study_free(s->next);
+        s->next = next;
+        return;
+    }
+    respec_now(c, s, next);
 }
 
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
@@ -368,6 +430,11 @@ static void suggest_done(uv_work_t *req, int status)
     free(w->xs);
     free(w);
     c->schedule_needed = 1;
+    if (s->next) {
+        coord_study_t *next = s->next;
+        s->next = NULL;
+        respec_now(c, s, next);
+    }
 }
 
 void coord_study_suggest_failed(coord_t *c, coord_study_t *s, int rc, const char *why)

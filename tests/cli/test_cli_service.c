@@ -238,7 +238,7 @@ START_TEST(test_submit_and_status)
     /* the same spec again: not an error, the study continues */
     r = HP("submit", "--format", "json", path_in("s.yaml"));
     OK(r);
-    ck_assert_str_eq(r.out, "{\"study_id\":1,\"name\":\"svc\",\"existed\":true}\n");
+    ck_assert_str_eq(r.out, "{\"study_id\":1,\"name\":\"svc\",\"existed\":true,\"notes\":[]}\n");
     res_free(&r);
 
     r = HP("status");
@@ -301,12 +301,14 @@ START_TEST(test_submit_same_name_other_spec)
     res_t r = HP("submit", path_in("s.yaml"));
     OK(r);
     res_free(&r);
-    text_t other = replace_once(spec_ok, "max_trials: 12", "max_trials: 13");
+    /* the seed is not a thing a study can change (max_trials is: test_grow) */
+    text_t other = replace_once(spec_ok, "seed: 5", "seed: 6");
     write_file("other.yaml", other.text);
     free(other.text);
     r = HP("submit", path_in("other.yaml"));
     ck_assert_int_eq(r.status, 1);
     HAS(r.err, "hpsearch submit: a study named 'svc' already exists (id 1) with a different spec");
+    HAS(r.err, "it differs in search.seed (5 vs 6)");
     HAS(r.err, "(EEXIST)");
     res_free(&r);
 }

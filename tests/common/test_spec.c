@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "err.h"
+#include "pruner.h"
 #include "spec.h"
 
 #include "hp_check.h"
@@ -201,6 +202,29 @@ static const bad_t bad_specs[] = {
      "unknown setting 'lerning_rate' for a built-in model (known: model, dataset, data_dir, "},
     {HEAD SEARCH MSPACE MODEL "  fixed: {colour: blue}\n", "trial.fixed.colour", 12,
      "(known: model, dataset, "},
+    /* pruning (lines: the model's trial ends on 11; pruning: is 12) */
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: ashaa\n", "pruning.rule", 13,
+     "did you mean 'asha'?"},
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  metric: loss\n", "pruning.rule", 12,
+     "is required (none, median, asha or hyperband)"},
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  reduction_factor: 1\n",
+     "pruning.reduction_factor", 14, "must be >= 2 (got 1)"},
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_resource: 5\n  max_resource: 5\n",
+     "pruning.min_resource", 14, "(5) must be below pruning.max_resource (5)"},
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: hyperband\n  max_resource: 30\n",
+     "pruning.max_resource", 14, "30 is beyond trial.epochs (10)"},
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  warmup_steps: 2\n",
+     "pruning.warmup_steps", 14, "only applies to rule median (this study's rule is asha)"},
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  brackets: 2\n", "pruning.brackets",
+     14, "only applies to rule hyperband"},
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_resorce: 2\n",
+     "pruning.min_resorce", 14, "did you mean 'min_resource'?"},
+    {HEAD SEARCH MSPACE CMD "pruning:\n  rule: asha\n", "pruning.max_resource", 12,
+     "is needed with rule asha for a command"},
+    {HEAD SEARCH SPACE TRIAL "pruning: {rule: median}\n", "pruning.rule", 12,
+     "needs trials that report at steps"},
+    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  interval_steps: 0\n",
+     "pruning.interval_steps", 14, "must be >= 1"},
     /* YAML itself */
     {HEAD SEARCH "space:\n  x1: {type: float, low: -5\n", "", 9, "YAML syntax error"},
     {HEAD SEARCH SPACE TRIAL "---\nname: u\n", "", 12, "more than one YAML document"},
@@ -557,6 +581,21 @@ static const char *const good_specs[] = {
     "  x4: {type: float, low: -5, high: 5}\n"
     "  x5: {type: float, low: -5, high: 5}\n"
     "trial: {function: ackley, noise: 0.1}\n",
+    /* pruning: hyperband on a model, median on a command with its own metric */
+    "name: pruned\n"
+    "objective: {metric: val_error}\n"
+    "search: {algorithm: bayes, max_trials: 20}\n"
+    "space:\n  lr: {type: float, low: 1.0e-4, high: 0.1, log: true}\n"
+    "trial: {model: mlp, dataset: fashion-mnist, epochs: 27}\n"
+    "pruning: {rule: hyperband, metric: val_loss, min_resource: 1, reduction_factor: 3, "
+    "brackets: 2}\n",
+    "name: pruned-cmd\n"
+    "objective: {metric: acc, goal: maximize}\n"
+    "search: {algorithm: random, max_trials: 20}\n"
+    "space:\n  lr: {type: float, low: 1.0e-4, high: 0.1, log: true}\n"
+    "trial: {command: [prog, '{lr}']}\n"
+    "pruning: {rule: median, metric: loss, goal: minimize, warmup_steps: 3, interval_steps: 2, "
+    "min_trials: 4}\n",
     /* JSON input */
     "{\n"
     "  \"name\": \"json-study\",\n"
@@ -570,6 +609,40 @@ static const char *const good_specs[] = {
 START_TEST(test_good_specs_round_trip)
 {
     assert_round_trip(good_specs[_i], strlen(good_specs[_i]), "good.yaml");
+}
+END_TEST
+
+/* pruning's defaults come from the objective and the trial */
+START_TEST(test_pruning_defaults)
+{
+    static const char yaml[] = "name: p\nobjective: {metric: val_acc, goal: maximize}\n"
+                               "search: {algorithm: random, max_trials: 4}\n" MSPACE
+                               "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
+                               "pruning: {rule: asha}\n";
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, yaml, strlen(yaml), "p.yaml", &d), 0);
+    hp_pruner_config_t c;
+    ck_assert_int_eq(hp_spec_pruning_config(&s, &c), 1);
+    ck_assert_int_eq(c.rule, HP_PRUNE_ASHA);
+    ck_assert_str_eq(c.metric, "val_acc");
+    ck_assert_int_eq(c.maximize, 1);
+    ck_assert_int_eq(c.min_resource, 1);
+    ck_assert_int_eq(c.max_resource, 9); /* the epochs */
+    ck_assert_int_eq(c.eta, 3);
+    char err[200];
+    ck_assert_int_eq(hp_pruner_config_check(&c, err, sizeof err), 0);
+    hp_spec_fini(&s);
+    /* no pruning section: none, and the stored JSON has none either */
+    static const char plain[] = HEAD SEARCH SPACE TRIAL;
+    ck_assert_int_eq(hp_spec_parse(&s, plain, strlen(plain), "p.yaml", &d), 0);
+    ck_assert_int_eq(hp_spec_pruning_config(&s, &c), 0);
+    hp_buf_t j = {0};
+    hp_spec_to_json(&s, &j);
+    ck_assert_ptr_null(strstr(j.data, "pruning"));
+    hp_buf_fini(&j);
+    hp_spec_fini(&s);
+    hp_diag_fini(&d);
 }
 END_TEST
 
@@ -663,6 +736,24 @@ START_TEST(test_equal_detects_differences)
     ck_assert(hp_spec_equal(&sa, &sb));
     hp_spec_fini(&sa);
     hp_spec_fini(&sb);
+    /* pruning: the rule and each setting count; the metric as resolved */
+    static const char p1[] = HEAD SEARCH MSPACE MODEL "pruning: {rule: asha}\n";
+    static const char p2[] = HEAD SEARCH MSPACE MODEL "pruning: {rule: asha, metric: loss, "
+                                                     "max_resource: 10}\n";
+    static const char p3[] = HEAD SEARCH MSPACE MODEL "pruning: {rule: asha, min_resource: 2}\n";
+    static const char p0[] = HEAD SEARCH MSPACE MODEL;
+    hp_spec_t s1, s2, s3, s0;
+    ck_assert_int_eq(hp_spec_parse(&s1, p1, sizeof p1 - 1, NULL, &d), 0);
+    ck_assert_int_eq(hp_spec_parse(&s2, p2, sizeof p2 - 1, NULL, &d), 0);
+    ck_assert_int_eq(hp_spec_parse(&s3, p3, sizeof p3 - 1, NULL, &d), 0);
+    ck_assert_int_eq(hp_spec_parse(&s0, p0, sizeof p0 - 1, NULL, &d), 0);
+    ck_assert(hp_spec_equal(&s1, &s2));
+    ck_assert(!hp_spec_equal(&s1, &s3));
+    ck_assert(!hp_spec_equal(&s1, &s0));
+    hp_spec_fini(&s1);
+    hp_spec_fini(&s2);
+    hp_spec_fini(&s3);
+    hp_spec_fini(&s0);
     hp_diag_fini(&d);
 }
 END_TEST
@@ -859,6 +950,7 @@ static Suite *spec_suite(void)
                         (int)HP_ARRAY_LEN(example_files));
     tcase_add_loop_test(tc, test_good_specs_round_trip, 0, (int)HP_ARRAY_LEN(good_specs));
     tcase_add_test(tc, test_defaults_filled_in);
+    tcase_add_test(tc, test_pruning_defaults);
     tcase_add_test(tc, test_command_forms);
     tcase_add_test(tc, test_equal_detects_differences);
     suite_add_tcase(s, tc);

@@ -74,4 +74,13 @@ long hp_harness_wait_completed(hp_harness_t *h, long n, int timeout_s);
  * first cell as an integer (or -1). */
 long hp_harness_query_int(hp_harness_t *h, const char *sql);
 
+/* Reading the database file directly, read-only (harness_db.c), as users'
+ * readers do while the daemon writes: the first cell of sql as an integer
+ * (-1 when the query fails or gives NULL) or as text (NULL then); and
+ * waiting until sql gives at least want, failing the test after
+ * timeout_s. */
+long hp_harness_db_int(const char *db, const char *sql);
+const char *hp_harness_db_text(const char *db, const char *sql, char *out, size_t cap);
+void hp_harness_wait_db(const char *db, const char *sql, long want, int timeout_s);
+
 #endif

@@ -483,6 +483,57 @@ START_TEST(test_requeue_after_failure_and_cancel_running)
 }
 END_TEST
 
+/* A study that grows and resumes: its spec replaced, an ended study
+ * running again, its cancelled trials pending again (failed ones not). */
+START_TEST(test_study_update_reopen_uncancel)
+{
+    hp_store_t *st = open_rw();
+    char err[512] = "";
+    make_worker(st, "w1");
+    int64_t study = make_study(st, "grow", HP_GOAL_MINIMIZE);
+    ck_assert_int_eq(hp_store_study_update_spec(st, study, "name: x\nmax: 20\n",
+                                                "{\"name\":\"x\",\"m\":20}", 20, err,
+                                                sizeof err),
+                     0);
+    ck_assert_str_eq(query(st, "SELECT spec, spec_json, max_trials FROM studies"),
+                     "name: x\nmax: 20\n|{\"name\":\"x\",\"m\":20}|20\n");
+    ck_assert_int_eq(hp_store_study_update_spec(st, 999, "a", "{}", 1, err, sizeof err),
+                     HP_ENOENT);
+    int64_t a, b, c;
+    ck_assert_int_eq(hp_store_trial_create(st, study, "{}", &a, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_create(st, study, "{}", &b, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_create(st, study, "{}", &c, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_start(st, a, "w1", 1, 0, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_fail(st, a, 1, "boom", err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_start(st, b, "w1", 2, 0, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_cancel(st, b, "study cancelled", err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_cancel(st, c, "study cancelled", err, sizeof err), 0);
+
+    /* running already: nothing to reopen; cancelled trials wait for it */
+    ck_assert_int_eq(hp_store_study_reopen(st, study, err, sizeof err), HP_ESTATE);
+    ck_assert_ptr_nonnull(strstr(err, "is running already"));
+    ck_assert_int_eq(hp_store_study_set_state(st, study, HP_STUDY_CANCELLED, "by the user", err,
+                                              sizeof err),
+                     0);
+    int64_t n = -1;
+    ck_assert_int_eq(hp_store_trial_uncancel(st, study, &n, err, sizeof err), HP_ESTATE);
+    ck_assert_int_eq(hp_store_study_reopen(st, study, err, sizeof err), 0);
+    ck_assert_str_eq(query(st, "SELECT state, reason IS NULL, ended IS NULL FROM studies"),
+                     "running|1|1\n");
+    ck_assert_int_eq(hp_store_trial_uncancel(st, study, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(query(st, "SELECT number, state, error IS NULL, ended IS NULL FROM trials "
+                               "ORDER BY number"),
+                     "0|failed|0|0\n1|pending|1|1\n2|pending|1|1\n");
+    /* a re-queued trial starts a new attempt after the cancelled one */
+    int attempt = 0;
+    ck_assert_int_eq(hp_store_trial_start(st, b, "w1", 3, 0, &attempt, err, sizeof err), 0);
+    ck_assert_int_eq(attempt, 2);
+    ck_assert_int_eq(hp_store_study_reopen(st, 999, err, sizeof err), HP_ENOENT);
+    hp_store_close(st);
+}
+END_TEST
+
 /* An interrupted attempt (its worker was stopped) re-queues the trial and
  * is not counted against its retries; every other attempt is. */
 START_TEST(test_interrupted_attempt_not_counted)
@@ -999,6 +1050,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_stale_lease_refused_result_stored_once);
     tcase_add_test(tc, test_requeue_after_failure_and_cancel_running);
     tcase_add_test(tc, test_interrupted_attempt_not_counted);
+    tcase_add_test(tc, test_study_update_reopen_uncancel);
     tcase_add_test(tc, test_metrics_batch_curves_and_nan);
     tcase_add_test(tc, test_workers_and_events);
     tcase_add_test(tc, test_groups_commit_rollback_and_savepoints);

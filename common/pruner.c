@@ -1,0 +1,526 @@
+/* Early stopping rules (in common, beside curve.c's divergence check: the
+ * spec's validation uses its config check, the daemon its decisions): asha, hyperband (brackets of asha) and the median
+ * rule, as pruner.h states them. Values are kept "lower is better"
+ * (negated when maximizing); rung and step lists are sorted arrays, so a
+ * decision is a binary search and a sorted insert. */
+#include "pruner.h"
+
+#include "err.h"
+#include "vec.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef HP_VEC(double) dvec_t;
+
+typedef struct {
+    int64_t step;
+    double v; /* signed */
+} point_t;
+
+typedef struct {
+    int seen, stopped, completed;
+    int64_t last_step; /* the highest step reported */
+    double best;       /* the best signed value so far */
+    uint32_t next_rung;
+    dvec_t rung_val; /* the signed value recorded at each rung reached */
+    char *reason;    /* why it was stopped (NULL: not stopped, or no memory) */
+    HP_VEC(point_t) curve; /* median: every step reported */
+} trial_t;
+
+typedef struct {
+    int64_t step;
+    dvec_t sorted; /* signed values recorded here, ascending */
+} rung_t;
+
+typedef struct {
+    rung_t *rungs;
+    size_t n;
+    uint64_t budget_end; /* the hash range [previous end, this) picks it */
+} bracket_t;
+
+struct hp_pruner {
+    hp_pruner_config_t cfg;
+    char metric[64];
+    bracket_t *br;
+    uint32_t nbr;
+    uint64_t budget_total;
+    HP_VEC(trial_t) trials; /* indexed by trial number */
+    HP_VEC(rung_t) steps;   /* median: completed trials' values per step, by step */
+    uint32_t ncompleted;
+};
+
+static const char *const rule_names[] = {"none", "median", "asha", "hyperband"};
+
+int hp_prune_rule_parse(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof rule_names / sizeof *rule_names); i++)
+        if (strcmp(name, rule_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *hp_prune_rule_name(hp_prune_rule_t rule)
+{
+    return (unsigned)rule < sizeof rule_names / sizeof *rule_names ? rule_names[rule] : "?";
+}
+
+int hp_pruner_config_check(const hp_pruner_config_t *c, char *err, size_t errlen)
+{
+    if ((unsigned)c->rule > HP_PRUNE_HYPERBAND)
+        return hp_errf(err, errlen, HP_EINVAL, "pruning.rule: unknown rule %d", (int)c->rule);
+    if (c->rule == HP_PRUNE_NONE)
+        return 0;
+    if (c->rule == HP_PRUNE_MEDIAN) {
+        if (c->warmup_steps < 0)
+            return hp_errf(err, errlen, HP_EINVAL,
+                           "pruning.warmup_steps: %" PRId64 " is negative; it is the first step "
+                           "the median rule judges",
+                           c->warmup_steps);
+        if (c->interval_steps < 1)
+            return hp_errf(err, errlen, HP_EINVAL,
+                           "pruning.interval_steps: %" PRId64 " must be at least 1",
+                           c->interval_steps);
+        return 0;
+    }
+    if (c->min_resource < 1)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "pruning.min_resource: %" PRId64 " must be at least 1 (the first step a "
+                       "trial can be stopped at)",
+                       c->min_resource);
+    if (c->max_resource <= c->min_resource)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "pruning.min_resource (%" PRId64 ") must be below pruning.max_resource "
+                       "(%" PRId64 "), the step at which a trial is complete",
+                       c->min_resource, c->max_resource);
+    if (c->eta < 2)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "pruning.reduction_factor: %" PRId64 " must be at least 2 (each rung "
+                       "keeps the top 1/reduction_factor)",
+                       c->eta);
+    return 0;
+}
+
+/* min * eta^k, or INT64_MAX once it would pass it */
+static int64_t rung_step(int64_t min, int64_t eta, uint32_t k)
+{
+    int64_t s = min;
+    for (uint32_t i = 0; i < k; i++) {
+        if (s > INT64_MAX / eta)
+            return INT64_MAX;
+        s *= eta;
+    }
+    return s;
+}
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static int build_brackets(hp_pruner_t *p)
+{
+    const hp_pruner_config_t *c = &p->cfg;
+    uint32_t nb = 1;
+    if (c->rule == HP_PRUNE_HYPERBAND) {
+        nb = 0;
+        while (rung_step(c->min_resource, c->eta, nb) <= c->max_resource)
+            nb++;
+        if (c->brackets && c->brackets < nb)
+            nb = c->brackets;
+    }
+    p->br = calloc(nb, sizeof *p->br);
+    if (!p->br)
+        return HP_ENOMEM;
+    p->nbr = nb;
+    uint32_t all = 0; /* every bracket of the full schedule, for the budgets */
+    if (c->rule == HP_PRUNE_HYPERBAND)
+        while (rung_step(c->min_resource, c->eta, all) <= c->max_resource)
+            all++;
+    uint64_t end = 0;
+    for (uint32_t b = 0; b < nb; b++) {
+        bracket_t *br = &p->br[b];
+        size_t n = 0;
+        while (rung_step(c->min_resource, c->eta, b + (uint32_t)n) < c->max_resource)
+            n++;
+        br->rungs = n ? calloc(n, sizeof *br->rungs) : NULL;
+        if (n && !br->rungs)
+            return HP_ENOMEM;
+        br->n = n;
+        for (size_t k = 0; k < n; k++)
+            br->rungs[k].step = rung_step(c->min_resource, c->eta, b + (uint32_t)k);
+        uint64_t budget = 1;
+        if (c->rule == HP_PRUNE_HYPERBAND) {
+            /* ceil(B * eta^s / (s + 1)), s = B - 1 - b */
+            uint32_t s = all - 1 - b;
+            double x = ceil((double)all * pow((double)c->eta, (double)s) / (double)(s + 1));
+            budget = x < 1e12 ? (uint64_t)x : (uint64_t)1e12;
+        }
+        end += budget;
+        br->budget_end = end;
+    }
+    p->budget_total = end;
+    return 0;
+}
+
+int hp_pruner_new(const hp_pruner_config_t *cfg, hp_pruner_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    int rc = hp_pruner_config_check(cfg, err, errlen);
+    if (rc < 0)
+        return rc;
+    hp_pruner_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    p->cfg = *cfg;
+    snprintf(p->metric, sizeof p->metric, "%s", cfg->metric ? cfg->metric : "value");
+    p->cfg.metric = p->metric;
+    if (build_brackets(p) < 0) {
+        hp_pruner_free(p);
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    }
+    *out = p;
+    return 0;
+}
+
+static void trial_clear(trial_t *t)
+{
+    free(t->reason);
+    free(t->rung_val.v);
+    free(t->curve.v);
+    memset(t, 0, sizeof *t);
+}
+
+void hp_pruner_free(hp_pruner_t *p)
+{
+    if (!p)
+        return;
+    for (uint32_t b = 0; b < p->nbr; b++) {
+        for (size_t k = 0; k < p->br[b].n; k++)
+            free(p->br[b].rungs[k].sorted.v);
+        free(p->br[b].rungs);
+    }
+    free(p->br);
+    for (size_t i = 0; i < p->trials.n; i++)
+        trial_clear(&p->trials.v[i]);
+    free(p->trials.v);
+    for (size_t i = 0; i < p->steps.n; i++)
+        free(p->steps.v[i].sorted.v);
+    free(p->steps.v);
+    free(p);
+}
+
+const char *hp_pruner_stopped(const hp_pruner_t *p, uint64_t trial)
+{
+    if (trial >= p->trials.n || !p->trials.v[trial].stopped)
+        return NULL;
+    return p->trials.v[trial].reason ? p->trials.v[trial].reason : "pruned";
+}
+
+uint32_t hp_pruner_brackets(const hp_pruner_t *p)
+{
+    return p->nbr;
+}
+
+uint32_t hp_pruner_bracket(const hp_pruner_t *p, uint64_t trial)
+{
+    if (p->nbr <= 1)
+        return 0;
+    uint64_t h = splitmix64(trial) % p->budget_total;
+    for (uint32_t b = 0; b < p->nbr; b++)
+        if (h < p->br[b].budget_end)
+            return b;
+    return p->nbr - 1;
+}
+
+size_t hp_pruner_rungs(const hp_pruner_t *p, uint32_t bracket, int64_t *steps, size_t *counts,
+                       size_t cap)
+{
+    if (bracket >= p->nbr)
+        return 0;
+    const bracket_t *b = &p->br[bracket];
+    size_t n = b->n < cap ? b->n : cap;
+    for (size_t k = 0; k < n; k++) {
+        steps[k] = b->rungs[k].step;
+        counts[k] = b->rungs[k].sorted.n;
+    }
+    return n;
+}
+
+/* --- sorted arrays ---------------------------------------------------- */
+
+/* the first index whose value is > v (so equal values keep arrival order) */
+static size_t upper_bound(const dvec_t *s, double v)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->v[mid] <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int sorted_insert(dvec_t *s, double v)
+{
+    double *g = hp_vec_try_grow(s->v, &s->cap, s->n + 1, sizeof *s->v, HP_VEC_MIN_CAP);
+    if (!g)
+        return HP_ENOMEM;
+    s->v = g;
+    size_t i = upper_bound(s, v);
+    memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof *s->v);
+    s->v[i] = v;
+    s->n++;
+    return 0;
+}
+
+static void sorted_remove(dvec_t *s, double v)
+{
+    size_t i = upper_bound(s, v);
+    if (i == 0 || s->v[i - 1] != v)
+        return;
+    memmove(s->v + i - 1, s->v + i, (s->n - i) * sizeof *s->v);
+    s->n--;
+}
+
+/* p->steps entry for step: its index, or where it goes (*found = 0) */
+static size_t step_find(const hp_pruner_t *p, int64_t step, int *found)
+{
+    size_t lo = 0, hi = p->steps.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->steps.v[mid].step < step)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < p->steps.n && p->steps.v[lo].step == step;
+    return lo;
+}
+
+/* --- reports ---------------------------------------------------------- */
+
+static trial_t *trial_get(hp_pruner_t *p, uint64_t number)
+{
+    if (number >= p->trials.n) {
+        if (number >= SIZE_MAX / sizeof(trial_t) - 1)
+            return NULL;
+        trial_t *g = hp_vec_try_grow(p->trials.v, &p->trials.cap, (size_t)number + 1,
+                                     sizeof *p->trials.v, HP_VEC_MIN_CAP);
+        if (!g)
+            return NULL;
+        p->trials.v = g;
+        memset(g + p->trials.n, 0, ((size_t)number + 1 - p->trials.n) * sizeof *g);
+        p->trials.n = (size_t)number + 1;
+    }
+    return &p->trials.v[number];
+}
+
+/* what the metric reads, from the signed form */
+static double unsign(const hp_pruner_t *p, double v)
+{
+    return p->cfg.maximize ? -v : v;
+}
+
+static void stop_with(hp_prune_verdict_t *v, trial_t *t, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void stop_with(hp_prune_verdict_t *v, trial_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->reason, sizeof v->reason, fmt, ap);
+    va_end(ap);
+    v->stop = 1;
+    t->stopped = 1;
+    free(t->reason);
+    t->reason = strdup(v->reason); /* NULL on no memory: only the text is lost */
+}
+
+static int judge_rungs(hp_pruner_t *p, uint64_t number, trial_t *t, int64_t step, double sv,
+                       hp_prune_verdict_t *v)
+{
+    uint32_t b = hp_pruner_bracket(p, number);
+    bracket_t *br = &p->br[b];
+    v->bracket = b;
+    while (t->next_rung < br->n && step >= br->rungs[t->next_rung].step) {
+        rung_t *r = &br->rungs[t->next_rung];
+        double *g = hp_vec_try_grow(t->rung_val.v, &t->rung_val.cap, t->rung_val.n + 1,
+                                    sizeof *t->rung_val.v, 4);
+        if (!g || sorted_insert(&r->sorted, sv) < 0) {
+            if (g)
+                t->rung_val.v = g;
+            return HP_ENOMEM;
+        }
+        t->rung_val.v = g;
+        t->rung_val.v[t->rung_val.n++] = sv;
+        t->next_rung++;
+        size_t n = r->sorted.n, keep = n / (size_t)p->cfg.eta;
+        if (keep < 1)
+            keep = 1;
+        double cut = r->sorted.v[keep - 1];
+        v->judged = 1;
+        v->rung_step = r->step;
+        v->n = (uint32_t)n;
+        v->cutoff = unsign(p, cut);
+        if (sv <= cut)
+            continue;
+        const char *rule = hp_prune_rule_name(p->cfg.rule);
+        char where[48] = "";
+        if (p->nbr > 1)
+            snprintf(where, sizeof where, " (bracket %u)", b);
+        if (keep == 1 && n < (size_t)p->cfg.eta)
+            stop_with(v, t,
+                      "pruned at step %" PRId64 " by %s: %s %.6g is not the best of the %zu "
+                      "trials at rung %" PRId64 "%s, best %.6g",
+                      step, rule, p->metric, unsign(p, sv), n, r->step, where, v->cutoff);
+        else
+            stop_with(v, t,
+                      "pruned at step %" PRId64 " by %s: %s %.6g not in the top 1/%" PRId64
+                      " of %zu trials at rung %" PRId64 "%s, cut-off %.6g",
+                      step, rule, p->metric, unsign(p, sv), p->cfg.eta, n, r->step, where,
+                      v->cutoff);
+        return 0;
+    }
+    return 0;
+}
+
+/* numpy's default percentile (linear between the nearest ranks) of a
+ * sorted array */
+static double percentile(const dvec_t *s, double q)
+{
+    double pos = q / 100.0 * (double)(s->n - 1);
+    size_t lo = (size_t)floor(pos);
+    if (lo + 1 >= s->n)
+        return s->v[s->n - 1];
+    return s->v[lo] + (s->v[lo + 1] - s->v[lo]) * (pos - (double)lo);
+}
+
+static void judge_median(hp_pruner_t *p, trial_t *t, int64_t step, hp_prune_verdict_t *v)
+{
+    const hp_pruner_config_t *c = &p->cfg;
+    if (step < c->warmup_steps || p->ncompleted == 0 || p->ncompleted < c->min_trials)
+        return;
+    /* only the first report in each interval after the warm-up is judged */
+    int64_t nearest = (step - c->warmup_steps) / c->interval_steps * c->interval_steps +
+                      c->warmup_steps;
+    int64_t before = t->curve.n >= 2 ? t->curve.v[t->curve.n - 2].step : -1;
+    if (before >= nearest)
+        return;
+    int found;
+    size_t i = step_find(p, step, &found);
+    if (!found || p->steps.v[i].sorted.n == 0)
+        return;
+    const dvec_t *s = &p->steps.v[i].sorted;
+    double med = percentile(s, 50.0);
+    v->judged = 1;
+    v->n = (uint32_t)s->n;
+    v->cutoff = unsign(p, med);
+    if (t->best > med)
+        stop_with(v, t,
+                  "pruned at step %" PRId64 " by median: best %s so far %.6g is worse than the "
+                  "median %.6g of %zu completed trials at step %" PRId64,
+                  step, p->metric, unsign(p, t->best), v->cutoff, s->n, step);
+}
+
+int hp_pruner_report(hp_pruner_t *p, uint64_t number, int64_t step, double value,
+                     hp_prune_verdict_t *v)
+{
+    memset(v, 0, sizeof *v);
+    if (p->cfg.rule == HP_PRUNE_NONE)
+        return 0;
+    trial_t *t = trial_get(p, number);
+    if (!t)
+        return HP_ENOMEM;
+    if (t->stopped || t->completed)
+        return 0;
+    v->bracket = hp_pruner_bracket(p, number);
+    if (!isfinite(value)) {
+        stop_with(v, t, "pruned at step %" PRId64 " by %s: %s is %s (judged as diverged)", step,
+                  hp_prune_rule_name(p->cfg.rule), p->metric,
+                  isnan(value) ? "nan" : value > 0 ? "inf" : "-inf");
+        return 0;
+    }
+    if (t->seen && step <= t->last_step)
+        return 0; /* a repeated step */
+    double sv = p->cfg.maximize ? -value : value;
+    if (p->cfg.rule == HP_PRUNE_MEDIAN) {
+        point_t pt = {step, sv};
+        point_t *g = hp_vec_try_grow(t->curve.v, &t->curve.cap, t->curve.n + 1,
+                                     sizeof *t->curve.v, HP_VEC_MIN_CAP);
+        if (!g)
+            return HP_ENOMEM;
+        t->curve.v = g;
+        t->curve.v[t->curve.n++] = pt;
+    }
+    t->best = t->seen && t->best < sv ? t->best : sv;
+    t->seen = 1;
+    t->last_step = step;
+    if (p->cfg.rule == HP_PRUNE_MEDIAN) {
+        judge_median(p, t, step, v);
+        return 0;
+    }
+    return judge_rungs(p, number, t, step, sv, v);
+}
+
+int hp_pruner_complete(hp_pruner_t *p, uint64_t number)
+{
+    if (p->cfg.rule == HP_PRUNE_NONE)
+        return 0;
+    trial_t *t = trial_get(p, number);
+    if (!t)
+        return HP_ENOMEM;
+    if (t->completed)
+        return 0;
+    for (size_t k = 0; k < t->curve.n; k++) {
+        int found;
+        size_t i = step_find(p, t->curve.v[k].step, &found);
+        if (!found) {
+            rung_t e = {.step = t->curve.v[k].step};
+            rung_t *g = hp_vec_try_grow(p->steps.v, &p->steps.cap, p->steps.n + 1,
+                                        sizeof *p->steps.v, HP_VEC_MIN_CAP);
+            if (!g)
+                return HP_ENOMEM;
+            p->steps.v = g;
+            memmove(g + i + 1, g + i, (p->steps.n - i) * sizeof *g);
+            g[i] = e;
+            p->steps.n++;
+        }
+        if (sorted_insert(&p->steps.v[i].sorted, t->curve.v[k].v) < 0)
+            return HP_ENOMEM;
+    }
+    t->completed = 1;
+    p->ncompleted++;
+    return 0;
+}
+
+void hp_pruner_forget(hp_pruner_t *p, uint64_t number)
+{
+    if (number >= p->trials.n)
+        return;
+    trial_t *t = &p->trials.v[number];
+    if (t->rung_val.n) {
+        bracket_t *br = &p->br[hp_pruner_bracket(p, number)];
+        for (size_t k = 0; k < t->rung_val.n && k < br->n; k++)
+            sorted_remove(&br->rungs[k].sorted, t->rung_val.v[k]);
+    }
+    if (t->completed) {
+        for (size_t k = 0; k < t->curve.n; k++) {
+            int found;
+            size_t i = step_find(p, t->curve.v[k].step, &found);
+            if (found)
+                sorted_remove(&p->steps.v[i].sorted, t->curve.v[k].v);
+        }
+        p->ncompleted--;
+    }
+    trial_clear(t);
+}

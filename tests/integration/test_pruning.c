@@ -1,0 +1,265 @@
+/* Early stopping through the real hpsearchd and hpworker: asha stops the
+ * trials of an external program (and the program's children) that are not
+ * in the top 1/eta at a rung, with the reason a person reads; a coordinator
+ * killed with SIGKILL mid-study and restarted makes the same decisions from
+ * what it stored; a trial the rule cannot judge runs to the end, with one
+ * warning event.
+ *
+ * Every decision is fixed by construction, never by timing: one worker slot
+ * runs the trials in grid order, and the program waits after each step until
+ * the coordinator has stored it (so the decision on that step is made before
+ * the next step exists). Trial x's loss at step i is x + 1/i. With
+ * reduction_factor 3, rungs at steps 1 and 3 (max_resource 9):
+ *   trial 0 x=0.50: alone at each rung, completes (0.611111)
+ *   trial 1 x=0.70: 1.7 at rung 1, not the best of 2 -> pruned at step 1
+ *   trial 2 x=0.40: the best at both rungs, completes (0.511111)
+ *   trial 3 x=0.45: 1.45, 4 at rung 1 keep 1 (cut-off 1.4) -> pruned at 1
+ *   trial 4 x=0.42: 1.42, 5 at rung 1 keep 1 -> pruned at step 1
+ *   trial 5 x=0.41: 1.41, 6 at rung 1 keep 2 (cut-off 1.41): continues;
+ *                   0.743333 at rung 3, 3 there keep 1 (0.733333) -> pruned at 3 */
+#include "harness.h"
+
+#include "hp_check.h"
+
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GUARD_S 120
+
+static char spec[4096];
+
+/* The program: a background child (its pid in DIR/child-N), then
+ * "step=i loss=x+1/i" for i = 1..9, each waited on until stored. With
+ * DIR/hold present, trial 3 first waits for DIR/gate. */
+static void write_program(hp_harness_t *h)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "#!/bin/sh\n"
+             "x=$1; n=$HPSEARCH_TRIAL_NUMBER; d=%s\n"
+             "sleep 600 </dev/null >/dev/null 2>&1 &\n"
+             "echo $! > $d/child-$n\n"
+             "if [ \"$n\" = 3 ] && [ -e $d/hold ]; then\n"
+             "  touch $d/held; while [ ! -e $d/gate ]; do sleep 0.05; done\n"
+             "fi\n"
+             "i=1\n"
+             "while [ $i -le 9 ]; do\n"
+             "  echo \"step=$i loss=$(awk -v x=$x -v i=$i 'BEGIN { print x + 1 / i }')\"\n"
+             "  until [ \"$(sqlite3 $d/study.db \"SELECT count(*) FROM metrics m JOIN trials t "
+             "ON t.id = m.trial_id WHERE t.number = $n AND m.step = $i AND m.name = 'loss' AND "
+             "m.attempt = t.attempts\")\" = 1 ]; do sleep 0.02; done\n"
+             "  i=$((i + 1))\n"
+             "done\n",
+             h->dir);
+    hp_harness_write_file(h, "curve.sh", text);
+}
+
+static const char *asha_spec(hp_harness_t *h, const char *name, const char *metric)
+{
+    snprintf(spec, sizeof spec,
+             "name: %s\nobjective: {metric: loss}\n"
+             "search: {algorithm: grid, parallelism: 1}\n"
+             "space:\n  x: {type: categorical, values: [0.5, 0.7, 0.4, 0.45, 0.42, 0.41]}\n"
+             "trial:\n  command: [sh, %s/curve.sh, '{x}']\n  timeout: 600\n"
+             "pruning: {rule: asha, metric: %s, min_resource: 1, max_resource: 9, "
+             "reduction_factor: 3}\n",
+             name, h->dir, metric);
+    return spec;
+}
+
+/* trial number's state and error, as stored */
+static void expect_trial(hp_harness_t *h, int number, const char *state, const char *error)
+{
+    char sql[256], got[512];
+    snprintf(sql, sizeof sql, "SELECT state FROM trials WHERE number = %d", number);
+    ck_assert_ptr_nonnull(hp_harness_db_text(h->db, sql, got, sizeof got));
+    ck_assert_msg(strcmp(got, state) == 0, "trial %d is %s, want %s", number, got, state);
+    if (!error)
+        return;
+    snprintf(sql, sizeof sql, "SELECT error FROM trials WHERE number = %d", number);
+    ck_assert_ptr_nonnull(hp_harness_db_text(h->db, sql, got, sizeof got));
+    ck_assert_str_eq(got, error);
+}
+
+/* What the header comment computes. */
+static void expect_decisions(hp_harness_t *h)
+{
+    expect_trial(h, 0, "completed", NULL);
+    expect_trial(h, 1, "pruned",
+                 "pruned at step 1 by asha: loss 1.7 is not the best of the 2 trials at rung 1, "
+                 "best 1.5");
+    expect_trial(h, 2, "completed", NULL);
+    expect_trial(h, 3, "pruned",
+                 "pruned at step 1 by asha: loss 1.45 not in the top 1/3 of 4 trials at rung 1, "
+                 "cut-off 1.4");
+    expect_trial(h, 4, "pruned",
+                 "pruned at step 1 by asha: loss 1.42 not in the top 1/3 of 5 trials at rung 1, "
+                 "cut-off 1.4");
+    expect_trial(h, 5, "pruned",
+                 "pruned at step 3 by asha: loss 0.743333 not in the top 1/3 of 3 trials at rung "
+                 "3, cut-off 0.733333");
+    ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT count(*) FROM events WHERE kind = "
+                                              "'trial_pruned'"),
+                     4);
+    /* the completed ones ran every step */
+    ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT count(*) FROM metrics m JOIN trials t ON "
+                                              "t.id = m.trial_id WHERE t.number IN (0, 2) AND "
+                                              "m.name = 'loss' AND m.step BETWEEN 1 AND 9"),
+                     18);
+    ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT CAST(round(value * 1e6) AS INTEGER) FROM "
+                                              "trials WHERE number = 2"),
+                     511111);
+}
+
+/* A process is gone when it does not exist or is a zombie nobody reaped. */
+static int process_gone(pid_t pid)
+{
+    if (kill(pid, 0) < 0)
+        return errno == ESRCH;
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
+static pid_t child_of(hp_harness_t *h, int number)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/child-%d", h->dir, number);
+    char *text = hp_check_slurp(path, 0);
+    pid_t pid = (pid_t)strtol(text, NULL, 10);
+    free(text);
+    ck_assert_int_gt(pid, 1);
+    return pid;
+}
+
+/* The pruned trials' programs were stopped with their whole process group:
+ * their background children are gone (waited for: the signal and the
+ * reaping take their time, not a fixed one). The completed trials'
+ * children are the test's to stop. */
+static void expect_children_gone(hp_harness_t *h)
+{
+    static const int pruned[] = {1, 3, 4, 5};
+    struct timespec ts = {0, 50 * 1000000L};
+    for (size_t k = 0; k < sizeof pruned / sizeof *pruned; k++) {
+        pid_t pid = child_of(h, pruned[k]);
+        int i = 0;
+        while (!process_gone(pid) && i++ < GUARD_S * 20)
+            nanosleep(&ts, NULL);
+        ck_assert_msg(process_gone(pid), "trial %d's child %d outlived its pruned program",
+                      pruned[k], (int)pid);
+    }
+    kill(child_of(h, 0), SIGKILL);
+    kill(child_of(h, 2), SIGKILL);
+}
+
+START_TEST(test_asha_stops_the_hopeless)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-asha");
+    write_program(&h);
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
+    hp_harness_submit(&h, asha_spec(&h, "asha", "loss"));
+    const char *state = hp_harness_wait_study(&h, "asha", GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "completed");
+    expect_decisions(&h);
+    expect_children_gone(&h);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_restart_makes_the_same_decisions)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-restart");
+    write_program(&h);
+    hp_harness_write_file(&h, "hold", "1\n");
+    hp_harness_start_daemon(&h, "--lease-ms", "2000", "--heartbeat-ms", "200", NULL);
+    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
+    hp_harness_submit(&h, asha_spec(&h, "restart", "loss"));
+    /* trials 0..2 are decided; trial 3 waits before its first step */
+    char held[700];
+    snprintf(held, sizeof held, "%s/held", h.dir);
+    struct timespec ts = {0, 50 * 1000000L};
+    for (int i = 0; access(held, F_OK) != 0 && i < GUARD_S * 20; i++)
+        nanosleep(&ts, NULL);
+    ck_assert_int_eq(access(held, F_OK), 0);
+    hp_harness_kill(&h, h.daemon, SIGKILL);
+    h.daemon = 0;
+    /* a new coordinator rebuilds the rungs from the store */
+    hp_harness_start_daemon(&h, "--lease-ms", "2000", "--heartbeat-ms", "200", NULL);
+    /* the gate opens once the worker is back: a report sent while it is
+     * reconnecting would not be stored, and the program waits for that */
+    hp_harness_wait_db(h.db, "SELECT count(*) FROM events WHERE kind = 'worker_hello'", 2,
+                       GUARD_S);
+    hp_harness_write_file(&h, "gate", "open\n");
+    const char *state = hp_harness_wait_study(&h, "restart", GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "completed");
+    expect_decisions(&h);
+    expect_children_gone(&h);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+START_TEST(test_unjudged_metric_runs_on_with_one_warning)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-unjudged");
+    write_program(&h);
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
+    hp_harness_submit(&h, asha_spec(&h, "unjudged", "val_loss"));
+    const char *state = hp_harness_wait_study(&h, "unjudged", GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "completed");
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trials WHERE state = "
+                                             "'completed'"),
+                     6);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM events WHERE kind = "
+                                             "'pruning_unjudged'"),
+                     1);
+    char msg[512];
+    ck_assert_ptr_nonnull(hp_harness_db_text(h.db, "SELECT message FROM events WHERE kind = "
+                                                   "'pruning_unjudged'",
+                                             msg, sizeof msg));
+    ck_assert_str_eq(msg, "pruning.metric 'val_loss' was never reported by trial 0 (it "
+                          "reported: loss); trials that do not report it run to the end "
+                          "unjudged");
+    for (int n = 0; n < 6; n++)
+        kill(child_of(&h, n), SIGKILL);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+static Suite *pruning_suite(void)
+{
+    Suite *s = suite_create("integration_pruning");
+    TCase *tc = tcase_create("asha");
+    tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
+    tcase_add_test(tc, test_asha_stops_the_hopeless);
+    tcase_add_test(tc, test_restart_makes_the_same_decisions);
+    tcase_add_test(tc, test_unjudged_metric_runs_on_with_one_warning);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hp_check_run(pruning_suite());
+}
