@@ -358,7 +358,9 @@ int hp_store_trial_uncancel(hp_store_t *st, int64_t study_id, int64_t *n, char *
 
 /* hp_store_trial_counted_attempts sets *n to the trial's attempts that
  * count against trial.retries: every attempt, the running one included,
- * except those that ended 'interrupted'. HP_ENOENT: no such trial. */
+ * except those that ended 'interrupted' (its worker was stopped) or
+ * 'cancelled' (a user's cancel, before a resume ran it again): neither was
+ * the trial's fault. HP_ENOENT: no such trial. */
 int hp_store_trial_counted_attempts(hp_store_t *st, int64_t trial_id, int *n, char *err,
                                     size_t errlen);
 

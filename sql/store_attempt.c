@@ -44,8 +44,9 @@ int hp_store_trial_counted_attempts(hp_store_t *st, int64_t trial_id, int *n, ch
      * every attempt was interrupted */
     sqlite3_stmt *s = hp_store_stmt(st, Q_ATTEMPT_COUNTED,
                                     "SELECT (SELECT count(*) FROM trial_attempts a "
-                                    "        WHERE a.trial_id = t.id AND a.outcome <> "
-                                    "'interrupted') FROM trials t WHERE t.id = ?1",
+                                    "        WHERE a.trial_id = t.id AND a.outcome NOT IN "
+                                    "('interrupted', 'cancelled')) FROM trials t "
+                                    "WHERE t.id = ?1",
                                     &rc, err, errlen);
     if (!s)
         return rc;

@@ -116,8 +116,8 @@ static void run_over(coord_t *c, coord_run_t *r, int ended, hp_obs_state_t st, d
 }
 
 /* The attempts of r's trial that count against its retries (every one
- * but the interrupted ones, this one included); r->attempt if the store
- * cannot say. */
+ * but the interrupted and cancelled ones, this one included); r->attempt
+ * if the store cannot say. */
 static int counted_attempts(coord_t *c, const coord_run_t *r)
 {
     int n;

@@ -571,6 +571,13 @@ START_TEST(test_interrupted_attempt_not_counted)
     ck_assert_str_eq(query(st, "SELECT attempt, outcome, error FROM trial_attempts ORDER BY attempt"),
                      "1|interrupted|worker stopped (SIGTERM)\n2|lost|silent\n3|completed|NULL\n");
     ck_assert_int_eq(hp_store_trial_counted_attempts(st, 9999, &n, err, sizeof err), HP_ENOENT);
+    /* nor does a user's cancel (a resumed study runs the trial again) */
+    int64_t other;
+    ck_assert_int_eq(hp_store_trial_create(st, study, "{}", &other, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_start(st, other, "w1", 44, 0, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_cancel(st, other, "study cancelled", err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_counted_attempts(st, other, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 0);
     hp_store_close(st);
 }
 END_TEST
