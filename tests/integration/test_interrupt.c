@@ -307,6 +307,20 @@ START_TEST(test_daemon_restart_workers_gone)
     char *log = child_log(&h, "hpsearchd", d2);
     HAS(log, "resumed 1 running studies with 2 trials in flight");
     free(log);
+    /* logs says why the interrupted attempt has no output */
+    long first = db_int(h.db, "SELECT min(t.number) FROM trials t JOIN trial_attempts a ON "
+                              "a.trial_id = t.id AND a.outcome = 'interrupted'");
+    char num[32];
+    snprintf(num, sizeof num, "%ld", first);
+    ck_assert_int_eq(CLI(&h, "logs", "logs", "--db", h.db, "--attempt", "1", "gone", num), 1);
+    char *err = cli_output(&h, "logs", "err");
+    char want[300];
+    snprintf(want, sizeof want,
+             "hpsearch logs: attempt 1 of trial %ld was interrupted before its output reached "
+             "the coordinator (interrupted: the coordinator stopped while it ran",
+             first);
+    HAS(err, want);
+    free(err);
     hp_harness_fini(&h);
 }
 END_TEST
