@@ -1,8 +1,10 @@
 #include "params.h"
 
 #include "err.h"
+#include "suggest.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,4 +223,152 @@ void hp_params_json_with_fixed(const hp_spec_t *spec, const double *x, hp_buf_t 
     }
     hp_buf_putc(out, '}');
     hp_buf_fini(&pt);
+}
+
+/* ---- name=value assignments (hpsearch enqueue) ------------------------- */
+
+/* Appends v as the shortest text that reads back as v. */
+static const char *num_text(hp_buf_t *b, double v)
+{
+    hp_buf_reset(b);
+    hp_buf_json_number(b, v);
+    return b->data ? b->data : "";
+}
+
+/* Lists the space's parameter names, "lr, hidden, act". */
+static void list_names(const hp_space_t *sp, hp_buf_t *out)
+{
+    for (size_t i = 0; i < sp->n; i++) {
+        if (i)
+            hp_buf_puts(out, ", ");
+        hp_buf_puts(out, sp->params[i].name);
+    }
+}
+
+/* Reads one categorical value: the choice written the same, or (for a
+ * numeric choice) the same number ("0.50" is 0.5). */
+static int read_choice(const hp_param_t *p, const char *text, double *x, char *err,
+                       size_t errlen)
+{
+    char *end;
+    double num = strtod(text, &end);
+    int is_num = *text && *end == '\0';
+    for (size_t k = 0; k < p->n_values; k++) {
+        const hp_choice_t *ch = &p->values[k];
+        if (strcmp(ch->text, text) == 0 || (is_num && ch->is_number && ch->num == num)) {
+            *x = (double)k;
+            return 0;
+        }
+    }
+    const char *texts[64];
+    size_t nt = 0;
+    hp_buf_t all = {0};
+    for (size_t k = 0; k < p->n_values; k++) {
+        if (k)
+            hp_buf_puts(&all, ", ");
+        hp_buf_puts(&all, p->values[k].text);
+        if (nt < sizeof texts / sizeof texts[0])
+            texts[nt++] = p->values[k].text;
+    }
+    char hint[300];
+    hp_suggest_hint(hint, sizeof hint, text, strlen(text), texts, nt);
+    int rc = hp_errf(err, errlen, HP_EINVAL, "%s: '%s' is not one of its values: %s%s", p->name,
+                     text, all.data ? all.data : "", hint);
+    hp_buf_fini(&all);
+    return rc;
+}
+
+/* Reads one float or int value and checks it against the range and step. */
+static int read_number(const hp_param_t *p, const char *text, double *x, char *err,
+                       size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno == ERANGE && *text && end != text)
+        return hp_errf(err, errlen, HP_EINVAL, "%s: '%s' %s a double's range", p->name, text,
+                       fabs(v) < 1 ? "underflows (too close to 0 for)" : "is outside");
+    while (isspace((unsigned char)*end))
+        end++;
+    if (!*text || isspace((unsigned char)*text) || *end != '\0' || !isfinite(v))
+        return hp_errf(err, errlen, HP_EINVAL, "%s: '%s' is not a%s number", p->name, text,
+                       *text && *end == '\0' ? " finite" : "");
+    if (p->type == HP_PARAM_INT && v != floor(v))
+        return hp_errf(err, errlen, HP_EINVAL, "%s: '%s' is not an integer (an int parameter)",
+                       p->name, text);
+    hp_buf_t a = {0}, b = {0};
+    int rc = 0;
+    if (v < p->low || v > p->high) {
+        rc = hp_errf(err, errlen, HP_EINVAL, "%s: %s is outside its range [%s, %s]%s", p->name,
+                     text, num_text(&a, p->low), num_text(&b, p->high),
+                     p->log ? " (log scale)" : "");
+    } else {
+        *x = v;
+        /* a stepped value must be on the grid low, low+step, ... */
+        hp_space_t one = {(hp_param_t *)p, 1};
+        if (!hp_space_contains(&one, x))
+            rc = hp_errf(err, errlen, HP_EINVAL,
+                         "%s: %s is not one of its steps (low %s, step %s)", p->name, text,
+                         num_text(&a, p->low), num_text(&b, p->step));
+    }
+    hp_buf_fini(&a);
+    hp_buf_fini(&b);
+    return rc;
+}
+
+int hp_params_from_assignments(const hp_spec_t *spec, const char *const *names,
+                               const char *const *values, size_t n, double *x, char *err,
+                               size_t errlen)
+{
+    const hp_space_t *sp = &spec->space;
+    unsigned char seen[HP_SPACE_MAX_PARAMS] = {0};
+    for (size_t k = 0; k < n; k++) {
+        const char *name = names[k], *text = values[k] ? values[k] : "";
+        int i = hp_space_find(sp, name);
+        if (i < 0) {
+            hp_buf_t all = {0};
+            list_names(sp, &all);
+            int rc;
+            if (hp_spec_find_fixed(spec, name)) {
+                rc = hp_errf(err, errlen, HP_EINVAL,
+                             "%s is held fixed by trial.fixed, not searched; set only the "
+                             "space's parameters: %s",
+                             name, all.data ? all.data : "");
+            } else {
+                const char *known[HP_SPACE_MAX_PARAMS];
+                for (size_t j = 0; j < sp->n; j++)
+                    known[j] = sp->params[j].name;
+                char hint[300];
+                hp_suggest_hint(hint, sizeof hint, name, strlen(name), known, sp->n);
+                rc = hp_errf(err, errlen, HP_EINVAL,
+                             "no parameter '%s' in the space%s; its parameters: %s", name, hint,
+                             all.data ? all.data : "");
+            }
+            hp_buf_fini(&all);
+            return rc;
+        }
+        if (seen[i])
+            return hp_errf(err, errlen, HP_EINVAL, "%s is given twice", name);
+        seen[i] = 1;
+        const hp_param_t *p = &sp->params[i];
+        int rc = p->type == HP_PARAM_CATEGORICAL ? read_choice(p, text, &x[i], err, errlen)
+                                                 : read_number(p, text, &x[i], err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    hp_buf_t missing = {0};
+    size_t nm = 0;
+    for (size_t i = 0; i < sp->n; i++)
+        if (!seen[i]) {
+            if (nm++)
+                hp_buf_puts(&missing, ", ");
+            hp_buf_puts(&missing, sp->params[i].name);
+        }
+    int rc = 0;
+    if (nm)
+        rc = hp_errf(err, errlen, HP_EINVAL,
+                     "missing %s: give every parameter of the space once (--set name=value)",
+                     missing.data);
+    hp_buf_fini(&missing);
+    return rc;
 }

@@ -29,6 +29,7 @@ typedef struct {
     uint32_t next_rung;
     dvec_t rung_val; /* the signed value recorded at each rung reached */
     char *reason;    /* why it was stopped (NULL: not stopped, or no memory) */
+    int64_t stop_step; /* the step it was stopped at */
     HP_VEC(point_t) curve; /* median: every step reported */
 } trial_t;
 
@@ -217,10 +218,12 @@ void hp_pruner_free(hp_pruner_t *p)
     free(p);
 }
 
-const char *hp_pruner_stopped(const hp_pruner_t *p, uint64_t trial)
+const char *hp_pruner_stopped(const hp_pruner_t *p, uint64_t trial, int64_t *step)
 {
     if (trial >= p->trials.n || !p->trials.v[trial].stopped)
         return NULL;
+    if (step)
+        *step = p->trials.v[trial].stop_step;
     return p->trials.v[trial].reason ? p->trials.v[trial].reason : "pruned";
 }
 
@@ -331,11 +334,12 @@ static double unsign(const hp_pruner_t *p, double v)
     return p->cfg.maximize ? -v : v;
 }
 
-static void stop_with(hp_prune_verdict_t *v, trial_t *t, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void stop_with(hp_prune_verdict_t *v, trial_t *t, int64_t step, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void stop_with(hp_prune_verdict_t *v, trial_t *t, const char *fmt, ...)
+static void stop_with(hp_prune_verdict_t *v, trial_t *t, int64_t step, const char *fmt, ...)
 {
+    t->stop_step = step;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(v->reason, sizeof v->reason, fmt, ap);
@@ -379,12 +383,12 @@ static int judge_rungs(hp_pruner_t *p, uint64_t number, trial_t *t, int64_t step
         if (p->nbr > 1)
             snprintf(where, sizeof where, " (bracket %u)", b);
         if (keep == 1 && n < (size_t)p->cfg.eta)
-            stop_with(v, t,
+            stop_with(v, t, step,
                       "pruned at step %" PRId64 " by %s: %s %.6g is not the best of the %zu "
                       "trials at rung %" PRId64 "%s, best %.6g",
                       step, rule, p->metric, unsign(p, sv), n, r->step, where, v->cutoff);
         else
-            stop_with(v, t,
+            stop_with(v, t, step,
                       "pruned at step %" PRId64 " by %s: %s %.6g not in the top 1/%" PRId64
                       " of %zu trials at rung %" PRId64 "%s, cut-off %.6g",
                       step, rule, p->metric, unsign(p, sv), p->cfg.eta, n, r->step, where,
@@ -426,7 +430,7 @@ static void judge_median(hp_pruner_t *p, trial_t *t, int64_t step, hp_prune_verd
     v->n = (uint32_t)s->n;
     v->cutoff = unsign(p, med);
     if (t->best > med)
-        stop_with(v, t,
+        stop_with(v, t, step,
                   "pruned at step %" PRId64 " by median: best %s so far %.6g is worse than the "
                   "median %.6g of %zu completed trials at step %" PRId64,
                   step, p->metric, unsign(p, t->best), v->cutoff, s->n, step);
@@ -445,7 +449,7 @@ int hp_pruner_report(hp_pruner_t *p, uint64_t number, int64_t step, double value
         return 0;
     v->bracket = hp_pruner_bracket(p, number);
     if (!isfinite(value)) {
-        stop_with(v, t, "pruned at step %" PRId64 " by %s: %s is %s (judged as diverged)", step,
+        stop_with(v, t, step, "pruned at step %" PRId64 " by %s: %s is %s (judged as diverged)", step,
                   hp_prune_rule_name(p->cfg.rule), p->metric,
                   isnan(value) ? "nan" : value > 0 ? "inf" : "-inf");
         return 0;

@@ -115,9 +115,10 @@ int hp_pruner_complete(hp_pruner_t *p, uint64_t trial);
  * for a re-run: the new attempt is judged afresh. */
 void hp_pruner_forget(hp_pruner_t *p, uint64_t trial);
 
-/* hp_pruner_stopped returns why trial was stopped (the verdict's reason),
- * or NULL while it may go on. Valid until the next call that changes p. */
-const char *hp_pruner_stopped(const hp_pruner_t *p, uint64_t trial);
+/* hp_pruner_stopped returns why trial was stopped (the verdict's reason)
+ * and the step (if step is not NULL), or NULL while it may go on. Valid
+ * until the next call that changes p. */
+const char *hp_pruner_stopped(const hp_pruner_t *p, uint64_t trial, int64_t *step);
 
 /* hp_pruner_bracket returns trial's hyperband bracket (0 for other rules). */
 uint32_t hp_pruner_bracket(const hp_pruner_t *p, uint64_t trial);

@@ -58,7 +58,8 @@ static void parse_name(ctx_t *c, map_t *root)
     free(s);
 }
 
-static void parse_objective(ctx_t *c, map_t *root)
+/* Sets *metric_line to the line of objective.metric when it parsed. */
+static void parse_objective(ctx_t *c, map_t *root, int *metric_line)
 {
     entry_t *e = spec_map_get(root, "objective");
     if (!e) {
@@ -81,6 +82,7 @@ static void parse_objective(ctx_t *c, map_t *root)
                     free(s);
                 } else {
                     c->spec->objective.metric = s;
+                    *metric_line = v.line;
                 }
             }
         } else {
@@ -185,6 +187,7 @@ static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
     hp_spec_t *s = c->spec;
     s->search.algorithm = HP_ALGO_RANDOM;
     s->search.parallelism = 1;
+    s->search.max_failures = HP_SPEC_DEFAULT_MAX_FAILURES;
     entry_t *e = spec_map_get(root, "search");
     if (!e) {
         spec_missing(c, root, "search", "(search: {algorithm: random, max_trials: N})");
@@ -226,10 +229,15 @@ static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
         if (spec_get_bool(c, &v, p, &s->search.sanity_check) == 0)
             seen->has_sanity = 1;
     }
+    if ((f = spec_map_get(&m, "max_failures")) != NULL) {
+        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        spec_get_u32(c, &v, p, 0, 1000000000, &s->search.max_failures);
+    }
     parse_algo_options(c, &m, algo_ok, seen);
-    static const char *const known[] = {"algorithm",    "max_trials", "parallelism",      "seed",
-                                        "sanity_check", "rounds",     "trials_per_round", "top_k",
-                                        "top_fraction", "shrink",     "n_initial"};
+    static const char *const known[] = {
+        "algorithm", "max_trials",       "parallelism", "seed",         "sanity_check",
+        "rounds",    "trials_per_round", "top_k",       "top_fraction", "shrink",
+        "n_initial", "max_failures"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     if (!seen->has_max_trials && !seen->line_max_trials && algo_ok &&
         s->search.algorithm != HP_ALGO_GRID)
@@ -311,12 +319,16 @@ static void parse_root(ctx_t *c, struct fy_node *root)
     search_seen_t seen = {0};
     space_lines_t sl = {0};
     parse_name(c, &m);
-    parse_objective(c, &m);
+    int metric_line = 0;
+    parse_objective(c, &m, &metric_line);
     parse_search(c, &m, &seen);
     int space_before = c->errors;
     spec_parse_space(c, &m, &sl);
     int space_ok = c->errors == space_before;
+    int trial_before = c->errors;
     spec_parse_trial(c, &m, &sl);
+    if (c->errors == trial_before && spec_map_get(&m, "trial"))
+        spec_check_objective(c, metric_line);
     spec_parse_pruning(c, &m);
     static const char *const known[] = {"version", "name",  "objective", "search",
                                         "space",   "trial", "pruning"};

@@ -141,6 +141,10 @@ typedef struct hp_spec {
         uint32_t parallelism; /* >= 1, default 1 */
         uint64_t seed;        /* default 0 */
         int sanity_check;     /* default 1 for trial.model, else 0 */
+        /* the study gives up (ends failed) after this many failed trials
+         * in a row, or before any success after min(3, max_failures);
+         * 0 = never; default 5 (docs/spec.md) */
+        uint32_t max_failures;
         /* coarse-to-fine */
         uint32_t rounds;           /* default 4 */
         uint64_t trials_per_round; /* default ceil(max_trials / rounds) */
@@ -188,6 +192,7 @@ typedef struct hp_spec {
         size_t n_fixed;
         double timeout;   /* seconds per attempt; 0 = none (default) */
         uint32_t retries; /* extra attempts after a failure; default 2 */
+        double kill_grace; /* commands: SIGTERM -> SIGKILL seconds; default 10 */
     } trial;
 
     char *source; /* file name given to the parser ("" if none) */

@@ -108,6 +108,7 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         a->search.parallelism != b->search.parallelism ||
         a->search.seed != b->search.seed ||
         a->search.sanity_check != b->search.sanity_check ||
+        a->search.max_failures != b->search.max_failures ||
         a->search.rounds != b->search.rounds ||
         a->search.trials_per_round != b->search.trials_per_round ||
         a->search.top_k != b->search.top_k ||
@@ -132,7 +133,7 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         a->trial.noise != b->trial.noise || a->trial.argc != b->trial.argc ||
         !streq(a->trial.workdir, b->trial.workdir) ||
         a->trial.timeout != b->trial.timeout ||
-        a->trial.retries != b->trial.retries)
+        a->trial.retries != b->trial.retries || a->trial.kill_grace != b->trial.kill_grace)
         return 0;
     for (size_t i = 0; i < a->trial.argc; i++)
         if (!streq(a->trial.argv[i], b->trial.argv[i]))

@@ -130,6 +130,10 @@ void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl);
 void spec_space_check(ctx_t *c, const space_lines_t *sl);
 void spec_check_grid(ctx_t *c, const space_lines_t *sl);
 void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);
+/* spec_check_objective refuses an objective.metric (given on line; 0: not
+ * given) that the trial can never report (spec_objective.c). Call it once
+ * the trial section is parsed. */
+void spec_check_objective(ctx_t *c, int line);
 /* after objective and trial: their settings are its defaults */
 void spec_parse_pruning(ctx_t *c, map_t *root);
 
@@ -149,6 +153,8 @@ extern const char *const hp_spec_datasets[1];
 /* Defaults (docs/spec.md lists the same values). */
 #define HP_SPEC_DEFAULT_EPOCHS 10
 #define HP_SPEC_DEFAULT_RETRIES 2
+#define HP_SPEC_DEFAULT_KILL_GRACE 10.0 /* seconds: SIGTERM -> SIGKILL */
+#define HP_SPEC_DEFAULT_MAX_FAILURES 5
 #define HP_SPEC_DEFAULT_ROUNDS 4
 #define HP_SPEC_DEFAULT_TOP_FRACTION 0.25
 #define HP_SPEC_DEFAULT_SHRINK 0.5

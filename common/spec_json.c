@@ -170,6 +170,8 @@ void hp_spec_trial_to_json(const hp_spec_t *s, hp_buf_t *b)
     }
     knum(b, &g, "timeout", s->trial.timeout);
     kint(b, &g, "retries", s->trial.retries);
+    if (s->trial.kind == HP_TRIAL_COMMAND)
+        knum(b, &g, "kill_grace", s->trial.kill_grace);
     hp_buf_putc(b, '}');
 }
 
@@ -246,6 +248,7 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
     kint(b, &g, "parallelism", s->search.parallelism);
     kint(b, &g, "seed", s->search.seed);
     kbool(b, &g, "sanity_check", s->search.sanity_check);
+    kint(b, &g, "max_failures", s->search.max_failures);
     if (s->search.algorithm == HP_ALGO_COARSE_TO_FINE) {
         kint(b, &g, "rounds", s->search.rounds);
         kint(b, &g, "trials_per_round", s->search.trials_per_round);

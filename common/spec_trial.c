@@ -496,6 +496,7 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
 {
     hp_spec_t *s = c->spec;
     s->trial.retries = HP_SPEC_DEFAULT_RETRIES;
+    s->trial.kill_grace = HP_SPEC_DEFAULT_KILL_GRACE;
     entry_t *e = spec_map_get(root, "trial");
     if (!e) {
         spec_missing(c, root, "trial", "(what one trial runs: model, function or command)");
@@ -641,9 +642,24 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
         val_t v = spec_entry_val(c, &m, f, p, sizeof p);
         spec_get_u32(c, &v, p, 0, 100, &s->trial.retries);
     }
-    static const char *const known[] = {"model",    "dataset", "epochs",  "fixed",
-                                        "function", "noise",   "command", "env",
-                                        "workdir",  "timeout", "retries"};
+    if ((f = spec_map_get(&m, "kill_grace")) != NULL) {
+        val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+        double g;
+        if (spec_get_number(c, &v, p, 0, 3600, "in (0, 3600] seconds", &g) == 0) {
+            if (g <= 0)
+                spec_err(c, v.line, p,
+                         "must be more than 0 seconds: the time a stopped program has between "
+                         "SIGTERM and SIGKILL");
+            else if (s->trial.kind != HP_TRIAL_COMMAND)
+                spec_err(c, v.line, p,
+                         "only applies to trial.command: a built-in trial stops between steps");
+            else
+                s->trial.kill_grace = g;
+        }
+    }
+    static const char *const known[] = {"model",   "dataset", "epochs",  "fixed",
+                                        "function", "noise",  "command", "env",
+                                        "workdir", "timeout", "retries", "kill_grace"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     spec_map_fini(&m);
 }

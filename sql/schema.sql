@@ -1,4 +1,4 @@
--- hpsearch database schema, version 4 (PRAGMA user_version).
+-- hpsearch database schema, version 5 (PRAGMA user_version).
 --
 -- This is the whole current schema, for reading. Databases are built and
 -- upgraded by the numbered files in sql/migrations/; a test checks that
@@ -51,6 +51,7 @@ CREATE TABLE trials (
 , diagnosis_detail TEXT                                       -- its likely causes, for people
 , origin TEXT NOT NULL DEFAULT 'sampler'                     -- who chose its params: 'sampler',
     CHECK (origin IN ('sampler', 'enqueued', 'ask'))         -- 'enqueued' (hpsearch enqueue), 'ask'
+, pruned_step INTEGER CHECK (pruned_step IS NULL OR pruned_step >= 0)  -- where pruning stopped it
 );
 CREATE UNIQUE INDEX trials_by_number ON trials (study_id, number);
 CREATE INDEX trials_by_value ON trials (study_id, state, value);
@@ -129,4 +130,4 @@ CREATE TABLE baselines (
 );
 CREATE UNIQUE INDEX baselines_by_key ON baselines (dataset_key, name);
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -226,6 +226,18 @@ typedef enum hp_trial_state {
     HP_TRIAL_STATE_COUNT_
 } hp_trial_state_t;
 
+/* Who chose a trial's params (trials.origin). */
+typedef enum hp_trial_origin {
+    HP_TRIAL_ORIGIN_SAMPLER = 0, /* the study's search algorithm */
+    HP_TRIAL_ORIGIN_ENQUEUED,    /* a user's chosen configuration (hpsearch enqueue) */
+    HP_TRIAL_ORIGIN_ASK,         /* suggested for the user's own loop (hpsearch ask) */
+    HP_TRIAL_ORIGIN_COUNT_
+} hp_trial_origin_t;
+
+const char *hp_trial_origin_name(hp_trial_origin_t origin);
+/* hp_trial_origin_parse returns the origin named name, or -1. */
+int hp_trial_origin_parse(const char *name);
+
 /* Bit for a state in a state mask (hp_store_trial_list). */
 #define HP_TRIAL_MASK(state) (1u << (state))
 
@@ -248,7 +260,9 @@ typedef struct hp_trial {
     char *error;                  /* NULL unless failed/pruned/cancelled/re-queued with one */
     char *diagnosis, *diagnosis_detail; /* NULL until set */
     int attempts;                 /* attempts started so far */
-    /* the latest attempt (zero / NULL when attempts == 0) */
+    hp_trial_origin_t origin;
+    /* the latest attempt (zero / NULL when attempts == 0); worker_id is
+     * NULL for an attempt given to the user's own loop (hpsearch ask) */
     char *worker_id;
     int64_t lease_id;
     double lease_expires;
@@ -264,6 +278,11 @@ void hp_trial_fini(hp_trial_t *t);
  * the study is not running; HP_EINVAL: params is not a JSON object. */
 int hp_store_trial_create(hp_store_t *st, int64_t study_id, const char *params,
                           int64_t *id, int64_t *number, char *err, size_t errlen);
+/* hp_store_trial_create_origin is hp_store_trial_create for a trial whose
+ * params someone other than the sampler may have chosen (trials.origin). */
+int hp_store_trial_create_origin(hp_store_t *st, int64_t study_id, const char *params,
+                                 hp_trial_origin_t origin, int64_t *id, int64_t *number,
+                                 char *err, size_t errlen);
 
 /* hp_store_trial_get / _get_by_number fill *out (caller hp_trial_fini's it);
  * HP_ENOENT if there is no such trial. */
@@ -310,8 +329,10 @@ int hp_store_trial_best(hp_store_t *st, int64_t study_id, hp_trial_t *out,
  */
 
 /* hp_store_trial_start: pending -> running. worker_id must be a known
- * worker (hp_store_worker_upsert). Sets *attempt (may be NULL) to the new
- * attempt's number (1, 2, ...). */
+ * worker (hp_store_worker_upsert), or NULL for an attempt the user's own
+ * loop runs (hpsearch ask: no worker, and lease_expires 0, a lease that
+ * never expires). Sets *attempt (may be NULL) to the new attempt's number
+ * (1, 2, ...). */
 int hp_store_trial_start(hp_store_t *st, int64_t trial_id, const char *worker_id,
                          int64_t lease_id, double lease_expires, int *attempt,
                          char *err, size_t errlen);
@@ -325,6 +346,10 @@ int hp_store_trial_complete(hp_store_t *st, int64_t trial_id, int64_t lease_id,
 /* hp_store_trial_fail: running -> failed, with the reason (required). */
 int hp_store_trial_fail(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                         const char *error, char *err, size_t errlen);
+/* hp_store_trial_set_pruned_step records where a pruned trial was stopped
+ * (trials.pruned_step; step >= 0). */
+int hp_store_trial_set_pruned_step(hp_store_t *st, int64_t trial_id, int64_t step, char *err,
+                                   size_t errlen);
 /* hp_store_trial_prune: running -> pruned (early stopping), reason optional. */
 int hp_store_trial_prune(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                          const char *reason, char *err, size_t errlen);

@@ -43,6 +43,23 @@ int hp_trial_transition_ok(hp_trial_state_t from, hp_trial_state_t to)
     return (allowed[from] & HP_TRIAL_MASK(to)) != 0;
 }
 
+static const char *const trial_origins[HP_TRIAL_ORIGIN_COUNT_] = {
+    "sampler", "enqueued", "ask",
+};
+
+const char *hp_trial_origin_name(hp_trial_origin_t origin)
+{
+    return (unsigned)origin < HP_TRIAL_ORIGIN_COUNT_ ? trial_origins[origin] : "unknown";
+}
+
+int hp_trial_origin_parse(const char *name)
+{
+    for (int i = 0; name && i < HP_TRIAL_ORIGIN_COUNT_; i++)
+        if (strcmp(name, trial_origins[i]) == 0)
+            return i;
+    return -1;
+}
+
 void hp_trial_fini(hp_trial_t *t)
 {
     free(t->params);
@@ -57,7 +74,7 @@ void hp_trial_fini(hp_trial_t *t)
 #define TRIAL_SELECT                                                                  \
     "SELECT t.id, t.study_id, t.number, t.state, t.params, t.value, t.error, "       \
     "t.diagnosis, t.diagnosis_detail, t.attempts, a.worker_id, a.lease_id, "          \
-    "a.lease_expires, t.created, t.started, t.ended "                                 \
+    "a.lease_expires, t.created, t.started, t.ended, t.origin "                       \
     "FROM trials t LEFT JOIN trial_attempts a "                                       \
     "ON a.trial_id = t.id AND a.attempt = t.attempts "
 
@@ -83,6 +100,8 @@ static int read_trial(sqlite3_stmt *s, hp_trial_t *out, char *err, size_t errlen
     out->created = hp_store_col_time(s, 13);
     out->started = hp_store_col_time(s, 14);
     out->ended = hp_store_col_time(s, 15);
+    int origin = hp_trial_origin_parse((const char *)sqlite3_column_text(s, 16));
+    out->origin = origin < 0 ? HP_TRIAL_ORIGIN_SAMPLER : (hp_trial_origin_t)origin;
     if (oom) {
         hp_trial_fini(out);
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
@@ -111,6 +130,17 @@ static int get_one(hp_store_t *st, sqlite3_stmt *s, hp_trial_t *out, const char 
 int hp_store_trial_create(hp_store_t *st, int64_t study_id, const char *params,
                           int64_t *id, int64_t *number, char *err, size_t errlen)
 {
+    return hp_store_trial_create_origin(st, study_id, params, HP_TRIAL_ORIGIN_SAMPLER, id,
+                                        number, err, errlen);
+}
+
+int hp_store_trial_create_origin(hp_store_t *st, int64_t study_id, const char *params,
+                                 hp_trial_origin_t origin, int64_t *id, int64_t *number,
+                                 char *err, size_t errlen)
+{
+    if ((unsigned)origin >= HP_TRIAL_ORIGIN_COUNT_)
+        return hp_errf(err, errlen, HP_EINVAL, "study %" PRId64 ": unknown trial origin %d",
+                       study_id, (int)origin);
     if (!params)
         return hp_errf(err, errlen, HP_EINVAL, "study %" PRId64 ": trial without params",
                        study_id);
@@ -127,8 +157,9 @@ int hp_store_trial_create(hp_store_t *st, int64_t study_id, const char *params,
     sqlite3_stmt *s = NULL;
     if (rc == 0)
         s = hp_store_stmt(st, Q_TRIAL_INSERT,
-                          "INSERT INTO trials (study_id, number, state, params, created) "
-                          "SELECT ?1, COALESCE(MAX(number) + 1, 0), 'pending', ?2, ?3 "
+                          "INSERT INTO trials (study_id, number, state, params, created, "
+                          "origin) "
+                          "SELECT ?1, COALESCE(MAX(number) + 1, 0), 'pending', ?2, ?3, ?4 "
                           "FROM trials WHERE study_id = ?1 "
                           "RETURNING id, number",
                           &rc, err, errlen);
@@ -136,6 +167,7 @@ int hp_store_trial_create(hp_store_t *st, int64_t study_id, const char *params,
         sqlite3_bind_int64(s, 1, study_id);
         sqlite3_bind_text(s, 2, params, -1, SQLITE_TRANSIENT);
         sqlite3_bind_double(s, 3, hp_store_clock(st));
+        sqlite3_bind_text(s, 4, trial_origins[origin], -1, SQLITE_STATIC);
         int src = sqlite3_step(s);
         if (src == SQLITE_ROW) {
             if (id)
@@ -448,10 +480,9 @@ int hp_store_trial_start(hp_store_t *st, int64_t trial_id, const char *worker_id
                          int64_t lease_id, double lease_expires, int *attempt, char *err,
                          size_t errlen)
 {
-    if (!worker_id || lease_id <= 0)
+    if (lease_id <= 0)
         return hp_errf(err, errlen, HP_EINVAL,
-                       "trial %" PRId64 ": start needs a worker and a positive lease id",
-                       trial_id);
+                       "trial %" PRId64 ": start needs a positive lease id", trial_id);
     int rc = hp_store_op_begin(st, "start a trial", err, errlen);
     if (rc < 0)
         return rc;
@@ -462,7 +493,8 @@ int hp_store_trial_start(hp_store_t *st, int64_t trial_id, const char *worker_id
         rc = check(&c, HP_TRIAL_RUNNING, 0, 0, err, errlen);
 
     sqlite3_stmt *s = NULL;
-    if (rc == 0 && (s = hp_store_stmt(st, Q_WORKER_EXISTS,
+    /* no worker: the user's own loop runs the attempt (hpsearch ask) */
+    if (rc == 0 && worker_id && (s = hp_store_stmt(st, Q_WORKER_EXISTS,
                                       "SELECT 1 FROM workers WHERE id = ?1", &rc, err,
                                       errlen))) {
         sqlite3_bind_text(s, 1, worker_id, -1, SQLITE_TRANSIENT);
@@ -482,7 +514,7 @@ int hp_store_trial_start(hp_store_t *st, int64_t trial_id, const char *worker_id
                                       &rc, err, errlen))) {
         sqlite3_bind_int64(s, 1, trial_id);
         sqlite3_bind_int(s, 2, c.attempts + 1);
-        sqlite3_bind_text(s, 3, worker_id, -1, SQLITE_TRANSIENT);
+        hp_store_bind_text(s, 3, worker_id);
         sqlite3_bind_int64(s, 4, lease_id);
         hp_store_bind_time(s, 5, lease_expires);
         sqlite3_bind_double(s, 6, now);
@@ -565,14 +597,38 @@ int hp_store_trial_prune(hp_store_t *st, int64_t trial_id, int64_t lease_id,
     return end_attempt(st, trial_id, lease_id, &e, err, errlen);
 }
 
+int hp_store_trial_set_pruned_step(hp_store_t *st, int64_t trial_id, int64_t step, char *err,
+                                   size_t errlen)
+{
+    if (step < 0)
+        return hp_errf(err, errlen, HP_EINVAL, "trial %" PRId64 ": pruned at step %" PRId64
+                       ", below 0", trial_id, step);
+    int rc = hp_store_op_begin(st, "record where a trial was pruned", err, errlen);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = hp_store_stmt(st, Q_TRIAL_SET_PRUNED_STEP,
+                                    "UPDATE trials SET pruned_step = ?2 WHERE id = ?1", &rc, err,
+                                    errlen);
+    if (s) {
+        sqlite3_bind_int64(s, 1, trial_id);
+        sqlite3_bind_int64(s, 2, step);
+        rc = hp_store_step_done(st, s, "record where a trial was pruned", err, errlen);
+        if (rc == 0 && sqlite3_changes(st->db) == 0)
+            rc = hp_errf(err, errlen, HP_ENOENT, "no trial %" PRId64, trial_id);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}
+
 int hp_store_trial_requeue(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                            hp_attempt_end_t how, const char *reason, char *err,
                            size_t errlen)
 {
-    static const char *const outcomes[] = {[HP_ATTEMPT_LOST] = "lost",
-                                           [HP_ATTEMPT_FAILED] = "failed",
-                                           [HP_ATTEMPT_INTERRUPTED] = "interrupted"};
-    if ((unsigned)how >= HP_ARRAY_LEN(outcomes))
+    static const char *const outcomes[] = {
+        [HP_ATTEMPT_LOST] = "lost",
+        [HP_ATTEMPT_FAILED] = "failed",
+        [HP_ATTEMPT_INTERRUPTED] = "interrupted",
+    };
+    if ((unsigned)how >= sizeof outcomes / sizeof outcomes[0])
         return hp_errf(err, errlen, HP_EINVAL, "trial %" PRId64 ": unknown attempt end %d",
                        trial_id, (int)how);
     end_spec_t e = {.to = HP_TRIAL_PENDING, .what = "re-queue a trial",

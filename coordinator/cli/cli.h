@@ -73,6 +73,9 @@ extern const hp_cmd_t hp_cmd_sql;
 extern const hp_cmd_t hp_cmd_report;
 extern const hp_cmd_t hp_cmd_check;
 extern const hp_cmd_t hp_cmd_logs;
+extern const hp_cmd_t hp_cmd_enqueue;
+extern const hp_cmd_t hp_cmd_ask;
+extern const hp_cmd_t hp_cmd_tell;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);

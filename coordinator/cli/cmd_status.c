@@ -22,9 +22,13 @@ const hp_cmd_t hp_cmd_status = {
     .help = "STUDY is a study's name or id; without it every study is listed.\n"
             "`done` counts trials that reached a final state (completed, failed,\n"
             "pruned, cancelled) out of the study's max_trials.\n"
+            "A study that ended other than completed (failed, cancelled, stopped)\n"
+            "is followed by why, e.g. the first error of the trials that made it\n"
+            "give up (search.max_failures).\n"
             "csv and json carry every field: id, name, state, metric, goal,\n"
             "max_trials, the count per trial state, best_value, best_number and\n"
-            "best_params (null when no trial completed yet).\n"
+            "best_params (null when no trial completed yet), and reason (null\n"
+            "when there is none).\n"
             "\n"
             "Options:\n"
             "  --db PATH      read the database file directly (read-only) instead of\n"
@@ -84,6 +88,21 @@ static void full_row(hp_table_t *t, const Hpsearch__StudyStatus *s)
         hp_table_add_null(t);
         hp_table_add_null(t);
         hp_table_add_null(t);
+    }
+    if (s->reason && *s->reason)
+        hp_table_add_str(t, s->reason);
+    else
+        hp_table_add_null(t);
+}
+
+/* Under the table: why each study that ended otherwise than completed
+ * ended so (a reason is long; a column would swamp the table). */
+static void print_reasons(FILE *out, Hpsearch__StudyStatus *const *studies, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Hpsearch__StudyStatus *s = studies[i];
+        if (s->reason && *s->reason && strcmp(s->state, "completed") != 0)
+            fprintf(out, "study '%s' %s: %s\n", s->name, s->state, s->reason);
     }
 }
 
@@ -249,7 +268,7 @@ static int cmd_status(hp_cli_t *cli, int argc, char **argv)
         static const char *const cols[] = {
             "id",      "name",      "state",     "metric",    "goal",
             "max_trials", "pending", "running",  "completed", "failed",
-            "pruned",  "cancelled", "best_value", "best_number", "best_params"};
+            "pruned",  "cancelled", "best_value", "best_number", "best_params", "reason"};
         hp_table_init(&t, sizeof cols / sizeof cols[0], cols);
         hp_table_set_raw(&t, 14);
     }
@@ -259,6 +278,8 @@ static int cmd_status(hp_cli_t *cli, int argc, char **argv)
         fputs("no studies yet (submit one with `hpsearch submit SPEC`)\n", cli->out);
     else
         hp_table_print(&t, fmt, cli->out);
+    if (fmt == HP_FORMAT_TABLE)
+        print_reasons(cli->out, studies, n_studies);
     hp_table_fini(&t);
     hp_proto_free(rep);
     local_free(&local);

@@ -15,9 +15,10 @@ const hp_cmd_t hp_cmd_wait = {
     .summary = "wait until a study ends; exit 0 only if it completed",
     .help = "Asks the coordinator for the study's state every --interval seconds\n"
             "(default 1) until it is no longer running, then prints one line with\n"
-            "the outcome. Exits 0 if the study completed, 1 if it failed, was\n"
-            "cancelled or stopped, if --timeout seconds passed first (default: no\n"
-            "limit), or if the coordinator cannot be reached.\n"
+            "the outcome, and for a study that did not complete a second with why\n"
+            "(a failed study's first trial error). Exits 0 if the study completed,\n"
+            "1 if it failed, was cancelled or stopped, if --timeout seconds passed\n"
+            "first (default: no limit), or if the coordinator cannot be reached.\n"
             "\n"
             "Example:\n"
             "  hpsearch submit study.yaml && hpsearch wait --timeout 3600 mnist-lr\n",
@@ -78,14 +79,17 @@ static int cmd_wait(hp_cli_t *cli, int argc, char **argv)
         }
         if (strcmp(st->state, "running") != 0) {
             int ok = strcmp(st->state, "completed") == 0;
+            FILE *o = ok ? cli->out : cli->err;
             if (!quiet) {
-                fprintf(ok ? cli->out : cli->err, "%sstudy '%s' %s: %u/%u trials done (%u completed, %u failed, %u pruned, %u cancelled)",
+                fprintf(o, "%sstudy '%s' %s: %u/%u trials done (%u completed, %u failed, %u pruned, %u cancelled)",
                         ok ? "" : "hpsearch wait: ", st->name, st->state, hp_study_finished(st),
                         st->max_trials, st->completed, st->failed, st->pruned, st->cancelled);
                 if (st->has_best)
-                    fprintf(ok ? cli->out : cli->err, "; best %s %.10g (trial %u)", st->metric,
-                            st->best_value, st->best_number);
-                fputc('\n', ok ? cli->out : cli->err);
+                    fprintf(o, "; best %s %.10g (trial %u)", st->metric, st->best_value,
+                            st->best_number);
+                fputc('\n', o);
+                if (!ok && st->reason && *st->reason)
+                    fprintf(o, "hpsearch wait: why: %s\n", st->reason);
             }
             rc = ok ? HP_EXIT_OK : HP_EXIT_FAIL;
             hp_proto_free(rep);

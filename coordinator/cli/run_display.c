@@ -142,11 +142,12 @@ void hp_run_display_interrupted(hp_run_display_t *d, const char *db, unsigned lo
                                 double since)
 {
     char sql[640], err[256];
+    /* a trial handed out by `hpsearch ask` runs in the user's loop, not here */
     snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM trials t WHERE t.study_id = %llu AND (t.state = 'running' OR "
-             "(t.state = 'pending' AND EXISTS (SELECT 1 FROM trial_attempts a WHERE "
-             "a.trial_id = t.id AND a.attempt = t.attempts AND a.outcome = 'interrupted' AND "
-             "a.ended >= %.3f)))",
+             "SELECT count(*) FROM trials t JOIN trial_attempts a ON a.trial_id = t.id AND "
+             "a.attempt = t.attempts WHERE t.study_id = %llu AND a.worker_id IS NOT NULL AND "
+             "(t.state = 'running' OR (t.state = 'pending' AND a.outcome = 'interrupted' AND "
+             "a.ended >= %.3f))",
              study_id, since);
     hp_query_src_t src = {.cli = d->cli, .db = db};
     hp_table_t t;

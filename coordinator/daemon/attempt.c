@@ -144,9 +144,9 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
     if (coord_write_begin(c) < 0)
         return;
     int rc;
-    int ended = 1;
+    int ended = 1, failed = 0;
     int tries = how == HP_ATTEMPT_INTERRUPTED ? 0 : counted_attempts(c, r);
-    if (!s->active) {
+    if (!s->active && !s->fails.gave_up) {
         /* the study was cancelled meanwhile: nothing is re-run */
         rc = hp_store_trial_cancel(c->store, r->trial_id, why, err, sizeof err);
         s->done++;
@@ -159,6 +159,7 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
         hp_log_info("study %s trial %" PRIu64 " attempt %d interrupted (%s); back to pending",
                     s->spec.name, r->number, r->attempt, why);
     } else if ((uint32_t)tries <= s->spec.trial.retries) {
+        /* a study that gave up keeps its retries for `hpsearch resume` */
         rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
         s->pending++;
         ended = 0;
@@ -170,6 +171,7 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
                  s->spec.trial.retries + 1);
         rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, msg, err, sizeof err);
         s->done++;
+        failed = 1;
         hp_log_info("study %s trial %" PRIu64 " failed: %s", s->spec.name, r->number, msg);
     }
     if (rc < 0) {
@@ -181,6 +183,8 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
             return;
         hp_log_error("study %s trial %" PRIu64 ": cannot record the attempt's end: %s",
                      s->spec.name, r->number, err);
+    } else if (failed) {
+        coord_failures_failed(c, s, r->number, why);
     }
     coord_prune_attempt_end(c, r, COORD_PRUNE_FORGET);
     run_over(c, r, ended, HP_OBS_FAILED, NAN);
@@ -200,13 +204,16 @@ static void failure_reason(const Hpsearch__Result *res, char *why, size_t whylen
     }
 }
 
-/* Records a final outcome other than FAILED: completed (a non-finite
- * objective fails the trial instead), pruned or cancelled. */
-static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, char *err,
-                          size_t errlen)
+/* Records an outcome other than FAILED: completed (a non-finite
+ * objective fails the trial instead), pruned or cancelled — or, for a
+ * trial its study stopped when it gave up (failures.c), back to pending.
+ * *ended says whether the trial reached a final state. */
+static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, int *ended,
+                          char *err, size_t errlen)
 {
     coord_study_t *s = r->study;
     int rc;
+    *ended = 1;
     switch (res->outcome) {
     case HPSEARCH__TRIAL_OUTCOME__COMPLETED:
         if (!isfinite(res->value)) {
@@ -214,9 +221,13 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
             snprintf(why, sizeof why, "the objective '%s' is %s", s->spec.objective.metric,
                      isnan(res->value) ? "NaN" : "infinite");
             rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, why, err, errlen);
+            if (rc == 0)
+                coord_failures_failed(c, s, r->number, why);
             break;
         }
         rc = hp_store_trial_complete(c->store, r->trial_id, r->lease_id, res->value, err, errlen);
+        if (rc == 0)
+            coord_failures_completed(s);
         break;
     case HPSEARCH__TRIAL_OUTCOME__PRUNED:
         /* the coordinator's own reason when it asked (the worker's copy
@@ -226,8 +237,18 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
                                   : res->error && *res->error ? res->error
                                                               : NULL,
                                   err, errlen);
+        if (rc == 0 && r->stop && r->has_prune_step)
+            rc = hp_store_trial_set_pruned_step(c->store, r->trial_id, r->prune_step, err,
+                                                errlen);
         break;
     default:
+        if (s->fails.gave_up && r->stop) {
+            rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id,
+                                        HP_ATTEMPT_INTERRUPTED, r->stop_reason, err, errlen);
+            s->pending++;
+            *ended = 0;
+            return rc;
+        }
         rc = hp_store_trial_cancel(c->store, r->trial_id,
                                    r->stop ? r->stop_reason : "cancelled by the worker", err,
                                    errlen);
@@ -280,7 +301,8 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         return 0;
     }
     char serr[512];
-    int rc = record_outcome(c, r, res, serr, sizeof serr);
+    int ended;
+    int rc = record_outcome(c, r, res, &ended, serr, sizeof serr);
     if (rc < 0) {
         if (!coord_store_failed(c, rc, "study '%s' trial %" PRIu64 ": cannot record its "
                                        "result: %s",
@@ -296,7 +318,7 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
                             completed ? COORD_PRUNE_COMPLETED
                             : res->outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED ? COORD_PRUNE_PRUNED
                                                                               : COORD_PRUNE_FORGET);
-    run_over(c, r, 1, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED, res->value);
+    run_over(c, r, ended, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED, res->value);
     return 0;
 }
 

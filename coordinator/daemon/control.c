@@ -240,6 +240,7 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
             s->done++;
     free(pend.v);
     s->pending = 0;
+    size_t asked = coord_ask_cancel(c, s);
     size_t stopping = 0;
     for (size_t i = 0; i < c->runs.n; i++)
         if (c->runs.v[i].study == s) {
@@ -258,11 +259,17 @@ static void on_cancel_study(coord_t *c, hp_rep_req_t *req, const Hpsearch__Cance
         return;
     }
     hp_store_event_append(c->store, "study_cancelled", s->id, 0, NULL, NULL, err, sizeof err);
-    hp_log_info("study %s cancelled: %zu pending trials cancelled, %zu running told to stop",
-                s->spec.name, pend.n, stopping);
-    char msg[128];
-    snprintf(msg, sizeof msg, "cancelled %zu pending trials; %zu running trials are stopping",
-             pend.n, stopping);
+    hp_log_info("study %s cancelled: %zu pending and %zu asked trials cancelled, %zu running "
+                "told to stop",
+                s->spec.name, pend.n, asked, stopping);
+    char msg[160];
+    if (asked)
+        snprintf(msg, sizeof msg, "cancelled %zu pending and %zu asked trials; %zu running trials "
+                                  "are stopping",
+                 pend.n, asked, stopping);
+    else
+        snprintf(msg, sizeof msg, "cancelled %zu pending trials; %zu running trials are stopping",
+                 pend.n, stopping);
     coord_reply_ack(c, req, 0, msg);
 }
 
@@ -408,6 +415,15 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         break;
     case HPSEARCH__MSG_TYPE__QUERY:
         on_query(c, req, e->query);
+        break;
+    case HPSEARCH__MSG_TYPE__ENQUEUE:
+        coord_enqueue(c, req, e->enqueue);
+        break;
+    case HPSEARCH__MSG_TYPE__ASK:
+        coord_ask(c, req, e->ask);
+        break;
+    case HPSEARCH__MSG_TYPE__TELL:
+        coord_tell(c, req, e->tell);
         break;
     case HPSEARCH__MSG_TYPE__SHUTDOWN:
         coord_reply_ack(c, req, 0, "shutting down");

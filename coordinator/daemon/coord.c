@@ -25,6 +25,7 @@ static void on_tick(uv_check_t *h)
         begin_shutdown(c, c->shutdown_why);
     if (c->schedule_needed && !c->shutting_down) {
         c->schedule_needed = 0;
+        coord_asks_serve(c); /* before the workers: a user waits on each */
         coord_schedule(c);
         /* the schedule found the database changed under us: stop now, not
          * after the next callback, which may be a while away */
@@ -95,6 +96,7 @@ static void begin_shutdown(coord_t *c, const char *why)
     c->shutting_down = 1;
     hp_log_info("shutting down (%s): running trials stay recorded and resume on restart", why);
     coord_held_release(c, 1);
+    coord_asks_release(c, why);
     uv_timer_stop(&c->lease_timer);
     /* let the last replies leave before the sockets close */
     uv_timer_init(c->loop, &c->linger_timer);
@@ -170,6 +172,10 @@ static int load_run_cb(void *data, const hp_trial_t *t)
     coord_t *c = rv->c;
     coord_study_t *s = coord_study_by_id(c, t->study_id);
     if (!s)
+        return 0;
+    /* an asked trial has no worker and no lease to expire: it stays
+     * running until the user tells its result (study.c counts it) */
+    if (!t->worker_id)
         return 0;
     /* We cannot vouch for this lease: give its worker one lease period to
      * renew it after reconnecting (a worker that ran on while we were down
@@ -323,6 +329,7 @@ static void close_all(coord_t *c)
     free(c->runs.v);
     free(c->workers.v);
     free(c->held.v);
+    free(c->asks.v);
     free(c->outbox.v);
     uv_run(c->loop, UV_RUN_DEFAULT); /* let closed handles finish */
     uv_loop_close(c->loop);

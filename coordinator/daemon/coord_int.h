@@ -10,12 +10,19 @@
  *                 with rep.c as its sockets' request callbacks
  *     worker_msgs.c   the worker socket: HELLO .. RESULT
  *     control.c       the control socket: what the CLI asks
+ *      enqueue.c      a trial whose params the user chose (ENQUEUE)
+ *      ask.c          trials run by the user's own loop: ASK (held while
+ *                     a suggestion is computed) and TELL
  *      grow.c         a resubmission that grows a study; RESUME
  *      sched.c        gives trials to idle slots, each under a fresh lease
  *      attempt.c      a running attempt after that: renewals, progress,
  *                     its end (result, failure, expired lease)
+ *       pick.c        a study's next trial (re-queued, else sampled), and
+ *                     adding a trial with a given point
  *       study.c       a study in memory: spec, sampler, counters, history,
  *                     baselines, suggestions off the loop
+ *       failures.c    search.max_failures: failed trials in a row, and
+ *                     the study that gives up on them
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
  *       prune.c       the study's early-stopping rule: judges progress, and
@@ -28,14 +35,17 @@
  *                     coord_t's tables; the request to shut down
  *
  * Who calls whom (every edge points down):
- *   coord       -> sched attempt study prune held tick state
+ *   coord       -> ask sched attempt study prune held tick state
  *   worker_msgs -> attempt held tick state
- *   control     -> grow study tick state
+ *   control     -> enqueue ask grow study tick state
+ *   enqueue     -> pick study tick state
+ *   ask         -> pick study failures diagnose tick state
  *   grow        -> study tick state
- *   sched       -> study sanity held tick state
- *   attempt     -> study sanity diagnose prune tick state
- *   study       -> prune tick
- *   diagnose, prune -> tick
+ *   sched       -> pick study sanity held tick state
+ *   attempt     -> study failures sanity diagnose prune tick state
+ *   pick        -> study tick
+ *   study       -> prune failures tick state
+ *   diagnose, prune, failures -> tick
  *   sanity      -> held tick state
  *   held        -> tick state
  * rep.c (an nng REP socket served from the loop; coord.c opens and closes
@@ -72,6 +82,16 @@ typedef enum coord_baselines {
     COORD_BASELINES_STORED,  /* in the table: no trial computes them again */
 } coord_baselines_t;
 
+/* What search.max_failures decides on (failures.c). */
+typedef struct coord_failures {
+    uint32_t streak;       /* trials failed since the last one completed */
+    char *first;           /* the first of those trials' error; NULL: none */
+    uint64_t first_number; /* and its trial number */
+    int succeeded;         /* a trial of the study completed, ever */
+    int gave_up;           /* the study failed on max_failures: its running
+                              trials, told to stop, go back to pending */
+} coord_failures_t;
+
 typedef struct coord_study {
     int64_t id;
     hp_spec_t spec;
@@ -81,10 +101,13 @@ typedef struct coord_study {
     uint64_t created; /* trials created so far (= the next number) */
     uint64_t pending; /* created but waiting (re-queued) */
     uint32_t running;
+    uint32_t asked;   /* running in the user's own loop (hpsearch ask), not
+                         counted in running: no worker, no parallelism */
     uint64_t done;    /* completed + failed + pruned + cancelled */
     int active;       /* still scheduling */
     int exhausted;    /* the sampler has no more points */
     int blocked;      /* the sampler waits for running trials to finish */
+    coord_failures_t fails;
     /* what samplers learn from: entry i is trial number i */
     HP_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
@@ -121,8 +144,11 @@ typedef struct coord_run {
     HP_VEC(double) loss;
     HP_VEC(int64_t) loss_step;
     char loss_metric[32];
-    /* pruning: whether the rule's metric came, and what came instead */
+    /* pruning: whether the rule's metric came, and what came instead; the
+     * step a stop was decided at (has_prune_step) */
     int prune_seen;
+    int has_prune_step;
+    int64_t prune_step;
     char prune_others[128];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after
@@ -162,6 +188,12 @@ typedef struct coord_held {
     char ack_reason[128];
 } coord_held_t;
 
+/* An ASK waiting for its study's suggestion (computed off the loop). */
+typedef struct coord_ask {
+    hp_rep_req_t *req;
+    int64_t study_id;
+} coord_ask_t;
+
 /* A reply computed this tick, sent after the tick's writes commit so no
  * acknowledgement ever precedes the durable write it acknowledges. */
 typedef struct coord_reply {
@@ -183,6 +215,7 @@ typedef struct coord {
     HP_VEC(coord_run_t) runs;
     HP_VEC(coord_worker_t) workers;
     HP_VEC(coord_held_t) held;
+    HP_VEC(coord_ask_t) asks; /* in arrival order */
     HP_VEC(coord_reply_t) outbox;
     size_t rr; /* round-robin position over studies */
 
@@ -320,8 +353,9 @@ void coord_diagnose_end(coord_t *c, coord_run_t *r);
 
 /* coord_prune_init gives s the pruner its spec asks for (none: NULL). */
 int coord_prune_init(coord_study_t *s, char *err, size_t errlen);
-/* coord_prune_replay rebuilds s's pruner from what the store recorded of
- * study id (at start-up, before its runs are loaded). */
+/* coord_prune_replay rebuilds s's pruner, from empty, from what the store
+ * recorded of study id (at start-up before its runs are loaded, and when a
+ * study is counted again to resume). */
 int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen);
 /* coord_prune_progress judges a progress report; a trial the rule stops
  * gets r->stop with the reason, an event and a log line. */
@@ -374,6 +408,13 @@ int coord_study_add(coord_t *c, coord_study_t *s, int64_t id, const char *datase
  * parsed again, with its counters and history from its trials) and adds
  * it to c->studies. */
 int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen);
+/* coord_study_running returns the running study a request names (its
+ * name or id) for `doing` ("enqueue", "ask"...), or NULL after replying
+ * why not: ENOENT with the closest name, or ESTATE naming its state and
+ * how to continue it ("cannot enqueue: study 'b' is completed (resubmit
+ * its spec with a larger search.max_trials to continue it)"). */
+coord_study_t *coord_study_running(coord_t *c, hp_rep_req_t *req, const char *name,
+                                   const char *doing);
 /* coord_study_free frees s (NULL ok); no suggestion may be in flight. */
 void coord_study_free(coord_study_t *s);
 /* coord_study_recount makes the ended study s (cancelled, failed...) run
@@ -418,6 +459,46 @@ int coord_baselines_assign(coord_t *c, coord_study_t *s, coord_run_t *r);
  * STORED. Call inside a write group, before the run is removed. */
 void coord_baselines_result(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
 
+/* ---- pick.c ------------------------------------------------------------- */
+
+/* A trial picked for someone to run: its row, number and point. */
+typedef struct coord_pick {
+    int64_t trial_id, number;
+    double x[HP_SPACE_MAX_PARAMS];
+} coord_pick_t;
+
+/* coord_trial_add stores a new pending trial of s at point x, with the
+ * given origin, numbered s->created (anything else means the database
+ * changed under us: coord_db_changed), and records it in the history as
+ * pending. Call in a write group. The caller counts it (s->pending) if it
+ * is to wait for a worker. Returns 0 or an hp_err (already dealt with). */
+int coord_trial_add(coord_t *c, coord_study_t *s, const double *x, hp_trial_origin_t origin,
+                    coord_pick_t *p, char *err, size_t errlen);
+/* coord_pick_trial takes the study's next trial into *p: its lowest
+ * pending one (re-queued or enqueued; s->pending goes down), else a new
+ * one at the sampler's suggestion, stored with origin. Call in a write
+ * group. HP_EBUSY while an expensive suggestion is computed (s->suggesting)
+ * or when the sampler waits for running trials; HP_ENOENT when it is
+ * exhausted; others as the sampler or the store say (c->db_fault set when
+ * the daemon stops for its database). */
+int coord_pick_trial(coord_t *c, coord_study_t *s, hp_trial_origin_t origin, coord_pick_t *p,
+                     char *err, size_t errlen);
+/* ---- failures.c --------------------------------------------------------- */
+
+/* coord_failures_failed counts trial number of s, just failed for good
+ * (retries used up) with error, and when search.max_failures says so
+ * gives up: the study is marked failed with the first error of the run,
+ * starts no further trial, and its running attempts are told to stop.
+ * Call it after the trial's end is written, before the run is removed;
+ * nothing is counted for a study that is not active. */
+void coord_failures_failed(coord_t *c, coord_study_t *s, uint64_t number, const char *error);
+/* coord_failures_completed ends the run of failures: a trial completed. */
+void coord_failures_completed(coord_study_t *s);
+/* coord_failures_reset starts a new run for a study about to run again
+ * (hpsearch resume): max_failures fresh tries; whether a trial ever
+ * completed is kept. */
+void coord_failures_reset(coord_study_t *s);
+
 /* ---- attempt.c ---------------------------------------------------------- */
 
 /* coord_attempt_find returns the running attempt the worker's lease
@@ -459,6 +540,32 @@ void coord_attempts_expire(coord_t *c);
  * each trial under a new lease, a study's sanity check before its trials. */
 void coord_schedule(coord_t *c);
 
+/* ---- ask.c -------------------------------------------------------------- */
+
+/* coord_ask answers an ASK: the study's next trial (a pending one, else a
+ * new suggestion, origin 'ask') starts running in the user's own loop —
+ * no worker, a lease that never expires — and the reply names it. While
+ * an expensive suggestion is computed the request waits in c->asks. */
+void coord_ask(coord_t *c, hp_rep_req_t *req, const Hpsearch__Ask *q);
+/* coord_asks_serve answers the waiting ASKs it can (call before
+ * coord_schedule: the user waits on them). */
+void coord_asks_serve(coord_t *c);
+/* coord_asks_release answers every waiting ASK with an error (shutdown). */
+void coord_asks_release(coord_t *c, const char *why);
+/* coord_ask_cancel cancels the study's trials that run in the user's own
+ * loop and answers its waiting ASKs (the study was cancelled); returns how
+ * many trials it cancelled. Call in a write group. */
+size_t coord_ask_cancel(coord_t *c, coord_study_t *s);
+/* coord_tell records a TELL: the result of a trial coord_ask gave out,
+ * with its curve and final metrics, fed to the sampler like a worker's. */
+void coord_tell(coord_t *c, hp_rep_req_t *req, const Hpsearch__Tell *q);
+
+/* ---- enqueue.c ---------------------------------------------------------- */
+
+/* coord_enqueue answers an ENQUEUE: the user's point, checked against the
+ * study's space, becomes a pending trial (origin 'enqueued') that runs
+ * before any newly sampled one and counts toward max_trials. */
+void coord_enqueue(coord_t *c, hp_rep_req_t *req, const Hpsearch__Enqueue *q);
 /* ---- grow.c ------------------------------------------------------------- */
 
 /* coord_grow_resubmit answers a SUBMIT of a name already stored as st, s

@@ -52,6 +52,8 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch_
     hp_curve_classify_steps(r->loss.v, r->loss_step.v, r->loss.n, NULL, &d);
     /* "pruned" in the reason makes the worker report the attempt PRUNED */
     r->stop = 1;
+    r->has_prune_step = step >= 0;
+    r->prune_step = step;
     snprintf(r->stop_reason, sizeof r->stop_reason, "pruned: the %s diverged (%s)",
              r->loss_metric, d.evidence);
     if (r->sanity)

@@ -52,9 +52,11 @@ static void note_others(coord_run_t *r, Hpsearch__Metric **m, size_t n)
     }
 }
 
-static void stop_run(coord_t *c, coord_run_t *r, const char *reason)
+static void stop_run(coord_t *c, coord_run_t *r, int64_t step, const char *reason)
 {
     r->stop = 1;
+    r->has_prune_step = 1;
+    r->prune_step = step;
     snprintf(r->stop_reason, sizeof r->stop_reason, "%s", reason);
     hp_log_info("study %s trial %" PRIu64 ": %s", r->study->spec.name, r->number, reason);
     char err[256];
@@ -84,17 +86,21 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
         return;
     }
     if (v.stop)
-        stop_run(c, r, v.reason);
+        stop_run(c, r, step, v.reason);
 }
 
 void coord_prune_loaded(coord_t *c, coord_run_t *r)
 {
     (void)c;
-    const char *why = r->study->pruner ? hp_pruner_stopped(r->study->pruner, r->number) : NULL;
+    int64_t step = 0;
+    const char *why =
+        r->study->pruner ? hp_pruner_stopped(r->study->pruner, r->number, &step) : NULL;
     if (why && !r->stop) {
         /* decided before a restart, and perhaps never heard: the next
          * reply tells the worker */
         r->stop = 1;
+        r->has_prune_step = 1;
+        r->prune_step = step;
         snprintf(r->stop_reason, sizeof r->stop_reason, "%s", why);
     }
 }
@@ -173,8 +179,15 @@ int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size
 {
     if (!s->pruner)
         return 0;
+    /* from an empty pruner, so a study counted again (resumed) replays
+     * into what it would have at a start */
+    hp_pruner_free(s->pruner);
+    s->pruner = NULL;
+    int rc = coord_prune_init(s, err, errlen);
+    if (rc < 0)
+        return rc;
     replay_t rp = {s, 0};
-    int rc = hp_store_prune_events(c->store, id, hp_spec_pruning_metric(&s->spec), replay_event,
+    rc = hp_store_prune_events(c->store, id, hp_spec_pruning_metric(&s->spec), replay_event,
                                    &rp, err, errlen);
     if (rc == 0 && rp.events)
         hp_log_info("study %s: pruning state rebuilt from %zu stored events", s->spec.name,

@@ -65,6 +65,7 @@ void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
     t.trial_json = s->trial_json;
     t.objective = "train_loss";
     t.timeout_s = spec->trial.timeout;
+    t.kill_grace_s = spec->trial.kill_grace;
     t.seed = spec->search.seed;
     t.study_seed = spec->search.seed;
     t.result_ack = coord_held_ack(h, &ack);

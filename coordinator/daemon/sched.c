@@ -5,7 +5,6 @@
 
 #include "err.h"
 #include "log.h"
-#include "c2f.h"
 #include "params.h"
 
 #include <inttypes.h>
@@ -35,98 +34,6 @@ static coord_study_t *next_study(coord_t *c)
         }
     }
     return NULL;
-}
-
-typedef struct {
-    int64_t trial_id, number;
-    double x[HP_SPACE_MAX_PARAMS];
-} picked_t;
-
-/* A coarse-to-fine round's ranges are final once its first trial is
- * suggested: record them, so users can query how the search narrowed. */
-static void record_round(coord_t *c, coord_study_t *s)
-{
-    if (s->spec.search.algorithm != HP_ALGO_COARSE_TO_FINE)
-        return;
-    unsigned round = hp_c2f_round_of(s->sampler, s->created);
-    if (hp_c2f_round_first(s->sampler, round) != s->created)
-        return;
-    hp_history_t h = {s->hist.v, s->hist.n};
-    hp_buf_t json = {0};
-    char err[256];
-    if (hp_c2f_round_ranges_json(s->sampler, round, &h, &json) == 0 &&
-        hp_store_event_append(c->store, "c2f_round", s->id, 0, NULL, json.data, err,
-                              sizeof err) < 0)
-        hp_log_warn("study %s: cannot record round %u's ranges: %s", s->spec.name, round, err);
-    hp_buf_fini(&json);
-}
-
-/* Takes the study's next re-queued trial. What the store hands back must
- * be what this coordinator queued: a trial it numbered, with the point it
- * stored; anything else means the database changed under it. */
-static int pick_pending(coord_t *c, coord_study_t *s, picked_t *p, char *err, size_t errlen)
-{
-    hp_trial_t t;
-    int rc = hp_store_trial_next_pending(c->store, s->id, &t, err, errlen);
-    if (rc == HP_ENOENT) {
-        coord_db_changed(c, "study '%s' has no pending trial where %" PRIu64 " were expected",
-                         s->spec.name, s->pending);
-        return rc;
-    }
-    if (rc < 0) {
-        coord_store_failed(c, rc, "study '%s': %s", s->spec.name, err);
-        return rc;
-    }
-    p->trial_id = t.id;
-    p->number = t.number;
-    if (t.number < 0 || (uint64_t)t.number >= s->created) {
-        coord_db_changed(c,
-                         "study '%s' has a pending trial number %" PRId64 " where 0..%" PRIu64
-                         " were expected",
-                         s->spec.name, t.number, s->created ? s->created - 1 : 0);
-        rc = HP_ECORRUPT;
-    } else if ((rc = hp_params_to_point(&s->spec.space, t.params, p->x, err, errlen)) < 0) {
-        coord_db_changed(c, "study '%s' trial %" PRId64 ": its stored params no longer fit the "
-                            "space: %s",
-                         s->spec.name, t.number, err);
-    }
-    hp_trial_fini(&t);
-    if (rc == 0)
-        s->pending--;
-    return rc;
-}
-
-/* Takes the study's next trial: a re-queued one, or a new point from the
- * sampler. Returns 0, or an error after which the study is skipped (or,
- * when the database changed under us, the schedule stops). */
-static int pick_trial(coord_t *c, coord_study_t *s, picked_t *p, char *err, size_t errlen)
-{
-    int rc;
-    if (s->pending > 0)
-        return pick_pending(c, s, p, err, errlen);
-    rc = coord_study_suggest(c, s, p->x, err, errlen);
-    if (rc < 0)
-        return rc;
-    record_round(c, s);
-    hp_buf_t pj = {0};
-    hp_space_point_json(&s->spec.space, p->x, &pj);
-    rc = hp_store_trial_create(c->store, s->id, pj.data, &p->trial_id, &p->number, err, errlen);
-    hp_buf_fini(&pj);
-    if (rc < 0) {
-        coord_store_failed(c, rc, "study '%s': cannot add a trial: %s", s->spec.name, err);
-        return rc;
-    }
-    /* the store numbers a trial one past the study's highest: another
-     * writer added or removed trials if that is not the count we made */
-    if ((uint64_t)p->number != s->created) {
-        coord_db_changed(c, "study '%s' has trial number %" PRId64 " where %" PRIu64
-                            " was expected",
-                         s->spec.name, p->number, s->created);
-        return HP_ECORRUPT;
-    }
-    s->created++;
-    coord_study_hist_set(s, (uint64_t)p->number, HP_OBS_PENDING, NAN, p->x);
-    return 0;
 }
 
 /* Sends the trial to the held request: its point, then its fixed
@@ -178,6 +85,7 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
     t.trial_json = s->trial_json;
     t.objective = spec->objective.metric;
     t.timeout_s = spec->trial.timeout;
+    t.kill_grace_s = spec->trial.kill_grace;
     /* per-trial seed: the study seed mixed with the number, stable across
      * attempts so a re-run trial sees the same randomness */
     t.seed = spec->search.seed * 0x9E3779B97F4A7C15ULL + r->number;
@@ -213,8 +121,8 @@ void coord_schedule(coord_t *c)
             coord_reply_no_trial(c, &h, 1000, 0);
             return;
         }
-        picked_t p;
-        int rc = pick_trial(c, s, &p, err, sizeof err);
+        coord_pick_t p;
+        int rc = coord_pick_trial(c, s, HP_TRIAL_ORIGIN_SAMPLER, &p, err, sizeof err);
         if (rc < 0) {
             /* give the request back to the front and try other studies */
             coord_held_unpop(c, &h);

@@ -26,6 +26,7 @@ void coord_study_free(coord_study_t *s)
     free(s->dataset_key);
     free(s->hist.v);
     free(s->hist_x);
+    free(s->fails.first);
     free(s);
 }
 
@@ -93,9 +94,14 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
         coord_study_hist_set(s, (uint64_t)t->number, HP_OBS_FAILED, NAN, NULL);
         return 0;
     }
+    /* a trial the user's own loop runs (no worker): it waits for its tell */
+    if (t->state == HP_TRIAL_RUNNING && t->attempts > 0 && !t->worker_id)
+        s->asked++;
     hp_obs_state_t st = HP_OBS_FAILED;
-    if (t->state == HP_TRIAL_COMPLETED && t->has_value)
+    if (t->state == HP_TRIAL_COMPLETED && t->has_value) {
         st = HP_OBS_COMPLETED;
+        s->fails.succeeded = 1; /* max_failures' first-trials rule is over */
+    }
     else if (t->state == HP_TRIAL_PENDING || t->state == HP_TRIAL_RUNNING)
         st = HP_OBS_PENDING;
     coord_study_hist_set(s, (uint64_t)t->number, st, t->value, x);
@@ -212,15 +218,48 @@ int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen)
     return rc;
 }
 
+coord_study_t *coord_study_running(coord_t *c, hp_rep_req_t *req, const char *name,
+                                   const char *doing)
+{
+    coord_study_t *s = coord_study_find(c, name);
+    if (s && s->active)
+        return s;
+    char err[256];
+    hp_study_t st;
+    char *end;
+    long long id = strtoll(name, &end, 10);
+    int rc = *end == '\0' ? hp_store_study_get(c->store, id, &st, err, sizeof err)
+                          : hp_store_study_get_by_name(c->store, name, &st, err, sizeof err);
+    if (rc == HP_ENOENT) {
+        coord_reply_no_study(c, req, name);
+        return NULL;
+    }
+    if (rc < 0) {
+        coord_reply_error(c, req, rc, "%s", err);
+        return NULL;
+    }
+    const char *how = st.state == HP_STUDY_COMPLETED
+                          ? "resubmit its spec with a larger search.max_trials to continue it"
+                          : "hpsearch resume continues it";
+    if (st.state == HP_STUDY_RUNNING) /* stored running, yet not ours: cannot be */
+        how = "it is not loaded by this coordinator";
+    coord_reply_error(c, req, HP_ESTATE, "cannot %s: study '%s' is %s (%s)", doing, st.name,
+                      hp_study_state_name(st.state), how);
+    hp_study_fini(&st);
+    return NULL;
+}
+
 int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen)
 {
     s->created = s->pending = s->done = 0;
+    s->asked = 0; /* study_count counts the trials still out with ask */
     s->hist.n = 0;
     s->exhausted = s->blocked = 0;
     int rc = study_count(c, s, s->id, err, errlen);
     if (rc < 0)
         return rc;
     s->active = 1;
+    coord_failures_reset(s); /* search.max_failures counts afresh */
     /* as at a start: a study without trials checks first (sanity.c) */
     if (s->created == 0 && s->spec.search.sanity_check && s->spec.trial.kind == HP_TRIAL_MODEL)
         s->sanity = 1;
@@ -267,7 +306,7 @@ void coord_study_respec(coord_t *c, coord_study_t *s, coord_study_t *next)
 
 void coord_study_maybe_finish(coord_t *c, coord_study_t *s)
 {
-    if (!s->active || s->running || s->pending || s->suggesting || s->sanity)
+    if (!s->active || s->running || s->asked || s->pending || s->suggesting || s->sanity)
         return;
     if (s->created < s->total && !s->exhausted)
         return;

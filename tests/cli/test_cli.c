@@ -331,6 +331,52 @@ START_TEST(test_validate_errors_one_per_line)
 }
 END_TEST
 
+/* a spec whose trials can never report the objective: every trial would
+ * fail, so validate (and submit, and run) refuse it, naming the field */
+START_TEST(test_validate_refuses_unreportable_objective)
+{
+    static const char fn[] = "name: cli-test\n"
+                             "objective: {metric: loss}\n"
+                             "search: {algorithm: random, max_trials: 5}\n"
+                             "space:\n"
+                             "  x1: {type: float, low: -5, high: 10}\n"
+                             "  x2: {type: float, low: 0, high: 15}\n"
+                             "trial: {function: branin}\n";
+    write_file("fn.yaml", fn, sizeof fn - 1);
+    const char *p = tmp_path("fn.yaml");
+    char want[700];
+    snprintf(want, sizeof want,
+             "%s:2: objective.metric: objective.metric is 'loss' but function branin reports "
+             "only 'value'\n",
+             p);
+    static const char *const verbs[] = {"validate", "run", "submit"};
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        run_t r = hpsearch(NULL, (const char *[]){"--coordinator", "tcp://127.0.0.1:1", verbs[i],
+                                                  p, NULL});
+        ck_assert_msg(r.status == 1, "%s: exit %d", verbs[i], r.status);
+        ck_assert_msg(strstr(r.err, want) != NULL, "%s: %s", verbs[i], r.err);
+        run_free(&r);
+    }
+    static const char model[] = "name: cli-test\n"
+                                "objective: {metric: accuracy, goal: maximize}\n"
+                                "search: {algorithm: random, max_trials: 5}\n"
+                                "space:\n"
+                                "  lr: {type: float, low: 1.0e-4, high: 0.1, log: true}\n"
+                                "trial: {model: mlp, dataset: fashion-mnist}\n";
+    write_file("model.yaml", model, sizeof model - 1);
+    p = tmp_path("model.yaml");
+    run_t r = hpsearch(NULL, (const char *[]){"validate", p, NULL});
+    ck_assert_int_eq(r.status, 1);
+    snprintf(want, sizeof want,
+             "%s:2: objective.metric: objective.metric is 'accuracy' but model mlp reports "
+             "train_loss, train_error, val_loss, val_error, test_loss, test_error (and "
+             "shift_val_loss, shift_val_error with a dataset shift)\n",
+             p);
+    ck_assert_str_eq(r.err, want);
+    run_free(&r);
+}
+END_TEST
+
 /* hostile inputs: each is refused with exit 1 and positioned lines only
  * (libfyaml prints nothing of its own), never a crash or a hang */
 static void assert_refused(const char *name, const char *msg)
@@ -451,6 +497,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_validate_ok);
     tcase_add_test(tc, test_validate_examples);
     tcase_add_test(tc, test_validate_errors_one_per_line);
+    tcase_add_test(tc, test_validate_refuses_unreportable_objective);
     tcase_add_test(tc, test_hostile_empty);
     tcase_add_test(tc, test_hostile_random_bytes);
     tcase_add_test(tc, test_hostile_deep_nesting);

@@ -251,8 +251,8 @@ START_TEST(test_submit_and_status)
     r = HP("status", "--format", "csv", "svc");
     OK(r);
     ck_assert_str_eq(r.out, "id,name,state,metric,goal,max_trials,pending,running,completed,"
-                            "failed,pruned,cancelled,best_value,best_number,best_params\n"
-                            "1,svc,running,value,minimize,12,0,0,0,0,0,0,,,\n");
+                            "failed,pruned,cancelled,best_value,best_number,best_params,reason\n"
+                            "1,svc,running,value,minimize,12,0,0,0,0,0,0,,,,\n");
     res_free(&r);
     r = HP("status", "--format", "json", "1");
     OK(r);

@@ -91,8 +91,10 @@ START_TEST(test_asha_rungs_and_order)
     v = rep(p, 2, 3, 0.31);
     ck_assert(v.stop);
     /* a stopped trial is not judged again, and says why it stopped */
-    ck_assert_ptr_null(hp_pruner_stopped(p, 0));
-    ck_assert_str_eq(hp_pruner_stopped(p, 2), v.reason);
+    ck_assert_ptr_null(hp_pruner_stopped(p, 0, NULL));
+    int64_t at = -1;
+    ck_assert_str_eq(hp_pruner_stopped(p, 2, &at), v.reason);
+    ck_assert_int_eq(at, 3);
     v = rep(p, 2, 9, 0.01);
     ck_assert(!v.stop && !v.judged);
     ck_assert_uint_eq(rung_count(p, 0, 2), 0);

@@ -17,7 +17,9 @@
 #include <string.h>
 
 /* Reusable blocks; the comments give the lines they occupy. */
-#define HEAD "name: t\nobjective:\n  metric: loss\n"                     /* 1-3 */
+#define HEAD "name: t\nobjective:\n  metric: value\n"                    /* 1-3 */
+/* the same lines for a built-in model, which reports no `value` */
+#define MHEAD "name: t\nobjective:\n  metric: val_error\n"               /* 1-3 */
 #define SEARCH "search:\n  algorithm: random\n  max_trials: 10\n"        /* 4-6 */
 #define SPACE                                                              \
     "space:\n  x1: {type: float, low: -5, high: 10}\n"                     \
@@ -56,7 +58,21 @@ static const bad_t bad_specs[] = {
     {HEAD "  human_error: -0.1\n" SEARCH SPACE TRIAL, "objective.human_error", 4, ">= 0"},
     {"name: t\nobjective:\n  metric: val loss\n" SEARCH SPACE TRIAL, "objective.metric", 3,
      "not a valid metric name"},
+    /* an objective the trial can never report: every trial would fail */
+    {"name: t\nobjective:\n  metric: loss\n" SEARCH SPACE TRIAL, "objective.metric", 3,
+     "objective.metric is 'loss' but function branin reports only 'value'"},
+    {"name: t\nobjective: {metric: val_eror}\n" SEARCH MSPACE MODEL, "objective.metric", 2,
+     "objective.metric is 'val_eror' but model mlp reports train_loss, train_error, val_loss, "
+     "val_error, test_loss, test_error (and shift_val_loss, shift_val_error with a dataset "
+     "shift); did you mean 'val_error'?"},
+    {"name: t\nobjective: {metric: shift_val_error}\n" SEARCH MSPACE MODEL, "objective.metric",
+     2, "objective.metric is 'shift_val_error' but model mlp reports it only with a "
+        "test-distribution shift (set trial.dataset.shift)"},
     /* search */
+    {HEAD "search:\n  algorithm: random\n  max_trials: 10\n  max_failures: -1\n" SPACE TRIAL,
+     "search.max_failures", 7, ">= 0"},
+    {HEAD "search:\n  algorithm: random\n  max_trials: 10\n  max_failures: 2.5\n" SPACE TRIAL,
+     "search.max_failures", 7, "whole number"},
     {HEAD "search:\n  algorithm: hyperband\n  max_trials: 10\n" SPACE TRIAL,
      "search.algorithm", 5, "(known: grid, random, sobol, coarse-to-fine, bayes)"},
     {HEAD "search:\n  algorithm: random\n  max_trial: 10\n" SPACE TRIAL, "search.max_trial",
@@ -197,33 +213,38 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  command: [prog]\n  tmeout: 3\n", "trial.tmeout", 12,
      "did you mean 'timeout'?"},
     /* a built-in model takes the engine's settings (common/trial_settings.def) */
-    {HEAD SEARCH "space:\n  lerning_rate: {type: float, low: 1e-4, high: 1e-1}\n" MODEL,
+    {MHEAD SEARCH "space:\n  lerning_rate: {type: float, low: 1e-4, high: 1e-1}\n" MODEL,
      "space.lerning_rate", 8,
      "unknown setting 'lerning_rate' for a built-in model (known: model, dataset, data_dir, "},
-    {HEAD SEARCH MSPACE MODEL "  fixed: {colour: blue}\n", "trial.fixed.colour", 12,
+    {MHEAD SEARCH MSPACE MODEL "  fixed: {colour: blue}\n", "trial.fixed.colour", 12,
      "(known: model, dataset, "},
+    /* trial.kill_grace: commands only, more than 0, at most an hour */
+    {HEAD SEARCH MSPACE CMD "  kill_grace: 0\n", "trial.kill_grace", 11, "must be more than 0"},
+    {HEAD SEARCH MSPACE CMD "  kill_grace: 4000\n", "trial.kill_grace", 11, "(0, 3600]"},
+    {HEAD SEARCH MSPACE MODEL "  kill_grace: 5\n", "trial.kill_grace", 12,
+     "only applies to trial.command"},
     /* pruning (lines: the model's trial ends on 11; pruning: is 12) */
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: ashaa\n", "pruning.rule", 13,
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: ashaa\n", "pruning.rule", 13,
      "did you mean 'asha'?"},
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  metric: loss\n", "pruning.rule", 12,
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  metric: loss\n", "pruning.rule", 12,
      "is required (none, median, asha or hyperband)"},
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  reduction_factor: 1\n",
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  reduction_factor: 1\n",
      "pruning.reduction_factor", 14, "must be >= 2 (got 1)"},
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_resource: 5\n  max_resource: 5\n",
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_resource: 5\n  max_resource: 5\n",
      "pruning.min_resource", 14, "(5) must be below pruning.max_resource (5)"},
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: hyperband\n  max_resource: 30\n",
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: hyperband\n  max_resource: 30\n",
      "pruning.max_resource", 14, "30 is beyond trial.epochs (10)"},
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  warmup_steps: 2\n",
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  warmup_steps: 2\n",
      "pruning.warmup_steps", 14, "only applies to rule median (this study's rule is asha)"},
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  brackets: 2\n", "pruning.brackets",
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  brackets: 2\n", "pruning.brackets",
      14, "only applies to rule hyperband"},
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_resorce: 2\n",
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_resorce: 2\n",
      "pruning.min_resorce", 14, "did you mean 'min_resource'?"},
     {HEAD SEARCH MSPACE CMD "pruning:\n  rule: asha\n", "pruning.max_resource", 12,
      "is needed with rule asha for a command"},
     {HEAD SEARCH SPACE TRIAL "pruning: {rule: median}\n", "pruning.rule", 12,
      "needs trials that report at steps"},
-    {HEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  interval_steps: 0\n",
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  interval_steps: 0\n",
      "pruning.interval_steps", 14, "must be >= 1"},
     /* YAML itself */
     {HEAD SEARCH "space:\n  x1: {type: float, low: -5\n", "", 9, "YAML syntax error"},
@@ -271,37 +292,37 @@ typedef struct setting_case {
 } setting_case_t;
 
 static const setting_case_t setting_specs[] = {
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    hiden: 64\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    hiden: 64\n",
      "study.yaml:13: trial.fixed.hiden: unknown setting 'hiden' for a built-in model (did you "
      "mean 'hidden'?)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    dropout: 1.5\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    dropout: 1.5\n",
      "study.yaml:13: trial.fixed.dropout: must be in [0, 0.99] (got 1.5)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    optimizer: adamm\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    optimizer: adamm\n",
      "study.yaml:13: trial.fixed.optimizer: unknown value 'adamm' (choose "
      "adam|adamw|sgd|momentum)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    batch_size: 1.5\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    batch_size: 1.5\n",
      "study.yaml:13: trial.fixed.batch_size: must be an integer (got 1.5)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    batchnorm: maybe\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    batchnorm: maybe\n",
      "study.yaml:13: trial.fixed.batchnorm: expected true or false (got 'maybe')"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    hidden: [64, 0]\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    hidden: [64, 0]\n",
      "study.yaml:13: trial.fixed.hidden: must be in [1, 1.04858e+06] (got 0)"},
-    {HEAD SEARCH MSPACE MODEL "  fixed:\n    normalize: standardise\n",
+    {MHEAD SEARCH MSPACE MODEL "  fixed:\n    normalize: standardise\n",
      "study.yaml:13: trial.fixed.normalize: unknown value 'standardise' (choose "
      "standard|unit|center|none)"},
-    {HEAD SEARCH "space:\n  dropuot: {type: float, low: 0, high: 0.5}\n" MODEL,
+    {MHEAD SEARCH "space:\n  dropuot: {type: float, low: 0, high: 0.5}\n" MODEL,
      "study.yaml:8: space.dropuot: unknown setting 'dropuot' for a built-in model (did you "
      "mean 'dropout'?)"},
-    {HEAD SEARCH "space:\n  optimizer: {type: categorical, values: [adam, rmsprop]}\n" MODEL,
+    {MHEAD SEARCH "space:\n  optimizer: {type: categorical, values: [adam, rmsprop]}\n" MODEL,
      "study.yaml:8: space.optimizer.values[1]: unknown value 'rmsprop' (choose "
      "adam|adamw|sgd|momentum)"},
-    {HEAD SEARCH "space:\n  dropout: {type: float, low: 0, high: 1}\n" MODEL,
+    {MHEAD SEARCH "space:\n  dropout: {type: float, low: 0, high: 1}\n" MODEL,
      "study.yaml:8: space.dropout: high 1 is outside what dropout takes ([0, 0.99])"},
-    {HEAD SEARCH "space:\n  batch_size: {type: int, low: 0, high: 256}\n" MODEL,
+    {MHEAD SEARCH "space:\n  batch_size: {type: int, low: 0, high: 256}\n" MODEL,
      "study.yaml:8: space.batch_size: low 0 is outside what batch_size takes (1..65536)"},
-    {HEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256}\n" MODEL,
+    {MHEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256}\n" MODEL,
      "study.yaml:8: space.batch_size: batch_size takes whole numbers; a float parameter "
      "samples fractions (use type: int)"},
-    {HEAD SEARCH "space:\n  optimizer: {type: int, low: 1, high: 3}\n" MODEL,
+    {MHEAD SEARCH "space:\n  optimizer: {type: int, low: 1, high: 3}\n" MODEL,
      "study.yaml:8: space.optimizer: optimizer takes one of adam|adamw|sgd|momentum: search it "
      "with a categorical parameter (values: [...])"},
 };
@@ -388,10 +409,10 @@ END_TEST
 START_TEST(test_model_settings_accepted)
 {
     static const char *const ok[] = {
-        HEAD SEARCH MSPACE MODEL
+        MHEAD SEARCH MSPACE MODEL
         "  fixed: {hidden: [64, 32], normalize: centered, epochs: 3, seed: 5, baselines: false,"
         " initial_eval: 0, threads: 2, model: linear, dataset: 'csv:x.csv', batchnorm: 1}\n",
-        HEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256, step: 16}\n"
+        MHEAD SEARCH "space:\n  batch_size: {type: float, low: 16, high: 256, step: 16}\n"
         "  epochs: {type: int, low: 1, high: 20}\n"
         "  normalize: {type: categorical, values: [standardize, unit, center]}\n"
         "  hidden: {type: categorical, values: [32, 64]}\n" MODEL,
@@ -615,7 +636,8 @@ END_TEST
 /* pruning's defaults come from the objective and the trial */
 START_TEST(test_pruning_defaults)
 {
-    static const char yaml[] = "name: p\nobjective: {metric: val_acc, goal: maximize}\n"
+    /* (maximizing an error is odd; it shows the goal carried over) */
+    static const char yaml[] = "name: p\nobjective: {metric: val_error, goal: maximize}\n"
                                "search: {algorithm: random, max_trials: 4}\n" MSPACE
                                "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
                                "pruning: {rule: asha}\n";
@@ -625,7 +647,7 @@ START_TEST(test_pruning_defaults)
     hp_pruner_config_t c;
     ck_assert_int_eq(hp_spec_pruning_config(&s, &c), 1);
     ck_assert_int_eq(c.rule, HP_PRUNE_ASHA);
-    ck_assert_str_eq(c.metric, "val_acc");
+    ck_assert_str_eq(c.metric, "val_error");
     ck_assert_int_eq(c.maximize, 1);
     ck_assert_int_eq(c.min_resource, 1);
     ck_assert_int_eq(c.max_resource, 9); /* the epochs */
@@ -653,7 +675,7 @@ START_TEST(test_defaults_filled_in)
     hp_diag_t d = {0};
     ck_assert_int_eq(hp_spec_parse(&s, yaml, sizeof yaml - 1, NULL, &d), 0);
     ck_assert_str_eq(s.name, "t");
-    ck_assert_str_eq(s.objective.metric, "loss");
+    ck_assert_str_eq(s.objective.metric, "value");
     ck_assert_int_eq(s.objective.goal, HP_GOAL_MINIMIZE);
     ck_assert_int_eq(s.objective.has_human_error, 0);
     ck_assert_int_eq(s.search.algorithm, HP_ALGO_RANDOM);
@@ -661,6 +683,7 @@ START_TEST(test_defaults_filled_in)
     ck_assert_uint_eq(s.search.parallelism, 1);
     ck_assert_uint_eq(s.search.seed, 0);
     ck_assert_int_eq(s.search.sanity_check, 0); /* not a model */
+    ck_assert_uint_eq(s.search.max_failures, 5);
     ck_assert_uint_eq(s.space.n, 2);
     ck_assert_str_eq(s.space.params[0].name, "x1");
     ck_assert(s.space.params[0].low == -5 && s.space.params[0].high == 10);
@@ -671,7 +694,7 @@ START_TEST(test_defaults_filled_in)
     ck_assert_uint_eq(s.trial.retries, 2);
     hp_spec_fini(&s);
 
-    static const char model[] = HEAD "search:\n  algorithm: bayes\n  max_trials: 6\n" MSPACE
+    static const char model[] = MHEAD "search:\n  algorithm: bayes\n  max_trials: 6\n" MSPACE
         "trial:\n  model: mlp\n  dataset: fashion-mnist\n";
     ck_assert_int_eq(hp_spec_parse(&s, model, sizeof model - 1, NULL, &d), 0);
     ck_assert_int_eq(s.search.sanity_check, 1);
@@ -727,7 +750,7 @@ START_TEST(test_equal_detects_differences)
     ck_assert(!hp_spec_equal(&sa, &sb));
     hp_spec_fini(&sb);
     /* same study, different layout and comments */
-    static const char c[] = "# comment\nname: t\nobjective: {metric: loss, goal: minimize}\n"
+    static const char c[] = "# comment\nname: t\nobjective: {metric: value, goal: minimize}\n"
                             "search: {max_trials: 10}\n"
                             "space: {x1: {type: float, low: -5.0, high: 1e1},\n"
                             "        x2: {high: 15, low: 0, type: float}}\n"
@@ -737,11 +760,11 @@ START_TEST(test_equal_detects_differences)
     hp_spec_fini(&sa);
     hp_spec_fini(&sb);
     /* pruning: the rule and each setting count; the metric as resolved */
-    static const char p1[] = HEAD SEARCH MSPACE MODEL "pruning: {rule: asha}\n";
-    static const char p2[] = HEAD SEARCH MSPACE MODEL "pruning: {rule: asha, metric: loss, "
-                                                     "max_resource: 10}\n";
-    static const char p3[] = HEAD SEARCH MSPACE MODEL "pruning: {rule: asha, min_resource: 2}\n";
-    static const char p0[] = HEAD SEARCH MSPACE MODEL;
+    static const char p1[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha}\n";
+    static const char p2[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha, metric: val_error, "
+                                                      "max_resource: 10}\n";
+    static const char p3[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha, min_resource: 2}\n";
+    static const char p0[] = MHEAD SEARCH MSPACE MODEL;
     hp_spec_t s1, s2, s3, s0;
     ck_assert_int_eq(hp_spec_parse(&s1, p1, sizeof p1 - 1, NULL, &d), 0);
     ck_assert_int_eq(hp_spec_parse(&s2, p2, sizeof p2 - 1, NULL, &d), 0);

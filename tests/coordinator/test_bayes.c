@@ -33,7 +33,7 @@ static void fn_spec(hp_spec_t *spec, const char *algo, hp_function_t f, int max_
 {
     char yaml[2048];
     int n = snprintf(yaml, sizeof yaml,
-                     "name: f\nobjective: {metric: y, goal: %s}\n"
+                     "name: f\nobjective: {metric: value, goal: %s}\n"
                      "search: {algorithm: %s, max_trials: %d, seed: %d}\nspace:\n",
                      goal, algo, max_trials, seed);
     if (f == HP_FUNC_BRANIN)

@@ -303,7 +303,7 @@ START_TEST(test_c2f_beats_random_on_branin)
         for (int algo = 0; algo < 2; algo++) {
             char yaml[1024];
             snprintf(yaml, sizeof yaml,
-                     "name: b\nobjective: {metric: y}\n"
+                     "name: b\nobjective: {metric: value}\n"
                      "search: {algorithm: %s, max_trials: 60, seed: %d}\n"
                      "space:\n  x1: {type: float, low: -5, high: 10}\n"
                      "  x2: {type: float, low: 0, high: 15}\n"

@@ -286,6 +286,45 @@ START_TEST(test_non_loopback_without_token_refused)
 }
 END_TEST
 
+/* A trial carries its spec's limits: trial.timeout, and trial.kill_grace
+ * (SIGTERM to SIGKILL) for a command, 10 s unless the spec says. */
+START_TEST(test_trial_carries_timeout_and_kill_grace)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "grace");
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_submit(&h, "name: g\nobjective: {metric: loss}\n"
+                          "search: {algorithm: random, max_trials: 1}\n"
+                          "space:\n  x: {type: float, low: 0, high: 1}\n"
+                          "trial: {command: [prog, '{x}'], timeout: 30, kill_grace: 0.25}\n");
+    hp_harness_submit(&h, "name: d\nobjective: {metric: loss}\n"
+                          "search: {algorithm: random, max_trials: 1}\n"
+                          "space:\n  x: {type: float, low: 0, high: 1}\n"
+                          "trial: {command: [prog, '{x}']}\n");
+    fake_t a;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    int seen = 0;
+    for (int k = 0; k < 2; k++) {
+        Hpsearch__Envelope *t = fake_get_trial(&a);
+        ck_assert_ptr_nonnull(t->trial);
+        if (strcmp(t->trial->study_name, "g") == 0) {
+            ck_assert_double_eq(t->trial->timeout_s, 30);
+            ck_assert_double_eq(t->trial->kill_grace_s, 0.25);
+            seen |= 1;
+        } else {
+            ck_assert_double_eq(t->trial->timeout_s, 0);
+            ck_assert_double_eq(t->trial->kill_grace_s, 10);
+            seen |= 2;
+        }
+        hp_proto_free(t);
+    }
+    ck_assert_int_eq(seen, 3);
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 START_TEST(test_expired_lease_requeues_and_late_result_is_refused)
 {
     hp_harness_t h;
@@ -578,6 +617,7 @@ int main(void)
     tcase_add_test(tc, test_token_required_when_configured);
     tcase_add_test(tc, test_non_loopback_without_token_refused);
     tcase_add_test(tc, test_expired_lease_requeues_and_late_result_is_refused);
+    tcase_add_test(tc, test_trial_carries_timeout_and_kill_grace);
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
     tcase_add_test(tc, test_interrupted_result_requeues_and_worker_leaves);
     tcase_add_test(tc, test_studies_take_turns);

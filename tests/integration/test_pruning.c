@@ -35,15 +35,18 @@
 
 static char spec[4096];
 
-/* The program: a background child (its pid in DIR/child-N), then
- * "step=i loss=x+1/i" for i = 1..9, each waited on until stored. With
- * DIR/hold present, trial 3 first waits for DIR/gate. */
+/* The program (its pid in DIR/program-N): a background child (its pid in
+ * DIR/child-N), then "step=i loss=x+1/i" for i = 1..9, each waited on until
+ * stored. With DIR/hold present, trial 3 first waits for DIR/gate; with
+ * DIR/stubborn, SIGTERM only makes it touch DIR/term-N and go on. */
 static void write_program(hp_harness_t *h)
 {
     char text[2048];
     snprintf(text, sizeof text,
              "#!/bin/sh\n"
              "x=$1; n=$HPSEARCH_TRIAL_NUMBER; d=%s\n"
+             "echo $$ > $d/program-$n\n"
+             "[ -e $d/stubborn ] && trap 'touch $d/term-$n' TERM\n"
              "sleep 600 </dev/null >/dev/null 2>&1 &\n"
              "echo $! > $d/child-$n\n"
              "if [ \"$n\" = 3 ] && [ -e $d/hold ]; then\n"
@@ -61,17 +64,24 @@ static void write_program(hp_harness_t *h)
     hp_harness_write_file(h, "curve.sh", text);
 }
 
-static const char *asha_spec(hp_harness_t *h, const char *name, const char *metric)
+static const char *asha_spec_grace(hp_harness_t *h, const char *name, const char *metric,
+                                   const char *kill_grace)
 {
     snprintf(spec, sizeof spec,
              "name: %s\nobjective: {metric: loss}\n"
              "search: {algorithm: grid, parallelism: 1}\n"
              "space:\n  x: {type: categorical, values: [0.5, 0.7, 0.4, 0.45, 0.42, 0.41]}\n"
              "trial:\n  command: [sh, %s/curve.sh, '{x}']\n  timeout: 600\n"
+             "  kill_grace: %s\n"
              "pruning: {rule: asha, metric: %s, min_resource: 1, max_resource: 9, "
              "reduction_factor: 3}\n",
-             name, h->dir, metric);
+             name, h->dir, kill_grace, metric);
     return spec;
+}
+
+static const char *asha_spec(hp_harness_t *h, const char *name, const char *metric)
+{
+    return asha_spec_grace(h, name, metric, "10");
 }
 
 /* trial number's state and error, as stored */
@@ -108,6 +118,13 @@ static void expect_decisions(hp_harness_t *h)
     ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT count(*) FROM events WHERE kind = "
                                               "'trial_pruned'"),
                      4);
+    /* where each was stopped, as a column */
+    char steps[64];
+    ck_assert_ptr_nonnull(hp_harness_db_text(h->db, "SELECT group_concat(coalesce(pruned_step, "
+                                                    "'-'), '') FROM (SELECT pruned_step FROM "
+                                                    "trials ORDER BY number)",
+                                             steps, sizeof steps));
+    ck_assert_str_eq(steps, "-1-113");
     /* the completed ones ran every step */
     ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT count(*) FROM metrics m JOIN trials t ON "
                                               "t.id = m.trial_id WHERE t.number IN (0, 2) AND "
@@ -135,15 +152,26 @@ static int process_gone(pid_t pid)
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }
 
-static pid_t child_of(hp_harness_t *h, int number)
+static pid_t pid_in(hp_harness_t *h, const char *what, int number)
 {
     char path[700];
-    snprintf(path, sizeof path, "%s/child-%d", h->dir, number);
+    snprintf(path, sizeof path, "%s/%s-%d", h->dir, what, number);
     char *text = hp_check_slurp(path, 0);
     pid_t pid = (pid_t)strtol(text, NULL, 10);
     free(text);
     ck_assert_int_gt(pid, 1);
     return pid;
+}
+
+static pid_t child_of(hp_harness_t *h, int number) { return pid_in(h, "child", number); }
+
+static void wait_gone(pid_t pid, const char *what, int number)
+{
+    struct timespec ts = {0, 50 * 1000000L};
+    for (int i = 0; !process_gone(pid) && i < GUARD_S * 20; i++)
+        nanosleep(&ts, NULL);
+    ck_assert_msg(process_gone(pid), "trial %d's %s %d outlived its pruned program", number,
+                  what, (int)pid);
 }
 
 /* The pruned trials' programs were stopped with their whole process group:
@@ -153,14 +181,9 @@ static pid_t child_of(hp_harness_t *h, int number)
 static void expect_children_gone(hp_harness_t *h)
 {
     static const int pruned[] = {1, 3, 4, 5};
-    struct timespec ts = {0, 50 * 1000000L};
     for (size_t k = 0; k < sizeof pruned / sizeof *pruned; k++) {
-        pid_t pid = child_of(h, pruned[k]);
-        int i = 0;
-        while (!process_gone(pid) && i++ < GUARD_S * 20)
-            nanosleep(&ts, NULL);
-        ck_assert_msg(process_gone(pid), "trial %d's child %d outlived its pruned program",
-                      pruned[k], (int)pid);
+        wait_gone(child_of(h, pruned[k]), "child", pruned[k]);
+        wait_gone(pid_in(h, "program", pruned[k]), "program", pruned[k]);
     }
     kill(child_of(h, 0), SIGKILL);
     kill(child_of(h, 2), SIGKILL);
@@ -217,6 +240,33 @@ START_TEST(test_restart_makes_the_same_decisions)
 }
 END_TEST
 
+/* A program that ignores SIGTERM is killed after trial.kill_grace; the
+ * trial still ends pruned, with its children gone. */
+START_TEST(test_kill_grace_then_sigkill)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-grace");
+    write_program(&h);
+    hp_harness_write_file(&h, "stubborn", "1\n");
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
+    hp_harness_submit(&h, asha_spec_grace(&h, "grace", "loss", "0.3"));
+    const char *state = hp_harness_wait_study(&h, "grace", GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "completed");
+    expect_decisions(&h);
+    expect_children_gone(&h);
+    /* they were asked first */
+    char path[700];
+    static const int pruned[] = {1, 3, 4, 5};
+    for (size_t k = 0; k < sizeof pruned / sizeof *pruned; k++) {
+        snprintf(path, sizeof path, "%s/term-%d", h.dir, pruned[k]);
+        ck_assert_msg(access(path, F_OK) == 0, "trial %d never saw SIGTERM", pruned[k]);
+    }
+    hp_harness_fini(&h);
+}
+END_TEST
+
 START_TEST(test_unjudged_metric_runs_on_with_one_warning)
 {
     static hp_harness_t h;
@@ -254,6 +304,7 @@ static Suite *pruning_suite(void)
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     tcase_add_test(tc, test_asha_stops_the_hopeless);
     tcase_add_test(tc, test_restart_makes_the_same_decisions);
+    tcase_add_test(tc, test_kill_grace_then_sigkill);
     tcase_add_test(tc, test_unjudged_metric_runs_on_with_one_warning);
     suite_add_tcase(s, tc);
     return s;

@@ -483,6 +483,52 @@ START_TEST(test_requeue_after_failure_and_cancel_running)
 }
 END_TEST
 
+/* trials.origin: who chose the params; an asked attempt has no worker and
+ * a lease that does not expire, and is told like any other */
+START_TEST(test_origin_and_asked_attempt)
+{
+    hp_store_t *st = open_rw();
+    char err[512] = "";
+    int64_t study = make_study(st, "origins", HP_GOAL_MINIMIZE);
+    int64_t a, b, c, n;
+    ck_assert_int_eq(hp_store_trial_create(st, study, "{}", &a, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_create_origin(st, study, "{\"x\":1}",
+                                                  HP_TRIAL_ORIGIN_ENQUEUED, &b, &n, err,
+                                                  sizeof err),
+                     0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(hp_store_trial_create_origin(st, study, "{}", HP_TRIAL_ORIGIN_ASK, &c, NULL,
+                                                  err, sizeof err),
+                     0);
+    ck_assert_int_eq(hp_store_trial_create_origin(st, study, "{}", (hp_trial_origin_t)7, NULL,
+                                                  NULL, err, sizeof err),
+                     HP_EINVAL);
+    ck_assert_str_eq(query(st, "SELECT number, origin FROM trials ORDER BY number"),
+                     "0|sampler\n1|enqueued\n2|ask\n");
+    ck_assert_int_eq(hp_store_trial_start(st, c, NULL, 77, 0, NULL, err, sizeof err), 0);
+    hp_trial_t t;
+    ck_assert_int_eq(hp_store_trial_get(st, c, &t, err, sizeof err), 0);
+    ck_assert_int_eq(t.origin, HP_TRIAL_ORIGIN_ASK);
+    ck_assert_int_eq(t.state, HP_TRIAL_RUNNING);
+    ck_assert_ptr_null(t.worker_id);
+    ck_assert(t.lease_expires == 0);
+    hp_trial_fini(&t);
+    ck_assert_int_eq(hp_store_trial_get(st, b, &t, err, sizeof err), 0);
+    ck_assert_int_eq(t.origin, HP_TRIAL_ORIGIN_ENQUEUED);
+    hp_trial_fini(&t);
+    hp_metric_t m = {.trial_id = c, .attempt = 1, .step = 3, .name = "loss", .value = 0.5};
+    ck_assert_int_eq(hp_store_metric_append(st, &m, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_complete(st, c, 77, 0.5, err, sizeof err), 0);
+    ck_assert_str_eq(query(st, "SELECT worker_id IS NULL, outcome FROM trial_attempts"),
+                     "1|completed\n");
+    ck_assert_str_eq(hp_trial_origin_name(HP_TRIAL_ORIGIN_ASK), "ask");
+    ck_assert_int_eq(hp_trial_origin_parse("enqueued"), HP_TRIAL_ORIGIN_ENQUEUED);
+    ck_assert_int_eq(hp_trial_origin_parse("user"), -1);
+    (void)a;
+    hp_store_close(st);
+}
+END_TEST
+
 /* A study that grows and resumes: its spec replaced, an ended study
  * running again, its cancelled trials pending again (failed ones not). */
 START_TEST(test_study_update_reopen_uncancel)
@@ -1057,6 +1103,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_stale_lease_refused_result_stored_once);
     tcase_add_test(tc, test_requeue_after_failure_and_cancel_running);
     tcase_add_test(tc, test_interrupted_attempt_not_counted);
+    tcase_add_test(tc, test_origin_and_asked_attempt);
     tcase_add_test(tc, test_study_update_reopen_uncancel);
     tcase_add_test(tc, test_metrics_batch_curves_and_nan);
     tcase_add_test(tc, test_workers_and_events);

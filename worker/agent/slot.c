@@ -332,7 +332,14 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
                                .trial_json = tr->trial_json,
                                .objective = tr->objective,
                                .timeout_s = tr->timeout_s};
-    r->opts.kill_grace_ms = a->o.kill_grace_ms;
+    /* the study's trial.kill_grace; the worker's own for a coordinator
+     * that does not send one (up to an hour, as the spec allows) */
+    r->opts.kill_grace_ms = isfinite(tr->kill_grace_s) && tr->kill_grace_s > 0 &&
+                                    tr->kill_grace_s <= 3600
+                                ? (int)(tr->kill_grace_s * 1000.0 + 0.5)
+                                : a->o.kill_grace_ms;
+    if (r->opts.kill_grace_ms < 1 && tr->kill_grace_s > 0)
+        r->opts.kill_grace_ms = 1;
     r->opts.blas_threads = a->blas_threads;
 
     pthread_mutex_lock(&a->mu);
