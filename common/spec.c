@@ -23,6 +23,30 @@
 
 /* ---- name, objective ---------------------------------------------------- */
 
+/* name_problem writes why s (n bytes) is no valid study name into why
+ * and returns 1, or returns 0 when it is one. */
+static int name_problem(const char *s, size_t n, char *why, size_t cap)
+{
+    int ok = n < HP_SPEC_NAME_MAX, digits = 1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        int alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        digits &= ch >= '0' && ch <= '9';
+        if (!alnum && !(i > 0 && (ch == '-' || ch == '_' || ch == '.')))
+            ok = 0;
+    }
+    char b[64];
+    if (!ok)
+        snprintf(why, cap,
+                 "'%s' is not a valid study name (letters, digits, '-', '_', '.'; "
+                 "starting with a letter or digit; at most %d characters)",
+                 spec_show(b, sizeof b, s, n), HP_SPEC_NAME_MAX - 1);
+    else if (digits)
+        snprintf(why, cap, "'%s' is all digits; study names must differ from study ids", s);
+    return !ok || digits;
+}
+
 static void parse_name(ctx_t *c, map_t *root)
 {
     entry_t *e = spec_map_get(root, "name");
@@ -36,23 +60,9 @@ static void parse_name(ctx_t *c, map_t *root)
     if (spec_get_string(c, &v, p, &s) < 0)
         return;
     size_t n = strlen(s);
-    int ok = n < HP_SPEC_NAME_MAX, digits = 1;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        int alnum =
-            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-        digits &= ch >= '0' && ch <= '9';
-        if (!alnum && !(i > 0 && (ch == '-' || ch == '_' || ch == '.')))
-            ok = 0;
-    }
-    char b[64];
-    if (!ok)
-        spec_err(c, v.line, p,
-                 "'%s' is not a valid study name (letters, digits, '-', '_', '.'; "
-                 "starting with a letter or digit; at most %d characters)",
-                 spec_show(b, sizeof b, s, n), HP_SPEC_NAME_MAX - 1);
-    else if (digits)
-        spec_err(c, v.line, p, "'%s' is all digits; study names must differ from study ids", s);
+    char why[300];
+    if (name_problem(s, n, why, sizeof why))
+        spec_err(c, v.line, p, "%s", why);
     else
         memcpy(c->spec->name, s, n + 1);
     free(s);
@@ -182,6 +192,81 @@ static void parse_algo_options(ctx_t *c, map_t *m, int algo_ok, search_seen_t *s
     }
 }
 
+/* search.warm_start: a list of earlier studies' names (one name alone is
+ * a list of one). Only the adaptive algorithms can learn from trials they
+ * did not run; a study cannot start from itself. */
+static void parse_warm_start(ctx_t *c, map_t *m, int algo_ok)
+{
+    hp_spec_t *s = c->spec;
+    entry_t *e = spec_map_get(m, "warm_start");
+    if (!e)
+        return;
+    char p[300], why[300];
+    val_t v = spec_entry_val(c, m, e, p, sizeof p);
+    if (algo_ok && s->search.algorithm != HP_ALGO_BAYES &&
+        s->search.algorithm != HP_ALGO_COARSE_TO_FINE) {
+        spec_err(c, e->line, p,
+                 "only bayes and coarse-to-fine learn from earlier trials (this study's "
+                 "algorithm is %s)",
+                 hp_algo_name(s->search.algorithm));
+        return;
+    }
+    struct fy_node *single = NULL;
+    int count = 1;
+    if (v.kind == K_STRING || v.kind == K_NUMBER) {
+        single = e->val;
+    } else if (v.kind == K_SEQ) {
+        count = fy_node_sequence_item_count(e->val);
+    } else {
+        if (v.kind != K_BAD)
+            spec_type_err(c, &v, p, "a list of study names (warm_start: [lr-coarse])");
+        return;
+    }
+    if (count > MAX_WARM_START) {
+        spec_err(c, v.line, p, "names %d studies (at most %d)", count, MAX_WARM_START);
+        return;
+    }
+    s->search.warm_start = calloc(count ? (size_t)count : 1, sizeof *s->search.warm_start);
+    HP_ASSERT(s->search.warm_start != NULL);
+    void *it = NULL;
+    struct fy_node *item;
+    int idx = 0;
+    while ((item = single ? single : fy_node_sequence_iterate(e->val, &it)) != NULL) {
+        char ip[320];
+        if (single)
+            snprintf(ip, sizeof ip, "%s", p);
+        else
+            snprintf(ip, sizeof ip, "%s[%d]", p, idx);
+        idx++;
+        val_t iv = single ? v : spec_classify(c, item, ip, v.line);
+        char *name = NULL;
+        if (spec_get_string(c, &iv, ip, &name) < 0) {
+            if (single)
+                break;
+            continue;
+        }
+        int dup = 0;
+        for (size_t k = 0; k < s->search.n_warm_start; k++)
+            dup |= strcmp(s->search.warm_start[k], name) == 0;
+        if (name_problem(name, strlen(name), why, sizeof why))
+            spec_err(c, iv.line, ip, "%s", why);
+        else if (s->name[0] && strcmp(name, s->name) == 0)
+            spec_err(c, iv.line, ip,
+                     "'%s' is this study; warm_start names earlier studies whose trials it "
+                     "starts from",
+                     name);
+        else if (dup)
+            spec_err(c, iv.line, ip, "names '%s' twice", name);
+        else {
+            s->search.warm_start[s->search.n_warm_start++] = name;
+            name = NULL;
+        }
+        free(name);
+        if (single)
+            break;
+    }
+}
+
 static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
 {
     hp_spec_t *s = c->spec;
@@ -234,10 +319,11 @@ static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
         spec_get_u32(c, &v, p, 0, 1000000000, &s->search.max_failures);
     }
     parse_algo_options(c, &m, algo_ok, seen);
+    parse_warm_start(c, &m, algo_ok);
     static const char *const known[] = {
         "algorithm", "max_trials",       "parallelism", "seed",         "sanity_check",
         "rounds",    "trials_per_round", "top_k",       "top_fraction", "shrink",
-        "n_initial", "max_failures"};
+        "n_initial", "max_failures",     "warm_start"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     if (!seen->has_max_trials && !seen->line_max_trials && algo_ok &&
         s->search.algorithm != HP_ALGO_GRID)

@@ -153,6 +153,10 @@ typedef struct hp_spec {
         double shrink;             /* range factor per round; default 0.5 */
         /* bayes */
         uint32_t n_initial; /* Sobol points first; default min(10, max_trials) */
+        /* bayes and coarse-to-fine: earlier studies (by name, in the same
+         * database) whose completed trials the sampler starts from */
+        char **warm_start;
+        size_t n_warm_start;
     } search;
 
     hp_space_t space;

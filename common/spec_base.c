@@ -20,6 +20,9 @@ void hp_spec_init(hp_spec_t *spec) { memset(spec, 0, sizeof *spec); }
 void hp_spec_fini(hp_spec_t *spec)
 {
     free(spec->objective.metric);
+    for (size_t i = 0; i < spec->search.n_warm_start; i++)
+        free(spec->search.warm_start[i]);
+    free(spec->search.warm_start);
     free(spec->pruning.metric);
     hp_space_fini(&spec->space);
     free(spec->trial.dataset.source);
@@ -114,8 +117,12 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         a->search.top_k != b->search.top_k ||
         a->search.top_fraction != b->search.top_fraction ||
         a->search.shrink != b->search.shrink ||
-        a->search.n_initial != b->search.n_initial)
+        a->search.n_initial != b->search.n_initial ||
+        a->search.n_warm_start != b->search.n_warm_start)
         return 0;
+    for (size_t i = 0; i < a->search.n_warm_start; i++)
+        if (strcmp(a->search.warm_start[i], b->search.warm_start[i]) != 0)
+            return 0;
     if (a->space.n != b->space.n)
         return 0;
     for (size_t i = 0; i < a->space.n; i++)

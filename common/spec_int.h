@@ -26,6 +26,7 @@
 #define MAX_FIXED 256
 #define MAX_ENV 256
 #define MAX_ARGS 4096
+#define MAX_WARM_START 100 /* search.warm_start names */
 #define MAX_TEXT 4096        /* longest string field */
 #define INT_EXACT 9007199254740992.0 /* 2^53 */
 

@@ -260,6 +260,16 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
     } else if (s->search.algorithm == HP_ALGO_BAYES) {
         kint(b, &g, "n_initial", s->search.n_initial);
     }
+    if (s->search.n_warm_start) {
+        key(b, &g, "warm_start");
+        hp_buf_putc(b, '[');
+        for (size_t i = 0; i < s->search.n_warm_start; i++) {
+            if (i)
+                hp_buf_putc(b, ',');
+            hp_buf_json_string(b, s->search.warm_start[i]);
+        }
+        hp_buf_putc(b, ']');
+    }
     hp_buf_putc(b, '}');
 
     key(b, &f, "space");

@@ -452,6 +452,13 @@ int hp_store_prune_events(hp_store_t *st, int64_t study_id, const char *metric,
                           int (*cb)(void *data, const hp_prune_event_t *e), void *data,
                           char *err, size_t errlen);
 
+/* hp_store_pruned_last_values hands cb, for each pruned trial of study_id
+ * that reported metric at a step in its last attempt, the value at its
+ * highest such step (NaN as stored): what it was stopped with. */
+int hp_store_pruned_last_values(hp_store_t *st, int64_t study_id, const char *metric,
+                                int (*cb)(void *data, int64_t number, double value), void *data,
+                                char *err, size_t errlen);
+
 /* ---- baselines ------------------------------------------------------ */
 
 /*

@@ -318,7 +318,11 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
                             completed ? COORD_PRUNE_COMPLETED
                             : res->outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED ? COORD_PRUNE_PRUNED
                                                                               : COORD_PRUNE_FORGET);
-    run_over(c, r, ended, completed ? HP_OBS_COMPLETED : HP_OBS_FAILED, res->value);
+    /* a pruned trial is what it was stopped with (bayes models it) */
+    int pruned = res->outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED;
+    run_over(c, r, ended,
+             completed ? HP_OBS_COMPLETED : pruned ? HP_OBS_PRUNED : HP_OBS_FAILED,
+             pruned ? (r->has_obj_last ? r->obj_last : NAN) : res->value);
     return 0;
 }
 

@@ -82,6 +82,15 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
         coord_study_free(s);
         return;
     }
+    /* the earlier studies it starts from, before it is stored: a name that
+     * names none refuses the submission */
+    coord_notes_t notes = {0};
+    if ((rc = coord_study_warm_start(c, s, 0, &notes, err, sizeof err)) < 0) {
+        coord_reply_error(c, req, rc, "%s: %s", file, err);
+        coord_notes_fini(&notes);
+        coord_study_free(s);
+        return;
+    }
     /* studies on the same data share their baselines (computed once) */
     hp_buf_t key = {0};
     const char *dataset_key = hp_spec_dataset_key(&s->spec, &key) == 0 ? key.data : NULL;
@@ -95,10 +104,16 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
         hp_log_info("study %s submitted (id %" PRId64 ", %" PRIu64 " trials, %s, parallelism %u)",
                     s->spec.name, id, s->total, hp_algo_name(s->spec.search.algorithm),
                     s->spec.search.parallelism);
+        for (size_t i = 0; i < notes.n; i++)
+            hp_store_event_append(c->store, "warm_start", id, 0, NULL, notes.v[i], err,
+                                  sizeof err);
         c->schedule_needed = 1;
         r.study_id = (uint64_t)id;
+        r.notes = notes.v;
+        r.n_notes = notes.n;
         coord_reply(c, req, &env);
     }
+    coord_notes_fini(&notes);
     hp_buf_fini(&key);
 }
 

@@ -149,6 +149,10 @@ typedef struct coord_run {
     int prune_seen;
     int has_prune_step;
     int64_t prune_step;
+    /* the objective as last reported at a step: a pruned trial's value
+     * for the samplers (has_obj_last) */
+    int has_obj_last;
+    double obj_last;
     char prune_others[128];
     int sanity; /* the study's sanity check, not a trial: nothing in the store */
     /* this attempt was left to compute its dataset's baselines (or, after
@@ -303,6 +307,9 @@ void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt,
  * "no study named 'brannin' (did you mean 'branin'?)". Every handler that
  * looks a study up by the user's name answers a miss with it. */
 void coord_reply_no_study(coord_t *c, hp_rep_req_t *req, const char *name);
+/* coord_study_hint writes " (did you mean 'branin'?)" for the stored study
+ * name closest to name, or "" when none is close, into hint (cap bytes). */
+void coord_study_hint(coord_t *c, const char *name, char *hint, size_t cap);
 /* coord_reply_ack queues an ACK; stop asks a worker to stop the attempt,
  * reason (may be NULL) says why or what was done. */
 void coord_reply_ack(coord_t *c, hp_rep_req_t *req, int stop, const char *reason);
@@ -357,8 +364,9 @@ int coord_prune_init(coord_study_t *s, char *err, size_t errlen);
  * recorded of study id (at start-up before its runs are loaded, and when a
  * study is counted again to resume). */
 int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen);
-/* coord_prune_progress judges a progress report; a trial the rule stops
- * gets r->stop with the reason, an event and a log line. */
+/* coord_prune_progress keeps the report's objective (r->obj_last) and
+ * judges the report; a trial the rule stops gets r->stop with the reason,
+ * an event and a log line. */
 void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
                           size_t n);
 /* coord_prune_loaded marks a run found running at start-up stopped when
@@ -415,6 +423,21 @@ int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen);
  * its spec with a larger search.max_trials to continue it)"). */
 coord_study_t *coord_study_running(coord_t *c, hp_rep_req_t *req, const char *name,
                                    const char *doing);
+/* What a submission did beyond storing the study, one sentence each (the
+ * SubmitReply's notes). Free with coord_notes_fini. */
+typedef HP_VEC(char *) coord_notes_t;
+void coord_notes_fini(coord_notes_t *n);
+/* coord_study_warm_start gives s's sampler, once, the completed trials of
+ * the earlier studies its search.warm_start names (search/warm.h), study by
+ * study in the spec's order, each study's trials by number: those that had
+ * completed by `before` (unix seconds, the study's stored creation time,
+ * so that a restart rebuilds the same observations; 0 at submission:
+ * every completed one). One note per earlier study goes to notes (may be
+ * NULL: logged only). At submission a name that names no stored study
+ * fails with HP_ENOENT: "search.warm_start: no study named 'x' (did you
+ * mean 'y'?)"; at a restart (before > 0) it is logged and left out. */
+int coord_study_warm_start(coord_t *c, coord_study_t *s, double before, coord_notes_t *notes,
+                           char *err, size_t errlen);
 /* coord_study_free frees s (NULL ok); no suggestion may be in flight. */
 void coord_study_free(coord_study_t *s);
 /* coord_study_recount makes the ended study s (cancelled, failed...) run

@@ -69,6 +69,11 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
                           size_t n)
 {
     coord_study_t *s = r->study;
+    const Hpsearch__Metric *obj = find_metric(s->spec.objective.metric, m, n);
+    if (obj && step >= 0) {
+        r->has_obj_last = 1;
+        r->obj_last = obj->value;
+    }
     if (!s->pruner || r->sanity || r->stop)
         return;
     const char *name = hp_spec_pruning_metric(&s->spec);

@@ -7,6 +7,8 @@
 #include "log.h"
 #include "params.h"
 #include "pruner.h"
+#include "suggest.h"
+#include "warm.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -62,7 +64,7 @@ void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t stat
     }
     hp_obs_t *o = &s->hist.v[number];
     o->state = state;
-    o->value = state == HP_OBS_COMPLETED ? value : NAN;
+    o->value = state == HP_OBS_COMPLETED || state == HP_OBS_PRUNED ? value : NAN;
     if (x)
         memcpy(s->hist_x + number * dim, x, s->spec.space.n * sizeof(double));
 }
@@ -98,7 +100,9 @@ static int hist_load_cb(void *data, const hp_trial_t *t)
     if (t->state == HP_TRIAL_RUNNING && t->attempts > 0 && !t->worker_id)
         s->asked++;
     hp_obs_state_t st = HP_OBS_FAILED;
-    if (t->state == HP_TRIAL_COMPLETED && t->has_value) {
+    if (t->state == HP_TRIAL_PRUNED)
+        st = HP_OBS_PRUNED; /* its last value comes from its metrics (study_count) */
+    else if (t->state == HP_TRIAL_COMPLETED && t->has_value) {
         st = HP_OBS_COMPLETED;
         s->fails.succeeded = 1; /* max_failures' first-trials rule is over */
     }
@@ -165,6 +169,16 @@ int coord_study_add(coord_t *c, coord_study_t *s, int64_t id, const char *datase
     return rc;
 }
 
+/* A pruned trial's value for the samplers: its objective at its last step. */
+static int pruned_value_cb(void *data, int64_t number, double value)
+{
+    coord_study_t *s = data;
+    if (number >= 0 && (uint64_t)number < s->hist.n &&
+        s->hist.v[number].state == HP_OBS_PRUNED)
+        s->hist.v[number].value = value;
+    return 0;
+}
+
 /* Sets the counters and the samplers' history of s from its stored trials. */
 static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen)
 {
@@ -183,9 +197,97 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
     rc = hp_store_trial_list(c->store, id, 0, hist_load_cb, &hl, err, errlen);
     if (rc < 0 && hl.err[0])
         hp_errf(err, errlen, rc, "study '%s' has %s", s->spec.name, hl.err);
+    if (rc == 0 && counts[HP_TRIAL_PRUNED])
+        rc = hp_store_pruned_last_values(c->store, id, s->spec.objective.metric, pruned_value_cb,
+                                         s, err, errlen);
     if (rc == 0)
         rc = coord_prune_replay(c, s, id, err, errlen);
     return rc;
+}
+
+/* ---- a warm start: earlier studies' completed trials -------------------- */
+
+void coord_notes_fini(coord_notes_t *n)
+{
+    for (size_t i = 0; i < n->n; i++)
+        free(n->v[i]);
+    free(n->v);
+    memset(n, 0, sizeof *n);
+}
+
+static void note_add(coord_study_t *s, coord_notes_t *notes, const char *text)
+{
+    hp_log_info("study %s: %s", s->spec.name, text);
+    if (!notes)
+        return;
+    char *t = strdup(text);
+    HP_ASSERT(t != NULL);
+    HP_VEC_PUSH(*notes, t);
+}
+
+typedef struct warm_load {
+    coord_study_t *s;
+    const char *from;
+    double before;
+    hp_warm_tally_t tally;
+} warm_load_t;
+
+static int warm_trial_cb(void *data, const hp_trial_t *t)
+{
+    warm_load_t *w = data;
+    /* completed after this study was created: not part of its start */
+    if (w->before > 0 && t->ended > w->before)
+        return 0;
+    if (!t->has_value || !isfinite(t->value) || t->number < 0)
+        return 0;
+    double x[HP_SPACE_MAX_PARAMS];
+    if (hp_warm_trial(&w->s->spec, (uint64_t)t->number, t->params, x, &w->tally))
+        hp_sampler_add_prior(w->s->sampler, w->from, (uint64_t)t->number, t->value, x);
+    return 0;
+}
+
+int coord_study_warm_start(coord_t *c, coord_study_t *s, double before, coord_notes_t *notes,
+                           char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->spec.search.n_warm_start; i++) {
+        const char *from = s->spec.search.warm_start[i];
+        hp_study_t st;
+        int rc = hp_store_study_get_by_name(c->store, from, &st, err, errlen);
+        if (rc == HP_ENOENT && before > 0) {
+            /* a restart: the earlier study is gone from the database */
+            hp_log_warn("study %s: search.warm_start: no study named '%s' any more; it starts "
+                        "from the others",
+                        s->spec.name, from);
+            continue;
+        }
+        if (rc == HP_ENOENT) {
+            char hint[HP_SUGGEST_MAX_WORD + 32];
+            coord_study_hint(c, from, hint, sizeof hint);
+            return hp_errf(err, errlen, HP_ENOENT, "search.warm_start: no study named '%s'%s",
+                           from, hint);
+        }
+        if (rc < 0)
+            return rc;
+        char why[300];
+        hp_buf_t note = {0};
+        if (hp_warm_study_check(&s->spec, from, st.metric, st.goal, why, sizeof why) < 0) {
+            hp_buf_printf(&note, "warm start: %s", why);
+        } else {
+            warm_load_t w = {.s = s, .from = from, .before = before};
+            rc = hp_store_trial_list(c->store, st.id, HP_TRIAL_MASK(HP_TRIAL_COMPLETED),
+                                     warm_trial_cb, &w, err, errlen);
+            if (rc < 0) {
+                hp_study_fini(&st);
+                hp_buf_fini(&note);
+                return rc;
+            }
+            hp_warm_note(&note, from, &w.tally);
+        }
+        note_add(s, notes, note.data);
+        hp_buf_fini(&note);
+        hp_study_fini(&st);
+    }
+    return 0;
 }
 
 int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen)
@@ -210,7 +312,8 @@ int coord_study_load(coord_t *c, int64_t id, char *err, size_t errlen)
     hp_diag_fini(&d);
     coord_study_t *s;
     rc = coord_study_new(&spec, &s, err, errlen);
-    if (rc == 0 && (rc = study_count(c, s, id, err, errlen)) == 0)
+    if (rc == 0 && (rc = study_count(c, s, id, err, errlen)) == 0 &&
+        (rc = coord_study_warm_start(c, s, st.created, NULL, err, errlen)) == 0)
         rc = study_start(c, s, id, st.state == HP_STUDY_RUNNING, st.dataset_key, err, errlen);
     hp_study_fini(&st);
     if (rc < 0)
@@ -271,7 +374,7 @@ int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen)
  * the sampler points into the spec it was made from. */
 static void respec_now(coord_t *c, coord_study_t *s, coord_study_t *next)
 {
-    hp_sampler_free(s->sampler);
+    hp_sampler_t *old = s->sampler;
     hp_spec_fini(&s->spec);
     s->spec = next->spec;
     hp_spec_init(&next->spec);
@@ -282,6 +385,10 @@ static void respec_now(coord_t *c, coord_study_t *s, coord_study_t *next)
      * could fail it */
     int rc = hp_sampler_new(&s->sampler, &s->spec, err, sizeof err);
     HP_ASSERT(rc == 0);
+    /* the warm start's observations stay (a resubmission cannot change
+     * search.warm_start or the space) */
+    hp_sampler_move_prior(s->sampler, old);
+    hp_sampler_free(old);
     s->total = hp_sampler_total(s->sampler);
     char *tj = s->trial_json;
     s->trial_json = next->trial_json;

@@ -158,19 +158,26 @@ static int collect_name(void *data, const hp_study_t *st)
     return 0;
 }
 
-void coord_reply_no_study(coord_t *c, hp_rep_req_t *req, const char *name)
+void coord_study_hint(coord_t *c, const char *name, char *hint, size_t cap)
 {
     /* the stored studies, not only those in memory: an ended study from
      * before a restart is still a name the user may have meant */
     name_list_t names = {0};
-    char err[256], hint[HP_SUGGEST_MAX_WORD + 32] = "";
+    char err[256];
+    if (cap)
+        hint[0] = '\0';
     if (name && hp_store_study_list(c->store, collect_name, &names, err, sizeof err) == 0)
-        hp_suggest_hint(hint, sizeof hint, name, strlen(name), (const char *const *)names.v,
-                        names.n);
-    coord_reply_error(c, req, HP_ENOENT, "no study named '%s'%s", name ? name : "", hint);
+        hp_suggest_hint(hint, cap, name, strlen(name), (const char *const *)names.v, names.n);
     for (size_t i = 0; i < names.n; i++)
         free(names.v[i]);
     free(names.v);
+}
+
+void coord_reply_no_study(coord_t *c, hp_rep_req_t *req, const char *name)
+{
+    char hint[HP_SUGGEST_MAX_WORD + 32];
+    coord_study_hint(c, name, hint, sizeof hint);
+    coord_reply_error(c, req, HP_ENOENT, "no study named '%s'%s", name ? name : "", hint);
 }
 
 static void outbox_drop(coord_t *c)

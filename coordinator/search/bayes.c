@@ -3,8 +3,11 @@
  * for users.
  *
  * One suggestion:
- *  1. trials number < n_initial, or fewer than 2 usable observations: the
- *     scrambled Sobol point `number` (the initial design).
+ *  1. trials number < n_initial minus the prior observations (a warm
+ *     start, sampler.h), or fewer than 2 usable observations: the
+ *     scrambled Sobol point `number` (the initial design). Prior
+ *     observations are observations like the study's own completed
+ *     trials from here on.
  *  2. completed trials with a finite value are observations; failed and
  *     non-finite ones are left out (so they cannot poison the model);
  *     values are turned into "smaller is better", warped by
@@ -125,7 +128,19 @@ static int cmp_obs_number(const void *a, const void *b)
     return p->number < q->number ? -1 : p->number > q->number;
 }
 
-static int usable(const hp_obs_t *o) { return o->state == HP_OBS_COMPLETED && isfinite(o->value); }
+static int completed(const hp_obs_t *o)
+{
+    return o->state == HP_OBS_COMPLETED && isfinite(o->value);
+}
+
+/* A pruned trial is modelled at the value it was stopped with, but never
+ * better than the worst completed one (see collect); without either it
+ * is left out. */
+static int usable(const bayes_ctx_t *c, const hp_obs_t *o)
+{
+    return completed(o) ||
+           (o->state == HP_OBS_PRUNED && (isfinite(o->value) || c->has_worst));
+}
 
 /* Mark cap of the n observations: the n_best lowest y, and an even spread
  * (by trial order) of the rest. */
@@ -151,31 +166,50 @@ static int pick_subset(const double *y, size_t n, size_t cap, size_t n_best, uns
     return 0;
 }
 
-/* The history in trial order, so arrival order does not matter, and how
- * many of its trials are usable observations (nc) and pending (np). */
-static int sort_history(bayes_ctx_t *c)
+/* The prior observations (warm start) in the order they were added, then
+ * the history in trial order, so arrival order does not matter; how many
+ * of them are usable observations (nc, of which the priors nprior) and
+ * pending (np). */
+static int sort_history(bayes_ctx_t *c, const hp_prior_t *prior)
 {
     const hp_history_t *h = c->h;
-    c->sorted = malloc((h->n ? h->n : 1) * sizeof *c->sorted);
+    c->ns = prior->n + h->n;
+    c->sorted = malloc((c->ns ? c->ns : 1) * sizeof *c->sorted);
     if (!c->sorted)
         return HP_ENOMEM;
+    for (size_t i = 0; i < prior->n; i++)
+        c->sorted[i] = &prior->obs[i];
     for (size_t i = 0; i < h->n; i++)
-        c->sorted[i] = &h->obs[i];
-    qsort(c->sorted, h->n, sizeof *c->sorted, cmp_obs_number);
-    c->nc = c->np = 0;
-    for (size_t i = 0; i < h->n; i++) {
+        c->sorted[prior->n + i] = &h->obs[i];
+    qsort(c->sorted + prior->n, h->n, sizeof *c->sorted, cmp_obs_number);
+    c->nc = c->np = c->nprior = 0;
+    int maximize = c->spec->objective.goal == HP_GOAL_MAXIMIZE;
+    c->has_worst = 0;
+    for (size_t i = 0; i < c->ns; i++) {
         const hp_obs_t *o = c->sorted[i];
-        if (usable(o))
+        double v = maximize ? -o->value : o->value;
+        if (completed(o) && (!c->has_worst || v > c->worst)) {
+            c->worst = v;
+            c->has_worst = 1;
+        }
+    }
+    for (size_t i = 0; i < c->ns; i++) {
+        const hp_obs_t *o = c->sorted[i];
+        if (usable(c, o)) {
             c->nc++;
-        else if (o->state == HP_OBS_PENDING)
+            c->nprior += i < prior->n;
+        } else if (o->state == HP_OBS_PENDING) {
             c->np++;
+        }
     }
     return 0;
 }
 
 /* collect: completed trials with a finite value become model inputs
- * with their oriented values, pending ones follow them with a value to be
- * lied (bayes_pending); failed and non-finite ones are left out. */
+ * with their oriented values, and so do pruned ones (at the value they
+ * were stopped with, but no better than the worst completed trial);
+ * pending ones follow them with a value to be lied (bayes_pending); failed
+ * and non-finite ones are left out. */
 static int collect(bayes_ctx_t *c)
 {
     size_t d = c->d, nc = c->nc;
@@ -190,11 +224,18 @@ static int collect(bayes_ctx_t *c)
         return HP_ENOMEM;
     int maximize = c->spec->objective.goal == HP_GOAL_MAXIMIZE;
     size_t ic = 0, ip = nc;
-    for (size_t i = 0; i < c->h->n; i++) {
+    for (size_t i = 0; i < c->ns; i++) {
         const hp_obs_t *o = c->sorted[i];
-        if (usable(o)) {
+        if (usable(c, o)) {
             encode(c->sp, o->x, c->X + ic * d);
-            c->yraw[ic++] = maximize ? -o->value : o->value;
+            double v = maximize ? -o->value : o->value;
+            /* pruned: stopped because it was worse than the others at its
+             * step, so at least as bad as the worst completed trial (its
+             * value at the step it was stopped at is above its end, for a
+             * falling curve); ranked among the pruned by that value */
+            if (o->state == HP_OBS_PRUNED && c->has_worst && !(v > c->worst))
+                v = c->worst;
+            c->yraw[ic++] = v;
         } else if (o->state == HP_OBS_PENDING) {
             encode(c->sp, o->x, c->X + ip * d);
             c->y[ip++] = 0; /* the liar, set by bayes_pending */
@@ -276,12 +317,13 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     uint64_t n_init = spec->search.n_initial ? spec->search.n_initial
                       : spec->search.max_trials < 10 ? spec->search.max_trials
                                                      : 10;
-    int rc = sort_history(&c);
+    int rc = sort_history(&c, &s->prior);
     if (rc < 0)
         goto fail;
 
-    /* the initial design (1.) */
-    if (number < n_init || c.nc < 2) {
+    /* the initial design (1.), shortened by the warm start's observations:
+     * with n_initial of them the model suggests the very first trial */
+    if (number + c.nprior < n_init || c.nc < 2) {
         ctx_fini(&c);
         rc = sobol_point(s, number, x);
         return rc < 0 ? hp_errf(err, errlen, rc, "bayes: cannot build a Sobol sequence in %zu "

@@ -272,12 +272,12 @@ int bayes_acquire(bayes_ctx_t *c, double *x)
     qsort(order, n_local, sizeof *order, bayes_cmp_idx_val);
     for (size_t r = 0; r < n_local; r++) {
         decode(sp, opt_pts[order[r].i], x);
-        if (!repeats(sp, x, c->sorted, c->h->n))
+        if (!repeats(sp, x, c->sorted, c->ns))
             return 0;
     }
     for (size_t j = 0; j < m; j++) {
         decode(sp, c->cand + c->rank[j].i * d, x);
-        if (!repeats(sp, x, c->sorted, c->h->n))
+        if (!repeats(sp, x, c->sorted, c->ns))
             return 0;
     }
     return HP_ENOENT;

@@ -72,10 +72,17 @@ typedef struct bayes_ctx {
     const hp_history_t *h;
     unsigned char cat[HP_SPACE_MAX_PARAMS]; /* 1: categorical input */
 
-    /* collect: the history in trial order; nc completed observations with
-     * a finite value, then np pending ones (nm = nc + np model inputs) */
-    const hp_obs_t **sorted; /* h->n */
-    size_t nc, np, nm;
+    /* collect: the prior observations (warm start), then the history in
+     * trial order; nc observations with a value (completed with a finite
+     * one, or pruned: see collect), then np pending ones (nm = nc + np
+     * model inputs) */
+    const hp_obs_t **sorted; /* ns: the prior observations, then h->n */
+    size_t ns, nc, np, nm;
+    size_t nprior; /* of the nc, the prior observations */
+    /* the worst oriented value of a completed observation (has_worst):
+     * what a pruned trial is at least as bad as */
+    int has_worst;
+    double worst;
     double *X, *y;        /* nm x d model inputs, nm values (pending: the liars) */
     double *yraw, *dlog;  /* nc: oriented values ("smaller is better"), warp Jacobian terms */
 

@@ -5,6 +5,7 @@
 #include "sobol.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,9 @@ static size_t top_count(const hp_sampler_t *s)
 
 typedef struct ranked {
     double v; /* to minimise */
+    uint64_t seq; /* ties: prior observations first (in their order), then trials by number */
     uint64_t number;
+    int prior; /* a prior observation (warm start), index number into s->prior */
     const double *x;
 } ranked_t;
 
@@ -51,7 +54,7 @@ static int cmp_ranked(const void *a, const void *b)
     const ranked_t *p = a, *q = b;
     if (p->v != q->v)
         return p->v < q->v ? -1 : 1;
-    return p->number < q->number ? -1 : p->number > q->number;
+    return p->seq < q->seq ? -1 : p->seq > q->seq;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -60,14 +63,16 @@ static int cmp_double(const void *a, const void *b)
     return p < q ? -1 : p > q;
 }
 
-/* The best completed trials before `limit`, best first; *n_out of them
- * (at most top_count). Returns HP_EBUSY if one of them is still pending. */
+/* The best completed trials before `limit` and prior observations (a warm
+ * start: a round before round 0), best first; *n_out of them (at most
+ * top_count). Returns HP_EBUSY if one of the trials is still pending. */
 static int best_before(const hp_sampler_t *s, const hp_history_t *h, uint64_t limit,
                        ranked_t **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
-    size_t n = 0;
+    const hp_prior_t *pr = &s->prior;
+    size_t n = pr->n;
     for (size_t i = 0; i < h->n; i++) {
         if (h->obs[i].number >= limit)
             continue;
@@ -83,10 +88,15 @@ static int best_before(const hp_sampler_t *s, const hp_history_t *h, uint64_t li
         return HP_ENOMEM;
     int maximize = s->spec->objective.goal == HP_GOAL_MAXIMIZE;
     size_t j = 0;
+    for (size_t i = 0; i < pr->n; i++) {
+        const hp_obs_t *o = &pr->obs[i];
+        r[j++] = (ranked_t){maximize ? -o->value : o->value, i, i, 1, o->x};
+    }
     for (size_t i = 0; i < h->n; i++) {
         const hp_obs_t *o = &h->obs[i];
         if (o->number < limit && o->state == HP_OBS_COMPLETED && isfinite(o->value))
-            r[j++] = (ranked_t){maximize ? -o->value : o->value, o->number, o->x};
+            r[j++] = (ranked_t){maximize ? -o->value : o->value, pr->n + o->number, o->number, 0,
+                                o->x};
     }
     qsort(r, n, sizeof *r, cmp_ranked);
     size_t k = top_count(s);
@@ -103,10 +113,12 @@ int hp_c2f_round_box(const hp_sampler_t *s, unsigned round, const hp_history_t *
         return HP_ERANGE;
     ranked_t *best = NULL;
     size_t nb = 0;
-    int rc = round ? best_before(s, h, (uint64_t)round * per_round(s), &best, &nb) : 0;
+    /* a warm start's observations are a round before round 0 */
+    unsigned warm = s->prior.n > 0;
+    int rc = round || warm ? best_before(s, h, (uint64_t)round * per_round(s), &best, &nb) : 0;
     if (rc < 0)
         return rc;
-    double width = pow(s->spec->search.shrink > 0 ? s->spec->search.shrink : 0.5, round);
+    double width = pow(s->spec->search.shrink > 0 ? s->spec->search.shrink : 0.5, round + warm);
     double *coord = nb ? malloc(nb * sizeof *coord) : NULL;
     double u[HP_SPACE_MAX_PARAMS];
     if (nb && !coord) {
@@ -259,7 +271,7 @@ int hp_c2f_round_ranges_json(const hp_sampler_t *s, unsigned round, const hp_his
     int rc = hp_c2f_round_box(s, round, h, b.lo, b.hi, b.allowed);
     ranked_t *best = NULL;
     size_t nb = 0;
-    if (rc == 0 && round)
+    if (rc == 0 && (round || s->prior.n))
         rc = best_before(s, h, (uint64_t)round * per_round(s), &best, &nb);
     if (rc < 0) {
         free(b.mem);
@@ -271,9 +283,28 @@ int hp_c2f_round_ranges_json(const hp_sampler_t *s, unsigned round, const hp_his
         last = s->total - 1;
     hp_buf_printf(out, "{\"round\":%u,\"first_trial\":%llu,\"last_trial\":%llu,\"best\":[", round,
                   (unsigned long long)first, (unsigned long long)last);
+    int nbest = 0;
     for (size_t j = 0; j < nb; j++)
-        hp_buf_printf(out, "%s%llu", j ? "," : "", (unsigned long long)best[j].number);
-    hp_buf_puts(out, "],\"params\":{");
+        if (!best[j].prior)
+            hp_buf_printf(out, "%s%llu", nbest++ ? "," : "", (unsigned long long)best[j].number);
+    hp_buf_putc(out, ']');
+    if (s->prior.n) {
+        /* the warm start's observations among the best, as STUDY#NUMBER */
+        hp_buf_puts(out, ",\"warm_best\":[");
+        nbest = 0;
+        for (size_t j = 0; j < nb; j++) {
+            if (!best[j].prior)
+                continue;
+            char label[HP_SPEC_NAME_MAX + 24];
+            snprintf(label, sizeof label, "%s#%llu", hp_sampler_prior_study(s, best[j].number),
+                     (unsigned long long)s->prior.obs[best[j].number].number);
+            if (nbest++)
+                hp_buf_putc(out, ',');
+            hp_buf_json_string(out, label);
+        }
+        hp_buf_putc(out, ']');
+    }
+    hp_buf_puts(out, ",\"params\":{");
     double ulo[HP_SPACE_MAX_PARAMS], uhi[HP_SPACE_MAX_PARAMS];
     double xlo[HP_SPACE_MAX_PARAMS], xhi[HP_SPACE_MAX_PARAMS];
     memcpy(ulo, b.lo, sp->n * sizeof *ulo);

@@ -19,7 +19,9 @@
  *     inside the original bounds;
  *   - categorical: only the values that appear among the best k.
  * If no trial of rounds 0..r-1 completed (all failed), round r keeps the
- * whole space. The box depends only on the history (sorted by trial
+ * whole space. A warm start's prior observations (sampler.h) are a round
+ * before round 0: they join the best k of every round, and round r's
+ * width is shrink^(r+1), so round 0 already searches around them. The box depends only on the history (sorted by trial
  * number), never on the order trials arrived in; the points of a round are
  * the Sobol points of a scramble seeded by (seed, round), so the whole
  * search is deterministic given the seed and the history.
@@ -70,6 +72,8 @@ int hp_c2f_round_box(const hp_sampler_t *s, unsigned round, const hp_history_t *
  * low/high are in the parameter's own units (the values the unit box maps
  * to: ints on their step grid), unit is the box in the unit cube, best the
  * trial numbers that defined the box (best first; empty for round 0).
+ * With a warm start, "warm_best":["lr-coarse#17",...] names the prior
+ * observations among them (STUDY#NUMBER), after "best".
  * Same return codes as hp_c2f_round_box; out is untouched on error. */
 int hp_c2f_round_ranges_json(const hp_sampler_t *s, unsigned round, const hp_history_t *h,
                              hp_buf_t *out);

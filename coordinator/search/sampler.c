@@ -2,7 +2,9 @@
 
 #include "err.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const hp_sampler_vt_t *lookup(hp_algo_t a)
 {
@@ -56,5 +58,65 @@ void hp_sampler_free(hp_sampler_t *s)
         return;
     if (s->vt->fini)
         s->vt->fini(s);
+    hp_prior_t *p = &s->prior;
+    free(p->obs);
+    free(p->x);
+    free(p->src);
+    for (size_t i = 0; i < p->n_study; i++)
+        free(p->study[i]);
+    free(p->study);
     free(s);
+}
+
+static unsigned prior_study_index(hp_prior_t *p, const char *study)
+{
+    if (p->n_study && strcmp(p->study[p->n_study - 1], study) == 0)
+        return (unsigned)(p->n_study - 1);
+    for (size_t i = 0; i < p->n_study; i++)
+        if (strcmp(p->study[i], study) == 0)
+            return (unsigned)i;
+    p->study = realloc(p->study, (p->n_study + 1) * sizeof *p->study);
+    HP_ASSERT(p->study != NULL);
+    p->study[p->n_study] = strdup(study);
+    HP_ASSERT(p->study[p->n_study] != NULL);
+    return (unsigned)p->n_study++;
+}
+
+void hp_sampler_add_prior(hp_sampler_t *s, const char *study, uint64_t number, double value,
+                          const double *x)
+{
+    HP_ASSERT(isfinite(value));
+    hp_prior_t *p = &s->prior;
+    size_t d = s->spec->space.n ? s->spec->space.n : 1;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        p->obs = realloc(p->obs, cap * sizeof *p->obs);
+        p->x = realloc(p->x, cap * d * sizeof *p->x);
+        p->src = realloc(p->src, cap * sizeof *p->src);
+        HP_ASSERT(p->obs && p->x && p->src);
+        p->cap = cap;
+        for (size_t i = 0; i < p->n; i++)
+            p->obs[i].x = p->x + i * d;
+    }
+    double *px = p->x + p->n * d;
+    memcpy(px, x, s->spec->space.n * sizeof *px);
+    p->obs[p->n] = (hp_obs_t){.number = number, .state = HP_OBS_COMPLETED, .value = value, .x = px};
+    p->src[p->n] = prior_study_index(p, study);
+    p->n++;
+}
+
+void hp_sampler_move_prior(hp_sampler_t *to, hp_sampler_t *from)
+{
+    HP_ASSERT(to->spec->space.n == from->spec->space.n && to->prior.n == 0);
+    free(to->prior.obs);
+    free(to->prior.x);
+    free(to->prior.src);
+    free(to->prior.study);
+    to->prior = from->prior; /* the points stay where they are: obs[i].x holds */
+    memset(&from->prior, 0, sizeof from->prior);
+}
+
+const char *hp_sampler_prior_study(const hp_sampler_t *s, size_t i)
+{
+    return i < s->prior.n ? s->prior.study[s->prior.src[i]] : NULL;
 }

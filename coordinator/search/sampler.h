@@ -35,13 +35,15 @@ typedef enum hp_obs_state {
     HP_OBS_COMPLETED = 0, /* value is the objective */
     HP_OBS_FAILED = 1,    /* failed, pruned or non-finite: no value */
     HP_OBS_PENDING = 2,   /* pending or running: params known, value not yet */
+    HP_OBS_PRUNED = 3,    /* stopped early (pruning): value is the objective as
+                             last reported at a step, NaN if it never was */
 } hp_obs_state_t;
 
 /* One trial as a sampler sees it. */
 typedef struct hp_obs {
     uint64_t number;
     hp_obs_state_t state;
-    double value; /* HP_OBS_COMPLETED only; as stored (not negated) */
+    double value; /* HP_OBS_COMPLETED, HP_OBS_PRUNED; as stored (not negated) */
     const double *x; /* space.n values */
 } hp_obs_t;
 
@@ -61,11 +63,28 @@ typedef struct hp_sampler_vt {
     void (*fini)(hp_sampler_t *s);
 } hp_sampler_vt_t;
 
+/* Prior observations (search.warm_start): completed trials of earlier
+ * studies, known to the sampler before this study's first trial as if it
+ * had observed them. They are not trials of the study: they have no
+ * number in it and do not count toward max_trials. bayes models them with
+ * its own trials; coarse-to-fine treats them as a round before round 0.
+ * The other samplers ignore them. */
+typedef struct hp_prior {
+    hp_obs_t *obs;  /* n, each HP_OBS_COMPLETED with a finite value; number
+                       is the trial's number in its own study */
+    double *x;      /* n x space.n */
+    unsigned *src;  /* n: index into study */
+    size_t n, cap;
+    char **study;   /* the earlier studies' names, in the order first added */
+    size_t n_study;
+} hp_prior_t;
+
 struct hp_sampler {
     const hp_sampler_vt_t *vt;
     const hp_spec_t *spec;
     uint64_t total; /* trials the study will run (max_trials, or the grid size) */
     void *state;    /* the algorithm's own */
+    hp_prior_t prior;
 };
 
 /* hp_sampler_new creates the sampler spec->search.algorithm names. Fails
@@ -78,6 +97,21 @@ int hp_sampler_is_expensive(const hp_sampler_t *s);
 /* hp_sampler_total returns how many trials the study runs in all. */
 uint64_t hp_sampler_total(const hp_sampler_t *s);
 void hp_sampler_free(hp_sampler_t *s); /* NULL ok */
+
+/* hp_sampler_add_prior adds a prior observation: trial `number` of the
+ * earlier study named `study`, with objective `value` (as stored, finite)
+ * at point x of spec->space. Add them all before the first suggestion,
+ * on the thread that owns the sampler; their order is part of the
+ * sampler's state, so add them in a fixed order (study by study, trials
+ * by number) to keep suggestions deterministic. */
+void hp_sampler_add_prior(hp_sampler_t *s, const char *study, uint64_t number, double value,
+                          const double *x);
+/* hp_sampler_move_prior hands from's prior observations to `to`, a sampler
+ * of a spec with the same space (a study's respecified sampler); from keeps
+ * none. */
+void hp_sampler_move_prior(hp_sampler_t *to, hp_sampler_t *from);
+/* hp_sampler_prior_study names the study prior observation i came from. */
+const char *hp_sampler_prior_study(const hp_sampler_t *s, size_t i);
 
 /* The algorithms, for the registry (sampler.c) and tests. */
 extern const hp_sampler_vt_t hp_sampler_grid;

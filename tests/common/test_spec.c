@@ -75,6 +75,23 @@ static const bad_t bad_specs[] = {
      "search.max_failures", 7, "whole number"},
     {HEAD "search:\n  algorithm: hyperband\n  max_trials: 10\n" SPACE TRIAL,
      "search.algorithm", 5, "(known: grid, random, sobol, coarse-to-fine, bayes)"},
+    /* search.warm_start: adaptive algorithms only, names of other studies */
+    {HEAD SEARCH "  warm_start: [a]\n" SPACE TRIAL, "search.warm_start", 7,
+     "only bayes and coarse-to-fine learn from earlier trials (this study's algorithm is "
+     "random)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  warm_start: [a, t]\n" SPACE TRIAL,
+     "search.warm_start[1]", 7, "'t' is this study"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  warm_start: [a, a]\n" SPACE TRIAL,
+     "search.warm_start[1]", 7, "names 'a' twice"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  warm_start: [a b]\n" SPACE TRIAL,
+     "search.warm_start[0]", 7, "not a valid study name"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  warm_start: {a: 1}\n" SPACE TRIAL,
+     "search.warm_start", 7, "a list of study names"},
+    {HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n  warm_start: 17\n" SPACE
+         TRIAL,
+     "search.warm_start", 7, "all digits"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  warm_startt: [a]\n" SPACE TRIAL,
+     "search.warm_startt", 7, "did you mean 'warm_start'?"},
     {HEAD "search:\n  algorithm: random\n  max_trial: 10\n" SPACE TRIAL, "search.max_trial",
      6, "did you mean 'max_trials'?"},
     {HEAD "search:\n  algorithm: random\n" SPACE TRIAL, "search.max_trials", 4, "is required"},
@@ -602,6 +619,17 @@ static const char *const good_specs[] = {
     "  x4: {type: float, low: -5, high: 5}\n"
     "  x5: {type: float, low: -5, high: 5}\n"
     "trial: {function: ackley, noise: 0.1}\n",
+    /* warm start from earlier studies, as a list and as one name */
+    "name: warm\n"
+    "objective: {metric: value}\n"
+    "search: {algorithm: bayes, max_trials: 5, warm_start: [lr-coarse, b.2]}\n"
+    "space: {x1: {type: float, low: -5, high: 10}, x2: {type: float, low: 0, high: 15}}\n"
+    "trial: {function: branin}\n",
+    "name: warm-c2f\n"
+    "objective: {metric: value}\n"
+    "search: {algorithm: coarse-to-fine, max_trials: 8, warm_start: lr-coarse}\n"
+    "space: {x1: {type: float, low: -5, high: 10}, x2: {type: float, low: 0, high: 15}}\n"
+    "trial: {function: branin}\n",
     /* pruning: hyperband on a model, median on a command with its own metric */
     "name: pruned\n"
     "objective: {metric: val_error}\n"
@@ -757,6 +785,22 @@ START_TEST(test_equal_detects_differences)
                             "trial: {function: branin, retries: 2}\n";
     ck_assert_int_eq(hp_spec_parse(&sb, c, sizeof c - 1, NULL, &d), 0);
     ck_assert(hp_spec_equal(&sa, &sb));
+    hp_spec_fini(&sa);
+    hp_spec_fini(&sb);
+    /* the earlier studies a warm start takes are part of the study */
+#define BAYES "search:\n  algorithm: bayes\n  max_trials: 10\n"
+    static const char w1[] = HEAD BAYES "  warm_start: [p, q]\n" SPACE TRIAL;
+    static const char w2[] = HEAD BAYES "  warm_start: [q, p]\n" SPACE TRIAL;
+    static const char w3[] = HEAD BAYES SPACE TRIAL;
+#undef BAYES
+    ck_assert_int_eq(hp_spec_parse(&sa, w1, sizeof w1 - 1, NULL, &d), 0);
+    ck_assert_uint_eq(sa.search.n_warm_start, 2);
+    ck_assert_str_eq(sa.search.warm_start[1], "q");
+    ck_assert_int_eq(hp_spec_parse(&sb, w2, sizeof w2 - 1, NULL, &d), 0);
+    ck_assert(!hp_spec_equal(&sa, &sb));
+    hp_spec_fini(&sb);
+    ck_assert_int_eq(hp_spec_parse(&sb, w3, sizeof w3 - 1, NULL, &d), 0);
+    ck_assert(!hp_spec_equal(&sa, &sb));
     hp_spec_fini(&sa);
     hp_spec_fini(&sb);
     /* pruning: the rule and each setting count; the metric as resolved */

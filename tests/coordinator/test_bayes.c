@@ -333,6 +333,56 @@ START_TEST(test_bayes_failed_and_nan_do_not_poison)
 }
 END_TEST
 
+/* Pruned trials are modelled, not ignored like failed ones, at the value
+ * they were stopped with but never better than the worst completed trial:
+ * the same points failed, pruned without a value, pruned "better" than
+ * every completed trial and pruned worse than all of them give the first,
+ * then twice the second, then a third suggestion. */
+START_TEST(test_bayes_learns_from_pruned)
+{
+    static run_t r;
+    regret("bayes", HP_FUNC_BRANIN, 20, 5, &r);
+    hp_spec_t spec;
+    fn_spec(&spec, "bayes", HP_FUNC_BRANIN, 100, 5, "minimize");
+    double worst = -INFINITY;
+    for (int i = 0; i < 20; i++)
+        worst = fmax(worst, r.obs[i].value);
+    static hp_obs_t obs[28];
+    static double near[8][2];
+    memcpy(obs, r.obs, 20 * sizeof *obs);
+    for (int i = 0; i < 8; i++) {
+        near[i][0] = 2.5 + 0.6 * cos(i * M_PI / 4);
+        near[i][1] = 7.5 + 0.6 * sin(i * M_PI / 4);
+        obs[20 + i] = (hp_obs_t){(uint64_t)(20 + i), HP_OBS_FAILED, NAN, near[i]};
+    }
+    const struct {
+        hp_obs_state_t state;
+        double value;
+    } kinds[4] = {{HP_OBS_FAILED, NAN},
+                  {HP_OBS_PRUNED, NAN},
+                  {HP_OBS_PRUNED, -1000.0},
+                  {HP_OBS_PRUNED, worst * 3 + 10}};
+    double x[4][2];
+    char err[256];
+    for (int k = 0; k < 4; k++) {
+        for (int i = 0; i < 8; i++) {
+            obs[20 + i].state = kinds[k].state;
+            obs[20 + i].value = kinds[k].value;
+        }
+        /* one sampler per suggestion: each is a function of the history */
+        hp_sampler_t *s;
+        ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+        hp_history_t h = {obs, 28};
+        ck_assert_int_eq(hp_sampler_suggest(s, 40, &h, x[k], err, sizeof err), 0);
+        hp_sampler_free(s);
+    }
+    ck_assert_msg(memcmp(x[0], x[1], sizeof x[0]) != 0, "pruned trials were ignored like failed");
+    ck_assert_mem_eq(x[1], x[2], sizeof x[1]);  /* no better than the worst completed */
+    ck_assert_msg(memcmp(x[1], x[3], sizeof x[1]) != 0, "a value worse than that was not used");
+    hp_spec_fini(&spec);
+}
+END_TEST
+
 START_TEST(test_bayes_all_failed_and_constant_history)
 {
     hp_spec_t spec;
@@ -481,6 +531,7 @@ int main(void)
     tcase_add_test(tc, test_bayes_pending_suggestions_distinct);
     tcase_add_test(tc, test_bayes_pending_in_small_discrete_space);
     tcase_add_test(tc, test_bayes_four_workers_refine_together);
+    tcase_add_test(tc, test_bayes_learns_from_pruned);
     tcase_add_test(tc, test_bayes_failed_and_nan_do_not_poison);
     tcase_add_test(tc, test_bayes_all_failed_and_constant_history);
     tcase_add_test(tc, test_bayes_mixed_space_maximize);

@@ -24,26 +24,59 @@ static void sleep_ms(int ms)
 }
 
 /* Live harnesses: with CK_FORK=no a failed assertion leaves the test
- * function at once, so the suite's checked teardown cleans up after it. */
-static hp_harness_t *live[16];
+ * function at once, so the suite's checked teardown cleans up after it.
+ * The test's hp_harness_t may have been on the stack frame the failure
+ * left, so what the teardown needs is kept here, copied: the directory
+ * and every child spawned (never the caller's memory). */
+typedef struct live {
+    const hp_harness_t *owner; /* NULL: a free entry; compared, never read */
+    char dir[512];
+    pid_t children[HP_HARNESS_MAX_CHILDREN];
+    int nchildren;
+} live_t;
+
+static live_t live[16];
+
+static live_t *live_of(const hp_harness_t *h)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i].owner == h)
+            return &live[i];
+    return NULL;
+}
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw);
+
+static void live_clean(live_t *l)
+{
+    int st;
+    for (int i = 0; i < l->nchildren; i++)
+        if (l->children[i] > 0 && waitpid(l->children[i], &st, WNOHANG) == 0)
+            hp_spawn_kill(l->children[i], SIGKILL); /* still running, and ours */
+    if (getenv("HP_KEEP_TEST_DIRS") == NULL && l->dir[0])
+        nftw(l->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    memset(l, 0, sizeof *l);
+}
 
 void hp_harness_teardown(void)
 {
     for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (live[i])
-            hp_harness_fini(live[i]);
+        if (live[i].owner)
+            live_clean(&live[i]);
 }
 
 void hp_harness_init(hp_harness_t *h, const char *name)
 {
     memset(h, 0, sizeof *h);
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (!live[i]) {
-            live[i] = h;
-            break;
-        }
+    live_t *l = live_of(h); /* a harness started again in place */
+    if (l)
+        live_clean(l);
+    l = live_of(NULL);
+    ck_assert_msg(l != NULL, "more than %zu live harnesses", sizeof live / sizeof live[0]);
     snprintf(h->dir, sizeof h->dir, "/tmp/hp-it-%s-XXXXXX", name);
     ck_assert_ptr_nonnull(mkdtemp(h->dir));
+    l->owner = h;
+    snprintf(l->dir, sizeof l->dir, "%s", h->dir);
     snprintf(h->db, sizeof h->db, "%s/study.db", h->dir);
     snprintf(h->listen, sizeof h->listen, "ipc://%s/workers.sock", h->dir);
     snprintf(h->control, sizeof h->control, "ipc://%s/control.sock", h->dir);
@@ -62,9 +95,9 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
 
 void hp_harness_fini(hp_harness_t *h)
 {
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (live[i] == h)
-            live[i] = NULL;
+    live_t *l = live_of(h);
+    if (l)
+        memset(l, 0, sizeof *l); /* this harness cleans up after itself */
     for (int i = 0; i < h->nchildren; i++)
         if (h->children[i] > 0) {
             hp_spawn_kill(h->children[i], SIGKILL);
@@ -90,6 +123,9 @@ static pid_t spawn_v(hp_harness_t *h, const char *program, va_list ap)
     hp_spawn_opts_t o = {.out = log, .err = log, .append = 1, .mode = 0644, .pid_in_name = 1};
     pid_t pid = hp_spawn(path, args, &o);
     h->children[h->nchildren++] = pid;
+    live_t *l = live_of(h);
+    if (l && l->nchildren < HP_HARNESS_MAX_CHILDREN)
+        l->children[l->nchildren++] = pid;
     return pid;
 }
 

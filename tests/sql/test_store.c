@@ -1089,6 +1089,90 @@ START_TEST(test_baselines_once_per_key)
 }
 END_TEST
 
+typedef struct ev_log {
+    char text[512];
+} ev_log_t;
+
+static int ev_cb(void *data, const hp_prune_event_t *e)
+{
+    ev_log_t *l = data;
+    size_t n = strlen(l->text);
+    if (e->kind == HP_PRUNE_EV_REPORT)
+        snprintf(l->text + n, sizeof l->text - n, "r%lld@%lld=%g ", (long long)e->number,
+                 (long long)e->step, e->value);
+    else
+        snprintf(l->text + n, sizeof l->text - n, "%c%lld.%d ",
+                 e->kind == HP_PRUNE_EV_COMPLETE ? 'c' : 'f', (long long)e->number, e->attempt);
+    return 0;
+}
+
+static int last_cb(void *data, int64_t number, double value)
+{
+    ev_log_t *l = data;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof l->text - n, "%lld=%g ", (long long)number, value);
+    return 0;
+}
+
+static void report(hp_store_t *st, int64_t trial, int attempt, int64_t step, const char *name,
+                   double v)
+{
+    char err[512] = "";
+    hp_metric_t m = {.trial_id = trial, .attempt = attempt, .step = step, .name = name, .value = v};
+    ck_assert_msg(hp_store_metric_append(st, &m, err, sizeof err) == 0, "%s", err);
+}
+
+/* What a restarted coordinator replays for its pruning rule: the pruning
+ * metric's reports at steps and each attempt's end, in the order they
+ * happened (a lost attempt forgotten, a pruned one kept); and a pruned
+ * trial's objective at its last step, for the samplers. */
+START_TEST(test_pruning_events_and_last_values)
+{
+    hp_store_t *st = open_rw();
+    char err[512] = "";
+    make_worker(st, "w1");
+    int64_t sid = make_study(st, "prune", HP_GOAL_MINIMIZE);
+    int64_t t0, t1;
+    ck_assert_int_eq(hp_store_trial_create(st, sid, "{\"x\":1}", &t0, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_create(st, sid, "{\"x\":2}", &t1, NULL, err, sizeof err), 0);
+    /* trial 0: attempt 1 reports steps 1, 2 and is lost; attempt 2 reports
+     * step 1 and completes (a final metric at step -1 is not a report) */
+    int64_t l = next_lease++;
+    ck_assert_int_eq(hp_store_trial_start(st, t0, "w1", l, hp_store_now() + 60, NULL, err,
+                                          sizeof err), 0);
+    report(st, t0, 1, 1, "loss", 0.9);
+    report(st, t0, 1, 2, "loss", 0.8);
+    report(st, t0, 1, 2, "acc", 0.1);
+    ck_assert_int_eq(hp_store_trial_requeue(st, t0, l, HP_ATTEMPT_LOST, "lost", err, sizeof err),
+                     0);
+    l = next_lease++;
+    ck_assert_int_eq(hp_store_trial_start(st, t0, "w1", l, hp_store_now() + 60, NULL, err,
+                                          sizeof err), 0);
+    report(st, t0, 2, 1, "loss", 0.7);
+    report(st, t0, 2, -1, "loss", 0.5);
+    ck_assert_int_eq(hp_store_trial_complete(st, t0, l, 0.5, err, sizeof err), 0);
+    /* trial 1: reports steps 1 and 3, pruned */
+    l = next_lease++;
+    ck_assert_int_eq(hp_store_trial_start(st, t1, "w1", l, hp_store_now() + 60, NULL, err,
+                                          sizeof err), 0);
+    report(st, t1, 1, 1, "loss", 1.5);
+    report(st, t1, 1, 3, "loss", 1.25);
+    ck_assert_int_eq(hp_store_trial_prune(st, t1, l, "asha", err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_set_pruned_step(st, t1, 3, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_set_pruned_step(st, t1, -1, err, sizeof err), HP_EINVAL);
+
+    ev_log_t log = {""};
+    ck_assert_int_eq(hp_store_prune_events(st, sid, "loss", ev_cb, &log, err, sizeof err), 0);
+    ck_assert_str_eq(log.text, "r0@1=0.9 r0@2=0.8 f0.1 r0@1=0.7 c0.2 r1@1=1.5 r1@3=1.25 ");
+    ev_log_t last = {""};
+    ck_assert_int_eq(hp_store_pruned_last_values(st, sid, "loss", last_cb, &last, err,
+                                                 sizeof err),
+                     0);
+    ck_assert_str_eq(last.text, "1=1.25 ");
+    hp_store_close(st);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1113,6 +1197,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_exec_query_json_and_guards);
     tcase_add_test(tc, test_durability_pragmas);
     tcase_add_test(tc, test_baselines_once_per_key);
+    tcase_add_test(tc, test_pruning_events_and_last_values);
     suite_add_tcase(s, tc);
     return s;
 }
