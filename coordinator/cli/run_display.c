@@ -9,6 +9,7 @@
 #include "report_pruning.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,4 +155,33 @@ void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st
     print_pruning(d, db, study_id);
     fprintf(o, "results: %s (hpsearch sql --db %s \"SELECT ...\")\n", db, db);
     print_sanity_warning(d, db, study_id);
+}
+
+void hp_run_display_interrupted(hp_run_display_t *d, const char *db, unsigned long long study_id,
+                                double since)
+{
+    char sql[640], err[256];
+    /* a trial handed out by `hpsearch ask` runs in the user's loop, not here */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM trials t JOIN trial_attempts a ON a.trial_id = t.id AND "
+             "a.attempt = t.attempts WHERE t.study_id = %llu AND a.worker_id IS NOT NULL AND "
+             "(t.state = 'running' OR (t.state = 'pending' AND a.outcome = 'interrupted' AND "
+             "a.ended >= %.3f))",
+             study_id, since);
+    hp_query_src_t src = {.cli = d->cli, .db = db};
+    hp_table_t t;
+    long long n = -1;
+    if (hp_query_run(&src, sql, 1, &t, NULL, err, sizeof err) == 0 && hp_table_rows(&t) == 1)
+        n = strtoll(hp_table_cell(&t, 0, 0), NULL, 10);
+    hp_table_fini(&t);
+    hp_run_display_end_line(d);
+    FILE *e = d->cli->err;
+    if (n < 0)
+        fprintf(e, "interrupted: the trials that were running go back to pending");
+    else if (n == 0)
+        fprintf(e, "interrupted: no trial was running");
+    else
+        fprintf(e, "interrupted: %lld running trial%s back to pending", n,
+                n == 1 ? " goes" : "s go");
+    fprintf(e, "; run the same command again to continue\n");
 }
