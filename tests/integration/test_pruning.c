@@ -2,8 +2,10 @@
  * trials of an external program (and the program's children) that are not
  * in the top 1/eta at a rung, with the reason a person reads; a coordinator
  * killed with SIGKILL mid-study and restarted makes the same decisions from
- * what it stored; a trial the rule cannot judge runs to the end, with one
- * warning event.
+ * what it stored; a program that ignores SIGTERM is killed after
+ * trial.kill_grace; the median rule decides as computed; hpsearch run
+ * counts pruned trials; a trial the rule cannot judge runs to the end, with
+ * one warning event.
  *
  * Every decision is fixed by construction, never by timing: one worker slot
  * runs the trials in grid order, and the program waits after each step until
@@ -76,6 +78,23 @@ static const char *asha_spec_grace(hp_harness_t *h, const char *name, const char
              "pruning: {rule: asha, metric: %s, min_resource: 1, max_resource: 9, "
              "reduction_factor: 3}\n",
              name, h->dir, kill_grace, metric);
+    return spec;
+}
+
+/* The median rule after 2 completed trials, on x = 0.4, 0.5 (completed:
+ * too few to judge), 0.7 (1.7 at step 1, median of 1.4 and 1.5 is 1.45:
+ * pruned), 0.44 (1.44 < 1.45, and 0.44 + 1/i below 0.45 + 1/i after:
+ * completes), 0.9 (median of 1.4, 1.44, 1.5 is 1.44: pruned), 0.43
+ * (below 0.44 + 1/i: completes). */
+static const char *median_spec(hp_harness_t *h)
+{
+    snprintf(spec, sizeof spec,
+             "name: median\nobjective: {metric: loss}\n"
+             "search: {algorithm: grid, parallelism: 1}\n"
+             "space:\n  x: {type: categorical, values: [0.4, 0.5, 0.7, 0.44, 0.9, 0.43]}\n"
+             "trial:\n  command: [sh, %s/curve.sh, '{x}']\n  timeout: 600\n"
+             "pruning: {rule: median, min_trials: 2}\n",
+             h->dir);
     return spec;
 }
 
@@ -306,6 +325,34 @@ START_TEST(test_run_shows_pruning)
 }
 END_TEST
 
+START_TEST(test_median_rule_through_the_service)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-median");
+    write_program(&h);
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
+    hp_harness_submit(&h, median_spec(&h));
+    const char *state = hp_harness_wait_study(&h, "median", GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "completed");
+    expect_trial(&h, 0, "completed", NULL);
+    expect_trial(&h, 1, "completed", NULL);
+    expect_trial(&h, 2, "pruned",
+                 "pruned at step 1 by median: best loss so far 1.7 is worse than the median 1.45 "
+                 "of 2 completed trials at step 1");
+    expect_trial(&h, 3, "completed", NULL);
+    expect_trial(&h, 4, "pruned",
+                 "pruned at step 1 by median: best loss so far 1.9 is worse than the median 1.44 "
+                 "of 3 completed trials at step 1");
+    expect_trial(&h, 5, "completed", NULL);
+    for (int n = 0; n < 6; n++)
+        if (n != 2 && n != 4)
+            kill(child_of(&h, n), SIGKILL);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 START_TEST(test_unjudged_metric_runs_on_with_one_warning)
 {
     static hp_harness_t h;
@@ -345,6 +392,7 @@ static Suite *pruning_suite(void)
     tcase_add_test(tc, test_restart_makes_the_same_decisions);
     tcase_add_test(tc, test_kill_grace_then_sigkill);
     tcase_add_test(tc, test_run_shows_pruning);
+    tcase_add_test(tc, test_median_rule_through_the_service);
     tcase_add_test(tc, test_unjudged_metric_runs_on_with_one_warning);
     suite_add_tcase(s, tc);
     return s;
