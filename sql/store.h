@@ -356,14 +356,16 @@ int hp_store_trial_prune(hp_store_t *st, int64_t trial_id, int64_t lease_id,
 
 /* How a re-queued attempt ended. */
 typedef enum hp_attempt_end {
-    HP_ATTEMPT_LOST = 0, /* lease expired / worker gone */
-    HP_ATTEMPT_FAILED,   /* the attempt failed and the trial will be retried */
-    HP_ATTEMPT_INTERRUPTED, /* stopped, not by its own fault: it runs again */
+    HP_ATTEMPT_LOST = 0,     /* lease expired / worker gone */
+    HP_ATTEMPT_FAILED,       /* the attempt failed and the trial will be retried */
+    HP_ATTEMPT_INTERRUPTED,  /* its worker (or the coordinator) was stopped while it
+                                ran: not the trial's fault, so no retry is spent */
 } hp_attempt_end_t;
 
 /* hp_store_trial_requeue: running -> pending, closing the current attempt
- * as 'lost', 'failed' or 'interrupted' with an optional reason (kept on the attempt and in
- * trials.error). The next hp_store_trial_start opens a new attempt. */
+ * as 'lost', 'failed' or 'interrupted' with an optional reason (kept on
+ * the attempt and in trials.error). The next hp_store_trial_start opens a
+ * new attempt. */
 int hp_store_trial_requeue(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                            hp_attempt_end_t how, const char *reason, char *err,
                            size_t errlen);
@@ -378,6 +380,14 @@ int hp_store_trial_cancel(hp_store_t *st, int64_t trial_id, const char *reason,
  * NULL) to how many. The study must be running (HP_ESTATE otherwise). */
 int hp_store_trial_uncancel(hp_store_t *st, int64_t study_id, int64_t *n, char *err,
                             size_t errlen);
+
+/* hp_store_trial_counted_attempts sets *n to the trial's attempts that
+ * count against trial.retries: every attempt, the running one included,
+ * except those that ended 'interrupted' (its worker was stopped) or
+ * 'cancelled' (a user's cancel, before a resume ran it again): neither was
+ * the trial's fault. HP_ENOENT: no such trial. */
+int hp_store_trial_counted_attempts(hp_store_t *st, int64_t trial_id, int *n, char *err,
+                                    size_t errlen);
 
 /* hp_store_attempt_set_output stores what the attempt under lease_id
  * wrote (trial_attempts.stdout / stderr): text of out_len / err_len bytes,

@@ -34,3 +34,32 @@ int hp_store_attempt_set_output(hp_store_t *st, int64_t lease_id, const char *ou
     }
     return hp_store_op_end(st, rc, err, errlen);
 }
+
+int hp_store_trial_counted_attempts(hp_store_t *st, int64_t trial_id, int *n, char *err,
+                                    size_t errlen)
+{
+    *n = 0;
+    int rc;
+    /* the trial's row first, so a missing trial is told from one whose
+     * every attempt was interrupted */
+    sqlite3_stmt *s = hp_store_stmt(st, Q_ATTEMPT_COUNTED,
+                                    "SELECT (SELECT count(*) FROM trial_attempts a "
+                                    "        WHERE a.trial_id = t.id AND a.outcome NOT IN "
+                                    "('interrupted', 'cancelled')) FROM trials t "
+                                    "WHERE t.id = ?1",
+                                    &rc, err, errlen);
+    if (!s)
+        return rc;
+    sqlite3_bind_int64(s, 1, trial_id);
+    int src = sqlite3_step(s);
+    if (src == SQLITE_ROW) {
+        *n = sqlite3_column_int(s, 0);
+        rc = 0;
+    } else if (src == SQLITE_DONE) {
+        rc = hp_errf(err, errlen, HP_ENOENT, "no trial %" PRId64, trial_id);
+    } else {
+        rc = hp_store_sqlerr(st, src, err, errlen, "count a trial's attempts");
+    }
+    sqlite3_reset(s);
+    return rc;
+}

@@ -257,6 +257,11 @@ static int cmd_logs(hp_cli_t *cli, int argc, char **argv)
                          "attempt %lld of trial %lld was lost (%s): its output never reached "
                          "the coordinator",
                          attempt, number, *why.data ? why.data : "its worker vanished");
+    else if (has != 1 && strcmp(outcome.data, "interrupted") == 0)
+        rc = hp_cli_fail(cli, &hp_cmd_logs,
+                         "attempt %lld of trial %lld was interrupted before its output "
+                         "reached the coordinator (%s)",
+                         attempt, number, *why.data ? why.data : "its worker was stopped");
     else if (has != 1)
         rc = hp_cli_fail(cli, &hp_cmd_logs,
                          "attempt %lld of trial %lld (%s) has no stored output", attempt,

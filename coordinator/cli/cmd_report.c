@@ -2,6 +2,7 @@
  * (or --trial N), the seed's next steps, and how the study's trials fit. */
 #include "cli.h"
 #include "output.h"
+#include "report_pruning.h"
 #include "query.h"
 #include "report_calc.h"
 
@@ -35,7 +36,8 @@ const hp_cmd_t hp_cmd_report = {
             "baselines (built-in models do), the trial's test error is compared with\n"
             "the majority class's and a linear model's on the same test set: those\n"
             "stored once for the study's dataset (the baselines table), else the\n"
-            "trial's own.\n"
+            "trial's own. With a pruning rule: how many finished trials were pruned,\n"
+            "at which steps, and the steps used against every one run to the end.\n"
             "\n"
             "Options:\n"
             "  --trial N      report on trial number N instead of the best\n"
@@ -173,6 +175,7 @@ typedef struct view {
     const size_t *diag;          /* per verdict */
     size_t diag_none, diag_other;
     const char *sanity; /* the latest sanity-check verdict, or NULL */
+    const hp_report_pruning_t *pruning;
 } view_t;
 
 /* text as lines of at most 80 columns: the first after `first`, the rest
@@ -325,6 +328,11 @@ static void print_text(FILE *f, const view_t *vw)
     if (vw->diag_other)
         fprintf(f, " other %zu,", vw->diag_other);
     fprintf(f, " not diagnosed %zu\n", vw->diag_none);
+    if (vw->pruning->on) {
+        hp_buf_reset(&a);
+        hp_report_pruning_text(vw->pruning, &a);
+        fprintf(f, "\n%s", a.data);
+    }
     hp_buf_fini(&a);
     hp_buf_fini(&b);
 }
@@ -437,7 +445,9 @@ static void print_json(FILE *f, const view_t *vw)
         hp_buf_printf(&b, "\"%s\":%zu,", verdicts[k], vw->diag[k]);
     if (vw->diag_other)
         hp_buf_printf(&b, "\"other\":%zu,", vw->diag_other);
-    hp_buf_printf(&b, "\"none\":%zu}}}\n", vw->diag_none);
+    hp_buf_printf(&b, "\"none\":%zu}},\"pruning\":", vw->diag_none);
+    hp_report_pruning_json(vw->pruning, &b);
+    hp_buf_puts(&b, "}\n");
     fputs(b.data, f);
     hp_buf_fini(&b);
 }
@@ -569,8 +579,13 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
     row_baselines(&t, (size_t)row, stored, base);
     hp_buf_t sanity = {0};
     int have_sanity = hp_query_sanity_verdict(&src, (long long)st.id, &sanity);
+    hp_report_pruning_t pruning;
+    if (hp_report_pruning_read(&src, st.id, &pruning, err, sizeof err) < 0) {
+        fprintf(cli->err, "hpsearch report: cannot read what pruning did: %s\n", err);
+        pruning.on = 0;
+    }
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
-                 diag_other, have_sanity ? sanity.data : NULL};
+                 diag_other, have_sanity ? sanity.data : NULL, &pruning};
     if (fmt == HP_FORMAT_JSON)
         print_json(cli->out, &vw);
     else

@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int cmd_run(hp_cli_t *cli, int argc, char **argv);
@@ -35,8 +36,10 @@ const hp_cmd_t hp_cmd_run = {
             "continues with the new values (a completed study runs its new trials).\n"
             "\n"
             "Ctrl-C (or SIGTERM) stops cleanly: workers and coordinator are stopped,\n"
-            "every stored result stays in the database (run again to resume), and the\n"
-            "exit status is 128 + the signal (130 for Ctrl-C). Exits 0 when the study\n"
+            "every stored result stays in the database, the trials that were running\n"
+            "are interrupted and go back to pending (run the same command again: they\n"
+            "run again, spending none of their retries), and the exit status is\n"
+            "128 + the signal (130 for Ctrl-C). Exits 0 when the study\n"
             "completed, 1 if it failed or if the coordinator or all workers died (their\n"
             "last log lines are shown).\n"
             "\n"
@@ -70,8 +73,9 @@ static int call_status(hp_supervisor_t *s, const char *name, Hpsearch__Envelope 
     return rc;
 }
 
+/* Runs the study to its end; *study_id is set once it is submitted. */
 static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, const char *db,
-                     int slots, const char *loglevel)
+                     int slots, const char *loglevel, unsigned long long *study_id_out)
 {
     int rc = hp_supervisor_start_daemon(s, db, loglevel);
     if (rc)
@@ -106,6 +110,7 @@ static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, c
     for (size_t i = 0; i < rep->submit_reply->n_notes; i++)
         fprintf(s->cli->err, "  %s\n", rep->submit_reply->notes[i]);
     unsigned long long study_id = (unsigned long long)rep->submit_reply->study_id;
+    *study_id_out = study_id;
     hp_proto_free(rep);
 
     /* progress until the study ends */
@@ -199,7 +204,10 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
         return rc;
     }
 
-    rc = run_study(&sup, &display, &spec, db, (int)slots, loglevel);
+    unsigned long long study_id = 0;
+    struct timespec began;
+    clock_gettime(CLOCK_REALTIME, &began);
+    rc = run_study(&sup, &display, &spec, db, (int)slots, loglevel, &study_id);
     if (rc >= 128) {
         hp_run_display_end_line(&display);
         fprintf(cli->err, "hpsearch run: %s; stopping the workers and the coordinator (every "
@@ -207,8 +215,13 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
                 strsignal(rc - 128), db);
     }
     hp_supervisor_stop(&sup);
-    if (rc >= 128)
+    if (rc >= 128) {
         hp_supervisor_report_stop(&sup);
+        /* the trials the stop interrupted are pending, not cancelled */
+        if (study_id)
+            hp_run_display_interrupted(&display, db, study_id,
+                                       (double)began.tv_sec + began.tv_nsec / 1e9);
+    }
     hp_supervisor_fini(&sup);
     hp_spec_fini(&spec);
     return rc;

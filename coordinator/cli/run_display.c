@@ -6,8 +6,10 @@
 #include "sanity.h"
 
 #include "buf.h"
+#include "report_pruning.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,10 +56,12 @@ static void progress(hp_run_display_t *d, const Hpsearch__StudyStatus *st, doubl
         snprintf(eta, sizeof eta, "00:00");
     if (st->has_best)
         snprintf(best, sizeof best, "%.6g (trial %u)", st->best_value, st->best_number);
-    char line[512];
+    char line[512], pruned[32] = "";
+    if (st->pruned) /* early stopping is not failure */
+        snprintf(pruned, sizeof pruned, ", %u pruned", st->pruned);
     snprintf(line, sizeof line,
-             "%s: %u/%u done (%u failed), %u running, best %s %s, elapsed %s, ETA %s", st->name,
-             done, st->max_trials, st->failed + st->pruned + st->cancelled, st->running,
+             "%s: %u/%u done (%u failed%s), %u running, best %s %s, elapsed %s, ETA %s",
+             st->name, done, st->max_trials, st->failed + st->cancelled, pruned, st->running,
              st->metric, best, el, eta);
     if (d->tty) {
         fprintf(d->cli->err, "\r%s\033[K", line);
@@ -116,6 +120,21 @@ static void print_sanity_warning(hp_run_display_t *d, const char *db,
     hp_buf_fini(&b);
 }
 
+/* With a pruning rule: what it stopped and the steps it saved (as report
+ * prints them). */
+static void print_pruning(hp_run_display_t *d, const char *db, unsigned long long study_id)
+{
+    hp_query_src_t src = {.cli = d->cli, .db = db};
+    hp_report_pruning_t p;
+    char err[256];
+    if (hp_report_pruning_read(&src, (int64_t)study_id, &p, err, sizeof err) < 0 || !p.on)
+        return;
+    hp_buf_t b = {0};
+    hp_report_pruning_text(&p, &b);
+    fputs(b.data, d->cli->out);
+    hp_buf_fini(&b);
+}
+
 void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st, double now,
                             const char *db, unsigned long long study_id)
 {
@@ -133,6 +152,36 @@ void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st
                 st->best_value, st->goal, st->best_params_json);
     else
         fprintf(o, "no trial completed\n");
+    print_pruning(d, db, study_id);
     fprintf(o, "results: %s (hpsearch sql --db %s \"SELECT ...\")\n", db, db);
     print_sanity_warning(d, db, study_id);
+}
+
+void hp_run_display_interrupted(hp_run_display_t *d, const char *db, unsigned long long study_id,
+                                double since)
+{
+    char sql[640], err[256];
+    /* a trial handed out by `hpsearch ask` runs in the user's loop, not here */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM trials t JOIN trial_attempts a ON a.trial_id = t.id AND "
+             "a.attempt = t.attempts WHERE t.study_id = %llu AND a.worker_id IS NOT NULL AND "
+             "(t.state = 'running' OR (t.state = 'pending' AND a.outcome = 'interrupted' AND "
+             "a.ended >= %.3f))",
+             study_id, since);
+    hp_query_src_t src = {.cli = d->cli, .db = db};
+    hp_table_t t;
+    long long n = -1;
+    if (hp_query_run(&src, sql, 1, &t, NULL, err, sizeof err) == 0 && hp_table_rows(&t) == 1)
+        n = strtoll(hp_table_cell(&t, 0, 0), NULL, 10);
+    hp_table_fini(&t);
+    hp_run_display_end_line(d);
+    FILE *e = d->cli->err;
+    if (n < 0)
+        fprintf(e, "interrupted: the trials that were running go back to pending");
+    else if (n == 0)
+        fprintf(e, "interrupted: no trial was running");
+    else
+        fprintf(e, "interrupted: %lld running trial%s back to pending", n,
+                n == 1 ? " goes" : "s go");
+    fprintf(e, "; run the same command again to continue\n");
 }

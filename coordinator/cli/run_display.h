@@ -56,4 +56,14 @@ void hp_run_display_status(hp_run_display_t *d, const Hpsearch__StudyStatus *st,
 void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st, double now,
                             const char *db, unsigned long long study_id);
 
+/* hp_run_display_interrupted, after a run stopped on a signal (the
+ * workers and the coordinator gone), says on stderr how many of the
+ * study's trials were running and go back to pending — those whose latest
+ * attempt ended 'interrupted' since `since` (unix seconds, when the run
+ * began), and those still recorded running — and how to continue:
+ * "interrupted: 2 running trials go back to pending; run the same command
+ * again to continue". */
+void hp_run_display_interrupted(hp_run_display_t *d, const char *db, unsigned long long study_id,
+                                double since);
+
 #endif

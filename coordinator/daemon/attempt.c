@@ -1,6 +1,8 @@
 /* A running attempt after sched.c (or sanity.c) sent it: the lease its
  * worker renews, the progress it reports, and its one end: a RESULT, a
- * failure, or a lease that expired. Each end frees the run's slot and
+ * failure, an interruption (its worker, or the coordinator, was stopped:
+ * the trial goes back to pending and spends no retry), or a lease that
+ * expired. Each end frees the run's slot and
  * tells the study (study.c) what the trial came to; a sanity run's ends
  * are judged by sanity.c. */
 #include "coord_int.h"
@@ -31,6 +33,7 @@ coord_run_t *coord_attempt_find(coord_t *c, uint64_t worker_id, const Hpsearch__
 void coord_attempt_renew(coord_t *c, coord_run_t *r)
 {
     r->expires_ms = coord_lease_deadline_ms(c);
+    r->recovered = 0; /* its worker is back: from now on an expiry is a loss */
     if (r->sanity)
         return; /* not in the store */
     char err[256];
@@ -112,11 +115,29 @@ static void run_over(coord_t *c, coord_run_t *r, int ended, hp_obs_state_t st, d
     coord_study_maybe_finish(c, s);
 }
 
+/* The attempts of r's trial that count against its retries (every one
+ * but the interrupted and cancelled ones, this one included); r->attempt
+ * if the store cannot say. */
+static int counted_attempts(coord_t *c, const coord_run_t *r)
+{
+    int n;
+    char err[256];
+    if (hp_store_trial_counted_attempts(c->store, r->trial_id, &n, err, sizeof err) < 0) {
+        hp_log_warn("trial %" PRId64 ": %s; counting every attempt against its retries",
+                    r->trial_id, err);
+        return r->attempt;
+    }
+    return n;
+}
+
 void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, const char *why)
 {
     coord_study_t *s = r->study;
     if (r->sanity) {
-        coord_sanity_lost(c, r, why);
+        if (how == HP_ATTEMPT_INTERRUPTED)
+            coord_sanity_interrupted(c, r, why);
+        else
+            coord_sanity_lost(c, r, why);
         return;
     }
     char err[512];
@@ -124,11 +145,20 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
         return;
     int rc;
     int ended = 1, failed = 0;
+    int tries = how == HP_ATTEMPT_INTERRUPTED ? 0 : counted_attempts(c, r);
     if (!s->active && !s->fails.gave_up) {
         /* the study was cancelled meanwhile: nothing is re-run */
         rc = hp_store_trial_cancel(c->store, r->trial_id, why, err, sizeof err);
         s->done++;
-    } else if ((uint32_t)r->attempt <= s->spec.trial.retries) {
+    } else if (how == HP_ATTEMPT_INTERRUPTED) {
+        /* its worker (or the coordinator) was stopped: not the trial's
+         * fault, so it runs again and spends no retry */
+        rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
+        s->pending++;
+        ended = 0;
+        hp_log_info("study %s trial %" PRIu64 " attempt %d interrupted (%s); back to pending",
+                    s->spec.name, r->number, r->attempt, why);
+    } else if ((uint32_t)tries <= s->spec.trial.retries) {
         /* a study that gave up keeps its retries for `hpsearch resume` */
         rc = hp_store_trial_requeue(c->store, r->trial_id, r->lease_id, how, why, err, sizeof err);
         s->pending++;
@@ -137,7 +167,7 @@ void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, cons
                     r->number, r->attempt, how == HP_ATTEMPT_LOST ? "lost" : "failed", why);
     } else {
         char msg[600];
-        snprintf(msg, sizeof msg, "%s (attempt %d of %u)", why, r->attempt,
+        snprintf(msg, sizeof msg, "%s (attempt %d of %u)", why, tries,
                  s->spec.trial.retries + 1);
         rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, msg, err, sizeof err);
         s->done++;
@@ -232,21 +262,40 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
                          size_t errlen)
 {
     if (r->sanity) {
-        coord_sanity_result(c, r, res);
+        if (res->outcome == HPSEARCH__TRIAL_OUTCOME__INTERRUPTED)
+            coord_sanity_interrupted(c, r, res->error && *res->error ? res->error
+                                                                     : "its worker stopped");
+        else
+            coord_sanity_result(c, r, res);
         return 0;
     }
     if (coord_write_begin(c) < 0)
         return hp_errf(err, errlen, HP_EDB, "database unavailable; resend later");
-    store_metrics(c, r, FINAL_STEP, res->metrics, res->n_metrics);
+    int interrupted = res->outcome == HPSEARCH__TRIAL_OUTCOME__INTERRUPTED;
+    /* an interrupted attempt's last values are no trial's final metrics,
+     * nor its cut-short curve a verdict on the trial */
+    if (!interrupted)
+        store_metrics(c, r, FINAL_STEP, res->metrics, res->n_metrics);
     if (c->db_fault) /* nothing more is written; the worker resends to the next one */
         return hp_errf(err, errlen, HP_EDB, "the coordinator is stopping; resend later");
     store_output(c, r, res);
     coord_baselines_result(c, r, res->metrics, res->n_metrics);
-    coord_diagnose_end(c, r);
-    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED) {
+    if (!interrupted)
+        coord_diagnose_end(c, r);
+    if (interrupted || res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED) {
         char why[600];
-        failure_reason(res, why, sizeof why);
-        coord_attempt_failed(c, r, HP_ATTEMPT_FAILED, why);
+        if (interrupted) {
+            snprintf(why, sizeof why, "%s",
+                     res->error && *res->error ? res->error : "interrupted: its worker stopped");
+            /* a worker that interrupts its trials is stopping: it gets no more */
+            coord_worker_t *w = coord_worker_by_id(c, r->worker_id);
+            if (w)
+                w->leaving = 1;
+        } else {
+            failure_reason(res, why, sizeof why);
+        }
+        coord_attempt_failed(c, r, interrupted ? HP_ATTEMPT_INTERRUPTED : HP_ATTEMPT_FAILED,
+                             why);
         if (c->db_fault) /* not recorded: the worker resends to the next coordinator */
             return hp_errf(err, errlen, HP_EDB, "the coordinator is stopping; resend later");
         return 0;
@@ -283,11 +332,21 @@ void coord_attempts_expire(coord_t *c)
     for (size_t i = 0; i < c->runs.n;) {
         coord_run_t *r = &c->runs.v[i];
         if (r->expires_ms <= now) {
-            char why[160];
-            snprintf(why, sizeof why, "lease expired: worker %" PRIu64 " silent for %lld ms",
-                     r->worker_id, (long long)c->cfg.lease_ms);
+            char why[200];
+            /* an attempt that ran when the coordinator stopped, and whose
+             * worker did not come back after the restart: the stop, not
+             * the trial, ended it, so it is interrupted rather than lost */
+            hp_attempt_end_t how = r->recovered ? HP_ATTEMPT_INTERRUPTED : HP_ATTEMPT_LOST;
+            if (r->recovered)
+                snprintf(why, sizeof why,
+                         "interrupted: the coordinator stopped while it ran, and worker %" PRIu64
+                         " did not renew its lease within %lld ms of the restart",
+                         r->worker_id, (long long)c->cfg.lease_ms);
+            else
+                snprintf(why, sizeof why, "lease expired: worker %" PRIu64 " silent for %lld ms",
+                         r->worker_id, (long long)c->cfg.lease_ms);
             size_t n = c->runs.n;
-            coord_attempt_failed(c, r, HP_ATTEMPT_LOST, why);
+            coord_attempt_failed(c, r, how, why);
             /* an end that could not be recorded leaves the run where it
              * was: the daemon is stopping then, and must not spin on it */
             if (c->db_fault)

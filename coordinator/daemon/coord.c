@@ -178,7 +178,9 @@ static int load_run_cb(void *data, const hp_trial_t *t)
     if (!t->worker_id)
         return 0;
     /* We cannot vouch for this lease: give its worker one lease period to
-     * renew it after reconnecting, then the lease timer re-queues it. */
+     * renew it after reconnecting (a worker that ran on while we were down
+     * delivers its result), then the lease timer re-queues it as
+     * interrupted: our stop, not the trial, ended it (attempt.c). */
     coord_run_t r = {
         .trial_id = t->id,
         .lease_id = t->lease_id,
@@ -190,6 +192,7 @@ static int load_run_cb(void *data, const hp_trial_t *t)
         /* which attempt was left to compute the baselines is not stored:
          * any might be, so none other starts until these end without */
         .baselines = s->baselines == COORD_BASELINES_NEED,
+        .recovered = 1,
     };
     coord_prune_loaded(c, &r);
     coord_run_add(c, &r);

@@ -159,6 +159,9 @@ typedef struct coord_run {
      * a restart, may have been): while it runs no other trial of the key
      * is; when it ends without them the next trial dispatched does */
     int baselines;
+    /* found running at start-up, its lease not renewed since: if it
+     * expires, the coordinator's stop ended the attempt (interrupted) */
+    int recovered;
 } coord_run_t;
 
 /* A sanity run's lease names no trial row: its trial id is the study id
@@ -173,6 +176,8 @@ typedef struct coord_worker {
     uint32_t pipe_id;
     uint64_t last_seen_ms;
     int alive;
+    int leaving; /* it interrupted a trial, so it is stopping: no more
+                    trials for it until it says HELLO again */
 } coord_worker_t;
 
 /* An idle worker slot: a GET_TRIAL held open until there is a trial. */
@@ -329,9 +334,9 @@ void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
  * for a schedule; while shutting down it answers NO_TRIAL at once. A
  * resend (same worker and seq) replaces the request it resends. */
 void coord_held_add(coord_t *c, const coord_held_t *h);
-/* coord_held_pop takes the oldest held request whose worker is alive into
- * *out and returns 1, answering those of lost workers on the way; 0 when
- * none is left. coord_held_unpop puts one back in front. */
+/* coord_held_pop takes the oldest held request whose worker is alive (and
+ * not leaving) into *out and returns 1, answering those of lost and
+ * leaving workers on the way; 0 when none is left. coord_held_unpop puts one back in front. */
 int coord_held_pop(coord_t *c, coord_held_t *out);
 void coord_held_unpop(coord_t *c, const coord_held_t *h);
 /* coord_held_release answers every held request with NO_TRIAL. */
@@ -388,6 +393,10 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
  * lease expired): another worker tries, within the spec's retries, else
  * the study stops. The run is removed. */
 void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why);
+/* coord_sanity_interrupted handles a sanity run its worker stopped
+ * (INTERRUPTED), or one that ran when the coordinator stopped: another
+ * worker runs it, and it spends none of the retries. The run is removed. */
+void coord_sanity_interrupted(coord_t *c, coord_run_t *r, const char *why);
 
 /* ---- study.c ------------------------------------------------------------ */
 
@@ -497,6 +506,19 @@ int coord_trial_add(coord_t *c, coord_study_t *s, const double *x, hp_trial_orig
  * the daemon stops for its database). */
 int coord_pick_trial(coord_t *c, coord_study_t *s, hp_trial_origin_t origin, coord_pick_t *p,
                      char *err, size_t errlen);
+/* What a trial runs with, as the protocol's NAME=VALUE Params: the space's
+ * values at x (formatted as the space writes them), then the spec's
+ * trial.fixed settings, with room for one more (pv[n]) the caller may add
+ * and count. coord_params_fini frees it. */
+typedef struct coord_params {
+    Hpsearch__Param *pv;
+    Hpsearch__Param **pp;
+    hp_buf_t *texts;
+    size_t n;   /* Params set */
+    size_t cap; /* n + 1 as built */
+} coord_params_t;
+void coord_params_build(const hp_spec_t *spec, const double *x, coord_params_t *p);
+void coord_params_fini(coord_params_t *p);
 /* ---- failures.c --------------------------------------------------------- */
 
 /* coord_failures_failed counts trial number of s, just failed for good
@@ -533,12 +555,19 @@ void coord_attempt_progress(coord_t *c, coord_run_t *r, const Hpsearch__Progress
  * recorded: the run stays, and the worker resends. */
 int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, char *err,
                          size_t errlen);
-/* coord_attempt_failed ends an attempt that did not complete (lost, or
- * failed): re-queued within the spec's retries, else the trial fails
- * (cancelled if the study was). A sanity run goes to coord_sanity_lost.
- * The run is removed, unless the transaction cannot begin. */
+/* coord_attempt_failed ends an attempt that did not complete (lost,
+ * failed or interrupted). An interrupted one is re-queued and spends no
+ * retry; a lost or failed one is re-queued within the spec's retries
+ * (counting every attempt but the interrupted ones), else the trial fails.
+ * Either way the trial is cancelled instead if the study was. A sanity
+ * run goes to coord_sanity_interrupted or coord_sanity_lost. The run is
+ * removed, unless the transaction cannot begin. An INTERRUPTED RESULT
+ * comes here from coord_attempt_result, which also marks its worker
+ * leaving. */
 void coord_attempt_failed(coord_t *c, coord_run_t *r, hp_attempt_end_t how, const char *why);
-/* coord_attempts_expire ends, as lost, every attempt whose lease ran out. */
+/* coord_attempts_expire ends, as lost, every attempt whose lease ran out;
+ * one recovered at start-up whose worker never renewed it is interrupted
+ * instead (the coordinator's stop ended it, not the trial). */
 void coord_attempts_expire(coord_t *c);
 
 /* ---- sched.c ------------------------------------------------------------ */

@@ -57,9 +57,9 @@ int coord_held_pop(coord_t *c, coord_held_t *out)
         memmove(&c->held.v[0], &c->held.v[1], (c->held.n - 1) * sizeof *c->held.v);
         c->held.n--;
         coord_worker_t *w = coord_worker_by_id(c, out->worker_id);
-        if (w && w->alive)
+        if (w && w->alive && !w->leaving)
             return 1;
-        coord_reply_no_trial(c, out, 1000, 0);
+        coord_reply_no_trial(c, out, 1000, w && w->leaving);
     }
     return 0;
 }

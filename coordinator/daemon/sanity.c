@@ -158,3 +158,15 @@ void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why)
     }
     coord_run_remove(c, r);
 }
+
+void coord_sanity_interrupted(coord_t *c, coord_run_t *r, const char *why)
+{
+    coord_study_t *s = r->study;
+    if (s->active) {
+        s->sanity = 1; /* another worker runs it */
+        if (s->sanity_attempts)
+            s->sanity_attempts--; /* an interruption spends no retry */
+        hp_log_info("study %s: sanity check interrupted (%s); again", s->spec.name, why);
+    }
+    coord_run_remove(c, r);
+}

@@ -65,6 +65,7 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
     w->slots = h->slots;
     w->pid = h->pid;
     w->cores = h->cores;
+    w->leaving = 0; /* a HELLO again: it serves trials */
     w->alive = 0; /* touch_worker records the state */
     touch_worker(c, w, pipe_id);
 
@@ -187,8 +188,12 @@ static void answer_stale_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__E
     int dup = l->trial_id < (UINT64_C(1) << 62) &&
               hp_store_trial_get(c->store, (int64_t)l->trial_id, &t, err, sizeof err) == 0;
     if (dup) {
-        dup = t.lease_id == (int64_t)l->lease_id && t.state != HP_TRIAL_RUNNING &&
-              t.state != HP_TRIAL_PENDING;
+        /* an interrupted attempt left its trial pending (or running
+         * again, under a newer lease, which this is not) */
+        int interrupted = e->result->outcome == HPSEARCH__TRIAL_OUTCOME__INTERRUPTED &&
+                          t.state == HP_TRIAL_PENDING;
+        dup = t.lease_id == (int64_t)l->lease_id &&
+              ((t.state != HP_TRIAL_RUNNING && t.state != HP_TRIAL_PENDING) || interrupted);
         hp_trial_fini(&t);
     }
     if (dup)

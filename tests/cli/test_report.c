@@ -402,6 +402,35 @@ static void build_db(void)
     ck_assert_int_eq(hp_store_trial_prune(st, t, l, "diverged", err, sizeof err), 0);
     ck_assert_int_eq(hp_store_trial_set_diagnosis(st, t, "explodes", "x", err, sizeof err), 0);
 
+    /* study "pruned" (asha on loss, complete at step 9): 0 completed after
+     * 9 steps; 1 pruned at step 1; 2 lost after step 2, then pruned at step
+     * 3 (2 + 3 steps); 3 failed at step 4; 4 pending. 19 of 4 x 9 steps. */
+    int64_t p = make_study(st, "pruned",
+                           "{\"name\":\"pruned\",\"pruning\":{\"rule\":\"asha\","
+                           "\"metric\":\"loss\",\"max_resource\":9}}");
+    t = new_trial(st, p), l = start(st, t, &a);
+    for (int e = 1; e <= 9; e++)
+        metric(st, t, a, e, "loss", 1.0 / e);
+    complete(st, t, l, 0.11, NULL);
+    t = new_trial(st, p), l = start(st, t, &a);
+    metric(st, t, a, 1, "loss", 2.0);
+    ck_assert_int_eq(hp_store_trial_prune(st, t, l, "asha", err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_set_pruned_step(st, t, 1, err, sizeof err), 0);
+    t = new_trial(st, p), l = start(st, t, &a);
+    metric(st, t, a, 1, "loss", 1.5);
+    metric(st, t, a, 2, "loss", 1.4);
+    ck_assert_int_eq(hp_store_trial_requeue(st, t, l, HP_ATTEMPT_LOST, "lost", err, sizeof err),
+                     0);
+    l = start(st, t, &a);
+    for (int e = 1; e <= 3; e++)
+        metric(st, t, a, e, "loss", 1.5 - 0.1 * e);
+    ck_assert_int_eq(hp_store_trial_prune(st, t, l, "asha", err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_set_pruned_step(st, t, 3, err, sizeof err), 0);
+    t = new_trial(st, p), l = start(st, t, &a);
+    metric(st, t, a, 4, "loss", 3.0);
+    ck_assert_int_eq(hp_store_trial_fail(st, t, l, "exit 1", err, sizeof err), 0);
+    new_trial(st, p);
+
     int64_t b = make_study(st, "bare", "{\"name\":\"bare\"}");
     t = new_trial(st, b), l = start(st, t, &a);
     metric(st, t, a, 0, "train_error", 0.05);
@@ -729,6 +758,32 @@ START_TEST(test_cli_report_stored_baselines)
 }
 END_TEST
 
+/* A study with a pruning rule: what was pruned where, and the steps it
+ * saved; studies without one say nothing of it (and null in JSON). */
+START_TEST(test_cli_report_pruning)
+{
+    run_t r = hpsearch((const char *[]){"report", "--db", dbpath, "pruned", NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_has(r.out, "\npruning (asha on loss, trials complete at step 9)\n"
+                  "  pruned            2 of 4 finished trials; at step 1: 1, at step 3: 1\n"
+                  "  steps used        19 of the 36 had every finished trial run to step 9 "
+                  "(53%)\n");
+    run_free(&r);
+    r = hpsearch((const char *[]){"report", "--format", "json", "--db", dbpath, "pruned", NULL});
+    ck_assert_int_eq(r.status, 0);
+    ck_has(r.out, ",\"pruning\":{\"rule\":\"asha\",\"metric\":\"loss\",\"end_step\":9,"
+                  "\"finished\":4,\"pruned\":2,\"stopped_at\":{\"1\":1,\"3\":1},"
+                  "\"stopped_elsewhere\":0,\"steps_used\":19,\"steps_without_pruning\":36}}\n");
+    run_free(&r);
+    r = hpsearch((const char *[]){"report", "--db", dbpath, "rep", NULL});
+    ck_assert_ptr_null(strstr(r.out, "pruning ("));
+    run_free(&r);
+    r = hpsearch((const char *[]){"report", "--format", "json", "--db", dbpath, "rep", NULL});
+    ck_has(r.out, ",\"pruning\":null}\n");
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(test_cli_report_errors)
 {
     run_t r = hpsearch((const char *[]){"report", "--db", dbpath, "nope", NULL});
@@ -768,6 +823,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_cli_report_text);
     tcase_add_test(tc, test_cli_report_json);
     tcase_add_test(tc, test_cli_report_errors);
+    tcase_add_test(tc, test_cli_report_pruning);
     tcase_add_test(tc, test_cli_report_baselines);
     tcase_add_test(tc, test_cli_report_stored_baselines);
     suite_add_tcase(s, tc);

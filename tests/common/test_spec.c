@@ -540,6 +540,7 @@ static const char *const example_files[] = {
     "examples/branin-bayes.yaml",
     "examples/branin.yaml",
     "examples/toy-command.yaml",
+    "examples/asha-toy.yaml",
 };
 
 START_TEST(test_examples_valid_and_round_trip)

@@ -123,6 +123,25 @@ static Hpsearch__Envelope *fake_result(fake_t *f, uint64_t trial_id, uint64_t le
     return fake_recv(f);
 }
 
+/* A RESULT with an outcome other than COMPLETED, and its reply. */
+static Hpsearch__Envelope *fake_end(fake_t *f, uint64_t trial_id, uint64_t lease_id,
+                                    Hpsearch__TrialOutcome outcome, const char *error)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Result res = HPSEARCH__RESULT__INIT;
+    Hpsearch__LeaseRef l = HPSEARCH__LEASE_REF__INIT;
+    l.trial_id = trial_id;
+    l.lease_id = lease_id;
+    res.lease = &l;
+    res.outcome = outcome;
+    res.error = (char *)error;
+    env.type = HPSEARCH__MSG_TYPE__RESULT;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
+    env.result = &res;
+    fake_send(f, &env);
+    return fake_recv(f);
+}
+
 static void fake_heartbeat(fake_t *f, uint64_t trial_id, uint64_t lease_id, size_t *ncancel)
 {
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
@@ -433,6 +452,74 @@ START_TEST(test_restart_keeps_lease_for_reconnecting_worker)
 }
 END_TEST
 
+/* An INTERRUPTED result puts the trial back to pending without spending
+ * a retry (retries: 0 here), its resend is no refusal, and the worker that
+ * sent it — it is stopping — gets no more trials, its other slot's held
+ * GET_TRIAL included, until it says HELLO again. */
+START_TEST(test_interrupted_result_requeues_and_worker_leaves)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "interrupted");
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_submit(&h, "name: intr\nobjective: {metric: value}\n"
+                          "search: {algorithm: random, max_trials: 1, seed: 3}\n"
+                          "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                          "  x2: {type: float, low: 0, high: 15}\n"
+                          "trial: {function: branin, retries: 0}\n");
+    fake_t a, a2, b;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    Hpsearch__Envelope *t = fake_get_trial(&a);
+    uint64_t trial = t->trial->trial_id, lease = t->trial->lease_id;
+    hp_proto_free(t);
+    /* a's second slot waits for a trial */
+    fake_open(&a2, h.listen);
+    a2.id = a.id;
+    fake_get_trial_send(&a2);
+    Hpsearch__Envelope *ack =
+        fake_end(&a, trial, lease, HPSEARCH__TRIAL_OUTCOME__INTERRUPTED,
+                 "interrupted: the worker is shutting down");
+    ck_assert_int_eq(ack->type, HPSEARCH__MSG_TYPE__ACK);
+    ck_assert(!ack->ack->stop);
+    hp_proto_free(ack);
+    /* the re-queued trial is not given to the leaving worker's other slot */
+    Hpsearch__Envelope *r = fake_recv(&a2);
+    ck_assert_msg(r->type == HPSEARCH__MSG_TYPE__NO_TRIAL, "got %s", hp_proto_type_name(r->type));
+    ck_assert(r->no_trial->shutting_down);
+    hp_proto_free(r);
+    ack = fake_end(&a, trial, lease, HPSEARCH__TRIAL_OUTCOME__INTERRUPTED,
+                   "interrupted: the worker is shutting down");
+    ck_assert(!ack->ack->stop);
+    ck_assert_str_eq(ack->ack->reason, "already recorded");
+    hp_proto_free(ack);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'pending' AND attempts = 1"),
+                     1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trial_attempts WHERE "
+                                              "outcome = 'interrupted' AND error = "
+                                              "'interrupted: the worker is shutting down'"),
+                     1);
+    /* another worker runs it: attempt 2, though retries is 0 */
+    fake_open(&b, h.listen);
+    fake_hello(&b, 0);
+    t = fake_get_trial(&b);
+    ck_assert_uint_eq(t->trial->trial_id, trial);
+    ck_assert_uint_eq(t->trial->attempt, 2);
+    ack = fake_result(&b, trial, t->trial->lease_id, 3.5);
+    ck_assert(!ack->ack->stop);
+    hp_proto_free(ack);
+    hp_proto_free(t);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "intr", 60), "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
+                                              "'completed' AND attempts = 2"),
+                     1);
+    nng_close(a.s);
+    nng_close(a2.s);
+    nng_close(b.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 START_TEST(test_studies_take_turns)
 {
     hp_harness_t h;
@@ -532,6 +619,7 @@ int main(void)
     tcase_add_test(tc, test_expired_lease_requeues_and_late_result_is_refused);
     tcase_add_test(tc, test_trial_carries_timeout_and_kill_grace);
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
+    tcase_add_test(tc, test_interrupted_result_requeues_and_worker_leaves);
     tcase_add_test(tc, test_studies_take_turns);
     tcase_add_test(tc, test_sigterm_drains);
     tcase_add_test(tc, test_200_workers_all_receive_trials);

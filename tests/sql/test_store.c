@@ -580,6 +580,54 @@ START_TEST(test_study_update_reopen_uncancel)
 }
 END_TEST
 
+/* An interrupted attempt (its worker was stopped) re-queues the trial and
+ * is not counted against its retries; every other attempt is. */
+START_TEST(test_interrupted_attempt_not_counted)
+{
+    hp_store_t *st = open_rw();
+    char err[512] = "";
+    make_worker(st, "w1");
+    int64_t study = make_study(st, "stopped", HP_GOAL_MINIMIZE);
+    int64_t id;
+    int n = -1;
+    ck_assert_int_eq(hp_store_trial_create(st, study, "{}", &id, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_counted_attempts(st, id, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(hp_store_trial_start(st, id, "w1", 41, 0, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_counted_attempts(st, id, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 1); /* the running one counts */
+    ck_assert_int_eq(hp_store_trial_requeue(st, id, 41, HP_ATTEMPT_INTERRUPTED,
+                                            "worker stopped (SIGTERM)", err, sizeof err),
+                     0);
+    hp_trial_t t;
+    ck_assert_int_eq(hp_store_trial_get(st, id, &t, err, sizeof err), 0);
+    ck_assert_int_eq(t.state, HP_TRIAL_PENDING);
+    ck_assert_int_eq(t.attempts, 1);
+    hp_trial_fini(&t);
+    ck_assert_int_eq(hp_store_trial_counted_attempts(st, id, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(hp_store_trial_start(st, id, "w1", 42, 0, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_requeue(st, id, 42, HP_ATTEMPT_LOST, "silent", err,
+                                            sizeof err),
+                     0);
+    ck_assert_int_eq(hp_store_trial_start(st, id, "w1", 43, 0, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_counted_attempts(st, id, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(hp_store_trial_complete(st, id, 43, 1.5, err, sizeof err), 0);
+    ck_assert_str_eq(query(st, "SELECT attempt, outcome, error FROM trial_attempts ORDER BY attempt"),
+                     "1|interrupted|worker stopped (SIGTERM)\n2|lost|silent\n3|completed|NULL\n");
+    ck_assert_int_eq(hp_store_trial_counted_attempts(st, 9999, &n, err, sizeof err), HP_ENOENT);
+    /* nor does a user's cancel (a resumed study runs the trial again) */
+    int64_t other;
+    ck_assert_int_eq(hp_store_trial_create(st, study, "{}", &other, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_start(st, other, "w1", 44, 0, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_cancel(st, other, "study cancelled", err, sizeof err), 0);
+    ck_assert_int_eq(hp_store_trial_counted_attempts(st, other, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 0);
+    hp_store_close(st);
+}
+END_TEST
+
 /* ---- metrics, diagnosis, workers, events ------------------------- */
 
 START_TEST(test_metrics_batch_curves_and_nan)
@@ -1138,6 +1186,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_state_names);
     tcase_add_test(tc, test_stale_lease_refused_result_stored_once);
     tcase_add_test(tc, test_requeue_after_failure_and_cancel_running);
+    tcase_add_test(tc, test_interrupted_attempt_not_counted);
     tcase_add_test(tc, test_origin_and_asked_attempt);
     tcase_add_test(tc, test_study_update_reopen_uncancel);
     tcase_add_test(tc, test_metrics_batch_curves_and_nan);

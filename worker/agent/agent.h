@@ -45,7 +45,9 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen);
 
 /* hp_agent_stop asks the agent to stop: no new trials, running ones are
  * cancelled and reported, then hp_agent_run returns. Any thread, any
- * number of times; not async-signal-safe (use a signal-waiting thread). */
+ * number of times; not async-signal-safe (use a signal-waiting thread).
+ * A trial stopped this way is reported INTERRUPTED: the coordinator runs
+ * it again, and it spends none of its retries. */
 void hp_agent_stop(hp_agent_t *a);
 
 /* hp_agent_free closes everything; after hp_agent_run returned (or instead

@@ -45,6 +45,9 @@ typedef struct slot {
     uint64_t trial_id, lease_id;
     hp_cancel_t cancel;
     char cancel_reason[128];
+    /* the trial was stopped because the worker is (hp_slot_interrupt): its
+     * RESULT says INTERRUPTED, and the coordinator runs it again */
+    int interrupted;
     progress_item_t *q_head, *q_tail;
     size_t q_len;
     uint64_t q_dropped;
@@ -108,6 +111,10 @@ void hp_agent_fatal(hp_agent_t *a, int rc, const char *msg);
 /* hp_slot_cancel asks s's running trial to stop; the first reason is kept
  * for its RESULT. a->mu held. */
 void hp_slot_cancel(slot_t *s, const char *reason);
+/* hp_slot_interrupt stops s's running trial because the worker itself is
+ * stopping: unless something else stopped it first, its RESULT says
+ * INTERRUPTED (the trial goes back to pending, no retry spent). a->mu held. */
+void hp_slot_interrupt(slot_t *s);
 
 /* slot.c — the slot thread's body; pthread_create'd by hp_agent_run */
 void *hp_slot_main(void *arg);

@@ -1,6 +1,7 @@
 /* The agent's shared session state and the helpers every thread uses on
  * it: the clock, sleeping and waiting on a->cv, losing the session (need a
- * HELLO), stopping (fatal or asked) and cancelling one slot's trial.
+ * HELLO), stopping (fatal or asked) and cancelling or interrupting one
+ * slot's trial.
  *
  * This file sits below agent.c (lifecycle, HELLO, heartbeats) and slot.c
  * (one thread per slot): both call in, and it calls neither. It touches
@@ -92,7 +93,7 @@ void hp_agent_stop(hp_agent_t *a)
             if (s->hold_aio)
                 nng_aio_cancel(s->hold_aio);
             if (s->busy)
-                hp_slot_cancel(s, "worker shutting down");
+                hp_slot_interrupt(s);
             pthread_cond_broadcast(&s->cv);
         }
         if (a->hb_hold)
@@ -107,4 +108,11 @@ void hp_slot_cancel(slot_t *s, const char *reason)
     if (!hp_cancel_requested(&s->cancel))
         snprintf(s->cancel_reason, sizeof s->cancel_reason, "%s", reason);
     hp_cancel_request(&s->cancel);
+}
+
+void hp_slot_interrupt(slot_t *s)
+{
+    if (!hp_cancel_requested(&s->cancel))
+        s->interrupted = 1;
+    hp_slot_cancel(s, "the worker is shutting down");
 }

@@ -131,6 +131,8 @@ static Hpsearch__TrialOutcome outcome_of(const slot_t *s, const hp_runner_outcom
     case HP_RUNNER_COMPLETED:
         return HPSEARCH__TRIAL_OUTCOME__COMPLETED;
     case HP_RUNNER_CANCELLED:
+        if (s->interrupted)
+            return HPSEARCH__TRIAL_OUTCOME__INTERRUPTED;
         return strstr(s->cancel_reason, "prune") ? HPSEARCH__TRIAL_OUTCOME__PRUNED
                                                  : HPSEARCH__TRIAL_OUTCOME__CANCELLED;
     default:
@@ -169,7 +171,9 @@ static void result_msg_init(result_msg_t *m, slot_t *s, uint64_t trial_id, uint6
     m->r.lease = &m->lease;
     pthread_mutex_lock(&a->mu);
     m->r.outcome = outcome_of(s, o);
-    if (o->status == HP_RUNNER_CANCELLED && s->cancel_reason[0])
+    if (o->status == HP_RUNNER_CANCELLED && s->interrupted)
+        snprintf(m->error, sizeof m->error, "interrupted: %s", s->cancel_reason);
+    else if (o->status == HP_RUNNER_CANCELLED && s->cancel_reason[0])
         snprintf(m->error, sizeof m->error, "%s: %s", o->error, s->cancel_reason);
     else
         snprintf(m->error, sizeof m->error, "%s", o->error);
@@ -341,12 +345,13 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
     pthread_mutex_lock(&a->mu);
     hp_cancel_reset(&s->cancel);
     s->cancel_reason[0] = '\0';
+    s->interrupted = 0;
     s->busy = 1;
     s->trial_id = tr->trial_id;
     s->lease_id = tr->lease_id;
     s->run_done = 0;
     if (a->stopping)
-        hp_slot_cancel(s, "worker shutting down");
+        hp_slot_interrupt(s);
     pthread_mutex_unlock(&a->mu);
     hp_log_info("slot %u: trial %u of study '%s' (attempt %u, lease %llu)", s->idx, tr->number,
                 tr->study_name ? tr->study_name : "", tr->attempt,
@@ -398,7 +403,12 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
     if (o->status == HP_RUNNER_COMPLETED)
         hp_log_info("trial %u completed: %s=%g (%.1f s)", tr->number, tr->objective, o->value,
                     o->duration_s);
-    else
+    pthread_mutex_lock(&a->mu);
+    int interrupted = o->status == HP_RUNNER_CANCELLED && s->interrupted;
+    pthread_mutex_unlock(&a->mu);
+    if (interrupted)
+        hp_log_info("trial %u interrupted: it goes back to pending and runs again", tr->number);
+    else if (o->status != HP_RUNNER_COMPLETED)
         hp_log_info("trial %u %s: %s", tr->number,
                     o->status == HP_RUNNER_CANCELLED ? "cancelled" : "failed", o->error);
     pthread_mutex_lock(&a->mu);

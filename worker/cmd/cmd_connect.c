@@ -77,7 +77,8 @@ static void *sig_main(void *arg)
             continue;
         if (r <= 0 || b == 0) /* 0: the agent has finished */
             return NULL;
-        hp_log_info("%s: stopping (running trials are cancelled)",
+        hp_log_info("%s: stopping (running trials are interrupted: they go back to pending and "
+                    "run again)",
                     b == SIGINT ? "SIGINT" : "SIGTERM");
         hp_agent_stop(a);
     }
