@@ -208,13 +208,24 @@ static void failure_reason(const Hpsearch__Result *res, char *why, size_t whylen
  * objective fails the trial instead), pruned or cancelled — or, for a
  * trial its study stopped when it gave up (failures.c), back to pending.
  * *ended says whether the trial reached a final state. */
+/* What the attempt came to. A stop the coordinator asked for early
+ * stopping's sake (a rule, or a diverging loss) is pruning however it
+ * reached the worker: a heartbeat's reply names no reason, so a worker
+ * told that way reports CANCELLED. */
+static Hpsearch__TrialOutcome outcome_of(const coord_run_t *r, const Hpsearch__Result *res)
+{
+    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__CANCELLED && r->stop && r->has_prune_step)
+        return HPSEARCH__TRIAL_OUTCOME__PRUNED;
+    return res->outcome;
+}
+
 static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *res, int *ended,
                           char *err, size_t errlen)
 {
     coord_study_t *s = r->study;
     int rc;
     *ended = 1;
-    switch (res->outcome) {
+    switch (outcome_of(r, res)) {
     case HPSEARCH__TRIAL_OUTCOME__COMPLETED:
         if (!isfinite(res->value)) {
             char why[128];
@@ -240,6 +251,9 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
         if (rc == 0 && r->stop && r->has_prune_step)
             rc = hp_store_trial_set_pruned_step(c->store, r->trial_id, r->prune_step, err,
                                                 errlen);
+        if (rc == 0 && r->pruned_by_rule)
+            hp_store_event_append(c->store, "trial_pruned", s->id, r->trial_id, NULL,
+                                  r->stop_reason, err, errlen);
         break;
     default:
         if (s->fails.gave_up && r->stop) {
@@ -272,6 +286,7 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
     if (coord_write_begin(c) < 0)
         return hp_errf(err, errlen, HP_EDB, "database unavailable; resend later");
     int interrupted = res->outcome == HPSEARCH__TRIAL_OUTCOME__INTERRUPTED;
+    Hpsearch__TrialOutcome outcome = outcome_of(r, res);
     /* an interrupted attempt's last values are no trial's final metrics,
      * nor its cut-short curve a verdict on the trial */
     if (!interrupted)
@@ -311,15 +326,15 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         return hp_errf(err, errlen, rc, "cannot record the result: %s", serr);
     }
     hp_log_debug("study %s trial %" PRIu64 " %s value %g", r->study->spec.name, r->number,
-                 res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED ? "completed" : "ended",
+                 outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED ? "completed" : "ended",
                  res->value);
-    int completed = res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED && isfinite(res->value);
+    int completed = outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED && isfinite(res->value);
     coord_prune_attempt_end(c, r,
                             completed ? COORD_PRUNE_COMPLETED
-                            : res->outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED ? COORD_PRUNE_PRUNED
+                            : outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED ? COORD_PRUNE_PRUNED
                                                                               : COORD_PRUNE_FORGET);
     /* a pruned trial is what it was stopped with (bayes models it) */
-    int pruned = res->outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED;
+    int pruned = outcome == HPSEARCH__TRIAL_OUTCOME__PRUNED;
     run_over(c, r, ended,
              completed ? HP_OBS_COMPLETED : pruned ? HP_OBS_PRUNED : HP_OBS_FAILED,
              pruned ? (r->has_obj_last ? r->obj_last : NAN) : res->value);

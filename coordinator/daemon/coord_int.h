@@ -149,6 +149,7 @@ typedef struct coord_run {
     int prune_seen;
     int has_prune_step;
     int64_t prune_step;
+    int pruned_by_rule; /* the stop is the pruning rule's (prune.c) */
     /* the objective as last reported at a step: a pruned trial's value
      * for the samplers (has_obj_last) */
     int has_obj_last;

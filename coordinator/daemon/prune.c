@@ -52,17 +52,18 @@ static void note_others(coord_run_t *r, Hpsearch__Metric **m, size_t n)
     }
 }
 
+/* The trial_pruned event is written when the attempt ends pruned
+ * (attempt.c): a program may finish before the stop reaches it, and then
+ * it completed. */
 static void stop_run(coord_t *c, coord_run_t *r, int64_t step, const char *reason)
 {
+    (void)c;
     r->stop = 1;
     r->has_prune_step = 1;
     r->prune_step = step;
+    r->pruned_by_rule = 1;
     snprintf(r->stop_reason, sizeof r->stop_reason, "%s", reason);
     hp_log_info("study %s trial %" PRIu64 ": %s", r->study->spec.name, r->number, reason);
-    char err[256];
-    if (coord_write_begin(c) == 0)
-        hp_store_event_append(c->store, "trial_pruned", r->study->id, r->trial_id, NULL, reason,
-                              err, sizeof err);
 }
 
 void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
@@ -106,6 +107,7 @@ void coord_prune_loaded(coord_t *c, coord_run_t *r)
         r->stop = 1;
         r->has_prune_step = 1;
         r->prune_step = step;
+        r->pruned_by_rule = 1;
         snprintf(r->stop_reason, sizeof r->stop_reason, "%s", why);
     }
 }

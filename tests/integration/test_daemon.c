@@ -286,6 +286,88 @@ START_TEST(test_non_loopback_without_token_refused)
 }
 END_TEST
 
+/* One PROGRESS report of loss at step; whether the reply says stop. */
+static int fake_progress(fake_t *f, uint64_t trial_id, uint64_t lease_id, int64_t step,
+                         double loss)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Progress p = HPSEARCH__PROGRESS__INIT;
+    Hpsearch__LeaseRef l = HPSEARCH__LEASE_REF__INIT;
+    Hpsearch__Metric m = HPSEARCH__METRIC__INIT;
+    Hpsearch__Metric *mp[1] = {&m};
+    l.trial_id = trial_id;
+    l.lease_id = lease_id;
+    m.name = "loss";
+    m.value = loss;
+    p.lease = &l;
+    p.step = step;
+    p.metrics = mp;
+    p.n_metrics = 1;
+    env.type = HPSEARCH__MSG_TYPE__PROGRESS;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_PROGRESS;
+    env.progress = &p;
+    fake_send(f, &env);
+    Hpsearch__Envelope *r = fake_recv(f);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ACK);
+    int stop = r->ack->stop;
+    hp_proto_free(r);
+    return stop;
+}
+
+/* A trial the pruning rule stopped is pruned however its worker heard the
+ * stop: by the PROGRESS reply (PRUNED), or by a heartbeat's reply, which
+ * names no reason, so the worker reports CANCELLED. One that completed
+ * before the stop reached it completed, with no trial_pruned event. */
+START_TEST(test_pruned_however_the_stop_arrived)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "prune-stop");
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_submit(&h, "name: p\nobjective: {metric: loss}\n"
+                          "search: {algorithm: random, max_trials: 4, seed: 1}\n"
+                          "space:\n  x: {type: float, low: 0, high: 1}\n"
+                          "trial: {command: [prog, '{x}']}\n"
+                          "pruning: {rule: asha, max_resource: 9}\n");
+    fake_t a;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    /* trial 0 sets the bar at rung 1 and completes */
+    Hpsearch__Envelope *t = fake_get_trial(&a);
+    uint64_t id = t->trial->trial_id, lease = t->trial->lease_id;
+    hp_proto_free(t);
+    ck_assert(!fake_progress(&a, id, lease, 1, 0.5));
+    hp_proto_free(fake_result(&a, id, lease, 0.4));
+    /* trials 1..3 are worse at rung 1: each is told to stop */
+    static const Hpsearch__TrialOutcome ends[3] = {HPSEARCH__TRIAL_OUTCOME__PRUNED,
+                                                   HPSEARCH__TRIAL_OUTCOME__CANCELLED,
+                                                   HPSEARCH__TRIAL_OUTCOME__COMPLETED};
+    for (int k = 0; k < 3; k++) {
+        t = fake_get_trial(&a);
+        id = t->trial->trial_id;
+        lease = t->trial->lease_id;
+        hp_proto_free(t);
+        ck_assert(fake_progress(&a, id, lease, 1, 0.9));
+        if (ends[k] == HPSEARCH__TRIAL_OUTCOME__COMPLETED)
+            hp_proto_free(fake_result(&a, id, lease, 0.8));
+        else
+            hp_proto_free(fake_end(&a, id, lease, ends[k], ends[k] ==
+                                   HPSEARCH__TRIAL_OUTCOME__PRUNED ? "pruned" : "cancelled"));
+    }
+    ck_assert_str_eq(hp_harness_wait_study(&h, "p", 60), "completed");
+    char got[64];
+    ck_assert_ptr_nonnull(hp_harness_db_text(h.db, "SELECT group_concat(state || ':' || "
+                                                   "coalesce(pruned_step, '-'), ' ') FROM (SELECT "
+                                                   "state, pruned_step FROM trials ORDER BY number)",
+                                             got, sizeof got));
+    ck_assert_str_eq(got, "completed:- pruned:1 pruned:1 completed:-");
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM events WHERE kind = "
+                                             "'trial_pruned'"),
+                     2);
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 /* A trial carries its spec's limits: trial.timeout, and trial.kill_grace
  * (SIGTERM to SIGKILL) for a command, 10 s unless the spec says. */
 START_TEST(test_trial_carries_timeout_and_kill_grace)
@@ -618,6 +700,7 @@ int main(void)
     tcase_add_test(tc, test_non_loopback_without_token_refused);
     tcase_add_test(tc, test_expired_lease_requeues_and_late_result_is_refused);
     tcase_add_test(tc, test_trial_carries_timeout_and_kill_grace);
+    tcase_add_test(tc, test_pruned_however_the_stop_arrived);
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
     tcase_add_test(tc, test_interrupted_result_requeues_and_worker_leaves);
     tcase_add_test(tc, test_studies_take_turns);
