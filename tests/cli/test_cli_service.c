@@ -247,6 +247,8 @@ START_TEST(test_submit_and_status)
     HAS(r.out, "svc");
     HAS(r.out, "running");
     HAS(r.out, "0/12");
+    /* every state that counts toward done has its column, so they add up */
+    HAS(r.out, "completed  failed  pruned  cancelled  best");
     res_free(&r);
     r = HP("status", "--format", "csv", "svc");
     OK(r);
