@@ -173,6 +173,16 @@ START_TEST(test_usage_errors)
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.err, "unknown option '--nope'"));
     run_free(&r);
+    /* a global option after the verb: say where it goes */
+    r = hpsearch(NULL, (const char *[]){"status", "--coordinator", "tcp://127.0.0.1:1", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--coordinator is a global option: give it before the "
+                                        "command (hpsearch --coordinator URL status ...)"));
+    run_free(&r);
+    r = hpsearch(NULL, (const char *[]){"validate", "--token-file=tok", "x.yaml", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "--token-file is a global option"));
+    run_free(&r);
 }
 END_TEST
 
