@@ -183,6 +183,15 @@ START_TEST(test_usage_errors)
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.err, "--token-file is a global option"));
     run_free(&r);
+    /* a known option without its value is not an unknown one */
+    r = hpsearch(NULL, (const char *[]){"validate", "--format", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "option '--format' needs a value"));
+    run_free(&r);
+    r = hpsearch(NULL, (const char *[]){"check", "--steps", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "option '--steps' needs a value"));
+    run_free(&r);
 }
 END_TEST
 
