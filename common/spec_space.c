@@ -417,6 +417,16 @@ void spec_check_grid(ctx_t *c, const space_lines_t *sl)
             snprintf(path, sizeof path, "space.%s", pp->name);
             spec_err(c, sl->param[i], path,
                      "grid search needs 'values', 'grid_points' or 'step' for a float parameter");
+            return;
         }
     }
+    /* the grid sampler refuses a grid it cannot count: so does validate */
+    uint64_t size;
+    hp_diag_t d = {0};
+    if (sp->n && hp_space_grid_size(sp, &size, &d) == HP_ERANGE && d.n)
+        spec_err(c, sl->space ? sl->space : 1, "space",
+                 "%s; grid search enumerates every combination (use fewer grid_points or "
+                 "values, or another algorithm)",
+                 d.items[0].message);
+    hp_diag_fini(&d);
 }

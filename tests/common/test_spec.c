@@ -124,6 +124,13 @@ static const bad_t bad_specs[] = {
     {HEAD "search:\n  algorithm: random\n  max_trials: !!str 10\n" SPACE TRIAL,
      "search.max_trials", 6, "YAML tags"},
     /* space */
+    {HEAD "search:\n  algorithm: grid\n  max_trials: 10\n"
+          "space:\n  x1: {type: float, low: 0, high: 1, grid_points: 100000}\n"
+          "  x2: {type: float, low: 0, high: 1, grid_points: 100000}\n"
+          "  x3: {type: float, low: 0, high: 1, grid_points: 100000}\n"
+          "  x4: {type: float, low: 0, high: 1, grid_points: 100000}\n"
+          "trial:\n  function: rosenbrock\n",
+     "space", 7, "the grid has more than 2^64 points (overflow at parameter x4)"},
     {HEAD SEARCH "space:\n  lr: {type: float, low: -1, high: 1, log: true}\n" CMD,
      "space.lr.low", 8, "must be > 0 for a log-scaled parameter (got -1)"},
     {HEAD SEARCH "space:\n  lr:\n    type: float\n    low: 2\n    high: 1\n" CMD,
