@@ -148,8 +148,9 @@ static int build_brackets(hp_pruner_t *p)
     uint64_t end = 0;
     for (uint32_t b = 0; b < nb; b++) {
         bracket_t *br = &p->br[b];
-        size_t n = 0;
-        while (rung_step(c->min_resource, c->eta, b + (uint32_t)n) < c->max_resource)
+        size_t n = 0; /* rungs: none for the median rule */
+        while (c->rule != HP_PRUNE_MEDIAN &&
+               rung_step(c->min_resource, c->eta, b + (uint32_t)n) < c->max_resource)
             n++;
         br->rungs = n ? calloc(n, sizeof *br->rungs) : NULL;
         if (n && !br->rungs)
@@ -413,6 +414,10 @@ static void judge_median(hp_pruner_t *p, trial_t *t, int64_t step, hp_prune_verd
 {
     const hp_pruner_config_t *c = &p->cfg;
     if (step < c->warmup_steps || p->ncompleted == 0 || p->ncompleted < c->min_trials)
+        return;
+    /* at max_resource the trial is complete: stopping it would save nothing
+     * and lose its result */
+    if (c->max_resource > 0 && step >= c->max_resource)
         return;
     /* only the first report in each interval after the warm-up is judged */
     int64_t nearest = (step - c->warmup_steps) / c->interval_steps * c->interval_steps +

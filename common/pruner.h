@@ -37,7 +37,8 @@
  *    completed, a trial stops when its best value so far is worse than the
  *    median of the values completed trials reported at that same step
  *    (linear interpolation between the middle two). A step no completed
- *    trial reported is not judged.
+ *    trial reported is not judged, nor a step at or past max_resource when
+ *    it is known (> 0): the trial is complete there.
  *
  * Every rule stops a trial whose value is not finite (NaN or infinite),
  * at any step, the grace period too: judged as diverged, it cannot recover.
@@ -69,7 +70,8 @@ typedef struct hp_pruner_config {
     const char *metric; /* for the reasons it writes; copied */
     int maximize;
     int64_t min_resource;   /* >= 1: no trial stops before this step */
-    int64_t max_resource;   /* > min_resource: a trial there is complete */
+    int64_t max_resource;   /* > min_resource: a trial there is complete
+                             * (median: 0 = not known) */
     int64_t eta;            /* reduction factor, >= 2 */
     uint32_t brackets;      /* hyperband: at most this many; 0 = all */
     int64_t warmup_steps;   /* median: no judgement before this step */

@@ -294,6 +294,8 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
             kint(b, &g, "warmup_steps", (uint64_t)s->pruning.warmup_steps);
             kint(b, &g, "interval_steps", (uint64_t)s->pruning.interval_steps);
             kint(b, &g, "min_trials", s->pruning.min_trials);
+            if (s->pruning.max_resource)
+                kint(b, &g, "max_resource", (uint64_t)s->pruning.max_resource);
         } else {
             kint(b, &g, "min_resource", (uint64_t)s->pruning.min_resource);
             kint(b, &g, "max_resource", (uint64_t)s->pruning.max_resource);

@@ -25,7 +25,7 @@ static const struct {
     const char *owners; /* for the message */
 } keys[] = {
     {"min_resource", RUNGS, "asha and hyperband"},
-    {"max_resource", RUNGS, "asha and hyperband"},
+    {"max_resource", RUNGS | R(HP_PRUNE_MEDIAN), "asha, hyperband and median"},
     {"reduction_factor", RUNGS, "asha and hyperband"},
     {"brackets", R(HP_PRUNE_HYPERBAND), "hyperband"},
     {"warmup_steps", R(HP_PRUNE_MEDIAN), "median"},
@@ -144,16 +144,18 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
         return;
     }
     int rungs = s->pruning.rule == HP_PRUNE_ASHA || s->pruning.rule == HP_PRUNE_HYPERBAND;
-    if (rungs && !has_max) {
+    /* median: optional, so a trial is not judged at its last step (where
+     * stopping it would save nothing and lose its result) */
+    if (!has_max) {
         if (s->trial.kind == HP_TRIAL_MODEL)
             s->pruning.max_resource = s->trial.epochs;
-        else
+        else if (rungs)
             spec_err(c, rule_line, "pruning.max_resource",
                      "is needed with rule %s for a command: the step at which a trial is "
                      "complete (its last step=N)",
                      rule_words[s->pruning.rule]);
     }
-    if (rungs && has_max && s->trial.kind == HP_TRIAL_MODEL &&
+    if (has_max && s->trial.kind == HP_TRIAL_MODEL &&
         s->pruning.max_resource > (int64_t)s->trial.epochs)
         spec_err(c, max_line, "pruning.max_resource",
                  "%" PRId64 " is beyond trial.epochs (%u): a model's steps are its epochs",

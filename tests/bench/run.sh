@@ -1,9 +1,10 @@
 #!/bin/sh
 # run.sh [BUILD_DIR]: every benchmark, each measuring hpsearch against its
 # peers (PyTorch, Optuna, scikit-learn) in the same run — what `make bench`
-# runs. The engine, dispatch and service-search benchmarks rewrite their own
-# sections of docs/benchmarks.md; the GP speed and in-process search-quality
-# benchmarks print Markdown tables to paste into theirs. Expect the whole
+# runs. The engine, dispatch, service-search, pruning and sanity benchmarks
+# rewrite their own sections of docs/benchmarks.md; the GP speed and
+# in-process search-quality benchmarks print Markdown tables to paste into
+# theirs. Expect the whole
 # run to take about an hour on a 2-core machine; each script has --quick.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -23,5 +24,7 @@ if [ -f tests/bench/search_service_bench.py ]; then
     echo "== search quality through the service"
     $py tests/bench/search_service_bench.py "$build" --write
 fi
+echo "== pruning on synthetic learning curves vs Optuna's pruners"
+$py tests/bench/pruning_bench.py "$build" --write
 echo "== the sanity check against shuffled labels"
 $py tests/bench/sanity_bench.py "$build" --write

@@ -324,6 +324,38 @@ START_TEST(test_median_warmup_and_interval)
 }
 END_TEST
 
+/* at max_resource a trial is complete: the median rule does not stop it
+ * there (nothing left to save; its result would be lost) */
+START_TEST(test_median_not_at_max_resource)
+{
+    hp_pruner_config_t c = {.rule = HP_PRUNE_MEDIAN, .metric = "loss", .max_resource = 3,
+                            .interval_steps = 1, .min_trials = 1};
+    hp_pruner_t *p;
+    char err[256];
+    ck_assert_int_eq(hp_pruner_new(&c, &p, err, sizeof err), 0);
+    complete_curve(p, 0, (const double[]){0.5, 0.4, 0.3}, 3);
+    hp_prune_verdict_t v = rep(p, 1, 1, 0.5); /* median 0.5: not worse */
+    ck_assert(v.judged && !v.stop);
+    v = rep(p, 1, 2, 0.45); /* best 0.45 > 0.4 */
+    ck_assert(v.judged && v.stop);
+    v = rep(p, 2, 1, 0.5);
+    ck_assert(!v.stop);
+    v = rep(p, 2, 2, 0.4);
+    ck_assert(!v.stop);
+    v = rep(p, 2, 3, 0.9); /* worse than 0.3, but at max_resource */
+    ck_assert(!v.judged && !v.stop);
+    hp_pruner_free(p);
+    /* unknown (0): every step is judged, the last one too */
+    c.max_resource = 0;
+    ck_assert_int_eq(hp_pruner_new(&c, &p, err, sizeof err), 0);
+    complete_curve(p, 0, (const double[]){0.5, 0.4, 0.3}, 3);
+    ck_assert(!rep(p, 1, 1, 0.5).stop);
+    ck_assert(!rep(p, 1, 2, 0.4).stop);
+    ck_assert(rep(p, 1, 3, 0.9).stop);
+    hp_pruner_free(p);
+}
+END_TEST
+
 static void bad(hp_pruner_config_t c, const char *want)
 {
     char err[256] = "";
@@ -372,6 +404,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, test_hyperband_brackets);
     tcase_add_test(tc, test_median_rule);
     tcase_add_test(tc, test_median_warmup_and_interval);
+    tcase_add_test(tc, test_median_not_at_max_resource);
     tcase_add_test(tc, test_config_errors);
     suite_add_tcase(s, tc);
     return s;

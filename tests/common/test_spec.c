@@ -679,7 +679,7 @@ static const char *const good_specs[] = {
     "space:\n  lr: {type: float, low: 1.0e-4, high: 0.1, log: true}\n"
     "trial: {command: [prog, '{lr}']}\n"
     "pruning: {rule: median, metric: loss, goal: minimize, warmup_steps: 3, interval_steps: 2, "
-    "min_trials: 4}\n",
+    "min_trials: 4, max_resource: 27}\n",
     /* JSON input */
     "{\n"
     "  \"name\": \"json-study\",\n"
@@ -717,6 +717,21 @@ START_TEST(test_pruning_defaults)
     ck_assert_int_eq(c.eta, 3);
     char err[200];
     ck_assert_int_eq(hp_pruner_config_check(&c, err, sizeof err), 0);
+    hp_spec_fini(&s);
+    /* median: a model's epochs are its max_resource (not judged there); a
+     * command's is unknown unless given */
+    static const char med[] = "name: p\nobjective: {metric: val_error}\n"
+                              "search: {algorithm: random, max_trials: 4}\n" MSPACE
+                              "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
+                              "pruning: {rule: median}\n";
+    ck_assert_int_eq(hp_spec_parse(&s, med, strlen(med), "p.yaml", &d), 0);
+    ck_assert_int_eq(hp_spec_pruning_config(&s, &c), 1);
+    ck_assert_int_eq(c.max_resource, 9);
+    hp_spec_fini(&s);
+    static const char medc[] = HEAD SEARCH SPACE CMD "pruning: {rule: median}\n";
+    ck_assert_int_eq(hp_spec_parse(&s, medc, strlen(medc), "p.yaml", &d), 0);
+    ck_assert_int_eq(hp_spec_pruning_config(&s, &c), 1);
+    ck_assert_int_eq(c.max_resource, 0);
     hp_spec_fini(&s);
     /* no pruning section: none, and the stored JSON has none either */
     static const char plain[] = HEAD SEARCH SPACE TRIAL;

@@ -2,8 +2,10 @@
  * trials of an external program (and the program's children) that are not
  * in the top 1/eta at a rung, with the reason a person reads; a coordinator
  * killed with SIGKILL mid-study and restarted makes the same decisions from
- * what it stored; a trial the rule cannot judge runs to the end, with one
- * warning event.
+ * what it stored; a program that ignores SIGTERM is killed after
+ * trial.kill_grace; the median rule decides as computed; hpsearch run
+ * counts pruned trials; a trial the rule cannot judge runs to the end, with
+ * one warning event.
  *
  * Every decision is fixed by construction, never by timing: one worker slot
  * runs the trials in grid order, and the program waits after each step until
@@ -38,7 +40,10 @@ static char spec[4096];
 /* The program (its pid in DIR/program-N): a background child (its pid in
  * DIR/child-N), then "step=i loss=x+1/i" for i = 1..9, each waited on until
  * stored. With DIR/hold present, trial 3 first waits for DIR/gate; with
- * DIR/stubborn, SIGTERM only makes it touch DIR/term-N and go on. */
+ * DIR/hold-N-I, trial N waits for DIR/gate after step I is stored, the
+ * first time only (it touches DIR/held-N-I); with DIR/stubborn, SIGTERM
+ * only makes it touch DIR/term-N and go on; with DIR/worse, a re-run after
+ * step 3 was held reports 1 more at every step. */
 static void write_program(hp_harness_t *h)
 {
     char text[2048];
@@ -52,12 +57,17 @@ static void write_program(hp_harness_t *h)
              "if [ \"$n\" = 3 ] && [ -e $d/hold ]; then\n"
              "  touch $d/held; while [ ! -e $d/gate ]; do sleep 0.05; done\n"
              "fi\n"
+             "off=0; [ -e $d/worse ] && [ -e $d/held-$n-3 ] && off=1\n"
              "i=1\n"
              "while [ $i -le 9 ]; do\n"
-             "  echo \"step=$i loss=$(awk -v x=$x -v i=$i 'BEGIN { print x + 1 / i }')\"\n"
+             "  echo \"step=$i loss=$(awk -v x=$x -v i=$i -v o=$off 'BEGIN { print x + o + 1 / i "
+             "}')\"\n"
              "  until [ \"$(sqlite3 $d/study.db \"SELECT count(*) FROM metrics m JOIN trials t "
              "ON t.id = m.trial_id WHERE t.number = $n AND m.step = $i AND m.name = 'loss' AND "
              "m.attempt = t.attempts\")\" = 1 ]; do sleep 0.02; done\n"
+             "  if [ -e $d/hold-$n-$i ] && [ ! -e $d/held-$n-$i ]; then\n"
+             "    touch $d/held-$n-$i; while [ ! -e $d/gate ]; do sleep 0.05; done\n"
+             "  fi\n"
              "  i=$((i + 1))\n"
              "done\n",
              h->dir);
@@ -76,6 +86,23 @@ static const char *asha_spec_grace(hp_harness_t *h, const char *name, const char
              "pruning: {rule: asha, metric: %s, min_resource: 1, max_resource: 9, "
              "reduction_factor: 3}\n",
              name, h->dir, kill_grace, metric);
+    return spec;
+}
+
+/* The median rule after 2 completed trials, on x = 0.4, 0.5 (completed:
+ * too few to judge), 0.7 (1.7 at step 1, median of 1.4 and 1.5 is 1.45:
+ * pruned), 0.44 (1.44 < 1.45, and 0.44 + 1/i below 0.45 + 1/i after:
+ * completes), 0.9 (median of 1.4, 1.44, 1.5 is 1.44: pruned), 0.43
+ * (below 0.44 + 1/i: completes). */
+static const char *median_spec(hp_harness_t *h)
+{
+    snprintf(spec, sizeof spec,
+             "name: median\nobjective: {metric: loss}\n"
+             "search: {algorithm: grid, parallelism: 1}\n"
+             "space:\n  x: {type: categorical, values: [0.4, 0.5, 0.7, 0.44, 0.9, 0.43]}\n"
+             "trial:\n  command: [sh, %s/curve.sh, '{x}']\n  timeout: 600\n"
+             "pruning: {rule: median, min_trials: 2}\n",
+             h->dir);
     return spec;
 }
 
@@ -128,7 +155,8 @@ static void expect_decisions(hp_harness_t *h)
     /* the completed ones ran every step */
     ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT count(*) FROM metrics m JOIN trials t ON "
                                               "t.id = m.trial_id WHERE t.number IN (0, 2) AND "
-                                              "m.name = 'loss' AND m.step BETWEEN 1 AND 9"),
+                                              "m.name = 'loss' AND m.step BETWEEN 1 AND 9 "
+                                              "AND m.attempt = t.attempts"),
                      18);
     ck_assert_int_eq(hp_harness_db_int(h->db, "SELECT CAST(round(value * 1e6) AS INTEGER) FROM "
                                               "trials WHERE number = 2"),
@@ -242,6 +270,56 @@ END_TEST
 
 /* A program that ignores SIGTERM is killed after trial.kill_grace; the
  * trial still ends pruned, with its children gone. */
+/* A worker SIGKILLed while trial 2 (the best so far) has reported rungs 1
+ * and 3: its attempt is lost and the trial is re-run by another worker,
+ * which (DIR/worse) reports 1 more at each step. It is judged afresh, its
+ * first attempt's values forgotten: 2.4 at rung 1 among 1.5 and 1.7 is
+ * pruned. (Had the first attempt's steps counted, the re-run's would be
+ * taken for repeats and never judged.) */
+START_TEST(test_worker_killed_mid_rung)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-worker");
+    write_program(&h);
+    hp_harness_write_file(&h, "hold-2-3", "1\n");
+    hp_harness_write_file(&h, "worse", "1\n");
+    hp_harness_start_daemon(&h, "--lease-ms", "1000", "--heartbeat-ms", "100", NULL);
+    pid_t a = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
+    hp_harness_submit(&h, asha_spec(&h, "lost", "loss"));
+    char held[700];
+    snprintf(held, sizeof held, "%s/held-2-3", h.dir);
+    struct timespec ts = {0, 50 * 1000000L};
+    for (int i = 0; access(held, F_OK) != 0 && i < GUARD_S * 20; i++)
+        nanosleep(&ts, NULL);
+    ck_assert_int_eq(access(held, F_OK), 0);
+    hp_harness_kill(&h, a, SIGKILL);
+    /* its program lives on, waiting: the gate lets it go (and die on its
+     * closed pipe); the next worker re-runs the trial after the lease */
+    pid_t orphan = pid_in(&h, "program", 2);
+    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
+    hp_harness_write_file(&h, "gate", "open\n");
+    const char *state = hp_harness_wait_study(&h, "lost", GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "completed");
+    expect_trial(&h, 2, "pruned",
+                 "pruned at step 1 by asha: loss 2.4 not in the top 1/3 of 3 trials at rung 1, "
+                 "cut-off 1.5");
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT pruned_step FROM trials WHERE number = 2"),
+                     1);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trial_attempts a JOIN trials t "
+                                             "ON t.id = a.trial_id WHERE t.number = 2"),
+                     2);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trial_attempts a JOIN trials t "
+                                             "ON t.id = a.trial_id WHERE t.number = 2 AND "
+                                             "a.outcome = 'lost'"),
+                     1);
+    kill(orphan, SIGKILL);
+    for (int n = 0; n < 6; n++)
+        kill(child_of(&h, n), SIGKILL);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 START_TEST(test_kill_grace_then_sigkill)
 {
     static hp_harness_t h;
@@ -306,6 +384,34 @@ START_TEST(test_run_shows_pruning)
 }
 END_TEST
 
+START_TEST(test_median_rule_through_the_service)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-median");
+    write_program(&h);
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
+    hp_harness_submit(&h, median_spec(&h));
+    const char *state = hp_harness_wait_study(&h, "median", GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "completed");
+    expect_trial(&h, 0, "completed", NULL);
+    expect_trial(&h, 1, "completed", NULL);
+    expect_trial(&h, 2, "pruned",
+                 "pruned at step 1 by median: best loss so far 1.7 is worse than the median 1.45 "
+                 "of 2 completed trials at step 1");
+    expect_trial(&h, 3, "completed", NULL);
+    expect_trial(&h, 4, "pruned",
+                 "pruned at step 1 by median: best loss so far 1.9 is worse than the median 1.44 "
+                 "of 3 completed trials at step 1");
+    expect_trial(&h, 5, "completed", NULL);
+    for (int n = 0; n < 6; n++)
+        if (n != 2 && n != 4)
+            kill(child_of(&h, n), SIGKILL);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 START_TEST(test_unjudged_metric_runs_on_with_one_warning)
 {
     static hp_harness_t h;
@@ -343,8 +449,10 @@ static Suite *pruning_suite(void)
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     tcase_add_test(tc, test_asha_stops_the_hopeless);
     tcase_add_test(tc, test_restart_makes_the_same_decisions);
+    tcase_add_test(tc, test_worker_killed_mid_rung);
     tcase_add_test(tc, test_kill_grace_then_sigkill);
     tcase_add_test(tc, test_run_shows_pruning);
+    tcase_add_test(tc, test_median_rule_through_the_service);
     tcase_add_test(tc, test_unjudged_metric_runs_on_with_one_warning);
     suite_add_tcase(s, tc);
     return s;
