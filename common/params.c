@@ -286,8 +286,9 @@ static int read_number(const hp_param_t *p, const char *text, double *x, char *e
     errno = 0;
     double v = strtod(text, &end);
     if (errno == ERANGE && *text && end != text)
-        return hp_errf(err, errlen, HP_EINVAL, "%s: '%s' %s a double's range", p->name, text,
-                       fabs(v) < 1 ? "underflows (too close to 0 for)" : "is outside");
+        return hp_errf(err, errlen, HP_EINVAL, "%s: '%s' %s", p->name, text,
+                       fabs(v) < 1 ? "underflows: it is too close to 0 for a double"
+                                   : "is outside a double's range");
     while (isspace((unsigned char)*end))
         end++;
     if (!*text || isspace((unsigned char)*text) || *end != '\0' || !isfinite(v))

@@ -431,7 +431,7 @@ static void parse_root(ctx_t *c, struct fy_node *root)
         spec_check_grid(c, &sl);
     if (space_ok && sl.param && s->space.n)
         spec_space_check(c, &sl);
-    free(sl.param);
+    spec_space_lines_fini(&sl);
     spec_map_fini(&m);
 }
 

@@ -75,6 +75,10 @@ typedef struct map {
 typedef struct space_lines {
     int space;  /* line of the `space:` key */
     int *param; /* per space.params[i] */
+    /* names of the space's entries that had errors and so are not in
+     * space.params: later checks do not call them missing as well */
+    char (*dropped)[HP_PARAM_NAME_MAX];
+    size_t n_dropped;
 } space_lines_t;
 
 /* spec_err adds one diagnostic (file from the context) and counts it. */
@@ -128,6 +132,9 @@ void spec_subpath(char *out, size_t cap, const char *parent, const char *k, size
 
 /* The sections (each reports its own errors). */
 void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl);
+/* 1 if the space has an entry NAME that had errors (not in space.params) */
+int spec_space_dropped(const space_lines_t *sl, const char *name);
+void spec_space_lines_fini(space_lines_t *sl);
 void spec_space_check(ctx_t *c, const space_lines_t *sl);
 void spec_check_grid(ctx_t *c, const space_lines_t *sl);
 void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);

@@ -353,16 +353,35 @@ void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl)
         if (m.n == 0)
             spec_err(c, e->line, "space", "must define at least one parameter");
         sl->param = calloc(m.n ? m.n : 1, sizeof *sl->param);
-        HP_ASSERT(sl->param != NULL);
+        sl->dropped = calloc(m.n ? m.n : 1, sizeof *sl->dropped);
+        HP_ASSERT(sl->param != NULL && sl->dropped != NULL);
         for (size_t i = 0; i < m.n; i++) {
             m.e[i].used = 1;
             int ok;
             parse_param(c, &m.e[i], &ok);
             if (ok)
                 sl->param[c->spec->space.n - 1] = m.e[i].line;
+            else if (m.e[i].klen < HP_PARAM_NAME_MAX) {
+                memcpy(sl->dropped[sl->n_dropped], m.e[i].key, m.e[i].klen);
+                sl->dropped[sl->n_dropped++][m.e[i].klen] = '\0';
+            }
         }
     }
     spec_map_fini(&m);
+}
+
+int spec_space_dropped(const space_lines_t *sl, const char *name)
+{
+    for (size_t i = 0; i < sl->n_dropped; i++)
+        if (strcmp(sl->dropped[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+void spec_space_lines_fini(space_lines_t *sl)
+{
+    free(sl->param);
+    free(sl->dropped);
 }
 
 /* space_check runs hp_space_validate as a second opinion and attaches a
@@ -398,6 +417,16 @@ void spec_check_grid(ctx_t *c, const space_lines_t *sl)
             snprintf(path, sizeof path, "space.%s", pp->name);
             spec_err(c, sl->param[i], path,
                      "grid search needs 'values', 'grid_points' or 'step' for a float parameter");
+            return;
         }
     }
+    /* the grid sampler refuses a grid it cannot count: so does validate */
+    uint64_t size;
+    hp_diag_t d = {0};
+    if (sp->n && hp_space_grid_size(sp, &size, &d) == HP_ERANGE && d.n)
+        spec_err(c, sl->space ? sl->space : 1, "space",
+                 "%s; grid search enumerates every combination (use fewer grid_points or "
+                 "values, or another algorithm)",
+                 d.items[0].message);
+    hp_diag_fini(&d);
 }

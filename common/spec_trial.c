@@ -139,7 +139,8 @@ static void parse_value_map(ctx_t *c, const map_t *tm, entry_t *e, int env, hp_s
     spec_map_fini(&m);
 }
 
-static void check_placeholders(ctx_t *c, const char *arg, const char *path, int line)
+static void check_placeholders(ctx_t *c, const space_lines_t *sl, const char *arg,
+                               const char *path, int line)
 {
     const hp_spec_t *s = c->spec;
     for (const char *q = arg; *q; q++) {
@@ -173,7 +174,8 @@ static void check_placeholders(ctx_t *c, const char *arg, const char *path, int 
         }
         memcpy(name, q + 1, n);
         name[n] = '\0';
-        if (hp_space_find(&s->space, name) < 0 && !hp_spec_find_fixed(s, name))
+        if (hp_space_find(&s->space, name) < 0 && !hp_spec_find_fixed(s, name) &&
+            !spec_space_dropped(sl, name))
             spec_err(c, line, path, "placeholder {%s} names no parameter in space or trial.fixed",
                      name);
         q = end;
@@ -483,7 +485,9 @@ static void check_function_space(ctx_t *c, const space_lines_t *sl, int fline)
                      need, pp->name);
     }
     for (unsigned k = 1; k <= need; k++) {
-        if (!seen[k]) {
+        char xk[16];
+        snprintf(xk, sizeof xk, "x%u", k);
+        if (!seen[k] && !spec_space_dropped(sl, xk)) {
             spec_err(c, fline, "trial.function",
                      "%s needs parameters x1..x%u in space (x%u is missing)", fname, need, k);
             break;
@@ -610,7 +614,7 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
                 snprintf(ap, sizeof ap, "trial.command[%zu]", i);
             else
                 snprintf(ap, sizeof ap, "trial.command");
-            check_placeholders(c, s->trial.argv[i], ap, arg_lines[i]);
+            check_placeholders(c, sl, s->trial.argv[i], ap, arg_lines[i]);
         }
         free(arg_lines);
         if (oe[3]) {

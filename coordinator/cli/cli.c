@@ -105,6 +105,17 @@ int hp_cli_bad_option(const hp_cli_t *cli, const hp_cmd_t *cmd, int ch, int argc
     const char *opt = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "?";
     if (ch == ':')
         return hp_cli_usage_error(cli, cmd, "option '%s' needs a value", opt);
+    /* the global options go before the verb; say so rather than "unknown" */
+    static const char *const globals[][2] = {{"--coordinator", "URL"},
+                                             {"--token-file", "FILE"}};
+    for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++) {
+        size_t n = strlen(globals[i][0]);
+        if (strncmp(opt, globals[i][0], n) == 0 && (opt[n] == '\0' || opt[n] == '='))
+            return hp_cli_usage_error(cli, cmd,
+                                      "%s is a global option: give it before the command "
+                                      "(hpsearch %s %s %s ...)",
+                                      globals[i][0], globals[i][0], globals[i][1], cmd->name);
+    }
     return hp_cli_usage_error(cli, cmd, "unknown option '%s'", opt);
 }
 

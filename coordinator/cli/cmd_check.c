@@ -116,11 +116,10 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
     };
     double steps = HP_SANITY_STEPS, batch = HP_SANITY_BATCH, threshold = HP_SANITY_THRESHOLD;
     int ch;
-    while ((ch = getopt_long(argc, argv, "+s:b:t:", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+:s:b:t:", opts, NULL)) != -1) {
         double *dst = ch == 's' ? &steps : ch == 'b' ? &batch : ch == 't' ? &threshold : NULL;
         if (!dst)
-            return hp_cli_usage_error(cli, &hp_cmd_check, "unknown option '%s'",
-                                      argv[optind - 1]);
+            return hp_cli_bad_option(cli, &hp_cmd_check, ch, argc, argv);
         if (parse_pos(optarg, dst) < 0 || (ch != 't' && (*dst != floor(*dst) || *dst > 1e7)))
             return hp_cli_usage_error(cli, &hp_cmd_check, "--%s: expected a positive %s, got '%s'",
                                       ch == 's' ? "steps" : ch == 'b' ? "batch" : "threshold",

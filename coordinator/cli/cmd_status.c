@@ -53,6 +53,8 @@ static void table_row(hp_table_t *t, const Hpsearch__StudyStatus *s)
     hp_table_add_int(t, s->pending);
     hp_table_add_int(t, s->completed);
     hp_table_add_int(t, s->failed);
+    hp_table_add_int(t, s->pruned);
+    hp_table_add_int(t, s->cancelled);
     if (s->has_best)
         hp_table_add_num(t, s->best_value);
     else
@@ -260,9 +262,11 @@ static int cmd_status(hp_cli_t *cli, int argc, char **argv)
 
     hp_table_t t;
     if (fmt == HP_FORMAT_TABLE) {
-        static const char *const cols[] = {"id",        "name",   "state", "done",
-                                           "running",   "pending", "completed",
-                                           "failed",    "best",   "best_trial", "objective"};
+        /* every state that counts toward done, so the columns add up */
+        static const char *const cols[] = {"id",        "name",      "state",     "done",
+                                           "running",   "pending",   "completed", "failed",
+                                           "pruned",    "cancelled", "best",      "best_trial",
+                                           "objective"};
         hp_table_init(&t, sizeof cols / sizeof cols[0], cols);
     } else {
         static const char *const cols[] = {

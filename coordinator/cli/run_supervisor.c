@@ -223,6 +223,15 @@ void hp_supervisor_stop(hp_supervisor_t *s)
 
 void hp_supervisor_report_stop(hp_supervisor_t *s)
 {
+    if (s->daemon.pid > 0 && signal_count > 1 && WIFSIGNALED(s->daemon.status) &&
+        WTERMSIG(s->daemon.status) == SIGKILL) {
+        /* the user asked for this with a second signal: no failure to show */
+        fprintf(s->cli->err,
+                "hpsearch run: stopped at once (a second signal): the coordinator was killed "
+                "without waiting for it; a trial it had not yet recorded as interrupted is "
+                "re-queued by the next run after one lease period\n");
+        return;
+    }
     if (s->daemon.pid > 0 &&
         !(WIFEXITED(s->daemon.status) && WEXITSTATUS(s->daemon.status) == 0)) {
         char how[128];

@@ -96,7 +96,7 @@ static const bad_t bad[] = {
      "missing hidden, drop: give every parameter of the space once"},
     {{"lr", "", "hidden", "64", "act", "relu", "drop", "0"}, "lr: '' is not a number"},
     {{"lr", "1e-400", "hidden", "64", "act", "relu", "drop", "0"},
-     "lr: '1e-400' underflows (too close to 0 for) a double's range"},
+     "lr: '1e-400' underflows: it is too close to 0 for a double"},
 };
 
 START_TEST(test_bad_point)

@@ -124,6 +124,13 @@ static const bad_t bad_specs[] = {
     {HEAD "search:\n  algorithm: random\n  max_trials: !!str 10\n" SPACE TRIAL,
      "search.max_trials", 6, "YAML tags"},
     /* space */
+    {HEAD "search:\n  algorithm: grid\n  max_trials: 10\n"
+          "space:\n  x1: {type: float, low: 0, high: 1, grid_points: 100000}\n"
+          "  x2: {type: float, low: 0, high: 1, grid_points: 100000}\n"
+          "  x3: {type: float, low: 0, high: 1, grid_points: 100000}\n"
+          "  x4: {type: float, low: 0, high: 1, grid_points: 100000}\n"
+          "trial:\n  function: rosenbrock\n",
+     "space", 7, "the grid has more than 2^64 points (overflow at parameter x4)"},
     {HEAD SEARCH "space:\n  lr: {type: float, low: -1, high: 1, log: true}\n" CMD,
      "space.lr.low", 8, "must be > 0 for a log-scaled parameter (got -1)"},
     {HEAD SEARCH "space:\n  lr:\n    type: float\n    low: 2\n    high: 1\n" CMD,
@@ -298,6 +305,33 @@ START_TEST(test_bad_spec)
     ck_assert_uint_eq(spec.space.n, 0);
     hp_spec_fini(&spec);
     hp_diag_fini(&d);
+}
+END_TEST
+
+/* A space entry with a mistake is reported once: the checks after it (a
+ * benchmark function's x1..xN, a command's placeholders) do not also call
+ * it missing. */
+START_TEST(test_bad_param_reported_once)
+{
+    static const char *const yaml[] = {
+        HEAD SEARCH "space:\n  x1: {type: float, low: -5, high: 1e999}\n"
+                    "  x2: {type: float, low: 0, high: 15}\n" TRIAL,
+        HEAD SEARCH "space:\n  lr: {type: float, low: 1e-4, high: 1e999, log: true}\n"
+                    "trial:\n  command: [prog, --lr, \"{lr}\"]\n",
+    };
+    for (size_t i = 0; i < HP_ARRAY_LEN(yaml); i++) {
+        hp_spec_t spec;
+        hp_diag_t d = {0};
+        ck_assert_int_eq(hp_spec_parse(&spec, yaml[i], strlen(yaml[i]), "study.yaml", &d),
+                         HP_EINVAL);
+        for (size_t k = 0; k < d.n; k++)
+            fprintf(stderr, "case %zu: %s\n", i, d.items[k].text);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_ptr_nonnull(strstr(d.items[0].text, "study.yaml:8: space."));
+        ck_assert_ptr_nonnull(strstr(d.items[0].text, "high: 1e999 is out of range"));
+        hp_spec_fini(&spec);
+        hp_diag_fini(&d);
+    }
 }
 END_TEST
 
@@ -1025,6 +1059,7 @@ static Suite *spec_suite(void)
     TCase *tc = tcase_create("malformed");
     tcase_add_loop_test(tc, test_bad_spec, 0, (int)HP_ARRAY_LEN(bad_specs));
     tcase_add_test(tc, test_many_mistakes_all_reported);
+    tcase_add_test(tc, test_bad_param_reported_once);
     tcase_add_loop_test(tc, test_model_settings_checked, 0, (int)HP_ARRAY_LEN(setting_specs));
     tcase_add_test(tc, test_model_settings_accepted);
     suite_add_tcase(s, tc);

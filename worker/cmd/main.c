@@ -31,6 +31,24 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i]->name))
             return cmds[i]->exec(argc - 1, argv + 1);
+    /* `hpworker --slots 2 --connect URL`: the connect options in another
+     * order are still the connect command (it reads them in any order) */
+    if (!strncmp(argv[1], "--", 2))
+        for (int i = 2; i < argc; i++)
+            if (!strcmp(argv[i], hp_worker_cmd_connect.name))
+                return hp_worker_cmd_connect.exec(argc - 1, argv + 1);
+    static const char *const connect_opts[] = {"--slots", "--token-file", "--heartbeat-ms",
+                                               "--kill-grace-ms", "--log-level"};
+    int is_connect_opt = 0;
+    for (size_t i = 0; i < sizeof connect_opts / sizeof connect_opts[0]; i++)
+        is_connect_opt |= !strcmp(argv[1], connect_opts[i]);
+    if (is_connect_opt) {
+        fprintf(stderr,
+                "hpworker: %s without --connect URL: a worker needs the coordinator's URL "
+                "(hpworker --connect URL [--slots N] ...; try --help)\n",
+                argv[1]);
+        return 2;
+    }
     fprintf(stderr, "hpworker: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
 }
