@@ -267,18 +267,26 @@ int hp_store_rollback(hp_store_t *st, char *err, size_t errlen)
     return run(st, Q_ROLLBACK, "ROLLBACK", "rollback write group", err, errlen);
 }
 
+/* An operation inside a group, or inside another operation (one store
+ * function made of others), is a savepoint of it; the outermost is its
+ * own transaction. */
 int hp_store_op_begin(hp_store_t *st, const char *what, char *err, size_t errlen)
 {
     if (st->readonly)
         return readonly_err(st, what, err, errlen);
-    if (st->in_group)
-        return run(st, Q_SAVEPOINT, "SAVEPOINT hp_op", what, err, errlen);
-    return run(st, Q_BEGIN, "BEGIN IMMEDIATE", what, err, errlen);
+    int rc = st->in_group || st->op_depth
+                 ? run(st, Q_SAVEPOINT, "SAVEPOINT hp_op", what, err, errlen)
+                 : run(st, Q_BEGIN, "BEGIN IMMEDIATE", what, err, errlen);
+    if (rc == 0)
+        st->op_depth++;
+    return rc;
 }
 
 int hp_store_op_end(hp_store_t *st, int rc, char *err, size_t errlen)
 {
-    if (st->in_group) {
+    if (st->op_depth > 0)
+        st->op_depth--;
+    if (st->in_group || st->op_depth) {
         if (rc < 0) {
             run(st, Q_ROLLBACK_TO, "ROLLBACK TO hp_op", "rollback", NULL, 0);
             run(st, Q_RELEASE, "RELEASE hp_op", "release", NULL, 0);

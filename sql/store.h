@@ -214,6 +214,19 @@ int hp_store_study_update_spec(hp_store_t *st, int64_t id, const char *spec,
  * HP_ENOENT if there is no such study. */
 int hp_store_study_reopen(hp_store_t *st, int64_t id, char *err, size_t errlen);
 
+/* hp_store_study_resume continues a cancelled, failed or stopped study,
+ * in one transaction: running again (hp_store_study_reopen), its
+ * cancelled trials pending again (hp_store_trial_uncancel), and a
+ * study_resumed event. *was (may be NULL) is the state it had; *note
+ * (note may be NULL) one sentence for the user: "it was failed; 3 trials
+ * are pending, 1 of them cancelled before". HP_ESTATE for a running study
+ * ("study 'x' is running; only a cancelled or failed study can be
+ * resumed") or a completed one ("... raise max_trials to continue it");
+ * HP_ENOENT if there is no such study. The caller makes sure none of its
+ * trials still runs (the daemon: none of its attempts is stopping). */
+int hp_store_study_resume(hp_store_t *st, int64_t id, hp_study_state_t *was, char *note,
+                          size_t notelen, char *err, size_t errlen);
+
 /* ---- trials --------------------------------------------------------- */
 
 typedef enum hp_trial_state {

@@ -4,7 +4,7 @@
  *   store.c        open/close, pragmas, version check and migrations,
  *                  write groups, the statement cache, the error boundary
  *   store_query.c  the sandbox for people's read-only SQL
- *   store_study.c, store_trial.c, store_metric.c, store_prune.c, store_worker.c,
+ *   store_study.c, store_trial.c, store_metric.c, store_prune.c, store_resume.c, store_worker.c,
  *   store_baseline.c, store_attempt.c  one kind of row (or column) each
  *
  * Every SQL text lives at its call site and is prepared once per handle:
@@ -81,6 +81,7 @@ struct hp_store {
     unsigned flags;
     int readonly;
     int in_group;
+    int op_depth; /* hp_store_op_begin's open operations */
     int version;
     double (*clock)(void *data);
     void *clock_data;

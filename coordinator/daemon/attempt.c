@@ -251,9 +251,9 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
         if (rc == 0 && r->stop && r->has_prune_step)
             rc = hp_store_trial_set_pruned_step(c->store, r->trial_id, r->prune_step, err,
                                                 errlen);
-        if (rc == 0 && r->pruned_by_rule)
-            hp_store_event_append(c->store, "trial_pruned", s->id, r->trial_id, NULL,
-                                  r->stop_reason, err, errlen);
+        if (rc == 0 && r->stop && r->has_prune_step)
+            hp_store_event_append(c->store, r->pruned_by_rule ? "trial_pruned" : "trial_diverged",
+                                  s->id, r->trial_id, NULL, r->stop_reason, err, errlen);
         break;
     default:
         if (s->fails.gave_up && r->stop) {

@@ -58,12 +58,10 @@ void coord_diagnose_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch_
              r->loss_metric, d.evidence);
     if (r->sanity)
         return; /* the sanity check's own verdict says it */
+    /* the trial_diverged event is written when the attempt ends pruned
+     * (attempt.c): a program may finish before the stop reaches it */
     hp_log_info("study %s trial %" PRIu64 ": %s; stopping it", r->study->spec.name, r->number,
                 r->stop_reason);
-    char err[256];
-    if (coord_write_begin(c) == 0)
-        hp_store_event_append(c->store, "trial_diverged", r->study->id, r->trial_id, NULL,
-                              r->stop_reason, err, sizeof err);
 }
 
 void coord_diagnose_end(coord_t *c, coord_run_t *r)

@@ -51,6 +51,17 @@ static int follows_max_trials(const char *key, const hp_spec_t *a, const hp_spec
     return 0;
 }
 
+/* The command that resumes study name: through this daemon, or, for the
+ * private one `hpsearch run` starts (it names itself the lock's holder),
+ * on the database file once run has stopped. */
+static void resume_hint(const coord_t *c, const char *name, char *out, size_t n)
+{
+    if (strncmp(c->cfg.lock_owner, "hpsearch run:", 13) == 0)
+        snprintf(out, n, "hpsearch resume --db %s %s", c->cfg.db, name);
+    else
+        snprintf(out, n, "hpsearch resume %s", name);
+}
+
 /* The spec key as a user says it in a note: "max_trials", "timeout". */
 static const char *short_key(const char *key)
 {
@@ -235,11 +246,13 @@ void coord_grow_resubmit(coord_t *c, hp_rep_req_t *req, const hp_study_t *st, co
         coord_study_free(s);
         return;
     }
+    char hint[1400];
+    resume_hint(c, st->name, hint, sizeof hint);
     if (notes.v.n == 0) { /* the same spec: the same study goes on */
         if (st->state == HP_STUDY_CANCELLED || st->state == HP_STUDY_FAILED ||
             st->state == HP_STUDY_STOPPED)
-            note(&notes, "study '%s' is %s; `hpsearch resume %s` continues it", st->name,
-                 hp_study_state_name(st->state), st->name);
+            note(&notes, "study '%s' is %s; `%s` continues it", st->name,
+                 hp_study_state_name(st->state), hint);
         reply_submit(c, req, st, &notes);
         notes_fini(&notes);
         coord_study_free(s);
@@ -267,8 +280,8 @@ void coord_grow_resubmit(coord_t *c, hp_rep_req_t *req, const hp_study_t *st, co
         note(&notes, "study '%s' was completed; it runs again for %" PRIu64 " more trials",
              st->name, total - created);
     } else if (st->state != HP_STUDY_RUNNING && st->state != HP_STUDY_COMPLETED) {
-        note(&notes, "study '%s' is %s; `hpsearch resume %s` continues it with these values",
-             st->name, hp_study_state_name(st->state), st->name);
+        note(&notes, "study '%s' is %s; `%s` continues it with these values", st->name,
+             hp_study_state_name(st->state), hint);
     }
     if (mem) {
         if (reopen)
@@ -322,17 +335,9 @@ void coord_grow_resume(coord_t *c, hp_rep_req_t *req, const Hpsearch__ResumeStud
         return;
     }
     const coord_study_t *mem = coord_study_by_id(c, st.id);
-    if (st.state == HP_STUDY_RUNNING) {
-        coord_reply_error(c, req, HP_ESTATE,
-                          "study '%s' is running; only a cancelled or failed study can be "
-                          "resumed",
-                          st.name);
-    } else if (st.state == HP_STUDY_COMPLETED) {
-        coord_reply_error(c, req, HP_ESTATE,
-                          "study '%s' is completed; raise max_trials to continue it (submit "
-                          "its spec again with a larger search.max_trials)",
-                          st.name);
-    } else if (mem && (mem->running || mem->sanity == 2)) {
+    char note[300];
+    if (st.state != HP_STUDY_RUNNING && st.state != HP_STUDY_COMPLETED && mem &&
+        (mem->running || mem->sanity == 2)) {
         coord_reply_error(c, req, HP_EBUSY,
                           "study '%s' is still stopping %u running trial%s; resume it once "
                           "they have ended (hpsearch status %s shows them)",
@@ -340,29 +345,24 @@ void coord_grow_resume(coord_t *c, hp_rep_req_t *req, const Hpsearch__ResumeStud
                           mem->running + (mem->sanity == 2) == 1 ? "" : "s", st.name);
     } else if ((rc = coord_write_begin(c)) < 0) {
         coord_reply_error(c, req, HP_EDB, "database unavailable");
-    } else {
-        int64_t requeued = 0;
-        if ((rc = hp_store_study_reopen(c->store, st.id, err, sizeof err)) < 0 ||
-            (rc = hp_store_trial_uncancel(c->store, st.id, &requeued, err, sizeof err)) < 0) {
+    } else if ((rc = hp_store_study_resume(c->store, st.id, NULL, note, sizeof note, err,
+                                           sizeof err)) < 0) {
+        if (rc == HP_ESTATE || rc == HP_ENOENT)
+            coord_reply_error(c, req, rc, "%s", err);
+        else {
             coord_store_failed(c, rc, "study '%s': cannot resume it: %s", st.name, err);
             coord_reply_error(c, req, HP_EDB, "cannot resume: %s", err);
-        } else if ((rc = resume_in_memory(c, &st, err, sizeof err)) < 0) {
+        }
+    } else {
+        if ((rc = resume_in_memory(c, &st, err, sizeof err)) < 0) {
             /* left running in the file it would keep `wait` waiting */
             char reason[600], e2[256];
             snprintf(reason, sizeof reason, "cannot resume: %s", err);
             hp_store_study_set_state(c->store, st.id, HP_STUDY_FAILED, reason, e2, sizeof e2);
             coord_reply_error(c, req, rc, "study '%s': %s", st.name, reason);
         } else {
-            char detail[128];
-            snprintf(detail, sizeof detail, "was %s; %" PRId64 " cancelled trials pending again",
-                     hp_study_state_name(st.state), requeued);
-            hp_store_event_append(c->store, "study_resumed", st.id, 0, NULL, detail, err,
-                                  sizeof err);
-            hp_log_info("study %s resumed (%s)", st.name, detail);
-            char msg[200];
-            snprintf(msg, sizeof msg, "it was %s; %" PRId64 " cancelled trial%s will run again",
-                     hp_study_state_name(st.state), requeued, requeued == 1 ? "" : "s");
-            coord_reply_ack(c, req, 0, msg);
+            hp_log_info("study %s resumed (%s)", st.name, note);
+            coord_reply_ack(c, req, 0, note);
         }
     }
     hp_study_fini(&st);

@@ -38,7 +38,7 @@ static inline void nap_ms(int ms)
 /* ---- the CLI against the harness's daemon ------------------------------- */
 
 typedef struct res {
-    int status; /* raw wait status */
+    int status; /* exit code (hp_spawn_wait), 128 + signal */
     char *out, *err;
 } res_t;
 

@@ -280,7 +280,8 @@ START_TEST(test_cancelled_study_resumes)
     open_gate(&h);
     r = CLI(&h, "resume", "rs");
     OK(r);
-    HAS(r.out, "study 'rs' resumed: it was cancelled; 2 cancelled trials will run again");
+    HAS(r.out, "study 'rs' resumed: it was cancelled; 2 trials are pending, 2 of them cancelled "
+               "before");
     res_free(&r);
     wait_done(&h, "rs", "completed");
     check_trials(&h, 6);
@@ -330,6 +331,68 @@ START_TEST(test_run_again_grows)
 }
 END_TEST
 
+/* A study run with `hpsearch run --db` that failed is resumed on the file
+ * (resume --db), which run's note names, and run again completes it; with
+ * a coordinator holding the file, resume --db refuses and says how. */
+START_TEST(test_run_user_resumes_with_db)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "grow-resume-db");
+    char db[700], spec[1400], prog[700];
+    snprintf(db, sizeof db, "%s/run.db", h.dir);
+    snprintf(prog, sizeof prog, "%s/prog.sh", h.dir);
+    snprintf(spec, sizeof spec,
+             "name: rd\nobjective: {metric: loss}\n"
+             "search: {algorithm: random, max_trials: 4, seed: 1}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial: {command: [sh, %s, '{x}'], retries: 0}\n",
+             prog);
+    const char *path = write_spec(&h, "rd.yaml", spec);
+    char spec_path[1100];
+    snprintf(spec_path, sizeof spec_path, "%s", path);
+    /* no program yet: the study fails; run again says how to resume it */
+    res_t r = run_v(&h, spec_path, db);
+    ck_assert_msg(r.status == 1, "exit %d: %s%s", r.status, r.out, r.err);
+    res_free(&r);
+    r = run_v(&h, spec_path, db);
+    ck_assert_int_eq(r.status, 1);
+    char want[900];
+    snprintf(want, sizeof want, "study 'rd' is failed; `hpsearch resume --db %s rd` continues it",
+             db);
+    HAS(r.err, want);
+    res_free(&r);
+    hp_harness_write_file(&h, "prog.sh", "#!/bin/sh\necho \"loss=$1\"\n");
+    r = CLI(&h, "resume", "--db", db, "rd");
+    OK(r);
+    HAS(r.out, "study 'rd' resumed: it was failed; ");
+    HAS(r.out, "run its spec again to continue it");
+    res_free(&r);
+    r = run_v(&h, spec_path, db);
+    OK(r);
+    HAS(r.out, "study 'rd' completed");
+    res_free(&r);
+    ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM trials WHERE state = "
+                                           "'completed'"),
+                     1); /* the 4th; the 3 that failed stay failed */
+    ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM events WHERE kind = "
+                                           "'study_resumed'"),
+                     1);
+    /* a completed study is not resumed, on the file either */
+    r = CLI(&h, "resume", "--db", db, "rd");
+    ck_assert_int_eq(r.status, 1);
+    HAS(r.err, "is completed; raise max_trials to continue it");
+    res_free(&r);
+    /* with a coordinator on the file: refused, saying how */
+    hp_harness_start_daemon(&h, NULL);
+    r = CLI(&h, "resume", "--db", h.db, "rd");
+    ck_assert_int_eq(r.status, 1);
+    HAS(r.err, "is in use by hpsearchd (pid ");
+    HAS(r.err, "resume the study through it: hpsearch resume rd (without --db)");
+    res_free(&r);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_grow");
@@ -341,6 +404,7 @@ int main(void)
     tcase_add_test(tc, test_running_study_steers_and_survives_restart);
     tcase_add_test(tc, test_cancelled_study_resumes);
     tcase_add_test(tc, test_run_again_grows);
+    tcase_add_test(tc, test_run_user_resumes_with_db);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }
