@@ -219,6 +219,19 @@ int hp_lockfile_acquire(hp_lockfile_t *lk, const char *db, const hp_lock_owner_t
     struct stat sb;
     mode_t mode = stat(db, &sb) == 0 ? (sb.st_mode & 0666) : 0644;
     int fd = open(lk->path, O_RDWR | O_CREAT | O_CLOEXEC, mode);
+    if (fd < 0 && errno == ENOENT) {
+        /* the lock file is made beside the database: its directory is missing */
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s", lk->path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        rc = hp_errf(err, errlen, HP_ENOENT,
+                     "cannot use the database %s: the directory %s does not exist", db,
+                     slash ? (*dir ? dir : "/") : ".");
+        memset(lk, 0, sizeof *lk);
+        return rc;
+    }
     if (fd < 0) {
         rc = hp_errf(err, errlen, HP_EIO, "cannot lock the database %s: cannot open %s: %s", db,
                      lk->path, strerror(errno));

@@ -92,6 +92,22 @@ START_TEST(test_probe_without_a_lock_file_creates_nothing)
 }
 END_TEST
 
+/* a database in a directory that does not exist: said so, nothing made */
+START_TEST(test_missing_directory_is_named)
+{
+    char err[1024], db[256], want[512];
+    snprintf(db, sizeof db, "%s/no/such/x.db", dir);
+    hp_lock_owner_t me;
+    hp_lock_owner_self(&me, "hpsearchd");
+    hp_lockfile_t lk;
+    ck_assert_int_eq(hp_lockfile_acquire(&lk, db, &me, NULL, err, sizeof err), HP_ENOENT);
+    snprintf(want, sizeof want, "cannot use the database %s: the directory %s/no/such does not "
+             "exist", db, dir);
+    ck_assert_str_eq(err, want);
+    ck_assert_int_eq(lk.held, 0);
+}
+END_TEST
+
 START_TEST(test_a_symlink_to_the_database_shares_its_lock)
 {
     char err[1024];
@@ -149,6 +165,7 @@ int main(void)
     tcase_add_test(tc, test_probe_without_a_lock_file_creates_nothing);
     tcase_add_test(tc, test_a_symlink_to_the_database_shares_its_lock);
     tcase_add_test(tc, test_owner_parse);
+    tcase_add_test(tc, test_missing_directory_is_named);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }
