@@ -82,8 +82,8 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
     }
     hp_store_event_append(c->store, "worker_hello", 0, 0, w->id_str, w->host, err, sizeof err);
     hp_buf_fini(&caps);
-    hp_log_info("worker %s joined from %s (pid %u, %u slots)", w->id_str, w->host, h->pid,
-                h->slots);
+    hp_log_info("worker %s joined from %s (pid %u, %u slot%s)", w->id_str, w->host, h->pid,
+                h->slots, h->slots == 1 ? "" : "s");
 
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__HelloReply r = HPSEARCH__HELLO_REPLY__INIT;

@@ -186,8 +186,9 @@ static int hello(hp_agent_t *a, char *err, size_t errlen)
         hp_log_info("registered again as worker %llu (was %llu)",
                     (unsigned long long)a->worker_id, (unsigned long long)prev);
     else
-        hp_log_info("registered as worker %llu (%d slots, heartbeat %u ms, lease %u ms)",
-                    (unsigned long long)a->worker_id, a->o.slots, a->heartbeat_ms, a->lease_ms);
+        hp_log_info("registered as worker %llu (%d slot%s, heartbeat %u ms, lease %u ms)",
+                    (unsigned long long)a->worker_id, a->o.slots, a->o.slots == 1 ? "" : "s",
+                    a->heartbeat_ms, a->lease_ms);
     hp_proto_free(rep);
     return 0;
 }
@@ -266,8 +267,10 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
     if (rv != 0)
         return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot dial %s: %s", a->url,
                        nng_strerror(rv));
-    hp_log_info("worker on %s (%d cores, %d slots, %d BLAS threads per trial) connecting to %s",
-                a->hostname, a->cores, a->o.slots, a->blas_threads, a->url);
+    hp_log_info("worker on %s (%d core%s, %d slot%s, %d BLAS thread%s per trial) connecting to %s",
+                a->hostname, a->cores, a->cores == 1 ? "" : "s", a->o.slots,
+                a->o.slots == 1 ? "" : "s", a->blas_threads, a->blas_threads == 1 ? "" : "s",
+                a->url);
     for (int i = 0; i < a->o.slots; i++) {
         if (pthread_create(&a->slots[i].thr, NULL, hp_slot_main, &a->slots[i]) != 0) {
             hp_agent_fatal(a, HP_ENOMEM, "cannot start a slot thread");
