@@ -238,11 +238,18 @@ void hp_rep_close(hp_rep_t *r)
     if (!r)
         return;
     r->closing = 1;
-    nng_close(r->sock);
-    /* after nng_aio_stop no callback runs any more for that aio */
+    /* Every operation stopped and every context closed before the socket:
+     * nng 1.5's nng_close can hang on a task still in flight (a known nng
+     * bug, nanomsg/nng#1543, fixed after the version Debian ships). After
+     * nng_aio_stop no callback runs any more for that aio (a cancelled one
+     * ends its context: ctx_stopped). */
     for (unsigned i = 0; i < r->n; i++)
         if (r->reqs[i].aio)
             nng_aio_stop(r->reqs[i].aio);
+    for (unsigned i = 0; i < r->n; i++)
+        if (r->reqs[i].aio)
+            nng_ctx_close(r->reqs[i].ctx);
+    nng_close(r->sock);
     for (unsigned i = 0; i < r->n; i++) {
         hp_rep_req_t *q = &r->reqs[i];
         if (q->msg)

@@ -117,8 +117,14 @@ void hp_agent_free(hp_agent_t *a)
 {
     if (!a)
         return;
-    if (a->sock_open)
+    if (a->sock_open) {
+        /* contexts first: nng 1.5's nng_close can hang on one still busy
+         * (nanomsg/nng#1543); every slot thread has stopped by now */
+        for (int i = 0; a->slots && i < a->o.slots; i++)
+            nng_ctx_close(a->slots[i].ctx);
+        nng_ctx_close(a->hb_ctx);
         nng_close(a->sock);
+    }
     for (int i = 0; a->slots && i < a->o.slots; i++) {
         slot_t *s = &a->slots[i];
         hp_cancel_fini(&s->cancel);
