@@ -323,9 +323,13 @@ def optuna_summary(db):
             "t.number LIMIT 1").fetchone()
         params = {}
         if best:
-            for k, v in con.execute("SELECT p.param_name, p.param_value FROM trial_params p JOIN "
-                                    "trials t USING (trial_id) WHERE t.number = ?", (best[0],)):
-                params[k] = v
+            for k, v, dist in con.execute(
+                    "SELECT p.param_name, p.param_value, p.distribution_json FROM trial_params "
+                    "p JOIN trials t USING (trial_id) WHERE t.number = ?", (best[0],)):
+                d = json.loads(dist)
+                # a categorical is stored as the index of its choice
+                choices = d.get("attributes", {}).get("choices")
+                params[k] = choices[int(v)] if choices else v
     finally:
         con.close()
     counts = {k.lower().replace("complete", "completed"): v for k, v in counts.items()}
@@ -410,8 +414,13 @@ def main():
         if a == "--seeds" and i + 1 < len(sys.argv):
             nseeds = int(sys.argv[i + 1])
     # epochs = max_resource; rungs at 1, 3 (eta 3) for 9 epochs
-    cfg = ({"epochs": 4, "eta": 2, "target": 0.86, "trials": 40, "cap": 240} if quick else
-           {"epochs": 9, "eta": 3, "target": 0.89, "trials": 60, "cap": 600})
+    # target: the issue suggests 89%; in 9 epochs only the best corner of the
+    # space reaches it on this MLP (the best of 30 ten-epoch trials in the
+    # issue-5 run: 89.6%), so on the loaded machine most studies would end
+    # at their cap; 88.5% is reached by the good configurations in 5-9
+    # epochs and keeps the full run near half an hour
+    cfg = ({"epochs": 4, "eta": 2, "target": 0.875, "trials": 40, "cap": 180} if quick else
+           {"epochs": 9, "eta": 3, "target": 0.885, "trials": 60, "cap": 300})
     for i, a in enumerate(sys.argv):
         if a == "--target" and i + 1 < len(sys.argv):
             cfg["target"] = float(sys.argv[i + 1])
