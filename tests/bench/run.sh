@@ -4,7 +4,7 @@
 # runs. The engine, dispatch and service-search benchmarks rewrite their own
 # sections of docs/benchmarks.md; the GP speed and in-process search-quality
 # benchmarks print Markdown tables to paste into theirs. Expect the whole
-# run to take about an hour on a 2-core machine; each script has --quick.
+# run to take about an hour and a half on a 2-core machine; each script has --quick.
 set -eu
 cd "$(dirname "$0")/../.."
 build=$(cd "${1:-build}" && pwd)
@@ -22,6 +22,10 @@ $py tests/bench/bench_search_quality.py --build "$build"
 if [ -f tests/bench/search_service_bench.py ]; then
     echo "== search quality through the service"
     $py tests/bench/search_service_bench.py "$build" --write
+fi
+if [ -f tests/bench/pruning_real_bench.py ]; then
+    echo "== early stopping on Fashion-MNIST vs Optuna + PyTorch"
+    $py tests/bench/pruning_real_bench.py "$build" --write
 fi
 echo "== the sanity check against shuffled labels"
 $py tests/bench/sanity_bench.py "$build" --write
