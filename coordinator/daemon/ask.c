@@ -62,24 +62,8 @@ static void reply_asked(coord_t *c, hp_rep_req_t *req, const coord_study_t *s,
                         const coord_pick_t *p)
 {
     const hp_spec_t *spec = &s->spec;
-    size_t np = spec->space.n + spec->trial.n_fixed;
-    Hpsearch__Param *pv = calloc(np + 1, sizeof *pv);
-    Hpsearch__Param **pp = calloc(np + 1, sizeof *pp);
-    hp_buf_t *texts = calloc(np + 1, sizeof *texts);
-    HP_ASSERT(pv && pp && texts);
-    for (size_t i = 0; i < np; i++) {
-        hpsearch__param__init(&pv[i]);
-        pp[i] = &pv[i];
-        if (i < spec->space.n) {
-            pv[i].name = (char *)spec->space.params[i].name;
-            hp_space_format_value(&spec->space.params[i], p->x[i], &texts[i]);
-        } else {
-            const hp_spec_value_t *v = &spec->trial.fixed[i - spec->space.n];
-            pv[i].name = v->name;
-            hp_buf_puts(&texts[i], v->text);
-        }
-        pv[i].value = texts[i].data ? texts[i].data : "";
-    }
+    coord_params_t params;
+    coord_params_build(spec, p->x, &params);
     hp_buf_t pj = {0};
     hp_params_json_with_fixed(spec, p->x, &pj);
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
@@ -87,15 +71,11 @@ static void reply_asked(coord_t *c, hp_rep_req_t *req, const coord_study_t *s,
     r.study_id = (uint64_t)s->id;
     r.number = (uint32_t)p->number;
     r.params_json = pj.data;
-    r.params = pp;
-    r.n_params = np;
+    r.params = params.pp;
+    r.n_params = params.n;
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ASK_REPLY, &r);
     coord_reply(c, req, &env);
-    for (size_t i = 0; i < np; i++)
-        hp_buf_fini(&texts[i]);
-    free(texts);
-    free(pv);
-    free(pp);
+    coord_params_fini(&params);
     hp_buf_fini(&pj);
 }
 

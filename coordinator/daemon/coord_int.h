@@ -506,6 +506,19 @@ int coord_trial_add(coord_t *c, coord_study_t *s, const double *x, hp_trial_orig
  * the daemon stops for its database). */
 int coord_pick_trial(coord_t *c, coord_study_t *s, hp_trial_origin_t origin, coord_pick_t *p,
                      char *err, size_t errlen);
+/* What a trial runs with, as the protocol's NAME=VALUE Params: the space's
+ * values at x (formatted as the space writes them), then the spec's
+ * trial.fixed settings, with room for one more (pv[n]) the caller may add
+ * and count. coord_params_fini frees it. */
+typedef struct coord_params {
+    Hpsearch__Param *pv;
+    Hpsearch__Param **pp;
+    hp_buf_t *texts;
+    size_t n;   /* Params set */
+    size_t cap; /* n + 1 as built */
+} coord_params_t;
+void coord_params_build(const hp_spec_t *spec, const double *x, coord_params_t *p);
+void coord_params_fini(coord_params_t *p);
 /* ---- failures.c --------------------------------------------------------- */
 
 /* coord_failures_failed counts trial number of s, just failed for good

@@ -10,6 +10,8 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* A coarse-to-fine round's ranges are final once its first trial is
  * suggested: record them, so users can query how the search narrowed. */
@@ -103,4 +105,40 @@ int coord_pick_trial(coord_t *c, coord_study_t *s, hp_trial_origin_t origin, coo
         return rc;
     record_round(c, s);
     return coord_trial_add(c, s, p->x, origin, p, err, errlen);
+}
+
+void coord_params_build(const hp_spec_t *spec, const double *x, coord_params_t *p)
+{
+    size_t np = spec->space.n + spec->trial.n_fixed;
+    p->pv = calloc(np + 1, sizeof *p->pv);
+    p->pp = calloc(np + 1, sizeof *p->pp);
+    p->texts = calloc(np + 1, sizeof *p->texts);
+    HP_ASSERT(p->pv && p->pp && p->texts);
+    for (size_t i = 0; i <= np; i++) {
+        hpsearch__param__init(&p->pv[i]);
+        p->pp[i] = &p->pv[i];
+    }
+    for (size_t i = 0; i < np; i++) {
+        if (i < spec->space.n) {
+            p->pv[i].name = (char *)spec->space.params[i].name;
+            hp_space_format_value(&spec->space.params[i], x[i], &p->texts[i]);
+        } else {
+            const hp_spec_value_t *v = &spec->trial.fixed[i - spec->space.n];
+            p->pv[i].name = v->name;
+            hp_buf_puts(&p->texts[i], v->text);
+        }
+        p->pv[i].value = p->texts[i].data ? p->texts[i].data : "";
+    }
+    p->n = np;
+    p->cap = np + 1;
+}
+
+void coord_params_fini(coord_params_t *p)
+{
+    for (size_t i = 0; i < p->cap; i++)
+        hp_buf_fini(&p->texts[i]);
+    free(p->texts);
+    free(p->pv);
+    free(p->pp);
+    memset(p, 0, sizeof *p);
 }

@@ -42,31 +42,13 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
                        const double *x, int no_baselines)
 {
     const hp_spec_t *spec = &s->spec;
-    size_t np = spec->space.n + spec->trial.n_fixed;
-    Hpsearch__Param *pv = calloc(np + 1, sizeof *pv);
-    Hpsearch__Param **pp = calloc(np + 1, sizeof *pp);
-    hp_buf_t *texts = calloc(np + 1, sizeof *texts);
-    HP_ASSERT(pv && pp && texts);
-    for (size_t i = 0; i < np; i++) {
-        hpsearch__param__init(&pv[i]);
-        pp[i] = &pv[i];
-        if (i < spec->space.n) {
-            pv[i].name = (char *)spec->space.params[i].name;
-            hp_space_format_value(&spec->space.params[i], x[i], &texts[i]);
-        } else {
-            const hp_spec_value_t *v = &spec->trial.fixed[i - spec->space.n];
-            pv[i].name = v->name;
-            hp_buf_puts(&texts[i], v->text);
-        }
-        pv[i].value = texts[i].data;
-    }
+    coord_params_t params;
+    coord_params_build(spec, x, &params);
     if (no_baselines) {
         /* computed once per dataset: stored already, or another trial's */
-        hpsearch__param__init(&pv[np]);
-        pp[np] = &pv[np];
-        pv[np].name = "baselines";
-        pv[np].value = "0";
-        np++;
+        params.pv[params.n].name = "baselines";
+        params.pv[params.n].value = "0";
+        params.n++;
     }
     hp_buf_t pj = {0};
     hp_params_json_with_fixed(spec, x, &pj);
@@ -80,8 +62,8 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
     t.lease_id = (uint64_t)r->lease_id;
     t.attempt = (uint32_t)r->attempt;
     t.params_json = pj.data;
-    t.params = pp;
-    t.n_params = np;
+    t.params = params.pp;
+    t.n_params = params.n;
     t.trial_json = s->trial_json;
     t.objective = spec->objective.metric;
     t.timeout_s = spec->trial.timeout;
@@ -94,11 +76,7 @@ static void send_trial(coord_t *c, const coord_held_t *h, coord_study_t *s, cons
     t.result_ack = coord_held_ack(h, &ack);
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__TRIAL, &t);
     coord_reply(c, h->req, &env);
-    for (size_t i = 0; i < np; i++)
-        hp_buf_fini(&texts[i]);
-    free(texts);
-    free(pv);
-    free(pp);
+    coord_params_fini(&params);
     hp_buf_fini(&pj);
 }
 

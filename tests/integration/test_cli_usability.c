@@ -6,6 +6,7 @@
  * numbers, a column per parameter in trials, and spec warnings on submit.
  * Nothing waits a fixed time: every wait polls for a condition. */
 #include "harness.h"
+#include "hp_it.h"
 
 #include "hp_check.h"
 #include "hp_spawn.h"
@@ -17,44 +18,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-typedef struct res {
-    int status;
-    char *out, *err;
-} res_t;
-
-/* hpsearch ARGS against h's daemon (HPSEARCH_COORDINATOR), to completion */
-static res_t cli_v(hp_harness_t *h, const char *const *args)
-{
-    char exe[700], outp[700], errp[700], coord[700];
-    snprintf(exe, sizeof exe, "%s/hpsearch", h->bin);
-    snprintf(outp, sizeof outp, "%s/cli.out", h->dir);
-    snprintf(errp, sizeof errp, "%s/cli.err", h->dir);
-    snprintf(coord, sizeof coord, "HPSEARCH_COORDINATOR=%s", h->control);
-    const char *env[] = {coord, "HPSEARCH_TOKEN_FILE", NULL};
-    hp_spawn_opts_t o = {.in = "/dev/null", .out = outp, .err = errp, .env = env,
-                         .die_with_parent = 1};
-    pid_t pid = hp_spawn(exe, args, &o);
-    res_t r = {.status = hp_spawn_wait(pid)};
-    r.out = hp_check_slurp(outp, 1);
-    r.err = hp_check_slurp(errp, 1);
-    return r;
-}
-
-#define CLI(h, ...) cli_v((h), (const char *[]){__VA_ARGS__, NULL})
-
-static void res_free(res_t *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-#define OK(r) ck_assert_msg((r).status == 0, "exit %d: %s%s", (r).status, (r).out, (r).err)
-#define HAS(text, needle)                                                                     \
-    ck_assert_msg(strstr((text), (needle)) != NULL, "expected '%s' in:\n%s", (needle), (text))
-#define LACKS(text, needle)                                                                   \
-    ck_assert_msg(strstr((text), (needle)) == NULL, "did not expect '%s' in:\n%s", (needle),  \
-                  (text))
 
 static void start_workers_pids(hp_harness_t *h, int n, pid_t *pids)
 {

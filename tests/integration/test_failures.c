@@ -6,6 +6,7 @@
  * below is exact. Nothing waits a fixed time: waits poll for a state, with
  * a generous guard. */
 #include "harness.h"
+#include "hp_it.h"
 
 #include "hp_check.h"
 #include "hp_spawn.h"
@@ -21,15 +22,6 @@
 #include <unistd.h>
 
 #define GUARD_S 300 /* for waits on a condition, never a timing */
-
-#define HAS(text, needle)                                                                     \
-    ck_assert_msg(strstr((text), (needle)) != NULL, "expected '%s' in:\n%s", (needle), (text))
-
-static void nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* ---- the database, read-only as any reader ------------------------------ */
 
@@ -57,28 +49,12 @@ static int db_cell(const char *db, const char *sql, long *num, char **text)
     return found;
 }
 
-static long db_int(const char *db, const char *sql)
-{
-    long v = -1;
-    db_cell(db, sql, &v, NULL);
-    return v;
-}
-
 static char *db_text(const char *db, const char *sql)
 {
     char *t = NULL;
     db_cell(db, sql, NULL, &t);
     ck_assert_msg(t != NULL, "%s: no value", sql);
     return t;
-}
-
-/* Waits until sql gives at least want. */
-static void wait_db(const char *db, const char *sql, long want)
-{
-    long v = -1;
-    for (int i = 0; i < GUARD_S * 20 && (v = db_int(db, sql)) < want; i++)
-        nap_ms(50);
-    ck_assert_msg(v >= want, "%s: %ld, waited for %ld", sql, v, want);
 }
 
 /* Trials of study name in state (a count). */
@@ -100,37 +76,6 @@ static char *reason(const char *db, const char *name)
 }
 
 /* ---- the CLI -------------------------------------------------------------- */
-
-typedef struct res {
-    int status;
-    char *out, *err;
-} res_t;
-
-/* hpsearch ARGS against h's daemon (HPSEARCH_COORDINATOR), to its end. */
-static res_t cli_v(hp_harness_t *h, const char *const *args)
-{
-    char exe[700], outp[700], errp[700], coord[700];
-    snprintf(exe, sizeof exe, "%s/hpsearch", h->bin);
-    snprintf(outp, sizeof outp, "%s/cli.out", h->dir);
-    snprintf(errp, sizeof errp, "%s/cli.err", h->dir);
-    snprintf(coord, sizeof coord, "HPSEARCH_COORDINATOR=%s", h->control);
-    const char *env[] = {coord, "HPSEARCH_TOKEN_FILE", NULL};
-    hp_spawn_opts_t o = {.in = "/dev/null", .out = outp, .err = errp, .env = env,
-                         .die_with_parent = 1};
-    pid_t pid = hp_spawn(exe, args, &o);
-    res_t r = {.status = hp_spawn_wait(pid)};
-    r.out = hp_check_slurp(outp, 1);
-    r.err = hp_check_slurp(errp, 1);
-    return r;
-}
-
-#define CLI(h, ...) cli_v((h), (const char *[]){__VA_ARGS__, NULL})
-
-static void res_free(res_t *r)
-{
-    free(r->out);
-    free(r->err);
-}
 
 static void start_workers(hp_harness_t *h, int n)
 {

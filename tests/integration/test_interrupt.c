@@ -6,6 +6,7 @@
  * waits for a condition (a row in the database, a process's exit), never
  * for a time. The database is read here read-only, as users do. */
 #include "harness.h"
+#include "hp_it.h"
 
 #include "hp_check.h"
 #include "hp_spawn.h"
@@ -21,12 +22,6 @@
 #include <unistd.h>
 
 #define GUARD_S 180 /* generous guards for waits on conditions, not timings */
-
-static void nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static char spec[2048];
 
@@ -48,90 +43,7 @@ static const char *gated_spec(hp_harness_t *h, const char *name, int trials, int
 
 static void open_gate(hp_harness_t *h) { hp_harness_write_file(h, "gate", "open\n"); }
 
-/* The first cell of sql on db, read-only as any reader; -1 when the query
- * fails or gives NULL. */
-static long db_int(const char *db, const char *sql)
-{
-    sqlite3 *d;
-    long v = -1;
-    if (sqlite3_open_v2(db, &d, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(d, 10000);
-        sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(d, sql, -1, &s, NULL) == SQLITE_OK) {
-            if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-                v = (long)sqlite3_column_int64(s, 0);
-            sqlite3_finalize(s);
-        }
-    }
-    sqlite3_close(d);
-    return v;
-}
-
-/* Waits until sql on db gives at least want. */
-static void wait_db(const char *db, const char *sql, long want)
-{
-    long v = -1;
-    for (int i = 0; i < GUARD_S * 20 && (v = db_int(db, sql)) < want; i++)
-        nap_ms(50);
-    ck_assert_msg(v >= want, "%s: %ld, waited for %ld", sql, v, want);
-}
-
 #define DB_EQ(h, sql, want) ck_assert_int_eq(db_int((h)->db, (sql)), (want))
-
-/* Waits for pid (a harness child) to exit: its raw wait status. A child
- * that never exits fails the test at the guard. */
-static int wait_exit(hp_harness_t *h, pid_t pid)
-{
-    int st = 0;
-    pid_t got = 0;
-    for (int i = 0; i < GUARD_S * 20 && (got = waitpid(pid, &st, WNOHANG)) == 0; i++)
-        nap_ms(50);
-    ck_assert_msg(got == pid, "pid %d did not exit within %d s", (int)pid, GUARD_S);
-    for (int i = 0; i < h->nchildren; i++)
-        if (h->children[i] == pid)
-            h->children[i] = 0;
-    if (h->daemon == pid)
-        h->daemon = 0;
-    return st;
-}
-
-static char *child_log(hp_harness_t *h, const char *program, pid_t pid)
-{
-    char path[800];
-    snprintf(path, sizeof path, "%s/%s-%d.log", h->dir, program, (int)pid);
-    return hp_check_slurp(path, 1);
-}
-
-#define HAS(text, needle)                                                                     \
-    ck_assert_msg(strstr((text), (needle)) != NULL, "expected '%s' in:\n%s", (needle), (text))
-
-/* hpsearch VERB... with stdout and stderr to DIR/NAME.out and .err, as
- * one of the harness's children (fini kills it). */
-static pid_t spawn_cli(hp_harness_t *h, const char *name, const char *const *args)
-{
-    char exe[700], out[800], err[800];
-    snprintf(exe, sizeof exe, "%s/hpsearch", h->bin);
-    snprintf(out, sizeof out, "%s/%s.out", h->dir, name);
-    snprintf(err, sizeof err, "%s/%s.err", h->dir, name);
-    hp_spawn_opts_t o = {.in = "/dev/null", .out = out, .err = err, .die_with_parent = 1};
-    pid_t pid = hp_spawn(exe, args, &o);
-    h->children[h->nchildren++] = pid;
-    return pid;
-}
-
-static char *cli_output(hp_harness_t *h, const char *name, const char *ext)
-{
-    char path[800];
-    snprintf(path, sizeof path, "%s/%s.%s", h->dir, name, ext);
-    return hp_check_slurp(path, 1);
-}
-
-static int run_cli(hp_harness_t *h, const char *name, const char *const *args)
-{
-    return hp_spawn_code(wait_exit(h, spawn_cli(h, name, args)));
-}
-
-#define CLI(h, name, ...) run_cli((h), (name), (const char *[]){__VA_ARGS__, NULL})
 
 /* Every trial of the study completed, each by exactly one attempt, and
  * none was failed or cancelled on the way. */
@@ -177,7 +89,7 @@ START_TEST(test_run_sigint_then_run_again)
 
     /* the same command again resumes it, and the interrupted trials run */
     open_gate(&h);
-    ck_assert_int_eq(CLI(&h, "run2", "run", "--workers", "2", "--db", h.db, specpath), 0);
+    ck_assert_int_eq(RUN(&h, "run2", "run", "--workers", "2", "--db", h.db, specpath), 0);
     char *out = cli_output(&h, "run2", "out");
     HAS(out, "study 'ctrlc' completed: 4/4 trials done (4 completed, 0 failed, 0 pruned, 0 "
              "cancelled)");
@@ -312,7 +224,7 @@ START_TEST(test_daemon_restart_workers_gone)
                               "a.trial_id = t.id AND a.outcome = 'interrupted'");
     char num[32];
     snprintf(num, sizeof num, "%ld", first);
-    ck_assert_int_eq(CLI(&h, "logs", "logs", "--db", h.db, "--attempt", "1", "gone", num), 1);
+    ck_assert_int_eq(RUN(&h, "logs", "logs", "--db", h.db, "--attempt", "1", "gone", num), 1);
     char *err = cli_output(&h, "logs", "err");
     char want[300];
     snprintf(want, sizeof want,
@@ -336,7 +248,7 @@ START_TEST(test_cancel_still_cancels)
     pid_t w = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
     hp_harness_submit(&h, gated_spec(&h, "cancelme", 3, 1, 2));
     wait_db(h.db, "SELECT count(*) FROM trials WHERE state = 'running'", 1);
-    ck_assert_int_eq(CLI(&h, "cancel", "--coordinator", h.control, "cancel", "cancelme"), 0);
+    ck_assert_int_eq(RUN(&h, "cancel", "--coordinator", h.control, "cancel", "cancelme"), 0);
     wait_db(h.db, "SELECT count(*) FROM trial_attempts WHERE outcome = 'cancelled'", 1);
     DB_EQ(&h, "SELECT count(*) FROM studies WHERE name = 'cancelme' AND state = 'cancelled'", 1);
     DB_EQ(&h, "SELECT count(*) FROM trials WHERE state = 'cancelled'", 1);

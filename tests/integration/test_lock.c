@@ -6,6 +6,7 @@
  * read-only, as users do, and written with the sqlite3 library only where
  * a test plays the user who changes it under the daemon. */
 #include "harness.h"
+#include "hp_it.h"
 
 #include "hp_check.h"
 #include "hp_spawn.h"
@@ -23,12 +24,6 @@
 
 #define GUARD_S 120 /* generous guards for waits on conditions, not timings */
 
-static void nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static char spec[2048];
 
 /* A study whose trials wait for DIR/gate, then report loss = x. */
@@ -45,34 +40,6 @@ static const char *gated_spec(hp_harness_t *h, const char *name, int trials)
 }
 
 static void open_gate(hp_harness_t *h) { hp_harness_write_file(h, "gate", "open\n"); }
-
-/* The first cell of sql on db, read-only as any reader; -1 when the query
- * fails or gives NULL. */
-static long db_int(const char *db, const char *sql)
-{
-    sqlite3 *d;
-    long v = -1;
-    if (sqlite3_open_v2(db, &d, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(d, 10000);
-        sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(d, sql, -1, &s, NULL) == SQLITE_OK) {
-            if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-                v = (long)sqlite3_column_int64(s, 0);
-            sqlite3_finalize(s);
-        }
-    }
-    sqlite3_close(d);
-    return v;
-}
-
-/* Waits until sql on db gives at least want. */
-static void wait_db(const char *db, const char *sql, long want)
-{
-    long v = -1;
-    for (int i = 0; i < GUARD_S * 20 && (v = db_int(db, sql)) < want; i++)
-        nap_ms(50);
-    ck_assert_msg(v >= want, "%s: %ld, waited for %ld", sql, v, want);
-}
 
 /* What the user does with the sqlite3 shell: writes sql to db. */
 static void user_writes(const char *db, const char *sql)
@@ -97,31 +64,6 @@ static void integrity_ok(const char *db)
     sqlite3_close(d);
 }
 
-/* Waits for pid (a harness child) to exit: its raw wait status. A child
- * that never exits fails the test at the guard. */
-static int wait_exit(hp_harness_t *h, pid_t pid)
-{
-    int st = 0;
-    pid_t got = 0;
-    for (int i = 0; i < GUARD_S * 20 && (got = waitpid(pid, &st, WNOHANG)) == 0; i++)
-        nap_ms(50);
-    ck_assert_msg(got == pid, "pid %d did not exit within %d s", (int)pid, GUARD_S);
-    for (int i = 0; i < h->nchildren; i++)
-        if (h->children[i] == pid)
-            h->children[i] = 0;
-    if (h->daemon == pid)
-        h->daemon = 0;
-    return st;
-}
-
-/* The log the harness gave a child (DIR/PROGRAM-PID.log). */
-static char *child_log(hp_harness_t *h, const char *program, pid_t pid)
-{
-    char path[800];
-    snprintf(path, sizeof path, "%s/%s-%d.log", h->dir, program, (int)pid);
-    return hp_check_slurp(path, 1);
-}
-
 /* Whether text is a start time as the lock's holder is described —
  * "HH:MM:SS", or "YYYY-MM-DD HH:MM:SS" when it was not today — then end. */
 static int is_time_of_start(const char *text, const char *end)
@@ -137,9 +79,6 @@ static int is_time_of_start(const char *text, const char *end)
     return pat != NULL;
 }
 
-#define HAS(text, needle)                                                                     \
-    ck_assert_msg(strstr((text), (needle)) != NULL, "expected '%s' in:\n%s", (needle), (text))
-
 /* A second hpsearchd on the same file, on its own sockets. */
 static pid_t second_daemon(hp_harness_t *h)
 {
@@ -149,35 +88,6 @@ static pid_t second_daemon(hp_harness_t *h)
     return hp_harness_spawn(h, "hpsearchd", "--db", h->db, "--listen", l2, "--control", c2,
                             NULL);
 }
-
-/* hpsearch VERB... with stdout and stderr to DIR/NAME.out and .err, as
- * one of the harness's children (fini kills it). */
-static pid_t spawn_cli(hp_harness_t *h, const char *name, const char *const *args)
-{
-    char exe[700], out[800], err[800];
-    snprintf(exe, sizeof exe, "%s/hpsearch", h->bin);
-    snprintf(out, sizeof out, "%s/%s.out", h->dir, name);
-    snprintf(err, sizeof err, "%s/%s.err", h->dir, name);
-    hp_spawn_opts_t o = {.in = "/dev/null", .out = out, .err = err, .die_with_parent = 1};
-    pid_t pid = hp_spawn(exe, args, &o);
-    h->children[h->nchildren++] = pid;
-    return pid;
-}
-
-static char *cli_output(hp_harness_t *h, const char *name, const char *ext)
-{
-    char path[800];
-    snprintf(path, sizeof path, "%s/%s.%s", h->dir, name, ext);
-    return hp_check_slurp(path, 1);
-}
-
-/* Runs hpsearch to its end: exit code, or 128 + signal. */
-static int run_cli(hp_harness_t *h, const char *name, const char *const *args)
-{
-    return hp_spawn_code(wait_exit(h, spawn_cli(h, name, args)));
-}
-
-#define CLI(h, name, ...) run_cli((h), (name), (const char *[]){__VA_ARGS__, NULL})
 
 START_TEST(test_second_daemon_refused_first_unaffected)
 {
@@ -228,7 +138,7 @@ START_TEST(test_run_refused_while_a_daemon_holds_the_database)
     const char *sp = hp_harness_write_file(&h, "s.yaml", gated_spec(&h, "gated", 2));
     char specpath[1024];
     snprintf(specpath, sizeof specpath, "%s", sp);
-    int code = CLI(&h, "run", "run", "--db", h.db, specpath);
+    int code = RUN(&h, "run", "run", "--db", h.db, specpath);
     ck_assert_int_eq(code, 1);
     /* one line, before any child started: no coordinator log to show */
     char *err = cli_output(&h, "run", "err");
@@ -266,7 +176,7 @@ START_TEST(test_daemon_refused_while_run_holds_readers_work)
     HAS(log, want);
     free(log);
     /* so does a second run */
-    ck_assert_int_eq(CLI(&h, "run2", "run", "--db", h.db, specpath), 1);
+    ck_assert_int_eq(RUN(&h, "run2", "run", "--db", h.db, specpath), 1);
     char *err = cli_output(&h, "run2", "err");
     snprintf(want, sizeof want, "hpsearch run: database %s is in use by hpsearch run (pid %d, ",
              h.db, (int)run);
@@ -274,13 +184,13 @@ START_TEST(test_daemon_refused_while_run_holds_readers_work)
     free(err);
 
     /* readers keep working while it is held */
-    ck_assert_int_eq(CLI(&h, "sql", "sql", "--db", h.db, "--format", "csv",
+    ck_assert_int_eq(RUN(&h, "sql", "sql", "--db", h.db, "--format", "csv",
                          "SELECT number, state FROM trials"),
                      0);
     char *out = cli_output(&h, "sql", "out");
     ck_assert_str_eq(out, "number,state\n0,running\n");
     free(out);
-    ck_assert_int_eq(CLI(&h, "trials", "trials", "--db", h.db, "--format", "csv", "gated"), 0);
+    ck_assert_int_eq(RUN(&h, "trials", "trials", "--db", h.db, "--format", "csv", "gated"), 0);
     out = cli_output(&h, "trials", "out");
     HAS(out, "\n0,running,");
     free(out);
@@ -319,7 +229,7 @@ START_TEST(test_sigkill_leaves_no_lock_behind)
     char specpath[1024];
     snprintf(specpath, sizeof specpath, "%s", sp);
     open_gate(&h);
-    ck_assert_int_eq(CLI(&h, "run", "run", "--db", h.db, specpath), 0);
+    ck_assert_int_eq(RUN(&h, "run", "run", "--db", h.db, specpath), 0);
     hp_harness_fini(&h);
 }
 END_TEST

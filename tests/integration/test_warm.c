@@ -8,6 +8,7 @@
  * study completed after it. Every wait is on a condition (a study's
  * state, a row, a file), never on a time. */
 #include "harness.h"
+#include "hp_it.h"
 
 #include "hp_check.h"
 #include "hp_spawn.h"
@@ -23,46 +24,6 @@
 #include <unistd.h>
 
 #define GUARD_S 120 /* generous guards for waits on conditions, not timings */
-
-typedef struct res {
-    int status;
-    char *out, *err;
-} res_t;
-
-/* hpsearch ARGS against h's daemon, to completion */
-static res_t cli_v(hp_harness_t *h, const char *const *args)
-{
-    char exe[700], outp[700], errp[700], coord[700];
-    snprintf(exe, sizeof exe, "%s/hpsearch", h->bin);
-    snprintf(outp, sizeof outp, "%s/cli.out", h->dir);
-    snprintf(errp, sizeof errp, "%s/cli.err", h->dir);
-    snprintf(coord, sizeof coord, "HPSEARCH_COORDINATOR=%s", h->control);
-    const char *env[] = {coord, "HPSEARCH_TOKEN_FILE", NULL};
-    hp_spawn_opts_t o = {.in = "/dev/null", .out = outp, .err = errp, .env = env,
-                         .die_with_parent = 1};
-    pid_t pid = hp_spawn(exe, args, &o);
-    res_t r = {.status = hp_spawn_wait(pid)};
-    r.out = hp_check_slurp(outp, 1);
-    r.err = hp_check_slurp(errp, 1);
-    return r;
-}
-
-#define CLI(h, ...) cli_v((h), (const char *[]){__VA_ARGS__, NULL})
-#define OK(r) ck_assert_msg((r).status == 0, "exit %d: %s%s", (r).status, (r).out, (r).err)
-#define HAS(text, needle)                                                                     \
-    ck_assert_msg(strstr((text), (needle)) != NULL, "expected '%s' in:\n%s", (needle), (text))
-
-static void res_free(res_t *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static void nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* The first cell of sql on the database, read-only as any reader; NAN
  * when the query fails or gives NULL. */
@@ -83,7 +44,7 @@ static double db_num(hp_harness_t *h, const char *sql)
     return v;
 }
 
-static void wait_db(hp_harness_t *h, const char *sql, double want)
+static void wait_num(hp_harness_t *h, const char *sql, double want)
 {
     double v = NAN;
     for (int i = 0; i < GUARD_S * 20 && !((v = db_num(h, sql)) >= want); i++)
@@ -294,7 +255,7 @@ START_TEST(test_warm_restart_rebuilds_the_same_start)
     hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
     /* A completes two trials, then waits at its gate with two to go */
     hp_harness_submit(&h, gated_spec(&h, "early", "random", 4, "gate-a", 2, ""));
-    wait_db(&h,
+    wait_num(&h,
             "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id WHERE "
             "s.name = 'early' AND t.state = 'completed'",
             2);
