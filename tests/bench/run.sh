@@ -4,8 +4,8 @@
 # runs. The engine, dispatch, service-search, pruning and sanity benchmarks
 # rewrite their own sections of docs/benchmarks.md; the GP speed and
 # in-process search-quality benchmarks print Markdown tables to paste into
-# theirs. Expect the whole
-# run to take about an hour on a 2-core machine; each script has --quick.
+# theirs. Expect the whole run to take about an hour and a half on a 2-core
+# machine; each script has --quick.
 set -eu
 cd "$(dirname "$0")/../.."
 build=$(cd "${1:-build}" && pwd)
@@ -26,5 +26,7 @@ if [ -f tests/bench/search_service_bench.py ]; then
 fi
 echo "== pruning on synthetic learning curves vs Optuna's pruners"
 $py tests/bench/pruning_bench.py "$build" --write
+echo "== early stopping on Fashion-MNIST vs Optuna + PyTorch"
+$py tests/bench/pruning_real_bench.py "$build" --write
 echo "== the sanity check against shuffled labels"
 $py tests/bench/sanity_bench.py "$build" --write

@@ -65,6 +65,7 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
         s->a = a;
         s->idx = (uint32_t)i;
         pthread_cond_init(&s->cv, &ca);
+        pthread_cond_init(&s->verdict_cv, &ca);
         if (hp_cancel_init(&s->cancel) < 0) {
             pthread_condattr_destroy(&ca);
             hp_agent_free(a);
@@ -129,6 +130,7 @@ void hp_agent_free(hp_agent_t *a)
         slot_t *s = &a->slots[i];
         hp_cancel_fini(&s->cancel);
         pthread_cond_destroy(&s->cv);
+        pthread_cond_destroy(&s->verdict_cv);
         for (progress_item_t *p = s->q_head, *n; p; p = n) {
             n = p->next;
             free(p);

@@ -53,6 +53,13 @@ typedef struct slot {
     uint64_t q_dropped;
     int run_done;
     pthread_cond_t cv; /* progress queued / runner done */
+    /* a built-in model's runner waits in its progress callback until the
+     * coordinator has answered that report (hp_runner_awaits_verdict), so
+     * a stop takes effect before the next epoch: q_queued counts the
+     * reports queued, q_answered those answered or given up on */
+    int await_verdict;
+    uint64_t q_queued, q_answered;
+    pthread_cond_t verdict_cv;
 } slot_t;
 
 struct hp_agent {

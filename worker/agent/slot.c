@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct run_arg {
     slot_t *s;
@@ -21,6 +22,35 @@ typedef struct run_arg {
     hp_runner_opts_t opts;
     hp_runner_outcome_t out;
 } run_arg_t;
+
+static int request_timeout(const hp_agent_t *a)
+{
+    return a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
+}
+
+/* The runner of a built-in model waits (a->mu held) until the report it
+ * queued as number `mine` is answered, so the coordinator's stop is seen
+ * before the next epoch. Bounded: the report's own RPC gives up after
+ * the request timeout, and the wait after twice that. */
+static void await_answer(slot_t *s, uint64_t mine)
+{
+    hp_agent_t *a = s->a;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* verdict_cv's clock (hp_agent_new) */
+    int ms = 2 * request_timeout(a);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (s->q_answered < mine && !a->stopping)
+        if (pthread_cond_timedwait(&s->verdict_cv, &a->mu, &ts) != 0) {
+            hp_log_debug("slot %u: no answer to the report of this epoch; training goes on",
+                         s->idx);
+            break;
+        }
+}
 
 static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, void *data)
 {
@@ -40,6 +70,7 @@ static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, voi
             s->q_tail = NULL;
         s->q_len--;
         s->q_dropped++;
+        s->q_answered++; /* given up on */
         free(old);
     }
     if (s->q_tail)
@@ -48,7 +79,10 @@ static void on_progress(int64_t step, const hp_runner_metric_t *m, size_t n, voi
         s->q_head = it;
     s->q_tail = it;
     s->q_len++;
+    uint64_t mine = ++s->q_queued;
     pthread_cond_signal(&s->cv);
+    if (s->await_verdict)
+        await_answer(s, mine);
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -61,11 +95,6 @@ static void *run_main(void *arg)
     pthread_cond_signal(&r->s->cv);
     pthread_mutex_unlock(&r->s->a->mu);
     return NULL;
-}
-
-static int request_timeout(const hp_agent_t *a)
-{
-    return a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
 }
 
 static Hpsearch__Metric **metrics_msg(const hp_runner_metric_t *m, size_t n,
@@ -350,6 +379,8 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
     s->trial_id = tr->trial_id;
     s->lease_id = tr->lease_id;
     s->run_done = 0;
+    s->await_verdict = hp_runner_awaits_verdict(&r->t);
+    s->q_queued = s->q_answered = 0;
     if (a->stopping)
         hp_slot_interrupt(s);
     pthread_mutex_unlock(&a->mu);
@@ -384,6 +415,8 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
                 send_progress(s, it);
             free(it);
             pthread_mutex_lock(&a->mu);
+            s->q_answered++; /* a stop it brought is already raised */
+            pthread_cond_broadcast(&s->verdict_cv);
             continue;
         }
         if (!started || s->run_done)

@@ -27,6 +27,24 @@ int hp_runner_is_quick(const hp_runner_trial_t *t)
     return strncmp(p, "\"function\"", 10) == 0;
 }
 
+int hp_runner_awaits_verdict(const hp_runner_trial_t *t)
+{
+    if (!t->trial_json || hp_runner_is_quick(t))
+        return 0;
+    char err[256];
+    struct fy_diag *diag;
+    struct fy_document *d = hp_tj_parse(t->trial_json, &diag, err, sizeof err);
+    if (!d)
+        return 0;
+    struct fy_node *root = fy_document_root(d);
+    /* the kind hp_runner_run picks below */
+    int model = !hp_tj_get(root, "command") && !hp_tj_get(root, "function") &&
+                hp_tj_get(root, "model") != NULL;
+    fy_document_destroy(d);
+    fy_diag_destroy(diag);
+    return model;
+}
+
 int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
                   hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
                   hp_runner_outcome_t *out)

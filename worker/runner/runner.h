@@ -58,7 +58,8 @@ typedef struct hp_runner_opts {
 
 /* Called from the runner's thread for every step: step is the epoch, the
  * program's step=N, or the count of metric lines so far. The metrics are
- * only valid during the call. Must not block for long. */
+ * only valid during the call. Must not block for long, except for a
+ * built-in model (hp_runner_awaits_verdict). */
 typedef void (*hp_runner_progress_cb)(int64_t step, const hp_runner_metric_t *metrics, size_t n,
                                       void *data);
 
@@ -75,5 +76,13 @@ int hp_runner_run(const hp_runner_trial_t *t, const hp_runner_opts_t *opts,
  * of the trial JSON, which names the kind in the coordinator's canonical
  * form; for anything else it answers 0, the safe choice. */
 int hp_runner_is_quick(const hp_runner_trial_t *t);
+
+/* hp_runner_awaits_verdict reports whether t is a built-in model, whose
+ * progress callback is called between two epochs and may block there: a
+ * caller that waits in it for the coordinator's answer to the epoch's
+ * report makes a stop (pruning) take effect before the next epoch starts
+ * instead of epochs later. An external program's callback must not block
+ * (it would stall reading the program's output). */
+int hp_runner_awaits_verdict(const hp_runner_trial_t *t);
 
 #endif
