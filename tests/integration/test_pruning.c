@@ -111,6 +111,17 @@ static const char *asha_spec(hp_harness_t *h, const char *name, const char *metr
     return asha_spec_grace(h, name, metric, "10");
 }
 
+/* A daemon and one worker slot run the study to its end. */
+static void run_to_end(hp_harness_t *h, const char *spec_text, const char *name)
+{
+    hp_harness_start_daemon(h, NULL);
+    hp_harness_spawn(h, "hpworker", "--connect", h->listen, "--slots", "1", NULL);
+    hp_harness_submit(h, spec_text);
+    const char *state = hp_harness_wait_study(h, name, GUARD_S);
+    ck_assert_ptr_nonnull(state);
+    ck_assert_str_eq(state, "completed");
+}
+
 /* trial number's state and error, as stored */
 static void expect_trial(hp_harness_t *h, int number, const char *state, const char *error)
 {
@@ -222,12 +233,7 @@ START_TEST(test_asha_stops_the_hopeless)
     static hp_harness_t h;
     hp_harness_init(&h, "prune-asha");
     write_program(&h);
-    hp_harness_start_daemon(&h, NULL);
-    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
-    hp_harness_submit(&h, asha_spec(&h, "asha", "loss"));
-    const char *state = hp_harness_wait_study(&h, "asha", GUARD_S);
-    ck_assert_ptr_nonnull(state);
-    ck_assert_str_eq(state, "completed");
+    run_to_end(&h, asha_spec(&h, "asha", "loss"), "asha");
     expect_decisions(&h);
     expect_children_gone(&h);
     hp_harness_fini(&h);
@@ -326,12 +332,7 @@ START_TEST(test_kill_grace_then_sigkill)
     hp_harness_init(&h, "prune-grace");
     write_program(&h);
     hp_harness_write_file(&h, "stubborn", "1\n");
-    hp_harness_start_daemon(&h, NULL);
-    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
-    hp_harness_submit(&h, asha_spec_grace(&h, "grace", "loss", "0.3"));
-    const char *state = hp_harness_wait_study(&h, "grace", GUARD_S);
-    ck_assert_ptr_nonnull(state);
-    ck_assert_str_eq(state, "completed");
+    run_to_end(&h, asha_spec_grace(&h, "grace", "loss", "0.3"), "grace");
     expect_decisions(&h);
     expect_children_gone(&h);
     /* they were asked first */
@@ -389,12 +390,7 @@ START_TEST(test_median_rule_through_the_service)
     static hp_harness_t h;
     hp_harness_init(&h, "prune-median");
     write_program(&h);
-    hp_harness_start_daemon(&h, NULL);
-    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
-    hp_harness_submit(&h, median_spec(&h));
-    const char *state = hp_harness_wait_study(&h, "median", GUARD_S);
-    ck_assert_ptr_nonnull(state);
-    ck_assert_str_eq(state, "completed");
+    run_to_end(&h, median_spec(&h), "median");
     expect_trial(&h, 0, "completed", NULL);
     expect_trial(&h, 1, "completed", NULL);
     expect_trial(&h, 2, "pruned",
@@ -417,12 +413,7 @@ START_TEST(test_unjudged_metric_runs_on_with_one_warning)
     static hp_harness_t h;
     hp_harness_init(&h, "prune-unjudged");
     write_program(&h);
-    hp_harness_start_daemon(&h, NULL);
-    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
-    hp_harness_submit(&h, asha_spec(&h, "unjudged", "val_loss"));
-    const char *state = hp_harness_wait_study(&h, "unjudged", GUARD_S);
-    ck_assert_ptr_nonnull(state);
-    ck_assert_str_eq(state, "completed");
+    run_to_end(&h, asha_spec(&h, "unjudged", "val_loss"), "unjudged");
     ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trials WHERE state = "
                                              "'completed'"),
                      6);
