@@ -132,6 +132,16 @@ static void send_progress(slot_t *s, const progress_item_t *it)
     char err[512];
     uint64_t gen;
     int rc = hp_agent_rpc(a, s->ctx, &req, &rep, request_timeout(a), NULL, &gen, err, sizeof err);
+    /* a coordinator that restarted knows this worker again once it has
+     * said HELLO (and keeps the lease for a while): the report is sent
+     * again then, not lost, so the rule still judges that step */
+    for (int again = 0; rc == HP_ENOENT && again < 2; again++) {
+        hp_agent_need_hello(a, gen);
+        if (!hp_agent_wait_registered(a))
+            break;
+        rc = hp_agent_rpc(a, s->ctx, &req, &rep, request_timeout(a), NULL, &gen, err,
+                          sizeof err);
+    }
     free(ms);
     free(p.metrics);
     if (rc == HP_ENOENT) {
