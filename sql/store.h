@@ -217,7 +217,9 @@ int hp_store_study_reopen(hp_store_t *st, int64_t id, char *err, size_t errlen);
 /* hp_store_study_resume continues a cancelled, failed or stopped study,
  * in one transaction: running again (hp_store_study_reopen), its
  * cancelled trials pending again (hp_store_trial_uncancel), and a
- * study_resumed event. *was (may be NULL) is the state it had; *note
+ * study_resumed event; a trial of it still `running` with a worker (its
+ * coordinator stopped before the attempt ended) goes back to pending, its
+ * attempt interrupted. *was (may be NULL) is the state it had; *note
  * (note may be NULL) one sentence for the user: "it was failed; 3 trials
  * are pending, 1 of them cancelled before". HP_ESTATE for a running study
  * ("study 'x' is running; only a cancelled or failed study can be

@@ -9,6 +9,31 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef struct stale {
+    hp_store_t *st;
+    int64_t n;
+    char *err;
+    size_t errlen;
+} stale_t;
+
+/* A trial still `running` in an ended study has no attempt any
+ * coordinator watches (it stopped before the attempt ended): back to
+ * pending, its attempt interrupted. One the user's own loop runs (ask, no
+ * worker) waits for its tell as before. */
+static int requeue_stale(void *data, const hp_trial_t *t)
+{
+    stale_t *sd = data;
+    if (!t->worker_id)
+        return 0;
+    int rc = hp_store_trial_requeue(sd->st, t->id, t->lease_id, HP_ATTEMPT_INTERRUPTED,
+                                    "the coordinator stopped before this attempt ended; the "
+                                    "study was resumed",
+                                    sd->err, sd->errlen);
+    if (rc == 0)
+        sd->n++;
+    return rc;
+}
+
 int hp_store_study_resume(hp_store_t *st, int64_t id, hp_study_state_t *was, char *note,
                           size_t notelen, char *err, size_t errlen)
 {
@@ -33,6 +58,10 @@ int hp_store_study_resume(hp_store_t *st, int64_t id, hp_study_state_t *was, cha
         rc = hp_store_study_reopen(st, id, err, errlen);
     if (rc == 0)
         rc = hp_store_trial_uncancel(st, id, &requeued, err, errlen);
+    stale_t stale = {st, 0, err, errlen};
+    if (rc == 0)
+        rc = hp_store_trial_list(st, id, HP_TRIAL_MASK(HP_TRIAL_RUNNING), requeue_stale, &stale,
+                                 err, errlen);
     if (rc == 0)
         rc = hp_store_trial_count(st, id, counts, err, errlen);
     char text[256] = "";
@@ -43,6 +72,10 @@ int hp_store_study_resume(hp_store_t *st, int64_t id, hp_study_state_t *was, cha
         size_t n = strlen(text);
         if (requeued)
             snprintf(text + n, sizeof text - n, ", %" PRId64 " of them cancelled before", requeued);
+        n = strlen(text);
+        if (stale.n)
+            snprintf(text + n, sizeof text - n,
+                     ", %" PRId64 " whose attempt no coordinator saw end", stale.n);
         rc = hp_store_event_append(st, "study_resumed", id, 0, NULL, text, err, errlen);
     }
     rc = hp_store_op_end(st, rc, err, errlen);

@@ -149,8 +149,8 @@ void coord_ask(coord_t *c, hp_rep_req_t *req, const Hpsearch__Ask *q)
 
 void coord_asks_serve(coord_t *c)
 {
-    size_t keep = 0;
-    for (size_t i = 0; i < c->asks.n; i++) {
+    size_t keep = 0, i = 0;
+    for (; i < c->asks.n; i++) {
         coord_ask_t a = c->asks.v[i];
         coord_study_t *s = coord_study_by_id(c, a.study_id);
         int done;
@@ -165,11 +165,15 @@ void coord_asks_serve(coord_t *c)
         }
         if (!done)
             c->asks.v[keep++] = a;
-        if (c->db_fault)
+        if (c->db_fault) {
+            i++;
             break;
+        }
     }
-    if (c->db_fault)
-        return; /* the shutdown answers what is left */
+    /* the ones not looked at stay, after those kept: the shutdown answers
+     * what is left, and only that (an ask answered here is not again) */
+    for (; i < c->asks.n; i++)
+        c->asks.v[keep++] = c->asks.v[i];
     c->asks.n = keep;
 }
 

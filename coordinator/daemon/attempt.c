@@ -248,7 +248,7 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
                                   : res->error && *res->error ? res->error
                                                               : NULL,
                                   err, errlen);
-        if (rc == 0 && r->stop && r->has_prune_step)
+        if (rc == 0 && r->stop && r->has_prune_step && r->prune_step >= 0)
             rc = hp_store_trial_set_pruned_step(c->store, r->trial_id, r->prune_step, err,
                                                 errlen);
         if (rc == 0 && r->stop && r->has_prune_step)

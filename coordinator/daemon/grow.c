@@ -191,6 +191,8 @@ static int store_grown(coord_t *c, const hp_study_t *st, const coord_study_t *s,
     hp_buf_t json = {0}, detail = {0};
     hp_spec_to_json(&s->spec, &json);
     int rc = coord_write_begin(c);
+    if (rc < 0)
+        hp_errf(err, errlen, rc, "the database is unavailable (the coordinator is stopping)");
     if (rc == 0)
         rc = hp_store_study_update_spec(c->store, st->id, s->spec.raw, json.data,
                                         (int64_t)s->total, err, errlen);

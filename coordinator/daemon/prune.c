@@ -75,7 +75,9 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
         r->has_obj_last = 1;
         r->obj_last = obj->value;
     }
-    if (!s->pruner || r->sanity || r->stop)
+    /* a negative step is no point on the resource (and is not replayed:
+     * store_prune.c reads steps >= 0) */
+    if (!s->pruner || r->sanity || r->stop || step < 0)
         return;
     const char *name = hp_spec_pruning_metric(&s->spec);
     const Hpsearch__Metric *metric = find_metric(name, m, n);

@@ -138,6 +138,8 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         }
     }
     hp_buf_fini(&why);
+    if (!s->active)
+        s->sanity = 0; /* cancelled meanwhile: a resume checks again (coord_study_recount) */
     coord_run_remove(c, r);
 }
 
@@ -155,6 +157,8 @@ void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why)
             record(c, s, reason);
             stop_study(c, s, reason);
         }
+    } else {
+        s->sanity = 0; /* cancelled meanwhile: a resume checks again */
     }
     coord_run_remove(c, r);
 }
@@ -167,6 +171,8 @@ void coord_sanity_interrupted(coord_t *c, coord_run_t *r, const char *why)
         if (s->sanity_attempts)
             s->sanity_attempts--; /* an interruption spends no retry */
         hp_log_info("study %s: sanity check interrupted (%s); again", s->spec.name, why);
+    } else {
+        s->sanity = 0; /* cancelled meanwhile: a resume checks again */
     }
     coord_run_remove(c, r);
 }

@@ -6,6 +6,7 @@
 #include "hp_check.h"
 
 #include <check.h>
+#include <math.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <signal.h>
@@ -286,9 +287,10 @@ START_TEST(test_non_loopback_without_token_refused)
 }
 END_TEST
 
-/* One PROGRESS report of loss at step; whether the reply says stop. */
-static int fake_progress(fake_t *f, uint64_t trial_id, uint64_t lease_id, int64_t step,
-                         double loss)
+/* One PROGRESS report of metric `name` at step; whether the reply says
+ * stop. */
+static int fake_report(fake_t *f, uint64_t trial_id, uint64_t lease_id, int64_t step,
+                       const char *name, double value)
 {
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__Progress p = HPSEARCH__PROGRESS__INIT;
@@ -297,8 +299,8 @@ static int fake_progress(fake_t *f, uint64_t trial_id, uint64_t lease_id, int64_
     Hpsearch__Metric *mp[1] = {&m};
     l.trial_id = trial_id;
     l.lease_id = lease_id;
-    m.name = "loss";
-    m.value = loss;
+    m.name = (char *)name;
+    m.value = value;
     p.lease = &l;
     p.step = step;
     p.metrics = mp;
@@ -313,6 +315,47 @@ static int fake_progress(fake_t *f, uint64_t trial_id, uint64_t lease_id, int64_
     hp_proto_free(r);
     return stop;
 }
+
+static int fake_progress(fake_t *f, uint64_t trial_id, uint64_t lease_id, int64_t step,
+                         double loss)
+{
+    return fake_report(f, trial_id, lease_id, step, "loss", loss);
+}
+
+/* A report at a negative step is no point on the resource: not judged,
+ * even when its value is not finite (it used to stop the trial at step -1,
+ * which the store refused, and the resent result then stopped the
+ * daemon). */
+START_TEST(test_negative_step_not_judged)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "prune-negative");
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_submit(&h, "name: n\nobjective: {metric: loss}\n"
+                          "search: {algorithm: random, max_trials: 1, seed: 1}\n"
+                          "space:\n  x: {type: float, low: 0, high: 1}\n"
+                          "trial: {command: [prog, '{x}']}\n"
+                          "pruning: {rule: asha, metric: acc, goal: maximize, max_resource: 9}\n");
+    fake_t a;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    Hpsearch__Envelope *t = fake_get_trial(&a);
+    uint64_t id = t->trial->trial_id, lease = t->trial->lease_id;
+    hp_proto_free(t);
+    ck_assert(!fake_report(&a, id, lease, -1, "acc", NAN));
+    ck_assert(!fake_report(&a, id, lease, -5, "acc", INFINITY));
+    Hpsearch__Envelope *r = fake_result(&a, id, lease, 0.3);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ACK);
+    ck_assert(!r->ack->stop);
+    hp_proto_free(r);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "n", 60), "completed");
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trials WHERE state = "
+                                             "'completed'"),
+                     1);
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
 
 /* A trial the pruning rule stopped is pruned however its worker heard the
  * stop: by the PROGRESS reply (PRUNED), or by a heartbeat's reply, which
@@ -701,6 +744,7 @@ int main(void)
     tcase_add_test(tc, test_expired_lease_requeues_and_late_result_is_refused);
     tcase_add_test(tc, test_trial_carries_timeout_and_kill_grace);
     tcase_add_test(tc, test_pruned_however_the_stop_arrived);
+    tcase_add_test(tc, test_negative_step_not_judged);
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
     tcase_add_test(tc, test_interrupted_result_requeues_and_worker_leaves);
     tcase_add_test(tc, test_studies_take_turns);

@@ -294,6 +294,53 @@ START_TEST(test_cancelled_study_resumes)
 }
 END_TEST
 
+/* A study cancelled while trials ran, and its coordinator killed before
+ * any worker said how they ended: after the restart those trials are
+ * still `running` in the file, with no attempt anyone watches. Resuming
+ * sends them back to pending (their attempts interrupted), so the study
+ * completes every trial instead of waiting on them forever. */
+START_TEST(test_resume_after_restart_requeues_stale_trials)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "grow-stale");
+    hp_harness_start_daemon(&h, "--lease-ms", "600000", NULL);
+    pid_t w[2];
+    for (int i = 0; i < 2; i++)
+        w[i] = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1",
+                                "--heartbeat-ms", "200", NULL);
+    char spec[1024];
+    gated_spec(&h, spec, sizeof spec, "st", 4, 2, 2); /* 0, 1 complete; 2, 3 wait */
+    res_t r = CLI(&h, "submit", write_spec(&h, "st.yaml", spec));
+    OK(r);
+    res_free(&r);
+    wait_int(&h, "SELECT count(*) FROM trials WHERE state = 'completed'", 2);
+    wait_int(&h, "SELECT count(*) FROM trials WHERE state = 'running'", 2);
+    for (int i = 0; i < 2; i++)
+        hp_harness_kill(&h, w[i], SIGKILL); /* nobody will report 2 and 3 */
+    r = CLI(&h, "cancel", "st");
+    OK(r);
+    res_free(&r);
+    hp_harness_kill(&h, h.daemon, SIGKILL);
+    h.daemon = 0;
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trials WHERE state = "
+                                             "'running'"),
+                     2);
+    hp_harness_start_daemon(&h, NULL);
+    r = CLI(&h, "resume", "st");
+    OK(r);
+    HAS(r.out, "2 whose attempt no coordinator saw end");
+    res_free(&r);
+    open_gate(&h);
+    start_workers(&h, 2);
+    wait_done(&h, "st", "completed");
+    check_trials(&h, 4);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trial_attempts WHERE outcome = "
+                                             "'interrupted'"),
+                     2);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 /* ---- hpsearch run of the grown spec continues the study -------------------- */
 
 static res_t run_v(hp_harness_t *h, const char *spec_path, const char *db)
@@ -403,6 +450,7 @@ int main(void)
     tcase_add_test(tc, test_grid_grows_to_its_grid);
     tcase_add_test(tc, test_running_study_steers_and_survives_restart);
     tcase_add_test(tc, test_cancelled_study_resumes);
+    tcase_add_test(tc, test_resume_after_restart_requeues_stale_trials);
     tcase_add_test(tc, test_run_again_grows);
     tcase_add_test(tc, test_run_user_resumes_with_db);
     suite_add_tcase(s, tc);
