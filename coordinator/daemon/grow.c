@@ -293,8 +293,16 @@ void coord_grow_resubmit(coord_t *c, hp_rep_req_t *req, const hp_study_t *st, co
         coord_study_free(s);
         /* an ended study from before this coordinator: the stored one, now
          * grown, is loaded when it runs again */
-        if (reopen && (rc = coord_study_load(c, st->id, err, sizeof err)) < 0)
-            hp_log_error("study %s: cannot load it to run again: %s", st->name, err);
+        if (reopen && (rc = coord_study_load(c, st->id, err, sizeof err)) < 0) {
+            /* left running in the file it would keep `wait` waiting, as
+             * a resume that cannot load it does */
+            char reason[700], e2[256];
+            snprintf(reason, sizeof reason, "cannot run it again: %s", err);
+            hp_log_error("study %s: %s", st->name, reason);
+            hp_store_study_set_state(c->store, st->id, HP_STUDY_FAILED, reason, e2, sizeof e2);
+            note(&notes, "study '%s' could not be loaded to run again, and is failed: %s",
+                 st->name, err);
+        }
     }
     hp_log_info("study %s grown: %s%s", st->name, notes.v.v[0],
                 notes.v.n > 1 ? " (and more)" : "");
