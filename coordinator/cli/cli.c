@@ -186,20 +186,43 @@ int hp_cli_load_spec(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **
     return 0;
 }
 
-int hp_cli_parse_format_only(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
-                             unsigned allowed, hp_cli_format_t *fmt)
+/* --format, and --db when db is given */
+static int parse_format_db(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
+                           unsigned allowed, hp_cli_format_t *fmt, const char **db)
 {
     static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"db", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    static const struct option format_only[] = {
         {"format", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
     *fmt = HP_FORMAT_TABLE;
+    if (db)
+        *db = NULL;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
-        if (ch != 'f')
+    while ((ch = getopt_long(argc, argv, db ? ":f:d:" : ":f:", db ? opts : format_only, NULL)) !=
+           -1) {
+        if (ch == 'd' && db)
+            *db = optarg;
+        else if (ch != 'f')
             return hp_cli_bad_option(cli, cmd, ch, argc, argv);
-        if (hp_cli_format_opt(cli, cmd, optarg, allowed, fmt))
+        else if (hp_cli_format_opt(cli, cmd, optarg, allowed, fmt))
             return HP_EXIT_USAGE;
     }
     return 0;
+}
+
+int hp_cli_parse_format_only(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
+                             unsigned allowed, hp_cli_format_t *fmt)
+{
+    return parse_format_db(cli, cmd, argc, argv, allowed, fmt, NULL);
+}
+
+int hp_cli_parse_format_db(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
+                           unsigned allowed, hp_cli_format_t *fmt, const char **db)
+{
+    return parse_format_db(cli, cmd, argc, argv, allowed, fmt, db);
 }

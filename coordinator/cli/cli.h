@@ -115,6 +115,10 @@ int hp_cli_format_opt(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *arg,
  * the usage error. */
 int hp_cli_parse_format_only(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
                              unsigned allowed, hp_cli_format_t *fmt);
+/* hp_cli_parse_format_db is hp_cli_parse_format_only for a verb that also
+ * reads the database file itself with --db PATH (*db, NULL without it). */
+int hp_cli_parse_format_db(const hp_cli_t *cli, const hp_cmd_t *cmd, int argc, char **argv,
+                           unsigned allowed, hp_cli_format_t *fmt, const char **db);
 
 struct hp_spec;
 struct hp_diag;

@@ -30,24 +30,11 @@ const hp_cmd_t hp_cmd_best = {
 
 static int cmd_best(hp_cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"db", required_argument, NULL, 'd'},
-        {NULL, 0, NULL, 0},
-    };
-    hp_cli_format_t fmt = HP_FORMAT_TABLE;
-    const char *db = NULL;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":f:d:", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'f':
-            if (hp_cli_format_opt(cli, &hp_cmd_best, optarg, HP_FORMATS_ALL, &fmt))
-                return HP_EXIT_USAGE;
-            break;
-        case 'd': db = optarg; break;
-        default: return hp_cli_bad_option(cli, &hp_cmd_best, ch, argc, argv);
-        }
-    }
+    hp_cli_format_t fmt;
+    const char *db;
+    int code = hp_cli_parse_format_db(cli, &hp_cmd_best, argc, argv, HP_FORMATS_ALL, &fmt, &db);
+    if (code)
+        return code;
     if (optind >= argc)
         return hp_cli_usage_error(cli, &hp_cmd_best, "missing STUDY (a study name or id)");
     if (optind + 1 < argc)

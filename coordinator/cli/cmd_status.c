@@ -209,24 +209,11 @@ static int local_read(const hp_cli_t *cli, const char *db, const char *study, lo
 
 static int cmd_status(hp_cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"db", required_argument, NULL, 'd'},
-        {NULL, 0, NULL, 0},
-    };
-    hp_cli_format_t fmt = HP_FORMAT_TABLE;
-    const char *db = NULL;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":f:d:", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'f':
-            if (hp_cli_format_opt(cli, &hp_cmd_status, optarg, HP_FORMATS_ALL, &fmt))
-                return HP_EXIT_USAGE;
-            break;
-        case 'd': db = optarg; break;
-        default: return hp_cli_bad_option(cli, &hp_cmd_status, ch, argc, argv);
-        }
-    }
+    hp_cli_format_t fmt;
+    const char *db;
+    int code = hp_cli_parse_format_db(cli, &hp_cmd_status, argc, argv, HP_FORMATS_ALL, &fmt, &db);
+    if (code)
+        return code;
     if (optind + 1 < argc)
         return hp_cli_usage_error(cli, &hp_cmd_status, "one STUDY at a time (got '%s' after it)",
                                   argv[optind + 1]);
