@@ -244,6 +244,15 @@ static void start_gated(hp_harness_t *h, const char *name, int trials, const cha
     wait_db(h->db, "SELECT count(*) FROM trials WHERE state = 'running'", 1);
 }
 
+/* hpsearchd d, whose wait status is st, stopped by itself (exit 1, not a
+ * signal and not an assertion): its log (free it). */
+static char *stopped_log(hp_harness_t *h, pid_t d, int st)
+{
+    ck_assert_msg(WIFEXITED(st), "hpsearchd was killed by signal %d", WTERMSIG(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 1);
+    return child_log(h, "hpsearchd", d);
+}
+
 START_TEST(test_renumbered_trials_stop_the_daemon_cleanly)
 {
     static hp_harness_t h; /* static: a failed check leaves this frame before the teardown */
@@ -256,9 +265,7 @@ START_TEST(test_renumbered_trials_stop_the_daemon_cleanly)
     /* trial 0 (now 7) completes, and the next one the daemon adds is not
      * the number it counted */
     int st = wait_exit(&h, d);
-    ck_assert_msg(WIFEXITED(st), "hpsearchd was killed by signal %d", WTERMSIG(st));
-    ck_assert_int_eq(WEXITSTATUS(st), 1);
-    char *log = child_log(&h, "hpsearchd", d);
+    char *log = stopped_log(&h, d, st);
     char want[900];
     snprintf(want, sizeof want,
              "database %s changed under the coordinator: study 'renum' has trial number 8 "
@@ -300,9 +307,7 @@ START_TEST(test_deleted_running_trial_stops_the_daemon_cleanly)
     user_writes(h.db, "DELETE FROM trial_attempts; DELETE FROM trials WHERE number = 0");
     open_gate(&h);
     int st = wait_exit(&h, d);
-    ck_assert_msg(WIFEXITED(st), "hpsearchd was killed by signal %d", WTERMSIG(st));
-    ck_assert_int_eq(WEXITSTATUS(st), 1);
-    char *log = child_log(&h, "hpsearchd", d);
+    char *log = stopped_log(&h, d, st);
     char want[900];
     snprintf(want, sizeof want, "database %s changed under the coordinator: study 'gone' trial 0: ",
              h.db);
@@ -343,9 +348,7 @@ START_TEST(test_write_failure_stops_cleanly_and_a_restart_recovers)
     int st = wait_exit(&h, d);
     sqlite3_exec(u, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(u);
-    ck_assert_msg(WIFEXITED(st), "hpsearchd was killed by signal %d", WTERMSIG(st));
-    ck_assert_int_eq(WEXITSTATUS(st), 1);
-    char *log = child_log(&h, "hpsearchd", d);
+    char *log = stopped_log(&h, d, st);
     char want[900];
     snprintf(want, sizeof want, "cannot write to the database %s: cannot begin a transaction: ",
              h.db);
