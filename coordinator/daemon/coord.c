@@ -194,7 +194,7 @@ static int load_run_cb(void *data, const hp_trial_t *t)
         .baselines = s->baselines == COORD_BASELINES_NEED,
         .recovered = 1,
     };
-    coord_prune_loaded(c, &r);
+    coord_prune_loaded(&r);
     coord_run_add(c, &r);
     return 0;
 }

@@ -366,13 +366,13 @@ int coord_prune_init(coord_study_t *s, char *err, size_t errlen);
  * study is counted again to resume). */
 int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen);
 /* coord_prune_progress keeps the report's objective (r->obj_last) and
- * judges the report; a trial the rule stops gets r->stop with the reason,
- * an event and a log line. */
-void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
-                          size_t n);
+ * judges the report; a trial the rule stops gets r->stop with the reason
+ * and a log line (its trial_pruned event comes when it ends pruned:
+ * attempt.c). */
+void coord_prune_progress(coord_run_t *r, int64_t step, Hpsearch__Metric **m, size_t n);
 /* coord_prune_loaded marks a run found running at start-up stopped when
  * the replayed rule had stopped it. */
-void coord_prune_loaded(coord_t *c, coord_run_t *r);
+void coord_prune_loaded(coord_run_t *r);
 typedef enum coord_prune_end {
     COORD_PRUNE_COMPLETED, /* its curve counts (median) */
     COORD_PRUNE_PRUNED,    /* its values stay */

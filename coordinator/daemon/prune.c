@@ -55,9 +55,8 @@ static void note_others(coord_run_t *r, Hpsearch__Metric **m, size_t n)
 /* The trial_pruned event is written when the attempt ends pruned
  * (attempt.c): a program may finish before the stop reaches it, and then
  * it completed. */
-static void stop_run(coord_t *c, coord_run_t *r, int64_t step, const char *reason)
+static void stop_run(coord_run_t *r, int64_t step, const char *reason)
 {
-    (void)c;
     r->stop = 1;
     r->has_prune_step = 1;
     r->prune_step = step;
@@ -66,8 +65,7 @@ static void stop_run(coord_t *c, coord_run_t *r, int64_t step, const char *reaso
     hp_log_info("study %s trial %" PRIu64 ": %s", r->study->spec.name, r->number, reason);
 }
 
-void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
-                          size_t n)
+void coord_prune_progress(coord_run_t *r, int64_t step, Hpsearch__Metric **m, size_t n)
 {
     coord_study_t *s = r->study;
     const Hpsearch__Metric *obj = find_metric(s->spec.objective.metric, m, n);
@@ -94,24 +92,17 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
         return;
     }
     if (v.stop)
-        stop_run(c, r, step, v.reason);
+        stop_run(r, step, v.reason);
 }
 
-void coord_prune_loaded(coord_t *c, coord_run_t *r)
+void coord_prune_loaded(coord_run_t *r)
 {
-    (void)c;
     int64_t step = 0;
     const char *why =
         r->study->pruner ? hp_pruner_stopped(r->study->pruner, r->number, &step) : NULL;
-    if (why && !r->stop) {
-        /* decided before a restart, and perhaps never heard: the next
-         * reply tells the worker */
-        r->stop = 1;
-        r->has_prune_step = 1;
-        r->prune_step = step;
-        r->pruned_by_rule = 1;
-        snprintf(r->stop_reason, sizeof r->stop_reason, "%s", why);
-    }
+    if (why && !r->stop)
+        stop_run(r, step, why); /* decided before a restart, perhaps never heard: the next
+                                   reply tells the worker */
 }
 
 /* One warning per study when an attempt completed without ever reporting
