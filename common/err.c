@@ -24,6 +24,7 @@ static const char *const messages[HP_ERR_COUNT_] = {
     [-HP_EEXEC] = "program failed",
     [-HP_ECORRUPT] = "corrupt data",
     [-HP_EREADONLY] = "read-only",
+    [-HP_ESESSION] = "no such session",
 };
 
 const char *hp_strerror(int code)

@@ -40,7 +40,8 @@ typedef enum hp_err {
     HP_EEXEC = -18,     /* a child program failed */
     HP_ECORRUPT = -19,  /* corrupt data */
     HP_EREADONLY = -20, /* write attempted on a read-only handle */
-    HP_ERR_COUNT_ = 21
+    HP_ESESSION = -21,  /* a worker message without its session's secret */
+    HP_ERR_COUNT_ = 22
 } hp_err_t;
 
 /* hp_strerror returns a short, static description of code (any int). */

@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "utf8.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,7 +32,7 @@ void hp_log(hp_log_level_t level, const char *fmt, ...)
 {
     if ((int)level > current_level)
         return;
-    char line[2048];
+    char line[4096];
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -38,13 +40,15 @@ void hp_log(hp_log_level_t level, const char *fmt, ...)
     int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
     n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s %s ",
                   ts.tv_nsec / 1000000, current_ident, level_names[level]);
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof line - 2)
-        len = sizeof line - 2;
+    size_t mlen = m < 0 ? 0 : (size_t)m < sizeof msg ? (size_t)m : sizeof msg - 1;
+    /* one line per message, whatever a peer's strings in it hold: no
+     * forged lines, no terminal escapes (utf8.h) */
+    size_t len = (size_t)n + hp_utf8_escape(line + n, sizeof line - (size_t)n - 1, msg, mlen);
     line[len++] = '\n';
     fwrite(line, 1, len, stderr);
 }

@@ -5,7 +5,9 @@
  *     hp_log_info("listening on %s", url);
  *
  * Lines look like `2026-11-27T07:50:01.123Z hpsearchd INFO listening on ...`.
- * Thread-safe: each line is written with one fwrite.
+ * A message is always one line: control characters and invalid UTF-8 in it
+ * are written as \xNN (hp_utf8_escape), so strings from peers cannot forge
+ * a line. Thread-safe: each line is written with one fwrite.
  */
 #ifndef HP_LOG_H
 #define HP_LOG_H

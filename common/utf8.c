@@ -58,3 +58,36 @@ size_t hp_utf8_repair(hp_buf_t *out, const void *data, size_t n)
     hp_buf_append(out, s + i - run, run);
     return replaced;
 }
+
+size_t hp_utf8_escape(char *out, size_t cap, const void *data, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *s = data;
+    size_t o = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = hp_utf8_valid_len(s + i, n - i);
+        int c1 = l == 2 && s[i] == 0xC2 && s[i + 1] <= 0x9F;
+        if (l && !c1 && s[i] >= 0x20 && s[i] != 0x7F) {
+            if (o + l >= cap)
+                break;
+            for (size_t k = 0; k < l; k++)
+                out[o++] = (char)s[i + k];
+            i += l;
+            continue;
+        }
+        size_t esc = c1 ? 2 : 1; /* a C1 control: both its bytes, escaped */
+        if (o + 4 * esc >= cap)
+            break;
+        for (size_t k = 0; k < esc; k++) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = digits[s[i + k] >> 4];
+            out[o++] = digits[s[i + k] & 15];
+        }
+        i += esc;
+    }
+    out[o] = '\0';
+    return o;
+}

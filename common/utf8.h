@@ -27,4 +27,13 @@ size_t hp_utf8_valid_len(const unsigned char *s, size_t n);
  * replaced. */
 size_t hp_utf8_repair(hp_buf_t *out, const void *s, size_t n);
 
+/* hp_utf8_escape writes s[0..n) into out (cap bytes, NUL-terminated,
+ * cut at a whole character) as one line of printable text for a log or a
+ * table: control characters (C0, DEL and the C1 range U+0080..U+009F,
+ * which terminals also obey) and bytes that start no well-formed sequence
+ * become \xNN, so what a peer sent can neither end a line nor move a
+ * terminal's cursor. Everything else is copied. Returns the length
+ * written. */
+size_t hp_utf8_escape(char *out, size_t cap, const void *s, size_t n);
+
 #endif

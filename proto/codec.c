@@ -1,6 +1,7 @@
 #include "codec.h"
 
 #include "err.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -95,8 +96,26 @@ int hp_proto_encode(Hpsearch__Envelope *env, hp_buf_t *out)
     return 0;
 }
 
+/* Makes a received string valid UTF-8 where it stands: each byte that
+ * starts no well-formed sequence becomes '?' (the same length, so the
+ * decoded message needs no new memory). Peers' strings are stored as
+ * TEXT and shown to people; they must be text. */
+static void repair_utf8(char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t l = hp_utf8_valid_len(u + i, n - i);
+        if (l) {
+            i += l;
+        } else {
+            s[i++] = '?';
+        }
+    }
+}
+
 /* Walks a decoded message through its descriptor and enforces the bounds
- * of codec.h on every string, bytes, repeated field, enum and sub-message,
+ * of codec.h on every string (made valid UTF-8 on the way), bytes, repeated
+ * field, enum and sub-message,
  * so callers never meet a 2 GB string or an enum value outside the schema. */
 static int check_message(const ProtobufCMessage *m, int depth, const char *path,
                          char *err, size_t errlen)
@@ -131,13 +150,16 @@ static int check_message(const ProtobufCMessage *m, int depth, const char *path,
                 if (n > HP_PROTO_MAX_STRING)
                     return hp_errf(err, errlen, HP_EPROTO, "%s.%s: string of %zu bytes (limit %u)",
                                    path, fd->name, n, HP_PROTO_MAX_STRING);
+                if (s)
+                    repair_utf8((char *)s, n); /* ours: hp_proto_decode unpacked it */
                 break;
             }
             case PROTOBUF_C_TYPE_BYTES: {
                 /* the envelope's auth token is small; a program's output
                  * (RESULT.stdout_text) is bounded like a string */
                 const ProtobufCBinaryData *b = &((const ProtobufCBinaryData *)elems)[k];
-                unsigned limit = depth == 0 && strcmp(fd->name, "auth_token") == 0
+                unsigned limit = depth == 0 && (strcmp(fd->name, "auth_token") == 0 ||
+                                                strcmp(fd->name, "session") == 0)
                                      ? HP_PROTO_MAX_TOKEN
                                      : HP_PROTO_MAX_STRING;
                 if (b->len > limit)
@@ -336,6 +358,7 @@ const char *hp_proto_error_code(int hp_err)
     case HP_EINVAL: return "EINVAL";
     case HP_EBUSY: return "EBUSY";
     case HP_EREADONLY: return "EREADONLY";
+    case HP_ESESSION: return "ESESSION";
     case HP_EDB: return "EDB";
     case HP_ENOMEM: return "ENOMEM";
     default: return OTHER_ERROR_CODE;

@@ -44,6 +44,10 @@
 #define HP_PROTO_MAX_NAME 256u          /* hostnames, metric and param names */
 #define HP_PROTO_MAX_REPEATED 100000u   /* metrics, leases, rows... */
 #define HP_PROTO_MAX_TOKEN 1024u
+/* A worker's session secret: what HELLO_REPLY gives (HP_PROTO_SESSION_BYTES
+ * random bytes) and the most a client keeps of one. */
+#define HP_PROTO_SESSION_BYTES 32u
+#define HP_PROTO_MAX_SESSION 64u
 
 /* hp_proto_type_name returns "HELLO", "RESULT", ... or "UNKNOWN". */
 const char *hp_proto_type_name(int type);

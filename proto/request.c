@@ -32,11 +32,17 @@ static int build(const hp_request_t *rq, Hpsearch__Envelope *req, nng_msg **out,
         req->auth_token.data = (uint8_t *)rq->token;
         req->auth_token.len = rq->token_len;
     }
+    if (rq->session) {
+        req->session.data = (uint8_t *)rq->session;
+        req->session.len = rq->session_len;
+    }
     hp_buf_t b = {0};
     int rc = hp_proto_encode(req, &b);
-    /* the token is ours to lend, not the caller's envelope's to keep */
+    /* the secrets are ours to lend, not the caller's envelope's to keep */
     req->auth_token.data = NULL;
     req->auth_token.len = 0;
+    req->session.data = NULL;
+    req->session.len = 0;
     if (rc < 0) {
         hp_buf_fini(&b);
         return failed(step, HP_REQUEST_ENCODE,

@@ -3,7 +3,7 @@
  * half of every exchange, shared by the worker agent and the hpsearch CLI.
  *
  * The envelope is stamped (protocol version, worker id, sequence number,
- * auth token), encoded, sent, its reply awaited and decoded with all of
+ * auth token, session secret), encoded, sent, its reply awaited and decoded with all of
  * hp_proto_decode's checks; hp_request_call also turns an ERROR reply into
  * its hp_err code with "CODE: message" in err:
  *
@@ -52,6 +52,8 @@ typedef struct hp_request {
     const char *token;  /* the auth token, token_len bytes; NULL: none */
     size_t token_len;
     uint64_t worker_id; /* 0 outside a worker's session */
+    const void *session; /* the worker's session secret, session_len bytes; NULL: none */
+    size_t session_len;
     uint64_t seq;       /* the sender's next sequence number */
     const hp_request_stop_t *stop; /* NULL: only the timeout ends a wait */
 } hp_request_t;
@@ -66,8 +68,8 @@ typedef enum hp_request_step {
     HP_REQUEST_REFUSED,    /* the reply is an ERROR (hp_request_call only) */
 } hp_request_step_t;
 
-/* hp_request_exchange stamps req (version, rq's worker id, seq and token;
- * the token is not left in req), sends it on rq->ctx and waits for the
+/* hp_request_exchange stamps req (version, rq's worker id, seq, token and
+ * session; neither secret is left in req), sends it on rq->ctx and waits for the
  * reply. On success *rep owns the decoded reply, of any type including
  * ERROR (free with hp_proto_free). On failure *rep is NULL, *step (may be
  * NULL) says where, err holds the bare detail (nng's words for a send or
