@@ -335,7 +335,8 @@ int hp_store_trial_best(hp_store_t *st, int64_t study_id, hp_trial_t *out,
 /*
  * Transitions. A trial runs as attempts: hp_store_trial_start opens attempt
  * n+1 for a worker under a lease (lease_id: chosen by the coordinator,
- * positive and unique across the database — the trial_attempts index
+ * non-zero (hpsearchd draws 64 random bits: SQL shows them as signed
+ * integers) and unique across the database — the trial_attempts index
  * refuses a reused one with HP_EEXIST). Every later call about the running
  * trial names that lease; a call with any other lease is stale and refused
  * with HP_ESTATE, so a late result from a lost attempt is never stored and

@@ -480,9 +480,10 @@ int hp_store_trial_start(hp_store_t *st, int64_t trial_id, const char *worker_id
                          int64_t lease_id, double lease_expires, int *attempt, char *err,
                          size_t errlen)
 {
-    if (lease_id <= 0)
-        return hp_errf(err, errlen, HP_EINVAL,
-                       "trial %" PRId64 ": start needs a positive lease id", trial_id);
+    /* the coordinator's lease ids are 64 random bits: any but 0 (none) */
+    if (lease_id == 0)
+        return hp_errf(err, errlen, HP_EINVAL, "trial %" PRId64 ": start needs a lease id",
+                       trial_id);
     int rc = hp_store_op_begin(st, "start a trial", err, errlen);
     if (rc < 0)
         return rc;

@@ -110,7 +110,7 @@ static int serve(coord_t *c, hp_rep_req_t *req, coord_study_t *s)
             coord_reply_error(c, req, rc, "cannot ask: study '%s': %s", s->spec.name, err);
         return 1;
     }
-    int64_t lease = c->next_lease_id++;
+    int64_t lease = coord_lease_new(c);
     int attempt;
     rc = hp_store_trial_start(c->store, p.trial_id, NULL, lease, 0, &attempt, err, sizeof err);
     if (rc < 0) {

@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "rundir.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -202,9 +203,6 @@ static int load_run_cb(void *data, const hp_trial_t *t)
 static int recover(coord_t *c, char *err, size_t errlen)
 {
     int64_t v;
-    if (query_int(c, "SELECT coalesce(max(lease_id), 0) FROM trial_attempts", &v) < 0)
-        return hp_errf(err, errlen, HP_EDB, "cannot read the last lease id");
-    c->next_lease_id = (v > 0 ? v : 0) + 1;
     if (query_int(c, "SELECT coalesce(max(CAST(id AS INTEGER)), 0) FROM workers", &v) < 0)
         return hp_errf(err, errlen, HP_EDB, "cannot read the last worker id");
     c->next_worker_id = (uint64_t)v + 1;
@@ -286,6 +284,32 @@ static int open_sockets(coord_t *c)
     return rc;
 }
 
+/* Tells local clients where this daemon's token is (rundir.h), so that
+ * hpsearch and hpworker on this host need no --token-file. */
+static void publish_token(coord_t *c)
+{
+    const hp_coord_config_t *cfg = &c->cfg;
+    if (cfg->token_created)
+        hp_log_info("created the token file %s (mode 0600): clients on this host find it by "
+                    "themselves; give it to remote ones with --token-file",
+                    cfg->token_path);
+    char err[1200];
+    const char *urls[2] = {cfg->listen, cfg->control};
+    for (int i = 0; i < 2; i++)
+        if (hp_rundir_publish(urls[i], cfg->token_path, err, sizeof err) < 0) {
+            hp_log_warn("cannot publish where the token is (%s); local clients need "
+                        "--token-file %s",
+                        err, cfg->token_path);
+            break;
+        }
+}
+
+static void unpublish_token(coord_t *c)
+{
+    hp_rundir_unpublish(c->cfg.listen);
+    hp_rundir_unpublish(c->cfg.control);
+}
+
 /* Starts the tick, the lease and checkpoint timers and the signals. */
 static void start_handles(coord_t *c)
 {
@@ -331,6 +355,7 @@ static void close_all(coord_t *c)
     free(c->held.v);
     free(c->asks.v);
     free(c->outbox.v);
+    hp_ratelimit_fini(&c->auth_limit);
     uv_run(c->loop, UV_RUN_DEFAULT); /* let closed handles finish */
     uv_loop_close(c->loop);
 }
@@ -345,15 +370,18 @@ int hp_coord_main(const hp_coord_config_t *cfg)
     uv_loop_t loop;
     uv_loop_init(&loop);
     c->loop = &loop;
+    hp_ratelimit_init(&c->auth_limit, (uint32_t)cfg->auth_fail_limit);
 
     if (lock_db(c) < 0 || open_store(c) < 0 || open_sockets(c) < 0) {
         c->exit_code = 1;
     } else {
         start_handles(c);
-        hp_log_info("ready: workers on %s, control on %s, database %s%s", cfg->listen,
-                    cfg->control, cfg->db, cfg->token_len ? " (token required)" : "");
+        publish_token(c);
+        hp_log_info("ready: workers on %s, control on %s, database %s (token in %s)",
+                    cfg->listen, cfg->control, cfg->db, cfg->token_path);
         c->schedule_needed = 1;
         uv_run(c->loop, UV_RUN_DEFAULT);
+        unpublish_token(c);
     }
     close_all(c);
     int code = c->exit_code;

@@ -50,7 +50,8 @@
  *   held        -> tick state
  * rep.c (an nng REP socket served from the loop; coord.c opens and closes
  * it, tick.c replies through it) and settings.c (the settings table, for
- * main.c) are leaves with their own headers.
+ * main.c) are leaves with their own headers, and so is ratelimit.c (failed
+ * authentications per peer, for tick.c).
  *
  * The prototypes below come floor by floor, lowest first, each under the
  * file that defines it. */
@@ -61,6 +62,7 @@
 #include "codec.h"
 #include "coord.h"
 #include "lockfile.h"
+#include "ratelimit.h"
 #include "rep.h"
 #include "sampler.h"
 #include "spec.h"
@@ -172,7 +174,15 @@ typedef struct coord_run {
 typedef struct coord_worker {
     uint64_t id;
     char id_str[24];
-    char host[256];
+    char host[HP_PROTO_MAX_NAME * 4 + 1]; /* as HELLO said, escaped (hp_utf8_escape) */
+    char peer[64];                        /* who said it (hp_rep_req_peer) */
+    /* the session secret its last HELLO_REPLY gave: every other message of
+     * this worker id must carry it (worker_msgs.c) */
+    unsigned char session[HP_PROTO_SESSION_BYTES];
+    /* the secret that HELLO itself carried: a resend of it, or a HELLO
+     * again from the same process, keeps the id */
+    unsigned char hello_session[HP_PROTO_MAX_SESSION];
+    size_t hello_session_len;
     uint32_t slots, pid, cores;
     uint32_t pipe_id;
     uint64_t last_seen_ms;
@@ -224,8 +234,8 @@ typedef struct coord {
     HP_VEC(coord_reply_t) outbox;
     size_t rr; /* round-robin position over studies */
 
-    int64_t next_lease_id;
     uint64_t next_worker_id;
+    hp_ratelimit_t auth_limit; /* failed authentications per peer (tick.c) */
     int schedule_needed;
     const char *shutdown_why; /* a stop asked for; the next tick begins it */
     int shutting_down;
@@ -239,6 +249,10 @@ typedef struct coord {
 
 /* coord_now_ms is the loop's clock (uv_now), the time leases count in. */
 uint64_t coord_now_ms(coord_t *c);
+/* coord_lease_new returns a fresh lease id: 64 random bits from
+ * getrandom(2), never 0, so no one can guess the lease of someone else's
+ * attempt from the ones they see. */
+int64_t coord_lease_new(coord_t *c);
 /* coord_lease_deadline_ms is when a lease given or renewed now expires. */
 uint64_t coord_lease_deadline_ms(coord_t *c);
 /* Lookups; NULL when there is none. coord_study_find takes a study's name
@@ -268,7 +282,11 @@ void coord_shutdown_request(coord_t *c, const char *why);
 
 /* coord_decode_request decodes and authenticates a request; on failure it
  * queues an ERROR reply naming the problem and returns NULL. The caller
- * hp_proto_free's the envelope. socket names the socket in log lines. */
+ * hp_proto_free's the envelope. socket ("worker" or "control") names the
+ * socket in log lines and decides what needs the token: every worker
+ * message, and every control request but the read-only STATUS,
+ * LIST_WORKERS and QUERY on a loopback control socket. A wrong token is
+ * refused anywhere, and counted against its peer (ratelimit.h). */
 Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
                                          size_t len, const char *socket);
 /* coord_write_begin opens this tick's transaction if none is open; every

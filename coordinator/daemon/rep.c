@@ -6,6 +6,8 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +168,31 @@ void hp_rep_reply(hp_rep_req_t *q, const void *buf, size_t len)
     q->state = CTX_SEND;
     nng_aio_set_msg(q->aio, m);
     nng_ctx_send(q->ctx, q->aio);
+}
+
+void hp_rep_req_peer(const hp_rep_req_t *q, char *out, size_t cap)
+{
+    snprintf(out, cap, "unknown");
+    if (!q->msg)
+        return;
+    nng_pipe p = nng_msg_get_pipe(q->msg);
+    nng_sockaddr sa;
+    char ip[INET6_ADDRSTRLEN];
+    uint64_t uid;
+    if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0) {
+        if (sa.s_family == NNG_AF_INET && inet_ntop(AF_INET, &sa.s_in.sa_addr, ip, sizeof ip))
+            snprintf(out, cap, "tcp %s", ip);
+        else if (sa.s_family == NNG_AF_INET6 &&
+                 inet_ntop(AF_INET6, sa.s_in6.sa_addr, ip, sizeof ip))
+            snprintf(out, cap, "tcp6 %s", ip);
+        else if ((sa.s_family == NNG_AF_IPC || sa.s_family == NNG_AF_ABSTRACT) &&
+                 nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0)
+            snprintf(out, cap, "ipc uid %llu", (unsigned long long)uid);
+        else if (sa.s_family == NNG_AF_INPROC)
+            snprintf(out, cap, "inproc");
+    } else if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0) {
+        snprintf(out, cap, "ipc uid %llu", (unsigned long long)uid);
+    }
 }
 
 unsigned hp_rep_parked(const hp_rep_t *r) { return r->parked; }

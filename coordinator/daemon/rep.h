@@ -48,6 +48,13 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncont
  * context. Loop thread only. req is invalid afterwards. */
 void hp_rep_reply(hp_rep_req_t *req, const void *buf, size_t len);
 
+/* hp_rep_req_peer writes who sent req, the key failed authentications
+ * and registrations are counted under: "tcp 10.0.0.5" or "tcp6 ::1" (the
+ * address, not the port: one host is one peer), "ipc uid 1000", or
+ * "unknown" when nng cannot say (the connection already gone). Loop
+ * thread, while req is unanswered. */
+void hp_rep_req_peer(const hp_rep_req_t *req, char *out, size_t cap);
+
 /* hp_rep_parked returns how many requests are delivered but not yet answered. */
 unsigned hp_rep_parked(const hp_rep_t *r);
 

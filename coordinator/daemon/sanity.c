@@ -21,7 +21,7 @@ void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
     coord_worker_t *w = coord_worker_by_id(c, h->worker_id);
     coord_run_t r = {
         .trial_id = COORD_SANITY_TRIAL_ID(s->id),
-        .lease_id = c->next_lease_id++,
+        .lease_id = coord_lease_new(c),
         .attempt = (int)++s->sanity_attempts,
         .worker_id = h->worker_id,
         .expires_ms = coord_lease_deadline_ms(c),

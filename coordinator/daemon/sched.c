@@ -112,7 +112,7 @@ void coord_schedule(coord_t *c)
         }
         coord_run_t r = {
             .trial_id = p.trial_id,
-            .lease_id = c->next_lease_id++,
+            .lease_id = coord_lease_new(c),
             .number = (uint64_t)p.number,
             .worker_id = w->id,
             .expires_ms = coord_lease_deadline_ms(c),

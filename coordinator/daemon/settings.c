@@ -2,10 +2,12 @@
 
 #include "err.h"
 #include "lockfile.h"
+#include "token.h"
 #include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,7 +33,9 @@ static const setting_t settings[] = {
     STR("db", db, "hpsearch.db", "SQLite database file (created if missing)"),
     STR("listen", listen, "tcp://127.0.0.1:7521", "URL workers connect to"),
     STR("control", control, "tcp://127.0.0.1:7522", "URL the hpsearch CLI connects to"),
-    STR("token-file", token_file, "", "file holding the shared secret; required off loopback"),
+    STR("token-file", token_file, "",
+        "file holding the shared secret (default: DB.token beside the database, created 0600 "
+        "if missing)"),
     STR("log-level", log_level, "info", "error | warn | info | debug"),
     STR("synchronous", synchronous, "full", "full (survives power loss) | normal (survives crashes)"),
     INT("heartbeat-ms", heartbeat_ms, "2000", 10, 600000, "how often workers heartbeat"),
@@ -42,6 +46,13 @@ static const setting_t settings[] = {
     INT("checkpoint-s", checkpoint_s, "30", 1, 86400, "WAL checkpoint period"),
     INT("query-timeout-s", query_timeout_s, "10", 1, 3600,
         "a QUERY (hpsearch sql) running longer is stopped, so it cannot stall the daemon"),
+    INT("max-workers", max_workers, "4096", 1, 1000000,
+        "live worker registrations in all; a HELLO beyond them is refused (EBUSY)"),
+    INT("max-workers-per-peer", max_workers_per_peer, "1024", 1, 1000000,
+        "live worker registrations from one peer (IP address, or uid on ipc://)"),
+    INT("auth-fail-limit", auth_fail_limit, "10", 1, 1000000,
+        "failed authentications one peer may make per minute; further requests from it are "
+        "refused unchecked until the minute ends"),
     STR("lock-owner", lock_owner, "",
         "who the database's lock file names as its holder, PROGRAM:PID:SINCE (hpsearch run "
         "sets it; default: this hpsearchd)"),
@@ -222,34 +233,27 @@ int hp_url_is_local(const char *url)
 int hp_settings_finish(hp_coord_config_t *cfg, char *err, size_t errlen)
 {
     if (*cfg->token_file) {
-        FILE *f = fopen(cfg->token_file, "r");
-        if (!f)
-            return hp_errf(err, errlen, HP_ENOENT, "token-file: cannot open %s: %s",
-                           cfg->token_file, strerror(errno));
-        size_t n = fread(cfg->token, 1, sizeof cfg->token - 1, f);
-        int more = fgetc(f) != EOF;
-        fclose(f);
-        if (more)
-            return hp_errf(err, errlen, HP_EINVAL, "token-file: %s is longer than %zu bytes",
-                           cfg->token_file, sizeof cfg->token - 1);
-        while (n && (cfg->token[n - 1] == '\n' || cfg->token[n - 1] == '\r'))
-            n--;
-        cfg->token[n] = '\0';
-        if (n < 16)
+        int rc = hp_token_read(cfg->token_file, cfg->token, sizeof cfg->token, &cfg->token_len,
+                               err, errlen);
+        if (rc < 0)
+            return rc; /* err names the file */
+        if (cfg->token_len < 16)
             return hp_errf(err, errlen, HP_EINVAL,
                            "token-file: %s holds %zu bytes; use at least 16 random bytes",
-                           cfg->token_file, n);
-        cfg->token_len = n;
+                           cfg->token_file, cfg->token_len);
+        snprintf(cfg->token_path, sizeof cfg->token_path, "%s", cfg->token_file);
+    } else {
+        /* authentication by default: a token of our own beside the database */
+        if (hp_token_path_for_db(cfg->db, cfg->token_path, sizeof cfg->token_path) < 0)
+            return hp_errf(err, errlen, HP_ERANGE, "db: path too long for its token file");
+        int created;
+        char why[1200];
+        int rc = hp_token_ensure(cfg->token_path, cfg->token, sizeof cfg->token, &cfg->token_len,
+                                 &created, why, sizeof why);
+        if (rc < 0)
+            return hp_errf(err, errlen, rc, "token: %s", why);
+        cfg->token_created = created;
     }
-    const char *urls[2] = {cfg->listen, cfg->control};
-    const char *names[2] = {"listen", "control"};
-    for (int i = 0; i < 2; i++)
-        if (!hp_url_is_local(urls[i]) && cfg->token_len == 0)
-            return hp_errf(err, errlen, HP_EAUTH,
-                           "refusing to listen on %s (--%s) without authentication: it is "
-                           "reachable from other hosts; give --token-file FILE (and the same "
-                           "file to workers and the CLI)",
-                           urls[i], names[i]);
     if (cfg->heartbeat_ms * 2 > cfg->lease_ms)
         return hp_errf(err, errlen, HP_EINVAL,
                        "lease-ms (%lld) must be at least twice heartbeat-ms (%lld), or leases "

@@ -32,10 +32,15 @@ typedef struct hp_coord_config {
     int64_t query_max_rows;
     int64_t checkpoint_s;   /* WAL checkpoint period */
     int64_t query_timeout_s; /* one QUERY may run this long */
+    int64_t max_workers;          /* live registrations in all */
+    int64_t max_workers_per_peer; /* ... and from one peer */
+    int64_t auth_fail_limit;      /* failed authentications per peer per minute */
     char lock_owner[128];   /* "" (this process) or PROGRAM:PID:SINCE (lockfile.h) */
     /* derived */
-    char token[1024];       /* the shared secret, read from token_file */
+    char token[1025];       /* the shared secret, read from token_path */
     size_t token_len;
+    char token_path[1100];  /* token_file, or DB.token when none was given */
+    int token_created;      /* DB.token did not exist: this start made it */
 } hp_coord_config_t;
 
 void hp_settings_defaults(hp_coord_config_t *cfg);
@@ -54,8 +59,9 @@ int hp_settings_load_file(hp_coord_config_t *cfg, const char *path, char *err, s
 int hp_settings_parse_args(hp_coord_config_t *cfg, int argc, char **argv, char *err,
                            size_t errlen);
 
-/* hp_settings_finish checks the combination (a non-loopback address needs a
- * token) and reads the token file. */
+/* hp_settings_finish checks the combination and reads the token: from
+ * token_file, or with none given from DB.token, which it creates (0600,
+ * random) when it does not exist (common/token.h). */
 int hp_settings_finish(hp_coord_config_t *cfg, char *err, size_t errlen);
 
 /* hp_url_is_local reports whether url can only be reached from this host

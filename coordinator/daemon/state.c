@@ -4,11 +4,27 @@
 #include "coord_int.h"
 
 #include "err.h"
+#include "log.h"
+#include "token.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 uint64_t coord_now_ms(coord_t *c) { return uv_now(c->loop); }
+
+int64_t coord_lease_new(coord_t *c)
+{
+    (void)c;
+    uint64_t v = 0;
+    char err[128];
+    while (v == 0)
+        if (hp_random_bytes(&v, sizeof v, err, sizeof err) < 0) {
+            /* getrandom does not fail on Linux >= 3.17 once seeded */
+            hp_log_error("%s", err);
+            HP_ASSERT(!"no random bytes for a lease id");
+        }
+    return (int64_t)v;
+}
 
 uint64_t coord_lease_deadline_ms(coord_t *c) { return coord_now_ms(c) + (uint64_t)c->cfg.lease_ms; }
 

@@ -15,11 +15,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_auth(coord_t *c, const Hpsearch__Envelope *e)
+/* What a loopback control socket answers without the token: requests
+ * that only read. Everything that changes state needs it, always. */
+static int read_only(int type)
 {
-    if (c->cfg.token_len == 0)
+    return type == HPSEARCH__MSG_TYPE__STATUS || type == HPSEARCH__MSG_TYPE__LIST_WORKERS ||
+           type == HPSEARCH__MSG_TYPE__QUERY;
+}
+
+/* Authenticates e from peer: 1 to serve it, 0 after replying EAUTH. A
+ * peer that failed too often this minute is refused unchecked; each
+ * failure is logged with the peer, never with a token. */
+static int authenticate(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
+                        const char *socket, const char *peer)
+{
+    uint64_t now = coord_now_ms(c);
+    int first;
+    unsigned wait = hp_ratelimit_blocked(&c->auth_limit, peer, now, &first);
+    if (wait) {
+        if (first)
+            hp_log_warn("%s socket: rate limiting %s after %lld failed authentications this "
+                        "minute; its requests are refused for %u s",
+                        socket, peer, (long long)c->cfg.auth_fail_limit, wait);
+        coord_reply_error(c, req, HP_EAUTH,
+                          "rate limited: too many failed authentications from %s; try again "
+                          "in %u s",
+                          peer, wait);
+        return 0;
+    }
+    int has = e->auth_token.len > 0;
+    if (has && hp_proto_token_equal(&e->auth_token, c->cfg.token, c->cfg.token_len))
         return 1;
-    return hp_proto_token_equal(&e->auth_token, c->cfg.token, c->cfg.token_len);
+    int control = strcmp(socket, "control") == 0;
+    if (!has && control && read_only(e->type) && hp_url_is_local(c->cfg.control))
+        return 1;
+    uint32_t n = hp_ratelimit_fail(&c->auth_limit, peer, now);
+    hp_log_warn("%s socket: refused %s from %s: %s token (%u failed this minute, %lld allowed)",
+                socket, hp_proto_type_name(e->type), peer, has ? "wrong" : "missing", n,
+                (long long)c->cfg.auth_fail_limit);
+    if (has)
+        coord_reply_error(c, req, HP_EAUTH, "wrong auth token");
+    else
+        coord_reply_error(c, req, HP_EAUTH,
+                          "missing auth token: %s needs the daemon's token (%s)",
+                          hp_proto_type_name(e->type),
+                          control ? "it changes state" : "every worker message does");
+    return 0;
 }
 
 Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
@@ -33,10 +74,9 @@ Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const vo
         coord_reply_error(c, req, rc, "%s", err);
         return NULL;
     }
-    if (!check_auth(c, e)) {
-        hp_log_warn("%s socket: %s with a missing or wrong token", socket,
-                    hp_proto_type_name(e->type));
-        coord_reply_error(c, req, HP_EAUTH, "missing or wrong auth token");
+    char peer[64];
+    hp_rep_req_peer(req, peer, sizeof peer);
+    if (!authenticate(c, req, e, socket, peer)) {
         hp_proto_free(e);
         return NULL;
     }

@@ -6,6 +6,8 @@
 
 #include "err.h"
 #include "log.h"
+#include "token.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -47,12 +49,86 @@ static void capabilities_json(const Hpsearch__Hello *h, hp_buf_t *caps)
     hp_buf_puts(caps, "]}");
 }
 
+/* Whether a HELLO naming w's id comes from w's own process: it carries
+ * the secret of w's session, or the one the HELLO that began it carried
+ * (a resend of that HELLO, or one sent again after a timeout). */
+static int same_worker(const coord_worker_t *w, const Hpsearch__Envelope *e)
+{
+    const ProtobufCBinaryData *got = &e->session;
+    if (got->len == 0)
+        return 0;
+    return hp_token_equal(got->data, got->len, w->session, sizeof w->session) ||
+           (w->hello_session_len &&
+            hp_token_equal(got->data, got->len, w->hello_session, w->hello_session_len));
+}
+
+/* Forgets workers that are lost and run nothing (their rows stay in the
+ * store): registrations are capped by live ones, memory by this. */
+static void forget_lost(coord_t *c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < c->workers.n; i++) {
+        coord_worker_t *w = &c->workers.v[i];
+        int runs = 0;
+        for (size_t r = 0; r < c->runs.n && !runs; r++)
+            runs = c->runs.v[r].worker_id == w->id;
+        if (w->alive || runs)
+            c->workers.v[k++] = *w;
+    }
+    c->workers.n = k;
+}
+
+/* Whether one more worker may register from peer (max-workers,
+ * max-workers-per-peer); else replies EBUSY and returns 0. */
+static int may_register(coord_t *c, hp_rep_req_t *req, const char *peer)
+{
+    if (c->workers.n >= (size_t)c->cfg.max_workers)
+        forget_lost(c);
+    size_t total = 0, mine = 0;
+    for (size_t i = 0; i < c->workers.n; i++) {
+        const coord_worker_t *w = &c->workers.v[i];
+        total += (size_t)(w->alive != 0);
+        mine += (size_t)(w->alive && strcmp(w->peer, peer) == 0);
+    }
+    if (total >= (size_t)c->cfg.max_workers) {
+        hp_log_warn("worker socket: refused a HELLO from %s: %zu workers registered "
+                    "(max-workers %lld)",
+                    peer, total, (long long)c->cfg.max_workers);
+        coord_reply_error(c, req, HP_EBUSY, "too many workers registered (%zu; max-workers %lld)",
+                          total, (long long)c->cfg.max_workers);
+        return 0;
+    }
+    if (mine >= (size_t)c->cfg.max_workers_per_peer) {
+        hp_log_warn("worker socket: refused a HELLO from %s: %zu workers registered from it "
+                    "(max-workers-per-peer %lld)",
+                    peer, mine, (long long)c->cfg.max_workers_per_peer);
+        coord_reply_error(c, req, HP_EBUSY,
+                          "too many workers registered from %s (%zu; max-workers-per-peer %lld)",
+                          peer, mine, (long long)c->cfg.max_workers_per_peer);
+        return 0;
+    }
+    return 1;
+}
+
 static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e, uint32_t pipe_id)
 {
     const Hpsearch__Hello *h = e->hello;
+    char peer[64];
+    hp_rep_req_peer(req, peer, sizeof peer);
     uint64_t id = h->previous_worker_id;
     coord_worker_t *w = id ? coord_worker_by_id(c, id) : NULL;
+    if (w && !same_worker(w, e)) {
+        /* an id in use is its session's: nobody else takes it (or its
+         * leases) by naming it */
+        hp_log_warn("worker socket: a HELLO from %s names worker %s without its session "
+                    "secret; registering it under a new id",
+                    peer, w->id_str);
+        w = NULL;
+        id = 0;
+    }
     if (!w) {
+        if (!may_register(c, req, peer))
+            return;
         /* a known id (from before a restart) is kept, so its leases hold */
         if (id == 0 || id >= c->next_worker_id)
             id = c->next_worker_id++;
@@ -61,7 +137,16 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
         HP_VEC_PUSH(c->workers, nw);
         w = &c->workers.v[c->workers.n - 1];
     }
-    snprintf(w->host, sizeof w->host, "%s", h->hostname);
+    /* a new secret for each HELLO: the old one no longer speaks for it */
+    char err[256];
+    if (hp_random_bytes(w->session, sizeof w->session, err, sizeof err) < 0) {
+        coord_reply_error(c, req, HP_EIO, "cannot make a session secret: %s", err);
+        return;
+    }
+    w->hello_session_len = e->session.len <= sizeof w->hello_session ? e->session.len : 0;
+    memcpy(w->hello_session, e->session.data, w->hello_session_len);
+    hp_utf8_escape(w->host, sizeof w->host, h->hostname, strlen(h->hostname));
+    snprintf(w->peer, sizeof w->peer, "%s", peer);
     w->slots = h->slots;
     w->pid = h->pid;
     w->cores = h->cores;
@@ -71,7 +156,6 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
 
     hp_buf_t caps = {0};
     capabilities_json(h, &caps);
-    char err[256];
     hp_worker_def_t def = {.id = w->id_str, .host = w->host, .cores = (int)h->cores,
                            .slots = (int)h->slots, .capabilities = caps.data};
     if (coord_write_begin(c) < 0 ||
@@ -82,17 +166,62 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
     }
     hp_store_event_append(c->store, "worker_hello", 0, 0, w->id_str, w->host, err, sizeof err);
     hp_buf_fini(&caps);
-    hp_log_info("worker %s joined from %s (pid %u, %u slot%s)", w->id_str, w->host, h->pid,
-                h->slots, h->slots == 1 ? "" : "s");
+    hp_log_info("worker %s joined from %s (%s, pid %u, %u slot%s)", w->id_str, w->host, peer,
+                h->pid, h->slots, h->slots == 1 ? "" : "s");
 
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__HelloReply r = HPSEARCH__HELLO_REPLY__INIT;
     r.worker_id = w->id;
     r.heartbeat_ms = (uint32_t)c->cfg.heartbeat_ms;
     r.lease_ms = (uint32_t)c->cfg.lease_ms;
+    r.session.data = w->session;
+    r.session.len = sizeof w->session;
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__HELLO_REPLY, &r);
     env.worker_id = w->id;
     coord_reply(c, req, &env);
+}
+
+/* Whether e carries w's session secret; else it is refused (ESESSION: the
+ * worker says HELLO again) and logged. Nothing in it is applied. */
+static int check_session(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
+                         const coord_worker_t *w)
+{
+    const ProtobufCBinaryData *got = &e->session;
+    if (got->len && hp_token_equal(got->data, got->len, w->session, sizeof w->session))
+        return 1;
+    char peer[64];
+    hp_rep_req_peer(req, peer, sizeof peer);
+    hp_log_warn("worker socket: refused %s for worker %s from %s: %s session secret",
+                hp_proto_type_name(e->type), w->id_str, peer, got->len ? "wrong" : "missing");
+    coord_reply_error(c, req, HP_ESESSION,
+                      "%s session secret for worker %" PRIu64 ": not applied; say HELLO to "
+                      "begin a session (every later message carries the secret its reply "
+                      "gives)",
+                      got->len ? "wrong" : "missing", w->id);
+    return 0;
+}
+
+/* Whether the lease a PROGRESS or RESULT quotes is held by another worker:
+ * then it is refused (EAUTH) and logged, and nothing of it is applied. A
+ * lease that merely expired or was reassigned (its id no longer current)
+ * is no forgery and goes the usual way. */
+static int foreign_lease(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
+                         const coord_worker_t *w, const Hpsearch__LeaseRef *l)
+{
+    coord_run_t *r = coord_run_by_trial(c, (int64_t)l->trial_id);
+    if (!r || r->lease_id != (int64_t)l->lease_id || r->worker_id == w->id)
+        return 0;
+    char peer[64];
+    hp_rep_req_peer(req, peer, sizeof peer);
+    hp_log_warn("worker socket: refused %s from worker %s (%s): lease %" PRIu64 " of trial %" PRIu64
+                " is worker %" PRIu64 "'s",
+                hp_proto_type_name(e->type), w->id_str, peer, l->lease_id, l->trial_id,
+                r->worker_id);
+    coord_reply_error(c, req, HP_EAUTH,
+                      "lease %" PRIu64 " of trial %" PRIu64 " is not worker %" PRIu64
+                      "'s: refused, nothing recorded",
+                      l->lease_id, l->trial_id, w->id);
+    return 1;
 }
 
 static void on_heartbeat(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
@@ -108,6 +237,11 @@ static void on_heartbeat(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope
         coord_run_t *r = coord_attempt_find(c, w->id, l);
         if (r)
             coord_attempt_renew(c, r);
+        coord_run_t *other = r ? NULL : coord_run_by_trial(c, (int64_t)l->trial_id);
+        if (other && other->lease_id == (int64_t)l->lease_id)
+            hp_log_warn("worker socket: worker %s quoted lease %" PRIu64 " of trial %" PRIu64
+                        ", which is worker %" PRIu64 "'s: not renewed, told to stop",
+                        w->id_str, l->lease_id, l->trial_id, other->worker_id);
         if (!r || r->stop) {
             /* not (or no longer) this worker's attempt: tell it to stop */
             hpsearch__lease_ref__init(&refs[nc]);
@@ -245,6 +379,13 @@ void coord_on_worker_request(void *data, hp_rep_req_t *req, const void *buf, siz
                               e->worker_id);
             break;
         }
+        if (!check_session(c, req, e, w))
+            break;
+        if ((e->type == HPSEARCH__MSG_TYPE__PROGRESS &&
+             foreign_lease(c, req, e, w, e->progress->lease)) ||
+            (e->type == HPSEARCH__MSG_TYPE__RESULT &&
+             foreign_lease(c, req, e, w, e->result->lease)))
+            break;
         touch_worker(c, w, pipe_id);
         if (e->type == HPSEARCH__MSG_TYPE__HEARTBEAT)
             on_heartbeat(c, req, e, w);
