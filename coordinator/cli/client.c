@@ -5,6 +5,8 @@
 #include "err.h"
 #include "nng_err.h"
 #include "request.h"
+#include "rundir.h"
+#include "token.h"
 
 #include <errno.h>
 #include <nng/nng.h>
@@ -18,7 +20,7 @@ struct hp_client {
     nng_ctx ctx;
     int timeout_ms;
     char url[512];
-    char token[HP_PROTO_MAX_TOKEN + 1];
+    char token[HP_TOKEN_MAX + 1];
     size_t token_len;
     char token_file[512]; /* where the token came from, for EAUTH's hint */
     uint64_t seq;
@@ -29,28 +31,20 @@ const char *hp_client_url(const hp_cli_t *cli)
     return cli->coordinator ? cli->coordinator : HP_CLIENT_DEFAULT_URL;
 }
 
-/* the daemon trims trailing newlines from its token file; so do we */
-static int read_token(hp_client_t *cl, const char *path, char *err, size_t errlen)
+/* the token: the file named, else $HPSEARCH_TOKEN_FILE, else the one the
+ * daemon published for url (rundir.h); none at all is no error here (the
+ * daemon answers read-only requests on loopback without one) */
+static int find_token(hp_client_t *cl, const char *url, const char *token_file, char *err,
+                      size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hp_errf(err, errlen, HP_ENOENT, "cannot read the token file %s: %s", path,
-                       strerror(errno));
-    size_t n = fread(cl->token, 1, sizeof cl->token, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        return hp_errf(err, errlen, HP_EIO, "cannot read the token file %s", path);
-    if (n > HP_PROTO_MAX_TOKEN)
-        return hp_errf(err, errlen, HP_EINVAL, "token file %s is longer than %u bytes", path,
-                       HP_PROTO_MAX_TOKEN);
-    while (n && (cl->token[n - 1] == '\n' || cl->token[n - 1] == '\r'))
-        n--;
-    if (n == 0)
-        return hp_errf(err, errlen, HP_EINVAL, "token file %s is empty", path);
-    cl->token_len = n;
-    snprintf(cl->token_file, sizeof cl->token_file, "%s", path);
-    return 0;
+    int rc = hp_token_find(url, token_file, cl->token, sizeof cl->token, &cl->token_len,
+                           cl->token_file, sizeof cl->token_file, err, errlen);
+    if (rc == HP_ENOENT) {
+        cl->token_len = 0;
+        cl->token_file[0] = '\0';
+        return 0;
+    }
+    return rc;
 }
 
 static int unreachable(const char *url, const char *why, char *err, size_t errlen)
@@ -70,7 +64,7 @@ int hp_client_open_url(hp_client_t **out, const char *url, const char *token_fil
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     snprintf(cl->url, sizeof cl->url, "%s", url);
     int rc;
-    if (token_file && *token_file && (rc = read_token(cl, token_file, err, errlen)) < 0) {
+    if ((rc = find_token(cl, url, token_file, err, errlen)) < 0) {
         free(cl);
         return rc;
     }
@@ -171,15 +165,19 @@ int hp_client_call(hp_client_t *cl, Hpsearch__Envelope *req, int expect,
         int first = (int)strcspn(msg, "\n");
         int code_rc = hp_proto_error_from_code(code);
         char hint[700] = "";
-        if (code_rc == HP_EAUTH && cl->token_len)
+        if (code_rc == HP_EAUTH && strstr(msg, "rate limited"))
+            hint[0] = '\0';
+        else if (code_rc == HP_EAUTH && cl->token_len)
             snprintf(hint, sizeof hint,
-                     "; the token in %s is not the daemon's: give the file hpsearchd "
-                     "--token-file reads with --token-file FILE or $HPSEARCH_TOKEN_FILE",
+                     "; the token in %s is not the daemon's: give its token file (hpsearchd "
+                     "--token-file, or DB.token beside its database) with --token-file FILE "
+                     "or $HPSEARCH_TOKEN_FILE",
                      cl->token_file);
         else if (code_rc == HP_EAUTH)
             snprintf(hint, sizeof hint,
-                     "; the daemon needs its token: pass --token-file FILE (the file hpsearchd "
-                     "--token-file reads) or set $HPSEARCH_TOKEN_FILE");
+                     "; no token found for %s: pass --token-file FILE (hpsearchd --token-file, "
+                     "or DB.token beside its database) or set $HPSEARCH_TOKEN_FILE",
+                     cl->url);
         rc = hp_errf(err, errlen, code_rc, "%.*s (%s)%s%s", first, msg, code, hint, msg + first);
         hp_proto_free(env);
         return rc;

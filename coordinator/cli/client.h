@@ -39,8 +39,9 @@ typedef struct hp_client hp_client_t;
  * default. */
 const char *hp_client_url(const hp_cli_t *cli);
 
-/* hp_client_open reads the token file (cli->token_file) and dials the
- * coordinator. Fails at once with HP_ECONNREFUSED if nothing listens there
+/* hp_client_open finds the token (cli->token_file, else
+ * $HPSEARCH_TOKEN_FILE, else the token file the daemon published for the
+ * URL: common/rundir.h; none is no error) and dials the coordinator. Fails at once with HP_ECONNREFUSED if nothing listens there
  * ("cannot reach the coordinator at URL: ... (is hpsearchd running? see
  * --coordinator)"), HP_ENOENT/HP_EINVAL for an unreadable token file.
  * Free with hp_client_close. */

@@ -157,6 +157,10 @@ static void make_dir(void)
     snprintf(listen_url, sizeof listen_url, "ipc://%s/workers.sock", dir);
     setenv("HPSEARCH_COORDINATOR", control, 1);
     unsetenv("HPSEARCH_TOKEN_FILE");
+    /* where this test's daemons publish their token files (rundir.h) */
+    char run[300];
+    snprintf(run, sizeof run, "%s/run", dir);
+    setenv("HPSEARCH_RUNTIME_DIR", run, 1);
     signal(SIGALRM, on_alarm);
     alarm(GUARD_SECONDS);
 }
@@ -572,21 +576,35 @@ START_TEST(test_token_required)
     write_file("token", "0123456789abcdef0123456789abcdef\n");
     chmod(path_in("token"), 0600);
     start_daemon("hp.db", "--token-file", path_in("token"));
-    res_t r = HP("status");
+    /* no flag: the CLI finds the file the daemon published */
+    write_file("s.yaml", spec_ok);
+    res_t r = HP("submit", path_in("s.yaml"));
+    OK(r);
+    res_free(&r);
+    /* a CLI that finds no token may read, on a local socket, and nothing more */
+    char run[300];
+    snprintf(run, sizeof run, "%s", getenv("HPSEARCH_RUNTIME_DIR"));
+    setenv("HPSEARCH_RUNTIME_DIR", path_in("elsewhere"), 1);
+    r = HP("status");
+    OK(r);
+    res_free(&r);
+    r = HP("cancel", "svc");
     ck_assert_int_eq(r.status, 1);
-    HAS(r.err, "hpsearch status: missing or wrong auth token (EAUTH)");
+    HAS(r.err, "hpsearch cancel: missing auth token: CANCEL_STUDY needs the daemon's token (it "
+               "changes state) (EAUTH); no token found for ipc://");
     /* it says how to give the token */
-    HAS(r.err, "(EAUTH); the daemon needs its token: pass --token-file FILE");
-    HAS(r.err, "or set $HPSEARCH_TOKEN_FILE\n");
+    HAS(r.err, "pass --token-file FILE (hpsearchd --token-file, or DB.token beside its "
+               "database) or set $HPSEARCH_TOKEN_FILE\n");
     res_free(&r);
     write_file("other-token", "not the daemon's token\n");
     r = HP("--token-file", path_in("other-token"), "trials", "svc");
     ck_assert_int_eq(r.status, 1);
-    HAS(r.err, "hpsearch trials: missing or wrong auth token (EAUTH); the token in ");
-    HAS(r.err, "/other-token is not the daemon's: give the file hpsearchd --token-file reads "
-               "with --token-file FILE or $HPSEARCH_TOKEN_FILE\n");
+    HAS(r.err, "hpsearch trials: wrong auth token (EAUTH); the token in ");
+    HAS(r.err, "/other-token is not the daemon's: give its token file (hpsearchd --token-file, "
+               "or DB.token beside its database) with --token-file FILE or "
+               "$HPSEARCH_TOKEN_FILE\n");
     res_free(&r);
-    r = HP("--token-file", path_in("token"), "status");
+    r = HP("--token-file", path_in("token"), "cancel", "svc");
     OK(r);
     res_free(&r);
     setenv("HPSEARCH_TOKEN_FILE", path_in("token"), 1);
@@ -597,6 +615,8 @@ START_TEST(test_token_required)
     ck_assert_int_eq(r.status, 1);
     HAS(r.err, "cannot read the token file");
     res_free(&r);
+    setenv("HPSEARCH_RUNTIME_DIR", run, 1);
+    unsetenv("HPSEARCH_TOKEN_FILE");
 }
 END_TEST
 

@@ -1,5 +1,5 @@
 /* hpsearchd's settings table: flags, config file, precedence, validation,
- * and the refusal to listen off loopback without a token. */
+ * and the token made by default beside the database. */
 #include "err.h"
 #include "settings.h"
 
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *write_tmp(const char *text)
@@ -89,7 +90,7 @@ START_TEST(test_errors_name_the_setting)
 }
 END_TEST
 
-START_TEST(test_public_address_needs_token)
+START_TEST(test_token_by_default)
 {
     ck_assert(hp_url_is_local("tcp://127.0.0.1:7521"));
     ck_assert(hp_url_is_local("ipc:///tmp/x.sock"));
@@ -98,12 +99,40 @@ START_TEST(test_public_address_needs_token)
     ck_assert(!hp_url_is_local("tcp://0.0.0.0:7521"));
     ck_assert(!hp_url_is_local("tcp://10.0.0.5:7521"));
     ck_assert(!hp_url_is_local("tcp://head-node:7521"));
+    /* no --token-file: DB.token is made, 0600, and used again next time */
+    char dir[] = "/tmp/hp-settings-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
     hp_coord_config_t c;
     hp_settings_defaults(&c);
+    snprintf(c.db, sizeof c.db, "%s/x.db", dir);
     snprintf(c.listen, sizeof c.listen, "tcp://0.0.0.0:7521");
     char err[512];
+    ck_assert_int_eq(hp_settings_finish(&c, err, sizeof err), 0);
+    ck_assert_int_eq(c.token_created, 1);
+    ck_assert_uint_eq(c.token_len, 64);
+    char tokpath[700];
+    snprintf(tokpath, sizeof tokpath, "%s/x.db.token", dir);
+    ck_assert_str_eq(c.token_path, tokpath);
+    struct stat st;
+    ck_assert_int_eq(stat(tokpath, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    char first[sizeof c.token];
+    memcpy(first, c.token, sizeof first);
+    hp_settings_defaults(&c);
+    snprintf(c.db, sizeof c.db, "%s/x.db", dir);
+    ck_assert_int_eq(hp_settings_finish(&c, err, sizeof err), 0);
+    ck_assert_int_eq(c.token_created, 0);
+    ck_assert_str_eq(c.token, first);
+    /* one that others can read is refused, naming the fix */
+    chmod(tokpath, 0644);
+    hp_settings_defaults(&c);
+    snprintf(c.db, sizeof c.db, "%s/x.db", dir);
     ck_assert_int_eq(hp_settings_finish(&c, err, sizeof err), HP_EAUTH);
-    ck_assert_ptr_nonnull(strstr(err, "without authentication"));
+    ck_assert_ptr_nonnull(strstr(err, "chmod 600"));
+    unlink(tokpath);
+    rmdir(dir);
+    /* a given token file must hold enough */
+    hp_settings_defaults(&c);
     char *path = write_tmp("short\n");
     snprintf(c.token_file, sizeof c.token_file, "%s", path);
     ck_assert_int_eq(hp_settings_finish(&c, err, sizeof err), HP_EINVAL);
@@ -116,9 +145,13 @@ START_TEST(test_public_address_needs_token)
     unlink(path);
     /* leases must outlive two heartbeats */
     hp_settings_defaults(&c);
+    c.token_len = 0;
+    path = write_tmp("0123456789abcdef-secret\n");
+    snprintf(c.token_file, sizeof c.token_file, "%s", path);
     c.heartbeat_ms = 2000;
     c.lease_ms = 3000;
     ck_assert_int_eq(hp_settings_finish(&c, err, sizeof err), HP_EINVAL);
+    unlink(path);
 }
 END_TEST
 
@@ -129,7 +162,7 @@ int main(void)
     tcase_add_test(tc, test_defaults_and_flags);
     tcase_add_test(tc, test_config_file_and_precedence);
     tcase_add_test(tc, test_errors_name_the_setting);
-    tcase_add_test(tc, test_public_address_needs_token);
+    tcase_add_test(tc, test_token_by_default);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }

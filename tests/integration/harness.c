@@ -80,6 +80,11 @@ void hp_harness_init(hp_harness_t *h, const char *name)
     snprintf(h->db, sizeof h->db, "%s/study.db", h->dir);
     snprintf(h->listen, sizeof h->listen, "ipc://%s/workers.sock", h->dir);
     snprintf(h->control, sizeof h->control, "ipc://%s/control.sock", h->dir);
+    /* the daemons of this test publish where their tokens are here, and
+     * its CLIs and workers look there (common/rundir.h) */
+    char run[600];
+    snprintf(run, sizeof run, "%s/run", h->dir);
+    setenv("HPSEARCH_RUNTIME_DIR", run, 1);
     const char *bin = getenv("HP_BIN_DIR");
     ck_assert_msg(bin != NULL, "HP_BIN_DIR is not set (run through ctest)");
     snprintf(h->bin, sizeof h->bin, "%s", bin);
@@ -138,6 +143,48 @@ pid_t hp_harness_spawn(hp_harness_t *h, const char *program, ...)
     return pid;
 }
 
+/* What hp_harness_request stamps: the last daemon's token, and the
+ * sessions HELLO_REPLYs gave (worker id -> secret). */
+static char current_token[1100];
+static size_t current_token_len;
+typedef struct seen_session {
+    uint64_t worker_id;
+    unsigned char secret[64];
+    size_t len;
+} seen_session_t;
+static seen_session_t sessions[512];
+static size_t nsessions;
+
+const char *hp_harness_token(size_t *len)
+{
+    *len = current_token_len;
+    return current_token;
+}
+
+static seen_session_t *session_of(uint64_t worker_id)
+{
+    for (size_t i = 0; i < nsessions; i++)
+        if (sessions[i].worker_id == worker_id)
+            return &sessions[i];
+    return NULL;
+}
+
+static void remember_session(const Hpsearch__Envelope *r)
+{
+    if (!r || r->type != HPSEARCH__MSG_TYPE__HELLO_REPLY || !r->hello_reply ||
+        r->hello_reply->session.len > sizeof sessions[0].secret)
+        return;
+    seen_session_t *s = session_of(r->hello_reply->worker_id);
+    if (!s) {
+        if (nsessions == sizeof sessions / sizeof sessions[0])
+            nsessions = 0; /* a test with this many fakes keeps its own */
+        s = &sessions[nsessions++];
+    }
+    s->worker_id = r->hello_reply->worker_id;
+    s->len = r->hello_reply->session.len;
+    memcpy(s->secret, r->hello_reply->session.data, s->len);
+}
+
 pid_t hp_harness_start_daemon(hp_harness_t *h, ...)
 {
     char *extra[32];
@@ -159,6 +206,8 @@ pid_t hp_harness_start_daemon(hp_harness_t *h, ...)
                                  args[5], args[6], args[7], args[8], args[9], args[10], args[11],
                                  args[12], args[13], args[14], args[15], NULL);
     h->daemon = pid;
+    h->token_len = 0;
+    current_token_len = 0;
     /* wait until it answers; a generous guard, not a timing assertion */
     for (int i = 0; i < 600; i++) {
         Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
@@ -169,6 +218,20 @@ pid_t hp_harness_start_daemon(hp_harness_t *h, ...)
         Hpsearch__Envelope *r = hp_harness_request(h->control, &env, 500);
         if (r) {
             hp_proto_free(r);
+            /* it made (or found) DB.token before it listened */
+            char path[700];
+            snprintf(path, sizeof path, "%s.token", h->db);
+            FILE *f = fopen(path, "r");
+            if (f) {
+                size_t len = fread(h->token, 1, sizeof h->token - 1, f);
+                fclose(f);
+                while (len && (h->token[len - 1] == '\n' || h->token[len - 1] == '\r'))
+                    len--;
+                h->token[len] = '\0';
+                h->token_len = len;
+                memcpy(current_token, h->token, len + 1);
+                current_token_len = len;
+            }
             return pid;
         }
         int st;
@@ -219,11 +282,25 @@ Hpsearch__Envelope *hp_harness_request_raw(const char *url, const void *buf, siz
 
 Hpsearch__Envelope *hp_harness_request(const char *url, Hpsearch__Envelope *env, int timeout_ms)
 {
+    ProtobufCBinaryData tok = env->auth_token, sess = env->session;
+    if (env->auth_token.len == 0 && current_token_len) {
+        env->auth_token.data = (uint8_t *)current_token;
+        env->auth_token.len = current_token_len;
+    }
+    seen_session_t *s = env->worker_id ? session_of(env->worker_id) : NULL;
+    if (env->session.len == 0 && s && env->type != HPSEARCH__MSG_TYPE__HELLO) {
+        env->session.data = s->secret;
+        env->session.len = s->len;
+    }
     hp_buf_t b = {0};
-    if (hp_proto_encode(env, &b) < 0)
+    int rc = hp_proto_encode(env, &b);
+    env->auth_token = tok;
+    env->session = sess;
+    if (rc < 0)
         return NULL;
     Hpsearch__Envelope *r = hp_harness_request_raw(url, b.data, b.len, timeout_ms);
     hp_buf_fini(&b);
+    remember_session(r);
     return r;
 }
 

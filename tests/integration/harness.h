@@ -11,6 +11,8 @@
  *     hp_harness_fini(&h);                          // kills children, removes the dir
  *
  * Children are tracked and killed (SIGKILL) in fini even when a test fails.
+ * Every child finds its daemon's token by itself, as on a user's host:
+ * the harness points $HPSEARCH_RUNTIME_DIR at DIR/run (common/rundir.h).
  * Not thread-safe; one harness per test.
  */
 #ifndef HP_TEST_HARNESS_H
@@ -30,6 +32,10 @@ typedef struct hp_harness {
     char control[600];  /* ipc:// URL for the CLI */
     char bin[512];      /* directory holding the binaries */
     pid_t daemon;
+    /* the daemon's token (DB.token, read once it answers; empty when it
+     * was started with another --token-file) */
+    char token[1100];
+    size_t token_len;
     pid_t children[HP_HARNESS_MAX_CHILDREN];
     int nchildren;
 } hp_harness_t;
@@ -51,11 +57,19 @@ pid_t hp_harness_start_daemon(hp_harness_t *h, ...);
 int hp_harness_kill(hp_harness_t *h, pid_t pid, int sig);
 
 /* hp_harness_request sends env to url over a fresh REQ socket and returns
- * the decoded reply (caller frees with hp_proto_free) or NULL on timeout. */
+ * the decoded reply (caller frees with hp_proto_free) or NULL on timeout.
+ * It speaks as a well-behaved client of the daemon last started: an env
+ * without a token gets that daemon's (hp_harness_t.token), and a worker
+ * message without a session gets the one a HELLO_REPLY seen here gave its
+ * worker id. hp_harness_request_raw sends exactly what it is given. */
 Hpsearch__Envelope *hp_harness_request(const char *url, Hpsearch__Envelope *env, int timeout_ms);
 /* hp_harness_request_raw sends raw bytes and returns the decoded reply. */
 Hpsearch__Envelope *hp_harness_request_raw(const char *url, const void *buf, size_t len,
                                            int timeout_ms);
+
+/* hp_harness_token returns the token of the daemon last started (len 0:
+ * none known), for tests that build their own messages. */
+const char *hp_harness_token(size_t *len);
 
 /* hp_harness_write_file writes text to DIR/name and returns the path. */
 const char *hp_harness_write_file(hp_harness_t *h, const char *name, const char *text);

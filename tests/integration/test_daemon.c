@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,8 @@ static const char *branin_spec(const char *name, int trials, int parallelism)
 typedef struct fake {
     nng_socket s;
     uint64_t id, seq;
+    unsigned char session[64]; /* what its HELLO_REPLY gave */
+    size_t session_len;
 } fake_t;
 
 static void fake_open(fake_t *f, const char *url)
@@ -44,10 +47,22 @@ static void fake_open(fake_t *f, const char *url)
     ck_assert_int_eq(nng_dial(f->s, url, NULL, 0), 0);
 }
 
+/* the daemon's token and this fake's session secret, as a real worker
+ * sends them */
 static void fake_send(fake_t *f, Hpsearch__Envelope *env)
 {
     env->worker_id = f->id;
     env->seq = ++f->seq;
+    size_t toklen;
+    const char *tok = hp_harness_token(&toklen);
+    if (env->auth_token.len == 0) {
+        env->auth_token.data = (uint8_t *)tok;
+        env->auth_token.len = toklen;
+    }
+    if (env->session.len == 0) {
+        env->session.data = f->session;
+        env->session.len = f->session_len;
+    }
     hp_buf_t b = {0};
     ck_assert_int_eq(hp_proto_encode(env, &b), 0);
     ck_assert_int_eq(nng_send(f->s, b.data, b.len, 0), 0);
@@ -84,7 +99,19 @@ static void fake_hello(fake_t *f, uint64_t previous)
     ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__HELLO_REPLY);
     f->id = r->hello_reply->worker_id;
     ck_assert_uint_gt(f->id, 0);
+    ck_assert_uint_ge(r->hello_reply->session.len, 16);
+    ck_assert_uint_le(r->hello_reply->session.len, sizeof f->session);
+    memcpy(f->session, r->hello_reply->session.data, r->hello_reply->session.len);
+    f->session_len = r->hello_reply->session.len;
     hp_proto_free(r);
+}
+
+/* f speaks for src's session too: a worker's second context */
+static void fake_share(fake_t *f, const fake_t *src)
+{
+    f->id = src->id;
+    memcpy(f->session, src->session, sizeof f->session);
+    f->session_len = src->session_len;
 }
 
 static void fake_get_trial_send(fake_t *f)
@@ -197,9 +224,13 @@ START_TEST(test_malformed_messages_get_errors_and_daemon_serves_on)
         hpsearch__envelope__pack(&env, raw);
         expect_error(urls[i], raw, n, "EVERSION", "protocol version 9 is not supported");
         free(raw);
-        /* a message for the other socket */
+        /* a message for the other socket (with the token: authentication
+         * comes first) */
         hp_buf_t b = {0};
         env.version = 0;
+        size_t toklen;
+        env.auth_token.data = (uint8_t *)hp_harness_token(&toklen);
+        env.auth_token.len = toklen;
         hp_proto_encode(&env, &b);
         if (i == 0)
             expect_error(urls[i], b.data, b.len, "EPROTO", "not a request the worker socket");
@@ -265,24 +296,33 @@ START_TEST(test_token_required_when_configured)
 }
 END_TEST
 
-START_TEST(test_non_loopback_without_token_refused)
+/* Off loopback too a daemon without --token-file needs no setup: it makes
+ * DB.token (0600), and nothing it is sent without that token is served. */
+START_TEST(test_public_address_uses_the_default_token)
 {
     hp_harness_t h;
     hp_harness_init(&h, "noauth");
-    pid_t p = hp_harness_spawn(&h, "hpsearchd", "--db", h.db, "--listen", "tcp://0.0.0.0:7599",
-                               "--control", h.control, NULL);
-    int st;
-    waitpid(p, &st, 0);
-    h.children[0] = 0;
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
-    char log[1024], text[2048] = "";
-    snprintf(log, sizeof log, "%s/hpsearchd-%d.log", h.dir, (int)p);
-    FILE *f = fopen(log, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = 0;
-    fclose(f);
-    ck_assert_ptr_nonnull(strstr(text, "without authentication"));
+    hp_harness_start_daemon(&h, "--listen", "tcp://0.0.0.0:7599", NULL);
+    ck_assert_uint_eq(h.token_len, 64);
+    char path[700];
+    snprintf(path, sizeof path, "%s.token", h.db);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Hello hello = HPSEARCH__HELLO__INIT;
+    hello.hostname = "intruder";
+    hello.slots = 1;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__HELLO, &hello);
+    hp_buf_t b = {0};
+    ck_assert_int_eq(hp_proto_encode(&env, &b), 0);
+    Hpsearch__Envelope *r = hp_harness_request_raw("tcp://127.0.0.1:7599", b.data, b.len, 10000);
+    hp_buf_fini(&b);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ERROR);
+    ck_assert_str_eq(r->error->code, "EAUTH");
+    hp_proto_free(r);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM workers"), 0);
     hp_harness_fini(&h);
 }
 END_TEST
@@ -470,7 +510,7 @@ START_TEST(test_expired_lease_requeues_and_late_result_is_refused)
     fake_hello(&b, 0);
     fake_t bh;
     fake_open(&bh, h.listen);
-    bh.id = b.id;
+    fake_share(&bh, &b);
     fake_get_trial_send(&b);
     Hpsearch__Envelope *t2 = NULL;
     for (int i = 0; i < 600 && !t2; i++) {
@@ -599,7 +639,7 @@ START_TEST(test_interrupted_result_requeues_and_worker_leaves)
     hp_proto_free(t);
     /* a's second slot waits for a trial */
     fake_open(&a2, h.listen);
-    a2.id = a.id;
+    fake_share(&a2, &a);
     fake_get_trial_send(&a2);
     Hpsearch__Envelope *ack =
         fake_end(&a, trial, lease, HPSEARCH__TRIAL_OUTCOME__INTERRUPTED,
@@ -740,7 +780,7 @@ int main(void)
     TCase *tc = tcase_create("daemon");
     tcase_add_test(tc, test_malformed_messages_get_errors_and_daemon_serves_on);
     tcase_add_test(tc, test_token_required_when_configured);
-    tcase_add_test(tc, test_non_loopback_without_token_refused);
+    tcase_add_test(tc, test_public_address_uses_the_default_token);
     tcase_add_test(tc, test_expired_lease_requeues_and_late_result_is_refused);
     tcase_add_test(tc, test_trial_carries_timeout_and_kill_grace);
     tcase_add_test(tc, test_pruned_however_the_stop_arrived);

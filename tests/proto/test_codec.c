@@ -319,7 +319,8 @@ START_TEST(test_error_code_round_trip)
         ck_assert_msg(hp_proto_error_from_code(code) == e, "%s read back as %d, not %d", code,
                       hp_proto_error_from_code(code), e);
     }
-    ck_assert_int_eq(named, 11);
+    ck_assert_int_eq(named, 12);
+    ck_assert_int_eq(hp_proto_error_from_code("ESESSION"), HP_ESESSION);
     ck_assert_int_eq(hp_proto_error_from_code("ENOENT"), HP_ENOENT);
     ck_assert_int_eq(hp_proto_error_from_code("EREADONLY"), HP_EREADONLY);
     ck_assert_int_eq(hp_proto_error_from_code("ERR"), HP_EPROTO);

@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "rundir.h"
 
 #include <cblas.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -52,7 +53,10 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     a->o = *o;
     a->url = strdup(o->url);
-    a->token = o->token && *o->token ? strdup(o->token) : NULL;
+    if (o->token && *o->token) {
+        a->token_len = strlen(o->token);
+        memcpy(a->token, o->token, a->token_len + 1);
+    }
     pthread_mutex_init(&a->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -140,7 +144,8 @@ void hp_agent_free(hp_agent_t *a)
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     free(a->url);
-    free(a->token);
+    explicit_bzero(a->token, sizeof a->token);
+    explicit_bzero(a->session, sizeof a->session);
     free(a);
 }
 
@@ -149,8 +154,30 @@ void hp_agent_free(hp_agent_t *a)
 static const char *const models[] = {"mlp", "lenet", "lstm"};
 static const char *const functions[] = {"branin", "hartmann6", "rosenbrock", "ackley"};
 
+/* With no token given, the one the coordinator published for our URL,
+ * looked up again before each HELLO: the coordinator may start after us. */
+static void refresh_token(hp_agent_t *a)
+{
+    if (!a->o.find_token)
+        return;
+    char file[4096], tok[HP_TOKEN_MAX + 1], err[512];
+    size_t len;
+    if (hp_rundir_lookup(a->url, file, sizeof file) < 0 ||
+        hp_token_read(file, tok, sizeof tok, &len, err, sizeof err) < 0)
+        return;
+    pthread_mutex_lock(&a->mu);
+    if (len != a->token_len || memcmp(tok, a->token, len) != 0) {
+        memcpy(a->token, tok, len + 1);
+        a->token_len = len;
+        hp_log_info("using the coordinator's token file %s", file);
+    }
+    pthread_mutex_unlock(&a->mu);
+    explicit_bzero(tok, sizeof tok);
+}
+
 static int hello(hp_agent_t *a, char *err, size_t errlen)
 {
+    refresh_token(a);
     Hpsearch__Hello h = HPSEARCH__HELLO__INIT;
     h.hostname = a->hostname;
     h.pid = (uint32_t)getpid();
@@ -171,7 +198,27 @@ static int hello(hp_agent_t *a, char *err, size_t errlen)
 
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
     hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__HELLO, &h);
+    char sent[HP_TOKEN_MAX + 1];
+    pthread_mutex_lock(&a->mu);
+    size_t sent_len = a->token_len;
+    memcpy(sent, a->token, sent_len);
+    pthread_mutex_unlock(&a->mu);
     int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, 5000, &a->hb_hold, NULL, err, errlen);
+    if (rc == HP_EAUTH && a->o.find_token && !strstr(err, "rate limited")) {
+        /* a HELLO queued before the coordinator published its token (or
+         * made a new one) goes without it, or with the old one: look
+         * again, and try again if there is something new to send */
+        refresh_token(a);
+        pthread_mutex_lock(&a->mu);
+        int changed = a->token_len != sent_len || memcmp(a->token, sent, sent_len) != 0;
+        pthread_mutex_unlock(&a->mu);
+        explicit_bzero(sent, sizeof sent);
+        if (changed || sent_len == 0)
+            return hp_errf(err, errlen, HP_EBUSY,
+                           "the coordinator needs its token, and none was found for %s yet "
+                           "(hpsearchd on this host publishes it; else give --token-file)",
+                           a->url);
+    }
     if (rc < 0)
         return rc;
     if (rep->type != HPSEARCH__MSG_TYPE__HELLO_REPLY || !rep->hello_reply ||
@@ -181,9 +228,19 @@ static int hello(hp_agent_t *a, char *err, size_t errlen)
         hp_proto_free(rep);
         return rc;
     }
+    const ProtobufCBinaryData *sess = &rep->hello_reply->session;
+    if (sess->len > HP_PROTO_MAX_SESSION) {
+        rc = hp_errf(err, errlen, HP_EPROTO, "HELLO_REPLY: a session secret of %zu bytes",
+                     sess->len);
+        hp_proto_free(rep);
+        return rc;
+    }
     pthread_mutex_lock(&a->mu);
     uint64_t prev = a->worker_id;
     a->worker_id = rep->hello_reply->worker_id;
+    /* empty from a coordinator older than sessions: it checks none */
+    memcpy(a->session, sess->data, sess->len);
+    a->session_len = sess->len;
     a->heartbeat_ms = rep->hello_reply->heartbeat_ms;
     a->lease_ms = rep->hello_reply->lease_ms;
     a->registered = 1;
@@ -240,7 +297,7 @@ static void heartbeat(hp_agent_t *a)
     int rc = hp_agent_rpc(a, a->hb_ctx, &req, &rep, tmo, &a->hb_hold, &gen, err, sizeof err);
     free(refs);
     free(rp);
-    if (rc == HP_ENOENT) {
+    if (rc == HP_ENOENT || rc == HP_ESESSION) {
         hp_agent_need_hello(a, gen);
         return;
     }

@@ -25,6 +25,8 @@ typedef struct hp_agent_opts {
     const char *url;       /* the coordinator's worker socket */
     int slots;             /* trials at once, 1..1024 */
     const char *token;     /* shared auth token, or NULL */
+    int find_token;        /* no token given: before each HELLO, look for the one
+                              the coordinator published for url (common/rundir.h) */
     int heartbeat_ms;      /* 0 = what HELLO_REPLY says; else at most this */
     int kill_grace_ms;     /* external programs: SIGTERM -> SIGKILL; 0 = 5000 */
     int max_backoff_ms;    /* retry backoff cap; 0 = 30000 */

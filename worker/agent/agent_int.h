@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "nng_err.h"
 #include "runner.h"
+#include "token.h"
 
 #include <nng/nng.h>
 #include <pthread.h>
@@ -64,7 +65,10 @@ typedef struct slot {
 
 struct hp_agent {
     hp_agent_opts_t o;
-    char *url, *token;
+    char *url;
+    /* the token sent (a->mu): given, or found before each HELLO */
+    char token[HP_TOKEN_MAX + 1];
+    size_t token_len;
     nng_socket sock;
     nng_dialer dialer;
     int sock_open;
@@ -78,6 +82,10 @@ struct hp_agent {
     int registered;
     uint64_t gen; /* bumped by each successful HELLO */
     uint64_t worker_id;
+    /* the session secret HELLO_REPLY gave worker_id; every message of
+     * the session carries it, and a HELLO again sends it to keep the id */
+    unsigned char session[HP_PROTO_MAX_SESSION];
+    size_t session_len;
     uint32_t heartbeat_ms, lease_ms;
     uint64_t seq; /* __atomic */
     /* capabilities */
@@ -109,7 +117,8 @@ void hp_agent_wait_lost(hp_agent_t *a, int ms);
 /* hp_agent_wait_registered waits until registered (1), or returns 0 when
  * stopping instead. */
 int hp_agent_wait_registered(hp_agent_t *a);
-/* hp_agent_need_hello marks the session gen lost (a reply said ENOENT) so
+/* hp_agent_need_hello marks the session gen lost (a reply said ENOENT or
+ * ESESSION: the coordinator restarted, or knows another session) so
  * the heartbeat thread says HELLO again; a later session is left alone. */
 void hp_agent_need_hello(hp_agent_t *a, uint64_t gen);
 /* hp_agent_fatal records the first fatal error (hp_agent_run returns it)

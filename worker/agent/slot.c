@@ -135,7 +135,7 @@ static void send_progress(slot_t *s, const progress_item_t *it)
     /* a coordinator that restarted knows this worker again once it has
      * said HELLO (and keeps the lease for a while): the report is sent
      * again then, not lost, so the rule still judges that step */
-    for (int again = 0; rc == HP_ENOENT && again < 2; again++) {
+    for (int again = 0; (rc == HP_ENOENT || rc == HP_ESESSION) && again < 2; again++) {
         hp_agent_need_hello(a, gen);
         if (!hp_agent_wait_registered(a))
             break;
@@ -144,7 +144,7 @@ static void send_progress(slot_t *s, const progress_item_t *it)
     }
     free(ms);
     free(p.metrics);
-    if (rc == HP_ENOENT) {
+    if (rc == HP_ENOENT || rc == HP_ESESSION) {
         hp_agent_need_hello(a, gen);
     } else if (rc == HP_EAUTH || rc == HP_EVERSION) {
         hp_agent_fatal(a, rc, err);
@@ -285,7 +285,7 @@ static void send_result(slot_t *s, result_msg_t *m, uint32_t number)
             hp_proto_free(rep);
             break;
         }
-        if (rc == HP_ENOENT) {
+        if (rc == HP_ENOENT || rc == HP_ESESSION) {
             hp_agent_need_hello(a, gen);
             continue;
         }
@@ -326,7 +326,7 @@ static Hpsearch__Envelope *send_result_next(slot_t *s, result_msg_t *m, uint32_t
     int rc = hp_agent_rpc(a, s->ctx, &m->req, &rep, -1, &s->hold_aio, &gen, err, sizeof err);
     m->r.next = 0;
     if (rc < 0) {
-        if (rc == HP_ENOENT)
+        if (rc == HP_ENOENT || rc == HP_ESESSION)
             hp_agent_need_hello(a, gen);
         else if (rc == HP_EAUTH || rc == HP_EVERSION)
             hp_agent_fatal(a, rc, err);
@@ -493,7 +493,7 @@ void *hp_slot_main(void *arg)
         int rc = hp_agent_rpc(a, s->ctx, &req, &rep, -1, &s->hold_aio, &gen, err, sizeof err);
         if (rc == HP_ECANCELED || rc == HP_ECLOSED)
             continue;
-        if (rc == HP_ENOENT) {
+        if (rc == HP_ENOENT || rc == HP_ESESSION) {
             hp_agent_need_hello(a, gen);
             continue;
         }

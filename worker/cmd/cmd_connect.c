@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "token.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,8 @@ static void usage(FILE *f)
           "                [--kill-grace-ms MS] [--log-level error|warn|info|debug]\n\n"
           "  --connect URL       the coordinator's worker socket (hpsearchd --listen)\n"
           "  --slots N           trials run at once (default 1; 1..1024)\n"
-          "  --token-file PATH   file holding the shared token (when the coordinator needs one)\n"
+          "  --token-file PATH   the coordinator's token file (default $HPSEARCH_TOKEN_FILE,\n"
+          "                      else the one it published for URL on this host)\n"
           "  --heartbeat-ms MS   heartbeat at least this often (default: the coordinator's)\n"
           "  --kill-grace-ms MS  external programs: SIGTERM, then SIGKILL after MS (default 5000)\n"
           "  --log-level L       default info\n",
@@ -35,24 +37,14 @@ static void usage(FILE *f)
 
 static int read_token(const char *path, char **out)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "hpworker: --token-file %s: %s\n", path, strerror(errno));
+    char tok[HP_TOKEN_MAX + 1], err[1200];
+    size_t len;
+    if (hp_token_read(path, tok, sizeof tok, &len, err, sizeof err) < 0) {
+        fprintf(stderr, "hpworker: %s\n", err);
         return -1;
     }
-    char buf[2048];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    int big = !feof(f);
-    fclose(f);
-    buf[n] = '\0';
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-    if (big || n == 0 || n > 1024) {
-        fprintf(stderr, "hpworker: --token-file %s: the token must be 1..1024 bytes on one line\n",
-                path);
-        return -1;
-    }
-    *out = strdup(buf);
+    *out = strdup(tok);
+    explicit_bzero(tok, sizeof tok);
     return *out ? 0 : -1;
 }
 
@@ -143,7 +135,13 @@ static int exec_connect(int argc, char **argv)
             return 2;
         }
     }
+    /* no --token-file: $HPSEARCH_TOKEN_FILE, else what the coordinator
+     * published for the URL (looked up before each HELLO) */
+    const char *env = getenv("HPSEARCH_TOKEN_FILE");
+    if (!token && env && *env && read_token(env, &token) < 0)
+        return 2;
     o.token = token;
+    o.find_token = token == NULL;
 
     signal(SIGPIPE, SIG_IGN);
     char err[1024];
