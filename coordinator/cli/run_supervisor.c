@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "err.h"
+#include "token.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -376,13 +377,17 @@ int hp_supervisor_start_daemon(hp_supervisor_t *s, const char *db, const char *l
                      (char *)loglevel, "--lock-owner", owner,         NULL};
     if (spawn(s, &s->daemon, dargv))
         return HP_EXIT_FAIL;
+    /* the token it makes (or finds) beside the database: named to its
+     * workers and ourselves, so nothing depends on the runtime directory */
+    if (hp_token_path_for_db(db, s->token_file, sizeof s->token_file) < 0)
+        return hp_run_display_fail(s->display, "the database path %s is too long", db);
 
     char err[4608];
     double end = hp_clock_now() + HP_SUPERVISOR_START_DAEMON_S;
     for (;;) {
         if (got_signal)
             return 128 + got_signal;
-        int rc = hp_client_open_url(&s->cl, s->control, NULL, 5000, err, sizeof err);
+        int rc = hp_client_open_url(&s->cl, s->control, s->token_file, 5000, err, sizeof err);
         if (rc == 0)
             return 0;
         int ex = hp_supervisor_check(s);
@@ -404,7 +409,8 @@ int hp_supervisor_start_workers(hp_supervisor_t *s, int slots)
         hp_child_t *w = &s->workers[i];
         snprintf(w->what, sizeof w->what, "worker %d", i + 1);
         snprintf(w->log, sizeof w->log, "%s/worker-%d.log", s->dir, i + 1);
-        char *wargv[] = {s->worker_bin, "--connect", s->listen, "--slots", slots_s, NULL};
+        char *wargv[] = {s->worker_bin, "--connect",    s->listen,      "--slots",
+                         slots_s,       "--token-file", s->token_file, NULL};
         if (spawn(s, w, wargv))
             return HP_EXIT_FAIL;
     }

@@ -51,6 +51,7 @@ typedef struct hp_supervisor {
     int verbose;               /* children log to our stderr, not to files */
     char dir[96]; /* short: ipc:// paths must fit a sockaddr_un (108 bytes) */
     char listen[128], control[128];
+    char token_file[PATH_MAX + 8]; /* the daemon's: DB.token (common/token.h) */
     char daemon_bin[PATH_MAX], worker_bin[PATH_MAX];
     hp_child_t daemon;
     hp_child_t *workers;
