@@ -289,6 +289,16 @@ void coord_shutdown_request(coord_t *c, const char *why);
  * refused anywhere, and counted against its peer (ratelimit.h). */
 Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
                                          size_t len, const char *socket);
+/* coord_decode and coord_authenticate are its two halves, for the worker
+ * socket, whose messages after HELLO may instead be vouched for by their
+ * session secret: coord_decode queues the ERROR for a malformed message
+ * and returns NULL; coord_authenticate returns 1 to serve e, or 0 after
+ * queueing the ERROR (EAUTH; EBUSY "rate limited" for a peer that failed
+ * auth-fail-limit times this minute). */
+Hpsearch__Envelope *coord_decode(coord_t *c, hp_rep_req_t *req, const void *buf, size_t len,
+                                 const char *socket);
+int coord_authenticate(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
+                       const char *socket);
 /* coord_write_begin opens this tick's transaction if none is open; every
  * handler that writes calls it first. Returns 0 or an hp_err. A
  * transaction that cannot begin (the file locked by another connection

@@ -26,9 +26,11 @@ static int read_only(int type)
 /* Authenticates e from peer: 1 to serve it, 0 after replying EAUTH. A
  * peer that failed too often this minute is refused unchecked; each
  * failure is logged with the peer, never with a token. */
-static int authenticate(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
-                        const char *socket, const char *peer)
+int coord_authenticate(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
+                       const char *socket)
 {
+    char peer[64];
+    hp_rep_req_peer(req, peer, sizeof peer);
     uint64_t now = coord_now_ms(c);
     int first;
     unsigned wait = hp_ratelimit_blocked(&c->auth_limit, peer, now, &first);
@@ -37,7 +39,9 @@ static int authenticate(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope 
             hp_log_warn("%s socket: rate limiting %s after %lld failed authentications this "
                         "minute; its requests are refused for %u s",
                         socket, peer, (long long)c->cfg.auth_fail_limit, wait);
-        coord_reply_error(c, req, HP_EAUTH,
+        /* EBUSY, not EAUTH: a client that has the token waits and tries
+         * again instead of giving up for good */
+        coord_reply_error(c, req, HP_EBUSY,
                           "rate limited: too many failed authentications from %s; try again "
                           "in %u s",
                           peer, wait);
@@ -63,8 +67,8 @@ static int authenticate(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope 
     return 0;
 }
 
-Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
-                                         size_t len, const char *socket)
+Hpsearch__Envelope *coord_decode(coord_t *c, hp_rep_req_t *req, const void *buf, size_t len,
+                                 const char *socket)
 {
     Hpsearch__Envelope *e;
     char err[512];
@@ -74,9 +78,14 @@ Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const vo
         coord_reply_error(c, req, rc, "%s", err);
         return NULL;
     }
-    char peer[64];
-    hp_rep_req_peer(req, peer, sizeof peer);
-    if (!authenticate(c, req, e, socket, peer)) {
+    return e;
+}
+
+Hpsearch__Envelope *coord_decode_request(coord_t *c, hp_rep_req_t *req, const void *buf,
+                                         size_t len, const char *socket)
+{
+    Hpsearch__Envelope *e = coord_decode(c, req, buf, len, socket);
+    if (e && !coord_authenticate(c, req, e, socket)) {
         hp_proto_free(e);
         return NULL;
     }

@@ -358,9 +358,22 @@ void coord_on_worker_request(void *data, hp_rep_req_t *req, const void *buf, siz
                              uint32_t pipe_id)
 {
     coord_t *c = data;
-    Hpsearch__Envelope *e = coord_decode_request(c, req, buf, len, "worker");
+    Hpsearch__Envelope *e = coord_decode(c, req, buf, len, "worker");
     if (!e)
         return;
+    /* A live session's secret (256 random bits) proves its HELLO had the
+     * token: such messages pass even while their peer is rate limited,
+     * so a stranger's failed guesses from the same host cannot starve
+     * registered workers. Anything else needs the token. */
+    const coord_worker_t *known =
+        e->type != HPSEARCH__MSG_TYPE__HELLO ? coord_worker_by_id(c, e->worker_id) : NULL;
+    int vouched = known && e->session.len &&
+                  hp_token_equal(e->session.data, e->session.len, known->session,
+                                 sizeof known->session);
+    if (!vouched && !coord_authenticate(c, req, e, "worker")) {
+        hp_proto_free(e);
+        return;
+    }
     if (e->type == HPSEARCH__MSG_TYPE__HELLO) {
         on_hello(c, req, e, pipe_id);
         hp_proto_free(e);

@@ -283,21 +283,33 @@ START_TEST(test_token_file_made_and_found)
 END_TEST
 
 /* After auth-fail-limit failures from one peer, its next request is
- * refused as rate limited, the right token included; nothing is timed. */
+ * refused as rate limited, the right token included (EBUSY: a client with
+ * the token retries); a registered worker's session still vouches for its
+ * messages. Nothing is timed. */
 START_TEST(test_failed_authentication_rate_limited)
 {
     hp_harness_t h;
     hp_harness_init(&h, "ratelimit");
     hp_harness_start_daemon(&h, "--auth-fail-limit", "5", NULL);
+    session_t early = hello(&h, "early");
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__Shutdown sd = HPSEARCH__SHUTDOWN__INIT;
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__SHUTDOWN, &sd);
     secrets_t bad = {.token = "not-the-token-not-the-token", .token_len = 27};
     for (int i = 0; i < 5; i++)
         expect_refused(send_as(h.control, &env, bad), "EAUTH", "wrong auth token");
-    expect_refused(send_as(h.control, &env, with_token(&h)), "EAUTH",
+    expect_refused(send_as(h.control, &env, with_token(&h)), "EBUSY",
                    "rate limited: too many failed authentications from ipc uid");
-    expect_refused(hello_as(&h, "w", 0, with_token(&h)), "EAUTH", "rate limited");
+    expect_refused(hello_as(&h, "w", 0, with_token(&h)), "EBUSY", "rate limited");
+    /* a worker registered before keeps working: its session vouches */
+    Hpsearch__Envelope hb = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Heartbeat beat = HPSEARCH__HEARTBEAT__INIT;
+    hp_proto_set_body(&hb, HPSEARCH__MSG_TYPE__HEARTBEAT, &beat);
+    hb.worker_id = early.id;
+    Hpsearch__Envelope *r = send_as(h.listen, &hb, as_worker(&h, &early));
+    ck_assert_msg(r->type == HPSEARCH__MSG_TYPE__HEARTBEAT_REPLY, "got %s",
+                  hp_proto_type_name(r->type));
+    hp_proto_free(r);
     ck_assert_int_eq(waitpid(h.daemon, NULL, WNOHANG), 0);
     char *log = daemon_log(&h);
     HAS(log, "rate limiting ipc uid");
