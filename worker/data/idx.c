@@ -181,8 +181,7 @@ static int load_pair(hp_dataset_t *ds, const char *dir, const char *prefix, char
                      size_t errlen)
 {
     char ip[1024], lp[1024];
-    snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+    hp_fashion_mnist_paths(dir, prefix, ip, lp, sizeof ip);
     int rc = hp_idx_load_images(ds, ip, err, errlen);
     if (rc == 0)
         rc = hp_idx_load_labels(ds, lp, err, errlen);
@@ -204,13 +203,26 @@ static int load_pair(hp_dataset_t *ds, const char *dir, const char *prefix, char
     return rc;
 }
 
-int hp_fashion_mnist_load(hp_dataset_t *train, hp_dataset_t *test, const char *dir, char *err,
-                          size_t errlen)
+const char *hp_fashion_mnist_dir(const char *dir)
 {
     if (!dir || !*dir)
         dir = getenv("HP_FASHION_MNIST_DIR");
     if (!dir || !*dir)
         dir = "/usr/share/datasets/fashion-mnist";
+    return dir;
+}
+
+void hp_fashion_mnist_paths(const char *dir, const char *prefix, char *images, char *labels,
+                            size_t len)
+{
+    snprintf(images, len, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
+    snprintf(labels, len, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+}
+
+int hp_fashion_mnist_load(hp_dataset_t *train, hp_dataset_t *test, const char *dir, char *err,
+                          size_t errlen)
+{
+    dir = hp_fashion_mnist_dir(dir);
     int rc = load_pair(train, dir, "train", err, errlen);
     if (rc == 0 && test) {
         rc = load_pair(test, dir, "t10k", err, errlen);
