@@ -144,7 +144,8 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
         return;
     }
     w->hello_session_len = e->session.len <= sizeof w->hello_session ? e->session.len : 0;
-    memcpy(w->hello_session, e->session.data, w->hello_session_len);
+    if (w->hello_session_len)
+        memcpy(w->hello_session, e->session.data, w->hello_session_len);
     hp_utf8_escape(w->host, sizeof w->host, h->hostname, strlen(h->hostname));
     snprintf(w->peer, sizeof w->peer, "%s", peer);
     w->slots = h->slots;

@@ -182,7 +182,8 @@ static void remember_session(const Hpsearch__Envelope *r)
     }
     s->worker_id = r->hello_reply->worker_id;
     s->len = r->hello_reply->session.len;
-    memcpy(s->secret, r->hello_reply->session.data, s->len);
+    if (s->len)
+        memcpy(s->secret, r->hello_reply->session.data, s->len);
 }
 
 pid_t hp_harness_start_daemon(hp_harness_t *h, ...)

@@ -101,7 +101,7 @@ static void fake_hello(fake_t *f, uint64_t previous)
     ck_assert_uint_gt(f->id, 0);
     ck_assert_uint_ge(r->hello_reply->session.len, 16);
     ck_assert_uint_le(r->hello_reply->session.len, sizeof f->session);
-    memcpy(f->session, r->hello_reply->session.data, r->hello_reply->session.len);
+    memcpy(f->session, r->hello_reply->session.data, r->hello_reply->session.len); /* >= 16 */
     f->session_len = r->hello_reply->session.len;
     hp_proto_free(r);
 }

@@ -241,7 +241,8 @@ static int hello(hp_agent_t *a, char *err, size_t errlen)
     uint64_t prev = a->worker_id;
     a->worker_id = rep->hello_reply->worker_id;
     /* empty from a coordinator older than sessions: it checks none */
-    memcpy(a->session, sess->data, sess->len);
+    if (sess->len)
+        memcpy(a->session, sess->data, sess->len);
     a->session_len = sess->len;
     a->heartbeat_ms = rep->hello_reply->heartbeat_ms;
     a->lease_ms = rep->hello_reply->lease_ms;
