@@ -61,18 +61,25 @@ static int record_path(const char *dir, const char *url, char *out, size_t cap)
 }
 
 /* The names a client may use for url: itself, and for a tcp listener on a
- * wildcard host its loopback spellings. Returns how many (up to 3). */
+ * wildcard or loopback host its loopback spellings. Returns how many (up
+ * to 3). */
 static int aliases(const char *url, char out[3][600])
 {
     int n = 0;
     snprintf(out[n++], sizeof out[0], "%s", url);
-    const char *hosts[] = {"tcp://0.0.0.0:", "tcp://*:", "tcp://[::]:", "tcp://:"};
+    const char *hosts[] = {"tcp://0.0.0.0:", "tcp://*:",         "tcp://[::]:",
+                           "tcp://:",        "tcp://127.0.0.1:", "tcp://localhost:"};
     for (size_t i = 0; i < HP_ARRAY_LEN(hosts); i++) {
         size_t l = strlen(hosts[i]);
         if (strncmp(url, hosts[i], l) == 0) {
             const char *port = url + l;
-            snprintf(out[n++], sizeof out[0], "tcp://127.0.0.1:%s", port);
-            snprintf(out[n++], sizeof out[0], "tcp://localhost:%s", port);
+            char a[600];
+            snprintf(a, sizeof a, "tcp://127.0.0.1:%s", port);
+            if (strcmp(a, url) != 0)
+                snprintf(out[n++], sizeof out[0], "%s", a);
+            snprintf(a, sizeof a, "tcp://localhost:%s", port);
+            if (strcmp(a, url) != 0)
+                snprintf(out[n++], sizeof out[0], "%s", a);
             break;
         }
     }

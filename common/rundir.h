@@ -18,7 +18,8 @@
  * write. A record is RUNDIR/<64-bit hash of the URL, hex>.url holding
  * lines `url URL`, `token_file PATH`, `pid PID`; it names the token file,
  * never holds the token. A tcp URL on a wildcard host (0.0.0.0, *, [::],
- * none) is published under its 127.0.0.1 and localhost spellings too.
+ * none) or on 127.0.0.1 / localhost is published under its 127.0.0.1 and
+ * localhost spellings too.
  * Any thread; files only.
  */
 #ifndef HP_RUNDIR_H

@@ -132,6 +132,11 @@ START_TEST(test_rundir_records)
                                    sizeof from, err, sizeof err),
                      HP_ENOENT);
     ck_assert_uint_eq(len, 0);
+    /* a loopback listener too, whichever of its names the client uses */
+    ck_assert_int_eq(hp_rundir_publish("tcp://localhost:7600", tokpath, err, sizeof err), 0);
+    ck_assert_int_eq(hp_rundir_lookup("tcp://127.0.0.1:7600", found, sizeof found), 0);
+    hp_rundir_unpublish("tcp://localhost:7600");
+    ck_assert_int_eq(hp_rundir_lookup("tcp://127.0.0.1:7600", found, sizeof found), HP_ENOENT);
     /* removed by the process that published it */
     hp_rundir_unpublish("tcp://0.0.0.0:7522");
     ck_assert_int_eq(hp_rundir_lookup("tcp://127.0.0.1:7522", found, sizeof found), HP_ENOENT);
