@@ -8,7 +8,8 @@
  *    coord.c      lifecycle: start-up and recovery, the tick, lease and
  *                 checkpoint timers, shutdown; registers the two below
  *                 with rep.c as its sockets' request callbacks
- *     worker_msgs.c   the worker socket: HELLO .. RESULT
+ *     worker_msgs.c   the worker socket: HELLO .. RESULT, sessions, the
+ *                     registration caps
  *     control.c       the control socket: what the CLI asks
  *      enqueue.c      a trial whose params the user chose (ENQUEUE)
  *      ask.c          trials run by the user's own loop: ASK (held while

@@ -1,7 +1,8 @@
 /* The worker side of the protocol (docs/protocol.md): HELLO, HEARTBEAT,
- * GET_TRIAL, PROGRESS and RESULT, each checked against the lease it
- * quotes, so a late message from an expired attempt never changes a
- * trial. */
+ * GET_TRIAL, PROGRESS and RESULT. HELLO (with the token) begins a session
+ * with a random secret; every later message must carry it, and each is
+ * checked against the lease it quotes, so neither a late message from an
+ * expired attempt nor anyone else's changes a trial (docs/security.md). */
 #include "coord_int.h"
 
 #include "err.h"
