@@ -7,6 +7,9 @@
 #                                     structure check) + dataset
 #   deploy/install-deps.sh --bench    also the peers the benchmarks compare
 #                                     against (PyTorch, Optuna, scikit-learn)
+#   deploy/install-deps.sh --slurm    also Slurm and munge, for the test that
+#                                     runs workers through a real single-node
+#                                     Slurm (tests/deploy/test_slurm.sh)
 #   deploy/install-deps.sh --check    only report what is missing (exit 1 if any)
 #
 # Works as root, or through sudo when run as another user.
@@ -15,8 +18,11 @@ set -eu
 BUILD_PKGS="pkg-config libuv1-dev libnng-dev libsqlite3-dev sqlite3
 libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
 libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
-TEST_PKGS="python3"
+# python3-yaml reads the Kubernetes manifests; systemd's systemd-analyze
+# verifies the unit files (tests/deploy)
+TEST_PKGS="python3 python3-yaml systemd"
 DATA_PKGS="dataset-fashion-mnist"
+SLURM_PKGS="slurm-wlm munge"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
 
 want="$BUILD_PKGS $TEST_PKGS $DATA_PKGS"
@@ -24,8 +30,9 @@ only_check=0
 for arg in "$@"; do
     case "$arg" in
     --bench) want="$want $BENCH_PKGS" ;;
+    --slurm) want="$want $SLURM_PKGS" ;;
     --check) only_check=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
