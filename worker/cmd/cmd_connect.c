@@ -228,7 +228,7 @@ static int exec_connect(int argc, char **argv)
     if (rc < 0) {
         if (rc == HP_EAUTH)
             fprintf(stderr, "hpworker: the coordinator refused this worker's token (%s); check "
-                            "--token-file\n", err);
+                            "%s\n", err, token_what);
         else if (rc == HP_EVERSION)
             fprintf(stderr, "hpworker: the coordinator speaks another protocol version (%s); "
                             "run matching versions of hpworker and hpsearchd\n", err);
