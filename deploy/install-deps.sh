@@ -10,6 +10,10 @@
 #   deploy/install-deps.sh --slurm    also Slurm and munge, for the test that
 #                                     runs workers through a real single-node
 #                                     Slurm (tests/deploy/test_slurm.sh)
+#   deploy/install-deps.sh --build-only    only what building needs (with the
+#                                     compiler and cmake): a container's build stage
+#   deploy/install-deps.sh --runtime-only  only the shared libraries the binaries
+#                                     load: a container's run stage
 #   deploy/install-deps.sh --check    only report what is missing (exit 1 if any)
 #
 # Works as root, or through sudo when run as another user.
@@ -23,6 +27,9 @@ libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
 TEST_PKGS="python3 python3-yaml systemd"
 DATA_PKGS="dataset-fashion-mnist"
 SLURM_PKGS="slurm-wlm munge"
+TOOLCHAIN_PKGS="cmake gcc libc6-dev make"
+RUNTIME_PKGS="libuv1 libnng1 libsqlite3-0 libopenblas0-pthread liblapacke libprotobuf-c1
+libfyaml0 libnlopt0 zlib1g"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
 
 want="$BUILD_PKGS $TEST_PKGS $DATA_PKGS"
@@ -31,8 +38,10 @@ for arg in "$@"; do
     case "$arg" in
     --bench) want="$want $BENCH_PKGS" ;;
     --slurm) want="$want $SLURM_PKGS" ;;
+    --build-only) want="$TOOLCHAIN_PKGS $BUILD_PKGS" ;;
+    --runtime-only) want="$RUNTIME_PKGS" ;;
     --check) only_check=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

@@ -264,6 +264,52 @@ START_TEST(test_slots_from_the_scheduler)
 }
 END_TEST
 
+/* A scheduler's end of job: SIGTERM to every process at once, the trial's
+ * program first. The program dies of the scheduler's signal and is reaped
+ * before the worker's own SIGTERM arrives, and still the trial is
+ * interrupted, not failed: back to pending, no retry spent; the worker
+ * exits 0. */
+START_TEST(test_job_wide_sigterm_interrupts)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "sched-term");
+    hp_harness_start_daemon(&h, "--heartbeat-ms", "200", NULL);
+    snprintf(spec, sizeof spec,
+             "name: term\nobjective: {metric: loss}\n"
+             "search: {algorithm: random, max_trials: 1, seed: 2}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial:\n  command: [sh, -c, 'echo $$ > %s/trial.pid.tmp; mv %s/trial.pid.tmp "
+             "%s/trial.pid; while true; do sleep 0.05; done']\n  retries: 0\n",
+             h.dir, h.dir, h.dir);
+    hp_harness_submit(&h, spec);
+    pid_t w = WORKER(&h, NULL, "--connect", h.listen, "--slots", "1", "--exit-when-idle", "600");
+    char pidfile[700];
+    snprintf(pidfile, sizeof pidfile, "%s/trial.pid", h.dir);
+    for (int i = 0; i < HP_IT_GUARD_S * 20 && access(pidfile, F_OK) != 0; i++)
+        nap_ms(50);
+    char *txt = hp_check_slurp(pidfile, 0);
+    pid_t prog = (pid_t)atoi(txt);
+    free(txt);
+    ck_assert_int_gt(prog, 1);
+    /* the program leads its own process group (the worker starts it so) */
+    ck_assert_int_eq(kill(-prog, SIGTERM), 0);
+    /* the worker has reaped it (a zombie still answers kill 0): the
+     * program's death reached the worker before the worker's own SIGTERM */
+    for (int i = 0; i < HP_IT_GUARD_S * 1000 && kill(prog, 0) == 0; i++)
+        nap_ms(1);
+    ck_assert_int_eq(kill(w, SIGTERM), 0);
+    ck_assert_int_eq(exit_code(&h, w), 0);
+    ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trial_attempts WHERE outcome = "
+                                  "'interrupted'"),
+                     1);
+    ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trials WHERE state = 'pending'"), 1);
+    char *log = child_log(&h, "hpworker", w);
+    HAS(log, "trial 0 interrupted: it goes back to pending and runs again");
+    free(log);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_scheduler");
@@ -274,6 +320,7 @@ int main(void)
     tcase_add_test(tc, test_max_trials);
     tcase_add_test(tc, test_token_file_from_env);
     tcase_add_test(tc, test_slots_from_the_scheduler);
+    tcase_add_test(tc, test_job_wide_sigterm_interrupts);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
     return hp_check_run(s);

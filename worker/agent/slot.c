@@ -11,6 +11,7 @@
 #include "log.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +398,27 @@ static Hpsearch__Envelope *send_result_next(slot_t *s, result_msg_t *m, uint32_t
     return NULL;
 }
 
+/* How long a program killed by a SIGTERM the worker did not send waits
+ * for the worker's own (see judge_outside_stop). */
+#define OUTSIDE_STOP_WAIT_MS 2000
+
+/* A scheduler ends a job by signalling every process in it at once (Slurm
+ * at a time limit, systemd's default KillMode): the trial's program may
+ * die of that SIGTERM before the worker, signalled at the same moment,
+ * has stopped it. That is the worker's stop, not the trial's failure:
+ * when the worker's own stop follows within OUTSIDE_STOP_WAIT_MS, the
+ * trial is interrupted (back to pending, no retry spent). */
+static void judge_outside_stop(slot_t *s, hp_runner_outcome_t *out)
+{
+    hp_agent_t *a = s->a;
+    hp_agent_sleep(a, OUTSIDE_STOP_WAIT_MS); /* returns at once on a stop */
+    pthread_mutex_lock(&a->mu);
+    /* hp_agent_stop interrupted this slot: it is still busy */
+    if (s->interrupted)
+        out->status = HP_RUNNER_CANCELLED;
+    pthread_mutex_unlock(&a->mu);
+}
+
 /* Runs one trial and delivers its result; returns the reply that carries
  * the slot's next trial (or NO_TRIAL), or NULL when the slot must ask. */
 static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
@@ -491,6 +513,9 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
         pthread_join(thr, NULL);
 
     const hp_runner_outcome_t *o = &r->out;
+    if (o->status == HP_RUNNER_FAILED &&
+        (o->term_signal == SIGTERM || o->term_signal == SIGINT))
+        judge_outside_stop(s, &r->out);
     if (o->status == HP_RUNNER_COMPLETED)
         hp_log_info("trial %u completed: %s=%g (%.1f s)", tr->number, tr->objective, o->value,
                     o->duration_s);
