@@ -124,12 +124,14 @@ static int exec_connect(int argc, char **argv)
     hp_agent_opts_t o = {.slots = 0};
     char *token = NULL;
     const char *token_file = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
+    /* --help anywhere, even where a value would be (`hpworker --connect --help`) */
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
         }
+    for (int i = 0; i < argc; i++) {
+        const char *f = argv[i];
         if (i + 1 >= argc) {
             fprintf(stderr, "hpworker: %s needs a value (try --help)\n", f);
             return 2;

@@ -17,6 +17,10 @@ static void usage(FILE *f)
     fputs("usage: hpworker COMMAND [options]\n\ncommands:\n", f);
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %s\n", cmds[i]->usage);
+    fputs("\nWith HPSEARCH_COORDINATOR set, `hpworker [OPTIONS]` is `hpworker --connect "
+          "$HPSEARCH_COORDINATOR [OPTIONS]`.\n`hpworker --connect --help` lists the worker's "
+          "options and environment; `hpworker train --help` the engine's.\n",
+          f);
 }
 
 int main(int argc, char **argv)
