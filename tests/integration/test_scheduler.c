@@ -310,6 +310,28 @@ START_TEST(test_job_wide_sigterm_interrupts)
 }
 END_TEST
 
+/* `hpsearch run`'s own workers take their settings from run alone: a
+ * HPSEARCH_TOKEN_FILE meant for another coordinator (here: missing) and a
+ * stray HPSEARCH_SLOTS do not reach them. */
+START_TEST(test_run_workers_ignore_the_worker_environment)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "sched-run");
+    char specp[700], db[700];
+    snprintf(specp, sizeof specp, "%s", hp_harness_write_file(&h, "s.yaml", branin_spec("r", 4, 1)));
+    snprintf(db, sizeof db, "%s/run.db", h.dir);
+    setenv("HPSEARCH_TOKEN_FILE", "/nonexistent/token", 1);
+    setenv("HPSEARCH_SLOTS", "lots", 1);
+    int code = RUN(&h, "run", "run", specp, "--workers", "1", "--db", db);
+    env_apply(clean_env);
+    char *err = cli_output(&h, "run", "err");
+    ck_assert_msg(code == 0, "hpsearch run: exit %d: %s", code, err);
+    free(err);
+    ck_assert_int_eq(db_int(db, "SELECT count(*) FROM trials WHERE state = 'completed'"), 4);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_scheduler");
@@ -321,6 +343,7 @@ int main(void)
     tcase_add_test(tc, test_token_file_from_env);
     tcase_add_test(tc, test_slots_from_the_scheduler);
     tcase_add_test(tc, test_job_wide_sigterm_interrupts);
+    tcase_add_test(tc, test_run_workers_ignore_the_worker_environment);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
