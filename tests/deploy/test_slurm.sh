@@ -209,4 +209,32 @@ db() { sqlite3 -readonly "$T/studies.db" "$1"; }
 # every attempt was run by the one worker Slurm started
 wpid="$(db "SELECT DISTINCT json_extract(w.capabilities, '$.pid') FROM trial_attempts a JOIN workers w ON w.id = a.worker_id")"
 [ "$(echo "$wpid" | wc -l)" = 1 ] || fail "attempts by more than one worker: $wpid"
-say "PASS: 20 trials by the Slurm-launched worker; job $JOB COMPLETED (exit 0:0) by itself"
+say "20 trials by the Slurm-launched worker; job $JOB COMPLETED (exit 0:0) by itself"
+
+# ---- a job array: each task a worker; all end by themselves -----------------
+sed 's/^name: slurm$/name: array/; s/max_trials: 20/max_trials: 10/' "$T/study.yaml" > "$T/array.yaml"
+hp submit "$T/array.yaml" > /dev/null
+ARRAY="$(PATH="$BIN:$PATH" HPSEARCH_EXIT_WHEN_IDLE=3 \
+    sbatch --parsable --array 1-2 --output="$T/job-%A_%a.out" \
+    --export=ALL,HPSEARCH_COORDINATOR="$COORD" "$SRC/deploy/slurm/hpworker.sbatch")"
+ARRAY="${ARRAY%%;*}"
+JOB="$ARRAY"
+say "submitted job array $ARRAY (tasks 1-2)"
+array_study_done() { hp wait --timeout 1 --quiet array; }
+wait_for "the array study to complete" array_study_done
+array_ended() {
+    local states
+    states="$(scontrol show job "$ARRAY" | grep -o 'JobState=[A-Z_]*' | sort | uniq -c)"
+    [ "$(scontrol show job "$ARRAY" | grep -c 'JobState=COMPLETED')" = 2 ] && return 0
+    ! grep -qE 'PENDING|RUNNING|CONFIGURING|COMPLETING' <<< "$states" &&
+        fail "array $ARRAY ended: $states"
+    return 1
+}
+wait_for "both array tasks to end by themselves" array_ended
+[ "$(db "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id WHERE s.name = 'array' AND t.state = 'completed'")" = 10 ] ||
+    fail "the array study did not complete every trial"
+for task in 1 2; do
+    grep -q "no trial for 3 s (--exit-when-idle): leaving" "$T/job-${ARRAY}_$task.out" ||
+        fail "array task $task did not leave by --exit-when-idle (see $T/job-${ARRAY}_$task.out)"
+done
+say "PASS: the job and the tasks of array $ARRAY ran the studies and ended COMPLETED by themselves"
