@@ -7,6 +7,7 @@
 #                                     structure check) + dataset
 #   deploy/install-deps.sh --bench    also the peers the benchmarks compare
 #                                     against (PyTorch, Optuna, scikit-learn)
+#   deploy/install-deps.sh --fuzz     also clang and libFuzzer (make fuzz)
 #   deploy/install-deps.sh --slurm    also Slurm and munge, for the test that
 #                                     runs workers through a real single-node
 #                                     Slurm (tests/deploy/test_slurm.sh)
@@ -26,6 +27,7 @@ libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
 # verifies the unit files (tests/deploy)
 TEST_PKGS="python3 python3-yaml systemd"
 DATA_PKGS="dataset-fashion-mnist"
+FUZZ_PKGS="clang libclang-rt-14-dev"
 SLURM_PKGS="slurm-wlm munge"
 TOOLCHAIN_PKGS="cmake gcc libc6-dev make"
 RUNTIME_PKGS="libuv1 libnng1 libsqlite3-0 libopenblas0-pthread liblapacke libprotobuf-c1
@@ -37,11 +39,12 @@ only_check=0
 for arg in "$@"; do
     case "$arg" in
     --bench) want="$want $BENCH_PKGS" ;;
+    --fuzz) want="$want $FUZZ_PKGS" ;;
     --slurm) want="$want $SLURM_PKGS" ;;
     --build-only) want="$TOOLCHAIN_PKGS $BUILD_PKGS" ;;
     --runtime-only) want="$RUNTIME_PKGS" ;;
     --check) only_check=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

@@ -14,6 +14,7 @@
 #define HP_AGENT_INT_H
 
 #include "agent.h"
+#include "cache.h"
 #include "codec.h"
 #include "nng_err.h"
 #include "runner.h"
@@ -84,6 +85,7 @@ struct hp_agent {
     /* capabilities */
     char hostname[256];
     int cores, blas_threads;
+    hp_data_cache_t *data_cache; /* built-in trials' datasets, loaded once for every slot */
     slot_t *slots;
     /* the worker's own end (a->mu): when the last slot finished a trial
      * (or the agent started), and max_trials' count of trials taken and
