@@ -237,4 +237,27 @@ for task in 1 2; do
     grep -q "no trial for 3 s (--exit-when-idle): leaving" "$T/job-${ARRAY}_$task.out" ||
         fail "array task $task did not leave by --exit-when-idle (see $T/job-${ARRAY}_$task.out)"
 done
-say "PASS: the job and the tasks of array $ARRAY ran the studies and ended COMPLETED by themselves"
+
+# ---- the coordinator as a job (deploy/slurm/hpsearchd.sbatch) --------------
+# bound to loopback for the test; the CLI reaches it at 127.0.0.1 on the
+# port the address file names (the host name may not resolve to loopback)
+head -c 32 /dev/urandom | base64 > "$T/token"
+DPORT="$(free_port)"
+DJOB="$(PATH="$BIN:$PATH" sbatch --parsable --output="$T/job-%j.out" \
+    --export=ALL,HPSEARCH_DB="$T/job.db",HPSEARCH_TOKEN_FILE="$T/token",HPSEARCH_PORT="$DPORT",HPSEARCH_BIND=127.0.0.1 \
+    "$SRC/deploy/slurm/hpsearchd.sbatch")"
+DJOB="${DJOB%%;*}"
+JOB="$DJOB"
+say "submitted hpsearchd.sbatch as job $DJOB"
+wait_for "the coordinator job's address file" test -s "$T/job.db.address"
+grep -q "^HPSEARCH_WORKERS=tcp://.*:$DPORT\$" "$T/job.db.address" || fail "address file: $(cat "$T/job.db.address")"
+grep -q "^HPSEARCH_CONTROL=tcp://.*:$((DPORT + 1))\$" "$T/job.db.address" || fail "address file: $(cat "$T/job.db.address")"
+job_hp() { "$BIN/hpsearch" --coordinator "tcp://127.0.0.1:$((DPORT + 1))" --token-file "$T/token" "$@"; }
+wait_for "the coordinator job answering" job_hp status
+scancel "$DJOB"
+djob_ended() { case "$(scontrol show job "$DJOB" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')" in PENDING | RUNNING | CONFIGURING | COMPLETING) return 1 ;; *) return 0 ;; esac; }
+wait_for "the coordinator job to end after scancel" djob_ended
+grep -q "hpsearchd INFO stopped" "$T/job-$DJOB.out" ||
+    fail "hpsearchd did not stop cleanly on scancel's SIGTERM (see $T/job-$DJOB.out)"
+say "hpsearchd.sbatch: served with its token on the port it wrote, stopped cleanly on scancel"
+say "PASS: the job and the tasks of array $ARRAY ran the studies and ended COMPLETED by themselves; hpsearchd.sbatch served and stopped"
