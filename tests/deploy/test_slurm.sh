@@ -244,7 +244,7 @@ done
 head -c 32 /dev/urandom | base64 > "$T/token"
 DPORT="$(free_port)"
 DJOB="$(PATH="$BIN:$PATH" sbatch --parsable --output="$T/job-%j.out" \
-    --export=ALL,HPSEARCH_DB="$T/job.db",HPSEARCH_TOKEN_FILE="$T/token",HPSEARCH_PORT="$DPORT",HPSEARCH_BIND=127.0.0.1 \
+    --export="ALL,HPSEARCH_DB=$T/job.db,HPSEARCH_TOKEN_FILE=$T/token,HPSEARCH_PORT=$DPORT,HPSEARCH_BIND=127.0.0.1" \
     "$SRC/deploy/slurm/hpsearchd.sbatch")"
 DJOB="${DJOB%%;*}"
 JOB="$DJOB"

@@ -47,7 +47,11 @@ done
 for u in hpsearchd hpworker; do
     f="$(ls "$SRC"/deploy/systemd/"$u"*.service)"
     prog="$u"
-    help="$("$BIN/$prog" $([ "$prog" = hpworker ] && echo --connect) --help)"
+    if [ "$prog" = hpworker ]; then
+        help="$("$BIN/$prog" --connect --help)"
+    else
+        help="$("$BIN/$prog" --help)"
+    fi
     for flag in $(sed -n 's/^ExecStart=//p' "$f" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
         grep -q -- "$flag" <<< "$help" || fail "$f: $prog has no flag $flag"
     done
