@@ -177,7 +177,7 @@ say "hpsearchd up, study 'slurm' submitted (20 trials)"
 # ---- the project's sbatch script, as a user submits it ------------------
 # hpworker from PATH (the build's), a short idle time so the test is quick
 cd "$T"
-JOB="$(PATH="$BIN:$PATH" HPSEARCH_EXIT_WHEN_IDLE=3 \
+JOB="$(PATH="$BIN:$PATH" HPSEARCH_EXIT_WHEN_IDLE=5 \
     sbatch --parsable --output="$T/job-%j.out" \
     --export=ALL,HPSEARCH_COORDINATOR="$COORD" "$SRC/deploy/slurm/hpworker.sbatch")"
 JOB="${JOB%%;*}"
@@ -199,7 +199,7 @@ out="$T/job-$JOB.out"
 grep -q "hpworker.sbatch: job $JOB on 1 node(s)" "$out" || fail "the sbatch script's banner is missing from $out"
 grep -q "$CPUS slot.*the CPUs granted (SLURM_CPUS_ON_NODE=$CPUS)" "$out" ||
     fail "the worker did not size its slots from SLURM_CPUS_ON_NODE=$CPUS (see $out)"
-grep -q "no trial for 3 s (--exit-when-idle): leaving" "$out" ||
+grep -q "no trial for 5 s (--exit-when-idle): leaving" "$out" ||
     fail "the worker did not leave by --exit-when-idle (see $out)"
 db() { sqlite3 -readonly "$T/studies.db" "$1"; }
 [ "$(db "SELECT count(*) FROM trials WHERE state = 'completed'")" = 20 ] ||
@@ -214,7 +214,7 @@ say "20 trials by the Slurm-launched worker; job $JOB COMPLETED (exit 0:0) by it
 # ---- a job array: each task a worker; all end by themselves -----------------
 sed 's/^name: slurm$/name: array/; s/max_trials: 20/max_trials: 10/' "$T/study.yaml" > "$T/array.yaml"
 hp submit "$T/array.yaml" > /dev/null
-ARRAY="$(PATH="$BIN:$PATH" HPSEARCH_EXIT_WHEN_IDLE=3 \
+ARRAY="$(PATH="$BIN:$PATH" HPSEARCH_EXIT_WHEN_IDLE=5 \
     sbatch --parsable --array 1-2 --output="$T/job-%A_%a.out" \
     --export=ALL,HPSEARCH_COORDINATOR="$COORD" "$SRC/deploy/slurm/hpworker.sbatch")"
 ARRAY="${ARRAY%%;*}"
@@ -234,7 +234,7 @@ wait_for "both array tasks to end by themselves" array_ended
 [ "$(db "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id WHERE s.name = 'array' AND t.state = 'completed'")" = 10 ] ||
     fail "the array study did not complete every trial"
 for task in 1 2; do
-    grep -q "no trial for 3 s (--exit-when-idle): leaving" "$T/job-${ARRAY}_$task.out" ||
+    grep -q "no trial for 5 s (--exit-when-idle): leaving" "$T/job-${ARRAY}_$task.out" ||
         fail "array task $task did not leave by --exit-when-idle (see $T/job-${ARRAY}_$task.out)"
 done
 

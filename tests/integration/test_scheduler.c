@@ -69,6 +69,21 @@ static int exit_code(hp_harness_t *h, pid_t pid)
     return WEXITSTATUS(st);
 }
 
+/* Waits until the log of pid says text (a guard, never a timing). */
+static void wait_log(hp_harness_t *h, pid_t pid, const char *text)
+{
+    for (int i = 0; i < HP_IT_GUARD_S * 20; i++) {
+        char *log = child_log(h, "hpworker", pid);
+        int found = strstr(log, text) != NULL;
+        free(log);
+        if (found)
+            return;
+        nap_ms(50);
+    }
+    char *log = child_log(h, "hpworker", pid);
+    ck_abort_msg("hpworker %d never logged '%s':\n%s", (int)pid, text, log);
+}
+
 static long attempts_of(hp_harness_t *h, pid_t pid)
 {
     char q[300];
@@ -88,7 +103,7 @@ START_TEST(test_env_worker_leaves_when_idle)
     hp_harness_submit(&h, branin_spec("idle", 12, 2));
     char coord[700];
     snprintf(coord, sizeof coord, "HPSEARCH_COORDINATOR=%s", h.listen);
-    pid_t w = WORKER(&h, ENV(coord, "HPSEARCH_SLOTS=2"), "--exit-when-idle", "2");
+    pid_t w = WORKER(&h, ENV(coord, "HPSEARCH_SLOTS=2"), "--exit-when-idle", "5");
     ck_assert_int_eq(exit_code(&h, w), 0);
     ck_assert_str_eq(hp_harness_wait_study(&h, "idle", HP_IT_GUARD_S), "completed");
     ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trials WHERE state = 'completed'"), 12);
@@ -97,7 +112,7 @@ START_TEST(test_env_worker_leaves_when_idle)
                      0);
     char *log = child_log(&h, "hpworker", w);
     HAS(log, "2 slots, heartbeat");
-    HAS(log, "no trial for 2 s (--exit-when-idle): leaving");
+    HAS(log, "no trial for 5 s (--exit-when-idle): leaving");
     LACKS(log, "interrupted");
     free(log);
     hp_harness_fini(&h);
@@ -114,8 +129,8 @@ START_TEST(test_running_trial_is_not_idle)
     hp_harness_submit(&h, "name: long\nobjective: {metric: loss}\n"
                           "search: {algorithm: random, max_trials: 1, seed: 1}\n"
                           "space:\n  x: {type: float, low: 0, high: 1}\n"
-                          "trial:\n  command: [sh, -c, 'sleep 3; echo loss={x}']\n");
-    pid_t w = WORKER(&h, NULL, "--connect", h.listen, "--slots", "1", "--exit-when-idle", "1");
+                          "trial:\n  command: [sh, -c, 'sleep 6; echo loss={x}']\n");
+    pid_t w = WORKER(&h, NULL, "--connect", h.listen, "--slots", "1", "--exit-when-idle", "3");
     ck_assert_int_eq(exit_code(&h, w), 0);
     ck_assert_str_eq(hp_harness_wait_study(&h, "long", HP_IT_GUARD_S), "completed");
     ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trial_attempts WHERE outcome = "
@@ -151,7 +166,7 @@ START_TEST(test_max_trials)
     ck_assert_int_eq(attempts_of(&h, w2), 4);
     ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trials WHERE state = 'completed'"), 7);
 
-    pid_t w3 = WORKER(&h, NULL, "--connect", h.listen, "--slots", "2", "--exit-when-idle", "2");
+    pid_t w3 = WORKER(&h, NULL, "--connect", h.listen, "--slots", "2", "--exit-when-idle", "5");
     ck_assert_int_eq(exit_code(&h, w3), 0);
     ck_assert_int_eq(attempts_of(&h, w3), 3);
     ck_assert_str_eq(hp_harness_wait_study(&h, "capped", HP_IT_GUARD_S), "completed");
@@ -177,11 +192,11 @@ START_TEST(test_token_file_from_env)
     char coord[700];
     snprintf(coord, sizeof coord, "HPSEARCH_COORDINATOR=%s", h.listen);
 
-    pid_t good = WORKER(&h, ENV(coord, tokv), "--exit-when-idle", "1");
+    pid_t good = WORKER(&h, ENV(coord, tokv), "--log-level", "info");
+    wait_log(&h, good, "registered as worker");
+    ck_assert_int_eq(kill(good, SIGTERM), 0);
     ck_assert_int_eq(exit_code(&h, good), 0);
-    char *log = child_log(&h, "hpworker", good);
-    HAS(log, "registered as worker");
-    free(log);
+    char *log;
 
     const char *bad = hp_harness_write_file(&h, "bad", "not-the-daemons-token\n");
     char badv[800];
@@ -194,7 +209,9 @@ START_TEST(test_token_file_from_env)
     free(log);
 
     /* the flag wins over the variable */
-    pid_t flag = WORKER(&h, ENV(coord, badv), "--token-file", tok, "--exit-when-idle", "1");
+    pid_t flag = WORKER(&h, ENV(coord, badv), "--token-file", tok);
+    wait_log(&h, flag, "registered as worker");
+    ck_assert_int_eq(kill(flag, SIGTERM), 0);
     ck_assert_int_eq(exit_code(&h, flag), 0);
 
     char missing[700];
