@@ -147,6 +147,41 @@ START_TEST(test_no_cgroup_uses_affinity)
 }
 END_TEST
 
+START_TEST(test_cgroup_v1_quota)
+{
+    /* cgroup v1 (older Docker and Kubernetes nodes): the cpu controller's
+     * line and its cfs files; -1 means no quota */
+    put("self_cgroup", "5:memory:/m\n4:cpu,cpuacct:/kubepods/pod2/ctr\n1:name=systemd:/s\n");
+    put("cpu,cpuacct/kubepods/pod2/ctr/cpu.cfs_quota_us", "300000\n");
+    put("cpu,cpuacct/kubepods/pod2/ctr/cpu.cfs_period_us", "100000\n");
+    put("cpu,cpuacct/kubepods/cpu.cfs_quota_us", "-1\n");
+    put("cpu,cpuacct/kubepods/cpu.cfs_period_us", "100000\n");
+    hp_cpu_probe_t p = probe(NULL, 16);
+    char why[1024];
+    ck_assert_int_eq(hp_cpus_granted(&p, why, sizeof why), 3);
+    ck_assert_str_eq(why, "cgroup v1 cpu.cfs_quota_us 300000 / cpu.cfs_period_us 100000 in "
+                          "/kubepods/pod2/ctr");
+}
+END_TEST
+
+START_TEST(test_cgroup_v1_container_sees_its_own_cgroup_at_the_mount)
+{
+    /* a v1 container without a cgroup namespace: /proc/self/cgroup names
+     * the host's path, the mount shows the container's own cgroup */
+    put("self_cgroup", "3:cpu:/docker/0123abcd\n");
+    put("cpu/cpu.cfs_quota_us", "150000\n");
+    put("cpu/cpu.cfs_period_us", "50000\n");
+    hp_cpu_probe_t p = probe(NULL, 8);
+    char why[1024];
+    ck_assert_int_eq(hp_cpus_granted(&p, why, sizeof why), 3);
+    ck_assert_msg(strstr(why, "cgroup v1 ") && strstr(why, " in /"), "%s", why);
+    /* v2 wins where both are there */
+    put("self_cgroup", "3:cpu:/docker/0123abcd\n0::/v2\n");
+    put("v2/cpu.max", "100000 100000\n");
+    ck_assert_int_eq(hp_cpus_granted(&p, why, sizeof why), 1);
+}
+END_TEST
+
 START_TEST(test_default_probe_is_sane)
 {
     hp_cpu_probe_t p;
@@ -171,6 +206,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_container_root_cgroup);
     tcase_add_test(tc, test_affinity_caps_quota);
     tcase_add_test(tc, test_no_cgroup_uses_affinity);
+    tcase_add_test(tc, test_cgroup_v1_quota);
+    tcase_add_test(tc, test_cgroup_v1_container_sees_its_own_cgroup_at_the_mount);
     tcase_add_test(tc, test_default_probe_is_sane);
     suite_add_tcase(s, tc);
     return s;

@@ -34,72 +34,111 @@ static int clamp(long n)
     return n < 1 ? 1 : n > CPUS_MAX ? CPUS_MAX : (int)n;
 }
 
-/* this process's cgroup v2 path ("/a/b") from the "0::/a/b" line */
-static int self_cgroup_path(const char *file, char *out, size_t outlen)
+/* Does a /proc/self/cgroup line's controller list ("cpu,cpuacct") name
+ * the cpu controller? */
+static int has_cpu_controller(const char *list, size_t n)
+{
+    for (const char *p = list, *e = list + n; p < e;) {
+        const char *c = memchr(p, ',', (size_t)(e - p));
+        size_t len = c ? (size_t)(c - p) : (size_t)(e - p);
+        if (len == 3 && !strncmp(p, "cpu", 3))
+            return 1;
+        p += len + 1;
+    }
+    return 0;
+}
+
+/* This process's cgroup path ("/a/b"): cgroup v2's "0::/a/b" line, or
+ * with v1 the line of the cpu controller ("4:cpu,cpuacct:/a/b"). */
+static int self_cgroup_path(const char *file, int v1, char *out, size_t outlen)
 {
     FILE *f = fopen(file, "r");
     if (!f)
         return -1;
     char line[PATH_MAX + 64];
     int found = -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "0::", 3) != 0)
-            continue;
+    while (found < 0 && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
-        if (snprintf(out, outlen, "%s", line + 3) < (int)outlen)
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        int match = v1 ? has_cpu_controller(c1 + 1, (size_t)(c2 - c1 - 1))
+                       : !strncmp(line, "0::", 3);
+        if (match && snprintf(out, outlen, "%s", c2 + 1) < (int)outlen)
             found = 0;
-        break;
     }
     fclose(f);
     return found;
 }
 
-/* DIR/cpu.max as whole CPUs: 0 when unlimited ("max ...") or unreadable */
-static long cpu_max_at(const char *dir, char *text, size_t textlen)
+/* the first line of DIR/NAME, without its newline; 0 when unreadable */
+static int read_line(const char *dir, const char *name, char *buf, size_t len)
 {
     char path[3 * PATH_MAX];
-    snprintf(path, sizeof path, "%s/cpu.max", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
-    char buf[128] = "";
-    int ok = fgets(buf, sizeof buf, f) != NULL;
+    int ok = fgets(buf, (int)len, f) != NULL;
     fclose(f);
-    if (!ok)
-        return 0;
-    buf[strcspn(buf, "\n")] = '\0';
+    if (ok)
+        buf[strcspn(buf, "\n")] = '\0';
+    return ok;
+}
+
+/* QUOTA / PERIOD as whole CPUs (at least 1); 0 for no quota ("max", -1) */
+static long whole_cpus(const char *quota_s, const char *period_s)
+{
     char *end;
     errno = 0;
-    long long quota = strtoll(buf, &end, 10);
-    if (end == buf || errno || quota <= 0)
-        return 0; /* "max": no quota here */
-    long long period = strtoll(end, &end, 10);
-    if (period <= 0 || errno)
+    long long quota = strtoll(quota_s, &end, 10);
+    if (end == quota_s || errno || quota <= 0)
         return 0;
-    snprintf(text, textlen, "%s", buf);
+    long long period = strtoll(period_s, &end, 10);
+    if (end == period_s || errno || period <= 0)
+        return 0;
     long long n = quota / period;
     return n < 1 ? 1 : n > CPUS_MAX ? CPUS_MAX : (long)n;
 }
 
-/* The smallest quota from the process's cgroup up to the root; 0: none.
- * where names the cgroup that set it. */
-static long cgroup_quota(const hp_cpu_probe_t *p, char *where, size_t wherelen)
+/* The quota set in DIR as whole CPUs, 0 for none: v2's cpu.max
+ * ("QUOTA PERIOD"), v1's cpu.cfs_quota_us and cpu.cfs_period_us. */
+static long quota_at(const char *dir, int v1, char *text, size_t textlen)
 {
-    if (!p->cgroup_root || !p->self_cgroup)
+    char q[128], per[128];
+    if (!v1) {
+        if (!read_line(dir, "cpu.max", q, sizeof q))
+            return 0;
+        const char *sp = strchr(q, ' ');
+        long n = sp ? whole_cpus(q, sp + 1) : 0;
+        if (n)
+            snprintf(text, textlen, "cpu.max '%s'", q);
+        return n;
+    }
+    if (!read_line(dir, "cpu.cfs_quota_us", q, sizeof q) ||
+        !read_line(dir, "cpu.cfs_period_us", per, sizeof per))
         return 0;
-    char rel[PATH_MAX];
-    if (self_cgroup_path(p->self_cgroup, rel, sizeof rel) < 0)
-        return 0;
+    long n = whole_cpus(q, per);
+    if (n)
+        snprintf(text, textlen, "cpu.cfs_quota_us %s / cpu.cfs_period_us %s", q, per);
+    return n;
+}
+
+/* The smallest quota from ROOT/REL up to ROOT; 0: none. where names the
+ * cgroup that set it. (A v1 container sees its own cgroup at ROOT while
+ * REL is the host's path: the walk up reaches it.) */
+static long walk_up(const char *root, const char *rel, int v1, char *where, size_t wherelen)
+{
     char dir[2 * PATH_MAX];
-    snprintf(dir, sizeof dir, "%s%s", p->cgroup_root, strcmp(rel, "/") ? rel : "");
-    size_t root_len = strlen(p->cgroup_root);
+    snprintf(dir, sizeof dir, "%s%s", root, strcmp(rel, "/") ? rel : "");
+    size_t root_len = strlen(root);
     long best = 0;
     for (;;) {
-        char text[128];
-        long n = cpu_max_at(dir, text, sizeof text);
+        char text[300];
+        long n = quota_at(dir, v1, text, sizeof text);
         if (n > 0 && (best == 0 || n < best)) {
             best = n;
-            snprintf(where, wherelen, "cgroup cpu.max '%s' in %s", text,
+            snprintf(where, wherelen, "cgroup%s %s in %s", v1 ? " v1" : "", text,
                      dir[root_len] ? dir + root_len : "/");
         }
         if (strlen(dir) <= root_len)
@@ -110,6 +149,31 @@ static long cgroup_quota(const hp_cpu_probe_t *p, char *where, size_t wherelen)
         *slash = '\0';
     }
     return best;
+}
+
+/* The cgroup CPU quota: v2 first, else v1's cpu controller (mounted as
+ * cpu,cpuacct or cpu). */
+static long cgroup_quota(const hp_cpu_probe_t *p, char *where, size_t wherelen)
+{
+    if (!p->cgroup_root || !p->self_cgroup)
+        return 0;
+    char rel[PATH_MAX];
+    if (self_cgroup_path(p->self_cgroup, 0, rel, sizeof rel) == 0) {
+        long n = walk_up(p->cgroup_root, rel, 0, where, wherelen);
+        if (n)
+            return n;
+    }
+    if (self_cgroup_path(p->self_cgroup, 1, rel, sizeof rel) < 0)
+        return 0;
+    static const char *const mounts[] = {"cpu,cpuacct", "cpu"};
+    for (size_t i = 0; i < sizeof mounts / sizeof mounts[0]; i++) {
+        char root[PATH_MAX + 32];
+        snprintf(root, sizeof root, "%s/%s", p->cgroup_root, mounts[i]);
+        long n = walk_up(root, rel, 1, where, wherelen);
+        if (n)
+            return n;
+    }
+    return 0;
 }
 
 int hp_cpus_granted(const hp_cpu_probe_t *p, char *why, size_t whylen)
@@ -127,7 +191,7 @@ int hp_cpus_granted(const hp_cpu_probe_t *p, char *why, size_t whylen)
         snprintf(ignored, sizeof ignored, " (SLURM_CPUS_ON_NODE='%.64s' is not a CPU count: "
                  "ignored)", v);
     }
-    char where[PATH_MAX + 200] = "";
+    char where[2 * PATH_MAX + 400] = "";
     long quota = cgroup_quota(p, where, sizeof where);
     if (quota > 0 && (p->affinity <= 0 || quota <= p->affinity)) {
         snprintf(why, whylen, "%s%s", where, ignored);

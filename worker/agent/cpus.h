@@ -4,9 +4,10 @@
  *
  * In order, the first that says something wins:
  *   1. SLURM_CPUS_ON_NODE (Slurm: the CPUs of this job on this node);
- *   2. the cgroup v2 CPU quota (cpu.max, "QUOTA PERIOD"), the smallest
- *      along the path from this process's cgroup up to the root, rounded
- *      down to whole CPUs (at least 1) and never more than (3);
+ *   2. the cgroup CPU quota: v2's cpu.max ("QUOTA PERIOD"), else v1's
+ *      cpu.cfs_quota_us / cpu.cfs_period_us, the smallest along the path
+ *      from this process's cgroup up to the root, rounded down to whole
+ *      CPUs (at least 1) and never more than (3);
  *   3. the CPUs sched_getaffinity allows (taskset, cpusets, Kubernetes'
  *      static CPU manager).
  * The files are read under a root that tests replace with a directory of
@@ -16,7 +17,7 @@
  *     hp_cpu_probe_default(&p);            // the real environment
  *     char why[256];
  *     int n = hp_cpus_granted(&p, why, sizeof why);  // n >= 1
- *     // why: "SLURM_CPUS_ON_NODE=8", "cgroup cpu.max 200000 100000 ...", ...
+ *     // why: "SLURM_CPUS_ON_NODE=8", "cgroup cpu.max '200000 100000' in /x", ...
  */
 #ifndef HP_CPUS_H
 #define HP_CPUS_H
