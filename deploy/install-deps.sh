@@ -7,6 +7,8 @@
 #                                     structure check) + dataset
 #   deploy/install-deps.sh --bench    also the peers the benchmarks compare
 #                                     against (PyTorch, Optuna, scikit-learn)
+#   deploy/install-deps.sh --browser  also Debian's Chromium, for the dashboard's
+#                                     browser test (tests/browser, Playwright)
 #   deploy/install-deps.sh --check    only report what is missing (exit 1 if any)
 #
 # Works as root, or through sudo when run as another user.
@@ -17,15 +19,23 @@ libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
 libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
 TEST_PKGS="python3"
 DATA_PKGS="dataset-fashion-mnist"
+BROWSER_PKGS="chromium"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
 
-want="$BUILD_PKGS $TEST_PKGS $DATA_PKGS"
+# The build runs `npm ci` for the dashboard's charts (coordinator/dash/web).
+# Debian's npm conflicts with a nodejs that bundles its own npm (as
+# NodeSource's does), so npm is only asked for when there is none.
+NODE_PKGS=""
+command -v npm >/dev/null 2>&1 || NODE_PKGS="nodejs npm"
+
+want="$BUILD_PKGS $NODE_PKGS $TEST_PKGS $DATA_PKGS"
 only_check=0
 for arg in "$@"; do
     case "$arg" in
     --bench) want="$want $BENCH_PKGS" ;;
+    --browser) want="$want $BROWSER_PKGS" ;;
     --check) only_check=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
