@@ -33,7 +33,8 @@ void dash_json_col(hp_buf_t *b, sqlite3_stmt *s, int i);
  * (less any "j:" prefix). */
 void dash_json_row(hp_buf_t *b, sqlite3_stmt *s);
 
-/* dash_report answers /api/studies/NAME/report (api_report.c). */
+/* dash_report answers /api/studies/NAME/report (api_report.c); the rest
+ * of this header is api_rows.c. */
 void dash_report(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
                  hp_dash_reply_t *rep);
 
