@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,11 +329,22 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
         hp_dash_stop(d);
         return rc;
     }
+    /* our threads (and any nng starts for the server) take no signals:
+     * the program's own thread or loop handles them */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     int n = cfg->threads > 0 ? cfg->threads : 2;
     for (d->nthr = 0; d->nthr < n && d->nthr < MAX_THREADS; d->nthr++)
         if (pthread_create(&d->thr[d->nthr], NULL, serve_thread, d) != 0)
             break;
-    if ((rv = nng_http_server_start(d->srv)) != 0) {
+    rv = nng_http_server_start(d->srv);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (d->nthr == 0 && rv == 0) {
+        hp_dash_stop(d);
+        return hp_errf(err, errlen, HP_ENOMEM, "http: cannot start a thread to serve requests");
+    }
+    if (rv != 0) {
         rc = hp_errf(err, errlen, hp_err_from_nng(rv), "http: cannot listen on %s: %s",
                      cfg->listen, nng_strerror(rv));
         hp_dash_stop(d);

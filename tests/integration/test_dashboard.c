@@ -527,6 +527,27 @@ START_TEST(test_dashboard_verb_errors)
 }
 END_TEST
 
+/* hpsearch run --dashboard prints the live page of the study it runs */
+START_TEST(test_run_prints_dashboard_url)
+{
+    const char *src = getenv("HP_SOURCE_DIR");
+    char spec[1024], db[800];
+    snprintf(spec, sizeof spec, "%s/examples/branin.yaml", src);
+    snprintf(db, sizeof db, "%s/branin.db", H.dir);
+    int code = RUN(&H, "run-dash", "run", spec, "--db", db, "--dashboard");
+    char *err = cli_output(&H, "run-dash", "err");
+    ck_assert_msg(code == 0, "exit %d: %s", code, err);
+    char *at = strstr(err, "dashboard: http://127.0.0.1:");
+    ck_assert_msg(at != NULL, "%s", err);
+    int port = 0;
+    char rest[64] = "";
+    ck_assert_int_eq(sscanf(at, "dashboard: http://127.0.0.1:%d/%63s", &port, rest), 2);
+    ck_assert_int_gt(port, 0);
+    ck_assert_str_eq(rest, "studies/branin");
+    free(err);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dashboard");
@@ -542,6 +563,7 @@ int main(void)
     tcase_add_test(tc, test_pages_and_chart_library_served);
     tcase_add_test(tc, test_daemon_http_and_token);
     tcase_add_test(tc, test_dashboard_verb_errors);
+    tcase_add_test(tc, test_run_prints_dashboard_url);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }
