@@ -365,12 +365,13 @@ static void curves(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req
         dash_json_col(&vals, s, 5);
         k++;
     }
-    if (cur >= 0)
-        hp_buf_printf(b, "],\"values\":[%s]}", vals.data ? vals.data : "");
-    hp_buf_puts(b, "]}\n");
+    if (rc == SQLITE_DONE) { /* else the reply is the read's error */
+        if (cur >= 0)
+            hp_buf_printf(b, "],\"values\":[%s]}", vals.data ? vals.data : "");
+        hp_buf_puts(b, "]}\n");
+    }
     hp_buf_fini(&vals);
     sqlite3_finalize(s);
-    (void)rc;
 }
 
 static void attempts(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,

@@ -120,11 +120,15 @@ void dash_report(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
     if (dash_step(s, rep) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
         e.human = sqlite3_column_double(s, 0);
     sqlite3_finalize(s);
+    if (rep->status != 200)
+        return;
 
     hp_buf_puts(b, ",\"errors\":{");
     for (int i = 0; i < HP_RE_COUNT; i++) {
         const char *m = hp_report_error_metric((hp_report_error_t)i);
         e.err[i] = trial_metric(db, tid, m, &e.was_nan[i], rep);
+        if (rep->status != 200)
+            return; /* a read failed: the reply is its error */
         hp_buf_printf(b, "%s\"%s\":", i ? "," : "", m);
         hp_buf_json_number(b, e.err[i]);
     }
@@ -177,6 +181,6 @@ void dash_report(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
         dash_json_row(b, s);
     }
     sqlite3_finalize(s);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE && rep->status == 200)
         hp_buf_puts(b, "]}\n");
 }
