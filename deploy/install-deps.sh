@@ -9,6 +9,7 @@
 #                                     against (PyTorch, Optuna, scikit-learn)
 #   deploy/install-deps.sh --browser  also Debian's Chromium, for the dashboard's
 #                                     browser test (tests/browser, Playwright)
+#   deploy/install-deps.sh --fuzz     also clang and libFuzzer (make fuzz)
 #   deploy/install-deps.sh --check    only report what is missing (exit 1 if any)
 #
 # Works as root, or through sudo when run as another user.
@@ -20,6 +21,7 @@ libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
 TEST_PKGS="python3"
 DATA_PKGS="dataset-fashion-mnist"
 BROWSER_PKGS="chromium"
+FUZZ_PKGS="clang libclang-rt-14-dev"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
 
 # The build runs `npm ci` for the dashboard's charts (coordinator/dash/web).
@@ -34,8 +36,9 @@ for arg in "$@"; do
     case "$arg" in
     --bench) want="$want $BENCH_PKGS" ;;
     --browser) want="$want $BROWSER_PKGS" ;;
+    --fuzz) want="$want $FUZZ_PKGS" ;;
     --check) only_check=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
