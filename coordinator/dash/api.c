@@ -85,11 +85,15 @@ static int rows_array(sqlite3_stmt *s, hp_buf_t *b, hp_dash_reply_t *rep)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* the best completed value of study s (SQLite resolves no outer column in
- * a subquery's ORDER BY, so min/max rather than ORDER BY ... LIMIT 1) */
-#define BEST_SQL                                                                               \
-    "SELECT CASE s.goal WHEN 'maximize' THEN max(u.value) ELSE min(u.value) END"               \
-    " FROM trials u WHERE u.study_id = s.id AND u.state = 'completed'"
+/* the best completed trial's column c of study s, by the index on (study_id,
+ * state, value); SQLite resolves no outer column in a subquery's ORDER BY,
+ * so the goal picks one of two subqueries */
+#define BEST_SQL(c)                                                                            \
+    "CASE s.goal WHEN 'maximize' THEN"                                                         \
+    " (SELECT " c " FROM trials u WHERE u.study_id = s.id AND u.state = 'completed'"          \
+    "  ORDER BY u.value DESC, u.number LIMIT 1)"                                               \
+    " ELSE (SELECT " c " FROM trials u WHERE u.study_id = s.id AND u.state = 'completed'"     \
+    "  ORDER BY u.value, u.number LIMIT 1) END"
 
 /* A study's summary columns; ?1 is bound by the caller's WHERE. */
 #define STUDY_COLS                                                                             \
@@ -106,9 +110,7 @@ static int rows_array(sqlite3_stmt *s, hp_buf_t *b, hp_dash_reply_t *rep)
     "   AS pruned,"                                                                            \
     " (SELECT count(*) FROM trials t WHERE t.study_id = s.id AND t.state = 'failed')"          \
     "   AS failed,"                                                                            \
-    " (" BEST_SQL ") AS best,"                                                                  \
-    " (SELECT t.number FROM trials t WHERE t.study_id = s.id AND t.state = 'completed'"        \
-    "   AND t.value = (" BEST_SQL ") ORDER BY t.number LIMIT 1) AS best_trial"
+    " " BEST_SQL("u.value") " AS best, " BEST_SQL("u.number") " AS best_trial"
 
 static void studies(sqlite3 *db, const hp_dash_req_t *req, hp_dash_reply_t *rep)
 {
@@ -163,9 +165,11 @@ static void study(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
     sqlite3_finalize(s);
 }
 
+/* a trial in a list; one trial's own reply adds diagnosis_detail (a
+ * paragraph per trial would double a page of 5000) */
 #define TRIAL_COLS                                                                             \
     "t.number, t.state, t.params AS \"j:params\", t.value, t.error, t.created, t.started,"    \
-    " t.ended, t.attempts, t.diagnosis, t.diagnosis_detail, t.origin, t.pruned_step"
+    " t.ended, t.attempts, t.diagnosis, t.origin, t.pruned_step"
 
 static const char *const trial_states[] = {"pending", "running", "completed", "failed",
                                            "pruned",  "cancelled", NULL};
@@ -253,7 +257,7 @@ static void trial(sqlite3 *db, const dash_study_t *st, int64_t id, const hp_dash
     static const char *const names[] = {NULL};
     if (check_names(req, names, rep) < 0)
         return;
-    sqlite3_stmt *s = dash_prepare(db, "SELECT " TRIAL_COLS " FROM trials t WHERE t.id = ?1", rep);
+    sqlite3_stmt *s = dash_prepare(db, "SELECT " TRIAL_COLS ", t.diagnosis_detail FROM trials t WHERE t.id = ?1", rep);
     if (!s)
         return;
     sqlite3_bind_int64(s, 1, id);

@@ -144,15 +144,21 @@ test('the study page renders its charts, and the table sorts and filters', async
     slice: [done.length],
     importance: [2], // lr, width
     pair: [done.length],
-    timeline: [attempts.length],
     bv: [5], // the five terms
   };
   for (const [id, lens] of Object.entries(want)) {
     const got = await until(id + ' chart', () => seriesLengths(page, id));
     assert.deepEqual(got, lens, id);
   }
+  // the timeline: a segment per attempt, in a series per outcome
+  const timeline = await until('timeline chart', () => seriesLengths(page, 'timeline'));
+  assert.equal(timeline.length, new Set(attempts.map((a) => a.outcome)).size);
+  assert.equal(timeline.reduce((a, b) => a + b, 0), attempts.length, 'a bar per attempt');
+  // a polyline per trial in a series per state, then the pruning marks
   const curves = await seriesLengths(page, 'curves');
-  assert.equal(curves.length, trials.length + 1, 'a curve per trial and the pruning marks');
+  const states = new Set(trials.map((t) => t.state));
+  assert.equal(curves.length, states.size + 1);
+  assert.equal(curves.slice(0, -1).reduce((a, b) => a + b, 0), trials.length, 'a curve per trial');
   assert.equal(curves[curves.length - 1], pruned.length, 'one mark per pruned trial');
   await page.screenshot({ path: process.env.HP_SCREENSHOT || path.join(dir, 'dashboard.png'), fullPage: true });
 

@@ -5,6 +5,8 @@
 const NAME = decodeURIComponent(location.pathname.split('/')[2] || '');
 const API = '/api/studies/' + encodeURIComponent(NAME);
 const POLL_MS = 1500;
+const TABLE_ROWS = 500; // rows drawn at once; sorting and filtering cover every trial
+const CURVES = 500; // the latest trials' learning curves drawn
 const OUTCOME_COLORS = {
   completed: '#1a7f37', pruned: '#d4a72c', failed: '#cf222e', lost: '#000000',
   running: '#0969da', cancelled: '#8c959f', interrupted: '#8250df',
@@ -67,6 +69,7 @@ function drawHistory() {
     animation: false,
     tooltip: { trigger: 'item', formatter: (p) => 'trial ' + p.value[0] + ': ' + hp.fmt(p.value[1]) },
     legend: { top: 0 },
+    dataZoom: [{ type: 'inside' }],
     xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 24 },
     yAxis: { type: 'value', name: state.study.metric, scale: true },
     series: [
@@ -76,31 +79,44 @@ function drawHistory() {
   }, true);
 }
 
+// One 'lines' series of polylines per trial state (ECharts draws thousands
+// of polylines in one series far faster than a series per trial).
 function drawCurves(curves) {
-  const series = curves.filter((c) => c.steps.length).map((c) => ({
-    name: 'trial ' + c.number, type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.6 },
-    color: OUTCOME_COLORS[c.state] || '#888',
-    data: c.steps.map((s, i) => [s, c.values[i]]),
-    hpDiagnosis: c.diagnosis,
+  const drawn = curves.filter((c) => c.steps.length);
+  const states = [...new Set(drawn.map((c) => c.state))].sort();
+  const series = states.map((st) => ({
+    name: st, type: 'lines', coordinateSystem: 'cartesian2d', polyline: true, large: drawn.length > 2000,
+    color: OUTCOME_COLORS[st] || '#888', lineStyle: { width: 1, opacity: 0.6 },
+    data: drawn.filter((c) => c.state === st).map((c) => {
+      const coords = c.steps.map((s, i) => [s, c.values[i]]);
+      if (coords.length === 1) coords.push(coords[0]); // a polyline needs two points
+      return { coords: coords, trial: c.number, diagnosis: c.diagnosis };
+    }),
   }));
-  const stops = curves.filter((c) => c.state === 'pruned' && c.steps.length).map((c) => {
+  const stops = drawn.filter((c) => c.state === 'pruned').map((c) => {
     const i = c.pruned_step === null ? c.steps.length - 1 : Math.max(0, c.steps.lastIndexOf(c.pruned_step));
-    return { value: [c.steps[i], c.values[i]], trial: c.number, step: c.pruned_step };
+    return [c.steps[i], c.values[i], c.number, c.pruned_step];
   });
   series.push({
     name: 'pruned here', type: 'scatter', symbol: 'triangle', symbolSize: 9, color: '#cf222e', z: 5, data: stops,
   });
+  // the axes' extent: 'lines' series do not set it
+  let lo = Infinity, hi = -Infinity, maxStep = 1;
+  for (const c of drawn) {
+    for (const v of c.values) if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    maxStep = Math.max(maxStep, c.steps[c.steps.length - 1]);
+  }
   hp.chart('curves').setOption({
     animation: false,
+    legend: { top: 0 },
     tooltip: {
       trigger: 'item',
       formatter: (p) => p.seriesName === 'pruned here'
-        ? 'trial ' + p.data.trial + ' pruned at step ' + p.data.step
-        : p.seriesName + ' step ' + p.value[0] + ': ' + hp.fmt(p.value[1]) +
-          (series[p.seriesIndex].hpDiagnosis ? '<br>diagnosis: ' + series[p.seriesIndex].hpDiagnosis : ''),
+        ? 'trial ' + p.value[2] + ' pruned at step ' + p.value[3]
+        : 'trial ' + p.data.trial + ' (' + p.seriesName + ')' + (p.data.diagnosis ? '<br>diagnosis: ' + p.data.diagnosis : ''),
     },
-    xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 24 },
-    yAxis: { type: 'value', name: state.study.metric, scale: true },
+    xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 24, min: 0, max: maxStep },
+    yAxis: { type: 'value', name: state.study.metric, scale: true, min: isFinite(lo) ? lo : null, max: isFinite(hi) ? hi : null },
     series: series,
   }, true);
 }
@@ -134,13 +150,13 @@ function drawSlice() {
   const cat = isCategorical(p);
   hp.chart('slice').setOption({
     animation: false,
-    tooltip: { trigger: 'item', formatter: (q) => 'trial ' + q.data.trial + ': ' + p + ' ' + hp.fmt(q.value[0]) + ', ' + hp.fmt(q.value[1]) },
+    tooltip: { trigger: 'item', formatter: (q) => 'trial ' + q.value[2] + ': ' + p + ' ' + hp.fmt(q.value[0]) + ', ' + hp.fmt(q.value[1]) },
     xAxis: cat ? { type: 'category', name: p, data: state.space[p].values.map(String) }
       : { type: isLog(p) ? 'log' : 'value', name: p, scale: true, nameLocation: 'middle', nameGap: 24 },
     yAxis: { type: 'value', name: state.study.metric, scale: true },
     series: [{
       name: p, type: 'scatter', symbolSize: 6,
-      data: completed().map((t) => ({ value: [cat ? String(t.params[p]) : t.params[p], t.value], trial: t.number })),
+      data: completed().map((t) => [cat ? String(t.params[p]) : t.params[p], t.value, t.number]),
     }],
   }, true);
 }
@@ -209,7 +225,7 @@ function drawPair() {
   const vals = ts.map((t) => t.value);
   hp.chart('pair').setOption({
     animation: false,
-    tooltip: { trigger: 'item', formatter: (q) => 'trial ' + q.data.trial + ': ' + hp.fmt(q.value[2]) },
+    tooltip: { trigger: 'item', formatter: (q) => 'trial ' + q.value[3] + ': ' + hp.fmt(q.value[2]) },
     grid: { right: 80 },
     xAxis: axis(x, x), yAxis: axis(y, y),
     visualMap: {
@@ -219,38 +235,38 @@ function drawPair() {
     },
     series: [{
       name: 'trials', type: 'scatter', symbolSize: 9,
-      data: ts.map((t) => ({ value: [isCategorical(x) ? String(t.params[x]) : t.params[x], isCategorical(y) ? String(t.params[y]) : t.params[y], t.value], trial: t.number })),
+      data: ts.map((t) => [isCategorical(x) ? String(t.params[x]) : t.params[x], isCategorical(y) ? String(t.params[y]) : t.params[y], t.value, t.number]),
     }],
   }, true);
 }
 
+// Each attempt as a thick horizontal segment on its worker's lane: one
+// 'lines' series per outcome, which ECharts draws fast for many attempts.
 function drawTimeline(attempts) {
-  const workers = [...new Set(attempts.map((a) => a.worker === null ? '(asked)' : a.worker))].sort();
+  const lane = (a) => (a.worker === null ? '(asked)' : a.worker);
+  const workers = [...new Set(attempts.map(lane))].sort();
   const now = Date.now();
-  const data = attempts.map((a) => ({
-    value: [workers.indexOf(a.worker === null ? '(asked)' : a.worker), a.started * 1000, a.ended ? a.ended * 1000 : now, a.trial, a.outcome],
-    itemStyle: { color: OUTCOME_COLORS[a.outcome] || '#888' },
+  const outcomes = [...new Set(attempts.map((a) => a.outcome))].sort();
+  const lanePx = Math.max(4, Math.min(18, 200 / Math.max(1, workers.length)));
+  const series = outcomes.map((o) => ({
+    name: o, type: 'lines', coordinateSystem: 'cartesian2d', large: attempts.length > 2000,
+    color: OUTCOME_COLORS[o] || '#888', lineStyle: { width: lanePx, opacity: 0.9, cap: 'butt' },
+    data: attempts.filter((a) => a.outcome === o).map((a) => ({
+      coords: [[a.started * 1000, lane(a)], [a.ended ? a.ended * 1000 : now, lane(a)]],
+      trial: a.trial, worker: lane(a), outcome: a.outcome,
+      seconds: ((a.ended ? a.ended * 1000 : now) - a.started * 1000) / 1000,
+    })),
   }));
+  let lo = Infinity, hi = -Infinity;
+  for (const a of attempts) { lo = Math.min(lo, a.started * 1000); hi = Math.max(hi, a.ended ? a.ended * 1000 : now); }
   hp.chart('timeline').setOption({
     animation: false,
-    tooltip: { trigger: 'item', formatter: (p) => 'trial ' + p.value[3] + ' on worker ' + workers[p.value[0]] + ': ' + p.value[4] + ', ' + ((p.value[2] - p.value[1]) / 1000).toFixed(1) + ' s' },
-    xAxis: { type: 'time', scale: true },
+    legend: { top: 0 },
+    tooltip: { trigger: 'item', formatter: (p) => 'trial ' + p.data.trial + ' on worker ' + p.data.worker + ': ' + p.data.outcome + ', ' + p.data.seconds.toFixed(1) + ' s' },
+    xAxis: { type: 'time', min: isFinite(lo) ? lo : null, max: isFinite(hi) ? hi : null },
     yAxis: { type: 'category', name: 'worker', data: workers },
-    dataZoom: [{ type: 'inside', filterMode: 'weakFilter' }],
-    series: [{
-      name: 'attempts', type: 'custom', encode: { x: [1, 2], y: 0 }, data: data,
-      renderItem: (params, api) => {
-        const lane = api.value(0);
-        const start = api.coord([api.value(1), lane]), end = api.coord([api.value(2), lane]);
-        const h = api.size([0, 1])[1] * 0.6;
-        return {
-          type: 'rect', style: api.style(),
-          shape: echarts.graphic.clipRectByRect(
-            { x: start[0], y: start[1] - h / 2, width: Math.max(end[0] - start[0], 1), height: h },
-            { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height }),
-        };
-      },
-    }],
+    dataZoom: [{ type: 'inside', filterMode: 'none' }],
+    series: series,
   }, true);
 }
 
@@ -361,10 +377,12 @@ function drawTable() {
       const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
       return dir === 'asc' ? c : -c;
     });
-  document.getElementById('shown').textContent = rows.length + ' of ' + state.trials.length + ' shown';
+  const shown = rows.slice(0, TABLE_ROWS);
+  document.getElementById('shown').textContent = rows.length + ' of ' + state.trials.length + ' match' +
+    (rows.length > shown.length ? '; the first ' + shown.length + ' shown (sort or filter for others)' : '');
   document.getElementById('trial-count').textContent = '(' + state.trials.length + ')';
   const base = '/studies/' + encodeURIComponent(NAME) + '/trials/';
-  document.querySelector('#trials tbody').innerHTML = rows.map((t) => '<tr data-number="' + t.number + '">' +
+  document.querySelector('#trials tbody').innerHTML = shown.map((t) => '<tr data-number="' + t.number + '">' +
     cols.map((c) => {
       const v = cell(t, c.key);
       if (c.key === 'number') return '<td class="num"><a href="' + base + t.number + '">' + t.number + '</a></td>';
@@ -375,17 +393,16 @@ function drawTable() {
 
 let last = { curves: [], attempts: [], report: null, events: [] };
 
-function drawAll() {
-  drawHistory();
-  drawCurves(last.curves);
-  drawParallel();
-  drawSlice();
-  drawImportance();
-  drawPair();
-  drawTimeline(last.attempts);
-  drawReport(last.report);
-  drawC2F(last.events);
-  drawTable();
+// The table and history first, then each chart in its own task, so the
+// page answers input between them on a large study.
+async function drawAll() {
+  const steps = [drawTable, drawHistory, () => drawCurves(last.curves), drawParallel, drawSlice,
+    drawImportance, drawPair, () => drawTimeline(last.attempts), () => drawReport(last.report),
+    () => drawC2F(last.events)];
+  for (const f of steps) {
+    f();
+    await new Promise((r) => setTimeout(r, 0));
+  }
 }
 
 async function refresh() {
@@ -400,7 +417,7 @@ async function refresh() {
     state.params = Object.keys(state.space);
     const [trials, curves, attempts, events] = await Promise.all([
       hp.getAll(API + '/trials', 'trials', 5000),
-      hp.get(API + '/curves?limit=1000'),
+      hp.get(API + '/curves?limit=' + CURVES + '&offset=' + Math.max(0, s.trials - CURVES)),
       hp.getAll(API + '/attempts', 'attempts', 5000),
       hp.getAll(API + '/events', 'events', 5000),
     ]);
@@ -412,7 +429,7 @@ async function refresh() {
     fillSelect('slice-param', state.params, 0);
     fillSelect('pair-x', state.params, 0);
     fillSelect('pair-y', state.params, Math.min(1, state.params.length - 1));
-    drawAll();
+    await drawAll();
   }
   return running;
 }
