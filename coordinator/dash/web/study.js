@@ -108,16 +108,20 @@ function drawCurves(curves) {
   }
   hp.chart('curves').setOption({
     animation: false,
-    legend: { top: 0 },
+    legend: { top: 0, data: states.concat(['pruned here']) },
     tooltip: {
       trigger: 'item',
       formatter: (p) => p.seriesName === 'pruned here'
         ? 'trial ' + p.value[2] + ' pruned at step ' + p.value[3]
         : 'trial ' + p.data.trial + ' (' + p.seriesName + ')' + (p.data.diagnosis ? '<br>diagnosis: ' + p.data.diagnosis : ''),
     },
-    xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 24, min: 0, max: maxStep },
-    yAxis: { type: 'value', name: state.study.metric, scale: true, min: isFinite(lo) ? lo : null, max: isFinite(hi) ? hi : null },
-    series: series,
+    xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 24 },
+    yAxis: { type: 'value', name: state.study.metric, scale: true },
+    series: series.concat(isFinite(lo) ? [{
+      // 'lines' series do not size the axes: two unseen points do
+      name: 'extent', type: 'scatter', symbolSize: 0, silent: true, tooltip: { show: false },
+      data: [[0, lo], [maxStep, hi]],
+    }] : []),
   }, true);
 }
 
