@@ -22,10 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_THREADS 8
 #define MAX_QUEUE 256 /* requests waiting beyond this get 503 at once */
+#define SERVE_NICE 10 /* the serving threads' nice value */
 
 typedef struct job {
     nng_aio *aio;
@@ -215,6 +218,9 @@ static void *serve_thread(void *arg)
 {
     hp_dash_t *d = arg;
     hp_store_t *store = NULL; /* this thread's own read-only connection */
+    /* below the daemon's loop and the workers: a page waits for a core, the
+     * scheduler does not (Linux: a thread's nice value is its own) */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SERVE_NICE); /* best effort */
     pthread_mutex_lock(&d->mu);
     for (;;) {
         while (!d->head && !d->stopping)
