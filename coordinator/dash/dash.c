@@ -22,13 +22,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_THREADS 8
 #define MAX_QUEUE 256 /* requests waiting beyond this get 503 at once */
 #define SERVE_NICE 10 /* the serving threads' nice value */
+#define CACHE_SLOTS 64
+#define CACHE_MAX_AGE_S 0.5 /* a cached reply is never older than this */
+
+/* What the database files looked like: equal keys, unchanged data (a
+ * commit appends to the WAL or, after a checkpoint, rewrites it: its size or
+ * time moves). */
+typedef struct db_key {
+    off_t size[2];
+    struct timespec mtime[2];
+} db_key_t;
+
+/* A recent API reply, served again to whoever asks the same while the
+ * database is unchanged: 50 viewers of one running study cost one query. */
+typedef struct cached {
+    char *uri;
+    db_key_t key;
+    double at; /* CLOCK_MONOTONIC seconds */
+    int status;
+    const char *type;
+    char *body;
+    size_t len;
+} cached_t;
 
 typedef struct job {
     nng_aio *aio;
@@ -51,6 +75,9 @@ struct hp_dash {
     job_t *head, *tail;
     int queued;
     int stopping;
+    pthread_mutex_t cache_mu;
+    cached_t cache[CACHE_SLOTS];
+    int cache_next;
 };
 
 /* the compiled-in build tree's assets (CMake: HP_WEB_BUILD_DIR) */
@@ -108,6 +135,78 @@ static const char *cookie_token(const char *cookie, size_t *n)
     return NULL;
 }
 
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void db_key(const hp_dash_t *d, db_key_t *k)
+{
+    memset(k, 0, sizeof *k);
+    char wal[sizeof d->db + 8];
+    snprintf(wal, sizeof wal, "%s-wal", d->db);
+    const char *files[2] = {d->db, wal};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(files[i], &st) == 0) {
+            k->size[i] = st.st_size;
+            k->mtime[i] = st.st_mtim;
+        }
+    }
+}
+
+static int same_key(const db_key_t *a, const db_key_t *b)
+{
+    for (int i = 0; i < 2; i++)
+        if (a->size[i] != b->size[i] || a->mtime[i].tv_sec != b->mtime[i].tv_sec ||
+            a->mtime[i].tv_nsec != b->mtime[i].tv_nsec)
+            return 0;
+    return 1;
+}
+
+/* 1 and the cached reply in rep when uri was answered at key, recently */
+static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash_reply_t *rep)
+{
+    int hit = 0;
+    double now = mono_now();
+    pthread_mutex_lock(&d->cache_mu);
+    for (int i = 0; i < CACHE_SLOTS && !hit; i++) {
+        cached_t *c = &d->cache[i];
+        if (c->uri && now - c->at <= CACHE_MAX_AGE_S && same_key(&c->key, key) &&
+            strcmp(c->uri, uri) == 0) {
+            rep->status = c->status;
+            rep->type = c->type;
+            hp_buf_reset(&rep->body);
+            hp_buf_append(&rep->body, c->body, c->len);
+            hit = 1;
+        }
+    }
+    pthread_mutex_unlock(&d->cache_mu);
+    return hit;
+}
+
+static void cache_put(hp_dash_t *d, const char *uri, const db_key_t *key, double at,
+                      const hp_dash_reply_t *rep)
+{
+    char *u = strdup(uri), *body = malloc(rep->body.len + 1);
+    if (!u || !body) {
+        free(u);
+        free(body);
+        return;
+    }
+    memcpy(body, rep->body.data ? rep->body.data : "", rep->body.len);
+    pthread_mutex_lock(&d->cache_mu);
+    cached_t *c = &d->cache[d->cache_next];
+    d->cache_next = (d->cache_next + 1) % CACHE_SLOTS;
+    free(c->uri);
+    free(c->body);
+    *c = (cached_t){.uri = u, .key = *key, .at = at, .status = rep->status, .type = rep->type,
+                    .body = body, .len = rep->body.len};
+    pthread_mutex_unlock(&d->cache_mu);
+}
+
 typedef struct answer {
     hp_dash_reply_t rep;
     const hp_dash_asset_t *asset; /* served as it is instead of rep.body */
@@ -149,11 +248,21 @@ static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t 
     }
     const char(*g)[HP_DASH_MAX_VALUE + 1] = r.seg;
     if (r.nseg >= 1 && strcmp(g[0], "api") == 0) {
+        /* the key is taken before the query: a commit during it makes the
+         * entry stale at once, never a newer key for older data */
+        db_key_t key;
+        db_key(d, &key);
+        double at = mono_now();
+        const char *uri = nng_http_req_get_uri(req);
+        if (cache_get(d, uri, &key, rep))
+            return;
         if (!*store && hp_store_open(store, d->db, HP_STORE_READONLY, err, sizeof err) < 0) {
             hp_dash_reply_error(rep, 503, "DB", NULL, err);
             return;
         }
         hp_dash_api(*store, &r, rep);
+        if (rep->status == 200 || rep->status == 404)
+            cache_put(d, uri, &key, at, rep);
         if (rep->status == 503) { /* reopen next time: the file may have been replaced */
             hp_store_close(*store);
             *store = NULL;
@@ -314,6 +423,7 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
     }
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
+    pthread_mutex_init(&d->cache_mu, NULL);
 
     int rv = nng_url_parse(&d->nurl, cfg->listen);
     if (rv == 0)
@@ -401,6 +511,11 @@ void hp_dash_stop(hp_dash_t *d)
     nng_url_free(d->nurl);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        free(d->cache[i].uri);
+        free(d->cache[i].body);
+    }
+    pthread_mutex_destroy(&d->cache_mu);
     hp_dash_web_fini(&d->web);
     free(d);
 }
