@@ -189,6 +189,34 @@ test('the study page renders its charts, and the table sorts and filters', async
   await ctx.close();
 });
 
+test('a coarse-to-fine study shows how each round narrowed', async () => {
+  const spec = path.join(dir, 'c2f.yaml');
+  fs.writeFileSync(spec, [
+    'name: c2f-branin',
+    'objective: {metric: value, goal: minimize}',
+    'search: {algorithm: coarse-to-fine, max_trials: 12, rounds: 3, parallelism: 2, seed: 5}',
+    'space:',
+    '  x1: {type: float, low: -5, high: 10}',
+    '  x2: {type: float, low: 0, high: 15}',
+    'trial: {function: branin}',
+    '',
+  ].join('\n'));
+  const db = path.join(dir, 'c2f.db');
+  const run = hpsearch(['run', spec, '--workers', '1', '--db', db]);
+  assert.equal(await exited(run), 0, 'hpsearch run: ' + run.err);
+  const d = await dashboard(db);
+  const { ctx, page, foreign, errors } = await openPage(browser, d.url);
+  await page.goto(d.url + 'studies/c2f-branin');
+  await page.locator('#c2f-card:not([hidden])').waitFor({ timeout: GUARD_MS });
+  // a box per round, and every trial in its round
+  assert.deepEqual(await until('the c2f chart', () => seriesLengths(page, 'c2f')), [3, 12]);
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+  d.proc.kill('SIGTERM');
+  await exited(d.proc);
+});
+
 test('a running study updates live, without a reload', async () => {
   const spec = path.join(dir, 'live.yaml');
   fs.writeFileSync(spec, [

@@ -233,7 +233,7 @@ function drawPair() {
     grid: { right: 80 },
     xAxis: axis(x, x), yAxis: axis(y, y),
     visualMap: {
-      type: 'continuous', dimension: 2, right: 0, top: 'middle', calculable: true,
+      type: 'continuous', dimension: 2, right: 0, top: 'middle', calculable: true, precision: 3,
       min: vals.length ? Math.min(...vals) : 0, max: vals.length ? Math.max(...vals) : 1,
       inRange: { color: state.study.goal === 'maximize' ? ['#fde0dd', '#7a0177'] : ['#7a0177', '#fde0dd'] },
     },
@@ -267,7 +267,7 @@ function drawTimeline(attempts) {
     animation: false,
     legend: { top: 0 },
     tooltip: { trigger: 'item', formatter: (p) => 'trial ' + p.data.trial + ' on worker ' + p.data.worker + ': ' + p.data.outcome + ', ' + p.data.seconds.toFixed(1) + ' s' },
-    xAxis: { type: 'time', min: isFinite(lo) ? lo : null, max: isFinite(hi) ? hi : null },
+    xAxis: { type: 'time', min: isFinite(lo) ? lo : null, max: isFinite(hi) ? hi : null, axisLabel: { hideOverlap: true } },
     yAxis: { type: 'category', name: 'worker', data: workers },
     dataZoom: [{ type: 'inside', filterMode: 'none' }],
     series: series,
@@ -312,14 +312,15 @@ function drawC2F(events) {
   const p = document.getElementById('c2f-param').value;
   if (!p) return;
   const boxes = rounds.filter((r) => r.params[p] && r.params[p].low !== undefined)
-    .map((r) => ({ value: [r.round, r.params[p].low, r.params[p].high] }));
-  const roundOf = (n) => { const r = rounds.find((x) => n >= x.first_trial && n <= x.last_trial); return r ? r.round : null; };
+    .map((r) => ({ value: [rounds.indexOf(r), r.params[p].low, r.params[p].high] }));
+  // a trial's round, as its index on the category axis
+  const roundOf = (n) => { const i = rounds.findIndex((x) => n >= x.first_trial && n <= x.last_trial); return i < 0 ? null : i; };
   const pts = state.trials.filter((t) => roundOf(t.number) !== null && t.params[p] !== undefined)
     .map((t) => ({ value: [roundOf(t.number), t.params[p]], trial: t.number }));
   hp.chart('c2f').setOption({
     animation: false,
-    tooltip: { trigger: 'item', formatter: (q) => q.seriesName === 'range' ? 'round ' + q.value[0] + ': ' + hp.fmt(q.value[1]) + ' .. ' + hp.fmt(q.value[2]) : 'trial ' + q.data.trial + ': ' + hp.fmt(q.value[1]) },
-    xAxis: { type: 'value', name: 'round', min: -0.5, max: rounds.length - 0.5, interval: 1 },
+    tooltip: { trigger: 'item', formatter: (q) => q.seriesName === 'range' ? 'round ' + rounds[q.value[0]].round + ': ' + hp.fmt(q.value[1]) + ' .. ' + hp.fmt(q.value[2]) : 'trial ' + q.data.trial + ': ' + hp.fmt(q.value[1]) },
+    xAxis: { type: 'category', name: 'round', data: rounds.map((r) => String(r.round)) },
     yAxis: { type: isLog(p) ? 'log' : 'value', name: p, scale: true },
     series: [
       {
