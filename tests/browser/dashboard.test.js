@@ -143,7 +143,7 @@ test('the study page renders its charts, and the table sorts and filters', async
     parallel: [done.length],
     slice: [done.length],
     importance: [2], // lr, width
-    pair: [done.length],
+    pair: [24 * 24, done.length], // the interpolated surface's cells, then the trials
     bv: [5], // the five terms
   };
   for (const [id, lens] of Object.entries(want)) {

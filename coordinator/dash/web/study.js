@@ -219,6 +219,39 @@ function drawImportance() {
   }, true);
 }
 
+const GRID = 24; // cells per side of the pair's interpolated surface
+
+// The objective over a GRID x GRID grid of the pair, each cell's centre
+// given the inverse-distance-weighted (power 2) mean of the completed
+// trials, distances in the unit square (log first for log parameters).
+function surface(x, y, ts) {
+  const tf = (p) => (isLog(p) ? Math.log10 : (v) => v);
+  const fx = tf(x), fy = tf(y);
+  const px = ts.map((t) => fx(t.params[x])), py = ts.map((t) => fy(t.params[y]));
+  const range = (p, f, vs) => state.space[p] && state.space[p].low !== undefined
+    ? [f(state.space[p].low), f(state.space[p].high)] : [Math.min(...vs), Math.max(...vs)];
+  const [x0, x1] = range(x, fx, px), [y0, y1] = range(y, fy, py);
+  const wx = (x1 - x0) || 1, wy = (y1 - y0) || 1;
+  const back = (p, v) => (isLog(p) ? 10 ** v : v);
+  const cells = [];
+  for (let i = 0; i < GRID; i++) {
+    for (let j = 0; j < GRID; j++) {
+      const cx = (i + 0.5) / GRID, cy = (j + 0.5) / GRID;
+      let num = 0, den = 0, exact = null;
+      for (let k = 0; k < ts.length; k++) {
+        const d2 = ((px[k] - x0) / wx - cx) ** 2 + ((py[k] - y0) / wy - cy) ** 2;
+        if (d2 < 1e-12) { exact = ts[k].value; break; }
+        num += ts[k].value / d2;
+        den += 1 / d2;
+      }
+      cells.push([back(x, x0 + (i / GRID) * wx), back(y, y0 + (j / GRID) * wy),
+        back(x, x0 + ((i + 1) / GRID) * wx), back(y, y0 + ((j + 1) / GRID) * wy),
+        exact !== null ? exact : num / den]);
+    }
+  }
+  return cells;
+}
+
 function drawPair() {
   const x = document.getElementById('pair-x').value, y = document.getElementById('pair-y').value;
   if (!x || !y) return;
@@ -227,20 +260,36 @@ function drawPair() {
     ? { type: 'category', name: name, data: state.space[p].values.map(String) }
     : { type: isLog(p) ? 'log' : 'value', name: name, scale: true };
   const vals = ts.map((t) => t.value);
+  const colors = state.study.goal === 'maximize' ? ['#fde0dd', '#7a0177'] : ['#7a0177', '#fde0dd'];
+  const lo = vals.length ? Math.min(...vals) : 0, hi = vals.length ? Math.max(...vals) : 1;
+  const numeric = !isCategorical(x) && !isCategorical(y) && x !== y && ts.length >= 3;
+  const series = [];
+  if (numeric) {
+    series.push({
+      name: 'surface', type: 'custom', silent: true, data: surface(x, y, ts), encode: { x: [0, 2], y: [1, 3] },
+      renderItem: (params, api) => {
+        const a = api.coord([api.value(0), api.value(1)]), b = api.coord([api.value(2), api.value(3)]);
+        return { type: 'rect', shape: { x: a[0], y: b[1], width: b[0] - a[0] + 0.5, height: a[1] - b[1] + 0.5 }, style: { fill: api.visual('color'), opacity: 0.55 } };
+      },
+    });
+  }
+  series.push({
+    name: 'trials', type: 'scatter', symbolSize: 9, itemStyle: { borderColor: '#fff', borderWidth: 1 },
+    data: ts.map((t) => [isCategorical(x) ? String(t.params[x]) : t.params[x], isCategorical(y) ? String(t.params[y]) : t.params[y], t.value, t.number]),
+  });
+  const n = series.length;
+  const visualMap = [{
+    type: 'continuous', seriesIndex: n - 1, dimension: 2, right: 0, top: 'middle', calculable: true, precision: 3,
+    min: lo, max: hi, inRange: { color: colors },
+  }];
+  if (numeric) visualMap.push({ type: 'continuous', seriesIndex: 0, dimension: 4, show: false, min: lo, max: hi, inRange: { color: colors } });
   hp.chart('pair').setOption({
     animation: false,
     tooltip: { trigger: 'item', formatter: (q) => 'trial ' + q.value[3] + ': ' + hp.fmt(q.value[2]) },
     grid: { right: 80 },
     xAxis: axis(x, x), yAxis: axis(y, y),
-    visualMap: {
-      type: 'continuous', dimension: 2, right: 0, top: 'middle', calculable: true, precision: 3,
-      min: vals.length ? Math.min(...vals) : 0, max: vals.length ? Math.max(...vals) : 1,
-      inRange: { color: state.study.goal === 'maximize' ? ['#fde0dd', '#7a0177'] : ['#7a0177', '#fde0dd'] },
-    },
-    series: [{
-      name: 'trials', type: 'scatter', symbolSize: 9,
-      data: ts.map((t) => [isCategorical(x) ? String(t.params[x]) : t.params[x], isCategorical(y) ? String(t.params[y]) : t.params[y], t.value, t.number]),
-    }],
+    visualMap: visualMap,
+    series: series,
   }, true);
 }
 
