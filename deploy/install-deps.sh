@@ -15,7 +15,7 @@ set -eu
 
 BUILD_PKGS="pkg-config libuv1-dev libnng-dev libsqlite3-dev sqlite3
 libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
-libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
+libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev libmbedtls-dev"
 TEST_PKGS="python3"
 DATA_PKGS="dataset-fashion-mnist"
 FUZZ_PKGS="clang libclang-rt-14-dev"
