@@ -56,13 +56,16 @@ int hp_tls_check_flags(const hp_tls_files_t *f, const char *const *urls, size_t 
                            tls_url, missing);
         return 0;
     }
+    if (hp_tls_wanted(f) && !plain_url)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "--tls-ca/--tls-cert/--tls-key are given but there is no tls+tcp:// URL "
+                       "to use them with");
     if (hp_tls_wanted(f))
         return hp_errf(err, errlen, HP_EINVAL,
-                       "--tls-ca/--tls-cert/--tls-key are given but %s is not a TLS URL: "
-                       "it would carry everything in clear; use tls+tcp://%s",
-                       plain_url ? plain_url : "no URL",
-                       plain_url && strstr(plain_url, "://") ? strstr(plain_url, "://") + 3
-                                                            : "HOST:PORT");
+                       "--tls-ca/--tls-cert/--tls-key are given but %s is not a TLS URL: it "
+                       "would carry everything in clear; use tls+tcp://%s",
+                       plain_url,
+                       strstr(plain_url, "://") ? strstr(plain_url, "://") + 3 : "HOST:PORT");
     return 0;
 }
 
@@ -339,7 +342,7 @@ int hp_tls_dial(nng_socket s, const char *url, const hp_tls_t *t, int flags, nng
     nng_dialer d;
     int rv = nng_dialer_create(&d, s, url);
     if (rv != 0)
-        return nng_fail(rv, err, errlen, "cannot dial", url);
+        return hp_errf(err, errlen, hp_err_from_nng(rv), "%s", nng_strerror(rv));
     if (hp_tls_url_is_tls(url)) {
         nng_tls_config *c;
         int rc = make_config(t, HP_TLS_CLIENT, url, &c, err, errlen);
@@ -351,7 +354,8 @@ int hp_tls_dial(nng_socket s, const char *url, const hp_tls_t *t, int flags, nng
         nng_tls_config_free(c);
         if (rv != 0) {
             nng_dialer_close(d);
-            return nng_fail(rv, err, errlen, "cannot configure TLS for", url);
+            return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot configure TLS: %s",
+                           nng_strerror(rv));
         }
     }
     if ((rv = nng_dialer_start(d, flags)) != 0) {
@@ -363,16 +367,37 @@ int hp_tls_dial(nng_socket s, const char *url, const hp_tls_t *t, int flags, nng
     return 0;
 }
 
+/* the statistics scope of listener id under st (nng 1.5's
+ * nng_stat_find_listener can answer with another listener's scope, so
+ * the scopes' own "id" statistics are compared) */
+static nng_stat *find_listener(nng_stat *st, int id)
+{
+    for (nng_stat *c = nng_stat_child(st); c; c = nng_stat_next(c)) {
+        if (nng_stat_type(c) != NNG_STAT_SCOPE)
+            continue;
+        nng_stat *idst = strcmp(nng_stat_name(c), "listener") == 0 ? nng_stat_child(c) : NULL;
+        for (; idst; idst = nng_stat_next(idst))
+            if (strcmp(nng_stat_name(idst), "id") == 0)
+                break;
+        if (idst && nng_stat_value(idst) == (uint64_t)id)
+            return c;
+        nng_stat *deeper = find_listener(c, id);
+        if (deeper)
+            return deeper;
+    }
+    return NULL;
+}
+
 uint64_t hp_tls_listener_failures(nng_listener l)
 {
     nng_stat *all;
     if (nng_stats_get(&all) != 0)
         return 0;
     uint64_t n = 0;
-    nng_stat *ls = nng_stat_find_listener(all, l);
-    nng_stat *auth = ls ? nng_stat_find(ls, "auth") : NULL;
-    if (auth)
-        n = nng_stat_value(auth);
+    nng_stat *ls = find_listener(all, nng_listener_id(l));
+    for (nng_stat *c = ls ? nng_stat_child(ls) : NULL; c; c = nng_stat_next(c))
+        if (strcmp(nng_stat_name(c), "auth") == 0)
+            n = nng_stat_value(c);
     nng_stats_free(all);
     return n;
 }

@@ -84,9 +84,11 @@ int hp_tls_listen(nng_socket s, const char *url, const hp_tls_t *t, nng_listener
 /* hp_tls_dial is hp_tls_listen's counterpart for a client: a dialer with
  * t's client configuration (the server must be named by url's host),
  * started with flags (0: wait for the first connection and its handshake;
- * NNG_FLAG_NONBLOCK: connect and redial in the background). A refused
- * handshake returns HP_EAUTH with nng's words in err; other failures as
- * hp_err_from_nng. */
+ * NNG_FLAG_NONBLOCK: connect and redial in the background). Failures
+ * return hp_err_from_nng's code with nng's bare words in err (a refused
+ * handshake: HP_EAUTH "Cryptographic error", or HP_ECLOSED "Connection
+ * shutdown" when the server dropped a client without a certificate);
+ * TLS misconfiguration HP_EINVAL naming the URL. */
 int hp_tls_dial(nng_socket s, const char *url, const hp_tls_t *t, int flags, nng_dialer *out,
                 char *err, size_t errlen);
 

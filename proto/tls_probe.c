@@ -21,6 +21,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/* mbedtls_net_send without SIGPIPE: a server that drops us mid-handshake
+ * must not kill the process that asked */
+static int send_nosignal(void *ctx, const unsigned char *buf, size_t len)
+{
+    int fd = ((mbedtls_net_context *)ctx)->fd;
+    ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+    if (n >= 0)
+        return (int)n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    if (errno == EINTR)
+        return MBEDTLS_ERR_SSL_WANT_WRITE;
+    if (errno == EPIPE || errno == ECONNRESET)
+        return MBEDTLS_ERR_NET_CONN_RESET;
+    return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
 /* a TCP connection within timeout_ms (mbedtls_net_connect has no timeout) */
 static int connect_within(const char *host, const char *port, int timeout_ms, int *out,
                           char *why, size_t whylen)
@@ -91,11 +108,17 @@ static int server_cert_problem(uint32_t flags, const char *host, char *why, size
     return hp_errf(why, whylen, 1, "the server's certificate was refused: %s", info);
 }
 
-static int handshake_problem(const hp_tls_t *t, int m, int timeout_ms, char *why, size_t whylen)
+/* the handshake failed with the server's certificate verified, or never
+ * received: in what state it stopped tells which */
+static int handshake_problem(const hp_tls_t *t, const mbedtls_ssl_context *ssl, int m,
+                             int timeout_ms, char *why, size_t whylen)
 {
+    /* past our Certificate, with the server's found good: the server said
+     * no to ours (nng's mbedTLS server closes without an alert, or sends one) */
+    if (ssl->state > MBEDTLS_SSL_CLIENT_CERTIFICATE && m != MBEDTLS_ERR_SSL_TIMEOUT)
+        m = MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE;
     switch (m) {
     case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-        /* our view of the server was fine, so it is the server that said no */
         return hp_errf(why, whylen, 1,
                        "the server refused this client's certificate (is --tls-cert %s signed "
                        "by the CA the server's --tls-ca names?)",
@@ -184,7 +207,7 @@ int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *wh
     }
     if ((rc = connect_within(host, port, timeout_ms, &net.fd, why, whylen)) < 0)
         goto out;
-    mbedtls_ssl_set_bio(&ssl, &net, mbedtls_net_send, NULL, mbedtls_net_recv_timeout);
+    mbedtls_ssl_set_bio(&ssl, &net, send_nosignal, NULL, mbedtls_net_recv_timeout);
     do
         m = mbedtls_ssl_handshake(&ssl);
     while (m == MBEDTLS_ERR_SSL_WANT_READ || m == MBEDTLS_ERR_SSL_WANT_WRITE);
@@ -193,7 +216,7 @@ int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *wh
     if (flags != 0 && flags != (uint32_t)-1)
         rc = server_cert_problem(flags, host, why, whylen);
     else if (m != 0)
-        rc = handshake_problem(t, m, timeout_ms, why, whylen);
+        rc = handshake_problem(t, &ssl, m, timeout_ms, why, whylen);
     else {
         mbedtls_ssl_close_notify(&ssl);
         rc = hp_errf(why, whylen, 0, "the TLS handshake succeeded");

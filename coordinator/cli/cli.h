@@ -41,6 +41,9 @@ typedef struct hp_cli {
     const char *prog;        /* "hpsearch" */
     const char *coordinator; /* --coordinator, else $HPSEARCH_COORDINATOR, else NULL */
     const char *token_file;  /* --token-file, else $HPSEARCH_TOKEN_FILE, else NULL */
+    const char *tls_ca;      /* --tls-ca/--tls-cert/--tls-key for tls+tcp://, else NULL */
+    const char *tls_cert;
+    const char *tls_key;
     int timeout_ms;          /* reply timeout for control requests; 0 = default */
     FILE *out;               /* stdout: results */
     FILE *err;               /* stderr: errors and progress */

@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+struct hp_tls;
+
 typedef struct hp_agent_opts {
     const char *url;       /* the coordinator's worker socket */
     int slots;             /* trials at once, 1..1024 */
@@ -30,6 +32,8 @@ typedef struct hp_agent_opts {
     int max_backoff_ms;    /* retry backoff cap; 0 = 30000 */
     int stop_grace_ms;     /* on stop: time to deliver final RESULTs; 0 = 5000 */
     int request_timeout_ms;/* PROGRESS/RESULT/HEARTBEAT reply wait; 0 = 10000 */
+    const struct hp_tls *tls; /* tls+tcp:// (a client's, hp_tls_new); NULL: plain. The
+                                 caller keeps it alive until hp_agent_free */
 } hp_agent_opts_t;
 
 typedef struct hp_agent hp_agent_t;
