@@ -73,16 +73,19 @@ static void tls_init(hp_harness_t *h, tls_env_t *t, const char *name)
     snprintf(t->o_key, sizeof t->o_key, "%s/worker.key", t->other);
 }
 
-/* Waits until the log of program pid holds needle; fails quoting the log
- * if the process exits first or the guard passes. */
-static void wait_log(hp_harness_t *h, const char *program, pid_t pid, const char *needle)
+/* Waits until the log of program pid holds needle at or after byte from;
+ * returns where it ends. Fails quoting the log if the process exits first
+ * or the guard passes. */
+static size_t wait_log_from(hp_harness_t *h, const char *program, pid_t pid, const char *needle,
+                            size_t from)
 {
     for (int i = 0; i < HP_IT_GUARD_S * 20; i++) {
         char *log = child_log(h, program, pid);
-        int found = strstr(log, needle) != NULL;
-        if (found) {
+        const char *at = strlen(log) >= from ? strstr(log + from, needle) : NULL;
+        if (at) {
+            size_t end = (size_t)(at - log) + strlen(needle);
             free(log);
-            return;
+            return end;
         }
         if (kill(pid, 0) != 0 || waitpid(pid, NULL, WNOHANG) == pid)
             ck_abort_msg("%s exited before logging '%s':\n%s", program, needle, log);
@@ -91,6 +94,12 @@ static void wait_log(hp_harness_t *h, const char *program, pid_t pid, const char
     }
     char *log = child_log(h, program, pid);
     ck_abort_msg("%s did not log '%s' within %d s:\n%s", program, needle, HP_IT_GUARD_S, log);
+    return 0;
+}
+
+static size_t wait_log(hp_harness_t *h, const char *program, pid_t pid, const char *needle)
+{
+    return wait_log_from(h, program, pid, needle, 0);
 }
 
 /* hpsearchd on both TLS sockets; ready once it says so */
@@ -179,10 +188,14 @@ START_TEST(test_workers_of_another_ca_are_refused_and_both_sides_log_it)
              "that signed the server's certificate?)",
              h.listen);
     wait_log(&h, "hpworker", w1, want);
-    snprintf(want, sizeof want, "WARN workers socket %s: ", h.listen);
-    wait_log(&h, "hpsearchd", d, want);
-    wait_log(&h, "hpsearchd", d, "TLS handshake");
+    char refused[1024];
+    snprintf(refused, sizeof refused, "WARN workers socket %s: ", h.listen);
+    size_t seen = wait_log(&h, "hpsearchd", d, refused);
+    wait_log_from(&h, "hpsearchd", d, "TLS handshake", seen);
     hp_harness_kill(&h, w1, SIGKILL);
+    /* a fresh daemon (a log of its own) for the next worker */
+    hp_harness_kill(&h, d, SIGTERM);
+    d = start_tls_daemon(&h, &t);
 
     /* trusts our CA but holds another's certificate: the daemon refuses it */
     pid_t w2 = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--tls-ca", t.ca,
@@ -193,6 +206,9 @@ START_TEST(test_workers_of_another_ca_are_refused_and_both_sides_log_it)
              "--tls-cert %s signed by the CA the server's --tls-ca names?)",
              h.listen, t.o_crt);
     wait_log(&h, "hpworker", w2, want);
+    /* and the daemon logged that refusal too */
+    seen = wait_log(&h, "hpsearchd", d, refused);
+    wait_log_from(&h, "hpsearchd", d, "TLS handshake", seen);
     char *log = child_log(&h, "hpworker", w2);
     LACKS(log, "registered as worker");
     free(log);
