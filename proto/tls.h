@@ -98,7 +98,10 @@ int hp_tls_dial(nng_socket s, const char *url, const hp_tls_t *t, int flags, nng
  * (is --tls-ca the CA that signed the server's certificate?)"), 0 if the
  * handshake succeeds (no TLS problem), or a negative hp_err if the server
  * cannot be reached (why says so). Blocks for up to about timeout_ms;
- * any thread. The server sees one more handshake (and may log it). */
+ * any thread. The server sees one more handshake (and may log it).
+ * With t NULL (a plain tcp:// URL that failed) it tells only whether the
+ * server speaks TLS: 1 with "the server at H:P speaks TLS: dial
+ * tls+tcp://H:P and give --tls-ca, --tls-cert and --tls-key", else 0. */
 int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *why,
                     size_t whylen);
 

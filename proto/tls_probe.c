@@ -153,8 +153,6 @@ int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *wh
     int rc = hp_tls_url_host(url, host, sizeof host, port, sizeof port, why, whylen);
     if (rc < 0)
         return rc;
-    if (!t)
-        return hp_errf(why, whylen, HP_EINVAL, "no TLS files to try the handshake with");
     if (timeout_ms <= 0)
         timeout_ms = 5000;
 
@@ -177,23 +175,26 @@ int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *wh
     static const unsigned char pers[] = "hpsearch tls probe";
     int m = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, pers, sizeof pers - 1);
     /* hp_tls_new checked these files; they parse */
-    if (m == 0)
+    if (m == 0 && t)
         m = mbedtls_x509_crt_parse(&ca, (const unsigned char *)t->ca_pem, strlen(t->ca_pem) + 1);
-    if (m == 0)
+    if (m == 0 && t)
         m = mbedtls_x509_crt_parse(&own, (const unsigned char *)t->cert_pem,
                                    strlen(t->cert_pem) + 1);
-    if (m == 0)
+    if (m == 0 && t)
         m = mbedtls_pk_parse_key(&key, (const unsigned char *)t->key_pem,
                                  strlen(t->key_pem) + 1, NULL, 0);
     if (m == 0)
         m = mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT,
                                         MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (m == 0) {
-        mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
-        mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
+        /* without files, only whether the server speaks TLS at all */
+        mbedtls_ssl_conf_authmode(&conf, t ? MBEDTLS_SSL_VERIFY_OPTIONAL : MBEDTLS_SSL_VERIFY_NONE);
+        if (t)
+            mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
         mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
         mbedtls_ssl_conf_read_timeout(&conf, (uint32_t)timeout_ms);
-        m = mbedtls_ssl_conf_own_cert(&conf, &own, &key);
+        if (t)
+            m = mbedtls_ssl_conf_own_cert(&conf, &own, &key);
     }
     if (m == 0)
         m = mbedtls_ssl_setup(&ssl, &conf);
@@ -213,7 +214,15 @@ int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *wh
     while (m == MBEDTLS_ERR_SSL_WANT_READ || m == MBEDTLS_ERR_SSL_WANT_WRITE);
     /* the server's certificate, if one came, was verified whatever happened after */
     uint32_t flags = mbedtls_ssl_get_verify_result(&ssl);
-    if (flags != 0 && flags != (uint32_t)-1)
+    if (!t && (m == 0 || ssl.state > MBEDTLS_SSL_SERVER_HELLO))
+        rc = hp_errf(why, whylen, 1,
+                     "the server at %s:%s speaks TLS: dial tls+tcp://%s%s%s:%s and give --tls-ca, "
+                     "--tls-cert and --tls-key",
+                     host, port, strchr(host, ':') ? "[" : "", host,
+                     strchr(host, ':') ? "]" : "", port);
+    else if (!t)
+        rc = hp_errf(why, whylen, 0, "the server does not speak TLS");
+    else if (flags != 0 && flags != (uint32_t)-1)
         rc = server_cert_problem(flags, host, why, whylen);
     else if (m != 0)
         rc = handshake_problem(t, &ssl, m, timeout_ms, why, whylen);

@@ -123,7 +123,7 @@ static int open_url(hp_client_t **out, const char *url, const char *token_file,
     nng_ctx_set_ms(cl->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     /* a blocking dial fails at once when nothing listens, which is the
      * common mistake; later the socket redials by itself */
-    char why[256];
+    char why[256], tls_why[512];
     rc = hp_tls_dial(cl->sock, url, tls, 0, NULL, why, sizeof why);
     if (rc < 0) {
         if (rc == HP_EINVAL)
@@ -133,6 +133,11 @@ static int open_url(hp_client_t **out, const char *url, const char *token_file,
                          url, why);
         else if (tls && rc != HP_ECONNREFUSED)
             rc = tls_refused(tls, url, why, err, errlen);
+        else if (rc == HP_ECLOSED && strncmp(url, "tcp://", 6) == 0 &&
+                 hp_tls_diagnose(NULL, url, 5000, tls_why, sizeof tls_why) == 1)
+            /* a plain dial that a TLS socket hung up on */
+            rc = hp_errf(err, errlen, HP_ECLOSED, "cannot talk to the coordinator at %s: %s",
+                         url, tls_why);
         else
             rc = unreachable(url, why, err, errlen);
         hp_tls_free(tls);

@@ -190,9 +190,9 @@ static void on_tls_timer(uv_timer_t *h)
         return;
     uint64_t d = n - r->tls_refused;
     r->tls_refused = n;
-    hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client sent no "
-                "certificate or one not signed by --tls-ca, or refused this daemon's "
-                "certificate; nng reports neither the peer's address nor which (the client's "
+    hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client spoke plain "
+                "TCP, sent no certificate or one not signed by --tls-ca, or refused this "
+                "daemon's certificate; nng reports neither the peer's address nor which (the client's "
                 "log says)",
                 r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
                 (unsigned long long)n);

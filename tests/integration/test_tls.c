@@ -251,6 +251,20 @@ START_TEST(test_client_without_certificate_is_refused)
     res_t r = TLS_CLI(&h, &t, "status");
     OK(r);
     res_free(&r);
+    /* plain TCP to a TLS socket: the clients say what the server speaks */
+    char plain[700];
+    snprintf(plain, sizeof plain, "tcp://%s", strstr(h.control, "://") + 3);
+    r = CLI(&h, "--coordinator", plain, "status");
+    ck_assert_int_eq(r.status, 1);
+    snprintf(want, sizeof want, "speaks TLS: dial %s and give --tls-ca, --tls-cert and --tls-key",
+             h.control);
+    HAS(r.err, want);
+    res_free(&r);
+    snprintf(plain, sizeof plain, "tcp://%s", strstr(h.listen, "://") + 3);
+    pid_t w = hp_harness_spawn(&h, "hpworker", "--connect", plain, NULL);
+    snprintf(want, sizeof want, "ERROR no answer from %s: the server at", plain);
+    wait_log(&h, "hpworker", w, want);
+    wait_log(&h, "hpworker", w, "speaks TLS: dial tls+tcp://");
     hp_harness_fini(&h);
 }
 END_TEST

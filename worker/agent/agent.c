@@ -272,14 +272,21 @@ static void heartbeat(hp_agent_t *a)
     hp_proto_free(rep);
 }
 
-/* HELLO went unanswered on a tls+tcp:// URL: nng redials silently after a
- * refused handshake, so ask hp_tls_diagnose whether TLS is why, and say so
- * once for each new reason */
+/* HELLO went unanswered. On a tls+tcp:// URL nng redials silently after a
+ * refused handshake, so hp_tls_diagnose says whether TLS is why, logged
+ * once for each new reason. On a plain tcp:// URL, once per process: is it
+ * a TLS socket this worker speaks plain TCP to? */
 static void check_tls(hp_agent_t *a)
 {
-    if (!a->o.tls)
-        return;
     char why[512];
+    if (!a->o.tls) {
+        if (a->plain_probed || strncmp(a->url, "tcp://", 6) != 0)
+            return;
+        a->plain_probed = 1;
+        if (hp_tls_diagnose(NULL, a->url, 5000, why, sizeof why) == 1)
+            hp_log_error("no answer from %s: %s", a->url, why);
+        return;
+    }
     if (hp_tls_diagnose(a->o.tls, a->url, 5000, why, sizeof why) != 1)
         return; /* not reachable (the daemon is down), or TLS is fine */
     if (strcmp(why, a->tls_why) == 0)

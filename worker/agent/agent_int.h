@@ -87,6 +87,7 @@ struct hp_agent {
     hp_data_cache_t *data_cache; /* built-in trials' datasets, loaded once for every slot */
     slot_t *slots;
     char tls_why[512]; /* the TLS failure last logged; "" once connected (HELLO thread) */
+    int plain_probed;  /* a tcp:// URL was checked for a TLS server (HELLO thread) */
     nng_ctx hb_ctx;
     nng_aio *hb_hold; /* the HELLO/HEARTBEAT in flight, cancelled on stop (a->mu) */
 };
