@@ -6,6 +6,7 @@
 #include "nng_err.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 #include <nng/supplemental/tls/tls.h>
@@ -110,20 +111,19 @@ static int mbed_err(char *err, size_t errlen, const char *flag, const char *path
                    (unsigned)-m);
 }
 
-static void add_warning(char *warn, size_t warnlen, const char *fmt, const char *a,
-                        const char *b)
+/* one more line in warn */
+__attribute__((format(printf, 3, 4))) static void add_warning(char *warn, size_t warnlen,
+                                                              const char *fmt, ...)
 {
-    if (!warn || !warnlen)
+    size_t used = warn ? strlen(warn) : 0;
+    if (!warn || used + 2 >= warnlen)
         return;
-    size_t used = strlen(warn);
-    if (used + 1 >= warnlen)
-        return;
-    snprintf(warn + used, warnlen - used, "%s", used ? "\n" : "");
-    used = strlen(warn);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(warn + used, warnlen - used, fmt, a, b);
-#pragma GCC diagnostic pop
+    if (used)
+        warn[used++] = '\n';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(warn + used, warnlen - used, fmt, ap);
+    va_end(ap);
 }
 
 /* parse what was read, so a mistake is named now and not as a failed
@@ -163,12 +163,11 @@ static int check_files(const hp_tls_t *t, char *warn, size_t warnlen, char *err,
                         "that CA will refuse it",
                         t->cert_path, t->ca_path);
         if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
-            add_warning(warn, warnlen, "--tls-cert %s has expired%s: peers will refuse it",
-                        t->cert_path, "");
+            add_warning(warn, warnlen, "--tls-cert %s has expired: peers will refuse it",
+                        t->cert_path);
         if (flags & MBEDTLS_X509_BADCERT_FUTURE)
-            add_warning(warn, warnlen,
-                        "--tls-cert %s is not valid yet%s (check this host's clock)",
-                        t->cert_path, "");
+            add_warning(warn, warnlen, "--tls-cert %s is not valid yet (check this host's clock)",
+                        t->cert_path);
         struct stat st;
         if (stat(t->key_path, &st) == 0 && (st.st_mode & 077))
             add_warning(warn, warnlen,
