@@ -45,12 +45,13 @@ struct hp_rep {
     hp_rep_req_t *head, *tail; /* requests for the loop, FIFO */
     pipe_ev_t *pipes;          /* closed connections for the loop */
     int closing;
-    int handles;               /* uv handles not closed yet; r is freed at 0 */
+    int handles;               /* uv handles not closed + work in flight; r is freed at 0 */
     /* tls+tcp://: refused handshakes, counted by nng, logged from the loop */
     nng_listener listener;
     uv_timer_t tls_timer;
-    int tls_watch;
-    uint64_t tls_refused;
+    uv_work_t tls_work;        /* reading nng's statistics, off the loop */
+    int tls_watch, tls_busy;
+    uint64_t tls_refused, tls_now;
     char name[16];
     char url[512];
 };
@@ -180,22 +181,48 @@ void hp_rep_reply(hp_rep_req_t *q, const void *buf, size_t len)
 
 unsigned hp_rep_parked(const hp_rep_t *r) { return r->parked; }
 
+static void release(hp_rep_t *r);
+
+/* work thread: a snapshot of all of nng's statistics costs milliseconds
+ * with a thousand connections, too long for the loop */
+static void tls_count(uv_work_t *w)
+{
+    hp_rep_t *r = w->data;
+    r->tls_now = hp_tls_listener_failures(r->listener);
+}
+
+/* loop thread: log what was refused since the last count */
+static void tls_counted(uv_work_t *w, int status)
+{
+    hp_rep_t *r = w->data;
+    r->tls_busy = 0;
+    uint64_t n = r->tls_now;
+    if (status == 0 && !r->closing && n > r->tls_refused) {
+        uint64_t d = n - r->tls_refused;
+        hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client spoke "
+                    "plain TCP, sent no certificate or one not signed by --tls-ca, or refused "
+                    "this daemon's certificate; nng reports neither the peer's address nor "
+                    "which (the client's log says)",
+                    r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
+                    (unsigned long long)n);
+    }
+    if (n > r->tls_refused)
+        r->tls_refused = n;
+    release(r);
+}
+
 /* loop thread, each second on a TLS socket: a refused handshake never
  * becomes a pipe, so nng's listener statistic is all there is to see */
 static void on_tls_timer(uv_timer_t *h)
 {
     hp_rep_t *r = h->data;
-    uint64_t n = hp_tls_listener_failures(r->listener);
-    if (n <= r->tls_refused)
+    if (r->tls_busy || r->closing)
         return;
-    uint64_t d = n - r->tls_refused;
-    r->tls_refused = n;
-    hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client spoke plain "
-                "TCP, sent no certificate or one not signed by --tls-ca, or refused this "
-                "daemon's certificate; nng reports neither the peer's address nor which (the client's "
-                "log says)",
-                r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
-                (unsigned long long)n);
+    r->tls_work.data = r;
+    if (uv_queue_work(r->loop, &r->tls_work, tls_count, tls_counted) == 0) {
+        r->tls_busy = 1;
+        r->handles++;
+    }
 }
 
 int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncontexts,
@@ -271,9 +298,11 @@ int hp_rep_open_tls(hp_rep_t **out, uv_loop_t *loop, const char *name, const cha
     return 0;
 }
 
-static void free_after_close(uv_handle_t *h)
+static void free_after_close(uv_handle_t *h) { release(h->data); }
+
+/* one of r's handles closed, or its work finished: r goes with the last */
+static void release(hp_rep_t *r)
 {
-    hp_rep_t *r = h->data;
     if (--r->handles > 0)
         return;
     pthread_mutex_destroy(&r->mu);
