@@ -116,14 +116,14 @@ int main(int argc, char **argv)
             cli.token_file = argv[++i];
         } else if (strncmp(a, "--token-file=", 13) == 0 && a[13]) {
             cli.token_file = a + 13;
-        } else if (tls_flag(a) && !strchr(a, '=')) {
-            if (i + 1 >= argc || !*argv[i + 1]) {
-                fprintf(stderr, "hpsearch: %s needs a FILE\n", a);
+        } else if (tls_flag(a)) {
+            size_t eq = strcspn(a, "=");
+            const char *file = a[eq] ? a + eq + 1 : i + 1 < argc ? argv[++i] : "";
+            if (!*file) {
+                fprintf(stderr, "hpsearch: %.*s needs a FILE\n", (int)eq, a);
                 return HP_EXIT_USAGE;
             }
-            *tls_flag(a) = argv[++i];
-        } else if (tls_flag(a) && a[strcspn(a, "=") + 1]) {
-            *tls_flag(a) = a + strcspn(a, "=") + 1;
+            *tls_flag(a) = file;
         } else if (strcmp(a, "--") == 0) {
             i++;
             break;
