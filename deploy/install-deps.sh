@@ -24,7 +24,7 @@ set -eu
 
 BUILD_PKGS="pkg-config libuv1-dev libnng-dev libsqlite3-dev sqlite3
 libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
-libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
+libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev libmbedtls-dev"
 # python3-yaml reads the Kubernetes manifests; systemd's systemd-analyze
 # verifies the unit files (tests/deploy)
 TEST_PKGS="python3 python3-yaml systemd"
@@ -34,7 +34,7 @@ FUZZ_PKGS="clang libclang-rt-14-dev"
 SLURM_PKGS="slurm-wlm munge"
 TOOLCHAIN_PKGS="cmake gcc libc6-dev make"
 RUNTIME_PKGS="libuv1 libnng1 libsqlite3-0 libopenblas0-pthread liblapacke libprotobuf-c1
-libfyaml0 libnlopt0 zlib1g"
+libfyaml0 libnlopt0 zlib1g libmbedtls14 libmbedx509-1 libmbedcrypto7"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
 
 # The build runs `npm ci` for the dashboard's charts (coordinator/dash/web).

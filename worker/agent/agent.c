@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "err.h"
 #include "log.h"
+#include "tls.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -304,12 +305,36 @@ static int check_idle(hp_agent_t *a, int want_ms)
     return left < want_ms ? left : want_ms;
 }
 
+/* HELLO went unanswered. On a tls+tcp:// URL nng redials silently after a
+ * refused handshake, so hp_tls_diagnose says whether TLS is why, logged
+ * once for each new reason. On a plain tcp:// URL, once per process: is it
+ * a TLS socket this worker speaks plain TCP to? */
+static void check_tls(hp_agent_t *a)
+{
+    char why[512];
+    if (!a->o.tls) {
+        if (a->plain_probed || strncmp(a->url, "tcp://", 6) != 0)
+            return;
+        a->plain_probed = 1;
+        if (hp_tls_diagnose(NULL, a->url, 5000, why, sizeof why) == 1)
+            hp_log_error("no answer from %s: %s", a->url, why);
+        return;
+    }
+    if (hp_tls_diagnose(a->o.tls, a->url, 5000, why, sizeof why) != 1)
+        return; /* not reachable (the daemon is down), or TLS is fine */
+    if (strcmp(why, a->tls_why) == 0)
+        return;
+    snprintf(a->tls_why, sizeof a->tls_why, "%s", why);
+    hp_log_error("TLS handshake with %s failed: %s", a->url, why);
+}
+
 int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
 {
-    int rv = nng_dial(a->sock, a->url, &a->dialer, NNG_FLAG_NONBLOCK);
-    if (rv != 0)
-        return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot dial %s: %s", a->url,
-                       nng_strerror(rv));
+    char why[512];
+    int rc0 = hp_tls_dial(a->sock, a->url, a->o.tls, NNG_FLAG_NONBLOCK, &a->dialer, why,
+                          sizeof why);
+    if (rc0 < 0)
+        return hp_errf(err, errlen, rc0, "cannot dial %s: %s", a->url, why);
     hp_log_info("worker on %s (%d core%s, %d slot%s, %d BLAS thread%s per trial) connecting to %s",
                 a->hostname, a->cores, a->cores == 1 ? "" : "s", a->o.slots,
                 a->o.slots == 1 ? "" : "s", a->blas_threads, a->blas_threads == 1 ? "" : "s",
@@ -340,6 +365,7 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
             if (rc == 0) {
                 backoff = 250;
                 waiting_logged = 0;
+                a->tls_why[0] = '\0';
                 continue;
             }
             if (rc == HP_EAUTH || rc == HP_EVERSION) {
@@ -349,6 +375,7 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
             if (rc == HP_ETIMEDOUT) {
                 if (!waiting_logged++)
                     hp_log_info("waiting for the coordinator at %s", a->url);
+                check_tls(a);
                 continue; /* REQ keeps the dial going; just ask again */
             }
             if (rc != HP_ECANCELED && rc != HP_ECLOSED)

@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+struct hp_tls;
+
 typedef struct hp_agent_opts {
     const char *url;       /* the coordinator's worker socket */
     int slots;             /* trials at once, 1..1024 */
@@ -36,6 +38,8 @@ typedef struct hp_agent_opts {
     int exit_when_idle_s;
     /* leave once this many trials were taken and have ended; 0: no limit */
     int max_trials;
+    const struct hp_tls *tls; /* tls+tcp:// (a client's, hp_tls_new); NULL: plain. The
+                                 caller keeps it alive until hp_agent_free */
 } hp_agent_opts_t;
 
 typedef struct hp_agent hp_agent_t;

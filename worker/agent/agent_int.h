@@ -94,6 +94,8 @@ struct hp_agent {
     double last_busy;
     int trials_taken, trials_reserved;
     int slots_active;
+    char tls_why[512]; /* the TLS failure last logged; "" once connected (HELLO thread) */
+    int plain_probed;  /* a tcp:// URL was checked for a TLS server (HELLO thread) */
     nng_ctx hb_ctx;
     nng_aio *hb_hold; /* the HELLO/HEARTBEAT in flight, cancelled on stop (a->mu) */
 };

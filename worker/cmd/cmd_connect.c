@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,8 @@ static void usage(FILE *f)
 {
     fputs("usage: hpworker --connect URL [--slots N] [--token-file PATH] [--exit-when-idle S]\n"
           "                [--max-trials N] [--heartbeat-ms MS] [--kill-grace-ms MS]\n"
-          "                [--log-level error|warn|info|debug]\n\n"
+          "                [--log-level error|warn|info|debug]\n"
+          "                [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n\n"
           "  --connect URL         the coordinator's worker socket (hpsearchd --listen);\n"
           "                        default $HPSEARCH_COORDINATOR\n"
           "  --slots N             trials run at once (1..1024); default $HPSEARCH_SLOTS, else\n"
@@ -41,6 +43,9 @@ static void usage(FILE *f)
           "  --max-trials N        leave (exit 0) once N trials have been run\n"
           "  --heartbeat-ms MS     heartbeat at least this often (default: the coordinator's)\n"
           "  --kill-grace-ms MS    external programs: SIGTERM, then SIGKILL after MS (default 5000)\n"
+          "  --tls-ca FILE         tls+tcp://: the CA that signed the coordinator's certificate\n"
+          "  --tls-cert FILE       tls+tcp://: this worker's certificate (hpsearch certs issue)\n"
+          "  --tls-key FILE        tls+tcp://: its key\n"
           "  --log-level L         default info\n"
           "flags win over the environment\n",
           f);
@@ -98,6 +103,24 @@ static void *sig_main(void *arg)
     }
 }
 
+/* --tls-* against --connect's URL, then the files read and checked */
+static int open_tls(const hp_tls_files_t *f, const char *url, hp_tls_t **out)
+{
+    char err[1024], warn[1024] = "";
+    const char *urls[] = {url};
+    if (hp_tls_check_flags(f, urls, 1, err, sizeof err) < 0 ||
+        (hp_tls_wanted(f) &&
+         hp_tls_new(out, HP_TLS_CLIENT, f, warn, sizeof warn, err, sizeof err) < 0)) {
+        fprintf(stderr, "hpworker: %s\n", err);
+        return -1;
+    }
+    for (char *w = warn, *nl; *out && *w; w = nl ? nl + 1 : w + strlen(w)) {
+        nl = strchr(w, '\n');
+        hp_log_warn("TLS: %.*s", nl ? (int)(nl - w) : (int)strlen(w), w);
+    }
+    return 0;
+}
+
 static int parse_int(const char *flag, const char *v, int lo, int hi, int *out)
 {
     char *end;
@@ -124,6 +147,7 @@ static int exec_connect(int argc, char **argv)
     hp_agent_opts_t o = {.slots = 0};
     char *token = NULL;
     const char *token_file = NULL;
+    hp_tls_files_t tls_files = {0};
     /* --help anywhere, even where a value would be (`hpworker --connect --help`) */
     for (int i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -150,6 +174,12 @@ static int exec_connect(int argc, char **argv)
             rc = parse_int(f, v, 1, 86400 * 365, &o.exit_when_idle_s);
         else if (!strcmp(f, "--max-trials"))
             rc = parse_int(f, v, 1, 1000000000, &o.max_trials);
+        else if (!strcmp(f, "--tls-ca"))
+            tls_files.ca = v;
+        else if (!strcmp(f, "--tls-cert"))
+            tls_files.cert = v;
+        else if (!strcmp(f, "--tls-key"))
+            tls_files.key = v;
         else if (!strcmp(f, "--token-file"))
             token_file = v;
         else if (!strcmp(f, "--log-level")) {
@@ -196,9 +226,16 @@ static int exec_connect(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     char err[1024];
+    hp_tls_t *tls = NULL;
+    if (open_tls(&tls_files, o.url, &tls) < 0) {
+        free(token);
+        return 2;
+    }
+    o.tls = tls;
     hp_agent_t *a;
     if (hp_agent_new(&a, &o, err, sizeof err) < 0) {
         fprintf(stderr, "hpworker: %s\n", err);
+        hp_tls_free(tls);
         free(token);
         return 2;
     }
@@ -206,6 +243,7 @@ static int exec_connect(int argc, char **argv)
     if (pipe2(sig_pipe, O_CLOEXEC) < 0 || pthread_create(&st, NULL, sig_main, a) != 0) {
         fprintf(stderr, "hpworker: cannot start the signal thread\n");
         hp_agent_free(a);
+        hp_tls_free(tls);
         free(token);
         return 1;
     }
@@ -226,6 +264,7 @@ static int exec_connect(int argc, char **argv)
     close(sig_pipe[0]);
     close(sig_pipe[1]);
     hp_agent_free(a);
+    hp_tls_free(tls);
     free(token);
     if (rc < 0) {
         if (rc == HP_EAUTH)
@@ -245,6 +284,6 @@ static int exec_connect(int argc, char **argv)
 const hp_worker_cmd_t hp_worker_cmd_connect = {
     .name = "--connect",
     .usage = "--connect URL [--slots N] [--token-file PATH] [--exit-when-idle S] [--max-trials N] "
-             "[--heartbeat-ms MS] [--log-level L]",
+             "[--heartbeat-ms MS] [--log-level L] [--tls-ca FILE --tls-cert FILE --tls-key FILE]",
     .exec = exec_connect,
 };
