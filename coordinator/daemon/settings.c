@@ -4,6 +4,7 @@
 #include "lockfile.h"
 #include "token.h"
 #include "log.h"
+#include "tls.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,9 +34,15 @@ static const setting_t settings[] = {
     STR("db", db, "hpsearch.db", "SQLite database file (created if missing)"),
     STR("listen", listen, "tcp://127.0.0.1:7521", "URL workers connect to"),
     STR("control", control, "tcp://127.0.0.1:7522", "URL the hpsearch CLI connects to"),
+    STR("http", http, "",
+        "serve the web dashboard here, e.g. http://127.0.0.1:7523 (off by default; off "
+        "loopback it asks for the token)"),
     STR("token-file", token_file, "",
         "file holding the shared secret (default: DB.token beside the database, created 0600 "
         "if missing)"),
+    STR("tls-ca", tls_ca, "", "tls+tcp://: the CA certificate that signs every client's (hpsearch certs)"),
+    STR("tls-cert", tls_cert, "", "tls+tcp://: this daemon's certificate, naming the host clients dial"),
+    STR("tls-key", tls_key, "", "tls+tcp://: the key of --tls-cert"),
     STR("log-level", log_level, "info", "error | warn | info | debug"),
     STR("synchronous", synchronous, "full", "full (survives power loss) | normal (survives crashes)"),
     INT("heartbeat-ms", heartbeat_ms, "2000", 10, 600000, "how often workers heartbeat"),
@@ -254,6 +261,14 @@ int hp_settings_finish(hp_coord_config_t *cfg, char *err, size_t errlen)
             return hp_errf(err, errlen, rc, "token: %s", why);
         cfg->token_created = created;
     }
+    /* TLS is for the worker and control sockets; the dashboard serves
+     * plain HTTP (docs/dashboard.md). Every socket is authenticated: the
+     * token above is there whatever the addresses. */
+    const char *urls[2] = {cfg->listen, cfg->control};
+    hp_tls_files_t tls = {cfg->tls_ca, cfg->tls_cert, cfg->tls_key};
+    int trc = hp_tls_check_flags(&tls, urls, 2, err, errlen);
+    if (trc < 0)
+        return trc;
     if (cfg->heartbeat_ms * 2 > cfg->lease_ms)
         return hp_errf(err, errlen, HP_EINVAL,
                        "lease-ms (%lld) must be at least twice heartbeat-ms (%lld), or leases "
