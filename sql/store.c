@@ -638,7 +638,19 @@ int hp_store_check_writable(const char *path, char *err, size_t errlen)
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return hp_errf(err, errlen, HP_ENOENT, "database folder %s does not exist", dir);
-    /* the file and its companions first: the folder may be writable while
+    /* the folder first: on a read-only mount the file is read-only too,
+     * and the folder is what to move */
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/.hpsearch-probe-XXXXXX", dir);
+    int fd = mkstemp(probe);
+    if (fd < 0)
+        return hp_errf(err, errlen, HP_EREADONLY,
+                       "database folder %s is read-only (cannot create a file in it: %s); "
+                       "SQLite creates the database's -wal and -shm files there",
+                       dir, strerror(errno));
+    close(fd);
+    unlink(probe);
+    /* then the file and its companions: the folder may be writable while
      * they are not */
     static const char *const suffixes[] = {"", "-wal", "-shm"};
     for (size_t i = 0; i < HP_ARRAY_LEN(suffixes); i++) {
@@ -650,16 +662,6 @@ int hp_store_check_writable(const char *path, char *err, size_t errlen)
                            "database file %s is read-only (cannot open it for writing: %s)", p,
                            strerror(e));
     }
-    char probe[PATH_MAX + 32];
-    snprintf(probe, sizeof probe, "%s/.hpsearch-probe-XXXXXX", dir);
-    int fd = mkstemp(probe);
-    if (fd < 0)
-        return hp_errf(err, errlen, HP_EREADONLY,
-                       "database folder %s is read-only (cannot create a file in it: %s); "
-                       "SQLite creates the database's -wal and -shm files there",
-                       dir, strerror(errno));
-    close(fd);
-    unlink(probe);
     return 0;
 }
 

@@ -327,15 +327,16 @@ static int open_sockets(coord_t *c)
 {
     const hp_coord_config_t *cfg = &c->cfg;
     char err[1024];
-    int rc = hp_rep_open(&c->workers_rep, c->loop, cfg->listen, (unsigned)cfg->worker_contexts,
-                         coord_on_worker_request, coord_on_worker_pipe_closed, c, err,
-                         sizeof err);
+    int rc = hp_rep_open(&c->workers_rep, c->loop, "workers", cfg->listen,
+                         (unsigned)cfg->worker_contexts, coord_on_worker_request,
+                         coord_on_worker_pipe_closed, c, err, sizeof err);
     if (rc < 0) {
         hp_log_error("workers socket: %s", err);
         return rc;
     }
-    rc = hp_rep_open(&c->control_rep, c->loop, cfg->control, (unsigned)cfg->control_contexts,
-                     coord_on_control_request, NULL, c, err, sizeof err);
+    rc = hp_rep_open(&c->control_rep, c->loop, "control", cfg->control,
+                     (unsigned)cfg->control_contexts, coord_on_control_request, NULL, c, err,
+                     sizeof err);
     if (rc < 0) {
         hp_log_error("control socket: %s", err);
         hp_rep_close(c->workers_rep);

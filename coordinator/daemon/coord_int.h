@@ -261,6 +261,7 @@ typedef struct coord {
      * scheduled), which the lease clock does not count: coord_now_ms is
      * uv_now less this (coord_clock_stalled) */
     uint64_t stalled_ms;
+    uint64_t clock_last; /* coord_now_ms's last answer: it never goes back */
     uint64_t lease_timer_due; /* uv_now when the lease timer should fire next */
 
     int64_t next_lease_id;

@@ -186,6 +186,7 @@ void coord_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *q)
     }
     c->queries.job[slot] = j;
     c->queries.running++;
+    hp_log_debug("query started (%u of %u running)", c->queries.running, c->queries.n);
 }
 
 void coord_queries_stop(coord_t *c)

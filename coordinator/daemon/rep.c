@@ -7,6 +7,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,9 @@ struct hp_rep {
     uv_loop_t *loop;
     uv_async_t async;
     nng_socket sock;
+    nng_listener listener;
+    char name[32];          /* "workers", "control": in log lines */
+    uint64_t dropped;       /* connections nng ended on an error, as last logged */
     hp_rep_req_t *reqs;
     unsigned n;
     unsigned parked;
@@ -115,6 +119,39 @@ static void pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
     uv_async_send(&r->async);
 }
 
+/* The connections nng ended on its own after an error on them: its
+ * listener's count of "other" errors, where a message over RECVMAXSZ is
+ * counted (nng drops it, and the connection, without a word to us). */
+static uint64_t transport_errors(hp_rep_t *r)
+{
+    nng_stat *all = NULL;
+    uint64_t n = 0;
+    if (nng_stats_get(&all) != 0)
+        return 0;
+    nng_stat *l = nng_stat_find_listener(all, r->listener);
+    nng_stat *other = l ? nng_stat_find(l, "other") : NULL;
+    if (other)
+        n = nng_stat_value(other);
+    nng_stats_free(all);
+    return n;
+}
+
+/* loop thread, after connections closed: says so when nng closed one for
+ * an error (most often a message too large to receive), which nothing
+ * else would ever report. */
+static void log_transport_drops(hp_rep_t *r)
+{
+    uint64_t n = transport_errors(r);
+    if (n <= r->dropped)
+        return;
+    hp_log_warn("%s socket: the transport closed %llu connection%s on an error without "
+                "delivering the message (most often one over the %u MiB limit, too large to "
+                "receive or answer)",
+                r->name, (unsigned long long)(n - r->dropped), n - r->dropped == 1 ? "" : "s",
+                HP_REP_RECV_MAX >> 20);
+    r->dropped = n;
+}
+
 /* loop thread: drain everything nng handed over. */
 static void on_async(uv_async_t *h)
 {
@@ -137,6 +174,8 @@ static void on_async(uv_async_t *h)
             r->on_request(r->data, q, nng_msg_body(m), nng_msg_len(m), nng_pipe_id(p));
             q = next;
         }
+        if (pipes && !r->closing)
+            log_transport_drops(r);
         while (pipes) {
             pipe_ev_t *next = pipes->next;
             if (r->on_pipe_closed && !r->closing)
@@ -170,7 +209,8 @@ void hp_rep_reply(hp_rep_req_t *q, const void *buf, size_t len)
 
 unsigned hp_rep_parked(const hp_rep_t *r) { return r->parked; }
 
-int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncontexts,
+int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *url,
+                unsigned ncontexts,
                 hp_rep_request_cb on_request, hp_rep_pipe_cb on_pipe_closed, void *data, char *err,
                 size_t errlen)
 {
@@ -182,6 +222,7 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncont
     r->on_request = on_request;
     r->on_pipe_closed = on_pipe_closed;
     r->data = data;
+    snprintf(r->name, sizeof r->name, "%s", name);
     pthread_mutex_init(&r->mu, NULL);
     int rv = nng_rep0_open(&r->sock);
     if (rv != 0) {
@@ -190,9 +231,9 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncont
         return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot open a REP socket: %s",
                        nng_strerror(rv));
     }
-    nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, 8u << 20);
+    nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, HP_REP_RECV_MAX);
     nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, pipe_removed, r);
-    rv = nng_listen(r->sock, url, NULL, 0);
+    rv = nng_listen(r->sock, url, &r->listener, 0);
     if (rv != 0) {
         int code = hp_err_from_nng(rv);
         nng_close(r->sock);

@@ -10,7 +10,8 @@
  * contexts bounds how many requests can be outstanding at once.
  *
  *     hp_rep_t *r;
- *     hp_rep_open(&r, loop, "tcp://127.0.0.1:5555", 256, on_request, data, err, n);
+ *     hp_rep_open(&r, loop, "workers", "tcp://127.0.0.1:5555", 256, on_request, on_closed,
+ *                 data, err, n);
  *     // on the loop thread, for each request:
  *     static void on_request(void *data, hp_rep_req_t *req, const void *buf, size_t len) {
  *         hp_rep_reply(req, reply, reply_len);      // now or later
@@ -38,9 +39,19 @@ typedef void (*hp_rep_request_cb)(void *data, hp_rep_req_t *req, const void *buf
 /* Called on the loop thread when a connection closes. */
 typedef void (*hp_rep_pipe_cb)(void *data, uint32_t pipe_id);
 
-/* hp_rep_open listens on url with ncontexts contexts. Returns 0 or
- * HP_EINVAL (bad URL), HP_EBUSY (address in use), HP_ENOMEM, with err. */
-int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncontexts,
+/* The largest message received. Above the protocol's own limit
+ * (HP_PROTO_MAX_MSG), so a message a little too large still reaches the
+ * decoder, which refuses it with an ERROR reply and a log line; a larger
+ * one is dropped by nng with its connection (a REP socket cannot answer
+ * what it never received), and hp_rep logs that the transport closed a
+ * connection on an error. */
+#define HP_REP_RECV_MAX (8u << 20)
+
+/* hp_rep_open listens on url with ncontexts contexts; name ("workers",
+ * "control") names the socket in log lines. Returns 0 or HP_EINVAL (bad
+ * URL), HP_EBUSY (address in use), HP_ENOMEM, with err. */
+int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *url,
+                unsigned ncontexts,
                 hp_rep_request_cb on_request, hp_rep_pipe_cb on_pipe_closed, void *data, char *err,
                 size_t errlen);
 
