@@ -589,9 +589,28 @@ static int check(hp_store_t *st, const char *pragma, const char *what, char *err
     int code = 0;
     if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *r = (const char *)sqlite3_column_text(s, 0);
-        if (!r || strcmp(r, "ok") != 0)
-            code = hp_errf(err, errlen, HP_ECORRUPT, "%s: %s: %s", st->path, what,
-                           r ? r : "no answer");
+        if (!r || strcmp(r, "ok") != 0) {
+            /* one line: the first complaint, and how many more (SQLite
+             * puts them in one text, a line each, then further rows) */
+            const char *text = r ? r : "no answer";
+            /* past the "*** in database main ***" heading to the problem */
+            if (strncmp(text, "*** in database", 15) == 0 && strchr(text, '\n'))
+                text = strchr(text, '\n') + 1;
+            size_t first = strcspn(text, "\n");
+            char line[256];
+            snprintf(line, sizeof line, "%.*s", (int)first, text);
+            long more = 0;
+            for (const char *q = text + first; *q; q++)
+                more += *q == '\n' && q[1];
+            while (sqlite3_step(s) == SQLITE_ROW) /* r is invalid from here */
+                more++;
+            char tail[64] = "";
+            if (more)
+                snprintf(tail, sizeof tail, " (and %ld more problem%s)", more,
+                         more == 1 ? "" : "s");
+            code = hp_errf(err, errlen, HP_ECORRUPT, "%s: %s: %s%s", st->path, what, line,
+                           tail);
+        }
     } else {
         code = hp_store_sqlerr(st, rc, err, errlen, "%s: %s", st->path, what);
         /* a page that cannot be read at all is damage too */

@@ -406,14 +406,6 @@ int hp_coord_main(const hp_coord_config_t *cfg)
     c->cfg = *cfg;
     hp_log_set_ident("hpsearchd");
     hp_log_set_level((hp_log_level_t)hp_log_level_parse(cfg->log_level));
-    /* libuv's work threads (read once, at the first uv_queue_work) serve
-     * the samplers' suggestions, the checkpoints and the user queries:
-     * queries that fill their share must leave threads for the others */
-    if (!getenv("UV_THREADPOOL_SIZE")) {
-        char n[16];
-        snprintf(n, sizeof n, "%d", 4 + (int)cfg->query_concurrency);
-        setenv("UV_THREADPOOL_SIZE", n, 0);
-    }
     uv_loop_t loop;
     uv_loop_init(&loop);
     c->loop = &loop;

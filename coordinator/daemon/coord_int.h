@@ -73,6 +73,7 @@
 #include "store.h"
 #include "vec.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -212,15 +213,26 @@ typedef struct coord_reply {
     hp_buf_t buf;
 } coord_reply_t;
 
-/* The user queries running off the loop (queries.c). */
+/* The user queries running off the loop (queries.c): one thread and one
+ * read-only connection per slot. */
 #define COORD_QUERIES_MAX 16
 struct coord_query_job;
+struct coord_query_thread;
 typedef struct coord_queries {
-    hp_store_t *conn[COORD_QUERIES_MAX]; /* read-only, one per slot */
-    struct coord_query_job *job[COORD_QUERIES_MAX]; /* NULL: the slot is free */
-    unsigned n;       /* connections open (query-concurrency) */
+    hp_store_t *conn[COORD_QUERIES_MAX];
+    struct coord_query_thread *threads; /* [COORD_QUERIES_MAX], see queries.c */
+    /* the loop's: the job each slot runs (NULL: free) */
+    struct coord_query_job *job[COORD_QUERIES_MAX];
+    unsigned n;       /* slots open (query-concurrency) */
     unsigned running; /* jobs in flight */
     int closing;      /* shutting down: no new query starts */
+    int open, quit;
+    /* handed between the loop and the threads, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct coord_query_job *todo[COORD_QUERIES_MAX]; /* for the slot's thread */
+    struct coord_query_job *done[COORD_QUERIES_MAX]; /* for the loop */
+    uv_async_t async; /* a job is done */
 } coord_queries_t;
 
 /* The WAL checkpoint running off the loop (checkpoint.c). */
@@ -232,6 +244,7 @@ typedef struct coord_checkpointer {
     char err[256];
     unsigned peak_pages; /* the largest WAL seen after a commit, in pages */
     unsigned started_pages; /* the WAL's size when the last one started */
+    int caught_up; /* the last one copied every frame there was when it began */
 } coord_checkpointer_t;
 /* A checkpoint starts once a commit leaves this many pages in the WAL
  * (SQLite's own automatic checkpoint's default: about 4 MiB). */

@@ -1,27 +1,42 @@
-/* User SQL (QUERY, `hpsearch sql` without --db) off the loop: each query
- * runs on a libuv work thread, on one of a few read-only connections of
- * its own, within the query time budget; the loop only hands it out and
- * queues the reply the thread encoded. Heartbeats, results and status
- * are served meanwhile. At most query-concurrency queries run at once; one
- * more is answered EBUSY at once rather than queued, so a burst of heavy
- * queries never builds a backlog that outlives its clients. */
+/* User SQL (QUERY, `hpsearch sql` without --db) off the loop: a small pool
+ * of threads of its own (query-concurrency), each with a read-only
+ * connection of its own, runs one query at a time within the query time
+ * budget; the loop only hands a query out and queues the reply the thread
+ * encoded. Heartbeats, results and status are served meanwhile. The
+ * threads run at a lower CPU priority (nice +10), so on a busy machine the
+ * loop gets the CPU before them. With every thread busy one more query is
+ * answered EBUSY at once rather than queued, so a burst of heavy queries
+ * never builds a backlog that outlives its clients. */
 #include "coord_int.h"
 
 #include "err.h"
 #include "log.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct coord_query_job {
-    uv_work_t work;
     coord_t *c;
     unsigned slot;     /* its connection: c->queries.conn[slot] */
     hp_rep_req_t *req; /* NULL once the socket is closing: nothing to answer */
     char *sql;
     size_t max_rows;
-    hp_buf_t reply; /* encoded on the work thread */
+    hp_buf_t reply; /* encoded on the query's thread */
+};
+
+/* One thread of the pool: its connection and the job it runs (the loop
+ * sets job and signals; the thread clears nothing — it hands the job back
+ * through the done list). */
+struct coord_query_thread {
+    coord_t *c;
+    unsigned slot;
+    pthread_t tid;
+    int started;
 };
 
 /* ---- on the work thread ------------------------------------------------ */
@@ -88,9 +103,8 @@ static void acc_fini(query_acc_t *q)
 
 /* Runs the query and encodes its reply: nothing here touches the loop's
  * state, only the job and its own connection. */
-static void run_job(uv_work_t *w)
+static void run_job(struct coord_query_job *j)
 {
-    struct coord_query_job *j = w->data;
     hp_store_t *conn = j->c->queries.conn[j->slot];
     query_acc_t q = {.max_rows = j->max_rows};
     char err[512];
@@ -121,35 +135,95 @@ static void run_job(uv_work_t *w)
     acc_fini(&q);
 }
 
+/* A query thread: waits for its slot's job, runs it, hands it back to
+ * the loop (the done list and the async), until the pool closes. */
+static void *query_thread(void *arg)
+{
+    struct coord_query_thread *t = arg;
+    coord_queries_t *p = &t->c->queries;
+    /* behind the loop for the CPU; failure only costs that preference */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->todo[t->slot] && !p->quit)
+            pthread_cond_wait(&p->cond, &p->mu);
+        if (p->quit)
+            break;
+        struct coord_query_job *j = p->todo[t->slot];
+        p->todo[t->slot] = NULL;
+        int closing = p->closing;
+        pthread_mutex_unlock(&p->mu);
+        if (closing)
+            hp_proto_encode_error(&j->reply, HP_ECANCELED,
+                                  "query not run: the coordinator is shutting down");
+        else
+            run_job(j);
+        pthread_mutex_lock(&p->mu);
+        p->done[t->slot] = j;
+        pthread_mutex_unlock(&p->mu);
+        uv_async_send(&p->async);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
 /* ---- on the loop --------------------------------------------------------- */
 
-static void job_done(uv_work_t *w, int status)
+static void job_free(struct coord_query_job *j)
 {
-    (void)status; /* work is never cancelled: uv_cancel is not used */
-    struct coord_query_job *j = w->data;
-    coord_t *c = j->c;
-    c->queries.job[j->slot] = NULL;
-    c->queries.running--;
-    if (j->req) {
-        coord_reply_buf(c, j->req, &j->reply);
-        /* the reply leaves at the end of this round of callbacks (the
-         * tick), like every other */
-    }
     hp_buf_fini(&j->reply);
     free(j->sql);
     free(j);
 }
 
+/* the async: every finished query's reply into the outbox */
+static void on_done(uv_async_t *h)
+{
+    coord_t *c = h->data;
+    coord_queries_t *p = &c->queries;
+    for (unsigned i = 0; i < p->n; i++) {
+        pthread_mutex_lock(&p->mu);
+        struct coord_query_job *j = p->done[i];
+        p->done[i] = NULL;
+        pthread_mutex_unlock(&p->mu);
+        if (!j)
+            continue;
+        p->job[i] = NULL;
+        p->running--;
+        /* the reply leaves at the end of this round of callbacks (the
+         * tick), like every other */
+        if (j->req)
+            coord_reply_buf(c, j->req, &j->reply);
+        job_free(j);
+    }
+}
+
 int coord_queries_open(coord_t *c, char *err, size_t errlen)
 {
+    coord_queries_t *p = &c->queries;
     unsigned n = (unsigned)c->cfg.query_concurrency;
     HP_ASSERT(n <= COORD_QUERIES_MAX);
+    p->threads = calloc(COORD_QUERIES_MAX, sizeof *p->threads);
+    HP_ASSERT(p->threads != NULL);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    uv_async_init(c->loop, &p->async, on_done);
+    p->async.data = c;
+    p->open = 1;
     for (unsigned i = 0; i < n; i++) {
-        int rc = hp_store_open(&c->queries.conn[i], c->cfg.db, HP_STORE_READONLY, err, errlen);
+        int rc = hp_store_open(&p->conn[i], c->cfg.db, HP_STORE_READONLY, err, errlen);
         if (rc < 0)
             return rc;
-        hp_store_set_query_limit(c->queries.conn[i], (double)c->cfg.query_timeout_s);
-        c->queries.n = i + 1;
+        hp_store_set_query_limit(p->conn[i], (double)c->cfg.query_timeout_s);
+        p->n = i + 1;
+        struct coord_query_thread *t = &p->threads[i];
+        t->c = c;
+        t->slot = i;
+        if ((rc = pthread_create(&t->tid, NULL, query_thread, t)) != 0)
+            return hp_errf(err, errlen, HP_ENOMEM, "cannot start a query thread: %s",
+                           strerror(rc));
+        t->started = 1;
     }
     return 0;
 }
@@ -176,22 +250,22 @@ void coord_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *q)
     j->max_rows = q->max_rows && q->max_rows < (uint64_t)c->cfg.query_max_rows
                       ? (size_t)q->max_rows
                       : (size_t)c->cfg.query_max_rows;
-    j->work.data = j;
-    int rc = uv_queue_work(c->loop, &j->work, run_job, job_done);
-    if (rc != 0) {
-        coord_reply_error(c, req, HP_EBUSY, "cannot start the query: %s", uv_strerror(rc));
-        free(j->sql);
-        free(j);
-        return;
-    }
     c->queries.job[slot] = j;
+    pthread_mutex_lock(&c->queries.mu);
+    c->queries.todo[slot] = j;
+    pthread_cond_broadcast(&c->queries.cond);
+    pthread_mutex_unlock(&c->queries.mu);
     c->queries.running++;
     hp_log_debug("query started (%u of %u running)", c->queries.running, c->queries.n);
 }
 
 void coord_queries_stop(coord_t *c)
 {
+    if (!c->queries.open)
+        return;
+    pthread_mutex_lock(&c->queries.mu);
     c->queries.closing = 1;
+    pthread_mutex_unlock(&c->queries.mu);
     for (unsigned i = 0; i < c->queries.n; i++)
         if (c->queries.job[i])
             hp_store_interrupt(c->queries.conn[i]);
@@ -199,18 +273,45 @@ void coord_queries_stop(coord_t *c)
 
 void coord_queries_drop(coord_t *c)
 {
+    coord_queries_t *p = &c->queries;
     coord_queries_stop(c);
-    for (unsigned i = 0; i < c->queries.n; i++)
-        if (c->queries.job[i])
-            c->queries.job[i]->req = NULL;
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->job[i])
+            p->job[i]->req = NULL;
+    if (p->open && !uv_is_closing((uv_handle_t *)&p->async))
+        uv_close((uv_handle_t *)&p->async, NULL);
 }
 
 void coord_queries_close(coord_t *c)
 {
-    HP_ASSERT(c->queries.running == 0);
-    for (unsigned i = 0; i < c->queries.n; i++) {
-        hp_store_close(c->queries.conn[i]);
-        c->queries.conn[i] = NULL;
+    coord_queries_t *p = &c->queries;
+    if (!p->open)
+        return;
+    /* the loop has ended: the threads finish what they run (interrupted)
+     * and leave; replies nobody can send any more are freed */
+    coord_queries_stop(c);
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->n; i++) {
+        if (p->threads[i].started)
+            pthread_join(p->threads[i].tid, NULL);
+        if (p->todo[i] && p->todo[i] != p->job[i])
+            job_free(p->todo[i]);
+        if (p->job[i])
+            job_free(p->job[i]);
+        hp_store_close(p->conn[i]);
+        p->conn[i] = NULL;
+        p->job[i] = p->todo[i] = p->done[i] = NULL;
     }
-    c->queries.n = 0;
+    if (!uv_is_closing((uv_handle_t *)&p->async))
+        uv_close((uv_handle_t *)&p->async, NULL); /* start-up failed: never dropped */
+    free(p->threads);
+    p->threads = NULL;
+    p->n = 0;
+    p->running = 0;
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->mu);
+    p->open = 0;
 }

@@ -128,10 +128,19 @@ static uint64_t transport_errors(hp_rep_t *r)
     uint64_t n = 0;
     if (nng_stats_get(&all) != 0)
         return 0;
-    nng_stat *l = nng_stat_find_listener(all, r->listener);
-    nng_stat *other = l ? nng_stat_find(l, "other") : NULL;
-    if (other)
-        n = nng_stat_value(other);
+    /* found by hand: nng 1.5's nng_stat_find_listener returns the first
+     * listener's statistics whichever is asked for */
+    int id = nng_listener_id(r->listener);
+    for (nng_stat *l = nng_stat_child(all); l; l = nng_stat_next(l)) {
+        nng_stat *lid = nng_stat_find(l, "id");
+        if (strcmp(nng_stat_name(l), "listener") != 0 || !lid ||
+            nng_stat_value(lid) != (uint64_t)id)
+            continue;
+        nng_stat *other = nng_stat_find(l, "other");
+        if (other)
+            n = nng_stat_value(other);
+        break;
+    }
     nng_stats_free(all);
     return n;
 }
