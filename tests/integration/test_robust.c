@@ -131,6 +131,17 @@ START_TEST(test_heavy_queries_stall_nothing)
     hp_harness_submit(&h, gated_spec(&h, "busy", 4, 2));
     wait_db(h.db, "SELECT count(*) FROM trials WHERE state = 'running'", 2);
 
+    /* status before the queries, on the same machine: what to compare with */
+    double base[100];
+    for (int i = 0; i < 100; i++) {
+        base[i] = status_ms(&h);
+        ck_assert(base[i] >= 0);
+        nap_ms(10);
+    }
+    qsort(base, 100, sizeof base[0], cmp_double);
+    fprintf(stderr, "status latency without queries: median %.1f ms, max %.1f ms (100 requests)\n",
+            base[50], base[99]);
+
     pid_t q[3];
     char name[3][16];
     for (int i = 0; i < 3; i++) {
