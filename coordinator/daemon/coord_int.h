@@ -233,6 +233,7 @@ typedef struct coord_queries {
     struct coord_query_job *todo[COORD_QUERIES_MAX]; /* for the slot's thread */
     struct coord_query_job *done[COORD_QUERIES_MAX]; /* for the loop */
     uv_async_t async; /* a job is done */
+    int async_closed; /* the control socket closed: no more sends */
 } coord_queries_t;
 
 /* The WAL checkpoint running off the loop (checkpoint.c). */

@@ -160,9 +160,8 @@ static void *query_thread(void *arg)
             run_job(j);
         pthread_mutex_lock(&p->mu);
         p->done[t->slot] = j;
-        pthread_mutex_unlock(&p->mu);
-        uv_async_send(&p->async);
-        pthread_mutex_lock(&p->mu);
+        if (!p->async_closed) /* closed: the loop frees it at the end */
+            uv_async_send(&p->async);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -278,8 +277,12 @@ void coord_queries_drop(coord_t *c)
     for (unsigned i = 0; i < p->n; i++)
         if (p->job[i])
             p->job[i]->req = NULL;
-    if (p->open && !uv_is_closing((uv_handle_t *)&p->async))
+    if (p->open && !uv_is_closing((uv_handle_t *)&p->async)) {
+        pthread_mutex_lock(&p->mu);
+        p->async_closed = 1;
+        pthread_mutex_unlock(&p->mu);
         uv_close((uv_handle_t *)&p->async, NULL);
+    }
 }
 
 void coord_queries_close(coord_t *c)
