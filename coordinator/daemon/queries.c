@@ -232,7 +232,13 @@ void coord_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *q)
     unsigned slot = 0;
     while (slot < c->queries.n && c->queries.job[slot])
         slot++;
-    if (c->queries.closing || slot == c->queries.n) {
+    if (c->queries.closing) {
+        coord_reply_error(c, req, HP_EBUSY,
+                          "busy: the coordinator is shutting down; try again once it is back, "
+                          "or use hpsearch sql --db");
+        return;
+    }
+    if (slot == c->queries.n) {
         coord_reply_error(c, req, HP_EBUSY,
                           "busy: the coordinator already runs %u queries (query-concurrency); "
                           "try again in a moment, or use hpsearch sql --db",

@@ -37,6 +37,10 @@ struct hp_rep {
     nng_listener listener;
     char name[32];          /* "workers", "control": in log lines */
     uint64_t dropped;       /* connections nng ended on an error, as last logged */
+    /* the connections a message arrived on, until they close: an open-
+     * addressing set of pipe ids (0 = empty), loop thread only */
+    uint32_t *heard;
+    size_t heard_cap, heard_n;
     hp_rep_req_t *reqs;
     unsigned n;
     unsigned parked;
@@ -119,6 +123,61 @@ static void pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
     uv_async_send(&r->async);
 }
 
+/* ---- the connections heard from (loop thread) ------------------------------ */
+
+static size_t heard_slot(const hp_rep_t *r, uint32_t id)
+{
+    size_t i = (id * 2654435761u) & (r->heard_cap - 1);
+    while (r->heard[i] && r->heard[i] != id)
+        i = (i + 1) & (r->heard_cap - 1);
+    return i;
+}
+
+static void heard_add(hp_rep_t *r, uint32_t id)
+{
+    if (!id)
+        return;
+    if (2 * (r->heard_n + 1) > r->heard_cap) {
+        size_t cap = r->heard_cap ? 2 * r->heard_cap : 64;
+        uint32_t *old = r->heard;
+        size_t oldcap = r->heard_cap;
+        uint32_t *fresh = calloc(cap, sizeof *fresh);
+        if (!fresh)
+            return; /* only the log's precision suffers */
+        r->heard = fresh;
+        r->heard_cap = cap;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i])
+                r->heard[heard_slot(r, old[i])] = old[i];
+        free(old);
+    }
+    size_t i = heard_slot(r, id);
+    if (!r->heard[i]) {
+        r->heard[i] = id;
+        r->heard_n++;
+    }
+}
+
+/* Removes id; returns whether it was there. */
+static int heard_remove(hp_rep_t *r, uint32_t id)
+{
+    if (!r->heard_cap || !id)
+        return 0;
+    size_t i = heard_slot(r, id);
+    if (!r->heard[i])
+        return 0;
+    r->heard[i] = 0;
+    r->heard_n--;
+    /* linear probing: move up what the hole would hide */
+    size_t mask = r->heard_cap - 1;
+    for (size_t j = (i + 1) & mask; r->heard[j]; j = (j + 1) & mask) {
+        uint32_t k = r->heard[j];
+        r->heard[j] = 0;
+        r->heard[heard_slot(r, k)] = k;
+    }
+    return 1;
+}
+
 /* The connections nng ended on its own after an error on them: its
  * listener's count of "other" errors, where a message over RECVMAXSZ is
  * counted (nng drops it, and the connection, without a word to us). */
@@ -145,19 +204,19 @@ static uint64_t transport_errors(hp_rep_t *r)
     return n;
 }
 
-/* loop thread, after connections closed: says so when nng closed one for
- * an error (most often a message too large to receive), which nothing
- * else would ever report. */
-static void log_transport_drops(hp_rep_t *r)
+/* loop thread, after `silent` connections closed before a single message
+ * arrived on them: says so when nng closed them for an error, which is
+ * how it drops a message too large to receive — nothing else would ever
+ * report it. (nng counts a peer's ordinary close as such an error too,
+ * so a connection that was heard from is never reported.) */
+static void log_transport_drops(hp_rep_t *r, unsigned silent)
 {
     uint64_t n = transport_errors(r);
-    if (n <= r->dropped)
-        return;
-    hp_log_warn("%s socket: the transport closed %llu connection%s on an error without "
-                "delivering the message (most often one over the %u MiB limit, too large to "
-                "receive or answer)",
-                r->name, (unsigned long long)(n - r->dropped), n - r->dropped == 1 ? "" : "s",
-                HP_REP_RECV_MAX >> 20);
+    if (silent && n > r->dropped)
+        hp_log_warn("%s socket: the transport closed %u connection%s on an error before any "
+                    "message arrived (most often a message over the %u MiB limit, too large "
+                    "to receive or answer)",
+                    r->name, silent, silent == 1 ? "" : "s", HP_REP_RECV_MAX >> 20);
     r->dropped = n;
 }
 
@@ -180,11 +239,15 @@ static void on_async(uv_async_t *h)
             r->parked++;
             nng_msg *m = q->msg;
             nng_pipe p = nng_msg_get_pipe(m);
+            heard_add(r, nng_pipe_id(p));
             r->on_request(r->data, q, nng_msg_body(m), nng_msg_len(m), nng_pipe_id(p));
             q = next;
         }
+        unsigned silent = 0;
+        for (pipe_ev_t *e = pipes; e; e = e->next)
+            silent += !heard_remove(r, e->pipe_id);
         if (pipes && !r->closing)
-            log_transport_drops(r);
+            log_transport_drops(r, silent);
         while (pipes) {
             pipe_ev_t *next = pipes->next;
             if (r->on_pipe_closed && !r->closing)
@@ -279,6 +342,7 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *u
 static void free_after_close(uv_handle_t *h)
 {
     hp_rep_t *r = h->data;
+    free(r->heard);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }

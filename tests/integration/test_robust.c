@@ -81,19 +81,35 @@ static Hpsearch__Envelope *query(hp_harness_t *h, const char *sql)
     return hp_harness_request(h->control, &env, 30000);
 }
 
-/* Waits until the log of pid holds needle; returns the log (free it). */
-static char *wait_log(hp_harness_t *h, const char *program, pid_t pid, const char *needle)
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Waits until the log of pid holds needle times times; returns the log
+ * (free it). */
+static char *wait_log_n(hp_harness_t *h, const char *program, pid_t pid, const char *needle,
+                        int times)
 {
     for (int i = 0; i < GUARD_S * 20; i++) {
         char *log = child_log(h, program, pid);
-        if (strstr(log, needle))
+        if (count_of(log, needle) >= times)
             return log;
         free(log);
         nap_ms(50);
     }
     char *log = child_log(h, program, pid);
-    ck_abort_msg("'%s' never appeared in the log of %s:\n%s", needle, program, log);
+    ck_abort_msg("'%s' never appeared %d times in the log of %s:\n%s", needle, times, program,
+                 log);
     return log;
+}
+
+static char *wait_log(hp_harness_t *h, const char *program, pid_t pid, const char *needle)
+{
+    return wait_log_n(h, program, pid, needle, 1);
 }
 
 /* hpsearchd d, whose wait status is st, stopped by itself with status 1:
@@ -176,9 +192,10 @@ START_TEST(test_heavy_queries_stall_nothing)
             "status latency with 3 heavy queries running: median %.1f ms, max %.1f ms "
             "(%d requests)\n",
             lat[n / 2], lat[n - 1], n);
-    /* generous: the point is that status does not wait for the queries
-     * (each runs 4 s); the measured figure is in docs/benchmarks.md */
-    ck_assert_msg(lat[n - 1] < 1000, "status took %.1f ms while queries ran", lat[n - 1]);
+    /* generous (sanitizer builds on a loaded machine): the point is that
+     * status does not wait for the queries, each of which runs 4 s; the
+     * measured figure is in docs/benchmarks.md */
+    ck_assert_msg(lat[n - 1] < 2000, "status took %.1f ms while queries ran", lat[n - 1]);
 
     for (int i = 0; i < 3; i++) {
         ck_assert_int_ne(hp_spawn_code(wait_exit(&h, q[i])), 0);
@@ -198,6 +215,20 @@ START_TEST(test_heavy_queries_stall_nothing)
     char *log = child_log(&h, "hpsearchd", d);
     LACKS(log, "silent for");
     LACKS(log, "re-queued");
+    free(log);
+
+    /* a stop while a query runs: the query is interrupted and answered,
+     * and the daemon exits cleanly (under ASan: nothing leaked) */
+    pid_t last = spawn_cli(&h, "sqllast",
+                           (const char *[]){"--coordinator", h.control, "sql", HEAVY_SQL, NULL});
+    char *seen = wait_log_n(&h, "hpsearchd", d, "query started (1 of 3 running)", 2);
+    free(seen);
+    int st = hp_harness_kill(&h, d, SIGTERM);
+    h.daemon = 0;
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "hpsearchd stopped with %d", st);
+    ck_assert_int_ne(hp_spawn_code(wait_exit(&h, last)), 0);
+    log = child_log(&h, "hpsearchd", d);
+    LACKS(log, "the transport closed"); /* ordinary closes are not reported */
     free(log);
     hp_harness_fini(&h);
 }
@@ -436,7 +467,7 @@ START_TEST(test_oversize_messages_answered_or_logged)
     ck_assert_ptr_null(hp_harness_request_raw(h.listen, big, 20u << 20, 1000));
     free(big);
     log = wait_log(&h, "hpsearchd", d, "control socket: the transport closed");
-    HAS(log, "over the 8 MiB limit");
+    HAS(log, "before any message arrived (most often a message over the 8 MiB limit");
     free(log);
     log = wait_log(&h, "hpsearchd", d, "workers socket: the transport closed");
     free(log);
