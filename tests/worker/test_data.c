@@ -1,5 +1,6 @@
 /* Datasets: IDX .gz loading and its errors (file + offset), CSV loading and
  * its errors (file:line + column), splits, normalization, augmentation. */
+#include "cache.h"
 #include "dataset.h"
 
 #include "err.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -154,6 +156,29 @@ START_TEST(test_idx_errors_name_file_and_offset)
     ck_assert_int_eq(hp_idx_load_labels(&ds, path("lab2.gz"), err, sizeof err), HP_ECORRUPT);
     ck_assert_msg(strstr(err, "lab2.gz: offset 4: 2 labels for 3 images"), "%s", err);
     hp_dataset_fini(&ds);
+}
+END_TEST
+
+/* found by fuzz_idx: a damaged header claiming 2^31 images made the
+ * loader allocate 19 GB before reading a byte. The buffer now grows with
+ * the data, so the file's truncation is what is reported. The address
+ * space limit makes the old behaviour fail here (ENOMEM) rather than
+ * overcommit; ASan reserves terabytes of shadow, so it cannot run there. */
+START_TEST(test_idx_claimed_size_costs_no_memory)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    fprintf(stderr, "test_idx_claimed_size_costs_no_memory: the address-space limit is not "
+                    "possible under ASan; only the error is checked\n");
+#else
+    struct rlimit lim = {(rlim_t)1 << 30, (rlim_t)1 << 30};
+    ck_assert(setrlimit(RLIMIT_AS, &lim) == 0); /* this test's forked child only */
+#endif
+    unsigned char hdr[22] = {0, 0, 8, 3, 0x80, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3, 0, 1, 2, 3, 4, 5};
+    write_file(path("huge"), hdr, sizeof hdr);
+    hp_dataset_t ds = {0};
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("huge"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "huge: offset 22: truncated file: reading 2147483650 images of 3x3"),
+                  "%s", err);
 }
 END_TEST
 
@@ -490,6 +515,157 @@ START_TEST(test_augmentation)
 }
 END_TEST
 
+/* ---- the worker's dataset cache ---- */
+
+static void write_text(const char *p, const char *text)
+{
+    write_file(p, text, strlen(text));
+}
+
+START_TEST(test_cache_lends_one_copy)
+{
+    write_text(path("c.csv"), "a,b,y\n1,2,0\n3,4,1\n5,6,0\n");
+    hp_data_cache_t *c = hp_data_cache_new(0);
+    ck_assert_ptr_nonnull(c);
+    hp_data_lease_t l1, l2, l3;
+    ck_assert_msg(hp_data_cache_csv(c, path("c.csv"), NULL, HP_TASK_CLASSIFY, &l1, err,
+                                    sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(l1.hit, 0);
+    ck_assert_uint_eq(l1.train->n, 3);
+    ck_assert_uint_eq(l1.test->n, 0); /* a CSV file has no test set of its own */
+    ck_assert_msg(hp_data_cache_csv(c, path("c.csv"), NULL, HP_TASK_CLASSIFY, &l2, err,
+                                    sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(l2.hit, 1);
+    ck_assert_ptr_eq(l1.train, l2.train); /* the same memory, loaded once */
+    /* another label column or task is another dataset */
+    ck_assert_msg(hp_data_cache_csv(c, path("c.csv"), "a", HP_TASK_REGRESS, &l3, err,
+                                    sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(l3.hit, 0);
+    ck_assert_ptr_ne(l3.train, l1.train);
+    size_t n, bytes;
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(bytes, hp_dataset_bytes(l1.train) + hp_dataset_bytes(l3.train));
+    hp_data_cache_release(c, &l1);
+    ck_assert_ptr_null(l1.entry);
+    hp_data_cache_release(c, &l1); /* a released lease is a no-op */
+    hp_data_cache_release(c, &l2);
+    hp_data_cache_release(c, &l3);
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 2); /* kept for the next trial */
+    hp_data_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_reloads_a_changed_file)
+{
+    write_text(path("c.csv"), "a,y\n1,0\n2,1\n");
+    hp_data_cache_t *c = hp_data_cache_new(0);
+    hp_data_lease_t l1, l2, l3;
+    ck_assert(hp_data_cache_csv(c, path("c.csv"), NULL, HP_TASK_CLASSIFY, &l1, err, sizeof err) == 0);
+    /* rewritten while a trial holds the old data: the holder keeps it, the
+     * next trial gets the new file */
+    write_text(path("c.csv.new"), "a,y\n1,0\n2,1\n3,1\n");
+    ck_assert(rename(path("c.csv.new"), path("c.csv")) == 0);
+    ck_assert(hp_data_cache_csv(c, path("c.csv"), NULL, HP_TASK_CLASSIFY, &l2, err, sizeof err) == 0);
+    ck_assert_int_eq(l2.hit, 0);
+    ck_assert_uint_eq(l2.train->n, 3);
+    ck_assert_uint_eq(l1.train->n, 2);
+    size_t n, bytes;
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 2);
+    hp_data_cache_release(c, &l1); /* the stale copy goes with its last holder */
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(hp_data_cache_csv(c, path("c.csv"), NULL, HP_TASK_CLASSIFY, &l3, err, sizeof err) == 0);
+    ck_assert_int_eq(l3.hit, 1);
+    ck_assert_ptr_eq(l3.train, l2.train);
+    hp_data_cache_release(c, &l2);
+    hp_data_cache_release(c, &l3);
+    /* a file that is gone: the loader's error, nothing cached */
+    ck_assert(unlink(path("c.csv")) == 0);
+    ck_assert_int_lt(hp_data_cache_csv(c, path("c.csv"), NULL, HP_TASK_CLASSIFY, &l1, err,
+                                       sizeof err), 0);
+    ck_assert_msg(strstr(err, "c.csv"), "%s", err);
+    ck_assert_ptr_null(l1.entry);
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 0);
+    /* bad content is the loader's error too, naming file and line */
+    write_text(path("c.csv"), "a,y\n1,x\n");
+    ck_assert_int_lt(hp_data_cache_csv(c, path("c.csv"), NULL, HP_TASK_CLASSIFY, &l1, err,
+                                       sizeof err), 0);
+    ck_assert_msg(strstr(err, "c.csv:2"), "%s", err);
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 0);
+    hp_data_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_evicts_unheld_lru_over_budget)
+{
+    write_text(path("a.csv"), "a,y\n1,0\n2,1\n");
+    write_text(path("b.csv"), "a,y\n1,0\n2,1\n");
+    write_text(path("d.csv"), "a,y\n1,0\n2,1\n");
+    /* each holds 2 x (4 + 4) bytes: a budget of 20 keeps two unheld */
+    hp_data_cache_t *c = hp_data_cache_new(20);
+    hp_data_lease_t la, lb, ld, again;
+    ck_assert(hp_data_cache_csv(c, path("a.csv"), NULL, HP_TASK_CLASSIFY, &la, err, sizeof err) == 0);
+    ck_assert_uint_eq(hp_dataset_bytes(la.train), 16);
+    ck_assert(hp_data_cache_csv(c, path("b.csv"), NULL, HP_TASK_CLASSIFY, &lb, err, sizeof err) == 0);
+    ck_assert(hp_data_cache_csv(c, path("d.csv"), NULL, HP_TASK_CLASSIFY, &ld, err, sizeof err) == 0);
+    size_t n, bytes;
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 3); /* all held: over budget, nothing may go */
+    hp_data_cache_release(c, &lb); /* b is unheld, but a and d are held */
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 2);
+    hp_data_cache_release(c, &la);
+    hp_data_cache_release(c, &ld);
+    hp_data_cache_stats(c, &n, &bytes);
+    ck_assert_uint_eq(n, 1); /* a (used longest ago) went, d stays */
+    ck_assert_uint_le(bytes, 20);
+    ck_assert(hp_data_cache_csv(c, path("d.csv"), NULL, HP_TASK_CLASSIFY, &again, err, sizeof err) == 0);
+    ck_assert_int_eq(again.hit, 1);
+    hp_data_cache_release(c, &again);
+    hp_data_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_fashion_mnist)
+{
+    hp_data_cache_t *c = hp_data_cache_new(0);
+    hp_data_lease_t l1, l2;
+    ck_assert_msg(hp_data_cache_fashion(c, NULL, &l1, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(l1.train->n, 60000);
+    ck_assert_uint_eq(l1.test->n, 10000);
+    ck_assert_int_eq(l1.hit, 0);
+    ck_assert_msg(hp_data_cache_fashion(c, "", &l2, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(l2.hit, 1); /* "" and NULL name the same directory */
+    ck_assert_ptr_eq(l2.test, l1.test);
+    hp_data_cache_release(c, &l1);
+    hp_data_cache_release(c, &l2);
+    ck_assert_int_lt(hp_data_cache_fashion(c, "/nonexistent-dir", &l1, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "/nonexistent-dir/train-images-idx3-ubyte.gz"), "%s", err);
+    hp_data_cache_free(c);
+}
+END_TEST
+
+START_TEST(test_dataset_copy_is_deep)
+{
+    hp_dataset_t a = {0}, b;
+    ck_assert(csv("p,q,y\n1,2,0\n3,4,1\n", NULL, HP_TASK_CLASSIFY, &a) == 0);
+    ck_assert_msg(hp_dataset_copy(&b, &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_ptr_ne(b.xf, a.xf);
+    ck_assert_ptr_ne(b.feature_names, a.feature_names);
+    ck_assert_str_eq(b.feature_names[1], "q");
+    b.xf[0] = 99;
+    ck_assert_float_eq(a.xf[0], 1.0f);
+    ck_assert_uint_eq(hp_dataset_bytes(&b), hp_dataset_bytes(&a));
+    hp_dataset_fini(&a);
+    hp_dataset_fini(&b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("data");
@@ -497,6 +673,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, mkdir_tmp, rm_tmp);
     tcase_add_test(tc, test_idx_roundtrip);
     tcase_add_test(tc, test_idx_errors_name_file_and_offset);
+    tcase_add_test(tc, test_idx_claimed_size_costs_no_memory);
     tcase_add_test(tc, test_fashion_mnist);
     tcase_add_test(tc, test_csv_load);
     tcase_add_test(tc, test_csv_errors);
@@ -504,6 +681,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_shift_darken_and_noise);
     tcase_add_test(tc, test_shift_split_disjoint);
     tcase_add_test(tc, test_normalization_uses_training_split_only);
+    tcase_add_test(tc, test_cache_lends_one_copy);
+    tcase_add_test(tc, test_cache_reloads_a_changed_file);
+    tcase_add_test(tc, test_cache_evicts_unheld_lru_over_budget);
+    tcase_add_test(tc, test_cache_fashion_mnist);
+    tcase_add_test(tc, test_dataset_copy_is_deep);
     tcase_add_test(tc, test_augmentation);
     suite_add_tcase(s, tc);
     return s;

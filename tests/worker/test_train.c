@@ -433,6 +433,40 @@ START_TEST(test_run_shift_darken)
 }
 END_TEST
 
+/* a worker's slots borrow the datasets from its cache: the same numbers as
+ * a run that loads its own, and a shift (which rewrites the test images)
+ * works on a copy, never on the shared set */
+START_TEST(test_run_with_cache_same_results)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "epochs=1");
+    hp_train_result_t own, lent;
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &own, err, sizeof err) == 0, "%s", err);
+    hp_data_cache_t *cache = hp_data_cache_new(0);
+    c.cache = cache;
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &lent, err, sizeof err) == 0, "%s", err);
+    ck_assert_double_eq(lent.test_error, own.test_error);
+    ck_assert_double_eq(lent.last.val_loss, own.last.val_loss);
+    hp_data_lease_t l;
+    ck_assert(hp_data_cache_fashion(cache, NULL, &l, err, sizeof err) == 0);
+    ck_assert_int_eq(l.hit, 1); /* the run left it for the next trial */
+    uint64_t sum0 = 0;
+    for (size_t i = 0; i < l.test->n * l.test->dim; i++)
+        sum0 += l.test->x8[i];
+    set(&c, "shift=darken");
+    hp_train_result_t dark;
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &dark, err, sizeof err) == 0, "%s", err);
+    ck_assert(dark.shift_val_error > own.test_error + 0.15);
+    uint64_t sum1 = 0;
+    for (size_t i = 0; i < l.test->n * l.test->dim; i++)
+        sum1 += l.test->x8[i];
+    ck_assert_uint_eq(sum1, sum0); /* the shared test images are untouched */
+    hp_data_cache_release(cache, &l);
+    hp_data_cache_free(cache);
+}
+END_TEST
+
 START_TEST(test_run_no_shift_no_shift_metrics)
 {
     hp_train_config_t c;
@@ -569,6 +603,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_run_cancel_flag_stops_within_a_step);
     tcase_add_test(tc, test_run_csv_regression_and_classification);
     tcase_add_test(tc, test_run_shift_darken);
+    tcase_add_test(tc, test_run_with_cache_same_results);
     tcase_add_test(tc, test_run_no_shift_no_shift_metrics);
     tcase_add_test(tc, test_run_shift_noise_deterministic);
     tcase_add_test(tc, test_run_eval_every_and_chance);

@@ -59,7 +59,8 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&a->cv, &ca);
     a->slots = calloc((size_t)o->slots, sizeof *a->slots);
-    HP_ASSERT(a->url && a->slots);
+    a->data_cache = hp_data_cache_new(0);
+    HP_ASSERT(a->url && a->slots && a->data_cache);
     for (int i = 0; i < o->slots; i++) {
         slot_t *s = &a->slots[i];
         s->a = a;
@@ -137,6 +138,7 @@ void hp_agent_free(hp_agent_t *a)
         }
     }
     free(a->slots);
+    hp_data_cache_free(a->data_cache); /* every runner thread has ended */
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     free(a->url);

@@ -14,6 +14,7 @@
 #define HP_AGENT_INT_H
 
 #include "agent.h"
+#include "cache.h"
 #include "codec.h"
 #include "nng_err.h"
 #include "runner.h"
@@ -83,6 +84,7 @@ struct hp_agent {
     /* capabilities */
     char hostname[256];
     int cores, blas_threads;
+    hp_data_cache_t *data_cache; /* built-in trials' datasets, loaded once for every slot */
     slot_t *slots;
     nng_ctx hb_ctx;
     nng_aio *hb_hold; /* the HELLO/HEARTBEAT in flight, cancelled on stop (a->mu) */

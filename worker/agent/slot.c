@@ -380,6 +380,7 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
     if (r->opts.kill_grace_ms < 1 && tr->kill_grace_s > 0)
         r->opts.kill_grace_ms = 1;
     r->opts.blas_threads = a->blas_threads;
+    r->opts.data_cache = a->data_cache;
 
     pthread_mutex_lock(&a->mu);
     hp_cancel_reset(&s->cancel);

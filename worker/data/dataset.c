@@ -19,6 +19,58 @@ void hp_dataset_fini(hp_dataset_t *ds)
     memset(ds, 0, sizeof *ds);
 }
 
+static void *dup_block(const void *p, size_t bytes, int *fail)
+{
+    if (!p || *fail)
+        return NULL;
+    void *q = malloc(bytes ? bytes : 1);
+    if (!q) {
+        *fail = 1;
+        return NULL;
+    }
+    memcpy(q, p, bytes);
+    return q;
+}
+
+int hp_dataset_copy(hp_dataset_t *dst, const hp_dataset_t *src, char *err, size_t errlen)
+{
+    int fail = 0;
+    *dst = *src;
+    dst->x8 = dup_block(src->x8, src->n * src->dim, &fail);
+    dst->xf = dup_block(src->xf, src->n * src->dim * sizeof(float), &fail);
+    dst->y = dup_block(src->y, src->n * sizeof(int32_t), &fail);
+    dst->yt = dup_block(src->yt, src->n * sizeof(float), &fail);
+    dst->feature_names = NULL;
+    if (!fail && src->feature_names) {
+        dst->feature_names = calloc(src->dim ? src->dim : 1, sizeof(char *));
+        fail = !dst->feature_names;
+        for (size_t i = 0; !fail && i < src->dim; i++)
+            fail = !(dst->feature_names[i] = strdup(src->feature_names[i]));
+    }
+    if (fail) {
+        /* the names array may be partly filled; hp_dataset_fini frees
+         * dim entries, so keep its count consistent */
+        hp_dataset_fini(dst);
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory copying a dataset of %zu samples",
+                       src->n);
+    }
+    return 0;
+}
+
+size_t hp_dataset_bytes(const hp_dataset_t *ds)
+{
+    size_t b = 0;
+    if (ds->x8)
+        b += ds->n * ds->dim;
+    if (ds->xf)
+        b += ds->n * ds->dim * sizeof(float);
+    if (ds->y)
+        b += ds->n * sizeof(int32_t);
+    if (ds->yt)
+        b += ds->n * sizeof(float);
+    return b;
+}
+
 int hp_split_init(hp_split_t *s, const hp_dataset_t *ds, size_t ntest, size_t nval,
                   size_t ntrain, uint64_t seed, char *err, size_t errlen)
 {

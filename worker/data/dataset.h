@@ -45,6 +45,11 @@ typedef struct hp_dataset {
 
 /* hp_dataset_fini frees everything; safe on a zeroed dataset. */
 void hp_dataset_fini(hp_dataset_t *ds);
+/* hp_dataset_copy makes dst a deep copy of src (dst is overwritten, not
+ * freed). HP_ENOMEM leaves dst zeroed. */
+int hp_dataset_copy(hp_dataset_t *dst, const hp_dataset_t *src, char *err, size_t errlen);
+/* hp_dataset_bytes: the memory its arrays take. */
+size_t hp_dataset_bytes(const hp_dataset_t *ds);
 
 /* ---- loaders ---- */
 
@@ -58,6 +63,12 @@ int hp_idx_load_labels(hp_dataset_t *ds, const char *path, char *err, size_t err
  * $HP_FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist). */
 int hp_fashion_mnist_load(hp_dataset_t *train, hp_dataset_t *test, const char *dir, char *err,
                           size_t errlen);
+/* hp_fashion_mnist_dir: the directory hp_fashion_mnist_load reads for dir;
+ * hp_fashion_mnist_paths: its image and label files for prefix "train" or
+ * "t10k" (each buffer len bytes). */
+const char *hp_fashion_mnist_dir(const char *dir);
+void hp_fashion_mnist_paths(const char *dir, const char *prefix, char *images, char *labels,
+                            size_t len);
 
 /* hp_csv_load reads a CSV file with a header row of column names and
  * numeric cells. label names the target column (NULL: the last). For

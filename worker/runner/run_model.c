@@ -151,6 +151,7 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     cfg.seed = t->study_seed;
     cfg.stream = t->number;
     cfg.threads = o->blas_threads > 0 ? o->blas_threads : 1;
+    cfg.cache = o->data_cache;
 
     if (set_node(&cfg, "model", hp_tj_get(root, "model"), out) < 0 ||
         dataset_config(&cfg, hp_tj_get(root, "dataset"), out) < 0 ||

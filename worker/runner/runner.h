@@ -54,6 +54,8 @@ typedef struct hp_runner_opts {
     int kill_grace_ms; /* SIGTERM -> SIGKILL grace for external programs; 0 = 5000 */
     int blas_threads;  /* built-in training; 0 = 1 */
     size_t output_cap; /* external programs: bytes kept of each stream; 0 = HP_CAPTURE_MAX */
+    struct hp_data_cache *data_cache; /* built-in training: the worker's datasets, shared by
+                                         its slots (cache.h); NULL = load per trial */
 } hp_runner_opts_t;
 
 /* Called from the runner's thread for every step: step is the epoch, the

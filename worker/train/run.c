@@ -24,7 +24,10 @@ static size_t size_of(double v, size_t n)
 
 typedef struct run {
     const hp_train_config_t *cfg;
-    hp_dataset_t train, test; /* test: fashion-mnist only */
+    /* the data, read only: the cache's (cfg->cache) or own_* */
+    const hp_dataset_t *train, *test; /* test: fashion-mnist only (else n = 0) */
+    hp_dataset_t own_train, own_test;  /* loaded for this run, or the shifted copy */
+    hp_data_lease_t lease;
     hp_split_t split;
     const uint32_t *test_idx;
     size_t ntest;
@@ -55,35 +58,47 @@ static int load(run_t *r, char *err, size_t errlen)
     const hp_train_config_t *cfg = r->cfg;
     int rc;
     if (strcmp(cfg->dataset, "fashion-mnist") == 0) {
-        rc = hp_fashion_mnist_load(&r->train, &r->test, cfg->data_dir, err, errlen);
+        if (cfg->cache)
+            rc = hp_data_cache_fashion(cfg->cache, cfg->data_dir, &r->lease, err, errlen);
+        else
+            rc = hp_fashion_mnist_load(&r->own_train, &r->own_test, cfg->data_dir, err, errlen);
         if (rc < 0)
             return rc;
-        size_t nval = size_of(cfg->val_size, r->train.n);
-        size_t ntr = size_of(cfg->train_size, r->train.n);
-        rc = hp_split_init(&r->split, &r->train, 0, nval, ntr, cfg->seed, err, errlen);
+        r->train = cfg->cache ? r->lease.train : &r->own_train;
+        r->test = cfg->cache ? r->lease.test : &r->own_test;
+        size_t nval = size_of(cfg->val_size, r->train->n);
+        size_t ntr = size_of(cfg->train_size, r->train->n);
+        rc = hp_split_init(&r->split, r->train, 0, nval, ntr, cfg->seed, err, errlen);
         if (rc < 0)
             return rc;
-        r->owned_idx = malloc(sizeof(uint32_t) * r->test.n);
+        r->owned_idx = malloc(sizeof(uint32_t) * r->test->n);
         if (!r->owned_idx)
             return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
-        for (size_t i = 0; i < r->test.n; i++)
+        for (size_t i = 0; i < r->test->n; i++)
             r->owned_idx[i] = (uint32_t)i;
         r->test_idx = r->owned_idx;
-        r->ntest = r->test.n;
+        r->ntest = r->test->n;
         if (shift_kind(cfg->shift) != HP_SHIFT_NONE) {
-            rc = hp_data_shift(&r->test, shift_kind(cfg->shift), err, errlen);
+            /* the shift rewrites the images: never the cache's */
+            if (r->test != &r->own_test) {
+                rc = hp_dataset_copy(&r->own_test, r->test, err, errlen);
+                if (rc < 0)
+                    return rc;
+                r->test = &r->own_test;
+            }
+            rc = hp_data_shift(&r->own_test, shift_kind(cfg->shift), err, errlen);
             if (rc < 0)
                 return rc;
-            size_t nsv = size_of(cfg->shift_val_size, r->test.n);
-            if (nsv == 0 || nsv >= r->test.n - 1)
+            size_t nsv = size_of(cfg->shift_val_size, r->test->n);
+            if (nsv == 0 || nsv >= r->test->n - 1)
                 return hp_errf(err, errlen, HP_EINVAL,
                                "shift_val_size %g: must leave both a test-distribution "
                                "validation set and a test set (the test set has %zu samples)",
-                               cfg->shift_val_size, r->test.n);
+                               cfg->shift_val_size, r->test->n);
             /* a split of the shifted test set: shift_val is its "val",
              * the test examples its "train" part, so the two are disjoint
              * and the same for every trial of a study (seed only) */
-            rc = hp_split_init(&r->tsplit, &r->test, 0, nsv, 0, cfg->seed, err, errlen);
+            rc = hp_split_init(&r->tsplit, r->test, 0, nsv, 0, cfg->seed, err, errlen);
             if (rc < 0)
                 return rc;
             r->shift_idx = r->tsplit.val;
@@ -99,15 +114,21 @@ static int load(run_t *r, char *err, size_t errlen)
                        cfg->dataset);
     if (strncmp(cfg->dataset, "csv:", 4) == 0) {
         hp_task_t task = strcmp(cfg->task, "regression") == 0 ? HP_TASK_REGRESS : HP_TASK_CLASSIFY;
-        rc = hp_csv_load(&r->train, cfg->dataset + 4, cfg->label[0] ? cfg->label : NULL, task, err,
-                         errlen);
+        const char *label = cfg->label[0] ? cfg->label : NULL;
+        if (cfg->cache)
+            rc = hp_data_cache_csv(cfg->cache, cfg->dataset + 4, label, task, &r->lease, err,
+                                   errlen);
+        else
+            rc = hp_csv_load(&r->own_train, cfg->dataset + 4, label, task, err, errlen);
         if (rc < 0)
             return rc;
-        size_t n = r->train.n;
+        r->train = cfg->cache ? r->lease.train : &r->own_train;
+        r->test = cfg->cache ? r->lease.test : &r->own_test;
+        size_t n = r->train->n;
         size_t ntest = size_of(cfg->test_size, n);
         size_t nval = size_of(cfg->val_size, n - (ntest < n ? ntest : n));
         size_t ntr = size_of(cfg->train_size, n);
-        rc = hp_split_init(&r->split, &r->train, ntest, nval, ntr, cfg->seed, err, errlen);
+        rc = hp_split_init(&r->split, r->train, ntest, nval, ntr, cfg->seed, err, errlen);
         if (rc < 0)
             return rc;
         r->test_idx = r->split.test;
@@ -143,13 +164,13 @@ static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size
 static void evaluate_val(run_t *r, double *loss, double *error, hp_train_result_t *res)
 {
     size_t n = r->split.nval;
-    hp_trainer_evaluate_pred(&r->tr, r->cfg->batch_size, &r->train, r->split.val, n, &r->norm,
+    hp_trainer_evaluate_pred(&r->tr, r->cfg->batch_size, r->train, r->split.val, n, &r->norm,
                              loss, error, r->pred, r->reg);
     if (n == 0)
         return;
     if (r->pred) {
         double agree = 0;
-        for (int k = 0; k < r->train.nclasses; k++)
+        for (int k = 0; k < r->train->nclasses; k++)
             agree += (double)r->pred[k] * (double)r->vcount[k];
         res->val_chance_error = 1.0 - agree / ((double)n * (double)n);
     }
@@ -173,7 +194,7 @@ static void evaluate_shift(run_t *r, double *loss, double *error)
 {
     *loss = *error = NAN;
     if (r->nshift)
-        evaluate(r, &r->test, r->shift_idx, r->nshift, loss, error);
+        evaluate(r, r->test, r->shift_idx, r->nshift, loss, error);
 }
 
 /* validation sets at epochs that are multiples of eval_every (epoch 0
@@ -194,8 +215,10 @@ static void run_fini(run_t *r)
     free(r->pred);
     free(r->vcount);
     free(r->reg);
-    hp_dataset_fini(&r->train);
-    hp_dataset_fini(&r->test);
+    if (r->lease.entry)
+        hp_data_cache_release(r->cfg->cache, &r->lease);
+    hp_dataset_fini(&r->own_train);
+    hp_dataset_fini(&r->own_test);
 }
 
 int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
@@ -209,28 +232,30 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->baseline_majority_error = res->baseline_linear_error = NAN;
     res->val_chance_error = res->val_pred_corr = NAN;
     r.cfg = cfg;
+    r.train = &r.own_train; /* until load() lends or loads the data */
+    r.test = &r.own_test;
     double t0 = hp_clock_now();
     hp_nn_set_threads(cfg->threads);
     int rc = load(&r, err, errlen);
     if (rc == 0)
-        rc = hp_norm_fit(&r.norm, &r.train, r.split.train, r.split.ntrain,
+        rc = hp_norm_fit(&r.norm, r.train, r.split.train, r.split.ntrain,
                          norm_kind(cfg->normalize), err, errlen);
-    if (rc == 0 && (cfg->augment_shift || cfg->augment_flip) && !r.train.x8)
+    if (rc == 0 && (cfg->augment_shift || cfg->augment_flip) && !r.train->x8)
         rc = hp_errf(err, errlen, HP_EINVAL, "augment_shift / augment_flip need an image dataset");
     if (rc == 0)
-        rc = hp_trainer_init(&r.tr, cfg, r.train.c, r.train.h, r.train.w, r.train.nclasses,
-                             r.train.task, err, errlen);
+        rc = hp_trainer_init(&r.tr, cfg, r.train->c, r.train->h, r.train->w, r.train->nclasses,
+                             r.train->task, err, errlen);
     if (rc == 0 && !(r.order = malloc(sizeof(uint32_t) * r.split.ntrain)))
         rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
-    if (rc == 0 && r.train.task == HP_TASK_CLASSIFY && r.split.nval) {
-        r.pred = calloc((size_t)r.train.nclasses, sizeof *r.pred);
-        r.vcount = calloc((size_t)r.train.nclasses, sizeof *r.vcount);
+    if (rc == 0 && r.train->task == HP_TASK_CLASSIFY && r.split.nval) {
+        r.pred = calloc((size_t)r.train->nclasses, sizeof *r.pred);
+        r.vcount = calloc((size_t)r.train->nclasses, sizeof *r.vcount);
         if (!r.pred || !r.vcount)
             rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
         for (size_t i = 0; rc == 0 && i < r.split.nval; i++)
-            r.vcount[r.train.y[r.split.val[i]]]++;
+            r.vcount[r.train->y[r.split.val[i]]]++;
     }
-    if (rc == 0 && r.train.task == HP_TASK_REGRESS && r.split.nval &&
+    if (rc == 0 && r.train->task == HP_TASK_REGRESS && r.split.nval &&
         !(r.reg = calloc(5 * (size_t)r.tr.nout, sizeof *r.reg)))
         rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     if (rc < 0) {
@@ -238,7 +263,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         return rc;
     }
     res->nparams = r.tr.model.nparams;
-    res->nclasses = r.train.task == HP_TASK_CLASSIFY ? r.train.nclasses : 0;
+    res->nclasses = r.train->task == HP_TASK_CLASSIFY ? r.train->nclasses : 0;
     res->ntrain = r.split.ntrain;
     res->nval = r.split.nval;
     res->ntest = r.ntest;
@@ -261,7 +286,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
          * value is known. Up to 4096 training examples keep it cheap. */
         hp_train_epoch_t m = {0};
         size_t n0 = ntr < 4096 ? ntr : 4096;
-        evaluate(&r, &r.train, r.split.train, n0, &m.train_loss, &m.train_error);
+        evaluate(&r, r.train, r.split.train, n0, &m.train_loss, &m.train_error);
         m.val_loss = m.val_error = m.shift_val_loss = m.shift_val_error = NAN;
         if (eval_due(cfg, 0)) {
             evaluate_val(&r, &m.val_loss, &m.val_error, res);
@@ -291,7 +316,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
                 break;
             }
             int B = ntr - i < (size_t)Bmax ? (int)(ntr - i) : Bmax;
-            hp_data_gather(r.tr.model.input, r.tr.labels, r.tr.targets, &r.train, r.order + i, B,
+            hp_data_gather(r.tr.model.input, r.tr.labels, r.tr.targets, r.train, r.order + i, B,
                            &r.norm, &aug, &aug_rng);
             lr = hp_opt_schedule_lr(&r.tr.sched, ep, r.tr.step);
             float l;
@@ -317,7 +342,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         m.epoch = ep + 1;
         m.step = r.tr.step;
         m.train_loss = ls / (double)seen;
-        m.train_error = r.train.task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)seen
+        m.train_error = r.train->task == HP_TASK_CLASSIFY ? 1.0 - (double)correct / (double)seen
                                                         : sqrt(m.train_loss);
         m.val_loss = m.val_error = m.shift_val_loss = m.shift_val_error = NAN;
         if (eval_due(cfg, m.epoch)) {
@@ -337,11 +362,11 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         }
     }
     if (rc == 0) {
-        const hp_dataset_t *tds = r.test.n ? &r.test : &r.train;
+        const hp_dataset_t *tds = r.test->n ? r.test : r.train;
         evaluate(&r, tds, r.test_idx, r.ntest, &res->test_loss, &res->test_error);
         evaluate_shift(&r, &res->shift_val_loss, &res->shift_val_error);
         if (cfg->baselines)
-            rc = hp_train_baselines(cfg, &r.train, r.split.train, r.split.ntrain, tds, r.test_idx,
+            rc = hp_train_baselines(cfg, r.train, r.split.train, r.split.ntrain, tds, r.test_idx,
                                     r.ntest, &r.norm, res, err, errlen);
     }
     res->seconds = hp_clock_now() - t0;

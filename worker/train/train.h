@@ -23,6 +23,7 @@
 #ifndef HP_TRAIN_H
 #define HP_TRAIN_H
 
+#include "cache.h"
 #include "dataset.h"
 #include "model.h"
 #include "optim.h"
@@ -78,6 +79,10 @@ typedef struct hp_train_config {
      * return HP_ECANCELED within one step, mid-epoch. The epoch callback
      * can only stop at the end of an epoch. */
     const _Atomic int *cancel;
+    /* not a setting: if non-NULL, the datasets are borrowed from this
+     * cache (a worker's, shared by its slots) instead of loaded for the
+     * run alone */
+    hp_data_cache_t *cache;
 } hp_train_config_t;
 
 /* hp_train_config_defaults: the seed's defaults (Adam 3e-4, one hidden
