@@ -3,6 +3,7 @@
 #include "err.h"
 #include "log.h"
 #include "nng_err.h"
+#include "tls.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -34,9 +35,6 @@ struct hp_rep {
     uv_loop_t *loop;
     uv_async_t async;
     nng_socket sock;
-    nng_listener listener;
-    char name[32];          /* "workers", "control": in log lines */
-    uint64_t dropped;       /* connections nng ended on an error, as last logged */
     /* the connections a message arrived on, until they close: an open-
      * addressing set of pipe ids (0 = empty), loop thread only */
     uint32_t *heard;
@@ -51,6 +49,15 @@ struct hp_rep {
     hp_rep_req_t *head, *tail; /* requests for the loop, FIFO */
     pipe_ev_t *pipes;          /* closed connections for the loop */
     int closing;
+    int handles;               /* uv handles not closed + work in flight; r is freed at 0 */
+    /* tls+tcp://: refused handshakes, counted by nng, logged from the loop */
+    nng_listener listener;
+    uv_timer_t tls_timer;
+    uv_work_t tls_work;        /* reading nng's statistics, off the loop */
+    int tls_watch, tls_busy;
+    uint64_t tls_refused, tls_now;
+    char name[16];
+    char url[512];
 };
 
 /* Whether a context's operation ended because we are closing: the socket
@@ -178,46 +185,19 @@ static int heard_remove(hp_rep_t *r, uint32_t id)
     return 1;
 }
 
-/* The connections nng ended on its own after an error on them: its
- * listener's count of "other" errors, where a message over RECVMAXSZ is
- * counted (nng drops it, and the connection, without a word to us). */
-static uint64_t transport_errors(hp_rep_t *r)
-{
-    nng_stat *all = NULL;
-    uint64_t n = 0;
-    if (nng_stats_get(&all) != 0)
-        return 0;
-    /* found by hand: nng 1.5's nng_stat_find_listener returns the first
-     * listener's statistics whichever is asked for */
-    int id = nng_listener_id(r->listener);
-    for (nng_stat *l = nng_stat_child(all); l; l = nng_stat_next(l)) {
-        nng_stat *lid = nng_stat_find(l, "id");
-        if (strcmp(nng_stat_name(l), "listener") != 0 || !lid ||
-            nng_stat_value(lid) != (uint64_t)id)
-            continue;
-        nng_stat *other = nng_stat_find(l, "other");
-        if (other)
-            n = nng_stat_value(other);
-        break;
-    }
-    nng_stats_free(all);
-    return n;
-}
-
 /* loop thread, after `silent` connections closed before a single message
- * arrived on them: says so when nng closed them for an error, which is
- * how it drops a message too large to receive — nothing else would ever
- * report it. (nng counts a peer's ordinary close as such an error too,
- * so a connection that was heard from is never reported.) */
-static void log_transport_drops(hp_rep_t *r, unsigned silent)
+ * arrived on them: says so, because that is how nng drops a message too
+ * large to receive (with its connection, before the daemon sees a byte),
+ * which nothing else would ever report. nng's statistics cannot tell it
+ * from an ordinary close (both count as an "other" error), and reading
+ * them costs milliseconds on a busy socket; a connection that was heard
+ * from is never reported. */
+static void log_silent_closes(hp_rep_t *r, unsigned silent)
 {
-    uint64_t n = transport_errors(r);
-    if (silent && n > r->dropped)
-        hp_log_warn("%s socket: the transport closed %u connection%s on an error before any "
-                    "message arrived (most often a message over the %u MiB limit, too large "
-                    "to receive or answer)",
-                    r->name, silent, silent == 1 ? "" : "s", HP_REP_RECV_MAX >> 20);
-    r->dropped = n;
+    hp_log_warn("%s socket: %u connection%s closed before any message arrived (nng drops a "
+                "message over the %u MiB limit this way, unanswered; or the peer left without "
+                "sending)",
+                r->name, silent, silent == 1 ? "" : "s", HP_REP_RECV_MAX >> 20);
 }
 
 /* loop thread: drain everything nng handed over. */
@@ -246,8 +226,8 @@ static void on_async(uv_async_t *h)
         unsigned silent = 0;
         for (pipe_ev_t *e = pipes; e; e = e->next)
             silent += !heard_remove(r, e->pipe_id);
-        if (pipes && !r->closing)
-            log_transport_drops(r, silent);
+        if (silent && !r->closing)
+            log_silent_closes(r, silent);
         while (pipes) {
             pipe_ev_t *next = pipes->next;
             if (r->on_pipe_closed && !r->closing)
@@ -281,10 +261,61 @@ void hp_rep_reply(hp_rep_req_t *q, const void *buf, size_t len)
 
 unsigned hp_rep_parked(const hp_rep_t *r) { return r->parked; }
 
-int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *url,
-                unsigned ncontexts,
+static void release(hp_rep_t *r);
+
+/* work thread: a snapshot of all of nng's statistics costs milliseconds
+ * with a thousand connections, too long for the loop */
+static void tls_count(uv_work_t *w)
+{
+    hp_rep_t *r = w->data;
+    r->tls_now = hp_tls_listener_failures(r->listener);
+}
+
+/* loop thread: log what was refused since the last count */
+static void tls_counted(uv_work_t *w, int status)
+{
+    hp_rep_t *r = w->data;
+    r->tls_busy = 0;
+    uint64_t n = r->tls_now;
+    if (status == 0 && !r->closing && n > r->tls_refused) {
+        uint64_t d = n - r->tls_refused;
+        hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client spoke "
+                    "plain TCP, sent no certificate or one not signed by --tls-ca, or refused "
+                    "this daemon's certificate; nng reports neither the peer's address nor "
+                    "which (the client's log says)",
+                    r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
+                    (unsigned long long)n);
+    }
+    if (n > r->tls_refused)
+        r->tls_refused = n;
+    release(r);
+}
+
+/* loop thread, each second on a TLS socket: a refused handshake never
+ * becomes a pipe, so nng's listener statistic is all there is to see */
+static void on_tls_timer(uv_timer_t *h)
+{
+    hp_rep_t *r = h->data;
+    if (r->tls_busy || r->closing)
+        return;
+    r->tls_work.data = r;
+    if (uv_queue_work(r->loop, &r->tls_work, tls_count, tls_counted) == 0) {
+        r->tls_busy = 1;
+        r->handles++;
+    }
+}
+
+int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncontexts,
                 hp_rep_request_cb on_request, hp_rep_pipe_cb on_pipe_closed, void *data, char *err,
                 size_t errlen)
+{
+    return hp_rep_open_tls(out, loop, "REP", url, NULL, ncontexts, on_request, on_pipe_closed,
+                           data, err, errlen);
+}
+
+int hp_rep_open_tls(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *url,
+                    const hp_tls_t *tls, unsigned ncontexts, hp_rep_request_cb on_request,
+                    hp_rep_pipe_cb on_pipe_closed, void *data, char *err, size_t errlen)
 {
     *out = NULL;
     hp_rep_t *r = calloc(1, sizeof *r);
@@ -294,7 +325,6 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *u
     r->on_request = on_request;
     r->on_pipe_closed = on_pipe_closed;
     r->data = data;
-    snprintf(r->name, sizeof r->name, "%s", name);
     pthread_mutex_init(&r->mu, NULL);
     int rv = nng_rep0_open(&r->sock);
     if (rv != 0) {
@@ -305,16 +335,25 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *u
     }
     nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, HP_REP_RECV_MAX);
     nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, pipe_removed, r);
-    rv = nng_listen(r->sock, url, &r->listener, 0);
-    if (rv != 0) {
-        int code = hp_err_from_nng(rv);
+    int rc = hp_tls_listen(r->sock, url, tls, &r->listener, err, errlen);
+    if (rc < 0) {
         nng_close(r->sock);
         pthread_mutex_destroy(&r->mu);
         free(r);
-        return hp_errf(err, errlen, code, "cannot listen on %s: %s", url, nng_strerror(rv));
+        return rc;
     }
     uv_async_init(loop, &r->async, on_async);
     r->async.data = r;
+    r->handles = 1;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->url, sizeof r->url, "%s", url);
+    if (hp_tls_url_is_tls(url)) {
+        uv_timer_init(loop, &r->tls_timer);
+        r->tls_timer.data = r;
+        r->handles++;
+        r->tls_watch = 1;
+        uv_timer_start(&r->tls_timer, on_tls_timer, 1000, 1000);
+    }
     r->reqs = calloc(ncontexts, sizeof *r->reqs);
     if (!r->reqs) {
         hp_rep_close(r);
@@ -339,9 +378,13 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *u
     return 0;
 }
 
-static void free_after_close(uv_handle_t *h)
+static void free_after_close(uv_handle_t *h) { release(h->data); }
+
+/* one of r's handles closed, or its work finished: r goes with the last */
+static void release(hp_rep_t *r)
 {
-    hp_rep_t *r = h->data;
+    if (--r->handles > 0)
+        return;
     free(r->heard);
     pthread_mutex_destroy(&r->mu);
     free(r);
@@ -381,5 +424,7 @@ void hp_rep_close(hp_rep_t *r)
     }
     r->head = r->tail = NULL;
     pthread_mutex_unlock(&r->mu);
+    if (r->tls_watch)
+        uv_close((uv_handle_t *)&r->tls_timer, free_after_close);
     uv_close((uv_handle_t *)&r->async, free_after_close);
 }

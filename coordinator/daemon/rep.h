@@ -10,8 +10,7 @@
  * contexts bounds how many requests can be outstanding at once.
  *
  *     hp_rep_t *r;
- *     hp_rep_open(&r, loop, "workers", "tcp://127.0.0.1:5555", 256, on_request, on_closed,
- *                 data, err, n);
+ *     hp_rep_open(&r, loop, "tcp://127.0.0.1:5555", 256, on_request, data, err, n);
  *     // on the loop thread, for each request:
  *     static void on_request(void *data, hp_rep_req_t *req, const void *buf, size_t len) {
  *         hp_rep_reply(req, reply, reply_len);      // now or later
@@ -43,17 +42,24 @@ typedef void (*hp_rep_pipe_cb)(void *data, uint32_t pipe_id);
  * (HP_PROTO_MAX_MSG), so a message a little too large still reaches the
  * decoder, which refuses it with an ERROR reply and a log line; a larger
  * one is dropped by nng with its connection (a REP socket cannot answer
- * what it never received), and hp_rep logs that the transport closed a
- * connection on an error. */
+ * what it never received), and hp_rep logs a connection that closed
+ * before any message arrived on it. */
 #define HP_REP_RECV_MAX (8u << 20)
 
-/* hp_rep_open listens on url with ncontexts contexts; name ("workers",
- * "control") names the socket in log lines. Returns 0 or HP_EINVAL (bad
- * URL), HP_EBUSY (address in use), HP_ENOMEM, with err. */
-int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *url,
-                unsigned ncontexts,
+/* hp_rep_open listens on url with ncontexts contexts. Returns 0 or
+ * HP_EINVAL (bad URL), HP_EBUSY (address in use), HP_ENOMEM, with err. */
+int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncontexts,
                 hp_rep_request_cb on_request, hp_rep_pipe_cb on_pipe_closed, void *data, char *err,
                 size_t errlen);
+
+struct hp_tls;
+/* hp_rep_open_tls is hp_rep_open for a socket that may be tls+tcp://: tls
+ * (a server's, hp_tls_new; NULL for a plain URL) configures the listener,
+ * and the handshakes it refuses are logged each second as "NAME socket
+ * URL: N TLS handshake(s) refused ..." (nng tells no more: no address). */
+int hp_rep_open_tls(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *url,
+                    const struct hp_tls *tls, unsigned ncontexts, hp_rep_request_cb on_request,
+                    hp_rep_pipe_cb on_pipe_closed, void *data, char *err, size_t errlen);
 
 /* hp_rep_reply sends len bytes as the reply to req and re-arms its
  * context. Loop thread only. req is invalid afterwards. */
