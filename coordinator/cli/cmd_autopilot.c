@@ -588,6 +588,7 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
     double est = 0; /* seconds per trial of `epochs` epochs */
     char parent[HP_SPEC_NAME_MAX] = "";
     int maximize = pl->user.objective.goal == HP_GOAL_MAXIMIZE;
+    int debug_retries = 0;
     for (int round = 1; round <= MAX_ROUNDS; round++) {
         double left = pl->deadline - hp_clock_now();
         hp_ap_round_t r = {.search = search, .cfg = cur, .parallelism = (uint32_t)pl->workers};
@@ -643,20 +644,40 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
             hp_query_src_t src = {.cli = pl->cli, .db = pl->db};
             int sane = !hp_query_sanity_verdict(&src, id, &verdict) ||
                        strncmp(verdict.data, "FAIL", 4) != 0;
-            char msg[700];
-            snprintf(msg, sizeof msg, "%s ended %s with no completed trial%s%s → stop: %s",
-                     r.name, state, sane ? "" : "; the sanity check says ",
-                     sane ? "" : verdict.data,
-                     sane ? "look at its trials (hpsearch trials) and fix the cause"
-                          : "a model that cannot overfit one batch has a bug to fix first "
-                            "(the guide's debug step)");
+            /* the guide's "error plateaus: learning rate too low" */
+            int slow = !sane && strstr(verdict.data, "learning rate too low") &&
+                       cur.lr * 10 <= 3e-2 && debug_retries < 2;
+            char msg[900];
+            const char *first = verdict.data ? verdict.data : "";
+            size_t fl = strcspn(first, "\n");
+            if (slow)
+                snprintf(msg, sizeof msg,
+                         "%s: the sanity check says %.*s → debug: the loss plateaus, so the "
+                         "learning rate is too low: lr %g → %g, check again",
+                         r.name, (int)fl, first, cur.lr, cur.lr * 10);
+            else
+                snprintf(msg, sizeof msg, "%s ended %s with no completed trial%s%.*s → stop: %s",
+                         r.name, state, sane ? "" : "; the sanity check says ", sane ? 0 : (int)fl,
+                         first,
+                         sane ? "look at its trials (hpsearch trials) and fix the cause"
+                              : "a model that cannot overfit one batch has a bug to fix first "
+                                "(the guide's debug step)");
             hp_buf_fini(&verdict);
             fprintf(pl->cli->out, "decision %s\n", msg);
             hp_report_errors_init(&res.e);
             hp_report_compute(&res.e, &rep);
-            evidence(pl, round, &res, &rep, "stop", -1, NULL, &detail);
+            char nx[HP_SPEC_NAME_MAX];
+            snprintf(nx, sizeof nx, "%s-r%d", pl->base, round + 1);
+            evidence(pl, round, &res, &rep, slow ? "debug_raise_lr" : "stop", -1,
+                     slow ? nx : NULL, &detail);
             log_event(pl, r.name, msg, detail.data);
             hp_buf_fini(&detail);
+            if (slow) {
+                cur.lr *= 10;
+                debug_retries++;
+                snprintf(parent, sizeof parent, "%s", r.name);
+                continue;
+            }
             print_final(pl, 0, "a round had no completed trial");
             return HP_EXIT_FAIL;
         }
@@ -724,7 +745,7 @@ static int cmd_autopilot(hp_cli_t *cli, int argc, char **argv)
     double budget = NAN;
     const char *db = "hpsearch.db";
     int verbose = 0, ch;
-    while ((ch = getopt_long(argc, argv, "+:b:w:d:v", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":b:w:d:v", opts, NULL)) != -1) {
         switch (ch) {
         case 'b': {
             char *end;
