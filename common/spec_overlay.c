@@ -15,6 +15,18 @@ static struct fy_document *load(const char *text, size_t len)
     return fy_document_build_from_string(&cfg, text, len);
 }
 
+/* a plain ~ or null: "remove this key" */
+static int is_null(struct fy_node *n)
+{
+    if (!n)
+        return 1;
+    if (fy_node_get_type(n) != FYNT_SCALAR || fy_node_get_style(n) != FYNS_PLAIN)
+        return 0;
+    size_t l;
+    const char *t = fy_node_get_scalar(n, &l);
+    return t && ((l == 1 && t[0] == '~') || (l == 4 && memcmp(t, "null", 4) == 0));
+}
+
 static void add_path(hp_buf_t *filled, const char *path)
 {
     if (filled) {
@@ -40,10 +52,21 @@ static void merge(struct fy_document *dd, struct fy_node *dst, struct fy_node *s
         snprintf(key, sizeof key, "%.*s", (int)kl, k);
         struct fy_node *sv = fy_node_pair_value(p);
         struct fy_node_pair *dp = fy_node_mapping_lookup_pair_by_string(dst, key, FY_NT);
+        if (!dp && is_null(sv))
+            continue; /* nothing to remove */
         if (!dp) {
             struct fy_node *kn = fy_node_create_scalar_copy(dd, key, FY_NT);
-            struct fy_node *vn = fy_node_copy(dd, sv);
+            /* a new mapping is merged into an empty one, so its nulls go */
+            int map = fy_node_get_type(sv) == FYNT_MAPPING && depth < MAX_DEPTH;
+            struct fy_node *vn = map ? fy_node_create_mapping(dd) : fy_node_copy(dd, sv);
             HP_ASSERT(kn && vn && fy_node_mapping_append(dst, kn, vn) == 0);
+            add_path(filled, path);
+            if (map)
+                merge(dd, vn, sv, mode, path, depth + 1, filled);
+            continue;
+        }
+        if (mode == HP_OVERLAY_REPLACE && is_null(sv)) {
+            HP_ASSERT(fy_node_mapping_remove(dst, dp) == 0);
             add_path(filled, path);
             continue;
         }

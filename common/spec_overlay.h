@@ -13,7 +13,8 @@
  *
  * Mappings merge key by key; anything else (a scalar, a list, or a
  * mapping meeting a scalar) is replaced whole (HP_OVERLAY_REPLACE) or kept
- * (HP_OVERLAY_FILL). The output is one YAML document for hp_spec_parse.
+ * (HP_OVERLAY_FILL). In HP_OVERLAY_REPLACE a null value (~) removes the
+ * key. The output is one YAML document for hp_spec_parse.
  * Any thread.
  */
 #ifndef HP_SPEC_OVERLAY_H

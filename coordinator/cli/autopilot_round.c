@@ -49,7 +49,9 @@ static void space(const hp_ap_round_t *r, hp_buf_t *b)
 {
     const hp_ap_config_t *c = &r->cfg;
     if (r->search == HP_AP_SEARCH_SIMPLE) {
-        hp_buf_printf(b, "space: {lr: {type: categorical, values: [%g]}}", c->lr);
+        /* one point: lr is fixed (the sanity check trains on the fixed
+         * settings alone), the space holds Adam's default beta1 */
+        hp_buf_puts(b, "space: {beta1: {type: categorical, values: [0.9]}}");
         return;
     }
     double f = r->search == HP_AP_SEARCH_C2F ? 10 : 3;
@@ -98,19 +100,24 @@ void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t
     if (!d->is_path)
         hp_buf_printf(b, ", augment: %s", c->augment ? "true" : "false");
     hp_buf_puts(b, "}, fixed: {optimizer: adam, baselines: true");
+    if (r->search == HP_AP_SEARCH_SIMPLE)
+        hp_buf_printf(b, ", lr: %g", c->lr);
     const char *sp = r->search == HP_AP_SEARCH_SIMPLE ? NULL : hp_ap_size_param(c);
     if (c->model == HP_MODEL_LENET) {
         int k1 = (int)lround(6.0 * c->width / 120), k2 = (int)lround(16.0 * c->width / 120);
         hp_buf_printf(b, ", conv1: %d, conv2: %d, fc2: %d", k1 < 1 ? 1 : k1, k2 < 1 ? 1 : k2,
                       (int)lround(84.0 * c->width / 120) < 1 ? 1
                                                              : (int)lround(84.0 * c->width / 120));
+        hp_buf_printf(b, ", fc1: %s", sp ? "~" : "");
         if (!sp)
-            hp_buf_printf(b, ", fc1: %d", c->width);
+            hp_buf_printf(b, "%d", c->width);
     } else if (!sp) {
         hp_buf_puts(b, ", hidden: [");
         for (int i = 0; i < c->depth; i++)
             hp_buf_printf(b, "%s%d", i ? ", " : "", c->width);
         hp_buf_puts(b, "]");
+    } else {
+        hp_buf_puts(b, ", hidden: ~"); /* searched: a fixed one of the user's goes */
     }
     hp_buf_printf(b, ", dropout: %g, weight_decay: %g, batchnorm: %s}}}", c->dropout,
                   c->weight_decay, c->batchnorm ? "true" : "false");

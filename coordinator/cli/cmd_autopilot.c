@@ -235,6 +235,11 @@ static int load_user(pilot_t *pl, hp_ap_config_t *start, int *epochs)
     if (!rc) {
         hp_model_t m = user_model ? s->trial.model : images ? HP_MODEL_LENET : HP_MODEL_MLP;
         hp_ap_config_default(start, m, images);
+        /* a size the user fixed is where it starts */
+        const hp_spec_value_t *w =
+            hp_spec_find_fixed(s, m == HP_MODEL_LENET ? "fc1" : "hidden");
+        if (w && w->kind == HP_VALUE_NUMBER && w->num >= 1 && w->num <= HP_AP_MAX_WIDTH_MLP)
+            start->width = (int)w->num;
         start->train_subset = s->trial.dataset.train_subset;
         if (s->trial.dataset.validation_fraction > 0)
             start->validation_fraction = s->trial.dataset.validation_fraction;
@@ -645,16 +650,24 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
             int sane = !hp_query_sanity_verdict(&src, id, &verdict) ||
                        strncmp(verdict.data, "FAIL", 4) != 0;
             /* the guide's "error plateaus: learning rate too low" */
-            int slow = !sane && strstr(verdict.data, "learning rate too low") &&
-                       cur.lr * 10 <= 3e-2 && debug_retries < 2;
+            int slow = !sane && strstr(verdict.data, "learning rate too low") && debug_retries < 2;
+            /* first the learning rate, then "a model too small to memorise one batch" */
+            int raise_lr = slow && debug_retries == 0 && cur.lr * 10 <= 3e-2;
             char msg[900];
             const char *first = verdict.data ? verdict.data : "";
             size_t fl = strcspn(first, "\n");
-            if (slow)
+            if (raise_lr)
                 snprintf(msg, sizeof msg,
                          "%s: the sanity check says %.*s → debug: the loss plateaus, so the "
                          "learning rate is too low: lr %g → %g, check again",
                          r.name, (int)fl, first, cur.lr, cur.lr * 10);
+            else if (slow)
+                snprintf(msg, sizeof msg,
+                         "%s: the sanity check says %.*s → debug: the loss plateaus, so the "
+                         "model is too small to memorise one batch: %s %d → %d, check again",
+                         r.name, (int)fl, first, hp_ap_size_param(&cur) ? hp_ap_size_param(&cur)
+                                                                         : "width",
+                         cur.width, cur.width * 4);
             else
                 snprintf(msg, sizeof msg, "%s ended %s with no completed trial%s%.*s → stop: %s",
                          r.name, state, sane ? "" : "; the sanity check says ", sane ? 0 : (int)fl,
@@ -668,12 +681,16 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
             hp_report_compute(&res.e, &rep);
             char nx[HP_SPEC_NAME_MAX];
             snprintf(nx, sizeof nx, "%s-r%d", pl->base, round + 1);
-            evidence(pl, round, &res, &rep, slow ? "debug_raise_lr" : "stop", -1,
+            evidence(pl, round, &res, &rep,
+                     raise_lr ? "debug_raise_lr" : slow ? "debug_bigger_model" : "stop", -1,
                      slow ? nx : NULL, &detail);
             log_event(pl, r.name, msg, detail.data);
             hp_buf_fini(&detail);
             if (slow) {
-                cur.lr *= 10;
+                if (raise_lr)
+                    cur.lr *= 10;
+                else
+                    cur.width *= 4;
                 debug_retries++;
                 snprintf(parent, sizeof parent, "%s", r.name);
                 continue;
