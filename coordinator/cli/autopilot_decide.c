@@ -19,6 +19,7 @@ static const char *const action_names[HP_AP_ACTION_COUNT] = {
     [HP_AP_REGULARIZE] = "more_regularization",
     [HP_AP_EARLY_STOP] = "early_stopping",
     [HP_AP_REBALANCE] = "larger_validation_set",
+    [HP_AP_STOP] = "no_step_left",
 };
 
 const char *hp_ap_action_name(hp_ap_action_t a)
@@ -159,10 +160,16 @@ static int overfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
 
 static void bayes(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w, const char *why)
 {
-    (void)in;
+    if (tried(in, HP_AP_BAYES)) {
+        d->action = HP_AP_STOP;
+        say(w, "%s → stop: Bayesian optimisation around the best did not improve it and no "
+               "remedy is left; the best so far stands",
+            why);
+        return;
+    }
     d->action = HP_AP_BAYES;
-    say(w, "%s → tune: Bayesian optimisation of lr, size, dropout and weight decay around the "
-           "best so far",
+    say(w, "%s → tune: Bayesian optimisation of the learning rate and size around the best so "
+           "far",
         why);
 }
 

@@ -30,6 +30,8 @@
  *     val overfitting a larger validation set (validation_fraction ×2, up
  *                     to 0.3) → tune (bayes)
  *   no material term                → tune (bayes)
+ * and when that bayes round did not improve either (BAYES in `failed`)
+ * → stop: the best so far stands.
  * A step that was tried and did not improve the objective is in `failed`
  * and is skipped, so the ladder moves on.
  */
@@ -76,6 +78,7 @@ typedef enum hp_ap_action {
     HP_AP_REGULARIZE,
     HP_AP_EARLY_STOP,
     HP_AP_REBALANCE,    /* validation overfitting */
+    HP_AP_STOP,         /* nothing left: bayes around the best did not improve */
     HP_AP_ACTION_COUNT
 } hp_ap_action_t;
 

@@ -724,19 +724,23 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         hp_ap_decide(&in, &dec);
         char next[HP_SPEC_NAME_MAX];
         snprintf(next, sizeof next, "%s-r%d", pl->base, round + 1);
-        int done = dec.action == HP_AP_DONE;
+        int done = dec.action == HP_AP_DONE, stuck = dec.action == HP_AP_STOP;
         int out_of_time = !done && pl->deadline - hp_clock_now() <= 0;
         char msg[700];
         snprintf(msg, sizeof msg, "%s%s", dec.reason,
                  out_of_time ? " — but the budget is spent: stop" : "");
         fprintf(pl->cli->out, "decision %s\n", msg);
         fflush(pl->cli->out);
-        evidence(pl, round, &pl->best, &rep, out_of_time ? "budget_spent" : hp_ap_action_name(dec.action),
-                 dec.term, done || out_of_time ? NULL : next, &detail);
+        evidence(pl, round, &pl->best, &rep,
+                 out_of_time ? "budget_spent" : hp_ap_action_name(dec.action), dec.term,
+                 done || stuck || out_of_time ? NULL : next, &detail);
         log_event(pl, r.name, msg, detail.data);
         hp_buf_fini(&detail);
-        if (done || out_of_time) {
-            print_final(pl, done, done ? "the target is met" : "the budget is spent");
+        if (done || stuck || out_of_time) {
+            print_final(pl, done,
+                        done    ? "the target is met"
+                        : stuck ? "no step is left"
+                                : "the budget is spent");
             return HP_EXIT_OK;
         }
         snprintf(parent, sizeof parent, "%s", r.name);

@@ -181,6 +181,10 @@ START_TEST(test_nothing_material_tunes)
     ck_assert_int_eq(d.action, HP_AP_BAYES);
     ck_assert_int_eq(d.term, -1);
     ck_assert_ptr_nonnull(strstr(d.reason, "no term"));
+    /* a bayes round that did not improve ends the loop */
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BAYES), 0.053, 0.04);
+    ck_assert_int_eq(d.action, HP_AP_STOP);
+    ck_assert_ptr_nonnull(strstr(d.reason, "stop"));
 }
 END_TEST
 
