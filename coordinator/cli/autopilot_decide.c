@@ -32,6 +32,13 @@ int hp_ap_target_met(double value, double target, int maximize)
     return isfinite(value) && (maximize ? value >= target : value <= target);
 }
 
+const char *hp_ap_size_param(const hp_ap_config_t *c)
+{
+    if (c->model == HP_MODEL_LENET)
+        return "fc1";
+    return c->depth == 1 ? "hidden" : NULL;
+}
+
 void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images)
 {
     memset(c, 0, sizeof *c);

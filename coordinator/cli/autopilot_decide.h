@@ -110,6 +110,11 @@ typedef struct hp_ap_decision {
  * regularization, all the data, a 10% validation split. */
 void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images);
 
+/* hp_ap_size_param: the space parameter a round tunes for the config's
+ * size ("hidden" for an mlp of one layer, "fc1" for lenet), or NULL (a
+ * deeper mlp: its widths are fixed). */
+const char *hp_ap_size_param(const hp_ap_config_t *c);
+
 /* hp_ap_decide fills *out from *in (the rules above). Any thread. */
 void hp_ap_decide(const hp_ap_input_t *in, hp_ap_decision_t *out);
 

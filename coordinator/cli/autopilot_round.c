@@ -9,13 +9,6 @@
 #define LR_MIN 1e-5
 #define LR_MAX 3e-2
 
-const char *hp_ap_size_param(const hp_ap_config_t *c)
-{
-    if (c->model == HP_MODEL_LENET)
-        return "fc1";
-    return c->depth == 1 ? "hidden" : NULL;
-}
-
 void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int epochs,
                       int workers)
 {

@@ -46,8 +46,4 @@ void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int 
  * model's sizes, dropout, weight_decay, batchnorm, baselines). */
 void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t *out);
 
-/* hp_ap_size_param: the space parameter the round tunes for size
- * ("hidden" for an mlp of one layer, "fc1" for lenet), or NULL. */
-const char *hp_ap_size_param(const hp_ap_config_t *c);
-
 #endif

@@ -9,6 +9,7 @@
  * `hpsearch run` (run_supervisor.c): one coordinator, N workers.
  */
 #include "autopilot_decide.h"
+#include "autopilot_eval.h"
 #include "autopilot_round.h"
 #include "cli.h"
 #include "client.h"
@@ -67,23 +68,6 @@ const hp_cmd_t hp_cmd_autopilot = {
 #define MAX_ROUNDS 64
 #define DEFAULT_EPOCHS 5
 
-/* The round a decision was taken on, and what it found. */
-typedef struct result {
-    int ok;                /* a completed trial was chosen */
-    char study[HP_SPEC_NAME_MAX];
-    long long study_id, trial_id;
-    long number;
-    double value;
-    hp_report_errors_t e; /* the chosen trial's errors */
-    double base_linear;   /* the linear baseline's test error, NaN: none */
-    double mean_seconds;  /* per completed trial */
-    double lr;            /* its params */
-    int width;            /* 0: not searched */
-    int best_epoch;
-    int epochs;
-    hp_ap_config_t cfg;
-} result_t;
-
 typedef struct pilot {
     hp_cli_t *cli;
     hp_supervisor_t sup;
@@ -96,30 +80,9 @@ typedef struct pilot {
     const char *path;
     char base[HP_SPEC_NAME_MAX];
     double deadline;
-    result_t best; /* across every round, by the objective */
+    hp_ap_objective_t obj;
+    hp_ap_result_t best; /* across every round, by the objective */
 } pilot_t;
-
-static int is_number(const char *cell) { return cell && !hp_json_is_null(cell) && cell[0] != '"'; }
-
-static double cell_num(const hp_table_t *t, size_t r, size_t c)
-{
-    const char *v = hp_table_cell(t, r, c);
-    return is_number(v) ? strtod(v, NULL) : NAN;
-}
-
-/* a number in a flat JSON object's text ({"lr":0.001,"hidden":256}), NaN if absent */
-static double json_num(const char *obj, const char *key)
-{
-    char pat[80];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = obj ? strstr(obj, pat) : NULL;
-    return p ? strtod(p + strlen(pat), NULL) : NAN;
-}
-
-static int better(double a, double b, int maximize)
-{
-    return isfinite(a) && (!isfinite(b) || (maximize ? a > b : a < b));
-}
 
 /* ---- the user's spec ---------------------------------------------------- */
 
@@ -245,6 +208,11 @@ static int load_user(pilot_t *pl, hp_ap_config_t *start, int *epochs)
             start->validation_fraction = s->trial.dataset.validation_fraction;
         *epochs = has_line(&filled, "trial.epochs") ? DEFAULT_EPOCHS : (int)s->trial.epochs;
         memcpy(pl->base, s->name, sizeof pl->base);
+        pl->obj = (hp_ap_objective_t){.metric = s->objective.metric,
+                                      .maximize = s->objective.goal == HP_GOAL_MAXIMIZE,
+                                      .target = s->objective.target,
+                                      .has_human = s->objective.has_human_error,
+                                      .human = s->objective.human_error};
     }
     hp_buf_fini(&filled);
     return rc;
@@ -359,170 +327,14 @@ static int wait_round(pilot_t *pl, const char *name, char *state, size_t cap)
 
 /* ---- evaluating a round --------------------------------------------------- */
 
-static void metric_sql(hp_buf_t *sql, const char *name)
-{
-    /* the final value (step -1) wins over the last epoch's, latest attempt */
-    hp_buf_printf(sql,
-                  ", (SELECT m.value FROM metrics m WHERE m.trial_id = t.id"
-                  " AND m.attempt = t.attempts AND m.name = '%s' AND m.step >= -1"
-                  " ORDER BY m.step = -1 DESC, m.step DESC LIMIT 1)",
-                  name);
-}
-
-enum { C_ID, C_NUMBER, C_VALUE, C_PARAMS, C_SECONDS, C_EPOCHS, C_ERR0 };
-
-/* The round's chosen trial: the best completed one by the objective. */
-static int evaluate(pilot_t *pl, const char *name, long long study_id, const hp_ap_config_t *cfg,
-                    result_t *r)
-{
-    memset(r, 0, sizeof *r);
-    snprintf(r->study, sizeof r->study, "%s", name);
-    r->study_id = study_id;
-    r->cfg = *cfg;
-    r->base_linear = NAN;
-    hp_query_src_t src = {.cli = pl->cli, .db = pl->db};
-    hp_buf_t sql = {0};
-    hp_buf_printf(&sql, "SELECT t.id, t.number, t.value, t.params");
-    metric_sql(&sql, "seconds");
-    metric_sql(&sql, "epochs");
-    for (int i = 0; i < HP_RE_COUNT; i++)
-        metric_sql(&sql, hp_report_error_metric((hp_report_error_t)i));
-    hp_buf_printf(&sql,
-                  " FROM trials t WHERE t.study_id = %lld AND t.state = 'completed'"
-                  " AND t.value IS NOT NULL ORDER BY t.number",
-                  study_id);
-    hp_table_t t;
-    char err[1024];
-    int rc = hp_query_run(&src, sql.data, 0, &t, NULL, err, sizeof err);
-    hp_buf_fini(&sql);
-    if (rc < 0) {
-        hp_table_fini(&t);
-        fprintf(pl->cli->err, "hpsearch autopilot: cannot read study %s: %s\n", name, err);
-        return rc;
-    }
-    int maximize = pl->user.objective.goal == HP_GOAL_MAXIMIZE;
-    long best = -1;
-    double secs = 0;
-    size_t nsecs = 0;
-    for (size_t i = 0; i < hp_table_rows(&t); i++) {
-        double v = cell_num(&t, i, C_VALUE), s = cell_num(&t, i, C_SECONDS);
-        if (isfinite(s)) {
-            secs += s;
-            nsecs++;
-        }
-        if (best < 0 || better(v, r->value, maximize)) {
-            best = (long)i;
-            r->value = v;
-        }
-    }
-    r->mean_seconds = nsecs ? secs / (double)nsecs : 0;
-    if (best >= 0) {
-        r->ok = 1;
-        r->trial_id = (long long)cell_num(&t, (size_t)best, C_ID);
-        r->number = (long)cell_num(&t, (size_t)best, C_NUMBER);
-        double ep = cell_num(&t, (size_t)best, C_EPOCHS);
-        r->epochs = isfinite(ep) ? (int)ep : 0;
-        hp_report_errors_init(&r->e);
-        r->e.human = pl->user.objective.has_human_error ? pl->user.objective.human_error : NAN;
-        for (int i = 0; i < HP_RE_COUNT; i++)
-            r->e.err[i] = cell_num(&t, (size_t)best, C_ERR0 + (size_t)i);
-        hp_buf_t params = {0};
-        hp_json_text(hp_table_cell(&t, (size_t)best, C_PARAMS), &params);
-        double lr = json_num(params.data, "lr");
-        const char *sp = hp_ap_size_param(cfg);
-        double w = sp ? json_num(params.data, sp) : NAN;
-        if (isfinite(lr))
-            r->cfg.lr = lr;
-        if (isfinite(w) && w >= 1)
-            r->cfg.width = (int)w;
-        hp_buf_fini(&params);
-    }
-    hp_table_fini(&t);
-    if (!r->ok)
-        return 0;
-    /* the best validation epoch, for early stopping */
-    hp_buf_printf(&sql,
-                  "SELECT m.step FROM metrics m JOIN trials t ON t.id = m.trial_id"
-                  " WHERE t.id = %lld AND m.attempt = t.attempts AND m.name = 'val_error'"
-                  " AND m.step >= 1 AND m.value IS NOT NULL ORDER BY m.value, m.step LIMIT 1",
-                  r->trial_id);
-    if (hp_query_run(&src, sql.data, 0, &t, NULL, err, sizeof err) == 0 && hp_table_rows(&t))
-        r->best_epoch = (int)cell_num(&t, 0, 0);
-    hp_table_fini(&t);
-    hp_buf_reset(&sql);
-    hp_buf_printf(&sql,
-                  "SELECT b.error FROM baselines b JOIN studies s USING (dataset_key)"
-                  " WHERE s.id = %lld AND b.name = '%s'",
-                  study_id, hp_report_baseline_key(HP_RB_LINEAR));
-    if (hp_query_run(&src, sql.data, 0, &t, NULL, err, sizeof err) == 0 && hp_table_rows(&t))
-        r->base_linear = cell_num(&t, 0, 0);
-    hp_table_fini(&t);
-    hp_buf_fini(&sql);
-    return 0;
-}
-
 /* the decomposition autopilot decides on: with no human error, bias is
  * counted from 0 (an upper bound) */
-static void decompose(const pilot_t *pl, const result_t *r, hp_report_t *rep)
+static void decompose(const pilot_t *pl, const hp_ap_result_t *r, hp_report_t *rep)
 {
     hp_report_errors_t e = r->e;
     if (!pl->user.objective.has_human_error)
         e.human = 0;
     hp_report_compute(&e, rep);
-}
-
-static void json_num_or_null(hp_buf_t *b, double v)
-{
-    if (isfinite(v))
-        hp_buf_json_number(b, v);
-    else
-        hp_buf_puts(b, "null");
-}
-
-static void evidence(const pilot_t *pl, int round, const result_t *r, const hp_report_t *rep,
-                     const char *action, int term, const char *next, hp_buf_t *b)
-{
-    hp_buf_printf(b, "{\"round\":%d,\"study\":", round);
-    hp_buf_json_string(b, r->study);
-    hp_buf_printf(b, ",\"trial\":%ld,\"action\":", r->number);
-    hp_buf_json_string(b, action);
-    hp_buf_puts(b, ",\"term\":");
-    if (term >= 0)
-        hp_buf_json_string(b, hp_report_term_key((hp_report_term_id_t)term));
-    else
-        hp_buf_puts(b, "null");
-    hp_buf_puts(b, ",\"objective\":{\"metric\":");
-    hp_buf_json_string(b, pl->user.objective.metric);
-    hp_buf_puts(b, ",\"value\":");
-    json_num_or_null(b, r->value);
-    hp_buf_puts(b, ",\"target\":");
-    json_num_or_null(b, pl->user.objective.target);
-    hp_buf_printf(b, ",\"met\":%s},\"errors\":{",
-                  hp_ap_target_met(r->value, pl->user.objective.target,
-                                   pl->user.objective.goal == HP_GOAL_MAXIMIZE)
-                      ? "true"
-                      : "false");
-    for (int i = 0; i < HP_RE_COUNT; i++) {
-        hp_buf_printf(b, "%s\"%s\":", i ? "," : "", hp_report_error_metric((hp_report_error_t)i));
-        json_num_or_null(b, r->e.err[i]);
-    }
-    hp_buf_puts(b, "},\"terms\":{");
-    for (int i = 0; i < HP_RT_COUNT; i++) {
-        hp_buf_printf(b, "%s\"%s\":", i ? "," : "", hp_report_term_key((hp_report_term_id_t)i));
-        json_num_or_null(b, rep->term[i].value);
-    }
-    hp_buf_puts(b, "},\"threshold\":");
-    json_num_or_null(b, rep->threshold);
-    hp_buf_printf(b, ",\"fit\":\"%s\",\"human_error_known\":%s,\"baseline_linear_error\":",
-                  hp_report_fit_name(rep->fit),
-                  pl->user.objective.has_human_error ? "true" : "false");
-    json_num_or_null(b, r->base_linear);
-    hp_buf_printf(b, ",\"best_epoch\":%d,\"next_study\":", r->best_epoch);
-    if (next)
-        hp_buf_json_string(b, next);
-    else
-        hp_buf_puts(b, "null");
-    hp_buf_puts(b, "}");
 }
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -540,7 +352,7 @@ static double share(hp_ap_search_t s) { return s == HP_AP_SEARCH_BAYES ? 0.5 : 0
 static void print_final(pilot_t *pl, int met, const char *why)
 {
     FILE *o = pl->cli->out;
-    const result_t *b = &pl->best;
+    const hp_ap_result_t *b = &pl->best;
     if (!b->ok) {
         fprintf(o, "autopilot: no trial completed (%s); target not met\n", why);
         return;
@@ -601,7 +413,7 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         if (cur.epochs > 0 && cur.epochs < epochs)
             epochs = cur.epochs;
         hp_ap_round_size(&r, left * share(search), est, epochs, pl->workers);
-        if (round > 1 && est > 0 && left < est * r.epochs / (epochs ? epochs : 1)) {
+        if (round > 1 && (left <= 0 || (est > 0 && left < est * r.epochs / (epochs ? epochs : 1)))) {
             print_final(pl, 0, "the budget is spent");
             return HP_EXIT_OK;
         }
@@ -636,9 +448,12 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         char state[32];
         if ((rc = wait_round(pl, r.name, state, sizeof state)))
             return rc;
-        result_t res;
-        if (evaluate(pl, r.name, id, &r.cfg, &res) < 0)
-            return HP_EXIT_FAIL;
+        hp_ap_result_t res;
+        hp_query_src_t src = {.cli = pl->cli, .db = pl->db};
+        char qerr[1024];
+        if (hp_ap_evaluate(&src, &pl->obj, r.name, id, &r.cfg, &res, qerr, sizeof qerr) < 0)
+            return hp_cli_fail(pl->cli, &hp_cmd_autopilot, "cannot read study %s: %s", r.name,
+                               qerr);
         res.cfg.tuned = search != HP_AP_SEARCH_SIMPLE;
         if (res.mean_seconds > 0)
             est = res.mean_seconds * epochs / (r.epochs ? r.epochs : 1);
@@ -646,7 +461,6 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         hp_report_t rep;
         if (!res.ok) {
             hp_buf_t verdict = {0};
-            hp_query_src_t src = {.cli = pl->cli, .db = pl->db};
             int sane = !hp_query_sanity_verdict(&src, id, &verdict) ||
                        strncmp(verdict.data, "FAIL", 4) != 0;
             /* the guide's "error plateaus: learning rate too low" */
@@ -681,7 +495,7 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
             hp_report_compute(&res.e, &rep);
             char nx[HP_SPEC_NAME_MAX];
             snprintf(nx, sizeof nx, "%s-r%d", pl->base, round + 1);
-            evidence(pl, round, &res, &rep,
+            hp_ap_evidence(&pl->obj, round, &res, &rep,
                      raise_lr ? "debug_raise_lr" : slow ? "debug_bigger_model" : "stop", -1,
                      slow ? nx : NULL, &detail);
             log_event(pl, r.name, msg, detail.data);
@@ -700,7 +514,7 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         }
         /* the decision is taken on the best round so far: a step that did
          * not improve is marked failed and the ladder moves on */
-        if (!pl->best.ok || better(res.value, pl->best.value, maximize)) {
+        if (!pl->best.ok || hp_ap_better(res.value, pl->best.value, maximize)) {
             pl->best = res;
             failed = 0;
         } else if (round > 1) {
@@ -731,7 +545,7 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
                  out_of_time ? " — but the budget is spent: stop" : "");
         fprintf(pl->cli->out, "decision %s\n", msg);
         fflush(pl->cli->out);
-        evidence(pl, round, &pl->best, &rep,
+        hp_ap_evidence(&pl->obj, round, &pl->best, &rep,
                  out_of_time ? "budget_spent" : hp_ap_action_name(dec.action), dec.term,
                  done || stuck || out_of_time ? NULL : next, &detail);
         log_event(pl, r.name, msg, detail.data);
