@@ -78,7 +78,7 @@ typedef struct pilot {
     const char *user_text; /* as read */
     size_t user_len;
     const char *path;
-    char base[HP_SPEC_NAME_MAX];
+    char base[HP_SPEC_NAME_MAX - 4]; /* room for -rNN */
     double deadline;
     hp_ap_objective_t obj;
     hp_ap_result_t best; /* across every round, by the objective */
@@ -178,7 +178,7 @@ static int load_user(pilot_t *pl, hp_ap_config_t *start, int *epochs)
                          "%s: objective.metric: autopilot chooses trials on validation, never "
                          "on test; use val_error or val_loss (got %s)",
                          pl->path, s->objective.metric);
-    else if (strlen(s->name) + 4 >= HP_SPEC_NAME_MAX)
+    else if (strlen(s->name) >= sizeof pl->base)
         rc = hp_cli_fail(pl->cli, cmd,
                          "%s: name: at most %d characters for autopilot, which adds -rN", pl->path,
                          HP_SPEC_NAME_MAX - 5);
@@ -207,7 +207,8 @@ static int load_user(pilot_t *pl, hp_ap_config_t *start, int *epochs)
         if (s->trial.dataset.validation_fraction > 0)
             start->validation_fraction = s->trial.dataset.validation_fraction;
         *epochs = has_line(&filled, "trial.epochs") ? DEFAULT_EPOCHS : (int)s->trial.epochs;
-        memcpy(pl->base, s->name, sizeof pl->base);
+        size_t nl = strlen(s->name); /* < sizeof pl->base: checked above */
+        memcpy(pl->base, s->name, nl + 1);
         pl->obj = (hp_ap_objective_t){.metric = s->objective.metric,
                                       .maximize = s->objective.goal == HP_GOAL_MAXIMIZE,
                                       .target = s->objective.target,
