@@ -66,7 +66,10 @@ static void merge(struct fy_document *dd, struct fy_node *dst, struct fy_node *s
             continue;
         }
         if (mode == HP_OVERLAY_REPLACE && is_null(sv)) {
-            HP_ASSERT(fy_node_mapping_remove(dst, dp) == 0);
+            /* by key: that frees the pair (and the key given), the value is ours */
+            struct fy_node *kn = fy_node_create_scalar_copy(dd, key, FY_NT);
+            HP_ASSERT(kn != NULL);
+            fy_node_free(fy_node_mapping_remove_by_key(dst, kn));
             add_path(filled, path);
             continue;
         }

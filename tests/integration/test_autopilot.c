@@ -120,8 +120,8 @@ START_TEST(test_easy_problem_stops_at_target)
     snprintf(args, sizeof args, "%s --budget-minutes 1.5 --workers 2 --db %s",
              write_spec("easy.yaml", spec), db);
     int rc = autopilot(args, out, sizeof out);
-    ck_assert_msg(rc == 0, "%s", out);
-    ck_assert_msg(strstr(out, "target   val_error 0.08: met"), "%s", out);
+    ck_assert_msg(rc == 0, "%.3000s", out);
+    ck_assert_msg(strstr(out, "target   val_error 0.08: met"), "%.3000s", out);
     ck_assert_ptr_nonnull(strstr(out, "chosen   trial"));
     ck_assert_ptr_nonnull(strstr(out, "test     test_error 0."));
     ck_assert_ptr_nonnull(strstr(out, "reproduce:"));
@@ -164,10 +164,10 @@ START_TEST(test_small_model_gets_bigger)
     snprintf(args, sizeof args, "%s --budget-minutes 0.25 --workers 2 --db %s",
              write_spec("small.yaml", spec), db);
     int rc = autopilot(args, out, sizeof out);
-    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_msg(rc == 0, "%.3000s", out);
     ck_assert_msg(strstr(out, "target   val_error 0.001: not met (the budget is spent)") ||
                       strstr(out, "target   val_error 0.001: not met (no step is left)"),
-                  "%s", out);
+                  "%.3000s", out);
     ck_chain(db, "small");
     /* the decisions in order: tune the defaults, then a bigger model */
     ck_assert_str_eq(hp_harness_db_text(db, "SELECT json_extract(detail, '$.action') FROM "
@@ -183,7 +183,7 @@ START_TEST(test_small_model_gets_bigger)
                                         txt, sizeof txt),
                      "bigger_model");
     ck_assert_msg(strstr(out, "avoidable bias ≤ ") && strstr(out, "→ bigger model: hidden "),
-                  "%s", out);
+                  "%.3000s", out);
     /* its evidence: the errors and terms it was taken on */
     ck_assert_int_eq(hp_harness_db_int(db, "SELECT json_extract(detail, '$.term') = "
                                            "'avoidable_bias' AND json_extract(detail, "
@@ -214,28 +214,28 @@ START_TEST(test_bad_input)
     const char *no_target = write_spec("nt.yaml", spec);
     snprintf(args, sizeof args, "%s --budget-minutes 1 --db %s/x.db", no_target, dir);
     ck_assert_int_eq(autopilot(args, out, sizeof out), 1);
-    ck_assert_msg(strstr(out, "objective.target: autopilot needs the requirement"), "%s", out);
+    ck_assert_msg(strstr(out, "objective.target: autopilot needs the requirement"), "%.3000s", out);
 
     snprintf(args, sizeof args, "%s --budget-minutes 0 --db %s/x.db", no_target, dir);
     ck_assert_int_eq(autopilot(args, out, sizeof out), 2);
     ck_assert_msg(strstr(out, "--budget-minutes: expected a number of minutes > 0 (got '0')"),
-                  "%s", out);
+                  "%.3000s", out);
     snprintf(args, sizeof args, "%s --db %s/x.db", no_target, dir);
     ck_assert_int_eq(autopilot(args, out, sizeof out), 2);
-    ck_assert_msg(strstr(out, "--budget-minutes M is required"), "%s", out);
+    ck_assert_msg(strstr(out, "--budget-minutes M is required"), "%.3000s", out);
 
     const char *unknown = write_spec("u.yaml", "name: u\nobjective: {metric: val_error, "
                                                "target: 0.1}\ntrial:\n  dataset: cifar-10\n");
     snprintf(args, sizeof args, "%s --budget-minutes 1 --db %s/x.db", unknown, dir);
     ck_assert_int_eq(autopilot(args, out, sizeof out), 1);
-    ck_assert_msg(strstr(out, "trial.dataset") && strstr(out, "cifar-10"), "%s", out);
+    ck_assert_msg(strstr(out, "trial.dataset") && strstr(out, "cifar-10"), "%.3000s", out);
 
     const char *missing = write_spec("m.yaml", "name: m\nobjective: {metric: val_error, "
                                                "target: 0.1}\ntrial:\n  dataset: {path: "
                                                "/nonexistent/d.csv}\n");
     snprintf(args, sizeof args, "%s --budget-minutes 1 --db %s/x.db", missing, dir);
     ck_assert_int_eq(autopilot(args, out, sizeof out), 1);
-    ck_assert_msg(strstr(out, "trial.dataset.path: cannot read '/nonexistent/d.csv'"), "%s", out);
+    ck_assert_msg(strstr(out, "trial.dataset.path: cannot read '/nonexistent/d.csv'"), "%.3000s", out);
     /* nothing was started, nothing stored */
     char db[128];
     snprintf(db, sizeof db, "%s/x.db", dir);
@@ -268,8 +268,8 @@ START_TEST(test_ctrl_c_keeps_everything)
     hp_harness_wait_db(db, "SELECT count(*) FROM studies WHERE name = 'long-r2'", 1, 60);
     int code = hp_spawn_code(hp_spawn_kill(pid, SIGINT));
     char *text = hp_check_slurp(out, 0);
-    ck_assert_msg(code == 130, "exit %d: %s", code, text);
-    ck_assert_msg(strstr(text, "every round so far stays in"), "%s", text);
+    ck_assert_msg(code == 130, "exit %d: %.3000s", code, text);
+    ck_assert_msg(strstr(text, "every round so far stays in"), "%.3000s", text);
     free(text);
     /* everything stored stays: both rounds, linked, and the decision */
     ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM studies s JOIN studies p ON "
