@@ -35,6 +35,7 @@ static void setup(void)
 static void teardown(void)
 {
     alarm(0);
+    hp_harness_teardown();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
@@ -286,6 +287,99 @@ START_TEST(test_ctrl_c_keeps_everything)
 }
 END_TEST
 
+/* ---- the coordinator's side: SUBMIT.parent and LOG_EVENT ---------------- */
+
+static Hpsearch__Envelope *control(hp_harness_t *h, Hpsearch__Envelope *req)
+{
+    req->version = HP_PROTO_VERSION;
+    Hpsearch__Envelope *rep = hp_harness_request(h->control, req, 10000);
+    ck_assert_ptr_nonnull(rep);
+    return rep;
+}
+
+static Hpsearch__Envelope *submit_child(hp_harness_t *h, const char *name, const char *parent)
+{
+    char spec[512];
+    snprintf(spec, sizeof spec,
+             "name: %s\nobjective: {metric: value, target: 1}\nsearch: {max_trials: 1}\n"
+             "space: {x1: {type: float, low: 0, high: 1}, x2: {type: float, low: 0, high: 1}}\n"
+             "trial: {function: branin}\n",
+             name);
+    Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Submit sub = HPSEARCH__SUBMIT__INIT;
+    sub.spec_text = spec;
+    sub.filename = (char *)name;
+    sub.parent = (char *)parent;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__SUBMIT, &sub);
+    return control(h, &req);
+}
+
+static Hpsearch__Envelope *log_event(hp_harness_t *h, const char *study, const char *kind,
+                                     const char *detail)
+{
+    Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__LogEvent ev = HPSEARCH__LOG_EVENT__INIT;
+    ev.study = (char *)study;
+    ev.kind = (char *)kind;
+    ev.message = "a decision";
+    ev.detail = (char *)detail;
+    hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__LOG_EVENT, &ev);
+    return control(h, &req);
+}
+
+START_TEST(test_parent_and_log_event)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "ap-proto");
+    hp_harness_start_daemon(&h, NULL);
+    Hpsearch__Envelope *rep = submit_child(&h, "first", "");
+    ck_assert_int_eq(rep->type, HPSEARCH__MSG_TYPE__SUBMIT_REPLY);
+    hp_proto_free(rep);
+    rep = submit_child(&h, "second", "first");
+    ck_assert_int_eq(rep->type, HPSEARCH__MSG_TYPE__SUBMIT_REPLY);
+    hp_proto_free(rep);
+    /* a parent that names no study refuses the submission */
+    rep = submit_child(&h, "third", "nosuch");
+    ck_assert_int_eq(rep->type, HPSEARCH__MSG_TYPE__ERROR);
+    ck_assert_msg(strstr(rep->error->message, "parent study 'nosuch' does not exist"), "%s",
+                  rep->error->message);
+    hp_proto_free(rep);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM studies s JOIN studies p "
+                                              "ON p.id = s.parent WHERE s.name = 'second' AND "
+                                              "p.name = 'first'"),
+                     1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM studies WHERE name = "
+                                              "'third'"),
+                     0);
+
+    rep = log_event(&h, "second", "autopilot_step", "{\"action\":\"done\"}");
+    ck_assert_int_eq(rep->type, HPSEARCH__MSG_TYPE__ACK);
+    hp_proto_free(rep);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON "
+                                              "s.id = e.study_id WHERE s.name = 'second' AND "
+                                              "e.kind = 'autopilot_step' AND "
+                                              "json_extract(e.detail, '$.action') = 'done'"),
+                     1);
+    /* only the kinds clients may record */
+    rep = log_event(&h, "second", "study_completed", "");
+    ck_assert_int_eq(rep->type, HPSEARCH__MSG_TYPE__ERROR);
+    ck_assert_ptr_nonnull(strstr(rep->error->message, "cannot be recorded by a client"));
+    hp_proto_free(rep);
+    /* detail must be JSON; the daemon goes on */
+    rep = log_event(&h, "second", "autopilot_step", "{not json");
+    ck_assert_int_eq(rep->type, HPSEARCH__MSG_TYPE__ERROR);
+    hp_proto_free(rep);
+    rep = log_event(&h, "nosuch", "autopilot_step", "");
+    ck_assert_int_eq(rep->type, HPSEARCH__MSG_TYPE__ERROR);
+    ck_assert_ptr_nonnull(strstr(rep->error->message, "nosuch"));
+    hp_proto_free(rep);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events WHERE kind = "
+                                              "'autopilot_step'"),
+                     1);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 static Suite *autopilot_suite(void)
 {
     Suite *s = suite_create("autopilot");
@@ -296,6 +390,7 @@ static Suite *autopilot_suite(void)
     tcase_add_test(tc, test_small_model_gets_bigger);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_ctrl_c_keeps_everything);
+    tcase_add_test(tc, test_parent_and_log_event);
     suite_add_tcase(s, tc);
     return s;
 }
