@@ -86,6 +86,7 @@ int hp_ap_evaluate(const hp_query_src_t *src_, const hp_ap_objective_t *o, const
         }
     }
     r->mean_seconds = nsecs ? secs / (double)nsecs : 0;
+    r->completed = (int)hp_table_rows(&t);
     if (best >= 0) {
         r->ok = 1;
         r->trial_id = (long long)cell_num(&t, (size_t)best, C_ID);

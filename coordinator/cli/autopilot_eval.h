@@ -37,6 +37,7 @@ typedef struct hp_ap_result {
     hp_report_errors_t e; /* its errors (human error NaN when unknown) */
     double base_linear;   /* the linear baseline's test error, NaN: none */
     double mean_seconds;  /* per completed trial of the round */
+    int completed;        /* the round's completed trials */
     int best_epoch;       /* its lowest-val_error epoch; 0: unknown */
     int epochs;           /* the epochs it trained */
     hp_ap_config_t cfg;   /* the round's config with the chosen lr and size */

@@ -447,8 +447,10 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         if (rc)
             return rc;
         char state[32];
+        double began = hp_clock_now();
         if ((rc = wait_round(pl, r.name, state, sizeof state)))
             return rc;
+        double wall = hp_clock_now() - began;
         hp_ap_result_t res;
         hp_query_src_t src = {.cli = pl->cli, .db = pl->db};
         char qerr[1024];
@@ -456,8 +458,16 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
             return hp_cli_fail(pl->cli, &hp_cmd_autopilot, "cannot read study %s: %s", r.name,
                                qerr);
         res.cfg.tuned = search != HP_AP_SEARCH_SIMPLE;
-        if (res.mean_seconds > 0)
-            est = res.mean_seconds * epochs / (r.epochs ? r.epochs : 1);
+        /* one trial's cost: what trials measured, or what the round took
+         * per trial with its workers busy (sanity check, scheduling and a
+         * loaded machine included), whichever is larger */
+        if (res.completed > 0) {
+            int busy = (int)(r.max_trials < (uint64_t)pl->workers ? r.max_trials
+                                                                  : (uint64_t)pl->workers);
+            double per = wall * busy / res.completed;
+            double cost = res.mean_seconds > per ? res.mean_seconds : per;
+            est = cost * epochs / (r.epochs ? r.epochs : 1);
+        }
         hp_buf_t detail = {0};
         hp_report_t rep;
         if (!res.ok) {
