@@ -396,14 +396,71 @@ static void print_final(pilot_t *pl, int met, const char *why)
     hp_buf_fini(&spec);
 }
 
+/* A round with no completed trial: the guide's debug step when the sanity
+ * check says the loss plateaus (lr × 10, then size × 4: -1, go on with
+ * *cur), else the end (the exit code). */
+static int no_trial(pilot_t *pl, int round, const char *name, long long id, const char *state,
+                    hp_ap_result_t *res, hp_ap_config_t *cur, int *debug_retries)
+{
+    hp_query_src_t src = {.cli = pl->cli, .db = pl->db};
+    hp_buf_t verdict = {0};
+    int sane = !hp_query_sanity_verdict(&src, id, &verdict) || strncmp(verdict.data, "FAIL", 4) != 0;
+    /* the guide's "error plateaus: learning rate too low" */
+    int slow = !sane && strstr(verdict.data, "learning rate too low") && *debug_retries < 2;
+    /* first the learning rate, then "a model too small to memorise one batch" */
+    int raise_lr = slow && *debug_retries == 0 && cur->lr * 10 <= 3e-2;
+    char msg[900];
+    const char *first = verdict.data ? verdict.data : "";
+    int fl = (int)strcspn(first, "\n");
+    const char *sp = hp_ap_size_param(cur);
+    if (raise_lr)
+        snprintf(msg, sizeof msg,
+                 "%s: the sanity check says %.*s → debug: the loss plateaus, so the learning "
+                 "rate is too low: lr %g → %g, check again",
+                 name, fl, first, cur->lr, cur->lr * 10);
+    else if (slow)
+        snprintf(msg, sizeof msg,
+                 "%s: the sanity check says %.*s → debug: the loss plateaus, so the model is "
+                 "too small to memorise one batch: %s %d → %d, check again",
+                 name, fl, first, sp ? sp : "width", cur->width, cur->width * 4);
+    else
+        snprintf(msg, sizeof msg, "%s ended %s with no completed trial%s%.*s → stop: %s", name,
+                 state, sane ? "" : "; the sanity check says ", sane ? 0 : fl, first,
+                 sane ? "look at its trials (hpsearch trials) and fix the cause"
+                      : "a model that cannot overfit one batch has a bug to fix first (the "
+                        "guide's debug step)");
+    hp_buf_fini(&verdict);
+    fprintf(pl->cli->out, "decision %s\n", msg);
+    hp_report_t rep;
+    hp_report_errors_init(&res->e);
+    hp_report_compute(&res->e, &rep);
+    char next[HP_SPEC_NAME_MAX];
+    snprintf(next, sizeof next, "%s-r%d", pl->base, round + 1);
+    hp_buf_t detail = {0};
+    hp_ap_evidence(&pl->obj, round, res, &rep,
+                   raise_lr ? "debug_raise_lr" : slow ? "debug_bigger_model" : "stop", -1,
+                   slow ? next : NULL, &detail);
+    log_event(pl, name, msg, detail.data);
+    hp_buf_fini(&detail);
+    if (!slow) {
+        print_final(pl, 0, "a round had no completed trial");
+        return HP_EXIT_FAIL;
+    }
+    if (raise_lr)
+        cur->lr *= 10;
+    else
+        cur->width *= 4;
+    (*debug_retries)++;
+    return -1;
+}
+
 static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
 {
     hp_ap_config_t cur = start;
     hp_ap_search_t search = HP_AP_SEARCH_SIMPLE;
-    int epochs = epochs0;
     unsigned failed = 0;
     hp_ap_action_t last = HP_AP_TUNE;
-    double est = 0; /* seconds per trial of `epochs` epochs */
+    double est = 0; /* seconds per trial of epochs0 epochs; 0: unknown */
     char parent[HP_SPEC_NAME_MAX] = "";
     int maximize = pl->user.objective.goal == HP_GOAL_MAXIMIZE;
     int debug_retries = 0;
@@ -411,10 +468,10 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         double left = pl->deadline - hp_clock_now();
         hp_ap_round_t r = {.search = search, .cfg = cur, .parallelism = (uint32_t)pl->workers};
         snprintf(r.name, sizeof r.name, "%s-r%d", pl->base, round);
-        if (cur.epochs > 0 && cur.epochs < epochs)
-            epochs = cur.epochs;
-        hp_ap_round_size(&r, left * share(search), est, epochs, pl->workers);
-        if (round > 1 && (left <= 0 || (est > 0 && left < est * r.epochs / (epochs ? epochs : 1)))) {
+        /* early stopping lowers the epochs of the configs that carry it */
+        int epochs = cur.epochs > 0 && cur.epochs < epochs0 ? cur.epochs : epochs0;
+        hp_ap_round_size(&r, left * share(search), est * epochs / epochs0, epochs, pl->workers);
+        if (round > 1 && (left <= 0 || (est > 0 && left < est * r.epochs / epochs0))) {
             print_final(pl, 0, "the budget is spent");
             return HP_EXIT_OK;
         }
@@ -466,73 +523,30 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
                                                                   : (uint64_t)pl->workers);
             double per = wall * busy / res.completed;
             double cost = res.mean_seconds > per ? res.mean_seconds : per;
-            est = cost * epochs / (r.epochs ? r.epochs : 1);
+            est = cost * epochs0 / (r.epochs ? r.epochs : 1);
         }
-        hp_buf_t detail = {0};
-        hp_report_t rep;
         if (!res.ok) {
-            hp_buf_t verdict = {0};
-            int sane = !hp_query_sanity_verdict(&src, id, &verdict) ||
-                       strncmp(verdict.data, "FAIL", 4) != 0;
-            /* the guide's "error plateaus: learning rate too low" */
-            int slow = !sane && strstr(verdict.data, "learning rate too low") && debug_retries < 2;
-            /* first the learning rate, then "a model too small to memorise one batch" */
-            int raise_lr = slow && debug_retries == 0 && cur.lr * 10 <= 3e-2;
-            char msg[900];
-            const char *first = verdict.data ? verdict.data : "";
-            size_t fl = strcspn(first, "\n");
-            if (raise_lr)
-                snprintf(msg, sizeof msg,
-                         "%s: the sanity check says %.*s → debug: the loss plateaus, so the "
-                         "learning rate is too low: lr %g → %g, check again",
-                         r.name, (int)fl, first, cur.lr, cur.lr * 10);
-            else if (slow)
-                snprintf(msg, sizeof msg,
-                         "%s: the sanity check says %.*s → debug: the loss plateaus, so the "
-                         "model is too small to memorise one batch: %s %d → %d, check again",
-                         r.name, (int)fl, first, hp_ap_size_param(&cur) ? hp_ap_size_param(&cur)
-                                                                         : "width",
-                         cur.width, cur.width * 4);
-            else
-                snprintf(msg, sizeof msg, "%s ended %s with no completed trial%s%.*s → stop: %s",
-                         r.name, state, sane ? "" : "; the sanity check says ", sane ? 0 : (int)fl,
-                         first,
-                         sane ? "look at its trials (hpsearch trials) and fix the cause"
-                              : "a model that cannot overfit one batch has a bug to fix first "
-                                "(the guide's debug step)");
-            hp_buf_fini(&verdict);
-            fprintf(pl->cli->out, "decision %s\n", msg);
-            hp_report_errors_init(&res.e);
-            hp_report_compute(&res.e, &rep);
-            char nx[HP_SPEC_NAME_MAX];
-            snprintf(nx, sizeof nx, "%s-r%d", pl->base, round + 1);
-            hp_ap_evidence(&pl->obj, round, &res, &rep,
-                     raise_lr ? "debug_raise_lr" : slow ? "debug_bigger_model" : "stop", -1,
-                     slow ? nx : NULL, &detail);
-            log_event(pl, r.name, msg, detail.data);
-            hp_buf_fini(&detail);
-            if (slow) {
-                if (raise_lr)
-                    cur.lr *= 10;
-                else
-                    cur.width *= 4;
-                debug_retries++;
+            rc = no_trial(pl, round, r.name, id, state, &res, &cur, &debug_retries);
+            if (rc < 0) {
                 snprintf(parent, sizeof parent, "%s", r.name);
                 continue;
             }
-            print_final(pl, 0, "a round had no completed trial");
-            return HP_EXIT_FAIL;
+            return rc;
         }
         /* the decision is taken on the best round so far: a step that did
          * not improve is marked failed and the ladder moves on */
         if (!pl->best.ok || hp_ap_better(res.value, pl->best.value, maximize)) {
             pl->best = res;
             failed = 0;
-        } else if (round > 1) {
+        } else {
             failed |= HP_AP_BIT(last);
             fprintf(pl->cli->out, "         %s %.4f did not improve on %.4f (%s): back to it\n",
                     pl->user.objective.metric, res.value, pl->best.value, pl->best.study);
         }
+        if (search != HP_AP_SEARCH_SIMPLE)
+            pl->best.cfg.tuned = 1; /* tuning was tried, even if it lost */
+        hp_report_t rep;
+        hp_buf_t detail = {0};
         decompose(pl, &pl->best, &rep);
         hp_ap_input_t in = {.report = &rep,
                             .human_known = pl->user.objective.has_human_error,
