@@ -434,7 +434,7 @@ static int no_trial(pilot_t *pl, int round, const char *name, long long id, cons
     hp_report_t rep;
     hp_report_errors_init(&res->e);
     hp_report_compute(&res->e, &rep);
-    char next[HP_SPEC_NAME_MAX];
+    char next[HP_SPEC_NAME_MAX + 16]; /* a round number of any size */
     snprintf(next, sizeof next, "%s-r%d", pl->base, round + 1);
     hp_buf_t detail = {0};
     hp_ap_evidence(&pl->obj, round, res, &rep,
