@@ -57,6 +57,7 @@ const hp_cmd_t hp_cmd_autopilot = {
             "  --budget-minutes M  wall time for all rounds (a number > 0, e.g. 25 or 0.5)\n"
             "  --workers N         local worker processes (default 1)\n"
             "  --db PATH           the database (default hpsearch.db)\n"
+            "  --verbose           the coordinator and workers log to stderr\n"
             "\n"
             "Example:\n"
             "  hpsearch autopilot examples/autopilot-fashion-mnist.yaml --budget-minutes 25 "
