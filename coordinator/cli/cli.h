@@ -77,6 +77,7 @@ extern const hp_cmd_t hp_cmd_enqueue;
 extern const hp_cmd_t hp_cmd_ask;
 extern const hp_cmd_t hp_cmd_tell;
 extern const hp_cmd_t hp_cmd_autopilot;
+extern const hp_cmd_t hp_cmd_dashboard;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);

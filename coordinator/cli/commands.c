@@ -21,5 +21,6 @@ const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_resume,
     &hp_cmd_workers,
     &hp_cmd_sql,
+    &hp_cmd_dashboard,
     NULL,
 };

@@ -22,6 +22,7 @@ typedef struct hp_coord_config {
     char db[1024];
     char listen[512];
     char control[512];
+    char http[512];         /* the web dashboard's URL; "" = off */
     char token_file[1024];
     char log_level[16];
     char synchronous[16];   /* full | normal */

@@ -6,10 +6,12 @@
 #define _GNU_SOURCE
 #include "agent_int.h"
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,8 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
         return hp_errf(err, errlen, HP_EINVAL, "--connect needs the coordinator's URL");
     if (o->slots < 1 || o->slots > 1024)
         return hp_errf(err, errlen, HP_EINVAL, "--slots must be 1..1024 (got %d)", o->slots);
+    if (o->exit_when_idle_s < 0 || o->max_trials < 0)
+        return hp_errf(err, errlen, HP_EINVAL, "--exit-when-idle and --max-trials must be >= 0");
     if (o->token && strlen(o->token) > HP_PROTO_MAX_TOKEN)
         return hp_errf(err, errlen, HP_EINVAL, "the token is longer than %u bytes",
                        HP_PROTO_MAX_TOKEN);
@@ -76,7 +80,7 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
     pthread_condattr_destroy(&ca);
 
     long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    a->cores = nc > 0 ? (int)nc : 1;
+    a->cores = o->cores > 0 ? o->cores : nc > 0 ? (int)nc : 1;
     a->blas_threads = a->cores / o->slots > 1 ? a->cores / o->slots : 1;
     if (gethostname(a->hostname, sizeof a->hostname - 1) < 0 || !a->hostname[0])
         snprintf(a->hostname, sizeof a->hostname, "unknown");
@@ -271,6 +275,35 @@ static void heartbeat(hp_agent_t *a)
     hp_proto_free(rep);
 }
 
+/* --exit-when-idle: ms until the worker has been idle long enough (no
+ * slot running a trial), 0 when it has, INT_MAX when it never leaves so.
+ * a->mu held. */
+static int idle_left_ms(const hp_agent_t *a)
+{
+    if (a->o.exit_when_idle_s <= 0)
+        return INT_MAX;
+    for (int i = 0; i < a->o.slots; i++)
+        if (a->slots[i].busy)
+            return INT_MAX;
+    double left = a->last_busy + a->o.exit_when_idle_s - hp_clock_now();
+    return left <= 0 ? 0 : (int)(left * 1000) + 1;
+}
+
+/* Checks --exit-when-idle; stops the agent (its slots are idle: nothing is
+ * interrupted) when the time is up. Returns the ms to wait at most before
+ * the next check, at most want_ms: 0 when it stopped the agent. */
+static int check_idle(hp_agent_t *a, int want_ms)
+{
+    pthread_mutex_lock(&a->mu);
+    int left = idle_left_ms(a);
+    pthread_mutex_unlock(&a->mu);
+    if (left == 0) {
+        hp_log_info("no trial for %d s (--exit-when-idle): leaving", a->o.exit_when_idle_s);
+        hp_agent_stop(a);
+    }
+    return left < want_ms ? left : want_ms;
+}
+
 int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
 {
     int rv = nng_dial(a->sock, a->url, &a->dialer, NNG_FLAG_NONBLOCK);
@@ -281,6 +314,10 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
                 a->hostname, a->cores, a->cores == 1 ? "" : "s", a->o.slots,
                 a->o.slots == 1 ? "" : "s", a->blas_threads, a->blas_threads == 1 ? "" : "s",
                 a->url);
+    pthread_mutex_lock(&a->mu);
+    a->last_busy = hp_clock_now();
+    a->slots_active = a->o.slots;
+    pthread_mutex_unlock(&a->mu);
     for (int i = 0; i < a->o.slots; i++) {
         if (pthread_create(&a->slots[i].thr, NULL, hp_slot_main, &a->slots[i]) != 0) {
             hp_agent_fatal(a, HP_ENOMEM, "cannot start a slot thread");
@@ -296,7 +333,7 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
         pthread_mutex_lock(&a->mu);
         int stopping = a->stopping, registered = a->registered;
         pthread_mutex_unlock(&a->mu);
-        if (stopping)
+        if (stopping || check_idle(a, INT_MAX) == 0)
             break;
         if (!registered) {
             int rc = hello(a, e, sizeof e);
@@ -316,7 +353,7 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
             }
             if (rc != HP_ECANCELED && rc != HP_ECLOSED)
                 hp_log_warn("HELLO refused: %s (retrying in %d ms)", e, backoff);
-            hp_agent_sleep(a, backoff);
+            hp_agent_sleep(a, check_idle(a, backoff));
             backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
             continue;
         }
@@ -324,8 +361,9 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
         pthread_mutex_lock(&a->mu);
         int ms = heartbeat_interval(a);
         pthread_mutex_unlock(&a->mu);
-        /* wake early when a slot loses the session, to HELLO at once */
-        hp_agent_wait_lost(a, ms);
+        /* wake early when a slot loses the session, to HELLO at once, or
+         * when the worker has been idle for --exit-when-idle */
+        hp_agent_wait_lost(a, check_idle(a, ms));
     }
     for (int i = 0; i < a->o.slots; i++)
         if (a->slots[i].thr_started)
