@@ -201,6 +201,7 @@ typedef struct hp_study_def {
     hp_goal_t goal;
     int64_t max_trials;    /* 0: no limit */
     const char *dataset_key; /* hp_spec_dataset_key; NULL: the study has none */
+    int64_t parent;          /* studies.parent: the study this round came from; 0: none */
 } hp_study_def_t;
 
 typedef struct hp_study {
@@ -615,6 +616,13 @@ int hp_store_worker_list(hp_store_t *st, hp_store_worker_cb cb, void *data,
 int hp_store_event_append(hp_store_t *st, const char *kind, int64_t study_id,
                           int64_t trial_id, const char *worker_id,
                           const char *message, char *err, size_t errlen);
+
+/* hp_store_event_append_detail is hp_store_event_append with evidence:
+ * detail is a JSON document stored in events.detail (NULL: none);
+ * HP_EINVAL if it is not valid JSON. */
+int hp_store_event_append_detail(hp_store_t *st, const char *kind, int64_t study_id,
+                                 int64_t trial_id, const char *worker_id, const char *message,
+                                 const char *detail, char *err, size_t errlen);
 
 /* ---- queries for people --------------------------------------------- */
 
