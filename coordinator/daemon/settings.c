@@ -51,8 +51,12 @@ static const setting_t settings[] = {
     INT("control-contexts", control_contexts, "16", 1, 1024, "concurrent CLI requests"),
     INT("query-max-rows", query_max_rows, "100000", 1, 100000000, "row limit for QUERY replies"),
     INT("checkpoint-s", checkpoint_s, "30", 1, 86400, "WAL checkpoint period"),
-    INT("query-timeout-s", query_timeout_s, "10", 1, 3600,
-        "a QUERY (hpsearch sql) running longer is stopped, so it cannot stall the daemon"),
+    INT("query-timeout-s", query_timeout_s, "5", 1, 3600,
+        "a QUERY (hpsearch sql) running longer is stopped (queries run off the loop; this "
+        "bounds how long one holds a thread and keeps the WAL from restarting)"),
+    INT("query-concurrency", query_concurrency, "2", 1, 16,
+        "QUERYs run at once, each on its own thread and read-only connection; one more is "
+        "refused as busy"),
     INT("max-workers", max_workers, "4096", 1, 1000000,
         "live worker registrations in all; a HELLO beyond them is refused (EBUSY)"),
     INT("max-workers-per-peer", max_workers_per_peer, "1024", 1, 1000000,

@@ -36,6 +36,7 @@ typedef struct hp_coord_config {
     int64_t query_max_rows;
     int64_t checkpoint_s;   /* WAL checkpoint period */
     int64_t query_timeout_s; /* one QUERY may run this long */
+    int64_t query_concurrency; /* QUERYs run at once, off the loop */
     int64_t max_workers;          /* live registrations in all */
     int64_t max_workers_per_peer; /* ... and from one peer */
     int64_t auth_fail_limit;      /* failed authentications per peer per minute */
