@@ -56,6 +56,12 @@ typedef enum hp_algo {
     HP_ALGO_BAYES = 4,
 } hp_algo_t;
 
+/* bayes' acquisition function (search.acquisition; docs/search.md) */
+typedef enum hp_acquisition {
+    HP_ACQ_LOGEI = 0, /* LogEI; the bound of width 1 while trials run */
+    HP_ACQ_UCB = 1,   /* the confidence bound mean - kappa sd, always */
+} hp_acquisition_t;
+
 typedef enum hp_trial_kind {
     HP_TRIAL_MODEL = 0,    /* built-in training: trial.model */
     HP_TRIAL_FUNCTION = 1, /* built-in benchmark function: trial.function */
@@ -153,6 +159,8 @@ typedef struct hp_spec {
         double shrink;             /* range factor per round; default 0.5 */
         /* bayes */
         uint32_t n_initial; /* Sobol points first; default min(10, max_trials) */
+        hp_acquisition_t acquisition; /* default logei */
+        double kappa; /* ucb: the bound's width in standardized units; default 1 */
         /* bayes and coarse-to-fine: earlier studies (by name, in the same
          * database) whose completed trials the sampler starts from */
         char **warm_start;
@@ -279,6 +287,7 @@ const hp_spec_value_t *hp_spec_find_fixed(const hp_spec_t *spec, const char *nam
  * "coarse-to-fine". */
 const char *hp_goal_name(hp_goal_t g);
 const char *hp_algo_name(hp_algo_t a);
+const char *hp_acquisition_name(hp_acquisition_t a);
 const char *hp_model_name(hp_model_t m);
 const char *hp_function_name(hp_function_t f);
 const char *hp_task_name(hp_task_t t);

@@ -118,6 +118,7 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         a->search.top_fraction != b->search.top_fraction ||
         a->search.shrink != b->search.shrink ||
         a->search.n_initial != b->search.n_initial ||
+        a->search.acquisition != b->search.acquisition || a->search.kappa != b->search.kappa ||
         a->search.n_warm_start != b->search.n_warm_start)
         return 0;
     for (size_t i = 0; i < a->search.n_warm_start; i++)

@@ -148,6 +148,7 @@ void spec_parse_pruning(ctx_t *c, map_t *root);
 /* The name tables (spec_names.c), in enum order. */
 extern const char *const hp_spec_goal_names[2];
 extern const char *const hp_spec_algo_names[5];
+extern const char *const hp_spec_acquisition_names[2];
 extern const char *const hp_spec_model_names[3];
 extern const char *const hp_spec_function_names[4];
 extern const char *const hp_spec_task_names[2];
@@ -167,6 +168,7 @@ extern const char *const hp_spec_datasets[1];
 #define HP_SPEC_DEFAULT_TOP_FRACTION 0.25
 #define HP_SPEC_DEFAULT_SHRINK 0.5
 #define HP_SPEC_DEFAULT_N_INITIAL 10
+#define HP_SPEC_DEFAULT_KAPPA 1.0
 #define HP_SPEC_DEFAULT_VAL_FRACTION 0.1
 
 /* hp_spec_values_free frees the strings of n values and the array. */

@@ -259,6 +259,9 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
         knum(b, &g, "shrink", s->search.shrink);
     } else if (s->search.algorithm == HP_ALGO_BAYES) {
         kint(b, &g, "n_initial", s->search.n_initial);
+        kstr(b, &g, "acquisition", hp_acquisition_name(s->search.acquisition));
+        if (s->search.acquisition == HP_ACQ_UCB)
+            knum(b, &g, "kappa", s->search.kappa);
     }
     if (s->search.n_warm_start) {
         key(b, &g, "warm_start");

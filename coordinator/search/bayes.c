@@ -31,10 +31,12 @@
  *  4. posterior on all observations plus pending trials at a liar value,
  *     the model's own mean there (Kriging believer: "hallucinated"
  *     observations), which collapses the variance around them.
- *  5. the acquisition: LogEI with no trial pending; with trials pending,
- *     the lower confidence bound mean - PENDING_KAPPA * sd on that model
- *     (GP-BUCB), so k idle workers get k different points that keep
- *     refining the best region. Maximised over a Sobol sweep plus Gaussian
+ *  5. the acquisition (search.acquisition): logei is LogEI with no trial
+ *     pending and, with trials pending, the lower confidence bound
+ *     mean - PENDING_KAPPA * sd on that model (GP-BUCB), so k idle workers
+ *     get k different points that keep refining the best region; ucb is
+ *     the bound mean - kappa * sd always (pending trials still collapse
+ *     the variance, so parallel workers still get different points). Maximised over a Sobol sweep plus Gaussian
  *     perturbations of the best points at several fractions of their
  *     length scales, then L-BFGS from the best few candidates and the best
  *     perturbation (categorical inputs held fixed, ints treated as

@@ -1,5 +1,6 @@
-/* The bayes sampler's acquisition (bayes.c describes the whole): LogEI
- * with no trial pending, the confidence bound with trials pending,
+/* The bayes sampler's acquisition (bayes.c describes the whole): with
+ * search.acquisition logei, LogEI with no trial pending and the confidence
+ * bound with trials pending; with ucb, the bound of width search.kappa,
  * maximised over a Sobol sweep plus perturbations of the best points, then
  * L-BFGS from the best few; the best point that repeats no trial. */
 #include "acq.h"
@@ -38,7 +39,7 @@ typedef struct acq_ctx {
     double *full;     /* d: the point being optimised (categoricals fixed) */
     const size_t *vars; /* which inputs the optimiser moves */
     double *dmean, *dvar, *scratch;
-    double kappa; /* > 0: the confidence bound (pending trials), else LogEI */
+    double kappa; /* > 0: the confidence bound (ucb, or pending trials), else LogEI */
 } acq_ctx_t;
 
 /* The acquisition to maximise: LogEI, or with kappa > 0 minus the lower

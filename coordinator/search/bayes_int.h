@@ -7,7 +7,8 @@
  *   bayes_model.c  warp (the output warp chosen by likelihood), fit (MAP
  *                  hyperparameters) and pending (Kriging-believer values
  *                  for running trials, then the posterior)
- *   bayes_acq.c    acquire: LogEI or the confidence bound, maximised over
+ *   bayes_acq.c    acquire: LogEI or the confidence bound (search.acquisition
+ *                  ucb, or trials pending), maximised over
  *                  a Sobol sweep, perturbations and L-BFGS
  *
  *     bayes_ctx_t c = {...};   // bayes.c: the inputs, then collect and subset
@@ -97,7 +98,8 @@ typedef struct bayes_ctx {
     hp_gp_t gp;
     hp_rng_t rng;
     double best;  /* the best standardized value */
-    double kappa; /* > 0: the confidence bound (trials pending), else LogEI */
+    double kappa; /* > 0: the confidence bound (acquisition ucb, or trials
+                     pending), else LogEI */
 
     /* acquire */
     double *cand, *mean, *var;

@@ -109,6 +109,34 @@ static const bad_t bad_specs[] = {
      "search.rounds", 7, "only applies to algorithm coarse-to-fine"},
     {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  n_initial: 11\n" SPACE TRIAL,
      "search.n_initial", 7, "must be <= max_trials (10)"},
+    /* search.acquisition and search.kappa: bayes only; kappa > 0 with ucb */
+    {HEAD SEARCH "  acquisition: ucb\n" SPACE TRIAL, "search.acquisition", 7,
+     "only applies to algorithm bayes (this study's algorithm is random)"},
+    {HEAD SEARCH "  kappa: 2\n" SPACE TRIAL, "search.kappa", 7,
+     "only applies to algorithm bayes (this study's algorithm is random)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ei\n" SPACE TRIAL,
+     "search.acquisition", 7, "unknown acquisition 'ei'"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucbb\n" SPACE TRIAL,
+     "search.acquisition", 7, "(did you mean 'ucb'? known: logei, ucb)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: 1\n" SPACE TRIAL,
+     "search.acquisition", 7, "expected acquisition"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n  kappa: 0\n"
+         SPACE TRIAL,
+     "search.kappa", 8, "must be > 0"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n  kappa: -1\n"
+         SPACE TRIAL,
+     "search.kappa", 8, "must be > 0 and at most 100 (got -1)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n  kappa: wide\n"
+         SPACE TRIAL,
+     "search.kappa", 8, "expected a number, got a string ('wide')"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n  kappa: .inf\n"
+         SPACE TRIAL,
+     "search.kappa", 8, "finite"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  kappa: 2\n" SPACE TRIAL,
+     "search.kappa", 7, "only applies to acquisition ucb (this study's acquisition is logei)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  kappa: 2\n  acquisition: logei\n"
+         SPACE TRIAL,
+     "search.kappa", 7, "only applies to acquisition ucb (this study's acquisition is logei)"},
     {HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n  top_k: 2\n"
           "  top_fraction: 0.5\n" SPACE TRIAL,
      "search.top_fraction", 8, "either top_k or top_fraction"},
@@ -654,6 +682,12 @@ static const char *const good_specs[] = {
     "  x4: {type: float, low: -5, high: 5}\n"
     "  x5: {type: float, low: -5, high: 5}\n"
     "trial: {function: ackley, noise: 0.1}\n",
+    /* bayes with the confidence bound, its width given */
+    "name: ucb\n"
+    "objective: {metric: value}\n"
+    "search: {algorithm: bayes, max_trials: 5, acquisition: ucb, kappa: 2.5}\n"
+    "space: {x1: {type: float, low: -5, high: 10}, x2: {type: float, low: 0, high: 15}}\n"
+    "trial: {function: branin}\n",
     /* warm start from earlier studies, as a list and as one name */
     "name: warm\n"
     "objective: {metric: value}\n"
@@ -777,11 +811,25 @@ START_TEST(test_defaults_filled_in)
     ck_assert_int_eq(hp_spec_parse(&s, model, sizeof model - 1, NULL, &d), 0);
     ck_assert_int_eq(s.search.sanity_check, 1);
     ck_assert_uint_eq(s.search.n_initial, 6); /* min(10, max_trials) */
+    ck_assert_int_eq(s.search.acquisition, HP_ACQ_LOGEI);
+    ck_assert(s.search.kappa == 0);
     ck_assert_uint_eq(s.trial.epochs, 10);
     ck_assert_str_eq(s.trial.dataset.source, "fashion-mnist");
     ck_assert_int_eq(s.trial.dataset.is_path, 0);
     ck_assert(s.trial.dataset.validation_fraction == 0.1);
     ck_assert_int_eq(s.trial.dataset.normalize, HP_NORM_STANDARDIZE);
+    hp_spec_fini(&s);
+
+    /* ucb's width defaults to 1 (the bound bayes uses while trials run) */
+    static const char ucb[] =
+        HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n" SPACE TRIAL;
+    ck_assert_int_eq(hp_spec_parse(&s, ucb, sizeof ucb - 1, NULL, &d), 0);
+    ck_assert_int_eq(s.search.acquisition, HP_ACQ_UCB);
+    ck_assert(s.search.kappa == 1.0);
+    hp_buf_t uj = {0};
+    hp_spec_to_json(&s, &uj);
+    ck_assert_ptr_nonnull(strstr(uj.data, "\"acquisition\":\"ucb\",\"kappa\":1"));
+    hp_buf_fini(&uj);
     hp_spec_fini(&s);
 
     static const char c2f[] =
@@ -853,6 +901,25 @@ START_TEST(test_equal_detects_differences)
     ck_assert(!hp_spec_equal(&sa, &sb));
     hp_spec_fini(&sa);
     hp_spec_fini(&sb);
+    /* the acquisition and its width are part of the study; logei spelt
+     * out is the default */
+#define BAYES "search:\n  algorithm: bayes\n  max_trials: 10\n"
+    static const char a0[] = HEAD BAYES SPACE TRIAL;
+    static const char a1[] = HEAD BAYES "  acquisition: logei\n" SPACE TRIAL;
+    static const char a2[] = HEAD BAYES "  acquisition: ucb\n" SPACE TRIAL;
+    static const char a3[] = HEAD BAYES "  acquisition: ucb\n  kappa: 1\n" SPACE TRIAL;
+    static const char a4[] = HEAD BAYES "  acquisition: ucb\n  kappa: 2\n" SPACE TRIAL;
+#undef BAYES
+    hp_spec_t q[5];
+    const char *qa[5] = {a0, a1, a2, a3, a4};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(hp_spec_parse(&q[i], qa[i], strlen(qa[i]), NULL, &d), 0);
+    ck_assert(hp_spec_equal(&q[0], &q[1]));
+    ck_assert(!hp_spec_equal(&q[0], &q[2]));
+    ck_assert(hp_spec_equal(&q[2], &q[3]));
+    ck_assert(!hp_spec_equal(&q[3], &q[4]));
+    for (int i = 0; i < 5; i++)
+        hp_spec_fini(&q[i]);
     /* pruning: the rule and each setting count; the metric as resolved */
     static const char p1[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha}\n";
     static const char p2[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha, metric: val_error, "

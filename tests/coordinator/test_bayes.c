@@ -523,6 +523,157 @@ START_TEST(test_bayes_large_history_subsets)
 }
 END_TEST
 
+/* ---- search.acquisition: ucb ------------------------------------------ */
+
+/* a 1-D study x in [0, 1] on a command trial with the given search extras */
+static void line_spec(hp_spec_t *spec, const char *extra)
+{
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "name: l\nobjective: {metric: y}\n"
+             "search: {algorithm: bayes, max_trials: 40, n_initial: 3, seed: 2%s}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial: {command: [./t]}\n",
+             extra);
+    parse(spec, yaml);
+}
+
+static double suggest_after(const char *extra, const double *xs, const double *ys, size_t n,
+                            size_t n_pending)
+{
+    hp_spec_t spec;
+    line_spec(&spec, extra);
+    hp_sampler_t *s;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    hp_obs_t obs[32];
+    double x[32][1];
+    for (size_t i = 0; i < n; i++) {
+        x[i][0] = xs[i];
+        obs[i] = (hp_obs_t){i, i + n_pending >= n ? HP_OBS_PENDING : HP_OBS_COMPLETED, ys[i],
+                            x[i]};
+    }
+    hp_history_t h = {obs, n};
+    double out[1];
+    ck_assert_msg(hp_sampler_suggest(s, n, &h, out, err, sizeof err) == 0, "%s", err);
+    hp_sampler_free(s);
+    hp_spec_fini(&spec);
+    return out[0];
+}
+
+START_TEST(test_bayes_ucb_kappa_trades_off)
+{
+    /* f(x) = (x - 0.37)^2 seen at 10 points, none at its minimum: with a
+     * tiny kappa the bound is the mean, whose minimiser (the model nearly
+     * interpolates) is f's: the suggestion beats every observation on f
+     * itself; with a huge kappa the bound is the standard deviation, whose
+     * maximiser, with the observations all in [0, 0.45], is the far end */
+    double xs[10], ys[10], best = INFINITY;
+    for (int i = 0; i < 10; i++) {
+        xs[i] = 0.05 + 0.1 * i;
+        ys[i] = (xs[i] - 0.37) * (xs[i] - 0.37);
+        best = fmin(best, ys[i]);
+    }
+    double x = suggest_after(", acquisition: ucb, kappa: 0.001", xs, ys, 10, 0);
+    ck_assert_msg((x - 0.37) * (x - 0.37) < best && fabs(x - 0.37) < 0.02,
+                  "kappa 0.001 suggests %g (minimum at 0.37, best seen %g)", x, best);
+    for (int i = 0; i < 6; i++) {
+        xs[i] = 0.09 * i;
+        ys[i] = sin(7 * xs[i]);
+    }
+    x = suggest_after(", acquisition: ucb, kappa: 100", xs, ys, 6, 0);
+    ck_assert_msg(x > 0.9, "kappa 100 suggests %g (nothing seen above 0.45)", x);
+    /* logei near the same data does not jump to the unexplored end */
+    x = suggest_after("", xs, ys, 6, 0);
+    ck_assert_msg(x < 0.9, "logei suggests %g", x);
+}
+END_TEST
+
+START_TEST(test_bayes_ucb_matches_pending_bound)
+{
+    /* with a trial pending, logei's acquisition is the bound of width 1 on
+     * the model: ucb with kappa 1 gives the very same point; with none
+     * pending the two acquisitions differ (LogEI against the bound) */
+    static run_t r;
+    regret("bayes", HP_FUNC_BRANIN, 14, 3, &r);
+    r.obs[13].state = HP_OBS_PENDING;
+    hp_spec_t a, b;
+    fn_spec(&a, "bayes", HP_FUNC_BRANIN, 100, 3, "minimize");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "name: f\nobjective: {metric: value}\n"
+             "search: {algorithm: bayes, max_trials: 100, seed: 3, acquisition: ucb, kappa: 1}\n"
+             "space:\n  x1: {type: float, low: -5, high: 10}\n"
+             "  x2: {type: float, low: 0, high: 15}\ntrial: {function: branin}\n");
+    parse(&b, yaml);
+    char err[256];
+    double xa[2], xb[2];
+    for (int pending = 1; pending >= 0; pending--) {
+        hp_sampler_t *sa, *sb;
+        ck_assert_int_eq(hp_sampler_new(&sa, &a, err, sizeof err), 0);
+        ck_assert_int_eq(hp_sampler_new(&sb, &b, err, sizeof err), 0);
+        hp_history_t h = {r.obs, pending ? 14 : 13};
+        ck_assert_int_eq(hp_sampler_suggest(sa, 14, &h, xa, err, sizeof err), 0);
+        ck_assert_int_eq(hp_sampler_suggest(sb, 14, &h, xb, err, sizeof err), 0);
+        if (pending)
+            ck_assert_mem_eq(xa, xb, sizeof xa);
+        else
+            ck_assert(memcmp(xa, xb, sizeof xa) != 0);
+        hp_sampler_free(sa);
+        hp_sampler_free(sb);
+    }
+    hp_spec_fini(&a);
+    hp_spec_fini(&b);
+}
+END_TEST
+
+START_TEST(test_bayes_ucb_pending_distinct_and_converges)
+{
+    /* ucb keeps the pending-trial handling: after 15 trials 6 idle workers
+     * asking in turn get 6 points, none on another trial (ucb has homed
+     * in by then: they refine the best region, 1e-4..1e-3 apart); and run
+     * sequentially it closes in on Branin's minimum */
+    static run_t r;
+    const char *yaml = "name: f\nobjective: {metric: value}\n"
+                       "search: {algorithm: bayes, max_trials: 60, seed: 1, acquisition: ucb}\n"
+                       "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                       "  x2: {type: float, low: 0, high: 15}\ntrial: {function: branin}\n";
+    hp_spec_t spec;
+    parse(&spec, yaml);
+    char err[256];
+    for (int phase = 0; phase < 2; phase++) {
+        hp_sampler_t *s;
+        ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+        uint64_t n_done = phase == 0 ? 15 : 40;
+        double best = INFINITY;
+        r.n = 0;
+        for (uint64_t k = 0; k < n_done; k++) {
+            hp_history_t h = {r.obs, r.n};
+            ck_assert_int_eq(hp_sampler_suggest(s, k, &h, r.xs[k], err, sizeof err), 0);
+            double y;
+            ck_assert_int_eq(hp_testfn_eval(HP_FUNC_BRANIN, r.xs[k], 2, &y), 0);
+            r.obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, r.xs[k]};
+            r.n++;
+            best = fmin(best, y);
+        }
+        if (phase == 1)
+            ck_assert_msg(best - hp_testfn_minimum(HP_FUNC_BRANIN, 2) < 1e-3,
+                          "ucb regret %g at 40", best - hp_testfn_minimum(HP_FUNC_BRANIN, 2));
+        for (uint64_t k = n_done; phase == 0 && k < n_done + 6; k++) {
+            hp_history_t h = {r.obs, r.n};
+            ck_assert_int_eq(hp_sampler_suggest(s, k, &h, r.xs[k], err, sizeof err), 0);
+            for (size_t i = 0; i < r.n; i++)
+                ck_assert_msg(udist(&spec.space, r.xs[k], r.xs[i]) > 1e-4,
+                              "trial %llu repeats trial %zu", (unsigned long long)k, i);
+            r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k]};
+            r.n++;
+        }
+        hp_sampler_free(s);
+    }
+    hp_spec_fini(&spec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coordinator_bayes");
@@ -537,6 +688,9 @@ int main(void)
     tcase_add_test(tc, test_bayes_mixed_space_maximize);
     tcase_add_test(tc, test_bayes_concurrent_samplers);
     tcase_add_test(tc, test_bayes_large_history_subsets);
+    tcase_add_test(tc, test_bayes_ucb_kappa_trades_off);
+    tcase_add_test(tc, test_bayes_ucb_matches_pending_bound);
+    tcase_add_test(tc, test_bayes_ucb_pending_distinct_and_converges);
     tcase_add_test(tc, test_bayes_branin_beats_random);
     tcase_add_test(tc, test_bayes_hartmann6_beats_random);
     tcase_add_test(tc, test_bayes_rosenbrock_beats_random);
