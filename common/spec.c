@@ -465,6 +465,18 @@ static void parse_root(ctx_t *c, struct fy_node *root)
         spec_check_grid(c, &sl);
     if (space_ok && sl.param && s->space.n)
         spec_space_check(c, &sl);
+    for (size_t i = 0; space_ok && s->search.algorithm == HP_ALGO_COARSE_TO_FINE &&
+                       i < s->space.n;
+         i++)
+        if (s->space.params[i].has_when) {
+            char path[300];
+            snprintf(path, sizeof path, "space.%s.when", s->space.params[i].name);
+            spec_err(c, sl.when[i].line, path,
+                     "coarse-to-fine does not take conditional parameters (it shrinks every "
+                     "range around the best trials, and an inactive parameter has none); use "
+                     "bayes, random, sobol or grid");
+            break;
+        }
     spec_space_lines_fini(&sl);
     spec_map_fini(&m);
 }

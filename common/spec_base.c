@@ -75,7 +75,14 @@ static int param_eq(const hp_param_t *a, const hp_param_t *b)
     for (size_t i = 0; i < a->n_values; i++)
         if (!choice_eq(&a->values[i], &b->values[i]))
             return 0;
-    return 1;
+    if (a->has_when != b->has_when || a->has_default != b->has_default)
+        return 0;
+    if (a->has_when && (a->when_parent != b->when_parent ||
+                        a->n_when_values != b->n_when_values ||
+                        memcmp(a->when_values, b->when_values,
+                               a->n_when_values * sizeof *a->when_values) != 0))
+        return 0;
+    return !a->has_default || choice_eq(&a->def, &b->def);
 }
 
 static int values_eq(const hp_spec_value_t *a, size_t na,

@@ -4,6 +4,7 @@
  *                 report a diagnostic with file:line: path
  *   spec.c        the document: loading, name, objective, search
  *   spec_space.c  space: parameters into an hp_space_t
+ *   spec_when.c   space: conditions (when:) and their defaults
  *   spec_trial.c  trial: model / function / command, fixed, env
  *   spec_pruning.c pruning: the early-stopping rule and its settings
  *   spec_names.c  the name tables of the spec's enums, hp_*_name
@@ -72,9 +73,24 @@ typedef struct map {
     char path[256];
 } map_t;
 
+/* A parameter's `when:` and `default:` as written (spec_when.c): read
+ * with the parameter, resolved against the whole space after it. */
+typedef struct spec_when {
+    int line;                     /* of `when:`; 0: none given */
+    int ok;                       /* it read cleanly */
+    char parent[HP_PARAM_NAME_MAX];
+    hp_choice_t *values;          /* the parent's choices it names */
+    size_t n_values;
+    int default_line;             /* of `default:`; 0: none */
+    int has_default;
+    hp_choice_t def;
+} spec_when_t;
+
 typedef struct space_lines {
     int space;  /* line of the `space:` key */
     int *param; /* per space.params[i] */
+    spec_when_t *when; /* per space.params[i] (n_when allocated) */
+    size_t n_when;
     /* names of the space's entries that had errors and so are not in
      * space.params: later checks do not call them missing as well */
     char (*dropped)[HP_PARAM_NAME_MAX];
@@ -135,6 +151,13 @@ void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl);
 /* 1 if the space has an entry NAME that had errors (not in space.params) */
 int spec_space_dropped(const space_lines_t *sl, const char *name);
 void spec_space_lines_fini(space_lines_t *sl);
+/* spec_when_read reads the `when:` and `default:` of parameter map m
+ * (path "space.NAME") into w; spec_when_resolve checks every condition
+ * against the whole space (parents, their choices, cycles) and puts the
+ * good ones into it; spec_when_fini frees w. */
+void spec_when_read(ctx_t *c, map_t *m, const char *path, spec_when_t *w);
+void spec_when_resolve(ctx_t *c, space_lines_t *sl);
+void spec_when_fini(spec_when_t *w);
 void spec_space_check(ctx_t *c, const space_lines_t *sl);
 void spec_check_grid(ctx_t *c, const space_lines_t *sl);
 void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);

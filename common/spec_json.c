@@ -70,7 +70,7 @@ static void choice_json(hp_buf_t *b, const hp_choice_t *c)
         hp_buf_json_string(b, c->text);
 }
 
-static void param_json(hp_buf_t *b, const hp_param_t *p)
+static void param_json(hp_buf_t *b, const hp_space_t *sp, const hp_param_t *p)
 {
     int f = 1;
     hp_buf_putc(b, '{');
@@ -93,6 +93,24 @@ static void param_json(hp_buf_t *b, const hp_param_t *p)
             choice_json(b, &p->values[i]);
         }
         hp_buf_putc(b, ']');
+    }
+    if (p->has_when && p->when_parent < sp->n) {
+        const hp_param_t *q = &sp->params[p->when_parent];
+        key(b, &f, "when");
+        hp_buf_putc(b, '{');
+        hp_buf_json_string(b, q->name);
+        hp_buf_puts(b, ":[");
+        for (size_t i = 0; i < p->n_when_values; i++) {
+            if (i)
+                hp_buf_putc(b, ',');
+            if (p->when_values[i] < q->n_values)
+                choice_json(b, &q->values[p->when_values[i]]);
+        }
+        hp_buf_puts(b, "]}");
+        if (p->has_default) {
+            key(b, &f, "default");
+            choice_json(b, &p->def);
+        }
     }
     hp_buf_putc(b, '}');
 }
@@ -280,7 +298,7 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
     hp_buf_putc(b, '{');
     for (size_t i = 0; i < s->space.n; i++) {
         key(b, &g, s->space.params[i].name);
-        param_json(b, &s->space.params[i]);
+        param_json(b, &s->space, &s->space.params[i]);
     }
     hp_buf_putc(b, '}');
 

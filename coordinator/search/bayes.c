@@ -43,6 +43,16 @@
  *     continuous and rounded by hp_space_from_unit); the best point that
  *     does not repeat a trial.
  *
+ * Conditional parameters (space.h): an inactive parameter enters the GP at
+ * a fixed stand-in, the middle of the cube (0.5) for a numeric one and the
+ * index -1, which no choice has, for a categorical one (bayes_impute), so
+ * the kernel sees two trials that both lack it as equal in that input and
+ * a trial that has it as differing by its distance from the middle (by the
+ * Hamming distance 1 for a categorical). Activity depends only on
+ * categorical parents, which the local search holds fixed, so it never
+ * moves an inactive input either; candidates are imputed the same way
+ * before the GP scores them, and decoded points drop the inactive ones.
+ *
  * The code follows these steps as phases over one context (bayes_int.h):
  * the initial design, collect and subset here, warp, fit and pending in
  * bayes_model.c, acquire in bayes_acq.c.
@@ -115,13 +125,15 @@ static void random_point(const hp_sampler_t *s, uint64_t number, double *x)
     hp_space_from_unit(sp, u, x);
 }
 
-/* GP input of a point: unit coordinates, categorical indices as is */
+/* GP input of a point: unit coordinates, categorical indices as is, and
+ * an inactive parameter at its fixed stand-in (bayes_impute) */
 static void encode(const hp_space_t *sp, const double *x, double *g)
 {
     hp_space_to_unit(sp, x, g);
     for (size_t i = 0; i < sp->n; i++)
         if (sp->params[i].type == HP_PARAM_CATEGORICAL)
             g[i] = x[i];
+    bayes_impute(sp, g);
 }
 
 static int cmp_obs_number(const void *a, const void *b)

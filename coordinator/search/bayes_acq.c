@@ -31,6 +31,7 @@ static void decode(const hp_space_t *sp, const double *g, double *x)
         u[i] = p->type == HP_PARAM_CATEGORICAL ? (g[i] + 0.5) / (double)p->n_values : g[i];
     }
     hp_space_from_unit(sp, u, x);
+    hp_space_deactivate(sp, x);
 }
 
 typedef struct acq_ctx {
@@ -91,9 +92,13 @@ static double acq_objective(unsigned nv, const double *v, double *grad, void *da
     return -lei;
 }
 
+/* NaN (an inactive parameter) equals NaN here */
 static int same_point(const double *a, const double *b, size_t n)
 {
-    return memcmp(a, b, n * sizeof *a) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+            return 0;
+    return 1;
 }
 
 static int repeats(const hp_space_t *sp, const double *x, const hp_obs_t *const *obs, size_t n)
@@ -123,6 +128,7 @@ static int candidates(bayes_ctx_t *c, size_t n_sobol, size_t n_centers)
                 if (p[i] >= k)
                     p[i] = k - 1;
             }
+        bayes_impute(c->sp, p);
     }
     hp_sobol_fini(&q);
     for (size_t i = 0; i < nc; i++)
@@ -144,7 +150,8 @@ static int candidates(bayes_ctx_t *c, size_t n_sobol, size_t n_centers)
             double sd = perturb_scale[j % N_SCALES];
             for (size_t i = 0; i < d; i++) {
                 if (c->cat[i]) {
-                    p[i] = hp_rng_uniform(&c->rng) < 0.2
+                    /* an inactive centre (-1) has no choice to keep */
+                    p[i] = center[i] < 0 || hp_rng_uniform(&c->rng) < 0.2
                                ? (double)hp_rng_below(&c->rng, c->sp->params[i].n_values)
                                : center[i];
                     continue;
@@ -152,6 +159,7 @@ static int candidates(bayes_ctx_t *c, size_t n_sobol, size_t n_centers)
                 double v = center[i] + sd * ls[i] * hp_rng_normal(&c->rng);
                 p[i] = v < 0 ? 0 : v > 1 ? 1 : v;
             }
+            bayes_impute(c->sp, p);
         }
     }
     return 0;
@@ -177,40 +185,46 @@ static size_t local_starts(const bayes_ctx_t *c, size_t m, size_t n_sobol, size_
     return n_local;
 }
 
-/* Local L-BFGS from each start over the non-categorical inputs: the
+/* Local L-BFGS from each start over its non-categorical active inputs
+ * (categoricals, and so which inputs are active, stay fixed): the
  * optimised point to pts[r] and its (negated) acquisition to val[r]. */
 static int local_search(bayes_ctx_t *c, const size_t *starts, size_t n_local,
                         double (*pts)[HP_SPACE_MAX_PARAMS], double *val)
 {
     size_t d = c->d;
-    size_t vars[HP_SPACE_MAX_PARAMS], nv = 0;
-    for (size_t i = 0; i < d; i++)
-        if (!c->cat[i])
-            vars[nv++] = i;
     double dmean[HP_SPACE_MAX_PARAMS], dvar[HP_SPACE_MAX_PARAMS], full[HP_SPACE_MAX_PARAMS];
+    size_t vars[HP_SPACE_MAX_PARAMS];
     acq_ctx_t ctx = {&c->gp, c->best, full, vars, dmean, dvar, c->scratch, c->kappa};
-    nlopt_opt opt = NULL;
-    double v[HP_SPACE_MAX_PARAMS];
-    if (nv) {
-        opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)nv);
-        if (!opt)
-            return HP_ENOMEM;
-        double lo[HP_SPACE_MAX_PARAMS], hi[HP_SPACE_MAX_PARAMS];
-        for (size_t j = 0; j < nv; j++) {
-            lo[j] = 0;
-            hi[j] = 1;
-        }
-        nlopt_set_lower_bounds(opt, lo);
-        nlopt_set_upper_bounds(opt, hi);
-        nlopt_set_min_objective(opt, acq_objective, &ctx);
-        nlopt_set_maxeval(opt, LOCAL_MAXEVAL);
-        nlopt_set_ftol_rel(opt, 1e-9);
+    double v[HP_SPACE_MAX_PARAMS], lo[HP_SPACE_MAX_PARAMS], hi[HP_SPACE_MAX_PARAMS];
+    for (size_t j = 0; j < d; j++) {
+        lo[j] = 0;
+        hi[j] = 1;
     }
+    nlopt_opt opt = NULL;
+    size_t opt_nv = 0;
     for (size_t r = 0; r < n_local; r++) {
         const double *p = c->cand + c->rank[starts[r]].i * d;
+        size_t nv = 0;
+        for (size_t i = 0; i < d; i++)
+            if (!c->cat[i] && (!c->sp->params[i].has_when ||
+                               hp_space_param_active(c->sp, p, i)))
+                vars[nv++] = i;
         double f0 = c->rank[starts[r]].v, f = f0;
         memcpy(full, p, d * sizeof *full);
-        if (opt) {
+        if (nv && nv != opt_nv) { /* one optimiser per number of inputs */
+            if (opt)
+                nlopt_destroy(opt);
+            opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)nv);
+            if (!opt)
+                return HP_ENOMEM;
+            opt_nv = nv;
+            nlopt_set_lower_bounds(opt, lo);
+            nlopt_set_upper_bounds(opt, hi);
+            nlopt_set_min_objective(opt, acq_objective, &ctx);
+            nlopt_set_maxeval(opt, LOCAL_MAXEVAL);
+            nlopt_set_ftol_rel(opt, 1e-9);
+        }
+        if (nv) {
             for (size_t j = 0; j < nv; j++)
                 v[j] = p[vars[j]];
             nlopt_result res = nlopt_optimize(opt, v, &f);

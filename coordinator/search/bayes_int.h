@@ -107,6 +107,16 @@ typedef struct bayes_ctx {
     double *scratch;
 } bayes_ctx_t;
 
+/* bayes_impute puts every inactive input of GP input g (unit coordinates,
+ * categorical indices) at its stand-in: 0.5, or -1 for a categorical
+ * (bayes.c explains the choice). A no-op for an unconditional space. */
+static inline void bayes_impute(const hp_space_t *sp, double *g)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->params[i].has_when && !hp_space_param_active(sp, g, i))
+            g[i] = sp->params[i].type == HP_PARAM_CATEGORICAL ? -1.0 : 0.5;
+}
+
 /* bayes_warp picks the output warp under which the data are most likely,
  * leaves c->y (and c->yfit) warped and standardized with it and sets
  * c->best. Needs collect and subset. Returns 0 or HP_ENOMEM. */

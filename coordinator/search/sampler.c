@@ -46,7 +46,13 @@ int hp_sampler_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h, 
     if (number >= s->total)
         return hp_errf(err, errlen, HP_ENOENT, "all %llu trials have been suggested",
                        (unsigned long long)s->total);
-    return s->vt->suggest(s, number, h, x, err, errlen);
+    int rc = s->vt->suggest(s, number, h, x, err, errlen);
+    /* every sampler draws a value for every parameter; the inactive ones
+     * of a conditional space are then dropped (NaN), so no trial carries
+     * a parameter its condition turns off */
+    if (rc == 0)
+        hp_space_deactivate(&s->spec->space, x);
+    return rc;
 }
 
 int hp_sampler_is_expensive(const hp_sampler_t *s) { return s->vt->expensive; }

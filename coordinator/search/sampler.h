@@ -91,6 +91,8 @@ struct hp_sampler {
  * with HP_EINVAL and a sentence (e.g. a grid over a space that has no grid)
  * or HP_ENOSYS-like HP_EINVAL for algorithms not built yet. */
 int hp_sampler_new(hp_sampler_t **out, const hp_spec_t *spec, char *err, size_t errlen);
+/* hp_sampler_suggest writes trial number's point to x; in a conditional
+ * space the inactive parameters' coordinates are NaN (space.h). */
 int hp_sampler_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h, double *x,
                        char *err, size_t errlen);
 int hp_sampler_is_expensive(const hp_sampler_t *s);
