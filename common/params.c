@@ -320,7 +320,9 @@ static int read_number(const hp_param_t *p, const char *text, double *x, char *e
     } else {
         *x = v;
         /* a stepped value must be on the grid low, low+step, ... */
-        hp_space_t one = {(hp_param_t *)p, 1};
+        hp_param_t q = *p; /* its condition names the whole space's parameters */
+        q.has_when = 0;
+        hp_space_t one = {&q, 1};
         if (!hp_space_contains(&one, x))
             rc = hp_errf(err, errlen, HP_EINVAL,
                          "%s: %s is not one of its steps (low %s, step %s)", p->name, text,

@@ -151,6 +151,60 @@ static const bad_t bad_specs[] = {
      "needs a built-in model"},
     {HEAD "search:\n  algorithm: random\n  max_trials: !!str 10\n" SPACE TRIAL,
      "search.max_trials", 6, "YAML tags"},
+    /* conditional parameters: when: and default: */
+#define CSEARCH "search:\n  algorithm: random\n  max_trials: 10\n" /* 4-6 */
+#define OPT "space:\n  opt: {type: categorical, values: [sgd, adam]}\n" /* 7-8 */
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {optt: sgd}}\n" CMD,
+     "space.m.when.optt", 9, "'optt' names no parameter in the space (did you mean 'opt'?)"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: sgdd}}\n" CMD,
+     "space.m.when.opt", 9,
+     "'sgdd' is not one of opt's values (sgd, adam), so the condition could never hold"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: [sgd, nag]}}\n" CMD,
+     "space.m.when.opt[1]", 9, "'nag' is not one of opt's values"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1}\n"
+                      "  k: {type: int, low: 0, high: 3, when: {m: 1}}\n" CMD,
+     "space.k.when.m", 10, "'m' is a float parameter; a condition's parent must be categorical"},
+    {HEAD CSEARCH OPT "  n: {type: int, low: 1, high: 3}\n"
+                      "  k: {type: int, low: 0, high: 3, when: {n: 3}}\n" CMD,
+     "space.k.when.n", 10, "'n' is an int parameter"},
+    {HEAD CSEARCH OPT "  a: {type: categorical, values: [x, y], when: {b: x}}\n"
+                      "  b: {type: categorical, values: [x, y], when: {a: x}}\n" CMD,
+     "space.a.when", 9, "the conditions form a cycle (a -> b -> a"},
+    {HEAD CSEARCH OPT "  a: {type: categorical, values: [x, y], when: {a: x}}\n" CMD,
+     "space.a.when.a", 9, "cannot be conditional on itself"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: []}}\n" CMD,
+     "space.m.when.opt", 9, "lists no value (the condition could never hold)"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: [sgd, sgd]}}\n" CMD,
+     "space.m.when.opt[1]", 9, "names 'sgd' twice"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {}}\n" CMD, "space.m.when", 9,
+     "is empty"},
+    {HEAD CSEARCH OPT "  a: {type: categorical, values: [x, y]}\n"
+                      "  m: {type: float, low: 0, high: 1, when: {opt: sgd, a: x}}\n" CMD,
+     "space.m.when", 10, "names 2 parameters; a condition names one parent"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: sgd}\n" CMD, "space.m.when", 9,
+     "expected a mapping naming one categorical parameter"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: {x: 1}}}\n" CMD,
+     "space.m.when.opt", 9, "expected a value"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, default: 0.5}\n" CMD,
+     "space.m.default", 9, "only a conditional parameter (with when:) takes a default"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: sgd}, default: [1]}\n" CMD,
+     "space.m.default", 9, "expected a value"},
+    /* a placeholder of a parameter that may be inactive needs a default */
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: sgd}}\n"
+                      "trial:\n  command: [prog, '--m={m}']\n",
+     "trial.command[1]", 11,
+     "placeholder {m} names a conditional parameter (when: {opt: ...}), which trials leave "
+     "out while it is inactive; give space.m a default:"},
+    /* a nested parameter's placeholder too, though its own parent is not conditional */
+    {HEAD CSEARCH OPT "  s: {type: categorical, values: [x, y], when: {opt: sgd}, default: x}\n"
+                      "  m: {type: float, low: 0, high: 1, when: {s: x}}\n"
+                      "trial:\n  command: [prog, '{s}', '{m}']\n",
+     "trial.command[2]", 12, "placeholder {m} names a conditional parameter"},
+    {HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n" OPT
+          "  m: {type: float, low: 0, high: 1, when: {opt: sgd}}\n" CMD,
+     "space.m.when", 9, "coarse-to-fine does not take conditional parameters"},
+#undef OPT
+#undef CSEARCH
     /* space */
     {HEAD "search:\n  algorithm: grid\n  max_trials: 10\n"
           "space:\n  x1: {type: float, low: 0, high: 1, grid_points: 100000}\n"
@@ -714,6 +768,19 @@ static const char *const good_specs[] = {
     "trial: {command: [prog, '{lr}']}\n"
     "pruning: {rule: median, metric: loss, goal: minimize, warmup_steps: 3, interval_steps: 2, "
     "min_trials: 4, max_resource: 27}\n",
+    /* conditional parameters: one value, a list, nested, with defaults */
+    "name: cond\n"
+    "objective: {metric: loss}\n"
+    "search: {algorithm: bayes, max_trials: 20}\n"
+    "space:\n"
+    "  opt: {type: categorical, values: [sgd, adam, rmsprop]}\n"
+    "  momentum: {type: float, low: 0.5, high: 0.99, when: {opt: sgd}, default: 0}\n"
+    "  beta2: {type: float, low: 0.9, high: 0.999, when: {opt: [adam, rmsprop]}}\n"
+    "  layers: {type: categorical, values: [1, 2, 3]}\n"
+    "  w3: {type: int, low: 8, high: 64, when: {layers: 3}, default: none}\n"
+    "  amsgrad: {type: categorical, values: [true, false], when: {opt: adam}}\n"
+    "  eps: {type: float, low: 1e-8, high: 1e-6, log: true, when: {amsgrad: true}}\n"
+    "trial: {command: [prog, '--momentum={momentum}', '--w3={w3}']}\n",
     /* JSON input */
     "{\n"
     "  \"name\": \"json-study\",\n"

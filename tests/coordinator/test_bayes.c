@@ -674,6 +674,67 @@ START_TEST(test_bayes_ucb_pending_distinct_and_converges)
 }
 END_TEST
 
+/* ---- conditional spaces ----------------------------------------------- */
+
+/* opt a: (xa - 0.3)^2; opt b: 0.2 + (xb - 0.7)^2 + (k - 2)^2 / 10, k
+ * only with deep b (else 0.1 more): the minimum is on branch a */
+static double cond_f(const double *x)
+{
+    if (x[0] == 0)
+        return (x[1] - 0.3) * (x[1] - 0.3);
+    double v = 0.2 + (x[2] - 0.7) * (x[2] - 0.7);
+    return x[3] == 1 ? v + (x[4] - 2) * (x[4] - 2) / 10 : v + 0.1;
+}
+
+START_TEST(test_bayes_conditional_space)
+{
+    /* every suggestion is a point of the space (inactive parameters left
+     * out), with 3 trials pending too none repeats another, and the model
+     * homes in on the better branch */
+    const char *yaml = "name: c\nobjective: {metric: y}\n"
+                       "search: {algorithm: bayes, max_trials: 60, n_initial: 8, seed: 4}\n"
+                       "space:\n"
+                       "  opt: {type: categorical, values: [a, b]}\n"
+                       "  xa: {type: float, low: 0, high: 1, when: {opt: a}}\n"
+                       "  xb: {type: float, low: 0, high: 1, when: {opt: b}}\n"
+                       "  deep: {type: categorical, values: [no, yes], when: {opt: b}}\n"
+                       "  k: {type: int, low: 0, high: 4, when: {deep: yes}}\n"
+                       "trial: {command: [./t]}\n";
+    hp_spec_t spec;
+    parse(&spec, yaml);
+    hp_sampler_t *s;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    static hp_obs_t obs[64];
+    static double xs[64][5];
+    double best = INFINITY;
+    size_t n = 0, done = 0;
+    while (done < 40) {
+        /* up to 3 running: ask until 3 are pending, then finish the oldest */
+        while (n < 43 && n - done < 3) {
+            hp_history_t h = {obs, n};
+            ck_assert_msg(hp_sampler_suggest(s, n, &h, xs[n], err, sizeof err) == 0, "%s", err);
+            ck_assert_msg(hp_space_contains(&spec.space, xs[n]), "trial %zu", n);
+            for (size_t j = 0; j < n; j++) {
+                int same = 1;
+                for (int i = 0; i < 5; i++)
+                    same &= xs[n][i] == xs[j][i] || (isnan(xs[n][i]) && isnan(xs[j][i]));
+                ck_assert_msg(!same, "trial %zu repeats trial %zu", n, j);
+            }
+            obs[n] = (hp_obs_t){n, HP_OBS_PENDING, 0, xs[n]};
+            n++;
+        }
+        obs[done].state = HP_OBS_COMPLETED;
+        obs[done].value = cond_f(xs[done]);
+        best = fmin(best, obs[done].value);
+        done++;
+    }
+    ck_assert_msg(best < 1e-3, "best %g after 40 trials (minimum 0 on branch a)", best);
+    hp_sampler_free(s);
+    hp_spec_fini(&spec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coordinator_bayes");
@@ -688,6 +749,7 @@ int main(void)
     tcase_add_test(tc, test_bayes_mixed_space_maximize);
     tcase_add_test(tc, test_bayes_concurrent_samplers);
     tcase_add_test(tc, test_bayes_large_history_subsets);
+    tcase_add_test(tc, test_bayes_conditional_space);
     tcase_add_test(tc, test_bayes_ucb_kappa_trades_off);
     tcase_add_test(tc, test_bayes_ucb_matches_pending_bound);
     tcase_add_test(tc, test_bayes_ucb_pending_distinct_and_converges);
