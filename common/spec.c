@@ -450,8 +450,9 @@ static void parse_root(ctx_t *c, struct fy_node *root)
     if (c->errors == trial_before && spec_map_get(&m, "trial"))
         spec_check_objective(c, metric_line);
     spec_parse_pruning(c, &m);
+    spec_parse_constraints(c, &m);
     static const char *const known[] = {"version", "name",  "objective", "search",
-                                        "space",   "trial", "pruning"};
+                                        "space",   "trial", "pruning",   "constraints"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
 
     search_defaults(c, &seen);

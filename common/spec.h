@@ -183,6 +183,16 @@ typedef struct hp_spec {
         uint32_t min_trials;  /* median: completed trials first; default 5 */
     } pruning;
 
+    /* constraints: a completed trial is feasible when every constraint's
+     * metric, as the trial finally reported it, lies within its bounds;
+     * an infeasible trial is never the best (docs/spec.md) */
+    struct hp_spec_constraint {
+        char *metric;
+        int has_min, has_max;
+        double min, max; /* inclusive */
+    } *constraints;
+    size_t n_constraints;
+
     struct {
         hp_trial_kind_t kind;
         /* HP_TRIAL_MODEL */
@@ -271,6 +281,15 @@ int hp_spec_pruning_config(const hp_spec_t *spec, struct hp_pruner_config *out);
 const char *hp_spec_pruning_metric(const hp_spec_t *spec);
 /* hp_spec_pruning_equal: whether two specs prune the same way. */
 int hp_spec_pruning_equal(const hp_spec_t *a, const hp_spec_t *b);
+
+/* hp_spec_feasible judges a completed trial by the spec's constraints:
+ * value_of(data, metric, &v) gives the trial's final value of a metric
+ * (returning 0 when it never reported it). Returns 1 when every
+ * constraint holds (and with no constraints), else 0 with why, e.g.
+ * "memory_mb = 2500 is above max 2000" or "it never reported memory_mb". */
+int hp_spec_feasible(const hp_spec_t *spec,
+                     int (*value_of)(void *data, const char *metric, double *v), void *data,
+                     char *why, size_t whylen);
 
 /* hp_spec_value_json appends one fixed/env value as JSON (a number, string,
  * boolean or list). */

@@ -24,6 +24,9 @@ void hp_spec_fini(hp_spec_t *spec)
         free(spec->search.warm_start[i]);
     free(spec->search.warm_start);
     free(spec->pruning.metric);
+    for (size_t i = 0; i < spec->n_constraints; i++)
+        free(spec->constraints[i].metric);
+    free(spec->constraints);
     hp_space_fini(&spec->space);
     free(spec->trial.dataset.source);
     free(spec->trial.dataset.label);
@@ -153,8 +156,15 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
     for (size_t i = 0; i < a->trial.argc; i++)
         if (!streq(a->trial.argv[i], b->trial.argv[i]))
             return 0;
-    if (!hp_spec_pruning_equal(a, b))
+    if (!hp_spec_pruning_equal(a, b) || a->n_constraints != b->n_constraints)
         return 0;
+    for (size_t i = 0; i < a->n_constraints; i++) {
+        const struct hp_spec_constraint *p = &a->constraints[i], *q = &b->constraints[i];
+        if (!streq(p->metric, q->metric) || p->has_min != q->has_min ||
+            p->has_max != q->has_max || (p->has_min && p->min != q->min) ||
+            (p->has_max && p->max != q->max))
+            return 0;
+    }
     return values_eq(a->trial.env, a->trial.n_env, b->trial.env, b->trial.n_env) &&
            values_eq(a->trial.fixed, a->trial.n_fixed, b->trial.fixed,
                      b->trial.n_fixed);

@@ -7,6 +7,7 @@
  *   spec_when.c   space: conditions (when:) and their defaults
  *   spec_trial.c  trial: model / function / command, fixed, env
  *   spec_pruning.c pruning: the early-stopping rule and its settings
+ *   spec_constraints.c constraints: metric bounds, and judging a trial
  *   spec_names.c  the name tables of the spec's enums, hp_*_name
  *   spec_base.c   the hp_spec_t value: init/fini, find_fixed, equality
  *   spec_json.c   canonical JSON and the dataset key
@@ -28,6 +29,7 @@
 #define MAX_ENV 256
 #define MAX_ARGS 4096
 #define MAX_WARM_START 100 /* search.warm_start names */
+#define MAX_CONSTRAINTS 16 /* constraints: entries */
 #define MAX_TEXT 4096        /* longest string field */
 #define INT_EXACT 9007199254740992.0 /* 2^53 */
 
@@ -167,6 +169,8 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);
 void spec_check_objective(ctx_t *c, int line);
 /* after objective and trial: their settings are its defaults */
 void spec_parse_pruning(ctx_t *c, map_t *root);
+/* constraints: the list of metric bounds (spec_constraints.c) */
+void spec_parse_constraints(ctx_t *c, map_t *root);
 
 /* The name tables (spec_names.c), in enum order. */
 extern const char *const hp_spec_goal_names[2];

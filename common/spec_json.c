@@ -326,5 +326,23 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
         }
         hp_buf_putc(b, '}');
     }
+    if (s->n_constraints) { /* absent: none, as in specs before them */
+        key(b, &f, "constraints");
+        hp_buf_putc(b, '[');
+        for (size_t i = 0; i < s->n_constraints; i++) {
+            const struct hp_spec_constraint *k = &s->constraints[i];
+            if (i)
+                hp_buf_putc(b, ',');
+            g = 1;
+            hp_buf_putc(b, '{');
+            kstr(b, &g, "metric", k->metric);
+            if (k->has_min)
+                knum(b, &g, "min", k->min);
+            if (k->has_max)
+                knum(b, &g, "max", k->max);
+            hp_buf_putc(b, '}');
+        }
+        hp_buf_putc(b, ']');
+    }
     hp_buf_putc(b, '}');
 }

@@ -406,8 +406,12 @@ void coord_tell(coord_t *c, hp_rep_req_t *req, const Hpsearch__Tell *q)
     int rc = store_told_metrics(c, &t, q, err, sizeof err);
     if (rc == 0) {
         diagnose_told(c, s, &t, q);
-        if (outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED)
+        if (outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED) {
             rc = hp_store_trial_complete(c->store, t.id, t.lease_id, value, err, sizeof err);
+            if (rc == 0)
+                rc = coord_feasible_record(c, s, t.id, (uint64_t)t.number, value, q->metrics,
+                                           q->n_metrics, err, sizeof err);
+        }
         else if (outcome == HPSEARCH__TRIAL_OUTCOME__FAILED)
             rc = hp_store_trial_fail(c->store, t.id, t.lease_id, why, err, sizeof err);
         else

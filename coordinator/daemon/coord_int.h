@@ -23,6 +23,7 @@
  *                     baselines, suggestions off the loop
  *       failures.c    search.max_failures: failed trials in a row, and
  *                     the study that gives up on them
+ *       feasible.c    constraints: a completed trial judged by them
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
  *       prune.c       the study's early-stopping rule: judges progress, and
@@ -111,6 +112,7 @@ typedef struct coord_study {
     /* what samplers learn from: entry i is trial number i */
     HP_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
+    double *hist_cv;  /* hist.cap x n_constraints (NaN: unknown); obs.cv points in */
     /* the overfit-one-batch check before the first trial (sanity.h):
      * 0 = none or passed, 1 = to dispatch, 2 = running on a worker */
     int sanity;
@@ -458,6 +460,15 @@ void coord_study_maybe_finish(coord_t *c, coord_study_t *s);
 /* coord_study_hist_set records what a sampler knows of trial number. */
 void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t state, double value,
                           const double *x);
+/* coord_feasible_record judges trial number (trial_id) of s, just
+ * completed with objective value and final metrics m (n), by the spec's
+ * constraints (feasible.c): an infeasible one is marked in the store
+ * (never the best), and the constraints' values go to the samplers'
+ * history. No-op without constraints. Returns 0 or the store's error. */
+int coord_feasible_record(coord_t *c, coord_study_t *s, int64_t trial_id, uint64_t number,
+                          double value, Hpsearch__Metric *const *m, size_t n, char *err,
+                          size_t errlen);
+
 /* coord_study_trial_ended updates the history when a trial reaches a final
  * state (COMPLETED with its value, or FAILED) and wakes a blocked sampler. */
 void coord_study_trial_ended(coord_t *c, coord_study_t *s, uint64_t number, hp_obs_state_t st,

@@ -45,6 +45,10 @@ typedef struct hp_obs {
     hp_obs_state_t state;
     double value; /* HP_OBS_COMPLETED, HP_OBS_PRUNED; as stored (not negated) */
     const double *x; /* space.n values */
+    /* HP_OBS_COMPLETED of a study with constraints: the final values of
+     * the constraints' metrics, in spec order (NaN: never reported); NULL
+     * when not known (a warm start's prior observations) */
+    const double *cv;
 } hp_obs_t;
 
 typedef struct hp_history {

@@ -151,6 +151,27 @@ static const bad_t bad_specs[] = {
      "needs a built-in model"},
     {HEAD "search:\n  algorithm: random\n  max_trials: !!str 10\n" SPACE TRIAL,
      "search.max_trials", 6, "YAML tags"},
+    /* constraints */
+    {HEAD SEARCH SPACE TRIAL "constraints: {metric: mem, max: 1}\n", "constraints", 12,
+     "expected a list of constraints"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [mem]\n", "constraints[0]", 12,
+     "expected a constraint"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{max: 1}]\n", "constraints[0].metric", 12,
+     "is required"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{metric: mem}]\n", "constraints[0]", 12,
+     "bounds nothing: give max"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{metric: mem, max: lots}]\n",
+     "constraints[0].max", 12, "expected a number, got a string ('lots')"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{metric: mem, min: 2, max: 1}]\n",
+     "constraints[0].min", 12, "must be <= max (got min 2, max 1): no trial could be feasible"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{metric: mem, maximum: 1}]\n",
+     "constraints[0].maximum", 12, "unknown key (known: metric, min, max)"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{metric: m m, max: 1}]\n",
+     "constraints[0].metric", 12, "not a valid metric name"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{metric: mem, max: 1}, {metric: mem, min: 0}]\n",
+     "constraints[1].metric", 12, "metric 'mem' has a constraint already"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{metric: mem, max: .nan}]\n",
+     "constraints[0].max", 12, "finite"},
     /* conditional parameters: when: and default: */
 #define CSEARCH "search:\n  algorithm: random\n  max_trials: 10\n" /* 4-6 */
 #define OPT "space:\n  opt: {type: categorical, values: [sgd, adam]}\n" /* 7-8 */
@@ -768,6 +789,16 @@ static const char *const good_specs[] = {
     "trial: {command: [prog, '{lr}']}\n"
     "pruning: {rule: median, metric: loss, goal: minimize, warmup_steps: 3, interval_steps: 2, "
     "min_trials: 4, max_resource: 27}\n",
+    /* constraints: a max, a min, both */
+    "name: cons\n"
+    "objective: {metric: loss}\n"
+    "search: {algorithm: bayes, max_trials: 20}\n"
+    "space: {x: {type: float, low: 0, high: 1}}\n"
+    "trial: {command: [prog]}\n"
+    "constraints:\n"
+    "  - {metric: memory_mb, max: 2000}\n"
+    "  - {metric: acc, min: 0.5}\n"
+    "  - {metric: latency_ms, min: 1, max: 20.5}\n",
     /* conditional parameters: one value, a list, nested, with defaults */
     "name: cond\n"
     "objective: {metric: loss}\n"
