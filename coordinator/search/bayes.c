@@ -125,16 +125,7 @@ static void random_point(const hp_sampler_t *s, uint64_t number, double *x)
     hp_space_from_unit(sp, u, x);
 }
 
-/* GP input of a point: unit coordinates, categorical indices as is, and
- * an inactive parameter at its fixed stand-in (bayes_impute) */
-static void encode(const hp_space_t *sp, const double *x, double *g)
-{
-    hp_space_to_unit(sp, x, g);
-    for (size_t i = 0; i < sp->n; i++)
-        if (sp->params[i].type == HP_PARAM_CATEGORICAL)
-            g[i] = x[i];
-    bayes_impute(sp, g);
-}
+#define encode bayes_encode
 
 static int cmp_obs_number(const void *a, const void *b)
 {
@@ -236,11 +227,19 @@ static int collect(bayes_ctx_t *c)
     c->dlog = malloc(nc * sizeof *c->dlog);
     if (!c->yraw || !c->dlog)
         return HP_ENOMEM;
+    if (c->spec->n_constraints) {
+        c->feas = malloc(nc ? nc : 1);
+        if (!c->feas)
+            return HP_ENOMEM;
+    }
     int maximize = c->spec->objective.goal == HP_GOAL_MAXIMIZE;
     size_t ic = 0, ip = nc;
     for (size_t i = 0; i < c->ns; i++) {
         const hp_obs_t *o = c->sorted[i];
         if (usable(c, o)) {
+            /* a pruned trial never finished: it met no constraint */
+            if (c->feas)
+                c->feas[ic] = completed(o) && bayes_obs_feasible(c->spec, o);
             encode(c->sp, o->x, c->X + ic * d);
             double v = maximize ? -o->value : o->value;
             /* pruned: stopped because it was worse than the others at its
@@ -277,6 +276,8 @@ static int subset(bayes_ctx_t *c)
                 memmove(c->X + k * d, c->X + i * d, d * sizeof *c->X);
                 if (i < c->nc)
                     c->yraw[k] = c->yraw[i];
+                if (i < c->nc && c->feas)
+                    c->feas[k] = c->feas[i];
                 k++;
             }
         free(take);
@@ -306,6 +307,8 @@ static int subset(bayes_ctx_t *c)
 
 static void ctx_fini(bayes_ctx_t *c)
 {
+    bayes_feas_fini(c);
+    free(c->feas);
     hp_gp_fini(&c->gp);
     free(c->sorted);
     free(c->X);
@@ -354,7 +357,7 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     c.gp.fit_mean = 1;
     hp_rng_init(&c.rng, bayes_mix(spec->search.seed, 0xB4E5), number);
 
-    if ((rc = bayes_warp(&c)) < 0 || (rc = bayes_fit(&c)) < 0)
+    if ((rc = bayes_warp(&c)) < 0 || (rc = bayes_fit(&c)) < 0 || (rc = bayes_feas_fit(&c)) < 0)
         goto fail;
     rc = bayes_pending(&c);
     if (rc == 0)

@@ -41,6 +41,7 @@ typedef struct acq_ctx {
     const size_t *vars; /* which inputs the optimiser moves */
     double *dmean, *dvar, *scratch;
     double kappa; /* > 0: the confidence bound (ucb, or pending trials), else LogEI */
+    const bayes_ctx_t *bc; /* constraints: the feasibility models */
 } acq_ctx_t;
 
 /* The acquisition to maximise: LogEI, or with kappa > 0 minus the lower
@@ -50,8 +51,15 @@ static double acq_value(double mu, double sigma, double best, double kappa)
     return kappa > 0 ? -mu + kappa * sigma : hp_acq_logei(mu, sigma, best);
 }
 
-static double acq_at(acq_ctx_t *c, const double *g, double *grad_full)
+/* The objective's acquisition at g (and its gradient): LogEI or the bound;
+ * 0 while no trial is feasible (then feasibility alone decides). */
+static double acq_base(acq_ctx_t *c, const double *g, double *grad_full)
 {
+    if (c->bc->no_feasible) {
+        if (grad_full)
+            memset(grad_full, 0, c->gp->d * sizeof *grad_full);
+        return 0;
+    }
     double mu, var;
     hp_gp_predict_grad(c->gp, g, &mu, &var, c->dmean, c->dvar, c->scratch);
     double sigma = sqrt(var);
@@ -72,6 +80,15 @@ static double acq_at(acq_ctx_t *c, const double *g, double *grad_full)
         }
     }
     return lei;
+}
+
+/* With constraints, plus the log probability of meeting them. */
+static double acq_at(acq_ctx_t *c, const double *g, double *grad_full)
+{
+    double a = acq_base(c, g, grad_full);
+    if (c->bc->nk)
+        bayes_feas_log(c->bc, g, &a, grad_full, c->scratch);
+    return a;
 }
 
 static double acq_objective(unsigned nv, const double *v, double *grad, void *data)
@@ -194,7 +211,7 @@ static int local_search(bayes_ctx_t *c, const size_t *starts, size_t n_local,
     size_t d = c->d;
     double dmean[HP_SPACE_MAX_PARAMS], dvar[HP_SPACE_MAX_PARAMS], full[HP_SPACE_MAX_PARAMS];
     size_t vars[HP_SPACE_MAX_PARAMS];
-    acq_ctx_t ctx = {&c->gp, c->best, full, vars, dmean, dvar, c->scratch, c->kappa};
+    acq_ctx_t ctx = {&c->gp, c->best, full, vars, dmean, dvar, c->scratch, c->kappa, c};
     double v[HP_SPACE_MAX_PARAMS], lo[HP_SPACE_MAX_PARAMS], hi[HP_SPACE_MAX_PARAMS];
     for (size_t j = 0; j < d; j++) {
         lo[j] = 0;
@@ -259,17 +276,21 @@ int bayes_acquire(bayes_ctx_t *c, double *x)
     c->mean = malloc(m * sizeof *c->mean);
     c->var = malloc(m * sizeof *c->var);
     c->rank = malloc((m > nc ? m : nc) * sizeof *c->rank);
-    c->scratch = malloc(3 * c->nm * sizeof *c->scratch);
+    /* scratch serves the objective's GP and the constraints' (<= 192) */
+    c->scratch = malloc(3 * (c->nm > 192 ? c->nm : 192) * sizeof *c->scratch);
     if (!c->cand || !c->mean || !c->var || !c->rank || !c->scratch)
         return HP_ENOMEM;
     if (candidates(c, n_sobol, n_centers) < 0)
         return HP_ENOMEM;
     if (hp_gp_predict(&c->gp, c->cand, m, c->mean, c->var) < 0)
         return HP_ENOMEM;
-    for (size_t j = 0; j < m; j++) {
-        double lei = acq_value(c->mean[j], sqrt(c->var[j]), c->best, c->kappa);
-        c->rank[j] = (idx_val_t){isfinite(lei) ? -lei : INFINITY, j};
-    }
+    for (size_t j = 0; j < m; j++) /* the acquisition, into mean */
+        c->mean[j] = c->no_feasible ? 0 : acq_value(c->mean[j], sqrt(c->var[j]), c->best,
+                                                    c->kappa);
+    if (bayes_feas_log_batch(c, c->cand, m, c->mean) < 0)
+        return HP_ENOMEM;
+    for (size_t j = 0; j < m; j++)
+        c->rank[j] = (idx_val_t){isfinite(c->mean[j]) ? -c->mean[j] : INFINITY, j};
     qsort(c->rank, m, sizeof *c->rank, bayes_cmp_idx_val);
 
     size_t starts[N_LOCAL + 1];

@@ -735,6 +735,54 @@ START_TEST(test_bayes_conditional_space)
 }
 END_TEST
 
+/* ---- constraints ------------------------------------------------------- */
+
+START_TEST(test_bayes_avoids_infeasible_region)
+{
+    /* Branin under the constraint x1 <= 0: only its minimum at (-pi,
+     * 12.275) is feasible, two thirds of the box are not. The feasibility
+     * model keeps most model-based suggestions feasible (random search
+     * would lose two in three) and the best feasible trial reaches the
+     * constrained minimum */
+    const char *yaml = "name: c\nobjective: {metric: value}\n"
+                       "search: {algorithm: bayes, max_trials: 60, n_initial: 8, seed: 2}\n"
+                       "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                       "  x2: {type: float, low: 0, high: 15}\n"
+                       "trial: {function: branin}\n"
+                       "constraints: [{metric: x1, max: 0}]\n";
+    hp_spec_t spec;
+    parse(&spec, yaml);
+    hp_sampler_t *s;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    static hp_obs_t obs[64];
+    static double xs[64][2], cv[64][1];
+    double best = INFINITY;
+    int infeasible_model = 0;
+    for (uint64_t k = 0; k < 45; k++) {
+        hp_history_t h = {obs, k};
+        ck_assert_msg(hp_sampler_suggest(s, k, &h, xs[k], err, sizeof err) == 0, "%s", err);
+        double y;
+        ck_assert_int_eq(hp_testfn_eval(HP_FUNC_BRANIN, xs[k], 2, &y), 0);
+        cv[k][0] = xs[k][0];
+        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, xs[k], cv[k]};
+        if (xs[k][0] <= 0)
+            best = fmin(best, y);
+        else if (k >= 8)
+            infeasible_model++;
+    }
+    double regret = best - 0.397887357729738;
+    if (getenv("HP_TEST_VERBOSE"))
+        fprintf(stderr, "constrained: regret %g, %d of 37 model suggestions infeasible\n",
+                regret, infeasible_model);
+    ck_assert_msg(regret < 1e-2, "best feasible regret %g at 45", regret);
+    ck_assert_msg(infeasible_model <= 10, "%d of 37 model suggestions infeasible",
+                  infeasible_model);
+    hp_sampler_free(s);
+    hp_spec_fini(&spec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coordinator_bayes");
@@ -750,6 +798,7 @@ int main(void)
     tcase_add_test(tc, test_bayes_concurrent_samplers);
     tcase_add_test(tc, test_bayes_large_history_subsets);
     tcase_add_test(tc, test_bayes_conditional_space);
+    tcase_add_test(tc, test_bayes_avoids_infeasible_region);
     tcase_add_test(tc, test_bayes_ucb_kappa_trades_off);
     tcase_add_test(tc, test_bayes_ucb_matches_pending_bound);
     tcase_add_test(tc, test_bayes_ucb_pending_distinct_and_converges);
