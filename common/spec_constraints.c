@@ -69,6 +69,24 @@ static void parse_one(ctx_t *c, struct fy_node *n, const char *path, int line)
     spec_map_fini(&m);
 }
 
+/* A benchmark function reports only `value`: a constraint on anything
+ * else could never hold. (Called once the trial is parsed.) */
+static void check_reportable(ctx_t *c, int line)
+{
+    const hp_spec_t *s = c->spec;
+    if (s->trial.kind != HP_TRIAL_FUNCTION)
+        return;
+    for (size_t i = 0; i < s->n_constraints; i++)
+        if (strcmp(s->constraints[i].metric, "value") != 0) {
+            char p[64];
+            snprintf(p, sizeof p, "constraints[%zu].metric", i);
+            spec_err(c, line, p,
+                     "function %s reports only 'value', never '%s': every trial would be "
+                     "infeasible",
+                     hp_function_name(s->trial.function), s->constraints[i].metric);
+        }
+}
+
 void spec_parse_constraints(ctx_t *c, map_t *root)
 {
     entry_t *e = spec_map_get(root, "constraints");
@@ -103,6 +121,7 @@ void spec_parse_constraints(ctx_t *c, map_t *root)
         }
         parse_one(c, item, ip, iv.line);
     }
+    check_reportable(c, v.line);
 }
 
 int hp_spec_feasible(const hp_spec_t *spec,

@@ -748,7 +748,7 @@ START_TEST(test_bayes_avoids_infeasible_region)
                        "search: {algorithm: bayes, max_trials: 60, n_initial: 8, seed: 2}\n"
                        "space:\n  x1: {type: float, low: -5, high: 10}\n"
                        "  x2: {type: float, low: 0, high: 15}\n"
-                       "trial: {function: branin}\n"
+                       "trial: {command: [./branin]}\n"
                        "constraints: [{metric: x1, max: 0}]\n";
     hp_spec_t spec;
     parse(&spec, yaml);
