@@ -7,6 +7,7 @@
 #                                     structure check) + dataset
 #   deploy/install-deps.sh --bench    also the peers the benchmarks compare
 #                                     against (PyTorch, Optuna, scikit-learn)
+#   deploy/install-deps.sh --fuzz     also clang and libFuzzer (make fuzz)
 #   deploy/install-deps.sh --check    only report what is missing (exit 1 if any)
 #
 # Works as root, or through sudo when run as another user.
@@ -17,6 +18,7 @@ libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
 libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
 TEST_PKGS="python3"
 DATA_PKGS="dataset-fashion-mnist"
+FUZZ_PKGS="clang libclang-rt-14-dev"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
 
 want="$BUILD_PKGS $TEST_PKGS $DATA_PKGS"
@@ -24,8 +26,9 @@ only_check=0
 for arg in "$@"; do
     case "$arg" in
     --bench) want="$want $BENCH_PKGS" ;;
+    --fuzz) want="$want $FUZZ_PKGS" ;;
     --check) only_check=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

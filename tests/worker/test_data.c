@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -155,6 +156,29 @@ START_TEST(test_idx_errors_name_file_and_offset)
     ck_assert_int_eq(hp_idx_load_labels(&ds, path("lab2.gz"), err, sizeof err), HP_ECORRUPT);
     ck_assert_msg(strstr(err, "lab2.gz: offset 4: 2 labels for 3 images"), "%s", err);
     hp_dataset_fini(&ds);
+}
+END_TEST
+
+/* found by fuzz_idx: a damaged header claiming 2^31 images made the
+ * loader allocate 19 GB before reading a byte. The buffer now grows with
+ * the data, so the file's truncation is what is reported. The address
+ * space limit makes the old behaviour fail here (ENOMEM) rather than
+ * overcommit; ASan reserves terabytes of shadow, so it cannot run there. */
+START_TEST(test_idx_claimed_size_costs_no_memory)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    fprintf(stderr, "test_idx_claimed_size_costs_no_memory: the address-space limit is not "
+                    "possible under ASan; only the error is checked\n");
+#else
+    struct rlimit lim = {(rlim_t)1 << 30, (rlim_t)1 << 30};
+    ck_assert(setrlimit(RLIMIT_AS, &lim) == 0); /* this test's forked child only */
+#endif
+    unsigned char hdr[22] = {0, 0, 8, 3, 0x80, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3, 0, 1, 2, 3, 4, 5};
+    write_file(path("huge"), hdr, sizeof hdr);
+    hp_dataset_t ds = {0};
+    ck_assert_int_eq(hp_idx_load_images(&ds, path("huge"), err, sizeof err), HP_ECORRUPT);
+    ck_assert_msg(strstr(err, "huge: offset 22: truncated file: reading 2147483650 images of 3x3"),
+                  "%s", err);
 }
 END_TEST
 
@@ -649,6 +673,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, mkdir_tmp, rm_tmp);
     tcase_add_test(tc, test_idx_roundtrip);
     tcase_add_test(tc, test_idx_errors_name_file_and_offset);
+    tcase_add_test(tc, test_idx_claimed_size_costs_no_memory);
     tcase_add_test(tc, test_fashion_mnist);
     tcase_add_test(tc, test_csv_load);
     tcase_add_test(tc, test_csv_errors);

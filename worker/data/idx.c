@@ -18,8 +18,10 @@ typedef struct reader {
     size_t off;
 } reader_t;
 
-/* read n bytes or fail naming what was being read */
-static int rd(reader_t *r, void *buf, size_t n, const char *what, char *err, size_t errlen)
+/* read n bytes or fail naming what was being read: `total` bytes from
+ * offset `start`, of which these n are a part */
+static int rd_part(reader_t *r, void *buf, size_t n, const char *what, size_t total, size_t start,
+                   char *err, size_t errlen)
 {
     size_t got = 0;
     while (got < n) {
@@ -40,11 +42,45 @@ static int rd(reader_t *r, void *buf, size_t n, const char *what, char *err, siz
                                r->off + got, what, msg);
             return hp_errf(err, errlen, HP_ECORRUPT,
                            "%s: offset %zu: truncated file: reading %s (%zu bytes from offset %zu)",
-                           r->path, r->off + got, what, n, r->off);
+                           r->path, r->off + got, what, total, start);
         }
         got += (size_t)k;
     }
     r->off += n;
+    return 0;
+}
+
+static int rd(reader_t *r, void *buf, size_t n, const char *what, char *err, size_t errlen)
+{
+    return rd_part(r, buf, n, what, n, r->off, err, errlen);
+}
+
+/* reads n bytes into a new buffer that grows as the data arrives, so a
+ * damaged header claiming more than the file holds costs at most the
+ * file's size plus one step of memory, not what it claims */
+static int rd_alloc(reader_t *r, uint8_t **out, size_t n, const char *what, char *err,
+                    size_t errlen)
+{
+    const size_t step = (size_t)64 << 20;
+    size_t have = 0, start = r->off;
+    uint8_t *buf = NULL;
+    do {
+        size_t want = n - have < step ? n - have : step;
+        uint8_t *nb = realloc(buf, have + want ? have + want : 1);
+        if (!nb) {
+            free(buf);
+            return hp_errf(err, errlen, HP_ENOMEM, "%s: cannot allocate %zu bytes", r->path,
+                           have + want);
+        }
+        buf = nb;
+        int rc = rd_part(r, buf + have, want, what, n, start, err, errlen);
+        if (rc < 0) {
+            free(buf);
+            return rc;
+        }
+        have += want;
+    } while (have < n);
+    *out = buf;
     return 0;
 }
 
@@ -107,16 +143,13 @@ int hp_idx_load_images(hp_dataset_t *ds, const char *path, char *err, size_t err
         goto out;
     }
     size_t dim = (size_t)dims[1] * dims[2], bytes = (size_t)dims[0] * dim;
-    uint8_t *x = malloc(bytes);
-    if (!x) {
-        rc = hp_errf(err, errlen, HP_ENOMEM, "%s: cannot allocate %zu bytes", path, bytes);
-        goto out;
-    }
     char what[64];
     snprintf(what, sizeof what, "%u images of %ux%u", dims[0], dims[1], dims[2]);
-    rc = rd(&r, x, bytes, what, err, errlen);
-    if (rc == 0)
-        rc = check_end(&r, err, errlen);
+    uint8_t *x = NULL;
+    rc = rd_alloc(&r, &x, bytes, what, err, errlen);
+    if (rc < 0)
+        goto out;
+    rc = check_end(&r, err, errlen);
     if (rc < 0) {
         free(x);
         goto out;

@@ -1,0 +1,102 @@
+/* make_seeds DIR: writes the envelope seed corpus — one message of every
+ * type the protocol knows, its body at its defaults, plus filled-in worker
+ * messages — as DIR/TYPE.bin. Messages a decoder refuses as they are
+ * (a required lease missing) are seeds too: they lead the fuzzer to the
+ * checks. Rerun after the protocol changes:
+ *     build/bin/fuzz_make_seeds tests/fuzz/corpus/envelope */
+#include "codec.h"
+
+#include "buf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int write_seed(const char *dir, const char *name, Hpsearch__Envelope *env)
+{
+    hp_buf_t b = {0};
+    if (hp_proto_encode(env, &b) != 0) {
+        fprintf(stderr, "%s: does not encode\n", name);
+        return 0;
+    }
+    char p[1024], lower[64];
+    size_t i = 0;
+    for (; name[i] && i < sizeof lower - 1; i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    lower[i] = 0;
+    snprintf(p, sizeof p, "%s/%s.bin", dir, lower);
+    FILE *f = fopen(p, "wb");
+    if (!f || fwrite(b.data ? b.data : "", 1, b.len, f) != b.len || fclose(f) != 0) {
+        perror(p);
+        exit(1);
+    }
+    hp_buf_fini(&b);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: fuzz_make_seeds DIR\n");
+        return 2;
+    }
+    int n = 0;
+    for (int type = 1; type < 64; type++) {
+        int fc = hp_proto_body_case(type);
+        if (!fc)
+            continue;
+        const ProtobufCFieldDescriptor *fd =
+            protobuf_c_message_descriptor_get_field(&hpsearch__envelope__descriptor, (unsigned)fc);
+        const ProtobufCMessageDescriptor *md = fd->descriptor;
+        void *body = calloc(1, md->sizeof_message);
+        protobuf_c_message_init(md, body);
+        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+        hp_proto_set_body(&env, type, body);
+        n += write_seed(argv[1], hp_proto_type_name(type), &env);
+        free(body);
+    }
+    /* a worker's life, filled in */
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Hello hello = HPSEARCH__HELLO__INIT;
+    hello.hostname = "node-1";
+    hello.slots = 4;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__HELLO, &hello);
+    n += write_seed(argv[1], "hello_filled", &env);
+
+    Hpsearch__LeaseRef lease = HPSEARCH__LEASE_REF__INIT;
+    lease.trial_id = 7;
+    lease.lease_id = 42;
+    Hpsearch__Metric m1 = HPSEARCH__METRIC__INIT, m2 = HPSEARCH__METRIC__INIT;
+    m1.name = "val_loss";
+    m1.value = 0.25;
+    m2.name = "train_loss";
+    m2.value = 0.5;
+    Hpsearch__Metric *ms[2] = {&m1, &m2};
+    Hpsearch__Progress pr = HPSEARCH__PROGRESS__INIT;
+    pr.lease = &lease;
+    pr.step = 3;
+    pr.n_metrics = 2;
+    pr.metrics = ms;
+    Hpsearch__Envelope e2 = HPSEARCH__ENVELOPE__INIT;
+    hp_proto_set_body(&e2, HPSEARCH__MSG_TYPE__PROGRESS, &pr);
+    n += write_seed(argv[1], "progress_filled", &e2);
+
+    Hpsearch__Result res = HPSEARCH__RESULT__INIT;
+    res.lease = &lease;
+    res.outcome = HPSEARCH__TRIAL_OUTCOME__COMPLETED;
+    res.value = 0.25;
+    res.n_metrics = 2;
+    res.metrics = ms;
+    Hpsearch__Envelope e3 = HPSEARCH__ENVELOPE__INIT;
+    hp_proto_set_body(&e3, HPSEARCH__MSG_TYPE__RESULT, &res);
+    n += write_seed(argv[1], "result_filled", &e3);
+
+    Hpsearch__Submit sub = HPSEARCH__SUBMIT__INIT;
+    sub.spec_text = "name: s\nobjective: {metric: loss, goal: minimize}\n";
+    Hpsearch__Envelope e4 = HPSEARCH__ENVELOPE__INIT;
+    hp_proto_set_body(&e4, HPSEARCH__MSG_TYPE__SUBMIT, &sub);
+    n += write_seed(argv[1], "submit_filled", &e4);
+    printf("%d seeds written to %s\n", n, argv[1]);
+    return n ? 0 : 1;
+}
