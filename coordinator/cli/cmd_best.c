@@ -35,8 +35,9 @@ const hp_cmd_t hp_cmd_best = {
     .usage = "best [--format table|csv|json] [--db PATH] STUDY",
     .summary = "show a study's best completed trial: number, value, params",
     .help = "The best trial is the completed trial with the lowest (minimize) or\n"
-            "highest (maximize) objective value; ties go to the lower number.\n"
-            "Exits 1 when no trial has completed yet.\n"
+            "highest (maximize) objective value; ties go to the lower number. With\n"
+            "constraints in the spec, only feasible trials count.\n"
+            "Exits 1 when no trial has completed yet (or none is feasible).\n"
             "\n"
             "Options:\n"
             "  --format json  {\"study\":...,\"study_id\":N,\"metric\":...,\"goal\":...,\n"
