@@ -16,6 +16,15 @@
 
 #define CK_MAX 192     /* observations a constraint's GP uses (the latest) */
 #define CK_MAXEVAL 60  /* its hyperparameter fit */
+#define CK_LOG_NOISE_MIN (-13.815510557964274) /* log 1e-6 */
+/* A point less likely than this to be feasible is taken only when no
+ * candidate is likelier: once the best feasible trial can hardly be
+ * improved on (LogEI deep in its tail everywhere feasible), the product
+ * EI x PoF is ~0 everywhere and its log would trade two huge negative
+ * numbers, sending trials far into the infeasible region (seen on a 1-D
+ * problem whose constraint is active at the optimum). */
+#define LOG_POF_FLOOR (-6.907755278982137) /* log 1e-3 */
+#define EXCLUDED 1e200
 #define SQRT2 1.4142135623730951
 #define SQRT_2_OVER_PI 0.7978845608028654
 
@@ -108,6 +117,13 @@ int bayes_feas_fit(bayes_ctx_t *c)
             rc = HP_ENOMEM;
             break;
         }
+        /* a noise floor of 1e-6 (standardized): a deterministic metric
+         * (memory) at nearly repeated points otherwise leaves K so badly
+         * conditioned that the gradient's variance (through K^-1) is far
+         * from the true one, and the local search walks into the
+         * infeasible region on it */
+        if (c->cgp[k].theta[d + 1] < CK_LOG_NOISE_MIN)
+            c->cgp[k].theta[d + 1] = CK_LOG_NOISE_MIN;
         c->ck_ok[k] = hp_gp_factor(&c->cgp[k]) == 0;
     }
     free(X);
@@ -143,18 +159,27 @@ static double log_prob(double mu, double s, double lo, double hi, double *dmu, d
 void bayes_feas_log(const bayes_ctx_t *c, const double *g, double *acq, double *grad,
                     double *scratch)
 {
-    double dmean[HP_SPACE_MAX_PARAMS], dvar[HP_SPACE_MAX_PARAMS];
+    double dmean[HP_SPACE_MAX_PARAMS], dvar[HP_SPACE_MAX_PARAMS], lp = 0;
     for (size_t k = 0; k < c->nk; k++) {
         if (!c->ck_ok[k])
             continue;
-        double mu, var;
+        double mu, var, mu_s, var_s;
         hp_gp_predict_grad(&c->cgp[k], g, &mu, &var, dmean, dvar, scratch);
+        /* the value from the Cholesky solve, which stays accurate where the
+         * explicit inverse of the gradient's does not */
+        if (hp_gp_predict(&c->cgp[k], g, 1, &mu_s, &var_s) == 0) {
+            mu = mu_s;
+            var = var_s;
+        }
         double s = sqrt(var > 1e-300 ? var : 1e-300), dmu, ds;
-        *acq += log_prob(mu, s, c->ck_lo[k], c->ck_hi[k], &dmu, &ds);
+        lp += log_prob(mu, s, c->ck_lo[k], c->ck_hi[k], &dmu, &ds);
         if (grad)
             for (size_t i = 0; i < c->d; i++)
                 grad[i] += dmu * dmean[i] + ds * dvar[i] / (2 * s);
     }
+    *acq += lp;
+    if (!c->no_feasible && lp < LOG_POF_FLOOR)
+        *acq -= EXCLUDED;
 }
 
 int bayes_feas_log_batch(const bayes_ctx_t *c, const double *X, size_t m, double *acq)
@@ -162,7 +187,8 @@ int bayes_feas_log_batch(const bayes_ctx_t *c, const double *X, size_t m, double
     if (!c->nk)
         return 0;
     double *mean = malloc(m * sizeof *mean), *var = malloc(m * sizeof *var);
-    int rc = mean && var ? 0 : HP_ENOMEM;
+    double *lp = calloc(m, sizeof *lp);
+    int rc = mean && var && lp ? 0 : HP_ENOMEM;
     for (size_t k = 0; rc == 0 && k < c->nk; k++) {
         if (!c->ck_ok[k])
             continue;
@@ -172,11 +198,14 @@ int bayes_feas_log_batch(const bayes_ctx_t *c, const double *X, size_t m, double
         }
         for (size_t j = 0; j < m; j++) {
             double s = sqrt(var[j] > 1e-300 ? var[j] : 1e-300), dmu, ds;
-            acq[j] += log_prob(mean[j], s, c->ck_lo[k], c->ck_hi[k], &dmu, &ds);
+            lp[j] += log_prob(mean[j], s, c->ck_lo[k], c->ck_hi[k], &dmu, &ds);
         }
     }
+    for (size_t j = 0; rc == 0 && j < m; j++)
+        acq[j] += lp[j] - (!c->no_feasible && lp[j] < LOG_POF_FLOOR ? EXCLUDED : 0);
     free(mean);
     free(var);
+    free(lp);
     return rc;
 }
 

@@ -80,12 +80,82 @@ START_TEST(test_infeasible_trials_are_never_best)
 }
 END_TEST
 
+/* loss = (x - 0.8)^2, mem_mb = 1000 + 2000 x: feasible for x <= 0.5, where
+ * the constrained minimum is x = 0.5 (loss 0.09) */
+static const char program2[] =
+    "awk -v x=\"$HPSEARCH_PARAM_X\" 'BEGIN { printf \"loss=%.17g mem_mb=%.17g\\n\", "
+    "(x - 0.8) * (x - 0.8), 1000 + 2000 * x }'\n";
+
+static const char *bayes_spec(const char *prog, int trials)
+{
+    static char spec[2048];
+    snprintf(spec, sizeof spec,
+             "name: cbayes\nobjective: {metric: loss}\n"
+             "search: {algorithm: bayes, max_trials: %d, n_initial: 5, seed: 3}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial: {command: [sh, '%s'], retries: 0}\n"
+             "constraints: [{metric: mem_mb, max: 2000}]\n",
+             trials, prog);
+    return spec;
+}
+
+START_TEST(test_bayes_constrained_through_run_and_restart)
+{
+    /* bayes learns mem_mb from the trials' final metrics and homes in on
+     * the constrained minimum; grown by a second run (a new coordinator,
+     * which reads the constraint values back from the store: without them
+     * it would see no infeasible region), it goes on from there */
+    static hp_harness_t h;
+    hp_harness_init(&h, "cons-bayes");
+    char prog[800];
+    snprintf(prog, sizeof prog, "%s", hp_harness_write_file(&h, "prog2.sh", program2));
+    char path[800];
+    snprintf(path, sizeof path, "%s", hp_harness_write_file(&h, "b.yaml", bayes_spec(prog, 16)));
+    ck_assert_int_eq(RUN(&h, "run", "run", "--workers", "1", "--db", h.db, path), 0);
+    ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trials WHERE state = 'completed'"), 16);
+    /* after the 5 initial points the model works along the boundary
+     * (mem_mb 2000, where the constrained minimum is), probing just
+     * past it, but spends few trials deep in the infeasible region */
+    static const char deep[] =
+        "SELECT count(*) FROM trials t JOIN metrics m ON m.trial_id = t.id AND m.step = -1 "
+        "AND m.name = 'mem_mb' WHERE t.number >= %d AND m.value > 2100";
+    char sql[512];
+    snprintf(sql, sizeof sql, deep, 5);
+    long infeasible = db_int(h.db, sql);
+    ck_assert_msg(infeasible <= 3, "%ld of 11 model suggestions deep in the infeasible region",
+                  infeasible);
+    char best[64];
+    hp_harness_db_text(h.db,
+                       "SELECT json_extract(params, '$.x') FROM trials WHERE state = 'completed' "
+                       "AND infeasible IS NULL ORDER BY value LIMIT 1",
+                       best, sizeof best);
+    double x = strtod(best, NULL);
+    ck_assert_msg(x > 0.45 && x <= 0.5, "best feasible x = %g (constrained minimum at 0.5)", x);
+
+    snprintf(path, sizeof path, "%s", hp_harness_write_file(&h, "b.yaml", bayes_spec(prog, 22)));
+    ck_assert_int_eq(RUN(&h, "run2", "run", "--workers", "1", "--db", h.db, path), 0);
+    ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trials WHERE state = 'completed'"), 22);
+    snprintf(sql, sizeof sql, deep, 16);
+    infeasible = db_int(h.db, sql);
+    ck_assert_msg(infeasible <= 2, "%ld of the 6 trials after the restart deep in the "
+                  "infeasible region", infeasible);
+    hp_harness_db_text(h.db,
+                       "SELECT json_extract(params, '$.x') FROM trials WHERE state = 'completed' "
+                       "AND infeasible IS NULL ORDER BY value LIMIT 1",
+                       best, sizeof best);
+    ck_assert_msg(strtod(best, NULL) > 0.49 && strtod(best, NULL) <= 0.5,
+                  "best feasible x = %s after 22", best);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_constraints");
     TCase *tc = tcase_create("constraints");
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     tcase_add_test(tc, test_infeasible_trials_are_never_best);
+    tcase_add_test(tc, test_bayes_constrained_through_run_and_restart);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }
