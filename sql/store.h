@@ -92,6 +92,13 @@ int hp_store_open(hp_store_t **st, const char *path, unsigned flags, char *err,
  * connection; a group still open is rolled back. NULL is allowed. */
 void hp_store_close(hp_store_t *st);
 
+/* hp_store_reader returns the SQLite connection of a store opened with
+ * HP_STORE_READONLY, for a reader that prepares its own statements with
+ * bound parameters (the dashboard's API, coordinator/dash); NULL for a
+ * writable store, whose connection belongs to the store alone. Owned by
+ * st; use it from the thread that opened st. */
+struct sqlite3 *hp_store_reader(hp_store_t *st);
+
 /* hp_store_path returns the path given to hp_store_open (owned by st). */
 const char *hp_store_path(const hp_store_t *st);
 
@@ -151,6 +158,7 @@ typedef struct hp_study_def {
     hp_goal_t goal;
     int64_t max_trials;    /* 0: no limit */
     const char *dataset_key; /* hp_spec_dataset_key; NULL: the study has none */
+    int64_t parent;          /* studies.parent: the study this round came from; 0: none */
 } hp_study_def_t;
 
 typedef struct hp_study {
@@ -577,6 +585,13 @@ int hp_store_worker_list(hp_store_t *st, hp_store_worker_cb cb, void *data,
 int hp_store_event_append(hp_store_t *st, const char *kind, int64_t study_id,
                           int64_t trial_id, const char *worker_id,
                           const char *message, char *err, size_t errlen);
+
+/* hp_store_event_append_detail is hp_store_event_append with evidence:
+ * detail is a JSON document stored in events.detail (NULL: none);
+ * HP_EINVAL if it is not valid JSON. */
+int hp_store_event_append_detail(hp_store_t *st, const char *kind, int64_t study_id,
+                                 int64_t trial_id, const char *worker_id, const char *message,
+                                 const char *detail, char *err, size_t errlen);
 
 /* ---- queries for people --------------------------------------------- */
 

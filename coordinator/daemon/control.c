@@ -31,15 +31,27 @@ static int parse_submission(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submi
     return rc;
 }
 
-/* Stores the new study s and records its submission; sets *id. */
+static int get_stored_study(coord_t *c, const char *name_or_id, hp_study_t *st, char *err,
+                            size_t errlen)
+{
+    char *end;
+    long long id = strtoll(name_or_id, &end, 10);
+    return *end == '\0' ? hp_store_study_get(c->store, id, st, err, errlen)
+                        : hp_store_study_get_by_name(c->store, name_or_id, st, err, errlen);
+}
+
+/* Stores the new study s (its parent's id, 0 for none) and records its
+ * submission; sets *id. */
 static int store_submission(coord_t *c, const coord_study_t *s, const char *file,
-                            const char *dataset_key, int64_t *id, char *err, size_t errlen)
+                            const char *dataset_key, int64_t parent, int64_t *id, char *err,
+                            size_t errlen)
 {
     hp_buf_t json = {0};
     hp_spec_to_json(&s->spec, &json);
     hp_study_def_t def = {.name = s->spec.name, .spec = s->spec.raw, .spec_json = json.data,
                           .metric = s->spec.objective.metric, .goal = s->spec.objective.goal,
-                          .max_trials = (int64_t)s->total, .dataset_key = dataset_key};
+                          .max_trials = (int64_t)s->total, .dataset_key = dataset_key,
+                          .parent = parent};
     if (coord_write_begin(c) < 0 || hp_store_study_create(c->store, &def, id, err, errlen) < 0) {
         hp_buf_fini(&json);
         return HP_EDB;
@@ -91,11 +103,28 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
         coord_study_free(s);
         return;
     }
+    /* the round of `hpsearch autopilot` it came from */
+    int64_t parent = 0;
+    if (sub->parent && *sub->parent) {
+        hp_study_t ps;
+        if ((rc = get_stored_study(c, sub->parent, &ps, err, sizeof err)) < 0) {
+            if (rc == HP_ENOENT)
+                coord_reply_error(c, req, rc, "%s: parent study '%s' does not exist", file,
+                                  sub->parent);
+            else
+                coord_reply_error(c, req, rc, "%s", err);
+            coord_notes_fini(&notes);
+            coord_study_free(s);
+            return;
+        }
+        parent = ps.id;
+        hp_study_fini(&ps);
+    }
     /* studies on the same data share their baselines (computed once) */
     hp_buf_t key = {0};
     const char *dataset_key = hp_spec_dataset_key(&s->spec, &key) == 0 ? key.data : NULL;
     int64_t id;
-    if (store_submission(c, s, file, dataset_key, &id, err, sizeof err) < 0) {
+    if (store_submission(c, s, file, dataset_key, parent, &id, err, sizeof err) < 0) {
         coord_reply_error(c, req, HP_EDB, "cannot store the study: %s", err);
         coord_study_free(s);
     } else if ((rc = coord_study_add(c, s, id, dataset_key, err, sizeof err)) < 0) {
@@ -174,15 +203,6 @@ static int status_cb(void *data, const hp_study_t *st)
 
 /* Reads the stored study that name_or_id names: its id in decimal, or its
  * name. HP_ENOENT if there is none. */
-static int get_stored_study(coord_t *c, const char *name_or_id, hp_study_t *st, char *err,
-                            size_t errlen)
-{
-    char *end;
-    long long id = strtoll(name_or_id, &end, 10);
-    return *end == '\0' ? hp_store_study_get(c->store, id, st, err, errlen)
-                        : hp_store_study_get_by_name(c->store, name_or_id, st, err, errlen);
-}
-
 static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusRequest *q)
 {
     status_list_t l = {.c = c};
@@ -404,6 +424,45 @@ static void on_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *qq)
     free(q.columns);
 }
 
+/* The event kinds a client may record (LogEvent): decisions taken outside
+ * the coordinator, kept with the study they are about. */
+static const char *const client_event_kinds[] = {"autopilot_step"};
+
+static void on_log_event(coord_t *c, hp_rep_req_t *req, const Hpsearch__LogEvent *q)
+{
+    int known = 0;
+    for (size_t i = 0; i < HP_ARRAY_LEN(client_event_kinds); i++)
+        known |= strcmp(q->kind, client_event_kinds[i]) == 0;
+    if (!known) {
+        coord_reply_error(c, req, HP_EINVAL,
+                          "event kind '%s' cannot be recorded by a client (known: autopilot_step)",
+                          q->kind);
+        return;
+    }
+    char err[512];
+    hp_study_t st;
+    int rc = get_stored_study(c, q->study, &st, err, sizeof err);
+    if (rc == HP_ENOENT) {
+        coord_reply_no_study(c, req, q->study);
+        return;
+    }
+    if (rc < 0) {
+        coord_reply_error(c, req, rc, "%s", err);
+        return;
+    }
+    const char *detail = q->detail && *q->detail ? q->detail : NULL;
+    if (coord_write_begin(c) < 0) {
+        coord_reply_error(c, req, HP_EDB, "database unavailable");
+    } else if ((rc = hp_store_event_append_detail(c->store, q->kind, st.id, 0, NULL, q->message,
+                                                  detail, err, sizeof err)) < 0) {
+        coord_reply_error(c, req, rc, "cannot record the %s event of study '%s': %s%s", q->kind,
+                          st.name, err, detail ? " (is its detail valid JSON?)" : "");
+    } else {
+        coord_reply_ack(c, req, 0, "recorded");
+    }
+    hp_study_fini(&st);
+}
+
 void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
                               uint32_t pipe_id)
 {
@@ -439,6 +498,9 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         break;
     case HPSEARCH__MSG_TYPE__TELL:
         coord_tell(c, req, e->tell);
+        break;
+    case HPSEARCH__MSG_TYPE__LOG_EVENT:
+        on_log_event(c, req, e->log_event);
         break;
     case HPSEARCH__MSG_TYPE__SHUTDOWN:
         coord_reply_ack(c, req, 0, "shutting down");

@@ -1,4 +1,4 @@
--- Migration 6: constraints (the spec's `constraints:` list).
+-- Migration 7: constraints (the spec's `constraints:` list).
 --
 --  * trials.infeasible: for a completed trial that breaks a constraint,
 --    why (e.g. 'memory_mb = 2500 is above max 2000'); NULL for a feasible
