@@ -239,7 +239,7 @@ static int collect(bayes_ctx_t *c)
         if (usable(c, o)) {
             /* a pruned trial never finished: it met no constraint */
             if (c->feas)
-                c->feas[ic] = completed(o) && bayes_obs_feasible(c->spec, o);
+                c->feas[ic] = completed(o) && hp_sampler_obs_feasible(c->spec, o);
             encode(c->sp, o->x, c->X + ic * d);
             double v = maximize ? -o->value : o->value;
             /* pruned: stopped because it was worse than the others at its

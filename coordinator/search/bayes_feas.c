@@ -28,19 +28,6 @@
 #define SQRT2 1.4142135623730951
 #define SQRT_2_OVER_PI 0.7978845608028654
 
-int bayes_obs_feasible(const hp_spec_t *spec, const hp_obs_t *o)
-{
-    if (!o->cv)
-        return 1;
-    for (size_t k = 0; k < spec->n_constraints; k++) {
-        const struct hp_spec_constraint *q = &spec->constraints[k];
-        double v = o->cv[k];
-        if (isnan(v) || (q->has_max && !(v <= q->max)) || (q->has_min && !(v >= q->min)))
-            return 0;
-    }
-    return 1;
-}
-
 /* log Phi(z), accurate far into the left tail */
 static double log_phi_cdf(double z)
 {

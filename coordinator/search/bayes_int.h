@@ -141,11 +141,6 @@ static inline void bayes_encode(const hp_space_t *sp, const double *x, double *g
     bayes_impute(sp, g);
 }
 
-/* bayes_obs_feasible: whether completed observation o met spec's
- * constraints (one without known values, a warm start's, counts as
- * feasible). */
-int bayes_obs_feasible(const hp_spec_t *spec, const hp_obs_t *o);
-
 /* bayes_feas_fit fits one GP per constraint (bayes_feas.c) on the
  * completed observations that report its metric, and sets c->best to the
  * best feasible value (c->no_feasible when there is none). Needs warp.

@@ -126,3 +126,16 @@ const char *hp_sampler_prior_study(const hp_sampler_t *s, size_t i)
 {
     return i < s->prior.n ? s->prior.study[s->prior.src[i]] : NULL;
 }
+
+int hp_sampler_obs_feasible(const hp_spec_t *spec, const hp_obs_t *o)
+{
+    if (!o->cv)
+        return 1;
+    for (size_t k = 0; k < spec->n_constraints; k++) {
+        const struct hp_spec_constraint *q = &spec->constraints[k];
+        double v = o->cv[k];
+        if (isnan(v) || (q->has_max && !(v <= q->max)) || (q->has_min && !(v >= q->min)))
+            return 0;
+    }
+    return 1;
+}

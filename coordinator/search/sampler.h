@@ -99,6 +99,10 @@ int hp_sampler_new(hp_sampler_t **out, const hp_spec_t *spec, char *err, size_t 
  * space the inactive parameters' coordinates are NaN (space.h). */
 int hp_sampler_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h, double *x,
                        char *err, size_t errlen);
+/* hp_sampler_obs_feasible: whether completed observation o met spec's
+ * constraints (its cv values within their bounds; an observation without
+ * known values, a warm start's, counts as feasible). Any thread. */
+int hp_sampler_obs_feasible(const hp_spec_t *spec, const hp_obs_t *o);
 int hp_sampler_is_expensive(const hp_sampler_t *s);
 /* hp_sampler_total returns how many trials the study runs in all. */
 uint64_t hp_sampler_total(const hp_sampler_t *s);
