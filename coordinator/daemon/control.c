@@ -5,7 +5,6 @@
 #include "log.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -340,90 +339,6 @@ static void on_list_workers(coord_t *c, hp_rep_req_t *req)
     free(wp);
 }
 
-typedef struct {
-    HP_VEC(hp_buf_t) cells; /* one buffer per cell, row after row */
-    char **columns;
-    size_t ncol;
-    size_t rows, max_rows;
-    int truncated;
-    int header_seen;
-} query_acc_t;
-
-static int query_cb(void *data, int ncol, const char *const *names, const char *const *values,
-                    const int *types)
-{
-    query_acc_t *q = data;
-    if (!values) {
-        if (q->header_seen)
-            return 0; /* later statements: keep the first statement's columns */
-        q->header_seen = 1;
-        q->ncol = (size_t)ncol;
-        q->columns = calloc((size_t)ncol + 1, sizeof *q->columns);
-        HP_ASSERT(q->columns != NULL);
-        for (int i = 0; i < ncol; i++)
-            q->columns[i] = strdup(names[i]);
-        return 0;
-    }
-    if ((size_t)ncol != q->ncol)
-        return 0;
-    if (q->rows >= q->max_rows) {
-        q->truncated = 1;
-        return 1;
-    }
-    q->rows++;
-    for (int i = 0; i < ncol; i++) {
-        HP_VEC_PUSH(q->cells, (hp_buf_t){0});
-        hp_buf_t *b = &q->cells.v[q->cells.n - 1];
-        if (!values[i])
-            hp_buf_puts(b, "null");
-        else if (types[i] == HP_STORE_INTEGER)
-            hp_buf_puts(b, values[i]);
-        else if (types[i] == HP_STORE_FLOAT) {
-            double v = strtod(values[i], NULL);
-            if (isfinite(v))
-                hp_buf_puts(b, values[i]);
-            else
-                hp_buf_json_string(b, values[i]); /* Inf / -Inf: JSON has no number */
-        } else
-            hp_buf_json_string(b, values[i]);
-    }
-    return 0;
-}
-
-static void on_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *qq)
-{
-    query_acc_t q = {0};
-    q.max_rows = qq->max_rows && qq->max_rows < (uint64_t)c->cfg.query_max_rows
-                     ? qq->max_rows
-                     : (size_t)c->cfg.query_max_rows;
-    char err[512];
-    int rc = hp_store_exec_query(c->store, qq->sql, query_cb, &q, err, sizeof err);
-    if (rc < 0 && !(rc == 1 && q.truncated)) {
-        coord_reply_error(c, req, rc, "%s", err);
-    } else {
-        char **cells = calloc(q.cells.n + 1, sizeof *cells);
-        HP_ASSERT(cells != NULL);
-        for (size_t i = 0; i < q.cells.n; i++)
-            cells[i] = q.cells.v[i].data;
-        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-        Hpsearch__QueryReply r = HPSEARCH__QUERY_REPLY__INIT;
-        r.columns = q.columns;
-        r.n_columns = q.ncol;
-        r.cells = cells;
-        r.n_cells = q.cells.n;
-        r.truncated = q.truncated;
-        hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__QUERY_REPLY, &r);
-        coord_reply(c, req, &env);
-        free(cells);
-    }
-    for (size_t i = 0; i < q.cells.n; i++)
-        hp_buf_fini(&q.cells.v[i]);
-    free(q.cells.v);
-    for (size_t i = 0; i < q.ncol; i++)
-        free(q.columns[i]);
-    free(q.columns);
-}
-
 /* The event kinds a client may record (LogEvent): decisions taken outside
  * the coordinator, kept with the study they are about. */
 static const char *const client_event_kinds[] = {"autopilot_step"};
@@ -488,7 +403,7 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         on_list_workers(c, req);
         break;
     case HPSEARCH__MSG_TYPE__QUERY:
-        on_query(c, req, e->query);
+        coord_query(c, req, e->query);
         break;
     case HPSEARCH__MSG_TYPE__ENQUEUE:
         coord_enqueue(c, req, e->enqueue);
