@@ -300,6 +300,7 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok, spec_when_t *w
     char path[300];
     spec_subpath(path, sizeof path, "space", pe->key, pe->klen);
     *out_ok = 0;
+    memset(w, 0, sizeof *w); /* the caller frees it whatever happens below */
     int name_ok = check_name(c, pe, path);
     map_t m;
     if (spec_map_open(c, pe->val, path, pe->line, &m) < 0) {

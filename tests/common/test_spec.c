@@ -177,6 +177,9 @@ static const bad_t bad_specs[] = {
     /* conditional parameters: when: and default: */
 #define CSEARCH "search:\n  algorithm: random\n  max_trials: 10\n" /* 4-6 */
 #define OPT "space:\n  opt: {type: categorical, values: [sgd, adam]}\n" /* 7-8 */
+    /* found by fuzz_spec: a parameter that is not a mapping, beside the
+     * conditional checks (its `when` was freed unread) */
+    {HEAD CSEARCH OPT "  m: 5\n" CMD, "space.m", 9, "expected a mapping (key: value lines), got a number (5)"},
     {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {optt: sgd}}\n" CMD,
      "space.m.when.optt", 9, "'optt' names no parameter in the space (did you mean 'opt'?)"},
     {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: sgdd}}\n" CMD,
