@@ -4,7 +4,8 @@
 # not touched at all when nothing is missing.
 #
 #   deploy/install-deps.sh            build + runtime + test (python3 for the
-#                                     structure check) + dataset
+#                                     structure check; iproute2 and nftables
+#                                     for the partition tests) + dataset
 #   deploy/install-deps.sh --bench    also the peers the benchmarks compare
 #                                     against (PyTorch, Optuna, scikit-learn)
 #   deploy/install-deps.sh --fuzz     also clang and libFuzzer (make fuzz)
@@ -16,7 +17,7 @@ set -eu
 BUILD_PKGS="pkg-config libuv1-dev libnng-dev libsqlite3-dev sqlite3
 libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
 libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
-TEST_PKGS="python3"
+TEST_PKGS="python3 iproute2 nftables"
 DATA_PKGS="dataset-fashion-mnist"
 FUZZ_PKGS="clang libclang-rt-14-dev"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
@@ -28,7 +29,7 @@ for arg in "$@"; do
     --bench) want="$want $BENCH_PKGS" ;;
     --fuzz) want="$want $FUZZ_PKGS" ;;
     --check) only_check=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
