@@ -242,38 +242,11 @@ static void until_study_done(world_t *w, const char *study)
     ck_assert_str_eq(state, "completed");
 }
 
-#define OF_STUDY(study) "FROM trials t JOIN studies s ON s.id = t.study_id AND s.name = '" study "'"
-
-/* Every trial of the study completed exactly once: numbers 0..n-1 each
- * once, each with one completed attempt and a value, nothing doubled; and
- * the database is sound. */
+/* Every trial of the study completed exactly once, and the database is
+ * sound (hp_it.h). */
 static void exactly_once(world_t *w, const char *study, long n)
 {
-    ck_assert_int_eq(q(w, "SELECT max_trials FROM studies WHERE name = '%s'", study), n);
-    ck_assert_int_eq(q(w, "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id "
-                          "WHERE s.name = '%s'", study), n);
-    ck_assert_int_eq(q(w, "SELECT count(DISTINCT t.number) FROM trials t JOIN studies s ON "
-                          "s.id = t.study_id WHERE s.name = '%s' AND t.number BETWEEN 0 AND %ld",
-                       study, n - 1), n);
-    ck_assert_int_eq(q(w, "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id "
-                          "WHERE s.name = '%s' AND t.state = 'completed' AND t.value IS NOT "
-                          "NULL", study), n);
-    ck_assert_int_eq(q(w, "SELECT count(*) FROM trial_attempts a JOIN trials t ON t.id = "
-                          "a.trial_id JOIN studies s ON s.id = t.study_id WHERE s.name = '%s' "
-                          "AND a.outcome = 'completed'", study), n);
-    ck_assert_int_eq(q(w, "SELECT count(*) FROM (SELECT a.trial_id FROM trial_attempts a JOIN "
-                          "trials t ON t.id = a.trial_id JOIN studies s ON s.id = t.study_id "
-                          "WHERE s.name = '%s' AND a.outcome = 'completed' GROUP BY a.trial_id "
-                          "HAVING count(*) > 1)", study), 0);
-    /* the value stored is the completed attempt's own result */
-    ck_assert_int_eq(q(w, "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id "
-                          "JOIN trial_attempts a ON a.trial_id = t.id AND a.outcome = "
-                          "'completed' WHERE s.name = '%s' AND NOT EXISTS (SELECT 1 FROM "
-                          "metrics m WHERE m.trial_id = t.id AND m.attempt = a.attempt AND "
-                          "m.name = 'loss' AND m.value = t.value)", study), 0);
-    char ok[64] = "";
-    hp_harness_db_text(w->h.db, "PRAGMA integrity_check", ok, sizeof ok);
-    ck_assert_str_eq(ok, "ok");
+    check_exactly_once(w->h.db, study, n);
 }
 
 /* The number of the trial worker i runs now (waiting for one that has
