@@ -2,7 +2,8 @@
 """Scale benchmark (issue 15): 1,000 worker slots on one hpsearchd.
 
     /usr/bin/python3 tests/bench/scale_bench.py [BUILD_DIR] [--workers 250] [--slots 4]
-                                                 [--trials 50000] [--idle-s 20] [--write]
+                                                 [--trials 50000] [--idle-s 20]
+                                                 [--worker-contexts N] [--write]
 
 250 hpworker processes of 4 slots each connect to one daemon over
 tcp://127.0.0.1. Measured, on the daemon:
@@ -62,14 +63,15 @@ class Wire:
             self.why = "needs root and nftables' nft"
             return
         self.nft = nft
-        rules = """table inet hpscale {
+        self.table = "hpscale%d" % os.getpid()  # two runs at once keep their own
+        rules = """table inet %s {
   chain in {
     type filter hook input priority 0; policy accept;
     tcp dport %d tcp flags & psh == psh counter
     tcp sport %d tcp flags & psh == psh counter
   }
 }
-""" % (port, port)
+""" % (self.table, port, port)
         r = subprocess.run([nft, "-f", "-"], input=rules, text=True, capture_output=True)
         if r.returncode != 0:
             self.why = "nft refused the counters: " + r.stderr.strip()
@@ -80,18 +82,20 @@ class Wire:
         """(request segments into the daemon, reply segments out of it)"""
         if not self.ok:
             return (0, 0)
-        out = subprocess.run([self.nft, "list", "table", "inet", "hpscale"], text=True,
+        out = subprocess.run([self.nft, "list", "table", "inet", self.table], text=True,
                              capture_output=True, check=True).stdout
         vals = [int(w.split()[0]) for w in out.split("packets")[1:]]
         return (vals[0], vals[1])
 
     def close(self):
         if self.ok:
-            subprocess.run([self.nft, "delete", "table", "inet", "hpscale"])
+            subprocess.run([self.nft, "delete", "table", "inet", self.table])
 
 
-def proc_cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
+def proc_cpu_s(pid, tid=None):
+    """user + system CPU seconds of a process (or of one of its threads)"""
+    path = "/proc/%d/stat" % pid if tid is None else "/proc/%d/task/%d/stat" % (pid, tid)
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
 
@@ -135,13 +139,17 @@ class Phase:
 
     def __init__(self, pid, wire):
         self.pid, self.wire = pid, wire
-        self.t0, self.c0, self.w0 = time.time(), proc_cpu_s(pid), wire.read()
+        # the main thread runs the libuv loop that owns all state; nng's
+        # I/O threads are the rest of the process
+        self.t0, self.c0, self.l0 = time.time(), proc_cpu_s(pid), proc_cpu_s(pid, pid)
+        self.w0 = wire.read()
 
     def end(self):
         dt = time.time() - self.t0
         cpu = proc_cpu_s(self.pid) - self.c0
+        loop = proc_cpu_s(self.pid, self.pid) - self.l0
         w = self.wire.read()
-        return {"s": dt, "cpu": cpu / dt, "req": (w[0] - self.w0[0]) / dt,
+        return {"s": dt, "cpu": cpu / dt, "loop": loop / dt, "req": (w[0] - self.w0[0]) / dt,
                 "rep": (w[1] - self.w0[1]) / dt}
 
 
@@ -149,7 +157,7 @@ def main():
     args, argv = [], sys.argv[1:]
     while argv:
         a = argv.pop(0)
-        if a in ("--workers", "--slots", "--trials", "--idle-s"):
+        if a in ("--workers", "--slots", "--trials", "--idle-s", "--worker-contexts"):
             argv.pop(0)
         elif not a.startswith("--"):
             args.append(a)
@@ -160,7 +168,7 @@ def main():
     idle_s = opt("--idle-s", 20.0)
     heartbeat_ms = 2000  # the daemon's default
     nslots = nworkers * slots
-    contexts = max(1024, 2 * nslots)
+    contexts = opt("--worker-contexts", max(1024, 2 * nslots))
     bin_ = os.path.join(build, "bin")
     tmp = tempfile.mkdtemp(prefix="hp-scale-")
     db = os.path.join(tmp, "scale.db")
@@ -202,9 +210,13 @@ def main():
         time.sleep(idle_s)
         idle = ph.end()
         idle["rss"] = proc_mem_kib(daemon.pid)["VmRSS"]
-        print("scale idle: %.0f requests/s in (%.0f replies/s out), daemon CPU %.1f%%, "
-              "RSS %.1f MiB" % (idle["req"], idle["rep"], idle["cpu"] * 100,
-                                idle["rss"] / 1024))
+        lost = db_one(db, "SELECT count(*) FROM workers WHERE state <> 'alive'")
+        if lost:
+            print("scale idle: %d of %d workers were marked lost while idle" % (lost, nworkers))
+        print("scale idle: %.0f requests/s in (%.0f replies/s out), daemon CPU %.1f%% "
+              "(loop thread %.1f%%), RSS %.1f MiB" % (idle["req"], idle["rep"],
+                                                     idle["cpu"] * 100, idle["loop"] * 100,
+                                                     idle["rss"] / 1024))
 
         spec = os.path.join(tmp, "scale.yaml")
         with open(spec, "w") as f:
@@ -217,9 +229,10 @@ def main():
         mem = proc_mem_kib(daemon.pid)
         run.update(done=done, rate=done / run["s"], rss=mem["VmRSS"], hwm=mem["VmHWM"])
         print("scale dispatch: %d trials in %.1f s = %.0f trials/s; %.0f requests/s in, "
-              "daemon CPU %.1f%%, RSS %.1f MiB (peak %.1f MiB)" % (
+              "daemon CPU %.1f%% (loop thread %.1f%%), RSS %.1f MiB (peak %.1f MiB)" % (
                   done, run["s"], run["rate"], run["req"], run["cpu"] * 100,
-                  run["rss"] / 1024, run["hwm"] / 1024))
+                  run["loop"] * 100, run["rss"] / 1024, run["hwm"] / 1024))
+        sysload = os.getloadavg()[0]
         wrss = []
         for p in workers[:10]:
             try:
@@ -245,23 +258,28 @@ def main():
             "daemon, all %d worker processes and the client, so the workers' own CPU is "
             "taken from the daemon's. %d hpworker processes × %d slots = %d slots on "
             "tcp://127.0.0.1, heartbeats every %d ms (the default), `--worker-contexts %d` "
-            "(every idle slot holds one context; the default 1024 is too few for 1,000 slots "
-            "plus their heartbeats). Messages are request messages into the daemon, counted "
+            "(every idle slot holds one context, and heartbeats and results need free ones: "
+            "the default 1024 leaves 24 for 1,000 slots). Messages are request messages into the daemon, counted "
             "on the wire (nftables counters on TCP segments carrying data); CPU is the "
-            "daemon's user + system time over the phase's wall time (100%% = one core)." %
+            "daemon's user + system time over the phase's wall time (100%% = one core), and "
+            "of that the loop thread's (the one thread that owns all state; nng's I/O "
+            "threads are the rest). The 1-minute load average after the dispatch phase was "
+            "%.1f on 2 cores: the workers, not the daemon, filled the machine." %
             (time.strftime("%Y-%m-%d"), machine(), nworkers, nworkers, slots, nslots,
-             heartbeat_ms, contexts), "",
-            "| phase | seconds | trials/s | requests/s in | daemon CPU | daemon RSS |",
+             heartbeat_ms, contexts, sysload), "",
+            "| phase | seconds | trials/s | requests/s in | daemon CPU (loop thread) | "
+            "daemon RSS |",
             "|---|---|---|---|---|---|",
             "| %d workers connect (HELLO, first GET_TRIALs) | %.1f | | | | |" % (nworkers,
                                                                                join_s),
-            "| idle: every slot waiting, heartbeats only | %.0f | | %s | %.1f%% | %.1f MiB |" %
-            (idle["s"], "%.0f" % idle["req"] if msgs else "n/a", idle["cpu"] * 100,
-             idle["rss"] / 1024),
-            "| dispatch: %d Branin trials, parallelism %d | %.1f | **%.0f** | %s | %.1f%% | "
-            "%.1f MiB (peak %.1f) |" % (run["done"], nslots, run["s"], run["rate"],
-                                        "%.0f" % run["req"] if msgs else "n/a",
-                                        run["cpu"] * 100, run["rss"] / 1024, run["hwm"] / 1024),
+            "| idle: every slot waiting, heartbeats only | %.0f | | %s | %.1f%% (%.1f%%) | "
+            "%.1f MiB |" % (idle["s"], "%.0f" % idle["req"] if msgs else "n/a",
+                            idle["cpu"] * 100, idle["loop"] * 100, idle["rss"] / 1024),
+            "| dispatch: %d Branin trials, parallelism %d | %.1f | **%.0f** | %s | "
+            "%.1f%% (%.1f%%) | %.1f MiB (peak %.1f) |" % (
+                run["done"], nslots, run["s"], run["rate"],
+                "%.0f" % run["req"] if msgs else "n/a", run["cpu"] * 100, run["loop"] * 100,
+                run["rss"] / 1024, run["hwm"] / 1024),
             "",
             "The daemon with no worker: %.1f MiB resident; so about %.1f KiB per worker "
             "process at rest (its slots' held requests, its pipe, its row). A worker process "
