@@ -8,7 +8,16 @@
 #                                     for the partition tests) + dataset
 #   deploy/install-deps.sh --bench    also the peers the benchmarks compare
 #                                     against (PyTorch, Optuna, scikit-learn)
+#   deploy/install-deps.sh --browser  also Debian's Chromium, for the dashboard's
+#                                     browser test (tests/browser, Playwright)
 #   deploy/install-deps.sh --fuzz     also clang and libFuzzer (make fuzz)
+#   deploy/install-deps.sh --slurm    also Slurm and munge, for the test that
+#                                     runs workers through a real single-node
+#                                     Slurm (tests/deploy/test_slurm.sh)
+#   deploy/install-deps.sh --build-only    only what building needs (with the
+#                                     compiler and cmake): a container's build stage
+#   deploy/install-deps.sh --runtime-only  only the shared libraries the binaries
+#                                     load: a container's run stage
 #   deploy/install-deps.sh --check    only report what is missing (exit 1 if any)
 #
 # Works as root, or through sudo when run as another user.
@@ -16,20 +25,38 @@ set -eu
 
 BUILD_PKGS="pkg-config libuv1-dev libnng-dev libsqlite3-dev sqlite3
 libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
-libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev"
-TEST_PKGS="python3 iproute2 nftables"
+libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev libmbedtls-dev"
+# python3-yaml reads the Kubernetes manifests; systemd's systemd-analyze
+# verifies the unit files (tests/deploy); iproute2 and nftables build the
+# partition tests' network namespaces
+TEST_PKGS="python3 python3-yaml systemd iproute2 nftables"
 DATA_PKGS="dataset-fashion-mnist"
+BROWSER_PKGS="chromium"
 FUZZ_PKGS="clang libclang-rt-14-dev"
+SLURM_PKGS="slurm-wlm munge"
+TOOLCHAIN_PKGS="cmake gcc libc6-dev make"
+RUNTIME_PKGS="libuv1 libnng1 libsqlite3-0 libopenblas0-pthread liblapacke libprotobuf-c1
+libfyaml0 libnlopt0 zlib1g libmbedtls14 libmbedx509-1 libmbedcrypto7"
 BENCH_PKGS="python3 python3-numpy python3-scipy python3-torch python3-optuna python3-sklearn"
 
-want="$BUILD_PKGS $TEST_PKGS $DATA_PKGS"
+# The build runs `npm ci` for the dashboard's charts (coordinator/dash/web).
+# Debian's npm conflicts with a nodejs that bundles its own npm (as
+# NodeSource's does), so npm is only asked for when there is none.
+NODE_PKGS=""
+command -v npm >/dev/null 2>&1 || NODE_PKGS="nodejs npm"
+
+want="$BUILD_PKGS $NODE_PKGS $TEST_PKGS $DATA_PKGS"
 only_check=0
 for arg in "$@"; do
     case "$arg" in
     --bench) want="$want $BENCH_PKGS" ;;
+    --browser) want="$want $BROWSER_PKGS" ;;
     --fuzz) want="$want $FUZZ_PKGS" ;;
+    --slurm) want="$want $SLURM_PKGS" ;;
+    --build-only) want="$TOOLCHAIN_PKGS $BUILD_PKGS" ;;
+    --runtime-only) want="$RUNTIME_PKGS" ;;
     --check) only_check=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^# Works as root/p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

@@ -133,6 +133,11 @@ double hp_store_col_time(sqlite3_stmt *s, int i)
     return sqlite3_column_type(s, i) == SQLITE_NULL ? 0 : sqlite3_column_double(s, i);
 }
 
+sqlite3 *hp_store_reader(hp_store_t *st)
+{
+    return st->readonly ? st->db : NULL;
+}
+
 const char *hp_store_path(const hp_store_t *st)
 {
     return st->path;

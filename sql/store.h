@@ -92,6 +92,13 @@ int hp_store_open(hp_store_t **st, const char *path, unsigned flags, char *err,
  * connection; a group still open is rolled back. NULL is allowed. */
 void hp_store_close(hp_store_t *st);
 
+/* hp_store_reader returns the SQLite connection of a store opened with
+ * HP_STORE_READONLY, for a reader that prepares its own statements with
+ * bound parameters (the dashboard's API, coordinator/dash); NULL for a
+ * writable store, whose connection belongs to the store alone. Owned by
+ * st; use it from the thread that opened st. */
+struct sqlite3 *hp_store_reader(hp_store_t *st);
+
 /* hp_store_path returns the path given to hp_store_open (owned by st). */
 const char *hp_store_path(const hp_store_t *st);
 

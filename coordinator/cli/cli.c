@@ -107,7 +107,10 @@ int hp_cli_bad_option(const hp_cli_t *cli, const hp_cmd_t *cmd, int ch, int argc
         return hp_cli_usage_error(cli, cmd, "option '%s' needs a value", opt);
     /* the global options go before the verb; say so rather than "unknown" */
     static const char *const globals[][2] = {{"--coordinator", "URL"},
-                                             {"--token-file", "FILE"}};
+                                             {"--token-file", "FILE"},
+                                             {"--tls-ca", "FILE"},
+                                             {"--tls-cert", "FILE"},
+                                             {"--tls-key", "FILE"}};
     for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++) {
         size_t n = strlen(globals[i][0]);
         if (strncmp(opt, globals[i][0], n) == 0 && (opt[n] == '\0' || opt[n] == '='))

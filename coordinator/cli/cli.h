@@ -41,6 +41,9 @@ typedef struct hp_cli {
     const char *prog;        /* "hpsearch" */
     const char *coordinator; /* --coordinator, else $HPSEARCH_COORDINATOR, else NULL */
     const char *token_file;  /* --token-file, else $HPSEARCH_TOKEN_FILE, else NULL */
+    const char *tls_ca;      /* --tls-ca/--tls-cert/--tls-key for tls+tcp://, else NULL */
+    const char *tls_cert;
+    const char *tls_key;
     int timeout_ms;          /* reply timeout for control requests; 0 = default */
     FILE *out;               /* stdout: results */
     FILE *err;               /* stderr: errors and progress */
@@ -76,6 +79,8 @@ extern const hp_cmd_t hp_cmd_logs;
 extern const hp_cmd_t hp_cmd_enqueue;
 extern const hp_cmd_t hp_cmd_ask;
 extern const hp_cmd_t hp_cmd_tell;
+extern const hp_cmd_t hp_cmd_dashboard;
+extern const hp_cmd_t hp_cmd_certs;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);

@@ -5,6 +5,7 @@
 #include "err.h"
 #include "nng_err.h"
 #include "request.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <nng/nng.h>
@@ -61,26 +62,56 @@ static int unreachable(const char *url, const char *why, char *err, size_t errle
                    url, why);
 }
 
-int hp_client_open_url(hp_client_t **out, const char *url, const char *token_file,
-                       int timeout_ms, char *err, size_t errlen)
+/* the first dial failed on a tls+tcp:// URL: nng's words ("Cryptographic
+ * error") do not say what to fix, so the handshake is tried again with
+ * mbedTLS (hp_tls_diagnose) for the reason */
+static int tls_refused(const hp_tls_t *tls, const char *url, const char *nng_words, char *err,
+                       size_t errlen)
+{
+    char why[512];
+    int d = hp_tls_diagnose(tls, url, 5000, why, sizeof why);
+    if (d == 1)
+        return hp_errf(err, errlen, HP_EAUTH, "TLS handshake with %s failed: %s", url, why);
+    return unreachable(url, d < 0 ? why : nng_words, err, errlen);
+}
+
+static int open_url(hp_client_t **out, const char *url, const char *token_file,
+                    const hp_tls_files_t *tls_files, int timeout_ms, char *err, size_t errlen)
 {
     *out = NULL;
+    const char *urls[] = {url};
+    hp_tls_t *tls = NULL;
+    char warn[1024] = "";
+    int trc;
+    if ((trc = hp_tls_check_flags(tls_files, urls, 1, err, errlen)) < 0 ||
+        (hp_tls_wanted(tls_files) &&
+         (trc = hp_tls_new(&tls, HP_TLS_CLIENT, tls_files, warn, sizeof warn, err, errlen)) < 0))
+        return trc;
+    for (char *w = warn, *nl; *w; w = nl ? nl + 1 : w + strlen(w)) {
+        nl = strchr(w, '\n');
+        fprintf(stderr, "hpsearch: warning: %.*s\n", nl ? (int)(nl - w) : (int)strlen(w), w);
+    }
     hp_client_t *cl = calloc(1, sizeof *cl);
-    if (!cl)
+    if (!cl) {
+        hp_tls_free(tls);
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
+    }
     snprintf(cl->url, sizeof cl->url, "%s", url);
     int rc;
     if (token_file && *token_file && (rc = read_token(cl, token_file, err, errlen)) < 0) {
+        hp_tls_free(tls);
         free(cl);
         return rc;
     }
     int nrc = nng_req0_open(&cl->sock);
     if (nrc != 0) {
+        hp_tls_free(tls);
         free(cl);
         return hp_errf(err, errlen, hp_err_from_nng(nrc), "cannot open a socket: %s",
                        nng_strerror(nrc));
     }
     if ((nrc = nng_ctx_open(&cl->ctx, cl->sock)) != 0) {
+        hp_tls_free(tls);
         nng_close(cl->sock);
         free(cl);
         return hp_errf(err, errlen, hp_err_from_nng(nrc), "cannot open a socket context: %s",
@@ -92,27 +123,45 @@ int hp_client_open_url(hp_client_t **out, const char *url, const char *token_fil
     nng_ctx_set_ms(cl->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     /* a blocking dial fails at once when nothing listens, which is the
      * common mistake; later the socket redials by itself */
-    nrc = nng_dial(cl->sock, url, NULL, 0);
-    if (nrc != 0) {
-        if (hp_err_from_nng(nrc) == HP_EINVAL)
+    char why[256], tls_why[512];
+    rc = hp_tls_dial(cl->sock, url, tls, 0, NULL, why, sizeof why);
+    if (rc < 0) {
+        if (rc == HP_EINVAL)
             rc = hp_errf(err, errlen, HP_EINVAL,
-                         "'%s' is not a coordinator URL (%s); expected e.g. tcp://head:7522 "
-                         "or ipc:///path/control.sock",
-                         url, nng_strerror(nrc));
+                         "'%s' is not a coordinator URL (%s); expected e.g. tcp://head:7522, "
+                         "tls+tcp://head:7522 or ipc:///path/control.sock",
+                         url, why);
+        else if (tls && rc != HP_ECONNREFUSED)
+            rc = tls_refused(tls, url, why, err, errlen);
+        else if (rc == HP_ECLOSED && strncmp(url, "tcp://", 6) == 0 &&
+                 hp_tls_diagnose(NULL, url, 5000, tls_why, sizeof tls_why) == 1)
+            /* a plain dial that a TLS socket hung up on */
+            rc = hp_errf(err, errlen, HP_ECLOSED, "cannot talk to the coordinator at %s: %s",
+                         url, tls_why);
         else
-            rc = unreachable(url, nng_strerror(nrc), err, errlen);
+            rc = unreachable(url, why, err, errlen);
+        hp_tls_free(tls);
         nng_close(cl->sock);
         free(cl);
         return rc;
     }
+    hp_tls_free(tls); /* the dialer keeps its own configuration */
     *out = cl;
     return 0;
 }
 
+int hp_client_open_url(hp_client_t **out, const char *url, const char *token_file,
+                       int timeout_ms, char *err, size_t errlen)
+{
+    hp_tls_files_t none = {0};
+    return open_url(out, url, token_file, &none, timeout_ms, err, errlen);
+}
+
 int hp_client_open(hp_client_t **out, const hp_cli_t *cli, char *err, size_t errlen)
 {
-    return hp_client_open_url(out, hp_client_url(cli), cli->token_file, cli->timeout_ms, err,
-                              errlen);
+    hp_tls_files_t tls = {cli->tls_ca, cli->tls_cert, cli->tls_key};
+    return open_url(out, hp_client_url(cli), cli->token_file, &tls, cli->timeout_ms, err,
+                    errlen);
 }
 
 void hp_client_close(hp_client_t *cl)

@@ -9,11 +9,14 @@
 #include "run_display.h"
 #include "run_supervisor.h"
 
+#include "buf.h"
 #include "clock.h"
+#include "dash.h"
 #include "err.h"
 #include "lockfile.h"
 #include "spec.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +27,8 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv);
 
 const hp_cmd_t hp_cmd_run = {
     .name = "run",
-    .usage = "run [--workers N] [--slots S] [--db PATH] [--log-level L] [--verbose] SPEC",
+    .usage = "run [--workers N] [--slots S] [--db PATH] [--log-level L] [--verbose] [--dashboard] "
+             "SPEC",
     .summary = "run a study here: a private coordinator, N local workers, live progress",
     .help = "Validates SPEC, starts hpsearchd on PATH (default ./hpsearch.db) with\n"
             "sockets in a private temporary directory and N `hpworker --connect`\n"
@@ -50,6 +54,9 @@ const hp_cmd_t hp_cmd_run = {
             "  --log-level L  the coordinator's log level (error|warn|info|debug)\n"
             "  --verbose      let the coordinator and workers log to stderr instead of\n"
             "                 private log files\n"
+            "  --dashboard    serve the web dashboard of the run's database and print the\n"
+            "                 URL of the study's live page (" HP_DASH_DEFAULT_LISTEN ",\n"
+            "                 or a free port when that one is taken; docs/dashboard.md)\n"
             "\n"
             "Example:\n"
             "  hpsearch run examples/branin.yaml --workers 2\n",
@@ -74,8 +81,34 @@ static int call_status(hp_supervisor_t *s, const char *name, Hpsearch__Envelope 
 }
 
 /* Runs the study to its end; *study_id is set once it is submitted. */
+/* --dashboard: the dashboard on the run's database, read-only, from this
+ * process's own threads; its default port, else any free one */
+static void start_dashboard(hp_supervisor_t *s, const char *db, const char *study,
+                            hp_dash_t **dash)
+{
+    char err[1024];
+    hp_dash_config_t cfg = {.db = db, .listen = HP_DASH_DEFAULT_LISTEN};
+    if (hp_dash_start(dash, &cfg, err, sizeof err) < 0) {
+        cfg.listen = "http://127.0.0.1:0";
+        if (hp_dash_start(dash, &cfg, err, sizeof err) < 0) {
+            fprintf(s->cli->err, "hpsearch run: --dashboard: %s (the run goes on without it)\n",
+                    err);
+            return;
+        }
+    }
+    hp_buf_t name = {0};
+    for (const unsigned char *p = (const unsigned char *)study; *p; p++)
+        if (isalnum(*p) || strchr("-._~", *p))
+            hp_buf_putc(&name, (char)*p);
+        else
+            hp_buf_printf(&name, "%%%02X", *p);
+    fprintf(s->cli->err, "dashboard: %sstudies/%s\n", hp_dash_url(*dash), name.data);
+    hp_buf_fini(&name);
+}
+
 static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, const char *db,
-                     int slots, const char *loglevel, unsigned long long *study_id_out)
+                     int slots, const char *loglevel, unsigned long long *study_id_out,
+                     hp_dash_t **dash)
 {
     int rc = hp_supervisor_start_daemon(s, db, loglevel);
     if (rc)
@@ -111,6 +144,8 @@ static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, c
         fprintf(s->cli->err, "  %s\n", rep->submit_reply->notes[i]);
     unsigned long long study_id = (unsigned long long)rep->submit_reply->study_id;
     *study_id_out = study_id;
+    if (dash)
+        start_dashboard(s, db, rep->submit_reply->name, dash);
     hp_proto_free(rep);
 
     /* progress until the study ends */
@@ -150,12 +185,13 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
         {"db", required_argument, NULL, 'd'},
         {"log-level", required_argument, NULL, 'l'},
         {"verbose", no_argument, NULL, 'v'},
+        {"dashboard", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     long long nworkers = 1, slots = 1;
     const char *db = "hpsearch.db", *loglevel = "info";
-    int verbose = 0, ch;
-    while ((ch = getopt_long(argc, argv, ":w:s:d:l:v", opts, NULL)) != -1) {
+    int verbose = 0, want_dash = 0, ch;
+    while ((ch = getopt_long(argc, argv, ":w:s:d:l:vD", opts, NULL)) != -1) {
         switch (ch) {
         case 'w':
             if (hp_cli_parse_uint(cli, &hp_cmd_run, "--workers", optarg, 1, 1024, &nworkers))
@@ -179,6 +215,7 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
             loglevel = optarg;
             break;
         case 'v': verbose = 1; break;
+        case 'D': want_dash = 1; break;
         default: return hp_cli_bad_option(cli, &hp_cmd_run, ch, argc, argv);
         }
     }
@@ -207,7 +244,10 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
     unsigned long long study_id = 0;
     struct timespec began;
     clock_gettime(CLOCK_REALTIME, &began);
-    rc = run_study(&sup, &display, &spec, db, (int)slots, loglevel, &study_id);
+    hp_dash_t *dash = NULL;
+    rc = run_study(&sup, &display, &spec, db, (int)slots, loglevel, &study_id,
+                   want_dash ? &dash : NULL);
+    hp_dash_stop(dash);
     if (rc >= 128) {
         hp_run_display_end_line(&display);
         fprintf(cli->err, "hpsearch run: %s; stopping the workers and the coordinator (every "

@@ -20,5 +20,7 @@ const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_resume,
     &hp_cmd_workers,
     &hp_cmd_sql,
+    &hp_cmd_dashboard,
+    &hp_cmd_certs,
     NULL,
 };

@@ -1,7 +1,8 @@
 /*
  * hpsearch — the command line client: global options, then one verb.
  *
- *     hpsearch [--coordinator URL] [--token-file FILE] VERB [ARGS...]
+ *     hpsearch [--coordinator URL] [--token-file FILE]
+ *              [--tls-ca FILE --tls-cert FILE --tls-key FILE] VERB [ARGS...]
  *     hpsearch --help | --version | help [VERB]
  */
 #include "cli.h"
@@ -20,7 +21,8 @@
 static void usage(const hp_cli_t *cli, FILE *f)
 {
     fprintf(f,
-            "usage: %s [--coordinator URL] [--token-file FILE] COMMAND [ARGS...]\n"
+            "usage: %s [--coordinator URL] [--token-file FILE]\n"
+            "       [--tls-ca FILE --tls-cert FILE --tls-key FILE] COMMAND [ARGS...]\n"
             "\n"
             "Distributed hyperparameter search: submit studies, read results.\n"
             "\n"
@@ -36,6 +38,10 @@ static void usage(const hp_cli_t *cli, FILE *f)
             "                     " HP_CLIENT_DEFAULT_URL "\n"
             "  --token-file FILE  the daemon's shared token (hpsearchd --token-file);\n"
             "                     default $HPSEARCH_TOKEN_FILE\n"
+            "  --tls-ca FILE      for a tls+tcp:// coordinator: the CA that signed its\n"
+            "                     certificate (hpsearch certs init)\n"
+            "  --tls-cert FILE    this client's certificate, signed by that CA\n"
+            "  --tls-key FILE     its key (hpsearch certs issue DIR NAME)\n"
             "  --help             show this help; `%s COMMAND --help` for a command\n"
             "  --version          print the version\n",
             cli->prog);
@@ -56,9 +62,28 @@ static const char *suggest(const char *name)
     return hp_suggest_closest(name, n, verbs, nverbs);
 }
 
+static hp_cli_t cli = {.prog = "hpsearch"};
+
+/* where --tls-ca/--tls-cert/--tls-key (or --tls-ca=FILE...) goes, or NULL */
+static const char **tls_flag(const char *a)
+{
+    static const struct {
+        const char *name;
+        const char **slot;
+    } flags[] = {{"--tls-ca", &cli.tls_ca}, {"--tls-cert", &cli.tls_cert},
+                 {"--tls-key", &cli.tls_key}};
+    for (size_t i = 0; i < HP_ARRAY_LEN(flags); i++) {
+        size_t n = strlen(flags[i].name);
+        if (strncmp(a, flags[i].name, n) == 0 && (a[n] == '\0' || a[n] == '='))
+            return flags[i].slot;
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    hp_cli_t cli = {.prog = "hpsearch", .out = stdout, .err = stderr};
+    cli.out = stdout;
+    cli.err = stderr;
     cli.coordinator = getenv("HPSEARCH_COORDINATOR");
     if (cli.coordinator && !*cli.coordinator)
         cli.coordinator = NULL;
@@ -91,6 +116,14 @@ int main(int argc, char **argv)
             cli.token_file = argv[++i];
         } else if (strncmp(a, "--token-file=", 13) == 0 && a[13]) {
             cli.token_file = a + 13;
+        } else if (tls_flag(a)) {
+            size_t eq = strcspn(a, "=");
+            const char *file = a[eq] ? a + eq + 1 : i + 1 < argc ? argv[++i] : "";
+            if (!*file) {
+                fprintf(stderr, "hpsearch: %.*s needs a FILE\n", (int)eq, a);
+                return HP_EXIT_USAGE;
+            }
+            *tls_flag(a) = file;
         } else if (strcmp(a, "--") == 0) {
             i++;
             break;

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #define STOP_WORKERS_S 5.0 /* workers get this long after SIGTERM */
 #define STOP_DAEMON_S 15.0 /* the coordinator this long after SHUTDOWN */
 
@@ -81,6 +83,27 @@ static void describe_status(int st, char *out, size_t n)
         snprintf(out, n, "stopped (status 0x%x)", st);
 }
 
+/* The children's environment: this process's, less the settings a worker
+ * would take from it (hpworker reads HPSEARCH_TOKEN_FILE and
+ * HPSEARCH_SLOTS when no flag gives them). The private coordinator needs no
+ * token, and a token file meant for another coordinator must not stop its
+ * workers. Built before fork; the caller frees the array (not the strings). */
+static char **child_environ(void)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 1, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "HPSEARCH_TOKEN_FILE=", 20) != 0 &&
+            strncmp(environ[i], "HPSEARCH_SLOTS=", 15) != 0)
+            env[k++] = environ[i];
+    return env;
+}
+
 /* fork + exec argv with stdout/stderr into c->log (or inherited) */
 static int spawn(hp_supervisor_t *s, hp_child_t *c, char *const *argv)
 {
@@ -94,9 +117,16 @@ static int spawn(hp_supervisor_t *s, hp_child_t *c, char *const *argv)
     } else {
         c->log[0] = '\0';
     }
+    char **env = child_environ();
+    if (!env) {
+        if (logfd >= 0)
+            close(logfd);
+        return hp_run_display_fail(s->display, "cannot start %s: out of memory", c->what);
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
+        free(env);
         if (logfd >= 0)
             close(logfd);
         return hp_run_display_fail(s->display, "cannot start %s: %s", c->what, strerror(errno));
@@ -121,12 +151,13 @@ static int spawn(hp_supervisor_t *s, hp_child_t *c, char *const *argv)
             dup2(logfd, 1);
             dup2(logfd, 2);
         }
-        execv(argv[0], argv);
+        execve(argv[0], argv, env);
         static const char msg[] = "hpsearch run: cannot execute the program\n";
         if (write(2, msg, sizeof msg - 1) < 0)
             _exit(127);
         _exit(127);
     }
+    free(env);
     if (logfd >= 0)
         close(logfd);
     c->pid = pid;

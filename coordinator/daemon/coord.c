@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "tls.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -267,16 +268,34 @@ static int open_store(coord_t *c)
 static int open_sockets(coord_t *c)
 {
     const hp_coord_config_t *cfg = &c->cfg;
-    char err[1024];
-    int rc = hp_rep_open(&c->workers_rep, c->loop, cfg->listen, (unsigned)cfg->worker_contexts,
-                         coord_on_worker_request, coord_on_worker_pipe_closed, c, err,
-                         sizeof err);
+    char err[1024], warn[1024];
+    /* nng copies what it needs into each listener: the files are read once */
+    hp_tls_t *tls = NULL;
+    hp_tls_files_t files = {cfg->tls_ca, cfg->tls_cert, cfg->tls_key};
+    int rc = 0;
+    if (hp_tls_wanted(&files)) {
+        rc = hp_tls_new(&tls, HP_TLS_SERVER, &files, warn, sizeof warn, err, sizeof err);
+        if (rc < 0) {
+            hp_log_error("TLS: %s", err);
+            return rc;
+        }
+        for (char *w = warn, *nl; *w; w = nl ? nl + 1 : w + strlen(w)) {
+            nl = strchr(w, '\n');
+            hp_log_warn("TLS: %.*s", nl ? (int)(nl - w) : (int)strlen(w), w);
+        }
+    }
+    rc = hp_rep_open_tls(&c->workers_rep, c->loop, "workers", cfg->listen, tls,
+                         (unsigned)cfg->worker_contexts, coord_on_worker_request,
+                         coord_on_worker_pipe_closed, c, err, sizeof err);
     if (rc < 0) {
+        hp_tls_free(tls);
         hp_log_error("workers socket: %s", err);
         return rc;
     }
-    rc = hp_rep_open(&c->control_rep, c->loop, cfg->control, (unsigned)cfg->control_contexts,
-                     coord_on_control_request, NULL, c, err, sizeof err);
+    rc = hp_rep_open_tls(&c->control_rep, c->loop, "control", cfg->control, tls,
+                         (unsigned)cfg->control_contexts, coord_on_control_request, NULL, c, err,
+                         sizeof err);
+    hp_tls_free(tls);
     if (rc < 0) {
         hp_log_error("control socket: %s", err);
         hp_rep_close(c->workers_rep);

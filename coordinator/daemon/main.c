@@ -1,5 +1,6 @@
 /* hpsearchd: the coordinator daemon. See coord.h and docs/daemon.md. */
 #include "coord.h"
+#include "dash.h"
 #include "err.h"
 #include "log.h"
 #include "settings.h"
@@ -23,5 +24,19 @@ int main(int argc, char **argv)
     /* GP fits run on a libuv work thread next to the loop: one BLAS thread
      * each, never more threads than the coordinator was given cores for */
     openblas_set_num_threads(1);
-    return hp_coord_main(&cfg);
+    /* the dashboard answers from its own threads and read-only connections
+     * (coordinator/dash): the loop never waits for a page */
+    hp_dash_t *dash = NULL;
+    if (*cfg.http) {
+        hp_dash_config_t dc = {
+            .db = cfg.db, .listen = cfg.http, .token = cfg.token, .token_len = cfg.token_len};
+        if (hp_dash_start(&dash, &dc, err, sizeof err) < 0) {
+            fprintf(stderr, "hpsearchd: --http: %s\n", err);
+            return 2;
+        }
+        hp_log_info("dashboard on %s", hp_dash_url(dash));
+    }
+    rc = hp_coord_main(&cfg);
+    hp_dash_stop(dash);
+    return rc;
 }

@@ -3,10 +3,12 @@
 #include "err.h"
 #include "log.h"
 #include "nng_err.h"
+#include "tls.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,15 @@ struct hp_rep {
     hp_rep_req_t *head, *tail; /* requests for the loop, FIFO */
     pipe_ev_t *pipes;          /* closed connections for the loop */
     int closing;
+    int handles;               /* uv handles not closed + work in flight; r is freed at 0 */
+    /* tls+tcp://: refused handshakes, counted by nng, logged from the loop */
+    nng_listener listener;
+    uv_timer_t tls_timer;
+    uv_work_t tls_work;        /* reading nng's statistics, off the loop */
+    int tls_watch, tls_busy;
+    uint64_t tls_refused, tls_now;
+    char name[16];
+    char url[512];
 };
 
 /* Whether a context's operation ended because we are closing: the socket
@@ -170,9 +181,61 @@ void hp_rep_reply(hp_rep_req_t *q, const void *buf, size_t len)
 
 unsigned hp_rep_parked(const hp_rep_t *r) { return r->parked; }
 
+static void release(hp_rep_t *r);
+
+/* work thread: a snapshot of all of nng's statistics costs milliseconds
+ * with a thousand connections, too long for the loop */
+static void tls_count(uv_work_t *w)
+{
+    hp_rep_t *r = w->data;
+    r->tls_now = hp_tls_listener_failures(r->listener);
+}
+
+/* loop thread: log what was refused since the last count */
+static void tls_counted(uv_work_t *w, int status)
+{
+    hp_rep_t *r = w->data;
+    r->tls_busy = 0;
+    uint64_t n = r->tls_now;
+    if (status == 0 && !r->closing && n > r->tls_refused) {
+        uint64_t d = n - r->tls_refused;
+        hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client spoke "
+                    "plain TCP, sent no certificate or one not signed by --tls-ca, or refused "
+                    "this daemon's certificate; nng reports neither the peer's address nor "
+                    "which (the client's log says)",
+                    r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
+                    (unsigned long long)n);
+    }
+    if (n > r->tls_refused)
+        r->tls_refused = n;
+    release(r);
+}
+
+/* loop thread, each second on a TLS socket: a refused handshake never
+ * becomes a pipe, so nng's listener statistic is all there is to see */
+static void on_tls_timer(uv_timer_t *h)
+{
+    hp_rep_t *r = h->data;
+    if (r->tls_busy || r->closing)
+        return;
+    r->tls_work.data = r;
+    if (uv_queue_work(r->loop, &r->tls_work, tls_count, tls_counted) == 0) {
+        r->tls_busy = 1;
+        r->handles++;
+    }
+}
+
 int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncontexts,
                 hp_rep_request_cb on_request, hp_rep_pipe_cb on_pipe_closed, void *data, char *err,
                 size_t errlen)
+{
+    return hp_rep_open_tls(out, loop, "REP", url, NULL, ncontexts, on_request, on_pipe_closed,
+                           data, err, errlen);
+}
+
+int hp_rep_open_tls(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *url,
+                    const hp_tls_t *tls, unsigned ncontexts, hp_rep_request_cb on_request,
+                    hp_rep_pipe_cb on_pipe_closed, void *data, char *err, size_t errlen)
 {
     *out = NULL;
     hp_rep_t *r = calloc(1, sizeof *r);
@@ -192,16 +255,25 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncont
     }
     nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, 8u << 20);
     nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, pipe_removed, r);
-    rv = nng_listen(r->sock, url, NULL, 0);
-    if (rv != 0) {
-        int code = hp_err_from_nng(rv);
+    int rc = hp_tls_listen(r->sock, url, tls, &r->listener, err, errlen);
+    if (rc < 0) {
         nng_close(r->sock);
         pthread_mutex_destroy(&r->mu);
         free(r);
-        return hp_errf(err, errlen, code, "cannot listen on %s: %s", url, nng_strerror(rv));
+        return rc;
     }
     uv_async_init(loop, &r->async, on_async);
     r->async.data = r;
+    r->handles = 1;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->url, sizeof r->url, "%s", url);
+    if (hp_tls_url_is_tls(url)) {
+        uv_timer_init(loop, &r->tls_timer);
+        r->tls_timer.data = r;
+        r->handles++;
+        r->tls_watch = 1;
+        uv_timer_start(&r->tls_timer, on_tls_timer, 1000, 1000);
+    }
     r->reqs = calloc(ncontexts, sizeof *r->reqs);
     if (!r->reqs) {
         hp_rep_close(r);
@@ -226,9 +298,13 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncont
     return 0;
 }
 
-static void free_after_close(uv_handle_t *h)
+static void free_after_close(uv_handle_t *h) { release(h->data); }
+
+/* one of r's handles closed, or its work finished: r goes with the last */
+static void release(hp_rep_t *r)
 {
-    hp_rep_t *r = h->data;
+    if (--r->handles > 0)
+        return;
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
@@ -267,5 +343,7 @@ void hp_rep_close(hp_rep_t *r)
     }
     r->head = r->tail = NULL;
     pthread_mutex_unlock(&r->mu);
+    if (r->tls_watch)
+        uv_close((uv_handle_t *)&r->tls_timer, free_after_close);
     uv_close((uv_handle_t *)&r->async, free_after_close);
 }

@@ -44,6 +44,15 @@ int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncont
                 hp_rep_request_cb on_request, hp_rep_pipe_cb on_pipe_closed, void *data, char *err,
                 size_t errlen);
 
+struct hp_tls;
+/* hp_rep_open_tls is hp_rep_open for a socket that may be tls+tcp://: tls
+ * (a server's, hp_tls_new; NULL for a plain URL) configures the listener,
+ * and the handshakes it refuses are logged each second as "NAME socket
+ * URL: N TLS handshake(s) refused ..." (nng tells no more: no address). */
+int hp_rep_open_tls(hp_rep_t **out, uv_loop_t *loop, const char *name, const char *url,
+                    const struct hp_tls *tls, unsigned ncontexts, hp_rep_request_cb on_request,
+                    hp_rep_pipe_cb on_pipe_closed, void *data, char *err, size_t errlen);
+
 /* hp_rep_reply sends len bytes as the reply to req and re-arms its
  * context. Loop thread only. req is invalid afterwards. */
 void hp_rep_reply(hp_rep_req_t *req, const void *buf, size_t len);

@@ -3,6 +3,7 @@
 #include "err.h"
 #include "lockfile.h"
 #include "log.h"
+#include "tls.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,7 +32,13 @@ static const setting_t settings[] = {
     STR("db", db, "hpsearch.db", "SQLite database file (created if missing)"),
     STR("listen", listen, "tcp://127.0.0.1:7521", "URL workers connect to"),
     STR("control", control, "tcp://127.0.0.1:7522", "URL the hpsearch CLI connects to"),
+    STR("http", http, "",
+        "serve the web dashboard here, e.g. http://127.0.0.1:7523 (off by default; off "
+        "loopback it needs --token-file and asks for the token)"),
     STR("token-file", token_file, "", "file holding the shared secret; required off loopback"),
+    STR("tls-ca", tls_ca, "", "tls+tcp://: the CA certificate that signs every client's (hpsearch certs)"),
+    STR("tls-cert", tls_cert, "", "tls+tcp://: this daemon's certificate, naming the host clients dial"),
+    STR("tls-key", tls_key, "", "tls+tcp://: the key of --tls-cert"),
     STR("log-level", log_level, "info", "error | warn | info | debug"),
     STR("synchronous", synchronous, "full", "full (survives power loss) | normal (survives crashes)"),
     INT("heartbeat-ms", heartbeat_ms, "2000", 10, 600000, "how often workers heartbeat"),
@@ -241,10 +248,16 @@ int hp_settings_finish(hp_coord_config_t *cfg, char *err, size_t errlen)
                            cfg->token_file, n);
         cfg->token_len = n;
     }
-    const char *urls[2] = {cfg->listen, cfg->control};
-    const char *names[2] = {"listen", "control"};
-    for (int i = 0; i < 2; i++)
-        if (!hp_url_is_local(urls[i]) && cfg->token_len == 0)
+    const char *urls[3] = {cfg->listen, cfg->control, cfg->http};
+    const char *names[3] = {"listen", "control", "http"};
+    /* TLS is for the worker and control sockets; the dashboard serves
+     * plain HTTP (docs/dashboard.md) */
+    hp_tls_files_t tls = {cfg->tls_ca, cfg->tls_cert, cfg->tls_key};
+    int rc = hp_tls_check_flags(&tls, urls, 2, err, errlen);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < 3; i++)
+        if (*urls[i] && !hp_url_is_local(urls[i]) && cfg->token_len == 0)
             return hp_errf(err, errlen, HP_EAUTH,
                            "refusing to listen on %s (--%s) without authentication: it is "
                            "reachable from other hosts; give --token-file FILE (and the same "

@@ -22,7 +22,11 @@ typedef struct hp_coord_config {
     char db[1024];
     char listen[512];
     char control[512];
+    char http[512];         /* the web dashboard's URL; "" = off */
     char token_file[1024];
+    char tls_ca[1024];      /* tls+tcp://: the CA that signs every peer (hp_tls) */
+    char tls_cert[1024];    /* this daemon's certificate and key */
+    char tls_key[1024];
     char log_level[16];
     char synchronous[16];   /* full | normal */
     int64_t heartbeat_ms;   /* workers heartbeat this often */

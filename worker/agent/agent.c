@@ -6,10 +6,13 @@
 #define _GNU_SOURCE
 #include "agent_int.h"
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
+#include "tls.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,8 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
         return hp_errf(err, errlen, HP_EINVAL, "--connect needs the coordinator's URL");
     if (o->slots < 1 || o->slots > 1024)
         return hp_errf(err, errlen, HP_EINVAL, "--slots must be 1..1024 (got %d)", o->slots);
+    if (o->exit_when_idle_s < 0 || o->max_trials < 0)
+        return hp_errf(err, errlen, HP_EINVAL, "--exit-when-idle and --max-trials must be >= 0");
     if (o->token && strlen(o->token) > HP_PROTO_MAX_TOKEN)
         return hp_errf(err, errlen, HP_EINVAL, "the token is longer than %u bytes",
                        HP_PROTO_MAX_TOKEN);
@@ -76,7 +81,7 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
     pthread_condattr_destroy(&ca);
 
     long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    a->cores = nc > 0 ? (int)nc : 1;
+    a->cores = o->cores > 0 ? o->cores : nc > 0 ? (int)nc : 1;
     a->blas_threads = a->cores / o->slots > 1 ? a->cores / o->slots : 1;
     if (gethostname(a->hostname, sizeof a->hostname - 1) < 0 || !a->hostname[0])
         snprintf(a->hostname, sizeof a->hostname, "unknown");
@@ -271,16 +276,73 @@ static void heartbeat(hp_agent_t *a)
     hp_proto_free(rep);
 }
 
+/* --exit-when-idle: ms until the worker has been idle long enough (no
+ * slot running a trial), 0 when it has, INT_MAX when it never leaves so.
+ * a->mu held. */
+static int idle_left_ms(const hp_agent_t *a)
+{
+    if (a->o.exit_when_idle_s <= 0)
+        return INT_MAX;
+    for (int i = 0; i < a->o.slots; i++)
+        if (a->slots[i].busy)
+            return INT_MAX;
+    double left = a->last_busy + a->o.exit_when_idle_s - hp_clock_now();
+    return left <= 0 ? 0 : (int)(left * 1000) + 1;
+}
+
+/* Checks --exit-when-idle; stops the agent (its slots are idle: nothing is
+ * interrupted) when the time is up. Returns the ms to wait at most before
+ * the next check, at most want_ms: 0 when it stopped the agent. */
+static int check_idle(hp_agent_t *a, int want_ms)
+{
+    pthread_mutex_lock(&a->mu);
+    int left = idle_left_ms(a);
+    pthread_mutex_unlock(&a->mu);
+    if (left == 0) {
+        hp_log_info("no trial for %d s (--exit-when-idle): leaving", a->o.exit_when_idle_s);
+        hp_agent_stop(a);
+    }
+    return left < want_ms ? left : want_ms;
+}
+
+/* HELLO went unanswered. On a tls+tcp:// URL nng redials silently after a
+ * refused handshake, so hp_tls_diagnose says whether TLS is why, logged
+ * once for each new reason. On a plain tcp:// URL, once per process: is it
+ * a TLS socket this worker speaks plain TCP to? */
+static void check_tls(hp_agent_t *a)
+{
+    char why[512];
+    if (!a->o.tls) {
+        if (a->plain_probed || strncmp(a->url, "tcp://", 6) != 0)
+            return;
+        a->plain_probed = 1;
+        if (hp_tls_diagnose(NULL, a->url, 5000, why, sizeof why) == 1)
+            hp_log_error("no answer from %s: %s", a->url, why);
+        return;
+    }
+    if (hp_tls_diagnose(a->o.tls, a->url, 5000, why, sizeof why) != 1)
+        return; /* not reachable (the daemon is down), or TLS is fine */
+    if (strcmp(why, a->tls_why) == 0)
+        return;
+    snprintf(a->tls_why, sizeof a->tls_why, "%s", why);
+    hp_log_error("TLS handshake with %s failed: %s", a->url, why);
+}
+
 int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
 {
-    int rv = nng_dial(a->sock, a->url, &a->dialer, NNG_FLAG_NONBLOCK);
-    if (rv != 0)
-        return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot dial %s: %s", a->url,
-                       nng_strerror(rv));
+    char why[512];
+    int rc0 = hp_tls_dial(a->sock, a->url, a->o.tls, NNG_FLAG_NONBLOCK, &a->dialer, why,
+                          sizeof why);
+    if (rc0 < 0)
+        return hp_errf(err, errlen, rc0, "cannot dial %s: %s", a->url, why);
     hp_log_info("worker on %s (%d core%s, %d slot%s, %d BLAS thread%s per trial) connecting to %s",
                 a->hostname, a->cores, a->cores == 1 ? "" : "s", a->o.slots,
                 a->o.slots == 1 ? "" : "s", a->blas_threads, a->blas_threads == 1 ? "" : "s",
                 a->url);
+    pthread_mutex_lock(&a->mu);
+    a->last_busy = hp_clock_now();
+    a->slots_active = a->o.slots;
+    pthread_mutex_unlock(&a->mu);
     for (int i = 0; i < a->o.slots; i++) {
         if (pthread_create(&a->slots[i].thr, NULL, hp_slot_main, &a->slots[i]) != 0) {
             hp_agent_fatal(a, HP_ENOMEM, "cannot start a slot thread");
@@ -296,13 +358,14 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
         pthread_mutex_lock(&a->mu);
         int stopping = a->stopping, registered = a->registered;
         pthread_mutex_unlock(&a->mu);
-        if (stopping)
+        if (stopping || check_idle(a, INT_MAX) == 0)
             break;
         if (!registered) {
             int rc = hello(a, e, sizeof e);
             if (rc == 0) {
                 backoff = 250;
                 waiting_logged = 0;
+                a->tls_why[0] = '\0';
                 continue;
             }
             if (rc == HP_EAUTH || rc == HP_EVERSION) {
@@ -312,11 +375,12 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
             if (rc == HP_ETIMEDOUT) {
                 if (!waiting_logged++)
                     hp_log_info("waiting for the coordinator at %s", a->url);
+                check_tls(a);
                 continue; /* REQ keeps the dial going; just ask again */
             }
             if (rc != HP_ECANCELED && rc != HP_ECLOSED)
                 hp_log_warn("HELLO refused: %s (retrying in %d ms)", e, backoff);
-            hp_agent_sleep(a, backoff);
+            hp_agent_sleep(a, check_idle(a, backoff));
             backoff = backoff * 2 > max_backoff ? max_backoff : backoff * 2;
             continue;
         }
@@ -324,8 +388,9 @@ int hp_agent_run(hp_agent_t *a, char *err, size_t errlen)
         pthread_mutex_lock(&a->mu);
         int ms = heartbeat_interval(a);
         pthread_mutex_unlock(&a->mu);
-        /* wake early when a slot loses the session, to HELLO at once */
-        hp_agent_wait_lost(a, ms);
+        /* wake early when a slot loses the session, to HELLO at once, or
+         * when the worker has been idle for --exit-when-idle */
+        hp_agent_wait_lost(a, check_idle(a, ms));
     }
     for (int i = 0; i < a->o.slots; i++)
         if (a->slots[i].thr_started)

@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+struct hp_tls;
+
 typedef struct hp_agent_opts {
     const char *url;       /* the coordinator's worker socket */
     int slots;             /* trials at once, 1..1024 */
@@ -30,6 +32,14 @@ typedef struct hp_agent_opts {
     int max_backoff_ms;    /* retry backoff cap; 0 = 30000 */
     int stop_grace_ms;     /* on stop: time to deliver final RESULTs; 0 = 5000 */
     int request_timeout_ms;/* PROGRESS/RESULT/HEARTBEAT reply wait; 0 = 10000 */
+    int cores;             /* CPUs this worker may use (HELLO, BLAS threads); 0 = online CPUs */
+    /* leave (hp_agent_run returns 0) once no slot has run a trial for this
+     * many seconds, counted from the start or the last trial's end; 0: never */
+    int exit_when_idle_s;
+    /* leave once this many trials were taken and have ended; 0: no limit */
+    int max_trials;
+    const struct hp_tls *tls; /* tls+tcp:// (a client's, hp_tls_new); NULL: plain. The
+                                 caller keeps it alive until hp_agent_free */
 } hp_agent_opts_t;
 
 typedef struct hp_agent hp_agent_t;
@@ -38,8 +48,9 @@ typedef struct hp_agent hp_agent_t;
  * yet. Returns 0, HP_EINVAL or HP_ENOMEM / an nng failure, with err. */
 int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t errlen);
 
-/* hp_agent_run dials and serves until hp_agent_stop or a fatal reply.
- * Returns 0 after a stop, HP_EAUTH (token refused) or HP_EVERSION
+/* hp_agent_run dials and serves until hp_agent_stop, a fatal reply, or
+ * the worker's own end (exit_when_idle_s, max_trials). Returns 0 after a
+ * stop or an end, HP_EAUTH (token refused) or HP_EVERSION
  * (protocol refused) with err. Call once, from one thread. */
 int hp_agent_run(hp_agent_t *a, char *err, size_t errlen);
 

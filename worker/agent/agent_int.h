@@ -41,6 +41,7 @@ typedef struct slot {
     pthread_t thr;
     int thr_started;
     nng_aio *hold_aio; /* the outstanding GET_TRIAL, cancelled on stop (a->mu) */
+    int ticket;        /* holds one of max_trials' reservations (a->mu) */
     /* the running trial; fields below are guarded by a->mu */
     int busy;
     uint64_t trial_id, lease_id;
@@ -86,6 +87,15 @@ struct hp_agent {
     int cores, blas_threads;
     hp_data_cache_t *data_cache; /* built-in trials' datasets, loaded once for every slot */
     slot_t *slots;
+    /* the worker's own end (a->mu): when the last slot finished a trial
+     * (or the agent started), and max_trials' count of trials taken and
+     * of requests out that may bring one; slots_active counts slot threads
+     * still serving */
+    double last_busy;
+    int trials_taken, trials_reserved;
+    int slots_active;
+    char tls_why[512]; /* the TLS failure last logged; "" once connected (HELLO thread) */
+    int plain_probed;  /* a tcp:// URL was checked for a TLS server (HELLO thread) */
     nng_ctx hb_ctx;
     nng_aio *hb_hold; /* the HELLO/HEARTBEAT in flight, cancelled on stop (a->mu) */
 };

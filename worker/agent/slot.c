@@ -11,6 +11,7 @@
 #include "log.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,54 @@ typedef struct run_arg {
 static int request_timeout(const hp_agent_t *a)
 {
     return a->o.request_timeout_ms > 0 ? a->o.request_timeout_ms : 10000;
+}
+
+/* --max-trials: a slot takes a reservation before every request that can
+ * bring a trial (GET_TRIAL, RESULT with next), so the worker never takes
+ * more than max_trials; a reply without a trial gives it back. Returns 0
+ * when the worker has taken (or may yet take) all it may. */
+static int ticket_take(slot_t *s)
+{
+    hp_agent_t *a = s->a;
+    if (a->o.max_trials <= 0)
+        return 1;
+    pthread_mutex_lock(&a->mu);
+    int ok = s->ticket || a->trials_taken + a->trials_reserved < a->o.max_trials;
+    if (ok && !s->ticket) {
+        s->ticket = 1;
+        a->trials_reserved++;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return ok;
+}
+
+/* The reply to a request that held a reservation: a trial (taken) or not. */
+static void ticket_settle(slot_t *s, int got_trial)
+{
+    hp_agent_t *a = s->a;
+    pthread_mutex_lock(&a->mu);
+    if (s->ticket) {
+        s->ticket = 0;
+        a->trials_reserved--;
+        a->trials_taken += got_trial;
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* The slot serves no more: the last one out after --max-trials ends the
+ * agent (its trials have all been reported). */
+static void slot_leave(slot_t *s, int done)
+{
+    hp_agent_t *a = s->a;
+    pthread_mutex_lock(&a->mu);
+    int last = --a->slots_active == 0 && done && !a->stopping;
+    int taken = a->trials_taken;
+    pthread_mutex_unlock(&a->mu);
+    if (last) {
+        hp_log_info("ran %d trial%s (--max-trials %d): leaving", taken, taken == 1 ? "" : "s",
+                    a->o.max_trials);
+        hp_agent_stop(a);
+    }
 }
 
 /* The runner of a built-in model waits (a->mu held) until the report it
@@ -349,6 +398,27 @@ static Hpsearch__Envelope *send_result_next(slot_t *s, result_msg_t *m, uint32_t
     return NULL;
 }
 
+/* How long a program killed by a SIGTERM the worker did not send waits
+ * for the worker's own (see judge_outside_stop). */
+#define OUTSIDE_STOP_WAIT_MS 2000
+
+/* A scheduler ends a job by signalling every process in it at once (Slurm
+ * at a time limit, systemd's default KillMode): the trial's program may
+ * die of that SIGTERM before the worker, signalled at the same moment,
+ * has stopped it. That is the worker's stop, not the trial's failure:
+ * when the worker's own stop follows within OUTSIDE_STOP_WAIT_MS, the
+ * trial is interrupted (back to pending, no retry spent). */
+static void judge_outside_stop(slot_t *s, hp_runner_outcome_t *out)
+{
+    hp_agent_t *a = s->a;
+    hp_agent_sleep(a, OUTSIDE_STOP_WAIT_MS); /* returns at once on a stop */
+    pthread_mutex_lock(&a->mu);
+    /* hp_agent_stop interrupted this slot: it is still busy */
+    if (s->interrupted)
+        out->status = HP_RUNNER_CANCELLED;
+    pthread_mutex_unlock(&a->mu);
+}
+
 /* Runs one trial and delivers its result; returns the reply that carries
  * the slot's next trial (or NO_TRIAL), or NULL when the slot must ask. */
 static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
@@ -444,6 +514,9 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
         pthread_join(thr, NULL);
 
     const hp_runner_outcome_t *o = &r->out;
+    if (o->status == HP_RUNNER_FAILED &&
+        (o->term_signal == SIGTERM || o->term_signal == SIGINT))
+        judge_outside_stop(s, &r->out);
     if (o->status == HP_RUNNER_COMPLETED)
         hp_log_info("trial %u completed: %s=%g (%.1f s)", tr->number, tr->objective, o->value,
                     o->duration_s);
@@ -457,11 +530,17 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
                     o->status == HP_RUNNER_CANCELLED ? "cancelled" : "failed", o->error);
     pthread_mutex_lock(&a->mu);
     s->busy = 0; /* a heartbeat from now on must not list the finished lease */
+    a->last_busy = hp_clock_now(); /* --exit-when-idle counts from here */
     pthread_mutex_unlock(&a->mu);
     result_msg_t m;
     result_msg_init(&m, s, tr->trial_id, tr->lease_id, o);
-    int delivered;
-    Hpsearch__Envelope *next = send_result_next(s, &m, tr->number, &delivered);
+    int delivered = 0;
+    /* the next trial rides on the result unless --max-trials is reached;
+     * the reservation is settled by whoever reads the reply */
+    Hpsearch__Envelope *next =
+        ticket_take(s) ? send_result_next(s, &m, tr->number, &delivered) : NULL;
+    if (!next)
+        ticket_settle(s, 0);
     if (!delivered)
         send_result(s, &m, tr->number);
     result_msg_fini(&m);
@@ -478,12 +557,17 @@ void *hp_slot_main(void *arg)
     int backoff = 250, max_backoff = a->o.max_backoff_ms > 0 ? a->o.max_backoff_ms : 30000;
     char err[512];
     Hpsearch__Envelope *next = NULL; /* a reply that came with the last result */
+    int done = 0;                    /* --max-trials reached */
     while (hp_agent_wait_registered(a)) {
         Hpsearch__Envelope *rep;
         if (next) {
             rep = next;
             next = NULL;
             goto got_reply;
+        }
+        if (!ticket_take(s)) {
+            done = 1;
+            break;
         }
         Hpsearch__GetTrial gt = HPSEARCH__GET_TRIAL__INIT;
         gt.slot = s->idx;
@@ -492,6 +576,8 @@ void *hp_slot_main(void *arg)
         uint64_t gen;
         /* held by the coordinator until a trial is ready: no timeout */
         int rc = hp_agent_rpc(a, s->ctx, &req, &rep, -1, &s->hold_aio, &gen, err, sizeof err);
+        if (rc < 0)
+            ticket_settle(s, 0);
         if (rc == HP_ECANCELED || rc == HP_ECLOSED)
             continue;
         if (rc == HP_ENOENT) {
@@ -509,6 +595,7 @@ void *hp_slot_main(void *arg)
             continue;
         }
     got_reply:
+        ticket_settle(s, rep->type == HPSEARCH__MSG_TYPE__TRIAL && rep->trial);
         if (rep->type == HPSEARCH__MSG_TYPE__TRIAL && rep->trial) {
             backoff = 250;
             next = run_trial(s, rep->trial);
@@ -524,5 +611,7 @@ void *hp_slot_main(void *arg)
         hp_proto_free(rep);
     }
     hp_proto_free(next);
+    ticket_settle(s, 0);
+    slot_leave(s, done);
     return NULL;
 }

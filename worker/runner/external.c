@@ -648,6 +648,7 @@ static void judge(ext_t *x)
     } else if (x->why == WHY_TIMEOUT) {
         hp_outcome_fail(out, "timed out after %g s", t->timeout_s);
     } else if (WIFSIGNALED(status)) {
+        out->term_signal = WTERMSIG(status);
         hp_outcome_fail(out, "killed by signal %d (%s)", WTERMSIG(status),
                         signame(WTERMSIG(status), sb, sizeof sb));
     } else if (WEXITSTATUS(status) != 0) {

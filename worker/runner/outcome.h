@@ -41,6 +41,10 @@ typedef struct hp_runner_outcome {
     char error[HP_RUNNER_ERROR_MAX];      /* why it failed ("" when completed) */
     char stderr_tail[HP_RUNNER_STDERR_TAIL + 1]; /* external programs */
     double duration_s;
+    /* external programs: the signal that ended the program when the
+     * runner did not send it (a scheduler signalling the whole job, a
+     * user's kill); 0 otherwise */
+    int term_signal;
     /* external programs: stdout lines that were not metric lines, and
      * metric values that were not numbers (ignored) */
     uint64_t other_lines, bad_values;

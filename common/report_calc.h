@@ -31,8 +31,8 @@
  * least 1 percentage point, or at least 10% of the test error when that is
  * smaller (a 0.3-point gap matters when the test error is 2%).
  */
-#ifndef HP_CLI_REPORT_CALC_H
-#define HP_CLI_REPORT_CALC_H
+#ifndef HP_REPORT_CALC_H
+#define HP_REPORT_CALC_H
 
 #include "baselines.h"
 

@@ -1,0 +1,75 @@
+// What every page shares: API calls to this page's own server only,
+// number formatting, and a poll loop for live updates.
+'use strict';
+
+const hp = {};
+
+// Fetches a path of this server's API; throws an Error with the server's
+// message on an error reply.
+hp.get = async function (path) {
+  const res = await fetch(path, { headers: { Accept: 'application/json' } });
+  let body;
+  try {
+    body = await res.json();
+  } catch (e) {
+    throw new Error(path + ': HTTP ' + res.status);
+  }
+  if (!res.ok) throw new Error(body.message || ('HTTP ' + res.status));
+  return body;
+};
+
+// Every row of a paginated list path (?offset=&limit=), page by page.
+hp.getAll = async function (path, key, limit) {
+  const sep = path.includes('?') ? '&' : '?';
+  let rows = [];
+  for (let offset = 0; ; offset += limit) {
+    const page = await hp.get(path + sep + 'offset=' + offset + '&limit=' + limit);
+    rows = rows.concat(page[key]);
+    if (rows.length >= page.total || page[key].length === 0) return rows;
+  }
+};
+
+hp.fmt = function (v) {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'number') return String(v);
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+};
+
+hp.time = function (t) {
+  return t ? new Date(t * 1000).toLocaleTimeString() : '';
+};
+
+hp.esc = function (s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+};
+
+// Runs fn now and then every ms while keepGoing() says so; the page's
+// header shows when it last updated.
+hp.poll = function (fn, ms) {
+  const live = document.getElementById('live');
+  async function tick() {
+    let again = false;
+    try {
+      again = await fn();
+      if (live) live.textContent = (again ? 'live, updated ' : 'updated ') + new Date().toLocaleTimeString();
+    } catch (e) {
+      if (live) live.textContent = 'update failed: ' + e.message;
+      again = true;
+    }
+    if (again) setTimeout(tick, ms);
+  }
+  tick();
+};
+
+// One chart per element id, created once, kept sized with its box.
+hp.charts = {};
+hp.chart = function (id) {
+  if (!hp.charts[id]) {
+    const el = document.getElementById(id);
+    hp.charts[id] = echarts.init(el, null, { renderer: 'canvas' });
+    new ResizeObserver(() => hp.charts[id].resize()).observe(el);
+  }
+  return hp.charts[id];
+};
