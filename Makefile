@@ -38,7 +38,7 @@ asan: deps
 fuzz:
 	@./deploy/install-deps.sh --fuzz
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DHP_FUZZ=ON -DHP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_envelope fuzz_spec fuzz_metricline fuzz_csv fuzz_idx
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_envelope fuzz_spec fuzz_metricline fuzz_csv fuzz_idx fuzz_http
 	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 check: test asan fuzz

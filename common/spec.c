@@ -110,7 +110,13 @@ static void parse_objective(ctx_t *c, map_t *root, int *metric_line)
                 0)
                 c->spec->objective.has_human_error = 1;
         }
-        static const char *const known[] = {"metric", "goal", "human_error"};
+        if ((f = spec_map_get(&m, "target")) != NULL) {
+            val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+            if (spec_get_number(c, &v, p, -INFINITY, INFINITY, "a finite number",
+                                &c->spec->objective.target) == 0)
+                c->spec->objective.has_target = 1;
+        }
+        static const char *const known[] = {"metric", "goal", "human_error", "target"};
         spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     }
     spec_map_fini(&m);

@@ -133,6 +133,10 @@ typedef struct hp_spec {
         hp_goal_t goal;     /* default minimize */
         int has_human_error;
         double human_error; /* irreducible error, in the metric's units */
+        /* "meets requirements": hpsearch autopilot stops once the chosen
+         * trial's objective is at or better than this (docs/autopilot.md) */
+        int has_target;
+        double target;
     } objective;
 
     struct {

@@ -104,7 +104,9 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         a->objective.goal != b->objective.goal ||
         a->objective.has_human_error != b->objective.has_human_error ||
         (a->objective.has_human_error &&
-         a->objective.human_error != b->objective.human_error))
+         a->objective.human_error != b->objective.human_error) ||
+        a->objective.has_target != b->objective.has_target ||
+        (a->objective.has_target && a->objective.target != b->objective.target))
         return 0;
     if (a->search.algorithm != b->search.algorithm ||
         a->search.max_trials != b->search.max_trials ||

@@ -237,6 +237,8 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
     kstr(b, &g, "goal", hp_goal_name(s->objective.goal));
     if (s->objective.has_human_error)
         knum(b, &g, "human_error", s->objective.human_error);
+    if (s->objective.has_target)
+        knum(b, &g, "target", s->objective.target);
     hp_buf_putc(b, '}');
 
     key(b, &f, "search");

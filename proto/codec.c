@@ -41,6 +41,7 @@ static const type_entry_t types[] = {
     T(ASK, ASK),
     T(ASK_REPLY, ASK_REPLY),
     T(TELL, TELL),
+    T(LOG_EVENT, LOG_EVENT),
 };
 #undef T
 
@@ -235,6 +236,9 @@ static int check_body(const Hpsearch__Envelope *e, char *err, size_t errlen)
     case HPSEARCH__ENVELOPE__BODY_SUBMIT:
         if (!e->submit->spec_text || !*e->submit->spec_text)
             return hp_errf(err, errlen, HP_EPROTO, "SUBMIT: spec_text is empty");
+        if (e->submit->parent && strlen(e->submit->parent) > HP_PROTO_MAX_NAME)
+            return hp_errf(err, errlen, HP_EPROTO, "SUBMIT: parent longer than %u bytes",
+                           HP_PROTO_MAX_NAME);
         return 0;
     case HPSEARCH__ENVELOPE__BODY_QUERY:
         if (!e->query->sql || !*e->query->sql)
@@ -265,6 +269,10 @@ static int check_body(const Hpsearch__Envelope *e, char *err, size_t errlen)
             rc = check_metrics(e->tell->steps[i]->metrics, e->tell->steps[i]->n_metrics,
                                "TELL: metric name", err, errlen);
         return rc < 0 ? rc : check_name(e->tell->study, "TELL: study", err, errlen);
+    case HPSEARCH__ENVELOPE__BODY_LOG_EVENT:
+        if ((rc = check_name(e->log_event->kind, "LOG_EVENT: kind", err, errlen)) < 0)
+            return rc;
+        return check_name(e->log_event->study, "LOG_EVENT: study", err, errlen);
     case HPSEARCH__ENVELOPE__BODY_STATUS_REQUEST:
         if (e->status_request->study && strlen(e->status_request->study) > HP_PROTO_MAX_NAME)
             return hp_errf(err, errlen, HP_EPROTO, "STATUS: study name too long");

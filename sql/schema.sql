@@ -1,4 +1,4 @@
--- hpsearch database schema, version 5 (PRAGMA user_version).
+-- hpsearch database schema, version 6 (PRAGMA user_version).
 --
 -- This is the whole current schema, for reading. Databases are built and
 -- upgraded by the numbered files in sql/migrations/; a test checks that
@@ -28,8 +28,10 @@ CREATE TABLE studies (
     ended       REAL                                          -- NULL while running
 , reason TEXT                                                 -- why it ended, NULL if it just finished
 , dataset_key TEXT                                            -- what its trials train and test on; NULL: none
+, parent INTEGER REFERENCES studies (id)                      -- the study this autopilot round came from; NULL: none
 );
 CREATE INDEX studies_by_dataset_key ON studies (dataset_key);
+CREATE INDEX studies_by_parent ON studies (parent);
 
 -- A trial: one configuration of a study, numbered 0, 1, ... per study.
 -- pending -> running -> completed | failed | pruned; running -> pending when
@@ -114,6 +116,7 @@ CREATE TABLE events (
     trial_id    INTEGER,
     worker_id   TEXT,
     message     TEXT
+, detail TEXT CHECK (detail IS NULL OR json_valid(detail))    -- evidence as JSON; NULL: none
 );
 CREATE INDEX events_by_study ON events (study_id, time);
 
@@ -130,4 +133,4 @@ CREATE TABLE baselines (
 );
 CREATE UNIQUE INDEX baselines_by_key ON baselines (dataset_key, name);
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;

@@ -9,13 +9,17 @@
 #include "log.h"
 #include "vec.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -443,6 +447,17 @@ static int check_version(hp_store_t *st, int64_t *version, char *err, size_t err
     return 0;
 }
 
+/* SQLite calls this after each commit on a HP_STORE_MANUAL_CHECKPOINT
+ * handle with the WAL's size in pages. */
+static int wal_hook(void *data, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    hp_store_t *st = data;
+    st->wal_pages = pages > 0 ? (unsigned)pages : 0;
+    return SQLITE_OK;
+}
+
 static int configure(hp_store_t *st, char *err, size_t errlen)
 {
     if (st->readonly)
@@ -476,8 +491,20 @@ static int configure(hp_store_t *st, char *err, size_t errlen)
               err, errlen);
     if (rc == 0)
         rc = exec(st, "PRAGMA foreign_keys = ON", err, errlen);
-    if (rc == 0 && (st->flags & HP_STORE_MANUAL_CHECKPOINT))
+    if (rc == 0 && (st->flags & HP_STORE_MANUAL_CHECKPOINT)) {
         rc = exec(st, "PRAGMA wal_autocheckpoint = 0", err, errlen);
+        /* after the pragma, which would clear it: the owner reads the
+         * WAL's size after each commit to checkpoint on time */
+        if (rc == 0)
+            sqlite3_wal_hook(st->db, wal_hook, st);
+    }
+    /* a WAL that grew while a reader held it back shrinks again when it
+     * restarts */
+    if (rc == 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA journal_size_limit = %d", HP_STORE_WAL_LIMIT);
+        rc = query_int(st, sql, &(int64_t){0}, err, errlen);
+    }
     return rc;
 }
 
@@ -558,19 +585,126 @@ int hp_store_checkpoint(hp_store_t *st, int truncate, char *err, size_t errlen)
     return 0;
 }
 
-int hp_store_integrity_check(hp_store_t *st, char *err, size_t errlen)
+/* check runs PRAGMA integrity_check or quick_check (named by what). */
+static int check(hp_store_t *st, const char *pragma, const char *what, char *err,
+                 size_t errlen)
 {
     sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL);
+    int rc = sqlite3_prepare_v2(st->db, pragma, -1, &s, NULL);
     int code = 0;
     if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *r = (const char *)sqlite3_column_text(s, 0);
-        if (!r || strcmp(r, "ok") != 0)
-            code = hp_errf(err, errlen, HP_ECORRUPT, "%s: integrity check: %s", st->path,
-                           r ? r : "no answer");
+        if (!r || strcmp(r, "ok") != 0) {
+            /* one line: the first complaint, and how many more (SQLite
+             * puts them in one text, a line each, then further rows) */
+            const char *text = r ? r : "no answer";
+            /* past the "*** in database main ***" heading to the problem */
+            if (strncmp(text, "*** in database", 15) == 0 && strchr(text, '\n'))
+                text = strchr(text, '\n') + 1;
+            size_t first = strcspn(text, "\n");
+            char line[256];
+            snprintf(line, sizeof line, "%.*s", (int)first, text);
+            long more = 0;
+            for (const char *q = text + first; *q; q++)
+                more += *q == '\n' && q[1];
+            while (sqlite3_step(s) == SQLITE_ROW) /* r is invalid from here */
+                more++;
+            char tail[64] = "";
+            if (more)
+                snprintf(tail, sizeof tail, " (and %ld more problem%s)", more,
+                         more == 1 ? "" : "s");
+            code = hp_errf(err, errlen, HP_ECORRUPT, "%s: %s: %s%s", st->path, what, line,
+                           tail);
+        }
     } else {
-        code = hp_store_sqlerr(st, rc, err, errlen, "%s: integrity check", st->path);
+        code = hp_store_sqlerr(st, rc, err, errlen, "%s: %s", st->path, what);
+        /* a page that cannot be read at all is damage too */
+        if (code == HP_EDB || code == HP_EIO)
+            code = HP_ECORRUPT;
     }
     sqlite3_finalize(s);
     return code;
+}
+
+int hp_store_integrity_check(hp_store_t *st, char *err, size_t errlen)
+{
+    return check(st, "PRAGMA integrity_check", "integrity check", err, errlen);
+}
+
+int hp_store_quick_check(hp_store_t *st, char *err, size_t errlen)
+{
+    return check(st, "PRAGMA quick_check", "quick check", err, errlen);
+}
+
+/* Opens path for writing, without creating it: 0, or the errno (ENOENT
+ * when there is no such file). */
+static int try_write(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    return 0;
+}
+
+int hp_store_check_writable(const char *path, char *err, size_t errlen)
+{
+    if (!path || !*path)
+        return hp_errf(err, errlen, HP_EINVAL, "no database path given");
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return hp_errf(err, errlen, HP_ENOENT, "database folder %s does not exist", dir);
+    /* the folder first: on a read-only mount the file is read-only too,
+     * and the folder is what to move */
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/.hpsearch-probe-XXXXXX", dir);
+    int fd = mkstemp(probe);
+    if (fd < 0)
+        return hp_errf(err, errlen, HP_EREADONLY,
+                       "database folder %s is read-only (cannot create a file in it: %s); "
+                       "SQLite creates the database's -wal and -shm files there",
+                       dir, strerror(errno));
+    close(fd);
+    unlink(probe);
+    /* then the file and its companions: the folder may be writable while
+     * they are not */
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < HP_ARRAY_LEN(suffixes); i++) {
+        char p[PATH_MAX + 8];
+        snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+        int e = try_write(p);
+        if (e && e != ENOENT)
+            return hp_errf(err, errlen, HP_EREADONLY,
+                           "database file %s is read-only (cannot open it for writing: %s)", p,
+                           strerror(e));
+    }
+    return 0;
+}
+
+void hp_store_interrupt(hp_store_t *st)
+{
+    sqlite3_interrupt(st->db);
+}
+
+unsigned hp_store_wal_pages(const hp_store_t *st)
+{
+    return st->wal_pages;
+}
+
+int hp_store_checkpoint_stats(hp_store_t *st, int *log, int *done, char *err, size_t errlen)
+{
+    if (st->readonly)
+        return readonly_err(st, "checkpoint", err, errlen);
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, log, done);
+    if (rc != SQLITE_OK)
+        return hp_store_sqlerr(st, rc, err, errlen, "%s: checkpoint", st->path);
+    return 0;
 }

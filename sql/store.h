@@ -51,6 +51,9 @@ typedef struct hp_store hp_store_t;
 
 /* Schema version this program reads and writes (PRAGMA user_version). */
 #define HP_STORE_SCHEMA_VERSION ((int)hp_store_migration_count())
+/* The size a restarting WAL file is truncated to (PRAGMA
+ * journal_size_limit on read-write handles). */
+#define HP_STORE_WAL_LIMIT (32 * 1024 * 1024)
 /* How long a connection waits for another's lock before HP_EBUSY. */
 #define HP_STORE_BUSY_TIMEOUT_MS 10000
 
@@ -69,8 +72,10 @@ enum {
      * power loss — the daemon acknowledges results to workers after
      * commit, so an acknowledged result must not vanish. */
     HP_STORE_SYNC_NORMAL = 1u << 2,
-    /* Turn off SQLite's automatic WAL checkpoints; the owner calls
-     * hp_store_checkpoint when it suits it (the daemon between ticks). */
+    /* Turn off SQLite's automatic WAL checkpoints; the owner checkpoints
+     * when it suits it (the daemon: off its loop, on a second handle, when
+     * hp_store_wal_pages grows). The WAL file is truncated to
+     * HP_STORE_WAL_LIMIT whenever it restarts larger. */
     HP_STORE_MANUAL_CHECKPOINT = 1u << 3,
 };
 
@@ -135,6 +140,44 @@ int hp_store_checkpoint(hp_store_t *st, int truncate, char *err, size_t errlen);
  * HP_ECORRUPT with SQLite's first complaint in err otherwise. */
 int hp_store_integrity_check(hp_store_t *st, char *err, size_t errlen);
 
+/* hp_store_quick_check runs PRAGMA quick_check (the page and b-tree checks
+ * of integrity_check without comparing indexes to their tables: seconds
+ * for a large file, where integrity_check takes minutes): 0 if "ok",
+ * HP_ECORRUPT with SQLite's first complaint in err otherwise. The daemon
+ * runs it at start so it never serves a damaged database. */
+int hp_store_quick_check(hp_store_t *st, char *err, size_t errlen);
+
+/* hp_store_check_writable checks, before anything opens it, that the
+ * database at path can be written: the file (when it exists), its -wal
+ * and -shm files (when they exist) open for writing, and a file can be
+ * created in its folder (SQLite creates the -wal and -shm files there).
+ * Both are tried for real, not judged from permission bits, so a
+ * read-only mount or an immutable file is found for root too. Returns 0,
+ * or HP_EREADONLY with err naming which — "database file x.db is
+ * read-only (Read-only file system)" or "database folder /d is read-only
+ * (...)" — or HP_ENOENT when the folder does not exist. */
+int hp_store_check_writable(const char *path, char *err, size_t errlen);
+
+/* hp_store_interrupt stops the statement st runs now, from any thread
+ * (sqlite3_interrupt): a query in progress fails with HP_ECANCELED. For
+ * ending queries that run on other threads at shutdown. */
+void hp_store_interrupt(hp_store_t *st);
+
+/* hp_store_wal_pages returns how many pages the WAL held after the last
+ * commit on this handle (0 before the first, and on read-only handles):
+ * the owner of a HP_STORE_MANUAL_CHECKPOINT handle checkpoints when it
+ * grows. Loop thread (the handle's). */
+unsigned hp_store_wal_pages(const hp_store_t *st);
+
+/* hp_store_checkpoint_stats runs a PASSIVE checkpoint and reports the WAL's
+ * frames (*log) and how many of them are now in the database (*done);
+ * both -1 when the database is not in WAL mode. A reader on an older
+ * snapshot keeps the frames after its mark from being copied; the WAL
+ * restarts from its beginning once every frame is copied and no reader
+ * uses it. Never waits for readers or the writer: safe on a second
+ * read-write handle on another thread while the owner writes. */
+int hp_store_checkpoint_stats(hp_store_t *st, int *log, int *done, char *err, size_t errlen);
+
 /* ---- studies -------------------------------------------------------- */
 
 /* hp_goal_t and hp_goal_name come from spec.h: one definition for the
@@ -158,6 +201,7 @@ typedef struct hp_study_def {
     hp_goal_t goal;
     int64_t max_trials;    /* 0: no limit */
     const char *dataset_key; /* hp_spec_dataset_key; NULL: the study has none */
+    int64_t parent;          /* studies.parent: the study this round came from; 0: none */
 } hp_study_def_t;
 
 typedef struct hp_study {
@@ -572,6 +616,13 @@ int hp_store_worker_list(hp_store_t *st, hp_store_worker_cb cb, void *data,
 int hp_store_event_append(hp_store_t *st, const char *kind, int64_t study_id,
                           int64_t trial_id, const char *worker_id,
                           const char *message, char *err, size_t errlen);
+
+/* hp_store_event_append_detail is hp_store_event_append with evidence:
+ * detail is a JSON document stored in events.detail (NULL: none);
+ * HP_EINVAL if it is not valid JSON. */
+int hp_store_event_append_detail(hp_store_t *st, const char *kind, int64_t study_id,
+                                 int64_t trial_id, const char *worker_id, const char *message,
+                                 const char *detail, char *err, size_t errlen);
 
 /* ---- queries for people --------------------------------------------- */
 

@@ -91,6 +91,7 @@ struct hp_store {
     double query_limit_s;  /* hp_store_set_query_limit; 0 = none */
     double query_deadline; /* monotonic seconds, while exec_query runs */
     int query_interrupted;
+    unsigned wal_pages; /* after the last commit (the WAL hook) */
 };
 
 /* hp_err_from_sqlite maps an SQLite (extended) result code to an hp_err_t;

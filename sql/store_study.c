@@ -70,18 +70,18 @@ int hp_store_study_create(hp_store_t *st, const hp_study_def_t *def, int64_t *id
 {
     if (!def || !def->name || !*def->name || !def->spec || !def->spec_json ||
         !def->metric || !*def->metric || def->max_trials < 0 ||
-        (def->dataset_key && !*def->dataset_key) ||
+        (def->dataset_key && !*def->dataset_key) || def->parent < 0 ||
         (def->goal != HP_GOAL_MINIMIZE && def->goal != HP_GOAL_MAXIMIZE))
         return hp_errf(err, errlen, HP_EINVAL,
                        "create study: name, spec, spec_json, metric and a goal are "
-                       "required, max_trials >= 0, a dataset key is NULL or not empty");
+                       "required, max_trials >= 0, a dataset key is NULL or not empty, parent >= 0");
     int rc = hp_store_op_begin(st, "create a study", err, errlen);
     if (rc < 0)
         return rc;
     sqlite3_stmt *s = hp_store_stmt(
         st, Q_STUDY_INSERT,
         "INSERT INTO studies (name, spec, spec_json, metric, goal, max_trials, state, created, "
-        "dataset_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8)",
+        "dataset_key, parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9)",
         &rc, err, errlen);
     if (s) {
         sqlite3_bind_text(s, 1, def->name, -1, SQLITE_TRANSIENT);
@@ -92,6 +92,8 @@ int hp_store_study_create(hp_store_t *st, const hp_study_def_t *def, int64_t *id
         sqlite3_bind_int64(s, 6, def->max_trials);
         sqlite3_bind_double(s, 7, hp_store_clock(st));
         hp_store_bind_text(s, 8, def->dataset_key);
+        if (def->parent)
+            sqlite3_bind_int64(s, 9, def->parent);
         char what[300];
         snprintf(what, sizeof what, "create study '%.280s'", def->name);
         rc = hp_store_step_done(st, s, what, err, errlen);

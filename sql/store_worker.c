@@ -197,6 +197,14 @@ int hp_store_event_append(hp_store_t *st, const char *kind, int64_t study_id,
                           int64_t trial_id, const char *worker_id, const char *message,
                           char *err, size_t errlen)
 {
+    return hp_store_event_append_detail(st, kind, study_id, trial_id, worker_id, message, NULL,
+                                        err, errlen);
+}
+
+int hp_store_event_append_detail(hp_store_t *st, const char *kind, int64_t study_id,
+                                 int64_t trial_id, const char *worker_id, const char *message,
+                                 const char *detail, char *err, size_t errlen)
+{
     if (!kind || !*kind)
         return hp_errf(err, errlen, HP_EINVAL, "event without a kind");
     int rc = hp_store_op_begin(st, "log an event", err, errlen);
@@ -204,7 +212,7 @@ int hp_store_event_append(hp_store_t *st, const char *kind, int64_t study_id,
         return rc;
     sqlite3_stmt *s = hp_store_stmt(st, Q_EVENT_INSERT,
                                     "INSERT INTO events (time, kind, study_id, trial_id, "
-                                    "worker_id, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                    "worker_id, message, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                                     &rc, err, errlen);
     if (s) {
         sqlite3_bind_double(s, 1, hp_store_clock(st));
@@ -215,6 +223,7 @@ int hp_store_event_append(hp_store_t *st, const char *kind, int64_t study_id,
             sqlite3_bind_int64(s, 4, trial_id);
         hp_store_bind_text(s, 5, worker_id);
         hp_store_bind_text(s, 6, message);
+        hp_store_bind_text(s, 7, detail);
         rc = hp_store_step_done(st, s, "log event", err, errlen);
     }
     return hp_store_op_end(st, rc, err, errlen);

@@ -79,6 +79,7 @@ extern const hp_cmd_t hp_cmd_logs;
 extern const hp_cmd_t hp_cmd_enqueue;
 extern const hp_cmd_t hp_cmd_ask;
 extern const hp_cmd_t hp_cmd_tell;
+extern const hp_cmd_t hp_cmd_autopilot;
 extern const hp_cmd_t hp_cmd_dashboard;
 extern const hp_cmd_t hp_cmd_certs;
 

@@ -4,6 +4,7 @@
 
 const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_run,
+    &hp_cmd_autopilot,
     &hp_cmd_submit,
     &hp_cmd_validate,
     &hp_cmd_check,

@@ -5,7 +5,6 @@
 #include "log.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,15 +30,27 @@ static int parse_submission(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submi
     return rc;
 }
 
-/* Stores the new study s and records its submission; sets *id. */
+static int get_stored_study(coord_t *c, const char *name_or_id, hp_study_t *st, char *err,
+                            size_t errlen)
+{
+    char *end;
+    long long id = strtoll(name_or_id, &end, 10);
+    return *end == '\0' ? hp_store_study_get(c->store, id, st, err, errlen)
+                        : hp_store_study_get_by_name(c->store, name_or_id, st, err, errlen);
+}
+
+/* Stores the new study s (its parent's id, 0 for none) and records its
+ * submission; sets *id. */
 static int store_submission(coord_t *c, const coord_study_t *s, const char *file,
-                            const char *dataset_key, int64_t *id, char *err, size_t errlen)
+                            const char *dataset_key, int64_t parent, int64_t *id, char *err,
+                            size_t errlen)
 {
     hp_buf_t json = {0};
     hp_spec_to_json(&s->spec, &json);
     hp_study_def_t def = {.name = s->spec.name, .spec = s->spec.raw, .spec_json = json.data,
                           .metric = s->spec.objective.metric, .goal = s->spec.objective.goal,
-                          .max_trials = (int64_t)s->total, .dataset_key = dataset_key};
+                          .max_trials = (int64_t)s->total, .dataset_key = dataset_key,
+                          .parent = parent};
     if (coord_write_begin(c) < 0 || hp_store_study_create(c->store, &def, id, err, errlen) < 0) {
         hp_buf_fini(&json);
         return HP_EDB;
@@ -91,11 +102,28 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
         coord_study_free(s);
         return;
     }
+    /* the round of `hpsearch autopilot` it came from */
+    int64_t parent = 0;
+    if (sub->parent && *sub->parent) {
+        hp_study_t ps;
+        if ((rc = get_stored_study(c, sub->parent, &ps, err, sizeof err)) < 0) {
+            if (rc == HP_ENOENT)
+                coord_reply_error(c, req, rc, "%s: parent study '%s' does not exist", file,
+                                  sub->parent);
+            else
+                coord_reply_error(c, req, rc, "%s", err);
+            coord_notes_fini(&notes);
+            coord_study_free(s);
+            return;
+        }
+        parent = ps.id;
+        hp_study_fini(&ps);
+    }
     /* studies on the same data share their baselines (computed once) */
     hp_buf_t key = {0};
     const char *dataset_key = hp_spec_dataset_key(&s->spec, &key) == 0 ? key.data : NULL;
     int64_t id;
-    if (store_submission(c, s, file, dataset_key, &id, err, sizeof err) < 0) {
+    if (store_submission(c, s, file, dataset_key, parent, &id, err, sizeof err) < 0) {
         coord_reply_error(c, req, HP_EDB, "cannot store the study: %s", err);
         coord_study_free(s);
     } else if ((rc = coord_study_add(c, s, id, dataset_key, err, sizeof err)) < 0) {
@@ -174,15 +202,6 @@ static int status_cb(void *data, const hp_study_t *st)
 
 /* Reads the stored study that name_or_id names: its id in decimal, or its
  * name. HP_ENOENT if there is none. */
-static int get_stored_study(coord_t *c, const char *name_or_id, hp_study_t *st, char *err,
-                            size_t errlen)
-{
-    char *end;
-    long long id = strtoll(name_or_id, &end, 10);
-    return *end == '\0' ? hp_store_study_get(c->store, id, st, err, errlen)
-                        : hp_store_study_get_by_name(c->store, name_or_id, st, err, errlen);
-}
-
 static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusRequest *q)
 {
     status_list_t l = {.c = c};
@@ -320,88 +339,43 @@ static void on_list_workers(coord_t *c, hp_rep_req_t *req)
     free(wp);
 }
 
-typedef struct {
-    HP_VEC(hp_buf_t) cells; /* one buffer per cell, row after row */
-    char **columns;
-    size_t ncol;
-    size_t rows, max_rows;
-    int truncated;
-    int header_seen;
-} query_acc_t;
+/* The event kinds a client may record (LogEvent): decisions taken outside
+ * the coordinator, kept with the study they are about. */
+static const char *const client_event_kinds[] = {"autopilot_step"};
 
-static int query_cb(void *data, int ncol, const char *const *names, const char *const *values,
-                    const int *types)
+static void on_log_event(coord_t *c, hp_rep_req_t *req, const Hpsearch__LogEvent *q)
 {
-    query_acc_t *q = data;
-    if (!values) {
-        if (q->header_seen)
-            return 0; /* later statements: keep the first statement's columns */
-        q->header_seen = 1;
-        q->ncol = (size_t)ncol;
-        q->columns = calloc((size_t)ncol + 1, sizeof *q->columns);
-        HP_ASSERT(q->columns != NULL);
-        for (int i = 0; i < ncol; i++)
-            q->columns[i] = strdup(names[i]);
-        return 0;
+    int known = 0;
+    for (size_t i = 0; i < HP_ARRAY_LEN(client_event_kinds); i++)
+        known |= strcmp(q->kind, client_event_kinds[i]) == 0;
+    if (!known) {
+        coord_reply_error(c, req, HP_EINVAL,
+                          "event kind '%s' cannot be recorded by a client (known: autopilot_step)",
+                          q->kind);
+        return;
     }
-    if ((size_t)ncol != q->ncol)
-        return 0;
-    if (q->rows >= q->max_rows) {
-        q->truncated = 1;
-        return 1;
-    }
-    q->rows++;
-    for (int i = 0; i < ncol; i++) {
-        HP_VEC_PUSH(q->cells, (hp_buf_t){0});
-        hp_buf_t *b = &q->cells.v[q->cells.n - 1];
-        if (!values[i])
-            hp_buf_puts(b, "null");
-        else if (types[i] == HP_STORE_INTEGER)
-            hp_buf_puts(b, values[i]);
-        else if (types[i] == HP_STORE_FLOAT) {
-            double v = strtod(values[i], NULL);
-            if (isfinite(v))
-                hp_buf_puts(b, values[i]);
-            else
-                hp_buf_json_string(b, values[i]); /* Inf / -Inf: JSON has no number */
-        } else
-            hp_buf_json_string(b, values[i]);
-    }
-    return 0;
-}
-
-static void on_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *qq)
-{
-    query_acc_t q = {0};
-    q.max_rows = qq->max_rows && qq->max_rows < (uint64_t)c->cfg.query_max_rows
-                     ? qq->max_rows
-                     : (size_t)c->cfg.query_max_rows;
     char err[512];
-    int rc = hp_store_exec_query(c->store, qq->sql, query_cb, &q, err, sizeof err);
-    if (rc < 0 && !(rc == 1 && q.truncated)) {
-        coord_reply_error(c, req, rc, "%s", err);
-    } else {
-        char **cells = calloc(q.cells.n + 1, sizeof *cells);
-        HP_ASSERT(cells != NULL);
-        for (size_t i = 0; i < q.cells.n; i++)
-            cells[i] = q.cells.v[i].data;
-        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-        Hpsearch__QueryReply r = HPSEARCH__QUERY_REPLY__INIT;
-        r.columns = q.columns;
-        r.n_columns = q.ncol;
-        r.cells = cells;
-        r.n_cells = q.cells.n;
-        r.truncated = q.truncated;
-        hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__QUERY_REPLY, &r);
-        coord_reply(c, req, &env);
-        free(cells);
+    hp_study_t st;
+    int rc = get_stored_study(c, q->study, &st, err, sizeof err);
+    if (rc == HP_ENOENT) {
+        coord_reply_no_study(c, req, q->study);
+        return;
     }
-    for (size_t i = 0; i < q.cells.n; i++)
-        hp_buf_fini(&q.cells.v[i]);
-    free(q.cells.v);
-    for (size_t i = 0; i < q.ncol; i++)
-        free(q.columns[i]);
-    free(q.columns);
+    if (rc < 0) {
+        coord_reply_error(c, req, rc, "%s", err);
+        return;
+    }
+    const char *detail = q->detail && *q->detail ? q->detail : NULL;
+    if (coord_write_begin(c) < 0) {
+        coord_reply_error(c, req, HP_EDB, "database unavailable");
+    } else if ((rc = hp_store_event_append_detail(c->store, q->kind, st.id, 0, NULL, q->message,
+                                                  detail, err, sizeof err)) < 0) {
+        coord_reply_error(c, req, rc, "cannot record the %s event of study '%s': %s%s", q->kind,
+                          st.name, err, detail ? " (is its detail valid JSON?)" : "");
+    } else {
+        coord_reply_ack(c, req, 0, "recorded");
+    }
+    hp_study_fini(&st);
 }
 
 void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, size_t len,
@@ -429,7 +403,7 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         on_list_workers(c, req);
         break;
     case HPSEARCH__MSG_TYPE__QUERY:
-        on_query(c, req, e->query);
+        coord_query(c, req, e->query);
         break;
     case HPSEARCH__MSG_TYPE__ENQUEUE:
         coord_enqueue(c, req, e->enqueue);
@@ -439,6 +413,9 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         break;
     case HPSEARCH__MSG_TYPE__TELL:
         coord_tell(c, req, e->tell);
+        break;
+    case HPSEARCH__MSG_TYPE__LOG_EVENT:
+        on_log_event(c, req, e->log_event);
         break;
     case HPSEARCH__MSG_TYPE__SHUTDOWN:
         coord_reply_ack(c, req, 0, "shutting down");

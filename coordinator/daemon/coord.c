@@ -37,11 +37,33 @@ static void on_tick(uv_check_t *h)
         c->exit_code = 1;
         begin_shutdown(c, "database commit failed");
     }
+    /* the WAL is copied back long before it grows large (checkpoint.c) */
+    coord_checkpoint_maybe(c, COORD_CHECKPOINT_PAGES);
 }
+
+/* How late the lease timer may fire before the lateness is logged as a
+ * stall of the loop (it is taken off the lease clock whatever its size). */
+#define STALL_LOG_MS 1000
 
 static void on_lease_timer(uv_timer_t *h)
 {
     coord_t *c = h->data;
+    /* A timer late by D ms means the loop stood still for D ms (a callback
+     * ran long, or the process was not scheduled): heartbeats that came
+     * meanwhile wait in the sockets' queues, unread. Those D ms are no
+     * worker's silence, so the lease clock does not count them; the
+     * waiting messages are read right after this callback. */
+    uint64_t raw = uv_now(c->loop);
+    if (raw > c->lease_timer_due) {
+        uint64_t late = raw - c->lease_timer_due;
+        coord_clock_stalled(c, late);
+        if (late >= STALL_LOG_MS)
+            hp_log_warn("the daemon's loop was blocked for about %llu ms; leases and worker "
+                        "silences do not count that time",
+                        (unsigned long long)late);
+    }
+    uint64_t period = (uint64_t)c->cfg.lease_ms / 4;
+    c->lease_timer_due = raw + (period ? period : 1);
     coord_attempts_expire(c);
     uint64_t now = coord_now_ms(c);
     for (size_t i = 0; i < c->workers.n; i++) {
@@ -62,12 +84,7 @@ static void on_lease_timer(uv_timer_t *h)
 
 static void on_checkpoint_timer(uv_timer_t *h)
 {
-    coord_t *c = h->data;
-    if (hp_store_in_group(c->store))
-        return;
-    char err[256];
-    if (hp_store_checkpoint(c->store, 0, err, sizeof err) < 0)
-        hp_log_debug("checkpoint skipped: %s", err);
+    coord_checkpoint_maybe(h->data, 0);
 }
 
 static void close_handle(uv_handle_t *h)
@@ -79,6 +96,7 @@ static void close_handle(uv_handle_t *h)
 static void on_linger_done(uv_timer_t *h)
 {
     coord_t *c = h->data;
+    coord_queries_drop(c); /* their requests go with the control socket */
     hp_rep_close(c->workers_rep);
     hp_rep_close(c->control_rep);
     c->workers_rep = c->control_rep = NULL;
@@ -98,6 +116,7 @@ static void begin_shutdown(coord_t *c, const char *why)
     hp_log_info("shutting down (%s): running trials stay recorded and resume on restart", why);
     coord_held_release(c, 1);
     coord_asks_release(c, why);
+    coord_queries_stop(c);
     uv_timer_stop(&c->lease_timer);
     /* let the last replies leave before the sockets close */
     uv_timer_init(c->loop, &c->linger_timer);
@@ -244,7 +263,33 @@ static int lock_db(coord_t *c)
     return rc;
 }
 
-/* Opens the database and resumes the studies and leases it records. */
+/* Refuses a database that cannot be written — the file, its -wal or -shm,
+ * or its folder read-only — naming which, before anything (the lock file
+ * among them) is created beside it: on one, the daemon would say ready and
+ * then fail every write. */
+static int check_writable(coord_t *c)
+{
+    char err[1024];
+    int rc = hp_store_check_writable(c->cfg.db, err, sizeof err);
+    if (rc < 0)
+        hp_log_error("cannot use the database %s: %s; the coordinator must write there "
+                     "(readers need no daemon: hpsearch sql --db %s)",
+                     c->cfg.db, err, c->cfg.db);
+    return rc;
+}
+
+/* What a damaged database's refusal tells the user to do. */
+static void damaged(const char *db, const char *what)
+{
+    hp_log_error("the database %s is damaged (%s); refusing to serve it. Restore it from a "
+                 "backup, or salvage what is readable into a new file: sqlite3 %s .recover | "
+                 "sqlite3 recovered.db, then start hpsearchd on that",
+                 db, what, db);
+}
+
+/* Opens the database — refused when damaged (quick_check) — and resumes
+ * the studies and leases it records; then the connections that work off
+ * the loop (user queries, checkpoints). */
 static int open_store(coord_t *c)
 {
     const hp_coord_config_t *cfg = &c->cfg;
@@ -253,13 +298,26 @@ static int open_store(coord_t *c)
     if (strcmp(cfg->synchronous, "normal") == 0)
         flags |= HP_STORE_SYNC_NORMAL;
     int rc = hp_store_open(&c->store, cfg->db, flags, err, sizeof err);
+    if (rc == HP_ECORRUPT) {
+        damaged(cfg->db, err);
+        return rc;
+    }
     if (rc < 0) {
         hp_log_error("cannot open the database %s: %s", cfg->db, err);
         return rc;
     }
+    if ((rc = hp_store_quick_check(c->store, err, sizeof err)) < 0) {
+        damaged(cfg->db, err);
+        return rc;
+    }
     hp_store_set_query_limit(c->store, (double)cfg->query_timeout_s);
-    if ((rc = recover(c, err, sizeof err)) < 0)
+    if ((rc = recover(c, err, sizeof err)) < 0) {
         hp_log_error("cannot recover from %s: %s", cfg->db, err);
+        return rc;
+    }
+    if ((rc = coord_queries_open(c, err, sizeof err)) < 0 ||
+        (rc = coord_checkpoint_open(c, err, sizeof err)) < 0)
+        hp_log_error("cannot open the database %s a second time: %s", cfg->db, err);
     return rc;
 }
 
@@ -315,6 +373,7 @@ static void start_handles(coord_t *c)
     uv_timer_init(c->loop, &c->lease_timer);
     c->lease_timer.data = c;
     uint64_t period = (uint64_t)cfg->lease_ms / 4;
+    c->lease_timer_due = uv_now(c->loop) + period;
     uv_timer_start(&c->lease_timer, on_lease_timer, period, period ? period : 1);
     uv_timer_init(c->loop, &c->checkpoint_timer);
     c->checkpoint_timer.data = c;
@@ -333,6 +392,9 @@ static void start_handles(coord_t *c)
 static void close_all(coord_t *c)
 {
     char err[1024];
+    /* the loop ran every work request to its end: nothing runs on these */
+    coord_queries_close(c);
+    coord_checkpoint_close(c);
     if (c->store) {
         if (hp_store_in_group(c->store))
             hp_store_commit(c->store, err, sizeof err);
@@ -365,7 +427,7 @@ int hp_coord_main(const hp_coord_config_t *cfg)
     uv_loop_init(&loop);
     c->loop = &loop;
 
-    if (lock_db(c) < 0 || open_store(c) < 0 || open_sockets(c) < 0) {
+    if (check_writable(c) < 0 || lock_db(c) < 0 || open_store(c) < 0 || open_sockets(c) < 0) {
         c->exit_code = 1;
     } else {
         start_handles(c);

@@ -10,6 +10,8 @@
  *                 with rep.c as its sockets' request callbacks
  *     worker_msgs.c   the worker socket: HELLO .. RESULT
  *     control.c       the control socket: what the CLI asks
+ *      queries.c      user SQL (QUERY) off the loop, on read-only
+ *                     connections of its own, a few at a time
  *      enqueue.c      a trial whose params the user chose (ENQUEUE)
  *      ask.c          trials run by the user's own loop: ASK (held while
  *                     a suggestion is computed) and TELL
@@ -33,11 +35,15 @@
  *                     changed under us or a failed write stops the daemon
  *         state.c     the loop's clock; finding, adding and removing in
  *                     coord_t's tables; the request to shut down
+ *         checkpoint.c   WAL checkpoints off the loop, on a connection
+ *                     of their own, when the WAL grows
  *
  * Who calls whom (every edge points down):
- *   coord       -> ask sched attempt study prune held tick state
+ *   coord       -> queries ask sched attempt study prune held tick state
+ *                  checkpoint
  *   worker_msgs -> attempt held tick state
- *   control     -> enqueue ask grow study tick state
+ *   control     -> queries enqueue ask grow study tick state
+ *   queries     -> tick
  *   enqueue     -> pick study tick state
  *   ask         -> pick study failures diagnose tick state
  *   grow        -> study tick state
@@ -67,6 +73,7 @@
 #include "store.h"
 #include "vec.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -206,6 +213,44 @@ typedef struct coord_reply {
     hp_buf_t buf;
 } coord_reply_t;
 
+/* The user queries running off the loop (queries.c): one thread and one
+ * read-only connection per slot. */
+#define COORD_QUERIES_MAX 16
+struct coord_query_job;
+struct coord_query_thread;
+typedef struct coord_queries {
+    hp_store_t *conn[COORD_QUERIES_MAX];
+    struct coord_query_thread *threads; /* [COORD_QUERIES_MAX], see queries.c */
+    /* the loop's: the job each slot runs (NULL: free) */
+    struct coord_query_job *job[COORD_QUERIES_MAX];
+    unsigned n;       /* slots open (query-concurrency) */
+    unsigned running; /* jobs in flight */
+    int closing;      /* shutting down: no new query starts */
+    int open, quit;
+    /* handed between the loop and the threads, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct coord_query_job *todo[COORD_QUERIES_MAX]; /* for the slot's thread */
+    struct coord_query_job *done[COORD_QUERIES_MAX]; /* for the loop */
+    uv_async_t async; /* a job is done */
+    int async_closed; /* the control socket closed: no more sends */
+} coord_queries_t;
+
+/* The WAL checkpoint running off the loop (checkpoint.c). */
+typedef struct coord_checkpointer {
+    hp_store_t *conn; /* read-write, used only by the work thread */
+    uv_work_t work;
+    int running;
+    int log, done, rc; /* the last checkpoint's frames, copied, result */
+    char err[256];
+    unsigned peak_pages; /* the largest WAL seen after a commit, in pages */
+    unsigned started_pages; /* the WAL's size when the last one started */
+    int caught_up; /* the last one copied every frame there was when it began */
+} coord_checkpointer_t;
+/* A checkpoint starts once a commit leaves this many pages in the WAL
+ * (SQLite's own automatic checkpoint's default: about 4 MiB). */
+#define COORD_CHECKPOINT_PAGES 1000u
+
 typedef struct coord {
     hp_coord_config_t cfg;
     uv_loop_t *loop;
@@ -226,6 +271,15 @@ typedef struct coord {
     HP_VEC(coord_reply_t) outbox;
     size_t rr; /* round-robin position over studies */
 
+    coord_queries_t queries;
+    coord_checkpointer_t ckpt;
+    /* the loop's own stalls (a callback that ran long, a process not
+     * scheduled), which the lease clock does not count: coord_now_ms is
+     * uv_now less this (coord_clock_stalled) */
+    uint64_t stalled_ms;
+    uint64_t clock_last; /* coord_now_ms's last answer: it never goes back */
+    uint64_t lease_timer_due; /* uv_now when the lease timer should fire next */
+
     int64_t next_lease_id;
     uint64_t next_worker_id;
     int schedule_needed;
@@ -239,8 +293,14 @@ typedef struct coord {
 
 /* ---- state.c ------------------------------------------------------------ */
 
-/* coord_now_ms is the loop's clock (uv_now), the time leases count in. */
+/* coord_now_ms is the lease clock: the loop's (uv_now) less the time the
+ * loop itself stood still (coord_clock_stalled). Leases, worker silences
+ * and their deadlines all count in it, so a worker is never found silent
+ * for a time in which the daemon could not have heard it. */
 uint64_t coord_now_ms(coord_t *c);
+/* coord_clock_stalled takes ms the loop was found blocked (the lease timer
+ * fired that late) out of the lease clock. */
+void coord_clock_stalled(coord_t *c, uint64_t ms);
 /* coord_lease_deadline_ms is when a lease given or renewed now expires. */
 uint64_t coord_lease_deadline_ms(coord_t *c);
 /* Lookups; NULL when there is none. coord_study_find takes a study's name
@@ -302,6 +362,8 @@ int coord_store_failed(coord_t *c, int rc, const char *fmt, ...)
 /* coord_reply queues env, encoded now, as req's reply: it leaves after this
  * tick's transaction commits. env and what it points to stay the caller's. */
 void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env);
+/* coord_reply_buf queues an encoded reply (taken: *buf is emptied). */
+void coord_reply_buf(coord_t *c, hp_rep_req_t *req, hp_buf_t *buf);
 /* coord_reply_error queues an ERROR reply: code, then the formatted words. */
 void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -624,6 +686,40 @@ void coord_grow_resubmit(coord_t *c, hp_rep_req_t *req, const hp_study_t *st, co
  * running or completed study, or one still stopping running trials, is
  * refused with why. */
 void coord_grow_resume(coord_t *c, hp_rep_req_t *req, const Hpsearch__ResumeStudy *q);
+
+/* ---- checkpoint.c ------------------------------------------------------ */
+
+/* coord_checkpoint_open opens the checkpointer's own read-write connection
+ * (after the loop's store is open and migrated). */
+int coord_checkpoint_open(coord_t *c, char *err, size_t errlen);
+/* coord_checkpoint_maybe starts a PASSIVE checkpoint on a work thread when
+ * the WAL holds at least min_pages pages after the last commit (0: any)
+ * and none runs. It never waits for readers or the writer, so the loop
+ * writes on meanwhile; the WAL restarts from its start at the next commit
+ * once every frame is copied and no reader holds it. */
+void coord_checkpoint_maybe(coord_t *c, unsigned min_pages);
+/* coord_checkpoint_close closes the connection; none may be running (the
+ * loop has ended). */
+void coord_checkpoint_close(coord_t *c);
+
+/* ---- queries.c ----------------------------------------------------------- */
+
+/* coord_queries_open opens query-concurrency read-only connections for
+ * user queries, each with the query-timeout-s budget. */
+int coord_queries_open(coord_t *c, char *err, size_t errlen);
+/* coord_query answers a QUERY from a work thread: its reply, encoded
+ * there, leaves after the tick in which it finished. With every
+ * connection busy it is refused at once with EBUSY ("busy: ... try again"). */
+void coord_query(coord_t *c, hp_rep_req_t *req, const Hpsearch__Query *q);
+/* coord_queries_stop interrupts the queries running (shutdown begins):
+ * they end with an error reply; no new one starts. */
+void coord_queries_stop(coord_t *c);
+/* coord_queries_drop forgets the requests of the queries still running
+ * (the control socket closes): they end unanswered. */
+void coord_queries_drop(coord_t *c);
+/* coord_queries_close closes the connections once no query runs (after
+ * the loop has ended). */
+void coord_queries_close(coord_t *c);
 
 /* ---- worker_msgs.c, control.c: the sockets' request callbacks (rep.h) --- */
 

@@ -35,6 +35,10 @@ struct hp_rep {
     uv_loop_t *loop;
     uv_async_t async;
     nng_socket sock;
+    /* the connections a message arrived on, until they close: an open-
+     * addressing set of pipe ids (0 = empty), loop thread only */
+    uint32_t *heard;
+    size_t heard_cap, heard_n;
     hp_rep_req_t *reqs;
     unsigned n;
     unsigned parked;
@@ -126,6 +130,76 @@ static void pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
     uv_async_send(&r->async);
 }
 
+/* ---- the connections heard from (loop thread) ------------------------------ */
+
+static size_t heard_slot(const hp_rep_t *r, uint32_t id)
+{
+    size_t i = (id * 2654435761u) & (r->heard_cap - 1);
+    while (r->heard[i] && r->heard[i] != id)
+        i = (i + 1) & (r->heard_cap - 1);
+    return i;
+}
+
+static void heard_add(hp_rep_t *r, uint32_t id)
+{
+    if (!id)
+        return;
+    if (2 * (r->heard_n + 1) > r->heard_cap) {
+        size_t cap = r->heard_cap ? 2 * r->heard_cap : 64;
+        uint32_t *old = r->heard;
+        size_t oldcap = r->heard_cap;
+        uint32_t *fresh = calloc(cap, sizeof *fresh);
+        if (!fresh)
+            return; /* only the log's precision suffers */
+        r->heard = fresh;
+        r->heard_cap = cap;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i])
+                r->heard[heard_slot(r, old[i])] = old[i];
+        free(old);
+    }
+    size_t i = heard_slot(r, id);
+    if (!r->heard[i]) {
+        r->heard[i] = id;
+        r->heard_n++;
+    }
+}
+
+/* Removes id; returns whether it was there. */
+static int heard_remove(hp_rep_t *r, uint32_t id)
+{
+    if (!r->heard_cap || !id)
+        return 0;
+    size_t i = heard_slot(r, id);
+    if (!r->heard[i])
+        return 0;
+    r->heard[i] = 0;
+    r->heard_n--;
+    /* linear probing: move up what the hole would hide */
+    size_t mask = r->heard_cap - 1;
+    for (size_t j = (i + 1) & mask; r->heard[j]; j = (j + 1) & mask) {
+        uint32_t k = r->heard[j];
+        r->heard[j] = 0;
+        r->heard[heard_slot(r, k)] = k;
+    }
+    return 1;
+}
+
+/* loop thread, after `silent` connections closed before a single message
+ * arrived on them: says so, because that is how nng drops a message too
+ * large to receive (with its connection, before the daemon sees a byte),
+ * which nothing else would ever report. nng's statistics cannot tell it
+ * from an ordinary close (both count as an "other" error), and reading
+ * them costs milliseconds on a busy socket; a connection that was heard
+ * from is never reported. */
+static void log_silent_closes(hp_rep_t *r, unsigned silent)
+{
+    hp_log_warn("%s socket: %u connection%s closed before any message arrived (nng drops a "
+                "message over the %u MiB limit this way, unanswered; or the peer left without "
+                "sending)",
+                r->name, silent, silent == 1 ? "" : "s", HP_REP_RECV_MAX >> 20);
+}
+
 /* loop thread: drain everything nng handed over. */
 static void on_async(uv_async_t *h)
 {
@@ -145,9 +219,15 @@ static void on_async(uv_async_t *h)
             r->parked++;
             nng_msg *m = q->msg;
             nng_pipe p = nng_msg_get_pipe(m);
+            heard_add(r, nng_pipe_id(p));
             r->on_request(r->data, q, nng_msg_body(m), nng_msg_len(m), nng_pipe_id(p));
             q = next;
         }
+        unsigned silent = 0;
+        for (pipe_ev_t *e = pipes; e; e = e->next)
+            silent += !heard_remove(r, e->pipe_id);
+        if (silent && !r->closing)
+            log_silent_closes(r, silent);
         while (pipes) {
             pipe_ev_t *next = pipes->next;
             if (r->on_pipe_closed && !r->closing)
@@ -253,7 +333,7 @@ int hp_rep_open_tls(hp_rep_t **out, uv_loop_t *loop, const char *name, const cha
         return hp_errf(err, errlen, hp_err_from_nng(rv), "cannot open a REP socket: %s",
                        nng_strerror(rv));
     }
-    nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, 8u << 20);
+    nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, HP_REP_RECV_MAX);
     nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, pipe_removed, r);
     int rc = hp_tls_listen(r->sock, url, tls, &r->listener, err, errlen);
     if (rc < 0) {
@@ -305,6 +385,7 @@ static void release(hp_rep_t *r)
 {
     if (--r->handles > 0)
         return;
+    free(r->heard);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }

@@ -38,6 +38,14 @@ typedef void (*hp_rep_request_cb)(void *data, hp_rep_req_t *req, const void *buf
 /* Called on the loop thread when a connection closes. */
 typedef void (*hp_rep_pipe_cb)(void *data, uint32_t pipe_id);
 
+/* The largest message received. Above the protocol's own limit
+ * (HP_PROTO_MAX_MSG), so a message a little too large still reaches the
+ * decoder, which refuses it with an ERROR reply and a log line; a larger
+ * one is dropped by nng with its connection (a REP socket cannot answer
+ * what it never received), and hp_rep logs a connection that closed
+ * before any message arrived on it. */
+#define HP_REP_RECV_MAX (8u << 20)
+
 /* hp_rep_open listens on url with ncontexts contexts. Returns 0 or
  * HP_EINVAL (bad URL), HP_EBUSY (address in use), HP_ENOMEM, with err. */
 int hp_rep_open(hp_rep_t **out, uv_loop_t *loop, const char *url, unsigned ncontexts,

@@ -47,8 +47,12 @@ static const setting_t settings[] = {
     INT("control-contexts", control_contexts, "16", 1, 1024, "concurrent CLI requests"),
     INT("query-max-rows", query_max_rows, "100000", 1, 100000000, "row limit for QUERY replies"),
     INT("checkpoint-s", checkpoint_s, "30", 1, 86400, "WAL checkpoint period"),
-    INT("query-timeout-s", query_timeout_s, "10", 1, 3600,
-        "a QUERY (hpsearch sql) running longer is stopped, so it cannot stall the daemon"),
+    INT("query-timeout-s", query_timeout_s, "5", 1, 3600,
+        "a QUERY (hpsearch sql) running longer is stopped (queries run off the loop; this "
+        "bounds how long one holds a thread and keeps the WAL from restarting)"),
+    INT("query-concurrency", query_concurrency, "2", 1, 16,
+        "QUERYs run at once, each on its own thread and read-only connection; one more is "
+        "refused as busy"),
     STR("lock-owner", lock_owner, "",
         "who the database's lock file names as its holder, PROGRAM:PID:SINCE (hpsearch run "
         "sets it; default: this hpsearchd)"),

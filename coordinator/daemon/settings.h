@@ -36,6 +36,7 @@ typedef struct hp_coord_config {
     int64_t query_max_rows;
     int64_t checkpoint_s;   /* WAL checkpoint period */
     int64_t query_timeout_s; /* one QUERY may run this long */
+    int64_t query_concurrency; /* QUERYs run at once, off the loop */
     char lock_owner[128];   /* "" (this process) or PROGRAM:PID:SINCE (lockfile.h) */
     /* derived */
     char token[1024];       /* the shared secret, read from token_file */

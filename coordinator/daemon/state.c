@@ -8,7 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t coord_now_ms(coord_t *c) { return uv_now(c->loop); }
+uint64_t coord_now_ms(coord_t *c)
+{
+    /* never backwards: a stall is found (and taken off) only after the
+     * messages read right after it were stamped with the loop's time */
+    uint64_t t = uv_now(c->loop) - c->stalled_ms;
+    if (t < c->clock_last)
+        t = c->clock_last;
+    c->clock_last = t;
+    return t;
+}
+
+void coord_clock_stalled(coord_t *c, uint64_t ms) { c->stalled_ms += ms; }
 
 uint64_t coord_lease_deadline_ms(coord_t *c) { return coord_now_ms(c) + (uint64_t)c->cfg.lease_ms; }
 

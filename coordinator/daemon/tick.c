@@ -125,6 +125,13 @@ void coord_reply(coord_t *c, hp_rep_req_t *req, Hpsearch__Envelope *env)
     HP_VEC_PUSH(c->outbox, r);
 }
 
+void coord_reply_buf(coord_t *c, hp_rep_req_t *req, hp_buf_t *buf)
+{
+    coord_reply_t r = {.req = req, .buf = *buf};
+    *buf = (hp_buf_t){0};
+    HP_VEC_PUSH(c->outbox, r);
+}
+
 void coord_reply_error(coord_t *c, hp_rep_req_t *req, int code, const char *fmt, ...)
 {
     char msg[4096];

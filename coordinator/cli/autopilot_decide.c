@@ -1,0 +1,254 @@
+/* The decision rules of `hpsearch autopilot` (see autopilot_decide.h). */
+#include "autopilot_decide.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const action_names[HP_AP_ACTION_COUNT] = {
+    [HP_AP_DONE] = "done",
+    [HP_AP_TUNE] = "tune_coarse_to_fine",
+    [HP_AP_BAYES] = "tune_bayes",
+    [HP_AP_BIGGER] = "bigger_model",
+    [HP_AP_LESS_REG] = "less_regularization",
+    [HP_AP_ARCH] = "stronger_architecture",
+    [HP_AP_MORE_DATA] = "more_data",
+    [HP_AP_BATCHNORM] = "normalization_layers",
+    [HP_AP_AUGMENT] = "augmentation",
+    [HP_AP_REGULARIZE] = "more_regularization",
+    [HP_AP_EARLY_STOP] = "early_stopping",
+    [HP_AP_REBALANCE] = "larger_validation_set",
+    [HP_AP_STOP] = "no_step_left",
+};
+
+const char *hp_ap_action_name(hp_ap_action_t a)
+{
+    return (int)a >= 0 && a < HP_AP_ACTION_COUNT ? action_names[a] : "?";
+}
+
+int hp_ap_target_met(double value, double target, int maximize)
+{
+    return isfinite(value) && (maximize ? value >= target : value <= target);
+}
+
+const char *hp_ap_size_param(const hp_ap_config_t *c)
+{
+    if (c->model == HP_MODEL_LENET)
+        return "fc1";
+    return c->depth == 1 ? "hidden" : NULL;
+}
+
+void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images)
+{
+    memset(c, 0, sizeof *c);
+    c->model = model;
+    c->images = images;
+    c->width = model == HP_MODEL_LENET ? 120 : 256;
+    c->depth = 1;
+    c->lr = 3e-4;
+    c->validation_fraction = 0.1;
+}
+
+/* the reason: the evidence, an arrow, then the step */
+typedef struct words {
+    char *s;
+    size_t cap, n;
+} words_t;
+
+static void say(words_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(words_t *w, const char *fmt, ...)
+{
+    if (w->n >= w->cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(w->s + w->n, w->cap - w->n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        w->n = w->n + (size_t)k < w->cap ? w->n + (size_t)k : w->cap - 1;
+}
+
+static int tried(const hp_ap_input_t *in, hp_ap_action_t a)
+{
+    return (in->failed & HP_AP_BIT(a)) != 0;
+}
+
+static const char *size_name(const hp_ap_config_t *c)
+{
+    return c->model == HP_MODEL_LENET ? "fc1" : "hidden";
+}
+
+/* the under-fitting ladder; 0 when no step is left */
+static int underfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
+{
+    const hp_ap_config_t *c = in->cur;
+    hp_ap_config_t *n = &d->next;
+    int cap = c->model == HP_MODEL_LENET ? HP_AP_MAX_WIDTH_LENET : HP_AP_MAX_WIDTH_MLP;
+    if (!tried(in, HP_AP_BIGGER)) {
+        if (c->width * 2 <= cap) {
+            n->width = c->width * 2;
+            d->action = HP_AP_BIGGER;
+            say(w, "bigger model: %s %d → %d", size_name(c), c->width, n->width);
+            return 1;
+        }
+        if (c->model == HP_MODEL_MLP && c->depth < HP_AP_MAX_DEPTH) {
+            n->depth = c->depth + 1;
+            d->action = HP_AP_BIGGER;
+            say(w, "bigger model: %d → %d hidden layers of %d (the width is at its cap %d)",
+                c->depth, n->depth, c->width, cap);
+            return 1;
+        }
+    }
+    if (!tried(in, HP_AP_LESS_REG) && (c->dropout > 0 || c->weight_decay > 0)) {
+        n->dropout = c->dropout / 2 < 0.05 ? 0 : c->dropout / 2;
+        n->weight_decay = c->weight_decay / 4 < 1e-5 ? 0 : c->weight_decay / 4;
+        d->action = HP_AP_LESS_REG;
+        say(w, "less regularization: dropout %g → %g, weight_decay %g → %g", c->dropout,
+            n->dropout, c->weight_decay, n->weight_decay);
+        return 1;
+    }
+    if (!tried(in, HP_AP_ARCH) && c->images && c->model == HP_MODEL_MLP) {
+        hp_ap_config_default(n, HP_MODEL_LENET, 1);
+        n->lr = c->lr;
+        n->train_subset = c->train_subset;
+        n->validation_fraction = c->validation_fraction;
+        n->epochs = c->epochs;
+        d->action = HP_AP_ARCH;
+        say(w, "a stronger architecture: MLP → LeNet-like CNN (tuned again from its defaults)");
+        return 1;
+    }
+    return 0;
+}
+
+/* the over-fitting ladder; 0 when no step is left */
+static int overfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
+{
+    const hp_ap_config_t *c = in->cur;
+    hp_ap_config_t *n = &d->next;
+    if (!tried(in, HP_AP_MORE_DATA) && c->train_subset > 0) {
+        n->train_subset = c->train_subset * 2;
+        d->action = HP_AP_MORE_DATA;
+        say(w, "more training data: train_subset %llu → %llu",
+            (unsigned long long)c->train_subset, (unsigned long long)n->train_subset);
+        return 1;
+    }
+    if (!tried(in, HP_AP_BATCHNORM) && !c->batchnorm) {
+        n->batchnorm = 1;
+        d->action = HP_AP_BATCHNORM;
+        say(w, "normalization layers: batch norm after the hidden layers");
+        return 1;
+    }
+    if (!tried(in, HP_AP_AUGMENT) && c->images && !c->augment) {
+        n->augment = 1;
+        d->action = HP_AP_AUGMENT;
+        say(w, "data augmentation: random shifts and flips of the training images");
+        return 1;
+    }
+    if (!tried(in, HP_AP_REGULARIZE) &&
+        (c->dropout < HP_AP_MAX_DROPOUT || c->weight_decay < HP_AP_MAX_WEIGHT_DECAY)) {
+        n->dropout = fmin(HP_AP_MAX_DROPOUT, c->dropout + 0.2);
+        n->weight_decay = c->weight_decay > 0 ? fmin(HP_AP_MAX_WEIGHT_DECAY, c->weight_decay * 5)
+                                              : 2e-4;
+        d->action = HP_AP_REGULARIZE;
+        say(w, "more regularization: dropout %g → %g, weight_decay %g → %g", c->dropout,
+            n->dropout, c->weight_decay, n->weight_decay);
+        return 1;
+    }
+    if (!tried(in, HP_AP_EARLY_STOP) && in->best_epoch > 0 && in->best_epoch < in->epochs) {
+        n->epochs = in->best_epoch;
+        d->action = HP_AP_EARLY_STOP;
+        say(w, "early stopping: epochs %d → %d, where val_error was lowest", in->epochs,
+            in->best_epoch);
+        return 1;
+    }
+    return 0;
+}
+
+static void bayes(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w, const char *why)
+{
+    if (tried(in, HP_AP_BAYES)) {
+        d->action = HP_AP_STOP;
+        say(w, "%s → stop: Bayesian optimisation around the best did not improve it and no "
+               "remedy is left; the best so far stands",
+            why);
+        return;
+    }
+    d->action = HP_AP_BAYES;
+    say(w, "%s → tune: Bayesian optimisation of the learning rate and size around the best so "
+           "far",
+        why);
+}
+
+void hp_ap_decide(const hp_ap_input_t *in, hp_ap_decision_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->term = -1;
+    out->next = *in->cur;
+    words_t w = {out->reason, sizeof out->reason, 0};
+    const hp_report_t *r = in->report;
+
+    if (in->has_target && hp_ap_target_met(in->objective, in->target, in->maximize)) {
+        out->action = HP_AP_DONE;
+        say(&w, "%s %.4f meets the target %g (%s) → done", in->metric, in->objective,
+            in->target, in->maximize ? "at least" : "at most");
+        return;
+    }
+    if (!in->cur->tuned) {
+        out->action = HP_AP_TUNE;
+        out->next.tuned = 1;
+        say(&w, "%s %.4f", in->metric, in->objective);
+        if (in->has_target)
+            say(&w, " misses the target %g", in->target);
+        say(&w, " with the defaults (Adam lr %g, %s %d) → tune: coarse-to-fine on the learning "
+                "rate and %s, the hyperparameters the guide names most sensitive",
+            in->cur->lr, size_name(in->cur), in->cur->width, size_name(in->cur));
+        return;
+    }
+    if (r->n_advice == 0) {
+        char why[160];
+        snprintf(why, sizeof why, "no term of the decomposition is material (threshold %.4f)",
+                 r->threshold);
+        bayes(in, out, &w, why);
+        return;
+    }
+    hp_report_term_id_t t = r->advice[0];
+    out->term = (int)t;
+    const char *label = hp_report_term_label(t);
+    say(&w, "%s %s%.4f is the %s material term", label,
+        t == HP_RT_BIAS && !in->human_known ? "≤ " : "", r->term[t].value,
+        r->n_advice == 1 ? "only" : "first");
+    if (t == HP_RT_BIAS && !in->human_known)
+        say(&w, " (no objective.human_error: counted from 0)");
+    if (r->n_advice > 1)
+        say(&w, " (of %zu, in the guide's order)", r->n_advice);
+    say(&w, " → ");
+    size_t mark = w.n;
+    int ok = 0;
+    switch (t) {
+    case HP_RT_BIAS: ok = underfit(in, out, &w); break;
+    case HP_RT_VARIANCE: ok = overfit(in, out, &w); break;
+    case HP_RT_SHIFT:
+        w.n = mark;
+        say(&w, "domain adaptation is not available yet (it would align the training features "
+                "with unlabeled test-distribution inputs, e.g. CORAL)");
+        bayes(in, out, &w, "");
+        return;
+    case HP_RT_VAL_OVERFIT:
+        if (!tried(in, HP_AP_REBALANCE) &&
+            in->cur->validation_fraction * 2 <= HP_AP_MAX_VAL_FRACTION + 1e-9) {
+            out->next.validation_fraction = in->cur->validation_fraction * 2;
+            out->action = HP_AP_REBALANCE;
+            say(&w, "re-balance: a larger validation set, validation_fraction %g → %g",
+                in->cur->validation_fraction, out->next.validation_fraction);
+            ok = 1;
+        }
+        break;
+    default: break;
+    }
+    if (!ok) {
+        w.n = mark;
+        out->reason[w.n] = '\0';
+        bayes(in, out, &w, "its remedies that hpsearch has are used up");
+    }
+}

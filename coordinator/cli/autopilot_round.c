@@ -1,0 +1,117 @@
+/* A round of `hpsearch autopilot` as a study spec (see autopilot_round.h). */
+#include "autopilot_round.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define MAX_TRIALS_PER_WORKER 4
+#define MAX_TRIALS 24
+#define LR_MIN 1e-5
+#define LR_MAX 3e-2
+
+void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int epochs,
+                      int workers)
+{
+    if (workers < 1)
+        workers = 1;
+    r->epochs = epochs < 1 ? 1 : epochs;
+    if (r->search == HP_AP_SEARCH_SIMPLE) {
+        r->max_trials = 1;
+        return;
+    }
+    uint64_t cap = (uint64_t)workers * MAX_TRIALS_PER_WORKER;
+    if (cap > MAX_TRIALS)
+        cap = MAX_TRIALS;
+    if (est_trial_s <= 0) {
+        r->max_trials = workers < 2 ? 2 : (uint64_t)workers;
+        return;
+    }
+    double fit = share_s * workers / est_trial_s; /* trials of `epochs` that fit */
+    if (fit < workers && r->epochs > 1) {
+        int e = (int)floor(r->epochs * fit / workers);
+        r->epochs = e < 1 ? 1 : e;
+        fit = share_s * workers / (est_trial_s * r->epochs / (epochs < 1 ? 1 : epochs));
+    }
+    uint64_t n = fit < 1 ? 1 : (uint64_t)fit;
+    r->max_trials = n > cap ? cap : n;
+}
+
+static double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+
+static void space(const hp_ap_round_t *r, hp_buf_t *b)
+{
+    const hp_ap_config_t *c = &r->cfg;
+    if (r->search == HP_AP_SEARCH_SIMPLE) {
+        /* one point: lr is fixed (the sanity check trains on the fixed
+         * settings alone), the space holds Adam's default beta1 */
+        hp_buf_puts(b, "space: {beta1: {type: categorical, values: [0.9]}}");
+        return;
+    }
+    double f = r->search == HP_AP_SEARCH_C2F ? 10 : 3;
+    double lo = clampd(c->lr / f, LR_MIN, LR_MAX), hi = clampd(c->lr * f, LR_MIN, LR_MAX);
+    hp_buf_printf(b, "space: {lr: {type: float, low: %.6g, high: %.6g, log: true}", lo, hi);
+    const char *sp = hp_ap_size_param(c);
+    if (sp) {
+        double g = r->search == HP_AP_SEARCH_C2F ? 2 : 1.5;
+        int slo = (int)floor(c->width / g), shi = (int)ceil(c->width * g);
+        if (slo < 8)
+            slo = 8;
+        if (shi <= slo)
+            shi = slo + 1;
+        hp_buf_printf(b, ", %s: {type: int, low: %d, high: %d, log: true}", sp, slo, shi);
+    }
+    hp_buf_puts(b, "}");
+}
+
+void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t *b)
+{
+    const hp_ap_config_t *c = &r->cfg;
+    static const char *const algo[] = {"random", "coarse-to-fine", "bayes"};
+    hp_buf_printf(b, "{name: %s, search: {algorithm: %s, max_trials: %llu, parallelism: %u, "
+                     "seed: %llu, sanity_check: %s",
+                  r->name, algo[r->search], (unsigned long long)r->max_trials, r->parallelism,
+                  (unsigned long long)user->search.seed,
+                  r->search == HP_AP_SEARCH_SIMPLE ? "true" : "false");
+    if (r->search == HP_AP_SEARCH_C2F)
+        hp_buf_printf(b, ", rounds: %d", r->max_trials >= 4 ? 2 : 1);
+    if (r->search == HP_AP_SEARCH_BAYES)
+        hp_buf_printf(b, ", n_initial: %llu",
+                      (unsigned long long)(r->max_trials < 4 ? r->max_trials : 4));
+    hp_buf_puts(b, "}, ");
+    space(r, b);
+    hp_buf_printf(b, ", trial: {model: %s, epochs: %d, dataset: {", hp_model_name(c->model),
+                  r->epochs);
+    const hp_spec_dataset_t *d = &user->trial.dataset;
+    hp_buf_printf(b, "%s: '%s'", d->is_path ? "path" : "name", d->source);
+    if (d->label)
+        hp_buf_printf(b, ", label: '%s'", d->label);
+    if (d->is_path)
+        hp_buf_printf(b, ", task: %s", hp_task_name(d->task));
+    hp_buf_printf(b, ", train_subset: %llu, validation_fraction: %g, normalize: %s, shift: %s",
+                  (unsigned long long)c->train_subset, c->validation_fraction,
+                  hp_normalize_name(d->normalize), hp_shift_name(d->shift));
+    if (!d->is_path)
+        hp_buf_printf(b, ", augment: %s", c->augment ? "true" : "false");
+    hp_buf_puts(b, "}, fixed: {optimizer: adam, baselines: true");
+    if (r->search == HP_AP_SEARCH_SIMPLE)
+        hp_buf_printf(b, ", lr: %g", c->lr);
+    const char *sp = r->search == HP_AP_SEARCH_SIMPLE ? NULL : hp_ap_size_param(c);
+    if (c->model == HP_MODEL_LENET) {
+        int k1 = (int)lround(6.0 * c->width / 120), k2 = (int)lround(16.0 * c->width / 120);
+        hp_buf_printf(b, ", conv1: %d, conv2: %d, fc2: %d", k1 < 1 ? 1 : k1, k2 < 1 ? 1 : k2,
+                      (int)lround(84.0 * c->width / 120) < 1 ? 1
+                                                             : (int)lround(84.0 * c->width / 120));
+        hp_buf_printf(b, ", fc1: %s", sp ? "~" : "");
+        if (!sp)
+            hp_buf_printf(b, "%d", c->width);
+    } else if (!sp) {
+        hp_buf_puts(b, ", hidden: [");
+        for (int i = 0; i < c->depth; i++)
+            hp_buf_printf(b, "%s%d", i ? ", " : "", c->width);
+        hp_buf_puts(b, "]");
+    } else {
+        hp_buf_puts(b, ", hidden: ~"); /* searched: a fixed one of the user's goes */
+    }
+    hp_buf_printf(b, ", dropout: %g, weight_decay: %g, batchnorm: %s}}}", c->dropout,
+                  c->weight_decay, c->batchnorm ? "true" : "false");
+}

@@ -1,0 +1,49 @@
+/*
+ * autopilot_round.h — one round of `hpsearch autopilot` as a study: its
+ * spec (what autopilot writes over the user's, spec_overlay.h) and its
+ * size from the time left. Pure: no I/O.
+ *
+ *     hp_ap_round_t r = {.search = HP_AP_SEARCH_C2F, .cfg = cur, .parallelism = 2};
+ *     snprintf(r.name, sizeof r.name, "%s-r%d", base, k);
+ *     hp_ap_round_size(&r, share_s, est_trial_s, epochs, workers);
+ *     hp_buf_t overlay = {0};
+ *     hp_ap_round_overlay(&r, &user_spec, &overlay);   // YAML flow text
+ */
+#ifndef HP_CLI_AUTOPILOT_ROUND_H
+#define HP_CLI_AUTOPILOT_ROUND_H
+
+#include "autopilot_decide.h"
+#include "buf.h"
+#include "spec.h"
+
+typedef enum hp_ap_search {
+    HP_AP_SEARCH_SIMPLE = 0, /* one trial with the defaults, sanity check on */
+    HP_AP_SEARCH_C2F,        /* coarse-to-fine on lr and size */
+    HP_AP_SEARCH_BAYES,      /* bayes on lr and size, narrower */
+} hp_ap_search_t;
+
+typedef struct hp_ap_round {
+    char name[HP_SPEC_NAME_MAX];
+    hp_ap_search_t search;
+    hp_ap_config_t cfg;
+    uint64_t max_trials;
+    uint32_t parallelism;
+    int epochs;
+} hp_ap_round_t;
+
+/* hp_ap_round_size sets r->max_trials and r->epochs so the round fits in
+ * share_s seconds of wall time with `workers` trials at once, when one
+ * trial of `epochs` epochs takes est_trial_s (<= 0: unknown, then one
+ * trial per worker, at least 2). A round runs at most 4 trials per worker
+ * (24 in all; the simple round one), and epochs shrink (never below 1)
+ * when fewer than `workers` trials would fit. */
+void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int epochs,
+                      int workers);
+
+/* hp_ap_round_overlay appends the keys the round writes over the user's
+ * spec: name, search, space, trial.model, trial.epochs, the dataset's
+ * train_subset, validation_fraction and augment, and trial.fixed (the
+ * model's sizes, dropout, weight_decay, batchnorm, baselines). */
+void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t *out);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * hpsearch autopilot's decision (autopilot_decide.h) on hand-made report
+ * numbers: the report's terms in, the guide's next step out; and a round's
+ * size from the time left (autopilot_round.h).
+ */
+#include "autopilot_decide.h"
+#include "autopilot_round.h"
+
+#include "hp_check.h"
+
+#include <check.h>
+#include <math.h>
+#include <string.h>
+
+/* a report with human error `human` (NaN: unknown, then counted from 0 as
+ * autopilot does) */
+static hp_report_t rep(double human, double train, double val, double test)
+{
+    hp_report_errors_t e;
+    hp_report_errors_init(&e);
+    e.human = isfinite(human) ? human : 0;
+    e.err[HP_RE_TRAIN] = train;
+    e.err[HP_RE_VAL] = val;
+    e.err[HP_RE_TEST] = test;
+    hp_report_t r;
+    hp_report_compute(&e, &r);
+    return r;
+}
+
+static hp_ap_decision_t decide(const hp_report_t *r, const hp_ap_config_t *cur, unsigned failed,
+                               double objective, double target)
+{
+    hp_ap_input_t in = {.report = r, .human_known = 1, .cur = cur, .failed = failed,
+                        .metric = "val_error", .objective = objective, .has_target = 1,
+                        .target = target, .best_epoch = 3, .epochs = 5};
+    hp_ap_decision_t d;
+    hp_ap_decide(&in, &d);
+    return d;
+}
+
+static hp_ap_config_t tuned(hp_model_t m, int images)
+{
+    hp_ap_config_t c;
+    hp_ap_config_default(&c, m, images);
+    c.tuned = 1;
+    return c;
+}
+
+START_TEST(test_target_met_is_done)
+{
+    hp_report_t r = rep(0, 0.2, 0.21, 0.22);
+    hp_ap_config_t c = tuned(HP_MODEL_MLP, 0);
+    hp_ap_decision_t d = decide(&r, &c, 0, 0.049, 0.05);
+    ck_assert_int_eq(d.action, HP_AP_DONE);
+    ck_assert_ptr_nonnull(strstr(d.reason, "meets the target"));
+    /* maximizing: at least the target */
+    hp_ap_input_t in = {.report = &r, .cur = &c, .metric = "val_accuracy", .objective = 0.9,
+                        .maximize = 1, .has_target = 1, .target = 0.95};
+    hp_ap_decide(&in, &d);
+    ck_assert_int_ne(d.action, HP_AP_DONE);
+}
+END_TEST
+
+START_TEST(test_defaults_are_tuned_first)
+{
+    hp_report_t r = rep(0, 0.2, 0.21, 0.22);
+    hp_ap_config_t c;
+    hp_ap_config_default(&c, HP_MODEL_MLP, 0);
+    hp_ap_decision_t d = decide(&r, &c, 0, 0.21, 0.05);
+    ck_assert_int_eq(d.action, HP_AP_TUNE);
+    ck_assert_int_eq(d.next.tuned, 1);
+    ck_assert_ptr_nonnull(strstr(d.reason, "coarse-to-fine"));
+}
+END_TEST
+
+START_TEST(test_underfit_gets_bigger_model)
+{
+    /* the example: avoidable bias 0.061 is the largest material term */
+    hp_report_t r = rep(0.01, 0.071, 0.08, 0.085);
+    ck_assert_int_eq(r.advice[0], HP_RT_BIAS);
+    hp_ap_config_t c = tuned(HP_MODEL_MLP, 0);
+    hp_ap_decision_t d = decide(&r, &c, 0, 0.08, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    ck_assert_int_eq(d.term, HP_RT_BIAS);
+    ck_assert_int_eq(d.next.width, 512);
+    ck_assert_msg(strstr(d.reason, "avoidable bias 0.0610") &&
+                      strstr(d.reason, "bigger model: hidden 256 → 512"),
+                  "reason: %s", d.reason);
+}
+END_TEST
+
+START_TEST(test_underfit_ladder_moves_on)
+{
+    hp_report_t r = rep(0, 0.1, 0.105, 0.11);
+    /* at the width cap an mlp gets one more layer */
+    hp_ap_config_t c = tuned(HP_MODEL_MLP, 0);
+    c.width = HP_AP_MAX_WIDTH_MLP;
+    hp_ap_decision_t d = decide(&r, &c, 0, 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    ck_assert_int_eq(d.next.depth, 2);
+    /* bigger did not help, and there is regularization: less of it */
+    c = tuned(HP_MODEL_MLP, 1);
+    c.dropout = 0.4;
+    c.weight_decay = 1e-3;
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_LESS_REG);
+    ck_assert(d.next.dropout < c.dropout && d.next.weight_decay < c.weight_decay);
+    /* none: images move from the MLP to LeNet */
+    c.dropout = c.weight_decay = 0;
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_ARCH);
+    ck_assert_int_eq(d.next.model, HP_MODEL_LENET);
+    /* LeNet is the strongest built in: tune with bayes, saying so */
+    c = tuned(HP_MODEL_LENET, 1);
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BAYES);
+    ck_assert_ptr_nonnull(strstr(d.reason, "used up"));
+}
+END_TEST
+
+START_TEST(test_overfit_ladder)
+{
+    /* variance first: train 0.01 (bias 0.01 - 0.01 human = 0), val 0.08 */
+    hp_report_t r = rep(0.01, 0.01, 0.08, 0.085);
+    ck_assert_int_eq(r.advice[0], HP_RT_VARIANCE);
+    hp_ap_config_t c = tuned(HP_MODEL_LENET, 1);
+    c.train_subset = 5000;
+    hp_ap_decision_t d = decide(&r, &c, 0, 0.08, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_MORE_DATA);
+    ck_assert_uint_eq(d.next.train_subset, 10000);
+    c.train_subset = 0;
+    d = decide(&r, &c, 0, 0.08, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BATCHNORM);
+    c.batchnorm = 1;
+    d = decide(&r, &c, 0, 0.08, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_AUGMENT);
+    c.augment = 1;
+    d = decide(&r, &c, 0, 0.08, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_REGULARIZE);
+    ck_assert(d.next.dropout > 0 && d.next.weight_decay > 0);
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_REGULARIZE), 0.08, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_EARLY_STOP);
+    ck_assert_int_eq(d.next.epochs, 3);
+    /* tabular data are not augmented */
+    hp_ap_config_t t = tuned(HP_MODEL_MLP, 0);
+    t.batchnorm = 1;
+    d = decide(&r, &t, 0, 0.08, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_REGULARIZE);
+}
+END_TEST
+
+START_TEST(test_shift_and_val_overfit)
+{
+    hp_report_errors_t e;
+    hp_report_errors_init(&e);
+    e.human = 0.01;
+    e.err[HP_RE_TRAIN] = 0.011;
+    e.err[HP_RE_VAL] = 0.012;
+    e.err[HP_RE_SHIFT_VAL] = 0.2;
+    e.err[HP_RE_TEST] = 0.2;
+    hp_report_t r;
+    hp_report_compute(&e, &r);
+    hp_ap_config_t c = tuned(HP_MODEL_LENET, 1);
+    hp_ap_decision_t d = decide(&r, &c, 0, 0.012, 0.005);
+    ck_assert_int_eq(d.term, HP_RT_SHIFT);
+    ck_assert_int_eq(d.action, HP_AP_BAYES);
+    ck_assert_ptr_nonnull(strstr(d.reason, "domain adaptation is not available yet"));
+    /* test well above val: a larger validation set */
+    r = rep(0.01, 0.011, 0.012, 0.05);
+    d = decide(&r, &c, 0, 0.012, 0.005);
+    ck_assert_int_eq(d.action, HP_AP_REBALANCE);
+    ck_assert_double_eq_tol(d.next.validation_fraction, 0.2, 1e-12);
+}
+END_TEST
+
+START_TEST(test_nothing_material_tunes)
+{
+    hp_report_t r = rep(0.05, 0.052, 0.053, 0.054);
+    hp_ap_config_t c = tuned(HP_MODEL_MLP, 0);
+    hp_ap_decision_t d = decide(&r, &c, 0, 0.053, 0.04);
+    ck_assert_int_eq(d.action, HP_AP_BAYES);
+    ck_assert_int_eq(d.term, -1);
+    ck_assert_ptr_nonnull(strstr(d.reason, "no term"));
+    /* a bayes round that did not improve ends the loop */
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BAYES), 0.053, 0.04);
+    ck_assert_int_eq(d.action, HP_AP_STOP);
+    ck_assert_ptr_nonnull(strstr(d.reason, "stop"));
+}
+END_TEST
+
+START_TEST(test_unknown_human_error_is_an_upper_bound)
+{
+    hp_report_t r = rep(NAN, 0.071, 0.075, 0.08);
+    hp_ap_config_t c = tuned(HP_MODEL_MLP, 0);
+    hp_ap_input_t in = {.report = &r, .human_known = 0, .cur = &c, .metric = "val_error",
+                        .objective = 0.075, .has_target = 1, .target = 0.01};
+    hp_ap_decision_t d;
+    hp_ap_decide(&in, &d);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    ck_assert_msg(strstr(d.reason, "≤ 0.0710") && strstr(d.reason, "human_error"), "%s",
+                  d.reason);
+}
+END_TEST
+
+START_TEST(test_round_size)
+{
+    hp_ap_round_t r = {.search = HP_AP_SEARCH_C2F};
+    /* 60 s, 2 workers, 5 s a trial: 24 fit, the cap is 4 a worker */
+    hp_ap_round_size(&r, 60, 5, 5, 2);
+    ck_assert_uint_eq(r.max_trials, 8);
+    ck_assert_int_eq(r.epochs, 5);
+    /* 10 s for 2 workers, 20 s a trial of 10 epochs: epochs shrink */
+    hp_ap_round_size(&r, 10, 20, 10, 2);
+    ck_assert_int_eq(r.epochs, 5);
+    ck_assert_uint_ge(r.max_trials, 1);
+    /* unknown cost: one trial a worker, at least 2 */
+    hp_ap_round_size(&r, 100, 0, 5, 1);
+    ck_assert_uint_eq(r.max_trials, 2);
+    r.search = HP_AP_SEARCH_SIMPLE;
+    hp_ap_round_size(&r, 100, 1, 5, 4);
+    ck_assert_uint_eq(r.max_trials, 1);
+}
+END_TEST
+
+static Suite *autopilot_suite(void)
+{
+    Suite *s = suite_create("autopilot");
+    TCase *tc = tcase_create("decide");
+    tcase_add_test(tc, test_target_met_is_done);
+    tcase_add_test(tc, test_defaults_are_tuned_first);
+    tcase_add_test(tc, test_underfit_gets_bigger_model);
+    tcase_add_test(tc, test_underfit_ladder_moves_on);
+    tcase_add_test(tc, test_overfit_ladder);
+    tcase_add_test(tc, test_shift_and_val_overfit);
+    tcase_add_test(tc, test_nothing_material_tunes);
+    tcase_add_test(tc, test_unknown_human_error_is_an_upper_bound);
+    tcase_add_test(tc, test_round_size);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return hp_check_run(autopilot_suite()); }
