@@ -267,6 +267,8 @@ typedef struct coord {
     HP_VEC(coord_run_t) runs;
     HP_VEC(coord_worker_t) workers;
     HP_VEC(coord_held_t) held;
+    uint64_t held_full_warned_ms; /* when held.c last said the pool was full */
+    uint64_t held_refused;        /* idle requests sent away since then */
     HP_VEC(coord_ask_t) asks; /* in arrival order */
     HP_VEC(coord_reply_t) outbox;
     size_t rr; /* round-robin position over studies */
@@ -397,7 +399,9 @@ void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
                           int shutting_down);
 /* coord_held_add holds h (copied) until there is a trial for it and asks
  * for a schedule; while shutting down it answers NO_TRIAL at once. A
- * resend (same worker and seq) replaces the request it resends. */
+ * resend (same worker and seq) replaces the request it resends. A share of
+ * the worker socket's contexts is never held (coord_held_limit): past the
+ * limit h gets NO_TRIAL (ask again) and the log a rate-limited warning. */
 void coord_held_add(coord_t *c, const coord_held_t *h);
 /* coord_held_pop takes the oldest held request whose worker is alive (and
  * not leaving) into *out and returns 1, answering those of lost and
