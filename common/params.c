@@ -192,11 +192,25 @@ int hp_params_to_point(const hp_space_t *sp, const char *json, double *x, char *
             rc = hp_errf(err, errlen, HP_EINVAL, "params: expected ',' or '}' near '%.20s'", c.p);
             goto out;
         }
+    /* a conditional parameter is absent exactly when it is inactive */
     for (size_t i = 0; i < sp->n; i++)
-        if (!seen[i]) {
-            rc = hp_errf(err, errlen, HP_EINVAL, "params: missing '%s'", sp->params[i].name);
+        if (!seen[i] && sp->params[i].has_when)
+            x[i] = NAN;
+    for (size_t i = 0; i < sp->n; i++) {
+        const hp_param_t *p = &sp->params[i];
+        int active = !p->has_when || hp_space_param_active(sp, x, i);
+        if (!seen[i] && active) {
+            rc = hp_errf(err, errlen, HP_EINVAL, "params: missing '%s'", p->name);
             goto out;
         }
+        if (seen[i] && !active) {
+            rc = hp_errf(err, errlen, HP_EINVAL,
+                         "params: '%s' is given but inactive (its condition on '%s' does not "
+                         "hold)",
+                         p->name, sp->params[p->when_parent].name);
+            goto out;
+        }
+    }
     if (!hp_space_contains(sp, x))
         rc = hp_errf(err, errlen, HP_EINVAL, "params: a value lies outside the search space");
 out:
@@ -306,7 +320,9 @@ static int read_number(const hp_param_t *p, const char *text, double *x, char *e
     } else {
         *x = v;
         /* a stepped value must be on the grid low, low+step, ... */
-        hp_space_t one = {(hp_param_t *)p, 1};
+        hp_param_t q = *p; /* its condition names the whole space's parameters */
+        q.has_when = 0;
+        hp_space_t one = {&q, 1};
         if (!hp_space_contains(&one, x))
             rc = hp_errf(err, errlen, HP_EINVAL,
                          "%s: %s is not one of its steps (low %s, step %s)", p->name, text,
@@ -357,10 +373,33 @@ int hp_params_from_assignments(const hp_spec_t *spec, const char *const *names,
         if (rc < 0)
             return rc;
     }
+    /* a conditional parameter is left out exactly when it is inactive */
+    for (size_t i = 0; i < sp->n; i++)
+        if (!seen[i] && sp->params[i].has_when)
+            x[i] = NAN;
+    for (size_t i = 0; i < sp->n; i++) {
+        const hp_param_t *p = &sp->params[i];
+        if (seen[i] && p->has_when && !hp_space_param_active(sp, x, i)) {
+            const hp_param_t *q = &sp->params[p->when_parent];
+            hp_buf_t b = {0};
+            if (!isnan(x[p->when_parent]))
+                hp_space_format_value(q, x[p->when_parent], &b);
+            int rc = b.data ? hp_errf(err, errlen, HP_EINVAL,
+                                      "%s is inactive when %s is %s (its when: condition); "
+                                      "leave it out",
+                                      p->name, q->name, b.data)
+                            : hp_errf(err, errlen, HP_EINVAL,
+                                      "%s is inactive: %s, which its when: names, is "
+                                      "inactive itself; leave it out",
+                                      p->name, q->name);
+            hp_buf_fini(&b);
+            return rc;
+        }
+    }
     hp_buf_t missing = {0};
     size_t nm = 0;
     for (size_t i = 0; i < sp->n; i++)
-        if (!seen[i]) {
+        if (!seen[i] && (!sp->params[i].has_when || hp_space_param_active(sp, x, i))) {
             if (nm++)
                 hp_buf_puts(&missing, ", ");
             hp_buf_puts(&missing, sp->params[i].name);

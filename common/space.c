@@ -1,4 +1,4 @@
-#include "space.h"
+#include "space_int.h"
 
 #include "err.h"
 
@@ -55,8 +55,11 @@ static void param_free_values(hp_param_t *p)
 
 void hp_space_fini(hp_space_t *sp)
 {
-    for (size_t i = 0; i < sp->n; i++)
+    for (size_t i = 0; i < sp->n; i++) {
         param_free_values(&sp->params[i]);
+        free(sp->params[i].when_values);
+        free(sp->params[i].def.text);
+    }
     free(sp->params);
     memset(sp, 0, sizeof *sp);
 }
@@ -118,6 +121,13 @@ void hp_space_copy(hp_space_t *dst, const hp_space_t *src)
         for (size_t j = 0; j < s->n_values; j++)
             hp_param_add_value(d, s->values[j].text, s->values[j].is_number,
                                s->values[j].num);
+        d->when_values = NULL;
+        d->n_when_values = 0;
+        for (size_t j = 0; j < s->n_when_values; j++)
+            hp_space_when_add(d, s->when_parent, s->when_values[j]);
+        d->has_when = s->has_when;
+        if (s->has_default)
+            d->def.text = dupstr(s->def.text);
     }
 }
 
@@ -136,7 +146,7 @@ static int is_integer(double v) { return isfinite(v) && v == floor(v); }
 /* float_steps returns how many values a stepped float has: low + k*step
  * for k = 0..K with low + K*step <= high (up to STEP_SLACK). Assumes a
  * validated parameter; returns 1 for nonsense rather than misbehave. */
-static uint64_t float_steps(const hp_param_t *p)
+uint64_t space_float_steps(const hp_param_t *p)
 {
     double q = (p->high - p->low) / p->step;
     if (!(q >= 0 && q < TWO53))
@@ -148,7 +158,7 @@ static uint64_t float_steps(const hp_param_t *p)
 
 /* int_steps: values low + k*step, k = 0..K, K = floor((high-low)/step):
  * when step does not divide the range, the last value is below high. */
-static uint64_t int_steps(const hp_param_t *p)
+uint64_t space_int_steps(const hp_param_t *p)
 {
     if (!(fabs(p->low) <= TWO53 && fabs(p->high) <= TWO53 && p->low <= p->high &&
           p->step >= 1 && p->step <= TWO53))
@@ -162,7 +172,7 @@ static uint64_t int_steps(const hp_param_t *p)
  * binary noise (0 + 3*0.1 = 0.30000000000000004); rounding to 15 significant
  * digits gives back the decimal the user meant, and the exact high when the
  * step divides the range. */
-static double float_step_value(const hp_param_t *p, uint64_t k)
+double space_float_step_value(const hp_param_t *p, uint64_t k)
 {
     if (k == 0)
         return p->low;
@@ -177,7 +187,7 @@ static double float_step_value(const hp_param_t *p, uint64_t k)
     return fmin(fmax(v, p->low), p->high);
 }
 
-static double int_step_value(const hp_param_t *p, uint64_t k)
+double space_int_step_value(const hp_param_t *p, uint64_t k)
 {
     int64_t lo = (int64_t)p->low;
     return (double)(lo + (int64_t)(k * (uint64_t)p->step));
@@ -223,9 +233,9 @@ uint64_t hp_param_cardinality(const hp_param_t *p)
 {
     switch (p->type) {
     case HP_PARAM_FLOAT:
-        return p->step > 0 ? float_steps(p) : 0;
+        return p->step > 0 ? space_float_steps(p) : 0;
     case HP_PARAM_INT:
-        return int_steps(p);
+        return space_int_steps(p);
     case HP_PARAM_CATEGORICAL:
         return p->n_values;
     }
@@ -243,7 +253,7 @@ static double clamp01(double u)
 
 /* continuous float, and the log-int curve: interpolate in (log) space with
  * the endpoints pinned, so u = 0 and u = 1 give low and high exactly */
-static double float_from_unit(const hp_param_t *p, double u)
+double space_float_from_unit(const hp_param_t *p, double u)
 {
     u = clamp01(u);
     if (u == 0)
@@ -307,12 +317,12 @@ static double param_from_unit(const hp_param_t *p, double u)
     switch (p->type) {
     case HP_PARAM_FLOAT:
         if (p->step > 0)
-            return float_step_value(p, cell_of(u, float_steps(p)));
-        return float_from_unit(p, u);
+            return space_float_step_value(p, cell_of(u, space_float_steps(p)));
+        return space_float_from_unit(p, u);
     case HP_PARAM_INT:
         if (p->log)
             return int_log_from_unit(p, u);
-        return int_step_value(p, cell_of(u, int_steps(p)));
+        return space_int_step_value(p, cell_of(u, space_int_steps(p)));
     case HP_PARAM_CATEGORICAL:
         return p->n_values ? (double)cell_of(u, p->n_values) : 0;
     }
@@ -326,7 +336,7 @@ static double param_to_unit(const hp_param_t *p, double x)
     switch (p->type) {
     case HP_PARAM_FLOAT:
         if (p->step > 0) {
-            uint64_t n = float_steps(p);
+            uint64_t n = space_float_steps(p);
             double k = nearbyint((fmin(fmax(x, p->low), p->high) - p->low) / p->step);
             k = fmin(fmax(k, 0), (double)(n - 1));
             return cell_center((uint64_t)k, n);
@@ -335,7 +345,7 @@ static double param_to_unit(const hp_param_t *p, double x)
     case HP_PARAM_INT: {
         if (p->log)
             return int_log_to_unit(p, x);
-        uint64_t n = int_steps(p);
+        uint64_t n = space_int_steps(p);
         if (n == 1)
             return 0.5;
         int64_t lo = (int64_t)p->low;
@@ -370,18 +380,18 @@ void hp_space_from_unit(const hp_space_t *sp, const double *u, double *x)
  * a value written back from JSON still counts) */
 static int on_float_step(const hp_param_t *p, double x)
 {
-    uint64_t n = float_steps(p);
+    uint64_t n = space_float_steps(p);
     double k = nearbyint((x - p->low) / p->step);
     if (!(k >= 0 && k < (double)n))
         return 0;
-    return fabs(x - float_step_value(p, (uint64_t)k)) <= STEP_SLACK * p->step;
+    return fabs(x - space_float_step_value(p, (uint64_t)k)) <= STEP_SLACK * p->step;
 }
 
 static int on_int_step(const hp_param_t *p, double x)
 {
     int64_t d = (int64_t)x - (int64_t)p->low;
     return d >= 0 && (uint64_t)d % (uint64_t)p->step == 0 &&
-           (uint64_t)d / (uint64_t)p->step < int_steps(p);
+           (uint64_t)d / (uint64_t)p->step < space_int_steps(p);
 }
 
 static int param_contains(const hp_param_t *p, double x)
@@ -401,9 +411,11 @@ static int param_contains(const hp_param_t *p, double x)
 
 int hp_space_contains(const hp_space_t *sp, const double *x)
 {
-    for (size_t i = 0; i < sp->n; i++)
-        if (!param_contains(&sp->params[i], x[i]))
+    for (size_t i = 0; i < sp->n; i++) {
+        int active = !sp->params[i].has_when || hp_space_param_active(sp, x, i);
+        if (active ? !param_contains(&sp->params[i], x[i]) : !isnan(x[i]))
             return 0;
+    }
     return 1;
 }
 
@@ -473,7 +485,7 @@ static int check_step(const hp_param_t *p, int range_ok, hp_diag_t *diag)
         else if (range_ok && s > p->high - p->low)
             BAD("step", "must be <= high - low = %s (got %s): only low would be reachable",
                 fmtnum(b1, p->high - p->low), fmtnum(b2, s));
-        else if (range_ok && int_steps(p) > (uint64_t)TWO53)
+        else if (range_ok && space_int_steps(p) > (uint64_t)TWO53)
             BAD("high", "the range [low, high] holds more than 2^53 values (got %s..%s)",
                 fmtnum(b1, p->low), fmtnum(b2, p->high));
         return bad;
@@ -627,89 +639,8 @@ int hp_space_validate(const hp_space_t *sp, hp_diag_t *diag)
         bad += dup;
         bad += check_param(p, diag);
     }
+    bad += space_check_when(sp, diag);
     return bad ? HP_EINVAL : 0;
-}
-
-/* ---- grid -------------------------------------------------------------- */
-
-/* grid_count: how many grid values the parameter contributes; 0 when it
- * has none (a continuous float without values or grid_points) */
-static uint64_t grid_count(const hp_param_t *p)
-{
-    if (p->n_values)
-        return p->n_values;
-    switch (p->type) {
-    case HP_PARAM_FLOAT:
-        if (p->step > 0)
-            return float_steps(p);
-        return p->grid_points;
-    case HP_PARAM_INT:
-        return int_steps(p);
-    case HP_PARAM_CATEGORICAL:
-        return 0;
-    }
-    return 0;
-}
-
-int hp_space_grid_size(const hp_space_t *sp, uint64_t *size, hp_diag_t *diag)
-{
-    *size = 0;
-    int missing = 0;
-    for (size_t i = 0; i < sp->n; i++) {
-        const hp_param_t *p = &sp->params[i];
-        if (grid_count(p) > 0)
-            continue;
-        missing++;
-        if (!diag)
-            continue;
-        char path[HP_PARAM_NAME_MAX + 8];
-        snprintf(path, sizeof path, "space.%s", p->name);
-        if (p->type == HP_PARAM_FLOAT)
-            hp_diag_add(diag, "", 0, path, "grid search needs `values` or `grid_points` for "
-                        "the continuous float %s", p->name);
-        else
-            hp_diag_add(diag, "", 0, path, "has no values to enumerate");
-    }
-    if (missing)
-        return HP_EINVAL;
-    uint64_t n = 1;
-    for (size_t i = 0; i < sp->n; i++) {
-        if (__builtin_mul_overflow(n, grid_count(&sp->params[i]), &n)) {
-            if (diag)
-                hp_diag_add(diag, "", 0, "space", "the grid has more than 2^64 points "
-                            "(overflow at parameter %s)", sp->params[i].name);
-            return HP_ERANGE;
-        }
-    }
-    *size = n;
-    return 0;
-}
-
-static double grid_value(const hp_param_t *p, uint64_t i, uint64_t count)
-{
-    if (p->type == HP_PARAM_CATEGORICAL)
-        return (double)i;
-    if (p->n_values)
-        return p->values[i].num;
-    if (p->type == HP_PARAM_INT)
-        return int_step_value(p, i);
-    if (p->step > 0)
-        return float_step_value(p, i);
-    /* grid_points: evenly spaced in the mapped (log) space, ends included */
-    return float_from_unit(p, i == count - 1 ? 1.0 : (double)i / (double)(count - 1));
-}
-
-int hp_space_grid_point(const hp_space_t *sp, uint64_t idx, double *x)
-{
-    for (size_t i = sp->n; i-- > 0;) {
-        uint64_t c = grid_count(&sp->params[i]);
-        if (c == 0)
-            return HP_EINVAL;
-        x[i] = grid_value(&sp->params[i], idx % c, c);
-        idx /= c;
-    }
-    /* what is left over means idx >= size (and works when size overflows) */
-    return idx == 0 ? 0 : HP_ERANGE;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -730,10 +661,14 @@ static void put_int(hp_buf_t *out, double v) { hp_buf_printf(out, "%.0f", v + 0.
 void hp_space_point_json(const hp_space_t *sp, const double *x, hp_buf_t *out)
 {
     hp_buf_putc(out, '{');
+    int first = 1;
     for (size_t i = 0; i < sp->n; i++) {
         const hp_param_t *p = &sp->params[i];
-        if (i)
+        if (p->has_when && isnan(x[i]))
+            continue; /* inactive */
+        if (!first)
             hp_buf_putc(out, ',');
+        first = 0;
         hp_buf_json_string(out, p->name);
         hp_buf_putc(out, ':');
         switch (p->type) {

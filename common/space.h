@@ -82,6 +82,18 @@ typedef struct hp_param {
     hp_choice_t *values;   /* categorical: the choices; float/int: optional
                               explicit grid values */
     size_t n_values;
+    /* conditional (`when:`): the parameter is active only while the
+     * categorical parameter number when_parent takes one of the choices
+     * when_values (indices into its values), and that parent is active
+     * itself; has_when 0: always active */
+    int has_when;
+    size_t when_parent;
+    size_t *when_values;
+    size_t n_when_values;
+    /* `default:` of a conditional parameter: the text that fills its
+     * {name} placeholders while it is inactive */
+    int has_default;
+    hp_choice_t def;
 } hp_param_t;
 
 typedef struct hp_space {
@@ -113,16 +125,37 @@ int hp_space_find(const hp_space_t *sp, const char *name);
  * second one), "space" for an empty name. low >= high is reported on low. */
 int hp_space_validate(const hp_space_t *sp, hp_diag_t *diag);
 
+/* Conditional parameters. In a point, an inactive parameter's coordinate
+ * is NaN; hp_space_contains requires exactly that, hp_space_point_json
+ * leaves it out, and the grid enumerates each distinct configuration once
+ * (inactive parameters do not multiply it).
+ *
+ * hp_space_when_add appends choice index v to p's condition on parameter
+ * number parent (setting has_when). */
+void hp_space_when_add(hp_param_t *p, size_t parent, size_t v);
+/* hp_space_is_conditional: whether any parameter has a condition. */
+int hp_space_is_conditional(const hp_space_t *sp);
+/* hp_space_param_active reports whether parameter i is active at x: its
+ * condition holds (the parent's coordinate is one of its choices) and the
+ * parent is active, up the chain. Only categorical coordinates are read,
+ * so x may be a sampler's encoding in which they are choice indices. */
+int hp_space_param_active(const hp_space_t *sp, const double *x, size_t i);
+/* hp_space_deactivate sets the coordinate of every inactive parameter of
+ * x to NaN: what a sampler does to the point it drew. */
+void hp_space_deactivate(const hp_space_t *sp, double *x);
+
 /* hp_space_to_unit maps point x to u in [0,1]^n. */
 void hp_space_to_unit(const hp_space_t *sp, const double *x, double *u);
 /* hp_space_from_unit maps u (values outside [0,1] are clamped) to a valid
  * point x: ints rounded to their step grid, categoricals to an index. */
 void hp_space_from_unit(const hp_space_t *sp, const double *u, double *x);
-/* hp_space_contains reports whether x is a valid point of the space. */
+/* hp_space_contains reports whether x is a valid point of the space: every
+ * active coordinate valid, every inactive one NaN. */
 int hp_space_contains(const hp_space_t *sp, const double *x);
 
 /* hp_space_grid_size sets *size to the number of grid points (product of
- * per-parameter counts). Fails with a diagnostic when a float has neither
+ * per-parameter counts; with conditional parameters, the number of distinct
+ * configurations of the tree). Fails with a diagnostic when a float has neither
  * `values` nor `grid_points`, or HP_ERANGE when the product overflows
  * uint64. diag may be NULL.
  * Per parameter: explicit `values` in the order given if any; else a
@@ -131,7 +164,9 @@ int hp_space_contains(const hp_space_t *sp, const double *x);
  * every choice. */
 int hp_space_grid_size(const hp_space_t *sp, uint64_t *size, hp_diag_t *diag);
 /* hp_space_grid_point writes grid point number idx (0 <= idx < size) to x.
- * The order is stable: the last parameter varies fastest. Returns 0,
+ * The order is stable: the last parameter varies fastest (with conditional
+ * parameters: a categorical's choices in order, each followed by every
+ * configuration of the parameters active under it). Returns 0,
  * HP_ERANGE for idx >= size, HP_EINVAL when the space has no grid. */
 int hp_space_grid_point(const hp_space_t *sp, uint64_t idx, double *x);
 
@@ -143,6 +178,7 @@ uint64_t hp_param_cardinality(const hp_param_t *p);
 /* hp_space_point_json appends x as a JSON object {"name": value, ...}:
  * floats as numbers, ints as integers, categoricals as their value (a
  * number if it is one, else a string). No spaces: {"lr":0.01,"opt":"adam"}.
+ * Inactive parameters (NaN coordinates of conditional ones) are left out.
  * A non-finite float or int becomes null; a categorical index out of range
  * is clamped. */
 void hp_space_point_json(const hp_space_t *sp, const double *x, hp_buf_t *out);

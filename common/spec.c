@@ -125,9 +125,10 @@ static void parse_objective(ctx_t *c, map_t *root, int *metric_line)
 /* ---- search ------------------------------------------------------------- */
 
 typedef struct search_seen {
-    int line_max_trials, line_sanity, line_tpr, line_top_k, line_top_fraction, line_n_initial;
+    int line_max_trials, line_sanity, line_tpr, line_top_k, line_top_fraction, line_n_initial,
+        line_kappa;
     int has_max_trials, has_sanity, has_rounds, has_tpr, has_top_k, has_top_fraction, has_shrink,
-        has_n_initial;
+        has_n_initial, has_acquisition, has_kappa;
 } search_seen_t;
 
 /* Algorithm options: type-checked whatever the algorithm, then refused
@@ -148,6 +149,8 @@ static void parse_algo_options(ctx_t *c, map_t *m, int algo_ok, search_seen_t *s
         {"top_fraction", HP_ALGO_COARSE_TO_FINE, NULL},
         {"shrink", HP_ALGO_COARSE_TO_FINE, NULL},
         {"n_initial", HP_ALGO_BAYES, NULL},
+        {"acquisition", HP_ALGO_BAYES, NULL},
+        {"kappa", HP_ALGO_BAYES, NULL},
     };
     for (size_t i = 0; i < HP_ARRAY_LEN(opts); i++) {
         opts[i].e = spec_map_get(m, opts[i].key);
@@ -193,6 +196,27 @@ static void parse_algo_options(ctx_t *c, map_t *m, int algo_ok, search_seen_t *s
         case 5:
             seen->line_n_initial = v.line;
             seen->has_n_initial = spec_get_u32(c, &v, p, 1, 1000000000, &s->search.n_initial) == 0;
+            break;
+        case 6: {
+            int a;
+            if (spec_get_enum(c, &v, p, "acquisition", hp_spec_acquisition_names,
+                              HP_ARRAY_LEN(hp_spec_acquisition_names), &a) == 0) {
+                s->search.acquisition = (hp_acquisition_t)a;
+                seen->has_acquisition = 1;
+            }
+            break;
+        }
+        case 7:
+            seen->line_kappa = v.line;
+            if (spec_get_number(c, &v, p, 0, 100, "> 0 and at most 100", &s->search.kappa) ==
+                0) {
+                if (s->search.kappa <= 0)
+                    spec_err(c, v.line, p,
+                             "must be > 0 (the bound's width in standard deviations; got %g)",
+                             s->search.kappa);
+                else
+                    seen->has_kappa = 1;
+            }
             break;
         }
     }
@@ -329,7 +353,7 @@ static void parse_search(ctx_t *c, map_t *root, search_seen_t *seen)
     static const char *const known[] = {
         "algorithm", "max_trials",       "parallelism", "seed",         "sanity_check",
         "rounds",    "trials_per_round", "top_k",       "top_fraction", "shrink",
-        "n_initial", "max_failures",     "warm_start"};
+        "n_initial", "max_failures",     "warm_start",  "acquisition",  "kappa"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     if (!seen->has_max_trials && !seen->line_max_trials && algo_ok &&
         s->search.algorithm != HP_ALGO_GRID)
@@ -380,6 +404,16 @@ static void search_defaults(ctx_t *c, const search_seen_t *seen)
             spec_err(c, seen->line_n_initial, "search.n_initial",
                      "must be <= max_trials (%" PRIu64 ") (got %" PRIu32 ")", mt,
                      s->search.n_initial);
+        /* kappa is the width of ucb's bound; logei has none to set (its
+         * bound while trials run is fixed, docs/search.md) */
+        if (seen->has_kappa && s->search.acquisition != HP_ACQ_UCB)
+            spec_err(c, seen->line_kappa, "search.kappa",
+                     "only applies to acquisition ucb (this study's acquisition is %s)",
+                     hp_acquisition_name(s->search.acquisition));
+        if (!seen->has_kappa && s->search.acquisition == HP_ACQ_UCB)
+            s->search.kappa = HP_SPEC_DEFAULT_KAPPA;
+        if (s->search.acquisition != HP_ACQ_UCB)
+            s->search.kappa = 0;
     }
 }
 
@@ -422,8 +456,9 @@ static void parse_root(ctx_t *c, struct fy_node *root)
     if (c->errors == trial_before && spec_map_get(&m, "trial"))
         spec_check_objective(c, metric_line);
     spec_parse_pruning(c, &m);
+    spec_parse_constraints(c, &m);
     static const char *const known[] = {"version", "name",  "objective", "search",
-                                        "space",   "trial", "pruning"};
+                                        "space",   "trial", "pruning",   "constraints"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
 
     search_defaults(c, &seen);
@@ -437,6 +472,18 @@ static void parse_root(ctx_t *c, struct fy_node *root)
         spec_check_grid(c, &sl);
     if (space_ok && sl.param && s->space.n)
         spec_space_check(c, &sl);
+    for (size_t i = 0; space_ok && s->search.algorithm == HP_ALGO_COARSE_TO_FINE &&
+                       i < s->space.n;
+         i++)
+        if (s->space.params[i].has_when) {
+            char path[300];
+            snprintf(path, sizeof path, "space.%s.when", s->space.params[i].name);
+            spec_err(c, sl.when[i].line, path,
+                     "coarse-to-fine does not take conditional parameters (it shrinks every "
+                     "range around the best trials, and an inactive parameter has none); use "
+                     "bayes, random, sobol or grid");
+            break;
+        }
     spec_space_lines_fini(&sl);
     spec_map_fini(&m);
 }

@@ -56,6 +56,12 @@ typedef enum hp_algo {
     HP_ALGO_BAYES = 4,
 } hp_algo_t;
 
+/* bayes' acquisition function (search.acquisition; docs/search.md) */
+typedef enum hp_acquisition {
+    HP_ACQ_LOGEI = 0, /* LogEI; the bound of width 1 while trials run */
+    HP_ACQ_UCB = 1,   /* the confidence bound mean - kappa sd, always */
+} hp_acquisition_t;
+
 typedef enum hp_trial_kind {
     HP_TRIAL_MODEL = 0,    /* built-in training: trial.model */
     HP_TRIAL_FUNCTION = 1, /* built-in benchmark function: trial.function */
@@ -157,6 +163,8 @@ typedef struct hp_spec {
         double shrink;             /* range factor per round; default 0.5 */
         /* bayes */
         uint32_t n_initial; /* Sobol points first; default min(10, max_trials) */
+        hp_acquisition_t acquisition; /* default logei */
+        double kappa; /* ucb: the bound's width in standardized units; default 1 */
         /* bayes and coarse-to-fine: earlier studies (by name, in the same
          * database) whose completed trials the sampler starts from */
         char **warm_start;
@@ -178,6 +186,16 @@ typedef struct hp_spec {
         int64_t interval_steps; /* median: default 1 */
         uint32_t min_trials;  /* median: completed trials first; default 5 */
     } pruning;
+
+    /* constraints: a completed trial is feasible when every constraint's
+     * metric, as the trial finally reported it, lies within its bounds;
+     * an infeasible trial is never the best (docs/spec.md) */
+    struct hp_spec_constraint {
+        char *metric;
+        int has_min, has_max;
+        double min, max; /* inclusive */
+    } *constraints;
+    size_t n_constraints;
 
     struct {
         hp_trial_kind_t kind;
@@ -268,6 +286,15 @@ const char *hp_spec_pruning_metric(const hp_spec_t *spec);
 /* hp_spec_pruning_equal: whether two specs prune the same way. */
 int hp_spec_pruning_equal(const hp_spec_t *a, const hp_spec_t *b);
 
+/* hp_spec_feasible judges a completed trial by the spec's constraints:
+ * value_of(data, metric, &v) gives the trial's final value of a metric
+ * (returning 0 when it never reported it). Returns 1 when every
+ * constraint holds (and with no constraints), else 0 with why, e.g.
+ * "memory_mb = 2500 is above max 2000" or "it never reported memory_mb". */
+int hp_spec_feasible(const hp_spec_t *spec,
+                     int (*value_of)(void *data, const char *metric, double *v), void *data,
+                     char *why, size_t whylen);
+
 /* hp_spec_value_json appends one fixed/env value as JSON (a number, string,
  * boolean or list). */
 void hp_spec_value_json(const hp_spec_value_t *v, hp_buf_t *out);
@@ -283,6 +310,7 @@ const hp_spec_value_t *hp_spec_find_fixed(const hp_spec_t *spec, const char *nam
  * "coarse-to-fine". */
 const char *hp_goal_name(hp_goal_t g);
 const char *hp_algo_name(hp_algo_t a);
+const char *hp_acquisition_name(hp_acquisition_t a);
 const char *hp_model_name(hp_model_t m);
 const char *hp_function_name(hp_function_t f);
 const char *hp_task_name(hp_task_t t);

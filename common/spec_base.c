@@ -24,6 +24,9 @@ void hp_spec_fini(hp_spec_t *spec)
         free(spec->search.warm_start[i]);
     free(spec->search.warm_start);
     free(spec->pruning.metric);
+    for (size_t i = 0; i < spec->n_constraints; i++)
+        free(spec->constraints[i].metric);
+    free(spec->constraints);
     hp_space_fini(&spec->space);
     free(spec->trial.dataset.source);
     free(spec->trial.dataset.label);
@@ -75,7 +78,14 @@ static int param_eq(const hp_param_t *a, const hp_param_t *b)
     for (size_t i = 0; i < a->n_values; i++)
         if (!choice_eq(&a->values[i], &b->values[i]))
             return 0;
-    return 1;
+    if (a->has_when != b->has_when || a->has_default != b->has_default)
+        return 0;
+    if (a->has_when && (a->when_parent != b->when_parent ||
+                        a->n_when_values != b->n_when_values ||
+                        memcmp(a->when_values, b->when_values,
+                               a->n_when_values * sizeof *a->when_values) != 0))
+        return 0;
+    return !a->has_default || choice_eq(&a->def, &b->def);
 }
 
 static int values_eq(const hp_spec_value_t *a, size_t na,
@@ -120,6 +130,7 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         a->search.top_fraction != b->search.top_fraction ||
         a->search.shrink != b->search.shrink ||
         a->search.n_initial != b->search.n_initial ||
+        a->search.acquisition != b->search.acquisition || a->search.kappa != b->search.kappa ||
         a->search.n_warm_start != b->search.n_warm_start)
         return 0;
     for (size_t i = 0; i < a->search.n_warm_start; i++)
@@ -147,8 +158,15 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
     for (size_t i = 0; i < a->trial.argc; i++)
         if (!streq(a->trial.argv[i], b->trial.argv[i]))
             return 0;
-    if (!hp_spec_pruning_equal(a, b))
+    if (!hp_spec_pruning_equal(a, b) || a->n_constraints != b->n_constraints)
         return 0;
+    for (size_t i = 0; i < a->n_constraints; i++) {
+        const struct hp_spec_constraint *p = &a->constraints[i], *q = &b->constraints[i];
+        if (!streq(p->metric, q->metric) || p->has_min != q->has_min ||
+            p->has_max != q->has_max || (p->has_min && p->min != q->min) ||
+            (p->has_max && p->max != q->max))
+            return 0;
+    }
     return values_eq(a->trial.env, a->trial.n_env, b->trial.env, b->trial.n_env) &&
            values_eq(a->trial.fixed, a->trial.n_fixed, b->trial.fixed,
                      b->trial.n_fixed);

@@ -4,8 +4,10 @@
  *                 report a diagnostic with file:line: path
  *   spec.c        the document: loading, name, objective, search
  *   spec_space.c  space: parameters into an hp_space_t
+ *   spec_when.c   space: conditions (when:) and their defaults
  *   spec_trial.c  trial: model / function / command, fixed, env
  *   spec_pruning.c pruning: the early-stopping rule and its settings
+ *   spec_constraints.c constraints: metric bounds, and judging a trial
  *   spec_names.c  the name tables of the spec's enums, hp_*_name
  *   spec_base.c   the hp_spec_t value: init/fini, find_fixed, equality
  *   spec_json.c   canonical JSON and the dataset key
@@ -27,6 +29,7 @@
 #define MAX_ENV 256
 #define MAX_ARGS 4096
 #define MAX_WARM_START 100 /* search.warm_start names */
+#define MAX_CONSTRAINTS 16 /* constraints: entries */
 #define MAX_TEXT 4096        /* longest string field */
 #define INT_EXACT 9007199254740992.0 /* 2^53 */
 
@@ -72,9 +75,24 @@ typedef struct map {
     char path[256];
 } map_t;
 
+/* A parameter's `when:` and `default:` as written (spec_when.c): read
+ * with the parameter, resolved against the whole space after it. */
+typedef struct spec_when {
+    int line;                     /* of `when:`; 0: none given */
+    int ok;                       /* it read cleanly */
+    char parent[HP_PARAM_NAME_MAX];
+    hp_choice_t *values;          /* the parent's choices it names */
+    size_t n_values;
+    int default_line;             /* of `default:`; 0: none */
+    int has_default;
+    hp_choice_t def;
+} spec_when_t;
+
 typedef struct space_lines {
     int space;  /* line of the `space:` key */
     int *param; /* per space.params[i] */
+    spec_when_t *when; /* per space.params[i] (n_when allocated) */
+    size_t n_when;
     /* names of the space's entries that had errors and so are not in
      * space.params: later checks do not call them missing as well */
     char (*dropped)[HP_PARAM_NAME_MAX];
@@ -135,6 +153,13 @@ void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl);
 /* 1 if the space has an entry NAME that had errors (not in space.params) */
 int spec_space_dropped(const space_lines_t *sl, const char *name);
 void spec_space_lines_fini(space_lines_t *sl);
+/* spec_when_read reads the `when:` and `default:` of parameter map m
+ * (path "space.NAME") into w; spec_when_resolve checks every condition
+ * against the whole space (parents, their choices, cycles) and puts the
+ * good ones into it; spec_when_fini frees w. */
+void spec_when_read(ctx_t *c, map_t *m, const char *path, spec_when_t *w);
+void spec_when_resolve(ctx_t *c, space_lines_t *sl);
+void spec_when_fini(spec_when_t *w);
 void spec_space_check(ctx_t *c, const space_lines_t *sl);
 void spec_check_grid(ctx_t *c, const space_lines_t *sl);
 void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);
@@ -144,10 +169,13 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);
 void spec_check_objective(ctx_t *c, int line);
 /* after objective and trial: their settings are its defaults */
 void spec_parse_pruning(ctx_t *c, map_t *root);
+/* constraints: the list of metric bounds (spec_constraints.c) */
+void spec_parse_constraints(ctx_t *c, map_t *root);
 
 /* The name tables (spec_names.c), in enum order. */
 extern const char *const hp_spec_goal_names[2];
 extern const char *const hp_spec_algo_names[5];
+extern const char *const hp_spec_acquisition_names[2];
 extern const char *const hp_spec_model_names[3];
 extern const char *const hp_spec_function_names[4];
 extern const char *const hp_spec_task_names[2];
@@ -167,6 +195,7 @@ extern const char *const hp_spec_datasets[1];
 #define HP_SPEC_DEFAULT_TOP_FRACTION 0.25
 #define HP_SPEC_DEFAULT_SHRINK 0.5
 #define HP_SPEC_DEFAULT_N_INITIAL 10
+#define HP_SPEC_DEFAULT_KAPPA 1.0
 #define HP_SPEC_DEFAULT_VAL_FRACTION 0.1
 
 /* hp_spec_values_free frees the strings of n values and the array. */

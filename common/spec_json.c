@@ -70,7 +70,7 @@ static void choice_json(hp_buf_t *b, const hp_choice_t *c)
         hp_buf_json_string(b, c->text);
 }
 
-static void param_json(hp_buf_t *b, const hp_param_t *p)
+static void param_json(hp_buf_t *b, const hp_space_t *sp, const hp_param_t *p)
 {
     int f = 1;
     hp_buf_putc(b, '{');
@@ -93,6 +93,24 @@ static void param_json(hp_buf_t *b, const hp_param_t *p)
             choice_json(b, &p->values[i]);
         }
         hp_buf_putc(b, ']');
+    }
+    if (p->has_when && p->when_parent < sp->n) {
+        const hp_param_t *q = &sp->params[p->when_parent];
+        key(b, &f, "when");
+        hp_buf_putc(b, '{');
+        hp_buf_json_string(b, q->name);
+        hp_buf_puts(b, ":[");
+        for (size_t i = 0; i < p->n_when_values; i++) {
+            if (i)
+                hp_buf_putc(b, ',');
+            if (p->when_values[i] < q->n_values)
+                choice_json(b, &q->values[p->when_values[i]]);
+        }
+        hp_buf_puts(b, "]}");
+        if (p->has_default) {
+            key(b, &f, "default");
+            choice_json(b, &p->def);
+        }
     }
     hp_buf_putc(b, '}');
 }
@@ -261,6 +279,9 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
         knum(b, &g, "shrink", s->search.shrink);
     } else if (s->search.algorithm == HP_ALGO_BAYES) {
         kint(b, &g, "n_initial", s->search.n_initial);
+        kstr(b, &g, "acquisition", hp_acquisition_name(s->search.acquisition));
+        if (s->search.acquisition == HP_ACQ_UCB)
+            knum(b, &g, "kappa", s->search.kappa);
     }
     if (s->search.n_warm_start) {
         key(b, &g, "warm_start");
@@ -279,7 +300,7 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
     hp_buf_putc(b, '{');
     for (size_t i = 0; i < s->space.n; i++) {
         key(b, &g, s->space.params[i].name);
-        param_json(b, &s->space.params[i]);
+        param_json(b, &s->space, &s->space.params[i]);
     }
     hp_buf_putc(b, '}');
 
@@ -306,6 +327,24 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
                 kint(b, &g, "brackets", s->pruning.brackets);
         }
         hp_buf_putc(b, '}');
+    }
+    if (s->n_constraints) { /* absent: none, as in specs before them */
+        key(b, &f, "constraints");
+        hp_buf_putc(b, '[');
+        for (size_t i = 0; i < s->n_constraints; i++) {
+            const struct hp_spec_constraint *k = &s->constraints[i];
+            if (i)
+                hp_buf_putc(b, ',');
+            g = 1;
+            hp_buf_putc(b, '{');
+            kstr(b, &g, "metric", k->metric);
+            if (k->has_min)
+                knum(b, &g, "min", k->min);
+            if (k->has_max)
+                knum(b, &g, "max", k->max);
+            hp_buf_putc(b, '}');
+        }
+        hp_buf_putc(b, ']');
     }
     hp_buf_putc(b, '}');
 }

@@ -8,6 +8,7 @@
 const char *const hp_spec_goal_names[2] = {"minimize", "maximize"};
 const char *const hp_spec_algo_names[5] = {"grid", "random", "sobol",
                                            "coarse-to-fine", "bayes"};
+const char *const hp_spec_acquisition_names[2] = {"logei", "ucb"};
 const char *const hp_spec_model_names[3] = {"mlp", "lenet", "lstm"};
 const char *const hp_spec_function_names[4] = {"branin", "hartmann6",
                                                "rosenbrock", "ackley"};
@@ -23,6 +24,10 @@ const char *const hp_spec_datasets[1] = {"fashion-mnist"};
 
 const char *hp_goal_name(hp_goal_t g) { return NAME_OF(hp_spec_goal_names, g); }
 const char *hp_algo_name(hp_algo_t a) { return NAME_OF(hp_spec_algo_names, a); }
+const char *hp_acquisition_name(hp_acquisition_t a)
+{
+    return NAME_OF(hp_spec_acquisition_names, a);
+}
 const char *hp_model_name(hp_model_t m) { return NAME_OF(hp_spec_model_names, m); }
 const char *hp_function_name(hp_function_t f)
 {

@@ -27,13 +27,6 @@ static void draft_fini(pdraft_t *d)
     free(d->values);
 }
 
-void spec_number_text(double v, char **out)
-{
-    hp_buf_t b = {0};
-    hp_buf_json_number(&b, v);
-    *out = hp_buf_steal(&b);
-}
-
 /* parse_values reads `values:` into d (scalars; numbers if need_numbers). */
 static void parse_values(ctx_t *c, const map_t *m, entry_t *f, pdraft_t *d, int need_numbers)
 {
@@ -302,11 +295,12 @@ static int add_param(ctx_t *c, const entry_t *pe, const char *path, const pdraft
 /* parse_param reads one `space.NAME` entry: every field is read and
  * type-checked (so all mistakes are reported), then judged together; a
  * parameter without errors joins the space (*out_ok = 1). */
-static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
+static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok, spec_when_t *w)
 {
     char path[300];
     spec_subpath(path, sizeof path, "space", pe->key, pe->klen);
     *out_ok = 0;
+    memset(w, 0, sizeof *w); /* the caller frees it whatever happens below */
     int name_ok = check_name(c, pe, path);
     map_t m;
     if (spec_map_open(c, pe->val, path, pe->line, &m) < 0) {
@@ -321,8 +315,9 @@ static void parse_param(ctx_t *c, const entry_t *pe, int *out_ok)
     entry_t *f;
     if ((f = spec_map_get(&m, "values")) != NULL)
         parse_values(c, &m, f, &d, d.type == HP_PARAM_FLOAT || d.type == HP_PARAM_INT);
-    static const char *const known[] = {"type", "low",    "high",       "log",
-                                        "step", "values", "grid_points"};
+    spec_when_read(c, &m, path, w);
+    static const char *const known[] = {"type", "low",         "high", "log",    "step",
+                                        "values", "grid_points", "when", "default"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
 
     if (d.type == HP_PARAM_CATEGORICAL) {
@@ -354,18 +349,26 @@ void spec_parse_space(ctx_t *c, map_t *root, space_lines_t *sl)
             spec_err(c, e->line, "space", "must define at least one parameter");
         sl->param = calloc(m.n ? m.n : 1, sizeof *sl->param);
         sl->dropped = calloc(m.n ? m.n : 1, sizeof *sl->dropped);
-        HP_ASSERT(sl->param != NULL && sl->dropped != NULL);
+        sl->when = calloc(m.n ? m.n : 1, sizeof *sl->when);
+        sl->n_when = m.n ? m.n : 1;
+        HP_ASSERT(sl->param != NULL && sl->dropped != NULL && sl->when != NULL);
         for (size_t i = 0; i < m.n; i++) {
             m.e[i].used = 1;
             int ok;
-            parse_param(c, &m.e[i], &ok);
-            if (ok)
+            spec_when_t w;
+            parse_param(c, &m.e[i], &ok, &w);
+            if (ok) {
                 sl->param[c->spec->space.n - 1] = m.e[i].line;
-            else if (m.e[i].klen < HP_PARAM_NAME_MAX) {
-                memcpy(sl->dropped[sl->n_dropped], m.e[i].key, m.e[i].klen);
-                sl->dropped[sl->n_dropped++][m.e[i].klen] = '\0';
+                sl->when[c->spec->space.n - 1] = w;
+            } else {
+                spec_when_fini(&w);
+                if (m.e[i].klen < HP_PARAM_NAME_MAX) {
+                    memcpy(sl->dropped[sl->n_dropped], m.e[i].key, m.e[i].klen);
+                    sl->dropped[sl->n_dropped++][m.e[i].klen] = '\0';
+                }
             }
         }
+        spec_when_resolve(c, sl);
     }
     spec_map_fini(&m);
 }
@@ -380,6 +383,9 @@ int spec_space_dropped(const space_lines_t *sl, const char *name)
 
 void spec_space_lines_fini(space_lines_t *sl)
 {
+    for (size_t i = 0; i < sl->n_when; i++)
+        spec_when_fini(&sl->when[i]);
+    free(sl->when);
     free(sl->param);
     free(sl->dropped);
 }

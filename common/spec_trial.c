@@ -174,10 +174,20 @@ static void check_placeholders(ctx_t *c, const space_lines_t *sl, const char *ar
         }
         memcpy(name, q + 1, n);
         name[n] = '\0';
-        if (hp_space_find(&s->space, name) < 0 && !hp_spec_find_fixed(s, name) &&
-            !spec_space_dropped(sl, name))
+        int pi = hp_space_find(&s->space, name);
+        if (pi < 0 && !hp_spec_find_fixed(s, name) && !spec_space_dropped(sl, name))
             spec_err(c, line, path, "placeholder {%s} names no parameter in space or trial.fixed",
                      name);
+        char upper[HP_PARAM_NAME_MAX];
+        for (size_t k = 0; k <= n; k++)
+            upper[k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 'a' + 'A' : name[k]);
+        if (pi >= 0 && s->space.params[pi].has_when && !s->space.params[pi].has_default)
+            spec_err(c, line, path,
+                     "placeholder {%s} names a conditional parameter (when: {%s: ...}), which "
+                     "trials leave out while it is inactive; give space.%s a default: to fill "
+                     "the placeholder then, or read it from the environment "
+                     "(HPSEARCH_PARAM_%s)",
+                     name, s->space.params[s->space.params[pi].when_parent].name, name, upper);
         q = end;
     }
 }

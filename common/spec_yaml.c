@@ -570,3 +570,10 @@ void spec_missing(ctx_t *c, const map_t *m, const char *key, const char *why)
     spec_subpath(p, sizeof p, m->path, key, strlen(key));
     spec_err(c, m->line, p, "is required%s%s", why ? " " : "", why ? why : "");
 }
+
+void spec_number_text(double v, char **out)
+{
+    hp_buf_t b = {0};
+    hp_buf_json_number(&b, v);
+    *out = hp_buf_steal(&b);
+}

@@ -4,7 +4,8 @@
 # not touched at all when nothing is missing.
 #
 #   deploy/install-deps.sh            build + runtime + test (python3 for the
-#                                     structure check) + dataset
+#                                     structure check; iproute2 and nftables
+#                                     for the partition tests) + dataset
 #   deploy/install-deps.sh --bench    also the peers the benchmarks compare
 #                                     against (PyTorch, Optuna, scikit-learn)
 #   deploy/install-deps.sh --browser  also Debian's Chromium, for the dashboard's
@@ -26,8 +27,9 @@ BUILD_PKGS="pkg-config libuv1-dev libnng-dev libsqlite3-dev sqlite3
 libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
 libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev libmbedtls-dev"
 # python3-yaml reads the Kubernetes manifests; systemd's systemd-analyze
-# verifies the unit files (tests/deploy)
-TEST_PKGS="python3 python3-yaml systemd"
+# verifies the unit files (tests/deploy); iproute2 and nftables build the
+# partition tests' network namespaces
+TEST_PKGS="python3 python3-yaml systemd iproute2 nftables"
 DATA_PKGS="dataset-fashion-mnist"
 BROWSER_PKGS="chromium"
 FUZZ_PKGS="clang libclang-rt-14-dev"

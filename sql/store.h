@@ -377,7 +377,8 @@ int hp_store_trial_count(hp_store_t *st, int64_t study_id,
                          int64_t counts[HP_TRIAL_STATE_COUNT_], char *err,
                          size_t errlen);
 
-/* hp_store_trial_best fills *out with the study's best completed trial:
+/* hp_store_trial_best fills *out with the study's best completed feasible
+ * trial (trials.infeasible NULL):
  * lowest value when minimizing, highest when maximizing, ties to the
  * lowest number. HP_ENOENT when no trial has completed. */
 int hp_store_trial_best(hp_store_t *st, int64_t study_id, hp_trial_t *out,
@@ -417,6 +418,17 @@ int hp_store_trial_fail(hp_store_t *st, int64_t trial_id, int64_t lease_id,
  * (trials.pruned_step; step >= 0). */
 int hp_store_trial_set_pruned_step(hp_store_t *st, int64_t trial_id, int64_t step, char *err,
                                    size_t errlen);
+/* hp_store_trial_set_infeasible marks a completed trial as breaking one of
+ * its study's constraints (trials.infeasible = why): it is never the best.
+ * Call it with the completion, in the same write group. */
+int hp_store_trial_set_infeasible(hp_store_t *st, int64_t trial_id, const char *why, char *err,
+                                  size_t errlen);
+/* hp_store_final_values calls cb with each completed trial's final value
+ * (the RESULT's, step -1, of its last attempt) of metric, by trial number.
+ * Trials that never reported it are skipped. */
+int hp_store_final_values(hp_store_t *st, int64_t study_id, const char *metric,
+                          int (*cb)(void *data, int64_t number, double value), void *data,
+                          char *err, size_t errlen);
 /* hp_store_trial_prune: running -> pruned (early stopping), reason optional. */
 int hp_store_trial_prune(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                          const char *reason, char *err, size_t errlen);

@@ -72,6 +72,8 @@ enum hp_store_q {
     Q_STUDY_UPDATE_SPEC,
     Q_STUDY_REOPEN,
     Q_TRIAL_UNCANCEL,
+    Q_TRIAL_SET_INFEASIBLE,
+    Q_FINAL_VALUES,
     Q_COUNT_
 };
 

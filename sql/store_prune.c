@@ -1,6 +1,8 @@
 /* store_prune.c — what a pruning rule saw, read back in the order it saw it
  * (common/pruner.h): a coordinator that restarts replays these events to
- * rebuild its rungs, so it decides as the one before it would have. */
+ * rebuild its rungs, so it decides as the one before it would have. Also
+ * the per-trial metric values a restarted sampler reads back: pruned
+ * trials' last values, completed trials' final ones (constraints). */
 #include "store_int.h"
 
 #include "err.h"
@@ -109,6 +111,17 @@ static int each_last(void *ctx, void *row)
     return c->cb(c->data, v->number, v->value);
 }
 
+/* runs s (?1 the study, ?2 the metric; rows of number, value) into cb */
+static int number_values(hp_store_t *st, sqlite3_stmt *s, int64_t study_id, const char *metric,
+                         int (*cb)(void *data, int64_t number, double value), void *data,
+                         char *err, size_t errlen)
+{
+    sqlite3_bind_int64(s, 1, study_id);
+    sqlite3_bind_text(s, 2, metric, -1, SQLITE_TRANSIENT);
+    last_ctx_t ctx = {cb, data};
+    return hp_store_read_rows(st, s, &last_rows, each_last, &ctx, err, errlen);
+}
+
 int hp_store_pruned_last_values(hp_store_t *st, int64_t study_id, const char *metric,
                                 int (*cb)(void *data, int64_t number, double value), void *data,
                                 char *err, size_t errlen)
@@ -122,10 +135,19 @@ int hp_store_pruned_last_values(hp_store_t *st, int64_t study_id, const char *me
         "(SELECT max(step) FROM metrics WHERE trial_id = t.id AND attempt = t.attempts "
         "AND name = ?2 AND step >= 0) ORDER BY t.number",
         &rc, err, errlen);
-    if (!s)
-        return rc;
-    sqlite3_bind_int64(s, 1, study_id);
-    sqlite3_bind_text(s, 2, metric, -1, SQLITE_TRANSIENT);
-    last_ctx_t ctx = {cb, data};
-    return hp_store_read_rows(st, s, &last_rows, each_last, &ctx, err, errlen);
+    return s ? number_values(st, s, study_id, metric, cb, data, err, errlen) : rc;
+}
+
+int hp_store_final_values(hp_store_t *st, int64_t study_id, const char *metric,
+                          int (*cb)(void *data, int64_t number, double value), void *data,
+                          char *err, size_t errlen)
+{
+    int rc = HP_EDB;
+    sqlite3_stmt *s = hp_store_stmt(
+        st, Q_FINAL_VALUES,
+        "SELECT t.number, m.value FROM trials t JOIN metrics m ON m.trial_id = t.id "
+        "AND m.attempt = t.attempts AND m.name = ?2 AND m.step = -1 "
+        "WHERE t.study_id = ?1 AND t.state = 'completed' ORDER BY t.number",
+        &rc, err, errlen);
+    return s ? number_values(st, s, study_id, metric, cb, data, err, errlen) : rc;
 }

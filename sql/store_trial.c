@@ -255,17 +255,19 @@ int hp_store_trial_best(hp_store_t *st, int64_t study_id, hp_trial_t *out, char 
     sqlite3_stmt *s =
         max ? hp_store_stmt(st, Q_TRIAL_BEST_MAX,
                             TRIAL_SELECT "WHERE t.study_id = ?1 AND t.state = 'completed' "
+                                         "AND t.infeasible IS NULL "
                                          "ORDER BY t.value DESC, t.number ASC LIMIT 1",
                             &rc, err, errlen)
             : hp_store_stmt(st, Q_TRIAL_BEST_MIN,
                             TRIAL_SELECT "WHERE t.study_id = ?1 AND t.state = 'completed' "
+                                         "AND t.infeasible IS NULL "
                                          "ORDER BY t.value ASC, t.number ASC LIMIT 1",
                             &rc, err, errlen);
     if (!s)
         return rc;
     sqlite3_bind_int64(s, 1, study_id);
     char what[64];
-    snprintf(what, sizeof what, "study %" PRId64 " has no completed trial", study_id);
+    snprintf(what, sizeof what, "study %" PRId64 " has no completed feasible trial", study_id);
     return get_one(st, s, out, what, err, errlen);
 }
 
@@ -614,6 +616,26 @@ int hp_store_trial_set_pruned_step(hp_store_t *st, int64_t trial_id, int64_t ste
         sqlite3_bind_int64(s, 1, trial_id);
         sqlite3_bind_int64(s, 2, step);
         rc = hp_store_step_done(st, s, "record where a trial was pruned", err, errlen);
+        if (rc == 0 && sqlite3_changes(st->db) == 0)
+            rc = hp_errf(err, errlen, HP_ENOENT, "no trial %" PRId64, trial_id);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}
+
+int hp_store_trial_set_infeasible(hp_store_t *st, int64_t trial_id, const char *why, char *err,
+                                  size_t errlen)
+{
+    int rc = hp_store_op_begin(st, "record that a trial breaks a constraint", err, errlen);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = hp_store_stmt(st, Q_TRIAL_SET_INFEASIBLE,
+                                    "UPDATE trials SET infeasible = ?2 WHERE id = ?1", &rc, err,
+                                    errlen);
+    if (s) {
+        sqlite3_bind_int64(s, 1, trial_id);
+        sqlite3_bind_text(s, 2, why && *why ? why : "breaks a constraint", -1,
+                          SQLITE_TRANSIENT);
+        rc = hp_store_step_done(st, s, "record that a trial breaks a constraint", err, errlen);
         if (rc == 0 && sqlite3_changes(st->db) == 0)
             rc = hp_errf(err, errlen, HP_ENOENT, "no trial %" PRId64, trial_id);
     }

@@ -8,6 +8,26 @@
 #include <getopt.h>
 #include <string.h>
 
+/* Why no trial is the best although some completed: they all break the
+ * study's constraints. "" when none does. */
+static const char *infeasible_note(hp_query_src_t *src, long long study)
+{
+    static char note[160];
+    note[0] = '\0';
+    char sql[200], err[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM trials WHERE study_id = %lld AND state = 'completed' AND "
+             "infeasible IS NOT NULL",
+             study);
+    hp_table_t t;
+    if (hp_query_run(src, sql, 0, &t, NULL, err, sizeof err) == 0 && hp_table_rows(&t) == 1 &&
+        strcmp(hp_table_cell(&t, 0, 0), "0") != 0)
+        snprintf(note, sizeof note, "; %s completed trials break its constraints (trials.infeasible)",
+                 hp_table_cell(&t, 0, 0));
+    hp_table_fini(&t);
+    return note;
+}
+
 static int cmd_best(hp_cli_t *cli, int argc, char **argv);
 
 const hp_cmd_t hp_cmd_best = {
@@ -15,8 +35,9 @@ const hp_cmd_t hp_cmd_best = {
     .usage = "best [--format table|csv|json] [--db PATH] STUDY",
     .summary = "show a study's best completed trial: number, value, params",
     .help = "The best trial is the completed trial with the lowest (minimize) or\n"
-            "highest (maximize) objective value; ties go to the lower number.\n"
-            "Exits 1 when no trial has completed yet.\n"
+            "highest (maximize) objective value; ties go to the lower number. With\n"
+            "constraints in the spec, only feasible trials count.\n"
+            "Exits 1 when no trial has completed yet (or none is feasible).\n"
             "\n"
             "Options:\n"
             "  --format json  {\"study\":...,\"study_id\":N,\"metric\":...,\"goal\":...,\n"
@@ -49,7 +70,8 @@ static int cmd_best(hp_cli_t *cli, int argc, char **argv)
     hp_buf_t sql = {0};
     hp_buf_printf(&sql,
                   "SELECT number, value, params FROM trials WHERE study_id = %lld AND state = "
-                  "'completed' AND value IS NOT NULL ORDER BY value %s, number LIMIT 1",
+                  "'completed' AND value IS NOT NULL AND infeasible IS NULL ORDER BY value %s, "
+                  "number LIMIT 1",
                   (long long)st.id, strcmp(st.goal, "maximize") == 0 ? "DESC" : "ASC");
     hp_table_t t;
     int rc = hp_query_run(&src, sql.data, 0, &t, NULL, err, sizeof err);
@@ -60,8 +82,8 @@ static int cmd_best(hp_cli_t *cli, int argc, char **argv)
     }
     if (hp_table_rows(&t) == 0) {
         hp_table_fini(&t);
-        return hp_cli_fail(cli, &hp_cmd_best, "study '%s' has no completed trial yet (it is %s)",
-                           st.name, st.state);
+        return hp_cli_fail(cli, &hp_cmd_best, "study '%s' has no completed trial yet (it is %s)%s",
+                           st.name, st.state, infeasible_note(&src, st.id));
     }
     hp_table_set_raw(&t, 2);
     hp_buf_t b = {0}, v = {0}, p = {0};

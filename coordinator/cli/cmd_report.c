@@ -135,7 +135,7 @@ static void metric_sql(hp_buf_t *sql, const char *name)
                   name, name);
 }
 
-/* the best completed trial's row, or -1 */
+/* the best completed (feasible) trial's row, or -1 */
 static long best_row(const hp_table_t *t, int maximize)
 {
     long best = -1;
@@ -509,7 +509,9 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
     }
 
     hp_buf_reset(&sql);
-    hp_buf_puts(&sql, "SELECT t.number, t.state, t.value, t.diagnosis");
+    /* an infeasible trial (constraints) is no candidate for the best */
+    hp_buf_puts(&sql, "SELECT t.number, CASE WHEN t.infeasible IS NULL THEN t.state ELSE "
+                      "'completed (infeasible)' END AS state, t.value, t.diagnosis");
     for (int i = 0; i < HP_RE_COUNT; i++)
         metric_sql(&sql, hp_report_error_metric((hp_report_error_t)i));
     for (int i = 0; i < HP_RB_COUNT; i++)

@@ -165,7 +165,8 @@ static int cmd_trials(hp_cli_t *cli, int argc, char **argv)
         return hp_cli_fail(cli, &hp_cmd_trials, "%s", err);
     }
     hp_buf_puts(&sql,
-                "SELECT t.number, t.state, t.value, t.params, t.error,"
+                "SELECT t.number, t.state, t.value, t.params,"
+                " coalesce(t.error, 'infeasible: ' || t.infeasible) AS error,"
                 " strftime('%Y-%m-%d %H:%M:%S', t.started, 'unixepoch') AS started,"
                 " strftime('%Y-%m-%d %H:%M:%S', t.ended, 'unixepoch') AS ended,"
                 " round(t.ended - t.started, 3) AS duration_s, t.attempts, t.diagnosis,"

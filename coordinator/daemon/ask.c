@@ -71,8 +71,14 @@ static void reply_asked(coord_t *c, hp_rep_req_t *req, const coord_study_t *s,
     r.study_id = (uint64_t)s->id;
     r.number = (uint32_t)p->number;
     r.params_json = pj.data;
+    /* an inactive parameter's default fills a command's placeholders; an
+     * asker runs its own program and sees only the active ones */
+    size_t k = 0;
+    for (size_t i = 0; i < params.n; i++)
+        if (!params.pp[i]->placeholder_only)
+            params.pp[k++] = params.pp[i];
     r.params = params.pp;
-    r.n_params = params.n;
+    r.n_params = k;
     hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__ASK_REPLY, &r);
     coord_reply(c, req, &env);
     coord_params_fini(&params);
@@ -400,8 +406,12 @@ void coord_tell(coord_t *c, hp_rep_req_t *req, const Hpsearch__Tell *q)
     int rc = store_told_metrics(c, &t, q, err, sizeof err);
     if (rc == 0) {
         diagnose_told(c, s, &t, q);
-        if (outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED)
+        if (outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED) {
             rc = hp_store_trial_complete(c->store, t.id, t.lease_id, value, err, sizeof err);
+            if (rc == 0)
+                rc = coord_feasible_record(c, s, t.id, (uint64_t)t.number, value, q->metrics,
+                                           q->n_metrics, err, sizeof err);
+        }
         else if (outcome == HPSEARCH__TRIAL_OUTCOME__FAILED)
             rc = hp_store_trial_fail(c->store, t.id, t.lease_id, why, err, sizeof err);
         else

@@ -238,6 +238,9 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
         }
         rc = hp_store_trial_complete(c->store, r->trial_id, r->lease_id, res->value, err, errlen);
         if (rc == 0)
+            rc = coord_feasible_record(c, s, r->trial_id, r->number, res->value, res->metrics,
+                                       res->n_metrics, err, errlen);
+        if (rc == 0)
             coord_failures_completed(s);
         break;
     case HPSEARCH__TRIAL_OUTCOME__PRUNED:

@@ -26,6 +26,7 @@
  *                     baselines, suggestions off the loop
  *       failures.c    search.max_failures: failed trials in a row, and
  *                     the study that gives up on them
+ *       feasible.c    constraints: a completed trial judged by them
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
  *       prune.c       the study's early-stopping rule: judges progress, and
@@ -121,6 +122,7 @@ typedef struct coord_study {
     /* what samplers learn from: entry i is trial number i */
     HP_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
+    double *hist_cv;  /* hist.cap x n_constraints (NaN: unknown); obs.cv points in */
     /* the overfit-one-batch check before the first trial (sanity.h):
      * 0 = none or passed, 1 = to dispatch, 2 = running on a worker */
     int sanity;
@@ -276,6 +278,8 @@ typedef struct coord {
     HP_VEC(coord_run_t) runs;
     HP_VEC(coord_worker_t) workers;
     HP_VEC(coord_held_t) held;
+    uint64_t held_full_warned_ms; /* when held.c last said the pool was full */
+    uint64_t held_refused;        /* idle requests sent away since then */
     HP_VEC(coord_ask_t) asks; /* in arrival order */
     HP_VEC(coord_reply_t) outbox;
     size_t rr; /* round-robin position over studies */
@@ -424,7 +428,9 @@ void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
                           int shutting_down);
 /* coord_held_add holds h (copied) until there is a trial for it and asks
  * for a schedule; while shutting down it answers NO_TRIAL at once. A
- * resend (same worker and seq) replaces the request it resends. */
+ * resend (same worker and seq) replaces the request it resends. A share of
+ * the worker socket's contexts is never held (coord_held_limit): past the
+ * limit h gets NO_TRIAL (ask again) and the log a rate-limited warning. */
 void coord_held_add(coord_t *c, const coord_held_t *h);
 /* coord_held_pop takes the oldest held request whose worker is alive (and
  * not leaving) into *out and returns 1, answering those of lost and
@@ -549,6 +555,15 @@ void coord_study_maybe_finish(coord_t *c, coord_study_t *s);
 /* coord_study_hist_set records what a sampler knows of trial number. */
 void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t state, double value,
                           const double *x);
+/* coord_feasible_record judges trial number (trial_id) of s, just
+ * completed with objective value and final metrics m (n), by the spec's
+ * constraints (feasible.c): an infeasible one is marked in the store
+ * (never the best), and the constraints' values go to the samplers'
+ * history. No-op without constraints. Returns 0 or the store's error. */
+int coord_feasible_record(coord_t *c, coord_study_t *s, int64_t trial_id, uint64_t number,
+                          double value, Hpsearch__Metric *const *m, size_t n, char *err,
+                          size_t errlen);
+
 /* coord_study_trial_ended updates the history when a trial reaches a final
  * state (COMPLETED with its value, or FAILED) and wakes a blocked sampler. */
 void coord_study_trial_ended(coord_t *c, coord_study_t *s, uint64_t number, hp_obs_state_t st,

@@ -17,7 +17,9 @@
 /* ---- which differences a study may take ------------------------------- */
 
 /* What a running study may change: how many trials, how many at once, how
- * long each may take. Nothing a trial already run depends on. */
+ * long each may take. Nothing a trial already run depends on, and not the
+ * search's own rules (algorithm, bayes' acquisition and kappa, ...): the
+ * trials so far were chosen by them, and a study is one search. */
 static const char *const growable[] = {"search.max_trials", "search.parallelism",
                                        "trial.timeout"};
 

@@ -4,6 +4,8 @@
  * acknowledgement rides on whichever reply it gets. */
 #include "coord_int.h"
 
+#include "log.h"
+
 #include <string.h>
 
 Hpsearch__Ack *coord_held_ack(const coord_held_t *h, Hpsearch__Ack *ack)
@@ -29,6 +31,37 @@ void coord_reply_no_trial(coord_t *c, const coord_held_t *h, uint32_t retry_ms,
     coord_reply(c, h->req, &env);
 }
 
+/* Every held request keeps one of the worker socket's contexts. Were all
+ * of them held, nothing else could be received until a trial freed one —
+ * no HELLO, so new workers never join, and no heartbeat, so every worker
+ * looks silent and running trials' leases expire. An eighth of the
+ * contexts (2..256) is therefore never held. */
+static size_t held_limit(const coord_t *c)
+{
+    size_t n = (size_t)c->cfg.worker_contexts, reserve = n / 8;
+    reserve = reserve < 2 ? 2 : reserve > 256 ? 256 : reserve;
+    return n > reserve ? n - reserve : 1;
+}
+
+/* Sends an idle request away (ask again after a heartbeat interval), and
+ * says so at most once a minute. */
+static void refuse_hold(coord_t *c, const coord_held_t *h)
+{
+    c->held_refused++;
+    uint64_t now = coord_now_ms(c);
+    if (c->held_full_warned_ms == 0 || now - c->held_full_warned_ms >= 60000) {
+        hp_log_warn("%zu idle worker slots hold %zu of the %lld worker contexts, the most "
+                    "that may be held (the rest stay free for HELLOs, heartbeats and "
+                    "results): %llu idle request%s told to ask again; raise worker-contexts "
+                    "to at least the slots plus the worker processes",
+                    c->held.n, c->held.n, (long long)c->cfg.worker_contexts,
+                    (unsigned long long)c->held_refused, c->held_refused == 1 ? "" : "s");
+        c->held_full_warned_ms = now ? now : 1;
+        c->held_refused = 0;
+    }
+    coord_reply_no_trial(c, h, (uint32_t)c->cfg.heartbeat_ms, 0);
+}
+
 void coord_held_add(coord_t *c, const coord_held_t *h)
 {
     if (c->shutting_down) {
@@ -45,6 +78,10 @@ void coord_held_add(coord_t *c, const coord_held_t *h)
             c->schedule_needed = 1;
             return;
         }
+    }
+    if (c->held.n >= held_limit(c)) {
+        refuse_hold(c, h);
+        return;
     }
     HP_VEC_PUSH(c->held, *h);
     c->schedule_needed = 1;

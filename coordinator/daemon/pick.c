@@ -118,18 +118,30 @@ void coord_params_build(const hp_spec_t *spec, const double *x, coord_params_t *
         hpsearch__param__init(&p->pv[i]);
         p->pp[i] = &p->pv[i];
     }
+    size_t k = 0;
     for (size_t i = 0; i < np; i++) {
         if (i < spec->space.n) {
-            p->pv[i].name = (char *)spec->space.params[i].name;
-            hp_space_format_value(&spec->space.params[i], x[i], &p->texts[i]);
+            const hp_param_t *sp = &spec->space.params[i];
+            if (sp->has_when && isnan(x[i])) {
+                /* inactive: absent, but for a command its default fills
+                 * its placeholders */
+                if (!sp->has_default || spec->trial.kind != HP_TRIAL_COMMAND)
+                    continue;
+                p->pv[k].placeholder_only = 1;
+                hp_buf_puts(&p->texts[k], sp->def.text);
+            } else {
+                hp_space_format_value(sp, x[i], &p->texts[k]);
+            }
+            p->pv[k].name = (char *)sp->name;
         } else {
             const hp_spec_value_t *v = &spec->trial.fixed[i - spec->space.n];
-            p->pv[i].name = v->name;
-            hp_buf_puts(&p->texts[i], v->text);
+            p->pv[k].name = v->name;
+            hp_buf_puts(&p->texts[k], v->text);
         }
-        p->pv[i].value = p->texts[i].data ? p->texts[i].data : "";
+        p->pv[k].value = p->texts[k].data ? p->texts[k].data : "";
+        k++;
     }
-    p->n = np;
+    p->n = k;
     p->cap = np + 1;
 }
 

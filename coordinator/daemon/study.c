@@ -28,6 +28,7 @@ void coord_study_free(coord_study_t *s)
     free(s->dataset_key);
     free(s->hist.v);
     free(s->hist_x);
+    free(s->hist_cv);
     free(s->fails.first);
     free(s);
 }
@@ -42,11 +43,16 @@ static void hist_reserve(coord_study_t *s, uint64_t n)
     if (n <= s->hist.cap)
         return;
     size_t cap = hp_vec_next_cap(s->hist.cap, n, 64);
+    size_t nk = s->spec.n_constraints;
     s->hist.v = hp_vec_realloc(s->hist.v, cap, sizeof *s->hist.v);
     s->hist_x = hp_vec_realloc(s->hist_x, cap * dim, sizeof *s->hist_x);
+    if (nk)
+        s->hist_cv = hp_vec_realloc(s->hist_cv, cap * nk, sizeof *s->hist_cv);
     s->hist.cap = cap;
-    for (size_t i = 0; i < s->hist.n; i++)
+    for (size_t i = 0; i < s->hist.n; i++) {
         s->hist.v[i].x = s->hist_x + i * dim;
+        s->hist.v[i].cv = nk ? s->hist_cv + i * nk : NULL;
+    }
 }
 
 void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t state, double value,
@@ -56,9 +62,13 @@ void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t stat
     if (number >= s->hist.n) {
         hist_reserve(s, number + 1);
         for (size_t i = s->hist.n; i <= number; i++) {
+            size_t nk = s->spec.n_constraints;
             s->hist.v[i] = (hp_obs_t){.number = i, .state = HP_OBS_FAILED, .value = NAN,
-                                      .x = s->hist_x + i * dim};
+                                      .x = s->hist_x + i * dim,
+                                      .cv = nk ? s->hist_cv + i * nk : NULL};
             memset(s->hist_x + i * dim, 0, dim * sizeof(double));
+            for (size_t k = 0; k < nk; k++)
+                s->hist_cv[i * nk + k] = NAN;
         }
         s->hist.n = number + 1;
     }
@@ -179,6 +189,21 @@ static int pruned_value_cb(void *data, int64_t number, double value)
     return 0;
 }
 
+typedef struct {
+    coord_study_t *s;
+    size_t k; /* the constraint */
+} cv_load_t;
+
+/* A completed trial's final value of constraint k's metric. */
+static int cv_value_cb(void *data, int64_t number, double value)
+{
+    cv_load_t *cl = data;
+    coord_study_t *s = cl->s;
+    if (number >= 0 && (uint64_t)number < s->hist.n)
+        s->hist_cv[(size_t)number * s->spec.n_constraints + cl->k] = value;
+    return 0;
+}
+
 /* Sets the counters and the samplers' history of s from its stored trials. */
 static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen)
 {
@@ -200,6 +225,19 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
     if (rc == 0 && counts[HP_TRIAL_PRUNED])
         rc = hp_store_pruned_last_values(c->store, id, s->spec.objective.metric, pruned_value_cb,
                                          s, err, errlen);
+    /* the constraints' final values of completed trials (the objective's
+     * own is the trial's value) */
+    for (size_t k = 0; rc == 0 && k < s->spec.n_constraints; k++) {
+        const char *m = s->spec.constraints[k].metric;
+        cv_load_t cl = {s, k};
+        if (strcmp(m, s->spec.objective.metric) == 0) {
+            for (size_t i = 0; i < s->hist.n; i++)
+                if (s->hist.v[i].state == HP_OBS_COMPLETED)
+                    s->hist_cv[i * s->spec.n_constraints + k] = s->hist.v[i].value;
+        } else {
+            rc = hp_store_final_values(c->store, id, m, cv_value_cb, &cl, err, errlen);
+        }
+    }
     if (rc == 0)
         rc = coord_prune_replay(c, s, id, err, errlen);
     return rc;
@@ -547,7 +585,7 @@ typedef struct suggest_work {
     coord_study_t *s;
     uint64_t number;
     hp_obs_t *obs; /* snapshot of the history */
-    double *xs;
+    double *xs, *cvs;
     size_t n;
     double x[HP_SPACE_MAX_PARAMS];
     int rc;
@@ -575,6 +613,7 @@ static void suggest_done(uv_work_t *req, int status)
     }
     free(w->obs);
     free(w->xs);
+    free(w->cvs);
     free(w);
     c->schedule_needed = 1;
     if (s->next) {
@@ -627,14 +666,19 @@ int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size
     w->s = s;
     w->number = s->created;
     w->n = s->hist.n;
+    size_t nk = s->spec.n_constraints;
     w->obs = malloc((w->n + 1) * sizeof *w->obs);
     w->xs = malloc((w->n + 1) * dim * sizeof *w->xs);
-    HP_ASSERT(w->obs && w->xs);
+    w->cvs = malloc((w->n + 1) * (nk ? nk : 1) * sizeof *w->cvs);
+    HP_ASSERT(w->obs && w->xs && w->cvs);
     if (w->n) /* hist_x is NULL before the first trial */
         memcpy(w->xs, s->hist_x, w->n * dim * sizeof *w->xs);
+    if (w->n && nk)
+        memcpy(w->cvs, s->hist_cv, w->n * nk * sizeof *w->cvs);
     for (size_t i = 0; i < w->n; i++) {
         w->obs[i] = s->hist.v[i];
         w->obs[i].x = w->xs + i * dim;
+        w->obs[i].cv = nk ? w->cvs + i * nk : NULL;
     }
     w->req.data = w;
     s->suggesting = 1;

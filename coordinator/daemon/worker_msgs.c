@@ -332,11 +332,18 @@ static void answer_stale_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__E
               ((t.state != HP_TRIAL_RUNNING && t.state != HP_TRIAL_PENDING) || interrupted);
         hp_trial_fini(&t);
     }
-    if (dup)
+    if (dup) {
         answer_result(c, req, e, w, pipe_id, 0, "already recorded");
-    else
-        answer_result(c, req, e, w, pipe_id, 1,
-                      "no running attempt holds this lease (it expired or was reassigned)");
+        return;
+    }
+    /* a late result (a worker cut off past its lease, say): the operator
+     * sees that it came and why it was thrown away */
+    hp_log_warn("worker %s (%s): refused a result for trial id %" PRIu64
+                ": no running attempt holds its lease (it expired or was reassigned); "
+                "not recorded",
+                w->id_str, w->host, l->trial_id);
+    answer_result(c, req, e, w, pipe_id, 1,
+                  "no running attempt holds this lease (it expired or was reassigned)");
 }
 
 static void on_result(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,

@@ -112,6 +112,43 @@ static int rows_array(sqlite3_stmt *s, hp_buf_t *b, hp_dash_reply_t *rep)
     "   AS failed,"                                                                            \
     " " BEST_SQL("u.value") " AS best, " BEST_SQL("u.number") " AS best_trial"
 
+/* The reply of one page of a list: {"total":N,"offset":O,"limit":L,KEY:[rows
+ * of s]}; s has limit and offset bound already and is finalized. */
+static void page_reply(sqlite3_stmt *s, const char *key, long long total, long long offset,
+                       long long limit, hp_dash_reply_t *rep)
+{
+    hp_buf_printf(&rep->body, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"%s\":", total,
+                  offset, limit, key);
+    if (rows_array(s, &rep->body, rep) == 0)
+        hp_buf_puts(&rep->body, "}\n");
+}
+
+/* A list of the rows of one owner (a study or a trial): count_sql binds
+ * the owner's id as ?1; rows_sql too (a list of everything ignores it),
+ * with LIMIT ?2 OFFSET ?3. */
+typedef struct list_def {
+    const char *key;
+    const char *count_sql, *rows_sql;
+    long long dflt, max; /* page size: when not given, and at most */
+} list_def_t;
+
+static void paged_list(sqlite3 *db, const list_def_t *l, int64_t owner, const hp_dash_req_t *req,
+                       hp_dash_reply_t *rep)
+{
+    static const char *const names[] = {"offset", "limit", NULL};
+    long long offset, limit, total;
+    if (check_names(req, names, rep) < 0 || page(req, l->dflt, l->max, &offset, &limit, rep) < 0 ||
+        count_rows(db, l->count_sql, owner, NULL, &total, rep) < 0)
+        return;
+    sqlite3_stmt *s = dash_prepare(db, l->rows_sql, rep);
+    if (!s)
+        return;
+    sqlite3_bind_int64(s, 1, owner);
+    sqlite3_bind_int64(s, 2, limit);
+    sqlite3_bind_int64(s, 3, offset);
+    page_reply(s, l->key, total, offset, limit, rep);
+}
+
 static void studies(sqlite3 *db, const hp_dash_req_t *req, hp_dash_reply_t *rep)
 {
     static const char *const names[] = {NULL};
@@ -214,10 +251,7 @@ static void trials(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req
         sqlite3_bind_text(s, 2, state, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 3, limit);
     sqlite3_bind_int64(s, 4, offset);
-    hp_buf_printf(&rep->body, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"trials\":", total,
-                  offset, limit);
-    if (rows_array(s, &rep->body, rep) == 0)
-        hp_buf_puts(&rep->body, "}\n");
+    page_reply(s, "trials", total, offset, limit, rep);
 }
 
 /* the trial number in a path segment; 0, or -1 with a 404 */
@@ -285,27 +319,12 @@ static void trial(sqlite3 *db, const dash_study_t *st, int64_t id, const hp_dash
 static void trial_metrics(sqlite3 *db, int64_t id, const hp_dash_req_t *req,
                           hp_dash_reply_t *rep)
 {
-    static const char *const names[] = {"offset", "limit", NULL};
-    long long offset, limit, total;
-    if (check_names(req, names, rep) < 0 ||
-        page(req, HP_DASH_MAX_METRICS, HP_DASH_MAX_METRICS, &offset, &limit, rep) < 0 ||
-        count_rows(db, "SELECT count(*) FROM metrics WHERE trial_id = ?1", id, NULL, &total, rep) <
-            0)
-        return;
-    sqlite3_stmt *s = dash_prepare(db,
-                                   "SELECT attempt, step, name, value, time FROM metrics"
-                                   " WHERE trial_id = ?1 ORDER BY attempt, name, step"
-                                   " LIMIT ?2 OFFSET ?3",
-                                   rep);
-    if (!s)
-        return;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, limit);
-    sqlite3_bind_int64(s, 3, offset);
-    hp_buf_printf(&rep->body, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"metrics\":", total,
-                  offset, limit);
-    if (rows_array(s, &rep->body, rep) == 0)
-        hp_buf_puts(&rep->body, "}\n");
+    static const list_def_t l = {
+        "metrics", "SELECT count(*) FROM metrics WHERE trial_id = ?1",
+        "SELECT attempt, step, name, value, time FROM metrics"
+        " WHERE trial_id = ?1 ORDER BY attempt, name, step LIMIT ?2 OFFSET ?3",
+        HP_DASH_MAX_METRICS, HP_DASH_MAX_METRICS};
+    paged_list(db, &l, id, req, rep);
 }
 
 /* Learning curves: per trial of the page, its latest attempt's values of
@@ -381,81 +400,39 @@ static void curves(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req
 static void attempts(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
                      hp_dash_reply_t *rep)
 {
-    static const char *const names[] = {"offset", "limit", NULL};
-    long long offset, limit, total;
-    if (check_names(req, names, rep) < 0 ||
-        page(req, HP_DASH_MAX_LIMIT, HP_DASH_MAX_LIMIT, &offset, &limit, rep) < 0 ||
-        count_rows(db,
-                   "SELECT count(*) FROM trial_attempts a JOIN trials t ON t.id = a.trial_id"
-                   " WHERE t.study_id = ?1",
-                   st->id, NULL, &total, rep) < 0)
-        return;
-    sqlite3_stmt *s = dash_prepare(db,
-                                   "SELECT t.number AS trial, a.attempt, a.worker_id AS worker,"
-                                   " a.started, a.ended, a.outcome, a.error"
-                                   " FROM trial_attempts a JOIN trials t ON t.id = a.trial_id"
-                                   " WHERE t.study_id = ?1 ORDER BY a.started, a.id"
-                                   " LIMIT ?2 OFFSET ?3",
-                                   rep);
-    if (!s)
-        return;
-    sqlite3_bind_int64(s, 1, st->id);
-    sqlite3_bind_int64(s, 2, limit);
-    sqlite3_bind_int64(s, 3, offset);
-    hp_buf_printf(&rep->body, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"attempts\":",
-                  total, offset, limit);
-    if (rows_array(s, &rep->body, rep) == 0)
-        hp_buf_puts(&rep->body, "}\n");
+    static const list_def_t l = {
+        "attempts",
+        "SELECT count(*) FROM trial_attempts a JOIN trials t ON t.id = a.trial_id"
+        " WHERE t.study_id = ?1",
+        "SELECT t.number AS trial, a.attempt, a.worker_id AS worker, a.started, a.ended,"
+        " a.outcome, a.error FROM trial_attempts a JOIN trials t ON t.id = a.trial_id"
+        " WHERE t.study_id = ?1 ORDER BY a.started, a.id LIMIT ?2 OFFSET ?3",
+        HP_DASH_MAX_LIMIT, HP_DASH_MAX_LIMIT};
+    paged_list(db, &l, st->id, req, rep);
 }
 
 static void events(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
                    hp_dash_reply_t *rep)
 {
-    static const char *const names[] = {"offset", "limit", NULL};
-    long long offset, limit, total;
-    if (check_names(req, names, rep) < 0 ||
-        page(req, 100, HP_DASH_MAX_LIMIT, &offset, &limit, rep) < 0 ||
-        count_rows(db, "SELECT count(*) FROM events WHERE study_id = ?1", st->id, NULL, &total,
-                   rep) < 0)
-        return;
-    sqlite3_stmt *s = dash_prepare(db,
-                                   "SELECT e.id, e.time, e.kind, t.number AS trial,"
-                                   " e.worker_id AS worker, e.message FROM events e"
-                                   " LEFT JOIN trials t ON t.id = e.trial_id"
-                                   " WHERE e.study_id = ?1 ORDER BY e.id LIMIT ?2 OFFSET ?3",
-                                   rep);
-    if (!s)
-        return;
-    sqlite3_bind_int64(s, 1, st->id);
-    sqlite3_bind_int64(s, 2, limit);
-    sqlite3_bind_int64(s, 3, offset);
-    hp_buf_printf(&rep->body, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"events\":", total,
-                  offset, limit);
-    if (rows_array(s, &rep->body, rep) == 0)
-        hp_buf_puts(&rep->body, "}\n");
+    static const list_def_t l = {
+        "events", "SELECT count(*) FROM events WHERE study_id = ?1",
+        "SELECT e.id, e.time, e.kind, t.number AS trial, e.worker_id AS worker, e.message"
+        " FROM events e LEFT JOIN trials t ON t.id = e.trial_id"
+        " WHERE e.study_id = ?1 ORDER BY e.id LIMIT ?2 OFFSET ?3",
+        100, HP_DASH_MAX_LIMIT};
+    paged_list(db, &l, st->id, req, rep);
 }
 
 static void workers(sqlite3 *db, const hp_dash_req_t *req, hp_dash_reply_t *rep)
 {
-    static const char *const names[] = {"offset", "limit", NULL};
-    long long offset, limit, total;
-    if (check_names(req, names, rep) < 0 ||
-        page(req, 100, HP_DASH_MAX_LIMIT, &offset, &limit, rep) < 0 ||
-        count_rows(db, "SELECT count(*) FROM workers WHERE ?1 = ?1", 0, NULL, &total, rep) < 0)
-        return;
-    sqlite3_stmt *s = dash_prepare(db,
-                                   "SELECT id, host, cores, slots, state, first_seen, last_seen,"
-                                   " capabilities AS \"j:capabilities\" FROM workers"
-                                   " ORDER BY first_seen, id LIMIT ?1 OFFSET ?2",
-                                   rep);
-    if (!s)
-        return;
-    sqlite3_bind_int64(s, 1, limit);
-    sqlite3_bind_int64(s, 2, offset);
-    hp_buf_printf(&rep->body, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"workers\":", total,
-                  offset, limit);
-    if (rows_array(s, &rep->body, rep) == 0)
-        hp_buf_puts(&rep->body, "}\n");
+    /* every worker: no owner, so ?1 is a constant true test */
+    static const list_def_t l = {
+        "workers", "SELECT count(*) FROM workers WHERE ?1 = ?1",
+        "SELECT id, host, cores, slots, state, first_seen, last_seen,"
+        " capabilities AS \"j:capabilities\" FROM workers WHERE ?1 = ?1"
+        " ORDER BY first_seen, id LIMIT ?2 OFFSET ?3",
+        100, HP_DASH_MAX_LIMIT};
+    paged_list(db, &l, 0, req, rep);
 }
 
 static void unknown_path(hp_dash_reply_t *rep, const hp_dash_req_t *req)

@@ -31,15 +31,27 @@
  *  4. posterior on all observations plus pending trials at a liar value,
  *     the model's own mean there (Kriging believer: "hallucinated"
  *     observations), which collapses the variance around them.
- *  5. the acquisition: LogEI with no trial pending; with trials pending,
- *     the lower confidence bound mean - PENDING_KAPPA * sd on that model
- *     (GP-BUCB), so k idle workers get k different points that keep
- *     refining the best region. Maximised over a Sobol sweep plus Gaussian
+ *  5. the acquisition (search.acquisition): logei is LogEI with no trial
+ *     pending and, with trials pending, the lower confidence bound
+ *     mean - PENDING_KAPPA * sd on that model (GP-BUCB), so k idle workers
+ *     get k different points that keep refining the best region; ucb is
+ *     the bound mean - kappa * sd always (pending trials still collapse
+ *     the variance, so parallel workers still get different points). Maximised over a Sobol sweep plus Gaussian
  *     perturbations of the best points at several fractions of their
  *     length scales, then L-BFGS from the best few candidates and the best
  *     perturbation (categorical inputs held fixed, ints treated as
  *     continuous and rounded by hp_space_from_unit); the best point that
  *     does not repeat a trial.
+ *
+ * Conditional parameters (space.h): an inactive parameter enters the GP at
+ * a fixed stand-in, the middle of the cube (0.5) for a numeric one and the
+ * index -1, which no choice has, for a categorical one (bayes_impute), so
+ * the kernel sees two trials that both lack it as equal in that input and
+ * a trial that has it as differing by its distance from the middle (by the
+ * Hamming distance 1 for a categorical). Activity depends only on
+ * categorical parents, which the local search holds fixed, so it never
+ * moves an inactive input either; candidates are imputed the same way
+ * before the GP scores them, and decoded points drop the inactive ones.
  *
  * The code follows these steps as phases over one context (bayes_int.h):
  * the initial design, collect and subset here, warp, fit and pending in
@@ -113,14 +125,7 @@ static void random_point(const hp_sampler_t *s, uint64_t number, double *x)
     hp_space_from_unit(sp, u, x);
 }
 
-/* GP input of a point: unit coordinates, categorical indices as is */
-static void encode(const hp_space_t *sp, const double *x, double *g)
-{
-    hp_space_to_unit(sp, x, g);
-    for (size_t i = 0; i < sp->n; i++)
-        if (sp->params[i].type == HP_PARAM_CATEGORICAL)
-            g[i] = x[i];
-}
+#define encode bayes_encode
 
 static int cmp_obs_number(const void *a, const void *b)
 {
@@ -222,11 +227,19 @@ static int collect(bayes_ctx_t *c)
     c->dlog = malloc(nc * sizeof *c->dlog);
     if (!c->yraw || !c->dlog)
         return HP_ENOMEM;
+    if (c->spec->n_constraints) {
+        c->feas = malloc(nc ? nc : 1);
+        if (!c->feas)
+            return HP_ENOMEM;
+    }
     int maximize = c->spec->objective.goal == HP_GOAL_MAXIMIZE;
     size_t ic = 0, ip = nc;
     for (size_t i = 0; i < c->ns; i++) {
         const hp_obs_t *o = c->sorted[i];
         if (usable(c, o)) {
+            /* a pruned trial never finished: it met no constraint */
+            if (c->feas)
+                c->feas[ic] = completed(o) && hp_sampler_obs_feasible(c->spec, o);
             encode(c->sp, o->x, c->X + ic * d);
             double v = maximize ? -o->value : o->value;
             /* pruned: stopped because it was worse than the others at its
@@ -263,6 +276,8 @@ static int subset(bayes_ctx_t *c)
                 memmove(c->X + k * d, c->X + i * d, d * sizeof *c->X);
                 if (i < c->nc)
                     c->yraw[k] = c->yraw[i];
+                if (i < c->nc && c->feas)
+                    c->feas[k] = c->feas[i];
                 k++;
             }
         free(take);
@@ -292,6 +307,8 @@ static int subset(bayes_ctx_t *c)
 
 static void ctx_fini(bayes_ctx_t *c)
 {
+    bayes_feas_fini(c);
+    free(c->feas);
     hp_gp_fini(&c->gp);
     free(c->sorted);
     free(c->X);
@@ -340,7 +357,7 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     c.gp.fit_mean = 1;
     hp_rng_init(&c.rng, bayes_mix(spec->search.seed, 0xB4E5), number);
 
-    if ((rc = bayes_warp(&c)) < 0 || (rc = bayes_fit(&c)) < 0)
+    if ((rc = bayes_warp(&c)) < 0 || (rc = bayes_fit(&c)) < 0 || (rc = bayes_feas_fit(&c)) < 0)
         goto fail;
     rc = bayes_pending(&c);
     if (rc == 0)

@@ -1,5 +1,6 @@
-/* The bayes sampler's acquisition (bayes.c describes the whole): LogEI
- * with no trial pending, the confidence bound with trials pending,
+/* The bayes sampler's acquisition (bayes.c describes the whole): with
+ * search.acquisition logei, LogEI with no trial pending and the confidence
+ * bound with trials pending; with ucb, the bound of width search.kappa,
  * maximised over a Sobol sweep plus perturbations of the best points, then
  * L-BFGS from the best few; the best point that repeats no trial. */
 #include "acq.h"
@@ -30,6 +31,7 @@ static void decode(const hp_space_t *sp, const double *g, double *x)
         u[i] = p->type == HP_PARAM_CATEGORICAL ? (g[i] + 0.5) / (double)p->n_values : g[i];
     }
     hp_space_from_unit(sp, u, x);
+    hp_space_deactivate(sp, x);
 }
 
 typedef struct acq_ctx {
@@ -38,7 +40,8 @@ typedef struct acq_ctx {
     double *full;     /* d: the point being optimised (categoricals fixed) */
     const size_t *vars; /* which inputs the optimiser moves */
     double *dmean, *dvar, *scratch;
-    double kappa; /* > 0: the confidence bound (pending trials), else LogEI */
+    double kappa; /* > 0: the confidence bound (ucb, or pending trials), else LogEI */
+    const bayes_ctx_t *bc; /* constraints: the feasibility models */
 } acq_ctx_t;
 
 /* The acquisition to maximise: LogEI, or with kappa > 0 minus the lower
@@ -48,8 +51,15 @@ static double acq_value(double mu, double sigma, double best, double kappa)
     return kappa > 0 ? -mu + kappa * sigma : hp_acq_logei(mu, sigma, best);
 }
 
-static double acq_at(acq_ctx_t *c, const double *g, double *grad_full)
+/* The objective's acquisition at g (and its gradient): LogEI or the bound;
+ * 0 while no trial is feasible (then feasibility alone decides). */
+static double acq_base(acq_ctx_t *c, const double *g, double *grad_full)
 {
+    if (c->bc->no_feasible) {
+        if (grad_full)
+            memset(grad_full, 0, c->gp->d * sizeof *grad_full);
+        return 0;
+    }
     double mu, var;
     hp_gp_predict_grad(c->gp, g, &mu, &var, c->dmean, c->dvar, c->scratch);
     double sigma = sqrt(var);
@@ -72,6 +82,15 @@ static double acq_at(acq_ctx_t *c, const double *g, double *grad_full)
     return lei;
 }
 
+/* With constraints, plus the log probability of meeting them. */
+static double acq_at(acq_ctx_t *c, const double *g, double *grad_full)
+{
+    double a = acq_base(c, g, grad_full);
+    if (c->bc->nk)
+        bayes_feas_log(c->bc, g, &a, grad_full, c->scratch);
+    return a;
+}
+
 static double acq_objective(unsigned nv, const double *v, double *grad, void *data)
 {
     acq_ctx_t *c = data;
@@ -90,9 +109,13 @@ static double acq_objective(unsigned nv, const double *v, double *grad, void *da
     return -lei;
 }
 
+/* NaN (an inactive parameter) equals NaN here */
 static int same_point(const double *a, const double *b, size_t n)
 {
-    return memcmp(a, b, n * sizeof *a) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+            return 0;
+    return 1;
 }
 
 static int repeats(const hp_space_t *sp, const double *x, const hp_obs_t *const *obs, size_t n)
@@ -122,6 +145,7 @@ static int candidates(bayes_ctx_t *c, size_t n_sobol, size_t n_centers)
                 if (p[i] >= k)
                     p[i] = k - 1;
             }
+        bayes_impute(c->sp, p);
     }
     hp_sobol_fini(&q);
     for (size_t i = 0; i < nc; i++)
@@ -143,7 +167,8 @@ static int candidates(bayes_ctx_t *c, size_t n_sobol, size_t n_centers)
             double sd = perturb_scale[j % N_SCALES];
             for (size_t i = 0; i < d; i++) {
                 if (c->cat[i]) {
-                    p[i] = hp_rng_uniform(&c->rng) < 0.2
+                    /* an inactive centre (-1) has no choice to keep */
+                    p[i] = center[i] < 0 || hp_rng_uniform(&c->rng) < 0.2
                                ? (double)hp_rng_below(&c->rng, c->sp->params[i].n_values)
                                : center[i];
                     continue;
@@ -151,6 +176,7 @@ static int candidates(bayes_ctx_t *c, size_t n_sobol, size_t n_centers)
                 double v = center[i] + sd * ls[i] * hp_rng_normal(&c->rng);
                 p[i] = v < 0 ? 0 : v > 1 ? 1 : v;
             }
+            bayes_impute(c->sp, p);
         }
     }
     return 0;
@@ -176,40 +202,46 @@ static size_t local_starts(const bayes_ctx_t *c, size_t m, size_t n_sobol, size_
     return n_local;
 }
 
-/* Local L-BFGS from each start over the non-categorical inputs: the
+/* Local L-BFGS from each start over its non-categorical active inputs
+ * (categoricals, and so which inputs are active, stay fixed): the
  * optimised point to pts[r] and its (negated) acquisition to val[r]. */
 static int local_search(bayes_ctx_t *c, const size_t *starts, size_t n_local,
                         double (*pts)[HP_SPACE_MAX_PARAMS], double *val)
 {
     size_t d = c->d;
-    size_t vars[HP_SPACE_MAX_PARAMS], nv = 0;
-    for (size_t i = 0; i < d; i++)
-        if (!c->cat[i])
-            vars[nv++] = i;
     double dmean[HP_SPACE_MAX_PARAMS], dvar[HP_SPACE_MAX_PARAMS], full[HP_SPACE_MAX_PARAMS];
-    acq_ctx_t ctx = {&c->gp, c->best, full, vars, dmean, dvar, c->scratch, c->kappa};
-    nlopt_opt opt = NULL;
-    double v[HP_SPACE_MAX_PARAMS];
-    if (nv) {
-        opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)nv);
-        if (!opt)
-            return HP_ENOMEM;
-        double lo[HP_SPACE_MAX_PARAMS], hi[HP_SPACE_MAX_PARAMS];
-        for (size_t j = 0; j < nv; j++) {
-            lo[j] = 0;
-            hi[j] = 1;
-        }
-        nlopt_set_lower_bounds(opt, lo);
-        nlopt_set_upper_bounds(opt, hi);
-        nlopt_set_min_objective(opt, acq_objective, &ctx);
-        nlopt_set_maxeval(opt, LOCAL_MAXEVAL);
-        nlopt_set_ftol_rel(opt, 1e-9);
+    size_t vars[HP_SPACE_MAX_PARAMS];
+    acq_ctx_t ctx = {&c->gp, c->best, full, vars, dmean, dvar, c->scratch, c->kappa, c};
+    double v[HP_SPACE_MAX_PARAMS], lo[HP_SPACE_MAX_PARAMS], hi[HP_SPACE_MAX_PARAMS];
+    for (size_t j = 0; j < d; j++) {
+        lo[j] = 0;
+        hi[j] = 1;
     }
+    nlopt_opt opt = NULL;
+    size_t opt_nv = 0;
     for (size_t r = 0; r < n_local; r++) {
         const double *p = c->cand + c->rank[starts[r]].i * d;
+        size_t nv = 0;
+        for (size_t i = 0; i < d; i++)
+            if (!c->cat[i] && (!c->sp->params[i].has_when ||
+                               hp_space_param_active(c->sp, p, i)))
+                vars[nv++] = i;
         double f0 = c->rank[starts[r]].v, f = f0;
         memcpy(full, p, d * sizeof *full);
-        if (opt) {
+        if (nv && nv != opt_nv) { /* one optimiser per number of inputs */
+            if (opt)
+                nlopt_destroy(opt);
+            opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)nv);
+            if (!opt)
+                return HP_ENOMEM;
+            opt_nv = nv;
+            nlopt_set_lower_bounds(opt, lo);
+            nlopt_set_upper_bounds(opt, hi);
+            nlopt_set_min_objective(opt, acq_objective, &ctx);
+            nlopt_set_maxeval(opt, LOCAL_MAXEVAL);
+            nlopt_set_ftol_rel(opt, 1e-9);
+        }
+        if (nv) {
             for (size_t j = 0; j < nv; j++)
                 v[j] = p[vars[j]];
             nlopt_result res = nlopt_optimize(opt, v, &f);
@@ -244,17 +276,21 @@ int bayes_acquire(bayes_ctx_t *c, double *x)
     c->mean = malloc(m * sizeof *c->mean);
     c->var = malloc(m * sizeof *c->var);
     c->rank = malloc((m > nc ? m : nc) * sizeof *c->rank);
-    c->scratch = malloc(3 * c->nm * sizeof *c->scratch);
+    /* scratch serves the objective's GP and the constraints' (<= 192) */
+    c->scratch = malloc(3 * (c->nm > 192 ? c->nm : 192) * sizeof *c->scratch);
     if (!c->cand || !c->mean || !c->var || !c->rank || !c->scratch)
         return HP_ENOMEM;
     if (candidates(c, n_sobol, n_centers) < 0)
         return HP_ENOMEM;
     if (hp_gp_predict(&c->gp, c->cand, m, c->mean, c->var) < 0)
         return HP_ENOMEM;
-    for (size_t j = 0; j < m; j++) {
-        double lei = acq_value(c->mean[j], sqrt(c->var[j]), c->best, c->kappa);
-        c->rank[j] = (idx_val_t){isfinite(lei) ? -lei : INFINITY, j};
-    }
+    for (size_t j = 0; j < m; j++) /* the acquisition, into mean */
+        c->mean[j] = c->no_feasible ? 0 : acq_value(c->mean[j], sqrt(c->var[j]), c->best,
+                                                    c->kappa);
+    if (bayes_feas_log_batch(c, c->cand, m, c->mean) < 0)
+        return HP_ENOMEM;
+    for (size_t j = 0; j < m; j++)
+        c->rank[j] = (idx_val_t){isfinite(c->mean[j]) ? -c->mean[j] : INFINITY, j};
     qsort(c->rank, m, sizeof *c->rank, bayes_cmp_idx_val);
 
     size_t starts[N_LOCAL + 1];

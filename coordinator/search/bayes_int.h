@@ -7,7 +7,10 @@
  *   bayes_model.c  warp (the output warp chosen by likelihood), fit (MAP
  *                  hyperparameters) and pending (Kriging-believer values
  *                  for running trials, then the posterior)
- *   bayes_acq.c    acquire: LogEI or the confidence bound, maximised over
+ *   bayes_feas.c   feasibility (constraints): a GP per constraint metric,
+ *                  the log probability that a point meets them all
+ *   bayes_acq.c    acquire: LogEI or the confidence bound (search.acquisition
+ *                  ucb, or trials pending), maximised over
  *                  a Sobol sweep, perturbations and L-BFGS
  *
  *     bayes_ctx_t c = {...};   // bayes.c: the inputs, then collect and subset
@@ -97,13 +100,66 @@ typedef struct bayes_ctx {
     hp_gp_t gp;
     hp_rng_t rng;
     double best;  /* the best standardized value */
-    double kappa; /* > 0: the confidence bound (trials pending), else LogEI */
+    double kappa; /* > 0: the confidence bound (acquisition ucb, or trials
+                     pending), else LogEI */
+
+    /* feasible (constraints): per usable observation, whether it met the
+     * constraints (nc; NULL without constraints); one GP per constraint on
+     * the completed trials that report its metric, with its bounds in that
+     * GP's standardized units (+-INFINITY: none); ck_ok[k]: fitted */
+    unsigned char *feas;
+    size_t nk;
+    hp_gp_t *cgp;
+    double *ck_lo, *ck_hi;
+    unsigned char *ck_ok;
+    int no_feasible; /* no observation is feasible: maximise feasibility alone */
 
     /* acquire */
     double *cand, *mean, *var;
     idx_val_t *rank;
     double *scratch;
 } bayes_ctx_t;
+
+/* bayes_impute puts every inactive input of GP input g (unit coordinates,
+ * categorical indices) at its stand-in: 0.5, or -1 for a categorical
+ * (bayes.c explains the choice). A no-op for an unconditional space. */
+static inline void bayes_impute(const hp_space_t *sp, double *g)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->params[i].has_when && !hp_space_param_active(sp, g, i))
+            g[i] = sp->params[i].type == HP_PARAM_CATEGORICAL ? -1.0 : 0.5;
+}
+
+/* bayes_encode: the GP input of point x (unit coordinates, categorical
+ * indices as is, inactive parameters at their stand-in). */
+static inline void bayes_encode(const hp_space_t *sp, const double *x, double *g)
+{
+    hp_space_to_unit(sp, x, g);
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->params[i].type == HP_PARAM_CATEGORICAL)
+            g[i] = x[i];
+    bayes_impute(sp, g);
+}
+
+/* bayes_feas_fit fits one GP per constraint (bayes_feas.c) on the
+ * completed observations that report its metric, and sets c->best to the
+ * best feasible value (c->no_feasible when there is none). Needs warp.
+ * Returns 0 or HP_ENOMEM; a constraint with too few values gets no model
+ * (feasibility 1 there). */
+int bayes_feas_fit(bayes_ctx_t *c);
+
+/* bayes_feas_log adds to *acq the log probability that g meets every
+ * modelled constraint, and to grad (d entries, may be NULL) its gradient.
+ * scratch holds 3 x the largest constraint GP's n. */
+void bayes_feas_log(const bayes_ctx_t *c, const double *g, double *acq, double *grad,
+                    double *scratch);
+
+/* bayes_feas_log_batch adds the same log probability to acq[j] for the m
+ * points X (m x d). Returns 0 or HP_ENOMEM. */
+int bayes_feas_log_batch(const bayes_ctx_t *c, const double *X, size_t m, double *acq);
+
+/* bayes_feas_fini frees the constraint models. */
+void bayes_feas_fini(bayes_ctx_t *c);
 
 /* bayes_warp picks the output warp under which the data are most likely,
  * leaves c->y (and c->yfit) warped and standardized with it and sets

@@ -15,7 +15,8 @@
 #define WARP_MAXEVAL 30 /* the short fit that scores a warp */
 /* output warps, as multiples of the median distance to the minimum (0: none) */
 static const double warp_mult[N_WARPS] = {1, 4, 16, 0};
-/* the confidence-bound width (in standardized units) with trials pending;
+/* the confidence-bound width (in standardized units) with trials pending
+ * under acquisition logei (ucb uses search.kappa);
  * 0.5 got stuck on Ackley, 1.5 refined Branin and Hartmann-6 less
  * (bench_search_quality, 4 workers, 20 seeds) */
 #define PENDING_KAPPA 1.0
@@ -156,7 +157,12 @@ int bayes_pending(bayes_ctx_t *c)
                 return HP_ENOMEM;
         }
     }
-    c->kappa = np ? PENDING_KAPPA : 0;
+    /* acquisition ucb: the study's bound, pending trials or not; logei:
+     * the bound only while trials are pending */
+    if (c->spec->search.acquisition == HP_ACQ_UCB)
+        c->kappa = c->spec->search.kappa;
+    else
+        c->kappa = np ? PENDING_KAPPA : 0;
     if (hp_gp_set_data(&c->gp, c->X, c->y, c->nm) < 0)
         return HP_ENOMEM;
     /* any failure here, out of memory included, leaves no model: the

@@ -94,9 +94,13 @@ static int best_before(const hp_sampler_t *s, const hp_history_t *h, uint64_t li
     }
     for (size_t i = 0; i < h->n; i++) {
         const hp_obs_t *o = &h->obs[i];
+        /* a trial that breaks the constraints ranks after every one that
+         * meets them: the ranges shrink around feasible trials */
         if (o->number < limit && o->state == HP_OBS_COMPLETED && isfinite(o->value))
-            r[j++] = (ranked_t){maximize ? -o->value : o->value, pr->n + o->number, o->number, 0,
-                                o->x};
+            r[j++] = (ranked_t){!hp_sampler_obs_feasible(s->spec, o) ? INFINITY
+                                : maximize                         ? -o->value
+                                                                   : o->value,
+                                pr->n + o->number, o->number, 0, o->x};
     }
     qsort(r, n, sizeof *r, cmp_ranked);
     size_t k = top_count(s);

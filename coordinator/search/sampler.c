@@ -46,7 +46,13 @@ int hp_sampler_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h, 
     if (number >= s->total)
         return hp_errf(err, errlen, HP_ENOENT, "all %llu trials have been suggested",
                        (unsigned long long)s->total);
-    return s->vt->suggest(s, number, h, x, err, errlen);
+    int rc = s->vt->suggest(s, number, h, x, err, errlen);
+    /* every sampler draws a value for every parameter; the inactive ones
+     * of a conditional space are then dropped (NaN), so no trial carries
+     * a parameter its condition turns off */
+    if (rc == 0)
+        hp_space_deactivate(&s->spec->space, x);
+    return rc;
 }
 
 int hp_sampler_is_expensive(const hp_sampler_t *s) { return s->vt->expensive; }
@@ -119,4 +125,17 @@ void hp_sampler_move_prior(hp_sampler_t *to, hp_sampler_t *from)
 const char *hp_sampler_prior_study(const hp_sampler_t *s, size_t i)
 {
     return i < s->prior.n ? s->prior.study[s->prior.src[i]] : NULL;
+}
+
+int hp_sampler_obs_feasible(const hp_spec_t *spec, const hp_obs_t *o)
+{
+    if (!o->cv)
+        return 1;
+    for (size_t k = 0; k < spec->n_constraints; k++) {
+        const struct hp_spec_constraint *q = &spec->constraints[k];
+        double v = o->cv[k];
+        if (isnan(v) || (q->has_max && !(v <= q->max)) || (q->has_min && !(v >= q->min)))
+            return 0;
+    }
+    return 1;
 }

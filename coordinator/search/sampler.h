@@ -45,6 +45,10 @@ typedef struct hp_obs {
     hp_obs_state_t state;
     double value; /* HP_OBS_COMPLETED, HP_OBS_PRUNED; as stored (not negated) */
     const double *x; /* space.n values */
+    /* HP_OBS_COMPLETED of a study with constraints: the final values of
+     * the constraints' metrics, in spec order (NaN: never reported); NULL
+     * when not known (a warm start's prior observations) */
+    const double *cv;
 } hp_obs_t;
 
 typedef struct hp_history {
@@ -91,8 +95,14 @@ struct hp_sampler {
  * with HP_EINVAL and a sentence (e.g. a grid over a space that has no grid)
  * or HP_ENOSYS-like HP_EINVAL for algorithms not built yet. */
 int hp_sampler_new(hp_sampler_t **out, const hp_spec_t *spec, char *err, size_t errlen);
+/* hp_sampler_suggest writes trial number's point to x; in a conditional
+ * space the inactive parameters' coordinates are NaN (space.h). */
 int hp_sampler_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h, double *x,
                        char *err, size_t errlen);
+/* hp_sampler_obs_feasible: whether completed observation o met spec's
+ * constraints (its cv values within their bounds; an observation without
+ * known values, a warm start's, counts as feasible). Any thread. */
+int hp_sampler_obs_feasible(const hp_spec_t *spec, const hp_obs_t *o);
 int hp_sampler_is_expensive(const hp_sampler_t *s);
 /* hp_sampler_total returns how many trials the study runs in all. */
 uint64_t hp_sampler_total(const hp_sampler_t *s);

@@ -20,18 +20,22 @@ int hp_warm_study_check(const hp_spec_t *spec, const char *name, const char *met
                    hp_goal_name(spec->objective.goal));
 }
 
-/* A space of one parameter, borrowed from p: hp_params_to_point reads
- * just that one. */
-static hp_space_t one_param(const hp_param_t *p)
+/* A space of one parameter, a shallow copy of p in *tmp without its
+ * condition (which names a parameter of the whole space): hp_params_to_point
+ * reads just that one. */
+static hp_space_t one_param(const hp_param_t *p, hp_param_t *tmp)
 {
-    return (hp_space_t){.params = (hp_param_t *)p, .n = 1};
+    *tmp = *p;
+    tmp->has_when = 0;
+    return (hp_space_t){.params = tmp, .n = 1};
 }
 
 /* Whether params names p at all: hp_params_to_point's only complaint
  * about a parameter it does not find is "params: missing 'NAME'". */
 static int names_param(const hp_param_t *p, const char *params)
 {
-    hp_space_t one = one_param(p);
+    hp_param_t tmp;
+    hp_space_t one = one_param(p, &tmp);
     double v;
     char err[HP_PARAM_NAME_MAX + 64];
     if (hp_params_to_point(&one, params, &v, err, sizeof err) == 0)
@@ -50,10 +54,13 @@ static void outside_why(const hp_space_t *sp, const char *params, char *out, siz
     }
     for (size_t i = 0; i < sp->n; i++) {
         const hp_param_t *p = &sp->params[i];
-        hp_space_t one = one_param(p);
+        hp_param_t tmp;
+        hp_space_t one = one_param(p, &tmp);
         double v = NAN;
         if (hp_params_to_point(&one, params, &v, err, sizeof err) == 0)
             continue;
+        if (p->has_when && !names_param(p, params))
+            continue; /* absent, as it is when inactive */
         if (!names_param(p, params))
             snprintf(out, cap, "it has no %s", p->name);
         else if (p->type == HP_PARAM_CATEGORICAL)
@@ -90,7 +97,8 @@ static int fixed_matches(const hp_spec_value_t *f, const char *params, char *why
     }
     if (!names_param(&p, params))
         return 1;
-    hp_space_t one = one_param(&p);
+    hp_param_t tmp;
+    hp_space_t one = one_param(&p, &tmp);
     double v;
     char err[256];
     if (hp_params_to_point(&one, params, &v, err, sizeof err) == 0)

@@ -109,6 +109,34 @@ static const bad_t bad_specs[] = {
      "search.rounds", 7, "only applies to algorithm coarse-to-fine"},
     {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  n_initial: 11\n" SPACE TRIAL,
      "search.n_initial", 7, "must be <= max_trials (10)"},
+    /* search.acquisition and search.kappa: bayes only; kappa > 0 with ucb */
+    {HEAD SEARCH "  acquisition: ucb\n" SPACE TRIAL, "search.acquisition", 7,
+     "only applies to algorithm bayes (this study's algorithm is random)"},
+    {HEAD SEARCH "  kappa: 2\n" SPACE TRIAL, "search.kappa", 7,
+     "only applies to algorithm bayes (this study's algorithm is random)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ei\n" SPACE TRIAL,
+     "search.acquisition", 7, "unknown acquisition 'ei'"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucbb\n" SPACE TRIAL,
+     "search.acquisition", 7, "(did you mean 'ucb'? known: logei, ucb)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: 1\n" SPACE TRIAL,
+     "search.acquisition", 7, "expected acquisition"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n  kappa: 0\n"
+         SPACE TRIAL,
+     "search.kappa", 8, "must be > 0"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n  kappa: -1\n"
+         SPACE TRIAL,
+     "search.kappa", 8, "must be > 0 and at most 100 (got -1)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n  kappa: wide\n"
+         SPACE TRIAL,
+     "search.kappa", 8, "expected a number, got a string ('wide')"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n  kappa: .inf\n"
+         SPACE TRIAL,
+     "search.kappa", 8, "finite"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  kappa: 2\n" SPACE TRIAL,
+     "search.kappa", 7, "only applies to acquisition ucb (this study's acquisition is logei)"},
+    {HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  kappa: 2\n  acquisition: logei\n"
+         SPACE TRIAL,
+     "search.kappa", 7, "only applies to acquisition ucb (this study's acquisition is logei)"},
     {HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n  top_k: 2\n"
           "  top_fraction: 0.5\n" SPACE TRIAL,
      "search.top_fraction", 8, "either top_k or top_fraction"},
@@ -123,6 +151,86 @@ static const bad_t bad_specs[] = {
      "needs a built-in model"},
     {HEAD "search:\n  algorithm: random\n  max_trials: !!str 10\n" SPACE TRIAL,
      "search.max_trials", 6, "YAML tags"},
+    /* constraints */
+    {HEAD SEARCH SPACE CMD "constraints: {metric: mem, max: 1}\n", "constraints", 12,
+     "expected a list of constraints"},
+    {HEAD SEARCH SPACE CMD "constraints: [mem]\n", "constraints[0]", 12,
+     "expected a constraint"},
+    {HEAD SEARCH SPACE CMD "constraints: [{max: 1}]\n", "constraints[0].metric", 12,
+     "is required"},
+    {HEAD SEARCH SPACE CMD "constraints: [{metric: mem}]\n", "constraints[0]", 12,
+     "bounds nothing: give max"},
+    {HEAD SEARCH SPACE CMD "constraints: [{metric: mem, max: lots}]\n",
+     "constraints[0].max", 12, "expected a number, got a string ('lots')"},
+    {HEAD SEARCH SPACE CMD "constraints: [{metric: mem, min: 2, max: 1}]\n",
+     "constraints[0].min", 12, "must be <= max (got min 2, max 1): no trial could be feasible"},
+    {HEAD SEARCH SPACE CMD "constraints: [{metric: mem, maximum: 1}]\n",
+     "constraints[0].maximum", 12, "unknown key (known: metric, min, max)"},
+    {HEAD SEARCH SPACE CMD "constraints: [{metric: m m, max: 1}]\n",
+     "constraints[0].metric", 12, "not a valid metric name"},
+    {HEAD SEARCH SPACE CMD "constraints: [{metric: mem, max: 1}, {metric: mem, min: 0}]\n",
+     "constraints[1].metric", 12, "metric 'mem' has a constraint already"},
+    {HEAD SEARCH SPACE CMD "constraints: [{metric: mem, max: .nan}]\n",
+     "constraints[0].max", 12, "finite"},
+    {HEAD SEARCH SPACE TRIAL "constraints: [{metric: x1, max: 0}]\n", "constraints[0].metric",
+     12, "function branin reports only 'value', never 'x1'"},
+    /* conditional parameters: when: and default: */
+#define CSEARCH "search:\n  algorithm: random\n  max_trials: 10\n" /* 4-6 */
+#define OPT "space:\n  opt: {type: categorical, values: [sgd, adam]}\n" /* 7-8 */
+    /* found by fuzz_spec: a parameter that is not a mapping, beside the
+     * conditional checks (its `when` was freed unread) */
+    {HEAD CSEARCH OPT "  m: 5\n" CMD, "space.m", 9, "expected a mapping (key: value lines), got a number (5)"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {optt: sgd}}\n" CMD,
+     "space.m.when.optt", 9, "'optt' names no parameter in the space (did you mean 'opt'?)"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: sgdd}}\n" CMD,
+     "space.m.when.opt", 9,
+     "'sgdd' is not one of opt's values (sgd, adam), so the condition could never hold"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: [sgd, nag]}}\n" CMD,
+     "space.m.when.opt[1]", 9, "'nag' is not one of opt's values"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1}\n"
+                      "  k: {type: int, low: 0, high: 3, when: {m: 1}}\n" CMD,
+     "space.k.when.m", 10, "'m' is a float parameter; a condition's parent must be categorical"},
+    {HEAD CSEARCH OPT "  n: {type: int, low: 1, high: 3}\n"
+                      "  k: {type: int, low: 0, high: 3, when: {n: 3}}\n" CMD,
+     "space.k.when.n", 10, "'n' is an int parameter"},
+    {HEAD CSEARCH OPT "  a: {type: categorical, values: [x, y], when: {b: x}}\n"
+                      "  b: {type: categorical, values: [x, y], when: {a: x}}\n" CMD,
+     "space.a.when", 9, "the conditions form a cycle (a -> b -> a"},
+    {HEAD CSEARCH OPT "  a: {type: categorical, values: [x, y], when: {a: x}}\n" CMD,
+     "space.a.when.a", 9, "cannot be conditional on itself"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: []}}\n" CMD,
+     "space.m.when.opt", 9, "lists no value (the condition could never hold)"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: [sgd, sgd]}}\n" CMD,
+     "space.m.when.opt[1]", 9, "names 'sgd' twice"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {}}\n" CMD, "space.m.when", 9,
+     "is empty"},
+    {HEAD CSEARCH OPT "  a: {type: categorical, values: [x, y]}\n"
+                      "  m: {type: float, low: 0, high: 1, when: {opt: sgd, a: x}}\n" CMD,
+     "space.m.when", 10, "names 2 parameters; a condition names one parent"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: sgd}\n" CMD, "space.m.when", 9,
+     "expected a mapping naming one categorical parameter"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: {x: 1}}}\n" CMD,
+     "space.m.when.opt", 9, "expected a value"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, default: 0.5}\n" CMD,
+     "space.m.default", 9, "only a conditional parameter (with when:) takes a default"},
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: sgd}, default: [1]}\n" CMD,
+     "space.m.default", 9, "expected a value"},
+    /* a placeholder of a parameter that may be inactive needs a default */
+    {HEAD CSEARCH OPT "  m: {type: float, low: 0, high: 1, when: {opt: sgd}}\n"
+                      "trial:\n  command: [prog, '--m={m}']\n",
+     "trial.command[1]", 11,
+     "placeholder {m} names a conditional parameter (when: {opt: ...}), which trials leave "
+     "out while it is inactive; give space.m a default:"},
+    /* a nested parameter's placeholder too, though its own parent is not conditional */
+    {HEAD CSEARCH OPT "  s: {type: categorical, values: [x, y], when: {opt: sgd}, default: x}\n"
+                      "  m: {type: float, low: 0, high: 1, when: {s: x}}\n"
+                      "trial:\n  command: [prog, '{s}', '{m}']\n",
+     "trial.command[2]", 12, "placeholder {m} names a conditional parameter"},
+    {HEAD "search:\n  algorithm: coarse-to-fine\n  max_trials: 10\n" OPT
+          "  m: {type: float, low: 0, high: 1, when: {opt: sgd}}\n" CMD,
+     "space.m.when", 9, "coarse-to-fine does not take conditional parameters"},
+#undef OPT
+#undef CSEARCH
     /* space */
     {HEAD "search:\n  algorithm: grid\n  max_trials: 10\n"
           "space:\n  x1: {type: float, low: 0, high: 1, grid_points: 100000}\n"
@@ -654,6 +762,12 @@ static const char *const good_specs[] = {
     "  x4: {type: float, low: -5, high: 5}\n"
     "  x5: {type: float, low: -5, high: 5}\n"
     "trial: {function: ackley, noise: 0.1}\n",
+    /* bayes with the confidence bound, its width given */
+    "name: ucb\n"
+    "objective: {metric: value}\n"
+    "search: {algorithm: bayes, max_trials: 5, acquisition: ucb, kappa: 2.5}\n"
+    "space: {x1: {type: float, low: -5, high: 10}, x2: {type: float, low: 0, high: 15}}\n"
+    "trial: {function: branin}\n",
     /* warm start from earlier studies, as a list and as one name */
     "name: warm\n"
     "objective: {metric: value}\n"
@@ -680,6 +794,29 @@ static const char *const good_specs[] = {
     "trial: {command: [prog, '{lr}']}\n"
     "pruning: {rule: median, metric: loss, goal: minimize, warmup_steps: 3, interval_steps: 2, "
     "min_trials: 4, max_resource: 27}\n",
+    /* constraints: a max, a min, both */
+    "name: cons\n"
+    "objective: {metric: loss}\n"
+    "search: {algorithm: bayes, max_trials: 20}\n"
+    "space: {x: {type: float, low: 0, high: 1}}\n"
+    "trial: {command: [prog]}\n"
+    "constraints:\n"
+    "  - {metric: memory_mb, max: 2000}\n"
+    "  - {metric: acc, min: 0.5}\n"
+    "  - {metric: latency_ms, min: 1, max: 20.5}\n",
+    /* conditional parameters: one value, a list, nested, with defaults */
+    "name: cond\n"
+    "objective: {metric: loss}\n"
+    "search: {algorithm: bayes, max_trials: 20}\n"
+    "space:\n"
+    "  opt: {type: categorical, values: [sgd, adam, rmsprop]}\n"
+    "  momentum: {type: float, low: 0.5, high: 0.99, when: {opt: sgd}, default: 0}\n"
+    "  beta2: {type: float, low: 0.9, high: 0.999, when: {opt: [adam, rmsprop]}}\n"
+    "  layers: {type: categorical, values: [1, 2, 3]}\n"
+    "  w3: {type: int, low: 8, high: 64, when: {layers: 3}, default: none}\n"
+    "  amsgrad: {type: categorical, values: [true, false], when: {opt: adam}}\n"
+    "  eps: {type: float, low: 1e-8, high: 1e-6, log: true, when: {amsgrad: true}}\n"
+    "trial: {command: [prog, '--momentum={momentum}', '--w3={w3}']}\n",
     /* JSON input */
     "{\n"
     "  \"name\": \"json-study\",\n"
@@ -777,11 +914,25 @@ START_TEST(test_defaults_filled_in)
     ck_assert_int_eq(hp_spec_parse(&s, model, sizeof model - 1, NULL, &d), 0);
     ck_assert_int_eq(s.search.sanity_check, 1);
     ck_assert_uint_eq(s.search.n_initial, 6); /* min(10, max_trials) */
+    ck_assert_int_eq(s.search.acquisition, HP_ACQ_LOGEI);
+    ck_assert(s.search.kappa == 0);
     ck_assert_uint_eq(s.trial.epochs, 10);
     ck_assert_str_eq(s.trial.dataset.source, "fashion-mnist");
     ck_assert_int_eq(s.trial.dataset.is_path, 0);
     ck_assert(s.trial.dataset.validation_fraction == 0.1);
     ck_assert_int_eq(s.trial.dataset.normalize, HP_NORM_STANDARDIZE);
+    hp_spec_fini(&s);
+
+    /* ucb's width defaults to 1 (the bound bayes uses while trials run) */
+    static const char ucb[] =
+        HEAD "search:\n  algorithm: bayes\n  max_trials: 10\n  acquisition: ucb\n" SPACE TRIAL;
+    ck_assert_int_eq(hp_spec_parse(&s, ucb, sizeof ucb - 1, NULL, &d), 0);
+    ck_assert_int_eq(s.search.acquisition, HP_ACQ_UCB);
+    ck_assert(s.search.kappa == 1.0);
+    hp_buf_t uj = {0};
+    hp_spec_to_json(&s, &uj);
+    ck_assert_ptr_nonnull(strstr(uj.data, "\"acquisition\":\"ucb\",\"kappa\":1"));
+    hp_buf_fini(&uj);
     hp_spec_fini(&s);
 
     static const char c2f[] =
@@ -853,6 +1004,25 @@ START_TEST(test_equal_detects_differences)
     ck_assert(!hp_spec_equal(&sa, &sb));
     hp_spec_fini(&sa);
     hp_spec_fini(&sb);
+    /* the acquisition and its width are part of the study; logei spelt
+     * out is the default */
+#define BAYES "search:\n  algorithm: bayes\n  max_trials: 10\n"
+    static const char a0[] = HEAD BAYES SPACE TRIAL;
+    static const char a1[] = HEAD BAYES "  acquisition: logei\n" SPACE TRIAL;
+    static const char a2[] = HEAD BAYES "  acquisition: ucb\n" SPACE TRIAL;
+    static const char a3[] = HEAD BAYES "  acquisition: ucb\n  kappa: 1\n" SPACE TRIAL;
+    static const char a4[] = HEAD BAYES "  acquisition: ucb\n  kappa: 2\n" SPACE TRIAL;
+#undef BAYES
+    hp_spec_t q[5];
+    const char *qa[5] = {a0, a1, a2, a3, a4};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(hp_spec_parse(&q[i], qa[i], strlen(qa[i]), NULL, &d), 0);
+    ck_assert(hp_spec_equal(&q[0], &q[1]));
+    ck_assert(!hp_spec_equal(&q[0], &q[2]));
+    ck_assert(hp_spec_equal(&q[2], &q[3]));
+    ck_assert(!hp_spec_equal(&q[3], &q[4]));
+    for (int i = 0; i < 5; i++)
+        hp_spec_fini(&q[i]);
     /* pruning: the rule and each setting count; the metric as resolved */
     static const char p1[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha}\n";
     static const char p2[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha, metric: val_error, "

@@ -123,6 +123,27 @@ START_TEST(test_lists_unset_keys_and_strings)
 }
 END_TEST
 
+/* the acquisition is named like any key, so growing a study refuses it */
+START_TEST(test_acquisition_and_kappa_named)
+{
+    hp_spec_diff_t d = {0};
+    diff_of(HEAD "search: {algorithm: bayes, max_trials: 4}\n" SPACE "trial: {function: branin}\n",
+            HEAD "search: {algorithm: bayes, max_trials: 4, acquisition: ucb, kappa: 2}\n" SPACE
+                 "trial: {function: branin}\n",
+            &d);
+    ck_assert_uint_eq(d.n, 2);
+    const hp_spec_change_t *c = hp_spec_diff_find(&d, "search.acquisition");
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(c->old_text, "\"logei\"");
+    ck_assert_str_eq(c->new_text, "\"ucb\"");
+    c = hp_spec_diff_find(&d, "search.kappa");
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(c->old_text, "unset");
+    ck_assert_str_eq(c->new_text, "2");
+    hp_spec_diff_fini(&d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("spec_diff");
@@ -130,6 +151,7 @@ int main(void)
     tcase_add_test(tc, test_names_each_key_with_both_values);
     tcase_add_test(tc, test_equal_specs_differ_in_nothing);
     tcase_add_test(tc, test_lists_unset_keys_and_strings);
+    tcase_add_test(tc, test_acquisition_and_kappa_named);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }

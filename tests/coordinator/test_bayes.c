@@ -78,7 +78,7 @@ static double regret(const char *algo, hp_function_t f, int evals, int seed, run
         ck_assert(hp_space_contains(&spec.space, r->xs[k]));
         double y;
         ck_assert_int_eq(hp_testfn_eval(f, r->xs[k], d, &y), 0);
-        r->obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, r->xs[k]};
+        r->obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, r->xs[k], NULL};
         r->n++;
         best = fmin(best, y);
     }
@@ -198,7 +198,7 @@ START_TEST(test_bayes_pending_suggestions_distinct)
         for (size_t i = 0; i < r.n; i++)
             ck_assert_msg(udist(&spec.space, r.xs[k], r.xs[i]) > 1e-3,
                           "trial %llu repeats trial %zu", (unsigned long long)k, i);
-        r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k]};
+        r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL};
         r.n++;
     }
     /* without the pending trials the sampler would have answered the same
@@ -237,7 +237,7 @@ static double regret_parallel(hp_function_t f, int evals, int seed, int workers,
             for (size_t i = 0; i < k; i++)
                 ck_assert_msg(memcmp(r->xs[k], r->xs[i], d * sizeof r->xs[k][0]) != 0,
                               "trial %llu repeats trial %zu", (unsigned long long)k, i);
-            r->obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r->xs[k]};
+            r->obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r->xs[k], NULL};
             r->n++;
         }
         double y;
@@ -293,7 +293,7 @@ START_TEST(test_bayes_pending_in_small_discrete_space)
                           (unsigned long long)k, (unsigned long long)i);
         /* the first 3 complete, the rest stay pending */
         obs[k] = (hp_obs_t){k, k < 3 ? HP_OBS_COMPLETED : HP_OBS_PENDING,
-                            xs[k][0] + (xs[k][1] == 2 ? -1 : 0), xs[k]};
+                            xs[k][0] + (xs[k][1] == 2 ? -1 : 0), xs[k], NULL};
     }
     hp_sampler_free(s);
     hp_spec_fini(&spec);
@@ -322,7 +322,7 @@ START_TEST(test_bayes_failed_and_nan_do_not_poison)
         bad[i][1] = 0.5 * i;
         int failed = i % 2 == 0;
         obs[20 + i] = (hp_obs_t){(uint64_t)(20 + i), failed ? HP_OBS_FAILED : HP_OBS_COMPLETED,
-                                 failed ? -1e300 : i % 4 == 1 ? NAN : INFINITY, bad[i]};
+                                 failed ? -1e300 : i % 4 == 1 ? NAN : INFINITY, bad[i], NULL};
     }
     h = (hp_history_t){obs, 40};
     ck_assert_int_eq(hp_sampler_suggest(s2, 40, &h, dirty, err, sizeof err), 0);
@@ -353,7 +353,7 @@ START_TEST(test_bayes_learns_from_pruned)
     for (int i = 0; i < 8; i++) {
         near[i][0] = 2.5 + 0.6 * cos(i * M_PI / 4);
         near[i][1] = 7.5 + 0.6 * sin(i * M_PI / 4);
-        obs[20 + i] = (hp_obs_t){(uint64_t)(20 + i), HP_OBS_FAILED, NAN, near[i]};
+        obs[20 + i] = (hp_obs_t){(uint64_t)(20 + i), HP_OBS_FAILED, NAN, near[i], NULL};
     }
     const struct {
         hp_obs_state_t state;
@@ -395,7 +395,7 @@ START_TEST(test_bayes_all_failed_and_constant_history)
     for (uint64_t k = 0; k < 30; k++) {
         hp_history_t h = {obs, k};
         ck_assert_int_eq(hp_sampler_suggest(s, k, &h, xs[k], err, sizeof err), 0);
-        obs[k] = (hp_obs_t){k, HP_OBS_FAILED, 0, xs[k]};
+        obs[k] = (hp_obs_t){k, HP_OBS_FAILED, 0, xs[k], NULL};
     }
     /* everything failed: still valid points, never a crash */
     hp_history_t h = {obs, 30};
@@ -442,7 +442,7 @@ START_TEST(test_bayes_mixed_space_maximize)
         ck_assert(hp_space_contains(&spec.space, xs[k]));
         double a = log10(xs[k][0]) + 3, b = (xs[k][1] - 256) / 256;
         double v = 1 - a * a / 4 - b * b - (xs[k][2] == 1 ? 0 : 0.6);
-        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, v, xs[k]};
+        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, v, xs[k], NULL};
         best = fmax(best, v);
         tanh_late += k >= 25 && xs[k][2] == 1;
     }
@@ -506,7 +506,7 @@ START_TEST(test_bayes_large_history_subsets)
         xs[i][1] = 15 * hp_rng_uniform(&r);
         double y;
         hp_testfn_eval(HP_FUNC_BRANIN, xs[i], 2, &y);
-        obs[i] = (hp_obs_t){(uint64_t)i, i < N ? HP_OBS_COMPLETED : HP_OBS_PENDING, y, xs[i]};
+        obs[i] = (hp_obs_t){(uint64_t)i, i < N ? HP_OBS_COMPLETED : HP_OBS_PENDING, y, xs[i], NULL};
     }
     hp_history_t h = {obs, N + 2};
     double x[2], y;
@@ -518,6 +518,266 @@ START_TEST(test_bayes_large_history_subsets)
         ck_assert(memcmp(xs[i], x, sizeof x) != 0);
     free(obs);
     free(xs);
+    hp_sampler_free(s);
+    hp_spec_fini(&spec);
+}
+END_TEST
+
+/* ---- search.acquisition: ucb ------------------------------------------ */
+
+/* a 1-D study x in [0, 1] on a command trial with the given search extras */
+static void line_spec(hp_spec_t *spec, const char *extra)
+{
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "name: l\nobjective: {metric: y}\n"
+             "search: {algorithm: bayes, max_trials: 40, n_initial: 3, seed: 2%s}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial: {command: [./t]}\n",
+             extra);
+    parse(spec, yaml);
+}
+
+static double suggest_after(const char *extra, const double *xs, const double *ys, size_t n,
+                            size_t n_pending)
+{
+    hp_spec_t spec;
+    line_spec(&spec, extra);
+    hp_sampler_t *s;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    hp_obs_t obs[32];
+    double x[32][1];
+    for (size_t i = 0; i < n; i++) {
+        x[i][0] = xs[i];
+        obs[i] = (hp_obs_t){i, i + n_pending >= n ? HP_OBS_PENDING : HP_OBS_COMPLETED, ys[i],
+                            x[i], NULL};
+    }
+    hp_history_t h = {obs, n};
+    double out[1];
+    ck_assert_msg(hp_sampler_suggest(s, n, &h, out, err, sizeof err) == 0, "%s", err);
+    hp_sampler_free(s);
+    hp_spec_fini(&spec);
+    return out[0];
+}
+
+START_TEST(test_bayes_ucb_kappa_trades_off)
+{
+    /* f(x) = (x - 0.37)^2 seen at 10 points, none at its minimum: with a
+     * tiny kappa the bound is the mean, whose minimiser (the model nearly
+     * interpolates) is f's: the suggestion beats every observation on f
+     * itself; with a huge kappa the bound is the standard deviation, whose
+     * maximiser, with the observations all in [0, 0.45], is the far end */
+    double xs[10], ys[10], best = INFINITY;
+    for (int i = 0; i < 10; i++) {
+        xs[i] = 0.05 + 0.1 * i;
+        ys[i] = (xs[i] - 0.37) * (xs[i] - 0.37);
+        best = fmin(best, ys[i]);
+    }
+    double x = suggest_after(", acquisition: ucb, kappa: 0.001", xs, ys, 10, 0);
+    ck_assert_msg((x - 0.37) * (x - 0.37) < best && fabs(x - 0.37) < 0.02,
+                  "kappa 0.001 suggests %g (minimum at 0.37, best seen %g)", x, best);
+    for (int i = 0; i < 6; i++) {
+        xs[i] = 0.09 * i;
+        ys[i] = sin(7 * xs[i]);
+    }
+    x = suggest_after(", acquisition: ucb, kappa: 100", xs, ys, 6, 0);
+    ck_assert_msg(x > 0.9, "kappa 100 suggests %g (nothing seen above 0.45)", x);
+    /* logei near the same data does not jump to the unexplored end */
+    x = suggest_after("", xs, ys, 6, 0);
+    ck_assert_msg(x < 0.9, "logei suggests %g", x);
+}
+END_TEST
+
+START_TEST(test_bayes_ucb_matches_pending_bound)
+{
+    /* with a trial pending, logei's acquisition is the bound of width 1 on
+     * the model: ucb with kappa 1 gives the very same point; with none
+     * pending the two acquisitions differ (LogEI against the bound) */
+    static run_t r;
+    regret("bayes", HP_FUNC_BRANIN, 14, 3, &r);
+    r.obs[13].state = HP_OBS_PENDING;
+    hp_spec_t a, b;
+    fn_spec(&a, "bayes", HP_FUNC_BRANIN, 100, 3, "minimize");
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "name: f\nobjective: {metric: value}\n"
+             "search: {algorithm: bayes, max_trials: 100, seed: 3, acquisition: ucb, kappa: 1}\n"
+             "space:\n  x1: {type: float, low: -5, high: 10}\n"
+             "  x2: {type: float, low: 0, high: 15}\ntrial: {function: branin}\n");
+    parse(&b, yaml);
+    char err[256];
+    double xa[2], xb[2];
+    for (int pending = 1; pending >= 0; pending--) {
+        hp_sampler_t *sa, *sb;
+        ck_assert_int_eq(hp_sampler_new(&sa, &a, err, sizeof err), 0);
+        ck_assert_int_eq(hp_sampler_new(&sb, &b, err, sizeof err), 0);
+        hp_history_t h = {r.obs, pending ? 14 : 13};
+        ck_assert_int_eq(hp_sampler_suggest(sa, 14, &h, xa, err, sizeof err), 0);
+        ck_assert_int_eq(hp_sampler_suggest(sb, 14, &h, xb, err, sizeof err), 0);
+        if (pending)
+            ck_assert_mem_eq(xa, xb, sizeof xa);
+        else
+            ck_assert(memcmp(xa, xb, sizeof xa) != 0);
+        hp_sampler_free(sa);
+        hp_sampler_free(sb);
+    }
+    hp_spec_fini(&a);
+    hp_spec_fini(&b);
+}
+END_TEST
+
+START_TEST(test_bayes_ucb_pending_distinct_and_converges)
+{
+    /* ucb keeps the pending-trial handling: after 15 trials 6 idle workers
+     * asking in turn get 6 points, none on another trial (ucb has homed
+     * in by then: they refine the best region, 1e-4..1e-3 apart); and run
+     * sequentially it closes in on Branin's minimum */
+    static run_t r;
+    const char *yaml = "name: f\nobjective: {metric: value}\n"
+                       "search: {algorithm: bayes, max_trials: 60, seed: 1, acquisition: ucb}\n"
+                       "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                       "  x2: {type: float, low: 0, high: 15}\ntrial: {function: branin}\n";
+    hp_spec_t spec;
+    parse(&spec, yaml);
+    char err[256];
+    for (int phase = 0; phase < 2; phase++) {
+        hp_sampler_t *s;
+        ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+        uint64_t n_done = phase == 0 ? 15 : 40;
+        double best = INFINITY;
+        r.n = 0;
+        for (uint64_t k = 0; k < n_done; k++) {
+            hp_history_t h = {r.obs, r.n};
+            ck_assert_int_eq(hp_sampler_suggest(s, k, &h, r.xs[k], err, sizeof err), 0);
+            double y;
+            ck_assert_int_eq(hp_testfn_eval(HP_FUNC_BRANIN, r.xs[k], 2, &y), 0);
+            r.obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, r.xs[k], NULL};
+            r.n++;
+            best = fmin(best, y);
+        }
+        if (phase == 1)
+            ck_assert_msg(best - hp_testfn_minimum(HP_FUNC_BRANIN, 2) < 1e-3,
+                          "ucb regret %g at 40", best - hp_testfn_minimum(HP_FUNC_BRANIN, 2));
+        for (uint64_t k = n_done; phase == 0 && k < n_done + 6; k++) {
+            hp_history_t h = {r.obs, r.n};
+            ck_assert_int_eq(hp_sampler_suggest(s, k, &h, r.xs[k], err, sizeof err), 0);
+            for (size_t i = 0; i < r.n; i++)
+                ck_assert_msg(udist(&spec.space, r.xs[k], r.xs[i]) > 1e-4,
+                              "trial %llu repeats trial %zu", (unsigned long long)k, i);
+            r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL};
+            r.n++;
+        }
+        hp_sampler_free(s);
+    }
+    hp_spec_fini(&spec);
+}
+END_TEST
+
+/* ---- conditional spaces ----------------------------------------------- */
+
+/* opt a: (xa - 0.3)^2; opt b: 0.2 + (xb - 0.7)^2 + (k - 2)^2 / 10, k
+ * only with deep b (else 0.1 more): the minimum is on branch a */
+static double cond_f(const double *x)
+{
+    if (x[0] == 0)
+        return (x[1] - 0.3) * (x[1] - 0.3);
+    double v = 0.2 + (x[2] - 0.7) * (x[2] - 0.7);
+    return x[3] == 1 ? v + (x[4] - 2) * (x[4] - 2) / 10 : v + 0.1;
+}
+
+START_TEST(test_bayes_conditional_space)
+{
+    /* every suggestion is a point of the space (inactive parameters left
+     * out), with 3 trials pending too none repeats another, and the model
+     * homes in on the better branch */
+    const char *yaml = "name: c\nobjective: {metric: y}\n"
+                       "search: {algorithm: bayes, max_trials: 60, n_initial: 8, seed: 4}\n"
+                       "space:\n"
+                       "  opt: {type: categorical, values: [a, b]}\n"
+                       "  xa: {type: float, low: 0, high: 1, when: {opt: a}}\n"
+                       "  xb: {type: float, low: 0, high: 1, when: {opt: b}}\n"
+                       "  deep: {type: categorical, values: [no, yes], when: {opt: b}}\n"
+                       "  k: {type: int, low: 0, high: 4, when: {deep: yes}}\n"
+                       "trial: {command: [./t]}\n";
+    hp_spec_t spec;
+    parse(&spec, yaml);
+    hp_sampler_t *s;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    static hp_obs_t obs[64];
+    static double xs[64][5];
+    double best = INFINITY;
+    size_t n = 0, done = 0;
+    while (done < 40) {
+        /* up to 3 running: ask until 3 are pending, then finish the oldest */
+        while (n < 43 && n - done < 3) {
+            hp_history_t h = {obs, n};
+            ck_assert_msg(hp_sampler_suggest(s, n, &h, xs[n], err, sizeof err) == 0, "%s", err);
+            ck_assert_msg(hp_space_contains(&spec.space, xs[n]), "trial %zu", n);
+            for (size_t j = 0; j < n; j++) {
+                int same = 1;
+                for (int i = 0; i < 5; i++)
+                    same &= xs[n][i] == xs[j][i] || (isnan(xs[n][i]) && isnan(xs[j][i]));
+                ck_assert_msg(!same, "trial %zu repeats trial %zu", n, j);
+            }
+            obs[n] = (hp_obs_t){n, HP_OBS_PENDING, 0, xs[n], NULL};
+            n++;
+        }
+        obs[done].state = HP_OBS_COMPLETED;
+        obs[done].value = cond_f(xs[done]);
+        best = fmin(best, obs[done].value);
+        done++;
+    }
+    ck_assert_msg(best < 1e-3, "best %g after 40 trials (minimum 0 on branch a)", best);
+    hp_sampler_free(s);
+    hp_spec_fini(&spec);
+}
+END_TEST
+
+/* ---- constraints ------------------------------------------------------- */
+
+START_TEST(test_bayes_avoids_infeasible_region)
+{
+    /* Branin under the constraint x1 <= 0: only its minimum at (-pi,
+     * 12.275) is feasible, two thirds of the box are not. The feasibility
+     * model keeps most model-based suggestions feasible (random search
+     * would lose two in three) and the best feasible trial reaches the
+     * constrained minimum */
+    const char *yaml = "name: c\nobjective: {metric: value}\n"
+                       "search: {algorithm: bayes, max_trials: 60, n_initial: 8, seed: 2}\n"
+                       "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                       "  x2: {type: float, low: 0, high: 15}\n"
+                       "trial: {command: [./branin]}\n"
+                       "constraints: [{metric: x1, max: 0}]\n";
+    hp_spec_t spec;
+    parse(&spec, yaml);
+    hp_sampler_t *s;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    static hp_obs_t obs[64];
+    static double xs[64][2], cv[64][1];
+    double best = INFINITY;
+    int infeasible_model = 0;
+    for (uint64_t k = 0; k < 45; k++) {
+        hp_history_t h = {obs, k};
+        ck_assert_msg(hp_sampler_suggest(s, k, &h, xs[k], err, sizeof err) == 0, "%s", err);
+        double y;
+        ck_assert_int_eq(hp_testfn_eval(HP_FUNC_BRANIN, xs[k], 2, &y), 0);
+        cv[k][0] = xs[k][0];
+        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, xs[k], cv[k]};
+        if (xs[k][0] <= 0)
+            best = fmin(best, y);
+        else if (k >= 8)
+            infeasible_model++;
+    }
+    double regret = best - 0.397887357729738;
+    if (getenv("HP_TEST_VERBOSE"))
+        fprintf(stderr, "constrained: regret %g, %d of 37 model suggestions infeasible\n",
+                regret, infeasible_model);
+    ck_assert_msg(regret < 1e-2, "best feasible regret %g at 45", regret);
+    ck_assert_msg(infeasible_model <= 10, "%d of 37 model suggestions infeasible",
+                  infeasible_model);
     hp_sampler_free(s);
     hp_spec_fini(&spec);
 }
@@ -537,6 +797,11 @@ int main(void)
     tcase_add_test(tc, test_bayes_mixed_space_maximize);
     tcase_add_test(tc, test_bayes_concurrent_samplers);
     tcase_add_test(tc, test_bayes_large_history_subsets);
+    tcase_add_test(tc, test_bayes_conditional_space);
+    tcase_add_test(tc, test_bayes_avoids_infeasible_region);
+    tcase_add_test(tc, test_bayes_ucb_kappa_trades_off);
+    tcase_add_test(tc, test_bayes_ucb_matches_pending_bound);
+    tcase_add_test(tc, test_bayes_ucb_pending_distinct_and_converges);
     tcase_add_test(tc, test_bayes_branin_beats_random);
     tcase_add_test(tc, test_bayes_hartmann6_beats_random);
     tcase_add_test(tc, test_bayes_rosenbrock_beats_random);

@@ -240,6 +240,93 @@ START_TEST(test_testfn_optima)
 }
 END_TEST
 
+/* ---- conditional spaces ----------------------------------------------- */
+
+static const char *cond_space =
+    "space:\n"
+    "  opt: {type: categorical, values: [sgd, adam]}\n"
+    "  momentum: {type: float, low: 0.5, high: 0.99, when: {opt: sgd}}\n"
+    "  beta2: {type: float, low: 0.9, high: 0.999, when: {opt: adam}}\n"
+    "  layers: {type: categorical, values: [1, 2]}\n"
+    "  w2: {type: int, low: 8, high: 64, when: {layers: 2}}\n"
+    "trial: {command: [./train]}\n";
+
+START_TEST(test_conditional_points_drop_inactive)
+{
+    /* random and sobol draw every parameter, then drop the inactive
+     * ones: each point is a point of the space (inactive exactly NaN),
+     * and both branches of each condition occur */
+    const char *algos[] = {"random", "sobol"};
+    for (int a = 0; a < 2; a++) {
+        char yaml[2048];
+        snprintf(yaml, sizeof yaml,
+                 "name: s\nobjective: {metric: loss}\n"
+                 "search: {algorithm: %s, max_trials: 64, seed: 3}\n%s",
+                 algos[a], cond_space);
+        hp_spec_t spec;
+        parse(&spec, yaml);
+        hp_sampler_t *s;
+        char err[256];
+        ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+        int sgd = 0, w2 = 0;
+        for (uint64_t k = 0; k < 64; k++) {
+            double x[5];
+            hp_history_t h = {NULL, 0};
+            ck_assert_int_eq(hp_sampler_suggest(s, k, &h, x, err, sizeof err), 0);
+            ck_assert_msg(hp_space_contains(&spec.space, x), "%s trial %llu", algos[a],
+                          (unsigned long long)k);
+            ck_assert(isnan(x[1]) == (x[0] != 0) && isnan(x[2]) == (x[0] != 1));
+            ck_assert(isnan(x[4]) == (x[3] != 1));
+            sgd += x[0] == 0;
+            w2 += !isnan(x[4]);
+        }
+        ck_assert_msg(sgd > 16 && sgd < 48 && w2 > 16 && w2 < 48, "%s: sgd %d, w2 %d", algos[a],
+                      sgd, w2);
+        hp_sampler_free(s);
+        hp_spec_fini(&spec);
+    }
+}
+END_TEST
+
+START_TEST(test_conditional_grid_counts_configurations)
+{
+    /* (sgd: 3 momentum + adam: 2 beta2) x (1 + 2 w2) = 15, not the
+     * 2 x 3 x 2 x 2 x 2 = 48 of the full product */
+    const char *yaml = "name: s\nobjective: {metric: loss}\nsearch: {algorithm: grid}\n"
+                       "space:\n"
+                       "  opt: {type: categorical, values: [sgd, adam]}\n"
+                       "  momentum: {type: float, values: [0.5, 0.9, 0.99], when: {opt: sgd}}\n"
+                       "  beta2: {type: float, values: [0.99, 0.999], when: {opt: adam}}\n"
+                       "  layers: {type: categorical, values: [1, 2]}\n"
+                       "  w2: {type: int, low: 8, high: 16, step: 8, when: {layers: 2}}\n"
+                       "trial: {command: [./train]}\n";
+    hp_spec_t spec;
+    parse(&spec, yaml);
+    hp_sampler_t *s;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    ck_assert_uint_eq(hp_sampler_total(s), 15);
+    double xs[15][5];
+    for (uint64_t k = 0; k < 15; k++) {
+        hp_history_t h = {NULL, 0};
+        ck_assert_int_eq(hp_sampler_suggest(s, k, &h, xs[k], err, sizeof err), 0);
+        ck_assert(hp_space_contains(&spec.space, xs[k]));
+        for (uint64_t j = 0; j < k; j++) {
+            int same = 1;
+            for (int i = 0; i < 5; i++)
+                same &= xs[k][i] == xs[j][i] || (isnan(xs[k][i]) && isnan(xs[j][i]));
+            ck_assert_msg(!same, "grid points %llu and %llu are one configuration",
+                          (unsigned long long)j, (unsigned long long)k);
+        }
+    }
+    hp_history_t h = {NULL, 0};
+    double x[5];
+    ck_assert_int_eq(hp_sampler_suggest(s, 15, &h, x, err, sizeof err), HP_ENOENT);
+    hp_sampler_free(s);
+    hp_spec_fini(&spec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coordinator_sampler");
@@ -250,6 +337,8 @@ int main(void)
     tcase_add_test(tc, test_sobol_fills_space_evenly);
     tcase_add_test(tc, test_grid_exhausts_without_repeats);
     tcase_add_test(tc, test_grid_capped_by_max_trials);
+    tcase_add_test(tc, test_conditional_points_drop_inactive);
+    tcase_add_test(tc, test_conditional_grid_counts_configurations);
     tcase_add_test(tc, test_unavailable_algorithm_named);
     tcase_add_test(tc, test_testfn_optima);
     suite_add_tcase(s, tc);

@@ -112,21 +112,33 @@ void hp_harness_fini(hp_harness_t *h)
         nftw(h->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static pid_t spawn_v(hp_harness_t *h, const char *program, va_list ap)
+/* Starts bin/PROGRAM with the arguments in ap, or with wrap (a command
+ * that execs the rest of its argv, such as `ip netns exec NS`) in front. */
+static pid_t spawn_v(hp_harness_t *h, const char *const *wrap, const char *program, va_list ap)
 {
-    const char *args[62];
+    const char *args[94];
     char path[700];
     snprintf(path, sizeof path, "%s/%s", h->bin, program);
     int n = 0;
+    const char *exe = path;
+    if (wrap && wrap[0]) {
+        exe = wrap[0];
+        for (int i = 1; wrap[i] && n < 30; i++)
+            args[n++] = wrap[i];
+        args[n++] = path;
+    }
     const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 61)
+    while ((a = va_arg(ap, const char *)) != NULL && n < 93)
         args[n++] = a;
     args[n] = NULL;
     ck_assert_int_lt(h->nchildren, HP_HARNESS_MAX_CHILDREN);
     char log[800];
     snprintf(log, sizeof log, "%s/%s-%%d.log", h->dir, program);
-    hp_spawn_opts_t o = {.out = log, .err = log, .append = 1, .mode = 0644, .pid_in_name = 1};
-    pid_t pid = hp_spawn(path, args, &o);
+    /* wrapped children may be in another namespace the test tears down
+     * after them: they must not outlive it */
+    hp_spawn_opts_t o = {.out = log, .err = log, .append = 1, .mode = 0644, .pid_in_name = 1,
+                         .die_with_parent = wrap != NULL};
+    pid_t pid = hp_spawn(exe, args, &o);
     h->children[h->nchildren++] = pid;
     live_t *l = live_of(h);
     if (l && l->nchildren < HP_HARNESS_MAX_CHILDREN)
@@ -138,7 +150,17 @@ pid_t hp_harness_spawn(hp_harness_t *h, const char *program, ...)
 {
     va_list ap;
     va_start(ap, program);
-    pid_t pid = spawn_v(h, program, ap);
+    pid_t pid = spawn_v(h, NULL, program, ap);
+    va_end(ap);
+    return pid;
+}
+
+pid_t hp_harness_spawn_wrapped(hp_harness_t *h, const char *const *wrap, const char *program,
+                               ...)
+{
+    va_list ap;
+    va_start(ap, program);
+    pid_t pid = spawn_v(h, wrap, program, ap);
     va_end(ap);
     return pid;
 }

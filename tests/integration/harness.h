@@ -49,6 +49,13 @@ void hp_harness_teardown(void);
 /* hp_harness_spawn starts bin/PROGRAM with the NULL-terminated arguments,
  * stdout/stderr appended to DIR/PROGRAM-<pid>.log; returns its pid. */
 pid_t hp_harness_spawn(hp_harness_t *h, const char *program, ...);
+/* hp_harness_spawn_wrapped is hp_harness_spawn with the NULL-terminated
+ * command wrap in front, a command that execs the rest of its argv in
+ * place (`/usr/sbin/ip netns exec NS`, `/usr/bin/env NAME=VALUE`), so the
+ * pid returned is the program's own; the log is still DIR/PROGRAM-<pid>.log.
+ * A wrapped child gets SIGKILL when the test process dies. */
+pid_t hp_harness_spawn_wrapped(hp_harness_t *h, const char *const *wrap, const char *program,
+                               ...);
 /* hp_harness_start_daemon starts hpsearchd on the harness's db and sockets
  * (extra flags NULL-terminated) and waits until it answers STATUS. */
 pid_t hp_harness_start_daemon(hp_harness_t *h, ...);

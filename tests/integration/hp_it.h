@@ -19,6 +19,7 @@
 #include "hp_spawn.h"
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,57 @@ static inline long db_int(const char *db, const char *sql)
 static inline void wait_db(const char *db, const char *sql, long want)
 {
     hp_harness_wait_db(db, sql, want, HP_IT_GUARD_S);
+}
+
+/* The first cell of a formatted query on db, as an integer. */
+static inline long db_intf(const char *db, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return db_int(db, sql);
+}
+
+/* What every fault test ends with: each trial of the study (it has
+ * max_trials n) completed exactly once — numbers 0..n-1 each once, each
+ * completed with a value and one completed attempt, none with two, the
+ * value stored being that attempt's own objective — and PRAGMA
+ * integrity_check is ok. */
+static inline void check_exactly_once(const char *db, const char *study, long n)
+{
+#define HP_IT_OF_STUDY                                                                        \
+    " FROM trials t JOIN studies s ON s.id = t.study_id AND s.name = '%s'"
+#define HP_IT_ATTEMPTS " JOIN trial_attempts a ON a.trial_id = t.id AND a.outcome = 'completed'"
+    ck_assert_int_eq(db_intf(db, "SELECT max_trials FROM studies WHERE name = '%s'", study), n);
+    ck_assert_int_eq(db_intf(db, "SELECT count(*)" HP_IT_OF_STUDY, study), n);
+    ck_assert_int_eq(db_intf(db, "SELECT count(DISTINCT t.number)" HP_IT_OF_STUDY
+                                 " WHERE t.number BETWEEN 0 AND %ld",
+                             study, n - 1),
+                     n);
+    ck_assert_int_eq(db_intf(db, "SELECT count(*)" HP_IT_OF_STUDY
+                                 " WHERE t.state = 'completed' AND t.value IS NOT NULL",
+                             study),
+                     n);
+    ck_assert_int_eq(db_intf(db, "SELECT count(*)" HP_IT_OF_STUDY HP_IT_ATTEMPTS, study), n);
+    ck_assert_int_eq(db_intf(db, "SELECT count(*) FROM (SELECT t.id" HP_IT_OF_STUDY HP_IT_ATTEMPTS
+                                 " GROUP BY t.id HAVING count(*) > 1)",
+                             study),
+                     0);
+    ck_assert_int_eq(db_intf(db, "SELECT count(*)" HP_IT_OF_STUDY HP_IT_ATTEMPTS
+                                 " JOIN studies o ON o.id = t.study_id"
+                                 " WHERE NOT EXISTS (SELECT 1 FROM metrics m WHERE"
+                                 " m.trial_id = t.id AND m.attempt = a.attempt AND"
+                                 " m.name = json_extract(o.spec_json, '$.objective.metric') AND"
+                                 " m.value = t.value)",
+                             study),
+                     0);
+#undef HP_IT_OF_STUDY
+#undef HP_IT_ATTEMPTS
+    char ok[64] = "";
+    hp_harness_db_text(db, "PRAGMA integrity_check", ok, sizeof ok);
+    ck_assert_str_eq(ok, "ok");
 }
 
 #endif

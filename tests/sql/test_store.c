@@ -179,6 +179,50 @@ START_TEST(test_trials_numbering_best_counts)
 }
 END_TEST
 
+/* constraints: an infeasible trial is never the best, and its final
+ * metric values come back by trial number (a restarted sampler's) */
+static int final_cb(void *data, int64_t number, double value)
+{
+    double *v = data;
+    if (number >= 0 && number < 8)
+        v[number] = value;
+    return 0;
+}
+
+START_TEST(test_infeasible_never_best_final_values)
+{
+    hp_store_t *st = open_rw();
+    char err[512] = "";
+    make_worker(st, "w1");
+    int64_t id = make_study(st, "cons", HP_GOAL_MINIMIZE);
+    double values[3] = {0.1, 0.3, 0.2}, mem[3] = {3000, 1500, 1800};
+    for (int i = 0; i < 3; i++) {
+        int64_t t;
+        ck_assert_int_eq(hp_store_trial_create(st, id, "{}", &t, NULL, err, sizeof err), 0);
+        int64_t lease = next_lease++;
+        ck_assert_int_eq(hp_store_trial_start(st, t, "w1", lease, hp_store_now() + 30, NULL, err,
+                                              sizeof err),
+                         0);
+        hp_metric_t m = {.trial_id = t, .attempt = 1, .step = -1, .name = "mem", .value = mem[i]};
+        ck_assert_msg(hp_store_metric_append(st, &m, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(hp_store_trial_complete(st, t, lease, values[i], err, sizeof err), 0);
+        if (mem[i] > 2000)
+            ck_assert_int_eq(hp_store_trial_set_infeasible(st, t, "mem = 3000 is above max 2000",
+                                                           err, sizeof err),
+                             0);
+    }
+    hp_trial_t t;
+    ck_assert_int_eq(hp_store_trial_best(st, id, &t, err, sizeof err), 0);
+    ck_assert_int_eq(t.number, 2); /* 0.1 at #0 is infeasible */
+    hp_trial_fini(&t);
+    double got[8] = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    ck_assert_int_eq(hp_store_final_values(st, id, "mem", final_cb, got, err, sizeof err), 0);
+    ck_assert(got[0] == 3000 && got[1] == 1500 && got[2] == 1800);
+    ck_assert_int_eq(hp_store_trial_set_infeasible(st, 9999, "x", err, sizeof err), HP_ENOENT);
+    hp_store_close(st);
+}
+END_TEST
+
 typedef struct listed {
     int n;
     int64_t numbers[64];
@@ -1180,6 +1224,7 @@ static Suite *store_suite(void)
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_add_test(tc, test_study_create_get_list);
     tcase_add_test(tc, test_trials_numbering_best_counts);
+    tcase_add_test(tc, test_infeasible_never_best_final_values);
     tcase_add_test(tc, test_trial_list_and_restart_requeue);
     tcase_add_loop_test(tc, test_state_machine_every_pair, 0,
                         HP_TRIAL_STATE_COUNT_ * HP_TRIAL_STATE_COUNT_);

@@ -427,16 +427,29 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
     run_arg_t *r = calloc(1, sizeof *r);
     hp_runner_param_t *params = calloc(tr->n_params ? tr->n_params : 1, sizeof *params);
     HP_ASSERT(r && params);
-    for (size_t i = 0; i < tr->n_params; i++) {
-        params[i].name = tr->params[i]->name ? tr->params[i]->name : "";
-        params[i].value = tr->params[i]->value ? tr->params[i]->value : "";
-    }
+    /* the trial's params, then the placeholder-only defaults of inactive
+     * conditional parameters (runner.h), in one array */
+    size_t np = 0, nd = 0;
+    for (size_t pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < tr->n_params; i++) {
+            if ((tr->params[i]->placeholder_only != 0) != (pass == 1))
+                continue;
+            hp_runner_param_t *q = &params[np + nd];
+            q->name = tr->params[i]->name ? tr->params[i]->name : "";
+            q->value = tr->params[i]->value ? tr->params[i]->value : "";
+            if (pass == 0)
+                np++;
+            else
+                nd++;
+        }
     r->s = s;
     r->t = (hp_runner_trial_t){.number = tr->number,
                                .seed = tr->seed,
                                .study_seed = tr->study_seed,
                                .params = params,
-                               .n_params = tr->n_params,
+                               .n_params = np,
+                               .defaults = params + np,
+                               .n_defaults = nd,
                                .params_json = tr->params_json,
                                .trial_json = tr->trial_json,
                                .objective = tr->objective,

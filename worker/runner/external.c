@@ -91,6 +91,9 @@ static const char *param_value(const hp_runner_trial_t *t, const char *name, siz
     for (size_t i = 0; i < t->n_params; i++)
         if (strlen(t->params[i].name) == n && memcmp(t->params[i].name, name, n) == 0)
             return t->params[i].value;
+    for (size_t i = 0; i < t->n_defaults; i++)
+        if (strlen(t->defaults[i].name) == n && memcmp(t->defaults[i].name, name, n) == 0)
+            return t->defaults[i].value;
     return NULL;
 }
 

@@ -44,6 +44,10 @@ typedef struct hp_runner_trial {
                             models draw their data splits from it */
     const hp_runner_param_t *params;
     size_t n_params;
+    /* the defaults of inactive conditional parameters: they fill {name}
+     * in a command (after params), never the environment */
+    const hp_runner_param_t *defaults;
+    size_t n_defaults;
     const char *params_json; /* {"lr": 0.001, ...} */
     const char *trial_json;  /* the spec's `trial` section */
     const char *objective;   /* the metric that is the objective */
