@@ -78,7 +78,16 @@ int main(int argc, char **argv)
     pr.step = 3;
     pr.n_metrics = 2;
     pr.metrics = ms;
+    /* a registered worker's message: its id, a token and its session */
+    static uint8_t secret[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
     Hpsearch__Envelope e2 = HPSEARCH__ENVELOPE__INIT;
+    e2.worker_id = 3;
+    e2.seq = 9;
+    e2.auth_token.data = (uint8_t *)"0123456789abcdef0123456789abcdef";
+    e2.auth_token.len = 32;
+    e2.session.data = secret;
+    e2.session.len = sizeof secret;
     hp_proto_set_body(&e2, HPSEARCH__MSG_TYPE__PROGRESS, &pr);
     n += write_seed(argv[1], "progress_filled", &e2);
 
