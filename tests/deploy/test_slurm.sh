@@ -87,9 +87,28 @@ wait_for() {
     done
 }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+
+# a free port P whose P + 1 is free too (hpsearchd.sbatch listens on both),
+# below the kernel's ephemeral range (ip_local_port_range), so no other
+# test's outgoing connection takes one of them before the job binds
+free_port_pair() {
+    python3 -c '
+import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(500):
+    p = random.randrange(10000, lo - 1)
+    try:
+        a = socket.socket(); a.bind(("127.0.0.1", p))
+        b = socket.socket(); b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    print(p)
+    break
+else:
+    raise SystemExit("no free pair of ports below %d" % lo)
+'
 }
+free_port() { free_port_pair; }
 
 # ---- munge: its own key, socket and files ---------------------------------
 head -c 1024 /dev/urandom > "$T/munge.key"
@@ -242,7 +261,7 @@ done
 # bound to loopback for the test; the CLI reaches it at 127.0.0.1 on the
 # port the address file names (the host name may not resolve to loopback)
 head -c 32 /dev/urandom | base64 > "$T/token"
-DPORT="$(free_port)"
+DPORT="$(free_port_pair)"
 DJOB="$(PATH="$BIN:$PATH" sbatch --parsable --output="$T/job-%j.out" \
     --export="ALL,HPSEARCH_DB=$T/job.db,HPSEARCH_TOKEN_FILE=$T/token,HPSEARCH_PORT=$DPORT,HPSEARCH_BIND=127.0.0.1" \
     "$SRC/deploy/slurm/hpsearchd.sbatch")"
