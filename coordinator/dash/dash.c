@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "err.h"
+#include "log.h"
 #include "nng_err.h"
 #include "store.h"
 #include "url.h"
@@ -100,7 +101,7 @@ const char *hp_dash_web_dir(void)
             *slash = '\0';
             snprintf(dir, sizeof dir, "%s/../share/hpsearch/web", exe);
             char probe[sizeof dir + 32];
-            snprintf(probe, sizeof probe, "%s/echarts.min.js", dir);
+            snprintf(probe, sizeof probe, "%s/index.html", dir);
             if (access(probe, R_OK) == 0)
                 return dir;
         }
@@ -421,6 +422,8 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
         free(d);
         return rc;
     }
+    if (d->web.charts_missing)
+        hp_log_warn("dashboard without charts: %s", d->web.charts_missing);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     pthread_mutex_init(&d->cache_mu, NULL);

@@ -45,6 +45,7 @@ static int read_file(const char *path, char **data, size_t *len)
         free(p);
         return -1;
     }
+    p[n] = '\0'; /* n < cap: the buffer grows before it is full */
     *data = p;
     *len = n;
     return 0;
@@ -57,7 +58,23 @@ int hp_dash_web_load(hp_dash_web_t *w, const char *dir, char *err, size_t errlen
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
         hp_dash_asset_t *a = &w->asset[i];
-        if (read_file(path, &a->data, &a->len) < 0) {
+        if (read_file(path, &a->data, &a->len) < 0 && strcmp(files[i].name, "echarts.min.js") == 0) {
+            char why[4096];
+            size_t n;
+            snprintf(why, sizeof why, "%s/charts-missing.txt", dir);
+            if (read_file(why, &a->data, &n) == 0) {
+                /* a build without the charts, which says why: the pages
+                 * fetch the reason in the library's place */
+                while (n && (a->data[n - 1] == '\n' || a->data[n - 1] == '\r'))
+                    a->data[--n] = '\0';
+                a->len = n;
+                a->name = "charts-missing.txt";
+                a->type = "text/plain; charset=utf-8";
+                w->charts_missing = a->data;
+                continue;
+            }
+        }
+        if (!a->data) {
             int e = errno;
             hp_dash_web_fini(w);
             return hp_errf(err, errlen, HP_ENOENT,
@@ -83,6 +100,6 @@ const hp_dash_asset_t *hp_dash_web_find(const hp_dash_web_t *w, const char *name
 void hp_dash_web_fini(hp_dash_web_t *w)
 {
     for (int i = 0; i < HP_DASH_N_ASSETS; i++)
-        free(w->asset[i].data);
+        free(w->asset[i].data); /* charts_missing is one of them */
     memset(w, 0, sizeof *w);
 }

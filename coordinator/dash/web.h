@@ -29,10 +29,17 @@ typedef struct hp_dash_asset {
 
 typedef struct hp_dash_web {
     hp_dash_asset_t asset[HP_DASH_N_ASSETS];
+    /* non-NULL when the build could not install the chart library
+     * (dir/charts-missing.txt, written by npm_ci.sh): why, in a sentence.
+     * echarts.min.js is then not served; the asset charts-missing.txt
+     * holding this text is, and the pages show it instead. Owned by asset[]. */
+    const char *charts_missing;
 } hp_dash_web_t;
 
 /* hp_dash_web_load reads every asset from dir. HP_ENOENT naming the first
- * missing file (and how to get echarts.min.js) otherwise; w is then empty. */
+ * missing file (and how to get echarts.min.js) otherwise; w is then empty.
+ * A missing echarts.min.js is no error where the build left
+ * charts-missing.txt saying why. */
 int hp_dash_web_load(hp_dash_web_t *w, const char *dir, char *err, size_t errlen);
 
 /* hp_dash_web_find returns the asset called name, or NULL. */

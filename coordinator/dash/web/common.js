@@ -68,6 +68,26 @@ hp.charts = {};
 hp.chart = function (id) {
   if (!hp.charts[id]) {
     const el = document.getElementById(id);
+    if (typeof echarts === 'undefined') {
+      // a build that could not install the chart library: the chart's
+      // place says why (the server's charts-missing.txt), the rest works
+      hp.charts[id] = { setOption() {} };
+      el.classList.add('charts-missing');
+      el.textContent = 'No chart: ' + (hp.chartsMissing || 'the chart library did not load.');
+      if (hp.chartsMissing === undefined) {
+        hp.chartsMissing = null;
+        fetch('/static/charts-missing.txt')
+          .then((r) => (r.ok ? r.text() : null))
+          .then((t) => {
+            if (!t) return;
+            hp.chartsMissing = t;
+            document.querySelectorAll('.charts-missing').forEach((e) => {
+              e.textContent = 'No chart: ' + t;
+            });
+          });
+      }
+      return hp.charts[id];
+    }
     hp.charts[id] = echarts.init(el, null, { renderer: 'canvas' });
     new ResizeObserver(() => hp.charts[id].resize()).observe(el);
   }
