@@ -93,10 +93,18 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Tests run this script, and ctest -j runs two tests at once: one install
+# at a time (flock), and apt waits for a dpkg lock someone else holds
+# instead of failing at once.
+APT_WAIT="-o DPkg::Lock::Timeout=600"
+if [ -z "${HP_INSTALL_DEPS_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
+    HP_INSTALL_DEPS_LOCKED=1 exec flock /tmp/hpsearch-install-deps.lock "$0" "$@"
+fi
 say "apt-get update"
-$SUDO apt-get update -q >/dev/null || die "apt-get update failed (network or sources.list?)"
+# shellcheck disable=SC2086
+$SUDO apt-get $APT_WAIT update -q >/dev/null || die "apt-get update failed (network or sources.list?)"
 say "apt-get install$missing"
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing ||
+$SUDO apt-get $APT_WAIT install -y -q --no-install-recommends $missing ||
     die "apt-get install failed for:$missing"
 say "done"

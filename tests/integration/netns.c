@@ -157,7 +157,17 @@ int hp_net_usable(char *why, size_t cap)
                            "container?)");
         return -1;
     }
+    /* entering one: `ip -n` remounts /sys inside it, which needs / to be a
+     * mount point (it is not in a plain chroot: "mount --make-rslave /"
+     * fails there) */
+    int entered = run(NULL, (const char *[]){hp_net_ip(), "-n", name, "link", "set", "lo", "up",
+                                             NULL}) == 0;
     run(NULL, (const char *[]){hp_net_ip(), "netns", "delete", name, NULL});
+    if (!entered) {
+        snprintf(why, cap, "'ip -n NS link set lo up' fails in a new namespace here (a chroot "
+                           "whose / is not a mount point cannot enter one)");
+        return -1;
+    }
     return 0;
 }
 
