@@ -32,6 +32,18 @@ if [ "$(id -u)" -ne 0 ]; then
          "and runs munged, slurmctld and slurmd, which needs root; CI runs it as root." >&2
     exit 77
 fi
+# munged and slurmd run as their own users: they need a / that other users
+# can search. A chroot made with mktemp -d (mode 0700) is not one, and
+# munge's own package scripts fail there.
+root_mode=$(stat -c %a /)
+case "$root_mode" in
+*[1357]) ;;
+*)
+    echo "test_slurm: SKIPPED: / has mode $root_mode here, so the munge and slurm users cannot" \
+         "reach any file (munge's package scripts fail). Nothing was tested." >&2
+    exit 77
+    ;;
+esac
 
 say "installing Slurm and munge if missing (deploy/install-deps.sh --slurm)"
 "$SRC/deploy/install-deps.sh" --slurm || fail "deploy/install-deps.sh --slurm failed"
