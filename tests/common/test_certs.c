@@ -22,24 +22,17 @@ static char dir[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/hp_certs.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    hp_check_tmpdir(dir, sizeof dir, "hp_certs");
 }
 
 static void teardown(void)
 {
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    hp_check_rmdir(dir);
 }
 
 static const char *in_dir(const char *name)
 {
-    static char p[4][256];
-    static int k;
-    char *r = p[k++ % 4];
-    snprintf(r, sizeof p[0], "%s/%s", dir, name);
-    return r;
+    return hp_check_in(dir, name);
 }
 
 static void parse(mbedtls_x509_crt *c, const char *path)

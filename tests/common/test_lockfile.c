@@ -17,24 +17,17 @@ static char dir[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/hp_lockfile.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    hp_check_tmpdir(dir, sizeof dir, "hp_lockfile");
 }
 
 static void teardown(void)
 {
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    hp_check_rmdir(dir);
 }
 
 static const char *in_dir(const char *name)
 {
-    static char p[4][256];
-    static int k;
-    char *r = p[k++ % 4];
-    snprintf(r, sizeof p[0], "%s/%s", dir, name);
-    return r;
+    return hp_check_in(dir, name);
 }
 
 START_TEST(test_second_acquire_is_refused_with_the_holder)
