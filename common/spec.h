@@ -130,6 +130,14 @@ typedef struct hp_spec_dataset {
     int augment;                /* random shift/flip for images; default 0 */
 } hp_spec_dataset_t;
 
+#define HP_SPEC_MAX_OBJECTIVES 8 /* entries of an objective list */
+
+/* One of several objectives (`objective:` given as a list). */
+typedef struct hp_spec_objective {
+    char *metric;
+    hp_goal_t goal;
+} hp_spec_objective_t;
+
 typedef struct hp_spec {
     int version; /* HP_SPEC_VERSION */
     char name[HP_SPEC_NAME_MAX];
@@ -143,6 +151,13 @@ typedef struct hp_spec {
          * trial's objective is at or better than this (docs/autopilot.md) */
         int has_target;
         double target;
+        /* several objectives (`objective:` a list of two or more; docs/
+         * search.md "Several objectives"): every entry in spec order, the
+         * first also in metric/goal above, which stay what trials.value
+         * and everything with one objective in mind use. NULL and 0 for a
+         * single objective; use hp_spec_n_objectives and friends. */
+        hp_spec_objective_t *list;
+        size_t n_list;
     } objective;
 
     struct {
@@ -294,6 +309,13 @@ int hp_spec_pruning_equal(const hp_spec_t *a, const hp_spec_t *b);
 int hp_spec_feasible(const hp_spec_t *spec,
                      int (*value_of)(void *data, const char *metric, double *v), void *data,
                      char *why, size_t whylen);
+
+/* hp_spec_n_objectives: how many objectives the study has (1, or the
+ * list's length); hp_spec_objective_metric and hp_spec_objective_goal
+ * name objective i (0 = objective.metric). Any thread. */
+size_t hp_spec_n_objectives(const hp_spec_t *spec);
+const char *hp_spec_objective_metric(const hp_spec_t *spec, size_t i);
+hp_goal_t hp_spec_objective_goal(const hp_spec_t *spec, size_t i);
 
 /* hp_spec_value_json appends one fixed/env value as JSON (a number, string,
  * boolean or list). */

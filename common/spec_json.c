@@ -249,15 +249,24 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
     kstr(b, &f, "name", s->name);
 
     key(b, &f, "objective");
-    g = 1;
-    hp_buf_putc(b, '{');
-    kstr(b, &g, "metric", s->objective.metric ? s->objective.metric : "");
-    kstr(b, &g, "goal", hp_goal_name(s->objective.goal));
-    if (s->objective.has_human_error)
-        knum(b, &g, "human_error", s->objective.human_error);
-    if (s->objective.has_target)
-        knum(b, &g, "target", s->objective.target);
-    hp_buf_putc(b, '}');
+    if (s->objective.n_list) /* several: a list, human_error on the first */
+        hp_buf_putc(b, '[');
+    for (size_t i = 0; i < hp_spec_n_objectives(s); i++) {
+        if (i)
+            hp_buf_putc(b, ',');
+        const char *metric = hp_spec_objective_metric(s, i);
+        g = 1;
+        hp_buf_putc(b, '{');
+        kstr(b, &g, "metric", metric ? metric : "");
+        kstr(b, &g, "goal", hp_goal_name(hp_spec_objective_goal(s, i)));
+        if (i == 0 && s->objective.has_human_error)
+            knum(b, &g, "human_error", s->objective.human_error);
+        if (i == 0 && s->objective.has_target)
+            knum(b, &g, "target", s->objective.target);
+        hp_buf_putc(b, '}');
+    }
+    if (s->objective.n_list)
+        hp_buf_putc(b, ']');
 
     key(b, &f, "search");
     g = 1;
