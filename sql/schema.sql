@@ -1,4 +1,4 @@
--- hpsearch database schema, version 7 (PRAGMA user_version).
+-- hpsearch database schema, version 8 (PRAGMA user_version).
 --
 -- This is the whole current schema, for reading. Databases are built and
 -- upgraded by the numbered files in sql/migrations/; a test checks that
@@ -55,6 +55,8 @@ CREATE TABLE trials (
     CHECK (origin IN ('sampler', 'enqueued', 'ask'))         -- 'enqueued' (hpsearch enqueue), 'ask'
 , pruned_step INTEGER CHECK (pruned_step IS NULL OR pruned_step >= 0)  -- where pruning stopped it
 , infeasible TEXT                                             -- why it breaks a constraint; NULL: feasible
+, objectives TEXT                                             -- every objective's value, JSON by metric
+    CHECK (objectives IS NULL OR json_valid(objectives))
 );
 CREATE UNIQUE INDEX trials_by_number ON trials (study_id, number);
 CREATE INDEX trials_by_value ON trials (study_id, state, value);
@@ -134,4 +136,4 @@ CREATE TABLE baselines (
 );
 CREATE UNIQUE INDEX baselines_by_key ON baselines (dataset_key, name);
 
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;

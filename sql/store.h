@@ -423,6 +423,12 @@ int hp_store_trial_set_pruned_step(hp_store_t *st, int64_t trial_id, int64_t ste
  * Call it with the completion, in the same write group. */
 int hp_store_trial_set_infeasible(hp_store_t *st, int64_t trial_id, const char *why, char *err,
                                   size_t errlen);
+/* hp_store_trial_set_objectives records a completed trial's value of every
+ * objective: trials.objectives = json, a JSON object by metric in the
+ * spec's order ({"val_error":0.1,"latency_ms":8}). Call it with the
+ * completion, in the same write group. */
+int hp_store_trial_set_objectives(hp_store_t *st, int64_t trial_id, const char *json, char *err,
+                                  size_t errlen);
 /* hp_store_final_values calls cb with each completed trial's final value
  * (the RESULT's, step -1, of its last attempt) of metric, by trial number.
  * Trials that never reported it are skipped. */

@@ -74,6 +74,7 @@ enum hp_store_q {
     Q_TRIAL_UNCANCEL,
     Q_TRIAL_SET_INFEASIBLE,
     Q_FINAL_VALUES,
+    Q_TRIAL_SET_OBJECTIVES,
     Q_COUNT_
 };
 

@@ -236,7 +236,18 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
                 coord_failures_failed(c, s, r->number, why);
             break;
         }
+        double ov[HP_SPEC_MAX_OBJECTIVES];
+        char why[200];
+        if (!coord_objectives_of(s, res->value, res->metrics, res->n_metrics, ov, why,
+                                 sizeof why)) {
+            rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, why, err, errlen);
+            if (rc == 0)
+                coord_failures_failed(c, s, r->number, why);
+            break;
+        }
         rc = hp_store_trial_complete(c->store, r->trial_id, r->lease_id, res->value, err, errlen);
+        if (rc == 0)
+            rc = coord_objectives_record(c, s, r->trial_id, r->number, ov, err, errlen);
         if (rc == 0)
             rc = coord_feasible_record(c, s, r->trial_id, r->number, res->value, res->metrics,
                                        res->n_metrics, err, errlen);

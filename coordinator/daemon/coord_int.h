@@ -27,6 +27,7 @@
  *       failures.c    search.max_failures: failed trials in a row, and
  *                     the study that gives up on them
  *       feasible.c    constraints: a completed trial judged by them
+ *       objectives.c  several objectives: every value a trial finished with
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
  *       prune.c       the study's early-stopping rule: judges progress, and
@@ -123,6 +124,9 @@ typedef struct coord_study {
     HP_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
     double *hist_cv;  /* hist.cap x n_constraints (NaN: unknown); obs.cv points in */
+    /* several objectives: hist.cap x coord_study_n_ov (NaN: unknown);
+     * obs.ov points in; NULL with one objective */
+    double *hist_ov;
     /* the overfit-one-batch check before the first trial (sanity.h):
      * 0 = none or passed, 1 = to dispatch, 2 = running on a worker */
     int sanity;
@@ -563,6 +567,26 @@ void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t stat
 int coord_feasible_record(coord_t *c, coord_study_t *s, int64_t trial_id, uint64_t number,
                           double value, Hpsearch__Metric *const *m, size_t n, char *err,
                           size_t errlen);
+
+/* coord_study_n_ov: how many objective values the history keeps per
+ * trial: the objectives' count with several, 0 with one (trials.value
+ * is it). */
+static inline size_t coord_study_n_ov(const coord_study_t *s)
+{
+    return s->spec.objective.n_list;
+}
+/* coord_objectives_of gathers the value of every objective of s that a
+ * trial finished with: value (the first objective's, finite) and its
+ * final metrics m (n) for the others (objectives.c). Returns 1 with
+ * vals[0..n_objectives) set, or 0 with why (never reported one, or it is
+ * not finite: the trial fails). */
+int coord_objectives_of(const coord_study_t *s, double value, Hpsearch__Metric *const *m,
+                        size_t n, double *vals, char *why, size_t whylen);
+/* coord_objectives_record stores those values with the trial's completion
+ * (trials.objectives) and gives them to the samplers' history. Returns 0
+ * or the store's error. */
+int coord_objectives_record(coord_t *c, coord_study_t *s, int64_t trial_id, uint64_t number,
+                            const double *vals, char *err, size_t errlen);
 
 /* coord_study_trial_ended updates the history when a trial reaches a final
  * state (COMPLETED with its value, or FAILED) and wakes a blocked sampler. */
