@@ -2,6 +2,7 @@
  * (or --trial N), the seed's next steps, and how the study's trials fit. */
 #include "cli.h"
 #include "output.h"
+#include "report_front.h"
 #include "report_pruning.h"
 #include "query.h"
 #include "report_calc.h"
@@ -176,6 +177,7 @@ typedef struct view {
     size_t diag_none, diag_other;
     const char *sanity; /* the latest sanity-check verdict, or NULL */
     const hp_report_pruning_t *pruning;
+    const hp_report_front_t *front; /* several objectives (front->on) */
 } view_t;
 
 /* text as lines of at most 80 columns: the first after `first`, the rest
@@ -328,6 +330,12 @@ static void print_text(FILE *f, const view_t *vw)
     if (vw->diag_other)
         fprintf(f, " other %zu,", vw->diag_other);
     fprintf(f, " not diagnosed %zu\n", vw->diag_none);
+    if (vw->front->on) {
+        hp_buf_t fr = {0};
+        hp_report_front_text(vw->front, hp_table_cell(t, row, C_NUMBER), &fr);
+        fprintf(f, "\n%s", fr.data);
+        hp_buf_fini(&fr);
+    }
     if (vw->pruning->on) {
         hp_buf_reset(&a);
         hp_report_pruning_text(vw->pruning, &a);
@@ -447,6 +455,8 @@ static void print_json(FILE *f, const view_t *vw)
         hp_buf_printf(&b, "\"other\":%zu,", vw->diag_other);
     hp_buf_printf(&b, "\"none\":%zu}},\"pruning\":", vw->diag_none);
     hp_report_pruning_json(vw->pruning, &b);
+    if (vw->front->on)
+        hp_report_front_json(vw->front, hp_table_cell(t, row, C_NUMBER), &b);
     hp_buf_puts(&b, "}\n");
     fputs(b.data, f);
     hp_buf_fini(&b);
@@ -494,7 +504,8 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
 
     hp_buf_t sql = {0};
     hp_buf_printf(&sql,
-                  "SELECT json_extract(spec_json, '$.objective.human_error') FROM studies"
+                  "SELECT coalesce(json_extract(spec_json, '$.objective.human_error'),"
+                  " json_extract(spec_json, '$.objective[0].human_error')) FROM studies"
                   " WHERE id = %lld",
                   (long long)st.id);
     hp_table_t t;
@@ -586,13 +597,19 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         fprintf(cli->err, "hpsearch report: cannot read what pruning did: %s\n", err);
         pruning.on = 0;
     }
+    hp_report_front_t front;
+    if (hp_report_front_read(&src, &st, &front, err, sizeof err) < 0) {
+        fprintf(cli->err, "hpsearch report: cannot read the objectives' values: %s\n", err);
+        hp_report_front_fini(&front);
+    }
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
-                 diag_other, have_sanity ? sanity.data : NULL, &pruning};
+                 diag_other, have_sanity ? sanity.data : NULL, &pruning, &front};
     if (fmt == HP_FORMAT_JSON)
         print_json(cli->out, &vw);
     else
         print_text(cli->out, &vw);
     hp_buf_fini(&sanity);
+    hp_report_front_fini(&front);
     if (truncated)
         fprintf(cli->err,
                 "hpsearch report: the study summary covers only the trials within the "
