@@ -557,6 +557,18 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
                            st.name, st.state);
     }
 
+    hp_report_front_t front;
+    if (hp_report_front_read(&src, &st, &front, err, sizeof err) < 0) {
+        fprintf(cli->err, "hpsearch report: cannot read the objectives' values: %s\n", err);
+        hp_report_front_fini(&front);
+    }
+    /* several objectives: the best by the first of the trials on the front
+     * (the best by the first alone may be beaten on all the others) */
+    const char *pick = want < 0 && front.on ? hp_report_front_first(&front) : NULL;
+    for (size_t i = 0; pick && i < n; i++)
+        if (strcmp(hp_table_cell(&t, i, C_NUMBER), pick) == 0)
+            row = (long)i;
+
     /* every trial's fit, and the diagnoses */
     hp_report_fit_t *fits = calloc(n ? n : 1, sizeof *fits);
     size_t diag[N_VERDICTS] = {0}, diag_none = 0, diag_other = 0;
@@ -597,11 +609,7 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         fprintf(cli->err, "hpsearch report: cannot read what pruning did: %s\n", err);
         pruning.on = 0;
     }
-    hp_report_front_t front;
-    if (hp_report_front_read(&src, &st, &front, err, sizeof err) < 0) {
-        fprintf(cli->err, "hpsearch report: cannot read the objectives' values: %s\n", err);
-        hp_report_front_fini(&front);
-    }
+
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
                  diag_other, have_sanity ? sanity.data : NULL, &pruning, &front};
     if (fmt == HP_FORMAT_JSON)

@@ -76,6 +76,24 @@ static long row_of(const hp_report_front_t *f, const char *number)
     return -1;
 }
 
+const char *hp_report_front_first(const hp_report_front_t *f)
+{
+    long best = -1;
+    double bv = 0;
+    for (size_t r = 0; f->on_front && r < hp_table_rows(&f->t); r++) {
+        if (!f->on_front[r])
+            continue;
+        double v = strtod(hp_table_cell(&f->t, r, 1), NULL);
+        if (f->o.maximize[0])
+            v = -v;
+        if (best < 0 || v < bv) { /* rows are by number: ties stay */
+            best = (long)r;
+            bv = v;
+        }
+    }
+    return best < 0 ? NULL : hp_table_cell(&f->t, (size_t)best, 0);
+}
+
 static const char *goal(const hp_report_front_t *f, size_t j)
 {
     return f->o.maximize[j] ? "maximize" : "minimize";

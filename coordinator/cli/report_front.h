@@ -31,6 +31,10 @@ int hp_report_front_read(const hp_query_src_t *src, const hp_query_study_t *st,
                          hp_report_front_t *out, char *err, size_t errlen);
 void hp_report_front_fini(hp_report_front_t *f); /* safe on zeroed memory */
 
+/* hp_report_front_first: the number (as text) of the trial on the front
+ * best by the first objective, ties to the lower number; NULL if none. */
+const char *hp_report_front_first(const hp_report_front_t *f);
+
 /* The section as text lines ("objectives" header, trial `number`'s
  * values, then the front) and as JSON members appended to an object in
  * the making: ,"objectives":[{"metric","goal","value"}],"pareto_front":[...] */
