@@ -162,6 +162,43 @@ START_TEST(test_missing_objective_fails_the_trial)
 }
 END_TEST
 
+START_TEST(test_front_is_feasible_trials_only)
+{
+    /* every trial is on the unconstrained front (val_error = x, latency_ms
+     * = 1 - x); the bound latency_ms <= 0.6 leaves x >= 0.4 */
+    static hp_harness_t h;
+    hp_harness_init(&h, "objectives-feasible");
+    char prog[800];
+    snprintf(prog, sizeof prog, "%s",
+             hp_harness_write_file(&h, "line.sh",
+                                   "awk -v x=\"$HPSEARCH_PARAM_X\" 'BEGIN { printf "
+                                   "\"val_error=%g latency_ms=%g\\n\", x, 1 - x }'\n"));
+    char spec[2048];
+    snprintf(spec, sizeof spec,
+             "name: cmo\n"
+             "objective: [{metric: val_error}, {metric: latency_ms}]\n"
+             "search: {algorithm: grid}\n"
+             "space:\n  x: {type: float, values: [0, 0.25, 0.5, 0.75, 1]}\n"
+             "trial: {command: [sh, '%s'], retries: 0}\n"
+             "constraints: [{metric: latency_ms, max: 0.6}]\n",
+             prog);
+    const char *path = hp_harness_write_file(&h, "cmo.yaml", spec);
+    ck_assert_int_eq(RUN(&h, "run", "run", "--workers", "1", "--db", h.db, path), 0);
+    ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trials WHERE state = 'completed' AND "
+                                  "objectives IS NOT NULL"),
+                     5);
+    ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trials WHERE infeasible IS NOT NULL"), 2);
+    ck_assert_int_eq(RUN(&h, "best", "best", "--format", "csv", "--db", h.db, "cmo"), 0);
+    char *out = cli_output(&h, "best", "out");
+    ck_assert_str_eq(out, "number,val_error,latency_ms,params\n"
+                          "2,0.5,0.5,\"{\"\"x\"\":0.5}\"\n"
+                          "3,0.75,0.25,\"{\"\"x\"\":0.75}\"\n"
+                          "4,1,0,\"{\"\"x\"\":1}\"\n");
+    free(out);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_objectives");
@@ -169,6 +206,7 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     tcase_add_test(tc, test_two_objectives_through_the_daemon);
     tcase_add_test(tc, test_missing_objective_fails_the_trial);
+    tcase_add_test(tc, test_front_is_feasible_trials_only);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }
