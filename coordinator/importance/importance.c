@@ -208,14 +208,15 @@ void hp_importance_text(const hp_importance_t *imp, hp_buf_t *out)
     hp_buf_printf(out, "  %-*s  importance  share of variance\n", (int)w, "parameter");
     for (size_t j = 0; j < imp->n_params; j++) {
         const hp_importance_param_t *q = &imp->params[j];
-        hp_buf_printf(out, "  %-*s  %10.3f  %5.3f ± %5.3f  ", (int)w, q->name, q->importance,
+        hp_buf_printf(out, "  %-*s  %10.3f  %5.3f ± %5.3f", (int)w, q->name, q->importance,
                       q->share, q->sd);
         int bar = (int)lround(q->importance * 30);
+        if (bar)
+            hp_buf_puts(out, "  ");
         for (int k = 0; k < bar; k++)
             hp_buf_putc(out, '#');
         if (q->active < imp->n_trials)
-            hp_buf_printf(out, "%s(active in %zu of %zu)", bar ? " " : "", q->active,
-                          imp->n_trials);
+            hp_buf_printf(out, "  (active in %zu of %zu)", q->active, imp->n_trials);
         hp_buf_putc(out, '\n');
     }
 }
