@@ -71,6 +71,34 @@ static int inactive_in(const grow_t *g, uint32_t f, const uint32_t *rows, size_t
     return 0;
 }
 
+/* A node where a conditional feature with a parent is active in some rows
+ * only: the split on its parent that sends the activating values left
+ * (g->left), when that parent has a value in every row. The first such
+ * feature in column order decides; 0 if there is none. */
+static int parent_split(grow_t *g, const uint32_t *rows, size_t m, split_t *best)
+{
+    for (uint32_t j = 0; j < g->d; j++) {
+        const hp_forest_feature_t *fj = &g->feat[j];
+        if (!fj->conditional || !fj->has_parent || fj->parent >= g->d)
+            continue;
+        uint32_t p = fj->parent, k = g->feat[p].n_cats;
+        if (!k || inactive_in(g, p, rows, m))
+            continue;
+        size_t active = 0;
+        for (size_t i = 0; i < m; i++)
+            active += !isnan(g->X[(size_t)rows[i] * g->d + j]);
+        if (active == 0 || active == m)
+            continue;
+        memset(g->left, 0, k);
+        for (size_t i = 0; i < m; i++)
+            if (!isnan(g->X[(size_t)rows[i] * g->d + j]))
+                g->left[(uint32_t)g->X[(size_t)rows[i] * g->d + p]] = 1;
+        best->feature = (int32_t)p;
+        return 1;
+    }
+    return 0;
+}
+
 static void try_numeric(grow_t *g, uint32_t f, const uint32_t *rows, size_t m, double total,
                         split_t *best)
 {
@@ -176,7 +204,8 @@ static void grow_tree(grow_t *g, hp_tree_t *t, unsigned max_depth, catmean_t *cm
         for (uint32_t f = 0; f < g->d; f++)
             g->order[f] = f;
         hp_rng_shuffle_u32(&g->rng, g->order, (uint32_t)g->d);
-        for (size_t k = 0; k < g->d; k++) {
+        int forced = parent_split(g, rows, m, &best);
+        for (size_t k = 0; k < g->d && !forced; k++) {
             uint32_t f = g->order[k];
             if (inactive_in(g, f, rows, m))
                 continue;

@@ -21,10 +21,14 @@
  *
  * A conditional feature (a hyperparameter that is inactive in some rows,
  * NaN there) is split on only in nodes where it is active in every row,
- * as in SMAC's random forest: a tree separates the rows by the parent
- * first, so the feature shapes the prediction only under the parent's
- * values that activate it. A point inactive at such a split (reached
- * through other splits) goes left in hp_forest_predict.
+ * as in SMAC's random forest, so the feature shapes the prediction only
+ * under the parent's values that activate it. When the feature names its
+ * parent, a node in which it is active in some rows and not in others is
+ * split on the parent first, the activating values left: the tree follows
+ * the space's own tree before anything else, so the conditional feature
+ * is not left to the small nodes at the bottom. A point inactive at a
+ * split on the feature (reached through other splits) goes left in
+ * hp_forest_predict.
  *
  * Deterministic: the same inputs and seed give the same forest, on any
  * thread. A forest is read-only after fitting.
@@ -39,6 +43,8 @@ typedef struct hp_forest_feature {
     uint32_t n_cats; /* 0: numeric; else categorical with this many codes */
     int conditional; /* values may be NaN (inactive): a node splits on the
                         feature only when it has a value in every row of it */
+    int has_parent;  /* conditional: its activity is decided by the value of */
+    uint32_t parent; /* this categorical feature (has_parent) */
 } hp_forest_feature_t;
 
 typedef struct hp_forest_params {

@@ -103,6 +103,8 @@ int hp_importance_compute(const hp_importance_input_t *in, const hp_importance_o
         const hp_param_t *p = &sp->params[j];
         feat[j].n_cats = p->type == HP_PARAM_CATEGORICAL ? (uint32_t)p->n_values : 0;
         feat[j].conditional = p->has_when;
+        feat[j].has_parent = p->has_when;
+        feat[j].parent = p->has_when ? (uint32_t)p->when_parent : 0;
     }
     for (size_t i = 0; i < n; i++) {
         double x[HP_SPACE_MAX_PARAMS], u[HP_SPACE_MAX_PARAMS];

@@ -22,10 +22,11 @@
  * integer an equal share), so fANOVA's uniform measure is the space's own;
  * a categorical one as its choice, split into sets of choices. A
  * conditional parameter is not imputed: a tree splits on it only among
- * trials where it is active (forest.h), so it shapes the model only under
- * the parent values that activate it, and its main effect is its effect
- * there, weighted by how much of the space that is (Optuna instead leaves
- * out every parameter that is not in all completed trials). Importances
+ * trials where it is active, and separates those trials by the parent's
+ * value first (forest.h), so it shapes the model only under the parent
+ * values that activate it, and its main effect is its effect there,
+ * weighted by how much of the space that is (Optuna instead leaves out
+ * every parameter that is not in all completed trials). Importances
  * are normalised to sum to 1; `explained` is the share of the variance
  * the main effects explain together (the rest is interactions).
  *
