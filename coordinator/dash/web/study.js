@@ -170,7 +170,7 @@ function drawSlice() {
 function drawImportance(r) {
   const note = document.getElementById('importance-method');
   if (!r) {
-    note.textContent = 'No completed trial yet.';
+    note.textContent = state.study.completed ? 'Method: fANOVA (random forest, 64 trees): computing…' : 'No completed trial yet.';
     return;
   }
   const imp = r.importance;
@@ -418,7 +418,7 @@ function drawTable() {
     }).join('') + '</tr>').join('');
 }
 
-let last = { curves: [], attempts: [], report: null, events: [], importance: null };
+let last = { curves: [], attempts: [], report: null, events: [], importance: null, importanceFor: null };
 
 // The table and history first, then each chart in its own task, so the
 // page answers input between them on a large study.
@@ -453,7 +453,14 @@ async function refresh() {
     last.attempts = attempts;
     last.events = events;
     last.report = s.completed ? await hp.get(API + '/report').catch(() => null) : null;
-    last.importance = s.completed ? await hp.get(API + '/importance').catch(() => null) : null;
+    // the forest takes a moment on a large study: draw everything else
+    // first, and the importance chart when it arrives (again only when
+    // the completed trials changed)
+    if (s.completed !== last.importanceFor) {
+      last.importanceFor = s.completed;
+      if (!s.completed) last.importance = null;
+      else hp.get(API + '/importance').then((r) => { last.importance = r; drawImportance(r); }).catch(() => { last.importanceFor = null; });
+    }
     fillSelect('slice-param', state.params, 0);
     fillSelect('pair-x', state.params, 0);
     fillSelect('pair-y', state.params, Math.min(1, state.params.length - 1));
