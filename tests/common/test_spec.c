@@ -717,6 +717,7 @@ static const char *const example_files[] = {
     "examples/branin.yaml",
     "examples/toy-command.yaml",
     "examples/asha-toy.yaml",
+    "examples/two-objectives.yaml",
 };
 
 START_TEST(test_examples_valid_and_round_trip)
