@@ -6,7 +6,7 @@ multi-objective TPESampler (MOTPE) on ZDT1, ZDT2, ZDT3 (d = 6), DTLZ2
 methods interleaved seed by seed (A B C D A B C D ...).
 
     /usr/bin/python3 tests/bench/mo_bench.py [--build build] [--seeds 10]
-        [--problems zdt1,zdt2,...] [--speed]
+        [--problems zdt1,zdt2,...] [--speed] [--quick]
 
 Every method's hypervolume is computed here, from its trials' objective
 values, by one exact 2-D sweep against the problem's reference point
@@ -14,7 +14,8 @@ values, by one exact 2-D sweep against the problem's reference point
 harness's own value (common/pareto.c) is checked against it. Prints the
 median over the seeds after 60 and 100 trials as a markdown table, and
 with --speed the time of a bayes suggestion at n = 500 completed trials
-(and with 4 pending).
+(and with 4 pending). About 10 minutes on a quiet 2-core machine (18 at
+load 12); --quick runs 3 seeds.
 """
 import argparse
 import json
@@ -102,7 +103,10 @@ def main():
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--problems", default="zdt1,zdt2,zdt3,dtlz2,branincurrin")
     ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="3 seeds")
     args = ap.parse_args()
+    if args.quick:
+        args.seeds = 3
     exe = os.path.join(args.build, "bin", "bench_mo")
     subprocess.run(["cmake", "--build", args.build, "--target", "bench_mo"], check=True,
                    stdout=subprocess.DEVNULL)
