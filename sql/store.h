@@ -623,6 +623,32 @@ typedef int (*hp_store_worker_cb)(void *data, const hp_worker_t *worker);
 int hp_store_worker_list(hp_store_t *st, hp_store_worker_cb cb, void *data,
                          char *err, size_t errlen);
 
+/* A worker's session as the store keeps it: SHA-256 digests of the
+ * secret HELLO_REPLY gave and of the nonce the worker's process sends in
+ * every HELLO — never the secrets — and the envelope sequence of the HELLO
+ * that began it (docs/security.md). */
+#define HP_SESSION_HASH_BYTES 32
+typedef struct hp_worker_session {
+    const char *worker_id;
+    unsigned char secret_sha256[HP_SESSION_HASH_BYTES];
+    unsigned char nonce_sha256[HP_SESSION_HASH_BYTES];
+    int has_secret, has_nonce;
+    uint64_t hello_seq;
+} hp_worker_session_t;
+/* hp_store_session_put records (or replaces) worker_id's session; the
+ * worker must be recorded (hp_store_worker_upsert). Call in the write group
+ * of the HELLO it answers, so no HELLO_REPLY names a session the database
+ * would not have after a crash. */
+int hp_store_session_put(hp_store_t *st, const hp_worker_session_t *ws, char *err,
+                         size_t errlen);
+/* hp_store_session_list_live calls cb for the session of every worker that
+ * is alive or holds a running attempt, by worker id, with its host, slots
+ * and cores; all borrowed for the call. */
+typedef int (*hp_store_session_cb)(void *data, const hp_worker_session_t *ws, const char *host,
+                                   int slots, int cores);
+int hp_store_session_list_live(hp_store_t *st, hp_store_session_cb cb, void *data, char *err,
+                               size_t errlen);
+
 /* hp_store_event_append logs what happened: kind is a short stable word
  * ("lease_expired", "study_stopped"...), study_id/trial_id 0 and worker_id
  * NULL when not about one, message free text (may be NULL). */

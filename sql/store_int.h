@@ -74,6 +74,8 @@ enum hp_store_q {
     Q_TRIAL_UNCANCEL,
     Q_TRIAL_SET_INFEASIBLE,
     Q_FINAL_VALUES,
+    Q_SESSION_PUT,
+    Q_SESSION_LIST,
     Q_COUNT_
 };
 

@@ -234,6 +234,8 @@ static int recover(coord_t *c, char *err, size_t errlen)
                              errlen);
     if (rc < 0)
         return rc;
+    if ((rc = coord_sessions_restore(c, err, errlen)) < 0)
+        return rc;
     if (c->studies.n)
         hp_log_info("resumed %zu running studies with %zu trials in flight", c->studies.n,
                     c->runs.n);

@@ -15,7 +15,9 @@
  *   loss     5% of packets dropped each way on every link (nftables), for
  *            kernels without netem;
  *   restart  the coordinator's host restarted (SIGKILL, started again in
- *            its namespace): the workers reconnect and the study completes.
+ *            its namespace): the workers reconnect under the sessions
+ *            they had (restored from the database) and the study
+ *            completes.
  *
  * One ctest entry per case (CK_RUN_CASE). Needs root; otherwise, and when
  * the kernel lacks what a case needs (netem, nftables), the case says so on
@@ -546,10 +548,13 @@ START_TEST(test_restart)
     hp_harness_kill(&w.h, w.h.daemon, SIGKILL);
     w.h.daemon = 0;
     start_daemon(&w);
-    /* every worker says HELLO again, over its link, to the new daemon */
-    until(&w, "SELECT count(*) FROM events WHERE kind = 'worker_hello'", hellos + 3);
+    /* every worker goes on over its link under the session it had (the
+     * new daemon restored them from the database): no HELLO again */
+    until_logged(&w, "hpsearchd", w.h.daemon, "restored the sessions of 3 workers");
     until_study_done(&w, "restart");
     exactly_once(&w, "restart", 16);
+    ck_assert_int_eq(q(&w, "SELECT count(*) FROM events WHERE kind = 'worker_hello'"), hellos);
+    ck_assert_int_eq(q(&w, "SELECT count(*) FROM workers"), 3);
     for (int i = 1; i <= 3; i++)
         ck_assert_msg(waitpid(w.worker[i], NULL, WNOHANG) == 0, "worker %d exited", i);
     world_down(&w);
