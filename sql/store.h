@@ -130,6 +130,17 @@ int hp_store_commit(hp_store_t *st, char *err, size_t errlen);
 int hp_store_rollback(hp_store_t *st, char *err, size_t errlen);
 /* hp_store_in_group returns 1 while a group is open. */
 int hp_store_in_group(const hp_store_t *st);
+/* hp_store_read_begin opens a read transaction (BEGIN DEFERRED), so that
+ * several reads see one state of the database; hp_store_read_end ends it.
+ * For read-only handles, or read-write ones outside any group.
+ * HP_ESTATE inside one. */
+int hp_store_read_begin(hp_store_t *st, char *err, size_t errlen);
+void hp_store_read_end(hp_store_t *st);
+/* hp_store_study_changes counts the rows of studies and trials this
+ * (read-write) handle has inserted, updated or deleted, rolled back ones
+ * included: what a reader of study status must look at again once it
+ * changed. Lease renewals, metrics, workers and events do not count. */
+uint64_t hp_store_study_changes(const hp_store_t *st);
 
 /* hp_store_checkpoint copies the WAL into the database file (PASSIVE: never
  * waits for readers; truncate != 0 also truncates the WAL when no reader

@@ -15,6 +15,8 @@
  *     control.c       the control socket: what the CLI asks
  *      queries.c      user SQL (QUERY) off the loop, on read-only
  *                     connections of its own, a few at a time
+ *      status.c       STATUS from a snapshot read off the loop, on a
+ *                     read-only connection of its own
  *      enqueue.c      a trial whose params the user chose (ENQUEUE)
  *      ask.c          trials run by the user's own loop: ASK (held while
  *                     a suggestion is computed) and TELL
@@ -43,11 +45,11 @@
  *                     of their own, when the WAL grows
  *
  * Who calls whom (every edge points down):
- *   coord       -> queries ask sched attempt study prune held tick state
- *                  checkpoint session
+ *   coord       -> queries status ask sched attempt study prune held tick
+ *                  state checkpoint session
  *   worker_msgs -> session attempt held tick state
  *   session     -> tick state
- *   control     -> queries enqueue ask grow study tick state
+ *   control     -> queries status enqueue ask grow study tick state
  *   queries     -> tick
  *   enqueue     -> pick study tick state
  *   ask         -> pick study failures diagnose tick state
@@ -151,6 +153,7 @@ typedef struct coord_run {
     uint64_t number;
     uint64_t worker_id;
     uint64_t expires_ms; /* uv_now() time */
+    double stored_expires; /* the lease_expires last written (unix s); 0: none yet */
     coord_study_t *study;
     int stop;            /* tell the worker to stop (cancelled, diverged) */
     char stop_reason[384];
@@ -265,6 +268,32 @@ typedef struct coord_queries {
     int async_closed; /* the control socket closed: no more sends */
 } coord_queries_t;
 
+/* STATUS from a snapshot read off the loop (status.c). */
+struct coord_status_snap;
+typedef struct coord_status_wait {
+    hp_rep_req_t *req;
+    uint64_t need; /* the generation the answer must have seen */
+    char *study;   /* the study asked for; NULL: all */
+} coord_status_wait_t;
+typedef struct coord_status {
+    hp_store_t *conn; /* read-only, used only by the thread */
+    pthread_t tid;
+    int started, open;
+    /* the loop's */
+    struct coord_status_snap *snap; /* the latest snapshot; NULL before the first */
+    uint64_t gen;          /* commits that changed a study or a trial */
+    uint64_t changes_seen; /* hp_store_study_changes at the last count */
+    int refreshing;
+    HP_VEC(coord_status_wait_t) waiting;
+    /* handed between the loop and the thread, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int want, quit, async_closed;
+    uint64_t want_gen;
+    struct coord_status_snap *ready;
+    uv_async_t async; /* a snapshot is ready */
+} coord_status_t;
+
 /* The WAL checkpoint running off the loop (checkpoint.c). */
 typedef struct coord_checkpointer {
     hp_store_t *conn; /* read-write, used only by the work thread */
@@ -301,6 +330,7 @@ typedef struct coord {
     size_t rr; /* round-robin position over studies */
 
     coord_queries_t queries;
+    coord_status_t status;
     coord_checkpointer_t ckpt;
     /* the loop's own stalls (a callback that ran long, a process not
      * scheduled), which the lease clock does not count: coord_now_ms is
@@ -776,6 +806,25 @@ void coord_queries_drop(coord_t *c);
 /* coord_queries_close closes the connections once no query runs (after
  * the loop has ended). */
 void coord_queries_close(coord_t *c);
+
+/* ---- status.c ----------------------------------------------------------- */
+
+/* coord_status_open opens the status reader's read-only connection and
+ * starts its thread (after the loop's store is open and migrated). */
+int coord_status_open(coord_t *c, char *err, size_t errlen);
+/* coord_status_committed counts a commit that changed a study or a trial
+ * (call after each tick's commit): snapshots read before it are stale. */
+void coord_status_committed(coord_t *c);
+/* coord_status_request answers a STATUS (study: a name or id; NULL or ""
+ * for all) straight from the snapshot when it is fresh, without waiting
+ * for the tick's commit; otherwise once a refresh started after every
+ * change committed so far has been read off the loop. */
+void coord_status_request(coord_t *c, hp_rep_req_t *req, const char *study);
+/* coord_status_drop forgets the waiting requests (the control socket
+ * closes); coord_status_close stops the thread and closes its connection
+ * (after the loop has ended). */
+void coord_status_drop(coord_t *c);
+void coord_status_close(coord_t *c);
 
 /* ---- session.c ---------------------------------------------------------- */
 
