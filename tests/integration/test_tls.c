@@ -202,8 +202,9 @@ START_TEST(test_workers_of_another_ca_are_refused_and_both_sides_log_it)
                                 "--tls-cert", t.o_crt, "--tls-key", t.o_key, NULL);
     wait_log(&h, "hpworker", w2, "is not signed by --tls-ca"); /* warned at start */
     snprintf(want, sizeof want,
-             "TLS handshake with %s failed: the server refused this client's certificate (is "
-             "--tls-cert %s signed by the CA the server's --tls-ca names?)",
+             "TLS handshake with %s failed: the server refused this client's certificate (it "
+             "closed the connection without saying why); is --tls-cert %s signed by the CA the "
+             "server's --tls-ca names? It is not signed by this side's --tls-ca either",
              h.listen, t.o_crt);
     wait_log(&h, "hpworker", w2, want);
     /* and the daemon logged that refusal too */
