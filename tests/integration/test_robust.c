@@ -141,15 +141,23 @@ static const char *percentiles(const double *v, int n, char *out, size_t cap)
 }
 
 /* The daemon's own time for each STATUS in its log ("status answered X ms
- * after it arrived"), sorted, into v (up to cap); returns how many. */
-static int server_times(hp_harness_t *h, pid_t d, double *v, int cap)
+ * after it arrived (Y ms before the loop read it)"), sorted, into v, and
+ * of each the time the loop itself took (X - Y) into loop (up to cap);
+ * returns how many. */
+static int server_times(hp_harness_t *h, pid_t d, double *v, double *loop, int cap)
 {
     char *log = child_log(h, "hpsearchd", d);
     int n = 0;
-    for (const char *p = log; n < cap && (p = strstr(p, "status answered ")) != NULL; p += 16)
-        v[n++] = strtod(p + 16, NULL);
+    for (const char *p = log; n < cap && (p = strstr(p, "status answered ")) != NULL; p += 16) {
+        char *end;
+        v[n] = strtod(p + 16, &end);
+        const char *q = strstr(end, " ms after it arrived (");
+        loop[n] = q ? v[n] - strtod(q + 22, NULL) : v[n];
+        n++;
+    }
     free(log);
     qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    qsort(loop, (size_t)n, sizeof loop[0], cmp_double);
     return n;
 }
 
@@ -182,8 +190,8 @@ START_TEST(test_heavy_queries_stall_nothing)
     char pct[128];
     fprintf(stderr, "status latency without queries: %s (100 requests)\n",
             percentiles(base, 100, pct, sizeof pct));
-    static double server[2000];
-    int before = server_times(&h, d, server, 2000);
+    static double server[2000], in_loop[2000];
+    int before = server_times(&h, d, server, in_loop, 2000);
 
     pid_t q[3];
     char name[3][16];
@@ -219,10 +227,17 @@ START_TEST(test_heavy_queries_stall_nothing)
             percentiles(lat, n, pct, sizeof pct), n);
     /* the same requests as the daemon timed them, arrival to reply: what
      * is left of the round trip is the client's and the machine's */
-    int ns = server_times(&h, d, server, 2000);
-    ck_assert_int_ge(ns, before + n);
-    fprintf(stderr, "status in the daemon (arrival to reply), all %d: %s\n", ns,
-            percentiles(server, ns, pct, sizeof pct));
+    int ns = server_times(&h, d, server, in_loop, 2000);
+    if (ns == 0 && getenv("HP_STATUS_PEER")) {
+        /* an older hpsearchd measured beside this one (docs/benchmarks.md) */
+        fprintf(stderr, "status in the daemon: not timed by this hpsearchd\n");
+    } else {
+        ck_assert_int_ge(ns, before + n);
+        fprintf(stderr, "status in the daemon (arrival to reply), all %d: %s\n", ns,
+                percentiles(server, ns, pct, sizeof pct));
+        fprintf(stderr, "  of which the loop's own work (read to reply): %s\n",
+                percentiles(in_loop, ns, pct, sizeof pct));
+    }
     /* generous (sanitizer builds on a loaded machine): the point is that
      * status does not wait for the queries, each of which runs 4 s; the
      * measured figure is in docs/benchmarks.md */
