@@ -112,4 +112,15 @@ int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *wh
  * so. Any thread. */
 uint64_t hp_tls_listener_failures(nng_listener l);
 
+/* hp_tls_engine_install makes hpsearch's TLS engine (tls_engine.c) nng's,
+ * for this process: mbedTLS as nng's own engine uses it, but a server
+ * handshake that fails is logged with the peer and the reason ("TLS
+ * handshake failed from tcp 10.0.0.7:51234: the client's certificate
+ * (CN=w1, O=hpsearch) is not signed by --tls-ca"). Call once, at start-up,
+ * before any TLS configuration is made (hp_tls_new). Returns 0, or
+ * HP_ESTATE with err when nng refused it (nng's engine stays). */
+int hp_tls_engine_install(char *err, size_t errlen);
+/* hp_tls_engine_installed is 1 once hp_tls_engine_install succeeded. */
+int hp_tls_engine_installed(void);
+
 #endif

@@ -336,6 +336,9 @@ static int open_sockets(coord_t *c)
     hp_tls_files_t files = {cfg->tls_ca, cfg->tls_cert, cfg->tls_key};
     int rc = 0;
     if (hp_tls_wanted(&files)) {
+        /* an engine that names who failed a handshake, and why */
+        if (hp_tls_engine_install(err, sizeof err) < 0)
+            hp_log_warn("%s; refused TLS handshakes are only counted", err);
         rc = hp_tls_new(&tls, HP_TLS_SERVER, &files, warn, sizeof warn, err, sizeof err);
         if (rc < 0) {
             hp_log_error("TLS: %s", err);

@@ -324,12 +324,18 @@ static void tls_counted(uv_work_t *w, int status)
     uint64_t n = r->tls_now;
     if (status == 0 && !r->closing && n > r->tls_refused) {
         uint64_t d = n - r->tls_refused;
-        hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client spoke "
-                    "plain TCP, sent no certificate or one not signed by --tls-ca, or refused "
-                    "this daemon's certificate; nng reports neither the peer's address nor "
-                    "which (the client's log says)",
-                    r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
-                    (unsigned long long)n);
+        if (hp_tls_engine_installed())
+            hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far; each is in a "
+                        "line 'TLS handshake failed from ...' with its peer and reason)",
+                        r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
+                        (unsigned long long)n);
+        else
+            hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client "
+                        "spoke plain TCP, sent no certificate or one not signed by --tls-ca, or "
+                        "refused this daemon's certificate; nng reports neither the peer's "
+                        "address nor which (the client's log says)",
+                        r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
+                        (unsigned long long)n);
     }
     if (n > r->tls_refused)
         r->tls_refused = n;
