@@ -23,9 +23,11 @@
  * What each side can report about a failed handshake is limited by nng:
  * a dialer's error says only "Cryptographic error" or "Connection
  * shutdown", so a client asks hp_tls_diagnose, which repeats the handshake
- * with mbedTLS itself and reads its verification result; a listener sees
- * no pipe, no address and no error for a refused handshake, only nng's
- * per-listener "auth" statistic (hp_tls_listener_failures).
+ * with mbedTLS itself and reads its verification result; with nng's own
+ * engine a listener sees no pipe, no address and no error for a refused
+ * handshake, only nng's per-listener "auth" statistic
+ * (hp_tls_listener_failures), so hpsearchd installs an engine of its own
+ * (hp_tls_engine_install) that logs each one with its peer and reason.
  *
  * hp_tls_t is immutable after hp_tls_new: any thread may use it at once.
  */
