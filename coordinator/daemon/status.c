@@ -294,7 +294,9 @@ void coord_status_committed(coord_t *c)
 void coord_status_request(coord_t *c, hp_rep_req_t *req, const char *study)
 {
     coord_status_t *p = &c->status;
-    if (p->snap && p->snap->gen >= p->gen) {
+    /* a snapshot whose read failed answered those who waited for it; the
+     * next request reads again */
+    if (p->snap && p->snap->rc == 0 && p->snap->gen >= p->gen) {
         answer(c, req, study && *study ? study : NULL);
         return;
     }
