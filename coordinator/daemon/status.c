@@ -25,8 +25,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* One snapshot: the studies in id order, each a StudyStatus that owns its
@@ -129,8 +127,8 @@ static void *status_thread(void *arg)
 {
     coord_t *c = arg;
     coord_status_t *p = &c->status;
-    /* behind the loop for the CPU, like the query threads */
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
+    /* at the loop's priority, unlike the query threads: its reads are
+     * small, and a STATUS waits for them */
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->want && !p->quit)

@@ -280,6 +280,63 @@ START_TEST(test_heavy_queries_stall_nothing)
 }
 END_TEST
 
+/* STATUS while results flow: every result changes the snapshot, so each
+ * STATUS after one waits for a refresh off the loop. Each reply must show
+ * at least the trials the database had completed before it was asked
+ * (what a client acknowledged must be visible), and the round trips and
+ * the daemon's times are printed for docs/benchmarks.md. */
+START_TEST(test_status_sees_every_commit_while_results_flow)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "robust-status-flow");
+    pid_t d = hp_harness_start_daemon(&h, "--log-level", "debug", NULL);
+    for (int i = 0; i < 2; i++)
+        hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "2", NULL);
+    snprintf(spec, sizeof spec,
+             "name: flow\nobjective: {metric: loss}\n"
+             "search: {algorithm: random, max_trials: 400, parallelism: 4, seed: 5}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial:\n  command: [sh, -c, 'echo loss={x}']\n");
+    hp_harness_submit(&h, spec);
+    static double lat[4000];
+    int n = 0;
+    long done = 0;
+    while (n < 4000 && done < 400) {
+        long before = db_int(h.db, "SELECT count(*) FROM trials WHERE state = 'completed'");
+        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+        Hpsearch__StatusRequest sr = HPSEARCH__STATUS_REQUEST__INIT;
+        sr.study = "flow";
+        hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__STATUS, &sr);
+        double t0 = now_ms();
+        Hpsearch__Envelope *r = hp_harness_request(h.control, &env, 30000);
+        lat[n++] = now_ms() - t0;
+        ck_assert_msg(r && r->type == HPSEARCH__MSG_TYPE__STATUS_REPLY && r->status_reply->n_studies == 1,
+                      "status got no reply");
+        done = (long)r->status_reply->studies[0]->completed;
+        ck_assert_msg(done >= before, "status showed %ld completed; the database had %ld before", done,
+                      before);
+        hp_proto_free(r);
+    }
+    ck_assert_int_eq(done, 400);
+    qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
+    char pct[128];
+    fprintf(stderr, "status while 400 results arrived: %s (%d requests)\n",
+            percentiles(lat, n, pct, sizeof pct), n);
+    static double server[8000], in_loop[8000];
+    int ns = server_times(&h, d, server, in_loop, 8000);
+    if (ns == 0 && getenv("HP_STATUS_PEER")) {
+        hp_harness_fini(&h); /* an older hpsearchd beside this one: it times nothing */
+        return;
+    }
+    ck_assert_int_ge(ns, n);
+    char pct2[128];
+    fprintf(stderr, "  in the daemon: %s; from the loop reading it to the reply (a refresh "
+                    "off the loop included): %s\n",
+            percentiles(server, ns, pct, sizeof pct), percentiles(in_loop, ns, pct2, sizeof pct2));
+    hp_harness_fini(&h);
+}
+END_TEST
+
 /* The daemon stopped for three leases (SIGSTOP): when it runs again its
  * own stall is no worker's silence, so no lease expires. */
 START_TEST(test_a_stalled_daemon_expires_no_lease)
@@ -673,6 +730,7 @@ int main(void)
     Suite *s = suite_create("integration_robust");
     TCase *tc = tcase_create("robust");
     ADD(tc, test_heavy_queries_stall_nothing);
+    ADD(tc, test_status_sees_every_commit_while_results_flow);
     ADD(tc, test_a_stalled_daemon_expires_no_lease);
     ADD(tc, test_damaged_database_refused);
     ADD(tc, test_readonly_file_refused);
