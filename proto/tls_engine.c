@@ -173,9 +173,16 @@ static void release_peer(nng_tls_engine_conn *c)
 
 /* ---- why a server handshake failed ------------------------------------------ */
 
-static void day_of(const mbedtls_x509_time *x, char *out, size_t cap)
+/* " WORD YYYY-MM-DD" of an X.509 time, or "" without a certificate */
+static void date_words(const mbedtls_x509_crt *crt, int to, const char *word, char *out,
+                       size_t cap)
 {
-    snprintf(out, cap, "%04d-%02d-%02d", x->year, x->mon, x->day);
+    if (!crt) {
+        snprintf(out, cap, "%s", "");
+        return;
+    }
+    const mbedtls_x509_time *x = to ? &crt->valid_to : &crt->valid_from;
+    snprintf(out, cap, " %s %04d-%02d-%02d", word, x->year, x->mon, x->day);
 }
 
 static const char *alert_name(int a)
@@ -205,16 +212,14 @@ static void server_failure(nng_tls_engine_conn *c, int rv, char *why, size_t cap
     }
     uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
     if (rv == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != (uint32_t)-1) {
-        char d[32] = "";
+        char d[40];
         if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
             snprintf(why, cap, "the client's certificate%s is not signed by --tls-ca", who);
         } else if (flags & MBEDTLS_X509_BADCERT_EXPIRED) {
-            if (peer)
-                day_of(&peer->valid_to, d + 4, sizeof d - 4), memcpy(d, " on ", 4);
+            date_words(peer, 1, "on", d, sizeof d);
             snprintf(why, cap, "the client's certificate%s has expired%s", who, d);
         } else if (flags & MBEDTLS_X509_BADCERT_FUTURE) {
-            if (peer)
-                day_of(&peer->valid_from, d + 7, sizeof d - 7), memcpy(d, " until ", 7);
+            date_words(peer, 0, "until", d, sizeof d);
             snprintf(why, cap, "the client's certificate%s is not valid yet%s (check the clocks)",
                      who, d);
         } else {
