@@ -1,4 +1,4 @@
--- hpsearch database schema, version 8 (PRAGMA user_version).
+-- hpsearch database schema, version 9 (PRAGMA user_version).
 --
 -- This is the whole current schema, for reading. Databases are built and
 -- upgraded by the numbered files in sql/migrations/; a test checks that
@@ -136,4 +136,14 @@ CREATE TABLE baselines (
 );
 CREATE UNIQUE INDEX baselines_by_key ON baselines (dataset_key, name);
 
-PRAGMA user_version = 8;
+-- Worker sessions (docs/security.md): hashes only, never a secret. A
+-- restarted coordinator reloads them, so sessions survive it.
+CREATE TABLE worker_sessions (
+    worker_id     TEXT PRIMARY KEY REFERENCES workers (id),
+    secret_sha256 BLOB NOT NULL CHECK (length(secret_sha256) = 32),  -- of HELLO_REPLY's secret
+    nonce_sha256  BLOB CHECK (nonce_sha256 IS NULL OR length(nonce_sha256) = 32),  -- of HELLO's nonce
+    hello_seq     INTEGER NOT NULL DEFAULT 0,   -- the HELLO that began it (a resend is the same)
+    updated       REAL NOT NULL
+);
+
+PRAGMA user_version = 9;

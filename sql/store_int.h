@@ -75,6 +75,10 @@ enum hp_store_q {
     Q_TRIAL_SET_INFEASIBLE,
     Q_FINAL_VALUES,
     Q_TRIAL_SET_OBJECTIVES,
+    Q_SESSION_PUT,
+    Q_SESSION_LIST,
+    Q_READ_BEGIN,
+    Q_READ_END,
     Q_COUNT_
 };
 
@@ -95,6 +99,7 @@ struct hp_store {
     double query_deadline; /* monotonic seconds, while exec_query runs */
     int query_interrupted;
     unsigned wal_pages; /* after the last commit (the WAL hook) */
+    uint64_t study_changes; /* rows of studies and trials written (the update hook) */
 };
 
 /* hp_err_from_sqlite maps an SQLite (extended) result code to an hp_err_t;

@@ -89,6 +89,8 @@ struct hp_agent {
      * the session carries it, and a HELLO again sends it to keep the id */
     unsigned char session[HP_PROTO_MAX_SESSION];
     size_t session_len;
+    /* chosen at start (hp_agent_new), sent in every HELLO; read-only after */
+    unsigned char nonce[HP_PROTO_SESSION_BYTES];
     uint32_t heartbeat_ms, lease_ms;
     uint64_t seq; /* __atomic */
     /* capabilities */
