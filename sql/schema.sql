@@ -134,4 +134,28 @@ CREATE TABLE baselines (
 );
 CREATE UNIQUE INDEX baselines_by_key ON baselines (dataset_key, name);
 
-PRAGMA user_version = 7;
+-- Error analysis: a classifier trial's test confusion matrix and worst
+-- examples (migration 8 explains the columns).
+CREATE TABLE trial_errors (
+    trial_id    INTEGER PRIMARY KEY REFERENCES trials (id),
+    attempt     INTEGER NOT NULL,
+    classes     INTEGER NOT NULL CHECK (classes >= 1),
+    examples    INTEGER NOT NULL CHECK (examples >= 0),  -- test examples counted
+    confusion   TEXT NOT NULL CHECK (json_valid(confusion)),
+    image_c     INTEGER NOT NULL DEFAULT 0,
+    image_h     INTEGER NOT NULL DEFAULT 0,
+    image_w     INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE trial_worst (
+    trial_id    INTEGER NOT NULL REFERENCES trials (id),
+    rank        INTEGER NOT NULL CHECK (rank >= 1),
+    idx         INTEGER NOT NULL CHECK (idx >= 0),
+    label       INTEGER NOT NULL,
+    predicted   INTEGER NOT NULL,
+    loss        REAL,
+    pixels      BLOB,
+    PRIMARY KEY (trial_id, rank)
+);
+
+PRAGMA user_version = 8;

@@ -2,6 +2,7 @@
  * (or --trial N), the seed's next steps, and how the study's trials fit. */
 #include "cli.h"
 #include "output.h"
+#include "report_errors.h"
 #include "report_pruning.h"
 #include "query.h"
 #include "report_calc.h"
@@ -17,7 +18,7 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv);
 
 const hp_cmd_t hp_cmd_report = {
     .name = "report",
-    .usage = "report [--format text|json] [--trial N] [--db PATH] STUDY",
+    .usage = "report [--format text|json] [--trial N] [--errors] [--db PATH] STUDY",
     .summary = "evaluate a trial: bias-variance decomposition and what to try next",
     .help = "For the best completed trial (or --trial N): train_error, val_error,\n"
             "shift_val_error (test-distribution validation) and test_error, and\n"
@@ -41,6 +42,9 @@ const hp_cmd_t hp_cmd_report = {
             "\n"
             "Options:\n"
             "  --trial N      report on trial number N instead of the best\n"
+            "  --errors       also the trial's error analysis: the most-confused class\n"
+            "                 pairs and the worst test examples (built-in classifiers;\n"
+            "                 JSON: errors.confusion, errors.worst; docs/report.md)\n"
             "  --format json  one JSON object (docs/cli.md)\n"
             "  --db PATH      read the database file directly (read-only)\n"
             "\n"
@@ -176,6 +180,7 @@ typedef struct view {
     size_t diag_none, diag_other;
     const char *sanity; /* the latest sanity-check verdict, or NULL */
     const hp_report_pruning_t *pruning;
+    const hp_report_ea_t *ea; /* --errors, else NULL */
 } view_t;
 
 /* text as lines of at most 80 columns: the first after `first`, the rest
@@ -333,6 +338,11 @@ static void print_text(FILE *f, const view_t *vw)
         hp_report_pruning_text(vw->pruning, &a);
         fprintf(f, "\n%s", a.data);
     }
+    if (vw->ea) {
+        hp_buf_reset(&a);
+        hp_report_ea_text(vw->ea, &a);
+        fputs(a.data, f);
+    }
     hp_buf_fini(&a);
     hp_buf_fini(&b);
 }
@@ -447,6 +457,10 @@ static void print_json(FILE *f, const view_t *vw)
         hp_buf_printf(&b, "\"other\":%zu,", vw->diag_other);
     hp_buf_printf(&b, "\"none\":%zu}},\"pruning\":", vw->diag_none);
     hp_report_pruning_json(vw->pruning, &b);
+    if (vw->ea) {
+        hp_buf_puts(&b, ",\"errors\":");
+        hp_report_ea_json(vw->ea, &b);
+    }
     hp_buf_puts(&b, "}\n");
     fputs(b.data, f);
     hp_buf_fini(&b);
@@ -458,13 +472,14 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"trial", required_argument, NULL, 't'},
         {"db", required_argument, NULL, 'd'},
+        {"errors", no_argument, NULL, 'e'},
         {NULL, 0, NULL, 0},
     };
     hp_cli_format_t fmt = HP_FORMAT_TABLE;
     const char *db = NULL;
     long long want = -1;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":f:t:d:", opts, NULL)) != -1) {
+    int ch, errors = 0;
+    while ((ch = getopt_long(argc, argv, ":f:t:d:e", opts, NULL)) != -1) {
         switch (ch) {
         case 'f':
             if (hp_cli_format_opt(cli, &hp_cmd_report, optarg,
@@ -477,6 +492,7 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
                 return HP_EXIT_USAGE;
             break;
         case 'd': db = optarg; break;
+        case 'e': errors = 1; break;
         default: return hp_cli_bad_option(cli, &hp_cmd_report, ch, argc, argv);
         }
     }
@@ -586,12 +602,23 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         fprintf(cli->err, "hpsearch report: cannot read what pruning did: %s\n", err);
         pruning.on = 0;
     }
+    hp_report_ea_t ea = {0};
+    if (errors) {
+        long long number = strtoll(hp_table_cell(&t, (size_t)row, C_NUMBER), NULL, 10);
+        if (hp_report_ea_read(&src, st.id, number, 0, &ea, err, sizeof err) < 0) {
+            hp_buf_fini(&sanity);
+            free(fits);
+            hp_table_fini(&t);
+            return hp_cli_fail(cli, &hp_cmd_report, "cannot read the error analysis: %s", err);
+        }
+    }
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
-                 diag_other, have_sanity ? sanity.data : NULL, &pruning};
+                 diag_other, have_sanity ? sanity.data : NULL, &pruning, errors ? &ea : NULL};
     if (fmt == HP_FORMAT_JSON)
         print_json(cli->out, &vw);
     else
         print_text(cli->out, &vw);
+    hp_report_ea_fini(&ea);
     hp_buf_fini(&sanity);
     if (truncated)
         fprintf(cli->err,

@@ -41,6 +41,12 @@ typedef struct hp_dataset {
     float *yt;       /* (n) targets (regression) */
     int nclasses;    /* classification; 1 for regression */
     char **feature_names; /* CSV: dim names, else NULL */
+    /* a CSV's image columns (dataset.image_columns, columns.c): the first
+     * img_c * img_h * img_w of the dim features are an image, row-major
+     * (c, h, w); 0 = none. With features after them the data has two
+     * modalities (c, h, w stay (dim, 1, 1)); without, (c, h, w) is the
+     * image's shape too. */
+    int img_c, img_h, img_w;
 } hp_dataset_t;
 
 /* hp_dataset_fini frees everything; safe on a zeroed dataset. */

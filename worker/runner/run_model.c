@@ -6,6 +6,7 @@
 #include "baselines.h"
 #include "cancel.h"
 #include "err.h"
+#include "error_analysis.h"
 #include "outcome.h"
 #include "train.h"
 #include "trial_json.h"
@@ -182,7 +183,16 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     hp_train_result_t res;
     memset(&res, 0, sizeof res);
     char err[1024] = "";
+    /* error analysis of a classifier's test set goes with the result */
+    hp_ea_t *ea = calloc(1, sizeof *ea);
+    cfg.errors = ea;
     int rc = hp_train_run(&cfg, on_epoch, &c, &res, err, sizeof err);
+    if (ea && rc == 0 && ea->nclasses > 0) {
+        out->errors = ea;
+    } else if (ea) {
+        hp_ea_fini(ea);
+        free(ea);
+    }
     if (rc == HP_ECANCELED) {
         out->status = HP_RUNNER_CANCELLED;
         snprintf(out->error, sizeof out->error, "cancelled after %d epochs", res.epochs_done);

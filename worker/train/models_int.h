@@ -38,4 +38,12 @@ int hp_train_baselines(const hp_train_config_t *cfg, const hp_dataset_t *train, 
                        size_t ntr, const hp_dataset_t *test, const uint32_t *te, size_t nte,
                        const hp_norm_t *norm, hp_train_result_t *res, char *err, size_t errlen);
 
+/* hp_train_analyze fills ea (hp_ea_init'ed for t's classes) with the
+ * confusion matrix and the worst examples of t over ds's samples
+ * idx[0..n), eval mode, in batches of up to Bmax; each example's index is
+ * its index in ds. Allocates nothing. */
+struct hp_ea;
+void hp_train_analyze(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, const uint32_t *idx,
+                      size_t n, const hp_norm_t *norm, struct hp_ea *ea);
+
 #endif

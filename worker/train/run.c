@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "error_analysis.h"
 #include "gemm.h"
 
 #include <math.h>
@@ -204,6 +205,30 @@ static int eval_due(const hp_train_config_t *cfg, int epoch)
     return cfg->eval_every <= 1 || epoch % cfg->eval_every == 0 || epoch >= cfg->epochs;
 }
 
+/* the test set's confusion matrix and worst examples, into cfg->errors;
+ * a class count beyond what the analysis keeps leaves it empty */
+static int analyze(run_t *r, const hp_dataset_t *tds, char *err, size_t errlen)
+{
+    int k = r->train->nclasses;
+    if (k > HP_EA_MAX_CLASSES)
+        return 0;
+    int c = 0, h = 0, w = 0;
+    if (tds->x8) {
+        c = tds->c;
+        h = tds->h;
+        w = tds->w;
+    } else if (tds->img_c > 0) {
+        c = tds->img_c;
+        h = tds->img_h;
+        w = tds->img_w;
+    }
+    int rc = hp_ea_init(r->cfg->errors, k, c, h, w, err, errlen);
+    if (rc == 0)
+        hp_train_analyze(&r->tr, r->cfg->batch_size, tds, r->test_idx, r->ntest, &r->norm,
+                         r->cfg->errors);
+    return rc;
+}
+
 static void run_fini(run_t *r)
 {
     hp_trainer_fini(&r->tr);
@@ -231,6 +256,8 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->shift_val_loss = res->shift_val_error = NAN;
     res->baseline_majority_error = res->baseline_linear_error = NAN;
     res->val_chance_error = res->val_pred_corr = NAN;
+    if (cfg->errors)
+        memset(cfg->errors, 0, sizeof *cfg->errors);
     r.cfg = cfg;
     r.train = &r.own_train; /* until load() lends or loads the data */
     r.test = &r.own_test;
@@ -365,7 +392,9 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         const hp_dataset_t *tds = r.test->n ? r.test : r.train;
         evaluate(&r, tds, r.test_idx, r.ntest, &res->test_loss, &res->test_error);
         evaluate_shift(&r, &res->shift_val_loss, &res->shift_val_error);
-        if (cfg->baselines)
+        if (cfg->errors && r.train->task == HP_TASK_CLASSIFY && r.ntest)
+            rc = analyze(&r, tds, err, errlen);
+        if (rc == 0 && cfg->baselines)
             rc = hp_train_baselines(cfg, r.train, r.split.train, r.split.ntrain, tds, r.test_idx,
                                     r.ntest, &r.norm, res, err, errlen);
     }

@@ -83,6 +83,12 @@ typedef struct hp_train_config {
      * cache (a worker's, shared by its slots) instead of loaded for the
      * run alone */
     hp_data_cache_t *cache;
+    /* not a setting: if non-NULL, a classifier's test set is analysed
+     * into it after training (the confusion matrix and the worst
+     * examples, common/error_analysis.h). hp_train_run initialises it
+     * (zeroed when there is nothing to analyse); hp_ea_fini it after,
+     * whatever hp_train_run returned. */
+    struct hp_ea *errors;
 } hp_train_config_t;
 
 /* hp_train_config_defaults: the seed's defaults (Adam 3e-4, one hidden
