@@ -1,4 +1,5 @@
 /* hp_train_run: data, splits, normalization, the epoch loop, metrics. */
+#include "coral.h"
 #include "models_int.h"
 #include "train.h"
 
@@ -41,6 +42,8 @@ typedef struct run {
     double *reg;              /* regression: per-output sums (hp_trainer_evaluate_pred) */
     hp_norm_t norm;
     hp_trainer_t tr;
+    hp_coral_t coral;         /* adapt=coral: maps source-distribution inputs */
+    int adapt;
 } run_t;
 
 static hp_shift_kind_t shift_kind(const char *s)
@@ -151,11 +154,15 @@ static hp_norm_kind_t norm_kind(const char *s)
     return HP_NORM_STANDARD;
 }
 
-/* mean loss and error over idx[0..n) in evaluation mode */
+/* mean loss and error over idx[0..n) in evaluation mode; source: the
+ * inputs are of the training distribution (the training and validation
+ * splits), which domain adaptation maps as it maps training batches */
 static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size_t n,
-                     double *loss, double *error)
+                     int source, double *loss, double *error)
 {
+    r->tr.coral = source && r->adapt ? &r->coral : NULL;
     hp_trainer_evaluate(&r->tr, r->cfg->batch_size, ds, idx, n, &r->norm, loss, error);
+    r->tr.coral = NULL;
 }
 
 /* the validation split; for a classifier also the error its predictions
@@ -165,8 +172,10 @@ static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size
 static void evaluate_val(run_t *r, double *loss, double *error, hp_train_result_t *res)
 {
     size_t n = r->split.nval;
+    r->tr.coral = r->adapt ? &r->coral : NULL;
     hp_trainer_evaluate_pred(&r->tr, r->cfg->batch_size, r->train, r->split.val, n, &r->norm,
                              loss, error, r->pred, r->reg);
+    r->tr.coral = NULL;
     if (n == 0)
         return;
     if (r->pred) {
@@ -195,7 +204,23 @@ static void evaluate_shift(run_t *r, double *loss, double *error)
 {
     *loss = *error = NAN;
     if (r->nshift)
-        evaluate(r, r->test, r->shift_idx, r->nshift, loss, error);
+        evaluate(r, r->test, r->shift_idx, r->nshift, 0, loss, error);
+}
+
+/* adapt=coral: the map from the training split's inputs to the shifted
+ * test distribution's, estimated from the test-distribution validation
+ * set's inputs without their labels (the test set stays unseen) */
+static int fit_coral(run_t *r, char *err, size_t errlen)
+{
+    if (r->nshift == 0)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "adapt: coral needs unlabeled inputs of the test distribution: set shift "
+                       "(darken | noise | same), whose test-distribution validation set's inputs "
+                       "it aligns the training inputs with");
+    int rc = hp_coral_fit(&r->coral, r->train, r->split.train, r->split.ntrain, r->test,
+                          r->shift_idx, r->nshift, &r->norm, r->cfg->batch_size, err, errlen);
+    r->adapt = rc == 0;
+    return rc;
 }
 
 /* validation sets at epochs that are multiples of eval_every (epoch 0
@@ -232,6 +257,7 @@ static int analyze(run_t *r, const hp_dataset_t *tds, char *err, size_t errlen)
 static void run_fini(run_t *r)
 {
     hp_trainer_fini(&r->tr);
+    hp_coral_fini(&r->coral);
     hp_norm_fini(&r->norm);
     hp_split_fini(&r->split);
     hp_split_fini(&r->tsplit);
@@ -269,6 +295,8 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
                          norm_kind(cfg->normalize), err, errlen);
     if (rc == 0 && (cfg->augment_shift || cfg->augment_flip) && !r.train->x8)
         rc = hp_errf(err, errlen, HP_EINVAL, "augment_shift / augment_flip need an image dataset");
+    if (rc == 0 && strcmp(cfg->adapt, "coral") == 0)
+        rc = fit_coral(&r, err, errlen);
     if (rc == 0)
         rc = hp_trainer_init(&r.tr, cfg, r.train->c, r.train->h, r.train->w, r.train->nclasses,
                              r.train->task, err, errlen);
@@ -313,7 +341,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
          * value is known. Up to 4096 training examples keep it cheap. */
         hp_train_epoch_t m = {0};
         size_t n0 = ntr < 4096 ? ntr : 4096;
-        evaluate(&r, r.train, r.split.train, n0, &m.train_loss, &m.train_error);
+        evaluate(&r, r.train, r.split.train, n0, 1, &m.train_loss, &m.train_error);
         m.val_loss = m.val_error = m.shift_val_loss = m.shift_val_error = NAN;
         if (eval_due(cfg, 0)) {
             evaluate_val(&r, &m.val_loss, &m.val_error, res);
@@ -345,6 +373,8 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
             int B = ntr - i < (size_t)Bmax ? (int)(ntr - i) : Bmax;
             hp_data_gather(r.tr.model.input, r.tr.labels, r.tr.targets, r.train, r.order + i, B,
                            &r.norm, &aug, &aug_rng);
+            if (r.adapt)
+                hp_coral_apply(&r.coral, r.tr.model.input, B);
             lr = hp_opt_schedule_lr(&r.tr.sched, ep, r.tr.step);
             float l;
             int c;
@@ -390,7 +420,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     }
     if (rc == 0) {
         const hp_dataset_t *tds = r.test->n ? r.test : r.train;
-        evaluate(&r, tds, r.test_idx, r.ntest, &res->test_loss, &res->test_error);
+        evaluate(&r, tds, r.test_idx, r.ntest, 0, &res->test_loss, &res->test_error);
         evaluate_shift(&r, &res->shift_val_loss, &res->shift_val_error);
         if (cfg->errors && r.train->task == HP_TASK_CLASSIFY && r.ntest)
             rc = analyze(&r, tds, err, errlen);
