@@ -26,6 +26,7 @@ const hp_cmd_t hp_cmd_report = {
             "  avoidable bias      train_error - irreducible\n"
             "  variance            val_error - train_error\n"
             "  distribution shift  shift_val_error - val_error\n"
+            "                      (dataset.adapt: coral also shows it without CORAL)\n"
             "  val overfitting     test_error - shift_val_error (or - val_error)\n"
             "A term is material when it is > 0 and >= min(0.01, 10% of the test\n"
             "error); the next steps list the seed's remedies for each material term,\n"
@@ -55,7 +56,12 @@ const hp_cmd_t hp_cmd_report = {
 };
 
 /* the columns of the trials query */
-enum { C_NUMBER, C_STATE, C_VALUE, C_DIAG, C_ERR0, C_BASE0 = C_ERR0 + HP_RE_COUNT };
+enum { C_NUMBER, C_STATE, C_VALUE, C_DIAG, C_ERR0, C_BASE0 = C_ERR0 + HP_RE_COUNT,
+       C_NOADAPT_VAL = C_BASE0 + HP_RB_COUNT, C_NOADAPT_SHIFT };
+
+/* adapt: coral trials train once more without it (adapt_compare) and
+ * report these: the distribution-shift term without adaptation */
+static const char *const noadapt_metrics[2] = {"val_error_noadapt", "shift_val_error_noadapt"};
 
 /* the learning-curve verdicts (common/curve.h), then "not diagnosed" */
 static const char *const verdicts[] = {"healthy",  "goes_up", "explodes", "oscillates",
@@ -181,6 +187,7 @@ typedef struct view {
     const char *sanity; /* the latest sanity-check verdict, or NULL */
     const hp_report_pruning_t *pruning;
     const hp_report_ea_t *ea; /* --errors, else NULL */
+    double shift_noadapt;     /* the shift term without adaptation, NaN: not measured */
 } view_t;
 
 /* text as lines of at most 80 columns: the first after `first`, the rest
@@ -282,6 +289,10 @@ static void print_text(FILE *f, const view_t *vw)
                            : term->value < 0        ? "negative"
                                                     : "small";
         fprintf(f, "%7.4f  %-8s  %s\n", term->value, mark, term->why);
+        if (i == HP_RT_SHIFT && isfinite(vw->shift_noadapt))
+            fprintf(f, "    without CORAL     %7.4f            the same trial trained without "
+                       "adaptation (shift_val_error_noadapt - val_error_noadapt)\n",
+                    vw->shift_noadapt);
     }
     fprintf(f, "  material: > 0 and >= %.4f (1 percentage point, or 10%% of the test error"
                " when smaller)\n",
@@ -411,7 +422,9 @@ static void print_json(FILE *f, const view_t *vw)
                       hp_report_term_key((hp_report_term_id_t)i));
         json_term(&b, &r->term[i]);
     }
-    hp_buf_puts(&b, "},\"threshold\":");
+    hp_buf_puts(&b, "},\"shift_without_adaptation\":");
+    hp_buf_json_number(&b, vw->shift_noadapt);
+    hp_buf_puts(&b, ",\"threshold\":");
     hp_buf_json_number(&b, r->threshold);
     hp_buf_printf(&b, ",\"fit\":\"%s\",\"next_steps\":[", hp_report_fit_name(r->fit));
     for (size_t k = 0; k < r->n_advice; k++) {
@@ -532,6 +545,8 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         metric_sql(&sql, hp_report_error_metric((hp_report_error_t)i));
     for (int i = 0; i < HP_RB_COUNT; i++)
         metric_sql(&sql, hp_report_baseline_metric((hp_report_baseline_t)i));
+    for (int i = 0; i < 2; i++)
+        metric_sql(&sql, noadapt_metrics[i]);
     hp_buf_printf(&sql, " FROM trials t WHERE t.study_id = %lld ORDER BY t.number",
                   (long long)st.id);
     int truncated = 0;
@@ -613,7 +628,12 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         }
     }
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
-                 diag_other, have_sanity ? sanity.data : NULL, &pruning, errors ? &ea : NULL};
+                 diag_other, have_sanity ? sanity.data : NULL, &pruning, errors ? &ea : NULL,
+                 NAN};
+    const char *nv = hp_table_cell(&t, (size_t)row, C_NOADAPT_VAL),
+               *ns = hp_table_cell(&t, (size_t)row, C_NOADAPT_SHIFT);
+    if (is_number(nv) && is_number(ns))
+        vw.shift_noadapt = strtod(ns, NULL) - strtod(nv, NULL);
     if (fmt == HP_FORMAT_JSON)
         print_json(cli->out, &vw);
     else
