@@ -83,6 +83,18 @@ void hp_fashion_mnist_paths(const char *dir, const char *prefix, char *images, c
 int hp_csv_load(hp_dataset_t *ds, const char *path, const char *label, hp_task_t task, char *err,
                 size_t errlen);
 
+/* hp_dataset_columns makes dst a copy of the CSV dataset src (feature
+ * names needed) with only the columns asked for: first the image columns
+ * (image_columns: comma-separated names or prefix* patterns; NULL or ""
+ * for none) in header order, exactly img[0] * img[1] * img[2] of them,
+ * then the feature columns (feature_columns likewise; NULL or "" = every
+ * column that is not an image column, "none" = none) in header order.
+ * With both, dst is (dim, 1, 1) with img_c/h/w set; with the image alone,
+ * (c, h, w) is the image's shape. A pattern that matches nothing, or an
+ * image column count that does not fit the shape, is HP_EINVAL naming it. */
+int hp_dataset_columns(hp_dataset_t *dst, const hp_dataset_t *src, const char *image_columns,
+                       const int img[3], const char *feature_columns, char *err, size_t errlen);
+
 /* ---- splits ---- */
 
 typedef struct hp_split {

@@ -9,6 +9,10 @@
 int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, int h, int w,
                          int nout, char *err, size_t errlen);
 
+/* hp_train_image_shape reads "C,H,W" (or "[C, H, W]", "CxHxW"), each
+ * 1..4096, into dims; -1 if it is not that. */
+int hp_train_image_shape(const char *text, int dims[3]);
+
 /* hp_trainer_evaluate: mean loss and error (classification: the error
  * rate; regression: RMSE) of t over ds's samples idx[0..n), eval mode,
  * in batches of up to Bmax (t's batch size). NAN for n = 0. */

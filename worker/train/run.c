@@ -57,6 +57,26 @@ static hp_shift_kind_t shift_kind(const char *s)
     return HP_SHIFT_NONE;
 }
 
+/* dataset.image_columns / feature_columns: the CSV's columns as an image
+ * and a feature vector, in a copy of the data owned by this run */
+static int choose_columns(run_t *r, char *err, size_t errlen)
+{
+    const hp_train_config_t *cfg = r->cfg;
+    int img[3] = {0, 0, 0};
+    if (cfg->image_columns[0] && hp_train_image_shape(cfg->image_shape, img) < 0)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "image_columns needs image_shape C,H,W (got '%s')", cfg->image_shape);
+    hp_dataset_t sel;
+    int rc = hp_dataset_columns(&sel, r->train, cfg->image_columns, img, cfg->feature_columns,
+                                err, errlen);
+    if (rc < 0)
+        return rc;
+    hp_dataset_fini(&r->own_train); /* the whole file, when not the cache's */
+    r->own_train = sel;
+    r->train = &r->own_train;
+    return 0;
+}
+
 static int load(run_t *r, char *err, size_t errlen)
 {
     const hp_train_config_t *cfg = r->cfg;
@@ -128,6 +148,11 @@ static int load(run_t *r, char *err, size_t errlen)
             return rc;
         r->train = cfg->cache ? r->lease.train : &r->own_train;
         r->test = cfg->cache ? r->lease.test : &r->own_test;
+        if (cfg->image_columns[0] || cfg->feature_columns[0]) {
+            rc = choose_columns(r, err, errlen);
+            if (rc < 0)
+                return rc;
+        }
         size_t n = r->train->n;
         size_t ntest = size_of(cfg->test_size, n);
         size_t nval = size_of(cfg->val_size, n - (ntest < n ? ntest : n));
