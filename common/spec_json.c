@@ -132,8 +132,10 @@ static void dataset_fields(hp_buf_t *b, int *f, const hp_spec_dataset_t *d)
     kstr(b, f, "shift", hp_shift_name(d->shift));
     if (d->image_columns)
         kstr(b, f, "image_columns", d->image_columns);
-    if (d->image_shape)
-        kstr(b, f, "image_shape", d->image_shape);
+    if (d->image_shape) { /* "C,H,W" as the spec's list */
+        key(b, f, "image_shape");
+        hp_buf_printf(b, "[%s]", d->image_shape);
+    }
     if (d->feature_columns)
         kstr(b, f, "feature_columns", d->feature_columns);
 }

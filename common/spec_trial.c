@@ -327,7 +327,7 @@ static void parse_columns(ctx_t *c, map_t *m, int builtin, hp_spec_dataset_t *d)
         val_t v = spec_entry_val(c, m, f, q, sizeof q);
         int n = v.kind == K_SEQ ? fy_node_sequence_item_count(f->val) : 0;
         if (n != 3) {
-            spec_err(c, f->line, path, "must be a list [C, H, W] of three whole numbers");
+            spec_err(c, v.line, path, "must be a list [C, H, W] of three whole numbers");
             continue;
         }
         long dims[3];
@@ -349,10 +349,12 @@ static void parse_columns(ctx_t *c, map_t *m, int builtin, hp_spec_dataset_t *d)
             vals[1] = spec_strdup(t);
         }
     }
-    if ((vals[0] != NULL) != (vals[1] != NULL)) {
-        entry_t *f = spec_map_get(m, vals[0] ? "image_columns" : "image_shape");
-        spec_err(c, f ? f->line : 0, vals[0] ? "trial.dataset.image_shape" : "trial.dataset.image_columns",
-                 "is required with trial.dataset.%s", vals[0] ? "image_columns" : "image_shape");
+    /* one without the other (one given but wrong has its own error) */
+    int has_ic = spec_map_get(m, "image_columns") != NULL, has_is = spec_map_get(m, "image_shape") != NULL;
+    if (!builtin && has_ic != has_is) {
+        entry_t *f = spec_map_get(m, has_ic ? "image_columns" : "image_shape");
+        spec_err(c, f->line, has_ic ? "trial.dataset.image_shape" : "trial.dataset.image_columns",
+                 "is required with trial.dataset.%s", has_ic ? "image_columns" : "image_shape");
     }
     d->image_columns = vals[0];
     d->image_shape = vals[1];
