@@ -82,6 +82,10 @@ static int load(run_t *r, char *err, size_t errlen)
     const hp_train_config_t *cfg = r->cfg;
     int rc;
     if (strcmp(cfg->dataset, "fashion-mnist") == 0) {
+        if (cfg->image_columns[0] || cfg->feature_columns[0])
+            return hp_errf(err, errlen, HP_EINVAL,
+                           "image_columns / feature_columns choose a CSV's columns; "
+                           "fashion-mnist has none");
         if (cfg->cache)
             rc = hp_data_cache_fashion(cfg->cache, cfg->data_dir, &r->lease, err, errlen);
         else
