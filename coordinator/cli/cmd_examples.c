@@ -17,7 +17,7 @@ static int cmd_examples(hp_cli_t *cli, int argc, char **argv);
 
 const hp_cmd_t hp_cmd_examples = {
     .name = "examples",
-    .usage = "examples --out DIR [--scale N] [--db PATH] STUDY NUMBER",
+    .usage = "examples STUDY NUMBER --out DIR [--scale N] [--db PATH]",
     .summary = "write a trial's worst test examples as PNG images",
     .help = "Writes the worst examples (highest loss first) of trial NUMBER's test set\n"
             "as PNG files in DIR (created if missing), one per example, named so the\n"
