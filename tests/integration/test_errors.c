@@ -163,12 +163,64 @@ START_TEST(test_tabular_has_no_pictures)
 }
 END_TEST
 
+/* the worked example of several modalities through the service: the CSV's
+ * image columns come back as pictures */
+START_TEST(test_multimodal_csv_images)
+{
+    hp_harness_t h;
+    start(&h, "errors-mm");
+    const char *src = getenv("HP_SOURCE_DIR");
+    ck_assert_ptr_nonnull(src);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "python3 %s/examples/multimodal/make_data.py %s/mm.csv --rows 1500",
+             src, h.dir);
+    ck_assert_int_eq(run(cmd), 0);
+    char spec[2048];
+    snprintf(spec, sizeof spec,
+             "name: mm\nobjective: {metric: val_error}\n"
+             "search: {algorithm: random, max_trials: 1, parallelism: 1, seed: 1,"
+             " sanity_check: false}\n"
+             "space:\n  lr: {type: float, low: 3e-3, high: 4e-3, log: true}\n"
+             "trial:\n  model: multimodal\n"
+             "  dataset: {path: %s/mm.csv, label: label, image_columns: \"px*\","
+             " image_shape: [1, 8, 8], feature_columns: [f0, f1, f2, f3]}\n"
+             "  epochs: 8\n",
+             h.dir);
+    hp_harness_submit(&h, spec);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "mm", 300), "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trial_errors WHERE classes = 4"
+                                              " AND examples = 300 AND image_h = 8"),
+                     1);
+    /* it learned from both modalities: well below one modality's 50% */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM metrics WHERE step = -1 AND "
+                                              "name = 'test_error' AND value < 0.25"),
+                     1);
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/mmx", h.dir);
+    snprintf(cmd, sizeof cmd, "%s/hpsearch examples --db %s mm 0 --out %s --scale 1", h.bin, h.db,
+             dir);
+    ck_assert_msg(run(cmd) == 0, "examples: %s", out);
+    ck_assert_msg(strstr(out, "_label") && strstr(out, "_pred"), "%s", out);
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import glob,struct,sys\n"
+             "fs=glob.glob(sys.argv[1]+\"/*.png\"); assert fs\n"
+             "for f in fs:\n"
+             "  b=open(f,\"rb\").read(); assert struct.unpack(\">II\",b[16:24])==(8,8)\n"
+             "print(len(fs))' %s",
+             dir);
+    ck_assert_int_eq(run(cmd), 0);
+    ck_assert_int_ge(atoi(out), 1);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_errors");
     TCase *tc = tcase_create("errors");
     tcase_add_test(tc, test_report_errors_and_examples);
     tcase_add_test(tc, test_tabular_has_no_pictures);
+    tcase_add_test(tc, test_multimodal_csv_images);
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
