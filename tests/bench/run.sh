@@ -34,3 +34,5 @@ echo "== parameter importance vs Optuna's fANOVA on the same trials"
 $py tests/bench/importance_bench.py "$build" --write
 echo "== conditional spaces: bayes vs Optuna TPE (define-by-run)"
 $py tests/bench/conditional_bench.py "$build" --write
+echo "== CORAL: the distribution-shift term with and without it (prints the table for docs/benchmarks.md)"
+$py tests/bench/coral_bench.py --build "$build"
