@@ -33,6 +33,9 @@ void hp_spec_fini(hp_spec_t *spec)
     hp_space_fini(&spec->space);
     free(spec->trial.dataset.source);
     free(spec->trial.dataset.label);
+    free(spec->trial.dataset.image_columns);
+    free(spec->trial.dataset.image_shape);
+    free(spec->trial.dataset.feature_columns);
     for (size_t i = 0; i < spec->trial.argc; i++)
         free(spec->trial.argv[i]);
     free(spec->trial.argv);
@@ -171,7 +174,9 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         da->train_subset != db->train_subset ||
         da->validation_fraction != db->validation_fraction ||
         da->normalize != db->normalize || da->shift != db->shift ||
-        da->augment != db->augment || a->trial.epochs != b->trial.epochs ||
+        da->augment != db->augment || da->adapt != db->adapt ||
+        !streq(da->image_columns, db->image_columns) || !streq(da->image_shape, db->image_shape) ||
+        !streq(da->feature_columns, db->feature_columns) || a->trial.epochs != b->trial.epochs ||
         a->trial.function != b->trial.function || a->trial.dim != b->trial.dim ||
         a->trial.noise != b->trial.noise || a->trial.argc != b->trial.argc ||
         !streq(a->trial.workdir, b->trial.workdir) ||

@@ -186,11 +186,12 @@ void spec_parse_constraints(ctx_t *c, map_t *root);
 extern const char *const hp_spec_goal_names[2];
 extern const char *const hp_spec_algo_names[5];
 extern const char *const hp_spec_acquisition_names[2];
-extern const char *const hp_spec_model_names[3];
+extern const char *const hp_spec_model_names[4];
 extern const char *const hp_spec_function_names[4];
 extern const char *const hp_spec_task_names[2];
 extern const char *const hp_spec_normalize_names[4];
 extern const char *const hp_spec_shift_names[4];
+extern const char *const hp_spec_adapt_names[2];
 extern const char *const hp_spec_param_type_names[3];
 
 /* Built-in dataset names accepted by trial.dataset. */

@@ -130,6 +130,14 @@ static void dataset_fields(hp_buf_t *b, int *f, const hp_spec_dataset_t *d)
     knum(b, f, "validation_fraction", d->validation_fraction);
     kstr(b, f, "normalize", hp_normalize_name(d->normalize));
     kstr(b, f, "shift", hp_shift_name(d->shift));
+    if (d->image_columns)
+        kstr(b, f, "image_columns", d->image_columns);
+    if (d->image_shape) { /* "C,H,W" as the spec's list */
+        key(b, f, "image_shape");
+        hp_buf_printf(b, "[%s]", d->image_shape);
+    }
+    if (d->feature_columns)
+        kstr(b, f, "feature_columns", d->feature_columns);
 }
 
 static void dataset_json(hp_buf_t *b, const hp_spec_dataset_t *d)
@@ -138,6 +146,10 @@ static void dataset_json(hp_buf_t *b, const hp_spec_dataset_t *d)
     hp_buf_putc(b, '{');
     dataset_fields(b, &f, d);
     kbool(b, &f, "augment", d->augment);
+    /* like augment, adaptation changes neither the splits nor the test set
+     * (nor the baselines): not in the dataset key */
+    if (d->adapt != HP_ADAPT_NONE)
+        kstr(b, &f, "adapt", hp_adapt_name(d->adapt));
     hp_buf_putc(b, '}');
 }
 

@@ -1,4 +1,4 @@
--- hpsearch database schema, version 9 (PRAGMA user_version).
+-- hpsearch database schema, version 10 (PRAGMA user_version).
 --
 -- This is the whole current schema, for reading. Databases are built and
 -- upgraded by the numbered files in sql/migrations/; a test checks that
@@ -146,4 +146,28 @@ CREATE TABLE worker_sessions (
     updated       REAL NOT NULL
 );
 
-PRAGMA user_version = 9;
+-- Error analysis: a classifier trial's test confusion matrix and worst
+-- examples (migration 10 explains the columns).
+CREATE TABLE trial_errors (
+    trial_id    INTEGER PRIMARY KEY REFERENCES trials (id),
+    attempt     INTEGER NOT NULL,
+    classes     INTEGER NOT NULL CHECK (classes >= 1),
+    examples    INTEGER NOT NULL CHECK (examples >= 0),  -- test examples counted
+    confusion   TEXT NOT NULL CHECK (json_valid(confusion)),
+    image_c     INTEGER NOT NULL DEFAULT 0,
+    image_h     INTEGER NOT NULL DEFAULT 0,
+    image_w     INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE trial_worst (
+    trial_id    INTEGER NOT NULL REFERENCES trials (id),
+    rank        INTEGER NOT NULL CHECK (rank >= 1),
+    idx         INTEGER NOT NULL CHECK (idx >= 0),
+    label       INTEGER NOT NULL,
+    predicted   INTEGER NOT NULL,
+    loss        REAL,
+    pixels      BLOB,
+    PRIMARY KEY (trial_id, rank)
+);
+
+PRAGMA user_version = 10;

@@ -591,6 +591,16 @@ int hp_store_baseline_put(hp_store_t *st, const hp_baseline_def_t *b, int *inser
 int hp_store_baseline_count(hp_store_t *st, const char *dataset_key, int64_t *n, char *err,
                             size_t errlen);
 
+/* ---- error analysis ------------------------------------------------- */
+
+struct hp_ea;
+/* hp_store_trial_errors_put stores a classifier trial's error analysis
+ * (common/error_analysis.h) from its attempt: the trial_errors row and its
+ * trial_worst rows, replacing what an earlier attempt stored. HP_EINVAL
+ * for an empty analysis; HP_ENOENT when the trial does not exist. */
+int hp_store_trial_errors_put(hp_store_t *st, int64_t trial_id, int attempt,
+                              const struct hp_ea *ea, char *err, size_t errlen);
+
 /* ---- workers and events --------------------------------------------- */
 
 typedef enum hp_worker_state {

@@ -5,7 +5,7 @@
  *                  write groups, the statement cache, the error boundary
  *   store_query.c  the sandbox for people's read-only SQL
  *   store_study.c, store_trial.c, store_metric.c, store_prune.c, store_resume.c, store_worker.c,
- *   store_baseline.c, store_attempt.c  one kind of row (or column) each
+ *   store_baseline.c, store_attempt.c, store_errors.c  one kind of row (or column) each
  *
  * Every SQL text lives at its call site and is prepared once per handle:
  *
@@ -79,6 +79,9 @@ enum hp_store_q {
     Q_SESSION_LIST,
     Q_READ_BEGIN,
     Q_READ_END,
+    Q_ERRORS_PUT,
+    Q_WORST_DELETE,
+    Q_WORST_INSERT,
     Q_COUNT_
 };
 

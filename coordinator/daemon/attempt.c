@@ -317,6 +317,8 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         return hp_errf(err, errlen, HP_EDB, "the coordinator is stopping; resend later");
     store_output(c, r, res);
     coord_baselines_result(c, r, res->metrics, res->n_metrics);
+    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED)
+        coord_errors_result(c, r, res->errors);
     if (!interrupted)
         coord_diagnose_end(c, r);
     if (interrupted || res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED) {

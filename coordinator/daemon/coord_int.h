@@ -659,6 +659,15 @@ int coord_baselines_assign(coord_t *c, coord_study_t *s, coord_run_t *r);
  * STORED. Call inside a write group, before the run is removed. */
 void coord_baselines_result(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
 
+/* ---- errors.c ----------------------------------------------------------- */
+
+/* coord_errors_result stores a completed RESULT's error analysis (the
+ * trial's test confusion matrix and worst examples) once it has checked
+ * that every count and bound adds up; one that does not is logged and
+ * dropped, the result still counts. Call inside a write group, m may be
+ * NULL. */
+void coord_errors_result(coord_t *c, coord_run_t *r, const Hpsearch__ErrorAnalysis *m);
+
 /* ---- pick.c ------------------------------------------------------------- */
 
 /* A trial picked for someone to run: its row, number and point. */

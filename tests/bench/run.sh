@@ -36,3 +36,5 @@ echo "== conditional spaces: bayes vs Optuna TPE (define-by-run)"
 $py tests/bench/conditional_bench.py "$build" --write
 echo "== several objectives: hypervolume vs Optuna NSGA-II and MOTPE (table to paste)"
 $py tests/bench/mo_bench.py --build "$build" --speed
+echo "== CORAL: the distribution-shift term with and without it (prints the table for docs/benchmarks.md)"
+$py tests/bench/coral_bench.py --build "$build"

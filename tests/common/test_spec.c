@@ -324,7 +324,7 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  model: mlp\n", "trial.model", 12,
      "cannot be combined with trial.function"},
     {HEAD SEARCH SPACE "trial:\n  model: resnet\n  dataset: fashion-mnist\n", "trial.model",
-     11, "known: mlp, lenet, lstm)"},
+     11, "known: mlp, lenet, lstm, multimodal)"},
     {HEAD SEARCH "space:\n  lr: {type: float, low: 0, high: 1}\ntrial:\n  model: mlp\n"
                  "  dataset: fashion-mnist\n  fixed:\n    lr: 0.1\n",
      "trial.fixed.lr", 13, "also in space"},
@@ -360,6 +360,24 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
                        "    label: y\n",
      "trial.dataset.label", 14, "only applies to CSV datasets"},
+    /* issue 18: adaptation needs a target distribution; the modalities a CSV */
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
+                       "    adapt: coral\n",
+     "trial.dataset.adapt", 14, "coral needs unlabeled inputs of the test distribution"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
+                       "    shift: darken\n    adapt: dann\n",
+     "trial.dataset.adapt", 15, "unknown adaptation 'dann'"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
+                       "    image_shape: [1, 28, 28]\n",
+     "trial.dataset.image_shape", 14, "only applies to CSV datasets"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    path: d.csv\n"
+                       "    image_columns: \"px*\"\n",
+     "trial.dataset.image_shape", 14, "is required with trial.dataset.image_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    path: d.csv\n"
+                       "    image_columns: \"px*\"\n    image_shape: [1, 8]\n",
+     "trial.dataset.image_shape", 15, "must be a list [C, H, W]"},
+    {HEAD SEARCH SPACE "trial:\n  model: multimodal\n  dataset: d.csv\n", "trial.model", 11,
+     "multimodal needs a CSV dataset with image_columns"},
     {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset: fashion-mnist\n  epochs: 0\n",
      "trial.epochs", 13, "must be >= 1"},
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  timeout: -5\n", "trial.timeout", 12,
@@ -718,6 +736,8 @@ static const char *const example_files[] = {
     "examples/toy-command.yaml",
     "examples/asha-toy.yaml",
     "examples/two-objectives.yaml",
+    "examples/multimodal/multimodal.yaml",
+    "examples/fashion-mnist-coral.yaml",
 };
 
 START_TEST(test_examples_valid_and_round_trip)

@@ -399,6 +399,86 @@ START_TEST(test_negative_step_not_judged)
 }
 END_TEST
 
+/* A RESULT's error analysis is stored when every count and bound adds up,
+ * and dropped (the result still counting) when one does not. */
+static Hpsearch__Envelope *fake_result_errors(fake_t *f, uint64_t trial_id, uint64_t lease_id,
+                                              Hpsearch__ErrorAnalysis *ea)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Result res = HPSEARCH__RESULT__INIT;
+    Hpsearch__LeaseRef l = HPSEARCH__LEASE_REF__INIT;
+    l.trial_id = trial_id;
+    l.lease_id = lease_id;
+    res.lease = &l;
+    res.outcome = HPSEARCH__TRIAL_OUTCOME__COMPLETED;
+    res.value = 0.5;
+    res.errors = ea;
+    env.type = HPSEARCH__MSG_TYPE__RESULT;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
+    env.result = &res;
+    fake_send(f, &env);
+    return fake_recv(f);
+}
+
+START_TEST(test_error_analysis_checked)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "error-analysis");
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_submit(&h, "name: ea\nobjective: {metric: loss}\n"
+                          "search: {algorithm: random, max_trials: 4, seed: 1}\n"
+                          "space:\n  x: {type: float, low: 0, high: 1}\n"
+                          "trial: {command: [prog, '{x}']}\n");
+    fake_t a;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    uint64_t conf[4] = {5, 1, 2, 7};
+    uint8_t px[4] = {0, 64, 128, 255};
+    for (int k = 0; k < 4; k++) {
+        Hpsearch__ErrorAnalysis ea = HPSEARCH__ERROR_ANALYSIS__INIT;
+        Hpsearch__WorstExample w = HPSEARCH__WORST_EXAMPLE__INIT;
+        Hpsearch__WorstExample *wp[1] = {&w};
+        ea.classes = 2;
+        ea.confusion = conf;
+        ea.n_confusion = k == 1 ? 3 : 4; /* 1: not classes^2 */
+        ea.worst = wp;
+        ea.n_worst = 1;
+        ea.image_c = 1;
+        ea.image_h = ea.image_w = 2;
+        w.index = 9;
+        w.label = k == 2 ? 2 : 1; /* 2: a class beyond classes */
+        w.predicted = 0;
+        w.loss = 3.5;
+        w.pixels = (ProtobufCBinaryData){k == 3 ? 3 : 4, px}; /* 3: not c*h*w bytes */
+        Hpsearch__Envelope *t = fake_get_trial(&a);
+        uint64_t id = t->trial->trial_id, lease = t->trial->lease_id;
+        hp_proto_free(t);
+        Hpsearch__Envelope *r = fake_result_errors(&a, id, lease, &ea);
+        ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ACK);
+        ck_assert(!r->ack->stop);
+        hp_proto_free(r);
+    }
+    ck_assert_str_eq(hp_harness_wait_study(&h, "ea", 60), "completed");
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trials WHERE state = "
+                                             "'completed'"),
+                     4);
+    /* only the first one was whole */
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trial_errors"), 1);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT t.number FROM trial_errors e JOIN trials t "
+                                             "ON t.id = e.trial_id"),
+                     0);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT json_extract(confusion, '$[1][1]') FROM "
+                                             "trial_errors"),
+                     7);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT idx * 100 + label * 10 + predicted FROM "
+                                             "trial_worst WHERE rank = 1 AND "
+                                             "hex(pixels) = '004080FF'"),
+                     910);
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 /* A trial the pruning rule stopped is pruned however its worker heard the
  * stop: by the PROGRESS reply (PRUNED), or by a heartbeat's reply, which
  * names no reason, so the worker reports CANCELLED. One that completed
@@ -872,6 +952,7 @@ int main(void)
     tcase_add_test(tc, test_trial_carries_timeout_and_kill_grace);
     tcase_add_test(tc, test_pruned_however_the_stop_arrived);
     tcase_add_test(tc, test_negative_step_not_judged);
+    tcase_add_test(tc, test_error_analysis_checked);
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
     tcase_add_test(tc, test_hello_resent_registers_once);
     tcase_add_test(tc, test_interrupted_result_requeues_and_worker_leaves);

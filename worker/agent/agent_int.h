@@ -150,4 +150,12 @@ void hp_slot_interrupt(slot_t *s);
 /* slot.c — the slot thread's body; pthread_create'd by hp_agent_run */
 void *hp_slot_main(void *arg);
 
+/* hp_agent_errors_msg builds a RESULT's ErrorAnalysis from a trial's error
+ * analysis (outcome.errors), pointing into it for the pixels, so it lives
+ * no longer than ea; NULL for none or when out of memory (the result goes
+ * without it). Free with hp_agent_errors_msg_free (errors_msg.c). */
+struct hp_ea;
+Hpsearch__ErrorAnalysis *hp_agent_errors_msg(const struct hp_ea *ea);
+void hp_agent_errors_msg_free(Hpsearch__ErrorAnalysis *m);
+
 #endif
