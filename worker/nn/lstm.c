@@ -24,7 +24,11 @@
 
 /* One step's cell, B rows: g (B, 4H) holds the pre-activations without the
  * bias and gets the activated gates; cp (B, H) is c_{t-1} (NULL at t = 0,
- * the zero state); writes c, tc = tanh(c) and h (B, H). */
+ * the zero state); writes c, tc = tanh(c) and h (B, H).
+ * Two loops per row, both over data in L1: the four gates of a column are
+ * independent, but tanh(c) waits for i, f and g, and one loop holding that
+ * whole chain is latency-bound (the reorder window covers barely one
+ * iteration). */
 HP_NN_SIMD_CLONES
 static void cell_forward(float *g, const float *b, const float *cp, float *c, float *tc, float *h,
                          int B, int H)
@@ -35,21 +39,20 @@ static void cell_forward(float *g, const float *b, const float *cp, float *c, fl
         size_t q = (size_t)n * H;
         for (int j = 0; j < H; j += 8) {
             int k = H - j;
-            hp_v8f i = hp_v8_sigmoid(hp_v8_loadn(gi + j, k) + hp_v8_loadn(bi + j, k));
-            hp_v8f f = hp_v8_sigmoid(hp_v8_loadn(gf + j, k) + hp_v8_loadn(bf + j, k));
-            hp_v8f u = hp_v8_tanh(hp_v8_loadn(gg + j, k) + hp_v8_loadn(bg + j, k));
-            hp_v8f o = hp_v8_sigmoid(hp_v8_loadn(go + j, k) + hp_v8_loadn(bo + j, k));
-            hp_v8f cv = i * u;
+            hp_v8_storen(gi + j, hp_v8_sigmoid(hp_v8_loadn(gi + j, k) + hp_v8_loadn(bi + j, k)), k);
+            hp_v8_storen(gf + j, hp_v8_sigmoid(hp_v8_loadn(gf + j, k) + hp_v8_loadn(bf + j, k)), k);
+            hp_v8_storen(gg + j, hp_v8_tanh(hp_v8_loadn(gg + j, k) + hp_v8_loadn(bg + j, k)), k);
+            hp_v8_storen(go + j, hp_v8_sigmoid(hp_v8_loadn(go + j, k) + hp_v8_loadn(bo + j, k)), k);
+        }
+        for (int j = 0; j < H; j += 8) {
+            int k = H - j;
+            hp_v8f cv = hp_v8_loadn(gi + j, k) * hp_v8_loadn(gg + j, k);
             if (cp)
-                cv += f * hp_v8_loadn(cp + q + j, k);
+                cv += hp_v8_loadn(gf + j, k) * hp_v8_loadn(cp + q + j, k);
             hp_v8f tcv = hp_v8_tanh(cv);
-            hp_v8_storen(gi + j, i, k);
-            hp_v8_storen(gf + j, f, k);
-            hp_v8_storen(gg + j, u, k);
-            hp_v8_storen(go + j, o, k);
             hp_v8_storen(c + q + j, cv, k);
             hp_v8_storen(tc + q + j, tcv, k);
-            hp_v8_storen(h + q + j, o * tcv, k);
+            hp_v8_storen(h + q + j, hp_v8_loadn(go + j, k) * tcv, k);
         }
     }
 }
