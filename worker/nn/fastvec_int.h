@@ -27,12 +27,15 @@ typedef float hp_v8f __attribute__((vector_size(32)));
 typedef int32_t hp_v8i __attribute__((vector_size(32)));
 typedef uint32_t hp_v8u __attribute__((vector_size(32)));
 
-/* GCC builds one copy per level and an ifunc picks the best at load time;
- * Clang and non-x86 targets get the one portable build. */
+/* GCC builds one copy per level and an ifunc picks the best at load time.
+ * Clang and non-x86 targets get the one portable build; defining the macro
+ * (empty) on the command line forces that build, to test it. */
+#ifndef HP_NN_SIMD_CLONES
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define HP_NN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define HP_NN_SIMD_CLONES
+#endif
 #endif
 
 #define HP_V8_INLINE static inline __attribute__((always_inline))
