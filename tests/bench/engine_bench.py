@@ -188,11 +188,12 @@ def main():
         "## Training engine vs PyTorch (one core)" if begin == BEGIN
         else "### Training engine vs PyTorch: %s" % ", ".join(NAMES[m] for m in models),
         "",
-        "Measured %s by `tests/bench/engine_bench.py`%s%s: hpworker's engine "
+        "Measured %s by `tests/bench/engine_bench.py%s%s`: hpworker's engine "
         "(OpenBLAS core %s%s, as `openblas_get_corename()` reports it in every hpworker run) "
         "and PyTorch %s, one thread each, same Fashion-MNIST "
         "files, same recipe (standardized inputs, 10%% validation split, batch 128, "
-        "Adam 3e-4, He-normal init, %d full epoch%s of 54000 samples, seeds %s). "
+        "Adam 3e-4, He-normal init (Glorot normal for the LSTM and the output layer, "
+        "forget-gate bias 1), %d full epoch%s of 54000 samples, seeds %s). "
         "The two sides alternate run by run on a shared machine: load average %.1f "
         "at the start and %.1f at the end (1-minute averages, %d cores)."
         % (time.strftime("%Y-%m-%d"), " --quick" if quick else "",

@@ -5,7 +5,8 @@ Trains the same architecture as `hpworker train` on the same Fashion-MNIST
 .gz files with the same recipe: standardized inputs (training-split
 statistics), 10% held out for validation, batch 128, Adam lr 3e-4, He
 normal init for relu layers (Glorot normal for the output), zero biases,
-one thread. Prints the same `name=value` lines as hpworker.
+one thread; the LSTM as hpworker initializes it (Glorot normal, forget-gate
+bias 1). Prints the same `name=value` lines as hpworker.
 
     /usr/bin/python3 engine_torch.py --model mlp --epochs 5 --seed 1
 """
@@ -47,7 +48,20 @@ def build(model, hidden):
             nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
             nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
     else:
-        return LSTMNet(hidden)
+        # hpworker's LSTM init, not PyTorch's default uniform: Glorot normal
+        # per gate matrix (fan_in I or H, fan_out H), zero biases but the
+        # forget gate's 1 (hpworker has one bias, PyTorch two: b_ih gets it)
+        net = LSTMNet(hidden)
+        H, I = hidden, net.lstm.input_size
+        nn.init.normal_(net.lstm.weight_ih_l0, std=(2.0 / (I + H)) ** 0.5)
+        nn.init.normal_(net.lstm.weight_hh_l0, std=(2.0 / (H + H)) ** 0.5)
+        with torch.no_grad():
+            net.lstm.bias_ih_l0.zero_()
+            net.lstm.bias_hh_l0.zero_()
+            net.lstm.bias_ih_l0[H:2 * H] = 1.0
+        nn.init.xavier_normal_(net.out.weight)
+        nn.init.zeros_(net.out.bias)
+        return net
     mods = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
     for i, m in enumerate(mods):
         if i == len(mods) - 1:
