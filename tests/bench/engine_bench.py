@@ -2,7 +2,7 @@
 """Training-engine benchmark: hpworker's engine vs PyTorch on one core.
 
     /usr/bin/python3 tests/bench/engine_bench.py [BUILD_DIR] [--quick] [--write]
-                                                 [--models=mlp,lenet,lstm]
+                                                 [--models=mlp,lenet,lstm] [--seeds=1,2,3]
 
 Issue 3's protocol, with issue 19's targets: same architectures,
 Fashion-MNIST, batch 128, Adam 3e-4, one thread each, both measured in the
@@ -19,8 +19,9 @@ same run on the same data, the sides alternating run by run.
 - test accuracy after 5 epochs, median of 3 seeds, every model;
 - peak RSS of a full Fashion-MNIST MLP run (each run is its own process;
   ru_maxrss from wait4).
---quick: one epoch, one seed. --models: a subset (an LSTM-only run takes
-about 8 minutes on an idle core). With --write the results replace the
+--quick: one epoch, one seed. --models: a subset; --seeds: other seeds
+(an LSTM-only run of one seed takes about 3 minutes on an idle core, so a
+loaded machine may want the seeds as separate runs). With --write the results replace the
 engine section of docs/benchmarks.md (all models) or the subset's own
 block after it.
 Needs /usr/bin/python3 with torch (python3-torch), not a pyenv python.
@@ -123,6 +124,9 @@ def main():
                          % (", ".join(bad), ", ".join(NAMES)))
     build = os.path.abspath(args[0] if args else os.path.join(ROOT, "build"))
     seeds = [1] if quick else [1, 2, 3]
+    for a in sys.argv[1:]:
+        if a.startswith("--seeds="):
+            seeds = [int(x) for x in a.split("=", 1)[1].split(",") if x]
     ep = 1 if quick else 5
     res = {}
     load0 = os.getloadavg()

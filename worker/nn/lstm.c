@@ -70,6 +70,9 @@ static void cell_backward(float *e, float *db, float *dc, const float *dh, const
         const float *gi = g + (size_t)n * 4 * H, *gf = gi + H, *gg = gf + H, *go = gg + H;
         float *ei = e + (size_t)n * 4 * H, *ef = ei + H, *eg = ef + H, *eo = eg + H;
         size_t q = (size_t)n * H;
+        if (n + 1 < B) /* the next row's forward state, written long ago */
+            for (int j = 0; j < 4 * H; j += 16)
+                __builtin_prefetch(gi + 4 * H + j, 1);
         for (int j = 0; j < H; j += 8) {
             int k = H - j;
             hp_v8f i = hp_v8_loadn(gi + j, k), f = hp_v8_loadn(gf + j, k);
