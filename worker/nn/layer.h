@@ -89,8 +89,8 @@ void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
  * Backward is full BPTT; scratch dg (T, B, 4H), dh (B, H), dc (B, H).
  * dg may be the gates array itself: step t's gates are read once, just
  * before their gradients overwrite them, which saves a (T, B, 4H) buffer
- * and its cache misses. Forward adds b in its cell pass, so gates need no
- * initialisation. */
+ * and its cache misses. Forward overwrites all of gates, c, tc: they need
+ * no initialisation. */
 typedef struct hp_nn_lstm_dims {
     int T, B, I, H;
 } hp_nn_lstm_dims_t;

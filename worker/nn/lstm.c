@@ -6,11 +6,13 @@
  * [i | f | g | o] (B, 4H), and w_ih / w_hh hold all four gates' rows, so
  * each product is one GEMM for the four gates.
  *
- * Forward: the input projection of all T steps is one GEMM (T*B rows);
- * only the recurrent h_{t-1} @ w_hh^T is done step by step, accumulated
- * into that step's block. Then one vectorised pass per step (cell_forward)
- * adds the bias, applies the gate nonlinearities and updates c and h, so
- * the block is read and written once while it is still in cache.
+ * Forward: the input projection of all T steps is one GEMM (T*B rows)
+ * accumulated onto rows of the bias (a memcpy per row: faster than
+ * OpenBLAS's own zeroing pass for beta = 0, measured 4% of the step); only
+ * the recurrent h_{t-1} @ w_hh^T is done step by step, accumulated into
+ * that step's block. Then one vectorised pass per step (cell_forward)
+ * applies the gate nonlinearities and updates c and h, so the block is
+ * read and written once while it is still in cache.
  *
  * Backward mirrors it: one pass per step turns dh, dc into the gate
  * gradients and the bias gradient, the per-step GEMM is dh_{t-1} = dg_t @
@@ -22,27 +24,25 @@
 
 #include <string.h>
 
-/* One step's cell, B rows: g (B, 4H) holds the pre-activations without the
- * bias and gets the activated gates; cp (B, H) is c_{t-1} (NULL at t = 0,
+/* One step's cell, B rows: g (B, 4H) holds the pre-activations and gets
+ * the activated gates; cp (B, H) is c_{t-1} (NULL at t = 0,
  * the zero state); writes c, tc = tanh(c) and h (B, H).
  * Two loops per row, both over data in L1: the four gates of a column are
  * independent, but tanh(c) waits for i, f and g, and one loop holding that
  * whole chain is latency-bound (the reorder window covers barely one
  * iteration). */
 HP_NN_SIMD_CLONES
-static void cell_forward(float *g, const float *b, const float *cp, float *c, float *tc, float *h,
-                         int B, int H)
+static void cell_forward(float *g, const float *cp, float *c, float *tc, float *h, int B, int H)
 {
-    const float *bi = b, *bf = b + H, *bg = b + 2 * H, *bo = b + 3 * H;
     for (int n = 0; n < B; n++) {
         float *gi = g + (size_t)n * 4 * H, *gf = gi + H, *gg = gf + H, *go = gg + H;
         size_t q = (size_t)n * H;
         for (int j = 0; j < H; j += 8) {
             int k = H - j;
-            hp_v8_storen(gi + j, hp_v8_sigmoid(hp_v8_loadn(gi + j, k) + hp_v8_loadn(bi + j, k)), k);
-            hp_v8_storen(gf + j, hp_v8_sigmoid(hp_v8_loadn(gf + j, k) + hp_v8_loadn(bf + j, k)), k);
-            hp_v8_storen(gg + j, hp_v8_tanh(hp_v8_loadn(gg + j, k) + hp_v8_loadn(bg + j, k)), k);
-            hp_v8_storen(go + j, hp_v8_sigmoid(hp_v8_loadn(go + j, k) + hp_v8_loadn(bo + j, k)), k);
+            hp_v8_storen(gi + j, hp_v8_sigmoid(hp_v8_loadn(gi + j, k)), k);
+            hp_v8_storen(gf + j, hp_v8_sigmoid(hp_v8_loadn(gf + j, k)), k);
+            hp_v8_storen(gg + j, hp_v8_tanh(hp_v8_loadn(gg + j, k)), k);
+            hp_v8_storen(go + j, hp_v8_sigmoid(hp_v8_loadn(go + j, k)), k);
         }
         for (int j = 0; j < H; j += 8) {
             int k = H - j;
@@ -104,7 +104,9 @@ void hp_nn_lstm_forward(float *out, float *gates, float *c, float *tc, const flo
 {
     int T = d->T, B = d->B, I = d->I, H = d->H, G = 4 * H;
     size_t bh = (size_t)B * H, bg = (size_t)B * G;
-    hp_nn_gemm(0, 1, T * B, G, I, 1.0f, in, I, w_ih, I, 0.0f, gates, G);
+    for (int r = 0; r < T * B; r++)
+        memcpy(gates + (size_t)r * G, b, sizeof(float) * (size_t)G);
+    hp_nn_gemm(0, 1, T * B, G, I, 1.0f, in, I, w_ih, I, 1.0f, gates, G);
     for (int t = 0; t < T; t++) {
         float *gt = gates + t * bg;
         const float *cp = NULL;
@@ -112,7 +114,7 @@ void hp_nn_lstm_forward(float *out, float *gates, float *c, float *tc, const flo
             hp_nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * bh, H, w_hh, H, 1.0f, gt, G);
             cp = c + (t - 1) * bh;
         }
-        cell_forward(gt, b, cp, c + t * bh, tc + t * bh, out + t * bh, B, H);
+        cell_forward(gt, cp, c + t * bh, tc + t * bh, out + t * bh, B, H);
     }
 }
 
