@@ -31,6 +31,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -87,12 +88,14 @@ def torch(model, epochs, seed, extra=()):
 
 
 def sgemm_peak():
-    exe = "/tmp/hp_engine_sgemm_peak"
-    flags = subprocess.check_output(["pkg-config", "--cflags", "--libs", "openblas"], text=True)
-    subprocess.check_call(["cc", "-O2", os.path.join(HERE, "engine_sgemm_peak.c"), "-o", exe]
-                          + flags.split())
-    out = subprocess.check_output([exe], text=True)
-    os.unlink(exe)
+    # a directory of its own: two benchmarks at once on a shared machine
+    # must not build into (and delete) each other's probe
+    with tempfile.TemporaryDirectory(prefix="hp_engine_sgemm_") as d:
+        exe = os.path.join(d, "sgemm_peak")
+        flags = subprocess.check_output(["pkg-config", "--cflags", "--libs", "openblas"], text=True)
+        subprocess.check_call(["cc", "-O2", os.path.join(HERE, "engine_sgemm_peak.c"), "-o", exe]
+                              + flags.split())
+        out = subprocess.check_output([exe], text=True)
     kv = dict(x.split("=", 1) for x in out.split())
     return float(kv["sgemm_gflops"]), kv["core"]
 
