@@ -144,13 +144,18 @@ static int cmd_examples(hp_cli_t *cli, int argc, char **argv)
         hp_report_ea_fini(&r);
         return hp_cli_fail(cli, &hp_cmd_examples, "--out %s: %s", dir, strerror(e));
     }
+    /* `--out worst/` names worst/rank01_...png, not worst//rank01_...png */
+    int dlen = (int)strlen(dir);
+    while (dlen > 1 && dir[dlen - 1] == '/')
+        dlen--;
     rc = 0;
     for (size_t i = 0; rc == 0 && i < r.ea.nworst; i++) {
         const hp_ea_example_t *w = &r.ea.worst[i];
         char lab[48], pred[48], path[4096];
         class_tag(&r, w->label, lab, sizeof lab);
         class_tag(&r, w->predicted, pred, sizeof pred);
-        snprintf(path, sizeof path, "%s/rank%02zu_index%u_label%s_pred%s.png", dir, i + 1,
+        snprintf(path, sizeof path, "%.*s%srank%02zu_index%u_label%s_pred%s.png", dlen, dir,
+                 dlen > 0 && dir[dlen - 1] == '/' ? "" : "/", i + 1,
                  (unsigned)w->index, lab, pred);
         rc = hp_png_write(path, hp_ea_pixels(&r.ea, i), r.ea.c, r.ea.h, r.ea.w, (int)scale, err,
                           sizeof err);

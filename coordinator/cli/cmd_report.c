@@ -194,6 +194,7 @@ typedef struct view {
     const hp_report_front_t *front; /* several objectives (front->on) */
     const hp_report_ea_t *ea; /* --errors, else NULL */
     double shift_noadapt;     /* the shift term without adaptation, NaN: not measured */
+    const char *db;           /* --db PATH, or NULL: through the coordinator */
 } view_t;
 
 /* text as lines of at most 80 columns: the first after `first`, the rest
@@ -371,7 +372,7 @@ static void print_text(FILE *f, const view_t *vw)
     }
     if (vw->ea) {
         hp_buf_reset(&a);
-        hp_report_ea_text(vw->ea, &a);
+        hp_report_ea_text(vw->ea, vw->st->name, vw->db, &a);
         fputs(a.data, f);
     }
     hp_buf_fini(&a);
@@ -681,7 +682,7 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
     }
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
                  diag_other, have_sanity ? sanity.data : NULL, &pruning,
-                 have_imp ? &imp : NULL, imp_err, &front, errors ? &ea : NULL, NAN};
+                 have_imp ? &imp : NULL, imp_err, &front, errors ? &ea : NULL, NAN, db};
     const char *nv = hp_table_cell(&t, (size_t)row, C_NOADAPT_VAL),
                *ns = hp_table_cell(&t, (size_t)row, C_NOADAPT_SHIFT);
     if (is_number(nv) && is_number(ns))

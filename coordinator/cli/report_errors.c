@@ -167,7 +167,8 @@ const char *hp_report_ea_class(const hp_report_ea_t *r, int k, char *buf, size_t
     return buf;
 }
 
-void hp_report_ea_text(const hp_report_ea_t *r, hp_buf_t *out)
+void hp_report_ea_text(const hp_report_ea_t *r, const char *study, const char *db,
+                       hp_buf_t *out)
 {
     hp_buf_printf(out, "\nerror analysis (trial %lld, test set)\n", (long long)r->trial);
     if (!r->found) {
@@ -203,8 +204,8 @@ void hp_report_ea_text(const hp_report_ea_t *r, hp_buf_t *out)
                       hp_report_ea_class(r, w->predicted, b, sizeof b), (double)w->loss);
     }
     if (ea->c > 0)
-        hp_buf_printf(out, "  see them: hpsearch examples STUDY %lld --out DIR\n",
-                      (long long)r->trial);
+        hp_buf_printf(out, "  see them: hpsearch examples%s%s %s %lld --out DIR\n",
+                      db ? " --db " : "", db ? db : "", study, (long long)r->trial);
 }
 
 void hp_report_ea_json(const hp_report_ea_t *r, hp_buf_t *out)

@@ -6,7 +6,7 @@
  *     hp_report_ea_t ea;
  *     if (hp_report_ea_read(&src, study_id, 7, 1, &ea, err, sizeof err) < 0) ...
  *     if (!ea.found) ... // not a built-in classifier, or older than analysis
- *     hp_report_ea_text(&ea, &buf);
+ *     hp_report_ea_text(&ea, "my-study", NULL, &buf);
  *     hp_report_ea_fini(&ea);
  */
 #ifndef HP_CLI_REPORT_ERRORS_H
@@ -41,8 +41,11 @@ void hp_report_ea_fini(hp_report_ea_t *r);
 const char *hp_report_ea_class(const hp_report_ea_t *r, int k, char *buf, size_t len);
 
 /* The analysis as text (an "error analysis" section) and as the JSON
- * object of the report's `errors` key ("null" when not found). */
-void hp_report_ea_text(const hp_report_ea_t *r, hp_buf_t *out);
+ * object of the report's `errors` key ("null" when not found). The text
+ * ends with the `hpsearch examples` command that draws the examples, for
+ * study `study` (and `--db db` unless db is NULL), ready to copy. */
+void hp_report_ea_text(const hp_report_ea_t *r, const char *study, const char *db,
+                       hp_buf_t *out);
 void hp_report_ea_json(const hp_report_ea_t *r, hp_buf_t *out);
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Synthetic data that needs two input modalities (docs/spec.md).
+"""Synthetic data that needs two input modalities (docs/errors.md).
 
 Each row is an 8x8 grey image (columns px0..px63, row-major) and four
 tabular features (f0..f3), and a label 0..3:

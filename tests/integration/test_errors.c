@@ -82,6 +82,10 @@ START_TEST(test_report_errors_and_examples)
     ck_assert_ptr_nonnull(strstr(out, "error analysis (trial 1, test set)"));
     ck_assert_ptr_nonnull(strstr(out, "most confused (true -> predicted"));
     ck_assert_ptr_nonnull(strstr(out, "worst examples"));
+    /* the hint is a command to copy: this study, this trial, this --db */
+    char hint[1024];
+    snprintf(hint, sizeof hint, "see them: hpsearch examples --db %s fm 1 --out DIR\n", h.db);
+    ck_assert_msg(strstr(out, hint) != NULL, "no '%s' in: %s", hint, out);
     /* without --errors the report is as before */
     snprintf(cmd, sizeof cmd, "%s/hpsearch report --format json --db %s fm", h.bin, h.db);
     ck_assert_int_eq(run(cmd), 0);
@@ -114,6 +118,10 @@ START_TEST(test_report_errors_and_examples)
              "print(\"ok\")' %s",
              dir);
     ck_assert_msg(run(cmd) == 0 && strstr(out, "ok"), "the PNGs: %s", out);
+    /* `--out DIR/` names DIR/rank01_..., not DIR//rank01_... */
+    snprintf(cmd, sizeof cmd, "%s/hpsearch examples --db %s fm 0 --out %s/ 2>&1", h.bin, h.db, dir);
+    ck_assert_msg(run(cmd) == 0, "examples --out DIR/: %s", out);
+    ck_assert_msg(strstr(out, "/worst/rank01_index") && !strstr(out, "/worst//"), "%s", out);
     /* mistakes name the problem */
     snprintf(cmd, sizeof cmd, "%s/hpsearch examples --db %s fm 7 --out %s 2>&1", h.bin, h.db, dir);
     ck_assert_int_eq(run(cmd), 1);
