@@ -89,14 +89,26 @@ int hp_cli_format_opt(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *arg,
 {
     if (hp_cli_parse_format(arg, allowed, out) == 0)
         return 0;
+    /* the choices as the verb's usage line spells them ("text|json" for
+     * report, "table|csv|json" for trials), so the error and the usage
+     * line under it agree; built from `allowed` when the usage has none */
     char names[32] = "";
-    static const char *const n[] = {"table", "csv", "json"};
-    for (int i = 0; i < 3; i++)
-        if (allowed & (1u << i)) {
-            if (*names)
-                strcat(names, "|");
-            strcat(names, n[i]);
-        }
+    const char *u = cmd->usage ? strstr(cmd->usage, "--format ") : NULL;
+    if (u) {
+        u += strlen("--format ");
+        size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyz|");
+        if (n > 0 && n < sizeof names)
+            snprintf(names, sizeof names, "%.*s", (int)n, u);
+    }
+    if (!*names) {
+        static const char *const n[] = {"table", "csv", "json"};
+        for (int i = 0; i < 3; i++)
+            if (allowed & (1u << i)) {
+                if (*names)
+                    strcat(names, "|");
+                strcat(names, n[i]);
+            }
+    }
     return hp_cli_usage_error(cli, cmd, "unknown format '%s' (%s)", arg, names);
 }
 
