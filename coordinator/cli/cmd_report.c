@@ -232,8 +232,12 @@ static void print_text(FILE *f, const view_t *vw)
     const double *base = vw->base;
     const hp_report_t *r = vw->r;
     hp_buf_t a = {0}, b = {0};
-    fprintf(f, "study   %s (id %lld, %s %s)\n", st->name, (long long)st->id, st->goal,
-            st->metric);
+    fprintf(f, "study   %s (id %lld, %s %s", st->name, (long long)st->id, st->goal, st->metric);
+    /* several objectives: every one, as `hpsearch best` heads its front */
+    for (size_t j = 1; vw->front && vw->front->on && j < vw->front->o.n; j++)
+        fprintf(f, ", %s %s", vw->front->o.maximize[j] ? "maximize" : "minimize",
+                vw->front->o.metric[j]);
+    fputs(")\n", f);
     fprintf(f, "trial   %s (%s; %s, value %s, diagnosis %s)\n", hp_table_cell(t, row, C_NUMBER),
             vw->chosen ? "--trial" : "best", hp_json_text(hp_table_cell(t, row, C_STATE), &a),
             hp_json_is_null(hp_table_cell(t, row, C_VALUE)) ? "none"

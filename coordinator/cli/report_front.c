@@ -94,6 +94,13 @@ const char *hp_report_front_first(const hp_report_front_t *f)
     return best < 0 ? NULL : hp_table_cell(&f->t, (size_t)best, 0);
 }
 
+/* row r's first objective, oriented so that lower is better */
+static double first_value(const hp_report_front_t *f, size_t r)
+{
+    double v = strtod(hp_table_cell(&f->t, r, 1), NULL);
+    return f->o.maximize[0] ? -v : v;
+}
+
 static const char *goal(const hp_report_front_t *f, size_t j)
 {
     return f->o.maximize[j] ? "maximize" : "minimize";
@@ -112,14 +119,31 @@ void hp_report_front_text(const hp_report_front_t *f, const char *number, hp_buf
     if (row >= 0)
         hp_buf_printf(out, "  trial %s is %son the front\n", number,
                       f->on_front[row] ? "" : "not ");
-    for (size_t r = 0; r < hp_table_rows(&f->t); r++) {
+    /* the front ordered by the first objective (best first, ties by
+     * number), as `hpsearch best` lists it; rows of t are by number */
+    size_t n = hp_table_rows(&f->t), nf = 0;
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        hp_buf_puts(out, "  (the front is not listed: out of memory)\n");
+        return;
+    }
+    for (size_t r = 0; r < n; r++) {
         if (!f->on_front[r])
             continue;
+        double v = first_value(f, r);
+        size_t i = nf++;
+        for (; i > 0 && first_value(f, order[i - 1]) > v; i--)
+            order[i] = order[i - 1];
+        order[i] = r;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        size_t r = order[i];
         hp_buf_printf(out, "  front trial %s:", hp_table_cell(&f->t, r, 0));
         for (size_t j = 0; j < m; j++)
             hp_buf_printf(out, " %s=%s", f->o.metric[j], hp_table_cell(&f->t, r, 1 + j));
         hp_buf_putc(out, '\n');
     }
+    free(order);
 }
 
 void hp_report_front_json(const hp_report_front_t *f, const char *number, hp_buf_t *out)

@@ -130,6 +130,19 @@ START_TEST(test_two_objectives_through_the_daemon)
     snprintf(head, sizeof head, "objectives (Pareto front: %ld trials)", front);
     HAS(r.out, head);
     HAS(r.out, "  latency_ms ");
+    /* headed by every objective, the front in the doc query's order (by
+     * the first objective), as `best` lists it */
+    HAS(r.out, "study   mo (id 1, minimize val_error, minimize latency_ms)\n");
+    snprintf(sql, sizeof sql, "SELECT group_concat(number, ' ') FROM (%s)", q);
+    hp_harness_db_text(h.db, sql, nums, sizeof nums);
+    const char *at = r.out;
+    for (char *tok = strtok(nums, " "); tok; tok = strtok(NULL, " ")) {
+        char want[32];
+        snprintf(want, sizeof want, "  front trial %s:", tok);
+        const char *next = strstr(at, want);
+        ck_assert_msg(next != NULL, "'%s' missing or out of order in: %s", want, r.out);
+        at = next + strlen(want);
+    }
     res_free(&r);
     r = CLI(&h, "report", "--format", "json", "mo");
     OK(r);
