@@ -195,7 +195,12 @@ void hp_report_ea_text(const hp_report_ea_t *r, const char *study, const char *d
                       hp_report_ea_class(r, pairs[i].label, a, sizeof a),
                       hp_report_ea_class(r, pairs[i].predicted, b, sizeof b), pairs[i].count,
                       100.0 * pairs[i].share);
-    hp_buf_puts(out, "  worst examples (highest loss first; index in the test set's file)\n");
+    /* what `index` counts (docs/errors.md): a CSV's data row, else the
+     * position in the built-in dataset's test file */
+    hp_buf_printf(out, "  worst examples (highest loss first; %s)\n",
+                  r->class_names ? "index in the test set's file"
+                  : r->dataset[0] ? "index: the CSV's data row, 0-based, header not counted"
+                                  : "index in the test set");
     hp_buf_puts(out, "    rank  index   label              predicted          loss\n");
     for (size_t i = 0; i < ea->nworst; i++) {
         const hp_ea_example_t *w = &ea->worst[i];

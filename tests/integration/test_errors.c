@@ -167,6 +167,12 @@ START_TEST(test_tabular_has_no_pictures)
     ck_assert_int_eq(run(cmd), 1);
     ck_assert_msg(strstr(out, "which is not an image dataset") && strstr(out, "report --errors"),
                   "%s", out);
+    /* the report says what a CSV's index is (docs/errors.md) */
+    snprintf(cmd, sizeof cmd, "%s/hpsearch report --errors --db %s tab 2>&1", h.bin, h.db);
+    ck_assert_int_eq(run(cmd), 0);
+    ck_assert_msg(strstr(out, "(highest loss first; index: the CSV's data row, 0-based, header "
+                              "not counted)"),
+                  "%s", out);
     hp_harness_fini(&h);
 }
 END_TEST
