@@ -132,7 +132,11 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
             hp_log_info("study %s: sanity check %s", s->spec.name, why.data);
         } else {
             hp_buf_t reason = {0};
-            hp_buf_printf(&reason, "sanity check (overfit one batch) %s", why.data);
+            hp_buf_printf(&reason,
+                          "sanity check (overfit one batch) %s\n  next: `hpsearch check "
+                          "SPEC` reruns the check alone (--steps N to give it longer); "
+                          "`search.sanity_check: false` in the spec skips it",
+                          why.data);
             stop_study(c, s, reason.data);
             hp_buf_fini(&reason);
         }
