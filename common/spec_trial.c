@@ -699,7 +699,16 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
         if (oe[0] && s->trial.model == HP_MODEL_MULTIMODAL && !s->trial.dataset.image_columns)
             spec_err(c, v.line, p,
                      "multimodal needs a CSV dataset with image_columns and image_shape (and "
-                     "feature columns): see docs/spec.md, several input modalities");
+                     "feature columns): see docs/errors.md, several input modalities");
+        /* lenet and lstm take a CSV's row as flat values: image columns
+         * would be silently ignored and the model fail on 1x1 inputs */
+        if (oe[0] && (s->trial.model == HP_MODEL_LENET || s->trial.model == HP_MODEL_LSTM) &&
+            s->trial.dataset.image_columns)
+            spec_err(c, v.line, p,
+                     "%s does not read dataset.image_columns (it would see the CSV's row as "
+                     "flat values); only model: multimodal makes them an image, with "
+                     "feature_columns: none for the image alone (docs/errors.md)",
+                     hp_model_name(s->trial.model));
         s->trial.epochs = HP_SPEC_DEFAULT_EPOCHS;
         if (oe[1]) {
             v = spec_entry_val(c, &m, oe[1], p, sizeof p);

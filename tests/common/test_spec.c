@@ -378,6 +378,9 @@ static const bad_t bad_specs[] = {
      "trial.dataset.image_shape", 15, "must be a list [C, H, W]"},
     {HEAD SEARCH SPACE "trial:\n  model: multimodal\n  dataset: d.csv\n", "trial.model", 11,
      "multimodal needs a CSV dataset with image_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: lenet\n  dataset:\n    path: d.csv\n"
+                       "    image_columns: \"px*\"\n    image_shape: [1, 8, 8]\n",
+     "trial.model", 11, "lenet does not read dataset.image_columns"},
     {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset: fashion-mnist\n  epochs: 0\n",
      "trial.epochs", 13, "must be >= 1"},
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  timeout: -5\n", "trial.timeout", 12,
