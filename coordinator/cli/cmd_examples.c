@@ -96,6 +96,8 @@ static int cmd_examples(hp_cli_t *cli, int argc, char **argv)
                                   argv[optind + 2]);
     if (!dir)
         return hp_cli_usage_error(cli, &hp_cmd_examples, "missing --out DIR");
+    if (!*dir)
+        return hp_cli_usage_error(cli, &hp_cmd_examples, "--out: the directory name is empty");
     long long number;
     if (hp_cli_parse_uint(cli, &hp_cmd_examples, "NUMBER", argv[optind + 1], 0, 1000000000000LL,
                           &number))
@@ -143,6 +145,11 @@ static int cmd_examples(hp_cli_t *cli, int argc, char **argv)
         int e = errno;
         hp_report_ea_fini(&r);
         return hp_cli_fail(cli, &hp_cmd_examples, "--out %s: %s", dir, strerror(e));
+    }
+    struct stat sb;
+    if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+        hp_report_ea_fini(&r);
+        return hp_cli_fail(cli, &hp_cmd_examples, "--out %s: exists and is not a directory", dir);
     }
     /* `--out worst/` names worst/rank01_...png, not worst//rank01_...png */
     int dlen = (int)strlen(dir);

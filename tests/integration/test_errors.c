@@ -129,6 +129,16 @@ START_TEST(test_report_errors_and_examples)
     snprintf(cmd, sizeof cmd, "%s/hpsearch examples --db %s fm 0 2>&1", h.bin, h.db);
     ck_assert_int_eq(run(cmd), 2);
     ck_assert_ptr_nonnull(strstr(out, "missing --out DIR"));
+    snprintf(cmd, sizeof cmd, "%s/hpsearch examples --db %s fm 0 --out '' 2>&1", h.bin, h.db);
+    ck_assert_int_eq(run(cmd), 2);
+    ck_assert_ptr_nonnull(strstr(out, "--out: the directory name is empty"));
+    /* a file where the directory should be is named as such, before any
+     * PNG is tried */
+    snprintf(cmd, sizeof cmd, "%s/hpsearch examples --db %s fm 0 --out %s 2>&1", h.bin, h.db,
+             h.db);
+    ck_assert_int_eq(run(cmd), 1);
+    ck_assert_msg(strstr(out, "exists and is not a directory") && !strstr(out, "rank01"), "%s",
+                  out);
     hp_harness_fini(&h);
 }
 END_TEST
