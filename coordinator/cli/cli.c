@@ -3,6 +3,7 @@
 
 #include "diag.h"
 #include "spec.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -131,7 +132,24 @@ int hp_cli_bad_option(const hp_cli_t *cli, const hp_cmd_t *cmd, int ch, int argc
                                       "(hpsearch %s %s %s ...)",
                                       globals[i][0], globals[i][0], globals[i][1], cmd->name);
     }
-    return hp_cli_usage_error(cli, cmd, "unknown option '%s'", opt);
+    /* a near miss of one of the verb's options (its usage line names them) */
+    char words[32][40];
+    const char *known[32];
+    size_t nk = 0;
+    for (const char *u = cmd->usage ? strstr(cmd->usage, "--") : NULL; u && nk < 32;
+         u = strstr(u, "--")) {
+        size_t n = 2 + strspn(u + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (n > 2 && n < sizeof words[0]) {
+            snprintf(words[nk], sizeof words[0], "%.*s", (int)n, u);
+            known[nk] = words[nk];
+            nk++;
+        }
+        u += n;
+    }
+    size_t olen = strcspn(opt, "=");
+    char hint[64];
+    hp_suggest_hint(hint, sizeof hint, opt, olen, known, nk);
+    return hp_cli_usage_error(cli, cmd, "unknown option '%s'%s", opt, hint);
 }
 
 int hp_cli_parse_uint(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *name,
