@@ -1,4 +1,6 @@
-/* conv2d as im2col + sgemm per sample, and maxpool. */
+/* conv2d as im2col + sgemm per sample (or the direct kernels of
+ * conv_direct.c, by shape), and maxpool. */
+#include "conv_int.h"
 #include "fastmath_int.h"
 #include "gemm.h"
 #include "layer.h"
@@ -44,10 +46,18 @@ static geom_t geom(const hp_nn_conv2d_dims_t *d)
     return g;
 }
 
+hp_nn_conv_algo_t hp_nn_conv2d_pick(const hp_nn_conv2d_dims_t *d)
+{
+    (void)d;
+    return HP_NN_CONV_DIRECT;
+}
+
 size_t hp_nn_conv2d_scratch_size(const hp_nn_conv2d_dims_t *d)
 {
     geom_t g = geom(d);
-    return ((size_t)g.CKK + d->K) * g.L + g.pad_sz + (size_t)g.CKK * d->K;
+    size_t gemm = ((size_t)g.CKK + d->K) * g.L + g.pad_sz + (size_t)g.CKK * d->K;
+    size_t direct = hp_nn_conv2d_direct_scratch(d);
+    return gemm > direct ? gemm : direct;
 }
 
 /* P (C, Hp, Wp) = one sample of in, zero-padded, then the col matrix */
@@ -69,6 +79,16 @@ static void im2col(float *col, float *P, const float *in, const hp_nn_conv2d_dim
 void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b,
                           float *scratch, const hp_nn_conv2d_dims_t *d)
 {
+    hp_nn_conv2d_forward_algo(hp_nn_conv2d_pick(d), out, in, w, b, scratch, d);
+}
+
+void hp_nn_conv2d_forward_algo(hp_nn_conv_algo_t a, float *out, const float *in, const float *w,
+                               const float *b, float *scratch, const hp_nn_conv2d_dims_t *d)
+{
+    if (a == HP_NN_CONV_DIRECT) {
+        hp_nn_conv2d_direct_forward(out, in, w, b, scratch, d);
+        return;
+    }
     geom_t g = geom(d);
     float *col = scratch, *full = col + (size_t)g.CKK * g.L, *P = full + (size_t)d->K * g.L;
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * d->Ho * d->Wo;
@@ -93,6 +113,17 @@ void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const flo
 void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                            const float *w, float *scratch, const hp_nn_conv2d_dims_t *d)
 {
+    hp_nn_conv2d_backward_algo(hp_nn_conv2d_pick(d), din, dw, db, dout, in, w, scratch, d);
+}
+
+void hp_nn_conv2d_backward_algo(hp_nn_conv_algo_t a, float *din, float *dw, float *db,
+                                const float *dout, const float *in, const float *w,
+                                float *scratch, const hp_nn_conv2d_dims_t *d)
+{
+    if (a == HP_NN_CONV_DIRECT) {
+        hp_nn_conv2d_direct_backward(din, dw, db, dout, in, w, scratch, d);
+        return;
+    }
     geom_t g = geom(d);
     float *col = scratch, *full = col + (size_t)g.CKK * g.L, *P = full + (size_t)d->K * g.L;
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * d->Ho * d->Wo;
