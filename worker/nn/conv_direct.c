@@ -53,9 +53,10 @@ static dgeom_t dgeom(const hp_nn_conv2d_dims_t *d)
 size_t hp_nn_conv2d_direct_scratch(const hp_nn_conv2d_dims_t *d)
 {
     dgeom_t g = dgeom(d);
-    /* P, dP, F (K, Lr), doutT (Ho Wo, Kp), dwT (CKKp, Kp) */
+    /* P, dP, F (K, Lr), doutT (Ho Wo, Kp), dwT (CKKp, Kp), then the tap
+     * tables (2 CKKp ints, 16-float aligned) */
     return 2 * g.psz + (size_t)d->K * g.Lr + (size_t)d->Ho * d->Wo * g.Kp +
-           (size_t)g.CKKp * g.Kp;
+           (size_t)g.CKKp * g.Kp + (((size_t)g.CKKp * 3 + 15) & ~(size_t)15);
 }
 
 static void pad_sample(float *P, const float *in, const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
@@ -140,15 +141,15 @@ void hp_nn_conv2d_direct_forward(float *out, const float *in, const float *w, co
 }
 
 /* ---- dw: NR taps r0.. x KV vectors of channels kb0.., over valid q ---- */
-HP_NN_INLINE void dw_tile(float *WT, const float *P, const float *T, int r0, const int NR,
-                          const int KV, int kb0, const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
+HP_NN_INLINE void dw_tile(float *WT, const float *P, const float *T, const int *off, int r0,
+                          const int NR, const int KV, int kb0, const hp_nn_conv2d_dims_t *d,
+                          const dgeom_t *g)
 {
     hp_v8 a0[12], a1[12];
     const float *pr[12];
     for (int r = 0; r < NR; r++) {
         a0[r] = a1[r] = hp_v8_splat(0.0f);
-        /* taps past CKK read tap 0 into padding rows of WT */
-        pr[r] = P + (r0 + r < g->CKK ? tap_offset(r0 + r, d, g) : 0);
+        pr[r] = P + off[r0 + r];
     }
     for (int y = 0; y < d->Ho; y++) {
         const float *t = T + (size_t)y * d->Wo * g->Kp + kb0;
@@ -174,19 +175,19 @@ HP_NN_INLINE void dw_tile(float *WT, const float *P, const float *T, int r0, con
 }
 
 HP_NN_CLONES
-static void dw_sample(float *WT, const float *P, const float *T, const hp_nn_conv2d_dims_t *d,
-                      const dgeom_t *g)
+static void dw_sample(float *WT, const float *P, const float *T, const int *off,
+                      const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
 {
     for (int kb0 = 0; kb0 < g->Kp; kb0 += 16) {
         if (g->Kp - kb0 >= 16) /* 6 taps x 16 channels */
             for (int r0 = 0; r0 < g->CKKp; r0 += 6)
-                dw_tile(WT, P, T, r0, 6, 2, kb0, d, g);
+                dw_tile(WT, P, T, off, r0, 6, 2, kb0, d, g);
         else if (g->nr == 10) /* 8 channels in all: 10 taps x 8 */
             for (int r0 = 0; r0 < g->CKKp; r0 += 10)
-                dw_tile(WT, P, T, r0, 10, 1, kb0, d, g);
+                dw_tile(WT, P, T, off, r0, 10, 1, kb0, d, g);
         else /* the last 8 of more than 16 channels */
             for (int r0 = 0; r0 < g->CKKp; r0 += 6)
-                dw_tile(WT, P, T, r0, 6, 1, kb0, d, g);
+                dw_tile(WT, P, T, off, r0, 6, 1, kb0, d, g);
     }
 }
 
@@ -194,52 +195,44 @@ static void dw_sample(float *WT, const float *P, const float *T, const hp_nn_con
  * Taps go in (i, j, c) order, channel fastest, so the slices one tile adds
  * into are a plane apart: with (c, i, j) order, taps j and j + 1 hit
  * slices one float apart and every load waited for the store before it
- * (a failed store-to-load forward; din ran at half the forward's speed). */
-static inline int tap_of(int t, const hp_nn_conv2d_dims_t *d)
-{
-    int c = t % d->C, ij = t / d->C;
-    return c * d->kh * d->kw + ij;
-}
-
-HP_NN_INLINE void din_tile(float *dP, const float *F, const float *w, int t0, const int NR,
-                           size_t q0, const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
+ * (a failed store-to-load forward). */
+HP_NN_INLINE void din_tile(float *dP, const float *F, const float *w, const int *tap,
+                           const int *toff, int t0, const int NR, size_t q0,
+                           const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
 {
     hp_v8 a0[6], a1[6];
-    int r[6];
-    for (int n = 0; n < NR; n++) {
+    for (int n = 0; n < NR; n++)
         a0[n] = a1[n] = hp_v8_splat(0.0f);
-        r[n] = tap_of(t0 + n, d);
-    }
     for (int k = 0; k < d->K; k++) {
         const float *f = F + (size_t)k * g->Lr + q0;
         hp_v8 f0 = hp_v8_load(f), f1 = hp_v8_load(f + 8);
         const float *wk = w + (size_t)k * g->CKK;
         for (int n = 0; n < NR; n++) {
-            hp_v8 s = hp_v8_splat(wk[r[n]]);
+            hp_v8 s = hp_v8_splat(wk[tap[t0 + n]]);
             a0[n] += s * f0;
             a1[n] += s * f1;
         }
     }
     for (int n = 0; n < NR; n++) {
-        float *t = dP + tap_offset(r[n], d, g) + q0;
+        float *t = dP + toff[t0 + n] + q0;
         hp_v8_store(t, hp_v8_load(t) + a0[n]);
         hp_v8_store(t + 8, hp_v8_load(t + 8) + a1[n]);
     }
 }
 
 HP_NN_CLONES
-static void din_sample(float *dP, const float *F, const float *w, const hp_nn_conv2d_dims_t *d,
-                       const dgeom_t *g)
+static void din_sample(float *dP, const float *F, const float *w, const int *tap, const int *toff,
+                       const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
 {
     for (size_t q0 = 0; q0 < g->Lr; q0 += 16)
         for (int t0 = 0; t0 < g->CKK; t0 += 6) {
             switch (g->CKK - t0 < 6 ? g->CKK - t0 : 6) {
-            case 1: din_tile(dP, F, w, t0, 1, q0, d, g); break;
-            case 2: din_tile(dP, F, w, t0, 2, q0, d, g); break;
-            case 3: din_tile(dP, F, w, t0, 3, q0, d, g); break;
-            case 4: din_tile(dP, F, w, t0, 4, q0, d, g); break;
-            case 5: din_tile(dP, F, w, t0, 5, q0, d, g); break;
-            default: din_tile(dP, F, w, t0, 6, q0, d, g); break;
+            case 1: din_tile(dP, F, w, tap, toff, t0, 1, q0, d, g); break;
+            case 2: din_tile(dP, F, w, tap, toff, t0, 2, q0, d, g); break;
+            case 3: din_tile(dP, F, w, tap, toff, t0, 3, q0, d, g); break;
+            case 4: din_tile(dP, F, w, tap, toff, t0, 4, q0, d, g); break;
+            case 5: din_tile(dP, F, w, tap, toff, t0, 5, q0, d, g); break;
+            default: din_tile(dP, F, w, tap, toff, t0, 6, q0, d, g); break;
             }
         }
 }
@@ -252,6 +245,17 @@ void hp_nn_conv2d_direct_backward(float *din, float *dw, float *db, const float 
     size_t HoWo = (size_t)d->Ho * d->Wo;
     float *P = scratch, *dP = P + g.psz, *F = dP + g.psz, *T = F + (size_t)d->K * g.Lr,
           *WT = T + HoWo * g.Kp;
+    /* tap tables, once per call: a division per tap per tile cost more
+     * than the tile's multiply. off[r]: tap r's offset in P (padding taps
+     * past CKK read tap 0 into WT's padding rows); tap[t], toff[t]: din's
+     * t-th tap in (i, j, c) order and its offset */
+    int *off = (int *)(WT + (size_t)g.CKKp * g.Kp), *tap = off + g.CKKp, *toff = tap + g.CKK;
+    for (int r = 0; r < g.CKKp; r++)
+        off[r] = r < g.CKK ? (int)tap_offset(r, d, &g) : 0;
+    for (int t = 0; t < g.CKK; t++) {
+        tap[t] = t % d->C * d->kh * d->kw + t / d->C;
+        toff[t] = off[tap[t]];
+    }
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * HoWo;
     memset(WT, 0, sizeof(float) * (size_t)g.CKKp * g.Kp);
     if (g.Kp > d->K) /* the padding lanes stay zero */
@@ -272,11 +276,11 @@ void hp_nn_conv2d_direct_backward(float *din, float *dw, float *db, const float 
                            sizeof(float) * (size_t)d->Wo);
         }
         pad_sample(P, in + n * in_sz, d, &g);
-        dw_sample(WT, P, T, d, &g);
+        dw_sample(WT, P, T, off, d, &g);
         if (!din)
             continue;
         memset(dP, 0, sizeof(float) * g.psz);
-        din_sample(dP, F, w, d, &g);
+        din_sample(dP, F, w, tap, toff, d, &g);
         float *gi = din + n * in_sz;
         for (int c = 0; c < d->C; c++)
             for (int y = 0; y < d->H; y++)
