@@ -254,6 +254,7 @@ static void pool_case(int B, int C, int H, int W, int k)
 START_TEST(test_maxpool_grad)
 {
     pool_case(2, 3, 6, 5, 2); /* odd width floors */
+    pool_case(2, 2, 6, 19, 2); /* 9 windows a row: 2 vector steps of 4 and a tail */
     pool_case(2, 2, 7, 8, 3); /* generic window path */
 }
 END_TEST

@@ -4,6 +4,7 @@
 #include "fastmath_int.h"
 #include "gemm.h"
 #include "layer.h"
+#include "simd_int.h"
 
 #include <string.h>
 
@@ -212,6 +213,48 @@ void hp_nn_maxpool_forward(float *out, const float *in, const hp_nn_maxpool_dims
     }
 }
 
+/* One row pair of a 2x2 pool's backward, 4 windows per step: the pairs
+ * of a window row sit in adjacent lanes, so swapping neighbours (an
+ * in-lane shuffle) sets each value beside its rival, the comparisons
+ * give every lane its own win mask, and the gradient is masked in place
+ * with no branch and no deinterleaving. Same decisions as forward's
+ * pick(): ties go to the left, then to the top. */
+HP_NN_CLONES
+static void pool2_backward_rows(float *g0, float *g1, const float *r0, const float *r1,
+                                const float *go, int Wo)
+{
+    typedef int v8i __attribute__((vector_size(32)));
+    const v8i swap = {1, 0, 3, 2, 5, 4, 7, 6}, dup = {0, 0, 1, 1, 2, 2, 3, 3};
+    const v8i odd = {0, -1, 0, -1, 0, -1, 0, -1};
+    int x = 0;
+    for (; x + 4 <= Wo; x += 4) {
+        hp_v8 a = hp_v8_load(r0 + 2 * x), c = hp_v8_load(r1 + 2 * x);
+        hp_v8 as = __builtin_shuffle(a, swap), cs = __builtin_shuffle(c, swap);
+        /* the right element wins if greater, the left unless beaten */
+        v8i wa = (odd & (a > as)) | (~odd & ~(as > a));
+        v8i wc = (odd & (c > cs)) | (~odd & ~(cs > c));
+        hp_v8 m1 = (hp_v8)(((v8i)a & wa) | ((v8i)as & ~wa));
+        hp_v8 m2 = (hp_v8)(((v8i)c & wc) | ((v8i)cs & ~wc));
+        v8i bot = m2 > m1;
+        hp_v8 v = {0};
+        memcpy(&v, go + x, 4 * sizeof(float));
+        v = __builtin_shuffle(v, dup);
+        hp_v8_store(g0 + 2 * x, (hp_v8)((v8i)v & ~bot & wa));
+        hp_v8_store(g1 + 2 * x, (hp_v8)((v8i)v & bot & wc));
+    }
+    for (; x < Wo; x++) {
+        float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x], e = r1[2 * x + 1];
+        float sb = b > a ? 1.0f : 0.0f, se = e > c ? 1.0f : 0.0f;
+        float m1 = b > a ? b : a, m2 = e > c ? e : c;
+        float s2 = m2 > m1 ? 1.0f : 0.0f;
+        float v = go[x], top = v * (1.0f - s2), bot = v * s2;
+        g0[2 * x] = top * (1.0f - sb);
+        g0[2 * x + 1] = top * sb;
+        g1[2 * x] = bot * (1.0f - se);
+        g1[2 * x + 1] = bot * se;
+    }
+}
+
 void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
                             const hp_nn_maxpool_dims_t *d)
 {
@@ -226,22 +269,11 @@ void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
             float *g = din + (size_t)p * d->H * W;
             const float *go = dout + (size_t)p * d->Ho * d->Wo;
             for (int y = 0; y < d->Ho; y++) {
-                const float *r0 = s + (size_t)(2 * y) * W, *r1 = r0 + W;
-                float *g0 = g + (size_t)(2 * y) * W, *g1 = g0 + W;
-                /* 0/1 float masks instead of branches so this vectorizes. A NaN
-                 * never reaches backward (the step stops at the loss), so plain
-                 * comparisons replay forward's choices for every finite input */
-                for (int x = 0; x < d->Wo; x++) {
-                    float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x], e = r1[2 * x + 1];
-                    float sb = b > a ? 1.0f : 0.0f, se = e > c ? 1.0f : 0.0f;
-                    float m1 = b > a ? b : a, m2 = e > c ? e : c;
-                    float s2 = m2 > m1 ? 1.0f : 0.0f;
-                    float v = go[y * d->Wo + x], top = v * (1.0f - s2), bot = v * s2;
-                    g0[2 * x] = top * (1.0f - sb);
-                    g0[2 * x + 1] = top * sb;
-                    g1[2 * x] = bot * (1.0f - se);
-                    g1[2 * x + 1] = bot * se;
-                }
+                const float *r0 = s + (size_t)(2 * y) * W;
+                float *g0 = g + (size_t)(2 * y) * W;
+                /* a NaN never reaches backward (the step stops at the
+                 * loss), so plain comparisons replay forward's choices */
+                pool2_backward_rows(g0, g0 + W, r0, r0 + W, go + (size_t)y * d->Wo, d->Wo);
             }
         }
         return;

@@ -264,12 +264,16 @@ void hp_nn_conv2d_direct_backward(float *din, float *dw, float *db, const float 
         memset(F, 0, sizeof(float) * (size_t)d->K * g.Lr);
     for (int n = 0; n < d->B; n++) {
         const float *go = dout + n * out_sz;
+        /* position-major, so the writes run along T's rows (one row per
+         * cache line at 16 channels); channel-major stores were 6% of a
+         * LeNet step */
+        for (size_t p = 0; p < HoWo; p++)
+            for (int k = 0; k < d->K; k++)
+                T[p * g.Kp + k] = go[(size_t)k * HoWo + p];
         for (int k = 0; k < d->K; k++) {
             const float *s = go + (size_t)k * HoWo;
             if (db)
                 db[k] += hp_fsum8(s, HoWo);
-            for (size_t p = 0; p < HoWo; p++)
-                T[p * g.Kp + k] = s[p];
             if (din)
                 for (int y = 0; y < d->Ho; y++)
                     memcpy(F + (size_t)k * g.Lr + (size_t)y * g.Wp, s + (size_t)y * d->Wo,
