@@ -76,6 +76,8 @@ static int conv_mode(int reps)
     conv_shape("lenet2", 128, 6, 14, 14, 16, 5, 0, reps);
     conv_shape("mid", 128, 16, 16, 16, 32, 3, 1, reps);
     conv_shape("wide", 32, 64, 16, 16, 64, 3, 1, reps);
+    conv_shape("deep", 32, 128, 8, 8, 128, 3, 1, reps);
+    conv_shape("big", 16, 32, 32, 32, 64, 3, 1, reps);
     return 0;
 }
 
