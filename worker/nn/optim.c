@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int hp_opt_init(hp_opt_t *o, const hp_opt_config_t *cfg, size_t n, char *err, size_t errlen)
 {
@@ -120,32 +121,89 @@ static float adam_block(float *p, const float *g, float *m, float *v, size_t n, 
     return s;
 }
 
-int hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr)
+/* the constants of one step; advances o->t */
+typedef struct step_k {
+    hp_opt_kind_t kind;
+    float lr, wd, mu;
+    int first;
+    adam_k_t adam;
+} step_k_t;
+
+static step_k_t step_begin(hp_opt_t *o, float lr)
 {
     const hp_opt_config_t *c = &o->cfg;
-    size_t n = o->n;
-    float wd = c->weight_decay, poison = 0.0f;
+    step_k_t k;
+    memset(&k, 0, sizeof k);
+    k.kind = c->kind;
+    k.lr = lr;
+    k.wd = c->weight_decay;
+    k.mu = c->momentum;
     o->t++;
-    switch (c->kind) {
-    case HP_OPT_SGD:
-        poison = sgd_block(params, grads, n, lr, wd);
-        break;
-    case HP_OPT_MOMENTUM:
-        poison = momentum_block(params, grads, o->m, n, lr, wd, c->momentum, o->t == 1);
-        break;
-    case HP_OPT_ADAM:
-    case HP_OPT_ADAMW: {
+    k.first = o->t == 1;
+    if (c->kind == HP_OPT_ADAM || c->kind == HP_OPT_ADAMW) {
         float b1 = c->beta1, b2 = c->beta2;
         float bc1 = 1.0f - (float)pow(b1, (double)o->t);
         float bc2 = 1.0f - (float)pow(b2, (double)o->t);
         int decoupled = c->kind == HP_OPT_ADAMW;
-        adam_k_t k = {b1, b2, lr / bc1, 1.0f / sqrtf(bc2), c->eps, decoupled ? 0.0f : wd,
-                      decoupled ? lr * wd : 0.0f};
-        poison = adam_block(params, grads, o->m, o->v, n, k);
-        break;
+        k.adam = (adam_k_t){b1,  b2, lr / bc1, 1.0f / sqrtf(bc2), c->eps, decoupled ? 0.0f : k.wd,
+                            decoupled ? lr * k.wd : 0.0f};
     }
+    return k;
+}
+
+/* parameters [i, i + n) */
+static float update(hp_opt_t *o, const step_k_t *k, float *params, const float *grads, size_t i,
+                    size_t n)
+{
+    switch (k->kind) {
+    case HP_OPT_SGD:
+        return sgd_block(params + i, grads + i, n, k->lr, k->wd);
+    case HP_OPT_MOMENTUM:
+        return momentum_block(params + i, grads + i, o->m + i, n, k->lr, k->wd, k->mu, k->first);
+    case HP_OPT_ADAM:
+    case HP_OPT_ADAMW:
+        return adam_block(params + i, grads + i, o->m + i, o->v + i, n, k->adam);
     }
-    return poison != 0.0f;
+    return 0.0f;
+}
+
+int hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr)
+{
+    step_k_t k = step_begin(o, lr);
+    return update(o, &k, params, grads, 0, o->n) != 0.0f;
+}
+
+HP_NN_CLONES
+static float poison_of(const float *g, size_t n)
+{
+    float poison[LANES] = {0};
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++)
+            poison[j] += g[i + j] * 0.0f;
+    for (; i < n; i++)
+        poison[0] += g[i] * 0.0f;
+    float s = 0.0f;
+    for (int j = 0; j < LANES; j++)
+        s += poison[j];
+    return s;
+}
+
+/* 16 KB of gradients: the check, the update and the zeroing find them in
+ * L1 after the first touch */
+#define CHUNK 4096
+
+int hp_opt_step_zero(hp_opt_t *o, float *params, float *grads, float lr)
+{
+    step_k_t k = step_begin(o, lr);
+    for (size_t i = 0; i < o->n; i += CHUNK) {
+        size_t n = o->n - i < CHUNK ? o->n - i : CHUNK;
+        if (poison_of(grads + i, n) != 0.0f)
+            return 1; /* this chunk and the rest untouched, for the diagnosis */
+        update(o, &k, params, grads, i, n);
+        memset(grads + i, 0, sizeof(float) * n);
+    }
+    return 0;
 }
 
 double hp_opt_clip(float *grads, size_t n, float max_norm)

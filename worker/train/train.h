@@ -168,6 +168,7 @@ typedef struct hp_trainer {
     float *probs;     /* (max_batch * nout) */
     void *block;      /* labels, targets, probs */
     long step;
+    int grads_zero;   /* the last step's update zeroed the gradients */
 } hp_trainer_t;
 
 /* hp_trainer_init builds cfg->model for samples (c, h, w) and nout outputs
