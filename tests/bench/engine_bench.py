@@ -96,6 +96,7 @@ def main():
     # the peak is measured at the start and again at the end and the best
     # kept: a busy neighbour during one short measurement must not make the
     # MLP look closer to peak than it is
+    load0 = os.getloadavg()[0]
     peak, core = sgemm_peak()
     print("sgemm peak (1 thread): %.1f GFLOP/s, OpenBLAS core %s" % (peak, core), flush=True)
     # ours and torch alternate per seed, so load from other processes on a
@@ -136,7 +137,7 @@ def main():
     import torch as _t  # for the version line only
     mlp_gf = res[("mlp", "ours")]["gflops"]
     rows = []
-    targets = {"mlp": 1.25, "lenet": 1.5, "lstm": 1.0}
+    targets = {"mlp": 2.0, "lenet": 2.0, "lstm": 2.0}  # issue 19 (floor 1.5x)
     names = {"mlp": "MLP 784-256-10", "lenet": "LeNet-5 (6-16-120-84)", "lstm": "LSTM 128, 28 steps"}
     for m in ("mlp", "lenet", "lstm"):
         o, t = res[(m, "ours")]["sps"], res[(m, "torch")]["sps"]
@@ -163,14 +164,16 @@ def main():
         "",
         "Training throughput (samples/s, median over epochs and seeds; evaluation excluded):",
         "",
-        "| model | hpworker | PyTorch | ratio | issue 3 target | met |",
+        "| model | hpworker | PyTorch | ratio | issue 19 target | met |",
         "|---|---|---|---|---|---|",
     ] + rows + [
         "",
         "MLP achieved %.1f GFLOP/s (GEMM FLOPs over training time) = %.0f%% of this core's sgemm peak "
-        "(%.1f GFLOP/s, 1536³, OpenBLAS %s). The rest of the step is the "
-        "elementwise work (bias, relu, Adam, batch gathering) that no GEMM "
-        "covers." % (mlp_gf, 100 * mlp_gf / peak, peak, core),
+        "(%.1f GFLOP/s, 1536³, OpenBLAS %s; issue 19 target ≥ 85%%). The rest of the step is "
+        "OpenBLAS packing its operands, which a 128-row batch amortises less than a 1536³ "
+        "product, and the elementwise work no GEMM covers (Adam, batch gathering, bias, relu)."
+        " Load average %.1f at the start, %.1f at the end." % (mlp_gf, 100 * mlp_gf / peak, peak,
+                                                              core, load0, os.getloadavg()[0]),
         "",
         "Test accuracy after %d epoch%s (median of %d seed%s, %%):" % (
             ep, "" if ep == 1 else "s", len(seeds), "" if len(seeds) == 1 else "s"),
