@@ -67,6 +67,23 @@ def slots(exe, n, model, train_size, epochs):
     return total, rss, mem, cpu
 
 
+def autogroup_note(n):
+    """why the wall-clock ratios cannot show scaling on a busy machine"""
+    try:
+        on = open("/proc/sys/kernel/sched_autogroup_enabled").read().strip() == "1"
+    except OSError:
+        on = False
+    if not on:
+        return (" Other jobs share this machine and take cores from the %d-slot runs more than "
+                "from the one-slot runs, so the wall-clock ratios are lower bounds." % n)
+    return (" The kernel schedules by autogroup (`sched_autogroup_enabled` = 1): the threads of "
+            "one process share their session's fair share of the CPU, so while other sessions "
+            "keep the cores busy a %d-slot run gets no more CPU time than a one-slot run, and "
+            "the wall-clock ratios show that share, not scaling. They can reach %d× only on "
+            "idle cores; the CPU efficiency column measures what the slots cost each other "
+            "regardless of load." % (n, n))
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     opts = sys.argv[1:]
@@ -117,10 +134,9 @@ def main():
         "Measured %s by `tests/bench/engine_slots_bench.py`%s on %d cores: %d trials at once "
         "on %d threads of one process, one BLAS thread each, one shared data cache (what "
         "`hpworker --slots %d` does), against one trial alone; %d alternating pairs per model. "
-        "Load average during the runs %.1f–%.1f (other jobs share this machine, and they take "
-        "cores from the %d-slot runs more than from the one-slot runs, so the ratios are lower "
-        "bounds)." % (time.strftime("%Y-%m-%d"), " --quick" if quick else "", os.cpu_count(), n, n,
-                      n, reps, min(load), max(load), n),
+        "Load average during the runs %.1f–%.1f.%s" % (
+            time.strftime("%Y-%m-%d"), " --quick" if quick else "", os.cpu_count(), n, n, n, reps,
+            min(load), max(load), autogroup_note(n)),
         "",
         "| model | 1 slot (samples/s, best) | %d slots (sum, best) | pair ratio, median | pair ratio, best | best / best | CPU efficiency a slot | model memory a slot | peak RSS 1 / %d slots |" % (n, n),
         "|---|---|---|---|---|---|---|---|---|",
