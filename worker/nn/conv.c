@@ -231,13 +231,13 @@ HP_NN_CLONES
 static void pool2_backward_rows(float *g0, float *g1, const float *r0, const float *r1,
                                 const float *go, int Wo)
 {
-    typedef int v8i __attribute__((vector_size(32)));
-    const v8i swap = {1, 0, 3, 2, 5, 4, 7, 6}, dup = {0, 0, 1, 1, 2, 2, 3, 3};
+    typedef hp_v8i v8i;
     const v8i odd = {0, -1, 0, -1, 0, -1, 0, -1};
     int x = 0;
     for (; x + 4 <= Wo; x += 4) {
         hp_v8 a = hp_v8_load(r0 + 2 * x), c = hp_v8_load(r1 + 2 * x);
-        hp_v8 as = __builtin_shuffle(a, swap), cs = __builtin_shuffle(c, swap);
+        hp_v8 as = HP_V8_SHUFFLE(a, 1, 0, 3, 2, 5, 4, 7, 6);
+        hp_v8 cs = HP_V8_SHUFFLE(c, 1, 0, 3, 2, 5, 4, 7, 6);
         /* the right element wins if greater, the left unless beaten */
         v8i wa = (odd & (a > as)) | (~odd & ~(as > a));
         v8i wc = (odd & (c > cs)) | (~odd & ~(cs > c));
@@ -246,7 +246,7 @@ static void pool2_backward_rows(float *g0, float *g1, const float *r0, const flo
         v8i bot = m2 > m1;
         hp_v8 v = {0};
         memcpy(&v, go + x, 4 * sizeof(float));
-        v = __builtin_shuffle(v, dup);
+        v = HP_V8_SHUFFLE(v, 0, 0, 1, 1, 2, 2, 3, 3);
         hp_v8_store(g0 + 2 * x, (hp_v8)((v8i)v & ~bot & wa));
         hp_v8_store(g1 + 2 * x, (hp_v8)((v8i)v & bot & wc));
     }

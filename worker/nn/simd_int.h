@@ -6,8 +6,9 @@
  * splits each operation into two 4-wide ones. HP_NN_CLONES makes GCC emit
  * an x86-64-v3 (AVX2 + FMA) copy of the function beside the baseline one
  * and pick between them once, at load time (an ifunc), by what the CPU
- * running it has. So nothing here assumes a particular CPU: SkylakeX,
- * Cooperlake and Zen all take the v3 copy, an older CPU the baseline.
+ * running it has (GCC only: clang, which builds the fuzz targets, gets
+ * the baseline copy alone). So nothing here assumes a particular CPU:
+ * SkylakeX, Cooperlake and Zen take the v3 copy, an older CPU the baseline.
  *
  * Loads and stores go through memcpy: they may be unaligned (slices of a
  * padded image start anywhere) and memcpy is how C says that without
@@ -43,12 +44,21 @@ HP_NN_INLINE void hp_v8_store(float *p, hp_v8 v)
     memcpy(p, &v, sizeof v);
 }
 
-/* lane 0 shuffled into every lane: one vbroadcastss (the brace list
- * {x, x, ...} became eight inserts) */
+typedef int hp_v8i __attribute__((vector_size(32)));
+
+/* HP_V8_SHUFFLE(v, i0, ..., i7): lanes of v in the order given (constants).
+ * GCC and clang spell it differently; the fuzz build uses clang. */
+#if defined(__clang__)
+#define HP_V8_SHUFFLE(v, ...) __builtin_shufflevector((v), (v), __VA_ARGS__)
+#else
+#define HP_V8_SHUFFLE(v, ...) __builtin_shuffle((v), (hp_v8i){__VA_ARGS__})
+#endif
+
+/* lane 0 shuffled into every lane: one vbroadcastss (with GCC the brace
+ * list {x, x, ...} became eight inserts) */
 HP_NN_INLINE hp_v8 hp_v8_splat(float x)
 {
-    typedef int v8i __attribute__((vector_size(32)));
-    return __builtin_shuffle((hp_v8){x}, (v8i){0});
+    return HP_V8_SHUFFLE((hp_v8){x}, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 #endif
