@@ -171,6 +171,8 @@ START_TEST(test_conv2d_grad)
     conv_case(2, 1, 12, 9, 6, 5, 2); /* LeNet's conv 1 channels, 2 tiles wide */
     conv_case(1, 6, 9, 9, 16, 5, 0); /* LeNet's conv 2 channels */
     conv_case(1, 3, 6, 20, 21, 3, 1); /* 21 channels: 16 + a partial 8 */
+    conv_case(2, 5, 4, 3, 7, 1, 0);   /* 1x1 (a ResNet projection) */
+    conv_case(1, 2, 3, 4, 3, 3, 3);   /* padding wider than the kernel */
 }
 END_TEST
 
