@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/bench/engine_slots_bench.py [BUILD_DIR] [--slots N] [--reps R]
                                                        [--quick] [--write]
 
-Runs `engine_step_bench slots N MODEL`, which starts N hp_train_run calls at
+Runs `engine_kernel_bench slots N MODEL`, which starts N hp_train_run calls at
 once on N threads of one process, one BLAS thread each and one shared data
 cache, exactly as `hpworker --slots N` runs trials. Throughput is the sum
 over slots of each slot's median epoch samples/s. One-slot and N-slot runs
@@ -91,9 +91,9 @@ def main():
     n = int(opts[opts.index("--slots") + 1]) if "--slots" in opts else os.cpu_count() or 2
     quick = "--quick" in opts
     reps = int(opts[opts.index("--reps") + 1]) if "--reps" in opts else (2 if quick else 4)
-    subprocess.check_call(["cmake", "--build", build, "--target", "engine_step_bench"],
+    subprocess.check_call(["cmake", "--build", build, "--target", "engine_kernel_bench"],
                           stdout=subprocess.DEVNULL)
-    exe = os.path.join(build, "bin", "engine_step_bench")
+    exe = os.path.join(build, "bin", "engine_kernel_bench")
     # long enough per epoch that start-up and evaluation are small beside it
     # (20000 MLP samples, 0.2 s an epoch, left the two slots overlapping too
     # little: 1.2x where 40000 gives 1.9x)

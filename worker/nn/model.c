@@ -311,10 +311,9 @@ static void scratch_sizes(const hp_nn_op_t *op, int B, size_t sz[5])
     }
     case HP_NN_LSTM: {
         size_t T = (size_t)op->in_c, H = (size_t)op->out_w;
-        sz[0] = T * B * 4 * H * f; /* gates */
+        sz[0] = T * B * 4 * H * f; /* gates, then their gradients in place */
         sz[1] = T * B * H * f;     /* c */
         sz[2] = T * B * H * f;     /* tanh(c) */
-        sz[3] = T * B * 4 * H * f; /* d gates */
         sz[4] = 2 * (size_t)B * H * f; /* dh, dc */
         break;
     }
@@ -580,11 +579,17 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
 void hp_nn_backward(hp_nn_model_t *m, int B)
 {
     HP_ASSERT(m->training);
+    /* below the first layer with parameters no gradient is wanted: the
+     * LSTM after time-major skips its input-gradient GEMM */
+    int first = 0;
+    while (first < m->nops && m->ops[first].nparam == 0)
+        first++;
     for (int i = m->nops - 1; i >= 0; i--) {
         hp_nn_op_t *op = &m->ops[i];
         const float *x = i > 0 ? m->ops[i - 1].out : m->input;
-        /* nothing flows into the input, nor into a split (the first layer) */
-        float *din = i > 0 && m->ops[i - 1].kind != HP_NN_SPLIT ? m->ops[i - 1].dout : NULL;
+        /* nothing flows below the first layer with parameters, nor into a
+         * split (the multimodal model's first layer) */
+        float *din = i > first && m->ops[i - 1].kind != HP_NN_SPLIT ? m->ops[i - 1].dout : NULL;
         size_t n = (size_t)B * op->out_size;
         switch (op->kind) {
         case HP_NN_DENSE: {
@@ -631,7 +636,7 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
             float *dh = op->s[4], *dc = dh + (size_t)B * op->out_w;
             hp_nn_lstm_backward(din, op->grad[0], op->grad[1], op->grad[2], op->dout, x, op->out,
                                 op->s[0], op->s[1], op->s[2], op->param[0], op->param[1],
-                                op->s[3], dh, dc, &d);
+                                op->s[0], dh, dc, &d);
             break;
         }
         case HP_NN_SEQ_LAST:

@@ -283,6 +283,14 @@ static int analyze(run_t *r, const hp_dataset_t *tds, char *err, size_t errlen)
     return rc;
 }
 
+/* CPU time of the whole process (every BLAS thread), in seconds */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void run_fini(run_t *r)
 {
     hp_trainer_fini(&r->tr);
@@ -384,7 +392,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     }
     for (int ep = 0; ep < cfg->epochs && !stop && rc == 0; ep++) {
         hp_rng_shuffle_u32(&shuf, r.order, (uint32_t)ntr);
-        double te = hp_clock_now(), ls = 0;
+        double te = hp_clock_now(), ce = cpu_now(), ls = 0;
         uint64_t f0 = hp_nn_flops();
         long correct = 0;
         size_t seen = 0;
@@ -419,7 +427,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
             correct += c;
             seen += (size_t)B;
         }
-        double dt = hp_clock_now() - te;
+        double dt = hp_clock_now() - te, dc = cpu_now() - ce;
         train_time += dt;
         flops += hp_nn_flops() - f0;
         if (rc < 0 || seen == 0)
@@ -437,6 +445,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         }
         m.lr = lr;
         m.samples_per_sec = dt > 0 ? (double)seen / dt : 0;
+        m.cpu_samples_per_sec = dc > 0 ? (double)seen / dc : 0;
         m.seconds = hp_clock_now() - t0;
         res->last = m;
         res->epochs_done = m.epoch;
@@ -459,6 +468,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     }
     res->seconds = hp_clock_now() - t0;
     res->train_gflops = train_time > 0 ? (double)flops / train_time * 1e-9 : 0;
+    res->blas_core = hp_nn_blas_core();
     run_fini(&r);
     return rc;
 }

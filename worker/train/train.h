@@ -122,6 +122,8 @@ typedef struct hp_train_epoch {
     double shift_val_loss, shift_val_error; /* test distribution; NAN without a shift */
     double lr;            /* at the end of the epoch */
     double samples_per_sec; /* training throughput (forward + backward + update) */
+    double cpu_samples_per_sec; /* the same per second of the process's CPU time:
+                                   on a shared machine, what the load does not skew */
     double seconds;       /* wall time since the start */
 } hp_train_epoch_t;
 
@@ -156,6 +158,7 @@ typedef struct hp_train_result {
     size_t ntrain, nval, ntest, nshift_val;
     double seconds;
     double train_gflops;  /* GEMM GFLOP/s during training steps */
+    const char *blas_core; /* OpenBLAS's kernel family ("Zen", "SkylakeX", ...) */
 } hp_train_result_t;
 
 /* hp_train_run loads the data, builds the model, trains and evaluates.
