@@ -15,6 +15,7 @@
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -66,6 +67,7 @@ struct hp_dash {
     char token[1024];
     size_t token_len;
     char url[512];
+    int https;
     nng_url *nurl;
     nng_http_server *srv;
     nng_http_handler *h;
@@ -305,7 +307,8 @@ static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
             nng_http_res_set_header(res, "Allow", "GET");
         if (ans.set_cookie) {
             char c[1100];
-            snprintf(c, sizeof c, "hp_token=%s; Path=/; HttpOnly; SameSite=Strict", d->token);
+            snprintf(c, sizeof c, "hp_token=%s; Path=/; HttpOnly; SameSite=Strict%s", d->token,
+                     d->https ? "; Secure" : "");
             nng_http_res_set_header(res, "Set-Cookie", c);
         }
         if (ans.asset)
@@ -384,9 +387,11 @@ static void handle(nng_aio *aio)
     }
 }
 
-static int is_loopback_http(const char *url)
+int hp_dash_is_loopback(const char *url)
 {
-    const char *h = strncmp(url, "http://", 7) == 0 ? url + 7 : NULL;
+    const char *h = strncmp(url, "http://", 7) == 0    ? url + 7
+                    : strncmp(url, "https://", 8) == 0 ? url + 8
+                                                       : NULL;
     return h && (strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
                  strncmp(h, "[::1]:", 6) == 0);
 }
@@ -394,11 +399,21 @@ static int is_loopback_http(const char *url)
 int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_t errlen)
 {
     *out = NULL;
-    if (strncmp(cfg->listen, "http://", 7) != 0)
+    int https = strncmp(cfg->listen, "https://", 8) == 0;
+    if (!https && strncmp(cfg->listen, "http://", 7) != 0)
         return hp_errf(err, errlen, HP_EINVAL,
-                       "http: '%s' is not an http:// URL (e.g. %s; TLS is not supported yet)",
-                       cfg->listen, HP_DASH_DEFAULT_LISTEN);
-    if (!is_loopback_http(cfg->listen) && (!cfg->token || !cfg->token_len))
+                       "http: '%s' is not an http:// or https:// URL (e.g. %s)", cfg->listen,
+                       HP_DASH_DEFAULT_LISTEN);
+    if (https && !cfg->tls)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "http: %s is https://: give --tls-cert FILE and --tls-key FILE (make "
+                       "them with `hpsearch certs`)",
+                       cfg->listen);
+    if (!https && cfg->tls)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "http: %s is plain http:// but TLS files are given: serve https://%s",
+                       cfg->listen, cfg->listen + 7);
+    if (!hp_dash_is_loopback(cfg->listen) && (!cfg->token || !cfg->token_len))
         return hp_errf(err, errlen, HP_EAUTH,
                        "refusing to serve the dashboard on %s without a token: it is reachable "
                        "from other hosts; give the daemon --token-file FILE, or listen on "
@@ -408,6 +423,7 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
     if (!d)
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     snprintf(d->db, sizeof d->db, "%s", cfg->db);
+    d->https = https;
     if (cfg->token && cfg->token_len) {
         if (cfg->token_len >= sizeof d->token || memchr(cfg->token, ';', cfg->token_len)) {
             free(d);
@@ -431,6 +447,15 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
     int rv = nng_url_parse(&d->nurl, cfg->listen);
     if (rv == 0)
         rv = nng_http_server_hold(&d->srv, d->nurl);
+    if (rv == 0 && https) {
+        nng_tls_config *tc;
+        if ((rc = hp_tls_https_config(cfg->tls, &tc, err, errlen)) < 0) {
+            hp_dash_stop(d);
+            return rc;
+        }
+        rv = nng_http_server_set_tls(d->srv, tc);
+        nng_tls_config_free(tc); /* the server holds it now */
+    }
     if (rv == 0)
         rv = nng_http_handler_alloc(&d->h, "/", handle);
     if (rv == 0) {
@@ -473,10 +498,12 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
     char host[INET6_ADDRSTRLEN] = "";
     if (nng_http_server_get_addr(d->srv, &sa) == 0 && sa.s_family == NNG_AF_INET) {
         inet_ntop(AF_INET, &sa.s_in.sa_addr, host, sizeof host);
-        snprintf(d->url, sizeof d->url, "http://%s:%u/", host, ntohs(sa.s_in.sa_port));
+        snprintf(d->url, sizeof d->url, "%s://%s:%u/", https ? "https" : "http", host,
+                 ntohs(sa.s_in.sa_port));
     } else if (nng_http_server_get_addr(d->srv, &sa) == 0 && sa.s_family == NNG_AF_INET6) {
         inet_ntop(AF_INET6, sa.s_in6.sa_addr, host, sizeof host);
-        snprintf(d->url, sizeof d->url, "http://[%s]:%u/", host, ntohs(sa.s_in6.sa_port));
+        snprintf(d->url, sizeof d->url, "%s://[%s]:%u/", https ? "https" : "http", host,
+                 ntohs(sa.s_in6.sa_port));
     } else {
         snprintf(d->url, sizeof d->url, "%s/", cfg->listen);
     }
