@@ -34,7 +34,16 @@
 #define MAX_QUEUE 256 /* requests waiting beyond this get 503 at once */
 #define SERVE_NICE 10 /* the serving threads' nice value */
 #define CACHE_SLOTS 64
-#define CACHE_MAX_AGE_S 0.5 /* a cached reply is never older than this */
+#define CACHE_MAX_BYTES ((size_t)64 << 20) /* bodies kept at most, all slots together */
+/* A reply younger than this is served again to the same request whatever
+ * the daemon wrote since: however many clients poll, each API request
+ * costs at most one query per interval (the page polls every second, so
+ * it stays under 2 s behind). */
+#define CACHE_FRESH_S 0.5
+/* Files not modified for this long when a reply was read: the reply stays
+ * valid until they change (a later commit moves their time, which the
+ * kernel keeps only to a clock tick, further than this). */
+#define CACHE_SETTLED_S 1.0
 
 /* What the database files looked like: equal keys, unchanged data (a
  * commit appends to the WAL or, after a checkpoint, rewrites it: its size or
@@ -42,10 +51,12 @@
 typedef struct db_key {
     off_t size[2];
     struct timespec mtime[2];
+    int settled; /* both files older than CACHE_SETTLED_S when the key was taken */
 } db_key_t;
 
 /* A recent API reply, served again to whoever asks the same while the
- * database is unchanged: 50 viewers of one running study cost one query. */
+ * database is unchanged or the reply is fresh: 50 viewers of one running
+ * study cost one query per interval. */
 typedef struct cached {
     char *uri;
     db_key_t key;
@@ -81,6 +92,7 @@ struct hp_dash {
     pthread_mutex_t cache_mu;
     cached_t cache[CACHE_SLOTS];
     int cache_next;
+    size_t cache_bytes;
 };
 
 /* the compiled-in build tree's assets (CMake: HP_WEB_BUILD_DIR) */
@@ -151,11 +163,17 @@ static void db_key(const hp_dash_t *d, db_key_t *k)
     char wal[sizeof d->db + 8];
     snprintf(wal, sizeof wal, "%s-wal", d->db);
     const char *files[2] = {d->db, wal};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    k->settled = 1;
     for (int i = 0; i < 2; i++) {
         struct stat st;
         if (stat(files[i], &st) == 0) {
             k->size[i] = st.st_size;
             k->mtime[i] = st.st_mtim;
+            double age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+                         (now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+            k->settled &= age > CACHE_SETTLED_S;
         }
     }
 }
@@ -177,8 +195,8 @@ static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash
     pthread_mutex_lock(&d->cache_mu);
     for (int i = 0; i < CACHE_SLOTS && !hit; i++) {
         cached_t *c = &d->cache[i];
-        if (c->uri && now - c->at <= CACHE_MAX_AGE_S && same_key(&c->key, key) &&
-            strcmp(c->uri, uri) == 0) {
+        int valid = now - c->at <= CACHE_FRESH_S || (c->key.settled && same_key(&c->key, key));
+        if (c->uri && valid && strcmp(c->uri, uri) == 0) {
             rep->status = c->status;
             rep->type = c->type;
             hp_buf_reset(&rep->body);
@@ -188,6 +206,15 @@ static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash
     }
     pthread_mutex_unlock(&d->cache_mu);
     return hit;
+}
+
+/* with cache_mu held */
+static void cache_drop(hp_dash_t *d, cached_t *c)
+{
+    d->cache_bytes -= c->uri ? c->len : 0;
+    free(c->uri);
+    free(c->body);
+    memset(c, 0, sizeof *c);
 }
 
 static void cache_put(hp_dash_t *d, const char *uri, const db_key_t *key, double at,
@@ -201,12 +228,19 @@ static void cache_put(hp_dash_t *d, const char *uri, const db_key_t *key, double
     }
     memcpy(body, rep->body.data ? rep->body.data : "", rep->body.len);
     pthread_mutex_lock(&d->cache_mu);
+    /* the same request's older reply goes first, then the oldest, until
+     * the bodies fit */
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (d->cache[i].uri && strcmp(d->cache[i].uri, uri) == 0)
+            cache_drop(d, &d->cache[i]);
+    for (int i = 0; i < CACHE_SLOTS && d->cache_bytes + rep->body.len > CACHE_MAX_BYTES; i++)
+        cache_drop(d, &d->cache[(d->cache_next + i) % CACHE_SLOTS]);
     cached_t *c = &d->cache[d->cache_next];
     d->cache_next = (d->cache_next + 1) % CACHE_SLOTS;
-    free(c->uri);
-    free(c->body);
+    cache_drop(d, c);
     *c = (cached_t){.uri = u, .key = *key, .at = at, .status = rep->status, .type = rep->type,
                     .body = body, .len = rep->body.len};
+    d->cache_bytes += rep->body.len;
     pthread_mutex_unlock(&d->cache_mu);
 }
 
