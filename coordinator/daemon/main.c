@@ -41,7 +41,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "hpsearchd: --http: %s\n", err);
             return 2;
         }
-        hp_dash_config_t dc = {.db = cfg.db, .listen = cfg.http, .tls = tls,
+        hp_dash_config_t dc = {.db = cfg.db, .listen = cfg.http, .tls = tls, .nice = 10,
                                .token = ask ? cfg.token : NULL,
                                .token_len = ask ? cfg.token_len : 0};
         if (tls && *warn && !hp_tls_url_is_tls(cfg.listen) && !hp_tls_url_is_tls(cfg.control))

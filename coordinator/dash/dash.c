@@ -32,7 +32,6 @@
 
 #define MAX_THREADS 8
 #define MAX_QUEUE 256 /* requests waiting beyond this get 503 at once */
-#define SERVE_NICE 10 /* the serving threads' nice value */
 #define CACHE_SLOTS 64
 #define CACHE_MAX_BYTES ((size_t)64 << 20) /* bodies kept at most, all slots together */
 /* A reply younger than this is served again to the same request whatever
@@ -79,6 +78,7 @@ struct hp_dash {
     size_t token_len;
     char url[512];
     int https;
+    int nice;
     nng_url *nurl;
     nng_http_server *srv;
     nng_http_handler *h;
@@ -367,7 +367,8 @@ static void *serve_thread(void *arg)
     hp_store_t *store = NULL; /* this thread's own read-only connection */
     /* below the daemon's loop and the workers: a page waits for a core, the
      * scheduler does not (Linux: a thread's nice value is its own) */
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SERVE_NICE); /* best effort */
+    if (d->nice)
+        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), d->nice); /* best effort */
     pthread_mutex_lock(&d->mu);
     for (;;) {
         while (!d->head && !d->stopping)
@@ -458,6 +459,7 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     snprintf(d->db, sizeof d->db, "%s", cfg->db);
     d->https = https;
+    d->nice = cfg->nice;
     if (cfg->token && cfg->token_len) {
         if (cfg->token_len >= sizeof d->token || memchr(cfg->token, ';', cfg->token_len)) {
             free(d);

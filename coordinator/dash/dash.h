@@ -40,6 +40,9 @@ typedef struct hp_dash_config {
     size_t token_len;
     const char *web_dir; /* NULL: hp_dash_web_dir() */
     int threads;         /* 0: 2 */
+    int nice;            /* the serving threads' nice value: hpsearchd and `hpsearch run
+                          * --dashboard` give 10, below the daemon's loop and the workers
+                          * on the same host; 0 keeps the program's own */
 } hp_dash_config_t;
 
 /* hp_dash_start loads the page assets, binds listen and starts serving.
