@@ -187,8 +187,10 @@ static int same_key(const db_key_t *a, const db_key_t *b)
     return 1;
 }
 
-/* 1 and the cached reply in rep when uri was answered at key, recently */
-static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash_reply_t *rep)
+/* 1 and the cached reply in rep when uri was answered at key, recently;
+ * *age its age in seconds */
+static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash_reply_t *rep,
+                     double *age)
 {
     int hit = 0;
     double now = mono_now();
@@ -201,6 +203,7 @@ static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash
             rep->type = c->type;
             hp_buf_reset(&rep->body);
             hp_buf_append(&rep->body, c->body, c->len);
+            *age = now - c->at;
             hit = 1;
         }
     }
@@ -248,6 +251,8 @@ typedef struct answer {
     hp_dash_reply_t rep;
     const hp_dash_asset_t *asset; /* served as it is instead of rep.body */
     int set_cookie;
+    int api;    /* an API reply: it says its age */
+    double age; /* seconds since its query ran (a cached reply) */
 } answer_t;
 
 static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t *ans)
@@ -291,7 +296,8 @@ static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t 
         db_key(d, &key);
         double at = mono_now();
         const char *uri = nng_http_req_get_uri(req);
-        if (cache_get(d, uri, &key, rep))
+        ans->api = 1;
+        if (cache_get(d, uri, &key, rep, &ans->age))
             return;
         if (!*store && hp_store_open(store, d->db, HP_STORE_READONLY, err, sizeof err) < 0) {
             hp_dash_reply_error(rep, 503, "DB", NULL, err);
@@ -339,6 +345,11 @@ static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
         nng_http_res_set_header(res, "X-Content-Type-Options", "nosniff");
         if (ans.rep.status == 405)
             nng_http_res_set_header(res, "Allow", "GET");
+        if (ans.api) { /* how old the data may be: the page's live bound */
+            char age[32];
+            snprintf(age, sizeof age, "%d", (int)(ans.age * 1000));
+            nng_http_res_set_header(res, "X-HP-Age-Ms", age);
+        }
         if (ans.set_cookie) {
             char c[1100];
             snprintf(c, sizeof c, "hp_token=%s; Path=/; HttpOnly; SameSite=Strict%s", d->token,

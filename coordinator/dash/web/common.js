@@ -5,9 +5,11 @@
 const hp = {};
 
 // Fetches a path of this server's API; throws an Error with the server's
-// message on an error reply.
-hp.get = async function (path) {
+// message on an error reply. meta (optional) gets the reply's age: how
+// long ago the server read it from the database (X-HP-Age-Ms).
+hp.get = async function (path, meta) {
   const res = await fetch(path, { headers: { Accept: 'application/json' } });
+  if (meta) meta.ageMs = Number(res.headers.get('X-HP-Age-Ms') || 0);
   let body;
   try {
     body = await res.json();

@@ -468,8 +468,18 @@ async function drawAll(from, to) {
   }
 }
 
+// Each refresh's start (Date.now()), the completed count it showed and
+// how old the server's reply was: the browser test checks the page's
+// live bound from these.
+state.refreshes = [];
+state.pollMs = POLL_MS;
+
 async function refresh() {
-  const s = await hp.get(API);
+  const meta = {};
+  const startedAt = Date.now();
+  const s = await hp.get(API, meta);
+  state.refreshes.push({ at: startedAt, completed: s.completed, ageMs: meta.ageMs });
+  if (state.refreshes.length > 500) state.refreshes.shift();
   state.study = s;
   summary();
   const sig = [s.trials, s.completed, s.pruned, s.failed, s.running, s.pending, s.state].join(',');
