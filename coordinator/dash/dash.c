@@ -203,7 +203,8 @@ static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash
             rep->type = c->type;
             hp_buf_reset(&rep->body);
             hp_buf_append(&rep->body, c->body, c->len);
-            *age = now - c->at;
+            /* unchanged files: the reply is the database as it is now */
+            *age = c->key.settled && same_key(&c->key, key) ? 0 : now - c->at;
             hit = 1;
         }
     }
@@ -462,8 +463,8 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
     if (!hp_dash_is_loopback(cfg->listen) && (!cfg->token || !cfg->token_len))
         return hp_errf(err, errlen, HP_EAUTH,
                        "refusing to serve the dashboard on %s without a token: it is reachable "
-                       "from other hosts; give the daemon --token-file FILE, or listen on "
-                       "127.0.0.1",
+                       "from other hosts; give --token-file FILE (hpsearch dashboard also "
+                       "finds DB.token beside the database), or listen on 127.0.0.1",
                        cfg->listen);
     hp_dash_t *d = calloc(1, sizeof *d);
     if (!d)

@@ -4,6 +4,7 @@
  *   - `hpsearch dashboard --listen https://...` answers curl that trusts the
  *     CA, curl that does not refuses it, and a plain-HTTP request to that
  *     port gets no HTTP answer;
+ *   - off loopback it asks for the token beside the database;
  *   - https:// without --tls-cert/--tls-key is refused at start;
  *   - hpsearchd whose sockets use TLS refuses a plain http:// dashboard off
  *     loopback, and serves https:// there, asking every request for the
@@ -139,6 +140,27 @@ START_TEST(test_dashboard_https)
     /* still serving after the plain attempt */
     r = CURL_RUN(&h, "--cacert", p.ca, url);
     ck_assert_msg(r.code == 0, "curl after the plain attempt failed (%d): %s", r.code, r.err);
+    curl_free(&r);
+    hp_harness_kill(&h, dash, SIGTERM);
+
+    /* off loopback: the token beside the database (the daemon's DB.token) */
+    dash = spawn_cli(&h, "dash2", (const char *[]){"--tls-cert", p.crt, "--tls-key", p.key,
+                                                   "dashboard", "--db", h.db, "--listen",
+                                                   "https://0.0.0.0:0", NULL});
+    snprintf(out, sizeof out, "%s/dash2.out", h.dir);
+    port = wait_https_port(out, "dashboard: ");
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/api/studies/tls-dash", port);
+    char tpath[800], auth[1200];
+    snprintf(tpath, sizeof tpath, "%s.token", h.db);
+    char *tok = hp_check_slurp(tpath, 0);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %.*s", (int)strcspn(tok, "\r\n"), tok);
+    free(tok);
+    r = CURL_RUN(&h, "--cacert", p.ca, "-w", "\nHTTP %{http_code}", url);
+    HAS(r.out, "HTTP 401");
+    curl_free(&r);
+    r = CURL_RUN(&h, "--cacert", p.ca, "-H", auth, "-w", "\nHTTP %{http_code}", url);
+    HAS(r.out, "\"name\":\"tls-dash\"");
+    HAS(r.out, "HTTP 200");
     curl_free(&r);
     hp_harness_kill(&h, dash, SIGTERM);
 
