@@ -18,6 +18,7 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -66,8 +67,11 @@ typedef struct cached {
     size_t len;
 } cached_t;
 
+/* A request to answer (aio), or a study page's first replies to compute
+ * ahead of its scripts' requests (warm: the study's name). */
 typedef struct job {
     nng_aio *aio;
+    char *warm;
     struct job *next;
 } job_t;
 
@@ -93,6 +97,8 @@ struct hp_dash {
     cached_t cache[CACHE_SLOTS];
     int cache_next;
     size_t cache_bytes;
+    pthread_cond_t cache_cv;         /* a query in flight ended */
+    const char *inflight[MAX_THREADS]; /* the URI each serving thread queries, or NULL */
 };
 
 /* the compiled-in build tree's assets (CMake: HP_WEB_BUILD_DIR) */
@@ -256,7 +262,65 @@ typedef struct answer {
     double age; /* seconds since its query ran (a cached reply) */
 } answer_t;
 
-static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t *ans)
+/* An API request (r parsed from uri): the cached reply, or a query on the
+ * thread's own read-only connection *store (opened on first use). */
+static void api_answer(hp_dash_t *d, hp_store_t **store, const char *uri, const hp_dash_req_t *r,
+                       answer_t *ans)
+{
+    hp_dash_reply_t *rep = &ans->rep;
+    char err[512];
+    /* the key is taken before the query: a commit during it makes the
+     * entry stale at once, never a newer key for older data */
+    db_key_t key;
+    db_key(d, &key);
+    double at = mono_now();
+    ans->api = 1;
+    if (cache_get(d, uri, &key, rep, &ans->age))
+        return;
+    /* the same request in flight on another thread (a page's request while
+     * its warm-up runs, or many clients at once): wait for its reply
+     * rather than run the query twice */
+    int slot = -1;
+    pthread_mutex_lock(&d->cache_mu);
+    for (;;) {
+        int busy = 0;
+        for (int i = 0; i < MAX_THREADS; i++)
+            busy |= d->inflight[i] && strcmp(d->inflight[i], uri) == 0;
+        if (!busy)
+            break;
+        pthread_cond_wait(&d->cache_cv, &d->cache_mu);
+    }
+    for (int i = 0; i < MAX_THREADS && slot < 0; i++)
+        if (!d->inflight[i])
+            slot = i;
+    if (slot >= 0)
+        d->inflight[slot] = uri;
+    pthread_mutex_unlock(&d->cache_mu);
+    if (!cache_get(d, uri, &key, rep, &ans->age)) {
+        if (!*store && hp_store_open(store, d->db, HP_STORE_READONLY, err, sizeof err) < 0)
+            hp_dash_reply_error(rep, 503, "DB", NULL, err);
+        else
+            hp_dash_api(*store, r, rep);
+        if (rep->status == 200 || rep->status == 404)
+            cache_put(d, uri, &key, at, rep);
+    }
+    pthread_mutex_lock(&d->cache_mu);
+    if (slot >= 0)
+        d->inflight[slot] = NULL;
+    pthread_cond_broadcast(&d->cache_cv);
+    pthread_mutex_unlock(&d->cache_mu);
+    if (rep->status == 503 && *store) { /* reopen next time: the file may have been replaced */
+        hp_store_close(*store);
+        *store = NULL;
+    }
+}
+
+static void enqueue_warm(hp_dash_t *d, const char *study);
+
+/* Answers req into ans. With store NULL (on nng's thread) it answers only
+ * what needs no database — pages, scripts, errors — and returns 0 for an
+ * API request, which a serving thread then answers; 1 when answered. */
+static int route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t *ans)
 {
     hp_dash_reply_t *rep = &ans->rep;
     const char *method = nng_http_req_get_method(req);
@@ -265,13 +329,13 @@ static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t 
         snprintf(msg, sizeof msg, "method %.32s not allowed: the dashboard is read-only (GET)",
                  method);
         hp_dash_reply_error(rep, 405, "METHOD_NOT_ALLOWED", NULL, msg);
-        return;
+        return 1;
     }
     hp_dash_req_t r;
     char err[512];
     if (hp_dash_req_parse(&r, nng_http_req_get_uri(req), err, sizeof err) < 0) {
         hp_dash_reply_error(rep, 400, "BAD_PARAM", *r.bad_param ? r.bad_param : "path", err);
-        return;
+        return 1;
     }
     if (d->token_len) {
         const char *q = hp_dash_req_param(&r, "token");
@@ -285,33 +349,16 @@ static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t 
             hp_dash_reply_error(rep, 401, "AUTH", NULL,
                                 "this dashboard needs the daemon's token: open it with "
                                 "?token=TOKEN or send 'Authorization: Bearer TOKEN'");
-            return;
+            return 1;
         }
         ans->set_cookie = q != NULL;
     }
     const char(*g)[HP_DASH_MAX_VALUE + 1] = r.seg;
     if (r.nseg >= 1 && strcmp(g[0], "api") == 0) {
-        /* the key is taken before the query: a commit during it makes the
-         * entry stale at once, never a newer key for older data */
-        db_key_t key;
-        db_key(d, &key);
-        double at = mono_now();
-        const char *uri = nng_http_req_get_uri(req);
-        ans->api = 1;
-        if (cache_get(d, uri, &key, rep, &ans->age))
-            return;
-        if (!*store && hp_store_open(store, d->db, HP_STORE_READONLY, err, sizeof err) < 0) {
-            hp_dash_reply_error(rep, 503, "DB", NULL, err);
-            return;
-        }
-        hp_dash_api(*store, &r, rep);
-        if (rep->status == 200 || rep->status == 404)
-            cache_put(d, uri, &key, at, rep);
-        if (rep->status == 503) { /* reopen next time: the file may have been replaced */
-            hp_store_close(*store);
-            *store = NULL;
-        }
-        return;
+        if (!store)
+            return 0;
+        api_answer(d, store, nng_http_req_get_uri(req), &r, ans);
+        return 1;
     }
     const char *page = NULL;
     if (r.nseg == 0)
@@ -322,20 +369,22 @@ static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t 
         page = "trial.html";
     else if (r.nseg == 2 && strcmp(g[0], "static") == 0 && !strstr(g[1], ".html"))
         page = g[1];
-    if (page && (ans->asset = hp_dash_web_find(&d->web, page)) != NULL)
-        return;
+    if (page && (ans->asset = hp_dash_web_find(&d->web, page)) != NULL) {
+        if (!store && r.nseg == 2 && strcmp(g[0], "studies") == 0)
+            enqueue_warm(d, g[1]);
+        return 1;
+    }
     char msg[512];
     snprintf(msg, sizeof msg, "no page %.300s (the pages are / and /studies/NAME)",
              nng_http_req_get_uri(req));
     hp_dash_reply_error(rep, 404, "NOT_FOUND", NULL, msg);
+    return 1;
 }
 
-static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
+/* completes aio with ans (whose reply it frees) */
+static void respond(hp_dash_t *d, nng_aio *aio, answer_t *a)
 {
-    nng_http_req *req = nng_aio_get_input(aio, 0);
-    answer_t ans = {0};
-    hp_dash_reply_init(&ans.rep);
-    route(d, store, req, &ans);
+    answer_t ans = *a;
     nng_http_res *res = NULL;
     int rv = nng_http_res_alloc(&res);
     if (rv == 0) {
@@ -373,6 +422,65 @@ static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
     nng_aio_finish(aio, 0);
 }
 
+static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
+{
+    answer_t ans = {0};
+    hp_dash_reply_init(&ans.rep);
+    route(d, store, nng_aio_get_input(aio, 0), &ans);
+    respond(d, aio, &ans);
+}
+
+/* the path segment as study.js's encodeURIComponent writes it */
+static void uri_component(hp_buf_t *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (isalnum(*p) || strchr("-_.!~*'()", *p))
+            hp_buf_putc(b, (char)*p);
+        else
+            hp_buf_printf(b, "%%%02X", *p);
+}
+
+/* Computes into the reply cache what study.js asks for first — the
+ * summary and every page of trials, with the very URIs it uses
+ * (web/study.js: refresh) — while the browser is still loading the
+ * scripts: the page's first requests are then answered from the cache. */
+/* answers uri into the cache; with count, returns the summary's "trials" */
+static long long warm_one(hp_dash_t *d, hp_store_t **store, const char *uri, int count)
+{
+    hp_dash_req_t r;
+    char err[512];
+    answer_t ans = {0};
+    hp_dash_reply_init(&ans.rep);
+    long long n = 0;
+    if (hp_dash_req_parse(&r, uri, err, sizeof err) == 0) {
+        api_answer(d, store, uri, &r, &ans);
+        const char *at = count && ans.rep.status == 200 && ans.rep.body.data
+                             ? strstr(ans.rep.body.data, ",\"trials\":")
+                             : NULL;
+        n = at ? strtoll(at + 10, NULL, 10) : 0;
+    }
+    hp_dash_reply_fini(&ans.rep);
+    return n;
+}
+
+static void warm(hp_dash_t *d, hp_store_t **store, const char *study)
+{
+    hp_buf_t base = {0}, uri = {0};
+    hp_buf_puts(&base, "/api/studies/");
+    uri_component(&base, study);
+    long long total = warm_one(d, store, base.data, 1);
+    /* pages up to 50,000 trials: beyond, the page's own requests pay */
+    for (long long offset = 0; offset < total && offset < 10 * HP_DASH_MAX_LIMIT;
+         offset += HP_DASH_MAX_LIMIT) {
+        hp_buf_reset(&uri);
+        hp_buf_printf(&uri, "%s/trials?offset=%lld&limit=%d", base.data, offset,
+                      HP_DASH_MAX_LIMIT);
+        warm_one(d, store, uri.data, 0);
+    }
+    hp_buf_fini(&uri);
+    hp_buf_fini(&base);
+}
+
 static void *serve_thread(void *arg)
 {
     hp_dash_t *d = arg;
@@ -393,7 +501,11 @@ static void *serve_thread(void *arg)
             d->tail = NULL;
         d->queued--;
         pthread_mutex_unlock(&d->mu);
-        answer_aio(d, j->aio, &store);
+        if (j->aio)
+            answer_aio(d, j->aio, &store);
+        else
+            warm(d, &store, j->warm);
+        free(j->warm);
         free(j);
         pthread_mutex_lock(&d->mu);
     }
@@ -402,24 +514,55 @@ static void *serve_thread(void *arg)
     return NULL;
 }
 
-/* on one of nng's threads: queue the request, never answer it here */
+/* with d->mu held: j at the queue's end */
+static void push_job(hp_dash_t *d, job_t *j)
+{
+    j->next = NULL;
+    if (d->tail)
+        d->tail->next = j;
+    else
+        d->head = j;
+    d->tail = j;
+    d->queued++;
+    pthread_cond_signal(&d->cv);
+}
+
+static void enqueue_warm(hp_dash_t *d, const char *study)
+{
+    job_t *j = calloc(1, sizeof *j);
+    char *name = strdup(study);
+    pthread_mutex_lock(&d->mu);
+    int skip = !j || !name || d->queued >= MAX_QUEUE / 2 || d->stopping;
+    if (!skip) {
+        j->warm = name;
+        push_job(d, j);
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (skip) {
+        free(name);
+        free(j);
+    }
+}
+
+/* on one of nng's threads: pages, scripts and errors are answered here
+ * (from memory); API requests go to the queue, never a query here */
 static void handle(nng_aio *aio)
 {
     nng_http_handler *h = nng_aio_get_input(aio, 1);
     hp_dash_t *d = nng_http_handler_get_data(h);
-    job_t *j = malloc(sizeof *j);
+    answer_t ans = {0};
+    hp_dash_reply_init(&ans.rep);
+    if (route(d, NULL, nng_aio_get_input(aio, 0), &ans)) {
+        respond(d, aio, &ans);
+        return;
+    }
+    hp_dash_reply_fini(&ans.rep);
+    job_t *j = calloc(1, sizeof *j);
     pthread_mutex_lock(&d->mu);
     int full = !j || d->queued >= MAX_QUEUE || d->stopping;
     if (!full) {
         j->aio = aio;
-        j->next = NULL;
-        if (d->tail)
-            d->tail->next = j;
-        else
-            d->head = j;
-        d->tail = j;
-        d->queued++;
-        pthread_cond_signal(&d->cv);
+        push_job(d, j);
     }
     pthread_mutex_unlock(&d->mu);
     if (full) {
@@ -491,6 +634,7 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     pthread_mutex_init(&d->cache_mu, NULL);
+    pthread_cond_init(&d->cache_cv, NULL);
 
     int rv = nng_url_parse(&d->nurl, cfg->listen);
     if (rv == 0)
@@ -581,7 +725,9 @@ void hp_dash_stop(hp_dash_t *d)
     while (d->head) {
         job_t *j = d->head;
         d->head = j->next;
-        nng_aio_finish(j->aio, NNG_ECLOSED);
+        if (j->aio)
+            nng_aio_finish(j->aio, NNG_ECLOSED);
+        free(j->warm);
         free(j);
     }
     if (d->srv)
@@ -593,6 +739,7 @@ void hp_dash_stop(hp_dash_t *d)
         free(d->cache[i].uri);
         free(d->cache[i].body);
     }
+    pthread_cond_destroy(&d->cache_cv);
     pthread_mutex_destroy(&d->cache_mu);
     hp_dash_web_fini(&d->web);
     free(d);

@@ -209,7 +209,7 @@ START_TEST(test_daemon_https_token)
     char path[800];
     snprintf(path, sizeof path, "%s/hpsearchd-%d.log", h.dir, (int)d);
     int port = wait_https_port(path, "dashboard on ");
-    char url[128], tokurl[1300], auth[1200], token[1024];
+    char url[128], tokurl[3200], auth[1200], token[1024];
     /* DB.token exists once the daemon serves */
     char tpath[800];
     snprintf(tpath, sizeof tpath, "%s.token", h.db);
