@@ -9,7 +9,8 @@
 static const char *const underfit_steps[] = {
     "make the model bigger (add layers, more units per layer)",
     "reduce regularization",
-    "error analysis: look at the examples the model gets wrong",
+    "error analysis: look at the examples the model gets wrong (hpsearch report --errors, "
+    "hpsearch examples)",
     "choose a different model architecture (closer to the state of the art, e.g. from LeNet "
     "to ResNet)",
     "tune hyperparameters (e.g. the learning rate)",
@@ -20,7 +21,8 @@ static const char *const overfit_steps[] = {
     "add normalization (e.g. batch norm, layer norm)",
     "add data augmentation",
     "increase regularization (e.g. dropout, L2, weight decay)",
-    "error analysis: look at the examples the model gets wrong",
+    "error analysis: look at the examples the model gets wrong (hpsearch report --errors, "
+    "hpsearch examples)",
     "choose a different model architecture (closer to the state of the art)",
     "tune hyperparameters",
     "early stopping (not recommended)",

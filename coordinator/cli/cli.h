@@ -74,6 +74,7 @@ extern const hp_cmd_t hp_cmd_resume;
 extern const hp_cmd_t hp_cmd_workers;
 extern const hp_cmd_t hp_cmd_sql;
 extern const hp_cmd_t hp_cmd_report;
+extern const hp_cmd_t hp_cmd_importance;
 extern const hp_cmd_t hp_cmd_check;
 extern const hp_cmd_t hp_cmd_logs;
 extern const hp_cmd_t hp_cmd_enqueue;
@@ -82,6 +83,7 @@ extern const hp_cmd_t hp_cmd_tell;
 extern const hp_cmd_t hp_cmd_autopilot;
 extern const hp_cmd_t hp_cmd_dashboard;
 extern const hp_cmd_t hp_cmd_certs;
+extern const hp_cmd_t hp_cmd_examples;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);

@@ -156,6 +156,15 @@ test('the study page renders its charts, and the table sorts and filters', async
     const got = await until(id + ' chart', () => seriesLengths(page, id));
     assert.deepEqual(got, lens, id);
   }
+  // importance is the server's fANOVA, and the page names the method
+  const imp = (await api(study.url, '/api/studies/asha-toy/importance')).importance;
+  assert.equal(imp.method, 'fANOVA (random forest, 64 trees)');
+  assert.deepEqual(imp.params.map((q) => q.name).sort(), ['lr', 'width']);
+  const method = await until('the importance method', async () => {
+    const t = await page.locator('#importance-method').innerText();
+    return /completed trial/.test(t) ? t : null;
+  });
+  assert.match(method, /^Method: fANOVA \(random forest, 64 trees\) on \d+ completed trials/);
   // the timeline: a segment per attempt, in a series per outcome
   const timeline = await until('timeline chart', () => seriesLengths(page, 'timeline'));
   assert.equal(timeline.length, new Set(attempts.map((a) => a.outcome)).size);
@@ -216,6 +225,50 @@ test('a coarse-to-fine study shows how each round narrowed', async () => {
   await page.locator('#c2f-card:not([hidden])').waitFor({ timeout: GUARD_MS });
   // a box per round, and every trial in its round
   assert.deepEqual(await until('the c2f chart', () => seriesLengths(page, 'c2f')), [3, 12]);
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+  d.proc.kill('SIGTERM');
+  await exited(d.proc);
+});
+
+test('a study with two objectives shows its Pareto front', async () => {
+  const prog = path.join(dir, 'zdt.sh');
+  fs.writeFileSync(prog, 'awk -v x="$HPSEARCH_PARAM_X" -v y="$HPSEARCH_PARAM_Y" \'BEGIN { g = 1 + 9 * y; ' +
+    'printf "val_error=%.17g latency_ms=%.17g\\n", x, g * (1 - sqrt(x / g)) }\'\n');
+  const spec = path.join(dir, 'mo.yaml');
+  fs.writeFileSync(spec, [
+    'name: mo-zdt',
+    'objective:',
+    '  - {metric: val_error, goal: minimize}',
+    '  - {metric: latency_ms, goal: minimize}',
+    'search: {algorithm: bayes, max_trials: 14, n_initial: 6, parallelism: 2, seed: 3}',
+    'space:',
+    '  x: {type: float, low: 0, high: 1}',
+    '  y: {type: float, low: 0, high: 1}',
+    'trial: {command: [sh, ' + JSON.stringify(prog) + '], retries: 0}',
+    '',
+  ].join('\n'));
+  const db = path.join(dir, 'mo.db');
+  const run = hpsearch(['run', spec, '--workers', '2', '--db', db]);
+  assert.equal(await exited(run), 0, 'hpsearch run: ' + run.err);
+  const d = await dashboard(db);
+  const trials = (await api(d.url, '/api/studies/mo-zdt/trials?limit=5000')).trials;
+  assert.equal(trials.length, 14);
+  // the API carries every objective's value
+  for (const t of trials) assert.deepEqual(Object.keys(t.objectives), ['val_error', 'latency_ms']);
+  // the front, worked out here from the API's values
+  const dom = (p, q) => p.val_error <= q.val_error && p.latency_ms <= q.latency_ms &&
+    (p.val_error < q.val_error || p.latency_ms < q.latency_ms);
+  const front = trials.filter((t) => !trials.some((o) => o !== t && dom(o.objectives, t.objectives)));
+  const { ctx, page, foreign, errors } = await openPage(browser, d.url);
+  await page.goto(d.url + 'studies/mo-zdt');
+  await page.locator('#pareto-card:not([hidden])').waitFor({ timeout: GUARD_MS });
+  // the dominated trials, then the front
+  assert.deepEqual(await until('the Pareto chart', () => seriesLengths(page, 'pareto')),
+    [trials.length - front.length, front.length]);
+  // the table has a column per objective
+  await page.locator('#trials th[data-key="o:latency_ms"]').waitFor({ timeout: GUARD_MS });
   assert.deepEqual(foreign, []);
   assert.deepEqual(errors, []);
   await ctx.close();

@@ -86,7 +86,11 @@ void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
  *      w_ih (4H, I); w_hh (4H, H); b (4H) (PyTorch's b_ih + b_hh)
  * Cache written by forward, read by backward: gates (T, B, 4H) after their
  * nonlinearities, c (T, B, H), tc = tanh(c) (T, B, H).
- * Backward is full BPTT; scratch dg (T, B, 4H), dh (B, H), dc (B, H). */
+ * Backward is full BPTT; scratch dg (T, B, 4H), dh (B, H), dc (B, H).
+ * dg may be the gates array itself: step t's gates are read once, just
+ * before their gradients overwrite them, which saves a (T, B, 4H) buffer
+ * and its cache misses. Forward overwrites all of gates, c, tc: they need
+ * no initialisation. */
 typedef struct hp_nn_lstm_dims {
     int T, B, I, H;
 } hp_nn_lstm_dims_t;

@@ -56,6 +56,8 @@ typedef enum hp_nn_kind {
     HP_NN_SEQ_LAST,   /* (T, B, H) -> (B, H): the last step */
     HP_NN_DROPOUT,
     HP_NN_BATCHNORM,
+    HP_NN_SPLIT, /* (D_img + F) -> the image (C, H, W); the features kept (fuse.h) */
+    HP_NN_FUSE,  /* (K) -> (K + Hf): the kept features through dense + relu, appended */
 } hp_nn_kind_t;
 
 typedef enum hp_nn_init {
@@ -83,6 +85,7 @@ typedef struct hp_nn_op {
     void *s[5];                /* scratch, see model.c */
     size_t slen[5];            /* bytes */
     int inplace;               /* out/dout alias the previous layer's */
+    int link;                  /* fuse: the split layer whose features it takes */
 } hp_nn_op_t;
 
 typedef struct hp_nn_model {
@@ -113,6 +116,12 @@ int hp_nn_add_lstm(hp_nn_model_t *m, int hidden);
 int hp_nn_add_seq_last(hp_nn_model_t *m);
 int hp_nn_add_dropout(hp_nn_model_t *m, float p);
 int hp_nn_add_batchnorm(hp_nn_model_t *m);
+/* hp_nn_add_split (first layer only) takes each sample's first c*h*w
+ * values as a (c, h, w) image for the layers after it and keeps the rest
+ * (the features) for hp_nn_add_fuse, which appends relu(dense(features,
+ * hidden)) to its input vector. */
+int hp_nn_add_split(hp_nn_model_t *m, int c, int h, int w);
+int hp_nn_add_fuse(hp_nn_model_t *m, int hidden, hp_nn_init_t init);
 
 /* hp_nn_model_alloc plans and allocates all blocks for batches of up to
  * max_batch samples. Returns HP_EINVAL with the first build error, or

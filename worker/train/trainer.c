@@ -1,5 +1,6 @@
 /* One optimizer step: forward, loss, backward, NaN/Inf guard, clip, update.
  * Nothing here allocates: every buffer was sized by hp_trainer_init. */
+#include "coral.h"
 #include "models_int.h"
 #include "train.h"
 
@@ -155,6 +156,8 @@ void hp_trainer_evaluate_pred(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds,
     for (size_t i = 0; i < n; i += (size_t)Bmax) {
         int B = n - i < (size_t)Bmax ? (int)(n - i) : Bmax;
         hp_data_gather(t->model.input, t->labels, t->targets, ds, idx + i, B, norm, NULL, NULL);
+        if (t->coral)
+            hp_coral_apply(t->coral, t->model.input, B);
         int c = 0;
         hp_nn_set_training(&t->model, 0);
         const float *out = hp_nn_forward(&t->model, B);

@@ -19,6 +19,12 @@ function completed() {
   return state.trials.filter((t) => t.state === 'completed' && typeof t.value === 'number');
 }
 
+// several objectives: the spec's list [{metric, goal}], else null
+function objectives() {
+  const o = state.study && state.study.spec && state.study.spec.objective;
+  return Array.isArray(o) && o.length > 1 ? o : null;
+}
+
 function better(a, b) {
   return state.study.goal === 'maximize' ? a > b : a < b;
 }
@@ -47,7 +53,7 @@ function summary() {
   const done = s.completed + s.pruned + s.failed;
   const items = [
     ['state', s.state + (s.reason ? ' (' + s.reason + ')' : '')],
-    ['objective', s.goal + ' ' + s.metric],
+    ['objective', objectives() ? objectives().map((o) => o.goal + ' ' + o.metric).join(', ') : s.goal + ' ' + s.metric],
     ['algorithm', (s.spec.search && s.spec.search.algorithm) || ''],
     ['progress', done + (s.max_trials ? ' / ' + s.max_trials : '') + ' finished'],
     ['trials', s.trials], ['completed', s.completed], ['pruned', s.pruned],
@@ -171,57 +177,30 @@ function drawSlice() {
   }, true);
 }
 
-function ranks(xs) {
-  const idx = xs.map((x, i) => [x, i]).sort((a, b) => a[0] - b[0]);
-  const r = new Array(xs.length);
-  for (let i = 0; i < idx.length;) {
-    let j = i;
-    while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
-    for (let k = i; k <= j; k++) r[idx[k][1]] = (i + j) / 2;
-    i = j + 1;
+// Parameter importance from the server (/api/studies/NAME/importance):
+// fANOVA on a random forest, computed on the dashboard's threads.
+function drawImportance(r) {
+  const note = document.getElementById('importance-method');
+  if (!r) {
+    note.textContent = state.study.completed ? 'Method: fANOVA (random forest, 64 trees): computing…' : 'No completed trial yet.';
+    return;
   }
-  return r;
-}
-
-function pearson(a, b) {
-  const n = a.length;
-  const ma = a.reduce((s, x) => s + x, 0) / n, mb = b.reduce((s, x) => s + x, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) ** 2; sbb += (b[i] - mb) ** 2;
-  }
-  return saa && sbb ? sab / Math.sqrt(saa * sbb) : 0;
-}
-
-// the correlation ratio: the share of the ranks' variance between categories
-function eta(cats, y) {
-  const m = y.reduce((s, x) => s + x, 0) / y.length;
-  const groups = {};
-  cats.forEach((c, i) => { (groups[c] = groups[c] || []).push(y[i]); });
-  let between = 0, total = 0;
-  for (const g of Object.values(groups)) {
-    const gm = g.reduce((s, x) => s + x, 0) / g.length;
-    between += g.length * (gm - m) ** 2;
-  }
-  for (const x of y) total += (x - m) ** 2;
-  return total ? Math.sqrt(between / total) : 0;
-}
-
-function drawImportance() {
-  const ts = completed();
-  const yr = ranks(ts.map((t) => t.value));
-  const imp = state.params.map((p) => {
-    if (ts.length < 3) return [p, 0];
-    if (isCategorical(p)) return [p, eta(ts.map((t) => String(t.params[p])), yr)];
-    return [p, Math.abs(pearson(ranks(ts.map((t) => t.params[p])), yr))];
-  }).sort((a, b) => a[1] - b[1]);
+  const imp = r.importance;
+  const used = imp.trials === undefined ? '' : ' on ' + imp.trials + ' completed trial' + (imp.trials === 1 ? '' : 's') +
+    (r.completed > imp.trials ? ' (the latest ' + imp.trials + ' of ' + r.completed + ')' : '');
+  note.textContent = 'Method: ' + imp.method + used + '. ' + (imp.error
+    ? 'Not ranked: ' + imp.error + '.'
+    : 'Each bar is the share of the objective\'s variance that the parameter explains alone (its main effect), ' +
+      'normalised so the bars sum to 1; main effects explain ' + Math.round(100 * imp.explained) +
+      '% of the variance, interactions the rest.');
+  const ps = imp.params.slice().reverse(); // the most important on top
   hp.chart('importance').setOption({
     animation: false,
-    tooltip: { trigger: 'axis' },
+    tooltip: { trigger: 'item', formatter: (p) => { const q = ps[p.dataIndex]; return q.name + ': ' + hp.fmt(q.importance) + ' (share ' + hp.fmt(q.share) + ' ± ' + hp.fmt(q.sd) + ', active in ' + q.active + ' trials)'; } },
     grid: { left: 90 },
-    xAxis: { type: 'value', min: 0, max: 1, name: '|ρ| or η' },
-    yAxis: { type: 'category', data: imp.map((x) => x[0]) },
-    series: [{ name: 'importance', type: 'bar', data: imp.map((x) => Number(x[1].toFixed(3))) }],
+    xAxis: { type: 'value', min: 0, max: 1, name: 'importance' },
+    yAxis: { type: 'category', data: ps.map((q) => q.name) },
+    series: [{ name: 'importance', type: 'bar', data: ps.map((q) => Number(q.importance.toFixed(3))) }],
   }, true);
 }
 
@@ -391,10 +370,55 @@ function drawC2F(events) {
   }, true);
 }
 
+// The Pareto front of the completed feasible trials on every objective
+// (each oriented by its goal): the trials no other beats on all of them.
+function paretoFront(objs) {
+  const pts = completed().filter((t) => !t.infeasible && t.objectives)
+    .map((t) => ({ t, y: objs.map((o) => (o.goal === 'maximize' ? -1 : 1) * t.objectives[o.metric]) }))
+    .filter((p) => p.y.every((v) => typeof v === 'number' && isFinite(v)));
+  const dominates = (a, b) => a.every((v, i) => v <= b[i]) && a.some((v, i) => v < b[i]);
+  const on = pts.filter((p) => !pts.some((q) => q !== p && dominates(q.y, p.y)));
+  return { pts, on: new Set(on.map((p) => p.t.number)) };
+}
+
+// Several objectives: the first two against each other, the front
+// highlighted and joined in order of the first.
+function drawPareto() {
+  const objs = objectives();
+  const card = document.getElementById('pareto-card');
+  card.hidden = !objs;
+  if (!objs) return;
+  const [a, b] = objs;
+  const { pts, on } = paretoFront(objs);
+  const xy = (p) => ({ value: [p.t.objectives[a.metric], p.t.objectives[b.metric]], trial: p.t.number });
+  const front = pts.filter((p) => on.has(p.t.number)).map(xy).sort((p, q) => p.value[0] - q.value[0]);
+  const rest = pts.filter((p) => !on.has(p.t.number)).map(xy);
+  document.getElementById('pareto-note').textContent = 'Completed feasible trials by ' + a.metric +
+    ' (' + a.goal + ') and ' + b.metric + ' (' + b.goal + '); the ' + front.length +
+    ' on the Pareto front' + (objs.length > 2 ? ' (of all ' + objs.length + ' objectives)' : '') +
+    ' in red, joined. Click a point for its trial.';
+  const chart = hp.chart('pareto');
+  chart.setOption({
+    animation: false,
+    tooltip: { trigger: 'item', formatter: (q) => 'trial ' + q.data.trial + ': ' + a.metric + ' ' + hp.fmt(q.value[0]) + ', ' + b.metric + ' ' + hp.fmt(q.value[1]) },
+    legend: { data: ['dominated', 'Pareto front'] },
+    xAxis: { type: 'value', name: a.metric, scale: true },
+    yAxis: { type: 'value', name: b.metric, scale: true },
+    series: [
+      { name: 'dominated', type: 'scatter', symbolSize: 6, itemStyle: { color: '#8c959f' }, data: rest },
+      { name: 'Pareto front', type: 'line', symbolSize: 9, showSymbol: true, step: false, itemStyle: { color: '#cf222e' }, lineStyle: { color: '#cf222e' }, data: front },
+    ],
+  }, true);
+  if (!chart.on) return; // no chart library: nothing to click
+  chart.off('click');
+  chart.on('click', (q) => { if (q.data && q.data.trial !== undefined) location.href = '/studies/' + encodeURIComponent(NAME) + '/trials/' + q.data.trial; });
+}
+
 const COLUMNS = () => [
   { key: 'number', label: '#', num: true },
   { key: 'state', label: 'state' },
-  { key: 'value', label: state.study.metric, num: true },
+  ...(objectives() ? objectives().map((o) => ({ key: 'o:' + o.metric, label: o.metric, num: true }))
+    : [{ key: 'value', label: state.study.metric, num: true }]),
   ...state.params.map((p) => ({ key: 'p:' + p, label: p, num: !isCategorical(p) })),
   { key: 'diagnosis', label: 'diagnosis' },
   { key: 'pruned_step', label: 'pruned at', num: true },
@@ -404,6 +428,7 @@ const COLUMNS = () => [
 
 function cell(t, key) {
   if (key.startsWith('p:')) return t.params[key.slice(2)];
+  if (key.startsWith('o:')) return t.objectives ? t.objectives[key.slice(2)] : null;
   if (key === 'duration') return t.started && t.ended ? Number((t.ended - t.started).toFixed(2)) : null;
   return t[key];
 }
@@ -451,7 +476,7 @@ function drawTable() {
     }).join('') + '</tr>').join('');
 }
 
-let last = { curves: [], attempts: [], report: null, events: [] };
+let last = { curves: [], attempts: [], report: null, events: [], importance: null, importanceFor: null };
 
 // The table and history first, then each chart in its own task, so the
 // page answers input between them on a large study. drawAll(from, to)
@@ -460,8 +485,8 @@ let last = { curves: [], attempts: [], report: null, events: [] };
 const FIRST_STEPS = 2;
 async function drawAll(from, to) {
   const steps = [drawTable, drawHistory, () => drawCurves(last.curves), drawParallel, drawSlice,
-    drawImportance, drawPair, () => drawTimeline(last.attempts), () => drawReport(last.report),
-    () => drawC2F(last.events)];
+    () => drawImportance(last.importance), drawPair, () => drawTimeline(last.attempts), () => drawReport(last.report),
+    () => drawC2F(last.events), drawPareto];
   for (const f of steps.slice(typeof from === 'number' ? from : 0, typeof to === 'number' ? to : steps.length)) {
     f();
     await new Promise((r) => setTimeout(r, 0));
@@ -509,6 +534,14 @@ async function refresh() {
       s.completed ? hp.get(API + '/report').catch(() => null) : null,
     ]);
     rest.catch(() => {}); // awaited below; a failure there is reported once
+    // the forest takes a moment on a large study: draw everything else
+    // first, and the importance chart when it arrives (again only when
+    // the completed trials changed)
+    if (s.completed !== last.importanceFor) {
+      last.importanceFor = s.completed;
+      if (!s.completed) last.importance = null;
+      else hp.get(API + '/importance').then((r) => { last.importance = r; drawImportance(r); }).catch(() => { last.importanceFor = null; });
+    }
     await drawAll(0, FIRST_STEPS);
     [last.curves, last.attempts, last.events, last.report] = await rest;
     last.curves = last.curves.curves;
