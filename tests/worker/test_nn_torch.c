@@ -138,7 +138,7 @@ START_TEST(test_activations_vs_torch)
 }
 END_TEST
 
-static void conv_case(const char *tag, int B, int C, int H, int W, int K, int k, int pad)
+static void conv_case_algo(hp_nn_conv_algo_t algo, const char *tag, int B, int C, int H, int W, int K, int k, int pad)
 {
     char n[8][64];
     const char *parts[] = {"x", "w", "b", "R", "out", "dx", "dw", "db"};
@@ -149,13 +149,20 @@ static void conv_case(const char *tag, int B, int C, int H, int W, int K, int k,
     float *x = copy(n[0]), *w = copy(n[1]), *b = copy(n[2]), *R = copy(n[3]), *y = zeros(n[4]);
     float *dx = zeros(n[0]), *dw = zeros(n[1]), *db = zeros(n[2]);
     float *col = calloc(hp_nn_conv2d_scratch_size(&d), sizeof(float));
-    hp_nn_conv2d_forward(y, x, w, b, col, &d);
+    hp_nn_conv2d_forward_algo(algo, y, x, w, b, col, &d);
     check(n[4], y, TOL);
-    hp_nn_conv2d_backward(dx, dw, db, R, x, w, col, &d);
+    hp_nn_conv2d_backward_algo(algo, dx, dw, db, R, x, w, col, &d);
     check(n[5], dx, TOL);
     check(n[6], dw, TOL);
     check(n[7], db, TOL);
     free(x), free(w), free(b), free(R), free(y), free(dx), free(dw), free(db), free(col);
+}
+
+/* both algorithms against the same PyTorch values */
+static void conv_case(const char *tag, int B, int C, int H, int W, int K, int k, int pad)
+{
+    conv_case_algo(HP_NN_CONV_GEMM, tag, B, C, H, W, K, k, pad);
+    conv_case_algo(HP_NN_CONV_DIRECT, tag, B, C, H, W, K, k, pad);
 }
 
 START_TEST(test_conv2d_vs_torch)

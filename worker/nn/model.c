@@ -134,6 +134,8 @@ int hp_nn_add_conv2d(hp_nn_model_t *m, int out_channels, int k, int pad, hp_nn_i
     op->k = k;
     op->pad = pad;
     op->init = init;
+    hp_nn_conv2d_dims_t cd = {1, op->in_c, op->in_h, op->in_w, out_channels, k, k, pad, ho, wo};
+    op->algo = hp_nn_conv2d_pick(&cd);
     op->out_c = out_channels;
     op->out_h = ho;
     op->out_w = wo;
@@ -515,7 +517,8 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
             break;
         case HP_NN_CONV2D: {
             hp_nn_conv2d_dims_t d = conv_dims(op, B);
-            hp_nn_conv2d_forward(op->out, x, op->param[0], op->param[1], op->s[0], &d);
+            hp_nn_conv2d_forward_algo((hp_nn_conv_algo_t)op->algo, op->out, x, op->param[0],
+                                      op->param[1], op->s[0], &d);
             break;
         }
         case HP_NN_MAXPOOL: {
@@ -608,8 +611,9 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
             break;
         case HP_NN_CONV2D: {
             hp_nn_conv2d_dims_t d = conv_dims(op, B);
-            hp_nn_conv2d_backward(din, op->grad[0], op->grad[1], op->dout, x, op->param[0],
-                                  op->s[0], &d);
+            hp_nn_conv2d_backward_algo((hp_nn_conv_algo_t)op->algo, din, op->grad[0], op->grad[1],
+                                       op->dout, x, op->param[0],
+                                       op->s[0], &d);
             break;
         }
         case HP_NN_MAXPOOL:

@@ -75,6 +75,7 @@ typedef struct hp_nn_op {
     size_t in_size, out_size; /* floats per sample */
     hp_nn_init_t init;
     int k, pad;    /* conv / pool kernel, conv padding */
+    int algo;      /* conv: its hp_nn_conv_algo_t, picked once when added */
     float p;       /* dropout probability */
     /* parameters: up to three tensors (w, b; LSTM w_ih, w_hh, b) */
     int nparam;

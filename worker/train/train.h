@@ -183,6 +183,7 @@ typedef struct hp_trainer {
     float *probs;     /* (max_batch * nout) */
     void *block;      /* labels, targets, probs */
     long step;
+    int grads_zero;   /* the last step's update zeroed the gradients */
     /* if non-NULL, hp_trainer_evaluate* maps every gathered batch with it
      * (domain adaptation of source-distribution inputs, coral.h) */
     const struct hp_coral *coral;

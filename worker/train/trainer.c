@@ -104,7 +104,10 @@ int hp_trainer_step(hp_trainer_t *t, int B, float lr, float *loss, int *correct,
     }
     if (loss)
         *loss = l;
-    hp_nn_zero_grad(m);
+    /* the last successful update left the gradients zeroed */
+    if (!t->grads_zero)
+        hp_nn_zero_grad(m);
+    t->grads_zero = 0;
     if (t->task == HP_TASK_CLASSIFY)
         hp_nn_xent_backward(hp_nn_out_grad(m), t->probs, t->labels, B, t->nout);
     else
@@ -113,13 +116,14 @@ int hp_trainer_step(hp_trainer_t *t, int B, float lr, float *loss, int *correct,
     /* the optimizer checks the gradients in its own pass (and clipping
      * sees a non-finite norm); only then do we look for the layer */
     double norm = hp_opt_clip(m->grads, m->nparams, t->clip_norm);
-    if (!isfinite(norm) || hp_opt_step(&t->opt, m->params, m->grads, lr)) {
+    if (!isfinite(norm) || hp_opt_step_zero(&t->opt, m->params, m->grads, lr)) {
         const char *which = "";
         int bad = hp_nn_find_nonfinite_grad(m, &which);
         HP_ASSERT(bad >= 0);
         return hp_errf(err, errlen, HP_ENUMERIC, "step %ld: non-finite gradient of %s %s", step,
                        m->ops[bad].name, which);
     }
+    t->grads_zero = 1;
     t->step = step;
     return 0;
 }
