@@ -70,10 +70,26 @@ void hp_buf_printf(hp_buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* the length of s's leading run that JSON carries as it is */
+static size_t json_plain_run(const unsigned char *s)
+{
+    size_t n = 0;
+    while (s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
+        n++;
+    return n;
+}
+
 void hp_buf_json_string(hp_buf_t *b, const char *s)
 {
     hp_buf_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        size_t run = json_plain_run(p); /* most text: appended in one piece */
+        if (run) {
+            hp_buf_append(b, p, run);
+            p += run;
+            if (!*p)
+                break;
+        }
         switch (*p) {
         case '"': hp_buf_puts(b, "\\\""); break;
         case '\\': hp_buf_puts(b, "\\\\"); break;

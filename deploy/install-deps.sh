@@ -28,8 +28,9 @@ libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
 libfyaml-dev libnlopt-dev zlib1g-dev check libsubunit-dev libmbedtls-dev"
 # python3-yaml reads the Kubernetes manifests; systemd's systemd-analyze
 # verifies the unit files (tests/deploy); iproute2 and nftables build the
-# partition tests' network namespaces
-TEST_PKGS="python3 python3-yaml systemd iproute2 nftables"
+# partition tests' network namespaces; curl is the dashboard's HTTPS client
+# in its TLS test
+TEST_PKGS="python3 python3-yaml systemd iproute2 nftables curl"
 DATA_PKGS="dataset-fashion-mnist"
 BROWSER_PKGS="chromium"
 FUZZ_PKGS="clang libclang-rt-14-dev"

@@ -27,6 +27,11 @@ int hp_tls_url_is_tls(const char *url)
     return 0;
 }
 
+int hp_tls_url_is_https(const char *url)
+{
+    return url && strncmp(url, "https://", 8) == 0;
+}
+
 static int given(const char *s) { return s && *s; }
 
 int hp_tls_wanted(const hp_tls_files_t *f)
@@ -37,12 +42,14 @@ int hp_tls_wanted(const hp_tls_files_t *f)
 int hp_tls_check_flags(const hp_tls_files_t *f, const char *const *urls, size_t nurls,
                        char *err, size_t errlen)
 {
-    const char *tls_url = NULL, *plain_url = NULL;
+    const char *tls_url = NULL, *https_url = NULL, *plain_url = NULL;
     for (size_t i = 0; i < nurls; i++) {
         if (!urls[i])
             continue;
         if (hp_tls_url_is_tls(urls[i]))
             tls_url = tls_url ? tls_url : urls[i];
+        else if (hp_tls_url_is_https(urls[i]))
+            https_url = https_url ? https_url : urls[i];
         else
             plain_url = plain_url ? plain_url : urls[i];
     }
@@ -55,6 +62,19 @@ int hp_tls_check_flags(const hp_tls_files_t *f, const char *const *urls, size_t 
                            "FILE, --tls-cert FILE and --tls-key FILE (make them with "
                            "`hpsearch certs`)",
                            tls_url, missing);
+        return 0;
+    }
+    if (https_url) {
+        /* the dashboard alone: browsers bring no client certificate, so
+         * the CA is optional */
+        const char *missing = !given(f->cert) ? "--tls-cert" : !given(f->key) ? "--tls-key"
+                                                                              : NULL;
+        if (missing)
+            return hp_errf(err, errlen, HP_EINVAL,
+                           "%s is an https:// URL but %s is not given: https:// needs "
+                           "--tls-cert FILE and --tls-key FILE (make them with `hpsearch "
+                           "certs`)",
+                           https_url, missing);
         return 0;
     }
     if (hp_tls_wanted(f) && !plain_url)
@@ -136,10 +156,11 @@ static int check_files(const hp_tls_t *t, char *warn, size_t warnlen, char *err,
     mbedtls_x509_crt_init(&crt);
     mbedtls_pk_init(&pk);
     int rc = 0, m;
-    if ((m = mbedtls_x509_crt_parse(&ca, (const unsigned char *)t->ca_pem,
-                                    strlen(t->ca_pem) + 1)) != 0)
+    /* an https:// server may have no --tls-ca: nothing to check against */
+    if (t->ca_pem && (m = mbedtls_x509_crt_parse(&ca, (const unsigned char *)t->ca_pem,
+                                                 strlen(t->ca_pem) + 1)) != 0)
         rc = mbed_err(err, errlen, "--tls-ca", t->ca_path, "not a PEM certificate", m);
-    else if (!ca.ca_istrue)
+    else if (t->ca_pem && !ca.ca_istrue)
         rc = hp_errf(err, errlen, HP_EINVAL,
                      "--tls-ca %s: not a CA certificate (give the ca.crt that `hpsearch certs "
                      "init` wrote)",
@@ -156,7 +177,8 @@ static int check_files(const hp_tls_t *t, char *warn, size_t warnlen, char *err,
                      t->key_path, t->cert_path);
     if (rc == 0) {
         uint32_t flags = 0;
-        mbedtls_x509_crt_verify(&crt, &ca, NULL, NULL, &flags, NULL, NULL);
+        if (t->ca_pem)
+            mbedtls_x509_crt_verify(&crt, &ca, NULL, NULL, &flags, NULL, NULL);
         if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
             add_warning(warn, warnlen,
                         "--tls-cert %s is not signed by --tls-ca %s: peers that trust only "
@@ -188,18 +210,18 @@ int hp_tls_new(hp_tls_t **out, hp_tls_role_t role, const hp_tls_files_t *f, char
         *warn = '\0';
     const char *const flags[3] = {"--tls-ca", "--tls-cert", "--tls-key"};
     const char *const paths[3] = {f->ca, f->cert, f->key};
-    for (int i = 0; i < 3; i++)
+    for (int i = role == HP_TLS_HTTPS ? 1 : 0; i < 3; i++)
         if (!given(paths[i]))
             return hp_errf(err, errlen, HP_EINVAL, "TLS needs %s FILE", flags[i]);
     hp_tls_t *t = calloc(1, sizeof *t);
     if (!t)
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     t->role = role;
-    snprintf(t->ca_path, sizeof t->ca_path, "%s", f->ca);
+    snprintf(t->ca_path, sizeof t->ca_path, "%s", given(f->ca) ? f->ca : "");
     snprintf(t->cert_path, sizeof t->cert_path, "%s", f->cert);
     snprintf(t->key_path, sizeof t->key_path, "%s", f->key);
     int rc;
-    if ((rc = read_pem("--tls-ca", f->ca, &t->ca_pem, err, errlen)) < 0 ||
+    if ((given(f->ca) && (rc = read_pem("--tls-ca", f->ca, &t->ca_pem, err, errlen)) < 0) ||
         (rc = read_pem("--tls-cert", f->cert, &t->cert_pem, err, errlen)) < 0 ||
         (rc = read_pem("--tls-key", f->key, &t->key_pem, err, errlen)) < 0 ||
         (rc = check_files(t, warn, warnlen, err, errlen)) < 0) {
@@ -299,6 +321,32 @@ static int make_config(const hp_tls_t *t, hp_tls_role_t role, const char *url,
     if (rv != 0) {
         nng_tls_config_free(c);
         return hp_errf(err, errlen, hp_err_from_nng(rv), "%s: nng refused %s: %s", url, what,
+                       nng_strerror(rv));
+    }
+    *out = c;
+    return 0;
+}
+
+int hp_tls_https_config(const hp_tls_t *t, nng_tls_config **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!t || t->role != HP_TLS_HTTPS)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "https:// needs --tls-cert FILE and --tls-key FILE");
+    nng_tls_config *c;
+    int rv = nng_tls_config_alloc(&c, NNG_TLS_MODE_SERVER);
+    if (rv != 0)
+        return hp_errf(err, errlen, hp_err_from_nng(rv),
+                       "https: this nng has no TLS (%s); Debian's libnng is built with mbedTLS",
+                       nng_strerror(rv));
+    const char *what = "--tls-cert/--tls-key";
+    if ((rv = nng_tls_config_own_cert(c, t->cert_pem, t->key_pem, NULL)) == 0) {
+        what = "the authentication mode";
+        rv = nng_tls_config_auth_mode(c, NNG_TLS_AUTH_MODE_NONE);
+    }
+    if (rv != 0) {
+        nng_tls_config_free(c);
+        return hp_errf(err, errlen, hp_err_from_nng(rv), "https: nng refused %s: %s", what,
                        nng_strerror(rv));
     }
     *out = c;

@@ -35,6 +35,7 @@
 #define HP_PROTO_TLS_H
 
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,13 +47,20 @@ typedef struct hp_tls_files {
     const char *key;  /* PEM: its private key (unencrypted) */
 } hp_tls_files_t;
 
-typedef enum hp_tls_role { HP_TLS_CLIENT = 0, HP_TLS_SERVER = 1 } hp_tls_role_t;
+/* HP_TLS_HTTPS: the dashboard's https:// server (hpsearchd --http,
+ * hpsearch dashboard --listen): it presents --tls-cert and asks browsers
+ * for no certificate (requests carry the token instead); --tls-ca is
+ * optional there (given, the certificate is checked against it). */
+typedef enum hp_tls_role { HP_TLS_CLIENT = 0, HP_TLS_SERVER = 1, HP_TLS_HTTPS = 2 } hp_tls_role_t;
 
 typedef struct hp_tls hp_tls_t;
 
 /* hp_tls_url_is_tls reports whether url is tls+tcp:// (or tls+tcp4://,
  * tls+tcp6://). */
 int hp_tls_url_is_tls(const char *url);
+
+/* hp_tls_url_is_https reports whether url is https://. */
+int hp_tls_url_is_https(const char *url);
 
 /* hp_tls_wanted reports whether any of f's files is given. */
 int hp_tls_wanted(const hp_tls_files_t *f);
@@ -75,6 +83,12 @@ int hp_tls_new(hp_tls_t **out, hp_tls_role_t role, const hp_tls_files_t *f, char
                size_t warnlen, char *err, size_t errlen);
 
 void hp_tls_free(hp_tls_t *t); /* NULL ok */
+
+/* hp_tls_https_config returns in *out (the caller frees it with
+ * nng_tls_config_free once it has given it to nng) the TLS configuration
+ * of an https:// server: t's certificate and key, no client certificate
+ * asked for. t must be HP_TLS_HTTPS. 0, or a negative hp_err with err. */
+int hp_tls_https_config(const hp_tls_t *t, nng_tls_config **out, char *err, size_t errlen);
 
 /* hp_tls_listen creates a listener for url on s, gives it t's server
  * configuration if url is tls+tcp:// (t must then be a server's), and

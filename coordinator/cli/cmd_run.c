@@ -87,7 +87,7 @@ static void start_dashboard(hp_supervisor_t *s, const char *db, const char *stud
                             hp_dash_t **dash)
 {
     char err[1024];
-    hp_dash_config_t cfg = {.db = db, .listen = HP_DASH_DEFAULT_LISTEN};
+    hp_dash_config_t cfg = {.db = db, .listen = HP_DASH_DEFAULT_LISTEN, .nice = 10};
     if (hp_dash_start(dash, &cfg, err, sizeof err) < 0) {
         cfg.listen = "http://127.0.0.1:0";
         if (hp_dash_start(dash, &cfg, err, sizeof err) < 0) {

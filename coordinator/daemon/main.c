@@ -4,6 +4,7 @@
 #include "err.h"
 #include "log.h"
 #include "settings.h"
+#include "tls.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -32,9 +33,22 @@ int main(int argc, char **argv)
          * was named; elsewhere it asks for the daemon's token (DB.token
          * by default) */
         int ask = *cfg.token_file || !hp_url_is_local(cfg.http);
-        hp_dash_config_t dc = {.db = cfg.db, .listen = cfg.http, .token = ask ? cfg.token : NULL,
+        hp_tls_t *tls = NULL; /* https://: the daemon's own certificate */
+        hp_tls_files_t files = {cfg.tls_ca, cfg.tls_cert, cfg.tls_key};
+        char warn[1024];
+        if (hp_tls_url_is_https(cfg.http) &&
+            hp_tls_new(&tls, HP_TLS_HTTPS, &files, warn, sizeof warn, err, sizeof err) < 0) {
+            fprintf(stderr, "hpsearchd: --http: %s\n", err);
+            return 2;
+        }
+        hp_dash_config_t dc = {.db = cfg.db, .listen = cfg.http, .tls = tls, .nice = 10,
+                               .token = ask ? cfg.token : NULL,
                                .token_len = ask ? cfg.token_len : 0};
-        if (hp_dash_start(&dash, &dc, err, sizeof err) < 0) {
+        if (tls && *warn && !hp_tls_url_is_tls(cfg.listen) && !hp_tls_url_is_tls(cfg.control))
+            hp_log_warn("%s", warn); /* else the sockets' start says it */
+        rc = hp_dash_start(&dash, &dc, err, sizeof err);
+        hp_tls_free(tls); /* the server holds its own configuration */
+        if (rc < 0) {
             fprintf(stderr, "hpsearchd: --http: %s\n", err);
             return 2;
         }

@@ -35,8 +35,9 @@ static const setting_t settings[] = {
     STR("listen", listen, "tcp://127.0.0.1:7521", "URL workers connect to"),
     STR("control", control, "tcp://127.0.0.1:7522", "URL the hpsearch CLI connects to"),
     STR("http", http, "",
-        "serve the web dashboard here, e.g. http://127.0.0.1:7523 (off by default; off "
-        "loopback it asks for the token)"),
+        "serve the web dashboard here, e.g. http://127.0.0.1:7523, or https://HOST:PORT with "
+        "--tls-cert/--tls-key (off by default; off loopback it asks for the token, and for "
+        "https:// when the sockets use TLS)"),
     STR("token-file", token_file, "",
         "file holding the shared secret (default: DB.token beside the database, created 0600 "
         "if missing)"),
@@ -265,14 +266,23 @@ int hp_settings_finish(hp_coord_config_t *cfg, char *err, size_t errlen)
             return hp_errf(err, errlen, rc, "token: %s", why);
         cfg->token_created = created;
     }
-    /* TLS is for the worker and control sockets; the dashboard serves
-     * plain HTTP (docs/dashboard.md). Every socket is authenticated: the
-     * token above is there whatever the addresses. */
-    const char *urls[2] = {cfg->listen, cfg->control};
+    /* The same files serve tls+tcp:// sockets and an https:// dashboard.
+     * Every socket is authenticated: the token above is there whatever the
+     * addresses. */
+    const char *urls[3] = {cfg->listen, cfg->control,
+                           hp_tls_url_is_https(cfg->http) ? cfg->http : NULL};
     hp_tls_files_t tls = {cfg->tls_ca, cfg->tls_cert, cfg->tls_key};
-    int trc = hp_tls_check_flags(&tls, urls, 2, err, errlen);
+    int trc = hp_tls_check_flags(&tls, urls, 3, err, errlen);
     if (trc < 0)
         return trc;
+    /* a dashboard that other hosts reach carries the token: in clear it
+     * would hand it to anyone on the path, while the sockets hide theirs */
+    if (*cfg->http && !hp_tls_url_is_https(cfg->http) && !hp_url_is_local(cfg->http) &&
+        (hp_tls_url_is_tls(cfg->listen) || hp_tls_url_is_tls(cfg->control)))
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "http: %s is plain HTTP off loopback while the sockets use TLS: serve "
+                       "https://%s (the same --tls-cert/--tls-key)",
+                       cfg->http, strstr(cfg->http, "://") ? strstr(cfg->http, "://") + 3 : "");
     if (cfg->heartbeat_ms * 2 > cfg->lease_ms)
         return hp_errf(err, errlen, HP_EINVAL,
                        "lease-ms (%lld) must be at least twice heartbeat-ms (%lld), or leases "

@@ -97,7 +97,8 @@ static int rows_array(sqlite3_stmt *s, hp_buf_t *b, hp_dash_reply_t *rep)
 
 /* A study's summary columns; ?1 is bound by the caller's WHERE. */
 #define STUDY_COLS                                                                             \
-    "SELECT s.id, s.name, s.state, s.metric, s.goal, s.max_trials, s.created, s.ended,"       \
+    "SELECT s.id, s.name, s.state, s.metric, s.goal, s.max_trials, s.created AS \"t:created\","\
+    " s.ended AS \"t:ended\","                                                              \
     " s.reason,"                                                                               \
     " (SELECT count(*) FROM trials t WHERE t.study_id = s.id) AS trials,"                      \
     " (SELECT count(*) FROM trials t WHERE t.study_id = s.id AND t.state = 'completed')"       \
@@ -205,9 +206,9 @@ static void study(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
 /* a trial in a list; one trial's own reply adds diagnosis_detail (a
  * paragraph per trial would double a page of 5000) */
 #define TRIAL_COLS                                                                             \
-    "t.number, t.state, t.params AS \"j:params\", t.value, t.error, t.created, t.started,"    \
-    " t.ended, t.attempts, t.diagnosis, t.origin, t.pruned_step, t.infeasible,"               \
-    " t.objectives AS \"j:objectives\""
+    "t.number, t.state, t.params AS \"j:params\", t.value, t.error, t.created AS \"t:created\"," \
+    " t.started AS \"t:started\", t.ended AS \"t:ended\", t.attempts, t.diagnosis, t.origin,"    \
+    " t.pruned_step, t.infeasible, t.objectives AS \"j:objectives\""
 
 static const char *const trial_states[] = {"pending", "running", "completed", "failed",
                                            "pruned",  "cancelled", NULL};
@@ -305,7 +306,8 @@ static void trial(sqlite3 *db, const dash_study_t *st, int64_t id, const hp_dash
     rep->body.len--; /* reopen the object for its attempts */
     rep->body.data[rep->body.len] = '\0';
     s = dash_prepare(db,
-                     "SELECT attempt, worker_id AS worker, started, ended, outcome, error"
+                     "SELECT attempt, worker_id AS worker, started AS \"t:started\","
+                     " ended AS \"t:ended\", outcome, error"
                      " FROM trial_attempts WHERE trial_id = ?1 ORDER BY attempt",
                      rep);
     if (!s)
@@ -322,7 +324,7 @@ static void trial_metrics(sqlite3 *db, int64_t id, const hp_dash_req_t *req,
 {
     static const list_def_t l = {
         "metrics", "SELECT count(*) FROM metrics WHERE trial_id = ?1",
-        "SELECT attempt, step, name, value, time FROM metrics"
+        "SELECT attempt, step, name, value, time AS \"t:time\" FROM metrics"
         " WHERE trial_id = ?1 ORDER BY attempt, name, step LIMIT ?2 OFFSET ?3",
         HP_DASH_MAX_METRICS, HP_DASH_MAX_METRICS};
     paged_list(db, &l, id, req, rep);
@@ -405,7 +407,8 @@ static void attempts(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *r
         "attempts",
         "SELECT count(*) FROM trial_attempts a JOIN trials t ON t.id = a.trial_id"
         " WHERE t.study_id = ?1",
-        "SELECT t.number AS trial, a.attempt, a.worker_id AS worker, a.started, a.ended,"
+        "SELECT t.number AS trial, a.attempt, a.worker_id AS worker, a.started AS \"t:started\","
+        " a.ended AS \"t:ended\","
         " a.outcome, a.error FROM trial_attempts a JOIN trials t ON t.id = a.trial_id"
         " WHERE t.study_id = ?1 ORDER BY a.started, a.id LIMIT ?2 OFFSET ?3",
         HP_DASH_MAX_LIMIT, HP_DASH_MAX_LIMIT};
@@ -417,7 +420,7 @@ static void events(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req
 {
     static const list_def_t l = {
         "events", "SELECT count(*) FROM events WHERE study_id = ?1",
-        "SELECT e.id, e.time, e.kind, t.number AS trial, e.worker_id AS worker, e.message"
+        "SELECT e.id, e.time AS \"t:time\", e.kind, t.number AS trial, e.worker_id AS worker, e.message"
         " FROM events e LEFT JOIN trials t ON t.id = e.trial_id"
         " WHERE e.study_id = ?1 ORDER BY e.id LIMIT ?2 OFFSET ?3",
         100, HP_DASH_MAX_LIMIT};
@@ -429,7 +432,8 @@ static void workers(sqlite3 *db, const hp_dash_req_t *req, hp_dash_reply_t *rep)
     /* every worker: no owner, so ?1 is a constant true test */
     static const list_def_t l = {
         "workers", "SELECT count(*) FROM workers WHERE ?1 = ?1",
-        "SELECT id, host, cores, slots, state, first_seen, last_seen,"
+        "SELECT id, host, cores, slots, state, first_seen AS \"t:first_seen\","
+        " last_seen AS \"t:last_seen\","
         " capabilities AS \"j:capabilities\" FROM workers WHERE ?1 = ?1"
         " ORDER BY first_seen, id LIMIT ?2 OFFSET ?3",
         100, HP_DASH_MAX_LIMIT};

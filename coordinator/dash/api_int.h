@@ -26,11 +26,12 @@ int dash_step(sqlite3_stmt *s, hp_dash_reply_t *rep);
 
 /* dash_json_col appends column i of the current row: NULL -> null,
  * numbers as numbers, text as a string, or as it is when the column's name
- * starts with "j:" (text that is JSON already, e.g. params). */
+ * starts with "j:" (text that is JSON already, e.g. params); a column named
+ * "t:..." is a time, written to the microsecond. */
 void dash_json_col(hp_buf_t *b, sqlite3_stmt *s, int i);
 
 /* dash_json_row appends the current row as an object keyed by column name
- * (less any "j:" prefix). */
+ * (less any "j:" or "t:" prefix). */
 void dash_json_row(hp_buf_t *b, sqlite3_stmt *s);
 
 /* dash_report answers /api/studies/NAME/report (api_report.c); the rest

@@ -15,8 +15,10 @@
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,9 +33,17 @@
 
 #define MAX_THREADS 8
 #define MAX_QUEUE 256 /* requests waiting beyond this get 503 at once */
-#define SERVE_NICE 10 /* the serving threads' nice value */
 #define CACHE_SLOTS 64
-#define CACHE_MAX_AGE_S 0.5 /* a cached reply is never older than this */
+#define CACHE_MAX_BYTES ((size_t)64 << 20) /* bodies kept at most, all slots together */
+/* A reply younger than this is served again to the same request whatever
+ * the daemon wrote since: however many clients poll, each API request
+ * costs at most one query per interval (the page polls every second, so
+ * it stays under 2 s behind). */
+#define CACHE_FRESH_S 0.5
+/* Files not modified for this long when a reply was read: the reply stays
+ * valid until they change (a later commit moves their time, which the
+ * kernel keeps only to a clock tick, further than this). */
+#define CACHE_SETTLED_S 1.0
 
 /* What the database files looked like: equal keys, unchanged data (a
  * commit appends to the WAL or, after a checkpoint, rewrites it: its size or
@@ -41,10 +51,12 @@
 typedef struct db_key {
     off_t size[2];
     struct timespec mtime[2];
+    int settled; /* both files older than CACHE_SETTLED_S when the key was taken */
 } db_key_t;
 
 /* A recent API reply, served again to whoever asks the same while the
- * database is unchanged: 50 viewers of one running study cost one query. */
+ * database is unchanged or the reply is fresh: 50 viewers of one running
+ * study cost one query per interval. */
 typedef struct cached {
     char *uri;
     db_key_t key;
@@ -55,8 +67,11 @@ typedef struct cached {
     size_t len;
 } cached_t;
 
+/* A request to answer (aio), or a study page's first replies to compute
+ * ahead of its scripts' requests (warm: the study's name). */
 typedef struct job {
     nng_aio *aio;
+    char *warm;
     struct job *next;
 } job_t;
 
@@ -66,6 +81,8 @@ struct hp_dash {
     char token[1024];
     size_t token_len;
     char url[512];
+    int https;
+    int nice;
     nng_url *nurl;
     nng_http_server *srv;
     nng_http_handler *h;
@@ -79,6 +96,9 @@ struct hp_dash {
     pthread_mutex_t cache_mu;
     cached_t cache[CACHE_SLOTS];
     int cache_next;
+    size_t cache_bytes;
+    pthread_cond_t cache_cv;         /* a query in flight ended */
+    const char *inflight[MAX_THREADS]; /* the URI each serving thread queries, or NULL */
 };
 
 /* the compiled-in build tree's assets (CMake: HP_WEB_BUILD_DIR) */
@@ -149,11 +169,17 @@ static void db_key(const hp_dash_t *d, db_key_t *k)
     char wal[sizeof d->db + 8];
     snprintf(wal, sizeof wal, "%s-wal", d->db);
     const char *files[2] = {d->db, wal};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    k->settled = 1;
     for (int i = 0; i < 2; i++) {
         struct stat st;
         if (stat(files[i], &st) == 0) {
             k->size[i] = st.st_size;
             k->mtime[i] = st.st_mtim;
+            double age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+                         (now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+            k->settled &= age > CACHE_SETTLED_S;
         }
     }
 }
@@ -167,25 +193,38 @@ static int same_key(const db_key_t *a, const db_key_t *b)
     return 1;
 }
 
-/* 1 and the cached reply in rep when uri was answered at key, recently */
-static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash_reply_t *rep)
+/* 1 and the cached reply in rep when uri was answered at key, recently;
+ * *age its age in seconds */
+static int cache_get(hp_dash_t *d, const char *uri, const db_key_t *key, hp_dash_reply_t *rep,
+                     double *age)
 {
     int hit = 0;
     double now = mono_now();
     pthread_mutex_lock(&d->cache_mu);
     for (int i = 0; i < CACHE_SLOTS && !hit; i++) {
         cached_t *c = &d->cache[i];
-        if (c->uri && now - c->at <= CACHE_MAX_AGE_S && same_key(&c->key, key) &&
-            strcmp(c->uri, uri) == 0) {
+        int valid = now - c->at <= CACHE_FRESH_S || (c->key.settled && same_key(&c->key, key));
+        if (c->uri && valid && strcmp(c->uri, uri) == 0) {
             rep->status = c->status;
             rep->type = c->type;
             hp_buf_reset(&rep->body);
             hp_buf_append(&rep->body, c->body, c->len);
+            /* unchanged files: the reply is the database as it is now */
+            *age = c->key.settled && same_key(&c->key, key) ? 0 : now - c->at;
             hit = 1;
         }
     }
     pthread_mutex_unlock(&d->cache_mu);
     return hit;
+}
+
+/* with cache_mu held */
+static void cache_drop(hp_dash_t *d, cached_t *c)
+{
+    d->cache_bytes -= c->uri ? c->len : 0;
+    free(c->uri);
+    free(c->body);
+    memset(c, 0, sizeof *c);
 }
 
 static void cache_put(hp_dash_t *d, const char *uri, const db_key_t *key, double at,
@@ -199,12 +238,19 @@ static void cache_put(hp_dash_t *d, const char *uri, const db_key_t *key, double
     }
     memcpy(body, rep->body.data ? rep->body.data : "", rep->body.len);
     pthread_mutex_lock(&d->cache_mu);
+    /* the same request's older reply goes first, then the oldest, until
+     * the bodies fit */
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (d->cache[i].uri && strcmp(d->cache[i].uri, uri) == 0)
+            cache_drop(d, &d->cache[i]);
+    for (int i = 0; i < CACHE_SLOTS && d->cache_bytes + rep->body.len > CACHE_MAX_BYTES; i++)
+        cache_drop(d, &d->cache[(d->cache_next + i) % CACHE_SLOTS]);
     cached_t *c = &d->cache[d->cache_next];
     d->cache_next = (d->cache_next + 1) % CACHE_SLOTS;
-    free(c->uri);
-    free(c->body);
+    cache_drop(d, c);
     *c = (cached_t){.uri = u, .key = *key, .at = at, .status = rep->status, .type = rep->type,
                     .body = body, .len = rep->body.len};
+    d->cache_bytes += rep->body.len;
     pthread_mutex_unlock(&d->cache_mu);
 }
 
@@ -212,9 +258,69 @@ typedef struct answer {
     hp_dash_reply_t rep;
     const hp_dash_asset_t *asset; /* served as it is instead of rep.body */
     int set_cookie;
+    int api;    /* an API reply: it says its age */
+    double age; /* seconds since its query ran (a cached reply) */
 } answer_t;
 
-static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t *ans)
+/* An API request (r parsed from uri): the cached reply, or a query on the
+ * thread's own read-only connection *store (opened on first use). */
+static void api_answer(hp_dash_t *d, hp_store_t **store, const char *uri, const hp_dash_req_t *r,
+                       answer_t *ans)
+{
+    hp_dash_reply_t *rep = &ans->rep;
+    char err[512];
+    /* the key is taken before the query: a commit during it makes the
+     * entry stale at once, never a newer key for older data */
+    db_key_t key;
+    db_key(d, &key);
+    double at = mono_now();
+    ans->api = 1;
+    if (cache_get(d, uri, &key, rep, &ans->age))
+        return;
+    /* the same request in flight on another thread (a page's request while
+     * its warm-up runs, or many clients at once): wait for its reply
+     * rather than run the query twice */
+    int slot = -1;
+    pthread_mutex_lock(&d->cache_mu);
+    for (;;) {
+        int busy = 0;
+        for (int i = 0; i < MAX_THREADS; i++)
+            busy |= d->inflight[i] && strcmp(d->inflight[i], uri) == 0;
+        if (!busy)
+            break;
+        pthread_cond_wait(&d->cache_cv, &d->cache_mu);
+    }
+    for (int i = 0; i < MAX_THREADS && slot < 0; i++)
+        if (!d->inflight[i])
+            slot = i;
+    if (slot >= 0)
+        d->inflight[slot] = uri;
+    pthread_mutex_unlock(&d->cache_mu);
+    if (!cache_get(d, uri, &key, rep, &ans->age)) {
+        if (!*store && hp_store_open(store, d->db, HP_STORE_READONLY, err, sizeof err) < 0)
+            hp_dash_reply_error(rep, 503, "DB", NULL, err);
+        else
+            hp_dash_api(*store, r, rep);
+        if (rep->status == 200 || rep->status == 404)
+            cache_put(d, uri, &key, at, rep);
+    }
+    pthread_mutex_lock(&d->cache_mu);
+    if (slot >= 0)
+        d->inflight[slot] = NULL;
+    pthread_cond_broadcast(&d->cache_cv);
+    pthread_mutex_unlock(&d->cache_mu);
+    if (rep->status == 503 && *store) { /* reopen next time: the file may have been replaced */
+        hp_store_close(*store);
+        *store = NULL;
+    }
+}
+
+static void enqueue_warm(hp_dash_t *d, const char *study);
+
+/* Answers req into ans. With store NULL (on nng's thread) it answers only
+ * what needs no database — pages, scripts, errors — and returns 0 for an
+ * API request, which a serving thread then answers; 1 when answered. */
+static int route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t *ans)
 {
     hp_dash_reply_t *rep = &ans->rep;
     const char *method = nng_http_req_get_method(req);
@@ -223,13 +329,13 @@ static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t 
         snprintf(msg, sizeof msg, "method %.32s not allowed: the dashboard is read-only (GET)",
                  method);
         hp_dash_reply_error(rep, 405, "METHOD_NOT_ALLOWED", NULL, msg);
-        return;
+        return 1;
     }
     hp_dash_req_t r;
     char err[512];
     if (hp_dash_req_parse(&r, nng_http_req_get_uri(req), err, sizeof err) < 0) {
         hp_dash_reply_error(rep, 400, "BAD_PARAM", *r.bad_param ? r.bad_param : "path", err);
-        return;
+        return 1;
     }
     if (d->token_len) {
         const char *q = hp_dash_req_param(&r, "token");
@@ -243,32 +349,16 @@ static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t 
             hp_dash_reply_error(rep, 401, "AUTH", NULL,
                                 "this dashboard needs the daemon's token: open it with "
                                 "?token=TOKEN or send 'Authorization: Bearer TOKEN'");
-            return;
+            return 1;
         }
         ans->set_cookie = q != NULL;
     }
     const char(*g)[HP_DASH_MAX_VALUE + 1] = r.seg;
     if (r.nseg >= 1 && strcmp(g[0], "api") == 0) {
-        /* the key is taken before the query: a commit during it makes the
-         * entry stale at once, never a newer key for older data */
-        db_key_t key;
-        db_key(d, &key);
-        double at = mono_now();
-        const char *uri = nng_http_req_get_uri(req);
-        if (cache_get(d, uri, &key, rep))
-            return;
-        if (!*store && hp_store_open(store, d->db, HP_STORE_READONLY, err, sizeof err) < 0) {
-            hp_dash_reply_error(rep, 503, "DB", NULL, err);
-            return;
-        }
-        hp_dash_api(*store, &r, rep);
-        if (rep->status == 200 || rep->status == 404)
-            cache_put(d, uri, &key, at, rep);
-        if (rep->status == 503) { /* reopen next time: the file may have been replaced */
-            hp_store_close(*store);
-            *store = NULL;
-        }
-        return;
+        if (!store)
+            return 0;
+        api_answer(d, store, nng_http_req_get_uri(req), &r, ans);
+        return 1;
     }
     const char *page = NULL;
     if (r.nseg == 0)
@@ -279,20 +369,22 @@ static void route(hp_dash_t *d, hp_store_t **store, nng_http_req *req, answer_t 
         page = "trial.html";
     else if (r.nseg == 2 && strcmp(g[0], "static") == 0 && !strstr(g[1], ".html"))
         page = g[1];
-    if (page && (ans->asset = hp_dash_web_find(&d->web, page)) != NULL)
-        return;
+    if (page && (ans->asset = hp_dash_web_find(&d->web, page)) != NULL) {
+        if (!store && r.nseg == 2 && strcmp(g[0], "studies") == 0)
+            enqueue_warm(d, g[1]);
+        return 1;
+    }
     char msg[512];
     snprintf(msg, sizeof msg, "no page %.300s (the pages are / and /studies/NAME)",
              nng_http_req_get_uri(req));
     hp_dash_reply_error(rep, 404, "NOT_FOUND", NULL, msg);
+    return 1;
 }
 
-static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
+/* completes aio with ans (whose reply it frees) */
+static void respond(hp_dash_t *d, nng_aio *aio, answer_t *a)
 {
-    nng_http_req *req = nng_aio_get_input(aio, 0);
-    answer_t ans = {0};
-    hp_dash_reply_init(&ans.rep);
-    route(d, store, req, &ans);
+    answer_t ans = *a;
     nng_http_res *res = NULL;
     int rv = nng_http_res_alloc(&res);
     if (rv == 0) {
@@ -303,9 +395,15 @@ static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
         nng_http_res_set_header(res, "X-Content-Type-Options", "nosniff");
         if (ans.rep.status == 405)
             nng_http_res_set_header(res, "Allow", "GET");
+        if (ans.api) { /* how old the data may be: the page's live bound */
+            char age[32];
+            snprintf(age, sizeof age, "%d", (int)(ans.age * 1000));
+            nng_http_res_set_header(res, "X-HP-Age-Ms", age);
+        }
         if (ans.set_cookie) {
             char c[1100];
-            snprintf(c, sizeof c, "hp_token=%s; Path=/; HttpOnly; SameSite=Strict", d->token);
+            snprintf(c, sizeof c, "hp_token=%s; Path=/; HttpOnly; SameSite=Strict%s", d->token,
+                     d->https ? "; Secure" : "");
             nng_http_res_set_header(res, "Set-Cookie", c);
         }
         if (ans.asset)
@@ -324,13 +422,73 @@ static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
     nng_aio_finish(aio, 0);
 }
 
+static void answer_aio(hp_dash_t *d, nng_aio *aio, hp_store_t **store)
+{
+    answer_t ans = {0};
+    hp_dash_reply_init(&ans.rep);
+    route(d, store, nng_aio_get_input(aio, 0), &ans);
+    respond(d, aio, &ans);
+}
+
+/* the path segment as study.js's encodeURIComponent writes it */
+static void uri_component(hp_buf_t *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (isalnum(*p) || strchr("-_.!~*'()", *p))
+            hp_buf_putc(b, (char)*p);
+        else
+            hp_buf_printf(b, "%%%02X", *p);
+}
+
+/* Computes into the reply cache what study.js asks for first — the
+ * summary and every page of trials, with the very URIs it uses
+ * (web/study.js: refresh) — while the browser is still loading the
+ * scripts: the page's first requests are then answered from the cache. */
+/* answers uri into the cache; with count, returns the summary's "trials" */
+static long long warm_one(hp_dash_t *d, hp_store_t **store, const char *uri, int count)
+{
+    hp_dash_req_t r;
+    char err[512];
+    answer_t ans = {0};
+    hp_dash_reply_init(&ans.rep);
+    long long n = 0;
+    if (hp_dash_req_parse(&r, uri, err, sizeof err) == 0) {
+        api_answer(d, store, uri, &r, &ans);
+        const char *at = count && ans.rep.status == 200 && ans.rep.body.data
+                             ? strstr(ans.rep.body.data, ",\"trials\":")
+                             : NULL;
+        n = at ? strtoll(at + 10, NULL, 10) : 0;
+    }
+    hp_dash_reply_fini(&ans.rep);
+    return n;
+}
+
+static void warm(hp_dash_t *d, hp_store_t **store, const char *study)
+{
+    hp_buf_t base = {0}, uri = {0};
+    hp_buf_puts(&base, "/api/studies/");
+    uri_component(&base, study);
+    long long total = warm_one(d, store, base.data, 1);
+    /* pages up to 50,000 trials: beyond, the page's own requests pay */
+    for (long long offset = 0; offset < total && offset < 10 * HP_DASH_MAX_LIMIT;
+         offset += HP_DASH_MAX_LIMIT) {
+        hp_buf_reset(&uri);
+        hp_buf_printf(&uri, "%s/trials?offset=%lld&limit=%d", base.data, offset,
+                      HP_DASH_MAX_LIMIT);
+        warm_one(d, store, uri.data, 0);
+    }
+    hp_buf_fini(&uri);
+    hp_buf_fini(&base);
+}
+
 static void *serve_thread(void *arg)
 {
     hp_dash_t *d = arg;
     hp_store_t *store = NULL; /* this thread's own read-only connection */
     /* below the daemon's loop and the workers: a page waits for a core, the
      * scheduler does not (Linux: a thread's nice value is its own) */
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SERVE_NICE); /* best effort */
+    if (d->nice)
+        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), d->nice); /* best effort */
     pthread_mutex_lock(&d->mu);
     for (;;) {
         while (!d->head && !d->stopping)
@@ -343,7 +501,11 @@ static void *serve_thread(void *arg)
             d->tail = NULL;
         d->queued--;
         pthread_mutex_unlock(&d->mu);
-        answer_aio(d, j->aio, &store);
+        if (j->aio)
+            answer_aio(d, j->aio, &store);
+        else
+            warm(d, &store, j->warm);
+        free(j->warm);
         free(j);
         pthread_mutex_lock(&d->mu);
     }
@@ -352,24 +514,55 @@ static void *serve_thread(void *arg)
     return NULL;
 }
 
-/* on one of nng's threads: queue the request, never answer it here */
+/* with d->mu held: j at the queue's end */
+static void push_job(hp_dash_t *d, job_t *j)
+{
+    j->next = NULL;
+    if (d->tail)
+        d->tail->next = j;
+    else
+        d->head = j;
+    d->tail = j;
+    d->queued++;
+    pthread_cond_signal(&d->cv);
+}
+
+static void enqueue_warm(hp_dash_t *d, const char *study)
+{
+    job_t *j = calloc(1, sizeof *j);
+    char *name = strdup(study);
+    pthread_mutex_lock(&d->mu);
+    int skip = !j || !name || d->queued >= MAX_QUEUE / 2 || d->stopping;
+    if (!skip) {
+        j->warm = name;
+        push_job(d, j);
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (skip) {
+        free(name);
+        free(j);
+    }
+}
+
+/* on one of nng's threads: pages, scripts and errors are answered here
+ * (from memory); API requests go to the queue, never a query here */
 static void handle(nng_aio *aio)
 {
     nng_http_handler *h = nng_aio_get_input(aio, 1);
     hp_dash_t *d = nng_http_handler_get_data(h);
-    job_t *j = malloc(sizeof *j);
+    answer_t ans = {0};
+    hp_dash_reply_init(&ans.rep);
+    if (route(d, NULL, nng_aio_get_input(aio, 0), &ans)) {
+        respond(d, aio, &ans);
+        return;
+    }
+    hp_dash_reply_fini(&ans.rep);
+    job_t *j = calloc(1, sizeof *j);
     pthread_mutex_lock(&d->mu);
     int full = !j || d->queued >= MAX_QUEUE || d->stopping;
     if (!full) {
         j->aio = aio;
-        j->next = NULL;
-        if (d->tail)
-            d->tail->next = j;
-        else
-            d->head = j;
-        d->tail = j;
-        d->queued++;
-        pthread_cond_signal(&d->cv);
+        push_job(d, j);
     }
     pthread_mutex_unlock(&d->mu);
     if (full) {
@@ -384,9 +577,11 @@ static void handle(nng_aio *aio)
     }
 }
 
-static int is_loopback_http(const char *url)
+int hp_dash_is_loopback(const char *url)
 {
-    const char *h = strncmp(url, "http://", 7) == 0 ? url + 7 : NULL;
+    const char *h = strncmp(url, "http://", 7) == 0    ? url + 7
+                    : strncmp(url, "https://", 8) == 0 ? url + 8
+                                                       : NULL;
     return h && (strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
                  strncmp(h, "[::1]:", 6) == 0);
 }
@@ -394,20 +589,32 @@ static int is_loopback_http(const char *url)
 int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_t errlen)
 {
     *out = NULL;
-    if (strncmp(cfg->listen, "http://", 7) != 0)
+    int https = strncmp(cfg->listen, "https://", 8) == 0;
+    if (!https && strncmp(cfg->listen, "http://", 7) != 0)
         return hp_errf(err, errlen, HP_EINVAL,
-                       "http: '%s' is not an http:// URL (e.g. %s; TLS is not supported yet)",
-                       cfg->listen, HP_DASH_DEFAULT_LISTEN);
-    if (!is_loopback_http(cfg->listen) && (!cfg->token || !cfg->token_len))
+                       "http: '%s' is not an http:// or https:// URL (e.g. %s)", cfg->listen,
+                       HP_DASH_DEFAULT_LISTEN);
+    if (https && !cfg->tls)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "http: %s is https://: give --tls-cert FILE and --tls-key FILE (make "
+                       "them with `hpsearch certs`)",
+                       cfg->listen);
+    if (!https && cfg->tls)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "http: %s is plain http:// but TLS files are given: serve https://%s",
+                       cfg->listen, cfg->listen + 7);
+    if (!hp_dash_is_loopback(cfg->listen) && (!cfg->token || !cfg->token_len))
         return hp_errf(err, errlen, HP_EAUTH,
                        "refusing to serve the dashboard on %s without a token: it is reachable "
-                       "from other hosts; give the daemon --token-file FILE, or listen on "
-                       "127.0.0.1",
+                       "from other hosts; give --token-file FILE (hpsearch dashboard also "
+                       "finds DB.token beside the database), or listen on 127.0.0.1",
                        cfg->listen);
     hp_dash_t *d = calloc(1, sizeof *d);
     if (!d)
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     snprintf(d->db, sizeof d->db, "%s", cfg->db);
+    d->https = https;
+    d->nice = cfg->nice;
     if (cfg->token && cfg->token_len) {
         if (cfg->token_len >= sizeof d->token || memchr(cfg->token, ';', cfg->token_len)) {
             free(d);
@@ -427,10 +634,20 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     pthread_mutex_init(&d->cache_mu, NULL);
+    pthread_cond_init(&d->cache_cv, NULL);
 
     int rv = nng_url_parse(&d->nurl, cfg->listen);
     if (rv == 0)
         rv = nng_http_server_hold(&d->srv, d->nurl);
+    if (rv == 0 && https) {
+        nng_tls_config *tc;
+        if ((rc = hp_tls_https_config(cfg->tls, &tc, err, errlen)) < 0) {
+            hp_dash_stop(d);
+            return rc;
+        }
+        rv = nng_http_server_set_tls(d->srv, tc);
+        nng_tls_config_free(tc); /* the server holds it now */
+    }
     if (rv == 0)
         rv = nng_http_handler_alloc(&d->h, "/", handle);
     if (rv == 0) {
@@ -473,10 +690,12 @@ int hp_dash_start(hp_dash_t **out, const hp_dash_config_t *cfg, char *err, size_
     char host[INET6_ADDRSTRLEN] = "";
     if (nng_http_server_get_addr(d->srv, &sa) == 0 && sa.s_family == NNG_AF_INET) {
         inet_ntop(AF_INET, &sa.s_in.sa_addr, host, sizeof host);
-        snprintf(d->url, sizeof d->url, "http://%s:%u/", host, ntohs(sa.s_in.sa_port));
+        snprintf(d->url, sizeof d->url, "%s://%s:%u/", https ? "https" : "http", host,
+                 ntohs(sa.s_in.sa_port));
     } else if (nng_http_server_get_addr(d->srv, &sa) == 0 && sa.s_family == NNG_AF_INET6) {
         inet_ntop(AF_INET6, sa.s_in6.sa_addr, host, sizeof host);
-        snprintf(d->url, sizeof d->url, "http://[%s]:%u/", host, ntohs(sa.s_in6.sa_port));
+        snprintf(d->url, sizeof d->url, "%s://[%s]:%u/", https ? "https" : "http", host,
+                 ntohs(sa.s_in6.sa_port));
     } else {
         snprintf(d->url, sizeof d->url, "%s/", cfg->listen);
     }
@@ -506,7 +725,9 @@ void hp_dash_stop(hp_dash_t *d)
     while (d->head) {
         job_t *j = d->head;
         d->head = j->next;
-        nng_aio_finish(j->aio, NNG_ECLOSED);
+        if (j->aio)
+            nng_aio_finish(j->aio, NNG_ECLOSED);
+        free(j->warm);
         free(j);
     }
     if (d->srv)
@@ -518,6 +739,7 @@ void hp_dash_stop(hp_dash_t *d)
         free(d->cache[i].uri);
         free(d->cache[i].body);
     }
+    pthread_cond_destroy(&d->cache_cv);
     pthread_mutex_destroy(&d->cache_mu);
     hp_dash_web_fini(&d->web);
     free(d);

@@ -138,8 +138,14 @@ test('the study page renders its charts, and the table sorts and filters', async
   await page.locator('#trial-count', { hasText: '(30)' }).waitFor({ timeout: GUARD_MS });
   assert.equal(await page.locator('#summary [data-key="trials"]').innerText(), 'TRIALS\n30');
 
+  // the best-so-far line has a point where the best improves, and the last trial's
+  const goal = (await api(study.url, '/api/studies/asha-toy')).goal;
+  let bestSoFar = null, improvements = 0;
+  for (const t of done.slice().sort((a, b) => a.number - b.number)) {
+    if (bestSoFar === null || (goal === 'maximize' ? t.value > bestSoFar : t.value < bestSoFar)) { bestSoFar = t.value; improvements++; }
+  }
   const want = {
-    history: [done.length, done.length], // objective points, best-so-far line
+    history: [done.length, improvements + (done.length ? 1 : 0)], // objective points, best-so-far line
     parallel: [done.length],
     slice: [done.length],
     importance: [2], // lr, width
@@ -293,6 +299,32 @@ test('a running study updates live, without a reload', async () => {
   const count = async () => Number(((await page.locator('#summary [data-key="completed"]').innerText().catch(() => '')).match(/\d+/) || [])[0]);
   const first = await until('a completed trial on the page', async () => { const c = await count(); return c > 0 ? c : 0; });
   await until('the count to rise past ' + first, async () => (await count()) > first);
+
+  // At most 2 s behind, by conditions rather than clocks: the page polls
+  // every pollMs and the server's replies are at most FRESH_MS old, so a
+  // refresh that begins FRESH_MS after the database held N completed
+  // trials shows at least N; pollMs + FRESH_MS leaves 0.5 s of the 2 s
+  // for the request and the drawing.
+  const FRESH_MS = 500; // coordinator/dash/dash.c: CACHE_FRESH_S
+  const pollMs = await page.evaluate(() => hpState.pollMs);
+  assert.ok(pollMs + FRESH_MS <= 1500, 'poll ' + pollMs + ' ms + replies up to ' + FRESH_MS + ' ms old');
+  const inDb = () => Number(String(spawnSync('sqlite3', ['-readonly', db,
+    "SELECT count(*) FROM trials WHERE state = 'completed'"]).stdout).trim());
+  const lags = [];
+  for (let i = 0; i < 5; i++) {
+    const n = inDb();
+    const t0 = Date.now();
+    const r = await until('a refresh begun ' + FRESH_MS + ' ms after the database held ' + n,
+      () => page.evaluate((t) => hpState.refreshes.find((x) => x.at >= t), t0 + FRESH_MS));
+    assert.ok(r.completed >= n, 'the first refresh begun ' + FRESH_MS + ' ms after the database held ' + n +
+      ' completed trials showed ' + r.completed);
+    await until('the page to show ' + n, async () => (await count()) >= n);
+    lags.push(Date.now() - t0); // from when the database held n (or later): information, not asserted
+  }
+  const ages = await page.evaluate(() => hpState.refreshes.map((x) => x.ageMs));
+  assert.ok(Math.max(...ages) <= FRESH_MS, 'a reply older than ' + FRESH_MS + ' ms: ' + ages.join(','));
+  console.log('# live: page behind the database by at most ' + lags.join(', ') + ' ms (measured, load ' +
+    os.loadavg()[0].toFixed(1) + ')');
   assert.equal(await page.evaluate(() => window.hpNoReload), true, 'the page was not reloaded');
   assert.match(await page.locator('#live').innerText(), /^live/);
   assert.deepEqual(foreign, []);

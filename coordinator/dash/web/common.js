@@ -5,9 +5,11 @@
 const hp = {};
 
 // Fetches a path of this server's API; throws an Error with the server's
-// message on an error reply.
-hp.get = async function (path) {
+// message on an error reply. meta (optional) gets the reply's age: how
+// long ago the server read it from the database (X-HP-Age-Ms).
+hp.get = async function (path, meta) {
   const res = await fetch(path, { headers: { Accept: 'application/json' } });
+  if (meta) meta.ageMs = Number(res.headers.get('X-HP-Age-Ms') || 0);
   let body;
   try {
     body = await res.json();
@@ -18,16 +20,36 @@ hp.get = async function (path) {
   return body;
 };
 
-// Every row of a paginated list path (?offset=&limit=), page by page.
-hp.getAll = async function (path, key, limit) {
+// Every row of a paginated list path (?offset=&limit=). With expected
+// (the rows the caller knows of, e.g. the study's trial count) the pages
+// that covers are asked for at once, in parallel; any rows beyond, page by
+// page.
+hp.getAll = async function (path, key, limit, expected) {
   const sep = path.includes('?') ? '&' : '?';
+  const pageAt = (offset) => hp.get(path + sep + 'offset=' + offset + '&limit=' + limit);
+  const first = [];
+  for (let offset = 0; offset < Math.max(1, expected || 0); offset += limit) first.push(pageAt(offset));
   let rows = [];
-  for (let offset = 0; ; offset += limit) {
-    const page = await hp.get(path + sep + 'offset=' + offset + '&limit=' + limit);
+  let total = 0;
+  for (const page of await Promise.all(first)) {
     rows = rows.concat(page[key]);
-    if (rows.length >= page.total || page[key].length === 0) return rows;
+    total = page.total;
   }
+  for (let offset = first.length * limit; rows.length < total; offset += limit) {
+    const page = await pageAt(offset);
+    if (page[key].length === 0) break;
+    rows = rows.concat(page[key]);
+    total = page.total;
+  }
+  return rows;
 };
+
+// Resolves once the page's scripts have all run: a page starts its API
+// requests before the chart library's 1 MB has been parsed, and draws
+// after.
+hp.ready = document.readyState === 'loading'
+  ? new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve))
+  : Promise.resolve();
 
 hp.fmt = function (v) {
   if (v === null || v === undefined) return '';

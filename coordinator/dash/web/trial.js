@@ -36,6 +36,7 @@ async function refresh() {
   const markLine = t.pruned_step === null ? undefined
     : { symbol: 'none', label: { formatter: 'pruned at step ' + t.pruned_step }, data: [{ xAxis: t.pruned_step }] };
   if (series.length && markLine) series[0].markLine = markLine;
+  await hp.ready; // the chart library loads after this script
   hp.chart('curve').setOption({
     animation: false,
     tooltip: { trigger: 'axis' },
