@@ -56,9 +56,12 @@ int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, 
                 hp_nn_add_dropout(m, (float)cfg->dropout);
         }
         hp_nn_add_seq_last(m);
+    } else if (hp_train_build_arch(m, cfg) == 0) {
+        /* resnet, tcn, attention: models_arch.c */
     } else if (strcmp(cfg->model, "linear") != 0) { /* linear: the output layer alone */
         return hp_errf(err, errlen, HP_EINVAL,
-                       "model: unknown model '%s' (choose mlp|lenet|lstm|linear)",
+                       "model: unknown model '%s' (choose mlp|lenet|lstm|resnet|tcn|attention|"
+                       "linear)",
                        cfg->model);
     }
     hp_nn_add_dense(m, nout, HP_NN_INIT_GLOROT);

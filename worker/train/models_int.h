@@ -9,6 +9,11 @@
 int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, int h, int w,
                          int nout, char *err, size_t errlen);
 
+/* hp_train_build_arch adds the layers of the later architectures (resnet,
+ * tcn, attention; models_arch.c) before the output layer; HP_ENOENT
+ * when cfg->model is none of them. Shape errors are left in m->build_err. */
+int hp_train_build_arch(hp_nn_model_t *m, const hp_train_config_t *cfg);
+
 /* hp_trainer_evaluate: mean loss and error (classification: the error
  * rate; regression: RMSE) of t over ds's samples idx[0..n), eval mode,
  * in batches of up to Bmax (t's batch size). NAN for n = 0. */

@@ -1,0 +1,159 @@
+/* Strided convolution without bias (im2col + GEMM over groups of
+ * samples) and global average pooling: the ResNet's pieces. */
+#include "gemm.h"
+#include "layer_arch.h"
+
+#include <string.h>
+
+void hp_nn_convs_dims(hp_nn_convs_dims_t *d)
+{
+    d->Ho = (d->H + 2 * d->pad - d->k) / d->stride + 1;
+    d->Wo = (d->W + 2 * d->pad - d->k) / d->stride + 1;
+}
+
+/* Samples per GEMM: a ResNet's later stages have 14x14 or 7x7 outputs, and
+ * one sample's GEMM (N = Ho Wo = 49) is too thin for the BLAS kernels to
+ * reach speed, so several samples share one col matrix (N >= 512). */
+static int group(const hp_nn_convs_dims_t *d)
+{
+    int L = d->Ho * d->Wo, g = (512 + L - 1) / L;
+    return g < d->B ? g : d->B;
+}
+
+size_t hp_nn_convs_scratch_size(const hp_nn_convs_dims_t *d)
+{
+    size_t gL = (size_t)group(d) * d->Ho * d->Wo;
+    return ((size_t)d->C * d->k * d->k + d->K) * gL;
+}
+
+/* col (C k k, G L): column n L + oy Wo + ox of sample n of the group */
+static void im2col(float *col, const float *in, int G, const hp_nn_convs_dims_t *d)
+{
+    int k = d->k, s = d->stride, p = d->pad, Ho = d->Ho, Wo = d->Wo, H = d->H, W = d->W;
+    size_t L = (size_t)Ho * Wo, GL = (size_t)G * L, isz = (size_t)d->C * H * W;
+    for (int c = 0; c < d->C; c++)
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) {
+                float *row = col + ((size_t)(c * k + i) * k + j) * GL;
+                for (int n = 0; n < G; n++) {
+                    const float *x = in + n * isz + (size_t)c * H * W;
+                    float *r = row + n * L;
+                    for (int oy = 0; oy < Ho; oy++) {
+                        int iy = oy * s + i - p;
+                        float *ro = r + (size_t)oy * Wo;
+                        if (iy < 0 || iy >= H) {
+                            memset(ro, 0, sizeof(float) * (size_t)Wo);
+                            continue;
+                        }
+                        const float *xr = x + (size_t)iy * W;
+                        for (int ox = 0; ox < Wo; ox++) {
+                            int ix = ox * s + j - p;
+                            ro[ox] = ix >= 0 && ix < W ? xr[ix] : 0.0f;
+                        }
+                    }
+                }
+            }
+}
+
+/* din (G samples) += col2im(dcol); din zeroed by the caller */
+static void col2im(float *din, const float *col, int G, const hp_nn_convs_dims_t *d)
+{
+    int k = d->k, s = d->stride, p = d->pad, Ho = d->Ho, Wo = d->Wo, H = d->H, W = d->W;
+    size_t L = (size_t)Ho * Wo, GL = (size_t)G * L, isz = (size_t)d->C * H * W;
+    for (int c = 0; c < d->C; c++)
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) {
+                const float *row = col + ((size_t)(c * k + i) * k + j) * GL;
+                for (int n = 0; n < G; n++) {
+                    float *x = din + n * isz + (size_t)c * H * W;
+                    const float *r = row + n * L;
+                    for (int oy = 0; oy < Ho; oy++) {
+                        int iy = oy * s + i - p;
+                        if (iy < 0 || iy >= H)
+                            continue;
+                        float *xr = x + (size_t)iy * W;
+                        const float *ro = r + (size_t)oy * Wo;
+                        for (int ox = 0; ox < Wo; ox++) {
+                            int ix = ox * s + j - p;
+                            if (ix >= 0 && ix < W)
+                                xr[ix] += ro[ox];
+                        }
+                    }
+                }
+            }
+}
+
+void hp_nn_convs_forward(float *out, const float *in, const float *w, float *scratch,
+                         const hp_nn_convs_dims_t *d)
+{
+    int g = group(d), CKK = d->C * d->k * d->k;
+    size_t L = (size_t)d->Ho * d->Wo, isz = (size_t)d->C * d->H * d->W, osz = (size_t)d->K * L;
+    float *col = scratch, *og = col + (size_t)CKK * g * L;
+    for (int n0 = 0; n0 < d->B; n0 += g) {
+        int G = d->B - n0 < g ? d->B - n0 : g;
+        size_t GL = (size_t)G * L;
+        im2col(col, in + n0 * isz, G, d);
+        /* og (K, G L) = w (K, CKK) @ col (CKK, G L) */
+        hp_nn_gemm(0, 0, d->K, (int)GL, CKK, 1.0f, w, CKK, col, (int)GL, 0.0f, og, (int)GL);
+        if (G == 1) {
+            memcpy(out + n0 * osz, og, sizeof(float) * osz);
+            continue;
+        }
+        for (int n = 0; n < G; n++)
+            for (int kk = 0; kk < d->K; kk++)
+                memcpy(out + (n0 + n) * osz + kk * L, og + kk * GL + n * L, sizeof(float) * L);
+    }
+}
+
+void hp_nn_convs_backward(float *din, float *dw, const float *dout, const float *in,
+                          const float *w, float *scratch, const hp_nn_convs_dims_t *d)
+{
+    int g = group(d), CKK = d->C * d->k * d->k;
+    size_t L = (size_t)d->Ho * d->Wo, isz = (size_t)d->C * d->H * d->W, osz = (size_t)d->K * L;
+    float *col = scratch, *og = col + (size_t)CKK * g * L;
+    if (din)
+        memset(din, 0, sizeof(float) * isz * (size_t)d->B);
+    for (int n0 = 0; n0 < d->B; n0 += g) {
+        int G = d->B - n0 < g ? d->B - n0 : g;
+        size_t GL = (size_t)G * L;
+        const float *dg = dout + n0 * osz;
+        if (G > 1) {
+            for (int n = 0; n < G; n++)
+                for (int kk = 0; kk < d->K; kk++)
+                    memcpy(og + kk * GL + n * L, dout + (n0 + n) * osz + kk * L,
+                           sizeof(float) * L);
+            dg = og;
+        }
+        im2col(col, in + n0 * isz, G, d);
+        /* dw (K, CKK) += dout (K, G L) @ col^T */
+        hp_nn_gemm(0, 1, d->K, CKK, (int)GL, 1.0f, dg, (int)GL, col, (int)GL, 1.0f, dw, CKK);
+        if (!din)
+            continue;
+        /* dcol (CKK, G L) = w^T @ dout, into col (no longer needed) */
+        hp_nn_gemm(1, 0, CKK, (int)GL, d->K, 1.0f, w, CKK, dg, (int)GL, 0.0f, col, (int)GL);
+        col2im(din + n0 * isz, col, G, d);
+    }
+}
+
+void hp_nn_gap_forward(float *out, const float *in, int B, int C, int S)
+{
+    float inv = 1.0f / (float)S;
+    for (size_t r = 0; r < (size_t)B * C; r++) {
+        const float *x = in + r * S;
+        float s = 0.0f;
+        for (int i = 0; i < S; i++)
+            s += x[i];
+        out[r] = s * inv;
+    }
+}
+
+void hp_nn_gap_backward(float *din, const float *dout, int B, int C, int S)
+{
+    float inv = 1.0f / (float)S;
+    for (size_t r = 0; r < (size_t)B * C; r++) {
+        float g = dout[r] * inv;
+        float *x = din + r * S;
+        for (int i = 0; i < S; i++)
+            x[i] = g;
+    }
+}
