@@ -72,6 +72,9 @@ typedef enum hp_model {
     HP_MODEL_MLP = 0,
     HP_MODEL_LENET = 1,
     HP_MODEL_LSTM = 2,
+    HP_MODEL_RESNET = 3,    /* the guide's "for later": images */
+    HP_MODEL_TCN = 4,       /* sequences: temporal convolutions */
+    HP_MODEL_ATTENTION = 5, /* sequences: a self-attention encoder */
 } hp_model_t;
 
 typedef enum hp_function {
