@@ -94,18 +94,17 @@ static cache_t split(float *c, const hp_nn_attn_dims_t *d)
     return k;
 }
 
+/* separate passes for max, exp and sum, so each vectorizes (a running
+ * sum inside the exp loop would keep it scalar) */
 static void softmax_rows(float *s, int T)
 {
     for (int i = 0; i < T; i++) {
         float *r = s + (size_t)i * T, m = r[0];
         for (int j = 1; j < T; j++)
             m = r[j] > m ? r[j] : m;
-        float z = 0.0f;
-        for (int j = 0; j < T; j++) {
+        for (int j = 0; j < T; j++)
             r[j] = hp_fexp(r[j] - m);
-            z += r[j];
-        }
-        float inv = 1.0f / z;
+        float inv = 1.0f / hp_fsum8(r, (size_t)T);
         for (int j = 0; j < T; j++)
             r[j] *= inv;
     }

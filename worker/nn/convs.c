@@ -26,14 +26,32 @@ size_t hp_nn_convs_scratch_size(const hp_nn_convs_dims_t *d)
     return ((size_t)d->C * d->k * d->k + d->K) * gL;
 }
 
-/* col (C k k, G L): column n L + oy Wo + ox of sample n of the group */
+/* the output columns ox whose input column ox s + j - p is inside the
+ * image: [*lo, *hi) */
+static void valid_cols(int j, const hp_nn_convs_dims_t *d, int *lo, int *hi)
+{
+    int s = d->stride, off = j - d->pad, a = 0, b = d->Wo;
+    while (a < b && a * s + off < 0)
+        a++;
+    while (b > a && (b - 1) * s + off >= d->W)
+        b--;
+    *lo = a;
+    *hi = b;
+}
+
+/* col (C k k, G L): column n L + oy Wo + ox of sample n of the group. The
+ * valid range of each row is found once, so the copy loops have no
+ * bounds tests (and are memcpys at stride 1). */
 static void im2col(float *col, const float *in, int G, const hp_nn_convs_dims_t *d)
 {
     int k = d->k, s = d->stride, p = d->pad, Ho = d->Ho, Wo = d->Wo, H = d->H, W = d->W;
     size_t L = (size_t)Ho * Wo, GL = (size_t)G * L, isz = (size_t)d->C * H * W;
-    for (int c = 0; c < d->C; c++)
-        for (int i = 0; i < k; i++)
-            for (int j = 0; j < k; j++) {
+    for (int j = 0; j < k; j++) {
+        int lo, hi;
+        valid_cols(j, d, &lo, &hi);
+        int off = j - p;
+        for (int c = 0; c < d->C; c++)
+            for (int i = 0; i < k; i++) {
                 float *row = col + ((size_t)(c * k + i) * k + j) * GL;
                 for (int n = 0; n < G; n++) {
                     const float *x = in + n * isz + (size_t)c * H * W;
@@ -41,18 +59,24 @@ static void im2col(float *col, const float *in, int G, const hp_nn_convs_dims_t 
                     for (int oy = 0; oy < Ho; oy++) {
                         int iy = oy * s + i - p;
                         float *ro = r + (size_t)oy * Wo;
-                        if (iy < 0 || iy >= H) {
+                        if (iy < 0 || iy >= H || lo >= hi) {
                             memset(ro, 0, sizeof(float) * (size_t)Wo);
                             continue;
                         }
-                        const float *xr = x + (size_t)iy * W;
-                        for (int ox = 0; ox < Wo; ox++) {
-                            int ix = ox * s + j - p;
-                            ro[ox] = ix >= 0 && ix < W ? xr[ix] : 0.0f;
-                        }
+                        const float *xr = x + (size_t)iy * W + off;
+                        for (int ox = 0; ox < lo; ox++)
+                            ro[ox] = 0.0f;
+                        if (s == 1)
+                            memcpy(ro + lo, xr + lo, sizeof(float) * (size_t)(hi - lo));
+                        else
+                            for (int ox = lo; ox < hi; ox++)
+                                ro[ox] = xr[ox * s];
+                        for (int ox = hi; ox < Wo; ox++)
+                            ro[ox] = 0.0f;
                     }
                 }
             }
+    }
 }
 
 /* din (G samples) += col2im(dcol); din zeroed by the caller */
@@ -60,9 +84,14 @@ static void col2im(float *din, const float *col, int G, const hp_nn_convs_dims_t
 {
     int k = d->k, s = d->stride, p = d->pad, Ho = d->Ho, Wo = d->Wo, H = d->H, W = d->W;
     size_t L = (size_t)Ho * Wo, GL = (size_t)G * L, isz = (size_t)d->C * H * W;
-    for (int c = 0; c < d->C; c++)
-        for (int i = 0; i < k; i++)
-            for (int j = 0; j < k; j++) {
+    for (int j = 0; j < k; j++) {
+        int lo, hi;
+        valid_cols(j, d, &lo, &hi);
+        int off = j - p;
+        if (lo >= hi)
+            continue;
+        for (int c = 0; c < d->C; c++)
+            for (int i = 0; i < k; i++) {
                 const float *row = col + ((size_t)(c * k + i) * k + j) * GL;
                 for (int n = 0; n < G; n++) {
                     float *x = din + n * isz + (size_t)c * H * W;
@@ -71,16 +100,18 @@ static void col2im(float *din, const float *col, int G, const hp_nn_convs_dims_t
                         int iy = oy * s + i - p;
                         if (iy < 0 || iy >= H)
                             continue;
-                        float *xr = x + (size_t)iy * W;
+                        float *xr = x + (size_t)iy * W + off;
                         const float *ro = r + (size_t)oy * Wo;
-                        for (int ox = 0; ox < Wo; ox++) {
-                            int ix = ox * s + j - p;
-                            if (ix >= 0 && ix < W)
-                                xr[ix] += ro[ox];
-                        }
+                        if (s == 1)
+                            for (int ox = lo; ox < hi; ox++)
+                                xr[ox] += ro[ox];
+                        else
+                            for (int ox = lo; ox < hi; ox++)
+                                xr[ox * s] += ro[ox];
                     }
                 }
             }
+    }
 }
 
 void hp_nn_convs_forward(float *out, const float *in, const float *w, float *scratch,
