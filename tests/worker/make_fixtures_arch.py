@@ -82,7 +82,9 @@ class Block(nn.Module):
         return torch.cat([torch.cat([b.running_mean, b.running_var]) for b in bs])
 
 
-for tag, (B, C, H, W, K, s) in (("res_id", (3, 3, 5, 5, 3, 1)), ("res_proj", (3, 2, 7, 6, 4, 2))):
+# res_big: 20x20, where the engine's stride-1 convolutions take conv2d's path
+for tag, (B, C, H, W, K, s) in (("res_id", (3, 3, 5, 5, 3, 1)), ("res_proj", (3, 2, 7, 6, 4, 2)),
+                                ("res_big", (2, 3, 20, 20, 3, 1))):
     blk = Block(C, K, s).double().train()
     with torch.no_grad():
         for prm in blk.params():

@@ -146,6 +146,7 @@ START_TEST(test_resblock_vs_torch)
 {
     resblock_vs_torch("res_id", 3, 3, 5, 5, 3, 1);
     resblock_vs_torch("res_proj", 3, 2, 7, 6, 4, 2);
+    resblock_vs_torch("res_big", 2, 3, 20, 20, 3, 1); /* conv2d's path */
 }
 END_TEST
 
@@ -298,15 +299,15 @@ START_TEST(test_convs_grad)
 }
 END_TEST
 
-static void resblock_grad(int C, int K, int stride)
+static void resblock_grad(int B, int C, int HW, int K, int stride)
 {
     hp_rng_t r;
     hp_rng_init(&r, 12, (uint64_t)stride);
     /* small: float rounding over many outputs swamps a finite difference */
-    gctx_t c = {.kind = 1, .rd = {4, C, 6, 6, K, stride, 0, 0, 0}};
+    gctx_t c = {.kind = 1, .rd = {B, C, HW, HW, K, stride, 0, 0, 0}};
     hp_nn_resblock_dims(&c.rd);
-    size_t nx = (size_t)4 * C * 6 * 6, np = hp_nn_resblock_nparams(&c.rd);
-    c.nout = (size_t)4 * K * c.rd.Ho * c.rd.Wo;
+    size_t nx = (size_t)B * C * HW * HW, np = hp_nn_resblock_nparams(&c.rd);
+    c.nout = (size_t)B * K * c.rd.Ho * c.rd.Wo;
     c.x = rnd(&r, nx, 1.0), c.p = zeros(np), c.out = zeros(c.nout);
     c.bufs = zeros(hp_nn_resblock_nbufs(&c.rd));
     hp_nn_resblock_init(c.p, c.bufs, &r, &c.rd);
@@ -325,8 +326,8 @@ static void resblock_grad(int C, int K, int stride)
 
 START_TEST(test_resblock_grad)
 {
-    resblock_grad(3, 3, 1);
-    resblock_grad(2, 4, 2);
+    resblock_grad(4, 3, 6, 3, 1);
+    resblock_grad(4, 2, 6, 4, 2);
 }
 END_TEST
 

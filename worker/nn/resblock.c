@@ -45,6 +45,53 @@ static hp_nn_convs_dims_t conv(const hp_nn_resblock_dims_t *d, int which)
     return c;
 }
 
+/* A stride-1 conv on a large image goes through layer.h's conv2d, whose
+ * per-sample GEMM is long along the output pixels (and gets that file's
+ * kernel choices); the strided and the small late-stage ones through
+ * convs, which batches samples into one GEMM. */
+static int use_conv2d(const hp_nn_convs_dims_t *c)
+{
+    return c->stride == 1 && c->k == 3 && c->Ho * c->Wo >= 400;
+}
+
+static hp_nn_conv2d_dims_t as_conv2d(const hp_nn_convs_dims_t *c)
+{
+    hp_nn_conv2d_dims_t d = {c->B, c->C, c->H, c->W, c->K, 3, 3, c->pad, 0, 0};
+    hp_nn_conv2d_dims(&d);
+    return d;
+}
+
+static size_t conv_scratch(const hp_nn_convs_dims_t *c)
+{
+    if (use_conv2d(c)) {
+        hp_nn_conv2d_dims_t d = as_conv2d(c);
+        return hp_nn_conv2d_scratch_size(&d);
+    }
+    return hp_nn_convs_scratch_size(c);
+}
+
+static void conv_fwd(float *out, const float *in, const float *w, float *s,
+                     const hp_nn_convs_dims_t *c)
+{
+    if (use_conv2d(c)) {
+        hp_nn_conv2d_dims_t d = as_conv2d(c);
+        hp_nn_conv2d_forward(out, in, w, NULL, s, &d);
+    } else {
+        hp_nn_convs_forward(out, in, w, s, c);
+    }
+}
+
+static void conv_bwd(float *din, float *dw, const float *dout, const float *in, const float *w,
+                     float *s, const hp_nn_convs_dims_t *c)
+{
+    if (use_conv2d(c)) {
+        hp_nn_conv2d_dims_t d = as_conv2d(c);
+        hp_nn_conv2d_backward(din, dw, NULL, dout, in, w, s, &d);
+    } else {
+        hp_nn_convs_backward(din, dw, dout, in, w, s, c);
+    }
+}
+
 size_t hp_nn_resblock_nparams(const hp_nn_resblock_dims_t *d)
 {
     return offsets(d).n;
@@ -78,8 +125,7 @@ static size_t max3(size_t a, size_t b, size_t c)
 size_t hp_nn_resblock_scratch_size(const hp_nn_resblock_dims_t *d)
 {
     hp_nn_convs_dims_t c1 = conv(d, 1), c2 = conv(d, 2), c3 = conv(d, 3);
-    size_t cs = max3(hp_nn_convs_scratch_size(&c1), hp_nn_convs_scratch_size(&c2),
-                     d->proj ? hp_nn_convs_scratch_size(&c3) : 0);
+    size_t cs = max3(conv_scratch(&c1), conv_scratch(&c2), d->proj ? conv_scratch(&c3) : 0);
     return 2 * nout(d) + (size_t)d->B * d->C * d->H * d->W + cs + 2 * (size_t)d->K;
 }
 
@@ -133,14 +179,14 @@ void hp_nn_resblock_forward(float *out, float *cache, float *scratch, float *buf
     float *t1 = scratch, *t2 = t1 + n, *cs = t2 + n + (size_t)d->B * d->C * d->H * d->W;
     hp_nn_convs_dims_t c1 = conv(d, 1), c2 = conv(d, 2), c3 = conv(d, 3);
 
-    hp_nn_convs_forward(t1, in, p + o.w1, cs, &c1);
+    conv_fwd(t1, in, p + o.w1, cs, &c1);
     bn(a1, xh1, stats, bufs, t1, p + o.g1, p + o.b1, training, d);
     hp_nn_relu_forward(a1, a1, n);
-    hp_nn_convs_forward(t1, a1, p + o.w2, cs, &c2);
+    conv_fwd(t1, a1, p + o.w2, cs, &c2);
     bn(out, xh2, stats + 2 * K, bufs + 2 * K, t1, p + o.g2, p + o.b2, training, d);
     const float *sc = in;
     if (d->proj) {
-        hp_nn_convs_forward(t2, in, p + o.wp, cs, &c3);
+        conv_fwd(t2, in, p + o.wp, cs, &c3);
         bn(t2, xhp, stats + 4 * K, bufs + 4 * K, t2, p + o.gp, p + o.bp, training, d);
         sc = t2;
     }
@@ -169,17 +215,17 @@ void hp_nn_resblock_backward(float *din, float *dp, const float *dout, const flo
     if (d->proj) {
         hp_nn_batchnorm_backward(t2, dp + o.gp, dp + o.bp, tmp, t1, xhp, stats + 5 * K,
                                  p + o.gp, &bd);
-        hp_nn_convs_backward(din ? t3 : NULL, dp + o.wp, t2, in, p + o.wp, cs, &c3);
+        conv_bwd(din ? t3 : NULL, dp + o.wp, t2, in, p + o.wp, cs, &c3);
     } else if (din) {
         memcpy(t3, t1, sizeof(float) * n);
     }
     /* the main branch */
     hp_nn_batchnorm_backward(t2, dp + o.g2, dp + o.b2, tmp, t1, xh2, stats + 3 * K, p + o.g2,
                              &bd);
-    hp_nn_convs_backward(t1, dp + o.w2, t2, a1, p + o.w2, cs, &c2);
+    conv_bwd(t1, dp + o.w2, t2, a1, p + o.w2, cs, &c2);
     hp_nn_relu_backward(t1, t1, a1, n);
     hp_nn_batchnorm_backward(t2, dp + o.g1, dp + o.b1, tmp, t1, xh1, stats + K, p + o.g1, &bd);
-    hp_nn_convs_backward(din, dp + o.w1, t2, in, p + o.w1, cs, &c1);
+    conv_bwd(din, dp + o.w1, t2, in, p + o.w1, cs, &c1);
     if (din)
         for (size_t i = 0; i < nin; i++)
             din[i] += t3[i];
