@@ -11,12 +11,14 @@ void hp_nn_convs_dims(hp_nn_convs_dims_t *d)
     d->Wo = (d->W + 2 * d->pad - d->k) / d->stride + 1;
 }
 
-/* Samples per GEMM: a ResNet's later stages have 14x14 or 7x7 outputs, and
- * one sample's GEMM (N = Ho Wo = 49) is too thin for the BLAS kernels to
- * reach speed, so several samples share one col matrix (N >= 512). */
+/* Samples per GEMM: with a ResNet's few channels (M = K = 16..64) one
+ * sample's GEMM is thin, so as many samples share one col matrix as fit
+ * in about 1M floats (4 MB): N = G Ho Wo is then thousands wide. */
 static int group(const hp_nn_convs_dims_t *d)
 {
-    int L = d->Ho * d->Wo, g = (512 + L - 1) / L;
+    size_t col = (size_t)d->C * d->k * d->k * d->Ho * d->Wo;
+    int g = (int)((1u << 20) / (col ? col : 1));
+    g = g < 1 ? 1 : g;
     return g < d->B ? g : d->B;
 }
 
