@@ -426,8 +426,8 @@ int hp_certs_issue(const char *dir, const char *name, const char *const *sans, s
             names[n++] = sans[i];
     }
     unsigned char sanbuf[MAX_SANS * 300];
-    const unsigned char *san;
-    size_t san_len;
+    const unsigned char *san = NULL;
+    size_t san_len = 0;
     if ((rc = hp_certs_san_der(names, n, sanbuf, sizeof sanbuf, &san, &san_len, err, errlen)) < 0)
         return rc;
 

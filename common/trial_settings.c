@@ -151,7 +151,7 @@ static int parse_list(const hp_trial_setting_t *s, const char *v, hp_trial_value
     for (char *tok = strtok_r(p, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         if (out->nlist == HP_TRIAL_LIST_MAX)
             return hp_errf(err, errlen, HP_EINVAL, "at most %d layers", HP_TRIAL_LIST_MAX);
-        double d;
+        double d = 0; /* hp_errf()'s result is opaque to the optimiser */
         int rc = parse_num(s, tok, &d, err, errlen);
         if (rc < 0)
             return rc;

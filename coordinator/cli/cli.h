@@ -74,6 +74,7 @@ extern const hp_cmd_t hp_cmd_resume;
 extern const hp_cmd_t hp_cmd_workers;
 extern const hp_cmd_t hp_cmd_sql;
 extern const hp_cmd_t hp_cmd_report;
+extern const hp_cmd_t hp_cmd_importance;
 extern const hp_cmd_t hp_cmd_check;
 extern const hp_cmd_t hp_cmd_logs;
 extern const hp_cmd_t hp_cmd_enqueue;

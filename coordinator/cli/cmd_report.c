@@ -2,6 +2,7 @@
  * (or --trial N), the seed's next steps, and how the study's trials fit. */
 #include "cli.h"
 #include "output.h"
+#include "report_importance.h"
 #include "report_pruning.h"
 #include "query.h"
 #include "report_calc.h"
@@ -38,6 +39,7 @@ const hp_cmd_t hp_cmd_report = {
             "stored once for the study's dataset (the baselines table), else the\n"
             "trial's own. With a pruning rule: how many finished trials were pruned,\n"
             "at which steps, and the steps used against every one run to the end.\n"
+            "Last, the parameters ranked by importance (as `hpsearch importance`).\n"
             "\n"
             "Options:\n"
             "  --trial N      report on trial number N instead of the best\n"
@@ -176,6 +178,8 @@ typedef struct view {
     size_t diag_none, diag_other;
     const char *sanity; /* the latest sanity-check verdict, or NULL */
     const hp_report_pruning_t *pruning;
+    const hp_importance_t *imp; /* the parameters ranked, or NULL: imp_err says why */
+    const char *imp_err;
 } view_t;
 
 /* text as lines of at most 80 columns: the first after `first`, the rest
@@ -333,6 +337,14 @@ static void print_text(FILE *f, const view_t *vw)
         hp_report_pruning_text(vw->pruning, &a);
         fprintf(f, "\n%s", a.data);
     }
+    fputs("\nparameter importance (hpsearch importance; docs/importance.md)\n", f);
+    if (vw->imp) {
+        hp_buf_reset(&a);
+        hp_importance_text(vw->imp, &a);
+        fputs(a.data, f);
+    } else {
+        fprintf(f, "  not ranked: %s\n", vw->imp_err);
+    }
     hp_buf_fini(&a);
     hp_buf_fini(&b);
 }
@@ -447,6 +459,17 @@ static void print_json(FILE *f, const view_t *vw)
         hp_buf_printf(&b, "\"other\":%zu,", vw->diag_other);
     hp_buf_printf(&b, "\"none\":%zu}},\"pruning\":", vw->diag_none);
     hp_report_pruning_json(vw->pruning, &b);
+    hp_buf_puts(&b, ",\"importance\":");
+    if (vw->imp) {
+        hp_importance_json(vw->imp, &b);
+    } else {
+        /* the method it would use, and why it did not rank */
+        hp_importance_opts_t o = hp_importance_defaults();
+        hp_buf_printf(&b, "{\"method\":\"fANOVA (random forest, %zu trees)\",\"error\":",
+                      o.n_trees);
+        hp_buf_json_string(&b, vw->imp_err);
+        hp_buf_puts(&b, ",\"params\":[]}");
+    }
     hp_buf_puts(&b, "}\n");
     fputs(b.data, f);
     hp_buf_fini(&b);
@@ -586,13 +609,20 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         fprintf(cli->err, "hpsearch report: cannot read what pruning did: %s\n", err);
         pruning.on = 0;
     }
+    hp_importance_t imp;
+    hp_importance_opts_t io = hp_importance_defaults();
+    char imp_err[512];
+    int have_imp =
+        hp_report_importance_read(&src, st.id, &io, &imp, NULL, imp_err, sizeof imp_err) == 0;
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
-                 diag_other, have_sanity ? sanity.data : NULL, &pruning};
+                 diag_other, have_sanity ? sanity.data : NULL, &pruning,
+                 have_imp ? &imp : NULL, imp_err};
     if (fmt == HP_FORMAT_JSON)
         print_json(cli->out, &vw);
     else
         print_text(cli->out, &vw);
     hp_buf_fini(&sanity);
+    hp_importance_fini(&imp);
     if (truncated)
         fprintf(cli->err,
                 "hpsearch report: the study summary covers only the trials within the "

@@ -481,6 +481,8 @@ void hp_dash_api(hp_store_t *store, const hp_dash_req_t *req, hp_dash_reply_t *r
         events(db, &st, req, rep);
     } else if (n == 4 && strcmp(g[3], "report") == 0) {
         dash_report(db, &st, req, rep);
+    } else if (n == 4 && strcmp(g[3], "importance") == 0) {
+        dash_importance(db, &st, req, rep);
     } else if ((n == 5 || n == 6) && strcmp(g[3], "trials") == 0 &&
                (n == 5 || strcmp(g[5], "metrics") == 0)) {
         if (trial_number(db, &st, g[4], &tid, rep) == 0) {

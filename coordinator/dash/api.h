@@ -19,6 +19,8 @@
  *   /api/studies/NAME/attempts?offset=&limit=  attempts with their workers
  *   /api/studies/NAME/events?offset=&limit=    the study's events
  *   /api/studies/NAME/report?trial=N           bias-variance report (common/report_calc.h)
+ *   /api/studies/NAME/importance               parameters ranked by fANOVA (importance.h),
+ *                                              on the latest HP_DASH_MAX_IMPORTANCE trials
  *   /api/workers?offset=&limit=                the workers table
  * Lists are bounded (limit at most HP_DASH_MAX_LIMIT, or less where the
  * path says) and return "total", "offset" and "limit". Errors are JSON
@@ -35,6 +37,7 @@
 #define HP_DASH_MAX_LIMIT 5000     /* rows per page of trials, attempts, events, workers */
 #define HP_DASH_MAX_CURVES 1000    /* trials per page of curves */
 #define HP_DASH_MAX_METRICS 10000  /* rows per page of one trial's metrics */
+#define HP_DASH_MAX_IMPORTANCE 2000 /* completed trials the importance forest is fitted to */
 
 typedef struct hp_dash_reply {
     int status;       /* HTTP status */

@@ -38,4 +38,8 @@ void dash_json_row(hp_buf_t *b, sqlite3_stmt *s);
 void dash_report(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
                  hp_dash_reply_t *rep);
 
+/* dash_importance answers /api/studies/NAME/importance (api_importance.c). */
+void dash_importance(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
+                     hp_dash_reply_t *rep);
+
 #endif

@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 build=$(cd "${1:-build}" && pwd)
 py=/usr/bin/python3   # Debian's python, which has torch, optuna and sklearn
-cmake --build "$build" --target bench_gp_speed bench_search_quality hpsearch hpsearchd hpworker
+cmake --build "$build" --target bench_gp_speed bench_search_quality bench_conditional hpsearch hpsearchd hpworker
 
 echo "== training engine vs PyTorch"
 $py tests/bench/engine_bench.py "$build" --write
@@ -30,3 +30,7 @@ echo "== early stopping on Fashion-MNIST vs Optuna + PyTorch"
 $py tests/bench/pruning_real_bench.py "$build" --write
 echo "== the sanity check against shuffled labels"
 $py tests/bench/sanity_bench.py "$build" --write
+echo "== parameter importance vs Optuna's fANOVA on the same trials"
+$py tests/bench/importance_bench.py "$build" --write
+echo "== conditional spaces: bayes vs Optuna TPE (define-by-run)"
+$py tests/bench/conditional_bench.py "$build" --write

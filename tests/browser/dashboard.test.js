@@ -150,6 +150,15 @@ test('the study page renders its charts, and the table sorts and filters', async
     const got = await until(id + ' chart', () => seriesLengths(page, id));
     assert.deepEqual(got, lens, id);
   }
+  // importance is the server's fANOVA, and the page names the method
+  const imp = (await api(study.url, '/api/studies/asha-toy/importance')).importance;
+  assert.equal(imp.method, 'fANOVA (random forest, 64 trees)');
+  assert.deepEqual(imp.params.map((q) => q.name).sort(), ['lr', 'width']);
+  const method = await until('the importance method', async () => {
+    const t = await page.locator('#importance-method').innerText();
+    return /completed trial/.test(t) ? t : null;
+  });
+  assert.match(method, /^Method: fANOVA \(random forest, 64 trees\) on \d+ completed trials/);
   // the timeline: a segment per attempt, in a series per outcome
   const timeline = await until('timeline chart', () => seriesLengths(page, 'timeline'));
   assert.equal(timeline.length, new Set(attempts.map((a) => a.outcome)).size);

@@ -342,6 +342,34 @@ START_TEST(test_report_is_the_cli_report)
 }
 END_TEST
 
+START_TEST(test_importance_is_the_cli_importance)
+{
+    http_res_t r = get("/api/studies/asha-toy/importance");
+    EXPECT(r, 200);
+    long done = hp_harness_db_int(DB, "SELECT count(*) FROM trials WHERE state = 'completed'"
+                                      " AND infeasible IS NULL");
+    char want[128];
+    snprintf(want, sizeof want, "{\"study\":\"asha-toy\",\"completed\":%ld,\"limit\":2000,"
+                                "\"importance\":{\"method\":\"fANOVA (random forest, 64 trees)\","
+                                "\"trials\":%ld,",
+             done, done);
+    HAS(r.body, want);
+    /* the same ranking as the CLI's on the same database */
+    int code = RUN(&H, "imp", "importance", "--db", DB, "--format", "json", "asha-toy");
+    char *cli = cli_output(&H, "imp", "out");
+    ck_assert_msg(code == 0, "hpsearch importance exited %d", code);
+    const char *a = strstr(r.body, "\"importance\":"), *b = strstr(cli, "\"importance\":");
+    ck_assert(a && b);
+    ck_assert_str_eq(a, b);
+    free(cli);
+    http_free(&r);
+    r = get("/api/studies/asha-toy/importance?trees=8");
+    EXPECT(r, 400);
+    HAS(r.body, "\"param\":\"trees\",\"message\":\"trees: unknown parameter");
+    http_free(&r);
+}
+END_TEST
+
 START_TEST(test_unknown_study_and_paths_are_json_404)
 {
     static const struct {
@@ -582,6 +610,7 @@ int main(void)
     tcase_add_test(tc, test_trials_paginated_and_bounded);
     tcase_add_test(tc, test_trial_metrics_curves_attempts_events_workers);
     tcase_add_test(tc, test_report_is_the_cli_report);
+    tcase_add_test(tc, test_importance_is_the_cli_importance);
     tcase_add_test(tc, test_unknown_study_and_paths_are_json_404);
     tcase_add_test(tc, test_traversal_and_methods_refused);
     tcase_add_test(tc, test_pages_and_chart_library_served);

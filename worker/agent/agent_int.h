@@ -46,6 +46,7 @@ typedef struct slot {
     /* the running trial; fields below are guarded by a->mu */
     int busy;
     uint64_t trial_id, lease_id;
+    uint32_t number; /* the trial's per-study number, for log lines */
     hp_cancel_t cancel;
     char cancel_reason[128];
     /* the trial was stopped because the worker is (hp_slot_interrupt): its

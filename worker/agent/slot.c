@@ -198,11 +198,10 @@ static void send_progress(slot_t *s, const progress_item_t *it)
     } else if (rc == HP_EAUTH || rc == HP_EVERSION) {
         hp_agent_fatal(a, rc, err);
     } else if (rc < 0) {
-        hp_log_debug("progress of trial %llu not delivered: %s",
-                     (unsigned long long)lease.trial_id, err);
+        hp_log_debug("progress of trial %u not delivered: %s", s->number, err);
     } else {
         if (rep->type == HPSEARCH__MSG_TYPE__ACK && rep->ack && rep->ack->stop) {
-            hp_log_info("the coordinator stops trial %llu: %s", (unsigned long long)lease.trial_id,
+            hp_log_info("the coordinator stops trial %u: %s", s->number,
                         rep->ack->reason && *rep->ack->reason ? rep->ack->reason : "no reason given");
             pthread_mutex_lock(&a->mu);
             hp_slot_cancel(s, rep->ack->reason && *rep->ack->reason ? rep->ack->reason
@@ -471,6 +470,7 @@ static Hpsearch__Envelope *run_trial(slot_t *s, const Hpsearch__Trial *tr)
     s->interrupted = 0;
     s->busy = 1;
     s->trial_id = tr->trial_id;
+    s->number = tr->number;
     s->lease_id = tr->lease_id;
     s->run_done = 0;
     s->await_verdict = hp_runner_awaits_verdict(&r->t);

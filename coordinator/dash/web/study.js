@@ -165,57 +165,30 @@ function drawSlice() {
   }, true);
 }
 
-function ranks(xs) {
-  const idx = xs.map((x, i) => [x, i]).sort((a, b) => a[0] - b[0]);
-  const r = new Array(xs.length);
-  for (let i = 0; i < idx.length;) {
-    let j = i;
-    while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
-    for (let k = i; k <= j; k++) r[idx[k][1]] = (i + j) / 2;
-    i = j + 1;
+// Parameter importance from the server (/api/studies/NAME/importance):
+// fANOVA on a random forest, computed on the dashboard's threads.
+function drawImportance(r) {
+  const note = document.getElementById('importance-method');
+  if (!r) {
+    note.textContent = state.study.completed ? 'Method: fANOVA (random forest, 64 trees): computing…' : 'No completed trial yet.';
+    return;
   }
-  return r;
-}
-
-function pearson(a, b) {
-  const n = a.length;
-  const ma = a.reduce((s, x) => s + x, 0) / n, mb = b.reduce((s, x) => s + x, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) ** 2; sbb += (b[i] - mb) ** 2;
-  }
-  return saa && sbb ? sab / Math.sqrt(saa * sbb) : 0;
-}
-
-// the correlation ratio: the share of the ranks' variance between categories
-function eta(cats, y) {
-  const m = y.reduce((s, x) => s + x, 0) / y.length;
-  const groups = {};
-  cats.forEach((c, i) => { (groups[c] = groups[c] || []).push(y[i]); });
-  let between = 0, total = 0;
-  for (const g of Object.values(groups)) {
-    const gm = g.reduce((s, x) => s + x, 0) / g.length;
-    between += g.length * (gm - m) ** 2;
-  }
-  for (const x of y) total += (x - m) ** 2;
-  return total ? Math.sqrt(between / total) : 0;
-}
-
-function drawImportance() {
-  const ts = completed();
-  const yr = ranks(ts.map((t) => t.value));
-  const imp = state.params.map((p) => {
-    if (ts.length < 3) return [p, 0];
-    if (isCategorical(p)) return [p, eta(ts.map((t) => String(t.params[p])), yr)];
-    return [p, Math.abs(pearson(ranks(ts.map((t) => t.params[p])), yr))];
-  }).sort((a, b) => a[1] - b[1]);
+  const imp = r.importance;
+  const used = imp.trials === undefined ? '' : ' on ' + imp.trials + ' completed trial' + (imp.trials === 1 ? '' : 's') +
+    (r.completed > imp.trials ? ' (the latest ' + imp.trials + ' of ' + r.completed + ')' : '');
+  note.textContent = 'Method: ' + imp.method + used + '. ' + (imp.error
+    ? 'Not ranked: ' + imp.error + '.'
+    : 'Each bar is the share of the objective\'s variance that the parameter explains alone (its main effect), ' +
+      'normalised so the bars sum to 1; main effects explain ' + Math.round(100 * imp.explained) +
+      '% of the variance, interactions the rest.');
+  const ps = imp.params.slice().reverse(); // the most important on top
   hp.chart('importance').setOption({
     animation: false,
-    tooltip: { trigger: 'axis' },
+    tooltip: { trigger: 'item', formatter: (p) => { const q = ps[p.dataIndex]; return q.name + ': ' + hp.fmt(q.importance) + ' (share ' + hp.fmt(q.share) + ' ± ' + hp.fmt(q.sd) + ', active in ' + q.active + ' trials)'; } },
     grid: { left: 90 },
-    xAxis: { type: 'value', min: 0, max: 1, name: '|ρ| or η' },
-    yAxis: { type: 'category', data: imp.map((x) => x[0]) },
-    series: [{ name: 'importance', type: 'bar', data: imp.map((x) => Number(x[1].toFixed(3))) }],
+    xAxis: { type: 'value', min: 0, max: 1, name: 'importance' },
+    yAxis: { type: 'category', data: ps.map((q) => q.name) },
+    series: [{ name: 'importance', type: 'bar', data: ps.map((q) => Number(q.importance.toFixed(3))) }],
   }, true);
 }
 
@@ -445,13 +418,13 @@ function drawTable() {
     }).join('') + '</tr>').join('');
 }
 
-let last = { curves: [], attempts: [], report: null, events: [] };
+let last = { curves: [], attempts: [], report: null, events: [], importance: null, importanceFor: null };
 
 // The table and history first, then each chart in its own task, so the
 // page answers input between them on a large study.
 async function drawAll() {
   const steps = [drawTable, drawHistory, () => drawCurves(last.curves), drawParallel, drawSlice,
-    drawImportance, drawPair, () => drawTimeline(last.attempts), () => drawReport(last.report),
+    () => drawImportance(last.importance), drawPair, () => drawTimeline(last.attempts), () => drawReport(last.report),
     () => drawC2F(last.events)];
   for (const f of steps) {
     f();
@@ -480,6 +453,14 @@ async function refresh() {
     last.attempts = attempts;
     last.events = events;
     last.report = s.completed ? await hp.get(API + '/report').catch(() => null) : null;
+    // the forest takes a moment on a large study: draw everything else
+    // first, and the importance chart when it arrives (again only when
+    // the completed trials changed)
+    if (s.completed !== last.importanceFor) {
+      last.importanceFor = s.completed;
+      if (!s.completed) last.importance = null;
+      else hp.get(API + '/importance').then((r) => { last.importance = r; drawImportance(r); }).catch(() => { last.importanceFor = null; });
+    }
     fillSelect('slice-param', state.params, 0);
     fillSelect('pair-x', state.params, 0);
     fillSelect('pair-y', state.params, Math.min(1, state.params.length - 1));
