@@ -61,6 +61,27 @@ void hp_nn_tcn_init(float *p, hp_rng_t *r, const hp_nn_tcn_dims_t *d)
     fill_normal(r, p + o.wr, o.br - o.wr, sqrt(2.0 / (D + D)));
 }
 
+/* the gated unit of one step; restrict lets the loop vectorize */
+static void gate(float *restrict th, float *restrict sg, float *restrict g,
+                 const float *restrict z, int D)
+{
+    for (int j = 0; j < D; j++)
+        th[j] = hp_ftanh(z[j]);
+    for (int j = 0; j < D; j++)
+        sg[j] = hp_fsigmoid(z[D + j]);
+    for (int j = 0; j < D; j++)
+        g[j] = th[j] * sg[j];
+}
+
+static void gate_backward(float *restrict dz, const float *restrict th,
+                          const float *restrict sg, const float *restrict dg, int D)
+{
+    for (int j = 0; j < D; j++) {
+        dz[j] = dg[j] * sg[j] * (1.0f - th[j] * th[j]);
+        dz[D + j] = dg[j] * th[j] * sg[j] * (1.0f - sg[j]);
+    }
+}
+
 void hp_nn_tcn_forward(float *out, float *cache, float *scratch, const float *in, const float *p,
                        const hp_nn_tcn_dims_t *d)
 {
@@ -82,15 +103,8 @@ void hp_nn_tcn_forward(float *out, float *cache, float *scratch, const float *in
         }
     hp_nn_dense_dims_t dz = {R, kD, 2 * D};
     hp_nn_dense_forward(z, col, p + o.wc, p + o.bc, &dz);
-    for (size_t i = 0; i < r; i++) {
-        const float *zi = z + i * 2 * D;
-        float *ti = th + i * D, *si = sg + i * D, *gi = g + i * D;
-        for (int j = 0; j < D; j++) {
-            ti[j] = hp_ftanh(zi[j]);
-            si[j] = hp_fsigmoid(zi[D + j]);
-            gi[j] = ti[j] * si[j];
-        }
-    }
+    for (size_t i = 0; i < r; i++)
+        gate(th + i * D, sg + i * D, g + i * D, z + i * 2 * D, D);
     /* out = x + g wr^T + br: seed with x + br, GEMM with beta 1 */
     for (size_t i = 0; i < r; i++)
         for (int j = 0; j < D; j++)
@@ -110,14 +124,8 @@ void hp_nn_tcn_backward(float *din, float *dp, const float *dout, const float *i
     float *dz = scratch, *dg = dz + r * 2 * D, *dcol = dg + r * D;
     hp_nn_dense_dims_t dr = {R, D, D};
     hp_nn_dense_backward(dg, dp + o.wr, dp + o.br, dout, g, p + o.wr, &dr);
-    for (size_t i = 0; i < r; i++) {
-        const float *ti = th + i * D, *si = sg + i * D, *gi = dg + i * D;
-        float *zi = dz + i * 2 * D;
-        for (int j = 0; j < D; j++) {
-            zi[j] = gi[j] * si[j] * (1.0f - ti[j] * ti[j]);
-            zi[D + j] = gi[j] * ti[j] * si[j] * (1.0f - si[j]);
-        }
-    }
+    for (size_t i = 0; i < r; i++)
+        gate_backward(dz + i * 2 * D, th + i * D, sg + i * D, dg + i * D, D);
     hp_nn_dense_dims_t dc = {R, kD, 2 * D};
     hp_nn_dense_backward(din ? dcol : NULL, dp + o.wc, dp + o.bc, dz, col, p + o.wc, &dc);
     if (!din)
