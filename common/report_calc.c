@@ -9,9 +9,10 @@
 static const char *const underfit_steps[] = {
     "make the model bigger (add layers, more units per layer)",
     "reduce regularization",
-    "error analysis: look at the examples the model gets wrong",
-    "choose a different model architecture (closer to the state of the art, e.g. from LeNet "
-    "to ResNet)",
+    ("error analysis: look at the examples the model gets wrong (hpsearch report --errors, "
+     "hpsearch examples)"),
+    ("choose a different model architecture (closer to the state of the art, e.g. from LeNet "
+     "to ResNet)"),
     "tune hyperparameters (e.g. the learning rate)",
     "add features",
 };
@@ -20,7 +21,8 @@ static const char *const overfit_steps[] = {
     "add normalization (e.g. batch norm, layer norm)",
     "add data augmentation",
     "increase regularization (e.g. dropout, L2, weight decay)",
-    "error analysis: look at the examples the model gets wrong",
+    ("error analysis: look at the examples the model gets wrong (hpsearch report --errors, "
+     "hpsearch examples)"),
     "choose a different model architecture (closer to the state of the art)",
     "tune hyperparameters",
     "early stopping (not recommended)",
@@ -28,15 +30,15 @@ static const char *const overfit_steps[] = {
     "reduce the model size (not recommended)",
 };
 static const char *const shift_steps[] = {
-    "analyze the test-distribution validation errors and collect more training data to "
-    "compensate",
-    "analyze the test-distribution validation errors and synthesize more training data to "
-    "compensate",
+    ("analyze the test-distribution validation errors and collect more training data to "
+     "compensate"),
+    ("analyze the test-distribution validation errors and synthesize more training data to "
+     "compensate"),
     "apply domain adaptation techniques to the training and test distributions",
 };
 static const char *const rebalance_steps[] = {
-    "recollect validation data: the test error is worse than validation, so the validation "
-    "set is overfit (a small validation set, or much hyperparameter tuning on it)",
+    ("recollect validation data: the test error is worse than validation, so the validation "
+     "set is overfit (a small validation set, or much hyperparameter tuning on it)"),
 };
 
 #define N(a) (sizeof a / sizeof a[0])

@@ -68,12 +68,17 @@ static void parse_name(ctx_t *c, map_t *root)
     free(s);
 }
 
-/* Sets *metric_line to the line of objective.metric when it parsed. */
-static void parse_objective(ctx_t *c, map_t *root, int *metric_line)
+/* Sets lines[i] to the line of objective i's metric when it parsed (the
+ * list form is spec_objective.c's). */
+static void parse_objective(ctx_t *c, map_t *root, int *lines)
 {
     entry_t *e = spec_map_get(root, "objective");
     if (!e) {
         spec_missing(c, root, "objective", "(objective: {metric: NAME, goal: minimize|maximize})");
+        return;
+    }
+    if (spec_classify(c, e->val, "objective", e->line).kind == K_SEQ) {
+        spec_parse_objective_list(c, e, lines);
         return;
     }
     map_t m;
@@ -83,17 +88,9 @@ static void parse_objective(ctx_t *c, map_t *root, int *metric_line)
         if ((f = spec_map_get(&m, "metric")) != NULL) {
             val_t v = spec_entry_val(c, &m, f, p, sizeof p);
             char *s = NULL;
-            if (spec_get_string(c, &v, p, &s) == 0) {
-                if (strcspn(s, " \t\r\n=") != strlen(s) || strlen(s) > 63) {
-                    spec_err(
-                        c, v.line, p,
-                        "'%s' is not a valid metric name (no spaces or '=', at most 63 characters)",
-                        s);
-                    free(s);
-                } else {
-                    c->spec->objective.metric = s;
-                    *metric_line = v.line;
-                }
+            if (spec_get_metric(c, &v, p, &s) == 0) {
+                c->spec->objective.metric = s;
+                lines[0] = v.line;
             }
         } else {
             spec_missing(c, &m, "metric", "(the metric to optimize, e.g. val_error)");
@@ -445,8 +442,8 @@ static void parse_root(ctx_t *c, struct fy_node *root)
     search_seen_t seen = {0};
     space_lines_t sl = {0};
     parse_name(c, &m);
-    int metric_line = 0;
-    parse_objective(c, &m, &metric_line);
+    int metric_lines[HP_SPEC_MAX_OBJECTIVES] = {0};
+    parse_objective(c, &m, metric_lines);
     parse_search(c, &m, &seen);
     int space_before = c->errors;
     spec_parse_space(c, &m, &sl);
@@ -454,7 +451,8 @@ static void parse_root(ctx_t *c, struct fy_node *root)
     int trial_before = c->errors;
     spec_parse_trial(c, &m, &sl);
     if (c->errors == trial_before && spec_map_get(&m, "trial"))
-        spec_check_objective(c, metric_line);
+        for (size_t i = 0; i < hp_spec_n_objectives(s); i++)
+            spec_check_objective(c, i, metric_lines[i]);
     spec_parse_pruning(c, &m);
     spec_parse_constraints(c, &m);
     static const char *const known[] = {"version", "name",  "objective", "search",
@@ -484,6 +482,7 @@ static void parse_root(ctx_t *c, struct fy_node *root)
                      "bayes, random, sobol or grid");
             break;
         }
+    spec_check_several(c, spec_map_get(&m, "objective"));
     spec_space_lines_fini(&sl);
     spec_map_fini(&m);
 }

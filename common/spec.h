@@ -72,9 +72,10 @@ typedef enum hp_model {
     HP_MODEL_MLP = 0,
     HP_MODEL_LENET = 1,
     HP_MODEL_LSTM = 2,
-    HP_MODEL_RESNET = 3,    /* the guide's "for later": images */
-    HP_MODEL_TCN = 4,       /* sequences: temporal convolutions */
-    HP_MODEL_ATTENTION = 5, /* sequences: a self-attention encoder */
+    HP_MODEL_MULTIMODAL = 3, /* a CSV's image columns through a CNN, its features through a dense layer */
+    HP_MODEL_RESNET = 4,     /* the guide's "for later": images */
+    HP_MODEL_TCN = 5,        /* sequences: temporal convolutions */
+    HP_MODEL_ATTENTION = 6,  /* sequences: a self-attention encoder */
 } hp_model_t;
 
 typedef enum hp_function {
@@ -102,6 +103,11 @@ typedef enum hp_shift {
     HP_SHIFT_NOISE = 2,
     HP_SHIFT_SAME = 3, /* no shift, but still a test-distribution validation set */
 } hp_shift_t;
+
+typedef enum hp_adapt {
+    HP_ADAPT_NONE = 0,
+    HP_ADAPT_CORAL = 1, /* align the training inputs' covariance with the test distribution's */
+} hp_adapt_t;
 
 typedef enum hp_value_kind {
     HP_VALUE_NUMBER = 0,
@@ -131,7 +137,20 @@ typedef struct hp_spec_dataset {
     hp_normalize_t normalize;   /* default standardize */
     hp_shift_t shift;           /* test-distribution shift; default none */
     int augment;                /* random shift/flip for images; default 0 */
+    hp_adapt_t adapt;           /* domain adaptation; default none */
+    /* CSV with several modalities (docs/spec.md#several-input-modalities):
+     * comma-separated column names or prefix* patterns, NULL = unset;
+     * image_shape "C,H,W" */
+    char *image_columns, *image_shape, *feature_columns;
 } hp_spec_dataset_t;
+
+#define HP_SPEC_MAX_OBJECTIVES 8 /* entries of an objective list */
+
+/* One of several objectives (`objective:` given as a list). */
+typedef struct hp_spec_objective {
+    char *metric;
+    hp_goal_t goal;
+} hp_spec_objective_t;
 
 typedef struct hp_spec {
     int version; /* HP_SPEC_VERSION */
@@ -146,6 +165,13 @@ typedef struct hp_spec {
          * trial's objective is at or better than this (docs/autopilot.md) */
         int has_target;
         double target;
+        /* several objectives (`objective:` a list of two or more; docs/
+         * search.md "Several objectives"): every entry in spec order, the
+         * first also in metric/goal above, which stay what trials.value
+         * and everything with one objective in mind use. NULL and 0 for a
+         * single objective; use hp_spec_n_objectives and friends. */
+        hp_spec_objective_t *list;
+        size_t n_list;
     } objective;
 
     struct {
@@ -298,6 +324,13 @@ int hp_spec_feasible(const hp_spec_t *spec,
                      int (*value_of)(void *data, const char *metric, double *v), void *data,
                      char *why, size_t whylen);
 
+/* hp_spec_n_objectives: how many objectives the study has (1, or the
+ * list's length); hp_spec_objective_metric and hp_spec_objective_goal
+ * name objective i (0 = objective.metric). Any thread. */
+size_t hp_spec_n_objectives(const hp_spec_t *spec);
+const char *hp_spec_objective_metric(const hp_spec_t *spec, size_t i);
+hp_goal_t hp_spec_objective_goal(const hp_spec_t *spec, size_t i);
+
 /* hp_spec_value_json appends one fixed/env value as JSON (a number, string,
  * boolean or list). */
 void hp_spec_value_json(const hp_spec_value_t *v, hp_buf_t *out);
@@ -319,6 +352,7 @@ const char *hp_function_name(hp_function_t f);
 const char *hp_task_name(hp_task_t t);
 const char *hp_normalize_name(hp_normalize_t n);
 const char *hp_shift_name(hp_shift_t s);
+const char *hp_adapt_name(hp_adapt_t a);
 const char *hp_param_type_name(hp_param_type_t t);
 
 #endif

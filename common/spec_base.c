@@ -20,6 +20,9 @@ void hp_spec_init(hp_spec_t *spec) { memset(spec, 0, sizeof *spec); }
 void hp_spec_fini(hp_spec_t *spec)
 {
     free(spec->objective.metric);
+    for (size_t i = 0; i < spec->objective.n_list; i++)
+        free(spec->objective.list[i].metric);
+    free(spec->objective.list);
     for (size_t i = 0; i < spec->search.n_warm_start; i++)
         free(spec->search.warm_start[i]);
     free(spec->search.warm_start);
@@ -30,6 +33,9 @@ void hp_spec_fini(hp_spec_t *spec)
     hp_space_fini(&spec->space);
     free(spec->trial.dataset.source);
     free(spec->trial.dataset.label);
+    free(spec->trial.dataset.image_columns);
+    free(spec->trial.dataset.image_shape);
+    free(spec->trial.dataset.feature_columns);
     for (size_t i = 0; i < spec->trial.argc; i++)
         free(spec->trial.argv[i]);
     free(spec->trial.argv);
@@ -48,6 +54,21 @@ const hp_spec_value_t *hp_spec_find_fixed(const hp_spec_t *spec, const char *nam
         if (strcmp(spec->trial.fixed[i].name, name) == 0)
             return &spec->trial.fixed[i];
     return NULL;
+}
+
+size_t hp_spec_n_objectives(const hp_spec_t *spec)
+{
+    return spec->objective.n_list ? spec->objective.n_list : 1;
+}
+
+const char *hp_spec_objective_metric(const hp_spec_t *spec, size_t i)
+{
+    return spec->objective.n_list ? spec->objective.list[i].metric : spec->objective.metric;
+}
+
+hp_goal_t hp_spec_objective_goal(const hp_spec_t *spec, size_t i)
+{
+    return spec->objective.n_list ? spec->objective.list[i].goal : spec->objective.goal;
 }
 
 /* ---- equality ---------------------------------------------------------- */
@@ -116,8 +137,13 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         (a->objective.has_human_error &&
          a->objective.human_error != b->objective.human_error) ||
         a->objective.has_target != b->objective.has_target ||
-        (a->objective.has_target && a->objective.target != b->objective.target))
+        (a->objective.has_target && a->objective.target != b->objective.target) ||
+        a->objective.n_list != b->objective.n_list)
         return 0;
+    for (size_t i = 0; i < a->objective.n_list; i++)
+        if (!streq(a->objective.list[i].metric, b->objective.list[i].metric) ||
+            a->objective.list[i].goal != b->objective.list[i].goal)
+            return 0;
     if (a->search.algorithm != b->search.algorithm ||
         a->search.max_trials != b->search.max_trials ||
         a->search.parallelism != b->search.parallelism ||
@@ -148,7 +174,9 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         da->train_subset != db->train_subset ||
         da->validation_fraction != db->validation_fraction ||
         da->normalize != db->normalize || da->shift != db->shift ||
-        da->augment != db->augment || a->trial.epochs != b->trial.epochs ||
+        da->augment != db->augment || da->adapt != db->adapt ||
+        !streq(da->image_columns, db->image_columns) || !streq(da->image_shape, db->image_shape) ||
+        !streq(da->feature_columns, db->feature_columns) || a->trial.epochs != b->trial.epochs ||
         a->trial.function != b->trial.function || a->trial.dim != b->trial.dim ||
         a->trial.noise != b->trial.noise || a->trial.argc != b->trial.argc ||
         !streq(a->trial.workdir, b->trial.workdir) ||

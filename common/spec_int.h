@@ -163,10 +163,20 @@ void spec_when_fini(spec_when_t *w);
 void spec_space_check(ctx_t *c, const space_lines_t *sl);
 void spec_check_grid(ctx_t *c, const space_lines_t *sl);
 void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl);
-/* spec_check_objective refuses an objective.metric (given on line; 0: not
- * given) that the trial can never report (spec_objective.c). Call it once
- * the trial section is parsed. */
-void spec_check_objective(ctx_t *c, int line);
+/* spec_check_objective refuses objective i's metric (given on line; 0: not
+ * given) when the trial can never report it (spec_objective.c). Call it
+ * once the trial section is parsed. */
+void spec_check_objective(ctx_t *c, size_t i, int line);
+/* spec_parse_objective_list reads `objective:` given as a list (entry e),
+ * setting lines[i] to the line of entry i's metric (spec_objective.c). */
+void spec_parse_objective_list(ctx_t *c, entry_t *e, int *lines);
+/* spec_check_several refuses what several objectives cannot go with
+ * (coarse-to-fine, pruning, warm_start); e is the `objective` entry.
+ * Call it once every section is parsed. */
+void spec_check_several(ctx_t *c, const entry_t *e);
+/* spec_get_metric: a string that is a valid metric name (no spaces or
+ * '=', 1..63 characters), or -1 after reporting at path. */
+int spec_get_metric(ctx_t *c, const val_t *v, const char *path, char **out);
 /* after objective and trial: their settings are its defaults */
 void spec_parse_pruning(ctx_t *c, map_t *root);
 /* constraints: the list of metric bounds (spec_constraints.c) */
@@ -176,11 +186,12 @@ void spec_parse_constraints(ctx_t *c, map_t *root);
 extern const char *const hp_spec_goal_names[2];
 extern const char *const hp_spec_algo_names[5];
 extern const char *const hp_spec_acquisition_names[2];
-extern const char *const hp_spec_model_names[6];
+extern const char *const hp_spec_model_names[7];
 extern const char *const hp_spec_function_names[4];
 extern const char *const hp_spec_task_names[2];
 extern const char *const hp_spec_normalize_names[4];
 extern const char *const hp_spec_shift_names[4];
+extern const char *const hp_spec_adapt_names[2];
 extern const char *const hp_spec_param_type_names[3];
 
 /* Built-in dataset names accepted by trial.dataset. */

@@ -130,6 +130,14 @@ static void dataset_fields(hp_buf_t *b, int *f, const hp_spec_dataset_t *d)
     knum(b, f, "validation_fraction", d->validation_fraction);
     kstr(b, f, "normalize", hp_normalize_name(d->normalize));
     kstr(b, f, "shift", hp_shift_name(d->shift));
+    if (d->image_columns)
+        kstr(b, f, "image_columns", d->image_columns);
+    if (d->image_shape) { /* "C,H,W" as the spec's list */
+        key(b, f, "image_shape");
+        hp_buf_printf(b, "[%s]", d->image_shape);
+    }
+    if (d->feature_columns)
+        kstr(b, f, "feature_columns", d->feature_columns);
 }
 
 static void dataset_json(hp_buf_t *b, const hp_spec_dataset_t *d)
@@ -138,6 +146,10 @@ static void dataset_json(hp_buf_t *b, const hp_spec_dataset_t *d)
     hp_buf_putc(b, '{');
     dataset_fields(b, &f, d);
     kbool(b, &f, "augment", d->augment);
+    /* like augment, adaptation changes neither the splits nor the test set
+     * (nor the baselines): not in the dataset key */
+    if (d->adapt != HP_ADAPT_NONE)
+        kstr(b, &f, "adapt", hp_adapt_name(d->adapt));
     hp_buf_putc(b, '}');
 }
 
@@ -249,15 +261,24 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
     kstr(b, &f, "name", s->name);
 
     key(b, &f, "objective");
-    g = 1;
-    hp_buf_putc(b, '{');
-    kstr(b, &g, "metric", s->objective.metric ? s->objective.metric : "");
-    kstr(b, &g, "goal", hp_goal_name(s->objective.goal));
-    if (s->objective.has_human_error)
-        knum(b, &g, "human_error", s->objective.human_error);
-    if (s->objective.has_target)
-        knum(b, &g, "target", s->objective.target);
-    hp_buf_putc(b, '}');
+    if (s->objective.n_list) /* several: a list, human_error on the first */
+        hp_buf_putc(b, '[');
+    for (size_t i = 0; i < hp_spec_n_objectives(s); i++) {
+        if (i)
+            hp_buf_putc(b, ',');
+        const char *metric = hp_spec_objective_metric(s, i);
+        g = 1;
+        hp_buf_putc(b, '{');
+        kstr(b, &g, "metric", metric ? metric : "");
+        kstr(b, &g, "goal", hp_goal_name(hp_spec_objective_goal(s, i)));
+        if (i == 0 && s->objective.has_human_error)
+            knum(b, &g, "human_error", s->objective.human_error);
+        if (i == 0 && s->objective.has_target)
+            knum(b, &g, "target", s->objective.target);
+        hp_buf_putc(b, '}');
+    }
+    if (s->objective.n_list)
+        hp_buf_putc(b, ']');
 
     key(b, &f, "search");
     g = 1;

@@ -257,6 +257,110 @@ static void parse_command(ctx_t *c, const map_t *tm, entry_t *e, int **arg_lines
         spec_err(c, v.line, p, "must name a program to run");
 }
 
+/* a column list: a string ("px*" or "a,b") or a list of strings, kept as
+ * one comma-separated string */
+static char *column_list(ctx_t *c, map_t *m, entry_t *f, const char *path)
+{
+    char q[300];
+    val_t v = spec_entry_val(c, m, f, q, sizeof q);
+    char *s = NULL;
+    if (v.kind == K_STRING) {
+        spec_get_string(c, &v, q, &s);
+        return s;
+    }
+    if (v.kind != K_SEQ) {
+        spec_type_err(c, &v, path, "a string or a list of column names");
+        return NULL;
+    }
+    hp_buf_t b = {0};
+    void *it = NULL;
+    struct fy_node *item;
+    int idx = 0;
+    while ((item = fy_node_sequence_iterate(f->val, &it)) != NULL) {
+        char ip[340];
+        snprintf(ip, sizeof ip, "%s[%d]", path, idx);
+        val_t iv = spec_classify(c, item, ip, v.line);
+        char *t = NULL;
+        if (iv.kind != K_STRING || spec_get_string(c, &iv, ip, &t) < 0) {
+            if (iv.kind != K_STRING)
+                spec_type_err(c, &iv, ip, "a column name");
+            hp_buf_fini(&b);
+            return NULL;
+        }
+        if (strchr(t, ',')) {
+            spec_err(c, iv.line, ip, "a column name may not contain ',' (got '%s')", t);
+            free(t);
+            hp_buf_fini(&b);
+            return NULL;
+        }
+        if (idx++)
+            hp_buf_putc(&b, ',');
+        hp_buf_puts(&b, t);
+        free(t);
+    }
+    if (idx == 0)
+        hp_buf_puts(&b, "none"); /* [] : no features */
+    return hp_buf_steal(&b);
+}
+
+/* image_columns, image_shape, feature_columns: a CSV's modalities */
+static void parse_columns(ctx_t *c, map_t *m, int builtin, hp_spec_dataset_t *d)
+{
+    static const char *const keys[] = {"image_columns", "image_shape", "feature_columns"};
+    char *vals[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < 3; k++) {
+        entry_t *f = spec_map_get(m, keys[k]);
+        if (!f)
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "trial.dataset.%s", keys[k]);
+        if (builtin) {
+            spec_err(c, f->line, path, "only applies to CSV datasets (path)");
+            continue;
+        }
+        if (k != 1) {
+            vals[k] = column_list(c, m, f, path);
+            continue;
+        }
+        /* image_shape: [C, H, W] of whole numbers 1..4096 */
+        char q[300];
+        val_t v = spec_entry_val(c, m, f, q, sizeof q);
+        int n = v.kind == K_SEQ ? fy_node_sequence_item_count(f->val) : 0;
+        if (n != 3) {
+            spec_err(c, v.line, path, "must be a list [C, H, W] of three whole numbers");
+            continue;
+        }
+        long dims[3];
+        void *it = NULL;
+        struct fy_node *item;
+        int ok = 1;
+        for (int i = 0; i < 3 && (item = fy_node_sequence_iterate(f->val, &it)) != NULL; i++) {
+            char ip[340];
+            snprintf(ip, sizeof ip, "%s[%d]", path, i);
+            val_t iv = spec_classify(c, item, ip, v.line);
+            uint64_t u = 0;
+            if (spec_get_uint(c, &iv, ip, 1, 4096, &u) < 0)
+                ok = 0;
+            dims[i] = (long)u;
+        }
+        if (ok) {
+            char t[64];
+            snprintf(t, sizeof t, "%ld,%ld,%ld", dims[0], dims[1], dims[2]);
+            vals[1] = spec_strdup(t);
+        }
+    }
+    /* one without the other (one given but wrong has its own error) */
+    int has_ic = spec_map_get(m, "image_columns") != NULL, has_is = spec_map_get(m, "image_shape") != NULL;
+    if (!builtin && has_ic != has_is) {
+        entry_t *f = spec_map_get(m, has_ic ? "image_columns" : "image_shape");
+        spec_err(c, f->line, has_ic ? "trial.dataset.image_shape" : "trial.dataset.image_columns",
+                 "is required with trial.dataset.%s", has_ic ? "image_columns" : "image_shape");
+    }
+    d->image_columns = vals[0];
+    d->image_shape = vals[1];
+    d->feature_columns = vals[2];
+}
+
 static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
 {
     hp_spec_dataset_t *d = &c->spec->trial.dataset;
@@ -355,9 +459,25 @@ static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
             d->augment = 0;
         }
     }
-    static const char *const known[] = {"name",      "path",         "label",
-                                        "task",      "train_subset", "validation_fraction",
-                                        "normalize", "shift",        "augment"};
+    if ((f = spec_map_get(&m, "adapt")) != NULL) {
+        val_t tv = spec_entry_val(c, &m, f, q, sizeof q);
+        int t;
+        if (spec_get_enum(c, &tv, q, "adaptation", hp_spec_adapt_names, 2, &t) == 0) {
+            if (t == HP_ADAPT_CORAL && d->shift == HP_SHIFT_NONE)
+                spec_err(c, tv.line, q,
+                         "coral needs unlabeled inputs of the test distribution: set "
+                         "trial.dataset.shift (darken | noise | same); it uses the inputs of the "
+                         "shifted test set's validation part, never their labels");
+            else
+                d->adapt = (hp_adapt_t)t;
+        }
+    }
+    parse_columns(c, &m, fn != NULL, d);
+    static const char *const known[] = {"name",          "path",          "label",
+                                        "task",          "train_subset",  "validation_fraction",
+                                        "normalize",     "shift",         "augment",
+                                        "adapt",         "image_columns", "image_shape",
+                                        "feature_columns"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     spec_map_fini(&m);
 }
@@ -570,12 +690,25 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
     if (kind == HP_TRIAL_MODEL) {
         val_t v = spec_entry_val(c, &m, em, p, sizeof p);
         int x;
-        if (spec_get_enum(c, &v, p, "model", hp_spec_model_names, 6, &x) == 0)
+        if (spec_get_enum(c, &v, p, "model", hp_spec_model_names, 7, &x) == 0)
             s->trial.model = (hp_model_t)x;
         if (oe[0])
             parse_dataset(c, &m, oe[0]);
         else
             spec_missing(c, &m, "dataset", "(fashion-mnist or a CSV path)");
+        if (oe[0] && s->trial.model == HP_MODEL_MULTIMODAL && !s->trial.dataset.image_columns)
+            spec_err(c, v.line, p,
+                     "multimodal needs a CSV dataset with image_columns and image_shape (and "
+                     "feature columns): see docs/errors.md, several input modalities");
+        /* lenet and lstm take a CSV's row as flat values: image columns
+         * would be silently ignored and the model fail on 1x1 inputs */
+        if (oe[0] && (s->trial.model == HP_MODEL_LENET || s->trial.model == HP_MODEL_LSTM) &&
+            s->trial.dataset.image_columns)
+            spec_err(c, v.line, p,
+                     "%s does not read dataset.image_columns (it would see the CSV's row as "
+                     "flat values); only model: multimodal makes them an image, with "
+                     "feature_columns: none for the image alone (docs/errors.md)",
+                     hp_model_name(s->trial.model));
         s->trial.epochs = HP_SPEC_DEFAULT_EPOCHS;
         if (oe[1]) {
             v = spec_entry_val(c, &m, oe[1], p, sizeof p);

@@ -32,6 +32,10 @@ const hp_trial_dataset_key_t hp_trial_dataset_keys[] = {
     {"validation_fraction", "val_size", NULL, NULL},
     {"normalize", "normalize", NULL, NULL}, /* the spec's words are the setting's aliases */
     {"shift", "shift", NULL, NULL},
+    {"adapt", "adapt", NULL, NULL},
+    {"image_columns", "image_columns", NULL, NULL},
+    {"image_shape", "image_shape", NULL, NULL},
+    {"feature_columns", "feature_columns", NULL, NULL},
     /* "random shifts/flips": the spec has one switch for both */
     {"augment", "augment_shift", NULL, "2"},
     {"augment", "augment_flip", NULL, "1"},

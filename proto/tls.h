@@ -23,9 +23,11 @@
  * What each side can report about a failed handshake is limited by nng:
  * a dialer's error says only "Cryptographic error" or "Connection
  * shutdown", so a client asks hp_tls_diagnose, which repeats the handshake
- * with mbedTLS itself and reads its verification result; a listener sees
- * no pipe, no address and no error for a refused handshake, only nng's
- * per-listener "auth" statistic (hp_tls_listener_failures).
+ * with mbedTLS itself and reads its verification result; with nng's own
+ * engine a listener sees no pipe, no address and no error for a refused
+ * handshake, only nng's per-listener "auth" statistic
+ * (hp_tls_listener_failures), so hpsearchd installs an engine of its own
+ * (hp_tls_engine_install) that logs each one with its peer and reason.
  *
  * hp_tls_t is immutable after hp_tls_new: any thread may use it at once.
  */
@@ -111,5 +113,16 @@ int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *wh
  * a snapshot of all of nng's statistics: call it at most every second or
  * so. Any thread. */
 uint64_t hp_tls_listener_failures(nng_listener l);
+
+/* hp_tls_engine_install makes hpsearch's TLS engine (tls_engine.c) nng's,
+ * for this process: mbedTLS as nng's own engine uses it, but a server
+ * handshake that fails is logged with the peer and the reason ("TLS
+ * handshake failed from tcp 10.0.0.7:51234: the client's certificate
+ * (CN=w1, O=hpsearch) is not signed by --tls-ca"). Call once, at start-up,
+ * before any TLS configuration is made (hp_tls_new). Returns 0, or
+ * HP_ESTATE with err when nng refused it (nng's engine stays). */
+int hp_tls_engine_install(char *err, size_t errlen);
+/* hp_tls_engine_installed is 1 once hp_tls_engine_install succeeded. */
+int hp_tls_engine_installed(void);
 
 #endif

@@ -108,21 +108,74 @@ static int server_cert_problem(uint32_t flags, const char *host, char *why, size
     return hp_errf(why, whylen, 1, "the server's certificate was refused: %s", info);
 }
 
+/* "YYYY-MM-DD" of an X.509 time */
+static void day_of(const mbedtls_x509_time *x, char *out, size_t cap)
+{
+    snprintf(out, cap, "%04d-%02d-%02d", x->year, x->mon, x->day);
+}
+
+/* The server refused this client's certificate: why, from the alert the
+ * server sent (mbedTLS's server names the verification failure in it:
+ * unknown_ca, certificate_expired, bad_certificate...; 0 when it only
+ * closed) and from what this side can check of its own certificate. */
+static int refused_cert(const hp_tls_t *t, const mbedtls_x509_crt *own, const mbedtls_x509_crt *ca,
+                        int alert, char *why, size_t whylen)
+{
+    char until[16], from[16];
+    day_of(&own->valid_to, until, sizeof until);
+    day_of(&own->valid_from, from, sizeof from);
+    int expired = mbedtls_x509_time_is_past(&own->valid_to);
+    int future = mbedtls_x509_time_is_future(&own->valid_from);
+    uint32_t flags = 0;
+    int ours = mbedtls_x509_crt_verify((mbedtls_x509_crt *)own, (mbedtls_x509_crt *)ca, NULL,
+                                       NULL, &flags, NULL, NULL) == 0 ||
+               !(flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED);
+    if (alert == MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED || expired || future) {
+        if (future && !expired)
+            return hp_errf(why, whylen, 1,
+                           "the server refused this client's certificate: --tls-cert %s is not "
+                           "valid until %s (check the clocks of both hosts)",
+                           t->cert_path, from);
+        return hp_errf(why, whylen, 1,
+                       "the server refused this client's certificate as expired: --tls-cert %s "
+                       "was valid until %s; issue a new one (`hpsearch certs issue DIR NAME "
+                       "--force`)%s",
+                       t->cert_path, until, expired ? "" : " (or check the server's clock)");
+    }
+    if (alert == MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA)
+        return hp_errf(why, whylen, 1,
+                       "the server refused this client's certificate: it is not signed by a CA "
+                       "the server trusts (TLS alert unknown_ca); is --tls-cert %s signed by the "
+                       "CA the server's --tls-ca names?%s",
+                       t->cert_path,
+                       ours ? "" : " It is not signed by this side's --tls-ca either");
+    if (alert)
+        return hp_errf(why, whylen, 1,
+                       "the server refused this client's certificate (TLS alert %d); is "
+                       "--tls-cert %s signed by the CA the server's --tls-ca names?",
+                       alert, t->cert_path);
+    return hp_errf(why, whylen, 1,
+                   "the server refused this client's certificate (it closed the connection "
+                   "without saying why); is --tls-cert %s signed by the CA the server's "
+                   "--tls-ca names?%s",
+                   t->cert_path, ours ? "" : " It is not signed by this side's --tls-ca either");
+}
+
 /* the handshake failed with the server's certificate verified, or never
  * received: in what state it stopped tells which */
-static int handshake_problem(const hp_tls_t *t, const mbedtls_ssl_context *ssl, int m,
+static int handshake_problem(const hp_tls_t *t, const mbedtls_ssl_context *ssl,
+                             const mbedtls_x509_crt *own, const mbedtls_x509_crt *ca, int m,
                              int timeout_ms, char *why, size_t whylen)
 {
+    /* the alert the server sent, if it sent one */
+    int alert = m == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && ssl->in_msg ? ssl->in_msg[1] : 0;
     /* past our Certificate, with the server's found good: the server said
      * no to ours (nng's mbedTLS server closes without an alert, or sends one) */
     if (ssl->state > MBEDTLS_SSL_CLIENT_CERTIFICATE && m != MBEDTLS_ERR_SSL_TIMEOUT)
         m = MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE;
     switch (m) {
     case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-        return hp_errf(why, whylen, 1,
-                       "the server refused this client's certificate (is --tls-cert %s signed "
-                       "by the CA the server's --tls-ca names?)",
-                       t->cert_path);
+        return refused_cert(t, own, ca, alert, why, whylen);
     case MBEDTLS_ERR_SSL_TIMEOUT:
         return hp_errf(why, whylen, 1, "no TLS reply from the server within %d ms (is it a TLS "
                                        "socket, tls+tcp://?)",
@@ -225,7 +278,7 @@ int hp_tls_diagnose(const hp_tls_t *t, const char *url, int timeout_ms, char *wh
     else if (flags != 0 && flags != (uint32_t)-1)
         rc = server_cert_problem(flags, host, why, whylen);
     else if (m != 0)
-        rc = handshake_problem(t, &ssl, m, timeout_ms, why, whylen);
+        rc = handshake_problem(t, &ssl, &own, &ca, m, timeout_ms, why, whylen);
     else {
         mbedtls_ssl_close_notify(&ssl);
         rc = hp_errf(why, whylen, 0, "the TLS handshake succeeded");

@@ -1,4 +1,4 @@
--- hpsearch database schema, version 7 (PRAGMA user_version).
+-- hpsearch database schema, version 10 (PRAGMA user_version).
 --
 -- This is the whole current schema, for reading. Databases are built and
 -- upgraded by the numbered files in sql/migrations/; a test checks that
@@ -55,6 +55,8 @@ CREATE TABLE trials (
     CHECK (origin IN ('sampler', 'enqueued', 'ask'))         -- 'enqueued' (hpsearch enqueue), 'ask'
 , pruned_step INTEGER CHECK (pruned_step IS NULL OR pruned_step >= 0)  -- where pruning stopped it
 , infeasible TEXT                                             -- why it breaks a constraint; NULL: feasible
+, objectives TEXT                                             -- every objective's value, JSON by metric
+    CHECK (objectives IS NULL OR json_valid(objectives))
 );
 CREATE UNIQUE INDEX trials_by_number ON trials (study_id, number);
 CREATE INDEX trials_by_value ON trials (study_id, state, value);
@@ -134,4 +136,38 @@ CREATE TABLE baselines (
 );
 CREATE UNIQUE INDEX baselines_by_key ON baselines (dataset_key, name);
 
-PRAGMA user_version = 7;
+-- Worker sessions (docs/security.md): hashes only, never a secret. A
+-- restarted coordinator reloads them, so sessions survive it.
+CREATE TABLE worker_sessions (
+    worker_id     TEXT PRIMARY KEY REFERENCES workers (id),
+    secret_sha256 BLOB NOT NULL CHECK (length(secret_sha256) = 32),  -- of HELLO_REPLY's secret
+    nonce_sha256  BLOB CHECK (nonce_sha256 IS NULL OR length(nonce_sha256) = 32),  -- of HELLO's nonce
+    hello_seq     INTEGER NOT NULL DEFAULT 0,   -- the HELLO that began it (a resend is the same)
+    updated       REAL NOT NULL
+);
+
+-- Error analysis: a classifier trial's test confusion matrix and worst
+-- examples (migration 10 explains the columns).
+CREATE TABLE trial_errors (
+    trial_id    INTEGER PRIMARY KEY REFERENCES trials (id),
+    attempt     INTEGER NOT NULL,
+    classes     INTEGER NOT NULL CHECK (classes >= 1),
+    examples    INTEGER NOT NULL CHECK (examples >= 0),  -- test examples counted
+    confusion   TEXT NOT NULL CHECK (json_valid(confusion)),
+    image_c     INTEGER NOT NULL DEFAULT 0,
+    image_h     INTEGER NOT NULL DEFAULT 0,
+    image_w     INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE trial_worst (
+    trial_id    INTEGER NOT NULL REFERENCES trials (id),
+    rank        INTEGER NOT NULL CHECK (rank >= 1),
+    idx         INTEGER NOT NULL CHECK (idx >= 0),
+    label       INTEGER NOT NULL,
+    predicted   INTEGER NOT NULL,
+    loss        REAL,
+    pixels      BLOB,
+    PRIMARY KEY (trial_id, rank)
+);
+
+PRAGMA user_version = 10;

@@ -276,6 +276,34 @@ int hp_store_rollback(hp_store_t *st, char *err, size_t errlen)
     return run(st, Q_ROLLBACK, "ROLLBACK", "rollback write group", err, errlen);
 }
 
+int hp_store_read_begin(hp_store_t *st, char *err, size_t errlen)
+{
+    if (st->in_group || st->op_depth)
+        return hp_errf(err, errlen, HP_ESTATE, "%s: a transaction is already open", st->path);
+    return run(st, Q_READ_BEGIN, "BEGIN DEFERRED", "begin a read", err, errlen);
+}
+
+void hp_store_read_end(hp_store_t *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        run(st, Q_READ_END, "COMMIT", "end a read", NULL, 0);
+}
+
+uint64_t hp_store_study_changes(const hp_store_t *st) { return st->study_changes; }
+
+/* SQLite calls this for each row a statement of this connection inserts,
+ * updates or deletes: the changes a status reader must see are counted. */
+static void update_hook(void *data, int op, const char *dbname, const char *table,
+                        sqlite3_int64 rowid)
+{
+    (void)op;
+    (void)dbname;
+    (void)rowid;
+    hp_store_t *st = data;
+    if (strcmp(table, "trials") == 0 || strcmp(table, "studies") == 0)
+        st->study_changes++;
+}
+
 /* An operation inside a group, or inside another operation (one store
  * function made of others), is a savepoint of it; the outermost is its
  * own transaction. */
@@ -491,6 +519,8 @@ static int configure(hp_store_t *st, char *err, size_t errlen)
               err, errlen);
     if (rc == 0)
         rc = exec(st, "PRAGMA foreign_keys = ON", err, errlen);
+    if (rc == 0)
+        sqlite3_update_hook(st->db, update_hook, st);
     if (rc == 0 && (st->flags & HP_STORE_MANUAL_CHECKPOINT)) {
         rc = exec(st, "PRAGMA wal_autocheckpoint = 0", err, errlen);
         /* after the pragma, which would clear it: the owner reads the

@@ -130,6 +130,17 @@ int hp_store_commit(hp_store_t *st, char *err, size_t errlen);
 int hp_store_rollback(hp_store_t *st, char *err, size_t errlen);
 /* hp_store_in_group returns 1 while a group is open. */
 int hp_store_in_group(const hp_store_t *st);
+/* hp_store_read_begin opens a read transaction (BEGIN DEFERRED), so that
+ * several reads see one state of the database; hp_store_read_end ends it.
+ * For read-only handles, or read-write ones outside any group.
+ * HP_ESTATE inside one. */
+int hp_store_read_begin(hp_store_t *st, char *err, size_t errlen);
+void hp_store_read_end(hp_store_t *st);
+/* hp_store_study_changes counts the rows of studies and trials this
+ * (read-write) handle has inserted, updated or deleted, rolled back ones
+ * included: what a reader of study status must look at again once it
+ * changed. Lease renewals, metrics, workers and events do not count. */
+uint64_t hp_store_study_changes(const hp_store_t *st);
 
 /* hp_store_checkpoint copies the WAL into the database file (PASSIVE: never
  * waits for readers; truncate != 0 also truncates the WAL when no reader
@@ -423,6 +434,12 @@ int hp_store_trial_set_pruned_step(hp_store_t *st, int64_t trial_id, int64_t ste
  * Call it with the completion, in the same write group. */
 int hp_store_trial_set_infeasible(hp_store_t *st, int64_t trial_id, const char *why, char *err,
                                   size_t errlen);
+/* hp_store_trial_set_objectives records a completed trial's value of every
+ * objective: trials.objectives = json, a JSON object by metric in the
+ * spec's order ({"val_error":0.1,"latency_ms":8}). Call it with the
+ * completion, in the same write group. */
+int hp_store_trial_set_objectives(hp_store_t *st, int64_t trial_id, const char *json, char *err,
+                                  size_t errlen);
 /* hp_store_final_values calls cb with each completed trial's final value
  * (the RESULT's, step -1, of its last attempt) of metric, by trial number.
  * Trials that never reported it are skipped. */
@@ -574,6 +591,16 @@ int hp_store_baseline_put(hp_store_t *st, const hp_baseline_def_t *b, int *inser
 int hp_store_baseline_count(hp_store_t *st, const char *dataset_key, int64_t *n, char *err,
                             size_t errlen);
 
+/* ---- error analysis ------------------------------------------------- */
+
+struct hp_ea;
+/* hp_store_trial_errors_put stores a classifier trial's error analysis
+ * (common/error_analysis.h) from its attempt: the trial_errors row and its
+ * trial_worst rows, replacing what an earlier attempt stored. HP_EINVAL
+ * for an empty analysis; HP_ENOENT when the trial does not exist. */
+int hp_store_trial_errors_put(hp_store_t *st, int64_t trial_id, int attempt,
+                              const struct hp_ea *ea, char *err, size_t errlen);
+
 /* ---- workers and events --------------------------------------------- */
 
 typedef enum hp_worker_state {
@@ -622,6 +649,32 @@ int hp_store_worker_get(hp_store_t *st, const char *id, hp_worker_t *out, char *
 typedef int (*hp_store_worker_cb)(void *data, const hp_worker_t *worker);
 int hp_store_worker_list(hp_store_t *st, hp_store_worker_cb cb, void *data,
                          char *err, size_t errlen);
+
+/* A worker's session as the store keeps it: SHA-256 digests of the
+ * secret HELLO_REPLY gave and of the nonce the worker's process sends in
+ * every HELLO — never the secrets — and the envelope sequence of the HELLO
+ * that began it (docs/security.md). */
+#define HP_SESSION_HASH_BYTES 32
+typedef struct hp_worker_session {
+    const char *worker_id;
+    unsigned char secret_sha256[HP_SESSION_HASH_BYTES];
+    unsigned char nonce_sha256[HP_SESSION_HASH_BYTES];
+    int has_secret, has_nonce;
+    uint64_t hello_seq;
+} hp_worker_session_t;
+/* hp_store_session_put records (or replaces) worker_id's session; the
+ * worker must be recorded (hp_store_worker_upsert). Call in the write group
+ * of the HELLO it answers, so no HELLO_REPLY names a session the database
+ * would not have after a crash. */
+int hp_store_session_put(hp_store_t *st, const hp_worker_session_t *ws, char *err,
+                         size_t errlen);
+/* hp_store_session_list_live calls cb for the session of every worker that
+ * is alive or holds a running attempt, by worker id, with its host, slots
+ * and cores; all borrowed for the call. */
+typedef int (*hp_store_session_cb)(void *data, const hp_worker_session_t *ws, const char *host,
+                                   int slots, int cores);
+int hp_store_session_list_live(hp_store_t *st, hp_store_session_cb cb, void *data, char *err,
+                               size_t errlen);
 
 /* hp_store_event_append logs what happened: kind is a short stable word
  * ("lease_expired", "study_stopped"...), study_id/trial_id 0 and worker_id

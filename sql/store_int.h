@@ -5,7 +5,7 @@
  *                  write groups, the statement cache, the error boundary
  *   store_query.c  the sandbox for people's read-only SQL
  *   store_study.c, store_trial.c, store_metric.c, store_prune.c, store_resume.c, store_worker.c,
- *   store_baseline.c, store_attempt.c  one kind of row (or column) each
+ *   store_baseline.c, store_attempt.c, store_errors.c  one kind of row (or column) each
  *
  * Every SQL text lives at its call site and is prepared once per handle:
  *
@@ -74,6 +74,14 @@ enum hp_store_q {
     Q_TRIAL_UNCANCEL,
     Q_TRIAL_SET_INFEASIBLE,
     Q_FINAL_VALUES,
+    Q_TRIAL_SET_OBJECTIVES,
+    Q_SESSION_PUT,
+    Q_SESSION_LIST,
+    Q_READ_BEGIN,
+    Q_READ_END,
+    Q_ERRORS_PUT,
+    Q_WORST_DELETE,
+    Q_WORST_INSERT,
     Q_COUNT_
 };
 
@@ -94,6 +102,7 @@ struct hp_store {
     double query_deadline; /* monotonic seconds, while exec_query runs */
     int query_interrupted;
     unsigned wal_pages; /* after the last commit (the WAL hook) */
+    uint64_t study_changes; /* rows of studies and trials written (the update hook) */
 };
 
 /* hp_err_from_sqlite maps an SQLite (extended) result code to an hp_err_t;

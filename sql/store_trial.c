@@ -642,6 +642,25 @@ int hp_store_trial_set_infeasible(hp_store_t *st, int64_t trial_id, const char *
     return hp_store_op_end(st, rc, err, errlen);
 }
 
+int hp_store_trial_set_objectives(hp_store_t *st, int64_t trial_id, const char *json, char *err,
+                                  size_t errlen)
+{
+    int rc = hp_store_op_begin(st, "record a trial's objective values", err, errlen);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = hp_store_stmt(st, Q_TRIAL_SET_OBJECTIVES,
+                                    "UPDATE trials SET objectives = ?2 WHERE id = ?1", &rc, err,
+                                    errlen);
+    if (s) {
+        sqlite3_bind_int64(s, 1, trial_id);
+        sqlite3_bind_text(s, 2, json, -1, SQLITE_TRANSIENT);
+        rc = hp_store_step_done(st, s, "record a trial's objective values", err, errlen);
+        if (rc == 0 && sqlite3_changes(st->db) == 0)
+            rc = hp_errf(err, errlen, HP_ENOENT, "no trial %" PRId64, trial_id);
+    }
+    return hp_store_op_end(st, rc, err, errlen);
+}
+
 int hp_store_trial_requeue(hp_store_t *st, int64_t trial_id, int64_t lease_id,
                            hp_attempt_end_t how, const char *reason, char *err,
                            size_t errlen)

@@ -19,6 +19,7 @@ static const char *const action_names[HP_AP_ACTION_COUNT] = {
     [HP_AP_REGULARIZE] = "more_regularization",
     [HP_AP_EARLY_STOP] = "early_stopping",
     [HP_AP_REBALANCE] = "larger_validation_set",
+    [HP_AP_ADAPT] = "domain_adaptation",
     [HP_AP_STOP] = "no_step_left",
 };
 
@@ -290,11 +291,17 @@ void hp_ap_decide(const hp_ap_input_t *in, hp_ap_decision_t *out)
     case HP_RT_BIAS: ok = underfit(in, out, &w); break;
     case HP_RT_VARIANCE: ok = overfit(in, out, &w); break;
     case HP_RT_SHIFT:
-        w.n = mark;
-        say(&w, "domain adaptation is not available yet (it would align the training features "
-                "with unlabeled test-distribution inputs, e.g. CORAL)");
-        bayes(in, out, &w, "");
-        return;
+        /* a shift term is measured on a synthesized test distribution of
+         * images (dataset.shift), whose unlabeled inputs CORAL uses */
+        if (!tried(in, HP_AP_ADAPT) && !in->cur->adapt && in->cur->images) {
+            out->next.adapt = 1;
+            out->action = HP_AP_ADAPT;
+            say(&w, "domain adaptation: CORAL (dataset.adapt: coral) aligns the training "
+                    "inputs' mean and covariance with the unlabeled test-distribution "
+                    "validation inputs");
+            ok = 1;
+        }
+        break;
     case HP_RT_VAL_OVERFIT:
         if (!tried(in, HP_AP_REBALANCE) &&
             in->cur->validation_fraction * 2 <= HP_AP_MAX_VAL_FRACTION + 1e-9) {

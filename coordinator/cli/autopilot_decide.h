@@ -27,7 +27,7 @@
  *                     augmentation (images) → dropout + weight decay (twice)
  *                     → early stopping (epochs → the best validation epoch)
  *                     → tune (bayes)
- *     shift           domain adaptation is not available yet → tune (bayes)
+ *     shift           domain adaptation (images: dataset.adapt: coral) → tune (bayes)
  *     val overfitting a larger validation set (validation_fraction ×2, up
  *                     to 0.3) → tune (bayes)
  *   no material term                → tune (bayes)
@@ -54,6 +54,7 @@ typedef struct hp_ap_config {
     double lr;                  /* the learning rate at the centre of the search */
     double dropout, weight_decay;
     int batchnorm, augment;
+    int adapt;                  /* dataset.adapt: coral */
     uint64_t train_subset;      /* 0: all the training data */
     double validation_fraction; /* of the training data */
     int epochs;                 /* 0: the round's budget decides */
@@ -82,6 +83,7 @@ typedef enum hp_ap_action {
     HP_AP_REGULARIZE,
     HP_AP_EARLY_STOP,
     HP_AP_REBALANCE,    /* validation overfitting */
+    HP_AP_ADAPT,        /* distribution shift */
     HP_AP_STOP,         /* nothing left: bayes around the best did not improve */
     HP_AP_ACTION_COUNT
 } hp_ap_action_t;

@@ -92,6 +92,8 @@ void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t
                   hp_normalize_name(d->normalize), hp_shift_name(d->shift));
     if (!d->is_path)
         hp_buf_printf(b, ", augment: %s", c->augment ? "true" : "false");
+    if (c->adapt)
+        hp_buf_puts(b, ", adapt: coral");
     hp_buf_puts(b, "}, fixed: {optimizer: adam, baselines: true");
     if (r->search == HP_AP_SEARCH_SIMPLE)
         hp_buf_printf(b, ", lr: %g", c->lr);

@@ -3,6 +3,7 @@
 
 #include "diag.h"
 #include "spec.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -89,14 +90,26 @@ int hp_cli_format_opt(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *arg,
 {
     if (hp_cli_parse_format(arg, allowed, out) == 0)
         return 0;
+    /* the choices as the verb's usage line spells them ("text|json" for
+     * report, "table|csv|json" for trials), so the error and the usage
+     * line under it agree; built from `allowed` when the usage has none */
     char names[32] = "";
-    static const char *const n[] = {"table", "csv", "json"};
-    for (int i = 0; i < 3; i++)
-        if (allowed & (1u << i)) {
-            if (*names)
-                strcat(names, "|");
-            strcat(names, n[i]);
-        }
+    const char *u = cmd->usage ? strstr(cmd->usage, "--format ") : NULL;
+    if (u) {
+        u += strlen("--format ");
+        size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyz|");
+        if (n > 0 && n < sizeof names)
+            snprintf(names, sizeof names, "%.*s", (int)n, u);
+    }
+    if (!*names) {
+        static const char *const n[] = {"table", "csv", "json"};
+        for (int i = 0; i < 3; i++)
+            if (allowed & (1u << i)) {
+                if (*names)
+                    strcat(names, "|");
+                strcat(names, n[i]);
+            }
+    }
     return hp_cli_usage_error(cli, cmd, "unknown format '%s' (%s)", arg, names);
 }
 
@@ -119,7 +132,24 @@ int hp_cli_bad_option(const hp_cli_t *cli, const hp_cmd_t *cmd, int ch, int argc
                                       "(hpsearch %s %s %s ...)",
                                       globals[i][0], globals[i][0], globals[i][1], cmd->name);
     }
-    return hp_cli_usage_error(cli, cmd, "unknown option '%s'", opt);
+    /* a near miss of one of the verb's options (its usage line names them) */
+    char words[32][40];
+    const char *known[32];
+    size_t nk = 0;
+    for (const char *u = cmd->usage ? strstr(cmd->usage, "--") : NULL; u && nk < 32;
+         u = strstr(u, "--")) {
+        size_t n = 2 + strspn(u + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (n > 2 && n < sizeof words[0]) {
+            snprintf(words[nk], sizeof words[0], "%.*s", (int)n, u);
+            known[nk] = words[nk];
+            nk++;
+        }
+        u += n;
+    }
+    size_t olen = strcspn(opt, "=");
+    char hint[64];
+    hp_suggest_hint(hint, sizeof hint, opt, olen, known, nk);
+    return hp_cli_usage_error(cli, cmd, "unknown option '%s'%s", opt, hint);
 }
 
 int hp_cli_parse_uint(const hp_cli_t *cli, const hp_cmd_t *cmd, const char *name,

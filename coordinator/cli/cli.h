@@ -83,6 +83,7 @@ extern const hp_cmd_t hp_cmd_tell;
 extern const hp_cmd_t hp_cmd_autopilot;
 extern const hp_cmd_t hp_cmd_dashboard;
 extern const hp_cmd_t hp_cmd_certs;
+extern const hp_cmd_t hp_cmd_examples;
 
 /* hp_cli_find returns the verb called name, or NULL. */
 const hp_cmd_t *hp_cli_find(const char *name);

@@ -205,6 +205,7 @@ static int load_user(pilot_t *pl, hp_ap_config_t *start, int *epochs)
         if (w && w->kind == HP_VALUE_NUMBER && w->num >= 1 && w->num <= HP_AP_MAX_WIDTH_MLP)
             start->width = (int)w->num;
         start->train_subset = s->trial.dataset.train_subset;
+        start->adapt = s->trial.dataset.adapt == HP_ADAPT_CORAL;
         if (s->trial.dataset.validation_fraction > 0)
             start->validation_fraction = s->trial.dataset.validation_fraction;
         *epochs = has_line(&filled, "trial.epochs") ? DEFAULT_EPOCHS : (int)s->trial.epochs;

@@ -2,6 +2,8 @@
  * (or --trial N), the seed's next steps, and how the study's trials fit. */
 #include "cli.h"
 #include "output.h"
+#include "report_front.h"
+#include "report_errors.h"
 #include "report_importance.h"
 #include "report_pruning.h"
 #include "query.h"
@@ -18,7 +20,7 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv);
 
 const hp_cmd_t hp_cmd_report = {
     .name = "report",
-    .usage = "report [--format text|json] [--trial N] [--db PATH] STUDY",
+    .usage = "report [--format text|json] [--trial N] [--errors] [--db PATH] STUDY",
     .summary = "evaluate a trial: bias-variance decomposition and what to try next",
     .help = "For the best completed trial (or --trial N): train_error, val_error,\n"
             "shift_val_error (test-distribution validation) and test_error, and\n"
@@ -26,6 +28,7 @@ const hp_cmd_t hp_cmd_report = {
             "  avoidable bias      train_error - irreducible\n"
             "  variance            val_error - train_error\n"
             "  distribution shift  shift_val_error - val_error\n"
+            "                      (dataset.adapt: coral also shows it without CORAL)\n"
             "  val overfitting     test_error - shift_val_error (or - val_error)\n"
             "A term is material when it is > 0 and >= min(0.01, 10% of the test\n"
             "error); the next steps list the seed's remedies for each material term,\n"
@@ -43,6 +46,9 @@ const hp_cmd_t hp_cmd_report = {
             "\n"
             "Options:\n"
             "  --trial N      report on trial number N instead of the best\n"
+            "  --errors       also the trial's error analysis: the most-confused class\n"
+            "                 pairs and the worst test examples (built-in classifiers;\n"
+            "                 JSON: errors.confusion, errors.worst; docs/report.md)\n"
             "  --format json  one JSON object (docs/cli.md)\n"
             "  --db PATH      read the database file directly (read-only)\n"
             "\n"
@@ -53,7 +59,12 @@ const hp_cmd_t hp_cmd_report = {
 };
 
 /* the columns of the trials query */
-enum { C_NUMBER, C_STATE, C_VALUE, C_DIAG, C_ERR0, C_BASE0 = C_ERR0 + HP_RE_COUNT };
+enum { C_NUMBER, C_STATE, C_VALUE, C_DIAG, C_ERR0, C_BASE0 = C_ERR0 + HP_RE_COUNT,
+       C_NOADAPT_VAL = C_BASE0 + HP_RB_COUNT, C_NOADAPT_SHIFT };
+
+/* adapt: coral trials train once more without it (adapt_compare) and
+ * report these: the distribution-shift term without adaptation */
+static const char *const noadapt_metrics[2] = {"val_error_noadapt", "shift_val_error_noadapt"};
 
 /* the learning-curve verdicts (common/curve.h), then "not diagnosed" */
 static const char *const verdicts[] = {"healthy",  "goes_up", "explodes", "oscillates",
@@ -180,6 +191,10 @@ typedef struct view {
     const hp_report_pruning_t *pruning;
     const hp_importance_t *imp; /* the parameters ranked, or NULL: imp_err says why */
     const char *imp_err;
+    const hp_report_front_t *front; /* several objectives (front->on) */
+    const hp_report_ea_t *ea; /* --errors, else NULL */
+    double shift_noadapt;     /* the shift term without adaptation, NaN: not measured */
+    const char *db;           /* --db PATH, or NULL: through the coordinator */
 } view_t;
 
 /* text as lines of at most 80 columns: the first after `first`, the rest
@@ -217,8 +232,12 @@ static void print_text(FILE *f, const view_t *vw)
     const double *base = vw->base;
     const hp_report_t *r = vw->r;
     hp_buf_t a = {0}, b = {0};
-    fprintf(f, "study   %s (id %lld, %s %s)\n", st->name, (long long)st->id, st->goal,
-            st->metric);
+    fprintf(f, "study   %s (id %lld, %s %s", st->name, (long long)st->id, st->goal, st->metric);
+    /* several objectives: every one, as `hpsearch best` heads its front */
+    for (size_t j = 1; vw->front && vw->front->on && j < vw->front->o.n; j++)
+        fprintf(f, ", %s %s", vw->front->o.maximize[j] ? "maximize" : "minimize",
+                vw->front->o.metric[j]);
+    fputs(")\n", f);
     fprintf(f, "trial   %s (%s; %s, value %s, diagnosis %s)\n", hp_table_cell(t, row, C_NUMBER),
             vw->chosen ? "--trial" : "best", hp_json_text(hp_table_cell(t, row, C_STATE), &a),
             hp_json_is_null(hp_table_cell(t, row, C_VALUE)) ? "none"
@@ -281,6 +300,10 @@ static void print_text(FILE *f, const view_t *vw)
                            : term->value < 0        ? "negative"
                                                     : "small";
         fprintf(f, "%7.4f  %-8s  %s\n", term->value, mark, term->why);
+        if (i == HP_RT_SHIFT && isfinite(vw->shift_noadapt))
+            fprintf(f, "    without CORAL     %7.4f            the same trial trained without "
+                       "adaptation (shift_val_error_noadapt - val_error_noadapt)\n",
+                    vw->shift_noadapt);
     }
     fprintf(f, "  material: > 0 and >= %.4f (1 percentage point, or 10%% of the test error"
                " when smaller)\n",
@@ -332,6 +355,12 @@ static void print_text(FILE *f, const view_t *vw)
     if (vw->diag_other)
         fprintf(f, " other %zu,", vw->diag_other);
     fprintf(f, " not diagnosed %zu\n", vw->diag_none);
+    if (vw->front->on) {
+        hp_buf_t fr = {0};
+        hp_report_front_text(vw->front, hp_table_cell(t, row, C_NUMBER), &fr);
+        fprintf(f, "\n%s", fr.data);
+        hp_buf_fini(&fr);
+    }
     if (vw->pruning->on) {
         hp_buf_reset(&a);
         hp_report_pruning_text(vw->pruning, &a);
@@ -344,6 +373,11 @@ static void print_text(FILE *f, const view_t *vw)
         fputs(a.data, f);
     } else {
         fprintf(f, "  not ranked: %s\n", vw->imp_err);
+    }
+    if (vw->ea) {
+        hp_buf_reset(&a);
+        hp_report_ea_text(vw->ea, vw->st->name, vw->db, &a);
+        fputs(a.data, f);
     }
     hp_buf_fini(&a);
     hp_buf_fini(&b);
@@ -413,7 +447,9 @@ static void print_json(FILE *f, const view_t *vw)
                       hp_report_term_key((hp_report_term_id_t)i));
         json_term(&b, &r->term[i]);
     }
-    hp_buf_puts(&b, "},\"threshold\":");
+    hp_buf_puts(&b, "},\"shift_without_adaptation\":");
+    hp_buf_json_number(&b, vw->shift_noadapt);
+    hp_buf_puts(&b, ",\"threshold\":");
     hp_buf_json_number(&b, r->threshold);
     hp_buf_printf(&b, ",\"fit\":\"%s\",\"next_steps\":[", hp_report_fit_name(r->fit));
     for (size_t k = 0; k < r->n_advice; k++) {
@@ -470,6 +506,12 @@ static void print_json(FILE *f, const view_t *vw)
         hp_buf_json_string(&b, vw->imp_err);
         hp_buf_puts(&b, ",\"params\":[]}");
     }
+    if (vw->front->on)
+        hp_report_front_json(vw->front, hp_table_cell(t, row, C_NUMBER), &b);
+    if (vw->ea) {
+        hp_buf_puts(&b, ",\"errors\":");
+        hp_report_ea_json(vw->ea, &b);
+    }
     hp_buf_puts(&b, "}\n");
     fputs(b.data, f);
     hp_buf_fini(&b);
@@ -481,13 +523,14 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"trial", required_argument, NULL, 't'},
         {"db", required_argument, NULL, 'd'},
+        {"errors", no_argument, NULL, 'e'},
         {NULL, 0, NULL, 0},
     };
     hp_cli_format_t fmt = HP_FORMAT_TABLE;
     const char *db = NULL;
     long long want = -1;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":f:t:d:", opts, NULL)) != -1) {
+    int ch, errors = 0;
+    while ((ch = getopt_long(argc, argv, ":f:t:d:e", opts, NULL)) != -1) {
         switch (ch) {
         case 'f':
             if (hp_cli_format_opt(cli, &hp_cmd_report, optarg,
@@ -500,6 +543,7 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
                 return HP_EXIT_USAGE;
             break;
         case 'd': db = optarg; break;
+        case 'e': errors = 1; break;
         default: return hp_cli_bad_option(cli, &hp_cmd_report, ch, argc, argv);
         }
     }
@@ -517,7 +561,8 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
 
     hp_buf_t sql = {0};
     hp_buf_printf(&sql,
-                  "SELECT json_extract(spec_json, '$.objective.human_error') FROM studies"
+                  "SELECT coalesce(json_extract(spec_json, '$.objective.human_error'),"
+                  " json_extract(spec_json, '$.objective[0].human_error')) FROM studies"
                   " WHERE id = %lld",
                   (long long)st.id);
     hp_table_t t;
@@ -539,6 +584,8 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
         metric_sql(&sql, hp_report_error_metric((hp_report_error_t)i));
     for (int i = 0; i < HP_RB_COUNT; i++)
         metric_sql(&sql, hp_report_baseline_metric((hp_report_baseline_t)i));
+    for (int i = 0; i < 2; i++)
+        metric_sql(&sql, noadapt_metrics[i]);
     hp_buf_printf(&sql, " FROM trials t WHERE t.study_id = %lld ORDER BY t.number",
                   (long long)st.id);
     int truncated = 0;
@@ -568,6 +615,18 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
                            "study '%s' has no completed trial yet (it is %s); use --trial N",
                            st.name, st.state);
     }
+
+    hp_report_front_t front;
+    if (hp_report_front_read(&src, &st, &front, err, sizeof err) < 0) {
+        fprintf(cli->err, "hpsearch report: cannot read the objectives' values: %s\n", err);
+        hp_report_front_fini(&front);
+    }
+    /* several objectives: the best by the first of the trials on the front
+     * (the best by the first alone may be beaten on all the others) */
+    const char *pick = want < 0 && front.on ? hp_report_front_first(&front) : NULL;
+    for (size_t i = 0; pick && i < n; i++)
+        if (strcmp(hp_table_cell(&t, i, C_NUMBER), pick) == 0)
+            row = (long)i;
 
     /* every trial's fit, and the diagnoses */
     hp_report_fit_t *fits = calloc(n ? n : 1, sizeof *fits);
@@ -614,15 +673,32 @@ static int cmd_report(hp_cli_t *cli, int argc, char **argv)
     char imp_err[512];
     int have_imp =
         hp_report_importance_read(&src, st.id, &io, &imp, NULL, imp_err, sizeof imp_err) == 0;
+    hp_report_ea_t ea = {0};
+    if (errors) {
+        long long number = strtoll(hp_table_cell(&t, (size_t)row, C_NUMBER), NULL, 10);
+        if (hp_report_ea_read(&src, st.id, number, 0, &ea, err, sizeof err) < 0) {
+            hp_buf_fini(&sanity);
+            hp_importance_fini(&imp);
+            free(fits);
+            hp_table_fini(&t);
+            return hp_cli_fail(cli, &hp_cmd_report, "cannot read the error analysis: %s", err);
+        }
+    }
     view_t vw = {&st, &t, (size_t)row, want >= 0, &e, base, &r, fits, diag, diag_none,
                  diag_other, have_sanity ? sanity.data : NULL, &pruning,
-                 have_imp ? &imp : NULL, imp_err};
+                 have_imp ? &imp : NULL, imp_err, &front, errors ? &ea : NULL, NAN, db};
+    const char *nv = hp_table_cell(&t, (size_t)row, C_NOADAPT_VAL),
+               *ns = hp_table_cell(&t, (size_t)row, C_NOADAPT_SHIFT);
+    if (is_number(nv) && is_number(ns))
+        vw.shift_noadapt = strtod(ns, NULL) - strtod(nv, NULL);
     if (fmt == HP_FORMAT_JSON)
         print_json(cli->out, &vw);
     else
         print_text(cli->out, &vw);
+    hp_report_ea_fini(&ea);
     hp_buf_fini(&sanity);
     hp_importance_fini(&imp);
+    hp_report_front_fini(&front);
     if (truncated)
         fprintf(cli->err,
                 "hpsearch report: the study summary covers only the trials within the "

@@ -162,6 +162,15 @@ static int run_study(hp_supervisor_t *s, hp_run_display_t *d, hp_spec_t *spec, c
             if (hp_supervisor_signal())
                 return 128 + hp_supervisor_signal();
             ex = hp_supervisor_check(s);
+            /* a coordinator that died resets the connection before the
+             * kernel lets us reap it: its end, not the reset, is the news
+             * (a few seconds at most for the exit to be reapable) */
+            for (int i = 0; ex < 0 && i < 150 && (rc == HP_ECLOSED || rc == HP_ECONNREFUSED) &&
+                            !hp_supervisor_signal();
+                 i++) {
+                hp_supervisor_nap(0.02);
+                ex = hp_supervisor_check(s);
+            }
             return ex >= 0 ? ex : hp_run_display_fail(d, "%s", err);
         }
         double t = hp_clock_now();

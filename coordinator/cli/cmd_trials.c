@@ -1,5 +1,6 @@
 /* hpsearch trials: a study's trials, as SQL over the trials table. */
 #include "cli.h"
+#include "objectives.h"
 #include "output.h"
 #include "query.h"
 
@@ -19,6 +20,8 @@ const hp_cmd_t hp_cmd_trials = {
             "started and ended (UTC, YYYY-MM-DD HH:MM:SS, of the latest attempt),\n"
             "duration_s, attempts, diagnosis (the learning-curve verdict) and\n"
             "pruned_step (where early stopping stopped a pruned trial; its error says why).\n"
+            "With several objectives, one column per objective after these, named by its\n"
+            "metric, holding a completed trial's value of it (value is the first's).\n"
             "csv and json add one column per parameter of the study's space,\n"
             "param_NAME (e.g. param_lr), after these; params stays the whole object.\n"
             "STUDY is the study's name or id.\n"
@@ -171,6 +174,13 @@ static int cmd_trials(hp_cli_t *cli, int argc, char **argv)
                 " strftime('%Y-%m-%d %H:%M:%S', t.ended, 'unixepoch') AS ended,"
                 " round(t.ended - t.started, 3) AS duration_s, t.attempts, t.diagnosis,"
                 " t.pruned_step");
+    hp_cli_objectives_t obj; /* several: a column for each one's value */
+    if (hp_cli_objectives(&src, &st, &obj, err, sizeof err) < 0) {
+        hp_buf_fini(&sql);
+        return hp_cli_fail(cli, &hp_cmd_trials, "%s", err);
+    }
+    if (obj.n > 1)
+        hp_cli_objective_columns(&obj, "t", &sql);
     if (fmt != HP_FORMAT_TABLE && param_columns(&src, st.id, &sql, err, sizeof err) < 0) {
         hp_buf_fini(&sql);
         return hp_cli_fail(cli, &hp_cmd_trials, "%s", err);

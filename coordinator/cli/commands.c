@@ -12,6 +12,7 @@ const hp_cmd_t *const hp_cli_commands[] = {
     &hp_cmd_trials,
     &hp_cmd_best,
     &hp_cmd_report,
+    &hp_cmd_examples,
     &hp_cmd_importance,
     &hp_cmd_logs,
     &hp_cmd_wait,

@@ -6,6 +6,7 @@
 #include "sanity.h"
 
 #include "buf.h"
+#include "report_front.h"
 #include "report_pruning.h"
 
 #include <stdarg.h>
@@ -135,6 +136,25 @@ static void print_pruning(hp_run_display_t *d, const char *db, unsigned long lon
     hp_buf_fini(&b);
 }
 
+/* With several objectives: the size of the Pareto front, which stands
+ * for the best trial. 1 if printed. */
+static int print_front(hp_run_display_t *d, const char *db, const char *name)
+{
+    hp_query_src_t src = {.cli = d->cli, .db = db};
+    hp_query_study_t qs;
+    hp_report_front_t f = {0};
+    char err[256];
+    if (hp_query_study(&src, name, &qs, err, sizeof err) < 0 ||
+        hp_report_front_read(&src, &qs, &f, err, sizeof err) < 0 || !f.on) {
+        hp_report_front_fini(&f);
+        return 0;
+    }
+    fprintf(d->cli->out, "Pareto front: %zu trials (hpsearch best --db %s %s lists them)\n",
+            f.n_front, db, name);
+    hp_report_front_fini(&f);
+    return 1;
+}
+
 void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st, double now,
                             const char *db, unsigned long long study_id)
 {
@@ -147,10 +167,11 @@ void hp_run_display_summary(hp_run_display_t *d, const Hpsearch__StudyStatus *st
             st->failed, st->pruned, st->cancelled, el);
     if (strcmp(st->state, "completed") != 0 && st->reason && *st->reason)
         fprintf(o, "why: %s\n", st->reason);
-    if (st->has_best)
+    int front = st->has_best && print_front(d, db, st->name);
+    if (st->has_best && !front)
         fprintf(o, "best trial %u: %s = %.10g (%s)\nparams %s\n", st->best_number, st->metric,
                 st->best_value, st->goal, st->best_params_json);
-    else
+    else if (!st->has_best)
         fprintf(o, "no trial completed\n");
     print_pruning(d, db, study_id);
     fprintf(o, "results: %s (hpsearch sql --db %s \"SELECT ...\")\n", db, db);

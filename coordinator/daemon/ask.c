@@ -398,6 +398,14 @@ void coord_tell(coord_t *c, hp_rep_req_t *req, const Hpsearch__Tell *q)
     } else if (outcome == HPSEARCH__TRIAL_OUTCOME__FAILED) {
         snprintf(why, sizeof why, "%s", q->error && *q->error ? q->error : "failed (told)");
     }
+    double ov[HP_SPEC_MAX_OBJECTIVES];
+    if (outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED &&
+        !coord_objectives_of(s, value, q->metrics, q->n_metrics, ov, why, sizeof why)) {
+        coord_reply_error(c, req, HP_EINVAL, "trial %u of study '%s': %s; report it with --metric",
+                          q->number, s->spec.name, why);
+        hp_trial_fini(&t);
+        return;
+    }
     if (coord_write_begin(c) < 0) {
         coord_reply_error(c, req, HP_EDB, "database unavailable");
         hp_trial_fini(&t);
@@ -408,6 +416,9 @@ void coord_tell(coord_t *c, hp_rep_req_t *req, const Hpsearch__Tell *q)
         diagnose_told(c, s, &t, q);
         if (outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED) {
             rc = hp_store_trial_complete(c->store, t.id, t.lease_id, value, err, sizeof err);
+            if (rc == 0)
+                rc = coord_objectives_record(c, s, t.id, (uint64_t)t.number, ov, err,
+                                             sizeof err);
             if (rc == 0)
                 rc = coord_feasible_record(c, s, t.id, (uint64_t)t.number, value, q->metrics,
                                            q->n_metrics, err, sizeof err);

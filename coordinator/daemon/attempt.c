@@ -36,16 +36,24 @@ void coord_attempt_renew(coord_t *c, coord_run_t *r)
     r->recovered = 0; /* its worker is back: from now on an expiry is a loss */
     if (r->sanity)
         return; /* not in the store */
+    /* The lease that decides is the one in memory. The stored deadline is
+     * for people reading the database, so it is written again only once
+     * it is half a lease behind: a heartbeat then costs no write (and no
+     * fsync on the loop) most of the time. */
+    double lease_s = (double)c->cfg.lease_ms / 1000.0, want = hp_store_now() + lease_s;
+    if (r->stored_expires > 0 && want - r->stored_expires < lease_s / 2)
+        return;
     char err[256];
-    int rc;
-    if (coord_write_begin(c) == 0 &&
-        (rc = hp_store_trial_renew(c->store, r->trial_id, r->lease_id,
-                                   hp_store_now() + (double)c->cfg.lease_ms / 1000.0, err,
-                                   sizeof err)) < 0 &&
+    int rc = coord_write_begin(c);
+    if (rc == 0 &&
+        (rc = hp_store_trial_renew(c->store, r->trial_id, r->lease_id, want, err, sizeof err)) <
+            0 &&
         !coord_store_failed(c, rc, "study '%s' trial %" PRIu64 ": cannot renew its lease: %s",
                             r->study->spec.name, r->number, err))
         hp_log_warn("trial %" PRId64 ": cannot renew lease %" PRId64 ": %s", r->trial_id,
                     r->lease_id, err);
+    if (rc == 0)
+        r->stored_expires = want;
 }
 
 static void store_metrics(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
@@ -236,7 +244,18 @@ static int record_outcome(coord_t *c, coord_run_t *r, const Hpsearch__Result *re
                 coord_failures_failed(c, s, r->number, why);
             break;
         }
+        double ov[HP_SPEC_MAX_OBJECTIVES];
+        char why[200];
+        if (!coord_objectives_of(s, res->value, res->metrics, res->n_metrics, ov, why,
+                                 sizeof why)) {
+            rc = hp_store_trial_fail(c->store, r->trial_id, r->lease_id, why, err, errlen);
+            if (rc == 0)
+                coord_failures_failed(c, s, r->number, why);
+            break;
+        }
         rc = hp_store_trial_complete(c->store, r->trial_id, r->lease_id, res->value, err, errlen);
+        if (rc == 0)
+            rc = coord_objectives_record(c, s, r->trial_id, r->number, ov, err, errlen);
         if (rc == 0)
             rc = coord_feasible_record(c, s, r->trial_id, r->number, res->value, res->metrics,
                                        res->n_metrics, err, errlen);
@@ -298,6 +317,8 @@ int coord_attempt_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         return hp_errf(err, errlen, HP_EDB, "the coordinator is stopping; resend later");
     store_output(c, r, res);
     coord_baselines_result(c, r, res->metrics, res->n_metrics);
+    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED)
+        coord_errors_result(c, r, res->errors);
     if (!interrupted)
         coord_diagnose_end(c, r);
     if (interrupted || res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED) {

@@ -145,98 +145,6 @@ static void on_submit(coord_t *c, hp_rep_req_t *req, const Hpsearch__Submit *sub
     hp_buf_fini(&key);
 }
 
-typedef struct {
-    coord_t *c;
-    HP_VEC(Hpsearch__StudyStatus *) list;
-} status_list_t;
-
-static void fill_status(coord_t *c, const hp_study_t *st, Hpsearch__StudyStatus *o)
-{
-    hpsearch__study_status__init(o);
-    o->study_id = (uint64_t)st->id;
-    o->name = strdup(st->name);
-    o->state = (char *)hp_study_state_name(st->state);
-    o->max_trials = (uint32_t)st->max_trials;
-    o->goal = (char *)hp_goal_name(st->goal);
-    o->metric = strdup(st->metric);
-    o->reason = strdup(st->reason ? st->reason : "");
-    int64_t counts[HP_TRIAL_STATE_COUNT_] = {0};
-    char err[256];
-    if (hp_store_trial_count(c->store, st->id, counts, err, sizeof err) == 0) {
-        o->pending = (uint32_t)counts[HP_TRIAL_PENDING];
-        o->running = (uint32_t)counts[HP_TRIAL_RUNNING];
-        o->completed = (uint32_t)counts[HP_TRIAL_COMPLETED];
-        o->failed = (uint32_t)counts[HP_TRIAL_FAILED];
-        o->pruned = (uint32_t)counts[HP_TRIAL_PRUNED];
-        o->cancelled = (uint32_t)counts[HP_TRIAL_CANCELLED];
-    }
-    hp_trial_t best;
-    if (hp_store_trial_best(c->store, st->id, &best, err, sizeof err) == 0) {
-        o->has_best = 1;
-        o->best_value = best.value;
-        o->best_number = (uint32_t)best.number;
-        o->best_params_json = strdup(best.params);
-        hp_trial_fini(&best);
-    } else {
-        o->best_params_json = strdup("");
-    }
-}
-
-static void free_status(Hpsearch__StudyStatus *o)
-{
-    free(o->name);
-    free(o->metric);
-    free(o->reason);
-    free(o->best_params_json);
-}
-
-static int status_cb(void *data, const hp_study_t *st)
-{
-    status_list_t *l = data;
-    Hpsearch__StudyStatus *o = malloc(sizeof *o);
-    HP_ASSERT(o != NULL);
-    fill_status(l->c, st, o);
-    HP_VEC_PUSH(l->list, o);
-    return 0;
-}
-
-/* Reads the stored study that name_or_id names: its id in decimal, or its
- * name. HP_ENOENT if there is none. */
-static void on_status(coord_t *c, hp_rep_req_t *req, const Hpsearch__StatusRequest *q)
-{
-    status_list_t l = {.c = c};
-    char err[256];
-    int rc = 0;
-    if (q->study && *q->study) {
-        hp_study_t st;
-        rc = get_stored_study(c, q->study, &st, err, sizeof err);
-        if (rc == HP_ENOENT) {
-            coord_reply_no_study(c, req, q->study);
-            return;
-        }
-        if (rc == 0) {
-            status_cb(&l, &st);
-            hp_study_fini(&st);
-        }
-    } else {
-        rc = hp_store_study_list(c->store, status_cb, &l, err, sizeof err);
-    }
-    if (rc < 0) {
-        coord_reply_error(c, req, rc, "%s", err);
-    } else {
-        Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-        Hpsearch__StatusReply r = HPSEARCH__STATUS_REPLY__INIT;
-        r.studies = l.list.v;
-        r.n_studies = l.list.n;
-        hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__STATUS_REPLY, &r);
-        coord_reply(c, req, &env);
-    }
-    for (size_t i = 0; i < l.list.n; i++) {
-        free_status(l.list.v[i]);
-        free(l.list.v[i]);
-    }
-    free(l.list.v);
-}
 
 typedef HP_VEC(int64_t) id_list_t;
 
@@ -391,7 +299,7 @@ void coord_on_control_request(void *data, hp_rep_req_t *req, const void *buf, si
         on_submit(c, req, e->submit);
         break;
     case HPSEARCH__MSG_TYPE__STATUS:
-        on_status(c, req, e->status_request);
+        coord_status_request(c, req, e->status_request->study);
         break;
     case HPSEARCH__MSG_TYPE__CANCEL_STUDY:
         on_cancel_study(c, req, e->cancel_study);

@@ -37,6 +37,8 @@ static void on_tick(uv_check_t *h)
     if (coord_tick_commit(c) < 0) {
         c->exit_code = 1;
         begin_shutdown(c, "database commit failed");
+    } else {
+        coord_status_committed(c);
     }
     /* the WAL is copied back long before it grows large (checkpoint.c) */
     coord_checkpoint_maybe(c, COORD_CHECKPOINT_PAGES);
@@ -98,6 +100,7 @@ static void on_linger_done(uv_timer_t *h)
 {
     coord_t *c = h->data;
     coord_queries_drop(c); /* their requests go with the control socket */
+    coord_status_drop(c);
     hp_rep_close(c->workers_rep);
     hp_rep_close(c->control_rep);
     c->workers_rep = c->control_rep = NULL;
@@ -234,6 +237,8 @@ static int recover(coord_t *c, char *err, size_t errlen)
                              errlen);
     if (rc < 0)
         return rc;
+    if ((rc = coord_sessions_restore(c, err, errlen)) < 0)
+        return rc;
     if (c->studies.n)
         hp_log_info("resumed %zu running studies with %zu trials in flight", c->studies.n,
                     c->runs.n);
@@ -314,6 +319,7 @@ static int open_store(coord_t *c)
         return rc;
     }
     if ((rc = coord_queries_open(c, err, sizeof err)) < 0 ||
+        (rc = coord_status_open(c, err, sizeof err)) < 0 ||
         (rc = coord_checkpoint_open(c, err, sizeof err)) < 0)
         hp_log_error("cannot open the database %s a second time: %s", cfg->db, err);
     return rc;
@@ -330,6 +336,9 @@ static int open_sockets(coord_t *c)
     hp_tls_files_t files = {cfg->tls_ca, cfg->tls_cert, cfg->tls_key};
     int rc = 0;
     if (hp_tls_wanted(&files)) {
+        /* an engine that names who failed a handshake, and why */
+        if (hp_tls_engine_install(err, sizeof err) < 0)
+            hp_log_warn("%s; refused TLS handshakes are only counted", err);
         rc = hp_tls_new(&tls, HP_TLS_SERVER, &files, warn, sizeof warn, err, sizeof err);
         if (rc < 0) {
             hp_log_error("TLS: %s", err);
@@ -418,6 +427,7 @@ static void close_all(coord_t *c)
     char err[1024];
     /* the loop ran every work request to its end: nothing runs on these */
     coord_queries_close(c);
+    coord_status_close(c);
     coord_checkpoint_close(c);
     if (c->store) {
         if (hp_store_in_group(c->store))

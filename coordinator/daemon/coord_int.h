@@ -8,11 +8,15 @@
  *    coord.c      lifecycle: start-up and recovery, the tick, lease and
  *                 checkpoint timers, shutdown; registers the two below
  *                 with rep.c as its sockets' request callbacks
- *     worker_msgs.c   the worker socket: HELLO .. RESULT, sessions, the
+ *     worker_msgs.c   the worker socket: HELLO .. RESULT, the
  *                     registration caps
+ *      session.c      worker sessions: secrets, their digests in the
+ *                     store, restored at start-up, HELLO resends
  *     control.c       the control socket: what the CLI asks
  *      queries.c      user SQL (QUERY) off the loop, on read-only
  *                     connections of its own, a few at a time
+ *      status.c       STATUS from a snapshot read off the loop, on a
+ *                     read-only connection of its own
  *      enqueue.c      a trial whose params the user chose (ENQUEUE)
  *      ask.c          trials run by the user's own loop: ASK (held while
  *                     a suggestion is computed) and TELL
@@ -27,6 +31,7 @@
  *       failures.c    search.max_failures: failed trials in a row, and
  *                     the study that gives up on them
  *       feasible.c    constraints: a completed trial judged by them
+ *       objectives.c  several objectives: every value a trial finished with
  *       sanity.c      the overfit-one-batch check before a study's trials
  *       diagnose.c    the loss curve of each attempt, and its verdict
  *       prune.c       the study's early-stopping rule: judges progress, and
@@ -41,10 +46,11 @@
  *                     of their own, when the WAL grows
  *
  * Who calls whom (every edge points down):
- *   coord       -> queries ask sched attempt study prune held tick state
- *                  checkpoint
- *   worker_msgs -> attempt held tick state
- *   control     -> queries enqueue ask grow study tick state
+ *   coord       -> queries status ask sched attempt study prune held tick
+ *                  state checkpoint session
+ *   worker_msgs -> session attempt held tick state
+ *   session     -> tick state
+ *   control     -> queries status enqueue ask grow study tick state
  *   queries     -> tick
  *   enqueue     -> pick study tick state
  *   ask         -> pick study failures diagnose tick state
@@ -123,6 +129,9 @@ typedef struct coord_study {
     HP_VEC(hp_obs_t) hist;
     double *hist_x;   /* hist.cap x space.n */
     double *hist_cv;  /* hist.cap x n_constraints (NaN: unknown); obs.cv points in */
+    /* several objectives: hist.cap x coord_study_n_ov (NaN: unknown);
+     * obs.ov points in; NULL with one objective */
+    double *hist_ov;
     /* the overfit-one-batch check before the first trial (sanity.h):
      * 0 = none or passed, 1 = to dispatch, 2 = running on a worker */
     int sanity;
@@ -148,6 +157,7 @@ typedef struct coord_run {
     uint64_t number;
     uint64_t worker_id;
     uint64_t expires_ms; /* uv_now() time */
+    double stored_expires; /* the lease_expires last written (unix s); 0: none yet */
     coord_study_t *study;
     int stop;            /* tell the worker to stop (cancelled, diverged) */
     char stop_reason[384];
@@ -186,13 +196,26 @@ typedef struct coord_worker {
     char id_str[24];
     char host[HP_PROTO_MAX_NAME * 4 + 1]; /* as HELLO said, escaped (hp_utf8_escape) */
     char peer[64];                        /* who said it (hp_rep_req_peer) */
-    /* the session secret its last HELLO_REPLY gave: every other message of
-     * this worker id must carry it (worker_msgs.c) */
+    /* the session (session.c): every message of this worker id but HELLO
+     * must carry the secret its last HELLO_REPLY gave, whose SHA-256 is
+     * session_sha256 (kept in the store too, so it outlives a restart). The
+     * secret itself is known only to the daemon that made it (has_secret),
+     * to answer a resent HELLO with the same reply. */
     unsigned char session[HP_PROTO_SESSION_BYTES];
-    /* the secret that HELLO itself carried: a resend of it, or a HELLO
-     * again from the same process, keeps the id */
-    unsigned char hello_session[HP_PROTO_MAX_SESSION];
-    size_t hello_session_len;
+    int has_secret;
+    unsigned char session_sha256[HP_SESSION_HASH_BYTES];
+    /* the secret that HELLO itself carried (its SHA-256; has_hello_sha):
+     * a HELLO again from the same process keeps the id */
+    unsigned char hello_sha256[HP_SESSION_HASH_BYTES];
+    int has_hello_sha;
+    /* the nonce the worker's process sends in every HELLO (its SHA-256;
+     * has_nonce), and the sequence of the HELLO that began the session: a
+     * HELLO with the nonce is this worker, one with the sequence too is a
+     * resend of that HELLO */
+    unsigned char nonce_sha256[HP_SESSION_HASH_BYTES];
+    int has_nonce;
+    uint64_t hello_seq;
+    int restored; /* loaded from the store at start-up, not heard from since */
     uint32_t slots, pid, cores;
     uint32_t pipe_id;
     uint64_t last_seen_ms;
@@ -249,6 +272,32 @@ typedef struct coord_queries {
     int async_closed; /* the control socket closed: no more sends */
 } coord_queries_t;
 
+/* STATUS from a snapshot read off the loop (status.c). */
+struct coord_status_snap;
+typedef struct coord_status_wait {
+    hp_rep_req_t *req;
+    uint64_t need; /* the generation the answer must have seen */
+    char *study;   /* the study asked for; NULL: all */
+} coord_status_wait_t;
+typedef struct coord_status {
+    hp_store_t *conn; /* read-only, used only by the thread */
+    pthread_t tid;
+    int started, open;
+    /* the loop's */
+    struct coord_status_snap *snap; /* the latest snapshot; NULL before the first */
+    uint64_t gen;          /* commits that changed a study or a trial */
+    uint64_t changes_seen; /* hp_store_study_changes at the last count */
+    int refreshing;
+    HP_VEC(coord_status_wait_t) waiting;
+    /* handed between the loop and the thread, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int want, quit, async_closed;
+    uint64_t want_gen;
+    struct coord_status_snap *ready;
+    uv_async_t async; /* a snapshot is ready */
+} coord_status_t;
+
 /* The WAL checkpoint running off the loop (checkpoint.c). */
 typedef struct coord_checkpointer {
     hp_store_t *conn; /* read-write, used only by the work thread */
@@ -285,6 +334,7 @@ typedef struct coord {
     size_t rr; /* round-robin position over studies */
 
     coord_queries_t queries;
+    coord_status_t status;
     coord_checkpointer_t ckpt;
     /* the loop's own stalls (a callback that ran long, a process not
      * scheduled), which the lease clock does not count: coord_now_ms is
@@ -564,6 +614,26 @@ int coord_feasible_record(coord_t *c, coord_study_t *s, int64_t trial_id, uint64
                           double value, Hpsearch__Metric *const *m, size_t n, char *err,
                           size_t errlen);
 
+/* coord_study_n_ov: how many objective values the history keeps per
+ * trial: the objectives' count with several, 0 with one (trials.value
+ * is it). */
+static inline size_t coord_study_n_ov(const coord_study_t *s)
+{
+    return s->spec.objective.n_list;
+}
+/* coord_objectives_of gathers the value of every objective of s that a
+ * trial finished with: value (the first objective's, finite) and its
+ * final metrics m (n) for the others (objectives.c). Returns 1 with
+ * vals[0..n_objectives) set, or 0 with why (never reported one, or it is
+ * not finite: the trial fails). */
+int coord_objectives_of(const coord_study_t *s, double value, Hpsearch__Metric *const *m,
+                        size_t n, double *vals, char *why, size_t whylen);
+/* coord_objectives_record stores those values with the trial's completion
+ * (trials.objectives) and gives them to the samplers' history. Returns 0
+ * or the store's error. */
+int coord_objectives_record(coord_t *c, coord_study_t *s, int64_t trial_id, uint64_t number,
+                            const double *vals, char *err, size_t errlen);
+
 /* coord_study_trial_ended updates the history when a trial reaches a final
  * state (COMPLETED with its value, or FAILED) and wakes a blocked sampler. */
 void coord_study_trial_ended(coord_t *c, coord_study_t *s, uint64_t number, hp_obs_state_t st,
@@ -588,6 +658,15 @@ int coord_baselines_assign(coord_t *c, coord_study_t *s, coord_run_t *r);
  * first per key and name stays) and marks every study with the key
  * STORED. Call inside a write group, before the run is removed. */
 void coord_baselines_result(coord_t *c, coord_run_t *r, Hpsearch__Metric **m, size_t n);
+
+/* ---- errors.c ----------------------------------------------------------- */
+
+/* coord_errors_result stores a completed RESULT's error analysis (the
+ * trial's test confusion matrix and worst examples) once it has checked
+ * that every count and bound adds up; one that does not is logged and
+ * dropped, the result still counts. Call inside a write group, m may be
+ * NULL. */
+void coord_errors_result(coord_t *c, coord_run_t *r, const Hpsearch__ErrorAnalysis *m);
 
 /* ---- pick.c ------------------------------------------------------------- */
 
@@ -760,6 +839,58 @@ void coord_queries_drop(coord_t *c);
 /* coord_queries_close closes the connections once no query runs (after
  * the loop has ended). */
 void coord_queries_close(coord_t *c);
+
+/* ---- status.c ----------------------------------------------------------- */
+
+/* coord_status_open opens the status reader's read-only connection and
+ * starts its thread (after the loop's store is open and migrated). */
+int coord_status_open(coord_t *c, char *err, size_t errlen);
+/* coord_status_committed counts a commit that changed a study or a trial
+ * (call after each tick's commit): snapshots read before it are stale. */
+void coord_status_committed(coord_t *c);
+/* coord_status_request answers a STATUS (study: a name or id; NULL or ""
+ * for all) straight from the snapshot when it is fresh, without waiting
+ * for the tick's commit; otherwise once a refresh started after every
+ * change committed so far has been read off the loop. */
+void coord_status_request(coord_t *c, hp_rep_req_t *req, const char *study);
+/* coord_status_drop forgets the waiting requests (the control socket
+ * closes); coord_status_close stops the thread and closes its connection
+ * (after the loop has ended). */
+void coord_status_drop(coord_t *c);
+void coord_status_close(coord_t *c);
+
+/* ---- session.c ---------------------------------------------------------- */
+
+/* coord_session_hash writes the SHA-256 of len bytes at data into out. */
+void coord_session_hash(const void *data, size_t len, unsigned char out[HP_SESSION_HASH_BYTES]);
+/* coord_session_is is 1 when got is w's session secret (compared by digest,
+ * in constant time), else 0; an empty got is never one. */
+int coord_session_is(const coord_worker_t *w, const ProtobufCBinaryData *got);
+/* coord_session_same_worker is 1 when a HELLO (envelope e, hello nonce
+ * nonce, may be empty) comes from w's own process: it carries w's session
+ * secret, the secret w's last HELLO carried, or w's nonce. */
+int coord_session_same_worker(const coord_worker_t *w, const Hpsearch__Envelope *e,
+                              const ProtobufCBinaryData *nonce);
+/* coord_session_by_nonce returns the worker whose HELLOs carry nonce, or
+ * NULL (none, or nonce empty). */
+coord_worker_t *coord_session_by_nonce(coord_t *c, const ProtobufCBinaryData *nonce);
+/* coord_session_is_resend is 1 when e is a resend of the HELLO that began
+ * w's session (the same nonce and sequence) and this daemon still has the
+ * secret it answered with: the reply is that same one. */
+int coord_session_is_resend(const coord_worker_t *w, const Hpsearch__Envelope *e,
+                            const ProtobufCBinaryData *nonce);
+/* coord_session_begin gives w a new session for the HELLO e (nonce may be
+ * empty): a fresh secret, the digests of it, of the secret e carried and
+ * of the nonce, stored in this tick's write group (w's row must be written
+ * first). Returns 0, or an hp_err with err (nothing to reply with). */
+int coord_session_begin(coord_t *c, coord_worker_t *w, const Hpsearch__Envelope *e,
+                        const ProtobufCBinaryData *nonce, char *err, size_t errlen);
+/* coord_sessions_restore loads the stored sessions of the workers that
+ * were alive or running an attempt when the last daemon stopped, as
+ * workers not yet heard from: a worker that ran on is served under its
+ * session without a HELLO, and nobody else takes its id. Call at start-up
+ * after the runs are recovered. */
+int coord_sessions_restore(coord_t *c, char *err, size_t errlen);
 
 /* ---- worker_msgs.c, control.c: the sockets' request callbacks (rep.h) --- */
 

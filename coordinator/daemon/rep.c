@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum ctx_state { CTX_RECV, CTX_QUEUED, CTX_PARKED, CTX_SEND, CTX_DEAD };
 
@@ -26,6 +27,7 @@ struct hp_rep_req {
     enum ctx_state state;
     nng_msg *msg;          /* the request while QUEUED/PARKED */
     hp_rep_req_t *next;    /* in the hand-off queue */
+    uint64_t arrived_ns, read_ns; /* CLOCK_MONOTONIC: nng handed it over; the loop read it */
 };
 
 typedef struct pipe_ev {
@@ -73,6 +75,20 @@ static int ctx_stopped(int rv)
     return e == HP_ECLOSED || e == HP_ECANCELED;
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void hp_rep_req_age(const hp_rep_req_t *q, double *total_ms, double *queued_ms)
+{
+    uint64_t now = mono_ns();
+    *total_ms = (double)(now - q->arrived_ns) / 1e6;
+    *queued_ms = (double)(q->read_ns - q->arrived_ns) / 1e6;
+}
+
 /* nng thread: a receive or a send on this context completed. */
 static void aio_done(void *arg)
 {
@@ -105,6 +121,7 @@ static void aio_done(void *arg)
     }
     q->msg = nng_aio_get_msg(q->aio);
     q->state = CTX_QUEUED;
+    q->arrived_ns = mono_ns();
     pthread_mutex_lock(&r->mu);
     q->next = NULL;
     if (r->tail)
@@ -218,6 +235,7 @@ static void on_async(uv_async_t *h)
         while (q) {
             hp_rep_req_t *next = q->next;
             q->state = CTX_PARKED;
+            q->read_ns = mono_ns();
             r->parked++;
             nng_msg *m = q->msg;
             nng_pipe p = nng_msg_get_pipe(m);
@@ -306,12 +324,18 @@ static void tls_counted(uv_work_t *w, int status)
     uint64_t n = r->tls_now;
     if (status == 0 && !r->closing && n > r->tls_refused) {
         uint64_t d = n - r->tls_refused;
-        hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client spoke "
-                    "plain TCP, sent no certificate or one not signed by --tls-ca, or refused "
-                    "this daemon's certificate; nng reports neither the peer's address nor "
-                    "which (the client's log says)",
-                    r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
-                    (unsigned long long)n);
+        if (hp_tls_engine_installed())
+            hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far; each is in a "
+                        "line 'TLS handshake failed from ...' with its peer and reason)",
+                        r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
+                        (unsigned long long)n);
+        else
+            hp_log_warn("%s socket %s: %llu TLS handshake%s refused (%llu so far): a client "
+                        "spoke plain TCP, sent no certificate or one not signed by --tls-ca, or "
+                        "refused this daemon's certificate; nng reports neither the peer's "
+                        "address nor which (the client's log says)",
+                        r->name, r->url, (unsigned long long)d, d == 1 ? "" : "s",
+                        (unsigned long long)n);
     }
     if (n > r->tls_refused)
         r->tls_refused = n;

@@ -65,6 +65,11 @@ int hp_rep_open_tls(hp_rep_t **out, uv_loop_t *loop, const char *name, const cha
  * context. Loop thread only. req is invalid afterwards. */
 void hp_rep_reply(hp_rep_req_t *req, const void *buf, size_t len);
 
+/* hp_rep_req_age says how long ago req arrived (nng handed it over, on
+ * its thread) in *total_ms, and how much of that it waited for the loop
+ * to read it in *queued_ms. Loop thread, while req is unanswered. */
+void hp_rep_req_age(const hp_rep_req_t *req, double *total_ms, double *queued_ms);
+
 /* hp_rep_req_peer writes who sent req, the key failed authentications
  * and registrations are counted under: "tcp 10.0.0.5" or "tcp6 ::1" (the
  * address, not the port: one host is one peer), "ipc uid 1000", or

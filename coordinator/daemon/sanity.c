@@ -114,7 +114,8 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
     coord_study_t *s = r->study;
     hp_buf_t why = {0};
     int passed = 0;
-    if (res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED && r->loss.n == 0) {
+    int ran = !(res->outcome == HPSEARCH__TRIAL_OUTCOME__FAILED && r->loss.n == 0);
+    if (!ran) {
         hp_buf_printf(&why, "FAIL: the model does not run: %s",
                       res->error && *res->error ? res->error : "(no error given)");
     } else {
@@ -132,7 +133,14 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
             hp_log_info("study %s: sanity check %s", s->spec.name, why.data);
         } else {
             hp_buf_t reason = {0};
-            hp_buf_printf(&reason, "sanity check (overfit one batch) %s", why.data);
+            /* a model that trained but did not pass: say how to look
+             * closer or go on; one that does not run needs its spec fixed,
+             * and every trial would fail the same way */
+            hp_buf_printf(&reason, "sanity check (overfit one batch) %s%s", why.data,
+                          ran ? "\n  next: `hpsearch check SPEC` reruns the check alone "
+                                "(--steps N to give it longer); `search.sanity_check: false` "
+                                "in the spec skips it"
+                              : "");
             stop_study(c, s, reason.data);
             hp_buf_fini(&reason);
         }

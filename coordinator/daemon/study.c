@@ -29,6 +29,7 @@ void coord_study_free(coord_study_t *s)
     free(s->hist.v);
     free(s->hist_x);
     free(s->hist_cv);
+    free(s->hist_ov);
     free(s->fails.first);
     free(s);
 }
@@ -48,10 +49,14 @@ static void hist_reserve(coord_study_t *s, uint64_t n)
     s->hist_x = hp_vec_realloc(s->hist_x, cap * dim, sizeof *s->hist_x);
     if (nk)
         s->hist_cv = hp_vec_realloc(s->hist_cv, cap * nk, sizeof *s->hist_cv);
+    size_t no = coord_study_n_ov(s);
+    if (no)
+        s->hist_ov = hp_vec_realloc(s->hist_ov, cap * no, sizeof *s->hist_ov);
     s->hist.cap = cap;
     for (size_t i = 0; i < s->hist.n; i++) {
         s->hist.v[i].x = s->hist_x + i * dim;
         s->hist.v[i].cv = nk ? s->hist_cv + i * nk : NULL;
+        s->hist.v[i].ov = no ? s->hist_ov + i * no : NULL;
     }
 }
 
@@ -62,13 +67,16 @@ void coord_study_hist_set(coord_study_t *s, uint64_t number, hp_obs_state_t stat
     if (number >= s->hist.n) {
         hist_reserve(s, number + 1);
         for (size_t i = s->hist.n; i <= number; i++) {
-            size_t nk = s->spec.n_constraints;
+            size_t nk = s->spec.n_constraints, no = coord_study_n_ov(s);
             s->hist.v[i] = (hp_obs_t){.number = i, .state = HP_OBS_FAILED, .value = NAN,
                                       .x = s->hist_x + i * dim,
-                                      .cv = nk ? s->hist_cv + i * nk : NULL};
+                                      .cv = nk ? s->hist_cv + i * nk : NULL,
+                                      .ov = no ? s->hist_ov + i * no : NULL};
             memset(s->hist_x + i * dim, 0, dim * sizeof(double));
             for (size_t k = 0; k < nk; k++)
                 s->hist_cv[i * nk + k] = NAN;
+            for (size_t k = 0; k < no; k++)
+                s->hist_ov[i * no + k] = NAN;
         }
         s->hist.n = number + 1;
     }
@@ -204,6 +212,38 @@ static int cv_value_cb(void *data, int64_t number, double value)
     return 0;
 }
 
+typedef struct {
+    coord_study_t *s;
+    size_t k; /* the objective */
+} ov_load_t;
+
+/* A completed trial's final value of objective k's metric. */
+static int ov_value_cb(void *data, int64_t number, double value)
+{
+    ov_load_t *ol = data;
+    coord_study_t *s = ol->s;
+    if (number >= 0 && (uint64_t)number < s->hist.n)
+        s->hist_ov[(size_t)number * coord_study_n_ov(s) + ol->k] = value;
+    return 0;
+}
+
+/* Several objectives: every completed trial's values for the samplers
+ * (the first is the trial's value, the others its final metrics). */
+static int ov_load(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen)
+{
+    size_t no = coord_study_n_ov(s);
+    int rc = 0;
+    for (size_t i = 0; i < s->hist.n && no; i++)
+        if (s->hist.v[i].state == HP_OBS_COMPLETED)
+            s->hist_ov[i * no] = s->hist.v[i].value;
+    for (size_t k = 1; rc == 0 && k < no; k++) {
+        ov_load_t ol = {s, k};
+        rc = hp_store_final_values(c->store, id, hp_spec_objective_metric(&s->spec, k),
+                                   ov_value_cb, &ol, err, errlen);
+    }
+    return rc;
+}
+
 /* Sets the counters and the samplers' history of s from its stored trials. */
 static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t errlen)
 {
@@ -238,6 +278,8 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
             rc = hp_store_final_values(c->store, id, m, cv_value_cb, &cl, err, errlen);
         }
     }
+    if (rc == 0)
+        rc = ov_load(c, s, id, err, errlen);
     if (rc == 0)
         rc = coord_prune_replay(c, s, id, err, errlen);
     return rc;
@@ -585,7 +627,7 @@ typedef struct suggest_work {
     coord_study_t *s;
     uint64_t number;
     hp_obs_t *obs; /* snapshot of the history */
-    double *xs, *cvs;
+    double *xs, *cvs, *ovs;
     size_t n;
     double x[HP_SPACE_MAX_PARAMS];
     int rc;
@@ -614,6 +656,7 @@ static void suggest_done(uv_work_t *req, int status)
     free(w->obs);
     free(w->xs);
     free(w->cvs);
+    free(w->ovs);
     free(w);
     c->schedule_needed = 1;
     if (s->next) {
@@ -669,16 +712,21 @@ int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size
     size_t nk = s->spec.n_constraints;
     w->obs = malloc((w->n + 1) * sizeof *w->obs);
     w->xs = malloc((w->n + 1) * dim * sizeof *w->xs);
+    size_t no = coord_study_n_ov(s);
     w->cvs = malloc((w->n + 1) * (nk ? nk : 1) * sizeof *w->cvs);
-    HP_ASSERT(w->obs && w->xs && w->cvs);
+    w->ovs = malloc((w->n + 1) * (no ? no : 1) * sizeof *w->ovs);
+    HP_ASSERT(w->obs && w->xs && w->cvs && w->ovs);
     if (w->n) /* hist_x is NULL before the first trial */
         memcpy(w->xs, s->hist_x, w->n * dim * sizeof *w->xs);
     if (w->n && nk)
         memcpy(w->cvs, s->hist_cv, w->n * nk * sizeof *w->cvs);
+    if (w->n && no)
+        memcpy(w->ovs, s->hist_ov, w->n * no * sizeof *w->ovs);
     for (size_t i = 0; i < w->n; i++) {
         w->obs[i] = s->hist.v[i];
         w->obs[i].x = w->xs + i * dim;
         w->obs[i].cv = nk ? w->cvs + i * nk : NULL;
+        w->obs[i].ov = no ? w->ovs + i * no : NULL;
     }
     w->req.data = w;
     s->suggesting = 1;

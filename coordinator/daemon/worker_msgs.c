@@ -19,6 +19,11 @@ static void touch_worker(coord_t *c, coord_worker_t *w, uint32_t pipe_id)
 {
     w->last_seen_ms = coord_now_ms(c);
     w->pipe_id = pipe_id;
+    if (w->restored) {
+        w->restored = 0;
+        hp_log_info("worker %s (%s) went on under its session from before the restart", w->id_str,
+                    w->host);
+    }
     if (!w->alive) {
         w->alive = 1;
         char err[256];
@@ -50,21 +55,9 @@ static void capabilities_json(const Hpsearch__Hello *h, hp_buf_t *caps)
     hp_buf_puts(caps, "]}");
 }
 
-/* Whether a HELLO naming w's id comes from w's own process: it carries
- * the secret of w's session, or the one the HELLO that began it carried
- * (a resend of that HELLO, or one sent again after a timeout). */
-static int same_worker(const coord_worker_t *w, const Hpsearch__Envelope *e)
-{
-    const ProtobufCBinaryData *got = &e->session;
-    if (got->len == 0)
-        return 0;
-    return hp_token_equal(got->data, got->len, w->session, sizeof w->session) ||
-           (w->hello_session_len &&
-            hp_token_equal(got->data, got->len, w->hello_session, w->hello_session_len));
-}
-
-/* Forgets workers that are lost and run nothing (their rows stay in the
- * store): registrations are capped by live ones, memory by this. */
+/* Forgets workers that are lost, or restored from before a restart and not
+ * heard from since, and run nothing (their rows stay in the store):
+ * registrations are capped by live ones, memory by this. */
 static void forget_lost(coord_t *c)
 {
     size_t k = 0;
@@ -73,7 +66,7 @@ static void forget_lost(coord_t *c)
         int runs = 0;
         for (size_t r = 0; r < c->runs.n && !runs; r++)
             runs = c->runs.v[r].worker_id == w->id;
-        if (w->alive || runs)
+        if ((w->alive && !w->restored) || runs)
             c->workers.v[k++] = *w;
     }
     c->workers.n = k;
@@ -88,8 +81,11 @@ static int may_register(coord_t *c, hp_rep_req_t *req, const char *peer)
     size_t total = 0, mine = 0;
     for (size_t i = 0; i < c->workers.n; i++) {
         const coord_worker_t *w = &c->workers.v[i];
-        total += (size_t)(w->alive != 0);
-        mine += (size_t)(w->alive && strcmp(w->peer, peer) == 0);
+        /* restored sessions were let in before the restart: until their
+         * worker is heard from again they hold no place a new one needs */
+        int live = w->alive && !w->restored;
+        total += (size_t)live;
+        mine += (size_t)(live && strcmp(w->peer, peer) == 0);
     }
     if (total >= (size_t)c->cfg.max_workers) {
         hp_log_warn("worker socket: refused a HELLO from %s: %zu workers registered "
@@ -111,21 +107,56 @@ static int may_register(coord_t *c, hp_rep_req_t *req, const char *peer)
     return 1;
 }
 
+/* The HELLO_REPLY that gives w its session. */
+static void reply_hello(coord_t *c, hp_rep_req_t *req, const coord_worker_t *w)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__HelloReply r = HPSEARCH__HELLO_REPLY__INIT;
+    r.worker_id = w->id;
+    r.heartbeat_ms = (uint32_t)c->cfg.heartbeat_ms;
+    r.lease_ms = (uint32_t)c->cfg.lease_ms;
+    r.session.data = (uint8_t *)w->session;
+    r.session.len = sizeof w->session;
+    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__HELLO_REPLY, &r);
+    env.worker_id = w->id;
+    coord_reply(c, req, &env);
+}
+
 static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e, uint32_t pipe_id)
 {
     const Hpsearch__Hello *h = e->hello;
     char peer[64];
     hp_rep_req_peer(req, peer, sizeof peer);
+    const ProtobufCBinaryData *nonce = &h->nonce;
+    if (nonce->len > HP_PROTO_MAX_SESSION) {
+        hp_log_warn("worker socket: refused a HELLO from %s: a nonce of %zu bytes", peer,
+                    nonce->len);
+        coord_reply_error(c, req, HP_EPROTO, "Hello.nonce: %zu bytes (limit %u)", nonce->len,
+                          HP_PROTO_MAX_SESSION);
+        return;
+    }
     uint64_t id = h->previous_worker_id;
     coord_worker_t *w = id ? coord_worker_by_id(c, id) : NULL;
-    if (w && !same_worker(w, e)) {
+    if (w && !coord_session_same_worker(w, e, nonce)) {
         /* an id in use is its session's: nobody else takes it (or its
-         * leases) by naming it */
+         * leases) by naming it; after a restart too, the stored session
+         * being restored (session.c) */
         hp_log_warn("worker socket: a HELLO from %s names worker %s without its session "
                     "secret; registering it under a new id",
                     peer, w->id_str);
         w = NULL;
         id = 0;
+    }
+    if (!w && (w = coord_session_by_nonce(c, nonce)) != NULL)
+        id = w->id; /* the same process again: a HELLO whose reply was lost */
+    if (w && coord_session_is_resend(w, e, nonce)) {
+        /* the very HELLO already answered (its reply lost on the way):
+         * the same reply again, nothing registered twice */
+        hp_log_debug("worker %s: HELLO resent (seq %" PRIu64 "); the same reply again",
+                     w->id_str, e->seq);
+        touch_worker(c, w, pipe_id);
+        reply_hello(c, req, w);
+        return;
     }
     if (!w) {
         if (!may_register(c, req, peer))
@@ -138,21 +169,14 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
         HP_VEC_PUSH(c->workers, nw);
         w = &c->workers.v[c->workers.n - 1];
     }
-    /* a new secret for each HELLO: the old one no longer speaks for it */
     char err[256];
-    if (hp_random_bytes(w->session, sizeof w->session, err, sizeof err) < 0) {
-        coord_reply_error(c, req, HP_EIO, "cannot make a session secret: %s", err);
-        return;
-    }
-    w->hello_session_len = e->session.len <= sizeof w->hello_session ? e->session.len : 0;
-    if (w->hello_session_len)
-        memcpy(w->hello_session, e->session.data, w->hello_session_len);
     hp_utf8_escape(w->host, sizeof w->host, h->hostname, strlen(h->hostname));
     snprintf(w->peer, sizeof w->peer, "%s", peer);
     w->slots = h->slots;
     w->pid = h->pid;
     w->cores = h->cores;
     w->leaving = 0; /* a HELLO again: it serves trials */
+    w->restored = 0;
     w->alive = 0; /* touch_worker records the state */
     touch_worker(c, w, pipe_id);
 
@@ -166,21 +190,18 @@ static void on_hello(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope *e,
         hp_buf_fini(&caps);
         return;
     }
-    hp_store_event_append(c->store, "worker_hello", 0, 0, w->id_str, w->host, err, sizeof err);
     hp_buf_fini(&caps);
+    /* a new secret for each HELLO: the old one no longer speaks for it */
+    int rc = coord_session_begin(c, w, e, nonce, err, sizeof err);
+    if (rc < 0) {
+        coord_reply_error(c, req, rc, "cannot begin a session: %s", err);
+        return;
+    }
+    hp_store_event_append(c->store, "worker_hello", 0, 0, w->id_str, w->host, err, sizeof err);
     hp_log_info("worker %s joined from %s (%s, pid %u, %u slot%s)", w->id_str, w->host, peer,
                 h->pid, h->slots, h->slots == 1 ? "" : "s");
 
-    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-    Hpsearch__HelloReply r = HPSEARCH__HELLO_REPLY__INIT;
-    r.worker_id = w->id;
-    r.heartbeat_ms = (uint32_t)c->cfg.heartbeat_ms;
-    r.lease_ms = (uint32_t)c->cfg.lease_ms;
-    r.session.data = w->session;
-    r.session.len = sizeof w->session;
-    hp_proto_set_body(&env, HPSEARCH__MSG_TYPE__HELLO_REPLY, &r);
-    env.worker_id = w->id;
-    coord_reply(c, req, &env);
+    reply_hello(c, req, w);
 }
 
 /* Whether e carries w's session secret; else it is refused (ESESSION: the
@@ -189,7 +210,7 @@ static int check_session(coord_t *c, hp_rep_req_t *req, const Hpsearch__Envelope
                          const coord_worker_t *w)
 {
     const ProtobufCBinaryData *got = &e->session;
-    if (got->len && hp_token_equal(got->data, got->len, w->session, sizeof w->session))
+    if (coord_session_is(w, got))
         return 1;
     char peer[64];
     hp_rep_req_peer(req, peer, sizeof peer);
@@ -376,9 +397,7 @@ void coord_on_worker_request(void *data, hp_rep_req_t *req, const void *buf, siz
      * registered workers. Anything else needs the token. */
     const coord_worker_t *known =
         e->type != HPSEARCH__MSG_TYPE__HELLO ? coord_worker_by_id(c, e->worker_id) : NULL;
-    int vouched = known && e->session.len &&
-                  hp_token_equal(e->session.data, e->session.len, known->session,
-                                 sizeof known->session);
+    int vouched = known && coord_session_is(known, &e->session);
     if (!vouched && !coord_authenticate(c, req, e, "worker")) {
         hp_proto_free(e);
         return;

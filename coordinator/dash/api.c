@@ -206,7 +206,8 @@ static void study(sqlite3 *db, const dash_study_t *st, const hp_dash_req_t *req,
  * paragraph per trial would double a page of 5000) */
 #define TRIAL_COLS                                                                             \
     "t.number, t.state, t.params AS \"j:params\", t.value, t.error, t.created, t.started,"    \
-    " t.ended, t.attempts, t.diagnosis, t.origin, t.pruned_step"
+    " t.ended, t.attempts, t.diagnosis, t.origin, t.pruned_step, t.infeasible,"               \
+    " t.objectives AS \"j:objectives\""
 
 static const char *const trial_states[] = {"pending", "running", "completed", "failed",
                                            "pruned",  "cancelled", NULL};

@@ -133,18 +133,29 @@ static int cmp_obs_number(const void *a, const void *b)
     return p->number < q->number ? -1 : p->number > q->number;
 }
 
-static int completed(const hp_obs_t *o)
+/* The value the model learns, "smaller is better": the objective, or with
+ * several the suggestion's scalarisation of them all (bayes_mo.c). */
+static double oriented(const bayes_ctx_t *c, const hp_obs_t *o)
 {
-    return o->state == HP_OBS_COMPLETED && isfinite(o->value);
+    if (c->mo_n)
+        return bayes_mo_value(c, o);
+    return c->spec->objective.goal == HP_GOAL_MAXIMIZE ? -o->value : o->value;
+}
+
+static int completed(const bayes_ctx_t *c, const hp_obs_t *o)
+{
+    return o->state == HP_OBS_COMPLETED && isfinite(o->value) && isfinite(oriented(c, o));
 }
 
 /* A pruned trial is modelled at the value it was stopped with, but never
  * better than the worst completed one (see collect); without either it
- * is left out. */
+ * is left out. With several objectives (a trial stopped for a diverging
+ * loss) it has one value only, so it is the worst completed. */
 static int usable(const bayes_ctx_t *c, const hp_obs_t *o)
 {
-    return completed(o) ||
-           (o->state == HP_OBS_PRUNED && (isfinite(o->value) || c->has_worst));
+    return completed(c, o) ||
+           (o->state == HP_OBS_PRUNED &&
+            ((isfinite(o->value) && !c->mo_n) || c->has_worst));
 }
 
 /* Mark cap of the n observations: the n_best lowest y, and an even spread
@@ -188,12 +199,11 @@ static int sort_history(bayes_ctx_t *c, const hp_prior_t *prior)
         c->sorted[prior->n + i] = &h->obs[i];
     qsort(c->sorted + prior->n, h->n, sizeof *c->sorted, cmp_obs_number);
     c->nc = c->np = c->nprior = 0;
-    int maximize = c->spec->objective.goal == HP_GOAL_MAXIMIZE;
     c->has_worst = 0;
     for (size_t i = 0; i < c->ns; i++) {
         const hp_obs_t *o = c->sorted[i];
-        double v = maximize ? -o->value : o->value;
-        if (completed(o) && (!c->has_worst || v > c->worst)) {
+        double v = oriented(c, o);
+        if (completed(c, o) && (!c->has_worst || v > c->worst)) {
             c->worst = v;
             c->has_worst = 1;
         }
@@ -232,16 +242,15 @@ static int collect(bayes_ctx_t *c)
         if (!c->feas)
             return HP_ENOMEM;
     }
-    int maximize = c->spec->objective.goal == HP_GOAL_MAXIMIZE;
     size_t ic = 0, ip = nc;
     for (size_t i = 0; i < c->ns; i++) {
         const hp_obs_t *o = c->sorted[i];
         if (usable(c, o)) {
             /* a pruned trial never finished: it met no constraint */
             if (c->feas)
-                c->feas[ic] = completed(o) && hp_sampler_obs_feasible(c->spec, o);
+                c->feas[ic] = completed(c, o) && hp_sampler_obs_feasible(c->spec, o);
             encode(c->sp, o->x, c->X + ic * d);
-            double v = maximize ? -o->value : o->value;
+            double v = oriented(c, o);
             /* pruned: stopped because it was worse than the others at its
              * step, so at least as bad as the worst completed trial (its
              * value at the step it was stopped at is above its end, for a
@@ -334,6 +343,7 @@ static int bayes_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h
     uint64_t n_init = spec->search.n_initial ? spec->search.n_initial
                       : spec->search.max_trials < 10 ? spec->search.max_trials
                                                      : 10;
+    bayes_mo_prepare(&c);
     int rc = sort_history(&c, &s->prior);
     if (rc < 0)
         goto fail;

@@ -7,6 +7,8 @@
  *   bayes_model.c  warp (the output warp chosen by likelihood), fit (MAP
  *                  hyperparameters) and pending (Kriging-believer values
  *                  for running trials, then the posterior)
+ *   bayes_mo.c     several objectives: ParEGO's random augmented-Chebyshev
+ *                  scalarisation, one per suggestion
  *   bayes_feas.c   feasibility (constraints): a GP per constraint metric,
  *                  the log probability that a point meets them all
  *   bayes_acq.c    acquire: LogEI or the confidence bound (search.acquisition
@@ -82,6 +84,11 @@ typedef struct bayes_ctx {
     const hp_obs_t **sorted; /* ns: the prior observations, then h->n */
     size_t ns, nc, np, nm;
     size_t nprior; /* of the nc, the prior observations */
+    /* several objectives (bayes_mo.c; mo_n 0 with one): this suggestion's
+     * weights, and each objective's oriented range over the completed */
+    size_t mo_n;
+    double mo_w[HP_SPEC_MAX_OBJECTIVES], mo_lo[HP_SPEC_MAX_OBJECTIVES],
+        mo_hi[HP_SPEC_MAX_OBJECTIVES];
     /* the worst oriented value of a completed observation (has_worst):
      * what a pruned trial is at least as bad as */
     int has_worst;
@@ -140,6 +147,13 @@ static inline void bayes_encode(const hp_space_t *sp, const double *x, double *g
             g[i] = x[i];
     bayes_impute(sp, g);
 }
+
+/* bayes_mo_prepare draws the suggestion's weights and scales (needs the
+ * inputs h, spec, number); a no-op with one objective. bayes_mo_value is
+ * then the scalarised "smaller is better" value of observation o, NaN
+ * when o is no completed observation with every objective's value. */
+void bayes_mo_prepare(bayes_ctx_t *c);
+double bayes_mo_value(const bayes_ctx_t *c, const hp_obs_t *o);
 
 /* bayes_feas_fit fits one GP per constraint (bayes_feas.c) on the
  * completed observations that report its metric, and sets c->best to the

@@ -49,6 +49,10 @@ typedef struct hp_obs {
      * the constraints' metrics, in spec order (NaN: never reported); NULL
      * when not known (a warm start's prior observations) */
     const double *cv;
+    /* HP_OBS_COMPLETED of a study with several objectives: every
+     * objective's value in spec order, as stored (ov[0] == value); NULL
+     * otherwise (one objective, or not completed) */
+    const double *ov;
 } hp_obs_t;
 
 typedef struct hp_history {

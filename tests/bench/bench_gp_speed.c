@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     }
     if (given)
         nn = given;
-    const char *yaml = "name: speed\nobjective: {metric: y}\n"
+    const char *yaml = "name: speed\nobjective: {metric: value}\n"
                        "search: {algorithm: bayes, max_trials: 100000, seed: 1}\nspace:\n"
                        "  x1: {type: float, low: 0, high: 1}\n  x2: {type: float, low: 0, high: 1}\n"
                        "  x3: {type: float, low: 0, high: 1}\n  x4: {type: float, low: 0, high: 1}\n"
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
                 xs[i * 6 + k] = hp_rng_uniform(&r);
             double y;
             hp_testfn_eval(HP_FUNC_HARTMANN6, xs + i * 6, 6, &y);
-            obs[i] = (hp_obs_t){i, HP_OBS_COMPLETED, y, xs + i * 6, NULL};
+            obs[i] = (hp_obs_t){i, HP_OBS_COMPLETED, y, xs + i * 6, NULL, NULL};
         }
         if (dump) {
             char path[1024];

@@ -41,7 +41,7 @@ static int make_spec(hp_spec_t *spec, const fn_t *fn, const char *algo, int eval
 {
     char yaml[4096];
     int n = snprintf(yaml, sizeof yaml,
-                     "name: q\nobjective: {metric: y}\n"
+                     "name: q\nobjective: {metric: value}\n"
                      "search: {algorithm: %s, max_trials: %d, seed: %d}\nspace:\n",
                      algo, evals, seed);
     for (size_t i = 0; i < fn->d; i++) {
@@ -91,7 +91,7 @@ static int run(const fn_t *fn, const char *algo, int evals, int seed, int worker
                 fprintf(stderr, "%s %s: %s\n", fn->name, algo, err);
                 return -1;
             }
-            obs[suggested] = (hp_obs_t){(uint64_t)suggested, HP_OBS_PENDING, 0, x, NULL};
+            obs[suggested] = (hp_obs_t){(uint64_t)suggested, HP_OBS_PENDING, 0, x, NULL, NULL};
             suggested++;
         }
         /* the oldest running trial finishes */

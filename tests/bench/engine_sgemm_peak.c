@@ -1,7 +1,12 @@
 /* engine_sgemm_peak: this machine's single-thread sgemm GFLOP/s with the
  * OpenBLAS kernels it selects, the ceiling the engine's MLP is compared
  * to in docs/benchmarks.md. Built and run by engine_bench.py:
- *     cc -O2 engine_sgemm_peak.c $(pkg-config --cflags --libs openblas) */
+ *     cc -O2 engine_sgemm_peak.c $(pkg-config --cflags --libs openblas)
+ * Two ceilings: sgemm_gflops, a large square product (1536^3), and
+ * mlp_gemm_gflops, the five products of one MLP 784-256-10 training step
+ * at batch 128 with the engine's orientations (forward x W1^T, h W2^T;
+ * backward dW2 += dz^T h, dh = dz W2, dW1 += dh^T x), alone: what the
+ * step would reach if everything between the GEMMs took no time. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +40,31 @@ int main(void)
         double g = 2.0 * n * n * (double)n / (now() - t) * 1e-9;
         best = g > best ? g : best;
     }
-    printf("sgemm_gflops=%.1f n=%d core=%s\n", best, n, openblas_get_corename());
+    /* the MLP step's GEMMs, best of 20 rounds of 10 steps (not B, I: cblas.h
+     * brings complex.h, whose I is a macro) */
+    const int nb = 128, ni = 784, nh = 256, no = 10;
+    float *x = a, *w1 = b, *h = c, *w2 = c + nb * nh, *z = w2 + no * nh, *dw1 = a + nb * ni,
+          *dw2 = z + nb * no, *dh = dw2 + no * nh;
+    double mlp = 0, fl = 2.0 * ((double)nb * nh * ni * 2 + (double)nb * no * nh * 3);
+    for (int r = 0; r < 20; r++) {
+        double t = now();
+        for (int s = 0; s < 10; s++) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, nh, ni, 1.0f, x, ni, w1, ni,
+                        1.0f, h, nh);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, no, nh, 1.0f, h, nh, w2, nh,
+                        1.0f, z, no);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, nh, nb, 1.0f, z, no, h, nh, 1.0f,
+                        dw2, nh);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, nh, no, 1.0f, z, no, w2, nh,
+                        0.0f, dh, nh);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nh, ni, nb, 1.0f, dh, nh, x, ni, 1.0f,
+                        dw1, ni);
+        }
+        double g = 10 * fl / (now() - t) * 1e-9;
+        mlp = g > mlp ? g : mlp;
+    }
+    printf("sgemm_gflops=%.1f n=%d core=%s mlp_gemm_gflops=%.1f\n", best, n,
+           openblas_get_corename(), mlp);
     free(a);
     free(b);
     free(c);

@@ -5,7 +5,8 @@ Trains the same architecture as `hpworker train` on the same Fashion-MNIST
 .gz files with the same recipe: standardized inputs (training-split
 statistics), 10% held out for validation, batch 128, Adam lr 3e-4, He
 normal init for relu layers (Glorot normal for the output), zero biases,
-one thread. Prints the same `name=value` lines as hpworker.
+one thread; the LSTM as hpworker initializes it (Glorot normal, forget-gate
+bias 1). Prints the same `name=value` lines as hpworker.
 
     /usr/bin/python3 engine_torch.py --model mlp --epochs 5 --seed 1
 """
@@ -124,7 +125,20 @@ def build(model, hidden):
             nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
             nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
     else:
-        return LSTMNet(hidden)
+        # hpworker's LSTM init, not PyTorch's default uniform: Glorot normal
+        # per gate matrix (fan_in I or H, fan_out H), zero biases but the
+        # forget gate's 1 (hpworker has one bias, PyTorch two: b_ih gets it)
+        net = LSTMNet(hidden)
+        H, I = hidden, net.lstm.input_size
+        nn.init.normal_(net.lstm.weight_ih_l0, std=(2.0 / (I + H)) ** 0.5)
+        nn.init.normal_(net.lstm.weight_hh_l0, std=(2.0 / (H + H)) ** 0.5)
+        with torch.no_grad():
+            net.lstm.bias_ih_l0.zero_()
+            net.lstm.bias_hh_l0.zero_()
+            net.lstm.bias_ih_l0[H:2 * H] = 1.0
+        nn.init.xavier_normal_(net.out.weight)
+        nn.init.zeros_(net.out.bias)
+        return net
     mods = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
     for i, m in enumerate(mods):
         if i == len(mods) - 1:
@@ -189,7 +203,7 @@ def main():
     for ep in range(a.epochs):
         net.train()
         order = torch.from_numpy(rng.permutation(n))
-        te = time.time()
+        te, ce = time.time(), time.process_time()
         ls, corr = torch.zeros(()), torch.zeros((), dtype=torch.long)
         for i in range(0, n, a.batch):
             bi = order[i:i + a.batch]
@@ -202,12 +216,13 @@ def main():
             with torch.no_grad():  # no .item(): no sync per step
                 ls += loss.detach() * len(bi)
                 corr += (z.argmax(1) == y).sum()
-        dt = time.time() - te
+        dt, dc = time.time() - te, time.process_time() - ce
         ls, corr = ls.item(), corr.item()
         vl, ve = evaluate(Xva, Yva)
         print("epoch=%d/%d train_loss=%.5f train_error=%.4f val_loss=%.5f val_error=%.4f "
-              "samples_per_sec=%.0f seconds=%.2f" % (ep + 1, a.epochs, ls / n, 1 - corr / n, vl, ve,
-                                                     n / dt, time.time() - t0), flush=True)
+              "samples_per_sec=%.0f cpu_samples_per_sec=%.0f seconds=%.2f"
+              % (ep + 1, a.epochs, ls / n, 1 - corr / n, vl, ve, n / dt, n / dc, time.time() - t0),
+              flush=True)
     tl, terr = evaluate(Xte, Yte)
     print("test_loss=%.5f test_error=%.4f test_accuracy=%.4f seconds=%.2f"
           % (tl, terr, 1 - terr, time.time() - t0))

@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 build=$(cd "${1:-build}" && pwd)
 py=/usr/bin/python3   # Debian's python, which has torch, optuna and sklearn
-cmake --build "$build" --target bench_gp_speed bench_search_quality bench_conditional hpsearch hpsearchd hpworker
+cmake --build "$build" --target bench_gp_speed bench_search_quality bench_conditional bench_mo hpsearch hpsearchd hpworker
 
 echo "== training engine vs PyTorch"
 $py tests/bench/engine_bench.py "$build" --write
@@ -34,3 +34,7 @@ echo "== parameter importance vs Optuna's fANOVA on the same trials"
 $py tests/bench/importance_bench.py "$build" --write
 echo "== conditional spaces: bayes vs Optuna TPE (define-by-run)"
 $py tests/bench/conditional_bench.py "$build" --write
+echo "== several objectives: hypervolume vs Optuna NSGA-II and MOTPE (table to paste)"
+$py tests/bench/mo_bench.py --build "$build" --speed
+echo "== CORAL: the distribution-shift term with and without it (prints the table for docs/benchmarks.md)"
+$py tests/bench/coral_bench.py --build "$build"

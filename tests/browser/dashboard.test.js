@@ -226,6 +226,50 @@ test('a coarse-to-fine study shows how each round narrowed', async () => {
   await exited(d.proc);
 });
 
+test('a study with two objectives shows its Pareto front', async () => {
+  const prog = path.join(dir, 'zdt.sh');
+  fs.writeFileSync(prog, 'awk -v x="$HPSEARCH_PARAM_X" -v y="$HPSEARCH_PARAM_Y" \'BEGIN { g = 1 + 9 * y; ' +
+    'printf "val_error=%.17g latency_ms=%.17g\\n", x, g * (1 - sqrt(x / g)) }\'\n');
+  const spec = path.join(dir, 'mo.yaml');
+  fs.writeFileSync(spec, [
+    'name: mo-zdt',
+    'objective:',
+    '  - {metric: val_error, goal: minimize}',
+    '  - {metric: latency_ms, goal: minimize}',
+    'search: {algorithm: bayes, max_trials: 14, n_initial: 6, parallelism: 2, seed: 3}',
+    'space:',
+    '  x: {type: float, low: 0, high: 1}',
+    '  y: {type: float, low: 0, high: 1}',
+    'trial: {command: [sh, ' + JSON.stringify(prog) + '], retries: 0}',
+    '',
+  ].join('\n'));
+  const db = path.join(dir, 'mo.db');
+  const run = hpsearch(['run', spec, '--workers', '2', '--db', db]);
+  assert.equal(await exited(run), 0, 'hpsearch run: ' + run.err);
+  const d = await dashboard(db);
+  const trials = (await api(d.url, '/api/studies/mo-zdt/trials?limit=5000')).trials;
+  assert.equal(trials.length, 14);
+  // the API carries every objective's value
+  for (const t of trials) assert.deepEqual(Object.keys(t.objectives), ['val_error', 'latency_ms']);
+  // the front, worked out here from the API's values
+  const dom = (p, q) => p.val_error <= q.val_error && p.latency_ms <= q.latency_ms &&
+    (p.val_error < q.val_error || p.latency_ms < q.latency_ms);
+  const front = trials.filter((t) => !trials.some((o) => o !== t && dom(o.objectives, t.objectives)));
+  const { ctx, page, foreign, errors } = await openPage(browser, d.url);
+  await page.goto(d.url + 'studies/mo-zdt');
+  await page.locator('#pareto-card:not([hidden])').waitFor({ timeout: GUARD_MS });
+  // the dominated trials, then the front
+  assert.deepEqual(await until('the Pareto chart', () => seriesLengths(page, 'pareto')),
+    [trials.length - front.length, front.length]);
+  // the table has a column per objective
+  await page.locator('#trials th[data-key="o:latency_ms"]').waitFor({ timeout: GUARD_MS });
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+  d.proc.kill('SIGTERM');
+  await exited(d.proc);
+});
+
 test('a running study updates live, without a reload', async () => {
   const spec = path.join(dir, 'live.yaml');
   fs.writeFileSync(spec, [

@@ -207,8 +207,15 @@ START_TEST(test_shift_and_val_overfit)
     hp_ap_config_t c = tuned(HP_MODEL_LENET, 1);
     hp_ap_decision_t d = decide(&r, &c, 0, 0.012, 0.005);
     ck_assert_int_eq(d.term, HP_RT_SHIFT);
+    ck_assert_int_eq(d.action, HP_AP_ADAPT);
+    ck_assert_int_eq(d.next.adapt, 1);
+    ck_assert_ptr_nonnull(strstr(d.reason, "domain adaptation: CORAL (dataset.adapt: coral)"));
+    ck_assert_str_eq(hp_ap_action_name(d.action), "domain_adaptation");
+    /* adapted already (or tried without a gain): tune */
+    c.adapt = 1;
+    d = decide(&r, &c, 0, 0.012, 0.005);
     ck_assert_int_eq(d.action, HP_AP_BAYES);
-    ck_assert_ptr_nonnull(strstr(d.reason, "domain adaptation is not available yet"));
+    c.adapt = 0;
     /* test well above val: a larger validation set */
     r = rep(0.01, 0.011, 0.012, 0.05);
     d = decide(&r, &c, 0, 0.012, 0.005);

@@ -169,6 +169,26 @@ START_TEST(test_usage_errors)
     r = hpsearch(NULL, (const char *[]){"validate", "--format", "xml", "x.yaml", NULL});
     ck_assert_int_eq(r.status, 2);
     run_free(&r);
+    /* a near miss of one of the verb's options is named */
+    r = hpsearch(NULL, (const char *[]){"report", "--erors", "s", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "unknown option '--erors' (did you mean '--errors'?)\n") != NULL,
+                  "%s", r.err);
+    run_free(&r);
+    r = hpsearch(NULL, (const char *[]){"examples", "s", "0", "--ot=d", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "(did you mean '--out'?)") != NULL, "%s", r.err);
+    run_free(&r);
+    /* a wrong --format lists the choices as the usage line under it does */
+    r = hpsearch(NULL, (const char *[]){"report", "--format", "yaml", "s", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "unknown format 'yaml' (text|json)\n") != NULL, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, "[--format text|json]"));
+    run_free(&r);
+    r = hpsearch(NULL, (const char *[]){"trials", "--format", "yaml", "s", NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "unknown format 'yaml' (table|csv|json)\n") != NULL, "%s", r.err);
+    run_free(&r);
     r = hpsearch(NULL, (const char *[]){"validate", "--nope", "x.yaml", NULL});
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.err, "unknown option '--nope'"));

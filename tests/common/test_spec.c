@@ -53,8 +53,42 @@ static const bad_t bad_specs[] = {
      "is required"},
     {HEAD "  goal: minimise\n" SEARCH SPACE TRIAL, "objective.goal", 4,
      "did you mean 'minimize'?"},
-    {"name: t\nobjective: [loss]\n" SEARCH SPACE TRIAL, "objective", 2,
-     "expected a mapping (key: value lines), got a list"},
+    {"name: t\nobjective: [loss]\n" SEARCH SPACE TRIAL, "objective[0]", 2,
+     "expected an objective ({metric: NAME, goal: minimize|maximize}), got a string"},
+    /* several objectives (a list) */
+    {"name: t\nobjective: []\n" SEARCH SPACE CMD, "objective", 2, "is an empty list"},
+    {"name: t\nobjective:\n  - {metric: a}\n  - {metric: a}\n" SEARCH SPACE CMD,
+     "objective[1].metric", 4, "metric 'a' is objective[0] already"},
+    {"name: t\nobjective:\n  - {metric: a}\n  - {metric: b, goal: maximise}\n" SEARCH SPACE CMD,
+     "objective[1].goal", 4, "did you mean 'maximize'?"},
+    {"name: t\nobjective:\n  - {metric: a, target: 0.1}\n  - {metric: b}\n" SEARCH SPACE CMD,
+     "objective[0].target", 3, "needs a single objective"},
+    {"name: t\nobjective:\n  - {metric: a}\n  - {metric: b, human_error: 0.1}\n" SEARCH
+         SPACE CMD,
+     "objective[1].human_error", 4, "applies to the first objective only"},
+    {"name: t\nobjective:\n  - {metric: a}\n  - {goal: minimize}\n" SEARCH SPACE CMD,
+     "objective[1].metric", 2, "is required"},
+    {"name: t\nobjective:\n  - {metric: a, gaol: maximize}\n  - {metric: b}\n" SEARCH SPACE
+         CMD,
+     "objective[0].gaol", 3, "did you mean 'goal'?"},
+    {"name: t\nobjective:\n  - {metric: a}\n  - {metric: ''}\n" SEARCH SPACE CMD,
+     "objective[1].metric", 4, "must not be empty"},
+    {"name: t\nobjective:\n  - {metric: a}\n  - {metric: b c}\n" SEARCH SPACE CMD,
+     "objective[1].metric", 4, "not a valid metric name"},
+    {"name: t\nobjective: [{metric: a}, {metric: b}, {metric: c}, {metric: d}, {metric: e}, "
+     "{metric: f}, {metric: g}, {metric: h}, {metric: i}]\n" SEARCH SPACE CMD,
+     "objective", 2, "has 9 objectives (at most 8)"},
+    {"name: t\nobjective: [{metric: a}, {metric: b}]\nsearch:\n  algorithm: coarse-to-fine\n"
+     "  max_trials: 10\n" SPACE CMD,
+     "objective", 2, "coarse-to-fine takes a single objective"},
+    {"name: t\nobjective: [{metric: a}, {metric: b}]\n" SEARCH SPACE CMD
+     "pruning: {rule: median}\n",
+     "objective", 2, "several objectives cannot be pruned"},
+    {"name: t\nobjective: [{metric: a}, {metric: b}]\nsearch:\n  algorithm: bayes\n"
+     "  max_trials: 10\n  warm_start: [old]\n" SPACE CMD,
+     "objective", 2, "several objectives cannot warm-start"},
+    {"name: t\nobjective: [{metric: value}, {metric: loss}]\n" SEARCH SPACE TRIAL,
+     "objective[1].metric", 2, "objective[1].metric is 'loss' but function branin reports only"},
     {HEAD "  human_error: -0.1\n" SEARCH SPACE TRIAL, "objective.human_error", 4, ">= 0"},
     {"name: t\nobjective:\n  metric: val loss\n" SEARCH SPACE TRIAL, "objective.metric", 3,
      "not a valid metric name"},
@@ -290,7 +324,7 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  model: mlp\n", "trial.model", 12,
      "cannot be combined with trial.function"},
     {HEAD SEARCH SPACE "trial:\n  model: vgg\n  dataset: fashion-mnist\n", "trial.model",
-     11, "known: mlp, lenet, lstm, resnet, tcn, attention)"},
+     11, "known: mlp, lenet, lstm, multimodal, resnet, tcn, attention)"},
     {HEAD SEARCH "space:\n  lr: {type: float, low: 0, high: 1}\ntrial:\n  model: mlp\n"
                  "  dataset: fashion-mnist\n  fixed:\n    lr: 0.1\n",
      "trial.fixed.lr", 13, "also in space"},
@@ -326,6 +360,27 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
                        "    label: y\n",
      "trial.dataset.label", 14, "only applies to CSV datasets"},
+    /* issue 18: adaptation needs a target distribution; the modalities a CSV */
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
+                       "    adapt: coral\n",
+     "trial.dataset.adapt", 14, "coral needs unlabeled inputs of the test distribution"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
+                       "    shift: darken\n    adapt: dann\n",
+     "trial.dataset.adapt", 15, "unknown adaptation 'dann'"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    name: fashion-mnist\n"
+                       "    image_shape: [1, 28, 28]\n",
+     "trial.dataset.image_shape", 14, "only applies to CSV datasets"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    path: d.csv\n"
+                       "    image_columns: \"px*\"\n",
+     "trial.dataset.image_shape", 14, "is required with trial.dataset.image_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset:\n    path: d.csv\n"
+                       "    image_columns: \"px*\"\n    image_shape: [1, 8]\n",
+     "trial.dataset.image_shape", 15, "must be a list [C, H, W]"},
+    {HEAD SEARCH SPACE "trial:\n  model: multimodal\n  dataset: d.csv\n", "trial.model", 11,
+     "multimodal needs a CSV dataset with image_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: lenet\n  dataset:\n    path: d.csv\n"
+                       "    image_columns: \"px*\"\n    image_shape: [1, 8, 8]\n",
+     "trial.model", 11, "lenet does not read dataset.image_columns"},
     {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset: fashion-mnist\n  epochs: 0\n",
      "trial.epochs", 13, "must be >= 1"},
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  timeout: -5\n", "trial.timeout", 12,
@@ -683,6 +738,9 @@ static const char *const example_files[] = {
     "examples/branin.yaml",
     "examples/toy-command.yaml",
     "examples/asha-toy.yaml",
+    "examples/two-objectives.yaml",
+    "examples/multimodal/multimodal.yaml",
+    "examples/fashion-mnist-coral.yaml",
 };
 
 START_TEST(test_examples_valid_and_round_trip)
@@ -817,6 +875,16 @@ static const char *const good_specs[] = {
     "  amsgrad: {type: categorical, values: [true, false], when: {opt: adam}}\n"
     "  eps: {type: float, low: 1e-8, high: 1e-6, log: true, when: {amsgrad: true}}\n"
     "trial: {command: [prog, '--momentum={momentum}', '--w3={w3}']}\n",
+    /* several objectives, human_error on the first */
+    "name: mo\n"
+    "objective:\n"
+    "  - {metric: val_error, goal: minimize, human_error: 0.01}\n"
+    "  - {metric: latency_ms, goal: minimize}\n"
+    "  - {metric: acc, goal: maximize}\n"
+    "search: {algorithm: bayes, max_trials: 20, parallelism: 2}\n"
+    "space: {x: {type: float, low: 0, high: 1}}\n"
+    "trial: {command: [prog]}\n"
+    "constraints: [{metric: memory_mb, max: 2000}]\n",
     /* JSON input */
     "{\n"
     "  \"name\": \"json-study\",\n"
@@ -830,6 +898,50 @@ static const char *const good_specs[] = {
 START_TEST(test_good_specs_round_trip)
 {
     assert_round_trip(good_specs[_i], strlen(good_specs[_i]), "good.yaml");
+}
+END_TEST
+
+/* a list of objectives: each in order, the first also in objective.metric;
+ * a list of one is the mapping */
+START_TEST(test_several_objectives)
+{
+    const char *y = "name: mo\n"
+                    "objective:\n"
+                    "  - {metric: val_error}\n"
+                    "  - {metric: latency_ms, goal: maximize}\n"
+                    "search: {algorithm: random, max_trials: 5}\n"
+                    "space: {x: {type: float, low: 0, high: 1}}\n"
+                    "trial: {command: [prog]}\n";
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, y, strlen(y), "mo.yaml", &d), 0);
+    ck_assert_uint_eq(hp_spec_n_objectives(&s), 2);
+    ck_assert_str_eq(s.objective.metric, "val_error");
+    ck_assert_int_eq(s.objective.goal, HP_GOAL_MINIMIZE);
+    ck_assert_str_eq(hp_spec_objective_metric(&s, 1), "latency_ms");
+    ck_assert_int_eq(hp_spec_objective_goal(&s, 1), HP_GOAL_MAXIMIZE);
+    hp_buf_t j = {0};
+    hp_spec_to_json(&s, &j);
+    ck_assert_ptr_nonnull(strstr(j.data, "\"objective\":[{\"metric\":\"val_error\",\"goal\":"
+                                         "\"minimize\"},{\"metric\":\"latency_ms\",\"goal\":"
+                                         "\"maximize\"}]"));
+    hp_buf_fini(&j);
+    hp_spec_t one, map;
+    const char *y1 = "name: mo\nobjective: [{metric: val_error, goal: maximize}]\n"
+                     "search: {algorithm: random, max_trials: 5}\n"
+                     "space: {x: {type: float, low: 0, high: 1}}\ntrial: {command: [prog]}\n";
+    const char *y2 = "name: mo\nobjective: {metric: val_error, goal: maximize}\n"
+                     "search: {algorithm: random, max_trials: 5}\n"
+                     "space: {x: {type: float, low: 0, high: 1}}\ntrial: {command: [prog]}\n";
+    ck_assert_int_eq(hp_spec_parse(&one, y1, strlen(y1), "one.yaml", &d), 0);
+    ck_assert_int_eq(hp_spec_parse(&map, y2, strlen(y2), "map.yaml", &d), 0);
+    ck_assert_uint_eq(hp_spec_n_objectives(&one), 1);
+    ck_assert(hp_spec_equal(&one, &map));
+    ck_assert(!hp_spec_equal(&one, &s));
+    hp_spec_fini(&one);
+    hp_spec_fini(&map);
+    hp_spec_fini(&s);
+    hp_diag_fini(&d);
 }
 END_TEST
 
@@ -1239,6 +1351,7 @@ static Suite *spec_suite(void)
     tcase_add_loop_test(tc, test_good_specs_round_trip, 0, (int)HP_ARRAY_LEN(good_specs));
     tcase_add_test(tc, test_defaults_filled_in);
     tcase_add_test(tc, test_pruning_defaults);
+    tcase_add_test(tc, test_several_objectives);
     tcase_add_test(tc, test_command_forms);
     tcase_add_test(tc, test_equal_detects_differences);
     suite_add_tcase(s, tc);

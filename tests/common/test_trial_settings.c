@@ -214,6 +214,7 @@ END_TEST
 
 static const char *normalize_word(int x) { return hp_normalize_name((hp_normalize_t)x); }
 static const char *shift_word(int x) { return hp_shift_name((hp_shift_t)x); }
+static const char *adapt_word(int x) { return hp_adapt_name((hp_adapt_t)x); }
 static const char *task_word(int x) { return hp_task_name((hp_task_t)x); }
 static const char *model_word(int x) { return hp_model_name((hp_model_t)x); }
 
@@ -238,6 +239,7 @@ START_TEST(test_dataset_keys_reach_settings)
     } enums[] = {
         {"normalize", normalize_word},
         {"shift", shift_word},
+        {"adapt", adapt_word},
         {"task", task_word},
         {"model", model_word}, /* trial.model, which fixed: {model: ...} overrides */
     };
@@ -256,10 +258,15 @@ START_TEST(test_dataset_keys_reach_settings)
         "name: a\nobjective: {metric: val_error}\nsearch: {max_trials: 2}\n"
         "space: {lr: {type: float, low: 0.001, high: 0.1}}\n"
         "trial:\n  model: mlp\n  dataset: {name: fashion-mnist, train_subset: 100,"
-        " validation_fraction: 0.2, normalize: centered, shift: noise, augment: true}\n",
+        " validation_fraction: 0.2, normalize: centered, shift: noise, augment: true,"
+        " adapt: coral}\n",
         "name: a\nobjective: {metric: val_error}\nsearch: {max_trials: 2}\n"
         "space: {lr: {type: float, low: 0.001, high: 0.1}}\n"
         "trial:\n  model: mlp\n  dataset: {path: d.csv, label: y, task: regression}\n",
+        "name: a\nobjective: {metric: val_error}\nsearch: {max_trials: 2}\n"
+        "space: {lr: {type: float, low: 0.001, high: 0.1}}\n"
+        "trial:\n  model: multimodal\n  dataset: {path: d.csv, label: y, image_columns: \"px*\","
+        " image_shape: [1, 8, 8], feature_columns: [f1, f2]}\n",
     };
     for (size_t i = 0; i < hp_trial_dataset_keys_n; i++) {
         char want[64], first[64];

@@ -101,6 +101,30 @@ int main(int argc, char **argv)
     hp_proto_set_body(&e3, HPSEARCH__MSG_TYPE__RESULT, &res);
     n += write_seed(argv[1], "result_filled", &e3);
 
+    /* a classifier's result with its error analysis (issue 18) */
+    uint64_t conf[4] = {40, 2, 3, 55};
+    uint8_t px[4] = {0, 80, 160, 255};
+    Hpsearch__WorstExample we = HPSEARCH__WORST_EXAMPLE__INIT;
+    Hpsearch__WorstExample *wep[1] = {&we};
+    we.index = 17;
+    we.label = 1;
+    we.predicted = 0;
+    we.loss = 4.5;
+    we.pixels = (ProtobufCBinaryData){4, px};
+    Hpsearch__ErrorAnalysis ea = HPSEARCH__ERROR_ANALYSIS__INIT;
+    ea.classes = 2;
+    ea.n_confusion = 4;
+    ea.confusion = conf;
+    ea.n_worst = 1;
+    ea.worst = wep;
+    ea.image_c = 1;
+    ea.image_h = ea.image_w = 2;
+    res.errors = &ea;
+    Hpsearch__Envelope e5 = HPSEARCH__ENVELOPE__INIT;
+    hp_proto_set_body(&e5, HPSEARCH__MSG_TYPE__RESULT, &res);
+    n += write_seed(argv[1], "result_errors", &e5);
+    res.errors = NULL;
+
     Hpsearch__Submit sub = HPSEARCH__SUBMIT__INIT;
     sub.spec_text = "name: s\nobjective: {metric: loss, goal: minimize}\n";
     Hpsearch__Envelope e4 = HPSEARCH__ENVELOPE__INIT;

@@ -2,6 +2,7 @@
  * messages, authentication, leases that expire, late results, a restart in
  * the middle of a trial, and 200 workers at once. */
 #include "harness.h"
+#include "hp_it.h"
 
 #include "hp_check.h"
 
@@ -185,7 +186,8 @@ static void fake_heartbeat(fake_t *f, uint64_t trial_id, uint64_t lease_id, size
     env.heartbeat = &hb;
     fake_send(f, &env);
     Hpsearch__Envelope *r = fake_recv(f);
-    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__HEARTBEAT_REPLY);
+    ck_assert_msg(r->type == HPSEARCH__MSG_TYPE__HEARTBEAT_REPLY, "HEARTBEAT got %s %s",
+                  hp_proto_type_name(r->type), r->error ? r->error->message : "");
     *ncancel = r->heartbeat_reply->n_cancel;
     hp_proto_free(r);
 }
@@ -397,6 +399,86 @@ START_TEST(test_negative_step_not_judged)
 }
 END_TEST
 
+/* A RESULT's error analysis is stored when every count and bound adds up,
+ * and dropped (the result still counting) when one does not. */
+static Hpsearch__Envelope *fake_result_errors(fake_t *f, uint64_t trial_id, uint64_t lease_id,
+                                              Hpsearch__ErrorAnalysis *ea)
+{
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    Hpsearch__Result res = HPSEARCH__RESULT__INIT;
+    Hpsearch__LeaseRef l = HPSEARCH__LEASE_REF__INIT;
+    l.trial_id = trial_id;
+    l.lease_id = lease_id;
+    res.lease = &l;
+    res.outcome = HPSEARCH__TRIAL_OUTCOME__COMPLETED;
+    res.value = 0.5;
+    res.errors = ea;
+    env.type = HPSEARCH__MSG_TYPE__RESULT;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
+    env.result = &res;
+    fake_send(f, &env);
+    return fake_recv(f);
+}
+
+START_TEST(test_error_analysis_checked)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "error-analysis");
+    hp_harness_start_daemon(&h, NULL);
+    hp_harness_submit(&h, "name: ea\nobjective: {metric: loss}\n"
+                          "search: {algorithm: random, max_trials: 4, seed: 1}\n"
+                          "space:\n  x: {type: float, low: 0, high: 1}\n"
+                          "trial: {command: [prog, '{x}']}\n");
+    fake_t a;
+    fake_open(&a, h.listen);
+    fake_hello(&a, 0);
+    uint64_t conf[4] = {5, 1, 2, 7};
+    uint8_t px[4] = {0, 64, 128, 255};
+    for (int k = 0; k < 4; k++) {
+        Hpsearch__ErrorAnalysis ea = HPSEARCH__ERROR_ANALYSIS__INIT;
+        Hpsearch__WorstExample w = HPSEARCH__WORST_EXAMPLE__INIT;
+        Hpsearch__WorstExample *wp[1] = {&w};
+        ea.classes = 2;
+        ea.confusion = conf;
+        ea.n_confusion = k == 1 ? 3 : 4; /* 1: not classes^2 */
+        ea.worst = wp;
+        ea.n_worst = 1;
+        ea.image_c = 1;
+        ea.image_h = ea.image_w = 2;
+        w.index = 9;
+        w.label = k == 2 ? 2 : 1; /* 2: a class beyond classes */
+        w.predicted = 0;
+        w.loss = 3.5;
+        w.pixels = (ProtobufCBinaryData){k == 3 ? 3 : 4, px}; /* 3: not c*h*w bytes */
+        Hpsearch__Envelope *t = fake_get_trial(&a);
+        uint64_t id = t->trial->trial_id, lease = t->trial->lease_id;
+        hp_proto_free(t);
+        Hpsearch__Envelope *r = fake_result_errors(&a, id, lease, &ea);
+        ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ACK);
+        ck_assert(!r->ack->stop);
+        hp_proto_free(r);
+    }
+    ck_assert_str_eq(hp_harness_wait_study(&h, "ea", 60), "completed");
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trials WHERE state = "
+                                             "'completed'"),
+                     4);
+    /* only the first one was whole */
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM trial_errors"), 1);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT t.number FROM trial_errors e JOIN trials t "
+                                             "ON t.id = e.trial_id"),
+                     0);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT json_extract(confusion, '$[1][1]') FROM "
+                                             "trial_errors"),
+                     7);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT idx * 100 + label * 10 + predicted FROM "
+                                             "trial_worst WHERE rank = 1 AND "
+                                             "hex(pixels) = '004080FF'"),
+                     910);
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 /* A trial the pruning rule stopped is pruned however its worker heard the
  * stop: by the PROGRESS reply (PRUNED), or by a heartbeat's reply, which
  * names no reason, so the worker reports CANCELLED. One that completed
@@ -571,6 +653,11 @@ START_TEST(test_expired_lease_requeues_and_late_result_is_refused)
 }
 END_TEST
 
+/* Sessions outlive a restart (their digests are stored): after a SIGKILL
+ * the worker's heartbeat and result are served under the session it had,
+ * with no HELLO, and the lease it held survived; a HELLO that names its id
+ * without its secret or nonce (another token holder) gets a new id and
+ * takes nothing of it. */
 START_TEST(test_restart_keeps_lease_for_reconnecting_worker)
 {
     hp_harness_t h;
@@ -585,25 +672,27 @@ START_TEST(test_restart_keeps_lease_for_reconnecting_worker)
     hp_proto_free(t);
     hp_harness_kill(&h, h.daemon, SIGKILL);
     hp_harness_start_daemon(&h, "--lease-ms", "20000", NULL);
-    /* the old worker id is unknown to the new process until it says HELLO */
+    char *log = child_log(&h, "hpsearchd", h.daemon);
+    HAS(log, "restored the sessions of 1 workers");
+    free(log);
+    /* someone else with the token names the id first: a new id, no lease */
+    fake_t m;
+    fake_open(&m, h.listen);
+    fake_hello(&m, wid);
+    ck_assert_uint_ne(m.id, wid);
     size_t ncancel = 0;
-    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-    Hpsearch__Heartbeat hb = HPSEARCH__HEARTBEAT__INIT;
-    env.type = HPSEARCH__MSG_TYPE__HEARTBEAT;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &hb;
-    fake_send(&a, &env);
-    Hpsearch__Envelope *r = fake_recv(&a);
-    ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ERROR);
-    ck_assert_str_eq(r->error->code, "ENOENT");
-    hp_proto_free(r);
-    fake_hello(&a, wid);
-    ck_assert_uint_eq(a.id, wid);
+    fake_heartbeat(&m, trial, lease, &ncancel);
+    ck_assert_uint_eq(ncancel, 1); /* not its lease: told to stop it */
+    /* the worker goes on under its session, no HELLO: the lease held */
     fake_heartbeat(&a, trial, lease, &ncancel);
-    ck_assert_uint_eq(ncancel, 0); /* the lease survived the restart */
+    ck_assert_uint_eq(ncancel, 0);
     Hpsearch__Envelope *ack = fake_result(&a, trial, lease, 1.25);
+    ck_assert_int_eq(ack->type, HPSEARCH__MSG_TYPE__ACK);
     ck_assert(!ack->ack->stop);
     hp_proto_free(ack);
+    /* and a HELLO again with its secret keeps its id */
+    fake_hello(&a, wid);
+    ck_assert_uint_eq(a.id, wid);
     t = fake_get_trial(&a);
     ack = fake_result(&a, t->trial->trial_id, t->trial->lease_id, 2.5);
     hp_proto_free(t);
@@ -612,6 +701,84 @@ START_TEST(test_restart_keeps_lease_for_reconnecting_worker)
     ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials WHERE state = "
                                               "'completed' AND attempts = 1"),
                      2);
+    log = child_log(&h, "hpsearchd", h.daemon);
+    HAS(log, "went on under its session from before the restart");
+    HAS(log, "without its session secret; registering it under a new id");
+    free(log);
+    nng_close(m.s);
+    nng_close(a.s);
+    hp_harness_fini(&h);
+}
+END_TEST
+
+/* A HELLO whose reply is lost and that is sent again — the same bytes (a
+ * REQ resend), or a new HELLO with the worker process's nonce (after its
+ * timeout) — is the same registration: one worker id, one workers row. */
+START_TEST(test_hello_resent_registers_once)
+{
+    hp_harness_t h;
+    hp_harness_init(&h, "hello-resend");
+    hp_harness_start_daemon(&h, NULL);
+    unsigned char nonce[32];
+    for (size_t i = 0; i < sizeof nonce; i++)
+        nonce[i] = (unsigned char)(i * 37 + 11);
+    Hpsearch__Hello hl = HPSEARCH__HELLO__INIT;
+    hl.hostname = "resender";
+    hl.pid = (uint32_t)getpid();
+    hl.slots = 1;
+    hl.cores = 1;
+    hl.nonce.data = nonce;
+    hl.nonce.len = sizeof nonce;
+    fake_t a;
+    fake_open(&a, h.listen);
+    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
+    env.type = HPSEARCH__MSG_TYPE__HELLO;
+    env.body_case = HPSEARCH__ENVELOPE__BODY_HELLO;
+    env.hello = &hl;
+    /* the first reply "lost": read and dropped */
+    fake_send(&a, &env);
+    Hpsearch__Envelope *r1 = fake_recv(&a);
+    ck_assert_int_eq(r1->type, HPSEARCH__MSG_TYPE__HELLO_REPLY);
+    /* the same request again (same seq, as nng's REQ resends it) */
+    a.seq--;
+    env.seq = 0;
+    fake_send(&a, &env);
+    Hpsearch__Envelope *r2 = fake_recv(&a);
+    ck_assert_int_eq(r2->type, HPSEARCH__MSG_TYPE__HELLO_REPLY);
+    ck_assert_uint_eq(r2->hello_reply->worker_id, r1->hello_reply->worker_id);
+    ck_assert_uint_eq(r2->hello_reply->session.len, r1->hello_reply->session.len);
+    ck_assert(memcmp(r2->hello_reply->session.data, r1->hello_reply->session.data,
+                     r1->hello_reply->session.len) == 0);
+    /* a new HELLO of the same process after a timeout (new seq, no id yet) */
+    fake_send(&a, &env);
+    Hpsearch__Envelope *r3 = fake_recv(&a);
+    ck_assert_int_eq(r3->type, HPSEARCH__MSG_TYPE__HELLO_REPLY);
+    ck_assert_uint_eq(r3->hello_reply->worker_id, r1->hello_reply->worker_id);
+    /* its session is the one of the latest reply */
+    a.id = r3->hello_reply->worker_id;
+    a.session_len = r3->hello_reply->session.len;
+    memcpy(a.session, r3->hello_reply->session.data, a.session_len);
+    hp_proto_free(r1);
+    hp_proto_free(r2);
+    hp_proto_free(r3);
+    size_t ncancel;
+    fake_heartbeat(&a, 99, 99, &ncancel); /* the session of the latest reply serves */
+    ck_assert_uint_eq(ncancel, 1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM workers"), 1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events WHERE kind = "
+                                              "'worker_hello'"),
+                     2);
+    /* and across a restart: the resend of a HELLO the old daemon answered */
+    hp_harness_kill(&h, h.daemon, SIGKILL);
+    hp_harness_start_daemon(&h, NULL);
+    a.seq = 2; /* the third HELLO's */
+    env.session.len = 0;
+    fake_send(&a, &env);
+    Hpsearch__Envelope *r4 = fake_recv(&a);
+    ck_assert_int_eq(r4->type, HPSEARCH__MSG_TYPE__HELLO_REPLY);
+    ck_assert_uint_eq(r4->hello_reply->worker_id, a.id);
+    hp_proto_free(r4);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM workers"), 1);
     nng_close(a.s);
     hp_harness_fini(&h);
 }
@@ -785,7 +952,9 @@ int main(void)
     tcase_add_test(tc, test_trial_carries_timeout_and_kill_grace);
     tcase_add_test(tc, test_pruned_however_the_stop_arrived);
     tcase_add_test(tc, test_negative_step_not_judged);
+    tcase_add_test(tc, test_error_analysis_checked);
     tcase_add_test(tc, test_restart_keeps_lease_for_reconnecting_worker);
+    tcase_add_test(tc, test_hello_resent_registers_once);
     tcase_add_test(tc, test_interrupted_result_requeues_and_worker_leaves);
     tcase_add_test(tc, test_studies_take_turns);
     tcase_add_test(tc, test_sigterm_drains);

@@ -7,12 +7,17 @@
  *            trial runs again on another worker;
  *   heal     the same, then the link comes back: the cut-off worker's late
  *            result is refused (logged on both sides) and not recorded;
- *   latency  100 ms latency with 5% loss on every link (tc netem), under
- *            which the study completes;
+ *   latency  100 ms latency with 5% loss on every link, under which the
+ *            study completes: tc netem where the kernel has it; else a
+ *            delaying TCP proxy (delay_proxy.c: 100 ms each way, and now
+ *            and then a connection reset) between the workers and the
+ *            daemon, over links that drop 5% of packets (nftables);
  *   loss     5% of packets dropped each way on every link (nftables), for
  *            kernels without netem;
  *   restart  the coordinator's host restarted (SIGKILL, started again in
- *            its namespace): the workers reconnect and the study completes.
+ *            its namespace): the workers reconnect under the sessions
+ *            they had (restored from the database) and the study
+ *            completes.
  *
  * One ctest entry per case (CK_RUN_CASE). Needs root; otherwise, and when
  * the kernel lacks what a case needs (netem, nftables), the case says so on
@@ -37,6 +42,8 @@
 #define GUARD_S 90
 #define TOKEN "partition-test-token-5f1c0e9a"
 #define LISTEN "tcp://" HP_NET_COORD_ADDR ":7521"
+/* where the latency case's proxy listens (in the coordinator's namespace) */
+#define PROXY_ADDR HP_NET_COORD_ADDR ":7600"
 
 /* one case's world: the harness (files, processes) and the network */
 typedef struct world {
@@ -45,6 +52,8 @@ typedef struct world {
     char token[700];
     char lease_ms[16], heartbeat_ms[16];
     pid_t worker[HP_NET_MAX_WORKERS + 1]; /* worker[i] runs in worker namespace i */
+    const char *connect;                  /* the URL workers dial: LISTEN or the proxy's */
+    pid_t proxy;                          /* the delaying proxy, when there is one */
     const char *wrap[HP_NET_MAX_WORKERS + 1][8];
     char env[HP_NET_MAX_WORKERS + 1][32];
 } world_t;
@@ -160,13 +169,33 @@ static void start_worker(world_t *w, int i)
     w->wrap[i][k++] = "/usr/bin/env";
     w->wrap[i][k++] = w->env[i];
     w->wrap[i][k] = NULL;
-    w->worker[i] = hp_harness_spawn_wrapped(&w->h, w->wrap[i], "hpworker", "--connect", LISTEN,
+    w->worker[i] = hp_harness_spawn_wrapped(&w->h, w->wrap[i], "hpworker", "--connect",
+                                            w->connect ? w->connect : LISTEN,
                                             "--slots", "1", "--token-file", w->token, NULL);
 }
 
+/* The delaying proxy in the coordinator's namespace, on PROXY_ADDR, in
+ * front of the daemon's worker socket; returns once it listens. */
+static void start_proxy(world_t *w, int delay_ms, const char *reset_pct)
+{
+    char delay[16], ready[800], path[900];
+    snprintf(delay, sizeof delay, "%d", delay_ms);
+    snprintf(ready, sizeof ready, "%s/proxy.ready", w->h.dir);
+    w->proxy = hp_harness_spawn_wrapped(&w->h, hp_net_exec(&w->net, 0), "hp_delay_proxy",
+                                        "--listen", PROXY_ADDR, "--to",
+                                        HP_NET_COORD_ADDR ":7521", "--delay-ms", delay,
+                                        "--reset-pct", reset_pct, "--seed", "15", "--ready",
+                                        ready, NULL);
+    snprintf(path, sizeof path, "proxy.ready");
+    until_file(w, path);
+    w->connect = "tcp://" PROXY_ADDR;
+}
+
 /* The network, the daemon and three workers; returns when all three have
- * said HELLO over their links. */
-static void world_up(world_t *w, const char *name, int lease_ms, int heartbeat_ms)
+ * said HELLO over their links. With proxy_ms >= 0 the workers dial the
+ * daemon through the delaying proxy (start_proxy). */
+static void world_up_via(world_t *w, const char *name, int lease_ms, int heartbeat_ms,
+                         int proxy_ms, const char *reset_pct)
 {
     char why[512];
     if (hp_net_usable(why, sizeof why) != 0)
@@ -180,9 +209,16 @@ static void world_up(world_t *w, const char *name, int lease_ms, int heartbeat_m
     snprintf(w->h.listen, sizeof w->h.listen, "%s", LISTEN);
     hp_net_build(&w->net, 3, w->h.dir);
     start_daemon(w);
+    if (proxy_ms >= 0)
+        start_proxy(w, proxy_ms, reset_pct);
     for (int i = 1; i <= 3; i++)
         start_worker(w, i);
     until(w, "SELECT count(*) FROM workers WHERE state = 'alive'", 3);
+}
+
+static void world_up(world_t *w, const char *name, int lease_ms, int heartbeat_ms)
+{
+    world_up_via(w, name, lease_ms, heartbeat_ms, -1, NULL);
 }
 
 static void world_down(world_t *w)
@@ -367,28 +403,6 @@ static void tc_netem(world_t *w, const char *ns, const char *dev)
     ck_assert_msg(code == 0, "tc netem on %s in %s failed; see %s", dev, ns, w->net.log);
 }
 
-START_TEST(test_latency)
-{
-    char why[512];
-    if (hp_net_usable(why, sizeof why) != 0)
-        skip(NULL, "partition case 'latency': %s", why);
-    if (hp_net_netem_usable(why, sizeof why) != 0)
-        skip(NULL, "partition case 'latency' (100 ms latency, 5%% loss) cannot run: %s. "
-                   "Nothing was tested under latency; the 'loss' case covers loss alone",
-             why);
-    world_t w;
-    /* a lease of 20 round trips: slow links must not look like dead ones */
-    world_up(&w, "latency", 4000, 400);
-    for (int i = 0; i < 3; i++) {
-        tc_netem(&w, w.net.worker[i], w.net.wveth[i]);
-        tc_netem(&w, w.net.coord, w.net.cveth[i]);
-    }
-    submit(&w, "latency", 12, 10);
-    until_study_done(&w, "latency");
-    exactly_once(&w, "latency", 12);
-    world_down(&w);
-}
-END_TEST
 
 /* Drops 5% of the packets each way in worker i's namespace, counting them. */
 static void nft_loss(world_t *w, const char *nft, int i)
@@ -433,6 +447,70 @@ static long nft_dropped(world_t *w, const char *nft, int i)
     return total;
 }
 
+/* What the proxy said it did (its last line, at SIGTERM). */
+static char *proxy_report(world_t *w)
+{
+    hp_harness_kill(&w->h, w->proxy, SIGTERM);
+    char *log = child_log(&w->h, "hp_delay_proxy", w->proxy);
+    w->proxy = 0;
+    return log;
+}
+
+START_TEST(test_latency)
+{
+    char why[512], netem_why[512];
+    if (hp_net_usable(why, sizeof why) != 0)
+        skip(NULL, "partition case 'latency': %s", why);
+    world_t w;
+    if (hp_net_netem_usable(netem_why, sizeof netem_why) == 0) {
+        /* a lease of 20 round trips: slow links must not look like dead ones */
+        world_up(&w, "latency", 4000, 400);
+        for (int i = 0; i < 3; i++) {
+            tc_netem(&w, w.net.worker[i], w.net.wveth[i]);
+            tc_netem(&w, w.net.coord, w.net.cveth[i]);
+        }
+        submit(&w, "latency", 12, 10);
+        until_study_done(&w, "latency");
+        exactly_once(&w, "latency", 12);
+        world_down(&w);
+        return;
+    }
+    /* no netem: the delay comes from the proxy, the loss from nftables */
+    const char *nft = access("/usr/sbin/nft", X_OK) == 0 ? "/usr/sbin/nft" : NULL;
+    if (!nft)
+        skip(NULL, "partition case 'latency': tc netem cannot run (%s), and nftables' nft, "
+                   "which the proxy variant drops packets with, is not installed "
+                   "(deploy/install-deps.sh installs it)",
+             netem_why);
+    fprintf(stderr, "latency: tc netem cannot run here (%s); using hp_delay_proxy (100 ms each "
+                    "way, 1%% of chunks reset) over links dropping 5%% of packets\n",
+            netem_why);
+    world_up_via(&w, "latency", 4000, 400, 100, "1");
+    for (int i = 0; i < 3; i++)
+        nft_loss(&w, nft, i);
+    submit(&w, "latency", 24, 10);
+    until_study_done(&w, "latency");
+    exactly_once(&w, "latency", 24);
+    long dropped = 0;
+    for (int i = 0; i < 3; i++)
+        dropped += nft_dropped(&w, nft, i);
+    /* every worker's traffic went through the proxy: the daemon saw only it */
+    char *dlog = child_log(&w.h, "hpsearchd", w.h.daemon);
+    HAS(dlog, "(tcp " HP_NET_COORD_ADDR ", pid");
+    LACKS(dlog, "(tcp 10.77.0.11, pid");
+    free(dlog);
+    char *plog = proxy_report(&w);
+    const char *report = strstr(plog, "hp_delay_proxy: ");
+    while (report && !strstr(report, "delayed 100 ms"))
+        report = strstr(report + 1, "hp_delay_proxy: ");
+    ck_assert_msg(report != NULL, "the proxy printed no report:\n%s", plog);
+    fprintf(stderr, "latency: %ld packets dropped on the links; %s", dropped, report);
+    free(plog);
+    ck_assert_int_gt(dropped, 0);
+    world_down(&w);
+}
+END_TEST
+
 START_TEST(test_loss)
 {
     char why[512];
@@ -470,10 +548,13 @@ START_TEST(test_restart)
     hp_harness_kill(&w.h, w.h.daemon, SIGKILL);
     w.h.daemon = 0;
     start_daemon(&w);
-    /* every worker says HELLO again, over its link, to the new daemon */
-    until(&w, "SELECT count(*) FROM events WHERE kind = 'worker_hello'", hellos + 3);
+    /* every worker goes on over its link under the session it had (the
+     * new daemon restored them from the database): no HELLO again */
+    until_logged(&w, "hpsearchd", w.h.daemon, "restored the sessions of 3 workers");
     until_study_done(&w, "restart");
     exactly_once(&w, "restart", 16);
+    ck_assert_int_eq(q(&w, "SELECT count(*) FROM events WHERE kind = 'worker_hello'"), hellos);
+    ck_assert_int_eq(q(&w, "SELECT count(*) FROM workers"), 3);
     for (int i = 1; i <= 3; i++)
         ck_assert_msg(waitpid(w.worker[i], NULL, WNOHANG) == 0, "worker %d exited", i);
     world_down(&w);

@@ -435,6 +435,13 @@ START_TEST(test_sanity_check_before_the_first_trial)
                                               "plateaus') > 0 AND instr(reason, 'learning rate "
                                               "too low') > 0"),
                      1);
+    /* and what to do next */
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM studies WHERE name = "
+                                              "'hopeless' AND instr(reason, 'next: `hpsearch "
+                                              "check SPEC`') > 0 AND instr(reason, "
+                                              "'`search.sanity_check: false` in the spec "
+                                              "skips it') > 0"),
+                     1);
     /* shuffled labels: memorised like any others, but nothing carries over
      * to held-out data — the study stops before any trial, saying why */
     char csv[700], text[1200];

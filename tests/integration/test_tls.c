@@ -192,6 +192,11 @@ START_TEST(test_workers_of_another_ca_are_refused_and_both_sides_log_it)
     snprintf(refused, sizeof refused, "WARN workers socket %s: ", h.listen);
     size_t seen = wait_log(&h, "hpsearchd", d, refused);
     wait_log_from(&h, "hpsearchd", d, "TLS handshake", seen);
+    /* the daemon names the peer and the reason (its own TLS engine) */
+    wait_log(&h, "hpsearchd", d,
+             "TLS handshake failed from tcp 127.0.0.1:");
+    wait_log(&h, "hpsearchd", d,
+             "the client refused this daemon's certificate (TLS alert unknown_ca)");
     hp_harness_kill(&h, w1, SIGKILL);
     /* a fresh daemon (a log of its own) for the next worker */
     hp_harness_kill(&h, d, SIGTERM);
@@ -202,13 +207,17 @@ START_TEST(test_workers_of_another_ca_are_refused_and_both_sides_log_it)
                                 "--tls-cert", t.o_crt, "--tls-key", t.o_key, NULL);
     wait_log(&h, "hpworker", w2, "is not signed by --tls-ca"); /* warned at start */
     snprintf(want, sizeof want,
-             "TLS handshake with %s failed: the server refused this client's certificate (is "
-             "--tls-cert %s signed by the CA the server's --tls-ca names?)",
+             "TLS handshake with %s failed: the server refused this client's certificate (it "
+             "closed the connection without saying why); is --tls-cert %s signed by the CA the "
+             "server's --tls-ca names? It is not signed by this side's --tls-ca either",
              h.listen, t.o_crt);
     wait_log(&h, "hpworker", w2, want);
-    /* and the daemon logged that refusal too */
+    /* and the daemon logged that refusal too, with who and why */
     seen = wait_log(&h, "hpsearchd", d, refused);
     wait_log_from(&h, "hpsearchd", d, "TLS handshake", seen);
+    wait_log(&h, "hpsearchd", d,
+             "TLS handshake failed from tcp 127.0.0.1:");
+    wait_log(&h, "hpsearchd", d, ": the client's certificate is not signed by --tls-ca");
     char *log = child_log(&h, "hpworker", w2);
     LACKS(log, "registered as worker");
     free(log);
@@ -247,6 +256,7 @@ START_TEST(test_client_without_certificate_is_refused)
     char want[4096];
     snprintf(want, sizeof want, "WARN control socket %s: 1 TLS handshake refused", h.control);
     wait_log(&h, "hpsearchd", d, want);
+    wait_log(&h, "hpsearchd", d, "the client sent no certificate (this daemon requires one");
     /* and with one the same dial goes through */
     res_t r = TLS_CLI(&h, &t, "status");
     OK(r);
@@ -260,6 +270,7 @@ START_TEST(test_client_without_certificate_is_refused)
              h.control);
     HAS(r.err, want);
     res_free(&r);
+    wait_log(&h, "hpsearchd", d, "the client does not speak TLS (a plain tcp:// client?)");
     snprintf(plain, sizeof plain, "tcp://%s", strstr(h.listen, "://") + 3);
     pid_t w = hp_harness_spawn(&h, "hpworker", "--connect", plain, NULL);
     snprintf(want, sizeof want, "ERROR no answer from %s: the server at", plain);

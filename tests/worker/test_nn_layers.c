@@ -122,19 +122,21 @@ END_TEST
 /* ---- conv2d ---- */
 typedef struct {
     hp_nn_conv2d_dims_t d;
+    hp_nn_conv_algo_t algo;
     float *in, *w, *b, *out, *R, *col;
 } conv_ctx;
 
 static double conv_loss(void *p)
 {
     conv_ctx *c = p;
-    hp_nn_conv2d_forward(c->out, c->in, c->w, c->b, c->col, &c->d);
+    hp_nn_conv2d_forward_algo(c->algo, c->out, c->in, c->w, c->b, c->col, &c->d);
     return gc_dot(c->out, c->R, (size_t)c->d.B * c->d.K * c->d.Ho * c->d.Wo);
 }
 
-static void conv_case(int B, int C, int H, int W, int K, int k, int pad)
+static void conv_case_algo(hp_nn_conv_algo_t algo, int B, int C, int H, int W, int K, int k,
+                           int pad)
 {
-    conv_ctx c = {.d = {B, C, H, W, K, k, k, pad, 0, 0}};
+    conv_ctx c = {.d = {B, C, H, W, K, k, k, pad, 0, 0}, .algo = algo};
     hp_nn_conv2d_dims(&c.d);
     size_t ni = (size_t)B * C * H * W, nw = (size_t)K * C * k * k,
            no = (size_t)B * K * c.d.Ho * c.d.Wo;
@@ -144,7 +146,7 @@ static void conv_case(int B, int C, int H, int W, int K, int k, int pad)
         gc_fill(&rng, c.R, no, 1);
     float *din = fa(ni), *dw = fa(nw), *db = fa((size_t)K);
     conv_loss(&c);
-    hp_nn_conv2d_backward(din, dw, db, c.R, c.in, c.w, c.col, &c.d);
+    hp_nn_conv2d_backward_algo(algo, din, dw, db, c.R, c.in, c.w, c.col, &c.d);
     gc_check("conv.in", c.in, ni, din, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
     gc_check("conv.w", c.w, nw, dw, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
     gc_check("conv.b", c.b, (size_t)K, db, conv_loss, &c, 1e-2f, 2e-3, 2e-3, 400);
@@ -152,11 +154,25 @@ static void conv_case(int B, int C, int H, int W, int K, int k, int pad)
     free(din), free(dw), free(db);
 }
 
+/* both algorithms, on shapes that exercise each kernel's tails: channel
+ * counts that are not multiples of the tiles (6 output channels, 8 and
+ * 16 lanes), more than 16 channels, and widths past one 16-wide tile */
+static void conv_case(int B, int C, int H, int W, int K, int k, int pad)
+{
+    conv_case_algo(HP_NN_CONV_GEMM, B, C, H, W, K, k, pad);
+    conv_case_algo(HP_NN_CONV_DIRECT, B, C, H, W, K, k, pad);
+}
+
 START_TEST(test_conv2d_grad)
 {
     conv_case(2, 3, 7, 6, 4, 3, 1); /* padded, non-square */
     conv_case(3, 2, 6, 6, 3, 5, 0); /* LeNet's second conv shape, small */
     conv_case(1, 1, 5, 5, 2, 5, 2); /* LeNet's first conv shape, small */
+    conv_case(2, 1, 12, 9, 6, 5, 2); /* LeNet's conv 1 channels, 2 tiles wide */
+    conv_case(1, 6, 9, 9, 16, 5, 0); /* LeNet's conv 2 channels */
+    conv_case(1, 3, 6, 20, 21, 3, 1); /* 21 channels: 16 + a partial 8 */
+    conv_case(2, 5, 4, 3, 7, 1, 0);   /* 1x1 (a ResNet projection) */
+    conv_case(1, 2, 3, 4, 3, 3, 3);   /* padding wider than the kernel */
 }
 END_TEST
 
@@ -167,11 +183,14 @@ START_TEST(test_conv2d_known_values)
     hp_nn_conv2d_dims(&d);
     ck_assert_int_eq(d.Ho, 2);
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, b[1] = {0.5f}, out[4];
-    float col[64];
-    hp_nn_conv2d_forward(out, in, w, b, col, &d);
+    float *col = calloc(hp_nn_conv2d_scratch_size(&d), sizeof(float));
     float want[4] = {12.5f, 16.5f, 24.5f, 28.5f};
-    for (int i = 0; i < 4; i++)
-        ck_assert_float_eq(out[i], want[i]);
+    for (int a = HP_NN_CONV_GEMM; a <= HP_NN_CONV_DIRECT; a++) {
+        hp_nn_conv2d_forward_algo((hp_nn_conv_algo_t)a, out, in, w, b, col, &d);
+        for (int i = 0; i < 4; i++)
+            ck_assert_float_eq(out[i], want[i]);
+    }
+    free(col);
 }
 END_TEST
 
@@ -237,6 +256,7 @@ static void pool_case(int B, int C, int H, int W, int k)
 START_TEST(test_maxpool_grad)
 {
     pool_case(2, 3, 6, 5, 2); /* odd width floors */
+    pool_case(2, 2, 6, 19, 2); /* 9 windows a row: 2 vector steps of 4 and a tail */
     pool_case(2, 2, 7, 8, 3); /* generic window path */
 }
 END_TEST

@@ -138,7 +138,7 @@ START_TEST(test_activations_vs_torch)
 }
 END_TEST
 
-static void conv_case(const char *tag, int B, int C, int H, int W, int K, int k, int pad)
+static void conv_case_algo(hp_nn_conv_algo_t algo, const char *tag, int B, int C, int H, int W, int K, int k, int pad)
 {
     char n[8][64];
     const char *parts[] = {"x", "w", "b", "R", "out", "dx", "dw", "db"};
@@ -149,13 +149,20 @@ static void conv_case(const char *tag, int B, int C, int H, int W, int K, int k,
     float *x = copy(n[0]), *w = copy(n[1]), *b = copy(n[2]), *R = copy(n[3]), *y = zeros(n[4]);
     float *dx = zeros(n[0]), *dw = zeros(n[1]), *db = zeros(n[2]);
     float *col = calloc(hp_nn_conv2d_scratch_size(&d), sizeof(float));
-    hp_nn_conv2d_forward(y, x, w, b, col, &d);
+    hp_nn_conv2d_forward_algo(algo, y, x, w, b, col, &d);
     check(n[4], y, TOL);
-    hp_nn_conv2d_backward(dx, dw, db, R, x, w, col, &d);
+    hp_nn_conv2d_backward_algo(algo, dx, dw, db, R, x, w, col, &d);
     check(n[5], dx, TOL);
     check(n[6], dw, TOL);
     check(n[7], db, TOL);
     free(x), free(w), free(b), free(R), free(y), free(dx), free(dw), free(db), free(col);
+}
+
+/* both algorithms against the same PyTorch values */
+static void conv_case(const char *tag, int B, int C, int H, int W, int K, int k, int pad)
+{
+    conv_case_algo(HP_NN_CONV_GEMM, tag, B, C, H, W, K, k, pad);
+    conv_case_algo(HP_NN_CONV_DIRECT, tag, B, C, H, W, K, k, pad);
 }
 
 START_TEST(test_conv2d_vs_torch)
@@ -177,27 +184,42 @@ START_TEST(test_maxpool_vs_torch)
 }
 END_TEST
 
-START_TEST(test_lstm_vs_torch)
+/* fixture <p>.*: forward and backward of one LSTM layer; inplace: the
+ * gate gradients overwrite the gates, as the model does */
+static void lstm_case(const char *p, int T, int B, int I, int H, int inplace)
 {
-    int T = 5, B = 3, I = 4, H = 6;
     hp_nn_lstm_dims_t d = {T, B, I, H};
-    float *x = copy("lstm.x"), *wih = copy("lstm.w_ih"), *whh = copy("lstm.w_hh");
-    float *b = copy("lstm.b"), *R = copy("lstm.R"), *y = zeros("lstm.out");
+    static const char *const what[] = {"x",  "w_ih", "w_hh",  "b",     "R",
+                                       "out", "dx",  "dw_ih", "dw_hh", "db"};
+    char n[10][48];
+    for (int k = 0; k < 10; k++)
+        snprintf(n[k], sizeof n[k], "%s.%s", p, what[k]);
+    float *x = copy(n[0]), *wih = copy(n[1]), *whh = copy(n[2]), *b = copy(n[3]), *R = copy(n[4]);
+    float *y = zeros(n[5]);
     size_t nh = (size_t)T * B * H;
     float *gates = calloc(4 * nh, sizeof(float)), *c = calloc(nh, sizeof(float)),
-          *tc = calloc(nh, sizeof(float)), *dg = calloc(4 * nh, sizeof(float));
+          *tc = calloc(nh, sizeof(float)), *dg = inplace ? gates : calloc(4 * nh, sizeof(float));
     float *dh = calloc((size_t)B * H, sizeof(float)), *dc = calloc((size_t)B * H, sizeof(float));
-    float *dx = zeros("lstm.x"), *dwih = zeros("lstm.w_ih"), *dwhh = zeros("lstm.w_hh"),
-          *db = zeros("lstm.b");
+    float *dx = zeros(n[0]), *dwih = zeros(n[1]), *dwhh = zeros(n[2]), *db = zeros(n[3]);
     hp_nn_lstm_forward(y, gates, c, tc, x, wih, whh, b, &d);
-    check("lstm.out", y, TOL);
+    check(n[5], y, TOL);
     hp_nn_lstm_backward(dx, dwih, dwhh, db, R, x, y, gates, c, tc, wih, whh, dg, dh, dc, &d);
-    check("lstm.dx", dx, TOL);
-    check("lstm.dw_ih", dwih, TOL);
-    check("lstm.dw_hh", dwhh, TOL);
-    check("lstm.db", db, TOL);
+    check(n[6], dx, TOL);
+    check(n[7], dwih, TOL);
+    check(n[8], dwhh, TOL);
+    check(n[9], db, TOL);
+    if (!inplace)
+        free(dg);
     free(x), free(wih), free(whh), free(b), free(R), free(y), free(gates), free(c), free(tc);
-    free(dg), free(dh), free(dc), free(dx), free(dwih), free(dwhh), free(db);
+    free(dh), free(dc), free(dx), free(dwih), free(dwhh), free(db);
+}
+
+START_TEST(test_lstm_vs_torch)
+{
+    for (int inplace = 0; inplace < 2; inplace++) {
+        lstm_case("lstm", 5, 3, 4, 6, inplace);   /* H < 8: the vector tail alone */
+        lstm_case("lstm2", 6, 3, 5, 11, inplace); /* a full vector and a tail */
+    }
 }
 END_TEST
 

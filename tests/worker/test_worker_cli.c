@@ -46,7 +46,7 @@ START_TEST(test_train_rejects_bad_settings)
                   "%s", out);
     ck_assert_int_eq(hpworker("train --model vgg", out, sizeof out), 2);
     ck_assert_msg(strstr(out, "model: unknown value 'vgg' (choose "
-                              "mlp|lenet|lstm|resnet|tcn|attention|linear)"),
+                              "mlp|lenet|lstm|resnet|tcn|attention|linear|multimodal)"),
                   "%s", out);
     ck_assert_int_eq(hpworker("train --epochs", out, sizeof out), 2);
     ck_assert_int_eq(hpworker("train --frobnicate", out, sizeof out), 2);

@@ -57,6 +57,12 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
     if (!a)
         return hp_errf(err, errlen, HP_ENOMEM, "out of memory");
     a->o = *o;
+    /* this process's HELLO nonce: every HELLO carries it, so one resent
+     * after its reply was lost is this worker again, never a second one */
+    if (hp_random_bytes(a->nonce, sizeof a->nonce, err, errlen) < 0) {
+        free(a);
+        return HP_EIO;
+    }
     a->url = strdup(o->url);
     if (o->token && *o->token) {
         a->token_len = strlen(o->token);
@@ -153,6 +159,7 @@ void hp_agent_free(hp_agent_t *a)
     free(a->url);
     explicit_bzero(a->token, sizeof a->token);
     explicit_bzero(a->session, sizeof a->session);
+    explicit_bzero(a->nonce, sizeof a->nonce);
     free(a);
 }
 
@@ -202,6 +209,8 @@ static int hello(hp_agent_t *a, char *err, size_t errlen)
     pthread_mutex_lock(&a->mu);
     h.previous_worker_id = a->worker_id;
     pthread_mutex_unlock(&a->mu);
+    h.nonce.data = a->nonce;
+    h.nonce.len = sizeof a->nonce;
 
     Hpsearch__Envelope req = HPSEARCH__ENVELOPE__INIT, *rep;
     hp_proto_set_body(&req, HPSEARCH__MSG_TYPE__HELLO, &h);

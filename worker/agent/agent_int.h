@@ -89,6 +89,8 @@ struct hp_agent {
      * the session carries it, and a HELLO again sends it to keep the id */
     unsigned char session[HP_PROTO_MAX_SESSION];
     size_t session_len;
+    /* chosen at start (hp_agent_new), sent in every HELLO; read-only after */
+    unsigned char nonce[HP_PROTO_SESSION_BYTES];
     uint32_t heartbeat_ms, lease_ms;
     uint64_t seq; /* __atomic */
     /* capabilities */
@@ -147,5 +149,13 @@ void hp_slot_interrupt(slot_t *s);
 
 /* slot.c — the slot thread's body; pthread_create'd by hp_agent_run */
 void *hp_slot_main(void *arg);
+
+/* hp_agent_errors_msg builds a RESULT's ErrorAnalysis from a trial's error
+ * analysis (outcome.errors), pointing into it for the pixels, so it lives
+ * no longer than ea; NULL for none or when out of memory (the result goes
+ * without it). Free with hp_agent_errors_msg_free (errors_msg.c). */
+struct hp_ea;
+Hpsearch__ErrorAnalysis *hp_agent_errors_msg(const struct hp_ea *ea);
+void hp_agent_errors_msg_free(Hpsearch__ErrorAnalysis *m);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "error_analysis.h"
 #include "log.h"
 
 #include <math.h>
@@ -232,7 +233,11 @@ static Hpsearch__TrialOutcome outcome_of(const slot_t *s, const hp_runner_outcom
  * each inside the decoder's bound for one field (proto/codec.h). */
 #define RESULT_REST_MAX                                                                        \
     (HP_RUNNER_ERROR_MAX + 160 + HP_RUNNER_STDERR_TAIL + 1 +                                  \
-     HP_RUNNER_MAX_METRICS * (HP_METRIC_NAME_MAX + 16) + 4096 + HP_PROTO_MAX_TOKEN)
+     HP_RUNNER_MAX_METRICS * (HP_METRIC_NAME_MAX + 16) + 4096 + HP_PROTO_MAX_TOKEN +       \
+     ERRORS_MAX)
+/* an ErrorAnalysis: varint counts and the worst examples with pixels */
+#define ERRORS_MAX                                                                             \
+    (64 + 11 * HP_EA_MAX_CLASSES * HP_EA_MAX_CLASSES + HP_EA_WORST * (64 + HP_EA_MAX_PIXELS))
 _Static_assert(HP_CAPTURE_MAX <= HP_PROTO_MAX_STRING, "an output stream exceeds a field's bound");
 _Static_assert(2 * (size_t)HP_CAPTURE_MAX + RESULT_REST_MAX < HP_PROTO_MAX_MSG,
                "a RESULT with both output streams could exceed HP_PROTO_MAX_MSG");
@@ -274,6 +279,7 @@ static void result_msg_init(result_msg_t *m, slot_t *s, uint64_t trial_id, uint6
     /* what an external program wrote (built-in trials have none) */
     m->r.stdout_text = (ProtobufCBinaryData){o->stdout_len, (uint8_t *)o->stdout_text};
     m->r.stderr_text = (ProtobufCBinaryData){o->stderr_len, (uint8_t *)o->stderr_text};
+    m->r.errors = hp_agent_errors_msg(o->errors);
     hp_proto_set_body(&m->req, HPSEARCH__MSG_TYPE__RESULT, &m->r);
     /* cannot happen (the asserts above); if it did, the result still goes */
     if (hpsearch__envelope__get_packed_size(&m->req) > HP_PROTO_MAX_MSG) {
@@ -284,6 +290,7 @@ static void result_msg_init(result_msg_t *m, slot_t *s, uint64_t trial_id, uint6
 
 static void result_msg_fini(result_msg_t *m)
 {
+    hp_agent_errors_msg_free(m->r.errors);
     free(m->ms);
     free(m->r.metrics);
 }

@@ -26,9 +26,9 @@ static int on_epoch(const hp_train_epoch_t *m, void *data)
 {
     const hp_train_config_t *cfg = data;
     printf("epoch=%d/%d step=%ld train_loss=%.5f train_error=%.4f val_loss=%.5f val_error=%.4f "
-           "lr=%.3g samples_per_sec=%.0f seconds=%.2f\n",
+           "lr=%.3g samples_per_sec=%.0f cpu_samples_per_sec=%.0f seconds=%.2f\n",
            m->epoch, cfg->epochs, m->step, m->train_loss, m->train_error, m->val_loss,
-           m->val_error, m->lr, m->samples_per_sec, m->seconds);
+           m->val_error, m->lr, m->samples_per_sec, m->cpu_samples_per_sec, m->seconds);
     if (!isnan(m->shift_val_error)) /* shift=...: the test distribution too */
         printf("  shift_val_loss=%.5f shift_val_error=%.4f\n", m->shift_val_loss,
                m->shift_val_error);
@@ -101,9 +101,9 @@ static int exec_train(int argc, char **argv)
         return 130;
     }
     printf("test_loss=%.5f test_error=%.4f test_accuracy=%.4f params=%zu train=%zu val=%zu "
-           "test=%zu seconds=%.2f gflops=%.1f\n",
+           "test=%zu seconds=%.2f gflops=%.1f blas_core=%s\n",
            res.test_loss, res.test_error, 1.0 - res.test_error, res.nparams, res.ntrain, res.nval,
-           res.ntest, res.seconds, res.train_gflops);
+           res.ntest, res.seconds, res.train_gflops, res.blas_core);
     if (!isnan(res.shift_val_error))
         printf("shift_val_loss=%.5f shift_val_error=%.4f shift_val=%zu\n", res.shift_val_loss,
                res.shift_val_error, res.nshift_val);

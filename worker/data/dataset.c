@@ -223,6 +223,14 @@ int hp_data_shift(hp_dataset_t *ds, hp_shift_kind_t kind, char *err, size_t errl
     return 0;
 }
 
+/* The batch is converted and normalized in one pass, which is also the
+ * copy: uint8 images cannot be viewed as floats in place, and a float copy
+ * of the data set would cost 4x its memory. GCC emits an AVX2 copy of the
+ * pass beside the baseline one and picks at load time by the CPU (an
+ * ifunc), as the engine's kernels do (worker/nn/simd_int.h). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
 void hp_data_gather(float *x, int32_t *y, float *yt, const hp_dataset_t *ds, const uint32_t *idx,
                     int B, const hp_norm_t *nm, const hp_augment_t *aug, hp_rng_t *rng)
 {

@@ -41,6 +41,12 @@ typedef struct hp_dataset {
     float *yt;       /* (n) targets (regression) */
     int nclasses;    /* classification; 1 for regression */
     char **feature_names; /* CSV: dim names, else NULL */
+    /* a CSV's image columns (dataset.image_columns, columns.c): the first
+     * img_c * img_h * img_w of the dim features are an image, row-major
+     * (c, h, w); 0 = none. With features after them the data has two
+     * modalities (c, h, w stay (dim, 1, 1)); without, (c, h, w) is the
+     * image's shape too. */
+    int img_c, img_h, img_w;
 } hp_dataset_t;
 
 /* hp_dataset_fini frees everything; safe on a zeroed dataset. */
@@ -76,6 +82,18 @@ void hp_fashion_mnist_paths(const char *dir, const char *prefix, char *images, c
  * max + 1. */
 int hp_csv_load(hp_dataset_t *ds, const char *path, const char *label, hp_task_t task, char *err,
                 size_t errlen);
+
+/* hp_dataset_columns makes dst a copy of the CSV dataset src (feature
+ * names needed) with only the columns asked for: first the image columns
+ * (image_columns: comma-separated names or prefix* patterns; NULL or ""
+ * for none) in header order, exactly img[0] * img[1] * img[2] of them,
+ * then the feature columns (feature_columns likewise; NULL or "" = every
+ * column that is not an image column, "none" = none) in header order.
+ * With both, dst is (dim, 1, 1) with img_c/h/w set; with the image alone,
+ * (c, h, w) is the image's shape. A pattern that matches nothing, or an
+ * image column count that does not fit the shape, is HP_EINVAL naming it. */
+int hp_dataset_columns(hp_dataset_t *dst, const hp_dataset_t *src, const char *image_columns,
+                       const int img[3], const char *feature_columns, char *err, size_t errlen);
 
 /* ---- splits ---- */
 

@@ -1,7 +1,10 @@
-/* conv2d as im2col + sgemm per sample, and maxpool. */
+/* conv2d as im2col + sgemm per sample (or the direct kernels of
+ * conv_direct.c, by shape), and maxpool. */
+#include "conv_int.h"
 #include "fastmath_int.h"
 #include "gemm.h"
 #include "layer.h"
+#include "simd_int.h"
 
 #include <string.h>
 
@@ -44,10 +47,26 @@ static geom_t geom(const hp_nn_conv2d_dims_t *d)
     return g;
 }
 
+/* The direct kernels beat OpenBLAS on every shape measured
+ * (engine_step_bench conv: 1-128 channels, 8x8 to 28x28) until one
+ * sample's padded input outgrows the core's fast caches: each dw tile
+ * streams all of it, and at 32 channels of 34x34 (148 KB) the GEMM path's
+ * backward was 20% faster. 128 KB is between the largest shape where
+ * direct still won (83 KB) and that one. */
+#define DIRECT_MAX_PLANE_FLOATS 32768
+
+hp_nn_conv_algo_t hp_nn_conv2d_pick(const hp_nn_conv2d_dims_t *d)
+{
+    size_t padded = (size_t)d->C * (size_t)(d->H + 2 * d->pad) * (size_t)(d->W + 2 * d->pad);
+    return padded <= DIRECT_MAX_PLANE_FLOATS ? HP_NN_CONV_DIRECT : HP_NN_CONV_GEMM;
+}
+
 size_t hp_nn_conv2d_scratch_size(const hp_nn_conv2d_dims_t *d)
 {
     geom_t g = geom(d);
-    return ((size_t)g.CKK + d->K) * g.L + g.pad_sz + (size_t)g.CKK * d->K;
+    size_t gemm = ((size_t)g.CKK + d->K) * g.L + g.pad_sz + (size_t)g.CKK * d->K;
+    size_t direct = hp_nn_conv2d_direct_scratch(d);
+    return gemm > direct ? gemm : direct;
 }
 
 /* P (C, Hp, Wp) = one sample of in, zero-padded, then the col matrix */
@@ -69,6 +88,16 @@ static void im2col(float *col, float *P, const float *in, const hp_nn_conv2d_dim
 void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b,
                           float *scratch, const hp_nn_conv2d_dims_t *d)
 {
+    hp_nn_conv2d_forward_algo(hp_nn_conv2d_pick(d), out, in, w, b, scratch, d);
+}
+
+void hp_nn_conv2d_forward_algo(hp_nn_conv_algo_t a, float *out, const float *in, const float *w,
+                               const float *b, float *scratch, const hp_nn_conv2d_dims_t *d)
+{
+    if (a == HP_NN_CONV_DIRECT) {
+        hp_nn_conv2d_direct_forward(out, in, w, b, scratch, d);
+        return;
+    }
     geom_t g = geom(d);
     float *col = scratch, *full = col + (size_t)g.CKK * g.L, *P = full + (size_t)d->K * g.L;
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * d->Ho * d->Wo;
@@ -93,6 +122,17 @@ void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const flo
 void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                            const float *w, float *scratch, const hp_nn_conv2d_dims_t *d)
 {
+    hp_nn_conv2d_backward_algo(hp_nn_conv2d_pick(d), din, dw, db, dout, in, w, scratch, d);
+}
+
+void hp_nn_conv2d_backward_algo(hp_nn_conv_algo_t a, float *din, float *dw, float *db,
+                                const float *dout, const float *in, const float *w,
+                                float *scratch, const hp_nn_conv2d_dims_t *d)
+{
+    if (a == HP_NN_CONV_DIRECT) {
+        hp_nn_conv2d_direct_backward(din, dw, db, dout, in, w, scratch, d);
+        return;
+    }
     geom_t g = geom(d);
     float *col = scratch, *full = col + (size_t)g.CKK * g.L, *P = full + (size_t)d->K * g.L;
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * d->Ho * d->Wo;
@@ -181,6 +221,48 @@ void hp_nn_maxpool_forward(float *out, const float *in, const hp_nn_maxpool_dims
     }
 }
 
+/* One row pair of a 2x2 pool's backward, 4 windows per step: the pairs
+ * of a window row sit in adjacent lanes, so swapping neighbours (an
+ * in-lane shuffle) sets each value beside its rival, the comparisons
+ * give every lane its own win mask, and the gradient is masked in place
+ * with no branch and no deinterleaving. Same decisions as forward's
+ * pick(): ties go to the left, then to the top. */
+HP_NN_CLONES
+static void pool2_backward_rows(float *g0, float *g1, const float *r0, const float *r1,
+                                const float *go, int Wo)
+{
+    typedef hp_v8i v8i;
+    const v8i odd = {0, -1, 0, -1, 0, -1, 0, -1};
+    int x = 0;
+    for (; x + 4 <= Wo; x += 4) {
+        hp_v8 a = hp_v8_load(r0 + 2 * x), c = hp_v8_load(r1 + 2 * x);
+        hp_v8 as = HP_V8_SHUFFLE(a, 1, 0, 3, 2, 5, 4, 7, 6);
+        hp_v8 cs = HP_V8_SHUFFLE(c, 1, 0, 3, 2, 5, 4, 7, 6);
+        /* the right element wins if greater, the left unless beaten */
+        v8i wa = (odd & (a > as)) | (~odd & ~(as > a));
+        v8i wc = (odd & (c > cs)) | (~odd & ~(cs > c));
+        hp_v8 m1 = (hp_v8)(((v8i)a & wa) | ((v8i)as & ~wa));
+        hp_v8 m2 = (hp_v8)(((v8i)c & wc) | ((v8i)cs & ~wc));
+        v8i bot = m2 > m1;
+        hp_v8 v = {0};
+        memcpy(&v, go + x, 4 * sizeof(float));
+        v = HP_V8_SHUFFLE(v, 0, 0, 1, 1, 2, 2, 3, 3);
+        hp_v8_store(g0 + 2 * x, (hp_v8)((v8i)v & ~bot & wa));
+        hp_v8_store(g1 + 2 * x, (hp_v8)((v8i)v & bot & wc));
+    }
+    for (; x < Wo; x++) {
+        float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x], e = r1[2 * x + 1];
+        float sb = b > a ? 1.0f : 0.0f, se = e > c ? 1.0f : 0.0f;
+        float m1 = b > a ? b : a, m2 = e > c ? e : c;
+        float s2 = m2 > m1 ? 1.0f : 0.0f;
+        float v = go[x], top = v * (1.0f - s2), bot = v * s2;
+        g0[2 * x] = top * (1.0f - sb);
+        g0[2 * x + 1] = top * sb;
+        g1[2 * x] = bot * (1.0f - se);
+        g1[2 * x + 1] = bot * se;
+    }
+}
+
 void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
                             const hp_nn_maxpool_dims_t *d)
 {
@@ -195,22 +277,11 @@ void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
             float *g = din + (size_t)p * d->H * W;
             const float *go = dout + (size_t)p * d->Ho * d->Wo;
             for (int y = 0; y < d->Ho; y++) {
-                const float *r0 = s + (size_t)(2 * y) * W, *r1 = r0 + W;
-                float *g0 = g + (size_t)(2 * y) * W, *g1 = g0 + W;
-                /* 0/1 float masks instead of branches so this vectorizes. A NaN
-                 * never reaches backward (the step stops at the loss), so plain
-                 * comparisons replay forward's choices for every finite input */
-                for (int x = 0; x < d->Wo; x++) {
-                    float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x], e = r1[2 * x + 1];
-                    float sb = b > a ? 1.0f : 0.0f, se = e > c ? 1.0f : 0.0f;
-                    float m1 = b > a ? b : a, m2 = e > c ? e : c;
-                    float s2 = m2 > m1 ? 1.0f : 0.0f;
-                    float v = go[y * d->Wo + x], top = v * (1.0f - s2), bot = v * s2;
-                    g0[2 * x] = top * (1.0f - sb);
-                    g0[2 * x + 1] = top * sb;
-                    g1[2 * x] = bot * (1.0f - se);
-                    g1[2 * x + 1] = bot * se;
-                }
+                const float *r0 = s + (size_t)(2 * y) * W;
+                float *g0 = g + (size_t)(2 * y) * W;
+                /* a NaN never reaches backward (the step stops at the
+                 * loss), so plain comparisons replay forward's choices */
+                pool2_backward_rows(g0, g0 + W, r0, r0 + W, go + (size_t)y * d->Wo, d->Wo);
             }
         }
         return;

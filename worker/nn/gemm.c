@@ -19,6 +19,13 @@ uint64_t hp_nn_flops(void)
     return flops;
 }
 
+const char *hp_nn_blas_core(void)
+{
+    /* OpenBLAS's own name for the kernels it picked at load time (from
+     * the CPU, or OPENBLAS_CORETYPE if the user set it) */
+    return openblas_get_corename();
+}
+
 void hp_nn_set_threads(int n)
 {
     openblas_set_num_threads(n < 1 ? 1 : n);

@@ -23,6 +23,11 @@ void hp_nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A
 /* hp_nn_flops returns the calling thread's GEMM FLOP count so far. */
 uint64_t hp_nn_flops(void);
 
+/* hp_nn_blas_core names the CPU core type whose kernels OpenBLAS runs
+ * ("SkylakeX", "Cooperlake", "Zen", ...), for benchmark records. Any
+ * thread; the string is OpenBLAS's and lives as long as the process. */
+const char *hp_nn_blas_core(void);
+
 /* hp_nn_set_threads sets the number of BLAS threads (the worker's slots).
  * Call before training, from the training thread, never in a process that
  * will later fork (Check tests: set it inside the test). */

@@ -50,20 +50,42 @@ void hp_nn_sigmoid_backward(float *din, const float *dout, const float *out, siz
 /* ---- conv2d, stride 1, zero padding `pad`:
  *      in (B, C, H, W) -> out (B, K, Ho, Wo), Ho = H + 2 pad - kh + 1;
  *      w (K, C, kh, kw); b (K)
- * scratch: hp_nn_conv2d_scratch_size floats (one sample's im2col matrix,
- * output and padded input, and a weight-gradient tile). Each sample is one sgemm per pass; backward
- * recomputes im2col rather than keeping B copies. */
+ * Two algorithms compute the same function (up to float rounding):
+ * im2col + one sgemm per sample and pass (HP_NN_CONV_GEMM), and direct
+ * vectorised kernels that fuse the im2col into the product
+ * (HP_NN_CONV_DIRECT), faster for small channel counts. The _algo entry
+ * points take the algorithm; the plain ones use hp_nn_conv2d_pick's. The
+ * model picks once per layer when it is built.
+ * scratch: hp_nn_conv2d_scratch_size floats (enough for either: one
+ * sample's padded input, im2col matrix or transposed output gradient, and
+ * a weight-gradient tile). Backward recomputes the per-sample buffers
+ * rather than keeping B copies. */
 typedef struct hp_nn_conv2d_dims {
     int B, C, H, W, K, kh, kw, pad, Ho, Wo;
 } hp_nn_conv2d_dims_t;
 
+typedef enum hp_nn_conv_algo {
+    HP_NN_CONV_GEMM = 1,
+    HP_NN_CONV_DIRECT,
+} hp_nn_conv_algo_t;
+
 /* hp_nn_conv2d_dims fills Ho, Wo from the rest. */
 void hp_nn_conv2d_dims(hp_nn_conv2d_dims_t *d);
+/* hp_nn_conv2d_pick is the faster algorithm for d's shape by a fixed rule
+ * (measured on the engine benchmark's machines), not a timing at run
+ * time: the same model always runs the same kernels, so a seed reproduces
+ * its weights bit for bit. */
+hp_nn_conv_algo_t hp_nn_conv2d_pick(const hp_nn_conv2d_dims_t *d);
 size_t hp_nn_conv2d_scratch_size(const hp_nn_conv2d_dims_t *d); /* floats */
 void hp_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b,
                           float *scratch, const hp_nn_conv2d_dims_t *d);
 void hp_nn_conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                            const float *w, float *scratch, const hp_nn_conv2d_dims_t *d);
+void hp_nn_conv2d_forward_algo(hp_nn_conv_algo_t a, float *out, const float *in, const float *w,
+                               const float *b, float *scratch, const hp_nn_conv2d_dims_t *d);
+void hp_nn_conv2d_backward_algo(hp_nn_conv_algo_t a, float *din, float *dw, float *db,
+                                const float *dout, const float *in, const float *w,
+                                float *scratch, const hp_nn_conv2d_dims_t *d);
 
 /* ---- maxpool k x k, stride k (floor):
  *      in (B, C, H, W) -> out (B, C, H/k, W/k)
@@ -86,7 +108,11 @@ void hp_nn_maxpool_backward(float *din, const float *dout, const float *in,
  *      w_ih (4H, I); w_hh (4H, H); b (4H) (PyTorch's b_ih + b_hh)
  * Cache written by forward, read by backward: gates (T, B, 4H) after their
  * nonlinearities, c (T, B, H), tc = tanh(c) (T, B, H).
- * Backward is full BPTT; scratch dg (T, B, 4H), dh (B, H), dc (B, H). */
+ * Backward is full BPTT; scratch dg (T, B, 4H), dh (B, H), dc (B, H).
+ * dg may be the gates array itself: step t's gates are read once, just
+ * before their gradients overwrite them, which saves a (T, B, 4H) buffer
+ * and its cache misses. Forward overwrites all of gates, c, tc: they need
+ * no initialisation. */
 typedef struct hp_nn_lstm_dims {
     int T, B, I, H;
 } hp_nn_lstm_dims_t;

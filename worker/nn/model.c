@@ -5,6 +5,7 @@
 #include "model_arch_int.h"
 
 #include "err.h"
+#include "fuse.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -37,8 +38,8 @@ static const char *kind_name(hp_nn_kind_t k)
 {
     static const char *names[] = {"dense", "relu",       "tanh",     "sigmoid", "conv2d",  "maxpool",
                                   "lstm",  "time-major", "seq-last", "dropout", "batchnorm",
-                                  "resblock", "avgpool", "step-dense", "posenc", "tcn",
-                                  "attention", "seqpool"};
+                                  "split", "fuse", "resblock", "avgpool", "step-dense", "posenc",
+                                  "tcn", "attention", "seqpool"};
     return names[k];
 }
 
@@ -137,6 +138,8 @@ int hp_nn_add_conv2d(hp_nn_model_t *m, int out_channels, int k, int pad, hp_nn_i
     op->k = k;
     op->pad = pad;
     op->init = init;
+    hp_nn_conv2d_dims_t cd = {1, op->in_c, op->in_h, op->in_w, out_channels, k, k, pad, ho, wo};
+    op->algo = hp_nn_conv2d_pick(&cd);
     op->out_c = out_channels;
     op->out_h = ho;
     op->out_w = wo;
@@ -239,6 +242,50 @@ int hp_nn_add_batchnorm(hp_nn_model_t *m)
     op->nparam = 2;
     op->plen[0] = op->plen[1] = (size_t)op->in_c;
     return commit(m, op, "");
+}
+
+int hp_nn_add_split(hp_nn_model_t *m, int c, int h, int w)
+{
+    if (m->nops != 0)
+        return build_fail(m, "layer %d: split must be the first layer", m->nops + 1);
+    hp_nn_op_t *op = push(m, HP_NN_SPLIT);
+    if (!op)
+        return HP_EINVAL;
+    long img = (long)c * h * w;
+    if (c < 1 || h < 1 || w < 1 || img >= (long)op->in_size)
+        return build_fail(m, "split layer 1: a %dx%dx%d image leaves no features of the %zu inputs",
+                          c, h, w, op->in_size);
+    op->out_c = c;
+    op->out_h = h;
+    op->out_w = w;
+    op->pad = (int)(op->in_size - (size_t)img); /* features */
+    char d[64];
+    snprintf(d, sizeof d, "%dx%dx%d + %d", c, h, w, op->pad);
+    return commit(m, op, d);
+}
+
+int hp_nn_add_fuse(hp_nn_model_t *m, int hidden, hp_nn_init_t init)
+{
+    hp_nn_op_t *op = push(m, HP_NN_FUSE);
+    if (!op)
+        return HP_EINVAL;
+    if (m->nops == 0 || m->ops[0].kind != HP_NN_SPLIT)
+        return build_fail(m, "fuse layer %d: needs a split first layer", m->nops + 1);
+    if (op->seq_in || hidden < 1)
+        return build_fail(m, "fuse layer %d: needs a vector input and a width >= 1", m->nops + 1);
+    int F = m->ops[0].pad, K = (int)op->in_size;
+    op->link = 0;
+    op->out_c = K + hidden;
+    op->out_h = op->out_w = 1;
+    op->init = init;
+    op->nparam = 2;
+    op->plen[0] = (size_t)hidden * (size_t)F;
+    op->plen[1] = (size_t)hidden;
+    op->fan_in = (size_t)F;
+    op->fan_out = (size_t)hidden;
+    char d[64];
+    snprintf(d, sizeof d, "%d + %d->%d", K, F, hidden);
+    return commit(m, op, d);
 }
 
 /* ---- the later architectures (model_arch.c runs them) ---- */
@@ -409,16 +456,23 @@ static void scratch_sizes(const hp_nn_op_t *op, int B, size_t sz[5])
     }
     case HP_NN_LSTM: {
         size_t T = (size_t)op->in_c, H = (size_t)op->out_w;
-        sz[0] = T * B * 4 * H * f; /* gates */
+        sz[0] = T * B * 4 * H * f; /* gates, then their gradients in place */
         sz[1] = T * B * H * f;     /* c */
         sz[2] = T * B * H * f;     /* tanh(c) */
-        sz[3] = T * B * 4 * H * f; /* d gates */
         sz[4] = 2 * (size_t)B * H * f; /* dh, dc */
         break;
     }
     case HP_NN_DROPOUT:
         sz[0] = (size_t)B * op->out_size * f;
         break;
+    case HP_NN_SPLIT:
+        sz[0] = (size_t)B * (size_t)op->pad * f; /* the features */
+        break;
+    case HP_NN_FUSE: {
+        size_t hf = op->out_size - op->in_size;
+        sz[0] = sz[1] = (size_t)B * hf * f; /* relu(features), its gradient */
+        break;
+    }
     case HP_NN_BATCHNORM:
         sz[0] = (size_t)B * op->out_size * f; /* xhat */
         sz[1] = sz[2] = (size_t)op->in_c * f; /* mean, invstd */
@@ -539,6 +593,7 @@ void hp_nn_model_init_params(hp_nn_model_t *m, uint64_t seed, uint64_t stream)
         hp_nn_op_t *op = &m->ops[i];
         switch (op->kind) {
         case HP_NN_DENSE:
+        case HP_NN_FUSE:
         case HP_NN_CONV2D: {
             double std = op->init == HP_NN_INIT_HE ? sqrt(2.0 / (double)op->fan_in)
                                                    : sqrt(2.0 / (double)(op->fan_in + op->fan_out));
@@ -615,7 +670,8 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
             break;
         case HP_NN_CONV2D: {
             hp_nn_conv2d_dims_t d = conv_dims(op, B);
-            hp_nn_conv2d_forward(op->out, x, op->param[0], op->param[1], op->s[0], &d);
+            hp_nn_conv2d_forward_algo((hp_nn_conv_algo_t)op->algo, op->out, x, op->param[0],
+                                      op->param[1], op->s[0], &d);
             break;
         }
         case HP_NN_MAXPOOL: {
@@ -657,6 +713,16 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
                                              op->run_var, &d);
             break;
         }
+        case HP_NN_SPLIT:
+            hp_nn_split_forward(op->out, op->s[0], x, B, (int)op->out_size, op->pad);
+            break;
+        case HP_NN_FUSE: {
+            hp_nn_fuse_dims_t d = {B, (int)op->in_size, m->ops[op->link].pad,
+                                   (int)(op->out_size - op->in_size)};
+            hp_nn_fuse_forward(op->out, op->s[0], x, m->ops[op->link].s[0], op->param[0],
+                               op->param[1], &d);
+            break;
+        }
         default:
             hp_nn_arch_forward(op, x, B, m->training);
             break;
@@ -669,10 +735,17 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
 void hp_nn_backward(hp_nn_model_t *m, int B)
 {
     HP_ASSERT(m->training);
+    /* below the first layer with parameters no gradient is wanted: the
+     * LSTM after time-major skips its input-gradient GEMM */
+    int first = 0;
+    while (first < m->nops && m->ops[first].nparam == 0)
+        first++;
     for (int i = m->nops - 1; i >= 0; i--) {
         hp_nn_op_t *op = &m->ops[i];
         const float *x = i > 0 ? m->ops[i - 1].out : m->input;
-        float *din = i > 0 ? m->ops[i - 1].dout : NULL;
+        /* nothing flows below the first layer with parameters, nor into a
+         * split (the multimodal model's first layer) */
+        float *din = i > first && m->ops[i - 1].kind != HP_NN_SPLIT ? m->ops[i - 1].dout : NULL;
         size_t n = (size_t)B * op->out_size;
         switch (op->kind) {
         case HP_NN_DENSE: {
@@ -694,8 +767,9 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
             break;
         case HP_NN_CONV2D: {
             hp_nn_conv2d_dims_t d = conv_dims(op, B);
-            hp_nn_conv2d_backward(din, op->grad[0], op->grad[1], op->dout, x, op->param[0],
-                                  op->s[0], &d);
+            hp_nn_conv2d_backward_algo((hp_nn_conv_algo_t)op->algo, din, op->grad[0], op->grad[1],
+                                       op->dout, x, op->param[0],
+                                       op->s[0], &d);
             break;
         }
         case HP_NN_MAXPOOL:
@@ -718,7 +792,7 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
             float *dh = op->s[4], *dc = dh + (size_t)B * op->out_w;
             hp_nn_lstm_backward(din, op->grad[0], op->grad[1], op->grad[2], op->dout, x, op->out,
                                 op->s[0], op->s[1], op->s[2], op->param[0], op->param[1],
-                                op->s[3], dh, dc, &d);
+                                op->s[0], dh, dc, &d);
             break;
         }
         case HP_NN_SEQ_LAST:
@@ -740,6 +814,15 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
             hp_nn_batchnorm_dims_t d = {B, op->in_c, op->in_h * op->in_w, 1e-5f, 0.1f};
             hp_nn_batchnorm_backward(din, op->grad[0], op->grad[1], op->s[3], op->dout, op->s[0],
                                      op->s[2], op->param[0], &d);
+            break;
+        }
+        case HP_NN_SPLIT: /* the first layer: no input gradient */
+            break;
+        case HP_NN_FUSE: {
+            hp_nn_fuse_dims_t d = {B, (int)op->in_size, m->ops[op->link].pad,
+                                   (int)(op->out_size - op->in_size)};
+            hp_nn_fuse_backward(din, op->grad[0], op->grad[1], op->s[1], op->dout,
+                                m->ops[op->link].s[0], op->s[0], op->param[0], &d);
             break;
         }
         default:

@@ -56,6 +56,8 @@ typedef enum hp_nn_kind {
     HP_NN_SEQ_LAST,   /* (T, B, H) -> (B, H): the last step */
     HP_NN_DROPOUT,
     HP_NN_BATCHNORM,
+    HP_NN_SPLIT, /* (D_img + F) -> the image (C, H, W); the features kept (fuse.h) */
+    HP_NN_FUSE,  /* (K) -> (K + Hf): the kept features through dense + relu, appended */
     /* the later architectures (model_arch.c, layer_arch.h) */
     HP_NN_RESBLOCK,   /* residual block, (C, H, W) -> (K, H/s, W/s) */
     HP_NN_GAP,        /* global average pool, (C, H, W) -> (C, 1, 1) */
@@ -81,6 +83,7 @@ typedef struct hp_nn_op {
     size_t in_size, out_size; /* floats per sample */
     hp_nn_init_t init;
     int k, pad;    /* conv / pool kernel, conv padding */
+    int algo;      /* conv: its hp_nn_conv_algo_t, picked once when added */
     float p;       /* dropout probability */
     int stride, dilation, heads, ffn, last; /* resblock, tcn, attention, seqpool */
     size_t nbuf;   /* floats of bufs the op keeps (batch norm: 2 in_c) */
@@ -94,6 +97,7 @@ typedef struct hp_nn_op {
     void *s[5];                /* scratch, see model.c */
     size_t slen[5];            /* bytes */
     int inplace;               /* out/dout alias the previous layer's */
+    int link;                  /* fuse: the split layer whose features it takes */
 } hp_nn_op_t;
 
 typedef struct hp_nn_model {
@@ -124,6 +128,12 @@ int hp_nn_add_lstm(hp_nn_model_t *m, int hidden);
 int hp_nn_add_seq_last(hp_nn_model_t *m);
 int hp_nn_add_dropout(hp_nn_model_t *m, float p);
 int hp_nn_add_batchnorm(hp_nn_model_t *m);
+/* hp_nn_add_split (first layer only) takes each sample's first c*h*w
+ * values as a (c, h, w) image for the layers after it and keeps the rest
+ * (the features) for hp_nn_add_fuse, which appends relu(dense(features,
+ * hidden)) to its input vector. */
+int hp_nn_add_split(hp_nn_model_t *m, int c, int h, int w);
+int hp_nn_add_fuse(hp_nn_model_t *m, int hidden, hp_nn_init_t init);
 /* the later architectures (layer_arch.h says what each computes) */
 int hp_nn_add_resblock(hp_nn_model_t *m, int out_channels, int stride);
 int hp_nn_add_gap(hp_nn_model_t *m);

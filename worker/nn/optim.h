@@ -50,6 +50,15 @@ void hp_opt_fini(hp_opt_t *o); /* safe on zeroed memory */
  * training must stop), else 0; checked in the same pass to save one trip
  * through memory per step. */
 int hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr);
+/* hp_opt_step_zero is hp_opt_step that also zeroes grads in the same pass,
+ * so the next step's backward can accumulate into them without a memset
+ * of its own (one trip through the gradients instead of two). It works in
+ * chunks of 4096 and zeroes each after updating it: when it returns 1,
+ * the gradients of the chunk holding the first non-finite one and of all
+ * after it are kept, so the caller can still find the layer (parameters
+ * up to that chunk are updated, and the update is poisoned as with
+ * hp_opt_step). */
+int hp_opt_step_zero(hp_opt_t *o, float *params, float *grads, float lr);
 /* hp_opt_clip scales grads so their global L2 norm is at most max_norm
  * and returns the norm before clipping; max_norm <= 0 means off: no pass
  * over the gradients, returns 0. */

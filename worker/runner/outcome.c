@@ -2,6 +2,7 @@
 #include "outcome.h"
 
 #include "err.h"
+#include "error_analysis.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,4 +53,8 @@ void hp_runner_outcome_fini(hp_runner_outcome_t *out)
     free(out->stderr_text);
     out->stdout_text = out->stderr_text = NULL;
     out->stdout_len = out->stderr_len = 0;
+    if (out->errors)
+        hp_ea_fini(out->errors);
+    free(out->errors);
+    out->errors = NULL;
 }

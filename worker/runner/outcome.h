@@ -54,6 +54,10 @@ typedef struct hp_runner_outcome {
      * hp_runner_outcome_fini. */
     char *stdout_text, *stderr_text;
     size_t stdout_len, stderr_len;
+    /* built-in classifiers: the test set's confusion matrix and worst
+     * examples (common/error_analysis.h), or NULL. Freed by
+     * hp_runner_outcome_fini. */
+    struct hp_ea *errors;
 } hp_runner_outcome_t;
 
 /* hp_outcome_put records name's latest value in out->metrics (allocated on

@@ -6,6 +6,7 @@
 #include "baselines.h"
 #include "cancel.h"
 #include "err.h"
+#include "error_analysis.h"
 #include "outcome.h"
 #include "train.h"
 #include "trial_json.h"
@@ -132,6 +133,39 @@ static int dataset_config(hp_train_config_t *cfg, struct fy_node *ds, hp_runner_
     return 0;
 }
 
+/* adapt=coral with adapt_compare: the same trial (seed, stream,
+ * hyperparameters) trained without adaptation, so the report can set the
+ * distribution-shift term with CORAL against the one without it. Its
+ * validation errors go in as *_noadapt metrics. A failure of this second
+ * run costs the trial nothing but those metrics. */
+static int without_adaptation(const hp_train_config_t *cfg, hp_runner_outcome_t *out, char *err,
+                              size_t errlen)
+{
+    hp_train_config_t twin = *cfg;
+    snprintf(twin.adapt, sizeof twin.adapt, "none");
+    twin.baselines = 0;
+    twin.initial_eval = 0;
+    twin.errors = NULL;
+    hp_train_result_t res;
+    int rc = hp_train_run(&twin, NULL, NULL, &res, err, errlen);
+    if (rc < 0)
+        return rc;
+    static const struct {
+        const char *name;
+        size_t off;
+    } m[] = {
+        {"val_error_noadapt", offsetof(hp_train_result_t, last.val_error)},
+        {"shift_val_error_noadapt", offsetof(hp_train_result_t, shift_val_error)},
+        {"test_error_noadapt", offsetof(hp_train_result_t, test_error)},
+    };
+    for (size_t i = 0; i < HP_ARRAY_LEN(m); i++) {
+        double v = *(const double *)((const char *)&res + m[i].off);
+        if (!isnan(v))
+            hp_outcome_put(out, m[i].name, v);
+    }
+    return 0;
+}
+
 int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runner_opts_t *o,
                  hp_runner_progress_cb cb, void *data, hp_cancel_t *cancel,
                  hp_runner_outcome_t *out)
@@ -182,7 +216,16 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     hp_train_result_t res;
     memset(&res, 0, sizeof res);
     char err[1024] = "";
+    /* error analysis of a classifier's test set goes with the result */
+    hp_ea_t *ea = calloc(1, sizeof *ea);
+    cfg.errors = ea;
     int rc = hp_train_run(&cfg, on_epoch, &c, &res, err, sizeof err);
+    if (ea && rc == 0 && ea->nclasses > 0) {
+        out->errors = ea;
+    } else if (ea) {
+        hp_ea_fini(ea);
+        free(ea);
+    }
     if (rc == HP_ECANCELED) {
         out->status = HP_RUNNER_CANCELLED;
         snprintf(out->error, sizeof out->error, "cancelled after %d epochs", res.epochs_done);
@@ -191,6 +234,14 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
     if (rc < 0) {
         hp_outcome_fail(out, "%s", err[0] ? err : hp_strerror(rc));
         return 0;
+    }
+    if (strcmp(cfg.adapt, "coral") == 0 && cfg.adapt_compare) {
+        rc = without_adaptation(&cfg, out, err, sizeof err);
+        if (rc == HP_ECANCELED) {
+            out->status = HP_RUNNER_CANCELLED;
+            snprintf(out->error, sizeof out->error, "cancelled while training without adaptation");
+            return 0;
+        }
     }
     if (!isnan(res.test_loss))
         hp_outcome_put(out, "test_loss", res.test_loss);

@@ -14,6 +14,10 @@ int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, 
  * when cfg->model is none of them. Shape errors are left in m->build_err. */
 int hp_train_build_arch(hp_nn_model_t *m, const hp_train_config_t *cfg);
 
+/* hp_train_image_shape reads "C,H,W" (or "[C, H, W]", "CxHxW"), each
+ * 1..4096, into dims; -1 if it is not that. */
+int hp_train_image_shape(const char *text, int dims[3]);
+
 /* hp_trainer_evaluate: mean loss and error (classification: the error
  * rate; regression: RMSE) of t over ds's samples idx[0..n), eval mode,
  * in batches of up to Bmax (t's batch size). NAN for n = 0. */
@@ -42,5 +46,13 @@ void hp_trainer_evaluate_pred(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds,
 int hp_train_baselines(const hp_train_config_t *cfg, const hp_dataset_t *train, const uint32_t *tr,
                        size_t ntr, const hp_dataset_t *test, const uint32_t *te, size_t nte,
                        const hp_norm_t *norm, hp_train_result_t *res, char *err, size_t errlen);
+
+/* hp_train_analyze fills ea (hp_ea_init'ed for t's classes) with the
+ * confusion matrix and the worst examples of t over ds's samples
+ * idx[0..n), eval mode, in batches of up to Bmax; each example's index is
+ * its index in ds. Allocates nothing. */
+struct hp_ea;
+void hp_train_analyze(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds, const uint32_t *idx,
+                      size_t n, const hp_norm_t *norm, struct hp_ea *ea);
 
 #endif

@@ -1,9 +1,11 @@
 /* hp_train_run: data, splits, normalization, the epoch loop, metrics. */
+#include "coral.h"
 #include "models_int.h"
 #include "train.h"
 
 #include "clock.h"
 #include "err.h"
+#include "error_analysis.h"
 #include "gemm.h"
 
 #include <math.h>
@@ -40,6 +42,8 @@ typedef struct run {
     double *reg;              /* regression: per-output sums (hp_trainer_evaluate_pred) */
     hp_norm_t norm;
     hp_trainer_t tr;
+    hp_coral_t coral;         /* adapt=coral: maps source-distribution inputs */
+    int adapt;
 } run_t;
 
 static hp_shift_kind_t shift_kind(const char *s)
@@ -53,11 +57,35 @@ static hp_shift_kind_t shift_kind(const char *s)
     return HP_SHIFT_NONE;
 }
 
+/* dataset.image_columns / feature_columns: the CSV's columns as an image
+ * and a feature vector, in a copy of the data owned by this run */
+static int choose_columns(run_t *r, char *err, size_t errlen)
+{
+    const hp_train_config_t *cfg = r->cfg;
+    int img[3] = {0, 0, 0};
+    if (cfg->image_columns[0] && hp_train_image_shape(cfg->image_shape, img) < 0)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "image_columns needs image_shape C,H,W (got '%s')", cfg->image_shape);
+    hp_dataset_t sel;
+    int rc = hp_dataset_columns(&sel, r->train, cfg->image_columns, img, cfg->feature_columns,
+                                err, errlen);
+    if (rc < 0)
+        return rc;
+    hp_dataset_fini(&r->own_train); /* the whole file, when not the cache's */
+    r->own_train = sel;
+    r->train = &r->own_train;
+    return 0;
+}
+
 static int load(run_t *r, char *err, size_t errlen)
 {
     const hp_train_config_t *cfg = r->cfg;
     int rc;
     if (strcmp(cfg->dataset, "fashion-mnist") == 0) {
+        if (cfg->image_columns[0] || cfg->feature_columns[0])
+            return hp_errf(err, errlen, HP_EINVAL,
+                           "image_columns / feature_columns choose a CSV's columns; "
+                           "fashion-mnist has none");
         if (cfg->cache)
             rc = hp_data_cache_fashion(cfg->cache, cfg->data_dir, &r->lease, err, errlen);
         else
@@ -124,6 +152,11 @@ static int load(run_t *r, char *err, size_t errlen)
             return rc;
         r->train = cfg->cache ? r->lease.train : &r->own_train;
         r->test = cfg->cache ? r->lease.test : &r->own_test;
+        if (cfg->image_columns[0] || cfg->feature_columns[0]) {
+            rc = choose_columns(r, err, errlen);
+            if (rc < 0)
+                return rc;
+        }
         size_t n = r->train->n;
         size_t ntest = size_of(cfg->test_size, n);
         size_t nval = size_of(cfg->val_size, n - (ntest < n ? ntest : n));
@@ -150,11 +183,15 @@ static hp_norm_kind_t norm_kind(const char *s)
     return HP_NORM_STANDARD;
 }
 
-/* mean loss and error over idx[0..n) in evaluation mode */
+/* mean loss and error over idx[0..n) in evaluation mode; source: the
+ * inputs are of the training distribution (the training and validation
+ * splits), which domain adaptation maps as it maps training batches */
 static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size_t n,
-                     double *loss, double *error)
+                     int source, double *loss, double *error)
 {
+    r->tr.coral = source && r->adapt ? &r->coral : NULL;
     hp_trainer_evaluate(&r->tr, r->cfg->batch_size, ds, idx, n, &r->norm, loss, error);
+    r->tr.coral = NULL;
 }
 
 /* the validation split; for a classifier also the error its predictions
@@ -164,8 +201,10 @@ static void evaluate(run_t *r, const hp_dataset_t *ds, const uint32_t *idx, size
 static void evaluate_val(run_t *r, double *loss, double *error, hp_train_result_t *res)
 {
     size_t n = r->split.nval;
+    r->tr.coral = r->adapt ? &r->coral : NULL;
     hp_trainer_evaluate_pred(&r->tr, r->cfg->batch_size, r->train, r->split.val, n, &r->norm,
                              loss, error, r->pred, r->reg);
+    r->tr.coral = NULL;
     if (n == 0)
         return;
     if (r->pred) {
@@ -194,7 +233,23 @@ static void evaluate_shift(run_t *r, double *loss, double *error)
 {
     *loss = *error = NAN;
     if (r->nshift)
-        evaluate(r, r->test, r->shift_idx, r->nshift, loss, error);
+        evaluate(r, r->test, r->shift_idx, r->nshift, 0, loss, error);
+}
+
+/* adapt=coral: the map from the training split's inputs to the shifted
+ * test distribution's, estimated from the test-distribution validation
+ * set's inputs without their labels (the test set stays unseen) */
+static int fit_coral(run_t *r, char *err, size_t errlen)
+{
+    if (r->nshift == 0)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "adapt: coral needs unlabeled inputs of the test distribution: set shift "
+                       "(darken | noise | same), whose test-distribution validation set's inputs "
+                       "it aligns the training inputs with");
+    int rc = hp_coral_fit(&r->coral, r->train, r->split.train, r->split.ntrain, r->test,
+                          r->shift_idx, r->nshift, &r->norm, r->cfg->batch_size, err, errlen);
+    r->adapt = rc == 0;
+    return rc;
 }
 
 /* validation sets at epochs that are multiples of eval_every (epoch 0
@@ -204,9 +259,42 @@ static int eval_due(const hp_train_config_t *cfg, int epoch)
     return cfg->eval_every <= 1 || epoch % cfg->eval_every == 0 || epoch >= cfg->epochs;
 }
 
+/* the test set's confusion matrix and worst examples, into cfg->errors;
+ * a class count beyond what the analysis keeps leaves it empty */
+static int analyze(run_t *r, const hp_dataset_t *tds, char *err, size_t errlen)
+{
+    int k = r->train->nclasses;
+    if (k > HP_EA_MAX_CLASSES)
+        return 0;
+    int c = 0, h = 0, w = 0;
+    if (tds->x8) {
+        c = tds->c;
+        h = tds->h;
+        w = tds->w;
+    } else if (tds->img_c > 0) {
+        c = tds->img_c;
+        h = tds->img_h;
+        w = tds->img_w;
+    }
+    int rc = hp_ea_init(r->cfg->errors, k, c, h, w, err, errlen);
+    if (rc == 0)
+        hp_train_analyze(&r->tr, r->cfg->batch_size, tds, r->test_idx, r->ntest, &r->norm,
+                         r->cfg->errors);
+    return rc;
+}
+
+/* CPU time of the whole process (every BLAS thread), in seconds */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void run_fini(run_t *r)
 {
     hp_trainer_fini(&r->tr);
+    hp_coral_fini(&r->coral);
     hp_norm_fini(&r->norm);
     hp_split_fini(&r->split);
     hp_split_fini(&r->tsplit);
@@ -231,6 +319,8 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->shift_val_loss = res->shift_val_error = NAN;
     res->baseline_majority_error = res->baseline_linear_error = NAN;
     res->val_chance_error = res->val_pred_corr = NAN;
+    if (cfg->errors)
+        memset(cfg->errors, 0, sizeof *cfg->errors);
     r.cfg = cfg;
     r.train = &r.own_train; /* until load() lends or loads the data */
     r.test = &r.own_test;
@@ -242,6 +332,8 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
                          norm_kind(cfg->normalize), err, errlen);
     if (rc == 0 && (cfg->augment_shift || cfg->augment_flip) && !r.train->x8)
         rc = hp_errf(err, errlen, HP_EINVAL, "augment_shift / augment_flip need an image dataset");
+    if (rc == 0 && strcmp(cfg->adapt, "coral") == 0)
+        rc = fit_coral(&r, err, errlen);
     if (rc == 0)
         rc = hp_trainer_init(&r.tr, cfg, r.train->c, r.train->h, r.train->w, r.train->nclasses,
                              r.train->task, err, errlen);
@@ -286,7 +378,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
          * value is known. Up to 4096 training examples keep it cheap. */
         hp_train_epoch_t m = {0};
         size_t n0 = ntr < 4096 ? ntr : 4096;
-        evaluate(&r, r.train, r.split.train, n0, &m.train_loss, &m.train_error);
+        evaluate(&r, r.train, r.split.train, n0, 1, &m.train_loss, &m.train_error);
         m.val_loss = m.val_error = m.shift_val_loss = m.shift_val_error = NAN;
         if (eval_due(cfg, 0)) {
             evaluate_val(&r, &m.val_loss, &m.val_error, res);
@@ -300,7 +392,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     }
     for (int ep = 0; ep < cfg->epochs && !stop && rc == 0; ep++) {
         hp_rng_shuffle_u32(&shuf, r.order, (uint32_t)ntr);
-        double te = hp_clock_now(), ls = 0;
+        double te = hp_clock_now(), ce = cpu_now(), ls = 0;
         uint64_t f0 = hp_nn_flops();
         long correct = 0;
         size_t seen = 0;
@@ -318,6 +410,8 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
             int B = ntr - i < (size_t)Bmax ? (int)(ntr - i) : Bmax;
             hp_data_gather(r.tr.model.input, r.tr.labels, r.tr.targets, r.train, r.order + i, B,
                            &r.norm, &aug, &aug_rng);
+            if (r.adapt)
+                hp_coral_apply(&r.coral, r.tr.model.input, B);
             lr = hp_opt_schedule_lr(&r.tr.sched, ep, r.tr.step);
             float l;
             int c;
@@ -333,7 +427,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
             correct += c;
             seen += (size_t)B;
         }
-        double dt = hp_clock_now() - te;
+        double dt = hp_clock_now() - te, dc = cpu_now() - ce;
         train_time += dt;
         flops += hp_nn_flops() - f0;
         if (rc < 0 || seen == 0)
@@ -351,6 +445,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
         }
         m.lr = lr;
         m.samples_per_sec = dt > 0 ? (double)seen / dt : 0;
+        m.cpu_samples_per_sec = dc > 0 ? (double)seen / dc : 0;
         m.seconds = hp_clock_now() - t0;
         res->last = m;
         res->epochs_done = m.epoch;
@@ -363,14 +458,17 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     }
     if (rc == 0) {
         const hp_dataset_t *tds = r.test->n ? r.test : r.train;
-        evaluate(&r, tds, r.test_idx, r.ntest, &res->test_loss, &res->test_error);
+        evaluate(&r, tds, r.test_idx, r.ntest, 0, &res->test_loss, &res->test_error);
         evaluate_shift(&r, &res->shift_val_loss, &res->shift_val_error);
-        if (cfg->baselines)
+        if (cfg->errors && r.train->task == HP_TASK_CLASSIFY && r.ntest)
+            rc = analyze(&r, tds, err, errlen);
+        if (rc == 0 && cfg->baselines)
             rc = hp_train_baselines(cfg, r.train, r.split.train, r.split.ntrain, tds, r.test_idx,
                                     r.ntest, &r.norm, res, err, errlen);
     }
     res->seconds = hp_clock_now() - t0;
     res->train_gflops = train_time > 0 ? (double)flops / train_time * 1e-9 : 0;
+    res->blas_core = hp_nn_blas_core();
     run_fini(&r);
     return rc;
 }

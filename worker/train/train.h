@@ -36,7 +36,7 @@
 
 typedef struct hp_train_config {
     /* what to train */
-    char model[16];      /* mlp | lenet | lstm | resnet | tcn | attention | linear */
+    char model[16];      /* mlp | lenet | lstm | resnet | tcn | attention | linear | multimodal */
     char dataset[1024];  /* fashion-mnist | csv:PATH */
     char data_dir[512];  /* fashion-mnist files ("" = default) */
     char label[64];      /* CSV label column ("" = last) */
@@ -74,6 +74,12 @@ typedef struct hp_train_config {
      * training split's statistics, so the shift is measured, not undone */
     char shift[16];      /* none | darken | noise (image datasets) */
     double shift_val_size; /* of the shifted test set (< 1: fraction, else count) */
+    char adapt[8];       /* none | coral (domain adaptation, coral.c) */
+    int adapt_compare;   /* coral: also train without it (run_model.c) */
+    /* several modalities in one CSV (worker/data/columns.c) */
+    char image_columns[1024];
+    char image_shape[64];     /* "C,H,W" */
+    char feature_columns[4096];
     int baselines;       /* also train the baselines (majority, linear) once */
     /* not a setting: if non-NULL, checked before every step; storing
      * non-zero (from any thread or a signal handler) makes hp_train_run
@@ -84,6 +90,12 @@ typedef struct hp_train_config {
      * cache (a worker's, shared by its slots) instead of loaded for the
      * run alone */
     hp_data_cache_t *cache;
+    /* not a setting: if non-NULL, a classifier's test set is analysed
+     * into it after training (the confusion matrix and the worst
+     * examples, common/error_analysis.h). hp_train_run initialises it
+     * (zeroed when there is nothing to analyse); hp_ea_fini it after,
+     * whatever hp_train_run returned. */
+    struct hp_ea *errors;
 } hp_train_config_t;
 
 /* hp_train_config_defaults: the seed's defaults (Adam 3e-4, one hidden
@@ -111,6 +123,8 @@ typedef struct hp_train_epoch {
     double shift_val_loss, shift_val_error; /* test distribution; NAN without a shift */
     double lr;            /* at the end of the epoch */
     double samples_per_sec; /* training throughput (forward + backward + update) */
+    double cpu_samples_per_sec; /* the same per second of the process's CPU time:
+                                   on a shared machine, what the load does not skew */
     double seconds;       /* wall time since the start */
 } hp_train_epoch_t;
 
@@ -145,6 +159,7 @@ typedef struct hp_train_result {
     size_t ntrain, nval, ntest, nshift_val;
     double seconds;
     double train_gflops;  /* GEMM GFLOP/s during training steps */
+    const char *blas_core; /* OpenBLAS's kernel family ("Zen", "SkylakeX", ...) */
 } hp_train_result_t;
 
 /* hp_train_run loads the data, builds the model, trains and evaluates.
@@ -169,6 +184,10 @@ typedef struct hp_trainer {
     float *probs;     /* (max_batch * nout) */
     void *block;      /* labels, targets, probs */
     long step;
+    int grads_zero;   /* the last step's update zeroed the gradients */
+    /* if non-NULL, hp_trainer_evaluate* maps every gathered batch with it
+     * (domain adaptation of source-distribution inputs, coral.h) */
+    const struct hp_coral *coral;
 } hp_trainer_t;
 
 /* hp_trainer_init builds cfg->model for samples (c, h, w) and nout outputs

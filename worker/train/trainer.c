@@ -1,5 +1,6 @@
 /* One optimizer step: forward, loss, backward, NaN/Inf guard, clip, update.
  * Nothing here allocates: every buffer was sized by hp_trainer_init. */
+#include "coral.h"
 #include "models_int.h"
 #include "train.h"
 
@@ -103,7 +104,10 @@ int hp_trainer_step(hp_trainer_t *t, int B, float lr, float *loss, int *correct,
     }
     if (loss)
         *loss = l;
-    hp_nn_zero_grad(m);
+    /* the last successful update left the gradients zeroed */
+    if (!t->grads_zero)
+        hp_nn_zero_grad(m);
+    t->grads_zero = 0;
     if (t->task == HP_TASK_CLASSIFY)
         hp_nn_xent_backward(hp_nn_out_grad(m), t->probs, t->labels, B, t->nout);
     else
@@ -112,13 +116,14 @@ int hp_trainer_step(hp_trainer_t *t, int B, float lr, float *loss, int *correct,
     /* the optimizer checks the gradients in its own pass (and clipping
      * sees a non-finite norm); only then do we look for the layer */
     double norm = hp_opt_clip(m->grads, m->nparams, t->clip_norm);
-    if (!isfinite(norm) || hp_opt_step(&t->opt, m->params, m->grads, lr)) {
+    if (!isfinite(norm) || hp_opt_step_zero(&t->opt, m->params, m->grads, lr)) {
         const char *which = "";
         int bad = hp_nn_find_nonfinite_grad(m, &which);
         HP_ASSERT(bad >= 0);
         return hp_errf(err, errlen, HP_ENUMERIC, "step %ld: non-finite gradient of %s %s", step,
                        m->ops[bad].name, which);
     }
+    t->grads_zero = 1;
     t->step = step;
     return 0;
 }
@@ -155,6 +160,8 @@ void hp_trainer_evaluate_pred(hp_trainer_t *t, int Bmax, const hp_dataset_t *ds,
     for (size_t i = 0; i < n; i += (size_t)Bmax) {
         int B = n - i < (size_t)Bmax ? (int)(n - i) : Bmax;
         hp_data_gather(t->model.input, t->labels, t->targets, ds, idx + i, B, norm, NULL, NULL);
+        if (t->coral)
+            hp_coral_apply(t->coral, t->model.input, B);
         int c = 0;
         hp_nn_set_training(&t->model, 0);
         const float *out = hp_nn_forward(&t->model, B);

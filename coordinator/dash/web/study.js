@@ -18,6 +18,12 @@ function completed() {
   return state.trials.filter((t) => t.state === 'completed' && typeof t.value === 'number');
 }
 
+// several objectives: the spec's list [{metric, goal}], else null
+function objectives() {
+  const o = state.study && state.study.spec && state.study.spec.objective;
+  return Array.isArray(o) && o.length > 1 ? o : null;
+}
+
 function better(a, b) {
   return state.study.goal === 'maximize' ? a > b : a < b;
 }
@@ -46,7 +52,7 @@ function summary() {
   const done = s.completed + s.pruned + s.failed;
   const items = [
     ['state', s.state + (s.reason ? ' (' + s.reason + ')' : '')],
-    ['objective', s.goal + ' ' + s.metric],
+    ['objective', objectives() ? objectives().map((o) => o.goal + ' ' + o.metric).join(', ') : s.goal + ' ' + s.metric],
     ['algorithm', (s.spec.search && s.spec.search.algorithm) || ''],
     ['progress', done + (s.max_trials ? ' / ' + s.max_trials : '') + ' finished'],
     ['trials', s.trials], ['completed', s.completed], ['pruned', s.pruned],
@@ -358,10 +364,55 @@ function drawC2F(events) {
   }, true);
 }
 
+// The Pareto front of the completed feasible trials on every objective
+// (each oriented by its goal): the trials no other beats on all of them.
+function paretoFront(objs) {
+  const pts = completed().filter((t) => !t.infeasible && t.objectives)
+    .map((t) => ({ t, y: objs.map((o) => (o.goal === 'maximize' ? -1 : 1) * t.objectives[o.metric]) }))
+    .filter((p) => p.y.every((v) => typeof v === 'number' && isFinite(v)));
+  const dominates = (a, b) => a.every((v, i) => v <= b[i]) && a.some((v, i) => v < b[i]);
+  const on = pts.filter((p) => !pts.some((q) => q !== p && dominates(q.y, p.y)));
+  return { pts, on: new Set(on.map((p) => p.t.number)) };
+}
+
+// Several objectives: the first two against each other, the front
+// highlighted and joined in order of the first.
+function drawPareto() {
+  const objs = objectives();
+  const card = document.getElementById('pareto-card');
+  card.hidden = !objs;
+  if (!objs) return;
+  const [a, b] = objs;
+  const { pts, on } = paretoFront(objs);
+  const xy = (p) => ({ value: [p.t.objectives[a.metric], p.t.objectives[b.metric]], trial: p.t.number });
+  const front = pts.filter((p) => on.has(p.t.number)).map(xy).sort((p, q) => p.value[0] - q.value[0]);
+  const rest = pts.filter((p) => !on.has(p.t.number)).map(xy);
+  document.getElementById('pareto-note').textContent = 'Completed feasible trials by ' + a.metric +
+    ' (' + a.goal + ') and ' + b.metric + ' (' + b.goal + '); the ' + front.length +
+    ' on the Pareto front' + (objs.length > 2 ? ' (of all ' + objs.length + ' objectives)' : '') +
+    ' in red, joined. Click a point for its trial.';
+  const chart = hp.chart('pareto');
+  chart.setOption({
+    animation: false,
+    tooltip: { trigger: 'item', formatter: (q) => 'trial ' + q.data.trial + ': ' + a.metric + ' ' + hp.fmt(q.value[0]) + ', ' + b.metric + ' ' + hp.fmt(q.value[1]) },
+    legend: { data: ['dominated', 'Pareto front'] },
+    xAxis: { type: 'value', name: a.metric, scale: true },
+    yAxis: { type: 'value', name: b.metric, scale: true },
+    series: [
+      { name: 'dominated', type: 'scatter', symbolSize: 6, itemStyle: { color: '#8c959f' }, data: rest },
+      { name: 'Pareto front', type: 'line', symbolSize: 9, showSymbol: true, step: false, itemStyle: { color: '#cf222e' }, lineStyle: { color: '#cf222e' }, data: front },
+    ],
+  }, true);
+  if (!chart.on) return; // no chart library: nothing to click
+  chart.off('click');
+  chart.on('click', (q) => { if (q.data && q.data.trial !== undefined) location.href = '/studies/' + encodeURIComponent(NAME) + '/trials/' + q.data.trial; });
+}
+
 const COLUMNS = () => [
   { key: 'number', label: '#', num: true },
   { key: 'state', label: 'state' },
-  { key: 'value', label: state.study.metric, num: true },
+  ...(objectives() ? objectives().map((o) => ({ key: 'o:' + o.metric, label: o.metric, num: true }))
+    : [{ key: 'value', label: state.study.metric, num: true }]),
   ...state.params.map((p) => ({ key: 'p:' + p, label: p, num: !isCategorical(p) })),
   { key: 'diagnosis', label: 'diagnosis' },
   { key: 'pruned_step', label: 'pruned at', num: true },
@@ -371,6 +422,7 @@ const COLUMNS = () => [
 
 function cell(t, key) {
   if (key.startsWith('p:')) return t.params[key.slice(2)];
+  if (key.startsWith('o:')) return t.objectives ? t.objectives[key.slice(2)] : null;
   if (key === 'duration') return t.started && t.ended ? Number((t.ended - t.started).toFixed(2)) : null;
   return t[key];
 }
@@ -425,7 +477,7 @@ let last = { curves: [], attempts: [], report: null, events: [], importance: nul
 async function drawAll() {
   const steps = [drawTable, drawHistory, () => drawCurves(last.curves), drawParallel, drawSlice,
     () => drawImportance(last.importance), drawPair, () => drawTimeline(last.attempts), () => drawReport(last.report),
-    () => drawC2F(last.events)];
+    () => drawC2F(last.events), drawPareto];
   for (const f of steps) {
     f();
     await new Promise((r) => setTimeout(r, 0));

@@ -1,0 +1,64 @@
+/* simd_int.h — private to worker/nn: an 8-float vector type and the
+ * attribute that compiles a hot kernel twice.
+ *
+ * hp_v8 is GCC's generic vector extension, not an intrinsic type, so the
+ * code builds on any CPU GCC targets: at the baseline x86-64 (SSE2) GCC
+ * splits each operation into two 4-wide ones. HP_NN_CLONES makes GCC emit
+ * an x86-64-v3 (AVX2 + FMA) copy of the function beside the baseline one
+ * and pick between them once, at load time (an ifunc), by what the CPU
+ * running it has (GCC only: clang, which builds the fuzz targets, gets
+ * the baseline copy alone). So nothing here assumes a particular CPU:
+ * SkylakeX, Cooperlake and Zen take the v3 copy, an older CPU the baseline.
+ *
+ * Loads and stores go through memcpy: they may be unaligned (slices of a
+ * padded image start anywhere) and memcpy is how C says that without
+ * breaking the aliasing rules; GCC turns it into one vmovups.
+ *
+ *     hp_v8 a = hp_v8_load(p), s = hp_v8_splat(x);
+ *     hp_v8_store(q, a * s + hp_v8_load(q));   // contracted to one FMA
+ */
+#ifndef HP_NN_SIMD_INT_H
+#define HP_NN_SIMD_INT_H
+
+#include <string.h>
+
+typedef float hp_v8 __attribute__((vector_size(32)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(HP_NN_NO_CLONES)
+#define HP_NN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HP_NN_CLONES
+#endif
+
+#define HP_NN_INLINE static inline __attribute__((always_inline))
+
+HP_NN_INLINE hp_v8 hp_v8_load(const float *p)
+{
+    hp_v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+HP_NN_INLINE void hp_v8_store(float *p, hp_v8 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+typedef int hp_v8i __attribute__((vector_size(32)));
+
+/* HP_V8_SHUFFLE(v, i0, ..., i7): lanes of v in the order given (constants).
+ * GCC and clang spell it differently; the fuzz build uses clang. */
+#if defined(__clang__)
+#define HP_V8_SHUFFLE(v, ...) __builtin_shufflevector((v), (v), __VA_ARGS__)
+#else
+#define HP_V8_SHUFFLE(v, ...) __builtin_shuffle((v), (hp_v8i){__VA_ARGS__})
+#endif
+
+/* lane 0 shuffled into every lane: one vbroadcastss (with GCC the brace
+ * list {x, x, ...} became eight inserts) */
+HP_NN_INLINE hp_v8 hp_v8_splat(float x)
+{
+    return HP_V8_SHUFFLE((hp_v8){x}, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+#endif
