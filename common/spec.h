@@ -73,6 +73,9 @@ typedef enum hp_model {
     HP_MODEL_LENET = 1,
     HP_MODEL_LSTM = 2,
     HP_MODEL_MULTIMODAL = 3, /* a CSV's image columns through a CNN, its features through a dense layer */
+    HP_MODEL_RESNET = 4,     /* the guide's "for later": images */
+    HP_MODEL_TCN = 5,        /* sequences: temporal convolutions */
+    HP_MODEL_ATTENTION = 6,  /* sequences: a self-attention encoder */
 } hp_model_t;
 
 typedef enum hp_function {

@@ -186,7 +186,7 @@ void spec_parse_constraints(ctx_t *c, map_t *root);
 extern const char *const hp_spec_goal_names[2];
 extern const char *const hp_spec_algo_names[5];
 extern const char *const hp_spec_acquisition_names[2];
-extern const char *const hp_spec_model_names[4];
+extern const char *const hp_spec_model_names[7];
 extern const char *const hp_spec_function_names[4];
 extern const char *const hp_spec_task_names[2];
 extern const char *const hp_spec_normalize_names[4];

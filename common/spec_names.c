@@ -9,7 +9,8 @@ const char *const hp_spec_goal_names[2] = {"minimize", "maximize"};
 const char *const hp_spec_algo_names[5] = {"grid", "random", "sobol",
                                            "coarse-to-fine", "bayes"};
 const char *const hp_spec_acquisition_names[2] = {"logei", "ucb"};
-const char *const hp_spec_model_names[4] = {"mlp", "lenet", "lstm", "multimodal"};
+const char *const hp_spec_model_names[7] = {"mlp",    "lenet", "lstm",     "multimodal",
+                                            "resnet", "tcn",   "attention"};
 const char *const hp_spec_function_names[4] = {"branin", "hartmann6",
                                                "rosenbrock", "ackley"};
 const char *const hp_spec_task_names[2] = {"classification", "regression"};

@@ -690,7 +690,7 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
     if (kind == HP_TRIAL_MODEL) {
         val_t v = spec_entry_val(c, &m, em, p, sizeof p);
         int x;
-        if (spec_get_enum(c, &v, p, "model", hp_spec_model_names, 4, &x) == 0)
+        if (spec_get_enum(c, &v, p, "model", hp_spec_model_names, 7, &x) == 0)
             s->trial.model = (hp_model_t)x;
         if (oe[0])
             parse_dataset(c, &m, oe[0]);

@@ -35,9 +35,37 @@ int hp_ap_target_met(double value, double target, int maximize)
 
 const char *hp_ap_size_param(const hp_ap_config_t *c)
 {
-    if (c->model == HP_MODEL_LENET)
-        return "fc1";
-    return c->depth == 1 ? "hidden" : NULL;
+    switch (c->model) {
+    case HP_MODEL_LENET: return "fc1";
+    case HP_MODEL_RESNET:
+    case HP_MODEL_TCN: return "channels";
+    case HP_MODEL_ATTENTION: return NULL;
+    default: return c->depth == 1 ? "hidden" : NULL;
+    }
+}
+
+static int default_width(hp_model_t m)
+{
+    switch (m) {
+    case HP_MODEL_LENET: return 120;
+    case HP_MODEL_LSTM: return 128;
+    case HP_MODEL_RESNET: return 16;
+    case HP_MODEL_TCN:
+    case HP_MODEL_ATTENTION: return 64;
+    default: return 256;
+    }
+}
+
+static int width_cap(hp_model_t m)
+{
+    switch (m) {
+    case HP_MODEL_LENET: return HP_AP_MAX_WIDTH_LENET;
+    case HP_MODEL_RESNET: return HP_AP_MAX_WIDTH_RESNET;
+    case HP_MODEL_LSTM:
+    case HP_MODEL_TCN:
+    case HP_MODEL_ATTENTION: return HP_AP_MAX_WIDTH_SEQ;
+    default: return HP_AP_MAX_WIDTH_MLP;
+    }
 }
 
 void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images)
@@ -45,7 +73,7 @@ void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images)
     memset(c, 0, sizeof *c);
     c->model = model;
     c->images = images;
-    c->width = model == HP_MODEL_LENET ? 120 : 256;
+    c->width = default_width(model);
     c->depth = 1;
     c->lr = 3e-4;
     c->validation_fraction = 0.1;
@@ -77,7 +105,38 @@ static int tried(const hp_ap_input_t *in, hp_ap_action_t a)
 
 static const char *size_name(const hp_ap_config_t *c)
 {
-    return c->model == HP_MODEL_LENET ? "fc1" : "hidden";
+    switch (c->model) {
+    case HP_MODEL_LENET: return "fc1";
+    case HP_MODEL_RESNET:
+    case HP_MODEL_TCN:
+    case HP_MODEL_ATTENTION: return "channels";
+    default: return "hidden";
+    }
+}
+
+/* the guide's "an architecture closer to the state of the art", one step
+ * at a time: MLP → LeNet → ResNet for images, LSTM → TCN → attention for
+ * sequences (an image's rows); -1 at the end of the line */
+static int stronger(const hp_ap_config_t *c, const char **words)
+{
+    switch (c->model) {
+    case HP_MODEL_MLP:
+        *words = "MLP → LeNet-like CNN";
+        return c->images ? HP_MODEL_LENET : -1;
+    case HP_MODEL_LENET:
+        *words = "LeNet-like CNN → ResNet-like CNN (residual blocks with batch norm and "
+                 "projection shortcuts)";
+        return HP_MODEL_RESNET;
+    case HP_MODEL_LSTM:
+        *words = "LSTM → temporal convolutions (a WaveNet-like stack of causal dilated "
+                 "convolutions)";
+        return HP_MODEL_TCN;
+    case HP_MODEL_TCN:
+        *words = "temporal convolutions → a self-attention encoder";
+        return HP_MODEL_ATTENTION;
+    default:
+        return -1;
+    }
 }
 
 /* the under-fitting ladder; 0 when no step is left */
@@ -85,7 +144,7 @@ static int underfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
 {
     const hp_ap_config_t *c = in->cur;
     hp_ap_config_t *n = &d->next;
-    int cap = c->model == HP_MODEL_LENET ? HP_AP_MAX_WIDTH_LENET : HP_AP_MAX_WIDTH_MLP;
+    int cap = width_cap(c->model);
     if (!tried(in, HP_AP_BIGGER)) {
         if (c->width * 2 <= cap) {
             n->width = c->width * 2;
@@ -109,14 +168,16 @@ static int underfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
             n->dropout, c->weight_decay, n->weight_decay);
         return 1;
     }
-    if (!tried(in, HP_AP_ARCH) && c->images && c->model == HP_MODEL_MLP) {
-        hp_ap_config_default(n, HP_MODEL_LENET, 1);
+    const char *words = "";
+    int next = stronger(c, &words);
+    if (!tried(in, HP_AP_ARCH) && next >= 0) {
+        hp_ap_config_default(n, (hp_model_t)next, c->images);
         n->lr = c->lr;
         n->train_subset = c->train_subset;
         n->validation_fraction = c->validation_fraction;
         n->epochs = c->epochs;
         d->action = HP_AP_ARCH;
-        say(w, "a stronger architecture: MLP → LeNet-like CNN (tuned again from its defaults)");
+        say(w, "a stronger architecture: %s (tuned again from its defaults)", words);
         return 1;
     }
     return 0;

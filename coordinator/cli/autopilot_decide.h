@@ -21,7 +21,8 @@
  *   first material term, in the guide's order:
  *     avoidable bias  bigger model (×2 width; then one more layer) while it
  *                     helps → less regularization → a stronger architecture
- *                     (images: MLP → LeNet) → tune (bayes)
+ *                     (images: MLP → LeNet → ResNet; sequences: LSTM → TCN →
+ *                     attention) → tune (bayes)
  *     variance        more data (train_subset ×2, then all) → batch norm →
  *                     augmentation (images) → dropout + weight decay (twice)
  *                     → early stopping (epochs → the best validation epoch)
@@ -45,9 +46,10 @@
 
 /* What a round trains: the model and the settings the ladder moves. */
 typedef struct hp_ap_config {
-    hp_model_t model;           /* mlp or lenet */
+    hp_model_t model;           /* mlp, lenet, resnet; lstm, tcn, attention */
     int images;                 /* the dataset is images (LeNet applies) */
-    int width;                  /* mlp: hidden units per layer; lenet: fc1 width */
+    int width;                  /* mlp, lstm: hidden units per layer; lenet: fc1 width;
+                                   resnet, tcn, attention: channels */
     int depth;                  /* mlp hidden layers, 1..HP_AP_MAX_DEPTH */
     double lr;                  /* the learning rate at the centre of the search */
     double dropout, weight_decay;
@@ -62,6 +64,8 @@ typedef struct hp_ap_config {
 #define HP_AP_MAX_DEPTH 3
 #define HP_AP_MAX_WIDTH_MLP 2048
 #define HP_AP_MAX_WIDTH_LENET 960 /* fc1; the convolutions grow with it */
+#define HP_AP_MAX_WIDTH_RESNET 64 /* first-stage channels (x4 by the last stage) */
+#define HP_AP_MAX_WIDTH_SEQ 512   /* lstm hidden, tcn and attention channels */
 #define HP_AP_MAX_DROPOUT 0.5
 #define HP_AP_MAX_WEIGHT_DECAY 5e-3
 #define HP_AP_MAX_VAL_FRACTION 0.3
@@ -113,8 +117,9 @@ typedef struct hp_ap_decision {
 void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images);
 
 /* hp_ap_size_param: the space parameter a round tunes for the config's
- * size ("hidden" for an mlp of one layer, "fc1" for lenet), or NULL (a
- * deeper mlp: its widths are fixed). */
+ * size ("hidden" for an mlp of one layer or an lstm, "fc1" for lenet,
+ * "channels" for resnet and tcn), or NULL (a deeper mlp: its widths are
+ * fixed; attention: its channels must stay a multiple of its heads). */
 const char *hp_ap_size_param(const hp_ap_config_t *c);
 
 /* hp_ap_decide fills *out from *in (the rules above). Any thread. */

@@ -106,6 +106,12 @@ void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t
         hp_buf_printf(b, ", fc1: %s", sp ? "~" : "");
         if (!sp)
             hp_buf_printf(b, "%d", c->width);
+    } else if (c->model == HP_MODEL_RESNET || c->model == HP_MODEL_TCN ||
+               c->model == HP_MODEL_ATTENTION) {
+        if (sp)
+            hp_buf_printf(b, ", %s: ~", sp);
+        else
+            hp_buf_printf(b, ", channels: %d", c->width);
     } else if (!sp) {
         hp_buf_puts(b, ", hidden: [");
         for (int i = 0; i < c->depth; i++)

@@ -187,21 +187,21 @@ static int load_user(pilot_t *pl, hp_ap_config_t *start, int *epochs)
         rc = hp_cli_fail(pl->cli, cmd, "%s: trial.dataset.path: cannot read '%s': %s", pl->path,
                          s->trial.dataset.source, strerror(errno));
     int user_model = !has_line(&filled, "trial.model");
-    if (!rc && user_model && s->trial.model != HP_MODEL_MLP && s->trial.model != HP_MODEL_LENET)
-        rc = hp_cli_fail(pl->cli, cmd,
-                         "%s: trial.model: autopilot's rules cover mlp and lenet (got %s); leave "
-                         "trial.model out to let it choose",
-                         pl->path, hp_model_name(s->trial.model));
     int images = !s->trial.dataset.is_path;
-    if (!rc && user_model && s->trial.model == HP_MODEL_LENET && !images)
-        rc = hp_cli_fail(pl->cli, cmd, "%s: trial.model: lenet needs images (got a CSV file)",
-                         pl->path);
+    /* every built-in model but the mlp reads images (lstm, tcn and
+     * attention their rows, as a sequence) */
+    if (!rc && user_model && s->trial.model != HP_MODEL_MLP && !images)
+        rc = hp_cli_fail(pl->cli, cmd, "%s: trial.model: %s needs images (got a CSV file)",
+                         pl->path, hp_model_name(s->trial.model));
     if (!rc) {
         hp_model_t m = user_model ? s->trial.model : images ? HP_MODEL_LENET : HP_MODEL_MLP;
         hp_ap_config_default(start, m, images);
         /* a size the user fixed is where it starts */
-        const hp_spec_value_t *w =
-            hp_spec_find_fixed(s, m == HP_MODEL_LENET ? "fc1" : "hidden");
+        const char *wname = m == HP_MODEL_LENET ? "fc1"
+                            : m == HP_MODEL_RESNET || m == HP_MODEL_TCN || m == HP_MODEL_ATTENTION
+                                ? "channels"
+                                : "hidden";
+        const hp_spec_value_t *w = hp_spec_find_fixed(s, wname);
         if (w && w->kind == HP_VALUE_NUMBER && w->num >= 1 && w->num <= HP_AP_MAX_WIDTH_MLP)
             start->width = (int)w->num;
         start->train_subset = s->trial.dataset.train_subset;

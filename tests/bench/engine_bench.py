@@ -24,6 +24,12 @@ same run on the same data, the sides alternating run by run.
 loaded machine may want the seeds as separate runs). With --write the results replace the
 engine section of docs/benchmarks.md (all models) or the subset's own
 block after it.
+
+    /usr/bin/python3 tests/bench/engine_bench.py [BUILD_DIR] --arch [--quick] [--write]
+
+measures only the later architectures (issue 18: resnet, tcn, attention)
+the same way, one epoch on a training subset per run, ours and PyTorch
+alternating, and writes its own sub-table (engine-arch-bench markers).
 Needs /usr/bin/python3 with torch (python3-torch), not a pyenv python.
 """
 import os
@@ -101,6 +107,72 @@ def sgemm_peak():
     return float(kv["sgemm_gflops"]), kv["core"]
 
 
+ARCH_BEGIN = "<!-- engine-arch-bench:begin -->"
+ARCH_END = "<!-- engine-arch-bench:end -->"
+# training samples per epoch: the ResNet is ~10x a LeNet step
+ARCH = (("resnet", 3000, "ResNet 16-32-64, 2 blocks/stage"),
+        ("tcn", 10000, "TCN 64 ch, 4 blocks, kernel 3"),
+        ("attention", 10000, "attention 64 wide, 4 heads, 2 layers"))
+
+
+def arch_main(build, quick):
+    """ours vs torch for the later architectures, alternating run by run"""
+    seeds = [1] if quick else [1, 2, 3]
+    rows = []
+    for model, n, label in ARCH:
+        sps = {"ours": [], "torch": []}
+        loads, ratios = [], []
+        for s in seeds:
+            pair = {}
+            for side in ("ours", "torch"):
+                loads.append(os.getloadavg()[0])
+                if side == "ours":
+                    e, _, _ = ours(build, model, 1, s, ["--set", "train_size=%d" % n])
+                else:
+                    e, _, _ = torch(model, 1, s, ["--train-size", str(n)])
+                v = statistics.median(float(x["samples_per_sec"]) for x in e)
+                sps[side].append(v)
+                pair[side] = v
+            ratios.append(pair["ours"] / pair["torch"])
+            print("  %-9s seed %d: ours %.0f, torch %.0f samples/s (%.2fx), load %.1f"
+                  % (model, s, pair["ours"], pair["torch"], ratios[-1], loads[-1]), flush=True)
+        rows.append("| %s | %d | %.0f | %.0f | **%.2f×** (%.2f–%.2f) | %.1f–%.1f | %s |" % (
+            label, n, statistics.median(sps["ours"]), statistics.median(sps["torch"]),
+            statistics.median(ratios), min(ratios), max(ratios), min(loads), max(loads),
+            "yes" if statistics.median(ratios) >= 1.5 else "no"))
+    import torch as _t
+    text = "\n".join([
+        ARCH_BEGIN,
+        "### The later architectures (issue 18) vs PyTorch",
+        "",
+        "Measured %s by `tests/bench/engine_bench.py --arch%s`: one thread each, one epoch "
+        "of the first N training samples of Fashion-MNIST (rows as the sequence for tcn "
+        "and attention), batch 128, Adam 3e-4, PyTorch %s with the same layers "
+        "(tests/bench/engine_torch.py). Ours and PyTorch alternate run by run, seeds %s; the "
+        "ratio is the median of the per-pair ratios (range in brackets), with the 1-minute "
+        "load average seen at the runs on this shared 2-core machine."
+        % (time.strftime("%Y-%m-%d"), " --quick" if quick else "", _t.__version__,
+           ", ".join(map(str, seeds))),
+        "",
+        "| model | N | hpworker samples/s | PyTorch samples/s | ratio | load | ≥ 1.5× |",
+        "|---|---|---|---|---|---|---|",
+    ] + rows + [ARCH_END])
+    print(text)
+    if "--write" in sys.argv:
+        path = os.path.join(ROOT, "docs", "benchmarks.md")
+        old = open(path).read()
+        if ARCH_BEGIN in old:
+            new = re.sub(re.escape(ARCH_BEGIN) + ".*?" + re.escape(ARCH_END), lambda _: text, old,
+                         flags=re.S)
+        elif END in old:
+            new = old.replace(END, END + "\n\n" + text, 1)
+        else:
+            new = old.rstrip("\n") + "\n\n" + text + "\n"
+        with open(path, "w") as f:
+            f.write(new)
+        print("wrote", path)
+
+
 # the best of the probe's timings of the MLP step's five GEMMs alone
 MLP_BOUND = [0.0]
 
@@ -121,6 +193,9 @@ def marker(models):
 
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--arch" in sys.argv:
+        return arch_main(os.path.abspath(args[0] if args else os.path.join(ROOT, "build")),
+                         "--quick" in sys.argv)
     quick = "--quick" in sys.argv
     models = list(NAMES)
     for a in sys.argv[1:]:

@@ -39,7 +39,84 @@ class LSTMNet(nn.Module):
         return self.out(h[:, -1])
 
 
+class Block(nn.Module):
+    """ResNet basic block, as worker/nn/resblock.c"""
+
+    def __init__(self, c, k, s):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(c, k, 3, s, 1, bias=False), nn.BatchNorm2d(k)
+        self.c2, self.b2 = nn.Conv2d(k, k, 3, 1, 1, bias=False), nn.BatchNorm2d(k)
+        self.proj = None
+        if c != k or s != 1:
+            self.proj = nn.Sequential(nn.Conv2d(c, k, 1, s, bias=False), nn.BatchNorm2d(k))
+
+    def forward(self, x):
+        h = self.b2(self.c2(F.relu(self.b1(self.c1(x)))))
+        return F.relu(h + (self.proj(x) if self.proj is not None else x))
+
+
+def resnet(ch=16, blocks=2, stages=3):
+    mods = [nn.Conv2d(1, ch, 3, padding=1), nn.BatchNorm2d(ch), nn.ReLU()]
+    c = ch
+    for s in range(stages):
+        for b in range(blocks):
+            mods.append(Block(c, ch << s, 2 if s > 0 and b == 0 else 1))
+            c = ch << s
+    mods += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10)]
+    return nn.Sequential(*mods)
+
+
+class TCN(nn.Module):
+    """WaveNet-like causal dilated gated blocks, as worker/nn/tcn.c"""
+
+    def __init__(self, ch=64, blocks=4, k=3):
+        super().__init__()
+        self.inp = nn.Linear(28, ch)
+        self.k = k
+        self.convs = nn.ModuleList(nn.Conv1d(ch, 2 * ch, k, dilation=2 ** i) for i in range(blocks))
+        self.res = nn.ModuleList(nn.Conv1d(ch, ch, 1) for _ in range(blocks))
+        self.out = nn.Linear(ch, 10)
+
+    def forward(self, x):
+        h = self.inp(x.view(-1, 28, 28)).transpose(1, 2)  # (B, ch, T)
+        for i, (cv, rs) in enumerate(zip(self.convs, self.res)):
+            z = cv(F.pad(h, ((self.k - 1) * 2 ** i, 0)))
+            a, b = z.chunk(2, dim=1)
+            h = h + rs(torch.tanh(a) * torch.sigmoid(b))
+        return self.out(h[:, :, -1])
+
+
+class Attn(nn.Module):
+    """positions + post-norm encoder layers + mean pool, as worker/nn/attention.c"""
+
+    def __init__(self, ch=64, heads=4, blocks=2, ffn=128):
+        super().__init__()
+        self.inp = nn.Linear(28, ch)
+        t = torch.arange(28, dtype=torch.float64)[:, None]
+        i = torch.arange(0, ch, 2, dtype=torch.float64)
+        pe = torch.zeros(28, ch, dtype=torch.float64)
+        pe[:, 0::2] = torch.sin(t / 10000 ** (i / ch))
+        pe[:, 1::2] = torch.cos(t / 10000 ** (i / ch))
+        self.register_buffer("pe", pe.float())
+        self.enc = nn.ModuleList(nn.TransformerEncoderLayer(ch, heads, ffn, dropout=0.0,
+                                                            batch_first=True)
+                                 for _ in range(blocks))
+        self.out = nn.Linear(ch, 10)
+
+    def forward(self, x):
+        h = self.inp(x.view(-1, 28, 28)) + self.pe
+        for e in self.enc:
+            h = e(h)
+        return self.out(h.mean(1))
+
+
 def build(model, hidden):
+    if model == "resnet":
+        return resnet()
+    if model == "tcn":
+        return TCN()
+    if model == "attention":
+        return Attn()
     if model == "mlp":
         net = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
     elif model == "lenet":

@@ -110,11 +110,55 @@ START_TEST(test_underfit_ladder_moves_on)
     d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
     ck_assert_int_eq(d.action, HP_AP_ARCH);
     ck_assert_int_eq(d.next.model, HP_MODEL_LENET);
-    /* LeNet is the strongest built in: tune with bayes, saying so */
+    /* LeNet moves on to the ResNet, from its defaults (not yet tuned) */
     c = tuned(HP_MODEL_LENET, 1);
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_ARCH);
+    ck_assert_int_eq(d.next.model, HP_MODEL_RESNET);
+    ck_assert_int_eq(d.next.width, 16);
+    ck_assert_int_eq(d.next.tuned, 0);
+    ck_assert_ptr_nonnull(strstr(d.reason, "LeNet-like CNN → ResNet-like CNN"));
+    ck_assert_str_eq(hp_ap_action_name(d.action), "stronger_architecture");
+    ck_assert_str_eq(hp_ap_size_param(&d.next), "channels");
+    /* the ResNet is the strongest built in: tune with bayes, saying so */
+    c = tuned(HP_MODEL_RESNET, 1);
     d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
     ck_assert_int_eq(d.action, HP_AP_BAYES);
     ck_assert_ptr_nonnull(strstr(d.reason, "used up"));
+    /* so is LeNet once the ResNet was tried and did not help */
+    c = tuned(HP_MODEL_LENET, 1);
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER) | HP_AP_BIT(HP_AP_ARCH), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BAYES);
+}
+END_TEST
+
+START_TEST(test_sequence_architecture_ladder)
+{
+    /* under-fitting sequences (an image's rows): LSTM → TCN → attention */
+    hp_report_t r = rep(0.0, 0.10, 0.105, 0.11);
+    hp_ap_config_t c = tuned(HP_MODEL_LSTM, 1);
+    ck_assert_str_eq(hp_ap_size_param(&c), "hidden");
+    hp_ap_decision_t d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_ARCH);
+    ck_assert_int_eq(d.next.model, HP_MODEL_TCN);
+    ck_assert_int_eq(d.next.width, 64);
+    ck_assert_ptr_nonnull(strstr(d.reason, "LSTM → temporal convolutions"));
+    c = tuned(HP_MODEL_TCN, 1);
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_ARCH);
+    ck_assert_int_eq(d.next.model, HP_MODEL_ATTENTION);
+    ck_assert_ptr_nonnull(strstr(d.reason, "→ a self-attention encoder"));
+    /* attention keeps its channels (a multiple of its heads): lr only */
+    ck_assert_ptr_null(hp_ap_size_param(&d.next));
+    c = tuned(HP_MODEL_ATTENTION, 1);
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BAYES);
+    /* a bigger model first: tcn channels double, up to the cap */
+    c = tuned(HP_MODEL_TCN, 1);
+    d = decide(&r, &c, 0, 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    ck_assert_int_eq(d.next.width, 128);
+    ck_assert_ptr_nonnull(strstr(d.reason, "channels 64 → 128"));
 }
 END_TEST
 
@@ -236,6 +280,7 @@ static Suite *autopilot_suite(void)
     tcase_add_test(tc, test_target_met_is_done);
     tcase_add_test(tc, test_defaults_are_tuned_first);
     tcase_add_test(tc, test_underfit_gets_bigger_model);
+    tcase_add_test(tc, test_sequence_architecture_ladder);
     tcase_add_test(tc, test_underfit_ladder_moves_on);
     tcase_add_test(tc, test_overfit_ladder);
     tcase_add_test(tc, test_shift_and_val_overfit);

@@ -323,8 +323,8 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  timeout: 5\n", "trial", 10, "needs one of 'model'"},
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  model: mlp\n", "trial.model", 12,
      "cannot be combined with trial.function"},
-    {HEAD SEARCH SPACE "trial:\n  model: resnet\n  dataset: fashion-mnist\n", "trial.model",
-     11, "known: mlp, lenet, lstm, multimodal)"},
+    {HEAD SEARCH SPACE "trial:\n  model: vgg\n  dataset: fashion-mnist\n", "trial.model",
+     11, "known: mlp, lenet, lstm, multimodal, resnet, tcn, attention)"},
     {HEAD SEARCH "space:\n  lr: {type: float, low: 0, high: 1}\ntrial:\n  model: mlp\n"
                  "  dataset: fashion-mnist\n  fixed:\n    lr: 0.1\n",
      "trial.fixed.lr", 13, "also in space"},

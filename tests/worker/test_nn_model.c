@@ -135,6 +135,21 @@ START_TEST(test_lstm_model_grad)
 }
 END_TEST
 
+START_TEST(test_arch_model_grad)
+{
+    /* one stage: the projection block's gradients are checked alone in
+     * test_nn_arch (and against PyTorch); deeper, a finite difference of
+     * a batch-norm or first-layer weight crosses a relu kink somewhere in
+     * the batch and is no longer a derivative */
+    const char *res[] = {"channels=2", "blocks=1", "stages=1", NULL};
+    model_gradcheck("model=resnet", res, 1, 6, 6);
+    const char *tcn[] = {"channels=4", "blocks=2", "kernel=2", NULL};
+    model_gradcheck("model=tcn", tcn, 1, 6, 3);
+    const char *att[] = {"channels=4", "blocks=1", "heads=2", "hidden=6", NULL};
+    model_gradcheck("model=attention", att, 1, 5, 3);
+}
+END_TEST
+
 /* ---- one real batch of Fashion-MNIST ---- */
 static hp_dataset_t fm;
 static hp_norm_t fm_norm;
@@ -214,12 +229,26 @@ START_TEST(test_overfit_one_batch_lstm)
 }
 END_TEST
 
+START_TEST(test_overfit_one_batch_arch)
+{
+    const char *res[] = {"model=resnet", "channels=8", "blocks=1", NULL};
+    ck_assert_int_gt(overfit(res, 600), 0);
+    const char *tcn[] = {"model=tcn", NULL};
+    ck_assert_int_gt(overfit(tcn, 400), 0);
+    const char *att[] = {"model=attention", NULL};
+    ck_assert_int_gt(overfit(att, 400), 0);
+}
+END_TEST
+
 START_TEST(test_no_allocation_in_a_step)
 {
     static const char *const cfgs[][6] = {
         {"model=mlp", "hidden=64,32", "batchnorm=1", "dropout=0.2", "clip_norm=1", NULL},
         {"model=lenet", "batchnorm=1", "optimizer=adamw", "weight_decay=0.01", NULL},
         {"model=lstm", "hidden=16", "layers=2", "optimizer=momentum", NULL},
+        {"model=resnet", "channels=4", "blocks=1", "dropout=0.1", NULL},
+        {"model=tcn", "channels=16", "blocks=3", NULL},
+        {"model=attention", "channels=16", "heads=2", "blocks=2", NULL},
     };
     for (size_t k = 0; k < HP_ARRAY_LEN(cfgs); k++) {
         hp_trainer_t t;
@@ -381,6 +410,7 @@ static Suite *suite(void)
     tcase_add_test(g, test_mlp_model_grad);
     tcase_add_test(g, test_lenet_model_grad);
     tcase_add_test(g, test_lstm_model_grad);
+    tcase_add_test(g, test_arch_model_grad);
     tcase_add_test(g, test_model_shape_errors);
     suite_add_tcase(s, g);
     TCase *tc = tcase_create("train");
@@ -393,6 +423,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_overfit_one_batch_mlp);
     tcase_add_test(tc, test_overfit_one_batch_lenet);
     tcase_add_test(tc, test_overfit_one_batch_lstm);
+    tcase_add_test(tc, test_overfit_one_batch_arch);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -44,9 +44,10 @@ START_TEST(test_train_rejects_bad_settings)
     ck_assert_int_eq(hpworker("train --set lrr=1", out, sizeof out), 2);
     ck_assert_msg(strstr(out, "hpworker train: unknown hyperparameter 'lrr' (known: model, "),
                   "%s", out);
-    ck_assert_int_eq(hpworker("train --model resnet", out, sizeof out), 2);
-    ck_assert_msg(strstr(out, "model: unknown value 'resnet' (choose mlp|lenet|lstm|linear|multimodal)"), "%s",
-                  out);
+    ck_assert_int_eq(hpworker("train --model vgg", out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "model: unknown value 'vgg' (choose "
+                              "mlp|lenet|lstm|resnet|tcn|attention|linear|multimodal)"),
+                  "%s", out);
     ck_assert_int_eq(hpworker("train --epochs", out, sizeof out), 2);
     ck_assert_int_eq(hpworker("train --frobnicate", out, sizeof out), 2);
     ck_assert_msg(strstr(out, "unknown option '--frobnicate'"), "%s", out);

@@ -1,6 +1,9 @@
 /* Building a layer chain, planning its memory blocks, forward/backward. */
 #include "model.h"
 
+#include "layer_arch.h"
+#include "model_arch_int.h"
+
 #include "err.h"
 #include "fuse.h"
 
@@ -35,7 +38,8 @@ static const char *kind_name(hp_nn_kind_t k)
 {
     static const char *names[] = {"dense", "relu",       "tanh",     "sigmoid", "conv2d",  "maxpool",
                                   "lstm",  "time-major", "seq-last", "dropout", "batchnorm",
-                                  "split", "fuse"};
+                                  "split", "fuse", "resblock", "avgpool", "step-dense", "posenc",
+                                  "tcn", "attention", "seqpool"};
     return names[k];
 }
 
@@ -284,6 +288,147 @@ int hp_nn_add_fuse(hp_nn_model_t *m, int hidden, hp_nn_init_t init)
     return commit(m, op, d);
 }
 
+/* ---- the later architectures (model_arch.c runs them) ---- */
+
+int hp_nn_add_resblock(hp_nn_model_t *m, int out_channels, int stride)
+{
+    hp_nn_op_t *op = push(m, HP_NN_RESBLOCK);
+    if (!op)
+        return HP_EINVAL;
+    if (op->seq_in || op->in_h < 2 || op->in_w < 2)
+        return build_fail(m, "resblock layer %d: needs an image input (C, H, W)", m->nops + 1);
+    if (out_channels < 1 || stride < 1 || stride > 2)
+        return build_fail(m, "resblock layer %d: needs channels >= 1 and stride 1 or 2 (got %d, %d)",
+                          m->nops + 1, out_channels, stride);
+    hp_nn_resblock_dims_t d = {1, op->in_c, op->in_h, op->in_w, out_channels, stride, 0, 0, 0};
+    hp_nn_resblock_dims(&d);
+    op->stride = stride;
+    op->out_c = out_channels;
+    op->out_h = d.Ho;
+    op->out_w = d.Wo;
+    op->nparam = 1;
+    op->plen[0] = hp_nn_resblock_nparams(&d);
+    op->nbuf = hp_nn_resblock_nbufs(&d);
+    char dd[64];
+    snprintf(dd, sizeof dd, "%d->%d, stride %d%s", op->in_c, out_channels, stride,
+             d.proj ? ", projection" : "");
+    return commit(m, op, dd);
+}
+
+int hp_nn_add_gap(hp_nn_model_t *m)
+{
+    hp_nn_op_t *op = push(m, HP_NN_GAP);
+    if (!op)
+        return HP_EINVAL;
+    if (op->seq_in)
+        return build_fail(m, "avgpool layer %d: needs an image input", m->nops + 1);
+    op->out_h = op->out_w = 1;
+    return commit(m, op, "global");
+}
+
+/* the batch-first sequence layers follow step_dense or one another */
+static int after_steps(const hp_nn_model_t *m)
+{
+    if (m->nops == 0)
+        return 0;
+    hp_nn_kind_t k = m->ops[m->nops - 1].kind;
+    return k == HP_NN_STEP_DENSE || k == HP_NN_POSENC || k == HP_NN_TCN || k == HP_NN_ATTN;
+}
+
+int hp_nn_add_step_dense(hp_nn_model_t *m, int width, hp_nn_init_t init)
+{
+    hp_nn_op_t *op = push(m, HP_NN_STEP_DENSE);
+    if (!op)
+        return HP_EINVAL;
+    if (op->seq_in || op->in_c != 1 || op->in_h < 1)
+        return build_fail(m, "step-dense layer %d: reading rows as a sequence needs a 1-channel "
+                             "image (got %dx%dx%d)",
+                          m->nops + 1, op->in_c, op->in_h, op->in_w);
+    if (width < 1)
+        return build_fail(m, "step-dense layer %d: width must be >= 1 (got %d)", m->nops + 1, width);
+    op->out_w = width;
+    op->init = init;
+    op->nparam = 2;
+    op->plen[0] = (size_t)width * op->in_w;
+    op->plen[1] = (size_t)width;
+    op->fan_in = (size_t)op->in_w;
+    op->fan_out = (size_t)width;
+    char d[64];
+    snprintf(d, sizeof d, "%d->%d, %d steps", op->in_w, width, op->in_h);
+    return commit(m, op, d);
+}
+
+int hp_nn_add_posenc(hp_nn_model_t *m)
+{
+    int ok = after_steps(m);
+    hp_nn_op_t *op = push(m, HP_NN_POSENC);
+    if (!op)
+        return HP_EINVAL;
+    if (!ok)
+        return build_fail(m, "posenc layer %d: needs a step-dense sequence before it", m->nops + 1);
+    op->inplace = 1;
+    op->nbuf = (size_t)op->in_h * op->in_w;
+    return commit(m, op, "");
+}
+
+int hp_nn_add_tcn(hp_nn_model_t *m, int kernel, int dilation)
+{
+    int ok = after_steps(m);
+    hp_nn_op_t *op = push(m, HP_NN_TCN);
+    if (!op)
+        return HP_EINVAL;
+    if (!ok)
+        return build_fail(m, "tcn layer %d: needs a step-dense sequence before it", m->nops + 1);
+    if (kernel < 1 || dilation < 1)
+        return build_fail(m, "tcn layer %d: kernel and dilation must be >= 1 (got %d, %d)",
+                          m->nops + 1, kernel, dilation);
+    op->k = kernel;
+    op->dilation = dilation;
+    hp_nn_tcn_dims_t d = {1, op->in_h, op->in_w, kernel, dilation};
+    op->nparam = 1;
+    op->plen[0] = hp_nn_tcn_nparams(&d);
+    char dd[64];
+    snprintf(dd, sizeof dd, "%d channels, kernel %d, dilation %d", op->in_w, kernel, dilation);
+    return commit(m, op, dd);
+}
+
+int hp_nn_add_attention(hp_nn_model_t *m, int heads, int ffn)
+{
+    int ok = after_steps(m);
+    hp_nn_op_t *op = push(m, HP_NN_ATTN);
+    if (!op)
+        return HP_EINVAL;
+    if (!ok)
+        return build_fail(m, "attention layer %d: needs a step-dense sequence before it",
+                          m->nops + 1);
+    if (heads < 1 || op->in_w % heads != 0 || ffn < 1)
+        return build_fail(m, "attention layer %d: %d heads must divide the width %d (and the "
+                             "feed-forward width %d be >= 1)",
+                          m->nops + 1, heads, op->in_w, ffn);
+    op->heads = heads;
+    op->ffn = ffn;
+    hp_nn_attn_dims_t d = {1, op->in_h, op->in_w, heads, ffn};
+    op->nparam = 1;
+    op->plen[0] = hp_nn_attn_nparams(&d);
+    char dd[64];
+    snprintf(dd, sizeof dd, "width %d, %d heads, ffn %d", op->in_w, heads, ffn);
+    return commit(m, op, dd);
+}
+
+int hp_nn_add_seqpool(hp_nn_model_t *m, int last)
+{
+    int ok = after_steps(m);
+    hp_nn_op_t *op = push(m, HP_NN_SEQPOOL);
+    if (!op)
+        return HP_EINVAL;
+    if (!ok)
+        return build_fail(m, "seqpool layer %d: needs a step-dense sequence before it", m->nops + 1);
+    op->last = last;
+    op->out_c = op->in_w;
+    op->out_h = op->out_w = 1;
+    return commit(m, op, last ? "last step" : "mean");
+}
+
 /* ---- memory planning ---- */
 
 typedef struct arena {
@@ -334,6 +479,8 @@ static void scratch_sizes(const hp_nn_op_t *op, int B, size_t sz[5])
         sz[3] = 2 * (size_t)op->in_c * f;     /* backward sums */
         break;
     default:
+        if (hp_nn_arch_kind(op->kind))
+            hp_nn_arch_scratch_sizes(op, B, sz);
         break;
     }
 }
@@ -357,6 +504,10 @@ static void plan(hp_nn_model_t *m, arena_t *acts, arena_t *dacts, size_t *np, si
                 op->run_var = m->bufs + *nb + op->in_c;
             }
             *nb += 2 * (size_t)op->in_c;
+        } else if (op->nbuf) {
+            if (m->bufs)
+                op->buf = m->bufs + *nb;
+            *nb += op->nbuf;
         }
         if (op->inplace) {
             op->out = m->ops[i - 1].out;
@@ -466,6 +617,8 @@ void hp_nn_model_init_params(hp_nn_model_t *m, uint64_t seed, uint64_t stream)
             }
             break;
         default:
+            if (hp_nn_arch_kind(op->kind))
+                hp_nn_arch_init(op, &r);
             break;
         }
     }
@@ -570,6 +723,9 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
                                op->param[1], &d);
             break;
         }
+        default:
+            hp_nn_arch_forward(op, x, B, m->training);
+            break;
         }
         x = op->out;
     }
@@ -669,6 +825,9 @@ void hp_nn_backward(hp_nn_model_t *m, int B)
                                 m->ops[op->link].s[0], op->s[0], op->param[0], &d);
             break;
         }
+        default:
+            hp_nn_arch_backward(op, x, din, B);
+            break;
         }
     }
 }

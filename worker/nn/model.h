@@ -58,6 +58,14 @@ typedef enum hp_nn_kind {
     HP_NN_BATCHNORM,
     HP_NN_SPLIT, /* (D_img + F) -> the image (C, H, W); the features kept (fuse.h) */
     HP_NN_FUSE,  /* (K) -> (K + Hf): the kept features through dense + relu, appended */
+    /* the later architectures (model_arch.c, layer_arch.h) */
+    HP_NN_RESBLOCK,   /* residual block, (C, H, W) -> (K, H/s, W/s) */
+    HP_NN_GAP,        /* global average pool, (C, H, W) -> (C, 1, 1) */
+    HP_NN_STEP_DENSE, /* (1, T, F) image rows -> (1, T, D): a dense per step */
+    HP_NN_POSENC,     /* (1, T, D) += sinusoidal positions, in place */
+    HP_NN_TCN,        /* WaveNet-like causal dilated block, (1, T, D) */
+    HP_NN_ATTN,       /* transformer encoder layer, (1, T, D) */
+    HP_NN_SEQPOOL,    /* (1, T, D) -> (D, 1, 1): mean or last step */
 } hp_nn_kind_t;
 
 typedef enum hp_nn_init {
@@ -77,6 +85,9 @@ typedef struct hp_nn_op {
     int k, pad;    /* conv / pool kernel, conv padding */
     int algo;      /* conv: its hp_nn_conv_algo_t, picked once when added */
     float p;       /* dropout probability */
+    int stride, dilation, heads, ffn, last; /* resblock, tcn, attention, seqpool */
+    size_t nbuf;   /* floats of bufs the op keeps (batch norm: 2 in_c) */
+    float *buf;    /* its bufs: running statistics, the position table */
     /* parameters: up to three tensors (w, b; LSTM w_ih, w_hh, b) */
     int nparam;
     size_t plen[3], fan_in, fan_out;
@@ -123,6 +134,16 @@ int hp_nn_add_batchnorm(hp_nn_model_t *m);
  * hidden)) to its input vector. */
 int hp_nn_add_split(hp_nn_model_t *m, int c, int h, int w);
 int hp_nn_add_fuse(hp_nn_model_t *m, int hidden, hp_nn_init_t init);
+/* the later architectures (layer_arch.h says what each computes) */
+int hp_nn_add_resblock(hp_nn_model_t *m, int out_channels, int stride);
+int hp_nn_add_gap(hp_nn_model_t *m);
+/* step_dense: a (1, T, F) input read as T steps of F features */
+int hp_nn_add_step_dense(hp_nn_model_t *m, int width, hp_nn_init_t init);
+/* posenc, tcn, attention and seqpool follow step_dense or one another */
+int hp_nn_add_posenc(hp_nn_model_t *m);
+int hp_nn_add_tcn(hp_nn_model_t *m, int kernel, int dilation);
+int hp_nn_add_attention(hp_nn_model_t *m, int heads, int ffn);
+int hp_nn_add_seqpool(hp_nn_model_t *m, int last);
 
 /* hp_nn_model_alloc plans and allocates all blocks for batches of up to
  * max_batch samples. Returns HP_EINVAL with the first build error, or

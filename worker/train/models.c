@@ -126,9 +126,12 @@ int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, 
         int rc = build_multimodal(m, cfg, c, h, w, err, errlen);
         if (rc < 0)
             return rc;
+    } else if (hp_train_build_arch(m, cfg) == 0) {
+        /* resnet, tcn, attention: models_arch.c */
     } else if (strcmp(cfg->model, "linear") != 0) { /* linear: the output layer alone */
         return hp_errf(err, errlen, HP_EINVAL,
-                       "model: unknown model '%s' (choose mlp|lenet|lstm|linear|multimodal)",
+                       "model: unknown model '%s' (choose mlp|lenet|lstm|resnet|tcn|attention|"
+                       "linear|multimodal)",
                        cfg->model);
     }
     hp_nn_add_dense(m, nout, HP_NN_INIT_GLOROT);

@@ -9,6 +9,11 @@
 int hp_train_build_model(hp_nn_model_t *m, const hp_train_config_t *cfg, int c, int h, int w,
                          int nout, char *err, size_t errlen);
 
+/* hp_train_build_arch adds the layers of the later architectures (resnet,
+ * tcn, attention; models_arch.c) before the output layer; HP_ENOENT
+ * when cfg->model is none of them. Shape errors are left in m->build_err. */
+int hp_train_build_arch(hp_nn_model_t *m, const hp_train_config_t *cfg);
+
 /* hp_train_image_shape reads "C,H,W" (or "[C, H, W]", "CxHxW"), each
  * 1..4096, into dims; -1 if it is not that. */
 int hp_train_image_shape(const char *text, int dims[3]);

@@ -36,7 +36,7 @@
 
 typedef struct hp_train_config {
     /* what to train */
-    char model[16];      /* mlp | lenet | lstm | linear | multimodal */
+    char model[16];      /* mlp | lenet | lstm | resnet | tcn | attention | linear | multimodal */
     char dataset[1024];  /* fashion-mnist | csv:PATH */
     char data_dir[512];  /* fashion-mnist files ("" = default) */
     char label[64];      /* CSV label column ("" = last) */
@@ -51,6 +51,7 @@ typedef struct hp_train_config {
     char activation[8];  /* relu | tanh (mlp) */
     int layers;          /* lstm layers */
     int conv1, conv2, fc1, fc2; /* lenet widths */
+    int channels, blocks, stages, kernel, heads; /* resnet, tcn, attention (0: default) */
     double dropout;
     int batchnorm;
     /* optimization */
