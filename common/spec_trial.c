@@ -700,9 +700,10 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
             spec_err(c, v.line, p,
                      "multimodal needs a CSV dataset with image_columns and image_shape (and "
                      "feature columns): see docs/errors.md, several input modalities");
-        /* lenet and lstm take a CSV's row as flat values: image columns
-         * would be silently ignored and the model fail on 1x1 inputs */
-        if (oe[0] && (s->trial.model == HP_MODEL_LENET || s->trial.model == HP_MODEL_LSTM) &&
+        /* every model but mlp and multimodal takes a CSV's row as flat
+         * values: image columns would be silently ignored and the model
+         * fail on 1x1 inputs */
+        if (oe[0] && s->trial.model != HP_MODEL_MLP && s->trial.model != HP_MODEL_MULTIMODAL &&
             s->trial.dataset.image_columns)
             spec_err(c, v.line, p,
                      "%s does not read dataset.image_columns (it would see the CSV's row as "

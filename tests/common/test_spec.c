@@ -381,6 +381,12 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  model: lenet\n  dataset:\n    path: d.csv\n"
                        "    image_columns: \"px*\"\n    image_shape: [1, 8, 8]\n",
      "trial.model", 11, "lenet does not read dataset.image_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: resnet\n  dataset:\n    path: d.csv\n"
+                       "    image_columns: \"px*\"\n    image_shape: [1, 8, 8]\n",
+     "trial.model", 11, "resnet does not read dataset.image_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: attention\n  dataset:\n    path: d.csv\n"
+                       "    image_columns: \"px*\"\n    image_shape: [1, 8, 8]\n",
+     "trial.model", 11, "attention does not read dataset.image_columns"},
     {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset: fashion-mnist\n  epochs: 0\n",
      "trial.epochs", 13, "must be >= 1"},
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  timeout: -5\n", "trial.timeout", 12,

@@ -446,7 +446,7 @@ START_TEST(test_hello_and_trials)
     ck_assert_uint_ge(f->last_hello.cores, 1);
     ck_assert_uint_eq(f->last_hello.pid, (uint32_t)getpid());
     ck_assert_uint_eq(f->last_hello.previous_worker_id, 0);
-    ck_assert_int_eq(f->hello_models, 6);
+    ck_assert_int_eq(f->hello_models, 7);
     ck_assert_int_eq(f->hello_functions, 4);
     ck_assert(f->hello_host[0]);
     ck_assert_int_eq(f->progress, 0); /* functions report with the result only */

@@ -165,7 +165,8 @@ void hp_agent_free(hp_agent_t *a)
 
 /* ---- HELLO ---- */
 
-static const char *const models[] = {"mlp", "lenet", "lstm", "resnet", "tcn", "attention"};
+static const char *const models[] = {"mlp",    "lenet", "lstm",     "multimodal",
+                                     "resnet", "tcn",   "attention"};
 static const char *const functions[] = {"branin", "hartmann6", "rosenbrock", "ackley"};
 
 /* With no token given, the one the coordinator published for our URL,
