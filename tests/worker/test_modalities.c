@@ -4,6 +4,7 @@
  * on the darkened test set, and the error analysis of a trained model. */
 #include "coral.h"
 #include "error_analysis.h"
+#include "alloc_count.h"
 #include "gradcheck.h"
 #include "train.h"
 
@@ -16,22 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t k);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t k);
-static volatile long nallocs;
-void *__wrap_malloc(size_t n)
-{
-    nallocs++;
-    return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t k)
-{
-    nallocs++;
-    return __real_calloc(n, k);
-}
 
 static void setup(void)
 {

@@ -2,6 +2,7 @@
  * in-place activations, sequence reshapes), overfitting one batch per
  * model (the seed's step 2), no allocation inside a training step, the
  * NaN/Inf guard, and same seed -> same weights. */
+#include "alloc_count.h"
 #include "gradcheck.h"
 #include "train.h"
 
@@ -13,38 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- allocation counting (linked with -Wl,--wrap=malloc,...) ---- */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t k);
-void *__real_realloc(void *p, size_t n);
-void *__real_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t k);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_aligned_alloc(size_t a, size_t n);
-/* volatile: the compiler assumes malloc touches no visible state */
-static volatile long nallocs;
-void *__wrap_malloc(size_t n)
-{
-    nallocs++;
-    return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t k)
-{
-    nallocs++;
-    return __real_calloc(n, k);
-}
-void *__wrap_realloc(void *p, size_t n)
-{
-    nallocs++;
-    return __real_realloc(p, n);
-}
-void *__wrap_aligned_alloc(size_t a, size_t n)
-{
-    nallocs++;
-    return __real_aligned_alloc(a, n);
-}
 
 static void setup(void)
 {

@@ -5,96 +5,30 @@
 
 #include "gemm.h"
 
+#include "torch_fixtures.h"
+
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct tensor {
-    char name[48];
-    size_t n;
-    float *v;
-} tensor_t;
-
-static tensor_t tens[256];
-static int ntens;
-
+/* the fixtures (torch_fixtures.h), read once */
 static void load(void)
 {
     hp_nn_set_threads(1);
-    if (ntens)
-        return;
-    const char *src = getenv("HP_SOURCE_DIR");
-    char p[1024];
-    snprintf(p, sizeof p, "%s/tests/worker/fixtures/torch_ref.txt", src ? src : ".");
-    FILE *f = fopen(p, "r");
-    ck_assert_msg(f != NULL, "cannot open %s", p);
-    char name[48];
-    int c;
-    while ((c = fgetc(f)) != EOF) {
-        if (c == '#') {
-            while ((c = fgetc(f)) != EOF && c != '\n')
-                ;
-            continue;
-        }
-        ungetc(c, f);
-        size_t n;
-        if (fscanf(f, "%47s %zu", name, &n) != 2)
-            break;
-        ck_assert_int_lt(ntens, 256);
-        tensor_t *t = &tens[ntens++];
-        snprintf(t->name, sizeof t->name, "%s", name);
-        t->n = n;
-        t->v = malloc(sizeof(float) * n);
-        for (size_t i = 0; i < n; i++) {
-            double d;
-            ck_assert(fscanf(f, "%lf", &d) == 1);
-            t->v[i] = (float)d;
-        }
-    }
-    fclose(f);
+    fixtures_load("torch_ref.txt");
 }
 
-static const tensor_t *get(const char *name)
-{
-    for (int i = 0; i < ntens; i++)
-        if (!strcmp(tens[i].name, name))
-            return &tens[i];
-    ck_abort_msg("fixture %s missing", name);
-    return NULL;
-}
-
-static float *copy(const char *name)
-{
-    const tensor_t *t = get(name);
-    float *p = malloc(sizeof(float) * t->n);
-    memcpy(p, t->v, sizeof(float) * t->n);
-    return p;
-}
+#define get fixture_get
+#define copy fixture_copy
 
 static float *zeros(const char *like)
 {
     return calloc(get(like)->n, sizeof(float));
 }
 
-/* llm.c's check_tensor: every entry within atol + rtol |ref| */
-static void check(const char *name, const float *got, double atol, double rtol)
-{
-    const tensor_t *t = get(name);
-    double worst = 0;
-    size_t bad = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        double d = fabs((double)got[i] - t->v[i]);
-        if (d > worst)
-            worst = d;
-        if (!(d <= atol + rtol * fabs(t->v[i]))) {
-            if (bad++ < 3)
-                fprintf(stderr, "%s[%zu]: got %.7g, torch %.7g\n", name, i, got[i], t->v[i]);
-        }
-    }
-    ck_assert_msg(bad == 0, "%s: %zu of %zu entries off (max diff %g)", name, bad, t->n, worst);
-}
+#define check fixture_check
 
 #define TOL 1e-5, 1e-4
 
@@ -331,7 +265,6 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    for (int i = 0; i < ntens; i++)
-        free(tens[i].v);
+    fixtures_free();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
