@@ -6,6 +6,7 @@
 #include "error_analysis.h"
 #include "alloc_count.h"
 #include "gradcheck.h"
+#include "model_check.h"
 #include "train.h"
 
 #include "err.h"
@@ -23,27 +24,9 @@ static void setup(void)
     hp_nn_set_threads(1);
 }
 
-static void set(hp_train_config_t *cfg, const char *kv)
-{
-    char err[512];
-    ck_assert_msg(hp_train_config_set_kv(cfg, kv, err, sizeof err) == 0, "%s", err);
-}
+#define set mc_set
 
 /* ---- gradient checks through the multimodal model ---- */
-
-typedef struct {
-    hp_trainer_t *t;
-    int B;
-} mctx;
-
-static double model_loss(void *p)
-{
-    mctx *c = p;
-    hp_nn_set_training(&c->t->model, 1);
-    const float *out = hp_nn_forward(&c->t->model, c->B);
-    return (double)hp_nn_xent_forward(c->t->probs, out, c->t->labels, c->B, c->t->nout, NULL) *
-           c->B;
-}
 
 /* gc_check with the non-smooth points of relu and max pooling set aside:
  * where the central differences at eps and eps / 4 disagree a kink lies
@@ -59,9 +42,9 @@ static void kink_check(const char *what, float *x, size_t n, const float *analyt
         for (int k = 0; k < 2; k++) {
             float e = k ? eps / 4 : eps, save = x[i];
             x[i] = save + e;
-            double lp = model_loss(ctx);
+            double lp = mc_loss(ctx);
             x[i] = save - e;
-            double lm = model_loss(ctx);
+            double lm = mc_loss(ctx);
             x[i] = save;
             num[k] = (lp - lm) / (2.0 * (double)e);
         }
@@ -94,19 +77,8 @@ static void multimodal_gradcheck(const char *const *kvs, int dim)
     ck_assert_msg(hp_trainer_init(&t, &cfg, c, h, w, 3, HP_TASK_CLASSIFY, err, sizeof err) == 0,
                   "%s", err);
     ck_assert_int_eq(t.model.ops[0].kind, dim == 36 ? HP_NN_CONV2D : HP_NN_SPLIT);
-    hp_rng_t r;
-    hp_rng_init(&r, 7, 1);
-    int B = 4;
-    gc_fill(&r, t.model.input, (size_t)B * t.model.in_size, 1.0);
-    for (int i = 0; i < B; i++)
-        t.labels[i] = i % 3;
-    mctx mc = {&t, B};
-    model_loss(&mc);
-    hp_nn_zero_grad(&t.model);
-    hp_nn_xent_backward(hp_nn_out_grad(&t.model), t.probs, t.labels, B, 3);
-    hp_nn_backward(&t.model, B);
-    for (size_t i = 0; i < t.model.nparams; i++)
-        t.model.grads[i] *= (float)B;
+    mc_t mc;
+    mc_prepare(&t, &mc, 4, 7);
     int fused = 0;
     for (int i = 0; i < t.model.nops; i++) {
         hp_nn_op_t *op = &t.model.ops[i];

@@ -4,6 +4,7 @@
  * NaN/Inf guard, and same seed -> same weights. */
 #include "alloc_count.h"
 #include "gradcheck.h"
+#include "model_check.h"
 #include "train.h"
 
 #include "err.h"
@@ -20,29 +21,9 @@ static void setup(void)
     hp_nn_set_threads(1);
 }
 
-static void set(hp_train_config_t *cfg, const char *kv)
-{
-    char err[512];
-    ck_assert_msg(hp_train_config_set_kv(cfg, kv, err, sizeof err) == 0, "%s", err);
-}
+#define set mc_set
 
 /* ---- whole-model gradient checks ---- */
-typedef struct {
-    hp_trainer_t *t;
-    int B;
-    hp_rng_t r0;
-} mctx;
-
-static double model_loss(void *p)
-{
-    mctx *c = p;
-    c->t->model.rng = c->r0; /* the same dropout masks every probe */
-    hp_nn_set_training(&c->t->model, 1);
-    const float *out = hp_nn_forward(&c->t->model, c->B);
-    return (double)hp_nn_xent_forward(c->t->probs, out, c->t->labels, c->B, c->t->nout, NULL) *
-           c->B;
-}
-
 static void model_gradcheck(const char *model, const char *const *kvs, int c, int h, int w)
 {
     hp_train_config_t cfg;
@@ -55,26 +36,14 @@ static void model_gradcheck(const char *model, const char *const *kvs, int c, in
     char err[512];
     ck_assert_msg(hp_trainer_init(&t, &cfg, c, h, w, 3, HP_TASK_CLASSIFY, err, sizeof err) == 0,
                   "%s", err);
-    hp_rng_t r;
-    hp_rng_init(&r, 3, 1);
-    int B = 4;
-    gc_fill(&r, t.model.input, (size_t)B * t.model.in_size, 1.0);
-    for (int i = 0; i < B; i++)
-        t.labels[i] = i % 3;
-    mctx mc = {&t, B, t.model.rng};
-    model_loss(&mc);
-    hp_nn_zero_grad(&t.model);
-    hp_nn_xent_backward(hp_nn_out_grad(&t.model), t.probs, t.labels, B, 3);
-    hp_nn_backward(&t.model, B);
-    /* the probe loss is summed over the batch: scale the analytic grads */
-    for (size_t i = 0; i < t.model.nparams; i++)
-        t.model.grads[i] *= (float)B;
+    mc_t mc;
+    mc_prepare(&t, &mc, 4, 3);
     for (int i = 0; i < t.model.nops; i++) {
         hp_nn_op_t *op = &t.model.ops[i];
         for (int k = 0; k < op->nparam; k++) {
             char what[160];
             snprintf(what, sizeof what, "%s %s param %d", model, op->name, k);
-            gc_check(what, op->param[k], op->plen[k], op->grad[k], model_loss, &mc, 1e-3f, 2e-3,
+            gc_check(what, op->param[k], op->plen[k], op->grad[k], mc_loss, &mc, 1e-3f, 2e-3,
                      1e-2, 40);
         }
     }
