@@ -11,23 +11,23 @@
 #include <stdlib.h>
 
 /* f over x[0..n) in 8-lane chunks (the last one partial) */
-static void apply(hp_v8f (*f)(hp_v8f), const float *x, float *y, int n)
+static void apply(hp_v8 (*f)(hp_v8), const float *x, float *y, int n)
 {
     for (int i = 0; i < n; i += 8)
         hp_v8_storen(y + i, f(hp_v8_loadn(x + i, n - i)), n - i);
 }
 
-static hp_v8f vexp(hp_v8f x)
+static hp_v8 vexp(hp_v8 x)
 {
     return hp_v8_exp(x);
 }
 
-static hp_v8f vsig(hp_v8f x)
+static hp_v8 vsig(hp_v8 x)
 {
     return hp_v8_sigmoid(x);
 }
 
-static hp_v8f vtanh(hp_v8f x)
+static hp_v8 vtanh(hp_v8 x)
 {
     return hp_v8_tanh(x);
 }

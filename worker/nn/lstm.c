@@ -46,10 +46,10 @@ static void cell_forward(float *g, const float *cp, float *c, float *tc, float *
         }
         for (int j = 0; j < H; j += 8) {
             int k = H - j;
-            hp_v8f cv = hp_v8_loadn(gi + j, k) * hp_v8_loadn(gg + j, k);
+            hp_v8 cv = hp_v8_loadn(gi + j, k) * hp_v8_loadn(gg + j, k);
             if (cp)
                 cv += hp_v8_loadn(gf + j, k) * hp_v8_loadn(cp + q + j, k);
-            hp_v8f tcv = hp_v8_tanh(cv);
+            hp_v8 tcv = hp_v8_tanh(cv);
             hp_v8_storen(c + q + j, cv, k);
             hp_v8_storen(tc + q + j, tcv, k);
             hp_v8_storen(h + q + j, hp_v8_loadn(go + j, k) * tcv, k);
@@ -75,16 +75,16 @@ static void cell_backward(float *e, float *db, float *dc, const float *dh, const
                 __builtin_prefetch(gi + 4 * H + j, 1);
         for (int j = 0; j < H; j += 8) {
             int k = H - j;
-            hp_v8f i = hp_v8_loadn(gi + j, k), f = hp_v8_loadn(gf + j, k);
-            hp_v8f u = hp_v8_loadn(gg + j, k), o = hp_v8_loadn(go + j, k);
-            hp_v8f tcv = hp_v8_loadn(tc + q + j, k);
-            hp_v8f dhv = hp_v8_loadn(dout + q + j, k) + hp_v8_loadn(dh + q + j, k);
-            hp_v8f dcv = hp_v8_loadn(dc + q + j, k) + dhv * o * (1.0f - tcv * tcv);
-            hp_v8f cpv = cp ? hp_v8_loadn(cp + q + j, k) : hp_v8_set1(0.0f);
-            hp_v8f di = dcv * u * i * (1.0f - i);
-            hp_v8f df = dcv * cpv * f * (1.0f - f);
-            hp_v8f du = dcv * i * (1.0f - u * u);
-            hp_v8f dov = dhv * tcv * o * (1.0f - o);
+            hp_v8 i = hp_v8_loadn(gi + j, k), f = hp_v8_loadn(gf + j, k);
+            hp_v8 u = hp_v8_loadn(gg + j, k), o = hp_v8_loadn(go + j, k);
+            hp_v8 tcv = hp_v8_loadn(tc + q + j, k);
+            hp_v8 dhv = hp_v8_loadn(dout + q + j, k) + hp_v8_loadn(dh + q + j, k);
+            hp_v8 dcv = hp_v8_loadn(dc + q + j, k) + dhv * o * (1.0f - tcv * tcv);
+            hp_v8 cpv = cp ? hp_v8_loadn(cp + q + j, k) : hp_v8_splat(0.0f);
+            hp_v8 di = dcv * u * i * (1.0f - i);
+            hp_v8 df = dcv * cpv * f * (1.0f - f);
+            hp_v8 du = dcv * i * (1.0f - u * u);
+            hp_v8 dov = dhv * tcv * o * (1.0f - o);
             hp_v8_storen(ei + j, di, k);
             hp_v8_storen(ef + j, df, k);
             hp_v8_storen(eg + j, du, k);

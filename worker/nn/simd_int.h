@@ -30,6 +30,24 @@ typedef float hp_v8 __attribute__((vector_size(32)));
 #define HP_NN_CLONES
 #endif
 
+/* HP_NN_SIMD_CLONES: the same with an x86-64-v4 (AVX-512) copy too, for
+ * the LSTM's cell passes (fastvec_int.h). Defining it (empty) on the
+ * command line forces the one portable build, to test it. */
+#ifndef HP_NN_SIMD_CLONES
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HP_NN_SIMD_CLONES                                                                          \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HP_NN_SIMD_CLONES
+#endif
+#endif
+
+/* The helpers always inline, so no hp_v8 crosses a call; GCC's note that a
+ * 32-byte vector return has another ABI without AVX does not apply, here or
+ * in the including file (where the inlined calls are): it stays off for
+ * the rest of the translation unit. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 #define HP_NN_INLINE static inline __attribute__((always_inline))
 
 HP_NN_INLINE hp_v8 hp_v8_load(const float *p)
