@@ -30,22 +30,6 @@ static float sqdev8(const float *p, size_t n, float m)
     return s;
 }
 
-/* sum of p[i] * q[i] with independent partial sums */
-static float dot8(const float *p, const float *q, size_t n)
-{
-    float acc[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            acc[j] += p[i + j] * q[i + j];
-    float s = 0.0f;
-    for (; i < n; i++)
-        s += p[i] * q[i];
-    for (int j = 0; j < 8; j++)
-        s += acc[j];
-    return s;
-}
-
 void hp_nn_batchnorm_forward_train(float *out, float *xhat, float *mean, float *invstd,
                                    float *run_mean, float *run_var, const float *in,
                                    const float *gamma, const float *beta,
@@ -158,7 +142,7 @@ void hp_nn_batchnorm_backward(float *din, float *dgamma, float *dbeta, float *tm
             for (int c = 0; c < C; c++) {
                 size_t o = ((size_t)n * C + c) * S;
                 sd[c] += hp_fsum8(dout + o, (size_t)S);
-                sdx[c] += dot8(dout + o, xhat + o, (size_t)S);
+                sdx[c] += hp_fdot8(dout + o, xhat + o, (size_t)S);
             }
     }
     for (int c = 0; c < C; c++) {

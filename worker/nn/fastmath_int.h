@@ -64,4 +64,20 @@ static inline float hp_fsum8(const float *p, size_t n)
     return s;
 }
 
+/* sum of p[i] * q[i] with 8 independent partial sums (as hp_fsum8) */
+static inline float hp_fdot8(const float *p, const float *q, size_t n)
+{
+    float acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += p[i + j] * q[i + j];
+    float s = 0.0f;
+    for (; i < n; i++)
+        s += p[i] * q[i];
+    for (int j = 0; j < 8; j++)
+        s += acc[j];
+    return s;
+}
+
 #endif

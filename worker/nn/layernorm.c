@@ -4,22 +4,6 @@
 
 #include <math.h>
 
-/* sum of p[i] * q[i] with independent partial sums (vectorizes) */
-static float dot8(const float *p, const float *q, int n)
-{
-    float acc[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            acc[j] += p[i + j] * q[i + j];
-    float s = 0.0f;
-    for (; i < n; i++)
-        s += p[i] * q[i];
-    for (int j = 0; j < 8; j++)
-        s += acc[j];
-    return s;
-}
-
 void hp_nn_layernorm_forward(float *out, float *xhat, float *rstd, const float *in,
                              const float *gamma, const float *beta, int N, int D)
 {
@@ -29,7 +13,7 @@ void hp_nn_layernorm_forward(float *out, float *xhat, float *rstd, const float *
         float m = hp_fsum8(x, (size_t)D) / (float)D;
         for (int j = 0; j < D; j++)
             xh[j] = x[j] - m;
-        float rs = 1.0f / sqrtf(dot8(xh, xh, D) / (float)D + 1e-5f);
+        float rs = 1.0f / sqrtf(hp_fdot8(xh, xh, (size_t)D) / (float)D + 1e-5f);
         rstd[n] = rs;
         for (int j = 0; j < D; j++) {
             xh[j] *= rs;
@@ -49,7 +33,7 @@ void hp_nn_layernorm_backward(float *din, float *dgamma, float *dbeta, const flo
             dgamma[j] += g[j] * xh[j];
             dbeta[j] += g[j];
         }
-        float s1 = dot8(g, gamma, D), s2 = 0.0f;
+        float s1 = hp_fdot8(g, gamma, (size_t)D), s2 = 0.0f;
         {
             float acc[8] = {0};
             int j = 0;
