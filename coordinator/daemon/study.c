@@ -197,34 +197,36 @@ static int pruned_value_cb(void *data, int64_t number, double value)
     return 0;
 }
 
+/* A column of a (trials x stride) matrix of the samplers' history: a
+ * constraint's values (hist_cv) or an objective's (hist_ov). */
 typedef struct {
     coord_study_t *s;
-    size_t k; /* the constraint */
-} cv_load_t;
+    double *m;
+    size_t stride, k;
+} col_load_t;
 
-/* A completed trial's final value of constraint k's metric. */
-static int cv_value_cb(void *data, int64_t number, double value)
+/* A completed trial's final value of the column's metric. */
+static int col_value_cb(void *data, int64_t number, double value)
 {
-    cv_load_t *cl = data;
-    coord_study_t *s = cl->s;
-    if (number >= 0 && (uint64_t)number < s->hist.n)
-        s->hist_cv[(size_t)number * s->spec.n_constraints + cl->k] = value;
+    col_load_t *cl = data;
+    if (number >= 0 && (uint64_t)number < cl->s->hist.n)
+        cl->m[(size_t)number * cl->stride + cl->k] = value;
     return 0;
 }
 
-typedef struct {
-    coord_study_t *s;
-    size_t k; /* the objective */
-} ov_load_t;
-
-/* A completed trial's final value of objective k's metric. */
-static int ov_value_cb(void *data, int64_t number, double value)
+/* Column k of m for every completed trial: the trial's own value when
+ * is_value (the metric is the objective's), else metric's final value. */
+static int col_load(coord_t *c, coord_study_t *s, int64_t id, const char *metric, int is_value,
+                    double *m, size_t stride, size_t k, char *err, size_t errlen)
 {
-    ov_load_t *ol = data;
-    coord_study_t *s = ol->s;
-    if (number >= 0 && (uint64_t)number < s->hist.n)
-        s->hist_ov[(size_t)number * coord_study_n_ov(s) + ol->k] = value;
-    return 0;
+    if (is_value) {
+        for (size_t i = 0; i < s->hist.n; i++)
+            if (s->hist.v[i].state == HP_OBS_COMPLETED)
+                m[i * stride + k] = s->hist.v[i].value;
+        return 0;
+    }
+    col_load_t cl = {s, m, stride, k};
+    return hp_store_final_values(c->store, id, metric, col_value_cb, &cl, err, errlen);
 }
 
 /* Several objectives: every completed trial's values for the samplers
@@ -233,14 +235,9 @@ static int ov_load(coord_t *c, coord_study_t *s, int64_t id, char *err, size_t e
 {
     size_t no = coord_study_n_ov(s);
     int rc = 0;
-    for (size_t i = 0; i < s->hist.n && no; i++)
-        if (s->hist.v[i].state == HP_OBS_COMPLETED)
-            s->hist_ov[i * no] = s->hist.v[i].value;
-    for (size_t k = 1; rc == 0 && k < no; k++) {
-        ov_load_t ol = {s, k};
-        rc = hp_store_final_values(c->store, id, hp_spec_objective_metric(&s->spec, k),
-                                   ov_value_cb, &ol, err, errlen);
-    }
+    for (size_t k = 0; rc == 0 && k < no; k++)
+        rc = col_load(c, s, id, hp_spec_objective_metric(&s->spec, k), k == 0, s->hist_ov, no, k,
+                      err, errlen);
     return rc;
 }
 
@@ -269,14 +266,8 @@ static int study_count(coord_t *c, coord_study_t *s, int64_t id, char *err, size
      * own is the trial's value) */
     for (size_t k = 0; rc == 0 && k < s->spec.n_constraints; k++) {
         const char *m = s->spec.constraints[k].metric;
-        cv_load_t cl = {s, k};
-        if (strcmp(m, s->spec.objective.metric) == 0) {
-            for (size_t i = 0; i < s->hist.n; i++)
-                if (s->hist.v[i].state == HP_OBS_COMPLETED)
-                    s->hist_cv[i * s->spec.n_constraints + k] = s->hist.v[i].value;
-        } else {
-            rc = hp_store_final_values(c->store, id, m, cv_value_cb, &cl, err, errlen);
-        }
+        rc = col_load(c, s, id, m, strcmp(m, s->spec.objective.metric) == 0, s->hist_cv,
+                      s->spec.n_constraints, k, err, errlen);
     }
     if (rc == 0)
         rc = ov_load(c, s, id, err, errlen);
