@@ -134,8 +134,10 @@ static Hpsearch__Envelope *fake_get_trial(fake_t *f)
     return r;
 }
 
-static Hpsearch__Envelope *fake_result(fake_t *f, uint64_t trial_id, uint64_t lease_id,
-                                       double value)
+/* A COMPLETED RESULT with value (and an error analysis, or NULL), and its
+ * reply. */
+static Hpsearch__Envelope *fake_result_ea(fake_t *f, uint64_t trial_id, uint64_t lease_id,
+                                          double value, Hpsearch__ErrorAnalysis *ea)
 {
     Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
     Hpsearch__Result res = HPSEARCH__RESULT__INIT;
@@ -145,11 +147,18 @@ static Hpsearch__Envelope *fake_result(fake_t *f, uint64_t trial_id, uint64_t le
     res.lease = &l;
     res.outcome = HPSEARCH__TRIAL_OUTCOME__COMPLETED;
     res.value = value;
+    res.errors = ea; /* NULL: none */
     env.type = HPSEARCH__MSG_TYPE__RESULT;
     env.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
     env.result = &res;
     fake_send(f, &env);
     return fake_recv(f);
+}
+
+static Hpsearch__Envelope *fake_result(fake_t *f, uint64_t trial_id, uint64_t lease_id,
+                                       double value)
+{
+    return fake_result_ea(f, trial_id, lease_id, value, NULL);
 }
 
 /* A RESULT with an outcome other than COMPLETED, and its reply. */
@@ -401,25 +410,6 @@ END_TEST
 
 /* A RESULT's error analysis is stored when every count and bound adds up,
  * and dropped (the result still counting) when one does not. */
-static Hpsearch__Envelope *fake_result_errors(fake_t *f, uint64_t trial_id, uint64_t lease_id,
-                                              Hpsearch__ErrorAnalysis *ea)
-{
-    Hpsearch__Envelope env = HPSEARCH__ENVELOPE__INIT;
-    Hpsearch__Result res = HPSEARCH__RESULT__INIT;
-    Hpsearch__LeaseRef l = HPSEARCH__LEASE_REF__INIT;
-    l.trial_id = trial_id;
-    l.lease_id = lease_id;
-    res.lease = &l;
-    res.outcome = HPSEARCH__TRIAL_OUTCOME__COMPLETED;
-    res.value = 0.5;
-    res.errors = ea;
-    env.type = HPSEARCH__MSG_TYPE__RESULT;
-    env.body_case = HPSEARCH__ENVELOPE__BODY_RESULT;
-    env.result = &res;
-    fake_send(f, &env);
-    return fake_recv(f);
-}
-
 START_TEST(test_error_analysis_checked)
 {
     hp_harness_t h;
@@ -453,7 +443,7 @@ START_TEST(test_error_analysis_checked)
         Hpsearch__Envelope *t = fake_get_trial(&a);
         uint64_t id = t->trial->trial_id, lease = t->trial->lease_id;
         hp_proto_free(t);
-        Hpsearch__Envelope *r = fake_result_errors(&a, id, lease, &ea);
+        Hpsearch__Envelope *r = fake_result_ea(&a, id, lease, 0.5, &ea);
         ck_assert_int_eq(r->type, HPSEARCH__MSG_TYPE__ACK);
         ck_assert(!r->ack->stop);
         hp_proto_free(r);
