@@ -301,7 +301,41 @@ typedef struct warm_load {
     const char *from;
     double before;
     hp_warm_tally_t tally;
+    /* the constraints' final values in the earlier study, (trial number x
+     * n_constraints), NaN where never reported */
+    HP_VEC(double) cv;
+    size_t k; /* the column warm_cv_cb fills */
 } warm_load_t;
+
+static int warm_cv_cb(void *data, int64_t number, double value)
+{
+    warm_load_t *w = data;
+    size_t nc = w->s->spec.n_constraints;
+    if (number < 0 || (uint64_t)number >= SIZE_MAX / nc - 1)
+        return 0;
+    size_t need = ((size_t)number + 1) * nc;
+    while (w->cv.n < need)
+        HP_VEC_PUSH(w->cv, NAN);
+    w->cv.v[(size_t)number * nc + w->k] = value;
+    return 0;
+}
+
+/* The earlier study's final values of this study's constraint metrics
+ * (its objective's own is the trial's value, filled in warm_trial_cb). */
+static int warm_cv_load(coord_t *c, warm_load_t *w, int64_t study_id, const char *metric,
+                        char *err, size_t errlen)
+{
+    for (size_t k = 0; k < w->s->spec.n_constraints; k++) {
+        const char *m = w->s->spec.constraints[k].metric;
+        if (strcmp(m, metric ? metric : "") == 0)
+            continue;
+        w->k = k;
+        int rc = hp_store_final_values(c->store, study_id, m, warm_cv_cb, w, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
 
 static int warm_trial_cb(void *data, const hp_trial_t *t)
 {
@@ -312,8 +346,21 @@ static int warm_trial_cb(void *data, const hp_trial_t *t)
     if (!t->has_value || !isfinite(t->value) || t->number < 0)
         return 0;
     double x[HP_SPACE_MAX_PARAMS];
-    if (hp_warm_trial(&w->s->spec, (uint64_t)t->number, t->params, x, &w->tally))
-        hp_sampler_add_prior(w->s->sampler, w->from, (uint64_t)t->number, t->value, x);
+    if (!hp_warm_trial(&w->s->spec, (uint64_t)t->number, t->params, x, &w->tally))
+        return 0;
+    const hp_spec_t *sp = &w->s->spec;
+    size_t nc = sp->n_constraints;
+    double *cv = NULL;
+    if (nc) {
+        /* the trial's row of w->cv, with the objective's columns its value */
+        while (w->cv.n < ((size_t)t->number + 1) * nc)
+            HP_VEC_PUSH(w->cv, NAN);
+        cv = w->cv.v + (size_t)t->number * nc;
+        for (size_t k = 0; k < nc; k++)
+            if (strcmp(sp->constraints[k].metric, sp->objective.metric) == 0)
+                cv[k] = t->value;
+    }
+    hp_sampler_add_prior(w->s->sampler, w->from, (uint64_t)t->number, t->value, x, cv);
     return 0;
 }
 
@@ -345,8 +392,11 @@ int coord_study_warm_start(coord_t *c, coord_study_t *s, double before, coord_no
             hp_buf_printf(&note, "warm start: %s", why);
         } else {
             warm_load_t w = {.s = s, .from = from, .before = before};
-            rc = hp_store_trial_list(c->store, st.id, HP_TRIAL_MASK(HP_TRIAL_COMPLETED),
-                                     warm_trial_cb, &w, err, errlen);
+            rc = warm_cv_load(c, &w, st.id, st.metric, err, errlen);
+            if (rc == 0)
+                rc = hp_store_trial_list(c->store, st.id, HP_TRIAL_MASK(HP_TRIAL_COMPLETED),
+                                         warm_trial_cb, &w, err, errlen);
+            free(w.cv.v);
             if (rc < 0) {
                 hp_study_fini(&st);
                 hp_buf_fini(&note);

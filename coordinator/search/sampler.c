@@ -67,6 +67,7 @@ void hp_sampler_free(hp_sampler_t *s)
     hp_prior_t *p = &s->prior;
     free(p->obs);
     free(p->x);
+    free(p->cv);
     free(p->src);
     for (size_t i = 0; i < p->n_study; i++)
         free(p->study[i]);
@@ -89,36 +90,49 @@ static unsigned prior_study_index(hp_prior_t *p, const char *study)
 }
 
 void hp_sampler_add_prior(hp_sampler_t *s, const char *study, uint64_t number, double value,
-                          const double *x)
+                          const double *x, const double *cv)
 {
     HP_ASSERT(isfinite(value));
     hp_prior_t *p = &s->prior;
     size_t d = s->spec->space.n ? s->spec->space.n : 1;
+    size_t nc = s->spec->n_constraints;
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 64;
         p->obs = realloc(p->obs, cap * sizeof *p->obs);
         p->x = realloc(p->x, cap * d * sizeof *p->x);
+        p->cv = realloc(p->cv, cap * (nc ? nc : 1) * sizeof *p->cv);
         p->src = realloc(p->src, cap * sizeof *p->src);
-        HP_ASSERT(p->obs && p->x && p->src);
+        HP_ASSERT(p->obs && p->x && p->cv && p->src);
         p->cap = cap;
-        for (size_t i = 0; i < p->n; i++)
+        for (size_t i = 0; i < p->n; i++) {
             p->obs[i].x = p->x + i * d;
+            if (p->obs[i].cv)
+                p->obs[i].cv = p->cv + i * nc;
+        }
     }
     double *px = p->x + p->n * d;
     memcpy(px, x, s->spec->space.n * sizeof *px);
-    p->obs[p->n] = (hp_obs_t){.number = number, .state = HP_OBS_COMPLETED, .value = value, .x = px};
+    double *pcv = NULL;
+    if (nc && cv) {
+        pcv = p->cv + p->n * nc;
+        memcpy(pcv, cv, nc * sizeof *pcv);
+    }
+    p->obs[p->n] = (hp_obs_t){
+        .number = number, .state = HP_OBS_COMPLETED, .value = value, .x = px, .cv = pcv};
     p->src[p->n] = prior_study_index(p, study);
     p->n++;
 }
 
 void hp_sampler_move_prior(hp_sampler_t *to, hp_sampler_t *from)
 {
-    HP_ASSERT(to->spec->space.n == from->spec->space.n && to->prior.n == 0);
+    HP_ASSERT(to->spec->space.n == from->spec->space.n &&
+              to->spec->n_constraints == from->spec->n_constraints && to->prior.n == 0);
     free(to->prior.obs);
     free(to->prior.x);
+    free(to->prior.cv);
     free(to->prior.src);
     free(to->prior.study);
-    to->prior = from->prior; /* the points stay where they are: obs[i].x holds */
+    to->prior = from->prior; /* the points stay where they are: obs[i].x, .cv hold */
     memset(&from->prior, 0, sizeof from->prior);
 }
 

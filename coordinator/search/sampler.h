@@ -47,7 +47,7 @@ typedef struct hp_obs {
     const double *x; /* space.n values */
     /* HP_OBS_COMPLETED of a study with constraints: the final values of
      * the constraints' metrics, in spec order (NaN: never reported); NULL
-     * when not known (a warm start's prior observations) */
+     * when not known */
     const double *cv;
     /* HP_OBS_COMPLETED of a study with several objectives: every
      * objective's value in spec order, as stored (ov[0] == value); NULL
@@ -81,6 +81,8 @@ typedef struct hp_prior {
     hp_obs_t *obs;  /* n, each HP_OBS_COMPLETED with a finite value; number
                        is the trial's number in its own study */
     double *x;      /* n x space.n */
+    double *cv;     /* n x spec->n_constraints: the constraints' final
+                       values in the earlier study (NaN: never reported) */
     unsigned *src;  /* n: index into study */
     size_t n, cap;
     char **study;   /* the earlier studies' names, in the order first added */
@@ -105,7 +107,7 @@ int hp_sampler_suggest(hp_sampler_t *s, uint64_t number, const hp_history_t *h, 
                        char *err, size_t errlen);
 /* hp_sampler_obs_feasible: whether completed observation o met spec's
  * constraints (its cv values within their bounds; an observation without
- * known values, a warm start's, counts as feasible). Any thread. */
+ * known values counts as feasible). Any thread. */
 int hp_sampler_obs_feasible(const hp_spec_t *spec, const hp_obs_t *o);
 int hp_sampler_is_expensive(const hp_sampler_t *s);
 /* hp_sampler_total returns how many trials the study runs in all. */
@@ -114,12 +116,15 @@ void hp_sampler_free(hp_sampler_t *s); /* NULL ok */
 
 /* hp_sampler_add_prior adds a prior observation: trial `number` of the
  * earlier study named `study`, with objective `value` (as stored, finite)
- * at point x of spec->space. Add them all before the first suggestion,
+ * at point x of spec->space and, when spec has constraints, the final
+ * values cv of their metrics in spec order (NaN: never reported, which
+ * makes it infeasible as for the study's own trials; cv NULL: not known,
+ * counted as feasible). Add them all before the first suggestion,
  * on the thread that owns the sampler; their order is part of the
  * sampler's state, so add them in a fixed order (study by study, trials
  * by number) to keep suggestions deterministic. */
 void hp_sampler_add_prior(hp_sampler_t *s, const char *study, uint64_t number, double value,
-                          const double *x);
+                          const double *x, const double *cv);
 /* hp_sampler_move_prior hands from's prior observations to `to`, a sampler
  * of a spec with the same space (a study's respecified sampler); from keeps
  * none. */

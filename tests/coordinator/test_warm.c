@@ -187,11 +187,11 @@ static void add_priors(hp_sampler_t *s, size_t n_near)
     for (int i = 0; i < 5; i++)
         for (int j = 0; j < 5; j++) {
             double x[2] = {-5 + 15.0 * i / 4, 15.0 * j / 4};
-            hp_sampler_add_prior(s, "grid", (uint64_t)(i * 5 + j), branin(x), x);
+            hp_sampler_add_prior(s, "grid", (uint64_t)(i * 5 + j), branin(x), x, NULL);
         }
     for (size_t k = 0; k < n_near; k++) {
         double x[2] = {M_PI + 0.3 * cos((double)k), 2.275 + 0.3 * sin((double)k)};
-        hp_sampler_add_prior(s, "near", k, branin(x), x);
+        hp_sampler_add_prior(s, "near", k, branin(x), x, NULL);
     }
 }
 
@@ -266,7 +266,7 @@ START_TEST(test_warm_bayes_few_priors_shorten_the_design)
     double p[2] = {1, 1};
     for (uint64_t k = 0; k < 6; k++) {
         p[0] = -4 + (double)k * 2;
-        hp_sampler_add_prior(warm, "few", k, branin(p), p);
+        hp_sampler_add_prior(warm, "few", k, branin(p), p, NULL);
     }
     hp_history_t empty = {NULL, 0};
     double xc[2], xw[2];
@@ -325,6 +325,52 @@ START_TEST(test_warm_c2f_round0_narrows)
 }
 END_TEST
 
+START_TEST(test_warm_priors_keep_their_constraint_values)
+{
+    /* 200 priors (the store grows three times): each keeps its own
+     * constraint values, NaN (never reported) is infeasible, NULL (not
+     * known) feasible, and a moved prior keeps them */
+    hp_spec_t spec;
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "name: b\nobjective: {metric: value}\n"
+             "search: {algorithm: bayes, max_trials: 40, seed: 5}\n"
+             "space: {x1: {type: float, low: -5, high: 10}, x2: {type: float, low: 0, high: 15}}\n"
+             "trial: {command: [sh, train.sh]}\n"
+             "constraints: [{metric: mem, max: 10}, {metric: lat, min: 1}]\n");
+    parse(&spec, yaml);
+    hp_sampler_t *s, *t;
+    char err[256];
+    ck_assert_int_eq(hp_sampler_new(&s, &spec, err, sizeof err), 0);
+    ck_assert_int_eq(hp_sampler_new(&t, &spec, err, sizeof err), 0);
+    for (uint64_t k = 0; k < 200; k++) {
+        double x[2] = {(double)(k % 15) - 5, (double)(k % 7)};
+        double cv[2] = {(double)(k % 20), k % 5 == 4 ? NAN : 2.0};
+        hp_sampler_add_prior(s, "old", k, branin(x), x, k % 9 == 8 ? NULL : cv);
+    }
+    hp_sampler_move_prior(t, s);
+    ck_assert_uint_eq(s->prior.n, 0);
+    ck_assert_uint_eq(t->prior.n, 200);
+    for (uint64_t k = 0; k < 200; k++) {
+        const hp_obs_t *o = &t->prior.obs[k];
+        ck_assert_uint_eq(o->number, k);
+        ck_assert_double_eq(o->x[0], (double)(k % 15) - 5);
+        if (k % 9 == 8) {
+            ck_assert_ptr_null(o->cv);
+            ck_assert_int_eq(hp_sampler_obs_feasible(&spec, o), 1);
+            continue;
+        }
+        ck_assert_ptr_nonnull(o->cv);
+        ck_assert_double_eq(o->cv[0], (double)(k % 20));
+        int want = k % 20 <= 10 && k % 5 != 4;
+        ck_assert_int_eq(hp_sampler_obs_feasible(&spec, o), want);
+    }
+    hp_sampler_free(s);
+    hp_sampler_free(t);
+    hp_spec_fini(&spec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("coordinator_warm");
@@ -339,6 +385,7 @@ int main(void)
     tcase_add_test(tc, test_warm_bayes_starts_from_priors);
     tcase_add_test(tc, test_warm_bayes_few_priors_shorten_the_design);
     tcase_add_test(tc, test_warm_c2f_round0_narrows);
+    tcase_add_test(tc, test_warm_priors_keep_their_constraint_values);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }

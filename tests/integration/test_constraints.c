@@ -149,6 +149,59 @@ START_TEST(test_bayes_constrained_through_run_and_restart)
 }
 END_TEST
 
+START_TEST(test_warm_start_knows_which_priors_were_infeasible)
+{
+    /* A, without constraints, runs a grid over x that reports loss and
+     * mem_mb; its best (x = 0.8, loss 0) breaks B's bound mem_mb <= 2000.
+     * B, constrained, starts warm from A with more priors than n_initial,
+     * so the model picks its very first trial: knowing which of A's trials
+     * broke the bound (their final mem_mb from the store) it refines at
+     * the constrained minimum x = 0.5, not at A's infeasible best */
+    static hp_harness_t h;
+    hp_harness_init(&h, "cons-warm");
+    char prog[800];
+    snprintf(prog, sizeof prog, "%s", hp_harness_write_file(&h, "prog2.sh", program2));
+    char spec[2048];
+    snprintf(spec, sizeof spec,
+             "name: free\nobjective: {metric: loss}\n"
+             "search: {algorithm: grid}\n"
+             "space:\n  x: {type: float, values: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, "
+             "0.9, 1]}\n"
+             "trial: {command: [sh, '%s'], retries: 0}\n",
+             prog);
+    char path[800];
+    snprintf(path, sizeof path, "%s", hp_harness_write_file(&h, "free.yaml", spec));
+    ck_assert_int_eq(RUN(&h, "run", "run", "--workers", "1", "--db", h.db, path), 0);
+    ck_assert_int_eq(db_int(h.db, "SELECT count(*) FROM trials WHERE state = 'completed'"), 11);
+    snprintf(spec, sizeof spec,
+             "name: bound\nobjective: {metric: loss}\n"
+             "search: {algorithm: bayes, max_trials: 5, n_initial: 5, seed: 3, "
+             "warm_start: [free]}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial: {command: [sh, '%s'], retries: 0}\n"
+             "constraints: [{metric: mem_mb, max: 2000}]\n",
+             prog);
+    snprintf(path, sizeof path, "%s", hp_harness_write_file(&h, "bound.yaml", spec));
+    int rc = RUN(&h, "run2", "run", "--workers", "1", "--db", h.db, path);
+    char *err = cli_output(&h, "run2", "err");
+    ck_assert_msg(rc == 0, "run of the warm-started study: %s", err);
+    free(err);
+    static const char sql[] =
+        "SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id WHERE "
+        "s.name = 'bound' AND t.state = 'completed' AND %s";
+    char q[512];
+    snprintf(q, sizeof q, sql, "1");
+    ck_assert_int_eq(db_int(h.db, q), 5);
+    /* every suggestion near the boundary (A's feasible best is x = 0.5,
+     * its infeasible best 0.8) */
+    snprintf(q, sizeof q, sql, "json_extract(t.params, '$.x') > 0.65");
+    ck_assert_int_eq(db_int(h.db, q), 0);
+    snprintf(q, sizeof q, sql, "abs(json_extract(t.params, '$.x') - 0.5) < 0.1");
+    ck_assert_int_ge(db_int(h.db, q), 4);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("integration_constraints");
@@ -156,6 +209,7 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, hp_harness_teardown);
     tcase_add_test(tc, test_infeasible_trials_are_never_best);
     tcase_add_test(tc, test_bayes_constrained_through_run_and_restart);
+    tcase_add_test(tc, test_warm_start_knows_which_priors_were_infeasible);
     suite_add_tcase(s, tc);
     return hp_check_run(s);
 }
