@@ -134,6 +134,21 @@ static int judge_heldout(const hp_sanity_heldout_t *ho, const char *memorised, h
     return 0;
 }
 
+int hp_sanity_wants_longer(const double *loss, const int64_t *at, size_t n, double threshold)
+{
+    if (n < 2 || !isfinite(loss[0]) || !isfinite(loss[n - 1]))
+        return 0;
+    double last = loss[n - 1];
+    if (last < threshold || last * HP_SANITY_SLOW_FACTOR <= loss[0] || !(last < loss[0]))
+        return 0;
+    /* still falling at the end: by 2% over its last third (a loss
+     * that settled above the threshold would not get there with more) */
+    if (!(last <= (1.0 - HP_SANITY_LATE_FALL) * loss[n - 1 - (n - 1) / 3]))
+        return 0;
+    hp_curve_diag_t cd;
+    return hp_curve_classify_steps(loss, at, n, NULL, &cd) == HP_CURVE_HEALTHY;
+}
+
 int hp_sanity_judge(const double *loss, size_t n, double threshold,
                     const hp_sanity_heldout_t *ho, hp_buf_t *why)
 {

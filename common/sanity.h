@@ -51,6 +51,14 @@
  * below the threshold. */
 #define HP_SANITY_SLOW_FACTOR 10.0
 
+/* A run that ended still memorising, its curve healthy and below where it
+ * started but neither below the threshold nor HP_SANITY_SLOW_FACTOR lower
+ * (a small model on a small noisy batch at Adam's 3e-4), is not judged on
+ * it: the check runs again, once, HP_SANITY_LONGER times as many steps,
+ * and that run decides (hp_sanity_wants_longer). */
+#define HP_SANITY_LONGER 10
+#define HP_SANITY_LATE_FALL 0.02 /* and the loss fell this much over its last third */
+
 typedef struct hp_sanity_overrides {
     size_t n;
     const char *name[6];
@@ -105,6 +113,15 @@ void hp_sanity_overrides(hp_sanity_overrides_t *o, unsigned steps, unsigned batc
  * the diagnosis and the guide's likely causes. */
 int hp_sanity_judge(const double *loss, size_t n, double threshold,
                     const hp_sanity_heldout_t *ho, hp_buf_t *why);
+
+/* hp_sanity_wants_longer: 1 if a run whose curve is loss[0..n) (at steps
+ * at, NULL: positions) did not pass only because it was too short — the
+ * curve healthy (no divergence, oscillation or plateau), its last value
+ * finite, still falling (by HP_SANITY_LATE_FALL over the last third of the
+ * curve), neither below threshold nor HP_SANITY_SLOW_FACTOR lower than
+ * its first — so a run HP_SANITY_LONGER times as long
+ * should decide. */
+int hp_sanity_wants_longer(const double *loss, const int64_t *at, size_t n, double threshold);
 
 /* hp_sanity_judge_steps is hp_sanity_judge for a curve reported at the
  * step numbers at[0..n) (NULL: positions): its diagnosis names those

@@ -106,6 +106,71 @@ static void not_a_model(const hp_cli_t *cli, const hp_spec_t *spec, const char *
                 spec->trial.argc ? spec->trial.argv[0] : "?", spec->objective.metric);
 }
 
+/* One overfit-one-batch run of spec for steps steps, its verdict printed
+ * and *exit_code set. Returns 1, printing why, when may_repeat and the run
+ * ended still memorising (hp_sanity_wants_longer): the caller runs it
+ * again, longer. */
+static int check_once(hp_cli_t *cli, const hp_spec_t *spec, const hp_buf_t *tj, unsigned steps,
+                      double batch, double threshold, int may_repeat, int *exit_code)
+{
+    hp_sanity_overrides_t o;
+    hp_sanity_overrides(&o, steps, (unsigned)batch);
+    hp_runner_param_t params[HP_ARRAY_LEN(o.name)];
+    for (size_t i = 0; i < o.n; i++)
+        params[i] = (hp_runner_param_t){o.name[i], o.value[i]};
+    hp_runner_trial_t t = {.number = 0,
+                           .seed = spec->search.seed,
+                           .study_seed = spec->search.seed,
+                           .params = params,
+                           .n_params = o.n,
+                           .params_json = "{}",
+                           .trial_json = tj->data,
+                           .objective = "train_loss"};
+    curve_t curve = {0};
+    hp_cancel_t cancel;
+    hp_runner_outcome_t out;
+    int longer = 0;
+    *exit_code = HP_EXIT_FAIL;
+    if (hp_cancel_init(&cancel) < 0) {
+        fprintf(cli->err, "%s check: cannot set up cancellation\n", cli->prog);
+        return 0;
+    }
+    fprintf(cli->out, "%s: overfitting one batch of %s examples for %s steps (%s on %s)\n",
+            spec->name, o.batch, o.steps, hp_model_name(spec->trial.model),
+            spec->trial.dataset.source ? spec->trial.dataset.source : "?");
+    hp_runner_run(&t, NULL, on_progress, &curve, &cancel, &out);
+    hp_cancel_fini(&cancel);
+
+    if (out.status != HP_RUNNER_COMPLETED && curve.n == 0) {
+        /* the model did not even run: the guide's first step failed */
+        fprintf(cli->out, "FAIL: the model does not run: %s\n", out.error);
+    } else {
+        hp_sanity_heldout_t ho;
+        hp_sanity_heldout_read(&ho, final_metric, &out, batch);
+        hp_buf_t why = {0};
+        if (hp_sanity_judge_steps(curve.loss, curve.step, curve.n, threshold, &ho, &why)) {
+            *exit_code = HP_EXIT_OK;
+        } else if (may_repeat && out.status == HP_RUNNER_COMPLETED &&
+                   hp_sanity_wants_longer(curve.loss, curve.step, curve.n, threshold)) {
+            longer = 1;
+            hp_buf_reset(&why);
+            hp_buf_printf(&why,
+                          "still memorising after %u steps (train_loss %.4g -> %.4g, falling "
+                          "steadily): checking again with %u steps",
+                          steps, curve.loss[0], curve.loss[curve.n - 1],
+                          steps * HP_SANITY_LONGER);
+        } else if (out.status != HP_RUNNER_COMPLETED && out.error[0]) {
+            hp_buf_printf(&why, "\n  the run stopped: %s", out.error);
+        }
+        fprintf(cli->out, "%s\n", why.data);
+        hp_buf_fini(&why);
+    }
+    hp_runner_outcome_fini(&out);
+    free(curve.loss);
+    free(curve.step);
+    return longer;
+}
+
 static int cmd_check(hp_cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -115,11 +180,12 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     double steps = HP_SANITY_STEPS, batch = HP_SANITY_BATCH, threshold = HP_SANITY_THRESHOLD;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "+:s:b:t:", opts, NULL)) != -1) {
+    int ch, steps_given = 0;
+    while ((ch = getopt_long(argc, argv, ":s:b:t:", opts, NULL)) != -1) {
         double *dst = ch == 's' ? &steps : ch == 'b' ? &batch : ch == 't' ? &threshold : NULL;
         if (!dst)
             return hp_cli_bad_option(cli, &hp_cmd_check, ch, argc, argv);
+        steps_given |= ch == 's';
         if (parse_pos(optarg, dst) < 0 || (ch != 't' && (*dst != floor(*dst) || *dst > 1e7)))
             return hp_cli_usage_error(cli, &hp_cmd_check, "--%s: expected a positive %s, got '%s'",
                                       ch == 's' ? "steps" : ch == 'b' ? "batch" : "threshold",
@@ -141,52 +207,20 @@ static int cmd_check(hp_cli_t *cli, int argc, char **argv)
      * settings go last, as parameters, so they override the study's own */
     hp_buf_t tj = {0};
     hp_spec_trial_to_json(&spec, &tj);
-    hp_sanity_overrides_t o;
-    hp_sanity_overrides(&o, (unsigned)steps, (unsigned)batch);
-    hp_runner_param_t params[HP_ARRAY_LEN(o.name)];
-    for (size_t i = 0; i < o.n; i++)
-        params[i] = (hp_runner_param_t){o.name[i], o.value[i]};
-    hp_runner_trial_t t = {.number = 0,
-                           .seed = spec.search.seed,
-                           .study_seed = spec.search.seed,
-                           .params = params,
-                           .n_params = o.n,
-                           .params_json = "{}",
-                           .trial_json = tj.data,
-                           .objective = "train_loss"};
-    curve_t curve = {0};
-    hp_cancel_t cancel;
-    hp_runner_outcome_t out;
     int exit_code = HP_EXIT_FAIL;
-    if (hp_cancel_init(&cancel) < 0) {
-        fprintf(cli->err, "%s check: cannot set up cancellation\n", cli->prog);
-        goto done;
+    /* the coordinator's rule: a default-length run that ends still
+     * memorising is run again, HP_SANITY_LONGER times as long, and that run
+     * decides; --steps N is run as asked */
+    for (int again = !steps_given;;) {
+        int longer = check_once(cli, &spec, &tj, (unsigned)steps, batch, threshold, again,
+                                &exit_code);
+        if (!longer)
+            break;
+        steps *= HP_SANITY_LONGER;
+        again = 0;
     }
-    fprintf(cli->out, "%s: overfitting one batch of %s examples for %s steps (%s on %s)\n",
-            spec.name, o.batch, o.steps, hp_model_name(spec.trial.model),
-            spec.trial.dataset.source ? spec.trial.dataset.source : "?");
-    hp_runner_run(&t, NULL, on_progress, &curve, &cancel, &out);
-    hp_cancel_fini(&cancel);
-
-    if (out.status != HP_RUNNER_COMPLETED && curve.n == 0) {
-        /* the model did not even run: the guide's first step failed */
-        fprintf(cli->out, "FAIL: the model does not run: %s\n", out.error);
-    } else {
-        hp_sanity_heldout_t ho;
-        hp_sanity_heldout_read(&ho, final_metric, &out, batch);
-        hp_buf_t why = {0};
-        if (hp_sanity_judge_steps(curve.loss, curve.step, curve.n, threshold, &ho, &why))
-            exit_code = HP_EXIT_OK;
-        else if (out.status != HP_RUNNER_COMPLETED && out.error[0])
-            hp_buf_printf(&why, "\n  the run stopped: %s", out.error);
-        fprintf(cli->out, "%s\n", why.data);
-        hp_buf_fini(&why);
-    }
-    hp_runner_outcome_fini(&out);
-done:
-    free(curve.loss);
-    free(curve.step);
     hp_buf_fini(&tj);
     hp_spec_fini(&spec);
     return exit_code;
 }
+

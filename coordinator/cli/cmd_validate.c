@@ -83,7 +83,7 @@ static int cmd_validate(hp_cli_t *cli, int argc, char **argv)
     };
     hp_cli_format_t fmt = HP_FORMAT_TABLE;
     int print = 0, ch;
-    while ((ch = getopt_long(argc, argv, "+:f:p", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":f:p", opts, NULL)) != -1) {
         switch (ch) {
         case 'f':
             if (hp_cli_parse_format(optarg, 1u << HP_FORMAT_TABLE | 1u << HP_FORMAT_JSON,

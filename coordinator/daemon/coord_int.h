@@ -136,6 +136,9 @@ typedef struct coord_study {
      * 0 = none or passed, 1 = to dispatch, 2 = running on a worker */
     int sanity;
     unsigned sanity_attempts;
+    /* the check runs HP_SANITY_LONGER times HP_SANITY_STEPS: its first
+     * run ended still memorising (that run is not an attempt lost) */
+    int sanity_long;
     char *dataset_key; /* NULL: none */
     coord_baselines_t baselines;
     /* the pruning rule (prune.c); NULL: none */

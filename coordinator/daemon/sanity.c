@@ -30,12 +30,13 @@ void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
     };
     coord_run_add(c, &r);
     s->sanity = 2;
+    unsigned steps = s->sanity_long ? HP_SANITY_STEPS * HP_SANITY_LONGER : HP_SANITY_STEPS;
 
     /* the study's trial as a worker gets it, with its fixed settings and
      * then the one-batch overrides (last, so they win) */
     const hp_spec_t *spec = &s->spec;
     hp_sanity_overrides_t o;
-    hp_sanity_overrides(&o, HP_SANITY_STEPS, HP_SANITY_BATCH);
+    hp_sanity_overrides(&o, steps, HP_SANITY_BATCH);
     size_t np = spec->trial.n_fixed + o.n;
     Hpsearch__Param *pv = calloc(np, sizeof *pv);
     Hpsearch__Param **pp = calloc(np, sizeof *pp);
@@ -74,7 +75,7 @@ void coord_sanity_dispatch(coord_t *c, coord_study_t *s, const coord_held_t *h)
     free(pv);
     free(pp);
     hp_log_info("study %s: sanity check (overfit one batch of %u for %u steps) on worker %s",
-                spec->name, HP_SANITY_BATCH, HP_SANITY_STEPS, w ? w->id_str : "?");
+                spec->name, HP_SANITY_BATCH, steps, w ? w->id_str : "?");
 }
 
 static void record(coord_t *c, coord_study_t *s, const char *text)
@@ -123,6 +124,25 @@ void coord_sanity_result(coord_t *c, coord_run_t *r, const Hpsearch__Result *res
         hp_sanity_heldout_read(&ho, result_metric, res, HP_SANITY_BATCH);
         passed = hp_sanity_judge_steps(r->loss.v, r->loss_step.v, r->loss.n, HP_SANITY_THRESHOLD,
                                        &ho, &why);
+        if (!passed && res->outcome == HPSEARCH__TRIAL_OUTCOME__COMPLETED && !s->sanity_long &&
+            s->active &&
+            hp_sanity_wants_longer(r->loss.v, r->loss_step.v, r->loss.n, HP_SANITY_THRESHOLD)) {
+            /* still memorising when the steps ran out: a longer run decides */
+            hp_buf_reset(&why);
+            hp_buf_printf(&why,
+                          "still memorising after %u steps (train_loss %.4g -> %.4g, falling "
+                          "steadily): checking again with %u steps",
+                          HP_SANITY_STEPS, r->loss.v[0], r->loss.v[r->loss.n - 1],
+                          HP_SANITY_STEPS * HP_SANITY_LONGER);
+            record(c, s, why.data);
+            hp_log_info("study %s: sanity check %s", s->spec.name, why.data);
+            hp_buf_fini(&why);
+            s->sanity_long = 1;
+            s->sanity = 1;
+            c->schedule_needed = 1;
+            coord_run_remove(c, r);
+            return;
+        }
         if (!passed && res->error && *res->error)
             hp_buf_printf(&why, "\n  the run stopped: %s", res->error);
     }
@@ -155,13 +175,14 @@ void coord_sanity_lost(coord_t *c, coord_run_t *r, const char *why)
 {
     coord_study_t *s = r->study;
     if (s->active) {
-        if (s->sanity_attempts <= s->spec.trial.retries) {
+        if (s->sanity_attempts - (unsigned)s->sanity_long <= s->spec.trial.retries) {
             s->sanity = 1; /* another worker tries */
             hp_log_info("study %s: sanity check lost (%s); again", s->spec.name, why);
         } else {
             char reason[400];
             snprintf(reason, sizeof reason, "sanity check never finished: %s (attempt %u of %u)",
-                     why, s->sanity_attempts, s->spec.trial.retries + 1);
+                     why, s->sanity_attempts - (unsigned)s->sanity_long,
+                     s->spec.trial.retries + 1);
             record(c, s, reason);
             stop_study(c, s, reason);
         }

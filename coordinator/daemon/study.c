@@ -485,6 +485,7 @@ int coord_study_recount(coord_t *c, coord_study_t *s, char *err, size_t errlen)
     s->active = 1;
     coord_failures_reset(s); /* search.max_failures counts afresh */
     s->sanity_attempts = 0;  /* and the sanity check's retries */
+    s->sanity_long = 0;
     /* as at a start: a study without trials checks first (sanity.c) */
     if (s->created == 0 && s->spec.search.sanity_check && s->spec.trial.kind == HP_TRIAL_MODEL)
         s->sanity = 1;

@@ -151,6 +151,46 @@ START_TEST(test_shuffled_labels_fail)
 }
 END_TEST
 
+/* a small noisy table: the defaults memorise one batch slowly; a run of
+ * the default length that ends still falling runs again, ten times as
+ * long, and that run decides; --steps N is run as asked, before or after
+ * SPEC */
+START_TEST(test_still_memorising_runs_again_longer)
+{
+    char csv[128], spec[512], out[4096];
+    snprintf(csv, sizeof csv, "%s/slow.csv", dir);
+    ck_assert_int_eq(hp_blobs_write(csv, 300, 3, 3, 0, 1), 0);
+    snprintf(spec, sizeof spec,
+             "name: ck\nobjective: {metric: val_error}\nsearch: {max_trials: 2}\n"
+             "space:\n  lr: {type: float, low: 0.0001, high: 0.01, log: true}\n"
+             "trial:\n  model: mlp\n  dataset: %s\n  epochs: 2\n",
+             csv);
+    int rc = check("", spec, out, sizeof out);
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_msg(strstr(out, "still memorising after 300 steps (train_loss ") != NULL, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "checking again with 3000 steps"));
+    ck_assert_ptr_nonnull(strstr(out, "for 3000 steps"));
+    ck_assert_ptr_nonnull(strstr(out, "PASS: train_loss fell from"));
+    ck_assert_ptr_nonnull(strstr(out, "in 3000 steps"));
+    rc = check("--steps 300", spec, out, sizeof out);
+    ck_assert_msg(rc == 1, "%s", out);
+    ck_assert_ptr_null(strstr(out, "still memorising"));
+    ck_assert_ptr_nonnull(strstr(out, "diagnosis: too slow"));
+    /* the option after SPEC, as `hpsearch run` takes them */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/hpsearch check %s/study.yaml --steps 300 2>&1",
+             getenv("HP_BIN_DIR"), dir);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s", out);
+    ck_assert_msg(strstr(out, "for 300 steps") != NULL, "%s", out);
+    ck_assert_ptr_null(strstr(out, "still memorising"));
+}
+END_TEST
+
 /* regression: the memorised model's held-out predictions correlate with
  * the targets; with the targets shuffled they do not, and the check says
  * so - as a warning, since 32 examples of sound data with many weak
@@ -193,6 +233,7 @@ int main(void)
     tcase_add_test(tc, test_tiny_learning_rate_fails_with_plateau);
     tcase_add_test(tc, test_unrunnable_and_wrong_input);
     tcase_add_test(tc, test_shuffled_labels_fail);
+    tcase_add_test(tc, test_still_memorising_runs_again_longer);
     tcase_add_test(tc, test_shuffled_regression_targets_warn);
     suite_add_tcase(s, tc);
     return hp_check_run(s);

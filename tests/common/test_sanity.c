@@ -226,6 +226,39 @@ START_TEST(test_not_memorised_fails_with_curve_diagnosis)
 }
 END_TEST
 
+START_TEST(test_too_short_runs_again_longer)
+{
+    /* only 5x lower and still falling steadily: the check runs again,
+     * HP_SANITY_LONGER times as long, rather than fail */
+    double little[301], settled[301], wiggle[301];
+    for (int i = 0; i <= 300; i++) {
+        little[i] = 2.9 * exp(-log(5.0) * i / 300.0);
+        settled[i] = 0.3 + 2.6 * exp(-i / 10.0);
+        wiggle[i] = 1.0 + 0.8 * (i % 2) - 0.001 * i;
+    }
+    ck_assert_int_eq(hp_sanity_wants_longer(little, NULL, 301, HP_SANITY_THRESHOLD), 1);
+    /* not for a run that passes (below the threshold, or 10x lower) */
+    static const double low[] = {2.3, 1.0, 0.5, 0.2, 0.04};
+    ck_assert_int_eq(hp_sanity_wants_longer(low, NULL, 5, HP_SANITY_THRESHOLD), 0);
+    double fast[301];
+    for (int i = 0; i <= 300; i++)
+        fast[i] = 2.9 * exp(-log(43.5) * i / 300.0);
+    ck_assert_int_eq(hp_sanity_wants_longer(fast, NULL, 301, HP_SANITY_THRESHOLD), 0);
+    /* nor for the guide's failures: a plateau, an oscillation, a
+     * divergence, a loss that never fell, a run too short to tell */
+    static const double flat[] = {2.302, 2.301, 2.302, 2.301, 2.302, 2.301, 2.302};
+    ck_assert_int_eq(hp_sanity_wants_longer(flat, NULL, 7, HP_SANITY_THRESHOLD), 0);
+    ck_assert_int_eq(hp_sanity_wants_longer(settled, NULL, 301, HP_SANITY_THRESHOLD), 0);
+    ck_assert_int_eq(hp_sanity_wants_longer(wiggle, NULL, 301, HP_SANITY_THRESHOLD), 0);
+    static const double boom[] = {2.3, 1.5, INFINITY};
+    ck_assert_int_eq(hp_sanity_wants_longer(boom, NULL, 3, HP_SANITY_THRESHOLD), 0);
+    static const double up[] = {1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6};
+    ck_assert_int_eq(hp_sanity_wants_longer(up, NULL, 7, HP_SANITY_THRESHOLD), 0);
+    ck_assert_int_eq(hp_sanity_wants_longer(little, NULL, 1, HP_SANITY_THRESHOLD), 0);
+    ck_assert_int_eq(hp_sanity_wants_longer(NULL, NULL, 0, HP_SANITY_THRESHOLD), 0);
+}
+END_TEST
+
 START_TEST(test_overrides)
 {
     hp_sanity_overrides_t o;
@@ -250,6 +283,7 @@ int main(void)
     tcase_add_test(tc, test_heldout_not_applicable_is_said);
     tcase_add_test(tc, test_few_examples_per_class_only_warn);
     tcase_add_test(tc, test_slow_but_steady_memorising_passes);
+    tcase_add_test(tc, test_too_short_runs_again_longer);
     tcase_add_test(tc, test_regression_warns_when_predictions_do_not_go_with_the_targets);
     tcase_add_test(tc, test_not_memorised_fails_with_curve_diagnosis);
     tcase_add_test(tc, test_overrides);

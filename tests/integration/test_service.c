@@ -478,6 +478,30 @@ START_TEST(test_sanity_check_before_the_first_trial)
                                               "s.id = t.study_id WHERE s.name = 'sound' AND "
                                               "t.state = 'completed'"),
                      2);
+    /* a small noisy table (3 overlapping blobs in 3 dimensions): the
+     * defaults memorise one batch of it, but slowly; the check that ended
+     * still falling runs again, ten times as long, and passes */
+    snprintf(csv, sizeof csv, "%s/slow.csv", h.dir);
+    ck_assert_int_eq(hp_blobs_write(csv, 300, 3, 3, 0, 1), 0);
+    snprintf(text, sizeof text,
+             "name: slow\nobjective: {metric: val_error}\n"
+             "search: {algorithm: random, max_trials: 1}\n"
+             "space:\n  lr: {type: float, low: 0.0001, high: 0.01, log: true}\n"
+             "trial:\n  model: mlp\n  dataset: %s\n  epochs: 2\n",
+             csv);
+    hp_harness_submit(&h, text);
+    ck_assert_str_eq(hp_harness_wait_study(&h, "slow", 300), "completed");
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON "
+                                              "s.id = e.study_id WHERE s.name = 'slow' AND "
+                                              "e.kind = 'sanity_check' AND e.message LIKE "
+                                              "'still memorising after 300 steps%checking again "
+                                              "with 3000 steps'"),
+                     1);
+    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON "
+                                              "s.id = e.study_id WHERE s.name = 'slow' AND "
+                                              "e.kind = 'sanity_check' AND e.message LIKE "
+                                              "'PASS:%in 3000 steps%'"),
+                     1);
     hp_harness_fini(&h);
 }
 END_TEST
