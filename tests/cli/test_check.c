@@ -27,6 +27,17 @@ static void teardown(void)
         fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+/* Runs cmd in the shell; returns its exit status and its output in out. */
+static int shell(const char *cmd, char *out, size_t outlen)
+{
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
 /* Runs `hpsearch check ARGS SPEC_TEXT-as-file`; returns the exit status and
  * the combined output in out. */
 static int check(const char *args, const char *spec, char *out, size_t outlen)
@@ -38,12 +49,7 @@ static int check(const char *args, const char *spec, char *out, size_t outlen)
     fputs(spec, f);
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s/hpsearch check %s %s 2>&1", getenv("HP_BIN_DIR"), args, path);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, outlen - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return shell(cmd, out, outlen);
 }
 
 #define STUDY(model, fixed)                                                                    \
@@ -180,12 +186,8 @@ START_TEST(test_still_memorising_runs_again_longer)
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s/hpsearch check %s/study.yaml --steps 300 2>&1",
              getenv("HP_BIN_DIR"), dir);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s", out);
+    rc = shell(cmd, out, sizeof out);
+    ck_assert_msg(rc == 1, "%s", out);
     ck_assert_msg(strstr(out, "for 300 steps") != NULL, "%s", out);
     ck_assert_ptr_null(strstr(out, "still memorising"));
 }

@@ -415,6 +415,34 @@ START_TEST(test_builtin_training_diagnosed)
 }
 END_TEST
 
+/* Submits study name: an mlp of max_trials random trials on a CSV of
+ * hp_blobs_write(n, d, k, shuffle, seed) in the test's directory. */
+static void submit_blobs(hp_harness_t *h, const char *name, int max_trials, int n, int d, int k,
+                         int shuffle, uint64_t seed)
+{
+    char csv[700], text[1200];
+    snprintf(csv, sizeof csv, "%s/%s.csv", h->dir, name);
+    ck_assert_int_eq(hp_blobs_write(csv, n, d, k, shuffle, seed), 0);
+    snprintf(text, sizeof text,
+             "name: %s\nobjective: {metric: val_error}\n"
+             "search: {algorithm: random, max_trials: %d}\n"
+             "space:\n  hidden: {type: int, low: 32, high: 128}\n"
+             "trial:\n  model: mlp\n  dataset: %s\n  epochs: 2\n",
+             name, max_trials, csv);
+    hp_harness_submit(h, text);
+}
+
+/* How many of study's sanity_check events have a message LIKE like. */
+static long sanity_events(hp_harness_t *h, const char *study, const char *like)
+{
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM events e JOIN studies s ON s.id = e.study_id WHERE "
+             "s.name = '%s' AND e.kind = 'sanity_check' AND e.message LIKE '%s'",
+             study, like);
+    return hp_harness_query_int(h, sql);
+}
+
 START_TEST(test_sanity_check_before_the_first_trial)
 {
     hp_harness_t h;
@@ -444,16 +472,7 @@ START_TEST(test_sanity_check_before_the_first_trial)
                      1);
     /* shuffled labels: memorised like any others, but nothing carries over
      * to held-out data — the study stops before any trial, saying why */
-    char csv[700], text[1200];
-    snprintf(csv, sizeof csv, "%s/shuffled.csv", h.dir);
-    ck_assert_int_eq(hp_blobs_write(csv, 3000, 64, 4, 1, 11), 0);
-    snprintf(text, sizeof text,
-             "name: shuffled\nobjective: {metric: val_error}\n"
-             "search: {algorithm: random, max_trials: 5}\n"
-             "space:\n  hidden: {type: int, low: 32, high: 128}\n"
-             "trial:\n  model: mlp\n  dataset: %s\n  epochs: 2\n",
-             csv);
-    hp_harness_submit(&h, text);
+    submit_blobs(&h, "shuffled", 5, 3000, 64, 4, 1, 11);
     ck_assert_str_eq(hp_harness_wait_study(&h, "shuffled", 300), "stopped");
     ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials"), 0);
     ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM studies WHERE name = "
@@ -469,11 +488,7 @@ START_TEST(test_sanity_check_before_the_first_trial)
                           "trial:\n  model: mlp\n  dataset: {name: fashion-mnist, "
                           "train_subset: 2000}\n  epochs: 2\n");
     ck_assert_str_eq(hp_harness_wait_study(&h, "sound", 300), "completed");
-    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON "
-                                              "s.id = e.study_id WHERE s.name = 'sound' AND "
-                                              "e.kind = 'sanity_check' AND e.message LIKE "
-                                              "'PASS:%held out: accuracy%above chance%'"),
-                     1);
+    ck_assert_int_eq(sanity_events(&h, "sound", "PASS:%held out: accuracy%above chance%"), 1);
     ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM trials t JOIN studies s ON "
                                               "s.id = t.study_id WHERE s.name = 'sound' AND "
                                               "t.state = 'completed'"),
@@ -481,27 +496,13 @@ START_TEST(test_sanity_check_before_the_first_trial)
     /* a small noisy table (3 overlapping blobs in 3 dimensions): the
      * defaults memorise one batch of it, but slowly; the check that ended
      * still falling runs again, ten times as long, and passes */
-    snprintf(csv, sizeof csv, "%s/slow.csv", h.dir);
-    ck_assert_int_eq(hp_blobs_write(csv, 300, 3, 3, 0, 1), 0);
-    snprintf(text, sizeof text,
-             "name: slow\nobjective: {metric: val_error}\n"
-             "search: {algorithm: random, max_trials: 1}\n"
-             "space:\n  lr: {type: float, low: 0.0001, high: 0.01, log: true}\n"
-             "trial:\n  model: mlp\n  dataset: %s\n  epochs: 2\n",
-             csv);
-    hp_harness_submit(&h, text);
+    submit_blobs(&h, "slow", 1, 300, 3, 3, 0, 1);
     ck_assert_str_eq(hp_harness_wait_study(&h, "slow", 300), "completed");
-    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON "
-                                              "s.id = e.study_id WHERE s.name = 'slow' AND "
-                                              "e.kind = 'sanity_check' AND e.message LIKE "
-                                              "'still memorising after 300 steps%checking again "
-                                              "with 3000 steps'"),
+    ck_assert_int_eq(sanity_events(&h, "slow",
+                                   "still memorising after 300 steps%checking again with 3000 "
+                                   "steps"),
                      1);
-    ck_assert_int_eq(hp_harness_query_int(&h, "SELECT count(*) FROM events e JOIN studies s ON "
-                                              "s.id = e.study_id WHERE s.name = 'slow' AND "
-                                              "e.kind = 'sanity_check' AND e.message LIKE "
-                                              "'PASS:%in 3000 steps%'"),
-                     1);
+    ck_assert_int_eq(sanity_events(&h, "slow", "PASS:%in 3000 steps%"), 1);
     hp_harness_fini(&h);
 }
 END_TEST
