@@ -10,6 +10,7 @@ static const char *const action_names[HP_AP_ACTION_COUNT] = {
     [HP_AP_DONE] = "done",
     [HP_AP_TUNE] = "tune_coarse_to_fine",
     [HP_AP_BAYES] = "tune_bayes",
+    [HP_AP_LONGER] = "longer_training",
     [HP_AP_BIGGER] = "bigger_model",
     [HP_AP_LESS_REG] = "less_regularization",
     [HP_AP_ARCH] = "stronger_architecture",
@@ -145,6 +146,18 @@ static int underfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
     const hp_ap_config_t *c = in->cur;
     hp_ap_config_t *n = &d->next;
     int cap = width_cap(c->model);
+    /* a model whose validation metric was still at its best on the last
+     * epoch had not converged: part of its bias is unfinished training,
+     * and judging its size or regularization on it would be premature */
+    if (!tried(in, HP_AP_LONGER) && in->best_epoch > 0 && in->best_epoch >= in->epochs &&
+        in->epochs < in->max_epochs) {
+        n->epochs = in->epochs * 2 < in->max_epochs ? in->epochs * 2 : in->max_epochs;
+        d->action = HP_AP_LONGER;
+        say(w, "train longer: %s was still at its best on the last epoch (%d of %d), epochs "
+               "%d → %d",
+            in->metric, in->best_epoch, in->epochs, in->epochs, n->epochs);
+        return 1;
+    }
     if (!tried(in, HP_AP_BIGGER)) {
         if (c->width * 2 <= cap) {
             n->width = c->width * 2;
@@ -227,6 +240,39 @@ static int overfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
     return 0;
 }
 
+/* one term's ladder; 0 when no step is left for it */
+static int term_step(const hp_ap_input_t *in, hp_ap_decision_t *out, words_t *w,
+                     hp_report_term_id_t t)
+{
+    switch (t) {
+    case HP_RT_BIAS: return underfit(in, out, w);
+    case HP_RT_VARIANCE: return overfit(in, out, w);
+    case HP_RT_SHIFT:
+        /* a shift term is measured on a synthesized test distribution of
+         * images (dataset.shift), whose unlabeled inputs CORAL uses */
+        if (!tried(in, HP_AP_ADAPT) && !in->cur->adapt && in->cur->images) {
+            out->next.adapt = 1;
+            out->action = HP_AP_ADAPT;
+            say(w, "domain adaptation: CORAL (dataset.adapt: coral) aligns the training "
+                   "inputs' mean and covariance with the unlabeled test-distribution "
+                   "validation inputs");
+            return 1;
+        }
+        return 0;
+    case HP_RT_VAL_OVERFIT:
+        if (!tried(in, HP_AP_REBALANCE) &&
+            in->cur->validation_fraction * 2 <= HP_AP_MAX_VAL_FRACTION + 1e-9) {
+            out->next.validation_fraction = in->cur->validation_fraction * 2;
+            out->action = HP_AP_REBALANCE;
+            say(w, "re-balance: a larger validation set, validation_fraction %g → %g",
+                in->cur->validation_fraction, out->next.validation_fraction);
+            return 1;
+        }
+        return 0;
+    default: return 0;
+    }
+}
+
 static void bayes(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w, const char *why)
 {
     if (tried(in, HP_AP_BAYES)) {
@@ -274,49 +320,36 @@ void hp_ap_decide(const hp_ap_input_t *in, hp_ap_decision_t *out)
         bayes(in, out, &w, why);
         return;
     }
-    hp_report_term_id_t t = r->advice[0];
-    out->term = (int)t;
-    const char *label = hp_report_term_label(t);
-    say(&w, "%s %s%.4f is the %s material term", label,
-        t == HP_RT_BIAS && !in->human_known ? "≤ " : "", r->term[t].value,
-        r->n_advice == 1 ? "only" : "first");
-    if (t == HP_RT_BIAS && !in->human_known)
-        say(&w, " (no objective.human_error: counted from 0)");
-    if (r->n_advice > 1)
-        say(&w, " (of %zu, in the guide's order)", r->n_advice);
-    say(&w, " → ");
-    size_t mark = w.n;
+    /* the first material term in the guide's order decides; when its
+     * ladder is used up the next one does (an under-fitting that no
+     * remedy here reduces does not stop the over-fitting remedies) */
     int ok = 0;
-    switch (t) {
-    case HP_RT_BIAS: ok = underfit(in, out, &w); break;
-    case HP_RT_VARIANCE: ok = overfit(in, out, &w); break;
-    case HP_RT_SHIFT:
-        /* a shift term is measured on a synthesized test distribution of
-         * images (dataset.shift), whose unlabeled inputs CORAL uses */
-        if (!tried(in, HP_AP_ADAPT) && !in->cur->adapt && in->cur->images) {
-            out->next.adapt = 1;
-            out->action = HP_AP_ADAPT;
-            say(&w, "domain adaptation: CORAL (dataset.adapt: coral) aligns the training "
-                    "inputs' mean and covariance with the unlabeled test-distribution "
-                    "validation inputs");
-            ok = 1;
+    for (size_t k = 0; k < r->n_advice && !ok; k++) {
+        hp_report_term_id_t t = r->advice[k];
+        const char *label = hp_report_term_label(t);
+        if (k == 0) {
+            say(&w, "%s %s%.4f is the %s material term", label,
+                t == HP_RT_BIAS && !in->human_known ? "≤ " : "", r->term[t].value,
+                r->n_advice == 1 ? "only" : "first");
+            if (t == HP_RT_BIAS && !in->human_known)
+                say(&w, " (no objective.human_error: counted from 0)");
+            if (r->n_advice > 1)
+                say(&w, " (of %zu, in the guide's order)", r->n_advice);
+        } else {
+            say(&w, "; its remedies here are used up, and %s %.4f is the next", label,
+                r->term[t].value);
         }
-        break;
-    case HP_RT_VAL_OVERFIT:
-        if (!tried(in, HP_AP_REBALANCE) &&
-            in->cur->validation_fraction * 2 <= HP_AP_MAX_VAL_FRACTION + 1e-9) {
-            out->next.validation_fraction = in->cur->validation_fraction * 2;
-            out->action = HP_AP_REBALANCE;
-            say(&w, "re-balance: a larger validation set, validation_fraction %g → %g",
-                in->cur->validation_fraction, out->next.validation_fraction);
-            ok = 1;
+        size_t mark = w.n;
+        say(&w, " → ");
+        if ((ok = term_step(in, out, &w, t)))
+            out->term = (int)t;
+        else {
+            w.n = mark;
+            out->reason[w.n] = '\0';
         }
-        break;
-    default: break;
     }
-    if (!ok) {
-        w.n = mark;
-        out->reason[w.n] = '\0';
-        bayes(in, out, &w, "its remedies that hpsearch has are used up");
-    }
+    if (!ok)
+        bayes(in, out, &w,
+              r->n_advice > 1 ? "; the remedies hpsearch has for each are used up"
+                              : "; the remedies hpsearch has for it are used up");
 }

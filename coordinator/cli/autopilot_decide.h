@@ -18,8 +18,10 @@
  * The rules (docs/autopilot.md says why):
  *   target met                      → done
  *   the defaults were not tuned yet → tune: coarse-to-fine on lr and size
- *   first material term, in the guide's order:
- *     avoidable bias  bigger model (×2 width; then one more layer) while it
+ *   the first material term, in the guide's order, whose ladder has a step left:
+ *     avoidable bias  train longer (epochs ×2, up to max_epochs) while the
+ *                     chosen trial's val metric was still best at its last
+ *                     epoch → bigger model (×2 width; then one more layer) while it
  *                     helps → less regularization → a stronger architecture
  *                     (images: MLP → LeNet → ResNet; sequences: LSTM → TCN →
  *                     attention) → tune (bayes)
@@ -30,7 +32,7 @@
  *     shift           domain adaptation (images: dataset.adapt: coral) → tune (bayes)
  *     val overfitting a larger validation set (validation_fraction ×2, up
  *                     to 0.3) → tune (bayes)
- *   no material term                → tune (bayes)
+ *   no material term, or every material term's ladder used up → tune (bayes)
  * and when that bayes round did not improve either (BAYES in `failed`)
  * → stop: the best so far stands.
  * A step that was tried and did not improve the objective is in `failed`
@@ -74,7 +76,8 @@ typedef enum hp_ap_action {
     HP_AP_DONE = 0,     /* the target is met */
     HP_AP_TUNE,         /* coarse-to-fine on lr and size */
     HP_AP_BAYES,        /* Bayesian optimisation around the best */
-    HP_AP_BIGGER,       /* under-fitting */
+    HP_AP_LONGER,       /* under-fitting: still improving at its last epoch */
+    HP_AP_BIGGER,
     HP_AP_LESS_REG,
     HP_AP_ARCH,
     HP_AP_MORE_DATA,    /* over-fitting */
@@ -102,6 +105,8 @@ typedef struct hp_ap_input {
     double target;
     int best_epoch; /* the chosen trial's best validation epoch; 0: unknown */
     int epochs;     /* the epochs it trained */
+    int max_epochs; /* the most a trial may train (trial.epochs when the user set
+                       it); 0: no longer training */
 } hp_ap_input_t;
 
 typedef struct hp_ap_decision {

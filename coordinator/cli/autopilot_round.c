@@ -36,6 +36,58 @@ void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int 
     r->max_trials = n > cap ? cap : n;
 }
 
+/* multiply-adds per training sample, forward, at the built-in models'
+ * shapes on 28x28 images (a sequence: 28 steps of 28), divided by the
+ * engine's relative speed on them: the MLP's large GEMMs run about 3x
+ * more multiply-adds a second than the other models' smaller ones
+ * (docs/benchmarks.md, engine bench), which are within 1.5x of each
+ * other. Ratios across models are good to about 2x, within one model
+ * better. */
+static double work(const hp_ap_config_t *c)
+{
+    double w = c->width;
+    switch (c->model) {
+    case HP_MODEL_LENET: {
+        /* the convolutions scale with fc1 as the round's overlay does:
+         * conv 5x5 to 28x28, pool, conv 5x5 to 10x10, pool, three dense */
+        double k1 = 6.0 * w / 120, k2 = 16.0 * w / 120, f2 = 84.0 * w / 120;
+        return 28 * 28 * 25 * k1 + 10 * 10 * 25 * k1 * k2 + 25 * k2 * w + w * f2 + f2 * 10;
+    }
+    /* 3 stages of 2 blocks of two 3x3 convolutions; each stage halves the
+     * resolution and doubles the channels, so each costs the same */
+    case HP_MODEL_RESNET: return 3 * 2 * 2 * 9 * 28 * 28 * w * w + 9 * 28 * 28 * w;
+    case HP_MODEL_LSTM: return 28 * 4 * w * (w + 28);
+    /* 4 blocks of two causal convolutions of kernel 3 */
+    case HP_MODEL_TCN: return 28 * 4 * 2 * 3 * w * w;
+    /* 2 layers: q, k, v, o and a feed-forward of 2w, and the scores */
+    case HP_MODEL_ATTENTION: return 2 * 28 * (8 * w * w + 2 * 28 * w);
+    default: {
+        double in = c->images ? 784 : 32;
+        return (in + (c->depth - 1) * w + 10) * w / 3;
+    }
+    }
+}
+
+static double samples(const hp_ap_config_t *c)
+{
+    if (c->train_subset > 0)
+        return (double)c->train_subset;
+    return c->images ? 60000 * (1 - c->validation_fraction) : 0; /* Fashion-MNIST's */
+}
+
+double hp_ap_cost_scale(const hp_ap_config_t *from, const hp_ap_config_t *to, double est_s)
+{
+    if (!(est_s > 0))
+        return 0;
+    double nf = samples(from), nt = samples(to);
+    if (!(nf > 0) || !(nt > 0)) {
+        if (from->train_subset != to->train_subset)
+            return 0;
+        nf = nt = 1;
+    }
+    return est_s * work(to) / work(from) * nt / nf;
+}
+
 static double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
 
 static void space(const hp_ap_round_t *r, hp_buf_t *b)

@@ -40,6 +40,15 @@ typedef struct hp_ap_round {
 void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int epochs,
                       int workers);
 
+/* hp_ap_cost_scale: what one trial of `to` costs when one of `from` cost
+ * est_s (same epochs): est_s scaled by the models' multiply-adds per
+ * sample over the engine's speed on them (LeNet's convolutions grow with
+ * fc1, so doubling it costs about 4x; LeNet to the ResNet about 50x) and
+ * by the training data's size; 0 (unknown: the next round measures it)
+ * when est_s is unknown or the data size is not known (a CSV going from a
+ * subset to all of it). */
+double hp_ap_cost_scale(const hp_ap_config_t *from, const hp_ap_config_t *to, double est_s);
+
 /* hp_ap_round_overlay appends the keys the round writes over the user's
  * spec: name, search, space, trial.model, trial.epochs, the dataset's
  * train_subset, validation_fraction and augment, and trial.fixed (the

@@ -68,6 +68,7 @@ const hp_cmd_t hp_cmd_autopilot = {
 #define POLL_S 0.25
 #define MAX_ROUNDS 64
 #define DEFAULT_EPOCHS 5
+#define MAX_EPOCHS 40 /* the most "train longer" goes when the spec sets no trial.epochs */
 
 typedef struct pilot {
     hp_cli_t *cli;
@@ -83,6 +84,7 @@ typedef struct pilot {
     double deadline;
     hp_ap_objective_t obj;
     hp_ap_result_t best; /* across every round, by the objective */
+    int max_epochs;      /* trial.epochs when the user set it, else MAX_EPOCHS */
 } pilot_t;
 
 /* ---- the user's spec ---------------------------------------------------- */
@@ -208,7 +210,9 @@ static int load_user(pilot_t *pl, hp_ap_config_t *start, int *epochs)
         start->adapt = s->trial.dataset.adapt == HP_ADAPT_CORAL;
         if (s->trial.dataset.validation_fraction > 0)
             start->validation_fraction = s->trial.dataset.validation_fraction;
-        *epochs = has_line(&filled, "trial.epochs") ? DEFAULT_EPOCHS : (int)s->trial.epochs;
+        int user_epochs = !has_line(&filled, "trial.epochs");
+        *epochs = user_epochs ? (int)s->trial.epochs : DEFAULT_EPOCHS;
+        pl->max_epochs = user_epochs ? *epochs : MAX_EPOCHS;
         size_t nl = strlen(s->name); /* < sizeof pl->base: checked above */
         memcpy(pl->base, s->name, nl + 1);
         pl->obj = (hp_ap_objective_t){.metric = s->objective.metric,
@@ -456,13 +460,41 @@ static int no_trial(pilot_t *pl, int round, const char *name, long long id, cons
     return -1;
 }
 
+/* hp_ap_decide, skipping the steps whose one trial would not finish in
+ * the time left (a stronger architecture 50x the cost, a bigger model at
+ * many epochs): each is marked failed in *in and the ladder moves on;
+ * `skipped` says which ("a stronger architecture: about 2400 s a trial,
+ * 700 s left: skipped; "). est: seconds per trial of epochs0 epochs of
+ * `measured`, 0 when unknown (then nothing is skipped). */
+static void decide_affordable(const pilot_t *pl, hp_ap_input_t *in,
+                              const hp_ap_config_t *measured, double est, int epochs0,
+                              hp_ap_decision_t *dec, char *skipped, size_t cap)
+{
+    size_t n = 0;
+    for (int k = 0; k < HP_AP_ACTION_COUNT; k++) {
+        hp_ap_decide(in, dec);
+        if (dec->action == HP_AP_DONE || dec->action == HP_AP_STOP)
+            return;
+        double per = hp_ap_cost_scale(measured, &dec->next, est);
+        int ep = dec->next.epochs > 0 ? dec->next.epochs : epochs0;
+        double trial = per * ep / epochs0, left = pl->deadline - hp_clock_now();
+        if (!(per > 0) || trial <= left || left <= 0 || dec->action == HP_AP_BAYES)
+            return;
+        int k2 = snprintf(skipped + n, cap - n, "%s: about %.0f s a trial, %.0f s left: skipped; ",
+                          hp_ap_action_name(dec->action), trial, left);
+        if (k2 > 0 && n + (size_t)k2 < cap)
+            n += (size_t)k2;
+        in->failed |= HP_AP_BIT(dec->action);
+    }
+}
+
 static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
 {
     hp_ap_config_t cur = start;
     hp_ap_search_t search = HP_AP_SEARCH_SIMPLE;
     unsigned failed = 0;
     hp_ap_action_t last = HP_AP_TUNE;
-    double est = 0; /* seconds per trial of epochs0 epochs; 0: unknown */
+    double est = 0; /* seconds per trial of epochs0 epochs of `cur`; 0: unknown */
     char parent[HP_SPEC_NAME_MAX] = "";
     int maximize = pl->user.objective.goal == HP_GOAL_MAXIMIZE;
     int debug_retries = 0;
@@ -470,9 +502,14 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         double left = pl->deadline - hp_clock_now();
         hp_ap_round_t r = {.search = search, .cfg = cur, .parallelism = (uint32_t)pl->workers};
         snprintf(r.name, sizeof r.name, "%s-r%d", pl->base, round);
-        /* early stopping lowers the epochs of the configs that carry it */
-        int epochs = cur.epochs > 0 && cur.epochs < epochs0 ? cur.epochs : epochs0;
+        /* early stopping and training longer set the epochs of the configs
+         * that carry them */
+        int epochs = cur.epochs > 0 ? cur.epochs : epochs0;
         hp_ap_round_size(&r, left * share(search), est * epochs / epochs0, epochs, pl->workers);
+        /* rather than fewer epochs than the step needs (a result that
+         * would not judge it), the round takes the rest of the budget */
+        if (r.epochs < epochs)
+            hp_ap_round_size(&r, left, est * epochs / epochs0, epochs, pl->workers);
         if (round > 1 && (left <= 0 || (est > 0 && left < est * r.epochs / epochs0))) {
             print_final(pl, 0, "the budget is spent");
             return HP_EXIT_OK;
@@ -560,15 +597,18 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
                             .has_target = 1,
                             .target = pl->user.objective.target,
                             .best_epoch = pl->best.best_epoch,
-                            .epochs = pl->best.epochs};
+                            .epochs = pl->best.epochs,
+                            .max_epochs = pl->max_epochs};
         hp_ap_decision_t dec;
-        hp_ap_decide(&in, &dec);
+        char skipped[300] = "";
+        decide_affordable(pl, &in, &r.cfg, est, epochs0, &dec, skipped, sizeof skipped);
+        failed = in.failed; /* what cannot be afforded now will not be later */
         char next[HP_SPEC_NAME_MAX];
         snprintf(next, sizeof next, "%s-r%d", pl->base, round + 1);
         int done = dec.action == HP_AP_DONE, stuck = dec.action == HP_AP_STOP;
         int out_of_time = !done && pl->deadline - hp_clock_now() <= 0;
         char msg[700];
-        snprintf(msg, sizeof msg, "%s%s", dec.reason,
+        snprintf(msg, sizeof msg, "%s%s%s", skipped, dec.reason,
                  out_of_time ? " — but the budget is spent: stop" : "");
         fprintf(pl->cli->out, "decision %s\n", msg);
         fflush(pl->cli->out);
@@ -585,6 +625,10 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
             return HP_EXIT_OK;
         }
         snprintf(parent, sizeof parent, "%s", r.name);
+        /* what a trial of the next config costs, from what this round's
+         * cost: scaled by the work per sample when the model stays, unknown
+         * (measured again) when it changes */
+        est = hp_ap_cost_scale(&r.cfg, &dec.next, est);
         cur = dec.next;
         last = dec.action;
         search = dec.action == HP_AP_BAYES ? HP_AP_SEARCH_BAYES : HP_AP_SEARCH_C2F;

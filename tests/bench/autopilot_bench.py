@@ -9,7 +9,7 @@ PyTorch (tests/bench/engine_torch.py: the usual recipe, Adam 3e-4, batch
 names (cited, not run).
 
     /usr/bin/python3 tests/bench/autopilot_bench.py [BUILD_DIR]
-        [--budget-minutes 25] [--workers 2] [--spec examples/autopilot-fashion-mnist.yaml]
+        [--budget-minutes 25] [--workers 2] [--spec tests/bench/autopilot-fashion-mnist.yaml]
         [--lenet-epochs 10] [--no-lenet] [--no-write]
 
 Writes the section between the autopilot-bench markers of
@@ -134,6 +134,12 @@ def run_lenet(epochs):
     return (float(m.group(1)) if m else None), wall, val[-1:] if val else []
 
 
+def spec_body(path):
+    """The spec as written, without its comment lines."""
+    with open(path) as f:
+        return "\n".join(l.rstrip() for l in f if l.strip() and not l.lstrip().startswith("#"))
+
+
 def fmt_pct(x):
     return "—" if x is None else "%.2f%%" % (100 * x)
 
@@ -143,14 +149,13 @@ def section(a, rc, wall, lines, err, rows, steps, n_trials, best_any, chosen, le
     o = [BEGIN, "## Autopilot on Fashion-MNIST (issue 18)", ""]
     o.append("`/usr/bin/python3 tests/bench/autopilot_bench.py`, measured %s on %s "
              "(2 cores, shared; 1-minute load average %.1f at the start, %.1f at the end). "
-             "`hpsearch autopilot %s --budget-minutes %g --workers %d`: the spec names only the "
-             "dataset (`fashion-mnist`, starting from `train_subset: 10000` as the guide "
-             "says) and the objective (`val_error`, `target: 0.09`); autopilot picks the model, "
-             "the space and the search round by round (docs/autopilot.md). The chosen trial is "
-             "picked by validation error; its test accuracy is 1 − its `test_error` on the "
-             "10,000-image test set."
+             "`hpsearch autopilot %s --budget-minutes %g --workers %d`, whose spec is all of "
+             "this:\n\n```yaml\n%s\n```\n\nAutopilot picks the model, the space, the search, "
+             "the epochs and the training-set size round by round (docs/autopilot.md). The chosen "
+             "trial is picked by validation error; its test accuracy is 1 − its `test_error` on "
+             "the 10,000-image test set."
              % (datetime.date.today().isoformat(), cpu_model(), loads[0], loads[1],
-                os.path.relpath(a.spec, ROOT), a.budget_minutes, a.workers))
+                os.path.relpath(a.spec, ROOT), a.budget_minutes, a.workers, spec_body(a.spec)))
     o.append("")
     o.append("Wall time %.1f min (exit %d), %d rounds, %d trials in all."
              % (wall / 60, rc, len(rows), n_trials))
@@ -216,7 +221,7 @@ def main():
     ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
     ap.add_argument("--budget-minutes", type=float, default=25)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--spec", default=os.path.join(ROOT, "examples", "autopilot-fashion-mnist.yaml"))
+    ap.add_argument("--spec", default=os.path.join(ROOT, "tests", "bench", "autopilot-fashion-mnist.yaml"))
     ap.add_argument("--lenet-epochs", type=int, default=10)
     ap.add_argument("--no-lenet", action="store_true")
     ap.add_argument("--no-write", action="store_true")

@@ -253,6 +253,103 @@ START_TEST(test_unknown_human_error_is_an_upper_bound)
 }
 END_TEST
 
+START_TEST(test_still_improving_trains_longer)
+{
+    hp_report_t r = rep(0, 0.08, 0.1, 0.105);
+    hp_ap_config_t c = tuned(HP_MODEL_LENET, 1);
+    hp_ap_input_t in = {.report = &r, .human_known = 1, .cur = &c, .metric = "val_error",
+                        .objective = 0.1, .has_target = 1, .target = 0.05, .best_epoch = 5,
+                        .epochs = 5, .max_epochs = 40};
+    hp_ap_decision_t d;
+    hp_ap_decide(&in, &d);
+    ck_assert_int_eq(d.action, HP_AP_LONGER);
+    ck_assert_int_eq(d.term, HP_RT_BIAS);
+    ck_assert_int_eq(d.next.epochs, 10);
+    ck_assert_str_eq(hp_ap_action_name(d.action), "longer_training");
+    ck_assert_msg(strstr(d.reason, "still at its best on the last epoch (5 of 5), epochs 5 → 10"),
+                  "%s", d.reason);
+    /* never past the most a trial may train */
+    in.max_epochs = 8;
+    hp_ap_decide(&in, &d);
+    ck_assert_int_eq(d.next.epochs, 8);
+    /* at it (trial.epochs set by the user), or tried and it did not help:
+     * the ladder goes on */
+    in.max_epochs = 5;
+    hp_ap_decide(&in, &d);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    in.max_epochs = 40;
+    in.failed = HP_AP_BIT(HP_AP_LONGER);
+    hp_ap_decide(&in, &d);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    /* best before the last epoch: it had converged */
+    in.failed = 0;
+    in.best_epoch = 4;
+    hp_ap_decide(&in, &d);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+}
+END_TEST
+
+START_TEST(test_used_up_term_hands_on_to_the_next)
+{
+    /* bias 0.05 and variance 0.04 both material, LeNet at its cap, the
+     * ResNet tried: the under-fitting ladder is used up, so the
+     * over-fitting one decides rather than a last bayes and a stop */
+    hp_report_t r = rep(0, 0.05, 0.09, 0.095);
+    ck_assert_int_eq(r.advice[0], HP_RT_BIAS);
+    ck_assert_int_eq(r.advice[1], HP_RT_VARIANCE);
+    hp_ap_config_t c = tuned(HP_MODEL_LENET, 1);
+    c.width = HP_AP_MAX_WIDTH_LENET;
+    hp_ap_decision_t d = decide(&r, &c, HP_AP_BIT(HP_AP_ARCH), 0.09, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BATCHNORM);
+    ck_assert_int_eq(d.term, HP_RT_VARIANCE);
+    ck_assert_msg(strstr(d.reason, "avoidable bias 0.0500 is the first material term") &&
+                      strstr(d.reason, "used up, and variance 0.0400 is the next → "
+                                       "normalization layers"),
+                  "%s", d.reason);
+    /* both used up: bayes, saying so */
+    c.batchnorm = c.augment = 1;
+    d = decide(&r, &c,
+               HP_AP_BIT(HP_AP_ARCH) | HP_AP_BIT(HP_AP_REGULARIZE) | HP_AP_BIT(HP_AP_EARLY_STOP),
+               0.09, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BAYES);
+    ck_assert_msg(strstr(d.reason, "for each are used up → tune"), "%s", d.reason);
+}
+END_TEST
+
+START_TEST(test_cost_scales_with_the_model)
+{
+    hp_ap_config_t a = tuned(HP_MODEL_LENET, 1), b = a;
+    b.width = 240; /* fc1 and both convolutions doubled: conv2 x4 */
+    double k = hp_ap_cost_scale(&a, &b, 10) / 10;
+    ck_assert_msg(k > 3 && k < 4.1, "lenet x2: %g", k);
+    hp_ap_config_t m = tuned(HP_MODEL_MLP, 1), m2 = m;
+    m2.width = 512;
+    ck_assert_double_eq_tol(hp_ap_cost_scale(&m, &m2, 10), 20, 1e-9);
+    m2 = m;
+    m2.depth = 2;
+    ck_assert(hp_ap_cost_scale(&m, &m2, 10) > 10);
+    /* twice the data: twice the cost; from a subset to all of the images */
+    hp_ap_config_t s = m, s2 = m;
+    s.train_subset = 10000;
+    s2.train_subset = 20000;
+    ck_assert_double_eq_tol(hp_ap_cost_scale(&s, &s2, 10), 20, 1e-9);
+    s2.train_subset = 0;
+    ck_assert_double_eq_tol(hp_ap_cost_scale(&s, &s2, 10), 54, 1e-9);
+    /* a CSV from a subset to all: unknown */
+    s.images = s2.images = 0;
+    ck_assert(hp_ap_cost_scale(&s, &s2, 10) == 0);
+    /* across models, as the engine bench measured them (samples/s: LeNet
+     * 13833, ResNet 276, LSTM 3105, MLP 87599): within 2x */
+    hp_ap_config_t res = tuned(HP_MODEL_RESNET, 1), ls = tuned(HP_MODEL_LSTM, 1);
+    double kr = hp_ap_cost_scale(&a, &res, 1), kl = hp_ap_cost_scale(&a, &ls, 1),
+           km = hp_ap_cost_scale(&a, &m, 1);
+    ck_assert_msg(kr > 13833.0 / 276 / 2 && kr < 13833.0 / 276 * 2, "resnet: %g", kr);
+    ck_assert_msg(kl > 13833.0 / 3105 / 2 && kl < 13833.0 / 3105 * 2, "lstm: %g", kl);
+    ck_assert_msg(km > 13833.0 / 87599 / 2 && km < 13833.0 / 87599 * 2, "mlp: %g", km);
+    ck_assert(hp_ap_cost_scale(&a, &b, 0) == 0);
+}
+END_TEST
+
 START_TEST(test_round_size)
 {
     hp_ap_round_t r = {.search = HP_AP_SEARCH_C2F};
@@ -286,6 +383,9 @@ static Suite *autopilot_suite(void)
     tcase_add_test(tc, test_shift_and_val_overfit);
     tcase_add_test(tc, test_nothing_material_tunes);
     tcase_add_test(tc, test_unknown_human_error_is_an_upper_bound);
+    tcase_add_test(tc, test_still_improving_trains_longer);
+    tcase_add_test(tc, test_used_up_term_hands_on_to_the_next);
+    tcase_add_test(tc, test_cost_scales_with_the_model);
     tcase_add_test(tc, test_round_size);
     suite_add_tcase(s, tc);
     return s;
