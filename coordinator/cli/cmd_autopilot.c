@@ -41,8 +41,8 @@ const hp_cmd_t hp_cmd_autopilot = {
     .summary = "run the troubleshooting guide's loop: rounds of studies until objective.target",
     .help = "SPEC names the data (trial.dataset) and the objective, with objective.target\n"
             "(the requirement). The model, space and search may be left out: autopilot\n"
-            "starts simple (LeNet-like for images, one hidden layer otherwise; Adam 3e-4;\n"
-            "normalized inputs), runs the sanity check and the baselines, tunes the\n"
+            "starts simple (LeNet-like for images, a one-layer LSTM for a sequence CSV, one\n"
+            "hidden layer otherwise; Adam 3e-4; normalized inputs), runs the sanity check and the baselines, tunes the\n"
             "learning rate and size coarse-to-fine, evaluates the chosen trial with the\n"
             "bias-variance decomposition and improves in the guide's order (under-fitting,\n"
             "over-fitting, distribution shift, validation overfitting), then bayes, until\n"
