@@ -114,7 +114,8 @@ typedef struct hp_ap_decision {
 } hp_ap_decision_t;
 
 /* hp_ap_config_default: the guide's "start simple" for a model: one
- * hidden layer of 256 (mlp) or LeNet-5's sizes, Adam 3e-4, no
+ * hidden layer of 256 (mlp), LeNet-5's sizes, a one-layer LSTM of 128,
+ * the later architectures' default channels; Adam 3e-4, no
  * regularization, all the data, a 10% validation split. */
 void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images);
 
