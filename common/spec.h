@@ -142,6 +142,9 @@ typedef struct hp_spec_dataset {
      * comma-separated column names or prefix* patterns, NULL = unset;
      * image_shape "C,H,W" */
     char *image_columns, *image_shape, *feature_columns;
+    /* a sequence CSV: the columns (as image_columns) and sequence_shape
+     * "T,F" (time steps, features per step); NULL = not a sequence */
+    char *sequence_columns, *sequence_shape;
 } hp_spec_dataset_t;
 
 #define HP_SPEC_MAX_OBJECTIVES 8 /* entries of an objective list */

@@ -36,6 +36,8 @@ void hp_spec_fini(hp_spec_t *spec)
     free(spec->trial.dataset.image_columns);
     free(spec->trial.dataset.image_shape);
     free(spec->trial.dataset.feature_columns);
+    free(spec->trial.dataset.sequence_columns);
+    free(spec->trial.dataset.sequence_shape);
     for (size_t i = 0; i < spec->trial.argc; i++)
         free(spec->trial.argv[i]);
     free(spec->trial.argv);
@@ -176,7 +178,9 @@ int hp_spec_equal(const hp_spec_t *a, const hp_spec_t *b)
         da->normalize != db->normalize || da->shift != db->shift ||
         da->augment != db->augment || da->adapt != db->adapt ||
         !streq(da->image_columns, db->image_columns) || !streq(da->image_shape, db->image_shape) ||
-        !streq(da->feature_columns, db->feature_columns) || a->trial.epochs != b->trial.epochs ||
+        !streq(da->feature_columns, db->feature_columns) ||
+        !streq(da->sequence_columns, db->sequence_columns) ||
+        !streq(da->sequence_shape, db->sequence_shape) || a->trial.epochs != b->trial.epochs ||
         a->trial.function != b->trial.function || a->trial.dim != b->trial.dim ||
         a->trial.noise != b->trial.noise || a->trial.argc != b->trial.argc ||
         !streq(a->trial.workdir, b->trial.workdir) ||

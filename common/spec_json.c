@@ -138,6 +138,12 @@ static void dataset_fields(hp_buf_t *b, int *f, const hp_spec_dataset_t *d)
     }
     if (d->feature_columns)
         kstr(b, f, "feature_columns", d->feature_columns);
+    if (d->sequence_columns)
+        kstr(b, f, "sequence_columns", d->sequence_columns);
+    if (d->sequence_shape) { /* "T,F" as the spec's list */
+        key(b, f, "sequence_shape");
+        hp_buf_printf(b, "[%s]", d->sequence_shape);
+    }
 }
 
 static void dataset_json(hp_buf_t *b, const hp_spec_dataset_t *d)

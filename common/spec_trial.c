@@ -303,13 +303,53 @@ static char *column_list(ctx_t *c, map_t *m, entry_t *f, const char *path)
     return hp_buf_steal(&b);
 }
 
-/* image_columns, image_shape, feature_columns: a CSV's modalities */
+/* a shape list at path: n whole numbers 1..4096 ("[C, H, W]" in what),
+ * as "a,b,c"; NULL after reporting a mistake */
+static char *shape_list(ctx_t *c, map_t *m, entry_t *f, const char *path, int n,
+                        const char *what)
+{
+    char q[300];
+    val_t v = spec_entry_val(c, m, f, q, sizeof q);
+    int k = v.kind == K_SEQ ? fy_node_sequence_item_count(f->val) : 0;
+    if (k != n) {
+        spec_err(c, v.line, path, "must be a list %s of %s whole numbers", what,
+                 n == 3 ? "three" : "two");
+        return NULL;
+    }
+    long dims[3] = {0, 0, 0};
+    void *it = NULL;
+    struct fy_node *item;
+    int ok = 1;
+    for (int i = 0; i < n && (item = fy_node_sequence_iterate(f->val, &it)) != NULL; i++) {
+        char ip[340];
+        snprintf(ip, sizeof ip, "%s[%d]", path, i);
+        val_t iv = spec_classify(c, item, ip, v.line);
+        uint64_t u = 0;
+        if (spec_get_uint(c, &iv, ip, 1, 4096, &u) < 0)
+            ok = 0;
+        dims[i] = (long)u;
+    }
+    if (!ok)
+        return NULL;
+    char t[64];
+    if (n == 3)
+        snprintf(t, sizeof t, "%ld,%ld,%ld", dims[0], dims[1], dims[2]);
+    else
+        snprintf(t, sizeof t, "%ld,%ld", dims[0], dims[1]);
+    return spec_strdup(t);
+}
+
+/* image_columns, image_shape, feature_columns, sequence_columns,
+ * sequence_shape: a CSV's modalities */
 static void parse_columns(ctx_t *c, map_t *m, int builtin, hp_spec_dataset_t *d)
 {
-    static const char *const keys[] = {"image_columns", "image_shape", "feature_columns"};
-    char *vals[3] = {NULL, NULL, NULL};
-    for (int k = 0; k < 3; k++) {
-        entry_t *f = spec_map_get(m, keys[k]);
+    enum { IC, IS, FC, SC, SS, NKEYS };
+    static const char *const keys[NKEYS] = {"image_columns", "image_shape", "feature_columns",
+                                            "sequence_columns", "sequence_shape"};
+    char *vals[NKEYS] = {NULL};
+    entry_t *fs[NKEYS];
+    for (int k = 0; k < NKEYS; k++) {
+        entry_t *f = fs[k] = spec_map_get(m, keys[k]);
         if (!f)
             continue;
         char path[300];
@@ -318,47 +358,40 @@ static void parse_columns(ctx_t *c, map_t *m, int builtin, hp_spec_dataset_t *d)
             spec_err(c, f->line, path, "only applies to CSV datasets (path)");
             continue;
         }
-        if (k != 1) {
+        if (k == IS)
+            vals[k] = shape_list(c, m, f, path, 3, "[C, H, W]");
+        else if (k == SS)
+            vals[k] = shape_list(c, m, f, path, 2, "[T, F] (time steps, features per step)");
+        else
             vals[k] = column_list(c, m, f, path);
-            continue;
-        }
-        /* image_shape: [C, H, W] of whole numbers 1..4096 */
-        char q[300];
-        val_t v = spec_entry_val(c, m, f, q, sizeof q);
-        int n = v.kind == K_SEQ ? fy_node_sequence_item_count(f->val) : 0;
-        if (n != 3) {
-            spec_err(c, v.line, path, "must be a list [C, H, W] of three whole numbers");
-            continue;
-        }
-        long dims[3];
-        void *it = NULL;
-        struct fy_node *item;
-        int ok = 1;
-        for (int i = 0; i < 3 && (item = fy_node_sequence_iterate(f->val, &it)) != NULL; i++) {
-            char ip[340];
-            snprintf(ip, sizeof ip, "%s[%d]", path, i);
-            val_t iv = spec_classify(c, item, ip, v.line);
-            uint64_t u = 0;
-            if (spec_get_uint(c, &iv, ip, 1, 4096, &u) < 0)
-                ok = 0;
-            dims[i] = (long)u;
-        }
-        if (ok) {
-            char t[64];
-            snprintf(t, sizeof t, "%ld,%ld,%ld", dims[0], dims[1], dims[2]);
-            vals[1] = spec_strdup(t);
-        }
     }
-    /* one without the other (one given but wrong has its own error) */
-    int has_ic = spec_map_get(m, "image_columns") != NULL, has_is = spec_map_get(m, "image_shape") != NULL;
-    if (!builtin && has_ic != has_is) {
-        entry_t *f = spec_map_get(m, has_ic ? "image_columns" : "image_shape");
-        spec_err(c, f->line, has_ic ? "trial.dataset.image_shape" : "trial.dataset.image_columns",
-                 "is required with trial.dataset.%s", has_ic ? "image_columns" : "image_shape");
+    /* one of a pair without the other (one given but wrong has its own error) */
+    static const int pairs[2][2] = {{IC, IS}, {SC, SS}};
+    for (int p = 0; !builtin && p < 2; p++) {
+        int a = pairs[p][0], b = pairs[p][1];
+        if (!fs[a] == !fs[b])
+            continue;
+        int have = fs[a] ? a : b, lack = fs[a] ? b : a;
+        char path[300];
+        snprintf(path, sizeof path, "trial.dataset.%s", keys[lack]);
+        spec_err(c, fs[have]->line, path, "is required with trial.dataset.%s", keys[have]);
     }
-    d->image_columns = vals[0];
-    d->image_shape = vals[1];
-    d->feature_columns = vals[2];
+    /* a sequence is the whole input: no model reads it beside an image or
+     * tabular features */
+    static const int others[2] = {IC, FC};
+    for (int i = 0; !builtin && fs[SC] && i < 2; i++)
+        if (fs[others[i]])
+            spec_err(c, fs[others[i]]->line,
+                     others[i] == IC ? "trial.dataset.image_columns"
+                                     : "trial.dataset.feature_columns",
+                     "cannot be combined with trial.dataset.sequence_columns: a sequence "
+                     "dataset's input is its sequence alone (the other columns but the label "
+                     "are left out)");
+    d->image_columns = vals[IC];
+    d->image_shape = vals[IS];
+    d->feature_columns = vals[FC];
+    d->sequence_columns = vals[SC];
+    d->sequence_shape = vals[SS];
 }
 
 static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
@@ -477,7 +510,8 @@ static void parse_dataset(ctx_t *c, const map_t *tm, entry_t *e)
                                         "task",          "train_subset",  "validation_fraction",
                                         "normalize",     "shift",         "augment",
                                         "adapt",         "image_columns", "image_shape",
-                                        "feature_columns"};
+                                        "feature_columns", "sequence_columns",
+                                        "sequence_shape"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     spec_map_fini(&m);
 }
@@ -696,7 +730,8 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
             parse_dataset(c, &m, oe[0]);
         else
             spec_missing(c, &m, "dataset", "(fashion-mnist or a CSV path)");
-        if (oe[0] && s->trial.model == HP_MODEL_MULTIMODAL && !s->trial.dataset.image_columns)
+        if (oe[0] && s->trial.model == HP_MODEL_MULTIMODAL && !s->trial.dataset.image_columns &&
+            !s->trial.dataset.sequence_columns)
             spec_err(c, v.line, p,
                      "multimodal needs a CSV dataset with image_columns and image_shape (and "
                      "feature columns): see docs/errors.md, several input modalities");
@@ -709,6 +744,17 @@ void spec_parse_trial(ctx_t *c, map_t *root, const space_lines_t *sl)
                      "%s does not read dataset.image_columns (it would see the CSV's row as "
                      "flat values); only model: multimodal makes them an image, with "
                      "feature_columns: none for the image alone (docs/errors.md)",
+                     hp_model_name(s->trial.model));
+        /* a sequence dataset is read as T steps of F features by the
+         * sequence models, flattened by the mlp; the image models have
+         * no rows and columns to convolve */
+        if (oe[0] && s->trial.dataset.sequence_columns &&
+            (s->trial.model == HP_MODEL_LENET || s->trial.model == HP_MODEL_RESNET ||
+             s->trial.model == HP_MODEL_MULTIMODAL))
+            spec_err(c, v.line, p,
+                     "%s reads images, not a sequence: on a sequence dataset "
+                     "(trial.dataset.sequence_columns) use lstm, tcn or attention, or mlp "
+                     "(which flattens it)",
                      hp_model_name(s->trial.model));
         s->trial.epochs = HP_SPEC_DEFAULT_EPOCHS;
         if (oe[1]) {

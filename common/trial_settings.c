@@ -36,6 +36,8 @@ const hp_trial_dataset_key_t hp_trial_dataset_keys[] = {
     {"image_columns", "image_columns", NULL, NULL},
     {"image_shape", "image_shape", NULL, NULL},
     {"feature_columns", "feature_columns", NULL, NULL},
+    {"sequence_columns", "sequence_columns", NULL, NULL},
+    {"sequence_shape", "sequence_shape", NULL, NULL},
     /* "random shifts/flips": the spec has one switch for both */
     {"augment", "augment_shift", NULL, "2"},
     {"augment", "augment_flip", NULL, "1"},

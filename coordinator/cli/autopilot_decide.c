@@ -80,6 +80,50 @@ void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images)
     c->validation_fraction = 0.1;
 }
 
+hp_model_t hp_ap_start_model(int images, int seq_t)
+{
+    return images ? HP_MODEL_LENET : seq_t > 0 ? HP_MODEL_LSTM : HP_MODEL_MLP;
+}
+
+/* the model of a config in words, with its size */
+static void model_words(const hp_ap_config_t *c, char *out, size_t cap)
+{
+    switch (c->model) {
+    case HP_MODEL_LENET:
+        snprintf(out, cap, "LeNet-like CNN (conv %ld, conv %ld, fc %d, fc %ld)",
+                 lround(6.0 * c->width / 120), lround(16.0 * c->width / 120), c->width,
+                 lround(84.0 * c->width / 120));
+        break;
+    case HP_MODEL_LSTM:
+        snprintf(out, cap, "one-layer LSTM, hidden %d", c->width);
+        break;
+    case HP_MODEL_MLP:
+        snprintf(out, cap, "MLP with one hidden layer of %d", c->width);
+        break;
+    default:
+        snprintf(out, cap, "%s, channels %d", hp_model_name(c->model), c->width);
+        break;
+    }
+}
+
+void hp_ap_start_reason(const hp_ap_config_t *c, int user_model, const char *source, char *out,
+                        size_t cap)
+{
+    char data[160], model[120];
+    if (c->seq_t > 0)
+        snprintf(data, sizeof data, "sequence data (%d steps x %d feature%s)", c->seq_t, c->seq_f,
+                 c->seq_f == 1 ? "" : "s");
+    else if (c->images)
+        snprintf(data, sizeof data, "images (%s)", source);
+    else
+        snprintf(data, sizeof data, "tabular data (%s)", source);
+    model_words(c, model, sizeof model);
+    snprintf(out, cap,
+             "%s%s → %s; the guide's start simple: Adam lr %g, no regularization, normalized "
+             "inputs, the sanity check and the baselines",
+             data, user_model ? ", trial.model as the spec gives it" : "", model, c->lr);
+}
+
 /* the reason: the evidence, an arrow, then the step */
 typedef struct words {
     char *s;
@@ -116,12 +160,17 @@ static const char *size_name(const hp_ap_config_t *c)
 }
 
 /* the guide's "an architecture closer to the state of the art", one step
- * at a time: MLP → LeNet → ResNet for images, LSTM → TCN → attention for
- * sequences (an image's rows); -1 at the end of the line */
+ * at a time: MLP → LeNet → ResNet for images, (MLP →) LSTM → TCN →
+ * attention for sequences (a sequence CSV, or an image's rows from a given
+ * lstm); -1 at the end of the line */
 static int stronger(const hp_ap_config_t *c, const char **words)
 {
     switch (c->model) {
     case HP_MODEL_MLP:
+        if (c->seq_t > 0) {
+            *words = "MLP → one-layer LSTM";
+            return HP_MODEL_LSTM;
+        }
         *words = "MLP → LeNet-like CNN";
         return c->images ? HP_MODEL_LENET : -1;
     case HP_MODEL_LENET:
@@ -185,6 +234,8 @@ static int underfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
     int next = stronger(c, &words);
     if (!tried(in, HP_AP_ARCH) && next >= 0) {
         hp_ap_config_default(n, (hp_model_t)next, c->images);
+        n->seq_t = c->seq_t;
+        n->seq_f = c->seq_f;
         n->lr = c->lr;
         n->train_subset = c->train_subset;
         n->validation_fraction = c->validation_fraction;

@@ -50,6 +50,8 @@
 typedef struct hp_ap_config {
     hp_model_t model;           /* mlp, lenet, resnet; lstm, tcn, attention */
     int images;                 /* the dataset is images (LeNet applies) */
+    int seq_t, seq_f;           /* a sequence CSV's T steps of F features (the
+                                   sequence ladder applies); 0: not one */
     int width;                  /* mlp, lstm: hidden units per layer; lenet: fc1 width;
                                    resnet, tcn, attention: channels */
     int depth;                  /* mlp hidden layers, 1..HP_AP_MAX_DEPTH */
@@ -117,9 +119,22 @@ typedef struct hp_ap_decision {
 } hp_ap_decision_t;
 
 /* hp_ap_config_default: the guide's "start simple" for a model: one
- * hidden layer of 256 (mlp) or LeNet-5's sizes, Adam 3e-4, no
+ * hidden layer of 256 (mlp), LeNet-5's sizes, a one-layer LSTM of 128,
+ * the later architectures' default channels; Adam 3e-4, no
  * regularization, all the data, a 10% validation split. */
 void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images);
+
+/* hp_ap_start_model: the guide's "start simple" model for the data:
+ * LeNet-like for images, a one-layer LSTM for a sequence (seq_t > 0), an
+ * MLP with one hidden layer otherwise. */
+hp_model_t hp_ap_start_model(int images, int seq_t);
+
+/* hp_ap_start_reason writes why round 1 trains c (its model picked by the
+ * data, or given by the spec's trial.model when user_model), e.g.
+ * "sequence data (24 steps x 2 features) → one-layer LSTM, hidden 128";
+ * source names the data (the dataset's name or path). */
+void hp_ap_start_reason(const hp_ap_config_t *c, int user_model, const char *source, char *out,
+                        size_t cap);
 
 /* hp_ap_size_param: the space parameter a round tunes for the config's
  * size ("hidden" for an mlp of one layer or an lstm, "fc1" for lenet,

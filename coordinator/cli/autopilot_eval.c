@@ -187,3 +187,27 @@ void hp_ap_evidence(const hp_ap_objective_t *o, int round, const hp_ap_result_t 
     hp_buf_puts(b, "}");
 }
 
+
+void hp_ap_start_evidence(const hp_ap_objective_t *o, const char *study, const hp_ap_config_t *c,
+                          int user_model, hp_buf_t *b)
+{
+    hp_buf_puts(b, "{\"round\":1,\"study\":");
+    hp_buf_json_string(b, study);
+    hp_buf_puts(b, ",\"trial\":null,\"action\":\"start_simple\",\"term\":null,"
+                   "\"objective\":{\"metric\":");
+    hp_buf_json_string(b, o->metric);
+    hp_buf_puts(b, ",\"value\":null,\"target\":");
+    json_num_or_null(b, o->target);
+    hp_buf_puts(b, ",\"met\":false},\"model\":");
+    hp_buf_json_string(b, hp_model_name(c->model));
+    hp_buf_printf(b, ",\"width\":%d,\"lr\":", c->width);
+    hp_buf_json_number(b, c->lr);
+    hp_buf_printf(b, ",\"picked_by\":\"%s\",\"data\":{\"kind\":\"%s\"",
+                  user_model ? "spec" : "data",
+                  c->seq_t > 0 ? "sequence" : c->images ? "images" : "tabular");
+    if (c->seq_t > 0)
+        hp_buf_printf(b, ",\"steps\":%d,\"features\":%d", c->seq_t, c->seq_f);
+    hp_buf_puts(b, "},\"next_study\":");
+    hp_buf_json_string(b, study);
+    hp_buf_puts(b, "}");
+}

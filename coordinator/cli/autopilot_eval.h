@@ -62,4 +62,12 @@ void hp_ap_evidence(const hp_ap_objective_t *o, int round, const hp_ap_result_t 
                     const hp_report_t *rep, const char *action, int term, const char *next,
                     hp_buf_t *b);
 
+/* hp_ap_start_evidence appends the evidence of round 1's decision (action
+ * start_simple) as one JSON object: round 1, its study, the objective,
+ * the model and its size, whether the data picked it (picked_by:
+ * "data" or "spec"), the data's kind (images, sequence, tabular) and a
+ * sequence's steps and features, and next_study (the study itself). */
+void hp_ap_start_evidence(const hp_ap_objective_t *o, const char *study, const hp_ap_config_t *c,
+                          int user_model, hp_buf_t *b);
+
 #endif

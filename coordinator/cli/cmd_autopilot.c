@@ -41,8 +41,8 @@ const hp_cmd_t hp_cmd_autopilot = {
     .summary = "run the troubleshooting guide's loop: rounds of studies until objective.target",
     .help = "SPEC names the data (trial.dataset) and the objective, with objective.target\n"
             "(the requirement). The model, space and search may be left out: autopilot\n"
-            "starts simple (LeNet-like for images, one hidden layer otherwise; Adam 3e-4;\n"
-            "normalized inputs), runs the sanity check and the baselines, tunes the\n"
+            "starts simple (LeNet-like for images, a one-layer LSTM for a sequence CSV, one\n"
+            "hidden layer otherwise; Adam 3e-4; normalized inputs), runs the sanity check and the baselines, tunes the\n"
             "learning rate and size coarse-to-fine, evaluates the chosen trial with the\n"
             "bias-variance decomposition and improves in the guide's order (under-fitting,\n"
             "over-fitting, distribution shift, validation overfitting), then bayes, until\n"
@@ -85,6 +85,7 @@ typedef struct pilot {
     hp_ap_objective_t obj;
     hp_ap_result_t best; /* across every round, by the objective */
     int max_epochs;      /* trial.epochs when the user set it, else MAX_EPOCHS */
+    int user_model;      /* trial.model was given, not picked by the data */
 } pilot_t;
 
 /* ---- the user's spec ---------------------------------------------------- */
@@ -190,14 +191,30 @@ static int load_user(pilot_t *pl, hp_ap_config_t *start, int *epochs)
                          s->trial.dataset.source, strerror(errno));
     int user_model = !has_line(&filled, "trial.model");
     int images = !s->trial.dataset.is_path;
-    /* every built-in model but the mlp reads images (lstm, tcn and
-     * attention their rows, as a sequence) */
-    if (!rc && user_model && s->trial.model != HP_MODEL_MLP && !images)
+    int seq[2] = {0, 0}; /* a sequence CSV's T, F (the spec checked "T,F") */
+    if (s->trial.dataset.sequence_shape &&
+        sscanf(s->trial.dataset.sequence_shape, "%d,%d", &seq[0], &seq[1]) != 2)
+        seq[0] = seq[1] = 0;
+    hp_model_t um = s->trial.model;
+    int seq_model = um == HP_MODEL_LSTM || um == HP_MODEL_TCN || um == HP_MODEL_ATTENTION;
+    /* the mlp reads any data; lstm, tcn and attention a sequence (a
+     * sequence CSV's steps or an image's rows); the others images (the
+     * spec refused them on a sequence CSV) */
+    if (!rc && user_model && seq_model && !images && !seq[0])
+        rc = hp_cli_fail(pl->cli, cmd,
+                         "%s: trial.model: %s reads sequences: give the CSV's "
+                         "trial.dataset.sequence_columns and sequence_shape [T, F], or use "
+                         "images (got a tabular CSV file)",
+                         pl->path, hp_model_name(um));
+    else if (!rc && user_model && um != HP_MODEL_MLP && !seq_model && !images)
         rc = hp_cli_fail(pl->cli, cmd, "%s: trial.model: %s needs images (got a CSV file)",
-                         pl->path, hp_model_name(s->trial.model));
+                         pl->path, hp_model_name(um));
     if (!rc) {
-        hp_model_t m = user_model ? s->trial.model : images ? HP_MODEL_LENET : HP_MODEL_MLP;
+        pl->user_model = user_model;
+        hp_model_t m = user_model ? um : hp_ap_start_model(images, seq[0]);
         hp_ap_config_default(start, m, images);
+        start->seq_t = seq[0];
+        start->seq_f = seq[1];
         /* a size the user fixed is where it starts */
         const char *wname = m == HP_MODEL_LENET ? "fc1"
                             : m == HP_MODEL_RESNET || m == HP_MODEL_TCN || m == HP_MODEL_ATTENTION
@@ -532,6 +549,12 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         }
         hp_diag_fini(&d);
         hp_buf_fini(&overlay);
+        char why[480] = "";
+        if (round == 1) {
+            hp_ap_start_reason(&cur, pl->user_model, pl->user.trial.dataset.source, why,
+                               sizeof why);
+            fprintf(pl->cli->out, "decision start simple: %s\n", why);
+        }
         fprintf(pl->cli->out, "round %d  %s: %s, %llu trial%s of %d epoch%s (%.0f s left)\n",
                 round, r.name, search_name(search), (unsigned long long)r.max_trials,
                 r.max_trials == 1 ? "" : "s", r.epochs, r.epochs == 1 ? "" : "s",
@@ -542,6 +565,12 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         hp_buf_fini(&text);
         if (rc)
             return rc;
+        if (round == 1) { /* the first decision: what to start with, and why */
+            hp_buf_t detail = {0};
+            hp_ap_start_evidence(&pl->obj, r.name, &cur, pl->user_model, &detail);
+            log_event(pl, r.name, why, detail.data);
+            hp_buf_fini(&detail);
+        }
         char state[32];
         double began = hp_clock_now();
         if ((rc = wait_round(pl, r.name, state, sizeof state)))

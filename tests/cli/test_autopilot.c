@@ -162,6 +162,69 @@ START_TEST(test_sequence_architecture_ladder)
 }
 END_TEST
 
+/* start simple by the data: LeNet for images, the one-layer LSTM for a
+ * sequence CSV, one hidden layer otherwise, each saying why; a sequence
+ * CSV's ladder is the sequence one, and it carries its shape along */
+START_TEST(test_start_simple_by_the_data)
+{
+    ck_assert_int_eq(hp_ap_start_model(1, 0), HP_MODEL_LENET);
+    ck_assert_int_eq(hp_ap_start_model(0, 24), HP_MODEL_LSTM);
+    ck_assert_int_eq(hp_ap_start_model(0, 0), HP_MODEL_MLP);
+    char why[480];
+    hp_ap_config_t c;
+    hp_ap_config_default(&c, HP_MODEL_LSTM, 0);
+    c.seq_t = 24;
+    c.seq_f = 2;
+    ck_assert_int_eq(c.width, 128);
+    ck_assert_int_eq(c.depth, 1);
+    hp_ap_start_reason(&c, 0, "seq.csv", why, sizeof why);
+    ck_assert_msg(strncmp(why, "sequence data (24 steps x 2 features) → one-layer LSTM, hidden "
+                               "128; the guide's start simple: Adam lr 0.0003",
+                          strlen("sequence data (24 steps x 2 features) → one-layer LSTM, "
+                                 "hidden 128; the guide's start simple: Adam lr 0.0003")) == 0,
+                  "%s", why);
+    c.seq_f = 1;
+    hp_ap_start_reason(&c, 1, "seq.csv", why, sizeof why);
+    ck_assert_msg(strstr(why, "sequence data (24 steps x 1 feature), trial.model as the spec "
+                              "gives it → one-layer LSTM"),
+                  "%s", why);
+    hp_ap_config_default(&c, HP_MODEL_LENET, 1);
+    hp_ap_start_reason(&c, 0, "fashion-mnist", why, sizeof why);
+    ck_assert_msg(strstr(why, "images (fashion-mnist) → LeNet-like CNN (conv 6, conv 16, fc 120, "
+                              "fc 84)"),
+                  "%s", why);
+    hp_ap_config_default(&c, HP_MODEL_MLP, 0);
+    hp_ap_start_reason(&c, 0, "d.csv", why, sizeof why);
+    ck_assert_msg(strstr(why, "tabular data (d.csv) → MLP with one hidden layer of 256"), "%s",
+                  why);
+    /* a tuned LSTM on a sequence CSV that under-fits moves to the TCN,
+     * keeping the data's shape */
+    hp_report_t r = rep(0.0, 0.10, 0.105, 0.11);
+    c = tuned(HP_MODEL_LSTM, 0);
+    c.seq_t = 24;
+    c.seq_f = 2;
+    hp_ap_decision_t d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_ARCH);
+    ck_assert_int_eq(d.next.model, HP_MODEL_TCN);
+    ck_assert_int_eq(d.next.seq_t * 10 + d.next.seq_f, 242);
+    /* an MLP the spec gave on a sequence CSV: its stronger architecture is
+     * the LSTM (on a tabular CSV there is none) */
+    c = tuned(HP_MODEL_MLP, 0);
+    c.seq_t = 24;
+    c.seq_f = 2;
+    c.width = HP_AP_MAX_WIDTH_MLP;
+    c.depth = HP_AP_MAX_DEPTH;
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_ARCH);
+    ck_assert_int_eq(d.next.model, HP_MODEL_LSTM);
+    ck_assert_int_eq(d.next.width, 128);
+    ck_assert_ptr_nonnull(strstr(d.reason, "MLP → one-layer LSTM"));
+    c.seq_t = c.seq_f = 0;
+    d = decide(&r, &c, HP_AP_BIT(HP_AP_BIGGER), 0.105, 0.02);
+    ck_assert_int_ne(d.action, HP_AP_ARCH);
+}
+END_TEST
+
 START_TEST(test_overfit_ladder)
 {
     /* variance first: train 0.01 (bias 0.01 - 0.01 human = 0), val 0.08 */
@@ -378,6 +441,7 @@ static Suite *autopilot_suite(void)
     tcase_add_test(tc, test_defaults_are_tuned_first);
     tcase_add_test(tc, test_underfit_gets_bigger_model);
     tcase_add_test(tc, test_sequence_architecture_ladder);
+    tcase_add_test(tc, test_start_simple_by_the_data);
     tcase_add_test(tc, test_underfit_ladder_moves_on);
     tcase_add_test(tc, test_overfit_ladder);
     tcase_add_test(tc, test_shift_and_val_overfit);

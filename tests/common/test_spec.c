@@ -387,6 +387,49 @@ static const bad_t bad_specs[] = {
     {HEAD SEARCH SPACE "trial:\n  model: attention\n  dataset:\n    path: d.csv\n"
                        "    image_columns: \"px*\"\n    image_shape: [1, 8, 8]\n",
      "trial.model", 11, "attention does not read dataset.image_columns"},
+    /* a sequence CSV: both keys, a [T, F] shape, alone as the input, and
+     * a model that reads sequences (or flattens them) */
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n",
+     "trial.dataset.sequence_shape", 14, "is required with trial.dataset.sequence_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                       "    sequence_shape: [20, 1]\n",
+     "trial.dataset.sequence_columns", 14, "is required with trial.dataset.sequence_shape"},
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n    sequence_shape: [20]\n",
+     "trial.dataset.sequence_shape", 15,
+     "must be a list [T, F] (time steps, features per step) of two whole numbers"},
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n    sequence_shape: 20\n",
+     "trial.dataset.sequence_shape", 15, "must be a list [T, F]"},
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n    sequence_shape: [20, 0]\n",
+     "trial.dataset.sequence_shape[1]", 15, ">= 1"},
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: [s0, 3]\n    sequence_shape: [2, 1]\n",
+     "trial.dataset.sequence_columns[1]", 14, "a column name"},
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    name: fashion-mnist\n"
+                       "    sequence_columns: \"s*\"\n",
+     "trial.dataset.sequence_columns", 14, "only applies to CSV datasets"},
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n    sequence_shape: [20, 1]\n"
+                       "    image_columns: \"px*\"\n    image_shape: [1, 4, 5]\n",
+     "trial.dataset.image_columns", 16, "cannot be combined with trial.dataset.sequence_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n    sequence_shape: [20, 1]\n"
+                       "    feature_columns: [a]\n",
+     "trial.dataset.feature_columns", 16,
+     "cannot be combined with trial.dataset.sequence_columns"},
+    {HEAD SEARCH SPACE "trial:\n  model: lenet\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n    sequence_shape: [20, 1]\n",
+     "trial.model", 11, "lenet reads images, not a sequence: on a sequence dataset "
+                        "(trial.dataset.sequence_columns) use lstm, tcn or attention"},
+    {HEAD SEARCH SPACE "trial:\n  model: resnet\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n    sequence_shape: [20, 1]\n",
+     "trial.model", 11, "resnet reads images, not a sequence"},
+    {HEAD SEARCH SPACE "trial:\n  model: multimodal\n  dataset:\n    path: d.csv\n"
+                       "    sequence_columns: \"s*\"\n    sequence_shape: [20, 1]\n",
+     "trial.model", 11, "multimodal reads images, not a sequence"},
     {HEAD SEARCH SPACE "trial:\n  model: mlp\n  dataset: fashion-mnist\n  epochs: 0\n",
      "trial.epochs", 13, "must be >= 1"},
     {HEAD SEARCH SPACE "trial:\n  function: branin\n  timeout: -5\n", "trial.timeout", 12,
@@ -747,6 +790,7 @@ static const char *const example_files[] = {
     "examples/two-objectives.yaml",
     "examples/multimodal/multimodal.yaml",
     "examples/fashion-mnist-coral.yaml",
+    "examples/sequence/lstm.yaml",
 };
 
 START_TEST(test_examples_valid_and_round_trip)
@@ -904,6 +948,57 @@ static const char *const good_specs[] = {
 START_TEST(test_good_specs_round_trip)
 {
     assert_round_trip(good_specs[_i], strlen(good_specs[_i]), "good.yaml");
+}
+END_TEST
+
+/* a sequence CSV: the columns as a pattern or a list, the shape as "T,F",
+ * both in the trial's JSON (what workers read) and the dataset key; the
+ * mlp may flatten it */
+START_TEST(test_sequence_dataset)
+{
+    static const char *const yaml[] = {
+        MHEAD SEARCH MSPACE "trial:\n  model: lstm\n  dataset:\n    path: d.csv\n"
+                            "    sequence_columns: \"s*\"\n    sequence_shape: [20, 2]\n",
+        MHEAD SEARCH MSPACE "trial:\n  model: mlp\n  dataset:\n    path: d.csv\n"
+                          "    sequence_columns: [s0, s1, s2]\n    sequence_shape: [3, 1]\n",
+    };
+    static const char *const cols[] = {"s*", "s0,s1,s2"}, *const shape[] = {"20,2", "3,1"};
+    static const char *const json[] = {"\"sequence_columns\":\"s*\",\"sequence_shape\":[20,2]",
+                                       "\"sequence_columns\":\"s0,s1,s2\","
+                                       "\"sequence_shape\":[3,1]"};
+    for (size_t i = 0; i < HP_ARRAY_LEN(yaml); i++) {
+        hp_spec_t s;
+        hp_diag_t d = {0};
+        int rc = hp_spec_parse(&s, yaml[i], strlen(yaml[i]), "study.yaml", &d);
+        for (size_t k = 0; k < d.n; k++)
+            fprintf(stderr, "case %zu: %s\n", i, d.items[k].text);
+        ck_assert_int_eq(rc, 0);
+        ck_assert_str_eq(s.trial.dataset.sequence_columns, cols[i]);
+        ck_assert_str_eq(s.trial.dataset.sequence_shape, shape[i]);
+        ck_assert_ptr_null(s.trial.dataset.image_columns);
+        hp_buf_t j = {0}, key = {0};
+        hp_spec_trial_to_json(&s, &j);
+        ck_assert_msg(strstr(j.data, json[i]), "%s", j.data);
+        ck_assert_int_eq(hp_spec_dataset_key(&s, &key), 0);
+        ck_assert_msg(strstr(key.data, json[i]), "%s", key.data);
+        hp_buf_fini(&j);
+        hp_buf_fini(&key);
+        assert_round_trip(yaml[i], strlen(yaml[i]), "seq.yaml");
+        hp_spec_fini(&s);
+        hp_diag_fini(&d);
+    }
+    /* a different shape is a different study */
+    hp_spec_t a, b;
+    hp_diag_t d = {0};
+    char other[1024];
+    snprintf(other, sizeof other, "%s", yaml[0]);
+    memcpy(strstr(other, "[20, 2]"), "[10, 4]", 7);
+    ck_assert_int_eq(hp_spec_parse(&a, yaml[0], strlen(yaml[0]), NULL, &d), 0);
+    ck_assert_int_eq(hp_spec_parse(&b, other, strlen(other), NULL, &d), 0);
+    ck_assert(!hp_spec_equal(&a, &b));
+    hp_spec_fini(&a);
+    hp_spec_fini(&b);
+    hp_diag_fini(&d);
 }
 END_TEST
 
@@ -1358,6 +1453,7 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, test_defaults_filled_in);
     tcase_add_test(tc, test_pruning_defaults);
     tcase_add_test(tc, test_several_objectives);
+    tcase_add_test(tc, test_sequence_dataset);
     tcase_add_test(tc, test_command_forms);
     tcase_add_test(tc, test_equal_detects_differences);
     suite_add_tcase(s, tc);

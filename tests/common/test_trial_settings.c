@@ -267,6 +267,10 @@ START_TEST(test_dataset_keys_reach_settings)
         "space: {lr: {type: float, low: 0.001, high: 0.1}}\n"
         "trial:\n  model: multimodal\n  dataset: {path: d.csv, label: y, image_columns: \"px*\","
         " image_shape: [1, 8, 8], feature_columns: [f1, f2]}\n",
+        "name: a\nobjective: {metric: val_error}\nsearch: {max_trials: 2}\n"
+        "space: {lr: {type: float, low: 0.001, high: 0.1}}\n"
+        "trial:\n  model: lstm\n  dataset: {path: d.csv, label: y, sequence_columns: \"s*\","
+        " sequence_shape: [20, 2]}\n",
     };
     for (size_t i = 0; i < hp_trial_dataset_keys_n; i++) {
         char want[64], first[64];

@@ -42,6 +42,32 @@ static void teardown(void)
         fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+/* a sequence CSV of n rows, 10 steps x 2 features (s0_0, s0_1, s1_0, ...)
+ * and an id column it leaves out: a sine in feature 0 whose period, 8 or
+ * 3 steps, is the class */
+static void write_sequence_csv(const char *path, int n, unsigned seed)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("id", f);
+    for (int t = 0; t < 10; t++)
+        fprintf(f, ",s%d_0,s%d_1", t, t);
+    fputs(",y\n", f);
+    srand(seed);
+    for (int i = 0; i < n; i++) {
+        int y = rand() % 2;
+        double phase = 6.283185307 * rand() / (double)RAND_MAX;
+        fprintf(f, "%d", i);
+        for (int t = 0; t < 10; t++) {
+            double a = sin(6.283185307 * t / (y ? 3 : 8) + phase);
+            double b = rand() / (double)RAND_MAX - 0.5;
+            fprintf(f, ",%.4f,%.4f", a, b);
+        }
+        fprintf(f, ",%d\n", y);
+    }
+    fclose(f);
+}
+
 /* a two-class CSV: y = x0 + x1 > 0 over 6 features, `noise` of the labels flipped */
 static void write_csv(const char *path, int n, double noise, unsigned seed)
 {
@@ -100,12 +126,27 @@ static void ck_chain(const char *db, const char *base)
     ck_assert_int_eq(hp_harness_db_int(db, sql), n - 1);
     ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM studies WHERE parent IS NULL"),
                      1);
-    /* one decision per round, each with its reason and evidence */
+    /* one decision per round, each with its reason and evidence, and
+     * before them the first: what round 1 starts with */
     ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM events WHERE kind = "
                                            "'autopilot_step' AND message LIKE '%→%' AND "
                                            "json_valid(detail) AND json_extract(detail, "
                                            "'$.action') IS NOT NULL"),
-                     n);
+                     n + 1);
+    ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM events WHERE kind = "
+                                           "'autopilot_step' AND json_extract(detail, "
+                                           "'$.action') = 'start_simple'"),
+                     1);
+}
+
+/* a chain of one round: its start and its one decision */
+static void ck_chain_one_round(const char *db)
+{
+    ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM studies"), 1);
+    ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM events WHERE kind = "
+                                           "'autopilot_step' AND message LIKE '%→%' AND "
+                                           "json_valid(detail)"),
+                     2);
 }
 
 START_TEST(test_easy_problem_stops_at_target)
@@ -132,6 +173,10 @@ START_TEST(test_easy_problem_stops_at_target)
                                             "FROM studies WHERE name = 'easy-r1'",
                                         txt, sizeof txt),
                      "mlp");
+    ck_assert_msg(strstr(out, "decision start simple: tabular data (") &&
+                      strstr(out, ") → MLP with one hidden layer of 256; the guide's start "
+                                  "simple: Adam lr 0.0003"),
+                  "%.3000s", out);
     ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM events WHERE kind = "
                                            "'sanity_check' AND message LIKE 'PASS%'"),
                      1);
@@ -174,13 +219,15 @@ START_TEST(test_small_model_gets_bigger)
     ck_assert_str_eq(hp_harness_db_text(db, "SELECT json_extract(detail, '$.action') FROM "
                                             "events WHERE kind = 'autopilot_step' AND "
                                             "json_extract(detail, '$.action') NOT LIKE "
-                                            "'debug_%' ORDER BY id LIMIT 1",
+                                            "'debug_%' AND json_extract(detail, '$.action') "
+                                            "!= 'start_simple' ORDER BY id LIMIT 1",
                                         txt, sizeof txt),
                      "tune_coarse_to_fine");
     ck_assert_str_eq(hp_harness_db_text(db, "SELECT json_extract(detail, '$.action') FROM "
                                             "events WHERE kind = 'autopilot_step' AND "
                                             "json_extract(detail, '$.action') NOT LIKE "
-                                            "'debug_%' ORDER BY id LIMIT 1 OFFSET 1",
+                                            "'debug_%' AND json_extract(detail, '$.action') "
+                                            "!= 'start_simple' ORDER BY id LIMIT 1 OFFSET 1",
                                         txt, sizeof txt),
                      "bigger_model");
     ck_assert_msg(strstr(out, "avoidable bias ≤ ") && strstr(out, "→ bigger model: hidden "),
@@ -201,6 +248,69 @@ START_TEST(test_small_model_gets_bigger)
                                            "'$.space.hidden.high') FROM studies WHERE name = "
                                            "'small-r2'") /
                          2);
+}
+END_TEST
+
+/* a CSV that says it is a sequence, with no trial.model: round 1 is the
+ * guide's one-layer LSTM, and the first decision says why */
+START_TEST(test_sequence_csv_starts_with_an_lstm)
+{
+    char csv[128], spec[640], args[512], db[128], out[32768], txt[1024];
+    snprintf(csv, sizeof csv, "%s/seq.csv", dir);
+    write_sequence_csv(csv, 400, 5);
+    /* a target round 1 meets: the test is about what it trains */
+    snprintf(spec, sizeof spec,
+             "name: seq\nobjective: {metric: val_error, goal: minimize, target: 0.9}\n"
+             "trial:\n  dataset: {path: %s, label: y, sequence_columns: \"s*\","
+             " sequence_shape: [10, 2]}\n  epochs: 1\n",
+             csv);
+    snprintf(db, sizeof db, "%s/ap.db", dir);
+    snprintf(args, sizeof args, "%s --budget-minutes 1 --workers 1 --db %s",
+             write_spec("seq.yaml", spec), db);
+    int rc = autopilot(args, out, sizeof out);
+    ck_assert_msg(rc == 0, "%.3000s", out);
+    const char *why = "sequence data (10 steps x 2 features) → one-layer LSTM, hidden 128";
+    ck_assert_msg(strstr(out, "decision start simple: sequence data (10 steps x 2 features)"),
+                  "%.3000s", out);
+    ck_assert_msg(strstr(out, "target   val_error 0.9: met"), "%.3000s", out);
+    /* round 1 trains the lstm with one layer of 128 on the sequence */
+    ck_assert_str_eq(hp_harness_db_text(db, "SELECT json_extract(spec_json, '$.trial.model') "
+                                            "FROM studies WHERE name = 'seq-r1'",
+                                        txt, sizeof txt),
+                     "lstm");
+    ck_assert_str_eq(hp_harness_db_text(db, "SELECT json_extract(spec_json, "
+                                            "'$.trial.fixed.hidden') || ' ' || "
+                                            "json_extract(spec_json, "
+                                            "'$.trial.dataset.sequence_shape') FROM studies "
+                                            "WHERE name = 'seq-r1'",
+                                        txt, sizeof txt),
+                     "[128] [10,2]");
+    /* the layers setting is left at its default, 1 */
+    ck_assert_int_eq(hp_harness_db_int(db, "SELECT json_type(spec_json, "
+                                           "'$.trial.fixed.layers') IS NULL FROM studies WHERE "
+                                           "name = 'seq-r1'"),
+                     1);
+    /* the trial completed: the worker read the CSV as 10 steps of 2 */
+    ck_assert_int_eq(hp_harness_db_int(db, "SELECT count(*) FROM trials t JOIN studies s ON "
+                                           "s.id = t.study_id WHERE s.name = 'seq-r1' AND "
+                                           "t.state = 'completed'"),
+                     1);
+    /* the first decision, with its reason and evidence */
+    ck_assert_msg(strstr(hp_harness_db_text(db, "SELECT message FROM events WHERE kind = "
+                                                "'autopilot_step' ORDER BY id LIMIT 1",
+                                            txt, sizeof txt),
+                         why),
+                  "%s", txt);
+    ck_assert_str_eq(hp_harness_db_text(db, "SELECT json_extract(detail, '$.action') || ' ' || "
+                                            "json_extract(detail, '$.model') || ' ' || "
+                                            "json_extract(detail, '$.picked_by') || ' ' || "
+                                            "json_extract(detail, '$.data.kind') || ' ' || "
+                                            "json_extract(detail, '$.data.steps') || 'x' || "
+                                            "json_extract(detail, '$.data.features') FROM events "
+                                            "WHERE kind = 'autopilot_step' ORDER BY id LIMIT 1",
+                                        txt, sizeof txt),
+                     "start_simple lstm data sequence 10x2");
+    ck_chain_one_round(db);
 }
 END_TEST
 
@@ -230,6 +340,26 @@ START_TEST(test_bad_input)
     snprintf(args, sizeof args, "%s --budget-minutes 1 --db %s/x.db", unknown, dir);
     ck_assert_int_eq(autopilot(args, out, sizeof out), 1);
     ck_assert_msg(strstr(out, "trial.dataset") && strstr(out, "cifar-10"), "%.3000s", out);
+
+    /* lstm, tcn and attention read sequences: a tabular CSV is not one */
+    snprintf(spec, sizeof spec, "name: t\nobjective: {metric: val_error, target: 0.1}\n"
+                                "trial:\n  model: tcn\n  dataset: {path: %s}\n",
+             csv);
+    snprintf(args, sizeof args, "%s --budget-minutes 1 --db %s/x.db", write_spec("l.yaml", spec),
+             dir);
+    ck_assert_int_eq(autopilot(args, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "trial.model: tcn reads sequences: give the CSV's "
+                              "trial.dataset.sequence_columns and sequence_shape [T, F]"),
+                  "%.3000s", out);
+    /* and the image models do not read a sequence CSV */
+    snprintf(spec, sizeof spec, "name: t\nobjective: {metric: val_error, target: 0.1}\n"
+                                "trial:\n  model: lenet\n  dataset: {path: %s, sequence_columns: "
+                                "\"x*\", sequence_shape: [3, 2]}\n",
+             csv);
+    snprintf(args, sizeof args, "%s --budget-minutes 1 --db %s/x.db", write_spec("n.yaml", spec),
+             dir);
+    ck_assert_int_eq(autopilot(args, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "trial.model: lenet reads images, not a sequence"), "%.3000s", out);
 
     const char *missing = write_spec("m.yaml", "name: m\nobjective: {metric: val_error, "
                                                "target: 0.1}\ntrial:\n  dataset: {path: "
@@ -388,6 +518,7 @@ static Suite *autopilot_suite(void)
     tcase_set_timeout(tc, GUARD_SECONDS);
     tcase_add_test(tc, test_easy_problem_stops_at_target);
     tcase_add_test(tc, test_small_model_gets_bigger);
+    tcase_add_test(tc, test_sequence_csv_starts_with_an_lstm);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_ctrl_c_keeps_everything);
     tcase_add_test(tc, test_parent_and_log_event);

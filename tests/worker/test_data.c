@@ -650,6 +650,82 @@ START_TEST(test_cache_fashion_mnist)
 }
 END_TEST
 
+/* a sequence CSV: the sequence columns alone, in header order (time-major:
+ * step 0's features, then step 1's), shaped (1, T, F); normalization per
+ * feature pooled over the steps; mistakes name both fields and counts */
+START_TEST(test_sequence_columns)
+{
+    hp_dataset_t ds = {0}, sq;
+    ck_assert(csv("id,s0_a,s0_b,s1_a,s1_b,s2_a,s2_b,y\n"
+                  "7,1,10,2,20,3,30,0\n"
+                  "8,4,40,5,50,6,60,1\n",
+                  "y", HP_TASK_CLASSIFY, &ds) == 0);
+    ck_assert_msg(hp_dataset_sequence(&sq, &ds, "s*", (int[2]){3, 2}, err, sizeof err) == 0, "%s",
+                  err);
+    ck_assert_uint_eq(sq.n, 2);
+    ck_assert_uint_eq(sq.dim, 6);
+    ck_assert_int_eq(sq.c, 1);
+    ck_assert_int_eq(sq.h, 3);
+    ck_assert_int_eq(sq.w, 2);
+    ck_assert_int_eq(sq.seq_t, 3);
+    ck_assert_int_eq(sq.seq_f, 2);
+    ck_assert_int_eq(sq.img_c, 0);
+    static const float want[12] = {1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60};
+    for (int j = 0; j < 12; j++)
+        ck_assert_float_eq(sq.xf[j], want[j]);
+    ck_assert_int_eq(sq.y[1], 1);
+    ck_assert_str_eq(sq.feature_names[0], "s0_a");
+    ck_assert_str_eq(sq.feature_names[5], "s2_b");
+    /* standardize: feature a's statistics over every step of both rows
+     * (1..6: mean 3.5), not per column (s0_a alone: mean 2.5) */
+    uint32_t idx[2] = {0, 1};
+    hp_norm_t nm;
+    ck_assert(hp_norm_fit(&nm, &sq, idx, 2, HP_NORM_STANDARD, err, sizeof err) == 0);
+    double sd_a = sqrt(17.5 / 6), sd_b = 10 * sd_a;
+    for (int t = 0; t < 3; t++) {
+        ck_assert_float_eq_tol(nm.shift[2 * t], 3.5f, 1e-5f);
+        ck_assert_float_eq_tol(nm.shift[2 * t + 1], 35.0f, 1e-4f);
+        ck_assert_float_eq_tol(nm.scale[2 * t], (float)(1 / sd_a), 1e-5f);
+        ck_assert_float_eq_tol(nm.scale[2 * t + 1], (float)(1 / sd_b), 1e-6f);
+    }
+    float x[12];
+    int32_t y[2];
+    hp_data_gather(x, y, NULL, &sq, idx, 2, &nm, NULL, NULL);
+    for (int j = 0; j < 12; j++)
+        ck_assert_float_eq_tol(x[j], (float)((want[j] - (j % 2 ? 35.0 : 3.5)) /
+                                             (j % 2 ? sd_b : sd_a)),
+                               1e-5f);
+    hp_norm_fini(&nm);
+    /* unit: [min, max] of the feature over every step */
+    ck_assert(hp_norm_fit(&nm, &sq, idx, 2, HP_NORM_UNIT, err, sizeof err) == 0);
+    ck_assert_float_eq(nm.shift[4], 1.0f);
+    ck_assert_float_eq_tol(nm.scale[0], 1.0f / 5, 1e-6f);
+    ck_assert_float_eq_tol(nm.scale[5], 1.0f / 50, 1e-7f);
+    hp_norm_fini(&nm);
+    /* a copy keeps the shape */
+    hp_dataset_t cp;
+    ck_assert(hp_dataset_copy(&cp, &sq, err, sizeof err) == 0);
+    ck_assert_int_eq(cp.seq_t * 10 + cp.seq_f, 32);
+    hp_dataset_fini(&cp);
+    hp_dataset_fini(&sq);
+    /* a list of names, in header order whatever the list's order */
+    ck_assert(hp_dataset_sequence(&sq, &ds, "s1_b,s0_a", (int[2]){2, 1}, err, sizeof err) == 0);
+    ck_assert_float_eq(sq.xf[0], 1.0f);
+    ck_assert_float_eq(sq.xf[1], 20.0f);
+    hp_dataset_fini(&sq);
+    /* mistakes */
+    ck_assert_int_eq(hp_dataset_sequence(&sq, &ds, "s*", (int[2]){2, 2}, err, sizeof err),
+                     HP_EINVAL);
+    ck_assert_msg(strstr(err, "sequence_columns 's*' match 6 columns; sequence_shape [2, 2] "
+                              "needs T x F = 4"),
+                  "%s", err);
+    ck_assert_int_eq(hp_dataset_sequence(&sq, &ds, "s*,q*", (int[2]){3, 2}, err, sizeof err),
+                     HP_EINVAL);
+    ck_assert_msg(strstr(err, "sequence_columns: 'q*' matches no column"), "%s", err);
+    hp_dataset_fini(&ds);
+}
+END_TEST
+
 START_TEST(test_dataset_copy_is_deep)
 {
     hp_dataset_t a = {0}, b;
@@ -686,6 +762,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_cache_evicts_unheld_lru_over_budget);
     tcase_add_test(tc, test_cache_fashion_mnist);
     tcase_add_test(tc, test_dataset_copy_is_deep);
+    tcase_add_test(tc, test_sequence_columns);
     tcase_add_test(tc, test_augmentation);
     suite_add_tcase(s, tc);
     return s;

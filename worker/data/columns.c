@@ -1,4 +1,5 @@
-/* Choosing a CSV's columns: an image and a feature vector (dataset.h). */
+/* Choosing a CSV's columns: an image and a feature vector, or a sequence
+ * (dataset.h). */
 #include "dataset.h"
 
 #include "err.h"
@@ -56,6 +57,39 @@ static int unmatched(const char *list, const int *hits, char *out, size_t len)
         if (*p == ',')
             p++;
     }
+    return 0;
+}
+
+/* dst: src with the nd columns order[0..nd) alone, shaped (nd, 1, 1) */
+static int copy_columns(hp_dataset_t *dst, const hp_dataset_t *src, const size_t *order,
+                        size_t nd, char *err, size_t errlen)
+{
+    size_t D = src->dim;
+    *dst = *src;
+    dst->x8 = NULL;
+    dst->dim = nd;
+    dst->xf = malloc(sizeof(float) * (src->n ? src->n : 1) * nd);
+    dst->feature_names = calloc(nd, sizeof(char *));
+    dst->y = src->y ? malloc(sizeof(int32_t) * (src->n ? src->n : 1)) : NULL;
+    dst->yt = src->yt ? malloc(sizeof(float) * (src->n ? src->n : 1)) : NULL;
+    int fail = !dst->xf || !dst->feature_names || (src->y && !dst->y) || (src->yt && !dst->yt);
+    for (size_t j = 0; !fail && j < nd; j++)
+        fail = !(dst->feature_names[j] = strdup(src->feature_names[order[j]]));
+    if (fail) {
+        hp_dataset_fini(dst);
+        return hp_errf(err, errlen, HP_ENOMEM, "out of memory choosing columns");
+    }
+    for (size_t i = 0; i < src->n; i++)
+        for (size_t j = 0; j < nd; j++)
+            dst->xf[i * nd + j] = src->xf[i * D + order[j]];
+    if (src->y)
+        memcpy(dst->y, src->y, sizeof(int32_t) * src->n);
+    if (src->yt)
+        memcpy(dst->yt, src->yt, sizeof(float) * src->n);
+    dst->c = (int)nd;
+    dst->h = dst->w = 1;
+    dst->img_c = dst->img_h = dst->img_w = 0;
+    dst->seq_t = dst->seq_f = 0;
     return 0;
 }
 
@@ -123,31 +157,8 @@ int hp_dataset_columns(hp_dataset_t *dst, const hp_dataset_t *src, const char *i
             if (pick[j] == want)
                 order[k++] = j;
     size_t nd = ni + nf;
-    *dst = *src;
-    dst->x8 = NULL;
-    dst->dim = nd;
-    dst->xf = malloc(sizeof(float) * (src->n ? src->n : 1) * nd);
-    dst->feature_names = calloc(nd, sizeof(char *));
-    dst->y = src->y ? malloc(sizeof(int32_t) * (src->n ? src->n : 1)) : NULL;
-    dst->yt = src->yt ? malloc(sizeof(float) * (src->n ? src->n : 1)) : NULL;
-    int fail = !dst->xf || !dst->feature_names || (src->y && !dst->y) || (src->yt && !dst->yt);
-    for (size_t j = 0; !fail && j < nd; j++)
-        fail = !(dst->feature_names[j] = strdup(src->feature_names[order[j]]));
-    if (fail) {
-        hp_dataset_fini(dst);
-        rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory choosing columns");
+    if ((rc = copy_columns(dst, src, order, nd, err, errlen)) < 0)
         goto out;
-    }
-    for (size_t i = 0; i < src->n; i++)
-        for (size_t j = 0; j < nd; j++)
-            dst->xf[i * nd + j] = src->xf[i * D + order[j]];
-    if (src->y)
-        memcpy(dst->y, src->y, sizeof(int32_t) * src->n);
-    if (src->yt)
-        memcpy(dst->yt, src->yt, sizeof(float) * src->n);
-    dst->c = (int)nd;
-    dst->h = dst->w = 1;
-    dst->img_c = dst->img_h = dst->img_w = 0;
     if (ic) {
         dst->img_c = img[0];
         dst->img_h = img[1];
@@ -162,6 +173,51 @@ out:
     free(pick);
     free(ihits);
     free(fhits);
+    free(order);
+    return rc;
+}
+
+int hp_dataset_sequence(hp_dataset_t *dst, const hp_dataset_t *src, const char *sequence_columns,
+                        const int shape[2], char *err, size_t errlen)
+{
+    memset(dst, 0, sizeof *dst);
+    if (!src->xf || !src->feature_names)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "sequence_columns: only a CSV dataset has named columns");
+    const char *sc = sequence_columns;
+    if (!sc || !*sc)
+        return hp_errf(err, errlen, HP_EINVAL, "sequence_columns: names no column");
+    size_t D = src->dim, want = (size_t)shape[0] * (size_t)shape[1];
+    int *hits = calloc((size_t)items(sc), sizeof *hits);
+    size_t *order = calloc(D ? D : 1, sizeof *order);
+    int rc = 0;
+    if (!hits || !order) {
+        rc = hp_errf(err, errlen, HP_ENOMEM, "out of memory choosing columns");
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < D; j++)
+        if (matches(sc, src->feature_names[j], hits))
+            order[k++] = j;
+    char miss[256];
+    if (unmatched(sc, hits, miss, sizeof miss)) {
+        rc = hp_errf(err, errlen, HP_EINVAL, "sequence_columns: '%s' matches no column", miss);
+        goto out;
+    }
+    if (k != want) {
+        rc = hp_errf(err, errlen, HP_EINVAL,
+                     "sequence_columns '%s' match %zu columns; sequence_shape [%d, %d] needs "
+                     "T x F = %zu",
+                     sc, k, shape[0], shape[1], want);
+        goto out;
+    }
+    if ((rc = copy_columns(dst, src, order, k, err, errlen)) < 0)
+        goto out;
+    dst->c = 1;
+    dst->h = dst->seq_t = shape[0];
+    dst->w = dst->seq_f = shape[1];
+out:
+    free(hits);
     free(order);
     return rc;
 }

@@ -128,6 +128,11 @@ int hp_norm_fit(hp_norm_t *nm, const hp_dataset_t *ds, const uint32_t *idx, size
     nm->scale = nm->shift + ds->dim;
     size_t D = ds->dim;
     int image = ds->x8 != NULL;
+    /* the statistics' groups of columns: one per column, but for a
+     * sequence (T, F) one per feature, pooled over the time steps, so a
+     * step keeps its place in the sequence's pattern (columns j and
+     * j + F are the same feature at consecutive steps) */
+    size_t ng = !image && ds->seq_f > 0 && D % (size_t)ds->seq_f == 0 ? (size_t)ds->seq_f : D;
     if (kind == HP_NORM_NONE) {
         for (size_t j = 0; j < D; j++) {
             nm->shift[j] = 0.0f;
@@ -157,36 +162,44 @@ int hp_norm_fit(hp_norm_t *nm, const hp_dataset_t *ds, const uint32_t *idx, size
                 nm->scale[j] = sc;
             }
         } else {
-            for (size_t j = 0; j < D; j++) {
+            for (size_t g = 0; g < ng; g++) {
                 double s = 0, s2 = 0;
-                for (size_t k = 0; k < n; k++) {
-                    double v = feature(ds, idx[k], j);
-                    s += v;
-                    s2 += v * v;
-                }
-                double mu = s / (double)n, var = s2 / (double)n - mu * mu;
-                nm->shift[j] = (float)mu;
+                for (size_t j = g; j < D; j += ng)
+                    for (size_t k = 0; k < n; k++) {
+                        double v = feature(ds, idx[k], j);
+                        s += v;
+                        s2 += v * v;
+                    }
+                double cnt = (double)n * (double)(D / ng);
+                double mu = s / cnt, var = s2 / cnt - mu * mu;
                 /* a constant column stays constant (0) instead of dividing by 0 */
-                nm->scale[j] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 1.0f;
+                float sc = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 1.0f;
+                for (size_t j = g; j < D; j += ng) {
+                    nm->shift[j] = (float)mu;
+                    nm->scale[j] = sc;
+                }
             }
         }
         return 0;
     }
     /* UNIT / CENTER: map [lo, hi] to [0, 1] (then shift by 0.5) */
-    for (size_t j = 0; j < D; j++) {
+    for (size_t g = 0; g < ng; g++) {
         double lo = 0, hi = 255;
         if (!image) {
-            lo = hi = feature(ds, idx[0], j);
-            for (size_t k = 1; k < n; k++) {
-                double v = feature(ds, idx[k], j);
-                lo = v < lo ? v : lo;
-                hi = v > hi ? v : hi;
-            }
+            lo = hi = feature(ds, idx[0], g);
+            for (size_t j = g; j < D; j += ng)
+                for (size_t k = 0; k < n; k++) {
+                    double v = feature(ds, idx[k], j);
+                    lo = v < lo ? v : lo;
+                    hi = v > hi ? v : hi;
+                }
         }
         double range = hi - lo > 1e-12 ? hi - lo : 1.0;
         double sh = kind == HP_NORM_CENTER ? lo + 0.5 * range : lo;
-        nm->shift[j] = (float)sh;
-        nm->scale[j] = (float)(1.0 / range);
+        for (size_t j = g; j < D; j += ng) {
+            nm->shift[j] = (float)sh;
+            nm->scale[j] = (float)(1.0 / range);
+        }
     }
     return 0;
 }

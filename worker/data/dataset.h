@@ -47,6 +47,11 @@ typedef struct hp_dataset {
      * modalities (c, h, w stay (dim, 1, 1)); without, (c, h, w) is the
      * image's shape too. */
     int img_c, img_h, img_w;
+    /* a CSV's sequence columns (dataset.sequence_columns, columns.c): the
+     * dim = seq_t * seq_f features are seq_t steps of seq_f features,
+     * time-major, and (c, h, w) = (1, seq_t, seq_f), the shape the
+     * sequence models read as T steps (as an image's rows); 0 = none */
+    int seq_t, seq_f;
 } hp_dataset_t;
 
 /* hp_dataset_fini frees everything; safe on a zeroed dataset. */
@@ -95,6 +100,15 @@ int hp_csv_load(hp_dataset_t *ds, const char *path, const char *label, hp_task_t
 int hp_dataset_columns(hp_dataset_t *dst, const hp_dataset_t *src, const char *image_columns,
                        const int img[3], const char *feature_columns, char *err, size_t errlen);
 
+/* hp_dataset_sequence makes dst a copy of the CSV dataset src with only
+ * the sequence columns (sequence_columns: comma-separated names or prefix*
+ * patterns) in header order, exactly shape[0] * shape[1] of them: T steps
+ * of F features, time-major. dst is (1, T, F) with seq_t, seq_f set; the
+ * other columns (but the label) are left out. A pattern that matches
+ * nothing, or a count that is not T * F, is HP_EINVAL naming both. */
+int hp_dataset_sequence(hp_dataset_t *dst, const hp_dataset_t *src, const char *sequence_columns,
+                        const int shape[2], char *err, size_t errlen);
+
 /* ---- splits ---- */
 
 typedef struct hp_split {
@@ -116,7 +130,8 @@ void hp_split_fini(hp_split_t *s);
 typedef enum hp_norm_kind {
     HP_NORM_NONE,
     HP_NORM_STANDARD, /* mean 0, std 1 from the TRAINING split (images: one
-                         statistic over all pixels, tabular: per column) */
+                         statistic over all pixels, tabular: per column, a
+                         sequence: per feature over all its steps) */
     HP_NORM_UNIT,     /* [0, 1]: images / 255, tabular min-max of train */
     HP_NORM_CENTER,   /* [-0.5, 0.5] */
 } hp_norm_kind_t;

@@ -175,9 +175,11 @@ int hp_nn_add_time_major(hp_nn_model_t *m)
     if (!op)
         return HP_EINVAL;
     if (op->seq_in || op->in_c != 1)
-        return build_fail(m, "layer %d: reading rows as a sequence needs a 1-channel image",
-                          m->nops + 1);
-    /* (1, T, I) rows -> sequence of T steps of I features */
+        return build_fail(m, "layer %d: a sequence model reads (1, T, F) inputs: a 1-channel "
+                             "image's rows or a sequence dataset (sequence_columns); got %dx%dx%d",
+                          m->nops + 1, op->in_c, op->in_h, op->in_w);
+    /* (1, T, I): an image's rows or a sequence dataset's steps -> a
+     * sequence of T steps of I features */
     op->out_c = op->in_h;
     op->out_h = 1;
     op->out_w = op->in_w;
@@ -341,8 +343,9 @@ int hp_nn_add_step_dense(hp_nn_model_t *m, int width, hp_nn_init_t init)
     if (!op)
         return HP_EINVAL;
     if (op->seq_in || op->in_c != 1 || op->in_h < 1)
-        return build_fail(m, "step-dense layer %d: reading rows as a sequence needs a 1-channel "
-                             "image (got %dx%dx%d)",
+        return build_fail(m, "step-dense layer %d: a sequence model reads (1, T, F) inputs: a "
+                             "1-channel image's rows or a sequence dataset (sequence_columns); "
+                             "got %dx%dx%d",
                           m->nops + 1, op->in_c, op->in_h, op->in_w);
     if (width < 1)
         return build_fail(m, "step-dense layer %d: width must be >= 1 (got %d)", m->nops + 1, width);

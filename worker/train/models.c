@@ -15,11 +15,12 @@ static void hidden_block(hp_nn_model_t *m, const hp_train_config_t *cfg, hp_nn_k
         hp_nn_add_dropout(m, (float)cfg->dropout);
 }
 
-int hp_train_image_shape(const char *text, int dims[3])
+/* n whole numbers 1..4096 separated by ',', ' ', 'x', in brackets or not */
+static int parse_dims(const char *text, int want, int *dims)
 {
     int n = 0;
     const char *p = text;
-    while (*p && n < 4) {
+    while (*p && n <= want) {
         while (*p == '[' || *p == ']' || *p == ',' || *p == ' ' || *p == 'x')
             p++;
         if (!*p)
@@ -28,13 +29,17 @@ int hp_train_image_shape(const char *text, int dims[3])
         long v = strtol(p, &end, 10);
         if (end == p || v < 1 || v > 4096)
             return -1;
-        if (n < 3)
+        if (n < want)
             dims[n] = (int)v;
         n++;
         p = end;
     }
-    return n == 3 ? 0 : -1;
+    return n == want ? 0 : -1;
 }
+
+int hp_train_image_shape(const char *text, int dims[3]) { return parse_dims(text, 3, dims); }
+
+int hp_train_sequence_shape(const char *text, int dims[2]) { return parse_dims(text, 2, dims); }
 
 /* multimodal: the image (the first C*H*W inputs) through a small CNN, the
  * features (the rest; none for an image-only dataset) through a dense

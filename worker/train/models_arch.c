@@ -1,6 +1,7 @@
 /* The architectures the troubleshooting guide names for later, by name:
- * a ResNet-like CNN for images, and for sequences (an image's rows, as the
- * LSTM reads them) a WaveNet-like temporal convolution network and a small
+ * a ResNet-like CNN for images, and for sequences ((1, T, F) data: a
+ * sequence CSV's steps or an image's rows, as the LSTM reads them) a
+ * WaveNet-like temporal convolution network and a small
  * self-attention encoder. docs/engine.md lists their layers and settings. */
 #include "models_int.h"
 

@@ -17,6 +17,8 @@ int hp_train_build_arch(hp_nn_model_t *m, const hp_train_config_t *cfg);
 /* hp_train_image_shape reads "C,H,W" (or "[C, H, W]", "CxHxW"), each
  * 1..4096, into dims; -1 if it is not that. */
 int hp_train_image_shape(const char *text, int dims[3]);
+/* hp_train_sequence_shape reads "T,F" (or "[T, F]") likewise. */
+int hp_train_sequence_shape(const char *text, int dims[2]);
 
 /* hp_trainer_evaluate: mean loss and error (classification: the error
  * rate; regression: RMSE) of t over ds's samples idx[0..n), eval mode,

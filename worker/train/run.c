@@ -77,15 +77,56 @@ static int choose_columns(run_t *r, char *err, size_t errlen)
     return 0;
 }
 
+/* dataset.sequence_columns: the CSV's columns as T steps of F features,
+ * in a copy of the data owned by this run */
+static int choose_sequence(run_t *r, char *err, size_t errlen)
+{
+    const hp_train_config_t *cfg = r->cfg;
+    int shape[2];
+    if (hp_train_sequence_shape(cfg->sequence_shape, shape) < 0)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "sequence_columns needs sequence_shape T,F (got '%s')",
+                       cfg->sequence_shape);
+    if (cfg->image_columns[0] || cfg->feature_columns[0])
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "sequence_columns cannot be combined with %s: a sequence dataset's "
+                       "input is its sequence alone",
+                       cfg->image_columns[0] ? "image_columns" : "feature_columns");
+    hp_dataset_t sel;
+    int rc = hp_dataset_sequence(&sel, r->train, cfg->sequence_columns, shape, err, errlen);
+    if (rc < 0)
+        return rc;
+    hp_dataset_fini(&r->own_train);
+    r->own_train = sel;
+    r->train = &r->own_train;
+    return 0;
+}
+
+/* the image models convolve rows and columns: a sequence has neither */
+static int check_model_reads(const run_t *r, char *err, size_t errlen)
+{
+    static const char *const image_only[] = {"lenet", "resnet", "multimodal"};
+    if (!r->train->seq_t)
+        return 0;
+    for (size_t i = 0; i < HP_ARRAY_LEN(image_only); i++)
+        if (strcmp(r->cfg->model, image_only[i]) == 0)
+            return hp_errf(err, errlen, HP_EINVAL,
+                           "model %s reads images, not a sequence: on a sequence dataset "
+                           "(sequence_columns) use lstm, tcn or attention, or mlp (which "
+                           "flattens it)",
+                           r->cfg->model);
+    return 0;
+}
+
 static int load(run_t *r, char *err, size_t errlen)
 {
     const hp_train_config_t *cfg = r->cfg;
     int rc;
     if (strcmp(cfg->dataset, "fashion-mnist") == 0) {
-        if (cfg->image_columns[0] || cfg->feature_columns[0])
+        if (cfg->image_columns[0] || cfg->feature_columns[0] || cfg->sequence_columns[0])
             return hp_errf(err, errlen, HP_EINVAL,
-                           "image_columns / feature_columns choose a CSV's columns; "
-                           "fashion-mnist has none");
+                           "image_columns / feature_columns / sequence_columns choose a CSV's "
+                           "columns; fashion-mnist has none");
         if (cfg->cache)
             rc = hp_data_cache_fashion(cfg->cache, cfg->data_dir, &r->lease, err, errlen);
         else
@@ -152,11 +193,16 @@ static int load(run_t *r, char *err, size_t errlen)
             return rc;
         r->train = cfg->cache ? r->lease.train : &r->own_train;
         r->test = cfg->cache ? r->lease.test : &r->own_test;
-        if (cfg->image_columns[0] || cfg->feature_columns[0]) {
+        if (cfg->sequence_columns[0] || cfg->sequence_shape[0]) {
+            if (!cfg->sequence_columns[0])
+                return hp_errf(err, errlen, HP_EINVAL,
+                               "sequence_shape needs sequence_columns (the columns it shapes)");
+            rc = choose_sequence(r, err, errlen);
+        } else if (cfg->image_columns[0] || cfg->feature_columns[0]) {
             rc = choose_columns(r, err, errlen);
-            if (rc < 0)
-                return rc;
         }
+        if (rc < 0 || (rc = check_model_reads(r, err, errlen)) < 0)
+            return rc;
         size_t n = r->train->n;
         size_t ntest = size_of(cfg->test_size, n);
         size_t nval = size_of(cfg->val_size, n - (ntest < n ? ntest : n));

@@ -80,6 +80,10 @@ typedef struct hp_train_config {
     char image_columns[1024];
     char image_shape[64];     /* "C,H,W" */
     char feature_columns[4096];
+    /* a CSV's sequence (columns.c): T steps of F features, as the
+     * sequence models read an image's rows */
+    char sequence_columns[1024];
+    char sequence_shape[64];  /* "T,F" */
     int baselines;       /* also train the baselines (majority, linear) once */
     /* not a setting: if non-NULL, checked before every step; storing
      * non-zero (from any thread or a signal handler) makes hp_train_run
