@@ -195,16 +195,19 @@ static int underfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
     const hp_ap_config_t *c = in->cur;
     hp_ap_config_t *n = &d->next;
     int cap = width_cap(c->model);
-    /* a model whose validation metric was still at its best on the last
-     * epoch had not converged: part of its bias is unfinished training,
-     * and judging its size or regularization on it would be premature */
+    /* a model whose validation error was still at its best on the last
+     * epoch, and still falling by a material amount, had not converged:
+     * part of its bias is unfinished training, and judging its size on it
+     * would be premature (a curve at its best by noise, or flattening,
+     * goes on to a bigger model) */
     if (!tried(in, HP_AP_LONGER) && in->best_epoch > 0 && in->best_epoch >= in->epochs &&
-        in->epochs < in->max_epochs) {
+        in->epochs < in->max_epochs && isfinite(in->late_gain) &&
+        in->late_gain >= in->report->threshold) {
         n->epochs = in->epochs * 2 < in->max_epochs ? in->epochs * 2 : in->max_epochs;
         d->action = HP_AP_LONGER;
-        say(w, "train longer: %s was still at its best on the last epoch (%d of %d), epochs "
-               "%d → %d",
-            in->metric, in->best_epoch, in->epochs, in->epochs, n->epochs);
+        say(w, "train longer: val_error was still at its best on the last epoch (%d of %d) "
+               "and fell %.4f over the second half, epochs %d → %d",
+            in->best_epoch, in->epochs, in->late_gain, in->epochs, n->epochs);
         return 1;
     }
     if (!tried(in, HP_AP_BIGGER)) {

@@ -20,8 +20,9 @@
  *   the defaults were not tuned yet → tune: coarse-to-fine on lr and size
  *   the first material term, in the guide's order, whose ladder has a step left:
  *     avoidable bias  train longer (epochs ×2, up to max_epochs) while the
- *                     chosen trial's val metric was still best at its last
- *                     epoch → bigger model (×2 width; then one more layer) while it
+ *                     chosen trial's val_error was still best at its last
+ *                     epoch and its second half gained a material amount
+ *                     (late_gain ≥ the report's threshold) → bigger model (×2 width; then one more layer) while it
  *                     helps → less regularization → a stronger architecture
  *                     (images: MLP → LeNet → ResNet; sequences: LSTM → TCN →
  *                     attention) → tune (bayes)
@@ -107,6 +108,7 @@ typedef struct hp_ap_input {
     double target;
     int best_epoch; /* the chosen trial's best validation epoch; 0: unknown */
     int epochs;     /* the epochs it trained */
+    double late_gain; /* val_error at half its epochs minus its lowest; NaN: unknown */
     int max_epochs; /* the most a trial may train (trial.epochs when the user set
                        it); 0: no longer training */
 } hp_ap_input_t;

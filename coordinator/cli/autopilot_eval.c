@@ -121,6 +121,19 @@ int hp_ap_evaluate(const hp_query_src_t *src_, const hp_ap_objective_t *o, const
         r->best_epoch = (int)cell_num(&t, 0, 0);
     hp_table_fini(&t);
     hp_buf_reset(&sql);
+    /* what the second half of its training gained, for training longer */
+    r->late_gain = NAN;
+    hp_buf_printf(&sql,
+                  "SELECT (SELECT m.value FROM metrics m WHERE m.trial_id = t.id"
+                  "   AND m.attempt = t.attempts AND m.name = 'val_error' AND m.step = %d)"
+                  " - (SELECT min(m.value) FROM metrics m WHERE m.trial_id = t.id"
+                  "   AND m.attempt = t.attempts AND m.name = 'val_error' AND m.step >= 1)"
+                  " FROM trials t WHERE t.id = %lld",
+                  r->epochs / 2 > 0 ? r->epochs / 2 : 1, r->trial_id);
+    if (hp_query_run(&src, sql.data, 0, &t, NULL, err, errlen) == 0 && hp_table_rows(&t))
+        r->late_gain = cell_num(&t, 0, 0);
+    hp_table_fini(&t);
+    hp_buf_reset(&sql);
     hp_buf_printf(&sql,
                   "SELECT b.error FROM baselines b JOIN studies s USING (dataset_key)"
                   " WHERE s.id = %lld AND b.name = '%s'",
@@ -179,7 +192,9 @@ void hp_ap_evidence(const hp_ap_objective_t *o, int round, const hp_ap_result_t 
                   hp_report_fit_name(rep->fit),
                   o->has_human ? "true" : "false");
     json_num_or_null(b, r->base_linear);
-    hp_buf_printf(b, ",\"best_epoch\":%d,\"next_study\":", r->best_epoch);
+    hp_buf_printf(b, ",\"best_epoch\":%d,\"late_gain\":", r->best_epoch);
+    json_num_or_null(b, r->late_gain);
+    hp_buf_puts(b, ",\"next_study\":");
     if (next)
         hp_buf_json_string(b, next);
     else

@@ -40,6 +40,8 @@ typedef struct hp_ap_result {
     int completed;        /* the round's completed trials */
     int best_epoch;       /* its lowest-val_error epoch; 0: unknown */
     int epochs;           /* the epochs it trained */
+    double late_gain;     /* val_error at half its epochs minus its lowest: what the
+                             second half of training gained; NaN: unknown */
     hp_ap_config_t cfg;   /* the round's config with the chosen lr and size */
 } hp_ap_result_t;
 

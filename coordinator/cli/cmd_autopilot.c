@@ -627,6 +627,7 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
                             .target = pl->user.objective.target,
                             .best_epoch = pl->best.best_epoch,
                             .epochs = pl->best.epochs,
+                            .late_gain = pl->best.late_gain,
                             .max_epochs = pl->max_epochs};
         hp_ap_decision_t dec;
         char skipped[300] = "";

@@ -322,15 +322,25 @@ START_TEST(test_still_improving_trains_longer)
     hp_ap_config_t c = tuned(HP_MODEL_LENET, 1);
     hp_ap_input_t in = {.report = &r, .human_known = 1, .cur = &c, .metric = "val_error",
                         .objective = 0.1, .has_target = 1, .target = 0.05, .best_epoch = 5,
-                        .epochs = 5, .max_epochs = 40};
+                        .epochs = 5, .late_gain = 0.02, .max_epochs = 40};
     hp_ap_decision_t d;
     hp_ap_decide(&in, &d);
     ck_assert_int_eq(d.action, HP_AP_LONGER);
     ck_assert_int_eq(d.term, HP_RT_BIAS);
     ck_assert_int_eq(d.next.epochs, 10);
     ck_assert_str_eq(hp_ap_action_name(d.action), "longer_training");
-    ck_assert_msg(strstr(d.reason, "still at its best on the last epoch (5 of 5), epochs 5 → 10"),
+    ck_assert_msg(strstr(d.reason, "still at its best on the last epoch (5 of 5) and fell 0.0200 "
+                                   "over the second half, epochs 5 → 10"),
                   "%s", d.reason);
+    /* at its best on the last epoch but flat (under the report's
+     * threshold), or not known: converged enough, a bigger model */
+    in.late_gain = r.threshold / 2;
+    hp_ap_decide(&in, &d);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    in.late_gain = NAN;
+    hp_ap_decide(&in, &d);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    in.late_gain = 0.02;
     /* never past the most a trial may train */
     in.max_epochs = 8;
     hp_ap_decide(&in, &d);
