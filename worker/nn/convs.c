@@ -47,12 +47,21 @@ static void valid_cols(int j, const hp_nn_convs_dims_t *d, int *lo, int *hi)
  * add loop leaves most of such a row to its scalar tail */
 static inline void copy_row(float *dst, const float *src, int n)
 {
+    if (n > 16) { /* long enough for the call to pay */
+        memcpy(dst, src, sizeof(float) * (size_t)n);
+        return;
+    }
+    /* straight-line: GCC turns a loop of pieces back into a memcpy call */
     int i = 0;
-    for (; i + 8 <= n; i += 8)
-        memcpy(dst + i, src + i, 8 * sizeof(float));
+    if (n >= 8)
+        memcpy(dst, src, 8 * sizeof(float)), i = 8;
+    if (n - i >= 8)
+        memcpy(dst + i, src + i, 8 * sizeof(float)), i += 8;
     if (n - i >= 4)
         memcpy(dst + i, src + i, 4 * sizeof(float)), i += 4;
-    for (; i < n; i++)
+    if (n - i >= 2)
+        memcpy(dst + i, src + i, 2 * sizeof(float)), i += 2;
+    if (n - i >= 1)
         dst[i] = src[i];
 }
 
