@@ -80,7 +80,7 @@ START_TEST(test_resblock_vs_torch)
 {
     resblock_vs_torch("res_id", 3, 3, 5, 5, 3, 1);
     resblock_vs_torch("res_proj", 3, 2, 7, 6, 4, 2);
-    resblock_vs_torch("res_big", 2, 3, 20, 20, 3, 1); /* conv2d's path */
+    resblock_vs_torch("res_big", 2, 3, 20, 20, 3, 1); /* a larger plane */
 }
 END_TEST
 
