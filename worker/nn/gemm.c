@@ -59,12 +59,6 @@ HP_NN_INLINE void small_tile(float *C, int ldc, const float *A, int sai, int sak
     }
 }
 
-#if defined(__clang__)
-#define SHUF2(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
-#else
-#define SHUF2(a, b, ...) __builtin_shuffle((a), (b), (hp_v8i){__VA_ARGS__})
-#endif
-
 /* W (K, Np) = the transpose of S (N, K) with row stride ld: 8 x 8 blocks
  * by shuffles, the edges element by element; columns N.. Np zero */
 HP_NN_INLINE void pack_transposed(float *W, int Np, const float *S, int ld, int K, int N)
@@ -73,27 +67,12 @@ HP_NN_INLINE void pack_transposed(float *W, int Np, const float *S, int ld, int 
     for (; n0 + 8 <= N; n0 += 8) {
         int k0 = 0;
         for (; k0 + 8 <= K; k0 += 8) {
-            hp_v8 r[8], t[8];
+            hp_v8 r[8], c[8];
             for (int i = 0; i < 8; i++)
                 r[i] = hp_v8_load(S + (size_t)(n0 + i) * ld + k0);
-            for (int i = 0; i < 8; i += 2) {
-                t[i] = SHUF2(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-                t[i + 1] = SHUF2(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-            }
-            for (int i = 0; i < 8; i += 4)
-                for (int j = 0; j < 2; j++) {
-                    r[i + j] = SHUF2(t[i + j], t[i + j + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-                    r[i + j + 2] = SHUF2(t[i + j], t[i + j + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-                }
-            /* r[0..3] hold columns 0, 2, 1, 3 (and 4, 6, 5, 7 in their high
-             * halves) of rows 0-3; r[4..7] the same of rows 4-7 */
-            static const int col[4] = {0, 2, 1, 3};
-            for (int i = 0; i < 4; i++) {
-                float *lo = W + (size_t)(k0 + col[i]) * Np + n0;
-                float *hi = W + (size_t)(k0 + col[i] + 4) * Np + n0;
-                hp_v8_store(lo, SHUF2(r[i], r[i + 4], 0, 1, 2, 3, 8, 9, 10, 11));
-                hp_v8_store(hi, SHUF2(r[i], r[i + 4], 4, 5, 6, 7, 12, 13, 14, 15));
-            }
+            hp_v8_transpose(c, r);
+            for (int j = 0; j < 8; j++)
+                hp_v8_store(W + (size_t)(k0 + j) * Np + n0, c[j]);
         }
         for (; k0 < K; k0++)
             for (int i = 0; i < 8; i++)
