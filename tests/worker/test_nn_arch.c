@@ -80,7 +80,7 @@ START_TEST(test_resblock_vs_torch)
 {
     resblock_vs_torch("res_id", 3, 3, 5, 5, 3, 1);
     resblock_vs_torch("res_proj", 3, 2, 7, 6, 4, 2);
-    resblock_vs_torch("res_big", 2, 3, 20, 20, 3, 1); /* conv2d's path */
+    resblock_vs_torch("res_big", 2, 3, 20, 20, 3, 1); /* a larger plane */
 }
 END_TEST
 
@@ -116,20 +116,28 @@ START_TEST(test_layernorm_vs_torch)
 }
 END_TEST
 
-START_TEST(test_attention_vs_torch)
+static void attention_vs_torch(const char *tag, hp_nn_attn_dims_t d)
 {
-    hp_nn_attn_dims_t d = {2, 5, 8, 2, 12};
-    ck_assert_uint_eq(hp_nn_attn_nparams(&d), get("attn.p")->n);
-    float *x = copy("attn.x"), *p = copy("attn.p"), *R = copy("attn.R");
-    float *y = zeros(get("attn.out")->n), *dx = zeros(get("attn.x")->n),
-          *dp = zeros(get("attn.p")->n), *cache = zeros(hp_nn_attn_cache_size(&d)),
+    char nm[64];
+#define T_(suffix) (snprintf(nm, sizeof nm, "%s.%s", tag, suffix), nm)
+    ck_assert_uint_eq(hp_nn_attn_nparams(&d), get(T_("p"))->n);
+    float *x = copy(T_("x")), *p = copy(T_("p")), *R = copy(T_("R"));
+    float *y = zeros(get(T_("out"))->n), *dx = zeros(get(T_("x"))->n),
+          *dp = zeros(get(T_("p"))->n), *cache = zeros(hp_nn_attn_cache_size(&d)),
           *s = zeros(hp_nn_attn_scratch_size(&d));
     hp_nn_attn_forward(y, cache, s, x, p, &d);
-    check("attn.out", y, TOL);
+    check(T_("out"), y, TOL);
     hp_nn_attn_backward(dx, dp, R, x, cache, s, p, &d);
-    check("attn.dx", dx, 1e-4, 1e-4);
-    check("attn.dp", dp, 1e-4, 1e-4);
+    check(T_("dx"), dx, 1e-4, 1e-4);
+    check(T_("dp"), dp, 1e-4, 1e-4);
+#undef T_
     free(x), free(p), free(R), free(y), free(dx), free(dp), free(cache), free(s);
+}
+
+START_TEST(test_attention_vs_torch)
+{
+    attention_vs_torch("attn", (hp_nn_attn_dims_t){2, 5, 8, 2, 12});
+    attention_vs_torch("attn16", (hp_nn_attn_dims_t){2, 11, 32, 2, 12}); /* heads of 16 */
 }
 END_TEST
 

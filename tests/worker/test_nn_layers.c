@@ -4,6 +4,7 @@
 
 #include "gemm.h"
 
+#include "err.h"
 #include "hp_check.h"
 
 #include <check.h>
@@ -471,12 +472,60 @@ START_TEST(test_gemm_counts_flops)
 }
 END_TEST
 
+/* hp_nn_gemm_small against a double-precision loop, for every way the
+ * attention layer views A and B (plain, transposed, strided) and shapes
+ * off the kernel's tiles: M not a multiple of 4, N below, at and off 16,
+ * K around the 8 x 8 transpose blocks; C's neighbours stay untouched */
+static void small_case(int M, int N, int K, int ta, int tb)
+{
+    int pad = 3, lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+    float *A = fa(na), *B = fa(nb), *C = fa((size_t)M * ldc), *W = fa(hp_nn_gemm_small_scratch(K, N));
+    gc_fill(&rng, A, na, 1.0);
+    gc_fill(&rng, B, nb, 1.0);
+    for (size_t i = 0; i < (size_t)M * ldc; i++)
+        C[i] = 7.0f;
+    int sai = ta ? 1 : lda, sak = ta ? lda : 1, sbk = tb ? 1 : ldb, sbn = tb ? ldb : 1;
+    uint64_t f0 = hp_nn_flops();
+    hp_nn_gemm_small(M, N, K, 0.5f, A, sai, sak, B, sbk, sbn, C, ldc, W);
+    ck_assert_uint_eq(hp_nn_flops() - f0, 2ull * M * N * K);
+    for (int i = 0; i < M; i++) {
+        for (int n = 0; n < N; n++) {
+            double ref = 0;
+            for (int k = 0; k < K; k++)
+                ref += (double)A[(size_t)i * sai + (size_t)k * sak] *
+                       B[(size_t)k * sbk + (size_t)n * sbn];
+            ref *= 0.5;
+            ck_assert_msg(fabs(C[(size_t)i * ldc + n] - ref) <= 1e-5 * (1 + fabs(ref)),
+                          "%dx%dx%d ta %d tb %d: C[%d,%d] = %g, want %g", M, N, K, ta, tb, i, n,
+                          (double)C[(size_t)i * ldc + n], ref);
+        }
+        for (int n = N; n < ldc; n++)
+            ck_assert_msg(C[(size_t)i * ldc + n] == 7.0f, "%dx%dx%d: C[%d,%d] overwritten", M, N,
+                          K, i, n);
+    }
+    free(A), free(B), free(C), free(W);
+}
+
+START_TEST(test_gemm_small)
+{
+    static const int shapes[][3] = {{28, 28, 16}, {28, 16, 28}, {5, 5, 4}, {11, 16, 11},
+                                    {11, 11, 16}, {1, 1, 1},    {7, 33, 9}, {9, 8, 17},
+                                    {4, 15, 8},   {3, 17, 24}};
+    for (size_t s = 0; s < HP_ARRAY_LEN(shapes); s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                small_case(shapes[s][0], shapes[s][1], shapes[s][2], ta, tb);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nn_layers");
     TCase *tc = tcase_create("grad");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_gemm_counts_flops);
+    tcase_add_test(tc, test_gemm_small);
     tcase_add_test(tc, test_dense_grad);
     tcase_add_test(tc, test_activation_grads);
     tcase_add_test(tc, test_conv2d_known_values);

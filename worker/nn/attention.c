@@ -1,8 +1,10 @@
 /* A transformer encoder layer: multi-head scaled dot-product
  * self-attention, then a position-wise feed-forward network, each with a
  * residual sum and a layer norm after it (post-norm). The projections are
- * GEMMs over all B T rows; attention is two small GEMMs per sample and
- * head, reading Q, K, V in place in the (B T, 3D) projection. */
+ * GEMMs over all B T rows; attention is two small products per sample and
+ * head (hp_nn_gemm_small: at 28 x 28 x 16 OpenBLAS's call and packing cost
+ * more than the multiply), reading Q, K, V in place in the (B T, 3D)
+ * projection. */
 #include "fastmath_int.h"
 #include "gemm.h"
 #include "layer.h"
@@ -48,11 +50,25 @@ size_t hp_nn_attn_cache_size(const hp_nn_attn_dims_t *d)
     return R * 3 * D + (size_t)d->B * d->H * d->T * d->T + 4 * R * D + 2 * R + R * d->F;
 }
 
-/* scratch: r (R, D), dh1 (R, D), df (R, F), dqkv (R, 3D), dP (T, T) */
+/* the small products' packing scratch, W */
+static size_t small_scratch(const hp_nn_attn_dims_t *d)
+{
+    int dh = d->D / d->H;
+    size_t a = hp_nn_gemm_small_scratch(dh, d->T), b = hp_nn_gemm_small_scratch(d->T, dh);
+    return a > b ? a : b;
+}
+
+/* scratch: r (R, D), dh1 (R, D), df (R, F), dqkv (R, 3D), dP (T, T), W */
 size_t hp_nn_attn_scratch_size(const hp_nn_attn_dims_t *d)
 {
     size_t R = (size_t)d->B * d->T, D = (size_t)d->D;
-    return 5 * R * D + R * d->F + (size_t)d->T * d->T;
+    return 5 * R * D + R * d->F + (size_t)d->T * d->T + small_scratch(d);
+}
+
+static float *small_w(float *scratch, const hp_nn_attn_dims_t *d)
+{
+    size_t R = (size_t)d->B * d->T, D = (size_t)d->D;
+    return scratch + 5 * R * D + R * d->F + (size_t)d->T * d->T;
 }
 
 static void fill_normal(hp_rng_t *r, float *p, size_t n, double std)
@@ -116,17 +132,17 @@ void hp_nn_attn_forward(float *out, float *cache, float *scratch, const float *i
     offs_t o = offsets(d);
     cache_t c = split(cache, d);
     int T = d->T, D = d->D, H = d->H, dh = D / H, R = d->B * T, D3 = 3 * D;
-    float scale = 1.0f / sqrtf((float)dh), *r = scratch;
+    float scale = 1.0f / sqrtf((float)dh), *r = scratch, *W = small_w(scratch, d);
     hp_nn_dense_dims_t dq = {R, D, D3}, dd = {R, D, D}, d1 = {R, D, d->F}, d2 = {R, d->F, D};
     hp_nn_dense_forward(c.qkv, in, p + o.wqkv, p + o.bqkv, &dq);
     for (int b = 0; b < d->B; b++)
         for (int h = 0; h < H; h++) {
             const float *q = c.qkv + (size_t)b * T * D3 + h * dh, *k = q + D, *v = q + 2 * D;
             float *P = c.P + ((size_t)b * H + h) * T * T;
-            hp_nn_gemm(0, 1, T, T, dh, scale, q, D3, k, D3, 0.0f, P, T);
+            hp_nn_gemm_small(T, T, dh, scale, q, D3, 1, k, 1, D3, P, T, W); /* Q K^T */
             softmax_rows(P, T);
-            hp_nn_gemm(0, 0, T, dh, T, 1.0f, P, T, v, D3, 0.0f, c.o + (size_t)b * T * D + h * dh,
-                       D);
+            hp_nn_gemm_small(T, dh, T, 1.0f, P, T, 1, v, D3, 1, c.o + (size_t)b * T * D + h * dh,
+                             D, W); /* P V */
         }
     hp_nn_dense_forward(r, c.o, p + o.wo, p + o.bo, &dd);
     for (size_t i = 0; i < (size_t)R * D; i++)
@@ -150,7 +166,7 @@ void hp_nn_attn_backward(float *din, float *dp, const float *dout, const float *
     size_t RD = (size_t)R * D;
     float scale = 1.0f / sqrtf((float)dh);
     float *dr = scratch, *dh1 = dr + RD, *df = dh1 + RD, *dqkv = df + (size_t)R * d->F,
-          *dP = dqkv + 3 * RD;
+          *dP = dqkv + 3 * RD, *W = small_w(scratch, d);
     hp_nn_dense_dims_t dq = {R, D, D3}, dd = {R, D, D}, d1 = {R, D, d->F}, d2 = {R, d->F, D};
     /* LN2, the FFN and its residual */
     hp_nn_layernorm_backward(dr, dp + o.g2, dp + o.be2, dout, c.xh2, c.rs2, p + o.g2, R, D);
@@ -170,8 +186,8 @@ void hp_nn_attn_backward(float *din, float *dp, const float *dout, const float *
             const float *P = c.P + ((size_t)b * H + h) * T * T;
             const float *dO = dr + (size_t)b * T * D + h * dh;
             float *dq_ = dqkv + base, *dk = dq_ + D, *dv = dq_ + 2 * D;
-            hp_nn_gemm(0, 1, T, T, dh, 1.0f, dO, D, v, D3, 0.0f, dP, T);
-            hp_nn_gemm(1, 0, T, dh, T, 1.0f, P, T, dO, D, 0.0f, dv, D3);
+            hp_nn_gemm_small(T, T, dh, 1.0f, dO, D, 1, v, 1, D3, dP, T, W); /* dO V^T */
+            hp_nn_gemm_small(T, dh, T, 1.0f, P, 1, T, dO, D, 1, dv, D3, W); /* P^T dO */
             for (int i = 0; i < T; i++) {
                 float *g = dP + (size_t)i * T;
                 const float *pr = P + (size_t)i * T;
@@ -181,8 +197,8 @@ void hp_nn_attn_backward(float *din, float *dp, const float *dout, const float *
                 for (int j = 0; j < T; j++)
                     g[j] = pr[j] * (g[j] - s);
             }
-            hp_nn_gemm(0, 0, T, dh, T, scale, dP, T, k, D3, 0.0f, dq_, D3);
-            hp_nn_gemm(1, 0, T, dh, T, scale, dP, T, q, D3, 0.0f, dk, D3);
+            hp_nn_gemm_small(T, dh, T, scale, dP, T, 1, k, D3, 1, dq_, D3, W); /* dS K */
+            hp_nn_gemm_small(T, dh, T, scale, dP, 1, T, q, D3, 1, dk, D3, W); /* dS^T Q */
         }
     hp_nn_dense_backward(din, dp + o.wqkv, dp + o.bqkv, dqkv, in, p + o.wqkv, &dq);
     if (din)

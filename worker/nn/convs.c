@@ -41,9 +41,48 @@ static void valid_cols(int j, const hp_nn_convs_dims_t *d, int *lo, int *hi)
     *hi = b;
 }
 
+/* dst[0..n) = src[0..n) and += for short n (an image row of 7 or 14):
+ * whole 8- and 4-float pieces of constant size, which compile to vector
+ * moves, where a variable-size memcpy is a libc call and GCC's vectorized
+ * add loop leaves most of such a row to its scalar tail */
+static inline void copy_row(float *dst, const float *src, int n)
+{
+    if (n > 16) { /* long enough for the call to pay */
+        memcpy(dst, src, sizeof(float) * (size_t)n);
+        return;
+    }
+    /* straight-line: GCC turns a loop of pieces back into a memcpy call */
+    int i = 0;
+    if (n >= 8)
+        memcpy(dst, src, 8 * sizeof(float)), i = 8;
+    if (n - i >= 8)
+        memcpy(dst + i, src + i, 8 * sizeof(float)), i += 8;
+    if (n - i >= 4)
+        memcpy(dst + i, src + i, 4 * sizeof(float)), i += 4;
+    if (n - i >= 2)
+        memcpy(dst + i, src + i, 2 * sizeof(float)), i += 2;
+    if (n - i >= 1)
+        dst[i] = src[i];
+}
+
+static inline void add_row(float *dst, const float *src, int n)
+{
+    typedef float v4 __attribute__((vector_size(16)));
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4 a, b;
+        memcpy(&a, dst + i, sizeof a);
+        memcpy(&b, src + i, sizeof b);
+        a += b;
+        memcpy(dst + i, &a, sizeof a);
+    }
+    for (; i < n; i++)
+        dst[i] += src[i];
+}
+
 /* col (C k k, G L): column n L + oy Wo + ox of sample n of the group. The
  * valid range of each row is found once, so the copy loops have no
- * bounds tests (and are memcpys at stride 1). */
+ * bounds tests (and are whole-row pieces at stride 1). */
 static void im2col(float *col, const float *in, int G, const hp_nn_convs_dims_t *d)
 {
     int k = d->k, s = d->stride, p = d->pad, Ho = d->Ho, Wo = d->Wo, H = d->H, W = d->W;
@@ -69,7 +108,7 @@ static void im2col(float *col, const float *in, int G, const hp_nn_convs_dims_t 
                         for (int ox = 0; ox < lo; ox++)
                             ro[ox] = 0.0f;
                         if (s == 1)
-                            memcpy(ro + lo, xr + lo, sizeof(float) * (size_t)(hi - lo));
+                            copy_row(ro + lo, xr + lo, hi - lo);
                         else
                             for (int ox = lo; ox < hi; ox++)
                                 ro[ox] = xr[ox * s];
@@ -105,8 +144,7 @@ static void col2im(float *din, const float *col, int G, const hp_nn_convs_dims_t
                         float *xr = x + (size_t)iy * W + off;
                         const float *ro = r + (size_t)oy * Wo;
                         if (s == 1)
-                            for (int ox = lo; ox < hi; ox++)
-                                xr[ox] += ro[ox];
+                            add_row(xr + lo, ro + lo, hi - lo);
                         else
                             for (int ox = lo; ox < hi; ox++)
                                 xr[ox * s] += ro[ox];

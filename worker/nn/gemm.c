@@ -1,4 +1,5 @@
 #include "gemm.h"
+#include "simd_int.h"
 
 #include <cblas.h>
 
@@ -12,6 +13,117 @@ void hp_nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A
     flops += 2ull * (uint64_t)M * (uint64_t)N * (uint64_t)K;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
                 N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* ---- hp_nn_gemm_small: B packed into W (K, Np), Np = N rounded up to 16
+ * with zero columns (or read in place when its rows are contiguous whole
+ * tiles); tiles of MB rows x 16 columns in 2 MB accumulators ---- */
+
+size_t hp_nn_gemm_small_scratch(int K, int N)
+{
+    return (size_t)(K > 0 ? K : 0) * (((size_t)(N > 0 ? N : 0) + 15) & ~(size_t)15);
+}
+
+HP_NN_INLINE void small_tile(float *C, int ldc, const float *A, int sai, int sak, const float *W,
+                             size_t Np, int K, hp_v8 alpha, int ncols, const int MB)
+{
+    hp_v8 c0[4] = {0}, c1[4] = {0};
+    for (int k = 0; k < K; k++) {
+        hp_v8 b0 = hp_v8_load(W + (size_t)k * Np), b1 = hp_v8_load(W + (size_t)k * Np + 8);
+        for (int r = 0; r < MB; r++) {
+            hp_v8 a = hp_v8_splat(A[(size_t)r * sai + (size_t)k * sak]);
+            c0[r] += a * b0;
+            c1[r] += a * b1;
+        }
+    }
+    for (int r = 0; r < MB; r++) {
+        float *row = C + (size_t)r * ldc;
+        if (ncols == 16) {
+            hp_v8_store(row, c0[r] * alpha);
+            hp_v8_store(row + 8, c1[r] * alpha);
+        } else {
+            float t[16];
+            hp_v8_store(t, c0[r] * alpha);
+            hp_v8_store(t + 8, c1[r] * alpha);
+            /* constant-size pieces, which compile to moves, not a libc call */
+            int n = 0;
+            if (ncols & 8)
+                memcpy(row, t, 8 * sizeof(float)), n += 8;
+            if (ncols & 4)
+                memcpy(row + n, t + n, 4 * sizeof(float)), n += 4;
+            if (ncols & 2)
+                memcpy(row + n, t + n, 2 * sizeof(float)), n += 2;
+            if (ncols & 1)
+                row[n] = t[n];
+        }
+    }
+}
+
+/* W (K, Np) = the transpose of S (N, K) with row stride ld: 8 x 8 blocks
+ * by shuffles, the edges element by element; columns N.. Np zero */
+HP_NN_INLINE void pack_transposed(float *W, int Np, const float *S, int ld, int K, int N)
+{
+    int n0 = 0;
+    for (; n0 + 8 <= N; n0 += 8) {
+        int k0 = 0;
+        for (; k0 + 8 <= K; k0 += 8) {
+            hp_v8 r[8], c[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = hp_v8_load(S + (size_t)(n0 + i) * ld + k0);
+            hp_v8_transpose(c, r);
+            for (int j = 0; j < 8; j++)
+                hp_v8_store(W + (size_t)(k0 + j) * Np + n0, c[j]);
+        }
+        for (; k0 < K; k0++)
+            for (int i = 0; i < 8; i++)
+                W[(size_t)k0 * Np + n0 + i] = S[(size_t)(n0 + i) * ld + k0];
+    }
+    for (int k = 0; k < K; k++) {
+        for (int n = n0; n < N; n++)
+            W[(size_t)k * Np + n] = S[(size_t)n * ld + k];
+        for (int n = N; n < Np; n++)
+            W[(size_t)k * Np + n] = 0.0f;
+    }
+}
+
+HP_NN_CLONES void hp_nn_gemm_small(int M, int N, int K, float alpha, const float *A, int sai,
+                                   int sak, const float *B, int sbk, int sbn, float *C, int ldc,
+                                   float *W)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    flops += 2ull * (uint64_t)M * (uint64_t)N * (uint64_t)(K > 0 ? K : 0);
+    int Np = (N + 15) & ~15;
+    const float *Bp = W; /* the packed B, (K, ldp) */
+    size_t ldp = (size_t)Np;
+    if (sbn == 1 && N == Np) { /* rows of whole tiles: read B in place */
+        Bp = B;
+        ldp = (size_t)sbk;
+    } else if (sbk == 1 && sbn != 1)
+        pack_transposed(W, Np, B, sbn, K, N);
+    else
+        for (int k = 0; k < K; k++) {
+            float *w = W + (size_t)k * Np;
+            const float *b = B + (size_t)k * sbk;
+            int n = 0;
+            if (sbn == 1)
+                for (; n + 8 <= N; n += 8)
+                    hp_v8_store(w + n, hp_v8_load(b + n));
+            for (; n < N; n++)
+                w[n] = b[(size_t)n * sbn];
+            for (; n < Np; n++)
+                w[n] = 0.0f;
+        }
+    hp_v8 al = hp_v8_splat(alpha);
+    for (int n0 = 0; n0 < N; n0 += 16) {
+        int ncols = N - n0 < 16 ? N - n0 : 16, i = 0;
+        for (; i + 4 <= M; i += 4)
+            small_tile(C + (size_t)i * ldc + n0, ldc, A + (size_t)i * sai, sai, sak, Bp + n0, ldp,
+                       K, al, ncols, 4);
+        for (; i < M; i++)
+            small_tile(C + (size_t)i * ldc + n0, ldc, A + (size_t)i * sai, sai, sak, Bp + n0, ldp,
+                       K, al, ncols, 1);
+    }
 }
 
 uint64_t hp_nn_flops(void)

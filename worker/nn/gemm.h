@@ -11,6 +11,7 @@
 #ifndef HP_NN_GEMM_H
 #define HP_NN_GEMM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* hp_nn_gemm computes C = alpha * op(A) @ op(B) + beta * C, row-major,
@@ -19,6 +20,19 @@
  * thread's FLOP counter. */
 void hp_nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
+
+/* hp_nn_gemm_small computes C = alpha * A @ B for products too small for
+ * OpenBLAS's call and packing overhead to pay (attention's per-head ones:
+ * 28 x 28 x 16), by a vectorised kernel (simd_int.h: an AVX2 + FMA copy
+ * and a baseline one, picked by the CPU at load time). A (M, K) is read as
+ * A[i sai + k sak] and B (K, N) as B[k sbk + n sbn], so either may be a
+ * transposed or strided view; C (M, N) row-major with ldc is written, not
+ * accumulated into (no beta, nothing to zero first). W is scratch of
+ * hp_nn_gemm_small_scratch(K, N) floats, where B is packed. Counts its
+ * FLOPs as hp_nn_gemm does. */
+void hp_nn_gemm_small(int M, int N, int K, float alpha, const float *A, int sai, int sak,
+                      const float *B, int sbk, int sbn, float *C, int ldc, float *W);
+size_t hp_nn_gemm_small_scratch(int K, int N);
 
 /* hp_nn_flops returns the calling thread's GEMM FLOP count so far. */
 uint64_t hp_nn_flops(void);

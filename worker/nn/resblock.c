@@ -45,13 +45,15 @@ static hp_nn_convs_dims_t conv(const hp_nn_resblock_dims_t *d, int which)
     return c;
 }
 
-/* A stride-1 conv on a large image goes through layer.h's conv2d, whose
- * per-sample GEMM is long along the output pixels (and gets that file's
- * kernel choices); the strided and the small late-stage ones through
- * convs, which batches samples into one GEMM. */
+/* A stride-1 3x3 conv goes through layer.h's conv2d and so its kernel
+ * choice (conv_direct.c's vectorised kernels at the ResNet's 16-64
+ * channels, no im2col); the strided ones and the 1x1 projections through
+ * convs, which batches samples into one im2col GEMM. Sending the 14x14 and
+ * 7x7 stages to conv2d too (they went to convs) took a ResNet 16-32-64
+ * step from ~297 to ~264 ms CPU (engine_step_bench, medians of 7). */
 static int use_conv2d(const hp_nn_convs_dims_t *c)
 {
-    return c->stride == 1 && c->k == 3 && c->Ho * c->Wo >= 400;
+    return c->stride == 1 && c->k == 3;
 }
 
 static hp_nn_conv2d_dims_t as_conv2d(const hp_nn_convs_dims_t *c)

@@ -68,8 +68,11 @@ typedef int hp_v8i __attribute__((vector_size(32)));
  * GCC and clang spell it differently; the fuzz build uses clang. */
 #if defined(__clang__)
 #define HP_V8_SHUFFLE(v, ...) __builtin_shufflevector((v), (v), __VA_ARGS__)
+#define HP_V8_SHUFFLE2(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
 #else
 #define HP_V8_SHUFFLE(v, ...) __builtin_shuffle((v), (hp_v8i){__VA_ARGS__})
+/* lanes 0-7 of a then 8-15 of b, in the order given */
+#define HP_V8_SHUFFLE2(a, b, ...) __builtin_shuffle((a), (b), (hp_v8i){__VA_ARGS__})
 #endif
 
 /* lane 0 shuffled into every lane: one vbroadcastss (with GCC the brace
@@ -77,6 +80,29 @@ typedef int hp_v8i __attribute__((vector_size(32)));
 HP_NN_INLINE hp_v8 hp_v8_splat(float x)
 {
     return HP_V8_SHUFFLE((hp_v8){x}, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/* c[j] = column j of the 8 x 8 block whose rows are r[0..7] (lane i of
+ * c[j] is r[i][j]): 24 shuffles, where 64 scalar moves were a strided
+ * gather */
+HP_NN_INLINE void hp_v8_transpose(hp_v8 c[8], const hp_v8 r[8])
+{
+    hp_v8 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = HP_V8_SHUFFLE2(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = HP_V8_SHUFFLE2(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    /* u[i + m]: columns m and m + 4 of rows i .. i + 3 */
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = HP_V8_SHUFFLE2(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 1] = HP_V8_SHUFFLE2(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[i + 2] = HP_V8_SHUFFLE2(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 3] = HP_V8_SHUFFLE2(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int m = 0; m < 4; m++) {
+        c[m] = HP_V8_SHUFFLE2(u[m], u[m + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        c[m + 4] = HP_V8_SHUFFLE2(u[m], u[m + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
 }
 
 #endif
