@@ -191,7 +191,16 @@ def marker(models):
     return "<!-- engine-bench[%s]:begin -->" % tag, "<!-- engine-bench[%s]:end -->" % tag
 
 
+KNOWN = ("--quick", "--write", "--arch")
+
+
 def main():
+    for a in sys.argv[1:]:
+        if a in ("-h", "--help"):
+            print(__doc__)
+            return
+        if a.startswith("-") and a not in KNOWN and not a.startswith(("--models=", "--seeds=")):
+            sys.exit("engine_bench.py: unknown option %s (try --help)" % a)
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if "--arch" in sys.argv:
         return arch_main(os.path.abspath(args[0] if args else os.path.join(ROOT, "build")),
