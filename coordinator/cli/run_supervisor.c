@@ -1,4 +1,5 @@
 /* `hpsearch run`'s children: start, watch, stop, reap. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "run_supervisor.h"
 
 #include "buf.h"
@@ -9,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,16 +434,33 @@ int hp_supervisor_start_daemon(hp_supervisor_t *s, const char *db, const char *l
     }
 }
 
+/* the CPUs this process may run on (its affinity mask), at least 1 */
+static int local_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 int hp_supervisor_start_workers(hp_supervisor_t *s, int slots)
 {
-    char slots_s[32];
+    char slots_s[32], cores_s[32];
     snprintf(slots_s, sizeof slots_s, "%d", slots);
+    /* the workers share this machine: each its part of the CPUs, or each
+     * would size its BLAS threads to all of them and N workers would run
+     * N times the threads there are cores for (on 2 cores, 2 workers of 2
+     * threads spent half their time waiting for each other) */
+    int ncpu = local_cpus(), each = ncpu / (s->nworkers > 0 ? s->nworkers : 1);
+    snprintf(cores_s, sizeof cores_s, "%d", each > 0 ? each : 1);
     for (int i = 0; i < s->nworkers; i++) {
         hp_child_t *w = &s->workers[i];
         snprintf(w->what, sizeof w->what, "worker %d", i + 1);
         snprintf(w->log, sizeof w->log, "%s/worker-%d.log", s->dir, i + 1);
         char *wargv[] = {s->worker_bin, "--connect",    s->listen,      "--slots",
-                         slots_s,       "--token-file", s->token_file, NULL};
+                         slots_s,       "--cores",      cores_s,       "--token-file",
+                         s->token_file, NULL};
         if (spawn(s, w, wargv))
             return HP_EXIT_FAIL;
     }

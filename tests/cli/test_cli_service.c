@@ -7,12 +7,14 @@
  * fails (atexit, since Check's fork mode exits the test process on a
  * failed assertion). No timing assertions: only generous alarm() guards.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "hp_blobs.h"
 #include "hp_check.h"
 #include "hp_spawn.h"
 
 #include <check.h>
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -715,6 +717,19 @@ START_TEST(test_run_trials_best)
            "SELECT state, count(*) AS n, count(value) AS v FROM trials GROUP BY state");
     OK(r);
     ck_assert_str_eq(r.out, "state,n,v\ncompleted,12,12\n");
+    res_free(&r);
+
+    /* the two local workers share this machine's CPUs: each its half, so
+     * their BLAS threads (cores / slots) do not oversubscribe it */
+    cpu_set_t set;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    int half = CPU_COUNT(&set) / 2 > 0 ? CPU_COUNT(&set) / 2 : 1;
+    r = HP("sql", "--db", path_in("run.db"), "--format", "csv",
+           "SELECT count(*) AS n, min(cores) AS lo, max(cores) AS hi FROM workers");
+    OK(r);
+    char want_cores[64];
+    snprintf(want_cores, sizeof want_cores, "n,lo,hi\n2,%d,%d\n", half, half);
+    ck_assert_str_eq(r.out, want_cores);
     res_free(&r);
 
     r = HP("trials", "--db", path_in("run.db"), "--format", "csv", "svc");

@@ -60,6 +60,8 @@ START_TEST(test_train_rejects_bad_settings)
     /* the connect options before --connect are read as the connect command's */
     ck_assert_int_eq(hpworker("--slots 0 --connect tcp://127.0.0.1:1", out, sizeof out), 2);
     ck_assert_msg(strstr(out, "--slots must be a whole number in 1..1024 (got '0')"), "%s", out);
+    ck_assert_int_eq(hpworker("--cores 0 --connect tcp://127.0.0.1:1", out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "--cores must be a whole number in 1..1024 (got '0')"), "%s", out);
     ck_assert_int_eq(hpworker("--slots 2", out, sizeof out), 2);
     ck_assert_msg(strstr(out, "--slots without --connect URL"), "%s", out);
 }

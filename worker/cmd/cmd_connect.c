@@ -28,8 +28,8 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: hpworker --connect URL [--slots N] [--token-file PATH] [--exit-when-idle S]\n"
-          "                [--max-trials N] [--heartbeat-ms MS] [--kill-grace-ms MS]\n"
+    fputs("usage: hpworker --connect URL [--slots N] [--cores N] [--token-file PATH]\n"
+          "                [--exit-when-idle S] [--max-trials N] [--heartbeat-ms MS] [--kill-grace-ms MS]\n"
           "                [--log-level error|warn|info|debug]\n"
           "                [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n\n"
           "  --connect URL         the coordinator's worker socket (hpsearchd --listen);\n"
@@ -37,6 +37,9 @@ static void usage(FILE *f)
           "  --slots N             trials run at once (1..1024); default $HPSEARCH_SLOTS, else\n"
           "                        the CPUs granted: SLURM_CPUS_ON_NODE, the cgroup CPU quota,\n"
           "                        or the CPU affinity mask\n"
+          "  --cores N             use at most N of the CPUs granted (1..1024): its slots share\n"
+          "                        them, BLAS threads per trial = cores / slots (workers that\n"
+          "                        share a machine: each its part of it)\n"
           "  --token-file PATH     the coordinator's token file; default $HPSEARCH_TOKEN_FILE,\n"
           "                        else the one it published for URL on this host\n"
           "  --exit-when-idle S    leave (exit 0) after S seconds without a trial to run\n"
@@ -148,6 +151,7 @@ static int exec_connect(int argc, char **argv)
     char *token = NULL;
     const char *token_file = NULL;
     hp_tls_files_t tls_files = {0};
+    int cores = 0; /* --cores: 0, all the CPUs granted */
     /* --help anywhere, even where a value would be (`hpworker --connect --help`) */
     for (int i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -166,6 +170,8 @@ static int exec_connect(int argc, char **argv)
             o.url = v;
         else if (!strcmp(f, "--slots"))
             rc = parse_int(f, v, 1, 1024, &o.slots);
+        else if (!strcmp(f, "--cores"))
+            rc = parse_int(f, v, 1, 1024, &cores);
         else if (!strcmp(f, "--heartbeat-ms"))
             rc = parse_int(f, v, 10, 3600000, &o.heartbeat_ms);
         else if (!strcmp(f, "--kill-grace-ms"))
@@ -213,6 +219,11 @@ static int exec_connect(int argc, char **argv)
     hp_cpu_probe_default(&probe);
     char why[PATH_MAX + 300];
     o.cores = hp_cpus_granted(&probe, why, sizeof why);
+    if (cores > 0 && cores < o.cores) {
+        hp_log_info("%d of the %d CPUs granted (--cores; %s)", cores, o.cores, why);
+        o.cores = cores;
+        snprintf(why, sizeof why, "--cores %d", cores);
+    }
     if (!o.slots) {
         o.slots = o.cores;
         hp_log_info("%d slot%s: the CPUs granted (%s)", o.slots, o.slots == 1 ? "" : "s", why);
@@ -286,7 +297,7 @@ static int exec_connect(int argc, char **argv)
 
 const hp_worker_cmd_t hp_worker_cmd_connect = {
     .name = "--connect",
-    .usage = "--connect URL [--slots N] [--token-file PATH] [--exit-when-idle S] [--max-trials N] "
+    .usage = "--connect URL [--slots N] [--cores N] [--token-file PATH] [--exit-when-idle S] [--max-trials N] "
              "[--heartbeat-ms MS] [--log-level L] [--tls-ca FILE --tls-cert FILE --tls-key FILE]",
     .exec = exec_connect,
 };

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         for (int i = 2; i < argc; i++)
             if (!strcmp(argv[i], hp_worker_cmd_connect.name))
                 return hp_worker_cmd_connect.exec(argc - 1, argv + 1);
-    static const char *const connect_opts[] = {"--slots",          "--token-file",
+    static const char *const connect_opts[] = {"--slots", "--cores", "--token-file",
                                                "--heartbeat-ms",   "--kill-grace-ms",
                                                "--log-level",      "--exit-when-idle",
                                                "--max-trials"};
