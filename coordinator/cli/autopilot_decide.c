@@ -376,19 +376,36 @@ void hp_ap_decide(const hp_ap_input_t *in, hp_ap_decision_t *out)
     }
     /* the first material term in the guide's order decides; when its
      * ladder is used up the next one does (an under-fitting that no
-     * remedy here reduces does not stop the over-fitting remedies) */
+     * remedy here reduces does not stop the over-fitting remedies).
+     * Without a human error the bias is only an upper bound (counted from
+     * 0), so a material variance larger than it goes first: the guide
+     * puts bias first because it is avoidable, which is not known here */
+    hp_report_term_id_t order[4];
+    size_t n = r->n_advice < 4 ? r->n_advice : 4;
+    memcpy(order, r->advice, n * sizeof order[0]);
+    int swapped = 0;
+    if (!in->human_known && n > 1 && order[0] == HP_RT_BIAS && order[1] == HP_RT_VARIANCE &&
+        r->term[HP_RT_VARIANCE].value > r->term[HP_RT_BIAS].value) {
+        order[0] = HP_RT_VARIANCE;
+        order[1] = HP_RT_BIAS;
+        swapped = 1;
+    }
     int ok = 0;
-    for (size_t k = 0; k < r->n_advice && !ok; k++) {
-        hp_report_term_id_t t = r->advice[k];
+    for (size_t k = 0; k < n && !ok; k++) {
+        hp_report_term_id_t t = order[k];
         const char *label = hp_report_term_label(t);
-        if (k == 0) {
+        if (k == 0 && swapped) {
+            say(&w, "%s %.4f is larger than avoidable bias ≤ %.4f (no objective.human_error: "
+                    "counted from 0, an upper bound), so it goes first",
+                label, r->term[t].value, r->term[HP_RT_BIAS].value);
+        } else if (k == 0) {
             say(&w, "%s %s%.4f is the %s material term", label,
                 t == HP_RT_BIAS && !in->human_known ? "≤ " : "", r->term[t].value,
-                r->n_advice == 1 ? "only" : "first");
+                n == 1 ? "only" : "first");
             if (t == HP_RT_BIAS && !in->human_known)
                 say(&w, " (no objective.human_error: counted from 0)");
-            if (r->n_advice > 1)
-                say(&w, " (of %zu, in the guide's order)", r->n_advice);
+            if (n > 1)
+                say(&w, " (of %zu, in the guide's order)", n);
         } else {
             say(&w, "; its remedies here are used up, and %s %.4f is the next", label,
                 r->term[t].value);
