@@ -117,7 +117,7 @@ typedef struct hp_ap_decision {
     hp_ap_action_t action;
     int term;           /* the hp_report_term_id_t it addresses, -1 for none */
     hp_ap_config_t next; /* what the next round trains */
-    char reason[480];   /* "avoidable bias 0.0610 is ... → bigger model: hidden 256 → 512" */
+    char reason[768];   /* "avoidable bias 0.0610 is ... → bigger model: hidden 256 → 512" */
 } hp_ap_decision_t;
 
 /* hp_ap_config_default: the guide's "start simple" for a model: one

@@ -630,14 +630,14 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
                             .late_gain = pl->best.late_gain,
                             .max_epochs = pl->max_epochs};
         hp_ap_decision_t dec;
-        char skipped[300] = "";
+        char skipped[400] = "";
         decide_affordable(pl, &in, &r.cfg, est, epochs0, &dec, skipped, sizeof skipped);
         failed = in.failed; /* what cannot be afforded now will not be later */
         char next[HP_SPEC_NAME_MAX];
         snprintf(next, sizeof next, "%s-r%d", pl->base, round + 1);
         int done = dec.action == HP_AP_DONE, stuck = dec.action == HP_AP_STOP;
         int out_of_time = !done && pl->deadline - hp_clock_now() <= 0;
-        char msg[700];
+        char msg[1280];
         snprintf(msg, sizeof msg, "%s%s%s", skipped, dec.reason,
                  out_of_time ? " — but the budget is spent: stop" : "");
         fprintf(pl->cli->out, "decision %s\n", msg);
