@@ -80,6 +80,19 @@ void hp_ap_config_default(hp_ap_config_t *c, hp_model_t model, int images)
     c->validation_fraction = 0.1;
 }
 
+static int scaled(int base, int width)
+{
+    long v = lround((double)base * width / 120);
+    return v < 1 ? 1 : (int)v;
+}
+
+void hp_ap_lenet_sizes(int width, int *conv1, int *conv2, int *fc2)
+{
+    *conv1 = scaled(6, width);
+    *conv2 = scaled(16, width);
+    *fc2 = scaled(84, width);
+}
+
 hp_model_t hp_ap_start_model(int images, int seq_t)
 {
     return images ? HP_MODEL_LENET : seq_t > 0 ? HP_MODEL_LSTM : HP_MODEL_MLP;
@@ -89,11 +102,13 @@ hp_model_t hp_ap_start_model(int images, int seq_t)
 static void model_words(const hp_ap_config_t *c, char *out, size_t cap)
 {
     switch (c->model) {
-    case HP_MODEL_LENET:
-        snprintf(out, cap, "LeNet-like CNN (conv %ld, conv %ld, fc %d, fc %ld)",
-                 lround(6.0 * c->width / 120), lround(16.0 * c->width / 120), c->width,
-                 lround(84.0 * c->width / 120));
+    case HP_MODEL_LENET: {
+        int k1, k2, f2;
+        hp_ap_lenet_sizes(c->width, &k1, &k2, &f2);
+        snprintf(out, cap, "LeNet-like CNN (conv %d, conv %d, fc %d, fc %d)", k1, k2, c->width,
+                 f2);
         break;
+    }
     case HP_MODEL_LSTM:
         snprintf(out, cap, "one-layer LSTM, hidden %d", c->width);
         break;

@@ -138,6 +138,11 @@ hp_model_t hp_ap_start_model(int images, int seq_t);
 void hp_ap_start_reason(const hp_ap_config_t *c, int user_model, const char *source, char *out,
                         size_t cap);
 
+/* hp_ap_lenet_sizes: LeNet-5's other widths scaled with fc1 = width as
+ * autopilot trains them (conv 6, conv 16, fc2 84 at fc1 120; each at
+ * least 1). */
+void hp_ap_lenet_sizes(int width, int *conv1, int *conv2, int *fc2);
+
 /* hp_ap_size_param: the space parameter a round tunes for the config's
  * size ("hidden" for an mlp of one layer or an lstm, "fc1" for lenet,
  * "channels" for resnet and tcn), or NULL (a deeper mlp: its widths are

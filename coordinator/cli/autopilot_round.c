@@ -48,9 +48,10 @@ static double work(const hp_ap_config_t *c)
     double w = c->width;
     switch (c->model) {
     case HP_MODEL_LENET: {
-        /* the convolutions scale with fc1 as the round's overlay does:
+        /* the convolutions scale with fc1 as the round's overlay has them:
          * conv 5x5 to 28x28, pool, conv 5x5 to 10x10, pool, three dense */
-        double k1 = 6.0 * w / 120, k2 = 16.0 * w / 120, f2 = 84.0 * w / 120;
+        int k1, k2, f2;
+        hp_ap_lenet_sizes(c->width, &k1, &k2, &f2);
         return 28 * 28 * 25 * k1 + 10 * 10 * 25 * k1 * k2 + 25 * k2 * w + w * f2 + f2 * 10;
     }
     /* 3 stages of 2 blocks of two 3x3 convolutions; each stage halves the
@@ -163,10 +164,9 @@ void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t
         hp_buf_printf(b, ", lr: %g", c->lr);
     const char *sp = r->search == HP_AP_SEARCH_SIMPLE ? NULL : hp_ap_size_param(c);
     if (c->model == HP_MODEL_LENET) {
-        int k1 = (int)lround(6.0 * c->width / 120), k2 = (int)lround(16.0 * c->width / 120);
-        hp_buf_printf(b, ", conv1: %d, conv2: %d, fc2: %d", k1 < 1 ? 1 : k1, k2 < 1 ? 1 : k2,
-                      (int)lround(84.0 * c->width / 120) < 1 ? 1
-                                                             : (int)lround(84.0 * c->width / 120));
+        int k1, k2, f2;
+        hp_ap_lenet_sizes(c->width, &k1, &k2, &f2);
+        hp_buf_printf(b, ", conv1: %d, conv2: %d, fc2: %d", k1, k2, f2);
         hp_buf_printf(b, ", fc1: %s", sp ? "~" : "");
         if (!sp)
             hp_buf_printf(b, "%d", c->width);

@@ -656,8 +656,8 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         }
         snprintf(parent, sizeof parent, "%s", r.name);
         /* what a trial of the next config costs, from what this round's
-         * cost: scaled by the work per sample when the model stays, unknown
-         * (measured again) when it changes */
+         * cost: scaled by the cost per sample of the two models and by the
+         * data size (autopilot_round.h) */
         est = hp_ap_cost_scale(&r.cfg, &dec.next, est);
         cur = dec.next;
         last = dec.action;
