@@ -20,14 +20,18 @@ void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int 
         return;
     }
     uint64_t cap = (uint64_t)workers * MAX_TRIALS_PER_WORKER;
+    if (r->search == HP_AP_SEARCH_CONFIRM)
+        cap = workers < 2 ? 2 : (uint64_t)workers;
     if (cap > MAX_TRIALS)
         cap = MAX_TRIALS;
     if (est_trial_s <= 0) {
         r->max_trials = workers < 2 ? 2 : (uint64_t)workers;
+        if (r->max_trials > cap)
+            r->max_trials = cap;
         return;
     }
     double fit = share_s * workers / est_trial_s; /* trials of `epochs` that fit */
-    if (fit < workers && r->epochs > 1) {
+    if (fit < workers && r->epochs > 1 && r->search != HP_AP_SEARCH_CONFIRM) {
         int e = (int)floor(r->epochs * fit / workers);
         r->epochs = e < 1 ? 1 : e;
         fit = share_s * workers / (est_trial_s * r->epochs / (epochs < 1 ? 1 : epochs));
@@ -112,10 +116,12 @@ static void space(const hp_ap_round_t *r, hp_buf_t *b)
         hp_buf_puts(b, "space: {beta1: {type: categorical, values: [0.9]}}");
         return;
     }
-    double f = r->search == HP_AP_SEARCH_C2F ? 10 : 3;
+    /* a confirm round keeps the best config's size and moves lr a little
+     * (the epochs' change can move its best value a little) */
+    double f = r->search == HP_AP_SEARCH_C2F ? 10 : r->search == HP_AP_SEARCH_BAYES ? 3 : 1.5;
     double lo = clampd(c->lr / f, LR_MIN, LR_MAX), hi = clampd(c->lr * f, LR_MIN, LR_MAX);
     hp_buf_printf(b, "space: {lr: {type: float, low: %.6g, high: %.6g, log: true}", lo, hi);
-    const char *sp = hp_ap_size_param(c);
+    const char *sp = r->search == HP_AP_SEARCH_CONFIRM ? NULL : hp_ap_size_param(c);
     if (sp) {
         double g = r->search == HP_AP_SEARCH_C2F ? 2 : 1.5;
         int slo = (int)floor(c->width / g), shi = (int)ceil(c->width * g);
@@ -131,7 +137,7 @@ static void space(const hp_ap_round_t *r, hp_buf_t *b)
 void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t *b)
 {
     const hp_ap_config_t *c = &r->cfg;
-    static const char *const algo[] = {"random", "coarse-to-fine", "bayes"};
+    static const char *const algo[] = {"random", "coarse-to-fine", "bayes", "random"};
     hp_buf_printf(b, "{name: %s, search: {algorithm: %s, max_trials: %llu, parallelism: %u, "
                      "seed: %llu, sanity_check: %s",
                   r->name, algo[r->search], (unsigned long long)r->max_trials, r->parallelism,
@@ -162,7 +168,9 @@ void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t
     hp_buf_puts(b, "}, fixed: {optimizer: adam, baselines: true");
     if (r->search == HP_AP_SEARCH_SIMPLE)
         hp_buf_printf(b, ", lr: %g", c->lr);
-    const char *sp = r->search == HP_AP_SEARCH_SIMPLE ? NULL : hp_ap_size_param(c);
+    const char *sp = r->search == HP_AP_SEARCH_SIMPLE || r->search == HP_AP_SEARCH_CONFIRM
+                         ? NULL
+                         : hp_ap_size_param(c);
     if (c->model == HP_MODEL_LENET) {
         int k1, k2, f2;
         hp_ap_lenet_sizes(c->width, &k1, &k2, &f2);

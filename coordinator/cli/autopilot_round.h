@@ -20,6 +20,9 @@ typedef enum hp_ap_search {
     HP_AP_SEARCH_SIMPLE = 0, /* one trial with the defaults, sanity check on */
     HP_AP_SEARCH_C2F,        /* coarse-to-fine on lr and size */
     HP_AP_SEARCH_BAYES,      /* bayes on lr and size, narrower */
+    HP_AP_SEARCH_CONFIRM,    /* the best config with one step's change (train
+                                longer): random on lr within x/÷1.5 of the
+                                best, its size fixed, one trial per worker */
 } hp_ap_search_t;
 
 typedef struct hp_ap_round {
@@ -35,8 +38,9 @@ typedef struct hp_ap_round {
  * share_s seconds of wall time with `workers` trials at once, when one
  * trial of `epochs` epochs takes est_trial_s (<= 0: unknown, then one
  * trial per worker, at least 2). A round runs at most 4 trials per worker
- * (24 in all; the simple round one), and epochs shrink (never below 1)
- * when fewer than `workers` trials would fit. */
+ * (24 in all; the simple round one; a confirm round one per worker, at
+ * least 2), and epochs shrink (never below 1) when fewer than `workers`
+ * trials would fit, except a confirm round's: its epochs are its step. */
 void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int epochs,
                       int workers);
 

@@ -366,8 +366,9 @@ static void decompose(const pilot_t *pl, const hp_ap_result_t *r, hp_report_t *r
 static const char *search_name(hp_ap_search_t s)
 {
     return s == HP_AP_SEARCH_SIMPLE ? "start simple (the defaults, sanity check, baselines)"
-           : s == HP_AP_SEARCH_C2F  ? "coarse-to-fine on lr and size"
-                                    : "bayes on lr and size";
+           : s == HP_AP_SEARCH_C2F     ? "coarse-to-fine on lr and size"
+           : s == HP_AP_SEARCH_CONFIRM ? "the best so far again with the change, lr within x1.5"
+                                       : "bayes on lr and size";
 }
 
 /* the share of the time left a round gets (docs/autopilot.md) */
@@ -527,7 +528,11 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
          * would not judge it), the round takes the rest of the budget */
         if (r.epochs < epochs)
             hp_ap_round_size(&r, left, est * epochs / epochs0, epochs, pl->workers);
-        if (round > 1 && (left <= 0 || (est > 0 && left < est * r.epochs / epochs0))) {
+        /* nor is a round started whose epochs would still be cut: it could
+         * not beat the best so far on the merit of its step, only lose to
+         * it by training less (the last bayes round of a spent budget) */
+        if (round > 1 && (left <= 0 || (est > 0 && left < est * r.epochs / epochs0) ||
+                          (pl->best.ok && r.epochs < epochs))) {
             print_final(pl, 0, "the budget is spent");
             return HP_EXIT_OK;
         }
@@ -661,7 +666,12 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         est = hp_ap_cost_scale(&r.cfg, &dec.next, est);
         cur = dec.next;
         last = dec.action;
-        search = dec.action == HP_AP_BAYES ? HP_AP_SEARCH_BAYES : HP_AP_SEARCH_C2F;
+        /* training longer changes nothing but the epochs: the best so far
+         * run again says whether they help, at a trial per worker instead
+         * of a tuning round's several (docs/autopilot.md) */
+        search = dec.action == HP_AP_BAYES    ? HP_AP_SEARCH_BAYES
+                 : dec.action == HP_AP_LONGER ? HP_AP_SEARCH_CONFIRM
+                                              : HP_AP_SEARCH_C2F;
     }
     print_final(pl, 0, "the round limit is reached");
     return HP_EXIT_OK;

@@ -4,7 +4,7 @@
  * swing with the load:
  *
  *     cmake --build build --target engine_step_bench
- *     build/bin/engine_step_bench [--model lstm] [--steps 40]
+ *     build/bin/engine_step_bench [--model lstm] [--steps 40] [--set name=value ...]
  *     model=lstm batch=128 steps=35 cpu_ms_min=22.85 cpu_ms_median=23.61 samples_per_cpu_sec=5602
  *
  * One BLAS thread; the first five steps are warm-up and not counted. */
@@ -35,11 +35,15 @@ int main(int argc, char **argv)
 {
     const char *model = "lstm";
     int steps = 40;
+    const char *sets[32];
+    int nsets = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--model"))
             model = argv[i + 1];
         else if (!strcmp(argv[i], "--steps"))
             steps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--set") && nsets < 32)
+            sets[nsets++] = argv[i + 1];
         else {
             fprintf(stderr, "engine_step_bench: unknown option %s\n", argv[i]);
             return 2;
@@ -54,8 +58,18 @@ int main(int argc, char **argv)
     hp_train_config_defaults(&cfg);
     char err[512];
     hp_trainer_t t;
-    if (hp_train_config_set(&cfg, "model", model, err, sizeof err) < 0 ||
-        hp_trainer_init(&t, &cfg, 1, 28, 28, 10, HP_TASK_CLASSIFY, err, sizeof err) < 0) {
+    if (hp_train_config_set(&cfg, "model", model, err, sizeof err) < 0) {
+        fprintf(stderr, "engine_step_bench: %s\n", err);
+        return 1;
+    }
+    /* the settings of a trial, as `hpworker train --set` takes them
+     * (conv1=19, batchnorm=true, ...) */
+    for (int i = 0; i < nsets; i++)
+        if (hp_train_config_set_kv(&cfg, sets[i], err, sizeof err) < 0) {
+            fprintf(stderr, "engine_step_bench: --set %s: %s\n", sets[i], err);
+            return 1;
+        }
+    if (hp_trainer_init(&t, &cfg, 1, 28, 28, 10, HP_TASK_CLASSIFY, err, sizeof err) < 0) {
         fprintf(stderr, "engine_step_bench: %s\n", err);
         return 1;
     }

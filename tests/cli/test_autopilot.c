@@ -7,6 +7,8 @@
 #include "autopilot_round.h"
 
 #include "hp_check.h"
+#include "spec.h"
+#include "spec_overlay.h"
 
 #include <check.h>
 #include <math.h>
@@ -477,6 +479,77 @@ START_TEST(test_round_size)
     r.search = HP_AP_SEARCH_SIMPLE;
     hp_ap_round_size(&r, 100, 1, 5, 4);
     ck_assert_uint_eq(r.max_trials, 1);
+    /* a confirm round: one trial per worker however many fit, and its
+     * epochs are its step's, never cut to fit */
+    r.search = HP_AP_SEARCH_CONFIRM;
+    hp_ap_round_size(&r, 600, 5, 20, 2);
+    ck_assert_uint_eq(r.max_trials, 2);
+    ck_assert_int_eq(r.epochs, 20);
+    hp_ap_round_size(&r, 600, 5, 20, 1); /* one worker: still two to compare */
+    ck_assert_uint_eq(r.max_trials, 2);
+    hp_ap_round_size(&r, 10, 20, 20, 2); /* one does not fit its share */
+    ck_assert_uint_eq(r.max_trials, 1);
+    ck_assert_int_eq(r.epochs, 20);
+    hp_ap_round_size(&r, 100, 0, 20, 3); /* unknown cost */
+    ck_assert_uint_eq(r.max_trials, 3);
+}
+END_TEST
+
+/* the spec a round writes over the user's, parsed as the daemon would */
+static void round_spec(const hp_ap_round_t *r, hp_spec_t *out)
+{
+    static const char user[] = "name: u\nobjective: {metric: val_error, goal: minimize, "
+                               "target: 0.08}\ntrial: {dataset: {name: fashion-mnist}}\n";
+    /* what autopilot fills in before it parses the user's spec */
+    static const char filled[] = "name: u\nobjective: {metric: val_error, goal: minimize, "
+                                 "target: 0.08}\nsearch: {algorithm: random, max_trials: 1}\n"
+                                 "space: {lr: {type: categorical, values: [0.0003]}}\n"
+                                 "trial: {model: mlp, epochs: 5, dataset: {name: fashion-mnist}}\n";
+    hp_spec_t u;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&u, filled, strlen(filled), "u.yaml", &d), 0);
+    hp_buf_t ov = {0}, text = {0};
+    hp_ap_round_overlay(r, &u, &ov);
+    ck_assert_int_eq(hp_spec_overlay(user, strlen(user), "u.yaml", ov.data, HP_OVERLAY_REPLACE,
+                                     &text, NULL, &d),
+                     0);
+    int rc = hp_spec_parse(out, text.data, text.len, r->name, &d);
+    ck_assert_msg(rc == 0, "%s", text.data);
+    hp_diag_fini(&d);
+    hp_buf_fini(&ov);
+    hp_buf_fini(&text);
+    hp_spec_fini(&u);
+}
+
+START_TEST(test_confirm_round_keeps_the_best_size)
+{
+    hp_ap_round_t r = {.search = HP_AP_SEARCH_CONFIRM, .parallelism = 2, .name = "u-r5"};
+    hp_ap_config_default(&r.cfg, HP_MODEL_LENET, 1);
+    r.cfg.width = 168;
+    r.cfg.lr = 2e-3;
+    r.cfg.tuned = 1;
+    hp_ap_round_size(&r, 600, 50, 20, 2);
+    hp_spec_t s;
+    round_spec(&r, &s);
+    ck_assert_int_eq(s.search.algorithm, HP_ALGO_RANDOM);
+    ck_assert_uint_eq(s.search.max_trials, 2);
+    ck_assert_uint_eq(s.trial.epochs, 20);
+    /* lr only, within x/1.5 of the best; fc1 fixed at the best's */
+    ck_assert_uint_eq(s.space.n, 1);
+    ck_assert_str_eq(s.space.params[0].name, "lr");
+    ck_assert_double_eq_tol(s.space.params[0].low, 2e-3 / 1.5, 1e-8);
+    ck_assert_double_eq_tol(s.space.params[0].high, 2e-3 * 1.5, 1e-8);
+    const hp_spec_value_t *fc1 = hp_spec_find_fixed(&s, "fc1");
+    ck_assert_ptr_nonnull(fc1);
+    ck_assert_double_eq(fc1->num, 168);
+    hp_spec_fini(&s);
+    /* a tuning round of the same config searches the size too */
+    r.search = HP_AP_SEARCH_C2F;
+    hp_ap_round_size(&r, 600, 50, 20, 2);
+    round_spec(&r, &s);
+    ck_assert_uint_eq(s.space.n, 2);
+    ck_assert_ptr_null(hp_spec_find_fixed(&s, "fc1"));
+    hp_spec_fini(&s);
 }
 END_TEST
 
@@ -499,6 +572,7 @@ static Suite *autopilot_suite(void)
     tcase_add_test(tc, test_unknown_bias_yields_to_a_larger_variance);
     tcase_add_test(tc, test_cost_scales_with_the_model);
     tcase_add_test(tc, test_round_size);
+    tcase_add_test(tc, test_confirm_round_keeps_the_best_size);
     suite_add_tcase(s, tc);
     return s;
 }
