@@ -343,6 +343,32 @@ START_TEST(test_run_same_seed_same_metrics)
 }
 END_TEST
 
+/* the final train_loss / train_error are the final model's on the training
+ * split in evaluation mode: with the weights held still (lr 0) and nothing
+ * that differs between training and evaluation, they are the epoch's
+ * running averages exactly; with dropout they are what the model scores
+ * without it, below the running average the dropped-out passes scored */
+START_TEST(test_run_final_train_error_is_evaluated)
+{
+    hp_train_config_t c;
+    small_fm(&c);
+    set(&c, "epochs=1");
+    set(&c, "lr=0");
+    hp_train_result_t r;
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_lt(r.ntrain, HP_TRAIN_FINAL_EVAL); /* all of it evaluated */
+    ck_assert_double_eq(r.final_train_error, r.last.train_error);
+    ck_assert_double_eq_tol(r.final_train_loss, r.last.train_loss, 1e-5);
+    small_fm(&c);
+    set(&c, "dropout=0.5");
+    ck_assert_msg(hp_train_run(&c, NULL, NULL, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(r.final_train_error < r.last.train_error - 0.02,
+                  "without dropout %g, running average with it %g", r.final_train_error,
+                  r.last.train_error);
+    ck_assert(r.final_train_loss < r.last.train_loss);
+}
+END_TEST
+
 START_TEST(test_run_callback_stops)
 {
     hp_train_config_t c;
@@ -670,6 +696,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_run_errors);
     tcase_add_test(tc, test_run_fashion_mnist_mlp);
     tcase_add_test(tc, test_run_same_seed_same_metrics);
+    tcase_add_test(tc, test_run_final_train_error_is_evaluated);
     tcase_add_test(tc, test_run_callback_stops);
     tcase_add_test(tc, test_run_cancel_flag_stops_within_a_step);
     tcase_add_test(tc, test_run_csv_regression_and_classification);

@@ -104,6 +104,11 @@ static int exec_train(int argc, char **argv)
            "test=%zu seconds=%.2f gflops=%.1f blas_core=%s\n",
            res.test_loss, res.test_error, 1.0 - res.test_error, res.nparams, res.ntrain, res.nval,
            res.ntest, res.seconds, res.train_gflops, res.blas_core);
+    if (!isnan(res.final_train_error))
+        printf("final_train_loss=%.5f final_train_error=%.4f (the final model on %zu training "
+               "examples, in evaluation mode)\n",
+               res.final_train_loss, res.final_train_error,
+               res.ntrain < HP_TRAIN_FINAL_EVAL ? res.ntrain : (size_t)HP_TRAIN_FINAL_EVAL);
     if (!isnan(res.shift_val_error))
         printf("shift_val_loss=%.5f shift_val_error=%.4f shift_val=%zu\n", res.shift_val_loss,
                res.shift_val_error, res.nshift_val);

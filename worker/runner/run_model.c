@@ -247,6 +247,13 @@ int hp_run_model(struct fy_node *root, const hp_runner_trial_t *t, const hp_runn
         hp_outcome_put(out, "test_loss", res.test_loss);
     if (!isnan(res.test_error))
         hp_outcome_put(out, "test_error", res.test_error);
+    /* the final train_loss / train_error are the final model's on the
+     * training split in evaluation mode (hp_train_result_t), not the last
+     * epoch's running average: the report's training error */
+    if (!isnan(res.final_train_error)) {
+        hp_outcome_put(out, "train_loss", res.final_train_loss);
+        hp_outcome_put(out, "train_error", res.final_train_error);
+    }
     /* final values: the coordinator stores these at step -1, where the
      * report reads shift_val_error and the baselines */
     static const struct {

@@ -362,6 +362,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     memset(&r, 0, sizeof r);
     memset(res, 0, sizeof *res);
     res->test_loss = res->test_error = NAN;
+    res->final_train_loss = res->final_train_error = NAN;
     res->shift_val_loss = res->shift_val_error = NAN;
     res->baseline_majority_error = res->baseline_linear_error = NAN;
     res->val_chance_error = res->val_pred_corr = NAN;
@@ -505,6 +506,11 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     if (rc == 0) {
         const hp_dataset_t *tds = r.test->n ? r.test : r.train;
         evaluate(&r, tds, r.test_idx, r.ntest, 0, &res->test_loss, &res->test_error);
+        /* the split's order is already random (hp_split), so its first
+         * examples are a fair sample */
+        size_t nfin = ntr < HP_TRAIN_FINAL_EVAL ? ntr : HP_TRAIN_FINAL_EVAL;
+        evaluate(&r, r.train, r.split.train, nfin, 1, &res->final_train_loss,
+                 &res->final_train_error);
         evaluate_shift(&r, &res->shift_val_loss, &res->shift_val_error);
         if (cfg->errors && r.train->task == HP_TASK_CLASSIFY && r.ntest)
             rc = analyze(&r, tds, err, errlen);

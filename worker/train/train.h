@@ -135,11 +135,21 @@ typedef struct hp_train_epoch {
 /* Called after each epoch; return non-zero to stop. */
 typedef int (*hp_train_epoch_cb)(const hp_train_epoch_t *m, void *data);
 
+#define HP_TRAIN_FINAL_EVAL 10000
+
 typedef struct hp_train_result {
     int epochs_done;
     long steps;
     hp_train_epoch_t last;
     double test_loss, test_error; /* NAN if stopped early */
+    /* the final model on the training split (up to HP_TRAIN_FINAL_EVAL
+     * examples of it), in evaluation mode: no dropout, no augmentation,
+     * batch norm's running statistics; what the bias-variance report's
+     * training error means. An epoch's train_loss / train_error are the
+     * running averages over its batches, as trained (augmented, dropped
+     * out, the weights moving), which overstate it under regularization.
+     * NAN if stopped early. */
+    double final_train_loss, final_train_error;
     double shift_val_loss, shift_val_error; /* NAN without a shift or if stopped early */
     /* "compare to a known result", on the same test set; NAN unless
      * cfg->baselines: the training split's most frequent class (regression:
