@@ -36,7 +36,11 @@ void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int 
         r->epochs = e < 1 ? 1 : e;
         fit = share_s * workers / (est_trial_s * r->epochs / (epochs < 1 ? 1 : epochs));
     }
-    uint64_t n = fit < 1 ? 1 : (uint64_t)fit;
+    /* whole waves of `workers` trials: a wave takes one trial's wall time
+     * however many of its slots are filled, so a part wave would leave
+     * workers idle for nothing (a 20-epoch trial alone, its twin not run) */
+    double w = floor(fit / workers + 0.5);
+    uint64_t n = (uint64_t)(w < 1 ? 1 : w) * (uint64_t)workers;
     r->max_trials = n > cap ? cap : n;
 }
 
@@ -74,15 +78,17 @@ static double work(const hp_ap_config_t *c)
 }
 
 /* work plus what a sample costs beside its multiply-adds (gathering,
- * the passes between layers, evaluation): at the built-in sizes the
- * engine is far from bound by its arithmetic (LeNet with fc1 243 and
- * twice the channels took 48 s where fc1 125 took 41, for ~3x the
- * multiply-adds), put at 1.5x the model's default size's work */
+ * the passes between layers, the loss), put at a quarter of the model's
+ * default size's work: a LeNet step at batch 128 took 5.3 ms at fc1 120,
+ * 17.0 at 243 and 67 at 473 (engine_step_bench --set, one core), a fixed
+ * 0.5 ms and the rest in proportion to the multiply-adds. (An earlier
+ * 1.5x came from trials of two workers that each ran two BLAS threads on
+ * two cores, where contention, not arithmetic, set the time.) */
 static double cost(const hp_ap_config_t *c)
 {
     hp_ap_config_t d;
     hp_ap_config_default(&d, c->model, c->images);
-    return work(c) + 1.5 * work(&d);
+    return work(c) + 0.25 * work(&d);
 }
 
 static double samples(const hp_ap_config_t *c)

@@ -21,7 +21,7 @@ typedef enum hp_ap_search {
     HP_AP_SEARCH_C2F,        /* coarse-to-fine on lr and size */
     HP_AP_SEARCH_BAYES,      /* bayes on lr and size, narrower */
     HP_AP_SEARCH_CONFIRM,    /* the best config with one step's change (train
-                                longer): random on lr within x/÷1.5 of the
+                                longer): random on lr within ×/÷1.5 of the
                                 best, its size fixed, one trial per worker */
 } hp_ap_search_t;
 
@@ -35,7 +35,8 @@ typedef struct hp_ap_round {
 } hp_ap_round_t;
 
 /* hp_ap_round_size sets r->max_trials and r->epochs so the round fits in
- * share_s seconds of wall time with `workers` trials at once, when one
+ * share_s seconds of wall time (in whole waves of `workers` trials, the
+ * nearest number of them, at least one) with `workers` trials at once, when one
  * trial of `epochs` epochs takes est_trial_s (<= 0: unknown, then one
  * trial per worker, at least 2). A round runs at most 4 trials per worker
  * (24 in all; the simple round one; a confirm round one per worker, at
@@ -47,7 +48,7 @@ void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int 
 /* hp_ap_cost_scale: what one trial of `to` costs when one of `from` cost
  * est_s (same epochs): est_s scaled by the models' multiply-adds per
  * sample over the engine's speed on them (LeNet's convolutions grow with
- * fc1, so doubling it costs about 4x; LeNet to the ResNet about 50x) and
+ * fc1, so doubling it costs about 3x; LeNet to the ResNet about 50x) and
  * by the training data's size; 0 (unknown: the next round measures it)
  * when est_s is unknown or the data size is not known (a CSV going from a
  * subset to all of it). */

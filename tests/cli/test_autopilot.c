@@ -428,9 +428,10 @@ END_TEST
 START_TEST(test_cost_scales_with_the_model)
 {
     hp_ap_config_t a = tuned(HP_MODEL_LENET, 1), b = a;
-    b.width = 240; /* fc1 and both convolutions doubled: conv2's work x4, the rest not */
+    b.width = 240; /* fc1 and both convolutions doubled: conv2's work x4, the rest not;
+                      a step measured 3.2x the time (fc1 243, autopilot_round.c) */
     double k = hp_ap_cost_scale(&a, &b, 10) / 10;
-    ck_assert_msg(k > 1.5 && k < 2.5, "lenet x2: %g", k);
+    ck_assert_msg(k > 2.6 && k < 3.6, "lenet x2: %g", k);
     hp_ap_config_t m = tuned(HP_MODEL_MLP, 1), m2 = m;
     m2.width = 512;
     k = hp_ap_cost_scale(&m, &m2, 10) / 10;
@@ -472,7 +473,15 @@ START_TEST(test_round_size)
     /* 10 s for 2 workers, 20 s a trial of 10 epochs: epochs shrink */
     hp_ap_round_size(&r, 10, 20, 10, 2);
     ck_assert_int_eq(r.epochs, 5);
-    ck_assert_uint_ge(r.max_trials, 1);
+    ck_assert_uint_eq(r.max_trials, 2); /* a wave: one per worker */
+    /* whole waves: 5 trials' worth on 2 workers is 3 waves (6), 4.8 is 2
+     * waves (4); the other worker never idles for a part wave */
+    hp_ap_round_size(&r, 50, 20, 5, 2);
+    ck_assert_uint_eq(r.max_trials, 6);
+    hp_ap_round_size(&r, 48, 20, 5, 2);
+    ck_assert_uint_eq(r.max_trials, 4);
+    hp_ap_round_size(&r, 30, 20, 5, 3); /* 4.5 trials on 3 workers: 2 waves */
+    ck_assert_uint_eq(r.max_trials, 6);
     /* unknown cost: one trial a worker, at least 2 */
     hp_ap_round_size(&r, 100, 0, 5, 1);
     ck_assert_uint_eq(r.max_trials, 2);
@@ -487,8 +496,8 @@ START_TEST(test_round_size)
     ck_assert_int_eq(r.epochs, 20);
     hp_ap_round_size(&r, 600, 5, 20, 1); /* one worker: still two to compare */
     ck_assert_uint_eq(r.max_trials, 2);
-    hp_ap_round_size(&r, 10, 20, 20, 2); /* one does not fit its share */
-    ck_assert_uint_eq(r.max_trials, 1);
+    hp_ap_round_size(&r, 10, 20, 20, 2); /* one does not fit its share: still a wave */
+    ck_assert_uint_eq(r.max_trials, 2);
     ck_assert_int_eq(r.epochs, 20);
     hp_ap_round_size(&r, 100, 0, 20, 3); /* unknown cost */
     ck_assert_uint_eq(r.max_trials, 3);
