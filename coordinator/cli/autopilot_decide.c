@@ -86,8 +86,14 @@ static int scaled(int base, int width)
     return v < 1 ? 1 : (int)v;
 }
 
-void hp_ap_lenet_sizes(int width, int *conv1, int *conv2, int *fc2)
+int hp_ap_lenet_scale(const hp_ap_config_t *c)
 {
+    return c->lenet_scale > 0 ? c->lenet_scale : c->width;
+}
+
+void hp_ap_lenet_sizes(const hp_ap_config_t *c, int *conv1, int *conv2, int *fc2)
+{
+    int width = hp_ap_lenet_scale(c);
     *conv1 = scaled(6, width);
     *conv2 = scaled(16, width);
     *fc2 = scaled(84, width);
@@ -104,7 +110,7 @@ static void model_words(const hp_ap_config_t *c, char *out, size_t cap)
     switch (c->model) {
     case HP_MODEL_LENET: {
         int k1, k2, f2;
-        hp_ap_lenet_sizes(c->width, &k1, &k2, &f2);
+        hp_ap_lenet_sizes(c, &k1, &k2, &f2);
         snprintf(out, cap, "LeNet-like CNN (conv %d, conv %d, fc %d, fc %d)", k1, k2, c->width,
                  f2);
         break;
@@ -229,7 +235,17 @@ static int underfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
         if (c->width * 2 <= cap) {
             n->width = c->width * 2;
             d->action = HP_AP_BIGGER;
-            say(w, "bigger model: %s %d → %d", size_name(c), c->width, n->width);
+            if (c->model == HP_MODEL_LENET) {
+                /* the convolutions grow with it */
+                int a1, a2, f2, b1, b2;
+                hp_ap_lenet_sizes(c, &a1, &a2, &f2);
+                n->lenet_scale = hp_ap_lenet_scale(c) * 2;
+                hp_ap_lenet_sizes(n, &b1, &b2, &f2);
+                say(w, "bigger model: fc1 %d → %d, convolutions %d, %d → %d, %d", c->width,
+                    n->width, a1, a2, b1, b2);
+            } else {
+                say(w, "bigger model: %s %d → %d", size_name(c), c->width, n->width);
+            }
             return 1;
         }
         if (c->model == HP_MODEL_MLP && c->depth < HP_AP_MAX_DEPTH) {

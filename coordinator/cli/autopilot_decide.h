@@ -55,6 +55,11 @@ typedef struct hp_ap_config {
                                    sequence ladder applies); 0: not one */
     int width;                  /* mlp, lstm: hidden units per layer; lenet: fc1 width;
                                    resnet, tcn, attention: channels */
+    int lenet_scale;            /* lenet: the fc1 width its convolutions and fc2 are
+                                   scaled from (hp_ap_lenet_sizes), held while a round
+                                   tunes fc1, so the chosen trial's config is the model
+                                   it trained; moved only with the model's size (a
+                                   bigger model); 0: width */
     int depth;                  /* mlp hidden layers, 1..HP_AP_MAX_DEPTH */
     double lr;                  /* the learning rate at the centre of the search */
     double dropout, weight_decay;
@@ -138,10 +143,13 @@ hp_model_t hp_ap_start_model(int images, int seq_t);
 void hp_ap_start_reason(const hp_ap_config_t *c, int user_model, const char *source, char *out,
                         size_t cap);
 
-/* hp_ap_lenet_sizes: LeNet-5's other widths scaled with fc1 = width as
- * autopilot trains them (conv 6, conv 16, fc2 84 at fc1 120; each at
- * least 1). */
-void hp_ap_lenet_sizes(int width, int *conv1, int *conv2, int *fc2);
+/* hp_ap_lenet_sizes: LeNet-5's other widths as autopilot trains them,
+ * scaled with c's lenet_scale (else its fc1 width): conv 6, conv 16, fc2
+ * 84 at 120; each at least 1. */
+void hp_ap_lenet_sizes(const hp_ap_config_t *c, int *conv1, int *conv2, int *fc2);
+
+/* hp_ap_lenet_scale: the fc1 width c's convolutions are scaled from */
+int hp_ap_lenet_scale(const hp_ap_config_t *c);
 
 /* hp_ap_size_param: the space parameter a round tunes for the config's
  * size ("hidden" for an mlp of one layer or an lstm, "fc1" for lenet,

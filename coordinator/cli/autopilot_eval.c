@@ -104,8 +104,12 @@ int hp_ap_evaluate(const hp_query_src_t *src_, const hp_ap_objective_t *o, const
         double w = sp ? json_num(params.data, sp) : NAN;
         if (isfinite(lr))
             r->cfg.lr = lr;
-        if (isfinite(w) && w >= 1)
+        if (isfinite(w) && w >= 1) {
+            /* a LeNet's convolutions stay as the round trained them */
+            if (cfg->model == HP_MODEL_LENET)
+                r->cfg.lenet_scale = hp_ap_lenet_scale(cfg);
             r->cfg.width = (int)w;
+        }
         hp_buf_fini(&params);
     }
     hp_table_fini(&t);

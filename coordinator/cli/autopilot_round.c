@@ -59,7 +59,7 @@ static double work(const hp_ap_config_t *c)
         /* the convolutions scale with fc1 as the round's overlay has them:
          * conv 5x5 to 28x28, pool, conv 5x5 to 10x10, pool, three dense */
         int k1, k2, f2;
-        hp_ap_lenet_sizes(c->width, &k1, &k2, &f2);
+        hp_ap_lenet_sizes(c, &k1, &k2, &f2);
         return 28 * 28 * 25 * k1 + 10 * 10 * 25 * k1 * k2 + 25 * k2 * w + w * f2 + f2 * 10;
     }
     /* 3 stages of 2 blocks of two 3x3 convolutions; each stage halves the
@@ -179,7 +179,7 @@ void hp_ap_round_overlay(const hp_ap_round_t *r, const hp_spec_t *user, hp_buf_t
                          : hp_ap_size_param(c);
     if (c->model == HP_MODEL_LENET) {
         int k1, k2, f2;
-        hp_ap_lenet_sizes(c->width, &k1, &k2, &f2);
+        hp_ap_lenet_sizes(c, &k1, &k2, &f2);
         hp_buf_printf(b, ", conv1: %d, conv2: %d, fc2: %d", k1, k2, f2);
         hp_buf_printf(b, ", fc1: %s", sp ? "~" : "");
         if (!sp)

@@ -470,10 +470,13 @@ static int no_trial(pilot_t *pl, int round, const char *name, long long id, cons
         print_final(pl, 0, "a round had no completed trial");
         return HP_EXIT_FAIL;
     }
-    if (raise_lr)
+    if (raise_lr) {
         cur->lr *= 10;
-    else
+    } else {
+        if (cur->model == HP_MODEL_LENET)
+            cur->lenet_scale = hp_ap_lenet_scale(cur) * 4; /* the convolutions too */
         cur->width *= 4;
+    }
     (*debug_retries)++;
     return -1;
 }

@@ -134,6 +134,49 @@ START_TEST(test_underfit_ladder_moves_on)
 }
 END_TEST
 
+/* a tuned LeNet's fc1 moves alone (the round held its convolutions); a
+ * bigger model moves both, and says so */
+START_TEST(test_lenet_convolutions_follow_the_model_not_the_tuning)
+{
+    hp_report_t r = rep(0.0, 0.10, 0.105, 0.11);
+    hp_ap_config_t c = tuned(HP_MODEL_LENET, 1);
+    c.width = 225;       /* the chosen trial's fc1 */
+    c.lenet_scale = 319; /* what its round scaled the convolutions from */
+    int k1, k2, f2;
+    hp_ap_lenet_sizes(&c, &k1, &k2, &f2);
+    ck_assert_int_eq(k1, 16);
+    ck_assert_int_eq(k2, 43);
+    ck_assert_int_eq(f2, 223);
+    hp_ap_decision_t d = decide(&r, &c, 0, 0.105, 0.02);
+    ck_assert_int_eq(d.action, HP_AP_BIGGER);
+    ck_assert_int_eq(d.next.width, 450);
+    ck_assert_int_eq(hp_ap_lenet_scale(&d.next), 638);
+    ck_assert_msg(strstr(d.reason, "bigger model: fc1 225 → 450, convolutions 16, 43 → 32, 85"),
+                  "%s", d.reason);
+    /* the next round trains those convolutions, fc1 tuned around 225 */
+    hp_ap_round_t rd = {.search = HP_AP_SEARCH_C2F, .parallelism = 2, .name = "u-r7", .cfg = c};
+    hp_ap_round_size(&rd, 600, 50, 10, 2);
+    hp_buf_t ov = {0};
+    hp_spec_t u;
+    hp_diag_t dg = {0};
+    static const char filled[] = "name: u\nobjective: {metric: val_error, goal: minimize}\n"
+                                 "search: {algorithm: random, max_trials: 1}\n"
+                                 "space: {lr: {type: categorical, values: [0.0003]}}\n"
+                                 "trial: {model: mlp, dataset: {name: fashion-mnist}}\n";
+    ck_assert_int_eq(hp_spec_parse(&u, filled, strlen(filled), "u.yaml", &dg), 0);
+    hp_ap_round_overlay(&rd, &u, &ov);
+    ck_assert_msg(strstr(ov.data, "conv1: 16, conv2: 43, fc2: 223, fc1: ~"), "%s", ov.data);
+    ck_assert_msg(strstr(ov.data, "fc1: {type: int, low: 112, high: 450"), "%s", ov.data);
+    hp_buf_fini(&ov);
+    hp_spec_fini(&u);
+    hp_diag_fini(&dg);
+    /* an untuned LeNet scales from its fc1 */
+    c = tuned(HP_MODEL_LENET, 1);
+    hp_ap_lenet_sizes(&c, &k1, &k2, &f2);
+    ck_assert(k1 == 6 && k2 == 16 && f2 == 84);
+}
+END_TEST
+
 START_TEST(test_sequence_architecture_ladder)
 {
     /* under-fitting sequences (an image's rows): LSTM → TCN → attention */
@@ -569,6 +612,7 @@ static Suite *autopilot_suite(void)
     tcase_add_test(tc, test_target_met_is_done);
     tcase_add_test(tc, test_defaults_are_tuned_first);
     tcase_add_test(tc, test_underfit_gets_bigger_model);
+    tcase_add_test(tc, test_lenet_convolutions_follow_the_model_not_the_tuning);
     tcase_add_test(tc, test_sequence_architecture_ladder);
     tcase_add_test(tc, test_start_simple_by_the_data);
     tcase_add_test(tc, test_underfit_ladder_moves_on);
