@@ -91,6 +91,13 @@ int hp_ap_lenet_scale(const hp_ap_config_t *c)
     return c->lenet_scale > 0 ? c->lenet_scale : c->width;
 }
 
+void hp_ap_grow(hp_ap_config_t *c, int k)
+{
+    if (c->model == HP_MODEL_LENET)
+        c->lenet_scale = hp_ap_lenet_scale(c) * k;
+    c->width *= k;
+}
+
 void hp_ap_lenet_sizes(const hp_ap_config_t *c, int *conv1, int *conv2, int *fc2)
 {
     int width = hp_ap_lenet_scale(c);
@@ -233,13 +240,11 @@ static int underfit(const hp_ap_input_t *in, hp_ap_decision_t *d, words_t *w)
     }
     if (!tried(in, HP_AP_BIGGER)) {
         if (c->width * 2 <= cap) {
-            n->width = c->width * 2;
+            hp_ap_grow(n, 2);
             d->action = HP_AP_BIGGER;
             if (c->model == HP_MODEL_LENET) {
-                /* the convolutions grow with it */
                 int a1, a2, f2, b1, b2;
                 hp_ap_lenet_sizes(c, &a1, &a2, &f2);
-                n->lenet_scale = hp_ap_lenet_scale(c) * 2;
                 hp_ap_lenet_sizes(n, &b1, &b2, &f2);
                 say(w, "bigger model: fc1 %d → %d, convolutions %d, %d → %d, %d", c->width,
                     n->width, a1, a2, b1, b2);

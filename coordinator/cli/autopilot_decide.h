@@ -151,6 +151,10 @@ void hp_ap_lenet_sizes(const hp_ap_config_t *c, int *conv1, int *conv2, int *fc2
 /* hp_ap_lenet_scale: the fc1 width c's convolutions are scaled from */
 int hp_ap_lenet_scale(const hp_ap_config_t *c);
 
+/* hp_ap_grow multiplies c's size by k: its width, and a LeNet's
+ * convolutions with it (lenet_scale) — the model grows, not just fc1 */
+void hp_ap_grow(hp_ap_config_t *c, int k);
+
 /* hp_ap_size_param: the space parameter a round tunes for the config's
  * size ("hidden" for an mlp of one layer or an lstm, "fc1" for lenet,
  * "channels" for resnet and tcn), or NULL (a deeper mlp: its widths are

@@ -124,7 +124,9 @@ static void space(const hp_ap_round_t *r, hp_buf_t *b)
     }
     /* a confirm round keeps the best config's size and moves lr a little
      * (the epochs' change can move its best value a little) */
-    double f = r->search == HP_AP_SEARCH_C2F ? 10 : r->search == HP_AP_SEARCH_BAYES ? 3 : 1.5;
+    double f = r->search == HP_AP_SEARCH_C2F     ? 10
+               : r->search == HP_AP_SEARCH_BAYES ? 3
+                                                 : HP_AP_CONFIRM_LR;
     double lo = clampd(c->lr / f, LR_MIN, LR_MAX), hi = clampd(c->lr * f, LR_MIN, LR_MAX);
     hp_buf_printf(b, "space: {lr: {type: float, low: %.6g, high: %.6g, log: true}", lo, hi);
     const char *sp = r->search == HP_AP_SEARCH_CONFIRM ? NULL : hp_ap_size_param(c);

@@ -25,6 +25,13 @@ typedef enum hp_ap_search {
                                 best, its size fixed, one trial per worker */
 } hp_ap_search_t;
 
+/* how far a confirm round's lr moves from the best's, each way; _TEXT is
+ * the same number in words (one literal, stringized) */
+#define HP_AP_CONFIRM_LR 1.5
+#define HP_AP_STR_(x) #x
+#define HP_AP_STR(x) HP_AP_STR_(x)
+#define HP_AP_CONFIRM_LR_TEXT HP_AP_STR(HP_AP_CONFIRM_LR)
+
 typedef struct hp_ap_round {
     char name[HP_SPEC_NAME_MAX];
     hp_ap_search_t search;

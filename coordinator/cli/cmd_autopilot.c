@@ -367,7 +367,8 @@ static const char *search_name(hp_ap_search_t s)
 {
     return s == HP_AP_SEARCH_SIMPLE ? "start simple (the defaults, sanity check, baselines)"
            : s == HP_AP_SEARCH_C2F     ? "coarse-to-fine on lr and size"
-           : s == HP_AP_SEARCH_CONFIRM ? "the best so far again with the change, lr within x1.5"
+           : s == HP_AP_SEARCH_CONFIRM ? "the best so far again with the change, lr within x"
+                                         HP_AP_CONFIRM_LR_TEXT
                                        : "bayes on lr and size";
 }
 
@@ -470,13 +471,10 @@ static int no_trial(pilot_t *pl, int round, const char *name, long long id, cons
         print_final(pl, 0, "a round had no completed trial");
         return HP_EXIT_FAIL;
     }
-    if (raise_lr) {
+    if (raise_lr)
         cur->lr *= 10;
-    } else {
-        if (cur->model == HP_MODEL_LENET)
-            cur->lenet_scale = hp_ap_lenet_scale(cur) * 4; /* the convolutions too */
-        cur->width *= 4;
-    }
+    else
+        hp_ap_grow(cur, 4);
     (*debug_retries)++;
     return -1;
 }

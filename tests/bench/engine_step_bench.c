@@ -42,9 +42,13 @@ int main(int argc, char **argv)
             model = argv[i + 1];
         else if (!strcmp(argv[i], "--steps"))
             steps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--set") && nsets < 32)
+        else if (!strcmp(argv[i], "--set")) {
+            if (nsets == (int)(sizeof sets / sizeof sets[0])) {
+                fprintf(stderr, "engine_step_bench: at most %d --set options\n", nsets);
+                return 2;
+            }
             sets[nsets++] = argv[i + 1];
-        else {
+        } else {
             fprintf(stderr, "engine_step_bench: unknown option %s\n", argv[i]);
             return 2;
         }

@@ -48,6 +48,21 @@ static hp_ap_config_t tuned(hp_model_t m, int images)
     return c;
 }
 
+static const char user_text[] = "name: u\nobjective: {metric: val_error, goal: minimize, "
+                                "target: 0.08}\ntrial: {dataset: {name: fashion-mnist}}\n";
+
+/* the user's spec as autopilot parses it, with what it fills in first */
+static void user_spec(hp_spec_t *u)
+{
+    static const char filled[] = "name: u\nobjective: {metric: val_error, goal: minimize, "
+                                 "target: 0.08}\nsearch: {algorithm: random, max_trials: 1}\n"
+                                 "space: {lr: {type: categorical, values: [0.0003]}}\n"
+                                 "trial: {model: mlp, epochs: 5, dataset: {name: fashion-mnist}}\n";
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(u, filled, strlen(filled), "u.yaml", &d), 0);
+    hp_diag_fini(&d);
+}
+
 START_TEST(test_target_met_is_done)
 {
     hp_report_t r = rep(0, 0.2, 0.21, 0.22);
@@ -158,18 +173,12 @@ START_TEST(test_lenet_convolutions_follow_the_model_not_the_tuning)
     hp_ap_round_size(&rd, 600, 50, 10, 2);
     hp_buf_t ov = {0};
     hp_spec_t u;
-    hp_diag_t dg = {0};
-    static const char filled[] = "name: u\nobjective: {metric: val_error, goal: minimize}\n"
-                                 "search: {algorithm: random, max_trials: 1}\n"
-                                 "space: {lr: {type: categorical, values: [0.0003]}}\n"
-                                 "trial: {model: mlp, dataset: {name: fashion-mnist}}\n";
-    ck_assert_int_eq(hp_spec_parse(&u, filled, strlen(filled), "u.yaml", &dg), 0);
+    user_spec(&u);
     hp_ap_round_overlay(&rd, &u, &ov);
     ck_assert_msg(strstr(ov.data, "conv1: 16, conv2: 43, fc2: 223, fc1: ~"), "%s", ov.data);
     ck_assert_msg(strstr(ov.data, "fc1: {type: int, low: 112, high: 450"), "%s", ov.data);
     hp_buf_fini(&ov);
     hp_spec_fini(&u);
-    hp_diag_fini(&dg);
     /* an untuned LeNet scales from its fc1 */
     c = tuned(HP_MODEL_LENET, 1);
     hp_ap_lenet_sizes(&c, &k1, &k2, &f2);
@@ -550,19 +559,12 @@ END_TEST
 /* the spec a round writes over the user's, parsed as the daemon would */
 static void round_spec(const hp_ap_round_t *r, hp_spec_t *out)
 {
-    static const char user[] = "name: u\nobjective: {metric: val_error, goal: minimize, "
-                               "target: 0.08}\ntrial: {dataset: {name: fashion-mnist}}\n";
-    /* what autopilot fills in before it parses the user's spec */
-    static const char filled[] = "name: u\nobjective: {metric: val_error, goal: minimize, "
-                                 "target: 0.08}\nsearch: {algorithm: random, max_trials: 1}\n"
-                                 "space: {lr: {type: categorical, values: [0.0003]}}\n"
-                                 "trial: {model: mlp, epochs: 5, dataset: {name: fashion-mnist}}\n";
     hp_spec_t u;
     hp_diag_t d = {0};
-    ck_assert_int_eq(hp_spec_parse(&u, filled, strlen(filled), "u.yaml", &d), 0);
+    user_spec(&u);
     hp_buf_t ov = {0}, text = {0};
     hp_ap_round_overlay(r, &u, &ov);
-    ck_assert_int_eq(hp_spec_overlay(user, strlen(user), "u.yaml", ov.data, HP_OVERLAY_REPLACE,
+    ck_assert_int_eq(hp_spec_overlay(user_text, strlen(user_text), "u.yaml", ov.data, HP_OVERLAY_REPLACE,
                                      &text, NULL, &d),
                      0);
     int rc = hp_spec_parse(out, text.data, text.len, r->name, &d);
