@@ -10,6 +10,7 @@
 #include "hp_check.h"
 
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -259,6 +260,26 @@ START_TEST(test_optimizers_blocked_and_zeroing)
     ck_assert_float_eq(h[N - 1], 1.0f);
     ck_assert(isnan(h[9000]));
     hp_opt_fini(&o);
+    /* every optimizer flags NaN and both infinities wherever they sit (the
+     * vectorised body, the tail), and no finite value, however large */
+    const float bad[] = {NAN, INFINITY, -INFINITY}, fine[] = {FLT_MAX, -FLT_MAX, 0.0f};
+    const int at[] = {0, 17, 4095, N - 1};
+    for (int kind = HP_OPT_SGD; kind <= HP_OPT_ADAMW; kind++) {
+        c.kind = (hp_opt_kind_t)kind;
+        for (size_t b = 0; b < HP_ARRAY_LEN(bad); b++)
+            for (size_t a = 0; a < HP_ARRAY_LEN(at); a++) {
+                ck_assert(hp_opt_init(&o, &c, N, err, sizeof err) == 0);
+                for (int i = 0; i < N; i++)
+                    g[i] = 0.5f, p[i] = 0.0f;
+                g[at[a]] = fine[b];
+                ck_assert_msg(hp_opt_step(&o, p, g, 0.01f) == 0, "optimizer %d: %g at %d flagged",
+                              kind, (double)fine[b], at[a]);
+                g[at[a]] = bad[b];
+                ck_assert_msg(hp_opt_step(&o, p, g, 0.01f) == 1, "optimizer %d: %g at %d missed",
+                              kind, (double)bad[b], at[a]);
+                hp_opt_fini(&o);
+            }
+    }
 }
 END_TEST
 

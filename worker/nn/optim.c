@@ -3,6 +3,7 @@
 #include "err.h"
 #include "simd_int.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,99 +27,68 @@ void hp_opt_fini(hp_opt_t *o)
     o->state = o->m = o->v = NULL;
 }
 
-/* The update loops are written in blocks of 8 lanes with an 8-wide
- * poison sum: a single running sum is a float reduction GCC may not
- * reorder, which kept the whole Adam loop scalar (14% of an MLP step).
- * Blocked, GCC vectorises each lane loop (sqrt and divide included, with
- * -fno-math-errno), and HP_NN_CLONES adds an AVX2 copy. The order of the
- * arithmetic per parameter is unchanged, so results match the scalar
- * loop bit for bit. x * 0 is 0 for finite x and NaN for NaN/Inf, so one
- * sum tells whether any gradient was not finite. */
-#define LANES 8
-
-HP_NN_CLONES
-static float sgd_block(float *p, const float *g, size_t n, float lr, float wd)
+/* The update loops are one plain loop each over restrict pointers, which
+ * GCC vectorises whole (sqrt and divide included, with -fno-math-errno).
+ * Whether a gradient was not finite is an int OR (|g| <= FLT_MAX fails
+ * for NaN and Inf): an integer reduction GCC may reorder, where a float
+ * sum (the g * 0 "poison" this replaced) is one it may not, and had to be
+ * written in blocks of lanes whose per-block alias checks were a third of
+ * the Adam loop. The order of the arithmetic per parameter is that of the
+ * scalar code, so results match it bit for bit. Adam, a tenth of an MLP
+ * step, gets the AVX-512 clone too (HP_NN_SIMD_CLONES: twice the lanes
+ * per divide and square root); the others are memory-bound. */
+HP_NN_INLINE int not_finite(float g)
 {
-    float poison[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            poison[j] += g[i + j] * 0.0f;
-            p[i + j] -= lr * (g[i + j] + wd * p[i + j]);
-        }
-    for (; i < n; i++) {
-        poison[0] += g[i] * 0.0f;
-        p[i] -= lr * (g[i] + wd * p[i]);
-    }
-    float s = 0.0f;
-    for (int j = 0; j < LANES; j++)
-        s += poison[j];
-    return s;
+    return !(fabsf(g) <= FLT_MAX);
 }
 
 HP_NN_CLONES
-static float momentum_block(float *p, const float *g, float *m, size_t n, float lr, float wd,
-                            float mu, int first)
+static int sgd_block(float *restrict p, const float *restrict g, size_t n, float lr, float wd)
 {
-    float poison[LANES] = {0};
-    /* the first step sets m = g (PyTorch): mu 0 does that without a branch */
-    if (first)
-        mu = 0.0f;
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            float gi = g[i + j] + wd * p[i + j];
-            poison[j] += g[i + j] * 0.0f;
-            m[i + j] = first ? gi : mu * m[i + j] + gi;
-            p[i + j] -= lr * m[i + j];
-        }
-    for (; i < n; i++) {
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad |= not_finite(g[i]);
+        p[i] -= lr * (g[i] + wd * p[i]);
+    }
+    return bad;
+}
+
+HP_NN_CLONES
+static int momentum_block(float *restrict p, const float *restrict g, float *restrict m, size_t n,
+                          float lr, float wd, float mu, int first)
+{
+    int bad = 0;
+    /* the first step sets m = g (PyTorch) */
+    for (size_t i = 0; i < n; i++) {
         float gi = g[i] + wd * p[i];
-        poison[0] += g[i] * 0.0f;
+        bad |= not_finite(g[i]);
         m[i] = first ? gi : mu * m[i] + gi;
         p[i] -= lr * m[i];
     }
-    float s = 0.0f;
-    for (int j = 0; j < LANES; j++)
-        s += poison[j];
-    return s;
+    return bad;
 }
 
 typedef struct adam_k {
     float b1, b2, step, rbc2, eps, l2, decay; /* decay: lr * wd for AdamW, else 0 */
 } adam_k_t;
 
-HP_NN_INLINE float adam_one(float *p, float g, float *m, float *v, const adam_k_t *k)
+HP_NN_SIMD_CLONES
+static int adam_block(float *restrict p, const float *restrict g, float *restrict m,
+                      float *restrict v, size_t n, adam_k_t k)
 {
-    float pi = *p;
-    pi -= k->decay * pi; /* AdamW: decoupled (decay 0 otherwise) */
-    g += k->l2 * pi;     /* Adam: L2 on the gradient (l2 0 for AdamW) */
-    float mi = k->b1 * *m + (1.0f - k->b1) * g;
-    float vi = k->b2 * *v + (1.0f - k->b2) * g * g;
-    *m = mi;
-    *v = vi;
-    *p = pi - k->step * mi / (sqrtf(vi) * k->rbc2 + k->eps);
-    return g;
-}
-
-HP_NN_CLONES
-static float adam_block(float *p, const float *g, float *m, float *v, size_t n, adam_k_t k)
-{
-    float poison[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            poison[j] += g[i + j] * 0.0f;
-            adam_one(p + i + j, g[i + j], m + i + j, v + i + j, &k);
-        }
-    for (; i < n; i++) {
-        poison[0] += g[i] * 0.0f;
-        adam_one(p + i, g[i], m + i, v + i, &k);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float pi = p[i], gi = g[i];
+        bad |= not_finite(gi);
+        pi -= k.decay * pi; /* AdamW: decoupled (decay 0 otherwise) */
+        gi += k.l2 * pi;    /* Adam: L2 on the gradient (l2 0 for AdamW) */
+        float mi = k.b1 * m[i] + (1.0f - k.b1) * gi;
+        float vi = k.b2 * v[i] + (1.0f - k.b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi - k.step * mi / (sqrtf(vi) * k.rbc2 + k.eps);
     }
-    float s = 0.0f;
-    for (int j = 0; j < LANES; j++)
-        s += poison[j];
-    return s;
+    return bad;
 }
 
 /* the constants of one step; advances o->t */
@@ -152,8 +122,8 @@ static step_k_t step_begin(hp_opt_t *o, float lr)
 }
 
 /* parameters [i, i + n) */
-static float update(hp_opt_t *o, const step_k_t *k, float *params, const float *grads, size_t i,
-                    size_t n)
+static int update(hp_opt_t *o, const step_k_t *k, float *params, const float *grads, size_t i,
+                  size_t n)
 {
     switch (k->kind) {
     case HP_OPT_SGD:
@@ -164,13 +134,13 @@ static float update(hp_opt_t *o, const step_k_t *k, float *params, const float *
     case HP_OPT_ADAMW:
         return adam_block(params + i, grads + i, o->m + i, o->v + i, n, k->adam);
     }
-    return 0.0f;
+    return 0;
 }
 
 int hp_opt_step(hp_opt_t *o, float *params, const float *grads, float lr)
 {
     step_k_t k = step_begin(o, lr);
-    return update(o, &k, params, grads, 0, o->n) != 0.0f;
+    return update(o, &k, params, grads, 0, o->n);
 }
 
 /* 16 KB of gradients: the zeroing finds them in L1 after the update read
@@ -183,7 +153,7 @@ int hp_opt_step_zero(hp_opt_t *o, float *params, float *grads, float lr)
     step_k_t k = step_begin(o, lr);
     for (size_t i = 0; i < o->n; i += CHUNK) {
         size_t n = o->n - i < CHUNK ? o->n - i : CHUNK;
-        if (update(o, &k, params, grads, i, n) != 0.0f)
+        if (update(o, &k, params, grads, i, n))
             return 1; /* this chunk's gradients and the rest kept, for the diagnosis */
         memset(grads + i, 0, sizeof(float) * n);
     }
