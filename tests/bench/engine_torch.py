@@ -110,6 +110,66 @@ class Attn(nn.Module):
         return self.out(h.mean(1))
 
 
+def train_flops(net, x):
+    """FLOPs of the matrix products and convolutions in one training step
+    of net on batch x: forward, then backward as the weight gradients plus
+    the input gradients wherever an input needs one (the first layer's,
+    the raw batch's, does not). Multiply-adds of the layers as written, so
+    direct convolution (a Winograd or FFT kernel would need fewer); the
+    elementwise work (activations, batch norm, softmax, the optimizer) is
+    left out, so this is a lower bound on the work and the time it gives
+    at the sgemm peak a lower bound on any step's time."""
+    total = [0]
+
+    def count(fwd, din):
+        """fwd: the layer's forward FLOPs, din: those of its input gradient"""
+        def hook(mod, inp, out):
+            total[0] += 2 * fwd(mod, inp[0], out)  # forward + weight gradient
+            if inp[0].requires_grad:
+                total[0] += din(mod, inp[0], out)
+            elif din is not fwd:
+                total[0] += fwd(mod, inp[0], out) - din(mod, inp[0], out)  # the rest of it
+        return hook
+
+    def linear(m, i, o):
+        return 2 * o.numel() * m.in_features
+
+    def conv(m, i, o):
+        k = 1
+        for d in m.kernel_size:
+            k *= d
+        return 2 * o.numel() * (m.in_channels // m.groups) * k
+
+    def lstm(m, i, o):
+        B, T, I = i.shape if m.batch_first else (i.shape[1], i.shape[0], i.shape[2])
+        return 2 * B * T * 4 * m.hidden_size * (I + m.hidden_size)
+
+    def lstm_din(m, i, o):
+        B, T, I = i.shape if m.batch_first else (i.shape[1], i.shape[0], i.shape[2])
+        return 2 * B * T * 4 * m.hidden_size * I
+
+    def mha(m, i, o):
+        B, T, C = i.shape if m.batch_first else (i.shape[1], i.shape[0], i.shape[2])
+        # in-projection (3 C), Q K^T and P V, out-projection (a Linear
+        # module, but called functionally: its hook would not fire)
+        return 2 * B * T * C * 3 * C + 2 * 2 * B * T * T * C + 2 * B * T * C * C
+
+    hooks = []
+    for m in net.modules():
+        if isinstance(m, nn.Linear) and not isinstance(m, nn.modules.linear.NonDynamicallyQuantizableLinear):
+            hooks.append(m.register_forward_hook(count(linear, linear)))
+        elif isinstance(m, (nn.Conv1d, nn.Conv2d)):
+            hooks.append(m.register_forward_hook(count(conv, conv)))
+        elif isinstance(m, nn.LSTM):
+            hooks.append(m.register_forward_hook(count(lstm, lstm_din)))
+        elif isinstance(m, nn.MultiheadAttention):
+            hooks.append(m.register_forward_hook(count(mha, mha)))
+    net(x)
+    for h in hooks:
+        h.remove()
+    return total[0]
+
+
 def build(model, hidden):
     if model == "resnet":
         return resnet()
