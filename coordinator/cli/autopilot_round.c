@@ -44,6 +44,26 @@ void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int 
     r->max_trials = n > cap ? cap : n;
 }
 
+int hp_ap_round_plan(hp_ap_round_t *r, double left, double share, double est_trial_s, int epochs,
+                     int workers, int first, int have_best)
+{
+    hp_ap_round_size(r, left * share, est_trial_s, epochs, workers);
+    if (r->epochs < epochs)
+        hp_ap_round_size(r, left, est_trial_s, epochs, workers);
+    if (first)
+        return 1;
+    if (left <= 0)
+        return 0;
+    if (est_trial_s > 0 && epochs > 0 && left < est_trial_s * r->epochs / epochs)
+        return 0;
+    return !(have_best && r->epochs < epochs);
+}
+
+int hp_ap_affordable(hp_ap_action_t a, double trial_s, double left)
+{
+    return !(trial_s > 0) || trial_s <= left || left <= 0 || a == HP_AP_BAYES;
+}
+
 /* multiply-adds per training sample, forward, at the built-in models'
  * shapes on 28x28 images (a sequence: 28 steps of 28), divided by the
  * engine's relative speed on them: the MLP's large GEMMs run about 3x

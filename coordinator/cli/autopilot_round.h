@@ -52,6 +52,26 @@ typedef struct hp_ap_round {
 void hp_ap_round_size(hp_ap_round_t *r, double share_s, double est_trial_s, int epochs,
                       int workers);
 
+/* hp_ap_round_plan sizes r for `left` seconds of budget and says whether
+ * to start it (1) or stop because the budget is spent (0). The round gets
+ * `share` of the time left (hp_ap_round_size), or all of it when its share
+ * would cut the step's `epochs` (a result that would not judge the step).
+ * It is not started, except as the first round (which measures the cost),
+ * when no time is left, when one trial of its epochs would not fit
+ * (est_trial_s: one trial of `epochs` epochs, <= 0 unknown), or when its
+ * epochs would still be cut and a best trial exists (have_best): it could
+ * only lose to that trial by training less, not beat it on its step's
+ * merit. Pure: the caller reads the clock. */
+int hp_ap_round_plan(hp_ap_round_t *r, double left, double share, double est_trial_s, int epochs,
+                     int workers, int first, int have_best);
+
+/* hp_ap_affordable is 0 when a step's one trial (trial_s, > 0 known)
+ * would not finish in the `left` seconds there are (> 0): the ladder then
+ * skips that step. Bayes is always affordable (its rounds shrink to the
+ * time), and an unknown cost or a spent budget skips nothing (the round
+ * plan stops the run instead). */
+int hp_ap_affordable(hp_ap_action_t a, double trial_s, double left);
+
 /* hp_ap_cost_scale: what one trial of `to` costs when one of `from` cost
  * est_s (same epochs): est_s scaled by the models' multiply-adds per
  * sample over the engine's speed on them (LeNet's convolutions grow with

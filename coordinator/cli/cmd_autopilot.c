@@ -497,7 +497,7 @@ static void decide_affordable(const pilot_t *pl, hp_ap_input_t *in,
         double per = hp_ap_cost_scale(measured, &dec->next, est);
         int ep = dec->next.epochs > 0 ? dec->next.epochs : epochs0;
         double trial = per * ep / epochs0, left = pl->deadline - hp_clock_now();
-        if (!(per > 0) || trial <= left || left <= 0 || dec->action == HP_AP_BAYES)
+        if (hp_ap_affordable(dec->action, trial, left))
             return;
         int k2 = snprintf(skipped + n, cap - n, "%s: about %.0f s a trial, %.0f s left: skipped; ",
                           hp_ap_action_name(dec->action), trial, left);
@@ -524,16 +524,8 @@ static int run_loop(pilot_t *pl, hp_ap_config_t start, int epochs0)
         /* early stopping and training longer set the epochs of the configs
          * that carry them */
         int epochs = cur.epochs > 0 ? cur.epochs : epochs0;
-        hp_ap_round_size(&r, left * share(search), est * epochs / epochs0, epochs, pl->workers);
-        /* rather than fewer epochs than the step needs (a result that
-         * would not judge it), the round takes the rest of the budget */
-        if (r.epochs < epochs)
-            hp_ap_round_size(&r, left, est * epochs / epochs0, epochs, pl->workers);
-        /* nor is a round started whose epochs would still be cut: it could
-         * not beat the best so far on the merit of its step, only lose to
-         * it by training less (the last bayes round of a spent budget) */
-        if (round > 1 && (left <= 0 || (est > 0 && left < est * r.epochs / epochs0) ||
-                          (pl->best.ok && r.epochs < epochs))) {
+        if (!hp_ap_round_plan(&r, left, share(search), est * epochs / epochs0, epochs,
+                              pl->workers, round == 1, pl->best.ok)) {
             print_final(pl, 0, "the budget is spent");
             return HP_EXIT_OK;
         }

@@ -515,6 +515,45 @@ START_TEST(test_cost_scales_with_the_model)
 }
 END_TEST
 
+/* the round plan: the share, the rest of the budget when the share would
+ * cut the step's epochs, and when a round is not started at all */
+START_TEST(test_round_plan_and_the_budget)
+{
+    hp_ap_round_t r = {.search = HP_AP_SEARCH_C2F};
+    /* 500 s left, 40% share, 20 s a 10-epoch trial, 2 workers: 200 s fit
+     * 20 trials, capped at 8, epochs kept */
+    ck_assert_int_eq(hp_ap_round_plan(&r, 500, 0.4, 20, 10, 2, 0, 1), 1);
+    ck_assert_int_eq(r.epochs, 10);
+    ck_assert_uint_eq(r.max_trials, 8);
+    /* 40 s left: the 16 s share would cut the epochs to 8; the round takes
+     * all 40 s instead, at the step's 10 epochs: two waves of 2 */
+    ck_assert_int_eq(hp_ap_round_plan(&r, 40, 0.4, 20, 10, 2, 0, 1), 1);
+    ck_assert_int_eq(r.epochs, 10);
+    ck_assert_uint_eq(r.max_trials, 4);
+    /* 15 s left: even all of it cuts the epochs (7): with a best trial to
+     * lose to, not started; with none yet, started at 7 */
+    ck_assert_int_eq(hp_ap_round_plan(&r, 15, 0.4, 20, 10, 2, 0, 1), 0);
+    ck_assert_int_eq(hp_ap_round_plan(&r, 15, 0.4, 20, 10, 2, 0, 0), 1);
+    ck_assert_int_eq(r.epochs, 7);
+    /* under one epoch's worth (1 s) left: not started even without a best */
+    ck_assert_int_eq(hp_ap_round_plan(&r, 1, 0.4, 20, 10, 2, 0, 0), 0);
+    /* nothing left: stop; but the first round always runs (it measures) */
+    ck_assert_int_eq(hp_ap_round_plan(&r, 0, 0.4, 20, 10, 2, 0, 0), 0);
+    ck_assert_int_eq(hp_ap_round_plan(&r, -5, 0.4, 20, 10, 2, 0, 1), 0);
+    ck_assert_int_eq(hp_ap_round_plan(&r, 0, 0.4, 20, 10, 2, 1, 0), 1);
+    /* an unknown cost never stops a round that has time */
+    ck_assert_int_eq(hp_ap_round_plan(&r, 10, 0.4, 0, 10, 2, 0, 1), 1);
+    ck_assert_int_eq(r.epochs, 10);
+    /* affordable: a step whose one trial outlasts the time left is skipped,
+     * except bayes; unknown costs and a spent budget skip nothing */
+    ck_assert_int_eq(hp_ap_affordable(HP_AP_ARCH, 2400, 700), 0);
+    ck_assert_int_eq(hp_ap_affordable(HP_AP_ARCH, 700, 700), 1);
+    ck_assert_int_eq(hp_ap_affordable(HP_AP_BAYES, 2400, 700), 1);
+    ck_assert_int_eq(hp_ap_affordable(HP_AP_BIGGER, 0, 700), 1);
+    ck_assert_int_eq(hp_ap_affordable(HP_AP_BIGGER, 2400, 0), 1);
+}
+END_TEST
+
 START_TEST(test_round_size)
 {
     hp_ap_round_t r = {.search = HP_AP_SEARCH_C2F};
@@ -627,6 +666,7 @@ static Suite *autopilot_suite(void)
     tcase_add_test(tc, test_unknown_bias_yields_to_a_larger_variance);
     tcase_add_test(tc, test_cost_scales_with_the_model);
     tcase_add_test(tc, test_round_size);
+    tcase_add_test(tc, test_round_plan_and_the_budget);
     tcase_add_test(tc, test_confirm_round_keeps_the_best_size);
     suite_add_tcase(s, tc);
     return s;
