@@ -122,13 +122,15 @@ def train_flops(net, x):
     total = [0]
 
     def count(fwd, din):
-        """fwd: the layer's forward FLOPs, din: those of its input gradient"""
+        """fwd: the layer's forward FLOPs; din: those of the backward's
+        products that only the input's gradient needs (a Linear's all of
+        its dX, an LSTM's only the x part: its recurrent dh is always
+        computed). Forward, weight gradients and input-side gradients are
+        each fwd; an input that needs no gradient skips din of them."""
         def hook(mod, inp, out):
-            total[0] += 2 * fwd(mod, inp[0], out)  # forward + weight gradient
-            if inp[0].requires_grad:
-                total[0] += din(mod, inp[0], out)
-            elif din is not fwd:
-                total[0] += fwd(mod, inp[0], out) - din(mod, inp[0], out)  # the rest of it
+            total[0] += 3 * fwd(mod, inp[0], out)
+            if not inp[0].requires_grad:
+                total[0] -= din(mod, inp[0], out)
         return hook
 
     def linear(m, i, o):
