@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from benchdoc import write_section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
@@ -204,16 +205,7 @@ def section(a, rc, wall, lines, err, rows, steps, n_trials, best_any, chosen, le
 
 
 def write_doc(text):
-    with open(DOC) as f:
-        doc = f.read()
-    if BEGIN in doc and END in doc:
-        a, rest = doc.split(BEGIN, 1)
-        _, b = rest.split(END, 1)
-        doc = a + text.rstrip("\n") + b
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    with open(DOC, "w") as f:
-        f.write(doc)
+    write_section(text, BEGIN, END, path=DOC)
 
 
 def main():

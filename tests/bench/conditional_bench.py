@@ -19,16 +19,17 @@ import argparse
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import time
 
 import numpy as np
 import optuna
+from benchdoc import markers, write_section
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BEGIN, END = markers("conditional-bench")
 
 
 def f_optimizer(trial):
@@ -143,14 +144,10 @@ def main():
         "process.",
         "",
     ]
-    text = "\n".join(lines)
+    text = "\n".join([BEGIN] + lines + [END])
     print(text)
     if a.write:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        doc = open(path).read()
-        pat = re.compile(r"^## Conditional spaces\n.*?(?=^## |\Z)", re.S | re.M)
-        doc = pat.sub(lambda m: text + "\n", doc) if pat.search(doc) else doc.rstrip() + "\n\n" + text
-        open(path, "w").write(doc)
+        write_section(text, BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from benchdoc import write_section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BEGIN = "<!-- dashboard-bench:begin -->"
@@ -283,15 +284,7 @@ def main():
             END]
     shutil.rmtree(tmp, ignore_errors=True)
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read()
-        block = "\n".join(text)
-        if BEGIN in old:
-            old = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-        else:
-            old = old.rstrip("\n") + "\n\n" + block + "\n"
-        open(path, "w").write(old)
-        print("wrote", path)
+        write_section("\n".join(text), BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ trial: {{function: branin}}
 OPTUNA = r"""
 import math, sys, time, optuna
 from multiprocessing import Process
+from benchdoc import write_section
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 url, n, procs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def branin(t):
@@ -220,15 +221,7 @@ def main():
              (scale_done, rss["VmRSS"] / 1024, rss["VmHWM"] / 1024, q_db * 1e3, q_coord * 1e3),
              END]
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-        block = "\n".join(text)
-        if BEGIN in old:
-            old = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-        else:
-            old = old.rstrip("\n") + "\n\n" + block + "\n"
-        open(path, "w").write(old)
-        print("wrote", path)
+        write_section("\n".join(text), BEGIN, END)
 
 
 if __name__ == "__main__":

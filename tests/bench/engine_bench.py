@@ -33,12 +33,12 @@ alternating, and writes its own sub-table (engine-arch-bench markers).
 Needs /usr/bin/python3 with torch (python3-torch), not a pyenv python.
 """
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from benchdoc import write_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -159,18 +159,7 @@ def arch_main(build, quick):
     ] + rows + [ARCH_END])
     print(text)
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read()
-        if ARCH_BEGIN in old:
-            new = re.sub(re.escape(ARCH_BEGIN) + ".*?" + re.escape(ARCH_END), lambda _: text, old,
-                         flags=re.S)
-        elif END in old:
-            new = old.replace(END, END + "\n\n" + text, 1)
-        else:
-            new = old.rstrip("\n") + "\n\n" + text + "\n"
-        with open(path, "w") as f:
-            f.write(new)
-        print("wrote", path)
+        write_section(text, ARCH_BEGIN, ARCH_END, after=END)
 
 
 # the best of the probe's timings of the MLP step's five GEMMs alone
@@ -336,18 +325,8 @@ def main():
     text = "\n".join(text + [end])
     print(text)
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-        if begin in old:
-            new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: text, old,
-                         flags=re.S)
-        elif begin != BEGIN and END in old:  # a subset's block follows the section
-            new = old.replace(END, END + "\n\n" + text, 1)
-        else:
-            new = old.rstrip("\n") + "\n\n" + text + "\n"
-        with open(path, "w") as f:
-            f.write(new)
-        print("wrote", path)
+        # a subset's block follows the all-models section
+        write_section(text, begin, end, after=END if begin != BEGIN else None)
 
 
 if __name__ == "__main__":

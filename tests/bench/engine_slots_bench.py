@@ -21,11 +21,11 @@ printed beside them. With --write the result replaces the slots section of
 docs/benchmarks.md.
 """
 import os
-import re
 import statistics
 import subprocess
 import sys
 import time
+from benchdoc import write_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -159,15 +159,7 @@ def main():
     ])
     print(text)
     if "--write" in opts:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read()
-        if BEGIN in old:
-            new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: text, old, flags=re.S)
-        else:
-            new = old.replace("<!-- engine-bench:end -->", "<!-- engine-bench:end -->\n\n" + text, 1)
-        with open(path, "w") as f:
-            f.write(new)
-        print("wrote", path)
+        write_section(text, BEGIN, END, after="<!-- engine-bench:end -->")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ TORCH = r'''
 import sys, time, torch, torch.nn.functional as F
 sys.path.insert(0, %r)
 from engine_torch import build, train_flops
+from benchdoc import write_section
 torch.set_num_threads(1)
 torch.manual_seed(1)
 net = build(%r, 256 if %r == "mlp" else 128)
@@ -144,19 +145,7 @@ def write(rows, peak, core, reps, load0, load1):
                    % (names[model], flops * 1e-9, floor_ms, mo, floor_ms / mo * 100, mt,
                       floor_ms / mt * 100, mt / mo, mt / floor_ms))
     out.append(END)
-    path = os.path.join(ROOT, "docs", "benchmarks.md")
-    with open(path) as f:
-        doc = f.read()
-    block = "\n".join(out)
-    if BEGIN in doc:
-        doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
-    else:
-        anchor = "<!-- engine-arch-bench:end -->"
-        i = doc.index(anchor) + len(anchor)
-        doc = doc[:i] + "\n\n" + block + doc[i:]
-    with open(path, "w") as f:
-        f.write(doc)
-    print("wrote", path)
+    write_section("\n".join(out), BEGIN, END, after="<!-- engine-arch-bench:end -->")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ last, and the time each took.
 import argparse
 import json
 import os
-import re
 import sqlite3
 import subprocess
 import sys
@@ -29,9 +28,11 @@ import numpy as np
 import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from scipy.stats import kendalltau, spearmanr
+from benchdoc import markers, write_section
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BEGIN, END = markers("importance-bench")
 
 # name: (space {param: spec dict}, awk expression, inert params, note)
 FUNCS = {
@@ -195,14 +196,10 @@ def main():
         "parameters (not benchmarked here, see docs/importance.md).",
         "",
     ]
-    text = "\n".join(lines)
+    text = "\n".join([BEGIN] + lines + [END])
     print(text)
     if a.write:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        doc = open(path).read()
-        pat = re.compile(r"^## Parameter importance\n.*?(?=^## |\Z)", re.S | re.M)
-        doc = pat.sub(lambda m: text + "\n", doc) if pat.search(doc) else doc.rstrip() + "\n\n" + text
-        open(path, "w").write(doc)
+        write_section(text, BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import pruning_curves as pc  # noqa: E402  (the curve family, the same for both tools)
 import optuna  # noqa: E402
+from benchdoc import write_section
 
 BEGIN = "<!-- pruning-bench:begin -->"
 END = "<!-- pruning-bench:end -->"
@@ -275,15 +276,7 @@ def main():
                 f.write(json.dumps(r) + "\n")
     print("\n".join(render(rows, seeds, quick, total)))
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read()  # re-read now: other sections may have changed meanwhile
-        block = "\n".join(render(rows, seeds, quick, total))
-        if BEGIN in old:
-            old = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-        else:
-            old = old.rstrip("\n") + "\n\n" + block + "\n"
-        open(path, "w").write(old)
-        print("wrote", path, file=sys.stderr)
+        write_section("\n".join(render(rows, seeds, quick, total)), BEGIN, END)
 
 
 def gap_note(rows):

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from benchdoc import write_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -290,15 +291,7 @@ def main():
             END]
     print("\n".join(text))
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read()
-        block = "\n".join(text)
-        if BEGIN in old:
-            old = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-        else:
-            old = old.rstrip("\n") + "\n\n" + block + "\n"
-        open(path, "w").write(old)
-        print("wrote", path)
+        write_section("\n".join(text), BEGIN, END)
 
 
 if __name__ == "__main__":

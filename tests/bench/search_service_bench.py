@@ -48,6 +48,7 @@ import bench_search_quality as bsq  # noqa: E402  (functions, Optuna and sklearn
 import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 import sklearn  # noqa: E402
+from benchdoc import write_section
 
 BEGIN = "<!-- search-service-bench:begin -->"
 END = "<!-- search-service-bench:end -->"
@@ -420,15 +421,7 @@ def main():
     text.append(END)
     print("\n".join(text))
     if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read()  # re-read now: other sections may have changed meanwhile
-        block = "\n".join(text)
-        if BEGIN in old:
-            old = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-        else:
-            old = old.rstrip("\n") + "\n\n" + block + "\n"
-        open(path, "w").write(old)
-        print("wrote", path, file=sys.stderr)
+        write_section("\n".join(text), BEGIN, END)
 
 
 if __name__ == "__main__":
