@@ -29,7 +29,10 @@ Final test accuracy: the test accuracy of the best completed trial (by its
 last validation accuracy) when the study stopped.
 
 --quick: one seed, 4 epochs, a lower target (a few minutes). --target ACC
-changes the target (a fraction), --seeds N the number of seeds. --write replaces
+changes the target (a fraction), --seeds N the number of seeds, --cap S the
+time after which a study that has not reached it is stopped, --trials N each
+study's max_trials (large enough that the time cap, not the trial count,
+ends a study that misses the target). --write replaces
 the pruning-real-bench section of docs/benchmarks.md (and nothing else).
 """
 import gzip
@@ -44,6 +47,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from benchdoc import write_section
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -404,24 +409,32 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--optuna-worker":
         optuna_worker(sys.argv[2:])
         return
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    build = os.path.abspath(args[0] if args else os.path.join(ROOT, "build"))
-    quick = "--quick" in sys.argv
-    raw_path = None
-    nseeds = 1 if quick else 3
-    for i, a in enumerate(sys.argv):
-        if a == "--raw" and i + 1 < len(sys.argv):
-            raw_path = sys.argv[i + 1]
-        if a == "--seeds" and i + 1 < len(sys.argv):
-            nseeds = int(sys.argv[i + 1])
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("build", nargs="?", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the studies' databases and logs")
+    ap.add_argument("--seeds", type=int)
+    ap.add_argument("--target", type=float, help="validation accuracy, a fraction")
+    ap.add_argument("--cap", type=int, help="seconds before a study that missed the target stops")
+    ap.add_argument("--trials", type=int, help="each study's max_trials")
+    ap.add_argument("--raw", help="write one JSON line per study here")
+    opt = ap.parse_args()
+    build = os.path.abspath(opt.build)
+    quick = opt.quick
+    raw_path = opt.raw
+    nseeds = opt.seeds or (1 if quick else 3)
     # epochs = max_resource; rungs at 1, 3 (eta 3) for 9 epochs
     # the issue's target, 89% validation accuracy in 9 epochs: every study
     # of the first full runs reached it within 2 minutes (--target to change)
     cfg = ({"epochs": 4, "eta": 2, "target": 0.875, "trials": 40, "cap": 180} if quick else
            {"epochs": 9, "eta": 3, "target": 0.89, "trials": 60, "cap": 300})
-    for i, a in enumerate(sys.argv):
-        if a == "--target" and i + 1 < len(sys.argv):
-            cfg["target"] = float(sys.argv[i + 1])
+    for k in ("target", "cap", "trials"):
+        if getattr(opt, k) is not None:
+            cfg[k] = getattr(opt, k)
+    if not 0 < cfg["target"] < 1:
+        sys.exit("pruning_real_bench: --target %g is not a fraction in (0, 1)" % cfg["target"])
     import optuna
     import torch
     for b in ("hpsearch", "hpsearchd", "hpworker"):
@@ -429,6 +442,7 @@ def main():
             sys.exit("pruning_real_bench: %s/bin/%s not found; build first" % (build, b))
     tmp = tempfile.mkdtemp(prefix="hp-prune-real-")
     rows = []
+    load0 = os.getloadavg()[0]
     t_start = time.time()
     try:
         for seed in range(nseeds):
@@ -438,7 +452,7 @@ def main():
             rows.append(hp_study(build, tmp, "noprune", seed, cfg, False))
             rows.append(optuna_study(tmp, seed, cfg))
     finally:
-        if "--keep" not in sys.argv:
+        if not opt.keep:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             log("kept %s" % tmp)
@@ -497,8 +511,8 @@ def main():
 
     day = time.strftime("%Y-%m-%d")
     text = [BEGIN, "## Early stopping on the real task (issue 13)", "",
-            "`/usr/bin/python3 tests/bench/pruning_real_bench.py`%s, measured %s on the shared "
-            "2-core machine while other jobs ran (%.0f min in all). Tune the MLP on Fashion-MNIST "
+            "`/usr/bin/python3 tests/bench/pruning_real_bench.py%s`, measured %s on the shared "
+            "2-core machine, load average %.1f at the start (%.0f min in all). Tune the MLP on Fashion-MNIST "
             "(full training set, 10%% held out for validation) with 2 workers of one core each: "
             "lr log [1e-4, 1e-2], hidden [64, 512] step 32, dropout [0, 0.5], weight_decay log "
             "[1e-6, 1e-2], batch_size {64, 128, 256}; relu, Adam; %d epochs per trial; seeds "
@@ -508,7 +522,8 @@ def main():
             "HyperbandPruner(1, %d, %d), two processes on one SQLite file, each training the "
             "same MLP (same init, L2 in Adam's gradient, dropout after the hidden layer) with "
             "PyTorch %s on one thread, its data loaded once per process."
-            % (" --quick" if quick else "", day, total / 60, cfg["epochs"], nseeds - 1,
+            % ("".join(" " + a for a in sys.argv[1:] if a not in ("--write", "--keep")), day,
+               load0, total / 60, cfg["epochs"], nseeds - 1,
                cfg["epochs"], cfg["eta"], optuna.__version__, cfg["epochs"], cfg["eta"],
                torch.__version__), "",
             "Time to target: from the start of the study (hpsearch: `studies.created`, before "
@@ -524,14 +539,8 @@ def main():
     text += ["", END]
     block = "\n".join(text)
     print(block)
-    if "--write" in sys.argv:
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        old = open(path).read()
-        if BEGIN in old:
-            old = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-        else:
-            old = old.rstrip("\n") + "\n\n" + block + "\n"
-        open(path, "w").write(old)
+    if opt.write:
+        write_section(block, BEGIN, END)
 
 
 if __name__ == "__main__":
