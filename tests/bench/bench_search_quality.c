@@ -6,9 +6,16 @@
  * workers (4 trials always pending, the oldest finishing first).
  *
  *   bench_search_quality [--seeds N] [--evals N] [--only ALGO] [--fn FUNCTION]
+ *                        [--noise SD] [--workers N]
  *
  * One JSON line per (function, algorithm, seed) with the simple regret
- * (best - known minimum) after 20, 50, 60 and 100 evaluations. The driver
+ * (best - known minimum) after 20, 50, 60 and 100 evaluations.
+ * --noise SD adds Gaussian noise of that standard deviation to every value
+ * the sampler sees (seeded by the seed and the trial number), as a
+ * validation score carries the noise of its sample and of training; the
+ * regret is then the true value of the best-looking trial (the one a user
+ * would pick) minus the minimum. --workers N sets the parallel bayes
+ * variant's workers (default 4). The driver
  * bench_search_quality.py runs it next to Optuna and scikit-learn and
  * prints medians. Built by the bench_search_quality target
  * (EXCLUDE_FROM_ALL). */
@@ -16,6 +23,8 @@
 #include "sampler.h"
 #include "spec.h"
 #include "testfn.h"
+
+#include "rng.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -62,8 +71,10 @@ static int make_spec(hp_spec_t *spec, const fn_t *fn, const char *algo, int eval
     return rc;
 }
 
-/* Run one search; regret[k] = best after k+1 evaluations. */
-static int run(const fn_t *fn, const char *algo, int evals, int seed, int workers, double *regret)
+/* Run one search; regret[k] = the true value of the best-looking of the
+ * first k+1 evaluations minus the minimum. */
+static int run(const fn_t *fn, const char *algo, int evals, int seed, int workers, double noise,
+               double *regret)
 {
     hp_spec_t spec;
     if (make_spec(&spec, fn, algo, evals, seed) < 0)
@@ -76,7 +87,7 @@ static int run(const fn_t *fn, const char *algo, int evals, int seed, int worker
     }
     hp_obs_t *obs = calloc((size_t)evals, sizeof *obs);
     double *xs = calloc((size_t)evals * fn->d, sizeof *xs);
-    double fmin_ = hp_testfn_minimum(fn->f, fn->d), best = INFINITY;
+    double fmin_ = hp_testfn_minimum(fn->f, fn->d), best = INFINITY, best_true = INFINITY;
     int suggested = 0, done = 0;
     size_t oldest = 0;
     while (done < evals) {
@@ -97,12 +108,21 @@ static int run(const fn_t *fn, const char *algo, int evals, int seed, int worker
         /* the oldest running trial finishes */
         while (obs[oldest].state != HP_OBS_PENDING)
             oldest++;
-        double y;
+        double y, seen;
         hp_testfn_eval(fn->f, obs[oldest].x, fn->d, &y);
+        seen = y;
+        if (noise > 0) {
+            hp_rng_t r;
+            hp_rng_init(&r, 0x5EED0000u + (uint64_t)seed, oldest);
+            seen += noise * hp_rng_normal(&r);
+        }
         obs[oldest].state = HP_OBS_COMPLETED;
-        obs[oldest].value = y;
-        best = fmin(best, y);
-        regret[done++] = best - fmin_;
+        obs[oldest].value = seen;
+        if (seen < best) {
+            best = seen;
+            best_true = y;
+        }
+        regret[done++] = best_true - fmin_;
     }
     free(obs);
     free(xs);
@@ -114,7 +134,8 @@ static int run(const fn_t *fn, const char *algo, int evals, int seed, int worker
 int main(int argc, char **argv)
 {
     openblas_set_num_threads(1);
-    int seeds = 10, evals = 100;
+    int seeds = 10, evals = 100, workers = 4;
+    double noise = 0;
     const char *only = NULL, *only_fn = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--seeds"))
@@ -125,6 +146,10 @@ int main(int argc, char **argv)
             only = argv[i + 1];
         else if (!strcmp(argv[i], "--fn"))
             only_fn = argv[i + 1];
+        else if (!strcmp(argv[i], "--noise"))
+            noise = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--workers"))
+            workers = atoi(argv[i + 1]);
     }
     const char *algos[] = {"random", "coarse-to-fine", "bayes", "bayes-4workers"};
     double *regret = malloc((size_t)evals * sizeof *regret);
@@ -135,9 +160,14 @@ int main(int argc, char **argv)
             for (int seed = 0; seed < seeds; seed++) {
                 int par = a == 3;
                 int n = par ? (evals < 60 ? evals : 60) : evals;
-                if (run(&fns[fi], par ? "bayes" : algos[a], n, seed, par ? 4 : 1, regret) < 0)
+                if (run(&fns[fi], par ? "bayes" : algos[a], n, seed, par ? workers : 1, noise,
+                        regret) < 0)
                     return 1;
-                printf("{\"fn\":\"%s\",\"algo\":\"%s\",\"seed\":%d", fns[fi].name, algos[a], seed);
+                char name[32];
+                if (par)
+                    snprintf(name, sizeof name, "bayes-%dworkers", workers);
+                printf("{\"fn\":\"%s\",\"algo\":\"%s\",\"seed\":%d", fns[fi].name,
+                       par ? name : algos[a], seed);
                 int at[4] = {20, 50, 60, 100};
                 for (int k = 0; k < 4; k++)
                     if (at[k] <= n)
