@@ -30,7 +30,9 @@ Rules, each against the Optuna pruner of the same kind and settings:
   asha       | SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
   asha (min_resource 3) | SuccessiveHalvingPruner(min_resource=3, reduction_factor=3)
   hyperband  | HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)
+  hyperband (min_resource 3) | HyperbandPruner(min_resource=3, max_resource=27, reduction_factor=3)
   median     | MedianPruner(n_startup_trials=5, n_warmup_steps=0, interval_steps=1)
+  median (warmup_steps 3) | MedianPruner(n_startup_trials=5, n_warmup_steps=3, interval_steps=1)
 
 Regret = best completed final value - the best final value over the seed's
 N configurations (what no pruning finds: it runs every configuration to T).
@@ -75,17 +77,24 @@ RULES = [
     ("hyperband", "hyperband",
      "{rule: hyperband, min_resource: 1, max_resource: 27, reduction_factor: 3}",
      lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)),
+    ("hyperband3", "hyperband, min_resource 3",
+     "{rule: hyperband, min_resource: 3, max_resource: 27, reduction_factor: 3}",
+     lambda: optuna.pruners.HyperbandPruner(min_resource=3, max_resource=27, reduction_factor=3)),
     ("median", "median", "{rule: median, warmup_steps: 0, interval_steps: 1, min_trials: 5, "
      "max_resource: 27}",
      lambda: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0, interval_steps=1)),
+    ("median3", "median, warmup_steps 3", "{rule: median, warmup_steps: 3, interval_steps: 1, "
+     "min_trials: 5, max_resource: 27}",
+     lambda: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=3, interval_steps=1)),
 ]
 # rules whose decisions, made one trial at a time, must be Optuna's exactly
 # (hyperband is left out: the two split trials into brackets by different
 # hashes)
-EXACT = ("none", "asha", "asha3", "median")
+EXACT = ("none", "asha", "asha3", "median", "median3")
 OPTUNA_NAME = {"none": "NopPruner", "asha": "SuccessiveHalvingPruner",
                "asha3": "SuccessiveHalvingPruner(min_resource=3)", "hyperband": "HyperbandPruner",
-               "median": "MedianPruner"}
+               "hyperband3": "HyperbandPruner(min_resource=3)", "median": "MedianPruner",
+               "median3": "MedianPruner(n_warmup_steps=3)"}
 
 SPEC = """name: {name}
 objective: {{metric: loss, goal: minimize}}
@@ -410,9 +419,12 @@ def render(rows, seeds, quick, total):
             "Settings: hpsearch `pruning: {rule: asha, min_resource: 1, max_resource: 27, "
             "reduction_factor: 3}` (rungs at steps 1, 3, 9), the same with `min_resource: 3` "
             "(rungs 3, 9), `{rule: hyperband, min_resource: 1, max_resource: 27, "
-            "reduction_factor: 3}` (4 brackets), `{rule: median, warmup_steps: 0, min_trials: "
-            "5, max_resource: 27}` (not judged at step 27, where a trial is complete); Optuna's pruners with the same numbers (SuccessiveHalvingPruner "
-            "min_early_stopping_rate 0; MedianPruner n_startup_trials 5).", "",
+            "reduction_factor: 3}` (4 brackets) and the same with `min_resource: 3` (3 "
+            "brackets), `{rule: median, warmup_steps: 0, min_trials: 5, max_resource: 27}` (not "
+            "judged at step 27, where a trial is complete) and the same with `warmup_steps: 3` "
+            "(not judged before step 3); Optuna's pruners with the same numbers "
+            "(SuccessiveHalvingPruner min_early_stopping_rate 0; MedianPruner n_startup_trials "
+            "5, n_warmup_steps 0 or 3).", "",
             exact, "", "Targets (issue 13, benchmark 1):", "", *verdicts, "", gap_note(rows), "",
             "A stop takes a moment to reach the program: the programs ran a median %.1f steps "
             "(max %.1f) past the step at which each pruned trial was stopped (%.0f%% more "
