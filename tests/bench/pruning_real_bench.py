@@ -405,6 +405,16 @@ def fmt_s(x):
     return "—" if x is None else "%.0f s" % x
 
 
+def seed_text(seeds, merged):
+    def span(xs):
+        return "%d..%d" % (xs[0], xs[-1]) if xs == list(range(xs[0], xs[-1] + 1)) else \
+            ", ".join(str(x) for x in xs)
+    out = span(seeds)
+    if merged:
+        out += " (seeds %s from an earlier run of the same settings, `--merge`)" % span(merged)
+    return out
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--optuna-worker":
         optuna_worker(sys.argv[2:])
@@ -419,7 +429,11 @@ def main():
     ap.add_argument("--target", type=float, help="validation accuracy, a fraction")
     ap.add_argument("--cap", type=int, help="seconds before a study that missed the target stops")
     ap.add_argument("--trials", type=int, help="each study's max_trials")
-    ap.add_argument("--raw", help="write one JSON line per study here")
+    ap.add_argument("--raw", help="write one JSON line per study here, as each ends")
+    ap.add_argument("--first-seed", type=int, default=0, help="run seeds N, N+1, ...")
+    ap.add_argument("--merge", action="append", default=[],
+                    help="add the studies of an earlier run's --raw file (same settings, other "
+                         "seeds) to the table")
     opt = ap.parse_args()
     build = os.path.abspath(opt.build)
     quick = opt.quick
@@ -441,26 +455,40 @@ def main():
         if not os.access(os.path.join(build, "bin", b), os.X_OK):
             sys.exit("pruning_real_bench: %s/bin/%s not found; build first" % (build, b))
     tmp = tempfile.mkdtemp(prefix="hp-prune-real-")
+    seeds = list(range(opt.first_seed, opt.first_seed + nseeds))
+    merged = []
+    for path in opt.merge:
+        with open(path) as f:
+            merged += [json.loads(line) for line in f if line.strip()]
+    clash = sorted({r["seed"] for r in merged} & set(seeds))
+    if clash:
+        sys.exit("pruning_real_bench: seeds %s are both run and merged" % clash)
     rows = []
+    raw = open(raw_path, "w") if raw_path else None
     load0 = os.getloadavg()[0]
     t_start = time.time()
     try:
-        for seed in range(nseeds):
+        for seed in seeds:
             # the three sides alternate, seed by seed, so load from other
             # work on the machine falls on all of them
-            rows.append(hp_study(build, tmp, "asha", seed, cfg, True))
-            rows.append(hp_study(build, tmp, "noprune", seed, cfg, False))
-            rows.append(optuna_study(tmp, seed, cfg))
+            for run in (lambda: hp_study(build, tmp, "asha", seed, cfg, True),
+                        lambda: hp_study(build, tmp, "noprune", seed, cfg, False),
+                        lambda: optuna_study(tmp, seed, cfg)):
+                rows.append(run())
+                if raw:  # as each study ends: a run stopped early keeps what it measured
+                    raw.write(json.dumps(rows[-1], sort_keys=True) + "\n")
+                    raw.flush()
     finally:
+        if raw:
+            raw.close()
         if not opt.keep:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             log("kept %s" % tmp)
     total = time.time() - t_start
-    if raw_path:
-        with open(raw_path, "w") as f:
-            for r in rows:
-                f.write(json.dumps(r, sort_keys=True) + "\n")
+    merged_seeds = sorted({r["seed"] for r in merged})
+    rows = sorted(merged + rows, key=lambda r: r["seed"])
+    all_seeds = sorted({r["seed"] for r in rows})
 
     sides = [("asha", "hpsearch bayes + asha"), ("noprune", "hpsearch bayes, no pruning"),
              ("optuna", "Optuna TPE + HyperbandPruner, PyTorch")]
@@ -512,18 +540,19 @@ def main():
     day = time.strftime("%Y-%m-%d")
     text = [BEGIN, "## Early stopping on the real task (issue 13)", "",
             "`/usr/bin/python3 tests/bench/pruning_real_bench.py%s`, measured %s on the shared "
-            "2-core machine, load average %.1f at the start (%.0f min in all). Tune the MLP on Fashion-MNIST "
+            "2-core machine, load average %.1f at the start (%.0f min%s). Tune the MLP on Fashion-MNIST "
             "(full training set, 10%% held out for validation) with 2 workers of one core each: "
             "lr log [1e-4, 1e-2], hidden [64, 512] step 32, dropout [0, 0.5], weight_decay log "
             "[1e-6, 1e-2], batch_size {64, 128, 256}; relu, Adam; %d epochs per trial; seeds "
-            "0..%d. hpsearch: `hpsearch run --workers 2`, `search: {algorithm: bayes, "
+            "%s. hpsearch: `hpsearch run --workers 2`, `search: {algorithm: bayes, "
             "parallelism: 2}`, with `pruning: {rule: asha, metric: val_error, min_resource: 1, "
             "max_resource: %d, reduction_factor: %d}` or without. Optuna %s: TPESampler + "
             "HyperbandPruner(1, %d, %d), two processes on one SQLite file, each training the "
             "same MLP (same init, L2 in Adam's gradient, dropout after the hidden layer) with "
             "PyTorch %s on one thread, its data loaded once per process."
             % ("".join(" " + a for a in sys.argv[1:] if a not in ("--write", "--keep")), day,
-               load0, total / 60, cfg["epochs"], nseeds - 1,
+               load0, total / 60, " for the seeds run here" if merged else " in all",
+               cfg["epochs"], seed_text(all_seeds, merged_seeds),
                cfg["epochs"], cfg["eta"], optuna.__version__, cfg["epochs"], cfg["eta"],
                torch.__version__), "",
             "Time to target: from the start of the study (hpsearch: `studies.created`, before "
