@@ -78,6 +78,34 @@ static const char *const fit_labels[] = {"under-fit",   "over-fit",         "shi
                                          "val overfit", "no material term", "unknown"};
 #define N_FITS (sizeof fit_order / sizeof fit_order[0])
 
+/* Ascending trial numbers as runs, "0, 2-5, 9" (two in a row stay a
+ * list, "1, 2"), the first MAX_RUNS of them and then how many more
+ * trials: a study of thousands of trials gets a line, not a page. */
+#define MAX_RUNS 12
+static void print_numbers(FILE *f, const long *v, size_t n)
+{
+    size_t runs = 0, shown = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
+            j++;
+        if (runs < MAX_RUNS) {
+            fputs(runs ? ", " : " ", f);
+            if (j == i)
+                fprintf(f, "%ld", v[i]);
+            else if (j == i + 1)
+                fprintf(f, "%ld, %ld", v[i], v[j]);
+            else
+                fprintf(f, "%ld-%ld", v[i], v[j]);
+            shown = j + 1;
+        }
+        runs++;
+        i = j + 1;
+    }
+    if (shown < n)
+        fprintf(f, ", and %zu more", n - shown);
+}
+
 static int is_number(const char *cell)
 {
     return cell && !hp_json_is_null(cell) && cell[0] != '"';
@@ -339,16 +367,20 @@ static void print_text(FILE *f, const view_t *vw)
 
     size_t n = hp_table_rows(t);
     fprintf(f, "\nacross the study (%zu trial%s)\n", n, n == 1 ? "" : "s");
-    for (size_t k = 0; k < N_FITS; k++) {
+    long *nums = malloc((n ? n : 1) * sizeof *nums);
+    for (size_t k = 0; nums && k < N_FITS; k++) {
         fprintf(f, "  %-17s", fit_labels[k]);
-        int any = 0;
+        size_t m = 0;
         for (size_t i = 0; i < n; i++)
-            if (vw->fits[i] == fit_order[k]) {
-                fprintf(f, "%s%s", any ? ", " : " ", hp_table_cell(t, i, C_NUMBER));
-                any = 1;
-            }
-        fputs(any ? "\n" : " -\n", f);
+            if (vw->fits[i] == fit_order[k])
+                nums[m++] = strtol(hp_table_cell(t, i, C_NUMBER), NULL, 10);
+        if (m)
+            print_numbers(f, nums, m); /* the query returns trials by number */
+        fputs(m ? "\n" : " -\n", f);
     }
+    if (!nums)
+        fputs("  (out of memory listing the trials)\n", f);
+    free(nums);
     fputs("  diagnosis        ", f);
     for (size_t k = 0; k < N_VERDICTS; k++)
         fprintf(f, " %s %zu,", verdicts[k], vw->diag[k]);

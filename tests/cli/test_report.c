@@ -431,6 +431,22 @@ static void build_db(void)
     ck_assert_int_eq(hp_store_trial_fail(st, t, l, "exit 1", err, sizeof err), 0);
     new_trial(st, p);
 
+    /* study "many": trials 0, 2, .., 24 over-fit, the odd ones before 25
+     * and 25..34 pending (unknown), for the lists across the study */
+    int64_t mny = make_study(st, "many",
+                             "{\"name\":\"many\",\"objective\":{\"metric\":\"val_error\","
+                             "\"goal\":\"minimize\",\"human_error\":0.01}}");
+    for (int k = 0; k < 35; k++) {
+        t = new_trial(st, mny);
+        if (k % 2 || k >= 25)
+            continue;
+        l = start(st, t, &a);
+        metric(st, t, a, 0, "train_error", 0.03);
+        metric(st, t, a, 0, "val_error", 0.2);
+        metric(st, t, a, -1, "test_error", 0.21);
+        complete(st, t, l, 0.2, "healthy");
+    }
+
     int64_t b = make_study(st, "bare", "{\"name\":\"bare\"}");
     t = new_trial(st, b), l = start(st, t, &a);
     metric(st, t, a, 0, "train_error", 0.05);
@@ -551,7 +567,7 @@ START_TEST(test_cli_report_text)
     /* across the study */
     ck_line(o, "  under-fit ", (const char *[]){" 0", NULL});
     ck_line(o, "  over-fit ", (const char *[]){"1, 2", NULL});
-    ck_line(o, "  unknown ", (const char *[]){"3, 4, 5", NULL});
+    ck_has(o, "\n  unknown           3-5\n"); /* a run of three or more is a range */
     ck_line(o, "  diagnosis ",
             (const char *[]){"healthy 2,", "goes_up 0,", "explodes 1,", "plateaus 1,",
                              "not diagnosed 2", NULL});
@@ -785,6 +801,23 @@ START_TEST(test_cli_report_pruning)
 }
 END_TEST
 
+/* A study of many trials lists each fit's trials as runs, the first 12
+ * of them and then how many trials more, not every number */
+START_TEST(test_cli_report_many_trials)
+{
+    run_t r = hpsearch((const char *[]){"report", "--db", dbpath, "many", NULL});
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_has(r.out, "\nacross the study (35 trials)\n"
+                  "  under-fit         -\n"
+                  "  over-fit          0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, and 1 more\n"
+                  "  shift             -\n"
+                  "  val overfit       -\n"
+                  "  no material term  -\n"
+                  "  unknown           1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, and 10 more\n");
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(test_cli_report_errors)
 {
     run_t r = hpsearch((const char *[]){"report", "--db", dbpath, "nope", NULL});
@@ -825,6 +858,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_cli_report_json);
     tcase_add_test(tc, test_cli_report_errors);
     tcase_add_test(tc, test_cli_report_pruning);
+    tcase_add_test(tc, test_cli_report_many_trials);
     tcase_add_test(tc, test_cli_report_baselines);
     tcase_add_test(tc, test_cli_report_stored_baselines);
     suite_add_tcase(s, tc);
