@@ -24,7 +24,7 @@ def markers(name):
     return "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
 
 
-def replace_section(doc, block, begin, end, after=None):
+def replace_section(doc, block, begin, end, after=None, path=DOC):
     """doc with the text from begin to end (both included) replaced by block.
     A doc without the section gets it after the marker `after` when that is
     in doc, else at the end. block must start with begin and end with end;
@@ -34,13 +34,15 @@ def replace_section(doc, block, begin, end, after=None):
     if not (block.startswith(begin) and block.endswith(end)):
         raise ValueError("the block for %s must start with it and end with %s" % (begin, end))
     if doc.count(begin) > 1 or doc.count(end) > 1:
-        raise ValueError("%s holds %s or %s more than once; fix it by hand" % (DOC, begin, end))
+        raise ValueError("%s holds %s or %s more than once; fix it by hand" % (path, begin, end))
     i = doc.find(begin)
     if i >= 0:
         j = doc.find(end, i)
         if j < 0:
-            raise ValueError("%s has %s but no %s after it; fix it by hand" % (DOC, begin, end))
+            raise ValueError("%s has %s but no %s after it; fix it by hand" % (path, begin, end))
         return doc[:i] + block + doc[j + len(end):]
+    if end in doc:
+        raise ValueError("%s has %s without its %s; fix it by hand" % (path, end, begin))
     if after and after in doc:
         k = doc.index(after) + len(after)
         return doc[:k] + "\n\n" + block + doc[k:]
@@ -52,7 +54,7 @@ def write_section(block, begin, end, after=None, path=DOC):
     with open(path) as f:
         doc = f.read()
     try:
-        new = replace_section(doc, block, begin, end, after)
+        new = replace_section(doc, block, begin, end, after, path)
     except ValueError as e:
         sys.exit("benchdoc: " + str(e))
     with open(path, "w") as f:
@@ -72,7 +74,7 @@ def self_test():
         "# T\n" + yb + "\ny\n" + ye + "\n\n" + blk + "\ntail\n"
     assert replace_section("# T\n", blk, b, e, after=ye) == "# T\n\n" + blk + "\n"
     for bad_doc in ("a\n" + b + "\nno end\n", "a\n" + e + "\n" + b + "\n",
-                    b + e + "\n" + b + e + "\n"):
+                    b + e + "\n" + b + e + "\n", "a\n" + e + "\nno begin\n"):
         try:
             replace_section(bad_doc, blk, b, e)
         except ValueError:
@@ -84,7 +86,29 @@ def self_test():
         pass
     else:
         raise AssertionError("accepted a block without its markers")
+    check_scripts()
     print("benchdoc: self-test passed")
+
+
+def check_scripts():
+    """every benchmark that calls write_section (or markers) imports it at
+    module level, not inside a code string it runs in a subprocess: a
+    misplaced import fails only after the whole benchmark has run"""
+    import ast
+    import glob
+    here = os.path.dirname(os.path.abspath(__file__))
+    for f in sorted(glob.glob(os.path.join(here, "*.py"))):
+        if os.path.basename(f) == "benchdoc.py":
+            continue
+        tree = ast.parse(open(f).read(), f)
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} & \
+            {"write_section", "markers"}
+        have = {a.name for n in tree.body if isinstance(n, ast.ImportFrom) and
+                n.module == "benchdoc" for a in n.names}
+        missing = used - have
+        if missing:
+            raise AssertionError("%s uses %s without importing it from benchdoc at module "
+                                 "level" % (os.path.basename(f), ", ".join(sorted(missing))))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from benchdoc import write_section
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BEGIN = "<!-- dispatch-bench:begin -->"
@@ -40,7 +42,6 @@ trial: {{function: branin}}
 OPTUNA = r"""
 import math, sys, time, optuna
 from multiprocessing import Process
-from benchdoc import write_section
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 url, n, procs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def branin(t):

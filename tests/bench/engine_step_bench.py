@@ -31,6 +31,8 @@ import subprocess
 import sys
 import time
 
+from benchdoc import write_section
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -38,7 +40,6 @@ TORCH = r'''
 import sys, time, torch, torch.nn.functional as F
 sys.path.insert(0, %r)
 from engine_torch import build, train_flops
-from benchdoc import write_section
 torch.set_num_threads(1)
 torch.manual_seed(1)
 net = build(%r, 256 if %r == "mlp" else 128)
