@@ -11,7 +11,8 @@ target validation accuracy, for
                                  thread each, driving an equivalent PyTorch loop
 
     /usr/bin/python3 tests/bench/pruning_real_bench.py [BUILD_DIR] [--quick] [--write]
-        [--seeds N] [--raw FILE]
+        [--seeds N] [--first-seed N] [--target ACC] [--cap S] [--trials N]
+        [--raw FILE] [--merge FILE ...] [--keep]
 
 Same space, same epochs budget (max_resource = epochs), same reduction
 factor, same data (the Fashion-MNIST files of Debian's dataset-fashion-mnist,
@@ -405,6 +406,64 @@ def fmt_s(x):
     return "—" if x is None else "%.0f s" % x
 
 
+def load_merged(paths, settings, seeds, raw_path):
+    """the studies of earlier runs' --raw files, refused when they would
+    not be the same experiment: other settings, a seed twice, a seed
+    without all three sides, or a seed this run measures again"""
+    rows = []
+    for path in paths:
+        if raw_path and os.path.abspath(path) == os.path.abspath(raw_path):
+            sys.exit("pruning_real_bench: --raw %s would overwrite the file it merges" % path)
+        unchecked = 0
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                r = json.loads(line)
+                old = r.get("settings")
+                if old is None:
+                    unchecked += 1
+                elif old != settings:
+                    sys.exit("pruning_real_bench: %s:%d was measured with %s, this run uses %s"
+                             % (path, n, json.dumps(old, sort_keys=True),
+                                json.dumps(settings, sort_keys=True)))
+                rows.append(r)
+        if unchecked:
+            log("%s: %d studies without their settings (a file from before they were "
+                "recorded), taken as this run's" % (path, unchecked))
+    seen = {}
+    for r in rows:
+        key = (r["seed"], r["side"])
+        if key in seen:
+            sys.exit("pruning_real_bench: seed %d, side %s is in the merged files twice" % key)
+        seen[key] = r
+    for s in sorted({r["seed"] for r in rows}):
+        sides = {r["side"] for r in rows if r["seed"] == s}
+        if sides != {"asha", "noprune", "optuna"}:
+            sys.exit("pruning_real_bench: merged seed %d has only %s (a run stopped early?); "
+                     "every seed needs all three sides" % (s, ", ".join(sorted(sides))))
+    clash = sorted({r["seed"] for r in rows} & set(seeds))
+    if clash:
+        sys.exit("pruning_real_bench: seeds %s are both run and merged" % clash)
+    return rows
+
+
+def command_line():
+    """the options this run was given, without where its files went"""
+    out, skip = [], False
+    for a in sys.argv[1:]:
+        if skip:
+            skip = False
+            continue
+        if a == "--raw":
+            skip = True
+            continue
+        if a in ("--write", "--keep") or a.startswith("--raw="):
+            continue
+        out.append(a)
+    return "".join(" " + a for a in out)
+
+
 def seed_text(seeds, merged):
     def span(xs):
         return "%d..%d" % (xs[0], xs[-1]) if xs == list(range(xs[0], xs[-1] + 1)) else \
@@ -438,7 +497,7 @@ def main():
     build = os.path.abspath(opt.build)
     quick = opt.quick
     raw_path = opt.raw
-    nseeds = opt.seeds or (1 if quick else 3)
+    nseeds = opt.seeds if opt.seeds is not None else (1 if quick else 3)
     # epochs = max_resource; rungs at 1, 3 (eta 3) for 9 epochs
     # the issue's target, 89% validation accuracy in 9 epochs: every study
     # of the first full runs reached it within 2 minutes (--target to change)
@@ -456,13 +515,10 @@ def main():
             sys.exit("pruning_real_bench: %s/bin/%s not found; build first" % (build, b))
     tmp = tempfile.mkdtemp(prefix="hp-prune-real-")
     seeds = list(range(opt.first_seed, opt.first_seed + nseeds))
-    merged = []
-    for path in opt.merge:
-        with open(path) as f:
-            merged += [json.loads(line) for line in f if line.strip()]
-    clash = sorted({r["seed"] for r in merged} & set(seeds))
-    if clash:
-        sys.exit("pruning_real_bench: seeds %s are both run and merged" % clash)
+    settings = {k: cfg[k] for k in ("epochs", "eta", "target", "cap")}
+    merged = load_merged(opt.merge, settings, seeds, raw_path)
+    if not seeds and not merged:
+        sys.exit("pruning_real_bench: --seeds 0 and nothing to --merge: no table to make")
     rows = []
     raw = open(raw_path, "w") if raw_path else None
     load0 = os.getloadavg()[0]
@@ -475,6 +531,7 @@ def main():
                         lambda: hp_study(build, tmp, "noprune", seed, cfg, False),
                         lambda: optuna_study(tmp, seed, cfg)):
                 rows.append(run())
+                rows[-1]["settings"] = settings
                 if raw:  # as each study ends: a run stopped early keeps what it measured
                     raw.write(json.dumps(rows[-1], sort_keys=True) + "\n")
                     raw.flush()
@@ -540,7 +597,7 @@ def main():
     day = time.strftime("%Y-%m-%d")
     text = [BEGIN, "## Early stopping on the real task (issue 13)", "",
             "`/usr/bin/python3 tests/bench/pruning_real_bench.py%s`, measured %s on the shared "
-            "2-core machine, load average %.1f at the start (%.0f min%s). Tune the MLP on Fashion-MNIST "
+            "2-core machine, %s. Tune the MLP on Fashion-MNIST "
             "(full training set, 10%% held out for validation) with 2 workers of one core each: "
             "lr log [1e-4, 1e-2], hidden [64, 512] step 32, dropout [0, 0.5], weight_decay log "
             "[1e-6, 1e-2], batch_size {64, 128, 256}; relu, Adam; %d epochs per trial; seeds "
@@ -550,8 +607,10 @@ def main():
             "HyperbandPruner(1, %d, %d), two processes on one SQLite file, each training the "
             "same MLP (same init, L2 in Adam's gradient, dropout after the hidden layer) with "
             "PyTorch %s on one thread, its data loaded once per process."
-            % ("".join(" " + a for a in sys.argv[1:] if a not in ("--write", "--keep")), day,
-               load0, total / 60, " for the seeds run here" if merged else " in all",
+            % (command_line(), day,
+               ("load average %.1f at the start (%.0f min%s)"
+                % (load0, total / 60, " for the seeds run here" if merged else " in all"))
+               if seeds else "the table made again from the merged files (`--seeds 0`)",
                cfg["epochs"], seed_text(all_seeds, merged_seeds),
                cfg["epochs"], cfg["eta"], optuna.__version__, cfg["epochs"], cfg["eta"],
                torch.__version__), "",
@@ -560,9 +619,10 @@ def main():
             "imported torch and loaded the data — in Optuna's favour) to the first validation "
             "report at or above %.1f%% (hpsearch: `metrics.time`; Optuna: the time its loop "
             "recorded at that report). A study stops once a trial that reached the target has "
-            "ended, or after %d min; a side that never reached it counts at that time, marked "
+            "ended, or after %s; a side that never reached it counts at that time, marked "
             ">. Final test accuracy: the best completed trial's (by validation) when it stopped."
-            % (100 * cfg["target"], cfg["cap"] // 60), ""] + table + [""] + tgt
+            % (100 * cfg["target"], "%d min" % (cfg["cap"] // 60) if cfg["cap"] % 60 == 0 else
+               "%d s" % cfg["cap"]), ""] + table + [""] + tgt
     if problems:
         text += ["", "Problems seen during the run:", ""] + ["- " + p for p in problems]
     text += ["", END]
