@@ -151,6 +151,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--workers"))
             workers = atoi(argv[i + 1]);
     }
+    if (workers < 1 || noise < 0 || seeds < 1 || evals < 1) {
+        fprintf(stderr, "bench_search_quality: --workers, --seeds and --evals must be at least "
+                        "1 and --noise at least 0\n");
+        return 2;
+    }
+    /* --only bayes-4workers selects the parallel variant, whatever --workers says */
     const char *algos[] = {"random", "coarse-to-fine", "bayes", "bayes-4workers"};
     double *regret = malloc((size_t)evals * sizeof *regret);
     for (size_t fi = 0; fi < sizeof fns / sizeof *fns; fi++)
