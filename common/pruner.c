@@ -23,8 +23,13 @@ typedef struct {
 } point_t;
 
 typedef struct {
+    double at_rung, last; /* signed: at the rung, and where the trial ended */
+} pair_t;
+
+typedef struct {
     int seen, stopped, completed;
     int64_t last_step; /* the highest step reported */
+    double last;       /* the signed value at last_step */
     double best;       /* the best signed value so far */
     uint32_t next_rung;
     dvec_t rung_val; /* the signed value recorded at each rung reached */
@@ -36,6 +41,8 @@ typedef struct {
 typedef struct {
     int64_t step;
     dvec_t sorted; /* signed values recorded here, ascending */
+    HP_VEC(pair_t) done; /* rank check: trials that reached it and completed */
+    int sparing;   /* rank check: its last would-be stop was spared */
 } rung_t;
 
 typedef struct {
@@ -76,6 +83,15 @@ int hp_pruner_config_check(const hp_pruner_config_t *c, char *err, size_t errlen
         return hp_errf(err, errlen, HP_EINVAL, "pruning.rule: unknown rule %d", (int)c->rule);
     if (c->rule == HP_PRUNE_NONE)
         return 0;
+    if (!(c->min_rank_corr >= 0 && c->min_rank_corr <= 1))
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "pruning.min_rank_correlation: %g must be in (0, 1] (a rank correlation "
+                       "below which a rung stops no trial), or 0 for no check",
+                       c->min_rank_corr);
+    if (c->rule == HP_PRUNE_MEDIAN && c->min_rank_corr > 0)
+        return hp_errf(err, errlen, HP_EINVAL,
+                       "pruning.min_rank_correlation: only applies to rules asha and hyperband "
+                       "(it checks their rungs)");
     if (c->rule == HP_PRUNE_MEDIAN) {
         if (c->warmup_steps < 0)
             return hp_errf(err, errlen, HP_EINVAL,
@@ -205,8 +221,10 @@ void hp_pruner_free(hp_pruner_t *p)
     if (!p)
         return;
     for (uint32_t b = 0; b < p->nbr; b++) {
-        for (size_t k = 0; k < p->br[b].n; k++)
+        for (size_t k = 0; k < p->br[b].n; k++) {
             free(p->br[b].rungs[k].sorted.v);
+            free(p->br[b].rungs[k].done.v);
+        }
         free(p->br[b].rungs);
     }
     free(p->br);
@@ -351,6 +369,130 @@ static void stop_with(hp_prune_verdict_t *v, trial_t *t, int64_t step, const cha
     t->reason = strdup(v->reason); /* NULL on no memory: only the text is lost */
 }
 
+/* --- the rank check -------------------------------------------------- */
+
+typedef struct {
+    double v;
+    size_t i;
+} ranked_t;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked_t *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v < y->v ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* rank[i] of x[i] in 1..n, ties at their average rank; tmp holds n */
+static void ranks(const pair_t *pairs, size_t n, int second, ranked_t *tmp, double *rank)
+{
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (ranked_t){second ? pairs[i].last : pairs[i].at_rung, i};
+    qsort(tmp, n, sizeof *tmp, cmp_ranked);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && tmp[j].v == tmp[i].v)
+            j++;
+        double avg = (double)(i + j + 1) / 2.0; /* ranks i+1 .. j */
+        for (size_t k = i; k < j; k++)
+            rank[tmp[k].i] = avg;
+        i = j;
+    }
+}
+
+/* Spearman's rank correlation of a rung's (value there, last value)
+ * pairs: NAN when there are fewer than min_trials of them or either side
+ * is constant; HP_ENOMEM. */
+static int rank_corr(const hp_pruner_t *p, const rung_t *r, double *out)
+{
+    size_t n = r->done.n;
+    size_t need = p->cfg.min_trials < 2 ? 2 : p->cfg.min_trials;
+    *out = NAN;
+    if (n < need)
+        return 0;
+    ranked_t *tmp = malloc(n * sizeof *tmp);
+    double *ra = malloc(2 * n * sizeof *ra);
+    if (!tmp || !ra) {
+        free(tmp);
+        free(ra);
+        return HP_ENOMEM;
+    }
+    double *rb = ra + n;
+    ranks(r->done.v, n, 0, tmp, ra);
+    ranks(r->done.v, n, 1, tmp, rb);
+    double mean = (double)(n + 1) / 2.0, sab = 0, saa = 0, sbb = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a = ra[i] - mean, b = rb[i] - mean;
+        sab += a * b;
+        saa += a * a;
+        sbb += b * b;
+    }
+    free(tmp);
+    free(ra);
+    if (saa > 0 && sbb > 0)
+        *out = sab / sqrt(saa * sbb);
+    return 0;
+}
+
+static void note_append(hp_prune_verdict_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note_append(hp_prune_verdict_t *v, const char *fmt, ...)
+{
+    size_t have = strlen(v->note);
+    if (have && have + 2 < sizeof v->note) {
+        memcpy(v->note + have, "; ", 3);
+        have += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->note + have, sizeof v->note - have, fmt, ap);
+    va_end(ap);
+}
+
+/* A trial at rung r is not in its top 1/eta: with the rank check on, does
+ * the rung spare it? 1 yes, 0 no (then *why says the evidence, or is
+ * empty), HP_ENOMEM. */
+static int rank_spares(hp_pruner_t *p, rung_t *r, const char *where, hp_prune_verdict_t *v,
+                       char *why, size_t whylen)
+{
+    why[0] = '\0';
+    if (!(p->cfg.min_rank_corr > 0))
+        return 0;
+    double rho;
+    if (rank_corr(p, r, &rho) < 0)
+        return HP_ENOMEM;
+    v->rank_n = (uint32_t)r->done.n;
+    v->rank_corr = rho;
+    if (!isfinite(rho))
+        return 0;
+    if (rho < p->cfg.min_rank_corr) {
+        v->spared = 1;
+        if (!r->sparing) {
+            r->sparing = 1;
+            v->flip = 1;
+            note_append(v,
+                        "rung %" PRId64 "%s stops no trial for now: its %s ranks the %zu trials "
+                        "that completed after it at Spearman %.2f, below "
+                        "pruning.min_rank_correlation %.2f",
+                        r->step, where, p->metric, r->done.n, rho, p->cfg.min_rank_corr);
+        }
+        return 1;
+    }
+    if (r->sparing) {
+        r->sparing = 0;
+        v->flip = 1;
+        note_append(v,
+                    "rung %" PRId64 "%s stops trials again: its %s ranks the %zu trials that "
+                    "completed after it at Spearman %.2f, at least "
+                    "pruning.min_rank_correlation %.2f",
+                    r->step, where, p->metric, r->done.n, rho, p->cfg.min_rank_corr);
+    }
+    snprintf(why, whylen, "; the rung ranks %zu completed trials at Spearman %.2f", r->done.n,
+             rho);
+    return 0;
+}
+
 static int judge_rungs(hp_pruner_t *p, uint64_t number, trial_t *t, int64_t step, double sv,
                        hp_prune_verdict_t *v)
 {
@@ -380,20 +522,25 @@ static int judge_rungs(hp_pruner_t *p, uint64_t number, trial_t *t, int64_t step
         if (sv <= cut)
             continue;
         const char *rule = hp_prune_rule_name(p->cfg.rule);
-        char where[48] = "";
+        char where[48] = "", why[96];
         if (p->nbr > 1)
             snprintf(where, sizeof where, " (bracket %u)", b);
+        int spare = rank_spares(p, r, where, v, why, sizeof why);
+        if (spare < 0)
+            return spare;
+        if (spare)
+            continue;
         if (keep == 1 && n < (size_t)p->cfg.eta)
             stop_with(v, t, step,
                       "pruned at step %" PRId64 " by %s: %s %.6g is not the best of the %zu "
-                      "trials at rung %" PRId64 "%s, best %.6g",
-                      step, rule, p->metric, unsign(p, sv), n, r->step, where, v->cutoff);
+                      "trials at rung %" PRId64 "%s, best %.6g%s",
+                      step, rule, p->metric, unsign(p, sv), n, r->step, where, v->cutoff, why);
         else
             stop_with(v, t, step,
                       "pruned at step %" PRId64 " by %s: %s %.6g not in the top 1/%" PRId64
-                      " of %zu trials at rung %" PRId64 "%s, cut-off %.6g",
+                      " of %zu trials at rung %" PRId64 "%s, cut-off %.6g%s",
                       step, rule, p->metric, unsign(p, sv), p->cfg.eta, n, r->step, where,
-                      v->cutoff);
+                      v->cutoff, why);
         return 0;
     }
     return 0;
@@ -474,6 +621,7 @@ int hp_pruner_report(hp_pruner_t *p, uint64_t number, int64_t step, double value
     t->best = t->seen && t->best < sv ? t->best : sv;
     t->seen = 1;
     t->last_step = step;
+    t->last = sv;
     if (p->cfg.rule == HP_PRUNE_MEDIAN) {
         judge_median(p, t, step, v);
         return 0;
@@ -507,6 +655,18 @@ int hp_pruner_complete(hp_pruner_t *p, uint64_t number)
         if (sorted_insert(&p->steps.v[i].sorted, t->curve.v[k].v) < 0)
             return HP_ENOMEM;
     }
+    if (t->rung_val.n) { /* the rank check's pairs */
+        bracket_t *br = &p->br[hp_pruner_bracket(p, number)];
+        for (size_t k = 0; k < t->rung_val.n && k < br->n; k++) {
+            rung_t *r = &br->rungs[k];
+            pair_t *g = hp_vec_try_grow(r->done.v, &r->done.cap, r->done.n + 1,
+                                        sizeof *r->done.v, HP_VEC_MIN_CAP);
+            if (!g)
+                return HP_ENOMEM;
+            r->done.v = g;
+            g[r->done.n++] = (pair_t){t->rung_val.v[k], t->last};
+        }
+    }
     t->completed = 1;
     p->ncompleted++;
     return 0;
@@ -519,8 +679,15 @@ void hp_pruner_forget(hp_pruner_t *p, uint64_t number)
     trial_t *t = &p->trials.v[number];
     if (t->rung_val.n) {
         bracket_t *br = &p->br[hp_pruner_bracket(p, number)];
-        for (size_t k = 0; k < t->rung_val.n && k < br->n; k++)
-            sorted_remove(&br->rungs[k].sorted, t->rung_val.v[k]);
+        for (size_t k = 0; k < t->rung_val.n && k < br->n; k++) {
+            rung_t *r = &br->rungs[k];
+            sorted_remove(&r->sorted, t->rung_val.v[k]);
+            for (size_t i = 0; t->completed && i < r->done.n; i++)
+                if (r->done.v[i].at_rung == t->rung_val.v[k] && r->done.v[i].last == t->last) {
+                    r->done.v[i] = r->done.v[--r->done.n];
+                    break;
+                }
+        }
     }
     if (t->completed) {
         for (size_t k = 0; k < t->curve.n; k++) {

@@ -32,6 +32,16 @@
  *    s = B - 1 - b (Li et al., "Hyperband", JMLR 2018, Algorithm 1; as
  *    Optuna's HyperbandPruner splits them).
  *
+ *  - the rank check (asha and hyperband, min_rank_correlation > 0): a rung
+ *    stops a trial only while its values predict the end. For rung k, the
+ *    pairs (value at rung k, last value reported) of the trials that
+ *    reached rung k and then completed give Spearman's rank correlation
+ *    (average ranks for ties); once there are at least min_trials pairs
+ *    and it is below min_rank_correlation, a trial the rung would stop goes
+ *    on (its value is still recorded there). With fewer pairs the rung
+ *    stops trials as plain asha does. The verdict says when a rung starts
+ *    or stops sparing trials (flip), so the daemon writes it down once.
+ *
  *  - median: Optuna's MedianPruner. At a step >= warmup_steps that is the
  *    first of its interval (interval_steps), once min_trials trials have
  *    completed, a trial stops when its best value so far is worse than the
@@ -76,7 +86,11 @@ typedef struct hp_pruner_config {
     uint32_t brackets;      /* hyperband: at most this many; 0 = all */
     int64_t warmup_steps;   /* median: no judgement before this step */
     int64_t interval_steps; /* median: judge once per this many steps, >= 1 */
-    uint32_t min_trials;    /* median: completed trials before any judgement */
+    uint32_t min_trials;    /* median: completed trials before any judgement;
+                             * rank check: completed trials at a rung before
+                             * its correlation counts */
+    double min_rank_corr;   /* asha, hyperband: the rank check's threshold,
+                             * (0, 1]; 0 = no check */
 } hp_pruner_config_t;
 
 typedef struct hp_pruner hp_pruner_t;
@@ -90,6 +104,13 @@ typedef struct {
     uint32_t n;        /* trials compared (at the rung / completed at the step) */
     double cutoff;     /* the value it had to match, as the metric reads */
     char reason[320];  /* when stop: "pruned at step 9 by asha: ..." */
+    int spared;        /* rank check: the rung would have stopped it */
+    int flip;          /* rank check: the rung just started (spared) or
+                        * stopped sparing trials; note says why */
+    uint32_t rank_n;   /* rank check: completed trials the correlation used */
+    double rank_corr;  /* ... and the correlation (NAN below min_trials);
+                        * both 0 when the check was not consulted */
+    char note[256];    /* when flip */
 } hp_prune_verdict_t;
 
 /* hp_pruner_config_check returns 0 or HP_EINVAL with a message naming the

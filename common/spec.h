@@ -216,7 +216,9 @@ typedef struct hp_spec {
         uint32_t brackets;    /* hyperband: 0 = all */
         int64_t warmup_steps; /* median: default 0 */
         int64_t interval_steps; /* median: default 1 */
-        uint32_t min_trials;  /* median: completed trials first; default 5 */
+        uint32_t min_trials;  /* median: completed trials first; the rank
+                               * check: completed trials at a rung; default 5 */
+        double min_rank_corr; /* asha, hyperband: min_rank_correlation; 0 = off */
     } pruning;
 
     /* constraints: a completed trial is feasible when every constraint's

@@ -352,6 +352,10 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
             kint(b, &g, "reduction_factor", (uint64_t)s->pruning.eta);
             if (s->pruning.rule == HP_PRUNE_HYPERBAND && s->pruning.brackets)
                 kint(b, &g, "brackets", s->pruning.brackets);
+            if (s->pruning.min_rank_corr > 0) {
+                knum(b, &g, "min_rank_correlation", s->pruning.min_rank_corr);
+                kint(b, &g, "min_trials", s->pruning.min_trials);
+            }
         }
         hp_buf_putc(b, '}');
     }

@@ -30,7 +30,8 @@ static const struct {
     {"brackets", R(HP_PRUNE_HYPERBAND), "hyperband"},
     {"warmup_steps", R(HP_PRUNE_MEDIAN), "median"},
     {"interval_steps", R(HP_PRUNE_MEDIAN), "median"},
-    {"min_trials", R(HP_PRUNE_MEDIAN), "median"},
+    {"min_trials", R(HP_PRUNE_MEDIAN) | RUNGS, "median, asha and hyperband"},
+    {"min_rank_correlation", RUNGS, "asha and hyperband"},
 };
 
 static void get_i64(ctx_t *c, map_t *m, entry_t *e, int64_t lo, int64_t *out)
@@ -83,7 +84,7 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
         if (spec_get_enum(c, &v, p, "goal", hp_spec_goal_names, 2, &g) == 0)
             s->pruning.goal = (hp_goal_t)g;
     }
-    int has_max = 0, max_line = 0, min_line = 0, eta_line = 0;
+    int has_max = 0, max_line = 0, min_line = 0, eta_line = 0, min_trials_line = 0;
     for (size_t i = 0; i < HP_ARRAY_LEN(keys); i++) {
         if (!(f = spec_map_get(&m, keys[i].key)))
             continue;
@@ -119,7 +120,17 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
         case 5:
             get_i64(c, &m, f, 1, &s->pruning.interval_steps);
             break;
+        case 7: {
+            val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+            double x;
+            if (spec_get_number(c, &v, p, 0, 1,
+                                "between 0 and 1 (a Spearman rank correlation; 0: no check)",
+                                &x) == 0)
+                s->pruning.min_rank_corr = x;
+            break;
+        }
         case 6: {
+            min_trials_line = f->line;
             int64_t n = 0;
             get_i64(c, &m, f, 0, &n);
             s->pruning.min_trials = n > 1000000000 ? 1000000000 : (uint32_t)n;
@@ -130,7 +141,7 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
     static const char *const known[] = {"rule",         "metric",          "goal",
                                         "min_resource", "max_resource",    "reduction_factor",
                                         "brackets",     "warmup_steps",    "interval_steps",
-                                        "min_trials"};
+                                        "min_trials",   "min_rank_correlation"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     spec_map_fini(&m);
     if (!rule_ok || s->pruning.rule == HP_PRUNE_NONE)
@@ -166,6 +177,11 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
                  "(%" PRId64 ") must be below pruning.max_resource (%" PRId64
                  "), the step at which a trial is complete",
                  s->pruning.min_resource, s->pruning.max_resource);
+    if (rungs && min_trials_line && !(s->pruning.min_rank_corr > 0))
+        spec_err(c, min_trials_line, "pruning.min_trials",
+                 "with rule %s counts the completed trials the rank check needs at a rung; "
+                 "set pruning.min_rank_correlation too",
+                 rule_words[s->pruning.rule]);
     (void)eta_line;
 }
 
@@ -182,6 +198,7 @@ int hp_spec_pruning_config(const hp_spec_t *s, hp_pruner_config_t *out)
     out->warmup_steps = s->pruning.warmup_steps;
     out->interval_steps = s->pruning.interval_steps;
     out->min_trials = s->pruning.min_trials;
+    out->min_rank_corr = s->pruning.min_rank_corr;
     return out->rule != HP_PRUNE_NONE;
 }
 
@@ -204,5 +221,6 @@ int hp_spec_pruning_equal(const hp_spec_t *a, const hp_spec_t *b)
            a->pruning.eta == b->pruning.eta && a->pruning.brackets == b->pruning.brackets &&
            a->pruning.warmup_steps == b->pruning.warmup_steps &&
            a->pruning.interval_steps == b->pruning.interval_steps &&
-           a->pruning.min_trials == b->pruning.min_trials;
+           a->pruning.min_trials == b->pruning.min_trials &&
+           a->pruning.min_rank_corr == b->pruning.min_rank_corr;
 }

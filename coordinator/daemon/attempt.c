@@ -107,7 +107,7 @@ void coord_attempt_progress(coord_t *c, coord_run_t *r, const Hpsearch__Progress
     if (!r->sanity)
         store_metrics(c, r, p->step, p->metrics, p->n_metrics);
     coord_diagnose_progress(c, r, p->step, p->metrics, p->n_metrics);
-    coord_prune_progress(r, p->step, p->metrics, p->n_metrics);
+    coord_prune_progress(c, r, p->step, p->metrics, p->n_metrics);
 }
 
 /* The attempt is over and its trial's end (or re-queue) is recorded: free

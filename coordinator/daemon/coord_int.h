@@ -519,7 +519,8 @@ int coord_prune_replay(coord_t *c, coord_study_t *s, int64_t id, char *err, size
  * judges the report; a trial the rule stops gets r->stop with the reason
  * and a log line (its trial_pruned event comes when it ends pruned:
  * attempt.c). */
-void coord_prune_progress(coord_run_t *r, int64_t step, Hpsearch__Metric **m, size_t n);
+void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
+                          size_t n);
 /* coord_prune_loaded marks a run found running at start-up stopped when
  * the replayed rule had stopped it. */
 void coord_prune_loaded(coord_run_t *r);

@@ -65,7 +65,22 @@ static void stop_run(coord_run_t *r, int64_t step, const char *reason)
     hp_log_info("study %s trial %" PRIu64 ": %s", r->study->spec.name, r->number, reason);
 }
 
-void coord_prune_progress(coord_run_t *r, int64_t step, Hpsearch__Metric **m, size_t n)
+/* The rank check (pruning.min_rank_correlation) turned a rung's stopping
+ * off or on again: one event each time, so `hpsearch events` says why
+ * trials stopped being cut. */
+static void note_flip(coord_t *c, coord_run_t *r, const hp_prune_verdict_t *v)
+{
+    coord_study_t *s = r->study;
+    hp_log_info("study %s trial %" PRIu64 ": %s", s->spec.name, r->number, v->note);
+    char err[256];
+    if (coord_write_begin(c) == 0 &&
+        hp_store_event_append(c->store, "pruning_rung", s->id, r->trial_id, NULL, v->note, err,
+                              sizeof err) < 0)
+        hp_log_warn("study %s: cannot store a pruning_rung event: %s", s->spec.name, err);
+}
+
+void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
+                          size_t n)
 {
     coord_study_t *s = r->study;
     const Hpsearch__Metric *obj = find_metric(s->spec.objective.metric, m, n);
@@ -91,6 +106,8 @@ void coord_prune_progress(coord_run_t *r, int64_t step, Hpsearch__Metric **m, si
                     s->spec.name, r->number, step);
         return;
     }
+    if (v.flip)
+        note_flip(c, r, &v);
     if (v.stop)
         stop_run(r, step, v.reason);
 }

@@ -4,7 +4,9 @@
  * re-run that is judged afresh, hyperband's brackets (their rungs, their
  * share of the trials, and that trials compete only within a bracket), the
  * median rule with its warm-up, interval and minimum of completed trials,
- * and the config errors that name their field. */
+ * the rank check (a rung that does not predict the end spares trials, and
+ * stops them again when it does), and the config errors that name their
+ * field. */
 #include "err.h"
 #include "pruner.h"
 
@@ -365,6 +367,84 @@ static void bad(hp_pruner_config_t c, const char *want)
     ck_assert_msg(strstr(err, want) != NULL, "error '%s' should name '%s'", err, want);
 }
 
+/* The rank check, hand-computed. Rungs: step 1 only (max 2, eta 2);
+ * min_trials 3, min_rank_correlation 0.5. */
+START_TEST(test_asha_rank_check)
+{
+    hp_pruner_config_t c = {.rule = HP_PRUNE_ASHA, .metric = "loss", .min_resource = 1,
+                            .max_resource = 2, .eta = 2, .interval_steps = 1, .min_trials = 3,
+                            .min_rank_corr = 0.5};
+    hp_pruner_t *p;
+    char err[256];
+    ck_assert_int_eq(hp_pruner_new(&c, &p, err, sizeof err), 0);
+    /* three trials, each the best at rung 1 when it arrives, ending in the
+     * reverse order: (0.9, 0.1), (0.8, 0.2), (0.7, 0.3) */
+    const double at1[3] = {0.9, 0.8, 0.7}, end[3] = {0.1, 0.2, 0.3};
+    for (uint64_t t = 0; t < 3; t++) {
+        hp_prune_verdict_t v = rep(p, t, 1, at1[t]);
+        ck_assert(!v.stop && !v.spared);
+        ck_assert_uint_eq(v.rank_n, 0);
+        ck_assert(!rep(p, t, 2, end[t]).stop);
+        ck_assert_int_eq(hp_pruner_complete(p, t), 0);
+    }
+    /* 0.95: 4 at the rung, keep 2, cut-off 0.8, so asha would stop it; the
+     * 3 pairs rank at -1 < 0.5: spared, and the rung says so once */
+    hp_prune_verdict_t v = rep(p, 3, 1, 0.95);
+    ck_assert(!v.stop && v.spared && v.flip && v.judged);
+    ck_assert_uint_eq(v.rank_n, 3);
+    ck_assert_double_eq_tol(v.rank_corr, -1.0, 1e-12);
+    ck_assert_str_eq(v.note, "rung 1 stops no trial for now: its loss ranks the 3 trials that "
+                             "completed after it at Spearman -1.00, below "
+                             "pruning.min_rank_correlation 0.50");
+    ck_assert_ptr_null(hp_pruner_stopped(p, 3, NULL));
+    v = rep(p, 4, 1, 0.99);
+    ck_assert(!v.stop && v.spared && !v.flip);
+    ck_assert_uint_eq(rung_count(p, 0, 0), 5); /* spared values still count */
+    /* both end where they started: ranks at the rung 3 2 1 4 5, at the end
+     * 1 2 3 4 5, sum of d^2 = 8, rho = 1 - 6*8/(5*24) = 0.6 */
+    ck_assert(!rep(p, 3, 2, 0.95).stop);
+    ck_assert(!rep(p, 4, 2, 0.99).stop);
+    ck_assert_int_eq(hp_pruner_complete(p, 3), 0);
+    ck_assert_int_eq(hp_pruner_complete(p, 4), 0);
+    /* 0.97: 6 at the rung, keep 3, cut-off 0.9: stopped, rho 0.6 >= 0.5 */
+    v = rep(p, 5, 1, 0.97);
+    ck_assert(v.stop && !v.spared && v.flip);
+    ck_assert_double_eq_tol(v.rank_corr, 0.6, 1e-12);
+    ck_assert_str_eq(v.reason, "pruned at step 1 by asha: loss 0.97 not in the top 1/2 of 6 "
+                               "trials at rung 1, cut-off 0.9; the rung ranks 5 completed "
+                               "trials at Spearman 0.60");
+    ck_assert_str_eq(v.note, "rung 1 stops trials again: its loss ranks the 5 trials that "
+                             "completed after it at Spearman 0.60, at least "
+                             "pruning.min_rank_correlation 0.50");
+    /* a re-run of trial 4 takes its pair away: ranks 3 2 1 4 against
+     * 1 2 3 4, rho = 1 - 6*8/(4*15) = 0.2, and the rung spares again */
+    hp_pruner_forget(p, 4);
+    v = rep(p, 6, 1, 0.98);
+    ck_assert(!v.stop && v.spared && v.flip);
+    ck_assert_uint_eq(v.rank_n, 4);
+    ck_assert_double_eq_tol(v.rank_corr, 0.2, 1e-12);
+    hp_pruner_free(p);
+
+    /* ties take their average rank: rung values 0.5 0.5 0.7, ends 0.1 0.2
+     * 0.3: ranks 1.5 1.5 3 against 1 2 3, rho = 1.5 / sqrt(1.5 * 2) */
+    c.max_resource = 2;
+    c.min_trials = 3;
+    ck_assert_int_eq(hp_pruner_new(&c, &p, err, sizeof err), 0);
+    const double tie1[3] = {0.5, 0.5, 0.4};
+    for (uint64_t t = 0; t < 3; t++) {
+        ck_assert(!rep(p, t, 1, tie1[t]).stop);
+        ck_assert(!rep(p, t, 2, end[t]).stop);
+        ck_assert_int_eq(hp_pruner_complete(p, t), 0);
+    }
+    /* (0.5, 0.1) (0.5, 0.2) (0.4, 0.3): ranks 2.5 2.5 1 against 1 2 3:
+     * centred 0.5 0.5 -1 and -1 0 1, rho = -1.5 / sqrt(1.5 * 2) */
+    v = rep(p, 3, 1, 0.9);
+    ck_assert(v.spared);
+    ck_assert_double_eq_tol(v.rank_corr, -1.5 / sqrt(3.0), 1e-12);
+    hp_pruner_free(p);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
     bad((hp_pruner_config_t){.rule = HP_PRUNE_ASHA, .min_resource = 9, .max_resource = 3, .eta = 3},
@@ -378,6 +458,14 @@ START_TEST(test_config_errors)
         "pruning.interval_steps");
     bad((hp_pruner_config_t){.rule = HP_PRUNE_MEDIAN, .warmup_steps = -1, .interval_steps = 1},
         "pruning.warmup_steps");
+    bad((hp_pruner_config_t){.rule = HP_PRUNE_ASHA, .min_resource = 1, .max_resource = 9,
+                             .eta = 3, .min_rank_corr = 1.5},
+        "pruning.min_rank_correlation: 1.5 must be in (0, 1]");
+    bad((hp_pruner_config_t){.rule = HP_PRUNE_ASHA, .min_resource = 1, .max_resource = 9,
+                             .eta = 3, .min_rank_corr = NAN},
+        "pruning.min_rank_correlation: nan");
+    bad((hp_pruner_config_t){.rule = HP_PRUNE_MEDIAN, .interval_steps = 1, .min_rank_corr = 0.5},
+        "pruning.min_rank_correlation: only applies to rules asha and hyperband");
     ck_assert_int_eq(hp_prune_rule_parse("asha"), HP_PRUNE_ASHA);
     ck_assert_int_eq(hp_prune_rule_parse("hyperband"), HP_PRUNE_HYPERBAND);
     ck_assert_int_eq(hp_prune_rule_parse("median"), HP_PRUNE_MEDIAN);
@@ -405,6 +493,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, test_median_rule);
     tcase_add_test(tc, test_median_warmup_and_interval);
     tcase_add_test(tc, test_median_not_at_max_resource);
+    tcase_add_test(tc, test_asha_rank_check);
     tcase_add_test(tc, test_config_errors);
     suite_add_tcase(s, tc);
     return s;

@@ -482,6 +482,12 @@ static const bad_t bad_specs[] = {
      "needs trials that report at steps"},
     {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  interval_steps: 0\n",
      "pruning.interval_steps", 14, "must be >= 1"},
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_rank_correlation: 1.2\n",
+     "pruning.min_rank_correlation", 14, "between 0 and 1"},
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  min_rank_correlation: 0.5\n",
+     "pruning.min_rank_correlation", 14, "only applies to rule asha and hyperband"},
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_trials: 4\n", "pruning.min_trials",
+     14, "set pruning.min_rank_correlation too"},
     /* YAML itself */
     {HEAD SEARCH "space:\n  x1: {type: float, low: -5\n", "", 9, "YAML syntax error"},
     {HEAD SEARCH SPACE TRIAL "---\nname: u\n", "", 12, "more than one YAML document"},
@@ -895,6 +901,12 @@ static const char *const good_specs[] = {
     "trial: {model: mlp, dataset: fashion-mnist, epochs: 27}\n"
     "pruning: {rule: hyperband, metric: val_loss, min_resource: 1, reduction_factor: 3, "
     "brackets: 2}\n",
+    "name: pruned-rank\n"
+    "objective: {metric: val_error}\n"
+    "search: {algorithm: bayes, max_trials: 20}\n"
+    "space:\n  lr: {type: float, low: 1.0e-4, high: 0.1, log: true}\n"
+    "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
+    "pruning: {rule: asha, min_resource: 1, min_rank_correlation: 0.45, min_trials: 6}\n",
     "name: pruned-cmd\n"
     "objective: {metric: acc, goal: maximize}\n"
     "search: {algorithm: random, max_trials: 20}\n"

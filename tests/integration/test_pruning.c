@@ -5,7 +5,8 @@
  * what it stored; a program that ignores SIGTERM is killed after
  * trial.kill_grace; the median rule decides as computed; hpsearch run
  * counts pruned trials; a trial the rule cannot judge runs to the end, with
- * one warning event.
+ * one warning event; a rung whose values rank the ends backwards stops no
+ * trial under the rank check, with one pruning_rung event.
  *
  * Every decision is fixed by construction, never by timing: one worker slot
  * runs the trials in grid order, and the program waits after each step until
@@ -43,7 +44,9 @@ static char spec[4096];
  * DIR/hold-N-I, trial N waits for DIR/gate after step I is stored, the
  * first time only (it touches DIR/held-N-I); with DIR/stubborn, SIGTERM
  * only makes it touch DIR/term-N and go on; with DIR/worse, a re-run after
- * step 3 was held reports 1 more at every step. */
+ * step 3 was held reports 1 more at every step; with DIR/cross, the loss
+ * at step i is x + 2(1 - x)/i instead (step 1 ranks the trials backwards:
+ * 2 - x; step 9 forwards: (7x + 2)/9). */
 static void write_program(hp_harness_t *h)
 {
     char text[2048];
@@ -58,10 +61,11 @@ static void write_program(hp_harness_t *h)
              "  touch $d/held; while [ ! -e $d/gate ]; do sleep 0.05; done\n"
              "fi\n"
              "off=0; [ -e $d/worse ] && [ -e $d/held-$n-3 ] && off=1\n"
+             "k=1; [ -e $d/cross ] && k=$(awk -v x=$x 'BEGIN { print 2 * (1 - x) }')\n"
              "i=1\n"
              "while [ $i -le 9 ]; do\n"
-             "  echo \"step=$i loss=$(awk -v x=$x -v i=$i -v o=$off 'BEGIN { print x + o + 1 / i "
-             "}')\"\n"
+             "  echo \"step=$i loss=$(awk -v x=$x -v i=$i -v o=$off -v k=$k "
+             "'BEGIN { print x + o + k / i }')\"\n"
              "  until [ \"$(sqlite3 $d/study.db \"SELECT count(*) FROM metrics m JOIN trials t "
              "ON t.id = m.trial_id WHERE t.number = $n AND m.step = $i AND m.name = 'loss' AND "
              "m.attempt = t.attempts\")\" = 1 ]; do sleep 0.02; done\n"
@@ -432,6 +436,49 @@ START_TEST(test_unjudged_metric_runs_on_with_one_warning)
 }
 END_TEST
 
+/* The rank check with one rung (step 1: max_resource 3, reduction_factor
+ * 3) and cross curves, min_trials 2, min_rank_correlation 0.5:
+ *   trial 0 x=0.2: 1.8 at rung 1, alone: goes on, ends at 0.377778
+ *   trial 1 x=0.3: 1.7, the best of 2: goes on, ends at 0.455556
+ *   trial 2 x=0.1: 1.9, 3 at the rung keep 1 (cut-off 1.7): asha stops it,
+ *                  but the 2 pairs rank at -1 < 0.5: spared (the event)
+ *   trial 3 x=0.5: 1.5, the best: goes on
+ *   trial 4 x=0.05: 1.95, not the best; the 4 pairs rank at -1: spared
+ * so every trial completes, where plain asha stops trials 2 and 4. */
+START_TEST(test_rank_check_spares_a_rung_that_ranks_backwards)
+{
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-rank");
+    write_program(&h);
+    hp_harness_write_file(&h, "cross", "");
+    snprintf(spec, sizeof spec,
+             "name: rank\nobjective: {metric: loss}\n"
+             "search: {algorithm: grid, parallelism: 1}\n"
+             "space:\n  x: {type: categorical, values: [0.2, 0.3, 0.1, 0.5, 0.05]}\n"
+             "trial:\n  command: [sh, %s/curve.sh, '{x}']\n  timeout: 600\n"
+             "pruning: {rule: asha, min_resource: 1, max_resource: 3, reduction_factor: 3, "
+             "min_rank_correlation: 0.5, min_trials: 2}\n",
+             h.dir);
+    run_to_end(&h, spec, "rank");
+    for (int n = 0; n < 5; n++)
+        expect_trial(&h, n, "completed", NULL);
+    ck_assert_int_eq(hp_harness_db_int(h.db, "SELECT count(*) FROM events WHERE kind = "
+                                             "'pruning_rung'"),
+                     1);
+    char msg[512];
+    ck_assert_ptr_nonnull(hp_harness_db_text(h.db, "SELECT e.message || ' / ' || t.number "
+                                                   "FROM events e JOIN trials t ON t.id = "
+                                                   "e.trial_id WHERE e.kind = 'pruning_rung'",
+                                             msg, sizeof msg));
+    ck_assert_str_eq(msg, "rung 1 stops no trial for now: its loss ranks the 2 trials that "
+                          "completed after it at Spearman -1.00, below "
+                          "pruning.min_rank_correlation 0.50 / 2");
+    for (int n = 0; n < 5; n++)
+        kill(child_of(&h, n), SIGKILL);
+    hp_harness_fini(&h);
+}
+END_TEST
+
 static Suite *pruning_suite(void)
 {
     Suite *s = suite_create("integration_pruning");
@@ -444,6 +491,7 @@ static Suite *pruning_suite(void)
     tcase_add_test(tc, test_run_shows_pruning);
     tcase_add_test(tc, test_median_rule_through_the_service);
     tcase_add_test(tc, test_unjudged_metric_runs_on_with_one_warning);
+    tcase_add_test(tc, test_rank_check_spares_a_rung_that_ranks_backwards);
     suite_add_tcase(s, tc);
     return s;
 }
