@@ -50,6 +50,25 @@ static void count_step(hp_report_pruning_t *p, int64_t step)
     p->n_steps++;
 }
 
+/* the latest pruning_rung event of each rung ("rung 3 ..."), by rung */
+static int read_rank(const hp_query_src_t *src, int64_t study, hp_report_pruning_t *out,
+                     char *err, size_t errlen)
+{
+    char sql[768];
+    snprintf(sql, sizeof sql,
+             "SELECT message FROM events WHERE id IN (SELECT max(id) FROM events"
+             " WHERE study_id = %" PRId64 " AND kind = 'pruning_rung'"
+             " GROUP BY substr(message, 1, instr(message || ' ', ' stops')))"
+             " ORDER BY CAST(substr(message, 6) AS INTEGER), message LIMIT %d",
+             study, HP_REPORT_PRUNE_RUNGS);
+    hp_table_t t;
+    int rc = hp_query_run(src, sql, 0, &t, NULL, err, errlen);
+    for (size_t i = 0; rc == 0 && i < hp_table_rows(&t); i++)
+        cell_text(&t, i, 0, out->rank[out->n_rank++], sizeof out->rank[0]);
+    hp_table_fini(&t);
+    return rc;
+}
+
 int hp_report_pruning_read(const hp_query_src_t *src, int64_t study, hp_report_pruning_t *out,
                            char *err, size_t errlen)
 {
@@ -58,7 +77,9 @@ int hp_report_pruning_read(const hp_query_src_t *src, int64_t study, hp_report_p
     snprintf(sql, sizeof sql,
              "SELECT json_extract(spec_json, '$.pruning.rule'),"
              " json_extract(spec_json, '$.pruning.metric'),"
-             " json_extract(spec_json, '$.pruning.max_resource') FROM studies WHERE id = %" PRId64,
+             " json_extract(spec_json, '$.pruning.max_resource'),"
+             " json_extract(spec_json, '$.pruning.min_rank_correlation')"
+             " FROM studies WHERE id = %" PRId64,
              study);
     hp_table_t t;
     int rc = hp_query_run(src, sql, 0, &t, NULL, err, errlen);
@@ -66,6 +87,8 @@ int hp_report_pruning_read(const hp_query_src_t *src, int64_t study, hp_report_p
         cell_text(&t, 0, 0, out->rule, sizeof out->rule);
         cell_text(&t, 0, 1, out->metric, sizeof out->metric);
         out->end = cell_int(&t, 0, 2, 0);
+        const char *c = hp_table_cell(&t, 0, 3);
+        out->min_rank_corr = c && !hp_json_is_null(c) ? strtod(c, NULL) : 0;
         out->on = out->rule[0] && strcmp(out->rule, "none") != 0;
     }
     hp_table_fini(&t);
@@ -102,6 +125,8 @@ int hp_report_pruning_read(const hp_query_src_t *src, int64_t study, hp_report_p
     if (!out->end)
         out->end = end_seen;
     out->full = (int64_t)out->finished * out->end;
+    if (rc == 0 && out->min_rank_corr > 0)
+        rc = read_rank(src, study, out, err, errlen);
     return rc;
 }
 
@@ -126,6 +151,11 @@ void hp_report_pruning_text(const hp_report_pruning_t *p, hp_buf_t *b)
                       p->used, p->full, p->end, 100.0 * (double)p->used / (double)p->full);
     else
         hp_buf_printf(b, "  steps used        %" PRId64 "\n", p->used);
+    if (p->min_rank_corr > 0 && !p->n_rank)
+        hp_buf_printf(b, "  rank check        every rung cuts (min_rank_correlation %.2f)\n",
+                      p->min_rank_corr);
+    for (size_t i = 0; i < p->n_rank; i++)
+        hp_buf_printf(b, "  %-17s %s\n", i ? "" : "rank check", p->rank[i]);
 }
 
 void hp_report_pruning_json(const hp_report_pruning_t *p, hp_buf_t *b)
@@ -143,6 +173,20 @@ void hp_report_pruning_json(const hp_report_pruning_t *p, hp_buf_t *b)
     for (size_t i = 0; i < p->n_steps; i++)
         hp_buf_printf(b, "%s\"%" PRId64 "\":%zu", i ? "," : "", p->step[i], p->at[i]);
     hp_buf_printf(b, "},\"stopped_elsewhere\":%zu,\"steps_used\":%" PRId64
-                     ",\"steps_without_pruning\":%" PRId64 "}",
+                     ",\"steps_without_pruning\":%" PRId64 ",\"rank_check\":",
                   p->at_other, p->used, p->full);
+    if (p->min_rank_corr > 0) {
+        hp_buf_puts(b, "{\"min_rank_correlation\":");
+        hp_buf_json_number(b, p->min_rank_corr);
+        hp_buf_puts(b, ",\"latest\":[");
+        for (size_t i = 0; i < p->n_rank; i++) {
+            if (i)
+                hp_buf_putc(b, ',');
+            hp_buf_json_string(b, p->rank[i]);
+        }
+        hp_buf_puts(b, "]}");
+    } else {
+        hp_buf_puts(b, "null");
+    }
+    hp_buf_putc(b, '}');
 }

@@ -9,6 +9,9 @@
  * else the highest step a completed trial reported (median). Steps used
  * are each finished trial's highest step reported, summed over its
  * attempts (a re-run costs again).
+ *
+ * With the rank check (pruning.min_rank_correlation), the latest
+ * pruning_rung event of each rung says whether it cuts now, and why.
  */
 #ifndef HP_CLI_REPORT_PRUNING_H
 #define HP_CLI_REPORT_PRUNING_H
@@ -20,6 +23,7 @@
 #include <stdint.h>
 
 #define HP_REPORT_PRUNE_STEPS 16 /* distinct stop steps listed; the rest as "other" */
+#define HP_REPORT_PRUNE_RUNGS 8  /* rank check: rungs whose latest event is listed */
 
 typedef struct hp_report_pruning {
     int on;             /* the study has a pruning rule */
@@ -34,6 +38,9 @@ typedef struct hp_report_pruning {
     size_t at_other;                  /* beyond the steps listed, or step unknown */
     int64_t used;       /* steps the finished trials ran */
     int64_t full;       /* finished x end: had none been stopped */
+    double min_rank_corr;  /* the rank check's threshold; 0 = no check */
+    size_t n_rank;         /* rungs with a pruning_rung event */
+    char rank[HP_REPORT_PRUNE_RUNGS][256]; /* each one's latest message, by rung */
 } hp_report_pruning_t;
 
 /* hp_report_pruning_read fills *out for study. 0, or the query's error. */

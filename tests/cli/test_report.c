@@ -789,7 +789,8 @@ START_TEST(test_cli_report_pruning)
     ck_assert_int_eq(r.status, 0);
     ck_has(r.out, ",\"pruning\":{\"rule\":\"asha\",\"metric\":\"loss\",\"end_step\":9,"
                   "\"finished\":4,\"pruned\":2,\"stopped_at\":{\"1\":1,\"3\":1},"
-                  "\"stopped_elsewhere\":0,\"steps_used\":19,\"steps_without_pruning\":36},"
+                  "\"stopped_elsewhere\":0,\"steps_used\":19,\"steps_without_pruning\":36,"
+                  "\"rank_check\":null},"
                   "\"importance\":");
     run_free(&r);
     r = hpsearch((const char *[]){"report", "--db", dbpath, "rep", NULL});
