@@ -6,13 +6,17 @@ target validation accuracy, for
 
   (a) hpsearch bayes + asha     `hpsearch run SPEC --workers 2` (hpsearchd and
                                  two hpworker processes, one BLAS thread each)
+  (a') hpsearch bayes + asha, rank-checked: the same with
+                                 `min_rank_correlation: R` (--rank-check R,
+                                 default 0.5): a rung whose values do not rank
+                                 the completed trials' ends stops no trial
   (b) hpsearch bayes            the same spec without `pruning:`
   (c) Optuna TPE + Hyperband    two processes on one SQLite file, one torch
                                  thread each, driving an equivalent PyTorch loop
 
     /usr/bin/python3 tests/bench/pruning_real_bench.py [BUILD_DIR] [--quick] [--write]
         [--seeds N] [--first-seed N] [--target ACC] [--cap S] [--trials N]
-        [--raw FILE] [--merge FILE ...] [--keep]
+        [--raw FILE] [--merge FILE ...] [--keep] [--sides a,b,...] [--rank-check R]
 
 Same space, same epochs budget (max_resource = epochs), same reduction
 factor, same data (the Fashion-MNIST files of Debian's dataset-fashion-mnist,
@@ -33,7 +37,10 @@ last validation accuracy) when the study stopped.
 changes the target (a fraction), --seeds N the number of seeds, --cap S the
 time after which a study that has not reached it is stopped, --trials N each
 study's max_trials (large enough that the time cap, not the trial count,
-ends a study that misses the target). --write replaces
+ends a study that misses the target). --sides runs only some of asha,
+asha_rank, noprune, optuna (the table compares each pair on the seeds both
+have). --merge adds an earlier run's --raw rows (same settings, a seed and
+side at most once). --write replaces
 the pruning-real-bench section of docs/benchmarks.md (and nothing else).
 """
 import gzip
@@ -81,7 +88,12 @@ space:
 {pruning}"""
 
 PRUNING = ("pruning: {{rule: asha, metric: val_error, min_resource: 1, max_resource: {epochs}, "
-           "reduction_factor: {eta}}}\n")
+           "reduction_factor: {eta}{extra}}}\n")
+
+SIDES = [("asha", "hpsearch bayes + asha"),
+         ("asha_rank", "hpsearch bayes + asha, rank-checked"),
+         ("noprune", "hpsearch bayes, no pruning"),
+         ("optuna", "Optuna TPE + HyperbandPruner, PyTorch")]
 
 problems = []
 
@@ -145,13 +157,13 @@ def hp_summary(db):
     return out
 
 
-def hp_study(build, tmp, label, seed, cfg, pruning):
+def hp_study(build, tmp, label, seed, cfg, pruning, extra=""):
     name = "%s-%d" % (label, seed)
     spec = os.path.join(tmp, name + ".yaml")
     db = os.path.join(tmp, name + ".db")
     text = SPEC.format(name=name, trials=cfg["trials"], seed=seed, space=SPACE,
                        epochs=cfg["epochs"],
-                       pruning=PRUNING.format(epochs=cfg["epochs"], eta=cfg["eta"])
+                       pruning=PRUNING.format(epochs=cfg["epochs"], eta=cfg["eta"], extra=extra)
                        if pruning else "")
     with open(spec, "w") as f:
         f.write(text)
@@ -406,10 +418,10 @@ def fmt_s(x):
     return "—" if x is None else "%.0f s" % x
 
 
-def load_merged(paths, settings, seeds, raw_path):
+def load_merged(paths, settings_of, seeds, sides, raw_path):
     """the studies of earlier runs' --raw files, refused when they would
-    not be the same experiment: other settings, a seed twice, a seed
-    without all three sides, or a seed this run measures again"""
+    not be the same experiment: other settings, a seed and side twice, or
+    a seed and side this run measures again"""
     rows = []
     for path in paths:
         if raw_path and os.path.abspath(path) == os.path.abspath(raw_path):
@@ -421,6 +433,7 @@ def load_merged(paths, settings, seeds, raw_path):
                     continue
                 r = json.loads(line)
                 old = r.get("settings")
+                settings = settings_of(r["side"])
                 if old is None:
                     unchecked += 1
                 elif old != settings:
@@ -437,14 +450,10 @@ def load_merged(paths, settings, seeds, raw_path):
         if key in seen:
             sys.exit("pruning_real_bench: seed %d, side %s is in the merged files twice" % key)
         seen[key] = r
-    for s in sorted({r["seed"] for r in rows}):
-        sides = {r["side"] for r in rows if r["seed"] == s}
-        if sides != {"asha", "noprune", "optuna"}:
-            sys.exit("pruning_real_bench: merged seed %d has only %s (a run stopped early?); "
-                     "every seed needs all three sides" % (s, ", ".join(sorted(sides))))
-    clash = sorted({r["seed"] for r in rows} & set(seeds))
+    clash = sorted(k for k in seen if k[0] in seeds and k[1] in sides)
     if clash:
-        sys.exit("pruning_real_bench: seeds %s are both run and merged" % clash)
+        sys.exit("pruning_real_bench: %s are both run and merged"
+                 % ", ".join("seed %d %s" % k for k in clash))
     return rows
 
 
@@ -492,7 +501,11 @@ def main():
     ap.add_argument("--first-seed", type=int, default=0, help="run seeds N, N+1, ...")
     ap.add_argument("--merge", action="append", default=[],
                     help="add the studies of an earlier run's --raw file (same settings, other "
-                         "seeds) to the table")
+                         "seeds or sides) to the table")
+    ap.add_argument("--sides", default=",".join(s for s, _ in SIDES),
+                    help="which sides to run, of %s" % ", ".join(s for s, _ in SIDES))
+    ap.add_argument("--rank-check", type=float, default=0.5,
+                    help="asha_rank's pruning.min_rank_correlation")
     opt = ap.parse_args()
     build = os.path.abspath(opt.build)
     quick = opt.quick
@@ -516,7 +529,19 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hp-prune-real-")
     seeds = list(range(opt.first_seed, opt.first_seed + nseeds))
     settings = {k: cfg[k] for k in ("epochs", "eta", "target", "cap")}
-    merged = load_merged(opt.merge, settings, seeds, raw_path)
+    run_sides = [x for x in opt.sides.split(",") if x]
+    bad = [x for x in run_sides if x not in dict(SIDES)]
+    if bad or not run_sides:
+        sys.exit("pruning_real_bench: --sides %s: each must be one of %s"
+                 % (opt.sides, ", ".join(s for s, _ in SIDES)))
+    if not 0 < opt.rank_check <= 1:
+        sys.exit("pruning_real_bench: --rank-check %g is not in (0, 1]" % opt.rank_check)
+
+    def settings_of(side):
+        if side == "asha_rank":
+            return dict(settings, min_rank_correlation=opt.rank_check)
+        return settings
+    merged = load_merged(opt.merge, settings_of, seeds, run_sides, raw_path)
     if not seeds and not merged:
         sys.exit("pruning_real_bench: --seeds 0 and nothing to --merge: no table to make")
     rows = []
@@ -527,11 +552,15 @@ def main():
         for seed in seeds:
             # the three sides alternate, seed by seed, so load from other
             # work on the machine falls on all of them
-            for run in (lambda: hp_study(build, tmp, "asha", seed, cfg, True),
-                        lambda: hp_study(build, tmp, "noprune", seed, cfg, False),
-                        lambda: optuna_study(tmp, seed, cfg)):
-                rows.append(run())
-                rows[-1]["settings"] = settings
+            runs = {"asha": lambda: hp_study(build, tmp, "asha", seed, cfg, True),
+                    "asha_rank": lambda: hp_study(
+                        build, tmp, "asha_rank", seed, cfg, True,
+                        ", min_rank_correlation: %g" % opt.rank_check),
+                    "noprune": lambda: hp_study(build, tmp, "noprune", seed, cfg, False),
+                    "optuna": lambda: optuna_study(tmp, seed, cfg)}
+            for side in run_sides:
+                rows.append(runs[side]())
+                rows[-1]["settings"] = settings_of(side)
                 if raw:  # as each study ends: a run stopped early keeps what it measured
                     raw.write(json.dumps(rows[-1], sort_keys=True) + "\n")
                     raw.flush()
@@ -547,8 +576,8 @@ def main():
     rows = sorted(merged + rows, key=lambda r: r["seed"])
     all_seeds = sorted({r["seed"] for r in rows})
 
-    sides = [("asha", "hpsearch bayes + asha"), ("noprune", "hpsearch bayes, no pruning"),
-             ("optuna", "Optuna TPE + HyperbandPruner, PyTorch")]
+    present = {r["side"] for r in rows}
+    sides = [(s, label) for s, label in SIDES if s in present]
     by = {s: [r for r in rows if r["side"] == s] for s, _ in sides}
 
     def ttt_of(r):
@@ -556,43 +585,76 @@ def main():
         # lower bound), marked ">"
         return r.get("ttt") if r.get("ttt") is not None else r["wall"]
 
-    table = ["| side | time to %.1f%% val. (median) | per seed | epochs trained (median) | "
+    def span(xs):
+        xs = sorted(xs)
+        return "%d..%d" % (xs[0], xs[-1]) if xs == list(range(xs[0], xs[-1] + 1)) else \
+            ", ".join(str(x) for x in xs)
+
+    table = ["| side | seeds | time to %.1f%% val. (median) | per seed | epochs trained (median) | "
              "trials: completed / pruned | final test acc. (median) | per seed |"
              % (100 * cfg["target"]),
-             "|---|---:|---|---:|---|---:|---|"]
-    summary = {}
+             "|---|---|---:|---|---:|---|---:|---|"]
     for s, label in sides:
         rs = by[s]
         t = med([ttt_of(r) for r in rs])
         acc = med([r.get("test_acc") for r in rs])
-        summary[s] = (t, acc, any(r.get("ttt") is None for r in rs))
         per = ", ".join(("%s%.0f" % (">" if r.get("ttt") is None else "", ttt_of(r))) for r in rs)
         per_acc = ", ".join("%.2f" % (100 * r["test_acc"]) if "test_acc" in r else "—" for r in rs)
         comp = med([r.get("counts", {}).get("completed", 0) for r in rs])
         prn = med([r.get("counts", {}).get("pruned", 0) for r in rs])
-        table.append("| %s | **%s** | %s s | %s | %s / %s | %s | %s |" % (
-            label, fmt_s(t), per, med([r.get("epochs") for r in rs]), comp, prn,
+        table.append("| %s | %s | **%s** | %s s | %s | %s / %s | %s | %s |" % (
+            label, span([r["seed"] for r in rs]), fmt_s(t), per,
+            med([r.get("epochs") for r in rs]), comp, prn,
             "%.2f%%" % (100 * acc) if acc is not None else "—", per_acc))
 
     def ok(b):
         return "met" if b else "**not met**"
-    ta, aa, ma = summary["asha"]
-    tn, an, mn = summary["noprune"]
-    to, ao, mo = summary["optuna"]
+
+    def paired(a, b):
+        """medians of time to target and test accuracy of sides a and b on
+        the seeds both have, whether b ever missed, and those seeds"""
+        sa = {r["seed"]: r for r in by.get(a, [])}
+        sb = {r["seed"]: r for r in by.get(b, [])}
+        common = sorted(set(sa) & set(sb))
+        if not common:
+            return None
+        return (med([ttt_of(sa[x]) for x in common]), med([ttt_of(sb[x]) for x in common]),
+                med([sa[x].get("test_acc") for x in common]),
+                med([sb[x].get("test_acc") for x in common]),
+                any(sa[x].get("ttt") is None for x in common),
+                any(sb[x].get("ttt") is None for x in common), common)
     tgt = []
-    if ta and tn and to:
-        r_o, r_n = to / ta, tn / ta
-        tgt.append("- at least 4× faster than Optuna + PyTorch: %.2f×%s: %s"
-                   % (r_o, " (Optuna did not always reach the target: a lower bound)" if mo else "",
-                      ok(r_o >= 4)))
-        tgt.append("- at least 2× faster than hpsearch without pruning: %.2f×%s: %s"
-                   % (r_n, " (a lower bound)" if mn else "", ok(r_n >= 2)))
-    if aa is not None and an is not None and ao is not None:
-        d_n, d_o = 100 * (aa - an), 100 * (aa - ao)
-        tgt.append("- final test accuracy within 0.3 points: %+.2f vs no pruning, %+.2f vs "
-                   "Optuna: %s" % (d_n, d_o, ok(abs(d_n) <= 0.3 and abs(d_o) <= 0.3)))
-    if ma:
-        tgt.append("- hpsearch bayes + asha did not reach the target in every seed")
+    for s, label in sides:
+        if s not in ("asha", "asha_rank"):
+            continue
+        lines = []
+        accs = []
+        for other, need, what in (("optuna", 4, "Optuna + PyTorch"),
+                                  ("noprune", 2, "hpsearch without pruning")):
+            pr = paired(s, other)
+            if not pr:
+                continue
+            ta, to, aa, ao, ma, mo, common = pr
+            if ta and to:
+                r = to / ta
+                bound = (" (both missed the target in some seeds, counted at the cap: "
+                         "neither bound)" if ma and mo else
+                         " (%s missed the target in some seeds: a lower bound)" % what if mo else
+                         " (this side missed the target in some seeds: an upper bound)" if ma
+                         else "")
+                lines.append("  - at least %d× faster than %s: %.2f× on seeds %s%s: %s"
+                             % (need, what, r, span(common), bound, ok(r >= need)))
+            if aa is not None and ao is not None:
+                accs.append((what, 100 * (aa - ao)))
+        if accs:
+            lines.append("  - final test accuracy within 0.3 points: %s: %s" % (
+                ", ".join("%+.2f vs %s" % (d, w) for w, d in accs),
+                ok(all(abs(d) <= 0.3 for _, d in accs))))
+        misses = [r["seed"] for r in by[s] if r.get("ttt") is None]
+        if misses:
+            lines.append("  - did not reach the target in seeds %s" % span(misses))
+        if lines:
+            tgt += ["- %s:" % label] + lines
 
     day = time.strftime("%Y-%m-%d")
     text = [BEGIN, "## Early stopping on the real task (issue 13)", "",
@@ -603,7 +665,8 @@ def main():
             "[1e-6, 1e-2], batch_size {64, 128, 256}; relu, Adam; %d epochs per trial; seeds "
             "%s. hpsearch: `hpsearch run --workers 2`, `search: {algorithm: bayes, "
             "parallelism: 2}`, with `pruning: {rule: asha, metric: val_error, min_resource: 1, "
-            "max_resource: %d, reduction_factor: %d}` or without. Optuna %s: TPESampler + "
+            "max_resource: %d, reduction_factor: %d}`, the same with `min_rank_correlation: %g` "
+            "(rank-checked), or without. Optuna %s: TPESampler + "
             "HyperbandPruner(1, %d, %d), two processes on one SQLite file, each training the "
             "same MLP (same init, L2 in Adam's gradient, dropout after the hidden layer) with "
             "PyTorch %s on one thread, its data loaded once per process."
@@ -612,7 +675,8 @@ def main():
                 % (load0, total / 60, " for the seeds run here" if merged else " in all"))
                if seeds else "the table made again from the merged files (`--seeds 0`)",
                cfg["epochs"], seed_text(all_seeds, merged_seeds),
-               cfg["epochs"], cfg["eta"], optuna.__version__, cfg["epochs"], cfg["eta"],
+               cfg["epochs"], cfg["eta"], opt.rank_check, optuna.__version__, cfg["epochs"],
+               cfg["eta"],
                torch.__version__), "",
             "Time to target: from the start of the study (hpsearch: `studies.created`, before "
             "its workers start; Optuna: its first trial's `datetime_start`, after the processes "
