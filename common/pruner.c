@@ -450,6 +450,13 @@ static void note_append(hp_prune_verdict_t *v, const char *fmt, ...)
     va_end(ap);
 }
 
+/* rho as printed: rounded down to 3 decimals, so a value just below the
+ * threshold never reads as equal to it */
+static double shown(double rho)
+{
+    return floor(rho * 1000.0 + 1e-9) / 1000.0;
+}
+
 /* A trial at rung r is not in its top 1/eta: with the rank check on, does
  * the rung spare it? 1 yes, 0 no (then *why says the evidence, or is
  * empty), HP_ENOMEM. */
@@ -473,9 +480,9 @@ static int rank_spares(hp_pruner_t *p, rung_t *r, const char *where, hp_prune_ve
             v->flip = 1;
             note_append(v,
                         "rung %" PRId64 "%s stops no trial for now: its %s ranks the %zu trials "
-                        "that completed after it at Spearman %.2f, below "
-                        "pruning.min_rank_correlation %.2f",
-                        r->step, where, p->metric, r->done.n, rho, p->cfg.min_rank_corr);
+                        "that completed after it at Spearman %.3f, below "
+                        "pruning.min_rank_correlation %g",
+                        r->step, where, p->metric, r->done.n, shown(rho), p->cfg.min_rank_corr);
         }
         return 1;
     }
@@ -484,12 +491,12 @@ static int rank_spares(hp_pruner_t *p, rung_t *r, const char *where, hp_prune_ve
         v->flip = 1;
         note_append(v,
                     "rung %" PRId64 "%s stops trials again: its %s ranks the %zu trials that "
-                    "completed after it at Spearman %.2f, at least "
-                    "pruning.min_rank_correlation %.2f",
-                    r->step, where, p->metric, r->done.n, rho, p->cfg.min_rank_corr);
+                    "completed after it at Spearman %.3f, at least "
+                    "pruning.min_rank_correlation %g",
+                    r->step, where, p->metric, r->done.n, shown(rho), p->cfg.min_rank_corr);
     }
-    snprintf(why, whylen, "; the rung ranks %zu completed trials at Spearman %.2f", r->done.n,
-             rho);
+    snprintf(why, whylen, "; the rung ranks %zu completed trials at Spearman %.3f", r->done.n,
+             shown(rho));
     return 0;
 }
 

@@ -29,6 +29,7 @@ Rules, each against the Optuna pruner of the same kind and settings:
   none       | NopPruner
   asha       | SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
   asha (min_resource 3) | SuccessiveHalvingPruner(min_resource=3, reduction_factor=3)
+  asha, rank-checked (min_rank_correlation 0.5) | SuccessiveHalvingPruner as for asha
   hyperband  | HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)
   hyperband (min_resource 3) | HyperbandPruner(min_resource=3, max_resource=27, reduction_factor=3)
   median     | MedianPruner(n_startup_trials=5, n_warmup_steps=0, interval_steps=1)
@@ -74,6 +75,13 @@ RULES = [
      "{rule: asha, min_resource: 3, max_resource: 27, reduction_factor: 3}",
      lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=3, reduction_factor=3,
                                                     min_early_stopping_rate=0)),
+    # the rank check has no Optuna counterpart: compared with the plain
+    # SuccessiveHalvingPruner it adds a check to
+    ("asha_rank", "asha, rank-checked",
+     "{rule: asha, min_resource: 1, max_resource: 27, reduction_factor: 3, "
+     "min_rank_correlation: 0.5}",
+     lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3,
+                                                    min_early_stopping_rate=0)),
     ("hyperband", "hyperband",
      "{rule: hyperband, min_resource: 1, max_resource: 27, reduction_factor: 3}",
      lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)),
@@ -92,7 +100,9 @@ RULES = [
 # hashes)
 EXACT = ("none", "asha", "asha3", "median", "median3")
 OPTUNA_NAME = {"none": "NopPruner", "asha": "SuccessiveHalvingPruner",
-               "asha3": "SuccessiveHalvingPruner(min_resource=3)", "hyperband": "HyperbandPruner",
+               "asha3": "SuccessiveHalvingPruner(min_resource=3)",
+               "asha_rank": "SuccessiveHalvingPruner (no rank check)",
+               "hyperband": "HyperbandPruner",
                "hyperband3": "HyperbandPruner(min_resource=3)", "median": "MedianPruner",
                "median3": "MedianPruner(n_warmup_steps=3)"}
 
@@ -418,7 +428,9 @@ def render(rows, seeds, quick, total):
             "", *table, "",
             "Settings: hpsearch `pruning: {rule: asha, min_resource: 1, max_resource: 27, "
             "reduction_factor: 3}` (rungs at steps 1, 3, 9), the same with `min_resource: 3` "
-            "(rungs 3, 9), `{rule: hyperband, min_resource: 1, max_resource: 27, "
+            "(rungs 3, 9), the first with `min_rank_correlation: 0.5` (rank-checked; "
+            "Optuna has no such check, so it is set against the plain "
+            "SuccessiveHalvingPruner), `{rule: hyperband, min_resource: 1, max_resource: 27, "
             "reduction_factor: 3}` (4 brackets) and the same with `min_resource: 3` (3 "
             "brackets), `{rule: median, warmup_steps: 0, min_trials: 5, max_resource: 27}` (not "
             "judged at step 27, where a trial is complete) and the same with `warmup_steps: 3` "

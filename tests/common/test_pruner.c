@@ -394,8 +394,8 @@ START_TEST(test_asha_rank_check)
     ck_assert_uint_eq(v.rank_n, 3);
     ck_assert_double_eq_tol(v.rank_corr, -1.0, 1e-12);
     ck_assert_str_eq(v.note, "rung 1 stops no trial for now: its loss ranks the 3 trials that "
-                             "completed after it at Spearman -1.00, below "
-                             "pruning.min_rank_correlation 0.50");
+                             "completed after it at Spearman -1.000, below "
+                             "pruning.min_rank_correlation 0.5");
     ck_assert_ptr_null(hp_pruner_stopped(p, 3, NULL));
     v = rep(p, 4, 1, 0.99);
     ck_assert(!v.stop && v.spared && !v.flip);
@@ -412,10 +412,10 @@ START_TEST(test_asha_rank_check)
     ck_assert_double_eq_tol(v.rank_corr, 0.6, 1e-12);
     ck_assert_str_eq(v.reason, "pruned at step 1 by asha: loss 0.97 not in the top 1/2 of 6 "
                                "trials at rung 1, cut-off 0.9; the rung ranks 5 completed "
-                               "trials at Spearman 0.60");
+                               "trials at Spearman 0.600");
     ck_assert_str_eq(v.note, "rung 1 stops trials again: its loss ranks the 5 trials that "
-                             "completed after it at Spearman 0.60, at least "
-                             "pruning.min_rank_correlation 0.50");
+                             "completed after it at Spearman 0.600, at least "
+                             "pruning.min_rank_correlation 0.5");
     /* a re-run of trial 4 takes its pair away: ranks 3 2 1 4 against
      * 1 2 3 4, rho = 1 - 6*8/(4*15) = 0.2, and the rung spares again */
     hp_pruner_forget(p, 4);

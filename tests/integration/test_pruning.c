@@ -477,15 +477,15 @@ START_TEST(test_rank_check_spares_a_rung_that_ranks_backwards)
                                                    "e.trial_id WHERE e.kind = 'pruning_rung'",
                                              msg, sizeof msg));
     ck_assert_str_eq(msg, "rung 1 stops no trial for now: its loss ranks the 2 trials that "
-                          "completed after it at Spearman -1.00, below "
-                          "pruning.min_rank_correlation 0.50 / 2");
+                          "completed after it at Spearman -1.000, below "
+                          "pruning.min_rank_correlation 0.5 / 2");
     /* and report says where the rank check stands */
     char *out = cli_output(&h, hp_harness_spawn(&h, "hpsearch", "report", "--db", h.db, "rank",
                                                 NULL));
     ck_assert_msg(strstr(out, "  pruned            0 of 5 finished trials\n") != NULL, "%s",
                   out);
     ck_assert_msg(strstr(out, "  rank check        rung 1 stops no trial for now: its loss "
-                              "ranks the 2 trials that completed after it at Spearman -1.00") !=
+                              "ranks the 2 trials that completed after it at Spearman -1.000") !=
                       NULL,
                   "%s", out);
     free(out);
