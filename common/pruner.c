@@ -473,27 +473,20 @@ static int rank_spares(hp_pruner_t *p, rung_t *r, const char *where, hp_prune_ve
     v->rank_corr = rho;
     if (!isfinite(rho))
         return 0;
-    if (rho < p->cfg.min_rank_corr) {
-        v->spared = 1;
-        if (!r->sparing) {
-            r->sparing = 1;
-            v->flip = 1;
-            note_append(v,
-                        "rung %" PRId64 "%s stops no trial for now: its %s ranks the %zu trials "
-                        "that completed after it at Spearman %.3f, below "
-                        "pruning.min_rank_correlation %g",
-                        r->step, where, p->metric, r->done.n, shown(rho), p->cfg.min_rank_corr);
-        }
-        return 1;
-    }
-    if (r->sparing) {
-        r->sparing = 0;
+    int spare = rho < p->cfg.min_rank_corr;
+    if (spare != r->sparing) { /* the rung turns its cutting off, or on again */
+        r->sparing = spare;
         v->flip = 1;
         note_append(v,
-                    "rung %" PRId64 "%s stops trials again: its %s ranks the %zu trials that "
-                    "completed after it at Spearman %.3f, at least "
-                    "pruning.min_rank_correlation %g",
-                    r->step, where, p->metric, r->done.n, shown(rho), p->cfg.min_rank_corr);
+                    "rung %" PRId64 "%s %s: its %s ranks the %zu trials that completed after "
+                    "it at Spearman %.3f, %s pruning.min_rank_correlation %g",
+                    r->step, where, spare ? "stops no trial for now" : "stops trials again",
+                    p->metric, r->done.n, shown(rho), spare ? "below" : "at least",
+                    p->cfg.min_rank_corr);
+    }
+    if (spare) {
+        v->spared = 1;
+        return 1;
     }
     snprintf(why, whylen, "; the rung ranks %zu completed trials at Spearman %.3f", r->done.n,
              shown(rho));
