@@ -435,18 +435,26 @@ static int rank_corr(const hp_pruner_t *p, const rung_t *r, double *out)
     return 0;
 }
 
-static void note_append(hp_prune_verdict_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The rung turned its cutting off (spare) or on again: one note for the
+ * daemon's event (beyond HP_PRUNE_NOTES in one report only the state
+ * changes). */
+static void flip(hp_pruner_t *p, rung_t *r, const char *where, hp_prune_verdict_t *v, int spare,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static void note_append(hp_prune_verdict_t *v, const char *fmt, ...)
+static void flip(hp_pruner_t *p, rung_t *r, const char *where, hp_prune_verdict_t *v, int spare,
+                 const char *fmt, ...)
 {
-    size_t have = strlen(v->note);
-    if (have && have + 2 < sizeof v->note) {
-        memcpy(v->note + have, "; ", 3);
-        have += 2;
-    }
+    r->sparing = spare;
+    if (v->flips >= HP_PRUNE_NOTES)
+        return;
+    char *n = v->note[v->flips++];
+    int k = snprintf(n, sizeof v->note[0], "rung %" PRId64 "%s %s: its %s ", r->step, where,
+                     spare ? "stops no trial for now" : "stops trials again", p->metric);
+    if (k < 0 || (size_t)k >= sizeof v->note[0])
+        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->note + have, sizeof v->note - have, fmt, ap);
+    vsnprintf(n + k, sizeof v->note[0] - (size_t)k, fmt, ap);
     va_end(ap);
 }
 
@@ -471,19 +479,28 @@ static int rank_spares(hp_pruner_t *p, rung_t *r, const char *where, hp_prune_ve
         return HP_ENOMEM;
     v->rank_n = (uint32_t)r->done.n;
     v->rank_corr = rho;
-    if (!isfinite(rho))
+    if (!isfinite(rho)) { /* no evidence (any more): cut as plain asha */
+        size_t need = p->cfg.min_trials < 2 ? 2 : p->cfg.min_trials;
+        if (r->sparing) {
+            if (r->done.n < need)
+                flip(p, r, where, v, 0,
+                     "ranks %zu trials that completed after it, too few to check "
+                     "(pruning.min_trials %zu)",
+                     r->done.n, need);
+            else
+                flip(p, r, where, v, 0,
+                     "is the same for all %zu trials that completed after it (or their ends "
+                     "are): no rank to check",
+                     r->done.n);
+        }
         return 0;
-    int spare = rho < p->cfg.min_rank_corr;
-    if (spare != r->sparing) { /* the rung turns its cutting off, or on again */
-        r->sparing = spare;
-        v->flip = 1;
-        note_append(v,
-                    "rung %" PRId64 "%s %s: its %s ranks the %zu trials that completed after "
-                    "it at Spearman %.3f, %s pruning.min_rank_correlation %g",
-                    r->step, where, spare ? "stops no trial for now" : "stops trials again",
-                    p->metric, r->done.n, shown(rho), spare ? "below" : "at least",
-                    p->cfg.min_rank_corr);
     }
+    int spare = rho < p->cfg.min_rank_corr;
+    if (spare != r->sparing)
+        flip(p, r, where, v, spare,
+             "ranks the %zu trials that completed after it at Spearman %.3f, %s "
+             "pruning.min_rank_correlation %g",
+             r->done.n, shown(rho), spare ? "below" : "at least", p->cfg.min_rank_corr);
     if (spare) {
         v->spared = 1;
         return 1;
@@ -655,16 +672,24 @@ int hp_pruner_complete(hp_pruner_t *p, uint64_t number)
         if (sorted_insert(&p->steps.v[i].sorted, t->curve.v[k].v) < 0)
             return HP_ENOMEM;
     }
-    if (t->rung_val.n) { /* the rank check's pairs */
+    /* the rank check's pairs: not from a trial the rule stopped that
+     * completed anyway (it did not pass the rung, and its last value is
+     * where it was stopped); room on every rung first, so no memory
+     * leaves no pair behind */
+    if (t->rung_val.n && !t->stopped) {
         bracket_t *br = &p->br[hp_pruner_bracket(p, number)];
-        for (size_t k = 0; k < t->rung_val.n && k < br->n; k++) {
+        size_t nr = t->rung_val.n < br->n ? t->rung_val.n : br->n;
+        for (size_t k = 0; k < nr; k++) {
             rung_t *r = &br->rungs[k];
             pair_t *g = hp_vec_try_grow(r->done.v, &r->done.cap, r->done.n + 1,
                                         sizeof *r->done.v, HP_VEC_MIN_CAP);
             if (!g)
                 return HP_ENOMEM;
             r->done.v = g;
-            g[r->done.n++] = (pair_t){t->rung_val.v[k], t->last};
+        }
+        for (size_t k = 0; k < nr; k++) {
+            rung_t *r = &br->rungs[k];
+            r->done.v[r->done.n++] = (pair_t){t->rung_val.v[k], t->last};
         }
     }
     t->completed = 1;
@@ -682,7 +707,7 @@ void hp_pruner_forget(hp_pruner_t *p, uint64_t number)
         for (size_t k = 0; k < t->rung_val.n && k < br->n; k++) {
             rung_t *r = &br->rungs[k];
             sorted_remove(&r->sorted, t->rung_val.v[k]);
-            for (size_t i = 0; t->completed && i < r->done.n; i++)
+            for (size_t i = 0; t->completed && !t->stopped && i < r->done.n; i++)
                 if (r->done.v[i].at_rung == t->rung_val.v[k] && r->done.v[i].last == t->last) {
                     r->done.v[i] = r->done.v[--r->done.n];
                     break;

@@ -40,7 +40,12 @@
  *    and it is below min_rank_correlation, a trial the rung would stop goes
  *    on (its value is still recorded there). With fewer pairs the rung
  *    stops trials as plain asha does. The verdict says when a rung starts
- *    or stops sparing trials (flip), so the daemon writes it down once.
+ *    or stops sparing trials (flips), so the daemon writes it down once. A
+ *    rung that was sparing and can no longer compute the correlation
+ *    (fewer than min_trials pairs after a forget, or one side all equal)
+ *    cuts again, and says so. A trial stopped by the rule that completes
+ *    anyway (its stop came after its last step) gives no pair: it did not
+ *    pass the rung.
  *
  *  - median: Optuna's MedianPruner. At a step >= warmup_steps that is the
  *    first of its interval (interval_steps), once min_trials trials have
@@ -95,6 +100,9 @@ typedef struct hp_pruner_config {
 
 typedef struct hp_pruner hp_pruner_t;
 
+#define HP_PRUNE_NOTES 4 /* rank-check changes one report can carry (one per rung
+                          * it passes; a report jumps over rungs rarely) */
+
 /* What a report decided. */
 typedef struct {
     int stop;          /* 1: stop the trial */
@@ -105,12 +113,12 @@ typedef struct {
     double cutoff;     /* the value it had to match, as the metric reads */
     char reason[320];  /* when stop: "pruned at step 9 by asha: ..." */
     int spared;        /* rank check: the rung would have stopped it */
-    int flip;          /* rank check: the rung just started (spared) or
-                        * stopped sparing trials; note says why */
+    uint32_t flips;    /* rank check: rungs that just started or stopped
+                        * sparing trials; note[i] says why, one per rung */
     uint32_t rank_n;   /* rank check: completed trials the correlation used */
     double rank_corr;  /* ... and the correlation (NAN below min_trials);
                         * both 0 when the check was not consulted */
-    char note[256];    /* when flip */
+    char note[HP_PRUNE_NOTES][256];
 } hp_prune_verdict_t;
 
 /* hp_pruner_config_check returns 0 or HP_EINVAL with a message naming the

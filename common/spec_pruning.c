@@ -180,7 +180,7 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
     if (rungs && min_trials_line && !(s->pruning.min_rank_corr > 0))
         spec_err(c, min_trials_line, "pruning.min_trials",
                  "with rule %s counts the completed trials the rank check needs at a rung; "
-                 "set pruning.min_rank_correlation too",
+                 "set pruning.min_rank_correlation (above 0) too",
                  rule_words[s->pruning.rule]);
     (void)eta_line;
 }

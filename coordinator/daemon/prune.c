@@ -65,18 +65,20 @@ static void stop_run(coord_run_t *r, int64_t step, const char *reason)
     hp_log_info("study %s trial %" PRIu64 ": %s", r->study->spec.name, r->number, reason);
 }
 
-/* The rank check (pruning.min_rank_correlation) turned a rung's stopping
- * off or on again: one event each time, so `hpsearch events` says why
+/* The rank check (pruning.min_rank_correlation) turned a rung's cutting
+ * off or on again: one event per rung each time, so the events say why
  * trials stopped being cut. */
-static void note_flip(coord_t *c, coord_run_t *r, const hp_prune_verdict_t *v)
+static void note_flips(coord_t *c, coord_run_t *r, const hp_prune_verdict_t *v)
 {
     coord_study_t *s = r->study;
-    hp_log_info("study %s trial %" PRIu64 ": %s", s->spec.name, r->number, v->note);
-    char err[256];
-    if (coord_write_begin(c) == 0 &&
-        hp_store_event_append(c->store, "pruning_rung", s->id, r->trial_id, NULL, v->note, err,
-                              sizeof err) < 0)
-        hp_log_warn("study %s: cannot store a pruning_rung event: %s", s->spec.name, err);
+    for (uint32_t i = 0; i < v->flips && i < HP_PRUNE_NOTES; i++) {
+        hp_log_info("study %s trial %" PRIu64 ": %s", s->spec.name, r->number, v->note[i]);
+        char err[256];
+        if (coord_write_begin(c) == 0 &&
+            hp_store_event_append(c->store, "pruning_rung", s->id, r->trial_id, NULL,
+                                  v->note[i], err, sizeof err) < 0)
+            hp_log_warn("study %s: cannot store a pruning_rung event: %s", s->spec.name, err);
+    }
 }
 
 void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Metric **m,
@@ -106,8 +108,8 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
                     s->spec.name, r->number, step);
         return;
     }
-    if (v.flip)
-        note_flip(c, r, &v);
+    if (v.flips)
+        note_flips(c, r, &v);
     if (v.stop)
         stop_run(r, step, v.reason);
 }

@@ -390,15 +390,15 @@ START_TEST(test_asha_rank_check)
     /* 0.95: 4 at the rung, keep 2, cut-off 0.8, so asha would stop it; the
      * 3 pairs rank at -1 < 0.5: spared, and the rung says so once */
     hp_prune_verdict_t v = rep(p, 3, 1, 0.95);
-    ck_assert(!v.stop && v.spared && v.flip && v.judged);
+    ck_assert(!v.stop && v.spared && v.flips == 1 && v.judged);
     ck_assert_uint_eq(v.rank_n, 3);
     ck_assert_double_eq_tol(v.rank_corr, -1.0, 1e-12);
-    ck_assert_str_eq(v.note, "rung 1 stops no trial for now: its loss ranks the 3 trials that "
+    ck_assert_str_eq(v.note[0], "rung 1 stops no trial for now: its loss ranks the 3 trials that "
                              "completed after it at Spearman -1.000, below "
                              "pruning.min_rank_correlation 0.5");
     ck_assert_ptr_null(hp_pruner_stopped(p, 3, NULL));
     v = rep(p, 4, 1, 0.99);
-    ck_assert(!v.stop && v.spared && !v.flip);
+    ck_assert(!v.stop && v.spared && !v.flips);
     ck_assert_uint_eq(rung_count(p, 0, 0), 5); /* spared values still count */
     /* both end where they started: ranks at the rung 3 2 1 4 5, at the end
      * 1 2 3 4 5, sum of d^2 = 8, rho = 1 - 6*8/(5*24) = 0.6 */
@@ -408,25 +408,41 @@ START_TEST(test_asha_rank_check)
     ck_assert_int_eq(hp_pruner_complete(p, 4), 0);
     /* 0.97: 6 at the rung, keep 3, cut-off 0.9: stopped, rho 0.6 >= 0.5 */
     v = rep(p, 5, 1, 0.97);
-    ck_assert(v.stop && !v.spared && v.flip);
+    ck_assert(v.stop && !v.spared && v.flips);
     ck_assert_double_eq_tol(v.rank_corr, 0.6, 1e-12);
     ck_assert_str_eq(v.reason, "pruned at step 1 by asha: loss 0.97 not in the top 1/2 of 6 "
                                "trials at rung 1, cut-off 0.9; the rung ranks 5 completed "
                                "trials at Spearman 0.600");
-    ck_assert_str_eq(v.note, "rung 1 stops trials again: its loss ranks the 5 trials that "
+    ck_assert_str_eq(v.note[0], "rung 1 stops trials again: its loss ranks the 5 trials that "
                              "completed after it at Spearman 0.600, at least "
                              "pruning.min_rank_correlation 0.5");
     /* a re-run of trial 4 takes its pair away: ranks 3 2 1 4 against
      * 1 2 3 4, rho = 1 - 6*8/(4*15) = 0.2, and the rung spares again */
     hp_pruner_forget(p, 4);
     v = rep(p, 6, 1, 0.98);
-    ck_assert(!v.stop && v.spared && v.flip);
+    ck_assert(!v.stop && v.spared && v.flips);
     ck_assert_uint_eq(v.rank_n, 4);
     ck_assert_double_eq_tol(v.rank_corr, 0.2, 1e-12);
+    /* re-runs of trials 2 and 3 leave 2 pairs, below min_trials 3: the
+     * rung cuts again as plain asha, and says why. At the rung: 0.9 0.8
+     * 0.97 0.98 and now 0.99, keep 2, cut-off 0.9 */
+    hp_pruner_forget(p, 2);
+    hp_pruner_forget(p, 3);
+    v = rep(p, 7, 1, 0.99);
+    ck_assert(v.stop && !v.spared && v.flips == 1);
+    ck_assert_uint_eq(v.rank_n, 2);
+    ck_assert_str_eq(v.note[0], "rung 1 stops trials again: its loss ranks 2 trials that "
+                                "completed after it, too few to check (pruning.min_trials 3)");
+    ck_assert_str_eq(v.reason, "pruned at step 1 by asha: loss 0.99 not in the top 1/2 of 5 "
+                               "trials at rung 1, cut-off 0.9");
+    /* a stopped trial whose program finished anyway gives no pair */
+    ck_assert_int_eq(hp_pruner_complete(p, 7), 0);
+    v = rep(p, 8, 1, 0.995);
+    ck_assert(v.stop && !v.flips);
+    ck_assert_uint_eq(v.rank_n, 2);
     hp_pruner_free(p);
 
-    /* ties take their average rank: rung values 0.5 0.5 0.7, ends 0.1 0.2
-     * 0.3: ranks 1.5 1.5 3 against 1 2 3, rho = 1.5 / sqrt(1.5 * 2) */
+    /* ties take their average rank */
     c.max_resource = 2;
     c.min_trials = 3;
     ck_assert_int_eq(hp_pruner_new(&c, &p, err, sizeof err), 0);

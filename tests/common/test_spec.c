@@ -487,7 +487,7 @@ static const bad_t bad_specs[] = {
     {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: median\n  min_rank_correlation: 0.5\n",
      "pruning.min_rank_correlation", 14, "only applies to rule asha and hyperband"},
     {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_trials: 4\n", "pruning.min_trials",
-     14, "set pruning.min_rank_correlation too"},
+     14, "set pruning.min_rank_correlation (above 0) too"},
     /* YAML itself */
     {HEAD SEARCH "space:\n  x1: {type: float, low: -5\n", "", 9, "YAML syntax error"},
     {HEAD SEARCH SPACE TRIAL "---\nname: u\n", "", 12, "more than one YAML document"},
