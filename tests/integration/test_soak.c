@@ -146,9 +146,13 @@ START_TEST(test_soak)
     for (int i = 0; i < nworkers; i++)
         ck_assert_msg(waitpid(w[i], NULL, WNOHANG) == 0, "worker %d (pid %d) exited", i,
                       (int)w[i]);
-    int st = hp_harness_kill(&h, h.daemon, SIGTERM);
+    pid_t daemon = h.daemon;
+    int st = hp_harness_kill(&h, daemon, SIGTERM);
     h.daemon = 0;
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "hpsearchd ended with status %d", st);
+    char tail[4096];
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "hpsearchd ended with wait status %d; the end of its log:\n%s", st,
+                  hp_harness_log_tail(&h, "hpsearchd", daemon, tail, sizeof tail));
     fprintf(stderr,
             "soak: %ld trials on %ld workers x %s slots in %.1f s; %ld worker SIGKILLs, %ld "
             "coordinator SIGKILLs; %ld attempts lost, %ld interrupted, re-run; 0 lost, 0 "
