@@ -357,24 +357,6 @@ long hp_harness_submit(hp_harness_t *h, const char *spec_text)
     return id;
 }
 
-const char *hp_harness_log_tail(const hp_harness_t *h, const char *program, pid_t pid, char *out,
-                                size_t cap)
-{
-    char path[800];
-    snprintf(path, sizeof path, "%s/%s-%d.log", h->dir, program, (int)pid);
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        long size = ftell(f);
-        fseek(f, size > (long)cap - 1 ? size - (long)cap + 1 : 0, SEEK_SET);
-        size_t n = fread(out, 1, cap - 1, f);
-        out[n] = '\0';
-        fclose(f);
-    }
-    return out;
-}
-
 /* Fails the test at once, with the end of its log, if the daemon died. */
 static void check_daemon_alive(hp_harness_t *h)
 {
@@ -384,11 +366,19 @@ static void check_daemon_alive(hp_harness_t *h)
     for (int i = 0; i < h->nchildren; i++)
         if (h->children[i] == h->daemon)
             h->children[i] = 0;
-    char tail[2048];
-    pid_t pid = h->daemon;
+    char path[800], tail[2048] = "";
+    snprintf(path, sizeof path, "%s/hpsearchd-%d.log", h->dir, (int)h->daemon);
     h->daemon = 0;
-    ck_abort_msg("hpsearchd died (wait status %d); the end of %s/hpsearchd-%d.log:\n%s", st,
-                 h->dir, (int)pid, hp_harness_log_tail(h, "hpsearchd", pid, tail, sizeof tail));
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        fseek(f, size > (long)sizeof tail - 1 ? size - (long)sizeof tail + 1 : 0, SEEK_SET);
+        size_t n = fread(tail, 1, sizeof tail - 1, f);
+        tail[n] = '\0';
+        fclose(f);
+    }
+    ck_abort_msg("hpsearchd died (wait status %d); the end of %s:\n%s", st, path, tail);
 }
 
 const char *hp_harness_wait_study(hp_harness_t *h, const char *study, int timeout_s)

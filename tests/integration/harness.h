@@ -59,10 +59,6 @@ pid_t hp_harness_spawn_wrapped(hp_harness_t *h, const char *const *wrap, const c
 /* hp_harness_start_daemon starts hpsearchd on the harness's db and sockets
  * (extra flags NULL-terminated) and waits until it answers STATUS. */
 pid_t hp_harness_start_daemon(hp_harness_t *h, ...);
-/* hp_harness_log_tail puts the last cap - 1 bytes of DIR/PROGRAM-PID.log
- * (what a spawned program printed) in out, "" if there is none. */
-const char *hp_harness_log_tail(const hp_harness_t *h, const char *program, pid_t pid, char *out,
-                                size_t cap);
 /* hp_harness_kill sends sig to pid and, for SIGKILL/SIGTERM/SIGINT, reaps
  * it; returns the wait status (-1 if pid was not a child left to reap). */
 int hp_harness_kill(hp_harness_t *h, pid_t pid, int sig);
