@@ -9,6 +9,7 @@
 #include "pareto.h"
 
 #include "err.h"
+#include "idx_val.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -47,24 +48,11 @@ size_t hp_pareto_front(const double *y, size_t n, size_t m, unsigned char *on_fr
     return k;
 }
 
-typedef struct key {
-    double v;
-    size_t i;
-} key_t_;
-
-static int cmp_key(const void *a, const void *b)
-{
-    const key_t_ *p = a, *q = b;
-    if (p->v != q->v)
-        return p->v < q->v ? -1 : 1;
-    return p->i < q->i ? -1 : p->i > q->i;
-}
-
 /* Sorts the n rows of p (m each) by column col, ascending (sign 1) or
  * descending (-1), with a stable tie order. 0 or HP_ENOMEM. */
 static int sort_rows(double *p, size_t n, size_t m, size_t col, double sign)
 {
-    key_t_ *k = malloc((n ? n : 1) * sizeof *k);
+    hp_idx_val_t *k = malloc((n ? n : 1) * sizeof *k);
     double *t = malloc((n ? n : 1) * m * sizeof *t);
     if (!k || !t) {
         free(k);
@@ -72,8 +60,8 @@ static int sort_rows(double *p, size_t n, size_t m, size_t col, double sign)
         return HP_ENOMEM;
     }
     for (size_t i = 0; i < n; i++)
-        k[i] = (key_t_){sign * p[i * m + col], i};
-    qsort(k, n, sizeof *k, cmp_key);
+        k[i] = (hp_idx_val_t){sign * p[i * m + col], i};
+    qsort(k, n, sizeof *k, hp_cmp_idx_val);
     for (size_t i = 0; i < n; i++)
         memcpy(t + i * m, p + k[i].i * m, m * sizeof *p);
     memcpy(p, t, n * m * sizeof *p);

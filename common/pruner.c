@@ -6,6 +6,7 @@
 #include "pruner.h"
 
 #include "err.h"
+#include "idx_val.h"
 #include "vec.h"
 
 #include <inttypes.h>
@@ -371,25 +372,12 @@ static void stop_with(hp_prune_verdict_t *v, trial_t *t, int64_t step, const cha
 
 /* --- the rank check -------------------------------------------------- */
 
-typedef struct {
-    double v;
-    size_t i;
-} ranked_t;
-
-static int cmp_ranked(const void *a, const void *b)
-{
-    const ranked_t *x = a, *y = b;
-    if (x->v != y->v)
-        return x->v < y->v ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* rank[i] of x[i] in 1..n, ties at their average rank; tmp holds n */
-static void ranks(const pair_t *pairs, size_t n, int second, ranked_t *tmp, double *rank)
+static void ranks(const pair_t *pairs, size_t n, int second, hp_idx_val_t *tmp, double *rank)
 {
     for (size_t i = 0; i < n; i++)
-        tmp[i] = (ranked_t){second ? pairs[i].last : pairs[i].at_rung, i};
-    qsort(tmp, n, sizeof *tmp, cmp_ranked);
+        tmp[i] = (hp_idx_val_t){second ? pairs[i].last : pairs[i].at_rung, i};
+    qsort(tmp, n, sizeof *tmp, hp_cmp_idx_val);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && tmp[j].v == tmp[i].v)
@@ -401,17 +389,23 @@ static void ranks(const pair_t *pairs, size_t n, int second, ranked_t *tmp, doub
     }
 }
 
+/* the pairs a rung needs before its correlation counts: min_trials, and
+ * at least 2 (one pair has no rank order) */
+static size_t rank_need(const hp_pruner_t *p)
+{
+    return p->cfg.min_trials < 2 ? 2 : p->cfg.min_trials;
+}
+
 /* Spearman's rank correlation of a rung's (value there, last value)
- * pairs: NAN when there are fewer than min_trials of them or either side
+ * pairs: NAN when there are fewer than rank_need of them or either side
  * is constant; HP_ENOMEM. */
 static int rank_corr(const hp_pruner_t *p, const rung_t *r, double *out)
 {
     size_t n = r->done.n;
-    size_t need = p->cfg.min_trials < 2 ? 2 : p->cfg.min_trials;
     *out = NAN;
-    if (n < need)
+    if (n < rank_need(p))
         return 0;
-    ranked_t *tmp = malloc(n * sizeof *tmp);
+    hp_idx_val_t *tmp = malloc(n * sizeof *tmp);
     double *ra = malloc(2 * n * sizeof *ra);
     if (!tmp || !ra) {
         free(tmp);
@@ -480,7 +474,7 @@ static int rank_spares(hp_pruner_t *p, rung_t *r, const char *where, hp_prune_ve
     v->rank_n = (uint32_t)r->done.n;
     v->rank_corr = rho;
     if (!isfinite(rho)) { /* no evidence (any more): cut as plain asha */
-        size_t need = p->cfg.min_trials < 2 ? 2 : p->cfg.min_trials;
+        size_t need = rank_need(p);
         if (r->sparing) {
             if (r->done.n < need)
                 flip(p, r, where, v, 0,

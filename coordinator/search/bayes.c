@@ -162,12 +162,12 @@ static int usable(const bayes_ctx_t *c, const hp_obs_t *o)
  * (by trial order) of the rest. */
 static int pick_subset(const double *y, size_t n, size_t cap, size_t n_best, unsigned char *take)
 {
-    idx_val_t *rank = malloc(n * sizeof *rank);
+    hp_idx_val_t *rank = malloc(n * sizeof *rank);
     if (!rank)
         return HP_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        rank[i] = (idx_val_t){y[i], i};
-    qsort(rank, n, sizeof *rank, bayes_cmp_idx_val);
+        rank[i] = (hp_idx_val_t){y[i], i};
+    qsort(rank, n, sizeof *rank, hp_cmp_idx_val);
     memset(take, 0, n);
     for (size_t i = 0; i < n_best; i++)
         take[rank[i].i] = 1;

@@ -149,8 +149,8 @@ static int candidates(bayes_ctx_t *c, size_t n_sobol, size_t n_centers)
     }
     hp_sobol_fini(&q);
     for (size_t i = 0; i < nc; i++)
-        c->rank[i] = (idx_val_t){c->y[i], i};
-    qsort(c->rank, nc, sizeof *c->rank, bayes_cmp_idx_val);
+        c->rank[i] = (hp_idx_val_t){c->y[i], i};
+    qsort(c->rank, nc, sizeof *c->rank, hp_cmp_idx_val);
     /* perturbations at several fractions of each input's length scale
      * (capped, so an irrelevant input does not jump across the space): the
      * EI peak next to a good point narrows as the model gets sure, and a
@@ -290,8 +290,8 @@ int bayes_acquire(bayes_ctx_t *c, double *x)
     if (bayes_feas_log_batch(c, c->cand, m, c->mean) < 0)
         return HP_ENOMEM;
     for (size_t j = 0; j < m; j++)
-        c->rank[j] = (idx_val_t){isfinite(c->mean[j]) ? -c->mean[j] : INFINITY, j};
-    qsort(c->rank, m, sizeof *c->rank, bayes_cmp_idx_val);
+        c->rank[j] = (hp_idx_val_t){isfinite(c->mean[j]) ? -c->mean[j] : INFINITY, j};
+    qsort(c->rank, m, sizeof *c->rank, hp_cmp_idx_val);
 
     size_t starts[N_LOCAL + 1];
     size_t n_local = local_starts(c, m, n_sobol, starts);
@@ -302,10 +302,10 @@ int bayes_acquire(bayes_ctx_t *c, double *x)
 
     /* the best point that does not repeat a trial: optimised points in
      * order of their value, then the remaining candidates */
-    idx_val_t order[N_LOCAL + 1];
+    hp_idx_val_t order[N_LOCAL + 1];
     for (size_t r = 0; r < n_local; r++)
-        order[r] = (idx_val_t){opt_val[r], r};
-    qsort(order, n_local, sizeof *order, bayes_cmp_idx_val);
+        order[r] = (hp_idx_val_t){opt_val[r], r};
+    qsort(order, n_local, sizeof *order, hp_cmp_idx_val);
     for (size_t r = 0; r < n_local; r++) {
         decode(sp, opt_pts[order[r].i], x);
         if (!repeats(sp, x, c->sorted, c->ns))

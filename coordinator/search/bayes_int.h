@@ -30,6 +30,7 @@
 #define HP_BAYES_INT_H
 
 #include "gp.h"
+#include "idx_val.h"
 #include "rng.h"
 #include "sampler.h"
 
@@ -41,20 +42,6 @@ typedef struct bayes {
     double *warm; /* d + 2, valid when has_warm */
     int has_warm;
 } bayes_t;
-
-/* A value with the index it belongs to, sorted by value then index. */
-typedef struct idx_val {
-    double v;
-    size_t i;
-} idx_val_t;
-
-static inline int bayes_cmp_idx_val(const void *a, const void *b)
-{
-    const idx_val_t *p = a, *q = b;
-    if (p->v != q->v)
-        return p->v < q->v ? -1 : 1;
-    return p->i < q->i ? -1 : p->i > q->i;
-}
 
 /* bayes_mix derives an independent seed from a and b (splitmix64). */
 static inline uint64_t bayes_mix(uint64_t a, uint64_t b)
@@ -123,7 +110,7 @@ typedef struct bayes_ctx {
 
     /* acquire */
     double *cand, *mean, *var;
-    idx_val_t *rank;
+    hp_idx_val_t *rank;
     double *scratch;
 } bayes_ctx_t;
 
