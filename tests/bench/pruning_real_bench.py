@@ -473,10 +473,14 @@ def command_line():
     return "".join(" " + a for a in out)
 
 
+def span(xs):
+    """seeds as "3..7" when consecutive, else listed"""
+    xs = sorted(xs)
+    return "%d..%d" % (xs[0], xs[-1]) if xs == list(range(xs[0], xs[-1] + 1)) else \
+        ", ".join(str(x) for x in xs)
+
+
 def seed_text(seeds, merged):
-    def span(xs):
-        return "%d..%d" % (xs[0], xs[-1]) if xs == list(range(xs[0], xs[-1] + 1)) else \
-            ", ".join(str(x) for x in xs)
     out = span(seeds)
     if merged:
         out += " (seeds %s from an earlier run of the same settings, `--merge`)" % span(merged)
@@ -584,11 +588,6 @@ def main():
         # a study that never reached the target counts at its wall time (a
         # lower bound), marked ">"
         return r.get("ttt") if r.get("ttt") is not None else r["wall"]
-
-    def span(xs):
-        xs = sorted(xs)
-        return "%d..%d" % (xs[0], xs[-1]) if xs == list(range(xs[0], xs[-1] + 1)) else \
-            ", ".join(str(x) for x in xs)
 
     table = ["| side | seeds | time to %.1f%% val. (median) | per seed | epochs trained (median) | "
              "trials: completed / pruned | final test acc. (median) | per seed |"
