@@ -21,6 +21,7 @@
  *   trial 5 x=0.41: 1.41, 6 at rung 1 keep 2 (cut-off 1.41): continues;
  *                   0.743333 at rung 3, 3 there keep 1 (0.733333) -> pruned at 3 */
 #include "harness.h"
+#include "hp_it.h"
 
 #include "hp_check.h"
 
@@ -349,21 +350,12 @@ START_TEST(test_kill_grace_then_sigkill)
 }
 END_TEST
 
-/* What an hpsearch command spawned as pid printed, once it exited 0. */
-static char *cli_output(hp_harness_t *h, pid_t pid)
+/* What an hpsearch command the harness spawned printed, once it exited 0
+ * (hp_it.h's wait_exit and child_log: the log holds both streams). */
+static char *cli_log(hp_harness_t *h, pid_t pid)
 {
-    int st = 0;
-    struct timespec ts = {0, 50 * 1000000L};
-    pid_t got = 0;
-    for (int i = 0; i < GUARD_S * 20 && (got = waitpid(pid, &st, WNOHANG)) == 0; i++)
-        nanosleep(&ts, NULL);
-    ck_assert_int_eq(got, pid);
-    for (int i = 0; i < h->nchildren; i++)
-        if (h->children[i] == pid)
-            h->children[i] = 0;
-    char log[800];
-    snprintf(log, sizeof log, "%s/hpsearch-%d.log", h->dir, (int)pid);
-    char *out = hp_check_slurp(log, 0);
+    int st = wait_exit(h, pid);
+    char *out = child_log(h, "hpsearch", pid);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", out);
     return out;
 }
@@ -378,8 +370,8 @@ START_TEST(test_run_shows_pruning)
     const char *path = hp_harness_write_file(&h, "asha.yaml", asha_spec(&h, "run", "loss"));
     char spec_path[700];
     snprintf(spec_path, sizeof spec_path, "%s", path);
-    char *out = cli_output(&h, hp_harness_spawn(&h, "hpsearch", "run", spec_path, "--workers",
-                                                "1", "--db", h.db, NULL));
+    char *out = cli_log(&h, hp_harness_spawn(&h, "hpsearch", "run", spec_path, "--workers", "1",
+                                             "--db", h.db, NULL));
     ck_assert_msg(strstr(out, "run: 6/6 done (0 failed, 4 pruned), 0 running") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "(2 completed, 0 failed, 4 pruned, 0 cancelled)") != NULL, "%s",
                   out);
@@ -480,15 +472,12 @@ START_TEST(test_rank_check_spares_a_rung_that_ranks_backwards)
                           "completed after it at Spearman -1.000, below "
                           "pruning.min_rank_correlation 0.5 / 2");
     /* and report says where the rank check stands */
-    char *out = cli_output(&h, hp_harness_spawn(&h, "hpsearch", "report", "--db", h.db, "rank",
-                                                NULL));
-    ck_assert_msg(strstr(out, "  pruned            0 of 5 finished trials\n") != NULL, "%s",
-                  out);
-    ck_assert_msg(strstr(out, "  rank check        rung 1 stops no trial for now: its loss "
-                              "ranks the 2 trials that completed after it at Spearman -1.000") !=
-                      NULL,
-                  "%s", out);
-    free(out);
+    res_t r = CLI(&h, "report", "--db", h.db, "rank");
+    OK(r);
+    HAS(r.out, "  pruned            0 of 5 finished trials\n");
+    HAS(r.out, "  rank check        rung 1 stops no trial for now: its loss ranks the 2 trials "
+               "that completed after it at Spearman -1.000");
+    res_free(&r);
     for (int n = 0; n < 5; n++)
         kill(child_of(&h, n), SIGKILL);
     hp_harness_fini(&h);
