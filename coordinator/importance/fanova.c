@@ -6,6 +6,7 @@
 #include "fanova.h"
 
 #include "err.h"
+#include "idx_val.h"
 #include "vec.h"
 
 #include <math.h>
@@ -32,12 +33,6 @@ typedef struct walk {
     HP_VEC(double) leaf_v;
     HP_VEC(double) leaf_w;
 } walk_t;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double clamp01(double x)
 {
@@ -169,7 +164,7 @@ static double tree_effects(walk_t *w, double *vj)
         cells_t *c = &w->c[j];
         if (f->feat[j].n_cats)
             continue;
-        qsort(c->b, c->nb, sizeof *c->b, cmp_double);
+        qsort(c->b, c->nb, sizeof *c->b, hp_cmp_double);
         size_t u = 1;
         for (size_t i = 1; i < c->nb; i++)
             if (c->b[i] > c->b[u - 1])

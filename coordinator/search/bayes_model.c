@@ -4,6 +4,7 @@
 #include "bayes_int.h"
 #include "err.h"
 #include "gp.h"
+#include "idx_val.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,12 +22,6 @@ static const double warp_mult[N_WARPS] = {1, 4, 16, 0};
  * (bench_search_quality, 4 workers, 20 seeds) */
 #define PENDING_KAPPA 1.0
 
-static int cmp_double(const void *a, const void *b)
-{
-    double p = *(const double *)a, q = *(const double *)b;
-    return p < q ? -1 : p > q;
-}
-
 /* Warp and standardize: y = (g(raw - min) - mean) / sd with
  * g(t) = log1p(t / (mult * scale)), scale the median distance to the
  * minimum, or g(t) = t when mult is 0 (no warp). dlog[i] gets
@@ -42,7 +37,7 @@ static int transform_y(const double *raw, double *y, double *dlog, size_t n, dou
         return HP_ENOMEM;
     for (size_t i = 0; i < n; i++)
         t[i] = raw[i] - ymin;
-    qsort(t, n, sizeof *t, cmp_double);
+    qsort(t, n, sizeof *t, hp_cmp_double);
     double scale = t[n / 2];
     if (!(scale > 0))
         scale = t[n - 1] > 0 ? t[n - 1] : 1.0;

@@ -2,6 +2,7 @@
 #include "c2f.h"
 
 #include "err.h"
+#include "idx_val.h"
 #include "sobol.h"
 
 #include <math.h>
@@ -55,12 +56,6 @@ static int cmp_ranked(const void *a, const void *b)
     if (p->v != q->v)
         return p->v < q->v ? -1 : 1;
     return p->seq < q->seq ? -1 : p->seq > q->seq;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double p = *(const double *)a, q = *(const double *)b;
-    return p < q ? -1 : p > q;
 }
 
 /* The best completed trials before `limit` and prior observations (a warm
@@ -157,7 +152,7 @@ int hp_c2f_round_box(const hp_sampler_t *s, unsigned round, const hp_history_t *
             if (fabs(u[i] - c0) <= 0.5 * width)
                 coord[nn++] = u[i];
         }
-        qsort(coord, nn, sizeof *coord, cmp_double);
+        qsort(coord, nn, sizeof *coord, hp_cmp_double);
         double c = nn % 2 ? coord[nn / 2] : 0.5 * (coord[nn / 2 - 1] + coord[nn / 2]);
         double a = c - 0.5 * width, b = c + 0.5 * width;
         if (a < 0) {
