@@ -47,6 +47,13 @@ typedef struct {
 } rung_t;
 
 typedef struct {
+    int64_t step;
+    uint64_t gen; /* p->gen it was computed at */
+    double med;   /* signed median change from step to the end */
+    uint32_t n;   /* completed trials it came from */
+} proj_t;
+
+typedef struct {
     rung_t *rungs;
     size_t n;
     uint64_t budget_end; /* the hash range [previous end, this) picks it */
@@ -61,6 +68,8 @@ struct hp_pruner {
     HP_VEC(trial_t) trials; /* indexed by trial number */
     HP_VEC(rung_t) steps;   /* median: completed trials' values per step, by step */
     uint32_t ncompleted;
+    uint64_t gen;           /* completions and forgets so far */
+    HP_VEC(proj_t) proj;    /* hp_pruner_projection's changes, by step */
 };
 
 static const char *const rule_names[] = {"none", "median", "asha", "hyperband"};
@@ -235,6 +244,7 @@ void hp_pruner_free(hp_pruner_t *p)
     for (size_t i = 0; i < p->steps.n; i++)
         free(p->steps.v[i].sorted.v);
     free(p->steps.v);
+    free(p->proj.v);
     free(p);
 }
 
@@ -688,7 +698,103 @@ int hp_pruner_complete(hp_pruner_t *p, uint64_t number)
     }
     t->completed = 1;
     p->ncompleted++;
+    p->gen++;
     return 0;
+}
+
+/* the value completed trial j reported at step (median rule: its curve) */
+static int curve_at(const trial_t *j, int64_t step, double *out)
+{
+    for (size_t k = 0; k < j->curve.n && j->curve.v[k].step <= step; k++)
+        if (j->curve.v[k].step == step) {
+            *out = j->curve.v[k].v;
+            return 1;
+        }
+    return 0;
+}
+
+/* The median change from step to the end of the trials that passed step
+ * and completed, computed once per step until the next completion or
+ * forget; 0 when fewer than HP_PRUNE_PROJECT_MIN give one, or no memory. */
+static int step_delta(hp_pruner_t *p, int64_t at, double *med, uint32_t *n)
+{
+    for (size_t i = 0; i < p->proj.n; i++)
+        if (p->proj.v[i].step == at && p->proj.v[i].gen == p->gen) {
+            *med = p->proj.v[i].med;
+            *n = p->proj.v[i].n;
+            return *n >= HP_PRUNE_PROJECT_MIN;
+        }
+    size_t cap = 0, nd = 0;
+    if (p->cfg.rule == HP_PRUNE_MEDIAN) {
+        cap = p->ncompleted;
+    } else {
+        for (uint32_t b = 0; b < p->nbr; b++)
+            for (size_t k = 0; k < p->br[b].n; k++)
+                if (p->br[b].rungs[k].step == at)
+                    cap += p->br[b].rungs[k].done.n;
+    }
+    double *d = cap >= HP_PRUNE_PROJECT_MIN ? malloc(cap * sizeof *d) : NULL;
+    if (d && p->cfg.rule == HP_PRUNE_MEDIAN) {
+        for (size_t i = 0; i < p->trials.n && nd < cap; i++) {
+            const trial_t *j = &p->trials.v[i];
+            double v;
+            if (j->completed && !j->stopped && j->seen && curve_at(j, at, &v))
+                d[nd++] = j->last - v;
+        }
+    } else if (d) {
+        for (uint32_t b = 0; b < p->nbr; b++)
+            for (size_t k = 0; k < p->br[b].n; k++) {
+                const rung_t *r = &p->br[b].rungs[k];
+                for (size_t i = 0; r->step == at && i < r->done.n; i++)
+                    d[nd++] = r->done.v[i].last - r->done.v[i].at_rung;
+            }
+    }
+    if (cap >= HP_PRUNE_PROJECT_MIN && !d)
+        return 0; /* no memory: nothing cached, tried again next time */
+    *med = 0;
+    if (nd >= HP_PRUNE_PROJECT_MIN) {
+        qsort(d, nd, sizeof *d, hp_cmp_double);
+        *med = nd % 2 ? d[nd / 2] : 0.5 * (d[nd / 2 - 1] + d[nd / 2]);
+    }
+    *n = (uint32_t)nd;
+    free(d);
+    /* one entry per step: the stale one is overwritten */
+    size_t i = 0;
+    while (i < p->proj.n && p->proj.v[i].step != at)
+        i++;
+    if (i == p->proj.n) {
+        proj_t *g = hp_vec_try_grow(p->proj.v, &p->proj.cap, p->proj.n + 1, sizeof *p->proj.v,
+                                    HP_VEC_MIN_CAP);
+        if (!g)
+            return nd >= HP_PRUNE_PROJECT_MIN;
+        p->proj.v = g;
+        p->proj.n++;
+    }
+    p->proj.v[i] = (proj_t){at, p->gen, *med, *n};
+    return nd >= HP_PRUNE_PROJECT_MIN;
+}
+
+int hp_pruner_projection(hp_pruner_t *p, uint64_t number, double *value, uint32_t *n)
+{
+    *n = 0;
+    if (p->cfg.rule == HP_PRUNE_NONE || number >= p->trials.n)
+        return 0;
+    const trial_t *t = &p->trials.v[number];
+    if (!t->stopped || !t->seen || !isfinite(t->last) || t->stop_step != t->last_step)
+        return 0;
+    /* asha, hyperband: from the rung that stopped it, pooled over brackets */
+    int64_t at = t->stop_step;
+    if (p->cfg.rule != HP_PRUNE_MEDIAN) {
+        const bracket_t *own = &p->br[hp_pruner_bracket(p, number)];
+        if (t->rung_val.n == 0 || t->rung_val.n > own->n)
+            return 0;
+        at = own->rungs[t->rung_val.n - 1].step;
+    }
+    double med;
+    if (!step_delta(p, at, &med, n))
+        return 0;
+    *value = unsign(p, t->last + med);
+    return 1;
 }
 
 void hp_pruner_forget(hp_pruner_t *p, uint64_t number)
@@ -717,5 +823,6 @@ void hp_pruner_forget(hp_pruner_t *p, uint64_t number)
         }
         p->ncompleted--;
     }
+    p->gen++;
     trial_clear(t);
 }

@@ -151,6 +151,19 @@ void hp_pruner_forget(hp_pruner_t *p, uint64_t trial);
  * until the next call that changes p. */
 const char *hp_pruner_stopped(const hp_pruner_t *p, uint64_t trial, int64_t *step);
 
+/* hp_pruner_projection estimates where a trial the rule stopped would
+ * have ended: its value at the step it was stopped at, plus the median
+ * change from that step to the end of the trials that passed the same
+ * point and completed (asha, hyperband: the rung's step, pooled over
+ * brackets; median: the same step of their curves). Returns 1 with *value
+ * as the metric reads and *n the completed trials it used, or 0 when the
+ * trial was not stopped by the rule at a finite value or fewer than
+ * HP_PRUNE_PROJECT_MIN trials completed from that point. The change per
+ * step is kept until the next completion or forget, so projecting every
+ * pruned trial costs a sort per distinct step, not per trial. */
+#define HP_PRUNE_PROJECT_MIN 3
+int hp_pruner_projection(hp_pruner_t *p, uint64_t trial, double *value, uint32_t *n);
+
 /* hp_pruner_bracket returns trial's hyperband bracket (0 for other rules). */
 uint32_t hp_pruner_bracket(const hp_pruner_t *p, uint64_t trial);
 

@@ -219,6 +219,8 @@ typedef struct hp_spec {
         uint32_t min_trials;  /* median: completed trials first; the rank
                                * check: completed trials at a rung; default 5 */
         double min_rank_corr; /* asha, hyperband: min_rank_correlation; 0 = off */
+        int pruned_value;     /* hp_pruned_value_t: what bayes learns from a
+                               * pruned trial; default projected */
     } pruning;
 
     /* constraints: a completed trial is feasible when every constraint's
@@ -312,6 +314,20 @@ void hp_spec_trial_to_json(const hp_spec_t *spec, hp_buf_t *out);
 int hp_spec_dataset_key(const hp_spec_t *spec, hp_buf_t *out);
 
 struct hp_pruner_config;
+/* pruning.pruned_value: how bayes models a trial the rule stopped, at its
+ * value projected to the end from the curves of the trials that completed
+ * (hp_pruner_projection), or no better than the worst completed trial */
+typedef enum {
+    HP_PRUNED_PROJECTED = 0,
+    HP_PRUNED_WORST,
+} hp_pruned_value_t;
+
+/* hp_spec_pruning_projects: whether bayes models the study's pruned
+ * trials at their projections (pruned_value projected, and the rule
+ * judges the objective's own metric and goal, so a projection is an
+ * objective value). */
+int hp_spec_pruning_projects(const hp_spec_t *spec);
+
 /* hp_spec_pruning_config fills a pruner's config from the spec's pruning
  * section; returns 1 when a rule is on, 0 for none. */
 int hp_spec_pruning_config(const hp_spec_t *spec, struct hp_pruner_config *out);

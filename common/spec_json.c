@@ -357,6 +357,8 @@ void hp_spec_to_json(const hp_spec_t *s, hp_buf_t *b)
                 kint(b, &g, "min_trials", s->pruning.min_trials);
             }
         }
+        if (s->pruning.pruned_value == HP_PRUNED_WORST) /* absent: projected */
+            kstr(b, &g, "pruned_value", "worst");
         hp_buf_putc(b, '}');
     }
     if (s->n_constraints) { /* absent: none, as in specs before them */

@@ -32,7 +32,22 @@ static const struct {
     {"interval_steps", R(HP_PRUNE_MEDIAN), "median"},
     {"min_trials", R(HP_PRUNE_MEDIAN) | RUNGS, "median, asha and hyperband"},
     {"min_rank_correlation", RUNGS, "asha and hyperband"},
+    {"pruned_value", RUNGS | R(HP_PRUNE_MEDIAN), "asha, hyperband and median"},
 };
+
+static const char *const pruned_value_words[] = {"projected", "worst"};
+
+static const char *objective_metric(const hp_spec_t *s)
+{
+    return s->objective.metric ? s->objective.metric : "value";
+}
+
+/* whether the rule judges the objective's own metric and goal */
+static int judges_objective(const hp_spec_t *s)
+{
+    return strcmp(hp_spec_pruning_metric(s), objective_metric(s)) == 0 &&
+           s->pruning.goal == s->objective.goal;
+}
 
 static void get_i64(ctx_t *c, map_t *m, entry_t *e, int64_t lo, int64_t *out)
 {
@@ -85,6 +100,7 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
             s->pruning.goal = (hp_goal_t)g;
     }
     int has_max = 0, max_line = 0, min_line = 0, eta_line = 0, min_trials_line = 0;
+    int projected_line = 0;
     for (size_t i = 0; i < HP_ARRAY_LEN(keys); i++) {
         if (!(f = spec_map_get(&m, keys[i].key)))
             continue;
@@ -129,6 +145,17 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
                 s->pruning.min_rank_corr = x;
             break;
         }
+        case 8: {
+            val_t v = spec_entry_val(c, &m, f, p, sizeof p);
+            int w;
+            if (spec_get_enum(c, &v, p, "pruned_value", pruned_value_words,
+                              HP_ARRAY_LEN(pruned_value_words), &w) == 0) {
+                s->pruning.pruned_value = w;
+                if (w == HP_PRUNED_PROJECTED)
+                    projected_line = v.line;
+            }
+            break;
+        }
         case 6: {
             min_trials_line = f->line;
             int64_t n = 0;
@@ -141,7 +168,8 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
     static const char *const known[] = {"rule",         "metric",          "goal",
                                         "min_resource", "max_resource",    "reduction_factor",
                                         "brackets",     "warmup_steps",    "interval_steps",
-                                        "min_trials",   "min_rank_correlation"};
+                                        "min_trials",   "min_rank_correlation",
+                                        "pruned_value"};
     spec_map_unknown(c, &m, known, HP_ARRAY_LEN(known));
     spec_map_fini(&m);
     if (!rule_ok || s->pruning.rule == HP_PRUNE_NONE)
@@ -182,7 +210,21 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
                  "with rule %s counts the completed trials the rank check needs at a rung; "
                  "set pruning.min_rank_correlation (above 0) too",
                  rule_words[s->pruning.rule]);
+    /* a projection is of the pruning metric: bayes can take it as an
+     * objective value only if the two are the same */
+    if (projected_line && !judges_objective(s))
+        spec_err(c, projected_line, "pruning.pruned_value",
+                 "projected needs the rule to judge the objective itself (%s, %s); this study "
+                 "prunes on %s (%s): set pruned_value: worst, or prune on the objective",
+                 objective_metric(s), hp_goal_name(s->objective.goal), hp_spec_pruning_metric(s),
+                 hp_goal_name(s->pruning.goal));
     (void)eta_line;
+}
+
+int hp_spec_pruning_projects(const hp_spec_t *s)
+{
+    return s->pruning.rule != HP_PRUNE_NONE && s->pruning.pruned_value == HP_PRUNED_PROJECTED &&
+           judges_objective(s);
 }
 
 int hp_spec_pruning_config(const hp_spec_t *s, hp_pruner_config_t *out)
@@ -204,8 +246,7 @@ int hp_spec_pruning_config(const hp_spec_t *s, hp_pruner_config_t *out)
 
 const char *hp_spec_pruning_metric(const hp_spec_t *s)
 {
-    return s->pruning.metric ? s->pruning.metric
-                             : s->objective.metric ? s->objective.metric : "value";
+    return s->pruning.metric ? s->pruning.metric : objective_metric(s);
 }
 
 int hp_spec_pruning_equal(const hp_spec_t *a, const hp_spec_t *b)
@@ -222,5 +263,6 @@ int hp_spec_pruning_equal(const hp_spec_t *a, const hp_spec_t *b)
            a->pruning.warmup_steps == b->pruning.warmup_steps &&
            a->pruning.interval_steps == b->pruning.interval_steps &&
            a->pruning.min_trials == b->pruning.min_trials &&
-           a->pruning.min_rank_corr == b->pruning.min_rank_corr;
+           a->pruning.min_rank_corr == b->pruning.min_rank_corr &&
+           a->pruning.pruned_value == b->pruning.pruned_value;
 }

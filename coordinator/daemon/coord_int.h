@@ -524,6 +524,11 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
 /* coord_prune_loaded marks a run found running at start-up stopped when
  * the replayed rule had stopped it. */
 void coord_prune_loaded(coord_run_t *r);
+/* coord_prune_project gives each pruned trial of obs (a snapshot of s's
+ * history for a sampler) its projection to the end, when the spec asks
+ * for projections and the rule has one (hp_pruner_projection); others are
+ * left as they are. */
+void coord_prune_project(coord_study_t *s, hp_obs_t *obs, size_t n);
 typedef enum coord_prune_end {
     COORD_PRUNE_COMPLETED, /* its curve counts (median) */
     COORD_PRUNE_PRUNED,    /* its values stay */

@@ -27,6 +27,21 @@ int coord_prune_init(coord_study_t *s, char *err, size_t errlen)
     return hp_pruner_new(&cfg, &s->pruner, err, errlen);
 }
 
+void coord_prune_project(coord_study_t *s, hp_obs_t *obs, size_t n)
+{
+    if (!s->pruner || !hp_spec_pruning_projects(&s->spec))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        uint32_t k;
+        if (obs[i].state == HP_OBS_PRUNED &&
+            hp_pruner_projection(s->pruner, obs[i].number, &v, &k)) {
+            obs[i].value = v;
+            obs[i].projected = 1;
+        }
+    }
+}
+
 /* the pruning metric among a report's, or NULL */
 static const Hpsearch__Metric *find_metric(const char *name, Hpsearch__Metric **m, size_t n)
 {

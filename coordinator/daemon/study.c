@@ -770,6 +770,7 @@ int coord_study_suggest(coord_t *c, coord_study_t *s, double *x, char *err, size
         w->obs[i].cv = nk ? w->cvs + i * nk : NULL;
         w->obs[i].ov = no ? w->ovs + i * no : NULL;
     }
+    coord_prune_project(s, w->obs, w->n);
     w->req.data = w;
     s->suggesting = 1;
     uv_queue_work(c->loop, &w->req, suggest_run, suggest_done);

@@ -147,9 +147,10 @@ static int completed(const bayes_ctx_t *c, const hp_obs_t *o)
     return o->state == HP_OBS_COMPLETED && isfinite(o->value) && isfinite(oriented(c, o));
 }
 
-/* A pruned trial is modelled at the value it was stopped with, but never
- * better than the worst completed one (see collect); without either it
- * is left out. With several objectives (a trial stopped for a diverging
+/* A pruned trial is modelled at its projection to the end when it has
+ * one (hp_obs_t.projected), else at the value it was stopped with but
+ * never better than the worst completed one (see collect); without either
+ * it is left out. With several objectives (a trial stopped for a diverging
  * loss) it has one value only, so it is the worst completed. */
 static int usable(const bayes_ctx_t *c, const hp_obs_t *o)
 {
@@ -251,11 +252,13 @@ static int collect(bayes_ctx_t *c)
                 c->feas[ic] = completed(c, o) && hp_sampler_obs_feasible(c->spec, o);
             encode(c->sp, o->x, c->X + ic * d);
             double v = oriented(c, o);
-            /* pruned: stopped because it was worse than the others at its
-             * step, so at least as bad as the worst completed trial (its
-             * value at the step it was stopped at is above its end, for a
-             * falling curve); ranked among the pruned by that value */
-            if (o->state == HP_OBS_PRUNED && c->has_worst && !(v > c->worst))
+            /* pruned without a projection: stopped because it was worse
+             * than the others at its step, so at least as bad as the worst
+             * completed trial (its value at the step it was stopped at is
+             * above its end, for a falling curve); ranked among the pruned
+             * by that value. A projection is an estimate of its end and
+             * is taken as it is. */
+            if (o->state == HP_OBS_PRUNED && !o->projected && c->has_worst && !(v > c->worst))
                 v = c->worst;
             c->yraw[ic++] = v;
         } else if (o->state == HP_OBS_PENDING) {

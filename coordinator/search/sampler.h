@@ -53,6 +53,9 @@ typedef struct hp_obs {
      * objective's value in spec order, as stored (ov[0] == value); NULL
      * otherwise (one objective, or not completed) */
     const double *ov;
+    /* HP_OBS_PRUNED: value is the trial's projection to its end
+     * (pruning.pruned_value projected), not the value it was stopped at */
+    int projected;
 } hp_obs_t;
 
 typedef struct hp_history {

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
                 xs[i * 6 + k] = hp_rng_uniform(&r);
             double y;
             hp_testfn_eval(HP_FUNC_HARTMANN6, xs + i * 6, 6, &y);
-            obs[i] = (hp_obs_t){i, HP_OBS_COMPLETED, y, xs + i * 6, NULL, NULL};
+            obs[i] = (hp_obs_t){i, HP_OBS_COMPLETED, y, xs + i * 6, NULL, NULL, 0};
         }
         if (dump) {
             char path[1024];

@@ -159,7 +159,7 @@ static int run(const problem_t *p, const char *algo, int evals, int seed, double
         }
         p->eval(x, p->d, ys + (size_t)k * M);
         obs[k] = (hp_obs_t){(uint64_t)k, HP_OBS_COMPLETED, ys[(size_t)k * M], x, NULL,
-                            ys + (size_t)k * M};
+                            ys + (size_t)k * M, 0};
     }
     free(obs);
     free(xs);
@@ -191,7 +191,7 @@ static int speed(int n, int pending)
             x[i] = hp_rng_uniform(&r);
         p->eval(x, p->d, ys + (size_t)k * M);
         obs[k] = (hp_obs_t){(uint64_t)k, k < n ? HP_OBS_COMPLETED : HP_OBS_PENDING,
-                            ys[(size_t)k * M], x, NULL, k < n ? ys + (size_t)k * M : NULL};
+                            ys[(size_t)k * M], x, NULL, k < n ? ys + (size_t)k * M : NULL, 0};
     }
     printf("{\"speed\":true,\"n\":%d,\"pending\":%d,\"sec\":[", n, pending);
     for (int j = 0; j < 3; j++) {
@@ -203,7 +203,7 @@ static int speed(int n, int pending)
             return -1;
         }
         printf("%s%.4f", j ? "," : "", now() - t0);
-        obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, xs + k * p->d, NULL, NULL};
+        obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, xs + k * p->d, NULL, NULL, 0};
     }
     printf("]}\n");
     free(obs);

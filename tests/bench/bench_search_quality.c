@@ -102,7 +102,7 @@ static int run(const fn_t *fn, const char *algo, int evals, int seed, int worker
                 fprintf(stderr, "%s %s: %s\n", fn->name, algo, err);
                 return -1;
             }
-            obs[suggested] = (hp_obs_t){(uint64_t)suggested, HP_OBS_PENDING, 0, x, NULL, NULL};
+            obs[suggested] = (hp_obs_t){(uint64_t)suggested, HP_OBS_PENDING, 0, x, NULL, NULL, 0};
             suggested++;
         }
         /* the oldest running trial finishes */

@@ -38,8 +38,8 @@ changes the target (a fraction), --seeds N the number of seeds, --cap S the
 time after which a study that has not reached it is stopped, --trials N each
 study's max_trials (large enough that the time cap, not the trial count,
 ends a study that misses the target). --sides runs only some of asha,
-asha_rank, noprune, optuna (the table compares each pair on the seeds both
-have). --merge adds an earlier run's --raw rows (same settings, a seed and
+asha_worst, asha_rank, asha_rank_worst, noprune, optuna (the table compares
+each pair on the seeds both have; *_worst sets pruning.pruned_value: worst). --merge adds an earlier run's --raw rows (same settings, a seed and
 side at most once). --write replaces
 the pruning-real-bench section of docs/benchmarks.md (and nothing else).
 """
@@ -90,8 +90,13 @@ space:
 PRUNING = ("pruning: {{rule: asha, metric: val_error, min_resource: 1, max_resource: {epochs}, "
            "reduction_factor: {eta}{extra}}}\n")
 
+# asha sides: bayes models a pruned trial at its projection to the end
+# (pruning.pruned_value projected, the default) or, *_worst, no better than
+# the worst completed trial (pruned_value: worst, the default before)
 SIDES = [("asha", "hpsearch bayes + asha"),
+         ("asha_worst", "hpsearch bayes + asha, pruned_value: worst"),
          ("asha_rank", "hpsearch bayes + asha, rank-checked"),
+         ("asha_rank_worst", "hpsearch bayes + asha, rank-checked, pruned_value: worst"),
          ("noprune", "hpsearch bayes, no pruning"),
          ("optuna", "Optuna TPE + HyperbandPruner, PyTorch")]
 
@@ -542,9 +547,12 @@ def main():
         sys.exit("pruning_real_bench: --rank-check %g is not in (0, 1]" % opt.rank_check)
 
     def settings_of(side):
-        if side == "asha_rank":
-            return dict(settings, min_rank_correlation=opt.rank_check)
-        return settings
+        out = dict(settings)
+        if side.startswith("asha_rank"):
+            out["min_rank_correlation"] = opt.rank_check
+        if side.startswith("asha"):
+            out["pruned_value"] = "worst" if side.endswith("_worst") else "projected"
+        return out
     merged = load_merged(opt.merge, settings_of, seeds, run_sides, raw_path)
     if not seeds and not merged:
         sys.exit("pruning_real_bench: --seeds 0 and nothing to --merge: no table to make")
@@ -556,10 +564,14 @@ def main():
         for seed in seeds:
             # the three sides alternate, seed by seed, so load from other
             # work on the machine falls on all of them
+            rank = ", min_rank_correlation: %g" % opt.rank_check
+            worst = ", pruned_value: worst"
             runs = {"asha": lambda: hp_study(build, tmp, "asha", seed, cfg, True),
-                    "asha_rank": lambda: hp_study(
-                        build, tmp, "asha_rank", seed, cfg, True,
-                        ", min_rank_correlation: %g" % opt.rank_check),
+                    "asha_worst": lambda: hp_study(build, tmp, "asha_worst", seed, cfg, True,
+                                                   worst),
+                    "asha_rank": lambda: hp_study(build, tmp, "asha_rank", seed, cfg, True, rank),
+                    "asha_rank_worst": lambda: hp_study(build, tmp, "asha_rank_worst", seed,
+                                                        cfg, True, rank + worst),
                     "noprune": lambda: hp_study(build, tmp, "noprune", seed, cfg, False),
                     "optuna": lambda: optuna_study(tmp, seed, cfg)}
             for side in run_sides:
@@ -624,7 +636,7 @@ def main():
                 any(sb[x].get("ttt") is None for x in common), common)
     tgt = []
     for s, label in sides:
-        if s not in ("asha", "asha_rank"):
+        if not s.startswith("asha"):
             continue
         lines = []
         accs = []
@@ -665,7 +677,9 @@ def main():
             "%s. hpsearch: `hpsearch run --workers 2`, `search: {algorithm: bayes, "
             "parallelism: 2}`, with `pruning: {rule: asha, metric: val_error, min_resource: 1, "
             "max_resource: %d, reduction_factor: %d}`, the same with `min_rank_correlation: %g` "
-            "(rank-checked), or without. Optuna %s: TPESampler + "
+            "(rank-checked), each also with `pruned_value: worst` (bayes models a pruned trial "
+            "no better than the worst completed one, instead of at its projection to the end), "
+            "or without pruning. Optuna %s: TPESampler + "
             "HyperbandPruner(1, %d, %d), two processes on one SQLite file, each training the "
             "same MLP (same init, L2 in Adam's gradient, dropout after the hidden layer) with "
             "PyTorch %s on one thread, its data loaded once per process."

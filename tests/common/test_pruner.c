@@ -5,8 +5,8 @@
  * share of the trials, and that trials compete only within a bracket), the
  * median rule with its warm-up, interval and minimum of completed trials,
  * the rank check (a rung that does not predict the end spares trials, and
- * stops them again when it does), and the config errors that name their
- * field. */
+ * stops them again when it does), the projection of a stopped trial to
+ * its end, and the config errors that name their field. */
 #include "err.h"
 #include "pruner.h"
 
@@ -461,6 +461,84 @@ START_TEST(test_asha_rank_check)
 }
 END_TEST
 
+/* Where a stopped trial would have ended: its value at the stopping
+ * point plus the median change to the end of the trials that completed
+ * from there (asha: the rung; median: the step), once 3 have. */
+START_TEST(test_projection)
+{
+    hp_pruner_t *p = make(HP_PRUNE_ASHA, 1, 9, 3); /* rungs 1, 3 */
+    double v;
+    uint32_t n;
+    /* trial 0 completes: 0.5 at rung 1, 0.4 at rung 3, ends 0.30 */
+    ck_assert(!rep(p, 0, 1, 0.5).stop);
+    ck_assert(!rep(p, 0, 3, 0.4).stop);
+    ck_assert(!rep(p, 0, 9, 0.30).stop);
+    ck_assert_int_eq(hp_pruner_complete(p, 0), 0);
+    /* trial 1 is stopped at rung 1 (0.7 is not the best of 2) */
+    ck_assert(rep(p, 1, 1, 0.7).stop);
+    ck_assert_int_eq(hp_pruner_projection(p, 1, &v, &n), 0); /* one pair only */
+    /* trials 2 and 3 complete; rung 1's changes: -0.2, -0.15, -0.2 */
+    ck_assert(!rep(p, 2, 1, 0.4).stop);
+    ck_assert(!rep(p, 2, 3, 0.35).stop);
+    ck_assert(!rep(p, 2, 9, 0.25).stop);
+    ck_assert_int_eq(hp_pruner_complete(p, 2), 0);
+    ck_assert(!rep(p, 3, 1, 0.3).stop);
+    ck_assert(!rep(p, 3, 3, 0.3).stop);
+    ck_assert(!rep(p, 3, 9, 0.1).stop);
+    ck_assert_int_eq(hp_pruner_complete(p, 3), 0);
+    ck_assert_int_eq(hp_pruner_projection(p, 1, &v, &n), 1);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_double_eq_tol(v, 0.7 - 0.2, 1e-12);
+    /* a completed trial, a running one and a diverged one have none */
+    ck_assert_int_eq(hp_pruner_projection(p, 0, &v, &n), 0);
+    ck_assert(!rep(p, 4, 1, 0.25).stop);
+    ck_assert_int_eq(hp_pruner_projection(p, 4, &v, &n), 0);
+    ck_assert(rep(p, 6, 1, NAN).stop);
+    ck_assert_int_eq(hp_pruner_projection(p, 6, &v, &n), 0);
+    ck_assert_int_eq(hp_pruner_projection(p, 99, &v, &n), 0);
+    /* a fourth completion moves the median (even count: halfway):
+     * -0.2 -0.2 -0.15 -0.1 -> -0.175; so does forgetting it again */
+    ck_assert(!rep(p, 4, 3, 0.2).stop);
+    ck_assert(!rep(p, 4, 9, 0.15).stop);
+    ck_assert_int_eq(hp_pruner_complete(p, 4), 0);
+    ck_assert_int_eq(hp_pruner_projection(p, 1, &v, &n), 1);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_double_eq_tol(v, 0.7 - 0.175, 1e-12);
+    hp_pruner_forget(p, 4);
+    ck_assert_int_eq(hp_pruner_projection(p, 1, &v, &n), 1);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_double_eq_tol(v, 0.5, 1e-12);
+    /* stopped at rung 3: that rung's changes, -0.1 -0.1 -0.2 -> -0.1 */
+    ck_assert(!rep(p, 5, 1, 0.2).stop);
+    ck_assert(rep(p, 5, 3, 0.45).stop);
+    ck_assert_int_eq(hp_pruner_projection(p, 5, &v, &n), 1);
+    ck_assert_double_eq_tol(v, 0.35, 1e-12);
+    hp_pruner_free(p);
+
+    /* median: the same step of the completed curves; maximize unsigns */
+    p = make_median(0, 1, 3);
+    complete_curve(p, 0, (const double[]){0.5, 0.3}, 2);
+    complete_curve(p, 1, (const double[]){0.6, 0.5}, 2);
+    complete_curve(p, 2, (const double[]){0.4, 0.1}, 2);
+    ck_assert(rep(p, 3, 1, 1.0).stop); /* median 0.5 at step 1 */
+    ck_assert_int_eq(hp_pruner_projection(p, 3, &v, &n), 1);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_double_eq_tol(v, 1.0 - 0.2, 1e-12);
+    hp_pruner_free(p);
+    hp_pruner_config_t c = {.rule = HP_PRUNE_MEDIAN, .metric = "acc", .maximize = 1,
+                            .interval_steps = 1, .min_trials = 3};
+    char err[256];
+    ck_assert_int_eq(hp_pruner_new(&c, &p, err, sizeof err), 0);
+    complete_curve(p, 0, (const double[]){0.5, 0.7}, 2);
+    complete_curve(p, 1, (const double[]){0.6, 0.7}, 2);
+    complete_curve(p, 2, (const double[]){0.4, 0.7}, 2);
+    ck_assert(rep(p, 3, 1, 0.2).stop); /* median 0.5; gains 0.2 0.1 0.3 */
+    ck_assert_int_eq(hp_pruner_projection(p, 3, &v, &n), 1);
+    ck_assert_double_eq_tol(v, 0.4, 1e-12);
+    hp_pruner_free(p);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
     bad((hp_pruner_config_t){.rule = HP_PRUNE_ASHA, .min_resource = 9, .max_resource = 3, .eta = 3},
@@ -510,6 +588,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, test_median_warmup_and_interval);
     tcase_add_test(tc, test_median_not_at_max_resource);
     tcase_add_test(tc, test_asha_rank_check);
+    tcase_add_test(tc, test_projection);
     tcase_add_test(tc, test_config_errors);
     suite_add_tcase(s, tc);
     return s;

@@ -488,6 +488,15 @@ static const bad_t bad_specs[] = {
      "pruning.min_rank_correlation", 14, "only applies to rule asha and hyperband"},
     {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  min_trials: 4\n", "pruning.min_trials",
      14, "set pruning.min_rank_correlation (above 0) too"},
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  pruned_value: last\n",
+     "pruning.pruned_value", 14, "unknown pruned_value 'last' (known: projected, worst)"},
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: asha\n  metric: val_loss\n  pruned_value: "
+     "projected\n",
+     "pruning.pruned_value", 15,
+     "projected needs the rule to judge the objective itself (val_error, minimize); this study "
+     "prunes on val_loss (minimize)"},
+    {MHEAD SEARCH MSPACE MODEL "pruning:\n  rule: none\n  pruned_value: worst\n",
+     "pruning.pruned_value", 14, "only applies to rule asha, hyperband and median"},
     /* YAML itself */
     {HEAD SEARCH "space:\n  x1: {type: float, low: -5\n", "", 9, "YAML syntax error"},
     {HEAD SEARCH SPACE TRIAL "---\nname: u\n", "", 12, "more than one YAML document"},
@@ -900,7 +909,7 @@ static const char *const good_specs[] = {
     "space:\n  lr: {type: float, low: 1.0e-4, high: 0.1, log: true}\n"
     "trial: {model: mlp, dataset: fashion-mnist, epochs: 27}\n"
     "pruning: {rule: hyperband, metric: val_loss, min_resource: 1, reduction_factor: 3, "
-    "brackets: 2}\n",
+    "brackets: 2, pruned_value: worst}\n",
     "name: pruned-rank\n"
     "objective: {metric: val_error}\n"
     "search: {algorithm: bayes, max_trials: 20}\n"
@@ -1079,6 +1088,33 @@ START_TEST(test_pruning_defaults)
     ck_assert_int_eq(c.eta, 3);
     char err[200];
     ck_assert_int_eq(hp_pruner_config_check(&c, err, sizeof err), 0);
+    /* bayes models pruned trials at their projections: the rule judges
+     * the objective itself */
+    ck_assert_int_eq(s.pruning.pruned_value, HP_PRUNED_PROJECTED);
+    ck_assert_int_eq(hp_spec_pruning_projects(&s), 1);
+    hp_spec_fini(&s);
+    /* ... not when it prunes on another metric or goal, or is told not to */
+    static const char other[] = "name: p\nobjective: {metric: val_error}\n"
+                                "search: {algorithm: bayes, max_trials: 4}\n" MSPACE
+                                "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
+                                "pruning: {rule: asha, metric: val_loss}\n";
+    ck_assert_int_eq(hp_spec_parse(&s, other, strlen(other), "p.yaml", &d), 0);
+    ck_assert_int_eq(hp_spec_pruning_projects(&s), 0);
+    hp_spec_fini(&s);
+    static const char goal[] = "name: p\nobjective: {metric: val_error}\n"
+                               "search: {algorithm: bayes, max_trials: 4}\n" MSPACE
+                               "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
+                               "pruning: {rule: asha, goal: maximize}\n";
+    ck_assert_int_eq(hp_spec_parse(&s, goal, strlen(goal), "p.yaml", &d), 0);
+    ck_assert_int_eq(hp_spec_pruning_projects(&s), 0);
+    hp_spec_fini(&s);
+    static const char worst[] = "name: p\nobjective: {metric: val_error}\n"
+                                "search: {algorithm: bayes, max_trials: 4}\n" MSPACE
+                                "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
+                                "pruning: {rule: median, pruned_value: worst}\n";
+    ck_assert_int_eq(hp_spec_parse(&s, worst, strlen(worst), "p.yaml", &d), 0);
+    ck_assert_int_eq(s.pruning.pruned_value, HP_PRUNED_WORST);
+    ck_assert_int_eq(hp_spec_pruning_projects(&s), 0);
     hp_spec_fini(&s);
     /* median: a model's epochs are its max_resource (not judged there); a
      * command's is unknown unless given */
@@ -1254,7 +1290,13 @@ START_TEST(test_equal_detects_differences)
                                                       "max_resource: 10}\n";
     static const char p3[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha, min_resource: 2}\n";
     static const char p0[] = MHEAD SEARCH MSPACE MODEL;
-    hp_spec_t s1, s2, s3, s0;
+    static const char p4[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha, pruned_value: "
+                                                      "worst}\n";
+    static const char p5[] = MHEAD SEARCH MSPACE MODEL "pruning: {rule: asha, pruned_value: "
+                                                      "projected}\n";
+    hp_spec_t s1, s2, s3, s0, s4, s5;
+    ck_assert_int_eq(hp_spec_parse(&s4, p4, sizeof p4 - 1, NULL, &d), 0);
+    ck_assert_int_eq(hp_spec_parse(&s5, p5, sizeof p5 - 1, NULL, &d), 0);
     ck_assert_int_eq(hp_spec_parse(&s1, p1, sizeof p1 - 1, NULL, &d), 0);
     ck_assert_int_eq(hp_spec_parse(&s2, p2, sizeof p2 - 1, NULL, &d), 0);
     ck_assert_int_eq(hp_spec_parse(&s3, p3, sizeof p3 - 1, NULL, &d), 0);
@@ -1262,6 +1304,10 @@ START_TEST(test_equal_detects_differences)
     ck_assert(hp_spec_equal(&s1, &s2));
     ck_assert(!hp_spec_equal(&s1, &s3));
     ck_assert(!hp_spec_equal(&s1, &s0));
+    ck_assert(!hp_spec_equal(&s1, &s4));
+    ck_assert(hp_spec_equal(&s1, &s5)); /* projected is the default */
+    hp_spec_fini(&s4);
+    hp_spec_fini(&s5);
     hp_spec_fini(&s1);
     hp_spec_fini(&s2);
     hp_spec_fini(&s3);

@@ -78,7 +78,7 @@ static double regret(const char *algo, hp_function_t f, int evals, int seed, run
         ck_assert(hp_space_contains(&spec.space, r->xs[k]));
         double y;
         ck_assert_int_eq(hp_testfn_eval(f, r->xs[k], d, &y), 0);
-        r->obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, r->xs[k], NULL, NULL};
+        r->obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, r->xs[k], NULL, NULL, 0};
         r->n++;
         best = fmin(best, y);
     }
@@ -198,7 +198,7 @@ START_TEST(test_bayes_pending_suggestions_distinct)
         for (size_t i = 0; i < r.n; i++)
             ck_assert_msg(udist(&spec.space, r.xs[k], r.xs[i]) > 1e-3,
                           "trial %llu repeats trial %zu", (unsigned long long)k, i);
-        r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL, NULL};
+        r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL, NULL, 0};
         r.n++;
     }
     /* without the pending trials the sampler would have answered the same
@@ -237,7 +237,7 @@ static double regret_parallel(hp_function_t f, int evals, int seed, int workers,
             for (size_t i = 0; i < k; i++)
                 ck_assert_msg(memcmp(r->xs[k], r->xs[i], d * sizeof r->xs[k][0]) != 0,
                               "trial %llu repeats trial %zu", (unsigned long long)k, i);
-            r->obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r->xs[k], NULL, NULL};
+            r->obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r->xs[k], NULL, NULL, 0};
             r->n++;
         }
         double y;
@@ -293,7 +293,7 @@ START_TEST(test_bayes_pending_in_small_discrete_space)
                           (unsigned long long)k, (unsigned long long)i);
         /* the first 3 complete, the rest stay pending */
         obs[k] = (hp_obs_t){k, k < 3 ? HP_OBS_COMPLETED : HP_OBS_PENDING,
-                            xs[k][0] + (xs[k][1] == 2 ? -1 : 0), xs[k], NULL, NULL};
+                            xs[k][0] + (xs[k][1] == 2 ? -1 : 0), xs[k], NULL, NULL, 0};
     }
     hp_sampler_free(s);
     hp_spec_fini(&spec);
@@ -322,7 +322,7 @@ START_TEST(test_bayes_failed_and_nan_do_not_poison)
         bad[i][1] = 0.5 * i;
         int failed = i % 2 == 0;
         obs[20 + i] = (hp_obs_t){(uint64_t)(20 + i), failed ? HP_OBS_FAILED : HP_OBS_COMPLETED,
-                                 failed ? -1e300 : i % 4 == 1 ? NAN : INFINITY, bad[i], NULL, NULL};
+                                 failed ? -1e300 : i % 4 == 1 ? NAN : INFINITY, bad[i], NULL, NULL, 0};
     }
     h = (hp_history_t){obs, 40};
     ck_assert_int_eq(hp_sampler_suggest(s2, 40, &h, dirty, err, sizeof err), 0);
@@ -337,7 +337,8 @@ END_TEST
  * they were stopped with but never better than the worst completed trial:
  * the same points failed, pruned without a value, pruned "better" than
  * every completed trial and pruned worse than all of them give the first,
- * then twice the second, then a third suggestion. */
+ * then twice the second, then a third suggestion. A pruned trial with a
+ * projection to its end is modelled at it, as a completed one would be. */
 START_TEST(test_bayes_learns_from_pruned)
 {
     static run_t r;
@@ -353,21 +354,25 @@ START_TEST(test_bayes_learns_from_pruned)
     for (int i = 0; i < 8; i++) {
         near[i][0] = 2.5 + 0.6 * cos(i * M_PI / 4);
         near[i][1] = 7.5 + 0.6 * sin(i * M_PI / 4);
-        obs[20 + i] = (hp_obs_t){(uint64_t)(20 + i), HP_OBS_FAILED, NAN, near[i], NULL, NULL};
+        obs[20 + i] = (hp_obs_t){(uint64_t)(20 + i), HP_OBS_FAILED, NAN, near[i], NULL, NULL, 0};
     }
     const struct {
         hp_obs_state_t state;
         double value;
-    } kinds[4] = {{HP_OBS_FAILED, NAN},
-                  {HP_OBS_PRUNED, NAN},
-                  {HP_OBS_PRUNED, -1000.0},
-                  {HP_OBS_PRUNED, worst * 3 + 10}};
-    double x[4][2];
+        int projected;
+    } kinds[6] = {{HP_OBS_FAILED, NAN, 0},
+                  {HP_OBS_PRUNED, NAN, 0},
+                  {HP_OBS_PRUNED, -1000.0, 0},
+                  {HP_OBS_PRUNED, worst * 3 + 10, 0},
+                  {HP_OBS_PRUNED, -1000.0, 1},
+                  {HP_OBS_COMPLETED, -1000.0, 0}};
+    double x[6][2];
     char err[256];
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 6; k++) {
         for (int i = 0; i < 8; i++) {
             obs[20 + i].state = kinds[k].state;
             obs[20 + i].value = kinds[k].value;
+            obs[20 + i].projected = kinds[k].projected;
         }
         /* one sampler per suggestion: each is a function of the history */
         hp_sampler_t *s;
@@ -379,6 +384,9 @@ START_TEST(test_bayes_learns_from_pruned)
     ck_assert_msg(memcmp(x[0], x[1], sizeof x[0]) != 0, "pruned trials were ignored like failed");
     ck_assert_mem_eq(x[1], x[2], sizeof x[1]);  /* no better than the worst completed */
     ck_assert_msg(memcmp(x[1], x[3], sizeof x[1]) != 0, "a value worse than that was not used");
+    /* a projection to the end is taken as it is, like a completed value */
+    ck_assert_mem_eq(x[4], x[5], sizeof x[4]);
+    ck_assert_msg(memcmp(x[4], x[2], sizeof x[4]) != 0, "a projection was held to the worst");
     hp_spec_fini(&spec);
 }
 END_TEST
@@ -395,7 +403,7 @@ START_TEST(test_bayes_all_failed_and_constant_history)
     for (uint64_t k = 0; k < 30; k++) {
         hp_history_t h = {obs, k};
         ck_assert_int_eq(hp_sampler_suggest(s, k, &h, xs[k], err, sizeof err), 0);
-        obs[k] = (hp_obs_t){k, HP_OBS_FAILED, 0, xs[k], NULL, NULL};
+        obs[k] = (hp_obs_t){k, HP_OBS_FAILED, 0, xs[k], NULL, NULL, 0};
     }
     /* everything failed: still valid points, never a crash */
     hp_history_t h = {obs, 30};
@@ -442,7 +450,7 @@ START_TEST(test_bayes_mixed_space_maximize)
         ck_assert(hp_space_contains(&spec.space, xs[k]));
         double a = log10(xs[k][0]) + 3, b = (xs[k][1] - 256) / 256;
         double v = 1 - a * a / 4 - b * b - (xs[k][2] == 1 ? 0 : 0.6);
-        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, v, xs[k], NULL, NULL};
+        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, v, xs[k], NULL, NULL, 0};
         best = fmax(best, v);
         tanh_late += k >= 25 && xs[k][2] == 1;
     }
@@ -506,7 +514,7 @@ START_TEST(test_bayes_large_history_subsets)
         xs[i][1] = 15 * hp_rng_uniform(&r);
         double y;
         hp_testfn_eval(HP_FUNC_BRANIN, xs[i], 2, &y);
-        obs[i] = (hp_obs_t){(uint64_t)i, i < N ? HP_OBS_COMPLETED : HP_OBS_PENDING, y, xs[i], NULL, NULL};
+        obs[i] = (hp_obs_t){(uint64_t)i, i < N ? HP_OBS_COMPLETED : HP_OBS_PENDING, y, xs[i], NULL, NULL, 0};
     }
     hp_history_t h = {obs, N + 2};
     double x[2], y;
@@ -551,7 +559,7 @@ static double suggest_after(const char *extra, const double *xs, const double *y
     for (size_t i = 0; i < n; i++) {
         x[i][0] = xs[i];
         obs[i] = (hp_obs_t){i, i + n_pending >= n ? HP_OBS_PENDING : HP_OBS_COMPLETED, ys[i],
-                            x[i], NULL, NULL};
+                            x[i], NULL, NULL, 0};
     }
     hp_history_t h = {obs, n};
     double out[1];
@@ -652,7 +660,7 @@ START_TEST(test_bayes_ucb_pending_distinct_and_converges)
             ck_assert_int_eq(hp_sampler_suggest(s, k, &h, r.xs[k], err, sizeof err), 0);
             double y;
             ck_assert_int_eq(hp_testfn_eval(HP_FUNC_BRANIN, r.xs[k], 2, &y), 0);
-            r.obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, r.xs[k], NULL, NULL};
+            r.obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, r.xs[k], NULL, NULL, 0};
             r.n++;
             best = fmin(best, y);
         }
@@ -665,7 +673,7 @@ START_TEST(test_bayes_ucb_pending_distinct_and_converges)
             for (size_t i = 0; i < r.n; i++)
                 ck_assert_msg(udist(&spec.space, r.xs[k], r.xs[i]) > 1e-4,
                               "trial %llu repeats trial %zu", (unsigned long long)k, i);
-            r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL, NULL};
+            r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL, NULL, 0};
             r.n++;
         }
         hp_sampler_free(s);
@@ -721,7 +729,7 @@ START_TEST(test_bayes_conditional_space)
                     same &= xs[n][i] == xs[j][i] || (isnan(xs[n][i]) && isnan(xs[j][i]));
                 ck_assert_msg(!same, "trial %zu repeats trial %zu", n, j);
             }
-            obs[n] = (hp_obs_t){n, HP_OBS_PENDING, 0, xs[n], NULL, NULL};
+            obs[n] = (hp_obs_t){n, HP_OBS_PENDING, 0, xs[n], NULL, NULL, 0};
             n++;
         }
         obs[done].state = HP_OBS_COMPLETED;
@@ -765,7 +773,7 @@ START_TEST(test_bayes_avoids_infeasible_region)
         double y;
         ck_assert_int_eq(hp_testfn_eval(HP_FUNC_BRANIN, xs[k], 2, &y), 0);
         cv[k][0] = xs[k][0];
-        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, xs[k], cv[k], NULL};
+        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, xs[k], cv[k], NULL, 0};
         if (xs[k][0] <= 0)
             best = fmin(best, y);
         else if (k >= 8)

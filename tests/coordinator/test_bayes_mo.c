@@ -58,7 +58,7 @@ static void search(hp_sampler_t *s, run_t *r, size_t n, double sign2)
         ck_assert_int_eq(hp_sampler_suggest(s, k, &h, r->xs[k], err, sizeof err), 0);
         zdt1(r->xs[k], r->ys[k]);
         r->ys[k][1] *= sign2;
-        r->obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, r->ys[k][0], r->xs[k], NULL, r->ys[k]};
+        r->obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, r->ys[k][0], r->xs[k], NULL, r->ys[k], 0};
         r->n = k + 1;
     }
 }
@@ -77,7 +77,7 @@ START_TEST(test_mo_pending_distinct)
     for (size_t k = 14; k < 20; k++) {
         hp_history_t h = {r.obs, k};
         ck_assert_int_eq(hp_sampler_suggest(s, k, &h, r.xs[k], err, sizeof err), 0);
-        r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL, NULL};
+        r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL, NULL, 0};
     }
     for (size_t i = 14; i < 20; i++)
         for (size_t j = 0; j < i; j++) {

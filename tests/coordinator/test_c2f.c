@@ -68,7 +68,7 @@ static void run_round(hp_sampler_t *s, run_t *r, uint64_t first, uint64_t count,
         int rc = hp_sampler_suggest(s, k, &h, r->xs[r->n], err, sizeof err);
         ck_assert_msg(rc == 0, "trial %llu: %s", (unsigned long long)k, err);
         ck_assert(hp_space_contains(&s->spec->space, r->xs[r->n]));
-        r->obs[r->n] = (hp_obs_t){k, HP_OBS_PENDING, 0, r->xs[r->n], NULL, NULL};
+        r->obs[r->n] = (hp_obs_t){k, HP_OBS_PENDING, 0, r->xs[r->n], NULL, NULL, 0};
         r->n++;
     }
     for (size_t i = 0; i < r->n; i++)
@@ -90,7 +90,7 @@ START_TEST(test_c2f_barrier_between_rounds)
     for (uint64_t k = 0; k < 16; k++) {
         hp_history_t h = hist(&r);
         ck_assert_int_eq(hp_sampler_suggest(s, k, &h, r.xs[k], err, sizeof err), 0);
-        r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL, NULL};
+        r.obs[k] = (hp_obs_t){k, HP_OBS_PENDING, 0, r.xs[k], NULL, NULL, 0};
         r.n++;
     }
     /* round 1 waits while any round-0 trial runs */
@@ -322,7 +322,7 @@ START_TEST(test_c2f_beats_random_on_branin)
                 ck_assert_int_eq(hp_sampler_suggest(s, k, &h, xs[k], err, sizeof err), 0);
                 double y;
                 hp_testfn_eval(HP_FUNC_BRANIN, xs[k], 2, &y);
-                obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, xs[k], NULL, NULL};
+                obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, y, xs[k], NULL, NULL, 0};
                 best = fmin(best, y);
             }
             (algo ? best_rand : best_c2f)[seed] = best - hp_testfn_minimum(HP_FUNC_BRANIN, 2);
@@ -366,7 +366,7 @@ START_TEST(test_c2f_shrinks_around_feasible_trials)
             ck_assert_msg(xs[k][0] > 0.25, "round 1 trial %llu at x = %g",
                           (unsigned long long)k, xs[k][0]);
         cv[k][0] = xs[k][0];
-        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, xs[k][0], xs[k], cv[k], NULL};
+        obs[k] = (hp_obs_t){k, HP_OBS_COMPLETED, xs[k][0], xs[k], cv[k], NULL, 0};
     }
     ck_assert_msg(lowest < 0.25, "round 0's lowest x %g (the test needs one below 0.25)", lowest);
     hp_sampler_free(s);
