@@ -29,6 +29,7 @@ typedef struct {
 
 typedef struct {
     int seen, stopped, completed;
+    int diverged;      /* stopped for a value that was not finite */
     int64_t last_step; /* the highest step reported */
     double last;       /* the signed value at last_step */
     double best;       /* the best signed value so far */
@@ -622,6 +623,7 @@ int hp_pruner_report(hp_pruner_t *p, uint64_t number, int64_t step, double value
         return 0;
     v->bracket = hp_pruner_bracket(p, number);
     if (!isfinite(value)) {
+        t->diverged = 1;
         stop_with(v, t, step, "pruned at step %" PRId64 " by %s: %s is %s (judged as diverged)", step,
                   hp_prune_rule_name(p->cfg.rule), p->metric,
                   isnan(value) ? "nan" : value > 0 ? "inf" : "-inf");
@@ -780,7 +782,8 @@ int hp_pruner_projection(hp_pruner_t *p, uint64_t number, double *value, uint32_
     if (p->cfg.rule == HP_PRUNE_NONE || number >= p->trials.n)
         return 0;
     const trial_t *t = &p->trials.v[number];
-    if (!t->stopped || !t->seen || !isfinite(t->last) || t->stop_step != t->last_step)
+    if (!t->stopped || t->diverged || !t->seen || !isfinite(t->last) ||
+        t->stop_step != t->last_step)
         return 0;
     /* asha, hyperband: from the rung that stopped it, pooled over brackets */
     int64_t at = t->stop_step;

@@ -106,8 +106,11 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
         r->obj_last = obj->value;
     }
     /* a negative step is no point on the resource (and is not replayed:
-     * store_prune.c reads steps >= 0) */
-    if (!s->pruner || r->sanity || r->stop || step < 0)
+     * store_prune.c reads steps >= 0). A run stopped already (the loss
+     * diverged, the study gave up) is still reported: its reports are
+     * stored, and a restarted coordinator replays every stored one, so
+     * the rule must see the same ones live to hold the same rungs */
+    if (!s->pruner || r->sanity || step < 0)
         return;
     const char *name = hp_spec_pruning_metric(&s->spec);
     const Hpsearch__Metric *metric = find_metric(name, m, n);
@@ -125,7 +128,7 @@ void coord_prune_progress(coord_t *c, coord_run_t *r, int64_t step, Hpsearch__Me
     }
     if (v.flips)
         note_flips(c, r, &v);
-    if (v.stop)
+    if (v.stop && !r->stop) /* stopped already: its first reason stands */
         stop_run(r, step, v.reason);
 }
 

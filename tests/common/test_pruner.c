@@ -495,6 +495,10 @@ START_TEST(test_projection)
     ck_assert_int_eq(hp_pruner_projection(p, 4, &v, &n), 0);
     ck_assert(rep(p, 6, 1, NAN).stop);
     ck_assert_int_eq(hp_pruner_projection(p, 6, &v, &n), 0);
+    /* ... also after a finite value at the same step */
+    ck_assert(!rep(p, 7, 1, 0.1).stop);
+    ck_assert(rep(p, 7, 1, INFINITY).stop);
+    ck_assert_int_eq(hp_pruner_projection(p, 7, &v, &n), 0);
     ck_assert_int_eq(hp_pruner_projection(p, 99, &v, &n), 0);
     /* a fourth completion moves the median (even count: halfway):
      * -0.2 -0.2 -0.15 -0.1 -> -0.175; so does forgetting it again */
