@@ -479,10 +479,10 @@ def command_line():
 
 
 def span(xs):
-    """seeds as "3..7" when consecutive, else listed"""
+    """seeds as "3..7" when three or more are consecutive, else listed"""
     xs = sorted(xs)
-    return "%d..%d" % (xs[0], xs[-1]) if xs == list(range(xs[0], xs[-1] + 1)) else \
-        ", ".join(str(x) for x in xs)
+    return "%d..%d" % (xs[0], xs[-1]) if len(xs) > 2 and xs == list(range(xs[0], xs[-1] + 1)) \
+        else ", ".join(str(x) for x in xs)
 
 
 def seed_text(seeds, merged):
