@@ -1067,6 +1067,25 @@ START_TEST(test_several_objectives)
 }
 END_TEST
 
+/* whether a bayes study on val_error with this pruning section models its
+ * pruned trials at their projections */
+static int projects_with(const char *pruning)
+{
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "name: p\nobjective: {metric: val_error}\n"
+             "search: {algorithm: bayes, max_trials: 4}\n" MSPACE
+             "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\npruning: %s\n",
+             pruning);
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, yaml, strlen(yaml), "p.yaml", &d), 0);
+    int projects = hp_spec_pruning_projects(&s);
+    hp_spec_fini(&s);
+    hp_diag_fini(&d);
+    return projects;
+}
+
 /* pruning's defaults come from the objective and the trial */
 START_TEST(test_pruning_defaults)
 {
@@ -1088,34 +1107,16 @@ START_TEST(test_pruning_defaults)
     ck_assert_int_eq(c.eta, 3);
     char err[200];
     ck_assert_int_eq(hp_pruner_config_check(&c, err, sizeof err), 0);
-    /* bayes models pruned trials at their projections: the rule judges
-     * the objective itself */
     ck_assert_int_eq(s.pruning.pruned_value, HP_PRUNED_PROJECTED);
-    ck_assert_int_eq(hp_spec_pruning_projects(&s), 1);
     hp_spec_fini(&s);
-    /* ... not when it prunes on another metric or goal, or is told not to */
-    static const char other[] = "name: p\nobjective: {metric: val_error}\n"
-                                "search: {algorithm: bayes, max_trials: 4}\n" MSPACE
-                                "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
-                                "pruning: {rule: asha, metric: val_loss}\n";
-    ck_assert_int_eq(hp_spec_parse(&s, other, strlen(other), "p.yaml", &d), 0);
-    ck_assert_int_eq(hp_spec_pruning_projects(&s), 0);
-    hp_spec_fini(&s);
-    static const char goal[] = "name: p\nobjective: {metric: val_error}\n"
-                               "search: {algorithm: bayes, max_trials: 4}\n" MSPACE
-                               "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
-                               "pruning: {rule: asha, goal: maximize}\n";
-    ck_assert_int_eq(hp_spec_parse(&s, goal, strlen(goal), "p.yaml", &d), 0);
-    ck_assert_int_eq(hp_spec_pruning_projects(&s), 0);
-    hp_spec_fini(&s);
-    static const char worst[] = "name: p\nobjective: {metric: val_error}\n"
-                                "search: {algorithm: bayes, max_trials: 4}\n" MSPACE
-                                "trial: {model: mlp, dataset: fashion-mnist, epochs: 9}\n"
-                                "pruning: {rule: median, pruned_value: worst}\n";
-    ck_assert_int_eq(hp_spec_parse(&s, worst, strlen(worst), "p.yaml", &d), 0);
-    ck_assert_int_eq(s.pruning.pruned_value, HP_PRUNED_WORST);
-    ck_assert_int_eq(hp_spec_pruning_projects(&s), 0);
-    hp_spec_fini(&s);
+    /* bayes models pruned trials at their projections when the rule judges
+     * the objective itself; not when it prunes on another metric or goal,
+     * or is told not to */
+    ck_assert_int_eq(projects_with("{rule: asha}"), 1);
+    ck_assert_int_eq(projects_with("{rule: asha, metric: val_loss}"), 0);
+    ck_assert_int_eq(projects_with("{rule: asha, goal: maximize}"), 0);
+    ck_assert_int_eq(projects_with("{rule: median, pruned_value: worst}"), 0);
+    ck_assert_int_eq(projects_with("{rule: median, pruned_value: projected}"), 1);
     /* median: a model's epochs are its max_resource (not judged there); a
      * command's is unknown unless given */
     static const char med[] = "name: p\nobjective: {metric: val_error}\n"
