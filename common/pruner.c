@@ -720,12 +720,14 @@ static int curve_at(const trial_t *j, int64_t step, double *out)
  * forget; 0 when fewer than HP_PRUNE_PROJECT_MIN give one, or no memory. */
 static int step_delta(hp_pruner_t *p, int64_t at, double *med, uint32_t *n)
 {
-    for (size_t i = 0; i < p->proj.n; i++)
-        if (p->proj.v[i].step == at && p->proj.v[i].gen == p->gen) {
-            *med = p->proj.v[i].med;
-            *n = p->proj.v[i].n;
-            return *n >= HP_PRUNE_PROJECT_MIN;
-        }
+    size_t e = 0; /* the step's cache entry, or where it goes */
+    while (e < p->proj.n && p->proj.v[e].step != at)
+        e++;
+    if (e < p->proj.n && p->proj.v[e].gen == p->gen) {
+        *med = p->proj.v[e].med;
+        *n = p->proj.v[e].n;
+        return *n >= HP_PRUNE_PROJECT_MIN;
+    }
     size_t cap = 0, nd = 0;
     if (p->cfg.rule == HP_PRUNE_MEDIAN) {
         cap = p->ncompleted;
@@ -756,15 +758,11 @@ static int step_delta(hp_pruner_t *p, int64_t at, double *med, uint32_t *n)
     *med = 0;
     if (nd >= HP_PRUNE_PROJECT_MIN) {
         qsort(d, nd, sizeof *d, hp_cmp_double);
-        *med = nd % 2 ? d[nd / 2] : 0.5 * (d[nd / 2 - 1] + d[nd / 2]);
+        *med = percentile(&(dvec_t){.v = d, .n = nd}, 50.0);
     }
     *n = (uint32_t)nd;
     free(d);
-    /* one entry per step: the stale one is overwritten */
-    size_t i = 0;
-    while (i < p->proj.n && p->proj.v[i].step != at)
-        i++;
-    if (i == p->proj.n) {
+    if (e == p->proj.n) {
         proj_t *g = hp_vec_try_grow(p->proj.v, &p->proj.cap, p->proj.n + 1, sizeof *p->proj.v,
                                     HP_VEC_MIN_CAP);
         if (!g)
@@ -772,7 +770,7 @@ static int step_delta(hp_pruner_t *p, int64_t at, double *med, uint32_t *n)
         p->proj.v = g;
         p->proj.n++;
     }
-    p->proj.v[i] = (proj_t){at, p->gen, *med, *n};
+    p->proj.v[e] = (proj_t){at, p->gen, *med, *n};
     return nd >= HP_PRUNE_PROJECT_MIN;
 }
 
@@ -782,8 +780,9 @@ int hp_pruner_projection(hp_pruner_t *p, uint64_t number, double *value, uint32_
     if (p->cfg.rule == HP_PRUNE_NONE || number >= p->trials.n)
         return 0;
     const trial_t *t = &p->trials.v[number];
-    if (!t->stopped || t->diverged || !t->seen || !isfinite(t->last) ||
-        t->stop_step != t->last_step)
+    /* a stop for a non-finite value is the only one not made at the
+     * trial's last, finite report */
+    if (!t->stopped || t->diverged)
         return 0;
     /* asha, hyperband: from the rung that stopped it, pooled over brackets */
     int64_t at = t->stop_step;
