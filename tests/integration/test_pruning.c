@@ -486,83 +486,64 @@ END_TEST
 
 /* bayes learns from pruned trials at their projections to the end
  * (pruning.pruned_value projected, the default) or no better than the
- * worst completed one (worst). Every curve here falls by the same amount
- * from step 1 to 9 (x + 1/i), so a projection from rung 1 is the trial's
- * true end, x + 1/9. One slot and parallelism 1 make each study's order
- * fixed, so the two studies suggest the same points until a suggestion
- * has a projection to use (a pruned trial and 3 trials completed from
- * rung 1 before it), and differ after. */
-static void bayes_study(hp_harness_t *h, const char *name, const char *extra)
+ * worst completed one (worst). Every curve of curve.sh falls by the same
+ * amount from step 1 to 9 (x + 1/i), so a projection from rung 1 is the
+ * trial's true end, x + 1/9. One slot and parallelism 1 make a study's
+ * order fixed, so two studies that differ only in pruned_value suggest the
+ * same points until a suggestion has a projection to use (a pruned trial
+ * and 3 trials completed from rung 1 before it), and differ after. */
+#define BAYES_TRIALS 14
+
+/* one such study to its end: each trial's x and state */
+static void bayes_study(const char *extra, char x[][64], char state[][32])
 {
-    /* curve.sh's curve, each step waited on until stored (so a stop comes
-     * before the next step), without its background child */
-    char text[1024];
-    snprintf(text, sizeof text,
-             "#!/bin/sh\n"
-             "x=$1; s=$2; n=$HPSEARCH_TRIAL_NUMBER; i=1\n"
-             "while [ $i -le 9 ]; do\n"
-             "  echo \"step=$i loss=$(awk -v x=$x -v i=$i 'BEGIN { print x + 1 / i }')\"\n"
-             "  until [ \"$(sqlite3 %s \"SELECT count(*) FROM metrics m JOIN trials t ON t.id = "
-             "m.trial_id JOIN studies s ON s.id = t.study_id WHERE s.name = '$s' AND t.number = "
-             "$n AND m.step = $i AND m.name = 'loss' AND m.attempt = t.attempts\")\" = 1 ]; do "
-             "sleep 0.02; done\n"
-             "  i=$((i + 1))\n"
-             "done\n",
-             h->db);
-    hp_harness_write_file(h, "same.sh", text);
+    static hp_harness_t h;
+    hp_harness_init(&h, "prune-bayes");
+    write_program(&h);
     snprintf(spec, sizeof spec,
-             "name: %s\nobjective: {metric: loss}\n"
-             "search: {algorithm: bayes, max_trials: 14, n_initial: 4, parallelism: 1, seed: 3}\n"
+             "name: bayes\nobjective: {metric: loss}\n"
+             "search: {algorithm: bayes, max_trials: %d, n_initial: 4, parallelism: 1, seed: 3}\n"
              "space:\n  x: {type: float, low: 0, high: 1}\n"
-             "trial:\n  command: [sh, %s/same.sh, '{x}', %s]\n  timeout: 600\n"
+             "trial:\n  command: [sh, %s/curve.sh, '{x}']\n  timeout: 600\n"
              "pruning: {rule: asha, min_resource: 1, max_resource: 9, reduction_factor: 3%s}\n",
-             name, h->dir, name, extra);
-    hp_harness_submit(h, spec);
-    const char *state = hp_harness_wait_study(h, name, GUARD_S);
-    ck_assert_ptr_nonnull(state);
-    ck_assert_str_eq(state, "completed");
+             BAYES_TRIALS, h.dir, extra);
+    run_to_end(&h, spec, "bayes");
+    for (int n = 0; n < BAYES_TRIALS; n++) {
+        char q[160];
+        snprintf(q, sizeof q, "SELECT json_extract(params, '$.x') FROM trials WHERE number = %d",
+                 n);
+        ck_assert_ptr_nonnull(hp_harness_db_text(h.db, q, x[n], 64));
+        snprintf(q, sizeof q, "SELECT state FROM trials WHERE number = %d", n);
+        ck_assert_ptr_nonnull(hp_harness_db_text(h.db, q, state[n], 32));
+        kill(child_of(&h, n), SIGKILL);
+    }
+    hp_harness_fini(&h);
 }
 
 START_TEST(test_bayes_learns_from_projections)
 {
-    static hp_harness_t h;
-    hp_harness_init(&h, "prune-bayes");
-    hp_harness_start_daemon(&h, NULL);
-    hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
-    bayes_study(&h, "proj", "");
-    bayes_study(&h, "worst", ", pruned_value: worst");
-    char q[512], a[64], b[64], st[32];
+    static char xp[BAYES_TRIALS][64], xw[BAYES_TRIALS][64], sp[BAYES_TRIALS][32],
+        sw[BAYES_TRIALS][32];
+    bayes_study("", xp, sp);
+    bayes_study(", pruned_value: worst", xw, sw);
     int first_projected = -1, differ = 0, completed = 0, pruned = 0;
-    for (int n = 0; n < 14; n++) {
-#define X_OF "SELECT json_extract(t.params, '$.x') FROM trials t JOIN studies s ON " \
-             "s.id = t.study_id WHERE s.name = '%s' AND t.number = %d"
-        snprintf(q, sizeof q, X_OF, "proj", n);
-        ck_assert_ptr_nonnull(hp_harness_db_text(h.db, q, a, sizeof a));
-        snprintf(q, sizeof q, X_OF, "worst", n);
-        ck_assert_ptr_nonnull(hp_harness_db_text(h.db, q, b, sizeof b));
-#undef X_OF
+    for (int n = 0; n < BAYES_TRIALS; n++) {
         /* trial n was suggested from trials 0..n-1 of its study */
         if (first_projected < 0 && pruned > 0 && completed >= 3)
             first_projected = n;
         if (first_projected < 0)
-            ck_assert_msg(strcmp(a, b) == 0, "trial %d: x %s and %s before any projection", n, a,
-                          b);
-        else if (strcmp(a, b) != 0)
+            ck_assert_msg(strcmp(xp[n], xw[n]) == 0, "trial %d: x %s and %s before any projection",
+                          n, xp[n], xw[n]);
+        else if (strcmp(xp[n], xw[n]) != 0)
             differ = 1;
-        snprintf(q, sizeof q,
-                 "SELECT t.state FROM trials t JOIN studies s ON s.id = t.study_id WHERE "
-                 "s.name = 'proj' AND t.number = %d",
-                 n);
-        ck_assert_ptr_nonnull(hp_harness_db_text(h.db, q, st, sizeof st));
-        completed += strcmp(st, "completed") == 0;
-        pruned += strcmp(st, "pruned") == 0;
+        completed += strcmp(sp[n], "completed") == 0;
+        pruned += strcmp(sp[n], "pruned") == 0;
     }
-    ck_assert_msg(first_projected > 0 && first_projected < 14,
+    ck_assert_msg(first_projected > 0 && first_projected < BAYES_TRIALS,
                   "no suggestion had a projection to use (%d completed, %d pruned)", completed,
                   pruned);
     ck_assert_msg(differ, "the projections from trial %d on did not change what bayes suggested",
                   first_projected);
-    hp_harness_fini(&h);
 }
 END_TEST
 
