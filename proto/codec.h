@@ -38,6 +38,12 @@
 #define HP_PROTO_VERSION 1u
 /* Largest envelope either side accepts (a spec is at most 1 MiB). */
 #define HP_PROTO_MAX_MSG (4u << 20)
+/* The longest a worker waits between two dials of a coordinator it lost
+ * (nng's RECONNMAXT; the wait starts at 100 ms and doubles). A restarted
+ * coordinator gives the workers it knew this much beyond a lease to come
+ * back, or one whose backoff had grown while it was down would be taken
+ * for lost before it dialled again. */
+#define HP_PROTO_REDIAL_MAX_MS 5000u
 /* Bounds enforced on decode. */
 #define HP_PROTO_MAX_STRING (1u << 20)  /* spec text, query, params json; bytes
                                            fields but the auth token (a trial's output) */

@@ -379,8 +379,8 @@ void coord_attempts_expire(coord_t *c)
             if (r->recovered)
                 snprintf(why, sizeof why,
                          "interrupted: the coordinator stopped while it ran, and worker %" PRIu64
-                         " did not renew its lease within %lld ms of the restart",
-                         r->worker_id, (long long)c->cfg.lease_ms);
+                         " did not renew its lease within %llu ms of the restart",
+                         r->worker_id, (unsigned long long)coord_restart_grace_ms(c));
             else
                 snprintf(why, sizeof why, "lease expired: worker %" PRIu64 " silent for %lld ms",
                          r->worker_id, (long long)c->cfg.lease_ms);

@@ -71,11 +71,13 @@ static void on_lease_timer(uv_timer_t *h)
     uint64_t now = coord_now_ms(c);
     for (size_t i = 0; i < c->workers.n; i++) {
         coord_worker_t *w = &c->workers.v[i];
-        if (w->alive && w->last_seen_ms + (uint64_t)c->cfg.lease_ms <= now) {
+        /* one not heard from since the restart may be redialling slowly */
+        uint64_t silence = w->restored ? coord_restart_grace_ms(c) : (uint64_t)c->cfg.lease_ms;
+        if (w->alive && w->last_seen_ms + silence <= now) {
             w->alive = 0;
             char err[256];
-            hp_log_warn("worker %s (%s) lost: silent for %lld ms", w->id_str, w->host,
-                        (long long)c->cfg.lease_ms);
+            hp_log_warn("worker %s (%s) lost: silent for %llu ms%s", w->id_str, w->host,
+                        (unsigned long long)silence, w->restored ? " since the restart" : "");
             if (coord_write_begin(c) == 0) {
                 hp_store_worker_set_state(c->store, w->id_str, HP_WORKER_LOST, err, sizeof err);
                 hp_store_event_append(c->store, "worker_lost", 0, 0, w->id_str, NULL, err,
@@ -201,17 +203,18 @@ static int load_run_cb(void *data, const hp_trial_t *t)
      * running until the user tells its result (study.c counts it) */
     if (!t->worker_id)
         return 0;
-    /* We cannot vouch for this lease: give its worker one lease period to
-     * renew it after reconnecting (a worker that ran on while we were down
-     * delivers its result), then the lease timer re-queues it as
-     * interrupted: our stop, not the trial, ended it (attempt.c). */
+    /* We cannot vouch for this lease: give its worker the restart grace
+     * (a lease, plus its longest wait between dials) to renew it after
+     * reconnecting (a worker that ran on while we were down delivers its
+     * result), then the lease timer re-queues it as interrupted: our
+     * stop, not the trial, ended it (attempt.c). */
     coord_run_t r = {
         .trial_id = t->id,
         .lease_id = t->lease_id,
         .attempt = t->attempts,
         .number = (uint64_t)t->number,
         .worker_id = t->worker_id ? strtoull(t->worker_id, NULL, 10) : 0,
-        .expires_ms = coord_lease_deadline_ms(c),
+        .expires_ms = coord_now_ms(c) + coord_restart_grace_ms(c),
         .study = s,
         /* which attempt was left to compute the baselines is not stored:
          * any might be, so none other starts until these end without */

@@ -373,6 +373,11 @@ int64_t coord_lease_new(coord_t *c);
 void coord_clock_stalled(coord_t *c, uint64_t ms);
 /* coord_lease_deadline_ms is when a lease given or renewed now expires. */
 uint64_t coord_lease_deadline_ms(coord_t *c);
+/* coord_restart_grace_ms is how long a worker known from before a restart
+ * may stay silent after it: a lease, plus the longest wait between two of
+ * its dials (HP_PROTO_REDIAL_MAX_MS), which may have grown to that while
+ * the daemon was down. Its runs' leases and its own silence both get it. */
+uint64_t coord_restart_grace_ms(const coord_t *c);
 /* Lookups; NULL when there is none. coord_study_find takes a study's name
  * or its id in decimal. Studies are in memory when they were running at
  * start-up or were submitted since (ended ones stay, inactive). */

@@ -119,7 +119,7 @@ static int restore_one(void *data, const hp_worker_session_t *ws, const char *ho
     if (ws->has_nonce)
         memcpy(w.nonce_sha256, ws->nonce_sha256, sizeof w.nonce_sha256);
     w.hello_seq = ws->hello_seq;
-    /* silent from now on is lost a lease later, like any worker */
+    /* silent from now on is lost the restart grace later (coord.c) */
     w.last_seen_ms = coord_now_ms(c);
     HP_VEC_PUSH(c->workers, w);
     return 0;

@@ -39,6 +39,11 @@ int64_t coord_lease_new(coord_t *c)
 
 uint64_t coord_lease_deadline_ms(coord_t *c) { return coord_now_ms(c) + (uint64_t)c->cfg.lease_ms; }
 
+uint64_t coord_restart_grace_ms(const coord_t *c)
+{
+    return (uint64_t)c->cfg.lease_ms + HP_PROTO_REDIAL_MAX_MS;
+}
+
 coord_study_t *coord_study_by_id(coord_t *c, int64_t id)
 {
     for (size_t i = 0; i < c->studies.n; i++)

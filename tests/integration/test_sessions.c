@@ -63,6 +63,11 @@ START_TEST(test_results_finished_while_the_daemon_is_down_are_kept)
     hp_harness_write_file(&h, "gate", "open\n");
     wait_file(&h, "done-0");
     wait_file(&h, "done-1");
+    /* down long enough that the workers' wait between dials (100 ms,
+     * doubling, at most 5 s) has grown past the 3-s lease: the restart
+     * grace must cover their next dial, or they are taken for lost and
+     * their trials re-run (it did not, and CI saw a third attempt) */
+    nap_ms(7000);
 
     /* started again: both finished results arrive under the old sessions */
     pid_t d = hp_harness_start_daemon(&h, lease[0], lease[1], lease[2], lease[3], NULL);

@@ -108,7 +108,7 @@ int hp_agent_new(hp_agent_t **out, const hp_agent_opts_t *o, char *err, size_t e
      * pipe after a lost one); the coordinator dedups by (worker, seq). */
     nng_socket_set_ms(a->sock, NNG_OPT_REQ_RESENDTIME, 5000);
     nng_socket_set_ms(a->sock, NNG_OPT_RECONNMINT, 100);
-    nng_socket_set_ms(a->sock, NNG_OPT_RECONNMAXT, 5000);
+    nng_socket_set_ms(a->sock, NNG_OPT_RECONNMAXT, HP_PROTO_REDIAL_MAX_MS);
     nng_socket_set_size(a->sock, NNG_OPT_RECVMAXSZ, HP_PROTO_MAX_MSG);
     nng_pipe_notify(a->sock, NNG_PIPE_EV_ADD_POST, on_pipe, a);
     nng_pipe_notify(a->sock, NNG_PIPE_EV_REM_POST, on_pipe, a);
