@@ -519,6 +519,96 @@ START_TEST(test_gemm_small)
 }
 END_TEST
 
+/* bf16 of x by the rule vcvtne2ps2bf16 uses (round to nearest, ties to
+ * even), written here independently of the kernel */
+static double bf16_of(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    uint32_t lsb = (u >> 16) & 1u;
+    u = (u + 0x7fffu + lsb) & 0xffff0000u;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* hp_nn_gemm with precision bf16, against a double-precision loop over the
+ * bf16-rounded inputs: any element packed into the wrong place or paired
+ * with the wrong partner is off by far more than the fp32 sums' rounding.
+ * Shapes off every block edge (MR 8, NR 32, KC 256, MC 128, NC 512, and
+ * odd K), each way A and B may be transposed, with alpha and beta; C's
+ * neighbours stay untouched. Products too small for bf16 stay fp32. */
+static void bf16_case(int M, int N, int K, int ta, int tb, float beta)
+{
+    int pad = 3, lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+    float *A = fa(na), *B = fa(nb), *C = fa((size_t)M * ldc), *C0 = fa((size_t)M * ldc);
+    gc_fill(&rng, A, na, 1.0);
+    gc_fill(&rng, B, nb, 1.0);
+    gc_fill(&rng, C, (size_t)M * ldc, 1.0);
+    memcpy(C0, C, sizeof(float) * (size_t)M * ldc);
+    hp_nn_gemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, beta, C, ldc);
+    double off_bf16 = 0, off_fp32 = 0; /* the largest differences to either reference */
+    for (int i = 0; i < M; i++) {
+        for (int n = 0; n < N; n++) {
+            double ref = 0, ref32 = 0, mag = 0;
+            for (int k = 0; k < K; k++) {
+                float x = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                float y = tb ? B[(size_t)n * ldb + k] : B[(size_t)k * ldb + n];
+                double p = bf16_of(x) * bf16_of(y);
+                ref += p;
+                ref32 += (double)x * y;
+                mag += fabs(p);
+            }
+            double c0 = beta * C0[(size_t)i * ldc + n];
+            ref = 0.5 * ref + c0;
+            ref32 = 0.5 * ref32 + c0;
+            double got = C[(size_t)i * ldc + n];
+            /* the fp32 sums' rounding, on the scale of the terms */
+            ck_assert_msg(fabs(got - ref) <= 2e-6 * (1 + mag),
+                          "%dx%dx%d ta %d tb %d beta %g: C[%d,%d] = %.9g, want %.9g", M, N, K, ta,
+                          tb, (double)beta, i, n, got, ref);
+            off_bf16 = fmax(off_bf16, fabs(got - ref));
+            off_fp32 = fmax(off_fp32, fabs(got - ref32));
+        }
+        for (int n = N; n < ldc; n++)
+            ck_assert_msg(C[(size_t)i * ldc + n] == C0[(size_t)i * ldc + n],
+                          "%dx%dx%d: C[%d,%d] overwritten", M, N, K, i, n);
+    }
+    /* and the products were bf16's, not fp32's: far nearer that reference */
+    ck_assert_msg(off_fp32 > 20 * off_bf16, "%dx%dx%d ta %d tb %d: %g off bf16, %g off fp32", M,
+                  N, K, ta, tb, off_bf16, off_fp32);
+    free(A), free(B), free(C), free(C0);
+}
+
+START_TEST(test_gemm_bf16)
+{
+    if (hp_nn_set_precision(HP_NN_BF16) != 0) {
+        ck_assert_int_eq(hp_nn_precision(), HP_NN_FP32);
+        fprintf(stderr, "test_gemm_bf16: SKIPPED: this CPU (or build) has no AVX512_BF16; "
+                        "hp_nn_set_precision(HP_NN_BF16) refused it, as it should\n");
+        return;
+    }
+    ck_assert_int_eq(hp_nn_precision(), HP_NN_BF16);
+    static const int shapes[][3] = {{128, 256, 784}, {784, 256, 128}, {128, 784, 256},
+                                    {37, 45, 67},    {9, 33, 257},    {130, 520, 33},
+                                    {8, 32, 512},    {200, 17, 301},  {64, 10, 256}};
+    for (size_t s = 0; s < HP_ARRAY_LEN(shapes); s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                bf16_case(shapes[s][0], shapes[s][1], shapes[s][2], ta, tb,
+                          (ta + tb) % 2 ? 1.0f : 0.0f);
+    bf16_case(64, 10, 256, 0, 1, -0.25f);
+    /* a product below HP_NN_BF16_MIN_MACS is fp32: exact on these integers
+     * with a fraction bf16 cannot hold */
+    float a[2] = {1.00390625f, 1.0f}, b[2] = {3.0f, 1.0f}, c[1];
+    hp_nn_gemm(0, 0, 1, 1, 2, 1.0f, a, 2, b, 1, 0.0f, c, 1);
+    ck_assert_float_eq(c[0], 4.01171875f);
+    ck_assert_int_eq(hp_nn_set_precision(HP_NN_FP32), 0);
+    ck_assert_int_eq(hp_nn_precision(), HP_NN_FP32);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nn_layers");
@@ -526,6 +616,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_gemm_counts_flops);
     tcase_add_test(tc, test_gemm_small);
+    tcase_add_test(tc, test_gemm_bf16);
     tcase_add_test(tc, test_dense_grad);
     tcase_add_test(tc, test_activation_grads);
     tcase_add_test(tc, test_conv2d_known_values);

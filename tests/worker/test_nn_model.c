@@ -249,6 +249,10 @@ START_TEST(test_no_allocation_in_a_step)
         {"model=resnet", "channels=4", "blocks=2", "dropout=0.1", NULL},
         {"model=tcn", "channels=16", "blocks=3", NULL},
         {"model=attention", "channels=16", "heads=2", "blocks=2", NULL},
+        /* bf16 products (fp32 where the CPU has no AVX512_BF16): packing
+         * buffers made by hp_trainer_init, none in a step */
+        {"model=mlp", "hidden=64", "precision=bf16", NULL},
+        {"model=lstm", "hidden=32", "precision=bf16", NULL},
     };
     for (size_t k = 0; k < HP_ARRAY_LEN(cfgs); k++) {
         hp_trainer_t t;

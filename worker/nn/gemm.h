@@ -2,7 +2,8 @@
  * gemm.h — the one place the engine multiplies matrices.
  *
  * Every matrix product in worker/nn goes through hp_nn_gemm, which calls
- * cblas_sgemm (row-major). Keeping it in one place gives one spot to count
+ * cblas_sgemm (row-major), or the bf16 kernel when the thread asked for it
+ * (hp_nn_set_precision). Keeping it in one place gives one spot to count
  * FLOPs for the benchmark and to swap in a better kernel later.
  *
  *     // C (M, N) = A (M, K) @ B^T where B is (N, K)
@@ -33,6 +34,19 @@ void hp_nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A
 void hp_nn_gemm_small(int M, int N, int K, float alpha, const float *A, int sai, int sak,
                       const float *B, int sbk, int sbn, float *C, int ldc, float *W);
 size_t hp_nn_gemm_small_scratch(int K, int N);
+
+/* The calling thread's matrix-product precision. HP_NN_FP32 (the default)
+ * is OpenBLAS's sgemm. HP_NN_BF16 rounds the inputs of every product big
+ * enough to gain (M N K >= HP_NN_BF16_MIN_MACS, K >= 32) to bfloat16 and
+ * keeps the sums in fp32, on AVX512_BF16 at twice the multiply-add rate
+ * (gemm_bf16.c); the smaller ones stay fp32. hp_nn_set_precision returns
+ * 0, or -1 (the thread stays fp32) when the CPU has no AVX512_BF16; it
+ * allocates the thread's packing buffers, so call it before training, and
+ * hp_nn_set_precision(HP_NN_FP32) when done, to free them. */
+typedef enum hp_nn_precision { HP_NN_FP32, HP_NN_BF16 } hp_nn_precision_t;
+#define HP_NN_BF16_MIN_MACS 65536
+int hp_nn_set_precision(hp_nn_precision_t p);
+hp_nn_precision_t hp_nn_precision(void);
 
 /* hp_nn_flops returns the calling thread's GEMM FLOP count so far. */
 uint64_t hp_nn_flops(void);

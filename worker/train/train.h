@@ -45,6 +45,7 @@ typedef struct hp_train_config {
     uint64_t seed;       /* the study's: data splits, baselines; with stream: */
     uint64_t stream;     /* trial number: independent RNG stream per trial */
     int threads;         /* BLAS threads = the worker's slots */
+    char precision[8];   /* fp32 | bf16: the matrix products (gemm.h) */
     /* model */
     int hidden[HP_TRAIN_MAX_HIDDEN];
     int nhidden;         /* 0 = the model's default width */
@@ -199,6 +200,7 @@ typedef struct hp_trainer {
     void *block;      /* labels, targets, probs */
     long step;
     int grads_zero;   /* the last step's update zeroed the gradients */
+    int bf16;         /* this trainer turned its thread's bf16 products on */
     /* if non-NULL, hp_trainer_evaluate* maps every gathered batch with it
      * (domain adaptation of source-distribution inputs, coral.h) */
     const struct hp_coral *coral;
