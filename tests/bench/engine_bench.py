@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tests/bench/engine_bench.py [BUILD_DIR] [--quick] [--write]
                                                  [--models=mlp,lenet,lstm] [--seeds=1,2,3]
+                                                 [--precision=bf16]
 
 Issue 3's protocol, with issue 19's targets: same architectures,
 Fashion-MNIST, batch 128, Adam 3e-4, one thread each, both measured in the
@@ -19,6 +20,8 @@ same run on the same data, the sides alternating run by run.
 - test accuracy after 5 epochs, median of 3 seeds, every model;
 - peak RSS of a full Fashion-MNIST MLP run (each run is its own process;
   ru_maxrss from wait4).
+--precision=bf16: hpworker with `precision: bf16` against PyTorch fp32 and
+PyTorch with bf16 autocast (three sides, its own section after the fp32 one).
 --quick: one epoch, one seed. --models: a subset; --seeds: other seeds
 (an LSTM-only run of one seed takes about 3 minutes on an idle core, so a
 loaded machine may want the seeds as separate runs). With --write the results replace the
@@ -181,6 +184,62 @@ def marker(models):
 
 
 KNOWN = ("--quick", "--write", "--arch")
+BF16_BEGIN = "<!-- engine-bench-bf16:begin -->"
+BF16_END = "<!-- engine-bench-bf16:end -->"
+
+
+def bf16_report(res, models, seeds, ep, quick, core, forced, peak, load0, load1, torch_version):
+    """--precision=bf16: its own section, after the fp32 one"""
+    rows, acc_rows = [], []
+    for m in models:
+        o, t, tb = res[(m, "ours")], res[(m, "torch")], res[(m, "torch_bf16")]
+        r32, rb = o["sps"] / t["sps"], o["sps"] / tb["sps"]
+        rows.append("| %s | %.0f | %.0f | %.0f | **%.2f×** | **%.2f×** | %.2f× / %.2f× | "
+                    "≥ %.2f× | %s |" % (
+                        NAMES[m], o["sps"], t["sps"], tb["sps"], r32, rb, o["cps"] / t["cps"],
+                        o["cps"] / tb["cps"], TARGETS[m],
+                        "yes" if min(r32, rb) >= TARGETS[m] else "no"))
+        a, b, c = o["acc"] * 100, t["acc"] * 100, tb["acc"] * 100
+        acc_rows.append("| %s | %.2f | %.2f | %.2f | %+.2f | %s |" % (
+            NAMES[m], a, b, c, a - b, "yes" if abs(a - b) <= 0.5 else "no"))
+    text = [
+        BF16_BEGIN,
+        "### With `precision: bf16`",
+        "",
+        "Measured %s by `tests/bench/engine_bench.py --precision=bf16%s --models=%s`: hpworker "
+        "with `precision: bf16` (products of bf16 inputs summed in fp32 by AVX512_BF16, "
+        "weights and optimizer fp32; OpenBLAS core %s%s) against PyTorch %s as it trains by "
+        "default (fp32) and with bf16 autocast (`torch.autocast(\"cpu\", "
+        "dtype=torch.bfloat16)` around the forward pass and the loss: the same kind of mixed "
+        "precision), one thread each, the recipe above, %d full epoch%s, seeds %s, the three "
+        "sides alternating run by run; load average %.1f at the start and %.1f at the end."
+        % (time.strftime("%Y-%m-%d"), " --quick" if quick else "", ",".join(models), core,
+           ", forced by %s" % forced if forced else "", torch_version, ep,
+           "" if ep == 1 else "s", ", ".join(map(str, seeds)), load0[0], load1[0]),
+        "",
+        "| model | hpworker bf16 | PyTorch fp32 | PyTorch bf16 autocast | vs fp32 | vs bf16 | "
+        "CPU-time ratios | issue 19 target | met (both) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ] + rows
+    if "mlp" in models and res[("mlp", "ours")]["gflops"]:
+        gf = res[("mlp", "ours")]["gflops"]
+        text += ["", "MLP achieved %.1f GFLOP/s (GEMM FLOPs over training time): %.0f%% of this "
+                 "core's fp32 sgemm peak (%.1f GFLOP/s) and %.0f%% of twice it, the bf16 "
+                 "instruction's rate." % (gf, 100 * gf / peak, peak, 50 * gf / peak)]
+    text += [
+        "",
+        "Test accuracy after %d epoch%s (median of %d seed%s, %%; the issue's condition is "
+        "against PyTorch as it trains by default):" % (
+            ep, "" if ep == 1 else "s", len(seeds), "" if len(seeds) == 1 else "s"),
+        "",
+        "| model | hpworker bf16 | PyTorch fp32 | PyTorch bf16 autocast | difference to fp32 | "
+        "within 0.5 points |",
+        "|---|---|---|---|---|---|",
+    ] + acc_rows
+    text = "\n".join(text + [BF16_END])
+    print(text)
+    if "--write" in sys.argv:
+        write_section(text, BF16_BEGIN, BF16_END, after=END)
 
 
 def main():
@@ -188,7 +247,8 @@ def main():
         if a in ("-h", "--help"):
             print(__doc__)
             return
-        if a.startswith("-") and a not in KNOWN and not a.startswith(("--models=", "--seeds=")):
+        if a.startswith("-") and a not in KNOWN and not a.startswith(
+                ("--models=", "--seeds=", "--precision=")):
             sys.exit("engine_bench.py: unknown option %s (try --help)" % a)
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if "--arch" in sys.argv:
@@ -209,6 +269,17 @@ def main():
         if a.startswith("--seeds="):
             seeds = [int(x) for x in a.split("=", 1)[1].split(",") if x]
     ep = 1 if quick else 5
+    precision = "fp32"
+    for a in sys.argv[1:]:
+        if a.startswith("--precision="):
+            precision = a.split("=", 1)[1]
+            if precision not in ("fp32", "bf16"):
+                sys.exit("engine_bench.py: --precision=%s: want fp32 or bf16" % precision)
+    bf16 = precision == "bf16"
+    # bf16: ours with precision=bf16 against PyTorch as it is (fp32, the
+    # issue's comparator) and with bf16 autocast (the like-for-like peer)
+    sides = ("ours", "torch", "torch_bf16") if bf16 else ("ours", "torch")
+    ours_extra = ["--set", "precision=bf16"] if bf16 else []
     res = {}
     load0 = os.getloadavg()
     forced = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
@@ -223,12 +294,13 @@ def main():
     # shared machine hits both sides alike; each side also reports its
     # throughput per CPU second, which that load does not skew
     for model in models:
-        runs = {side: dict(sps=[], cps=[], acc=[], rss=[], gf=[]) for side in ("ours", "torch")}
+        runs = {side: dict(sps=[], cps=[], acc=[], rss=[], gf=[]) for side in sides}
         for s in seeds:
-            for side in ("ours", "torch"):
+            for side in sides:
                 a = runs[side]
                 t = time.time()
-                e, f, r = ours(build, model, ep, s) if side == "ours" else torch(model, ep, s)
+                e, f, r = (ours(build, model, ep, s, ours_extra) if side == "ours"
+                           else torch(model, ep, s, ["--bf16"] if side == "torch_bf16" else []))
                 a["sps"] += [float(x["samples_per_sec"]) for x in e]
                 a["cps"] += [float(x["cpu_samples_per_sec"]) for x in e]
                 a["acc"].append(float(f["test_accuracy"]))
@@ -255,6 +327,9 @@ def main():
         sys.exit("hpworker ran on OpenBLAS core(s) %s but the sgemm peak on %s"
                  % (", ".join(sorted(cores)), core))
     import torch as _t  # for the version line only
+    if bf16:
+        return bf16_report(res, models, seeds, ep, quick, core, forced, peak, load0, load1,
+                           _t.__version__)
     rows = []
     for m in models:
         o, t = res[(m, "ours")], res[(m, "torch")]

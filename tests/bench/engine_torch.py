@@ -11,6 +11,7 @@ bias 1). Prints the same `name=value` lines as hpworker.
     /usr/bin/python3 engine_torch.py --model mlp --epochs 5 --seed 1
 """
 import argparse
+import contextlib
 import gzip
 import time
 
@@ -219,7 +220,12 @@ def main():
     ap.add_argument("--hidden", type=int, default=0)
     ap.add_argument("--train-size", type=int, default=0)
     ap.add_argument("--batch", type=int, default=128)
+    # bf16 autocast (mixed precision: bf16 products, fp32 weights), the
+    # like-for-like peer of hpworker's precision=bf16
+    ap.add_argument("--bf16", action="store_true")
     a = ap.parse_args()
+    amp = ((lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.bf16
+           else contextlib.nullcontext)
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -255,7 +261,8 @@ def main():
         tot, corr = 0.0, 0
         with torch.no_grad():
             for i in range(0, len(X), 1000):
-                z = net(prep(X[i:i + 1000]))
+                with amp():
+                    z = net(prep(X[i:i + 1000])).float()
                 tot += F.cross_entropy(z, Y[i:i + 1000], reduction="sum").item()
                 corr += (z.argmax(1) == Y[i:i + 1000]).sum().item()
         return tot / len(X), 1 - corr / len(X)
@@ -270,8 +277,9 @@ def main():
         for i in range(0, n, a.batch):
             bi = order[i:i + a.batch]
             x, y = Xtr[bi], Ytr[bi]
-            z = net(x)
-            loss = F.cross_entropy(z, y)
+            with amp():
+                z = net(x)
+                loss = F.cross_entropy(z.float(), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

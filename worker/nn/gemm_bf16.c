@@ -59,12 +59,37 @@ static inline uint16_t to_bf16(float f)
 static inline uint32_t pair(float lo, float hi) { return to_bf16(lo) | (uint32_t)to_bf16(hi) << 16; }
 
 
+/* v[i] lane j becomes v[j] lane i (16 x 16 32-bit elements) */
+BF16_TARGET static inline void transpose16(__m512i v[16])
+{
+    __m512i t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        v[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
+        v[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
+        v[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        v[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 4; c++) {
+            t[8 * i + c] = _mm512_shuffle_i32x4(v[8 * i + c], v[8 * i + 4 + c], 0x88);
+            t[8 * i + 4 + c] = _mm512_shuffle_i32x4(v[8 * i + c], v[8 * i + 4 + c], 0xdd);
+        }
+    for (int c = 0; c < 8; c++) {
+        v[c] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0x88);
+        v[8 + c] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0xdd);
+    }
+}
+
 /* Packs rows [0, n) (padded to a multiple of 16) and k in [0, kc) of the
  * matrix M(r, k) = X[(r0 + r) * ld + k0 + k] (X[(k0 + k) * ld + r0 + r] when
  * r_contig) as dst[kp * stride + r].
  * "Contiguous in r" (M's r runs along memory) is the fast case: two rows of
  * k become 16 pairs per vector step; otherwise a row of r is contiguous in
- * k, and its pairs are scattered down a column of dst. */
+ * k, and 16 rows are turned around at once (transpose16). */
 BF16_TARGET static void pack(uint32_t *dst, int stride, const float *X, int ld, int r_contig,
                              int r0, int n, int k0, int kc)
 {
@@ -96,24 +121,37 @@ BF16_TARGET static void pack(uint32_t *dst, int stride, const float *X, int ld, 
         }
         return;
     }
-    /* M(r, k) = X[(r0 + r) * ld + k0 + k]: a row's k are contiguous */
-    const __m512i down = _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        _mm512_set1_epi32(stride));
-    for (int r = 0; r < n; r++) {
-        const float *x = X + (size_t)(r0 + r) * ld + k0;
+    /* M(r, k) = X[(r0 + r) * ld + k0 + k]: a row's k are contiguous. 16
+     * rows of 32 k become 16 vectors of 16 pairs, transposed in registers
+     * into 16 vectors of one pair index each (16 rows); edges by element. */
+    int r = 0;
+    for (; r + 16 <= n; r += 16) {
         int kp = 0;
         for (; 2 * kp + 32 <= kc; kp += 16) {
-            __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + 2 * kp + 16),
-                                             _mm512_loadu_ps(x + 2 * kp));
-            _mm512_i32scatter_epi32(dst + (size_t)kp * stride + r, down, (__m512i)v, 4);
+            __m512i v[16];
+            for (int q = 0; q < 16; q++) {
+                const float *x = X + (size_t)(r0 + r + q) * ld + k0 + 2 * kp;
+                v[q] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + 16), _mm512_loadu_ps(x));
+            }
+            transpose16(v);
+            for (int q = 0; q < 16; q++)
+                _mm512_storeu_si512(dst + (size_t)(kp + q) * stride + r, v[q]);
         }
         for (; kp < kpn; kp++)
+            for (int q = 0; q < 16; q++) {
+                const float *x = X + (size_t)(r0 + r + q) * ld + k0;
+                dst[(size_t)kp * stride + r + q] =
+                    pair(x[2 * kp], 2 * kp + 1 < kc ? x[2 * kp + 1] : 0.0f);
+            }
+    }
+    for (; r < n; r++) {
+        const float *x = X + (size_t)(r0 + r) * ld + k0;
+        for (int kp = 0; kp < kpn; kp++)
             dst[(size_t)kp * stride + r] = pair(x[2 * kp], 2 * kp + 1 < kc ? x[2 * kp + 1] : 0.0f);
     }
     for (int kp = 0; kp < kpn; kp++)
-        for (int r = n; r < np; r++)
-            dst[(size_t)kp * stride + r] = 0;
+        for (int z = n; z < np; z++)
+            dst[(size_t)kp * stride + z] = 0;
 }
 
 /* C's mr x nr corner (mr <= 8, nr <= 32) += or = the product of an A panel
