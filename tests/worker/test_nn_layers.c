@@ -583,13 +583,14 @@ static void bf16_case(int M, int N, int K, int ta, int tb, float beta)
 
 START_TEST(test_gemm_bf16)
 {
-    if (hp_nn_set_precision(HP_NN_BF16) != 0) {
-        ck_assert_int_eq(hp_nn_precision(), HP_NN_FP32);
+    hp_nn_bf16_t *ctx = hp_nn_bf16_new();
+    if (!ctx) {
+        ck_assert_int_eq(hp_nn_bf16_supported(), 0);
         fprintf(stderr, "test_gemm_bf16: SKIPPED: this CPU (or build) has no AVX512_BF16; "
-                        "hp_nn_set_precision(HP_NN_BF16) refused it, as it should\n");
+                        "hp_nn_bf16_new() refused a context, as it should\n");
         return;
     }
-    ck_assert_int_eq(hp_nn_precision(), HP_NN_BF16);
+    ck_assert_ptr_null(hp_nn_bf16_bind(ctx));
     /* past MC (M 130), NC (N 520) and KC (K 300, 513), odd K, tails of
      * 16 and 32 columns and 8 rows; small, so the double loops stay quick */
     static const int shapes[][3] = {{130, 40, 300}, {20, 520, 40}, {37, 45, 67}, {9, 33, 257},
@@ -605,8 +606,20 @@ START_TEST(test_gemm_bf16)
     float a[2] = {1.00390625f, 1.0f}, b[2] = {3.0f, 1.0f}, c[1];
     hp_nn_gemm(0, 0, 1, 1, 2, 1.0f, a, 2, b, 1, 0.0f, c, 1);
     ck_assert_float_eq(c[0], 4.01171875f);
-    ck_assert_int_eq(hp_nn_set_precision(HP_NN_FP32), 0);
-    ck_assert_int_eq(hp_nn_precision(), HP_NN_FP32);
+    ck_assert_ptr_eq(hp_nn_bf16_bind(NULL), ctx);
+    /* unbound, products are fp32's again: 1 + i/4096 has bits bf16 drops */
+    static float A[64 * 32], Bm[32 * 64], C1[64 * 64];
+    for (int i = 0; i < 64 * 32; i++)
+        A[i] = 1.0f + (float)(i % 256) / 4096.0f, Bm[i] = 1.0f;
+    hp_nn_gemm(0, 0, 64, 64, 32, 1.0f, A, 32, Bm, 64, 0.0f, C1, 64);
+    for (int i = 0; i < 64; i++) {
+        double want = 0;
+        for (int k = 0; k < 32; k++)
+            want += A[i * 32 + k];
+        ck_assert_msg(fabs(C1[i * 64] - want) < 1e-4, "row %d: %g, want %g (fp32)", i,
+                      (double)C1[i * 64], want);
+    }
+    hp_nn_bf16_free(ctx);
 }
 END_TEST
 

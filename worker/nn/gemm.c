@@ -12,25 +12,14 @@ void hp_nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A
     if (M <= 0 || N <= 0)
         return;
     flops += 2ull * (uint64_t)M * (uint64_t)N * (uint64_t)K;
-    if (K >= 32 && (uint64_t)M * (uint64_t)N * (uint64_t)K >= HP_NN_BF16_MIN_MACS &&
-        hp_nn_bf16_active()) {
-        hp_nn_gemm_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    const hp_nn_bf16_t *bf = hp_nn_bf16_bound();
+    if (bf && K >= 32 && (uint64_t)M * (uint64_t)N * (uint64_t)K >= HP_NN_BF16_MIN_MACS) {
+        hp_nn_gemm_bf16(bf, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
                 N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
-
-int hp_nn_set_precision(hp_nn_precision_t p)
-{
-    if (p == HP_NN_FP32) {
-        hp_nn_bf16_end();
-        return 0;
-    }
-    return hp_nn_bf16_begin();
-}
-
-hp_nn_precision_t hp_nn_precision(void) { return hp_nn_bf16_active() ? HP_NN_BF16 : HP_NN_FP32; }
 
 /* ---- hp_nn_gemm_small: B packed into W (K, Np), Np = N rounded up to 16
  * with zero columns (or read in place when its rows are contiguous whole

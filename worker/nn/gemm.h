@@ -2,8 +2,8 @@
  * gemm.h — the one place the engine multiplies matrices.
  *
  * Every matrix product in worker/nn goes through hp_nn_gemm, which calls
- * cblas_sgemm (row-major), or the bf16 kernel when the thread asked for it
- * (hp_nn_set_precision). Keeping it in one place gives one spot to count
+ * cblas_sgemm (row-major), or the bf16 kernel while a context is bound
+ * (hp_nn_bf16_bind). Keeping it in one place gives one spot to count
  * FLOPs for the benchmark and to swap in a better kernel later.
  *
  *     // C (M, N) = A (M, K) @ B^T where B is (N, K)
@@ -35,18 +35,27 @@ void hp_nn_gemm_small(int M, int N, int K, float alpha, const float *A, int sai,
                       const float *B, int sbk, int sbn, float *C, int ldc, float *W);
 size_t hp_nn_gemm_small_scratch(int K, int N);
 
-/* The calling thread's matrix-product precision. HP_NN_FP32 (the default)
- * is OpenBLAS's sgemm. HP_NN_BF16 rounds the inputs of every product big
- * enough to gain (M N K >= HP_NN_BF16_MIN_MACS, K >= 32) to bfloat16 and
- * keeps the sums in fp32, on AVX512_BF16 at twice the multiply-add rate
- * (gemm_bf16.c); the smaller ones stay fp32. hp_nn_set_precision returns
- * 0, or -1 (the thread stays fp32) when the CPU has no AVX512_BF16; it
- * allocates the thread's packing buffers, so call it before training, and
- * hp_nn_set_precision(HP_NN_FP32) when done, to free them. */
-typedef enum hp_nn_precision { HP_NN_FP32, HP_NN_BF16 } hp_nn_precision_t;
+/* bf16 products. A bound hp_nn_bf16_t makes every product of the calling
+ * thread that is big enough to gain (M N K >= HP_NN_BF16_MIN_MACS, K >= 32)
+ * round its inputs to bfloat16 and sum in fp32, on AVX512_BF16 at twice
+ * the fp32 multiply-add rate (gemm_bf16.c); smaller ones stay fp32. The
+ * context holds the packing buffers, so no product allocates.
+ *
+ *     hp_nn_bf16_t *ctx = hp_nn_bf16_new();     // NULL: no AVX512_BF16
+ *     const hp_nn_bf16_t *prev = hp_nn_bf16_bind(ctx);
+ *     ...products...
+ *     hp_nn_bf16_bind(prev);                   // NULL binds fp32
+ *     hp_nn_bf16_free(ctx);
+ *
+ * A model with hp_nn_model_use_bf16 binds its own around each forward
+ * and backward pass (model.c), so nothing outlives it. */
+typedef struct hp_nn_bf16 hp_nn_bf16_t;
 #define HP_NN_BF16_MIN_MACS 65536
-int hp_nn_set_precision(hp_nn_precision_t p);
-hp_nn_precision_t hp_nn_precision(void);
+/* hp_nn_bf16_supported: this build has the kernel and the CPU runs it. */
+int hp_nn_bf16_supported(void);
+hp_nn_bf16_t *hp_nn_bf16_new(void);
+void hp_nn_bf16_free(hp_nn_bf16_t *ctx);
+const hp_nn_bf16_t *hp_nn_bf16_bind(const hp_nn_bf16_t *ctx);
 
 /* hp_nn_flops returns the calling thread's GEMM FLOP count so far. */
 uint64_t hp_nn_flops(void);

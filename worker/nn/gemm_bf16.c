@@ -13,10 +13,10 @@
  * zero-padded in the packs (an odd K gets a zero partner), and the tile
  * writes only C's real rows and columns.
  *
- * The packing buffers are the calling thread's, made by
- * hp_nn_bf16_begin (so no training step allocates). Without AVX512_BF16
+ * The packing buffers are the bound context's (gemm.h), made before
+ * training, so no training step allocates. Without AVX512_BF16
  * (or with clang, which builds the fuzz targets) nothing here is compiled
- * in and hp_nn_bf16_supported() says 0: gemm.c then keeps fp32. */
+ * in and hp_nn_bf16_supported() says 0: no context is made, and gemm.c keeps fp32. */
 #include "gemm_int.h"
 
 #include <stdint.h>
@@ -29,7 +29,21 @@
 #define MC 128 /* a multiple of MR */
 #define NC 512 /* a multiple of NR */
 
-static _Thread_local uint32_t *pack_a, *pack_b;
+struct hp_nn_bf16 {
+    uint32_t *a; /* MC x KC/2 pairs */
+    uint32_t *b; /* NC x KC/2 pairs */
+};
+
+static _Thread_local const hp_nn_bf16_t *bound;
+
+const hp_nn_bf16_t *hp_nn_bf16_bound(void) { return bound; }
+
+const hp_nn_bf16_t *hp_nn_bf16_bind(const hp_nn_bf16_t *ctx)
+{
+    const hp_nn_bf16_t *prev = bound;
+    bound = ctx;
+    return prev;
+}
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
 
@@ -189,9 +203,11 @@ BF16_TARGET static void tile(int kpn, const uint32_t *a, int sa, const uint32_t 
     }
 }
 
-void hp_nn_gemm_bf16(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, int ldb, float beta, float *C, int ldc)
+void hp_nn_gemm_bf16(const hp_nn_bf16_t *ctx, int ta, int tb, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                     int ldc)
 {
+    uint32_t *pack_a = ctx->a, *pack_b = ctx->b;
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
         for (int pc = 0; pc < K; pc += KC) {
@@ -228,36 +244,38 @@ void hp_nn_gemm_bf16(int ta, int tb, int M, int N, int K, float alpha, const flo
 
 int hp_nn_bf16_supported(void) { return 0; }
 
-void hp_nn_gemm_bf16(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, int ldb, float beta, float *C, int ldc)
+void hp_nn_gemm_bf16(const hp_nn_bf16_t *ctx, int ta, int tb, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                     int ldc)
 {
-    (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B;
-    (void)ldb, (void)beta, (void)C, (void)ldc;
-    abort(); /* gemm.c never calls it here: hp_nn_bf16_begin failed */
+    (void)ctx, (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda;
+    (void)B, (void)ldb, (void)beta, (void)C, (void)ldc;
+    abort(); /* never called: hp_nn_bf16_new made no context to bind */
 }
 
 #endif
 
-int hp_nn_bf16_begin(void)
+hp_nn_bf16_t *hp_nn_bf16_new(void)
 {
-    if (pack_a)
-        return 0;
     if (!hp_nn_bf16_supported())
-        return -1;
-    pack_a = aligned_alloc(64, sizeof(uint32_t) * (MC * KC / 2));
-    pack_b = aligned_alloc(64, sizeof(uint32_t) * (NC * KC / 2));
-    if (!pack_a || !pack_b) {
-        hp_nn_bf16_end();
-        return -1;
+        return NULL;
+    hp_nn_bf16_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->a = aligned_alloc(64, sizeof(uint32_t) * (MC * KC / 2));
+    c->b = aligned_alloc(64, sizeof(uint32_t) * (NC * KC / 2));
+    if (!c->a || !c->b) {
+        hp_nn_bf16_free(c);
+        return NULL;
     }
-    return 0;
+    return c;
 }
 
-void hp_nn_bf16_end(void)
+void hp_nn_bf16_free(hp_nn_bf16_t *c)
 {
-    free(pack_a);
-    free(pack_b);
-    pack_a = pack_b = NULL;
+    if (!c)
+        return;
+    free(c->a);
+    free(c->b);
+    free(c);
 }
-
-int hp_nn_bf16_active(void) { return pack_a != NULL; }

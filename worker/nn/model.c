@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "fuse.h"
+#include "gemm.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -569,8 +570,17 @@ int hp_nn_model_alloc(hp_nn_model_t *m, int max_batch, char *err, size_t errlen)
     return 0;
 }
 
+int hp_nn_model_use_bf16(hp_nn_model_t *m)
+{
+    if (!m->bf16)
+        m->bf16 = hp_nn_bf16_new();
+    return m->bf16 ? 0 : -1;
+}
+
 void hp_nn_model_fini(hp_nn_model_t *m)
 {
+    hp_nn_bf16_free(m->bf16);
+    m->bf16 = NULL;
     free(m->params);
     free(m->grads);
     free(m->bufs);
@@ -649,7 +659,26 @@ static hp_nn_conv2d_dims_t conv_dims(const hp_nn_op_t *op, int B)
     return d;
 }
 
+static float *forward(hp_nn_model_t *m, int B);
+static void backward(hp_nn_model_t *m, int B);
+
+/* each pass multiplies in the model's precision, whatever its caller's */
 float *hp_nn_forward(hp_nn_model_t *m, int B)
+{
+    const hp_nn_bf16_t *prev = hp_nn_bf16_bind(m->bf16);
+    float *out = forward(m, B);
+    hp_nn_bf16_bind(prev);
+    return out;
+}
+
+void hp_nn_backward(hp_nn_model_t *m, int B)
+{
+    const hp_nn_bf16_t *prev = hp_nn_bf16_bind(m->bf16);
+    backward(m, B);
+    hp_nn_bf16_bind(prev);
+}
+
+static float *forward(hp_nn_model_t *m, int B)
 {
     HP_ASSERT(B >= 1 && B <= m->max_batch);
     const float *x = m->input;
@@ -735,7 +764,7 @@ float *hp_nn_forward(hp_nn_model_t *m, int B)
     return m->ops[m->nops - 1].out;
 }
 
-void hp_nn_backward(hp_nn_model_t *m, int B)
+static void backward(hp_nn_model_t *m, int B)
 {
     HP_ASSERT(m->training);
     /* below the first layer with parameters no gradient is wanted: the

@@ -112,6 +112,7 @@ typedef struct hp_nn_model {
     float *params, *grads, *bufs;
     unsigned char *acts, *dacts;
     float *input; /* (max_batch, in_size), filled by the caller */
+    struct hp_nn_bf16 *bf16; /* bf16 products' context (hp_nn_model_use_bf16), or NULL */
     char build_err[160]; /* first error while adding layers */
 } hp_nn_model_t;
 
@@ -153,6 +154,10 @@ int hp_nn_model_alloc(hp_nn_model_t *m, int max_batch, char *err, size_t errlen)
  * asked), zeroes biases, sets batch-norm gamma 1 and the LSTM forget-gate
  * bias 1, from the (seed, stream) RNG; also seeds the dropout RNG. */
 void hp_nn_model_init_params(hp_nn_model_t *m, uint64_t seed, uint64_t stream);
+/* hp_nn_model_use_bf16 makes the model's forward and backward passes
+ * multiply in bf16 (gemm.h): 0, or -1 when the CPU has no AVX512_BF16 (or
+ * memory is short), and the model stays fp32. */
+int hp_nn_model_use_bf16(hp_nn_model_t *m);
 /* hp_nn_model_fini frees the blocks; safe on a zeroed model. */
 void hp_nn_model_fini(hp_nn_model_t *m);
 

@@ -200,7 +200,6 @@ typedef struct hp_trainer {
     void *block;      /* labels, targets, probs */
     long step;
     int grads_zero;   /* the last step's update zeroed the gradients */
-    int bf16;         /* this trainer turned its thread's bf16 products on */
     /* if non-NULL, hp_trainer_evaluate* maps every gathered batch with it
      * (domain adaptation of source-distribution inputs, coral.h) */
     const struct hp_coral *coral;

@@ -5,7 +5,6 @@
 #include "train.h"
 
 #include "err.h"
-#include "gemm.h"
 #include "log.h"
 
 #include <math.h>
@@ -45,13 +44,9 @@ int hp_trainer_init(hp_trainer_t *t, const hp_train_config_t *cfg, int c, int h,
     if (rc < 0)
         return rc;
     hp_nn_model_init_params(&t->model, cfg->seed, cfg->stream * 4);
-    if (strcmp(cfg->precision, "bf16") == 0) {
-        if (hp_nn_set_precision(HP_NN_BF16) == 0)
-            t->bf16 = 1;
-        else
-            hp_log_warn("precision bf16: this CPU has no AVX512_BF16 (or this build no bf16 "
-                        "kernel); training in fp32");
-    }
+    if (strcmp(cfg->precision, "bf16") == 0 && hp_nn_model_use_bf16(&t->model) < 0)
+        hp_log_warn("precision bf16: this CPU has no AVX512_BF16 (or this build no bf16 "
+                    "kernel); training in fp32");
     hp_opt_config_t oc = {opt_kind(cfg->optimizer), (float)cfg->momentum, (float)cfg->beta1,
                           (float)cfg->beta2, (float)cfg->eps, (float)cfg->weight_decay};
     rc = hp_opt_init(&t->opt, &oc, t->model.nparams, err, errlen);
@@ -78,9 +73,6 @@ int hp_trainer_init(hp_trainer_t *t, const hp_train_config_t *cfg, int c, int h,
 
 void hp_trainer_fini(hp_trainer_t *t)
 {
-    if (t->bf16)
-        hp_nn_set_precision(HP_NN_FP32);
-    t->bf16 = 0;
     hp_nn_model_fini(&t->model);
     hp_opt_fini(&t->opt);
     free(t->block);
