@@ -159,7 +159,7 @@ START_TEST(test_easy_problem_stops_at_target)
              "trial:\n  dataset: {path: %s}\n  epochs: 3\n",
              csv);
     snprintf(db, sizeof db, "%s/ap.db", dir);
-    snprintf(args, sizeof args, "%s --budget-minutes 1.5 --workers 2 --db %s",
+    snprintf(args, sizeof args, "%s --budget-minutes 30 --workers 2 --db %s",
              write_spec("easy.yaml", spec), db);
     int rc = autopilot(args, out, sizeof out);
     ck_assert_msg(rc == 0, "%.3000s", out);
@@ -207,7 +207,7 @@ START_TEST(test_small_model_gets_bigger)
              "  fixed: {hidden: 16}\n",
              csv);
     snprintf(db, sizeof db, "%s/ap.db", dir);
-    snprintf(args, sizeof args, "%s --budget-minutes 0.25 --workers 2 --db %s",
+    snprintf(args, sizeof args, "%s --budget-minutes 30 --workers 2 --db %s",
              write_spec("small.yaml", spec), db);
     int rc = autopilot(args, out, sizeof out);
     ck_assert_msg(rc == 0, "%.3000s", out);
@@ -265,7 +265,7 @@ START_TEST(test_sequence_csv_starts_with_an_lstm)
              " sequence_shape: [10, 2]}\n  epochs: 1\n",
              csv);
     snprintf(db, sizeof db, "%s/ap.db", dir);
-    snprintf(args, sizeof args, "%s --budget-minutes 1 --workers 1 --db %s",
+    snprintf(args, sizeof args, "%s --budget-minutes 30 --workers 1 --db %s",
              write_spec("seq.yaml", spec), db);
     int rc = autopilot(args, out, sizeof out);
     ck_assert_msg(rc == 0, "%.3000s", out);
@@ -395,8 +395,13 @@ START_TEST(test_ctrl_c_keeps_everything)
                                           "--budget-minutes", "30", "--workers", "1", "--db", db,
                                           NULL},
                          &o);
-    /* the first decision is taken, the second round runs */
-    hp_harness_wait_db(db, "SELECT count(*) FROM studies WHERE name = 'long-r2'", 1, 60);
+    /* the first decision is taken, the second round runs: a worker has
+     * its trial (it reported an epoch; a `running` row alone is committed
+     * before the trial is sent) */
+    hp_harness_wait_db(db, "SELECT count(*) > 0 FROM metrics m JOIN trials t ON t.id = "
+                           "m.trial_id JOIN studies s ON s.id = t.study_id WHERE s.name = "
+                           "'long-r2'",
+                       1, 60);
     int code = hp_spawn_code(hp_spawn_kill(pid, SIGINT));
     char *text = hp_check_slurp(out, 0);
     ck_assert_msg(code == 130, "exit %d: %.3000s", code, text);

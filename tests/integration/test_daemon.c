@@ -566,7 +566,9 @@ START_TEST(test_expired_lease_requeues_and_late_result_is_refused)
 {
     hp_harness_t h;
     hp_harness_init(&h, "lease");
-    hp_harness_start_daemon(&h, "--lease-ms", "600", "--heartbeat-ms", "100", NULL);
+    /* b's result must land within a lease of its trial: 3 s covers a
+     * loaded machine's pauses (a's expiry is waited for, not slept) */
+    hp_harness_start_daemon(&h, "--lease-ms", "3000", "--heartbeat-ms", "100", NULL);
     hp_harness_submit(&h, branin_spec("lease", 1, 1));
     fake_t a, b;
     fake_open(&a, h.listen);

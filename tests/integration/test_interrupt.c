@@ -12,6 +12,7 @@
 #include "hp_spawn.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -34,11 +35,31 @@ static const char *gated_spec(hp_harness_t *h, const char *name, int trials, int
              "name: %s\nobjective: {metric: loss}\n"
              "search: {algorithm: random, max_trials: %d, parallelism: %d, seed: 5}\n"
              "space:\n  x: {type: float, low: 0, high: 1}\n"
-             "trial:\n  command: [sh, -c, 'while [ ! -e %s/gate ]; do sleep 0.05; done; "
+             "trial:\n  command: [sh, -c, ': > %s/started-$HPSEARCH_TRIAL_NUMBER; "
+             "while [ ! -e %s/gate ]; do sleep 0.05; done; "
              "if rm %s/failonce 2>/dev/null; then echo boom >&2; exit 3; fi; "
              "echo loss={x}']\n  timeout: 300\n  retries: %d\n",
-             name, trials, parallelism, h->dir, h->dir, retries);
+             name, trials, parallelism, h->dir, h->dir, h->dir, retries);
     return spec;
+}
+
+/* Waits until n trials have started their program (DIR/started-*): a
+ * `running` row alone is committed before the TRIAL reply leaves, so a
+ * stop in between would find the worker without the trial. */
+static void wait_started(hp_harness_t *h, int n)
+{
+    int seen = 0;
+    for (int i = 0; i < 120 * 20 && seen < n; i++) {
+        seen = 0;
+        DIR *d = opendir(h->dir);
+        ck_assert_ptr_nonnull(d);
+        for (struct dirent *e; (e = readdir(d));)
+            seen += strncmp(e->d_name, "started-", 8) == 0;
+        closedir(d);
+        if (seen < n)
+            nap_ms(50);
+    }
+    ck_assert_msg(seen >= n, "%d of %d trials started their program after 120 s", seen, n);
 }
 
 static void open_gate(hp_harness_t *h) { hp_harness_write_file(h, "gate", "open\n"); }
@@ -71,6 +92,7 @@ START_TEST(test_run_sigint_then_run_again)
     pid_t run = spawn_cli(&h, "run1", (const char *[]){"run", "--workers", "2", "--db", h.db,
                                                         specpath, NULL});
     wait_db(h.db, "SELECT count(*) FROM trials WHERE state = 'running'", 2);
+    wait_started(&h, 2);
     kill(run, SIGINT);
     ck_assert_int_eq(hp_spawn_code(wait_exit(&h, run)), 130);
     char *err = cli_output(&h, "run1", "err");
@@ -119,6 +141,7 @@ START_TEST(test_worker_sigterm_interrupts_without_spending_retries)
     pid_t w1 = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
     hp_harness_submit(&h, gated_spec(&h, "stopped", 1, 1, 1));
     wait_db(h.db, "SELECT count(*) FROM trials WHERE state = 'running'", 1);
+    wait_started(&h, 1);
     long first = db_int(h.db, "SELECT worker_id FROM trial_attempts WHERE attempt = 1");
 
     int st = hp_harness_kill(&h, w1, SIGTERM);
@@ -166,6 +189,7 @@ START_TEST(test_daemon_restart_workers_deliver)
         hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
     hp_harness_submit(&h, gated_spec(&h, "restart", 3, 2, 0));
     wait_db(h.db, "SELECT count(*) FROM trials WHERE state = 'running'", 2);
+    wait_started(&h, 2);
     int st = hp_harness_kill(&h, d, SIGTERM);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "hpsearchd: status 0x%x", st);
     char *log = child_log(&h, "hpsearchd", d);
@@ -198,6 +222,7 @@ START_TEST(test_daemon_restart_workers_gone)
         w[i] = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
     hp_harness_submit(&h, gated_spec(&h, "gone", 3, 2, 0));
     wait_db(h.db, "SELECT count(*) FROM trials WHERE state = 'running'", 2);
+    wait_started(&h, 2);
     hp_harness_kill(&h, d, SIGTERM);
     for (int i = 0; i < 2; i++)
         hp_harness_kill(&h, w[i], SIGTERM);
@@ -248,6 +273,7 @@ START_TEST(test_cancel_still_cancels)
     pid_t w = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
     hp_harness_submit(&h, gated_spec(&h, "cancelme", 3, 1, 2));
     wait_db(h.db, "SELECT count(*) FROM trials WHERE state = 'running'", 1);
+    wait_started(&h, 1);
     ck_assert_int_eq(RUN(&h, "cancel", "--coordinator", h.control, "cancel", "cancelme"), 0);
     wait_db(h.db, "SELECT count(*) FROM trial_attempts WHERE outcome = 'cancelled'", 1);
     DB_EQ(&h, "SELECT count(*) FROM studies WHERE name = 'cancelme' AND state = 'cancelled'", 1);

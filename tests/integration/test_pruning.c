@@ -55,7 +55,7 @@ static void write_program(hp_harness_t *h)
              "#!/bin/sh\n"
              "x=$1; n=$HPSEARCH_TRIAL_NUMBER; d=%s\n"
              "echo $$ > $d/program-$n\n"
-             "[ -e $d/stubborn ] && trap 'touch $d/term-$n' TERM\n"
+             "[ -e $d/stubborn ] && trap ': > $d/term-$n' TERM\n"
              "sleep 600 </dev/null >/dev/null 2>&1 &\n"
              "echo $! > $d/child-$n\n"
              "if [ \"$n\" = 3 ] && [ -e $d/hold ]; then\n"
@@ -293,7 +293,9 @@ START_TEST(test_worker_killed_mid_rung)
     write_program(&h);
     hp_harness_write_file(&h, "hold-2-3", "1\n");
     hp_harness_write_file(&h, "worse", "1\n");
-    hp_harness_start_daemon(&h, "--lease-ms", "1000", "--heartbeat-ms", "100", NULL);
+    /* the killed worker's lease is waited out, not slept: 3 s keeps the
+     * healthy worker's from expiring on a loaded machine */
+    hp_harness_start_daemon(&h, "--lease-ms", "3000", "--heartbeat-ms", "100", NULL);
     pid_t a = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
     hp_harness_submit(&h, asha_spec(&h, "lost", "loss"));
     char held[700];
@@ -336,7 +338,9 @@ START_TEST(test_kill_grace_then_sigkill)
     hp_harness_init(&h, "prune-grace");
     write_program(&h);
     hp_harness_write_file(&h, "stubborn", "1\n");
-    run_to_end(&h, asha_spec_grace(&h, "grace", "loss", "0.3"), "grace");
+    /* a grace a loaded machine's scheduling cannot eat: the trap runs once
+     * the shell's current command (a sqlite3 poll) returns */
+    run_to_end(&h, asha_spec_grace(&h, "grace", "loss", "1.5"), "grace");
     expect_decisions(&h);
     expect_children_gone(&h);
     /* they were asked first */

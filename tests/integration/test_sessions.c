@@ -21,16 +21,19 @@
 
 static char spec[4096];
 
-/* Trials that wait for DIR/gate, then leave DIR/done-N and report loss = x. */
+/* Trials that leave DIR/started-N (the worker has them: a `running` row
+ * is committed before the TRIAL reply leaves), wait for DIR/gate, then
+ * leave DIR/done-N and report loss = x. */
 static const char *gated_spec(hp_harness_t *h, const char *name, int trials)
 {
     snprintf(spec, sizeof spec,
              "name: %s\nobjective: {metric: loss}\n"
              "search: {algorithm: random, max_trials: %d, parallelism: %d, seed: 9}\n"
              "space:\n  x: {type: float, low: 0, high: 1}\n"
-             "trial:\n  command: [sh, -c, 'while [ ! -e %s/gate ]; do sleep 0.05; done; "
+             "trial:\n  command: [sh, -c, ': > %s/started-$HPSEARCH_TRIAL_NUMBER; "
+             "while [ ! -e %s/gate ]; do sleep 0.05; done; "
              "touch %s/done-$HPSEARCH_TRIAL_NUMBER; echo loss={x}']\n  timeout: 300\n",
-             name, trials, trials, h->dir, h->dir);
+             name, trials, trials, h->dir, h->dir, h->dir);
     return spec;
 }
 
@@ -54,6 +57,8 @@ START_TEST(test_results_finished_while_the_daemon_is_down_are_kept)
         w[i] = hp_harness_spawn(&h, "hpworker", "--connect", h.listen, "--slots", "1", NULL);
     hp_harness_submit(&h, gated_spec(&h, "down", 2));
     wait_db(h.db, "SELECT count(*) FROM trials WHERE state = 'running'", 2);
+    wait_file(&h, "started-0");
+    wait_file(&h, "started-1");
     long hellos = db_int(h.db, "SELECT count(*) FROM events WHERE kind = 'worker_hello'");
     ck_assert_int_eq(hellos, 2);
 
