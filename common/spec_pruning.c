@@ -89,9 +89,11 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
     } else {
         spec_missing(c, &m, "rule", "(none, median, asha or hyperband)");
     }
+    int metric_line = 0, brackets_line = 0, warmup_line = 0;
     if ((f = spec_map_get(&m, "metric")) != NULL) {
         val_t v = spec_entry_val(c, &m, f, p, sizeof p);
-        spec_get_string(c, &v, p, &s->pruning.metric);
+        metric_line = v.line;
+        spec_get_metric(c, &v, p, &s->pruning.metric);
     }
     if ((f = spec_map_get(&m, "goal")) != NULL) {
         val_t v = spec_entry_val(c, &m, f, p, sizeof p);
@@ -126,11 +128,13 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
             break;
         case 3: {
             int64_t b = 0;
+            brackets_line = f->line;
             get_i64(c, &m, f, 1, &b);
             s->pruning.brackets = b > 1000 ? 1000 : (uint32_t)b;
             break;
         }
         case 4:
+            warmup_line = f->line;
             get_i64(c, &m, f, 0, &s->pruning.warmup_steps);
             break;
         case 5:
@@ -182,6 +186,22 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
                  "function reports one value");
         return;
     }
+    /* a built-in model reports these at every epoch (worker/runner/
+     * run_model.c); anything else (test_error) only at its end, too late
+     * to judge a step by */
+    static const char *const per_epoch[] = {"train_loss",      "train_error",     "val_loss",
+                                            "val_error",       "shift_val_loss",  "shift_val_error",
+                                            "lr",              "samples_per_sec", "seconds"};
+    if (s->trial.kind == HP_TRIAL_MODEL && metric_line && s->pruning.metric &&
+        spec_word_in(s->pruning.metric, strlen(s->pruning.metric), per_epoch,
+                     HP_ARRAY_LEN(per_epoch)) < 0) {
+        char words[200];
+        spec_join(words, sizeof words, per_epoch, 4);
+        spec_err(c, metric_line, "pruning.metric",
+                 "'%s' is not reported at every epoch by model %s, so no step could be judged "
+                 "on it: use %s (or shift_val_loss, shift_val_error with a dataset shift)",
+                 s->pruning.metric, hp_model_name(s->trial.model), words);
+    }
     int rungs = s->pruning.rule == HP_PRUNE_ASHA || s->pruning.rule == HP_PRUNE_HYPERBAND;
     /* median: optional, so a trial is not judged at its last step (where
      * stopping it would save nothing and lose its result) */
@@ -205,6 +225,27 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
                  "(%" PRId64 ") must be below pruning.max_resource (%" PRId64
                  "), the step at which a trial is complete",
                  s->pruning.min_resource, s->pruning.max_resource);
+    if (s->pruning.rule == HP_PRUNE_HYPERBAND && brackets_line && s->pruning.max_resource &&
+        s->pruning.min_resource >= 1 && s->pruning.eta >= 2 &&
+        s->pruning.min_resource < s->pruning.max_resource) {
+        /* bracket k starts at rung min_resource * eta^k (common/pruner.c) */
+        uint32_t possible = 0;
+        for (int64_t r = s->pruning.min_resource; r <= s->pruning.max_resource; possible++)
+            r = r > s->pruning.max_resource / s->pruning.eta ? s->pruning.max_resource + 1
+                                                              : r * s->pruning.eta;
+        if (s->pruning.brackets > possible)
+            spec_err(c, brackets_line, "pruning.brackets",
+                     "%u is more than the %u that min_resource %" PRId64 ", max_resource %" PRId64
+                     " and reduction_factor %" PRId64 " allow",
+                     s->pruning.brackets, possible, s->pruning.min_resource,
+                     s->pruning.max_resource, s->pruning.eta);
+    }
+    if (s->pruning.rule == HP_PRUNE_MEDIAN && warmup_line && s->pruning.max_resource &&
+        s->pruning.warmup_steps >= s->pruning.max_resource)
+        spec_err(c, warmup_line, "pruning.warmup_steps",
+                 "(%" PRId64 ") must be below pruning.max_resource (%" PRId64
+                 "): the median rule judges no step before it, and none at the end",
+                 s->pruning.warmup_steps, s->pruning.max_resource);
     if (rungs && min_trials_line && !(s->pruning.min_rank_corr > 0))
         spec_err(c, min_trials_line, "pruning.min_trials",
                  "with rule %s counts the completed trials the rank check needs at a rung; "

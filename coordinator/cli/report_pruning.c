@@ -95,16 +95,19 @@ int hp_report_pruning_read(const hp_query_src_t *src, int64_t study, hp_report_p
     if (rc < 0 || !out->on)
         return rc;
     /* each finished trial: its state, where it was stopped, and the steps
-     * it ran (its highest step, per attempt) */
+     * it ran (its highest step, per attempt, at most max_resource: a line
+     * without step=N after the last one is numbered past it, and no rule
+     * grants a step beyond the end) */
+    int64_t cap = out->end > 0 ? out->end : INT64_MAX;
     snprintf(sql, sizeof sql,
              "SELECT t.state, t.pruned_step,"
-             " (SELECT coalesce(sum(mx), 0) FROM (SELECT max(m.step) AS mx FROM metrics m"
-             "  WHERE m.trial_id = t.id AND m.step >= 0 GROUP BY m.attempt)),"
+             " (SELECT coalesce(sum(min(mx, %" PRId64 ")), 0) FROM (SELECT max(m.step) AS mx"
+             "  FROM metrics m WHERE m.trial_id = t.id AND m.step >= 0 GROUP BY m.attempt)),"
              " (SELECT max(m.step) FROM metrics m WHERE m.trial_id = t.id AND m.step >= 0"
              "  AND m.attempt = t.attempts)"
              " FROM trials t WHERE t.study_id = %" PRId64
              " AND t.state IN ('completed', 'pruned', 'failed') ORDER BY t.number",
-             study);
+             cap, study);
     rc = hp_query_run(src, sql, 0, &t, NULL, err, errlen);
     int64_t end_seen = 0;
     for (size_t i = 0; rc == 0 && i < hp_table_rows(&t); i++) {

@@ -403,14 +403,17 @@ static void build_db(void)
     ck_assert_int_eq(hp_store_trial_set_diagnosis(st, t, "explodes", "x", err, sizeof err), 0);
 
     /* study "pruned" (asha on loss, complete at step 9): 0 completed after
-     * 9 steps; 1 pruned at step 1; 2 lost after step 2, then pruned at step
-     * 3 (2 + 3 steps); 3 failed at step 4; 4 pending. 19 of 4 x 9 steps. */
+     * 9 steps, then a line without step=N (stored as step 10: it counts 9,
+     * no rule grants more); 1 pruned at step 1; 2 lost after step 2, then
+     * pruned at step 3 (2 + 3 steps); 3 failed at step 4; 4 pending. 19 of
+     * 4 x 9 steps. */
     int64_t p = make_study(st, "pruned",
                            "{\"name\":\"pruned\",\"pruning\":{\"rule\":\"asha\","
                            "\"metric\":\"loss\",\"max_resource\":9}}");
     t = new_trial(st, p), l = start(st, t, &a);
     for (int e = 1; e <= 9; e++)
         metric(st, t, a, e, "loss", 1.0 / e);
+    metric(st, t, a, 10, "loss", 0.11);
     complete(st, t, l, 0.11, NULL);
     t = new_trial(st, p), l = start(st, t, &a);
     metric(st, t, a, 1, "loss", 2.0);
