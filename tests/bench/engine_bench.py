@@ -29,6 +29,7 @@ engine section of docs/benchmarks.md (all models) or the subset's own
 block after it.
 
     /usr/bin/python3 tests/bench/engine_bench.py [BUILD_DIR] --arch [--quick] [--write]
+                                                 [--precision=bf16]
 
 measures only the later architectures (issue 18: resnet, tcn, attention)
 the same way, one epoch on a training subset per run, ours and PyTorch
@@ -118,51 +119,89 @@ ARCH = (("resnet", 3000, "ResNet 16-32-64, 2 blocks/stage"),
         ("attention", 10000, "attention 64 wide, 4 heads, 2 layers"))
 
 
-def arch_main(build, quick):
-    """ours vs torch for the later architectures, alternating run by run"""
+ARCH_BF16_BEGIN = "<!-- engine-arch-bench-bf16:begin -->"
+ARCH_BF16_END = "<!-- engine-arch-bench-bf16:end -->"
+
+
+def arch_main(build, quick, bf16=False):
+    """ours vs torch for the later architectures, alternating run by run;
+    bf16: ours with precision=bf16 against torch fp32 and bf16 autocast"""
     seeds = [1] if quick else [1, 2, 3]
+    sides = ("ours", "torch", "torch_bf16") if bf16 else ("ours", "torch")
     rows = []
     for model, n, label in ARCH:
-        sps = {"ours": [], "torch": []}
-        loads, ratios = [], []
+        sps = {side: [] for side in sides}
+        loads, ratios, ratios_b = [], [], []
         for s in seeds:
             pair = {}
-            for side in ("ours", "torch"):
+            for side in sides:
                 loads.append(os.getloadavg()[0])
                 if side == "ours":
-                    e, _, _ = ours(build, model, 1, s, ["--set", "train_size=%d" % n])
+                    e, _, _ = ours(build, model, 1, s, ["--set", "train_size=%d" % n] +
+                                   (["--set", "precision=bf16"] if bf16 else []))
                 else:
-                    e, _, _ = torch(model, 1, s, ["--train-size", str(n)])
+                    e, _, _ = torch(model, 1, s, ["--train-size", str(n)] +
+                                    (["--bf16"] if side == "torch_bf16" else []))
                 v = statistics.median(float(x["samples_per_sec"]) for x in e)
                 sps[side].append(v)
                 pair[side] = v
             ratios.append(pair["ours"] / pair["torch"])
-            print("  %-9s seed %d: ours %.0f, torch %.0f samples/s (%.2fx), load %.1f"
-                  % (model, s, pair["ours"], pair["torch"], ratios[-1], loads[-1]), flush=True)
-        rows.append("| %s | %d | %.0f | %.0f | **%.2f×** (%.2f–%.2f) | %.1f–%.1f | %s |" % (
-            label, n, statistics.median(sps["ours"]), statistics.median(sps["torch"]),
-            statistics.median(ratios), min(ratios), max(ratios), min(loads), max(loads),
-            "yes" if statistics.median(ratios) >= 1.5 else "no"))
+            if bf16:
+                ratios_b.append(pair["ours"] / pair["torch_bf16"])
+            print("  %-9s seed %d: %s (%.2fx), load %.1f"
+                  % (model, s, ", ".join("%s %.0f" % (k, v) for k, v in pair.items()),
+                     ratios[-1], loads[-1]), flush=True)
+        med = statistics.median(ratios)
+        if bf16:
+            medb = statistics.median(ratios_b)
+            rows.append("| %s | %d | %.0f | %.0f | %.0f | **%.2f×** (%.2f–%.2f) | **%.2f×** "
+                        "(%.2f–%.2f) | %.1f–%.1f | %s |" % (
+                            label, n, statistics.median(sps["ours"]),
+                            statistics.median(sps["torch"]), statistics.median(sps["torch_bf16"]),
+                            med, min(ratios), max(ratios), medb, min(ratios_b), max(ratios_b),
+                            min(loads), max(loads), "yes" if min(med, medb) >= 1.5 else "no"))
+        else:
+            rows.append("| %s | %d | %.0f | %.0f | **%.2f×** (%.2f–%.2f) | %.1f–%.1f | %s |" % (
+                label, n, statistics.median(sps["ours"]), statistics.median(sps["torch"]),
+                med, min(ratios), max(ratios), min(loads), max(loads),
+                "yes" if med >= 1.5 else "no"))
     import torch as _t
-    text = "\n".join([
-        ARCH_BEGIN,
-        "### The later architectures (issue 18) vs PyTorch",
-        "",
-        "Measured %s by `tests/bench/engine_bench.py --arch%s`: one thread each, one epoch "
+    intro = (
+        "Measured %s by `tests/bench/engine_bench.py --arch%s%s`: one thread each, one epoch "
         "of the first N training samples of Fashion-MNIST (rows as the sequence for tcn "
         "and attention), batch 128, Adam 3e-4, PyTorch %s with the same layers "
-        "(tests/bench/engine_torch.py). Ours and PyTorch alternate run by run, seeds %s; the "
-        "ratio is the median of the per-pair ratios (range in brackets), with the 1-minute "
+        "(tests/bench/engine_torch.py). The sides alternate run by run, seeds %s; a "
+        "ratio is the median of the per-seed ratios (range in brackets), with the 1-minute "
         "load average seen at the runs on this shared 2-core machine."
-        % (time.strftime("%Y-%m-%d"), " --quick" if quick else "", _t.__version__,
-           ", ".join(map(str, seeds))),
-        "",
-        "| model | N | hpworker samples/s | PyTorch samples/s | ratio | load | ≥ 1.5× |",
-        "|---|---|---|---|---|---|---|",
-    ] + rows + [ARCH_END])
+        % (time.strftime("%Y-%m-%d"), " --quick" if quick else "",
+           " --precision=bf16" if bf16 else "", _t.__version__, ", ".join(map(str, seeds))))
+    if bf16:
+        text = "\n".join([
+            ARCH_BF16_BEGIN,
+            "### The later architectures with `precision: bf16`",
+            "",
+            intro + " hpworker with `precision: bf16`; PyTorch as it trains by default (fp32) "
+            "and with bf16 autocast.",
+            "",
+            "| model | N | hpworker bf16 samples/s | PyTorch fp32 | PyTorch bf16 autocast | "
+            "vs fp32 | vs bf16 | load | ≥ 1.5× (both) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ] + rows + [ARCH_BF16_END])
+        begin, end, after = ARCH_BF16_BEGIN, ARCH_BF16_END, ARCH_END
+    else:
+        text = "\n".join([
+            ARCH_BEGIN,
+            "### The later architectures (issue 18) vs PyTorch",
+            "",
+            intro,
+            "",
+            "| model | N | hpworker samples/s | PyTorch samples/s | ratio | load | ≥ 1.5× |",
+            "|---|---|---|---|---|---|---|",
+        ] + rows + [ARCH_END])
+        begin, end, after = ARCH_BEGIN, ARCH_END, END
     print(text)
     if "--write" in sys.argv:
-        write_section(text, ARCH_BEGIN, ARCH_END, after=END)
+        write_section(text, begin, end, after=after)
 
 
 # the best of the probe's timings of the MLP step's five GEMMs alone
@@ -253,7 +292,7 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if "--arch" in sys.argv:
         return arch_main(os.path.abspath(args[0] if args else os.path.join(ROOT, "build")),
-                         "--quick" in sys.argv)
+                         "--quick" in sys.argv, "--precision=bf16" in sys.argv)
     quick = "--quick" in sys.argv
     models = list(NAMES)
     for a in sys.argv[1:]:
