@@ -92,21 +92,6 @@ void spec_check_objective(ctx_t *c, size_t i, int line)
              path, m, model, known, hint);
 }
 
-int spec_get_metric(ctx_t *c, const val_t *v, const char *path, char **out)
-{
-    char *s = NULL;
-    if (spec_get_string(c, v, path, &s) < 0)
-        return -1;
-    if (strcspn(s, " \t\r\n=") != strlen(s) || strlen(s) > 63) {
-        spec_err(c, v->line, path,
-                 "'%s' is not a valid metric name (no spaces or '=', at most 63 characters)", s);
-        free(s);
-        return -1;
-    }
-    *out = s;
-    return 0;
-}
-
 /* One entry of the list: {metric, goal}, human_error on the first. */
 static void parse_entry(ctx_t *c, struct fy_node *n, const char *path, int line, size_t idx,
                         int *metric_line)

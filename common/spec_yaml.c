@@ -408,6 +408,21 @@ int spec_get_string(ctx_t *c, const val_t *v, const char *path, char **out)
 }
 
 /* get_enum: one of words; unknown names list the known ones. */
+int spec_get_metric(ctx_t *c, const val_t *v, const char *path, char **out)
+{
+    char *s = NULL;
+    if (spec_get_string(c, v, path, &s) < 0)
+        return -1;
+    if (strcspn(s, " \t\r\n=") != strlen(s) || strlen(s) > 63) {
+        spec_err(c, v->line, path,
+                 "'%s' is not a valid metric name (no spaces or '=', at most 63 characters)", s);
+        free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
 int spec_get_enum(ctx_t *c, const val_t *v, const char *path, const char *what,
                   const char *const *words, size_t nw, int *out)
 {
