@@ -5,6 +5,7 @@
 #include "hp_spawn.h"
 
 #include <check.h>
+#include <errno.h>
 #include <ftw.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -266,13 +267,38 @@ pid_t hp_harness_start_daemon(hp_harness_t *h, ...)
     return -1;
 }
 
+/* Reaps pid after a stopping signal, or fails the test naming it when it
+ * has not exited within HP_HARNESS_STOP_GUARD_S: a stop that hangs would
+ * otherwise hold the test silently until ctest's timeout. */
+#define HP_HARNESS_STOP_GUARD_S 180
+static int reap_stopped(hp_harness_t *h, pid_t pid, int sig)
+{
+    kill(pid, sig);
+    int st = 0;
+    for (long i = 0; i < HP_HARNESS_STOP_GUARD_S * 20L; i++) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return st;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    ck_abort_msg("pid %d did not exit within %d s of signal %d (killed it; its log is under %s)",
+                 (int)pid, HP_HARNESS_STOP_GUARD_S, sig, h->dir);
+    return st;
+}
+
 int hp_harness_kill(hp_harness_t *h, pid_t pid, int sig)
 {
     int st = 0;
     if (sig != SIGKILL && sig != SIGTERM && sig != SIGINT) {
         kill(pid, sig);
     } else {
-        st = hp_spawn_kill(pid, sig);
+        st = sig == SIGKILL ? hp_spawn_kill(pid, sig) : reap_stopped(h, pid, sig);
         for (int i = 0; i < h->nchildren; i++)
             if (h->children[i] == pid)
                 h->children[i] = 0;
