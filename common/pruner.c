@@ -153,25 +153,28 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+uint32_t hp_pruner_schedule_brackets(int64_t min_resource, int64_t max_resource, int64_t eta)
+{
+    uint32_t n = 0;
+    while (rung_step(min_resource, eta, n) <= max_resource)
+        n++;
+    return n;
+}
+
 static int build_brackets(hp_pruner_t *p)
 {
     const hp_pruner_config_t *c = &p->cfg;
+    /* every bracket of the full schedule, for the budgets */
+    uint32_t all = c->rule == HP_PRUNE_HYPERBAND
+                       ? hp_pruner_schedule_brackets(c->min_resource, c->max_resource, c->eta)
+                       : 0;
     uint32_t nb = 1;
-    if (c->rule == HP_PRUNE_HYPERBAND) {
-        nb = 0;
-        while (rung_step(c->min_resource, c->eta, nb) <= c->max_resource)
-            nb++;
-        if (c->brackets && c->brackets < nb)
-            nb = c->brackets;
-    }
+    if (c->rule == HP_PRUNE_HYPERBAND)
+        nb = c->brackets && c->brackets < all ? c->brackets : all;
     p->br = calloc(nb, sizeof *p->br);
     if (!p->br)
         return HP_ENOMEM;
     p->nbr = nb;
-    uint32_t all = 0; /* every bracket of the full schedule, for the budgets */
-    if (c->rule == HP_PRUNE_HYPERBAND)
-        while (rung_step(c->min_resource, c->eta, all) <= c->max_resource)
-            all++;
     uint64_t end = 0;
     for (uint32_t b = 0; b < nb; b++) {
         bracket_t *br = &p->br[b];

@@ -167,6 +167,11 @@ int hp_pruner_projection(hp_pruner_t *p, uint64_t trial, double *value, uint32_t
 /* hp_pruner_bracket returns trial's hyperband bracket (0 for other rules). */
 uint32_t hp_pruner_bracket(const hp_pruner_t *p, uint64_t trial);
 
+/* hp_pruner_schedule_brackets: how many brackets a full hyperband schedule
+ * has, one per rung min_resource * eta^k <= max_resource (min_resource >= 1,
+ * eta >= 2); pruning.brackets takes at most this many. */
+uint32_t hp_pruner_schedule_brackets(int64_t min_resource, int64_t max_resource, int64_t eta);
+
 /* For reports: the number of brackets (1 unless hyperband), and bracket
  * b's rungs: *steps and *counts (values recorded) for rung 0..n-1. Returns
  * the number of rungs written (at most cap). */

@@ -195,7 +195,7 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
     if (s->trial.kind == HP_TRIAL_MODEL && metric_line && s->pruning.metric &&
         spec_word_in(s->pruning.metric, strlen(s->pruning.metric), per_epoch,
                      HP_ARRAY_LEN(per_epoch)) < 0) {
-        char words[200];
+        char words[200]; /* the four learning metrics, first in the list */
         spec_join(words, sizeof words, per_epoch, 4);
         spec_err(c, metric_line, "pruning.metric",
                  "'%s' is not reported at every epoch by model %s, so no step could be judged "
@@ -228,11 +228,8 @@ void spec_parse_pruning(ctx_t *c, map_t *root)
     if (s->pruning.rule == HP_PRUNE_HYPERBAND && brackets_line && s->pruning.max_resource &&
         s->pruning.min_resource >= 1 && s->pruning.eta >= 2 &&
         s->pruning.min_resource < s->pruning.max_resource) {
-        /* bracket k starts at rung min_resource * eta^k (common/pruner.c) */
-        uint32_t possible = 0;
-        for (int64_t r = s->pruning.min_resource; r <= s->pruning.max_resource; possible++)
-            r = r > s->pruning.max_resource / s->pruning.eta ? s->pruning.max_resource + 1
-                                                              : r * s->pruning.eta;
+        uint32_t possible = hp_pruner_schedule_brackets(
+            s->pruning.min_resource, s->pruning.max_resource, s->pruning.eta);
         if (s->pruning.brackets > possible)
             spec_err(c, brackets_line, "pruning.brackets",
                      "%u is more than the %u that min_resource %" PRId64 ", max_resource %" PRId64

@@ -407,7 +407,6 @@ int spec_get_string(ctx_t *c, const val_t *v, const char *path, char **out)
     return 0;
 }
 
-/* get_enum: one of words; unknown names list the known ones. */
 int spec_get_metric(ctx_t *c, const val_t *v, const char *path, char **out)
 {
     char *s = NULL;
@@ -423,6 +422,7 @@ int spec_get_metric(ctx_t *c, const val_t *v, const char *path, char **out)
     return 0;
 }
 
+/* get_enum: one of words; unknown names list the known ones. */
 int spec_get_enum(ctx_t *c, const val_t *v, const char *path, const char *what,
                   const char *const *words, size_t nw, int *out)
 {

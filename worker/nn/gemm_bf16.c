@@ -14,9 +14,10 @@
  * writes only C's real rows and columns.
  *
  * The packing buffers are the bound context's (gemm.h), made before
- * training, so no training step allocates. Without AVX512_BF16
- * (or with clang, which builds the fuzz targets) nothing here is compiled
- * in and hp_nn_bf16_supported() says 0: no context is made, and gemm.c keeps fp32. */
+ * training, so no training step allocates. Without AVX512_BF16 (or with
+ * clang, which builds the fuzz targets) no kernel is compiled in and
+ * hp_nn_bf16_supported() says 0: no context is made, and gemm.c keeps
+ * fp32. */
 #include "gemm_int.h"
 
 #include <stdint.h>
@@ -72,6 +73,12 @@ static inline uint16_t to_bf16(float f)
 
 static inline uint32_t pair(float lo, float hi) { return to_bf16(lo) | (uint32_t)to_bf16(hi) << 16; }
 
+/* pair kp of a row x of kc values along k (an odd kc's last gets a zero
+ * partner) */
+static inline uint32_t row_pair(const float *x, int kp, int kc)
+{
+    return pair(x[2 * kp], 2 * kp + 1 < kc ? x[2 * kp + 1] : 0.0f);
+}
 
 /* v[i] lane j becomes v[j] lane i (16 x 16 32-bit elements) */
 BF16_TARGET static inline void transpose16(__m512i v[16])
@@ -98,16 +105,16 @@ BF16_TARGET static inline void transpose16(__m512i v[16])
     }
 }
 
-/* Packs rows [0, n) (padded to a multiple of 16) and k in [0, kc) of the
+/* Packs rows [0, n) (zero rows up to np, a multiple of 16) and k in [0, kc) of the
  * matrix M(r, k) = X[(r0 + r) * ld + k0 + k] (X[(k0 + k) * ld + r0 + r] when
  * r_contig) as dst[kp * stride + r].
  * "Contiguous in r" (M's r runs along memory) is the fast case: two rows of
  * k become 16 pairs per vector step; otherwise a row of r is contiguous in
  * k, and 16 rows are turned around at once (transpose16). */
 BF16_TARGET static void pack(uint32_t *dst, int stride, const float *X, int ld, int r_contig,
-                             int r0, int n, int k0, int kc)
+                             int r0, int n, int np, int k0, int kc)
 {
-    int kpn = (kc + 1) / 2, np = (n + 15) & ~15;
+    int kpn = (kc + 1) / 2;
     if (r_contig) {
         /* M(r, k) = X[(k0 + k) * ld + r0 + r] */
         const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22,
@@ -152,17 +159,13 @@ BF16_TARGET static void pack(uint32_t *dst, int stride, const float *X, int ld, 
                 _mm512_storeu_si512(dst + (size_t)(kp + q) * stride + r, v[q]);
         }
         for (; kp < kpn; kp++)
-            for (int q = 0; q < 16; q++) {
-                const float *x = X + (size_t)(r0 + r + q) * ld + k0;
+            for (int q = 0; q < 16; q++)
                 dst[(size_t)kp * stride + r + q] =
-                    pair(x[2 * kp], 2 * kp + 1 < kc ? x[2 * kp + 1] : 0.0f);
-            }
+                    row_pair(X + (size_t)(r0 + r + q) * ld + k0, kp, kc);
     }
-    for (; r < n; r++) {
-        const float *x = X + (size_t)(r0 + r) * ld + k0;
+    for (; r < n; r++)
         for (int kp = 0; kp < kpn; kp++)
-            dst[(size_t)kp * stride + r] = pair(x[2 * kp], 2 * kp + 1 < kc ? x[2 * kp + 1] : 0.0f);
-    }
+            dst[(size_t)kp * stride + r] = row_pair(X + (size_t)(r0 + r) * ld + k0, kp, kc);
     for (int kp = 0; kp < kpn; kp++)
         for (int z = n; z < np; z++)
             dst[(size_t)kp * stride + z] = 0;
@@ -216,16 +219,13 @@ void hp_nn_gemm_bf16(const hp_nn_bf16_t *ctx, int ta, int tb, int M, int N, int 
              * packed panel by panel (32 columns, kpn pairs each) */
             for (int jr = 0; jr < nc; jr += NR) {
                 int n = nc - jr < NR ? nc - jr : NR;
-                pack(pack_b + (size_t)(jr / NR) * kpn * NR, NR, B, ldb, !tb, jc + jr, n, pc, kc);
-                if (n <= 16) /* pack pads to 16 columns: zero the panel's other half */
-                    for (int kp = 0; kp < kpn; kp++)
-                        memset(pack_b + (size_t)(jr / NR) * kpn * NR + (size_t)kp * NR + 16, 0,
-                               16 * sizeof(uint32_t));
+                pack(pack_b + (size_t)(jr / NR) * kpn * NR, NR, B, ldb, !tb, jc + jr, n, NR, pc,
+                     kc);
             }
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC, mcp = (mc + 15) & ~15;
                 /* op(A)(i, k) as M(r = i, k): contiguous in i when transposed */
-                pack(pack_a, mcp, A, lda, ta, ic, mc, pc, kc);
+                pack(pack_a, mcp, A, lda, ta, ic, mc, mcp, pc, kc);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr < NR ? nc - jr : NR;
                     const uint32_t *bp = pack_b + (size_t)(jr / NR) * kpn * NR;
