@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "vec.h"
+#include "yaml_quotes.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -676,7 +677,11 @@ static void parse_yaml(ctx_t *c, const char *text, size_t len, const char *file)
                 if (more)
                     fy_parse_document_destroy(fyp, more);
             } else {
-                parse_root(c, fy_document_root(doc));
+                int ql, qc;
+                if (hp_yaml_misread_quote(fy_document_root(doc), text, len, &ql, &qc))
+                    spec_err(c, ql, "", "%s (column %d)", HP_YAML_QUOTE_MSG, qc);
+                else
+                    parse_root(c, fy_document_root(doc));
             }
         }
     }

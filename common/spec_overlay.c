@@ -2,6 +2,7 @@
 #include "spec_overlay.h"
 
 #include "err.h"
+#include "yaml_quotes.h"
 
 #include <libfyaml.h>
 #include <stdlib.h>
@@ -94,6 +95,12 @@ int hp_spec_overlay(const char *text, size_t len, const char *file, const char *
         hp_diag_add(diag, name, 0, "", "not a YAML mapping (hpsearch validate shows why)");
         if (d)
             fy_document_destroy(d);
+        return HP_EINVAL;
+    }
+    int ql, qc;
+    if (hp_yaml_misread_quote(fy_document_root(d), text, len, &ql, &qc)) {
+        hp_diag_add(diag, name, ql, "", "%s (column %d)", HP_YAML_QUOTE_MSG, qc);
+        fy_document_destroy(d);
         return HP_EINVAL;
     }
     struct fy_document *o = load(overlay, strlen(overlay));

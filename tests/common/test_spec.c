@@ -1403,6 +1403,40 @@ START_TEST(test_invalid_utf8)
 }
 END_TEST
 
+START_TEST(test_misread_quotes)
+{
+    /* libfyaml 0.7.12 reads the character after two adjacent '' escapes
+     * as a quote ('a''''b' as a''') and, from four in a row, leaks; such a
+     * string is refused with its place named, before any value is read */
+    static const char cmd[] = HEAD SEARCH SPACE "trial:\n  command: 'echo a''''b'\n";
+    hp_spec_t s;
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_parse(&s, cmd, sizeof cmd - 1, "x.yaml", &d), HP_EINVAL);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_int_eq(d.items[0].line, 11);
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "two escaped quotes in a row"));
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "double quotes"));
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "(column 12)"));
+    hp_diag_fini(&d);
+    /* in a key, deep in the document (the input the fuzzer found leaking) */
+    static const char key[] = HEAD SEARCH SPACE "trial:\n  function: branin\n"
+                              "  env: {'''''''''''''omqand''''''': 1}\n";
+    assert_refused(key, sizeof key - 1, "two escaped quotes in a row");
+    /* the same text in double quotes, and escapes that are not adjacent or
+     * sit against the closing quote, are read right and accepted */
+    static const char ok[] = HEAD SEARCH SPACE
+        "trial:\n  command: ['echo', \"a''''b\", 'it''s '' ''', '''', 'x''']\n";
+    ck_assert_int_eq(hp_spec_parse(&s, ok, sizeof ok - 1, "x.yaml", &d), 0);
+    ck_assert_uint_eq(s.trial.argc, 5);
+    ck_assert_str_eq(s.trial.argv[1], "a''''b");
+    ck_assert_str_eq(s.trial.argv[2], "it's ' '");
+    ck_assert_str_eq(s.trial.argv[3], "'");
+    ck_assert_str_eq(s.trial.argv[4], "x'");
+    hp_spec_fini(&s);
+    hp_diag_fini(&d);
+}
+END_TEST
+
 START_TEST(test_deep_nesting)
 {
     const size_t depth = 10000;
@@ -1533,6 +1567,7 @@ static Suite *spec_suite(void)
     tcase_add_test(tc, test_empty_and_blank);
     tcase_add_test(tc, test_nul_bytes);
     tcase_add_test(tc, test_invalid_utf8);
+    tcase_add_test(tc, test_misread_quotes);
     tcase_add_test(tc, test_deep_nesting);
     tcase_add_test(tc, test_alias_bomb);
     tcase_add_test(tc, test_too_large);

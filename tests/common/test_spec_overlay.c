@@ -24,6 +24,25 @@ static char *overlay(const char *over, hp_overlay_mode_t mode, hp_buf_t *filled)
     return out.data;
 }
 
+START_TEST(test_misread_quotes_refused)
+{
+    /* the emitter would write libfyaml 0.7's misreading of 'a''''b' into
+     * the merged text, so such a user spec is refused before the merge */
+    static const char bad[] = "name: u\ntrial:\n  command: 'a''''b'\n";
+    hp_buf_t out = {0};
+    hp_diag_t d = {0};
+    ck_assert_int_eq(hp_spec_overlay(bad, strlen(bad), "u.yaml", "{a: 1}", HP_OVERLAY_FILL, &out,
+                                     NULL, &d),
+                     HP_EINVAL);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_int_eq(d.items[0].line, 3);
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "two escaped quotes in a row"));
+    ck_assert_uint_eq(out.len, 0);
+    hp_diag_fini(&d);
+    hp_buf_fini(&out);
+}
+END_TEST
+
 START_TEST(test_fill_adds_only_missing_keys)
 {
     hp_buf_t filled = {0};
@@ -115,6 +134,7 @@ static Suite *overlay_suite(void)
     tcase_add_test(tc, test_fill_adds_only_missing_keys);
     tcase_add_test(tc, test_replace_merges_maps_and_removes_nulls);
     tcase_add_test(tc, test_not_a_mapping);
+    tcase_add_test(tc, test_misread_quotes_refused);
     tcase_add_test(tc, test_target_round_trips_and_is_checked);
     suite_add_tcase(s, tc);
     return s;
