@@ -99,8 +99,8 @@ int main(int argc, char **argv)
     }
     qsort(ms, (size_t)n, sizeof *ms, cmp);
     printf("model=%s batch=%d steps=%d cpu_ms_min=%.2f cpu_ms_median=%.2f samples_per_cpu_sec=%.0f "
-           "blas_core=%s\n",
-           model, B, n, ms[0], ms[n / 2], B / ms[0] * 1e3, hp_nn_blas_core());
+           "blas_core=%s gemm=%s\n",
+           model, B, n, ms[0], ms[n / 2], B / ms[0] * 1e3, hp_nn_blas_core(), hp_nn_gemm_kernel());
     free(ms);
     hp_trainer_fini(&t);
     return 0;

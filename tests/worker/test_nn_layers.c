@@ -3,6 +3,7 @@
 #include "layer.h"
 
 #include "gemm.h"
+#include "gemm_int.h"
 
 #include "err.h"
 #include "hp_check.h"
@@ -623,6 +624,108 @@ START_TEST(test_gemm_bf16)
 }
 END_TEST
 
+/* ---- the own fp32 kernel (gemm_f32.c), forced on ---- */
+/* the engine suites run in one process (CK_FORK=no), so the choice is
+ * made again for the test and undone after it */
+static void gemm_choose(const char *mode)
+{
+    setenv("HP_GEMM", mode, 1);
+    hp_nn_f32_rechoose();
+    setup();
+}
+
+static void gemm_restore(void)
+{
+    unsetenv("HP_GEMM");
+    hp_nn_f32_rechoose();
+}
+
+static void f32_setup(void) { gemm_choose("builtin"); }
+
+static void f32_case(int M, int N, int K, int ta, int tb, float alpha, float beta)
+{
+    int pad = 3, lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+    float *A = fa(na), *B = fa(nb), *C = fa((size_t)M * ldc), *C0 = fa((size_t)M * ldc);
+    gc_fill(&rng, A, na, 1.0);
+    gc_fill(&rng, B, nb, 1.0);
+    gc_fill(&rng, C, (size_t)M * ldc, 1.0);
+    if (beta == 0.0f) /* never read: BLAS semantics, C may hold NaN */
+        for (int i = 0; i < M; i++)
+            for (int n = 0; n < N; n++)
+                C[(size_t)i * ldc + n] = NAN;
+    memcpy(C0, C, sizeof(float) * (size_t)M * ldc);
+    ck_assert_int_eq(hp_nn_f32_try(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc), 1);
+    for (int i = 0; i < M; i++) {
+        for (int n = 0; n < N; n++) {
+            double ref = 0, mag = 0;
+            for (int k = 0; k < K; k++) {
+                float x = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                float y = tb ? B[(size_t)n * ldb + k] : B[(size_t)k * ldb + n];
+                ref += (double)x * y;
+                mag += fabs((double)x * y);
+            }
+            ref = alpha * ref + (beta == 0.0f ? 0.0 : beta * (double)C0[(size_t)i * ldc + n]);
+            double got = C[(size_t)i * ldc + n];
+            ck_assert_msg(fabs(got - ref) <= 2e-6 * (1 + mag),
+                          "%dx%dx%d ta %d tb %d alpha %g beta %g: C[%d,%d] = %.9g, want %.9g", M,
+                          N, K, ta, tb, (double)alpha, (double)beta, i, n, got, ref);
+        }
+        for (int n = N; n < ldc; n++)
+            ck_assert_msg(C[(size_t)i * ldc + n] == C0[(size_t)i * ldc + n],
+                          "%dx%dx%d: C[%d,%d] overwritten", M, N, K, i, n);
+    }
+    free(A), free(B), free(C), free(C0);
+}
+
+START_TEST(test_gemm_f32)
+{
+    if (!hp_nn_f32_selected()) {
+        ck_assert_str_eq(hp_nn_gemm_kernel(), "openblas");
+        fprintf(stderr, "test_gemm_f32: SKIPPED: HP_GEMM=builtin, but %s\n", hp_nn_f32_why());
+        return;
+    }
+    ck_assert_str_eq(hp_nn_gemm_kernel(), "builtin-avx512");
+    /* past MC (M 130), NC (N 520) and KC (K 300, 513), tails of 16 and 32
+     * columns, 8 and 16 rows and 16 k; a row, a column, K 1 */
+    static const int shapes[][3] = {{130, 40, 300}, {20, 520, 40}, {37, 45, 67}, {9, 33, 257},
+                                    {8, 32, 513},   {17, 70, 65},  {64, 10, 256}, {1, 50, 20},
+                                    {50, 1, 20},    {5, 7, 1}};
+    for (size_t s = 0; s < HP_ARRAY_LEN(shapes); s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                f32_case(shapes[s][0], shapes[s][1], shapes[s][2], ta, tb, 0.5f,
+                         (ta + tb) % 2 ? 1.0f : 0.0f);
+    f32_case(64, 10, 256, 0, 1, -2.0f, -0.25f);
+    /* K 0: C = beta C */
+    float c[2] = {3.0f, NAN}, z = 0;
+    ck_assert_int_eq(hp_nn_f32_try(0, 0, 1, 1, 0, 1.0f, &z, 1, &z, 1, 0.5f, c, 1), 1);
+    ck_assert_float_eq(c[0], 1.5f);
+    ck_assert_int_eq(hp_nn_f32_try(0, 0, 1, 1, 0, 1.0f, &z, 1, &z, 1, 0.0f, c + 1, 1), 1);
+    ck_assert_float_eq(c[1], 0.0f);
+    /* and hp_nn_gemm takes this path: exact on these integers */
+    float a[2] = {1.00390625f, 1.0f}, b[2] = {3.0f, 1.0f}, r[1];
+    uint64_t f0 = hp_nn_flops();
+    hp_nn_gemm(0, 0, 1, 1, 2, 1.0f, a, 2, b, 1, 0.0f, r, 1);
+    ck_assert_float_eq(r[0], 4.01171875f);
+    ck_assert_uint_eq(hp_nn_flops() - f0, 4);
+}
+END_TEST
+
+static void openblas_setup(void) { gemm_choose("openblas"); }
+
+START_TEST(test_gemm_openblas_forced)
+{
+    ck_assert_int_eq(hp_nn_f32_selected(), 0);
+    ck_assert_str_eq(hp_nn_gemm_kernel(), "openblas");
+    ck_assert_str_eq(hp_nn_f32_why(), "HP_GEMM=openblas");
+    /* not chosen, so the own kernel declines (even where this thread has
+     * buffers from an earlier test) */
+    float a = 2, b = 3, c = 0;
+    ck_assert_int_eq(hp_nn_f32_try(0, 0, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("nn_layers");
@@ -644,6 +747,15 @@ static Suite *suite(void)
     tcase_add_test(tc, test_xent_grad_and_stability);
     tcase_add_test(tc, test_mse_grad);
     suite_add_tcase(s, tc);
+    /* each with the kernel chosen for it, and the choice undone after */
+    TCase *own = tcase_create("own_gemm");
+    tcase_add_checked_fixture(own, f32_setup, gemm_restore);
+    tcase_add_test(own, test_gemm_f32);
+    suite_add_tcase(s, own);
+    TCase *ob = tcase_create("openblas_gemm");
+    tcase_add_checked_fixture(ob, openblas_setup, gemm_restore);
+    tcase_add_test(ob, test_gemm_openblas_forced);
+    suite_add_tcase(s, ob);
     return s;
 }
 

@@ -17,6 +17,8 @@ void hp_nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A
         hp_nn_gemm_bf16(bf, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
+    if (hp_nn_f32_try(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
                 N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
@@ -147,4 +149,10 @@ const char *hp_nn_blas_core(void)
 void hp_nn_set_threads(int n)
 {
     openblas_set_num_threads(n < 1 ? 1 : n);
+    (void)hp_nn_f32_prepare(); /* without buffers the thread keeps OpenBLAS */
+}
+
+const char *hp_nn_gemm_kernel(void)
+{
+    return hp_nn_f32_selected() ? "builtin-avx512" : "openblas";
 }

@@ -3,7 +3,9 @@
  *
  * Every matrix product in worker/nn goes through hp_nn_gemm, which calls
  * cblas_sgemm (row-major), or the bf16 kernel while a context is bound
- * (hp_nn_bf16_bind). Keeping it in one place gives one spot to count
+ * (hp_nn_bf16_bind), or the engine's own fp32 kernel on a CPU whose
+ * AVX-512 the linked OpenBLAS does not use (gemm_f32.c; HP_GEMM=openblas
+ * or builtin in the environment overrides the choice). Keeping it in one place gives one spot to count
  * FLOPs for the benchmark and to swap in a better kernel later.
  *
  *     // C (M, N) = A (M, K) @ B^T where B is (N, K)
@@ -65,9 +67,15 @@ uint64_t hp_nn_flops(void);
  * thread; the string is OpenBLAS's and lives as long as the process. */
 const char *hp_nn_blas_core(void);
 
-/* hp_nn_set_threads sets the number of BLAS threads (the worker's slots).
- * Call before training, from the training thread, never in a process that
- * will later fork (Check tests: set it inside the test). */
+/* hp_nn_gemm_kernel names the fp32 kernel hp_nn_gemm runs on threads
+ * that called hp_nn_set_threads: "openblas" or "builtin-avx512". */
+const char *hp_nn_gemm_kernel(void);
+
+/* hp_nn_set_threads sets the number of BLAS threads (the worker's slots)
+ * and makes the calling thread's buffers for the own fp32 kernel when it
+ * is chosen (that kernel runs on the calling thread). Call before
+ * training, from the training thread, never in a process that will later
+ * fork (Check tests: set it inside the test). */
 void hp_nn_set_threads(int n);
 
 #endif

@@ -1,0 +1,305 @@
+/* gemm_f32.c — hp_nn_gemm's own fp32 path, for CPUs whose AVX-512 the
+ * linked OpenBLAS does not use.
+ *
+ * OpenBLAS picks its kernels by CPU model at load time, and a model newer
+ * than the library gets a generic core: Debian 12's OpenBLAS 0.3.21 runs
+ * Intel's Emerald Rapids (family 6 model 207) on its Prescott (SSE3)
+ * kernels, 32 GFLOP/s of sgemm where the same library's SkylakeX kernels,
+ * forced, reach 154 (engine_sgemm_peak, this project's machine). So when
+ * the CPU has AVX-512 and OpenBLAS's core is not one of its AVX-512 ones,
+ * products go here instead (HP_GEMM=openblas|builtin overrides the pick).
+ *
+ * The blocking is gemm_bf16.c's in fp32: for each NC columns of C and KC
+ * of K, op(B)'s block is packed into panels of NR = 32 columns,
+ * panel[k][j]; for each MC rows, op(A)'s block into panelA[k][i]; an
+ * 8 x 32 tile of C keeps 16 zmm accumulators over the whole KC (16 FMAs
+ * per 2 loads and 8 broadcasts). An operand whose rows run along k is
+ * turned around 16 x 16 in registers. Edges are zero-padded in the packs
+ * (the lanes past them are computed and dropped; zeros keep denormal
+ * garbage out of them)
+ * and the tile writes only C's real rows and columns.
+ *
+ * The packing buffers are per thread, made by hp_nn_f32_prepare (which
+ * hp_nn_set_threads calls before training) and freed when the thread
+ * ends, so no product allocates; a thread that never prepared keeps
+ * OpenBLAS. Products run on the calling thread. */
+#include "gemm_int.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MR 8
+#define NR 32
+#define KC 256
+#define MC 128 /* a multiple of MR and of 16 */
+#define NC 512 /* a multiple of NR */
+
+typedef struct packs {
+    float *a; /* MC x KC */
+    float *b; /* NC x KC */
+} packs_t;
+
+static _Thread_local packs_t *mine;
+static pthread_key_t packs_key;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int selected;
+static const char *why = "";
+
+static void packs_free(void *p)
+{
+    packs_t *k = p;
+    if (k) {
+        free(k->a);
+        free(k->b);
+        free(k);
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+
+#include <immintrin.h>
+
+#define F32_TARGET __attribute__((target("avx512f")))
+
+static int cpu_has_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+/* v[i] lane j becomes v[j] lane i (16 x 16 32-bit elements) */
+F32_TARGET static inline void transpose16(__m512 f[16])
+{
+    __m512i v[16], t[16];
+    for (int i = 0; i < 16; i++)
+        v[i] = _mm512_castps_si512(f[i]);
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        v[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
+        v[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
+        v[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        v[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 4; c++) {
+            t[8 * i + c] = _mm512_shuffle_i32x4(v[8 * i + c], v[8 * i + 4 + c], 0x88);
+            t[8 * i + 4 + c] = _mm512_shuffle_i32x4(v[8 * i + c], v[8 * i + 4 + c], 0xdd);
+        }
+    for (int c = 0; c < 8; c++) {
+        f[c] = _mm512_castsi512_ps(_mm512_shuffle_i32x4(t[c], t[8 + c], 0x88));
+        f[8 + c] = _mm512_castsi512_ps(_mm512_shuffle_i32x4(t[c], t[8 + c], 0xdd));
+    }
+}
+
+/* Packs rows [0, n) (zero rows up to np) and k in [0, kc) of the matrix
+ * M(r, k) = X[(r0 + r) * ld + k0 + k] (X[(k0 + k) * ld + r0 + r] when
+ * r_contig) as dst[k * stride + r]. */
+F32_TARGET static void pack(float *dst, int stride, const float *X, int ld, int r_contig, int r0,
+                            int n, int np, int k0, int kc)
+{
+    if (r_contig) {
+        for (int k = 0; k < kc; k++) {
+            const float *x = X + (size_t)(k0 + k) * ld + r0;
+            float *d = dst + (size_t)k * stride;
+            memcpy(d, x, sizeof(float) * (size_t)n);
+            if (np > n)
+                memset(d + n, 0, sizeof(float) * (size_t)(np - n));
+        }
+        return;
+    }
+    int r = 0;
+    for (; r + 16 <= n; r += 16) {
+        int k = 0;
+        for (; k + 16 <= kc; k += 16) {
+            __m512 v[16];
+            for (int q = 0; q < 16; q++)
+                v[q] = _mm512_loadu_ps(X + (size_t)(r0 + r + q) * ld + k0 + k);
+            transpose16(v);
+            for (int q = 0; q < 16; q++)
+                _mm512_storeu_ps(dst + (size_t)(k + q) * stride + r, v[q]);
+        }
+        for (; k < kc; k++)
+            for (int q = 0; q < 16; q++)
+                dst[(size_t)k * stride + r + q] = X[(size_t)(r0 + r + q) * ld + k0 + k];
+    }
+    for (; r < n; r++)
+        for (int k = 0; k < kc; k++)
+            dst[(size_t)k * stride + r] = X[(size_t)(r0 + r) * ld + k0 + k];
+    for (int k = 0; k < kc; k++)
+        for (int z = n; z < np; z++)
+            dst[(size_t)k * stride + z] = 0.0f;
+}
+
+/* C's mr x nr corner (mr <= 8, nr <= 32) += or = the product of an A panel
+ * (8 rows at a[k * sa + i]) and a B panel (32 columns at b[k * 32 + j])
+ * over kc; first: C = alpha AB + beta C */
+F32_TARGET static void tile(int kc, const float *a, int sa, const float *b, float *C, int ldc,
+                            int mr, int nr, float alpha, float beta, int first)
+{
+    __m512 c0[MR], c1[MR];
+    for (int i = 0; i < MR; i++)
+        c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_loadu_ps(b + (size_t)k * NR);
+        __m512 b1 = _mm512_loadu_ps(b + (size_t)k * NR + 16);
+        const float *ap = a + (size_t)k * sa;
+        for (int i = 0; i < MR; i++) {
+            __m512 av = _mm512_set1_ps(ap[i]);
+            c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+        }
+    }
+    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    __m512 va = _mm512_set1_ps(alpha);
+    for (int i = 0; i < mr; i++) {
+        float *row = C + (size_t)i * ldc;
+        __m512 r0 = _mm512_mul_ps(c0[i], va), r1 = _mm512_mul_ps(c1[i], va);
+        if (!first || beta != 0.0f) {
+            /* beta 0 never reads C: it may hold NaN (BLAS semantics) */
+            __m512 s = _mm512_set1_ps(first ? beta : 1.0f);
+            r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, row), s, r0);
+            r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, row + 16), s, r1);
+        }
+        _mm512_mask_storeu_ps(row, m0, r0);
+        _mm512_mask_storeu_ps(row + 16, m1, r1);
+    }
+}
+
+static void gemm(const packs_t *p, int ta, int tb, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            /* op(B)(k, j) as M(r = j, k): contiguous in j unless transposed */
+            for (int jr = 0; jr < nc; jr += NR) {
+                int n = nc - jr < NR ? nc - jr : NR;
+                pack(p->b + (size_t)(jr / NR) * kc * NR, NR, B, ldb, !tb, jc + jr, n, NR, pc, kc);
+            }
+            for (int ic = 0; ic < M; ic += MC) {
+                int mc = M - ic < MC ? M - ic : MC, mcp = (mc + MR - 1) / MR * MR;
+                /* op(A)(i, k) as M(r = i, k): contiguous in i when transposed */
+                pack(p->a, mcp, A, lda, ta, ic, mc, mcp, pc, kc);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int nr = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = p->b + (size_t)(jr / NR) * kc * NR;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int mr = mc - ir < MR ? mc - ir : MR;
+                        tile(kc, p->a + ir, mcp, bp, C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
+                             mr, nr, alpha, beta, pc == 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#else /* no AVX-512 code in this build (clang: the fuzz build) */
+
+static int cpu_has_avx512(void) { return 0; }
+
+static void gemm(const packs_t *p, int ta, int tb, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    (void)p, (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda;
+    (void)B, (void)ldb, (void)beta, (void)C, (void)ldc;
+    abort(); /* never called: nothing is selected without the kernel */
+}
+
+#endif
+
+/* OpenBLAS 0.3's cores whose sgemm kernels are AVX-512 */
+static int openblas_uses_avx512(const char *core)
+{
+    static const char *const wide[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        if (strcasecmp(core, wide[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void choose(void)
+{
+    const char *env = getenv("HP_GEMM");
+    int can = cpu_has_avx512();
+    selected = 0;
+    if (env && strcmp(env, "openblas") == 0) {
+        why = "HP_GEMM=openblas";
+    } else if (env && strcmp(env, "builtin") == 0) {
+        selected = can;
+        why = can ? "HP_GEMM=builtin" : "HP_GEMM=builtin, but this CPU (or build) has no AVX-512";
+    } else {
+        if (env && *env && strcmp(env, "auto") != 0)
+            hp_log_warn("HP_GEMM=%s is not openblas, builtin or auto; choosing as auto does", env);
+        selected = can && !openblas_uses_avx512(openblas_get_corename());
+        why = !can ? "no AVX-512" : selected ? "OpenBLAS's core does not use AVX-512"
+                                             : "OpenBLAS's core uses AVX-512";
+    }
+}
+
+static void pick(void)
+{
+    HP_ASSERT(pthread_key_create(&packs_key, packs_free) == 0);
+    choose();
+}
+
+void hp_nn_f32_rechoose(void)
+{
+    pthread_once(&once, pick);
+    choose();
+}
+
+int hp_nn_f32_selected(void)
+{
+    pthread_once(&once, pick);
+    return selected;
+}
+
+const char *hp_nn_f32_why(void)
+{
+    pthread_once(&once, pick);
+    return why;
+}
+
+int hp_nn_f32_prepare(void)
+{
+    if (!hp_nn_f32_selected() || mine)
+        return 0;
+    packs_t *p = calloc(1, sizeof *p);
+    if (p) {
+        p->a = aligned_alloc(64, sizeof(float) * MC * KC);
+        p->b = aligned_alloc(64, sizeof(float) * NC * KC);
+    }
+    if (!p || !p->a || !p->b || pthread_setspecific(packs_key, p) != 0) {
+        packs_free(p);
+        return HP_ENOMEM;
+    }
+    mine = p;
+    return 0;
+}
+
+int hp_nn_f32_try(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                  const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (!mine || !selected)
+        return 0;
+    if (K <= 0) { /* C = beta C, as BLAS does */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+                C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+        return 1;
+    }
+    gemm(mine, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return 1;
+}
