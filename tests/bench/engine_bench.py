@@ -40,7 +40,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from benchdoc import write_section
 
@@ -97,17 +96,18 @@ def torch(model, epochs, seed, extra=()):
     return metrics(lines) + (rss,)
 
 
-def sgemm_peak():
-    # a directory of its own: two benchmarks at once on a shared machine
-    # must not build into (and delete) each other's probe
-    with tempfile.TemporaryDirectory(prefix="hp_engine_sgemm_") as d:
-        exe = os.path.join(d, "sgemm_peak")
-        flags = subprocess.check_output(["pkg-config", "--cflags", "--libs", "openblas"], text=True)
-        subprocess.check_call(["cc", "-O2", os.path.join(HERE, "engine_sgemm_peak.c"), "-o", exe]
-                              + flags.split())
-        out = subprocess.check_output([exe], text=True)
+def sgemm_peak(build):
+    # the kernel hp_nn_gemm runs here (OpenBLAS's or the engine's own),
+    # built into the build directory like engine_step_bench; a copied
+    # bin/ directory (no CMakeCache) must already hold it
+    exe = os.path.join(build, "bin", "engine_sgemm_peak")
+    if os.path.exists(os.path.join(build, "CMakeCache.txt")):
+        subprocess.check_call(["cmake", "--build", build, "-j1", "--target", "engine_sgemm_peak"],
+                              stdout=subprocess.DEVNULL)
+    out = subprocess.check_output([exe], text=True)
     kv = dict(x.split("=", 1) for x in out.split())
     MLP_BOUND[0] = max(MLP_BOUND[0], float(kv.get("mlp_gemm_gflops", 0)))
+    GEMM[0] = kv.get("gemm", "openblas")
     return float(kv["sgemm_gflops"]), kv["core"]
 
 
@@ -206,6 +206,7 @@ def arch_main(build, quick, bf16=False):
 
 # the best of the probe's timings of the MLP step's five GEMMs alone
 MLP_BOUND = [0.0]
+GEMM = ["openblas"]  # the fp32 kernel hp_nn_gemm runs (engine_sgemm_peak says)
 
 
 NAMES = {"mlp": "MLP 784-256-10", "lenet": "LeNet-5 (6-16-120-84)", "lstm": "LSTM 128, 28 steps"}
@@ -325,9 +326,10 @@ def main():
     # the peak is measured at the start and again at the end and the best
     # kept: a busy neighbour during one short measurement must not make the
     # MLP look closer to peak than it is
-    peak, core = sgemm_peak()
-    print("sgemm peak (1 thread): %.1f GFLOP/s, OpenBLAS core %s%s; load average %.2f"
-          % (peak, core, " (forced by %s)" % forced if forced else "", load0[0]), flush=True)
+    peak, core = sgemm_peak(build)
+    print("sgemm peak (1 thread): %.1f GFLOP/s, %s kernel, OpenBLAS core %s%s; load average %.2f"
+          % (peak, GEMM[0], core, " (forced by %s)" % forced if forced else "", load0[0]),
+          flush=True)
     cores = set()
     # ours and torch alternate per seed, so load from other processes on a
     # shared machine hits both sides alike; each side also reports its
@@ -358,7 +360,7 @@ def main():
                                       acc=statistics.median(a["acc"]), rss=max(a["rss"]),
                                       gflops=statistics.median(a["gf"]) if a["gf"] else None)
 
-    peak = max(peak, sgemm_peak()[0])
+    peak = max(peak, sgemm_peak(build)[0])
     load1 = os.getloadavg()
     print("sgemm peak, best of start and end: %.1f GFLOP/s" % peak, flush=True)
     # hpworker reports the core it ran on; it must be the one measured above
@@ -388,7 +390,8 @@ def main():
         else "### Training engine vs PyTorch: %s" % ", ".join(NAMES[m] for m in models),
         "",
         "Measured %s by `tests/bench/engine_bench.py%s%s`: hpworker's engine "
-        "(OpenBLAS core %s%s, as `openblas_get_corename()` reports it in every hpworker run) "
+        "(OpenBLAS core %s%s, as `openblas_get_corename()` reports it in every hpworker run; "
+        "fp32 GEMM kernel: %s) "
         "and PyTorch %s, one thread each, same Fashion-MNIST "
         "files, same recipe (standardized inputs, 10%% validation split, batch 128, "
         "Adam 3e-4, He-normal init (Glorot normal for the LSTM and the output layer, "
@@ -397,7 +400,7 @@ def main():
         "at the start and %.1f at the end (1-minute averages, %d cores)."
         % (time.strftime("%Y-%m-%d"), " --quick" if quick else "",
            "" if begin == BEGIN else " --models=" + ",".join(models), core,
-           ", forced by %s" % forced if forced else "", _t.__version__, ep,
+           ", forced by %s" % forced if forced else "", GEMM[0], _t.__version__, ep,
            "" if ep == 1 else "s", ", ".join(map(str, seeds)), load0[0], load1[0],
            os.cpu_count()),
         "",
@@ -413,12 +416,14 @@ def main():
         text += [
             "",
             "MLP achieved %.1f GFLOP/s (GEMM FLOPs over training time) = %.0f%% of this core's "
-            "sgemm peak (%.1f GFLOP/s, 1536³, OpenBLAS %s; issue 19 target ≥ 85%%), and %.0f%% "
+            "sgemm peak (%.1f GFLOP/s, 1536³, the %s kernel, OpenBLAS core %s; issue 19 target "
+            "≥ 85%%), and %.0f%% "
             "of the sgemm bound of the MLP step itself: its five GEMMs at their own shapes, "
             "timed alone by `engine_sgemm_peak.c` (%.1f GFLOP/s). The rest of the step is the "
             "elementwise work (Adam, batch gathering, bias, relu) that no GEMM covers, and the "
             "GEMMs running on operands that Adam's pass has pushed out of the caches."
-            % (mlp_gf, 100 * mlp_gf / peak, peak, core, 100 * mlp_gf / max(MLP_BOUND[0], 1e-9),
+            % (mlp_gf, 100 * mlp_gf / peak, peak, GEMM[0], core,
+               100 * mlp_gf / max(MLP_BOUND[0], 1e-9),
                MLP_BOUND[0])]
     text += [
         "",

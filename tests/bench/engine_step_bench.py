@@ -106,7 +106,7 @@ def main():
     from engine_bench import sgemm_peak
     load0 = os.getloadavg()[0]
     print("load average %.2f" % load0, flush=True)
-    peak, peak_core = sgemm_peak()
+    peak, peak_core = sgemm_peak(build)
     print("sgemm peak %.1f GFLOP/s (OpenBLAS %s)" % (peak, peak_core), flush=True)
     rows = []
     for model in models:

@@ -521,6 +521,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->seconds = hp_clock_now() - t0;
     res->train_gflops = train_time > 0 ? (double)flops / train_time * 1e-9 : 0;
     res->blas_core = hp_nn_blas_core();
+    res->gemm = hp_nn_gemm_kernel();
     run_fini(&r);
     return rc;
 }

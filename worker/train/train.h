@@ -175,6 +175,7 @@ typedef struct hp_train_result {
     double seconds;
     double train_gflops;  /* GEMM GFLOP/s during training steps */
     const char *blas_core; /* OpenBLAS's kernel family ("Zen", "SkylakeX", ...) */
+    const char *gemm;      /* the fp32 kernel that ran: "openblas" or "builtin-avx512" */
 } hp_train_result_t;
 
 /* hp_train_run loads the data, builds the model, trains and evaluates.
