@@ -3,6 +3,7 @@
 #include "layer.h"
 
 #include "gemm.h"
+#include "conv_int.h"
 #include "gemm_int.h"
 
 #include "err.h"
@@ -175,6 +176,58 @@ START_TEST(test_conv2d_grad)
     conv_case(1, 3, 6, 20, 21, 3, 1); /* 21 channels: 16 + a partial 8 */
     conv_case(2, 5, 4, 3, 7, 1, 0);   /* 1x1 (a ResNet projection) */
     conv_case(1, 2, 3, 4, 3, 3, 3);   /* padding wider than the kernel */
+}
+END_TEST
+
+/* the direct kernels 16 lanes wide (AVX-512) against 8 (AVX2), on the
+ * same data: the same sums in the same order per lane */
+static void conv_wide_case(int B, int C, int H, int W, int K, int k, int pad)
+{
+    hp_nn_conv2d_dims_t d = {B, C, H, W, K, k, k, pad, 0, 0};
+    hp_nn_conv2d_dims(&d);
+    size_t ni = (size_t)B * C * H * W, no = (size_t)B * K * d.Ho * d.Wo, nw = (size_t)K * C * k * k;
+    float *in = fa(ni), *w = fa(nw), *b = fa((size_t)K), *go = fa(no);
+    gc_fill(&rng, in, ni, 1.0);
+    gc_fill(&rng, w, nw, 1.0);
+    gc_fill(&rng, b, (size_t)K, 1.0);
+    gc_fill(&rng, go, no, 1.0);
+    float *out[2], *din[2], *dw[2], *db[2];
+    for (int wide = 0; wide < 2; wide++) {
+        ck_assert_int_eq(hp_nn_conv2d_direct_use_wide(wide), wide);
+        float *s = fa(hp_nn_conv2d_direct_scratch(&d));
+        out[wide] = fa(no), din[wide] = fa(ni), dw[wide] = fa(nw), db[wide] = fa((size_t)K);
+        hp_nn_conv2d_direct_forward(out[wide], in, w, b, s, &d);
+        hp_nn_conv2d_direct_backward(din[wide], dw[wide], db[wide], go, in, w, s, &d);
+        free(s);
+    }
+    const float *const got[4][2] = {{out[0], out[1]}, {din[0], din[1]}, {dw[0], dw[1]},
+                                    {db[0], db[1]}};
+    const size_t n[4] = {no, ni, nw, (size_t)K};
+    static const char *const what[4] = {"out", "din", "dw", "db"};
+    for (int v = 0; v < 4; v++)
+        for (size_t i = 0; i < n[v]; i++)
+            ck_assert_msg(fabsf(got[v][0][i] - got[v][1][i]) <= 1e-5f * (1 + fabsf(got[v][0][i])),
+                          "%dx%dx%dx%d K %d k %d pad %d: %s[%zu] %.9g (8 lanes) vs %.9g (16)", B,
+                          C, H, W, K, k, pad, what[v], i, (double)got[v][0][i],
+                          (double)got[v][1][i]);
+    for (int wide = 0; wide < 2; wide++)
+        free(out[wide]), free(din[wide]), free(dw[wide]), free(db[wide]);
+    free(in), free(w), free(b), free(go);
+}
+
+START_TEST(test_conv2d_direct_wide)
+{
+    if (!hp_nn_conv2d_direct_use_wide(1)) {
+        fprintf(stderr, "test_conv2d_direct_wide: SKIPPED: this CPU (or build) has no "
+                        "AVX-512, so the direct kernels run 8 lanes wide only\n");
+        return;
+    }
+    conv_wide_case(2, 1, 28, 28, 6, 5, 2);  /* LeNet's first conv (8-lane dw: Kp 8) */
+    conv_wide_case(2, 6, 14, 14, 16, 5, 0); /* LeNet's second (16-lane dw) */
+    conv_wide_case(1, 3, 9, 11, 20, 3, 1);  /* Kp 24: 8-lane dw, partial tiles */
+    conv_wide_case(1, 5, 7, 6, 32, 3, 1);   /* two 16-channel dw blocks, CKK 45 */
+    conv_wide_case(1, 2, 3, 4, 3, 3, 3);    /* padding wider than the kernel */
+    hp_nn_conv2d_direct_use_wide(1); /* back to the CPU's choice */
 }
 END_TEST
 
@@ -738,6 +791,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_activation_grads);
     tcase_add_test(tc, test_conv2d_known_values);
     tcase_add_test(tc, test_conv2d_grad);
+    tcase_add_test(tc, test_conv2d_direct_wide);
     tcase_add_test(tc, test_maxpool_grad);
     tcase_add_test(tc, test_maxpool_ties_nan_and_k3);
     tcase_add_test(tc, test_lstm_grad);

@@ -18,7 +18,8 @@
  *   din       dP[tap + q] += sum_k w[k, tap] * dF[k, q] (col2im fused into
  *             the product): up to 6 taps x 16 positions per tile.
  * One algorithm for every shape; the tiles keep 12 accumulators, within
- * the 16 vector registers of AVX2.
+ * the 16 vector registers of AVX2. On a CPU with AVX-512 the same three
+ * run 16 lanes wide (below).
  * Lr = L rounded up to 16 and Kp = K rounded up to 8; the padding rows and
  * lanes are zeros that never reach a result. */
 #include "conv_int.h"
@@ -32,6 +33,184 @@ typedef struct dgeom {
     size_t L, Lr, plane, psz;
 } dgeom_t;
 
+/* ---- the same three kernels 16 lanes wide, for CPUs with AVX-512 ----
+ * Same arithmetic in the same order per lane as the 8-lane ones (so the
+ * same results), twice the work per instruction and twice the registers:
+ * forward and din tiles are up to 8 channels (taps) x 32 positions in 16
+ * zmm accumulators; dw tiles are 16 taps x 16 channels, used when Kp is a
+ * multiple of 16 (a layer with 8 or fewer channels keeps the 8-lane dw,
+ * whose vector is one position's channels). Lr is rounded to 32. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+
+#define HP_CONV_WIDE 1
+#define WIDE __attribute__((target("avx512f")))
+typedef float hp_v16 __attribute__((vector_size(64)));
+
+WIDE HP_NN_INLINE hp_v16 v16_load(const float *p)
+{
+    hp_v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+WIDE HP_NN_INLINE void v16_store(float *p, hp_v16 v) { memcpy(p, &v, sizeof v); }
+
+/* from memory, so it is one load (vbroadcastss m32): a broadcast from a
+ * register runs on the port of the second 512-bit FMA unit and took one
+ * FMA slot of three in these tiles (no faster than the 8-lane ones) */
+WIDE HP_NN_INLINE hp_v16 v16_bcast(const float *x) { return (hp_v16)_mm512_set1_ps(*x); }
+
+WIDE HP_NN_INLINE hp_v16 v16_zero(void) { return (hp_v16)_mm512_setzero_ps(); }
+
+WIDE HP_NN_INLINE void fwd_tile16(float *F, const float *P, const float *w, int k0, const int KB,
+                                  size_t q0, const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
+{
+    hp_v16 a0[8], a1[8];
+    for (int kb = 0; kb < KB; kb++)
+        a0[kb] = a1[kb] = v16_zero();
+    for (int c = 0; c < d->C; c++)
+        for (int i = 0; i < d->kh; i++) {
+            const float *p = P + c * g->plane + (size_t)i * g->Wp + q0;
+            const float *wr = w + (size_t)k0 * g->CKK + (size_t)(c * d->kh + i) * d->kw;
+            for (int j = 0; j < d->kw; j++) {
+                hp_v16 x0 = v16_load(p + j), x1 = v16_load(p + j + 16);
+                for (int kb = 0; kb < KB; kb++) {
+                    hp_v16 s = v16_bcast(wr + (size_t)kb * g->CKK + j);
+                    a0[kb] += s * x0;
+                    a1[kb] += s * x1;
+                }
+            }
+        }
+    for (int kb = 0; kb < KB; kb++) {
+        v16_store(F + (size_t)(k0 + kb) * g->Lr + q0, a0[kb]);
+        v16_store(F + (size_t)(k0 + kb) * g->Lr + q0 + 16, a1[kb]);
+    }
+}
+
+WIDE static void fwd_sample16(float *F, const float *P, const float *w,
+                              const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
+{
+    for (size_t q0 = 0; q0 < g->Lr; q0 += 32)
+        for (int k0 = 0; k0 < d->K; k0 += 8) {
+            switch (d->K - k0 < 8 ? d->K - k0 : 8) {
+            case 1: fwd_tile16(F, P, w, k0, 1, q0, d, g); break;
+            case 2: fwd_tile16(F, P, w, k0, 2, q0, d, g); break;
+            case 3: fwd_tile16(F, P, w, k0, 3, q0, d, g); break;
+            case 4: fwd_tile16(F, P, w, k0, 4, q0, d, g); break;
+            case 5: fwd_tile16(F, P, w, k0, 5, q0, d, g); break;
+            case 6: fwd_tile16(F, P, w, k0, 6, q0, d, g); break;
+            case 7: fwd_tile16(F, P, w, k0, 7, q0, d, g); break;
+            default: fwd_tile16(F, P, w, k0, 8, q0, d, g); break;
+            }
+        }
+}
+
+WIDE HP_NN_INLINE void dw_tile16(float *WT, const float *P, const float *T, const int *off, int r0,
+                                 int kb0, const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
+{
+    hp_v16 a[16];
+    const float *pr[16];
+    for (int r = 0; r < 16; r++) {
+        a[r] = v16_zero();
+        pr[r] = P + off[r0 + r];
+    }
+    for (int y = 0; y < d->Ho; y++) {
+        const float *t = T + (size_t)y * d->Wo * g->Kp + kb0;
+        size_t yo = (size_t)y * g->Wp;
+        for (int x = 0; x < d->Wo; x++) {
+            hp_v16 t0 = v16_load(t + (size_t)x * g->Kp);
+            for (int r = 0; r < 16; r++)
+                a[r] += v16_bcast(pr[r] + yo + x) * t0;
+        }
+    }
+    for (int r = 0; r < 16; r++) {
+        float *o = WT + (size_t)(r0 + r) * g->Kp + kb0;
+        v16_store(o, v16_load(o) + a[r]);
+    }
+}
+
+WIDE static void dw_sample16(float *WT, const float *P, const float *T, const int *off,
+                             const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
+{
+    for (int kb0 = 0; kb0 < g->Kp; kb0 += 16)
+        for (int r0 = 0; r0 < g->CKKp; r0 += 16)
+            dw_tile16(WT, P, T, off, r0, kb0, d, g);
+}
+
+WIDE HP_NN_INLINE void din_tile16(float *dP, const float *F, const float *w, const int *tap,
+                                  const int *toff, int t0, const int NR, size_t q0,
+                                  const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
+{
+    hp_v16 a0[8], a1[8];
+    for (int n = 0; n < NR; n++)
+        a0[n] = a1[n] = v16_zero();
+    for (int k = 0; k < d->K; k++) {
+        const float *f = F + (size_t)k * g->Lr + q0;
+        hp_v16 f0 = v16_load(f), f1 = v16_load(f + 16);
+        const float *wk = w + (size_t)k * g->CKK;
+        for (int n = 0; n < NR; n++) {
+            hp_v16 s = v16_bcast(wk + tap[t0 + n]);
+            a0[n] += s * f0;
+            a1[n] += s * f1;
+        }
+    }
+    for (int n = 0; n < NR; n++) {
+        float *t = dP + toff[t0 + n] + q0;
+        v16_store(t, v16_load(t) + a0[n]);
+        v16_store(t + 16, v16_load(t + 16) + a1[n]);
+    }
+}
+
+WIDE static void din_sample16(float *dP, const float *F, const float *w, const int *tap,
+                              const int *toff, const hp_nn_conv2d_dims_t *d, const dgeom_t *g)
+{
+    for (size_t q0 = 0; q0 < g->Lr; q0 += 32)
+        for (int t0 = 0; t0 < g->CKK; t0 += 8) {
+            switch (g->CKK - t0 < 8 ? g->CKK - t0 : 8) {
+            case 1: din_tile16(dP, F, w, tap, toff, t0, 1, q0, d, g); break;
+            case 2: din_tile16(dP, F, w, tap, toff, t0, 2, q0, d, g); break;
+            case 3: din_tile16(dP, F, w, tap, toff, t0, 3, q0, d, g); break;
+            case 4: din_tile16(dP, F, w, tap, toff, t0, 4, q0, d, g); break;
+            case 5: din_tile16(dP, F, w, tap, toff, t0, 5, q0, d, g); break;
+            case 6: din_tile16(dP, F, w, tap, toff, t0, 6, q0, d, g); break;
+            case 7: din_tile16(dP, F, w, tap, toff, t0, 7, q0, d, g); break;
+            default: din_tile16(dP, F, w, tap, toff, t0, 8, q0, d, g); break;
+            }
+        }
+}
+
+static int cpu_wide(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+#else
+#define HP_CONV_WIDE 0
+static int cpu_wide(void) { return 0; }
+#endif
+
+/* -1: not decided yet; read and written on any thread, but every thread
+ * computes the same value */
+static int wide_state = -1;
+
+static int wide(void)
+{
+    int w = __atomic_load_n(&wide_state, __ATOMIC_RELAXED);
+    if (w < 0) {
+        w = cpu_wide();
+        __atomic_store_n(&wide_state, w, __ATOMIC_RELAXED);
+    }
+    return w;
+}
+
+int hp_nn_conv2d_direct_use_wide(int on)
+{
+    int w = on && cpu_wide();
+    __atomic_store_n(&wide_state, w, __ATOMIC_RELAXED);
+    return w;
+}
+
 static dgeom_t dgeom(const hp_nn_conv2d_dims_t *d)
 {
     dgeom_t g;
@@ -39,14 +218,16 @@ static dgeom_t dgeom(const hp_nn_conv2d_dims_t *d)
     g.Wp = d->W + 2 * d->pad;
     g.CKK = d->C * d->kh * d->kw;
     g.Kp = (d->K + 7) & ~7;
-    g.nr = g.Kp == 8 ? 10 : 6;
+    int w = wide();
+    g.nr = w && g.Kp % 16 == 0 ? 16 : g.Kp == 8 ? 10 : 6;
     g.CKKp = (g.CKK + g.nr - 1) / g.nr * g.nr;
     g.L = (size_t)d->Ho * g.Wp;
-    g.Lr = (g.L + 15) & ~(size_t)15;
+    size_t q = w ? 32 : 16; /* positions per tile */
+    g.Lr = (g.L + q - 1) / q * q;
     g.plane = (size_t)g.Hp * g.Wp;
-    /* the last tap's slice of the last tile ends kw - 1 + Lr - L past
+    /* the last tap's slice of the last tile ends kw - 2 + Lr - L past
      * C Hp Wp (its rows sum to the plane) */
-    g.psz = ((size_t)d->C * g.plane + (size_t)d->kw + 16 + 15) & ~(size_t)15;
+    g.psz = ((size_t)d->C * g.plane + (size_t)d->kw + (g.Lr - g.L) + 16 + 15) & ~(size_t)15;
     return g;
 }
 
@@ -125,7 +306,12 @@ void hp_nn_conv2d_direct_forward(float *out, const float *in, const float *w, co
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->K * d->Ho * d->Wo;
     for (int n = 0; n < d->B; n++) {
         pad_sample(P, in + n * in_sz, d, &g);
-        fwd_sample(F, P, w, d, &g);
+#if HP_CONV_WIDE
+        if (wide())
+            fwd_sample16(F, P, w, d, &g);
+        else
+#endif
+            fwd_sample(F, P, w, d, &g);
         /* crop the full width, adding the bias on the way */
         float *o = out + n * out_sz;
         for (int k = 0; k < d->K; k++) {
@@ -242,25 +428,24 @@ static void din_sample(float *dP, const float *F, const float *w, const int *tap
  * position-major, so the writes run along T's rows */
 HP_NN_CLONES static void transpose_dout(float *T, const float *go, size_t HoWo, int K, int Kp)
 {
-    int k0 = 0;
-    for (; k0 + 8 <= K; k0 += 8) {
+    /* a last block of fewer than 8 channels (LeNet's first conv has 6) is
+     * transposed with zero rows for the rest: its lanes up to Kp are
+     * padding, which must be zero anyway */
+    for (int k0 = 0; k0 < K; k0 += 8) {
+        int kn = K - k0 < 8 ? K - k0 : 8;
         size_t p0 = 0;
         for (; p0 + 8 <= HoWo; p0 += 8) {
             hp_v8 r[8], c[8];
             for (int i = 0; i < 8; i++)
-                r[i] = hp_v8_load(go + (size_t)(k0 + i) * HoWo + p0);
+                r[i] = i < kn ? hp_v8_load(go + (size_t)(k0 + i) * HoWo + p0) : hp_v8_splat(0.0f);
             hp_v8_transpose(c, r);
             for (int j = 0; j < 8; j++)
                 hp_v8_store(T + (p0 + (size_t)j) * Kp + k0, c[j]);
         }
         for (size_t p = p0; p < HoWo; p++)
-            for (int k = k0; k < k0 + 8; k++)
+            for (int k = k0; k < k0 + kn; k++)
                 T[p * Kp + k] = go[(size_t)k * HoWo + p];
     }
-    if (k0 < K)
-        for (size_t p = 0; p < HoWo; p++)
-            for (int k = k0; k < K; k++)
-                T[p * Kp + k] = go[(size_t)k * HoWo + p];
 }
 
 void hp_nn_conv2d_direct_backward(float *din, float *dw, float *db, const float *dout,
@@ -301,11 +486,21 @@ void hp_nn_conv2d_direct_backward(float *din, float *dw, float *db, const float 
                            sizeof(float) * (size_t)d->Wo);
         }
         pad_sample(P, in + n * in_sz, d, &g);
-        dw_sample(WT, P, T, off, d, &g);
+#if HP_CONV_WIDE
+        if (g.nr == 16)
+            dw_sample16(WT, P, T, off, d, &g);
+        else
+#endif
+            dw_sample(WT, P, T, off, d, &g);
         if (!din)
             continue;
         memset(dP, 0, sizeof(float) * g.psz);
-        din_sample(dP, F, w, tap, toff, d, &g);
+#if HP_CONV_WIDE
+        if (wide())
+            din_sample16(dP, F, w, tap, toff, d, &g);
+        else
+#endif
+            din_sample(dP, F, w, tap, toff, d, &g);
         float *gi = din + n * in_sz;
         for (int c = 0; c < d->C; c++)
             for (int y = 0; y < d->H; y++)

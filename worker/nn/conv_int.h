@@ -15,4 +15,10 @@ void hp_nn_conv2d_direct_backward(float *din, float *dw, float *db, const float 
                                   const float *in, const float *w, float *scratch,
                                   const hp_nn_conv2d_dims_t *d);
 
+/* The kernels run 16 lanes wide on a CPU with AVX-512, 8 otherwise.
+ * hp_nn_conv2d_direct_use_wide(0) forces 8 (tests comparing the two):
+ * it returns what is now used. The scratch size depends on it, so set it
+ * before any model or scratch is sized. */
+int hp_nn_conv2d_direct_use_wide(int on);
+
 #endif
