@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -249,6 +250,11 @@ static int cmd_run(hp_cli_t *cli, int argc, char **argv)
         hp_spec_fini(&spec);
         return rc;
     }
+    /* a stopped worker gives each program the study's kill_grace to exit
+     * after SIGTERM before it SIGKILLs it: wait that long and a margin
+     * before SIGKILLing the worker itself */
+    if (isfinite(spec.trial.kill_grace) && spec.trial.kill_grace > 0)
+        sup.worker_stop_s = spec.trial.kill_grace + 5.0;
 
     unsigned long long study_id = 0;
     struct timespec began;

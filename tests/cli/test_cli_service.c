@@ -863,6 +863,46 @@ START_TEST(test_run_interrupted_keeps_results)
 }
 END_TEST
 
+/* Ctrl-C of `run` while a program is handling SIGTERM slowly: the workers
+ * give it trial.kill_grace to exit on its own, and run waits for them that
+ * long (and a margin) before SIGKILLing them; it used to wait 5 s, less
+ * than the default grace of 10 s, so a program taking 5-10 s to save its
+ * state was killed with its workers. */
+START_TEST(test_run_interrupt_waits_kill_grace)
+{
+    require_worker_connects();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char spec[2048];
+    snprintf(spec, sizeof spec,
+             "name: slowterm\nobjective: {metric: loss}\n"
+             "search: {algorithm: random, max_trials: 1}\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n"
+             "trial:\n  kill_grace: 20\n  command: [sh, -c, \"trap 'sleep 7; echo clean > %s; "
+             "exit 0' TERM; echo up > %s; while :; do sleep 0.1; done\"]\n",
+             path_in("clean"), path_in("up"));
+    write_file("slowterm.yaml", spec);
+    const char *args[] = {"run", path_in("slowterm.yaml"), "--workers", "1", "--db",
+                          path_in("slowterm.db"), NULL};
+    run_pid = spawn(bin("hpsearch"), args, path_in("st.out"), path_in("st.err"));
+    for (int i = 0; i < 6000 && access(path_in("up"), F_OK) != 0; i++) {
+        nap_ms(50);
+        ck_assert_msg(waitpid(run_pid, NULL, WNOHANG) == 0, "run ended early:\n%s",
+                      slurp(path_in("st.err")));
+    }
+    ck_assert_int_eq(access(path_in("up"), F_OK), 0);
+    kill(run_pid, SIGINT);
+    int st = hp_spawn_wait(run_pid);
+    run_pid = -1;
+    char *err = slurp(path_in("st.err"));
+    ck_assert_msg(st == 130, "exit %d:\n%s", st, err);
+    free(err);
+    /* the program finished its SIGTERM handler: nobody SIGKILLed it */
+    ck_assert_msg(access(path_in("clean"), F_OK) == 0,
+                  "the program was killed before its 7-s SIGTERM handler ended");
+    ck_assert_int_eq(leftover_children(), 0);
+}
+END_TEST
+
 /* A second Ctrl-C while run stops skips the grace periods; the kill it
  * asked for is said calmly, never reported as the coordinator failing. */
 START_TEST(test_run_second_interrupt_is_no_failure)
@@ -1016,6 +1056,7 @@ static Suite *service_suite(void)
     tcase_add_test(tn, test_run_shows_sanity_warning);
     tcase_add_test(tn, test_run_interrupted_keeps_results);
     tcase_add_test(tn, test_run_second_interrupt_is_no_failure);
+    tcase_add_test(tn, test_run_interrupt_waits_kill_grace);
     tcase_add_test(tn, test_run_reports_dead_coordinator);
     suite_add_tcase(s, tn);
     return s;
