@@ -586,6 +586,29 @@ static double bf16_of(float x)
     return f;
 }
 
+/* random operands of a product of op(A) (M, K) and op(B) (K, N) into C
+ * (M, N), each with 3 spare floats per row, and C's first values in C0 */
+typedef struct {
+    int lda, ldb, ldc;
+    float *A, *B, *C, *C0;
+} gemm_ops_t;
+
+static gemm_ops_t gemm_ops(int M, int N, int K, int ta, int tb)
+{
+    gemm_ops_t o;
+    int pad = 3;
+    o.lda = (ta ? M : K) + pad, o.ldb = (tb ? K : N) + pad, o.ldc = N + pad;
+    size_t na = (size_t)(ta ? K : M) * o.lda, nb = (size_t)(tb ? N : K) * o.ldb;
+    o.A = fa(na), o.B = fa(nb), o.C = fa((size_t)M * o.ldc), o.C0 = fa((size_t)M * o.ldc);
+    gc_fill(&rng, o.A, na, 1.0);
+    gc_fill(&rng, o.B, nb, 1.0);
+    gc_fill(&rng, o.C, (size_t)M * o.ldc, 1.0);
+    memcpy(o.C0, o.C, sizeof(float) * (size_t)M * o.ldc);
+    return o;
+}
+
+static void gemm_ops_free(gemm_ops_t *o) { free(o->A), free(o->B), free(o->C), free(o->C0); }
+
 /* hp_nn_gemm with precision bf16, against a double-precision loop over the
  * bf16-rounded inputs: any element packed into the wrong place or paired
  * with the wrong partner is off by far more than the fp32 sums' rounding.
@@ -594,13 +617,9 @@ static double bf16_of(float x)
  * neighbours stay untouched. Products too small for bf16 stay fp32. */
 static void bf16_case(int M, int N, int K, int ta, int tb, float beta)
 {
-    int pad = 3, lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
-    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
-    float *A = fa(na), *B = fa(nb), *C = fa((size_t)M * ldc), *C0 = fa((size_t)M * ldc);
-    gc_fill(&rng, A, na, 1.0);
-    gc_fill(&rng, B, nb, 1.0);
-    gc_fill(&rng, C, (size_t)M * ldc, 1.0);
-    memcpy(C0, C, sizeof(float) * (size_t)M * ldc);
+    gemm_ops_t o = gemm_ops(M, N, K, ta, tb);
+    int lda = o.lda, ldb = o.ldb, ldc = o.ldc;
+    float *A = o.A, *B = o.B, *C = o.C, *C0 = o.C0;
     hp_nn_gemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, beta, C, ldc);
     double off_bf16 = 0, off_fp32 = 0; /* the largest differences to either reference */
     for (int i = 0; i < M; i++) {
@@ -632,7 +651,7 @@ static void bf16_case(int M, int N, int K, int ta, int tb, float beta)
     /* and the products were bf16's, not fp32's: far nearer that reference */
     ck_assert_msg(off_fp32 > 20 * off_bf16, "%dx%dx%d ta %d tb %d: %g off bf16, %g off fp32", M,
                   N, K, ta, tb, off_bf16, off_fp32);
-    free(A), free(B), free(C), free(C0);
+    gemm_ops_free(&o);
 }
 
 START_TEST(test_gemm_bf16)
@@ -697,17 +716,13 @@ static void f32_setup(void) { gemm_choose("builtin"); }
 
 static void f32_case(int M, int N, int K, int ta, int tb, float alpha, float beta)
 {
-    int pad = 3, lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
-    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
-    float *A = fa(na), *B = fa(nb), *C = fa((size_t)M * ldc), *C0 = fa((size_t)M * ldc);
-    gc_fill(&rng, A, na, 1.0);
-    gc_fill(&rng, B, nb, 1.0);
-    gc_fill(&rng, C, (size_t)M * ldc, 1.0);
+    gemm_ops_t o = gemm_ops(M, N, K, ta, tb);
+    int lda = o.lda, ldb = o.ldb, ldc = o.ldc;
+    float *A = o.A, *B = o.B, *C = o.C, *C0 = o.C0;
     if (beta == 0.0f) /* never read: BLAS semantics, C may hold NaN */
         for (int i = 0; i < M; i++)
             for (int n = 0; n < N; n++)
-                C[(size_t)i * ldc + n] = NAN;
-    memcpy(C0, C, sizeof(float) * (size_t)M * ldc);
+                C[(size_t)i * ldc + n] = C0[(size_t)i * ldc + n] = NAN;
     ck_assert_int_eq(hp_nn_f32_try(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc), 1);
     for (int i = 0; i < M; i++) {
         for (int n = 0; n < N; n++) {
@@ -728,7 +743,7 @@ static void f32_case(int M, int N, int K, int ta, int tb, float alpha, float bet
             ck_assert_msg(C[(size_t)i * ldc + n] == C0[(size_t)i * ldc + n],
                           "%dx%dx%d: C[%d,%d] overwritten", M, N, K, i, n);
     }
-    free(A), free(B), free(C), free(C0);
+    gemm_ops_free(&o);
 }
 
 START_TEST(test_gemm_f32)

@@ -48,7 +48,7 @@ const hp_nn_bf16_t *hp_nn_bf16_bind(const hp_nn_bf16_t *ctx)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
 
-#include <immintrin.h>
+#include "avx512_int.h"
 
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
@@ -80,37 +80,12 @@ static inline uint32_t row_pair(const float *x, int kp, int kc)
     return pair(x[2 * kp], 2 * kp + 1 < kc ? x[2 * kp + 1] : 0.0f);
 }
 
-/* v[i] lane j becomes v[j] lane i (16 x 16 32-bit elements) */
-BF16_TARGET static inline void transpose16(__m512i v[16])
-{
-    __m512i t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        v[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
-        v[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
-        v[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-        v[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    for (int i = 0; i < 2; i++)
-        for (int c = 0; c < 4; c++) {
-            t[8 * i + c] = _mm512_shuffle_i32x4(v[8 * i + c], v[8 * i + 4 + c], 0x88);
-            t[8 * i + 4 + c] = _mm512_shuffle_i32x4(v[8 * i + c], v[8 * i + 4 + c], 0xdd);
-        }
-    for (int c = 0; c < 8; c++) {
-        v[c] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0x88);
-        v[8 + c] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0xdd);
-    }
-}
-
 /* Packs rows [0, n) (zero rows up to np, a multiple of 16) and k in [0, kc) of the
  * matrix M(r, k) = X[(r0 + r) * ld + k0 + k] (X[(k0 + k) * ld + r0 + r] when
  * r_contig) as dst[kp * stride + r].
  * "Contiguous in r" (M's r runs along memory) is the fast case: two rows of
  * k become 16 pairs per vector step; otherwise a row of r is contiguous in
- * k, and 16 rows are turned around at once (transpose16). */
+ * k, and 16 rows are turned around at once (hp_nn_transpose16). */
 BF16_TARGET static void pack(uint32_t *dst, int stride, const float *X, int ld, int r_contig,
                              int r0, int n, int np, int k0, int kc)
 {
@@ -154,7 +129,7 @@ BF16_TARGET static void pack(uint32_t *dst, int stride, const float *X, int ld, 
                 const float *x = X + (size_t)(r0 + r + q) * ld + k0 + 2 * kp;
                 v[q] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + 16), _mm512_loadu_ps(x));
             }
-            transpose16(v);
+            hp_nn_transpose16(v);
             for (int q = 0; q < 16; q++)
                 _mm512_storeu_si512(dst + (size_t)(kp + q) * stride + r, v[q]);
         }

@@ -63,7 +63,7 @@ static void packs_free(void *p)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 
-#include <immintrin.h>
+#include "avx512_int.h"
 
 #define F32_TARGET __attribute__((target("avx512f")))
 
@@ -71,33 +71,6 @@ static int cpu_has_avx512(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
-}
-
-/* v[i] lane j becomes v[j] lane i (16 x 16 32-bit elements) */
-F32_TARGET static inline void transpose16(__m512 f[16])
-{
-    __m512i v[16], t[16];
-    for (int i = 0; i < 16; i++)
-        v[i] = _mm512_castps_si512(f[i]);
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        v[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i + 0], t[4 * i + 2]);
-        v[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i + 0], t[4 * i + 2]);
-        v[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-        v[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-    }
-    for (int i = 0; i < 2; i++)
-        for (int c = 0; c < 4; c++) {
-            t[8 * i + c] = _mm512_shuffle_i32x4(v[8 * i + c], v[8 * i + 4 + c], 0x88);
-            t[8 * i + 4 + c] = _mm512_shuffle_i32x4(v[8 * i + c], v[8 * i + 4 + c], 0xdd);
-        }
-    for (int c = 0; c < 8; c++) {
-        f[c] = _mm512_castsi512_ps(_mm512_shuffle_i32x4(t[c], t[8 + c], 0x88));
-        f[8 + c] = _mm512_castsi512_ps(_mm512_shuffle_i32x4(t[c], t[8 + c], 0xdd));
-    }
 }
 
 /* Packs rows [0, n) (zero rows up to np) and k in [0, kc) of the matrix
@@ -120,12 +93,12 @@ F32_TARGET static void pack(float *dst, int stride, const float *X, int ld, int 
     for (; r + 16 <= n; r += 16) {
         int k = 0;
         for (; k + 16 <= kc; k += 16) {
-            __m512 v[16];
+            __m512i v[16];
             for (int q = 0; q < 16; q++)
-                v[q] = _mm512_loadu_ps(X + (size_t)(r0 + r + q) * ld + k0 + k);
-            transpose16(v);
+                v[q] = _mm512_loadu_si512(X + (size_t)(r0 + r + q) * ld + k0 + k);
+            hp_nn_transpose16(v);
             for (int q = 0; q < 16; q++)
-                _mm512_storeu_ps(dst + (size_t)(k + q) * stride + r, v[q]);
+                _mm512_storeu_si512(dst + (size_t)(k + q) * stride + r, v[q]);
         }
         for (; k < kc; k++)
             for (int q = 0; q < 16; q++)
