@@ -206,6 +206,7 @@ def arch_main(build, quick, bf16=False):
 
 # the best of the probe's timings of the MLP step's five GEMMs alone
 MLP_BOUND = [0.0]
+RAN = set()  # the precision hpworker's runs report they multiplied in
 GEMM = ["openblas"]  # the fp32 kernel hp_nn_gemm runs (engine_sgemm_peak says)
 
 
@@ -248,13 +249,17 @@ def bf16_report(res, models, seeds, ep, quick, core, forced, peak, load0, load1,
         "",
         "Measured %s by `tests/bench/engine_bench.py --precision=bf16%s --models=%s`: hpworker "
         "with `precision: bf16` (products of bf16 inputs summed in fp32 by AVX512_BF16, "
-        "weights and optimizer fp32; OpenBLAS core %s%s) against PyTorch %s as it trains by "
+        "weights and optimizer fp32; OpenBLAS core %s%s; the runs multiplied in %s%s) "
+        "against PyTorch %s as it trains by "
         "default (fp32) and with bf16 autocast (`torch.autocast(\"cpu\", "
         "dtype=torch.bfloat16)` around the forward pass and the loss: the same kind of mixed "
         "precision), one thread each, the recipe above, %d full epoch%s, seeds %s, the three "
         "sides alternating run by run; load average %.1f at the start and %.1f at the end."
         % (time.strftime("%Y-%m-%d"), " --quick" if quick else "", ",".join(models), core,
-           ", forced by %s" % forced if forced else "", torch_version, ep,
+           ", forced by %s" % forced if forced else "", " and ".join(sorted(RAN)) or "?",
+           "" if RAN == {"bf16"} else
+           " (this CPU's bf16 products are no faster than its fp32 ones, so the engine keeps "
+           "fp32 and says so)", torch_version, ep,
            "" if ep == 1 else "s", ", ".join(map(str, seeds)), load0[0], load1[0]),
         "",
         "| model | hpworker bf16 | PyTorch fp32 | PyTorch bf16 autocast | vs fp32 | vs bf16 | "
@@ -350,6 +355,8 @@ def main():
                     a["gf"].append(float(f["gflops"]))
                 if "blas_core" in f:
                     cores.add(f["blas_core"])
+                if side == "ours" and "precision" in f:
+                    RAN.add(f["precision"])
                 print("  %-5s %-5s seed %d: %.0f samples/s (%.0f per CPU s), test acc %.4f, "
                       "peak RSS %.0f MB (%.0fs), load %.2f"
                       % (model, side, s, statistics.median(float(x["samples_per_sec"]) for x in e),

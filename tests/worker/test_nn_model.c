@@ -249,14 +249,18 @@ START_TEST(test_no_allocation_in_a_step)
         {"model=resnet", "channels=4", "blocks=2", "dropout=0.1", NULL},
         {"model=tcn", "channels=16", "blocks=3", NULL},
         {"model=attention", "channels=16", "heads=2", "blocks=2", NULL},
-        /* bf16 products (fp32 where the CPU has no AVX512_BF16): packing
-         * buffers made by hp_trainer_init, none in a step */
+        /* bf16 products (fp32 where the CPU has no AVX512_BF16; HP_BF16=always
+         * where it is no faster): packing buffers made by hp_trainer_init,
+         * none in a step */
         {"model=mlp", "hidden=64", "precision=bf16", NULL},
         {"model=lstm", "hidden=32", "precision=bf16", NULL},
     };
+    setenv("HP_BF16", "always", 1);
     for (size_t k = 0; k < HP_ARRAY_LEN(cfgs); k++) {
         hp_trainer_t t;
         init_trainer(&t, cfgs[k], 16);
+        if (cfgs[k][2] && strcmp(cfgs[k][2], "precision=bf16") == 0)
+            ck_assert_int_eq(t.model.bf16 != NULL, hp_nn_bf16_supported());
         char err[512];
         /* no Check assertions inside the counted region: Check allocates */
         long before = nallocs;
@@ -272,12 +276,38 @@ START_TEST(test_no_allocation_in_a_step)
                       after - before);
         hp_trainer_fini(&t);
     }
+    unsetenv("HP_BF16");
     /* and the counter works */
     long before = nallocs;
     void *volatile p = malloc(8); /* volatile: the pair must not be optimized away */
     free(p);
     long after = nallocs;
     ck_assert_int_eq(after, before + 1);
+}
+END_TEST
+
+/* precision bf16 is used where it pays: the trainer follows the one
+ * measurement hp_nn_bf16_faster makes, and HP_BF16=always overrides it */
+START_TEST(test_bf16_only_where_faster)
+{
+    const char *kv[] = {"model=mlp", "hidden=64", "precision=bf16", NULL};
+    double bf = 0, fp = 0;
+    int faster = hp_nn_bf16_faster(&bf, &fp);
+    ck_assert(!faster || hp_nn_bf16_supported());
+    if (hp_nn_bf16_supported())
+        ck_assert_msg(bf > 0 && fp > 0, "bf16 %g, fp32 %g GFLOP/s", bf, fp);
+    unsetenv("HP_BF16");
+    hp_trainer_t t;
+    init_trainer(&t, kv, 16);
+    ck_assert_int_eq(t.model.bf16 != NULL, faster);
+    hp_trainer_fini(&t);
+    setenv("HP_BF16", "always", 1);
+    init_trainer(&t, kv, 16);
+    ck_assert_int_eq(t.model.bf16 != NULL, hp_nn_bf16_supported());
+    hp_trainer_fini(&t);
+    unsetenv("HP_BF16");
+    fprintf(stderr, "test_bf16_only_where_faster: bf16 %.0f vs fp32 %.0f GFLOP/s here: %s\n", bf,
+            fp, faster ? "bf16 used" : "fp32 kept");
 }
 END_TEST
 
@@ -422,6 +452,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, load_fm, NULL);
     tcase_add_test(tc, test_init_scales);
     tcase_add_test(tc, test_no_allocation_in_a_step);
+    tcase_add_test(tc, test_bf16_only_where_faster);
     tcase_add_test(tc, test_nan_guard_names_layer_and_step);
     tcase_add_test(tc, test_same_seed_same_weights);
     tcase_add_test(tc, test_eval_mode_is_batch_independent_and_deterministic);

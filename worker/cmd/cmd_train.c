@@ -101,10 +101,10 @@ static int exec_train(int argc, char **argv)
         return 130;
     }
     printf("test_loss=%.5f test_error=%.4f test_accuracy=%.4f params=%zu train=%zu val=%zu "
-           "test=%zu seconds=%.2f gflops=%.1f blas_core=%s gemm=%s\n",
+           "test=%zu seconds=%.2f gflops=%.1f blas_core=%s gemm=%s precision=%s\n",
            res.test_loss, res.test_error, 1.0 - res.test_error, res.nparams, res.ntrain, res.nval,
            res.ntest, res.seconds, res.train_gflops, res.blas_core,
-           res.gemm);
+           res.gemm, res.precision);
     if (!isnan(res.final_train_error))
         printf("final_train_loss=%.5f final_train_error=%.4f (the final model on %zu training "
                "examples, in evaluation mode)\n",

@@ -522,6 +522,7 @@ int hp_train_run(const hp_train_config_t *cfg, hp_train_epoch_cb cb, void *data,
     res->train_gflops = train_time > 0 ? (double)flops / train_time * 1e-9 : 0;
     res->blas_core = hp_nn_blas_core();
     res->gemm = hp_nn_gemm_kernel();
+    res->precision = r.tr.model.bf16 ? "bf16" : "fp32";
     run_fini(&r);
     return rc;
 }

@@ -176,6 +176,8 @@ typedef struct hp_train_result {
     double train_gflops;  /* GEMM GFLOP/s during training steps */
     const char *blas_core; /* OpenBLAS's kernel family ("Zen", "SkylakeX", ...) */
     const char *gemm;      /* the fp32 kernel that ran: "openblas" or "builtin-avx512" */
+    const char *precision; /* what the products ran in: "fp32" or "bf16" (precision: bf16
+                              falls back to fp32 where bf16 is missing or no faster) */
 } hp_train_result_t;
 
 /* hp_train_run loads the data, builds the model, trains and evaluates.

@@ -5,6 +5,7 @@
 #include "train.h"
 
 #include "err.h"
+#include "gemm.h"
 #include "log.h"
 
 #include <math.h>
@@ -31,6 +32,28 @@ static hp_sched_kind_t sched_kind(const char *s)
     return HP_SCHED_CONSTANT;
 }
 
+/* precision bf16 where it pays: a CPU without AVX512_BF16, or whose bf16
+ * products are no faster than its fp32 ones, trains in fp32 and says so
+ * (HP_BF16=always in the environment uses bf16 wherever it runs, for its
+ * numerics or for tests) */
+static void use_bf16(hp_trainer_t *t)
+{
+    const char *env = getenv("HP_BF16");
+    int always = env && strcmp(env, "always") == 0;
+    double bf = 0, fp = 0;
+    if (!hp_nn_bf16_supported()) {
+        hp_log_warn("precision bf16: this CPU has no AVX512_BF16 (or this build no bf16 "
+                    "kernel); training in fp32");
+    } else if (!always && !hp_nn_bf16_faster(&bf, &fp)) {
+        hp_log_warn("precision bf16: on this CPU bf16 products are not faster than fp32 ones "
+                    "(%.0f vs %.0f GFLOP/s, measured at start); training in fp32 "
+                    "(HP_BF16=always uses bf16 anyway)",
+                    bf, fp);
+    } else if (hp_nn_model_use_bf16(&t->model) < 0) {
+        hp_log_warn("precision bf16: no memory for the bf16 packing buffers; training in fp32");
+    }
+}
+
 int hp_trainer_init(hp_trainer_t *t, const hp_train_config_t *cfg, int c, int h, int w, int nout,
                     hp_task_t task, char *err, size_t errlen)
 {
@@ -44,9 +67,8 @@ int hp_trainer_init(hp_trainer_t *t, const hp_train_config_t *cfg, int c, int h,
     if (rc < 0)
         return rc;
     hp_nn_model_init_params(&t->model, cfg->seed, cfg->stream * 4);
-    if (strcmp(cfg->precision, "bf16") == 0 && hp_nn_model_use_bf16(&t->model) < 0)
-        hp_log_warn("precision bf16: this CPU has no AVX512_BF16 (or this build no bf16 "
-                    "kernel); training in fp32");
+    if (strcmp(cfg->precision, "bf16") == 0)
+        use_bf16(t);
     hp_opt_config_t oc = {opt_kind(cfg->optimizer), (float)cfg->momentum, (float)cfg->beta1,
                           (float)cfg->beta2, (float)cfg->eps, (float)cfg->weight_decay};
     rc = hp_opt_init(&t->opt, &oc, t->model.nparams, err, errlen);
