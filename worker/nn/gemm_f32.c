@@ -16,8 +16,8 @@
  * per 2 loads and 8 broadcasts). An operand whose rows run along k is
  * turned around 16 x 16 in registers. Edges are zero-padded in the packs
  * (the lanes past them are computed and dropped; zeros keep denormal
- * garbage out of them)
- * and the tile writes only C's real rows and columns.
+ * garbage out of them), and the tile writes only C's real rows and
+ * columns.
  *
  * The packing buffers are per thread, made by hp_nn_f32_prepare (which
  * hp_nn_set_threads calls before training) and freed when the thread
