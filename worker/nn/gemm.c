@@ -3,6 +3,9 @@
 #include "simd_int.h"
 
 #include <cblas.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
 
 static _Thread_local uint64_t flops;
 
@@ -155,4 +158,59 @@ void hp_nn_set_threads(int n)
 const char *hp_nn_gemm_kernel(void)
 {
     return hp_nn_f32_selected() ? "builtin-avx512" : "openblas";
+}
+
+/* ---- is bf16 worth it here: one measurement a process ---- */
+
+static pthread_once_t speed_once = PTHREAD_ONCE_INIT;
+static double speed_bf16, speed_fp32;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* the best of 5 products of 256 x 256 x 256 (16.7 M multiply-adds, about
+ * a third of a millisecond in fp32 on a core of this project's machines),
+ * the two precisions alternating so a neighbour's load hits both alike */
+static void measure(void)
+{
+    enum { n = 256 };
+    float *a = malloc(sizeof(float) * n * n * 3);
+    hp_nn_bf16_t *ctx = hp_nn_bf16_new();
+    if (!a || !ctx)
+        goto out;
+    float *b = a + n * n, *c = b + n * n;
+    for (int i = 0; i < n * n; i++)
+        a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
+    (void)hp_nn_f32_prepare(); /* fp32 as training runs it (gemm_f32.c) */
+    double best[2] = {1e30, 1e30};
+    for (int r = 0; r < 10; r++) {
+        const hp_nn_bf16_t *prev = hp_nn_bf16_bind(r % 2 ? ctx : NULL);
+        double t = now();
+        hp_nn_gemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        t = now() - t;
+        hp_nn_bf16_bind(prev);
+        if (t < best[r % 2])
+            best[r % 2] = t;
+    }
+    double fl = 2.0 * n * n * n * 1e-9;
+    speed_fp32 = fl / best[0];
+    speed_bf16 = fl / best[1];
+out:
+    hp_nn_bf16_free(ctx);
+    free(a);
+}
+
+int hp_nn_bf16_faster(double *bf16_gflops, double *fp32_gflops)
+{
+    pthread_once(&speed_once, measure);
+    if (bf16_gflops)
+        *bf16_gflops = speed_bf16;
+    if (fp32_gflops)
+        *fp32_gflops = speed_fp32;
+    /* a clear margin: bf16 rounds the inputs, so it must pay for that */
+    return speed_bf16 > 1.15 * speed_fp32;
 }
