@@ -1,10 +1,17 @@
-/* avx512_int.h — private to worker/nn: the AVX-512 piece the own GEMM
- * kernels share (gemm_f32.c, gemm_bf16.c). Include it only where those
- * files compile their AVX-512 code (GCC on x86-64). */
+/* avx512_int.h — private to worker/nn: the AVX-512 pieces the own kernels
+ * share (gemm_f32.c, gemm_bf16.c, conv_direct.c). Include it only where
+ * those files compile their AVX-512 code (GCC on x86-64). */
 #ifndef HP_NN_AVX512_INT_H
 #define HP_NN_AVX512_INT_H
 
 #include <immintrin.h>
+
+/* the CPU runs AVX-512F (the fp32 kernels need nothing more) */
+static inline int hp_nn_cpu_avx512f(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
 
 /* v[i] lane j becomes v[j] lane i (16 x 16 32-bit elements: floats or
  * bf16 pairs alike) */
@@ -29,6 +36,30 @@ __attribute__((target("avx512f"))) static inline void hp_nn_transpose16(__m512i 
     for (int c = 0; c < 8; c++) {
         v[c] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0x88);
         v[8 + c] = _mm512_shuffle_i32x4(t[c], t[8 + c], 0xdd);
+    }
+}
+
+/* The end of an 8 x 32 tile of C held as two 16-float halves a row
+ * (c0, c1): its mr x nr corner (mr <= 8, nr <= 32) becomes alpha acc +
+ * beta C on the first block of K (first; beta 0 never reads C, which may
+ * hold NaN: BLAS semantics) and C + alpha acc after it. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+hp_nn_tile_store(float *C, int ldc, const __m512 c0[8], const __m512 c1[8], int mr, int nr,
+                 float alpha, float beta, int first)
+{
+    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    __m512 va = _mm512_set1_ps(alpha);
+    for (int i = 0; i < mr; i++) {
+        float *row = C + (size_t)i * ldc;
+        __m512 r0 = _mm512_mul_ps(c0[i], va), r1 = _mm512_mul_ps(c1[i], va);
+        if (!first || beta != 0.0f) {
+            __m512 s = _mm512_set1_ps(first ? beta : 1.0f);
+            r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, row), s, r0);
+            r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, row + 16), s, r1);
+        }
+        _mm512_mask_storeu_ps(row, m0, r0);
+        _mm512_mask_storeu_ps(row + 16, m1, r1);
     }
 }
 

@@ -20,8 +20,8 @@
  * One algorithm for every shape; the tiles keep 12 accumulators, within
  * the 16 vector registers of AVX2. On a CPU with AVX-512 the same three
  * run 16 lanes wide (below).
- * Lr = L rounded up to 16 and Kp = K rounded up to 8; the padding rows and
- * lanes are zeros that never reach a result. */
+ * Lr = L rounded up to 16 (32 for the wide kernels) and Kp = K rounded up
+ * to 8; the padding rows and lanes are zeros that never reach a result. */
 #include "conv_int.h"
 #include "fastmath_int.h"
 #include "simd_int.h"
@@ -41,7 +41,7 @@ typedef struct dgeom {
  * multiple of 16 (a layer with 8 or fewer channels keeps the 8-lane dw,
  * whose vector is one position's channels). Lr is rounded to 32. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
+#include "avx512_int.h"
 
 #define HP_CONV_WIDE 1
 #define WIDE __attribute__((target("avx512f")))
@@ -180,11 +180,7 @@ WIDE static void din_sample16(float *dP, const float *F, const float *w, const i
         }
 }
 
-static int cpu_wide(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
+static int cpu_wide(void) { return hp_nn_cpu_avx512f(); }
 #else
 #define HP_CONV_WIDE 0
 static int cpu_wide(void) { return 0; }

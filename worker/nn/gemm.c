@@ -2,10 +2,11 @@
 #include "gemm_int.h"
 #include "simd_int.h"
 
+#include "clock.h"
+
 #include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 static _Thread_local uint64_t flops;
 
@@ -165,13 +166,6 @@ const char *hp_nn_gemm_kernel(void)
 static pthread_once_t speed_once = PTHREAD_ONCE_INIT;
 static double speed_bf16, speed_fp32;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* the best of 5 products of 256 x 256 x 256 (16.7 M multiply-adds, about
  * a third of a millisecond in fp32 on a core of this project's machines),
  * the two precisions alternating so a neighbour's load hits both alike */
@@ -189,9 +183,9 @@ static void measure(void)
     double best[2] = {1e30, 1e30};
     for (int r = 0; r < 10; r++) {
         const hp_nn_bf16_t *prev = hp_nn_bf16_bind(r % 2 ? ctx : NULL);
-        double t = now();
+        double t = hp_clock_now();
         hp_nn_gemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        t = now() - t;
+        t = hp_clock_now() - t;
         hp_nn_bf16_bind(prev);
         if (t < best[r % 2])
             best[r % 2] = t;

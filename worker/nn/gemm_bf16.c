@@ -165,20 +165,7 @@ BF16_TARGET static void tile(int kpn, const uint32_t *a, int sa, const uint32_t 
             c1[i] = _mm512_dpbf16_ps(c1[i], av, b1);
         }
     }
-    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
-    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    for (int i = 0; i < mr; i++) {
-        float *row = C + (size_t)i * ldc;
-        __m512 r0 = _mm512_mul_ps(c0[i], va), r1 = _mm512_mul_ps(c1[i], va);
-        if (!first || beta != 0.0f) {
-            __m512 s = first ? vb : _mm512_set1_ps(1.0f);
-            r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, row), s, r0);
-            r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, row + 16), s, r1);
-        }
-        _mm512_mask_storeu_ps(row, m0, r0);
-        _mm512_mask_storeu_ps(row + 16, m1, r1);
-    }
+    hp_nn_tile_store(C, ldc, c0, c1, mr, nr, alpha, beta, first);
 }
 
 void hp_nn_gemm_bf16(const hp_nn_bf16_t *ctx, int ta, int tb, int M, int N, int K, float alpha,

@@ -67,11 +67,7 @@ static void packs_free(void *p)
 
 #define F32_TARGET __attribute__((target("avx512f")))
 
-static int cpu_has_avx512(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
+static int cpu_has_avx512(void) { return hp_nn_cpu_avx512f(); }
 
 /* Packs rows [0, n) (zero rows up to np) and k in [0, kc) of the matrix
  * M(r, k) = X[(r0 + r) * ld + k0 + k] (X[(k0 + k) * ld + r0 + r] when
@@ -131,21 +127,7 @@ F32_TARGET static void tile(int kc, const float *a, int sa, const float *b, floa
             c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
         }
     }
-    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
-    __m512 va = _mm512_set1_ps(alpha);
-    for (int i = 0; i < mr; i++) {
-        float *row = C + (size_t)i * ldc;
-        __m512 r0 = _mm512_mul_ps(c0[i], va), r1 = _mm512_mul_ps(c1[i], va);
-        if (!first || beta != 0.0f) {
-            /* beta 0 never reads C: it may hold NaN (BLAS semantics) */
-            __m512 s = _mm512_set1_ps(first ? beta : 1.0f);
-            r0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, row), s, r0);
-            r1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, row + 16), s, r1);
-        }
-        _mm512_mask_storeu_ps(row, m0, r0);
-        _mm512_mask_storeu_ps(row + 16, m1, r1);
-    }
+    hp_nn_tile_store(C, ldc, c0, c1, mr, nr, alpha, beta, first);
 }
 
 static void gemm(const packs_t *p, int ta, int tb, int M, int N, int K, float alpha,
