@@ -21,7 +21,7 @@
 
 extern char **environ;
 
-#define STOP_WORKERS_S 5.0 /* workers get at least this long after SIGTERM */
+#define STOP_WORKERS_S 5.0 /* workers get this long after SIGTERM, unless told more */
 #define STOP_DAEMON_S 15.0 /* the coordinator this long after SHUTDOWN */
 
 /* process-wide, as the handlers are */
@@ -225,8 +225,7 @@ void hp_supervisor_stop(hp_supervisor_t *s)
 {
     int sc = signal_count;
     signal_workers(s, SIGTERM);
-    wait_children(s, 0, s->worker_stop_s > STOP_WORKERS_S ? s->worker_stop_s : STOP_WORKERS_S,
-                  sc);
+    wait_children(s, 0, s->worker_stop_s, sc);
     signal_workers(s, SIGKILL);
     if (s->daemon.alive) {
         int asked = 0;

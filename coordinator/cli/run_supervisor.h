@@ -57,7 +57,7 @@ typedef struct hp_supervisor {
     hp_child_t *workers;
     int nworkers;
     int workers_started; /* all nworkers were spawned */
-    double worker_stop_s; /* how long workers get after SIGTERM (init: 5 s) */
+    double worker_stop_s; /* how long workers get after SIGTERM (init: 5 s; run sets more) */
     hp_client_t *cl;     /* the coordinator's control socket, once it answers */
     struct sigaction old_int, old_term, old_hup;
 } hp_supervisor_t;
