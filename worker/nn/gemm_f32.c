@@ -10,14 +10,17 @@
  * products go here instead (HP_GEMM=openblas|builtin overrides the pick).
  *
  * The blocking is gemm_bf16.c's in fp32: for each NC columns of C and KC
- * of K, op(B)'s block is packed into panels of NR = 32 columns,
- * panel[k][j]; for each MC rows, op(A)'s block into panelA[k][i]; an
- * 8 x 32 tile of C keeps 16 zmm accumulators over the whole KC (16 FMAs
- * per 2 loads and 8 broadcasts). An operand whose rows run along k is
- * turned around 16 x 16 in registers. Edges are zero-padded in the packs
- * (the lanes past them are computed and dropped; zeros keep denormal
- * garbage out of them), and the tile writes only C's real rows and
- * columns.
+ * of K (K cut into equal blocks), op(B)'s block is packed into panels of
+ * NR = 32 columns, panel[k][j]; for each MC rows, op(A)'s block into
+ * panelA[k][i]; an 8 x 32 tile of C keeps 16 zmm accumulators over the
+ * whole KC (16 FMAs per 2 loads and 8 broadcasts). A B whose rows run
+ * along k is turned around 16 x 16 in registers; an A whose rows run
+ * along k needs no turning (its elements are broadcast one at a time) and
+ * is read in place. Edges are zero-padded in the packs (the lanes past
+ * them are computed and dropped; zeros keep denormal garbage out of them),
+ * and the tile writes only C's real rows and columns. In an MLP step of
+ * batch 128 the packs had been a sixth of the products' time (a memcpy
+ * per 128-byte panel row, the transposes of the batch); now a twelfth.
  *
  * The packing buffers are per thread, made by hp_nn_f32_prepare (which
  * hp_nn_set_threads calls before training) and freed when the thread
@@ -69,6 +72,36 @@ static void packs_free(void *p)
 
 static int cpu_has_avx512(void) { return hp_nn_cpu_avx512f(); }
 
+/* d[0, np) = x[0, n) and zeros: vector copies, the tail masked (a masked
+ * lane is never read, so x may end at n) */
+F32_TARGET static inline void copy_pad(float *d, const float *x, int n, int np)
+{
+    int j = 0;
+    for (; j + 16 <= n; j += 16)
+        _mm512_storeu_ps(d + j, _mm512_loadu_ps(x + j));
+    for (; j < np; j += 16) {
+        int l = n - j, s = np - j;
+        __mmask16 lm = l <= 0 ? 0 : l >= 16 ? 0xFFFF : (__mmask16)((1u << l) - 1);
+        __mmask16 sm = s >= 16 ? 0xFFFF : (__mmask16)((1u << s) - 1);
+        _mm512_mask_storeu_ps(d + j, sm, _mm512_maskz_loadu_ps(lm, x + j));
+    }
+}
+
+/* Packs op(B)'s block when its rows run along j, B[(k0 + k) * ld + j0 + j]
+ * for j in [0, nc), into the panels of NR columns (panel p at dst + p * kc
+ * * NR, zero columns past nc): row by row, so each row of B is read once,
+ * front to back, and written to every panel in turn. A memcpy per panel
+ * row (128 bytes) spent more on the call than on the copy. */
+F32_TARGET static void pack_rows(float *dst, const float *X, int ld, int j0, int nc, int k0, int kc)
+{
+    for (int k = 0; k < kc; k++) {
+        const float *x = X + (size_t)(k0 + k) * ld + j0;
+        for (int jr = 0; jr < nc; jr += NR)
+            copy_pad(dst + (size_t)(jr / NR) * kc * NR + (size_t)k * NR, x + jr,
+                     nc - jr < NR ? nc - jr : NR, NR);
+    }
+}
+
 /* Packs rows [0, n) (zero rows up to np) and k in [0, kc) of the matrix
  * M(r, k) = X[(r0 + r) * ld + k0 + k] (X[(k0 + k) * ld + r0 + r] when
  * r_contig) as dst[k * stride + r]. */
@@ -76,13 +109,8 @@ F32_TARGET static void pack(float *dst, int stride, const float *X, int ld, int 
                             int n, int np, int k0, int kc)
 {
     if (r_contig) {
-        for (int k = 0; k < kc; k++) {
-            const float *x = X + (size_t)(k0 + k) * ld + r0;
-            float *d = dst + (size_t)k * stride;
-            memcpy(d, x, sizeof(float) * (size_t)n);
-            if (np > n)
-                memset(d + n, 0, sizeof(float) * (size_t)(np - n));
-        }
+        for (int k = 0; k < kc; k++)
+            copy_pad(dst + (size_t)k * stride, X + (size_t)(k0 + k) * ld + r0, n, np);
         return;
     }
     int r = 0;
@@ -108,11 +136,15 @@ F32_TARGET static void pack(float *dst, int stride, const float *X, int ld, int 
             dst[(size_t)k * stride + z] = 0.0f;
 }
 
-/* C's mr x nr corner (mr <= 8, nr <= 32) += or = the product of an A panel
- * (8 rows at a[k * sa + i]) and a B panel (32 columns at b[k * 32 + j])
- * over kc; first: C = alpha AB + beta C */
-F32_TARGET static void tile(int kc, const float *a, int sa, const float *b, float *C, int ldc,
-                            int mr, int nr, float alpha, float beta, int first)
+/* C's mr x nr corner (mr <= 8, nr <= 32) += or = the product of 8 rows of
+ * A, element (i, k) at a[k * sk + i * si], and a B panel (32 columns at
+ * b[k * 32 + j]) over kc; first: C = alpha AB + beta C. A packed panel has
+ * sk = the panel's width, si = 1; an A whose rows run along k is read in
+ * place, sk = 1, si = lda (8 rows streaming along k, one cache line each
+ * per 16 steps), which saves the 16 x 16 transposes of its pack. */
+F32_TARGET __attribute__((always_inline)) static inline void
+tile_at(int kc, const float *a, size_t sk, size_t si, const float *b, float *C, int ldc, int mr,
+        int nr, float alpha, float beta, int first)
 {
     __m512 c0[MR], c1[MR];
     for (int i = 0; i < MR; i++)
@@ -120,9 +152,9 @@ F32_TARGET static void tile(int kc, const float *a, int sa, const float *b, floa
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b + (size_t)k * NR);
         __m512 b1 = _mm512_loadu_ps(b + (size_t)k * NR + 16);
-        const float *ap = a + (size_t)k * sa;
+        const float *ap = a + (size_t)k * sk;
         for (int i = 0; i < MR; i++) {
-            __m512 av = _mm512_set1_ps(ap[i]);
+            __m512 av = _mm512_set1_ps(ap[i * si]);
             c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
             c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
         }
@@ -130,29 +162,66 @@ F32_TARGET static void tile(int kc, const float *a, int sa, const float *b, floa
     hp_nn_tile_store(C, ldc, c0, c1, mr, nr, alpha, beta, first);
 }
 
+F32_TARGET static void tile(int kc, const float *a, int sa, const float *b, float *C, int ldc,
+                            int mr, int nr, float alpha, float beta, int first)
+{
+    tile_at(kc, a, (size_t)sa, 1, b, C, ldc, mr, nr, alpha, beta, first);
+}
+
+F32_TARGET static void tile_rows(int kc, const float *a, int lda, const float *b, float *C, int ldc,
+                                 int nr, float alpha, float beta, int first)
+{
+    tile_at(kc, a, 1, (size_t)lda, b, C, ldc, MR, nr, alpha, beta, first);
+}
+
+/* the block length of a dimension of n in blocks of at most max: equal
+ * blocks, rounded up to a multiple of q (K = 784 in KC 256 is 4 blocks
+ * of 208, 192, 192, 192 rather than 256, 256, 256, 16, whose 16-deep
+ * tiles spent as long on C as on the products) */
+static int even_block(int n, int max, int q)
+{
+    int nb = (n + max - 1) / max, b = (n + nb - 1) / nb;
+    b = (b + q - 1) / q * q;
+    return b < max ? b : max;
+}
+
 static void gemm(const packs_t *p, int ta, int tb, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
+    int kb = even_block(K, KC, 16);
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
-        for (int pc = 0; pc < K; pc += KC) {
-            int kc = K - pc < KC ? K - pc : KC;
+        for (int pc = 0; pc < K; pc += kb) {
+            int kc = K - pc < kb ? K - pc : kb;
             /* op(B)(k, j) as M(r = j, k): contiguous in j unless transposed */
-            for (int jr = 0; jr < nc; jr += NR) {
-                int n = nc - jr < NR ? nc - jr : NR;
-                pack(p->b + (size_t)(jr / NR) * kc * NR, NR, B, ldb, !tb, jc + jr, n, NR, pc, kc);
-            }
+            if (!tb)
+                pack_rows(p->b, B, ldb, jc, nc, pc, kc);
+            else
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int n = nc - jr < NR ? nc - jr : NR;
+                    pack(p->b + (size_t)(jr / NR) * kc * NR, NR, B, ldb, 0, jc + jr, n, NR, pc, kc);
+                }
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC, mcp = (mc + MR - 1) / MR * MR;
-                /* op(A)(i, k) as M(r = i, k): contiguous in i when transposed */
-                pack(p->a, mcp, A, lda, ta, ic, mc, mcp, pc, kc);
+                /* op(A)(i, k) as M(r = i, k): contiguous in i when transposed,
+                 * packed; along k (not transposed) read in place but for the
+                 * rows of a last partial tile, packed alone */
+                int direct = ta ? 0 : mc / MR * MR;
+                if (direct < mc)
+                    pack(p->a, mcp - direct, A, lda, ta, ic + direct, mc - direct, mcp - direct,
+                         pc, kc);
                 for (int jr = 0; jr < nc; jr += NR) {
                     int nr = nc - jr < NR ? nc - jr : NR;
                     const float *bp = p->b + (size_t)(jr / NR) * kc * NR;
                     for (int ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? mc - ir : MR;
-                        tile(kc, p->a + ir, mcp, bp, C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
-                             mr, nr, alpha, beta, pc == 0);
+                        float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
+                        if (ir < direct)
+                            tile_rows(kc, A + (size_t)(ic + ir) * lda + pc, lda, bp, c, ldc, nr,
+                                      alpha, beta, pc == 0);
+                        else
+                            tile(kc, p->a + (ir - direct), mcp - direct, bp, c, ldc, mr, nr, alpha,
+                                 beta, pc == 0);
                     }
                 }
             }
