@@ -1,6 +1,8 @@
 #include "fastmath_int.h"
 #include "layer.h"
+#include "simd_int.h"
 
+HP_NN_SIMD_CLONES
 void hp_nn_relu_forward(float *out, const float *in, size_t n)
 {
     /* written so a NaN passes through (NaN < 0 is false): a relu must not
@@ -16,6 +18,7 @@ void hp_nn_relu_forward(float *out, const float *in, size_t n)
         out[i] = in[i] < 0.0f ? 0.0f : in[i];
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_relu_backward(float *din, const float *dout, const float *out, size_t n)
 {
     /* the gradient loaded unconditionally: a load under the condition may
@@ -34,18 +37,21 @@ void hp_nn_relu_backward(float *din, const float *dout, const float *out, size_t
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_tanh_forward(float *out, const float *in, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = hp_ftanh(in[i]);
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_tanh_backward(float *din, const float *dout, const float *out, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         din[i] = dout[i] * (1.0f - out[i] * out[i]);
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_sigmoid_forward(float *out, const float *in, size_t n)
 {
     /* hp_fexp clamps its argument, so this never overflows */
@@ -53,6 +59,7 @@ void hp_nn_sigmoid_forward(float *out, const float *in, size_t n)
         out[i] = hp_fsigmoid(in[i]);
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_sigmoid_backward(float *din, const float *dout, const float *out, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -9,6 +9,7 @@
 #include "gemm.h"
 #include "layer.h"
 #include "layer_arch.h"
+#include "simd_int.h"
 
 #include <math.h>
 #include <string.h>
@@ -112,7 +113,7 @@ static cache_t split(float *c, const hp_nn_attn_dims_t *d)
 
 /* separate passes for max, exp and sum, so each vectorizes (a running
  * sum inside the exp loop would keep it scalar) */
-static void softmax_rows(float *s, int T)
+HP_NN_INLINE void softmax_rows(float *s, int T)
 {
     for (int i = 0; i < T; i++) {
         float *r = s + (size_t)i * T, m = r[0];
@@ -126,6 +127,7 @@ static void softmax_rows(float *s, int T)
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_attn_forward(float *out, float *cache, float *scratch, const float *in,
                         const float *p, const hp_nn_attn_dims_t *d)
 {
@@ -156,6 +158,7 @@ void hp_nn_attn_forward(float *out, float *cache, float *scratch, const float *i
     hp_nn_layernorm_forward(out, c.xh2, c.rs2, r, p + o.g2, p + o.be2, R, D);
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_attn_backward(float *din, float *dp, const float *dout, const float *in,
                          const float *cache, float *scratch, const float *p,
                          const hp_nn_attn_dims_t *d)

@@ -1,8 +1,10 @@
 #include "gemm.h"
 #include "layer.h"
+#include "simd_int.h"
 
 #include <string.h>
 
+HP_NN_SIMD_CLONES
 void hp_nn_dense_forward(float *out, const float *in, const float *w, const float *b,
                          const hp_nn_dense_dims_t *d)
 {
@@ -16,6 +18,7 @@ void hp_nn_dense_forward(float *out, const float *in, const float *w, const floa
     hp_nn_gemm(0, 1, d->B, d->O, d->I, 1.0f, in, d->I, w, d->I, beta, out, d->O);
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_dense_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                           const float *w, const hp_nn_dense_dims_t *d)
 {

@@ -1,5 +1,7 @@
 #include "layer.h"
+#include "simd_int.h"
 
+HP_NN_SIMD_CLONES
 void hp_nn_dropout_forward(float *out, float *mask, const float *in, size_t n, float p,
                            hp_rng_t *rng)
 {
@@ -10,6 +12,7 @@ void hp_nn_dropout_forward(float *out, float *mask, const float *in, size_t n, f
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_dropout_backward(float *din, const float *dout, const float *mask, size_t n)
 {
     for (size_t i = 0; i < n; i++)

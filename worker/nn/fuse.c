@@ -3,6 +3,7 @@
 #include "fuse.h"
 
 #include "layer.h"
+#include "simd_int.h"
 
 #include <string.h>
 
@@ -16,6 +17,7 @@ void hp_nn_split_forward(float *out, float *feat, const float *in, int B, int Di
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_fuse_forward(float *out, float *h, const float *in, const float *feat, const float *w,
                         const float *b, const hp_nn_fuse_dims_t *d)
 {
@@ -30,6 +32,7 @@ void hp_nn_fuse_forward(float *out, float *h, const float *in, const float *feat
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_fuse_backward(float *din, float *dw, float *db, float *dh, const float *dout,
                          const float *feat, const float *h, const float *w,
                          const hp_nn_fuse_dims_t *d)

@@ -1,9 +1,11 @@
 /* Layer norm over the last dimension (the attention encoder's). */
 #include "fastmath_int.h"
 #include "layer_arch.h"
+#include "simd_int.h"
 
 #include <math.h>
 
+HP_NN_SIMD_CLONES
 void hp_nn_layernorm_forward(float *out, float *xhat, float *rstd, const float *in,
                              const float *gamma, const float *beta, int N, int D)
 {
@@ -22,6 +24,7 @@ void hp_nn_layernorm_forward(float *out, float *xhat, float *rstd, const float *
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_layernorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                               const float *xhat, const float *rstd, const float *gamma, int N,
                               int D)

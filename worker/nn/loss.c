@@ -1,7 +1,9 @@
 #include "layer.h"
+#include "simd_int.h"
 
 #include <math.h>
 
+HP_NN_SIMD_CLONES
 float hp_nn_xent_forward(float *probs, const float *logits, const int32_t *labels, int B, int C,
                          int *ncorrect)
 {
@@ -34,6 +36,7 @@ float hp_nn_xent_forward(float *probs, const float *logits, const int32_t *label
     return (float)(total / B);
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int B, int C)
 {
     float inv = 1.0f / (float)B;

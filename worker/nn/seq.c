@@ -1,6 +1,7 @@
 /* Batch-first sequence helpers: the sinusoidal positional encoding and
  * pooling over time (mean or last step). */
 #include "layer_arch.h"
+#include "simd_int.h"
 
 #include <math.h>
 #include <string.h>
@@ -16,6 +17,7 @@ void hp_nn_posenc_table(float *table, int T, int D)
         }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_posenc_forward(float *x, const float *table, int B, int T, int D)
 {
     size_t n = (size_t)T * D;
@@ -26,6 +28,7 @@ void hp_nn_posenc_forward(float *x, const float *table, int B, int T, int D)
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_seqpool_forward(float *out, const float *in, int B, int T, int D, int last)
 {
     size_t n = (size_t)T * D;
@@ -46,6 +49,7 @@ void hp_nn_seqpool_forward(float *out, const float *in, int B, int T, int D, int
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_seqpool_backward(float *din, const float *dout, int B, int T, int D, int last)
 {
     size_t n = (size_t)T * D;

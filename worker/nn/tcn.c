@@ -7,6 +7,7 @@
 #include "gemm.h"
 #include "layer.h"
 #include "layer_arch.h"
+#include "simd_int.h"
 
 #include <math.h>
 #include <string.h>
@@ -62,7 +63,7 @@ void hp_nn_tcn_init(float *p, hp_rng_t *r, const hp_nn_tcn_dims_t *d)
 }
 
 /* the gated unit of one step; restrict lets the loop vectorize */
-static void gate(float *restrict th, float *restrict sg, float *restrict g,
+HP_NN_INLINE void gate(float *restrict th, float *restrict sg, float *restrict g,
                  const float *restrict z, int D)
 {
     for (int j = 0; j < D; j++)
@@ -73,7 +74,7 @@ static void gate(float *restrict th, float *restrict sg, float *restrict g,
         g[j] = th[j] * sg[j];
 }
 
-static void gate_backward(float *restrict dz, const float *restrict th,
+HP_NN_INLINE void gate_backward(float *restrict dz, const float *restrict th,
                           const float *restrict sg, const float *restrict dg, int D)
 {
     for (int j = 0; j < D; j++) {
@@ -82,6 +83,7 @@ static void gate_backward(float *restrict dz, const float *restrict th,
     }
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_tcn_forward(float *out, float *cache, float *scratch, const float *in, const float *p,
                        const hp_nn_tcn_dims_t *d)
 {
@@ -112,6 +114,7 @@ void hp_nn_tcn_forward(float *out, float *cache, float *scratch, const float *in
     hp_nn_gemm(0, 1, R, D, D, 1.0f, g, D, p + o.wr, D, 1.0f, out, D);
 }
 
+HP_NN_SIMD_CLONES
 void hp_nn_tcn_backward(float *din, float *dp, const float *dout, const float *in,
                         const float *cache, float *scratch, const float *p,
                         const hp_nn_tcn_dims_t *d)
