@@ -13,6 +13,13 @@ static inline int hp_nn_cpu_avx512f(void)
     return __builtin_cpu_supports("avx512f");
 }
 
+/* the mask of the first n of 16 lanes (none for n <= 0, all from 16):
+ * the tail of a row of n floats, from the lane it starts at */
+static inline __mmask16 hp_nn_mask16(int n)
+{
+    return n <= 0 ? 0 : n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+}
+
 /* v[i] lane j becomes v[j] lane i (16 x 16 32-bit elements: floats or
  * bf16 pairs alike) */
 __attribute__((target("avx512f"))) static inline void hp_nn_transpose16(__m512i v[16])
@@ -47,8 +54,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void
 hp_nn_tile_store(float *C, int ldc, const __m512 c0[8], const __m512 c1[8], int mr, int nr,
                  float alpha, float beta, int first)
 {
-    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    __mmask16 m0 = hp_nn_mask16(nr), m1 = hp_nn_mask16(nr - 16);
     __m512 va = _mm512_set1_ps(alpha);
     for (int i = 0; i < mr; i++) {
         float *row = C + (size_t)i * ldc;

@@ -189,7 +189,7 @@ WIDE static void rows_copy16(float *dst, size_t ds, const float *src, size_t ss,
         float *d = dst + (size_t)r * ds;
         const float *x = src + (size_t)r * ss;
         for (int j = 0; j < n; j += 16) {
-            __mmask16 m = n - j >= 16 ? 0xffff : (__mmask16)((1u << (n - j)) - 1);
+            __mmask16 m = hp_nn_mask16(n - j);
             _mm512_mask_storeu_ps(d + j, m, _mm512_maskz_loadu_ps(m, x + j));
         }
     }
@@ -198,26 +198,6 @@ WIDE static void rows_copy16(float *dst, size_t ds, const float *src, size_t ss,
 #define HP_CONV_WIDE 0
 static int cpu_wide(void) { return 0; }
 #endif
-
-/* rows rows of n floats from src (row stride ss) to dst (ds): the padded
- * copies of a sample's planes. A memcpy call per image row (28, 14 or 7
- * floats) cost more than the copy: 5% of a ResNet step. Plain copies
- * either way, so the result does not depend on which runs. */
-static void rows_copy(float *dst, size_t ds, const float *src, size_t ss, int rows, int n)
-{
-#if HP_CONV_WIDE
-    static int avx512 = -1;
-    int w = __atomic_load_n(&avx512, __ATOMIC_RELAXED);
-    if (w < 0)
-        __atomic_store_n(&avx512, w = cpu_wide(), __ATOMIC_RELAXED);
-    if (w) {
-        rows_copy16(dst, ds, src, ss, rows, n);
-        return;
-    }
-#endif
-    for (int r = 0; r < rows; r++)
-        memcpy(dst + (size_t)r * ds, src + (size_t)r * ss, sizeof(float) * (size_t)n);
-}
 
 /* -1: not decided yet; read and written on any thread, but every thread
  * computes the same value */
@@ -238,6 +218,23 @@ int hp_nn_conv2d_direct_use_wide(int on)
     int w = on && cpu_wide();
     __atomic_store_n(&wide_state, w, __ATOMIC_RELAXED);
     return w;
+}
+
+/* rows rows of n floats from src (row stride ss) to dst (ds): the padded
+ * copies of a sample's planes. A memcpy call per image row (28, 14 or 7
+ * floats) cost more than the copy: 5% of a ResNet step. Plain copies
+ * either way, so the result does not depend on which runs (the tests'
+ * hp_nn_conv2d_direct_use_wide switches it with the kernels). */
+static void rows_copy(float *dst, size_t ds, const float *src, size_t ss, int rows, int n)
+{
+#if HP_CONV_WIDE
+    if (wide()) {
+        rows_copy16(dst, ds, src, ss, rows, n);
+        return;
+    }
+#endif
+    for (int r = 0; r < rows; r++)
+        memcpy(dst + (size_t)r * ds, src + (size_t)r * ss, sizeof(float) * (size_t)n);
 }
 
 static dgeom_t dgeom(const hp_nn_conv2d_dims_t *d)

@@ -79,12 +79,9 @@ F32_TARGET static inline void copy_pad(float *d, const float *x, int n, int np)
     int j = 0;
     for (; j + 16 <= n; j += 16)
         _mm512_storeu_ps(d + j, _mm512_loadu_ps(x + j));
-    for (; j < np; j += 16) {
-        int l = n - j, s = np - j;
-        __mmask16 lm = l <= 0 ? 0 : l >= 16 ? 0xFFFF : (__mmask16)((1u << l) - 1);
-        __mmask16 sm = s >= 16 ? 0xFFFF : (__mmask16)((1u << s) - 1);
-        _mm512_mask_storeu_ps(d + j, sm, _mm512_maskz_loadu_ps(lm, x + j));
-    }
+    for (; j < np; j += 16)
+        _mm512_mask_storeu_ps(d + j, hp_nn_mask16(np - j),
+                              _mm512_maskz_loadu_ps(hp_nn_mask16(n - j), x + j));
 }
 
 /* Packs op(B)'s block when its rows run along j, B[(k0 + k) * ld + j0 + j]

@@ -64,7 +64,7 @@ void hp_nn_tcn_init(float *p, hp_rng_t *r, const hp_nn_tcn_dims_t *d)
 
 /* the gated unit of one step; restrict lets the loop vectorize */
 HP_NN_INLINE void gate(float *restrict th, float *restrict sg, float *restrict g,
-                 const float *restrict z, int D)
+                       const float *restrict z, int D)
 {
     for (int j = 0; j < D; j++)
         th[j] = hp_ftanh(z[j]);
@@ -75,7 +75,7 @@ HP_NN_INLINE void gate(float *restrict th, float *restrict sg, float *restrict g
 }
 
 HP_NN_INLINE void gate_backward(float *restrict dz, const float *restrict th,
-                          const float *restrict sg, const float *restrict dg, int D)
+                                const float *restrict sg, const float *restrict dg, int D)
 {
     for (int j = 0; j < D; j++) {
         dz[j] = dg[j] * sg[j] * (1.0f - th[j] * th[j]);
